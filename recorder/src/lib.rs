@@ -1,0 +1,2 @@
+//! reprise-recorder (in progress)
+pub mod trace;

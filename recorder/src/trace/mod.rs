@@ -1,0 +1,9 @@
+//! The trace file: its data model, the chunk codec, the file format, and the reader.
+//!
+//! `format.rs` owns the on-disk schema shared by the writer and the reader.
+
+pub mod codec;
+pub mod format;
+pub mod model;
+pub mod read;
+pub mod write;

@@ -1,0 +1,104 @@
+//! The seeded bugs the payments pipeline can be built with.
+
+use std::error::Error;
+use std::fmt;
+use std::str::FromStr;
+
+/// A concurrency bug seeded into the payments pipeline, or none.
+///
+/// Parsed from and displayed as `none`, `lost-update`, `double-apply`, `reorder`
+/// and `deadlock`.
+///
+/// # Examples
+///
+/// ```
+/// use reprise::pipelines::payments::Bug;
+///
+/// let bug: Bug = "lost-update".parse().unwrap();
+/// assert_eq!(bug, Bug::LostUpdate);
+/// assert_eq!(bug.to_string(), "lost-update");
+/// assert!("typo".parse::<Bug>().is_err());
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Bug {
+    /// The correct pipeline: no schedule can break an invariant.
+    #[default]
+    None,
+    /// Ledger workers update a balance with a read and a write under two separate
+    /// acquisitions of its lock, so an update of the same account by another worker
+    /// in between is lost. Breaks `conservation` (and sometimes `no-overdraft`).
+    LostUpdate,
+    /// Redelivered payments go to another worker, and the idempotency check and the
+    /// insert of the payment id are two separate steps with the transfer between
+    /// them, so two workers can both apply it. Breaks `exactly-once`.
+    DoubleApply,
+    /// Deposits and the transfers they fund travel to a worker on two channels, and
+    /// the worker serves transfers first, so a funded transfer can be applied before
+    /// its deposit. Breaks `no-overdraft`.
+    Reorder,
+    /// Transfers lock the source account, then the destination, so two opposite
+    /// transfers on two workers can deadlock. A plain run can hang forever.
+    Deadlock,
+}
+
+impl Bug {
+    /// Every variant, in declaration order.
+    pub const ALL: [Bug; 5] = [
+        Bug::None,
+        Bug::LostUpdate,
+        Bug::DoubleApply,
+        Bug::Reorder,
+        Bug::Deadlock,
+    ];
+
+    /// The name used on the command line and by [`Display`](fmt::Display).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Bug::None => "none",
+            Bug::LostUpdate => "lost-update",
+            Bug::DoubleApply => "double-apply",
+            Bug::Reorder => "reorder",
+            Bug::Deadlock => "deadlock",
+        }
+    }
+}
+
+impl fmt::Display for Bug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Bug {
+    type Err = ParseBugError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Bug::ALL
+            .into_iter()
+            .find(|bug| bug.name() == s)
+            .ok_or_else(|| ParseBugError {
+                input: s.to_owned(),
+            })
+    }
+}
+
+/// The error returned when a string names no [`Bug`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseBugError {
+    input: String,
+}
+
+impl fmt::Display for ParseBugError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown bug `{}`, expected one of: ", self.input)?;
+        for (i, bug) in Bug::ALL.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            f.write_str(bug.name())?;
+        }
+        Ok(())
+    }
+}
+
+impl Error for ParseBugError {}

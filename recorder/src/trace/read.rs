@@ -857,9 +857,7 @@ mod tests {
                     let thread = queues[i].0;
                     match queues[i].1.next() {
                         Some((seq, records)) => out.push((thread, seq as u32, records)),
-                        None => {
-                            queues.remove(i);
-                        }
+                        None => drop(queues.remove(i)),
                     }
                 }
                 out

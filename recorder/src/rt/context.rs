@@ -1,0 +1,295 @@
+//! The thread-local context: which execution this thread belongs to and its
+//! per-thread state. The hot path's "recording?" check is one read of it.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::panic::Location;
+use std::sync::Arc;
+
+use parking_lot::lock_api::ArcMutexGuard;
+use parking_lot::{Mutex, RawMutex};
+
+use crate::rt::chunk::ChunkBuf;
+use crate::rt::exec::{Blocked, ExecKind, Execution, ThreadShared};
+use crate::rt::gate::Gate;
+use crate::rt::object::ObjectSlot;
+use crate::rt::sites::SiteCache;
+use crate::trace::model::{Event, ObjectIndex, ObjectKind, Op, SiteIndex, ThreadIndex, NO_THREAD};
+
+thread_local! {
+    static CTX: RefCell<Option<ThreadCtx>> = const { RefCell::new(None) };
+}
+
+/// What a primitive call should do on this thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Off,
+    Record,
+    Gated,
+}
+
+pub(crate) enum Role {
+    Record {
+        /// Held while the thread runs; `None` while it is blocked.
+        buf: Option<ArcMutexGuard<RawMutex, ChunkBuf>>,
+    },
+    Gated {
+        gate: Arc<dyn Gate>,
+        cursor: usize,
+        /// Set once this thread starts unwinding because the replay stopped:
+        /// from then on its calls pass through.
+        aborting: bool,
+        /// Sites already matched: location pointer -> recorded site index.
+        matched_sites: HashMap<usize, SiteIndex>,
+    },
+}
+
+impl std::fmt::Debug for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Role::Record { buf } => write!(f, "Record {{ running: {} }}", buf.is_some()),
+            Role::Gated { cursor, aborting, .. } => {
+                write!(f, "Gated {{ cursor: {cursor}, aborting: {aborting} }}")
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct ThreadCtx {
+    pub(crate) exec: Arc<Execution>,
+    pub(crate) index: ThreadIndex,
+    pub(crate) shared: Arc<ThreadShared>,
+    pub(crate) children: u32,
+    pub(crate) sends: u64,
+    pub(crate) random: u64,
+    sites: SiteCache,
+    pub(crate) role: Role,
+}
+
+#[inline]
+pub(crate) fn mode() -> Mode {
+    CTX.with(|c| match &*c.borrow() {
+        None => Mode::Off,
+        Some(ctx) => match &ctx.role {
+            Role::Record { .. } => Mode::Record,
+            Role::Gated { aborting: true, .. } => Mode::Off,
+            Role::Gated { .. } => Mode::Gated,
+        },
+    })
+}
+
+/// Runs `f` on this thread's context. Callers check [`mode`] first.
+#[inline]
+pub(crate) fn with<R>(f: impl FnOnce(&mut ThreadCtx) -> R) -> R {
+    CTX.with(|c| {
+        let mut borrow = c.borrow_mut();
+        let ctx = borrow.as_mut().expect("reprise: primitive called outside its execution");
+        f(ctx)
+    })
+}
+
+/// Like [`with`], but `None` outside an execution.
+pub(crate) fn try_with<R>(f: impl FnOnce(&mut ThreadCtx) -> R) -> Option<R> {
+    CTX.with(|c| c.borrow_mut().as_mut().map(f))
+}
+
+pub(crate) fn install(ctx: ThreadCtx) {
+    CTX.with(|c| *c.borrow_mut() = Some(ctx));
+}
+
+pub(crate) fn take() -> Option<ThreadCtx> {
+    CTX.with(|c| c.borrow_mut().take())
+}
+
+/// What a new thread needs to join its parent's execution.
+#[derive(Debug)]
+pub(crate) struct ChildSeed {
+    pub(crate) exec: Arc<Execution>,
+    pub(crate) index: ThreadIndex,
+    pub(crate) parent: ThreadIndex,
+    pub(crate) child: u32,
+    pub(crate) name: String,
+}
+
+impl ThreadCtx {
+    /// Creates the context of a thread of `exec` and writes its table record.
+    pub(crate) fn new(seed: ChildSeed) -> ThreadCtx {
+        let ChildSeed { exec, index, parent, child, name } = seed;
+        let (buf, role) = match &exec.kind {
+            ExecKind::Record(sink) => {
+                let buf = Arc::new(Mutex::new(ChunkBuf::new(
+                    index,
+                    sink.to_writer.clone(),
+                    sink.recycled.clone(),
+                )));
+                let mut guard = Mutex::lock_arc(&buf);
+                guard.push_thread(index, parent, child, &name);
+                (Some(buf), Role::Record { buf: Some(guard) })
+            }
+            ExecKind::Gated(gate) => (
+                None,
+                Role::Gated {
+                    gate: Arc::clone(gate),
+                    cursor: 0,
+                    aborting: false,
+                    matched_sites: HashMap::new(),
+                },
+            ),
+        };
+        let shared = Arc::new(ThreadShared::new(index, buf));
+        exec.register_thread(Arc::clone(&shared));
+        let random = match exec.sink() {
+            Some(sink) => splitmix(sink.seed ^ (u64::from(index) << 32) ^ 0x5EED),
+            None => 0,
+        };
+        ThreadCtx {
+            exec,
+            index,
+            shared,
+            children: 0,
+            sends: 0,
+            random,
+            sites: SiteCache::new(),
+            role,
+        }
+    }
+
+    /// The seed of this thread's next child (record mode: a fresh index).
+    pub(crate) fn child_seed(&mut self, index: ThreadIndex, name: String) -> ChildSeed {
+        let child = self.children;
+        self.children += 1;
+        ChildSeed { exec: Arc::clone(&self.exec), index, parent: self.index, child, name }
+    }
+
+    fn buf(&mut self) -> &mut ChunkBuf {
+        match &mut self.role {
+            Role::Record { buf: Some(guard) } => guard,
+            _ => unreachable!("recording thread used its buffer while blocked"),
+        }
+    }
+
+    #[inline]
+    fn site(&mut self, location: &'static Location<'static>) -> SiteIndex {
+        let (index, fresh) = self.sites.intern(location);
+        if fresh {
+            self.buf().push_site(index, location.file(), location.line(), location.column());
+        }
+        index
+    }
+
+    /// Record mode: appends one event.
+    #[inline]
+    pub(crate) fn record(
+        &mut self,
+        op: Op,
+        object: ObjectIndex,
+        location: &'static Location<'static>,
+        outcome: [u64; 3],
+    ) {
+        let site = self.site(location);
+        let [a, b, c] = outcome;
+        self.buf().push_event(&Event { op, object, site, a, b, c });
+    }
+
+    /// Record mode: appends an event whose site is known by content only.
+    pub(crate) fn record_at_content(&mut self, op: Op, site: &(String, u32, u32), outcome: [u64; 3]) {
+        let (index, fresh) = self.sites.intern_content(&site.0, site.1, site.2);
+        if fresh {
+            self.buf().push_site(index, &site.0, site.1, site.2);
+        }
+        let [a, b, c] = outcome;
+        self.buf().push_event(&Event { op, object: 0, site: index, a, b, c });
+    }
+
+    /// Record mode: attaches bytes to the event just recorded.
+    pub(crate) fn record_blob(&mut self, bytes: &[u8]) {
+        self.buf().push_blob(bytes);
+    }
+
+    /// Record mode: the object's index, naming it on first use.
+    #[inline]
+    pub(crate) fn object(
+        &mut self,
+        slot: &ObjectSlot,
+        kind: ObjectKind,
+        location: &'static Location<'static>,
+    ) -> ObjectIndex {
+        match slot.get(self.exec.id) {
+            Some(index) => index,
+            None => self.name_object(slot, kind, location),
+        }
+    }
+
+    #[cold]
+    fn name_object(
+        &mut self,
+        slot: &ObjectSlot,
+        kind: ObjectKind,
+        location: &'static Location<'static>,
+    ) -> ObjectIndex {
+        let fresh = self.exec.allocate_object();
+        let (index, is_new) = match slot.claim(self.exec.id, fresh) {
+            Some(index) => (index, index == fresh),
+            None => self.exec.foreign_object(slot.address()),
+        };
+        if is_new {
+            let site = self.site(location);
+            self.buf().push_object(index, kind, site);
+        }
+        index
+    }
+
+    /// Record mode: lets the monitor see this thread as blocked and take its
+    /// buffer, until [`ThreadCtx::unblock`].
+    #[cold]
+    pub(crate) fn block(&mut self, op: Op, target: u32, location: &'static Location<'static>) {
+        *self.shared.blocked.lock() = Some(Blocked { op, target, location });
+        self.shared.block_epoch.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Role::Record { buf } = &mut self.role {
+            *buf = None;
+        }
+    }
+
+    #[cold]
+    pub(crate) fn unblock(&mut self) {
+        if let Role::Record { buf } = &mut self.role {
+            if buf.is_none() {
+                if let Some(shared_buf) = &self.shared.buf {
+                    *buf = Some(Mutex::lock_arc(shared_buf));
+                }
+            }
+        }
+        *self.shared.blocked.lock() = None;
+    }
+
+    /// Record mode: the next value of this thread's seeded random source.
+    pub(crate) fn next_random(&mut self) -> u64 {
+        self.random = self.random.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        splitmix(self.random)
+    }
+
+    /// Record mode: flushes and closes this thread's buffer.
+    pub(crate) fn close_buffer(&mut self) {
+        if let Role::Record { buf: Some(guard) } = &mut self.role {
+            guard.close();
+        }
+    }
+}
+
+/// The root thread's seed for a new execution.
+pub(crate) fn root_seed(exec: &Arc<Execution>, name: &str) -> ChildSeed {
+    ChildSeed {
+        exec: Arc::clone(exec),
+        index: exec.allocate_thread(),
+        parent: NO_THREAD,
+        child: 0,
+        name: name.to_string(),
+    }
+}
+
+fn splitmix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}

@@ -1,0 +1,214 @@
+//! An execution: one recording or one replay, shared by the threads it spawned.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crossbeam_channel::{Receiver, Sender};
+use parking_lot::{Condvar, Mutex};
+
+use crate::rt::chunk::ChunkBuf;
+use crate::rt::gate::Gate;
+use crate::rt::writer::WriterMsg;
+use crate::trace::format::Verdict;
+use crate::trace::model::{ObjectIndex, Op, ThreadIndex};
+
+static NEXT_EXECUTION: AtomicU32 = AtomicU32::new(1);
+
+/// How many locks a thread's held-set tracks for deadlock detection.
+pub(crate) const HELD_SLOTS: usize = 8;
+
+/// A call a recording thread is blocked in, for the deadlock monitor.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Blocked {
+    pub(crate) op: Op,
+    /// The object waited on, or for a join the thread joined.
+    pub(crate) target: u32,
+    pub(crate) location: &'static std::panic::Location<'static>,
+}
+
+/// The part of a thread that other threads (the monitor) may look at.
+#[derive(Debug)]
+pub(crate) struct ThreadShared {
+    pub(crate) index: ThreadIndex,
+    /// The thread's record buffer; its owner holds the lock while it runs and
+    /// lets go only while blocked, so the monitor can collect it on deadlock.
+    pub(crate) buf: Option<Arc<Mutex<ChunkBuf>>>,
+    pub(crate) blocked: Mutex<Option<Blocked>>,
+    /// Bumped each time the thread blocks, so the monitor can tell one long
+    /// wait from many short ones.
+    pub(crate) block_epoch: AtomicU64,
+    /// Mutexes held (object index + 1; 0 = free slot).
+    pub(crate) held: [AtomicU32; HELD_SLOTS],
+    pub(crate) exited: AtomicBool,
+}
+
+impl ThreadShared {
+    pub(crate) fn new(index: ThreadIndex, buf: Option<Arc<Mutex<ChunkBuf>>>) -> Self {
+        ThreadShared {
+            index,
+            buf,
+            blocked: Mutex::new(None),
+            block_epoch: AtomicU64::new(0),
+            held: Default::default(),
+            exited: AtomicBool::new(false),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn hold(&self, object: ObjectIndex) {
+        for slot in &self.held {
+            if slot.load(Ordering::Relaxed) == 0 {
+                slot.store(object + 1, Ordering::Relaxed);
+                return;
+            }
+        }
+    }
+
+    #[inline]
+    pub(crate) fn release(&self, object: ObjectIndex) {
+        for slot in &self.held {
+            if slot.load(Ordering::Relaxed) == object + 1 {
+                slot.store(0, Ordering::Relaxed);
+                return;
+            }
+        }
+    }
+
+    pub(crate) fn holds(&self, object: ObjectIndex) -> bool {
+        self.held.iter().any(|slot| slot.load(Ordering::Relaxed) == object + 1)
+    }
+}
+
+/// Where a recording's chunks go.
+#[derive(Debug)]
+pub(crate) struct RecordSink {
+    pub(crate) to_writer: Sender<WriterMsg>,
+    pub(crate) recycled: Receiver<Vec<u8>>,
+    pub(crate) seed: u64,
+}
+
+/// What an execution does with primitive calls.
+pub(crate) enum ExecKind {
+    Record(RecordSink),
+    Gated(Arc<dyn Gate>),
+}
+
+impl fmt::Debug for ExecKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExecKind::Record(_) => f.write_str("Record"),
+            ExecKind::Gated(gate) => write!(f, "Gated({gate:?})"),
+        }
+    }
+}
+
+/// One recording or replay.
+#[derive(Debug)]
+pub(crate) struct Execution {
+    pub(crate) id: u32,
+    pub(crate) start: Instant,
+    pub(crate) kind: ExecKind,
+    next_thread: AtomicU32,
+    next_object: AtomicU32,
+    /// Objects another execution named first (shared `static`s), by address.
+    foreign_objects: Mutex<HashMap<usize, ObjectIndex>>,
+    pub(crate) threads: Mutex<Vec<Arc<ThreadShared>>>,
+    /// Set when the execution has its verdict; the record caller waits on it.
+    verdict: Mutex<Option<Verdict>>,
+    verdict_set: Condvar,
+    /// Key-value notes for the trace's footer (a digest, a verdict line).
+    pub(crate) annotations: Mutex<Vec<(String, String)>>,
+}
+
+impl Execution {
+    pub(crate) fn new(kind: ExecKind) -> Arc<Self> {
+        Arc::new(Execution {
+            id: NEXT_EXECUTION.fetch_add(1, Ordering::Relaxed),
+            start: Instant::now(),
+            kind,
+            next_thread: AtomicU32::new(0),
+            next_object: AtomicU32::new(0),
+            foreign_objects: Mutex::new(HashMap::new()),
+            threads: Mutex::new(Vec::new()),
+            verdict: Mutex::new(None),
+            verdict_set: Condvar::new(),
+            annotations: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub(crate) fn gate(&self) -> Option<&Arc<dyn Gate>> {
+        match &self.kind {
+            ExecKind::Gated(gate) => Some(gate),
+            ExecKind::Record(_) => None,
+        }
+    }
+
+    pub(crate) fn sink(&self) -> Option<&RecordSink> {
+        match &self.kind {
+            ExecKind::Record(sink) => Some(sink),
+            ExecKind::Gated(_) => None,
+        }
+    }
+
+    pub(crate) fn allocate_thread(&self) -> ThreadIndex {
+        self.next_thread.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn allocate_object(&self) -> ObjectIndex {
+        self.next_object.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The index of an object that another execution claimed first.
+    pub(crate) fn foreign_object(&self, address: usize) -> (ObjectIndex, bool) {
+        let mut map = self.foreign_objects.lock();
+        if let Some(&index) = map.get(&address) {
+            return (index, false);
+        }
+        let index = self.allocate_object();
+        map.insert(address, index);
+        (index, true)
+    }
+
+    pub(crate) fn register_thread(&self, shared: Arc<ThreadShared>) {
+        self.threads.lock().push(shared);
+    }
+
+    /// Records the verdict if none is set yet; returns whether this call set it.
+    pub(crate) fn set_verdict(&self, verdict: Verdict) -> bool {
+        let mut slot = self.verdict.lock();
+        if slot.is_some() {
+            return false;
+        }
+        *slot = Some(verdict);
+        self.verdict_set.notify_all();
+        true
+    }
+
+    pub(crate) fn verdict(&self) -> Option<Verdict> {
+        self.verdict.lock().clone()
+    }
+
+    pub(crate) fn wait_verdict(&self) -> Verdict {
+        let mut slot = self.verdict.lock();
+        loop {
+            if let Some(v) = slot.as_ref() {
+                return v.clone();
+            }
+            self.verdict_set.wait(&mut slot);
+        }
+    }
+}
+
+impl Execution {
+    /// Waits up to `timeout` for the verdict.
+    pub(crate) fn wait_verdict_for(&self, timeout: std::time::Duration) -> Option<Verdict> {
+        let mut slot = self.verdict.lock();
+        if slot.is_none() {
+            self.verdict_set.wait_for(&mut slot, timeout);
+        }
+        slot.clone()
+    }
+}

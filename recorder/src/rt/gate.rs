@@ -1,0 +1,193 @@
+//! The replay hook: what a primitive asks of whoever forces the schedule.
+//!
+//! The recorder's primitives know three modes: passthrough, record, and "gated".
+//! A gate is installed by another crate (reprise-replayer's replay gate; later
+//! the explorer's scheduler). The primitive asks the gate for its thread's next
+//! recorded event, checks that it is doing the same thing, waits for what the
+//! recorded outcome depends on, performs the operation, and tells the gate what
+//! it made happen so that other threads waiting on it can go.
+
+use std::fmt;
+use std::panic::Location;
+
+use crate::trace::model::{Event, ObjectIndex, Op, SiteIndex, ThreadIndex};
+
+/// Which counter of an object a turn is taken on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TurnClass {
+    /// Mutex acquisitions (lock, successful try_lock, condvar re-acquisition).
+    Lock,
+    /// Writes of an RwLock.
+    Write,
+    /// Stores and read-modify-writes of an atomic (its modification order).
+    Store,
+}
+
+/// Something a thread must wait for before its recorded outcome can happen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitFor {
+    /// The object's turn numbered `number` (as recorded) is next.
+    Turn {
+        /// The object.
+        object: ObjectIndex,
+        /// Which of its counters.
+        class: TurnClass,
+        /// The recorded number of this turn.
+        number: u64,
+    },
+    /// The turn numbered `number` has been taken (0: nothing to wait for).
+    Taken {
+        /// The object.
+        object: ObjectIndex,
+        /// Which of its counters.
+        class: TurnClass,
+        /// The recorded number of that turn.
+        number: u64,
+    },
+    /// The RwLock's write `number` is next and at least `readers` read locks
+    /// saw the write before it.
+    WriteTurn {
+        /// The RwLock.
+        object: ObjectIndex,
+        /// The recorded write number.
+        number: u64,
+        /// How many readers saw the previous write.
+        readers: u64,
+    },
+    /// The message `(sender, seq)` has been sent.
+    Message {
+        /// The sending thread.
+        sender: ThreadIndex,
+        /// The sender's send count for that message.
+        seq: u64,
+    },
+    /// The thread has exited.
+    Exit(ThreadIndex),
+}
+
+/// Something a thread made happen that others may wait for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Happened {
+    /// A turn of the object's counter was taken.
+    Turn {
+        /// The object.
+        object: ObjectIndex,
+        /// Which counter.
+        class: TurnClass,
+    },
+    /// A read lock of an RwLock was taken.
+    Read(ObjectIndex),
+    /// A message was sent.
+    Sent {
+        /// The sending thread.
+        sender: ThreadIndex,
+        /// Its send count.
+        seq: u64,
+    },
+    /// A thread exited.
+    Exited(ThreadIndex),
+}
+
+/// What a thread is doing: the call the gate is asked about.
+#[derive(Clone, Copy, Debug)]
+pub struct Call {
+    /// The operation.
+    pub op: Op,
+    /// The object, when the operation has one.
+    pub object: Option<ObjectIndex>,
+    /// Where it was called from.
+    pub location: &'static Location<'static>,
+}
+
+impl fmt::Display for Call {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.op.name())?;
+        if let Some(object) = self.object {
+            write!(f, " of object #{object}")?;
+        }
+        write!(f, " at {}", self.location)
+    }
+}
+
+/// A recorded event, as the gate hands it to a primitive.
+#[derive(Clone, Copy, Debug)]
+pub struct Recorded<'a> {
+    /// The event.
+    pub event: Event,
+    /// The bytes attached to it (a captured value, a panic message).
+    pub blob: Option<&'a [u8]>,
+}
+
+/// The replay was stopped (a divergence, a stall, a verdict): unwind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Aborted;
+
+/// Where a recorded event's call site was.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SiteRef {
+    /// Source file.
+    pub file: String,
+    /// Line.
+    pub line: u32,
+    /// Column.
+    pub column: u32,
+}
+
+impl SiteRef {
+    /// Whether `location` is this site.
+    pub fn matches(&self, location: &Location<'_>) -> bool {
+        self.line == location.line()
+            && self.column == location.column()
+            && self.file == location.file()
+    }
+}
+
+impl fmt::Display for SiteRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// The one seam between the primitives and whoever forces their outcomes.
+///
+/// Every method that can block returns `Err(Aborted)` once the gate has been
+/// stopped; the primitive then unwinds its thread.
+pub trait Gate: Send + Sync + fmt::Debug + 'static {
+    /// The event recorded for `thread` at position `cursor` of its log, or
+    /// `None` past its end.
+    fn recorded(&self, thread: ThreadIndex, cursor: usize) -> Option<Recorded<'_>>;
+
+    /// The call site `site` of `thread`'s table.
+    fn site(&self, thread: ThreadIndex, site: SiteIndex) -> Option<&SiteRef>;
+
+    /// Binds the program's object at `address` to the recorded `object` the
+    /// first time the replay meets it. Returns false when that recorded object
+    /// was already bound to another address (a divergence).
+    fn bind_object(&self, object: ObjectIndex, address: usize) -> bool;
+
+    /// Blocks `thread` until `until` holds.
+    fn wait(&self, thread: ThreadIndex, until: WaitFor, call: Call) -> Result<(), Aborted>;
+
+    /// Tells waiting threads that `what` happened.
+    fn happened(&self, what: Happened);
+
+    /// `thread` consumed its event `cursor`; the watchdog sees progress.
+    fn advanced(&self, thread: ThreadIndex, cursor: usize);
+
+    /// `thread` did something other than its next recorded event: stop the
+    /// replay with a report.
+    fn diverged(&self, thread: ThreadIndex, cursor: usize, call: Call, detail: String) -> Aborted;
+
+    /// `thread` has no recorded event left for `call`: park it until the
+    /// replay's verdict is known.
+    fn end_of_log(&self, thread: ThreadIndex, cursor: usize, call: Call) -> Aborted;
+
+    /// `thread` started running.
+    fn thread_started(&self, thread: ThreadIndex);
+
+    /// `thread` finished (normally or by unwinding).
+    fn thread_finished(&self, thread: ThreadIndex);
+
+    /// Whether the replay has been stopped.
+    fn is_aborted(&self) -> bool;
+}

@@ -1,0 +1,102 @@
+//! Deadlock detection while recording: a monitor thread looks for a cycle of
+//! threads blocked on each other (lock -> owner, join -> joined thread) that
+//! has not moved between two looks.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::rt::exec::{Blocked, Execution, ThreadShared};
+use crate::trace::format::{BlockedThread, Verdict};
+use crate::trace::model::{Op, ThreadIndex};
+
+/// How often the monitor looks.
+pub(crate) const MONITOR_PERIOD: Duration = Duration::from_millis(100);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Snapshot {
+    /// Threads in the cycle with their block epochs.
+    cycle: Vec<(ThreadIndex, u64)>,
+}
+
+/// Watches `exec` until it has a verdict; calls `on_deadlock` with the
+/// deadlock verdict when it finds one.
+pub(crate) fn run(exec: Arc<Execution>, on_deadlock: impl FnOnce(Verdict)) {
+    let mut previous: Option<Snapshot> = None;
+    loop {
+        if exec.wait_verdict_for(MONITOR_PERIOD).is_some() {
+            return;
+        }
+        let threads: Vec<Arc<ThreadShared>> = exec.threads.lock().clone();
+        let current = find_cycle(&threads);
+        if current.is_some() && current == previous {
+            on_deadlock(verdict(&threads, &current.unwrap_or_else(|| unreachable!())));
+            return;
+        }
+        previous = current;
+    }
+}
+
+fn blocked_of(thread: &ThreadShared) -> Option<Blocked> {
+    if thread.exited.load(Ordering::Acquire) {
+        return None;
+    }
+    *thread.blocked.lock()
+}
+
+/// Who `thread` waits for, if it is blocked on something a single thread holds.
+fn waits_for(threads: &[Arc<ThreadShared>], thread: &ThreadShared) -> Option<ThreadIndex> {
+    let blocked = blocked_of(thread)?;
+    match blocked.op {
+        Op::Join => Some(blocked.target),
+        Op::Lock | Op::WriteLock | Op::ReadLock | Op::CondWait => threads
+            .iter()
+            .find(|other| other.index != thread.index && other.holds(blocked.target))
+            .map(|other| other.index),
+        _ => None,
+    }
+}
+
+fn find_cycle(threads: &[Arc<ThreadShared>]) -> Option<Snapshot> {
+    let by_index = |index: ThreadIndex| threads.iter().find(|t| t.index == index);
+    for start in threads {
+        let mut path: Vec<ThreadIndex> = vec![start.index];
+        let mut at = Arc::clone(start);
+        while let Some(next) = waits_for(threads, &at) {
+            if let Some(position) = path.iter().position(|&t| t == next) {
+                let mut cycle: Vec<(ThreadIndex, u64)> = path[position..]
+                    .iter()
+                    .filter_map(|&t| by_index(t))
+                    .map(|t| (t.index, t.block_epoch.load(Ordering::Relaxed)))
+                    .collect();
+                cycle.sort_unstable();
+                return Some(Snapshot { cycle });
+            }
+            path.push(next);
+            at = Arc::clone(by_index(next)?);
+        }
+    }
+    None
+}
+
+fn verdict(threads: &[Arc<ThreadShared>], snapshot: &Snapshot) -> Verdict {
+    let in_cycle = |index: ThreadIndex| snapshot.cycle.iter().any(|&(t, _)| t == index);
+    let mut blocked: Vec<BlockedThread> = threads
+        .iter()
+        .filter_map(|thread| {
+            let b = blocked_of(thread)?;
+            Some(BlockedThread {
+                thread: thread.index,
+                op: b.op,
+                object: b.target,
+                file: b.location.file().to_string(),
+                line: b.location.line(),
+                column: b.location.column(),
+                waits_for: waits_for(threads, thread),
+            })
+        })
+        .collect();
+    // The cycle first, then the threads stuck behind it.
+    blocked.sort_by_key(|b| (!in_cycle(b.thread), b.thread));
+    Verdict::Deadlock { blocked }
+}

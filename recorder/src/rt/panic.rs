@@ -1,0 +1,49 @@
+//! Remembers where the current thread panicked, so the thread's panic event
+//! can name its call site.
+
+use std::cell::RefCell;
+use std::sync::Once;
+
+/// Where a panic happened: file, line, column.
+pub(crate) type PanicSite = (String, u32, u32);
+
+thread_local! {
+    static LAST_PANIC: RefCell<Option<PanicSite>> = const { RefCell::new(None) };
+}
+
+static INSTALL: Once = Once::new();
+
+/// Installs (once per process) a panic hook that notes the location and then
+/// calls the hook that was there before.
+pub(crate) fn install_hook() {
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if let Some(location) = info.location() {
+                let site = (location.file().to_string(), location.line(), location.column());
+                let _ = LAST_PANIC.try_with(|c| *c.borrow_mut() = Some(site));
+            }
+            previous(info);
+        }));
+    });
+}
+
+/// The location of this thread's last panic, taken.
+pub(crate) fn take_site() -> PanicSite {
+    LAST_PANIC
+        .try_with(|c| c.borrow_mut().take())
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| ("<unknown>".to_string(), 0, 0))
+}
+
+/// The text of a panic payload.
+pub(crate) fn message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "Box<dyn Any>".to_string()
+    }
+}

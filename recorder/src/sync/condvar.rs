@@ -1,0 +1,189 @@
+//! `Condvar`: a wait records the mutex's re-acquisition number and whether it
+//! timed out. Replay never waits on the real condvar (which `notify_one` woke
+//! whom is schedule-dependent): it releases the mutex and takes the recorded
+//! turn.
+
+use std::fmt;
+use std::panic::Location;
+use std::sync::{LockResult, PoisonError};
+use std::time::Duration;
+
+use crate::rt::context::{self, Mode};
+use crate::rt::gate::{Happened, TurnClass, WaitFor};
+use crate::rt::gated;
+use crate::rt::object::ObjectSlot;
+use crate::sync::mutex::{Held, MutexGuard};
+use crate::trace::model::{ObjectKind, Op};
+
+/// A condition variable. Like [`std::sync::Condvar`].
+pub struct Condvar {
+    slot: ObjectSlot,
+    inner: std::sync::Condvar,
+}
+
+/// Whether a timed wait timed out. Like [`std::sync::WaitTimeoutResult`]
+/// (whose fields are private to std, hence this type).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WaitTimeoutResult(bool);
+
+impl WaitTimeoutResult {
+    /// Whether the wait timed out.
+    pub fn timed_out(&self) -> bool {
+        self.0
+    }
+}
+
+impl Condvar {
+    /// A new condvar. `const`, so it can live in a `static`.
+    pub const fn new() -> Condvar {
+        Condvar { slot: ObjectSlot::new(), inner: std::sync::Condvar::new() }
+    }
+
+    /// Waits for a notification. Like [`std::sync::Condvar::wait`].
+    ///
+    /// # Errors
+    ///
+    /// When the mutex is poisoned, as std's.
+    #[track_caller]
+    pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
+        let (result, _) = self.wait_inner(guard, None, Location::caller());
+        result
+    }
+
+    /// Waits while `condition` holds. Like [`std::sync::Condvar::wait_while`].
+    ///
+    /// # Errors
+    ///
+    /// When the mutex is poisoned, as std's.
+    #[track_caller]
+    pub fn wait_while<'a, T, F>(&self, mut guard: MutexGuard<'a, T>, mut condition: F) -> LockResult<MutexGuard<'a, T>>
+    where
+        F: FnMut(&mut T) -> bool,
+    {
+        let location = Location::caller();
+        while condition(&mut *guard) {
+            guard = self.wait_inner(guard, None, location).0?;
+        }
+        Ok(guard)
+    }
+
+    /// Waits for a notification or the timeout. Like
+    /// [`std::sync::Condvar::wait_timeout`]. In replay, a recorded timeout
+    /// returns at once.
+    ///
+    /// # Errors
+    ///
+    /// When the mutex is poisoned, as std's.
+    #[track_caller]
+    pub fn wait_timeout<'a, T>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        timeout: Duration,
+    ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
+        let (result, timed_out) = self.wait_inner(guard, Some(timeout), Location::caller());
+        let timed_out = WaitTimeoutResult(timed_out);
+        match result {
+            Ok(guard) => Ok((guard, timed_out)),
+            Err(p) => Err(PoisonError::new((p.into_inner(), timed_out))),
+        }
+    }
+
+    fn wait_inner<'a, T>(
+        &self,
+        mut guard: MutexGuard<'a, T>,
+        timeout: Option<Duration>,
+        location: &'static Location<'static>,
+    ) -> (LockResult<MutexGuard<'a, T>>, bool) {
+        let inner = guard.inner.take().expect("condvar wait on a guard already waiting");
+        let real_wait = |inner| match timeout {
+            None => match self.inner.wait(inner) {
+                Ok(g) => (Ok(g), false),
+                Err(p) => (Err(p.into_inner()), false),
+            },
+            Some(t) => match self.inner.wait_timeout(inner, t) {
+                Ok((g, r)) => (Ok(g), r.timed_out()),
+                Err(p) => {
+                    let (g, r) = p.into_inner();
+                    (Err(g), r.timed_out())
+                }
+            },
+        };
+        let mode = if guard.held == Held::Off { Mode::Off } else { context::mode() };
+        let (result, timed_out) = match (mode, guard.held) {
+            (Mode::Record, Held::Record(mutex)) => {
+                let object = context::with(|ctx| {
+                    let object = ctx.object(&self.slot, ObjectKind::Condvar, location);
+                    ctx.shared.release(mutex);
+                    ctx.block(Op::CondWait, mutex, location);
+                    object
+                });
+                let (result, timed_out) = real_wait(inner);
+                let n = guard.mutex.next_acquisition();
+                context::with(|ctx| {
+                    ctx.unblock();
+                    ctx.shared.hold(mutex);
+                    ctx.record(Op::CondWait, object, location, [n, u64::from(timed_out), u64::from(mutex)]);
+                });
+                (result, timed_out)
+            }
+            (Mode::Gated, Held::Gated) => match gated::begin(Op::CondWait, Some((&self.slot, ObjectKind::Condvar)), location) {
+                Some(call) => {
+                    let mutex = call.event.c as u32;
+                    drop(inner);
+                    call.wait(WaitFor::Turn { object: mutex, class: TurnClass::Lock, number: call.event.a });
+                    let result = guard.mutex.inner.lock().map_err(|p| p.into_inner());
+                    call.happened(Happened::Turn { object: mutex, class: TurnClass::Lock });
+                    (result, call.event.b != 0)
+                }
+                None => real_wait(inner),
+            },
+            _ => real_wait(inner),
+        };
+        let poisoned = result.is_err();
+        guard.inner = Some(result.unwrap_or_else(|g| g));
+        if poisoned {
+            (Err(PoisonError::new(guard)), timed_out)
+        } else {
+            (Ok(guard), timed_out)
+        }
+    }
+
+    /// Wakes one waiter. Like [`std::sync::Condvar::notify_one`].
+    #[track_caller]
+    pub fn notify_one(&self) {
+        self.notify(0, Location::caller());
+        self.inner.notify_one();
+    }
+
+    /// Wakes all waiters. Like [`std::sync::Condvar::notify_all`].
+    #[track_caller]
+    pub fn notify_all(&self) {
+        self.notify(1, Location::caller());
+        self.inner.notify_all();
+    }
+
+    fn notify(&self, all: u64, location: &'static Location<'static>) {
+        match context::mode() {
+            Mode::Off => {}
+            Mode::Record => context::with(|ctx| {
+                let object = ctx.object(&self.slot, ObjectKind::Condvar, location);
+                ctx.record(Op::Notify, object, location, [all, 0, 0]);
+            }),
+            Mode::Gated => {
+                gated::begin(Op::Notify, Some((&self.slot, ObjectKind::Condvar)), location);
+            }
+        }
+    }
+}
+
+impl Default for Condvar {
+    fn default() -> Self {
+        Condvar::new()
+    }
+}
+
+impl fmt::Debug for Condvar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Condvar { .. }")
+    }
+}

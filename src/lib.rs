@@ -1,6 +1,76 @@
-//! reprise (in progress): temporary std/crossbeam shims until the instrumented primitives land.
-#![allow(missing_docs)]
-pub mod thread { pub use std::thread::*; }
-pub mod sync { pub use std::sync::*; }
-pub mod channel { pub use crossbeam_channel::*; }
+//! reprise: record the schedule of a concurrent Rust program in production,
+//! replay it exactly on a laptop.
+//!
+//! A payments pipeline loses a cent once a week and nobody can reproduce it.
+//! Build it on reprise's primitives (the same API as `std::thread`,
+//! `std::sync` and `crossbeam-channel`, so porting means changing imports),
+//! record it where the bug happens, and replay the trace: every lock
+//! acquisition, received message, atomic load, clock read and captured input
+//! comes back as it was, so the same interleaving and the same bug come back.
+//!
+//! ```
+//! use reprise::{channel, sync::Mutex, thread};
+//! use std::sync::Arc;
+//!
+//! // The program: two workers add what they receive to a shared balance.
+//! fn pipeline() -> u64 {
+//!     let balance = Arc::new(Mutex::new(0u64));
+//!     let (tx, rx) = channel::bounded::<u64>(4);
+//!     let workers: Vec<_> = (0..2)
+//!         .map(|_| {
+//!             let (rx, balance) = (rx.clone(), Arc::clone(&balance));
+//!             thread::spawn(move || {
+//!                 for amount in rx.iter() {
+//!                     *balance.lock().unwrap() += amount;
+//!                 }
+//!             })
+//!         })
+//!         .collect();
+//!     for amount in 1..=10 {
+//!         tx.send(amount).unwrap();
+//!     }
+//!     drop(tx);
+//!     for w in workers {
+//!         w.join().unwrap();
+//!     }
+//!     let total = *balance.lock().unwrap();
+//!     total
+//! }
+//!
+//! // Record it, then replay the trace: same schedule, same result.
+//! let path = std::env::temp_dir().join(format!("reprise-doc-{}.trace", std::process::id()));
+//! let recorded = reprise::record(&path, reprise::RecordConfig::new("doc", "1"), pipeline).unwrap();
+//! let trace = reprise::read_trace_file(&path).unwrap();
+//! let replayed = reprise::replay(&trace, pipeline);
+//! assert!(replayed.outcome.matched());
+//! assert_eq!(replayed.result, recorded.result);
+//! # std::fs::remove_file(&path).ok();
+//! ```
+//!
+//! When a replay does something the trace does not say, it stops with a
+//! divergence report naming the thread, the event, and what was expected;
+//! when no thread can go on, the watchdog reports a stall within seconds.
+//!
+//! Limits: nondeterminism outside the primitives (a `HashMap` iterated with a
+//! random hasher, `Instant::now()` read directly, comparing addresses, input
+//! read without [`capture`]) is not recorded and shows up as a divergence.
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+#![forbid(unsafe_code)]
+
+pub mod cli;
+mod env;
+pub mod exit;
 pub mod pipelines;
+
+#[doc(inline)]
+pub use reprise_recorder::{channel, random, sync, thread, time};
+#[doc(inline)]
+pub use reprise_recorder::{annotate, capture, record, start_recording, RecordConfig, RecordError, RecordGuard, Recording};
+#[doc(inline)]
+pub use reprise_recorder::trace;
+#[doc(inline)]
+pub use reprise_recorder::trace::read::{read_trace, read_trace_file};
+#[doc(inline)]
+pub use reprise_replayer::{replay, Divergence, ReplayOutcome, ReplayReport, Stall};
+
+pub use env::{main, Mode};

@@ -44,7 +44,7 @@ pub mod trace;
 
 pub use capture::capture;
 pub use record::{annotate, record, start_recording, RecordConfig, RecordError, RecordGuard, Recording};
-pub use rt::gated::ReplayStopped;
+pub use rt::gated::{run_gated, ReplayStopped};
 pub use rt::writer::WriterStats;
 
 /// The exit code of a process that [`start_recording`] recorded into a

@@ -17,14 +17,20 @@ use crate::trace::model::{Op, ThreadIndex};
 
 pub use std::thread::{current, panicking, yield_now, Result, Thread, ThreadId};
 
+/// The call site of thread start and exit events: one place, the same in
+/// every mode.
+fn lifecycle_site() -> &'static Location<'static> {
+    Location::caller()
+}
+
 /// Record mode: the thread's first event.
 pub(crate) fn record_start(ctx: &mut ThreadCtx) {
-    ctx.record(Op::ThreadStart, 0, Location::caller(), [0; 3]);
+    ctx.record(Op::ThreadStart, 0, lifecycle_site(), [0; 3]);
 }
 
 /// Record mode: the thread's last event; flushes its buffer.
 pub(crate) fn record_exit(ctx: &mut ThreadCtx, panicked: bool) {
-    ctx.record(Op::ThreadExit, 0, Location::caller(), [u64::from(panicked), 0, 0]);
+    ctx.record(Op::ThreadExit, 0, lifecycle_site(), [u64::from(panicked), 0, 0]);
     ctx.close_buffer();
     ctx.shared.exited.store(true, std::sync::atomic::Ordering::Release);
 }
@@ -43,7 +49,7 @@ where
         None => context::with(record_start),
         Some(gate) => {
             gate.thread_started(index);
-            let started = std_panic::catch_unwind(|| gated::begin(Op::ThreadStart, None, Location::caller()));
+            let started = std_panic::catch_unwind(|| gated::begin(Op::ThreadStart, None, lifecycle_site()));
             if started.is_err() {
                 gate.thread_finished(index);
                 context::take();
@@ -69,7 +75,7 @@ where
         Some(gate) => {
             if !stopped && context::mode() == Mode::Gated {
                 let _ = std_panic::catch_unwind(|| {
-                    if let Some(call) = gated::begin(Op::ThreadExit, None, Location::caller()) {
+                    if let Some(call) = gated::begin(Op::ThreadExit, None, lifecycle_site()) {
                         call.happened(Happened::Exited(index));
                     }
                 });

@@ -1,1 +1,43 @@
+//! reprise-replayer: re-executing a recorded trace deterministically.
+//!
+//! [`replay`] runs a closure (the same program that was recorded) under a
+//! trace: each thread runs in parallel, waiting only for what its next
+//! recorded outcome depends on (the message it must receive, the lock turn it
+//! must take, the store its load read). A thread that does something else is
+//! a divergence; a replay where no thread can go on is a stall; both stop the
+//! replay with a report instead of hanging.
+//!
+//! ```
+//! use reprise_recorder::{record, sync::atomic::{AtomicU64, Ordering}, thread, RecordConfig};
+//! use reprise_recorder::trace::read::read_trace_file;
+//! use std::sync::Arc;
+//!
+//! fn program() -> u64 {
+//!     let hits = Arc::new(AtomicU64::new(0));
+//!     let h = Arc::clone(&hits);
+//!     let worker = thread::spawn(move || h.fetch_add(1, Ordering::SeqCst));
+//!     let seen = hits.load(Ordering::SeqCst); // 0 or 1, depending on the schedule
+//!     worker.join().unwrap();
+//!     seen
+//! }
+//!
+//! let path = std::env::temp_dir().join(format!("replayer-doc-{}.trace", std::process::id()));
+//! let recorded = record(&path, RecordConfig::new("doc", "1"), program).unwrap();
+//! let trace = read_trace_file(&path).unwrap();
+//! let replayed = reprise_replayer::replay(&trace, program);
+//! assert!(replayed.outcome.matched());
+//! assert_eq!(replayed.result, recorded.result);
+//! # std::fs::remove_file(&path).ok();
+//! ```
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+#![forbid(unsafe_code)]
 
+mod gate;
+pub mod log;
+pub mod prefix;
+mod replay;
+pub mod report;
+
+pub use gate::{ReplayGate, STALL_TIMEOUT};
+pub use replay::{replay, ReplayReport};
+pub use report::{Divergence, ReplayOutcome, Stall};

@@ -187,10 +187,6 @@ impl Execution {
         true
     }
 
-    pub(crate) fn verdict(&self) -> Option<Verdict> {
-        self.verdict.lock().clone()
-    }
-
     pub(crate) fn wait_verdict(&self) -> Verdict {
         let mut slot = self.verdict.lock();
         loop {

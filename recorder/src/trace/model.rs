@@ -47,9 +47,10 @@ pub enum Op {
     /// A select over several receivers; the event's object is the receiver that
     /// was chosen. Outcome as [`Op::TryRecv`], plus `c`: the chosen arm.
     Select = 8,
-    /// Locked a mutex. `a`: its acquisition number.
+    /// Locked a mutex. `a`: its acquisition number (from 1).
     Lock = 9,
-    /// Tried to lock a mutex. `a`: acquisition number + 1, or 0 for WouldBlock.
+    /// Tried to lock a mutex. `a`: its acquisition number (they start at 1),
+    /// or 0 for WouldBlock.
     TryLock = 10,
     /// Unlocked a mutex. No outcome.
     Unlock = 11,

@@ -1,0 +1,126 @@
+//! The trace as replay needs it: each thread's events in order, their blobs,
+//! its call-site table, and for every object the recorded turn numbers.
+
+use std::collections::{BTreeMap, HashMap};
+
+use reprise_recorder::rt::gate::{SiteRef, TurnClass};
+use reprise_recorder::trace::model::{Event, ObjectIndex, ObjectKind, Op, Record, ThreadIndex};
+use reprise_recorder::trace::read::TraceFile;
+
+/// One thread's recorded life.
+#[derive(Debug, Clone, Default)]
+pub struct ThreadLog {
+    /// Its name (may be empty).
+    pub name: String,
+    /// Its events in program order.
+    pub events: Vec<Event>,
+    /// Bytes attached to events, by event position.
+    pub blobs: HashMap<usize, Vec<u8>>,
+    /// Its call-site table.
+    pub sites: Vec<Option<SiteRef>>,
+}
+
+impl ThreadLog {
+    /// Whether the recording saw this thread finish.
+    pub fn exited(&self) -> bool {
+        self.events.last().is_some_and(|e| e.op == Op::ThreadExit)
+    }
+}
+
+/// Every thread's log, and what replay derives from them.
+#[derive(Debug, Clone, Default)]
+pub struct ReplayLog {
+    /// Logs by thread index.
+    pub threads: BTreeMap<ThreadIndex, ThreadLog>,
+    /// Object kinds by index, from the object table.
+    pub objects: BTreeMap<ObjectIndex, ObjectKind>,
+    /// For each object counter, its recorded turn numbers in order.
+    ranks: HashMap<(ObjectIndex, TurnClass), Vec<u64>>,
+}
+
+/// The turn an event takes, if it takes one: (object, class, number).
+pub(crate) fn turn_of(e: &Event) -> Option<(ObjectIndex, TurnClass, u64)> {
+    match e.op {
+        Op::Lock => Some((e.object, TurnClass::Lock, e.a)),
+        Op::TryLock if e.a != 0 => Some((e.object, TurnClass::Lock, e.a)),
+        Op::CondWait => Some((e.c as ObjectIndex, TurnClass::Lock, e.a)),
+        Op::WriteLock => Some((e.object, TurnClass::Write, e.a)),
+        Op::TryWriteLock if e.a != 0 => Some((e.object, TurnClass::Write, e.a - 1)),
+        Op::AtomicStore | Op::AtomicRmw => Some((e.object, TurnClass::Store, e.a)),
+        Op::AtomicCas if e.c == 1 => Some((e.object, TurnClass::Store, e.a)),
+        _ => None,
+    }
+}
+
+impl ReplayLog {
+    /// Builds the log from a read trace.
+    pub fn from_trace(trace: &TraceFile) -> ReplayLog {
+        let mut log = ReplayLog::default();
+        for (&index, records) in &trace.threads {
+            let mut thread = ThreadLog::default();
+            for record in records {
+                match record {
+                    Record::Event(e) => thread.events.push(*e),
+                    Record::Blob(bytes) => {
+                        if let Some(last) = thread.events.len().checked_sub(1) {
+                            thread.blobs.insert(last, bytes.clone());
+                        }
+                    }
+                    Record::Thread { name, .. } => thread.name = name.clone(),
+                    Record::Object { index, kind, .. } => {
+                        log.objects.insert(*index, *kind);
+                    }
+                    Record::Site { index, file, line, column } => {
+                        let at = *index as usize;
+                        // Indices come from the file: grow only as far as the
+                        // records present can justify.
+                        if at <= records.len() {
+                            if thread.sites.len() <= at {
+                                thread.sites.resize(at + 1, None);
+                            }
+                            thread.sites[at] = Some(SiteRef { file: file.clone(), line: *line, column: *column });
+                        }
+                    }
+                    Record::Clock(_) => {}
+                }
+            }
+            log.threads.insert(index, thread);
+        }
+        log.index_turns();
+        log
+    }
+
+    pub(crate) fn index_turns(&mut self) {
+        self.ranks.clear();
+        for thread in self.threads.values() {
+            for e in &thread.events {
+                if let Some((object, class, number)) = turn_of(e) {
+                    self.ranks.entry((object, class)).or_default().push(number);
+                }
+            }
+        }
+        for numbers in self.ranks.values_mut() {
+            numbers.sort_unstable();
+            numbers.dedup();
+        }
+    }
+
+    /// The position of turn `number` among the object's recorded turns.
+    pub fn rank(&self, object: ObjectIndex, class: TurnClass, number: u64) -> Option<u64> {
+        let numbers = self.ranks.get(&(object, class))?;
+        numbers.binary_search(&number).ok().map(|r| r as u64)
+    }
+
+    /// How many events all threads hold.
+    pub fn event_count(&self) -> u64 {
+        self.threads.values().map(|t| t.events.len() as u64).sum()
+    }
+
+    /// A thread's name for reports: `ledger-0 (thread 3)`.
+    pub fn thread_label(&self, thread: ThreadIndex) -> String {
+        match self.threads.get(&thread) {
+            Some(t) if !t.name.is_empty() => format!("`{}` (thread {thread})", t.name),
+            _ => format!("thread {thread}"),
+        }
+    }
+}

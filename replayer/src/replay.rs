@@ -1,0 +1,157 @@
+//! Running a program under a recorded trace.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use reprise_recorder::rt::gate::Gate;
+use reprise_recorder::trace::format::Verdict;
+use reprise_recorder::trace::read::TraceFile;
+use reprise_recorder::{run_gated, ReplayStopped};
+
+use crate::gate::{watchdog, ReplayGate, Status};
+use crate::log::ReplayLog;
+use crate::prefix::cut_to_consistent_prefix;
+use crate::report::{Divergence, ReplayOutcome, Stop};
+
+/// How long a stopped replay waits for its root thread to unwind.
+const UNWIND_GRACE: Duration = Duration::from_secs(2);
+
+/// What a replay did.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ReplayReport<R> {
+    /// What the replayed closure returned, when it returned.
+    pub result: Option<R>,
+    /// How the replay ended.
+    pub outcome: ReplayOutcome,
+    /// Events in the trace (after any cut).
+    pub events: u64,
+    /// Events the replay consumed.
+    pub replayed: u64,
+    /// Events dropped when cutting a damaged trace to a consistent prefix.
+    pub cut: u64,
+    /// Whether the trace was whole.
+    pub whole: bool,
+}
+
+/// Re-executes `f` under `trace`: `f` runs as the root thread, and every
+/// primitive call of every thread it spawns gets its recorded outcome.
+///
+/// A damaged trace (a crashed recording) is first cut to its largest
+/// consistent prefix. The replay stops with a report on a divergence or a
+/// stall (the watchdog notices within [`crate::STALL_TIMEOUT`]); threads it
+/// stops are unwound.
+pub fn replay<F, R>(trace: &TraceFile, f: F) -> ReplayReport<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let whole = trace.is_whole();
+    let mut log = ReplayLog::from_trace(trace);
+    let cut = if whole { 0 } else { cut_to_consistent_prefix(&mut log) };
+    let events = log.event_count();
+    let verdict = trace.footer.as_ref().map(|footer| footer.verdict.clone());
+    let gate = Arc::new(ReplayGate::new(log, verdict, !whole));
+    let done = Arc::new(AtomicBool::new(false));
+
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let root_gate: Arc<dyn Gate> = Arc::clone(&gate) as Arc<dyn Gate>;
+    let root_done = Arc::clone(&done);
+    let spawned = std::thread::Builder::new().name("main".into()).spawn(move || {
+        let result = run_gated(root_gate, f);
+        root_done.store(true, Ordering::Release);
+        let _ = tx.send(result);
+    });
+    if let Err(e) = spawned {
+        return ReplayReport {
+            result: None,
+            outcome: ReplayOutcome::Stalled(crate::report::Stall {
+                waiting: vec![crate::report::Waiting {
+                    thread: "main".into(),
+                    event: 0,
+                    call: "spawn".into(),
+                    waits_for: format!("an OS thread: {e}"),
+                }],
+            }),
+            events,
+            replayed: 0,
+            cut,
+            whole,
+        };
+    }
+    let watched = Arc::clone(&gate);
+    let watch_done = Arc::clone(&done);
+    let watcher = std::thread::Builder::new()
+        .name("reprise-watchdog".into())
+        .spawn(move || watchdog(&watched, &watch_done));
+
+    let root = loop {
+        match rx.recv_timeout(Duration::from_millis(20)) {
+            Ok(result) => break Some(result),
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break None,
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                if gate.stopped().is_some() {
+                    break rx.recv_timeout(UNWIND_GRACE).ok();
+                }
+            }
+        }
+    };
+    done.store(true, Ordering::Release);
+    if let Ok(watcher) = watcher {
+        let _ = watcher.join();
+    }
+
+    let replayed = gate.consumed();
+    let mut result = None;
+    let outcome = match gate.stopped() {
+        Some(stop) => outcome_of(stop, replayed),
+        None => {
+            if let Some(Ok(value)) = root {
+                result = Some(value);
+            } else if let Some(Err(payload)) = &root {
+                debug_assert!(!payload.is::<ReplayStopped>());
+            }
+            match leftover(&gate) {
+                Some(divergence) if whole => ReplayOutcome::Diverged(divergence),
+                _ => ReplayOutcome::Matched,
+            }
+        }
+    };
+    // Release threads still parked at the end of their logs.
+    gate.stop(Stop::TraceEnded);
+    ReplayReport { result, outcome, events, replayed, cut, whole }
+}
+
+fn outcome_of(stop: Stop, replayed: u64) -> ReplayOutcome {
+    match stop {
+        Stop::Diverged(d) => ReplayOutcome::Diverged(d),
+        Stop::Stalled(s) => ReplayOutcome::Stalled(s),
+        Stop::Deadlock(blocked) => ReplayOutcome::Deadlock(Verdict::Deadlock { blocked }),
+        Stop::TraceEnded => ReplayOutcome::TraceEnded { replayed },
+    }
+}
+
+/// A thread that finished with recorded events left over.
+fn leftover(gate: &ReplayGate) -> Option<Divergence> {
+    let statuses = gate.statuses();
+    for (&thread, log) in &gate.log.threads {
+        let cursor = gate.cursor(thread);
+        if cursor >= log.events.len() {
+            continue;
+        }
+        let finished = statuses.iter().any(|(t, s)| *t == thread && matches!(s, Status::Finished));
+        let never_started = !statuses.iter().any(|(t, _)| *t == thread);
+        if finished || never_started {
+            let e = log.events[cursor];
+            return Some(Divergence {
+                thread: gate.log.thread_label(thread),
+                event: cursor,
+                expected: format!("{} at {}", e.op.name(), gate.site_text(thread, e.site)),
+                actual: if never_started { "the thread was never started".into() } else { "the thread finished".into() },
+                detail: format!("{} recorded events were not replayed", log.events.len() - cursor),
+            });
+        }
+    }
+    None
+}

@@ -1,0 +1,120 @@
+//! What a replay says when it does not simply match: divergences, stalls, and
+//! the other ways it can stop.
+
+use std::fmt;
+
+use reprise_recorder::trace::format::{BlockedThread, Verdict};
+
+/// The program did something other than its trace says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Divergence {
+    /// The thread, by name and index.
+    pub thread: String,
+    /// The index of the event in that thread's log.
+    pub event: usize,
+    /// What the trace has there.
+    pub expected: String,
+    /// What the program did.
+    pub actual: String,
+    /// Why they differ.
+    pub detail: String,
+}
+
+impl fmt::Display for Divergence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "replay diverged in {} at its event {}", self.thread, self.event)?;
+        writeln!(f, "  expected: {}", self.expected)?;
+        writeln!(f, "  actual:   {}", self.actual)?;
+        writeln!(f, "  detail:   {}", self.detail)?;
+        write!(
+            f,
+            "  hint: nondeterminism outside reprise's primitives shows up like this: iterating a \
+             HashMap with a random hasher (use BTreeMap or a fixed hasher), reading the clock \
+             directly (use reprise::time::now), comparing addresses, or reading input without \
+             reprise::capture; or the program changed since the recording"
+        )
+    }
+}
+
+/// A thread the watchdog found waiting.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Waiting {
+    /// The thread, by name and index.
+    pub thread: String,
+    /// Its event index.
+    pub event: usize,
+    /// The call it is in.
+    pub call: String,
+    /// What it waits for.
+    pub waits_for: String,
+}
+
+/// No thread could make progress, though the trace has more to replay.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stall {
+    /// The threads that wait, and on what.
+    pub waiting: Vec<Waiting>,
+}
+
+impl fmt::Display for Stall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "replay stalled: no thread can make progress")?;
+        for w in &self.waiting {
+            write!(f, "\n  {} at event {}: in {}, waiting for {}", w.thread, w.event, w.call, w.waits_for)?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a replay stopped before its root thread finished.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Stop {
+    /// The program left the recorded path.
+    Diverged(Divergence),
+    /// No thread could go on.
+    Stalled(Stall),
+    /// The recorded deadlock was reached again.
+    Deadlock(Vec<BlockedThread>),
+    /// A cut trace ran out of events.
+    TraceEnded,
+}
+
+/// How a replay ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReplayOutcome {
+    /// Every thread followed the trace to the end.
+    Matched,
+    /// The recorded deadlock came back.
+    Deadlock(Verdict),
+    /// The program left the recorded path.
+    Diverged(Divergence),
+    /// No thread could make progress.
+    Stalled(Stall),
+    /// The trace (a crashed recording) ended before the program did.
+    TraceEnded {
+        /// Events replayed before it ended.
+        replayed: u64,
+    },
+}
+
+impl ReplayOutcome {
+    /// Whether the replay followed the whole trace.
+    pub fn matched(&self) -> bool {
+        matches!(self, ReplayOutcome::Matched | ReplayOutcome::Deadlock(_))
+    }
+}
+
+impl fmt::Display for ReplayOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReplayOutcome::Matched => f.write_str("replay matched the trace"),
+            ReplayOutcome::Deadlock(verdict) => write!(f, "replay reached the recorded {verdict}"),
+            ReplayOutcome::Diverged(d) => d.fmt(f),
+            ReplayOutcome::Stalled(s) => s.fmt(f),
+            ReplayOutcome::TraceEnded { replayed } => write!(
+                f,
+                "the trace ended before the program did: replayed its first {replayed} events (the recording did not finish)"
+            ),
+        }
+    }
+}

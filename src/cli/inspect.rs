@@ -1,0 +1,107 @@
+//! `reprise inspect`: describe a trace without running anything.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use reprise_recorder::trace::model::{ObjectKind, Op, Record};
+use reprise_recorder::trace::read::TraceFile;
+
+use crate::cli::payments;
+use crate::cli::{out, Outcome};
+use crate::exit;
+
+/// Arguments of `reprise inspect`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The trace to describe.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+}
+
+/// What `inspect` counts, kept apart from printing so tests can check it.
+#[derive(Debug, Default)]
+pub(crate) struct Summary {
+    pub(crate) threads: Vec<(u32, String, u64)>,
+    pub(crate) objects: BTreeMap<&'static str, u64>,
+    pub(crate) ops: BTreeMap<&'static str, u64>,
+    pub(crate) events: u64,
+    pub(crate) first_ms: Option<u64>,
+    pub(crate) last_ms: Option<u64>,
+}
+
+pub(crate) fn summarize(trace: &TraceFile) -> Summary {
+    let mut summary = Summary::default();
+    for (&index, records) in &trace.threads {
+        let mut name = String::new();
+        let mut events = 0;
+        for record in records {
+            match record {
+                Record::Event(e) => {
+                    events += 1;
+                    *summary.ops.entry(e.op.name()).or_default() += 1;
+                }
+                Record::Thread { name: n, .. } => name = n.clone(),
+                Record::Object { kind, .. } => *summary.objects.entry(kind_name(*kind)).or_default() += 1,
+                Record::Clock(ms) => {
+                    summary.first_ms = Some(summary.first_ms.map_or(*ms, |f| f.min(*ms)));
+                    summary.last_ms = Some(summary.last_ms.map_or(*ms, |l| l.max(*ms)));
+                }
+                Record::Blob(_) | Record::Site { .. } => {}
+            }
+        }
+        summary.events += events;
+        summary.threads.push((index, name, events));
+    }
+    summary
+}
+
+fn kind_name(kind: ObjectKind) -> &'static str {
+    kind.name()
+}
+
+pub(crate) fn run(args: Args) -> Outcome {
+    let trace = payments::read(&args.file)?;
+    let h = &trace.header;
+    if let Some(damage) = &trace.damage {
+        eprintln!("reprise: warning: the trace is not whole: {damage}");
+    }
+    let summary = summarize(&trace);
+    out!("trace: {}", args.file.display());
+    out!("format: {}", trace.version);
+    out!("program: {} {} (recorded by reprise {})", h.program, h.program_version, h.recorder_version);
+    out!("mode: {:?}", h.mode);
+    if !h.parameters.is_empty() {
+        let params: Vec<String> = h.parameters.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        out!("parameters: {}", params.join(" "));
+    }
+    out!("started: {} ms after the Unix epoch", h.start_unix_ms);
+    if let (Some(first), Some(last)) = (summary.first_ms, summary.last_ms) {
+        out!("duration: about {} ms (chunk clocks)", last.saturating_sub(first.min(h.start_unix_ms)));
+    }
+    out!("threads: {}", summary.threads.len());
+    for (index, name, events) in &summary.threads {
+        let name = if name.is_empty() { "-" } else { name.as_str() };
+        out!("  {index:>4}  {name:<16} {events} events");
+    }
+    let objects: Vec<String> = summary.objects.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    out!("objects: {}", if objects.is_empty() { "none".to_string() } else { objects.join(", ") });
+    out!("events: {} in {} chunks", summary.events, trace.chunks);
+    let mut ops: Vec<(&&str, &u64)> = summary.ops.iter().collect();
+    ops.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    for (op, n) in ops {
+        out!("  {op:<16} {n}");
+    }
+    let per_event = if summary.events == 0 { 0.0 } else { trace.bytes as f64 / summary.events as f64 };
+    out!("size: {} bytes, {per_event:.2} bytes/event", trace.bytes);
+    match &trace.footer {
+        Some(footer) => {
+            out!("verdict: {}", footer.verdict);
+            for (k, v) in &footer.annotations {
+                out!("  {k}: {v}");
+            }
+        }
+        None => out!("verdict: none (the recording did not finish: a crash or a kill; {} intact bytes)", trace.intact_bytes),
+    }
+    let _ = Op::ALL;
+    Ok(exit::SUCCESS)
+}

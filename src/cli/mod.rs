@@ -1,0 +1,109 @@
+//! The command line: one file per subcommand. Arguments are parsed once into
+//! validated values, then acted on; every error is one clear line on stderr
+//! and an exit code from [`crate::exit`].
+
+mod demo;
+mod inspect;
+mod payments;
+mod record;
+mod replay;
+mod verify;
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::exit;
+
+/// reprise: a determinism-replay debugger for concurrent Rust pipelines.
+#[derive(Debug, Parser)]
+#[command(name = "reprise", version, after_help = exit::TABLE, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Record the payments pipeline with its lost-update bug until a run breaks
+    /// an invariant, then replay that trace three times to show it comes back.
+    #[command(after_help = exit::TABLE)]
+    Demo(demo::Args),
+    /// Record a built-in pipeline into a trace file.
+    #[command(after_help = exit::TABLE)]
+    Record(record::Args),
+    /// Replay a trace: a built-in pipeline's, or your own program's with `-- CMD ARGS...`.
+    #[command(after_help = exit::TABLE)]
+    Replay(replay::Args),
+    /// Describe a trace: threads, objects, events by kind, duration, bytes per event, verdict.
+    #[command(after_help = exit::TABLE)]
+    Inspect(inspect::Args),
+    /// Check every chunk of a trace and say where it stops being whole.
+    #[command(after_help = exit::TABLE)]
+    Verify(verify::Args),
+}
+
+/// A failure with its exit code; the message is printed as one line first,
+/// then its causes.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) code: i32,
+    pub(crate) error: anyhow::Error,
+}
+
+impl Failure {
+    pub(crate) fn new(code: i32, error: impl Into<anyhow::Error>) -> Failure {
+        Failure { code, error: error.into() }
+    }
+}
+
+pub(crate) type Outcome = Result<i32, Failure>;
+
+/// Parses `args` and runs the subcommand; returns the process exit code.
+pub fn run<I>(args: I) -> i32
+where
+    I: IntoIterator<Item = OsString>,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::USAGE } else { exit::SUCCESS };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let outcome = match cli.command {
+        Command::Demo(args) => demo::run(args),
+        Command::Record(args) => record::run(args),
+        Command::Replay(args) => replay::run(args),
+        Command::Inspect(args) => inspect::run(args),
+        Command::Verify(args) => verify::run(args),
+    };
+    let _ = std::io::stdout().flush();
+    match outcome {
+        Ok(code) => code,
+        Err(failure) => {
+            eprintln!("reprise: error: {:#}", failure.error);
+            failure.code
+        }
+    }
+}
+
+/// Prints a line to stdout; a closed pipe (`| head`) is not an error.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+pub(crate) use out;
+
+fn default_out_dir() -> PathBuf {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    std::env::temp_dir().join(format!("reprise-{}-{stamp}", std::process::id()))
+}

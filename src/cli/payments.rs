@@ -1,0 +1,137 @@
+//! The payments pipeline under record and replay, as the CLI runs it: its
+//! parameters in the trace header, its digest and verdict lines.
+
+use std::path::Path;
+
+use anyhow::anyhow;
+use reprise_recorder::trace::format::{Header, Verdict};
+use reprise_recorder::trace::read::TraceFile;
+
+use crate::cli::Failure;
+use crate::exit;
+use crate::pipelines::payments::{self, Bug, PaymentsConfig, PaymentsOutcome};
+
+/// The program name recorded in the header of built-in pipeline traces.
+pub(crate) const PROGRAM: &str = "reprise-payments";
+
+/// The two last lines of record and replay.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Lines {
+    pub(crate) digest: String,
+    pub(crate) invariants: String,
+}
+
+impl Lines {
+    pub(crate) fn of_outcome(outcome: &PaymentsOutcome) -> Lines {
+        Lines { digest: outcome.digest.clone(), invariants: outcome.invariants_line() }
+    }
+
+    /// A deadlock has no final state: its digest covers who was stuck where.
+    pub(crate) fn of_deadlock(verdict: &Verdict) -> Lines {
+        Lines { digest: fnv_hex(verdict.to_string().as_bytes()), invariants: "invariants: violated: deadlock".into() }
+    }
+
+    pub(crate) fn print(&self) {
+        crate::cli::out!("digest: {}", self.digest);
+        crate::cli::out!("{}", self.invariants);
+    }
+}
+
+fn fnv_hex(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+pub(crate) fn record_config(config: &PaymentsConfig) -> reprise_recorder::RecordConfig {
+    reprise_recorder::RecordConfig::new(PROGRAM, env!("CARGO_PKG_VERSION"))
+        .parameter("pipeline", "payments")
+        .parameter("bug", config.bug.to_string())
+        .parameter("payments", config.payments.to_string())
+        .parameter("workers", config.workers.to_string())
+        .parameter("seed", config.seed.to_string())
+        .seed(config.seed)
+}
+
+/// The pipeline config a trace header describes, validated before use.
+pub(crate) fn config_from_header(header: &Header) -> Result<PaymentsConfig, Failure> {
+    let invalid = |what: String| Failure::new(exit::DAMAGED, anyhow!("the trace header {what}"));
+    match header.parameter("pipeline") {
+        Some("payments") => {}
+        Some(other) => return Err(invalid(format!("names pipeline `{other}`, which this reprise does not have"))),
+        None => {
+            return Err(Failure::new(
+                exit::USAGE,
+                anyhow!(
+                    "the trace was recorded from `{}`, not a built-in pipeline: run it with \
+                     `reprise replay FILE -- <your program> [ARGS...]`",
+                    header.program
+                ),
+            ))
+        }
+    }
+    let get = |key: &str| header.parameter(key).ok_or_else(|| invalid(format!("has no `{key}` parameter")));
+    let bug: Bug = get("bug")?.parse().map_err(|e| invalid(format!("has a bad `bug`: {e}")))?;
+    let number = |key: &str| -> Result<u64, Failure> {
+        get(key)?.parse::<u64>().map_err(|e| invalid(format!("has a bad `{key}`: {e}")))
+    };
+    let config = PaymentsConfig {
+        bug,
+        payments: number("payments")?,
+        workers: usize::try_from(number("workers")?).map_err(|e| invalid(format!("has a bad `workers`: {e}")))?,
+        seed: number("seed")?,
+        ..PaymentsConfig::default()
+    };
+    config.validate().map_err(|e| invalid(format!("has parameters out of range: {e}")))?;
+    Ok(config)
+}
+
+/// What a recording of the pipeline gave.
+#[derive(Debug)]
+pub(crate) struct Recorded {
+    pub(crate) lines: Lines,
+    pub(crate) stats: reprise_recorder::WriterStats,
+    pub(crate) verdict: Verdict,
+}
+
+pub(crate) fn record(config: &PaymentsConfig, out: &Path) -> Result<Recorded, Failure> {
+    let run_config = config.clone();
+    let recording = reprise_recorder::record(out, record_config(config), move || {
+        let outcome = payments::run(&run_config);
+        reprise_recorder::annotate("digest", outcome.digest.clone());
+        reprise_recorder::annotate("invariants", outcome.invariants_line());
+        outcome
+    })
+    .map_err(|e| Failure::new(exit::IO_ERROR, e))?;
+    let lines = match (&recording.result, &recording.verdict) {
+        (_, Verdict::Deadlock { .. }) => Lines::of_deadlock(&recording.verdict),
+        (Some(outcome), _) => Lines::of_outcome(outcome),
+        (None, verdict) => {
+            return Err(Failure::new(exit::IO_ERROR, anyhow!("the pipeline did not finish: {verdict}")));
+        }
+    };
+    Ok(Recorded { lines, stats: recording.stats, verdict: recording.verdict })
+}
+
+/// Replays a pipeline trace; `Ok(None)` with the exit code when the replay
+/// did not match.
+pub(crate) fn replay(trace: &TraceFile) -> Result<(Option<Lines>, reprise_replayer::ReplayReport<PaymentsOutcome>), Failure> {
+    let config = config_from_header(&trace.header)?;
+    let report = reprise_replayer::replay(trace, move || payments::run(&config));
+    let lines = match (&report.outcome, &report.result) {
+        (reprise_replayer::ReplayOutcome::Deadlock(verdict), _) => Some(Lines::of_deadlock(verdict)),
+        (reprise_replayer::ReplayOutcome::Matched, Some(outcome)) => Some(Lines::of_outcome(outcome)),
+        _ => None,
+    };
+    Ok((lines, report))
+}
+
+pub(crate) fn read(path: &Path) -> Result<TraceFile, Failure> {
+    reprise_recorder::trace::read::read_trace_file(path).map_err(|e| {
+        let code = exit::of_read_error(&e);
+        Failure::new(code, e)
+    })
+}

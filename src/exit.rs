@@ -1,0 +1,51 @@
+//! Exit codes, the same for every subcommand.
+
+use reprise_recorder::trace::read::ReadFileError;
+use reprise_replayer::ReplayOutcome;
+
+/// Success.
+pub const SUCCESS: i32 = 0;
+/// A finding: explore found a failure, diff found a difference.
+pub const FINDING: i32 = 1;
+/// The command line was wrong.
+pub const USAGE: i32 = 2;
+/// The replay diverged from the trace.
+pub const DIVERGED: i32 = 3;
+/// The replay stalled.
+pub const STALLED: i32 = 4;
+/// The trace ended before the program did (a crashed recording).
+pub const TRACE_ENDED: i32 = 5;
+/// The trace is damaged or unreadable.
+pub const DAMAGED: i32 = 6;
+/// Any other I/O error.
+pub const IO_ERROR: i32 = 7;
+
+/// The table printed by `--help`.
+pub const TABLE: &str = "\
+Exit codes:
+  0  success
+  1  a finding (explore found a failure, diff found a difference)
+  2  usage error
+  3  replay diverged from the trace
+  4  replay stalled
+  5  the trace ended before the program did (a crashed recording)
+  6  the trace is damaged or unreadable
+  7  any other I/O error";
+
+/// The exit code for a replay's outcome.
+pub fn of_outcome(outcome: &ReplayOutcome) -> i32 {
+    match outcome {
+        ReplayOutcome::Matched | ReplayOutcome::Deadlock(_) => SUCCESS,
+        ReplayOutcome::Diverged(_) => DIVERGED,
+        ReplayOutcome::Stalled(_) => STALLED,
+        ReplayOutcome::TraceEnded { .. } => TRACE_ENDED,
+    }
+}
+
+/// The exit code for a trace that could not be read.
+pub fn of_read_error(error: &ReadFileError) -> i32 {
+    match error {
+        ReadFileError::Io { .. } => IO_ERROR,
+        _ => DAMAGED,
+    }
+}

@@ -17,7 +17,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// Why a trace (or part of it) could not be read, and where.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("at byte {offset}: {kind}")]
 pub struct TraceReadError {
     /// The offset in the file of the field that was wrong.
@@ -53,7 +53,7 @@ impl fmt::Display for Section {
 }
 
 /// What was wrong in a trace file.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TraceErrorKind {
     /// The file has no bytes at all.
     #[error("empty file")]

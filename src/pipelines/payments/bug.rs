@@ -30,7 +30,9 @@ pub enum Bug {
     LostUpdate,
     /// Redelivered payments go to another worker, and the idempotency check and the
     /// insert of the payment id are two separate steps with the transfer between
-    /// them, so two workers can both apply it. Breaks `exactly-once`.
+    /// them, so two workers can both apply it. Breaks `exactly-once`, and often
+    /// `no-overdraft`: a copy applied by another worker can debit an account
+    /// between a deposit and the transfer it funds.
     DoubleApply,
     /// Deposits and the transfers they fund travel to a worker on two channels, and
     /// the worker serves transfers first, so a funded transfer can be applied before

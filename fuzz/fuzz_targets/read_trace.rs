@@ -18,7 +18,10 @@ fn check(bytes: &[u8]) {
     if let Some(damage) = &file.damage {
         assert!(damage.offset <= len, "{damage}");
     }
-    assert_eq!(file.is_whole(), file.damage.is_none() && file.footer.is_some());
+    assert_eq!(
+        file.is_whole(),
+        file.damage.is_none() && file.footer.is_some()
+    );
     for records in file.threads.values() {
         assert!(records.len() as u64 <= len);
     }
@@ -26,7 +29,9 @@ fn check(bytes: &[u8]) {
 
 /// Decoding then encoding then decoding gives the same records.
 fn round_trip(payload: &[u8]) {
-    let Ok(records) = decode_chunk(payload) else { return };
+    let Ok(records) = decode_chunk(payload) else {
+        return;
+    };
     let mut enc = EventEncoder::new();
     let mut out = Vec::new();
     for r in &records {

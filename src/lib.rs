@@ -71,6 +71,6 @@ pub use reprise_recorder::trace;
 #[doc(inline)]
 pub use reprise_recorder::trace::read::{read_trace, read_trace_file};
 #[doc(inline)]
-pub use reprise_replayer::{replay, Divergence, ReplayOutcome, ReplayReport, Stall};
+pub use reprise_replayer::{replay, replay_with, Divergence, ReplayOptions, ReplayOutcome, ReplayReport, Stall};
 
 pub use env::{main, Mode};

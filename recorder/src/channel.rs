@@ -132,7 +132,7 @@ impl<T> Sender<T> {
                     Ok(()) => Ok(()),
                     Err(cb::TrySendError::Disconnected(e)) => Err(e),
                     Err(cb::TrySendError::Full(e)) => {
-                        context::with(|ctx| ctx.block(Op::Send, object, location));
+                        context::with(|ctx| ctx.block(Op::Send, object, location, false));
                         let result = self.cb().send(e).map_err(|e| e.0);
                         context::with(|ctx| ctx.unblock());
                         result
@@ -265,7 +265,7 @@ impl<T> Receiver<T> {
                     (Err(cb::TryRecvError::Disconnected), _) => Err(DISCONNECTED),
                     (Err(cb::TryRecvError::Empty), None) => Err(EMPTY),
                     (Err(cb::TryRecvError::Empty), Some(deadline)) => {
-                        context::with(|ctx| ctx.block(op, object, location));
+                        context::with(|ctx| ctx.block(op, object, location, deadline.is_some()));
                         let result = self.blocking_recv(deadline);
                         context::with(|ctx| ctx.unblock());
                         result
@@ -488,7 +488,7 @@ fn select_inner<T>(
         Ok(op) => Some(op),
         Err(_) => {
             if recording {
-                context::with(|ctx| ctx.block(Op::Select, u32::MAX, location));
+                context::with(|ctx| ctx.block(Op::Select, u32::MAX, location, matches!(wait, Some(Some(_)))));
             }
             let op = match wait {
                 Some(Some(deadline)) => select.select_deadline(deadline).ok(),

@@ -126,7 +126,7 @@ fn join_with<T>(
     match context::mode() {
         Mode::Off => join(),
         Mode::Record => {
-            context::with(|ctx| ctx.block(Op::Join, target, location));
+            context::with(|ctx| ctx.block(Op::Join, target, location, false));
             let result = join();
             context::with(|ctx| {
                 ctx.unblock();

@@ -1,7 +1,7 @@
 //! The replay gate: hands each thread its recorded events and holds it until
 //! what its next outcome depends on has happened.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -12,6 +12,17 @@ use reprise_recorder::trace::model::{ObjectIndex, SiteIndex, ThreadIndex};
 
 use crate::log::ReplayLog;
 use crate::report::{Divergence, Stall, Stop, Waiting};
+
+/// One call a replayed thread made, as the program made it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Observed {
+    /// The operation.
+    pub op: reprise_recorder::trace::model::Op,
+    /// The object, when it has one.
+    pub object: Option<ObjectIndex>,
+    /// Where it was called from.
+    pub site: SiteRef,
+}
 
 /// What a thread of the replay is doing, for the watchdog.
 #[derive(Clone, Debug)]
@@ -46,14 +57,22 @@ pub struct ReplayGate {
     bound: Mutex<HashMap<ObjectIndex, usize>>,
     aborted: AtomicBool,
     pub(crate) progress: AtomicU64,
+    /// What each thread did, when the replay keeps it (a re-recording).
+    observed: Option<Mutex<BTreeMap<ThreadIndex, Vec<Observed>>>>,
     /// Each recorded thread's next event. Built once, then only read, so
     /// looking up a cursor takes no lock.
     cursors: HashMap<ThreadIndex, AtomicUsize>,
 }
 
 impl ReplayGate {
-    pub(crate) fn new(log: ReplayLog, recorded_verdict: Option<Verdict>, trace_cut: bool) -> ReplayGate {
+    pub(crate) fn new(
+        log: ReplayLog,
+        recorded_verdict: Option<Verdict>,
+        trace_cut: bool,
+        observe: bool,
+    ) -> ReplayGate {
         ReplayGate {
+            observed: observe.then(|| Mutex::new(BTreeMap::new())),
             cursors: log.threads.keys().map(|&t| (t, AtomicUsize::new(0))).collect(),
             log,
             recorded_verdict,
@@ -110,6 +129,13 @@ impl ReplayGate {
         let mut all: Vec<_> = state.status.iter().map(|(&t, s)| (t, s.clone())).collect();
         all.sort_by_key(|(t, _)| *t);
         all
+    }
+
+    /// What each thread did, if this replay kept it.
+    pub(crate) fn take_observed(&self) -> Option<BTreeMap<ThreadIndex, Vec<Observed>>> {
+        self.observed
+            .as_ref()
+            .map(|o| std::mem::take(&mut *o.lock()))
     }
 
     /// How many events `thread` has consumed.
@@ -223,9 +249,21 @@ impl Gate for ReplayGate {
         self.wake.notify_all();
     }
 
-    fn advanced(&self, thread: ThreadIndex, cursor: usize) {
+    fn advanced(&self, thread: ThreadIndex, cursor: usize, call: &Call) {
         if let Some(c) = self.cursors.get(&thread) {
             c.store(cursor, Ordering::Relaxed);
+        }
+        if let Some(observed) = &self.observed {
+            let location = call.location;
+            observed.lock().entry(thread).or_default().push(Observed {
+                op: call.op,
+                object: call.object,
+                site: SiteRef {
+                    file: location.file().to_string(),
+                    line: location.line(),
+                    column: location.column(),
+                },
+            });
         }
         self.progress.fetch_add(1, Ordering::Relaxed);
     }

@@ -38,6 +38,6 @@ pub mod prefix;
 mod replay;
 pub mod report;
 
-pub use gate::{ReplayGate, STALL_TIMEOUT};
-pub use replay::{replay, ReplayReport};
+pub use gate::{Observed, ReplayGate, STALL_TIMEOUT};
+pub use replay::{replay, replay_with, ReplayOptions, ReplayReport};
 pub use report::{Divergence, ReplayOutcome, Stall};

@@ -1,15 +1,17 @@
 //! Running a program under a recorded trace.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use reprise_recorder::rt::gate::Gate;
 use reprise_recorder::trace::format::Verdict;
+use reprise_recorder::trace::model::ThreadIndex;
 use reprise_recorder::trace::read::TraceFile;
 use reprise_recorder::{run_gated, ReplayStopped};
 
-use crate::gate::{watchdog, ReplayGate, Status};
+use crate::gate::{watchdog, Observed, ReplayGate, Status};
 use crate::log::ReplayLog;
 use crate::prefix::cut_to_consistent_prefix;
 use crate::report::{Divergence, ReplayOutcome, Stop};
@@ -33,6 +35,25 @@ pub struct ReplayReport<R> {
     pub cut: u64,
     /// Whether the trace was whole.
     pub whole: bool,
+    /// What each thread did during the replay, when
+    /// [`ReplayOptions::observe`] asked for it: a re-recording of the replayed
+    /// run's calls, to compare with the trace.
+    pub observed: Option<BTreeMap<ThreadIndex, Vec<Observed>>>,
+}
+
+/// How to replay.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct ReplayOptions {
+    /// Keep every call the replayed program makes (default: false).
+    pub observe: bool,
+}
+
+impl ReplayOptions {
+    /// Options that keep every call the program makes.
+    pub fn observing() -> ReplayOptions {
+        ReplayOptions { observe: true }
+    }
 }
 
 /// Re-executes `f` under `trace`: `f` runs as the root thread, and every
@@ -47,12 +68,21 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
+    replay_with(trace, &ReplayOptions::default(), f)
+}
+
+/// [`replay`] with options.
+pub fn replay_with<F, R>(trace: &TraceFile, options: &ReplayOptions, f: F) -> ReplayReport<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
     let whole = trace.is_whole();
     let mut log = ReplayLog::from_trace(trace);
     let cut = if whole { 0 } else { cut_to_consistent_prefix(&mut log) };
     let events = log.event_count();
     let verdict = trace.footer.as_ref().map(|footer| footer.verdict.clone());
-    let gate = Arc::new(ReplayGate::new(log, verdict, !whole));
+    let gate = Arc::new(ReplayGate::new(log, verdict, !whole, options.observe));
     let done = Arc::new(AtomicBool::new(false));
 
     let (tx, rx) = crossbeam_channel::bounded(1);
@@ -78,6 +108,7 @@ where
             replayed: 0,
             cut,
             whole,
+            observed: None,
         };
     }
     let watched = Arc::clone(&gate);
@@ -120,7 +151,8 @@ where
     };
     // Release threads still parked at the end of their logs.
     gate.stop(Stop::TraceEnded);
-    ReplayReport { result, outcome, events, replayed, cut, whole }
+    let observed = gate.take_observed();
+    ReplayReport { result, outcome, events, replayed, cut, whole, observed }
 }
 
 fn outcome_of(stop: Stop, replayed: u64) -> ReplayOutcome {

@@ -243,8 +243,8 @@ impl ThreadCtx {
     /// Record mode: lets the monitor see this thread as blocked and take its
     /// buffer, until [`ThreadCtx::unblock`].
     #[cold]
-    pub(crate) fn block(&mut self, op: Op, target: u32, location: &'static Location<'static>) {
-        *self.shared.blocked.lock() = Some(Blocked { op, target, location });
+    pub(crate) fn block(&mut self, op: Op, target: u32, location: &'static Location<'static>, timed: bool) {
+        *self.shared.blocked.lock() = Some(Blocked { op, target, location, timed });
         self.shared.block_epoch.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Role::Record { buf } = &mut self.role {
             *buf = None;

@@ -27,6 +27,8 @@ pub(crate) struct Blocked {
     /// The object waited on, or for a join the thread joined.
     pub(crate) target: u32,
     pub(crate) location: &'static std::panic::Location<'static>,
+    /// A wait with a timeout ends by itself: it is not part of a deadlock.
+    pub(crate) timed: bool,
 }
 
 /// The part of a thread that other threads (the monitor) may look at.

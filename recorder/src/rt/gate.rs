@@ -171,8 +171,9 @@ pub trait Gate: Send + Sync + fmt::Debug + 'static {
     /// Tells waiting threads that `what` happened.
     fn happened(&self, what: Happened);
 
-    /// `thread` consumed its event `cursor`; the watchdog sees progress.
-    fn advanced(&self, thread: ThreadIndex, cursor: usize);
+    /// `thread` made `call`, which matched its recorded event and consumed it;
+    /// `cursor` is now its next event.
+    fn advanced(&self, thread: ThreadIndex, cursor: usize, call: &Call);
 
     /// `thread` did something other than its next recorded event: stop the
     /// replay with a report.

@@ -126,7 +126,7 @@ fn begin_in(
         call.object = Some(event.object);
     }
     *cursor += 1;
-    gate.advanced(thread, *cursor);
+    gate.advanced(thread, *cursor, &call);
     Ok(GatedCall { event, blob, thread, gate, call })
 }
 
@@ -177,7 +177,7 @@ pub(crate) fn check_panic(message: &str, site: &(String, u32, u32)) -> bool {
             return false;
         }
         *cursor += 1;
-        gate.advanced(thread, *cursor);
+        gate.advanced(thread, *cursor, &call);
         true
     })
 }

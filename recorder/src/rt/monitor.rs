@@ -1,6 +1,7 @@
 //! Deadlock detection while recording: a monitor thread looks for a cycle of
 //! threads blocked on each other (lock -> owner, join -> joined thread) that
-//! has not moved between two looks.
+//! has not moved between two looks, or for every thread of the execution
+//! blocked without a timeout (a channel nobody will serve) for a second.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -13,6 +14,11 @@ use crate::trace::model::{Op, ThreadIndex};
 /// How often the monitor looks.
 pub(crate) const MONITOR_PERIOD: Duration = Duration::from_millis(100);
 
+/// How many looks in a row must find every thread blocked, unchanged. Longer
+/// than for a lock cycle: a thread outside the execution (a plain std thread)
+/// might still be about to serve a channel.
+const ALL_BLOCKED_LOOKS: u32 = 10;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Snapshot {
     /// Threads in the cycle with their block epochs.
@@ -23,17 +29,27 @@ struct Snapshot {
 /// deadlock verdict when it finds one.
 pub(crate) fn run(exec: Arc<Execution>, on_deadlock: impl FnOnce(Verdict)) {
     let mut previous: Option<Snapshot> = None;
+    let mut all_blocked: (Option<Snapshot>, u32) = (None, 0);
     loop {
         if exec.wait_verdict_for(MONITOR_PERIOD).is_some() {
             return;
         }
         let threads: Vec<Arc<ThreadShared>> = exec.threads.lock().clone();
         let current = find_cycle(&threads);
-        if current.is_some() && current == previous {
-            on_deadlock(verdict(&threads, &current.unwrap_or_else(|| unreachable!())));
+        if let Some(cycle) = current.as_ref().filter(|_| current == previous) {
+            on_deadlock(verdict(&threads, cycle));
             return;
         }
         previous = current;
+        let everyone = every_thread_blocked(&threads);
+        all_blocked = match everyone {
+            Some(s) if all_blocked.0.as_ref() == Some(&s) => (Some(s), all_blocked.1 + 1),
+            other => (other, 1),
+        };
+        if let (Some(snapshot), ALL_BLOCKED_LOOKS) = &all_blocked {
+            on_deadlock(verdict(&threads, snapshot));
+            return;
+        }
     }
 }
 
@@ -55,6 +71,21 @@ fn waits_for(threads: &[Arc<ThreadShared>], thread: &ThreadShared) -> Option<Thr
             .map(|other| other.index),
         _ => None,
     }
+}
+
+/// Every live thread, when all of them are blocked without a timeout.
+fn every_thread_blocked(threads: &[Arc<ThreadShared>]) -> Option<Snapshot> {
+    let mut cycle = Vec::new();
+    for thread in threads {
+        if thread.exited.load(Ordering::Acquire) {
+            continue;
+        }
+        match blocked_of(thread) {
+            Some(b) if !b.timed => cycle.push((thread.index, thread.block_epoch.load(Ordering::Relaxed))),
+            _ => return None,
+        }
+    }
+    (!cycle.is_empty()).then_some(Snapshot { cycle })
 }
 
 fn find_cycle(threads: &[Arc<ThreadShared>]) -> Option<Snapshot> {

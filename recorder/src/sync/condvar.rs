@@ -114,7 +114,7 @@ impl Condvar {
                 let object = context::with(|ctx| {
                     let object = ctx.object(&self.slot, ObjectKind::Condvar, location);
                     ctx.shared.release(mutex);
-                    ctx.block(Op::CondWait, mutex, location);
+                    ctx.block(Op::CondWait, mutex, location, timeout.is_some());
                     object
                 });
                 let (result, timed_out) = real_wait(inner);

@@ -111,7 +111,7 @@ impl<T: ?Sized> Mutex<T> {
             Ok(guard) => Ok(guard),
             Err(TryLockError::Poisoned(p)) => Err(p),
             Err(TryLockError::WouldBlock) => {
-                context::with(|ctx| ctx.block(Op::Lock, object, location));
+                context::with(|ctx| ctx.block(Op::Lock, object, location, false));
                 let result = self.inner.lock();
                 context::with(|ctx| ctx.unblock());
                 result

@@ -128,7 +128,7 @@ impl<T: ?Sized> RwLock<T> {
             Mode::Record => {
                 let object = context::with(|ctx| ctx.object(&self.slot, ObjectKind::RwLock, location));
                 let result = try_to_lock(self.inner.try_read()).unwrap_or_else(|| {
-                    context::with(|ctx| ctx.block(Op::ReadLock, object, location));
+                    context::with(|ctx| ctx.block(Op::ReadLock, object, location, false));
                     let result = self.inner.read();
                     context::with(|ctx| ctx.unblock());
                     result
@@ -163,7 +163,7 @@ impl<T: ?Sized> RwLock<T> {
             Mode::Record => {
                 let object = context::with(|ctx| ctx.object(&self.slot, ObjectKind::RwLock, location));
                 let result = try_to_lock(self.inner.try_write()).unwrap_or_else(|| {
-                    context::with(|ctx| ctx.block(Op::WriteLock, object, location));
+                    context::with(|ctx| ctx.block(Op::WriteLock, object, location, false));
                     let result = self.inner.write();
                     context::with(|ctx| ctx.unblock());
                     result

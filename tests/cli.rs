@@ -1,0 +1,145 @@
+//! The command line: help, exit codes, and the record -> verify -> inspect ->
+//! replay path a user takes.
+
+use crate::util::{reprise, reprise_on, scratch, stderr, stdout};
+
+#[test]
+fn every_subcommand_has_help_naming_the_exit_codes() {
+    for sub in ["demo", "record", "replay", "inspect", "verify"] {
+        let out = reprise(&[sub, "--help"]);
+        assert_eq!(out.status.code(), Some(0), "{sub} --help: {}", stderr(&out));
+        let help = stdout(&out);
+        assert!(help.contains("Usage: reprise"), "{sub}: {help}");
+        assert!(
+            help.contains("5  the trace ended before the program did"),
+            "{sub}: {help}"
+        );
+    }
+    assert_eq!(reprise(&["--help"]).status.code(), Some(0));
+    assert_eq!(reprise(&["--version"]).status.code(), Some(0));
+}
+
+#[test]
+fn usage_errors_exit_2_with_one_clear_line() {
+    for args in [
+        &["frobnicate"][..],
+        &["record", "--pipeline", "payments"][..],
+        &["record", "--pipeline", "nope", "--out", "x"][..],
+        &[
+            "record",
+            "--pipeline",
+            "payments",
+            "--bug",
+            "typo",
+            "--out",
+            "x",
+        ][..],
+        &[
+            "record",
+            "--pipeline",
+            "payments",
+            "--workers",
+            "0",
+            "--out",
+            "x",
+        ][..],
+        &["replay"][..],
+    ] {
+        let out = reprise(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(!stderr(&out).is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn record_verify_inspect_and_replay_agree_on_the_last_two_lines() {
+    let dir = scratch("cli");
+    let trace = dir.join("p.trace");
+    let out = reprise(&[
+        "record",
+        "--pipeline",
+        "payments",
+        "--bug",
+        "double-apply",
+        "--payments",
+        "150",
+        "--workers",
+        "3",
+        "--seed",
+        "9",
+        "--out",
+        trace.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let recorded = stdout(&out);
+    let last_two: Vec<&str> = recorded.lines().rev().take(2).collect();
+    assert!(last_two[1].starts_with("digest: "), "{recorded}");
+    assert!(last_two[0].starts_with("invariants: "), "{recorded}");
+
+    let out = reprise_on(&["verify"], &trace);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("intact: "), "{}", stdout(&out));
+
+    let out = reprise_on(&["inspect"], &trace);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let inspected = stdout(&out);
+    for needle in [
+        "threads: 8",
+        "ledger-2",
+        "reconciler",
+        "bytes/event",
+        "verdict: completed",
+        "digest: ",
+        "mutex",
+    ] {
+        assert!(
+            inspected.contains(needle),
+            "inspect lacks {needle:?}:\n{inspected}"
+        );
+    }
+
+    let out = reprise_on(&["replay"], &trace);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let replayed = stdout(&out);
+    let replay_last_two: Vec<&str> = replayed.lines().rev().take(2).collect();
+    assert_eq!(replay_last_two, last_two);
+}
+
+#[test]
+fn a_trace_of_another_program_asks_for_the_command_to_run() {
+    let dir = scratch("cli-foreign");
+    let trace = dir.join("own.trace");
+    reprise::record(
+        &trace,
+        reprise::RecordConfig::new("my-service", "2.0"),
+        || 1,
+    )
+    .unwrap();
+    let out = reprise_on(&["replay"], &trace);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("-- <your program>"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn the_demo_reproduces_the_lost_update() {
+    let dir = scratch("demo");
+    let out = reprise(&["demo", "--out", dir.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("invariants: violated: conservation"),
+        "{text}"
+    );
+    assert_eq!(text.matches("(same as recorded)").count(), 3, "{text}");
+    assert!(dir.join("lost-update.trace").exists());
+}

@@ -1,0 +1,229 @@
+//! Replay's reports: divergence, stall, recorded panics and deadlocks, and
+//! crashed recordings cut to a consistent prefix.
+
+use std::sync::atomic::{AtomicBool, Ordering as StdOrdering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use reprise::sync::Mutex;
+use reprise::trace::format::Verdict;
+use reprise::{channel, read_trace_file, record, replay, thread, RecordConfig, ReplayOutcome};
+
+use crate::util::scratch;
+
+fn config() -> RecordConfig {
+    RecordConfig::new("replay-tests", "1")
+}
+
+/// Takes the lock, or with `STRAY` set only tries it: a change of behaviour
+/// reprise cannot see (a std atomic, not a primitive).
+static STRAY: AtomicBool = AtomicBool::new(false);
+
+fn lock_or_try() {
+    let m = Arc::new(Mutex::new(0));
+    let m2 = Arc::clone(&m);
+    let worker = thread::Builder::new().name("worker".into()).spawn(move || {
+        if STRAY.load(StdOrdering::SeqCst) {
+            let _ = m2.try_lock();
+        } else {
+            *m2.lock().unwrap() += 1;
+        }
+    });
+    worker.unwrap().join().unwrap();
+}
+
+#[test]
+fn a_different_call_is_reported_as_a_divergence_naming_thread_event_and_sites() {
+    let path = scratch("diverge").join("t.trace");
+    record(&path, config(), lock_or_try).unwrap();
+    let trace = read_trace_file(&path).unwrap();
+    STRAY.store(true, StdOrdering::SeqCst);
+    let report = replay(&trace, lock_or_try);
+    STRAY.store(false, StdOrdering::SeqCst);
+    let ReplayOutcome::Diverged(d) = &report.outcome else { panic!("expected a divergence, got {}", report.outcome) };
+    assert_eq!(d.thread, "`worker` (thread 1)");
+    assert_eq!(d.event, 1, "the worker's event 0 is its start");
+    assert!(d.expected.starts_with("lock of object #0 at tests/replay.rs:"), "{}", d.expected);
+    assert!(d.actual.starts_with("try_lock"), "{}", d.actual);
+    assert!(report.outcome.to_string().contains("HashMap"), "the report names uncaptured nondeterminism");
+}
+
+#[test]
+fn a_thread_that_waits_forever_is_reported_as_a_stall_within_two_seconds() {
+    let path = scratch("stall").join("t.trace");
+    let hold_up = Arc::new(AtomicBool::new(false));
+    let program = |hold_up: Arc<AtomicBool>| {
+        move || {
+            let (tx, rx) = channel::unbounded::<u32>();
+            let sender = thread::spawn(move || {
+                // Outside reprise: a replay cannot see or force this.
+                while hold_up.load(StdOrdering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                tx.send(7).unwrap();
+            });
+            let got = rx.recv().unwrap();
+            sender.join().unwrap();
+            got
+        }
+    };
+    record(&path, config(), program(Arc::clone(&hold_up))).unwrap();
+    let trace = read_trace_file(&path).unwrap();
+    hold_up.store(true, StdOrdering::SeqCst);
+    let started = Instant::now();
+    let report = replay(&trace, program(Arc::clone(&hold_up)));
+    let took = started.elapsed();
+    hold_up.store(false, StdOrdering::SeqCst);
+    let ReplayOutcome::Stalled(stall) = &report.outcome else {
+        panic!("expected a stall, got {}", report.outcome)
+    };
+    assert!(took < Duration::from_secs(4), "the watchdog took {took:?}");
+    let main = stall
+        .waiting
+        .iter()
+        .find(|w| w.thread.contains("thread 0"))
+        .expect("main waits");
+    assert!(
+        main.waits_for.contains("message 1 of thread 1"),
+        "{}",
+        main.waits_for
+    );
+    assert!(main.call.starts_with("recv"), "{}", main.call);
+}
+
+#[test]
+fn a_recorded_worker_panic_replays_as_the_same_panic() {
+    let path = scratch("panic").join("t.trace");
+    let program = || {
+        let worker = thread::spawn(|| {
+            let m = Mutex::new(1);
+            let v = *m.lock().unwrap();
+            if v == 1 {
+                panic!("worker gave up");
+            }
+        });
+        let joined = worker.join();
+        joined.is_err()
+    };
+    let recorded = record(&path, config(), program).unwrap();
+    assert_eq!(recorded.result, Some(true));
+    assert!(matches!(recorded.verdict, Verdict::Completed));
+    let trace = read_trace_file(&path).unwrap();
+    let report = replay(&trace, program);
+    assert_eq!(report.outcome, ReplayOutcome::Matched);
+    assert_eq!(report.result, Some(true));
+}
+
+#[test]
+fn a_lock_order_deadlock_is_recorded_as_the_verdict_and_replays_to_the_same_deadlock() {
+    let path = scratch("deadlock").join("t.trace");
+    let program = || {
+        let a = Arc::new(Mutex::new(0));
+        let b = Arc::new(Mutex::new(0));
+        // A std barrier (not instrumented) makes both hold their first lock
+        // before either takes its second: a certain deadlock.
+        let both_hold = Arc::new(Barrier::new(2));
+        let spawn =
+            |first: Arc<Mutex<i32>>, second: Arc<Mutex<i32>>, barrier: Arc<Barrier>, name: &str| {
+                thread::Builder::new()
+                    .name(name.into())
+                    .spawn(move || {
+                        let _one = first.lock().unwrap();
+                        barrier.wait();
+                        let _two = second.lock().unwrap();
+                    })
+                    .unwrap()
+            };
+        let t1 = spawn(
+            Arc::clone(&a),
+            Arc::clone(&b),
+            Arc::clone(&both_hold),
+            "a-then-b",
+        );
+        let t2 = spawn(b, a, both_hold, "b-then-a");
+        t1.join().unwrap();
+        t2.join().unwrap();
+    };
+    let recorded = record(&path, config(), program).unwrap();
+    let Verdict::Deadlock { blocked } = &recorded.verdict else {
+        panic!("expected a deadlock, got {}", recorded.verdict)
+    };
+    let cycle: Vec<u32> = blocked
+        .iter()
+        .filter(|b| b.op == reprise::trace::model::Op::Lock)
+        .map(|b| b.thread)
+        .collect();
+    assert_eq!(cycle, vec![1, 2]);
+    assert_eq!(blocked[0].waits_for, Some(2));
+    assert_eq!(blocked[1].waits_for, Some(1));
+    let trace = read_trace_file(&path).unwrap();
+    assert!(trace.is_whole());
+    let report = replay(&trace, program);
+    assert_eq!(
+        report.outcome,
+        ReplayOutcome::Deadlock(recorded.verdict.clone())
+    );
+}
+
+/// Two threads passing many messages: enough events for several chunks each.
+fn ping_pong(rounds: u64) -> u64 {
+    let (to_worker, worker_rx) = channel::bounded::<u64>(8);
+    let (to_main, main_rx) = channel::bounded::<u64>(8);
+    let worker = thread::spawn(move || {
+        for v in worker_rx.iter() {
+            to_main.send(v * 2).unwrap();
+        }
+    });
+    let mut sum = 0;
+    for i in 0..rounds {
+        to_worker.send(i).unwrap();
+        sum += main_rx.recv().unwrap();
+    }
+    drop(to_worker);
+    worker.join().unwrap();
+    sum
+}
+
+#[test]
+fn a_cut_trace_replays_its_consistent_prefix_and_says_the_trace_ended() {
+    let dir = scratch("cut");
+    let path = dir.join("whole.trace");
+    record(&path, config(), || ping_pong(20_000)).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let cut = dir.join("cut.trace");
+    std::fs::write(&cut, &bytes[..bytes.len() * 6 / 10]).unwrap();
+    let trace = read_trace_file(&cut).unwrap();
+    assert!(!trace.is_whole());
+    assert!(trace.chunks > 2, "only {} chunks survived", trace.chunks);
+    let report = replay(&trace, || ping_pong(20_000));
+    let ReplayOutcome::TraceEnded { replayed } = report.outcome else {
+        panic!("got {}", report.outcome)
+    };
+    assert!(replayed > 1000, "replayed only {replayed} events");
+    assert_eq!(
+        replayed, report.events,
+        "every event of the consistent prefix is replayed"
+    );
+}
+
+#[test]
+fn threads_all_blocked_on_channels_are_recorded_as_a_deadlock() {
+    let path = scratch("channel-deadlock").join("t.trace");
+    let program = || {
+        let (tx, rx) = channel::bounded::<u32>(1);
+        let producer = thread::spawn(move || {
+            for i in 0..3 {
+                tx.send(i).unwrap(); // the second send blocks: nobody receives
+            }
+        });
+        producer.join().unwrap();
+        drop(rx);
+    };
+    let recorded = record(&path, config(), program).unwrap();
+    let Verdict::Deadlock { blocked } = &recorded.verdict else { panic!("got {}", recorded.verdict) };
+    let ops: Vec<_> = blocked.iter().map(|b| (b.thread, b.op)).collect();
+    use reprise::trace::model::Op;
+    assert_eq!(ops, vec![(0, Op::Join), (1, Op::Send)]);
+    let trace = read_trace_file(&path).unwrap();
+    assert_eq!(replay(&trace, program).outcome, ReplayOutcome::Deadlock(recorded.verdict.clone()));
+}

@@ -1,0 +1,79 @@
+//! Helpers shared by the end-to-end tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use reprise::trace::model::{Op, Record};
+use reprise::trace::read::TraceFile;
+
+/// A fresh directory under the target dir for one test.
+pub fn scratch(name: &str) -> PathBuf {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "{name}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs the `reprise` binary.
+pub fn reprise(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_reprise"))
+        .args(args)
+        .output()
+        .expect("run reprise")
+}
+
+/// Runs the `reprise` binary with a path argument last.
+pub fn reprise_on(args: &[&str], path: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_reprise"))
+        .args(args)
+        .arg(path)
+        .output()
+        .expect("run reprise")
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Each thread's events as (op, object, file:line:col), for comparing runs.
+pub fn event_sequence(trace: &TraceFile) -> Vec<(u32, Vec<(Op, Option<u32>, String)>)> {
+    trace
+        .threads
+        .iter()
+        .map(|(&thread, records)| {
+            let mut sites = std::collections::HashMap::new();
+            let mut events = Vec::new();
+            for r in records {
+                match r {
+                    Record::Site {
+                        index,
+                        file,
+                        line,
+                        column,
+                    } => {
+                        sites.insert(*index, format!("{file}:{line}:{column}"));
+                    }
+                    Record::Event(e) => {
+                        let object = e.op.has_object().then_some(e.object);
+                        events.push((
+                            e.op,
+                            object,
+                            sites.get(&e.site).cloned().unwrap_or_default(),
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+            (thread, events)
+        })
+        .collect()
+}

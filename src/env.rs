@@ -33,11 +33,10 @@ impl Mode {
 /// the process: one line in `main`.
 ///
 /// ```no_run
-/// fn main() {
-///     reprise::main(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"), || {
-///         // the pipeline, built on reprise::{thread, channel, sync}
-///     });
-/// }
+/// // In `fn main()`:
+/// reprise::main(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"), || {
+///     // the pipeline, built on reprise::{thread, channel, sync}
+/// });
 /// ```
 ///
 /// Plain and recorded runs exit 0 when `body` returns and 101 when it panics

@@ -63,14 +63,18 @@ pub mod exit;
 pub mod pipelines;
 
 #[doc(inline)]
-pub use reprise_recorder::{channel, random, sync, thread, time};
-#[doc(inline)]
-pub use reprise_recorder::{annotate, capture, record, start_recording, RecordConfig, RecordError, RecordGuard, Recording};
-#[doc(inline)]
 pub use reprise_recorder::trace;
 #[doc(inline)]
 pub use reprise_recorder::trace::read::{read_trace, read_trace_file};
 #[doc(inline)]
-pub use reprise_replayer::{replay, replay_with, Divergence, ReplayOptions, ReplayOutcome, ReplayReport, Stall};
+pub use reprise_recorder::{
+    annotate, capture, record, start_recording, RecordConfig, RecordError, RecordGuard, Recording,
+};
+#[doc(inline)]
+pub use reprise_recorder::{channel, random, sync, thread, time};
+#[doc(inline)]
+pub use reprise_replayer::{
+    replay, replay_with, Divergence, ReplayOptions, ReplayOutcome, ReplayReport, Stall,
+};
 
 pub use env::{main, Mode};

@@ -11,16 +11,7 @@ use crate::util::{reprise_on, scratch, stderr, stdout};
 fn valid_trace(dir: &Path) -> Vec<u8> {
     let path = dir.join("valid.trace");
     let out = Command::new(env!("CARGO_BIN_EXE_reprise"))
-        .args([
-            "record",
-            "--pipeline",
-            "payments",
-            "--payments",
-            "40",
-            "--workers",
-            "2",
-            "--out",
-        ])
+        .args(["record", "--pipeline", "payments", "--payments", "40", "--workers", "2", "--out"])
         .arg(&path)
         .output()
         .unwrap();
@@ -108,24 +99,15 @@ fn every_damaged_file_gets_one_clear_error_and_no_panic_or_hang() {
         let (code, _, err) = run_bounded(&["verify"], &path);
         assert_eq!(code, Some(6), "verify on {name}: {err}");
         let first = err.lines().next().unwrap_or_default();
-        assert!(
-            first.starts_with("reprise: error:"),
-            "verify on {name}: {err}"
-        );
+        assert!(first.starts_with("reprise: error:"), "verify on {name}: {err}");
         assert!(!err.contains("panicked"), "verify on {name}: {err}");
 
         let (code, _, err) = run_bounded(&["inspect"], &path);
-        assert!(
-            matches!(code, Some(0 | 6)),
-            "inspect on {name} exited {code:?}: {err}"
-        );
+        assert!(matches!(code, Some(0 | 6)), "inspect on {name} exited {code:?}: {err}");
         assert!(!err.contains("panicked"), "inspect on {name}: {err}");
 
         let (code, _, err) = run_bounded(&["replay"], &path);
-        assert!(
-            matches!(code, Some(0 | 3 | 4 | 5 | 6)),
-            "replay on {name} exited {code:?}: {err}"
-        );
+        assert!(matches!(code, Some(0 | 3 | 4 | 5 | 6)), "replay on {name} exited {code:?}: {err}");
         assert!(!err.contains("panicked"), "replay on {name}: {err}");
     }
 }
@@ -142,16 +124,7 @@ fn a_recording_killed_mid_run_leaves_its_complete_chunks_readable() {
     let dir = scratch("sigkill");
     let path = dir.join("killed.trace");
     let mut child = Command::new(env!("CARGO_BIN_EXE_reprise"))
-        .args([
-            "record",
-            "--pipeline",
-            "payments",
-            "--payments",
-            "5000000",
-            "--workers",
-            "4",
-            "--out",
-        ])
+        .args(["record", "--pipeline", "payments", "--payments", "5000000", "--workers", "4", "--out"])
         .arg(&path)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -160,10 +133,7 @@ fn a_recording_killed_mid_run_leaves_its_complete_chunks_readable() {
     let deadline = Instant::now() + Duration::from_secs(60);
     while std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) < 256 * 1024 {
         assert!(Instant::now() < deadline, "the recording wrote too little");
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the recording ended before it was killed"
-        );
+        assert!(child.try_wait().unwrap().is_none(), "the recording ended before it was killed");
         std::thread::sleep(Duration::from_millis(20));
     }
     child.kill().unwrap(); // SIGKILL on Unix

@@ -10,10 +10,7 @@ fn every_subcommand_has_help_naming_the_exit_codes() {
         assert_eq!(out.status.code(), Some(0), "{sub} --help: {}", stderr(&out));
         let help = stdout(&out);
         assert!(help.contains("Usage: reprise"), "{sub}: {help}");
-        assert!(
-            help.contains("5  the trace ended before the program did"),
-            "{sub}: {help}"
-        );
+        assert!(help.contains("5  the trace ended before the program did"), "{sub}: {help}");
     }
     assert_eq!(reprise(&["--help"]).status.code(), Some(0));
     assert_eq!(reprise(&["--version"]).status.code(), Some(0));
@@ -25,24 +22,8 @@ fn usage_errors_exit_2_with_one_clear_line() {
         &["frobnicate"][..],
         &["record", "--pipeline", "payments"][..],
         &["record", "--pipeline", "nope", "--out", "x"][..],
-        &[
-            "record",
-            "--pipeline",
-            "payments",
-            "--bug",
-            "typo",
-            "--out",
-            "x",
-        ][..],
-        &[
-            "record",
-            "--pipeline",
-            "payments",
-            "--workers",
-            "0",
-            "--out",
-            "x",
-        ][..],
+        &["record", "--pipeline", "payments", "--bug", "typo", "--out", "x"][..],
+        &["record", "--pipeline", "payments", "--workers", "0", "--out", "x"][..],
         &["replay"][..],
     ] {
         let out = reprise(args);
@@ -83,19 +64,10 @@ fn record_verify_inspect_and_replay_agree_on_the_last_two_lines() {
     let out = reprise_on(&["inspect"], &trace);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let inspected = stdout(&out);
-    for needle in [
-        "threads: 8",
-        "ledger-2",
-        "reconciler",
-        "bytes/event",
-        "verdict: completed",
-        "digest: ",
-        "mutex",
-    ] {
-        assert!(
-            inspected.contains(needle),
-            "inspect lacks {needle:?}:\n{inspected}"
-        );
+    for needle in
+        ["threads: 8", "ledger-2", "reconciler", "bytes/event", "verdict: completed", "digest: ", "mutex"]
+    {
+        assert!(inspected.contains(needle), "inspect lacks {needle:?}:\n{inspected}");
     }
 
     let out = reprise_on(&["replay"], &trace);
@@ -109,37 +81,19 @@ fn record_verify_inspect_and_replay_agree_on_the_last_two_lines() {
 fn a_trace_of_another_program_asks_for_the_command_to_run() {
     let dir = scratch("cli-foreign");
     let trace = dir.join("own.trace");
-    reprise::record(
-        &trace,
-        reprise::RecordConfig::new("my-service", "2.0"),
-        || 1,
-    )
-    .unwrap();
+    reprise::record(&trace, reprise::RecordConfig::new("my-service", "2.0"), || 1).unwrap();
     let out = reprise_on(&["replay"], &trace);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("-- <your program>"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("-- <your program>"), "{}", stderr(&out));
 }
 
 #[test]
 fn the_demo_reproduces_the_lost_update() {
     let dir = scratch("demo");
     let out = reprise(&["demo", "--out", dir.to_str().unwrap()]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
     let text = stdout(&out);
-    assert!(
-        text.contains("invariants: violated: conservation"),
-        "{text}"
-    );
+    assert!(text.contains("invariants: violated: conservation"), "{text}");
     assert_eq!(text.matches("(same as recorded)").count(), 3, "{text}");
     assert!(dir.join("lost-update.trace").exists());
 }

@@ -8,19 +8,10 @@ use reprise::{read_trace_file, record, replay_with, RecordConfig, ReplayOptions,
 
 use crate::util::{event_sequence, scratch};
 
-const BUGS: [Bug; 5] = [
-    Bug::None,
-    Bug::LostUpdate,
-    Bug::DoubleApply,
-    Bug::Reorder,
-    Bug::Deadlock,
-];
+const BUGS: [Bug; 5] = [Bug::None, Bug::LostUpdate, Bug::DoubleApply, Bug::Reorder, Bug::Deadlock];
 
 fn runs_per_case() -> u64 {
-    std::env::var("REPRISE_FIDELITY_RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3)
+    std::env::var("REPRISE_FIDELITY_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(3)
 }
 
 /// What a run ended in: the digest and invariants line, or the deadlock.
@@ -44,25 +35,15 @@ fn every_replay_of_the_payments_pipeline_gives_the_recorded_digest_and_verdict()
     for bug in BUGS {
         for workers in [2, 4, 8] {
             for seed in 0..runs_per_case() {
-                let config = PaymentsConfig {
-                    bug,
-                    workers,
-                    seed,
-                    payments: 120,
-                    ..PaymentsConfig::default()
-                };
+                let config =
+                    PaymentsConfig { bug, workers, seed, payments: 120, ..PaymentsConfig::default() };
                 let path = dir.join(format!("{bug}-{workers}-{seed}.trace"));
-                let c = config.clone();
-                let recorded =
-                    record(&path, RecordConfig::new("fidelity", "1"), move || run(&c)).unwrap();
+                let c = config;
+                let recorded = record(&path, RecordConfig::new("fidelity", "1"), move || run(&c)).unwrap();
                 let expected = ending(recorded.result.as_ref(), &recorded.verdict);
                 let trace = read_trace_file(&path).unwrap();
-                assert!(
-                    trace.is_whole(),
-                    "{bug} w{workers} s{seed}: {:?}",
-                    trace.damage
-                );
-                let c = config.clone();
+                assert!(trace.is_whole(), "{bug} w{workers} s{seed}: {:?}", trace.damage);
+                let c = config;
                 let replayed = replay_with(&trace, &ReplayOptions::observing(), move || run(&c));
                 let got = match &replayed.outcome {
                     ReplayOutcome::Matched => ending(replayed.result.as_ref(), &Verdict::Completed),
@@ -81,16 +62,9 @@ fn every_replay_of_the_payments_pipeline_gives_the_recorded_digest_and_verdict()
                 for (thread, events) in event_sequence(&trace) {
                     let did: Vec<_> = observed
                         .get(&thread)
-                        .map(|o| {
-                            o.iter()
-                                .map(|e| (e.op, e.object, e.site.to_string()))
-                                .collect()
-                        })
+                        .map(|o| o.iter().map(|e| (e.op, e.object, e.site.to_string())).collect())
                         .unwrap_or_default();
-                    assert_eq!(
-                        did, events,
-                        "{bug} w{workers} s{seed}: thread {thread} did other calls"
-                    );
+                    assert_eq!(did, events, "{bug} w{workers} s{seed}: thread {thread} did other calls");
                 }
                 violations += u64::from(!expected.ends_with("invariants: ok"));
                 checked += 1;

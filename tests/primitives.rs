@@ -8,8 +8,7 @@ use std::time::Duration;
 use reprise::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use reprise::sync::{Condvar, Mutex, RwLock};
 use reprise::{
-    capture, channel, random, read_trace_file, record, replay, thread, time, RecordConfig,
-    ReplayOutcome,
+    capture, channel, random, read_trace_file, record, replay, thread, time, RecordConfig, ReplayOutcome,
 };
 
 use crate::util::scratch;
@@ -24,12 +23,7 @@ where
     let trace = read_trace_file(&path).unwrap();
     assert!(trace.is_whole(), "{:?}", trace.damage);
     let replayed = replay(&trace, program);
-    assert_eq!(
-        replayed.outcome,
-        ReplayOutcome::Matched,
-        "{}",
-        replayed.outcome
-    );
+    assert_eq!(replayed.outcome, ReplayOutcome::Matched, "{}", replayed.outcome);
     assert_eq!(replayed.result, recorded.result);
     assert_eq!(replayed.replayed, trace.events);
     recorded.result.expect("the program returned")
@@ -44,24 +38,15 @@ fn atomics_replay_every_value_their_loads_saw() {
         let size = Arc::new(AtomicUsize::new(0));
         let workers: Vec<_> = (0..3)
             .map(|i| {
-                let (counter, signed, flag, size) = (
-                    Arc::clone(&counter),
-                    Arc::clone(&signed),
-                    Arc::clone(&flag),
-                    Arc::clone(&size),
-                );
+                let (counter, signed, flag, size) =
+                    (Arc::clone(&counter), Arc::clone(&signed), Arc::clone(&flag), Arc::clone(&size));
                 thread::spawn(move || {
                     let mut seen = Vec::new();
                     for _ in 0..50 {
                         seen.push(counter.fetch_add(1, Ordering::Relaxed));
                         signed.fetch_sub(2, Ordering::AcqRel);
                         let _ = size.compare_exchange(0, i, Ordering::SeqCst, Ordering::Relaxed);
-                        let _ = size.compare_exchange_weak(
-                            i,
-                            i + 10,
-                            Ordering::SeqCst,
-                            Ordering::Relaxed,
-                        );
+                        let _ = size.compare_exchange_weak(i, i + 10, Ordering::SeqCst, Ordering::Relaxed);
                         seen.push(counter.load(Ordering::Acquire));
                         flag.store(i % 2 == 0, Ordering::Release);
                         seen.push(u64::from(flag.swap(true, Ordering::AcqRel)));
@@ -72,11 +57,7 @@ fn atomics_replay_every_value_their_loads_saw() {
             })
             .collect();
         let seen: Vec<Vec<u64>> = workers.into_iter().map(|w| w.join().unwrap()).collect();
-        (
-            seen,
-            signed.load(Ordering::SeqCst),
-            size.load(Ordering::SeqCst),
-        )
+        (seen, signed.load(Ordering::SeqCst), size.load(Ordering::SeqCst))
     });
     assert_eq!(seen.1, -300);
 }
@@ -89,8 +70,7 @@ fn locks_condvars_and_rwlocks_replay_the_recorded_order() {
         let ready = Arc::new((Mutex::new(0u32), Condvar::new()));
         let workers: Vec<_> = (0..4)
             .map(|i| {
-                let (log, table, ready) =
-                    (Arc::clone(&log), Arc::clone(&table), Arc::clone(&ready));
+                let (log, table, ready) = (Arc::clone(&log), Arc::clone(&table), Arc::clone(&ready));
                 thread::spawn(move || {
                     for k in 0..20 {
                         log.lock().unwrap().push(i * 100 + k);
@@ -154,11 +134,8 @@ fn channels_replay_which_message_each_receive_got() {
             .collect();
         let mut got = Vec::new();
         // Select until one side is closed.
-        loop {
-            match channel::select(&[&rx_a, &rx_b]) {
-                (arm, Ok(v)) => got.push((arm, v)),
-                (_, Err(_)) => break,
-            }
+        while let (arm, Ok(v)) = channel::select(&[&rx_a, &rx_b]) {
+            got.push((arm, v));
         }
         // Then drain both with the other receive forms.
         while let Ok(v) = rx_a.recv_timeout(Duration::from_millis(50)) {
@@ -199,23 +176,13 @@ fn time_random_and_captured_inputs_come_back_without_reading_the_outside() {
     let started = std::time::Instant::now();
     let replayed = replay(&trace, program);
     assert_eq!(replayed.outcome, ReplayOutcome::Matched);
-    assert_eq!(
-        replayed.result, recorded.result,
-        "the clock, draws and capture come from the trace"
-    );
-    assert_eq!(
-        READS.load(StdOrdering::SeqCst),
-        1,
-        "replay must not run the captured closure"
-    );
+    assert_eq!(replayed.result, recorded.result, "the clock, draws and capture come from the trace");
+    assert_eq!(READS.load(StdOrdering::SeqCst), 1, "replay must not run the captured closure");
     assert!(
         started.elapsed() < Duration::from_millis(20)
             || replayed.result.as_ref().unwrap().0 >= Duration::from_millis(20)
     );
-    assert!(
-        recorded.result.unwrap().0 >= Duration::from_millis(20),
-        "the recorded sleep happened"
-    );
+    assert!(recorded.result.unwrap().0 >= Duration::from_millis(20), "the recorded sleep happened");
 }
 
 static SHARED: Mutex<u64> = Mutex::new(0);

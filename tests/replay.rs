@@ -40,7 +40,9 @@ fn a_different_call_is_reported_as_a_divergence_naming_thread_event_and_sites() 
     STRAY.store(true, StdOrdering::SeqCst);
     let report = replay(&trace, lock_or_try);
     STRAY.store(false, StdOrdering::SeqCst);
-    let ReplayOutcome::Diverged(d) = &report.outcome else { panic!("expected a divergence, got {}", report.outcome) };
+    let ReplayOutcome::Diverged(d) = &report.outcome else {
+        panic!("expected a divergence, got {}", report.outcome)
+    };
     assert_eq!(d.thread, "`worker` (thread 1)");
     assert_eq!(d.event, 1, "the worker's event 0 is its start");
     assert!(d.expected.starts_with("lock of object #0 at tests/replay.rs:"), "{}", d.expected);
@@ -78,16 +80,8 @@ fn a_thread_that_waits_forever_is_reported_as_a_stall_within_two_seconds() {
         panic!("expected a stall, got {}", report.outcome)
     };
     assert!(took < Duration::from_secs(4), "the watchdog took {took:?}");
-    let main = stall
-        .waiting
-        .iter()
-        .find(|w| w.thread.contains("thread 0"))
-        .expect("main waits");
-    assert!(
-        main.waits_for.contains("message 1 of thread 1"),
-        "{}",
-        main.waits_for
-    );
+    let main = stall.waiting.iter().find(|w| w.thread.contains("thread 0")).expect("main waits");
+    assert!(main.waits_for.contains("message 1 of thread 1"), "{}", main.waits_for);
     assert!(main.call.starts_with("recv"), "{}", main.call);
 }
 
@@ -123,23 +117,17 @@ fn a_lock_order_deadlock_is_recorded_as_the_verdict_and_replays_to_the_same_dead
         // A std barrier (not instrumented) makes both hold their first lock
         // before either takes its second: a certain deadlock.
         let both_hold = Arc::new(Barrier::new(2));
-        let spawn =
-            |first: Arc<Mutex<i32>>, second: Arc<Mutex<i32>>, barrier: Arc<Barrier>, name: &str| {
-                thread::Builder::new()
-                    .name(name.into())
-                    .spawn(move || {
-                        let _one = first.lock().unwrap();
-                        barrier.wait();
-                        let _two = second.lock().unwrap();
-                    })
-                    .unwrap()
-            };
-        let t1 = spawn(
-            Arc::clone(&a),
-            Arc::clone(&b),
-            Arc::clone(&both_hold),
-            "a-then-b",
-        );
+        let spawn = |first: Arc<Mutex<i32>>, second: Arc<Mutex<i32>>, barrier: Arc<Barrier>, name: &str| {
+            thread::Builder::new()
+                .name(name.into())
+                .spawn(move || {
+                    let _one = first.lock().unwrap();
+                    barrier.wait();
+                    let _two = second.lock().unwrap();
+                })
+                .unwrap()
+        };
+        let t1 = spawn(Arc::clone(&a), Arc::clone(&b), Arc::clone(&both_hold), "a-then-b");
         let t2 = spawn(b, a, both_hold, "b-then-a");
         t1.join().unwrap();
         t2.join().unwrap();
@@ -148,21 +136,15 @@ fn a_lock_order_deadlock_is_recorded_as_the_verdict_and_replays_to_the_same_dead
     let Verdict::Deadlock { blocked } = &recorded.verdict else {
         panic!("expected a deadlock, got {}", recorded.verdict)
     };
-    let cycle: Vec<u32> = blocked
-        .iter()
-        .filter(|b| b.op == reprise::trace::model::Op::Lock)
-        .map(|b| b.thread)
-        .collect();
+    let cycle: Vec<u32> =
+        blocked.iter().filter(|b| b.op == reprise::trace::model::Op::Lock).map(|b| b.thread).collect();
     assert_eq!(cycle, vec![1, 2]);
     assert_eq!(blocked[0].waits_for, Some(2));
     assert_eq!(blocked[1].waits_for, Some(1));
     let trace = read_trace_file(&path).unwrap();
     assert!(trace.is_whole());
     let report = replay(&trace, program);
-    assert_eq!(
-        report.outcome,
-        ReplayOutcome::Deadlock(recorded.verdict.clone())
-    );
+    assert_eq!(report.outcome, ReplayOutcome::Deadlock(recorded.verdict.clone()));
 }
 
 /// Two threads passing many messages: enough events for several chunks each.
@@ -196,14 +178,9 @@ fn a_cut_trace_replays_its_consistent_prefix_and_says_the_trace_ended() {
     assert!(!trace.is_whole());
     assert!(trace.chunks > 2, "only {} chunks survived", trace.chunks);
     let report = replay(&trace, || ping_pong(20_000));
-    let ReplayOutcome::TraceEnded { replayed } = report.outcome else {
-        panic!("got {}", report.outcome)
-    };
+    let ReplayOutcome::TraceEnded { replayed } = report.outcome else { panic!("got {}", report.outcome) };
     assert!(replayed > 1000, "replayed only {replayed} events");
-    assert_eq!(
-        replayed, report.events,
-        "every event of the consistent prefix is replayed"
-    );
+    assert_eq!(replayed, report.events, "every event of the consistent prefix is replayed");
 }
 
 #[test]

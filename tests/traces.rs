@@ -13,48 +13,23 @@ fn every_sample_trace_verifies_and_replays_to_its_recorded_ending() {
             continue;
         }
         let out = reprise_on(&["verify"], &path);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}: {}",
-            path.display(),
-            stderr(&out)
-        );
+        assert_eq!(out.status.code(), Some(0), "{}: {}", path.display(), stderr(&out));
         let trace = reprise::read_trace_file(&path).unwrap();
         let footer = trace.footer.as_ref().expect("a whole trace has a footer");
         let out = reprise_on(&["replay"], &path);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}: {}",
-            path.display(),
-            stderr(&out)
-        );
+        assert_eq!(out.status.code(), Some(0), "{}: {}", path.display(), stderr(&out));
         let text = stdout(&out);
         let lines: Vec<&str> = text.lines().rev().take(2).collect();
         if let Some(digest) = footer.annotation("digest") {
             assert_eq!(lines[1], format!("digest: {digest}"), "{}", path.display());
-            assert_eq!(
-                Some(lines[0]),
-                footer.annotation("invariants"),
-                "{}",
-                path.display()
-            );
+            assert_eq!(Some(lines[0]), footer.annotation("invariants"), "{}", path.display());
         } else {
-            assert_eq!(
-                lines[0],
-                "invariants: violated: deadlock",
-                "{}",
-                path.display()
-            );
+            assert_eq!(lines[0], "invariants: violated: deadlock", "{}", path.display());
         }
         replayed.push(path.file_name().unwrap().to_string_lossy().into_owned());
     }
     replayed.sort();
     for bug in ["none", "lost-update", "double-apply", "reorder", "deadlock"] {
-        assert!(
-            replayed.iter().any(|n| n.starts_with(bug)),
-            "traces/ has no {bug} trace: {replayed:?}"
-        );
+        assert!(replayed.iter().any(|n| n.starts_with(bug)), "traces/ has no {bug} trace: {replayed:?}");
     }
 }

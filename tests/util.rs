@@ -21,19 +21,12 @@ pub fn scratch(name: &str) -> PathBuf {
 
 /// Runs the `reprise` binary.
 pub fn reprise(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_reprise"))
-        .args(args)
-        .output()
-        .expect("run reprise")
+    Command::new(env!("CARGO_BIN_EXE_reprise")).args(args).output().expect("run reprise")
 }
 
 /// Runs the `reprise` binary with a path argument last.
 pub fn reprise_on(args: &[&str], path: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_reprise"))
-        .args(args)
-        .arg(path)
-        .output()
-        .expect("run reprise")
+    Command::new(env!("CARGO_BIN_EXE_reprise")).args(args).arg(path).output().expect("run reprise")
 }
 
 pub fn stdout(out: &Output) -> String {
@@ -44,8 +37,11 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// Each thread's events as (op, object, file:line:col), for comparing runs.
-pub fn event_sequence(trace: &TraceFile) -> Vec<(u32, Vec<(Op, Option<u32>, String)>)> {
+/// One event as (op, object, file:line:col).
+pub type Call = (Op, Option<u32>, String);
+
+/// Each thread's events, for comparing runs.
+pub fn event_sequence(trace: &TraceFile) -> Vec<(u32, Vec<Call>)> {
     trace
         .threads
         .iter()
@@ -54,21 +50,12 @@ pub fn event_sequence(trace: &TraceFile) -> Vec<(u32, Vec<(Op, Option<u32>, Stri
             let mut events = Vec::new();
             for r in records {
                 match r {
-                    Record::Site {
-                        index,
-                        file,
-                        line,
-                        column,
-                    } => {
+                    Record::Site { index, file, line, column } => {
                         sites.insert(*index, format!("{file}:{line}:{column}"));
                     }
                     Record::Event(e) => {
                         let object = e.op.has_object().then_some(e.object);
-                        events.push((
-                            e.op,
-                            object,
-                            sites.get(&e.site).cloned().unwrap_or_default(),
-                        ));
+                        events.push((e.op, object, sites.get(&e.site).cloned().unwrap_or_default()));
                     }
                     _ => {}
                 }

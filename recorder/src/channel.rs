@@ -121,7 +121,9 @@ impl<T> Sender<T> {
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
         let location = Location::caller();
         match (&self.flavor, context::mode()) {
-            (Flavor::Replay(queue), _) => self.send_gated(queue, value, location).map_err(|(v, _)| SendError(v)),
+            (Flavor::Replay(queue), _) => {
+                self.send_gated(queue, value, location).map_err(|(v, _)| SendError(v))
+            }
             (Flavor::Crossbeam { .. }, Mode::Record) => {
                 let (object, sender, seq) = context::with(|ctx| {
                     ctx.sends += 1;
@@ -181,17 +183,25 @@ impl<T> Sender<T> {
                     cb::TrySendError::Disconnected(e) => TrySendError::Disconnected(e.value),
                 })
             }
-            (Flavor::Crossbeam { .. }, _) => self.cb().try_send(Envelope { sender: 0, seq: 0, value }).map_err(|e| match e {
-                cb::TrySendError::Full(e) => TrySendError::Full(e.value),
-                cb::TrySendError::Disconnected(e) => TrySendError::Disconnected(e.value),
-            }),
+            (Flavor::Crossbeam { .. }, _) => {
+                self.cb().try_send(Envelope { sender: 0, seq: 0, value }).map_err(|e| match e {
+                    cb::TrySendError::Full(e) => TrySendError::Full(e.value),
+                    cb::TrySendError::Disconnected(e) => TrySendError::Disconnected(e.value),
+                })
+            }
         }
     }
 
     /// Replay: a recorded "full" comes back as `Err` (the caller maps it), a
     /// recorded success puts the message in the queue under its id.
-    fn send_gated(&self, queue: &ReplayQueue<T>, value: T, location: &'static Location<'static>) -> Result<(), (T, u64)> {
-        let Some(call) = gated::begin(Op::Send, Some((&self.shared.slot, ObjectKind::Channel)), location) else {
+    fn send_gated(
+        &self,
+        queue: &ReplayQueue<T>,
+        value: T,
+        location: &'static Location<'static>,
+    ) -> Result<(), (T, u64)> {
+        let Some(call) = gated::begin(Op::Send, Some((&self.shared.slot, ObjectKind::Channel)), location)
+        else {
             return Err((value, 2));
         };
         if call.event.b != 0 {
@@ -232,9 +242,7 @@ fn take_recorded<T>(call: &GatedCall, queue: &ReplayQueue<T>) -> Result<T, u64> 
     match queue.take(sender, seq) {
         Some(value) => Ok(value),
         None => {
-            call.diverge(format!(
-                "message {seq} of thread {sender} was sent, but not on this channel"
-            ));
+            call.diverge(format!("message {seq} of thread {sender} was sent, but not on this channel"));
             Err(DISCONNECTED)
         }
     }
@@ -250,16 +258,23 @@ impl<T> Receiver<T> {
 
     /// The one receive path: `wait` is `None` for try_recv, `Some(None)` for
     /// recv and `Some(Some(deadline))` for recv_timeout.
-    fn receive(&self, op: Op, wait: Option<Option<Instant>>, location: &'static Location<'static>) -> Result<T, u64> {
+    fn receive(
+        &self,
+        op: Op,
+        wait: Option<Option<Instant>>,
+        location: &'static Location<'static>,
+    ) -> Result<T, u64> {
         match (&self.flavor, context::mode()) {
             (Flavor::Replay(queue), _) => {
-                let Some(call) = gated::begin(op, Some((&self.shared.slot, ObjectKind::Channel)), location) else {
+                let Some(call) = gated::begin(op, Some((&self.shared.slot, ObjectKind::Channel)), location)
+                else {
                     return Err(DISCONNECTED);
                 };
                 take_recorded(&call, queue)
             }
             (Flavor::Crossbeam { .. }, Mode::Record) => {
-                let object = context::with(|ctx| ctx.object(&self.shared.slot, ObjectKind::Channel, location));
+                let object =
+                    context::with(|ctx| ctx.object(&self.shared.slot, ObjectKind::Channel, location));
                 let result = match (self.cb().try_recv(), wait) {
                     (Ok(e), _) => Ok(e),
                     (Err(cb::TryRecvError::Disconnected), _) => Err(DISCONNECTED),
@@ -433,7 +448,8 @@ impl<T> IntoIterator for Receiver<T> {
 /// When `receivers` is empty.
 #[track_caller]
 pub fn select<T>(receivers: &[&Receiver<T>]) -> (usize, Result<T, RecvError>) {
-    let (arm, result) = select_inner(receivers, Some(None), Location::caller()).expect("no deadline, no timeout");
+    let (arm, result) =
+        select_inner(receivers, Some(None), Location::caller()).expect("no deadline, no timeout");
     (arm, result.map_err(|_| RecvError))
 }
 
@@ -471,7 +487,10 @@ fn select_inner<T>(
         }
         let arm = call.event.c as usize;
         let Some(Receiver { flavor: Flavor::Replay(queue), shared }) = receivers.get(arm).copied() else {
-            call.diverge(format!("the recording chose arm {arm} of a select over {} receivers", receivers.len()));
+            call.diverge(format!(
+                "the recording chose arm {arm} of a select over {} receivers",
+                receivers.len()
+            ));
             return Err(());
         };
         if gated::object_of(&shared.slot).is_some_and(|o| o != call.event.object) {

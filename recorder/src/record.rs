@@ -32,11 +32,7 @@ pub struct RecordConfig {
 impl RecordConfig {
     /// A config for `program` at `version`.
     pub fn new(program: impl Into<String>, version: impl Into<String>) -> Self {
-        RecordConfig {
-            program: program.into(),
-            program_version: version.into(),
-            ..RecordConfig::default()
-        }
+        RecordConfig { program: program.into(), program_version: version.into(), ..RecordConfig::default() }
     }
 
     /// Adds a parameter.
@@ -144,9 +140,8 @@ impl Session {
             let _ = monitor.join();
         }
         let writer = self.writer.take().expect("recording session waited twice");
-        let written = writer
-            .join()
-            .unwrap_or_else(|_| Err(io::Error::other("the trace writer thread panicked")));
+        let written =
+            writer.join().unwrap_or_else(|_| Err(io::Error::other("the trace writer thread panicked")));
         written.map_err(|source| RecordError::Io { path: self.path.clone(), source })
     }
 }

@@ -133,9 +133,7 @@ impl ReplayGate {
 
     /// What each thread did, if this replay kept it.
     pub(crate) fn take_observed(&self) -> Option<BTreeMap<ThreadIndex, Vec<Observed>>> {
-        self.observed
-            .as_ref()
-            .map(|o| std::mem::take(&mut *o.lock()))
+        self.observed.as_ref().map(|o| std::mem::take(&mut *o.lock()))
     }
 
     /// How many events `thread` has consumed.
@@ -184,7 +182,9 @@ impl ReplayGate {
 fn describe_wait(log: &ReplayLog, until: &WaitFor) -> String {
     match *until {
         WaitFor::Turn { object, class, number } => format!("turn {number} ({class:?}) of object #{object}"),
-        WaitFor::Taken { object, class, number } => format!("turn {number} ({class:?}) of object #{object} to be taken"),
+        WaitFor::Taken { object, class, number } => {
+            format!("turn {number} ({class:?}) of object #{object} to be taken")
+        }
         WaitFor::WriteTurn { object, number, readers } => {
             format!("write {number} of rwlock #{object} after {readers} readers")
         }
@@ -272,7 +272,11 @@ impl Gate for ReplayGate {
         let expected = self
             .recorded(thread, cursor)
             .map(|r| {
-                let object = if r.event.op.has_object() { format!(" of object #{}", r.event.object) } else { String::new() };
+                let object = if r.event.op.has_object() {
+                    format!(" of object #{}", r.event.object)
+                } else {
+                    String::new()
+                };
                 format!("{}{object} at {}", r.event.op.name(), self.site_text(thread, r.event.site))
             })
             .unwrap_or_else(|| "no more events".to_string());
@@ -289,7 +293,12 @@ impl Gate for ReplayGate {
     fn end_of_log(&self, thread: ThreadIndex, cursor: usize, call: Call) -> Aborted {
         let exited = self.log.threads.get(&thread).is_some_and(|l| l.exited());
         if exited && !self.trace_cut {
-            return self.diverged(thread, cursor, call, "the recording says this thread had already exited".into());
+            return self.diverged(
+                thread,
+                cursor,
+                call,
+                "the recording says this thread had already exited".into(),
+            );
         }
         let mut state = self.state.lock();
         state.status.insert(thread, Status::EndOfLog { call, cursor });
@@ -336,7 +345,8 @@ pub(crate) fn watchdog(gate: &ReplayGate, done: &AtomicBool) {
         }
         quiet_ticks += 1;
         let statuses = gate.statuses();
-        let live: Vec<&Status> = statuses.iter().map(|(_, s)| s).filter(|s| !matches!(s, Status::Finished)).collect();
+        let live: Vec<&Status> =
+            statuses.iter().map(|(_, s)| s).filter(|s| !matches!(s, Status::Finished)).collect();
         let none_running = !live.is_empty() && live.iter().all(|s| !matches!(s, Status::Running));
         let any_waiting = live.iter().any(|s| matches!(s, Status::Waiting { .. }));
         if none_running && quiet_ticks >= 2 {

@@ -78,7 +78,8 @@ impl ReplayLog {
                             if thread.sites.len() <= at {
                                 thread.sites.resize(at + 1, None);
                             }
-                            thread.sites[at] = Some(SiteRef { file: file.clone(), line: *line, column: *column });
+                            thread.sites[at] =
+                                Some(SiteRef { file: file.clone(), line: *line, column: *column });
                         }
                     }
                     Record::Clock(_) => {}

@@ -16,7 +16,9 @@ pub fn cut_to_consistent_prefix(log: &mut ReplayLog) -> u64 {
         let sent: HashSet<(ThreadIndex, u64)> = log
             .threads
             .iter()
-            .flat_map(|(&t, l)| l.events.iter().filter(|e| e.op == Op::Send && e.b == 0).map(move |e| (t, e.a)))
+            .flat_map(|(&t, l)| {
+                l.events.iter().filter(|e| e.op == Op::Send && e.b == 0).map(move |e| (t, e.a))
+            })
             .collect();
         let exited: HashSet<ThreadIndex> =
             log.threads.iter().filter(|(_, l)| l.exited()).map(|(&t, _)| t).collect();

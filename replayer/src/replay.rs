@@ -180,7 +180,11 @@ fn leftover(gate: &ReplayGate) -> Option<Divergence> {
                 thread: gate.log.thread_label(thread),
                 event: cursor,
                 expected: format!("{} at {}", e.op.name(), gate.site_text(thread, e.site)),
-                actual: if never_started { "the thread was never started".into() } else { "the thread finished".into() },
+                actual: if never_started {
+                    "the thread was never started".into()
+                } else {
+                    "the thread finished".into()
+                },
                 detail: format!("{} recorded events were not replayed", log.events.len() - cursor),
             });
         }

@@ -75,7 +75,10 @@ pub(crate) fn run(args: Args) -> Outcome {
             }
             None => {
                 let code = exit::of_outcome(&report.outcome);
-                return Err(Failure::new(code.max(exit::DIVERGED), anyhow!("replay {attempt}: {}", report.outcome)));
+                return Err(Failure::new(
+                    code.max(exit::DIVERGED),
+                    anyhow!("replay {attempt}: {}", report.outcome),
+                ));
             }
         }
     }

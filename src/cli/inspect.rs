@@ -100,7 +100,10 @@ pub(crate) fn run(args: Args) -> Outcome {
                 out!("  {k}: {v}");
             }
         }
-        None => out!("verdict: none (the recording did not finish: a crash or a kill; {} intact bytes)", trace.intact_bytes),
+        None => out!(
+            "verdict: none (the recording did not finish: a crash or a kill; {} intact bytes)",
+            trace.intact_bytes
+        ),
     }
     let _ = Op::ALL;
     Ok(exit::SUCCESS)

@@ -28,7 +28,10 @@ impl Lines {
 
     /// A deadlock has no final state: its digest covers who was stuck where.
     pub(crate) fn of_deadlock(verdict: &Verdict) -> Lines {
-        Lines { digest: fnv_hex(verdict.to_string().as_bytes()), invariants: "invariants: violated: deadlock".into() }
+        Lines {
+            digest: fnv_hex(verdict.to_string().as_bytes()),
+            invariants: "invariants: violated: deadlock".into(),
+        }
     }
 
     pub(crate) fn print(&self) {
@@ -61,7 +64,9 @@ pub(crate) fn config_from_header(header: &Header) -> Result<PaymentsConfig, Fail
     let invalid = |what: String| Failure::new(exit::DAMAGED, anyhow!("the trace header {what}"));
     match header.parameter("pipeline") {
         Some("payments") => {}
-        Some(other) => return Err(invalid(format!("names pipeline `{other}`, which this reprise does not have"))),
+        Some(other) => {
+            return Err(invalid(format!("names pipeline `{other}`, which this reprise does not have")))
+        }
         None => {
             return Err(Failure::new(
                 exit::USAGE,
@@ -81,7 +86,8 @@ pub(crate) fn config_from_header(header: &Header) -> Result<PaymentsConfig, Fail
     let config = PaymentsConfig {
         bug,
         payments: number("payments")?,
-        workers: usize::try_from(number("workers")?).map_err(|e| invalid(format!("has a bad `workers`: {e}")))?,
+        workers: usize::try_from(number("workers")?)
+            .map_err(|e| invalid(format!("has a bad `workers`: {e}")))?,
         seed: number("seed")?,
         ..PaymentsConfig::default()
     };
@@ -98,7 +104,7 @@ pub(crate) struct Recorded {
 }
 
 pub(crate) fn record(config: &PaymentsConfig, out: &Path) -> Result<Recorded, Failure> {
-    let run_config = config.clone();
+    let run_config = *config;
     let recording = reprise_recorder::record(out, record_config(config), move || {
         let outcome = payments::run(&run_config);
         reprise_recorder::annotate("digest", outcome.digest.clone());
@@ -118,7 +124,9 @@ pub(crate) fn record(config: &PaymentsConfig, out: &Path) -> Result<Recorded, Fa
 
 /// Replays a pipeline trace; `Ok(None)` with the exit code when the replay
 /// did not match.
-pub(crate) fn replay(trace: &TraceFile) -> Result<(Option<Lines>, reprise_replayer::ReplayReport<PaymentsOutcome>), Failure> {
+pub(crate) fn replay(
+    trace: &TraceFile,
+) -> Result<(Option<Lines>, reprise_replayer::ReplayReport<PaymentsOutcome>), Failure> {
     let config = config_from_header(&trace.header)?;
     let report = reprise_replayer::replay(trace, move || payments::run(&config));
     let lines = match (&report.outcome, &report.result) {

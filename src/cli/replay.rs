@@ -33,7 +33,9 @@ pub(crate) fn run(args: Args) -> Outcome {
             .env("REPRISE_REPLAY", &args.file)
             .env_remove("REPRISE_RECORD")
             .status()
-            .map_err(|e| Failure::new(exit::IO_ERROR, anyhow!("cannot run `{}`: {e}", program.to_string_lossy())))?;
+            .map_err(|e| {
+                Failure::new(exit::IO_ERROR, anyhow!("cannot run `{}`: {e}", program.to_string_lossy()))
+            })?;
         return Ok(status.code().unwrap_or(exit::IO_ERROR));
     }
     if trace.header.program == PROGRAM && trace.header.program_version != env!("CARGO_PKG_VERSION") {
@@ -45,7 +47,10 @@ pub(crate) fn run(args: Args) -> Outcome {
     }
     let (lines, report) = payments::replay(&trace)?;
     if report.cut > 0 {
-        eprintln!("reprise: the trace was cut to its largest consistent prefix: {} events dropped", report.cut);
+        eprintln!(
+            "reprise: the trace was cut to its largest consistent prefix: {} events dropped",
+            report.cut
+        );
     }
     match lines {
         Some(lines) => {

@@ -21,9 +21,8 @@ pub(crate) fn run(args: Args) -> Outcome {
     out!("intact: {} chunks, {} events", trace.chunks, trace.events);
     match &trace.damage {
         None => Ok(exit::SUCCESS),
-        Some(damage) => Err(Failure::new(
-            exit::DAMAGED,
-            anyhow!("`{}` is not whole: {damage}", args.file.display()),
-        )),
+        Some(damage) => {
+            Err(Failure::new(exit::DAMAGED, anyhow!("`{}` is not whole: {damage}", args.file.display())))
+        }
     }
 }

@@ -49,10 +49,8 @@ impl ChunkBuf {
     #[inline]
     fn begin_chunk_if_empty(&mut self) {
         if self.bytes.is_empty() {
-            let unix_ms = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_millis() as u64)
-                .unwrap_or(0);
+            let unix_ms =
+                SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
             codec::encode_clock(&mut self.bytes, unix_ms);
         }
     }

@@ -118,11 +118,8 @@ impl ThreadCtx {
         let ChildSeed { exec, index, parent, child, name } = seed;
         let (buf, role) = match &exec.kind {
             ExecKind::Record(sink) => {
-                let buf = Arc::new(Mutex::new(ChunkBuf::new(
-                    index,
-                    sink.to_writer.clone(),
-                    sink.recycled.clone(),
-                )));
+                let buf =
+                    Arc::new(Mutex::new(ChunkBuf::new(index, sink.to_writer.clone(), sink.recycled.clone())));
                 let mut guard = Mutex::lock_arc(&buf);
                 guard.push_thread(index, parent, child, &name);
                 (Some(buf), Role::Record { buf: Some(guard) })
@@ -143,16 +140,7 @@ impl ThreadCtx {
             Some(sink) => splitmix(sink.seed ^ (u64::from(index) << 32) ^ 0x5EED),
             None => 0,
         };
-        ThreadCtx {
-            exec,
-            index,
-            shared,
-            children: 0,
-            sends: 0,
-            random,
-            sites: SiteCache::new(),
-            role,
-        }
+        ThreadCtx { exec, index, shared, children: 0, sends: 0, random, sites: SiteCache::new(), role }
     }
 
     /// The seed of this thread's next child (record mode: a fresh index).

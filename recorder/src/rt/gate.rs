@@ -136,9 +136,7 @@ pub struct SiteRef {
 impl SiteRef {
     /// Whether `location` is this site.
     pub fn matches(&self, location: &Location<'_>) -> bool {
-        self.line == location.line()
-            && self.column == location.column()
-            && self.file == location.file()
+        self.line == location.line() && self.column == location.column() && self.file == location.file()
     }
 }
 

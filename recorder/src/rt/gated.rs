@@ -158,7 +158,12 @@ pub(crate) fn check_panic(message: &str, site: &(String, u32, u32)) -> bool {
         let call = Call { op: Op::Panic, object: None, location: Location::caller() };
         let here = format!("{}:{}:{}", site.0, site.1, site.2);
         let Some(recorded) = gate.recorded(thread, *cursor) else {
-            gate.diverged(thread, *cursor, call, format!("panicked at {here} ({message}), past the end of the recording"));
+            gate.diverged(
+                thread,
+                *cursor,
+                call,
+                format!("panicked at {here} ({message}), past the end of the recording"),
+            );
             return false;
         };
         let matches = recorded.event.op == Op::Panic
@@ -172,7 +177,10 @@ pub(crate) fn check_panic(message: &str, site: &(String, u32, u32)) -> bool {
                 thread,
                 *cursor,
                 call,
-                format!("panicked at {here} ({message}); the recording has {} at {expected}", recorded.event.op.name()),
+                format!(
+                    "panicked at {here} ({message}); the recording has {} at {expected}",
+                    recorded.event.op.name()
+                ),
             );
             return false;
         }

@@ -38,9 +38,7 @@ pub(crate) fn start(
 ) -> io::Result<JoinHandle<io::Result<WriterStats>>> {
     let mut writer = TraceWriter::create(BufWriter::with_capacity(64 * 1024, file), header)?;
     writer.get_mut().flush()?;
-    std::thread::Builder::new()
-        .name("reprise-writer".into())
-        .spawn(move || run(writer, inbox, recycle))
+    std::thread::Builder::new().name("reprise-writer".into()).spawn(move || run(writer, inbox, recycle))
 }
 
 fn run(
@@ -54,9 +52,8 @@ fn run(
         match msg {
             WriterMsg::Chunk { thread, seq, events, mut bytes } => {
                 if failed.is_none() {
-                    let written = writer
-                        .write_chunk(thread, seq, &bytes)
-                        .and_then(|()| writer.get_mut().flush());
+                    let written =
+                        writer.write_chunk(thread, seq, &bytes).and_then(|()| writer.get_mut().flush());
                     match written {
                         Ok(()) => {
                             stats.chunks += 1;

@@ -173,7 +173,8 @@ macro_rules! atomic_common {
                 match context::mode() {
                     Mode::Off => op(&self.inner),
                     Mode::Record => {
-                        let (result, n) = self.order.serialized(|r: &Result<$t, $t>| r.is_ok(), || op(&self.inner));
+                        let (result, n) =
+                            self.order.serialized(|r: &Result<$t, $t>| r.is_ok(), || op(&self.inner));
                         let (seen, ok) = match result {
                             Ok(v) => (v, 1),
                             Err(v) => (v, 0),
@@ -205,7 +206,13 @@ macro_rules! atomic_common {
             ///
             /// The value seen, when it was not `current`.
             #[track_caller]
-            pub fn compare_exchange(&self, current: $t, new: $t, success: Ordering, failure: Ordering) -> Result<$t, $t> {
+            pub fn compare_exchange(
+                &self,
+                current: $t,
+                new: $t,
+                success: Ordering,
+                failure: Ordering,
+            ) -> Result<$t, $t> {
                 self.cas(Location::caller(), new, |a| a.compare_exchange(current, new, success, failure))
             }
 
@@ -216,7 +223,13 @@ macro_rules! atomic_common {
             ///
             /// The value seen, when it was not `current` or the attempt failed.
             #[track_caller]
-            pub fn compare_exchange_weak(&self, current: $t, new: $t, success: Ordering, failure: Ordering) -> Result<$t, $t> {
+            pub fn compare_exchange_weak(
+                &self,
+                current: $t,
+                new: $t,
+                success: Ordering,
+                failure: Ordering,
+            ) -> Result<$t, $t> {
                 self.cas(Location::caller(), new, |a| a.compare_exchange_weak(current, new, success, failure))
             }
 

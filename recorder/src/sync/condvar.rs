@@ -56,7 +56,11 @@ impl Condvar {
     ///
     /// When the mutex is poisoned, as std's.
     #[track_caller]
-    pub fn wait_while<'a, T, F>(&self, mut guard: MutexGuard<'a, T>, mut condition: F) -> LockResult<MutexGuard<'a, T>>
+    pub fn wait_while<'a, T, F>(
+        &self,
+        mut guard: MutexGuard<'a, T>,
+        mut condition: F,
+    ) -> LockResult<MutexGuard<'a, T>>
     where
         F: FnMut(&mut T) -> bool,
     {
@@ -126,17 +130,23 @@ impl Condvar {
                 });
                 (result, timed_out)
             }
-            (Mode::Gated, Held::Gated) => match gated::begin(Op::CondWait, Some((&self.slot, ObjectKind::Condvar)), location) {
-                Some(call) => {
-                    let mutex = call.event.c as u32;
-                    drop(inner);
-                    call.wait(WaitFor::Turn { object: mutex, class: TurnClass::Lock, number: call.event.a });
-                    let result = guard.mutex.inner.lock().map_err(|p| p.into_inner());
-                    call.happened(Happened::Turn { object: mutex, class: TurnClass::Lock });
-                    (result, call.event.b != 0)
+            (Mode::Gated, Held::Gated) => {
+                match gated::begin(Op::CondWait, Some((&self.slot, ObjectKind::Condvar)), location) {
+                    Some(call) => {
+                        let mutex = call.event.c as u32;
+                        drop(inner);
+                        call.wait(WaitFor::Turn {
+                            object: mutex,
+                            class: TurnClass::Lock,
+                            number: call.event.a,
+                        });
+                        let result = guard.mutex.inner.lock().map_err(|p| p.into_inner());
+                        call.happened(Happened::Turn { object: mutex, class: TurnClass::Lock });
+                        (result, call.event.b != 0)
+                    }
+                    None => real_wait(inner),
                 }
-                None => real_wait(inner),
-            },
+            }
             _ => real_wait(inner),
         };
         let poisoned = result.is_err();

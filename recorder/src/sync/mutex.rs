@@ -41,7 +41,11 @@ pub struct MutexGuard<'a, T: ?Sized> {
 impl<T> Mutex<T> {
     /// A new unlocked mutex. `const`, so it can live in a `static`.
     pub const fn new(value: T) -> Mutex<T> {
-        Mutex { slot: ObjectSlot::new(), acquisitions: AtomicU64::new(0), inner: std::sync::Mutex::new(value) }
+        Mutex {
+            slot: ObjectSlot::new(),
+            acquisitions: AtomicU64::new(0),
+            inner: std::sync::Mutex::new(value),
+        }
     }
 
     /// Consumes the mutex, returning the value.
@@ -163,7 +167,8 @@ impl<T: ?Sized> Mutex<T> {
                 wrap_try(result, Held::Record(object))
             }
             Mode::Gated => {
-                let Some(call) = gated::begin(Op::TryLock, Some((&self.slot, ObjectKind::Mutex)), location) else {
+                let Some(call) = gated::begin(Op::TryLock, Some((&self.slot, ObjectKind::Mutex)), location)
+                else {
                     return wrap_try(self.inner.try_lock(), Held::Off);
                 };
                 if call.event.a == 0 {

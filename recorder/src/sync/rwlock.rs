@@ -138,7 +138,8 @@ impl<T: ?Sized> RwLock<T> {
                 map_poison(result, self.read_guard(Held::Record(object), location))
             }
             Mode::Gated => {
-                let Some(call) = gated::begin(Op::ReadLock, Some((&self.slot, ObjectKind::RwLock)), location) else {
+                let Some(call) = gated::begin(Op::ReadLock, Some((&self.slot, ObjectKind::RwLock)), location)
+                else {
                     return map_poison(self.inner.read(), self.read_guard(Held::Off, location));
                 };
                 let object = call.event.object;
@@ -176,7 +177,9 @@ impl<T: ?Sized> RwLock<T> {
                 map_poison(result, self.write_guard(Held::Record(object), location))
             }
             Mode::Gated => {
-                let Some(call) = gated::begin(Op::WriteLock, Some((&self.slot, ObjectKind::RwLock)), location) else {
+                let Some(call) =
+                    gated::begin(Op::WriteLock, Some((&self.slot, ObjectKind::RwLock)), location)
+                else {
                     return map_poison(self.inner.write(), self.write_guard(Held::Off, location));
                 };
                 let object = call.event.object;
@@ -201,12 +204,15 @@ impl<T: ?Sized> RwLock<T> {
             Mode::Record => {
                 let object = context::with(|ctx| ctx.object(&self.slot, ObjectKind::RwLock, location));
                 let result = self.inner.try_read();
-                let a = if matches!(result, Err(TryLockError::WouldBlock)) { 0 } else { self.note_read() + 1 };
+                let a =
+                    if matches!(result, Err(TryLockError::WouldBlock)) { 0 } else { self.note_read() + 1 };
                 context::with(|ctx| ctx.record(Op::TryReadLock, object, location, [a, 0, 0]));
                 map_try(result, self.read_guard(Held::Record(object), location))
             }
             Mode::Gated => {
-                let Some(call) = gated::begin(Op::TryReadLock, Some((&self.slot, ObjectKind::RwLock)), location) else {
+                let Some(call) =
+                    gated::begin(Op::TryReadLock, Some((&self.slot, ObjectKind::RwLock)), location)
+                else {
                     return map_try(self.inner.try_read(), self.read_guard(Held::Off, location));
                 };
                 if call.event.a == 0 {
@@ -249,7 +255,9 @@ impl<T: ?Sized> RwLock<T> {
                 map_try(result, self.write_guard(Held::Record(object), location))
             }
             Mode::Gated => {
-                let Some(call) = gated::begin(Op::TryWriteLock, Some((&self.slot, ObjectKind::RwLock)), location) else {
+                let Some(call) =
+                    gated::begin(Op::TryWriteLock, Some((&self.slot, ObjectKind::RwLock)), location)
+                else {
                     return map_try(self.inner.try_write(), self.write_guard(Held::Off, location));
                 };
                 if call.event.a == 0 {

@@ -159,13 +159,7 @@ struct DeltaState {
 
 impl DeltaState {
     const fn new() -> Self {
-        DeltaState {
-            object: [0; OPS],
-            site: [0; OPS],
-            counter: [0; OPS],
-            last_object: 0,
-            last_site: 0,
-        }
+        DeltaState { object: [0; OPS], site: [0; OPS], counter: [0; OPS], last_object: 0, last_site: 0 }
     }
 }
 
@@ -178,9 +172,7 @@ impl Default for EventEncoder {
 impl EventEncoder {
     /// An encoder at the start of a chunk.
     pub const fn new() -> Self {
-        EventEncoder {
-            state: DeltaState::new(),
-        }
+        EventEncoder { state: DeltaState::new() }
     }
 
     /// Forgets the delta state: call this at the start of each chunk.
@@ -279,19 +271,9 @@ pub fn encode_record(enc: &mut EventEncoder, out: &mut Vec<u8>, record: &Record)
     match record {
         Record::Event(e) => enc.encode_event(out, e),
         Record::Blob(bytes) => encode_blob(out, bytes),
-        Record::Thread {
-            index,
-            parent,
-            child,
-            name,
-        } => encode_thread(out, *index, *parent, *child, name),
+        Record::Thread { index, parent, child, name } => encode_thread(out, *index, *parent, *child, name),
         Record::Object { index, kind, site } => encode_object(out, *index, *kind, *site),
-        Record::Site {
-            index,
-            file,
-            line,
-            column,
-        } => encode_site(out, *index, file, *line, *column),
+        Record::Site { index, file, line, column } => encode_site(out, *index, file, *line, *column),
         Record::Clock(ms) => encode_clock(out, *ms),
     }
 }
@@ -367,10 +349,7 @@ impl<'a> Cursor<'a> {
     }
 
     fn byte(&mut self, what: &'static str) -> Result<u8, CodecError> {
-        let b = *self
-            .bytes
-            .get(self.pos)
-            .ok_or(Self::err(self.pos, CodecErrorKind::Truncated(what)))?;
+        let b = *self.bytes.get(self.pos).ok_or(Self::err(self.pos, CodecErrorKind::Truncated(what)))?;
         self.pos += 1;
         Ok(b)
     }
@@ -397,23 +376,14 @@ impl<'a> Cursor<'a> {
     fn u32(&mut self, what: &'static str) -> Result<u32, CodecError> {
         let start = self.pos;
         let v = self.varint()?;
-        u32::try_from(v).map_err(|_| {
-            Self::err(
-                start,
-                CodecErrorKind::OutOfRange {
-                    what,
-                    value: v.into(),
-                },
-            )
-        })
+        u32::try_from(v).map_err(|_| Self::err(start, CodecErrorKind::OutOfRange { what, value: v.into() }))
     }
 
     /// A u32 written as the zigzag delta from `prev`.
     fn delta_u32(&mut self, what: &'static str, prev: u32) -> Result<u32, CodecError> {
         let start = self.pos;
         let v = i128::from(prev) + i128::from(unzigzag(self.varint()?));
-        u32::try_from(v)
-            .map_err(|_| Self::err(start, CodecErrorKind::OutOfRange { what, value: v }))
+        u32::try_from(v).map_err(|_| Self::err(start, CodecErrorKind::OutOfRange { what, value: v }))
     }
 
     fn bytes(&mut self, what: &'static str) -> Result<&'a [u8], CodecError> {
@@ -426,10 +396,7 @@ impl<'a> Cursor<'a> {
                 self.pos += n;
                 Ok(s)
             }
-            _ => Err(Self::err(
-                start,
-                CodecErrorKind::LengthBeyondPayload { what, len, left },
-            )),
+            _ => Err(Self::err(start, CodecErrorKind::LengthBeyondPayload { what, len, left })),
         }
     }
 
@@ -451,10 +418,7 @@ impl<'a> Cursor<'a> {
 /// within `payload` and what was wrong. Lengths are checked against what is
 /// left of the payload before anything is allocated.
 pub fn decode_chunk(payload: &[u8]) -> Result<Vec<Record>, CodecError> {
-    let mut cur = Cursor {
-        bytes: payload,
-        pos: 0,
-    };
+    let mut cur = Cursor { bytes: payload, pos: 0 };
     let mut st = DeltaState::new();
     let mut records = Vec::new();
     while cur.pos < payload.len() {
@@ -472,8 +436,8 @@ pub fn decode_chunk(payload: &[u8]) -> Result<Vec<Record>, CodecError> {
                 let index = cur.u32("object index")?;
                 let at = cur.pos;
                 let k = cur.byte("object kind")?;
-                let kind = ObjectKind::from_u8(k)
-                    .ok_or(Cursor::err(at, CodecErrorKind::UnknownObjectKind(k)))?;
+                let kind =
+                    ObjectKind::from_u8(k).ok_or(Cursor::err(at, CodecErrorKind::UnknownObjectKind(k)))?;
                 let site = cur.u32("object site")?;
                 Record::Object { index, kind, site }
             }
@@ -482,12 +446,7 @@ pub fn decode_chunk(payload: &[u8]) -> Result<Vec<Record>, CodecError> {
                 let line = cur.u32("site line")?;
                 let column = cur.u32("site column")?;
                 let file = cur.string("site file")?;
-                Record::Site {
-                    index,
-                    file,
-                    line,
-                    column,
-                }
+                Record::Site { index, file, line, column }
             }
             TAG_CLOCK => Record::Clock(cur.varint()?),
             _ if tag & TABLE != 0 => {
@@ -506,15 +465,11 @@ fn decode_event(
     start: usize,
     tag: u8,
 ) -> Result<Event, CodecError> {
-    let op =
-        Op::from_u8(tag & OP_MASK).ok_or(Cursor::err(start, CodecErrorKind::UnknownTag(tag)))?;
+    let op = Op::from_u8(tag & OP_MASK).ok_or(Cursor::err(start, CodecErrorKind::UnknownTag(tag)))?;
     let i = usize::from(op as u8);
     let object = if !op.has_object() {
         if tag & SAME_OBJECT != 0 {
-            return Err(Cursor::err(
-                start,
-                CodecErrorKind::ObjectFlagWithoutObject { tag, op },
-            ));
+            return Err(Cursor::err(start, CodecErrorKind::ObjectFlagWithoutObject { tag, op }));
         }
         0
     } else if tag & SAME_OBJECT != 0 {
@@ -545,14 +500,7 @@ fn decode_event(
             raw
         };
     }
-    Ok(Event {
-        op,
-        object,
-        site: st.site[i],
-        a: fields[0],
-        b: fields[1],
-        c: fields[2],
-    })
+    Ok(Event { op, object, site: st.site[i], a: fields[0], b: fields[1], c: fields[2] })
 }
 
 #[cfg(test)]
@@ -562,14 +510,7 @@ pub(crate) mod tests {
     use proptest::prelude::*;
 
     fn event(op: Op, object: u32, site: u32, a: u64, b: u64, c: u64) -> Event {
-        Event {
-            op,
-            object,
-            site,
-            a,
-            b,
-            c,
-        }
+        Event { op, object, site, a, b, c }
     }
 
     /// An event as the recorder makes them: zero outside the op's arity and
@@ -656,11 +597,7 @@ pub(crate) mod tests {
                 let before = out.len();
                 enc.encode_event(&mut out, e);
                 if i > 0 {
-                    assert!(
-                        out.len() - before <= 4,
-                        "{e:?} took {} bytes",
-                        out.len() - before
-                    );
+                    assert!(out.len() - before <= 4, "{e:?} took {} bytes", out.len() - before);
                 }
                 n += 1;
             }
@@ -685,17 +622,7 @@ pub(crate) mod tests {
         let mut out = Vec::with_capacity(MAX_EVENT_LEN);
         let ptr = out.as_ptr();
         let mut enc = EventEncoder::new();
-        enc.encode_event(
-            &mut out,
-            &event(
-                Op::AtomicCas,
-                u32::MAX,
-                u32::MAX,
-                1 << 63,
-                u64::MAX,
-                u64::MAX,
-            ),
-        );
+        enc.encode_event(&mut out, &event(Op::AtomicCas, u32::MAX, u32::MAX, 1 << 63, u64::MAX, u64::MAX));
         assert_eq!(out.len(), MAX_EVENT_LEN);
         assert_eq!(out.as_ptr(), ptr);
     }
@@ -730,91 +657,40 @@ pub(crate) mod tests {
         use CodecErrorKind::*;
         let clock = [TAG_CLOCK, 1];
         let with = |tail: &[u8]| [&clock[..], tail].concat();
-        assert_eq!(
-            err(&with(&[0x85])),
-            CodecError {
-                offset: 2,
-                kind: UnknownTag(0x85)
-            }
-        );
+        assert_eq!(err(&with(&[0x85])), CodecError { offset: 2, kind: UnknownTag(0x85) });
         assert_eq!(err(&with(&[30])).kind, UnknownTag(30));
-        assert_eq!(
-            err(&with(&[TAG_CLOCK, 0x80])),
-            CodecError {
-                offset: 3,
-                kind: TruncatedVarint
-            }
-        );
+        assert_eq!(err(&with(&[TAG_CLOCK, 0x80])), CodecError { offset: 3, kind: TruncatedVarint });
         let eleven = [0xff; 11];
-        assert_eq!(
-            err(&with(&[&[TAG_CLOCK][..], &eleven].concat())).kind,
-            VarintOverflow
-        );
+        assert_eq!(err(&with(&[&[TAG_CLOCK][..], &eleven].concat())).kind, VarintOverflow);
         let mut high = vec![TAG_CLOCK];
         high.extend([0xff; 9]);
         high.push(0x02);
         assert_eq!(err(&high).kind, VarintOverflow);
         assert_eq!(
             err(&with(&[TAG_BLOB, 5, 1, 2])),
-            CodecError {
-                offset: 3,
-                kind: LengthBeyondPayload {
-                    what: "blob",
-                    len: 5,
-                    left: 2
-                }
-            }
+            CodecError { offset: 3, kind: LengthBeyondPayload { what: "blob", len: 5, left: 2 } }
         );
-        let huge = [
-            TAG_BLOB, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
-        ];
+        let huge = [TAG_BLOB, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01];
         assert!(matches!(err(&huge).kind, LengthBeyondPayload { .. }));
-        assert_eq!(
-            err(&[TAG_THREAD, 0, 0, 0, 1, 0xff]).kind,
-            BadUtf8("thread name")
-        );
-        assert_eq!(
-            err(&[TAG_OBJECT, 1, 9, 0]),
-            CodecError {
-                offset: 2,
-                kind: UnknownObjectKind(9)
-            }
-        );
+        assert_eq!(err(&[TAG_THREAD, 0, 0, 0, 1, 0xff]).kind, BadUtf8("thread name"));
+        assert_eq!(err(&[TAG_OBJECT, 1, 9, 0]), CodecError { offset: 2, kind: UnknownObjectKind(9) });
         assert_eq!(err(&[TAG_OBJECT, 1]).kind, Truncated("object kind"));
         assert_eq!(
             err(&[TAG_SITE, 0x80, 0x80, 0x80, 0x80, 0x10]).kind,
-            OutOfRange {
-                what: "site index",
-                value: 1 << 32
-            }
+            OutOfRange { what: "site index", value: 1 << 32 }
         );
         // Object 0 minus one.
-        assert_eq!(
-            err(&[Op::Lock as u8 | SAME_SITE, 1, 0]).kind,
-            OutOfRange {
-                what: "object",
-                value: -1
-            }
-        );
+        assert_eq!(err(&[Op::Lock as u8 | SAME_SITE, 1, 0]).kind, OutOfRange { what: "object", value: -1 });
         assert_eq!(
             err(&[Op::Now as u8 | SAME_OBJECT, 0, 0]).kind,
-            ObjectFlagWithoutObject {
-                tag: Op::Now as u8 | SAME_OBJECT,
-                op: Op::Now
-            }
+            ObjectFlagWithoutObject { tag: Op::Now as u8 | SAME_OBJECT, op: Op::Now }
         );
-        assert_eq!(
-            err(&[Op::Lock as u8 | SAME_OBJECT | SAME_SITE]).kind,
-            TruncatedVarint
-        );
+        assert_eq!(err(&[Op::Lock as u8 | SAME_OBJECT | SAME_SITE]).kind, TruncatedVarint);
     }
 
     #[test]
     fn errors_read_as_sentences() {
-        assert_eq!(
-            err(&[0x9f]).to_string(),
-            "at payload byte 0: unknown record tag 0x9f"
-        );
+        assert_eq!(err(&[0x9f]).to_string(), "at payload byte 0: unknown record tag 0x9f");
         assert_eq!(
             err(&[Op::Now as u8 | SAME_OBJECT]).to_string(),
             "at payload byte 0: tag 0x38 marks an object on `now`, which has none"

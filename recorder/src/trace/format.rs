@@ -78,10 +78,7 @@ pub enum Compatibility {
 
 impl FormatVersion {
     /// The version this build writes.
-    pub const CURRENT: FormatVersion = FormatVersion {
-        major: FORMAT_MAJOR,
-        minor: FORMAT_MINOR,
-    };
+    pub const CURRENT: FormatVersion = FormatVersion { major: FORMAT_MAJOR, minor: FORMAT_MINOR };
 
     /// Whether this build reads files of this version.
     pub fn compatibility(self) -> Compatibility {
@@ -160,13 +157,7 @@ impl FrameHeader {
     /// Parses a header (no check beyond the size).
     pub fn from_bytes(b: &[u8; FRAME_HEADER_LEN]) -> FrameHeader {
         let u32_at = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-        FrameHeader {
-            tag: b[0],
-            thread: u32_at(1),
-            seq: u32_at(5),
-            len: u32_at(9),
-            checksum: u32_at(13),
-        }
+        FrameHeader { tag: b[0], thread: u32_at(1), seq: u32_at(5), len: u32_at(9), checksum: u32_at(13) }
     }
 }
 
@@ -266,10 +257,7 @@ pub enum ParameterError {
 }
 
 fn lookup<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
+    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 
 /// What the end frame says about the run.
@@ -399,10 +387,7 @@ impl fmt::Display for Verdict {
 /// # Errors
 ///
 /// The postcard error, or how many bytes were left over.
-pub fn decode_postcard<'a, T: Deserialize<'a>>(
-    bytes: &'a [u8],
-    version: FormatVersion,
-) -> Result<T, String> {
+pub fn decode_postcard<'a, T: Deserialize<'a>>(bytes: &'a [u8], version: FormatVersion) -> Result<T, String> {
     let (value, rest) = postcard::take_from_bytes::<T>(bytes).map_err(|e| e.to_string())?;
     let from_a_newer_minor = version.minor > FORMAT_MINOR;
     if !rest.is_empty() && !from_a_newer_minor {
@@ -447,10 +432,7 @@ mod tests {
         assert_eq!(h.parameter("b"), Some("2"));
         assert_eq!(h.parameter("c"), None);
         h.parameters.push(("a".into(), "3".into()));
-        assert_eq!(
-            h.validate().map_err(|e| e.to_string()),
-            Err("parameter `a` appears twice".into())
-        );
+        assert_eq!(h.validate().map_err(|e| e.to_string()), Err("parameter `a` appears twice".into()));
         h.parameters = vec![(String::new(), "x".into())];
         assert_eq!(h.validate(), Err(ParameterError::EmptyKey { index: 0 }));
     }
@@ -458,10 +440,7 @@ mod tests {
     #[test]
     fn verdicts_read_as_sentences() {
         assert_eq!(Verdict::Completed.to_string(), "completed");
-        let p = Verdict::Panicked {
-            thread: 3,
-            message: "overdrawn".into(),
-        };
+        let p = Verdict::Panicked { thread: 3, message: "overdrawn".into() };
         assert_eq!(p.to_string(), "panicked in thread 3: overdrawn");
         let blocked = |thread, op, object, waits_for| BlockedThread {
             thread,
@@ -473,10 +452,7 @@ mod tests {
             waits_for,
         };
         let d = Verdict::Deadlock {
-            blocked: vec![
-                blocked(1, Op::Lock, 4, Some(2)),
-                blocked(2, Op::Join, 0, None),
-            ],
+            blocked: vec![blocked(1, Op::Lock, 4, Some(2)), blocked(2, Op::Join, 0, None)],
         };
         assert_eq!(
             d.to_string(),
@@ -489,14 +465,8 @@ mod tests {
     fn trailing_bytes_are_tolerated_only_from_a_newer_minor() {
         let mut bytes = postcard::to_stdvec(&Verdict::Completed).unwrap_or_default();
         bytes.push(0);
-        let newer = FormatVersion {
-            minor: FORMAT_MINOR + 1,
-            ..FormatVersion::CURRENT
-        };
-        assert_eq!(
-            decode_postcard::<Verdict>(&bytes, newer),
-            Ok(Verdict::Completed)
-        );
+        let newer = FormatVersion { minor: FORMAT_MINOR + 1, ..FormatVersion::CURRENT };
+        assert_eq!(decode_postcard::<Verdict>(&bytes, newer), Ok(Verdict::Completed));
         assert_eq!(
             decode_postcard::<Verdict>(&bytes, FormatVersion::CURRENT),
             Err("1 trailing bytes".into())

@@ -262,15 +262,9 @@ pub enum ObjectKind {
 impl ObjectKind {
     /// The kind with this discriminant, if any.
     pub fn from_u8(byte: u8) -> Option<ObjectKind> {
-        [
-            ObjectKind::Channel,
-            ObjectKind::Mutex,
-            ObjectKind::RwLock,
-            ObjectKind::Condvar,
-            ObjectKind::Atomic,
-        ]
-        .get(byte as usize)
-        .copied()
+        [ObjectKind::Channel, ObjectKind::Mutex, ObjectKind::RwLock, ObjectKind::Condvar, ObjectKind::Atomic]
+            .get(byte as usize)
+            .copied()
     }
 
     /// A short lowercase name for reports.

@@ -8,8 +8,8 @@
 use super::codec::{decode_chunk, CodecError};
 use super::format::{
     decode_postcard, header_checksum, Compatibility, Footer, FormatVersion, FrameHeader, Header,
-    ParameterError, FORMAT_MAJOR, FRAME_CHUNK, FRAME_END, FRAME_HEADER_LEN, MAGIC,
-    MAX_CHUNK_PAYLOAD, MAX_FOOTER_LEN, MAX_HEADER_LEN, PREAMBLE_LEN,
+    ParameterError, FORMAT_MAJOR, FRAME_CHUNK, FRAME_END, FRAME_HEADER_LEN, MAGIC, MAX_CHUNK_PAYLOAD,
+    MAX_FOOTER_LEN, MAX_HEADER_LEN, PREAMBLE_LEN,
 };
 use super::model::Record;
 use std::collections::BTreeMap;
@@ -188,10 +188,7 @@ impl TraceFile {
 }
 
 fn fail(offset: usize, kind: TraceErrorKind) -> TraceReadError {
-    TraceReadError {
-        offset: offset as u64,
-        kind,
-    }
+    TraceReadError { offset: offset as u64, kind }
 }
 
 fn u16_at(b: &[u8], at: usize) -> u16 {
@@ -243,10 +240,7 @@ fn read_header(bytes: &[u8]) -> Result<(FormatVersion, Header, usize), TraceRead
     if bytes.len() < PREAMBLE_LEN {
         return Err(fail(0, truncated("preamble", PREAMBLE_LEN, bytes.len())));
     }
-    let version = FormatVersion {
-        major: u16_at(bytes, 8),
-        minor: u16_at(bytes, 10),
-    };
+    let version = FormatVersion { major: u16_at(bytes, 8), minor: u16_at(bytes, 10) };
     match version.compatibility() {
         Compatibility::Readable => {}
         Compatibility::TooOld => return Err(fail(8, TraceErrorKind::TooOld { found: version })),
@@ -255,14 +249,7 @@ fn read_header(bytes: &[u8]) -> Result<(FormatVersion, Header, usize), TraceRead
     let len = u32_at(bytes, 12);
     if len > MAX_HEADER_LEN {
         let (len, limit) = (len.into(), MAX_HEADER_LEN.into());
-        return Err(fail(
-            12,
-            TraceErrorKind::TooLarge {
-                what: "header",
-                len,
-                limit,
-            },
-        ));
+        return Err(fail(12, TraceErrorKind::TooLarge { what: "header", len, limit }));
     }
     let len = len as usize;
     let left = bytes.len() - PREAMBLE_LEN;
@@ -274,20 +261,11 @@ fn read_header(bytes: &[u8]) -> Result<(FormatVersion, Header, usize), TraceRead
     let computed = header_checksum(version, body);
     if stored != computed {
         let section = Section::Header;
-        return Err(fail(
-            8,
-            TraceErrorKind::ChecksumMismatch {
-                section,
-                stored,
-                computed,
-            },
-        ));
+        return Err(fail(8, TraceErrorKind::ChecksumMismatch { section, stored, computed }));
     }
-    let header: Header = decode_postcard(body, version)
-        .map_err(|e| fail(PREAMBLE_LEN, TraceErrorKind::BadHeader(e)))?;
-    header
-        .validate()
-        .map_err(|e| fail(PREAMBLE_LEN, TraceErrorKind::HeaderParameter(e)))?;
+    let header: Header =
+        decode_postcard(body, version).map_err(|e| fail(PREAMBLE_LEN, TraceErrorKind::BadHeader(e)))?;
+    header.validate().map_err(|e| fail(PREAMBLE_LEN, TraceErrorKind::HeaderParameter(e)))?;
     Ok((version, header, PREAMBLE_LEN + len + 4))
 }
 
@@ -311,14 +289,9 @@ fn read_frames(
         };
         let frame = FrameHeader::from_bytes(raw);
         let (limit, what, section) = match frame.tag {
-            FRAME_CHUNK => (
-                MAX_CHUNK_PAYLOAD,
-                "chunk payload",
-                Section::Chunk {
-                    thread: frame.thread,
-                    seq: frame.seq,
-                },
-            ),
+            FRAME_CHUNK => {
+                (MAX_CHUNK_PAYLOAD, "chunk payload", Section::Chunk { thread: frame.thread, seq: frame.seq })
+            }
             FRAME_END => (MAX_FOOTER_LEN, "end marker", Section::EndMarker),
             tag => return Err(fail(pos, TraceErrorKind::UnknownFrameTag(tag))),
         };
@@ -330,23 +303,13 @@ fn read_frames(
         let len = frame.len as usize;
         if len > bytes.len() - body_at {
             let (needed, left) = (len as u64, (bytes.len() - body_at) as u64);
-            return Err(fail(
-                body_at,
-                TraceErrorKind::Truncated { what, needed, left },
-            ));
+            return Err(fail(body_at, TraceErrorKind::Truncated { what, needed, left }));
         }
         let payload = &bytes[body_at..body_at + len];
         let computed = frame.checksum_of(payload);
         if computed != frame.checksum {
             let stored = frame.checksum;
-            return Err(fail(
-                pos,
-                TraceErrorKind::ChecksumMismatch {
-                    section,
-                    stored,
-                    computed,
-                },
-            ));
+            return Err(fail(pos, TraceErrorKind::ChecksumMismatch { section, stored, computed }));
         }
         let end = body_at + len;
         if frame.tag == FRAME_END {
@@ -354,8 +317,8 @@ fn read_frames(
                 let (thread, seq) = (frame.thread, frame.seq);
                 return Err(fail(pos + 1, TraceErrorKind::BadEndMarker { thread, seq }));
             }
-            let footer = decode_postcard(payload, version)
-                .map_err(|e| fail(body_at, TraceErrorKind::BadFooter(e)))?;
+            let footer =
+                decode_postcard(payload, version).map_err(|e| fail(body_at, TraceErrorKind::BadFooter(e)))?;
             file.footer = Some(footer);
             file.intact_bytes = end as u64;
             if end < bytes.len() {
@@ -367,25 +330,14 @@ fn read_frames(
         let (thread, seq) = (frame.thread, frame.seq);
         let expected = next_seq.get(&thread).copied().unwrap_or(0);
         if u64::from(seq) != expected {
-            let kind = TraceErrorKind::SequenceGap {
-                thread,
-                expected,
-                found: seq,
-            };
+            let kind = TraceErrorKind::SequenceGap { thread, expected, found: seq };
             return Err(fail(pos + 5, kind));
         }
-        let records = decode_chunk(payload).map_err(|error| {
-            fail(
-                body_at + error.offset,
-                TraceErrorKind::BadChunk { thread, seq, error },
-            )
-        })?;
+        let records = decode_chunk(payload)
+            .map_err(|error| fail(body_at + error.offset, TraceErrorKind::BadChunk { thread, seq, error }))?;
         next_seq.insert(thread, expected + 1);
         file.chunks += 1;
-        file.events += records
-            .iter()
-            .filter(|r| matches!(r, Record::Event(_)))
-            .count() as u64;
+        file.events += records.iter().filter(|r| matches!(r, Record::Event(_))).count() as u64;
         file.threads.entry(thread).or_default().extend(records);
         file.intact_bytes = end as u64;
         pos = end;
@@ -423,14 +375,8 @@ pub enum ReadFileError {
 /// [`ReadFileError::Io`] if the file cannot be read, [`ReadFileError::Format`]
 /// if its header is unreadable.
 pub fn read_trace_file(path: &Path) -> Result<TraceFile, ReadFileError> {
-    let bytes = std::fs::read(path).map_err(|source| ReadFileError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    read_trace(&bytes).map_err(|source| ReadFileError::Format {
-        path: path.to_owned(),
-        source,
-    })
+    let bytes = std::fs::read(path).map_err(|source| ReadFileError::Io { path: path.to_owned(), source })?;
+    read_trace(&bytes).map_err(|source| ReadFileError::Format { path: path.to_owned(), source })
 }
 
 #[cfg(test)]
@@ -472,43 +418,22 @@ mod tests {
     }
 
     fn ev(op: Op, object: u32, a: u64) -> Record {
-        Record::Event(Event {
-            op,
-            object,
-            site: 0,
-            a,
-            b: 0,
-            c: 0,
-        })
+        Record::Event(Event { op, object, site: 0, a, b: 0, c: 0 })
     }
 
     /// Chunks in file order: (thread, seq, records).
     fn sample_chunks() -> Vec<(u32, u32, Vec<Record>)> {
-        let site = Record::Site {
-            index: 0,
-            file: "src/main.rs".into(),
-            line: 3,
-            column: 9,
-        };
+        let site = Record::Site { index: 0, file: "src/main.rs".into(), line: 3, column: 9 };
         vec![
             (
                 0,
                 0,
                 vec![
-                    Record::Thread {
-                        index: 0,
-                        parent: NO_THREAD,
-                        child: 0,
-                        name: "main".into(),
-                    },
+                    Record::Thread { index: 0, parent: NO_THREAD, child: 0, name: "main".into() },
                     site.clone(),
                     Record::Clock(1_700_000_000_001),
                     ev(Op::ThreadStart, 0, 0),
-                    Record::Object {
-                        index: 4,
-                        kind: ObjectKind::Mutex,
-                        site: 0,
-                    },
+                    Record::Object { index: 4, kind: ObjectKind::Mutex, site: 0 },
                     ev(Op::Lock, 4, 1),
                 ],
             ),
@@ -516,21 +441,12 @@ mod tests {
                 1,
                 0,
                 vec![
-                    Record::Thread {
-                        index: 1,
-                        parent: 0,
-                        child: 0,
-                        name: String::new(),
-                    },
+                    Record::Thread { index: 1, parent: 0, child: 0, name: String::new() },
                     site,
                     ev(Op::ThreadStart, 0, 0),
                 ],
             ),
-            (
-                0,
-                1,
-                vec![ev(Op::Capture, 0, 3), Record::Blob(b"abc".to_vec())],
-            ),
+            (0, 1, vec![ev(Op::Capture, 0, 3), Record::Blob(b"abc".to_vec())]),
             (1, 1, vec![ev(Op::Unlock, 4, 0)]),
         ]
     }
@@ -553,10 +469,7 @@ mod tests {
     fn expected_threads(chunks: &[(u32, u32, Vec<Record>)]) -> BTreeMap<u32, Vec<Record>> {
         let mut threads: BTreeMap<u32, Vec<Record>> = BTreeMap::new();
         for (thread, _, records) in chunks {
-            threads
-                .entry(*thread)
-                .or_default()
-                .extend(records.iter().cloned());
+            threads.entry(*thread).or_default().extend(records.iter().cloned());
         }
         threads
     }
@@ -572,10 +485,7 @@ mod tests {
     fn assert_prefix_of(original: &TraceFile, damaged: &TraceFile) {
         for (thread, records) in &damaged.threads {
             let whole = &original.threads[thread];
-            assert!(
-                whole.starts_with(records),
-                "thread {thread} kept records it did not have"
-            );
+            assert!(whole.starts_with(records), "thread {thread} kept records it did not have");
         }
     }
 
@@ -589,10 +499,7 @@ mod tests {
         assert_eq!(f.footer, Some(footer()));
         assert_eq!(f.threads, expected_threads(&sample_chunks()));
         assert_eq!((f.chunks, f.events), (4, 5));
-        assert_eq!(
-            (f.bytes, f.intact_bytes),
-            (bytes.len() as u64, bytes.len() as u64)
-        );
+        assert_eq!((f.bytes, f.intact_bytes), (bytes.len() as u64, bytes.len() as u64));
     }
 
     #[test]
@@ -616,14 +523,7 @@ mod tests {
     fn header_faults_are_errors() {
         assert_eq!(read_trace(&[]).unwrap_err(), fail(0, TraceErrorKind::Empty));
         assert_eq!(kind(b"PK\x03\x04 a zip file"), TraceErrorKind::BadMagic);
-        assert_eq!(
-            kind(b"REPR"),
-            TraceErrorKind::Truncated {
-                what: "preamble",
-                needed: 16,
-                left: 4
-            }
-        );
+        assert_eq!(kind(b"REPR"), TraceErrorKind::Truncated { what: "preamble", needed: 16, left: 4 });
         let mut future = sample();
         future[8..10].copy_from_slice(&(FORMAT_MAJOR + 1).to_le_bytes());
         let err = read_trace(&future).unwrap_err();
@@ -650,10 +550,7 @@ mod tests {
 
     /// A preamble + header + checksum around arbitrary header bytes.
     fn raw_header(minor: u16, body: &[u8]) -> Vec<u8> {
-        let version = FormatVersion {
-            major: FORMAT_MAJOR,
-            minor,
-        };
+        let version = FormatVersion { major: FORMAT_MAJOR, minor };
         let mut out = MAGIC.to_vec();
         out.extend(FORMAT_MAJOR.to_le_bytes());
         out.extend(minor.to_le_bytes());
@@ -665,10 +562,7 @@ mod tests {
 
     #[test]
     fn header_contents_are_checked_after_the_checksum() {
-        assert!(matches!(
-            kind(&raw_header(0, &[0xff; 8])),
-            TraceErrorKind::BadHeader(_)
-        ));
+        assert!(matches!(kind(&raw_header(0, &[0xff; 8])), TraceErrorKind::BadHeader(_)));
         let mut h = header();
         h.parameters.push(("seed".into(), "7".into()));
         let body = postcard::to_stdvec(&h).unwrap();
@@ -678,10 +572,7 @@ mod tests {
         );
         let mut body = postcard::to_stdvec(&header()).unwrap();
         body.push(0);
-        assert_eq!(
-            kind(&raw_header(0, &body)),
-            TraceErrorKind::BadHeader("1 trailing bytes".into())
-        );
+        assert_eq!(kind(&raw_header(0, &body)), TraceErrorKind::BadHeader("1 trailing bytes".into()));
         // A newer minor may append fields this reader does not know.
         let f = read_trace(&raw_header(FORMAT_MINOR + 1, &body)).unwrap();
         assert_eq!(f.header, header());
@@ -709,23 +600,10 @@ mod tests {
         let what = "chunk payload";
         assert_eq!(
             f.damage,
-            Some(fail(
-                at + 9,
-                TraceErrorKind::TooLarge {
-                    what,
-                    len: u32::MAX.into(),
-                    limit
-                }
-            ))
+            Some(fail(at + 9, TraceErrorKind::TooLarge { what, len: u32::MAX.into(), limit }))
         );
         bytes[at + 9..at + 13].copy_from_slice(&MAX_CHUNK_PAYLOAD.to_le_bytes());
-        assert!(matches!(
-            kind(&bytes),
-            TraceErrorKind::Truncated {
-                what: "chunk payload",
-                ..
-            }
-        ));
+        assert!(matches!(kind(&bytes), TraceErrorKind::Truncated { what: "chunk payload", .. }));
     }
 
     #[test]
@@ -746,11 +624,7 @@ mod tests {
         gap[2].1 = 2;
         assert_eq!(
             kind(&write(&gap, None)),
-            TraceErrorKind::SequenceGap {
-                thread: 0,
-                expected: 1,
-                found: 2
-            }
+            TraceErrorKind::SequenceGap { thread: 0, expected: 1, found: 2 }
         );
 
         let mut w = TraceWriter::create(Vec::new(), &header()).unwrap();
@@ -759,16 +633,15 @@ mod tests {
         let at = frame_offset(&bytes, 0) + FRAME_HEADER_LEN + 2;
         assert_eq!(
             read_trace(&bytes).unwrap().damage.unwrap().to_string(),
-            format!("at byte {at}: undecodable chunk 0 of thread 3: at payload byte 2: unknown record tag 0x9f")
+            format!(
+                "at byte {at}: undecodable chunk 0 of thread 3: at payload byte 2: unknown record tag 0x9f"
+            )
         );
 
         let mut bytes = write(&chunks, None);
         let mut end = FrameHeader::new(FRAME_END, 1, 0, &[]).to_bytes().to_vec();
         bytes.append(&mut end);
-        assert_eq!(
-            kind(&bytes),
-            TraceErrorKind::BadEndMarker { thread: 1, seq: 0 }
-        );
+        assert_eq!(kind(&bytes), TraceErrorKind::BadEndMarker { thread: 1, seq: 0 });
 
         let mut bytes = write(&chunks, None);
         bytes.extend(FrameHeader::new(FRAME_END, 0, 0, &[0x07]).to_bytes());
@@ -785,10 +658,7 @@ mod tests {
         let f = read_trace(&bytes).unwrap();
         assert!(matches!(
             f.damage.unwrap().kind,
-            TraceErrorKind::ChecksumMismatch {
-                section: Section::Chunk { thread: 1, seq: 0 },
-                ..
-            }
+            TraceErrorKind::ChecksumMismatch { section: Section::Chunk { thread: 1, seq: 0 }, .. }
         ));
         assert_eq!(f.chunks, 1);
     }
@@ -802,10 +672,7 @@ mod tests {
                 Err(e) => assert!(e.offset <= cut as u64, "cut {cut}: {e}"),
                 Ok(f) => {
                     let damage = f.damage.as_ref().expect("a cut trace is damaged");
-                    assert!(
-                        damage.offset <= cut as u64 && f.intact_bytes <= cut as u64,
-                        "cut {cut}"
-                    );
+                    assert!(damage.offset <= cut as u64 && f.intact_bytes <= cut as u64, "cut {cut}");
                     assert!(f.footer.is_none());
                     assert_prefix_of(&whole, &f);
                 }
@@ -822,15 +689,8 @@ mod tests {
                 let mut flipped = bytes.clone();
                 flipped[i] ^= 1 << bit;
                 if let Ok(f) = read_trace(&flipped) {
-                    assert!(
-                        f.damage.is_some(),
-                        "flip of bit {bit} of byte {i} went unseen"
-                    );
-                    assert!(
-                        f.intact_bytes <= i as u64,
-                        "byte {i}: intact_bytes {}",
-                        f.intact_bytes
-                    );
+                    assert!(f.damage.is_some(), "flip of bit {bit} of byte {i} went unseen");
+                    assert!(f.intact_bytes <= i as u64, "byte {i}: intact_bytes {}", f.intact_bytes);
                     assert_prefix_of(&whole, &f);
                 }
             }
@@ -840,11 +700,8 @@ mod tests {
     /// Arbitrary threads' records, cut into chunks, interleaved across threads.
     fn arb_chunks() -> impl Strategy<Value = Vec<(u32, u32, Vec<Record>)>> {
         let thread = prop::collection::vec(prop::collection::vec(arb_record(), 0..12), 1..4);
-        (
-            prop::collection::vec(thread, 1..4),
-            prop::collection::vec(any::<u8>(), 0..16),
-        )
-            .prop_map(|(threads, order)| {
+        (prop::collection::vec(thread, 1..4), prop::collection::vec(any::<u8>(), 0..16)).prop_map(
+            |(threads, order)| {
                 let mut queues: Vec<_> = threads
                     .into_iter()
                     .enumerate()
@@ -861,7 +718,8 @@ mod tests {
                     }
                 }
                 out
-            })
+            },
+        )
     }
 
     proptest! {
@@ -900,13 +758,7 @@ mod tests {
     }
 
     fn arb_mutation() -> impl Strategy<Value = Mutation> {
-        let lengths = prop_oneof![
-            Just(u32::MAX),
-            Just(0),
-            Just(MAX_CHUNK_PAYLOAD),
-            any::<u32>(),
-            0u32..64
-        ];
+        let lengths = prop_oneof![Just(u32::MAX), Just(0), Just(MAX_CHUNK_PAYLOAD), any::<u32>(), 0u32..64];
         prop_oneof![
             (any::<usize>(), 0u8..8).prop_map(|(i, b)| Mutation::Flip(i, b)),
             any::<usize>().prop_map(Mutation::Truncate),
@@ -976,18 +828,12 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("reprise-read-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let missing = dir.join("missing.trace");
-        assert!(matches!(
-            read_trace_file(&missing),
-            Err(ReadFileError::Io { .. })
-        ));
+        assert!(matches!(read_trace_file(&missing), Err(ReadFileError::Io { .. })));
         let junk = dir.join("junk.trace");
         std::fs::write(&junk, b"junk").unwrap();
         let err = read_trace_file(&junk).unwrap_err();
         assert!(matches!(err, ReadFileError::Format { .. }));
-        assert_eq!(
-            err.to_string(),
-            format!("`{}` is not a readable trace", junk.display())
-        );
+        assert_eq!(err.to_string(), format!("`{}` is not a readable trace", junk.display()));
         let good = dir.join("good.trace");
         std::fs::write(&good, sample()).unwrap();
         assert!(read_trace_file(&good).unwrap().is_whole());

@@ -51,10 +51,7 @@ fn encode<T: serde::Serialize>(value: &T, what: &str, limit: u32) -> io::Result<
     let bytes = postcard::to_stdvec(value)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("encoding {what}: {e}")))?;
     if bytes.len() > limit as usize {
-        return Err(invalid(format!(
-            "{what} takes {} bytes, more than the limit of {limit}",
-            bytes.len()
-        )));
+        return Err(invalid(format!("{what} takes {} bytes, more than the limit of {limit}", bytes.len())));
     }
     Ok(bytes)
 }
@@ -68,16 +65,10 @@ impl<W: Write> TraceWriter<W> {
     /// [`Header::validate`]) or it encodes to more than
     /// [`MAX_HEADER_LEN`] bytes; otherwise what `w` returns.
     pub fn create(w: W, header: &Header) -> io::Result<Self> {
-        header
-            .validate()
-            .map_err(|e| invalid(format!("header: {e}")))?;
+        header.validate().map_err(|e| invalid(format!("header: {e}")))?;
         let bytes = encode(header, "the header", MAX_HEADER_LEN)?;
         let version = FormatVersion::CURRENT;
-        let mut writer = TraceWriter {
-            w,
-            bytes: 0,
-            failed: false,
-        };
+        let mut writer = TraceWriter { w, bytes: 0, failed: false };
         let len = bytes.len() as u32;
         let mut preamble = Vec::with_capacity(16 + bytes.len() + 4);
         preamble.extend_from_slice(&MAGIC);
@@ -191,11 +182,7 @@ mod tests {
         let start = w.bytes_written();
         w.write_chunk(0, 0, b"xyz").unwrap();
         assert_eq!(w.bytes_written(), start + FRAME_HEADER_LEN as u64 + 3);
-        let footer = Footer {
-            verdict: Verdict::Completed,
-            annotations: vec![],
-            events: 0,
-        };
+        let footer = Footer { verdict: Verdict::Completed, annotations: vec![], events: 0 };
         let out = w.finish(&footer).unwrap();
         assert!(out.starts_with(&MAGIC));
     }

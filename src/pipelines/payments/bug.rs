@@ -45,13 +45,7 @@ pub enum Bug {
 
 impl Bug {
     /// Every variant, in declaration order.
-    pub const ALL: [Bug; 5] = [
-        Bug::None,
-        Bug::LostUpdate,
-        Bug::DoubleApply,
-        Bug::Reorder,
-        Bug::Deadlock,
-    ];
+    pub const ALL: [Bug; 5] = [Bug::None, Bug::LostUpdate, Bug::DoubleApply, Bug::Reorder, Bug::Deadlock];
 
     /// The name used on the command line and by [`Display`](fmt::Display).
     pub const fn name(self) -> &'static str {
@@ -75,12 +69,7 @@ impl FromStr for Bug {
     type Err = ParseBugError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Bug::ALL
-            .into_iter()
-            .find(|bug| bug.name() == s)
-            .ok_or_else(|| ParseBugError {
-                input: s.to_owned(),
-            })
+        Bug::ALL.into_iter().find(|bug| bug.name() == s).ok_or_else(|| ParseBugError { input: s.to_owned() })
     }
 }
 

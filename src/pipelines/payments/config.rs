@@ -41,13 +41,7 @@ pub struct PaymentsConfig {
 
 impl Default for PaymentsConfig {
     fn default() -> Self {
-        PaymentsConfig {
-            payments: 200,
-            workers: 4,
-            seed: 1,
-            bug: Bug::None,
-            work_ns: 0,
-        }
+        PaymentsConfig { payments: 200, workers: 4, seed: 1, bug: Bug::None, work_ns: 0 }
     }
 }
 
@@ -60,14 +54,10 @@ impl PaymentsConfig {
     /// [`ConfigError::Payments`] if `payments` exceeds [`MAX_PAYMENTS`].
     pub fn validate(&self) -> Result<(), ConfigError> {
         if !(1..=MAX_WORKERS).contains(&self.workers) {
-            return Err(ConfigError::Workers {
-                workers: self.workers,
-            });
+            return Err(ConfigError::Workers { workers: self.workers });
         }
         if self.payments > MAX_PAYMENTS {
-            return Err(ConfigError::Payments {
-                payments: self.payments,
-            });
+            return Err(ConfigError::Payments { payments: self.payments });
         }
         Ok(())
     }
@@ -92,14 +82,12 @@ pub enum ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ConfigError::Workers { workers } => write!(
-                f,
-                "`workers` must be between 1 and {MAX_WORKERS}, got {workers}"
-            ),
-            ConfigError::Payments { payments } => write!(
-                f,
-                "`payments` must be at most {MAX_PAYMENTS}, got {payments}"
-            ),
+            ConfigError::Workers { workers } => {
+                write!(f, "`workers` must be between 1 and {MAX_WORKERS}, got {workers}")
+            }
+            ConfigError::Payments { payments } => {
+                write!(f, "`payments` must be at most {MAX_PAYMENTS}, got {payments}")
+            }
         }
     }
 }

@@ -3,9 +3,7 @@
 
 use rust_decimal::Decimal;
 
-use super::outcome::{
-    PaymentsOutcome, CONSERVATION, EXACTLY_ONCE, NO_OVERDRAFT, RECONCILER_MATCHES_LEDGER,
-};
+use super::outcome::{PaymentsOutcome, CONSERVATION, EXACTLY_ONCE, NO_OVERDRAFT, RECONCILER_MATCHES_LEDGER};
 use super::{Bug, Payment, PaymentKind};
 
 /// The order in which a transfer from `from` to `to` locks the two accounts.
@@ -96,12 +94,8 @@ impl FinalState {
     /// The names of the invariants the final state breaks, in a fixed order.
     pub(crate) fn violations(&self) -> Vec<&'static str> {
         let mut violations = Vec::new();
-        let deposited: Decimal = self
-            .journal
-            .applied()
-            .filter(|entry| entry.deposit)
-            .map(|entry| entry.amount)
-            .sum();
+        let deposited: Decimal =
+            self.journal.applied().filter(|entry| entry.deposit).map(|entry| entry.amount).sum();
         let opening: Decimal = self.opening.iter().sum();
         let closing: Decimal = self.balances.iter().sum();
         if closing != opening + deposited {

@@ -50,8 +50,7 @@ pub use bug::{Bug, ParseBugError};
 pub use config::{ConfigError, PaymentsConfig, MAX_PAYMENTS, MAX_WORKERS};
 pub use instrumented::{run, try_run};
 pub use outcome::{
-    PaymentsOutcome, CONSERVATION, EXACTLY_ONCE, INVARIANTS, NO_OVERDRAFT,
-    RECONCILER_MATCHES_LEDGER,
+    PaymentsOutcome, CONSERVATION, EXACTLY_ONCE, INVARIANTS, NO_OVERDRAFT, RECONCILER_MATCHES_LEDGER,
 };
 pub use workload::{next_payment, Payment, PaymentKind, ACCOUNTS};
 

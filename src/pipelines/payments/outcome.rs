@@ -12,12 +12,7 @@ pub const EXACTLY_ONCE: &str = "exactly-once";
 pub const RECONCILER_MATCHES_LEDGER: &str = "reconciler-matches-ledger";
 
 /// Every invariant, in the order [`PaymentsOutcome::violations`] lists them.
-pub const INVARIANTS: [&str; 4] = [
-    CONSERVATION,
-    NO_OVERDRAFT,
-    EXACTLY_ONCE,
-    RECONCILER_MATCHES_LEDGER,
-];
+pub const INVARIANTS: [&str; 4] = [CONSERVATION, NO_OVERDRAFT, EXACTLY_ONCE, RECONCILER_MATCHES_LEDGER];
 
 /// The result of one run of the payments pipeline.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

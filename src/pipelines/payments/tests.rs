@@ -3,13 +3,7 @@ use super::*;
 use rust_decimal::Decimal;
 
 fn config(bug: Bug, workers: usize, seed: u64) -> PaymentsConfig {
-    PaymentsConfig {
-        payments: 200,
-        workers,
-        seed,
-        bug,
-        work_ns: 0,
-    }
+    PaymentsConfig { payments: 200, workers, seed, bug, work_ns: 0 }
 }
 
 /// Runs `bug` with 4 workers until `invariant` breaks; returns the run count.
@@ -22,10 +16,7 @@ fn no_schedule_breaks_an_invariant_without_a_bug() {
     for workers in [2, 4, 8] {
         for seed in 0..30 {
             let outcome = run(&config(Bug::None, workers, seed));
-            assert!(
-                outcome.is_ok(),
-                "{workers} workers, seed {seed}: {outcome:?}"
-            );
+            assert!(outcome.is_ok(), "{workers} workers, seed {seed}: {outcome:?}");
             assert!(outcome.applied > 0 && outcome.rejected > 0, "{outcome:?}");
         }
     }
@@ -85,10 +76,7 @@ fn digest_is_stable_for_a_fixed_final_state() {
         journal,
         accepted: vec![1, 2, 3],
         malformed: 1,
-        reconciler: Totals {
-            count: 2,
-            volume: Decimal::new(35, 0),
-        },
+        reconciler: Totals { count: 2, volume: Decimal::new(35, 0) },
     };
     let outcome = state.into_outcome();
     assert!(outcome.is_ok(), "{outcome:?}");
@@ -100,11 +88,8 @@ fn digest_is_stable_for_a_fixed_final_state() {
 
 #[test]
 fn a_final_state_names_each_broken_invariant() {
-    let payment = Payment {
-        id: 0,
-        amount: Decimal::new(100, 0),
-        kind: PaymentKind::Transfer { from: 0, to: 1 },
-    };
+    let payment =
+        Payment { id: 0, amount: Decimal::new(100, 0), kind: PaymentKind::Transfer { from: 0, to: 1 } };
     let mut journal = Journal::default();
     journal.record(&payment, true, true);
     journal.record(&payment, true, false);
@@ -140,29 +125,13 @@ fn bugs_parse_from_and_display_as_their_names() {
 
 #[test]
 fn invalid_configs_are_refused_before_anything_runs() {
-    let zero = PaymentsConfig {
-        workers: 0,
-        ..PaymentsConfig::default()
-    };
+    let zero = PaymentsConfig { workers: 0, ..PaymentsConfig::default() };
     assert_eq!(try_run(&zero), Err(ConfigError::Workers { workers: 0 }));
-    let many = PaymentsConfig {
-        workers: 65,
-        ..PaymentsConfig::default()
-    };
+    let many = PaymentsConfig { workers: 65, ..PaymentsConfig::default() };
     assert!(many.validate().is_err());
-    let huge = PaymentsConfig {
-        payments: MAX_PAYMENTS + 1,
-        ..PaymentsConfig::default()
-    };
-    assert_eq!(
-        huge.validate().unwrap_err().to_string(),
-        "`payments` must be at most 10000000, got 10000001"
-    );
-    let edge = PaymentsConfig {
-        workers: MAX_WORKERS,
-        payments: 0,
-        ..PaymentsConfig::default()
-    };
+    let huge = PaymentsConfig { payments: MAX_PAYMENTS + 1, ..PaymentsConfig::default() };
+    assert_eq!(huge.validate().unwrap_err().to_string(), "`payments` must be at most 10000000, got 10000001");
+    let edge = PaymentsConfig { workers: MAX_WORKERS, payments: 0, ..PaymentsConfig::default() };
     assert!(run(&edge).is_ok());
 }
 
@@ -219,11 +188,7 @@ fn measure_how_often_each_bug_strikes() {
                     Err(_) => hung += 1,
                 }
             }
-            let seeds = if fixed_seed {
-                "seed 1"
-            } else {
-                "seeds 1..=100"
-            };
+            let seeds = if fixed_seed { "seed 1" } else { "seeds 1..=100" };
             println!("{bug:>12} ({seeds:>13}): violated {violated}/100, hung {hung}/100 {seen:?}");
         }
     }

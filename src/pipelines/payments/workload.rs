@@ -77,9 +77,7 @@ impl Payment {
     pub(crate) fn home_account(&self) -> usize {
         match self.kind {
             PaymentKind::Deposit { to } => to as usize,
-            PaymentKind::Transfer { from, .. } | PaymentKind::FundedTransfer { from, .. } => {
-                from as usize
-            }
+            PaymentKind::Transfer { from, .. } | PaymentKind::FundedTransfer { from, .. } => from as usize,
         }
     }
 }
@@ -105,18 +103,11 @@ pub fn next_payment(seed: u64, n: u64) -> Payment {
             return Payment {
                 id: n,
                 amount: pair.amount,
-                kind: PaymentKind::FundedTransfer {
-                    from: pair.account,
-                    to: pair.payee,
-                },
+                kind: PaymentKind::FundedTransfer { from: pair.account, to: pair.payee },
             };
         }
     } else if let Some(pair) = FundingPair::starting_at(seed, n) {
-        return Payment {
-            id: n,
-            amount: pair.amount,
-            kind: PaymentKind::Deposit { to: pair.account },
-        };
+        return Payment { id: n, amount: pair.amount, kind: PaymentKind::Deposit { to: pair.account } };
     }
     let mut rng = SplitMix64::stream(seed, PAYMENT, n);
     let roll = rng.below(100);
@@ -126,23 +117,11 @@ pub fn next_payment(seed: u64, n: u64) -> Payment {
     let (amount, kind) = match roll {
         0 => (Decimal::ZERO, PaymentKind::Transfer { from, to }),
         1 => (amount, PaymentKind::Transfer { from, to: from }),
-        2 => (
-            amount,
-            PaymentKind::Deposit {
-                to: ACCOUNTS as u32,
-            },
-        ),
-        3..=9 => (
-            cents(1_000 + rng.below(50_000)),
-            PaymentKind::Deposit { to },
-        ),
+        2 => (amount, PaymentKind::Deposit { to: ACCOUNTS as u32 }),
+        3..=9 => (cents(1_000 + rng.below(50_000)), PaymentKind::Deposit { to }),
         _ => (amount, PaymentKind::Transfer { from, to }),
     };
-    Payment {
-        id: n,
-        amount,
-        kind,
-    }
+    Payment { id: n, amount, kind }
 }
 
 /// A deposit at an even `n` and the transfer it funds at `n + 1`.
@@ -163,11 +142,7 @@ impl FundingPair {
         // Larger than most balances, so applying the transfer before its deposit
         // overdraws the account.
         let amount = cents(200_000 + rng.below(300_000));
-        Some(FundingPair {
-            account,
-            payee,
-            amount,
-        })
+        Some(FundingPair { account, payee, amount })
     }
 }
 

@@ -78,3 +78,8 @@ pub use reprise_replayer::{
 };
 
 pub use env::{main, Mode};
+
+/// README.md's examples, run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

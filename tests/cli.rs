@@ -65,7 +65,7 @@ fn record_verify_inspect_and_replay_agree_on_the_last_two_lines() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let inspected = stdout(&out);
     for needle in
-        ["threads: 8", "ledger-2", "reconciler", "bytes/event", "verdict: completed", "digest: ", "mutex"]
+        ["threads: 7", "ledger-2", "reconciler", "bytes/event", "verdict: completed", "digest: ", "mutex"]
     {
         assert!(inspected.contains(needle), "inspect lacks {needle:?}:\n{inspected}");
     }
@@ -96,4 +96,32 @@ fn the_demo_reproduces_the_lost_update() {
     assert!(text.contains("invariants: violated: conservation"), "{text}");
     assert_eq!(text.matches("(same as recorded)").count(), 3, "{text}");
     assert!(dir.join("lost-update.trace").exists());
+}
+
+/// The example program `examples/transfer.rs`, which `cargo test` builds.
+fn example_binary() -> std::path::PathBuf {
+    let deps = std::env::current_exe().unwrap();
+    let debug = deps.parent().and_then(|d| d.parent()).unwrap();
+    let exe = debug.join("examples").join(format!("transfer{}", std::env::consts::EXE_SUFFIX));
+    assert!(exe.exists(), "{} is missing: run `cargo test` (it builds the examples)", exe.display());
+    exe
+}
+
+#[test]
+fn replay_runs_a_users_own_program_under_the_trace() {
+    let dir = scratch("cli-own");
+    let trace = dir.join("transfer.trace");
+    let exe = example_binary();
+    let recorded = std::process::Command::new(&exe).env("REPRISE_RECORD", &trace).output().unwrap();
+    assert_eq!(recorded.status.code(), Some(0), "{}", stderr(&recorded));
+
+    let out = reprise(&["replay", trace.to_str().unwrap(), "--", exe.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), stdout(&recorded), "the replay prints what the recording printed");
+    assert!(stderr(&out).contains("replay matched the trace"), "{}", stderr(&out));
+
+    // The same program run differently leaves the recorded path.
+    let out = reprise(&["replay", trace.to_str().unwrap(), "--", exe.to_str().unwrap(), "7"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("replay diverged in `teller-"), "{}", stderr(&out));
 }

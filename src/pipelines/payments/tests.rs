@@ -160,36 +160,3 @@ fn generated_payments_are_a_pure_function_of_seed_and_index() {
     assert!(kinds.iter().all(|&count| count > 20), "{kinds:?}");
     assert_ne!(next_payment(5, 0), next_payment(6, 0));
 }
-
-/// How often each bug strikes under OS scheduling: 100 runs of 200 payments with 4
-/// workers, with one seed and with seeds 1..=100. A deadlocked run (no result in
-/// 1 s) is abandoned, its threads left blocked until the process exits.
-/// `cargo test -p reprise --lib pipelines -- --ignored --nocapture`
-#[test]
-#[ignore = "a measurement, not a check; prints rates"]
-fn measure_how_often_each_bug_strikes() {
-    use std::sync::mpsc;
-    use std::time::Duration;
-    for bug in Bug::ALL {
-        for fixed_seed in [true, false] {
-            let (mut violated, mut hung) = (0, 0);
-            let mut seen = std::collections::BTreeMap::new();
-            for run_index in 1..=100 {
-                let seed = if fixed_seed { 1 } else { run_index };
-                let (tx, rx) = mpsc::channel();
-                std::thread::spawn(move || tx.send(run(&config(bug, 4, seed))));
-                match rx.recv_timeout(Duration::from_secs(1)) {
-                    Ok(outcome) => {
-                        violated += u32::from(!outcome.is_ok());
-                        for name in outcome.violations {
-                            *seen.entry(name).or_insert(0) += 1;
-                        }
-                    }
-                    Err(_) => hung += 1,
-                }
-            }
-            let seeds = if fixed_seed { "seed 1" } else { "seeds 1..=100" };
-            println!("{bug:>12} ({seeds:>13}): violated {violated}/100, hung {hung}/100 {seen:?}");
-        }
-    }
-}

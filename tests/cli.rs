@@ -125,3 +125,37 @@ fn replay_runs_a_users_own_program_under_the_trace() {
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stderr(&out).contains("replay diverged in `teller-"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_trace_from_another_version_warns_and_still_replays() {
+    let dir = scratch("cli-version");
+    let trace = dir.join("old.trace");
+    let config = reprise::pipelines::payments::PaymentsConfig { payments: 30, workers: 2, ..Default::default() };
+    let header = reprise::RecordConfig::new("reprise-payments", "0.0.1-old")
+        .parameter("pipeline", "payments")
+        .parameter("bug", "none")
+        .parameter("payments", "30")
+        .parameter("workers", "2")
+        .parameter("seed", "1");
+    reprise::record(&trace, header, move || reprise::pipelines::payments::run(&config)).unwrap();
+    let out = reprise_on(&["replay"], &trace);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("recorded by reprise 0.0.1-old"), "{}", stderr(&out));
+    assert!(stdout(&out).ends_with("invariants: ok\n"), "{}", stdout(&out));
+}
+
+#[test]
+fn a_header_with_parameters_out_of_range_is_refused_before_use() {
+    let dir = scratch("cli-params");
+    let trace = dir.join("bad-params.trace");
+    let header = reprise::RecordConfig::new("reprise-payments", env!("CARGO_PKG_VERSION"))
+        .parameter("pipeline", "payments")
+        .parameter("bug", "none")
+        .parameter("payments", "30")
+        .parameter("workers", "100000")
+        .parameter("seed", "1");
+    reprise::record(&trace, header, || ()).unwrap();
+    let out = reprise_on(&["replay"], &trace);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    assert!(stderr(&out).contains("out of range"), "{}", stderr(&out));
+}

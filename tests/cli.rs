@@ -130,7 +130,8 @@ fn replay_runs_a_users_own_program_under_the_trace() {
 fn a_trace_from_another_version_warns_and_still_replays() {
     let dir = scratch("cli-version");
     let trace = dir.join("old.trace");
-    let config = reprise::pipelines::payments::PaymentsConfig { payments: 30, workers: 2, ..Default::default() };
+    let config =
+        reprise::pipelines::payments::PaymentsConfig { payments: 30, workers: 2, ..Default::default() };
     let header = reprise::RecordConfig::new("reprise-payments", "0.0.1-old")
         .parameter("pipeline", "payments")
         .parameter("bug", "none")

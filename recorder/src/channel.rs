@@ -125,29 +125,52 @@ impl<T> Sender<T> {
                 self.send_gated(queue, value, location).map_err(|(v, _)| SendError(v))
             }
             (Flavor::Crossbeam { .. }, Mode::Record) => {
-                let (object, sender, seq) = context::with(|ctx| {
+                // One visit to the thread's context unless the channel is full.
+                let attempt = context::with(|ctx| {
                     ctx.sends += 1;
-                    (ctx.object(&self.shared.slot, ObjectKind::Channel, location), ctx.index, ctx.sends)
-                });
-                let envelope = Envelope { sender, seq, value };
-                let result = match self.cb().try_send(envelope) {
-                    Ok(()) => Ok(()),
-                    Err(cb::TrySendError::Disconnected(e)) => Err(e),
-                    Err(cb::TrySendError::Full(e)) => {
-                        context::with(|ctx| ctx.block(Op::Send, object, location, false));
-                        let result = self.cb().send(e).map_err(|e| e.0);
-                        context::with(|ctx| ctx.unblock());
-                        result
+                    let seq = ctx.sends;
+                    let object = ctx.object(&self.shared.slot, ObjectKind::Channel, location);
+                    match self.cb().try_send(Envelope { sender: ctx.index, seq, value }) {
+                        Ok(()) => {
+                            ctx.record(Op::Send, object, location, [seq, 0, 0]);
+                            Ok(())
+                        }
+                        Err(cb::TrySendError::Disconnected(e)) => {
+                            ctx.record(Op::Send, object, location, [seq, 2, 0]);
+                            Err(Err(e.value))
+                        }
+                        Err(cb::TrySendError::Full(e)) => {
+                            ctx.block(Op::Send, object, location, false);
+                            Err(Ok((e, object)))
+                        }
                     }
-                };
-                let status = if result.is_ok() { 0 } else { 2 };
-                context::with(|ctx| ctx.record(Op::Send, object, location, [seq, status, 0]));
-                result.map_err(|e| SendError(e.value))
+                });
+                match attempt {
+                    Ok(()) => Ok(()),
+                    Err(Err(value)) => Err(SendError(value)),
+                    Err(Ok((envelope, object))) => self.send_full(envelope, object, location),
+                }
             }
             (Flavor::Crossbeam { .. }, _) => {
                 self.cb().send(Envelope { sender: 0, seq: 0, value }).map_err(|e| SendError(e.0.value))
             }
         }
+    }
+
+    #[cold]
+    fn send_full(
+        &self,
+        envelope: Envelope<T>,
+        object: crate::trace::model::ObjectIndex,
+        location: &'static Location<'static>,
+    ) -> Result<(), SendError<T>> {
+        let seq = envelope.seq;
+        let result = self.cb().send(envelope).map_err(|e| e.0);
+        context::with(|ctx| {
+            ctx.unblock();
+            ctx.record(Op::Send, object, location, [seq, if result.is_ok() { 0 } else { 2 }, 0]);
+        });
+        result.map_err(|e| SendError(e.value))
     }
 
     /// Sends if there is room. Like [`crossbeam_channel::Sender::try_send`].
@@ -273,21 +296,34 @@ impl<T> Receiver<T> {
                 take_recorded(&call, queue)
             }
             (Flavor::Crossbeam { .. }, Mode::Record) => {
-                let object =
-                    context::with(|ctx| ctx.object(&self.shared.slot, ObjectKind::Channel, location));
-                let result = match (self.cb().try_recv(), wait) {
-                    (Ok(e), _) => Ok(e),
-                    (Err(cb::TryRecvError::Disconnected), _) => Err(DISCONNECTED),
-                    (Err(cb::TryRecvError::Empty), None) => Err(EMPTY),
-                    (Err(cb::TryRecvError::Empty), Some(deadline)) => {
-                        context::with(|ctx| ctx.block(op, object, location, deadline.is_some()));
+                // One visit to the thread's context unless the receive blocks.
+                let attempt = context::with(|ctx| {
+                    let object = ctx.object(&self.shared.slot, ObjectKind::Channel, location);
+                    let result = match (self.cb().try_recv(), wait) {
+                        (Ok(e), _) => Ok(e),
+                        (Err(cb::TryRecvError::Disconnected), _) => Err(DISCONNECTED),
+                        (Err(cb::TryRecvError::Empty), None) => Err(EMPTY),
+                        (Err(cb::TryRecvError::Empty), Some(deadline)) => {
+                            ctx.block(op, object, location, deadline.is_some());
+                            return Err((object, deadline));
+                        }
+                    };
+                    let [a, b] = outcome_of(&result);
+                    ctx.record(op, object, location, [a, b, 0]);
+                    Ok(result)
+                });
+                let result = match attempt {
+                    Ok(result) => result,
+                    Err((object, deadline)) => {
                         let result = self.blocking_recv(deadline);
-                        context::with(|ctx| ctx.unblock());
+                        let [a, b] = outcome_of(&result);
+                        context::with(|ctx| {
+                            ctx.unblock();
+                            ctx.record(op, object, location, [a, b, 0]);
+                        });
                         result
                     }
                 };
-                let [a, b] = outcome_of(&result);
-                context::with(|ctx| ctx.record(op, object, location, [a, b, 0]));
                 result.map(|e| e.value)
             }
             (Flavor::Crossbeam { .. }, _) => match wait {

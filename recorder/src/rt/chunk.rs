@@ -1,45 +1,66 @@
 //! A recording thread's own event buffer: events are encoded into it as they
 //! happen and handed to the writer a chunk at a time.
+//!
+//! The buffer is a fixed block with a length, not a `Vec`: an event is encoded
+//! straight into the block's free tail, which always has room for the largest
+//! event, so the hot path has no capacity check and no copy.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::rt::writer::WriterMsg;
-use crate::trace::codec::{self, EventEncoder};
+use crate::trace::codec::{self, EventEncoder, MAX_EVENT_LEN};
+use crate::trace::format::MAX_CHUNK_PAYLOAD;
 use crate::trace::model::{Event, ObjectIndex, ObjectKind, SiteIndex, ThreadIndex};
 
 /// A chunk is handed to the writer once it holds this many bytes.
 pub(crate) const CHUNK_TARGET: usize = 16 * 1024;
-/// Room for the largest event after the target is reached, so encoding an
-/// event never grows the buffer.
-const CHUNK_CAPACITY: usize = CHUNK_TARGET + 256;
+/// Room for the largest event after the target is reached.
+pub(crate) const CHUNK_CAPACITY: usize = CHUNK_TARGET + MAX_EVENT_LEN;
+
+/// A chunk's bytes: a block and how much of it is used.
+#[derive(Debug)]
+pub(crate) struct Block {
+    pub(crate) bytes: Box<[u8]>,
+    pub(crate) len: usize,
+}
+
+impl Block {
+    pub(crate) fn new() -> Block {
+        Block { bytes: vec![0; CHUNK_CAPACITY].into_boxed_slice(), len: 0 }
+    }
+
+    pub(crate) fn payload(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
 
 #[derive(Debug)]
 pub(crate) struct ChunkBuf {
     thread: ThreadIndex,
     seq: u32,
-    bytes: Vec<u8>,
+    block: Block,
     encoder: EventEncoder,
     events_in_chunk: u32,
+    /// Table records and blobs are encoded here first (they are rare, and may
+    /// be long), then copied in.
+    scratch: Vec<u8>,
     to_writer: Sender<WriterMsg>,
-    recycled: Receiver<Vec<u8>>,
+    recycled: Receiver<Block>,
     /// Set once the trace is finished: later events have nowhere to go.
     closed: bool,
 }
 
 impl ChunkBuf {
-    pub(crate) fn new(
-        thread: ThreadIndex,
-        to_writer: Sender<WriterMsg>,
-        recycled: Receiver<Vec<u8>>,
-    ) -> Self {
+    pub(crate) fn new(thread: ThreadIndex, to_writer: Sender<WriterMsg>, recycled: Receiver<Block>) -> Self {
         ChunkBuf {
             thread,
             seq: 0,
-            bytes: Vec::with_capacity(CHUNK_CAPACITY),
+            block: Block::new(),
             encoder: EventEncoder::new(),
             events_in_chunk: 0,
+            scratch: Vec::new(),
             to_writer,
             recycled,
             closed: false,
@@ -48,65 +69,112 @@ impl ChunkBuf {
 
     #[inline]
     fn begin_chunk_if_empty(&mut self) {
-        if self.bytes.is_empty() {
-            let unix_ms =
-                SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
-            codec::encode_clock(&mut self.bytes, unix_ms);
+        if self.block.len == 0 {
+            self.begin_chunk();
         }
+    }
+
+    #[cold]
+    fn begin_chunk(&mut self) {
+        let unix_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+        // Not through `scratch`: it may hold the record this chunk starts with.
+        let mut clock = Vec::with_capacity(16);
+        codec::encode_clock(&mut clock, unix_ms);
+        self.block.bytes[..clock.len()].copy_from_slice(&clock);
+        self.block.len = clock.len();
     }
 
     #[inline]
     pub(crate) fn push_event(&mut self, event: &Event) {
         self.begin_chunk_if_empty();
-        self.encoder.encode_event(&mut self.bytes, event);
+        let at = self.block.len;
+        // `len` stays at most CHUNK_TARGET between events, so the window fits.
+        let window: &mut [u8; MAX_EVENT_LEN] =
+            (&mut self.block.bytes[at..at + MAX_EVENT_LEN]).try_into().expect("window of MAX_EVENT_LEN");
+        self.block.len = at + self.encoder.encode_event_into(window, event);
         self.events_in_chunk += 1;
-        if self.bytes.len() >= CHUNK_TARGET {
+        if self.block.len >= CHUNK_TARGET {
             self.flush();
         }
     }
 
-    /// Appends `bytes` to the event just pushed. Long blobs may make a chunk
-    /// bigger than the target; it is handed over right after.
-    pub(crate) fn push_blob(&mut self, bytes: &[u8]) {
+    /// Copies the record in `scratch` into the chunk, starting a new chunk
+    /// first when it does not fit.
+    fn push_scratch(&mut self) {
         self.begin_chunk_if_empty();
-        codec::encode_blob(&mut self.bytes, bytes);
-        if self.bytes.len() >= CHUNK_TARGET {
+        if self.block.len + self.scratch.len() > CHUNK_TARGET {
+            self.flush();
+            self.begin_chunk();
+        }
+        let n = self.scratch.len();
+        if self.block.len + n <= CHUNK_TARGET {
+            let at = self.block.len;
+            self.block.bytes[at..at + n].copy_from_slice(&self.scratch);
+            self.block.len += n;
+        } else {
+            // Longer than a chunk (a large captured value): a chunk of its own.
+            let mut own = Vec::with_capacity(self.block.len + n);
+            own.extend_from_slice(self.block.payload());
+            own.extend_from_slice(&self.scratch);
+            self.block.len = 0;
+            self.send(Block { len: own.len(), bytes: own.into_boxed_slice() });
+        }
+        if self.block.len >= CHUNK_TARGET {
             self.flush();
         }
+    }
+
+    /// Appends `bytes` to the event just pushed.
+    ///
+    /// # Panics
+    ///
+    /// When `bytes` is longer than a chunk may be (1 MiB).
+    pub(crate) fn push_blob(&mut self, bytes: &[u8]) {
+        assert!(
+            bytes.len() + 64 < MAX_CHUNK_PAYLOAD as usize,
+            "reprise: a captured value or panic message of {} bytes is longer than a trace chunk (1 MiB)",
+            bytes.len()
+        );
+        self.scratch.clear();
+        codec::encode_blob(&mut self.scratch, bytes);
+        self.push_scratch();
     }
 
     pub(crate) fn push_thread(&mut self, index: ThreadIndex, parent: ThreadIndex, child: u32, name: &str) {
-        self.begin_chunk_if_empty();
-        codec::encode_thread(&mut self.bytes, index, parent, child, name);
+        self.scratch.clear();
+        codec::encode_thread(&mut self.scratch, index, parent, child, name);
+        self.push_scratch();
     }
 
     pub(crate) fn push_object(&mut self, index: ObjectIndex, kind: ObjectKind, site: SiteIndex) {
-        self.begin_chunk_if_empty();
-        codec::encode_object(&mut self.bytes, index, kind, site);
+        self.scratch.clear();
+        codec::encode_object(&mut self.scratch, index, kind, site);
+        self.push_scratch();
     }
 
     pub(crate) fn push_site(&mut self, index: SiteIndex, file: &str, line: u32, column: u32) {
-        self.begin_chunk_if_empty();
-        codec::encode_site(&mut self.bytes, index, file, line, column);
+        self.scratch.clear();
+        codec::encode_site(&mut self.scratch, index, file, line, column);
+        self.push_scratch();
     }
 
     /// Hands the buffered records to the writer as one chunk.
     pub(crate) fn flush(&mut self) {
-        if self.bytes.is_empty() {
+        if self.block.len == 0 {
             return;
         }
         if self.closed {
-            self.bytes.clear();
+            self.block.len = 0;
             return;
         }
-        let fresh = self.recycled.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK_CAPACITY));
-        let full = std::mem::replace(&mut self.bytes, fresh);
-        let msg = WriterMsg::Chunk {
-            thread: self.thread,
-            seq: self.seq,
-            events: self.events_in_chunk,
-            bytes: full,
-        };
+        let fresh = self.recycled.try_recv().unwrap_or_else(|_| Block::new());
+        let full = std::mem::replace(&mut self.block, fresh);
+        self.send(full);
+    }
+
+    fn send(&mut self, block: Block) {
+        let msg =
+            WriterMsg::Chunk { thread: self.thread, seq: self.seq, events: self.events_in_chunk, block };
         if self.to_writer.send(msg).is_err() {
             self.closed = true;
         }

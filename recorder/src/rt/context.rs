@@ -1,7 +1,7 @@
 //! The thread-local context: which execution this thread belongs to and its
 //! per-thread state. The hot path's "recording?" check is one read of it.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::panic::Location;
 use std::sync::Arc;
@@ -18,6 +18,9 @@ use crate::trace::model::{Event, ObjectIndex, ObjectKind, Op, SiteIndex, ThreadI
 
 thread_local! {
     static CTX: RefCell<Option<ThreadCtx>> = const { RefCell::new(None) };
+    /// The mode of `CTX`, kept apart so the hot path's check is one load of a
+    /// const-initialized thread-local, without a borrow.
+    static MODE: Cell<Mode> = const { Cell::new(Mode::Off) };
 }
 
 /// What a primitive call should do on this thread.
@@ -69,14 +72,21 @@ pub(crate) struct ThreadCtx {
 
 #[inline]
 pub(crate) fn mode() -> Mode {
-    CTX.with(|c| match &*c.borrow() {
-        None => Mode::Off,
-        Some(ctx) => match &ctx.role {
-            Role::Record { .. } => Mode::Record,
-            Role::Gated { aborting: true, .. } => Mode::Off,
-            Role::Gated { .. } => Mode::Gated,
-        },
-    })
+    MODE.with(Cell::get)
+}
+
+fn mode_of(ctx: Option<&ThreadCtx>) -> Mode {
+    match ctx.map(|ctx| &ctx.role) {
+        None | Some(Role::Gated { aborting: true, .. }) => Mode::Off,
+        Some(Role::Record { .. }) => Mode::Record,
+        Some(Role::Gated { .. }) => Mode::Gated,
+    }
+}
+
+/// Re-reads the mode after the context's role changed.
+pub(crate) fn refresh_mode() {
+    let mode = CTX.with(|c| mode_of(c.borrow().as_ref()));
+    MODE.with(|m| m.set(mode));
 }
 
 /// Runs `f` on this thread's context. Callers check [`mode`] first.
@@ -95,10 +105,13 @@ pub(crate) fn try_with<R>(f: impl FnOnce(&mut ThreadCtx) -> R) -> Option<R> {
 }
 
 pub(crate) fn install(ctx: ThreadCtx) {
+    let mode = mode_of(Some(&ctx));
     CTX.with(|c| *c.borrow_mut() = Some(ctx));
+    MODE.with(|m| m.set(mode));
 }
 
 pub(crate) fn take() -> Option<ThreadCtx> {
+    MODE.with(|m| m.set(Mode::Off));
     CTX.with(|c| c.borrow_mut().take())
 }
 

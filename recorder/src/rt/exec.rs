@@ -88,7 +88,7 @@ impl ThreadShared {
 #[derive(Debug)]
 pub(crate) struct RecordSink {
     pub(crate) to_writer: Sender<WriterMsg>,
-    pub(crate) recycled: Receiver<Vec<u8>>,
+    pub(crate) recycled: Receiver<crate::rt::chunk::Block>,
     pub(crate) seed: u64,
 }
 

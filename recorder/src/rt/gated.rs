@@ -53,6 +53,7 @@ pub(crate) fn stop() -> bool {
             *aborting = true;
         }
     });
+    context::refresh_mode();
     if std::thread::panicking() {
         return false;
     }

@@ -8,6 +8,7 @@ use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, Sender};
 
+use crate::rt::chunk::Block;
 use crate::trace::format::{Footer, Header};
 use crate::trace::model::ThreadIndex;
 use crate::trace::write::TraceWriter;
@@ -15,7 +16,7 @@ use crate::trace::write::TraceWriter;
 /// What threads send to the writer.
 #[derive(Debug)]
 pub(crate) enum WriterMsg {
-    Chunk { thread: ThreadIndex, seq: u32, events: u32, bytes: Vec<u8> },
+    Chunk { thread: ThreadIndex, seq: u32, events: u32, block: Block },
     Finish { footer: Box<Footer> },
 }
 
@@ -34,7 +35,7 @@ pub(crate) fn start(
     file: File,
     header: &Header,
     inbox: Receiver<WriterMsg>,
-    recycle: Sender<Vec<u8>>,
+    recycle: Sender<Block>,
 ) -> io::Result<JoinHandle<io::Result<WriterStats>>> {
     let mut writer = TraceWriter::create(BufWriter::with_capacity(64 * 1024, file), header)?;
     writer.get_mut().flush()?;
@@ -44,16 +45,17 @@ pub(crate) fn start(
 fn run(
     mut writer: TraceWriter<BufWriter<File>>,
     inbox: Receiver<WriterMsg>,
-    recycle: Sender<Vec<u8>>,
+    recycle: Sender<Block>,
 ) -> io::Result<WriterStats> {
     let mut stats = WriterStats::default();
     let mut failed: Option<io::Error> = None;
     for msg in inbox.iter() {
         match msg {
-            WriterMsg::Chunk { thread, seq, events, mut bytes } => {
+            WriterMsg::Chunk { thread, seq, events, mut block } => {
                 if failed.is_none() {
-                    let written =
-                        writer.write_chunk(thread, seq, &bytes).and_then(|()| writer.get_mut().flush());
+                    let written = writer
+                        .write_chunk(thread, seq, block.payload())
+                        .and_then(|()| writer.get_mut().flush());
                     match written {
                         Ok(()) => {
                             stats.chunks += 1;
@@ -62,8 +64,10 @@ fn run(
                         Err(e) => failed = Some(e),
                     }
                 }
-                bytes.clear();
-                let _ = recycle.try_send(bytes);
+                if block.bytes.len() == crate::rt::chunk::CHUNK_CAPACITY {
+                    block.len = 0;
+                    let _ = recycle.try_send(block);
+                }
             }
             WriterMsg::Finish { mut footer } => {
                 footer.events = stats.events;

@@ -110,23 +110,45 @@ impl<T: ?Sized> Mutex<T> {
     }
 
     fn lock_recorded(&self, location: &'static Location<'static>) -> LockResult<MutexGuard<'_, T>> {
-        let object = context::with(|ctx| ctx.object(&self.slot, ObjectKind::Mutex, location));
-        let result = match self.inner.try_lock() {
-            Ok(guard) => Ok(guard),
-            Err(TryLockError::Poisoned(p)) => Err(p),
-            Err(TryLockError::WouldBlock) => {
-                context::with(|ctx| ctx.block(Op::Lock, object, location, false));
-                let result = self.inner.lock();
-                context::with(|ctx| ctx.unblock());
-                result
+        // One visit to the thread's context on the uncontended path.
+        let (object, taken) = context::with(|ctx| {
+            let object = ctx.object(&self.slot, ObjectKind::Mutex, location);
+            let taken = match self.inner.try_lock() {
+                Ok(guard) => Some(Ok(guard)),
+                Err(TryLockError::Poisoned(p)) => Some(Err(p)),
+                Err(TryLockError::WouldBlock) => {
+                    ctx.block(Op::Lock, object, location, false);
+                    None
+                }
+            };
+            if taken.is_some() {
+                let n = self.next_acquisition();
+                ctx.shared.hold(object);
+                ctx.record(Op::Lock, object, location, [n, 0, 0]);
             }
+            (object, taken)
+        });
+        let result = match taken {
+            Some(result) => result,
+            None => self.lock_contended(object, location),
         };
+        self.wrap(result, Held::Record(object), location)
+    }
+
+    #[cold]
+    fn lock_contended(
+        &self,
+        object: ObjectIndex,
+        location: &'static Location<'static>,
+    ) -> LockResult<std::sync::MutexGuard<'_, T>> {
+        let result = self.inner.lock();
         let n = self.next_acquisition();
         context::with(|ctx| {
+            ctx.unblock();
             ctx.shared.hold(object);
             ctx.record(Op::Lock, object, location, [n, 0, 0]);
         });
-        self.wrap(result, Held::Record(object), location)
+        result
     }
 
     fn lock_gated(&self, location: &'static Location<'static>) -> LockResult<MutexGuard<'_, T>> {

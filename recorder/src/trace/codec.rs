@@ -67,7 +67,7 @@ pub const MAX_EVENT_LEN: usize = 1 + 5 + 5 + 3 * 10;
 
 /// Whether `a` is the op's counter field, delta-coded against the previous
 /// event of the same op.
-fn counts_a(op: Op) -> bool {
+const fn counts_a(op: Op) -> bool {
     matches!(
         op,
         Op::Send
@@ -97,18 +97,8 @@ fn unzigzag(value: u64) -> i64 {
     ((value >> 1) as i64) ^ -((value & 1) as i64)
 }
 
-/// Writes `value` as LEB128 into `buf` at `at`; returns the new position.
-/// `buf` must have 10 bytes free from `at`.
-fn put_varint(buf: &mut [u8; MAX_EVENT_LEN], mut at: usize, mut value: u64) -> usize {
-    while value >= 0x80 {
-        buf[at] = (value as u8) | 0x80;
-        value >>= 7;
-        at += 1;
-    }
-    buf[at] = value as u8;
-    at + 1
-}
-
+/// Appends `value` as LEB128.
+#[inline]
 fn push_varint(out: &mut Vec<u8>, mut value: u64) {
     while value >= 0x80 {
         out.push((value as u8) | 0x80);
@@ -150,16 +140,18 @@ pub struct EventEncoder {
 /// the previous event.
 #[derive(Clone, Debug)]
 struct DeltaState {
-    object: [u32; OPS],
-    site: [u32; OPS],
-    counter: [u64; OPS],
+    // 32 slots (a power of two at least `OPS`), indexed by `op & 31`, so the
+    // hot path needs no bounds check.
+    object: [u32; 32],
+    site: [u32; 32],
+    counter: [u64; 32],
     last_object: u32,
     last_site: u32,
 }
 
 impl DeltaState {
     const fn new() -> Self {
-        DeltaState { object: [0; OPS], site: [0; OPS], counter: [0; OPS], last_object: 0, last_site: 0 }
+        DeltaState { object: [0; 32], site: [0; 32], counter: [0; 32], last_object: 0, last_site: 0 }
     }
 }
 
@@ -182,19 +174,29 @@ impl EventEncoder {
 
     /// Appends one event, at most [`MAX_EVENT_LEN`] bytes. Allocates only if
     /// `out` lacks the capacity.
+    #[inline]
     pub fn encode_event(&mut self, out: &mut Vec<u8>, e: &Event) {
+        let mut window = [0u8; MAX_EVENT_LEN];
+        let len = self.encode_event_into(&mut window, e);
+        out.extend_from_slice(&window[..len]);
+    }
+
+    /// Writes one event at the start of `window`; returns how many bytes it
+    /// took. The recorder's hot path: it encodes straight into its chunk
+    /// buffer, with no per-event copy or capacity check.
+    #[inline]
+    pub fn encode_event_into(&mut self, window: &mut [u8; MAX_EVENT_LEN], e: &Event) -> usize {
         let op = e.op as u8;
-        let i = usize::from(op);
+        let i = usize::from(op) & 31;
+        let flags = OP_FLAGS[i];
         let st = &mut self.state;
-        let mut buf = [0u8; MAX_EVENT_LEN];
         let mut tag = op;
         let mut at = 1;
-        if e.op.has_object() {
+        if flags & HAS_OBJECT != 0 {
             if e.object == st.object[i] {
                 tag |= SAME_OBJECT;
             } else {
-                let delta = i64::from(e.object) - i64::from(st.last_object);
-                at = put_varint(&mut buf, at, zigzag(delta));
+                at = put_varint(window, at, zigzag(i64::from(e.object) - i64::from(st.last_object)));
                 st.object[i] = e.object;
             }
             st.last_object = e.object;
@@ -202,30 +204,78 @@ impl EventEncoder {
         if e.site == st.site[i] {
             tag |= SAME_SITE;
         } else {
-            let delta = i64::from(e.site) - i64::from(st.last_site);
-            at = put_varint(&mut buf, at, zigzag(delta));
+            at = put_varint(window, at, zigzag(i64::from(e.site) - i64::from(st.last_site)));
             st.site[i] = e.site;
         }
         st.last_site = e.site;
-        let fields = [e.a, e.b, e.c];
-        for (k, &value) in fields.iter().take(e.op.arity()).enumerate() {
-            let counter = match k {
-                0 => counts_a(e.op),
-                1 => counts_b(e.op, e.a),
-                _ => false,
-            };
-            let value = if counter {
-                let delta = value.wrapping_sub(st.counter[i]) as i64;
-                st.counter[i] = value;
+        let arity = flags & ARITY_MASK;
+        if arity > 0 {
+            let value = if flags & COUNTS_A != 0 {
+                let delta = e.a.wrapping_sub(st.counter[i]) as i64;
+                st.counter[i] = e.a;
                 zigzag(delta)
             } else {
-                value
+                e.a
             };
-            at = put_varint(&mut buf, at, value);
+            at = put_varint(window, at, value);
         }
-        buf[0] = tag;
-        out.extend_from_slice(&buf[..at]);
+        if arity > 1 {
+            let value = if flags & COUNTS_B != 0 && e.a != 0 {
+                // An op counts at most one of its fields, so `b` shares the slot.
+                let delta = e.b.wrapping_sub(st.counter[i]) as i64;
+                st.counter[i] = e.b;
+                zigzag(delta)
+            } else {
+                e.b
+            };
+            at = put_varint(window, at, value);
+        }
+        if arity > 2 {
+            at = put_varint(window, at, e.c);
+        }
+        window[0] = tag;
+        at
     }
+}
+
+const ARITY_MASK: u8 = 0b11;
+const HAS_OBJECT: u8 = 1 << 2;
+const COUNTS_A: u8 = 1 << 3;
+const COUNTS_B: u8 = 1 << 4;
+
+/// What the encoder needs to know of each op, in one byte: looked up once
+/// per event instead of matching on the op several times.
+const OP_FLAGS: [u8; 32] = {
+    let mut table = [0u8; 32];
+    let mut i = 0;
+    while i < OPS {
+        let op = Op::ALL[i];
+        let mut flags = op.arity() as u8;
+        if op.has_object() {
+            flags |= HAS_OBJECT;
+        }
+        if counts_a(op) {
+            flags |= COUNTS_A;
+        }
+        if matches!(op, Op::Recv | Op::TryRecv | Op::RecvTimeout | Op::Select) {
+            flags |= COUNTS_B;
+        }
+        table[i] = flags;
+        i += 1;
+    }
+    table
+};
+
+/// Writes `value` as LEB128 into `window` at `at`; returns the new position.
+#[inline]
+fn put_varint(window: &mut [u8; MAX_EVENT_LEN], mut at: usize, mut value: u64) -> usize {
+    while value >= 0x80 {
+        window[at] = (value as u8) | 0x80;
+        value >>= 7;
+        at += 1;
+    }
+    window[at] = value as u8;
+    at + 1
 }
 
 /// Appends a [`Record::Blob`].

@@ -142,7 +142,18 @@ impl Op {
     }
 
     /// How many outcome fields (`a`, `b`, `c`) this op uses.
-    pub fn arity(self) -> usize {
+    #[inline]
+    pub const fn arity(self) -> usize {
+        ARITY[self as usize] as usize
+    }
+
+    /// Whether the event names an object (a channel, lock, condvar or atomic).
+    #[inline]
+    pub const fn has_object(self) -> bool {
+        HAS_OBJECT[self as usize]
+    }
+
+    const fn arity_of(self) -> u8 {
         match self {
             Op::ThreadStart | Op::Unlock | Op::ReadUnlock | Op::WriteUnlock => 0,
             Op::ThreadExit
@@ -172,8 +183,7 @@ impl Op {
         }
     }
 
-    /// Whether the event names an object (a channel, lock, condvar or atomic).
-    pub fn has_object(self) -> bool {
+    const fn has_object_of(self) -> bool {
         !matches!(
             self,
             Op::ThreadStart
@@ -225,6 +235,28 @@ impl Op {
         }
     }
 }
+
+/// [`Op::arity`] by discriminant: a table, since the recorder asks per event.
+const ARITY: [u8; Op::ALL.len()] = {
+    let mut table = [0; Op::ALL.len()];
+    let mut i = 0;
+    while i < Op::ALL.len() {
+        table[i] = Op::ALL[i].arity_of();
+        i += 1;
+    }
+    table
+};
+
+/// [`Op::has_object`] by discriminant.
+const HAS_OBJECT: [bool; Op::ALL.len()] = {
+    let mut table = [false; Op::ALL.len()];
+    let mut i = 0;
+    while i < Op::ALL.len() {
+        table[i] = Op::ALL[i].has_object_of();
+        i += 1;
+    }
+    table
+};
 
 /// One primitive call. Fixed size and `Copy`, so appending one allocates nothing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -91,6 +91,10 @@ pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
     make(cb::unbounded())
 }
 
+/// How long a recording thread waits on a channel before it shows the
+/// deadlock monitor that it is blocked.
+const REGISTER_AFTER: Duration = Duration::from_millis(2);
+
 /// A receive's recorded outcome: `(sender + 1, seq)` or `(0, reason)`.
 const EMPTY: u64 = 1;
 const TIMED_OUT: u64 = 2;
@@ -139,10 +143,7 @@ impl<T> Sender<T> {
                             ctx.record(Op::Send, object, location, [seq, 2, 0]);
                             Err(Err(e.value))
                         }
-                        Err(cb::TrySendError::Full(e)) => {
-                            ctx.block(Op::Send, object, location, false);
-                            Err(Ok((e, object)))
-                        }
+                        Err(cb::TrySendError::Full(e)) => Err(Ok((e, object))),
                     }
                 });
                 match attempt {
@@ -165,9 +166,20 @@ impl<T> Sender<T> {
         location: &'static Location<'static>,
     ) -> Result<(), SendError<T>> {
         let seq = envelope.seq;
-        let result = self.cb().send(envelope).map_err(|e| e.0);
+        let mut registered = false;
+        let result = match self.cb().send_timeout(envelope, REGISTER_AFTER) {
+            Ok(()) => Ok(()),
+            Err(cb::SendTimeoutError::Disconnected(e)) => Err(e),
+            Err(cb::SendTimeoutError::Timeout(e)) => {
+                context::with(|ctx| ctx.block(Op::Send, object, location, false));
+                registered = true;
+                self.cb().send(e).map_err(|e| e.0)
+            }
+        };
         context::with(|ctx| {
-            ctx.unblock();
+            if registered {
+                ctx.unblock();
+            }
             ctx.record(Op::Send, object, location, [seq, if result.is_ok() { 0 } else { 2 }, 0]);
         });
         result.map_err(|e| SendError(e.value))
@@ -303,10 +315,7 @@ impl<T> Receiver<T> {
                         (Ok(e), _) => Ok(e),
                         (Err(cb::TryRecvError::Disconnected), _) => Err(DISCONNECTED),
                         (Err(cb::TryRecvError::Empty), None) => Err(EMPTY),
-                        (Err(cb::TryRecvError::Empty), Some(deadline)) => {
-                            ctx.block(op, object, location, deadline.is_some());
-                            return Err((object, deadline));
-                        }
+                        (Err(cb::TryRecvError::Empty), Some(deadline)) => return Err((object, deadline)),
                     };
                     let [a, b] = outcome_of(&result);
                     ctx.record(op, object, location, [a, b, 0]);
@@ -314,15 +323,7 @@ impl<T> Receiver<T> {
                 });
                 let result = match attempt {
                     Ok(result) => result,
-                    Err((object, deadline)) => {
-                        let result = self.blocking_recv(deadline);
-                        let [a, b] = outcome_of(&result);
-                        context::with(|ctx| {
-                            ctx.unblock();
-                            ctx.record(op, object, location, [a, b, 0]);
-                        });
-                        result
-                    }
+                    Err((object, deadline)) => self.recv_recorded_slow(op, object, deadline, location),
                 };
                 result.map(|e| e.value)
             }
@@ -335,6 +336,41 @@ impl<T> Receiver<T> {
             }
             .map(|e| e.value),
         }
+    }
+
+    /// Record mode, the channel was empty: wait, and show the deadlock
+    /// monitor this thread as blocked only once the wait lasts (registering
+    /// costs a few lock operations, and most waits are short hand-offs). A
+    /// wait with a deadline ends by itself and is never registered.
+    #[cold]
+    fn recv_recorded_slow(
+        &self,
+        op: Op,
+        object: crate::trace::model::ObjectIndex,
+        deadline: Option<Instant>,
+        location: &'static Location<'static>,
+    ) -> Result<Envelope<T>, u64> {
+        let mut registered = false;
+        let result = match deadline {
+            Some(_) => self.blocking_recv(deadline),
+            None => match self.cb().recv_timeout(REGISTER_AFTER) {
+                Ok(e) => Ok(e),
+                Err(cb::RecvTimeoutError::Disconnected) => Err(DISCONNECTED),
+                Err(cb::RecvTimeoutError::Timeout) => {
+                    context::with(|ctx| ctx.block(op, object, location, false));
+                    registered = true;
+                    self.blocking_recv(None)
+                }
+            },
+        };
+        let [a, b] = outcome_of(&result);
+        context::with(|ctx| {
+            if registered {
+                ctx.unblock();
+            }
+            ctx.record(op, object, location, [a, b, 0]);
+        });
+        result
     }
 
     fn blocking_recv(&self, deadline: Option<Instant>) -> Result<Envelope<T>, u64> {

@@ -11,7 +11,7 @@ use crate::util::{event_sequence, scratch};
 const BUGS: [Bug; 5] = [Bug::None, Bug::LostUpdate, Bug::DoubleApply, Bug::Reorder, Bug::Deadlock];
 
 fn runs_per_case() -> u64 {
-    std::env::var("REPRISE_FIDELITY_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(3)
+    std::env::var("REPRISE_FIDELITY_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(8)
 }
 
 /// What a run ended in: the digest and invariants line, or the deadlock.

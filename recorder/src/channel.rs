@@ -48,6 +48,17 @@ enum Flavor<T> {
     Replay(Arc<ReplayQueue<T>>),
 }
 
+impl<T> Flavor<T> {
+    fn len(&self) -> usize {
+        match self {
+            Flavor::Replay(queue) => queue.items.lock().len(),
+            Flavor::Crossbeam { tx: Some(tx), .. } => tx.len(),
+            Flavor::Crossbeam { rx: Some(rx), .. } => rx.len(),
+            Flavor::Crossbeam { .. } => 0,
+        }
+    }
+}
+
 /// What both ends share: the channel's identity.
 struct Shared {
     slot: ObjectSlot,
@@ -250,18 +261,12 @@ impl<T> Sender<T> {
 
     /// Whether the channel is empty.
     pub fn is_empty(&self) -> bool {
-        match &self.flavor {
-            Flavor::Replay(queue) => queue.items.lock().is_empty(),
-            Flavor::Crossbeam { .. } => self.cb().is_empty(),
-        }
+        self.flavor.len() == 0
     }
 
     /// How many messages are queued.
     pub fn len(&self) -> usize {
-        match &self.flavor {
-            Flavor::Replay(queue) => queue.items.lock().len(),
-            Flavor::Crossbeam { .. } => self.cb().len(),
-        }
+        self.flavor.len()
     }
 }
 
@@ -436,18 +441,12 @@ impl<T> Receiver<T> {
 
     /// Whether the channel is empty.
     pub fn is_empty(&self) -> bool {
-        match &self.flavor {
-            Flavor::Replay(queue) => queue.items.lock().is_empty(),
-            Flavor::Crossbeam { .. } => self.cb().is_empty(),
-        }
+        self.flavor.len() == 0
     }
 
     /// How many messages are queued.
     pub fn len(&self) -> usize {
-        match &self.flavor {
-            Flavor::Replay(queue) => queue.items.lock().len(),
-            Flavor::Crossbeam { .. } => self.cb().len(),
-        }
+        self.flavor.len()
     }
 }
 

@@ -8,6 +8,8 @@ pub mod gate;
 pub(crate) mod gated;
 pub(crate) mod monitor;
 pub(crate) mod object;
+pub(crate) mod order;
 pub(crate) mod panic;
+pub(crate) mod primitive;
 pub(crate) mod sites;
 pub(crate) mod writer;

@@ -1,6 +1,9 @@
 //! An object's identity slot: which execution named it, and its index there.
+//!
+//! A lock-free structure reprise relies on: built on `rt::primitive` atomics,
+//! loom's under `--cfg reprise_loom`.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use crate::rt::primitive::{AtomicU64, Ordering};
 
 use crate::trace::model::ObjectIndex;
 
@@ -10,7 +13,13 @@ use crate::trace::model::ObjectIndex;
 pub(crate) struct ObjectSlot(AtomicU64);
 
 impl ObjectSlot {
+    #[cfg(not(reprise_loom))]
     pub(crate) const fn new() -> Self {
+        ObjectSlot(AtomicU64::new(0))
+    }
+
+    #[cfg(reprise_loom)]
+    pub(crate) fn new() -> Self {
         ObjectSlot(AtomicU64::new(0))
     }
 

@@ -8,7 +8,6 @@
 
 use std::fmt;
 use std::panic::Location;
-use std::sync::atomic::{AtomicBool as StdBool, AtomicU64 as StdU64};
 
 pub use std::sync::atomic::{fence, Ordering};
 
@@ -16,43 +15,24 @@ use crate::rt::context::{self, Mode};
 use crate::rt::gate::{Happened, TurnClass, WaitFor};
 use crate::rt::gated::{self, GatedCall};
 use crate::rt::object::ObjectSlot;
+use crate::rt::order::ModificationOrder;
 use crate::trace::model::{ObjectKind, Op};
 
 /// The record-mode bookkeeping every atomic carries.
 struct Order {
     slot: ObjectSlot,
-    busy: StdBool,
-    /// Stores so far (the modification order's length).
-    stores: StdU64,
+    order: ModificationOrder,
 }
 
 impl Order {
     const fn new() -> Order {
-        Order { slot: ObjectSlot::new(), busy: StdBool::new(false), stores: StdU64::new(0) }
+        Order { slot: ObjectSlot::new(), order: ModificationOrder::new() }
     }
 
-    /// Runs `op` while holding the per-object lock; `store` says whether it
-    /// writes. Returns its result and its store number (or the number of the
-    /// store it read).
+    /// See [`ModificationOrder::serialized`].
     #[inline]
     fn serialized<R>(&self, store: impl FnOnce(&R) -> bool, op: impl FnOnce() -> R) -> (R, u64) {
-        let mut spins = 0u32;
-        while self.busy.compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
-            spins += 1;
-            if spins < 64 {
-                std::hint::spin_loop();
-            } else {
-                std::thread::yield_now();
-            }
-        }
-        let result = op();
-        let mut n = self.stores.load(Ordering::Relaxed);
-        if store(&result) {
-            n += 1;
-            self.stores.store(n, Ordering::Relaxed);
-        }
-        self.busy.store(false, Ordering::Release);
-        (result, n)
+        self.order.serialized(store, op)
     }
 
     #[inline]

@@ -77,6 +77,11 @@ pub use reprise_replayer::{
     replay, replay_with, Divergence, ReplayOptions, ReplayOutcome, ReplayReport, Stall,
 };
 
+#[doc(inline)]
+pub use reprise_replayer::explore;
+#[doc(inline)]
+pub use reprise_replayer::explore::explore;
+
 pub use env::{main, Mode};
 
 /// README.md's examples, run as doc tests.

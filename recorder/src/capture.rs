@@ -27,7 +27,7 @@ where
     let location = Location::caller();
     match context::mode() {
         Mode::Off => read(),
-        Mode::Record => {
+        Mode::Record | Mode::Coop => {
             let value = read();
             let bytes = postcard::to_stdvec(&value)
                 .unwrap_or_else(|e| panic!("reprise::capture: the value cannot be encoded: {e}"));

@@ -18,6 +18,7 @@ pub use crossbeam_channel::{
 };
 
 use crate::rt::context::{self, Mode};
+use crate::rt::coop::{self, Resource, Woken};
 use crate::rt::gate::{Happened, WaitFor};
 use crate::rt::gated::{self, GatedCall};
 use crate::rt::object::ObjectSlot;
@@ -139,6 +140,7 @@ impl<T> Sender<T> {
             (Flavor::Replay(queue), _) => {
                 self.send_gated(queue, value, location).map_err(|(v, _)| SendError(v))
             }
+            (Flavor::Crossbeam { .. }, Mode::Coop) => self.send_coop(value, location).map_err(SendError),
             (Flavor::Crossbeam { .. }, Mode::Record) => {
                 // One visit to the thread's context unless the channel is full.
                 let attempt = context::with(|ctx| {
@@ -166,6 +168,33 @@ impl<T> Sender<T> {
             (Flavor::Crossbeam { .. }, _) => {
                 self.cb().send(Envelope { sender: 0, seq: 0, value }).map_err(|e| SendError(e.0.value))
             }
+        }
+    }
+
+    /// Cooperative mode: a full channel blocks the thread in the scheduler.
+    fn send_coop(&self, value: T, location: &'static Location<'static>) -> Result<(), T> {
+        let (object, sender, seq) = context::with(|ctx| {
+            ctx.sends += 1;
+            (ctx.object(&self.shared.slot, ObjectKind::Channel, location), ctx.index, ctx.sends)
+        });
+        let mut envelope = Envelope { sender, seq, value };
+        loop {
+            coop::switch(Op::Send, Some(object), location);
+            let result = match self.cb().try_send(envelope) {
+                Ok(()) => Ok(()),
+                Err(cb::TrySendError::Disconnected(e)) => Err(e.value),
+                Err(cb::TrySendError::Full(e)) => {
+                    envelope = e;
+                    coop::block(&[Resource::Object(object)], None, Op::Send, Some(object), location);
+                    continue;
+                }
+            };
+            let status = if result.is_ok() { 0 } else { 2 };
+            context::with(|ctx| ctx.record(Op::Send, object, location, [seq, status, 0]));
+            if result.is_ok() {
+                coop::wake(Resource::Object(object), true);
+            }
+            return result;
         }
     }
 
@@ -212,12 +241,18 @@ impl<T> Sender<T> {
                     TrySendError::Disconnected(v)
                 }
             }),
-            (Flavor::Crossbeam { .. }, Mode::Record) => {
+            (Flavor::Crossbeam { .. }, mode @ (Mode::Record | Mode::Coop)) => {
                 let (object, sender, seq) = context::with(|ctx| {
                     ctx.sends += 1;
                     (ctx.object(&self.shared.slot, ObjectKind::Channel, location), ctx.index, ctx.sends)
                 });
+                if mode == Mode::Coop {
+                    coop::switch(Op::Send, Some(object), location);
+                }
                 let result = self.cb().try_send(Envelope { sender, seq, value });
+                if mode == Mode::Coop && result.is_ok() {
+                    coop::wake(Resource::Object(object), true);
+                }
                 let status = match &result {
                     Ok(()) => 0,
                     Err(cb::TrySendError::Full(_)) => 1,
@@ -297,14 +332,19 @@ impl<T> Receiver<T> {
     }
 
     /// The one receive path: `wait` is `None` for try_recv, `Some(None)` for
-    /// recv and `Some(Some(deadline))` for recv_timeout.
+    /// recv and `Some(Some(deadline))` for recv_timeout, whose `timeout` the
+    /// explorer counts in virtual time.
     fn receive(
         &self,
         op: Op,
         wait: Option<Option<Instant>>,
+        timeout: Option<Duration>,
         location: &'static Location<'static>,
     ) -> Result<T, u64> {
         match (&self.flavor, context::mode()) {
+            (Flavor::Crossbeam { .. }, Mode::Coop) => {
+                self.receive_coop(op, wait.is_some(), timeout, location)
+            }
             (Flavor::Replay(queue), _) => {
                 let Some(call) = gated::begin(op, Some((&self.shared.slot, ObjectKind::Channel)), location)
                 else {
@@ -340,6 +380,41 @@ impl<T> Receiver<T> {
                 Some(deadline) => self.blocking_recv(deadline),
             }
             .map(|e| e.value),
+        }
+    }
+
+    /// Cooperative mode: an empty channel blocks the thread in the scheduler.
+    fn receive_coop(
+        &self,
+        op: Op,
+        waits: bool,
+        timeout: Option<Duration>,
+        location: &'static Location<'static>,
+    ) -> Result<T, u64> {
+        let object = context::with(|ctx| ctx.object(&self.shared.slot, ObjectKind::Channel, location));
+        let mut deadline = None;
+        loop {
+            coop::switch(op, Some(object), location);
+            let result = match self.cb().try_recv() {
+                Ok(e) => Ok(e),
+                Err(cb::TryRecvError::Disconnected) => Err(DISCONNECTED),
+                Err(cb::TryRecvError::Empty) if !waits => Err(EMPTY),
+                Err(cb::TryRecvError::Empty) => {
+                    let until = timeout.map(|t| {
+                        *deadline.get_or_insert_with(|| coop::now().saturating_add(t.as_nanos() as u64))
+                    });
+                    match coop::block(&[Resource::Object(object)], until, op, Some(object), location) {
+                        Woken::Changed => continue,
+                        Woken::TimedOut => Err(TIMED_OUT),
+                    }
+                }
+            };
+            let [a, b] = outcome_of(&result);
+            context::with(|ctx| ctx.record(op, object, location, [a, b, 0]));
+            if result.is_ok() {
+                coop::wake(Resource::Object(object), true);
+            }
+            return result.map(|e| e.value);
         }
     }
 
@@ -395,7 +470,7 @@ impl<T> Receiver<T> {
     /// When the channel is empty and every sender is gone.
     #[track_caller]
     pub fn recv(&self) -> Result<T, RecvError> {
-        self.receive(Op::Recv, Some(None), Location::caller()).map_err(|_| RecvError)
+        self.receive(Op::Recv, Some(None), None, Location::caller()).map_err(|_| RecvError)
     }
 
     /// Receives if a message is ready. Like [`crossbeam_channel::Receiver::try_recv`].
@@ -405,7 +480,7 @@ impl<T> Receiver<T> {
     /// `Empty` or `Disconnected`.
     #[track_caller]
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
-        self.receive(Op::TryRecv, None, Location::caller()).map_err(|reason| match reason {
+        self.receive(Op::TryRecv, None, None, Location::caller()).map_err(|reason| match reason {
             DISCONNECTED => TryRecvError::Disconnected,
             _ => TryRecvError::Empty,
         })
@@ -421,9 +496,11 @@ impl<T> Receiver<T> {
     #[track_caller]
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
         let deadline = Instant::now().checked_add(timeout);
-        self.receive(Op::RecvTimeout, Some(deadline), Location::caller()).map_err(|reason| match reason {
-            TIMED_OUT | EMPTY => RecvTimeoutError::Timeout,
-            _ => RecvTimeoutError::Disconnected,
+        self.receive(Op::RecvTimeout, Some(deadline), Some(timeout), Location::caller()).map_err(|reason| {
+            match reason {
+                TIMED_OUT | EMPTY => RecvTimeoutError::Timeout,
+                _ => RecvTimeoutError::Disconnected,
+            }
         })
     }
 
@@ -460,7 +537,7 @@ pub struct Iter<'a, T> {
 impl<T> Iterator for Iter<'_, T> {
     type Item = T;
     fn next(&mut self) -> Option<T> {
-        self.receiver.receive(Op::Recv, Some(None), self.location).ok()
+        self.receiver.receive(Op::Recv, Some(None), None, self.location).ok()
     }
 }
 
@@ -474,7 +551,7 @@ pub struct TryIter<'a, T> {
 impl<T> Iterator for TryIter<'_, T> {
     type Item = T;
     fn next(&mut self) -> Option<T> {
-        self.receiver.receive(Op::TryRecv, None, self.location).ok()
+        self.receiver.receive(Op::TryRecv, None, None, self.location).ok()
     }
 }
 
@@ -488,7 +565,7 @@ pub struct IntoIter<T> {
 impl<T> Iterator for IntoIter<T> {
     type Item = T;
     fn next(&mut self) -> Option<T> {
-        self.receiver.receive(Op::Recv, Some(None), self.location).ok()
+        self.receiver.receive(Op::Recv, Some(None), None, self.location).ok()
     }
 }
 
@@ -520,7 +597,7 @@ impl<T> IntoIterator for Receiver<T> {
 #[track_caller]
 pub fn select<T>(receivers: &[&Receiver<T>]) -> (usize, Result<T, RecvError>) {
     let (arm, result) =
-        select_inner(receivers, Some(None), Location::caller()).expect("no deadline, no timeout");
+        select_inner(receivers, Some(None), None, Location::caller()).expect("no deadline, no timeout");
     (arm, result.map_err(|_| RecvError))
 }
 
@@ -539,7 +616,7 @@ pub fn select_timeout<T>(
     timeout: Duration,
 ) -> Result<(usize, Result<T, RecvError>), RecvTimeoutError> {
     let deadline = Instant::now().checked_add(timeout);
-    select_inner(receivers, Some(deadline), Location::caller())
+    select_inner(receivers, Some(deadline), Some(timeout), Location::caller())
         .map(|(arm, result)| (arm, result.map_err(|_| RecvError)))
         .map_err(|_| RecvTimeoutError::Timeout)
 }
@@ -547,6 +624,7 @@ pub fn select_timeout<T>(
 fn select_inner<T>(
     receivers: &[&Receiver<T>],
     wait: Option<Option<Instant>>,
+    timeout: Option<Duration>,
     location: &'static Location<'static>,
 ) -> Result<(usize, Result<T, u64>), ()> {
     assert!(!receivers.is_empty(), "select over no receivers");
@@ -568,6 +646,9 @@ fn select_inner<T>(
             call.diverge(format!("arm {arm} is not the recorded channel #{}", call.event.object));
         }
         return Ok((arm, take_recorded(&call, queue)));
+    }
+    if context::mode() == Mode::Coop {
+        return select_coop(receivers, timeout, location);
     }
     let mut select = cb::Select::new();
     for r in receivers {
@@ -606,6 +687,70 @@ fn select_inner<T>(
         });
     }
     Ok((arm, result.map(|e| e.value)))
+}
+
+/// Cooperative mode: a select blocks in the scheduler on all its channels.
+fn select_coop<T>(
+    receivers: &[&Receiver<T>],
+    timeout: Option<Duration>,
+    location: &'static Location<'static>,
+) -> Result<(usize, Result<T, u64>), ()> {
+    let objects: Vec<Resource> = receivers
+        .iter()
+        .map(|r| {
+            Resource::Object(context::with(|ctx| ctx.object(&r.shared.slot, ObjectKind::Channel, location)))
+        })
+        .collect();
+    let mut deadline = None;
+    loop {
+        coop::switch(Op::Select, None, location);
+        let mut select = cb::Select::new();
+        for r in receivers {
+            select.recv(r.cb());
+        }
+        if let Ok(op) = select.try_select() {
+            let arm = op.index();
+            let result = op.recv(receivers[arm].cb()).map_err(|_| DISCONNECTED);
+            let Resource::Object(object) = objects[arm] else { unreachable!("channels are objects") };
+            let [a, b] = outcome_of(&result);
+            context::with(|ctx| ctx.record(Op::Select, object, location, [a, b, arm as u64]));
+            if result.is_ok() {
+                coop::wake(Resource::Object(object), true);
+            }
+            return Ok((arm, result.map(|e| e.value)));
+        }
+        let until =
+            timeout.map(|t| *deadline.get_or_insert_with(|| coop::now().saturating_add(t.as_nanos() as u64)));
+        if coop::block(&objects, until, Op::Select, None, location) == Woken::TimedOut {
+            context::with(|ctx| ctx.record(Op::Select, 0, location, [0, TIMED_OUT, 0]));
+            return Err(());
+        }
+    }
+}
+
+/// Under the explorer, a dropped end may disconnect the channel: whoever is
+/// blocked on it must look again.
+fn wake_peers(shared: &Shared) {
+    if context::mode() == Mode::Coop {
+        if let Some(object) = gated::object_of(&shared.slot) {
+            coop::wake(Resource::Object(object), true);
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        // Drop the crossbeam end first, so the peers see the disconnection.
+        self.flavor = Flavor::Crossbeam { tx: None, rx: None };
+        wake_peers(&self.shared);
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        self.flavor = Flavor::Crossbeam { tx: None, rx: None };
+        wake_peers(&self.shared);
+    }
 }
 
 impl<T> Clone for Sender<T> {

@@ -33,7 +33,7 @@ pub fn u64() -> u64 {
             s.set(x);
             x
         }),
-        Mode::Record => context::with(|ctx| {
+        Mode::Record | Mode::Coop => context::with(|ctx| {
             let value = ctx.next_random();
             ctx.record(Op::Random, 0, location, [value, 0, 0]);
             value

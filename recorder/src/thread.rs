@@ -9,13 +9,16 @@ use std::io;
 use std::panic::{self as std_panic, AssertUnwindSafe, Location};
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use crate::rt::context::{self, ChildSeed, Mode, ThreadCtx};
+use crate::rt::coop::{self, Resource};
 use crate::rt::gate::{Happened, WaitFor};
 use crate::rt::gated::{self, ReplayStopped};
 use crate::rt::panic;
 use crate::trace::model::{Op, ThreadIndex};
 
-pub use std::thread::{current, panicking, yield_now, Result, Thread, ThreadId};
+pub use std::thread::{current, panicking, Result, Thread, ThreadId};
 
 /// The call site of thread start and exit events: one place, the same in
 /// every mode.
@@ -63,15 +66,24 @@ where
     if let (Err(payload), false) = (&outcome, stopped) {
         let message = panic::message(payload.as_ref());
         let site = panic::take_site();
+        if context::try_with(|ctx| ctx.exec.coop) == Some(true) {
+            coop::scheduler().panicked(index, &message);
+        }
         match &gated {
-            None => context::with(|ctx| ctx.record_panic(&message, &site)),
+            // `try_with`: an explorer tearing down a run unwinds coroutines
+            // whose contexts are no longer installed.
+            None => {
+                context::try_with(|ctx| ctx.record_panic(&message, &site));
+            }
             Some(_) => {
                 let _ = std_panic::catch_unwind(AssertUnwindSafe(|| gated::check_panic(&message, &site)));
             }
         }
     }
     match &gated {
-        None => context::with(|ctx| record_exit(ctx, panicked)),
+        None => {
+            context::try_with(|ctx| record_exit(ctx, panicked));
+        }
         Some(gate) => {
             if !stopped && context::mode() == Mode::Gated {
                 let _ = std_panic::catch_unwind(|| {
@@ -90,7 +102,7 @@ where
 fn spawn_seed(name: Option<String>, location: &'static Location<'static>) -> Option<ChildSeed> {
     match context::mode() {
         Mode::Off => None,
-        Mode::Record => Some(context::with(|ctx| {
+        Mode::Record | Mode::Coop => Some(context::with(|ctx| {
             let index = ctx.exec.allocate_thread();
             ctx.record(Op::Spawn, 0, location, [u64::from(index), 0, 0]);
             ctx.child_seed(index, name.unwrap_or_default())
@@ -124,7 +136,7 @@ fn join_with<T>(
 ) -> Result<T> {
     let Some(target) = target else { return join() };
     match context::mode() {
-        Mode::Off => join(),
+        Mode::Off | Mode::Coop => join(),
         Mode::Record => {
             context::with(|ctx| ctx.block(Op::Join, target, location, false));
             let result = join();
@@ -157,6 +169,38 @@ where
     T: Send + 'static,
 {
     Builder::new().spawn(f).expect("failed to spawn thread")
+}
+
+/// Cooperative mode: waits in the scheduler until the thread has finished.
+fn join_coop<T>(
+    target: ThreadIndex,
+    location: &'static Location<'static>,
+    slot: &CoopResult<T>,
+) -> Result<T> {
+    coop::switch(Op::Join, None, location);
+    loop {
+        if let Some(result) = slot.lock().take() {
+            context::with(|ctx| {
+                ctx.record(Op::Join, 0, location, [u64::from(target), u64::from(result.is_err()), 0]);
+            });
+            return result;
+        }
+        coop::block(&[Resource::Thread(target)], None, Op::Join, None, location);
+    }
+}
+
+/// Where a coroutine thread leaves its result for its joiner.
+type CoopResult<T> = Arc<parking_lot::Mutex<Option<Result<T>>>>;
+
+/// Offers to let other threads run. Like [`std::thread::yield_now`]; under
+/// the explorer it is a scheduling point (spin loops need one).
+#[track_caller]
+pub fn yield_now() {
+    if context::mode() == Mode::Coop {
+        coop::yield_point(Location::caller());
+    } else {
+        std::thread::yield_now();
+    }
 }
 
 /// Sleeps. In replay the recorded sleep returns at once.
@@ -212,9 +256,33 @@ impl Builder {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let seed = spawn_seed(self.name.clone(), Location::caller());
+        let location = Location::caller();
+        let coop = context::mode() == Mode::Coop;
+        if coop {
+            coop::switch(Op::Spawn, None, location);
+        }
+        let seed = spawn_seed(self.name.clone(), location);
         let index = seed.as_ref().map(|s| s.index);
-        let inner = self.std_builder().spawn(move || thread_body(seed, f))?;
+        let seed = match (coop, seed) {
+            (true, Some(seed)) => Err(seed),
+            (_, seed) => Ok(seed),
+        };
+        if let Err(seed) = seed {
+            let slot: CoopResult<T> = Arc::new(parking_lot::Mutex::new(None));
+            let filled = Arc::clone(&slot);
+            let child = seed.index;
+            coop::scheduler().spawn(
+                child,
+                Box::new(move || {
+                    let result = run_thread(seed, f);
+                    *filled.lock() = Some(result);
+                }),
+            );
+            let inner = JoinInner::Coop { slot, thread: std::thread::current() };
+            return Ok(JoinHandle { inner, index });
+        }
+        let seed = seed.unwrap_or_else(|_| unreachable!("handled above"));
+        let inner = JoinInner::Os(self.std_builder().spawn(move || thread_body(seed, f))?);
         Ok(JoinHandle { inner, index })
     }
 
@@ -233,6 +301,10 @@ impl Builder {
         F: FnOnce() -> T + Send + 'scope,
         T: Send + 'scope,
     {
+        assert!(
+            context::mode() != Mode::Coop,
+            "reprise: thread::scope is not supported under the explorer yet; use thread::spawn"
+        );
         let seed = spawn_seed(self.name.clone(), Location::caller());
         let index = seed.as_ref().map(|s| s.index);
         let inner = self.std_builder().spawn_scoped(scope.inner, move || thread_body(seed, f))?;
@@ -243,8 +315,15 @@ impl Builder {
 /// An owned permission to join a thread. Like [`std::thread::JoinHandle`].
 #[derive(Debug)]
 pub struct JoinHandle<T> {
-    inner: std::thread::JoinHandle<T>,
+    inner: JoinInner<T>,
     index: Option<ThreadIndex>,
+}
+
+/// An OS thread, or a coroutine under the explorer.
+#[derive(Debug)]
+enum JoinInner<T> {
+    Os(std::thread::JoinHandle<T>),
+    Coop { slot: CoopResult<T>, thread: Thread },
 }
 
 impl<T> JoinHandle<T> {
@@ -255,18 +334,28 @@ impl<T> JoinHandle<T> {
     /// The thread's panic payload, if it panicked.
     #[track_caller]
     pub fn join(self) -> Result<T> {
-        let inner = self.inner;
-        join_with(self.index, Location::caller(), move || inner.join())
+        let location = Location::caller();
+        match (self.inner, self.index) {
+            (JoinInner::Os(inner), index) => join_with(index, location, move || inner.join()),
+            (JoinInner::Coop { slot, .. }, Some(index)) => join_coop(index, location, &slot),
+            (JoinInner::Coop { .. }, None) => unreachable!("a coroutine thread always has an index"),
+        }
     }
 
-    /// The underlying thread.
+    /// The underlying thread (under the explorer: the explorer's OS thread).
     pub fn thread(&self) -> &Thread {
-        self.inner.thread()
+        match &self.inner {
+            JoinInner::Os(inner) => inner.thread(),
+            JoinInner::Coop { thread, .. } => thread,
+        }
     }
 
     /// Whether the thread has finished.
     pub fn is_finished(&self) -> bool {
-        self.inner.is_finished()
+        match &self.inner {
+            JoinInner::Os(inner) => inner.is_finished(),
+            JoinInner::Coop { slot, .. } => slot.lock().is_some(),
+        }
     }
 }
 

@@ -6,7 +6,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use std::time::Instant;
 
+/// The wall clock's start under the explorer: 2023-11-14T22:13:20Z.
+const VIRTUAL_EPOCH_NANOS: u64 = 1_700_000_000 * 1_000_000_000;
+
 use crate::rt::context::{self, Mode};
+use crate::rt::coop;
 use crate::rt::gated;
 use crate::trace::model::Op;
 
@@ -24,6 +28,13 @@ pub fn now() -> Instant {
                 ctx.record(Op::Now, 0, location, [nanos, 0, 0]);
             });
             now
+        }
+        Mode::Coop => {
+            let nanos = coop::now();
+            context::with(|ctx| {
+                ctx.record(Op::Now, 0, location, [nanos, 0, 0]);
+                ctx.exec.start + Duration::from_nanos(nanos)
+            })
         }
         Mode::Gated => match gated::begin(Op::Now, None, location) {
             Some(call) => {
@@ -47,6 +58,12 @@ pub fn system_now() -> SystemTime {
             context::with(|ctx| ctx.record(Op::SystemNow, 0, location, [nanos, 0, 0]));
             now
         }
+        Mode::Coop => {
+            // A fixed virtual epoch, so explored runs do not depend on the day.
+            let nanos = VIRTUAL_EPOCH_NANOS + coop::now();
+            context::with(|ctx| ctx.record(Op::SystemNow, 0, location, [nanos, 0, 0]));
+            UNIX_EPOCH + Duration::from_nanos(nanos)
+        }
         Mode::Gated => match gated::begin(Op::SystemNow, None, location) {
             Some(call) => UNIX_EPOCH + Duration::from_nanos(call.event.a),
             None => SystemTime::now(),
@@ -60,6 +77,13 @@ pub(crate) fn sleep_at(duration: Duration, location: &'static Location<'static>)
         Mode::Record => {
             std::thread::sleep(duration);
             let nanos = duration.as_nanos().min(u128::from(u64::MAX)) as u64;
+            context::with(|ctx| ctx.record(Op::Sleep, 0, location, [nanos, 0, 0]));
+        }
+        Mode::Coop => {
+            let nanos = duration.as_nanos().min(u128::from(u64::MAX)) as u64;
+            coop::switch(Op::Sleep, None, location);
+            let deadline = coop::now().saturating_add(nanos);
+            coop::block(&[], Some(deadline), Op::Sleep, None, location);
             context::with(|ctx| ctx.record(Op::Sleep, 0, location, [nanos, 0, 0]));
         }
         Mode::Gated => {

@@ -30,8 +30,9 @@
 //! # std::fs::remove_file(&path).ok();
 //! ```
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
+pub mod explore;
 mod gate;
 pub mod log;
 pub mod prefix;

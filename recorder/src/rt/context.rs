@@ -29,6 +29,8 @@ pub(crate) enum Mode {
     Off,
     Record,
     Gated,
+    /// Record, with threads as coroutines under the explorer's scheduler.
+    Coop,
 }
 
 pub(crate) enum Role {
@@ -78,6 +80,7 @@ pub(crate) fn mode() -> Mode {
 fn mode_of(ctx: Option<&ThreadCtx>) -> Mode {
     match ctx.map(|ctx| &ctx.role) {
         None | Some(Role::Gated { aborting: true, .. }) => Mode::Off,
+        Some(Role::Record { .. }) if ctx.is_some_and(|c| c.exec.coop) => Mode::Coop,
         Some(Role::Record { .. }) => Mode::Record,
         Some(Role::Gated { .. }) => Mode::Gated,
     }

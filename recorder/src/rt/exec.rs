@@ -123,11 +123,23 @@ pub(crate) struct Execution {
     verdict_set: Condvar,
     /// Key-value notes for the trace's footer (a digest, a verdict line).
     pub(crate) annotations: Mutex<Vec<(String, String)>>,
+    /// Threads are coroutines under the explorer's scheduler.
+    pub(crate) coop: bool,
 }
 
 impl Execution {
     pub(crate) fn new(kind: ExecKind) -> Arc<Self> {
+        Self::build(kind, false)
+    }
+
+    /// An execution whose threads the explorer schedules.
+    pub(crate) fn new_coop(kind: ExecKind) -> Arc<Self> {
+        Self::build(kind, true)
+    }
+
+    fn build(kind: ExecKind, coop: bool) -> Arc<Self> {
         Arc::new(Execution {
+            coop,
             id: NEXT_EXECUTION.fetch_add(1, Ordering::Relaxed),
             start: Instant::now(),
             kind,

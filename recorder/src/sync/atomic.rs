@@ -12,6 +12,7 @@ use std::panic::Location;
 pub use std::sync::atomic::{fence, Ordering};
 
 use crate::rt::context::{self, Mode};
+use crate::rt::coop;
 use crate::rt::gate::{Happened, TurnClass, WaitFor};
 use crate::rt::gated::{self, GatedCall};
 use crate::rt::object::ObjectSlot;
@@ -33,6 +34,14 @@ impl Order {
     #[inline]
     fn serialized<R>(&self, store: impl FnOnce(&R) -> bool, op: impl FnOnce() -> R) -> (R, u64) {
         self.order.serialized(store, op)
+    }
+
+    /// In cooperative mode, a scheduling point before the operation.
+    #[inline]
+    fn coop_switch(&self, op: Op, location: &'static Location<'static>) {
+        if context::mode() == Mode::Coop {
+            coop::switch_on(&self.slot, ObjectKind::Atomic, op, location);
+        }
     }
 
     #[inline]
@@ -81,7 +90,8 @@ macro_rules! atomic_common {
                 let location = Location::caller();
                 match context::mode() {
                     Mode::Off => self.inner.load(order),
-                    Mode::Record => {
+                    Mode::Record | Mode::Coop => {
+                        self.order.coop_switch(Op::AtomicLoad, location);
                         let (v, n) = self.order.serialized(|_| false, || self.inner.load(order));
                         self.order.record(Op::AtomicLoad, location, [n, $to(v), 0]);
                         v
@@ -102,7 +112,8 @@ macro_rules! atomic_common {
                 let location = Location::caller();
                 match context::mode() {
                     Mode::Off => self.inner.store(value, order),
-                    Mode::Record => {
+                    Mode::Record | Mode::Coop => {
+                        self.order.coop_switch(Op::AtomicStore, location);
                         let ((), n) = self.order.serialized(|_| true, || self.inner.store(value, order));
                         self.order.record(Op::AtomicStore, location, [n, 0, 0]);
                     }
@@ -121,7 +132,8 @@ macro_rules! atomic_common {
             fn rmw(&self, location: &'static Location<'static>, op: impl Fn(&$std) -> $t) -> $t {
                 match context::mode() {
                     Mode::Off => op(&self.inner),
-                    Mode::Record => {
+                    Mode::Record | Mode::Coop => {
+                        self.order.coop_switch(Op::AtomicRmw, location);
                         let (prev, n) = self.order.serialized(|_| true, || op(&self.inner));
                         self.order.record(Op::AtomicRmw, location, [n, $to(prev), 0]);
                         prev
@@ -152,7 +164,8 @@ macro_rules! atomic_common {
             ) -> Result<$t, $t> {
                 match context::mode() {
                     Mode::Off => op(&self.inner),
-                    Mode::Record => {
+                    Mode::Record | Mode::Coop => {
+                        self.order.coop_switch(Op::AtomicCas, location);
                         let (result, n) =
                             self.order.serialized(|r: &Result<$t, $t>| r.is_ok(), || op(&self.inner));
                         let (seen, ok) = match result {

@@ -9,6 +9,7 @@ use std::sync::{LockResult, PoisonError};
 use std::time::Duration;
 
 use crate::rt::context::{self, Mode};
+use crate::rt::coop::{self, Resource, Woken};
 use crate::rt::gate::{Happened, TurnClass, WaitFor};
 use crate::rt::gated;
 use crate::rt::object::ObjectSlot;
@@ -130,6 +131,28 @@ impl Condvar {
                 });
                 (result, timed_out)
             }
+            (Mode::Coop, Held::Record(mutex)) => {
+                let object = coop::switch_on(&self.slot, ObjectKind::Condvar, Op::CondWait, location);
+                // Release the mutex, wait to be notified (or for the virtual
+                // deadline), then take the mutex again: all in the scheduler.
+                drop(inner);
+                context::with(|ctx| ctx.shared.release(mutex));
+                coop::scheduler().lock_held(mutex, false);
+                coop::wake(Resource::Object(mutex), true);
+                let deadline = timeout.map(|t| coop::now().saturating_add(t.as_nanos() as u64));
+                let woken =
+                    coop::block(&[Resource::Object(object)], deadline, Op::CondWait, Some(object), location);
+                let timed_out = woken == Woken::TimedOut;
+                let result =
+                    guard.mutex.acquire_coop(mutex, Op::CondWait, location).map_err(|p| p.into_inner());
+                let n = guard.mutex.next_acquisition();
+                context::with(|ctx| {
+                    ctx.shared.hold(mutex);
+                    ctx.record(Op::CondWait, object, location, [n, u64::from(timed_out), u64::from(mutex)]);
+                });
+                coop::scheduler().lock_held(mutex, true);
+                (result, timed_out)
+            }
             (Mode::Gated, Held::Gated) => {
                 match gated::begin(Op::CondWait, Some((&self.slot, ObjectKind::Condvar)), location) {
                     Some(call) => {
@@ -181,6 +204,12 @@ impl Condvar {
             }),
             Mode::Gated => {
                 gated::begin(Op::Notify, Some((&self.slot, ObjectKind::Condvar)), location);
+            }
+            Mode::Coop => {
+                let object = coop::switch_on(&self.slot, ObjectKind::Condvar, Op::Notify, location);
+                context::with(|ctx| ctx.record(Op::Notify, object, location, [all, 0, 0]));
+                // Which waiter notify_one wakes is the scheduler's choice.
+                coop::wake(Resource::Object(object), all == 1);
             }
         }
     }

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
 use crate::rt::context::{self, Mode};
+use crate::rt::coop::{self, Resource};
 use crate::rt::gate::{Happened, TurnClass, WaitFor};
 use crate::rt::gated;
 use crate::rt::object::ObjectSlot;
@@ -71,6 +72,41 @@ impl<T: ?Sized> Mutex<T> {
             Mode::Off => self.wrap(self.inner.lock(), Held::Off, location),
             Mode::Record => self.lock_recorded(location),
             Mode::Gated => self.lock_gated(location),
+            Mode::Coop => self.lock_coop(location),
+        }
+    }
+
+    /// Cooperative mode: a held lock blocks the thread in the scheduler, not
+    /// in the OS.
+    fn lock_coop(&self, location: &'static Location<'static>) -> LockResult<MutexGuard<'_, T>> {
+        let object = context::with(|ctx| ctx.object(&self.slot, ObjectKind::Mutex, location));
+        let result = self.acquire_coop(object, Op::Lock, location);
+        let n = self.next_acquisition();
+        context::with(|ctx| {
+            ctx.shared.hold(object);
+            ctx.record(Op::Lock, object, location, [n, 0, 0]);
+        });
+        coop::scheduler().lock_held(object, true);
+        self.wrap(result, Held::Record(object), location)
+    }
+
+    /// Cooperative mode: takes the std lock, blocking in the scheduler while
+    /// another coroutine holds it. Records nothing.
+    pub(crate) fn acquire_coop(
+        &self,
+        object: ObjectIndex,
+        op: Op,
+        location: &'static Location<'static>,
+    ) -> LockResult<std::sync::MutexGuard<'_, T>> {
+        loop {
+            coop::switch(op, Some(object), location);
+            match self.inner.try_lock() {
+                Ok(guard) => return Ok(guard),
+                Err(TryLockError::Poisoned(p)) => return Err(p),
+                Err(TryLockError::WouldBlock) => {
+                    coop::block(&[Resource::Object(object)], None, op, Some(object), location);
+                }
+            }
         }
     }
 
@@ -173,9 +209,15 @@ impl<T: ?Sized> Mutex<T> {
         let wrap_try = |result, held| self.wrap_try(result, held, location);
         match context::mode() {
             Mode::Off => wrap_try(self.inner.try_lock(), Held::Off),
-            Mode::Record => {
+            mode @ (Mode::Record | Mode::Coop) => {
                 let object = context::with(|ctx| ctx.object(&self.slot, ObjectKind::Mutex, location));
+                if mode == Mode::Coop {
+                    coop::switch(Op::TryLock, Some(object), location);
+                }
                 let result = self.inner.try_lock();
+                if mode == Mode::Coop && result.is_ok() {
+                    coop::scheduler().lock_held(object, true);
+                }
                 let a = match &result {
                     Err(TryLockError::WouldBlock) => 0,
                     _ => self.next_acquisition(),
@@ -229,12 +271,17 @@ impl<T: ?Sized> MutexGuard<'_, T> {
         match self.held {
             Held::Off => {}
             Held::Record(object) => {
-                context::try_with(|ctx| {
+                let coop = context::try_with(|ctx| {
                     ctx.shared.release(object);
-                    if ctx.exec.sink().is_some() {
-                        ctx.record(Op::Unlock, object, self.location, [0; 3]);
-                    }
+                    ctx.record(Op::Unlock, object, self.location, [0; 3]);
+                    ctx.exec.coop
                 });
+                if coop == Some(true) {
+                    // The std guard is dropped right after this; waiters run
+                    // only once this coroutine yields.
+                    coop::scheduler().lock_held(object, false);
+                    coop::wake(Resource::Object(object), true);
+                }
             }
             Held::Gated => {
                 if context::mode() == Mode::Gated {

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
 use crate::rt::context::{self, Mode};
+use crate::rt::coop::{self, Resource};
 use crate::rt::gate::{Happened, TurnClass, WaitFor};
 use crate::rt::gated;
 use crate::rt::object::ObjectSlot;
@@ -62,6 +63,35 @@ fn try_to_lock<G>(result: TryLockResult<G>) -> Option<LockResult<G>> {
         Err(TryLockError::Poisoned(p)) => Some(Err(p)),
         Err(TryLockError::WouldBlock) => None,
     }
+}
+
+/// Takes a lock in record mode (blocking in the OS, shown to the deadlock
+/// monitor) or cooperative mode (blocking in the scheduler).
+fn acquire<G>(
+    mode: Mode,
+    object: crate::trace::model::ObjectIndex,
+    op: Op,
+    location: &'static Location<'static>,
+    try_lock: impl Fn() -> TryLockResult<G>,
+    lock: impl FnOnce() -> LockResult<G>,
+) -> LockResult<G> {
+    if mode == Mode::Coop {
+        loop {
+            coop::switch(op, Some(object), location);
+            match try_to_lock(try_lock()) {
+                Some(result) => return result,
+                None => {
+                    coop::block(&[Resource::Object(object)], None, op, Some(object), location);
+                }
+            }
+        }
+    }
+    try_to_lock(try_lock()).unwrap_or_else(|| {
+        context::with(|ctx| ctx.block(op, object, location, false));
+        let result = lock();
+        context::with(|ctx| ctx.unblock());
+        result
+    })
 }
 
 impl<T> RwLock<T> {
@@ -125,14 +155,16 @@ impl<T: ?Sized> RwLock<T> {
         let location = Location::caller();
         match context::mode() {
             Mode::Off => map_poison(self.inner.read(), self.read_guard(Held::Off, location)),
-            Mode::Record => {
+            mode @ (Mode::Record | Mode::Coop) => {
                 let object = context::with(|ctx| ctx.object(&self.slot, ObjectKind::RwLock, location));
-                let result = try_to_lock(self.inner.try_read()).unwrap_or_else(|| {
-                    context::with(|ctx| ctx.block(Op::ReadLock, object, location, false));
-                    let result = self.inner.read();
-                    context::with(|ctx| ctx.unblock());
-                    result
-                });
+                let result = acquire(
+                    mode,
+                    object,
+                    Op::ReadLock,
+                    location,
+                    || self.inner.try_read(),
+                    || self.inner.read(),
+                );
                 let seen = self.note_read();
                 context::with(|ctx| ctx.record(Op::ReadLock, object, location, [seen, 0, 0]));
                 map_poison(result, self.read_guard(Held::Record(object), location))
@@ -161,14 +193,19 @@ impl<T: ?Sized> RwLock<T> {
         let location = Location::caller();
         match context::mode() {
             Mode::Off => map_poison(self.inner.write(), self.write_guard(Held::Off, location)),
-            Mode::Record => {
+            mode @ (Mode::Record | Mode::Coop) => {
                 let object = context::with(|ctx| ctx.object(&self.slot, ObjectKind::RwLock, location));
-                let result = try_to_lock(self.inner.try_write()).unwrap_or_else(|| {
-                    context::with(|ctx| ctx.block(Op::WriteLock, object, location, false));
-                    let result = self.inner.write();
-                    context::with(|ctx| ctx.unblock());
-                    result
-                });
+                let result = acquire(
+                    mode,
+                    object,
+                    Op::WriteLock,
+                    location,
+                    || self.inner.try_write(),
+                    || self.inner.write(),
+                );
+                if mode == Mode::Coop {
+                    coop::scheduler().lock_held(object, true);
+                }
                 let (n, readers) = self.note_write();
                 context::with(|ctx| {
                     ctx.shared.hold(object);
@@ -201,8 +238,11 @@ impl<T: ?Sized> RwLock<T> {
         let location = Location::caller();
         match context::mode() {
             Mode::Off => map_try(self.inner.try_read(), self.read_guard(Held::Off, location)),
-            Mode::Record => {
+            mode @ (Mode::Record | Mode::Coop) => {
                 let object = context::with(|ctx| ctx.object(&self.slot, ObjectKind::RwLock, location));
+                if mode == Mode::Coop {
+                    coop::switch(Op::TryReadLock, Some(object), location);
+                }
                 let result = self.inner.try_read();
                 let a =
                     if matches!(result, Err(TryLockError::WouldBlock)) { 0 } else { self.note_read() + 1 };
@@ -237,9 +277,15 @@ impl<T: ?Sized> RwLock<T> {
         let location = Location::caller();
         match context::mode() {
             Mode::Off => map_try(self.inner.try_write(), self.write_guard(Held::Off, location)),
-            Mode::Record => {
+            mode @ (Mode::Record | Mode::Coop) => {
                 let object = context::with(|ctx| ctx.object(&self.slot, ObjectKind::RwLock, location));
+                if mode == Mode::Coop {
+                    coop::switch(Op::TryWriteLock, Some(object), location);
+                }
                 let result = self.inner.try_write();
+                if mode == Mode::Coop && result.is_ok() {
+                    coop::scheduler().lock_held(object, true);
+                }
                 let (a, readers) = if matches!(result, Err(TryLockError::WouldBlock)) {
                     (0, 0)
                 } else {
@@ -291,12 +337,19 @@ fn release(held: Held, op: Op, slot: &ObjectSlot, location: &'static Location<'s
     match held {
         Held::Off => {}
         Held::Record(object) => {
-            context::try_with(|ctx| {
+            let coop = context::try_with(|ctx| {
                 if op == Op::WriteUnlock {
                     ctx.shared.release(object);
                 }
                 ctx.record(op, object, location, [0; 3]);
+                ctx.exec.coop
             });
+            if coop == Some(true) {
+                if op == Op::WriteUnlock {
+                    coop::scheduler().lock_held(object, false);
+                }
+                coop::wake(Resource::Object(object), true);
+            }
         }
         Held::Gated => {
             if context::mode() == Mode::Gated {

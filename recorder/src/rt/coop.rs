@@ -1,0 +1,233 @@
+//! Cooperative mode, for the explorer: the program's threads run one at a
+//! time as coroutines on one OS thread, and every primitive call is a point
+//! where a scheduler (installed by reprise-replayer's explorer) chooses who
+//! runs next. Calls are recorded exactly as in record mode, into memory, so a
+//! failing schedule becomes a trace that parallel replay reproduces.
+//!
+//! Blocking is modeled, never done: a thread that cannot go on (a held lock,
+//! an empty channel, an unfinished join) tells the scheduler what it waits
+//! for and is not run until that changes.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::panic::Location;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::rt::chunk::Block;
+use crate::rt::context::{self, root_seed, ThreadCtx};
+use crate::rt::exec::{ExecKind, Execution, RecordSink};
+use crate::rt::writer::WriterMsg;
+use crate::trace::model::{ObjectIndex, Op, ThreadIndex};
+
+/// What a blocked thread waits on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Resource {
+    /// A lock, channel or condvar changing state.
+    Object(ObjectIndex),
+    /// A thread finishing.
+    Thread(ThreadIndex),
+}
+
+/// Why a blocked thread was let go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Woken {
+    /// What it waited on changed: try again.
+    Changed,
+    /// Its deadline passed (in virtual time).
+    TimedOut,
+}
+
+/// A call as the scheduler sees it: for reports and for naming where a
+/// thread blocked or spun.
+#[derive(Clone, Copy, Debug)]
+pub struct CoopCall {
+    /// The operation (`None` for `thread::yield_now`, which is not an event).
+    pub op: Option<Op>,
+    /// Its object, if it has one.
+    pub object: Option<ObjectIndex>,
+    /// Where it was called.
+    pub location: &'static Location<'static>,
+}
+
+/// What the explorer's scheduler does for the primitives.
+pub trait Scheduler {
+    /// A scheduling point: the current thread is about to make `call`. The
+    /// scheduler may run other threads before returning.
+    fn switch(&self, call: CoopCall);
+
+    /// The current thread cannot go on until `on` changes or, if given, the
+    /// virtual clock reaches `deadline` (nanoseconds).
+    fn block(&self, on: &[Resource], deadline: Option<u64>, call: CoopCall) -> Woken;
+
+    /// `on` changed: its waiters (one, chosen by the strategy, or all) may run.
+    fn wake(&self, on: Resource, all: bool);
+
+    /// Starts a thread running `body`.
+    fn spawn(&self, index: ThreadIndex, body: Box<dyn FnOnce()>);
+
+    /// The current thread took (`true`) or released (`false`) lock `object`,
+    /// for the wait-for graph.
+    fn lock_held(&self, object: ObjectIndex, held: bool);
+
+    /// The virtual clock, nanoseconds since the run started.
+    fn now(&self) -> u64;
+
+    /// Thread `thread` panicked with `message` (the run has failed).
+    fn panicked(&self, thread: ThreadIndex, message: &str);
+}
+
+thread_local! {
+    static SCHEDULER: RefCell<Option<Rc<dyn Scheduler>>> = const { RefCell::new(None) };
+}
+
+/// Installs the scheduler for this OS thread (the explorer's).
+pub fn install_scheduler(scheduler: Rc<dyn Scheduler>) {
+    SCHEDULER.with(|s| *s.borrow_mut() = Some(scheduler));
+}
+
+/// Removes the scheduler of this OS thread.
+pub fn remove_scheduler() {
+    SCHEDULER.with(|s| s.borrow_mut().take());
+}
+
+/// The installed scheduler. Primitives call this only in cooperative mode.
+pub(crate) fn scheduler() -> Rc<dyn Scheduler> {
+    SCHEDULER.with(|s| s.borrow().clone()).expect("reprise: cooperative mode without a scheduler")
+}
+
+/// A scheduling point for `op` (skipped while unwinding: a coroutine that
+/// panics must not hand the OS thread's panic state to another).
+#[inline]
+pub(crate) fn switch(op: Op, object: Option<ObjectIndex>, location: &'static Location<'static>) {
+    if !std::thread::panicking() {
+        scheduler().switch(CoopCall { op: Some(op), object, location });
+    }
+}
+
+/// A scheduling point that is not an event (`thread::yield_now`).
+pub(crate) fn yield_point(location: &'static Location<'static>) {
+    if !std::thread::panicking() {
+        scheduler().switch(CoopCall { op: None, object: None, location });
+    }
+}
+
+/// Names `slot`'s object in the current thread, then makes a scheduling
+/// point for `op` on it.
+#[inline]
+pub(crate) fn switch_on(
+    slot: &crate::rt::object::ObjectSlot,
+    kind: crate::trace::model::ObjectKind,
+    op: Op,
+    location: &'static Location<'static>,
+) -> ObjectIndex {
+    let object = context::with(|ctx| ctx.object(slot, kind, location));
+    switch(op, Some(object), location);
+    object
+}
+
+/// The virtual clock.
+pub(crate) fn now() -> u64 {
+    scheduler().now()
+}
+
+/// Blocks the current thread on `on`.
+pub(crate) fn block(
+    on: &[Resource],
+    deadline: Option<u64>,
+    op: Op,
+    object: Option<ObjectIndex>,
+    location: &'static Location<'static>,
+) -> Woken {
+    scheduler().block(on, deadline, CoopCall { op: Some(op), object, location })
+}
+
+/// Wakes the waiters of `on`.
+pub(crate) fn wake(on: Resource, all: bool) {
+    scheduler().wake(on, all);
+}
+
+/// A thread's context while another coroutine runs.
+pub struct SavedContext(Option<ThreadCtx>);
+
+impl fmt::Debug for SavedContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SavedContext({:?})", self.0.as_ref().map(|c| c.index))
+    }
+}
+
+impl SavedContext {
+    /// Takes the running coroutine's context off the OS thread.
+    pub fn save() -> SavedContext {
+        SavedContext(context::take())
+    }
+
+    /// Puts a coroutine's context back before it resumes.
+    pub fn restore(self) {
+        if let Some(ctx) = self.0 {
+            context::install(ctx);
+        }
+    }
+
+    /// Flushes the buffered events of a thread that will not run again.
+    pub fn close(mut self) {
+        if let Some(ctx) = self.0.as_mut() {
+            ctx.close_buffer();
+        }
+    }
+}
+
+/// One exploration run: an execution recorded into memory.
+#[derive(Debug)]
+pub struct CoopRun {
+    exec: Arc<Execution>,
+    inbox: Receiver<WriterMsg>,
+    recycle: Sender<Block>,
+}
+
+/// A chunk a run recorded: its thread, sequence number, payload and event count.
+#[derive(Debug, Clone)]
+pub struct RecordedChunk {
+    /// The thread.
+    pub thread: ThreadIndex,
+    /// Its chunk number within the thread.
+    pub seq: u32,
+    /// The encoded records.
+    pub payload: Vec<u8>,
+    /// Events in it.
+    pub events: u32,
+}
+
+impl CoopRun {
+    /// A fresh execution whose random source is seeded with `seed`.
+    pub fn new(seed: u64) -> CoopRun {
+        let (to_writer, inbox) = crossbeam_channel::unbounded();
+        let (recycle, recycled) = crossbeam_channel::bounded(64);
+        crate::rt::panic::install_hook();
+        let exec = Execution::new_coop(ExecKind::Record(RecordSink { to_writer, recycled, seed }));
+        CoopRun { exec, inbox, recycle }
+    }
+
+    /// The body of the root coroutine: runs `f` as thread 0.
+    pub fn root<F>(&self, f: F) -> impl FnOnce() -> std::thread::Result<()>
+    where
+        F: FnOnce(),
+    {
+        let seed = root_seed(&self.exec, "main");
+        move || crate::thread::run_thread(seed, f)
+    }
+
+    /// The chunks recorded so far, in the order threads handed them over.
+    pub fn take_chunks(&self) -> Vec<RecordedChunk> {
+        let mut chunks = Vec::new();
+        while let Ok(msg) = self.inbox.try_recv() {
+            if let WriterMsg::Chunk { thread, seq, events, block } = msg {
+                chunks.push(RecordedChunk { thread, seq, payload: block.payload().to_vec(), events });
+                let _ = self.recycle.try_send(block);
+            }
+        }
+        chunks
+    }
+}

@@ -1,0 +1,476 @@
+//! One explored run: the program's threads as fibers on this OS thread, a
+//! strategy choosing who runs at each scheduling point, blocking modeled
+//! (a blocked thread is not runnable), virtual time, and the checks that turn
+//! a run into a failure: a panic, a deadlock (every live thread blocked, or a
+//! cycle of lock waits while others still run), or a livelock (too many steps).
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use corosensei::stack::DefaultStack;
+use reprise_recorder::rt::coop::{self, CoopCall, Resource, SavedContext, Scheduler, Woken};
+use reprise_recorder::trace::model::{ObjectIndex, Op, ThreadIndex};
+
+use super::coroutine::{suspend, Fiber, Ran};
+use super::strategy::Strategy;
+
+/// A thread of the run.
+enum Status {
+    Runnable,
+    Blocked { on: Vec<Resource>, deadline: Option<u64> },
+    Finished,
+}
+
+struct Slot {
+    fiber: Option<Fiber>,
+    ctx: Option<SavedContext>,
+    status: Status,
+    woken: Woken,
+    /// What the thread is about to do (or blocked in).
+    next: Option<CoopCall>,
+}
+
+/// One scheduling decision, for the failure report.
+#[derive(Clone, Debug)]
+pub struct Step {
+    /// The thread that ran.
+    pub thread: ThreadIndex,
+    /// What it was about to do (`None`: starting, or a `yield_now`).
+    pub call: Option<CoopCall>,
+    /// Whether running it preempted a thread that could have gone on.
+    pub preempted: bool,
+}
+
+/// A blocked thread at the end of a deadlocked run.
+#[derive(Clone, Debug)]
+pub struct Stuck {
+    /// The thread.
+    pub thread: ThreadIndex,
+    /// The call it is blocked in.
+    pub call: Option<CoopCall>,
+    /// The thread holding the lock it waits for, if any.
+    pub waits_for: Option<ThreadIndex>,
+}
+
+/// How a run failed.
+#[derive(Clone, Debug)]
+pub enum FailureKind {
+    /// A thread panicked (an assertion, an invariant check).
+    Panic {
+        /// The thread.
+        thread: ThreadIndex,
+        /// Its message.
+        message: String,
+    },
+    /// Threads wait on each other forever. `partial` when others could still run.
+    Deadlock {
+        /// The threads in the deadlock (the cycle first).
+        stuck: Vec<Stuck>,
+        /// Whether it was a cycle found while other threads were still runnable.
+        partial: bool,
+    },
+    /// The run took more scheduling points than the bound: a thread spins.
+    Livelock {
+        /// The thread that was running when the bound was hit.
+        thread: ThreadIndex,
+        /// Where it was spinning.
+        call: Option<CoopCall>,
+        /// The bound.
+        steps: u64,
+    },
+    /// The program's own check said the run is wrong.
+    Check {
+        /// What the check said.
+        message: String,
+    },
+}
+
+impl FailureKind {
+    /// A one-line description.
+    pub fn summary(&self) -> String {
+        match self {
+            FailureKind::Panic { thread, message } => format!("thread {thread} panicked: {message}"),
+            FailureKind::Deadlock { stuck, partial } => {
+                let who: Vec<String> = stuck.iter().map(|s| format!("thread {}", s.thread)).collect();
+                let kind = if *partial { "partial deadlock (a cycle of lock waits)" } else { "deadlock" };
+                format!("{kind}: {} blocked", who.join(", "))
+            }
+            FailureKind::Livelock { thread, call, steps } => format!(
+                "livelock: no end after {steps} steps; thread {thread} spins at {}",
+                call.map(|c| c.location.to_string()).unwrap_or_else(|| "?".into())
+            ),
+            FailureKind::Check { message } => message.clone(),
+        }
+    }
+
+    /// Whether two failures are the same bug, for minimization.
+    pub fn same_kind(&self, other: &FailureKind) -> bool {
+        match (self, other) {
+            (FailureKind::Panic { message: a, .. }, FailureKind::Panic { message: b, .. }) => a == b,
+            (FailureKind::Check { message: a }, FailureKind::Check { message: b }) => a == b,
+            (FailureKind::Deadlock { .. }, FailureKind::Deadlock { .. }) => true,
+            (FailureKind::Livelock { .. }, FailureKind::Livelock { .. }) => true,
+            _ => false,
+        }
+    }
+}
+
+struct State {
+    threads: BTreeMap<ThreadIndex, Slot>,
+    clock: u64,
+    steps: u64,
+    max_steps: u64,
+    strategy: Box<dyn Strategy>,
+    lock_owner: BTreeMap<ObjectIndex, ThreadIndex>,
+    log: Vec<Step>,
+    choices: Vec<ThreadIndex>,
+    failure: Option<FailureKind>,
+    running: Option<ThreadIndex>,
+    pool: Vec<DefaultStack>,
+    /// Bodies of threads spawned during the current slice, made into fibers
+    /// once it suspends.
+    spawned: Vec<(ThreadIndex, Box<dyn FnOnce()>)>,
+}
+
+/// The scheduler of one run, shared by the fibers through the recorder's
+/// thread-local hook.
+pub(crate) struct RunScheduler {
+    state: RefCell<State>,
+}
+
+/// What a run left behind.
+pub(crate) struct RunEnd {
+    pub(crate) failure: Option<FailureKind>,
+    pub(crate) log: Vec<Step>,
+    pub(crate) choices: Vec<ThreadIndex>,
+    pub(crate) steps: u64,
+    pub(crate) strategy: Box<dyn Strategy>,
+    pub(crate) pool: Vec<DefaultStack>,
+}
+
+impl RunScheduler {
+    pub(crate) fn new(
+        strategy: Box<dyn Strategy>,
+        max_steps: u64,
+        pool: Vec<DefaultStack>,
+    ) -> Rc<RunScheduler> {
+        Rc::new(RunScheduler {
+            state: RefCell::new(State {
+                threads: BTreeMap::new(),
+                clock: 0,
+                steps: 0,
+                max_steps,
+                strategy,
+                lock_owner: BTreeMap::new(),
+                log: Vec::new(),
+                choices: Vec::new(),
+                failure: None,
+                running: None,
+                pool,
+                spawned: Vec::new(),
+            }),
+        })
+    }
+
+    /// Runs the program whose root thread is `root` to its end or first
+    /// failure. Consumes the scheduler's state.
+    pub(crate) fn run(self: &Rc<Self>, root: Box<dyn FnOnce()>) -> RunEnd {
+        coop::install_scheduler(Rc::clone(self) as Rc<dyn Scheduler>);
+        self.state.borrow_mut().spawned.push((0, root));
+        loop {
+            self.start_spawned();
+            let Some(pick) = self.pick() else { break };
+            let mut fiber = {
+                let mut st = self.state.borrow_mut();
+                let slot = st.threads.get_mut(&pick).expect("picked thread exists");
+                if let Some(ctx) = slot.ctx.take() {
+                    ctx.restore();
+                }
+                st.running = Some(pick);
+                st.threads.get_mut(&pick).and_then(|s| s.fiber.take()).expect("a runnable thread has a fiber")
+            };
+            let ran = fiber.resume();
+            let saved = SavedContext::save();
+            let finished = {
+                let mut st = self.state.borrow_mut();
+                st.running = None;
+                let slot = st.threads.get_mut(&pick).expect("resumed thread exists");
+                slot.ctx = Some(saved);
+                match ran {
+                    Ran::Suspended => {
+                        slot.fiber = Some(fiber);
+                        false
+                    }
+                    Ran::Finished => {
+                        slot.status = Status::Finished;
+                        if let Some(stack) = fiber.into_stack() {
+                            st.pool.push(stack);
+                        }
+                        true
+                    }
+                }
+            };
+            if finished {
+                self.wake_all(Resource::Thread(pick));
+            }
+            // A deadlock stops the run; after a panic it goes on, so the
+            // trace shows how the program ends (replay reproduces that too).
+            if matches!(self.state.borrow().failure, Some(FailureKind::Deadlock { .. })) {
+                break;
+            }
+        }
+        coop::remove_scheduler();
+        self.teardown()
+    }
+
+    fn start_spawned(&self) {
+        let mut st = self.state.borrow_mut();
+        let spawned = std::mem::take(&mut st.spawned);
+        for (index, body) in spawned {
+            let fiber = Fiber::new(body, &mut st.pool);
+            st.threads.insert(
+                index,
+                Slot {
+                    fiber: Some(fiber),
+                    ctx: None,
+                    status: Status::Runnable,
+                    woken: Woken::Changed,
+                    next: None,
+                },
+            );
+        }
+    }
+
+    /// Chooses the next thread, advancing virtual time or declaring a
+    /// deadlock when nothing can run. `None`: the run is over.
+    fn pick(&self) -> Option<ThreadIndex> {
+        let mut st = self.state.borrow_mut();
+        loop {
+            let runnable: Vec<ThreadIndex> = st
+                .threads
+                .iter()
+                .filter(|(_, s)| matches!(s.status, Status::Runnable))
+                .map(|(&t, _)| t)
+                .collect();
+            if runnable.is_empty() {
+                // Fire the earliest timer, if any: time passes only when
+                // nothing else can happen.
+                let earliest = st
+                    .threads
+                    .values()
+                    .filter_map(|s| match s.status {
+                        Status::Blocked { deadline: Some(d), .. } => Some(d),
+                        _ => None,
+                    })
+                    .min();
+                if let Some(deadline) = earliest {
+                    st.clock = st.clock.max(deadline);
+                    let now = st.clock;
+                    for slot in st.threads.values_mut() {
+                        if matches!(slot.status, Status::Blocked { deadline: Some(d), .. } if d <= now) {
+                            slot.status = Status::Runnable;
+                            slot.woken = Woken::TimedOut;
+                        }
+                    }
+                    continue;
+                }
+                let stuck: Vec<Stuck> = st
+                    .threads
+                    .iter()
+                    .filter(|(_, s)| matches!(s.status, Status::Blocked { .. }))
+                    .map(|(&t, s)| Stuck { thread: t, call: s.next, waits_for: None })
+                    .collect();
+                if !stuck.is_empty() && st.failure.is_none() {
+                    let stuck = with_owners(stuck, &st);
+                    st.failure = Some(FailureKind::Deadlock { stuck, partial: false });
+                }
+                return None;
+            }
+            let last = st.log.last().map(|s| s.thread);
+            let current = last.filter(|t| runnable.contains(t));
+            let pick = if runnable.len() == 1 { runnable[0] } else { st.strategy.choose(&runnable, current) };
+            let preempted = current.is_some_and(|c| c != pick);
+            let call = st.threads.get(&pick).and_then(|s| s.next);
+            st.log.push(Step { thread: pick, call, preempted });
+            st.choices.push(pick);
+            st.steps += 1;
+            if st.steps > st.max_steps {
+                let steps = st.max_steps;
+                if st.failure.is_none() {
+                    st.failure = Some(FailureKind::Livelock { thread: pick, call, steps });
+                }
+                return None;
+            }
+            return Some(pick);
+        }
+    }
+
+    fn wake_all(&self, on: Resource) {
+        let mut st = self.state.borrow_mut();
+        for slot in st.threads.values_mut() {
+            if matches!(&slot.status, Status::Blocked { on: waits, .. } if waits.contains(&on)) {
+                slot.status = Status::Runnable;
+                slot.woken = Woken::Changed;
+            }
+        }
+    }
+
+    /// Stops every unfinished thread: flushes its recorded events (the
+    /// failure's trace needs them) and unwinds its fiber.
+    fn teardown(&self) -> RunEnd {
+        let mut st = self.state.borrow_mut();
+        let mut fibers = Vec::new();
+        for slot in st.threads.values_mut() {
+            if let Some(ctx) = slot.ctx.take() {
+                ctx.close();
+            }
+            if let Some(fiber) = slot.fiber.take() {
+                fibers.push(fiber);
+            }
+        }
+        let failure = st.failure.take();
+        let end = RunEnd {
+            failure,
+            log: std::mem::take(&mut st.log),
+            choices: std::mem::take(&mut st.choices),
+            steps: st.steps,
+            strategy: std::mem::replace(&mut st.strategy, Box::new(super::strategy::RandomWalk::new(0))),
+            pool: std::mem::take(&mut st.pool),
+        };
+        drop(st);
+        // Unwinding a fiber runs its destructors with no context installed:
+        // the primitives pass through and call no scheduler.
+        drop(fibers);
+        end
+    }
+
+    /// A blocked thread closes a cycle of lock waits?
+    fn lock_cycle(&self, st: &State, from: ThreadIndex) -> Option<Vec<ThreadIndex>> {
+        let mut path = vec![from];
+        let mut at = from;
+        loop {
+            let Status::Blocked { on, .. } = &st.threads.get(&at)?.status else { return None };
+            let owner = on.iter().find_map(|r| match r {
+                Resource::Object(o) => st.lock_owner.get(o).copied(),
+                Resource::Thread(_) => None,
+            })?;
+            if owner == at {
+                return None;
+            }
+            if let Some(start) = path.iter().position(|&t| t == owner) {
+                return Some(path[start..].to_vec());
+            }
+            path.push(owner);
+            at = owner;
+        }
+    }
+}
+
+/// Fills in who holds the lock each stuck thread waits for.
+fn with_owners(mut stuck: Vec<Stuck>, st: &State) -> Vec<Stuck> {
+    for s in &mut stuck {
+        if let Some(Status::Blocked { on, .. }) = st.threads.get(&s.thread).map(|slot| &slot.status) {
+            s.waits_for = on.iter().find_map(|r| match r {
+                Resource::Object(o) => st.lock_owner.get(o).copied(),
+                Resource::Thread(t) => Some(*t),
+            });
+        }
+    }
+    stuck
+}
+
+fn is_lock_wait(op: Option<Op>) -> bool {
+    matches!(op, Some(Op::Lock | Op::ReadLock | Op::WriteLock | Op::CondWait))
+}
+
+impl Scheduler for RunScheduler {
+    fn switch(&self, call: CoopCall) {
+        {
+            let mut st = self.state.borrow_mut();
+            let Some(me) = st.running else { return };
+            if let Some(slot) = st.threads.get_mut(&me) {
+                slot.next = Some(call);
+            }
+        }
+        suspend();
+    }
+
+    fn block(&self, on: &[Resource], deadline: Option<u64>, call: CoopCall) -> Woken {
+        {
+            let mut st = self.state.borrow_mut();
+            let Some(me) = st.running else { return Woken::Changed };
+            if let Some(slot) = st.threads.get_mut(&me) {
+                slot.status = Status::Blocked { on: on.to_vec(), deadline };
+                slot.next = Some(call);
+            }
+            if is_lock_wait(call.op) && st.failure.is_none() {
+                if let Some(cycle) = self.lock_cycle(&st, me) {
+                    let stuck: Vec<Stuck> = cycle
+                        .iter()
+                        .map(|&t| Stuck {
+                            thread: t,
+                            call: st.threads.get(&t).and_then(|s| s.next),
+                            waits_for: None,
+                        })
+                        .collect();
+                    let stuck = with_owners(stuck, &st);
+                    let partial = st.threads.values().any(|s| matches!(s.status, Status::Runnable));
+                    st.failure = Some(FailureKind::Deadlock { stuck, partial });
+                }
+            }
+        }
+        suspend();
+        let st = self.state.borrow();
+        st.running.and_then(|me| st.threads.get(&me)).map_or(Woken::Changed, |s| s.woken)
+    }
+
+    fn wake(&self, on: Resource, all: bool) {
+        if all {
+            return self.wake_all(on);
+        }
+        let mut st = self.state.borrow_mut();
+        let waiters: Vec<ThreadIndex> = st
+            .threads
+            .iter()
+            .filter(|(_, s)| matches!(&s.status, Status::Blocked { on: waits, .. } if waits.contains(&on)))
+            .map(|(&t, _)| t)
+            .collect();
+        if waiters.is_empty() {
+            return;
+        }
+        let chosen = if waiters.len() == 1 { waiters[0] } else { st.strategy.choose(&waiters, None) };
+        if let Some(slot) = st.threads.get_mut(&chosen) {
+            slot.status = Status::Runnable;
+            slot.woken = Woken::Changed;
+        }
+    }
+
+    fn spawn(&self, index: ThreadIndex, body: Box<dyn FnOnce()>) {
+        self.state.borrow_mut().spawned.push((index, body));
+    }
+
+    fn lock_held(&self, object: ObjectIndex, held: bool) {
+        let mut st = self.state.borrow_mut();
+        match (held, st.running) {
+            (true, Some(me)) => {
+                st.lock_owner.insert(object, me);
+            }
+            (false, _) => {
+                st.lock_owner.remove(&object);
+            }
+            (true, None) => {}
+        }
+    }
+
+    fn now(&self) -> u64 {
+        self.state.borrow().clock
+    }
+
+    fn panicked(&self, thread: ThreadIndex, message: &str) {
+        let mut st = self.state.borrow_mut();
+        if st.failure.is_none() {
+            st.failure = Some(FailureKind::Panic { thread, message: message.to_string() });
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! Depth-first search over schedules, bounded by the number of preemptions
+//! (Musuvathi and Qadeer, "Iterative context bounding", PLDI 2007): most
+//! concurrency bugs need few preemptions, and the bound keeps the tree small.
+
+use reprise_recorder::trace::model::ThreadIndex;
+
+use super::Strategy;
+
+/// One scheduling point of the current schedule.
+#[derive(Clone, Debug)]
+struct Point {
+    runnable: Vec<ThreadIndex>,
+    current: Option<ThreadIndex>,
+    /// Index into `runnable` of the choice made.
+    chosen: usize,
+    /// Preemptions before this point.
+    preemptions: u32,
+}
+
+/// Bounded depth-first search. Deterministic: it needs no seed.
+#[derive(Debug)]
+pub struct Dfs {
+    bound: u32,
+    stack: Vec<Point>,
+    /// How many points of `stack` the running schedule replays.
+    replay: usize,
+    depth: usize,
+    exhausted: bool,
+}
+
+impl Dfs {
+    /// A search with at most `bound` preemptions per schedule.
+    pub fn new(bound: u32) -> Dfs {
+        Dfs { bound, stack: Vec::new(), replay: 0, depth: 0, exhausted: false }
+    }
+
+    fn preempts(point: &Point, choice: usize) -> bool {
+        point.current.is_some_and(|c| point.runnable[choice] != c)
+    }
+
+    /// Moves to the next unexplored branch: the deepest point with another
+    /// choice within the bound.
+    fn advance(&mut self) -> bool {
+        while let Some(point) = self.stack.last_mut() {
+            let mut next = point.chosen + 1;
+            while next < point.runnable.len() {
+                let preempt = Dfs::preempts(point, next);
+                if point.preemptions + u32::from(preempt) <= self.bound {
+                    point.chosen = next;
+                    self.replay = self.stack.len();
+                    return true;
+                }
+                next += 1;
+            }
+            self.stack.pop();
+        }
+        false
+    }
+}
+
+impl Strategy for Dfs {
+    fn begin(&mut self, index: u64) -> bool {
+        if index > 0 && !self.advance() {
+            self.exhausted = true;
+        }
+        self.depth = 0;
+        !self.exhausted
+    }
+
+    fn choose(&mut self, runnable: &[ThreadIndex], current: Option<ThreadIndex>) -> ThreadIndex {
+        let depth = self.depth;
+        self.depth += 1;
+        if depth < self.replay {
+            let point = &self.stack[depth];
+            // The program is deterministic given the schedule, so the same
+            // point comes back; if not, fall through and start afresh here.
+            if point.runnable == runnable {
+                return point.runnable[point.chosen];
+            }
+            self.stack.truncate(depth);
+            self.replay = depth;
+        }
+        let preemptions =
+            self.stack.last().map_or(0, |p| p.preemptions + u32::from(Dfs::preempts(p, p.chosen)));
+        // First branch: no preemption (keep running the current thread).
+        let chosen = current.and_then(|c| runnable.iter().position(|&t| t == c)).unwrap_or(0);
+        self.stack.push(Point { runnable: runnable.to_vec(), current, chosen, preemptions });
+        self.replay = self.stack.len();
+        runnable[chosen]
+    }
+
+    fn end(&mut self, _steps: u64) {
+        self.stack.truncate(self.depth);
+    }
+
+    fn name(&self) -> String {
+        format!("dfs{}", self.bound)
+    }
+}

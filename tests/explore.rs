@@ -1,0 +1,138 @@
+//! The explorer: it finds schedules that break a program, reports them, and
+//! writes traces that parallel replay reproduces.
+
+use std::sync::Arc;
+
+use reprise::explore::{Config, Explorer, FailureKind, StrategyKind};
+use reprise::sync::atomic::{AtomicU64, Ordering};
+use reprise::sync::Mutex;
+use reprise::{channel, read_trace_file, replay, thread, ReplayOutcome};
+
+use crate::util::scratch;
+
+/// Two threads increment a counter with a load and a store.
+fn split_increment() {
+    let n = Arc::new(AtomicU64::new(0));
+    let n2 = Arc::clone(&n);
+    let t = thread::spawn(move || {
+        let v = n2.load(Ordering::SeqCst);
+        n2.store(v + 1, Ordering::SeqCst);
+    });
+    let v = n.load(Ordering::SeqCst);
+    n.store(v + 1, Ordering::SeqCst);
+    t.join().unwrap();
+    assert_eq!(n.load(Ordering::SeqCst), 2, "an increment was lost");
+}
+
+#[test]
+fn every_strategy_finds_a_lost_increment_and_its_trace_replays_to_the_same_panic() {
+    for strategy in [
+        StrategyKind::Random,
+        StrategyKind::Pct { depth: 2 },
+        StrategyKind::Dfs { preemptions: 2 },
+        StrategyKind::Portfolio,
+    ] {
+        let dir = scratch("explore-lost");
+        let config = Config::default().strategy(strategy).budget(500).trace_dir(&dir).name("lost");
+        let outcome = Explorer::new(config).run(split_increment);
+        let failure = outcome.failure.unwrap_or_else(|| panic!("{strategy} found nothing"));
+        assert!(
+            matches!(&failure.kind, FailureKind::Panic { message, .. } if message.contains("an increment was lost")),
+            "{strategy}: {:?}",
+            failure.kind
+        );
+        assert!(failure.report.contains("replay it:"), "{}", failure.report);
+        assert!(
+            failure.preemptions <= 1,
+            "{strategy}: minimized to {} preemptions\n{}",
+            failure.preemptions,
+            failure.report
+        );
+        let trace = read_trace_file(failure.trace.as_ref().expect("trace written")).unwrap();
+        assert!(trace.is_whole());
+        let replayed = replay(&trace, split_increment);
+        assert_eq!(replayed.outcome, ReplayOutcome::Matched, "{strategy}: {}", replayed.outcome);
+        assert_eq!(replayed.result, None, "{strategy}: the replay panics as the explored run did");
+        assert_eq!(replayed.replayed, trace.events);
+    }
+}
+
+#[test]
+fn a_correct_program_passes_the_whole_budget() {
+    let outcome = Explorer::new(Config::default().budget(300)).run(|| {
+        let n = Arc::new(Mutex::new(0));
+        let handles: Vec<_> = (0..3)
+            .map(|_| {
+                let n = Arc::clone(&n);
+                thread::spawn(move || *n.lock().unwrap() += 1)
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+        assert_eq!(*n.lock().unwrap(), 3);
+    });
+    assert!(outcome.failure.is_none(), "{}", outcome.failure.unwrap().report);
+    assert_eq!(outcome.schedules, 300);
+}
+
+fn lock_order() {
+    let a = Arc::new(Mutex::new(0));
+    let b = Arc::new(Mutex::new(0));
+    let (a2, b2) = (Arc::clone(&a), Arc::clone(&b));
+    let t = thread::Builder::new()
+        .name("b-then-a".into())
+        .spawn(move || {
+            let _b = b2.lock().unwrap();
+            let _a = a2.lock().unwrap();
+        })
+        .unwrap();
+    {
+        let _a = a.lock().unwrap();
+        let _b = b.lock().unwrap();
+    }
+    t.join().unwrap();
+}
+
+#[test]
+fn a_lock_order_deadlock_is_reported_with_its_cycle_and_replays_to_the_same_deadlock() {
+    let dir = scratch("explore-deadlock");
+    let outcome =
+        Explorer::new(Config::default().budget(500).trace_dir(&dir).name("deadlock")).run(lock_order);
+    let failure = outcome.failure.expect("the deadlock is found");
+    let FailureKind::Deadlock { stuck, .. } = &failure.kind else { panic!("{:?}", failure.kind) };
+    let mut cycle: Vec<_> = stuck.iter().map(|s| (s.thread, s.waits_for)).collect();
+    cycle.sort_unstable();
+    assert_eq!(cycle, vec![(0, Some(1)), (1, Some(0))], "{}", failure.report);
+    assert!(failure.report.contains("b-then-a"), "{}", failure.report);
+    let trace = read_trace_file(failure.trace.as_ref().unwrap()).unwrap();
+    let replayed = replay(&trace, lock_order);
+    assert!(matches!(replayed.outcome, ReplayOutcome::Deadlock(_)), "{}", replayed.outcome);
+}
+
+#[test]
+fn a_spinning_thread_is_reported_as_a_livelock_naming_where_it_spins() {
+    let outcome = Explorer::new(Config::default().budget(5).max_steps(500)).run(|| {
+        let (_tx, rx) = channel::unbounded::<u32>();
+        // Waits for a message nobody sends, politely.
+        while rx.try_recv().is_err() {
+            thread::yield_now();
+        }
+    });
+    let failure = outcome.failure.expect("the spin is found");
+    let FailureKind::Livelock { call: Some(call), .. } = &failure.kind else { panic!("{:?}", failure.kind) };
+    assert!(call.location.file().ends_with("explore.rs"), "{}", call.location);
+}
+
+#[test]
+fn the_same_seed_explores_the_same_schedules() {
+    let first =
+        Explorer::new(Config::default().strategy(StrategyKind::Random).seed(7).budget(50).minimize(false))
+            .run(split_increment);
+    let second =
+        Explorer::new(Config::default().strategy(StrategyKind::Random).seed(7).budget(50).minimize(false))
+            .run(split_increment);
+    let (a, b) = (first.failure.unwrap(), second.failure.unwrap());
+    assert_eq!(a.schedule, b.schedule);
+    assert_eq!(a.steps, b.steps);
+}

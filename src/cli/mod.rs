@@ -3,6 +3,7 @@
 //! and an exit code from [`crate::exit`].
 
 mod demo;
+mod explore;
 mod inspect;
 mod payments;
 mod record;
@@ -31,6 +32,10 @@ enum Command {
     /// an invariant, then replay that trace three times to show it comes back.
     #[command(after_help = exit::TABLE)]
     Demo(demo::Args),
+    /// Search a built-in pipeline's schedules for one that breaks an invariant,
+    /// and save it as a trace that `reprise replay` reproduces.
+    #[command(after_help = exit::TABLE)]
+    Explore(explore::Args),
     /// Record a built-in pipeline into a trace file.
     #[command(after_help = exit::TABLE)]
     Record(record::Args),
@@ -76,6 +81,7 @@ where
     };
     let outcome = match cli.command {
         Command::Demo(args) => demo::run(args),
+        Command::Explore(args) => explore::run(args),
         Command::Record(args) => record::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Inspect(args) => inspect::run(args),

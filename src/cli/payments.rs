@@ -49,13 +49,26 @@ fn fnv_hex(bytes: &[u8]) -> String {
     format!("{h:016x}")
 }
 
+/// The header parameters that tell a replay which pipeline to run.
+pub(crate) fn record_config_parameters(config: &PaymentsConfig) -> Vec<(String, String)> {
+    [
+        ("pipeline", "payments".to_string()),
+        ("bug", config.bug.to_string()),
+        ("payments", config.payments.to_string()),
+        ("workers", config.workers.to_string()),
+        ("seed", config.seed.to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
 pub(crate) fn record_config(config: &PaymentsConfig) -> reprise_recorder::RecordConfig {
-    reprise_recorder::RecordConfig::new(PROGRAM, env!("CARGO_PKG_VERSION"))
-        .parameter("pipeline", "payments")
-        .parameter("bug", config.bug.to_string())
-        .parameter("payments", config.payments.to_string())
-        .parameter("workers", config.workers.to_string())
-        .parameter("seed", config.seed.to_string())
+    record_config_parameters(config)
+        .into_iter()
+        .fold(reprise_recorder::RecordConfig::new(PROGRAM, env!("CARGO_PKG_VERSION")), |c, (k, v)| {
+            c.parameter(k, v)
+        })
         .seed(config.seed)
 }
 

@@ -60,7 +60,9 @@ where
 {
     let config = explorer.config();
     let mut kind = kind;
-    if config.minimize {
+    // A livelock's schedule is as long as the step bound: re-running it
+    // hundreds of times would take long for little gain.
+    if config.minimize && !matches!(kind, FailureKind::Livelock { .. }) {
         let mut tries = 0;
         let preemptions = |e: &Explored| e.end.log.iter().filter(|s| s.preempted).count();
         let better = |new: &Explored, old: &Explored| {
@@ -95,7 +97,8 @@ where
         }
         'shrink: loop {
             let preempted: Vec<bool> = explored.end.log.iter().map(|s| s.preempted).collect();
-            for choices in candidates(&explored.end.choices, &preempted) {
+            let current = explored.end.choices.clone();
+            for choices in candidates(&current, &preempted) {
                 if tries >= MINIMIZE_RUNS {
                     break 'shrink;
                 }
@@ -192,13 +195,12 @@ fn write_trace(
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let mut parameters = vec![
-        ("strategy".to_string(), strategy.to_string()),
-        ("seed".to_string(), config.seed.to_string()),
-        ("schedule".to_string(), schedule.to_string()),
-        ("failure".to_string(), kind.summary()),
+    let parameters = vec![
+        ("explore-strategy".to_string(), strategy.to_string()),
+        ("explore-seed".to_string(), config.seed.to_string()),
+        ("explore-schedule".to_string(), schedule.to_string()),
+        ("explore-failure".to_string(), kind.summary()),
     ];
-    parameters.extend(config_parameters());
     let header = Header {
         program: std::env::current_exe()
             .ok()
@@ -257,10 +259,6 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
-fn config_parameters() -> Vec<(String, String)> {
-    Vec::new()
-}
-
 /// Sets the program name, version and parameters written into the headers of
 /// traces this thread's explorations save.
 pub fn set_program_header(program: &str, version: &str, parameters: Vec<(String, String)>) {
@@ -311,15 +309,11 @@ fn interleaving_table(log: &[Step], names: &BTreeMap<ThreadIndex, String>) -> St
     if skipped > 0 {
         let _ = writeln!(out, "  ... {skipped} earlier rows");
     }
-    let mut step_no = 0usize;
-    let mut numbered: Vec<(usize, &Step)> = Vec::new();
-    for (i, s) in log.iter().enumerate() {
-        if i == 0 || log[i - 1].thread != s.thread || i + 1 == log.len() {
-            numbered.push((i, s));
-        }
-        step_no = i;
-    }
-    let _ = step_no;
+    let numbered: Vec<(usize, &Step)> = log
+        .iter()
+        .enumerate()
+        .filter(|(i, s)| *i == 0 || log[i - 1].thread != s.thread || *i + 1 == log.len())
+        .collect();
     for (i, s) in numbered.into_iter().skip(skipped) {
         let _ = write!(out, "{i:>5} ");
         for t in &threads {

@@ -42,20 +42,23 @@ impl Strategy for Guided {
 /// Candidate schedules with one preemption fewer than `choices`: at a
 /// preemption, keep running the thread that ran before, and either follow the
 /// rest of the schedule as it was or let it run on without preemptions. The
-/// last preemptions are tried first.
-pub(crate) fn candidates(choices: &[ThreadIndex], preempted: &[bool]) -> Vec<Vec<ThreadIndex>> {
-    let points: Vec<usize> =
-        (1..choices.len()).rev().filter(|&i| preempted.get(i).copied().unwrap_or(false)).collect();
-    let mut out = Vec::new();
-    for &i in &points {
+/// last preemptions are tried first. Built one at a time: a long schedule has
+/// many preemptions.
+pub(crate) fn candidates<'a>(
+    choices: &'a [ThreadIndex],
+    preempted: &'a [bool],
+) -> impl Iterator<Item = Vec<ThreadIndex>> + 'a {
+    let points =
+        move || (1..choices.len()).rev().filter(move |&i| preempted.get(i).copied().unwrap_or(false));
+    let kept = points().map(move |i| {
         let mut kept = choices.to_vec();
         kept[i] = choices[i - 1];
-        out.push(kept);
-    }
-    for &i in &points {
+        kept
+    });
+    let shorter = points().map(move |i| {
         let mut shorter = choices[..i].to_vec();
         shorter.push(choices[i - 1]);
-        out.push(shorter);
-    }
-    out
+        shorter
+    });
+    kept.chain(shorter)
 }

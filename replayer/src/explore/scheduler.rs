@@ -29,6 +29,8 @@ struct Slot {
     woken: Woken,
     /// What the thread is about to do (or blocked in).
     next: Option<CoopCall>,
+    /// It called `thread::yield_now`: let the others go first.
+    yielded: bool,
 }
 
 /// One scheduling decision, for the failure report.
@@ -237,6 +239,7 @@ impl RunScheduler {
                     status: Status::Runnable,
                     woken: Woken::Changed,
                     next: None,
+                    yielded: false,
                 },
             );
         }
@@ -247,12 +250,21 @@ impl RunScheduler {
     fn pick(&self) -> Option<ThreadIndex> {
         let mut st = self.state.borrow_mut();
         loop {
-            let runnable: Vec<ThreadIndex> = st
+            let mut runnable: Vec<ThreadIndex> = st
                 .threads
                 .iter()
                 .filter(|(_, s)| matches!(s.status, Status::Runnable))
                 .map(|(&t, _)| t)
                 .collect();
+            // A thread that yielded runs again only when every thread that did
+            // not yield is blocked: otherwise spin-waits under a priority
+            // strategy (PCT) pass the turn among themselves and never let the
+            // thread they wait for run.
+            let eager: Vec<ThreadIndex> =
+                runnable.iter().copied().filter(|t| st.threads.get(t).is_some_and(|s| !s.yielded)).collect();
+            if !eager.is_empty() {
+                runnable = eager;
+            }
             if runnable.is_empty() {
                 // Fire the earliest timer, if any: time passes only when
                 // nothing else can happen.
@@ -292,6 +304,9 @@ impl RunScheduler {
             let pick = if runnable.len() == 1 { runnable[0] } else { st.strategy.choose(&runnable, current) };
             let preempted = current.is_some_and(|c| c != pick);
             let call = st.threads.get(&pick).and_then(|s| s.next);
+            if let Some(slot) = st.threads.get_mut(&pick) {
+                slot.yielded = false;
+            }
             st.log.push(Step { thread: pick, call, preempted });
             st.choices.push(pick);
             st.steps += 1;
@@ -391,6 +406,7 @@ impl Scheduler for RunScheduler {
             let Some(me) = st.running else { return };
             if let Some(slot) = st.threads.get_mut(&me) {
                 slot.next = Some(call);
+                slot.yielded = call.op.is_none();
             }
         }
         suspend();

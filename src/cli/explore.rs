@@ -1,0 +1,147 @@
+//! `reprise explore`: search the schedules of a built-in pipeline for one
+//! that breaks an invariant, and save it as a trace `reprise replay` runs.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::anyhow;
+use indicatif::{ProgressBar, ProgressStyle};
+use reprise_replayer::explore::{self, Config, Explorer, StrategyKind};
+
+use crate::cli::payments::{record_config_parameters, PROGRAM};
+use crate::cli::{default_out_dir, out, Failure, Outcome};
+use crate::exit;
+use crate::pipelines::payments::{self, Bug, PaymentsConfig, PaymentsOutcome};
+
+/// Arguments of `reprise explore`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The built-in pipeline to explore.
+    #[arg(long, value_name = "NAME", value_parser = ["payments"])]
+    pipeline: String,
+    /// The seeded bug to build it with.
+    #[arg(long, default_value = "none", value_name = "none|lost-update|double-apply|reorder|deadlock")]
+    bug: Bug,
+    /// How many payments ingest generates (every payment lengthens each
+    /// schedule; 60 is the least with a deposit-then-transfer pair in each
+    /// worker's share, which the reorder bug needs).
+    #[arg(long, default_value_t = 60, value_name = "N")]
+    payments: u64,
+    /// How many ledger workers.
+    #[arg(long, default_value_t = 2, value_name = "W")]
+    workers: usize,
+    /// How to choose the next thread at each scheduling point.
+    #[arg(long, default_value = "portfolio", value_name = "random|pct|pctN|dfs|portfolio")]
+    strategy: StrategyKind,
+    /// How many schedules to try.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    budget: u64,
+    /// Seed of the strategy's choices (the payments come from seed 1).
+    #[arg(long, default_value_t = 0, value_name = "S")]
+    seed: u64,
+    /// This machine's share of the schedules, for splitting one budget across CI machines.
+    #[arg(long, default_value = "0/1", value_name = "i/n", value_parser = explore::parse_shard)]
+    shard: (u64, u64),
+    /// Scheduling points one schedule may take before it counts as a livelock.
+    #[arg(long, default_value_t = 200_000, value_name = "N")]
+    max_steps: u64,
+    /// Where to write a failure's trace (default: a fresh folder in the temp dir).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+pub(crate) fn run(args: Args) -> Outcome {
+    let pipeline = PaymentsConfig {
+        bug: args.bug,
+        payments: args.payments,
+        workers: args.workers,
+        ..PaymentsConfig::default()
+    };
+    pipeline.validate().map_err(|e| Failure::new(exit::USAGE, e))?;
+    let dir = args.out.unwrap_or_else(default_out_dir);
+    let name =
+        format!("payments-{}-{}", args.bug, args.strategy.to_string().split(' ').next().unwrap_or("x"));
+    let config = Config::default()
+        .strategy(args.strategy)
+        .budget(args.budget)
+        .seed(args.seed)
+        .shard(args.shard.0, args.shard.1)
+        .max_steps(args.max_steps)
+        .trace_dir(&dir)
+        .name(name)
+        .replay_command("reprise replay {trace}");
+    explore::set_program_header(PROGRAM, env!("CARGO_PKG_VERSION"), record_config_parameters(&pipeline));
+    out!(
+        "exploring the payments pipeline ({} payments, {} workers, bug: {}) with {}: {} schedules{}",
+        pipeline.payments,
+        pipeline.workers,
+        pipeline.bug,
+        args.strategy,
+        args.budget,
+        if args.shard.1 > 1 { format!(", shard {}/{}", args.shard.0, args.shard.1) } else { String::new() }
+    );
+    let progress = Progress::new(args.budget);
+    let explorer = Explorer::new(config);
+    let outcome = explorer.run_checked(
+        move || payments::run(&pipeline),
+        |o: &PaymentsOutcome| (!o.is_ok()).then(|| o.invariants_line()),
+        |n| progress.tick(n),
+    );
+    progress.finish();
+    match outcome.failure {
+        Some(failure) => {
+            eprint!("{}", failure.report);
+            let trace = failure.trace.as_ref().ok_or_else(|| {
+                Failure::new(exit::IO_ERROR, anyhow!("the failing schedule's trace could not be written"))
+            })?;
+            out!("failure after {} schedules: {}", outcome.schedules, failure.kind.summary());
+            out!("trace: {}", trace.display());
+            Ok(exit::FINDING)
+        }
+        None => {
+            let why = if outcome.exhausted { " (the search space was exhausted)" } else { "" };
+            out!("no failure in {} schedules{why}", outcome.schedules);
+            Ok(exit::SUCCESS)
+        }
+    }
+}
+
+/// A progress bar on a terminal, plain lines every tenth of the budget
+/// otherwise (CI logs).
+struct Progress {
+    bar: Option<ProgressBar>,
+    budget: u64,
+}
+
+impl Progress {
+    fn new(budget: u64) -> Progress {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new(budget);
+            if let Ok(style) =
+                ProgressStyle::with_template("{bar:40} {pos}/{len} schedules, {per_sec}, {eta} left")
+            {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Progress { bar, budget }
+    }
+
+    fn tick(&self, done: u64) {
+        match &self.bar {
+            Some(bar) => bar.set_position(done),
+            None => {
+                let step = (self.budget / 10).max(1);
+                if done % step == 0 && done < self.budget {
+                    eprintln!("reprise: explored {done}/{} schedules", self.budget);
+                }
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

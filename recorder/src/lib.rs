@@ -32,21 +32,56 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 #![forbid(unsafe_code)]
 
+// Under `--cfg reprise_loom` the primitives' modules are loom-backed ones with
+// the same paths and API (recorder/src/loom/), and the record/replay machinery
+// is left out.
+#[cfg(not(reprise_loom))]
 pub mod capture;
+#[cfg(reprise_loom)]
+#[path = "loom/capture.rs"]
+pub mod capture;
+#[cfg(not(reprise_loom))]
 pub mod channel;
+#[cfg(reprise_loom)]
+#[path = "loom/channel.rs"]
+pub mod channel;
+#[cfg(reprise_loom)]
+#[path = "loom/execution.rs"]
+mod loom_execution;
+#[cfg(not(reprise_loom))]
 pub mod random;
+#[cfg(reprise_loom)]
+#[path = "loom/random.rs"]
+pub mod random;
+#[cfg(not(reprise_loom))]
 mod record;
 pub mod rt;
+#[cfg(not(reprise_loom))]
 pub mod sync;
+#[cfg(reprise_loom)]
+#[path = "loom/sync/mod.rs"]
+pub mod sync;
+#[cfg(not(reprise_loom))]
 pub mod thread;
+#[cfg(reprise_loom)]
+#[path = "loom/thread.rs"]
+pub mod thread;
+#[cfg(not(reprise_loom))]
+pub mod time;
+#[cfg(reprise_loom)]
+#[path = "loom/time.rs"]
 pub mod time;
 pub mod trace;
 
 pub use capture::capture;
+#[cfg(not(reprise_loom))]
 pub use record::{annotate, record, start_recording, RecordConfig, RecordError, RecordGuard, Recording};
+#[cfg(not(reprise_loom))]
 pub use rt::gated::{run_gated, ReplayStopped};
+#[cfg(not(reprise_loom))]
 pub use rt::writer::WriterStats;
 
 /// The exit code of a process that [`start_recording`] recorded into a
 /// deadlock: the trace is written, the deadlocked threads cannot be ended.
+#[cfg(not(reprise_loom))]
 pub const DEADLOCK_EXIT_CODE: i32 = 86;

@@ -47,3 +47,65 @@ impl ObjectSlot {
         self as *const Self as usize
     }
 }
+
+#[cfg(all(test, reprise_loom))]
+mod loom_tests {
+    //! `RUSTFLAGS="--cfg reprise_loom" cargo test -p reprise-recorder --lib loom_tests`
+
+    use super::ObjectSlot;
+    use loom::sync::Arc;
+    use loom::thread;
+
+    fn model(name: &str, f: impl Fn() + Sync + Send + 'static) {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound.get_or_insert(2);
+        let executions = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = std::sync::Arc::clone(&executions);
+        builder.check(move || {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            f();
+        });
+        eprintln!("ObjectSlot, {name}: {executions:?} executions");
+    }
+
+    #[test]
+    fn racing_claims_for_one_execution_get_the_same_index_and_another_execution_gets_none() {
+        model("one execution", || {
+            let slot = Arc::new(ObjectSlot::new());
+            let claimers: Vec<_> = [7, 9]
+                .into_iter()
+                .map(|index| {
+                    let slot = Arc::clone(&slot);
+                    thread::spawn(move || slot.claim(1, index))
+                })
+                .collect();
+            // Meanwhile a reader sees no index or the final one, never another.
+            let seen = slot.get(1);
+            let claimed: Vec<_> = claimers.into_iter().map(|c| c.join().unwrap()).collect();
+            assert!(matches!(claimed[0], Some(7 | 9)), "a claim names the object: {claimed:?}");
+            assert_eq!(claimed[0], claimed[1], "both racers get the winner's index");
+            assert!(seen.is_none() || seen == claimed[0], "a racing get saw {seen:?}, not {claimed:?}");
+            assert_eq!(slot.get(1), claimed[0]);
+            assert_eq!(slot.claim(2, 3), None, "another execution does not own the slot");
+            assert_eq!(slot.get(2), None);
+        });
+    }
+
+    #[test]
+    fn claims_from_two_executions_leave_the_slot_to_exactly_one() {
+        model("two executions", || {
+            let slot = Arc::new(ObjectSlot::new());
+            let other = {
+                let slot = Arc::clone(&slot);
+                thread::spawn(move || slot.claim(2, 5))
+            };
+            let mine = slot.claim(1, 4);
+            let theirs = other.join().unwrap();
+            match (mine, theirs) {
+                (Some(4), None) => assert_eq!((slot.get(1), slot.get(2)), (Some(4), None)),
+                (None, Some(5)) => assert_eq!((slot.get(1), slot.get(2)), (None, Some(5))),
+                outcome => panic!("exactly one execution owns the slot, got {outcome:?}"),
+            }
+        });
+    }
+}

@@ -35,7 +35,7 @@ Exit codes:
 /// The exit code for a replay's outcome.
 pub fn of_outcome(outcome: &ReplayOutcome) -> i32 {
     match outcome {
-        ReplayOutcome::Matched | ReplayOutcome::Deadlock(_) => SUCCESS,
+        ReplayOutcome::Matched | ReplayOutcome::Deadlock(_) | ReplayOutcome::Livelock(_) => SUCCESS,
         ReplayOutcome::Diverged(_) => DIVERGED,
         ReplayOutcome::Stalled(_) => STALLED,
         ReplayOutcome::TraceEnded { .. } => TRACE_ENDED,

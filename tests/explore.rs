@@ -110,18 +110,88 @@ fn a_lock_order_deadlock_is_reported_with_its_cycle_and_replays_to_the_same_dead
     assert!(matches!(replayed.outcome, ReplayOutcome::Deadlock(_)), "{}", replayed.outcome);
 }
 
+fn spin_forever() {
+    let (_tx, rx) = channel::unbounded::<u32>();
+    // Waits for a message nobody sends, politely.
+    while rx.try_recv().is_err() {
+        thread::yield_now();
+    }
+}
+
 #[test]
-fn a_spinning_thread_is_reported_as_a_livelock_naming_where_it_spins() {
-    let outcome = Explorer::new(Config::default().budget(5).max_steps(500)).run(|| {
-        let (_tx, rx) = channel::unbounded::<u32>();
-        // Waits for a message nobody sends, politely.
-        while rx.try_recv().is_err() {
-            thread::yield_now();
-        }
-    });
-    let failure = outcome.failure.expect("the spin is found");
+fn a_spinning_thread_is_reported_as_a_livelock_naming_where_it_spins_and_replays_to_it() {
+    let dir = scratch("explore-livelock");
+    let config = Config::default().budget(5).max_steps(500).trace_dir(&dir).name("spin");
+    let failure = Explorer::new(config).run(spin_forever).failure.expect("the spin is found");
     let FailureKind::Livelock { call: Some(call), .. } = &failure.kind else { panic!("{:?}", failure.kind) };
     assert!(call.location.file().ends_with("explore.rs"), "{}", call.location);
+    let trace = read_trace_file(failure.trace.as_ref().unwrap()).unwrap();
+    let replayed = replay(&trace, spin_forever);
+    assert!(matches!(replayed.outcome, ReplayOutcome::Livelock(_)), "{}", replayed.outcome);
+}
+
+#[test]
+fn the_cli_finds_the_payments_lost_update_and_replay_reproduces_it() {
+    use crate::util::{reprise, stderr, stdout};
+    let dir = scratch("cli-explore");
+    let out = reprise(&[
+        "explore",
+        "--pipeline",
+        "payments",
+        "--bug",
+        "lost-update",
+        "--strategy",
+        "pct",
+        "--budget",
+        "10000",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}\n{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    let trace = text.lines().find_map(|l| l.strip_prefix("trace: ")).expect("the trace path").to_string();
+    assert!(stderr(&out).contains("replay it: reprise replay"), "{}", stderr(&out));
+    let out = reprise(&["replay", &trace]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("invariants: violated: conservation"), "{}", stdout(&out));
+
+    let out = reprise(&[
+        "explore",
+        "--pipeline",
+        "payments",
+        "--bug",
+        "none",
+        "--payments",
+        "20",
+        "--strategy",
+        "pct",
+        "--budget",
+        "300",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("no failure in 300 schedules"), "{}", stdout(&out));
+}
+
+#[test]
+fn shards_split_the_schedules_between_machines() {
+    let found = |shard: u64| {
+        Explorer::new(
+            Config::default()
+                .strategy(StrategyKind::Random)
+                .seed(3)
+                .budget(30)
+                .shard(shard, 2)
+                .minimize(false),
+        )
+        .run(split_increment)
+        .failure
+        .map(|f| f.schedule)
+    };
+    let (a, b) = (found(0), found(1));
+    assert!(a.is_some_and(|s| s % 2 == 0), "{a:?}");
+    assert!(b.is_some_and(|s| s % 2 == 1), "{b:?}");
 }
 
 #[test]

@@ -387,6 +387,9 @@ fn verdict_when_stuck(gate: &ReplayGate, statuses: &[(ThreadIndex, Status)], any
         }
         return Stop::Deadlock(blocked.clone());
     }
+    if let Some(verdict @ Verdict::Livelock { .. }) = &gate.recorded_verdict {
+        return Stop::Livelock(verdict.clone());
+    }
     if gate.trace_cut {
         return Stop::TraceEnded;
     }

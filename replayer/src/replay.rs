@@ -160,6 +160,7 @@ fn outcome_of(stop: Stop, replayed: u64) -> ReplayOutcome {
         Stop::Diverged(d) => ReplayOutcome::Diverged(d),
         Stop::Stalled(s) => ReplayOutcome::Stalled(s),
         Stop::Deadlock(blocked) => ReplayOutcome::Deadlock(Verdict::Deadlock { blocked }),
+        Stop::Livelock(verdict) => ReplayOutcome::Livelock(verdict),
         Stop::TraceEnded => ReplayOutcome::TraceEnded { replayed },
     }
 }

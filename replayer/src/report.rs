@@ -75,6 +75,8 @@ pub enum Stop {
     Stalled(Stall),
     /// The recorded deadlock was reached again.
     Deadlock(Vec<BlockedThread>),
+    /// The recorded livelock was reached again (the explorer's step bound).
+    Livelock(Verdict),
     /// A cut trace ran out of events.
     TraceEnded,
 }
@@ -86,6 +88,8 @@ pub enum ReplayOutcome {
     Matched,
     /// The recorded deadlock came back.
     Deadlock(Verdict),
+    /// The recorded livelock came back: the trace ends while a thread spins.
+    Livelock(Verdict),
     /// The program left the recorded path.
     Diverged(Divergence),
     /// No thread could make progress.
@@ -100,7 +104,7 @@ pub enum ReplayOutcome {
 impl ReplayOutcome {
     /// Whether the replay followed the whole trace.
     pub fn matched(&self) -> bool {
-        matches!(self, ReplayOutcome::Matched | ReplayOutcome::Deadlock(_))
+        matches!(self, ReplayOutcome::Matched | ReplayOutcome::Deadlock(_) | ReplayOutcome::Livelock(_))
     }
 }
 
@@ -108,7 +112,9 @@ impl fmt::Display for ReplayOutcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ReplayOutcome::Matched => f.write_str("replay matched the trace"),
-            ReplayOutcome::Deadlock(verdict) => write!(f, "replay reached the recorded {verdict}"),
+            ReplayOutcome::Deadlock(verdict) | ReplayOutcome::Livelock(verdict) => {
+                write!(f, "replay reached the recorded {verdict}")
+            }
             ReplayOutcome::Diverged(d) => d.fmt(f),
             ReplayOutcome::Stalled(s) => s.fmt(f),
             ReplayOutcome::TraceEnded { replayed } => write!(

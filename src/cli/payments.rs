@@ -34,6 +34,11 @@ impl Lines {
         }
     }
 
+    /// A livelock has no final state either: its digest covers where it spun.
+    pub(crate) fn of_livelock(verdict: &Verdict) -> Lines {
+        Lines { digest: fnv_hex(verdict.to_string().as_bytes()), invariants: "invariants: violated: livelock".into() }
+    }
+
     pub(crate) fn print(&self) {
         crate::cli::out!("digest: {}", self.digest);
         crate::cli::out!("{}", self.invariants);
@@ -144,6 +149,7 @@ pub(crate) fn replay(
     let report = reprise_replayer::replay(trace, move || payments::run(&config));
     let lines = match (&report.outcome, &report.result) {
         (reprise_replayer::ReplayOutcome::Deadlock(verdict), _) => Some(Lines::of_deadlock(verdict)),
+        (reprise_replayer::ReplayOutcome::Livelock(verdict), _) => Some(Lines::of_livelock(verdict)),
         (reprise_replayer::ReplayOutcome::Matched, Some(outcome)) => Some(Lines::of_outcome(outcome)),
         _ => None,
     };

@@ -40,7 +40,7 @@ pub const MAGIC: [u8; 8] = *b"REPRISE\0";
 /// The format's major version: readers read only their own.
 pub const FORMAT_MAJOR: u16 = 1;
 /// The format's minor version: readers read every minor of their major.
-pub const FORMAT_MINOR: u16 = 0;
+pub const FORMAT_MINOR: u16 = 1;
 /// The largest chunk payload, in bytes.
 pub const MAX_CHUNK_PAYLOAD: u32 = 1 << 20;
 /// The largest encoded header, in bytes.
@@ -310,6 +310,20 @@ pub enum Verdict {
         /// Every blocked thread and what it waited on.
         blocked: Vec<BlockedThread>,
     },
+    /// The explorer stopped a schedule that ran past its step bound: a thread
+    /// spins without anyone else making progress. (Added in format 1.1.)
+    Livelock {
+        /// The thread that was spinning.
+        thread: u32,
+        /// The bound, in scheduling points.
+        steps: u64,
+        /// Where it spun.
+        file: String,
+        /// Line.
+        line: u32,
+        /// Column.
+        column: u32,
+    },
 }
 
 /// A thread stuck in a deadlock.
@@ -374,6 +388,9 @@ impl fmt::Display for Verdict {
                     write!(f, "{b}")?;
                 }
                 Ok(())
+            }
+            Verdict::Livelock { thread, steps, file, line, column } => {
+                write!(f, "livelock: thread {thread} still spinning after {steps} steps at {file}:{line}:{column}")
             }
         }
     }

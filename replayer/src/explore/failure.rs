@@ -244,7 +244,14 @@ fn write_trace(
                 })
                 .collect(),
         },
-        FailureKind::Livelock { .. } | FailureKind::Check { .. } => Verdict::Completed,
+        FailureKind::Livelock { thread, call, steps } => Verdict::Livelock {
+            thread: *thread,
+            steps: *steps,
+            file: call.map(|c| c.location.file().to_string()).unwrap_or_default(),
+            line: call.map_or(0, |c| c.location.line()),
+            column: call.map_or(0, |c| c.location.column()),
+        },
+        FailureKind::Check { .. } => Verdict::Completed,
     };
     let footer = Footer { verdict, annotations: vec![("failure".into(), kind.summary())], events };
     let mut out = writer.finish(&footer)?;

@@ -15,7 +15,7 @@ use reprise_recorder::trace::write::TraceWriter;
 
 use super::minimize::{candidates, Guided};
 use super::scheduler::{FailureKind, Step};
-use super::{run_once, Explored, Explorer};
+use super::{failure_of, run_once, Explored, Explorer};
 
 /// A schedule that broke the program.
 #[derive(Debug, Clone)]
@@ -83,9 +83,7 @@ where
                 dfs =
                     std::mem::replace(&mut again.end.strategy, Box::new(super::strategy::RandomWalk::new(0)));
                 dfs.end(again.end.steps);
-                let failed = again.end.failure.take().or_else(|| {
-                    result.as_ref().and_then(|r| check(r)).map(|message| FailureKind::Check { message })
-                });
+                let failed = failure_of(&mut again.end, result.as_ref(), check);
                 if let Some(new_kind) = failed.filter(|k| k.same_kind(&kind)) {
                     if better(&again, &explored) {
                         kind = new_kind;
@@ -105,9 +103,7 @@ where
                 tries += 1;
                 let guided = Box::new(Guided::new(choices));
                 let (mut again, result) = run_once(program, guided, config.max_steps, Vec::new(), schedule);
-                let failed = again.end.failure.take().or_else(|| {
-                    result.as_ref().and_then(|r| check(r)).map(|message| FailureKind::Check { message })
-                });
+                let failed = failure_of(&mut again.end, result.as_ref(), check);
                 if let Some(new_kind) = failed.filter(|k| k.same_kind(&kind)) {
                     if better(&again, &explored) {
                         kind = new_kind;
@@ -259,11 +255,13 @@ fn write_trace(
     Ok(())
 }
 
+/// A program's name, version and parameters, for a trace header.
+type ProgramHeader = (String, String, Vec<(String, String)>);
+
 thread_local! {
     /// The program name, version and parameters the CLI wants in explored
     /// traces' headers (so `reprise replay` knows which pipeline to run).
-    static PROGRAM_HEADER: std::cell::RefCell<Option<(String, String, Vec<(String, String)>)>> =
-        const { std::cell::RefCell::new(None) };
+    static PROGRAM_HEADER: std::cell::RefCell<Option<ProgramHeader>> = const { std::cell::RefCell::new(None) };
 }
 
 /// Sets the program name, version and parameters written into the headers of

@@ -236,7 +236,7 @@ impl Explorer {
     where
         F: Fn() + 'static,
     {
-        self.run_checked(move || program(), |_: &()| None, |_| ())
+        self.run_checked(program, |_: &()| None, |_| ())
     }
 
     /// Explores `program` and calls `progress` after every schedule with the
@@ -272,9 +272,7 @@ impl Explorer {
             strategy = std::mem::replace(&mut end.strategy, Box::new(strategy::RandomWalk::new(0)));
             strategy.end(end.steps);
             pool = std::mem::take(&mut end.pool);
-            let failure = end.failure.take().or_else(|| {
-                result.as_ref().and_then(|r| check(r)).map(|message| FailureKind::Check { message })
-            });
+            let failure = failure_of(&mut end, result.as_ref(), &check);
             if let Some(kind) = failure {
                 let explored = Explored { end, run: explored.run };
                 let failure =
@@ -284,6 +282,16 @@ impl Explorer {
         }
         ExploreOutcome { schedules, failure: None, exhausted: false }
     }
+}
+
+/// How a run failed: its own verdict (panic, deadlock, livelock), or what
+/// the program's check says of its result.
+pub(crate) fn failure_of<R>(
+    end: &mut RunEnd,
+    result: Option<&R>,
+    check: &impl Fn(&R) -> Option<String>,
+) -> Option<FailureKind> {
+    end.failure.take().or_else(|| result.and_then(check).map(|message| FailureKind::Check { message }))
 }
 
 /// Runs `program` once under `strategy`.

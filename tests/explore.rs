@@ -151,9 +151,12 @@ fn the_cli_finds_the_payments_lost_update_and_replay_reproduces_it() {
     let text = stdout(&out);
     let trace = text.lines().find_map(|l| l.strip_prefix("trace: ")).expect("the trace path").to_string();
     assert!(stderr(&out).contains("replay it: reprise replay"), "{}", stderr(&out));
+    let digest =
+        text.lines().find(|l| l.starts_with("digest: ")).expect("the failing run's digest").to_string();
     let out = reprise(&["replay", &trace]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("invariants: violated: conservation"), "{}", stdout(&out));
+    assert!(stdout(&out).contains(&digest), "replay gives the explored run's {digest}:\n{}", stdout(&out));
 
     let out = reprise(&[
         "explore",

@@ -288,7 +288,9 @@ pub fn annotate(key: impl Into<String>, value: impl Into<String>) {
     let (key, value) = (key.into(), value.into());
     context::try_with(|ctx| {
         if ctx.exec.sink().is_some() {
-            ctx.exec.annotations.lock().push((key, value));
+            let mut notes = ctx.exec.annotations.lock();
+            notes.retain(|(k, _)| *k != key);
+            notes.push((key, value));
         }
     });
 }

@@ -83,7 +83,12 @@ pub(crate) fn run(args: Args) -> Outcome {
     let progress = Progress::new(args.budget);
     let explorer = Explorer::new(config);
     let outcome = explorer.run_checked(
-        move || payments::run(&pipeline),
+        move || {
+            let outcome = payments::run(&pipeline);
+            reprise_recorder::annotate("digest", outcome.digest.clone());
+            reprise_recorder::annotate("invariants", outcome.invariants_line());
+            outcome
+        },
         |o: &PaymentsOutcome| (!o.is_ok()).then(|| o.invariants_line()),
         |n| progress.tick(n),
     );
@@ -95,6 +100,9 @@ pub(crate) fn run(args: Args) -> Outcome {
                 Failure::new(exit::IO_ERROR, anyhow!("the failing schedule's trace could not be written"))
             })?;
             out!("failure after {} schedules: {}", outcome.schedules, failure.kind.summary());
+            if let Some(digest) = failure.annotation("digest") {
+                out!("digest: {digest}");
+            }
             out!("trace: {}", trace.display());
             Ok(exit::FINDING)
         }

@@ -219,6 +219,11 @@ impl CoopRun {
         move || crate::thread::run_thread(seed, f)
     }
 
+    /// The notes the program left with [`crate::annotate`] (a digest).
+    pub fn annotations(&self) -> Vec<(String, String)> {
+        self.exec.annotations.lock().clone()
+    }
+
     /// The chunks recorded so far, in the order threads handed them over.
     pub fn take_chunks(&self) -> Vec<RecordedChunk> {
         let mut chunks = Vec::new();

@@ -36,6 +36,15 @@ pub struct Failure {
     pub trace: Option<PathBuf>,
     /// The report: failure, interleaving table, replay command.
     pub report: String,
+    /// The notes the failing run left with `reprise::annotate` (a digest).
+    pub annotations: Vec<(String, String)>,
+}
+
+impl Failure {
+    /// The note the failing run left under `key`.
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.annotations.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
 }
 
 /// How many guided re-runs minimization may spend.
@@ -121,7 +130,8 @@ where
     let names = thread_names(&chunks);
     let dir = config.trace_dir.clone().unwrap_or_else(std::env::temp_dir);
     let path = dir.join(format!("{}.trace", config.name));
-    let written = write_trace(&path, &kind, &chunks, config, &strategy, schedule);
+    let annotations = explored.run.annotations();
+    let written = write_trace(&path, &kind, &chunks, annotations.clone(), config, &strategy, schedule);
     let mut report = String::new();
     let _ = writeln!(report, "reprise explore: schedule {schedule} ({strategy}) failed: {}", kind.summary());
     let _ = writeln!(
@@ -162,6 +172,7 @@ where
         preemptions,
         trace: written.ok().map(|()| path),
         report,
+        annotations,
     }
 }
 
@@ -184,6 +195,7 @@ fn write_trace(
     path: &std::path::Path,
     kind: &FailureKind,
     chunks: &[reprise_recorder::rt::coop::RecordedChunk],
+    annotations: Vec<(String, String)>,
     config: &super::Config,
     strategy: &str,
     schedule: u64,
@@ -249,7 +261,9 @@ fn write_trace(
         },
         FailureKind::Check { .. } => Verdict::Completed,
     };
-    let footer = Footer { verdict, annotations: vec![("failure".into(), kind.summary())], events };
+    let mut notes = vec![("failure".to_string(), kind.summary())];
+    notes.extend(annotations);
+    let footer = Footer { verdict, annotations: notes, events };
     let mut out = writer.finish(&footer)?;
     std::io::Write::flush(&mut out)?;
     Ok(())

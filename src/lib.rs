@@ -83,6 +83,7 @@ pub use reprise_replayer::explore;
 pub use reprise_replayer::explore::explore;
 
 pub use env::{main, Mode};
+pub use reprise_recorder::thread_local;
 
 /// README.md's examples, run as doc tests.
 #[cfg(doctest)]

@@ -209,3 +209,24 @@ fn the_same_seed_explores_the_same_schedules() {
     assert_eq!(a.schedule, b.schedule);
     assert_eq!(a.steps, b.steps);
 }
+
+reprise::thread_local! {
+    static CALLS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+#[test]
+fn reprise_thread_locals_stay_per_thread_under_the_explorer() {
+    let outcome = Explorer::new(Config::default().budget(100)).run(|| {
+        let bump = || {
+            for _ in 0..3 {
+                CALLS.with(|c| c.set(c.get() + 1));
+                thread::yield_now();
+            }
+            CALLS.with(|c| c.get())
+        };
+        let t = thread::spawn(bump);
+        let mine = bump();
+        assert_eq!((mine, t.join().unwrap()), (3, 3), "explored threads share one OS thread");
+    });
+    assert!(outcome.failure.is_none(), "{}", outcome.failure.unwrap().report);
+}

@@ -71,6 +71,9 @@ pub mod time;
 #[cfg(reprise_loom)]
 #[path = "loom/time.rs"]
 pub mod time;
+#[cfg(not(reprise_loom))]
+#[doc(hidden)]
+pub mod local;
 pub mod trace;
 
 pub use capture::capture;

@@ -70,6 +70,10 @@ pub(crate) struct ThreadCtx {
     pub(crate) random: u64,
     sites: SiteCache,
     pub(crate) role: Role,
+    /// Values of `reprise::thread_local!` keys for this logical thread, by
+    /// key address: under the explorer, threads share one OS thread and so
+    /// its thread-locals.
+    pub(crate) locals: HashMap<usize, Box<dyn std::any::Any>>,
 }
 
 #[inline]
@@ -156,7 +160,17 @@ impl ThreadCtx {
             Some(sink) => splitmix(sink.seed ^ (u64::from(index) << 32) ^ 0x5EED),
             None => 0,
         };
-        ThreadCtx { exec, index, shared, children: 0, sends: 0, random, sites: SiteCache::new(), role }
+        ThreadCtx {
+            exec,
+            index,
+            shared,
+            children: 0,
+            sends: 0,
+            random,
+            sites: SiteCache::new(),
+            role,
+            locals: HashMap::new(),
+        }
     }
 
     /// The seed of this thread's next child (record mode: a fresh index).

@@ -36,7 +36,10 @@ impl Lines {
 
     /// A livelock has no final state either: its digest covers where it spun.
     pub(crate) fn of_livelock(verdict: &Verdict) -> Lines {
-        Lines { digest: fnv_hex(verdict.to_string().as_bytes()), invariants: "invariants: violated: livelock".into() }
+        Lines {
+            digest: fnv_hex(verdict.to_string().as_bytes()),
+            invariants: "invariants: violated: livelock".into(),
+        }
     }
 
     pub(crate) fn print(&self) {

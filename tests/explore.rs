@@ -230,3 +230,23 @@ fn reprise_thread_locals_stay_per_thread_under_the_explorer() {
     });
     assert!(outcome.failure.is_none(), "{}", outcome.failure.unwrap().report);
 }
+
+#[test]
+fn a_lock_cycle_is_reported_while_other_threads_still_run() {
+    let outcome = Explorer::new(Config::default().strategy(StrategyKind::Random).budget(500)).run(|| {
+        let busy = Arc::new(AtomicU64::new(0));
+        let counting = Arc::clone(&busy);
+        // Keeps running long after the other two are stuck.
+        let bystander = thread::spawn(move || {
+            for _ in 0..200 {
+                counting.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+        lock_order();
+        bystander.join().unwrap();
+    });
+    let failure = outcome.failure.expect("the cycle is found");
+    let FailureKind::Deadlock { stuck, partial } = &failure.kind else { panic!("{:?}", failure.kind) };
+    assert!(*partial, "found only once everything stopped: {}", failure.report);
+    assert_eq!(stuck.len(), 2, "{}", failure.report);
+}

@@ -250,3 +250,24 @@ fn a_lock_cycle_is_reported_while_other_threads_still_run() {
     assert!(*partial, "found only once everything stopped: {}", failure.report);
     assert_eq!(stuck.len(), 2, "{}", failure.report);
 }
+
+#[test]
+fn pct_change_points_fall_within_the_choices_a_schedule_makes() {
+    use reprise::explore::strategy::{Pct, Strategy};
+    let mut pct = Pct::new(0, 2);
+    let mut preempted_runs = 0;
+    for i in 0..1000 {
+        pct.begin(i);
+        let (mut current, mut preempted) = (None, false);
+        for _ in 0..6 {
+            let pick = pct.choose(&[0, 1], current);
+            preempted |= current.is_some_and(|c| c != pick);
+            current = Some(pick);
+        }
+        pct.end(60);
+        preempted_runs += u32::from(preempted);
+    }
+    // Depth 2: one change point among the 6 choices; it preempts unless it
+    // falls on the first choice (nothing runs yet) or the thread already lost.
+    assert!(preempted_runs > 600, "only {preempted_runs} of 1000 schedules had a preemption");
+}

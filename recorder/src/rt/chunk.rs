@@ -18,6 +18,9 @@ use crate::trace::model::{Event, ObjectIndex, ObjectKind, SiteIndex, ThreadIndex
 pub(crate) const CHUNK_TARGET: usize = 16 * 1024;
 /// Room for the largest event after the target is reached.
 pub(crate) const CHUNK_CAPACITY: usize = CHUNK_TARGET + MAX_EVENT_LEN;
+/// The chunk target under the explorer: its runs are short and many, and a
+/// thread's first block is allocated at every run.
+pub(crate) const COOP_CHUNK_TARGET: usize = 1024;
 
 /// A chunk's bytes: a block and how much of it is used.
 #[derive(Debug)]
@@ -27,8 +30,9 @@ pub(crate) struct Block {
 }
 
 impl Block {
-    pub(crate) fn new() -> Block {
-        Block { bytes: vec![0; CHUNK_CAPACITY].into_boxed_slice(), len: 0 }
+    /// A block for chunks of `target` bytes.
+    pub(crate) fn for_target(target: usize) -> Block {
+        Block { bytes: vec![0; target + MAX_EVENT_LEN].into_boxed_slice(), len: 0 }
     }
 
     pub(crate) fn payload(&self) -> &[u8] {
@@ -50,14 +54,22 @@ pub(crate) struct ChunkBuf {
     recycled: Receiver<Block>,
     /// Set once the trace is finished: later events have nowhere to go.
     closed: bool,
+    /// Hand a chunk over once it holds this many bytes.
+    target: usize,
 }
 
 impl ChunkBuf {
-    pub(crate) fn new(thread: ThreadIndex, to_writer: Sender<WriterMsg>, recycled: Receiver<Block>) -> Self {
+    pub(crate) fn new(
+        thread: ThreadIndex,
+        to_writer: Sender<WriterMsg>,
+        recycled: Receiver<Block>,
+        target: usize,
+    ) -> Self {
         ChunkBuf {
+            target,
             thread,
             seq: 0,
-            block: Block::new(),
+            block: Block::for_target(target),
             encoder: EventEncoder::new(),
             events_in_chunk: 0,
             scratch: Vec::new(),
@@ -93,7 +105,7 @@ impl ChunkBuf {
             (&mut self.block.bytes[at..at + MAX_EVENT_LEN]).try_into().expect("window of MAX_EVENT_LEN");
         self.block.len = at + self.encoder.encode_event_into(window, event);
         self.events_in_chunk += 1;
-        if self.block.len >= CHUNK_TARGET {
+        if self.block.len >= self.target {
             self.flush();
         }
     }
@@ -102,12 +114,12 @@ impl ChunkBuf {
     /// first when it does not fit.
     fn push_scratch(&mut self) {
         self.begin_chunk_if_empty();
-        if self.block.len + self.scratch.len() > CHUNK_TARGET {
+        if self.block.len + self.scratch.len() > self.target {
             self.flush();
             self.begin_chunk();
         }
         let n = self.scratch.len();
-        if self.block.len + n <= CHUNK_TARGET {
+        if self.block.len + n <= self.target {
             let at = self.block.len;
             self.block.bytes[at..at + n].copy_from_slice(&self.scratch);
             self.block.len += n;
@@ -119,7 +131,7 @@ impl ChunkBuf {
             self.block.len = 0;
             self.send(Block { len: own.len(), bytes: own.into_boxed_slice() });
         }
-        if self.block.len >= CHUNK_TARGET {
+        if self.block.len >= self.target {
             self.flush();
         }
     }
@@ -167,7 +179,7 @@ impl ChunkBuf {
             self.block.len = 0;
             return;
         }
-        let fresh = self.recycled.try_recv().unwrap_or_else(|_| Block::new());
+        let fresh = self.recycled.try_recv().unwrap_or_else(|_| Block::for_target(self.target));
         let full = std::mem::replace(&mut self.block, fresh);
         self.send(full);
     }
@@ -185,7 +197,11 @@ impl ChunkBuf {
 
     /// Flushes what is buffered and accepts nothing more.
     pub(crate) fn close(&mut self) {
-        self.flush();
+        if self.block.len > 0 && !self.closed {
+            // The last chunk: no fresh block to take its place.
+            let last = std::mem::replace(&mut self.block, Block { bytes: Box::new([]), len: 0 });
+            self.send(last);
+        }
         self.closed = true;
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use parking_lot::lock_api::ArcMutexGuard;
 use parking_lot::{Mutex, RawMutex};
 
-use crate::rt::chunk::ChunkBuf;
+use crate::rt::chunk::{ChunkBuf, CHUNK_TARGET, COOP_CHUNK_TARGET};
 use crate::rt::exec::{Blocked, ExecKind, Execution, ThreadShared};
 use crate::rt::gate::Gate;
 use crate::rt::object::ObjectSlot;
@@ -138,8 +138,13 @@ impl ThreadCtx {
         let ChildSeed { exec, index, parent, child, name } = seed;
         let (buf, role) = match &exec.kind {
             ExecKind::Record(sink) => {
-                let buf =
-                    Arc::new(Mutex::new(ChunkBuf::new(index, sink.to_writer.clone(), sink.recycled.clone())));
+                let target = if exec.coop { COOP_CHUNK_TARGET } else { CHUNK_TARGET };
+                let buf = Arc::new(Mutex::new(ChunkBuf::new(
+                    index,
+                    sink.to_writer.clone(),
+                    sink.recycled.clone(),
+                    target,
+                )));
                 let mut guard = Mutex::lock_arc(&buf);
                 guard.push_thread(index, parent, child, &name);
                 (Some(buf), Role::Record { buf: Some(guard) })

@@ -6,7 +6,7 @@ use std::panic::Location;
 
 use crate::trace::model::SiteIndex;
 
-const DIRECT_SLOTS: usize = 256;
+const DIRECT_SLOTS: usize = 64;
 
 /// A direct-mapped cache in front of a map, so the common case is one
 /// comparison and no hashing.
@@ -34,7 +34,7 @@ impl SiteCache {
     #[inline]
     pub(crate) fn intern(&mut self, location: &'static Location<'static>) -> (SiteIndex, bool) {
         let key = location as *const Location<'static> as usize;
-        let slot = (key >> 3).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (usize::BITS - 8);
+        let slot = (key >> 3).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (usize::BITS - 6);
         let entry = &mut self.direct[slot];
         if entry.0 == key {
             return (entry.1, false);

@@ -130,6 +130,8 @@ struct State {
     failure: Option<FailureKind>,
     running: Option<ThreadIndex>,
     pool: Vec<DefaultStack>,
+    /// Scratch list of the runnable threads.
+    runnable: Vec<ThreadIndex>,
     /// Bodies of threads spawned during the current slice, made into fibers
     /// once it suspends.
     spawned: Vec<(ThreadIndex, Box<dyn FnOnce()>)>,
@@ -170,6 +172,7 @@ impl RunScheduler {
                 failure: None,
                 running: None,
                 pool,
+                runnable: Vec::new(),
                 spawned: Vec::new(),
             }),
         })
@@ -250,20 +253,19 @@ impl RunScheduler {
     fn pick(&self) -> Option<ThreadIndex> {
         let mut st = self.state.borrow_mut();
         loop {
-            let mut runnable: Vec<ThreadIndex> = st
-                .threads
-                .iter()
-                .filter(|(_, s)| matches!(s.status, Status::Runnable))
-                .map(|(&t, _)| t)
-                .collect();
+            // Reused across steps: a step must not allocate.
+            let mut runnable = std::mem::take(&mut st.runnable);
+            runnable.clear();
+            runnable.extend(
+                st.threads.iter().filter(|(_, s)| matches!(s.status, Status::Runnable)).map(|(&t, _)| t),
+            );
             // A thread that yielded runs again only when every thread that did
             // not yield is blocked: otherwise spin-waits under a priority
             // strategy (PCT) pass the turn among themselves and never let the
             // thread they wait for run.
-            let eager: Vec<ThreadIndex> =
-                runnable.iter().copied().filter(|t| st.threads.get(t).is_some_and(|s| !s.yielded)).collect();
-            if !eager.is_empty() {
-                runnable = eager;
+            let yielded = |t: &ThreadIndex| st.threads.get(t).is_some_and(|s| s.yielded);
+            if runnable.iter().any(|t| !yielded(t)) {
+                runnable.retain(|t| !yielded(t));
             }
             if runnable.is_empty() {
                 // Fire the earliest timer, if any: time passes only when
@@ -302,6 +304,7 @@ impl RunScheduler {
             let last = st.log.last().map(|s| s.thread);
             let current = last.filter(|t| runnable.contains(t));
             let pick = if runnable.len() == 1 { runnable[0] } else { st.strategy.choose(&runnable, current) };
+            st.runnable = runnable;
             let preempted = current.is_some_and(|c| c != pick);
             let call = st.threads.get(&pick).and_then(|s| s.next);
             if let Some(slot) = st.threads.get_mut(&pick) {

@@ -20,7 +20,10 @@ pub struct Pct {
     priorities: BTreeMap<ThreadIndex, u64>,
     change_points: Vec<u64>,
     step: u64,
-    /// The longest schedule seen so far: k, the range of change points.
+    /// The most choices a schedule has asked for so far: k, the range of the
+    /// change points. Counted in choices, not scheduling points: a point
+    /// with one runnable thread asks the strategy nothing, and change points
+    /// drawn past the last choice would never fire.
     longest: u64,
 }
 
@@ -34,7 +37,7 @@ impl Pct {
             priorities: BTreeMap::new(),
             change_points: Vec::new(),
             step: 0,
-            longest: 64,
+            longest: 8,
         }
     }
 }
@@ -66,8 +69,8 @@ impl Strategy for Pct {
             .expect("runnable is not empty")
     }
 
-    fn end(&mut self, steps: u64) {
-        self.longest = self.longest.max(steps);
+    fn end(&mut self, _steps: u64) {
+        self.longest = self.longest.max(self.step);
     }
 
     fn name(&self) -> String {

@@ -154,10 +154,13 @@ impl Condvar {
                 (result, timed_out)
             }
             (Mode::Gated, Held::Gated) => {
+                // The wait gives the mutex up first, as it did in the
+                // recording: a thread parked here (a recorded deadlock on a
+                // condvar nobody notifies) must not keep others from it.
+                drop(inner);
                 match gated::begin(Op::CondWait, Some((&self.slot, ObjectKind::Condvar)), location) {
                     Some(call) => {
                         let mutex = call.event.c as u32;
-                        drop(inner);
                         call.wait(WaitFor::Turn {
                             object: mutex,
                             class: TurnClass::Lock,
@@ -167,7 +170,7 @@ impl Condvar {
                         call.happened(Happened::Turn { object: mutex, class: TurnClass::Lock });
                         (result, call.event.b != 0)
                     }
-                    None => real_wait(inner),
+                    None => (guard.mutex.inner.lock().map_err(|p| p.into_inner()), false),
                 }
             }
             _ => real_wait(inner),

@@ -9,3 +9,4 @@ mod fidelity;
 mod primitives;
 mod replay;
 mod traces;
+mod zoo;

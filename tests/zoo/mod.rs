@@ -14,7 +14,11 @@
 //! spread over seeds 0-29; the tests print a summary of them:
 //! `cargo test --test main zoo -- --nocapture --test-threads 1`.
 
+mod check_then_act;
 mod lost_update;
+mod reconciliation;
+mod redelivery;
+mod split_counter;
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;

@@ -18,6 +18,8 @@ mod check_then_act;
 mod lost_update;
 mod reconciliation;
 mod redelivery;
+mod reordering;
+mod shutdown;
 mod split_counter;
 
 use std::collections::BTreeMap;

@@ -14,13 +14,17 @@
 //! spread over seeds 0-29; the tests print a summary of them:
 //! `cargo test --test main zoo -- --nocapture --test-threads 1`.
 
+mod bounded_buffer;
 mod check_then_act;
+mod condvar_missed;
+mod lock_order;
 mod lost_update;
 mod reconciliation;
 mod redelivery;
 mod reordering;
 mod shutdown;
 mod split_counter;
+mod stolen_wakeup;
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;

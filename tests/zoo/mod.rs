@@ -24,6 +24,7 @@ mod condvar_missed;
 mod explorer_gaps;
 mod lock_order;
 mod lost_update;
+mod publication;
 mod reconciliation;
 mod redelivery;
 mod reordering;

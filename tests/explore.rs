@@ -271,3 +271,49 @@ fn pct_change_points_fall_within_the_choices_a_schedule_makes() {
     // falls on the first choice (nothing runs yet) or the thread already lost.
     assert!(preempted_runs > 600, "only {preempted_runs} of 1000 schedules had a preemption");
 }
+
+/// Fails only if `main` preempts the worker between its two stores: a
+/// preemption back to a lower-numbered thread.
+fn sees_the_intermediate_value() {
+    let value = Arc::new(AtomicU64::new(0));
+    let worker = {
+        let value = Arc::clone(&value);
+        thread::spawn(move || {
+            value.store(1, Ordering::SeqCst);
+            value.store(2, Ordering::SeqCst);
+        })
+    };
+    let seen = value.load(Ordering::SeqCst);
+    worker.join().unwrap();
+    assert_ne!(seen, 1, "main saw the intermediate value");
+}
+
+#[test]
+fn dfs_preempts_toward_lower_numbered_threads_too() {
+    let dfs = Explorer::new(
+        Config::default().strategy(StrategyKind::Dfs { preemptions: 2 }).budget(1000).minimize(false),
+    )
+    .run(sees_the_intermediate_value);
+    assert!(dfs.failure.is_some(), "DFS missed it: {dfs:?}");
+}
+
+/// No threads, so the only choice is which ready arm the select takes.
+fn selects_between_two_ready_channels() {
+    let (a_tx, a_rx) = channel::unbounded::<u32>();
+    let (b_tx, b_rx) = channel::unbounded::<u32>();
+    a_tx.send(0).unwrap();
+    b_tx.send(1).unwrap();
+    let (arm, _) = channel::select(&[&a_rx, &b_rx]);
+    assert_eq!(arm, 0, "select took arm {arm}");
+}
+
+#[test]
+fn which_ready_arm_a_select_takes_is_a_choice_of_the_schedule() {
+    for _ in 0..5 {
+        let config =
+            Config::default().strategy(StrategyKind::Dfs { preemptions: 0 }).budget(10).minimize(false);
+        let outcome = Explorer::new(config).run(selects_between_two_ready_channels);
+        let failure = outcome.failure.expect("DFS tries both arms");
+        assert_eq!(failure.schedule, 1, "arm 0 first, then arm 1: the same every time");
+    }
+}

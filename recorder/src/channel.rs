@@ -704,13 +704,19 @@ fn select_coop<T>(
     let mut deadline = None;
     loop {
         coop::switch(Op::Select, None, location);
-        let mut select = cb::Select::new();
-        for r in receivers {
-            select.recv(r.cb());
-        }
-        if let Ok(op) = select.try_select() {
-            let arm = op.index();
-            let result = op.recv(receivers[arm].cb()).map_err(|_| DISCONNECTED);
+        // Which ready arm is taken is the schedule's choice (crossbeam's
+        // `try_select` would pick at random): try the arms in the order the
+        // scheduler picks them until one has a message or is disconnected.
+        let mut untried: Vec<u32> = (0..receivers.len() as u32).collect();
+        while !untried.is_empty() {
+            let pick = coop::scheduler().choose(&untried);
+            untried.retain(|&a| a != pick);
+            let arm = pick as usize;
+            let result = match receivers[arm].cb().try_recv() {
+                Ok(e) => Ok(e),
+                Err(cb::TryRecvError::Disconnected) => Err(DISCONNECTED),
+                Err(cb::TryRecvError::Empty) => continue,
+            };
             let Resource::Object(object) = objects[arm] else { unreachable!("channels are objects") };
             let [a, b] = outcome_of(&result);
             context::with(|ctx| ctx.record(Op::Select, object, location, [a, b, arm as u64]));

@@ -45,6 +45,9 @@ pub mod channel;
 #[cfg(reprise_loom)]
 #[path = "loom/channel.rs"]
 pub mod channel;
+#[cfg(not(reprise_loom))]
+#[doc(hidden)]
+pub mod local;
 #[cfg(reprise_loom)]
 #[path = "loom/execution.rs"]
 mod loom_execution;
@@ -71,9 +74,6 @@ pub mod time;
 #[cfg(reprise_loom)]
 #[path = "loom/time.rs"]
 pub mod time;
-#[cfg(not(reprise_loom))]
-#[doc(hidden)]
-pub mod local;
 pub mod trace;
 
 pub use capture::capture;

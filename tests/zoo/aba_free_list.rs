@@ -19,8 +19,7 @@ use super::{Bug, Hunt};
 
 const HUNT: Hunt = Hunt::new("aba_free_list", StrategyKind::Dfs { preemptions: 2 }, 500);
 
-/// DFS exhausts its bounded space far too early (explorer_gaps.rs), so the
-/// fixed twin also passes a PCT search.
+/// The fixed twin also passes a PCT search.
 const PCT_HUNT: Hunt = Hunt::new("aba_free_list", StrategyKind::Pct { depth: 3 }, 500);
 
 const SLOTS: usize = 3;

@@ -13,8 +13,7 @@ use super::{Bug, Hunt};
 
 const HUNT: Hunt = Hunt::new("lock_order", StrategyKind::Dfs { preemptions: 1 }, 100);
 
-/// DFS exhausts its bounded space far too early (explorer_gaps.rs), so the
-/// fixed twin also passes a PCT search.
+/// The fixed twin also passes a PCT search.
 const PCT_HUNT: Hunt = Hunt::new("lock_order", StrategyKind::Pct { depth: 3 }, 500);
 
 struct Account {

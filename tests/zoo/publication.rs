@@ -7,8 +7,7 @@
 //! The explorer runs threads one at a time over sequentially consistent
 //! memory: a load always returns the latest store, so this bug cannot happen
 //! under it. The test below asserts that: the buggy program passes the
-//! whole budget. (Not with DFS, whose "exhausted" would claim more than it
-//! covers: explorer_gaps.rs.) loom, which models the C11 memory model, finds
+//! whole budget. loom, which models the C11 memory model, finds
 //! it:
 //! `recorder/tests/loom_zoo.rs` (run with
 //! `RUSTFLAGS="--cfg reprise_loom" CARGO_TARGET_DIR=target/loom cargo test -p reprise-recorder --release --test loom_zoo`).

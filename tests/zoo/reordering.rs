@@ -4,9 +4,9 @@
 //! the other: when both are queued, the cancel comes first, finds no order
 //! to cancel, and the order then goes live.
 //!
-//! The engine polls its lanes with `try_recv` rather than `channel::select`:
-//! under the explorer, which ready arm a select takes is not a scheduling
-//! choice (explorer_gaps.rs).
+//! The engine polls its lanes with `try_recv` (under the explorer, a
+//! `channel::select` over ready arms would work too: which arm it takes is a
+//! choice of the schedule).
 //!
 //! Measured (seed 0): random found it at schedule 0 (it needs no
 //! preemption: the gateway sends both before the engine polls); over seeds

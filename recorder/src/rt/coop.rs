@@ -77,6 +77,10 @@ pub trait Scheduler {
 
     /// Thread `thread` panicked with `message` (the run has failed).
     fn panicked(&self, thread: ThreadIndex, message: &str);
+
+    /// Picks one of `options` (the arms of a `select` to try first): a choice
+    /// of the schedule like any other, so the same seed makes the same one.
+    fn choose(&self, options: &[u32]) -> u32;
 }
 
 thread_local! {

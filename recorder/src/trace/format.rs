@@ -390,7 +390,10 @@ impl fmt::Display for Verdict {
                 Ok(())
             }
             Verdict::Livelock { thread, steps, file, line, column } => {
-                write!(f, "livelock: thread {thread} still spinning after {steps} steps at {file}:{line}:{column}")
+                write!(
+                    f,
+                    "livelock: thread {thread} still spinning after {steps} steps at {file}:{line}:{column}"
+                )
             }
         }
     }

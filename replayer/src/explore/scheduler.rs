@@ -486,6 +486,13 @@ impl Scheduler for RunScheduler {
         self.state.borrow().clock
     }
 
+    fn choose(&self, options: &[u32]) -> u32 {
+        match options {
+            [only] => *only,
+            _ => self.state.borrow_mut().strategy.choose(options, None),
+        }
+    }
+
     fn panicked(&self, thread: ThreadIndex, message: &str) {
         let mut st = self.state.borrow_mut();
         if st.failure.is_none() {

@@ -9,12 +9,22 @@ use super::Strategy;
 /// One scheduling point of the current schedule.
 #[derive(Clone, Debug)]
 struct Point {
+    /// The runnable threads, as the point offered them.
     runnable: Vec<ThreadIndex>,
+    /// The order they are tried in: the thread that reached the point first
+    /// (no preemption), then the others.
+    order: Vec<ThreadIndex>,
     current: Option<ThreadIndex>,
-    /// Index into `runnable` of the choice made.
+    /// Index into `order` of the choice made.
     chosen: usize,
     /// Preemptions before this point.
     preemptions: u32,
+}
+
+impl Point {
+    fn preempts(&self, choice: usize) -> bool {
+        self.current.is_some_and(|c| self.order[choice] != c)
+    }
 }
 
 /// Bounded depth-first search. Deterministic: it needs no seed.
@@ -34,18 +44,13 @@ impl Dfs {
         Dfs { bound, stack: Vec::new(), replay: 0, depth: 0, exhausted: false }
     }
 
-    fn preempts(point: &Point, choice: usize) -> bool {
-        point.current.is_some_and(|c| point.runnable[choice] != c)
-    }
-
     /// Moves to the next unexplored branch: the deepest point with another
     /// choice within the bound.
     fn advance(&mut self) -> bool {
         while let Some(point) = self.stack.last_mut() {
             let mut next = point.chosen + 1;
-            while next < point.runnable.len() {
-                let preempt = Dfs::preempts(point, next);
-                if point.preemptions + u32::from(preempt) <= self.bound {
+            while next < point.order.len() {
+                if point.preemptions + u32::from(point.preempts(next)) <= self.bound {
                     point.chosen = next;
                     self.replay = self.stack.len();
                     return true;
@@ -74,19 +79,22 @@ impl Strategy for Dfs {
             let point = &self.stack[depth];
             // The program is deterministic given the schedule, so the same
             // point comes back; if not, fall through and start afresh here.
-            if point.runnable == runnable {
-                return point.runnable[point.chosen];
+            if point.runnable == runnable && point.current == current {
+                return point.order[point.chosen];
             }
             self.stack.truncate(depth);
             self.replay = depth;
         }
-        let preemptions =
-            self.stack.last().map_or(0, |p| p.preemptions + u32::from(Dfs::preempts(p, p.chosen)));
-        // First branch: no preemption (keep running the current thread).
-        let chosen = current.and_then(|c| runnable.iter().position(|&t| t == c)).unwrap_or(0);
-        self.stack.push(Point { runnable: runnable.to_vec(), current, chosen, preemptions });
+        let preemptions = self.stack.last().map_or(0, |p| p.preemptions + u32::from(p.preempts(p.chosen)));
+        // First branch: no preemption (keep running the current thread), then
+        // every other runnable thread, lower-numbered ones included.
+        let mut order: Vec<ThreadIndex> = Vec::with_capacity(runnable.len());
+        order.extend(current.filter(|c| runnable.contains(c)));
+        order.extend(runnable.iter().copied().filter(|&t| Some(t) != current));
+        let choice = order[0];
+        self.stack.push(Point { runnable: runnable.to_vec(), order, current, chosen: 0, preemptions });
         self.replay = self.stack.len();
-        runnable[chosen]
+        choice
     }
 
     fn end(&mut self, _steps: u64) {

@@ -317,3 +317,9 @@ fn which_ready_arm_a_select_takes_is_a_choice_of_the_schedule() {
         assert_eq!(failure.schedule, 1, "arm 0 first, then arm 1: the same every time");
     }
 }
+
+#[test]
+#[should_panic(expected = "replay it: reprise::replay(&reprise::read_trace_file(")]
+fn the_one_line_form_panics_with_the_report_in_a_test() {
+    reprise::explore(split_increment, 500);
+}

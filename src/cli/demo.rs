@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::anyhow;
 
-use crate::cli::payments::{self, Lines};
+use crate::cli::payments;
 use crate::cli::{default_out_dir, out, Failure, Outcome};
 use crate::exit;
 use crate::pipelines::payments::{Bug, PaymentsConfig};
@@ -82,7 +82,6 @@ pub(crate) fn run(args: Args) -> Outcome {
             }
         }
     }
-    let _: &Lines = &recorded.lines;
     if all_same {
         out!("");
         out!("reproduced: every replay broke the same invariant with the same digest.");

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use reprise_recorder::trace::model::{ObjectKind, Op, Record};
+use reprise_recorder::trace::model::Record;
 use reprise_recorder::trace::read::TraceFile;
 
 use crate::cli::payments;
@@ -41,7 +41,7 @@ pub(crate) fn summarize(trace: &TraceFile) -> Summary {
                     *summary.ops.entry(e.op.name()).or_default() += 1;
                 }
                 Record::Thread { name: n, .. } => name = n.clone(),
-                Record::Object { kind, .. } => *summary.objects.entry(kind_name(*kind)).or_default() += 1,
+                Record::Object { kind, .. } => *summary.objects.entry(kind.name()).or_default() += 1,
                 Record::Clock(ms) => {
                     summary.first_ms = Some(summary.first_ms.map_or(*ms, |f| f.min(*ms)));
                     summary.last_ms = Some(summary.last_ms.map_or(*ms, |l| l.max(*ms)));
@@ -53,10 +53,6 @@ pub(crate) fn summarize(trace: &TraceFile) -> Summary {
         summary.threads.push((index, name, events));
     }
     summary
-}
-
-fn kind_name(kind: ObjectKind) -> &'static str {
-    kind.name()
 }
 
 pub(crate) fn run(args: Args) -> Outcome {
@@ -105,6 +101,5 @@ pub(crate) fn run(args: Args) -> Outcome {
             trace.intact_bytes
         ),
     }
-    let _ = Op::ALL;
     Ok(exit::SUCCESS)
 }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::cli::payments::{self, Lines};
+use crate::cli::payments;
 use crate::cli::{out, Failure, Outcome};
 use crate::exit;
 use crate::pipelines::payments::{Bug, PaymentsConfig};
@@ -56,5 +56,4 @@ pub(crate) fn print_summary(path: &std::path::Path, recorded: &payments::Recorde
         stats.bytes
     );
     out!("verdict: {}", recorded.verdict);
-    let _: &Lines = &recorded.lines;
 }

@@ -222,7 +222,7 @@ pub fn start_recording(path: impl AsRef<Path>, config: RecordConfig) -> Result<R
     let session = Session::start(path.as_ref(), &config, true)?;
     let mut ctx = context::ThreadCtx::new(root_seed(&session.exec, "main"));
     crate::thread::record_start(&mut ctx);
-    context::install(ctx);
+    context::install(Box::new(ctx));
     Ok(RecordGuard { session: Some(session) })
 }
 

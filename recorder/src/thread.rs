@@ -47,7 +47,7 @@ where
     let ctx = ThreadCtx::new(seed);
     let gated = ctx.exec.gate().cloned();
     let index = ctx.index;
-    context::install(ctx);
+    context::install(Box::new(ctx));
     match &gated {
         None => context::with(record_start),
         Some(gate) => {

@@ -17,7 +17,9 @@ use crate::rt::sites::SiteCache;
 use crate::trace::model::{Event, ObjectIndex, ObjectKind, Op, SiteIndex, ThreadIndex, NO_THREAD};
 
 thread_local! {
-    static CTX: RefCell<Option<ThreadCtx>> = const { RefCell::new(None) };
+    // Boxed: the explorer moves a thread's context off and on the OS thread
+    // at every switch, and a pointer moves faster than the whole context.
+    static CTX: RefCell<Option<Box<ThreadCtx>>> = const { RefCell::new(None) };
     /// The mode of `CTX`, kept apart so the hot path's check is one load of a
     /// const-initialized thread-local, without a borrow.
     static MODE: Cell<Mode> = const { Cell::new(Mode::Off) };
@@ -92,7 +94,7 @@ fn mode_of(ctx: Option<&ThreadCtx>) -> Mode {
 
 /// Re-reads the mode after the context's role changed.
 pub(crate) fn refresh_mode() {
-    let mode = CTX.with(|c| mode_of(c.borrow().as_ref()));
+    let mode = CTX.with(|c| mode_of(c.borrow().as_deref()));
     MODE.with(|m| m.set(mode));
 }
 
@@ -101,23 +103,23 @@ pub(crate) fn refresh_mode() {
 pub(crate) fn with<R>(f: impl FnOnce(&mut ThreadCtx) -> R) -> R {
     CTX.with(|c| {
         let mut borrow = c.borrow_mut();
-        let ctx = borrow.as_mut().expect("reprise: primitive called outside its execution");
+        let ctx = borrow.as_deref_mut().expect("reprise: primitive called outside its execution");
         f(ctx)
     })
 }
 
 /// Like [`with`], but `None` outside an execution.
 pub(crate) fn try_with<R>(f: impl FnOnce(&mut ThreadCtx) -> R) -> Option<R> {
-    CTX.with(|c| c.borrow_mut().as_mut().map(f))
+    CTX.with(|c| c.borrow_mut().as_deref_mut().map(f))
 }
 
-pub(crate) fn install(ctx: ThreadCtx) {
+pub(crate) fn install(ctx: Box<ThreadCtx>) {
     let mode = mode_of(Some(&ctx));
     CTX.with(|c| *c.borrow_mut() = Some(ctx));
     MODE.with(|m| m.set(mode));
 }
 
-pub(crate) fn take() -> Option<ThreadCtx> {
+pub(crate) fn take() -> Option<Box<ThreadCtx>> {
     MODE.with(|m| m.set(Mode::Off));
     CTX.with(|c| c.borrow_mut().take())
 }

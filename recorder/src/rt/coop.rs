@@ -154,7 +154,7 @@ pub(crate) fn wake(on: Resource, all: bool) {
 }
 
 /// A thread's context while another coroutine runs.
-pub struct SavedContext(Option<ThreadCtx>);
+pub struct SavedContext(Option<Box<ThreadCtx>>);
 
 impl fmt::Debug for SavedContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

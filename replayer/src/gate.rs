@@ -40,6 +40,9 @@ struct State {
     sent: HashMap<ThreadIndex, u64>,
     exited: HashMap<ThreadIndex, bool>,
     status: HashMap<ThreadIndex, Status>,
+    /// What each waiting thread waits for: `happened` wakes only the threads
+    /// whose wait it ends.
+    waiting: HashMap<ThreadIndex, WaitFor>,
     stop: Option<Stop>,
 }
 
@@ -53,7 +56,11 @@ pub struct ReplayGate {
     /// then means the trace ended, not a divergence.
     pub(crate) trace_cut: bool,
     state: Mutex<State>,
+    /// Wakes threads not in the log (they only park).
     wake: Condvar,
+    /// One condvar per recorded thread: a wake-up goes to the thread whose
+    /// wait ended, not to every waiting thread. Built once, then only read.
+    wakers: HashMap<ThreadIndex, Condvar>,
     bound: Mutex<HashMap<ObjectIndex, usize>>,
     aborted: AtomicBool,
     pub(crate) progress: AtomicU64,
@@ -74,6 +81,7 @@ impl ReplayGate {
         ReplayGate {
             observed: observe.then(|| Mutex::new(BTreeMap::new())),
             cursors: log.threads.keys().map(|&t| (t, AtomicUsize::new(0))).collect(),
+            wakers: log.threads.keys().map(|&t| (t, Condvar::new())).collect(),
             log,
             recorded_verdict,
             trace_cut,
@@ -117,6 +125,9 @@ impl ReplayGate {
         }
         self.aborted.store(true, Ordering::Release);
         self.wake.notify_all();
+        for waker in self.wakers.values() {
+            waker.notify_all();
+        }
     }
 
     pub(crate) fn stopped(&self) -> Option<Stop> {
@@ -134,6 +145,15 @@ impl ReplayGate {
     /// What each thread did, if this replay kept it.
     pub(crate) fn take_observed(&self) -> Option<BTreeMap<ThreadIndex, Vec<Observed>>> {
         self.observed.as_ref().map(|o| std::mem::take(&mut *o.lock()))
+    }
+
+    /// Wakes the waiting threads whose waits have ended.
+    fn wake_ready(&self, state: &State) {
+        for (thread, until) in &state.waiting {
+            if self.ready(state, until) {
+                self.wakers.get(thread).unwrap_or(&self.wake).notify_one();
+            }
+        }
     }
 
     /// How many events `thread` has consumed.
@@ -216,16 +236,20 @@ impl Gate for ReplayGate {
         }
         let cursor = self.cursor(thread).saturating_sub(1);
         state.status.insert(thread, Status::Waiting { until, call: call.to_string(), cursor });
-        loop {
+        state.waiting.insert(thread, until);
+        let waker = self.wakers.get(&thread).unwrap_or(&self.wake);
+        let result = loop {
             if state.stop.is_some() {
-                return Err(Aborted);
+                break Err(Aborted);
             }
             if self.ready(&state, &until) {
                 state.status.insert(thread, Status::Running);
-                return Ok(());
+                break Ok(());
             }
-            self.wake.wait(&mut state);
-        }
+            waker.wait(&mut state);
+        };
+        state.waiting.remove(&thread);
+        result
     }
 
     fn happened(&self, what: Happened) {
@@ -246,7 +270,7 @@ impl Gate for ReplayGate {
                 state.exited.insert(thread, true);
             }
         }
-        self.wake.notify_all();
+        self.wake_ready(&state);
     }
 
     fn advanced(&self, thread: ThreadIndex, cursor: usize, call: &Call) {
@@ -265,7 +289,6 @@ impl Gate for ReplayGate {
                 },
             });
         }
-        self.progress.fetch_add(1, Ordering::Relaxed);
     }
 
     fn diverged(&self, thread: ThreadIndex, cursor: usize, call: Call, detail: String) -> Aborted {
@@ -303,8 +326,9 @@ impl Gate for ReplayGate {
         let mut state = self.state.lock();
         state.status.insert(thread, Status::EndOfLog { call, cursor });
         self.progress.fetch_add(1, Ordering::Relaxed);
+        let waker = self.wakers.get(&thread).unwrap_or(&self.wake);
         while state.stop.is_none() {
-            self.wake.wait_for(&mut state, Duration::from_millis(250));
+            waker.wait_for(&mut state, Duration::from_millis(250));
         }
         Aborted
     }
@@ -317,7 +341,7 @@ impl Gate for ReplayGate {
         let mut state = self.state.lock();
         state.status.insert(thread, Status::Finished);
         state.exited.insert(thread, true);
-        self.wake.notify_all();
+        self.wake_ready(&state);
     }
 
     fn is_aborted(&self) -> bool {
@@ -331,12 +355,14 @@ pub const STALL_TIMEOUT: Duration = Duration::from_millis(1500);
 
 /// Watches `gate` until it stops or `done` says the root finished.
 pub(crate) fn watchdog(gate: &ReplayGate, done: &AtomicBool) {
-    let mut last_progress = gate.progress.load(Ordering::Relaxed);
+    // Progress: events consumed, plus threads parking at the end of their logs.
+    let progress_now = || gate.consumed() + gate.progress.load(Ordering::Relaxed);
+    let mut last_progress = progress_now();
     let mut since = Instant::now();
     let mut quiet_ticks = 0u32;
     while !done.load(Ordering::Acquire) && gate.stopped().is_none() {
         std::thread::sleep(Duration::from_millis(50));
-        let progress = gate.progress.load(Ordering::Relaxed);
+        let progress = progress_now();
         if progress != last_progress {
             last_progress = progress;
             since = Instant::now();

@@ -5,6 +5,7 @@
 //! uses a queue of reprise's own, from which a receive takes exactly the
 //! message the recording says it got, whatever order the queue holds.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
@@ -33,14 +34,15 @@ struct Envelope<T> {
 
 /// Replay's queue: messages by id.
 struct ReplayQueue<T> {
-    items: Mutex<Vec<Envelope<T>>>,
+    /// In send order: receives mostly take the oldest message, in O(1).
+    items: Mutex<VecDeque<Envelope<T>>>,
 }
 
 impl<T> ReplayQueue<T> {
     fn take(&self, sender: ThreadIndex, seq: u64) -> Option<T> {
         let mut items = self.items.lock();
         let at = items.iter().position(|e| e.sender == sender && e.seq == seq)?;
-        Some(items.remove(at).value)
+        items.remove(at).map(|e| e.value)
     }
 }
 
@@ -80,7 +82,7 @@ pub struct Receiver<T> {
 fn make<T>(inner: (cb::Sender<Envelope<T>>, cb::Receiver<Envelope<T>>)) -> (Sender<T>, Receiver<T>) {
     let shared = Arc::new(Shared { slot: ObjectSlot::new() });
     if context::mode() == Mode::Gated {
-        let queue = Arc::new(ReplayQueue { items: Mutex::new(Vec::new()) });
+        let queue = Arc::new(ReplayQueue { items: Mutex::new(VecDeque::new()) });
         return (
             Sender { shared: Arc::clone(&shared), flavor: Flavor::Replay(Arc::clone(&queue)) },
             Receiver { shared, flavor: Flavor::Replay(queue) },
@@ -289,7 +291,7 @@ impl<T> Sender<T> {
             return Err((value, call.event.b));
         }
         let (sender, seq) = (call.thread, call.event.a);
-        queue.items.lock().push(Envelope { sender, seq, value });
+        queue.items.lock().push_back(Envelope { sender, seq, value });
         call.happened(Happened::Sent { sender, seq });
         Ok(())
     }

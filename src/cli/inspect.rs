@@ -93,7 +93,12 @@ pub(crate) fn run(args: Args) -> Outcome {
         Some(footer) => {
             out!("verdict: {}", footer.verdict);
             for (k, v) in &footer.annotations {
-                out!("  {k}: {v}");
+                // Some notes already say what they are (`invariants: ok`).
+                if v.starts_with(&format!("{k}: ")) {
+                    out!("  {v}");
+                } else {
+                    out!("  {k}: {v}");
+                }
             }
         }
         None => out!(

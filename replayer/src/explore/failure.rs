@@ -53,6 +53,24 @@ const MINIMIZE_RUNS: usize = 200;
 /// Schedules the bounded search of minimization tries per bound.
 const DFS_RUNS_PER_BOUND: u64 = 40;
 
+fn preemptions(e: &Explored) -> usize {
+    e.end.log.iter().filter(|s| s.preempted).count()
+}
+
+/// The failure of a minimization re-run, if it is the same bug as `kind`
+/// with fewer preemptions (or as many, in fewer steps) than `best`.
+fn smaller_failure<R>(
+    again: &mut Explored,
+    result: Option<&R>,
+    check: &impl Fn(&R) -> Option<String>,
+    kind: &FailureKind,
+    best: &Explored,
+) -> Option<FailureKind> {
+    let failed = failure_of(&mut again.end, result, check)?;
+    let smaller = (preemptions(again), again.end.steps) < (preemptions(best), best.end.steps);
+    (failed.same_kind(kind) && smaller).then_some(failed)
+}
+
 pub(crate) fn build<F, R, C>(
     explorer: &Explorer,
     program: &Rc<F>,
@@ -73,10 +91,6 @@ where
     // hundreds of times would take long for little gain.
     if config.minimize && !matches!(kind, FailureKind::Livelock { .. }) {
         let mut tries = 0;
-        let preemptions = |e: &Explored| e.end.log.iter().filter(|s| s.preempted).count();
-        let better = |new: &Explored, old: &Explored| {
-            (preemptions(new), new.end.steps) < (preemptions(old), old.end.steps)
-        };
         // First, a bounded search for the same failure with fewer preemptions
         // (small programs need one or two); then shrink what is left one
         // preemption at a time.
@@ -89,16 +103,13 @@ where
                 }
                 tries += 1;
                 let (mut again, result) = run_once(program, dfs, config.max_steps, Vec::new(), schedule);
-                dfs =
-                    std::mem::replace(&mut again.end.strategy, Box::new(super::strategy::RandomWalk::new(0)));
+                dfs = again.end.strategy.take().expect("a run hands its strategy back");
                 dfs.end(again.end.steps);
-                let failed = failure_of(&mut again.end, result.as_ref(), check);
-                if let Some(new_kind) = failed.filter(|k| k.same_kind(&kind)) {
-                    if better(&again, &explored) {
-                        kind = new_kind;
-                        explored = again;
-                        break 'bounds;
-                    }
+                if let Some(new_kind) = smaller_failure(&mut again, result.as_ref(), check, &kind, &explored)
+                {
+                    kind = new_kind;
+                    explored = again;
+                    break 'bounds;
                 }
             }
         }
@@ -112,13 +123,11 @@ where
                 tries += 1;
                 let guided = Box::new(Guided::new(choices));
                 let (mut again, result) = run_once(program, guided, config.max_steps, Vec::new(), schedule);
-                let failed = failure_of(&mut again.end, result.as_ref(), check);
-                if let Some(new_kind) = failed.filter(|k| k.same_kind(&kind)) {
-                    if better(&again, &explored) {
-                        kind = new_kind;
-                        explored = again;
-                        continue 'shrink;
-                    }
+                if let Some(new_kind) = smaller_failure(&mut again, result.as_ref(), check, &kind, &explored)
+                {
+                    kind = new_kind;
+                    explored = again;
+                    continue 'shrink;
                 }
             }
             break;
@@ -209,7 +218,7 @@ fn write_trace(
         ("explore-schedule".to_string(), schedule.to_string()),
         ("explore-failure".to_string(), kind.summary()),
     ];
-    let header = Header {
+    let mut header = Header {
         program: std::env::current_exe()
             .ok()
             .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
@@ -220,14 +229,11 @@ fn write_trace(
         parameters,
         start_unix_ms: 0,
     };
-    let header =
-        PROGRAM_HEADER.with(|h| h.borrow().clone()).map_or(header.clone(), |(program, version, params)| {
-            let mut header = header;
-            header.program = program;
-            header.program_version = version;
-            header.parameters.extend(params);
-            header
-        });
+    if let Some((program, version, params)) = PROGRAM_HEADER.with(|h| h.borrow().clone()) {
+        header.program = program;
+        header.program_version = version;
+        header.parameters.extend(params);
+    }
     let mut writer = TraceWriter::create(BufWriter::new(File::create(path)?), &header)?;
     let mut events = 0u64;
     for chunk in chunks {

@@ -269,7 +269,7 @@ impl Explorer {
             schedules += 1;
             progress(schedules);
             let mut end = explored.end;
-            strategy = std::mem::replace(&mut end.strategy, Box::new(strategy::RandomWalk::new(0)));
+            strategy = end.strategy.take().expect("a run hands its strategy back");
             strategy.end(end.steps);
             pool = std::mem::take(&mut end.pool);
             let failure = failure_of(&mut end, result.as_ref(), &check);

@@ -149,7 +149,8 @@ pub(crate) struct RunEnd {
     pub(crate) log: Vec<Step>,
     pub(crate) choices: Vec<ThreadIndex>,
     pub(crate) steps: u64,
-    pub(crate) strategy: Box<dyn Strategy>,
+    /// The strategy, handed back for the next schedule (taken once).
+    pub(crate) strategy: Option<Box<dyn Strategy>>,
     pub(crate) pool: Vec<DefaultStack>,
 }
 
@@ -353,7 +354,10 @@ impl RunScheduler {
             log: std::mem::take(&mut st.log),
             choices: std::mem::take(&mut st.choices),
             steps: st.steps,
-            strategy: std::mem::replace(&mut st.strategy, Box::new(super::strategy::RandomWalk::new(0))),
+            strategy: Some(std::mem::replace(
+                &mut st.strategy,
+                Box::new(super::strategy::RandomWalk::new(0)),
+            )),
             pool: std::mem::take(&mut st.pool),
         };
         drop(st);

@@ -736,10 +736,13 @@ fn select_coop<T>(
     }
 }
 
-/// Under the explorer, a dropped end may disconnect the channel: whoever is
-/// blocked on it must look again.
-fn wake_peers(shared: &Shared) {
+/// Under the explorer, a dropped end may disconnect the channel: drop the
+/// crossbeam end now (not after this function), so that whoever is blocked on
+/// the channel sees the disconnection when it looks again, and wake them.
+/// Other modes have no one to wake: the end drops as usual.
+fn drop_end<T>(flavor: &mut Flavor<T>, shared: &Shared) {
     if context::mode() == Mode::Coop {
+        *flavor = Flavor::Crossbeam { tx: None, rx: None };
         if let Some(object) = gated::object_of(&shared.slot) {
             coop::wake(Resource::Object(object), true);
         }
@@ -748,16 +751,13 @@ fn wake_peers(shared: &Shared) {
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        // Drop the crossbeam end first, so the peers see the disconnection.
-        self.flavor = Flavor::Crossbeam { tx: None, rx: None };
-        wake_peers(&self.shared);
+        drop_end(&mut self.flavor, &self.shared);
     }
 }
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        self.flavor = Flavor::Crossbeam { tx: None, rx: None };
-        wake_peers(&self.shared);
+        drop_end(&mut self.flavor, &self.shared);
     }
 }
 

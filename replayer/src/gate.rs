@@ -28,7 +28,7 @@ pub struct Observed {
 #[derive(Clone, Debug)]
 pub(crate) enum Status {
     Running,
-    Waiting { until: WaitFor, call: String, cursor: usize },
+    Waiting { until: WaitFor, call: Call, cursor: usize },
     EndOfLog { call: Call, cursor: usize },
     Finished,
 }
@@ -174,7 +174,7 @@ impl ReplayGate {
                 Status::Waiting { until, call, cursor } => Some(Waiting {
                     thread: self.log.thread_label(*t),
                     event: *cursor,
-                    call: call.clone(),
+                    call: call.to_string(),
                     waits_for: describe_wait(&self.log, until),
                 }),
                 Status::EndOfLog { call, cursor } => Some(Waiting {
@@ -235,7 +235,7 @@ impl Gate for ReplayGate {
             return Ok(());
         }
         let cursor = self.cursor(thread).saturating_sub(1);
-        state.status.insert(thread, Status::Waiting { until, call: call.to_string(), cursor });
+        state.status.insert(thread, Status::Waiting { until, call, cursor });
         state.waiting.insert(thread, until);
         let waker = self.wakers.get(&thread).unwrap_or(&self.wake);
         let result = loop {

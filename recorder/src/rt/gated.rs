@@ -20,6 +20,8 @@ pub(crate) struct GatedCall {
     pub(crate) event: Event,
     pub(crate) blob: Option<Vec<u8>>,
     pub(crate) thread: ThreadIndex,
+    /// The event's index in the thread's log.
+    pub(crate) cursor: usize,
     pub(crate) gate: Arc<dyn Gate>,
     pub(crate) call: Call,
 }
@@ -40,7 +42,7 @@ impl GatedCall {
 
     /// Reports that the program did not do what the recorded outcome says.
     pub(crate) fn diverge(&self, detail: String) -> bool {
-        self.gate.diverged(self.thread, usize::MAX, self.call, detail);
+        self.gate.diverged(self.thread, self.cursor, self.call, detail);
         stop()
     }
 }
@@ -129,9 +131,10 @@ fn begin_in(
         }
         call.object = Some(event.object);
     }
+    let at = *cursor;
     *cursor += 1;
     gate.advanced(thread, *cursor, &call);
-    Ok(GatedCall { event, blob, thread, gate, call })
+    Ok(GatedCall { event, blob, thread, cursor: at, gate, call })
 }
 
 /// The object's index in this replay, adopting the recorded one on first use.

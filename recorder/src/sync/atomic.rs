@@ -38,8 +38,8 @@ impl Order {
 
     /// In cooperative mode, a scheduling point before the operation.
     #[inline]
-    fn coop_switch(&self, op: Op, location: &'static Location<'static>) {
-        if context::mode() == Mode::Coop {
+    fn coop_switch(&self, mode: Mode, op: Op, location: &'static Location<'static>) {
+        if mode == Mode::Coop {
             coop::switch_on(&self.slot, ObjectKind::Atomic, op, location);
         }
     }
@@ -90,8 +90,8 @@ macro_rules! atomic_common {
                 let location = Location::caller();
                 match context::mode() {
                     Mode::Off => self.inner.load(order),
-                    Mode::Record | Mode::Coop => {
-                        self.order.coop_switch(Op::AtomicLoad, location);
+                    mode @ (Mode::Record | Mode::Coop) => {
+                        self.order.coop_switch(mode, Op::AtomicLoad, location);
                         let (v, n) = self.order.serialized(|_| false, || self.inner.load(order));
                         self.order.record(Op::AtomicLoad, location, [n, $to(v), 0]);
                         v
@@ -112,8 +112,8 @@ macro_rules! atomic_common {
                 let location = Location::caller();
                 match context::mode() {
                     Mode::Off => self.inner.store(value, order),
-                    Mode::Record | Mode::Coop => {
-                        self.order.coop_switch(Op::AtomicStore, location);
+                    mode @ (Mode::Record | Mode::Coop) => {
+                        self.order.coop_switch(mode, Op::AtomicStore, location);
                         let ((), n) = self.order.serialized(|_| true, || self.inner.store(value, order));
                         self.order.record(Op::AtomicStore, location, [n, 0, 0]);
                     }
@@ -132,8 +132,8 @@ macro_rules! atomic_common {
             fn rmw(&self, location: &'static Location<'static>, op: impl Fn(&$std) -> $t) -> $t {
                 match context::mode() {
                     Mode::Off => op(&self.inner),
-                    Mode::Record | Mode::Coop => {
-                        self.order.coop_switch(Op::AtomicRmw, location);
+                    mode @ (Mode::Record | Mode::Coop) => {
+                        self.order.coop_switch(mode, Op::AtomicRmw, location);
                         let (prev, n) = self.order.serialized(|_| true, || op(&self.inner));
                         self.order.record(Op::AtomicRmw, location, [n, $to(prev), 0]);
                         prev
@@ -164,8 +164,8 @@ macro_rules! atomic_common {
             ) -> Result<$t, $t> {
                 match context::mode() {
                     Mode::Off => op(&self.inner),
-                    Mode::Record | Mode::Coop => {
-                        self.order.coop_switch(Op::AtomicCas, location);
+                    mode @ (Mode::Record | Mode::Coop) => {
+                        self.order.coop_switch(mode, Op::AtomicCas, location);
                         let (result, n) =
                             self.order.serialized(|r: &Result<$t, $t>| r.is_ok(), || op(&self.inner));
                         let (seen, ok) = match result {

@@ -9,4 +9,5 @@ mod fidelity;
 mod primitives;
 mod replay;
 mod traces;
+mod trust;
 mod zoo;

@@ -1,8 +1,10 @@
-//! `reprise verify`: check every chunk of a trace.
+//! `reprise verify`: check every chunk of a trace, and that the footer counts
+//! what was read.
 
 use std::path::PathBuf;
 
 use anyhow::anyhow;
+use reprise_recorder::trace::read::TraceErrorKind;
 
 use crate::cli::payments;
 use crate::cli::{out, Failure, Outcome};
@@ -18,11 +20,22 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: Args) -> Outcome {
     let trace = payments::read(&args.file)?;
-    out!("intact: {} chunks, {} events", trace.chunks, trace.events);
-    match &trace.damage {
-        None => Ok(exit::SUCCESS),
-        Some(damage) => {
-            Err(Failure::new(exit::DAMAGED, anyhow!("`{}` is not whole: {damage}", args.file.display())))
+    let Some(damage) = &trace.damage else {
+        out!("intact: {} chunks, {} events", trace.chunks, trace.events);
+        if trace.seal.is_none() {
+            // An older file cannot prove it lost no chunk: say so rather than imply it.
+            out!(
+                "note: trace format {} has no chunk count in its footer, so a chunk removed and \
+                 the frames re-linked around it would go unseen (format 1.2 checks it)",
+                trace.version
+            );
         }
-    }
+        return Ok(exit::SUCCESS);
+    };
+    // When the footer disagrees, no chunk count read can be called intact.
+    let counts_disagree =
+        matches!(damage.kind, TraceErrorKind::FooterMismatch { .. } | TraceErrorKind::ChainMismatch { .. });
+    let label = if counts_disagree { "read" } else { "intact" };
+    out!("{label}: {} chunks, {} events", trace.chunks, trace.events);
+    Err(Failure::new(exit::DAMAGED, anyhow!("`{}` is not whole: {damage}", args.file.display())))
 }

@@ -16,9 +16,14 @@
 //! A chunk frame ([`FRAME_CHUNK`]) holds records of one thread (see
 //! [`codec`](super::codec)); `seq` counts each thread's chunks from 0, so a
 //! lost chunk is seen. The end frame ([`FRAME_END`], thread 0, seq 0) holds a
-//! postcard [`Footer`] and is the last thing in the file: a byte after it is
-//! an error, and a file without it is a recording that did not finish (a
-//! crash or a kill), readable up to its last whole chunk.
+//! postcard [`Footer`] followed (from format 1.2) by a postcard [`Seal`], and
+//! is the last thing in the file: a byte after it is an error, and a file
+//! without it is a recording that did not finish (a crash or a kill), readable
+//! up to its last whole chunk.
+//!
+//! The seal counts the chunk frames the writer wrote and chains their
+//! checksums: per-frame CRCs and per-thread sequence numbers cannot see a
+//! chunk that was removed and its successors renumbered, the seal can.
 //!
 //! Limits: a chunk payload is at most [`MAX_CHUNK_PAYLOAD`] bytes, a header
 //! [`MAX_HEADER_LEN`] and a footer [`MAX_FOOTER_LEN`], so a reader never
@@ -40,7 +45,9 @@ pub const MAGIC: [u8; 8] = *b"REPRISE\0";
 /// The format's major version: readers read only their own.
 pub const FORMAT_MAJOR: u16 = 1;
 /// The format's minor version: readers read every minor of their major.
-pub const FORMAT_MINOR: u16 = 1;
+pub const FORMAT_MINOR: u16 = 2;
+/// The first minor version whose end frame carries a [`Seal`].
+pub const SEAL_MINOR: u16 = 2;
 /// The largest chunk payload, in bytes.
 pub const MAX_CHUNK_PAYLOAD: u32 = 1 << 20;
 /// The largest encoded header, in bytes.
@@ -267,7 +274,8 @@ pub struct Footer {
     pub verdict: Verdict,
     /// Free-form notes (an invariant that broke, the explorer's iteration, ...).
     pub annotations: Vec<(String, String)>,
-    /// How many events the writer put in the chunks.
+    /// How many events the writer put in the chunks. From format 1.2 (when
+    /// the file has a [`Seal`]) the reader checks it against the events read.
     pub events: u64,
 }
 
@@ -275,6 +283,41 @@ impl Footer {
     /// The value of annotation `key`, if present.
     pub fn annotation(&self, key: &str) -> Option<&str> {
         lookup(&self.annotations, key)
+    }
+}
+
+/// What the writer knows about the chunks it wrote, appended to the end
+/// frame after the [`Footer`] from format 1.2 (see [`SEAL_MINOR`]).
+///
+/// Its size does not depend on the number of threads or chunks, so the end
+/// frame stays within [`MAX_FOOTER_LEN`] however long the recording.
+///
+/// # Examples
+///
+/// ```
+/// use reprise_recorder::trace::format::Seal;
+///
+/// let mut a = Seal::default();
+/// a.add(0x1234);
+/// a.add(0x5678);
+/// let mut b = Seal::default();
+/// b.add(0x5678);
+/// assert_eq!(a.chunks, 2);
+/// assert_ne!(a, b, "a missing chunk changes the count and the chain");
+/// ```
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Seal {
+    /// How many chunk frames the file holds.
+    pub chunks: u64,
+    /// A CRC-32C chained over every chunk frame's checksum, in file order.
+    pub chain: u32,
+}
+
+impl Seal {
+    /// Takes one more chunk frame, whose stored checksum is `frame_checksum`.
+    pub fn add(&mut self, frame_checksum: u32) {
+        self.chunks += 1;
+        self.chain = crc32c::crc32c_append(self.chain, &frame_checksum.to_le_bytes());
     }
 }
 

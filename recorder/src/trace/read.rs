@@ -8,8 +8,8 @@
 use super::codec::{decode_chunk, CodecError};
 use super::format::{
     decode_postcard, header_checksum, Compatibility, Footer, FormatVersion, FrameHeader, Header,
-    ParameterError, FORMAT_MAJOR, FRAME_CHUNK, FRAME_END, FRAME_HEADER_LEN, MAGIC, MAX_CHUNK_PAYLOAD,
-    MAX_FOOTER_LEN, MAX_HEADER_LEN, PREAMBLE_LEN,
+    ParameterError, Seal, FORMAT_MAJOR, FRAME_CHUNK, FRAME_END, FRAME_HEADER_LEN, MAGIC, MAX_CHUNK_PAYLOAD,
+    MAX_FOOTER_LEN, MAX_HEADER_LEN, PREAMBLE_LEN, SEAL_MINOR,
 };
 use super::model::Record;
 use std::collections::BTreeMap;
@@ -155,6 +155,31 @@ pub enum TraceErrorKind {
     /// The file stops at a frame boundary without an end marker.
     #[error("no end marker: the recording did not finish (a crash or a kill)")]
     NoEndMarker,
+    /// The end frame counts something other than what was read: chunks were
+    /// removed, added or replaced and the frames around them re-linked.
+    #[error(
+        "the footer says {footer} {what}, but the file holds {read}: chunks were removed, added \
+         or replaced"
+    )]
+    FooterMismatch {
+        /// What was counted: "chunks" or "events".
+        what: &'static str,
+        /// What the footer says.
+        footer: u64,
+        /// What the reader counted.
+        read: u64,
+    },
+    /// The end frame's chain of chunk checksums differs from the chunks read.
+    #[error(
+        "the footer's chain of chunk checksums is {footer:#010x}, but the chunks read chain to \
+         {read:#010x}: a chunk was replaced or moved"
+    )]
+    ChainMismatch {
+        /// What the footer says.
+        footer: u32,
+        /// What the reader computed.
+        read: u32,
+    },
 }
 
 /// A trace as read: the header, each thread's records, and how whole it is.
@@ -168,6 +193,9 @@ pub struct TraceFile {
     pub threads: BTreeMap<u32, Vec<Record>>,
     /// The footer, if the end marker was read.
     pub footer: Option<Footer>,
+    /// The seal after the footer, if the end marker was read and its format
+    /// (1.2 on) has one; the reader has checked it against the chunks read.
+    pub seal: Option<Seal>,
     /// How many chunks were read.
     pub chunks: u64,
     /// How many events those chunks hold.
@@ -213,6 +241,7 @@ pub fn read_trace(bytes: &[u8]) -> Result<TraceFile, TraceReadError> {
         header,
         threads: BTreeMap::new(),
         footer: None,
+        seal: None,
         chunks: 0,
         events: 0,
         bytes: bytes.len() as u64,
@@ -277,6 +306,7 @@ fn read_frames(
     file: &mut TraceFile,
 ) -> Result<(), TraceReadError> {
     let mut next_seq: BTreeMap<u32, u64> = BTreeMap::new();
+    let mut seal = Seal::default();
     loop {
         let left = bytes.len() - pos;
         if left == 0 {
@@ -317,9 +347,14 @@ fn read_frames(
                 let (thread, seq) = (frame.thread, frame.seq);
                 return Err(fail(pos + 1, TraceErrorKind::BadEndMarker { thread, seq }));
             }
-            let footer =
-                decode_postcard(payload, version).map_err(|e| fail(body_at, TraceErrorKind::BadFooter(e)))?;
+            let (footer, stored) =
+                decode_end(payload, version).map_err(|e| fail(body_at, TraceErrorKind::BadFooter(e)))?;
+            let events = footer.events;
             file.footer = Some(footer);
+            file.seal = stored;
+            if let Some(stored) = stored {
+                check_seal(stored, seal, events, file.events).map_err(|kind| fail(body_at, kind))?;
+            }
             file.intact_bytes = end as u64;
             if end < bytes.len() {
                 let extra = (bytes.len() - end) as u64;
@@ -336,12 +371,46 @@ fn read_frames(
         let records = decode_chunk(payload)
             .map_err(|error| fail(body_at + error.offset, TraceErrorKind::BadChunk { thread, seq, error }))?;
         next_seq.insert(thread, expected + 1);
+        seal.add(frame.checksum);
         file.chunks += 1;
         file.events += records.iter().filter(|r| matches!(r, Record::Event(_))).count() as u64;
         file.threads.entry(thread).or_default().extend(records);
         file.intact_bytes = end as u64;
         pos = end;
     }
+}
+
+/// The footer and, from [`SEAL_MINOR`] on, the seal after it.
+fn decode_end(payload: &[u8], version: FormatVersion) -> Result<(Footer, Option<Seal>), String> {
+    if version.minor < SEAL_MINOR {
+        return decode_postcard(payload, version).map(|footer| (footer, None));
+    }
+    let (footer, rest) = postcard::take_from_bytes::<Footer>(payload).map_err(|e| e.to_string())?;
+    let seal = decode_postcard(rest, version).map_err(|e| format!("seal: {e}"))?;
+    Ok((footer, Some(seal)))
+}
+
+/// Compares what the end frame says with what was read: counts first, as
+/// they say the most to a reader of the error.
+fn check_seal(stored: Seal, read: Seal, footer_events: u64, read_events: u64) -> Result<(), TraceErrorKind> {
+    if stored.chunks != read.chunks {
+        return Err(TraceErrorKind::FooterMismatch {
+            what: "chunks",
+            footer: stored.chunks,
+            read: read.chunks,
+        });
+    }
+    if footer_events != read_events {
+        return Err(TraceErrorKind::FooterMismatch {
+            what: "events",
+            footer: footer_events,
+            read: read_events,
+        });
+    }
+    if stored.chain != read.chain {
+        return Err(TraceErrorKind::ChainMismatch { footer: stored.chain, read: read.chain });
+    }
+    Ok(())
 }
 
 /// Why [`read_trace_file`] failed: the file could not be read at all, or its
@@ -472,6 +541,117 @@ mod tests {
             threads.entry(*thread).or_default().extend(records.iter().cloned());
         }
         threads
+    }
+
+    fn event_count(chunks: &[(u32, u32, Vec<Record>)]) -> u64 {
+        chunks.iter().flat_map(|(_, _, r)| r).filter(|r| matches!(r, Record::Event(_))).count() as u64
+    }
+
+    /// Each frame of a trace as (offset, header), the end frame last.
+    fn frames(bytes: &[u8]) -> Vec<(usize, FrameHeader)> {
+        let mut pos = PREAMBLE_LEN + u32_at(bytes, 12) as usize + 4;
+        let mut out = Vec::new();
+        while let Some(raw) = bytes.get(pos..).and_then(|b| b.first_chunk::<FRAME_HEADER_LEN>()) {
+            let h = FrameHeader::from_bytes(raw);
+            out.push((pos, h));
+            pos += FRAME_HEADER_LEN + h.len as usize;
+        }
+        out
+    }
+
+    /// `bytes` without chunk frame `k`, the later chunks of its thread
+    /// renumbered and every checksum recomputed: damage no frame check sees.
+    fn relink_without(bytes: &[u8], k: usize) -> Vec<u8> {
+        let all = frames(bytes);
+        let (_, removed) = all[k];
+        let mut out = bytes[..all[0].0].to_vec();
+        for (i, &(pos, h)) in all.iter().enumerate() {
+            if i == k {
+                continue;
+            }
+            let payload = &bytes[pos + FRAME_HEADER_LEN..pos + FRAME_HEADER_LEN + h.len as usize];
+            let seq =
+                if h.tag == FRAME_CHUNK && h.thread == removed.thread && i > k { h.seq - 1 } else { h.seq };
+            out.extend(FrameHeader::new(h.tag, h.thread, seq, payload).to_bytes());
+            out.extend(payload);
+        }
+        out
+    }
+
+    /// Three threads' chunks, interleaved, ten each.
+    fn many_chunks() -> Vec<(u32, u32, Vec<Record>)> {
+        let mut chunks = Vec::new();
+        for seq in 0..10u32 {
+            for thread in 0..3u32 {
+                let n = 1 + (seq as u64 + u64::from(thread)) % 3;
+                chunks.push((thread, seq, (0..n).map(|a| ev(Op::Lock, 4, a)).collect()));
+            }
+        }
+        chunks
+    }
+
+    #[test]
+    fn a_chunk_removed_and_relinked_is_caught_by_the_seal() {
+        let chunks = many_chunks();
+        let bytes = write(&chunks, Some(&Footer { events: event_count(&chunks), ..footer() }));
+        assert!(read_trace(&bytes).unwrap().is_whole());
+        for k in 0..chunks.len() {
+            let relinked = relink_without(&bytes, k);
+            let f = read_trace(&relinked).unwrap();
+            let damage = f.damage.clone().expect("a removed chunk went unseen");
+            assert_eq!(
+                damage.kind,
+                TraceErrorKind::FooterMismatch { what: "chunks", footer: 30, read: 29 },
+                "chunk {k}"
+            );
+            assert!(damage.to_string().contains("the footer says 30 chunks, but the file holds 29"));
+            assert!(f.footer.is_some() && !f.is_whole());
+        }
+    }
+
+    #[test]
+    fn a_swapped_chunk_is_caught_by_the_chain() {
+        let mut chunks = many_chunks();
+        let bytes = write(&chunks, Some(&Footer { events: event_count(&chunks), ..footer() }));
+        let sealed = read_trace(&bytes).unwrap().seal.unwrap();
+        // Same thread, same seq, same number of events, other content.
+        chunks[4].2 = chunks[4].2.iter().map(|_| ev(Op::Lock, 4, 99)).collect();
+        let mut w = TraceWriter::create(Vec::new(), &header()).unwrap();
+        for (thread, seq, records) in &chunks {
+            w.write_chunk(*thread, *seq, &encode_all(records)).unwrap();
+        }
+        let forged = Footer { events: event_count(&chunks), ..footer() };
+        let mut end = postcard::to_stdvec(&forged).unwrap();
+        end.extend(postcard::to_stdvec(&sealed).unwrap());
+        let mut out = std::mem::take(w.get_mut());
+        out.extend(FrameHeader::new(FRAME_END, 0, 0, &end).to_bytes());
+        out.extend(end);
+        let kind = read_trace(&out).unwrap().damage.unwrap().kind;
+        assert!(matches!(kind, TraceErrorKind::ChainMismatch { .. }), "{kind:?}");
+    }
+
+    #[test]
+    fn a_footer_whose_event_count_is_wrong_is_damage() {
+        let bytes = write(&sample_chunks(), Some(&Footer { events: 6, ..footer() }));
+        assert_eq!(kind(&bytes), TraceErrorKind::FooterMismatch { what: "events", footer: 6, read: 5 });
+    }
+
+    #[test]
+    fn a_format_1_1_footer_without_a_seal_still_reads_whole() {
+        let body = postcard::to_stdvec(&header()).unwrap();
+        let mut bytes = raw_header(1, &body);
+        for (thread, seq, records) in sample_chunks() {
+            let payload = encode_all(&records);
+            bytes.extend(FrameHeader::new(FRAME_CHUNK, thread, seq, &payload).to_bytes());
+            bytes.extend(payload);
+        }
+        // Its counts are not checked: 1.1 wrote a footer with no seal.
+        let end = postcard::to_stdvec(&Footer { events: 99, ..footer() }).unwrap();
+        bytes.extend(FrameHeader::new(FRAME_END, 0, 0, &end).to_bytes());
+        bytes.extend(end);
+        let f = read_trace(&bytes).unwrap();
+        assert!(f.is_whole(), "{:?}", f.damage);
+        assert_eq!((f.version.minor, f.seal), (1, None));
     }
 
     fn kind(bytes: &[u8]) -> TraceErrorKind {
@@ -724,11 +904,11 @@ mod tests {
 
     proptest! {
         #[test]
-        fn any_trace_round_trips(chunks in arb_chunks(), events in any::<u64>(), note in ".{0,10}") {
+        fn any_trace_round_trips(chunks in arb_chunks(), note in ".{0,10}") {
             let footer = Footer {
                 verdict: Verdict::Panicked { thread: 2, message: note.clone() },
                 annotations: vec![("note".into(), note)],
-                events,
+                events: event_count(&chunks),
             };
             let bytes = write(&chunks, Some(&footer));
             let f = read_trace(&bytes).unwrap();
@@ -796,7 +976,7 @@ mod tests {
             chunks in arb_chunks(),
             mutations in prop::collection::vec(arb_mutation(), 1..4),
         ) {
-            let original = write(&chunks, Some(&footer()));
+            let original = write(&chunks, Some(&Footer { events: event_count(&chunks), ..footer() }));
             let whole = read_trace(&original).unwrap();
             let mut bytes = original.clone();
             for m in &mutations {

@@ -2,7 +2,7 @@
 //! the end frame (see [`format`](super::format) for the layout).
 
 use super::format::{
-    header_checksum, Footer, FormatVersion, FrameHeader, Header, FRAME_CHUNK, FRAME_END, MAGIC,
+    header_checksum, Footer, FormatVersion, FrameHeader, Header, Seal, FRAME_CHUNK, FRAME_END, MAGIC,
     MAX_CHUNK_PAYLOAD, MAX_FOOTER_LEN, MAX_HEADER_LEN,
 };
 use std::io::{self, Write};
@@ -41,6 +41,7 @@ pub struct TraceWriter<W: Write> {
     w: W,
     bytes: u64,
     failed: bool,
+    seal: Seal,
 }
 
 fn invalid(msg: String) -> io::Error {
@@ -68,7 +69,7 @@ impl<W: Write> TraceWriter<W> {
         header.validate().map_err(|e| invalid(format!("header: {e}")))?;
         let bytes = encode(header, "the header", MAX_HEADER_LEN)?;
         let version = FormatVersion::CURRENT;
-        let mut writer = TraceWriter { w, bytes: 0, failed: false };
+        let mut writer = TraceWriter { w, bytes: 0, failed: false, seal: Seal::default() };
         let len = bytes.len() as u32;
         let mut preamble = Vec::with_capacity(16 + bytes.len() + 4);
         preamble.extend_from_slice(&MAGIC);
@@ -97,17 +98,27 @@ impl<W: Write> TraceWriter<W> {
                 payload.len()
             )));
         }
-        self.frame(FRAME_CHUNK, thread, seq, payload)
+        let checksum = self.frame(FRAME_CHUNK, thread, seq, payload)?;
+        self.seal.add(checksum);
+        Ok(())
     }
 
-    /// Writes the end frame with `footer`, flushes, and returns the writer.
+    /// Writes the end frame with `footer` and the [`Seal`] of the chunks
+    /// written, flushes, and returns the writer.
     ///
     /// # Errors
     ///
-    /// `InvalidInput` if the footer encodes to more than [`MAX_FOOTER_LEN`]
-    /// bytes; otherwise what the underlying writer returns.
+    /// `InvalidInput` if the footer and seal encode to more than
+    /// [`MAX_FOOTER_LEN`] bytes; otherwise what the underlying writer returns.
     pub fn finish(mut self, footer: &Footer) -> io::Result<W> {
-        let bytes = encode(footer, "the footer", MAX_FOOTER_LEN)?;
+        let mut bytes = encode(footer, "the footer", MAX_FOOTER_LEN)?;
+        bytes.extend(encode(&self.seal, "the seal", MAX_FOOTER_LEN)?);
+        if bytes.len() > MAX_FOOTER_LEN as usize {
+            let n = bytes.len();
+            return Err(invalid(format!(
+                "the footer takes {n} bytes, more than the limit of {MAX_FOOTER_LEN}"
+            )));
+        }
         self.frame(FRAME_END, 0, 0, &bytes)?;
         self.w.flush()?;
         Ok(self.w)
@@ -128,10 +139,17 @@ impl<W: Write> TraceWriter<W> {
         &self.w
     }
 
-    fn frame(&mut self, tag: u8, thread: u32, seq: u32, payload: &[u8]) -> io::Result<()> {
+    /// The seal of the chunks written so far.
+    pub fn seal(&self) -> Seal {
+        self.seal
+    }
+
+    /// Writes a frame; returns its checksum.
+    fn frame(&mut self, tag: u8, thread: u32, seq: u32, payload: &[u8]) -> io::Result<u32> {
         let header = FrameHeader::new(tag, thread, seq, payload);
         self.put(&header.to_bytes())?;
-        self.put(payload)
+        self.put(payload)?;
+        Ok(header.checksum)
     }
 
     fn put(&mut self, bytes: &[u8]) -> io::Result<()> {

@@ -413,7 +413,7 @@ impl fmt::Display for BlockedThread {
         if let Some(kind) = object_kind(self.op) {
             write!(f, " of {} #{}", kind.name(), self.object)?;
         }
-        write!(f, " ({}:{}:{})", self.file, self.line, self.column)
+        write!(f, " ({}:{}:{})", super::show::text(&self.file), self.line, self.column)
     }
 }
 
@@ -422,7 +422,7 @@ impl fmt::Display for Verdict {
         match self {
             Verdict::Completed => f.write_str("completed"),
             Verdict::Panicked { thread, message } => {
-                write!(f, "panicked in thread {thread}: {message}")
+                write!(f, "panicked in thread {thread}: {}", super::show::text(message))
             }
             Verdict::Deadlock { blocked } => {
                 f.write_str("deadlock")?;
@@ -435,7 +435,8 @@ impl fmt::Display for Verdict {
             Verdict::Livelock { thread, steps, file, line, column } => {
                 write!(
                     f,
-                    "livelock: thread {thread} still spinning after {steps} steps at {file}:{line}:{column}"
+                    "livelock: thread {thread} still spinning after {steps} steps at {}:{line}:{column}",
+                    super::show::text(file)
                 )
             }
         }

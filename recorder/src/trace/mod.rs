@@ -6,4 +6,5 @@ pub mod codec;
 pub mod format;
 pub mod model;
 pub mod read;
+pub mod show;
 pub mod write;

@@ -426,6 +426,16 @@ pub enum ReadFileError {
         #[source]
         source: std::io::Error,
     },
+    /// The path names something other than a regular file (a directory, a
+    /// FIFO, a device such as `/dev/zero`): it is refused before it is read,
+    /// as reading it could block or never end.
+    #[error("`{path}` is {what}, not a trace file")]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is: "a directory", "a FIFO", ...
+        what: &'static str,
+    },
     /// The file was read but is not a readable trace.
     #[error("`{path}` is not a readable trace")]
     Format {
@@ -444,8 +454,49 @@ pub enum ReadFileError {
 /// [`ReadFileError::Io`] if the file cannot be read, [`ReadFileError::Format`]
 /// if its header is unreadable.
 pub fn read_trace_file(path: &Path) -> Result<TraceFile, ReadFileError> {
-    let bytes = std::fs::read(path).map_err(|source| ReadFileError::Io { path: path.to_owned(), source })?;
+    let io = |source| ReadFileError::Io { path: path.to_owned(), source };
+    let not_a_file = |meta: &std::fs::Metadata| match kind_of(meta) {
+        Some(what) => Err(ReadFileError::NotAFile { path: path.to_owned(), what }),
+        None => Ok(()),
+    };
+    // Asked before opening: opening a FIFO blocks until someone writes to it.
+    not_a_file(&std::fs::metadata(path).map_err(io)?)?;
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    // Asked again of what was opened, in case the path changed in between;
+    // a regular file is bounded by its length.
+    let meta = file.metadata().map_err(io)?;
+    not_a_file(&meta)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    std::io::Read::read_to_end(&mut file, &mut bytes).map_err(io)?;
     read_trace(&bytes).map_err(|source| ReadFileError::Format { path: path.to_owned(), source })
+}
+
+/// What a path is when it is not a regular file.
+fn kind_of(meta: &std::fs::Metadata) -> Option<&'static str> {
+    let t = meta.file_type();
+    if t.is_file() {
+        return None;
+    }
+    if t.is_dir() {
+        return Some("a directory");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return Some("a FIFO");
+        }
+        if t.is_char_device() {
+            return Some("a character device");
+        }
+        if t.is_block_device() {
+            return Some("a block device");
+        }
+        if t.is_socket() {
+            return Some("a socket");
+        }
+    }
+    Some("something other than a regular file")
 }
 
 #[cfg(test)]
@@ -1017,6 +1068,13 @@ mod tests {
         let good = dir.join("good.trace");
         std::fs::write(&good, sample()).unwrap();
         assert!(read_trace_file(&good).unwrap().is_whole());
+        let err = read_trace_file(&dir).unwrap_err();
+        assert!(matches!(err, ReadFileError::NotAFile { what: "a directory", .. }), "{err:?}");
+        #[cfg(unix)]
+        {
+            let err = read_trace_file(Path::new("/dev/zero")).unwrap_err();
+            assert_eq!(err.to_string(), "`/dev/zero` is a character device, not a trace file");
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -32,6 +32,7 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 #![deny(unsafe_code)]
 
+pub mod compare;
 pub mod explore;
 mod gate;
 pub mod log;

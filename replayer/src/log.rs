@@ -120,7 +120,9 @@ impl ReplayLog {
     /// A thread's name for reports: `ledger-0 (thread 3)`.
     pub fn thread_label(&self, thread: ThreadIndex) -> String {
         match self.threads.get(&thread) {
-            Some(t) if !t.name.is_empty() => format!("`{}` (thread {thread})", t.name),
+            Some(t) if !t.name.is_empty() => {
+                format!("`{}` (thread {thread})", reprise_recorder::trace::show::text(&t.name))
+            }
             _ => format!("thread {thread}"),
         }
     }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reprise_recorder::rt::gate::Gate;
-use reprise_recorder::trace::format::Verdict;
-use reprise_recorder::trace::model::ThreadIndex;
+use reprise_recorder::trace::format::{BlockedThread, Verdict};
+use reprise_recorder::trace::model::{Op, ThreadIndex};
 use reprise_recorder::trace::read::TraceFile;
 use reprise_recorder::{run_gated, ReplayStopped};
 
@@ -35,6 +35,10 @@ pub struct ReplayReport<R> {
     pub cut: u64,
     /// Whether the trace was whole.
     pub whole: bool,
+    /// The verdict the replayed run reached, when it followed the trace to its
+    /// end (`None` when it diverged, stalled or ran out of trace): set it
+    /// against the recording's with [`crate::compare::compare`].
+    pub reproduced: Option<Verdict>,
     /// What each thread did during the replay, when
     /// [`ReplayOptions::observe`] asked for it: a re-recording of the replayed
     /// run's calls, to compare with the trace.
@@ -108,6 +112,7 @@ where
             replayed: 0,
             cut,
             whole,
+            reproduced: None,
             observed: None,
         };
     }
@@ -135,16 +140,30 @@ where
 
     let replayed = gate.consumed();
     let mut result = None;
+    let mut reproduced = None;
     let outcome = match gate.stopped() {
-        Some(stop) => outcome_of(stop, replayed),
+        Some(stop) => {
+            reproduced = reproduced_at_stop(&gate, &stop);
+            outcome_of(stop, replayed)
+        }
         None => {
-            if let Some(Ok(value)) = root {
-                result = Some(value);
-            } else if let Some(Err(payload)) = &root {
-                debug_assert!(!payload.is::<ReplayStopped>());
+            match root {
+                Some(Ok(value)) => {
+                    result = Some(value);
+                    reproduced = Some(Verdict::Completed);
+                }
+                Some(Err(payload)) => {
+                    debug_assert!(!payload.is::<ReplayStopped>());
+                    let message = crate::compare::panic_message(payload.as_ref());
+                    reproduced = Some(Verdict::Panicked { thread: 0, message });
+                }
+                None => {}
             }
             match leftover(&gate) {
-                Some(divergence) if whole => ReplayOutcome::Diverged(divergence),
+                Some(divergence) if whole => {
+                    reproduced = None;
+                    ReplayOutcome::Diverged(divergence)
+                }
                 _ => ReplayOutcome::Matched,
             }
         }
@@ -152,7 +171,45 @@ where
     // Release threads still parked at the end of their logs.
     gate.stop(Stop::TraceEnded);
     let observed = gate.take_observed();
-    ReplayReport { result, outcome, events, replayed, cut, whole, observed }
+    ReplayReport { result, outcome, events, replayed, cut, whole, reproduced, observed }
+}
+
+/// The verdict a replay reached when the gate stopped it at the end of the
+/// trace. For a deadlock, the blocked threads are those the replay drove to
+/// the end of a log that does not end in an exit; the gate has checked that
+/// each thread the footer lists waits at its recorded call, and a thread the
+/// footer leaves out shows here with the last call it replayed. (Statuses are
+/// no witness: stopped threads unwind and change theirs.)
+fn reproduced_at_stop(gate: &ReplayGate, stop: &Stop) -> Option<Verdict> {
+    match stop {
+        Stop::Deadlock(listed) => {
+            let blocked = gate
+                .log
+                .threads
+                .iter()
+                .filter(|(&t, log)| !log.exited() && gate.cursor(t) >= log.events.len())
+                .map(|(&thread, log)| match listed.iter().find(|b| b.thread == thread) {
+                    Some(b) => b.clone(),
+                    None => {
+                        let last = log.events.last();
+                        let site = last.and_then(|e| log.sites.get(e.site as usize)).and_then(Option::as_ref);
+                        BlockedThread {
+                            thread,
+                            op: last.map_or(Op::ThreadStart, |e| e.op),
+                            object: last.map_or(0, |e| e.object),
+                            file: site.map(|s| s.file.clone()).unwrap_or_default(),
+                            line: site.map_or(0, |s| s.line),
+                            column: site.map_or(0, |s| s.column),
+                            waits_for: None,
+                        }
+                    }
+                })
+                .collect();
+            Some(Verdict::Deadlock { blocked })
+        }
+        Stop::Livelock(verdict) => Some(verdict.clone()),
+        Stop::Diverged(_) | Stop::Stalled(_) | Stop::TraceEnded => None,
+    }
 }
 
 fn outcome_of(stop: Stop, replayed: u64) -> ReplayOutcome {

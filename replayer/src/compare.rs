@@ -1,0 +1,181 @@
+//! What a replay reproduced, set against what the recording says: the verdict
+//! and the annotations. A replay that followed every recorded event can still
+//! end differently (a spliced trace, an edited footer, a program whose result
+//! depends on something reprise does not see); this is where that shows.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use reprise_recorder::trace::format::{Footer, Verdict};
+
+/// One thing the replay reproduced differently from the recording.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mismatch {
+    /// What differs: "verdict", or "annotation `digest`".
+    pub what: String,
+    /// What the recording says.
+    pub expected: String,
+    /// What the replay reproduced.
+    pub got: String,
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: expected {}, got {}", self.what, self.expected, self.got)
+    }
+}
+
+/// Compares a replay's verdict and annotations with the recording's footer.
+///
+/// Verdicts must be of the same kind; for a panic the thread and message must
+/// match, for a deadlock the set of blocked threads with their operation and
+/// call site (what the replay can observe of its own). A livelock compares by
+/// kind only: its bound is the explorer's, not the program's. Annotations are
+/// compared for every key both sides have: a program may note things a replay
+/// does not reproduce (a deadlock stops it before its notes).
+///
+/// # Examples
+///
+/// ```
+/// use reprise_recorder::trace::format::{Footer, Verdict};
+/// use reprise_replayer::compare::compare;
+///
+/// let recorded = Footer {
+///     verdict: Verdict::Completed,
+///     annotations: vec![("digest".into(), "ab12".into())],
+///     events: 10,
+/// };
+/// let same = compare(&recorded, &Verdict::Completed, &[("digest".into(), "ab12".into())]);
+/// assert!(same.is_empty());
+/// let other = compare(&recorded, &Verdict::Completed, &[("digest".into(), "ff00".into())]);
+/// assert_eq!(other[0].to_string(), "annotation `digest`: expected ab12, got ff00");
+/// ```
+pub fn compare(recorded: &Footer, reproduced: &Verdict, annotations: &[(String, String)]) -> Vec<Mismatch> {
+    let mut out = Vec::new();
+    if !same_verdict(&recorded.verdict, reproduced) {
+        out.push(Mismatch {
+            what: "verdict".into(),
+            expected: recorded.verdict.to_string(),
+            got: reproduced.to_string(),
+        });
+    }
+    for (key, got) in annotations {
+        if let Some(expected) = recorded.annotation(key) {
+            if expected != got {
+                out.push(Mismatch {
+                    what: format!("annotation `{key}`"),
+                    expected: expected.to_string(),
+                    got: got.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The report of a replay that did not reproduce its recording: one line
+/// saying so, then each mismatch, expected against got.
+pub fn explain(mismatches: &[Mismatch]) -> String {
+    let mut out = String::from(
+        "replay followed the trace but did not reproduce the recording (a spliced or edited trace, \
+         or a result that depends on something reprise does not see)",
+    );
+    for m in mismatches {
+        out.push_str(&format!("\n  {}:\n    expected: {}\n    got:      {}", m.what, m.expected, m.got));
+    }
+    out
+}
+
+fn same_verdict(recorded: &Verdict, reproduced: &Verdict) -> bool {
+    match (recorded, reproduced) {
+        (Verdict::Completed, Verdict::Completed) => true,
+        (Verdict::Panicked { thread: t1, message: m1 }, Verdict::Panicked { thread: t2, message: m2 }) => {
+            t1 == t2 && m1 == m2
+        }
+        (Verdict::Deadlock { blocked: b1 }, Verdict::Deadlock { blocked: b2 }) => {
+            let key = |b: &Vec<reprise_recorder::trace::format::BlockedThread>| -> BTreeSet<_> {
+                b.iter().map(|t| (t.thread, t.op.name(), t.file.clone(), t.line, t.column)).collect()
+            };
+            key(b1) == key(b2)
+        }
+        (Verdict::Livelock { .. }, Verdict::Livelock { .. }) => true,
+        _ => false,
+    }
+}
+
+/// The message of a panic payload, as the recorder writes it.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "Box<dyn Any>".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reprise_recorder::trace::format::BlockedThread;
+    use reprise_recorder::trace::model::Op;
+
+    fn footer(verdict: Verdict) -> Footer {
+        Footer { verdict, annotations: vec![("digest".into(), "1".into())], events: 0 }
+    }
+
+    fn blocked(thread: u32, line: u32) -> BlockedThread {
+        BlockedThread {
+            thread,
+            op: Op::Lock,
+            object: 3,
+            file: "a.rs".into(),
+            line,
+            column: 1,
+            waits_for: None,
+        }
+    }
+
+    #[test]
+    fn a_verdict_of_another_kind_is_a_mismatch() {
+        let m =
+            compare(&footer(Verdict::Deadlock { blocked: vec![blocked(1, 2)] }), &Verdict::Completed, &[]);
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].what, "verdict");
+        assert_eq!(m[0].got, "completed");
+        assert!(compare(&footer(Verdict::Completed), &Verdict::Completed, &[]).is_empty());
+    }
+
+    #[test]
+    fn panics_compare_thread_and_message() {
+        let p = |thread, message: &str| Verdict::Panicked { thread, message: message.into() };
+        assert!(compare(&footer(p(0, "x")), &p(0, "x"), &[]).is_empty());
+        assert_eq!(compare(&footer(p(0, "x")), &p(0, "y"), &[]).len(), 1);
+        assert_eq!(compare(&footer(p(0, "x")), &p(2, "x"), &[]).len(), 1);
+    }
+
+    #[test]
+    fn deadlocks_compare_who_is_blocked_where_but_not_what_the_replay_cannot_see() {
+        let recorded = footer(Verdict::Deadlock { blocked: vec![blocked(1, 2), blocked(2, 5)] });
+        let mut unknown_holder = blocked(2, 5);
+        unknown_holder.waits_for = Some(1);
+        let same = Verdict::Deadlock { blocked: vec![unknown_holder, blocked(1, 2)] };
+        assert!(compare(&recorded, &same, &[]).is_empty());
+        let fewer = Verdict::Deadlock { blocked: vec![blocked(1, 2)] };
+        assert_eq!(compare(&recorded, &fewer, &[]).len(), 1);
+        let elsewhere = Verdict::Deadlock { blocked: vec![blocked(1, 2), blocked(2, 6)] };
+        assert_eq!(compare(&recorded, &elsewhere, &[]).len(), 1);
+    }
+
+    #[test]
+    fn annotations_compare_only_where_both_sides_have_them() {
+        let recorded = footer(Verdict::Completed);
+        let got = [("digest".to_string(), "2".to_string()), ("extra".to_string(), "x".to_string())];
+        let m = compare(&recorded, &Verdict::Completed, &got);
+        assert_eq!(
+            m,
+            vec![Mismatch { what: "annotation `digest`".into(), expected: "1".into(), got: "2".into() }]
+        );
+        assert!(compare(&recorded, &Verdict::Completed, &[]).is_empty());
+    }
+}

@@ -43,6 +43,8 @@ fn main() {
             t.join().unwrap();
         }
         let total = *accounts[0].lock().unwrap() + *accounts[1].lock().unwrap();
+        // In the footer, so a replay that ends differently is caught.
+        reprise::annotate("order", format!("{order:?}"));
         println!("tellers finished in order {order:?}; total {total}");
     })
 }

@@ -71,23 +71,50 @@ where
                 }
             }
         }
-        Mode::Replay(path) => match crate::read_trace_file(&path) {
-            Ok(trace) => {
-                if trace.header.program_version != version || trace.header.program != program {
-                    eprintln!(
-                        "reprise: warning: the trace was recorded from {} {}, this is {program} {version}",
-                        trace.header.program, trace.header.program_version
-                    );
-                }
-                let report = crate::replay(&trace, body);
-                eprintln!("reprise: {}", report.outcome);
-                exit::of_outcome(&report.outcome)
-            }
-            Err(e) => {
-                eprintln!("reprise: {e}");
-                exit::of_read_error(&e)
-            }
-        },
+        Mode::Replay(path) => replay(&path, program, version, body),
     };
     std::process::exit(code)
+}
+
+/// `reprise::main`'s replay: the outcome, then the verdict and notes set
+/// against the recording's; the exit code is also handed back to the CLI.
+fn replay<F>(path: &std::path::Path, program: &str, version: &str, body: F) -> i32
+where
+    F: FnOnce() + Send + 'static,
+{
+    let trace = match crate::read_trace_file(path) {
+        Ok(trace) => trace,
+        Err(e) => {
+            let code = exit::of_read_error(&e);
+            let message = reprise_recorder::trace::show::block(&format!("{e}"));
+            eprintln!("reprise: {message}");
+            crate::handoff::write(code, &message);
+            return code;
+        }
+    };
+    if trace.header.program_version != version || trace.header.program != program {
+        eprintln!(
+            "reprise: warning: the trace was recorded from {} {}, this is {program} {version}",
+            reprise_recorder::trace::show::text(&trace.header.program),
+            reprise_recorder::trace::show::text(&trace.header.program_version)
+        );
+    }
+    crate::notes::start_collecting();
+    let report = crate::replay(&trace, body);
+    let notes = crate::notes::take();
+    let mut message = report.outcome.to_string();
+    let mut code = exit::of_outcome(&report.outcome);
+    if code == exit::SUCCESS {
+        if let (Some(footer), Some(reproduced)) = (&trace.footer, &report.reproduced) {
+            let mismatches = reprise_replayer::compare::compare(footer, reproduced, &notes);
+            if !mismatches.is_empty() {
+                message = reprise_replayer::compare::explain(&mismatches);
+                code = exit::MISMATCHED;
+            }
+        }
+    }
+    let message = reprise_recorder::trace::show::block(&message);
+    eprintln!("reprise: {message}");
+    crate::handoff::write(code, &message);
+    code
 }

@@ -19,6 +19,11 @@ pub const TRACE_ENDED: i32 = 5;
 pub const DAMAGED: i32 = 6;
 /// Any other I/O error.
 pub const IO_ERROR: i32 = 7;
+/// The replay followed the whole trace, but its verdict or annotations (the
+/// digest) differ from the recording's, or the replayed program never replayed.
+pub const MISMATCHED: i32 = 8;
+/// The program run by `reprise replay FILE -- CMD` was killed by a signal.
+pub const KILLED: i32 = 9;
 
 /// The table printed by `--help`.
 pub const TABLE: &str = "\
@@ -30,7 +35,13 @@ Exit codes:
   4  replay stalled
   5  the trace ended before the program did (a crashed recording)
   6  the trace is damaged or unreadable
-  7  any other I/O error";
+  7  any other I/O error
+  8  replay finished but its verdict or annotations differ from the recording,
+     or the program run by `replay FILE -- CMD` did not replay the trace
+  9  the program run by `replay FILE -- CMD` was killed by a signal
+
+replay exits 0 only when it followed every recorded event and reproduced the
+recorded verdict and every recorded annotation it also produced (the digest).";
 
 /// The exit code for a replay's outcome.
 pub fn of_outcome(outcome: &ReplayOutcome) -> i32 {

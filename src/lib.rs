@@ -60,6 +60,8 @@
 pub mod cli;
 mod env;
 pub mod exit;
+mod handoff;
+mod notes;
 pub mod pipelines;
 
 #[doc(inline)]
@@ -68,7 +70,7 @@ pub use reprise_recorder::trace;
 pub use reprise_recorder::trace::read::{read_trace, read_trace_file};
 #[doc(inline)]
 pub use reprise_recorder::{
-    annotate, capture, record, start_recording, RecordConfig, RecordError, RecordGuard, Recording,
+    capture, record, start_recording, RecordConfig, RecordError, RecordGuard, Recording,
 };
 #[doc(inline)]
 pub use reprise_recorder::{channel, random, sync, thread, time};
@@ -83,6 +85,8 @@ pub use reprise_replayer::explore;
 pub use reprise_replayer::explore::explore;
 
 pub use env::{main, Mode};
+pub use handoff::REPORT_ENV;
+pub use notes::annotate;
 pub use reprise_recorder::thread_local;
 
 /// README.md's examples, run as doc tests.

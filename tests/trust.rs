@@ -6,7 +6,11 @@
 use std::path::Path;
 use std::process::Command;
 
-use reprise::trace::format::{FrameHeader, FRAME_CHUNK, FRAME_HEADER_LEN, PREAMBLE_LEN};
+use reprise::trace::format::{
+    BlockedThread, Footer, FrameHeader, Verdict, FRAME_CHUNK, FRAME_HEADER_LEN, PREAMBLE_LEN,
+};
+use reprise::trace::model::Op;
+use reprise::trace::write::TraceWriter;
 
 use crate::util::{reprise_on, scratch, stderr, stdout};
 
@@ -73,4 +77,259 @@ fn verify_exits_6_on_a_trace_with_a_chunk_removed_and_its_frames_relinked() {
         assert!(err.contains(&expected), "chunk {k} removed: {err}");
         assert!(!stdout(&out).contains("intact"), "chunk {k} removed: {}", stdout(&out));
     }
+}
+
+/// The trace at `path` rewritten chunk for chunk, with `edit` applied to its
+/// footer and the seal recomputed: a footer edited by someone who knew the
+/// format, or thread streams taken from another recording.
+fn rewrite(
+    path: &Path,
+    out: &Path,
+    chunks_from: &dyn Fn(u32) -> Option<Vec<u8>>,
+    edit: &dyn Fn(&mut Footer),
+) {
+    let bytes = std::fs::read(path).unwrap();
+    let trace = reprise::read_trace(&bytes).unwrap();
+    let mut w = TraceWriter::create(Vec::new(), &trace.header).unwrap();
+    let mut taken = std::collections::BTreeSet::new();
+    for (pos, h) in frames(&bytes) {
+        if h.tag != FRAME_CHUNK {
+            continue;
+        }
+        match chunks_from(h.thread) {
+            Some(other) => {
+                if taken.insert(h.thread) {
+                    for (opos, oh) in frames(&other) {
+                        if oh.tag == FRAME_CHUNK && oh.thread == h.thread {
+                            let start = opos + FRAME_HEADER_LEN;
+                            w.write_chunk(oh.thread, oh.seq, &other[start..start + oh.len as usize]).unwrap();
+                        }
+                    }
+                }
+            }
+            None => {
+                let start = pos + FRAME_HEADER_LEN;
+                w.write_chunk(h.thread, h.seq, &bytes[start..start + h.len as usize]).unwrap();
+            }
+        }
+    }
+    let mut footer = trace.footer.clone().unwrap();
+    if let Some(thread) = taken.first() {
+        // The writer checks the event count: a splicer would fix it up too.
+        let other = reprise::read_trace(&chunks_from(*thread).unwrap()).unwrap();
+        let events = |t: &reprise::trace::read::TraceFile, th: u32| {
+            t.threads[&th].iter().filter(|r| matches!(r, reprise::trace::model::Record::Event(_))).count()
+                as u64
+        };
+        for th in &taken {
+            footer.events = footer.events - events(&trace, *th) + events(&other, *th);
+        }
+    }
+    edit(&mut footer);
+    std::fs::write(out, w.finish(&footer).unwrap()).unwrap();
+}
+
+fn keep_chunks(_: u32) -> Option<Vec<u8>> {
+    None
+}
+
+fn completed_trace(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("completed.trace");
+    record(&path, &["--payments", "60", "--workers", "2", "--seed", "3"]);
+    path
+}
+
+#[test]
+fn replay_exits_8_when_the_footer_verdict_was_edited() {
+    let dir = scratch("edited-verdict");
+    let path = completed_trace(&dir);
+    let edited = dir.join("edited.trace");
+    rewrite(&path, &edited, &keep_chunks, &|f| {
+        f.verdict = Verdict::Deadlock {
+            blocked: vec![BlockedThread {
+                thread: 1,
+                op: Op::Lock,
+                object: 4,
+                file: "src/x.rs".into(),
+                line: 1,
+                column: 1,
+                waits_for: None,
+            }],
+        }
+    });
+    let out = reprise_on(&["verify"], &edited);
+    assert_eq!(out.status.code(), Some(0), "the edit is well-formed: {}", stderr(&out));
+    let out = reprise_on(&["replay"], &edited);
+    assert_eq!(out.status.code(), Some(8), "{}{}", stdout(&out), stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("verdict:\n    expected: deadlock: thread 1"), "{err}");
+    assert!(err.contains("got:      completed"), "{err}");
+}
+
+#[test]
+fn replay_exits_8_when_the_recorded_digest_differs_from_the_reproduced_one() {
+    let dir = scratch("edited-digest");
+    let path = completed_trace(&dir);
+    let out = reprise_on(&["replay"], &path);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let edited = dir.join("edited.trace");
+    rewrite(&path, &edited, &keep_chunks, &|f| {
+        for (k, v) in &mut f.annotations {
+            if k == "digest" {
+                *v = "0000000000000000".into();
+            }
+        }
+    });
+    let out = reprise_on(&["replay"], &edited);
+    assert_eq!(out.status.code(), Some(8), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stderr(&out).contains("annotation `digest`:\n    expected: 0000000000000000"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn replay_of_a_users_program_compares_its_verdict_and_notes() {
+    let dir = scratch("own-notes");
+    let trace = dir.join("transfer.trace");
+    let exe = example_binary();
+    let recorded = Command::new(&exe).env("REPRISE_RECORD", &trace).output().unwrap();
+    assert_eq!(recorded.status.code(), Some(0), "{}", stderr(&recorded));
+    let replay = |path: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_reprise"))
+            .arg("replay")
+            .arg(path)
+            .arg("--")
+            .arg(&exe)
+            .output()
+            .unwrap()
+    };
+    let out = replay(&trace);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let edited = dir.join("edited-note.trace");
+    rewrite(&trace, &edited, &keep_chunks, &|f| f.annotations = vec![("order".into(), "[7, 7]".into())]);
+    let out = replay(&edited);
+    assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
+    assert!(stderr(&out).contains("annotation `order`:\n    expected: [7, 7]"), "{}", stderr(&out));
+
+    let edited = dir.join("edited-verdict.trace");
+    rewrite(&trace, &edited, &keep_chunks, &|f| {
+        f.verdict = Verdict::Panicked { thread: 0, message: "boom".into() }
+    });
+    let out = replay(&edited);
+    assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
+    assert!(stderr(&out).contains("expected: panicked in thread 0: boom"), "{}", stderr(&out));
+}
+
+/// The example program `examples/transfer.rs`, which `cargo test` builds.
+fn example_binary() -> std::path::PathBuf {
+    let deps = std::env::current_exe().unwrap();
+    let debug = deps.parent().and_then(|d| d.parent()).unwrap();
+    let exe = debug.join("examples").join(format!("transfer{}", std::env::consts::EXE_SUFFIX));
+    assert!(exe.exists(), "{} is missing: run `cargo test` (it builds the examples)", exe.display());
+    exe
+}
+
+#[test]
+fn replay_of_a_program_that_never_replays_is_a_failure() {
+    let dir = scratch("child-true");
+    let path = completed_trace(&dir);
+    let out = Command::new(env!("CARGO_BIN_EXE_reprise"))
+        .arg("replay")
+        .arg(&path)
+        .args(["--", "/bin/true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("`/bin/true` exited with exit status: 0 without replaying the trace"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn replay_of_a_program_killed_by_a_signal_says_so() {
+    let dir = scratch("child-killed");
+    let path = completed_trace(&dir);
+    let out = Command::new(env!("CARGO_BIN_EXE_reprise"))
+        .arg("replay")
+        .arg(&path)
+        .args(["--", "/bin/sh", "-c", "kill -9 $$"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(9), "{}", stderr(&out));
+    assert!(stderr(&out).contains("`/bin/sh` was killed by signal 9 (SIGKILL)"), "{}", stderr(&out));
+}
+
+#[test]
+fn non_regular_files_are_refused_with_one_clear_error() {
+    let dir = scratch("not-a-file");
+    for (path, what) in [(Path::new("/dev/zero"), "a character device"), (dir.as_path(), "a directory")] {
+        if !path.exists() {
+            continue;
+        }
+        for sub in ["verify", "inspect", "replay"] {
+            let out = reprise_on(&[sub], path);
+            assert_eq!(out.status.code(), Some(6), "{sub} {}: {}", path.display(), stderr(&out));
+            let err = stderr(&out);
+            assert_eq!(err.lines().count(), 1, "{sub}: {err}");
+            assert!(err.contains(&format!("is {what}, not a trace file")), "{sub}: {err}");
+        }
+    }
+}
+
+#[test]
+fn strings_from_a_trace_are_printed_escaped_and_cut() {
+    let dir = scratch("hostile-strings");
+    let path = dir.join("hostile.trace");
+    let long = "n".repeat(60 * 1024);
+    let header = reprise::RecordConfig::new("evil\u{1b}[2J", "1\u{1b}]0;title\u{7}")
+        .parameter("note", "\u{1b}[31mred");
+    let name = long.clone();
+    reprise::record(&path, header, move || {
+        let t = reprise::thread::Builder::new()
+            .name(format!("\u{1b}[2J{name}"))
+            .spawn(|| reprise::annotate("msg", "line\n\u{1b}[2Jforged: intact"))
+            .unwrap();
+        t.join().unwrap();
+    })
+    .unwrap();
+    for sub in ["inspect", "verify", "replay"] {
+        let out = reprise_on(&[sub], &path);
+        let (o, e) = (stdout(&out), stderr(&out));
+        for text in [&o, &e] {
+            assert!(
+                !text.contains('\u{1b}') && !text.contains('\u{7}'),
+                "{sub} printed a control character: {text:?}"
+            );
+            assert!(text.lines().all(|l| l.len() < 5000), "{sub} printed a line of {} bytes", text.len());
+            assert!(!text.contains("\nforged"), "{sub}: {text}");
+        }
+        if sub == "inspect" {
+            assert!(o.contains("evil\\u{1b}[2J"), "{o}");
+            assert!(o.contains(&format!("\\u{{1b}}[2J{}…(", "n".repeat(196))), "{o}");
+            assert!(o.contains("more bytes)"), "{o}");
+        }
+    }
+}
+
+#[test]
+fn replay_exits_8_when_the_footer_leaves_a_blocked_thread_out_of_its_deadlock() {
+    let dir = scratch("trimmed-deadlock");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("traces/deadlock.trace");
+    let out = reprise_on(&["replay"], &path);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let edited = dir.join("trimmed.trace");
+    rewrite(&path, &edited, &keep_chunks, &|f| {
+        if let Verdict::Deadlock { blocked } = &mut f.verdict {
+            blocked.pop();
+        }
+    });
+    let out = reprise_on(&["replay"], &edited);
+    assert_eq!(out.status.code(), Some(8), "{}{}", stdout(&out), stderr(&out));
+    assert!(stderr(&out).contains("verdict:\n    expected: deadlock"), "{}", stderr(&out));
 }

@@ -63,6 +63,11 @@ pub(crate) fn run(args: Args) -> Outcome {
         let (lines, report) = payments::replay(&file)?;
         match lines {
             Some(lines) => {
+                let mismatches = payments::mismatches(&file, &report, &lines);
+                if !mismatches.is_empty() {
+                    let explained = reprise_replayer::compare::explain(&mismatches);
+                    return Err(Failure::new(exit::MISMATCHED, anyhow!("replay {attempt}: {explained}")));
+                }
                 let same = lines == recorded.lines;
                 all_same &= same;
                 out!(
@@ -88,6 +93,6 @@ pub(crate) fn run(args: Args) -> Outcome {
         out!("replay it yourself: reprise replay {}", trace.display());
         Ok(exit::SUCCESS)
     } else {
-        Err(Failure::new(exit::DIVERGED, anyhow!("a replay ended in a different state than the recording")))
+        Err(Failure::new(exit::MISMATCHED, anyhow!("a replay ended in a different state than the recording")))
     }
 }

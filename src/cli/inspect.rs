@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use reprise_recorder::trace::model::Record;
 use reprise_recorder::trace::read::TraceFile;
+use reprise_recorder::trace::show::{block, text};
 
 use crate::cli::payments;
 use crate::cli::{out, Outcome};
@@ -59,15 +60,21 @@ pub(crate) fn run(args: Args) -> Outcome {
     let trace = payments::read(&args.file)?;
     let h = &trace.header;
     if let Some(damage) = &trace.damage {
-        eprintln!("reprise: warning: the trace is not whole: {damage}");
+        eprintln!("reprise: warning: the trace is not whole: {}", block(&damage.to_string()));
     }
     let summary = summarize(&trace);
     out!("trace: {}", args.file.display());
     out!("format: {}", trace.version);
-    out!("program: {} {} (recorded by reprise {})", h.program, h.program_version, h.recorder_version);
+    out!(
+        "program: {} {} (recorded by reprise {})",
+        text(&h.program),
+        text(&h.program_version),
+        text(&h.recorder_version)
+    );
     out!("mode: {:?}", h.mode);
     if !h.parameters.is_empty() {
-        let params: Vec<String> = h.parameters.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let params: Vec<String> =
+            h.parameters.iter().map(|(k, v)| format!("{}={}", text(k), text(v))).collect();
         out!("parameters: {}", params.join(" "));
     }
     out!("started: {} ms after the Unix epoch", h.start_unix_ms);
@@ -76,7 +83,7 @@ pub(crate) fn run(args: Args) -> Outcome {
     }
     out!("threads: {}", summary.threads.len());
     for (index, name, events) in &summary.threads {
-        let name = if name.is_empty() { "-" } else { name.as_str() };
+        let name = if name.is_empty() { "-".to_string() } else { text(name) };
         out!("  {index:>4}  {name:<16} {events} events");
     }
     let objects: Vec<String> = summary.objects.iter().map(|(k, n)| format!("{n} {k}")).collect();
@@ -95,9 +102,9 @@ pub(crate) fn run(args: Args) -> Outcome {
             for (k, v) in &footer.annotations {
                 // Some notes already say what they are (`invariants: ok`).
                 if v.starts_with(&format!("{k}: ")) {
-                    out!("  {v}");
+                    out!("  {}", text(v));
                 } else {
-                    out!("  {k}: {v}");
+                    out!("  {}: {}", text(k), text(v));
                 }
             }
         }

@@ -15,6 +15,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use reprise_recorder::trace::show::block;
 
 use crate::exit;
 
@@ -91,17 +92,20 @@ where
     match outcome {
         Ok(code) => code,
         Err(failure) => {
-            eprintln!("reprise: error: {:#}", failure.error);
+            eprintln!("reprise: error: {}", block(&format!("{:#}", failure.error)));
             failure.code
         }
     }
 }
 
-/// Prints a line to stdout; a closed pipe (`| head`) is not an error.
+/// Prints a line to stdout; a closed pipe (`| head`) is not an error. The
+/// line goes through [`block`]: whatever trace text it quotes cannot drive
+/// the terminal.
 macro_rules! out {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+        let line = reprise_recorder::trace::show::block(&format!($($arg)*));
+        let _ = writeln!(std::io::stdout().lock(), "{line}");
     }};
 }
 pub(crate) use out;

@@ -6,6 +6,8 @@ use std::path::Path;
 use anyhow::anyhow;
 use reprise_recorder::trace::format::{Header, Verdict};
 use reprise_recorder::trace::read::TraceFile;
+use reprise_recorder::trace::show::text;
+use reprise_replayer::compare::{compare, Mismatch};
 
 use crate::cli::Failure;
 use crate::exit;
@@ -86,7 +88,10 @@ pub(crate) fn config_from_header(header: &Header) -> Result<PaymentsConfig, Fail
     match header.parameter("pipeline") {
         Some("payments") => {}
         Some(other) => {
-            return Err(invalid(format!("names pipeline `{other}`, which this reprise does not have")))
+            return Err(invalid(format!(
+                "names pipeline `{}`, which this reprise does not have",
+                text(other)
+            )))
         }
         None => {
             return Err(Failure::new(
@@ -94,13 +99,15 @@ pub(crate) fn config_from_header(header: &Header) -> Result<PaymentsConfig, Fail
                 anyhow!(
                     "the trace was recorded from `{}`, not a built-in pipeline: run it with \
                      `reprise replay FILE -- <your program> [ARGS...]`",
-                    header.program
+                    text(&header.program)
                 ),
             ))
         }
     }
     let get = |key: &str| header.parameter(key).ok_or_else(|| invalid(format!("has no `{key}` parameter")));
-    let bug: Bug = get("bug")?.parse().map_err(|e| invalid(format!("has a bad `bug`: {e}")))?;
+    let bug: Bug = get("bug")?
+        .parse::<Bug>()
+        .map_err(|e| invalid(format!("has a bad `bug`: {}", text(&e.to_string()))))?;
     let number = |key: &str| -> Result<u64, Failure> {
         get(key)?.parse::<u64>().map_err(|e| invalid(format!("has a bad `{key}`: {e}")))
     };
@@ -157,6 +164,21 @@ pub(crate) fn replay(
         _ => None,
     };
     Ok((lines, report))
+}
+
+/// What the replay reproduced that differs from the recording's footer: the
+/// verdict and the two annotations the pipeline makes (digest, invariants).
+pub(crate) fn mismatches(
+    trace: &TraceFile,
+    report: &reprise_replayer::ReplayReport<PaymentsOutcome>,
+    lines: &Lines,
+) -> Vec<Mismatch> {
+    let (Some(footer), Some(reproduced)) = (&trace.footer, &report.reproduced) else {
+        return Vec::new();
+    };
+    let notes =
+        [("digest".to_string(), lines.digest.clone()), ("invariants".to_string(), lines.invariants.clone())];
+    compare(footer, reproduced, &notes)
 }
 
 pub(crate) fn read(path: &Path) -> Result<TraceFile, Failure> {

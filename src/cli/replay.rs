@@ -1,14 +1,17 @@
 //! `reprise replay`: re-execute a trace.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::anyhow;
+use reprise_recorder::trace::show::{block, text};
+use reprise_replayer::compare::explain;
 
 use crate::cli::payments::{self, PROGRAM};
 use crate::cli::{out, Failure, Outcome};
 use crate::exit;
+use crate::handoff::{self, REPORT_ENV};
 
 /// Arguments of `reprise replay`.
 #[derive(Debug, clap::Args)]
@@ -17,7 +20,9 @@ pub(crate) struct Args {
     #[arg(value_name = "FILE")]
     file: PathBuf,
     /// Your own instrumented program (one that calls `reprise::main`) and its
-    /// arguments, run with `REPRISE_REPLAY=FILE`; its exit code is passed on.
+    /// arguments, run with `REPRISE_REPLAY=FILE`; the replay's exit code is
+    /// passed on. A program that exits without replaying the trace (it never
+    /// reached `reprise::main`) exits 8; one killed by a signal exits 9.
     #[arg(last = true, value_name = "CMD ARGS")]
     command: Vec<OsString>,
 }
@@ -25,23 +30,16 @@ pub(crate) struct Args {
 pub(crate) fn run(args: Args) -> Outcome {
     let trace = payments::read(&args.file)?;
     if let Some(damage) = &trace.damage {
+        let damage = block(&damage.to_string());
         eprintln!("reprise: warning: the trace is not whole ({damage}); replaying its consistent prefix");
     }
     if let Some((program, rest)) = args.command.split_first() {
-        let status = Command::new(program)
-            .args(rest)
-            .env("REPRISE_REPLAY", &args.file)
-            .env_remove("REPRISE_RECORD")
-            .status()
-            .map_err(|e| {
-                Failure::new(exit::IO_ERROR, anyhow!("cannot run `{}`: {e}", program.to_string_lossy()))
-            })?;
-        return Ok(status.code().unwrap_or(exit::IO_ERROR));
+        return run_child(&args.file, program, rest);
     }
     if trace.header.program == PROGRAM && trace.header.program_version != env!("CARGO_PKG_VERSION") {
         eprintln!(
             "reprise: warning: the trace was recorded by reprise {}, this is {}; any real difference shows up as a divergence",
-            trace.header.program_version,
+            text(&trace.header.program_version),
             env!("CARGO_PKG_VERSION")
         );
     }
@@ -56,12 +54,80 @@ pub(crate) fn run(args: Args) -> Outcome {
         Some(lines) => {
             out!("replayed {} of {} events: {}", report.replayed, report.events, report.outcome);
             lines.print();
-            Ok(exit::SUCCESS)
+            let mismatches = payments::mismatches(&trace, &report, &lines);
+            if mismatches.is_empty() {
+                Ok(exit::SUCCESS)
+            } else {
+                Err(Failure::new(exit::MISMATCHED, anyhow!("{}", explain(&mismatches))))
+            }
         }
         None => {
             let code = exit::of_outcome(&report.outcome);
             let code = if code == exit::SUCCESS { exit::DIVERGED } else { code };
             Err(Failure::new(code, anyhow!("{}", report.outcome)))
         }
+    }
+}
+
+/// Runs the user's program under the trace and passes on the exit code its
+/// replay reported; a program that did not replay is a failure, not a match.
+fn run_child(file: &Path, program: &OsString, rest: &[OsString]) -> Outcome {
+    let name = program.to_string_lossy();
+    let report = handoff::new_path();
+    let status = Command::new(program)
+        .args(rest)
+        .env("REPRISE_REPLAY", file)
+        .env(REPORT_ENV, &report)
+        .env_remove("REPRISE_RECORD")
+        .status()
+        .map_err(|e| Failure::new(exit::IO_ERROR, anyhow!("cannot run `{name}`: {e}")));
+    let code = handoff::read(&report);
+    let _ = std::fs::remove_file(&report);
+    let status = status?;
+    if let Some(signal) = killed_by(&status) {
+        let replayed =
+            if code.is_some() { "after its replay finished" } else { "before its replay finished" };
+        return Err(Failure::new(exit::KILLED, anyhow!("`{name}` was killed by {signal} {replayed}")));
+    }
+    match code {
+        Some(code) => Ok(code),
+        None => Err(Failure::new(
+            exit::MISMATCHED,
+            anyhow!(
+                "`{name}` exited with {status} without replaying the trace: it must call \
+                 `reprise::main`, which replays `REPRISE_REPLAY` and reports back"
+            ),
+        )),
+    }
+}
+
+/// "signal 9 (SIGKILL)" when the program was killed by a signal.
+fn killed_by(status: &std::process::ExitStatus) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        let signal = status.signal()?;
+        let name = match signal {
+            1 => "SIGHUP",
+            2 => "SIGINT",
+            3 => "SIGQUIT",
+            4 => "SIGILL",
+            5 => "SIGTRAP",
+            6 => "SIGABRT",
+            7 => "SIGBUS",
+            8 => "SIGFPE",
+            9 => "SIGKILL",
+            11 => "SIGSEGV",
+            13 => "SIGPIPE",
+            14 => "SIGALRM",
+            15 => "SIGTERM",
+            _ => return Some(format!("signal {signal}")),
+        };
+        Some(format!("signal {signal} ({name})"))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = status;
+        None
     }
 }

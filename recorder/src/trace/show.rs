@@ -45,26 +45,29 @@ pub fn block(s: &str) -> String {
 
 fn escaped(s: &str, max: usize, keep_newlines: bool) -> String {
     let mut out = String::with_capacity(s.len().min(max * 2));
-    let mut shown = 0;
-    for (at, c) in s.char_indices() {
-        if keep_newlines && c == '\n' {
+    if !keep_newlines {
+        push_line(&mut out, s, max);
+        return out;
+    }
+    for (i, line) in s.split('\n').enumerate() {
+        if i > 0 {
             out.push('\n');
-            shown = 0;
-            continue;
         }
-        if shown == max {
-            let rest = s[at..].find('\n').filter(|_| keep_newlines).map_or(s.len(), |n| at + n);
-            let _ = write!(out, "…({} more bytes)", rest - at);
-            if rest == s.len() {
-                return out;
-            }
-            // Skip to the next line of a block: it is shown in turn.
-            return out + &escaped(&s[rest..], max, keep_newlines);
-        }
-        shown += 1;
-        push_safe(&mut out, c);
+        push_line(&mut out, line, max);
     }
     out
+}
+
+/// Pushes at most `max` characters of `line`, escaped, then how many bytes
+/// were left out.
+fn push_line(out: &mut String, line: &str, max: usize) {
+    for (shown, (at, c)) in line.char_indices().enumerate() {
+        if shown == max {
+            let _ = write!(out, "…({} more bytes)", line.len() - at);
+            return;
+        }
+        push_safe(out, c);
+    }
 }
 
 /// Pushes `c`, escaped if a terminal would act on it rather than show it.

@@ -268,7 +268,14 @@ fn replay_of_a_program_killed_by_a_signal_says_so() {
 #[test]
 fn non_regular_files_are_refused_with_one_clear_error() {
     let dir = scratch("not-a-file");
-    for (path, what) in [(Path::new("/dev/zero"), "a character device"), (dir.as_path(), "a directory")] {
+    let fifo = dir.join("fifo.trace");
+    // Opening a FIFO blocks until a writer comes: it must be refused unopened.
+    let made = Command::new("mkfifo").arg(&fifo).status().is_ok_and(|s| s.success());
+    let mut cases = vec![(Path::new("/dev/zero"), "a character device"), (dir.as_path(), "a directory")];
+    if made {
+        cases.push((fifo.as_path(), "a FIFO"));
+    }
+    for (path, what) in cases {
         if !path.exists() {
             continue;
         }
@@ -367,4 +374,48 @@ fn a_trace_spliced_from_two_recordings_replays_as_a_match_only_with_the_recorded
         codes.push((thread, out.status.code()));
     }
     eprintln!("spliced thread -> exit code: {codes:?}");
+}
+
+/// Varint length of `v` in postcard's encoding.
+fn varint_len(mut v: u64) -> usize {
+    let mut n = 1;
+    while v >= 0x80 {
+        v >>= 7;
+        n += 1;
+    }
+    n
+}
+
+#[test]
+fn verify_says_when_a_trace_is_too_old_to_have_its_counts_checked() {
+    use reprise::trace::format::{header_checksum, FormatVersion, FRAME_END};
+    let dir = scratch("format-1-1");
+    let path = completed_trace(&dir);
+    let bytes = std::fs::read(&path).unwrap();
+    let trace = reprise::read_trace(&bytes).unwrap();
+    let seal = trace.seal.expect("a current trace has a seal");
+    // The same file as format 1.1 wrote it: minor 1, no seal after the footer.
+    let header_len = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
+    let mut old = bytes.clone();
+    old[10..12].copy_from_slice(&1u16.to_le_bytes());
+    let v11 = FormatVersion { major: 1, minor: 1 };
+    let sum = header_checksum(v11, &bytes[PREAMBLE_LEN..PREAMBLE_LEN + header_len]);
+    old[PREAMBLE_LEN + header_len..PREAMBLE_LEN + header_len + 4].copy_from_slice(&sum.to_le_bytes());
+    let (end_at, end) = *frames(&old).last().unwrap();
+    assert_eq!(end.tag, FRAME_END);
+    let payload = &old[end_at + FRAME_HEADER_LEN..];
+    let footer_len = payload.len() - varint_len(seal.chunks) - varint_len(u64::from(seal.chain));
+    let footer = payload[..footer_len].to_vec();
+    old.truncate(end_at);
+    old.extend(FrameHeader::new(FRAME_END, 0, 0, &footer).to_bytes());
+    old.extend(footer);
+    let old_path = dir.join("old.trace");
+    std::fs::write(&old_path, &old).unwrap();
+    let out = reprise_on(&["verify"], &old_path);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("intact: "), "{text}");
+    assert!(text.contains("trace format 1.1 has no chunk count in its footer"), "{text}");
+    let out = reprise_on(&["verify"], &path);
+    assert!(!stdout(&out).contains("no chunk count"), "{}", stdout(&out));
 }

@@ -67,6 +67,7 @@ fn verify_exits_6_on_a_trace_with_a_chunk_removed_and_its_frames_relinked() {
     assert!(chunks >= 8, "want a trace of many chunks, got {chunks}");
     let out = reprise_on(&["verify"], &path);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut replays = Vec::new();
     for k in 0..chunks {
         let cut = dir.join(format!("relinked-{k}.trace"));
         std::fs::write(&cut, relink_without(&bytes, k)).unwrap();
@@ -76,7 +77,11 @@ fn verify_exits_6_on_a_trace_with_a_chunk_removed_and_its_frames_relinked() {
         let expected = format!("the footer says {chunks} chunks, but the file holds {}", chunks - 1);
         assert!(err.contains(&expected), "chunk {k} removed: {err}");
         assert!(!stdout(&out).contains("intact"), "chunk {k} removed: {}", stdout(&out));
+        let out = reprise_on(&["replay"], &cut);
+        assert_ne!(out.status.code(), Some(0), "chunk {k} removed, replay matched: {}", stdout(&out));
+        replays.push(out.status.code());
     }
+    eprintln!("replay exit codes of {chunks} re-linked traces: {replays:?}");
 }
 
 /// The trace at `path` rewritten chunk for chunk, with `edit` applied to its

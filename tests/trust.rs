@@ -424,3 +424,15 @@ fn verify_says_when_a_trace_is_too_old_to_have_its_counts_checked() {
     let out = reprise_on(&["verify"], &path);
     assert!(!stdout(&out).contains("no chunk count"), "{}", stdout(&out));
 }
+
+#[test]
+fn replay_help_names_the_codes_for_a_different_ending_and_a_killed_program() {
+    let out = crate::util::reprise(&["replay", "--help"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let help = stdout(&out);
+    assert!(
+        help.contains("8  replay finished but its verdict or annotations differ from the recording"),
+        "{help}"
+    );
+    assert!(help.contains("9  the program run by `replay FILE -- CMD` was killed by a signal"), "{help}");
+}

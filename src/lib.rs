@@ -68,7 +68,8 @@ pub use reprise_recorder::trace;
 pub use reprise_recorder::trace::read::{read_trace, read_trace_file};
 #[doc(inline)]
 pub use reprise_recorder::{
-    annotate, capture, record, start_recording, RecordConfig, RecordError, RecordGuard, Recording,
+    annotate, capture, record, start_recording, OnDeadlock, OnRecordError, RecordConfig, RecordError,
+    RecordGuard, Recording, DEADLOCK_EXIT_CODE, RECORD_ERROR_EXIT_CODE,
 };
 #[doc(inline)]
 pub use reprise_recorder::{channel, random, sync, thread, time};
@@ -82,7 +83,7 @@ pub use reprise_replayer::explore;
 #[doc(inline)]
 pub use reprise_replayer::explore::explore;
 
-pub use env::{main, Mode};
+pub use env::{main, main_with, Mode};
 pub use reprise_recorder::thread_local;
 
 /// README.md's examples, run as doc tests.

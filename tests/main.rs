@@ -9,5 +9,6 @@ mod explore;
 mod fidelity;
 mod primitives;
 mod replay;
+mod trace_mode;
 mod traces;
 mod zoo;

@@ -138,6 +138,74 @@ fn in_a_closed_world_threads_waiting_on_each_other_through_channels_are_a_deadlo
     assert_eq!(blocked.len(), 2);
 }
 
+#[test]
+fn in_a_closed_world_a_condvar_wait_nobody_notifies_behind_a_join_is_a_deadlock() {
+    let path = scratch("deadlock-condvar").join("t.trace");
+    let config = RecordConfig::new("deadlock-tests", "1").closed_world(true).on_deadlock(OnDeadlock::Return);
+    let recorded = record(&path, config, || {
+        let pair = Arc::new((Mutex::new(false), reprise::sync::Condvar::new()));
+        let waiter = thread::spawn(move || {
+            let (ready, cv) = &*pair;
+            let mut ready = ready.lock().unwrap();
+            while !*ready {
+                ready = cv.wait(ready).unwrap();
+            }
+        });
+        waiter.join().unwrap();
+    })
+    .unwrap();
+    let Verdict::Deadlock { blocked } = &recorded.verdict else { panic!("{}", recorded.verdict) };
+    let ops: Vec<_> = blocked.iter().map(|b| b.op).collect();
+    use reprise::trace::model::Op;
+    assert_eq!(ops, vec![Op::Join, Op::CondWait]);
+}
+
+#[test]
+fn in_a_closed_world_busy_hand_offs_through_channels_and_condvars_complete_without_a_verdict() {
+    let path = scratch("deadlock-closed-busy").join("t.trace");
+    let config = RecordConfig::new("deadlock-tests", "1").closed_world(true).on_deadlock(OnDeadlock::Return);
+    let recorded = record(&path, config, || {
+        // Every hand-off leaves one side blocked while the other works: the
+        // monitor looks at many instants where all but one thread waits.
+        let (to_worker, worker_rx) = channel::bounded::<u64>(0);
+        let (to_main, main_rx) = channel::bounded::<u64>(0);
+        let turn = Arc::new((Mutex::new(0u64), reprise::sync::Condvar::new()));
+        let worker_turn = Arc::clone(&turn);
+        let worker = thread::spawn(move || {
+            for v in worker_rx.iter() {
+                let (n, cv) = &*worker_turn;
+                let mut n = n.lock().unwrap();
+                while *n % 2 == 0 {
+                    n = cv.wait(n).unwrap();
+                }
+                *n += 1;
+                cv.notify_all();
+                drop(n);
+                to_main.send(v + 1).unwrap();
+            }
+        });
+        let mut sum = 0;
+        for i in 0..20_000 {
+            to_worker.send(i).unwrap();
+            let (n, cv) = &*turn;
+            let mut n = n.lock().unwrap();
+            *n += 1;
+            cv.notify_all();
+            while *n % 2 == 1 {
+                n = cv.wait(n).unwrap();
+            }
+            drop(n);
+            sum += main_rx.recv().unwrap();
+        }
+        drop(to_worker);
+        worker.join().unwrap();
+        sum
+    })
+    .unwrap();
+    assert_eq!(recorded.verdict, Verdict::Completed);
+    assert_eq!(recorded.result, Some((1..=20_000).sum()));
+}
+
 /// Runs this test binary again, only the test `name`, as a child recording
 /// into `trace` in `role`.
 fn child(name: &str, role: &str, trace: &Path) -> Child {

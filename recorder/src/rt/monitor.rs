@@ -92,10 +92,15 @@ pub(crate) fn run(exec: Arc<Execution>, on_deadlock: impl FnOnce(Verdict)) {
 
 /// Two passes over `exec`'s threads; the deadlock they prove, if any.
 fn check(exec: &Execution) -> Option<Verdict> {
-    let first = look(exec);
+    decide(look(exec), exec.closed_world, || look(exec))
+}
+
+/// The proof itself, on the first pass and a way to take the second (taken
+/// only after the progress counters were read).
+fn decide(first: Pass, closed_world: bool, second: impl FnOnce() -> Pass) -> Option<Verdict> {
     let (members, whole_world) = match find_cycle(&first.blocked) {
         Some(cycle) => (cycle, false),
-        None if exec.closed_world => (all_stuck(&first)?, true),
+        None if closed_world => (all_stuck(&first)?, true),
         None => return None,
     };
     // Between the passes: the counters must show that nothing happened
@@ -104,7 +109,7 @@ fn check(exec: &Execution) -> Option<Verdict> {
     if !members.iter().all(quiet) {
         return None;
     }
-    let second = look(exec);
+    let second = second();
     let unchanged = |t: &ThreadIndex| match (first.blocked.get(t), second.blocked.get(t)) {
         (Some(a), Some(b)) => a.epoch == b.epoch && a.held == b.held,
         _ => false,
@@ -225,4 +230,126 @@ fn verdict(blocked: &HashMap<ThreadIndex, Seen>, members: &[ThreadIndex]) -> Ver
     // The deadlocked threads first, then the threads stuck behind them.
     listed.sort_by_key(|b| (!members.contains(&b.thread), b.thread));
     Verdict::Deadlock { blocked: listed }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::panic::Location;
+    use std::sync::atomic::AtomicU64;
+
+    use super::*;
+    use crate::rt::exec::ProgressMark;
+
+    fn blocked(op: Op, target: u32, progress: Option<ProgressMark>, timed: bool) -> Blocked {
+        Blocked { op, target, location: Location::caller(), timed, progress }
+    }
+
+    fn seen(b: Blocked, epoch: u64, held: &[u32]) -> Seen {
+        let mut slots = [0; HELD_SLOTS];
+        for (slot, &object) in slots.iter_mut().zip(held) {
+            *slot = object + 1;
+        }
+        Seen { blocked: b, epoch, held: slots }
+    }
+
+    fn pass(threads: Vec<(ThreadIndex, Seen)>, live: usize) -> Pass {
+        let registered = live;
+        Pass { blocked: threads.into_iter().collect(), live, allocated: registered as u32, registered }
+    }
+
+    /// Threads 0 and 1: each holds one mutex and waits for the other's.
+    fn lock_cycle(epoch_of_1: u64, held_by_1: &[u32]) -> Pass {
+        pass(
+            vec![
+                (0, seen(blocked(Op::Lock, 11, None, false), 4, &[10])),
+                (1, seen(blocked(Op::Lock, 10, None, false), epoch_of_1, held_by_1)),
+            ],
+            2,
+        )
+    }
+
+    #[test]
+    fn a_lock_cycle_seen_the_same_in_both_passes_is_a_deadlock() {
+        let verdict = decide(lock_cycle(7, &[11]), false, || lock_cycle(7, &[11]));
+        let Some(Verdict::Deadlock { blocked }) = verdict else { panic!("{verdict:?}") };
+        assert_eq!(blocked.iter().map(|b| b.waits_for).collect::<Vec<_>>(), vec![Some(1), Some(0)]);
+    }
+
+    #[test]
+    fn a_lock_cycle_whose_thread_blocked_again_between_the_passes_is_not() {
+        assert_eq!(decide(lock_cycle(7, &[11]), false, || lock_cycle(8, &[11])), None);
+    }
+
+    #[test]
+    fn a_lock_cycle_whose_held_set_changed_between_the_passes_is_not() {
+        assert_eq!(decide(lock_cycle(7, &[11]), false, || lock_cycle(7, &[11, 12])), None);
+    }
+
+    #[test]
+    fn a_thread_gone_from_its_wait_in_the_second_pass_breaks_the_cycle() {
+        let second = || pass(vec![(0, seen(blocked(Op::Lock, 11, None, false), 4, &[10]))], 2);
+        assert_eq!(decide(lock_cycle(7, &[11]), false, second), None);
+    }
+
+    /// Thread 0 joins thread 1, which waits on a channel.
+    fn join_and_recv(progress: &Arc<AtomicU64>, timed: bool, op: Op) -> Pass {
+        pass(
+            vec![
+                (0, seen(blocked(Op::Join, 1, None, false), 1, &[])),
+                (1, seen(blocked(op, 3, Some(ProgressMark::read(progress)), timed), 2, &[])),
+            ],
+            2,
+        )
+    }
+
+    #[test]
+    fn every_thread_waiting_on_a_quiet_channel_is_a_deadlock_only_in_a_closed_world() {
+        let counter = Arc::new(AtomicU64::new(5));
+        let again = || join_and_recv(&counter, false, Op::Recv);
+        assert_eq!(decide(join_and_recv(&counter, false, Op::Recv), false, again), None);
+        assert!(decide(join_and_recv(&counter, false, Op::Recv), true, again).is_some());
+    }
+
+    #[test]
+    fn a_channel_that_progressed_since_its_waiter_looked_is_no_deadlock() {
+        let counter = Arc::new(AtomicU64::new(5));
+        let first = join_and_recv(&counter, false, Op::Recv);
+        crate::rt::exec::bump(&counter);
+        assert_eq!(decide(first, true, || join_and_recv(&counter, false, Op::Recv)), None);
+    }
+
+    #[test]
+    fn timed_waits_and_selects_never_count_in_a_closed_world() {
+        let counter = Arc::new(AtomicU64::new(0));
+        let timed = || join_and_recv(&counter, true, Op::Recv);
+        assert_eq!(decide(timed(), true, timed), None);
+        let select = || join_and_recv(&counter, false, Op::Select);
+        assert_eq!(decide(select(), true, select), None);
+    }
+
+    #[test]
+    fn a_closed_world_with_a_thread_not_blocked_or_still_starting_is_no_deadlock() {
+        let counter = Arc::new(AtomicU64::new(0));
+        let running = || {
+            let mut p = join_and_recv(&counter, false, Op::Recv);
+            p.live = 3;
+            p.registered = 3;
+            p.allocated = 3;
+            p
+        };
+        assert_eq!(decide(running(), true, running), None);
+        let starting = || {
+            let mut p = join_and_recv(&counter, false, Op::Recv);
+            p.allocated = 3;
+            p
+        };
+        assert_eq!(decide(starting(), true, starting), None);
+        let started_between = || {
+            let mut p = join_and_recv(&counter, false, Op::Recv);
+            p.allocated = 3;
+            p.registered = 3;
+            p
+        };
+        assert_eq!(decide(join_and_recv(&counter, false, Op::Recv), true, started_between), None);
+    }
 }

@@ -1,7 +1,12 @@
 //! Choosing the mode without recompiling: `REPRISE_RECORD=path` records,
 //! `REPRISE_REPLAY=path` replays, neither runs plainly.
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use reprise_recorder::trace::format::Verdict;
+use reprise_recorder::{OnRecordError, RecordConfig};
 
 use crate::exit;
 
@@ -40,38 +45,44 @@ impl Mode {
 /// ```
 ///
 /// Plain and recorded runs exit 0 when `body` returns and 101 when it panics
-/// (as Rust programs do); a recorded deadlock exits
-/// [`reprise_recorder::DEADLOCK_EXIT_CODE`] once the trace is written. A replay
-/// prints its outcome on stderr and exits with the codes of [`crate::exit`]:
-/// 0 when it matched the whole trace, 3 diverged, 4 stalled, 5 the trace ended
-/// early, 6 the trace is damaged, 7 it cannot be read.
+/// (as Rust programs do). A recording follows the default [`RecordConfig`]
+/// (see [`main_with`] to choose): a proven deadlock is written to the trace
+/// and the program is left as it is, and a trace that cannot be created is
+/// reported on stderr and the program runs unrecorded. A replay prints its
+/// outcome on stderr and exits with the codes of [`crate::exit`]: 0 when it
+/// matched the whole trace, 3 diverged, 4 stalled, 5 the trace ended early,
+/// 6 the trace is damaged, 7 it cannot be read.
 pub fn main<F>(program: &str, version: &str, body: F) -> !
 where
     F: FnOnce() + Send + 'static,
 {
+    main_with(RecordConfig::new(program, version), body)
+}
+
+/// [`main`] with a chosen [`RecordConfig`] (its `program` and
+/// `program_version` name the program, also when replaying).
+///
+/// A recording's exit code, beyond 0 and 101: under
+/// [`crate::OnDeadlock::Exit`] the policy's code once a proven deadlock is written;
+/// under [`crate::OnDeadlock::Return`] [`crate::DEADLOCK_EXIT_CODE`]
+/// (there is no caller to return to); under [`OnDeadlock::Wait`] (the
+/// default) none: the deadlocked program waits as it would without reprise.
+/// When the trace cannot be created, [`OnRecordError::Exit`]'s code without
+/// running `body`; [`OnRecordError::RunUnrecorded`] (the default) runs it.
+///
+/// ```no_run
+/// use reprise::{OnDeadlock, RecordConfig};
+/// let config = RecordConfig::new("ledger", "2.1").on_deadlock(OnDeadlock::exit());
+/// reprise::main_with(config, || { /* the pipeline */ });
+/// ```
+pub fn main_with<F>(config: RecordConfig, body: F) -> !
+where
+    F: FnOnce() + Send + 'static,
+{
     let code = match Mode::from_env() {
-        Mode::Off => match std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
-            Ok(()) => 0,
-            Err(_) => 101,
-        },
-        Mode::Record(path) => {
-            let config = crate::RecordConfig::new(program, version);
-            match crate::record(&path, config, body) {
-                Ok(recording) => match recording.verdict {
-                    reprise_recorder::trace::format::Verdict::Completed => 0,
-                    reprise_recorder::trace::format::Verdict::Deadlock { .. } => {
-                        eprintln!("reprise: {}", recording.verdict);
-                        reprise_recorder::DEADLOCK_EXIT_CODE
-                    }
-                    _ => 101,
-                },
-                Err(e) => {
-                    eprintln!("reprise: {e}");
-                    exit::IO_ERROR
-                }
-            }
-        }
-        Mode::Replay(path) => replay(&path, program, version, body),
+        Mode::Off => run_plainly(body),
+        Mode::Record(path) => record_or_run(&path, config, body, &mut std::io::stderr()),
+        Mode::Replay(path) => replay(&path, &config.program, &config.program_version, body),
     };
     std::process::exit(code)
 }
@@ -117,4 +128,92 @@ where
     eprintln!("reprise: {message}");
     crate::handoff::write(code, &message);
     code
+}
+
+fn run_plainly(body: impl FnOnce()) -> i32 {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
+        Ok(()) => 0,
+        Err(_) => 101,
+    }
+}
+
+/// Records `body` into `path` as [`main_with`] does, telling `notices` what
+/// went wrong; the process's exit code.
+fn record_or_run<F>(path: &Path, config: RecordConfig, body: F, notices: &mut dyn Write) -> i32
+where
+    F: FnOnce() + Send + 'static,
+{
+    let on_error = config.on_record_error;
+    // `record` takes the body; when the trace cannot be created it never
+    // runs it, and the body is taken back from here to run unrecorded.
+    let body = Arc::new(std::sync::Mutex::new(Some(body)));
+    let recorded_body = Arc::clone(&body);
+    let recorded = crate::record(path, config, move || {
+        let taken = recorded_body.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(body) = taken {
+            body();
+        }
+    });
+    let not_run = body.lock().unwrap_or_else(|p| p.into_inner()).take();
+    match recorded {
+        Ok(recording) => match recording.verdict {
+            Verdict::Completed => 0,
+            Verdict::Deadlock { .. } => {
+                let _ = writeln!(notices, "reprise: {}", recording.verdict);
+                reprise_recorder::DEADLOCK_EXIT_CODE
+            }
+            _ => 101,
+        },
+        Err(e) => {
+            let _ = writeln!(notices, "reprise: {:#}", anyhow::Error::new(e));
+            match (not_run, on_error) {
+                (Some(_), OnRecordError::Exit { code }) => code,
+                (Some(body), _) => {
+                    let _ = writeln!(notices, "reprise: running without recording");
+                    run_plainly(body)
+                }
+                // The trace failed after the body ran.
+                (None, _) => exit::IO_ERROR,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::*;
+
+    /// A trace path whose directory does not exist.
+    fn unwritable() -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("reprise-no-such-dir-{}", std::process::id())).join("t.trace")
+    }
+
+    #[test]
+    fn a_trace_that_cannot_be_created_is_explained_and_the_program_runs_unrecorded() {
+        static RAN: AtomicBool = AtomicBool::new(false);
+        let mut notices = Vec::new();
+        let config = RecordConfig::new("env-test", "1");
+        let code = record_or_run(&unwritable(), config, || RAN.store(true, Ordering::SeqCst), &mut notices);
+        let notices = String::from_utf8(notices).unwrap();
+        assert_eq!(code, 0, "{notices}");
+        assert!(RAN.load(Ordering::SeqCst), "the body did not run");
+        assert!(notices.contains("cannot write the trace"), "{notices}");
+        // The OS error, through the error's chain.
+        assert!(notices.contains("No such file or directory"), "{notices}");
+        assert!(notices.contains("running without recording"), "{notices}");
+    }
+
+    #[test]
+    fn a_trace_that_cannot_be_created_exits_with_the_chosen_code_without_running_the_program() {
+        static RAN: AtomicBool = AtomicBool::new(false);
+        let mut notices = Vec::new();
+        let config = RecordConfig::new("env-test", "1").on_record_error(OnRecordError::exit());
+        let code = record_or_run(&unwritable(), config, || RAN.store(true, Ordering::SeqCst), &mut notices);
+        let notices = String::from_utf8(notices).unwrap();
+        assert_eq!(code, reprise_recorder::RECORD_ERROR_EXIT_CODE, "{notices}");
+        assert!(!RAN.load(Ordering::SeqCst), "the body ran");
+        assert!(notices.contains("No such file or directory"), "{notices}");
+    }
 }

@@ -70,7 +70,8 @@ pub use reprise_recorder::trace;
 pub use reprise_recorder::trace::read::{read_trace, read_trace_file};
 #[doc(inline)]
 pub use reprise_recorder::{
-    capture, record, start_recording, RecordConfig, RecordError, RecordGuard, Recording,
+    capture, record, start_recording, OnDeadlock, OnRecordError, RecordConfig, RecordError, RecordGuard,
+    Recording, DEADLOCK_EXIT_CODE, RECORD_ERROR_EXIT_CODE,
 };
 #[doc(inline)]
 pub use reprise_recorder::{channel, random, sync, thread, time};
@@ -84,7 +85,7 @@ pub use reprise_replayer::explore;
 #[doc(inline)]
 pub use reprise_replayer::explore::explore;
 
-pub use env::{main, Mode};
+pub use env::{main, main_with, Mode};
 pub use handoff::REPORT_ENV;
 pub use notes::annotate;
 pub use reprise_recorder::thread_local;

@@ -4,7 +4,7 @@
 
 use reprise::pipelines::payments::{run, Bug, PaymentsConfig, PaymentsOutcome};
 use reprise::trace::format::Verdict;
-use reprise::{read_trace_file, record, replay_with, RecordConfig, ReplayOptions, ReplayOutcome};
+use reprise::{read_trace_file, record, replay_with, OnDeadlock, RecordConfig, ReplayOptions, ReplayOutcome};
 
 use crate::util::{event_sequence, scratch};
 
@@ -39,7 +39,12 @@ fn every_replay_of_the_payments_pipeline_gives_the_recorded_digest_and_verdict()
                     PaymentsConfig { bug, workers, seed, payments: 120, ..PaymentsConfig::default() };
                 let path = dir.join(format!("{bug}-{workers}-{seed}.trace"));
                 let c = config;
-                let recorded = record(&path, RecordConfig::new("fidelity", "1"), move || run(&c)).unwrap();
+                let recorded = record(
+                    &path,
+                    RecordConfig::new("fidelity", "1").on_deadlock(OnDeadlock::Return),
+                    move || run(&c),
+                )
+                .unwrap();
                 let expected = ending(recorded.result.as_ref(), &recorded.verdict);
                 let trace = read_trace_file(&path).unwrap();
                 assert!(trace.is_whole(), "{bug} w{workers} s{seed}: {:?}", trace.damage);

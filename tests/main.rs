@@ -4,10 +4,12 @@ mod util;
 
 mod bad_input;
 mod cli;
+mod deadlock;
 mod explore;
 mod fidelity;
 mod primitives;
 mod replay;
+mod trace_mode;
 mod traces;
 mod trust;
 mod zoo;

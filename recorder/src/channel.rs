@@ -18,8 +18,9 @@ pub use crossbeam_channel::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
 
-use crate::rt::context::{self, Mode};
+use crate::rt::context::{self, Mode, ThreadCtx};
 use crate::rt::coop::{self, Resource, Woken};
+use crate::rt::exec::{self, Progress, ProgressMark};
 use crate::rt::gate::{Happened, WaitFor};
 use crate::rt::gated::{self, GatedCall};
 use crate::rt::object::ObjectSlot;
@@ -62,9 +63,28 @@ impl<T> Flavor<T> {
     }
 }
 
-/// What both ends share: the channel's identity.
+/// What both ends share: the channel's identity and its progress counter.
 struct Shared {
     slot: ObjectSlot,
+    /// Sends, receives and dropped ends, counted in closed-world recordings
+    /// for the deadlock monitor (and on every drop: drops are rare).
+    progress: Progress,
+}
+
+impl Shared {
+    /// Record mode: counts an operation that can end a wait on the channel.
+    #[inline]
+    fn progressed(&self, ctx: &ThreadCtx) {
+        if ctx.exec.closed_world {
+            exec::bump(&self.progress);
+        }
+    }
+
+    /// Record mode: the mark a thread about to wait on the channel leaves
+    /// for the deadlock monitor.
+    fn mark(&self, ctx: &ThreadCtx) -> Option<ProgressMark> {
+        ctx.exec.closed_world.then(|| ProgressMark::read(&self.progress))
+    }
 }
 
 /// The sending side. Like [`crossbeam_channel::Sender`].
@@ -80,7 +100,7 @@ pub struct Receiver<T> {
 }
 
 fn make<T>(inner: (cb::Sender<Envelope<T>>, cb::Receiver<Envelope<T>>)) -> (Sender<T>, Receiver<T>) {
-    let shared = Arc::new(Shared { slot: ObjectSlot::new() });
+    let shared = Arc::new(Shared { slot: ObjectSlot::new(), progress: Progress::default() });
     if context::mode() == Mode::Gated {
         let queue = Arc::new(ReplayQueue { items: Mutex::new(VecDeque::new()) });
         return (
@@ -151,6 +171,7 @@ impl<T> Sender<T> {
                     let object = ctx.object(&self.shared.slot, ObjectKind::Channel, location);
                     match self.cb().try_send(Envelope { sender: ctx.index, seq, value }) {
                         Ok(()) => {
+                            self.shared.progressed(ctx);
                             ctx.record(Op::Send, object, location, [seq, 0, 0]);
                             Ok(())
                         }
@@ -213,7 +234,11 @@ impl<T> Sender<T> {
             Ok(()) => Ok(()),
             Err(cb::SendTimeoutError::Disconnected(e)) => Err(e),
             Err(cb::SendTimeoutError::Timeout(e)) => {
-                context::with(|ctx| ctx.block(Op::Send, object, location, false));
+                // The mark is read before the send below looks for room.
+                context::with(|ctx| {
+                    let mark = self.shared.mark(ctx);
+                    ctx.block_marked(Op::Send, object, location, false, mark);
+                });
                 registered = true;
                 self.cb().send(e).map_err(|e| e.0)
             }
@@ -221,6 +246,9 @@ impl<T> Sender<T> {
         context::with(|ctx| {
             if registered {
                 ctx.unblock();
+            }
+            if result.is_ok() {
+                self.shared.progressed(ctx);
             }
             ctx.record(Op::Send, object, location, [seq, if result.is_ok() { 0 } else { 2 }, 0]);
         });
@@ -260,7 +288,12 @@ impl<T> Sender<T> {
                     Err(cb::TrySendError::Full(_)) => 1,
                     Err(cb::TrySendError::Disconnected(_)) => 2,
                 };
-                context::with(|ctx| ctx.record(Op::Send, object, location, [seq, status, 0]));
+                context::with(|ctx| {
+                    if status == 0 {
+                        self.shared.progressed(ctx);
+                    }
+                    ctx.record(Op::Send, object, location, [seq, status, 0]);
+                });
                 result.map_err(|e| match e {
                     cb::TrySendError::Full(e) => TrySendError::Full(e.value),
                     cb::TrySendError::Disconnected(e) => TrySendError::Disconnected(e.value),
@@ -364,6 +397,9 @@ impl<T> Receiver<T> {
                         (Err(cb::TryRecvError::Empty), None) => Err(EMPTY),
                         (Err(cb::TryRecvError::Empty), Some(deadline)) => return Err((object, deadline)),
                     };
+                    if result.is_ok() {
+                        self.shared.progressed(ctx);
+                    }
                     let [a, b] = outcome_of(&result);
                     ctx.record(op, object, location, [a, b, 0]);
                     Ok(result)
@@ -439,7 +475,11 @@ impl<T> Receiver<T> {
                 Ok(e) => Ok(e),
                 Err(cb::RecvTimeoutError::Disconnected) => Err(DISCONNECTED),
                 Err(cb::RecvTimeoutError::Timeout) => {
-                    context::with(|ctx| ctx.block(op, object, location, false));
+                    // The mark is read before the receive below looks.
+                    context::with(|ctx| {
+                        let mark = self.shared.mark(ctx);
+                        ctx.block_marked(op, object, location, false, mark);
+                    });
                     registered = true;
                     self.blocking_recv(None)
                 }
@@ -449,6 +489,9 @@ impl<T> Receiver<T> {
         context::with(|ctx| {
             if registered {
                 ctx.unblock();
+            }
+            if result.is_ok() {
+                self.shared.progressed(ctx);
             }
             ctx.record(op, object, location, [a, b, 0]);
         });
@@ -684,6 +727,9 @@ fn select_inner<T>(
     if recording {
         context::with(|ctx| {
             let object = ctx.object(&receivers[arm].shared.slot, ObjectKind::Channel, location);
+            if result.is_ok() {
+                receivers[arm].shared.progressed(ctx);
+            }
             let [a, b] = outcome_of(&result);
             ctx.record(Op::Select, object, location, [a, b, arm as u64]);
         });
@@ -740,12 +786,18 @@ fn select_coop<T>(
 /// crossbeam end now (not after this function), so that whoever is blocked on
 /// the channel sees the disconnection when it looks again, and wake them.
 /// Other modes have no one to wake: the end drops as usual.
+///
+/// A crossbeam end is also dropped here, before the channel's progress
+/// counter is bumped: a waiter the drop disconnects must see the bump.
 fn drop_end<T>(flavor: &mut Flavor<T>, shared: &Shared) {
     if context::mode() == Mode::Coop {
         *flavor = Flavor::Crossbeam { tx: None, rx: None };
         if let Some(object) = gated::object_of(&shared.slot) {
             coop::wake(Resource::Object(object), true);
         }
+    } else if let Flavor::Crossbeam { tx, rx } = flavor {
+        drop((tx.take(), rx.take()));
+        exec::bump(&shared.progress);
     }
 }
 

@@ -52,6 +52,8 @@ pub mod local;
 #[path = "loom/execution.rs"]
 mod loom_execution;
 #[cfg(not(reprise_loom))]
+mod policy;
+#[cfg(not(reprise_loom))]
 pub mod random;
 #[cfg(reprise_loom)]
 #[path = "loom/random.rs"]
@@ -78,13 +80,20 @@ pub mod trace;
 
 pub use capture::capture;
 #[cfg(not(reprise_loom))]
+pub use policy::{OnDeadlock, OnRecordError};
+#[cfg(not(reprise_loom))]
 pub use record::{annotate, record, start_recording, RecordConfig, RecordError, RecordGuard, Recording};
 #[cfg(not(reprise_loom))]
 pub use rt::gated::{run_gated, ReplayStopped};
 #[cfg(not(reprise_loom))]
 pub use rt::writer::WriterStats;
 
-/// The exit code of a process that [`start_recording`] recorded into a
-/// deadlock: the trace is written, the deadlocked threads cannot be ended.
+/// The exit code of [`OnDeadlock::exit`]: a recording proved a deadlock,
+/// the trace is written, the deadlocked threads cannot be ended.
 #[cfg(not(reprise_loom))]
 pub const DEADLOCK_EXIT_CODE: i32 = 86;
+
+/// The exit code of [`OnRecordError::exit`]: `reprise::main` could not
+/// create the trace and the program did not run.
+#[cfg(not(reprise_loom))]
+pub const RECORD_ERROR_EXIT_CODE: i32 = 87;

@@ -1,12 +1,12 @@
 //! Starting and finishing a recording.
 
-use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::policy::{OnDeadlock, OnRecordError};
 use crate::rt::context::{self, root_seed};
 use crate::rt::exec::{ExecKind, Execution, RecordSink};
 use crate::rt::writer::{self, WriterMsg, WriterStats};
@@ -14,7 +14,8 @@ use crate::rt::{monitor, panic};
 use crate::thread::run_thread;
 use crate::trace::format::{Footer, Header, TraceMode, Verdict};
 
-/// What to put in a recording's header.
+/// What to put in a recording's header, and what the recording does when
+/// something outside the program's logic happens.
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
 pub struct RecordConfig {
@@ -27,6 +28,21 @@ pub struct RecordConfig {
     pub parameters: Vec<(String, String)>,
     /// Seed of the recorded random source ([`crate::random`]). Default: 0.
     pub seed: u64,
+    /// What a proven deadlock does. Default: [`OnDeadlock::Wait`] (write
+    /// the verdict, finish the trace, and leave the program blocked as it
+    /// would be without reprise).
+    pub on_deadlock: OnDeadlock,
+    /// Every thread of the process that could end a wait is spawned through
+    /// reprise (no plain `std::thread`, network or FFI thread feeds the
+    /// recorded ones). Then a deadlock is also proven when every live
+    /// recorded thread waits without a timeout and nothing happened on the
+    /// objects they wait on since they started waiting; otherwise only a
+    /// cycle of owned resources (locks, joins) is. Declaring it falsely can
+    /// give a false deadlock verdict. Default: `false`.
+    pub closed_world: bool,
+    /// What `reprise::main` does when the trace cannot be created. Default:
+    /// [`OnRecordError::RunUnrecorded`].
+    pub on_record_error: OnRecordError,
 }
 
 impl RecordConfig {
@@ -44,6 +60,33 @@ impl RecordConfig {
     /// Sets the random seed.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
+        self
+    }
+
+    /// Sets what a proven deadlock does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use reprise_recorder::{OnDeadlock, RecordConfig};
+    /// let config = RecordConfig::new("payments", "1.0").on_deadlock(OnDeadlock::exit());
+    /// assert_eq!(config.on_deadlock, OnDeadlock::Exit { code: reprise_recorder::DEADLOCK_EXIT_CODE });
+    /// ```
+    pub fn on_deadlock(mut self, policy: OnDeadlock) -> Self {
+        self.on_deadlock = policy;
+        self
+    }
+
+    /// Declares (or not) that every thread of the process is a reprise
+    /// thread; see [`RecordConfig::closed_world`].
+    pub fn closed_world(mut self, closed: bool) -> Self {
+        self.closed_world = closed;
+        self
+    }
+
+    /// Sets what `reprise::main` does when the trace cannot be created.
+    pub fn on_record_error(mut self, policy: OnRecordError) -> Self {
+        self.on_record_error = policy;
         self
     }
 
@@ -103,43 +146,66 @@ pub struct Recording<R> {
 struct Session {
     exec: Arc<Execution>,
     path: PathBuf,
-    writer: Option<JoinHandle<io::Result<WriterStats>>>,
+    /// Shared with the monitor, which waits for the writer before it ends
+    /// the process on a deadlock.
+    writer: WriterHandle,
     monitor: Option<JoinHandle<()>>,
+    on_deadlock: OnDeadlock,
 }
 
+type WriterHandle = Arc<parking_lot::Mutex<Option<JoinHandle<io::Result<WriterStats>>>>>;
+
 impl Session {
-    fn start(path: &Path, config: &RecordConfig, exit_on_deadlock: bool) -> Result<Session, RecordError> {
+    fn start(path: &Path, config: &RecordConfig) -> Result<Session, RecordError> {
         let io_err = |source| RecordError::Io { path: path.to_path_buf(), source };
         panic::install_hook();
-        let file = File::create(path).map_err(io_err)?;
+        let file = crate::trace::file::create(path).map_err(io_err)?;
         let (to_writer, inbox) = crossbeam_channel::unbounded();
         let (recycle, recycled) = crossbeam_channel::bounded(64);
-        let writer = writer::start(file, &config.header(), inbox, recycle).map_err(io_err)?;
-        let exec = Execution::new(ExecKind::Record(RecordSink { to_writer, recycled, seed: config.seed }));
+        let writer: WriterHandle = Arc::new(parking_lot::Mutex::new(Some(
+            writer::start(file, &config.header(), inbox, recycle).map_err(io_err)?,
+        )));
+        let monitor_writer = Arc::clone(&writer);
+        let sink = ExecKind::Record(RecordSink { to_writer, recycled, seed: config.seed });
+        let exec = if config.closed_world { Execution::new_closed_world(sink) } else { Execution::new(sink) };
         let watched = Arc::clone(&exec);
         let shown = path.display().to_string();
+        let policy = config.on_deadlock;
         let monitor = std::thread::Builder::new()
             .name("reprise-monitor".into())
             .spawn(move || {
                 monitor::run(Arc::clone(&watched), |verdict| {
                     collect_blocked_buffers(&watched);
                     finish(&watched, verdict.clone());
-                    if exit_on_deadlock {
+                    if let OnDeadlock::Exit { code } = policy {
+                        // The footer must be on disk before the process ends.
+                        let writer = monitor_writer.lock().take();
+                        if let Some(writer) = writer {
+                            let _ = writer.join();
+                        }
                         eprintln!("reprise: {verdict}");
-                        eprintln!("reprise: the deadlock is recorded in `{shown}`; exiting");
-                        std::process::exit(crate::DEADLOCK_EXIT_CODE);
+                        eprintln!("reprise: the deadlock is recorded in `{shown}`; exiting with {code}");
+                        std::process::exit(code);
                     }
                 })
             })
             .map_err(io_err)?;
-        Ok(Session { exec, path: path.to_path_buf(), writer: Some(writer), monitor: Some(monitor) })
+        Ok(Session {
+            exec,
+            path: path.to_path_buf(),
+            writer,
+            monitor: Some(monitor),
+            on_deadlock: config.on_deadlock,
+        })
     }
 
     fn wait(&mut self) -> Result<WriterStats, RecordError> {
         if let Some(monitor) = self.monitor.take() {
             let _ = monitor.join();
         }
-        let writer = self.writer.take().expect("recording session waited twice");
+        let Some(writer) = self.writer.lock().take() else {
+            return Ok(WriterStats::default());
+        };
         let written =
             writer.join().unwrap_or_else(|_| Err(io::Error::other("the trace writer thread panicked")));
         written.map_err(|source| RecordError::Io { path: self.path.clone(), source })
@@ -172,8 +238,12 @@ fn collect_blocked_buffers(exec: &Execution) {
 /// Records `f`, run as the root thread of a new execution, into `path`.
 ///
 /// Threads `f` spawns with [`crate::thread`] join the recording; every primitive
-/// call they make is an event. Returns once `f` returned or panicked, or once
-/// a deadlock was detected (the deadlocked threads are then left blocked).
+/// call they make is an event. Returns once `f` returned or panicked. A
+/// proven deadlock (never mere idleness: see [`RecordConfig::closed_world`])
+/// is written as the verdict and the trace finished; then
+/// [`RecordConfig::on_deadlock`] decides: keep waiting for `f` (the default),
+/// exit the process, or return with the verdict and leave the deadlocked
+/// threads blocked ([`OnDeadlock::Return`], for tests and tools).
 ///
 /// # Errors
 ///
@@ -183,7 +253,7 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    let mut session = Session::start(path.as_ref(), &config, false)?;
+    let mut session = Session::start(path.as_ref(), &config)?;
     let exec = Arc::clone(&session.exec);
     let (result_tx, result_rx) = crossbeam_channel::bounded(1);
     let root = std::thread::Builder::new()
@@ -199,10 +269,12 @@ where
         })
         .map_err(|source| RecordError::Io { path: session.path.clone(), source })?;
     let verdict = session.exec.wait_verdict();
-    let result = if matches!(verdict, Verdict::Deadlock { .. }) {
+    let result = if matches!(verdict, Verdict::Deadlock { .. }) && session.on_deadlock == OnDeadlock::Return {
         drop(root);
         None
     } else {
+        // On a deadlock under `Wait` (or `Exit`, until the monitor ends the
+        // process) the closure is waited for, as it would be without reprise.
         let _ = root.join();
         result_rx.recv().ok().flatten()
     };
@@ -211,15 +283,16 @@ where
 }
 
 /// Records the current thread, as the root of a new execution, until the
-/// guard is dropped. Made for the top of `main` (see [`crate::init`]); a
-/// deadlock ends the process with [`crate::DEADLOCK_EXIT_CODE`] once it is
-/// written down.
+/// guard is dropped. Made for the top of `main`. A proven deadlock is
+/// written down, then [`RecordConfig::on_deadlock`] decides: the program
+/// stays as it is (the default, and for [`OnDeadlock::Return`]) or the
+/// process exits with the policy's code.
 ///
 /// # Errors
 ///
 /// [`RecordError::Io`] when the trace cannot be created.
 pub fn start_recording(path: impl AsRef<Path>, config: RecordConfig) -> Result<RecordGuard, RecordError> {
-    let session = Session::start(path.as_ref(), &config, true)?;
+    let session = Session::start(path.as_ref(), &config)?;
     let mut ctx = context::ThreadCtx::new(root_seed(&session.exec, "main"));
     crate::thread::record_start(&mut ctx);
     context::install(Box::new(ctx));

@@ -80,6 +80,8 @@ pub(crate) fn record_config(config: &PaymentsConfig) -> reprise_recorder::Record
             c.parameter(k, v)
         })
         .seed(config.seed)
+        // The CLI reports a deadlock and ends; it must not wait forever.
+        .on_deadlock(reprise_recorder::OnDeadlock::Return)
 }
 
 /// The pipeline config a trace header describes, validated before use.

@@ -10,7 +10,7 @@ use parking_lot::lock_api::ArcMutexGuard;
 use parking_lot::{Mutex, RawMutex};
 
 use crate::rt::chunk::{ChunkBuf, CHUNK_TARGET, COOP_CHUNK_TARGET};
-use crate::rt::exec::{Blocked, ExecKind, Execution, ThreadShared};
+use crate::rt::exec::{Blocked, ExecKind, Execution, ProgressMark, ThreadShared};
 use crate::rt::gate::Gate;
 use crate::rt::object::ObjectSlot;
 use crate::rt::sites::SiteCache;
@@ -269,8 +269,25 @@ impl ThreadCtx {
     /// buffer, until [`ThreadCtx::unblock`].
     #[cold]
     pub(crate) fn block(&mut self, op: Op, target: u32, location: &'static Location<'static>, timed: bool) {
-        *self.shared.blocked.lock() = Some(Blocked { op, target, location, timed });
-        self.shared.block_epoch.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.block_marked(op, target, location, timed, None);
+    }
+
+    /// Like [`ThreadCtx::block`], for a wait that any thread may end: with
+    /// the object's progress counter as read before the failed attempt.
+    #[cold]
+    pub(crate) fn block_marked(
+        &mut self,
+        op: Op,
+        target: u32,
+        location: &'static Location<'static>,
+        timed: bool,
+        progress: Option<ProgressMark>,
+    ) {
+        {
+            let mut state = self.shared.block.lock();
+            state.blocked = Some(Blocked { op, target, location, timed, progress });
+            state.epoch += 1;
+        }
         if let Role::Record { buf } = &mut self.role {
             *buf = None;
         }
@@ -285,7 +302,7 @@ impl ThreadCtx {
                 }
             }
         }
-        *self.shared.blocked.lock() = None;
+        self.shared.block.lock().blocked = None;
     }
 
     /// Record mode: the next value of this thread's seeded random source.

@@ -21,7 +21,7 @@ static NEXT_EXECUTION: AtomicU32 = AtomicU32::new(1);
 pub(crate) const HELD_SLOTS: usize = 8;
 
 /// A call a recording thread is blocked in, for the deadlock monitor.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Blocked {
     pub(crate) op: Op,
     /// The object waited on, or for a join the thread joined.
@@ -29,6 +29,54 @@ pub(crate) struct Blocked {
     pub(crate) location: &'static std::panic::Location<'static>,
     /// A wait with a timeout ends by itself: it is not part of a deadlock.
     pub(crate) timed: bool,
+    /// For a wait that anyone may end (a channel, a condvar's notification):
+    /// the object's progress counter as the thread read it before its last
+    /// attempt. Only a closed-world recording keeps these counters.
+    pub(crate) progress: Option<ProgressMark>,
+}
+
+/// A per-object count of the operations that can end a wait on it (sends,
+/// receives and dropped ends of a channel; a condvar's notifications), kept
+/// only in closed-world recordings: it is how the monitor proves that
+/// nothing happened on the object since a waiter looked at it.
+pub(crate) type Progress = Arc<AtomicU64>;
+
+/// A waiter's reading of a [`Progress`] counter.
+#[derive(Clone, Debug)]
+pub(crate) struct ProgressMark {
+    counter: Progress,
+    seen: u64,
+}
+
+impl ProgressMark {
+    /// Reads `counter`. Must come before the attempt whose failure makes the
+    /// thread wait: an operation that could end the wait then either
+    /// happened before this read (and the attempt saw it) or bumps the
+    /// counter past `seen`.
+    pub(crate) fn read(counter: &Progress) -> ProgressMark {
+        ProgressMark { counter: Arc::clone(counter), seen: counter.load(Ordering::SeqCst) }
+    }
+
+    /// Whether nothing that could end the wait happened since [`Self::read`].
+    pub(crate) fn unchanged(&self) -> bool {
+        self.counter.load(Ordering::SeqCst) == self.seen
+    }
+}
+
+/// Counts one operation on `counter`, after the operation took effect.
+#[inline]
+pub(crate) fn bump(counter: &Progress) {
+    counter.fetch_add(1, Ordering::SeqCst);
+}
+
+/// What a thread is blocked in, if anything, and how many times it blocked:
+/// kept under one lock so the monitor reads both at the same instant.
+#[derive(Debug, Default)]
+pub(crate) struct BlockState {
+    pub(crate) blocked: Option<Blocked>,
+    /// Bumped each time the thread blocks, so the monitor can tell one long
+    /// wait from two waits that look alike.
+    pub(crate) epoch: u64,
 }
 
 /// The part of a thread that other threads (the monitor) may look at.
@@ -38,11 +86,8 @@ pub(crate) struct ThreadShared {
     /// The thread's record buffer; its owner holds the lock while it runs and
     /// lets go only while blocked, so the monitor can collect it on deadlock.
     pub(crate) buf: Option<Arc<Mutex<ChunkBuf>>>,
-    pub(crate) blocked: Mutex<Option<Blocked>>,
-    /// Bumped each time the thread blocks, so the monitor can tell one long
-    /// wait from many short ones.
-    pub(crate) block_epoch: AtomicU64,
-    /// Mutexes held (object index + 1; 0 = free slot).
+    pub(crate) block: Mutex<BlockState>,
+    /// Mutexes and RwLock write locks held (object index + 1; 0 = free slot).
     pub(crate) held: [AtomicU32; HELD_SLOTS],
     pub(crate) exited: AtomicBool,
 }
@@ -52,8 +97,7 @@ impl ThreadShared {
         ThreadShared {
             index,
             buf,
-            blocked: Mutex::new(None),
-            block_epoch: AtomicU64::new(0),
+            block: Mutex::new(BlockState::default()),
             held: Default::default(),
             exited: AtomicBool::new(false),
         }
@@ -77,10 +121,6 @@ impl ThreadShared {
                 return;
             }
         }
-    }
-
-    pub(crate) fn holds(&self, object: ObjectIndex) -> bool {
-        self.held.iter().any(|slot| slot.load(Ordering::Relaxed) == object + 1)
     }
 }
 
@@ -125,21 +165,30 @@ pub(crate) struct Execution {
     pub(crate) annotations: Mutex<Vec<(String, String)>>,
     /// Threads are coroutines under the explorer's scheduler.
     pub(crate) coop: bool,
+    /// Every thread of the process that can end a wait belongs to this
+    /// execution ([`crate::RecordConfig::closed_world`]).
+    pub(crate) closed_world: bool,
 }
 
 impl Execution {
     pub(crate) fn new(kind: ExecKind) -> Arc<Self> {
-        Self::build(kind, false)
+        Self::build(kind, false, false)
+    }
+
+    /// A recording that declares a closed world (see [`Execution::closed_world`]).
+    pub(crate) fn new_closed_world(kind: ExecKind) -> Arc<Self> {
+        Self::build(kind, false, true)
     }
 
     /// An execution whose threads the explorer schedules.
     pub(crate) fn new_coop(kind: ExecKind) -> Arc<Self> {
-        Self::build(kind, true)
+        Self::build(kind, true, false)
     }
 
-    fn build(kind: ExecKind, coop: bool) -> Arc<Self> {
+    fn build(kind: ExecKind, coop: bool, closed_world: bool) -> Arc<Self> {
         Arc::new(Execution {
             coop,
+            closed_world,
             id: NEXT_EXECUTION.fetch_add(1, Ordering::Relaxed),
             start: Instant::now(),
             kind,
@@ -168,7 +217,13 @@ impl Execution {
     }
 
     pub(crate) fn allocate_thread(&self) -> ThreadIndex {
-        self.next_thread.fetch_add(1, Ordering::Relaxed)
+        self.next_thread.fetch_add(1, Ordering::SeqCst)
+    }
+
+    /// How many threads were given an index: those registered plus those
+    /// being started.
+    pub(crate) fn allocated_threads(&self) -> u32 {
+        self.next_thread.load(Ordering::SeqCst)
     }
 
     pub(crate) fn allocate_object(&self) -> ObjectIndex {

@@ -5,11 +5,12 @@
 
 use std::fmt;
 use std::panic::Location;
-use std::sync::{LockResult, PoisonError};
+use std::sync::{LockResult, OnceLock, PoisonError};
 use std::time::Duration;
 
 use crate::rt::context::{self, Mode};
 use crate::rt::coop::{self, Resource, Woken};
+use crate::rt::exec::{self, Progress, ProgressMark};
 use crate::rt::gate::{Happened, TurnClass, WaitFor};
 use crate::rt::gated;
 use crate::rt::object::ObjectSlot;
@@ -20,6 +21,9 @@ use crate::trace::model::{ObjectKind, Op};
 pub struct Condvar {
     slot: ObjectSlot,
     inner: std::sync::Condvar,
+    /// Notifications, counted in closed-world recordings for the deadlock
+    /// monitor; made on first use, so that `new` stays `const`.
+    progress: OnceLock<Progress>,
 }
 
 /// Whether a timed wait timed out. Like [`std::sync::WaitTimeoutResult`]
@@ -37,7 +41,7 @@ impl WaitTimeoutResult {
 impl Condvar {
     /// A new condvar. `const`, so it can live in a `static`.
     pub const fn new() -> Condvar {
-        Condvar { slot: ObjectSlot::new(), inner: std::sync::Condvar::new() }
+        Condvar { slot: ObjectSlot::new(), inner: std::sync::Condvar::new(), progress: OnceLock::new() }
     }
 
     /// Waits for a notification. Like [`std::sync::Condvar::wait`].
@@ -118,8 +122,11 @@ impl Condvar {
             (Mode::Record, Held::Record(mutex)) => {
                 let object = context::with(|ctx| {
                     let object = ctx.object(&self.slot, ObjectKind::Condvar, location);
+                    // Read while the mutex is still held, before the wait:
+                    // a notification that can wake this wait comes later.
+                    let mark = ctx.exec.closed_world.then(|| ProgressMark::read(self.progress()));
                     ctx.shared.release(mutex);
-                    ctx.block(Op::CondWait, mutex, location, timeout.is_some());
+                    ctx.block_marked(Op::CondWait, mutex, location, timeout.is_some(), mark);
                     object
                 });
                 let (result, timed_out) = real_wait(inner);
@@ -187,32 +194,47 @@ impl Condvar {
     /// Wakes one waiter. Like [`std::sync::Condvar::notify_one`].
     #[track_caller]
     pub fn notify_one(&self) {
-        self.notify(0, Location::caller());
+        let counted = self.notify(0, Location::caller());
         self.inner.notify_one();
+        if counted {
+            exec::bump(self.progress());
+        }
     }
 
     /// Wakes all waiters. Like [`std::sync::Condvar::notify_all`].
     #[track_caller]
     pub fn notify_all(&self) {
-        self.notify(1, Location::caller());
+        let counted = self.notify(1, Location::caller());
         self.inner.notify_all();
+        if counted {
+            exec::bump(self.progress());
+        }
     }
 
-    fn notify(&self, all: u64, location: &'static Location<'static>) {
+    fn progress(&self) -> &Progress {
+        self.progress.get_or_init(Progress::default)
+    }
+
+    /// Records or replays a notification; returns whether it must also be
+    /// counted (a closed-world recording), once it took effect.
+    fn notify(&self, all: u64, location: &'static Location<'static>) -> bool {
         match context::mode() {
-            Mode::Off => {}
+            Mode::Off => false,
             Mode::Record => context::with(|ctx| {
                 let object = ctx.object(&self.slot, ObjectKind::Condvar, location);
                 ctx.record(Op::Notify, object, location, [all, 0, 0]);
+                ctx.exec.closed_world
             }),
             Mode::Gated => {
                 gated::begin(Op::Notify, Some((&self.slot, ObjectKind::Condvar)), location);
+                false
             }
             Mode::Coop => {
                 let object = coop::switch_on(&self.slot, ObjectKind::Condvar, Op::Notify, location);
                 context::with(|ctx| ctx.record(Op::Notify, object, location, [all, 0, 0]));
                 // Which waiter notify_one wakes is the scheduler's choice.
                 coop::wake(Resource::Object(object), all == 1);
+                false
             }
         }
     }

@@ -3,6 +3,7 @@
 //! `format.rs` owns the on-disk schema shared by the writer and the reader.
 
 pub mod codec;
+pub mod file;
 pub mod format;
 pub mod model;
 pub mod read;

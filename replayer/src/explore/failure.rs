@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::fs::File;
 use std::io::BufWriter;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -234,7 +233,8 @@ fn write_trace(
         header.program_version = version;
         header.parameters.extend(params);
     }
-    let mut writer = TraceWriter::create(BufWriter::new(File::create(path)?), &header)?;
+    let mut writer =
+        TraceWriter::create(BufWriter::new(reprise_recorder::trace::file::create(path)?), &header)?;
     let mut events = 0u64;
     for chunk in chunks {
         writer.write_chunk(chunk.thread, chunk.seq, &chunk.payload)?;

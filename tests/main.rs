@@ -8,5 +8,6 @@ mod explore;
 mod fidelity;
 mod primitives;
 mod replay;
+mod stall;
 mod traces;
 mod zoo;

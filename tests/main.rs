@@ -9,6 +9,7 @@ mod explore;
 mod fidelity;
 mod primitives;
 mod replay;
+mod stall;
 mod trace_mode;
 mod traces;
 mod trust;

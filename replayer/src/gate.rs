@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 use reprise_recorder::rt::gate::{Aborted, Call, Gate, Happened, Recorded, SiteRef, TurnClass, WaitFor};
 use reprise_recorder::trace::format::Verdict;
-use reprise_recorder::trace::model::{ObjectIndex, SiteIndex, ThreadIndex};
+use reprise_recorder::trace::model::{ObjectIndex, Op, SiteIndex, ThreadIndex};
 
+use crate::liveness::{Liveness, ParkSlot, Quiescence};
 use crate::log::ReplayLog;
 use crate::report::{Divergence, Stall, Stop, Waiting};
 
@@ -24,7 +25,7 @@ pub struct Observed {
     pub site: SiteRef,
 }
 
-/// What a thread of the replay is doing, for the watchdog.
+/// What a thread of the replay is doing, for the watchdog's reports.
 #[derive(Clone, Debug)]
 pub(crate) enum Status {
     Running,
@@ -69,6 +70,11 @@ pub struct ReplayGate {
     /// Each recorded thread's next event. Built once, then only read, so
     /// looking up a cursor takes no lock.
     cursors: HashMap<ThreadIndex, AtomicUsize>,
+    /// How many threads are not parked: a stall is proven from it, not
+    /// guessed from time.
+    liveness: Liveness,
+    /// Each recorded thread's parked mark. Built once, then only read.
+    slots: HashMap<ThreadIndex, ParkSlot>,
 }
 
 impl ReplayGate {
@@ -82,6 +88,9 @@ impl ReplayGate {
             observed: observe.then(|| Mutex::new(BTreeMap::new())),
             cursors: log.threads.keys().map(|&t| (t, AtomicUsize::new(0))).collect(),
             wakers: log.threads.keys().map(|&t| (t, Condvar::new())).collect(),
+            slots: log.threads.keys().map(|&t| (t, ParkSlot::new())).collect(),
+            // The root, counted before it starts.
+            liveness: Liveness::new(1),
             log,
             recorded_verdict,
             trace_cut,
@@ -147,13 +156,36 @@ impl ReplayGate {
         self.observed.as_ref().map(|o| std::mem::take(&mut *o.lock()))
     }
 
-    /// Wakes the waiting threads whose waits have ended.
+    /// Wakes the waiting threads whose waits have ended, counting each one
+    /// running again before it can run.
     fn wake_ready(&self, state: &State) {
         for (thread, until) in &state.waiting {
             if self.ready(state, until) {
+                if let Some(slot) = self.slots.get(thread) {
+                    self.liveness.unpark(slot);
+                }
                 self.wakers.get(thread).unwrap_or(&self.wake).notify_one();
             }
         }
+    }
+
+    /// Whether every thread is parked with no wait satisfied, from the
+    /// running count and the per-object counters.
+    pub(crate) fn quiescence(&self) -> Quiescence {
+        let state = self.state.lock();
+        if state.stop.is_some() {
+            return Quiescence::Busy;
+        }
+        self.liveness.check(|| state.waiting.values().any(|until| self.ready(&state, until)))
+    }
+
+    /// Wakes parked threads whose waits are satisfied: a wake-up that was
+    /// lost, found by the watchdog. Never needed when the gate is right;
+    /// without it such a thread would be reported as stalled.
+    pub(crate) fn wake_satisfied(&self) {
+        let state = self.state.lock();
+        tracing::warn!("reprise replay: a thread's wait was satisfied but it was not woken; waking it");
+        self.wake_ready(&state);
     }
 
     /// How many events `thread` has consumed.
@@ -166,11 +198,17 @@ impl ReplayGate {
         self.cursors.values().map(|c| c.load(Ordering::Relaxed) as u64).sum()
     }
 
-    /// Builds the stall report from the current statuses.
-    pub(crate) fn stall_report(&self, statuses: &[(ThreadIndex, Status)]) -> Stall {
+    /// Builds the stall report from the current statuses: `backstop` when
+    /// the time backstop fired rather than a proof from state.
+    pub(crate) fn stall_report(
+        &self,
+        statuses: &[(ThreadIndex, Status)],
+        backstop: Option<Duration>,
+    ) -> Stall {
         let waiting = statuses
             .iter()
             .filter_map(|(t, s)| match s {
+                Status::Running => Some(self.running_report(*t)),
                 Status::Waiting { until, call, cursor } => Some(Waiting {
                     thread: self.log.thread_label(*t),
                     event: *cursor,
@@ -183,10 +221,40 @@ impl ReplayGate {
                     call: call.to_string(),
                     waits_for: "nothing: its recorded events are used up".into(),
                 }),
-                _ => None,
+                Status::Finished => None,
             })
             .collect();
-        Stall { waiting }
+        Stall { waiting, backstop }
+    }
+
+    /// A running thread, by the last reprise call it made: that call matched
+    /// its recorded event, so the recorded site is where the program was.
+    fn running_report(&self, thread: ThreadIndex) -> Waiting {
+        let cursor = self.cursor(thread);
+        let last = cursor.checked_sub(1).and_then(|at| self.recorded(thread, at));
+        let call = match last {
+            Some(r) => {
+                let object = if r.event.op.has_object() {
+                    format!(" of object #{}", r.event.object)
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{}{object} at {} (its last reprise call)",
+                    r.event.op.name(),
+                    self.site_text(thread, r.event.site)
+                )
+            }
+            None => "no reprise call yet".into(),
+        };
+        Waiting {
+            thread: self.log.thread_label(thread),
+            event: cursor.saturating_sub(1),
+            call,
+            waits_for: "nothing reprise sees: running since that call (computing, stopped in a debugger, \
+                        or blocked in a call reprise does not see)"
+                .into(),
+        }
     }
 
     fn set_status(&self, thread: ThreadIndex, status: Status) {
@@ -238,6 +306,8 @@ impl Gate for ReplayGate {
         state.status.insert(thread, Status::Waiting { until, call, cursor });
         state.waiting.insert(thread, until);
         let waker = self.wakers.get(&thread).unwrap_or(&self.wake);
+        let unlisted = ParkSlot::new();
+        let slot = self.slots.get(&thread).unwrap_or(&unlisted);
         let result = loop {
             if state.stop.is_some() {
                 break Err(Aborted);
@@ -246,8 +316,18 @@ impl Gate for ReplayGate {
                 state.status.insert(thread, Status::Running);
                 break Ok(());
             }
+            if !slot.is_parked() {
+                // The liveness handshake: mark, leave the running count, then
+                // check the wait again before sleeping. Again after a wake-up
+                // that found the wait not over (its waker counted it in).
+                self.liveness.park(slot);
+                continue;
+            }
             waker.wait(&mut state);
         };
+        // Counted in by its waker already, unless it stopped waiting for
+        // another reason (a stop, a spurious wake-up that found it ready).
+        self.liveness.unpark(slot);
         state.waiting.remove(&thread);
         result
     }
@@ -276,6 +356,11 @@ impl Gate for ReplayGate {
     fn advanced(&self, thread: ThreadIndex, cursor: usize, call: &Call) {
         if let Some(c) = self.cursors.get(&thread) {
             c.store(cursor, Ordering::Relaxed);
+        }
+        if call.op == Op::Spawn {
+            // The child is counted from its admitted spawn, before it exists:
+            // a parent that spawns and then parks is not all there is.
+            self.liveness.enter();
         }
         if let Some(observed) = &self.observed {
             let location = call.location;
@@ -327,9 +412,13 @@ impl Gate for ReplayGate {
         state.status.insert(thread, Status::EndOfLog { call, cursor });
         self.progress.fetch_add(1, Ordering::Relaxed);
         let waker = self.wakers.get(&thread).unwrap_or(&self.wake);
+        // Parked for good: only the replay's stop ends this wait.
+        let slot = ParkSlot::new();
+        self.liveness.park(&slot);
         while state.stop.is_none() {
             waker.wait_for(&mut state, Duration::from_millis(250));
         }
+        self.liveness.unpark(&slot);
         Aborted
     }
 
@@ -342,6 +431,7 @@ impl Gate for ReplayGate {
         state.status.insert(thread, Status::Finished);
         state.exited.insert(thread, true);
         self.wake_ready(&state);
+        self.liveness.leave();
     }
 
     fn is_aborted(&self) -> bool {
@@ -349,47 +439,50 @@ impl Gate for ReplayGate {
     }
 }
 
-/// How long a replay may make no progress, with some thread waiting, before
-/// the watchdog calls it a stall.
-pub const STALL_TIMEOUT: Duration = Duration::from_millis(1500);
+/// How long the watchdog sleeps between looks at the gate's state.
+const TICK: Duration = Duration::from_millis(20);
 
-/// Watches `gate` until it stops or `done` says the root finished.
-pub(crate) fn watchdog(gate: &ReplayGate, done: &AtomicBool) {
+/// Watches `gate` until it stops or `done` says the root finished. A stall
+/// is declared when the gate's state proves it (every thread parked, no wait
+/// satisfied); `backstop`, when set, stops a replay that consumed no event
+/// for that long, and says that it is not a proof.
+pub(crate) fn watchdog(gate: &ReplayGate, done: &AtomicBool, backstop: Option<Duration>) {
     // Progress: events consumed, plus threads parking at the end of their logs.
     let progress_now = || gate.consumed() + gate.progress.load(Ordering::Relaxed);
     let mut last_progress = progress_now();
     let mut since = Instant::now();
-    let mut quiet_ticks = 0u32;
     while !done.load(Ordering::Acquire) && gate.stopped().is_none() {
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(TICK);
+        match gate.quiescence() {
+            Quiescence::Stuck => {
+                let statuses = gate.statuses();
+                // Every thread finished: the root is returning, not stuck.
+                if statuses.iter().all(|(_, s)| matches!(s, Status::Finished)) {
+                    continue;
+                }
+                gate.stop(verdict_when_stuck(gate, &statuses));
+                return;
+            }
+            Quiescence::Wakeable => gate.wake_satisfied(),
+            Quiescence::Busy => {}
+        }
         let progress = progress_now();
         if progress != last_progress {
             last_progress = progress;
             since = Instant::now();
-            quiet_ticks = 0;
             continue;
         }
-        quiet_ticks += 1;
-        let statuses = gate.statuses();
-        let live: Vec<&Status> =
-            statuses.iter().map(|(_, s)| s).filter(|s| !matches!(s, Status::Finished)).collect();
-        let none_running = !live.is_empty() && live.iter().all(|s| !matches!(s, Status::Running));
-        let any_waiting = live.iter().any(|s| matches!(s, Status::Waiting { .. }));
-        if none_running && quiet_ticks >= 2 {
-            gate.stop(verdict_when_stuck(gate, &statuses, any_waiting));
-            return;
-        }
-        if any_waiting && since.elapsed() >= STALL_TIMEOUT {
-            gate.stop(Stop::Stalled(gate.stall_report(&statuses)));
+        if let Some(limit) = backstop.filter(|&limit| since.elapsed() >= limit) {
+            gate.stop(Stop::Stalled(gate.stall_report(&gate.statuses(), Some(limit))));
             return;
         }
     }
 }
 
 /// Every live thread is parked: what does that mean for this trace?
-fn verdict_when_stuck(gate: &ReplayGate, statuses: &[(ThreadIndex, Status)], any_waiting: bool) -> Stop {
-    if any_waiting {
-        return Stop::Stalled(gate.stall_report(statuses));
+fn verdict_when_stuck(gate: &ReplayGate, statuses: &[(ThreadIndex, Status)]) -> Stop {
+    if statuses.iter().any(|(_, s)| matches!(s, Status::Waiting { .. })) {
+        return Stop::Stalled(gate.stall_report(statuses, None));
     }
     if let Some(Verdict::Deadlock { blocked }) = &gate.recorded_verdict {
         for b in blocked {
@@ -419,5 +512,5 @@ fn verdict_when_stuck(gate: &ReplayGate, statuses: &[(ThreadIndex, Status)], any
     if gate.trace_cut {
         return Stop::TraceEnded;
     }
-    Stop::Stalled(gate.stall_report(statuses))
+    Stop::Stalled(gate.stall_report(statuses, None))
 }

@@ -11,6 +11,7 @@ use reprise_recorder::trace::model::{Op, ThreadIndex};
 use reprise_recorder::trace::read::TraceFile;
 use reprise_recorder::{run_gated, ReplayStopped};
 
+use crate::backstop::stall_backstop_from_env;
 use crate::gate::{watchdog, Observed, ReplayGate, Status};
 use crate::log::ReplayLog;
 use crate::prefix::cut_to_consistent_prefix;
@@ -46,17 +47,37 @@ pub struct ReplayReport<R> {
 }
 
 /// How to replay.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ReplayOptions {
     /// Keep every call the replayed program makes (default: false).
     pub observe: bool,
+    /// Stop a replay that consumed no event for this long, reporting each
+    /// thread's last reprise call; `None`: never. A stall proven from the
+    /// gate's state is reported at once whatever this says; this backstop
+    /// is for a thread stuck where reprise cannot see it. Default:
+    /// [`crate::STALL_BACKSTOP_ENV`] if set, else [`crate::DEFAULT_STALL_BACKSTOP`].
+    pub stall_backstop: Option<Duration>,
+}
+
+impl Default for ReplayOptions {
+    /// Reads [`crate::STALL_BACKSTOP_ENV`]; a value it cannot parse is named on
+    /// stderr once and the default is used.
+    fn default() -> ReplayOptions {
+        ReplayOptions { observe: false, stall_backstop: stall_backstop_from_env() }
+    }
 }
 
 impl ReplayOptions {
     /// Options that keep every call the program makes.
     pub fn observing() -> ReplayOptions {
-        ReplayOptions { observe: true }
+        ReplayOptions { observe: true, ..ReplayOptions::default() }
+    }
+
+    /// These options with the time backstop set to `backstop` (`None`: never).
+    pub fn with_stall_backstop(mut self, backstop: Option<Duration>) -> ReplayOptions {
+        self.stall_backstop = backstop;
+        self
     }
 }
 
@@ -65,8 +86,9 @@ impl ReplayOptions {
 ///
 /// A damaged trace (a crashed recording) is first cut to its largest
 /// consistent prefix. The replay stops with a report on a divergence or a
-/// stall (the watchdog notices within [`crate::STALL_TIMEOUT`]); threads it
-/// stops are unwound.
+/// stall (proven from the gate's state: every thread parked on an event no
+/// thread can produce), or when its time backstop fires
+/// ([`ReplayOptions::stall_backstop`]); threads it stops are unwound.
 pub fn replay<F, R>(trace: &TraceFile, f: F) -> ReplayReport<R>
 where
     F: FnOnce() -> R + Send + 'static,
@@ -107,6 +129,7 @@ where
                     call: "spawn".into(),
                     waits_for: format!("an OS thread: {e}"),
                 }],
+                backstop: None,
             }),
             events,
             replayed: 0,
@@ -118,9 +141,10 @@ where
     }
     let watched = Arc::clone(&gate);
     let watch_done = Arc::clone(&done);
+    let backstop = options.stall_backstop;
     let watcher = std::thread::Builder::new()
         .name("reprise-watchdog".into())
-        .spawn(move || watchdog(&watched, &watch_done));
+        .spawn(move || watchdog(&watched, &watch_done, backstop));
 
     let root = loop {
         match rx.recv_timeout(Duration::from_millis(20)) {

@@ -2,6 +2,7 @@
 //! the other ways it can stop.
 
 use std::fmt;
+use std::time::Duration;
 
 use reprise_recorder::trace::format::{BlockedThread, Verdict};
 
@@ -36,7 +37,7 @@ impl fmt::Display for Divergence {
     }
 }
 
-/// A thread the watchdog found waiting.
+/// A thread named in a stall report: where it is and what it waits for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Waiting {
     /// The thread, by name and index.
@@ -49,16 +50,35 @@ pub struct Waiting {
     pub waits_for: String,
 }
 
-/// No thread could make progress, though the trace has more to replay.
+/// No thread could make progress, though the trace has more to replay; or,
+/// with [`Stall::backstop`] set, none consumed an event for that long.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Stall {
-    /// The threads that wait, and on what.
+    /// The threads that wait, and on what. After the time backstop, the
+    /// running threads too, each by its last reprise call.
     pub waiting: Vec<Waiting>,
+    /// `None`: proven from the gate's state (every thread parked on a
+    /// recorded event no thread can produce). `Some`: the time backstop
+    /// fired after this long without a replayed event, which proves nothing.
+    pub backstop: Option<Duration>,
 }
 
 impl fmt::Display for Stall {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "replay stalled: no thread can make progress")?;
+        match self.backstop {
+            None => write!(
+                f,
+                "replay stalled: every thread is parked waiting for a recorded event that no thread can produce"
+            )?,
+            Some(limit) => write!(
+                f,
+                "replay stopped by its time backstop: no event was replayed for {}s ({} sets it). This is \
+                 not a proof of a stall: a thread may be computing, stopped in a debugger, or blocked in \
+                 a call reprise does not see; each thread's last reprise call:",
+                limit.as_secs_f64(),
+                crate::STALL_BACKSTOP_ENV
+            )?,
+        }
         for w in &self.waiting {
             write!(f, "\n  {} at event {}: in {}, waiting for {}", w.thread, w.event, w.call, w.waits_for)?;
         }

@@ -5,10 +5,12 @@
 //! straight into the block's free tail, which always has room for the largest
 //! event, so the hot path has no capacity check and no copy.
 
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crossbeam_channel::{Receiver, Sender};
 
+use crate::rt::flush::{ClockState, FlushClock};
 use crate::rt::writer::WriterMsg;
 use crate::trace::codec::{self, EventEncoder, MAX_EVENT_LEN};
 use crate::trace::format::MAX_CHUNK_PAYLOAD;
@@ -21,6 +23,12 @@ pub(crate) const CHUNK_CAPACITY: usize = CHUNK_TARGET + MAX_EVENT_LEN;
 /// The chunk target under the explorer: its runs are short and many, and a
 /// thread's first block is allocated at every run.
 pub(crate) const COOP_CHUNK_TARGET: usize = 1024;
+/// A captured value or panic message longer than this is stored as several
+/// consecutive blob records, each well inside a chunk's 1 MiB limit; readers
+/// join them.
+pub(crate) const BLOB_PIECE: usize = 256 * 1024;
+/// The block of a closed buffer: room for one event, whose bytes are dropped.
+const CLOSED_TARGET: usize = 32;
 
 /// A chunk's bytes: a block and how much of it is used.
 #[derive(Debug)]
@@ -56,6 +64,9 @@ pub(crate) struct ChunkBuf {
     closed: bool,
     /// Hand a chunk over once it holds this many bytes.
     target: usize,
+    /// The recording's flush clock, and the epoch this buffer last saw.
+    clock: Arc<FlushClock>,
+    seen: u64,
 }
 
 impl ChunkBuf {
@@ -64,8 +75,12 @@ impl ChunkBuf {
         to_writer: Sender<WriterMsg>,
         recycled: Receiver<Block>,
         target: usize,
+        clock: Arc<FlushClock>,
     ) -> Self {
+        clock.opened();
         ChunkBuf {
+            seen: clock.epoch(),
+            clock,
             target,
             thread,
             seq: 0,
@@ -88,6 +103,10 @@ impl ChunkBuf {
 
     #[cold]
     fn begin_chunk(&mut self) {
+        if self.closed {
+            // Nothing will be written: no clock read for it.
+            return;
+        }
         let unix_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
         // Not through `scratch`: it may hold the record this chunk starts with.
         let mut clock = Vec::with_capacity(16);
@@ -108,11 +127,37 @@ impl ChunkBuf {
         if self.block.len >= self.target {
             self.flush();
         }
+        let epoch = self.clock.epoch();
+        if epoch != self.seen {
+            self.on_epoch(epoch);
+        }
+    }
+
+    /// The flusher moved the epoch: the buffered events are due at the writer
+    /// (or the recording is finishing, or it failed).
+    #[cold]
+    fn on_epoch(&mut self, epoch: u64) {
+        self.seen = epoch;
+        match self.clock.state() {
+            ClockState::Recording => self.flush(),
+            ClockState::Closing => self.close(),
+            ClockState::Stopped => {
+                self.mark_closed();
+                self.block.len = 0;
+                if self.clock.may_go_off {
+                    // This thread's later calls take the off path.
+                    crate::rt::context::stop_recording_here();
+                }
+            }
+        }
     }
 
     /// Copies the record in `scratch` into the chunk, starting a new chunk
     /// first when it does not fit.
     fn push_scratch(&mut self) {
+        if self.closed {
+            return;
+        }
         self.begin_chunk_if_empty();
         if self.block.len + self.scratch.len() > self.target {
             self.flush();
@@ -136,20 +181,19 @@ impl ChunkBuf {
         }
     }
 
-    /// Appends `bytes` to the event just pushed.
-    ///
-    /// # Panics
-    ///
-    /// When `bytes` is longer than a chunk may be (1 MiB).
+    /// Appends `bytes` to the event just pushed, as consecutive blob records
+    /// of at most [`BLOB_PIECE`] bytes when it is long: any length is stored
+    /// whole (a captured value must come back exactly in replay).
     pub(crate) fn push_blob(&mut self, bytes: &[u8]) {
-        assert!(
-            bytes.len() + 64 < MAX_CHUNK_PAYLOAD as usize,
-            "reprise: a captured value or panic message of {} bytes is longer than a trace chunk (1 MiB)",
-            bytes.len()
-        );
-        self.scratch.clear();
-        codec::encode_blob(&mut self.scratch, bytes);
-        self.push_scratch();
+        const _: () = assert!(BLOB_PIECE + 64 + CHUNK_CAPACITY < MAX_CHUNK_PAYLOAD as usize);
+        let mut pieces = bytes.chunks(BLOB_PIECE);
+        // An empty blob is one empty record, as before.
+        let first = pieces.next().unwrap_or(&[]);
+        for piece in std::iter::once(first).chain(pieces) {
+            self.scratch.clear();
+            codec::encode_blob(&mut self.scratch, piece);
+            self.push_scratch();
+        }
     }
 
     pub(crate) fn push_thread(&mut self, index: ThreadIndex, parent: ThreadIndex, child: u32, name: &str) {
@@ -185,23 +229,48 @@ impl ChunkBuf {
     }
 
     fn send(&mut self, block: Block) {
+        if self.closed {
+            return;
+        }
         let msg =
             WriterMsg::Chunk { thread: self.thread, seq: self.seq, events: self.events_in_chunk, block };
         if self.to_writer.send(msg).is_err() {
-            self.closed = true;
+            self.mark_closed();
         }
         self.seq += 1;
         self.events_in_chunk = 0;
         self.encoder.reset();
     }
 
-    /// Flushes what is buffered and accepts nothing more.
+    /// Flushes what is buffered and accepts nothing more: later events are
+    /// dropped quietly (a thread may go on calling primitives after the trace
+    /// is finished).
     pub(crate) fn close(&mut self) {
-        if self.block.len > 0 && !self.closed {
-            // The last chunk: no fresh block to take its place.
-            let last = std::mem::replace(&mut self.block, Block { bytes: Box::new([]), len: 0 });
+        if self.closed {
+            return;
+        }
+        // The last chunk; a small block takes its place, for events that
+        // are encoded and dropped (a target of 0 drops each one at once).
+        let last = std::mem::replace(&mut self.block, Block::for_target(CLOSED_TARGET));
+        if last.len > 0 {
             self.send(last);
         }
-        self.closed = true;
+        self.mark_closed();
+    }
+
+    fn mark_closed(&mut self) {
+        if !self.closed {
+            self.closed = true;
+            self.target = 0;
+            self.clock.closed();
+        }
+    }
+}
+
+impl Drop for ChunkBuf {
+    fn drop(&mut self) {
+        // A buffer dropped unclosed (its execution was torn down) must not
+        // keep a final flush waiting for it.
+        self.mark_closed();
     }
 }

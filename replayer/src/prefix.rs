@@ -113,8 +113,11 @@ pub fn cut_to_consistent_prefix(log: &mut ReplayLog) -> u64 {
         let mut changed = false;
         for (&t, l) in log.threads.iter_mut() {
             // The root has no spawn event; any other thread needs its own.
-            let first_lost =
-                if t != ROOT && !spawned.contains(&t) { Some(0) } else { l.events.iter().position(depends_on_lost) };
+            let first_lost = if t != ROOT && !spawned.contains(&t) {
+                Some(0)
+            } else {
+                l.events.iter().position(depends_on_lost)
+            };
             if let Some(at) = first_lost.filter(|&at| at < l.events.len()) {
                 l.events.truncate(at);
                 l.blobs.retain(|&i, _| i < at);
@@ -211,7 +214,12 @@ mod tests {
         // Atomic 3: store 1 present, store 2 lost; thread 1 loaded store 2,
         // thread 0 stored 3.
         let mut log = log_of(vec![
-            vec![start(), ev(Op::Spawn, 0, 1, 0, 0), ev(Op::AtomicStore, 3, 1, 0, 0), ev(Op::AtomicRmw, 3, 3, 0, 0)],
+            vec![
+                start(),
+                ev(Op::Spawn, 0, 1, 0, 0),
+                ev(Op::AtomicStore, 3, 1, 0, 0),
+                ev(Op::AtomicRmw, 3, 3, 0, 0),
+            ],
             vec![start(), ev(Op::AtomicLoad, 3, 1, 0, 0), ev(Op::AtomicLoad, 3, 2, 0, 0)],
         ]);
         cut_to_consistent_prefix(&mut log);
@@ -244,7 +252,13 @@ mod tests {
     #[test]
     fn a_consistent_log_is_left_whole() {
         let mut log = log_of(vec![
-            vec![start(), ev(Op::Spawn, 0, 1, 0, 0), ev(Op::Send, 5, 1, 0, 0), ev(Op::Join, 0, 1, 0, 0), exit()],
+            vec![
+                start(),
+                ev(Op::Spawn, 0, 1, 0, 0),
+                ev(Op::Send, 5, 1, 0, 0),
+                ev(Op::Join, 0, 1, 0, 0),
+                exit(),
+            ],
             vec![start(), ev(Op::Recv, 5, 1, 1, 0), ev(Op::Lock, 7, 1, 0, 0), exit()],
         ]);
         assert_eq!(cut_to_consistent_prefix(&mut log), 0);

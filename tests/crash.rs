@@ -392,3 +392,35 @@ fn child_panic_hook() {
     let recording = record(&path, config(), || thread::spawn(|| panic!("boom")).join().is_err()).unwrap();
     assert_eq!(recording.result, Some(true));
 }
+
+#[test]
+fn the_final_flush_takes_the_events_of_a_thread_still_running() {
+    let path = scratch("final-flush").join("t.trace");
+    let stop = Arc::new(AtomicBool::new(false));
+    let theirs = Arc::clone(&stop);
+    let recording = record(&path, config(), move || {
+        // Detached and still recording when the root returns: its buffer is
+        // far from a full chunk.
+        let (started, has_started) = std::sync::mpsc::channel();
+        let handle = thread::spawn(move || {
+            let counter = AtomicU64::new(0);
+            for _ in 0..100 {
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
+            started.send(()).unwrap();
+            while !theirs.load(Ordering::SeqCst) {
+                counter.fetch_add(1, Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        });
+        has_started.recv().unwrap();
+        handle
+    })
+    .unwrap();
+    stop.store(true, Ordering::SeqCst);
+    recording.result.expect("the closure returned").join().unwrap();
+    let trace = read_trace_file(&path).unwrap();
+    assert!(trace.is_whole(), "{:?}", trace.damage);
+    let rmws = events_of(&trace, 1, Op::AtomicRmw).len();
+    assert!(rmws >= 100, "the running thread's events are in the trace: {rmws}");
+}

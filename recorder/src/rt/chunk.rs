@@ -78,8 +78,12 @@ impl ChunkBuf {
         clock: Arc<FlushClock>,
     ) -> Self {
         clock.opened();
-        ChunkBuf {
-            seen: clock.epoch(),
+        let seen = clock.epoch();
+        // Read after the epoch: a thread starting while the recording
+        // finishes either sees the state change here or the epoch move later.
+        let live = clock.state() == ClockState::Recording;
+        let mut buf = ChunkBuf {
+            seen,
             clock,
             target,
             thread,
@@ -91,7 +95,12 @@ impl ChunkBuf {
             to_writer,
             recycled,
             closed: false,
+        };
+        if !live {
+            // Its events come after the end of the trace.
+            buf.close();
         }
+        buf
     }
 
     #[inline]
@@ -272,5 +281,99 @@ impl Drop for ChunkBuf {
         // A buffer dropped unclosed (its execution was torn down) must not
         // keep a final flush waiting for it.
         self.mark_closed();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::codec::decode_chunk;
+    use crate::trace::model::{Op, Record};
+
+    fn buffer(clock: &Arc<FlushClock>) -> (ChunkBuf, Receiver<WriterMsg>) {
+        let (to_writer, inbox) = crossbeam_channel::unbounded();
+        let (_recycle, recycled) = crossbeam_channel::bounded(1);
+        (ChunkBuf::new(0, to_writer, recycled, CHUNK_TARGET, Arc::clone(clock)), inbox)
+    }
+
+    fn event(a: u64) -> Event {
+        Event { op: Op::AtomicStore, object: 1, site: 0, a, b: 0, c: 0 }
+    }
+
+    fn chunks(inbox: &Receiver<WriterMsg>) -> Vec<(u32, Vec<Record>)> {
+        inbox
+            .try_iter()
+            .filter_map(|msg| match msg {
+                WriterMsg::Chunk { events, block, .. } => {
+                    Some((events, decode_chunk(block.payload()).unwrap()))
+                }
+                WriterMsg::Finish { .. } => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_closed_buffer_drops_later_events_and_records_without_a_panic() {
+        let clock = FlushClock::new(false);
+        let (mut buf, inbox) = buffer(&clock);
+        buf.push_event(&event(1));
+        buf.close();
+        for n in 0..100_000 {
+            buf.push_event(&event(n));
+        }
+        buf.push_site(0, "late.rs", 1, 1);
+        buf.push_blob(&[7; 4096]);
+        buf.flush();
+        buf.close();
+        let written = chunks(&inbox);
+        assert_eq!(written.len(), 1, "only the chunk handed over at close");
+        assert_eq!(written[0].0, 1);
+    }
+
+    #[test]
+    fn a_moved_epoch_hands_the_buffered_events_over_at_the_next_event() {
+        let clock = FlushClock::new(false);
+        let (mut buf, inbox) = buffer(&clock);
+        buf.push_event(&event(1));
+        assert!(chunks(&inbox).is_empty(), "a few bytes stay buffered");
+        clock.tick();
+        buf.push_event(&event(2));
+        let written = chunks(&inbox);
+        assert_eq!(written.len(), 1);
+        assert_eq!(written[0].0, 2, "both events, the one that noticed the epoch included");
+    }
+
+    #[test]
+    fn a_closing_clock_closes_the_buffer_at_its_next_event() {
+        let clock = FlushClock::new(false);
+        let (mut buf, inbox) = buffer(&clock);
+        buf.push_event(&event(1));
+        clock.enter(ClockState::Closing);
+        buf.push_event(&event(2));
+        buf.push_event(&event(3));
+        buf.flush();
+        let written = chunks(&inbox);
+        assert_eq!(written.iter().map(|c| c.0).collect::<Vec<_>>(), vec![2], "handed over, then closed");
+        assert_eq!(clock.open.load(std::sync::atomic::Ordering::Acquire), 0);
+    }
+
+    #[test]
+    fn a_blob_longer_than_a_chunk_is_stored_whole_in_pieces() {
+        let clock = FlushClock::new(false);
+        let (mut buf, inbox) = buffer(&clock);
+        let blob: Vec<u8> = (0..3u32 << 20).map(|i| (i % 253) as u8).collect();
+        buf.push_event(&Event { op: Op::Capture, object: 0, site: 0, a: blob.len() as u64, b: 0, c: 0 });
+        buf.push_blob(&blob);
+        buf.close();
+        let mut joined = Vec::new();
+        for (_, records) in chunks(&inbox) {
+            for record in records {
+                if let Record::Blob(piece) = record {
+                    assert!(piece.len() <= BLOB_PIECE);
+                    joined.extend_from_slice(&piece);
+                }
+            }
+        }
+        assert_eq!(joined, blob);
     }
 }

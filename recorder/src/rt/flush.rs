@@ -36,7 +36,7 @@ pub(crate) struct FlushClock {
     epoch: CachePadded<AtomicU64>,
     state: AtomicU8,
     /// Buffers not yet closed; the final flush waits for this to reach 0.
-    open: AtomicUsize,
+    pub(crate) open: AtomicUsize,
     closed_lock: Mutex<()>,
     closed_signal: Condvar,
     /// Set by the writer once it is done with the file.

@@ -31,7 +31,7 @@ pub struct RecordConfig {
     /// Each thread's buffered events reach the file within about this long
     /// (as well as whenever 16 KiB are buffered), so a crash loses at most
     /// this tail. A thread computing without any reprise call flushes at its
-    /// next call. Default: 100 ms.
+    /// next call. Default: 100 ms (at least 1 ms is used).
     pub flush_interval: Duration,
     /// When the recording finishes while threads still run, how long it
     /// waits for them to hand their buffers over. A thread that makes a

@@ -155,10 +155,15 @@ pub(crate) fn hand_over_all(exec: &Execution, clock: &FlushClock, timeout: Durat
     }
 }
 
+/// The shortest flush interval the flusher honors.
+const MIN_INTERVAL: Duration = Duration::from_millis(1);
+
 /// The flusher of a recording: every `interval`, moves the epoch and writes
 /// out the buffers of threads blocked in a reprise call. Returns once the
 /// execution has its verdict.
 pub(crate) fn run(exec: &Execution, clock: &FlushClock, interval: Duration) {
+    // A zero interval must not make the flusher spin a core.
+    let interval = interval.max(MIN_INTERVAL);
     loop {
         if exec.wait_verdict_for(interval).is_some() || clock.state() != ClockState::Recording {
             return;

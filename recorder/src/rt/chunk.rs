@@ -358,6 +358,22 @@ mod tests {
     }
 
     #[test]
+    fn a_stopped_recording_drops_what_is_buffered_and_everything_after() {
+        let clock = FlushClock::new(false);
+        let (mut buf, inbox) = buffer(&clock);
+        buf.push_event(&event(1));
+        clock.enter(ClockState::Stopped);
+        clock.enter(ClockState::Closing);
+        assert_eq!(clock.state(), ClockState::Stopped, "a failure is final");
+        for n in 0..10_000 {
+            buf.push_event(&event(n));
+        }
+        buf.close();
+        assert!(chunks(&inbox).is_empty(), "nothing reaches the writer once stopped");
+        assert_eq!(clock.open.load(std::sync::atomic::Ordering::Acquire), 0);
+    }
+
+    #[test]
     fn a_blob_longer_than_a_chunk_is_stored_whole_in_pieces() {
         let clock = FlushClock::new(false);
         let (mut buf, inbox) = buffer(&clock);

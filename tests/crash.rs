@@ -306,7 +306,20 @@ fn sigterm_mid_recording_finishes_the_trace_and_the_process_dies_of_sigterm() {
 }
 
 #[test]
-#[ignore = "the child process of sigterm_mid_recording_finishes_the_trace_and_the_process_dies_of_sigterm"]
+fn sigint_mid_recording_finishes_the_trace_and_the_process_dies_of_sigint() {
+    let path = scratch("sigint").join("t.trace");
+    let running = child("child_sigterm", &path).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut running = wait_for_line(running, "recording");
+    signal(&running, libc::SIGINT);
+    let status = running.wait().unwrap();
+    assert_eq!(status.signal(), Some(libc::SIGINT), "{status}");
+    let trace = read_trace_file(&path).unwrap();
+    assert!(trace.is_whole(), "finished with an end marker: {:?}", trace.damage);
+    assert_eq!(trace.footer.as_ref().and_then(|f| f.annotation("reprise.signal")), Some("SIGINT"));
+}
+
+#[test]
+#[ignore = "the child process of the SIGTERM and SIGINT tests"]
 fn child_sigterm() {
     let Some(path) = as_child("child_sigterm") else { return };
     static NEVER: AtomicBool = AtomicBool::new(false);

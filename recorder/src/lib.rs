@@ -30,7 +30,10 @@
 //! # std::fs::remove_file(&path).ok();
 //! ```
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
-#![forbid(unsafe_code)]
+// Only `rt::signal` (sigaction, a self-pipe) may opt out, with a SAFETY note
+// on each block.
+#![deny(unsafe_code)]
+#![deny(unsafe_op_in_unsafe_fn)]
 
 // Under `--cfg reprise_loom` the primitives' modules are loom-backed ones with
 // the same paths and API (recorder/src/loom/), and the record/replay machinery

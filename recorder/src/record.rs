@@ -4,19 +4,20 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::policy::{OnDeadlock, OnRecordError};
 use crate::rt::context::{self, root_seed};
 use crate::rt::exec::{ExecKind, Execution, RecordSink};
-use crate::rt::writer::{self, WriterMsg, WriterStats};
-use crate::rt::{monitor, panic};
+use crate::rt::flush::{self, FlushClock};
+use crate::rt::writer::{self, Stopper, WriterEnd, WriterMsg, WriterStats};
+use crate::rt::{monitor, panic, signal};
 use crate::thread::run_thread;
 use crate::trace::format::{Footer, Header, TraceMode, Verdict};
 
-/// What to put in a recording's header, and what the recording does when
+/// What to put in a recording's header, and how the recording behaves when
 /// something outside the program's logic happens.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct RecordConfig {
     /// The recorded program's name. Default: the executable's file name.
@@ -43,6 +44,43 @@ pub struct RecordConfig {
     /// What `reprise::main` does when the trace cannot be created. Default:
     /// [`OnRecordError::RunUnrecorded`].
     pub on_record_error: OnRecordError,
+    /// Each thread's buffered events reach the file within about this long
+    /// (as well as whenever 16 KiB are buffered), so a crash loses at most
+    /// this tail. A thread computing without any reprise call flushes at its
+    /// next call. Default: 100 ms (at least 1 ms is used).
+    pub flush_interval: Duration,
+    /// When the recording finishes while threads still run, how long it
+    /// waits for them to hand their buffers over. A thread that makes a
+    /// reprise call or blocks in one hands over at once; one computing (or
+    /// blocked outside reprise) for longer loses its unflushed tail.
+    /// Default: 1 s.
+    pub handover_timeout: Duration,
+    /// Test knob: the trace file fails (as a full disk does) after this many
+    /// bytes.
+    #[doc(hidden)]
+    pub fail_writes_after: Option<u64>,
+}
+
+/// The default [`RecordConfig::flush_interval`].
+pub(crate) const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_millis(100);
+/// The default [`RecordConfig::handover_timeout`].
+pub(crate) const DEFAULT_HANDOVER_TIMEOUT: Duration = Duration::from_secs(1);
+
+impl Default for RecordConfig {
+    fn default() -> Self {
+        RecordConfig {
+            program: String::new(),
+            program_version: String::new(),
+            parameters: Vec::new(),
+            seed: 0,
+            flush_interval: DEFAULT_FLUSH_INTERVAL,
+            handover_timeout: DEFAULT_HANDOVER_TIMEOUT,
+            fail_writes_after: None,
+            on_deadlock: OnDeadlock::default(),
+            closed_world: false,
+            on_record_error: OnRecordError::default(),
+        }
+    }
 }
 
 impl RecordConfig {
@@ -90,6 +128,18 @@ impl RecordConfig {
         self
     }
 
+    /// Sets [`RecordConfig::flush_interval`].
+    pub fn flush_interval(mut self, interval: Duration) -> Self {
+        self.flush_interval = interval;
+        self
+    }
+
+    /// Sets [`RecordConfig::handover_timeout`].
+    pub fn handover_timeout(mut self, timeout: Duration) -> Self {
+        self.handover_timeout = timeout;
+        self
+    }
+
     fn header(&self) -> Header {
         let program = if self.program.is_empty() {
             std::env::current_exe()
@@ -126,6 +176,15 @@ pub enum RecordError {
         #[source]
         source: io::Error,
     },
+    /// Writing failed mid-recording: the recording stopped and the program
+    /// ran on without it (the notice was already printed on stderr).
+    #[error("the recording into `{path}` stopped: {reason}")]
+    Stopped {
+        /// The trace's path.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// A finished recording.
@@ -139,9 +198,12 @@ pub struct Recording<R> {
     pub verdict: Verdict,
     /// What was written.
     pub stats: WriterStats,
+    /// Why the recording stopped early (writing failed; the notice was
+    /// printed on stderr), or `None` when the trace is complete.
+    pub stopped: Option<String>,
 }
 
-/// An execution being recorded, with its writer and monitor threads.
+/// An execution being recorded, with its writer, monitor and flusher threads.
 #[derive(Debug)]
 struct Session {
     exec: Arc<Execution>,
@@ -150,10 +212,11 @@ struct Session {
     /// the process on a deadlock.
     writer: WriterHandle,
     monitor: Option<JoinHandle<()>>,
+    flusher: Option<JoinHandle<()>>,
     on_deadlock: OnDeadlock,
 }
 
-type WriterHandle = Arc<parking_lot::Mutex<Option<JoinHandle<io::Result<WriterStats>>>>>;
+type WriterHandle = Arc<parking_lot::Mutex<Option<JoinHandle<WriterEnd>>>>;
 
 impl Session {
     fn start(path: &Path, config: &RecordConfig) -> Result<Session, RecordError> {
@@ -162,20 +225,28 @@ impl Session {
         let file = crate::trace::file::create(path).map_err(io_err)?;
         let (to_writer, inbox) = crossbeam_channel::unbounded();
         let (recycle, recycled) = crossbeam_channel::bounded(64);
+        let clock = FlushClock::new(true);
+        let shown = path.display().to_string();
+        let stopper = Stopper { path: shown.clone(), clock: Arc::clone(&clock) };
         let writer: WriterHandle = Arc::new(parking_lot::Mutex::new(Some(
-            writer::start(file, &config.header(), inbox, recycle).map_err(io_err)?,
+            writer::start(file, &config.header(), inbox, recycle, config.fail_writes_after, stopper)
+                .map_err(io_err)?,
         )));
         let monitor_writer = Arc::clone(&writer);
-        let sink = ExecKind::Record(RecordSink { to_writer, recycled, seed: config.seed });
+        let sink = ExecKind::Record(RecordSink {
+            to_writer,
+            recycled,
+            seed: config.seed,
+            clock,
+            handover: config.handover_timeout,
+        });
         let exec = if config.closed_world { Execution::new_closed_world(sink) } else { Execution::new(sink) };
         let watched = Arc::clone(&exec);
-        let shown = path.display().to_string();
         let policy = config.on_deadlock;
         let monitor = std::thread::Builder::new()
             .name("reprise-monitor".into())
             .spawn(move || {
                 monitor::run(Arc::clone(&watched), |verdict| {
-                    collect_blocked_buffers(&watched);
                     finish(&watched, verdict.clone());
                     if let OnDeadlock::Exit { code } = policy {
                         // The footer must be on disk before the process ends.
@@ -190,25 +261,41 @@ impl Session {
                 })
             })
             .map_err(io_err)?;
+        let flushed = Arc::clone(&exec);
+        let interval = config.flush_interval;
+        let flusher = std::thread::Builder::new()
+            .name("reprise-flusher".into())
+            .spawn(move || {
+                if let Some(sink) = flushed.sink() {
+                    flush::run(&flushed, &sink.clock, interval);
+                }
+            })
+            .map_err(io_err)?;
+        signal::watch(&exec);
         Ok(Session {
             exec,
             path: path.to_path_buf(),
             writer,
             monitor: Some(monitor),
+            flusher: Some(flusher),
             on_deadlock: config.on_deadlock,
         })
     }
 
-    fn wait(&mut self) -> Result<WriterStats, RecordError> {
-        if let Some(monitor) = self.monitor.take() {
-            let _ = monitor.join();
+    fn wait(&mut self) -> WriterEnd {
+        for helper in [self.monitor.take(), self.flusher.take()].into_iter().flatten() {
+            let _ = helper.join();
         }
+        signal::unwatch(&self.exec);
         let Some(writer) = self.writer.lock().take() else {
-            return Ok(WriterStats::default());
+            return WriterEnd { stats: WriterStats::default(), stopped: None };
         };
-        let written =
-            writer.join().unwrap_or_else(|_| Err(io::Error::other("the trace writer thread panicked")));
-        written.map_err(|source| RecordError::Io { path: self.path.clone(), source })
+        // The writer catches its own panics; a join error is only possible
+        // if printing its notice failed.
+        writer.join().unwrap_or_else(|_| WriterEnd {
+            stats: WriterStats::default(),
+            stopped: Some("the trace writer thread died".into()),
+        })
     }
 }
 
@@ -218,20 +305,40 @@ pub(crate) fn finish(exec: &Execution, verdict: Verdict) {
         return;
     }
     if let Some(sink) = exec.sink() {
-        let annotations = exec.annotations.lock().clone();
-        let footer = Footer { verdict, annotations, events: 0 };
+        // Every thread's events before the end marker: blocked threads'
+        // buffers are taken, running threads hand theirs over at their next
+        // event, for a bounded time.
+        let open = flush::hand_over_all(exec, &sink.clock, sink.handover);
+        let mut annotations = exec.annotations.lock().clone();
+        if open > 0 {
+            annotations.push((
+                "reprise.unflushed".into(),
+                format!("{open} thread(s) did not hand their last events over in time"),
+            ));
+        }
+        let footer = Footer { verdict: bounded(verdict), annotations, events: 0 };
         let _ = sink.to_writer.send(WriterMsg::Finish { footer: Box::new(footer) });
     }
 }
 
-/// On a deadlock, the blocked threads' buffers are free: write them out.
-fn collect_blocked_buffers(exec: &Execution) {
-    for thread in exec.threads.lock().iter() {
-        if let Some(buf) = &thread.buf {
-            if let Some(mut guard) = buf.try_lock() {
-                guard.close();
+/// The longest panic message a footer keeps (the footer is at most 64 KiB;
+/// the whole message is in the panicking thread's events).
+const FOOTER_MESSAGE_MAX: usize = 16 * 1024;
+
+/// `verdict` with a panic message short enough for the footer.
+fn bounded(verdict: Verdict) -> Verdict {
+    match verdict {
+        Verdict::Panicked { thread, message } if message.len() > FOOTER_MESSAGE_MAX => {
+            let mut cut = FOOTER_MESSAGE_MAX;
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
             }
+            let dropped = message.len() - cut;
+            let message =
+                format!("{}... [reprise: {dropped} more bytes in the thread's panic event]", &message[..cut]);
+            Verdict::Panicked { thread, message }
         }
+        other => other,
     }
 }
 
@@ -278,8 +385,8 @@ where
         let _ = root.join();
         result_rx.recv().ok().flatten()
     };
-    let stats = session.wait()?;
-    Ok(Recording { result, verdict, stats })
+    let end = session.wait();
+    Ok(Recording { result, verdict, stats: end.stats, stopped: end.stopped })
 }
 
 /// Records the current thread, as the root of a new execution, until the
@@ -335,13 +442,18 @@ impl RecordGuard {
             None => Verdict::Completed,
         };
         finish(&session.exec, verdict);
-        session.wait()
+        let end = session.wait();
+        match end.stopped {
+            None => Ok(end.stats),
+            Some(reason) => Err(RecordError::Stopped { path: session.path.clone(), reason }),
+        }
     }
 }
 
 impl Drop for RecordGuard {
     fn drop(&mut self) {
-        if let Err(e) = self.finish_inner() {
+        // A stopped recording has said so already, once.
+        if let Err(e @ RecordError::Io { .. }) = self.finish_inner() {
             eprintln!("reprise: {e}: {}", e.source_text());
         }
     }
@@ -351,6 +463,7 @@ impl RecordError {
     fn source_text(&self) -> String {
         match self {
             RecordError::Io { source, .. } => source.to_string(),
+            RecordError::Stopped { reason, .. } => reason.clone(),
         }
     }
 }

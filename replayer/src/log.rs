@@ -61,9 +61,11 @@ impl ReplayLog {
             for record in records {
                 match record {
                     Record::Event(e) => thread.events.push(*e),
+                    // A long value is stored as consecutive blob records
+                    // after its event: join them.
                     Record::Blob(bytes) => {
                         if let Some(last) = thread.events.len().checked_sub(1) {
-                            thread.blobs.insert(last, bytes.clone());
+                            thread.blobs.entry(last).or_default().extend_from_slice(bytes);
                         }
                     }
                     Record::Thread { name, .. } => thread.name = name.clone(),

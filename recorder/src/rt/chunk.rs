@@ -5,10 +5,12 @@
 //! straight into the block's free tail, which always has room for the largest
 //! event, so the hot path has no capacity check and no copy.
 
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crossbeam_channel::{Receiver, Sender};
 
+use crate::rt::flush::{ClockState, FlushClock};
 use crate::rt::writer::WriterMsg;
 use crate::trace::codec::{self, EventEncoder, MAX_EVENT_LEN};
 use crate::trace::format::MAX_CHUNK_PAYLOAD;
@@ -21,6 +23,12 @@ pub(crate) const CHUNK_CAPACITY: usize = CHUNK_TARGET + MAX_EVENT_LEN;
 /// The chunk target under the explorer: its runs are short and many, and a
 /// thread's first block is allocated at every run.
 pub(crate) const COOP_CHUNK_TARGET: usize = 1024;
+/// A captured value or panic message longer than this is stored as several
+/// consecutive blob records, each well inside a chunk's 1 MiB limit; readers
+/// join them.
+pub(crate) const BLOB_PIECE: usize = 256 * 1024;
+/// The block of a closed buffer: room for one event, whose bytes are dropped.
+const CLOSED_TARGET: usize = 32;
 
 /// A chunk's bytes: a block and how much of it is used.
 #[derive(Debug)]
@@ -56,6 +64,9 @@ pub(crate) struct ChunkBuf {
     closed: bool,
     /// Hand a chunk over once it holds this many bytes.
     target: usize,
+    /// The recording's flush clock, and the epoch this buffer last saw.
+    clock: Arc<FlushClock>,
+    seen: u64,
 }
 
 impl ChunkBuf {
@@ -64,8 +75,16 @@ impl ChunkBuf {
         to_writer: Sender<WriterMsg>,
         recycled: Receiver<Block>,
         target: usize,
+        clock: Arc<FlushClock>,
     ) -> Self {
-        ChunkBuf {
+        clock.opened();
+        let seen = clock.epoch();
+        // Read after the epoch: a thread starting while the recording
+        // finishes either sees the state change here or the epoch move later.
+        let live = clock.state() == ClockState::Recording;
+        let mut buf = ChunkBuf {
+            seen,
+            clock,
             target,
             thread,
             seq: 0,
@@ -76,7 +95,12 @@ impl ChunkBuf {
             to_writer,
             recycled,
             closed: false,
+        };
+        if !live {
+            // Its events come after the end of the trace.
+            buf.close();
         }
+        buf
     }
 
     #[inline]
@@ -88,6 +112,10 @@ impl ChunkBuf {
 
     #[cold]
     fn begin_chunk(&mut self) {
+        if self.closed {
+            // Nothing will be written: no clock read for it.
+            return;
+        }
         let unix_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
         // Not through `scratch`: it may hold the record this chunk starts with.
         let mut clock = Vec::with_capacity(16);
@@ -108,11 +136,37 @@ impl ChunkBuf {
         if self.block.len >= self.target {
             self.flush();
         }
+        let epoch = self.clock.epoch();
+        if epoch != self.seen {
+            self.on_epoch(epoch);
+        }
+    }
+
+    /// The flusher moved the epoch: the buffered events are due at the writer
+    /// (or the recording is finishing, or it failed).
+    #[cold]
+    fn on_epoch(&mut self, epoch: u64) {
+        self.seen = epoch;
+        match self.clock.state() {
+            ClockState::Recording => self.flush(),
+            ClockState::Closing => self.close(),
+            ClockState::Stopped => {
+                self.mark_closed();
+                self.block.len = 0;
+                if self.clock.may_go_off {
+                    // This thread's later calls take the off path.
+                    crate::rt::context::stop_recording_here();
+                }
+            }
+        }
     }
 
     /// Copies the record in `scratch` into the chunk, starting a new chunk
     /// first when it does not fit.
     fn push_scratch(&mut self) {
+        if self.closed {
+            return;
+        }
         self.begin_chunk_if_empty();
         if self.block.len + self.scratch.len() > self.target {
             self.flush();
@@ -136,20 +190,19 @@ impl ChunkBuf {
         }
     }
 
-    /// Appends `bytes` to the event just pushed.
-    ///
-    /// # Panics
-    ///
-    /// When `bytes` is longer than a chunk may be (1 MiB).
+    /// Appends `bytes` to the event just pushed, as consecutive blob records
+    /// of at most [`BLOB_PIECE`] bytes when it is long: any length is stored
+    /// whole (a captured value must come back exactly in replay).
     pub(crate) fn push_blob(&mut self, bytes: &[u8]) {
-        assert!(
-            bytes.len() + 64 < MAX_CHUNK_PAYLOAD as usize,
-            "reprise: a captured value or panic message of {} bytes is longer than a trace chunk (1 MiB)",
-            bytes.len()
-        );
-        self.scratch.clear();
-        codec::encode_blob(&mut self.scratch, bytes);
-        self.push_scratch();
+        const _: () = assert!(BLOB_PIECE + 64 + CHUNK_CAPACITY < MAX_CHUNK_PAYLOAD as usize);
+        let mut pieces = bytes.chunks(BLOB_PIECE);
+        // An empty blob is one empty record, as before.
+        let first = pieces.next().unwrap_or(&[]);
+        for piece in std::iter::once(first).chain(pieces) {
+            self.scratch.clear();
+            codec::encode_blob(&mut self.scratch, piece);
+            self.push_scratch();
+        }
     }
 
     pub(crate) fn push_thread(&mut self, index: ThreadIndex, parent: ThreadIndex, child: u32, name: &str) {
@@ -185,23 +238,158 @@ impl ChunkBuf {
     }
 
     fn send(&mut self, block: Block) {
+        if self.closed {
+            return;
+        }
         let msg =
             WriterMsg::Chunk { thread: self.thread, seq: self.seq, events: self.events_in_chunk, block };
         if self.to_writer.send(msg).is_err() {
-            self.closed = true;
+            self.mark_closed();
         }
         self.seq += 1;
         self.events_in_chunk = 0;
         self.encoder.reset();
     }
 
-    /// Flushes what is buffered and accepts nothing more.
+    /// Flushes what is buffered and accepts nothing more: later events are
+    /// dropped quietly (a thread may go on calling primitives after the trace
+    /// is finished).
     pub(crate) fn close(&mut self) {
-        if self.block.len > 0 && !self.closed {
-            // The last chunk: no fresh block to take its place.
-            let last = std::mem::replace(&mut self.block, Block { bytes: Box::new([]), len: 0 });
+        if self.closed {
+            return;
+        }
+        // The last chunk; a small block takes its place, for events that
+        // are encoded and dropped (a target of 0 drops each one at once).
+        let last = std::mem::replace(&mut self.block, Block::for_target(CLOSED_TARGET));
+        if last.len > 0 {
             self.send(last);
         }
-        self.closed = true;
+        self.mark_closed();
+    }
+
+    fn mark_closed(&mut self) {
+        if !self.closed {
+            self.closed = true;
+            self.target = 0;
+            self.clock.closed();
+        }
+    }
+}
+
+impl Drop for ChunkBuf {
+    fn drop(&mut self) {
+        // A buffer dropped unclosed (its execution was torn down) must not
+        // keep a final flush waiting for it.
+        self.mark_closed();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::codec::decode_chunk;
+    use crate::trace::model::{Op, Record};
+
+    fn buffer(clock: &Arc<FlushClock>) -> (ChunkBuf, Receiver<WriterMsg>) {
+        let (to_writer, inbox) = crossbeam_channel::unbounded();
+        let (_recycle, recycled) = crossbeam_channel::bounded(1);
+        (ChunkBuf::new(0, to_writer, recycled, CHUNK_TARGET, Arc::clone(clock)), inbox)
+    }
+
+    fn event(a: u64) -> Event {
+        Event { op: Op::AtomicStore, object: 1, site: 0, a, b: 0, c: 0 }
+    }
+
+    fn chunks(inbox: &Receiver<WriterMsg>) -> Vec<(u32, Vec<Record>)> {
+        inbox
+            .try_iter()
+            .filter_map(|msg| match msg {
+                WriterMsg::Chunk { events, block, .. } => {
+                    Some((events, decode_chunk(block.payload()).unwrap()))
+                }
+                WriterMsg::Finish { .. } => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_closed_buffer_drops_later_events_and_records_without_a_panic() {
+        let clock = FlushClock::new(false);
+        let (mut buf, inbox) = buffer(&clock);
+        buf.push_event(&event(1));
+        buf.close();
+        for n in 0..100_000 {
+            buf.push_event(&event(n));
+        }
+        buf.push_site(0, "late.rs", 1, 1);
+        buf.push_blob(&[7; 4096]);
+        buf.flush();
+        buf.close();
+        let written = chunks(&inbox);
+        assert_eq!(written.len(), 1, "only the chunk handed over at close");
+        assert_eq!(written[0].0, 1);
+    }
+
+    #[test]
+    fn a_moved_epoch_hands_the_buffered_events_over_at_the_next_event() {
+        let clock = FlushClock::new(false);
+        let (mut buf, inbox) = buffer(&clock);
+        buf.push_event(&event(1));
+        assert!(chunks(&inbox).is_empty(), "a few bytes stay buffered");
+        clock.tick();
+        buf.push_event(&event(2));
+        let written = chunks(&inbox);
+        assert_eq!(written.len(), 1);
+        assert_eq!(written[0].0, 2, "both events, the one that noticed the epoch included");
+    }
+
+    #[test]
+    fn a_closing_clock_closes_the_buffer_at_its_next_event() {
+        let clock = FlushClock::new(false);
+        let (mut buf, inbox) = buffer(&clock);
+        buf.push_event(&event(1));
+        clock.enter(ClockState::Closing);
+        buf.push_event(&event(2));
+        buf.push_event(&event(3));
+        buf.flush();
+        let written = chunks(&inbox);
+        assert_eq!(written.iter().map(|c| c.0).collect::<Vec<_>>(), vec![2], "handed over, then closed");
+        assert_eq!(clock.open.load(std::sync::atomic::Ordering::Acquire), 0);
+    }
+
+    #[test]
+    fn a_stopped_recording_drops_what_is_buffered_and_everything_after() {
+        let clock = FlushClock::new(false);
+        let (mut buf, inbox) = buffer(&clock);
+        buf.push_event(&event(1));
+        clock.enter(ClockState::Stopped);
+        clock.enter(ClockState::Closing);
+        assert_eq!(clock.state(), ClockState::Stopped, "a failure is final");
+        for n in 0..10_000 {
+            buf.push_event(&event(n));
+        }
+        buf.close();
+        assert!(chunks(&inbox).is_empty(), "nothing reaches the writer once stopped");
+        assert_eq!(clock.open.load(std::sync::atomic::Ordering::Acquire), 0);
+    }
+
+    #[test]
+    fn a_blob_longer_than_a_chunk_is_stored_whole_in_pieces() {
+        let clock = FlushClock::new(false);
+        let (mut buf, inbox) = buffer(&clock);
+        let blob: Vec<u8> = (0..3u32 << 20).map(|i| (i % 253) as u8).collect();
+        buf.push_event(&Event { op: Op::Capture, object: 0, site: 0, a: blob.len() as u64, b: 0, c: 0 });
+        buf.push_blob(&blob);
+        buf.close();
+        let mut joined = Vec::new();
+        for (_, records) in chunks(&inbox) {
+            for record in records {
+                if let Record::Blob(piece) = record {
+                    assert!(piece.len() <= BLOB_PIECE);
+                    joined.extend_from_slice(&piece);
+                }
+            }
+        }
+        assert_eq!(joined, blob);
     }
 }

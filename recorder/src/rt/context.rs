@@ -119,6 +119,16 @@ pub(crate) fn install(ctx: Box<ThreadCtx>) {
     MODE.with(|m| m.set(mode));
 }
 
+/// The recording failed: this thread's later primitive calls take the off
+/// path (its context stays, so guards taken while recording still drop).
+pub(crate) fn stop_recording_here() {
+    MODE.with(|m| {
+        if m.get() == Mode::Record {
+            m.set(Mode::Off);
+        }
+    });
+}
+
 pub(crate) fn take() -> Option<Box<ThreadCtx>> {
     MODE.with(|m| m.set(Mode::Off));
     CTX.with(|c| c.borrow_mut().take())
@@ -146,6 +156,7 @@ impl ThreadCtx {
                     sink.to_writer.clone(),
                     sink.recycled.clone(),
                     target,
+                    Arc::clone(&sink.clock),
                 )));
                 let mut guard = Mutex::lock_arc(&buf);
                 guard.push_thread(index, parent, child, &name);

@@ -210,7 +210,13 @@ impl CoopRun {
         let (to_writer, inbox) = crossbeam_channel::unbounded();
         let (recycle, recycled) = crossbeam_channel::bounded(64);
         crate::rt::panic::install_hook();
-        let exec = Execution::new_coop(ExecKind::Record(RecordSink { to_writer, recycled, seed }));
+        let exec = Execution::new_coop(ExecKind::Record(RecordSink {
+            to_writer,
+            recycled,
+            seed,
+            clock: crate::rt::flush::FlushClock::new(false),
+            handover: std::time::Duration::ZERO,
+        }));
         CoopRun { exec, inbox, recycle }
     }
 

@@ -130,6 +130,10 @@ pub(crate) struct RecordSink {
     pub(crate) to_writer: Sender<WriterMsg>,
     pub(crate) recycled: Receiver<crate::rt::chunk::Block>,
     pub(crate) seed: u64,
+    /// Tells the threads' buffers when to flush, close or stop.
+    pub(crate) clock: Arc<crate::rt::flush::FlushClock>,
+    /// How long the final flush waits for running threads' buffers.
+    pub(crate) handover: std::time::Duration,
 }
 
 /// What an execution does with primitive calls.

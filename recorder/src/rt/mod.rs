@@ -10,6 +10,8 @@ pub mod coop;
 #[cfg(not(reprise_loom))]
 pub(crate) mod exec;
 #[cfg(not(reprise_loom))]
+pub(crate) mod flush;
+#[cfg(not(reprise_loom))]
 pub mod gate;
 #[cfg(not(reprise_loom))]
 pub(crate) mod gated;
@@ -24,6 +26,9 @@ pub(crate) mod order;
 #[cfg(not(reprise_loom))]
 pub(crate) mod panic;
 pub(crate) mod primitive;
+#[cfg(not(reprise_loom))]
+#[allow(unsafe_code)]
+pub(crate) mod signal;
 #[cfg(not(reprise_loom))]
 pub(crate) mod sites;
 #[cfg(not(reprise_loom))]

@@ -1,14 +1,22 @@
 //! The writer thread of a recording: it owns the file and writes each chunk
 //! as soon as a thread hands it over, so a crash loses only what threads
 //! still held.
+//!
+//! When writing fails (disk full, an I/O error, the writer itself panicking)
+//! the recording stops: the writer says so once on stderr, tells every thread
+//! through the flush clock to drop its buffer and stop recording, and keeps
+//! draining what threads still send, so none of them ever blocks on it.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::rt::chunk::Block;
+use crate::rt::flush::{ClockState, FlushClock};
 use crate::trace::format::{Footer, Header};
 use crate::trace::model::ThreadIndex;
 use crate::trace::write::TraceWriter;
@@ -31,39 +39,117 @@ pub struct WriterStats {
     pub bytes: u64,
 }
 
+/// How the writer ended: what it wrote, and why it stopped early, if it did
+/// (the notice is already on stderr).
+#[derive(Debug)]
+pub(crate) struct WriterEnd {
+    pub(crate) stats: WriterStats,
+    pub(crate) stopped: Option<String>,
+}
+
+/// The trace file, optionally made to fail after a number of bytes (a test
+/// knob for a disk filling up mid-recording).
+#[derive(Debug)]
+struct Target {
+    file: File,
+    budget: Option<u64>,
+}
+
+impl Write for Target {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = match self.budget {
+            None => buf.len(),
+            Some(0) => return Err(io::Error::other("no space left on device (injected failure)")),
+            Some(left) => buf.len().min(usize::try_from(left).unwrap_or(usize::MAX)),
+        };
+        let written = self.file.write(&buf[..n])?;
+        if let Some(left) = &mut self.budget {
+            *left -= written as u64;
+        }
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// Where the writer reports a failure: the trace's path for the notice, and
+/// the clock that stops the recording's threads.
+#[derive(Debug)]
+pub(crate) struct Stopper {
+    pub(crate) path: String,
+    pub(crate) clock: Arc<FlushClock>,
+}
+
+impl Stopper {
+    /// Stops the recording: one notice on stderr, every thread told.
+    fn stop(&self, why: &str) -> String {
+        let reason = format!("cannot write the trace `{}`: {why}", self.path);
+        // Straight to stderr: it must be seen with no tracing subscriber.
+        eprintln!("reprise: recording stopped: {reason}; the program runs on without recording");
+        tracing::error!(%reason, "reprise: recording stopped");
+        self.clock.enter(ClockState::Stopped);
+        reason
+    }
+}
+
 pub(crate) fn start(
     file: File,
     header: &Header,
     inbox: Receiver<WriterMsg>,
     recycle: Sender<Block>,
-) -> io::Result<JoinHandle<io::Result<WriterStats>>> {
-    let mut writer = TraceWriter::create(BufWriter::with_capacity(64 * 1024, file), header)?;
+    fail_after: Option<u64>,
+    stopper: Stopper,
+) -> io::Result<JoinHandle<WriterEnd>> {
+    let target = Target { file, budget: fail_after };
+    let mut writer = TraceWriter::create(BufWriter::with_capacity(64 * 1024, target), header)?;
     writer.get_mut().flush()?;
-    std::thread::Builder::new().name("reprise-writer".into()).spawn(move || run(writer, inbox, recycle))
+    std::thread::Builder::new().name("reprise-writer".into()).spawn(move || {
+        let mut stats = WriterStats::default();
+        let ran = std::panic::catch_unwind(AssertUnwindSafe(|| run(writer, &inbox, &recycle, &mut stats)));
+        let end = match ran {
+            Ok(Ok(bytes)) => WriterEnd { stats: WriterStats { bytes, ..stats }, stopped: None },
+            Ok(Err(e)) => {
+                let stopped = Some(stopper.stop(&e.to_string()));
+                // Threads may still send: keep taking it so none blocks.
+                drain(&inbox);
+                WriterEnd { stats, stopped }
+            }
+            Err(_) => {
+                let stopped = Some(stopper.stop("the trace writer panicked"));
+                drain(&inbox);
+                WriterEnd { stats, stopped }
+            }
+        };
+        stopper.clock.mark_written();
+        end
+    })
 }
 
+/// Takes messages until the recording finishes, writing nothing.
+fn drain(inbox: &Receiver<WriterMsg>) {
+    for msg in inbox.iter() {
+        if matches!(msg, WriterMsg::Finish { .. }) {
+            return;
+        }
+    }
+}
+
+/// Writes chunks until `Finish`; returns the file's length.
 fn run(
-    mut writer: TraceWriter<BufWriter<File>>,
-    inbox: Receiver<WriterMsg>,
-    recycle: Sender<Block>,
-) -> io::Result<WriterStats> {
-    let mut stats = WriterStats::default();
-    let mut failed: Option<io::Error> = None;
+    mut writer: TraceWriter<BufWriter<Target>>,
+    inbox: &Receiver<WriterMsg>,
+    recycle: &Sender<Block>,
+    stats: &mut WriterStats,
+) -> io::Result<u64> {
     for msg in inbox.iter() {
         match msg {
             WriterMsg::Chunk { thread, seq, events, mut block } => {
-                if failed.is_none() {
-                    let written = writer
-                        .write_chunk(thread, seq, block.payload())
-                        .and_then(|()| writer.get_mut().flush());
-                    match written {
-                        Ok(()) => {
-                            stats.chunks += 1;
-                            stats.events += u64::from(events);
-                        }
-                        Err(e) => failed = Some(e),
-                    }
-                }
+                writer.write_chunk(thread, seq, block.payload())?;
+                writer.get_mut().flush()?;
+                stats.chunks += 1;
+                stats.events += u64::from(events);
                 if block.bytes.len() == crate::rt::chunk::CHUNK_CAPACITY {
                     block.len = 0;
                     let _ = recycle.try_send(block);
@@ -71,20 +157,17 @@ fn run(
             }
             WriterMsg::Finish { mut footer } => {
                 footer.events = stats.events;
-                return match failed.take() {
-                    Some(e) => Err(e),
-                    None => finish(writer, &footer).map(|bytes| WriterStats { bytes, ..stats }),
-                };
+                return finish(writer, &footer);
             }
         }
     }
-    Err(failed.unwrap_or_else(|| io::Error::other("the recording ended without finishing its trace")))
+    Err(io::Error::other("the recording ended without finishing its trace"))
 }
 
-fn finish(writer: TraceWriter<BufWriter<File>>, footer: &Footer) -> io::Result<u64> {
+fn finish(writer: TraceWriter<BufWriter<Target>>, footer: &Footer) -> io::Result<u64> {
     let mut out = writer.finish(footer)?;
     out.flush()?;
-    let file = out.into_inner().map_err(|e| e.into_error())?;
-    file.sync_all()?;
-    Ok(file.metadata()?.len())
+    let target = out.into_inner().map_err(|e| e.into_error())?;
+    target.file.sync_all()?;
+    Ok(target.file.metadata()?.len())
 }

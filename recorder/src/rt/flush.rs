@@ -1,0 +1,186 @@
+//! The flush clock of a recording: how threads learn, without a syscall or a
+//! lock per event, that their buffer is due at the writer.
+//!
+//! A flusher thread bumps a per-execution epoch every interval; a recording
+//! thread compares it with the epoch it last saw after each event (one
+//! relaxed load) and hands its buffer over when it changed. The same signal
+//! carries the end of the recording (hand the buffer over and close it) and
+//! a failed recording (drop what is buffered and stop paying for recording).
+//! Threads blocked in a reprise call have released their buffer: the flusher
+//! flushes those itself.
+
+use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_utils::CachePadded;
+use parking_lot::{Condvar, Mutex};
+
+use crate::rt::exec::Execution;
+
+/// What a thread should do with its buffer when the epoch moves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ClockState {
+    /// Hand the buffered events to the writer and go on recording.
+    Recording,
+    /// The recording is finishing: hand the events over and close the buffer.
+    Closing,
+    /// The recording failed: drop what is buffered, record nothing more.
+    Stopped,
+}
+
+/// A recording's flush epoch and state, shared by its threads' buffers.
+#[derive(Debug)]
+pub(crate) struct FlushClock {
+    /// Read after every event by every thread; written by the flusher.
+    epoch: CachePadded<AtomicU64>,
+    state: AtomicU8,
+    /// Buffers not yet closed; the final flush waits for this to reach 0.
+    pub(crate) open: AtomicUsize,
+    closed_lock: Mutex<()>,
+    closed_signal: Condvar,
+    /// Set by the writer once it is done with the file.
+    written: Mutex<bool>,
+    written_signal: Condvar,
+    /// Whether a stopped recording turns its threads' mode off. Not under the
+    /// explorer, whose coroutines share one OS thread's mode.
+    pub(crate) may_go_off: bool,
+}
+
+impl FlushClock {
+    pub(crate) fn new(may_go_off: bool) -> Arc<FlushClock> {
+        Arc::new(FlushClock {
+            epoch: CachePadded::new(AtomicU64::new(0)),
+            state: AtomicU8::new(ClockState::Recording as u8),
+            open: AtomicUsize::new(0),
+            closed_lock: Mutex::new(()),
+            closed_signal: Condvar::new(),
+            written: Mutex::new(false),
+            written_signal: Condvar::new(),
+            may_go_off,
+        })
+    }
+
+    /// The current epoch: the hot path's one load.
+    #[inline]
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Relaxed)
+    }
+
+    /// Moves the epoch: every thread hands its buffer over at its next event.
+    pub(crate) fn tick(&self) {
+        self.epoch.fetch_add(1, Ordering::Release);
+    }
+
+    pub(crate) fn state(&self) -> ClockState {
+        match self.state.load(Ordering::Acquire) {
+            0 => ClockState::Recording,
+            1 => ClockState::Closing,
+            _ => ClockState::Stopped,
+        }
+    }
+
+    /// Moves to `state` unless the recording already stopped (a failure is
+    /// final), and tells every thread.
+    pub(crate) fn enter(&self, state: ClockState) {
+        let _ = self.state.fetch_update(Ordering::AcqRel, Ordering::Acquire, |now| {
+            (now != ClockState::Stopped as u8).then_some(state as u8)
+        });
+        self.tick();
+    }
+
+    pub(crate) fn opened(&self) {
+        self.open.fetch_add(1, Ordering::AcqRel);
+    }
+
+    pub(crate) fn closed(&self) {
+        if self.open.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let _guard = self.closed_lock.lock();
+            self.closed_signal.notify_all();
+        }
+    }
+
+    /// The writer is done: the trace is finished (or the recording stopped).
+    pub(crate) fn mark_written(&self) {
+        *self.written.lock() = true;
+        self.written_signal.notify_all();
+    }
+
+    /// Waits until the writer is done, or `backstop` passed.
+    pub(crate) fn wait_written(&self, backstop: Duration) {
+        let deadline = Instant::now() + backstop;
+        let mut written = self.written.lock();
+        while !*written {
+            if self.written_signal.wait_until(&mut written, deadline).timed_out() {
+                return;
+            }
+        }
+    }
+
+    fn open_buffers(&self) -> usize {
+        self.open.load(Ordering::Acquire)
+    }
+}
+
+/// How often the final flush looks again for a buffer a thread released
+/// (it blocked) without closing it; only a re-check, not a verdict.
+const HANDOVER_RESCAN: Duration = Duration::from_millis(20);
+
+/// Asks every thread of `exec` to hand its buffer over and close it, closes
+/// the buffers of blocked threads itself, and waits until every buffer is
+/// closed or `timeout` passed: a thread computing outside reprise, or blocked
+/// in a call reprise does not see, never makes the recording wait forever.
+///
+/// Returns how many buffers stayed open.
+pub(crate) fn hand_over_all(exec: &Execution, clock: &FlushClock, timeout: Duration) -> usize {
+    clock.enter(ClockState::Closing);
+    let deadline = Instant::now() + timeout;
+    loop {
+        for thread in exec.threads.lock().iter() {
+            if let Some(buf) = &thread.buf {
+                if let Some(mut guard) = buf.try_lock() {
+                    guard.close();
+                }
+            }
+        }
+        let open = clock.open_buffers();
+        let now = Instant::now();
+        if open == 0 || now >= deadline {
+            return open;
+        }
+        let mut guard = clock.closed_lock.lock();
+        if clock.open_buffers() != 0 {
+            let _ = clock.closed_signal.wait_for(&mut guard, HANDOVER_RESCAN.min(deadline - now));
+        }
+    }
+}
+
+/// The shortest flush interval the flusher honors.
+const MIN_INTERVAL: Duration = Duration::from_millis(1);
+
+/// The flusher of a recording: every `interval`, moves the epoch and writes
+/// out the buffers of threads blocked in a reprise call. Returns once the
+/// execution has its verdict.
+pub(crate) fn run(exec: &Execution, clock: &FlushClock, interval: Duration) {
+    // A zero interval must not make the flusher spin a core.
+    let interval = interval.max(MIN_INTERVAL);
+    loop {
+        if exec.wait_verdict_for(interval).is_some() || clock.state() != ClockState::Recording {
+            return;
+        }
+        clock.tick();
+        let threads = exec.threads.lock().clone();
+        for thread in threads {
+            if thread.exited.load(Ordering::Acquire) {
+                continue;
+            }
+            if let Some(buf) = &thread.buf {
+                // Held by its thread while it runs: that thread flushes at
+                // its next event.
+                if let Some(mut guard) = buf.try_lock() {
+                    guard.flush();
+                }
+            }
+        }
+    }
+}

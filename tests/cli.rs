@@ -17,6 +17,44 @@ fn every_subcommand_has_help_naming_the_exit_codes() {
 }
 
 #[test]
+fn the_settlement_batch_records_inspects_and_replays_from_the_cli() {
+    let dir = scratch("cli-settlement");
+    let trace = dir.join("s.trace");
+    let out = reprise(&[
+        "record",
+        "--pipeline",
+        "settlement",
+        "--bug",
+        "double-settle",
+        "--orders",
+        "300",
+        "--settlers",
+        "3",
+        "--seed",
+        "5",
+        "--out",
+        trace.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let recorded = stdout(&out);
+    let last_two: Vec<&str> = recorded.lines().rev().take(2).collect();
+    assert!(last_two[1].starts_with("digest: "), "{recorded}");
+    assert!(last_two[0].starts_with("invariants: "), "{recorded}");
+
+    let out = reprise_on(&["inspect"], &trace);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let inspected = stdout(&out);
+    for needle in ["program: reprise-settlement", "pipeline=settlement", "settler-2", "rate-feed", "rwlock"] {
+        assert!(inspected.contains(needle), "inspect lacks {needle:?}:\n{inspected}");
+    }
+
+    let out = reprise_on(&["replay"], &trace);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let replayed = stdout(&out);
+    assert_eq!(replayed.lines().rev().take(2).collect::<Vec<_>>(), last_two);
+}
+
+#[test]
 fn usage_errors_exit_2_with_one_clear_line() {
     for args in [
         &["frobnicate"][..],
@@ -24,6 +62,9 @@ fn usage_errors_exit_2_with_one_clear_line() {
         &["record", "--pipeline", "nope", "--out", "x"][..],
         &["record", "--pipeline", "payments", "--bug", "typo", "--out", "x"][..],
         &["record", "--pipeline", "payments", "--workers", "0", "--out", "x"][..],
+        &["record", "--pipeline", "settlement", "--bug", "lost-update", "--out", "x"][..],
+        &["record", "--pipeline", "settlement", "--settlers", "0", "--out", "x"][..],
+        &["explore", "--pipeline", "settlement", "--bug", "deadlock"][..],
         &["replay"][..],
     ] {
         let out = reprise(args);

@@ -378,3 +378,30 @@ fn the_explorer_finds_no_failure_in_the_correct_settlement_batch() {
     assert!(outcome.failure.is_none(), "{}", outcome.failure.unwrap().report);
     assert_eq!(outcome.schedules, 200);
 }
+
+#[test]
+fn the_cli_finds_the_settlement_stale_rate_and_replay_reproduces_it() {
+    use crate::util::{reprise, stderr, stdout};
+    let dir = scratch("cli-explore-settlement");
+    let out = reprise(&[
+        "explore",
+        "--pipeline",
+        "settlement",
+        "--bug",
+        "stale-rate",
+        "--orders",
+        "24",
+        "--budget",
+        "300",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}\n{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    let trace = text.lines().find_map(|l| l.strip_prefix("trace: ")).expect("the trace path").to_string();
+    let digest = text.lines().find(|l| l.starts_with("digest: ")).expect("the failing run's digest");
+    let out = reprise(&["replay", &trace]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("invariants: violated: no-stale-rate"), "{}", stdout(&out));
+    assert!(stdout(&out).contains(digest), "replay gives the explored run's {digest}:\n{}", stdout(&out));
+}

@@ -6,8 +6,8 @@ use std::process::Command;
 
 use anyhow::anyhow;
 
-use crate::cli::payments::{self, PROGRAM};
 use crate::cli::{out, Failure, Outcome};
+use crate::cli::{payments, pipeline};
 use crate::exit;
 
 /// Arguments of `reprise replay`.
@@ -38,14 +38,16 @@ pub(crate) fn run(args: Args) -> Outcome {
             })?;
         return Ok(status.code().unwrap_or(exit::IO_ERROR));
     }
-    if trace.header.program == PROGRAM && trace.header.program_version != env!("CARGO_PKG_VERSION") {
+    if pipeline::is_builtin(&trace.header.program)
+        && trace.header.program_version != env!("CARGO_PKG_VERSION")
+    {
         eprintln!(
             "reprise: warning: the trace was recorded by reprise {}, this is {}; any real difference shows up as a divergence",
             trace.header.program_version,
             env!("CARGO_PKG_VERSION")
         );
     }
-    let (lines, report) = payments::replay(&trace)?;
+    let (lines, report) = pipeline::replay(&trace)?;
     if report.cut > 0 {
         eprintln!(
             "reprise: the trace was cut to its largest consistent prefix: {} events dropped",

@@ -39,6 +39,11 @@ impl Mode {
 /// });
 /// ```
 ///
+/// A recording stores a hash of the program's arguments in the trace header,
+/// and the arguments in clear only with `REPRISE_RECORD_ARGS=1` (they can hold
+/// secrets); a replay whose arguments differ says so on stderr, with both in
+/// clear when the recording stored them.
+///
 /// Plain and recorded runs exit 0 when `body` returns and 101 when it panics
 /// (as Rust programs do); a recorded deadlock exits
 /// [`reprise_recorder::DEADLOCK_EXIT_CODE`] once the trace is written. A replay
@@ -55,7 +60,9 @@ where
             Err(_) => 101,
         },
         Mode::Record(path) => {
-            let config = crate::RecordConfig::new(program, version);
+            // Opt-in only: the arguments can hold secrets; their hash is always kept.
+            let clear = std::env::var_os("REPRISE_RECORD_ARGS").is_some_and(|v| v == "1");
+            let config = crate::RecordConfig::new(program, version).record_arguments(clear);
             match crate::record(&path, config, body) {
                 Ok(recording) => match recording.verdict {
                     reprise_recorder::trace::format::Verdict::Completed => 0,
@@ -78,6 +85,10 @@ where
                         "reprise: warning: the trace was recorded from {} {}, this is {program} {version}",
                         trace.header.program, trace.header.program_version
                     );
+                }
+                let args = reprise_recorder::args::ArgsCheck::of(&trace.header, std::env::args_os().skip(1));
+                if let Some(warning) = args.warning() {
+                    eprintln!("reprise: warning: {warning}");
                 }
                 let report = crate::replay(&trace, body);
                 eprintln!("reprise: {}", report.outcome);

@@ -63,6 +63,8 @@ pub mod exit;
 pub mod pipelines;
 
 #[doc(inline)]
+pub use reprise_recorder::args;
+#[doc(inline)]
 pub use reprise_recorder::trace;
 #[doc(inline)]
 pub use reprise_recorder::trace::read::{read_trace, read_trace_file};

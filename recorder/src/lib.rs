@@ -32,6 +32,7 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 #![forbid(unsafe_code)]
 
+pub mod args;
 // Under `--cfg reprise_loom` the primitives' modules are loom-backed ones with
 // the same paths and API (recorder/src/loom/), and the record/replay machinery
 // is left out.

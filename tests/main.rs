@@ -8,5 +8,6 @@ mod explore;
 mod fidelity;
 mod primitives;
 mod replay;
+mod stress;
 mod traces;
 mod zoo;

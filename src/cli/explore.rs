@@ -79,11 +79,8 @@ pub(crate) fn run(args: Args) -> Outcome {
         .replay_command("reprise replay {trace}");
     explore::set_program_header(pipeline.program(), env!("CARGO_PKG_VERSION"), pipeline.parameters());
     out!(
-        "exploring the {} pipeline ({} payments or orders, {} workers, bug: {}) with {}: {} schedules{}",
-        args.pipeline,
-        args.payments,
-        args.workers,
-        pipeline.bug(),
+        "exploring the {} with {}: {} schedules{}",
+        pipeline.describe(),
         args.strategy,
         args.budget,
         if args.shard.1 > 1 { format!(", shard {}/{}", args.shard.0, args.shard.1) } else { String::new() }

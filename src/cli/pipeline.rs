@@ -95,6 +95,19 @@ impl Pipeline {
         }
     }
 
+    /// What a run does, for people: `payments pipeline (60 payments, 2
+    /// workers, bug: none)`.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Pipeline::Payments(c) => {
+                format!("payments pipeline ({} payments, {} workers, bug: {})", c.payments, c.workers, c.bug)
+            }
+            Pipeline::Settlement(c) => {
+                format!("settlement batch ({} orders, {} settlers, bug: {})", c.orders, c.settlers, c.bug)
+            }
+        }
+    }
+
     /// The seeded bug's name.
     pub(crate) fn bug(&self) -> String {
         match self {

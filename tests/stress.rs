@@ -148,6 +148,12 @@ fn both_pipelines_replay_exactly_under_a_cpu_hog() {
 
     let hog = CpuHog::start(hog_threads);
     for i in 0..runs {
+        if i > 0 && i % (runs / 10).max(10) == 0 {
+            eprintln!(
+                "stress: {i}/{runs} runs, {} divergences, {} stalls so far",
+                counts.divergences, counts.stalls
+            );
+        }
         let run = Run::nth(i, large, every);
         let program = run.program();
         let recorded = record(&trace, RecordConfig::new("stress", "1"), program.clone()).expect("record");

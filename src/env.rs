@@ -44,6 +44,11 @@ impl Mode {
 /// });
 /// ```
 ///
+/// A recording stores a hash of the program's arguments in the trace header,
+/// and the arguments in clear only with `REPRISE_RECORD_ARGS=1` (they can hold
+/// secrets); a replay whose arguments differ says so on stderr, with both in
+/// clear when the recording stored them.
+///
 /// Plain and recorded runs exit 0 when `body` returns and 101 when it panics
 /// (as Rust programs do). A recording follows the default [`RecordConfig`]
 /// (see [`main_with`] to choose): a proven deadlock is written to the trace
@@ -81,7 +86,12 @@ where
 {
     let code = match Mode::from_env() {
         Mode::Off => run_plainly(body),
-        Mode::Record(path) => record_or_run(&path, config, body, &mut std::io::stderr()),
+        Mode::Record(path) => {
+            // Opt-in only: the arguments can hold secrets; their hash is always kept.
+            let clear = std::env::var_os("REPRISE_RECORD_ARGS").is_some_and(|v| v == "1");
+            let config = if clear { config.record_arguments(true) } else { config };
+            record_or_run(&path, config, body, &mut std::io::stderr())
+        }
         Mode::Replay(path) => replay(&path, &config.program, &config.program_version, body),
     };
     std::process::exit(code)
@@ -109,6 +119,10 @@ where
             reprise_recorder::trace::show::text(&trace.header.program),
             reprise_recorder::trace::show::text(&trace.header.program_version)
         );
+    }
+    let args = reprise_recorder::args::ArgsCheck::of(&trace.header, std::env::args_os().skip(1));
+    if let Some(warning) = args.warning() {
+        eprintln!("reprise: warning: {warning}");
     }
     crate::notes::start_collecting();
     let report = crate::replay(&trace, body);

@@ -65,6 +65,8 @@ mod notes;
 pub mod pipelines;
 
 #[doc(inline)]
+pub use reprise_recorder::args;
+#[doc(inline)]
 pub use reprise_recorder::trace;
 #[doc(inline)]
 pub use reprise_recorder::trace::read::{read_trace, read_trace_file};

@@ -17,6 +17,44 @@ fn every_subcommand_has_help_naming_the_exit_codes() {
 }
 
 #[test]
+fn the_settlement_batch_records_inspects_and_replays_from_the_cli() {
+    let dir = scratch("cli-settlement");
+    let trace = dir.join("s.trace");
+    let out = reprise(&[
+        "record",
+        "--pipeline",
+        "settlement",
+        "--bug",
+        "double-settle",
+        "--orders",
+        "300",
+        "--settlers",
+        "3",
+        "--seed",
+        "5",
+        "--out",
+        trace.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let recorded = stdout(&out);
+    let last_two: Vec<&str> = recorded.lines().rev().take(2).collect();
+    assert!(last_two[1].starts_with("digest: "), "{recorded}");
+    assert!(last_two[0].starts_with("invariants: "), "{recorded}");
+
+    let out = reprise_on(&["inspect"], &trace);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let inspected = stdout(&out);
+    for needle in ["program: reprise-settlement", "pipeline=settlement", "settler-2", "rate-feed", "rwlock"] {
+        assert!(inspected.contains(needle), "inspect lacks {needle:?}:\n{inspected}");
+    }
+
+    let out = reprise_on(&["replay"], &trace);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let replayed = stdout(&out);
+    assert_eq!(replayed.lines().rev().take(2).collect::<Vec<_>>(), last_two);
+}
+
+#[test]
 fn usage_errors_exit_2_with_one_clear_line() {
     for args in [
         &["frobnicate"][..],
@@ -24,6 +62,9 @@ fn usage_errors_exit_2_with_one_clear_line() {
         &["record", "--pipeline", "nope", "--out", "x"][..],
         &["record", "--pipeline", "payments", "--bug", "typo", "--out", "x"][..],
         &["record", "--pipeline", "payments", "--workers", "0", "--out", "x"][..],
+        &["record", "--pipeline", "settlement", "--bug", "lost-update", "--out", "x"][..],
+        &["record", "--pipeline", "settlement", "--settlers", "0", "--out", "x"][..],
+        &["explore", "--pipeline", "settlement", "--bug", "deadlock"][..],
         &["replay"][..],
     ] {
         let out = reprise(args);
@@ -159,4 +200,67 @@ fn a_header_with_parameters_out_of_range_is_refused_before_use() {
     let out = reprise_on(&["replay"], &trace);
     assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
     assert!(stderr(&out).contains("out of range"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_replay_with_other_arguments_says_so_and_shows_them_only_when_recorded_in_clear() {
+    use reprise::args::{args_hash, ARGS_HASH_PARAMETER, ARGS_PARAMETER};
+    let dir = scratch("cli-args");
+    let exe = example_binary();
+
+    // Hashed only (the default): `50` is the default round count, so the run is
+    // the same and replays, but the command line is not.
+    let trace = dir.join("hashed.trace");
+    let recorded = std::process::Command::new(&exe).env("REPRISE_RECORD", &trace).output().unwrap();
+    assert_eq!(recorded.status.code(), Some(0), "{}", stderr(&recorded));
+    let header = reprise::read_trace_file(&trace).unwrap().header;
+    assert_eq!(header.parameter(ARGS_HASH_PARAMETER), Some(args_hash(Vec::<String>::new()).as_str()));
+    assert_eq!(header.parameter(ARGS_PARAMETER), None, "clear arguments only on request");
+    let out = reprise(&["replay", trace.to_str().unwrap(), "--", exe.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("arguments differ"), "same arguments: {}", stderr(&out));
+    let out = reprise(&["replay", trace.to_str().unwrap(), "--", exe.to_str().unwrap(), "50"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("warning: this run's arguments differ from the recorded run's"), "{err}");
+    assert!(!err.contains("recorded: "), "no clear values were stored: {err}");
+    let out = reprise_on(&["inspect"], &trace);
+    let hash = args_hash(Vec::<String>::new());
+    assert!(stdout(&out).contains(&format!("arguments: {hash} (not recorded in clear)")), "{}", stdout(&out));
+
+    // In clear, by opting in.
+    let trace = dir.join("clear.trace");
+    let recorded = std::process::Command::new(&exe)
+        .arg("50")
+        .env("REPRISE_RECORD", &trace)
+        .env("REPRISE_RECORD_ARGS", "1")
+        .output()
+        .unwrap();
+    assert_eq!(recorded.status.code(), Some(0), "{}", stderr(&recorded));
+    let out = reprise(&["replay", trace.to_str().unwrap(), "--", exe.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("arguments differ"), "{err}");
+    assert!(err.contains("recorded: \"50\"") && err.contains("this run: \n"), "{err}");
+    let out = reprise_on(&["inspect"], &trace);
+    let hash = args_hash(["50"]);
+    assert!(stdout(&out).contains(&format!("arguments: \"50\" ({hash})")), "{}", stdout(&out));
+}
+
+#[test]
+fn a_recording_hashes_the_arguments_and_stores_them_in_clear_only_when_asked() {
+    use reprise::args::{args_hash, render_args, ARGS_HASH_PARAMETER, ARGS_PARAMETER};
+    let dir = scratch("lib-args");
+    let ours = args_hash(std::env::args_os().skip(1));
+    for clear in [false, true] {
+        let trace = dir.join(format!("{clear}.trace"));
+        let config = reprise::RecordConfig::new("args", "1")
+            .parameter(ARGS_HASH_PARAMETER, "a user's value gives way")
+            .record_arguments(clear);
+        reprise::record(&trace, config, || ()).unwrap();
+        let header = reprise::read_trace_file(&trace).unwrap().header;
+        assert_eq!(header.parameter(ARGS_HASH_PARAMETER), Some(ours.as_str()));
+        let expected = clear.then(|| render_args(std::env::args_os().skip(1)));
+        assert_eq!(header.parameter(ARGS_PARAMETER), expected.as_deref());
+    }
 }

@@ -323,3 +323,85 @@ fn which_ready_arm_a_select_takes_is_a_choice_of_the_schedule() {
 fn the_one_line_form_panics_with_the_report_in_a_test() {
     reprise::explore(split_increment, 500);
 }
+
+/// Explores the settlement batch with `bug` (2 settlers, 24 orders) and checks
+/// the failure breaks `invariant` and its trace replays to the same digest.
+fn explore_settlement(bug: reprise::pipelines::settlement::Bug, invariant: &str, budget: u64) {
+    use reprise::pipelines::settlement::{run, SettlementConfig, SettlementOutcome};
+    let dir = scratch("explore-settlement");
+    let pipeline = SettlementConfig { orders: 24, settlers: 2, seed: 1, bug };
+    let program = move || {
+        let outcome = run(&pipeline);
+        reprise::annotate("digest", outcome.digest.clone());
+        outcome
+    };
+    let config = Config::default().budget(budget).trace_dir(&dir).name(format!("settlement-{bug}"));
+    let outcome = Explorer::new(config).run_checked(
+        program,
+        |o: &SettlementOutcome| (!o.is_ok()).then(|| o.invariants_line()),
+        |_| {},
+    );
+    let failure = outcome.failure.unwrap_or_else(|| panic!("{bug}: nothing in {budget} schedules"));
+    assert!(
+        matches!(&failure.kind, FailureKind::Check { message } if message.contains(invariant)),
+        "{bug}: {:?}",
+        failure.kind
+    );
+    eprintln!("settlement {bug}: found after {} schedules", outcome.schedules);
+    let trace = read_trace_file(failure.trace.as_ref().expect("trace written")).unwrap();
+    let replayed = replay(&trace, program);
+    assert_eq!(replayed.outcome, ReplayOutcome::Matched, "{bug}: {}", replayed.outcome);
+    let result = replayed.result.expect("the replay returns");
+    assert!(result.violations.contains(&invariant), "{bug}: {result:?}");
+    assert_eq!(Some(result.digest.as_str()), failure.annotation("digest"), "{bug}");
+}
+
+#[test]
+fn the_explorer_finds_the_settlement_stale_rate_and_its_trace_replays() {
+    explore_settlement(reprise::pipelines::settlement::Bug::StaleRate, "no-stale-rate", 300);
+}
+
+#[test]
+fn the_explorer_finds_the_settlement_double_settlement_and_its_trace_replays() {
+    explore_settlement(reprise::pipelines::settlement::Bug::DoubleSettle, "exactly-once", 300);
+}
+
+#[test]
+fn the_explorer_finds_no_failure_in_the_correct_settlement_batch() {
+    use reprise::pipelines::settlement::{run, SettlementConfig, SettlementOutcome};
+    let pipeline = SettlementConfig { orders: 24, settlers: 2, ..SettlementConfig::default() };
+    let outcome = Explorer::new(Config::default().budget(200)).run_checked(
+        move || run(&pipeline),
+        |o: &SettlementOutcome| (!o.is_ok()).then(|| o.invariants_line()),
+        |_| {},
+    );
+    assert!(outcome.failure.is_none(), "{}", outcome.failure.unwrap().report);
+    assert_eq!(outcome.schedules, 200);
+}
+
+#[test]
+fn the_cli_finds_the_settlement_stale_rate_and_replay_reproduces_it() {
+    use crate::util::{reprise, stderr, stdout};
+    let dir = scratch("cli-explore-settlement");
+    let out = reprise(&[
+        "explore",
+        "--pipeline",
+        "settlement",
+        "--bug",
+        "stale-rate",
+        "--orders",
+        "24",
+        "--budget",
+        "300",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}\n{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    let trace = text.lines().find_map(|l| l.strip_prefix("trace: ")).expect("the trace path").to_string();
+    let digest = text.lines().find(|l| l.starts_with("digest: ")).expect("the failing run's digest");
+    let out = reprise(&["replay", &trace]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("invariants: violated: no-stale-rate"), "{}", stdout(&out));
+    assert!(stdout(&out).contains(digest), "replay gives the explored run's {digest}:\n{}", stdout(&out));
+}

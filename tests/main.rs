@@ -11,6 +11,7 @@ mod fidelity;
 mod primitives;
 mod replay;
 mod stall;
+mod stress;
 mod trace_mode;
 mod traces;
 mod trust;

@@ -1,5 +1,6 @@
 //! The sample traces in `traces/`: every one verifies and replays to the
-//! digest and verdict its footer recorded.
+//! digest and verdict its footer recorded; each seeded bug of each built-in
+//! pipeline has one.
 
 use crate::util::{reprise_on, stderr, stdout};
 
@@ -31,5 +32,9 @@ fn every_sample_trace_verifies_and_replays_to_its_recorded_ending() {
     replayed.sort();
     for bug in ["none", "lost-update", "double-apply", "reorder", "deadlock"] {
         assert!(replayed.iter().any(|n| n.starts_with(bug)), "traces/ has no {bug} trace: {replayed:?}");
+    }
+    for bug in ["none", "stale-rate", "double-settle"] {
+        let name = format!("settlement-{bug}.trace");
+        assert!(replayed.contains(&name), "traces/ has no {name}: {replayed:?}");
     }
 }

@@ -35,6 +35,7 @@
 #![deny(unsafe_code)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod args;
 // Under `--cfg reprise_loom` the primitives' modules are loom-backed ones with
 // the same paths and API (recorder/src/loom/), and the record/replay machinery
 // is left out.

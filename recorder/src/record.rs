@@ -59,6 +59,14 @@ pub struct RecordConfig {
     /// bytes.
     #[doc(hidden)]
     pub fail_writes_after: Option<u64>,
+    /// Whether the header also stores the program's arguments in clear, under
+    /// [`ARGS_PARAMETER`](crate::args::ARGS_PARAMETER). Default: false, because
+    /// arguments can hold secrets (tokens, passwords, account numbers); a hash of
+    /// them ([`args_hash`](crate::args::args_hash), under
+    /// [`ARGS_HASH_PARAMETER`](crate::args::ARGS_HASH_PARAMETER)) is always
+    /// stored, so a replay can say that its arguments differ. `reprise::main`
+    /// sets it from `REPRISE_RECORD_ARGS=1`.
+    pub record_arguments: bool,
 }
 
 /// The default [`RecordConfig::flush_interval`].
@@ -79,6 +87,7 @@ impl Default for RecordConfig {
             on_deadlock: OnDeadlock::default(),
             closed_world: false,
             on_record_error: OnRecordError::default(),
+            record_arguments: false,
         }
     }
 }
@@ -140,6 +149,12 @@ impl RecordConfig {
         self
     }
 
+    /// Sets [`RecordConfig::record_arguments`].
+    pub fn record_arguments(mut self, record: bool) -> Self {
+        self.record_arguments = record;
+        self
+    }
+
     fn header(&self) -> Header {
         let program = if self.program.is_empty() {
             std::env::current_exe()
@@ -154,12 +169,32 @@ impl RecordConfig {
             program_version: self.program_version.clone(),
             recorder_version: env!("CARGO_PKG_VERSION").to_string(),
             mode: TraceMode::Record,
-            parameters: self.parameters.clone(),
+            parameters: self.parameters_with_args(),
             start_unix_ms: SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map(|d| d.as_millis() as u64)
                 .unwrap_or(0),
         }
+    }
+}
+
+impl RecordConfig {
+    /// The user's parameters, then the arguments' hash (and the clear
+    /// arguments if asked); the reserved keys are reprise's, so a user
+    /// parameter of the same name gives way.
+    fn parameters_with_args(&self) -> Vec<(String, String)> {
+        use crate::args::{args_hash, render_args, ARGS_HASH_PARAMETER, ARGS_PARAMETER};
+        let mut parameters: Vec<(String, String)> = self
+            .parameters
+            .iter()
+            .filter(|(k, _)| k != ARGS_HASH_PARAMETER && k != ARGS_PARAMETER)
+            .cloned()
+            .collect();
+        parameters.push((ARGS_HASH_PARAMETER.to_owned(), args_hash(std::env::args_os().skip(1))));
+        if self.record_arguments {
+            parameters.push((ARGS_PARAMETER.to_owned(), render_args(std::env::args_os().skip(1))));
+        }
+        parameters
     }
 }
 

@@ -60,7 +60,7 @@ pub(crate) fn run(args: Args) -> Outcome {
     let mut all_same = true;
     for attempt in 1..=3 {
         let file = payments::read(&trace)?;
-        let (lines, report) = payments::replay(&file)?;
+        let (lines, report) = crate::cli::pipeline::replay(&file)?;
         match lines {
             Some(lines) => {
                 let mismatches = payments::mismatches(&file, &report, &lines);

@@ -8,27 +8,29 @@ use anyhow::anyhow;
 use indicatif::{ProgressBar, ProgressStyle};
 use reprise_replayer::explore::{self, Config, Explorer, StrategyKind};
 
-use crate::cli::payments::{record_config_parameters, PROGRAM};
+use crate::cli::payments::Lines;
+use crate::cli::pipeline::{self, Choice, Pipeline};
 use crate::cli::{default_out_dir, out, Failure, Outcome};
 use crate::exit;
-use crate::pipelines::payments::{self, Bug, PaymentsConfig, PaymentsOutcome};
 
 /// Arguments of `reprise explore`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// The built-in pipeline to explore.
-    #[arg(long, value_name = "NAME", value_parser = ["payments"])]
+    #[arg(long, value_name = "NAME", value_parser = pipeline::NAMES)]
     pipeline: String,
-    /// The seeded bug to build it with.
-    #[arg(long, default_value = "none", value_name = "none|lost-update|double-apply|reorder|deadlock")]
-    bug: Bug,
-    /// How many payments ingest generates (every payment lengthens each
-    /// schedule; 60 is the least with a deposit-then-transfer pair in each
-    /// worker's share, which the reorder bug needs).
-    #[arg(long, default_value_t = 60, value_name = "N")]
+    /// The seeded bug to build it with: payments: none, lost-update,
+    /// double-apply, reorder, deadlock; settlement: none, stale-rate,
+    /// double-settle.
+    #[arg(long, default_value = "none", value_name = "BUG")]
+    bug: String,
+    /// How many payments ingest generates (settlement: orders). Every one
+    /// lengthens each schedule; 60 is the least with a deposit-then-transfer
+    /// pair in each worker's share, which the payments reorder bug needs.
+    #[arg(long, visible_alias = "orders", default_value_t = 60, value_name = "N")]
     payments: u64,
-    /// How many ledger workers.
-    #[arg(long, default_value_t = 2, value_name = "W")]
+    /// How many ledger workers (settlement: settlers).
+    #[arg(long, visible_alias = "settlers", default_value_t = 2, value_name = "W")]
     workers: usize,
     /// How to choose the next thread at each scheduling point.
     #[arg(long, default_value = "portfolio", value_name = "random|pct|pctN|dfs|portfolio")]
@@ -51,16 +53,21 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> Outcome {
-    let pipeline = PaymentsConfig {
-        bug: args.bug,
-        payments: args.payments,
+    // The workload's seed stays 1: `--seed` seeds the strategy's choices.
+    let pipeline = Pipeline::choose(&Choice {
+        name: &args.pipeline,
+        bug: &args.bug,
+        count: args.payments,
         workers: args.workers,
-        ..PaymentsConfig::default()
-    };
-    pipeline.validate().map_err(|e| Failure::new(exit::USAGE, e))?;
+        seed: 1,
+    })?;
     let dir = args.out.unwrap_or_else(default_out_dir);
-    let name =
-        format!("payments-{}-{}", args.bug, args.strategy.to_string().split(' ').next().unwrap_or("x"));
+    let name = format!(
+        "{}-{}-{}",
+        args.pipeline,
+        pipeline.bug(),
+        args.strategy.to_string().split(' ').next().unwrap_or("x")
+    );
     let config = Config::default()
         .strategy(args.strategy)
         .budget(args.budget)
@@ -70,12 +77,10 @@ pub(crate) fn run(args: Args) -> Outcome {
         .trace_dir(&dir)
         .name(name)
         .replay_command("reprise replay {trace}");
-    explore::set_program_header(PROGRAM, env!("CARGO_PKG_VERSION"), record_config_parameters(&pipeline));
+    explore::set_program_header(pipeline.program(), env!("CARGO_PKG_VERSION"), pipeline.parameters());
     out!(
-        "exploring the payments pipeline ({} payments, {} workers, bug: {}) with {}: {} schedules{}",
-        pipeline.payments,
-        pipeline.workers,
-        pipeline.bug,
+        "exploring the {} with {}: {} schedules{}",
+        pipeline.describe(),
         args.strategy,
         args.budget,
         if args.shard.1 > 1 { format!(", shard {}/{}", args.shard.0, args.shard.1) } else { String::new() }
@@ -83,13 +88,8 @@ pub(crate) fn run(args: Args) -> Outcome {
     let progress = Progress::new(args.budget);
     let explorer = Explorer::new(config);
     let outcome = explorer.run_checked(
-        move || {
-            let outcome = payments::run(&pipeline);
-            reprise_recorder::annotate("digest", outcome.digest.clone());
-            reprise_recorder::annotate("invariants", outcome.invariants_line());
-            outcome
-        },
-        |o: &PaymentsOutcome| (!o.is_ok()).then(|| o.invariants_line()),
+        move || pipeline.run_annotated(),
+        |lines: &Lines| (lines.invariants != "invariants: ok").then(|| lines.invariants.clone()),
         |n| progress.tick(n),
     );
     progress.finish();

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use reprise_recorder::args;
 use reprise_recorder::trace::model::Record;
 use reprise_recorder::trace::read::TraceFile;
 use reprise_recorder::trace::show::{block, text};
@@ -72,10 +73,21 @@ pub(crate) fn run(args: Args) -> Outcome {
         text(&h.recorder_version)
     );
     out!("mode: {:?}", h.mode);
-    if !h.parameters.is_empty() {
-        let params: Vec<String> =
-            h.parameters.iter().map(|(k, v)| format!("{}={}", text(k), text(v))).collect();
+    let reserved = |k: &str| k == args::ARGS_HASH_PARAMETER || k == args::ARGS_PARAMETER;
+    let params: Vec<String> = h
+        .parameters
+        .iter()
+        .filter(|(k, _)| !reserved(k))
+        .map(|(k, v)| format!("{}={}", text(k), text(v)))
+        .collect();
+    if !params.is_empty() {
         out!("parameters: {}", params.join(" "));
+    }
+    if let Some(hash) = h.parameter(args::ARGS_HASH_PARAMETER) {
+        match h.parameter(args::ARGS_PARAMETER) {
+            Some(clear) => out!("arguments: {} ({})", args::shown(clear), args::shown(hash)),
+            None => out!("arguments: {} (not recorded in clear)", args::shown(hash)),
+        }
     }
     out!("started: {} ms after the Unix epoch", h.start_unix_ms);
     if let (Some(first), Some(last)) = (summary.first_ms, summary.last_ms) {

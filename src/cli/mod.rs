@@ -6,8 +6,10 @@ mod demo;
 mod explore;
 mod inspect;
 mod payments;
+mod pipeline;
 mod record;
 mod replay;
+mod settlement;
 mod verify;
 
 use std::ffi::OsString;

@@ -1,5 +1,6 @@
 //! The payments pipeline under record and replay, as the CLI runs it: its
-//! parameters in the trace header, its digest and verdict lines.
+//! parameters in the trace header, its digest and verdict lines (shared by
+//! every built-in pipeline).
 
 use std::path::Path;
 
@@ -9,9 +10,10 @@ use reprise_recorder::trace::read::TraceFile;
 use reprise_recorder::trace::show::text;
 use reprise_replayer::compare::{compare, Mismatch};
 
+use crate::cli::pipeline::Pipeline;
 use crate::cli::Failure;
 use crate::exit;
-use crate::pipelines::payments::{self, Bug, PaymentsConfig, PaymentsOutcome};
+use crate::pipelines::payments::{Bug, PaymentsConfig, PaymentsOutcome};
 
 /// The program name recorded in the header of built-in pipeline traces.
 pub(crate) const PROGRAM: &str = "reprise-payments";
@@ -73,17 +75,6 @@ pub(crate) fn record_config_parameters(config: &PaymentsConfig) -> Vec<(String, 
     .collect()
 }
 
-pub(crate) fn record_config(config: &PaymentsConfig) -> reprise_recorder::RecordConfig {
-    record_config_parameters(config)
-        .into_iter()
-        .fold(reprise_recorder::RecordConfig::new(PROGRAM, env!("CARGO_PKG_VERSION")), |c, (k, v)| {
-            c.parameter(k, v)
-        })
-        .seed(config.seed)
-        // The CLI reports a deadlock and ends; it must not wait forever.
-        .on_deadlock(reprise_recorder::OnDeadlock::Return)
-}
-
 /// The pipeline config a trace header describes, validated before use.
 pub(crate) fn config_from_header(header: &Header) -> Result<PaymentsConfig, Failure> {
     let invalid = |what: String| Failure::new(exit::DAMAGED, anyhow!("the trace header {what}"));
@@ -133,46 +124,16 @@ pub(crate) struct Recorded {
     pub(crate) verdict: Verdict,
 }
 
+/// Records one run of the payments pipeline into `out`.
 pub(crate) fn record(config: &PaymentsConfig, out: &Path) -> Result<Recorded, Failure> {
-    let run_config = *config;
-    let recording = reprise_recorder::record(out, record_config(config), move || {
-        let outcome = payments::run(&run_config);
-        reprise_recorder::annotate("digest", outcome.digest.clone());
-        reprise_recorder::annotate("invariants", outcome.invariants_line());
-        outcome
-    })
-    .map_err(|e| Failure::new(exit::IO_ERROR, e))?;
-    let lines = match (&recording.result, &recording.verdict) {
-        (_, Verdict::Deadlock { .. }) => Lines::of_deadlock(&recording.verdict),
-        (Some(outcome), _) => Lines::of_outcome(outcome),
-        (None, verdict) => {
-            return Err(Failure::new(exit::IO_ERROR, anyhow!("the pipeline did not finish: {verdict}")));
-        }
-    };
-    Ok(Recorded { lines, stats: recording.stats, verdict: recording.verdict })
-}
-
-/// Replays a pipeline trace; `Ok(None)` with the exit code when the replay
-/// did not match.
-pub(crate) fn replay(
-    trace: &TraceFile,
-) -> Result<(Option<Lines>, reprise_replayer::ReplayReport<PaymentsOutcome>), Failure> {
-    let config = config_from_header(&trace.header)?;
-    let report = reprise_replayer::replay(trace, move || payments::run(&config));
-    let lines = match (&report.outcome, &report.result) {
-        (reprise_replayer::ReplayOutcome::Deadlock(verdict), _) => Some(Lines::of_deadlock(verdict)),
-        (reprise_replayer::ReplayOutcome::Livelock(verdict), _) => Some(Lines::of_livelock(verdict)),
-        (reprise_replayer::ReplayOutcome::Matched, Some(outcome)) => Some(Lines::of_outcome(outcome)),
-        _ => None,
-    };
-    Ok((lines, report))
+    Pipeline::Payments(*config).record(out)
 }
 
 /// What the replay reproduced that differs from the recording's footer: the
 /// verdict and the two annotations the pipeline makes (digest, invariants).
-pub(crate) fn mismatches(
+pub(crate) fn mismatches<R>(
     trace: &TraceFile,
-    report: &reprise_replayer::ReplayReport<PaymentsOutcome>,
+    report: &reprise_replayer::ReplayReport<R>,
     lines: &Lines,
 ) -> Vec<Mismatch> {
     let (Some(footer), Some(reproduced)) = (&trace.footer, &report.reproduced) else {

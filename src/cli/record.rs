@@ -3,24 +3,26 @@
 use std::path::PathBuf;
 
 use crate::cli::payments;
-use crate::cli::{out, Failure, Outcome};
+use crate::cli::pipeline::{self, Choice, Pipeline};
+use crate::cli::{out, Outcome};
 use crate::exit;
-use crate::pipelines::payments::{Bug, PaymentsConfig};
 
 /// Arguments of `reprise record`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// The built-in pipeline to record.
-    #[arg(long, value_name = "NAME", value_parser = ["payments"])]
+    #[arg(long, value_name = "NAME", value_parser = pipeline::NAMES)]
     pipeline: String,
-    /// The seeded bug to build it with.
-    #[arg(long, default_value = "none", value_name = "none|lost-update|double-apply|reorder|deadlock")]
-    bug: Bug,
-    /// How many payments ingest generates.
-    #[arg(long, default_value_t = 200, value_name = "N")]
+    /// The seeded bug to build it with: payments: none, lost-update,
+    /// double-apply, reorder, deadlock; settlement: none, stale-rate,
+    /// double-settle.
+    #[arg(long, default_value = "none", value_name = "BUG")]
+    bug: String,
+    /// How many payments ingest generates (settlement: orders).
+    #[arg(long, visible_alias = "orders", default_value_t = 200, value_name = "N")]
     payments: u64,
-    /// How many ledger workers.
-    #[arg(long, default_value_t = 4, value_name = "W")]
+    /// How many ledger workers (settlement: settlers).
+    #[arg(long, visible_alias = "settlers", default_value_t = 4, value_name = "W")]
     workers: usize,
     /// Seed of the generated payments and of the recorded random source.
     #[arg(long, default_value_t = 1, value_name = "S")]
@@ -31,15 +33,14 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> Outcome {
-    let config = PaymentsConfig {
-        bug: args.bug,
-        payments: args.payments,
+    let pipeline = Pipeline::choose(&Choice {
+        name: &args.pipeline,
+        bug: &args.bug,
+        count: args.payments,
         workers: args.workers,
         seed: args.seed,
-        ..PaymentsConfig::default()
-    };
-    config.validate().map_err(|e| Failure::new(exit::USAGE, e))?;
-    let recorded = payments::record(&config, &args.out)?;
+    })?;
+    let recorded = pipeline.record(&args.out)?;
     print_summary(&args.out, &recorded);
     recorded.lines.print();
     Ok(exit::SUCCESS)

@@ -8,8 +8,8 @@ use anyhow::anyhow;
 use reprise_recorder::trace::show::{block, text};
 use reprise_replayer::compare::explain;
 
-use crate::cli::payments::{self, PROGRAM};
 use crate::cli::{out, Failure, Outcome};
+use crate::cli::{payments, pipeline};
 use crate::exit;
 use crate::handoff::{self, REPORT_ENV};
 
@@ -36,14 +36,16 @@ pub(crate) fn run(args: Args) -> Outcome {
     if let Some((program, rest)) = args.command.split_first() {
         return run_child(&args.file, program, rest);
     }
-    if trace.header.program == PROGRAM && trace.header.program_version != env!("CARGO_PKG_VERSION") {
+    if pipeline::is_builtin(&trace.header.program)
+        && trace.header.program_version != env!("CARGO_PKG_VERSION")
+    {
         eprintln!(
             "reprise: warning: the trace was recorded by reprise {}, this is {}; any real difference shows up as a divergence",
             text(&trace.header.program_version),
             env!("CARGO_PKG_VERSION")
         );
     }
-    let (lines, report) = payments::replay(&trace)?;
+    let (lines, report) = pipeline::replay(&trace)?;
     if report.cut > 0 {
         eprintln!(
             "reprise: the trace was cut to its largest consistent prefix: {} events dropped",

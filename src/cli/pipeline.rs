@@ -1,0 +1,181 @@
+//! Which built-in pipeline a command runs: chosen by `--pipeline` when
+//! recording or exploring, by the trace header's `pipeline` parameter when
+//! replaying.
+
+use std::path::Path;
+
+use anyhow::anyhow;
+use reprise_recorder::trace::format::{Header, Verdict};
+use reprise_recorder::trace::read::TraceFile;
+use reprise_replayer::{ReplayOutcome, ReplayReport};
+
+use crate::cli::payments::{self, Lines};
+use crate::cli::{settlement, Failure};
+use crate::exit;
+use crate::pipelines::payments::PaymentsConfig;
+use crate::pipelines::settlement::SettlementConfig;
+
+/// The names `--pipeline` accepts.
+pub(crate) const NAMES: [&str; 2] = ["payments", "settlement"];
+
+/// A built-in pipeline with its configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Pipeline {
+    Payments(PaymentsConfig),
+    Settlement(SettlementConfig),
+}
+
+/// What `record` and `explore` take from the command line, before it is
+/// validated for the pipeline it names.
+#[derive(Debug)]
+pub(crate) struct Choice<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) bug: &'a str,
+    /// Payments, or orders.
+    pub(crate) count: u64,
+    /// Ledger workers, or settlers.
+    pub(crate) workers: usize,
+    pub(crate) seed: u64,
+}
+
+impl Pipeline {
+    /// The pipeline `choice` names, validated; a usage error otherwise.
+    pub(crate) fn choose(choice: &Choice<'_>) -> Result<Pipeline, Failure> {
+        let usage = |e: &dyn std::fmt::Display| Failure::new(exit::USAGE, anyhow!("{e}"));
+        let pipeline = match choice.name {
+            "payments" => Pipeline::Payments(PaymentsConfig {
+                bug: choice.bug.parse().map_err(|e| usage(&e))?,
+                payments: choice.count,
+                workers: choice.workers,
+                seed: choice.seed,
+                ..PaymentsConfig::default()
+            }),
+            "settlement" => Pipeline::Settlement(SettlementConfig {
+                bug: choice.bug.parse().map_err(|e| usage(&e))?,
+                orders: choice.count,
+                settlers: choice.workers,
+                seed: choice.seed,
+            }),
+            other => {
+                return Err(usage(&format!(
+                    "unknown pipeline `{other}`, expected one of: {}",
+                    NAMES.join(", ")
+                )))
+            }
+        };
+        match pipeline {
+            Pipeline::Payments(c) => c.validate().map_err(|e| usage(&e))?,
+            Pipeline::Settlement(c) => c.validate().map_err(|e| usage(&e))?,
+        }
+        Ok(pipeline)
+    }
+
+    /// The pipeline a trace header describes.
+    pub(crate) fn from_header(header: &Header) -> Result<Pipeline, Failure> {
+        match header.parameter("pipeline") {
+            Some("settlement") => settlement::config_from_header(header).map(Pipeline::Settlement),
+            // Anything else is the payments pipeline's to accept or refuse.
+            _ => payments::config_from_header(header).map(Pipeline::Payments),
+        }
+    }
+
+    /// The program name its traces carry.
+    pub(crate) fn program(&self) -> &'static str {
+        match self {
+            Pipeline::Payments(_) => payments::PROGRAM,
+            Pipeline::Settlement(_) => settlement::PROGRAM,
+        }
+    }
+
+    /// The header parameters a replay needs.
+    pub(crate) fn parameters(&self) -> Vec<(String, String)> {
+        match self {
+            Pipeline::Payments(c) => payments::record_config_parameters(c),
+            Pipeline::Settlement(c) => settlement::record_config_parameters(c),
+        }
+    }
+
+    /// What a run does, for people: `payments pipeline (60 payments, 2
+    /// workers, bug: none)`.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Pipeline::Payments(c) => {
+                format!("payments pipeline ({} payments, {} workers, bug: {})", c.payments, c.workers, c.bug)
+            }
+            Pipeline::Settlement(c) => {
+                format!("settlement batch ({} orders, {} settlers, bug: {})", c.orders, c.settlers, c.bug)
+            }
+        }
+    }
+
+    /// The seeded bug's name.
+    pub(crate) fn bug(&self) -> String {
+        match self {
+            Pipeline::Payments(c) => c.bug.to_string(),
+            Pipeline::Settlement(c) => c.bug.to_string(),
+        }
+    }
+
+    /// Runs the pipeline once, annotating the current recording (if any) with
+    /// its digest and invariants line, and returns those lines.
+    pub(crate) fn run_annotated(&self) -> Lines {
+        let lines = match *self {
+            Pipeline::Payments(c) => Lines::of_outcome(&crate::pipelines::payments::run(&c)),
+            Pipeline::Settlement(c) => Lines::of_settlement(&crate::pipelines::settlement::run(&c)),
+        };
+        reprise_recorder::annotate("digest", lines.digest.clone());
+        reprise_recorder::annotate("invariants", lines.invariants.clone());
+        lines
+    }
+
+    /// The recording config: program name, parameters and random seed.
+    fn record_config(&self) -> reprise_recorder::RecordConfig {
+        let seed = match self {
+            Pipeline::Payments(c) => c.seed,
+            Pipeline::Settlement(c) => c.seed,
+        };
+        self.parameters()
+            .into_iter()
+            .fold(
+                reprise_recorder::RecordConfig::new(self.program(), env!("CARGO_PKG_VERSION")),
+                |c, (k, v)| c.parameter(k, v),
+            )
+            .seed(seed)
+            // The CLI reports a deadlock and ends; it must not wait forever.
+            .on_deadlock(reprise_recorder::OnDeadlock::Return)
+    }
+
+    /// Records one run into `out`.
+    pub(crate) fn record(&self, out: &Path) -> Result<payments::Recorded, Failure> {
+        let pipeline = *self;
+        let recording = reprise_recorder::record(out, self.record_config(), move || pipeline.run_annotated())
+            .map_err(|e| Failure::new(exit::IO_ERROR, e))?;
+        let lines = match (recording.result, &recording.verdict) {
+            (_, Verdict::Deadlock { .. }) => Lines::of_deadlock(&recording.verdict),
+            (Some(lines), _) => lines,
+            (None, verdict) => {
+                return Err(Failure::new(exit::IO_ERROR, anyhow!("the pipeline did not finish: {verdict}")));
+            }
+        };
+        Ok(payments::Recorded { lines, stats: recording.stats, verdict: recording.verdict })
+    }
+}
+
+/// Replays a built-in pipeline's trace; `None` lines when the replay did not
+/// match.
+pub(crate) fn replay(trace: &TraceFile) -> Result<(Option<Lines>, ReplayReport<Lines>), Failure> {
+    let pipeline = Pipeline::from_header(&trace.header)?;
+    let report = reprise_replayer::replay(trace, move || pipeline.run_annotated());
+    let lines = match (&report.outcome, &report.result) {
+        (ReplayOutcome::Deadlock(verdict), _) => Some(Lines::of_deadlock(verdict)),
+        (ReplayOutcome::Livelock(verdict), _) => Some(Lines::of_livelock(verdict)),
+        (ReplayOutcome::Matched, Some(lines)) => Some(lines.clone()),
+        _ => None,
+    };
+    Ok((lines, report))
+}
+
+/// Whether `program` is the name a built-in pipeline's traces carry.
+pub(crate) fn is_builtin(program: &str) -> bool {
+    program == payments::PROGRAM || program == settlement::PROGRAM
+}

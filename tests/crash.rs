@@ -2,8 +2,9 @@
 //! reprise does on the way never harms the recorded program.
 //!
 //! Tests that need a process of their own (a signal, a process-wide panic
-//! hook, stderr) run this test binary again as a child, selecting one
-//! `#[ignore]`d `child_*` test with `REPRISE_TEST_CHILD`.
+//! hook, stderr) run this test binary again, selecting themselves with
+//! `--exact`; `REPRISE_TEST_CHILD` tells the copy to play the child's part
+//! (one of the `child_*` functions) instead of the parent's.
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
@@ -33,19 +34,13 @@ fn config() -> RecordConfig {
     RecordConfig::new("crash-tests", "1")
 }
 
-/// This binary, run as the child test `name` recording into `trace`.
-fn child(name: &str, trace: &Path) -> Command {
+/// This binary, running the test `test` as the child `name` recording into
+/// `trace`.
+fn child(test: &str, name: &str, trace: &Path) -> Command {
     let mut cmd = Command::new(std::env::current_exe().expect("test binary"));
-    cmd.args([
-        &format!("crash::{name}"),
-        "--exact",
-        "--include-ignored",
-        "--nocapture",
-        "--test-threads",
-        "1",
-    ])
-    .env(CHILD, name)
-    .env(CHILD_TRACE, trace);
+    cmd.args([&format!("crash::{test}"), "--exact", "--nocapture", "--test-threads", "1"])
+        .env(CHILD, name)
+        .env(CHILD_TRACE, trace);
     cmd
 }
 
@@ -251,8 +246,17 @@ fn after_sigkill_every_thread_has_events_on_disk_and_replay_replays_most_of_them
 
 #[test]
 fn a_write_failure_mid_recording_stops_it_once_and_the_program_runs_on() {
+    if let Some(path) = as_child("child_write_failure") {
+        return child_write_failure(path);
+    }
     let path = scratch("write-fails").join("t.trace");
-    let out = child("child_write_failure", &path).output().unwrap();
+    let out = child(
+        "a_write_failure_mid_recording_stops_it_once_and_the_program_runs_on",
+        "child_write_failure",
+        &path,
+    )
+    .output()
+    .unwrap();
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
     assert!(stdout(&out).contains("result: Some(200000)"), "the program's result: {}", stdout(&out));
     assert!(stdout(&out).contains("stopped: true"), "{}", stdout(&out));
@@ -262,10 +266,7 @@ fn a_write_failure_mid_recording_stops_it_once_and_the_program_runs_on() {
     assert!(trace.chunks > 0 && trace.damage.is_some(), "readable up to the failure: {:?}", trace.damage);
 }
 
-#[test]
-#[ignore = "the child process of a_write_failure_mid_recording_stops_it_once_and_the_program_runs_on"]
-fn child_write_failure() {
-    let Some(path) = as_child("child_write_failure") else { return };
+fn child_write_failure(path: PathBuf) {
     let mut config = config();
     config.fail_writes_after = Some(64 * 1024);
     let recording = record(&path, config, || {
@@ -293,8 +294,19 @@ fn child_write_failure() {
 
 #[test]
 fn sigterm_mid_recording_finishes_the_trace_and_the_process_dies_of_sigterm() {
+    if let Some(path) = as_child("child_sigterm") {
+        return child_sigterm(path);
+    }
     let path = scratch("sigterm").join("t.trace");
-    let running = child("child_sigterm", &path).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let running = child(
+        "sigterm_mid_recording_finishes_the_trace_and_the_process_dies_of_sigterm",
+        "child_sigterm",
+        &path,
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
     let mut running = wait_for_line(running, "recording");
     signal(&running, libc::SIGTERM);
     let status = running.wait().unwrap();
@@ -307,8 +319,19 @@ fn sigterm_mid_recording_finishes_the_trace_and_the_process_dies_of_sigterm() {
 
 #[test]
 fn sigint_mid_recording_finishes_the_trace_and_the_process_dies_of_sigint() {
+    if let Some(path) = as_child("child_sigterm") {
+        return child_sigterm(path);
+    }
     let path = scratch("sigint").join("t.trace");
-    let running = child("child_sigterm", &path).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let running = child(
+        "sigint_mid_recording_finishes_the_trace_and_the_process_dies_of_sigint",
+        "child_sigterm",
+        &path,
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
     let mut running = wait_for_line(running, "recording");
     signal(&running, libc::SIGINT);
     let status = running.wait().unwrap();
@@ -318,10 +341,7 @@ fn sigint_mid_recording_finishes_the_trace_and_the_process_dies_of_sigint() {
     assert_eq!(trace.footer.as_ref().and_then(|f| f.annotation("reprise.signal")), Some("SIGINT"));
 }
 
-#[test]
-#[ignore = "the child process of the SIGTERM and SIGINT tests"]
-fn child_sigterm() {
-    let Some(path) = as_child("child_sigterm") else { return };
+fn child_sigterm(path: PathBuf) {
     static NEVER: AtomicBool = AtomicBool::new(false);
     let _guard = reprise::start_recording(&path, config()).unwrap();
     busy_until(&NEVER);
@@ -358,9 +378,19 @@ extern "C" fn host_handler(_: libc::c_int) {
 
 #[test]
 fn a_host_that_handles_sigterm_itself_keeps_its_handler_and_the_guard_finishes_the_trace() {
+    if let Some(path) = as_child("child_host_handler") {
+        return child_host_handler(path);
+    }
     let path = scratch("host-sigterm").join("t.trace");
-    let running =
-        child("child_host_handler", &path).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let running = child(
+        "a_host_that_handles_sigterm_itself_keeps_its_handler_and_the_guard_finishes_the_trace",
+        "child_host_handler",
+        &path,
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
     let mut running = wait_for_line(running, "recording");
     signal(&running, libc::SIGTERM);
     let status = running.wait().unwrap();
@@ -370,10 +400,7 @@ fn a_host_that_handles_sigterm_itself_keeps_its_handler_and_the_guard_finishes_t
     assert_eq!(trace.footer.as_ref().and_then(|f| f.annotation("reprise.signal")), None);
 }
 
-#[test]
-#[ignore = "the child process of a_host_that_handles_sigterm_itself_keeps_its_handler_and_the_guard_finishes_the_trace"]
-fn child_host_handler() {
-    let Some(path) = as_child("child_host_handler") else { return };
+fn child_host_handler(path: PathBuf) {
     // SAFETY: installs a handler that only stores to an atomic.
     unsafe { libc::signal(libc::SIGTERM, host_handler as extern "C" fn(libc::c_int) as libc::sighandler_t) };
     let guard = reprise::start_recording(&path, config()).unwrap();
@@ -383,8 +410,13 @@ fn child_host_handler() {
 
 #[test]
 fn a_panic_hook_installed_before_recording_still_runs() {
+    if let Some(path) = as_child("child_panic_hook") {
+        return child_panic_hook(path);
+    }
     let path = scratch("panic-hook").join("t.trace");
-    let out = child("child_panic_hook", &path).output().unwrap();
+    let out = child("a_panic_hook_installed_before_recording_still_runs", "child_panic_hook", &path)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
     assert!(stdout(&out).contains("user hook saw: boom"), "{}", stdout(&out));
     assert_eq!(
@@ -394,10 +426,7 @@ fn a_panic_hook_installed_before_recording_still_runs() {
     );
 }
 
-#[test]
-#[ignore = "the child process of a_panic_hook_installed_before_recording_still_runs"]
-fn child_panic_hook() {
-    let Some(path) = as_child("child_panic_hook") else { return };
+fn child_panic_hook(path: PathBuf) {
     std::panic::set_hook(Box::new(|info| {
         let message = info.payload().downcast_ref::<&str>().copied().unwrap_or_default();
         println!("user hook saw: {message}");
@@ -436,4 +465,20 @@ fn the_final_flush_takes_the_events_of_a_thread_still_running() {
     assert!(trace.is_whole(), "{:?}", trace.damage);
     let rmws = events_of(&trace, 1, Op::AtomicRmw).len();
     assert!(rmws >= 100, "the running thread's events are in the trace: {rmws}");
+}
+
+#[test]
+fn a_panic_under_a_record_guard_is_recorded_with_its_message() {
+    let path = scratch("guard-panic").join("t.trace");
+    let recorded = path.clone();
+    let joined = std::thread::spawn(move || {
+        let _guard = reprise::start_recording(&recorded, config()).unwrap();
+        panic!("the ledger is off by one cent");
+    })
+    .join();
+    assert!(joined.is_err());
+    let trace = read_trace_file(&path).unwrap();
+    let verdict = trace.footer.as_ref().map(|f| f.verdict.to_string()).unwrap_or_default();
+    assert!(verdict.contains("the ledger is off by one cent"), "{verdict}");
+    assert_eq!(events_of(&trace, 0, Op::Panic).len(), 1, "the panic is an event of its thread");
 }

@@ -467,7 +467,11 @@ impl RecordGuard {
             Some(mut ctx) => {
                 let panicking = std::thread::panicking();
                 let verdict = if panicking {
-                    Verdict::Panicked { thread: ctx.index, message: "the main thread panicked".into() }
+                    // As `run_thread` does for the threads it catches: the
+                    // panic is an event, and the verdict carries its message.
+                    let message = panic::take_message().unwrap_or_else(|| "the main thread panicked".into());
+                    ctx.record_panic(&message, &panic::take_site());
+                    Verdict::Panicked { thread: ctx.index, message }
                 } else {
                     Verdict::Completed
                 };

@@ -9,6 +9,10 @@ pub(crate) type PanicSite = (String, u32, u32);
 
 thread_local! {
     static LAST_PANIC: RefCell<Option<PanicSite>> = const { RefCell::new(None) };
+    /// The message of this thread's last panic: a thread whose panic reprise
+    /// does not catch itself (the main thread under a [`crate::RecordGuard`])
+    /// has no payload to read it from.
+    static LAST_MESSAGE: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
 static INSTALL: Once = Once::new();
@@ -23,6 +27,8 @@ pub(crate) fn install_hook() {
                 let site = (location.file().to_string(), location.line(), location.column());
                 let _ = LAST_PANIC.try_with(|c| *c.borrow_mut() = Some(site));
             }
+            let text = message(info.payload());
+            let _ = LAST_MESSAGE.try_with(|c| *c.borrow_mut() = Some(text));
             previous(info);
         }));
     });
@@ -35,6 +41,11 @@ pub(crate) fn take_site() -> PanicSite {
         .ok()
         .flatten()
         .unwrap_or_else(|| ("<unknown>".to_string(), 0, 0))
+}
+
+/// The message of this thread's last panic, taken.
+pub(crate) fn take_message() -> Option<String> {
+    LAST_MESSAGE.try_with(|c| c.borrow_mut().take()).ok().flatten()
 }
 
 /// The text of a panic payload.

@@ -300,3 +300,42 @@ fn a_deadlock_under_the_default_policy_is_written_while_the_process_keeps_waitin
     assert!(still_running, "the process ended: {stderr}");
     assert!(matches!(written.footer.unwrap().verdict, Verdict::Deadlock { .. }));
 }
+
+/// With many workers, threads outside the deadlock's cycle are still running
+/// when it is proven; the replay shows them blocked where their logs end, and
+/// that is still the recorded deadlock.
+#[test]
+fn a_deadlock_among_many_workers_replays_as_a_match() {
+    let dir = crate::util::scratch("many-workers-deadlock");
+    for seed in ["1", "2", "3"] {
+        let path = dir.join(format!("deadlock-{seed}.trace"));
+        let out = crate::util::reprise(&[
+            "record",
+            "--pipeline",
+            "payments",
+            "--bug",
+            "deadlock",
+            "--workers",
+            "64",
+            "--payments",
+            "2000",
+            "--seed",
+            seed,
+            "--out",
+            path.to_str().unwrap(),
+        ]);
+        assert!(crate::util::stdout(&out).contains("violated: deadlock"), "{}", crate::util::stderr(&out));
+        let trace = reprise::read_trace_file(&path).unwrap();
+        let silent: Vec<_> = trace
+            .threads
+            .iter()
+            .filter(|(_, records)| {
+                !records.iter().any(|r| matches!(r, reprise::trace::model::Record::Event(_)))
+            })
+            .map(|(t, _)| *t)
+            .collect();
+        assert!(silent.is_empty(), "threads with no events on disk: {silent:?}");
+        let out = crate::util::reprise_on(&["replay"], &path);
+        assert_eq!(out.status.code(), Some(0), "seed {seed}: {}", crate::util::stderr(&out));
+    }
+}

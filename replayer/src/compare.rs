@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use reprise_recorder::trace::format::{Footer, Verdict};
+use reprise_recorder::trace::format::{BlockedThread, Footer, Verdict};
 
 /// One thing the replay reproduced differently from the recording.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,8 +28,9 @@ impl fmt::Display for Mismatch {
 /// Compares a replay's verdict and annotations with the recording's footer.
 ///
 /// Verdicts must be of the same kind; for a panic the thread and message must
-/// match, for a deadlock the set of blocked threads with their operation and
-/// call site (what the replay can observe of its own). A livelock compares by
+/// match, for a deadlock every recorded blocked thread with its operation and
+/// call site (see `same_deadlock`: the replay may show more, since the
+/// recording proved its deadlock while other threads still ran). A livelock compares by
 /// kind only: its bound is the explorer's, not the program's. Annotations are
 /// compared for every key both sides have: a program may note things a replay
 /// does not reproduce (a deadlock stops it before its notes).
@@ -37,7 +38,7 @@ impl fmt::Display for Mismatch {
 /// # Examples
 ///
 /// ```
-/// use reprise_recorder::trace::format::{Footer, Verdict};
+/// use reprise_recorder::trace::format::{BlockedThread, Footer, Verdict};
 /// use reprise_replayer::compare::compare;
 ///
 /// let recorded = Footer {
@@ -92,15 +93,34 @@ fn same_verdict(recorded: &Verdict, reproduced: &Verdict) -> bool {
         (Verdict::Panicked { thread: t1, message: m1 }, Verdict::Panicked { thread: t2, message: m2 }) => {
             t1 == t2 && m1 == m2
         }
-        (Verdict::Deadlock { blocked: b1 }, Verdict::Deadlock { blocked: b2 }) => {
-            let key = |b: &Vec<reprise_recorder::trace::format::BlockedThread>| -> BTreeSet<_> {
-                b.iter().map(|t| (t.thread, t.op.name(), t.file.clone(), t.line, t.column)).collect()
-            };
-            key(b1) == key(b2)
-        }
+        (Verdict::Deadlock { blocked: b1 }, Verdict::Deadlock { blocked: b2 }) => same_deadlock(b1, b2),
         (Verdict::Livelock { .. }, Verdict::Livelock { .. }) => true,
         _ => false,
     }
+}
+
+/// Whether a replayed deadlock reproduces the recorded one.
+///
+/// The recording proved its deadlock while other threads may still have been
+/// running: its list is a snapshot of a live program, and a thread that was
+/// running then ends its log mid-run and shows up blocked in the replay. So
+/// every recorded blocked thread must be blocked at the same operation and
+/// call site in the replay, and the replay may have more; but a thread the
+/// recorded list says someone waits for, and that the replay shows blocked,
+/// must be in the recorded list too (a footer cannot leave out a member of
+/// its own cycle).
+fn same_deadlock(recorded: &[BlockedThread], replayed: &[BlockedThread]) -> bool {
+    let key = |t: &BlockedThread| (t.thread, t.op.name(), t.file.clone(), t.line, t.column);
+    let replayed_keys: BTreeSet<_> = replayed.iter().map(key).collect();
+    let recorded_threads: BTreeSet<u32> = recorded.iter().map(|t| t.thread).collect();
+    let replayed_threads: BTreeSet<u32> = replayed.iter().map(|t| t.thread).collect();
+    let each_recorded_is_replayed = recorded.iter().all(|t| replayed_keys.contains(&key(t)));
+    let waited_for_are_listed = recorded
+        .iter()
+        .filter_map(|t| t.waits_for)
+        .filter(|w| replayed_threads.contains(w))
+        .all(|w| recorded_threads.contains(&w));
+    !recorded.is_empty() && each_recorded_is_replayed && waited_for_are_listed
 }
 
 /// The message of a panic payload, as the recorder writes it.
@@ -117,7 +137,6 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reprise_recorder::trace::format::BlockedThread;
     use reprise_recorder::trace::model::Op;
 
     fn footer(verdict: Verdict) -> Footer {
@@ -165,6 +184,19 @@ mod tests {
         assert_eq!(compare(&recorded, &fewer, &[]).len(), 1);
         let elsewhere = Verdict::Deadlock { blocked: vec![blocked(1, 2), blocked(2, 6)] };
         assert_eq!(compare(&recorded, &elsewhere, &[]).len(), 1);
+    }
+
+    #[test]
+    fn a_replayed_deadlock_may_show_threads_that_were_still_running_when_it_was_proven() {
+        let waiting = |thread, line, on| BlockedThread { waits_for: Some(on), ..blocked(thread, line) };
+        let cycle = vec![waiting(1, 2, 2), waiting(2, 5, 1)];
+        let recorded = footer(Verdict::Deadlock { blocked: cycle.clone() });
+        let mut later = cycle.clone();
+        later.push(blocked(7, 9));
+        assert!(compare(&recorded, &Verdict::Deadlock { blocked: later }, &[]).is_empty());
+        // A footer that leaves out a member of its own cycle is caught.
+        let trimmed = footer(Verdict::Deadlock { blocked: vec![waiting(1, 2, 2)] });
+        assert_eq!(compare(&trimmed, &Verdict::Deadlock { blocked: cycle }, &[]).len(), 1);
     }
 
     #[test]

@@ -70,7 +70,7 @@ where
 /// A recording's exit code, beyond 0 and 101: under
 /// [`crate::OnDeadlock::Exit`] the policy's code once a proven deadlock is written;
 /// under [`crate::OnDeadlock::Return`] [`crate::DEADLOCK_EXIT_CODE`]
-/// (there is no caller to return to); under [`OnDeadlock::Wait`] (the
+/// (there is no caller to return to); under [`crate::OnDeadlock::Wait`] (the
 /// default) none: the deadlocked program waits as it would without reprise.
 /// When the trace cannot be created, [`OnRecordError::Exit`]'s code without
 /// running `body`; [`OnRecordError::RunUnrecorded`] (the default) runs it.

@@ -3,7 +3,7 @@
 //! [`REPORT_ENV`], so the CLI can tell a program that replayed the trace from
 //! one that never read it (`-- /bin/true` exits 0 too).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The environment variable naming the report file.
 pub const REPORT_ENV: &str = "REPRISE_REPLAY_REPORT";
@@ -22,7 +22,8 @@ pub(crate) fn write(code: i32, summary: &str) {
 }
 
 /// A fresh report path for one child.
-pub(crate) fn new_path() -> PathBuf {
+#[cfg(feature = "cli")]
+pub(crate) fn new_path() -> std::path::PathBuf {
     let stamp =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     std::env::temp_dir().join(format!("reprise-replay-{}-{stamp}.report", std::process::id()))
@@ -30,13 +31,14 @@ pub(crate) fn new_path() -> PathBuf {
 
 /// The exit code a report holds; `None` when there is no report or it is not
 /// one (the program did not replay).
+#[cfg(feature = "cli")]
 pub(crate) fn read(path: &Path) -> Option<i32> {
     let text = std::fs::read(path).ok()?;
     let text = String::from_utf8_lossy(&text[..text.len().min(4096)]).into_owned();
     text.lines().next()?.trim().parse().ok()
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "cli"))]
 mod tests {
     use super::*;
 

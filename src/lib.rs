@@ -53,15 +53,17 @@
 //!
 //! Limits: nondeterminism outside the primitives (a `HashMap` iterated with a
 //! random hasher, `Instant::now()` read directly, comparing addresses, input
-//! read without [`capture`]) is not recorded and shows up as a divergence.
+//! read without [`capture()`]) is not recorded and shows up as a divergence.
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "cli")]
 pub mod cli;
 mod env;
 pub mod exit;
 mod handoff;
 mod notes;
+#[cfg(feature = "cli")]
 pub mod pipelines;
 
 #[doc(inline)]

@@ -50,6 +50,22 @@ fn as_child(name: &str) -> Option<PathBuf> {
         .then(|| PathBuf::from(std::env::var_os(CHILD_TRACE).expect("trace path")))
 }
 
+/// Waits for the child to end, killing it after [`BACKSTOP`] so that a
+/// child that ignores the signal fails the test instead of hanging it.
+fn wait_bounded(child: &mut Child) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if start.elapsed() > BACKSTOP {
+            let _ = child.kill();
+            panic!("the child did not end within {BACKSTOP:?} of the signal");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Waits for the child to print `line` on stdout; returns the child.
 fn wait_for_line(mut child: Child, line: &str) -> Child {
     let out = child.stdout.take().expect("piped stdout");
@@ -309,7 +325,7 @@ fn sigterm_mid_recording_finishes_the_trace_and_the_process_dies_of_sigterm() {
     .unwrap();
     let mut running = wait_for_line(running, "recording");
     signal(&running, libc::SIGTERM);
-    let status = running.wait().unwrap();
+    let status = wait_bounded(&mut running);
     assert_eq!(status.signal(), Some(libc::SIGTERM), "{status}");
     let trace = read_trace_file(&path).unwrap();
     assert!(trace.is_whole(), "finished with an end marker: {:?}", trace.damage);
@@ -334,7 +350,7 @@ fn sigint_mid_recording_finishes_the_trace_and_the_process_dies_of_sigint() {
     .unwrap();
     let mut running = wait_for_line(running, "recording");
     signal(&running, libc::SIGINT);
-    let status = running.wait().unwrap();
+    let status = wait_bounded(&mut running);
     assert_eq!(status.signal(), Some(libc::SIGINT), "{status}");
     let trace = read_trace_file(&path).unwrap();
     assert!(trace.is_whole(), "finished with an end marker: {:?}", trace.damage);
@@ -343,6 +359,14 @@ fn sigint_mid_recording_finishes_the_trace_and_the_process_dies_of_sigint() {
 
 fn child_sigterm(path: PathBuf) {
     static NEVER: AtomicBool = AtomicBool::new(false);
+    // The case under test is a program whose SIGTERM and SIGINT have their
+    // default action. A shell that starts a job in the background hands it
+    // SIGINT ignored, and reprise rightly leaves an ignored signal alone.
+    // SAFETY: restores the default action; no handler runs.
+    unsafe {
+        libc::signal(libc::SIGTERM, libc::SIG_DFL);
+        libc::signal(libc::SIGINT, libc::SIG_DFL);
+    }
     let _guard = reprise::start_recording(&path, config()).unwrap();
     busy_until(&NEVER);
 }
@@ -393,7 +417,7 @@ fn a_host_that_handles_sigterm_itself_keeps_its_handler_and_the_guard_finishes_t
     .unwrap();
     let mut running = wait_for_line(running, "recording");
     signal(&running, libc::SIGTERM);
-    let status = running.wait().unwrap();
+    let status = wait_bounded(&mut running);
     assert!(status.success(), "the host's handler ran and the host ended normally: {status}");
     let trace = read_trace_file(&path).unwrap();
     assert!(trace.is_whole(), "{:?}", trace.damage);

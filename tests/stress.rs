@@ -1,5 +1,5 @@
 //! Record and replay both built-in pipelines many times, across 1 to 8 workers,
-//! many seeds and every seeded bug that ends (not the payments deadlock), some
+//! many seeds and every seeded bug (the payments deadlock replayed to the same deadlock), some
 //! runs large, while spinning threads load every core: every replay must come
 //! back to the recorded digest and verdict with zero divergences and zero
 //! stalls, and no recording of a correct run may end in a deadlock verdict.
@@ -16,7 +16,8 @@ use std::sync::Arc;
 
 use reprise::pipelines::{payments, settlement};
 use reprise::trace::format::Verdict;
-use reprise::{read_trace_file, record, replay, RecordConfig, ReplayOutcome};
+use reprise::{read_trace_file, record, replay, OnDeadlock, RecordConfig, ReplayOutcome};
+use reprise_replayer::compare::compare;
 
 use crate::util::scratch;
 
@@ -86,8 +87,9 @@ impl Run {
                 payments::Bug::LostUpdate,
                 payments::Bug::DoubleApply,
                 payments::Bug::Reorder,
+                payments::Bug::Deadlock,
             ];
-            let bug = if i % 4 == 0 { payments::Bug::None } else { bugs[(i / 4 % 4) as usize] };
+            let bug = if i % 4 == 0 { payments::Bug::None } else { bugs[(i / 4 % 5) as usize] };
             Run::Payments(payments::PaymentsConfig { payments: size, workers, seed, bug, work_ns: 0 })
         } else {
             let bugs = [settlement::Bug::None, settlement::Bug::StaleRate, settlement::Bug::DoubleSettle];
@@ -130,6 +132,8 @@ struct Counts {
     mismatches: u64,
     /// Recordings of a correct run that ended in a deadlock verdict.
     false_deadlocks: u64,
+    /// Recordings of the seeded deadlock, replayed to the same deadlock.
+    deadlocks: u64,
     events: u64,
     violations: u64,
     failures: Vec<String>,
@@ -156,7 +160,9 @@ fn both_pipelines_replay_exactly_under_a_cpu_hog() {
         }
         let run = Run::nth(i, large, every);
         let program = run.program();
-        let recorded = record(&trace, RecordConfig::new("stress", "1"), program.clone()).expect("record");
+        // A proven deadlock returns here, its threads left blocked.
+        let config = RecordConfig::new("stress", "1").on_deadlock(OnDeadlock::Return);
+        let recorded = record(&trace, config, program.clone()).expect("record");
         counts.recordings += 1;
         let fail = |counts: &mut Counts, what: String| {
             if counts.failures.len() < 10 {
@@ -170,9 +176,35 @@ fn both_pipelines_replay_exactly_under_a_cpu_hog() {
                 fail(&mut counts, format!("the recording ended in {verdict}"));
                 continue;
             }
+            (_, Verdict::Deadlock { .. }) => {
+                // The seeded lock-order deadlock: replay must reproduce it.
+                counts.deadlocks += 1;
+                let file = read_trace_file(&trace).expect("read the trace back");
+                counts.events += file.events;
+                let replayed = replay(&file, program);
+                counts.replays += 1;
+                match (&replayed.outcome, &file.footer, &replayed.reproduced) {
+                    (ReplayOutcome::Deadlock(_), Some(footer), Some(got))
+                        if compare(footer, got, &[]).is_empty() => {}
+                    (ReplayOutcome::Stalled(s), ..) => {
+                        counts.stalls += 1;
+                        fail(&mut counts, format!("stalled: {s}"));
+                    }
+                    (ReplayOutcome::Diverged(d), ..) => {
+                        counts.divergences += 1;
+                        fail(&mut counts, format!("diverged: {d}"));
+                    }
+                    (other, footer, got) => {
+                        counts.mismatches += 1;
+                        let recorded = footer.as_ref().map(|f| f.verdict.to_string());
+                        fail(&mut counts, format!("{other}: recorded {recorded:?}, reproduced {got:?}"));
+                    }
+                }
+                continue;
+            }
             (_, verdict) => {
-                // A seeded bug may deadlock or panic for real: replay must agree,
-                // which the outcome checks below do not cover; count it apart.
+                // A seeded bug may panic for real: replay must agree, which
+                // the outcome checks below do not cover; count it apart.
                 fail(&mut counts, format!("the recording ended in {verdict}"));
                 counts.mismatches += 1;
                 continue;
@@ -213,7 +245,8 @@ fn both_pipelines_replay_exactly_under_a_cpu_hog() {
 
     eprintln!(
         "stress: {} recordings, {} replays, {} divergences, {} stalls, {} other mismatches, \
-         {} false deadlocks ({} events replayed, {} runs broke an invariant; {} hog threads on {} cores, \
+         {} false deadlocks ({} seeded deadlocks replayed as recorded, {} events replayed, \
+         {} runs broke an invariant; {} hog threads on {} cores, \
          large runs of {large} every {every})",
         counts.recordings,
         counts.replays,
@@ -221,6 +254,7 @@ fn both_pipelines_replay_exactly_under_a_cpu_hog() {
         counts.stalls,
         counts.mismatches,
         counts.false_deadlocks,
+        counts.deadlocks,
         counts.events,
         counts.violations,
         hog_threads,

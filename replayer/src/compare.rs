@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use reprise_recorder::trace::format::{BlockedThread, Footer, Verdict};
+use reprise_recorder::trace::model::Op;
 
 /// One thing the replay reproduced differently from the recording.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,7 +39,7 @@ impl fmt::Display for Mismatch {
 /// # Examples
 ///
 /// ```
-/// use reprise_recorder::trace::format::{BlockedThread, Footer, Verdict};
+/// use reprise_recorder::trace::format::{Footer, Verdict};
 /// use reprise_replayer::compare::compare;
 ///
 /// let recorded = Footer {
@@ -106,21 +107,28 @@ fn same_verdict(recorded: &Verdict, reproduced: &Verdict) -> bool {
 /// running then ends its log mid-run and shows up blocked in the replay. So
 /// every recorded blocked thread must be blocked at the same operation and
 /// call site in the replay, and the replay may have more; but a thread the
-/// recorded list says someone waits for, and that the replay shows blocked,
-/// must be in the recorded list too (a footer cannot leave out a member of
-/// its own cycle).
+/// recorded list says someone waits for, and that the replay shows waiting
+/// for a lock or a join (an owned resource: it is in the cycle or behind it),
+/// must be in the list too: a footer cannot leave out a member of its own
+/// cycle. (A thread that was still running when the deadlock was proven and
+/// only later blocked behind the cycle, while holding a lock a listed thread
+/// waits for, would be reported as a difference.)
 fn same_deadlock(recorded: &[BlockedThread], replayed: &[BlockedThread]) -> bool {
     let key = |t: &BlockedThread| (t.thread, t.op.name(), t.file.clone(), t.line, t.column);
     let replayed_keys: BTreeSet<_> = replayed.iter().map(key).collect();
     let recorded_threads: BTreeSet<u32> = recorded.iter().map(|t| t.thread).collect();
-    let replayed_threads: BTreeSet<u32> = replayed.iter().map(|t| t.thread).collect();
+    let owned_waits: BTreeSet<u32> = replayed
+        .iter()
+        .filter(|t| matches!(t.op, Op::Lock | Op::WriteLock | Op::ReadLock | Op::Join))
+        .map(|t| t.thread)
+        .collect();
     let each_recorded_is_replayed = recorded.iter().all(|t| replayed_keys.contains(&key(t)));
-    let waited_for_are_listed = recorded
+    let cycle_is_listed = recorded
         .iter()
         .filter_map(|t| t.waits_for)
-        .filter(|w| replayed_threads.contains(w))
+        .filter(|w| owned_waits.contains(w))
         .all(|w| recorded_threads.contains(&w));
-    !recorded.is_empty() && each_recorded_is_replayed && waited_for_are_listed
+    !recorded.is_empty() && each_recorded_is_replayed && cycle_is_listed
 }
 
 /// The message of a panic payload, as the recorder writes it.
@@ -137,7 +145,6 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reprise_recorder::trace::model::Op;
 
     fn footer(verdict: Verdict) -> Footer {
         Footer { verdict, annotations: vec![("digest".into(), "1".into())], events: 0 }
@@ -194,6 +201,15 @@ mod tests {
         let mut later = cycle.clone();
         later.push(blocked(7, 9));
         assert!(compare(&recorded, &Verdict::Deadlock { blocked: later }, &[]).is_empty());
+        // main joined a thread that was still running when the deadlock was
+        // proven and that later blocked on a channel: not part of the cycle.
+        let join = BlockedThread { op: Op::Join, ..waiting(0, 9, 5) };
+        let mut recorded_join = cycle.clone();
+        recorded_join.push(join.clone());
+        let mut replayed_join = recorded_join.clone();
+        replayed_join.push(BlockedThread { op: Op::Send, ..blocked(5, 7) });
+        let recorded_join = footer(Verdict::Deadlock { blocked: recorded_join });
+        assert!(compare(&recorded_join, &Verdict::Deadlock { blocked: replayed_join }, &[]).is_empty());
         // A footer that leaves out a member of its own cycle is caught.
         let trimmed = footer(Verdict::Deadlock { blocked: vec![waiting(1, 2, 2)] });
         assert_eq!(compare(&trimmed, &Verdict::Deadlock { blocked: cycle }, &[]).len(), 1);

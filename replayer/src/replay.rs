@@ -104,11 +104,22 @@ where
     R: Send + 'static,
 {
     let whole = trace.is_whole();
-    let mut log = ReplayLog::from_trace(trace);
-    let cut = if whole { 0 } else { cut_to_consistent_prefix(&mut log) };
-    let events = log.event_count();
+    // A recording finished by a signal, or one that could not take every
+    // thread's last events, ended while threads still ran: like a crashed
+    // one, its threads' logs may end mid-run.
+    let interrupted = trace.footer.as_ref().is_some_and(|footer| {
+        footer.annotation("reprise.signal").is_some() || footer.annotation("reprise.unflushed").is_some()
+    });
+    let complete = whole && !interrupted;
     let verdict = trace.footer.as_ref().map(|footer| footer.verdict.clone());
-    let gate = Arc::new(ReplayGate::new(log, verdict, !whole, options.observe));
+    // A proven deadlock also finishes the trace while threads outside the
+    // cycle still run: a receive may be on disk whose send came after that
+    // thread handed its buffer over. Cutting a consistent log changes nothing.
+    let deadlocked = matches!(verdict, Some(Verdict::Deadlock { .. }));
+    let mut log = ReplayLog::from_trace(trace);
+    let cut = if complete && !deadlocked { 0 } else { cut_to_consistent_prefix(&mut log) };
+    let events = log.event_count();
+    let gate = Arc::new(ReplayGate::new(log, verdict, !complete, options.observe));
     let done = Arc::new(AtomicBool::new(false));
 
     let (tx, rx) = crossbeam_channel::bounded(1);
@@ -184,7 +195,7 @@ where
                 None => {}
             }
             match leftover(&gate) {
-                Some(divergence) if whole => {
+                Some(divergence) if complete => {
                     reproduced = None;
                     ReplayOutcome::Diverged(divergence)
                 }

@@ -1,12 +1,16 @@
-//! Fuzzes the trace reader and the chunk codec: no input may panic, hang or
-//! allocate beyond its size, and whatever decodes must re-encode to itself.
+//! Fuzzes the trace readers and the chunk codec: no input may panic, hang or
+//! allocate beyond its size, whatever decodes must re-encode to itself, and
+//! the streaming reader must say what the in-memory one says.
 #![no_main]
+
+use std::collections::BTreeMap;
 
 use libfuzzer_sys::fuzz_target;
 use reprise_recorder::trace::codec::{decode_chunk, encode_record, EventEncoder};
 use reprise_recorder::trace::format::{Footer, Header, TraceMode, Verdict};
 use reprise_recorder::trace::model::Record;
 use reprise_recorder::trace::read::read_trace;
+use reprise_recorder::trace::stream::{StreamError, TraceStream};
 use reprise_recorder::trace::write::TraceWriter;
 
 fn check(bytes: &[u8]) {
@@ -18,13 +22,36 @@ fn check(bytes: &[u8]) {
     if let Some(damage) = &file.damage {
         assert!(damage.offset <= len, "{damage}");
     }
-    assert_eq!(
-        file.is_whole(),
-        file.damage.is_none() && file.footer.is_some()
-    );
+    assert_eq!(file.is_whole(), file.damage.is_none() && file.footer.is_some());
     for records in file.threads.values() {
         assert!(records.len() as u64 <= len);
     }
+}
+
+/// The streaming reader gives the in-memory reader's error, or its records
+/// (gathered per thread), counts, footer, seal and damage.
+fn stream_agrees(bytes: &[u8]) {
+    let whole = read_trace(bytes);
+    let mut stream = match TraceStream::new(bytes) {
+        Ok(stream) => stream,
+        Err(StreamError::Format(e)) => {
+            assert_eq!(whole.err(), Some(e));
+            return;
+        }
+        Err(StreamError::Io(e)) => panic!("a slice cannot fail to read: {e}"),
+    };
+    let file = whole.expect("the in-memory reader reads the header the stream read");
+    let mut threads: BTreeMap<u32, Vec<Record>> = BTreeMap::new();
+    while let Some(chunk) = stream.next_chunk().expect("a slice cannot fail to read") {
+        threads.entry(chunk.thread).or_default().extend_from_slice(chunk.records);
+    }
+    let end = stream.finish().expect("a slice cannot fail to read");
+    assert_eq!(threads, file.threads);
+    assert_eq!((end.version, &end.header), (file.version, &file.header));
+    assert_eq!((&end.footer, end.seal), (&file.footer, file.seal));
+    assert_eq!((end.chunks, end.events), (file.chunks, file.events));
+    assert_eq!((end.bytes, end.intact_bytes), (file.bytes, file.intact_bytes));
+    assert_eq!(end.damage, file.damage);
 }
 
 /// Decoding then encoding then decoding gives the same records.
@@ -54,18 +81,16 @@ fn framed(payload: &[u8]) -> Option<Vec<u8>> {
     };
     let mut w = TraceWriter::create(Vec::new(), &header).ok()?;
     w.write_chunk(0, 0, payload).ok()?;
-    let footer = Footer {
-        verdict: Verdict::Completed,
-        annotations: vec![],
-        events: 0,
-    };
+    let footer = Footer { verdict: Verdict::Completed, annotations: vec![], events: 0 };
     w.finish(&footer).ok()
 }
 
 fuzz_target!(|data: &[u8]| {
     check(data);
+    stream_agrees(data);
     round_trip(data);
     if let Some(trace) = framed(data) {
+        stream_agrees(&trace);
         let file = read_trace(&trace).expect("a framed chunk has a valid header");
         assert_eq!(file.damage.is_none(), decode_chunk(data).is_ok());
     }

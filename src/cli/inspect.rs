@@ -1,12 +1,13 @@
 //! `reprise inspect`: describe a trace without running anything.
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::PathBuf;
 
 use reprise_recorder::args;
 use reprise_recorder::trace::model::Record;
-use reprise_recorder::trace::read::TraceFile;
 use reprise_recorder::trace::show::{block, text};
+use reprise_recorder::trace::stream::{TraceEnd, TraceStream};
 
 use crate::cli::payments;
 use crate::cli::{out, Outcome};
@@ -31,18 +32,21 @@ pub(crate) struct Summary {
     pub(crate) last_ms: Option<u64>,
 }
 
-pub(crate) fn summarize(trace: &TraceFile) -> Summary {
+/// Counts what `inspect` shows while the trace streams by, one chunk at a
+/// time, and returns it with what the trace held beside its records.
+pub(crate) fn summarize<R: Read>(mut stream: TraceStream<R>) -> std::io::Result<(Summary, TraceEnd)> {
     let mut summary = Summary::default();
-    for (&index, records) in &trace.threads {
-        let mut name = String::new();
-        let mut events = 0;
-        for record in records {
+    // Per thread: its name (the last one given) and its event count.
+    let mut threads: BTreeMap<u32, (String, u64)> = BTreeMap::new();
+    while let Some(chunk) = stream.next_chunk()? {
+        let (name, events) = threads.entry(chunk.thread).or_default();
+        for record in chunk.records {
             match record {
                 Record::Event(e) => {
-                    events += 1;
+                    *events += 1;
                     *summary.ops.entry(e.op.name()).or_default() += 1;
                 }
-                Record::Thread { name: n, .. } => name = n.clone(),
+                Record::Thread { name: n, .. } => name.clone_from(n),
                 Record::Object { kind, .. } => *summary.objects.entry(kind.name()).or_default() += 1,
                 Record::Clock(ms) => {
                     summary.first_ms = Some(summary.first_ms.map_or(*ms, |f| f.min(*ms)));
@@ -51,19 +55,21 @@ pub(crate) fn summarize(trace: &TraceFile) -> Summary {
                 Record::Blob(_) | Record::Site { .. } => {}
             }
         }
+    }
+    for (index, (name, events)) in threads {
         summary.events += events;
         summary.threads.push((index, name, events));
     }
-    summary
+    Ok((summary, stream.finish()?))
 }
 
 pub(crate) fn run(args: Args) -> Outcome {
-    let trace = payments::read(&args.file)?;
+    let stream = payments::stream(&args.file)?;
+    let (summary, trace) = summarize(stream).map_err(|e| payments::stream_failed(&args.file, e))?;
     let h = &trace.header;
     if let Some(damage) = &trace.damage {
         eprintln!("reprise: warning: the trace is not whole: {}", block(&damage.to_string()));
     }
-    let summary = summarize(&trace);
     out!("trace: {}", args.file.display());
     out!("format: {}", trace.version);
     out!(

@@ -2,12 +2,15 @@
 //! parameters in the trace header, its digest and verdict lines (shared by
 //! every built-in pipeline).
 
+use std::fs::File;
+use std::io::BufReader;
 use std::path::Path;
 
 use anyhow::anyhow;
 use reprise_recorder::trace::format::{Header, Verdict};
-use reprise_recorder::trace::read::TraceFile;
+use reprise_recorder::trace::read::{ReadFileError, TraceFile};
 use reprise_recorder::trace::show::text;
+use reprise_recorder::trace::stream::TraceStream;
 use reprise_replayer::compare::{compare, Mismatch};
 
 use crate::cli::pipeline::Pipeline;
@@ -149,4 +152,19 @@ pub(crate) fn read(path: &Path) -> Result<TraceFile, Failure> {
         let code = exit::of_read_error(&e);
         Failure::new(code, e)
     })
+}
+
+/// Opens the trace at `path` to be read one chunk at a time, so checking or
+/// describing it takes the memory of a chunk, not of the trace.
+pub(crate) fn stream(path: &Path) -> Result<TraceStream<BufReader<File>>, Failure> {
+    TraceStream::open(path).map_err(|e| {
+        let code = exit::of_read_error(&e);
+        Failure::new(code, e)
+    })
+}
+
+/// A read failure partway through a streamed trace, reported as one at the start would be.
+pub(crate) fn stream_failed(path: &Path, source: std::io::Error) -> Failure {
+    let e = ReadFileError::Io { path: path.to_owned(), source };
+    Failure::new(exit::of_read_error(&e), e)
 }

@@ -19,7 +19,7 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> Outcome {
-    let trace = payments::read(&args.file)?;
+    let trace = payments::stream(&args.file)?.finish().map_err(|e| payments::stream_failed(&args.file, e))?;
     let Some(damage) = &trace.damage else {
         out!("intact: {} chunks, {} events", trace.chunks, trace.events);
         if trace.seal.is_none() {

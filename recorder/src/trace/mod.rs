@@ -5,7 +5,9 @@
 pub mod codec;
 pub mod file;
 pub mod format;
+mod frames;
 pub mod model;
 pub mod read;
 pub mod show;
+pub mod stream;
 pub mod write;

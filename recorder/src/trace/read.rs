@@ -5,12 +5,12 @@
 //! A damaged trace is still read: everything before the first bad frame is
 //! kept, and the damage is reported beside it (see [`TraceFile::damage`]).
 
-use super::codec::{decode_chunk, CodecError};
+use super::codec::CodecError;
 use super::format::{
-    decode_postcard, header_checksum, Compatibility, Footer, FormatVersion, FrameHeader, Header,
-    ParameterError, Seal, FORMAT_MAJOR, FRAME_CHUNK, FRAME_END, FRAME_HEADER_LEN, MAGIC, MAX_CHUNK_PAYLOAD,
-    MAX_FOOTER_LEN, MAX_HEADER_LEN, PREAMBLE_LEN, SEAL_MINOR,
+    decode_postcard, header_checksum, Compatibility, Footer, FormatVersion, Header, ParameterError, Seal,
+    FORMAT_MAJOR, MAGIC, MAX_HEADER_LEN, PREAMBLE_LEN,
 };
+use super::frames::{FrameReader, SliceSource, Stop};
 use super::model::Record;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -248,12 +248,13 @@ pub fn read_trace(bytes: &[u8]) -> Result<TraceFile, TraceReadError> {
         intact_bytes: start as u64,
         damage: None,
     };
-    file.damage = read_frames(bytes, start, version, &mut file).err();
+    read_frames(bytes, start, version, &mut file);
     Ok(file)
 }
 
-/// The version, header and offset of the first frame.
-fn read_header(bytes: &[u8]) -> Result<(FormatVersion, Header, usize), TraceReadError> {
+/// The version, header and offset of the first frame. `bytes` need hold no
+/// more than the preamble, header and header checksum: nothing after them is read.
+pub(crate) fn read_header(bytes: &[u8]) -> Result<(FormatVersion, Header, usize), TraceReadError> {
     if bytes.is_empty() {
         return Err(fail(0, TraceErrorKind::Empty));
     }
@@ -298,119 +299,24 @@ fn read_header(bytes: &[u8]) -> Result<(FormatVersion, Header, usize), TraceRead
     Ok((version, header, PREAMBLE_LEN + len + 4))
 }
 
-/// Reads frames from `pos` into `file` until the end marker or the first damage.
-fn read_frames(
-    bytes: &[u8],
-    mut pos: usize,
-    version: FormatVersion,
-    file: &mut TraceFile,
-) -> Result<(), TraceReadError> {
-    let mut next_seq: BTreeMap<u32, u64> = BTreeMap::new();
-    let mut seal = Seal::default();
-    loop {
-        let left = bytes.len() - pos;
-        if left == 0 {
-            return Err(fail(pos, TraceErrorKind::NoEndMarker));
+/// Reads frames from `start` into `file` until the end marker or the first damage.
+fn read_frames(bytes: &[u8], start: usize, version: FormatVersion, file: &mut TraceFile) {
+    let mut src = SliceSource::new(bytes, start);
+    let mut frames = FrameReader::new(version, start as u64);
+    let stop = loop {
+        match frames.next(&mut src) {
+            Ok(Some(chunk)) => file.threads.entry(chunk.thread).or_default().extend(chunk.records),
+            Ok(None) => break None,
+            Err(Stop::Damage(damage)) => break Some(damage),
+            Err(Stop::Source(never)) => match never {},
         }
-        let Some(raw) = bytes[pos..].first_chunk::<FRAME_HEADER_LEN>() else {
-            let (needed, left) = (FRAME_HEADER_LEN as u64, left as u64);
-            let what = "frame header";
-            return Err(fail(pos, TraceErrorKind::Truncated { what, needed, left }));
-        };
-        let frame = FrameHeader::from_bytes(raw);
-        let (limit, what, section) = match frame.tag {
-            FRAME_CHUNK => {
-                (MAX_CHUNK_PAYLOAD, "chunk payload", Section::Chunk { thread: frame.thread, seq: frame.seq })
-            }
-            FRAME_END => (MAX_FOOTER_LEN, "end marker", Section::EndMarker),
-            tag => return Err(fail(pos, TraceErrorKind::UnknownFrameTag(tag))),
-        };
-        if frame.len > limit {
-            let (len, limit) = (frame.len.into(), limit.into());
-            return Err(fail(pos + 9, TraceErrorKind::TooLarge { what, len, limit }));
-        }
-        let body_at = pos + FRAME_HEADER_LEN;
-        let len = frame.len as usize;
-        if len > bytes.len() - body_at {
-            let (needed, left) = (len as u64, (bytes.len() - body_at) as u64);
-            return Err(fail(body_at, TraceErrorKind::Truncated { what, needed, left }));
-        }
-        let payload = &bytes[body_at..body_at + len];
-        let computed = frame.checksum_of(payload);
-        if computed != frame.checksum {
-            let stored = frame.checksum;
-            return Err(fail(pos, TraceErrorKind::ChecksumMismatch { section, stored, computed }));
-        }
-        let end = body_at + len;
-        if frame.tag == FRAME_END {
-            if frame.thread != 0 || frame.seq != 0 {
-                let (thread, seq) = (frame.thread, frame.seq);
-                return Err(fail(pos + 1, TraceErrorKind::BadEndMarker { thread, seq }));
-            }
-            let (footer, stored) =
-                decode_end(payload, version).map_err(|e| fail(body_at, TraceErrorKind::BadFooter(e)))?;
-            let events = footer.events;
-            file.footer = Some(footer);
-            file.seal = stored;
-            if let Some(stored) = stored {
-                check_seal(stored, seal, events, file.events).map_err(|kind| fail(body_at, kind))?;
-            }
-            file.intact_bytes = end as u64;
-            if end < bytes.len() {
-                let extra = (bytes.len() - end) as u64;
-                return Err(fail(end, TraceErrorKind::BytesAfterEnd(extra)));
-            }
-            return Ok(());
-        }
-        let (thread, seq) = (frame.thread, frame.seq);
-        let expected = next_seq.get(&thread).copied().unwrap_or(0);
-        if u64::from(seq) != expected {
-            let kind = TraceErrorKind::SequenceGap { thread, expected, found: seq };
-            return Err(fail(pos + 5, kind));
-        }
-        let records = decode_chunk(payload)
-            .map_err(|error| fail(body_at + error.offset, TraceErrorKind::BadChunk { thread, seq, error }))?;
-        next_seq.insert(thread, expected + 1);
-        seal.add(frame.checksum);
-        file.chunks += 1;
-        file.events += records.iter().filter(|r| matches!(r, Record::Event(_))).count() as u64;
-        file.threads.entry(thread).or_default().extend(records);
-        file.intact_bytes = end as u64;
-        pos = end;
-    }
-}
-
-/// The footer and, from [`SEAL_MINOR`] on, the seal after it.
-fn decode_end(payload: &[u8], version: FormatVersion) -> Result<(Footer, Option<Seal>), String> {
-    if version.minor < SEAL_MINOR {
-        return decode_postcard(payload, version).map(|footer| (footer, None));
-    }
-    let (footer, rest) = postcard::take_from_bytes::<Footer>(payload).map_err(|e| e.to_string())?;
-    let seal = decode_postcard(rest, version).map_err(|e| format!("seal: {e}"))?;
-    Ok((footer, Some(seal)))
-}
-
-/// Compares what the end frame says with what was read: counts first, as
-/// they say the most to a reader of the error.
-fn check_seal(stored: Seal, read: Seal, footer_events: u64, read_events: u64) -> Result<(), TraceErrorKind> {
-    if stored.chunks != read.chunks {
-        return Err(TraceErrorKind::FooterMismatch {
-            what: "chunks",
-            footer: stored.chunks,
-            read: read.chunks,
-        });
-    }
-    if footer_events != read_events {
-        return Err(TraceErrorKind::FooterMismatch {
-            what: "events",
-            footer: footer_events,
-            read: read_events,
-        });
-    }
-    if stored.chain != read.chain {
-        return Err(TraceErrorKind::ChainMismatch { footer: stored.chain, read: read.chain });
-    }
-    Ok(())
+    };
+    file.damage = stop;
+    file.chunks = frames.chunks;
+    file.events = frames.events;
+    file.intact_bytes = frames.intact_bytes;
+    file.footer = frames.footer;
+    file.seal = frames.stored_seal;
 }
 
 /// Why [`read_trace_file`] failed: the file could not be read at all, or its
@@ -455,20 +361,27 @@ pub enum ReadFileError {
 /// if its header is unreadable.
 pub fn read_trace_file(path: &Path) -> Result<TraceFile, ReadFileError> {
     let io = |source| ReadFileError::Io { path: path.to_owned(), source };
+    let (mut file, meta) = open_trace_file(path)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    std::io::Read::read_to_end(&mut file, &mut bytes).map_err(io)?;
+    read_trace(&bytes).map_err(|source| ReadFileError::Format { path: path.to_owned(), source })
+}
+
+/// Opens `path` for reading as a trace, refusing anything but a regular file.
+pub(crate) fn open_trace_file(path: &Path) -> Result<(std::fs::File, std::fs::Metadata), ReadFileError> {
+    let io = |source| ReadFileError::Io { path: path.to_owned(), source };
     let not_a_file = |meta: &std::fs::Metadata| match kind_of(meta) {
         Some(what) => Err(ReadFileError::NotAFile { path: path.to_owned(), what }),
         None => Ok(()),
     };
     // Asked before opening: opening a FIFO blocks until someone writes to it.
     not_a_file(&std::fs::metadata(path).map_err(io)?)?;
-    let mut file = std::fs::File::open(path).map_err(io)?;
+    let file = std::fs::File::open(path).map_err(io)?;
     // Asked again of what was opened, in case the path changed in between;
     // a regular file is bounded by its length.
     let meta = file.metadata().map_err(io)?;
     not_a_file(&meta)?;
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    std::io::Read::read_to_end(&mut file, &mut bytes).map_err(io)?;
-    read_trace(&bytes).map_err(|source| ReadFileError::Format { path: path.to_owned(), source })
+    Ok((file, meta))
 }
 
 /// What a path is when it is not a regular file.
@@ -500,15 +413,16 @@ fn kind_of(meta: &std::fs::Metadata) -> Option<&'static str> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::trace::codec::tests::{arb_record, encode_all};
     use crate::trace::format::{BlockedThread, TraceMode, Verdict, FORMAT_MINOR};
+    use crate::trace::format::{FrameHeader, FRAME_CHUNK, FRAME_END, FRAME_HEADER_LEN, MAX_CHUNK_PAYLOAD};
     use crate::trace::model::{Event, ObjectKind, Op, NO_THREAD};
     use crate::trace::write::TraceWriter;
     use proptest::prelude::*;
 
-    fn header() -> Header {
+    pub(crate) fn header() -> Header {
         Header {
             program: "payments".into(),
             program_version: "0.3.1".into(),
@@ -519,7 +433,7 @@ mod tests {
         }
     }
 
-    fn footer() -> Footer {
+    pub(crate) fn footer() -> Footer {
         Footer {
             verdict: Verdict::Deadlock {
                 blocked: vec![BlockedThread {
@@ -542,7 +456,7 @@ mod tests {
     }
 
     /// Chunks in file order: (thread, seq, records).
-    fn sample_chunks() -> Vec<(u32, u32, Vec<Record>)> {
+    pub(crate) fn sample_chunks() -> Vec<(u32, u32, Vec<Record>)> {
         let site = Record::Site { index: 0, file: "src/main.rs".into(), line: 3, column: 9 };
         vec![
             (
@@ -571,7 +485,7 @@ mod tests {
         ]
     }
 
-    fn write(chunks: &[(u32, u32, Vec<Record>)], footer: Option<&Footer>) -> Vec<u8> {
+    pub(crate) fn write(chunks: &[(u32, u32, Vec<Record>)], footer: Option<&Footer>) -> Vec<u8> {
         let mut w = TraceWriter::create(Vec::new(), &header()).unwrap();
         for (thread, seq, records) in chunks {
             w.write_chunk(*thread, *seq, &encode_all(records)).unwrap();
@@ -582,7 +496,7 @@ mod tests {
         }
     }
 
-    fn sample() -> Vec<u8> {
+    pub(crate) fn sample() -> Vec<u8> {
         write(&sample_chunks(), Some(&footer()))
     }
 
@@ -594,7 +508,7 @@ mod tests {
         threads
     }
 
-    fn event_count(chunks: &[(u32, u32, Vec<Record>)]) -> u64 {
+    pub(crate) fn event_count(chunks: &[(u32, u32, Vec<Record>)]) -> u64 {
         chunks.iter().flat_map(|(_, _, r)| r).filter(|r| matches!(r, Record::Event(_))).count() as u64
     }
 
@@ -612,7 +526,7 @@ mod tests {
 
     /// `bytes` without chunk frame `k`, the later chunks of its thread
     /// renumbered and every checksum recomputed: damage no frame check sees.
-    fn relink_without(bytes: &[u8], k: usize) -> Vec<u8> {
+    pub(crate) fn relink_without(bytes: &[u8], k: usize) -> Vec<u8> {
         let all = frames(bytes);
         let (_, removed) = all[k];
         let mut out = bytes[..all[0].0].to_vec();
@@ -630,7 +544,7 @@ mod tests {
     }
 
     /// Three threads' chunks, interleaved, ten each.
-    fn many_chunks() -> Vec<(u32, u32, Vec<Record>)> {
+    pub(crate) fn many_chunks() -> Vec<(u32, u32, Vec<Record>)> {
         let mut chunks = Vec::new();
         for seq in 0..10u32 {
             for thread in 0..3u32 {
@@ -811,7 +725,7 @@ mod tests {
     }
 
     /// The offset of frame `n` (0-based) in `sample()`.
-    fn frame_offset(bytes: &[u8], n: usize) -> usize {
+    pub(crate) fn frame_offset(bytes: &[u8], n: usize) -> usize {
         let mut pos = PREAMBLE_LEN + u32_at(bytes, 12) as usize + 4;
         for _ in 0..n {
             pos += FRAME_HEADER_LEN + u32_at(bytes, pos + 9) as usize;
@@ -929,7 +843,7 @@ mod tests {
     }
 
     /// Arbitrary threads' records, cut into chunks, interleaved across threads.
-    fn arb_chunks() -> impl Strategy<Value = Vec<(u32, u32, Vec<Record>)>> {
+    pub(crate) fn arb_chunks() -> impl Strategy<Value = Vec<(u32, u32, Vec<Record>)>> {
         let thread = prop::collection::vec(prop::collection::vec(arb_record(), 0..12), 1..4);
         (prop::collection::vec(thread, 1..4), prop::collection::vec(any::<u8>(), 0..16)).prop_map(
             |(threads, order)| {
@@ -981,14 +895,14 @@ mod tests {
     }
 
     #[derive(Clone, Debug)]
-    enum Mutation {
+    pub(crate) enum Mutation {
         Flip(usize, u8),
         Truncate(usize),
         Insert(usize, Vec<u8>),
         Overwrite(usize, u32),
     }
 
-    fn arb_mutation() -> impl Strategy<Value = Mutation> {
+    pub(crate) fn arb_mutation() -> impl Strategy<Value = Mutation> {
         let lengths = prop_oneof![Just(u32::MAX), Just(0), Just(MAX_CHUNK_PAYLOAD), any::<u32>(), 0u32..64];
         prop_oneof![
             (any::<usize>(), 0u8..8).prop_map(|(i, b)| Mutation::Flip(i, b)),
@@ -999,7 +913,7 @@ mod tests {
         ]
     }
 
-    fn mutate(bytes: &mut Vec<u8>, m: &Mutation) {
+    pub(crate) fn mutate(bytes: &mut Vec<u8>, m: &Mutation) {
         let n = bytes.len();
         match m {
             Mutation::Flip(i, b) => bytes[i % n] ^= 1 << b,

@@ -310,51 +310,39 @@ fn child_write_failure(path: PathBuf) {
 
 #[test]
 fn sigterm_mid_recording_finishes_the_trace_and_the_process_dies_of_sigterm() {
-    if let Some(path) = as_child("child_sigterm") {
-        return child_sigterm(path);
-    }
-    let path = scratch("sigterm").join("t.trace");
-    let running = child(
+    signal_finishes_the_trace(
         "sigterm_mid_recording_finishes_the_trace_and_the_process_dies_of_sigterm",
-        "child_sigterm",
-        &path,
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
-    let mut running = wait_for_line(running, "recording");
-    signal(&running, libc::SIGTERM);
-    let status = wait_bounded(&mut running);
-    assert_eq!(status.signal(), Some(libc::SIGTERM), "{status}");
-    let trace = read_trace_file(&path).unwrap();
-    assert!(trace.is_whole(), "finished with an end marker: {:?}", trace.damage);
-    assert_eq!(trace.footer.as_ref().and_then(|f| f.annotation("reprise.signal")), Some("SIGTERM"));
-    assert!(has_events(&trace, 0) && has_events(&trace, 1));
+        libc::SIGTERM,
+        "SIGTERM",
+    );
 }
 
 #[test]
 fn sigint_mid_recording_finishes_the_trace_and_the_process_dies_of_sigint() {
+    signal_finishes_the_trace(
+        "sigint_mid_recording_finishes_the_trace_and_the_process_dies_of_sigint",
+        libc::SIGINT,
+        "SIGINT",
+    );
+}
+
+/// The test `test`: a child records until `sig` arrives; the trace must be
+/// finished, say which signal ended it, and the child must die of it.
+fn signal_finishes_the_trace(test: &str, sig: libc::c_int, name: &str) {
     if let Some(path) = as_child("child_sigterm") {
         return child_sigterm(path);
     }
-    let path = scratch("sigint").join("t.trace");
-    let running = child(
-        "sigint_mid_recording_finishes_the_trace_and_the_process_dies_of_sigint",
-        "child_sigterm",
-        &path,
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
+    let path = scratch(name).join("t.trace");
+    let running =
+        child(test, "child_sigterm", &path).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let mut running = wait_for_line(running, "recording");
-    signal(&running, libc::SIGINT);
+    signal(&running, sig);
     let status = wait_bounded(&mut running);
-    assert_eq!(status.signal(), Some(libc::SIGINT), "{status}");
+    assert_eq!(status.signal(), Some(sig), "{status}");
     let trace = read_trace_file(&path).unwrap();
     assert!(trace.is_whole(), "finished with an end marker: {:?}", trace.damage);
-    assert_eq!(trace.footer.as_ref().and_then(|f| f.annotation("reprise.signal")), Some("SIGINT"));
+    assert_eq!(trace.footer.as_ref().and_then(|f| f.annotation("reprise.signal")), Some(name));
+    assert!(has_events(&trace, 0) && has_events(&trace, 1));
 }
 
 fn child_sigterm(path: PathBuf) {

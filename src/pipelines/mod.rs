@@ -8,5 +8,6 @@
 
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+mod bug_name;
 pub mod payments;
 pub mod settlement;

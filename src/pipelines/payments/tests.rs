@@ -118,7 +118,7 @@ fn bugs_parse_from_and_display_as_their_names() {
     let error = "lost_update".parse::<Bug>().unwrap_err();
     assert_eq!(
         error.to_string(),
-        "unknown bug `lost_update`, expected one of: none, lost-update, double-apply, \
+        "unknown payments bug `lost_update`, expected one of: none, lost-update, double-apply, \
          reorder, deadlock"
     );
 }

@@ -1,8 +1,10 @@
 //! The seeded bugs the settlement batch can be built with.
 
-use std::error::Error;
 use std::fmt;
 use std::str::FromStr;
+
+use crate::pipelines::bug_name;
+pub use crate::pipelines::bug_name::ParseBugError;
 
 /// A concurrency bug seeded into the settlement batch, or none.
 ///
@@ -57,27 +59,6 @@ impl FromStr for Bug {
     type Err = ParseBugError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Bug::ALL.into_iter().find(|bug| bug.name() == s).ok_or_else(|| ParseBugError { input: s.to_owned() })
+        bug_name::parse("settlement", &Bug::ALL, Bug::name, s)
     }
 }
-
-/// The error returned when a string names no settlement [`Bug`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ParseBugError {
-    input: String,
-}
-
-impl fmt::Display for ParseBugError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown settlement bug `{}`, expected one of: ", self.input)?;
-        for (i, bug) in Bug::ALL.iter().enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            f.write_str(bug.name())?;
-        }
-        Ok(())
-    }
-}
-
-impl Error for ParseBugError {}

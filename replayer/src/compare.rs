@@ -131,17 +131,6 @@ fn same_deadlock(recorded: &[BlockedThread], replayed: &[BlockedThread]) -> bool
     !recorded.is_empty() && each_recorded_is_replayed && cycle_is_listed
 }
 
-/// The message of a panic payload, as the recorder writes it.
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "Box<dyn Any>".to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -189,7 +189,7 @@ where
                 }
                 Some(Err(payload)) => {
                     debug_assert!(!payload.is::<ReplayStopped>());
-                    let message = crate::compare::panic_message(payload.as_ref());
+                    let message = reprise_recorder::rt::panic::message(payload.as_ref());
                     reproduced = Some(Verdict::Panicked { thread: 0, message });
                 }
                 None => {}

@@ -24,7 +24,7 @@ pub(crate) mod object;
 #[cfg_attr(reprise_loom, allow(dead_code))]
 pub(crate) mod order;
 #[cfg(not(reprise_loom))]
-pub(crate) mod panic;
+pub mod panic;
 pub(crate) mod primitive;
 #[cfg(not(reprise_loom))]
 #[allow(unsafe_code)]

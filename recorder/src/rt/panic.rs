@@ -49,7 +49,7 @@ pub(crate) fn take_message() -> Option<String> {
 }
 
 /// The text of a panic payload.
-pub(crate) fn message(payload: &(dyn std::any::Any + Send)) -> String {
+pub fn message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_string()
     } else if let Some(s) = payload.downcast_ref::<String>() {

@@ -15,6 +15,7 @@ pub(crate) mod flush;
 pub mod gate;
 #[cfg(not(reprise_loom))]
 pub(crate) mod gated;
+pub(crate) mod mode;
 #[cfg(not(reprise_loom))]
 pub(crate) mod monitor;
 // Kept under loom for their loom tests; nothing else uses them there.
@@ -26,6 +27,8 @@ pub(crate) mod order;
 #[cfg(not(reprise_loom))]
 pub mod panic;
 pub(crate) mod primitive;
+#[cfg(not(reprise_loom))]
+pub(crate) mod recorded_outcome;
 #[cfg(not(reprise_loom))]
 #[allow(unsafe_code)]
 pub(crate) mod signal;

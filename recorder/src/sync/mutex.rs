@@ -7,10 +7,11 @@ use std::panic::Location;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
-use crate::rt::context::{self, Mode};
+use crate::rt::context;
 use crate::rt::coop::{self, Resource};
 use crate::rt::gate::{Happened, TurnClass, WaitFor};
 use crate::rt::gated;
+use crate::rt::mode::{self, Mode};
 use crate::rt::object::ObjectSlot;
 use crate::trace::model::{ObjectIndex, ObjectKind, Op};
 
@@ -68,7 +69,7 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
         let location = Location::caller();
-        match context::mode() {
+        match mode::mode() {
             Mode::Off => self.wrap(self.inner.lock(), Held::Off, location),
             Mode::Record => self.lock_recorded(location),
             Mode::Gated => self.lock_gated(location),
@@ -191,10 +192,12 @@ impl<T: ?Sized> Mutex<T> {
         let Some(call) = gated::begin(Op::Lock, Some((&self.slot, ObjectKind::Mutex)), location) else {
             return self.wrap(self.inner.lock(), Held::Off, location);
         };
-        let object = call.event.object;
-        call.wait(WaitFor::Turn { object, class: TurnClass::Lock, number: call.event.a });
+        let Some(outcome) = call.outcome() else {
+            return self.wrap(self.inner.lock(), Held::Off, location);
+        };
+        call.wait_for_outcome(&outcome);
         let result = self.inner.lock();
-        call.happened(Happened::Turn { object, class: TurnClass::Lock });
+        call.announce(&outcome);
         self.wrap(result, Held::Gated, location)
     }
 
@@ -207,7 +210,7 @@ impl<T: ?Sized> Mutex<T> {
     pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
         let location = Location::caller();
         let wrap_try = |result, held| self.wrap_try(result, held, location);
-        match context::mode() {
+        match mode::mode() {
             Mode::Off => wrap_try(self.inner.try_lock(), Held::Off),
             mode @ (Mode::Record | Mode::Coop) => {
                 let object = context::with(|ctx| ctx.object(&self.slot, ObjectKind::Mutex, location));

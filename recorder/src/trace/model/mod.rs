@@ -8,6 +8,12 @@
 
 use serde::{Deserialize, Serialize};
 
+mod dependency;
+mod outcome;
+
+pub use dependency::{Happened, Turn, TurnClass, WaitFor};
+pub use outcome::{BadOutcome, Outcome, Received, Sent};
+
 /// A thread's logical index within one execution (0 is the root thread).
 pub type ThreadIndex = u32;
 

@@ -1,0 +1,101 @@
+//! What one thread's recorded outcome depends on in other threads, and what it
+//! makes happen for them: the orderings a replay must reproduce.
+//!
+//! Both are derived from an [`Outcome`](super::Outcome) in one place
+//! ([`Outcome::waits_for`](super::Outcome::waits_for),
+//! [`Outcome::makes_happen`](super::Outcome::makes_happen)); the replay gate,
+//! the explorer and the offline views ask those, never the raw fields.
+
+use super::{ObjectIndex, ThreadIndex};
+
+/// Which counter of an object a turn is taken on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TurnClass {
+    /// Mutex acquisitions (lock, successful try_lock, condvar re-acquisition).
+    Lock,
+    /// Writes of an RwLock.
+    Write,
+    /// Stores and read-modify-writes of an atomic (its modification order).
+    Store,
+}
+
+impl TurnClass {
+    /// Every class, in a fixed order (an index into per-object counters).
+    pub const ALL: [TurnClass; 3] = [TurnClass::Lock, TurnClass::Write, TurnClass::Store];
+}
+
+/// Something a thread must wait for before its recorded outcome can happen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitFor {
+    /// The object's turn numbered `number` (as recorded) is next.
+    Turn {
+        /// The object.
+        object: ObjectIndex,
+        /// Which of its counters.
+        class: TurnClass,
+        /// The recorded number of this turn.
+        number: u64,
+    },
+    /// The turn numbered `number` has been taken (0: nothing to wait for).
+    Taken {
+        /// The object.
+        object: ObjectIndex,
+        /// Which of its counters.
+        class: TurnClass,
+        /// The recorded number of that turn.
+        number: u64,
+    },
+    /// The RwLock's write `number` is next and at least `readers` read locks
+    /// saw the write before it.
+    WriteTurn {
+        /// The RwLock.
+        object: ObjectIndex,
+        /// The recorded write number.
+        number: u64,
+        /// How many readers saw the previous write.
+        readers: u64,
+    },
+    /// The message `(sender, seq)` has been sent.
+    Message {
+        /// The sending thread.
+        sender: ThreadIndex,
+        /// The sender's send count for that message.
+        seq: u64,
+    },
+    /// The thread has exited.
+    Exit(ThreadIndex),
+}
+
+/// Something a thread made happen that others may wait for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Happened {
+    /// A turn of the object's counter was taken.
+    Turn {
+        /// The object.
+        object: ObjectIndex,
+        /// Which counter.
+        class: TurnClass,
+    },
+    /// A read lock of an RwLock was taken.
+    Read(ObjectIndex),
+    /// A message was sent.
+    Sent {
+        /// The sending thread.
+        sender: ThreadIndex,
+        /// Its send count.
+        seq: u64,
+    },
+    /// A thread exited.
+    Exited(ThreadIndex),
+}
+
+/// A turn an event takes on one of an object's counters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Turn {
+    /// The object.
+    pub object: ObjectIndex,
+    /// Which counter.
+    pub class: TurnClass,
+    /// The recorded number of the turn (from 1).
+    pub number: u64,
+}

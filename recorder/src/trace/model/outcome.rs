@@ -1,0 +1,525 @@
+//! What each primitive call did, as typed values.
+//!
+//! An [`Event`] stores its outcome as up to three integers (`a`, `b`, `c`):
+//! that is the trace's encoding, and it stays compact. Everything that reads
+//! or writes an outcome goes through [`Outcome`] instead: the recorder builds
+//! one and encodes it with [`Event::new`], replay, the explorer and the
+//! offline views decode it with [`Event::outcome`], which refuses a
+//! combination of fields no recorder writes. The encoding of each operation
+//! is [`Outcome::fields`] and [`Outcome::decode`], side by side below.
+
+use std::fmt;
+
+use super::dependency::{Happened, Turn, TurnClass, WaitFor};
+use super::{Event, ObjectIndex, Op, SiteIndex, ThreadIndex};
+
+/// What a receive got: a message, or why none came.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Received {
+    /// The message `(sender, seq)`: the sender's `seq`-th send.
+    Message {
+        /// The sending thread.
+        sender: ThreadIndex,
+        /// The sender's send count for that message.
+        seq: u64,
+    },
+    /// The channel was empty (a non-blocking receive, a select's default).
+    Empty,
+    /// The timeout passed.
+    TimedOut,
+    /// Every sender was gone and the channel empty.
+    Disconnected,
+}
+
+/// What a send did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sent {
+    /// The message went in, as the sender's `seq`-th send.
+    Delivered {
+        /// The sender's send count (the message id is `(sender, seq)`).
+        seq: u64,
+    },
+    /// A bounded channel was full (try_send, send_timeout).
+    Full,
+    /// Every receiver was gone.
+    Disconnected,
+}
+
+/// The outcome of one primitive call, by operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The thread began running.
+    ThreadStart,
+    /// The thread finished.
+    ThreadExit {
+        /// Whether it panicked.
+        panicked: bool,
+    },
+    /// Spawned a thread.
+    Spawn {
+        /// The child's index.
+        child: ThreadIndex,
+    },
+    /// Joined a thread.
+    Join {
+        /// The joined thread.
+        joined: ThreadIndex,
+        /// Whether it had panicked.
+        panicked: bool,
+    },
+    /// Sent on a channel.
+    Send(Sent),
+    /// A blocking receive.
+    Recv(Received),
+    /// A non-blocking receive.
+    TryRecv(Received),
+    /// A receive with a timeout.
+    RecvTimeout(Received),
+    /// A select over several receivers; the event's object is the chosen one.
+    Select {
+        /// The chosen arm.
+        arm: u32,
+        /// What it received.
+        received: Received,
+    },
+    /// Locked a mutex.
+    Lock {
+        /// Its acquisition number (from 1).
+        acquisition: u64,
+    },
+    /// Tried to lock a mutex.
+    TryLock {
+        /// Its acquisition number, or `None` for WouldBlock.
+        acquisition: Option<u64>,
+    },
+    /// Unlocked a mutex.
+    Unlock,
+    /// Took a read lock.
+    ReadLock {
+        /// How many writes had completed before it.
+        writes_before: u64,
+    },
+    /// Took a write lock.
+    WriteLock {
+        /// Its write number (from 1).
+        write: u64,
+        /// How many read locks saw the previous write.
+        readers: u64,
+    },
+    /// Tried a read lock.
+    TryReadLock {
+        /// As [`Outcome::ReadLock`], or `None` for WouldBlock.
+        writes_before: Option<u64>,
+    },
+    /// Tried a write lock.
+    TryWriteLock {
+        /// `(write, readers)` as [`Outcome::WriteLock`], or `None` for
+        /// WouldBlock.
+        taken: Option<(u64, u64)>,
+    },
+    /// Released a read lock.
+    ReadUnlock,
+    /// Released a write lock.
+    WriteUnlock,
+    /// Waited on a condvar.
+    CondWait {
+        /// The mutex's re-acquisition number.
+        reacquisition: u64,
+        /// Whether the wait timed out.
+        timed_out: bool,
+        /// The mutex's object index.
+        mutex: ObjectIndex,
+    },
+    /// Notified a condvar.
+    Notify {
+        /// `notify_all` rather than `notify_one`.
+        all: bool,
+    },
+    /// Loaded an atomic.
+    AtomicLoad {
+        /// The number of the store it read (0: the initial value).
+        store: u64,
+        /// The value read.
+        value: u64,
+    },
+    /// Stored to an atomic.
+    AtomicStore {
+        /// This store's number (from 1).
+        store: u64,
+    },
+    /// A read-modify-write (swap, fetch_add, ...).
+    AtomicRmw {
+        /// Its store number.
+        store: u64,
+        /// The previous value.
+        previous: u64,
+    },
+    /// compare_exchange (strong or weak).
+    AtomicCas {
+        /// The store number written when it succeeded, else the number of
+        /// the store read.
+        store: u64,
+        /// The value seen.
+        seen: u64,
+        /// Whether it succeeded.
+        succeeded: bool,
+    },
+    /// Read the monotonic clock.
+    Now {
+        /// Nanoseconds since the execution started.
+        nanos: u64,
+    },
+    /// Read the wall clock.
+    SystemNow {
+        /// Nanoseconds since the Unix epoch.
+        nanos: u64,
+    },
+    /// Slept.
+    Sleep {
+        /// The requested duration in nanoseconds.
+        nanos: u64,
+    },
+    /// Drew a random number.
+    Random {
+        /// The value.
+        value: u64,
+    },
+    /// Captured an external value; its bytes follow as a blob.
+    Capture {
+        /// Its length in bytes.
+        len: u64,
+    },
+    /// The thread panicked; the message follows as a blob.
+    Panic {
+        /// The message's length in bytes.
+        len: u64,
+    },
+}
+
+/// Fields that no recorder writes for their operation: a damaged or forged
+/// trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{op} with outcome fields ({a}, {b}, {c}): {why}", op = .op.name())]
+pub struct BadOutcome {
+    /// The operation.
+    pub op: Op,
+    /// The fields as stored.
+    pub a: u64,
+    /// The fields as stored.
+    pub b: u64,
+    /// The fields as stored.
+    pub c: u64,
+    /// What is wrong with them.
+    pub why: &'static str,
+}
+
+fn flag(value: u64) -> Option<bool> {
+    match value {
+        0 => Some(false),
+        1 => Some(true),
+        _ => None,
+    }
+}
+
+fn thread(value: u64) -> Option<ThreadIndex> {
+    ThreadIndex::try_from(value).ok()
+}
+
+impl Received {
+    fn fields(self) -> [u64; 2] {
+        match self {
+            Received::Message { sender, seq } => [u64::from(sender) + 1, seq],
+            Received::Empty => [0, 1],
+            Received::TimedOut => [0, 2],
+            Received::Disconnected => [0, 3],
+        }
+    }
+
+    fn decode(a: u64, b: u64) -> Option<Received> {
+        match (a, b) {
+            (0, 1) => Some(Received::Empty),
+            (0, 2) => Some(Received::TimedOut),
+            (0, 3) => Some(Received::Disconnected),
+            (0, _) => None,
+            (a, seq) => Some(Received::Message { sender: thread(a - 1)?, seq }),
+        }
+    }
+}
+
+impl Sent {
+    fn fields(self) -> [u64; 2] {
+        match self {
+            Sent::Delivered { seq } => [seq, 0],
+            Sent::Full => [0, 1],
+            Sent::Disconnected => [0, 2],
+        }
+    }
+
+    fn decode(a: u64, b: u64) -> Option<Sent> {
+        match b {
+            0 => Some(Sent::Delivered { seq: a }),
+            1 => Some(Sent::Full),
+            2 => Some(Sent::Disconnected),
+            _ => None,
+        }
+    }
+}
+
+impl Outcome {
+    /// The operation this is the outcome of.
+    pub fn op(&self) -> Op {
+        match self {
+            Outcome::ThreadStart => Op::ThreadStart,
+            Outcome::ThreadExit { .. } => Op::ThreadExit,
+            Outcome::Spawn { .. } => Op::Spawn,
+            Outcome::Join { .. } => Op::Join,
+            Outcome::Send(_) => Op::Send,
+            Outcome::Recv(_) => Op::Recv,
+            Outcome::TryRecv(_) => Op::TryRecv,
+            Outcome::RecvTimeout(_) => Op::RecvTimeout,
+            Outcome::Select { .. } => Op::Select,
+            Outcome::Lock { .. } => Op::Lock,
+            Outcome::TryLock { .. } => Op::TryLock,
+            Outcome::Unlock => Op::Unlock,
+            Outcome::ReadLock { .. } => Op::ReadLock,
+            Outcome::WriteLock { .. } => Op::WriteLock,
+            Outcome::TryReadLock { .. } => Op::TryReadLock,
+            Outcome::TryWriteLock { .. } => Op::TryWriteLock,
+            Outcome::ReadUnlock => Op::ReadUnlock,
+            Outcome::WriteUnlock => Op::WriteUnlock,
+            Outcome::CondWait { .. } => Op::CondWait,
+            Outcome::Notify { .. } => Op::Notify,
+            Outcome::AtomicLoad { .. } => Op::AtomicLoad,
+            Outcome::AtomicStore { .. } => Op::AtomicStore,
+            Outcome::AtomicRmw { .. } => Op::AtomicRmw,
+            Outcome::AtomicCas { .. } => Op::AtomicCas,
+            Outcome::Now { .. } => Op::Now,
+            Outcome::SystemNow { .. } => Op::SystemNow,
+            Outcome::Sleep { .. } => Op::Sleep,
+            Outcome::Random { .. } => Op::Random,
+            Outcome::Capture { .. } => Op::Capture,
+            Outcome::Panic { .. } => Op::Panic,
+        }
+    }
+
+    /// The stored fields `[a, b, c]`: the trace's encoding of this outcome.
+    pub fn fields(&self) -> [u64; 3] {
+        let opt = |n: Option<u64>| n.map_or(0, |n| n + 1);
+        match *self {
+            Outcome::ThreadStart | Outcome::Unlock | Outcome::ReadUnlock | Outcome::WriteUnlock => [0, 0, 0],
+            Outcome::ThreadExit { panicked } => [u64::from(panicked), 0, 0],
+            Outcome::Spawn { child } => [u64::from(child), 0, 0],
+            Outcome::Join { joined, panicked } => [u64::from(joined), u64::from(panicked), 0],
+            Outcome::Send(sent) => {
+                let [a, b] = sent.fields();
+                [a, b, 0]
+            }
+            Outcome::Recv(r) | Outcome::TryRecv(r) | Outcome::RecvTimeout(r) => {
+                let [a, b] = r.fields();
+                [a, b, 0]
+            }
+            Outcome::Select { arm, received } => {
+                let [a, b] = received.fields();
+                [a, b, u64::from(arm)]
+            }
+            // Acquisition numbers start at 1, so 0 is free for WouldBlock.
+            Outcome::Lock { acquisition } => [acquisition, 0, 0],
+            Outcome::TryLock { acquisition } => [acquisition.unwrap_or(0), 0, 0],
+            Outcome::ReadLock { writes_before } => [writes_before, 0, 0],
+            Outcome::WriteLock { write, readers } => [write, readers, 0],
+            // A read may see 0 writes, so these shift by one.
+            Outcome::TryReadLock { writes_before } => [opt(writes_before), 0, 0],
+            Outcome::TryWriteLock { taken } => match taken {
+                Some((write, readers)) => [write + 1, readers, 0],
+                None => [0, 0, 0],
+            },
+            Outcome::CondWait { reacquisition, timed_out, mutex } => {
+                [reacquisition, u64::from(timed_out), u64::from(mutex)]
+            }
+            Outcome::Notify { all } => [u64::from(all), 0, 0],
+            Outcome::AtomicLoad { store, value } => [store, value, 0],
+            Outcome::AtomicStore { store } => [store, 0, 0],
+            Outcome::AtomicRmw { store, previous } => [store, previous, 0],
+            Outcome::AtomicCas { store, seen, succeeded } => [store, seen, u64::from(succeeded)],
+            Outcome::Now { nanos } | Outcome::SystemNow { nanos } | Outcome::Sleep { nanos } => [nanos, 0, 0],
+            Outcome::Random { value } => [value, 0, 0],
+            Outcome::Capture { len } | Outcome::Panic { len } => [len, 0, 0],
+        }
+    }
+
+    /// The outcome `op` stored as `[a, b, c]`.
+    ///
+    /// # Errors
+    ///
+    /// When no recorder writes those fields for `op`.
+    pub fn decode(op: Op, [a, b, c]: [u64; 3]) -> Result<Outcome, BadOutcome> {
+        let bad = |why| BadOutcome { op, a, b, c, why };
+        // Fields an op does not use are not encoded, so they read as zero.
+        let unused = match op.arity() {
+            0 => a | b | c,
+            1 => b | c,
+            2 => c,
+            _ => 0,
+        };
+        if unused != 0 {
+            return Err(bad("a field this operation does not use is set"));
+        }
+        let received = || Received::decode(a, b).ok_or_else(|| bad("not a message and no reason"));
+        let pos = |n: u64, why| if n == 0 { Err(bad(why)) } else { Ok(n) };
+        Ok(match op {
+            Op::ThreadStart => Outcome::ThreadStart,
+            Op::ThreadExit => {
+                Outcome::ThreadExit { panicked: flag(a).ok_or_else(|| bad("panicked is not 0 or 1"))? }
+            }
+            Op::Spawn => Outcome::Spawn { child: thread(a).ok_or_else(|| bad("not a thread index"))? },
+            Op::Join => Outcome::Join {
+                joined: thread(a).ok_or_else(|| bad("not a thread index"))?,
+                panicked: flag(b).ok_or_else(|| bad("panicked is not 0 or 1"))?,
+            },
+            Op::Send => Outcome::Send(Sent::decode(a, b).ok_or_else(|| bad("unknown send result"))?),
+            Op::Recv => Outcome::Recv(received()?),
+            Op::TryRecv => Outcome::TryRecv(received()?),
+            Op::RecvTimeout => Outcome::RecvTimeout(received()?),
+            Op::Select => Outcome::Select {
+                arm: u32::try_from(c).map_err(|_| bad("arm out of range"))?,
+                received: received()?,
+            },
+            Op::Lock => Outcome::Lock { acquisition: pos(a, "acquisition numbers start at 1")? },
+            Op::TryLock => Outcome::TryLock { acquisition: (a != 0).then_some(a) },
+            Op::Unlock => Outcome::Unlock,
+            Op::ReadLock => Outcome::ReadLock { writes_before: a },
+            Op::WriteLock => Outcome::WriteLock { write: pos(a, "write numbers start at 1")?, readers: b },
+            Op::TryReadLock => Outcome::TryReadLock { writes_before: a.checked_sub(1) },
+            Op::TryWriteLock => match a {
+                0 if b != 0 => return Err(bad("readers counted on a WouldBlock")),
+                0 => Outcome::TryWriteLock { taken: None },
+                1 => return Err(bad("write numbers start at 1")),
+                a => Outcome::TryWriteLock { taken: Some((a - 1, b)) },
+            },
+            Op::ReadUnlock => Outcome::ReadUnlock,
+            Op::WriteUnlock => Outcome::WriteUnlock,
+            Op::CondWait => Outcome::CondWait {
+                reacquisition: pos(a, "acquisition numbers start at 1")?,
+                timed_out: flag(b).ok_or_else(|| bad("timed_out is not 0 or 1"))?,
+                mutex: ObjectIndex::try_from(c).map_err(|_| bad("not an object index"))?,
+            },
+            Op::Notify => Outcome::Notify { all: flag(a).ok_or_else(|| bad("neither one nor all"))? },
+            Op::AtomicLoad => Outcome::AtomicLoad { store: a, value: b },
+            Op::AtomicStore => Outcome::AtomicStore { store: pos(a, "store numbers start at 1")? },
+            Op::AtomicRmw => Outcome::AtomicRmw { store: pos(a, "store numbers start at 1")?, previous: b },
+            Op::AtomicCas => {
+                let succeeded = flag(c).ok_or_else(|| bad("success is not 0 or 1"))?;
+                if succeeded && a == 0 {
+                    return Err(bad("store numbers start at 1"));
+                }
+                Outcome::AtomicCas { store: a, seen: b, succeeded }
+            }
+            Op::Now => Outcome::Now { nanos: a },
+            Op::SystemNow => Outcome::SystemNow { nanos: a },
+            Op::Sleep => Outcome::Sleep { nanos: a },
+            Op::Random => Outcome::Random { value: a },
+            Op::Capture => Outcome::Capture { len: a },
+            Op::Panic => Outcome::Panic { len: a },
+        })
+    }
+
+    /// The turn this outcome takes on one of `object`'s counters (the event's
+    /// object; a condvar wait takes its mutex's), if it takes one.
+    pub fn turn(&self, object: ObjectIndex) -> Option<Turn> {
+        let turn = |object, class, number| Some(Turn { object, class, number });
+        match *self {
+            Outcome::Lock { acquisition } | Outcome::TryLock { acquisition: Some(acquisition) } => {
+                turn(object, TurnClass::Lock, acquisition)
+            }
+            Outcome::CondWait { reacquisition, mutex, .. } => turn(mutex, TurnClass::Lock, reacquisition),
+            Outcome::WriteLock { write, .. } | Outcome::TryWriteLock { taken: Some((write, _)) } => {
+                turn(object, TurnClass::Write, write)
+            }
+            Outcome::AtomicStore { store }
+            | Outcome::AtomicRmw { store, .. }
+            | Outcome::AtomicCas { store, succeeded: true, .. } => turn(object, TurnClass::Store, store),
+            _ => None,
+        }
+    }
+
+    /// What a replay waits for before this outcome can happen on `object`
+    /// (the event's object), or `None` when it depends on no other thread.
+    ///
+    /// This is the one place that says it: the primitives' replay paths, the
+    /// gate's reports and the prefix cut all ask here.
+    pub fn waits_for(&self, object: ObjectIndex) -> Option<WaitFor> {
+        if let Some(Turn { object, class, number }) = self.turn(object) {
+            return Some(match *self {
+                Outcome::WriteLock { readers, .. } | Outcome::TryWriteLock { taken: Some((_, readers)) } => {
+                    WaitFor::WriteTurn { object, number, readers }
+                }
+                _ => WaitFor::Turn { object, class, number },
+            });
+        }
+        match *self {
+            Outcome::Recv(r)
+            | Outcome::TryRecv(r)
+            | Outcome::RecvTimeout(r)
+            | Outcome::Select { received: r, .. } => match r {
+                Received::Message { sender, seq } => Some(WaitFor::Message { sender, seq }),
+                _ => None,
+            },
+            Outcome::ReadLock { writes_before }
+            | Outcome::TryReadLock { writes_before: Some(writes_before) } => {
+                Some(WaitFor::Taken { object, class: TurnClass::Write, number: writes_before })
+            }
+            Outcome::AtomicLoad { store, .. } | Outcome::AtomicCas { store, succeeded: false, .. } => {
+                Some(WaitFor::Taken { object, class: TurnClass::Store, number: store })
+            }
+            Outcome::Join { joined, .. } => Some(WaitFor::Exit(joined)),
+            _ => None,
+        }
+    }
+
+    /// What this outcome, made by `thread` on `object`, lets other threads'
+    /// waits end on; `None` when nobody can wait for it.
+    pub fn makes_happen(&self, thread: ThreadIndex, object: ObjectIndex) -> Option<Happened> {
+        if let Some(Turn { object, class, .. }) = self.turn(object) {
+            return Some(Happened::Turn { object, class });
+        }
+        match *self {
+            Outcome::Send(Sent::Delivered { seq }) => Some(Happened::Sent { sender: thread, seq }),
+            Outcome::ReadLock { .. } | Outcome::TryReadLock { writes_before: Some(_) } => {
+                Some(Happened::Read(object))
+            }
+            Outcome::ThreadExit { .. } => Some(Happened::Exited(thread)),
+            _ => None,
+        }
+    }
+}
+
+impl Event {
+    /// The event of `outcome` on `object` at `site`.
+    pub fn new(outcome: Outcome, object: ObjectIndex, site: SiteIndex) -> Event {
+        let [a, b, c] = outcome.fields();
+        Event { op: outcome.op(), object, site, a, b, c }
+    }
+
+    /// This event's outcome, typed.
+    ///
+    /// # Errors
+    ///
+    /// When its fields are ones no recorder writes for its op.
+    pub fn outcome(&self) -> Result<Outcome, BadOutcome> {
+        Outcome::decode(self.op, [self.a, self.b, self.c])
+    }
+}
+
+impl fmt::Display for Received {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Received::Message { sender, seq } => write!(f, "message {seq} of thread {sender}"),
+            Received::Empty => f.write_str("empty"),
+            Received::TimedOut => f.write_str("timed out"),
+            Received::Disconnected => f.write_str("disconnected"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

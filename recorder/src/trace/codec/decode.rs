@@ -2,6 +2,7 @@
 //! encoder in [`super`] would not have written.
 
 use super::*;
+use crate::trace::model::BadOutcome;
 
 /// Why a chunk payload could not be decoded, and where.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -60,6 +61,9 @@ pub enum CodecErrorKind {
         /// The value it decoded to.
         value: i128,
     },
+    /// An event's outcome fields are ones no recorder writes for its op.
+    #[error("{0}")]
+    BadOutcome(BadOutcome),
 }
 
 /// A bounds-checked view of a payload that remembers how far it got.
@@ -225,5 +229,9 @@ fn decode_event(
             raw
         };
     }
-    Ok(Event { op, object, site: st.site[i], a: fields[0], b: fields[1], c: fields[2] })
+    let event = Event { op, object, site: st.site[i], a: fields[0], b: fields[1], c: fields[2] };
+    // The CRC has passed, so fields no recorder writes mean a writer bug or a
+    // forged file: refuse them here, where every reader passes.
+    event.outcome().map_err(|bad| Cursor::err(start, CodecErrorKind::BadOutcome(bad)))?;
+    Ok(event)
 }

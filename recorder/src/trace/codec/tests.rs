@@ -23,6 +23,8 @@ pub(crate) fn arb_event() -> impl Strategy<Value = Event> {
             let keep = |k: usize| if k < n { f[k] } else { 0 };
             event(op, object, site, keep(0), keep(1), keep(2))
         })
+        // The decoder refuses outcomes no recorder writes.
+        .prop_filter("an outcome a recorder writes", |e| e.outcome().is_ok())
 }
 
 pub(crate) fn arb_record() -> impl Strategy<Value = Record> {
@@ -188,4 +190,21 @@ fn errors_read_as_sentences() {
         err(&[Op::Now as u8 | SAME_OBJECT]).to_string(),
         "at payload byte 0: tag 0x38 marks an object on `now`, which has none"
     );
+}
+
+#[test]
+fn an_event_whose_outcome_no_recorder_writes_is_refused_where_it_starts() {
+    let mut enc = EventEncoder::new();
+    let mut out = Vec::new();
+    enc.encode_event(&mut out, &event(Op::Lock, 1, 0, 1, 0, 0));
+    let second = out.len();
+    // A send whose result field says 7: sent, full and disconnected are 0-2.
+    enc.encode_event(&mut out, &event(Op::Send, 1, 0, 1, 7, 0));
+    let err = decode_chunk(&out).unwrap_err();
+    assert_eq!(err.offset, second);
+    match err.kind {
+        CodecErrorKind::BadOutcome(bad) => assert_eq!((bad.op, bad.b), (Op::Send, 7)),
+        other => panic!("expected a bad outcome, got {other:?}"),
+    }
+    assert!(err.to_string().contains("unknown send result"), "{err}");
 }

@@ -132,7 +132,7 @@ pub(crate) fn many_chunks() -> Vec<(u32, u32, Vec<Record>)> {
     for seq in 0..10u32 {
         for thread in 0..3u32 {
             let n = 1 + (seq as u64 + u64::from(thread)) % 3;
-            chunks.push((thread, seq, (0..n).map(|a| ev(Op::Lock, 4, a)).collect()));
+            chunks.push((thread, seq, (1..=n).map(|a| ev(Op::Lock, 4, a)).collect()));
         }
     }
     chunks

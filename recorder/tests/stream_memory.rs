@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use reprise_recorder::trace::codec::{encode_record, EventEncoder};
 use reprise_recorder::trace::format::{Footer, Header, TraceMode, Verdict};
-use reprise_recorder::trace::model::{Event, Op, Record};
+use reprise_recorder::trace::model::{Event, Outcome, Record};
 use reprise_recorder::trace::read::read_trace;
 use reprise_recorder::trace::stream::TraceStream;
 use reprise_recorder::trace::write::TraceWriter;
@@ -72,8 +72,9 @@ fn big_trace() -> Vec<u8> {
             let mut enc = EventEncoder::new();
             payload.clear();
             for a in 0..EVENTS_PER_CHUNK {
-                let op = if a % 2 == 0 { Op::Lock } else { Op::Unlock };
-                let event = Event { op, object: thread, site: 0, a, b: 0, c: 0 };
+                let outcome =
+                    if a % 2 == 0 { Outcome::Lock { acquisition: a / 2 + 1 } } else { Outcome::Unlock };
+                let event = Event::new(outcome, thread, 0);
                 encode_record(&mut enc, &mut payload, &Record::Event(event));
             }
             w.write_chunk(thread, seq, &payload).unwrap();

@@ -150,6 +150,9 @@ pub struct IndexedFile {
 /// As [`TraceStream::open`], and [`ReadFileError::Io`] when reading fails
 /// partway. Damage after the header is not an error: the index covers the
 /// chunks before it, and [`TraceEnd::damage`] says where it was.
+// The reader's one error type for a file, as `read_trace_file` returns it;
+// an index is opened once per replay, so its size costs nothing.
+#[allow(clippy::result_large_err)]
 pub fn index_trace_file(
     path: &Path,
     mut visit: impl FnMut(u32, &[Record]),
@@ -192,7 +195,7 @@ pub enum ChunkReadError {
         path: PathBuf,
         /// What is wrong now.
         #[source]
-        source: TraceReadError,
+        source: Box<TraceReadError>,
     },
 }
 
@@ -213,6 +216,7 @@ impl ChunkFile {
     /// # Errors
     ///
     /// As [`read_trace_file`](super::read::read_trace_file) when opening.
+    #[allow(clippy::result_large_err)] // As `index_trace_file`.
     pub fn open(path: &Path) -> Result<ChunkFile, ReadFileError> {
         let (file, _) = open_trace_file(path)?;
         #[cfg(not(unix))]
@@ -235,7 +239,7 @@ impl ChunkFile {
     pub fn read(&self, thread: u32, chunk: &ChunkRef) -> Result<Vec<Record>, ChunkReadError> {
         let changed = |offset, kind| ChunkReadError::Changed {
             path: self.path.clone(),
-            source: TraceReadError { offset, kind },
+            source: Box::new(TraceReadError { offset, kind }),
         };
         let (seq, offset) = (chunk.seq, chunk.offset);
         if chunk.len > MAX_CHUNK_PAYLOAD {

@@ -44,6 +44,9 @@ pub struct ReplayReport<R> {
     /// [`ReplayOptions::observe`] asked for it: a re-recording of the replayed
     /// run's calls, to compare with the trace.
     pub observed: Option<BTreeMap<ThreadIndex, Vec<Observed>>>,
+    /// The most events one thread's window held decoded at once: a chunk's
+    /// worth, whatever the trace's length (see [`ReplayLog::peak_window`]).
+    pub peak_window: usize,
 }
 
 /// How to replay.
@@ -173,6 +176,7 @@ where
             whole,
             reproduced: None,
             observed: None,
+            peak_window: gate.log.peak_window(),
         };
     }
     let watched = Arc::clone(&gate);
@@ -246,7 +250,8 @@ where
         None => outcome,
     };
     let observed = gate.take_observed();
-    ReplayReport { result, outcome, events, replayed, cut, whole, reproduced, observed }
+    let peak_window = gate.log.peak_window();
+    ReplayReport { result, outcome, events, replayed, cut, whole, reproduced, observed, peak_window }
 }
 
 /// The verdict a replay reached when the gate stopped it at the end of the

@@ -219,3 +219,19 @@ fn an_indexed_replay_holds_a_chunk_per_thread_not_the_trace() {
         report.peak_window
     );
 }
+
+#[test]
+fn a_trace_file_that_changes_under_an_indexed_replay_is_reported_not_a_panic() {
+    let path = scratch("indexed-changed").join("t.trace");
+    record(&path, config(), many_turns).unwrap();
+    let trace = reprise::IndexedTrace::open(&path).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let report = reprise::replay_indexed(trace, &reprise::ReplayOptions::default(), many_turns);
+    let ReplayOutcome::Diverged(d) = &report.outcome else {
+        panic!("expected the read failure to be reported, got {}", report.outcome)
+    };
+    assert_eq!(d.thread, "the trace file");
+    assert!(d.actual.contains("cannot read chunk"), "{}", d.actual);
+    assert!(report.reproduced.is_none());
+}

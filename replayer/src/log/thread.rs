@@ -283,3 +283,75 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reprise_recorder::trace::index::ChunkIndexer;
+    use reprise_recorder::trace::model::Op;
+
+    fn ev(a: u64) -> Record {
+        Record::Event(Event { op: Op::Capture, object: 0, site: 0, a, b: 0, c: 0 })
+    }
+
+    /// Thread 0's log over records held in memory, cut into chunks of these records.
+    fn log_of(chunks: Vec<Vec<Record>>) -> ThreadLog {
+        let mut indexer = ChunkIndexer::default();
+        let mut offset = 0;
+        for (seq, records) in chunks.iter().enumerate() {
+            indexer.add(0, seq as u32, offset, records.len() as u32, records);
+            offset += records.len() as u64;
+        }
+        let index = indexer.finish().remove(&0).unwrap();
+        let len = index.events;
+        let mut log = ThreadLog::new(String::new(), Vec::new(), index, Source::Memory(chunks.concat()));
+        log.keep(len, None);
+        log
+    }
+
+    fn held(log: &ThreadLog) -> Option<usize> {
+        log.window.lock().chunk
+    }
+
+    #[test]
+    fn the_window_moves_forward_and_a_look_back_leaves_it_where_it_was() {
+        let log = log_of(vec![vec![ev(0), ev(1)], vec![ev(2), ev(3)], vec![ev(4)]]);
+        let counters = Counters::default();
+        let a = |cursor| log.event(0, cursor, &counters).map(|e| e.a);
+        assert_eq!(a(2), Some(2));
+        assert_eq!(held(&log), Some(1));
+        assert_eq!(a(0), Some(0), "a report looking back");
+        assert_eq!(held(&log), Some(1), "the thread's window did not move back");
+        assert_eq!((a(3), a(4), a(5)), (Some(3), Some(4), None));
+        assert_eq!(held(&log), Some(2));
+        assert_eq!(counters.peak_window.load(Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn bytes_that_go_on_in_later_chunks_are_joined_and_leading_bytes_are_not_taken_twice() {
+        let log = log_of(vec![
+            vec![ev(0), Record::Blob(vec![1]), ev(1)],
+            vec![Record::Blob(vec![2])],
+            vec![Record::Blob(vec![3]), ev(2), Record::Blob(vec![4])],
+        ]);
+        let counters = Counters::default();
+        assert_eq!(log.blob(0, 0, &counters), Some(vec![1]));
+        assert_eq!(log.blob(0, 1, &counters), Some(vec![2, 3]));
+        assert_eq!(log.blob(0, 2, &counters), Some(vec![4]));
+        let (event, bytes) = log.pinned(0, 1, &counters).unwrap();
+        assert_eq!((event.a, bytes), (1, Some(&[2u8, 3][..])));
+        assert_eq!(log.pinned(0, 2, &counters).unwrap().1, Some(&[4u8][..]));
+        assert_eq!(log.pinned(0, 1, &counters).unwrap().1, Some(&[2u8, 3][..]), "pinned once, lent again");
+    }
+
+    #[test]
+    fn a_cut_log_ends_at_its_kept_length() {
+        let mut log = log_of(vec![vec![ev(0), ev(1)], vec![ev(2), Record::Blob(vec![9])]]);
+        log.keep(2, None);
+        let counters = Counters::default();
+        assert!(log.event(0, 2, &counters).is_none());
+        assert!(log.pinned(0, 2, &counters).is_none());
+        assert_eq!(log.scan(0, log.len, &counters, |_, _| true), 2);
+        assert_eq!(log.scan(0, log.len, &counters, |at, _| at < 1), 1, "stops where told");
+    }
+}

@@ -255,6 +255,23 @@ mod tests {
     }
 
     #[test]
+    fn a_cut_deep_in_a_long_log_reads_it_a_chunk_at_a_time() {
+        // 20,000 messages, each received; then a receive of one never sent.
+        let n = 20_000;
+        let mut sender = vec![start(), ev(Op::Spawn, 0, 1, 0, 0)];
+        sender.extend((1..=n).map(|seq| ev(Op::Send, 5, seq, 0, 0)));
+        let mut receiver = vec![start()];
+        receiver.extend((1..=n).map(|seq| ev(Op::Recv, 5, 1, seq, 0)));
+        receiver.extend([ev(Op::Recv, 5, 1, n + 1, 0), ev(Op::Lock, 7, 1, 0, 0)]);
+        let mut log = log_of(vec![sender, receiver]);
+        assert_eq!(cut_to_consistent_prefix(&mut log), 2);
+        assert_eq!(lengths(&log), vec![n as usize + 2, n as usize + 1]);
+        assert_eq!(log.event(1, n as usize).map(|e| e.b), Some(n));
+        assert!(log.event(1, n as usize + 1).is_none(), "past the cut");
+        assert!(log.peak_window() * 4 < n as usize, "decoded {} events at once", log.peak_window());
+    }
+
+    #[test]
     fn a_consistent_log_is_left_whole() {
         let mut log = log_of(vec![
             vec![

@@ -1,7 +1,7 @@
 //! The trace as replay needs it, without holding it: each thread's stream
-//! is decoded a chunk at a time from the file (see [`thread`]); what stays in
+//! is decoded a chunk at a time from the file (see `thread.rs`); what stays in
 //! memory is the chunk index, each thread's call-site table, the object
-//! table and each counter's turn numbers as ranges (see [`ranks`]). Memory is
+//! table and each counter's turn numbers as ranges (see `ranks.rs`). Memory is
 //! O(threads × chunk + chunks + objects + sites), not O(events).
 
 mod build;

@@ -92,7 +92,7 @@ pub(crate) struct ThreadLog {
     /// The last kept event.
     pub(crate) last: Option<Event>,
     window: Mutex<Window>,
-    /// Bytes handed out by reference ([`ThreadLog::pinned_blob`]), by the
+    /// Bytes handed out by reference ([`ThreadLog::pinned`]), by the
     /// ordinal of their event among those with bytes.
     pinned: Box<[OnceLock<Box<[u8]>>]>,
 }

@@ -103,7 +103,9 @@ fn replay<F>(path: &std::path::Path, program: &str, version: &str, body: F) -> i
 where
     F: FnOnce() + Send + 'static,
 {
-    let trace = match crate::read_trace_file(path) {
+    // Indexed, not read whole: the replay decodes each thread's events as it
+    // reaches them, in memory that does not grow with the trace.
+    let trace = match crate::IndexedTrace::open(path) {
         Ok(trace) => trace,
         Err(e) => {
             let code = exit::of_read_error(&e);
@@ -113,24 +115,26 @@ where
             return code;
         }
     };
-    if trace.header.program_version != version || trace.header.program != program {
+    let header = &trace.end.header;
+    if header.program_version != version || header.program != program {
         eprintln!(
             "reprise: warning: the trace was recorded from {} {}, this is {program} {version}",
-            reprise_recorder::trace::show::text(&trace.header.program),
-            reprise_recorder::trace::show::text(&trace.header.program_version)
+            reprise_recorder::trace::show::text(&header.program),
+            reprise_recorder::trace::show::text(&header.program_version)
         );
     }
-    let args = reprise_recorder::args::ArgsCheck::of(&trace.header, std::env::args_os().skip(1));
+    let args = reprise_recorder::args::ArgsCheck::of(header, std::env::args_os().skip(1));
     if let Some(warning) = args.warning() {
         eprintln!("reprise: warning: {warning}");
     }
+    let footer = trace.end.footer.clone();
     crate::notes::start_collecting();
-    let report = crate::replay(&trace, body);
+    let report = crate::replay_indexed(trace, &crate::ReplayOptions::default(), body);
     let notes = crate::notes::take();
     let mut message = report.outcome.to_string();
     let mut code = exit::of_outcome(&report.outcome);
     if code == exit::SUCCESS {
-        if let (Some(footer), Some(reproduced)) = (&trace.footer, &report.reproduced) {
+        if let (Some(footer), Some(reproduced)) = (&footer, &report.reproduced) {
             let mismatches = reprise_replayer::compare::compare(footer, reproduced, &notes);
             if !mismatches.is_empty() {
                 message = reprise_replayer::compare::explain(&mismatches);

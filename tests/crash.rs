@@ -185,9 +185,8 @@ fn a_3_mib_panic_message_is_stored_whole_and_replays() {
     assert!(trace.is_whole(), "{:?}", trace.damage);
     assert_eq!(events_of(&trace, 1, Op::Panic).len(), 1, "the panicking thread's events are in the trace");
     let log = ReplayLog::from_trace(&trace);
-    let panicker = &log.threads[&1];
-    let at = panicker.events.iter().position(|e| e.op == Op::Panic).unwrap();
-    assert_eq!(panicker.blobs[&at].len(), 3 << 20, "the whole message");
+    let at = (0..log.thread_len(1)).find(|&at| log.event(1, at).is_some_and(|e| e.op == Op::Panic)).unwrap();
+    assert_eq!(log.blob(1, at).unwrap().len(), 3 << 20, "the whole message");
     let report = replay(&trace, program);
     assert!(matches!(report.outcome, ReplayOutcome::Matched), "{}", report.outcome);
 }
@@ -242,7 +241,7 @@ fn after_sigkill_every_thread_has_events_on_disk_and_replay_replays_most_of_them
 
     let mut log = ReplayLog::from_trace(&trace);
     cut_to_consistent_prefix(&mut log);
-    assert!(!log.threads[&0].events.is_empty(), "main keeps events after the cut");
+    assert!(log.thread_len(0) > 0, "main keeps events after the cut");
 
     let out = reprise_on(&["replay"], &path);
     assert_eq!(out.status.code(), Some(reprise::exit::TRACE_ENDED), "{}", stderr(&out));

@@ -170,3 +170,68 @@ fn threads_all_blocked_on_channels_are_recorded_as_a_deadlock() {
     let trace = read_trace_file(&path).unwrap();
     assert_eq!(replay(&trace, program).outcome, ReplayOutcome::Deadlock(recorded.verdict.clone()));
 }
+
+/// Two workers taking one lock many times, capturing a value now and then
+/// (one of them longer than a chunk, so its bytes span chunks).
+fn many_turns() -> u64 {
+    let m = Arc::new(Mutex::new(0u64));
+    let workers: Vec<_> = (0..2u64)
+        .map(|w| {
+            let m = Arc::clone(&m);
+            thread::spawn(move || {
+                for i in 0..50_000u64 {
+                    if i % 5_000 == 0 {
+                        let len = if i == 10_000 { 100_000 } else { 8 };
+                        let value: Vec<u8> = reprise::capture(move || vec![(w + i) as u8; len]);
+                        *m.lock().unwrap() += value.len() as u64;
+                    }
+                    *m.lock().unwrap() += 1;
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().unwrap();
+    }
+    let total = *m.lock().unwrap();
+    total
+}
+
+#[test]
+fn an_indexed_replay_holds_a_chunk_per_thread_not_the_trace() {
+    let path = scratch("indexed").join("t.trace");
+    let recording = record(&path, config(), many_turns).unwrap();
+    let trace = reprise::IndexedTrace::open(&path).unwrap();
+    assert!(trace.is_whole(), "{:?}", trace.end.damage);
+    let events = trace.log.event_count();
+    assert!(events >= 200_000, "{events} events");
+    // Turn numbers are dense in a whole trace: one range per counter.
+    assert!(trace.log.rank_ranges() <= 2, "{} ranges", trace.log.rank_ranges());
+    let report = reprise::replay_indexed(trace, &reprise::ReplayOptions::default(), many_turns);
+    assert!(matches!(report.outcome, ReplayOutcome::Matched), "{}", report.outcome);
+    assert_eq!(report.result, recording.result, "the captured values came back");
+    assert_eq!(report.replayed, events);
+    // Each worker's stream is half the trace: a window holding it, or the
+    // whole trace, would break this bound five times over.
+    assert!(
+        report.peak_window > 0 && report.peak_window * 10 <= events as usize,
+        "a window held {} of {events} events",
+        report.peak_window
+    );
+}
+
+#[test]
+fn a_trace_file_that_changes_under_an_indexed_replay_is_reported_not_a_panic() {
+    let path = scratch("indexed-changed").join("t.trace");
+    record(&path, config(), many_turns).unwrap();
+    let trace = reprise::IndexedTrace::open(&path).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let report = reprise::replay_indexed(trace, &reprise::ReplayOptions::default(), many_turns);
+    let ReplayOutcome::Diverged(d) = &report.outcome else {
+        panic!("expected the read failure to be reported, got {}", report.outcome)
+    };
+    assert_eq!(d.thread, "the trace file");
+    assert!(d.actual.contains("cannot read chunk"), "{}", d.actual);
+    assert!(report.reproduced.is_none());
+}

@@ -86,9 +86,9 @@ impl ReplayGate {
     ) -> ReplayGate {
         ReplayGate {
             observed: observe.then(|| Mutex::new(BTreeMap::new())),
-            cursors: log.threads.keys().map(|&t| (t, AtomicUsize::new(0))).collect(),
-            wakers: log.threads.keys().map(|&t| (t, Condvar::new())).collect(),
-            slots: log.threads.keys().map(|&t| (t, ParkSlot::new())).collect(),
+            cursors: log.thread_ids().map(|t| (t, AtomicUsize::new(0))).collect(),
+            wakers: log.thread_ids().map(|t| (t, Condvar::new())).collect(),
+            slots: log.thread_ids().map(|t| (t, ParkSlot::new())).collect(),
             // The root, counted before it starts.
             liveness: Liveness::new(1),
             log,
@@ -283,13 +283,12 @@ fn describe_wait(log: &ReplayLog, until: &WaitFor) -> String {
 
 impl Gate for ReplayGate {
     fn recorded(&self, thread: ThreadIndex, cursor: usize) -> Option<Recorded<'_>> {
-        let log = self.log.threads.get(&thread)?;
-        let event = *log.events.get(cursor)?;
-        Some(Recorded { event, blob: log.blobs.get(&cursor).map(Vec::as_slice) })
+        let (event, blob) = self.log.event_and_blob(thread, cursor)?;
+        Some(Recorded { event, blob })
     }
 
     fn site(&self, thread: ThreadIndex, site: SiteIndex) -> Option<&SiteRef> {
-        self.log.threads.get(&thread)?.sites.get(site as usize)?.as_ref()
+        self.log.site(thread, site)
     }
 
     fn bind_object(&self, object: ObjectIndex, address: usize) -> bool {
@@ -399,7 +398,7 @@ impl Gate for ReplayGate {
     }
 
     fn end_of_log(&self, thread: ThreadIndex, cursor: usize, call: Call) -> Aborted {
-        let exited = self.log.threads.get(&thread).is_some_and(|l| l.exited());
+        let exited = self.log.exited(thread);
         if exited && !self.trace_cut {
             return self.diverged(
                 thread,

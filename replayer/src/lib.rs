@@ -58,6 +58,8 @@ pub use backstop::{parse_stall_backstop, BackstopError, DEFAULT_STALL_BACKSTOP, 
 #[cfg(not(reprise_loom))]
 pub use gate::{Observed, ReplayGate};
 #[cfg(not(reprise_loom))]
-pub use replay::{replay, replay_with, ReplayOptions, ReplayReport};
+pub use log::IndexedTrace;
+#[cfg(not(reprise_loom))]
+pub use replay::{replay, replay_indexed, replay_with, ReplayOptions, ReplayReport};
 #[cfg(not(reprise_loom))]
 pub use report::{Divergence, ReplayOutcome, Stall};

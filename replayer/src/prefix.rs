@@ -6,68 +6,67 @@
 //! A thread's events from its first missing dependency on are dropped; what
 //! is left replays. Dropping can orphan another thread's events, so the cut
 //! repeats until nothing changes.
+//!
+//! The cut works from the chunk index: each round reads every thread's kept
+//! events a chunk at a time, keeping per-counter ranges and per-thread
+//! summaries (messages sent, spawns, reads per rwlock write), never the
+//! events themselves.
 
 use std::collections::{HashMap, HashSet};
 
 use reprise_recorder::rt::gate::TurnClass;
 use reprise_recorder::trace::model::{Event, ObjectIndex, Op, ThreadIndex};
 
-use crate::log::{turn_of, ReplayLog};
+use crate::log::{turn_of, Numbers, Ranks, ReplayLog, Turns};
 
 /// The root thread of every execution: the one no spawn event names.
 const ROOT: ThreadIndex = 0;
+
+/// What the kept events of every thread provide to others.
+#[derive(Debug, Default)]
+struct Provided {
+    /// Per sender, the sequence numbers of its messages that were sent.
+    sent: HashMap<ThreadIndex, Numbers>,
+    spawned: HashSet<ThreadIndex>,
+    /// Reads present per (rwlock, the write they saw): a writer waits for
+    /// as many reads of the previous write as were recorded.
+    reads: HashMap<(ObjectIndex, u64), u64>,
+    turns: Turns,
+}
+
+fn provided(log: &ReplayLog) -> Provided {
+    let mut p = Provided::default();
+    for (&t, l) in log.threads() {
+        let mut sent = Numbers::default();
+        l.scan(t, l.len, log.counters(), |_, e| {
+            match e.op {
+                Op::Send if e.b == 0 => sent.insert(e.a),
+                Op::Spawn => {
+                    p.spawned.insert(e.a as ThreadIndex);
+                }
+                Op::ReadLock => *p.reads.entry((e.object, e.a)).or_default() += 1,
+                Op::TryReadLock if e.a != 0 => *p.reads.entry((e.object, e.a - 1)).or_default() += 1,
+                _ => {}
+            }
+            if let Some((object, class, number)) = turn_of(e) {
+                p.turns.entry((object, class)).or_default().insert(number);
+            }
+            true
+        });
+        p.sent.insert(t, sent);
+    }
+    p
+}
 
 /// Cuts `log` in place; returns how many events were dropped.
 pub fn cut_to_consistent_prefix(log: &mut ReplayLog) -> u64 {
     let before = log.event_count();
     loop {
-        let sent: HashSet<(ThreadIndex, u64)> = log
-            .threads
-            .iter()
-            .flat_map(|(&t, l)| {
-                l.events.iter().filter(|e| e.op == Op::Send && e.b == 0).map(move |e| (t, e.a))
-            })
-            .collect();
-        let exited: HashSet<ThreadIndex> =
-            log.threads.iter().filter(|(_, l)| l.exited()).map(|(&t, _)| t).collect();
-        let spawned: HashSet<ThreadIndex> = log
-            .threads
-            .values()
-            .flat_map(|l| l.events.iter().filter(|e| e.op == Op::Spawn).map(|e| e.a as ThreadIndex))
-            .collect();
-        // Reads present per (rwlock, the write they saw): a writer waits for
-        // as many reads of the previous write as were recorded.
-        let mut reads: HashMap<(ObjectIndex, u64), u64> = HashMap::new();
-        for l in log.threads.values() {
-            for e in &l.events {
-                let seen = match e.op {
-                    Op::ReadLock => Some(e.a),
-                    Op::TryReadLock if e.a != 0 => Some(e.a - 1),
-                    _ => None,
-                };
-                if let Some(seen) = seen {
-                    *reads.entry((e.object, seen)).or_default() += 1;
-                }
-            }
-        }
-        let mut turns: HashMap<(ObjectIndex, TurnClass), Vec<u64>> = HashMap::new();
-        for l in log.threads.values() {
-            for e in &l.events {
-                if let Some((object, class, number)) = turn_of(e) {
-                    turns.entry((object, class)).or_default().push(number);
-                }
-            }
-        }
+        let p = provided(log);
+        let exited: HashSet<ThreadIndex> = log.thread_ids().filter(|&t| log.exited(t)).collect();
         // The highest number up to which every turn of a counter is present.
-        let complete_upto: HashMap<(ObjectIndex, TurnClass), u64> = turns
-            .into_iter()
-            .map(|(key, mut numbers)| {
-                numbers.sort_unstable();
-                numbers.dedup();
-                let upto = numbers.iter().enumerate().take_while(|&(i, &n)| n == i as u64 + 1).count() as u64;
-                (key, upto)
-            })
-            .collect();
+        let complete_upto: HashMap<(ObjectIndex, TurnClass), u64> =
+            p.turns.iter().map(|(&key, numbers)| (key, numbers.complete_upto())).collect();
         let depends_on_lost = |e: &Event| -> bool {
             let message = match e.op {
                 Op::Recv | Op::TryRecv | Op::RecvTimeout | Op::Select if e.a != 0 => {
@@ -75,8 +74,8 @@ pub fn cut_to_consistent_prefix(log: &mut ReplayLog) -> u64 {
                 }
                 _ => None,
             };
-            if let Some(id) = message {
-                if !sent.contains(&id) {
+            if let Some((sender, seq)) = message {
+                if !p.sent.get(&sender).is_some_and(|sent| sent.contains(seq)) {
                     return true;
                 }
             }
@@ -103,39 +102,49 @@ pub fn cut_to_consistent_prefix(log: &mut ReplayLog) -> u64 {
                 _ => None,
             };
             if let Some(n) = write {
-                let present = reads.get(&(e.object, n.saturating_sub(1))).copied().unwrap_or(0);
+                let present = p.reads.get(&(e.object, n.saturating_sub(1))).copied().unwrap_or(0);
                 if present < e.b {
                     return true;
                 }
             }
             e.op == Op::Join && !exited.contains(&(e.a as ThreadIndex))
         };
-        let mut changed = false;
-        for (&t, l) in log.threads.iter_mut() {
+        let mut cuts = Vec::new();
+        for (&t, l) in log.threads() {
             // The root has no spawn event; any other thread needs its own.
-            let first_lost = if t != ROOT && !spawned.contains(&t) {
-                Some(0)
+            let (at, last) = if t != ROOT && !p.spawned.contains(&t) {
+                (0, None)
             } else {
-                l.events.iter().position(depends_on_lost)
+                let mut last = None;
+                let at = l.scan(t, l.len, log.counters(), |_, e| {
+                    let lost = depends_on_lost(e);
+                    if !lost {
+                        last = Some(*e);
+                    }
+                    !lost
+                });
+                (at, last)
             };
-            if let Some(at) = first_lost.filter(|&at| at < l.events.len()) {
-                l.events.truncate(at);
-                l.blobs.retain(|&i, _| i < at);
-                changed = true;
+            if at < l.len {
+                cuts.push((t, at, last));
             }
         }
-        if !changed {
+        if cuts.is_empty() {
+            log.set_ranks(Ranks::new(p.turns));
             break;
         }
+        for (t, at, last) in cuts {
+            if let Some(l) = log.threads_mut().get_mut(&t) {
+                l.keep(at, last);
+            }
+        }
     }
-    log.index_turns();
     before - log.event_count()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::log::ThreadLog;
 
     fn ev(op: Op, object: ObjectIndex, a: u64, b: u64, c: u64) -> Event {
         Event { op, object, site: 0, a, b, c }
@@ -151,15 +160,11 @@ mod tests {
 
     /// A log of threads 0.. with these events.
     fn log_of(threads: Vec<Vec<Event>>) -> ReplayLog {
-        let mut log = ReplayLog::default();
-        for (t, events) in threads.into_iter().enumerate() {
-            log.threads.insert(t as ThreadIndex, ThreadLog { events, ..ThreadLog::default() });
-        }
-        log
+        crate::log::from_events(threads)
     }
 
     fn lengths(log: &ReplayLog) -> Vec<usize> {
-        log.threads.values().map(|l| l.events.len()).collect()
+        log.thread_ids().map(|t| log.thread_len(t)).collect()
     }
 
     #[test]
@@ -247,6 +252,23 @@ mod tests {
         ]);
         cut_to_consistent_prefix(&mut log);
         assert_eq!(lengths(&log), vec![2, 2, 0]);
+    }
+
+    #[test]
+    fn a_cut_deep_in_a_long_log_reads_it_a_chunk_at_a_time() {
+        // 20,000 messages, each received; then a receive of one never sent.
+        let n = 20_000;
+        let mut sender = vec![start(), ev(Op::Spawn, 0, 1, 0, 0)];
+        sender.extend((1..=n).map(|seq| ev(Op::Send, 5, seq, 0, 0)));
+        let mut receiver = vec![start()];
+        receiver.extend((1..=n).map(|seq| ev(Op::Recv, 5, 1, seq, 0)));
+        receiver.extend([ev(Op::Recv, 5, 1, n + 1, 0), ev(Op::Lock, 7, 1, 0, 0)]);
+        let mut log = log_of(vec![sender, receiver]);
+        assert_eq!(cut_to_consistent_prefix(&mut log), 2);
+        assert_eq!(lengths(&log), vec![n as usize + 2, n as usize + 1]);
+        assert_eq!(log.event(1, n as usize).map(|e| e.b), Some(n));
+        assert!(log.event(1, n as usize + 1).is_none(), "past the cut");
+        assert!(log.peak_window() * 4 < n as usize, "decoded {} events at once", log.peak_window());
     }
 
     #[test]

@@ -6,14 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reprise_recorder::rt::gate::Gate;
-use reprise_recorder::trace::format::{BlockedThread, Verdict};
+use reprise_recorder::trace::format::{BlockedThread, Footer, Verdict};
 use reprise_recorder::trace::model::{Op, ThreadIndex};
 use reprise_recorder::trace::read::TraceFile;
 use reprise_recorder::{run_gated, ReplayStopped};
 
 use crate::backstop::stall_backstop_from_env;
 use crate::gate::{watchdog, Observed, ReplayGate, Status};
-use crate::log::ReplayLog;
+use crate::log::{IndexedTrace, ReplayLog};
 use crate::prefix::cut_to_consistent_prefix;
 use crate::report::{Divergence, ReplayOutcome, Stop};
 
@@ -44,6 +44,9 @@ pub struct ReplayReport<R> {
     /// [`ReplayOptions::observe`] asked for it: a re-recording of the replayed
     /// run's calls, to compare with the trace.
     pub observed: Option<BTreeMap<ThreadIndex, Vec<Observed>>>,
+    /// The most events one thread's window held decoded at once: a chunk's
+    /// worth, whatever the trace's length (see [`ReplayLog::peak_window`]).
+    pub peak_window: usize,
 }
 
 /// How to replay.
@@ -103,20 +106,45 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
+    run(ReplayLog::from_trace(trace), trace.is_whole(), trace.footer.as_ref(), options, f)
+}
+
+/// [`replay_with`] for a trace indexed from its file
+/// ([`IndexedTrace::open`]): each thread's events are decoded a chunk at a
+/// time as the replay reaches them, so the memory a replay takes does not
+/// grow with the trace's length.
+pub fn replay_indexed<F, R>(trace: IndexedTrace, options: &ReplayOptions, f: F) -> ReplayReport<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
     let whole = trace.is_whole();
+    run(trace.log, whole, trace.end.footer.as_ref(), options, f)
+}
+
+fn run<F, R>(
+    mut log: ReplayLog,
+    whole: bool,
+    footer: Option<&Footer>,
+    options: &ReplayOptions,
+    f: F,
+) -> ReplayReport<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
     // A recording finished by a signal, or one that could not take every
     // thread's last events, ended while threads still ran: like a crashed
     // one, its threads' logs may end mid-run.
-    let interrupted = trace.footer.as_ref().is_some_and(|footer| {
+    let interrupted = footer.is_some_and(|footer| {
         footer.annotation("reprise.signal").is_some() || footer.annotation("reprise.unflushed").is_some()
     });
     let complete = whole && !interrupted;
-    let verdict = trace.footer.as_ref().map(|footer| footer.verdict.clone());
+    let verdict = footer.map(|footer| footer.verdict.clone());
     // A proven deadlock also finishes the trace while threads outside the
     // cycle still run: a receive may be on disk whose send came after that
     // thread handed its buffer over. Cutting a consistent log changes nothing.
     let deadlocked = matches!(verdict, Some(Verdict::Deadlock { .. }));
-    let mut log = ReplayLog::from_trace(trace);
     let cut = if complete && !deadlocked { 0 } else { cut_to_consistent_prefix(&mut log) };
     let events = log.event_count();
     let gate = Arc::new(ReplayGate::new(log, verdict, !complete, options.observe));
@@ -148,6 +176,7 @@ where
             whole,
             reproduced: None,
             observed: None,
+            peak_window: gate.log.peak_window(),
         };
     }
     let watched = Arc::clone(&gate);
@@ -205,8 +234,24 @@ where
     };
     // Release threads still parked at the end of their logs.
     gate.stop(Stop::TraceEnded);
+    // A chunk that could not be read back ended its thread's stream early:
+    // whatever the replay reached then says nothing about the recording.
+    let outcome = match gate.log.read_failure() {
+        Some(failure) => {
+            reproduced = None;
+            ReplayOutcome::Diverged(Divergence {
+                thread: "the trace file".into(),
+                event: 0,
+                expected: "every indexed chunk to read back as it was indexed".into(),
+                actual: failure.to_string(),
+                detail: "the file changed or became unreadable during the replay".into(),
+            })
+        }
+        None => outcome,
+    };
     let observed = gate.take_observed();
-    ReplayReport { result, outcome, events, replayed, cut, whole, reproduced, observed }
+    let peak_window = gate.log.peak_window();
+    ReplayReport { result, outcome, events, replayed, cut, whole, reproduced, observed, peak_window }
 }
 
 /// The verdict a replay reached when the gate stopped it at the end of the
@@ -218,16 +263,15 @@ where
 fn reproduced_at_stop(gate: &ReplayGate, stop: &Stop) -> Option<Verdict> {
     match stop {
         Stop::Deadlock(listed) => {
-            let blocked = gate
-                .log
-                .threads
-                .iter()
-                .filter(|(&t, log)| !log.exited() && gate.cursor(t) >= log.events.len())
-                .map(|(&thread, log)| match listed.iter().find(|b| b.thread == thread) {
+            let log = &gate.log;
+            let blocked = log
+                .thread_ids()
+                .filter(|&t| !log.exited(t) && gate.cursor(t) >= log.thread_len(t))
+                .map(|thread| match listed.iter().find(|b| b.thread == thread) {
                     Some(b) => b.clone(),
                     None => {
-                        let last = log.events.last();
-                        let site = last.and_then(|e| log.sites.get(e.site as usize)).and_then(Option::as_ref);
+                        let last = log.last_event(thread);
+                        let site = last.and_then(|e| log.site(thread, e.site));
                         BlockedThread {
                             thread,
                             op: last.map_or(Op::ThreadStart, |e| e.op),
@@ -260,25 +304,30 @@ fn outcome_of(stop: Stop, replayed: u64) -> ReplayOutcome {
 /// A thread that finished with recorded events left over.
 fn leftover(gate: &ReplayGate) -> Option<Divergence> {
     let statuses = gate.statuses();
-    for (&thread, log) in &gate.log.threads {
+    let log = &gate.log;
+    for thread in log.thread_ids() {
         let cursor = gate.cursor(thread);
-        if cursor >= log.events.len() {
+        let len = log.thread_len(thread);
+        if cursor >= len {
             continue;
         }
         let finished = statuses.iter().any(|(t, s)| *t == thread && matches!(s, Status::Finished));
         let never_started = !statuses.iter().any(|(t, _)| *t == thread);
         if finished || never_started {
-            let e = log.events[cursor];
+            let expected = match log.event(thread, cursor) {
+                Some(e) => format!("{} at {}", e.op.name(), gate.site_text(thread, e.site)),
+                None => "an event that could not be read back".into(),
+            };
             return Some(Divergence {
-                thread: gate.log.thread_label(thread),
+                thread: log.thread_label(thread),
                 event: cursor,
-                expected: format!("{} at {}", e.op.name(), gate.site_text(thread, e.site)),
+                expected,
                 actual: if never_started {
                     "the thread was never started".into()
                 } else {
                     "the thread finished".into()
                 },
-                detail: format!("{} recorded events were not replayed", log.events.len() - cursor),
+                detail: format!("{} recorded events were not replayed", len - cursor),
             });
         }
     }

@@ -63,7 +63,7 @@ pub(crate) fn run(args: Args) -> Outcome {
         let (lines, report) = crate::cli::pipeline::replay(&file)?;
         match lines {
             Some(lines) => {
-                let mismatches = payments::mismatches(&file, &report, &lines);
+                let mismatches = payments::mismatches(file.footer.as_ref(), &report, &lines);
                 if !mismatches.is_empty() {
                     let explained = reprise_replayer::compare::explain(&mismatches);
                     return Err(Failure::new(exit::MISMATCHED, anyhow!("replay {attempt}: {explained}")));

@@ -7,11 +7,12 @@ use std::io::BufReader;
 use std::path::Path;
 
 use anyhow::anyhow;
-use reprise_recorder::trace::format::{Header, Verdict};
+use reprise_recorder::trace::format::{Footer, Header, Verdict};
 use reprise_recorder::trace::read::{ReadFileError, TraceFile};
 use reprise_recorder::trace::show::text;
 use reprise_recorder::trace::stream::TraceStream;
 use reprise_replayer::compare::{compare, Mismatch};
+use reprise_replayer::IndexedTrace;
 
 use crate::cli::pipeline::Pipeline;
 use crate::cli::Failure;
@@ -135,16 +136,24 @@ pub(crate) fn record(config: &PaymentsConfig, out: &Path) -> Result<Recorded, Fa
 /// What the replay reproduced that differs from the recording's footer: the
 /// verdict and the two annotations the pipeline makes (digest, invariants).
 pub(crate) fn mismatches<R>(
-    trace: &TraceFile,
+    footer: Option<&Footer>,
     report: &reprise_replayer::ReplayReport<R>,
     lines: &Lines,
 ) -> Vec<Mismatch> {
-    let (Some(footer), Some(reproduced)) = (&trace.footer, &report.reproduced) else {
+    let (Some(footer), Some(reproduced)) = (footer, &report.reproduced) else {
         return Vec::new();
     };
     let notes =
         [("digest".to_string(), lines.digest.clone()), ("invariants".to_string(), lines.invariants.clone())];
     compare(footer, reproduced, &notes)
+}
+
+/// Indexes the trace at `path` for a replay that decodes it as it goes.
+pub(crate) fn index(path: &Path) -> Result<IndexedTrace, Failure> {
+    IndexedTrace::open(path).map_err(|e| {
+        let code = exit::of_read_error(&e);
+        Failure::new(code, e)
+    })
 }
 
 pub(crate) fn read(path: &Path) -> Result<TraceFile, Failure> {

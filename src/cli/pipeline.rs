@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::anyhow;
 use reprise_recorder::trace::format::{Header, Verdict};
 use reprise_recorder::trace::read::TraceFile;
-use reprise_replayer::{ReplayOutcome, ReplayReport};
+use reprise_replayer::{IndexedTrace, ReplayOptions, ReplayOutcome, ReplayReport};
 
 use crate::cli::payments::{self, Lines};
 use crate::cli::{settlement, Failure};
@@ -165,14 +165,25 @@ impl Pipeline {
 /// match.
 pub(crate) fn replay(trace: &TraceFile) -> Result<(Option<Lines>, ReplayReport<Lines>), Failure> {
     let pipeline = Pipeline::from_header(&trace.header)?;
-    let report = reprise_replayer::replay(trace, move || pipeline.run_annotated());
+    Ok(lines_of(reprise_replayer::replay(trace, move || pipeline.run_annotated())))
+}
+
+/// [`replay`] of a trace indexed from its file: its events are decoded as the
+/// replay reaches them, in memory that does not grow with the trace.
+pub(crate) fn replay_indexed(trace: IndexedTrace) -> Result<(Option<Lines>, ReplayReport<Lines>), Failure> {
+    let pipeline = Pipeline::from_header(&trace.end.header)?;
+    let options = ReplayOptions::default();
+    Ok(lines_of(reprise_replayer::replay_indexed(trace, &options, move || pipeline.run_annotated())))
+}
+
+fn lines_of(report: ReplayReport<Lines>) -> (Option<Lines>, ReplayReport<Lines>) {
     let lines = match (&report.outcome, &report.result) {
         (ReplayOutcome::Deadlock(verdict), _) => Some(Lines::of_deadlock(verdict)),
         (ReplayOutcome::Livelock(verdict), _) => Some(Lines::of_livelock(verdict)),
         (ReplayOutcome::Matched, Some(lines)) => Some(lines.clone()),
         _ => None,
     };
-    Ok((lines, report))
+    (lines, report)
 }
 
 /// Whether `program` is the name a built-in pipeline's traces carry.

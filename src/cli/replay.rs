@@ -28,24 +28,26 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> Outcome {
-    let trace = payments::read(&args.file)?;
-    if let Some(damage) = &trace.damage {
+    // Indexed, not read whole: replay decodes each thread's events as it
+    // reaches them, so a trace of any length replays in bounded memory.
+    let trace = payments::index(&args.file)?;
+    if let Some(damage) = &trace.end.damage {
         let damage = block(&damage.to_string());
         eprintln!("reprise: warning: the trace is not whole ({damage}); replaying its consistent prefix");
     }
     if let Some((program, rest)) = args.command.split_first() {
         return run_child(&args.file, program, rest);
     }
-    if pipeline::is_builtin(&trace.header.program)
-        && trace.header.program_version != env!("CARGO_PKG_VERSION")
-    {
+    let header = &trace.end.header;
+    if pipeline::is_builtin(&header.program) && header.program_version != env!("CARGO_PKG_VERSION") {
         eprintln!(
             "reprise: warning: the trace was recorded by reprise {}, this is {}; any real difference shows up as a divergence",
-            text(&trace.header.program_version),
+            text(&header.program_version),
             env!("CARGO_PKG_VERSION")
         );
     }
-    let (lines, report) = pipeline::replay(&trace)?;
+    let footer = trace.end.footer.clone();
+    let (lines, report) = pipeline::replay_indexed(trace)?;
     if report.cut > 0 {
         eprintln!(
             "reprise: the trace was cut to its largest consistent prefix: {} events dropped",
@@ -56,7 +58,7 @@ pub(crate) fn run(args: Args) -> Outcome {
         Some(lines) => {
             out!("replayed {} of {} events: {}", report.replayed, report.events, report.outcome);
             lines.print();
-            let mismatches = payments::mismatches(&trace, &report, &lines);
+            let mismatches = payments::mismatches(footer.as_ref(), &report, &lines);
             if mismatches.is_empty() {
                 Ok(exit::SUCCESS)
             } else {

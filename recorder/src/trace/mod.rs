@@ -6,6 +6,7 @@ pub mod codec;
 pub mod file;
 pub mod format;
 mod frames;
+pub mod index;
 pub mod model;
 pub mod read;
 pub mod show;

@@ -30,7 +30,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use super::format::{Footer, FormatVersion, Header, Seal, MAX_HEADER_LEN, PREAMBLE_LEN};
+use super::format::{Footer, FormatVersion, Header, Seal, FRAME_HEADER_LEN, MAX_HEADER_LEN, PREAMBLE_LEN};
 use super::frames::{FrameReader, Source, Stop};
 use super::model::Record;
 use super::read::{open_trace_file, read_header, ReadFileError, TraceReadError};
@@ -57,6 +57,10 @@ pub struct ChunkRecords<'a> {
     pub thread: u32,
     /// The chunk's sequence number within its thread.
     pub seq: u32,
+    /// The byte offset of its frame in the file.
+    pub offset: u64,
+    /// The length of its payload, in bytes.
+    pub len: u32,
     /// The records, in order.
     pub records: &'a [Record],
 }
@@ -210,10 +214,15 @@ impl<R: Read> TraceStream<R> {
         if let State::Done = self.state {
             return Ok(None);
         }
+        let offset = self.frames.intact_bytes;
         match self.frames.next(&mut self.src) {
             Ok(Some(chunk)) => {
                 self.chunk = chunk.records;
-                Ok(Some(ChunkRecords { thread: chunk.thread, seq: chunk.seq, records: &self.chunk }))
+                // A good frame ends where the next begins: its payload is what lies between.
+                let span = self.frames.intact_bytes - offset - FRAME_HEADER_LEN as u64;
+                let len = u32::try_from(span).unwrap_or(u32::MAX);
+                let (thread, seq) = (chunk.thread, chunk.seq);
+                Ok(Some(ChunkRecords { thread, seq, offset, len, records: &self.chunk }))
             }
             Ok(None) => {
                 self.state = State::Done;

@@ -1,0 +1,195 @@
+//! The trace as replay needs it, without holding it: each thread's stream
+//! is decoded a chunk at a time from the file (see `thread.rs`); what stays in
+//! memory is the chunk index, each thread's call-site table, the object
+//! table and each counter's turn numbers as ranges (see `ranks.rs`). Memory is
+//! O(threads × chunk + chunks + objects + sites), not O(events).
+
+mod build;
+mod ranks;
+mod thread;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::Ordering;
+
+use reprise_recorder::rt::gate::{SiteRef, TurnClass};
+use reprise_recorder::trace::model::{Event, ObjectIndex, ObjectKind, Op, SiteIndex, ThreadIndex};
+use reprise_recorder::trace::read::{ReadFileError, TraceFile};
+use reprise_recorder::trace::stream::TraceEnd;
+
+#[cfg(test)]
+pub(crate) use build::from_events;
+pub(crate) use ranks::{Numbers, Ranks, Turns};
+pub(crate) use thread::{Counters, ThreadLog};
+
+/// Every thread's log, and what replay derives from them.
+#[derive(Debug, Default)]
+pub struct ReplayLog {
+    threads: BTreeMap<ThreadIndex, ThreadLog>,
+    objects: BTreeMap<ObjectIndex, ObjectKind>,
+    ranks: Ranks,
+    counters: Counters,
+}
+
+/// The turn an event takes, if it takes one: (object, class, number).
+pub(crate) fn turn_of(e: &Event) -> Option<(ObjectIndex, TurnClass, u64)> {
+    match e.op {
+        Op::Lock => Some((e.object, TurnClass::Lock, e.a)),
+        Op::TryLock if e.a != 0 => Some((e.object, TurnClass::Lock, e.a)),
+        Op::CondWait => Some((e.c as ObjectIndex, TurnClass::Lock, e.a)),
+        Op::WriteLock => Some((e.object, TurnClass::Write, e.a)),
+        Op::TryWriteLock if e.a != 0 => Some((e.object, TurnClass::Write, e.a - 1)),
+        Op::AtomicStore | Op::AtomicRmw => Some((e.object, TurnClass::Store, e.a)),
+        Op::AtomicCas if e.c == 1 => Some((e.object, TurnClass::Store, e.a)),
+        _ => None,
+    }
+}
+
+/// A trace file indexed for replay: what it held beside its records, and
+/// the log replay reads its threads' streams through.
+#[derive(Debug)]
+pub struct IndexedTrace {
+    /// The header, footer, counts and damage, as a streaming read found them.
+    pub end: TraceEnd,
+    /// The log.
+    pub log: ReplayLog,
+}
+
+impl IndexedTrace {
+    /// Indexes the trace at `path` in one streaming pass.
+    ///
+    /// # Errors
+    ///
+    /// As [`read_trace_file`](reprise_recorder::trace::read::read_trace_file):
+    /// the file cannot be read, or its header is not a readable trace.
+    // The reader's one error type for a file, as `read_trace_file` returns
+    // it; an index is opened once per replay, so its size costs nothing.
+    #[allow(clippy::result_large_err)]
+    pub fn open(path: &Path) -> Result<IndexedTrace, ReadFileError> {
+        build::from_file(path)
+    }
+
+    /// Whether the file was read to its end marker with no damage.
+    pub fn is_whole(&self) -> bool {
+        self.end.is_whole()
+    }
+}
+
+impl ReplayLog {
+    /// Builds the log from a trace read whole.
+    pub fn from_trace(trace: &TraceFile) -> ReplayLog {
+        build::from_records(trace.threads.clone())
+    }
+
+    /// The position of turn `number` among the object's recorded turns.
+    pub fn rank(&self, object: ObjectIndex, class: TurnClass, number: u64) -> Option<u64> {
+        self.ranks.rank(object, class, number)
+    }
+
+    /// How many events all threads hold (after any cut).
+    pub fn event_count(&self) -> u64 {
+        self.threads.values().map(|t| t.len).sum()
+    }
+
+    /// How many events `thread` holds (after any cut).
+    pub fn thread_len(&self, thread: ThreadIndex) -> usize {
+        self.threads.get(&thread).map_or(0, |t| usize::try_from(t.len).unwrap_or(usize::MAX))
+    }
+
+    /// How many threads the trace holds.
+    pub fn thread_count(&self) -> usize {
+        self.threads.len()
+    }
+
+    /// The threads the trace holds, in order.
+    pub fn thread_ids(&self) -> impl Iterator<Item = ThreadIndex> + '_ {
+        self.threads.keys().copied()
+    }
+
+    /// How many objects the object table names.
+    pub fn object_count(&self) -> usize {
+        self.objects.len()
+    }
+
+    /// Event `cursor` of `thread`, decoded from its chunk.
+    pub fn event(&self, thread: ThreadIndex, cursor: usize) -> Option<Event> {
+        self.threads.get(&thread)?.event(thread, cursor as u64, &self.counters)
+    }
+
+    /// The bytes attached to event `cursor` of `thread` (a captured value, a
+    /// panic message), if any.
+    pub fn blob(&self, thread: ThreadIndex, cursor: usize) -> Option<Vec<u8>> {
+        self.threads.get(&thread)?.blob(thread, cursor as u64, &self.counters)
+    }
+
+    /// Event `cursor` of `thread` and its bytes by reference. The bytes stay
+    /// in memory as long as the log does: use [`blob`](Self::blob) where an
+    /// owned copy will do.
+    pub fn event_and_blob(&self, thread: ThreadIndex, cursor: usize) -> Option<(Event, Option<&[u8]>)> {
+        self.threads.get(&thread)?.pinned(thread, cursor as u64, &self.counters)
+    }
+
+    /// Call site `site` of `thread`'s table.
+    pub fn site(&self, thread: ThreadIndex, site: SiteIndex) -> Option<&SiteRef> {
+        self.threads.get(&thread)?.sites.get(site as usize)?.as_ref()
+    }
+
+    /// Whether the recording saw `thread` finish (its last kept event is its exit).
+    pub fn exited(&self, thread: ThreadIndex) -> bool {
+        self.last_event(thread).is_some_and(|e| e.op == Op::ThreadExit)
+    }
+
+    /// The last kept event of `thread`.
+    pub fn last_event(&self, thread: ThreadIndex) -> Option<Event> {
+        self.threads.get(&thread)?.last
+    }
+
+    /// The most events one decoded chunk held: what a thread's window holds
+    /// at most, whatever the trace's length.
+    pub fn peak_window(&self) -> usize {
+        self.counters.peak_window.load(Ordering::Relaxed)
+    }
+
+    /// How many ranges the rank tables hold: one per counter for a whole
+    /// trace, whose turn numbers are dense; more only where numbers are missing.
+    pub fn rank_ranges(&self) -> usize {
+        self.ranks.ranges()
+    }
+
+    /// How many chunks have been decoded.
+    pub fn chunks_decoded(&self) -> u64 {
+        self.counters.decoded.load(Ordering::Relaxed)
+    }
+
+    /// The first chunk that could not be read back (the file changed or
+    /// became unreadable during the replay): its thread's stream ends there.
+    pub fn read_failure(&self) -> Option<&str> {
+        self.counters.failure.get().map(String::as_str)
+    }
+
+    /// A thread's name for reports: `ledger-0 (thread 3)`.
+    pub fn thread_label(&self, thread: ThreadIndex) -> String {
+        match self.threads.get(&thread) {
+            Some(t) if !t.name.is_empty() => {
+                format!("`{}` (thread {thread})", reprise_recorder::trace::show::text(&t.name))
+            }
+            _ => format!("thread {thread}"),
+        }
+    }
+
+    pub(crate) fn threads(&self) -> &BTreeMap<ThreadIndex, ThreadLog> {
+        &self.threads
+    }
+
+    pub(crate) fn threads_mut(&mut self) -> &mut BTreeMap<ThreadIndex, ThreadLog> {
+        &mut self.threads
+    }
+
+    pub(crate) fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    pub(crate) fn set_ranks(&mut self, ranks: Ranks) {
+        self.ranks = ranks;
+    }
+}

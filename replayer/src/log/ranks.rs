@@ -1,0 +1,151 @@
+//! Recorded turn numbers per object counter, as ranges: a whole trace's
+//! numbers are dense (1..=N), so a counter costs one range, not one entry
+//! per turn; a cut trace or an odd recording costs one range per gap.
+
+use std::collections::{BTreeMap, HashMap};
+
+use reprise_recorder::rt::gate::TurnClass;
+use reprise_recorder::trace::model::ObjectIndex;
+
+/// A set of numbers, gathered in any order, held as disjoint ranges.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Numbers {
+    /// Start -> end (exclusive).
+    ranges: BTreeMap<u64, u64>,
+}
+
+impl Numbers {
+    /// Adds `n` (again, if present: a set).
+    pub(crate) fn insert(&mut self, n: u64) {
+        // Numbers mostly come in order: extend the range that ends at `n`.
+        let below = self.ranges.range(..=n).next_back().map(|(&s, &e)| (s, e));
+        let start = match below {
+            Some((_, end)) if n < end => return,
+            Some((start, end)) if end == n => start,
+            _ => n,
+        };
+        let mut end = n.saturating_add(1);
+        if let Some(next_end) = self.ranges.remove(&end) {
+            end = next_end;
+        }
+        self.ranges.insert(start, end);
+    }
+
+    /// Whether `n` is in the set.
+    pub(crate) fn contains(&self, n: u64) -> bool {
+        self.ranges.range(..=n).next_back().is_some_and(|(_, &end)| n < end)
+    }
+
+    /// The highest number up to which every number from 1 is present (0:
+    /// none, or a 0 among them, as the cut has always read it).
+    pub(crate) fn complete_upto(&self) -> u64 {
+        match self.ranges.first_key_value() {
+            Some((1, &end)) => end - 1,
+            _ => 0,
+        }
+    }
+
+    fn freeze(self) -> Frozen {
+        let mut before = 0;
+        let ranges = self
+            .ranges
+            .into_iter()
+            .map(|(start, end)| {
+                let r = (start, end, before);
+                before += end - start;
+                r
+            })
+            .collect();
+        Frozen { ranges }
+    }
+}
+
+/// [`Numbers`] ready for lookups: (start, end, how many numbers come before).
+#[derive(Clone, Debug, Default)]
+struct Frozen {
+    ranges: Vec<(u64, u64, u64)>,
+}
+
+impl Frozen {
+    fn rank(&self, n: u64) -> Option<u64> {
+        let at = self.ranges.partition_point(|&(start, _, _)| start <= n).checked_sub(1)?;
+        let (start, end, before) = self.ranges[at];
+        (n < end).then(|| before + (n - start))
+    }
+}
+
+/// Every counter's numbers while they are gathered.
+pub(crate) type Turns = HashMap<(ObjectIndex, TurnClass), Numbers>;
+
+/// The position of each recorded turn among its counter's turns.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Ranks {
+    table: HashMap<(ObjectIndex, TurnClass), Frozen>,
+}
+
+impl Ranks {
+    pub(crate) fn new(turns: Turns) -> Ranks {
+        Ranks { table: turns.into_iter().map(|(key, numbers)| (key, numbers.freeze())).collect() }
+    }
+
+    /// The position of turn `number` among the counter's recorded turns.
+    pub(crate) fn rank(&self, object: ObjectIndex, class: TurnClass, number: u64) -> Option<u64> {
+        self.table.get(&(object, class))?.rank(number)
+    }
+
+    /// How many ranges all counters hold: one per counter for a whole trace.
+    pub(crate) fn ranges(&self) -> usize {
+        self.table.values().map(|f| f.ranges.len()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranks_are_positions_among_the_sorted_distinct_numbers() {
+        // A small deterministic generator: many sets, some dense, some with gaps.
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |bound: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % bound
+        };
+        for round in 0..500 {
+            let count = next(80);
+            let spread = 4 + round % 60;
+            let numbers: Vec<u64> = (0..count).map(|_| next(spread)).collect();
+            let mut set = Numbers::default();
+            for &n in &numbers {
+                set.insert(n);
+            }
+            let mut sorted = numbers.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            let upto = sorted.iter().enumerate().take_while(|&(i, &n)| n == i as u64 + 1).count() as u64;
+            assert_eq!(set.complete_upto(), upto, "{numbers:?}");
+            let frozen = set.freeze();
+            for n in 0..70 {
+                assert_eq!(
+                    frozen.rank(n),
+                    sorted.binary_search(&n).ok().map(|r| r as u64),
+                    "{numbers:?} at {n}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn dense_numbers_in_any_order_take_one_range() {
+        let mut turns = Turns::new();
+        for n in (1..=500).rev().chain(1..=1000) {
+            turns.entry((3, TurnClass::Lock)).or_default().insert(n);
+        }
+        let ranks = Ranks::new(turns);
+        assert_eq!(ranks.ranges(), 1);
+        assert_eq!(ranks.rank(3, TurnClass::Lock, 1000), Some(999));
+        assert_eq!(ranks.rank(3, TurnClass::Lock, 1001), None);
+    }
+}

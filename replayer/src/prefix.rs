@@ -14,8 +14,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use reprise_recorder::rt::gate::TurnClass;
-use reprise_recorder::trace::model::{Event, ObjectIndex, Op, ThreadIndex};
+use reprise_recorder::trace::model::{Event, ObjectIndex, Outcome, Sent, ThreadIndex, TurnClass, WaitFor};
 
 use crate::log::{turn_of, Numbers, Ranks, ReplayLog, Turns};
 
@@ -39,13 +38,15 @@ fn provided(log: &ReplayLog) -> Provided {
     for (&t, l) in log.threads() {
         let mut sent = Numbers::default();
         l.scan(t, l.len, log.counters(), |_, e| {
-            match e.op {
-                Op::Send if e.b == 0 => sent.insert(e.a),
-                Op::Spawn => {
-                    p.spawned.insert(e.a as ThreadIndex);
+            match e.outcome() {
+                Ok(Outcome::Send(Sent::Delivered { seq })) => sent.insert(seq),
+                Ok(Outcome::Spawn { child }) => {
+                    p.spawned.insert(child);
                 }
-                Op::ReadLock => *p.reads.entry((e.object, e.a)).or_default() += 1,
-                Op::TryReadLock if e.a != 0 => *p.reads.entry((e.object, e.a - 1)).or_default() += 1,
+                Ok(
+                    Outcome::ReadLock { writes_before }
+                    | Outcome::TryReadLock { writes_before: Some(writes_before) },
+                ) => *p.reads.entry((e.object, writes_before)).or_default() += 1,
                 _ => {}
             }
             if let Some((object, class, number)) = turn_of(e) {
@@ -67,47 +68,25 @@ pub fn cut_to_consistent_prefix(log: &mut ReplayLog) -> u64 {
         // The highest number up to which every turn of a counter is present.
         let complete_upto: HashMap<(ObjectIndex, TurnClass), u64> =
             p.turns.iter().map(|(&key, numbers)| (key, numbers.complete_upto())).collect();
+        let complete = |object, class| complete_upto.get(&(object, class)).copied().unwrap_or(0);
+        // What the event waits for in a replay is what it needs kept: the
+        // same derivation from its outcome, in one place.
         let depends_on_lost = |e: &Event| -> bool {
-            let message = match e.op {
-                Op::Recv | Op::TryRecv | Op::RecvTimeout | Op::Select if e.a != 0 => {
-                    Some(((e.a - 1) as ThreadIndex, e.b))
+            let Ok(outcome) = e.outcome() else { return true };
+            match outcome.waits_for(e.object) {
+                None => false,
+                Some(WaitFor::Message { sender, seq }) => {
+                    !p.sent.get(&sender).is_some_and(|sent| sent.contains(seq))
                 }
-                _ => None,
-            };
-            if let Some((sender, seq)) = message {
-                if !p.sent.get(&sender).is_some_and(|sent| sent.contains(seq)) {
-                    return true;
+                Some(WaitFor::Turn { object, class, number } | WaitFor::Taken { object, class, number }) => {
+                    number > complete(object, class)
                 }
+                Some(WaitFor::WriteTurn { object, number, readers }) => {
+                    let present = p.reads.get(&(object, number.saturating_sub(1))).copied().unwrap_or(0);
+                    number > complete(object, TurnClass::Write) || present < readers
+                }
+                Some(WaitFor::Exit(thread)) => !exited.contains(&thread),
             }
-            if let Some((object, class, number)) = turn_of(e) {
-                if number > complete_upto.get(&(object, class)).copied().unwrap_or(0) {
-                    return true;
-                }
-            }
-            let seen = match e.op {
-                Op::AtomicLoad => Some((e.object, TurnClass::Store, e.a)),
-                Op::AtomicCas if e.c == 0 => Some((e.object, TurnClass::Store, e.a)),
-                Op::ReadLock => Some((e.object, TurnClass::Write, e.a)),
-                Op::TryReadLock if e.a != 0 => Some((e.object, TurnClass::Write, e.a - 1)),
-                _ => None,
-            };
-            if let Some((object, class, number)) = seen {
-                if number > complete_upto.get(&(object, class)).copied().unwrap_or(0) {
-                    return true;
-                }
-            }
-            let write = match e.op {
-                Op::WriteLock => Some(e.a),
-                Op::TryWriteLock if e.a != 0 => Some(e.a - 1),
-                _ => None,
-            };
-            if let Some(n) = write {
-                let present = p.reads.get(&(e.object, n.saturating_sub(1))).copied().unwrap_or(0);
-                if present < e.b {
-                    return true;
-                }
-            }
-            e.op == Op::Join && !exited.contains(&(e.a as ThreadIndex))
         };
         let mut cuts = Vec::new();
         for (&t, l) in log.threads() {
@@ -145,6 +124,7 @@ pub fn cut_to_consistent_prefix(log: &mut ReplayLog) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use reprise_recorder::trace::model::Op;
 
     fn ev(op: Op, object: ObjectIndex, a: u64, b: u64, c: u64) -> Event {
         Event { op, object, site: 0, a, b, c }

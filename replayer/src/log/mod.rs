@@ -31,18 +31,12 @@ pub struct ReplayLog {
     counters: Counters,
 }
 
-/// The turn an event takes, if it takes one: (object, class, number).
+/// The turn an event takes, if it takes one: (object, class, number), from
+/// its typed outcome (an event whose outcome does not decode takes none; the
+/// reader refuses such events).
 pub(crate) fn turn_of(e: &Event) -> Option<(ObjectIndex, TurnClass, u64)> {
-    match e.op {
-        Op::Lock => Some((e.object, TurnClass::Lock, e.a)),
-        Op::TryLock if e.a != 0 => Some((e.object, TurnClass::Lock, e.a)),
-        Op::CondWait => Some((e.c as ObjectIndex, TurnClass::Lock, e.a)),
-        Op::WriteLock => Some((e.object, TurnClass::Write, e.a)),
-        Op::TryWriteLock if e.a != 0 => Some((e.object, TurnClass::Write, e.a - 1)),
-        Op::AtomicStore | Op::AtomicRmw => Some((e.object, TurnClass::Store, e.a)),
-        Op::AtomicCas if e.c == 1 => Some((e.object, TurnClass::Store, e.a)),
-        _ => None,
-    }
+    let turn = e.outcome().ok()?.turn(e.object)?;
+    Some((turn.object, turn.class, turn.number))
 }
 
 /// A trace file indexed for replay: what it held beside its records, and

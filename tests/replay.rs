@@ -203,14 +203,18 @@ fn replay_forged(op: reprise::trace::model::Op, thread: u32, fields: [u64; 3]) -
     let ReplayOutcome::Diverged(d) = &report.outcome else {
         panic!("a forged {} outcome replayed as {}", op.name(), report.outcome)
     };
-    assert!(d.detail.contains("the trace holds an outcome no recorder writes"), "{}", d.detail);
     d.detail.clone()
 }
+
+/// The part of a divergence's detail that says the trace's outcome is one no
+/// recorder writes.
+const BAD_OUTCOME: &str = "the trace holds an outcome no recorder writes";
 
 #[test]
 fn a_forged_receive_outcome_is_a_divergence_naming_it_not_an_error_the_program_sees() {
     use reprise::trace::model::Op;
     let detail = replay_forged(Op::Recv, 0, [0, 7, 0]);
+    assert!(detail.contains(BAD_OUTCOME), "{detail}");
     assert!(detail.contains("recv with outcome fields (0, 7, 0): not a message and no reason"), "{detail}");
 }
 
@@ -218,6 +222,7 @@ fn a_forged_receive_outcome_is_a_divergence_naming_it_not_an_error_the_program_s
 fn a_forged_send_outcome_is_a_divergence_naming_it_not_an_error_the_program_sees() {
     use reprise::trace::model::Op;
     let detail = replay_forged(Op::Send, 1, [1, 9, 0]);
+    assert!(detail.contains(BAD_OUTCOME), "{detail}");
     assert!(detail.contains("send with outcome fields (1, 9, 0): unknown send result"), "{detail}");
 }
 
@@ -225,5 +230,14 @@ fn a_forged_send_outcome_is_a_divergence_naming_it_not_an_error_the_program_sees
 fn a_forged_select_arm_is_a_divergence_naming_the_bad_outcome() {
     use reprise::trace::model::Op;
     let detail = replay_forged(Op::Select, 0, [2, 1, 1 << 40]);
+    assert!(detail.contains(BAD_OUTCOME), "{detail}");
     assert!(detail.contains("arm out of range"), "{detail}");
+}
+
+#[test]
+fn a_select_without_timeout_recorded_as_timed_out_is_a_divergence_not_a_panic() {
+    use reprise::trace::model::{Op, Outcome, Received};
+    let timed_out = Outcome::Select { arm: 0, received: Received::TimedOut }.fields();
+    let detail = replay_forged(Op::Select, 0, timed_out);
+    assert!(detail.contains("a select without a timeout is recorded as timed out"), "{detail}");
 }

@@ -150,9 +150,9 @@ fn receive_slow<T>(
 ) -> Result<Envelope<T>, NoMessage> {
     let rx = receiver.cb();
     let mut registered = false;
-    let result = match wait {
-        Wait::Timeout(timeout) => rx.recv_timeout(timeout).map_err(timed_out),
-        _ => match rx.recv_timeout(REGISTER_AFTER) {
+    let result = match wait.deadline() {
+        Some(deadline) => rx.recv_deadline(deadline).map_err(timed_out),
+        None => match rx.recv_timeout(REGISTER_AFTER) {
             Ok(e) => Ok(e),
             Err(cb::RecvTimeoutError::Disconnected) => Err(NoMessage::Disconnected),
             Err(cb::RecvTimeoutError::Timeout) => {

@@ -1,6 +1,8 @@
 //! What a receive asks for, and why it can come back without a message.
 
 use std::time::Duration;
+#[cfg(not(reprise_loom))]
+use std::time::Instant;
 
 #[cfg(not(reprise_loom))]
 use crate::trace::model::{Op, Outcome, Received};
@@ -36,6 +38,15 @@ impl Wait {
             Wait::No => Op::TryRecv,
             Wait::Forever => Op::Recv,
             Wait::Timeout(_) => Op::RecvTimeout,
+        }
+    }
+
+    /// When a wait that starts now ends by itself: `None` for one that waits
+    /// forever, also when its timeout is too far to name.
+    pub(super) fn deadline(self) -> Option<Instant> {
+        match self {
+            Wait::Timeout(timeout) => Instant::now().checked_add(timeout),
+            Wait::No | Wait::Forever => None,
         }
     }
 

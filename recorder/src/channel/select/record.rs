@@ -22,13 +22,13 @@ pub(super) fn select<T>(
     let chosen = match select.try_select() {
         Ok(op) => Some(op),
         Err(_) => {
-            let timed = matches!(wait, Wait::Timeout(_));
+            let deadline = wait.deadline();
             // A select waits on several channels: the monitor sees no single
             // object it waits for.
-            context::with(|ctx| ctx.block(Op::Select, u32::MAX, location, timed));
-            let op = match wait {
-                Wait::Timeout(timeout) => select.select_timeout(timeout).ok(),
-                Wait::No | Wait::Forever => Some(select.select()),
+            context::with(|ctx| ctx.block(Op::Select, u32::MAX, location, deadline.is_some()));
+            let op = match deadline {
+                Some(deadline) => select.select_deadline(deadline).ok(),
+                None => Some(select.select()),
             };
             context::with(|ctx| ctx.unblock());
             op

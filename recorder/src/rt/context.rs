@@ -229,15 +229,16 @@ impl ThreadCtx {
     }
 
     /// Record mode: appends the event of `outcome` on `object`.
-    #[inline]
+    // Encoded at the call site, where the outcome's variant is known and its
+    // encoding folds to a few moves.
+    #[inline(always)]
     pub(crate) fn record_outcome(
         &mut self,
         outcome: crate::trace::model::Outcome,
         object: ObjectIndex,
         location: &'static Location<'static>,
     ) {
-        let site = self.site(location);
-        self.buf().push_event(&Event::new(outcome, object, site));
+        self.record(outcome.op(), object, location, outcome.fields());
     }
 
     /// Record mode: appends an event whose site is known by content only.

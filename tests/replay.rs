@@ -235,3 +235,74 @@ fn a_trace_file_that_changes_under_an_indexed_replay_is_reported_not_a_panic() {
     assert!(d.actual.contains("cannot read chunk"), "{}", d.actual);
     assert!(report.reproduced.is_none());
 }
+
+/// A worker hands the main thread one message by `recv` and one by `select`.
+fn hand_over() {
+    let (tx, rx) = channel::bounded::<u32>(1);
+    let (tx2, rx2) = channel::unbounded::<u32>();
+    let worker = thread::spawn(move || {
+        tx.send(1).unwrap();
+        tx2.send(2).unwrap();
+    });
+    let first = rx.recv().unwrap();
+    let (arm, second) = channel::select(&[&rx2]);
+    worker.join().unwrap();
+    assert_eq!((first, arm, second.unwrap()), (1, 0, 2));
+}
+
+/// Replays [`hand_over`]'s trace with the outcome fields of `thread`'s first
+/// `op` event set to `fields`, and returns the divergence's detail.
+fn replay_forged(op: reprise::trace::model::Op, thread: u32, fields: [u64; 3]) -> String {
+    use reprise::trace::model::Record;
+    let path = scratch(&format!("forged-{}", op.name())).join("t.trace");
+    record(&path, config(), hand_over).unwrap();
+    let mut trace = read_trace_file(&path).unwrap();
+    assert_eq!(replay(&trace, hand_over).outcome, ReplayOutcome::Matched, "the unforged trace replays");
+    let event = trace.threads.get_mut(&thread).unwrap().iter_mut().find_map(|r| match r {
+        Record::Event(e) if e.op == op => Some(e),
+        _ => None,
+    });
+    let event = event.unwrap_or_else(|| panic!("thread {thread} recorded no {}", op.name()));
+    [event.a, event.b, event.c] = fields;
+    let report = replay(&trace, hand_over);
+    let ReplayOutcome::Diverged(d) = &report.outcome else {
+        panic!("a forged {} outcome replayed as {}", op.name(), report.outcome)
+    };
+    d.detail.clone()
+}
+
+/// The part of a divergence's detail that says the trace's outcome is one no
+/// recorder writes.
+const BAD_OUTCOME: &str = "the trace holds an outcome no recorder writes";
+
+#[test]
+fn a_forged_receive_outcome_is_a_divergence_naming_it_not_an_error_the_program_sees() {
+    use reprise::trace::model::Op;
+    let detail = replay_forged(Op::Recv, 0, [0, 7, 0]);
+    assert!(detail.contains(BAD_OUTCOME), "{detail}");
+    assert!(detail.contains("recv with outcome fields (0, 7, 0): not a message and no reason"), "{detail}");
+}
+
+#[test]
+fn a_forged_send_outcome_is_a_divergence_naming_it_not_an_error_the_program_sees() {
+    use reprise::trace::model::Op;
+    let detail = replay_forged(Op::Send, 1, [1, 9, 0]);
+    assert!(detail.contains(BAD_OUTCOME), "{detail}");
+    assert!(detail.contains("send with outcome fields (1, 9, 0): unknown send result"), "{detail}");
+}
+
+#[test]
+fn a_forged_select_arm_is_a_divergence_naming_the_bad_outcome() {
+    use reprise::trace::model::Op;
+    let detail = replay_forged(Op::Select, 0, [2, 1, 1 << 40]);
+    assert!(detail.contains(BAD_OUTCOME), "{detail}");
+    assert!(detail.contains("arm out of range"), "{detail}");
+}
+
+#[test]
+fn a_select_without_timeout_recorded_as_timed_out_is_a_divergence_not_a_panic() {
+    use reprise::trace::model::{Op, Outcome, Received};
+    let timed_out = Outcome::Select { arm: 0, received: Received::TimedOut }.fields();
+    let detail = replay_forged(Op::Select, 0, timed_out);
+    assert!(detail.contains("a select without a timeout is recorded as timed out"), "{detail}");
+}

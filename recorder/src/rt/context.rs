@@ -228,6 +228,19 @@ impl ThreadCtx {
         self.buf().push_event(&Event { op, object, site, a, b, c });
     }
 
+    /// Record mode: appends the event of `outcome` on `object`.
+    // Encoded at the call site, where the outcome's variant is known and its
+    // encoding folds to a few moves.
+    #[inline(always)]
+    pub(crate) fn record_outcome(
+        &mut self,
+        outcome: crate::trace::model::Outcome,
+        object: ObjectIndex,
+        location: &'static Location<'static>,
+    ) {
+        self.record(outcome.op(), object, location, outcome.fields());
+    }
+
     /// Record mode: appends an event whose site is known by content only.
     pub(crate) fn record_at_content(&mut self, op: Op, site: &(String, u32, u32), outcome: [u64; 3]) {
         let (index, fresh) = self.sites.intern_content(&site.0, site.1, site.2);

@@ -1,0 +1,128 @@
+//! Explore mode: crossbeam's channel under the explorer's scheduler. Every
+//! call is a scheduling point; a full or empty channel blocks the thread in
+//! the scheduler (never the OS thread, which runs every coroutine); timeouts
+//! count in virtual time. Outcomes are recorded as a recording records them,
+//! so a failing schedule's trace replays.
+
+use std::panic::Location;
+
+use crossbeam_channel as cb;
+
+use super::flavor::{Envelope, Flavor, Shared};
+use super::off::unwrap_try_send;
+use super::wait::{self, NoMessage, Wait};
+use super::{Receiver, SendError, Sender, TrySendError};
+use crate::rt::context;
+use crate::rt::coop::{self, Resource, Woken};
+use crate::rt::gated;
+use crate::trace::model::{ObjectIndex, ObjectKind, Op, Outcome, Sent, ThreadIndex};
+
+/// Names the channel and takes the sender's next send number: a send's id
+/// is fixed before it first looks for room.
+fn stamp<T>(sender: &Sender<T>, location: &'static Location<'static>) -> (ObjectIndex, ThreadIndex, u64) {
+    context::with(|ctx| {
+        ctx.sends += 1;
+        (ctx.object(&sender.shared.slot, ObjectKind::Channel, location), ctx.index, ctx.sends)
+    })
+}
+
+pub(super) fn send<T>(
+    sender: &Sender<T>,
+    value: T,
+    location: &'static Location<'static>,
+) -> Result<(), SendError<T>> {
+    let (object, index, seq) = stamp(sender, location);
+    let mut envelope = Envelope { sender: index, seq, value };
+    loop {
+        coop::switch(Op::Send, Some(object), location);
+        let result = match sender.cb().try_send(envelope) {
+            Ok(()) => Ok(()),
+            Err(cb::TrySendError::Disconnected(e)) => Err(e.value),
+            Err(cb::TrySendError::Full(e)) => {
+                envelope = e;
+                coop::block(&[Resource::Object(object)], None, Op::Send, Some(object), location);
+                continue;
+            }
+        };
+        let outcome = if result.is_ok() { Sent::Delivered { seq } } else { Sent::Disconnected };
+        context::with(|ctx| ctx.record_outcome(Outcome::Send(outcome), object, location));
+        if result.is_ok() {
+            coop::wake(Resource::Object(object), true);
+        }
+        return result.map_err(SendError);
+    }
+}
+
+pub(super) fn try_send<T>(
+    sender: &Sender<T>,
+    value: T,
+    location: &'static Location<'static>,
+) -> Result<(), TrySendError<T>> {
+    let (object, index, seq) = stamp(sender, location);
+    coop::switch(Op::Send, Some(object), location);
+    let result = sender.cb().try_send(Envelope { sender: index, seq, value });
+    let outcome = match &result {
+        Ok(()) => {
+            coop::wake(Resource::Object(object), true);
+            Sent::Delivered { seq }
+        }
+        Err(cb::TrySendError::Full(_)) => Sent::Full,
+        Err(cb::TrySendError::Disconnected(_)) => Sent::Disconnected,
+    };
+    context::with(|ctx| {
+        if result.is_ok() {
+            sender.shared.progressed(ctx);
+        }
+        ctx.record_outcome(Outcome::Send(outcome), object, location);
+    });
+    result.map_err(unwrap_try_send)
+}
+
+pub(super) fn receive<T>(
+    receiver: &Receiver<T>,
+    wait: Wait,
+    location: &'static Location<'static>,
+) -> Result<T, NoMessage> {
+    let op = wait.op();
+    let object = context::with(|ctx| ctx.object(&receiver.shared.slot, ObjectKind::Channel, location));
+    let mut deadline = None;
+    loop {
+        coop::switch(op, Some(object), location);
+        let result = match (receiver.cb().try_recv(), wait) {
+            (Ok(e), _) => Ok(e),
+            (Err(cb::TryRecvError::Disconnected), _) => Err(NoMessage::Disconnected),
+            (Err(cb::TryRecvError::Empty), Wait::No) => Err(NoMessage::Empty),
+            (Err(cb::TryRecvError::Empty), _) => {
+                let until = match wait {
+                    Wait::Timeout(t) => Some(*deadline.get_or_insert_with(|| virtual_deadline(t))),
+                    _ => None,
+                };
+                match coop::block(&[Resource::Object(object)], until, op, Some(object), location) {
+                    Woken::Changed => continue,
+                    Woken::TimedOut => Err(NoMessage::TimedOut),
+                }
+            }
+        };
+        let outcome = wait.outcome(wait::received(&result));
+        context::with(|ctx| ctx.record_outcome(outcome, object, location));
+        if result.is_ok() {
+            coop::wake(Resource::Object(object), true);
+        }
+        return result.map(|e: Envelope<T>| e.value);
+    }
+}
+
+/// The virtual time at which a wait of `timeout` from now ends.
+pub(super) fn virtual_deadline(timeout: std::time::Duration) -> u64 {
+    coop::now().saturating_add(u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX))
+}
+
+/// A dropped end may disconnect the channel: drop the crossbeam end now (not
+/// after this function), so that whoever is blocked on the channel sees the
+/// disconnection when it looks again, and wake them.
+pub(super) fn drop_end<T>(flavor: &mut Flavor<T>, shared: &Shared) {
+    *flavor = Flavor::Crossbeam { tx: None, rx: None };
+    if let Some(object) = gated::object_of(&shared.slot) {
+        coop::wake(Resource::Object(object), true);
+    }
+}

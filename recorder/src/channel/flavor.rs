@@ -1,0 +1,187 @@
+//! What a channel end holds, and which backend serves a call on it.
+
+#[cfg(not(reprise_loom))]
+use crossbeam_channel as cb;
+
+use std::sync::Arc;
+
+use crate::rt::mode::Mode;
+#[cfg(not(reprise_loom))]
+use crate::rt::{
+    context::ThreadCtx,
+    exec::{self, Progress, ProgressMark},
+    mode,
+    object::ObjectSlot,
+};
+#[cfg(not(reprise_loom))]
+use crate::trace::model::ThreadIndex;
+
+#[cfg(not(reprise_loom))]
+use super::replay_queue::ReplayQueue;
+
+/// A message with its id: the sending thread and that thread's send count
+/// (both 0 in passthrough, which numbers nothing).
+#[cfg(not(reprise_loom))]
+pub(super) struct Envelope<T> {
+    pub(super) sender: ThreadIndex,
+    pub(super) seq: u64,
+    pub(super) value: T,
+}
+
+/// The channel behind an end.
+pub(super) enum Flavor<T> {
+    /// Off, record and explore mode: crossbeam's channel. Each end holds its
+    /// own half; the explorer empties both when the end drops.
+    #[cfg(not(reprise_loom))]
+    Crossbeam { tx: Option<cb::Sender<Envelope<T>>>, rx: Option<cb::Receiver<Envelope<T>>> },
+    /// Made inside a replay: a queue from which receives take messages by id.
+    #[cfg(not(reprise_loom))]
+    Replay(Arc<ReplayQueue<T>>),
+    /// Under loom: a queue behind loom's mutex and condvars.
+    #[cfg(reprise_loom)]
+    Loom(Arc<super::loom::Chan<T>>),
+}
+
+impl<T> Flavor<T> {
+    /// Which backend serves a call on this end. A channel made in a replay
+    /// stays the replay's in every thread that uses it; a crossbeam channel
+    /// follows the calling thread's mode, except that a replay passes it
+    /// through: it was made outside the replay, so no recording speaks of it.
+    #[cfg(not(reprise_loom))]
+    #[inline]
+    pub(super) fn mode(&self) -> Mode {
+        match self {
+            Flavor::Replay(_) => Mode::Gated,
+            Flavor::Crossbeam { .. } => crossbeam_mode(),
+        }
+    }
+
+    /// Under loom every call passes through to the loom backend.
+    #[cfg(reprise_loom)]
+    #[inline]
+    pub(super) fn mode(&self) -> Mode {
+        Mode::Off
+    }
+
+    /// How many messages are queued.
+    pub(super) fn len(&self) -> usize {
+        match self {
+            #[cfg(not(reprise_loom))]
+            Flavor::Replay(queue) => queue.len(),
+            #[cfg(not(reprise_loom))]
+            Flavor::Crossbeam { tx: Some(tx), .. } => tx.len(),
+            #[cfg(not(reprise_loom))]
+            Flavor::Crossbeam { rx: Some(rx), .. } => rx.len(),
+            #[cfg(not(reprise_loom))]
+            Flavor::Crossbeam { .. } => 0,
+            #[cfg(reprise_loom)]
+            Flavor::Loom(chan) => chan.len(),
+        }
+    }
+
+    /// Another sending end of the same channel.
+    pub(super) fn clone_sender(&self) -> Flavor<T> {
+        match self {
+            #[cfg(not(reprise_loom))]
+            Flavor::Crossbeam { tx, .. } => Flavor::Crossbeam { tx: tx.clone(), rx: None },
+            #[cfg(not(reprise_loom))]
+            Flavor::Replay(queue) => Flavor::Replay(Arc::clone(queue)),
+            #[cfg(reprise_loom)]
+            Flavor::Loom(chan) => Flavor::Loom(chan.add_sender()),
+        }
+    }
+
+    /// Another receiving end of the same channel.
+    pub(super) fn clone_receiver(&self) -> Flavor<T> {
+        match self {
+            #[cfg(not(reprise_loom))]
+            Flavor::Crossbeam { rx, .. } => Flavor::Crossbeam { tx: None, rx: rx.clone() },
+            #[cfg(not(reprise_loom))]
+            Flavor::Replay(queue) => Flavor::Replay(Arc::clone(queue)),
+            #[cfg(reprise_loom)]
+            Flavor::Loom(chan) => Flavor::Loom(chan.add_receiver()),
+        }
+    }
+
+    /// The replay queue, if the channel was made in a replay.
+    #[cfg(not(reprise_loom))]
+    pub(super) fn queue(&self) -> Option<&ReplayQueue<T>> {
+        match self {
+            Flavor::Replay(queue) => Some(queue),
+            Flavor::Crossbeam { .. } => None,
+        }
+    }
+}
+
+/// The backend for a crossbeam end on this thread (see [`Flavor::mode`]).
+#[cfg(not(reprise_loom))]
+#[inline]
+pub(super) fn crossbeam_mode() -> Mode {
+    match mode::mode() {
+        Mode::Gated => Mode::Off,
+        mode => mode,
+    }
+}
+
+/// What both ends share: the channel's identity and its progress counter.
+#[cfg(not(reprise_loom))]
+pub(super) struct Shared {
+    pub(super) slot: ObjectSlot,
+    /// Sends, receives and dropped ends, counted in closed-world recordings
+    /// for the deadlock monitor (and on every drop: drops are rare).
+    pub(super) progress: Progress,
+}
+
+#[cfg(not(reprise_loom))]
+impl Shared {
+    pub(super) fn new() -> Shared {
+        Shared { slot: ObjectSlot::new(), progress: Progress::default() }
+    }
+
+    /// Record mode: counts an operation that can end a wait on the channel.
+    #[inline]
+    pub(super) fn progressed(&self, ctx: &ThreadCtx) {
+        if ctx.exec.closed_world {
+            exec::bump(&self.progress);
+        }
+    }
+
+    /// Record mode: the mark a thread about to wait on the channel leaves
+    /// for the deadlock monitor.
+    pub(super) fn mark(&self, ctx: &ThreadCtx) -> Option<ProgressMark> {
+        ctx.exec.closed_world.then(|| ProgressMark::read(&self.progress))
+    }
+}
+
+/// The two ends of a new channel, holding `sender` and `receiver`.
+#[cfg(not(reprise_loom))]
+pub(super) fn ends<T>(sender: Flavor<T>, receiver: Flavor<T>) -> (super::Sender<T>, super::Receiver<T>) {
+    let shared = Arc::new(Shared::new());
+    (
+        super::Sender { shared: Arc::clone(&shared), flavor: sender },
+        super::Receiver { shared, flavor: receiver },
+    )
+}
+
+#[cfg(not(reprise_loom))]
+impl<T> super::Sender<T> {
+    /// The crossbeam sender, for the backends a crossbeam end is routed to.
+    pub(super) fn cb(&self) -> &cb::Sender<Envelope<T>> {
+        match &self.flavor {
+            Flavor::Crossbeam { tx: Some(tx), .. } => tx,
+            // Ends are emptied only as they drop, and replay ends go to replay.
+            _ => unreachable!("a crossbeam sender without its channel"),
+        }
+    }
+}
+
+#[cfg(not(reprise_loom))]
+impl<T> super::Receiver<T> {
+    /// The crossbeam receiver, for the backends a crossbeam end is routed to.
+    pub(super) fn cb(&self) -> &cb::Receiver<Envelope<T>> {
+        match &self.flavor {
+            Flavor::Crossbeam { rx: Some(rx), .. } => rx,
+            _ => unreachable!("a crossbeam receiver without its channel"),
+        }
+    }
+}

@@ -1,0 +1,289 @@
+//! Under `--cfg reprise_loom`, the passthrough backend: loom has no channels,
+//! so a channel is a queue behind one loom `Mutex` and two loom `Condvar`s
+//! (the rules it follows are in the module docs of [`channel`](super)).
+
+use std::collections::VecDeque;
+use std::sync::{Arc, PoisonError};
+
+use loom::sync::{Condvar, Mutex, MutexGuard};
+
+use super::flavor::Flavor;
+use super::wait::{NoMessage, Wait};
+use super::{Receiver, SendError, Sender, TrySendError};
+
+/// A blocked `select`'s wake-up call: set by a send or a disconnection on any
+/// of its channels.
+pub(super) struct Signal {
+    fired: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl Signal {
+    pub(super) fn new() -> Signal {
+        Signal { fired: Mutex::new(false), cv: Condvar::new() }
+    }
+
+    fn fire(&self) {
+        *self.fired.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        self.cv.notify_one();
+    }
+
+    pub(super) fn wait(&self) {
+        let mut fired = self.fired.lock().unwrap_or_else(PoisonError::into_inner);
+        while !*fired {
+            fired = self.cv.wait(fired).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+}
+
+/// What the channel's lock guards.
+pub(super) struct State<T> {
+    /// Messages with their number (for a rendezvous sender to know when its
+    /// message was taken).
+    queue: VecDeque<(u64, T)>,
+    /// Messages pushed so far.
+    pushed: u64,
+    /// Messages taken so far.
+    taken: u64,
+    senders: usize,
+    receivers: usize,
+    /// Receivers blocked in `recv` (a rendezvous `try_send` needs one).
+    waiting_receivers: usize,
+    /// Senders blocked in `send`.
+    waiting_senders: usize,
+    /// Blocked `select`s to wake on the next send or disconnection.
+    pub(super) selects: Vec<Arc<Signal>>,
+}
+
+/// A loom channel.
+pub(super) struct Chan<T> {
+    /// `None` when unbounded.
+    cap: Option<usize>,
+    state: Mutex<State<T>>,
+    /// Receivers wait here for a message or disconnection.
+    not_empty: Condvar,
+    /// Senders wait here for room (or, on a rendezvous, for their message
+    /// to be taken) or disconnection.
+    not_full: Condvar,
+}
+
+impl<T> Chan<T> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, State<T>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether a send may push now (a rendezvous send always pushes, then waits).
+    fn has_room(&self, s: &State<T>) -> bool {
+        match self.cap {
+            Some(cap) if cap > 0 => s.queue.len() < cap,
+            _ => true,
+        }
+    }
+
+    /// Pushes and wakes a receiver; returns the message's number.
+    fn push(&self, s: &mut State<T>, value: T) -> u64 {
+        s.pushed += 1;
+        s.queue.push_back((s.pushed, value));
+        self.wake_receivers(s, false);
+        s.pushed
+    }
+
+    fn wake_receivers(&self, s: &mut State<T>, all: bool) {
+        if s.waiting_receivers > 0 {
+            if all {
+                self.not_empty.notify_all();
+            } else {
+                self.not_empty.notify_one();
+            }
+        }
+        for signal in s.selects.drain(..) {
+            signal.fire();
+        }
+    }
+
+    fn wake_senders(&self, all: bool, s: &State<T>) {
+        if s.waiting_senders > 0 {
+            // A rendezvous sender waits for its own message: wake them all.
+            if all || self.cap == Some(0) {
+                self.not_full.notify_all();
+            } else {
+                self.not_full.notify_one();
+            }
+        }
+    }
+
+    /// Takes the next message, or says the channel is disconnected; `None`
+    /// when it is empty and senders remain.
+    pub(super) fn take(&self, s: &mut State<T>) -> Option<Result<T, NoMessage>> {
+        match s.queue.pop_front() {
+            Some((_, value)) => {
+                s.taken += 1;
+                self.wake_senders(false, s);
+                Some(Ok(value))
+            }
+            None if s.senders == 0 => Some(Err(NoMessage::Disconnected)),
+            None => None,
+        }
+    }
+
+    fn wait_not_empty<'a>(&self, mut s: MutexGuard<'a, State<T>>) -> MutexGuard<'a, State<T>> {
+        s.waiting_receivers += 1;
+        let mut s = self.not_empty.wait(s).unwrap_or_else(PoisonError::into_inner);
+        s.waiting_receivers -= 1;
+        s
+    }
+
+    fn wait_not_full<'a>(&self, mut s: MutexGuard<'a, State<T>>) -> MutexGuard<'a, State<T>> {
+        s.waiting_senders += 1;
+        let mut s = self.not_full.wait(s).unwrap_or_else(PoisonError::into_inner);
+        s.waiting_senders -= 1;
+        s
+    }
+
+    /// How many messages are queued (always 0 on a rendezvous, as crossbeam's).
+    pub(super) fn len(&self) -> usize {
+        if self.cap == Some(0) {
+            return 0;
+        }
+        self.lock().queue.len()
+    }
+
+    /// Counts one more sender and gives its handle.
+    pub(super) fn add_sender(self: &Arc<Self>) -> Arc<Self> {
+        self.lock().senders += 1;
+        Arc::clone(self)
+    }
+
+    /// Counts one more receiver and gives its handle.
+    pub(super) fn add_receiver(self: &Arc<Self>) -> Arc<Self> {
+        self.lock().receivers += 1;
+        Arc::clone(self)
+    }
+}
+
+fn make<T>(cap: Option<usize>) -> (Sender<T>, Receiver<T>) {
+    let state = State {
+        queue: VecDeque::new(),
+        pushed: 0,
+        taken: 0,
+        senders: 1,
+        receivers: 1,
+        waiting_receivers: 0,
+        waiting_senders: 0,
+        selects: Vec::new(),
+    };
+    let chan =
+        Arc::new(Chan { cap, state: Mutex::new(state), not_empty: Condvar::new(), not_full: Condvar::new() });
+    (Sender { flavor: Flavor::Loom(Arc::clone(&chan)) }, Receiver { flavor: Flavor::Loom(chan) })
+}
+
+pub(super) fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
+    make(Some(cap))
+}
+
+pub(super) fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
+    make(None)
+}
+
+/// The loom channel behind an end.
+pub(super) fn chan<T>(flavor: &Flavor<T>) -> &Chan<T> {
+    let Flavor::Loom(chan) = flavor;
+    chan
+}
+
+pub(super) fn send<T>(sender: &Sender<T>, value: T) -> Result<(), SendError<T>> {
+    let chan = chan(&sender.flavor);
+    let mut s = chan.lock();
+    loop {
+        if s.receivers == 0 {
+            return Err(SendError(value));
+        }
+        if chan.has_room(&s) {
+            break;
+        }
+        s = chan.wait_not_full(s);
+    }
+    let number = chan.push(&mut s, value);
+    if chan.cap != Some(0) {
+        return Ok(());
+    }
+    while s.taken < number && s.receivers > 0 {
+        s = chan.wait_not_full(s);
+    }
+    if s.taken >= number {
+        return Ok(());
+    }
+    // Every receiver left before taking it: the message is still queued
+    // (only receivers take, and a rendezvous queue holds no one else's
+    // message numbered this one).
+    match s.queue.iter().position(|(n, _)| *n == number).and_then(|at| s.queue.remove(at)) {
+        Some((_, value)) => Err(SendError(value)),
+        None => Ok(()),
+    }
+}
+
+pub(super) fn try_send<T>(sender: &Sender<T>, value: T) -> Result<(), TrySendError<T>> {
+    let chan = chan(&sender.flavor);
+    let mut s = chan.lock();
+    if s.receivers == 0 {
+        return Err(TrySendError::Disconnected(value));
+    }
+    let room = match chan.cap {
+        Some(0) => s.queue.len() < s.waiting_receivers,
+        _ => chan.has_room(&s),
+    };
+    if !room {
+        return Err(TrySendError::Full(value));
+    }
+    chan.push(&mut s, value);
+    Ok(())
+}
+
+pub(super) fn receive<T>(receiver: &Receiver<T>, wait: Wait) -> Result<T, NoMessage> {
+    let chan = chan(&receiver.flavor);
+    let mut s = chan.lock();
+    match wait {
+        Wait::Forever => loop {
+            if let Some(result) = chan.take(&mut s) {
+                return result;
+            }
+            s = chan.wait_not_empty(s);
+        },
+        Wait::No => chan.take(&mut s).unwrap_or(Err(NoMessage::Empty)),
+        Wait::Timeout(_) => match chan.take(&mut s) {
+            Some(result) => result,
+            None => {
+                drop(s);
+                // Time is the other threads running (see the module docs).
+                loom::thread::yield_now();
+                Err(NoMessage::TimedOut)
+            }
+        },
+    }
+}
+
+pub(super) fn drop_sender<T>(flavor: &Flavor<T>) {
+    if std::thread::panicking() {
+        // The model is failing (an assertion, or loom's deadlock report,
+        // after which no loom operation may run): leave the count alone.
+        return;
+    }
+    let chan = chan(flavor);
+    let mut s = chan.lock();
+    s.senders -= 1;
+    if s.senders == 0 {
+        chan.wake_receivers(&mut s, true);
+    }
+}
+
+pub(super) fn drop_receiver<T>(flavor: &Flavor<T>) {
+    if std::thread::panicking() {
+        return;
+    }
+    let chan = chan(flavor);
+    let mut s = chan.lock();
+    s.receivers -= 1;
+    if s.receivers == 0 {
+        chan.wake_senders(true, &s);
+    }
+}

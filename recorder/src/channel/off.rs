@@ -1,0 +1,73 @@
+//! Passthrough: crossbeam's channel, with nothing recorded. Recording and
+//! exploring threads make their channels here too.
+
+use crossbeam_channel as cb;
+
+use super::flavor::{self, Envelope, Flavor, Shared};
+use super::wait::{NoMessage, Wait};
+use super::{Receiver, SendError, Sender, TrySendError};
+use crate::rt::exec;
+
+fn make<T>((tx, rx): (cb::Sender<Envelope<T>>, cb::Receiver<Envelope<T>>)) -> (Sender<T>, Receiver<T>) {
+    flavor::ends(Flavor::Crossbeam { tx: Some(tx), rx: None }, Flavor::Crossbeam { tx: None, rx: Some(rx) })
+}
+
+pub(super) fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
+    make(cb::bounded(cap))
+}
+
+pub(super) fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
+    make(cb::unbounded())
+}
+
+/// Off mode numbers nothing: the envelope's id is left at 0.
+fn envelope<T>(value: T) -> Envelope<T> {
+    Envelope { sender: 0, seq: 0, value }
+}
+
+pub(super) fn send<T>(sender: &Sender<T>, value: T) -> Result<(), SendError<T>> {
+    sender.cb().send(envelope(value)).map_err(|e| SendError(e.0.value))
+}
+
+pub(super) fn try_send<T>(sender: &Sender<T>, value: T) -> Result<(), TrySendError<T>> {
+    sender.cb().try_send(envelope(value)).map_err(unwrap_try_send)
+}
+
+/// crossbeam's error for an envelope, as the error for its value.
+pub(super) fn unwrap_try_send<T>(e: cb::TrySendError<Envelope<T>>) -> TrySendError<T> {
+    match e {
+        cb::TrySendError::Full(e) => TrySendError::Full(e.value),
+        cb::TrySendError::Disconnected(e) => TrySendError::Disconnected(e.value),
+    }
+}
+
+pub(super) fn receive<T>(receiver: &Receiver<T>, wait: Wait) -> Result<T, NoMessage> {
+    let rx = receiver.cb();
+    let result = match wait {
+        Wait::No => rx.try_recv().map_err(|e| match e {
+            cb::TryRecvError::Empty => NoMessage::Empty,
+            cb::TryRecvError::Disconnected => NoMessage::Disconnected,
+        }),
+        Wait::Forever => rx.recv().map_err(|_| NoMessage::Disconnected),
+        Wait::Timeout(timeout) => rx.recv_timeout(timeout).map_err(timed_out),
+    };
+    result.map(|e| e.value)
+}
+
+/// crossbeam's error of a timed receive.
+pub(super) fn timed_out(e: cb::RecvTimeoutError) -> NoMessage {
+    match e {
+        cb::RecvTimeoutError::Timeout => NoMessage::TimedOut,
+        cb::RecvTimeoutError::Disconnected => NoMessage::Disconnected,
+    }
+}
+
+/// Drops a crossbeam end now, before the channel's progress counter is
+/// bumped: a recording's waiter that the drop disconnects must see the bump.
+/// A replay's end has no one to tell: its queue goes with the last end.
+pub(super) fn drop_end<T>(flavor: &mut Flavor<T>, shared: &Shared) {
+    if let Flavor::Crossbeam { tx, rx } = flavor {
+        drop((tx.take(), rx.take()));
+        exec::bump(&shared.progress);
+    }
+}

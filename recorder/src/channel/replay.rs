@@ -1,0 +1,91 @@
+//! Replay: each call takes its recorded outcome. A send puts its message in
+//! the channel's replay queue under its recorded id; a receive waits until
+//! the recorded message was sent and takes that one; recorded failures
+//! (full, empty, timed out, disconnected) come back at once.
+
+use std::panic::Location;
+use std::sync::Arc;
+
+use super::flavor::{self, Flavor};
+use super::replay_queue::ReplayQueue;
+use super::wait::{NoMessage, Wait};
+use super::{Receiver, Sender, TrySendError};
+use crate::rt::gated::{self, GatedCall};
+use crate::trace::model::{ObjectKind, Op, Outcome, Received, Sent};
+
+/// A channel made inside a replay: both ends share one replay queue.
+pub(super) fn channel<T>() -> (Sender<T>, Receiver<T>) {
+    let queue = Arc::new(ReplayQueue::new());
+    flavor::ends(Flavor::Replay(Arc::clone(&queue)), Flavor::Replay(queue))
+}
+
+/// `send` and `try_send`: a recorded `Full` or `Disconnected` comes back as
+/// that error (`send` gives the value back either way); a recorded delivery
+/// queues the message under its id and tells whoever waits for it.
+pub(super) fn send<T>(
+    sender: &Sender<T>,
+    value: T,
+    location: &'static Location<'static>,
+) -> Result<(), TrySendError<T>> {
+    // Only an end with a replay queue is routed here (`Flavor::mode`).
+    let Some(queue) = sender.flavor.queue() else { return Err(TrySendError::Disconnected(value)) };
+    let Some(call) = gated::begin(Op::Send, Some((&sender.shared.slot, ObjectKind::Channel)), location)
+    else {
+        return Err(TrySendError::Disconnected(value));
+    };
+    let Some(outcome) = call.outcome() else { return Err(TrySendError::Disconnected(value)) };
+    match outcome {
+        Outcome::Send(Sent::Delivered { seq }) => {
+            queue.push(call.thread, seq, value);
+            call.announce(&outcome);
+            Ok(())
+        }
+        Outcome::Send(Sent::Full) => Err(TrySendError::Full(value)),
+        _ => Err(TrySendError::Disconnected(value)),
+    }
+}
+
+/// `recv`, `try_recv` and `recv_timeout`.
+pub(super) fn receive<T>(
+    receiver: &Receiver<T>,
+    wait: Wait,
+    location: &'static Location<'static>,
+) -> Result<T, NoMessage> {
+    let Some(queue) = receiver.flavor.queue() else { return Err(NoMessage::Disconnected) };
+    let Some(call) = gated::begin(wait.op(), Some((&receiver.shared.slot, ObjectKind::Channel)), location)
+    else {
+        return Err(NoMessage::Disconnected);
+    };
+    let Some(outcome) = call.outcome() else { return Err(NoMessage::Disconnected) };
+    let (Outcome::Recv(received) | Outcome::TryRecv(received) | Outcome::RecvTimeout(received)) = outcome
+    else {
+        // `begin` matched the op, and each op decodes to its own outcome.
+        call.diverge(format!("a receive's recorded outcome is {outcome:?}"));
+        return Err(NoMessage::Disconnected);
+    };
+    take_recorded(&call, &outcome, received, queue)
+}
+
+/// Waits until the message `received` names (`outcome` is the call's whole
+/// recorded outcome) was sent and takes it from `queue`, or gives the
+/// recorded reason why there was none.
+pub(super) fn take_recorded<T>(
+    call: &GatedCall,
+    outcome: &Outcome,
+    received: Received,
+    queue: &ReplayQueue<T>,
+) -> Result<T, NoMessage> {
+    let Received::Message { sender, seq } = received else {
+        return Err(NoMessage::of(received).unwrap_or(NoMessage::Disconnected));
+    };
+    if !call.wait_for_outcome(outcome) {
+        return Err(NoMessage::Disconnected);
+    }
+    match queue.take(sender, seq) {
+        Some(value) => Ok(value),
+        None => {
+            call.diverge(format!("{received} was sent, but not on this channel"));
+            Err(NoMessage::Disconnected)
+        }
+    }
+}

@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use crate::loom_execution;
 
 /// The execution's next draw.
+#[inline]
 pub(super) fn u64() -> u64 {
     let state = &loom_execution::current().random;
     let x = super::xorshift(state.load(Ordering::Relaxed));

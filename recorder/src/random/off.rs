@@ -15,6 +15,7 @@ fn seed() -> u64 {
     h.finish() | 1
 }
 
+#[inline]
 pub(super) fn u64() -> u64 {
     STATE.with(|s| {
         let x = super::xorshift(s.get());

@@ -6,6 +6,7 @@ use std::panic::Location;
 use crate::rt::context;
 use crate::trace::model::Outcome;
 
+#[inline]
 pub(super) fn u64(location: &'static Location<'static>) -> u64 {
     context::with(|ctx| {
         let value = ctx.next_random();

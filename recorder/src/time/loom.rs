@@ -20,18 +20,21 @@ fn elapsed() -> Duration {
 }
 
 /// The execution's virtual monotonic clock.
+#[inline]
 pub(super) fn now() -> Instant {
     base() + elapsed()
 }
 
 /// The execution's virtual wall clock, from the same fixed epoch as the
 /// explorer's.
+#[inline]
 pub(super) fn system_now() -> SystemTime {
     UNIX_EPOCH + Duration::from_nanos(super::VIRTUAL_EPOCH_NANOS) + elapsed()
 }
 
 /// Advances the virtual clock by `duration` and lets the other threads run
 /// (a loom yield, so polling loops with a sleep terminate).
+#[inline]
 pub(super) fn sleep(duration: Duration) {
     let clock = &loom_execution::current().clock_nanos;
     clock.store(clock.load(Ordering::Relaxed).saturating_add(super::nanos(duration)), Ordering::Relaxed);

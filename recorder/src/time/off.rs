@@ -2,14 +2,17 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
+#[inline]
 pub(super) fn now() -> Instant {
     Instant::now()
 }
 
+#[inline]
 pub(super) fn system_now() -> SystemTime {
     SystemTime::now()
 }
 
+#[inline]
 pub(super) fn sleep(duration: Duration) {
     std::thread::sleep(duration);
 }

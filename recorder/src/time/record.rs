@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::rt::context;
 use crate::trace::model::Outcome;
 
+#[inline]
 pub(super) fn now(location: &'static Location<'static>) -> Instant {
     let now = Instant::now();
     context::with(|ctx| {
@@ -17,6 +18,7 @@ pub(super) fn now(location: &'static Location<'static>) -> Instant {
     now
 }
 
+#[inline]
 pub(super) fn system_now(location: &'static Location<'static>) -> SystemTime {
     let now = SystemTime::now();
     // A clock set before 1970 reads as the epoch: the trace holds no sign.
@@ -25,6 +27,7 @@ pub(super) fn system_now(location: &'static Location<'static>) -> SystemTime {
     now
 }
 
+#[inline]
 pub(super) fn sleep(duration: Duration, location: &'static Location<'static>) {
     std::thread::sleep(duration);
     let nanos = super::nanos(duration);

@@ -45,7 +45,6 @@ pub mod channel;
 #[cfg(reprise_loom)]
 #[path = "loom/channel.rs"]
 pub mod channel;
-#[cfg(not(reprise_loom))]
 #[doc(hidden)]
 pub mod local;
 #[cfg(reprise_loom)]

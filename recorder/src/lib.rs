@@ -36,17 +36,12 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod args;
-// Under `--cfg reprise_loom` the primitives' modules are loom-backed ones with
-// the same paths and API (recorder/src/loom/), and the record/replay machinery
-// is left out.
-#[cfg(not(reprise_loom))]
-pub mod capture;
-#[cfg(reprise_loom)]
-#[path = "loom/capture.rs"]
+// Under `--cfg reprise_loom` the record/replay machinery is left out; the
+// primitives' shells hand every call to their loom backend, and those not
+// moved behind their shell yet are loom-backed copies (recorder/src/loom/).
 pub mod capture;
 // One shell for every mode; under loom its passthrough backend is loom's.
 pub mod channel;
-#[cfg(not(reprise_loom))]
 #[doc(hidden)]
 pub mod local;
 #[cfg(reprise_loom)]
@@ -54,10 +49,6 @@ pub mod local;
 mod loom_execution;
 #[cfg(not(reprise_loom))]
 mod policy;
-#[cfg(not(reprise_loom))]
-pub mod random;
-#[cfg(reprise_loom)]
-#[path = "loom/random.rs"]
 pub mod random;
 #[cfg(not(reprise_loom))]
 mod record;
@@ -67,15 +58,7 @@ pub mod sync;
 #[cfg(reprise_loom)]
 #[path = "loom/sync/mod.rs"]
 pub mod sync;
-#[cfg(not(reprise_loom))]
 pub mod thread;
-#[cfg(reprise_loom)]
-#[path = "loom/thread.rs"]
-pub mod thread;
-#[cfg(not(reprise_loom))]
-pub mod time;
-#[cfg(reprise_loom)]
-#[path = "loom/time.rs"]
 pub mod time;
 pub mod trace;
 

@@ -14,7 +14,7 @@ use crate::rt::exec::{Blocked, ExecKind, Execution, ProgressMark, ThreadShared};
 use crate::rt::gate::Gate;
 use crate::rt::object::ObjectSlot;
 use crate::rt::sites::SiteCache;
-use crate::trace::model::{Event, ObjectIndex, ObjectKind, Op, SiteIndex, ThreadIndex, NO_THREAD};
+use crate::trace::model::{Event, ObjectIndex, ObjectKind, Op, Outcome, SiteIndex, ThreadIndex, NO_THREAD};
 
 thread_local! {
     // Boxed: the explorer moves a thread's context off and on the OS thread
@@ -234,7 +234,7 @@ impl ThreadCtx {
     #[inline(always)]
     pub(crate) fn record_outcome(
         &mut self,
-        outcome: crate::trace::model::Outcome,
+        outcome: Outcome,
         object: ObjectIndex,
         location: &'static Location<'static>,
     ) {

@@ -502,6 +502,7 @@ impl Outcome {
 
 impl Event {
     /// The event of `outcome` on `object` at `site`.
+    #[inline]
     pub fn new(outcome: Outcome, object: ObjectIndex, site: SiteIndex) -> Event {
         let [a, b, c] = outcome.fields();
         Event { op: outcome.op(), object, site, a, b, c }

@@ -5,15 +5,9 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::OnceLock;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-pub use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::loom_execution;
-
-/// The wall clock's start in every execution: 2023-11-14T22:13:20Z, the same
-/// virtual epoch as the explorer's.
-const VIRTUAL_EPOCH_NANOS: u64 = 1_700_000_000 * 1_000_000_000;
 
 /// The monotonic clock's start, the same for every execution of the process.
 fn base() -> Instant {
@@ -26,24 +20,23 @@ fn elapsed() -> Duration {
 }
 
 /// The execution's virtual monotonic clock.
-#[track_caller]
-pub fn now() -> Instant {
+#[inline]
+pub(super) fn now() -> Instant {
     base() + elapsed()
 }
 
-/// The execution's virtual wall clock, from a fixed epoch.
-#[track_caller]
-pub fn system_now() -> SystemTime {
-    UNIX_EPOCH + Duration::from_nanos(VIRTUAL_EPOCH_NANOS) + elapsed()
+/// The execution's virtual wall clock, from the same fixed epoch as the
+/// explorer's.
+#[inline]
+pub(super) fn system_now() -> SystemTime {
+    UNIX_EPOCH + Duration::from_nanos(super::VIRTUAL_EPOCH_NANOS) + elapsed()
 }
 
 /// Advances the virtual clock by `duration` and lets the other threads run
-/// (a loom yield, so polling loops with a sleep terminate). Same as
-/// [`crate::thread::sleep`].
-#[track_caller]
-pub fn sleep(duration: Duration) {
-    let nanos = duration.as_nanos().min(u128::from(u64::MAX)) as u64;
+/// (a loom yield, so polling loops with a sleep terminate).
+#[inline]
+pub(super) fn sleep(duration: Duration) {
     let clock = &loom_execution::current().clock_nanos;
-    clock.store(clock.load(Ordering::Relaxed).saturating_add(nanos), Ordering::Relaxed);
+    clock.store(clock.load(Ordering::Relaxed).saturating_add(super::nanos(duration)), Ordering::Relaxed);
     loom::thread::yield_now();
 }

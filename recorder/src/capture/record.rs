@@ -1,0 +1,20 @@
+//! Captures in record mode and under the explorer: run the closure, store
+//! its value's bytes after the event.
+
+use std::panic::Location;
+
+use serde::Serialize;
+
+use crate::rt::context;
+use crate::trace::model::Outcome;
+
+pub(super) fn capture<T: Serialize>(read: impl FnOnce() -> T, location: &'static Location<'static>) -> T {
+    let value = read();
+    let bytes = postcard::to_stdvec(&value)
+        .unwrap_or_else(|e| panic!("reprise::capture: the value cannot be encoded: {e}"));
+    context::with(|ctx| {
+        ctx.record_outcome(Outcome::Capture { len: bytes.len() as u64 }, 0, location);
+        ctx.record_blob(&bytes);
+    });
+    value
+}

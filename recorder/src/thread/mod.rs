@@ -1,0 +1,250 @@
+//! Threads: `std::thread`'s API, with spawn, join and exit as events.
+//!
+//! A thread spawned here joins its parent's execution (a recording, a replay)
+//! and is named by its spawn path, the same in every run that follows the
+//! same schedule.
+//!
+//! This file is the shell: each call reads the thread's mode once and hands
+//! over to one backend, `record.rs`, `replay.rs` (gated by a trace),
+//! `explore.rs` (a coroutine under the explorer), or, under
+//! `--cfg reprise_loom`, `loom.rs`. A thread's own run (start, panic, exit)
+//! is in `lifecycle.rs`, scoped threads in `scope.rs`.
+//!
+//! Under loom, threads are loom's: loom runs at most `loom::MAX_THREADS`
+//! threads (the model's own included) and has no scoped threads, so `scope`,
+//! `Scope`, `ScopedJoinHandle` and `Builder::spawn_scoped` are not available.
+
+#[cfg(not(reprise_loom))]
+mod explore;
+#[cfg(not(reprise_loom))]
+mod lifecycle;
+#[cfg(reprise_loom)]
+mod loom;
+#[cfg(not(reprise_loom))]
+mod record;
+#[cfg(not(reprise_loom))]
+mod replay;
+#[cfg(not(reprise_loom))]
+mod scope;
+
+use std::io;
+use std::panic::Location;
+use std::time::Duration;
+
+use crate::rt::mode::{self, Mode};
+#[cfg(not(reprise_loom))]
+use crate::trace::model::ThreadIndex;
+
+#[cfg(reprise_loom)]
+pub use ::loom::thread::{current, Thread, ThreadId};
+#[cfg(not(reprise_loom))]
+pub(crate) use lifecycle::run_thread;
+#[cfg(not(reprise_loom))]
+pub(crate) use record::{record_exit, record_start};
+#[cfg(not(reprise_loom))]
+pub use scope::{scope, Scope, ScopedJoinHandle};
+#[cfg(not(reprise_loom))]
+pub use std::thread::{current, Thread, ThreadId};
+pub use std::thread::{panicking, Result};
+
+/// Spawns a thread in the current execution. Like [`std::thread::spawn`].
+///
+/// # Panics
+///
+/// When the OS cannot create the thread, as std's does (under loom: when loom
+/// refuses it, past the model's `max_threads`).
+#[track_caller]
+pub fn spawn<F, T>(f: F) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    Builder::new().spawn(f).expect("failed to spawn thread")
+}
+
+/// Offers to let other threads run. Like [`std::thread::yield_now`]; under
+/// the explorer and loom it is a scheduling point (spin loops need one).
+#[track_caller]
+pub fn yield_now() {
+    match mode::mode() {
+        #[cfg(not(reprise_loom))]
+        Mode::Off | Mode::Record | Mode::Gated => std::thread::yield_now(),
+        #[cfg(reprise_loom)]
+        Mode::Off => ::loom::thread::yield_now(),
+        #[cfg(not(reprise_loom))]
+        Mode::Coop => explore::yield_now(Location::caller()),
+    }
+}
+
+/// Sleeps. In replay the recorded sleep returns at once; under loom it
+/// advances the execution's virtual clock and lets the other threads run.
+#[track_caller]
+pub fn sleep(duration: Duration) {
+    crate::time::sleep_at(duration, Location::caller());
+}
+
+/// Configures a thread before spawning it. Like [`std::thread::Builder`].
+#[derive(Debug, Default)]
+pub struct Builder {
+    name: Option<String>,
+    stack_size: Option<usize>,
+}
+
+impl Builder {
+    /// A builder with no name and the default stack size.
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// Names the thread (also in the trace's thread table).
+    pub fn name(mut self, name: String) -> Builder {
+        self.name = Some(name);
+        self
+    }
+
+    /// Sets the stack size (under loom: its coroutine's).
+    pub fn stack_size(mut self, size: usize) -> Builder {
+        self.stack_size = Some(size);
+        self
+    }
+
+    #[cfg(not(reprise_loom))]
+    fn std_builder(&self) -> std::thread::Builder {
+        let mut b = std::thread::Builder::new();
+        if let Some(name) = &self.name {
+            b = b.name(name.clone());
+        }
+        if let Some(size) = self.stack_size {
+            b = b.stack_size(size);
+        }
+        b
+    }
+
+    /// Spawns the thread. Like [`std::thread::Builder::spawn`].
+    ///
+    /// # Errors
+    ///
+    /// When the OS (under loom: loom) cannot create the thread.
+    #[track_caller]
+    pub fn spawn<F, T>(self, f: F) -> io::Result<JoinHandle<T>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        match mode::mode() {
+            #[cfg(not(reprise_loom))]
+            Mode::Off => self.spawn_os(None, f),
+            #[cfg(reprise_loom)]
+            Mode::Off => {
+                let inner = JoinInner::Loom(loom::spawn(self.name, self.stack_size, f)?);
+                Ok(JoinHandle { inner })
+            }
+            #[cfg(not(reprise_loom))]
+            Mode::Record => {
+                let seed = record::spawn(self.name.clone(), Location::caller());
+                self.spawn_os(Some(seed), f)
+            }
+            #[cfg(not(reprise_loom))]
+            Mode::Gated => {
+                let seed = replay::spawn(self.name.clone(), Location::caller());
+                self.spawn_os(seed, f)
+            }
+            #[cfg(not(reprise_loom))]
+            Mode::Coop => Ok(explore::spawn(self.name, Location::caller(), f)),
+        }
+    }
+
+    /// Spawns an OS thread that runs as `seed` says (`None`: outside any
+    /// execution).
+    #[cfg(not(reprise_loom))]
+    fn spawn_os<F, T>(self, seed: Option<crate::rt::context::ChildSeed>, f: F) -> io::Result<JoinHandle<T>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let index = seed.as_ref().map(|s| s.index);
+        let inner = JoinInner::Os(self.std_builder().spawn(move || lifecycle::thread_body(seed, f))?);
+        Ok(JoinHandle { inner, index })
+    }
+}
+
+/// An owned permission to join a thread. Like [`std::thread::JoinHandle`].
+#[derive(Debug)]
+pub struct JoinHandle<T> {
+    inner: JoinInner<T>,
+    /// The thread's index in the execution; `None` in passthrough.
+    #[cfg(not(reprise_loom))]
+    index: Option<ThreadIndex>,
+}
+
+/// What a [`JoinHandle`] joins, by the backend that spawned it.
+#[derive(Debug)]
+enum JoinInner<T> {
+    #[cfg(not(reprise_loom))]
+    Os(std::thread::JoinHandle<T>),
+    #[cfg(not(reprise_loom))]
+    Coop(explore::Coroutine<T>),
+    #[cfg(reprise_loom)]
+    Loom(loom::LoomThread<T>),
+}
+
+impl<T> JoinHandle<T> {
+    /// Waits for the thread to finish. Like [`std::thread::JoinHandle::join`].
+    ///
+    /// # Errors
+    ///
+    /// The thread's panic payload, if it panicked.
+    #[track_caller]
+    pub fn join(self) -> Result<T> {
+        match self.inner {
+            #[cfg(not(reprise_loom))]
+            JoinInner::Os(inner) => join_os(self.index, Location::caller(), move || inner.join()),
+            // A coroutine thread exists only under the explorer, whatever the
+            // joiner's mode is by now.
+            #[cfg(not(reprise_loom))]
+            JoinInner::Coop(coroutine) => coroutine.join(Location::caller()),
+            #[cfg(reprise_loom)]
+            JoinInner::Loom(inner) => inner.join(),
+        }
+    }
+
+    /// The underlying thread (under the explorer: the explorer's OS thread).
+    pub fn thread(&self) -> &Thread {
+        match &self.inner {
+            #[cfg(not(reprise_loom))]
+            JoinInner::Os(inner) => inner.thread(),
+            #[cfg(not(reprise_loom))]
+            JoinInner::Coop(coroutine) => coroutine.thread(),
+            #[cfg(reprise_loom)]
+            JoinInner::Loom(inner) => inner.thread(),
+        }
+    }
+
+    /// Whether the thread has finished.
+    pub fn is_finished(&self) -> bool {
+        match &self.inner {
+            #[cfg(not(reprise_loom))]
+            JoinInner::Os(inner) => inner.is_finished(),
+            #[cfg(not(reprise_loom))]
+            JoinInner::Coop(coroutine) => coroutine.is_finished(),
+            #[cfg(reprise_loom)]
+            JoinInner::Loom(inner) => inner.is_finished(),
+        }
+    }
+}
+
+/// Joins an OS thread of the execution (`target`), shared by [`JoinHandle`]
+/// and [`ScopedJoinHandle`]: `join` is the OS join.
+#[cfg(not(reprise_loom))]
+fn join_os<T>(
+    target: Option<ThreadIndex>,
+    location: &'static Location<'static>,
+    join: impl FnOnce() -> Result<T>,
+) -> Result<T> {
+    let Some(target) = target else { return join() };
+    match mode::mode() {
+        Mode::Off | Mode::Coop => join(),
+        Mode::Record => record::join(target, location, join),
+        Mode::Gated => replay::join(target, location, join),
+    }
+}

@@ -14,7 +14,7 @@ use crate::rt::exec::{Blocked, ExecKind, Execution, ProgressMark, ThreadShared};
 use crate::rt::gate::Gate;
 use crate::rt::object::ObjectSlot;
 use crate::rt::sites::SiteCache;
-use crate::trace::model::{Event, ObjectIndex, ObjectKind, Op, SiteIndex, ThreadIndex, NO_THREAD};
+use crate::trace::model::{Event, ObjectIndex, ObjectKind, Op, Outcome, SiteIndex, ThreadIndex, NO_THREAD};
 
 thread_local! {
     // Boxed: the explorer moves a thread's context off and on the OS thread
@@ -226,6 +226,18 @@ impl ThreadCtx {
         let site = self.site(location);
         let [a, b, c] = outcome;
         self.buf().push_event(&Event { op, object, site, a, b, c });
+    }
+
+    /// Record mode: appends the event of `outcome` on `object`.
+    #[inline]
+    pub(crate) fn record_outcome(
+        &mut self,
+        outcome: Outcome,
+        object: ObjectIndex,
+        location: &'static Location<'static>,
+    ) {
+        let site = self.site(location);
+        self.buf().push_event(&Event::new(outcome, object, site));
     }
 
     /// Record mode: appends an event whose site is known by content only.

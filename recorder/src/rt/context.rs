@@ -228,8 +228,10 @@ impl ThreadCtx {
         self.buf().push_event(&Event { op, object, site, a, b, c });
     }
 
-    /// Record mode: appends the event of `outcome` on `object`.
-    #[inline]
+    /// Record mode: appends the event of `outcome` on `object`. Always
+    /// inlined: the outcome's variant is known at each call site, so its
+    /// encoding folds to the fields it stores.
+    #[inline(always)]
     pub(crate) fn record_outcome(
         &mut self,
         outcome: Outcome,

@@ -9,12 +9,15 @@ use crate::rt::context;
 use crate::trace::model::{ObjectKind, Outcome};
 
 impl Order {
-    /// Appends `outcome` on this atomic to the thread's log.
-    #[inline]
-    fn record(&self, outcome: Outcome, location: &'static Location<'static>) {
+    /// Appends `outcome()` on this atomic to the thread's log. A closure, not
+    /// a value: each operation then gets its own instance of the context
+    /// visit, in which the outcome's variant is known and its encoding folds
+    /// away (one shared instance would match on it at every event).
+    #[inline(always)]
+    fn record(&self, location: &'static Location<'static>, outcome: impl FnOnce() -> Outcome) {
         context::with(|ctx| {
             let object = ctx.object(&self.slot, ObjectKind::Atomic, location);
-            ctx.record_outcome(outcome, object, location);
+            ctx.record_outcome(outcome(), object, location);
         });
     }
 }
@@ -26,14 +29,14 @@ pub(super) fn load<V: Value>(
     load: impl FnOnce() -> V,
 ) -> V {
     let (value, store) = order.order.serialized(|_| false, load);
-    order.record(Outcome::AtomicLoad { store, value: value.to_bits() }, location);
+    order.record(location, || Outcome::AtomicLoad { store, value: value.to_bits() });
     value
 }
 
 #[inline]
 pub(super) fn store(order: &Order, location: &'static Location<'static>, store: impl FnOnce()) {
     let ((), number) = order.order.serialized(|_| true, store);
-    order.record(Outcome::AtomicStore { store: number }, location);
+    order.record(location, || Outcome::AtomicStore { store: number });
 }
 
 #[inline]
@@ -43,7 +46,7 @@ pub(super) fn rmw<V: Value>(
     rmw: impl FnOnce() -> V,
 ) -> V {
     let (previous, store) = order.order.serialized(|_| true, rmw);
-    order.record(Outcome::AtomicRmw { store, previous: previous.to_bits() }, location);
+    order.record(location, || Outcome::AtomicRmw { store, previous: previous.to_bits() });
     previous
 }
 
@@ -58,6 +61,6 @@ pub(super) fn cas<V: Value>(
         Ok(v) => (v, true),
         Err(v) => (v, false),
     };
-    order.record(Outcome::AtomicCas { store, seen: seen.to_bits(), succeeded }, location);
+    order.record(location, || Outcome::AtomicCas { store, seen: seen.to_bits(), succeeded });
     result
 }

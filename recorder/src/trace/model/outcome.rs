@@ -267,6 +267,7 @@ impl Sent {
 
 impl Outcome {
     /// The operation this is the outcome of.
+    #[inline]
     pub fn op(&self) -> Op {
         match self {
             Outcome::ThreadStart => Op::ThreadStart,
@@ -303,6 +304,7 @@ impl Outcome {
     }
 
     /// The stored fields `[a, b, c]`: the trace's encoding of this outcome.
+    #[inline]
     pub fn fields(&self) -> [u64; 3] {
         let opt = |n: Option<u64>| n.map_or(0, |n| n + 1);
         match *self {
@@ -495,6 +497,7 @@ impl Outcome {
 
 impl Event {
     /// The event of `outcome` on `object` at `site`.
+    #[inline]
     pub fn new(outcome: Outcome, object: ObjectIndex, site: SiteIndex) -> Event {
         let [a, b, c] = outcome.fields();
         Event { op: outcome.op(), object, site, a, b, c }

@@ -18,6 +18,8 @@
 
 pub mod atomic;
 mod condvar;
+#[cfg(reprise_loom)]
+mod loom_lazy;
 mod mutex;
 mod rwlock;
 

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::sync::atomic::Ordering;
 
-use crate::loom_execution::Lazy;
+use crate::sync::loom_lazy::Lazy;
 
 macro_rules! loom_atomic {
     ($name:ident, $t:ty) => {

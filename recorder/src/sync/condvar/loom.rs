@@ -13,7 +13,7 @@
 use std::sync::{LockResult, PoisonError};
 use std::time::Duration;
 
-use crate::loom_execution::Lazy;
+use crate::sync::loom_lazy::Lazy;
 use crate::sync::mutex::InnerGuard;
 
 /// A condvar checked by loom.

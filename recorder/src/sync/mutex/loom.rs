@@ -7,7 +7,7 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
-use crate::loom_execution::Lazy;
+use crate::sync::loom_lazy::Lazy;
 
 /// A mutex checked by loom.
 pub(crate) struct Mutex<T: ?Sized> {

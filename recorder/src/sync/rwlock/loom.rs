@@ -6,7 +6,7 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
-use crate::loom_execution::Lazy;
+use crate::sync::loom_lazy::Lazy;
 
 /// A reader-writer lock checked by loom.
 pub(crate) struct RwLock<T: ?Sized> {

@@ -8,6 +8,7 @@ mod crash;
 mod deadlock;
 mod explore;
 mod fidelity;
+mod forged_lock_outcomes;
 mod forged_outcomes;
 mod primitives;
 mod replay;

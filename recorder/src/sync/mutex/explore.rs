@@ -1,0 +1,90 @@
+//! The mutex in explore (cooperative) mode: threads are coroutines under the
+//! explorer's scheduler, so a held lock blocks the thread in the scheduler,
+//! never in the OS, and every call is a scheduling point. Outcomes are
+//! recorded as in record mode.
+
+use std::panic::Location;
+use std::sync::{LockResult, TryLockError, TryLockResult};
+
+use super::{Held, InnerGuard, Mutex, MutexGuard};
+use crate::rt::context;
+use crate::rt::coop::{self, Resource};
+use crate::trace::model::{ObjectIndex, ObjectKind, Op, Outcome};
+
+impl<T: ?Sized> Mutex<T> {
+    /// Explore mode: takes the inner lock, blocking in the scheduler while
+    /// another coroutine holds it. Records nothing (a condvar's wait takes
+    /// the mutex back this way and records its own event).
+    pub(crate) fn acquire_coop(
+        &self,
+        object: ObjectIndex,
+        op: Op,
+        location: &'static Location<'static>,
+    ) -> LockResult<InnerGuard<'_, T>> {
+        loop {
+            coop::switch(op, Some(object), location);
+            match self.inner.try_lock() {
+                Ok(guard) => return Ok(guard),
+                Err(TryLockError::Poisoned(p)) => return Err(p),
+                Err(TryLockError::WouldBlock) => {
+                    coop::block(&[Resource::Object(object)], None, op, Some(object), location);
+                }
+            }
+        }
+    }
+}
+
+fn object<T: ?Sized>(mutex: &Mutex<T>, location: &'static Location<'static>) -> ObjectIndex {
+    context::with(|ctx| ctx.object(&mutex.slot, ObjectKind::Mutex, location))
+}
+
+pub(super) fn lock<'a, T: ?Sized>(
+    mutex: &'a Mutex<T>,
+    location: &'static Location<'static>,
+) -> LockResult<MutexGuard<'a, T>> {
+    let object = object(mutex, location);
+    let result = mutex.acquire_coop(object, Op::Lock, location);
+    let acquisition = mutex.next_acquisition();
+    context::with(|ctx| {
+        ctx.shared.hold(object);
+        ctx.record_outcome(Outcome::Lock { acquisition }, object, location);
+    });
+    coop::scheduler().lock_held(object, true);
+    mutex.wrap(result, Held::Explore(object), location)
+}
+
+pub(super) fn try_lock<'a, T: ?Sized>(
+    mutex: &'a Mutex<T>,
+    location: &'static Location<'static>,
+) -> TryLockResult<MutexGuard<'a, T>> {
+    let object = object(mutex, location);
+    coop::switch(Op::TryLock, Some(object), location);
+    let result = mutex.inner.try_lock();
+    if result.is_ok() {
+        coop::scheduler().lock_held(object, true);
+    }
+    let acquisition = match &result {
+        Err(TryLockError::WouldBlock) => None,
+        _ => Some(mutex.next_acquisition()),
+    };
+    context::with(|ctx| {
+        if acquisition.is_some() {
+            ctx.shared.hold(object);
+        }
+        ctx.record_outcome(Outcome::TryLock { acquisition }, object, location);
+    });
+    mutex.wrap_try(result, Held::Explore(object), location)
+}
+
+/// Records the release and lets the lock's waiters run; they do once this
+/// coroutine yields, after the inner guard is dropped.
+pub(super) fn unlock(object: ObjectIndex, location: &'static Location<'static>) {
+    let recorded = context::try_with(|ctx| {
+        ctx.shared.release(object);
+        ctx.record_outcome(Outcome::Unlock, object, location);
+    });
+    if recorded.is_some() {
+        coop::scheduler().lock_held(object, false);
+        coop::wake(Resource::Object(object), true);
+    }
+}

@@ -1,0 +1,110 @@
+//! The mutex's inner lock under `--cfg reprise_loom`: loom's mutex decides
+//! who holds the lock (and so which interleavings are explored); a std
+//! mutex, never contended, holds the value. Its API is the part of std's the
+//! shell uses, so the shell's passthrough is the same code in both builds.
+
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
+
+use crate::sync::loom_lazy::Lazy;
+
+/// A mutex checked by loom.
+pub(crate) struct Mutex<T: ?Sized> {
+    raw: Lazy<loom::sync::Mutex<()>>,
+    data: std::sync::Mutex<T>,
+}
+
+/// The lock, held.
+pub(crate) struct MutexGuard<'a, T: ?Sized> {
+    mutex: &'a Mutex<T>,
+    // Declared before `raw`, so dropped first: the value is let go before
+    // loom lets another thread take the lock.
+    data: std::sync::MutexGuard<'a, T>,
+    raw: loom::sync::MutexGuard<'a, ()>,
+}
+
+impl<T> Mutex<T> {
+    /// `const`, like the shell's; the loom mutex is made on first use.
+    pub(crate) const fn new(value: T) -> Mutex<T> {
+        Mutex { raw: Lazy::new(), data: std::sync::Mutex::new(value) }
+    }
+
+    /// Never poisoned under loom: a panic ends the model first.
+    pub(crate) fn into_inner(self) -> LockResult<T> {
+        Ok(self.data.into_inner().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+impl<T: ?Sized> Mutex<T> {
+    #[track_caller]
+    fn raw(&self) -> &loom::sync::Mutex<()> {
+        self.raw.get("Mutex", || loom::sync::Mutex::new(()))
+    }
+
+    fn guard<'a>(&'a self, raw: loom::sync::MutexGuard<'a, ()>) -> MutexGuard<'a, T> {
+        MutexGuard { mutex: self, data: self.data.lock().unwrap_or_else(PoisonError::into_inner), raw }
+    }
+
+    /// A loom scheduling point.
+    #[track_caller]
+    pub(crate) fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
+        Ok(self.guard(self.raw().lock().unwrap_or_else(PoisonError::into_inner)))
+    }
+
+    #[track_caller]
+    pub(crate) fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
+        match self.raw().try_lock() {
+            Ok(raw) => Ok(self.guard(raw)),
+            Err(_) => Err(TryLockError::WouldBlock),
+        }
+    }
+
+    pub(crate) fn is_poisoned(&self) -> bool {
+        false
+    }
+
+    pub(crate) fn get_mut(&mut self) -> LockResult<&mut T> {
+        Ok(self.data.get_mut().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+impl<'a, T: ?Sized> MutexGuard<'a, T> {
+    /// Gives the value back and keeps loom's half, for a condvar wait.
+    pub(crate) fn into_raw(self) -> (&'a Mutex<T>, loom::sync::MutexGuard<'a, ()>) {
+        let MutexGuard { mutex, data, raw } = self;
+        drop(data);
+        (mutex, raw)
+    }
+
+    /// The guard again, once a condvar wait gave loom's half back.
+    pub(crate) fn from_raw(mutex: &'a Mutex<T>, raw: loom::sync::MutexGuard<'a, ()>) -> Self {
+        mutex.guard(raw)
+    }
+}
+
+impl<T: ?Sized> Deref for MutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.data
+    }
+}
+
+impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.data
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
+    /// Shows the value without a loom operation (or `<locked>`), so printing
+    /// does not add scheduling points.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Mutex");
+        match self.data.try_lock() {
+            Ok(value) => d.field("data", &&*value),
+            Err(_) => d.field("data", &format_args!("<locked>")),
+        };
+        d.finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,290 @@
+//! `RwLock`: a writer records its write number and how many readers saw the
+//! write before it; a reader records the write it saw. Replay admits each
+//! reader after its write and each writer after those readers.
+//!
+//! This file is the std-shaped shell; the backends are `record.rs`,
+//! `replay.rs` and `explore.rs` (passthrough is inline). Under
+//! `--cfg reprise_loom` the inner lock is loom's (`loom.rs`).
+
+#[cfg(not(reprise_loom))]
+mod explore;
+#[cfg(reprise_loom)]
+mod loom;
+#[cfg(not(reprise_loom))]
+mod record;
+#[cfg(not(reprise_loom))]
+mod replay;
+
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::panic::Location;
+#[cfg(not(reprise_loom))]
+use std::sync::atomic::AtomicU64;
+use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
+
+use crate::rt::mode::{self, Mode};
+#[cfg(not(reprise_loom))]
+use crate::rt::object::ObjectSlot;
+use crate::sync::mutex::Held;
+
+#[cfg(reprise_loom)]
+use self::loom::{
+    RwLock as InnerRwLock, RwLockReadGuard as InnerReadGuard, RwLockWriteGuard as InnerWriteGuard,
+};
+#[cfg(not(reprise_loom))]
+use std::sync::{
+    RwLock as InnerRwLock, RwLockReadGuard as InnerReadGuard, RwLockWriteGuard as InnerWriteGuard,
+};
+
+/// A reader-writer lock. Like [`std::sync::RwLock`].
+pub struct RwLock<T: ?Sized> {
+    #[cfg(not(reprise_loom))]
+    slot: ObjectSlot,
+    /// Writes so far; changed only by the writer holding the lock.
+    #[cfg(not(reprise_loom))]
+    writes: AtomicU64,
+    /// Read locks taken since the last write.
+    #[cfg(not(reprise_loom))]
+    reads_since_write: AtomicU64,
+    inner: InnerRwLock<T>,
+}
+
+/// Shared access. Like [`std::sync::RwLockReadGuard`].
+pub struct RwLockReadGuard<'a, T: ?Sized> {
+    #[cfg_attr(reprise_loom, allow(dead_code))]
+    lock: &'a RwLock<T>,
+    inner: InnerReadGuard<'a, T>,
+    held: Held,
+    #[cfg_attr(reprise_loom, allow(dead_code))]
+    location: &'static Location<'static>,
+}
+
+/// Exclusive access. Like [`std::sync::RwLockWriteGuard`].
+pub struct RwLockWriteGuard<'a, T: ?Sized> {
+    #[cfg_attr(reprise_loom, allow(dead_code))]
+    lock: &'a RwLock<T>,
+    inner: InnerWriteGuard<'a, T>,
+    held: Held,
+    #[cfg_attr(reprise_loom, allow(dead_code))]
+    location: &'static Location<'static>,
+}
+
+fn map_poison<G, H>(result: LockResult<G>, wrap: impl Fn(G) -> H) -> LockResult<H> {
+    match result {
+        Ok(g) => Ok(wrap(g)),
+        Err(p) => Err(PoisonError::new(wrap(p.into_inner()))),
+    }
+}
+
+fn map_try<G, H>(result: TryLockResult<G>, wrap: impl Fn(G) -> H) -> TryLockResult<H> {
+    match result {
+        Ok(g) => Ok(wrap(g)),
+        Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
+        Err(TryLockError::Poisoned(p)) => Err(TryLockError::Poisoned(PoisonError::new(wrap(p.into_inner())))),
+    }
+}
+
+impl<T> RwLock<T> {
+    /// A new unlocked RwLock. `const`, so it can live in a `static` (under
+    /// loom, create it inside the model).
+    pub const fn new(value: T) -> RwLock<T> {
+        RwLock {
+            #[cfg(not(reprise_loom))]
+            slot: ObjectSlot::new(),
+            #[cfg(not(reprise_loom))]
+            writes: AtomicU64::new(0),
+            #[cfg(not(reprise_loom))]
+            reads_since_write: AtomicU64::new(0),
+            inner: InnerRwLock::new(value),
+        }
+    }
+
+    /// Consumes the lock, returning the value.
+    ///
+    /// # Errors
+    ///
+    /// When a writer panicked, as std's.
+    pub fn into_inner(self) -> LockResult<T> {
+        self.inner.into_inner()
+    }
+}
+
+impl<T: ?Sized> RwLock<T> {
+    fn read_guard<'a>(
+        &'a self,
+        held: Held,
+        location: &'static Location<'static>,
+    ) -> impl Fn(InnerReadGuard<'a, T>) -> RwLockReadGuard<'a, T> {
+        move |inner| RwLockReadGuard { lock: self, inner, held, location }
+    }
+
+    fn write_guard<'a>(
+        &'a self,
+        held: Held,
+        location: &'static Location<'static>,
+    ) -> impl Fn(InnerWriteGuard<'a, T>) -> RwLockWriteGuard<'a, T> {
+        move |inner| RwLockWriteGuard { lock: self, inner, held, location }
+    }
+
+    /// Takes a read lock. Like [`std::sync::RwLock::read`].
+    ///
+    /// # Errors
+    ///
+    /// When a writer panicked, as std's.
+    #[track_caller]
+    pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
+        let location = Location::caller();
+        match mode::mode() {
+            Mode::Off => map_poison(self.inner.read(), self.read_guard(Held::Off, location)),
+            #[cfg(not(reprise_loom))]
+            Mode::Record => record::read(self, location),
+            #[cfg(not(reprise_loom))]
+            Mode::Gated => replay::read(self, location),
+            #[cfg(not(reprise_loom))]
+            Mode::Coop => explore::read(self, location),
+        }
+    }
+
+    /// Takes the write lock. Like [`std::sync::RwLock::write`].
+    ///
+    /// # Errors
+    ///
+    /// When a writer panicked, as std's.
+    #[track_caller]
+    pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
+        let location = Location::caller();
+        match mode::mode() {
+            Mode::Off => map_poison(self.inner.write(), self.write_guard(Held::Off, location)),
+            #[cfg(not(reprise_loom))]
+            Mode::Record => record::write(self, location),
+            #[cfg(not(reprise_loom))]
+            Mode::Gated => replay::write(self, location),
+            #[cfg(not(reprise_loom))]
+            Mode::Coop => explore::write(self, location),
+        }
+    }
+
+    /// Takes a read lock if no writer holds it. Like [`std::sync::RwLock::try_read`].
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when a writer holds it; `Poisoned` when a writer panicked.
+    #[track_caller]
+    pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
+        let location = Location::caller();
+        match mode::mode() {
+            Mode::Off => map_try(self.inner.try_read(), self.read_guard(Held::Off, location)),
+            #[cfg(not(reprise_loom))]
+            Mode::Record => record::try_read(self, location),
+            #[cfg(not(reprise_loom))]
+            Mode::Gated => replay::try_read(self, location),
+            #[cfg(not(reprise_loom))]
+            Mode::Coop => explore::try_read(self, location),
+        }
+    }
+
+    /// Takes the write lock if it is free. Like [`std::sync::RwLock::try_write`].
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when held elsewhere; `Poisoned` when a writer panicked.
+    #[track_caller]
+    pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
+        let location = Location::caller();
+        match mode::mode() {
+            Mode::Off => map_try(self.inner.try_write(), self.write_guard(Held::Off, location)),
+            #[cfg(not(reprise_loom))]
+            Mode::Record => record::try_write(self, location),
+            #[cfg(not(reprise_loom))]
+            Mode::Gated => replay::try_write(self, location),
+            #[cfg(not(reprise_loom))]
+            Mode::Coop => explore::try_write(self, location),
+        }
+    }
+
+    /// Whether a writer panicked.
+    pub fn is_poisoned(&self) -> bool {
+        self.inner.is_poisoned()
+    }
+
+    /// The value, through a unique borrow (no locking, no event).
+    ///
+    /// # Errors
+    ///
+    /// When a writer panicked, as std's.
+    pub fn get_mut(&mut self) -> LockResult<&mut T> {
+        self.inner.get_mut()
+    }
+}
+
+impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
+    fn drop(&mut self) {
+        match self.held {
+            Held::Off => {}
+            #[cfg(not(reprise_loom))]
+            Held::Record(object) => record::read_unlock(object, self.location),
+            #[cfg(not(reprise_loom))]
+            Held::Gated => replay::unlock(self.lock, crate::trace::model::Op::ReadUnlock, self.location),
+            #[cfg(not(reprise_loom))]
+            Held::Explore(object) => explore::read_unlock(object, self.location),
+        }
+    }
+}
+
+impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
+    fn drop(&mut self) {
+        match self.held {
+            Held::Off => {}
+            #[cfg(not(reprise_loom))]
+            Held::Record(object) => record::write_unlock(object, self.location),
+            #[cfg(not(reprise_loom))]
+            Held::Gated => replay::unlock(self.lock, crate::trace::model::Op::WriteUnlock, self.location),
+            #[cfg(not(reprise_loom))]
+            Held::Explore(object) => explore::write_unlock(object, self.location),
+        }
+    }
+}
+
+impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T: ?Sized> Deref for RwLockWriteGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.inner
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RwLock").field("inner", &&self.inner).finish()
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockReadGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockWriteGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: Default> Default for RwLock<T> {
+    fn default() -> Self {
+        RwLock::new(T::default())
+    }
+}

@@ -309,7 +309,9 @@ mod tests {
     }
 
     fn ev(op: Op) -> Record {
-        Record::Event(Event { op, object: 0, site: 0, a: 0, b: 0, c: 0 })
+        // Acquisition numbers start at 1: the reader refuses a lock without one.
+        let a = u64::from(op == Op::Lock);
+        Record::Event(Event { op, object: 0, site: 0, a, b: 0, c: 0 })
     }
 
     /// Every thread's records, read back chunk by chunk through the index.

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use reprise_recorder::rt::gate::{SiteRef, TurnClass};
-use reprise_recorder::trace::model::{Event, ObjectIndex, ObjectKind, Op, Record, ThreadIndex};
+use reprise_recorder::trace::model::{Event, ObjectIndex, ObjectKind, Op, Record, SiteIndex, ThreadIndex};
 use reprise_recorder::trace::read::TraceFile;
 
 /// One thread's recorded life.
@@ -112,6 +112,47 @@ impl ReplayLog {
     pub fn rank(&self, object: ObjectIndex, class: TurnClass, number: u64) -> Option<u64> {
         let numbers = self.ranks.get(&(object, class))?;
         numbers.binary_search(&number).ok().map(|r| r as u64)
+    }
+
+    /// The event `thread` recorded at position `cursor`, or `None` past its
+    /// log's end.
+    pub fn event(&self, thread: ThreadIndex, cursor: usize) -> Option<Event> {
+        self.threads.get(&thread)?.events.get(cursor).copied()
+    }
+
+    /// The bytes attached to that event, if any.
+    pub fn blob(&self, thread: ThreadIndex, cursor: usize) -> Option<&[u8]> {
+        self.threads.get(&thread)?.blobs.get(&cursor).map(Vec::as_slice)
+    }
+
+    /// The call site `site` of `thread`'s table.
+    pub fn site(&self, thread: ThreadIndex, site: SiteIndex) -> Option<&SiteRef> {
+        self.threads.get(&thread)?.sites.get(site as usize)?.as_ref()
+    }
+
+    /// How many threads have a log.
+    pub fn thread_count(&self) -> usize {
+        self.threads.len()
+    }
+
+    /// The indices of the threads that have a log, in order.
+    pub fn thread_indices(&self) -> impl Iterator<Item = ThreadIndex> + '_ {
+        self.threads.keys().copied()
+    }
+
+    /// How many events `thread`'s log holds.
+    pub fn thread_len(&self, thread: ThreadIndex) -> usize {
+        self.threads.get(&thread).map_or(0, |t| t.events.len())
+    }
+
+    /// How many objects the object table names.
+    pub fn object_count(&self) -> usize {
+        self.objects.len()
+    }
+
+    /// The indices of the objects the object table names, in order.
+    pub fn object_indices(&self) -> impl Iterator<Item = ObjectIndex> + '_ {
+        self.objects.keys().copied()
     }
 
     /// How many events all threads hold.

@@ -9,7 +9,7 @@
 //!   the key's pending count raised, both `SeqCst`), then checks its wait
 //!   again, then sleeps in its own parker;
 //! - a waker changes the key's counter (`SeqCst`), then reads the pending
-//!   count: 0 means no waiter registered before the change, so any later
+//!   count with a read-modify-write: 0 means no waiter registered before the change, so any later
 //!   waiter's re-check sees it; otherwise it takes the key's lock and wakes
 //!   the waiters whose threshold the counter now reaches;
 //! - a parker wakes on an epoch the sleeper read before its last check, so an
@@ -36,6 +36,18 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 /// holding these locks, and a replay must not fail for a program's panic.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A waker's read of a key's pending count, after it changed the key's
+/// counter. A read-modify-write, not a load: it reads the latest count in
+/// the count's modification order, so either it sees a waiter's
+/// registration, or that registration read this (release) and so sees the
+/// counter's change in its re-check. A plain load would need `SeqCst`'s
+/// single total order for that, which loom does not model (it found this
+/// wake-up lost with loads), and which this does not rely on.
+#[inline]
+fn read_pending(pending: &AtomicUsize) -> usize {
+    pending.fetch_add(0, Ordering::SeqCst)
 }
 
 /// A thread waiting on a key: it is woken once the key's counter reaches
@@ -108,7 +120,7 @@ impl Counter {
     /// to `wake`, under the key's lock.
     #[inline]
     fn notify(&self, mut wake: impl FnMut(Waiter)) {
-        if self.pending.load(Ordering::SeqCst) == 0 {
+        if read_pending(&self.pending) == 0 {
             return;
         }
         let mut waiters = lock(&self.waiters);
@@ -157,7 +169,7 @@ impl<T: Copy> WaitList<T> {
     /// whose condition now holds.
     #[inline]
     pub(crate) fn notify(&self, ready: impl Fn(&T) -> bool, mut wake: impl FnMut(Waiter)) {
-        if self.pending.load(Ordering::SeqCst) == 0 {
+        if read_pending(&self.pending) == 0 {
             return;
         }
         let mut entries = lock(&self.entries);

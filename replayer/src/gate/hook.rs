@@ -16,6 +16,10 @@ use crate::report::{Divergence, Stop};
 /// to the shared bed.
 const UNLISTED: u32 = u32::MAX;
 
+/// Looks at a wait before a thread registers and sleeps. A count, not a
+/// time: how long it lasts decides nothing.
+const SPINS: u32 = 16;
+
 impl ReplayGate {
     /// The recorded call at `thread`'s event `cursor`, as text for a report.
     pub(crate) fn expected_text(&self, thread: ThreadIndex, cursor: usize) -> String {
@@ -60,8 +64,17 @@ impl Gate for ReplayGate {
     }
 
     fn wait(&self, thread: ThreadIndex, until: WaitFor, call: Call) -> Result<(), Aborted> {
-        if !self.aborted() && self.state.ready(&until) {
-            return Ok(());
+        // Most waits end within a hand-off or two of another thread: look a
+        // few times (yielding the core) before registering and sleeping,
+        // which costs a context switch on each side.
+        for _ in 0..SPINS {
+            if self.aborted() {
+                break;
+            }
+            if self.state.ready(&until) {
+                return Ok(());
+            }
+            std::thread::yield_now();
         }
         let cursor = self.cursor(thread).saturating_sub(1);
         let listed = self.slot_at(thread);

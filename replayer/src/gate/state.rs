@@ -4,7 +4,6 @@
 //! exited. Whether a wait is over is read from them without a lock; a wait
 //! that is not over registers on the one counter it depends on.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use reprise_recorder::rt::gate::{Happened, TurnClass, WaitFor};
@@ -44,6 +43,38 @@ impl Ranks {
             return (rank < self.len).then_some(rank);
         }
         self.gapped.binary_search(&number).ok().map(|r| r as u64)
+    }
+}
+
+/// A set of indices collected from every event: a bitmap for indices up to
+/// a bound the trace's size justifies, a list for the rest, so the millions
+/// of events naming the same few objects are not each kept and sorted.
+struct Seen {
+    marks: Vec<bool>,
+    limit: usize,
+    others: Vec<u32>,
+}
+
+impl Seen {
+    fn new(limit: usize) -> Seen {
+        Seen { marks: Vec::new(), limit, others: Vec::new() }
+    }
+
+    fn add(&mut self, index: u32) {
+        let at = index as usize;
+        if at > self.limit {
+            self.others.push(index);
+            return;
+        }
+        if at >= self.marks.len() {
+            self.marks.resize(at + 1, false);
+        }
+        self.marks[at] = true;
+    }
+
+    fn into_indices(self) -> impl Iterator<Item = u32> {
+        let marked = self.marks.into_iter().enumerate().filter(|&(_, m)| m).map(|(at, _)| at as u32);
+        marked.chain(self.others)
     }
 }
 
@@ -90,35 +121,45 @@ impl State {
     /// Counters for every object and thread `log` names, and the recorded
     /// turn numbers of every counter. One pass over the events.
     pub(crate) fn new(log: &ReplayLog) -> State {
-        let mut objects: Vec<ObjectIndex> = log.object_indices().collect();
+        let mut objects = Seen::new(log.object_count() + log.event_count() as usize);
+        for object in log.object_indices() {
+            objects.add(object);
+        }
         let mut threads: Vec<ThreadIndex> = log.thread_indices().collect();
-        let mut numbers: HashMap<(ObjectIndex, TurnClass), Vec<u64>> = HashMap::new();
+        let events = |thread| (0..log.thread_len(thread)).map_while(move |cursor| log.event(thread, cursor));
         for thread in log.thread_indices() {
-            for cursor in 0..log.thread_len(thread) {
-                let Some(event) = log.event(thread, cursor) else { break };
+            for event in events(thread) {
                 if event.op.has_object() {
-                    objects.push(event.object);
+                    objects.add(event.object);
                 }
                 if event.op == Op::Spawn && event.a <= u64::from(u32::MAX) {
                     // A child whose log was lost still exits and is joined.
                     threads.push(event.a as ThreadIndex);
                 }
-                if let Some((object, class, number)) = turn_of(&event) {
-                    objects.push(object);
-                    numbers.entry((object, class)).or_default().push(number);
+                if let Some((object, _, _)) = turn_of(&event) {
+                    objects.add(object);
                 }
             }
         }
-        let object_index = DenseIndex::new(objects);
-        let mut states: Vec<ObjectState> = (0..object_index.len()).map(|_| ObjectState::default()).collect();
-        for ((object, class), numbers) in numbers {
-            if let Some(at) = object_index.get(object) {
-                states[at].ranks[class_slot(class)] = Ranks::new(numbers);
+        let object_index = DenseIndex::new(objects.into_indices());
+        // A second pass, by position: no hashing per event.
+        let mut numbers: Vec<[Vec<u64>; 3]> = (0..object_index.len()).map(|_| Default::default()).collect();
+        for thread in log.thread_indices() {
+            for event in events(thread) {
+                if let Some((object, class, number)) = turn_of(&event) {
+                    if let Some(at) = object_index.get(object) {
+                        numbers[at][class_slot(class)].push(number);
+                    }
+                }
             }
         }
+        let states: Box<[ObjectState]> = numbers
+            .into_iter()
+            .map(|numbers| ObjectState { ranks: numbers.map(Ranks::new), ..ObjectState::default() })
+            .collect();
         let thread_index = DenseIndex::new(threads);
         let threads = (0..thread_index.len()).map(|_| ThreadCounters::default()).collect();
-        State { object_index, objects: states.into_boxed_slice(), thread_index, threads }
+        State { object_index, objects: states, thread_index, threads }
     }
 
     /// The object's counters, if the trace names it.

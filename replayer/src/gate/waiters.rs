@@ -218,8 +218,12 @@ impl Parker {
     /// Wakes whoever sleeps here (and makes the next `park` of an epoch read
     /// before this return at once).
     pub(crate) fn unpark(&self) {
-        let mut epoch = lock(&self.epoch);
-        *epoch = epoch.wrapping_add(1);
+        {
+            let mut epoch = lock(&self.epoch);
+            *epoch = epoch.wrapping_add(1);
+        }
+        // Outside the lock, so the woken thread does not wake into a held
+        // mutex: the epoch, not the notification, is what it waits for.
         self.wake.notify_all();
     }
 }

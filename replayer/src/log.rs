@@ -155,6 +155,12 @@ impl ReplayLog {
         self.objects.keys().copied()
     }
 
+    /// Every object counter with recorded turns: the object, the counter,
+    /// and its turn numbers, sorted and without repeats.
+    pub fn turn_counters(&self) -> impl Iterator<Item = (ObjectIndex, TurnClass, &[u64])> + '_ {
+        self.ranks.iter().map(|(&(object, class), numbers)| (object, class, numbers.as_slice()))
+    }
+
     /// How many events all threads hold.
     pub fn event_count(&self) -> u64 {
         self.threads.values().map(|t| t.events.len() as u64).sum()

@@ -7,11 +7,11 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use reprise_recorder::rt::gate::{Happened, TurnClass, WaitFor};
-use reprise_recorder::trace::model::{ObjectIndex, Op, ThreadIndex};
+use reprise_recorder::trace::model::{ObjectIndex, ThreadIndex};
 
 use crate::gate::dense::DenseIndex;
 use crate::gate::waiters::{Counter, WaitList, Waiter};
-use crate::log::{turn_of, ReplayLog};
+use crate::log::ReplayLog;
 
 /// The recorded turn numbers of one counter, to find a turn's rank (its
 /// position among them). Numbers without gaps, the usual case, keep no list.
@@ -24,15 +24,14 @@ pub(crate) struct Ranks {
 }
 
 impl Ranks {
-    fn new(mut numbers: Vec<u64>) -> Ranks {
-        numbers.sort_unstable();
-        numbers.dedup();
+    /// The ranks of `numbers`, sorted and without repeats.
+    fn new(numbers: &[u64]) -> Ranks {
         let (Some(&first), Some(&last)) = (numbers.first(), numbers.last()) else {
             return Ranks::default();
         };
         let len = numbers.len() as u64;
         let contiguous = last - first == len - 1;
-        Ranks { first, len, gapped: if contiguous { Box::default() } else { numbers.into_boxed_slice() } }
+        Ranks { first, len, gapped: if contiguous { Box::default() } else { numbers.into() } }
     }
 
     /// The rank of turn `number`, if it was recorded.
@@ -43,38 +42,6 @@ impl Ranks {
             return (rank < self.len).then_some(rank);
         }
         self.gapped.binary_search(&number).ok().map(|r| r as u64)
-    }
-}
-
-/// A set of indices collected from every event: a bitmap for indices up to
-/// a bound the trace's size justifies, a list for the rest, so the millions
-/// of events naming the same few objects are not each kept and sorted.
-struct Seen {
-    marks: Vec<bool>,
-    limit: usize,
-    others: Vec<u32>,
-}
-
-impl Seen {
-    fn new(limit: usize) -> Seen {
-        Seen { marks: Vec::new(), limit, others: Vec::new() }
-    }
-
-    fn add(&mut self, index: u32) {
-        let at = index as usize;
-        if at > self.limit {
-            self.others.push(index);
-            return;
-        }
-        if at >= self.marks.len() {
-            self.marks.resize(at + 1, false);
-        }
-        self.marks[at] = true;
-    }
-
-    fn into_indices(self) -> impl Iterator<Item = u32> {
-        let marked = self.marks.into_iter().enumerate().filter(|&(_, m)| m).map(|(at, _)| at as u32);
-        marked.chain(self.others)
     }
 }
 
@@ -121,43 +88,19 @@ impl State {
     /// Counters for every object and thread `log` names, and the recorded
     /// turn numbers of every counter. One pass over the events.
     pub(crate) fn new(log: &ReplayLog) -> State {
-        let mut objects = Seen::new(log.object_count() + log.event_count() as usize);
-        for object in log.object_indices() {
-            objects.add(object);
-        }
-        let mut threads: Vec<ThreadIndex> = log.thread_indices().collect();
-        let events = |thread| (0..log.thread_len(thread)).map_while(move |cursor| log.event(thread, cursor));
-        for thread in log.thread_indices() {
-            for event in events(thread) {
-                if event.op.has_object() {
-                    objects.add(event.object);
-                }
-                if event.op == Op::Spawn && event.a <= u64::from(u32::MAX) {
-                    // A child whose log was lost still exits and is joined.
-                    threads.push(event.a as ThreadIndex);
-                }
-                if let Some((object, _, _)) = turn_of(&event) {
-                    objects.add(object);
-                }
+        let objects = log.object_indices().chain(log.turn_counters().map(|(object, _, _)| object));
+        let object_index = DenseIndex::new(objects);
+        let mut states: Box<[ObjectState]> =
+            (0..object_index.len()).map(|_| ObjectState::default()).collect();
+        for (object, class, numbers) in log.turn_counters() {
+            if let Some(at) = object_index.get(object) {
+                states[at].ranks[class_slot(class)] = Ranks::new(numbers);
             }
         }
-        let object_index = DenseIndex::new(objects.into_indices());
-        // A second pass, by position: no hashing per event.
-        let mut numbers: Vec<[Vec<u64>; 3]> = (0..object_index.len()).map(|_| Default::default()).collect();
-        for thread in log.thread_indices() {
-            for event in events(thread) {
-                if let Some((object, class, number)) = turn_of(&event) {
-                    if let Some(at) = object_index.get(object) {
-                        numbers[at][class_slot(class)].push(number);
-                    }
-                }
-            }
-        }
-        let states: Box<[ObjectState]> = numbers
-            .into_iter()
-            .map(|numbers| ObjectState { ranks: numbers.map(Ranks::new), ..ObjectState::default() })
-            .collect();
-        let thread_index = DenseIndex::new(threads);
+        // A thread the trace has no log of (its chunks were lost) has no
+        // slot: it parks at its first call, so none of its events is
+        // waited for.
+        let thread_index = DenseIndex::new(log.thread_indices());
         let threads = (0..thread_index.len()).map(|_| ThreadCounters::default()).collect();
         State { object_index, objects: states, thread_index, threads }
     }
@@ -298,12 +241,12 @@ mod tests {
 
     #[test]
     fn ranks_with_and_without_gaps_agree_on_every_number() {
-        let contiguous = Ranks::new(vec![5, 3, 4, 3]);
+        let contiguous = Ranks::new(&[3, 4, 5]);
         assert!(contiguous.gapped.is_empty(), "no list kept for contiguous numbers");
         assert_eq!([2, 3, 4, 5, 6].map(|n| contiguous.rank(n)), [None, Some(0), Some(1), Some(2), None]);
-        let gapped = Ranks::new(vec![9, 2, 4]);
+        let gapped = Ranks::new(&[2, 4, 9]);
         assert_eq!([2, 3, 4, 9, 10].map(|n| gapped.rank(n)), [Some(0), None, Some(1), Some(2), None]);
-        assert_eq!(Ranks::new(Vec::new()).rank(0), None);
-        assert_eq!(Ranks::new(vec![u64::MAX]).rank(u64::MAX), Some(0));
+        assert_eq!(Ranks::new(&[]).rank(0), None);
+        assert_eq!(Ranks::new(&[u64::MAX]).rank(u64::MAX), Some(0));
     }
 }

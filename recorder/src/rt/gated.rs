@@ -258,3 +258,56 @@ where
     crate::rt::panic::install_hook();
     crate::thread::run_thread(context::root_seed(&exec, "main"), f)
 }
+
+#[cfg(all(test, not(reprise_loom)))]
+mod tests {
+    use std::panic::Location;
+
+    use super::SiteMatches;
+    use crate::rt::gate::carries_blob;
+    use crate::trace::model::Op;
+
+    #[track_caller]
+    fn here() -> &'static Location<'static> {
+        Location::caller()
+    }
+
+    #[test]
+    fn a_matched_location_is_known_only_for_its_recorded_site() {
+        let mut matches = SiteMatches::new();
+        let at = here();
+        assert!(!matches.known(at, 0), "nothing is known before a match");
+        matches.remember(at, 7);
+        assert!(matches.known(at, 7));
+        assert!(!matches.known(at, 8), "the same location recorded as another site is checked again");
+        assert!(!matches.known(here(), 7), "another location is checked by text");
+    }
+
+    #[test]
+    fn a_location_evicted_by_another_in_its_slot_is_checked_again() {
+        let mut matches = SiteMatches::new();
+        // Copies of one location at distinct addresses, until two share a slot.
+        let proto = *here();
+        let leak = || -> &'static Location<'static> { Box::leak(Box::new(proto)) };
+        let slot = |l: &'static Location<'static>| SiteMatches::slot(l as *const Location<'static> as usize);
+        let first = leak();
+        let rival = loop {
+            let candidate = leak();
+            if slot(candidate) == slot(first) {
+                break candidate;
+            }
+        };
+        matches.remember(first, 1);
+        matches.remember(rival, 2);
+        assert!(matches.known(rival, 2));
+        assert!(!matches.known(first, 1), "evicted: compared by text again, never wrongly known");
+    }
+
+    #[test]
+    fn only_captures_and_panics_carry_a_blob() {
+        assert!(carries_blob(Op::Capture) && carries_blob(Op::Panic));
+        for op in [Op::Lock, Op::Send, Op::Recv, Op::AtomicLoad, Op::Now, Op::Random, Op::Spawn] {
+            assert!(!carries_blob(op), "{op:?}");
+        }
+    }
+}

@@ -12,6 +12,7 @@ use parking_lot::{Mutex, RawMutex};
 use crate::rt::chunk::{ChunkBuf, CHUNK_TARGET, COOP_CHUNK_TARGET};
 use crate::rt::exec::{Blocked, ExecKind, Execution, ProgressMark, ThreadShared};
 use crate::rt::gate::Gate;
+use crate::rt::gated::SiteMatches;
 use crate::rt::object::ObjectSlot;
 use crate::rt::sites::SiteCache;
 use crate::trace::model::{Event, ObjectIndex, ObjectKind, Op, Outcome, SiteIndex, ThreadIndex, NO_THREAD};
@@ -46,8 +47,8 @@ pub(crate) enum Role {
         /// Set once this thread starts unwinding because the replay stopped:
         /// from then on its calls pass through.
         aborting: bool,
-        /// Sites already matched: location pointer -> recorded site index.
-        matched_sites: HashMap<usize, SiteIndex>,
+        /// Locations already matched to recorded sites.
+        matched_sites: SiteMatches,
     },
 }
 
@@ -168,7 +169,7 @@ impl ThreadCtx {
                     gate: Arc::clone(gate),
                     cursor: 0,
                     aborting: false,
-                    matched_sites: HashMap::new(),
+                    matched_sites: SiteMatches::new(),
                 },
             ),
         };

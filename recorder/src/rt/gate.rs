@@ -34,13 +34,10 @@ impl fmt::Display for Call {
     }
 }
 
-/// A recorded event, as the gate hands it to a primitive.
-#[derive(Clone, Copy, Debug)]
-pub struct Recorded<'a> {
-    /// The event.
-    pub event: Event,
-    /// The bytes attached to it (a captured value, a panic message).
-    pub blob: Option<&'a [u8]>,
+/// Whether events of `op` carry bytes (a captured value, a panic message):
+/// only for these does a gated call ask the gate for a blob and copy it.
+pub fn carries_blob(op: Op) -> bool {
+    matches!(op, Op::Capture | Op::Panic)
 }
 
 /// The replay was stopped (a divergence, a stall, a verdict): unwind.
@@ -77,8 +74,13 @@ impl fmt::Display for SiteRef {
 /// stopped; the primitive then unwinds its thread.
 pub trait Gate: Send + Sync + fmt::Debug + 'static {
     /// The event recorded for `thread` at position `cursor` of its log, or
-    /// `None` past its end.
-    fn recorded(&self, thread: ThreadIndex, cursor: usize) -> Option<Recorded<'_>>;
+    /// `None` past its end. Called once per gated call: no lock, no
+    /// allocation.
+    fn event(&self, thread: ThreadIndex, cursor: usize) -> Option<Event>;
+
+    /// The bytes attached to that event, if any. Asked only for the events
+    /// of [`carries_blob`] operations.
+    fn blob(&self, thread: ThreadIndex, cursor: usize) -> Option<&[u8]>;
 
     /// The call site `site` of `thread`'s table.
     fn site(&self, thread: ThreadIndex, site: SiteIndex) -> Option<&SiteRef>;
@@ -88,10 +90,12 @@ pub trait Gate: Send + Sync + fmt::Debug + 'static {
     /// was already bound to another address (a divergence).
     fn bind_object(&self, object: ObjectIndex, address: usize) -> bool;
 
-    /// Blocks `thread` until `until` holds.
+    /// Blocks `thread` until `until` holds. Returns at once, taking no lock,
+    /// when it already holds.
     fn wait(&self, thread: ThreadIndex, until: WaitFor, call: Call) -> Result<(), Aborted>;
 
-    /// Tells waiting threads that `what` happened.
+    /// Tells waiting threads that `what` happened: wakes only those whose
+    /// wait it may end; takes no lock when nobody waits on it.
     fn happened(&self, what: Happened);
 
     /// `thread` made `call`, which matched its recorded event and consumed it;

@@ -5,44 +5,57 @@ use std::panic::Location;
 use std::sync::Arc;
 
 use crate::rt::context::{self, Role, ThreadCtx};
-use crate::rt::gate::{Call, Gate, Happened, WaitFor};
+use crate::rt::gate::{carries_blob, Aborted, Call, Gate, Happened, WaitFor};
 use crate::rt::object::ObjectSlot;
-use crate::trace::model::{Event, ObjectIndex, ObjectKind, Op, ThreadIndex};
+use crate::trace::model::{Event, ObjectIndex, ObjectKind, Op, SiteIndex, ThreadIndex};
 
 /// The unwind payload of a thread stopped by its gate. It is not a panic of
 /// the program: the replay driver recognizes and swallows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReplayStopped;
 
-/// A gated call in progress: its recorded event and where to report.
+/// A gated call in progress: its recorded event and where to report. It
+/// holds no handle on the gate: the gate is borrowed from the thread's
+/// context when needed, so a call clones no `Arc` (whose count every
+/// replayed thread would write).
 #[derive(Debug)]
 pub(crate) struct GatedCall {
     pub(crate) event: Event,
+    /// Copied only for the operations whose events carry bytes.
     pub(crate) blob: Option<Vec<u8>>,
     pub(crate) thread: ThreadIndex,
     /// The event's index in the thread's log.
     pub(crate) cursor: usize,
-    pub(crate) gate: Arc<dyn Gate>,
     pub(crate) call: Call,
+}
+
+/// Runs `f` on the gate of this thread's execution. `None`: the thread has
+/// no gate (its context is gone or no longer gated).
+fn with_gate<R>(f: impl FnOnce(&dyn Gate) -> R) -> Option<R> {
+    context::try_with(|ctx| match &ctx.role {
+        Role::Gated { gate, .. } => Some(f(&**gate)),
+        Role::Record { .. } => None,
+    })
+    .flatten()
 }
 
 impl GatedCall {
     /// Blocks until `until` holds. `false`: the replay stopped while this thread
     /// was already unwinding; the caller must pass through.
     pub(crate) fn wait(&self, until: WaitFor) -> bool {
-        match self.gate.wait(self.thread, until, self.call) {
-            Ok(()) => true,
-            Err(_) => stop(),
+        match with_gate(|gate| gate.wait(self.thread, until, self.call)) {
+            Some(Ok(())) => true,
+            Some(Err(Aborted)) | None => stop(),
         }
     }
 
     pub(crate) fn happened(&self, what: Happened) {
-        self.gate.happened(what);
+        with_gate(|gate| gate.happened(what));
     }
 
     /// Reports that the program did not do what the recorded outcome says.
     pub(crate) fn diverge(&self, detail: String) -> bool {
-        self.gate.diverged(self.thread, self.cursor, self.call, detail);
+        with_gate(|gate| gate.diverged(self.thread, self.cursor, self.call, detail));
         stop()
     }
 }
@@ -80,6 +93,42 @@ pub(crate) fn begin(
     }
 }
 
+/// Slots of [`SiteMatches`]: a power of two.
+const MATCH_SLOTS: usize = 64;
+
+/// Which call locations this thread has already matched against which
+/// recorded sites: a direct-mapped cache, so a call at a known location costs
+/// one comparison, no hashing and no string compare. A location evicted by
+/// another that maps to the same slot is compared by text again, which is
+/// only slower, never wrong.
+#[derive(Debug)]
+pub(crate) struct SiteMatches {
+    slots: Box<[(usize, SiteIndex); MATCH_SLOTS]>,
+}
+
+impl SiteMatches {
+    pub(crate) fn new() -> SiteMatches {
+        // 0 is no location's address, so an empty slot never matches.
+        SiteMatches { slots: Box::new([(0, 0); MATCH_SLOTS]) }
+    }
+
+    fn slot(key: usize) -> usize {
+        (key >> 3).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (usize::BITS - MATCH_SLOTS.trailing_zeros())
+    }
+
+    /// Whether `location` was matched to `site` before.
+    #[inline]
+    fn known(&self, location: &'static Location<'static>, site: SiteIndex) -> bool {
+        let key = location as *const Location<'static> as usize;
+        self.slots[Self::slot(key)] == (key, site)
+    }
+
+    fn remember(&mut self, location: &'static Location<'static>, site: SiteIndex) {
+        let key = location as *const Location<'static> as usize;
+        self.slots[Self::slot(key)] = (key, site);
+    }
+}
+
 fn begin_in(
     ctx: &mut ThreadCtx,
     op: Op,
@@ -91,15 +140,13 @@ fn begin_in(
     let Role::Gated { gate, cursor, matched_sites, .. } = &mut ctx.role else {
         unreachable!("gated call on a thread that is not gated")
     };
-    let gate = Arc::clone(gate);
+    let gate: &dyn Gate = &**gate;
     let actual_object = object.and_then(|(slot, _)| slot.get(exec_id));
     let call = Call { op, object: actual_object, location };
-    let Some(recorded) = gate.recorded(thread, *cursor) else {
+    let Some(event) = gate.event(thread, *cursor) else {
         gate.end_of_log(thread, *cursor, call);
         return Err(());
     };
-    let event = recorded.event;
-    let blob = recorded.blob.map(<[u8]>::to_vec);
 
     let mismatch = |what: String| -> Result<GatedCall, ()> {
         gate.diverged(thread, *cursor, call, what);
@@ -109,32 +156,30 @@ fn begin_in(
         let site = gate.site(thread, event.site).map(|s| s.to_string()).unwrap_or_default();
         return mismatch(format!("expected {} at {site}", event.op.name()));
     }
-    let key = location as *const Location<'static> as usize;
     // A thread's start and exit happen inside reprise, at a line that moves
     // with reprise's own source: their site says nothing about the program.
     let lifecycle = matches!(op, Op::ThreadStart | Op::ThreadExit);
-    if !lifecycle && matched_sites.get(&key) != Some(&event.site) {
+    if !lifecycle && !matched_sites.known(location, event.site) {
         match gate.site(thread, event.site) {
-            Some(site) if site.matches(location) => {
-                matched_sites.insert(key, event.site);
-            }
+            Some(site) if site.matches(location) => matched_sites.remember(location, event.site),
             Some(site) => return mismatch(format!("expected {} at {site}", op.name())),
             None => return mismatch(format!("recorded site #{} is not in the trace", event.site)),
         }
     }
     let mut call = call;
     if let Some((slot, _kind)) = object {
-        let bound = bind(&*gate, exec_id, slot, event.object);
+        let bound = bind(gate, exec_id, slot, event.object);
         if bound != Some(event.object) {
             let got = bound.map(|o| format!("object #{o}")).unwrap_or_else(|| "another object".into());
             return mismatch(format!("expected {} of object #{}, got {got}", op.name(), event.object));
         }
         call.object = Some(event.object);
     }
+    let blob = if carries_blob(op) { gate.blob(thread, *cursor).map(<[u8]>::to_vec) } else { None };
     let at = *cursor;
     *cursor += 1;
     gate.advanced(thread, *cursor, &call);
-    Ok(GatedCall { event, blob, thread, cursor: at, gate, call })
+    Ok(GatedCall { event, blob, thread, cursor: at, call })
 }
 
 /// The object's index in this replay, adopting the recorded one on first use.
@@ -161,10 +206,10 @@ pub(crate) fn check_panic(message: &str, site: &(String, u32, u32)) -> bool {
     context::with(|ctx| {
         let thread = ctx.index;
         let Role::Gated { gate, cursor, .. } = &mut ctx.role else { return true };
-        let gate = Arc::clone(gate);
+        let gate: &dyn Gate = &**gate;
         let call = Call { op: Op::Panic, object: None, location: Location::caller() };
         let here = format!("{}:{}:{}", site.0, site.1, site.2);
-        let Some(recorded) = gate.recorded(thread, *cursor) else {
+        let Some(event) = gate.event(thread, *cursor) else {
             gate.diverged(
                 thread,
                 *cursor,
@@ -173,20 +218,20 @@ pub(crate) fn check_panic(message: &str, site: &(String, u32, u32)) -> bool {
             );
             return false;
         };
-        let matches = recorded.event.op == Op::Panic
+        let matches = event.op == Op::Panic
             && gate
-                .site(thread, recorded.event.site)
+                .site(thread, event.site)
                 .is_some_and(|s| s.file == site.0 && s.line == site.1 && s.column == site.2)
-            && recorded.blob.is_some_and(|b| b == message.as_bytes());
+            && gate.blob(thread, *cursor).is_some_and(|b| b == message.as_bytes());
         if !matches {
-            let expected = gate.site(thread, recorded.event.site).map(|s| s.to_string()).unwrap_or_default();
+            let expected = gate.site(thread, event.site).map(|s| s.to_string()).unwrap_or_default();
             gate.diverged(
                 thread,
                 *cursor,
                 call,
                 format!(
                     "panicked at {here} ({message}); the recording has {} at {expected}",
-                    recorded.event.op.name()
+                    event.op.name()
                 ),
             );
             return false;
@@ -212,4 +257,57 @@ where
     let exec = crate::rt::exec::Execution::new(crate::rt::exec::ExecKind::Gated(gate));
     crate::rt::panic::install_hook();
     crate::thread::run_thread(context::root_seed(&exec, "main"), f)
+}
+
+#[cfg(all(test, not(reprise_loom)))]
+mod tests {
+    use std::panic::Location;
+
+    use super::SiteMatches;
+    use crate::rt::gate::carries_blob;
+    use crate::trace::model::Op;
+
+    #[track_caller]
+    fn here() -> &'static Location<'static> {
+        Location::caller()
+    }
+
+    #[test]
+    fn a_matched_location_is_known_only_for_its_recorded_site() {
+        let mut matches = SiteMatches::new();
+        let at = here();
+        assert!(!matches.known(at, 0), "nothing is known before a match");
+        matches.remember(at, 7);
+        assert!(matches.known(at, 7));
+        assert!(!matches.known(at, 8), "the same location recorded as another site is checked again");
+        assert!(!matches.known(here(), 7), "another location is checked by text");
+    }
+
+    #[test]
+    fn a_location_evicted_by_another_in_its_slot_is_checked_again() {
+        let mut matches = SiteMatches::new();
+        // Copies of one location at distinct addresses, until two share a slot.
+        let proto = *here();
+        let leak = || -> &'static Location<'static> { Box::leak(Box::new(proto)) };
+        let slot = |l: &'static Location<'static>| SiteMatches::slot(l as *const Location<'static> as usize);
+        let first = leak();
+        let rival = loop {
+            let candidate = leak();
+            if slot(candidate) == slot(first) {
+                break candidate;
+            }
+        };
+        matches.remember(first, 1);
+        matches.remember(rival, 2);
+        assert!(matches.known(rival, 2));
+        assert!(!matches.known(first, 1), "evicted: compared by text again, never wrongly known");
+    }
+
+    #[test]
+    fn only_captures_and_panics_carry_a_blob() {
+        assert!(carries_blob(Op::Capture) && carries_blob(Op::Panic));
+        for op in [Op::Lock, Op::Send, Op::Recv, Op::AtomicLoad, Op::Now, Op::Random, Op::Spawn] {
+            assert!(!carries_blob(op), "{op:?}");
+        }
+    }
 }

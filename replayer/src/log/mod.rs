@@ -19,7 +19,7 @@ use reprise_recorder::trace::stream::TraceEnd;
 
 #[cfg(test)]
 pub(crate) use build::from_events;
-pub(crate) use ranks::{Numbers, Ranks, Turns};
+pub(crate) use ranks::{Numbers, RankRanges, Ranks, Turns};
 pub(crate) use thread::{Counters, ThreadLog};
 
 /// Every thread's log, and what replay derives from them.
@@ -103,6 +103,16 @@ impl ReplayLog {
     /// How many objects the object table names.
     pub fn object_count(&self) -> usize {
         self.objects.len()
+    }
+
+    /// The indices of the objects the object table names, in order.
+    pub fn object_indices(&self) -> impl Iterator<Item = ObjectIndex> + '_ {
+        self.objects.keys().copied()
+    }
+
+    /// Every object counter with recorded turns, and the ranks of its turns.
+    pub(crate) fn turn_counters(&self) -> impl Iterator<Item = (ObjectIndex, TurnClass, &RankRanges)> + '_ {
+        self.ranks.counters()
     }
 
     /// Event `cursor` of `thread`, decoded from its chunk.

@@ -45,7 +45,7 @@ impl Numbers {
         }
     }
 
-    fn freeze(self) -> Frozen {
+    fn freeze(self) -> RankRanges {
         let mut before = 0;
         let ranges = self
             .ranges
@@ -56,18 +56,20 @@ impl Numbers {
                 r
             })
             .collect();
-        Frozen { ranges }
+        RankRanges { ranges }
     }
 }
 
 /// [`Numbers`] ready for lookups: (start, end, how many numbers come before).
 #[derive(Clone, Debug, Default)]
-struct Frozen {
+pub(crate) struct RankRanges {
     ranges: Vec<(u64, u64, u64)>,
 }
 
-impl Frozen {
-    fn rank(&self, n: u64) -> Option<u64> {
+impl RankRanges {
+    /// The rank of turn `n`, if it was recorded.
+    #[inline]
+    pub(crate) fn rank(&self, n: u64) -> Option<u64> {
         let at = self.ranges.partition_point(|&(start, _, _)| start <= n).checked_sub(1)?;
         let (start, end, before) = self.ranges[at];
         (n < end).then(|| before + (n - start))
@@ -80,7 +82,7 @@ pub(crate) type Turns = HashMap<(ObjectIndex, TurnClass), Numbers>;
 /// The position of each recorded turn among its counter's turns.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Ranks {
-    table: HashMap<(ObjectIndex, TurnClass), Frozen>,
+    table: HashMap<(ObjectIndex, TurnClass), RankRanges>,
 }
 
 impl Ranks {
@@ -91,6 +93,11 @@ impl Ranks {
     /// The position of turn `number` among the counter's recorded turns.
     pub(crate) fn rank(&self, object: ObjectIndex, class: TurnClass, number: u64) -> Option<u64> {
         self.table.get(&(object, class))?.rank(number)
+    }
+
+    /// Every counter with recorded turns, and its ranks.
+    pub(crate) fn counters(&self) -> impl Iterator<Item = (ObjectIndex, TurnClass, &RankRanges)> + '_ {
+        self.table.iter().map(|(&(object, class), ranks)| (object, class, ranks))
     }
 
     /// How many ranges all counters hold: one per counter for a whole trace.

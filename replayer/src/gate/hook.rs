@@ -1,0 +1,210 @@
+//! The gate as the primitives see it: the recorder's `Gate` hook.
+
+use std::sync::atomic::Ordering;
+
+use reprise_recorder::rt::gate::{Aborted, Call, Gate, Happened, SiteRef, WaitFor};
+use reprise_recorder::trace::model::{Event, ObjectIndex, Op, SiteIndex, ThreadIndex};
+
+use crate::gate::replay_gate::ReplayGate;
+use crate::gate::status::Status;
+use crate::gate::waiters::{sleep_until, Step};
+use crate::gate::Observed;
+use crate::liveness::ParkSlot;
+use crate::report::{Divergence, Stop};
+
+/// The waiter position of a thread the trace does not name: its wake-ups go
+/// to the shared bed.
+const UNLISTED: u32 = u32::MAX;
+
+/// Looks at a wait before a thread registers and sleeps: spinning, then
+/// yielding. Counts, not times: how long they last decides nothing. Chosen
+/// on the payments benchmark (2 shared cores): none at all replayed at about
+/// half the throughput.
+const PAUSES: u32 = 100;
+const YIELDS: u32 = 16;
+
+impl ReplayGate {
+    /// The recorded call at `thread`'s event `cursor`, as text for a report.
+    pub(crate) fn expected_text(&self, thread: ThreadIndex, cursor: usize) -> String {
+        self.log
+            .event(thread, cursor)
+            .map(|event| {
+                let object = if event.op.has_object() {
+                    format!(" of object #{}", event.object)
+                } else {
+                    String::new()
+                };
+                format!("{}{object} at {}", event.op.name(), self.site_text(thread, event.site))
+            })
+            .unwrap_or_else(|| "no more events".to_string())
+    }
+}
+
+impl Gate for ReplayGate {
+    #[inline]
+    fn event(&self, thread: ThreadIndex, cursor: usize) -> Option<Event> {
+        self.log.event(thread, cursor)
+    }
+
+    fn blob(&self, thread: ThreadIndex, cursor: usize) -> Option<&[u8]> {
+        self.log.event_and_blob(thread, cursor)?.1
+    }
+
+    fn site(&self, thread: ThreadIndex, site: SiteIndex) -> Option<&SiteRef> {
+        self.log.site(thread, site)
+    }
+
+    fn bind_object(&self, object: ObjectIndex, address: usize) -> bool {
+        match self.state.object(object) {
+            Some(state) => {
+                match state.bound.compare_exchange(0, address, Ordering::AcqRel, Ordering::Acquire) {
+                    Ok(_) => true,
+                    Err(bound) => bound == address,
+                }
+            }
+            None => *self.unnamed_bound.lock().entry(object).or_insert(address) == address,
+        }
+    }
+
+    fn wait(&self, thread: ThreadIndex, until: WaitFor, call: Call) -> Result<(), Aborted> {
+        // Most waits end within a hand-off or two of another thread: look a
+        // number of times, first spinning (the other thread may be running
+        // on another core), then yielding the core (it may be waiting for
+        // one), before registering and sleeping, which costs a context
+        // switch on each side.
+        for look in 0..PAUSES + YIELDS {
+            if self.aborted() {
+                break;
+            }
+            if self.state.ready(&until) {
+                return Ok(());
+            }
+            if look < PAUSES {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
+        let cursor = self.cursor(thread).saturating_sub(1);
+        let listed = self.slot_at(thread);
+        let slot = listed.map(|(_, slot)| slot);
+        self.threads.set_status(thread, slot, Status::Waiting { until, call, cursor });
+        let unlisted_mark = ParkSlot::new();
+        let (who, parker, mark) = match listed {
+            Some((at, slot)) => (at, &slot.parker, &slot.park),
+            None => (UNLISTED, &self.threads.unlisted, &unlisted_mark),
+        };
+        let register = || {
+            let ticket = slot.map_or(0, |slot| slot.next_ticket());
+            self.state.register(who, ticket, &until);
+        };
+        register();
+        let result = sleep_until(parker, |slept| {
+            if self.aborted() {
+                return Step::Done(Err(Aborted));
+            }
+            if self.state.ready(&until) {
+                return Step::Done(Ok(()));
+            }
+            if slept {
+                // Woken but not released (a waker popped it for a change
+                // that did not end this wait, or a stale wake-up): wait on.
+                register();
+            }
+            if !mark.is_parked() {
+                // The liveness handshake: mark, leave the running count, then
+                // check the wait again before sleeping. Again after a wake-up
+                // that found the wait not over (its waker counted it in).
+                self.liveness.park(mark);
+                return Step::Again;
+            }
+            Step::Sleep
+        });
+        // Counted in by its waker already, unless it stopped waiting for
+        // another reason (a stop, a stale wake-up that found it ready).
+        self.liveness.unpark(mark);
+        if result.is_ok() {
+            self.threads.set_status(thread, slot, Status::Running);
+        }
+        result
+    }
+
+    #[inline]
+    fn happened(&self, what: Happened) {
+        self.state.happened(what, |waiter| self.wake(waiter));
+    }
+
+    fn advanced(&self, thread: ThreadIndex, cursor: usize, call: &Call) {
+        let slot = self.slot(thread);
+        if let Some(slot) = slot {
+            slot.cursor.store(cursor, Ordering::Relaxed);
+        }
+        if call.op == Op::Spawn {
+            // The child is counted from its admitted spawn, before it exists:
+            // a parent that spawns and then parks is not all there is.
+            self.liveness.enter();
+        }
+        if self.observe {
+            let location = call.location;
+            let observed = Observed {
+                op: call.op,
+                object: call.object,
+                site: SiteRef {
+                    file: location.file().to_string(),
+                    line: location.line(),
+                    column: location.column(),
+                },
+            };
+            self.threads.observe(thread, slot, observed);
+        }
+    }
+
+    fn diverged(&self, thread: ThreadIndex, cursor: usize, call: Call, detail: String) -> Aborted {
+        self.stop(Stop::Diverged(Divergence {
+            thread: self.log.thread_label(thread),
+            event: cursor,
+            expected: self.expected_text(thread, cursor),
+            actual: call.to_string(),
+            detail,
+        }));
+        Aborted
+    }
+
+    fn end_of_log(&self, thread: ThreadIndex, cursor: usize, call: Call) -> Aborted {
+        let exited = (self.log.thread_len(thread).checked_sub(1))
+            .and_then(|last| self.log.event(thread, last))
+            .is_some_and(|event| event.op == Op::ThreadExit);
+        if exited && !self.trace_cut {
+            return self.diverged(
+                thread,
+                cursor,
+                call,
+                "the recording says this thread had already exited".into(),
+            );
+        }
+        let slot = self.slot(thread);
+        self.threads.set_status(thread, slot, Status::EndOfLog { call, cursor });
+        self.progress.fetch_add(1, Ordering::Relaxed);
+        let parker = slot.map_or(&self.threads.unlisted, |slot| &slot.parker);
+        // Parked for good: only the replay's stop ends this wait.
+        let mark = ParkSlot::new();
+        self.liveness.park(&mark);
+        sleep_until(parker, |_| if self.aborted() { Step::Done(()) } else { Step::Sleep });
+        self.liveness.unpark(&mark);
+        Aborted
+    }
+
+    fn thread_started(&self, thread: ThreadIndex) {
+        self.threads.set_status(thread, self.slot(thread), Status::Running);
+    }
+
+    fn thread_finished(&self, thread: ThreadIndex) {
+        self.threads.set_status(thread, self.slot(thread), Status::Finished);
+        self.state.exited(thread, |waiter| self.wake(waiter));
+        self.liveness.leave();
+    }
+
+    fn is_aborted(&self) -> bool {
+        self.aborted()
+    }
+}

@@ -1,0 +1,158 @@
+//! The gate driven by hand, from threads standing in for a replayed
+//! program's: what a wait registers, whom a change wakes.
+
+use std::panic::Location;
+use std::sync::Arc;
+
+use reprise_recorder::rt::gate::{Aborted, Call, Gate, Happened, TurnClass, WaitFor};
+use reprise_recorder::trace::model::{Event, ObjectIndex, Op, ThreadIndex};
+
+use crate::gate::replay_gate::ReplayGate;
+use crate::gate::state::State;
+use crate::gate::waiters::Waiter;
+use crate::log::ReplayLog;
+use crate::report::Stop;
+
+const LOCK: ObjectIndex = 1;
+const RWLOCK: ObjectIndex = 3;
+
+fn ev(op: Op, object: ObjectIndex, a: u64, b: u64) -> Event {
+    Event { op, object, site: 0, a, b, c: 0 }
+}
+
+/// Thread 0 takes lock turn 0, thread 1 sends message 1, thread 2 takes
+/// lock turn 1; the RwLock has writes 0 and 1, and reads of write 0.
+fn log() -> ReplayLog {
+    let start = ev(Op::ThreadStart, 0, 0, 0);
+    let exit = ev(Op::ThreadExit, 0, 0, 0);
+    let threads = [
+        vec![start, ev(Op::Lock, LOCK, 1, 0), ev(Op::WriteLock, RWLOCK, 1, 0), exit],
+        vec![start, ev(Op::Send, 2, 1, 0), ev(Op::ReadLock, RWLOCK, 1, 0), exit],
+        vec![start, ev(Op::Lock, LOCK, 2, 0), ev(Op::WriteLock, RWLOCK, 2, 1), exit],
+    ];
+    crate::log::from_events(threads.to_vec())
+}
+
+fn gate() -> Arc<ReplayGate> {
+    Arc::new(ReplayGate::new(log(), None, false, false))
+}
+
+fn call() -> Call {
+    Call { op: Op::Lock, object: Some(LOCK), location: Location::caller() }
+}
+
+/// Spins (yielding) until every counted thread is parked: decided from the
+/// gate's state, never from time.
+fn until_all_parked(gate: &ReplayGate) {
+    while gate.liveness.snapshot().running() > 0 {
+        std::thread::yield_now();
+    }
+}
+
+/// The lock's turn taken `taken`-th (from 0): acquisition numbers start at 1.
+fn turn(taken: u64) -> WaitFor {
+    WaitFor::Turn { object: LOCK, class: TurnClass::Lock, number: taken + 1 }
+}
+
+#[test]
+fn a_wait_that_already_holds_returns_and_registers_nowhere() {
+    let gate = gate();
+    assert_eq!(gate.wait(0, turn(0), call()), Ok(()));
+    assert_eq!(gate.state.registered(&turn(0)), 0);
+    // Nothing registered: the change that follows finds nobody to wake.
+    gate.happened(Happened::Turn { object: LOCK, class: TurnClass::Lock });
+    assert_eq!(gate.state.registered(&turn(1)), 0);
+}
+
+#[test]
+fn a_change_wakes_the_waiter_on_its_key_and_leaves_the_others_asleep() {
+    let gate = gate();
+    gate.liveness.enter(); // two waiting threads counted, like two admitted spawns
+    let message = WaitFor::Message { sender: 1, seq: 1 };
+    let waiter = |thread, until| {
+        let gate = Arc::clone(&gate);
+        std::thread::spawn(move || gate.wait(thread, until, call()))
+    };
+    let on_lock = waiter(2, turn(1));
+    let on_message = waiter(0, message);
+    until_all_parked(&gate);
+    assert_eq!(gate.state.registered(&turn(1)), 1);
+    assert_eq!(gate.state.registered(&message), 1);
+    let lock_bed = gate.slot(2).unwrap().parker.epoch();
+
+    gate.happened(Happened::Sent { sender: 1, seq: 1 });
+    assert_eq!(on_message.join().unwrap(), Ok(()));
+    assert_eq!(gate.slot(2).unwrap().parker.epoch(), lock_bed, "a send must not wake a lock's waiter");
+    assert_eq!(gate.state.registered(&message), 0, "the woken waiter left its key");
+
+    gate.happened(Happened::Turn { object: LOCK, class: TurnClass::Lock });
+    assert_eq!(on_lock.join().unwrap(), Ok(()));
+}
+
+#[test]
+fn a_stale_registration_wakes_nobody() {
+    let gate = gate();
+    let slot = gate.slot(2).unwrap();
+    let old = slot.next_ticket();
+    slot.next_ticket(); // the thread moved on to another wait
+    let bed = slot.parker.epoch();
+    gate.wake(Waiter { threshold: 0, who: 2, ticket: old });
+    assert_eq!(slot.parker.epoch(), bed);
+}
+
+#[test]
+fn a_stop_releases_every_waiter_with_aborted() {
+    let gate = gate();
+    let waiting = {
+        let gate = Arc::clone(&gate);
+        std::thread::spawn(move || gate.wait(2, turn(1), call()))
+    };
+    until_all_parked(&gate);
+    gate.stop(Stop::TraceEnded);
+    assert_eq!(waiting.join().unwrap(), Err(Aborted));
+}
+
+#[test]
+fn a_writer_waits_for_its_turn_and_the_readers_of_the_write_before() {
+    let state = State::new(&log());
+    let second_write = WaitFor::WriteTurn { object: RWLOCK, number: 2, readers: 1 };
+    let write = Happened::Turn { object: RWLOCK, class: TurnClass::Write };
+    assert!(!state.ready(&second_write));
+    state.register(2, 1, &second_write);
+    let mut woken = Vec::new();
+    state.happened(write, |w| woken.push(w.who));
+    assert!(!state.ready(&second_write), "its turn, but no reader yet");
+    assert!(woken.is_empty());
+    state.happened(Happened::Read(RWLOCK), |w| woken.push(w.who));
+    assert!(state.ready(&second_write));
+    assert_eq!(woken, [2]);
+    state.happened(write, |w| woken.push(w.who));
+    assert!(!state.ready(&second_write), "a write resets the reads and takes the turn");
+}
+
+#[test]
+fn a_chain_of_lock_turns_across_threads_runs_to_its_end() {
+    // Many threads, each waiting for the turn the one before hands on: any
+    // lost wake-up leaves this test hanging.
+    const THREADS: u64 = 64;
+    let start = ev(Op::ThreadStart, 0, 0, 0);
+    let log = crate::log::from_events(
+        (0..THREADS).map(|t| vec![start, ev(Op::Lock, LOCK, THREADS - t, 0)]).collect(),
+    );
+    let gate = Arc::new(ReplayGate::new(log, None, false, false));
+    let threads: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let gate = Arc::clone(&gate);
+            gate.liveness.enter();
+            std::thread::spawn(move || {
+                let result = gate.wait(t as ThreadIndex, turn(THREADS - 1 - t), call());
+                gate.happened(Happened::Turn { object: LOCK, class: TurnClass::Lock });
+                result
+            })
+        })
+        .collect();
+    for thread in threads {
+        assert_eq!(thread.join().unwrap(), Ok(()));
+    }
+    assert_eq!(gate.state.registered(&turn(0)), 0, "every waiter left its key");
+}

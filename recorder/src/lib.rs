@@ -1,10 +1,13 @@
 //! reprise-recorder: the instrumented primitives, the runtime hook they call,
 //! and the trace format.
 //!
-//! Everything here runs inside the user's program. Each primitive checks one
-//! thread-local to learn its thread's mode: off (passthrough), record (append
-//! an event to the thread's own buffer), or gated (a replay forces the
-//! outcome through a [`rt::gate::Gate`] that another crate installs).
+//! Everything here runs inside the user's program. Each primitive is a
+//! std-shaped shell that checks one thread-local to learn its thread's mode
+//! and hands the call to that mode's backend: passthrough, record (append an
+//! event to the thread's own buffer), replay (a gate another crate installs
+//! forces the recorded outcome), or explore (threads as coroutines under the
+//! explorer's scheduler). The backends are private; the one seam the replayer
+//! and the explorer use is the hidden `hook` module.
 //!
 //! ```
 //! use reprise_recorder::{record, sync::Mutex, thread, RecordConfig};
@@ -37,8 +40,7 @@
 
 pub mod args;
 // Under `--cfg reprise_loom` the record/replay machinery is left out; the
-// primitives' shells hand every call to their loom backend, and those not
-// moved behind their shell yet are loom-backed copies (recorder/src/loom/).
+// primitives' shells hand every call to their loom backend.
 pub mod capture;
 // One shell for every mode; under loom its passthrough backend is loom's.
 pub mod channel;
@@ -52,7 +54,9 @@ mod policy;
 pub mod random;
 #[cfg(not(reprise_loom))]
 mod record;
-pub mod rt;
+// The backends' runtime: private. The replayer and the explorer reach its
+// seams through `hook`.
+mod rt;
 // The same shells under loom: their inner objects are loom's.
 pub mod sync;
 pub mod thread;
@@ -65,9 +69,19 @@ pub use policy::{OnDeadlock, OnRecordError};
 #[cfg(not(reprise_loom))]
 pub use record::{annotate, record, start_recording, RecordConfig, RecordError, RecordGuard, Recording};
 #[cfg(not(reprise_loom))]
-pub use rt::gated::{run_gated, ReplayStopped};
+pub use rt::gated::ReplayStopped;
 #[cfg(not(reprise_loom))]
 pub use rt::writer::WriterStats;
+
+/// The seams between the primitives and reprise's own replayer and explorer:
+/// the replay gate, the cooperative scheduler, the panic hook's message.
+/// Not for programs that use reprise; its items change without notice.
+#[doc(hidden)]
+#[cfg(not(reprise_loom))]
+pub mod hook {
+    pub use crate::rt::gated::run_gated;
+    pub use crate::rt::{coop, gate, panic};
+}
 
 /// The exit code of [`OnDeadlock::exit`]: a recording proved a deadlock,
 /// the trace is written, the deadlocked threads cannot be ended.

@@ -5,11 +5,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use reprise_recorder::rt::gate::Gate;
+use reprise_recorder::hook::gate::Gate;
+use reprise_recorder::hook::run_gated;
 use reprise_recorder::trace::format::{BlockedThread, Footer, Verdict};
 use reprise_recorder::trace::model::{Op, ThreadIndex};
 use reprise_recorder::trace::read::TraceFile;
-use reprise_recorder::{run_gated, ReplayStopped};
+use reprise_recorder::ReplayStopped;
 
 use crate::backstop::stall_backstop_from_env;
 use crate::gate::{watchdog, Observed, ReplayGate, Status};
@@ -218,7 +219,7 @@ where
                 }
                 Some(Err(payload)) => {
                     debug_assert!(!payload.is::<ReplayStopped>());
-                    let message = reprise_recorder::rt::panic::message(payload.as_ref());
+                    let message = reprise_recorder::hook::panic::message(payload.as_ref());
                     reproduced = Some(Verdict::Panicked { thread: 0, message });
                 }
                 None => {}

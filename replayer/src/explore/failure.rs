@@ -185,7 +185,7 @@ where
 }
 
 /// Thread names from the recorded table records.
-fn thread_names(chunks: &[reprise_recorder::rt::coop::RecordedChunk]) -> BTreeMap<ThreadIndex, String> {
+fn thread_names(chunks: &[reprise_recorder::hook::coop::RecordedChunk]) -> BTreeMap<ThreadIndex, String> {
     let mut names = BTreeMap::new();
     for chunk in chunks {
         if let Ok(records) = decode_chunk(&chunk.payload) {
@@ -202,7 +202,7 @@ fn thread_names(chunks: &[reprise_recorder::rt::coop::RecordedChunk]) -> BTreeMa
 fn write_trace(
     path: &std::path::Path,
     kind: &FailureKind,
-    chunks: &[reprise_recorder::rt::coop::RecordedChunk],
+    chunks: &[reprise_recorder::hook::coop::RecordedChunk],
     annotations: Vec<(String, String)>,
     config: &super::Config,
     strategy: &str,

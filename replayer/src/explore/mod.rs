@@ -36,7 +36,7 @@ use std::cell::RefCell;
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use reprise_recorder::rt::coop::CoopRun;
+use reprise_recorder::hook::coop::CoopRun;
 
 pub use failure::{set_program_header, Failure};
 pub use scheduler::{FailureKind, Step, Stuck};

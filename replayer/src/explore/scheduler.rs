@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use corosensei::stack::DefaultStack;
-use reprise_recorder::rt::coop::{self, CoopCall, Resource, SavedContext, Scheduler, Woken};
+use reprise_recorder::hook::coop::{self, CoopCall, Resource, SavedContext, Scheduler, Woken};
 use reprise_recorder::trace::model::{ObjectIndex, Op, ThreadIndex};
 
 use super::coroutine::{suspend, Fiber, Ran};

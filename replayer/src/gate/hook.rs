@@ -2,7 +2,7 @@
 
 use std::sync::atomic::Ordering;
 
-use reprise_recorder::rt::gate::{Aborted, Call, Gate, Happened, SiteRef, WaitFor};
+use reprise_recorder::hook::gate::{Aborted, Call, Gate, Happened, SiteRef, WaitFor};
 use reprise_recorder::trace::model::{Event, ObjectIndex, Op, SiteIndex, ThreadIndex};
 
 use crate::gate::replay_gate::ReplayGate;

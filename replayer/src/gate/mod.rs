@@ -34,7 +34,7 @@ pub(crate) use status::Status;
 pub(crate) use watchdog::watchdog;
 
 #[cfg(not(reprise_loom))]
-use reprise_recorder::{rt::gate::SiteRef, trace::model::ObjectIndex};
+use reprise_recorder::{hook::gate::SiteRef, trace::model::ObjectIndex};
 
 /// One call a replayed thread made, as the program made it.
 #[cfg(not(reprise_loom))]

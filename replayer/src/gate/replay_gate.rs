@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use parking_lot::Mutex;
-use reprise_recorder::rt::gate::{SiteRef, WaitFor};
+use reprise_recorder::hook::gate::{SiteRef, WaitFor};
 use reprise_recorder::trace::format::Verdict;
 use reprise_recorder::trace::model::{ObjectIndex, SiteIndex, ThreadIndex};
 

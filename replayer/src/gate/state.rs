@@ -6,7 +6,7 @@
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use reprise_recorder::rt::gate::{Happened, TurnClass, WaitFor};
+use reprise_recorder::hook::gate::{Happened, TurnClass, WaitFor};
 use reprise_recorder::trace::model::{ObjectIndex, ThreadIndex};
 
 use crate::gate::dense::DenseIndex;

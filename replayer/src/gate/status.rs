@@ -1,7 +1,7 @@
 //! What a replayed thread is doing, for the watchdog's and the stall
 //! report's eyes.
 
-use reprise_recorder::rt::gate::{Call, WaitFor};
+use reprise_recorder::hook::gate::{Call, WaitFor};
 
 /// What a thread of the replay is doing.
 #[derive(Clone, Debug)]

@@ -4,7 +4,7 @@
 use std::panic::Location;
 use std::sync::Arc;
 
-use reprise_recorder::rt::gate::{Aborted, Call, Gate, Happened, TurnClass, WaitFor};
+use reprise_recorder::hook::gate::{Aborted, Call, Gate, Happened, TurnClass, WaitFor};
 use reprise_recorder::trace::model::{Event, ObjectIndex, Op, ThreadIndex};
 
 use crate::gate::replay_gate::ReplayGate;

@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use reprise_recorder::rt::gate::WaitFor;
+use reprise_recorder::hook::gate::WaitFor;
 use reprise_recorder::trace::format::Verdict;
 use reprise_recorder::trace::model::ThreadIndex;
 

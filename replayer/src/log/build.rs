@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use reprise_recorder::rt::gate::SiteRef;
+use reprise_recorder::hook::gate::SiteRef;
 use reprise_recorder::trace::index::{index_trace_file, ChunkIndexer};
 use reprise_recorder::trace::model::{Event, ObjectIndex, ObjectKind, Record, ThreadIndex};
 use reprise_recorder::trace::read::ReadFileError;

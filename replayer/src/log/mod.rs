@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 
-use reprise_recorder::rt::gate::{SiteRef, TurnClass};
+use reprise_recorder::hook::gate::{SiteRef, TurnClass};
 use reprise_recorder::trace::model::{Event, ObjectIndex, ObjectKind, Op, SiteIndex, ThreadIndex};
 use reprise_recorder::trace::read::{ReadFileError, TraceFile};
 use reprise_recorder::trace::stream::TraceEnd;

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use reprise_recorder::rt::gate::TurnClass;
+use reprise_recorder::hook::gate::TurnClass;
 use reprise_recorder::trace::model::ObjectIndex;
 
 /// A set of numbers, gathered in any order, held as disjoint ranges.

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use parking_lot::Mutex;
-use reprise_recorder::rt::gate::SiteRef;
+use reprise_recorder::hook::gate::SiteRef;
 use reprise_recorder::trace::index::{ChunkFile, ChunkReadError, ChunkRef, ThreadChunks};
 use reprise_recorder::trace::model::{Event, Record, ThreadIndex};
 

@@ -8,42 +8,12 @@
 //! combination of fields no recorder writes. The encoding of each operation
 //! is [`Outcome::fields`] and [`Outcome::decode`], side by side below.
 
-use std::fmt;
-
 use super::dependency::{Happened, Turn, TurnClass, WaitFor};
 use super::{Event, ObjectIndex, Op, SiteIndex, ThreadIndex};
 
-/// What a receive got: a message, or why none came.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Received {
-    /// The message `(sender, seq)`: the sender's `seq`-th send.
-    Message {
-        /// The sending thread.
-        sender: ThreadIndex,
-        /// The sender's send count for that message.
-        seq: u64,
-    },
-    /// The channel was empty (a non-blocking receive, a select's default).
-    Empty,
-    /// The timeout passed.
-    TimedOut,
-    /// Every sender was gone and the channel empty.
-    Disconnected,
-}
+mod channel;
 
-/// What a send did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Sent {
-    /// The message went in, as the sender's `seq`-th send.
-    Delivered {
-        /// The sender's send count (the message id is `(sender, seq)`).
-        seq: u64,
-    },
-    /// A bounded channel was full (try_send, send_timeout).
-    Full,
-    /// Every receiver was gone.
-    Disconnected,
-}
+pub use channel::{Received, Sent};
 
 /// The outcome of one primitive call, by operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -223,48 +193,6 @@ fn flag(value: u64) -> Option<bool> {
 
 fn thread(value: u64) -> Option<ThreadIndex> {
     ThreadIndex::try_from(value).ok()
-}
-
-impl Received {
-    #[inline(always)]
-    fn fields(self) -> [u64; 2] {
-        match self {
-            Received::Message { sender, seq } => [u64::from(sender) + 1, seq],
-            Received::Empty => [0, 1],
-            Received::TimedOut => [0, 2],
-            Received::Disconnected => [0, 3],
-        }
-    }
-
-    fn decode(a: u64, b: u64) -> Option<Received> {
-        match (a, b) {
-            (0, 1) => Some(Received::Empty),
-            (0, 2) => Some(Received::TimedOut),
-            (0, 3) => Some(Received::Disconnected),
-            (0, _) => None,
-            (a, seq) => Some(Received::Message { sender: thread(a - 1)?, seq }),
-        }
-    }
-}
-
-impl Sent {
-    #[inline(always)]
-    fn fields(self) -> [u64; 2] {
-        match self {
-            Sent::Delivered { seq } => [seq, 0],
-            Sent::Full => [0, 1],
-            Sent::Disconnected => [0, 2],
-        }
-    }
-
-    fn decode(a: u64, b: u64) -> Option<Sent> {
-        match b {
-            0 => Some(Sent::Delivered { seq: a }),
-            1 => Some(Sent::Full),
-            2 => Some(Sent::Disconnected),
-            _ => None,
-        }
-    }
 }
 
 impl Outcome {
@@ -515,17 +443,6 @@ impl Event {
     /// When its fields are ones no recorder writes for its op.
     pub fn outcome(&self) -> Result<Outcome, BadOutcome> {
         Outcome::decode(self.op, [self.a, self.b, self.c])
-    }
-}
-
-impl fmt::Display for Received {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Received::Message { sender, seq } => write!(f, "message {seq} of thread {sender}"),
-            Received::Empty => f.write_str("empty"),
-            Received::TimedOut => f.write_str("timed out"),
-            Received::Disconnected => f.write_str("disconnected"),
-        }
     }
 }
 

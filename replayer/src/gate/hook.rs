@@ -18,10 +18,12 @@ const UNLISTED: u32 = u32::MAX;
 
 /// Looks at a wait before a thread registers and sleeps: spinning, then
 /// yielding. Counts, not times: how long they last decides nothing. Chosen
-/// on the payments benchmark (2 shared cores): none at all replayed at about
-/// half the throughput.
-const PAUSES: u32 = 100;
-const YIELDS: u32 = 16;
+/// on the payments pipeline (4 workers, 2 shared cores): none at all
+/// replayed at about half the throughput; 1,000,000 payments replayed in
+/// 2.8 s with 10 and 128, 3.4-3.5 s with 100 and 16 (more threads than
+/// cores: giving the core away beats spinning on it), 11 s with 2,000 and 0.
+const PAUSES: u32 = 10;
+const YIELDS: u32 = 128;
 
 impl ReplayGate {
     /// The recorded call at `thread`'s event `cursor`, as text for a report.

@@ -81,7 +81,8 @@ pub use reprise_recorder::{
 pub use reprise_recorder::{channel, random, sync, thread, time};
 #[doc(inline)]
 pub use reprise_replayer::{
-    replay, replay_with, Divergence, ReplayOptions, ReplayOutcome, ReplayReport, Stall,
+    replay, replay_coroutines, replay_with, Divergence, ReplayMode, ReplayOptions, ReplayOutcome,
+    ReplayReport, Stall,
 };
 
 #[doc(inline)]

@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::rt::context::{self, Mode};
+use crate::rt::coop;
 use crate::rt::gated;
 use crate::trace::model::Op;
 
@@ -28,9 +29,20 @@ where
     match context::mode() {
         Mode::Off => read(),
         Mode::Record | Mode::Coop => {
-            let value = read();
-            let bytes = postcard::to_stdvec(&value)
-                .unwrap_or_else(|e| panic!("reprise::capture: the value cannot be encoded: {e}"));
+            let served = context::with(|ctx| match ctx.exec.coop {
+                true => coop::recorded_outcome(ctx.index, Op::Capture).and_then(|s| s.blob),
+                false => None,
+            });
+            let value = match served.as_deref().map(postcard::from_bytes) {
+                Some(Ok(value)) => value,
+                // Undecodable: the check of the event below reports it.
+                _ => read(),
+            };
+            let bytes = match served {
+                Some(bytes) => bytes,
+                None => postcard::to_stdvec(&value)
+                    .unwrap_or_else(|e| panic!("reprise::capture: the value cannot be encoded: {e}")),
+            };
             context::with(|ctx| {
                 ctx.record(Op::Capture, 0, location, [bytes.len() as u64, 0, 0]);
                 ctx.record_blob(&bytes);

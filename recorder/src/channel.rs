@@ -24,7 +24,7 @@ use crate::rt::exec::{self, Progress, ProgressMark};
 use crate::rt::gate::{Happened, WaitFor};
 use crate::rt::gated::{self, GatedCall};
 use crate::rt::object::ObjectSlot;
-use crate::trace::model::{ObjectKind, Op, ThreadIndex};
+use crate::trace::model::{ObjectKind, Op, Outcome, Received, ThreadIndex};
 
 /// A message with its id: the sending thread and that thread's send count.
 struct Envelope<T> {
@@ -433,19 +433,31 @@ impl<T> Receiver<T> {
         let mut deadline = None;
         loop {
             coop::switch(op, Some(object), location);
-            let result = match self.cb().try_recv() {
-                Ok(e) => Ok(e),
-                Err(cb::TryRecvError::Disconnected) => Err(DISCONNECTED),
-                Err(cb::TryRecvError::Empty) if !waits => Err(EMPTY),
-                Err(cb::TryRecvError::Empty) => {
-                    let until = timeout.map(|t| {
-                        *deadline.get_or_insert_with(|| coop::now().saturating_add(t.as_nanos() as u64))
-                    });
-                    match coop::block(&[Resource::Object(object)], until, op, Some(object), location) {
-                        Woken::Changed => continue,
-                        Woken::TimedOut => Err(TIMED_OUT),
-                    }
+            let served = context::with(|ctx| coop::recorded_outcome(ctx.index, op)).map(|s| s.outcome);
+            let result = match served {
+                Some(Outcome::TryRecv(r) | Outcome::RecvTimeout(r) | Outcome::Recv(r))
+                    if !matches!(r, Received::Message { .. }) =>
+                {
+                    Err(match r {
+                        Received::Empty => EMPTY,
+                        Received::TimedOut => TIMED_OUT,
+                        _ => DISCONNECTED,
+                    })
                 }
+                _ => match self.cb().try_recv() {
+                    Ok(e) => Ok(e),
+                    Err(cb::TryRecvError::Disconnected) => Err(DISCONNECTED),
+                    Err(cb::TryRecvError::Empty) if !waits => Err(EMPTY),
+                    Err(cb::TryRecvError::Empty) => {
+                        let until = timeout.map(|t| {
+                            *deadline.get_or_insert_with(|| coop::now().saturating_add(t.as_nanos() as u64))
+                        });
+                        match coop::block(&[Resource::Object(object)], until, op, Some(object), location) {
+                            Woken::Changed => continue,
+                            Woken::TimedOut => Err(TIMED_OUT),
+                        }
+                    }
+                },
             };
             let [a, b] = outcome_of(&result);
             context::with(|ctx| ctx.record(op, object, location, [a, b, 0]));

@@ -6,8 +6,9 @@ use std::cell::Cell;
 use std::panic::Location;
 
 use crate::rt::context::{self, Mode};
+use crate::rt::coop;
 use crate::rt::gated;
-use crate::trace::model::Op;
+use crate::trace::model::{Op, Outcome};
 
 thread_local! {
     static OFF_STATE: Cell<u64> = Cell::new(seed_off());
@@ -34,7 +35,11 @@ pub fn u64() -> u64 {
             x
         }),
         Mode::Record | Mode::Coop => context::with(|ctx| {
-            let value = ctx.next_random();
+            let served = if ctx.exec.coop { coop::recorded_outcome(ctx.index, Op::Random) } else { None };
+            let value = match served {
+                Some(coop::Served { outcome: Outcome::Random { value }, .. }) => value,
+                _ => ctx.next_random(),
+            };
             ctx.record(Op::Random, 0, location, [value, 0, 0]);
             value
         }),

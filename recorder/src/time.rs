@@ -12,7 +12,7 @@ const VIRTUAL_EPOCH_NANOS: u64 = 1_700_000_000 * 1_000_000_000;
 use crate::rt::context::{self, Mode};
 use crate::rt::coop;
 use crate::rt::gated;
-use crate::trace::model::Op;
+use crate::trace::model::{Op, Outcome};
 
 /// The monotonic clock. Use it instead of `Instant::now()` inside an
 /// execution: a direct clock read is not recorded and diverges in replay.
@@ -29,13 +29,14 @@ pub fn now() -> Instant {
             });
             now
         }
-        Mode::Coop => {
-            let nanos = coop::now();
-            context::with(|ctx| {
-                ctx.record(Op::Now, 0, location, [nanos, 0, 0]);
-                ctx.exec.start + Duration::from_nanos(nanos)
-            })
-        }
+        Mode::Coop => context::with(|ctx| {
+            let nanos = match coop::recorded_outcome(ctx.index, Op::Now) {
+                Some(coop::Served { outcome: Outcome::Now { nanos }, .. }) => nanos,
+                _ => coop::now(),
+            };
+            ctx.record(Op::Now, 0, location, [nanos, 0, 0]);
+            ctx.exec.start + Duration::from_nanos(nanos)
+        }),
         Mode::Gated => match gated::begin(Op::Now, None, location) {
             Some(call) => {
                 let start = context::with(|ctx| ctx.exec.start);
@@ -60,8 +61,14 @@ pub fn system_now() -> SystemTime {
         }
         Mode::Coop => {
             // A fixed virtual epoch, so explored runs do not depend on the day.
-            let nanos = VIRTUAL_EPOCH_NANOS + coop::now();
-            context::with(|ctx| ctx.record(Op::SystemNow, 0, location, [nanos, 0, 0]));
+            let nanos = context::with(|ctx| {
+                let nanos = match coop::recorded_outcome(ctx.index, Op::SystemNow) {
+                    Some(coop::Served { outcome: Outcome::SystemNow { nanos }, .. }) => nanos,
+                    _ => VIRTUAL_EPOCH_NANOS + coop::now(),
+                };
+                ctx.record(Op::SystemNow, 0, location, [nanos, 0, 0]);
+                nanos
+            });
             UNIX_EPOCH + Duration::from_nanos(nanos)
         }
         Mode::Gated => match gated::begin(Op::SystemNow, None, location) {

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::anyhow;
 use reprise_recorder::trace::format::{Header, Verdict};
 use reprise_recorder::trace::read::TraceFile;
-use reprise_replayer::{ReplayOutcome, ReplayReport};
+use reprise_replayer::{ReplayMode, ReplayOutcome, ReplayReport};
 
 use crate::cli::payments::{self, Lines};
 use crate::cli::{settlement, Failure};
@@ -164,8 +164,21 @@ impl Pipeline {
 /// Replays a built-in pipeline's trace; `None` lines when the replay did not
 /// match.
 pub(crate) fn replay(trace: &TraceFile) -> Result<(Option<Lines>, ReplayReport<Lines>), Failure> {
+    replay_in(trace, ReplayMode::Parallel)
+}
+
+/// [`replay`] in `mode`.
+pub(crate) fn replay_in(
+    trace: &TraceFile,
+    mode: ReplayMode,
+) -> Result<(Option<Lines>, ReplayReport<Lines>), Failure> {
     let pipeline = Pipeline::from_header(&trace.header)?;
-    let report = reprise_replayer::replay(trace, move || pipeline.run_annotated());
+    let report = match mode {
+        ReplayMode::Parallel => reprise_replayer::replay(trace, move || pipeline.run_annotated()),
+        ReplayMode::Coroutines => {
+            reprise_replayer::replay_coroutines(trace, move || pipeline.run_annotated())
+        }
+    };
     let lines = match (&report.outcome, &report.result) {
         (ReplayOutcome::Deadlock(verdict), _) => Some(Lines::of_deadlock(verdict)),
         (ReplayOutcome::Livelock(verdict), _) => Some(Lines::of_livelock(verdict)),

@@ -7,6 +7,7 @@ use std::process::Command;
 use anyhow::anyhow;
 use reprise_recorder::trace::show::{block, text};
 use reprise_replayer::compare::explain;
+use reprise_replayer::ReplayMode;
 
 use crate::cli::{out, Failure, Outcome};
 use crate::cli::{payments, pipeline};
@@ -25,6 +26,13 @@ pub(crate) struct Args {
     /// reached `reprise::main`) exits 8; one killed by a signal exits 9.
     #[arg(last = true, value_name = "CMD ARGS")]
     command: Vec<OsString>,
+    /// Replay with every thread as a coroutine on one OS thread, following
+    /// the recorded order: no OS thread parks or wakes, so it is faster when
+    /// threads hand work to each other often. Same checks and exit codes as
+    /// the default parallel replay; not for debuggers (they see one thread).
+    /// Built-in pipelines only.
+    #[arg(long)]
+    coroutines: bool,
 }
 
 pub(crate) fn run(args: Args) -> Outcome {
@@ -34,6 +42,12 @@ pub(crate) fn run(args: Args) -> Outcome {
         eprintln!("reprise: warning: the trace is not whole ({damage}); replaying its consistent prefix");
     }
     if let Some((program, rest)) = args.command.split_first() {
+        if args.coroutines {
+            return Err(Failure::new(
+                exit::USAGE,
+                anyhow!("--coroutines replays the built-in pipelines; your own program replays in parallel"),
+            ));
+        }
         return run_child(&args.file, program, rest);
     }
     if pipeline::is_builtin(&trace.header.program)
@@ -45,7 +59,8 @@ pub(crate) fn run(args: Args) -> Outcome {
             env!("CARGO_PKG_VERSION")
         );
     }
-    let (lines, report) = pipeline::replay(&trace)?;
+    let mode = if args.coroutines { ReplayMode::Coroutines } else { ReplayMode::Parallel };
+    let (lines, report) = pipeline::replay_in(&trace, mode)?;
     if report.cut > 0 {
         eprintln!(
             "reprise: the trace was cut to its largest consistent prefix: {} events dropped",

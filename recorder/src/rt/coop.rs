@@ -20,7 +20,7 @@ use crate::rt::chunk::Block;
 use crate::rt::context::{self, root_seed, ThreadCtx};
 use crate::rt::exec::{ExecKind, Execution, RecordSink};
 use crate::rt::writer::WriterMsg;
-use crate::trace::model::{ObjectIndex, Op, ThreadIndex};
+use crate::trace::model::{Event, ObjectIndex, Op, Outcome, ThreadIndex};
 
 /// What a blocked thread waits on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -81,6 +81,42 @@ pub trait Scheduler {
     /// Picks one of `options` (the arms of a `select` to try first): a choice
     /// of the schedule like any other, so the same seed makes the same one.
     fn choose(&self, options: &[u32]) -> u32;
+
+    /// `thread` made `event` at `site`: a coroutine replay checks it against
+    /// the recording and moves the thread's cursor past it. The explorer
+    /// has nothing to check.
+    fn made(&self, thread: ThreadIndex, event: &Event, site: Site<'_>) {
+        let _ = (thread, event, site);
+    }
+
+    /// The recorded outcome of `thread`'s next call, `op`, which the
+    /// primitive returns instead of deciding it: the time, a random number,
+    /// a captured value, what a non-blocking call found. `None`: decide as
+    /// usual (the explorer decides everything itself).
+    fn recorded(&self, thread: ThreadIndex, op: Op) -> Option<Served> {
+        let _ = (thread, op);
+        None
+    }
+}
+
+/// Where a call was made, by content: a panic's site is known only so.
+#[derive(Clone, Copy, Debug)]
+pub struct Site<'a> {
+    /// Source file.
+    pub file: &'a str,
+    /// Line.
+    pub line: u32,
+    /// Column.
+    pub column: u32,
+}
+
+/// A recorded outcome a coroutine replay hands back to a primitive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Served {
+    /// The outcome.
+    pub outcome: Outcome,
+    /// The bytes recorded with it (a captured value).
+    pub blob: Option<Vec<u8>>,
 }
 
 thread_local! {
@@ -100,6 +136,23 @@ pub fn remove_scheduler() {
 /// The installed scheduler. Primitives call this only in cooperative mode.
 pub(crate) fn scheduler() -> Rc<dyn Scheduler> {
     SCHEDULER.with(|s| s.borrow().clone()).expect("reprise: cooperative mode without a scheduler")
+}
+
+/// The one hook through which a primitive's cooperative path takes a value
+/// from the trace under a coroutine replay (see [`Scheduler::recorded`]).
+/// Callable inside `context::with`: it does not touch the thread's context.
+pub(crate) fn recorded_outcome(thread: ThreadIndex, op: Op) -> Option<Served> {
+    SCHEDULER.with(|s| s.borrow().as_ref().and_then(|s| s.recorded(thread, op)))
+}
+
+/// Tells the scheduler, if one is installed, that `thread` made `event`.
+/// Called by the recording of every cooperative event.
+pub(crate) fn made(thread: ThreadIndex, event: &Event, site: Site<'_>) {
+    SCHEDULER.with(|s| {
+        if let Some(s) = s.borrow().as_ref() {
+            s.made(thread, event, site);
+        }
+    });
 }
 
 /// A scheduling point for `op` (skipped while unwinding: a coroutine that
@@ -232,6 +285,16 @@ impl CoopRun {
     /// The notes the program left with [`crate::annotate`] (a digest).
     pub fn annotations(&self) -> Vec<(String, String)> {
         self.exec.annotations.lock().clone()
+    }
+
+    /// Drops the chunks recorded so far, handing their blocks back: a run
+    /// whose events are checked as they are made keeps none of them.
+    pub fn discard_chunks(&self) {
+        while let Ok(msg) = self.inbox.try_recv() {
+            if let WriterMsg::Chunk { block, .. } = msg {
+                let _ = self.recycle.try_send(block);
+            }
+        }
     }
 
     /// The chunks recorded so far, in the order threads handed them over.

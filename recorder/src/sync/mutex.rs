@@ -13,7 +13,7 @@ use crate::rt::gate::{Happened, TurnClass, WaitFor};
 use crate::rt::gated;
 use crate::rt::mode::{self, Mode};
 use crate::rt::object::ObjectSlot;
-use crate::trace::model::{ObjectIndex, ObjectKind, Op};
+use crate::trace::model::{ObjectIndex, ObjectKind, Op, Outcome};
 
 /// A mutual exclusion lock. Like [`std::sync::Mutex`].
 pub struct Mutex<T: ?Sized> {
@@ -214,10 +214,15 @@ impl<T: ?Sized> Mutex<T> {
             Mode::Off => wrap_try(self.inner.try_lock(), Held::Off),
             mode @ (Mode::Record | Mode::Coop) => {
                 let object = context::with(|ctx| ctx.object(&self.slot, ObjectKind::Mutex, location));
+                let mut served = None;
                 if mode == Mode::Coop {
                     coop::switch(Op::TryLock, Some(object), location);
+                    served = context::with(|ctx| coop::recorded_outcome(ctx.index, Op::TryLock));
                 }
-                let result = self.inner.try_lock();
+                let result = match served.map(|s| s.outcome) {
+                    Some(Outcome::TryLock { acquisition: None }) => Err(TryLockError::WouldBlock),
+                    _ => self.inner.try_lock(),
+                };
                 if mode == Mode::Coop && result.is_ok() {
                     coop::scheduler().lock_held(object, true);
                 }

@@ -18,6 +18,8 @@ pub use crossbeam_channel::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
 
+mod followed;
+
 use crate::rt::context::{self, Mode, ThreadCtx};
 use crate::rt::coop::{self, Resource, Woken};
 use crate::rt::exec::{self, Progress, ProgressMark};
@@ -101,7 +103,7 @@ pub struct Receiver<T> {
 
 fn make<T>(inner: (cb::Sender<Envelope<T>>, cb::Receiver<Envelope<T>>)) -> (Sender<T>, Receiver<T>) {
     let shared = Arc::new(Shared { slot: ObjectSlot::new(), progress: Progress::default() });
-    if context::mode() == Mode::Gated {
+    if context::mode() == Mode::Gated || (context::mode() == Mode::Coop && coop::follows_trace()) {
         let queue = Arc::new(ReplayQueue { items: Mutex::new(VecDeque::new()) });
         return (
             Sender { shared: Arc::clone(&shared), flavor: Flavor::Replay(Arc::clone(&queue)) },
@@ -159,6 +161,9 @@ impl<T> Sender<T> {
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
         let location = Location::caller();
         match (&self.flavor, context::mode()) {
+            (Flavor::Replay(queue), Mode::Coop) => {
+                self.send_followed(queue, value, location).map_err(|(v, _)| SendError(v))
+            }
             (Flavor::Replay(queue), _) => {
                 self.send_gated(queue, value, location).map_err(|(v, _)| SendError(v))
             }
@@ -264,7 +269,11 @@ impl<T> Sender<T> {
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         let location = Location::caller();
         match (&self.flavor, context::mode()) {
-            (Flavor::Replay(queue), _) => self.send_gated(queue, value, location).map_err(|(v, status)| {
+            (Flavor::Replay(queue), mode) => match mode {
+                Mode::Coop => self.send_followed(queue, value, location),
+                _ => self.send_gated(queue, value, location),
+            }
+            .map_err(|(v, status)| {
                 if status == 1 {
                     TrySendError::Full(v)
                 } else {
@@ -380,6 +389,7 @@ impl<T> Receiver<T> {
             (Flavor::Crossbeam { .. }, Mode::Coop) => {
                 self.receive_coop(op, wait.is_some(), timeout, location)
             }
+            (Flavor::Replay(queue), Mode::Coop) => self.receive_followed(queue, op, location),
             (Flavor::Replay(queue), _) => {
                 let Some(call) = gated::begin(op, Some((&self.shared.slot, ObjectKind::Channel)), location)
                 else {
@@ -686,6 +696,9 @@ fn select_inner<T>(
 ) -> Result<(usize, Result<T, u64>), ()> {
     assert!(!receivers.is_empty(), "select over no receivers");
     let replaying = receivers.iter().any(|r| matches!(r.flavor, Flavor::Replay(_)));
+    if replaying && context::mode() == Mode::Coop {
+        return followed::select_followed(receivers, location);
+    }
     if replaying {
         let Some(call) = gated::begin(Op::Select, None, location) else { return Err(()) };
         if call.event.a == 0 && call.event.b == TIMED_OUT {

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use crossbeam_channel::{Receiver, Sender};
 
-use crate::rt::chunk::Block;
+use crate::rt::chunk::{Block, COOP_CHUNK_TARGET};
 use crate::rt::context::{self, root_seed, ThreadCtx};
 use crate::rt::exec::{ExecKind, Execution, RecordSink};
 use crate::rt::writer::WriterMsg;
@@ -89,6 +89,12 @@ pub trait Scheduler {
         let _ = (thread, event, site);
     }
 
+    /// Whether this scheduler follows a trace (a coroutine replay): channels
+    /// made under it keep their messages by id, as in parallel replay.
+    fn follows_trace(&self) -> bool {
+        false
+    }
+
     /// The recorded outcome of `thread`'s next call, `op`, which the
     /// primitive returns instead of deciding it: the time, a random number,
     /// a captured value, what a non-blocking call found. `None`: decide as
@@ -143,6 +149,11 @@ pub(crate) fn scheduler() -> Rc<dyn Scheduler> {
 /// Callable inside `context::with`: it does not touch the thread's context.
 pub(crate) fn recorded_outcome(thread: ThreadIndex, op: Op) -> Option<Served> {
     SCHEDULER.with(|s| s.borrow().as_ref().and_then(|s| s.recorded(thread, op)))
+}
+
+/// Whether the installed scheduler follows a trace.
+pub(crate) fn follows_trace() -> bool {
+    SCHEDULER.with(|s| s.borrow().as_ref().is_some_and(|s| s.follows_trace()))
 }
 
 /// Tells the scheduler, if one is installed, that `thread` made `event`.
@@ -287,12 +298,23 @@ impl CoopRun {
         self.exec.annotations.lock().clone()
     }
 
+    /// Hands `block` back for reuse, unless it is a chunk of its own sized to
+    /// one long record (a large captured value): reused, it would be too
+    /// small for a chunk.
+    fn recycle(&self, mut block: Block) {
+        // A reused block must start empty: a buffer appends after `len`.
+        block.len = 0;
+        if block.bytes.len() == Block::for_target(COOP_CHUNK_TARGET).bytes.len() {
+            let _ = self.recycle.try_send(block);
+        }
+    }
+
     /// Drops the chunks recorded so far, handing their blocks back: a run
     /// whose events are checked as they are made keeps none of them.
     pub fn discard_chunks(&self) {
         while let Ok(msg) = self.inbox.try_recv() {
             if let WriterMsg::Chunk { block, .. } = msg {
-                let _ = self.recycle.try_send(block);
+                self.recycle(block);
             }
         }
     }
@@ -303,7 +325,7 @@ impl CoopRun {
         while let Ok(msg) = self.inbox.try_recv() {
             if let WriterMsg::Chunk { thread, seq, events, block } = msg {
                 chunks.push(RecordedChunk { thread, seq, payload: block.payload().to_vec(), events });
-                let _ = self.recycle.try_send(block);
+                self.recycle(block);
             }
         }
         chunks

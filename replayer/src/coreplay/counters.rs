@@ -3,13 +3,13 @@
 //! whether a thread's next recorded event can happen now. One OS thread runs
 //! the replay, so nothing here takes a lock.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 
 use reprise_recorder::trace::model::{
-    Event, Happened, ObjectIndex, Outcome, Received, Sent, ThreadIndex, TurnClass, WaitFor,
+    Event, Happened, ObjectIndex, Outcome, ThreadIndex, TurnClass, WaitFor,
 };
 
-use super::trace::{read_store, received, FollowLog, MessageId};
+use super::trace::{read_store, FollowLog};
 
 /// The counters of one replay.
 #[derive(Debug, Default)]
@@ -20,9 +20,6 @@ pub(crate) struct Counters {
     exited: HashSet<ThreadIndex>,
     /// Loads (and failed compare-exchanges) made so far, by the store read.
     loads: HashMap<(ObjectIndex, u64), u64>,
-    /// Each channel's messages in the order they went in: the explorer's
-    /// channels hand out the oldest first.
-    queues: HashMap<ObjectIndex, VecDeque<MessageId>>,
     /// Threads created so far (the root included): thread indices are given
     /// out in spawn order, so a spawn waits until its child's index is next.
     pub(crate) created: u64,
@@ -35,10 +32,6 @@ pub(crate) enum Pending {
     Wait(WaitFor),
     /// The loads of the store before it have not all been made.
     Loads { object: ObjectIndex, store: u64 },
-    /// Its message is not the oldest in the channel.
-    Front { object: ObjectIndex, message: MessageId },
-    /// The message the same receiver took before it has not been sent.
-    SentFirst(MessageId),
     /// Its child's index is not the next one.
     Spawn(ThreadIndex),
     /// It took a lock without waiting in the recording, and the lock is held.
@@ -50,19 +43,9 @@ impl Counters {
         self.taken.get(&(object, class)).copied().unwrap_or(0)
     }
 
-    fn sent(&self, (sender, seq): MessageId) -> bool {
-        self.sent.get(&sender).is_some_and(|&s| s >= seq)
-    }
-
-    /// Whether `thread`'s recorded `event` (whose outcome is `outcome`) can
+    /// Whether a recorded `event` (whose outcome is `outcome`) can
     /// happen now; `Err` says what it waits for.
-    pub(crate) fn ready(
-        &self,
-        log: &FollowLog,
-        thread: ThreadIndex,
-        event: &Event,
-        outcome: &Outcome,
-    ) -> Result<(), Pending> {
+    pub(crate) fn ready(&self, log: &FollowLog, event: &Event, outcome: &Outcome) -> Result<(), Pending> {
         if let Some(until) = outcome.waits_for(event.object) {
             if !self.satisfied(log, &until) {
                 return Err(Pending::Wait(until));
@@ -78,21 +61,7 @@ impl Counters {
         }
         match *outcome {
             Outcome::Spawn { child } if u64::from(child) != self.created => Err(Pending::Spawn(child)),
-            Outcome::Send(Sent::Delivered { seq }) => match log.after.get(&(thread, seq)) {
-                Some(&first) if !self.sent(first) => Err(Pending::SentFirst(first)),
-                _ => Ok(()),
-            },
-            _ => match received(outcome) {
-                Some(Received::Message { sender, seq }) => {
-                    let front = self.queues.get(&event.object).and_then(VecDeque::front);
-                    if front == Some(&(sender, seq)) {
-                        Ok(())
-                    } else {
-                        Err(Pending::Front { object: event.object, message: (sender, seq) })
-                    }
-                }
-                _ => Ok(()),
-            },
+            _ => Ok(()),
         }
     }
 
@@ -114,7 +83,7 @@ impl Counters {
                 };
                 turn && self.reads_since_write.get(&object).copied().unwrap_or(0) >= readers
             }
-            WaitFor::Message { sender, seq } => self.sent((sender, seq)),
+            WaitFor::Message { sender, seq } => self.sent.get(&sender).is_some_and(|&s| s >= seq),
             WaitFor::Exit(thread) => self.exited.contains(&thread),
         }
     }
@@ -132,7 +101,6 @@ impl Counters {
             Some(Happened::Sent { sender, seq }) => {
                 let sent = self.sent.entry(sender).or_insert(0);
                 *sent = (*sent).max(seq);
-                self.queues.entry(event.object).or_default().push_back((sender, seq));
             }
             Some(Happened::Exited(thread)) => {
                 self.exited.insert(thread);
@@ -141,13 +109,6 @@ impl Counters {
         }
         if let Some(store) = read_store(outcome) {
             *self.loads.entry((event.object, store)).or_insert(0) += 1;
-        }
-        if let Some(Received::Message { sender, seq }) = received(outcome) {
-            if let Some(queue) = self.queues.get_mut(&event.object) {
-                if let Some(at) = queue.iter().position(|&m| m == (sender, seq)) {
-                    queue.remove(at);
-                }
-            }
         }
     }
 

@@ -209,12 +209,6 @@ fn describe(log: &FollowLog, pending: &Pending) -> String {
         }
         Pending::Wait(WaitFor::Exit(thread)) => format!("{} to exit", log.thread_label(thread)),
         Pending::Loads { object, store } => format!("the loads of store {store} of atomic #{object}"),
-        Pending::Front { object, message: (sender, seq) } => {
-            format!("message {seq} of {} to be the oldest in channel #{object}", log.thread_label(sender))
-        }
-        Pending::SentFirst((sender, seq)) => {
-            format!("message {seq} of {}, received before it, to be sent", log.thread_label(sender))
-        }
         Pending::Spawn(child) => format!("thread {child} to be the next one spawned"),
         Pending::Held(object) => format!("lock #{object} to be free"),
     }

@@ -253,7 +253,7 @@ impl State {
                 return Some(Pending::Held(event.object));
             }
         }
-        self.counters.ready(&self.log, thread, event, &outcome).err()
+        self.counters.ready(&self.log, event, &outcome).err()
     }
 
     /// Binds this run's object `actual` to the recording's `recorded`, or
@@ -353,6 +353,10 @@ impl State {
 }
 
 impl Scheduler for Follow {
+    fn follows_trace(&self) -> bool {
+        true
+    }
+
     fn switch(&self, call: CoopCall) {
         {
             let mut st = self.state.borrow_mut();
@@ -360,8 +364,14 @@ impl Scheduler for Follow {
             let Some(slot) = st.threads.get_mut(&me) else { return };
             slot.next = Some(call);
             let (cursor, overran) = (slot.cursor, slot.overran);
-            // The thread that is running goes on when it can: fewer switches.
-            if !overran && st.stop.is_none() && st.log.event(me, cursor).is_some() && st.can_run(me) {
+            // The thread that is running goes on when it can (fewer
+            // switches), unless it sends: see `pick`.
+            if !overran
+                && call.op != Some(Op::Send)
+                && st.stop.is_none()
+                && st.log.event(me, cursor).is_some()
+                && st.can_run(me)
+            {
                 if let Some(op) = call.op {
                     let recorded = st.log.event(me, cursor).copied();
                     let same = recorded.is_some_and(|r| {

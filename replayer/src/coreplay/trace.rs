@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use reprise_recorder::rt::gate::SiteRef;
 use reprise_recorder::trace::model::{
-    Event, ObjectIndex, Op, Outcome, Received, Record, SiteIndex, ThreadIndex, TurnClass,
+    Event, ObjectIndex, Op, Outcome, Record, SiteIndex, ThreadIndex, TurnClass,
 };
 use reprise_recorder::trace::read::TraceFile;
 
@@ -26,9 +26,6 @@ impl ThreadLog {
     }
 }
 
-/// A message: its sender and the sender's send count.
-pub(crate) type MessageId = (ThreadIndex, u64);
-
 /// Every thread's log and the orders derived from it.
 #[derive(Debug, Default)]
 pub(crate) struct FollowLog {
@@ -38,10 +35,6 @@ pub(crate) struct FollowLog {
     /// How many loads (and failed compare-exchanges) read each store: the
     /// next store waits for them, so each reads the value it read.
     pub(crate) loads_of: HashMap<(ObjectIndex, u64), u64>,
-    /// The message the same thread received on the same channel just before
-    /// this one: a channel under the explorer is first in, first out, so that
-    /// one must be sent first.
-    pub(crate) after: HashMap<MessageId, MessageId>,
 }
 
 impl FollowLog {
@@ -83,7 +76,6 @@ impl FollowLog {
 
     fn index(&mut self) {
         for log in self.threads.values() {
-            let mut last_on: HashMap<ObjectIndex, MessageId> = HashMap::new();
             for e in &log.events {
                 let Ok(outcome) = e.outcome() else { continue };
                 if let Some(turn) = outcome.turn(e.object) {
@@ -91,11 +83,6 @@ impl FollowLog {
                 }
                 if let Some(store) = read_store(&outcome) {
                     *self.loads_of.entry((e.object, store)).or_insert(0) += 1;
-                }
-                if let Some(Received::Message { sender, seq }) = received(&outcome) {
-                    if let Some(previous) = last_on.insert(e.object, (sender, seq)) {
-                        self.after.insert((sender, seq), previous);
-                    }
                 }
             }
         }
@@ -160,15 +147,6 @@ impl FollowLog {
 pub(crate) fn read_store(outcome: &Outcome) -> Option<u64> {
     match *outcome {
         Outcome::AtomicLoad { store, .. } | Outcome::AtomicCas { store, succeeded: false, .. } => Some(store),
-        _ => None,
-    }
-}
-
-/// What a receive got.
-pub(crate) fn received(outcome: &Outcome) -> Option<Received> {
-    match *outcome {
-        Outcome::Recv(r) | Outcome::TryRecv(r) | Outcome::RecvTimeout(r) => Some(r),
-        Outcome::Select { received, .. } => Some(received),
         _ => None,
     }
 }

@@ -292,7 +292,12 @@ impl State {
     fn check(&mut self, thread: ThreadIndex, made: &Event, site: Site<'_>) {
         let Some(cursor) = self.threads.get(&thread).map(|s| s.cursor) else { return };
         let here = format!("{}:{}:{}", site.file, site.line, site.column);
-        let actual = format!("{} at {here}", made.op.name());
+        let object = match self.objects.get(&made.object) {
+            Some(r) if made.op.has_object() => format!(" of object #{r}"),
+            None if made.op.has_object() => " of an object the recording has not seen".into(),
+            _ => String::new(),
+        };
+        let actual = format!("{}{object} at {here}", made.op.name());
         let Some(&recorded) = self.log.event(thread, cursor) else {
             if self.complete && self.log.threads.get(&thread).is_some_and(|l| l.exited()) {
                 let detail = "the recording says this thread had already exited".into();

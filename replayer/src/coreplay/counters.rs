@@ -3,23 +3,22 @@
 //! whether a thread's next recorded event can happen now. One OS thread runs
 //! the replay, so nothing here takes a lock.
 
-use std::collections::{HashMap, HashSet};
-
 use reprise_recorder::trace::model::{
     Event, Happened, ObjectIndex, Outcome, ThreadIndex, TurnClass, WaitFor,
 };
 
+use super::hash::{IntMap, IntSet};
 use super::trace::{read_store, FollowLog};
 
 /// The counters of one replay.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
-    taken: HashMap<(ObjectIndex, TurnClass), u64>,
-    reads_since_write: HashMap<ObjectIndex, u64>,
-    sent: HashMap<ThreadIndex, u64>,
-    exited: HashSet<ThreadIndex>,
+    taken: IntMap<(ObjectIndex, TurnClass), u64>,
+    reads_since_write: IntMap<ObjectIndex, u64>,
+    sent: IntMap<ThreadIndex, u64>,
+    exited: IntSet<ThreadIndex>,
     /// Loads (and failed compare-exchanges) made so far, by the store read.
-    loads: HashMap<(ObjectIndex, u64), u64>,
+    loads: IntMap<(ObjectIndex, u64), u64>,
     /// Threads created so far (the root included): thread indices are given
     /// out in spawn order, so a spawn waits until its child's index is next.
     pub(crate) created: u64,

@@ -7,7 +7,7 @@
 //! found) are served back from the trace.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use corosensei::stack::DefaultStack;
@@ -15,6 +15,7 @@ use reprise_recorder::rt::coop::{self, CoopCall, Resource, SavedContext, Schedul
 use reprise_recorder::trace::model::{Event, ObjectIndex, Op, Outcome, Received, ThreadIndex};
 
 use super::counters::{Counters, Pending};
+use super::hash::{IntMap, IntSet};
 use super::trace::FollowLog;
 use crate::explore::coroutine::{suspend, Fiber, Ran};
 use crate::report::{Divergence, Stop};
@@ -50,10 +51,10 @@ pub(crate) struct State {
     pub(crate) counters: Counters,
     pub(crate) threads: BTreeMap<ThreadIndex, Slot>,
     /// This run's object indices to the recording's, bound on first use.
-    objects: HashMap<ObjectIndex, ObjectIndex>,
-    bound: HashSet<ObjectIndex>,
+    objects: IntMap<ObjectIndex, ObjectIndex>,
+    bound: IntSet<ObjectIndex>,
     /// Locks held in this run (this run's indices).
-    held: HashSet<ObjectIndex>,
+    held: IntSet<ObjectIndex>,
     running: Option<ThreadIndex>,
     last: Option<ThreadIndex>,
     pub(crate) stop: Option<Stop>,
@@ -77,9 +78,9 @@ impl Follow {
                 log,
                 counters: Counters::default(),
                 threads: BTreeMap::new(),
-                objects: HashMap::new(),
-                bound: HashSet::new(),
-                held: HashSet::new(),
+                objects: IntMap::default(),
+                bound: IntSet::default(),
+                held: IntSet::default(),
                 running: None,
                 last: None,
                 stop: None,
@@ -287,21 +288,26 @@ impl State {
         format!("{op}{object} at {}", call.location)
     }
 
-    /// Checks `made` (this run's event, at `site`) against `thread`'s next
-    /// recorded event; on a match, moves its cursor and counts it.
-    fn check(&mut self, thread: ThreadIndex, made: &Event, site: Site<'_>) {
-        let Some(cursor) = self.threads.get(&thread).map(|s| s.cursor) else { return };
-        let here = format!("{}:{}:{}", site.file, site.line, site.column);
+    /// Stops the replay at `thread`'s event `cursor`, where this run made
+    /// `made` at `site`.
+    fn fail(&mut self, thread: ThreadIndex, cursor: usize, made: &Event, site: Site<'_>, detail: String) {
         let object = match self.objects.get(&made.object) {
             Some(r) if made.op.has_object() => format!(" of object #{r}"),
             None if made.op.has_object() => " of an object the recording has not seen".into(),
             _ => String::new(),
         };
-        let actual = format!("{}{object} at {here}", made.op.name());
+        let actual = format!("{}{object} at {}:{}:{}", made.op.name(), site.file, site.line, site.column);
+        Follow::diverge(self, thread, cursor, actual, detail);
+    }
+
+    /// Checks `made` (this run's event, at `site`) against `thread`'s next
+    /// recorded event; on a match, moves its cursor and counts it.
+    fn check(&mut self, thread: ThreadIndex, made: &Event, site: Site<'_>) {
+        let Some(cursor) = self.threads.get(&thread).map(|s| s.cursor) else { return };
         let Some(&recorded) = self.log.event(thread, cursor) else {
             if self.complete && self.log.threads.get(&thread).is_some_and(|l| l.exited()) {
                 let detail = "the recording says this thread had already exited".into();
-                return Follow::diverge(self, thread, cursor, actual, detail);
+                return self.fail(thread, cursor, made, site, detail);
             }
             if let Some(slot) = self.threads.get_mut(&thread) {
                 slot.overran = true;
@@ -310,7 +316,7 @@ impl State {
         };
         if recorded.op != made.op {
             let detail = format!("expected {}", self.log.describe(thread, &recorded));
-            return Follow::diverge(self, thread, cursor, actual, detail);
+            return self.fail(thread, cursor, made, site, detail);
         }
         let lifecycle = matches!(made.op, Op::ThreadStart | Op::ThreadExit);
         let same_site = self
@@ -320,11 +326,11 @@ impl State {
         if !lifecycle && !same_site {
             let detail =
                 format!("expected {} at {}", made.op.name(), self.log.site_text(thread, recorded.site));
-            return Follow::diverge(self, thread, cursor, actual, detail);
+            return self.fail(thread, cursor, made, site, detail);
         }
         let Ok(outcome) = recorded.outcome() else {
             let detail = "the trace holds an outcome no recorder writes".into();
-            return Follow::diverge(self, thread, cursor, actual, detail);
+            return self.fail(thread, cursor, made, site, detail);
         };
         let names_object = match outcome {
             Outcome::Select { received, .. } => {
@@ -334,21 +340,21 @@ impl State {
         };
         if names_object {
             if let Err(why) = self.bind(made.object, recorded.object) {
-                return Follow::diverge(self, thread, cursor, actual, why);
+                return self.fail(thread, cursor, made, site, why);
             }
         }
         let mut fields = [made.a, made.b, made.c];
         if let Outcome::CondWait { mutex, .. } = outcome {
             let this_run = made.c as ObjectIndex;
             if let Err(why) = self.bind(this_run, mutex) {
-                return Follow::diverge(self, thread, cursor, actual, why);
+                return self.fail(thread, cursor, made, site, why);
             }
             fields[2] = u64::from(mutex);
         }
         if fields != [recorded.a, recorded.b, recorded.c] {
             let got = Outcome::decode(made.op, fields).map_or_else(|e| e.to_string(), |o| format!("{o:?}"));
             let detail = format!("the recording's outcome was {outcome:?}; this run's is {got}");
-            return Follow::diverge(self, thread, cursor, actual, detail);
+            return self.fail(thread, cursor, made, site, detail);
         }
         if let Some(slot) = self.threads.get_mut(&thread) {
             slot.cursor += 1;

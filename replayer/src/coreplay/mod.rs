@@ -31,6 +31,7 @@
 mod counters;
 mod end;
 mod follow;
+mod hash;
 mod trace;
 
 use std::cell::RefCell;

@@ -1,9 +1,11 @@
 //! The trace as a coroutine replay follows it: each thread's events, blobs
 //! and call sites, and the per-object orders its scheduling rules need.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use reprise_recorder::rt::gate::SiteRef;
+
+use super::hash::IntMap;
 use reprise_recorder::trace::model::{
     Event, ObjectIndex, Op, Outcome, Record, SiteIndex, ThreadIndex, TurnClass,
 };
@@ -15,7 +17,7 @@ pub(crate) struct ThreadLog {
     pub(crate) name: String,
     pub(crate) events: Vec<Event>,
     /// Bytes attached to events, by event position.
-    pub(crate) blobs: HashMap<usize, Vec<u8>>,
+    pub(crate) blobs: IntMap<usize, Vec<u8>>,
     pub(crate) sites: Vec<Option<SiteRef>>,
 }
 
@@ -31,10 +33,10 @@ impl ThreadLog {
 pub(crate) struct FollowLog {
     pub(crate) threads: BTreeMap<ThreadIndex, ThreadLog>,
     /// Each object counter's recorded turn numbers, sorted.
-    ranks: HashMap<(ObjectIndex, TurnClass), Vec<u64>>,
+    ranks: IntMap<(ObjectIndex, TurnClass), Vec<u64>>,
     /// How many loads (and failed compare-exchanges) read each store: the
     /// next store waits for them, so each reads the value it read.
-    pub(crate) loads_of: HashMap<(ObjectIndex, u64), u64>,
+    pub(crate) loads_of: IntMap<(ObjectIndex, u64), u64>,
 }
 
 impl FollowLog {
@@ -100,7 +102,9 @@ impl FollowLog {
     /// The position of turn `number` among the object's recorded turns.
     pub(crate) fn rank(&self, object: ObjectIndex, class: TurnClass, number: u64) -> Option<u64> {
         let numbers = self.ranks.get(&(object, class))?;
-        numbers.binary_search(&number).ok().map(|r| r as u64)
+        // Numbers are dense in a whole trace: turn n is at n - 1.
+        let dense = number.checked_sub(1).filter(|&at| numbers.get(at as usize) == Some(&number));
+        dense.or_else(|| numbers.binary_search(&number).ok().map(|r| r as u64))
     }
 
     /// The recorded turn just before turn number `rank` (0: none, the

@@ -3,7 +3,7 @@
 //! held at a gate. No thread ever parks in the OS and a switch costs a
 //! coroutine switch, not a futex hand-off; but the program's threads are not
 //! OS threads, so a debugger sees one thread. Parallel replay
-//! ([`crate::replay`]) stays the default and the mode for debuggers.
+//! ([`replay`](fn@crate::replay)) stays the default and the mode for debuggers.
 //!
 //! ```
 //! use reprise_recorder::{record, sync::atomic::{AtomicU64, Ordering}, thread, RecordConfig};
@@ -59,7 +59,7 @@ pub enum ReplayMode {
 /// thread, following the recorded order. Every call is checked against its
 /// recorded event (operation, object, call site and outcome) as it is made;
 /// the time, random numbers, captured values and what non-blocking calls
-/// found come from the trace. The report is the one [`crate::replay`] gives:
+/// found come from the trace. The report is the one [`replay`](fn@crate::replay) gives:
 /// a divergence, a stall (decided from the replay's state: no thread's next
 /// event can happen), the recorded deadlock, or a match with the verdict the
 /// run reached.

@@ -28,6 +28,7 @@
 //! # std::fs::remove_file(&path).ok();
 //! ```
 
+mod check;
 mod counters;
 mod end;
 mod follow;

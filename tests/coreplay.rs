@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering as StdOrdering};
 use std::sync::{Arc, Barrier};
 
-use reprise::sync::Mutex;
+use reprise::sync::{Mutex, RwLock};
 use reprise::trace::format::Verdict;
 use reprise::{
     capture, channel, random, read_trace_file, record, replay_coroutines, thread, time, OnDeadlock,
@@ -137,6 +137,43 @@ fn polling() -> (u64, u64, Vec<u64>) {
     }
     producer.join().unwrap();
     (empty, busy, got)
+}
+
+/// A writer and a reader that only try: how many tries found the lock
+/// taken depends on the schedule.
+fn trying() -> (u64, u64) {
+    let table = Arc::new(RwLock::new(0u64));
+    let writer_table = Arc::clone(&table);
+    let writer = thread::spawn(move || {
+        let mut busy = 0;
+        for i in 0..30u64 {
+            match writer_table.try_write() {
+                Ok(mut t) => *t += i,
+                Err(_) => busy += 1,
+            }
+            thread::yield_now();
+        }
+        busy
+    });
+    let mut busy = 0;
+    for _ in 0..30 {
+        if table.try_read().is_err() {
+            busy += 1;
+        }
+        let _held = table.read().unwrap();
+        thread::yield_now();
+    }
+    (busy, writer.join().unwrap())
+}
+
+#[test]
+fn what_rwlock_tries_found_comes_from_the_trace() {
+    let path = scratch("coreplay-rwlock").join("t.trace");
+    let recorded = record(&path, config(), trying).unwrap();
+    let trace = read_trace_file(&path).unwrap();
+    let report = replay_coroutines(&trace, trying);
+    assert_eq!(report.outcome, ReplayOutcome::Matched, "{}", report.outcome);
+    assert_eq!(report.result, recorded.result);
 }
 
 #[test]

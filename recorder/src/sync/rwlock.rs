@@ -14,7 +14,7 @@ use crate::rt::gate::{Happened, TurnClass, WaitFor};
 use crate::rt::gated;
 use crate::rt::object::ObjectSlot;
 use crate::sync::mutex::Held;
-use crate::trace::model::{ObjectKind, Op};
+use crate::trace::model::{ObjectKind, Op, Outcome};
 
 /// A reader-writer lock. Like [`std::sync::RwLock`].
 pub struct RwLock<T: ?Sized> {
@@ -240,10 +240,15 @@ impl<T: ?Sized> RwLock<T> {
             Mode::Off => map_try(self.inner.try_read(), self.read_guard(Held::Off, location)),
             mode @ (Mode::Record | Mode::Coop) => {
                 let object = context::with(|ctx| ctx.object(&self.slot, ObjectKind::RwLock, location));
+                let mut served = None;
                 if mode == Mode::Coop {
                     coop::switch(Op::TryReadLock, Some(object), location);
+                    served = context::with(|ctx| coop::recorded_outcome(ctx.index, Op::TryReadLock));
                 }
-                let result = self.inner.try_read();
+                let result = match served.map(|s| s.outcome) {
+                    Some(Outcome::TryReadLock { writes_before: None }) => Err(TryLockError::WouldBlock),
+                    _ => self.inner.try_read(),
+                };
                 let a =
                     if matches!(result, Err(TryLockError::WouldBlock)) { 0 } else { self.note_read() + 1 };
                 context::with(|ctx| ctx.record(Op::TryReadLock, object, location, [a, 0, 0]));
@@ -279,10 +284,15 @@ impl<T: ?Sized> RwLock<T> {
             Mode::Off => map_try(self.inner.try_write(), self.write_guard(Held::Off, location)),
             mode @ (Mode::Record | Mode::Coop) => {
                 let object = context::with(|ctx| ctx.object(&self.slot, ObjectKind::RwLock, location));
+                let mut served = None;
                 if mode == Mode::Coop {
                     coop::switch(Op::TryWriteLock, Some(object), location);
+                    served = context::with(|ctx| coop::recorded_outcome(ctx.index, Op::TryWriteLock));
                 }
-                let result = self.inner.try_write();
+                let result = match served.map(|s| s.outcome) {
+                    Some(Outcome::TryWriteLock { taken: None }) => Err(TryLockError::WouldBlock),
+                    _ => self.inner.try_write(),
+                };
                 if mode == Mode::Coop && result.is_ok() {
                     coop::scheduler().lock_held(object, true);
                 }

@@ -254,8 +254,15 @@ impl State {
                 return None;
             }
         }
-        if let (Outcome::TryLock { acquisition: Some(_) }, Some(object)) = (outcome, call.object) {
-            // It got the lock in the recording: it was free.
+        let took = matches!(
+            outcome,
+            Outcome::TryLock { acquisition: Some(_) }
+                | Outcome::TryReadLock { writes_before: Some(_) }
+                | Outcome::TryWriteLock { taken: Some(_) }
+        );
+        if let (true, Some(object)) = (took, call.object) {
+            // It got the lock in the recording without waiting: no writer
+            // held it.
             if self.held.contains(&object) {
                 return Some(Pending::Held(event.object));
             }

@@ -4,6 +4,7 @@ mod util;
 
 mod bad_input;
 mod cli;
+mod coreplay;
 mod crash;
 mod deadlock;
 mod explore;

@@ -40,6 +40,8 @@ mod backstop;
 #[cfg(not(reprise_loom))]
 pub mod compare;
 #[cfg(not(reprise_loom))]
+pub mod coreplay;
+#[cfg(not(reprise_loom))]
 pub mod explore;
 #[cfg_attr(reprise_loom, allow(dead_code))]
 mod gate;
@@ -56,6 +58,8 @@ pub mod report;
 
 #[cfg(not(reprise_loom))]
 pub use backstop::{parse_stall_backstop, BackstopError, DEFAULT_STALL_BACKSTOP, STALL_BACKSTOP_ENV};
+#[cfg(not(reprise_loom))]
+pub use coreplay::{replay_coroutines, ReplayMode};
 #[cfg(not(reprise_loom))]
 pub use gate::{Observed, ReplayGate};
 #[cfg(not(reprise_loom))]

@@ -176,6 +176,13 @@ pub(crate) fn replay_indexed(trace: IndexedTrace) -> Result<(Option<Lines>, Repl
     Ok(lines_of(reprise_replayer::replay_indexed(trace, &options, move || pipeline.run_annotated())))
 }
 
+/// [`replay`] on coroutines: every thread a coroutine on one OS thread,
+/// following the recorded order.
+pub(crate) fn replay_coroutines(trace: &TraceFile) -> Result<(Option<Lines>, ReplayReport<Lines>), Failure> {
+    let pipeline = Pipeline::from_header(&trace.header)?;
+    Ok(lines_of(reprise_replayer::replay_coroutines(trace, move || pipeline.run_annotated())))
+}
+
 fn lines_of(report: ReplayReport<Lines>) -> (Option<Lines>, ReplayReport<Lines>) {
     let lines = match (&report.outcome, &report.result) {
         (ReplayOutcome::Deadlock(verdict), _) => Some(Lines::of_deadlock(verdict)),

@@ -25,6 +25,13 @@ pub(crate) struct Args {
     /// reached `reprise::main`) exits 8; one killed by a signal exits 9.
     #[arg(last = true, value_name = "CMD ARGS")]
     command: Vec<OsString>,
+    /// Replay with every thread as a coroutine on one OS thread, following
+    /// the recorded order: no OS thread parks or wakes, so it is faster when
+    /// threads hand work to each other often. Same checks and exit codes as
+    /// the default parallel replay; not for debuggers (they see one thread).
+    /// Built-in pipelines only.
+    #[arg(long)]
+    coroutines: bool,
 }
 
 pub(crate) fn run(args: Args) -> Outcome {
@@ -36,6 +43,12 @@ pub(crate) fn run(args: Args) -> Outcome {
         eprintln!("reprise: warning: the trace is not whole ({damage}); replaying its consistent prefix");
     }
     if let Some((program, rest)) = args.command.split_first() {
+        if args.coroutines {
+            return Err(Failure::new(
+                exit::USAGE,
+                anyhow!("--coroutines replays the built-in pipelines; your own program replays in parallel"),
+            ));
+        }
         return run_child(&args.file, program, rest);
     }
     let header = &trace.end.header;
@@ -47,7 +60,13 @@ pub(crate) fn run(args: Args) -> Outcome {
         );
     }
     let footer = trace.end.footer.clone();
-    let (lines, report) = pipeline::replay_indexed(trace)?;
+    let (lines, report) = if args.coroutines {
+        // Replay on coroutines reads the trace whole (its log is in memory).
+        drop(trace);
+        pipeline::replay_coroutines(&payments::read(&args.file)?)?
+    } else {
+        pipeline::replay_indexed(trace)?
+    };
     if report.cut > 0 {
         eprintln!(
             "reprise: the trace was cut to its largest consistent prefix: {} events dropped",

@@ -9,6 +9,8 @@
 //! time loom runs it (a fixed input, not a real read).
 
 #[cfg(not(reprise_loom))]
+mod explore;
+#[cfg(not(reprise_loom))]
 mod record;
 #[cfg(not(reprise_loom))]
 mod replay;
@@ -34,7 +36,9 @@ where
     match mode::mode() {
         Mode::Off => read(),
         #[cfg(not(reprise_loom))]
-        Mode::Record | Mode::Coop => record::capture(read, std::panic::Location::caller()),
+        Mode::Record => record::capture(read, std::panic::Location::caller()),
+        #[cfg(not(reprise_loom))]
+        Mode::Coop => explore::capture(read, std::panic::Location::caller()),
         #[cfg(not(reprise_loom))]
         Mode::Gated => replay::capture(read, std::panic::Location::caller()),
     }

@@ -1,5 +1,5 @@
-//! Captures in record mode and under the explorer: run the closure, store
-//! its value's bytes after the event.
+//! Captures in record mode (and the explorer's, when it does not follow a
+//! trace): run the closure, store its value's bytes after the event.
 
 use std::panic::Location;
 
@@ -12,9 +12,14 @@ pub(super) fn capture<T: Serialize>(read: impl FnOnce() -> T, location: &'static
     let value = read();
     let bytes = postcard::to_stdvec(&value)
         .unwrap_or_else(|e| panic!("reprise::capture: the value cannot be encoded: {e}"));
+    store(&bytes, location);
+    value
+}
+
+/// Records a capture of `bytes`: the event, then the bytes after it.
+pub(super) fn store(bytes: &[u8], location: &'static Location<'static>) {
     context::with(|ctx| {
         ctx.record_outcome(Outcome::Capture { len: bytes.len() as u64 }, 0, location);
-        ctx.record_blob(&bytes);
+        ctx.record_blob(bytes);
     });
-    value
 }

@@ -9,6 +9,7 @@ use std::panic::Location;
 use crossbeam_channel as cb;
 
 use super::flavor::{Envelope, Flavor, Shared};
+use super::followed;
 use super::off::unwrap_try_send;
 use super::wait::{self, NoMessage, Wait};
 use super::{Receiver, SendError, Sender, TrySendError};
@@ -31,6 +32,9 @@ pub(super) fn send<T>(
     value: T,
     location: &'static Location<'static>,
 ) -> Result<(), SendError<T>> {
+    if let Some(queue) = sender.flavor.queue() {
+        return followed::send(sender, queue, value, location).map_err(|e| SendError(e.into_inner()));
+    }
     let (object, index, seq) = stamp(sender, location);
     let mut envelope = Envelope { sender: index, seq, value };
     loop {
@@ -58,6 +62,9 @@ pub(super) fn try_send<T>(
     value: T,
     location: &'static Location<'static>,
 ) -> Result<(), TrySendError<T>> {
+    if let Some(queue) = sender.flavor.queue() {
+        return followed::send(sender, queue, value, location);
+    }
     let (object, index, seq) = stamp(sender, location);
     coop::switch(Op::Send, Some(object), location);
     let result = sender.cb().try_send(Envelope { sender: index, seq, value });
@@ -83,11 +90,23 @@ pub(super) fn receive<T>(
     wait: Wait,
     location: &'static Location<'static>,
 ) -> Result<T, NoMessage> {
+    if let Some(queue) = receiver.flavor.queue() {
+        return followed::receive(receiver, queue, wait, location);
+    }
     let op = wait.op();
     let object = context::with(|ctx| ctx.object(&receiver.shared.slot, ObjectKind::Channel, location));
     let mut deadline = None;
     loop {
         coop::switch(op, Some(object), location);
+        // Under a coroutine replay, a receive the recording saw come back
+        // without a message comes back so (a channel made outside the replay).
+        let served = context::with(|ctx| coop::recorded_outcome(ctx.index, op)).map(|s| s.outcome);
+        if let Some(Outcome::Recv(r) | Outcome::TryRecv(r) | Outcome::RecvTimeout(r)) = served {
+            if let Some(reason) = NoMessage::of(r) {
+                context::with(|ctx| ctx.record_outcome(wait.outcome(r), object, location));
+                return Err(reason);
+            }
+        }
         let result = match (receiver.cb().try_recv(), wait) {
             (Ok(e), _) => Ok(e),
             (Err(cb::TryRecvError::Disconnected), _) => Err(NoMessage::Disconnected),

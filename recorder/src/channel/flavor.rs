@@ -44,13 +44,17 @@ pub(super) enum Flavor<T> {
 
 impl<T> Flavor<T> {
     /// Which backend serves a call on this end. A channel made in a replay
-    /// stays the replay's in every thread that uses it; a crossbeam channel
+    /// stays the replay's in every thread that uses it (explore's, which
+    /// follows the trace, under a coroutine replay); a crossbeam channel
     /// follows the calling thread's mode, except that a replay passes it
     /// through: it was made outside the replay, so no recording speaks of it.
     #[cfg(not(reprise_loom))]
     #[inline]
     pub(super) fn mode(&self) -> Mode {
         match self {
+            // Under a coroutine replay (explore mode) too: explore.rs hands
+            // a replay channel to followed.rs.
+            Flavor::Replay(_) if mode::mode() == Mode::Coop => Mode::Coop,
             Flavor::Replay(_) => Mode::Gated,
             Flavor::Crossbeam { .. } => crossbeam_mode(),
         }

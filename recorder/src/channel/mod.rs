@@ -33,6 +33,8 @@
 #[cfg(not(reprise_loom))]
 mod explore;
 mod flavor;
+#[cfg(not(reprise_loom))]
+mod followed;
 mod iter;
 #[cfg(reprise_loom)]
 mod loom;
@@ -90,6 +92,9 @@ pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
     match mode::mode() {
         #[cfg(not(reprise_loom))]
         Mode::Gated => replay::channel(),
+        // A coroutine replay keeps messages by id, as parallel replay does.
+        #[cfg(not(reprise_loom))]
+        Mode::Coop if crate::rt::coop::follows_trace() => replay::channel(),
         // Recording and exploring run on crossbeam, as passthrough does.
         _ => passthrough::bounded(cap),
     }
@@ -100,6 +105,8 @@ pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
     match mode::mode() {
         #[cfg(not(reprise_loom))]
         Mode::Gated => replay::channel(),
+        #[cfg(not(reprise_loom))]
+        Mode::Coop if crate::rt::coop::follows_trace() => replay::channel(),
         _ => passthrough::unbounded(),
     }
 }

@@ -7,6 +7,8 @@
 //! draws the same way), `replay.rs`, and under `--cfg reprise_loom`,
 //! `loom.rs` (one stream per loom execution, from a fixed seed).
 
+#[cfg(not(reprise_loom))]
+mod explore;
 #[cfg(reprise_loom)]
 mod loom;
 #[cfg(not(reprise_loom))]
@@ -36,7 +38,9 @@ pub fn u64() -> u64 {
     match mode::mode() {
         Mode::Off => passthrough::u64(),
         #[cfg(not(reprise_loom))]
-        Mode::Record | Mode::Coop => record::u64(std::panic::Location::caller()),
+        Mode::Record => record::u64(std::panic::Location::caller()),
+        #[cfg(not(reprise_loom))]
+        Mode::Coop => explore::u64(std::panic::Location::caller()),
         #[cfg(not(reprise_loom))]
         Mode::Gated => replay::u64(std::panic::Location::caller()),
     }

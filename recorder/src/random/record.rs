@@ -1,5 +1,5 @@
-//! Randomness in record mode and under the explorer: the thread's own
-//! seeded stream, each draw recorded.
+//! Randomness in record mode: the thread's own seeded stream, each draw
+//! recorded.
 
 use std::panic::Location;
 

@@ -10,6 +10,7 @@ use parking_lot::lock_api::ArcMutexGuard;
 use parking_lot::{Mutex, RawMutex};
 
 use crate::rt::chunk::{ChunkBuf, CHUNK_TARGET, COOP_CHUNK_TARGET};
+use crate::rt::coop;
 use crate::rt::exec::{Blocked, ExecKind, Execution, ProgressMark, ThreadShared};
 use crate::rt::gate::Gate;
 use crate::rt::gated::SiteMatches;
@@ -226,7 +227,12 @@ impl ThreadCtx {
     ) {
         let site = self.site(location);
         let [a, b, c] = outcome;
-        self.buf().push_event(&Event { op, object, site, a, b, c });
+        let event = Event { op, object, site, a, b, c };
+        self.buf().push_event(&event);
+        if self.exec.coop {
+            let site = coop::Site { file: location.file(), line: location.line(), column: location.column() };
+            coop::made(self.index, &event, site);
+        }
     }
 
     /// Record mode: appends the event of `outcome` on `object`.
@@ -249,7 +255,11 @@ impl ThreadCtx {
             self.buf().push_site(index, &site.0, site.1, site.2);
         }
         let [a, b, c] = outcome;
-        self.buf().push_event(&Event { op, object: 0, site: index, a, b, c });
+        let event = Event { op, object: 0, site: index, a, b, c };
+        self.buf().push_event(&event);
+        if self.exec.coop {
+            coop::made(self.index, &event, coop::Site { file: &site.0, line: site.1, column: site.2 });
+        }
     }
 
     /// Record mode: attaches bytes to the event just recorded.

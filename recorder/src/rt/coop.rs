@@ -16,11 +16,11 @@ use std::sync::Arc;
 
 use crossbeam_channel::{Receiver, Sender};
 
-use crate::rt::chunk::Block;
+use crate::rt::chunk::{Block, COOP_CHUNK_TARGET};
 use crate::rt::context::{self, root_seed, ThreadCtx};
 use crate::rt::exec::{ExecKind, Execution, RecordSink};
 use crate::rt::writer::WriterMsg;
-use crate::trace::model::{ObjectIndex, Op, ThreadIndex};
+use crate::trace::model::{Event, ObjectIndex, Op, Outcome, ThreadIndex};
 
 /// What a blocked thread waits on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -81,6 +81,48 @@ pub trait Scheduler {
     /// Picks one of `options` (the arms of a `select` to try first): a choice
     /// of the schedule like any other, so the same seed makes the same one.
     fn choose(&self, options: &[u32]) -> u32;
+
+    /// `thread` made `event` at `site`: a coroutine replay checks it against
+    /// the recording and moves the thread's cursor past it. The explorer
+    /// has nothing to check.
+    fn made(&self, thread: ThreadIndex, event: &Event, site: Site<'_>) {
+        let _ = (thread, event, site);
+    }
+
+    /// Whether this scheduler follows a trace (a coroutine replay): channels
+    /// made under it keep their messages by id, as in parallel replay.
+    fn follows_trace(&self) -> bool {
+        false
+    }
+
+    /// The recorded outcome of `thread`'s next call, `op`, which the
+    /// primitive returns instead of deciding it: the time, a random number,
+    /// a captured value, what a non-blocking call found. `None`: decide as
+    /// usual (the explorer decides everything itself).
+    fn recorded(&self, thread: ThreadIndex, op: Op) -> Option<Served> {
+        let _ = (thread, op);
+        None
+    }
+}
+
+/// Where a call was made, by content: a panic's site is known only so.
+#[derive(Clone, Copy, Debug)]
+pub struct Site<'a> {
+    /// Source file.
+    pub file: &'a str,
+    /// Line.
+    pub line: u32,
+    /// Column.
+    pub column: u32,
+}
+
+/// A recorded outcome a coroutine replay hands back to a primitive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Served {
+    /// The outcome.
+    pub outcome: Outcome,
+    /// The bytes recorded with it (a captured value).
+    pub blob: Option<Vec<u8>>,
 }
 
 thread_local! {
@@ -100,6 +142,35 @@ pub fn remove_scheduler() {
 /// The installed scheduler. Primitives call this only in cooperative mode.
 pub(crate) fn scheduler() -> Rc<dyn Scheduler> {
     SCHEDULER.with(|s| s.borrow().clone()).expect("reprise: cooperative mode without a scheduler")
+}
+
+/// The one hook through which a primitive's cooperative path takes a value
+/// from the trace under a coroutine replay (see [`Scheduler::recorded`]).
+/// Callable inside `context::with`: it does not touch the thread's context.
+pub(crate) fn recorded_outcome(thread: ThreadIndex, op: Op) -> Option<Served> {
+    SCHEDULER.with(|s| s.borrow().as_ref().and_then(|s| s.recorded(thread, op)))
+}
+
+/// [`recorded_outcome`] for the current thread, outside `context::with`:
+/// the outcome alone.
+pub(crate) fn served(op: Op) -> Option<Outcome> {
+    let thread = context::with(|ctx| ctx.index);
+    recorded_outcome(thread, op).map(|s| s.outcome)
+}
+
+/// Whether the installed scheduler follows a trace.
+pub(crate) fn follows_trace() -> bool {
+    SCHEDULER.with(|s| s.borrow().as_ref().is_some_and(|s| s.follows_trace()))
+}
+
+/// Tells the scheduler, if one is installed, that `thread` made `event`.
+/// Called by the recording of every cooperative event.
+pub(crate) fn made(thread: ThreadIndex, event: &Event, site: Site<'_>) {
+    SCHEDULER.with(|s| {
+        if let Some(s) = s.borrow().as_ref() {
+            s.made(thread, event, site);
+        }
+    });
 }
 
 /// A scheduling point for `op` (skipped while unwinding: a coroutine that
@@ -234,13 +305,34 @@ impl CoopRun {
         self.exec.annotations.lock().clone()
     }
 
+    /// Hands `block` back for reuse, unless it is a chunk of its own sized to
+    /// one long record (a large captured value): reused, it would be too
+    /// small for a chunk.
+    fn recycle(&self, mut block: Block) {
+        // A reused block must start empty: a buffer appends after `len`.
+        block.len = 0;
+        if block.bytes.len() == Block::for_target(COOP_CHUNK_TARGET).bytes.len() {
+            let _ = self.recycle.try_send(block);
+        }
+    }
+
+    /// Drops the chunks recorded so far, handing their blocks back: a run
+    /// whose events are checked as they are made keeps none of them.
+    pub fn discard_chunks(&self) {
+        while let Ok(msg) = self.inbox.try_recv() {
+            if let WriterMsg::Chunk { block, .. } = msg {
+                self.recycle(block);
+            }
+        }
+    }
+
     /// The chunks recorded so far, in the order threads handed them over.
     pub fn take_chunks(&self) -> Vec<RecordedChunk> {
         let mut chunks = Vec::new();
         while let Ok(msg) = self.inbox.try_recv() {
             if let WriterMsg::Chunk { thread, seq, events, block } = msg {
                 chunks.push(RecordedChunk { thread, seq, payload: block.payload().to_vec(), events });
-                let _ = self.recycle.try_send(block);
+                self.recycle(block);
             }
         }
         chunks

@@ -10,7 +10,11 @@ use crate::rt::coop;
 use crate::trace::model::{Op, Outcome};
 
 pub(super) fn now(location: &'static Location<'static>) -> Instant {
-    let nanos = coop::now();
+    // Under a coroutine replay, the recorded reading.
+    let nanos = match coop::served(Op::Now) {
+        Some(Outcome::Now { nanos }) => nanos,
+        _ => coop::now(),
+    };
     context::with(|ctx| {
         ctx.record_outcome(Outcome::Now { nanos }, 0, location);
         ctx.exec.start + Duration::from_nanos(nanos)
@@ -18,7 +22,10 @@ pub(super) fn now(location: &'static Location<'static>) -> Instant {
 }
 
 pub(super) fn system_now(location: &'static Location<'static>) -> SystemTime {
-    let nanos = super::VIRTUAL_EPOCH_NANOS + coop::now();
+    let nanos = match coop::served(Op::SystemNow) {
+        Some(Outcome::SystemNow { nanos }) => nanos,
+        _ => super::VIRTUAL_EPOCH_NANOS + coop::now(),
+    };
     context::with(|ctx| ctx.record_outcome(Outcome::SystemNow { nanos }, 0, location));
     UNIX_EPOCH + Duration::from_nanos(nanos)
 }

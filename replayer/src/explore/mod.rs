@@ -26,7 +26,7 @@
 //! ```
 
 #[allow(unsafe_code)]
-mod coroutine;
+pub(crate) mod coroutine;
 mod failure;
 mod minimize;
 mod scheduler;

@@ -15,6 +15,9 @@ pub(super) fn select<T>(
     wait: Wait,
     location: &'static Location<'static>,
 ) -> Option<(usize, Result<T, NoMessage>)> {
+    if receivers.iter().any(|r| r.flavor.queue().is_some()) {
+        return crate::channel::followed::select(receivers, location);
+    }
     let objects: Vec<_> = receivers
         .iter()
         .map(|r| context::with(|ctx| ctx.object(&r.shared.slot, ObjectKind::Channel, location)))

@@ -86,7 +86,11 @@ fn choose<T>(
 #[cfg(not(reprise_loom))]
 fn mode<T>(receivers: &[&Receiver<T>]) -> Mode {
     if receivers.iter().any(|r| r.flavor.queue().is_some()) {
-        Mode::Gated
+        // Explore's under a coroutine replay, which follows the trace.
+        match crate::rt::mode::mode() {
+            Mode::Coop => Mode::Coop,
+            _ => Mode::Gated,
+        }
     } else {
         super::flavor::crossbeam_mode()
     }

@@ -59,7 +59,11 @@ pub(super) fn try_lock<'a, T: ?Sized>(
 ) -> TryLockResult<MutexGuard<'a, T>> {
     let object = object(mutex, location);
     coop::switch(Op::TryLock, Some(object), location);
-    let result = mutex.inner.try_lock();
+    // Under a coroutine replay, a recorded WouldBlock comes back as one.
+    let result = match coop::served(Op::TryLock) {
+        Some(Outcome::TryLock { acquisition: None }) => Err(TryLockError::WouldBlock),
+        _ => mutex.inner.try_lock(),
+    };
     if result.is_ok() {
         coop::scheduler().lock_held(object, true);
     }

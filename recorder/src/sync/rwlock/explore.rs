@@ -65,7 +65,11 @@ pub(super) fn try_read<'a, T: ?Sized>(
 ) -> TryLockResult<RwLockReadGuard<'a, T>> {
     let object = object(lock, location);
     coop::switch(Op::TryReadLock, Some(object), location);
-    let result = lock.inner.try_read();
+    // Under a coroutine replay, a recorded WouldBlock comes back as one.
+    let result = match coop::served(Op::TryReadLock) {
+        Some(Outcome::TryReadLock { writes_before: None }) => Err(TryLockError::WouldBlock),
+        _ => lock.inner.try_read(),
+    };
     let writes_before = match result {
         Err(TryLockError::WouldBlock) => None,
         _ => Some(lock.note_read()),
@@ -80,7 +84,10 @@ pub(super) fn try_write<'a, T: ?Sized>(
 ) -> TryLockResult<RwLockWriteGuard<'a, T>> {
     let object = object(lock, location);
     coop::switch(Op::TryWriteLock, Some(object), location);
-    let result = lock.inner.try_write();
+    let result = match coop::served(Op::TryWriteLock) {
+        Some(Outcome::TryWriteLock { taken: None }) => Err(TryLockError::WouldBlock),
+        _ => lock.inner.try_write(),
+    };
     if result.is_ok() {
         coop::scheduler().lock_held(object, true);
     }

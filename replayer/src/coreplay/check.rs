@@ -1,0 +1,115 @@
+//! Checking each event a coroutine replay's thread makes against its
+//! recorded one (operation, call site, object, outcome) as it is made, and
+//! counting it once it matches.
+
+use reprise_recorder::hook::coop::{CoopCall, Site};
+use reprise_recorder::trace::model::{Event, ObjectIndex, Op, Outcome, Received, ThreadIndex};
+
+use super::follow::{Follow, State};
+
+impl State {
+    /// Binds this run's object `actual` to the recording's `recorded`, or
+    /// says why they cannot be the same object.
+    fn bind(&mut self, actual: ObjectIndex, recorded: ObjectIndex) -> Result<(), String> {
+        match self.objects.get(&actual) {
+            Some(&r) if r == recorded => Ok(()),
+            Some(&r) => Err(format!("this object is the recording's #{r}, not #{recorded}")),
+            None if self.bound.contains(&recorded) => {
+                Err(format!("the recording's object #{recorded} is another object in this run"))
+            }
+            None => {
+                self.objects.insert(actual, recorded);
+                self.bound.insert(recorded);
+                Ok(())
+            }
+        }
+    }
+
+    /// A call as reports show it, with this run's object in the recording's
+    /// numbering when it is bound.
+    pub(super) fn describe_call(&self, call: &CoopCall) -> String {
+        let op = call.op.map_or("yield_now", Op::name);
+        let object = match call.object {
+            Some(o) => match self.objects.get(&o) {
+                Some(r) => format!(" of object #{r}"),
+                None => " of an object the recording has not seen".into(),
+            },
+            None => String::new(),
+        };
+        format!("{op}{object} at {}", call.location)
+    }
+
+    /// Stops the replay at `thread`'s event `cursor`, where this run made
+    /// `made` at `site`.
+    fn fail(&mut self, thread: ThreadIndex, cursor: usize, made: &Event, site: Site<'_>, detail: String) {
+        let object = match self.objects.get(&made.object) {
+            Some(r) if made.op.has_object() => format!(" of object #{r}"),
+            None if made.op.has_object() => " of an object the recording has not seen".into(),
+            _ => String::new(),
+        };
+        let actual = format!("{}{object} at {}:{}:{}", made.op.name(), site.file, site.line, site.column);
+        Follow::diverge(self, thread, cursor, actual, detail);
+    }
+
+    /// Checks `made` (this run's event, at `site`) against `thread`'s next
+    /// recorded event; on a match, moves its cursor and counts it.
+    pub(super) fn check(&mut self, thread: ThreadIndex, made: &Event, site: Site<'_>) {
+        let Some(cursor) = self.threads.get(&thread).map(|s| s.cursor) else { return };
+        let Some(&recorded) = self.log.event(thread, cursor) else {
+            if self.complete && self.log.threads.get(&thread).is_some_and(|l| l.exited()) {
+                let detail = "the recording says this thread had already exited".into();
+                return self.fail(thread, cursor, made, site, detail);
+            }
+            if let Some(slot) = self.threads.get_mut(&thread) {
+                slot.overran = true;
+            }
+            return;
+        };
+        if recorded.op != made.op {
+            let detail = format!("expected {}", self.log.describe(thread, &recorded));
+            return self.fail(thread, cursor, made, site, detail);
+        }
+        let lifecycle = matches!(made.op, Op::ThreadStart | Op::ThreadExit);
+        let same_site = self
+            .log
+            .site(thread, recorded.site)
+            .is_some_and(|s| s.line == site.line && s.column == site.column && s.file == site.file);
+        if !lifecycle && !same_site {
+            let detail =
+                format!("expected {} at {}", made.op.name(), self.log.site_text(thread, recorded.site));
+            return self.fail(thread, cursor, made, site, detail);
+        }
+        let Ok(outcome) = recorded.outcome() else {
+            let detail = "the trace holds an outcome no recorder writes".into();
+            return self.fail(thread, cursor, made, site, detail);
+        };
+        let names_object = match outcome {
+            Outcome::Select { received, .. } => {
+                matches!(received, Received::Message { .. } | Received::Disconnected)
+            }
+            _ => made.op.has_object(),
+        };
+        if names_object {
+            if let Err(why) = self.bind(made.object, recorded.object) {
+                return self.fail(thread, cursor, made, site, why);
+            }
+        }
+        let mut fields = [made.a, made.b, made.c];
+        if let Outcome::CondWait { mutex, .. } = outcome {
+            let this_run = made.c as ObjectIndex;
+            if let Err(why) = self.bind(this_run, mutex) {
+                return self.fail(thread, cursor, made, site, why);
+            }
+            fields[2] = u64::from(mutex);
+        }
+        if fields != [recorded.a, recorded.b, recorded.c] {
+            let got = Outcome::decode(made.op, fields).map_or_else(|e| e.to_string(), |o| format!("{o:?}"));
+            let detail = format!("the recording's outcome was {outcome:?}; this run's is {got}");
+            return self.fail(thread, cursor, made, site, detail);
+        }
+        if let Some(slot) = self.threads.get_mut(&thread) {
+            slot.cursor += 1;
+        }
+        self.counters.apply(thread, &recorded, &outcome);
+    }
+}

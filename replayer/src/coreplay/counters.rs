@@ -1,0 +1,118 @@
+//! What has happened so far in a coroutine replay, counted per object as the
+//! parallel gate counts it (turns taken, messages sent, threads exited), and
+//! whether a thread's next recorded event can happen now. One OS thread runs
+//! the replay, so nothing here takes a lock.
+
+use reprise_recorder::trace::model::{
+    Event, Happened, ObjectIndex, Outcome, ThreadIndex, TurnClass, WaitFor,
+};
+
+use super::hash::{IntMap, IntSet};
+use super::trace::{read_store, FollowLog};
+
+/// The counters of one replay.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    taken: IntMap<(ObjectIndex, TurnClass), u64>,
+    reads_since_write: IntMap<ObjectIndex, u64>,
+    sent: IntMap<ThreadIndex, u64>,
+    exited: IntSet<ThreadIndex>,
+    /// Loads (and failed compare-exchanges) made so far, by the store read.
+    loads: IntMap<(ObjectIndex, u64), u64>,
+    /// Threads created so far (the root included): thread indices are given
+    /// out in spawn order, so a spawn waits until its child's index is next.
+    pub(crate) created: u64,
+}
+
+/// Why a recorded event cannot happen yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Pending {
+    /// What its outcome depends on in other threads.
+    Wait(WaitFor),
+    /// The loads of the store before it have not all been made.
+    Loads { object: ObjectIndex, store: u64 },
+    /// Its child's index is not the next one.
+    Spawn(ThreadIndex),
+    /// It took a lock without waiting in the recording, and the lock is held.
+    Held(ObjectIndex),
+}
+
+impl Counters {
+    fn taken(&self, object: ObjectIndex, class: TurnClass) -> u64 {
+        self.taken.get(&(object, class)).copied().unwrap_or(0)
+    }
+
+    /// Whether a recorded `event` (whose outcome is `outcome`) can
+    /// happen now; `Err` says what it waits for.
+    pub(crate) fn ready(&self, log: &FollowLog, event: &Event, outcome: &Outcome) -> Result<(), Pending> {
+        if let Some(until) = outcome.waits_for(event.object) {
+            if !self.satisfied(log, &until) {
+                return Err(Pending::Wait(until));
+            }
+        }
+        if let Some(turn) = outcome.turn(event.object).filter(|t| t.class == TurnClass::Store) {
+            let rank = log.rank(turn.object, turn.class, turn.number).unwrap_or(0);
+            let before = log.previous_turn(turn.object, turn.class, rank);
+            let needed = log.loads_of.get(&(turn.object, before)).copied().unwrap_or(0);
+            if self.loads.get(&(turn.object, before)).copied().unwrap_or(0) < needed {
+                return Err(Pending::Loads { object: turn.object, store: before });
+            }
+        }
+        match *outcome {
+            Outcome::Spawn { child } if u64::from(child) != self.created => Err(Pending::Spawn(child)),
+            _ => Ok(()),
+        }
+    }
+
+    fn satisfied(&self, log: &FollowLog, until: &WaitFor) -> bool {
+        match *until {
+            WaitFor::Turn { object, class, number } => match log.rank(object, class, number) {
+                Some(rank) => self.taken(object, class) == rank,
+                None => true,
+            },
+            WaitFor::Taken { number: 0, .. } => true,
+            WaitFor::Taken { object, class, number } => match log.rank(object, class, number) {
+                Some(rank) => self.taken(object, class) > rank,
+                None => true,
+            },
+            WaitFor::WriteTurn { object, number, readers } => {
+                let turn = match log.rank(object, TurnClass::Write, number) {
+                    Some(rank) => self.taken(object, TurnClass::Write) == rank,
+                    None => true,
+                };
+                turn && self.reads_since_write.get(&object).copied().unwrap_or(0) >= readers
+            }
+            WaitFor::Message { sender, seq } => self.sent.get(&sender).is_some_and(|&s| s >= seq),
+            WaitFor::Exit(thread) => self.exited.contains(&thread),
+        }
+    }
+
+    /// `thread` made its recorded `event`.
+    pub(crate) fn apply(&mut self, thread: ThreadIndex, event: &Event, outcome: &Outcome) {
+        match outcome.makes_happen(thread, event.object) {
+            Some(Happened::Turn { object, class }) => {
+                *self.taken.entry((object, class)).or_insert(0) += 1;
+                if class == TurnClass::Write {
+                    self.reads_since_write.insert(object, 0);
+                }
+            }
+            Some(Happened::Read(object)) => *self.reads_since_write.entry(object).or_insert(0) += 1,
+            Some(Happened::Sent { sender, seq }) => {
+                let sent = self.sent.entry(sender).or_insert(0);
+                *sent = (*sent).max(seq);
+            }
+            Some(Happened::Exited(thread)) => {
+                self.exited.insert(thread);
+            }
+            None => {}
+        }
+        if let Some(store) = read_store(outcome) {
+            *self.loads.entry((event.object, store)).or_insert(0) += 1;
+        }
+    }
+
+    /// A thread finished (its exit event, if any, was applied already).
+    pub(crate) fn finished(&mut self, thread: ThreadIndex) {
+        self.exited.insert(thread);
+    }
+}

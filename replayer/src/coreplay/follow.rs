@@ -1,0 +1,434 @@
+//! The scheduler of a coroutine replay: the explorer's fibers on one OS
+//! thread, run in an order the trace allows. At each scheduling point it runs
+//! a thread whose next recorded event can happen now, keeping the current one
+//! when it can (fewer switches); every event a thread makes is checked
+//! against its recorded one as it is made, and the values the recording got
+//! from outside (time, random numbers, captures, what a non-blocking call
+//! found) are served back from the trace.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use corosensei::stack::DefaultStack;
+use reprise_recorder::hook::coop::{self, CoopCall, Resource, SavedContext, Scheduler, Served, Site, Woken};
+use reprise_recorder::trace::model::{Event, ObjectIndex, Op, Outcome, Received, ThreadIndex};
+
+use super::counters::{Counters, Pending};
+use super::hash::{IntMap, IntSet};
+use super::trace::FollowLog;
+use crate::explore::coroutine::{suspend, Fiber, Ran};
+use crate::report::{Divergence, Stop};
+
+/// Where a thread of the replay is.
+#[derive(Debug)]
+pub(crate) enum Status {
+    /// It may run when its next recorded event is ready.
+    Runnable,
+    /// Blocked in a primitive (a held lock, a full channel, a join) until
+    /// one of these changes.
+    Blocked(Vec<Resource>),
+    /// It made a call past the end of its recorded events.
+    EndOfLog(CoopCall),
+    Finished,
+}
+
+pub(crate) struct Slot {
+    fiber: Option<Fiber>,
+    ctx: Option<SavedContext>,
+    pub(crate) status: Status,
+    /// Its next recorded event.
+    pub(crate) cursor: usize,
+    /// The call it stopped at (`None`: not started, or a `yield_now`).
+    pub(crate) next: Option<CoopCall>,
+    /// It made an event past the end of its log: it parks at its next
+    /// scheduling point.
+    pub(super) overran: bool,
+}
+
+pub(crate) struct State {
+    pub(crate) log: FollowLog,
+    pub(crate) counters: Counters,
+    pub(crate) threads: BTreeMap<ThreadIndex, Slot>,
+    /// This run's object indices to the recording's, bound on first use.
+    pub(super) objects: IntMap<ObjectIndex, ObjectIndex>,
+    pub(super) bound: IntSet<ObjectIndex>,
+    /// Locks held in this run (this run's indices).
+    pub(super) held: IntSet<ObjectIndex>,
+    running: Option<ThreadIndex>,
+    last: Option<ThreadIndex>,
+    pub(crate) stop: Option<Stop>,
+    /// Whether running out of a thread's events is a divergence (a whole
+    /// trace whose thread exited) rather than the end of what was recorded.
+    pub(super) complete: bool,
+    pool: Vec<DefaultStack>,
+    spawned: Vec<(ThreadIndex, Box<dyn FnOnce()>)>,
+    resumes: u64,
+}
+
+/// The scheduler of one coroutine replay.
+pub(crate) struct Follow {
+    pub(crate) state: RefCell<State>,
+}
+
+impl Follow {
+    pub(crate) fn new(log: FollowLog, complete: bool) -> Rc<Follow> {
+        Rc::new(Follow {
+            state: RefCell::new(State {
+                log,
+                counters: Counters::default(),
+                threads: BTreeMap::new(),
+                objects: IntMap::default(),
+                bound: IntSet::default(),
+                held: IntSet::default(),
+                running: None,
+                last: None,
+                stop: None,
+                complete,
+                pool: Vec::new(),
+                spawned: Vec::new(),
+                resumes: 0,
+            }),
+        })
+    }
+
+    /// Runs the program whose root thread is `root` until every thread has
+    /// finished, the replay stopped, or no thread can go on. `tick` runs
+    /// between slices now and then (dropping the run's own recording).
+    pub(crate) fn run(self: &Rc<Self>, root: Box<dyn FnOnce()>, tick: &dyn Fn()) {
+        coop::install_scheduler(Rc::clone(self) as Rc<dyn Scheduler>);
+        {
+            let mut st = self.state.borrow_mut();
+            st.spawned.push((0, root));
+            st.counters.created = 1;
+        }
+        loop {
+            self.start_spawned();
+            let Some(pick) = self.pick() else { break };
+            let mut fiber = {
+                let mut st = self.state.borrow_mut();
+                let slot = st.threads.get_mut(&pick).expect("picked thread exists");
+                if let Some(ctx) = slot.ctx.take() {
+                    ctx.restore();
+                }
+                let fiber = slot.fiber.take().expect("a runnable thread has a fiber");
+                st.running = Some(pick);
+                st.last = Some(pick);
+                st.resumes += 1;
+                fiber
+            };
+            let ran = fiber.resume();
+            let saved = SavedContext::save();
+            let finished = {
+                let mut st = self.state.borrow_mut();
+                st.running = None;
+                let slot = st.threads.get_mut(&pick).expect("resumed thread exists");
+                slot.ctx = Some(saved);
+                match ran {
+                    Ran::Suspended => {
+                        slot.fiber = Some(fiber);
+                        false
+                    }
+                    Ran::Finished => {
+                        slot.status = Status::Finished;
+                        if let Some(stack) = fiber.into_stack() {
+                            st.pool.push(stack);
+                        }
+                        st.counters.finished(pick);
+                        true
+                    }
+                }
+            };
+            if finished {
+                self.wake_all(Resource::Thread(pick));
+            }
+            if self.state.borrow().resumes % 1024 == 0 {
+                tick();
+            }
+        }
+        coop::remove_scheduler();
+        self.teardown();
+    }
+
+    fn start_spawned(&self) {
+        let mut st = self.state.borrow_mut();
+        let spawned = std::mem::take(&mut st.spawned);
+        for (index, body) in spawned {
+            let fiber = Fiber::new(body, &mut st.pool);
+            st.threads.insert(
+                index,
+                Slot {
+                    fiber: Some(fiber),
+                    ctx: None,
+                    status: Status::Runnable,
+                    cursor: 0,
+                    next: None,
+                    overran: false,
+                },
+            );
+        }
+    }
+
+    /// The next thread to run: the last one if it can go on, else the
+    /// first that can. `None`: the replay stopped, or nothing can run.
+    fn pick(&self) -> Option<ThreadIndex> {
+        let st = self.state.borrow();
+        if st.stop.is_some() {
+            return None;
+        }
+        if let Some(last) = st.last.filter(|&t| st.can_run(t)) {
+            return Some(last);
+        }
+        st.threads.keys().copied().find(|&t| st.can_run(t))
+    }
+
+    fn wake_all(&self, on: Resource) {
+        let mut st = self.state.borrow_mut();
+        for slot in st.threads.values_mut() {
+            if matches!(&slot.status, Status::Blocked(waits) if waits.contains(&on)) {
+                slot.status = Status::Runnable;
+            }
+        }
+    }
+
+    /// Unwinds every unfinished fiber (with no context installed, the
+    /// primitives pass through while they unwind).
+    fn teardown(&self) {
+        let mut st = self.state.borrow_mut();
+        let mut fibers = Vec::new();
+        for slot in st.threads.values_mut() {
+            if let Some(ctx) = slot.ctx.take() {
+                ctx.close();
+            }
+            if let Some(fiber) = slot.fiber.take() {
+                fibers.push(fiber);
+            }
+        }
+        drop(st);
+        drop(fibers);
+    }
+
+    /// Stops the replay at `thread`'s event `cursor`: it did `actual`.
+    pub(super) fn diverge(
+        st: &mut State,
+        thread: ThreadIndex,
+        cursor: usize,
+        actual: String,
+        detail: String,
+    ) {
+        if st.stop.is_some() {
+            return;
+        }
+        let expected = st
+            .log
+            .event(thread, cursor)
+            .map(|e| st.log.describe(thread, e))
+            .unwrap_or_else(|| "no more events".into());
+        st.stop = Some(Stop::Diverged(Divergence {
+            thread: st.log.thread_label(thread),
+            event: cursor,
+            expected,
+            actual,
+            detail,
+        }));
+    }
+}
+
+impl State {
+    /// Whether `thread` can run now.
+    fn can_run(&self, thread: ThreadIndex) -> bool {
+        let Some(slot) = self.threads.get(&thread) else { return false };
+        matches!(slot.status, Status::Runnable) && self.pending(thread).is_none()
+    }
+
+    /// What `thread`'s next recorded event waits for, if it cannot happen now.
+    pub(crate) fn pending(&self, thread: ThreadIndex) -> Option<Pending> {
+        let slot = self.threads.get(&thread)?;
+        let call = slot.next?;
+        let event = self.log.event(thread, slot.cursor)?;
+        let outcome = event.outcome().ok()?;
+        if let Outcome::CondWait { mutex, .. } = outcome {
+            // A condvar wait stops twice: before it lets the mutex go (it
+            // must, whatever its turn) and when it takes the mutex back.
+            if call.object.and_then(|o| self.objects.get(&o)) != Some(&mutex) {
+                return None;
+            }
+        }
+        let took = matches!(
+            outcome,
+            Outcome::TryLock { acquisition: Some(_) }
+                | Outcome::TryReadLock { writes_before: Some(_) }
+                | Outcome::TryWriteLock { taken: Some(_) }
+        );
+        if let (true, Some(object)) = (took, call.object) {
+            // It got the lock in the recording without waiting: no writer
+            // held it.
+            if self.held.contains(&object) {
+                return Some(Pending::Held(event.object));
+            }
+        }
+        self.counters.ready(&self.log, event, &outcome).err()
+    }
+}
+
+impl Scheduler for Follow {
+    fn follows_trace(&self) -> bool {
+        true
+    }
+
+    fn switch(&self, call: CoopCall) {
+        {
+            let mut st = self.state.borrow_mut();
+            let Some(me) = st.running else { return };
+            let Some(slot) = st.threads.get_mut(&me) else { return };
+            slot.next = Some(call);
+            let (cursor, overran) = (slot.cursor, slot.overran);
+            // The thread that is running goes on when it can (fewer
+            // switches), unless it sends: see `pick`.
+            if !overran
+                && call.op != Some(Op::Send)
+                && st.stop.is_none()
+                && st.log.event(me, cursor).is_some()
+                && st.can_run(me)
+            {
+                if let Some(op) = call.op {
+                    let recorded = st.log.event(me, cursor).copied();
+                    let same = recorded.is_some_and(|r| {
+                        r.op == op && st.log.site(me, r.site).is_some_and(|s| s.matches(call.location))
+                    });
+                    if same {
+                        return;
+                    }
+                }
+            }
+            if let Some(op) = call.op {
+                match st.log.event(me, cursor).copied() {
+                    Some(_) if overran => {}
+                    None if st.complete && st.log.threads.get(&me).is_some_and(|l| l.exited()) => {
+                        let actual = st.describe_call(&call);
+                        let detail = "the recording says this thread had already exited".into();
+                        Follow::diverge(&mut st, me, cursor, actual, detail);
+                    }
+                    None => {}
+                    Some(recorded) => {
+                        let site = st.log.site(me, recorded.site);
+                        let same_site = site.is_some_and(|s| s.matches(call.location));
+                        if recorded.op != op || !same_site {
+                            let actual = st.describe_call(&call);
+                            let detail = format!("expected {}", st.log.describe(me, &recorded));
+                            Follow::diverge(&mut st, me, cursor, actual, detail);
+                        }
+                    }
+                }
+                let ended = overran || st.log.event(me, cursor).is_none();
+                if ended {
+                    if let Some(slot) = st.threads.get_mut(&me) {
+                        slot.status = Status::EndOfLog(call);
+                    }
+                }
+            }
+        }
+        // Stopped or parked at the end of its log: never resumed.
+        suspend();
+    }
+
+    fn block(&self, on: &[Resource], deadline: Option<u64>, call: CoopCall) -> Woken {
+        {
+            let mut st = self.state.borrow_mut();
+            let Some(me) = st.running else { return Woken::Changed };
+            let cursor = st.threads.get(&me).map_or(0, |s| s.cursor);
+            let recorded = st.log.event(me, cursor).and_then(|e| e.outcome().ok());
+            // Time is compressed and what a wait ended by is recorded: no
+            // waiting on the clock, nor on a notify whose target the
+            // recording's schedule chose (the mutex turn orders the wake-up).
+            match (call.op, recorded) {
+                (Some(Op::Sleep), _) => return Woken::TimedOut,
+                (Some(Op::CondWait), Some(Outcome::CondWait { timed_out, .. })) => {
+                    return if timed_out { Woken::TimedOut } else { Woken::Changed };
+                }
+                (
+                    Some(Op::Select | Op::RecvTimeout),
+                    Some(
+                        Outcome::Select { received: Received::TimedOut, .. }
+                        | Outcome::RecvTimeout(Received::TimedOut),
+                    ),
+                ) if deadline.is_some() => return Woken::TimedOut,
+                _ => {}
+            }
+            if let Some(slot) = st.threads.get_mut(&me) {
+                slot.status = Status::Blocked(on.to_vec());
+                slot.next = Some(call);
+            }
+        }
+        suspend();
+        Woken::Changed
+    }
+
+    fn wake(&self, on: Resource, _all: bool) {
+        // Every waiter looks again: the trace, not this wake-up, decides who
+        // goes on.
+        self.wake_all(on);
+    }
+
+    fn spawn(&self, index: ThreadIndex, body: Box<dyn FnOnce()>) {
+        let mut st = self.state.borrow_mut();
+        st.spawned.push((index, body));
+        st.counters.created += 1;
+    }
+
+    fn lock_held(&self, object: ObjectIndex, held: bool) {
+        let mut st = self.state.borrow_mut();
+        if held {
+            st.held.insert(object);
+        } else {
+            st.held.remove(&object);
+        }
+    }
+
+    fn now(&self) -> u64 {
+        // Every reading of the clock is served from the trace; this only
+        // sets deadlines, which the trace's outcomes decide too.
+        0
+    }
+
+    fn panicked(&self, _thread: ThreadIndex, _message: &str) {
+        // The panic is an event like any other: checked when it is recorded.
+    }
+
+    fn choose(&self, options: &[u32]) -> u32 {
+        let st = self.state.borrow();
+        let recorded = st.running.and_then(|me| {
+            let cursor = st.threads.get(&me)?.cursor;
+            st.log.event(me, cursor)?.outcome().ok()
+        });
+        match recorded {
+            Some(Outcome::Select { arm, .. }) if options.contains(&arm) => arm,
+            _ => options[0],
+        }
+    }
+
+    fn made(&self, thread: ThreadIndex, event: &Event, site: Site<'_>) {
+        let mut st = self.state.borrow_mut();
+        if st.stop.is_none() {
+            st.check(thread, event, site);
+        }
+    }
+
+    fn recorded(&self, thread: ThreadIndex, op: Op) -> Option<Served> {
+        let st = self.state.borrow();
+        let slot = st.threads.get(&thread)?;
+        if st.stop.is_some() || slot.overran {
+            return None;
+        }
+        let log = st.log.threads.get(&thread)?;
+        let event = log.events.get(slot.cursor)?;
+        // A different call is a divergence, reported when it is recorded.
+        if event.op != op {
+            return None;
+        }
+        let outcome = event.outcome().ok()?;
+        let blob =
+            matches!(op, Op::Capture).then(|| log.blobs.get(&slot.cursor).cloned().unwrap_or_default());
+        Some(Served { outcome, blob })
+    }
+}

@@ -1,0 +1,110 @@
+//! Replay on coroutines: the program's threads run as the explorer's fibers
+//! on one OS thread, in an order the trace allows, instead of as OS threads
+//! held at a gate. No thread ever parks in the OS and a switch costs a
+//! coroutine switch, not a futex hand-off; but the program's threads are not
+//! OS threads, so a debugger sees one thread. Parallel replay
+//! ([`replay`](fn@crate::replay)) stays the default and the mode for debuggers.
+//!
+//! ```
+//! use reprise_recorder::{record, sync::atomic::{AtomicU64, Ordering}, thread, RecordConfig};
+//! use reprise_recorder::trace::read::read_trace_file;
+//! use std::sync::Arc;
+//!
+//! fn program() -> u64 {
+//!     let hits = Arc::new(AtomicU64::new(0));
+//!     let h = Arc::clone(&hits);
+//!     let worker = thread::spawn(move || h.fetch_add(1, Ordering::SeqCst));
+//!     let seen = hits.load(Ordering::SeqCst);
+//!     worker.join().unwrap();
+//!     seen
+//! }
+//!
+//! let path = std::env::temp_dir().join(format!("coreplay-doc-{}.trace", std::process::id()));
+//! let recorded = record(&path, RecordConfig::new("doc", "1"), program).unwrap();
+//! let trace = read_trace_file(&path).unwrap();
+//! let replayed = reprise_replayer::replay_coroutines(&trace, program);
+//! assert!(replayed.outcome.matched());
+//! assert_eq!(replayed.result, recorded.result);
+//! # std::fs::remove_file(&path).ok();
+//! ```
+
+mod check;
+mod counters;
+mod end;
+mod follow;
+mod hash;
+mod trace;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use reprise_recorder::hook::coop::CoopRun;
+use reprise_recorder::trace::format::Verdict;
+use reprise_recorder::trace::read::TraceFile;
+
+use crate::replay::ReplayReport;
+
+/// How a trace is replayed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReplayMode {
+    /// Each thread an OS thread, held at a gate until what its next event
+    /// depends on has happened: the default, and the mode for debuggers.
+    #[default]
+    Parallel,
+    /// Every thread a coroutine on the calling OS thread, run in an order
+    /// the trace allows: see [`replay_coroutines`].
+    Coroutines,
+}
+
+/// Re-executes `f` under `trace` with its threads as coroutines on this OS
+/// thread, following the recorded order. Every call is checked against its
+/// recorded event (operation, object, call site and outcome) as it is made;
+/// the time, random numbers, captured values and what non-blocking calls
+/// found come from the trace. The report is the one [`replay`](fn@crate::replay) gives:
+/// a divergence, a stall (decided from the replay's state: no thread's next
+/// event can happen), the recorded deadlock, or a match with the verdict the
+/// run reached.
+///
+/// A damaged trace is not cut to a consistent prefix first: a thread whose
+/// events run out parks there, and the replay ends as the trace did.
+pub fn replay_coroutines<F, R>(trace: &TraceFile, f: F) -> ReplayReport<R>
+where
+    F: FnOnce() -> R + 'static,
+    R: 'static,
+{
+    let whole = trace.is_whole();
+    let interrupted = trace.footer.as_ref().is_some_and(|footer| {
+        footer.annotation("reprise.signal").is_some() || footer.annotation("reprise.unflushed").is_some()
+    });
+    let complete = whole && !interrupted;
+    let verdict = trace.footer.as_ref().map(|footer| footer.verdict.clone());
+    let log = trace::FollowLog::from_trace(trace);
+    let follow = follow::Follow::new(log, complete);
+
+    let run = CoopRun::new(0);
+    let result: Rc<RefCell<Option<std::thread::Result<R>>>> = Rc::new(RefCell::new(None));
+    let slot = Rc::clone(&result);
+    let root = run.root(move || {
+        let value = f();
+        *slot.borrow_mut() = Some(Ok(value));
+    });
+    let panicked: Rc<RefCell<Option<String>>> = Rc::new(RefCell::new(None));
+    let panic_slot = Rc::clone(&panicked);
+    follow.run(
+        Box::new(move || {
+            if let Err(payload) = root() {
+                *panic_slot.borrow_mut() = Some(reprise_recorder::hook::panic::message(payload.as_ref()));
+            }
+        }),
+        &|| run.discard_chunks(),
+    );
+    run.discard_chunks();
+    let value = result.borrow_mut().take().and_then(Result::ok);
+    let root_end = match (value, panicked.borrow_mut().take()) {
+        (Some(value), _) => end::RootEnd::Returned(value),
+        (None, Some(message)) => end::RootEnd::Panicked(Verdict::Panicked { thread: 0, message }),
+        (None, None) => end::RootEnd::Stopped,
+    };
+    let state = follow.state.borrow();
+    end::report(&state, verdict.as_ref(), complete, whole, root_end)
+}

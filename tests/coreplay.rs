@@ -1,0 +1,285 @@
+//! Replay on coroutines (`replay_coroutines`, `reprise replay --coroutines`):
+//! the same endings, reports and exit codes as parallel replay, with every
+//! thread a coroutine on one OS thread following the recorded order.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering as StdOrdering};
+use std::sync::{Arc, Barrier};
+
+use reprise::sync::{Mutex, RwLock};
+use reprise::trace::format::Verdict;
+use reprise::{
+    capture, channel, random, read_trace_file, record, replay_coroutines, thread, time, OnDeadlock,
+    RecordConfig, ReplayOutcome,
+};
+use reprise_replayer::compare::compare;
+
+use crate::util::{reprise, reprise_on, scratch, stderr, stdout};
+
+fn config() -> RecordConfig {
+    RecordConfig::new("coreplay-tests", "1").on_deadlock(OnDeadlock::Return)
+}
+
+/// The last two lines of a pipeline run: its digest and invariants.
+fn ending(out: &std::process::Output) -> Vec<String> {
+    let text = stdout(out);
+    let mut lines: Vec<String> = text.lines().rev().take(2).map(str::to_owned).collect();
+    lines.reverse();
+    lines
+}
+
+#[test]
+fn every_sample_trace_replays_on_coroutines_to_its_recorded_digest_and_verdict() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("traces");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "trace") {
+            continue;
+        }
+        let parallel = reprise_on(&["replay"], &path);
+        let coroutines = reprise_on(&["replay", "--coroutines"], &path);
+        // Exit 0: the verdict and every recorded annotation came back.
+        assert_eq!(coroutines.status.code(), Some(0), "{}: {}", path.display(), stderr(&coroutines));
+        assert_eq!(ending(&coroutines), ending(&parallel), "{}", path.display());
+        seen += 1;
+    }
+    assert!(seen >= 8, "traces/ holds the sample traces");
+}
+
+#[test]
+fn a_payments_recording_with_each_bug_replays_on_coroutines_to_the_recorded_digest() {
+    let dir = scratch("coreplay-payments");
+    for bug in ["none", "lost-update", "double-apply", "reorder", "deadlock"] {
+        let path = dir.join(format!("{bug}.trace"));
+        let file = path.to_str().unwrap();
+        let recorded = reprise(&[
+            "record",
+            "--pipeline",
+            "payments",
+            "--bug",
+            bug,
+            "--payments",
+            "600",
+            "--workers",
+            "4",
+            "--out",
+            file,
+        ]);
+        assert!(matches!(recorded.status.code(), Some(0 | 1)), "{bug}: {}", stderr(&recorded));
+        let trace = read_trace_file(&path).unwrap();
+        let out = reprise(&["replay", "--coroutines", file]);
+        assert_eq!(out.status.code(), Some(0), "{bug}: {}", stderr(&out));
+        let footer = trace.footer.as_ref().unwrap();
+        let lines = ending(&out);
+        match footer.annotation("digest") {
+            Some(digest) => assert_eq!(lines[0], format!("digest: {digest}"), "{bug}"),
+            None => assert!(matches!(footer.verdict, Verdict::Deadlock { .. }), "{bug}"),
+        }
+    }
+}
+
+/// Reads the clock, the wall clock, the random source and a captured value
+/// (counting how often the capture's closure really runs).
+fn outside_world(reads: Arc<AtomicU64>) -> impl Fn() -> (u64, u64, u64, u64, u64) + Send + Clone + 'static {
+    move || {
+        let start = time::now();
+        let reads = Arc::clone(&reads);
+        let worker = thread::spawn(move || {
+            let fetched: u64 = capture(|| 1000 + reads.fetch_add(1, StdOrdering::SeqCst));
+            fetched + random::below(1_000_000)
+        });
+        let wall = time::system_now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
+        let drawn = random::u64();
+        let from_worker = worker.join().unwrap();
+        let elapsed = time::now().duration_since(start).as_nanos() as u64;
+        (elapsed, wall, drawn, from_worker, 0)
+    }
+}
+
+#[test]
+fn time_random_and_captured_values_come_from_the_trace_without_running_the_capture() {
+    let path = scratch("coreplay-outside").join("t.trace");
+    let reads = Arc::new(AtomicU64::new(0));
+    let recorded = record(&path, config(), outside_world(Arc::clone(&reads))).unwrap();
+    assert_eq!(reads.load(StdOrdering::SeqCst), 1);
+    let trace = read_trace_file(&path).unwrap();
+    let report = replay_coroutines(&trace, outside_world(Arc::clone(&reads)));
+    assert_eq!(report.outcome, ReplayOutcome::Matched, "{}", report.outcome);
+    assert_eq!(report.result, recorded.result, "the clock, the random source and the capture as recorded");
+    assert_eq!(reads.load(StdOrdering::SeqCst), 1, "the capture's closure did not run again");
+    assert_eq!(report.replayed, report.events);
+}
+
+/// A consumer that polls: how many polls found the channel empty, and the
+/// lock tries that found the lock held, depend on the schedule.
+fn polling() -> (u64, u64, Vec<u64>) {
+    let (tx, rx) = channel::bounded(2);
+    let lock = Arc::new(Mutex::new(0u64));
+    let held = Arc::clone(&lock);
+    let producer = thread::spawn(move || {
+        for i in 0..20u64 {
+            *held.lock().unwrap() += i;
+            tx.send(i).unwrap();
+        }
+    });
+    let (mut empty, mut busy, mut got) = (0, 0, Vec::new());
+    loop {
+        match rx.try_recv() {
+            Ok(v) => got.push(v),
+            Err(channel::TryRecvError::Empty) => empty += 1,
+            Err(channel::TryRecvError::Disconnected) => break,
+        }
+        if lock.try_lock().is_err() {
+            busy += 1;
+        }
+        thread::yield_now();
+    }
+    producer.join().unwrap();
+    (empty, busy, got)
+}
+
+/// A writer and a reader that only try: how many tries found the lock
+/// taken depends on the schedule.
+fn trying() -> (u64, u64) {
+    let table = Arc::new(RwLock::new(0u64));
+    let writer_table = Arc::clone(&table);
+    let writer = thread::spawn(move || {
+        let mut busy = 0;
+        for i in 0..30u64 {
+            match writer_table.try_write() {
+                Ok(mut t) => *t += i,
+                Err(_) => busy += 1,
+            }
+            thread::yield_now();
+        }
+        busy
+    });
+    let mut busy = 0;
+    for _ in 0..30 {
+        if table.try_read().is_err() {
+            busy += 1;
+        }
+        let _held = table.read().unwrap();
+        thread::yield_now();
+    }
+    (busy, writer.join().unwrap())
+}
+
+#[test]
+fn what_rwlock_tries_found_comes_from_the_trace() {
+    let path = scratch("coreplay-rwlock").join("t.trace");
+    let recorded = record(&path, config(), trying).unwrap();
+    let trace = read_trace_file(&path).unwrap();
+    let report = replay_coroutines(&trace, trying);
+    assert_eq!(report.outcome, ReplayOutcome::Matched, "{}", report.outcome);
+    assert_eq!(report.result, recorded.result);
+}
+
+#[test]
+fn what_non_blocking_calls_found_comes_from_the_trace() {
+    let path = scratch("coreplay-polling").join("t.trace");
+    let recorded = record(&path, config(), polling).unwrap();
+    let trace = read_trace_file(&path).unwrap();
+    let report = replay_coroutines(&trace, polling);
+    assert_eq!(report.outcome, ReplayOutcome::Matched, "{}", report.outcome);
+    assert_eq!(report.result, recorded.result);
+    assert_eq!(report.reproduced, Some(Verdict::Completed));
+}
+
+/// Two threads take two mutexes in opposite orders. Recording, a std
+/// barrier makes both hold their first before either takes its second; a
+/// coroutine replay must not wait on it (one OS thread runs both), and
+/// needs not: the recorded lock turns decide.
+fn lock_order(barrier: bool) -> impl Fn() + Send + Clone + 'static {
+    move || {
+        let a = Arc::new(Mutex::new(0));
+        let b = Arc::new(Mutex::new(0));
+        let both_hold = Arc::new(Barrier::new(2));
+        let spawn = |first: Arc<Mutex<i32>>, second: Arc<Mutex<i32>>, both_hold: Arc<Barrier>| {
+            thread::spawn(move || {
+                let _one = first.lock().unwrap();
+                if barrier {
+                    both_hold.wait();
+                }
+                let _two = second.lock().unwrap();
+            })
+        };
+        let t1 = spawn(Arc::clone(&a), Arc::clone(&b), Arc::clone(&both_hold));
+        let t2 = spawn(b, a, both_hold);
+        t1.join().unwrap();
+        t2.join().unwrap();
+    }
+}
+
+#[test]
+fn a_recorded_deadlock_replays_on_coroutines_to_the_same_verdict() {
+    let path = scratch("coreplay-deadlock").join("t.trace");
+    let recorded = record(&path, config(), lock_order(true)).unwrap();
+    assert!(matches!(recorded.verdict, Verdict::Deadlock { .. }), "{}", recorded.verdict);
+    let trace = read_trace_file(&path).unwrap();
+    let report = replay_coroutines(&trace, lock_order(false));
+    assert!(matches!(report.outcome, ReplayOutcome::Deadlock(_)), "{}", report.outcome);
+    let reproduced = report.reproduced.expect("a deadlock is a verdict");
+    let mismatches = compare(trace.footer.as_ref().unwrap(), &reproduced, &[]);
+    assert!(mismatches.is_empty(), "{mismatches:?}");
+}
+
+/// The worker takes the lock `rounds` times, or with `stray` only tries it.
+fn worker_program(rounds: u32, stray: bool) -> impl Fn() -> i32 + Send + Clone + 'static {
+    move || {
+        let m = Arc::new(Mutex::new(0));
+        let m2 = Arc::clone(&m);
+        let worker = thread::Builder::new().name("worker".into()).spawn(move || {
+            for _ in 0..rounds {
+                if stray {
+                    let _ = m2.try_lock();
+                } else {
+                    *m2.lock().unwrap() += 1;
+                }
+            }
+        });
+        worker.unwrap().join().unwrap();
+        let total = *m.lock().unwrap();
+        total
+    }
+}
+
+#[test]
+fn a_program_changed_after_recording_is_reported_as_diverged_naming_thread_event_and_sites() {
+    let path = scratch("coreplay-diverge").join("t.trace");
+    record(&path, config(), worker_program(3, false)).unwrap();
+    let trace = read_trace_file(&path).unwrap();
+    let report = replay_coroutines(&trace, worker_program(3, true));
+    let ReplayOutcome::Diverged(d) = &report.outcome else {
+        panic!("expected a divergence, got {}", report.outcome)
+    };
+    assert_eq!(d.thread, "`worker` (thread 1)");
+    assert_eq!(d.event, 1, "the worker's event 0 is its start");
+    assert!(d.expected.starts_with("lock of object #0 at tests/coreplay.rs:"), "{}", d.expected);
+    assert!(d.actual.starts_with("try_lock"), "{}", d.actual);
+    assert_eq!(report.result, None, "a diverged run is not run to its end");
+    assert_eq!(report.reproduced, None);
+}
+
+#[test]
+fn a_program_that_does_less_than_recorded_is_diverged_not_matched() {
+    let path = scratch("coreplay-shorter").join("t.trace");
+    record(&path, config(), worker_program(3, false)).unwrap();
+    let trace = read_trace_file(&path).unwrap();
+    let report = replay_coroutines(&trace, worker_program(2, false));
+    let ReplayOutcome::Diverged(d) = &report.outcome else {
+        panic!("expected a divergence, got {}", report.outcome)
+    };
+    assert_eq!(d.thread, "`worker` (thread 1)");
+    assert!(d.expected.starts_with("lock of object #0"), "{}", d.expected);
+    assert_eq!(report.reproduced, None);
+}
+
+#[test]
+fn replay_coroutines_of_a_users_own_program_is_a_usage_error() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("traces/none.trace");
+    let out = reprise(&["replay", "--coroutines", path.to_str().unwrap(), "--", "true"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--coroutines replays the built-in pipelines"), "{}", stderr(&out));
+}

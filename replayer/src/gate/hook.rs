@@ -16,14 +16,15 @@ use crate::report::{Divergence, Stop};
 /// to the shared bed.
 const UNLISTED: u32 = u32::MAX;
 
-/// Looks at a wait before a thread registers and sleeps: spinning, then
-/// yielding. Counts, not times: how long they last decides nothing. Chosen
-/// on the payments pipeline (4 workers, 2 shared cores): none at all
-/// replayed at about half the throughput; 1,000,000 payments replayed in
-/// 2.8 s with 10 and 128, 3.4-3.5 s with 100 and 16 (more threads than
-/// cores: giving the core away beats spinning on it), 11 s with 2,000 and 0.
-const PAUSES: u32 = 10;
-const YIELDS: u32 = 128;
+/// Looks at a wait this many times, spinning, before a thread registers and
+/// sleeps. A count, not a time: how long it lasts decides nothing. It never
+/// yields the core: with a CPU-bound process beside the replay, one
+/// `sched_yield` per wait hands the core to it for a whole slice, and
+/// 1,000,000 payments (4 workers, 2 cores, two `yes` hogs) took over 40 s
+/// with 100 spins and 1 yield, 6.9 s with 100 spins and none; unloaded, 3.5 s
+/// against 2.9 s with 10 spins and 128 yields. Parking right away (no spin)
+/// replays at about half the throughput.
+const PAUSES: u32 = 100;
 
 impl ReplayGate {
     /// The recorded call at `thread`'s event `cursor`, as text for a report.
@@ -69,23 +70,17 @@ impl Gate for ReplayGate {
     }
 
     fn wait(&self, thread: ThreadIndex, until: WaitFor, call: Call) -> Result<(), Aborted> {
-        // Most waits end within a hand-off or two of another thread: look a
-        // number of times, first spinning (the other thread may be running
-        // on another core), then yielding the core (it may be waiting for
-        // one), before registering and sleeping, which costs a context
-        // switch on each side.
-        for look in 0..PAUSES + YIELDS {
+        // Most waits end within a hand-off or two of another thread: spin a
+        // little (it may be running on another core) before registering and
+        // sleeping, which costs a context switch on each side.
+        for _ in 0..PAUSES {
             if self.aborted() {
                 break;
             }
             if self.state.ready(&until) {
                 return Ok(());
             }
-            if look < PAUSES {
-                std::hint::spin_loop();
-            } else {
-                std::thread::yield_now();
-            }
+            std::hint::spin_loop();
         }
         let cursor = self.cursor(thread).saturating_sub(1);
         let listed = self.slot_at(thread);

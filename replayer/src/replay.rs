@@ -6,9 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reprise_recorder::hook::gate::Gate;
+use reprise_recorder::hook::gate::SiteRef;
 use reprise_recorder::hook::run_gated;
 use reprise_recorder::trace::format::{BlockedThread, Footer, Verdict};
-use reprise_recorder::trace::model::{Op, ThreadIndex};
+use reprise_recorder::trace::model::{Event, Op, ThreadIndex};
 use reprise_recorder::trace::read::TraceFile;
 use reprise_recorder::ReplayStopped;
 
@@ -273,16 +274,7 @@ fn reproduced_at_stop(gate: &ReplayGate, stop: &Stop) -> Option<Verdict> {
                     Some(b) => b.clone(),
                     None => {
                         let last = log.last_event(thread);
-                        let site = last.and_then(|e| log.site(thread, e.site));
-                        BlockedThread {
-                            thread,
-                            op: last.map_or(Op::ThreadStart, |e| e.op),
-                            object: last.map_or(0, |e| e.object),
-                            file: site.map(|s| s.file.clone()).unwrap_or_default(),
-                            line: site.map_or(0, |s| s.line),
-                            column: site.map_or(0, |s| s.column),
-                            waits_for: None,
-                        }
+                        blocked_at(thread, last, last.and_then(|e| log.site(thread, e.site)))
                     }
                 })
                 .collect();
@@ -334,4 +326,18 @@ fn leftover(gate: &ReplayGate) -> Option<Divergence> {
         }
     }
     None
+}
+
+/// A thread of a replayed deadlock that the recording's verdict does not
+/// list, as the verdict would: blocked in its last recorded call.
+pub(crate) fn blocked_at(thread: ThreadIndex, last: Option<Event>, site: Option<&SiteRef>) -> BlockedThread {
+    BlockedThread {
+        thread,
+        op: last.map_or(Op::ThreadStart, |e| e.op),
+        object: last.map_or(0, |e| e.object),
+        file: site.map(|s| s.file.clone()).unwrap_or_default(),
+        line: site.map_or(0, |s| s.line),
+        column: site.map_or(0, |s| s.column),
+        waits_for: None,
+    }
 }

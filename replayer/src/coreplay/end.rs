@@ -126,17 +126,8 @@ fn reproduced_deadlock(st: &State, listed: &[BlockedThread]) -> Verdict {
         .map(|(&thread, log)| match listed.iter().find(|b| b.thread == thread) {
             Some(b) => b.clone(),
             None => {
-                let last = log.events.last();
-                let site = last.and_then(|e| st.log.site(thread, e.site));
-                BlockedThread {
-                    thread,
-                    op: last.map_or(Op::ThreadStart, |e| e.op),
-                    object: last.map_or(0, |e| e.object),
-                    file: site.map(|s| s.file.clone()).unwrap_or_default(),
-                    line: site.map_or(0, |s| s.line),
-                    column: site.map_or(0, |s| s.column),
-                    waits_for: None,
-                }
+                let last = log.events.last().copied();
+                crate::replay::blocked_at(thread, last, last.and_then(|e| st.log.site(thread, e.site)))
             }
         })
         .collect();

@@ -89,7 +89,7 @@ fn outside_world(reads: Arc<AtomicU64>) -> impl Fn() -> (u64, u64, u64, u64, u64
             let fetched: u64 = capture(|| 1000 + reads.fetch_add(1, StdOrdering::SeqCst));
             fetched + random::below(1_000_000)
         });
-        let wall = time::system_now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
+        let wall = time::system_now().duration_since(time::UNIX_EPOCH).unwrap().as_nanos() as u64;
         let drawn = random::u64();
         let from_worker = worker.join().unwrap();
         let elapsed = time::now().duration_since(start).as_nanos() as u64;

@@ -212,3 +212,26 @@ fn statics_and_scoped_threads_work_in_parallel_recordings() {
     assert_eq!(first.join().unwrap(), 1);
     assert_eq!(second.join().unwrap(), 1);
 }
+
+#[test]
+fn instant_elapsed_and_system_time_read_the_recorded_clock_in_replay() {
+    use reprise::time::{Instant, SystemTime, UNIX_EPOCH};
+    let program = || {
+        let start = Instant::now();
+        // Real time passes outside reprise, in record and in replay alike:
+        // only a recorded `elapsed` gives the same nanoseconds twice.
+        std::thread::sleep(Duration::from_millis(3));
+        let elapsed = start.elapsed();
+        let later = Instant::now();
+        let wall = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+        let since_wall = SystemTime::now().elapsed().unwrap_or_default();
+        (elapsed, later.duration_since(start), later - start, wall, since_wall)
+    };
+    let path = scratch("instant").join("t.trace");
+    let recorded = record(&path, RecordConfig::new("instant", "1"), program).unwrap();
+    let trace = read_trace_file(&path).unwrap();
+    let replayed = replay(&trace, program);
+    assert_eq!(replayed.outcome, ReplayOutcome::Matched, "{}", replayed.outcome);
+    assert_eq!(replayed.result, recorded.result, "every reading comes from the trace");
+    assert!(recorded.result.unwrap().0 >= Duration::from_millis(3));
+}

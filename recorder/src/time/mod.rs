@@ -1,6 +1,10 @@
 //! Time: clock reads and sleeps as events. Replay returns the recorded clock
 //! and skips recorded sleeps, so it runs time-compressed.
 //!
+//! The module has `std::time`'s shape: [`Instant`] and [`SystemTime`] are
+//! reprise's own types with std's methods, so `Instant::now()` and
+//! `elapsed()` are recorded clock reads, and [`Duration`] is std's.
+//!
 //! This file is the shell; each mode's clock is in its own file: `off.rs`
 //! (the real clock), `record.rs`, `replay.rs`, `explore.rs` (the explorer's
 //! virtual clock) and, under `--cfg reprise_loom`, `loom.rs` (a virtual clock
@@ -8,6 +12,7 @@
 
 #[cfg(not(reprise_loom))]
 mod explore;
+mod instant;
 #[cfg(reprise_loom)]
 mod loom;
 #[cfg(not(reprise_loom))]
@@ -16,11 +21,12 @@ mod off;
 mod record;
 #[cfg(not(reprise_loom))]
 mod replay;
+mod system;
 
+pub use instant::Instant;
 use std::panic::Location;
-use std::time::{Duration, SystemTime};
-
-pub use std::time::Instant;
+pub use std::time::{Duration, SystemTimeError, TryFromFloatSecsError};
+pub use system::{SystemTime, UNIX_EPOCH};
 
 #[cfg(reprise_loom)]
 use self::loom as passthrough;
@@ -38,32 +44,47 @@ fn nanos(duration: Duration) -> u64 {
     duration.as_nanos().min(u128::from(u64::MAX)) as u64
 }
 
-/// The monotonic clock. Use it instead of `Instant::now()` inside an
-/// execution: a direct clock read is not recorded and diverges in replay.
+/// The monotonic clock: the same as [`Instant::now`]. Use it (or
+/// [`Instant`]) instead of `std::time::Instant::now()` inside an execution:
+/// a direct clock read is not recorded and diverges in replay.
 #[track_caller]
 pub fn now() -> Instant {
+    Instant::now()
+}
+
+/// The wall clock: the same as [`SystemTime::now`]. Use it instead of
+/// `std::time::SystemTime::now()` inside an execution.
+#[track_caller]
+pub fn system_now() -> SystemTime {
+    SystemTime::now()
+}
+
+/// One read of the monotonic clock by the mode serving this thread, as
+/// called at `location`.
+#[cfg_attr(reprise_loom, allow(unused_variables))]
+fn now_at(location: &'static Location<'static>) -> std::time::Instant {
     match mode::mode() {
         Mode::Off => passthrough::now(),
         #[cfg(not(reprise_loom))]
-        Mode::Record => record::now(Location::caller()),
+        Mode::Record => record::now(location),
         #[cfg(not(reprise_loom))]
-        Mode::Gated => replay::now(Location::caller()),
+        Mode::Gated => replay::now(location),
         #[cfg(not(reprise_loom))]
-        Mode::Coop => explore::now(Location::caller()),
+        Mode::Coop => explore::now(location),
     }
 }
 
-/// The wall clock. Use it instead of `SystemTime::now()` inside an execution.
-#[track_caller]
-pub fn system_now() -> SystemTime {
+/// One read of the wall clock by the mode serving this thread.
+#[cfg_attr(reprise_loom, allow(unused_variables))]
+fn system_now_at(location: &'static Location<'static>) -> std::time::SystemTime {
     match mode::mode() {
         Mode::Off => passthrough::system_now(),
         #[cfg(not(reprise_loom))]
-        Mode::Record => record::system_now(Location::caller()),
+        Mode::Record => record::system_now(location),
         #[cfg(not(reprise_loom))]
-        Mode::Gated => replay::system_now(Location::caller()),
+        Mode::Gated => replay::system_now(location),
         #[cfg(not(reprise_loom))]
-        Mode::Coop => explore::system_now(Location::caller()),
+        Mode::Coop => explore::system_now(location),
     }
 }
 

@@ -402,7 +402,9 @@ impl Scheduler for Follow {
             st.log.event(me, cursor)?.outcome().ok()
         });
         match recorded {
-            Some(Outcome::Select { arm, .. }) if options.contains(&arm) => arm,
+            Some(
+                Outcome::Select { arm, .. } | Outcome::SelectSend { arm, .. } | Outcome::SelectReady { arm },
+            ) if options.contains(&arm) => arm,
             _ => options[0],
         }
     }

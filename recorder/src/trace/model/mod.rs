@@ -52,6 +52,8 @@ pub enum Op {
     RecvTimeout = 7,
     /// A select over several receivers; the event's object is the receiver that
     /// was chosen. Outcome as [`Op::TryRecv`], plus `c`: the chosen arm.
+    /// With bit 32 of `c` set, a send arm: `a`, `b` as [`Op::Send`]; with bit
+    /// 33 set, a `ready` call that named the arm (`a`, `b` zero).
     Select = 8,
     /// Locked a mutex. `a`: its acquisition number (from 1).
     Lock = 9,

@@ -164,7 +164,26 @@ pub enum Outcome {
         /// The message's length in bytes.
         len: u64,
     },
+    /// A select's send arm completed; the event's object is its channel.
+    /// Stored as [`Op::Select`] with bit 32 of `c` set.
+    SelectSend {
+        /// The chosen arm.
+        arm: u32,
+        /// What the send did ([`Sent::Full`] never: a select sends only
+        /// where there is room).
+        sent: Sent,
+    },
+    /// A select's `ready` call named an arm; nothing was sent or received.
+    /// Stored as [`Op::Select`] with bit 33 of `c` set.
+    SelectReady {
+        /// The ready arm.
+        arm: u32,
+    },
 }
+
+/// `c`'s bits above the arm that say which kind of select outcome it is.
+const SELECT_SEND: u64 = 1 << 32;
+const SELECT_READY: u64 = 2 << 32;
 
 /// Fields that no recorder writes for their operation: a damaged or forged
 /// trace.
@@ -230,6 +249,7 @@ impl Outcome {
             Outcome::Random { .. } => Op::Random,
             Outcome::Capture { .. } => Op::Capture,
             Outcome::Panic { .. } => Op::Panic,
+            Outcome::SelectSend { .. } | Outcome::SelectReady { .. } => Op::Select,
         }
     }
 
@@ -279,6 +299,11 @@ impl Outcome {
             Outcome::Now { nanos } | Outcome::SystemNow { nanos } | Outcome::Sleep { nanos } => [nanos, 0, 0],
             Outcome::Random { value } => [value, 0, 0],
             Outcome::Capture { len } | Outcome::Panic { len } => [len, 0, 0],
+            Outcome::SelectSend { arm, sent } => {
+                let [a, b] = sent.fields();
+                [a, b, SELECT_SEND | u64::from(arm)]
+            }
+            Outcome::SelectReady { arm } => [0, 0, SELECT_READY | u64::from(arm)],
         }
     }
 
@@ -315,10 +340,21 @@ impl Outcome {
             Op::Recv => Outcome::Recv(received()?),
             Op::TryRecv => Outcome::TryRecv(received()?),
             Op::RecvTimeout => Outcome::RecvTimeout(received()?),
-            Op::Select => Outcome::Select {
-                arm: u32::try_from(c).map_err(|_| bad("arm out of range"))?,
-                received: received()?,
-            },
+            Op::Select => {
+                let arm = (c & u64::from(u32::MAX)) as u32;
+                match c & !u64::from(u32::MAX) {
+                    0 => Outcome::Select { arm, received: received()? },
+                    SELECT_SEND => match Sent::decode(a, b) {
+                        Some(Sent::Full) | None => {
+                            return Err(bad("a select's send is neither sent nor disconnected"))
+                        }
+                        Some(sent) => Outcome::SelectSend { arm, sent },
+                    },
+                    SELECT_READY if a == 0 && b == 0 => Outcome::SelectReady { arm },
+                    SELECT_READY => return Err(bad("a ready arm with a message")),
+                    _ => return Err(bad("arm out of range")),
+                }
+            }
             Op::Lock => Outcome::Lock { acquisition: pos(a, "acquisition numbers start at 1")? },
             Op::TryLock => Outcome::TryLock { acquisition: (a != 0).then_some(a) },
             Op::Unlock => Outcome::Unlock,
@@ -418,7 +454,10 @@ impl Outcome {
             return Some(Happened::Turn { object, class });
         }
         match *self {
-            Outcome::Send(Sent::Delivered { seq }) => Some(Happened::Sent { sender: thread, seq }),
+            Outcome::Send(Sent::Delivered { seq })
+            | Outcome::SelectSend { sent: Sent::Delivered { seq }, .. } => {
+                Some(Happened::Sent { sender: thread, seq })
+            }
             Outcome::ReadLock { .. } | Outcome::TryReadLock { writes_before: Some(_) } => {
                 Some(Happened::Read(object))
             }

@@ -57,6 +57,12 @@ fn outcome() -> impl Strategy<Value = Outcome> {
         any::<u64>().prop_map(|value| Outcome::Random { value }),
         any::<u64>().prop_map(|len| Outcome::Capture { len }),
         any::<u64>().prop_map(|len| Outcome::Panic { len }),
+        (
+            any::<u32>(),
+            prop_oneof![any::<u64>().prop_map(|seq| Sent::Delivered { seq }), Just(Sent::Disconnected)]
+        )
+            .prop_map(|(arm, sent)| Outcome::SelectSend { arm, sent }),
+        any::<u32>().prop_map(|arm| Outcome::SelectReady { arm }),
     ]
 }
 
@@ -112,7 +118,9 @@ fn fields_no_recorder_writes_are_refused_with_the_reason() {
         (Op::TryWriteLock, [0, 2, 0], "readers counted on a WouldBlock"),
         (Op::CondWait, [1, 0, u64::from(u32::MAX) + 1], "not an object index"),
         (Op::AtomicCas, [0, 5, 1], "store numbers start at 1"),
-        (Op::Select, [1, 1, u64::from(u32::MAX) + 1], "arm out of range"),
+        (Op::Select, [1, 1, 4 << 32], "arm out of range"),
+        (Op::Select, [0, 1, (1 << 32) | 2], "a select's send is neither sent nor disconnected"),
+        (Op::Select, [3, 0, (2 << 32) | 2], "a ready arm with a message"),
     ];
     for (op, fields, why) in refused {
         let err = Outcome::decode(op, fields).expect_err(&format!("{op:?} {fields:?}"));
@@ -177,6 +185,8 @@ fn what_a_replay_waits_for_follows_from_the_outcome() {
         ),
         (Outcome::Join { joined: 5, panicked: false }, Some(WaitFor::Exit(5))),
         (Outcome::Send(Sent::Delivered { seq: 1 }), None),
+        (Outcome::SelectSend { arm: 0, sent: Sent::Delivered { seq: 1 } }, None),
+        (Outcome::SelectReady { arm: 2 }, None),
         (Outcome::Now { nanos: 5 }, None),
     ];
     for (outcome, expected) in cases {
@@ -191,6 +201,12 @@ fn what_an_outcome_lets_others_go_on() {
         Some(Happened::Sent { sender: 2, seq: 3 })
     );
     assert_eq!(Outcome::Send(Sent::Full).makes_happen(2, 1), None);
+    assert_eq!(
+        Outcome::SelectSend { arm: 1, sent: Sent::Delivered { seq: 3 } }.makes_happen(2, 1),
+        Some(Happened::Sent { sender: 2, seq: 3 })
+    );
+    assert_eq!(Outcome::SelectSend { arm: 1, sent: Sent::Disconnected }.makes_happen(2, 1), None);
+    assert_eq!(Outcome::SelectReady { arm: 0 }.makes_happen(2, 1), None);
     assert_eq!(
         Outcome::CondWait { reacquisition: 1, timed_out: true, mutex: 4 }.makes_happen(0, 3),
         Some(Happened::Turn { object: 4, class: TurnClass::Lock })

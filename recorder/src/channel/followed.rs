@@ -30,7 +30,10 @@ fn served_receive(op: Op) -> Option<Received> {
 /// Takes what `received` names from `queue`. A message that is not there
 /// (sent on another channel: a divergence) comes back as a disconnection,
 /// which the check of the recorded event reports.
-fn take<T>(queue: &ReplayQueue<T>, received: Option<Received>) -> (Received, Result<T, NoMessage>) {
+pub(super) fn take<T>(
+    queue: &ReplayQueue<T>,
+    received: Option<Received>,
+) -> (Received, Result<T, NoMessage>) {
     match received {
         Some(message @ Received::Message { sender, seq }) => match queue.take(sender, seq) {
             Some(value) => (message, Ok(value)),

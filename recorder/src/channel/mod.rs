@@ -67,6 +67,10 @@ use flavor::Flavor;
 use flavor::Shared;
 pub use iter::{IntoIter, Iter, TryIter};
 pub use select::{select, select_timeout};
+#[cfg(not(reprise_loom))]
+pub use select::{
+    ReadyTimeoutError, Select, SelectTimeoutError, SelectedOperation, TryReadyError, TrySelectError,
+};
 use wait::{NoMessage, Wait};
 
 /// The sending side. Like [`crossbeam_channel::Sender`].

@@ -34,14 +34,31 @@ pub(super) fn send<T>(
         return Err(TrySendError::Disconnected(value));
     };
     let Some(outcome) = call.outcome() else { return Err(TrySendError::Disconnected(value)) };
-    match outcome {
-        Outcome::Send(Sent::Delivered { seq }) => {
+    let sent = match outcome {
+        Outcome::Send(sent) => sent,
+        _ => Sent::Disconnected,
+    };
+    send_recorded(&call, &outcome, sent, queue, value)
+}
+
+/// What a send recorded as `sent` (`outcome` is the call's whole recorded
+/// outcome: a send's or a select's send arm's) does: queues the message
+/// under its id and tells whoever waits for it, or gives the value back.
+pub(super) fn send_recorded<T>(
+    call: &GatedCall,
+    outcome: &Outcome,
+    sent: Sent,
+    queue: &ReplayQueue<T>,
+    value: T,
+) -> Result<(), TrySendError<T>> {
+    match sent {
+        Sent::Delivered { seq } => {
             queue.push(call.thread, seq, value);
-            call.announce(&outcome);
+            call.announce(outcome);
             Ok(())
         }
-        Outcome::Send(Sent::Full) => Err(TrySendError::Full(value)),
-        _ => Err(TrySendError::Disconnected(value)),
+        Sent::Full => Err(TrySendError::Full(value)),
+        Sent::Disconnected => Err(TrySendError::Disconnected(value)),
     }
 }
 

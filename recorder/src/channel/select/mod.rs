@@ -12,6 +12,8 @@ mod off;
 mod record;
 #[cfg(not(reprise_loom))]
 mod replay;
+#[cfg(not(reprise_loom))]
+mod set;
 
 use std::panic::Location;
 use std::time::Duration;
@@ -23,6 +25,10 @@ use self::off as passthrough;
 use super::wait::{NoMessage, Wait};
 use super::{Receiver, RecvError, RecvTimeoutError};
 use crate::rt::mode::Mode;
+#[cfg(not(reprise_loom))]
+pub use set::{
+    ReadyTimeoutError, Select, SelectTimeoutError, SelectedOperation, TryReadyError, TrySelectError,
+};
 
 /// Waits until one of `receivers` has a message (or is disconnected) and
 /// receives from it: the chosen arm and what it gave. Like a

@@ -1,0 +1,259 @@
+//! [`Select`]: crossbeam's select builder over channels of any message
+//! types, with the channel's backends: crossbeam's own `Select` in off and
+//! record mode (`crossbeam.rs`), the recorded arm in replay (`replay.rs`),
+//! the scheduler's choice among the ready arms under the explorer
+//! (`explore.rs`). The `select!` and `select_biased!` macros are built on it.
+
+mod crossbeam;
+mod end;
+mod explore;
+mod replay;
+mod selected;
+
+use std::fmt;
+use std::panic::Location;
+use std::time::Duration;
+
+use crossbeam_channel as cb;
+pub use crossbeam_channel::{ReadyTimeoutError, SelectTimeoutError, TryReadyError, TrySelectError};
+
+use super::super::wait::Wait;
+use super::super::{Receiver, Sender};
+use crate::rt::mode::{self, Mode};
+use crate::time::Instant;
+use end::Arm;
+pub use selected::SelectedOperation;
+
+/// Waits on several channel operations, receives and sends over channels of
+/// any message types, and completes one. Like [`crossbeam_channel::Select`];
+/// each select and which operation it completed (with which message) is
+/// recorded and replayed, and under the explorer every arm that is ready is
+/// a choice it explores.
+///
+/// The operation a select returns must be completed at once, before the
+/// thread calls another reprise primitive: the recording holds the select
+/// as one event, written when the operation completes.
+pub struct Select<'a> {
+    arms: Vec<Arm<'a>>,
+    next_index: usize,
+    biased: bool,
+    /// The same arms as a crossbeam select, for off and record mode (the
+    /// crossbeam ends among them).
+    twin: cb::Select<'a>,
+}
+
+/// Why a select came back without an operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum NoArm {
+    /// Nothing was ready and the select could not wait.
+    Empty,
+    /// The timeout passed (or the replay stopped).
+    TimedOut,
+}
+
+impl<'a> Select<'a> {
+    /// An empty select that picks among ready operations at random (under
+    /// the explorer: each is explored). Like [`crossbeam_channel::Select::new`].
+    pub fn new() -> Select<'a> {
+        Select { arms: Vec::new(), next_index: 0, biased: false, twin: cb::Select::new() }
+    }
+
+    /// An empty select that picks the first ready operation in the order
+    /// they were added. Like [`crossbeam_channel::Select::new_biased`].
+    pub fn new_biased() -> Select<'a> {
+        Select { arms: Vec::new(), next_index: 0, biased: true, twin: cb::Select::new_biased() }
+    }
+
+    fn add(&mut self, end: &'a dyn end::End, address: usize, send: bool) -> usize {
+        let index = self.next_index;
+        self.next_index += 1;
+        let crossbeam = (!end.replayed()).then(|| end.register(&mut self.twin));
+        self.arms.push(Arm { index, end, address, send, crossbeam });
+        index
+    }
+
+    /// Adds a send on `s`; its index. Like [`crossbeam_channel::Select::send`].
+    pub fn send<T>(&mut self, s: &'a Sender<T>) -> usize {
+        self.add(s, s as *const Sender<T> as usize, true)
+    }
+
+    /// Adds a receive on `r`; its index. Like
+    /// [`crossbeam_channel::Select::recv`].
+    pub fn recv<T>(&mut self, r: &'a Receiver<T>) -> usize {
+        self.add(r, r as *const Receiver<T> as usize, false)
+    }
+
+    /// Removes the operation with this index. Like
+    /// [`crossbeam_channel::Select::remove`].
+    ///
+    /// # Panics
+    ///
+    /// When no operation has this index (as crossbeam).
+    pub fn remove(&mut self, index: usize) {
+        assert!(index < self.next_index, "index out of bounds; {} >= {}", index, self.next_index);
+        let at = self.arms.iter().position(|a| a.index == index).expect("no operation with this index");
+        let arm = self.arms.remove(at);
+        if let Some(twin) = arm.crossbeam {
+            self.twin.remove(twin);
+        }
+    }
+
+    /// Completes an operation that is ready now, if any. Like
+    /// [`crossbeam_channel::Select::try_select`].
+    ///
+    /// # Errors
+    ///
+    /// When no operation is ready.
+    #[track_caller]
+    pub fn try_select(&mut self) -> Result<SelectedOperation<'a>, TrySelectError> {
+        self.choose(Wait::No, Location::caller()).map_err(|_| TrySelectError)
+    }
+
+    /// Blocks until an operation is ready and selects it. Like
+    /// [`crossbeam_channel::Select::select`].
+    #[track_caller]
+    pub fn select(&mut self) -> SelectedOperation<'a> {
+        let location = Location::caller();
+        // Only a stopped replay (the thread is unwinding) or a divergence
+        // comes back without an operation; its completion fails.
+        self.choose(Wait::Forever, location).unwrap_or_else(|_| SelectedOperation::stopped(self, location))
+    }
+
+    /// Like [`select`](Self::select), waiting at most `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// When no operation was ready in time.
+    #[track_caller]
+    pub fn select_timeout(&mut self, timeout: Duration) -> Result<SelectedOperation<'a>, SelectTimeoutError> {
+        self.choose(Wait::Timeout(timeout), Location::caller()).map_err(|_| SelectTimeoutError)
+    }
+
+    /// Like [`select`](Self::select), waiting until `deadline` (reprise's
+    /// [`Instant`]: read through reprise, so recorded and replayed).
+    ///
+    /// # Errors
+    ///
+    /// When no operation was ready in time.
+    #[track_caller]
+    pub fn select_deadline(
+        &mut self,
+        deadline: Instant,
+    ) -> Result<SelectedOperation<'a>, SelectTimeoutError> {
+        let timeout = deadline.saturating_duration_since(Instant::now());
+        self.choose(Wait::Timeout(timeout), Location::caller()).map_err(|_| SelectTimeoutError)
+    }
+
+    /// The index of an operation that is ready now, without completing it.
+    /// Like [`crossbeam_channel::Select::try_ready`]; recorded and replayed.
+    ///
+    /// # Errors
+    ///
+    /// When no operation is ready.
+    #[track_caller]
+    pub fn try_ready(&mut self) -> Result<usize, TryReadyError> {
+        self.ready_in(Wait::No, Location::caller()).map_err(|_| TryReadyError)
+    }
+
+    /// Blocks until an operation is ready; its index. Like
+    /// [`crossbeam_channel::Select::ready`].
+    #[track_caller]
+    pub fn ready(&mut self) -> usize {
+        let first = self.arms.first().map_or(0, |a| a.index);
+        self.ready_in(Wait::Forever, Location::caller()).unwrap_or(first)
+    }
+
+    /// Like [`ready`](Self::ready), waiting at most `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// When no operation was ready in time.
+    #[track_caller]
+    pub fn ready_timeout(&mut self, timeout: Duration) -> Result<usize, ReadyTimeoutError> {
+        self.ready_in(Wait::Timeout(timeout), Location::caller()).map_err(|_| ReadyTimeoutError)
+    }
+
+    /// Like [`ready`](Self::ready), waiting until `deadline`.
+    ///
+    /// # Errors
+    ///
+    /// When no operation was ready in time.
+    #[track_caller]
+    pub fn ready_deadline(&mut self, deadline: Instant) -> Result<usize, ReadyTimeoutError> {
+        let timeout = deadline.saturating_duration_since(Instant::now());
+        self.ready_in(Wait::Timeout(timeout), Location::caller()).map_err(|_| ReadyTimeoutError)
+    }
+
+    fn choose(
+        &mut self,
+        wait: Wait,
+        location: &'static Location<'static>,
+    ) -> Result<SelectedOperation<'a>, NoArm> {
+        match self.mode() {
+            Mode::Off => crossbeam::select(self, wait, location, false),
+            Mode::Record => crossbeam::select(self, wait, location, true),
+            Mode::Gated => replay::select(self, wait, location),
+            Mode::Coop => explore::select(self, wait, location),
+        }
+    }
+
+    fn ready_in(&mut self, wait: Wait, location: &'static Location<'static>) -> Result<usize, NoArm> {
+        match self.mode() {
+            Mode::Off => crossbeam::ready(self, wait, location, false),
+            Mode::Record => crossbeam::ready(self, wait, location, true),
+            Mode::Gated => replay::ready(self, wait, location),
+            Mode::Coop => explore::ready(self, wait, location),
+        }
+    }
+
+    /// The backend: the replay's if any arm is a replay's channel (explore's
+    /// under a coroutine replay), else the one of its crossbeam ends; with
+    /// no arms, the thread's.
+    fn mode(&self) -> Mode {
+        if self.arms.iter().any(|a| a.end.replayed()) {
+            match mode::mode() {
+                Mode::Coop => Mode::Coop,
+                _ => Mode::Gated,
+            }
+        } else if self.arms.is_empty() {
+            mode::mode()
+        } else {
+            super::super::flavor::crossbeam_mode()
+        }
+    }
+
+    /// The arm with this index.
+    fn arm(&self, index: usize) -> Option<&Arm<'a>> {
+        self.arms.iter().find(|a| a.index == index)
+    }
+}
+
+impl Default for Select<'_> {
+    fn default() -> Self {
+        Select::new()
+    }
+}
+
+impl Clone for Select<'_> {
+    fn clone(&self) -> Self {
+        let mut twin = if self.biased { cb::Select::new_biased() } else { cb::Select::new() };
+        let arms = self
+            .arms
+            .iter()
+            .map(|a| Arm {
+                index: a.index,
+                end: a.end,
+                address: a.address,
+                send: a.send,
+                crossbeam: a.crossbeam.map(|_| a.end.register(&mut twin)),
+            })
+            .collect();
+        Select { arms, next_index: self.next_index, biased: self.biased, twin }
+    }
+}
+
+impl fmt::Debug for Select<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("Select { .. }")
+    }
+}

@@ -1,0 +1,135 @@
+//! [`SelectedOperation`]: the operation a select chose, completed by the
+//! caller with the end it names, in the backend that chose it.
+
+use std::fmt;
+use std::panic::Location;
+
+use crossbeam_channel as cb;
+
+use super::{crossbeam, explore, replay, Select};
+use crate::channel::{Receiver, RecvError, SendError, Sender};
+use crate::rt::gated::GatedCall;
+use crate::trace::model::Outcome;
+
+/// How the chosen operation completes.
+pub(super) enum Chosen<'a> {
+    /// Off and record mode: crossbeam's operation, recorded when `record`.
+    Crossbeam { op: cb::SelectedOperation<'a>, record: bool },
+    /// Replay: the recorded select and its outcome.
+    Replay { call: GatedCall, outcome: Outcome },
+    /// The explorer: the arm was ready when the scheduler chose it.
+    Explore,
+    /// A coroutine replay: the arm's outcome in the trace.
+    Followed { outcome: Outcome },
+    /// The replay stopped or diverged: the completion fails.
+    Stopped,
+}
+
+/// An operation a [`Select`] chose, to be completed with the end it was
+/// added with. Like [`crossbeam_channel::SelectedOperation`].
+///
+/// # Panics
+///
+/// Dropped without being completed (as crossbeam's), or completed with
+/// another end than the one selected.
+#[must_use]
+pub struct SelectedOperation<'a> {
+    index: usize,
+    address: usize,
+    location: &'static Location<'static>,
+    /// `None` once completed.
+    chosen: Option<Chosen<'a>>,
+}
+
+impl<'a> SelectedOperation<'a> {
+    /// The chosen operation of `select`'s arm `index`.
+    pub(super) fn new(
+        select: &Select<'a>,
+        index: usize,
+        location: &'static Location<'static>,
+        chosen: Chosen<'a>,
+    ) -> SelectedOperation<'a> {
+        let address = select.arm(index).map_or(0, |a| a.address);
+        SelectedOperation { index, address, location, chosen: Some(chosen) }
+    }
+
+    /// An operation whose completion fails: the replay stopped.
+    pub(super) fn stopped(
+        select: &Select<'a>,
+        location: &'static Location<'static>,
+    ) -> SelectedOperation<'a> {
+        let index = select.arms.first().map_or(0, |a| a.index);
+        SelectedOperation::new(select, index, location, Chosen::Stopped)
+    }
+
+    /// The index of the chosen operation (as `Select::recv`/`send` gave it).
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    fn take(&mut self, address: usize, what: &str) -> Chosen<'a> {
+        assert!(address == self.address, "passed a {what} that wasn't selected");
+        self.chosen.take().unwrap_or(Chosen::Stopped)
+    }
+
+    /// Completes the chosen receive on `r`. Like
+    /// [`crossbeam_channel::SelectedOperation::recv`].
+    ///
+    /// # Errors
+    ///
+    /// When the channel is empty and disconnected.
+    ///
+    /// # Panics
+    ///
+    /// When `r` is not the receiver that was selected.
+    pub fn recv<T>(mut self, r: &Receiver<T>) -> Result<T, RecvError> {
+        let (arm, location) = (self.index, self.location);
+        match self.take(r as *const Receiver<T> as usize, "receiver") {
+            Chosen::Crossbeam { op, record } => crossbeam::recv(op, record, arm, r, location),
+            Chosen::Replay { call, outcome } => replay::recv(&call, outcome, r),
+            Chosen::Explore => explore::recv(arm, r, location),
+            Chosen::Followed { outcome } => explore::recv_followed(arm, outcome, r, location),
+            Chosen::Stopped => Err(RecvError),
+        }
+    }
+
+    /// Completes the chosen send of `msg` on `s`. Like
+    /// [`crossbeam_channel::SelectedOperation::send`].
+    ///
+    /// # Errors
+    ///
+    /// Gives `msg` back when every receiver is gone.
+    ///
+    /// # Panics
+    ///
+    /// When `s` is not the sender that was selected.
+    pub fn send<T>(mut self, s: &Sender<T>, msg: T) -> Result<(), SendError<T>> {
+        let (arm, location) = (self.index, self.location);
+        match self.take(s as *const Sender<T> as usize, "sender") {
+            Chosen::Crossbeam { op, record } => crossbeam::send(op, record, arm, s, msg, location),
+            Chosen::Replay { call, outcome } => replay::send(&call, outcome, s, msg),
+            Chosen::Explore => explore::send(arm, s, msg, location),
+            Chosen::Followed { outcome } => explore::send_followed(arm, outcome, s, msg, location),
+            Chosen::Stopped => Err(SendError(msg)),
+        }
+    }
+}
+
+impl Drop for SelectedOperation<'_> {
+    fn drop(&mut self) {
+        let Some(chosen) = self.chosen.take() else { return };
+        // crossbeam's own operation would panic as it drops: one panic, ours.
+        if let Chosen::Crossbeam { op, .. } = chosen {
+            std::mem::forget(op);
+        }
+        if !std::thread::panicking() {
+            panic!("dropped `SelectedOperation` without completing the operation");
+        }
+    }
+}
+
+impl fmt::Debug for SelectedOperation<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("SelectedOperation { .. }")
+    }
+}

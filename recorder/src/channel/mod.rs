@@ -68,6 +68,10 @@ use flavor::Shared;
 pub use iter::{IntoIter, Iter, TryIter};
 pub use select::{select, select_timeout};
 #[cfg(not(reprise_loom))]
+pub use crate::__reprise_select as select;
+#[cfg(not(reprise_loom))]
+pub use crate::__reprise_select_biased as select_biased;
+#[cfg(not(reprise_loom))]
 pub use select::{
     ReadyTimeoutError, Select, SelectTimeoutError, SelectedOperation, TryReadyError, TrySelectError,
 };

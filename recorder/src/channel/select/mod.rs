@@ -4,6 +4,7 @@
 
 #[cfg(not(reprise_loom))]
 mod explore;
+mod macros;
 #[cfg(reprise_loom)]
 mod loom;
 #[cfg(not(reprise_loom))]

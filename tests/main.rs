@@ -13,6 +13,7 @@ mod forged_lock_outcomes;
 mod forged_outcomes;
 mod primitives;
 mod replay;
+mod select;
 mod stall;
 mod stress;
 mod trace_mode;

@@ -1,0 +1,193 @@
+//! crossbeam's select surface: the `select!`/`select_biased!` macros and the
+//! `Select` builder over channels of different types, with receive and send
+//! arms, recorded, replayed and explored.
+
+use std::time::Duration;
+
+use reprise::channel::{self, select, select_biased, Receiver, Select, Sender};
+use reprise::explore::{Config, Explorer, FailureKind, StrategyKind};
+use reprise::trace::model::{Op, Outcome, Record, Sent};
+use reprise::{read_trace_file, record, replay, thread, RecordConfig, ReplayOutcome};
+
+use crate::util::scratch;
+
+#[test]
+fn the_macros_take_every_arm_form_over_channels_of_different_types() {
+    let (tx_n, rx_n) = channel::unbounded::<u32>();
+    let (tx_s, rx_s) = channel::bounded::<String>(1);
+    let (tx_v, rx_v) = channel::bounded::<Vec<u8>>(1);
+
+    // A receive arm by reference, a receive arm on an owned end (a clone),
+    // and a send arm; blocks with and without their commas.
+    tx_n.send(7).unwrap();
+    let got = select! {
+        recv(rx_n) -> n => { format!("n{}", n.unwrap()) }
+        recv(rx_s.clone()) -> s => s.unwrap(),
+        send(tx_v, vec![1]) -> r => { r.unwrap(); "sent".to_string() },
+    };
+    assert!(got == "n7" || got == "sent", "{got}");
+
+    // Nothing ready: `default` runs; a send's value is evaluated only if
+    // its arm is chosen.
+    while rx_v.try_recv().is_ok() {}
+    tx_v.send(vec![0]).unwrap();
+    let mut evaluated = false;
+    let got = select! {
+        recv(&rx_n) -> _ => 1,
+        send(&tx_v, { evaluated = true; vec![2] }) -> _ => 2,
+        default => 3,
+    };
+    assert_eq!((got, evaluated), (3, false));
+
+    // `default(timeout)` with nothing ready, trailing comma.
+    let got = select! {
+        recv(rx_s) -> _ => "message",
+        default(Duration::from_millis(1)) => "timed out",
+    };
+    assert_eq!(got, "timed out");
+
+    // Biased: the first ready arm in the order written, every time.
+    tx_s.send("s".into()).unwrap();
+    tx_n.send(1).unwrap();
+    for _ in 0..20 {
+        let got = select_biased! {
+            recv(rx_n) -> n => n.map(|n| n.to_string()),
+            recv(rx_s) -> s => s,
+        };
+        assert_eq!(got.as_deref(), Ok("1"));
+        tx_n.send(1).unwrap();
+    }
+
+    // A receive from a disconnected channel completes with an error.
+    let (tx_gone, rx_gone) = channel::unbounded::<()>();
+    drop(tx_gone);
+    let got = select! { recv(rx_gone) -> r => r };
+    assert_eq!(got, Err(channel::RecvError));
+
+    // The function `select` is still there beside the macro.
+    let (arm, n) = channel::select(&[&rx_n]);
+    assert_eq!((arm, n), (0, Ok(1)));
+}
+
+#[test]
+fn the_builder_selects_removes_and_reports_readiness() {
+    let (tx_a, rx_a) = channel::unbounded::<u8>();
+    let (tx_b, rx_b) = channel::unbounded::<&str>();
+    let (tx_c, _rx_c) = channel::unbounded::<u16>();
+    let mut sel = Select::new();
+    let a = sel.recv(&rx_a);
+    let b = sel.recv(&rx_b);
+    let c = sel.send(&tx_c);
+    assert_eq!((a, b, c), (0, 1, 2));
+    sel.remove(c);
+    assert!(sel.try_select().is_err());
+    assert!(sel.try_ready().is_err());
+    assert!(sel.select_timeout(Duration::from_millis(1)).is_err());
+    tx_b.send("b").unwrap();
+    assert_eq!(sel.ready(), b);
+    let op = sel.select();
+    assert_eq!(op.index(), b);
+    assert_eq!(op.recv(&rx_b), Ok("b"));
+    drop(tx_a);
+    let op = sel.select();
+    assert_eq!(op.index(), a);
+    assert_eq!(op.recv(&rx_a), Err(channel::RecvError));
+}
+
+#[test]
+#[should_panic(expected = "dropped `SelectedOperation` without completing the operation")]
+fn an_operation_dropped_without_completing_panics_as_crossbeams() {
+    let (tx, rx) = channel::unbounded::<u8>();
+    tx.send(1).unwrap();
+    let mut sel = Select::new();
+    sel.recv(&rx);
+    drop(sel.select());
+}
+
+#[test]
+#[should_panic(expected = "passed a receiver that wasn't selected")]
+fn an_operation_completed_with_another_receiver_panics_as_crossbeams() {
+    let (tx, rx) = channel::unbounded::<u8>();
+    let (_tx2, rx2) = channel::unbounded::<u8>();
+    tx.send(1).unwrap();
+    let mut sel = Select::new();
+    sel.recv(&rx);
+    sel.recv(&rx2);
+    let _ = sel.select().recv(&rx2);
+}
+
+/// Two producers of different message types race a drain; one thread
+/// selects among receiving from both and sending to the drain, and logs
+/// what it did. The log's order is the race's.
+fn racing_selects() -> Vec<String> {
+    let (tx_n, rx_n) = channel::bounded::<u64>(2);
+    let (tx_s, rx_s) = channel::unbounded::<String>();
+    let (tx_out, rx_out) = channel::bounded::<(u8, char)>(1);
+    let numbers = thread::spawn(move || (0..30).for_each(|i| tx_n.send(i).unwrap()));
+    let words = thread::spawn(move || (0..30).for_each(|i| tx_s.send(format!("w{i}")).unwrap()));
+    let drain = thread::spawn(move || rx_out.iter().map(|(n, c)| format!("{n}{c}")).collect::<Vec<_>>());
+    let mut log = Vec::new();
+    let (mut n_open, mut s_open, mut sent) = (true, true, 0u8);
+    // A rendezvous no one receives from: a send arm that is never ready.
+    let (nowhere, _kept) = channel::bounded::<(u8, char)>(0);
+    while n_open || s_open || sent < 20 {
+        let out = if sent < 20 { &tx_out } else { &nowhere };
+        select! {
+            recv(rx_n) -> n => match n {
+                Ok(n) => log.push(format!("n{n}")),
+                Err(_) => n_open = false,
+            },
+            recv(rx_s) -> s => match s {
+                Ok(s) => log.push(s),
+                Err(_) => s_open = false,
+            },
+            send(out, (sent, 'x')) -> r => {
+                r.unwrap();
+                sent += 1;
+                log.push(format!("sent{sent}"));
+            }
+            default(Duration::from_millis(50)) => log.push("idle".into()),
+        }
+    }
+    drop(tx_out);
+    numbers.join().unwrap();
+    words.join().unwrap();
+    log.extend(drain.join().unwrap());
+    log
+}
+
+#[test]
+fn racing_selects_with_receive_and_send_arms_replay_to_the_same_log() {
+    for run in 0..4 {
+        let path = scratch("select-race").join("t.trace");
+        let recorded = record(&path, RecordConfig::new("select", "1"), racing_selects).unwrap();
+        let log = recorded.result.expect("the recorded run finished");
+        let trace = read_trace_file(&path).unwrap();
+        for _ in 0..5 {
+            let replayed = replay(&trace, racing_selects);
+            assert_eq!(replayed.outcome, ReplayOutcome::Matched, "run {run}: {}", replayed.outcome);
+            assert_eq!(replayed.result.as_ref(), Some(&log), "run {run}");
+        }
+    }
+}
+
+/// What a trace's selects completed: (receive arms, send arms).
+fn select_arms(trace: &reprise::trace::read::TraceFile) -> (usize, usize) {
+    let outcomes = trace.threads.values().flatten().filter_map(|r| match r {
+        Record::Event(e) if e.op == Op::Select => e.outcome().ok(),
+        _ => None,
+    });
+    outcomes.fold((0, 0), |(r, s), o| match o {
+        Outcome::Select { received: reprise::trace::model::Received::Message { .. }, .. } => (r + 1, s),
+        Outcome::SelectSend { sent: Sent::Delivered { .. }, .. } => (r, s + 1),
+        _ => (r, s),
+    })
+}
+
+#[test]
+fn a_recording_holds_each_select_arm_with_its_message() {
+    let path = scratch("select-arms").join("t.trace");
+    record(&path, RecordConfig::new("select", "1"), racing_selects).unwrap();
+    let trace = read_trace_file(&path).unwrap();
+    assert_eq!(select_arms(&trace), (60, 20));
+}

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use reprise::channel::{self, select, select_biased, Receiver, Select, Sender};
+use reprise::channel::{self, select, select_biased, Select};
 use reprise::explore::{Config, Explorer, FailureKind, StrategyKind};
 use reprise::trace::model::{Op, Outcome, Record, Sent};
 use reprise::{read_trace_file, record, replay, thread, RecordConfig, ReplayOutcome};
@@ -190,4 +190,141 @@ fn a_recording_holds_each_select_arm_with_its_message() {
     record(&path, RecordConfig::new("select", "1"), racing_selects).unwrap();
     let trace = read_trace_file(&path).unwrap();
     assert_eq!(select_arms(&trace), (60, 20));
+}
+
+/// A consumer must take the question before it answers; the bug: with both
+/// arms ready, its select may answer first, which only one choice of the
+/// select shows. A biased select, asking first, is correct.
+fn answers_before_asked(biased: bool) {
+    let (ask_tx, ask_rx) = channel::unbounded::<String>();
+    let (answer_tx, answer_rx) = channel::bounded::<u64>(1);
+    ask_tx.send("question".into()).unwrap();
+    let asker = thread::spawn(move || answer_rx.recv());
+    let mut asked = false;
+    for _ in 0..2 {
+        let answered = if biased {
+            select_biased! {
+                recv(ask_rx) -> q => { asked |= q.is_ok(); false }
+                send(answer_tx, 42) -> r => r.is_ok(),
+            }
+        } else {
+            select! {
+                recv(ask_rx) -> q => { asked |= q.is_ok(); false }
+                send(answer_tx, 42) -> r => r.is_ok(),
+            }
+        };
+        assert!(!answered || asked, "answered before it was asked");
+    }
+    drop((answer_tx, ask_tx));
+    assert_eq!(asker.join().unwrap(), Ok(42));
+}
+
+#[test]
+fn the_explorer_finds_the_select_choice_that_answers_first_and_its_trace_replays() {
+    let dir = scratch("select-explore");
+    let config = Config::default().strategy(StrategyKind::Random).budget(300).trace_dir(&dir).name("select");
+    let outcome = Explorer::new(config).run(|| answers_before_asked(false));
+    let failure = outcome.failure.expect("a schedule answers first");
+    assert!(
+        matches!(&failure.kind, FailureKind::Panic { message, .. } if message.contains("answered before it was asked")),
+        "{:?}",
+        failure.kind
+    );
+    let trace = read_trace_file(failure.trace.as_ref().expect("trace written")).unwrap();
+    let replayed = replay(&trace, || answers_before_asked(false));
+    assert_eq!(replayed.outcome, ReplayOutcome::Matched, "{}", replayed.outcome);
+    assert_eq!(replayed.result, None, "the replay panics as the explored run did");
+}
+
+#[test]
+fn a_biased_select_that_asks_first_passes_the_whole_budget() {
+    let config = Config::default().strategy(StrategyKind::Random).budget(200);
+    let outcome = Explorer::new(config).run(|| answers_before_asked(true));
+    assert!(outcome.failure.is_none(), "{}", outcome.failure.unwrap().report);
+    assert_eq!(outcome.schedules, 200);
+}
+
+/// A producer that may fall silent, and a consumer that gives up after a
+/// timeout in virtual time and then drains what came.
+fn waits_with_a_timeout() {
+    let (tx, rx) = channel::unbounded::<u8>();
+    let (stop_tx, stop_rx) = channel::bounded::<()>(1);
+    let producer = thread::spawn(move || {
+        tx.send(1).unwrap();
+        let _ = stop_rx.recv();
+    });
+    let mut got = 0;
+    loop {
+        select! {
+            recv(rx) -> n => got += n.unwrap(),
+            default(Duration::from_secs(5)) => break,
+        }
+    }
+    stop_tx.send(()).unwrap();
+    producer.join().unwrap();
+    assert_eq!(got, 1);
+}
+
+#[test]
+fn a_select_with_a_timeout_is_explored_in_virtual_time() {
+    let outcome = Explorer::new(Config::default().budget(100)).run(waits_with_a_timeout);
+    assert!(outcome.failure.is_none(), "{}", outcome.failure.unwrap().report);
+}
+
+/// The main thread selects over a request channel (`u32`) and a reply
+/// channel (`String`), the worker feeding both.
+fn two_kinds_of_arms() -> u32 {
+    let (req_tx, req_rx) = channel::unbounded::<u32>();
+    let (out_tx, out_rx) = channel::bounded::<String>(1);
+    let worker = thread::spawn(move || {
+        req_tx.send(5).unwrap();
+        out_rx.recv().unwrap()
+    });
+    let n = select! {
+        recv(req_rx) -> n => n.unwrap(),
+        send(out_tx, "hi".to_string()) -> r => { r.unwrap(); 0 }
+    };
+    let n = n + select! {
+        recv(req_rx) -> n => n.unwrap(),
+        send(out_tx, "hi".to_string()) -> r => { r.unwrap(); 0 }
+    };
+    worker.join().unwrap();
+    n
+}
+
+/// Records [`two_kinds_of_arms`], applies `forge` to the main thread's
+/// first select event, and gives the divergence's detail.
+fn forged_select(forge: impl FnOnce(&mut reprise::trace::model::Event)) -> String {
+    let path = scratch("select-forged").join("t.trace");
+    record(&path, RecordConfig::new("select", "1"), two_kinds_of_arms).unwrap();
+    let mut trace = read_trace_file(&path).unwrap();
+    assert_eq!(replay(&trace, two_kinds_of_arms).outcome, ReplayOutcome::Matched, "unforged");
+    let event = trace.threads.get_mut(&0).unwrap().iter_mut().find_map(|r| match r {
+        Record::Event(e) if e.op == Op::Select => Some(e),
+        _ => None,
+    });
+    forge(event.expect("the main thread recorded a select"));
+    let report = replay(&trace, two_kinds_of_arms);
+    let ReplayOutcome::Diverged(d) = &report.outcome else {
+        panic!("a forged select replayed as {}", report.outcome)
+    };
+    d.detail.clone()
+}
+
+#[test]
+fn a_forged_select_naming_an_arm_it_does_not_have_is_a_divergence_not_a_panic() {
+    let detail = forged_select(|e| e.c = (e.c & (1 << 32)) | 7);
+    assert!(detail.contains("the recording chose arm 7 of a select with no such arm"), "{detail}");
+}
+
+#[test]
+fn a_forged_select_taking_a_receive_arm_as_a_send_is_a_divergence() {
+    let detail = forged_select(|e| {
+        let outcome = match e.outcome().unwrap() {
+            Outcome::Select { .. } => Outcome::SelectSend { arm: 0, sent: Sent::Delivered { seq: 1 } },
+            _ => Outcome::Select { arm: 1, received: reprise::trace::model::Received::Disconnected },
+        };
+        [e.a, e.b, e.c] = outcome.fields();
+    });
+    assert!(detail.contains("this select's is not"), "{detail}");
 }

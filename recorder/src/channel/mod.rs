@@ -61,16 +61,16 @@ pub use crossbeam_channel::{
 use self::loom as passthrough;
 #[cfg(not(reprise_loom))]
 use self::off as passthrough;
+#[cfg(not(reprise_loom))]
+pub use crate::__reprise_select as select;
+#[cfg(not(reprise_loom))]
+pub use crate::__reprise_select_biased as select_biased;
 use crate::rt::mode::{self, Mode};
 use flavor::Flavor;
 #[cfg(not(reprise_loom))]
 use flavor::Shared;
 pub use iter::{IntoIter, Iter, TryIter};
 pub use select::{select, select_timeout};
-#[cfg(not(reprise_loom))]
-pub use crate::__reprise_select as select;
-#[cfg(not(reprise_loom))]
-pub use crate::__reprise_select_biased as select_biased;
 #[cfg(not(reprise_loom))]
 pub use select::{
     ReadyTimeoutError, Select, SelectTimeoutError, SelectedOperation, TryReadyError, TrySelectError,

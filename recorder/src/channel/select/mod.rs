@@ -4,9 +4,9 @@
 
 #[cfg(not(reprise_loom))]
 mod explore;
-mod macros;
 #[cfg(reprise_loom)]
 mod loom;
+mod macros;
 #[cfg(not(reprise_loom))]
 mod off;
 #[cfg(not(reprise_loom))]

@@ -328,3 +328,71 @@ fn a_forged_select_taking_a_receive_arm_as_a_send_is_a_divergence() {
     });
     assert!(detail.contains("this select's is not"), "{detail}");
 }
+
+/// Two producers of different types; the main thread asks which channel is
+/// ready, then receives from it, and logs the order.
+fn ready_then_receive() -> Vec<String> {
+    let (tx_n, rx_n) = channel::unbounded::<u16>();
+    let (tx_s, rx_s) = channel::unbounded::<&'static str>();
+    let numbers = thread::spawn(move || (0..20).for_each(|i| tx_n.send(i).unwrap()));
+    let words = thread::spawn(move || (0..20).for_each(|_| tx_s.send("w").unwrap()));
+    let mut log = Vec::new();
+    let (mut n_open, mut s_open) = (true, true);
+    while n_open || s_open {
+        let mut sel = Select::new();
+        let n = n_open.then(|| sel.recv(&rx_n));
+        let s = s_open.then(|| sel.recv(&rx_s));
+        match sel.ready_timeout(Duration::from_millis(50)) {
+            Ok(i) if Some(i) == n => match rx_n.try_recv() {
+                Ok(v) => log.push(format!("n{v}")),
+                Err(channel::TryRecvError::Disconnected) => n_open = false,
+                Err(channel::TryRecvError::Empty) => log.push("n?".into()),
+            },
+            Ok(i) if Some(i) == s => match rx_s.try_recv() {
+                Ok(v) => log.push(v.into()),
+                Err(channel::TryRecvError::Disconnected) => s_open = false,
+                Err(channel::TryRecvError::Empty) => log.push("s?".into()),
+            },
+            Ok(i) => panic!("ready named arm {i}"),
+            Err(_) => log.push("idle".into()),
+        }
+    }
+    numbers.join().unwrap();
+    words.join().unwrap();
+    log
+}
+
+#[test]
+fn ready_calls_are_recorded_and_replayed_in_parallel_and_on_coroutines() {
+    for run in 0..3 {
+        let path = scratch("select-ready").join("t.trace");
+        let recorded = record(&path, RecordConfig::new("select", "1"), ready_then_receive).unwrap();
+        let log = recorded.result.expect("the recorded run finished");
+        let trace = read_trace_file(&path).unwrap();
+        let ready = trace.threads[&0]
+            .iter()
+            .filter(
+                |r| matches!(r, Record::Event(e) if matches!(e.outcome(), Ok(Outcome::SelectReady { .. }))),
+            )
+            .count();
+        assert!(ready >= 40, "run {run}: {ready} ready calls recorded");
+        for _ in 0..3 {
+            let replayed = replay(&trace, ready_then_receive);
+            assert_eq!(replayed.outcome, ReplayOutcome::Matched, "run {run}: {}", replayed.outcome);
+            assert_eq!(replayed.result.as_ref(), Some(&log), "run {run}");
+        }
+        let coroutines = reprise::replay_coroutines(&trace, ready_then_receive);
+        assert_eq!(coroutines.outcome, ReplayOutcome::Matched, "run {run}: {}", coroutines.outcome);
+        assert_eq!(coroutines.result.as_ref(), Some(&log), "run {run}");
+    }
+}
+
+#[test]
+fn racing_selects_replay_on_coroutines_to_the_same_log() {
+    let path = scratch("select-coreplay").join("t.trace");
+    let recorded = record(&path, RecordConfig::new("select", "1"), racing_selects).unwrap();
+    let trace = read_trace_file(&path).unwrap();
+    let replayed = reprise::replay_coroutines(&trace, racing_selects);
+    assert_eq!(replayed.outcome, ReplayOutcome::Matched, "{}", replayed.outcome);
+    assert_eq!(replayed.result, recorded.result);
+}

@@ -333,3 +333,67 @@ fn virtual_time_and_randomness_are_the_same_in_every_execution() {
     });
     assert!(first.lock().unwrap().is_some());
 }
+
+/// The main thread selects between receiving numbers and sending a word to
+/// a consumer, over channels of different types, until both are done.
+fn select_over_two_types(sent_first_is_a_bug: bool) {
+    let (tx_n, rx_n) = channel::unbounded::<u32>();
+    let (tx_w, rx_w) = channel::bounded::<String>(1);
+    let producer = thread::spawn(move || tx_n.send(1).unwrap());
+    let consumer = thread::spawn(move || rx_w.recv().unwrap());
+    let (mut got, mut sent, mut open) = (None, false, true);
+    while open || !sent {
+        let mut sel = channel::Select::new();
+        let n = open.then(|| sel.recv(&rx_n));
+        let w = (!sent).then(|| sel.send(&tx_w));
+        let op = sel.select();
+        if Some(op.index()) == n {
+            match op.recv(&rx_n) {
+                Ok(v) => got = Some(v),
+                Err(_) => open = false,
+            }
+        } else {
+            assert_eq!(Some(op.index()), w);
+            op.send(&tx_w, "word".to_string()).unwrap();
+            assert!(!sent_first_is_a_bug || got.is_some(), "sent before receiving");
+            sent = true;
+        }
+    }
+    assert_eq!(got, Some(1));
+    producer.join().unwrap();
+    assert_eq!(consumer.join().unwrap(), "word");
+}
+
+#[test]
+fn select_completes_receive_and_send_arms_of_different_types_in_every_schedule() {
+    model("Select over two types", || select_over_two_types(false));
+}
+
+#[test]
+fn loom_finds_the_schedule_where_a_select_sends_before_its_receive_is_ready() {
+    let payload =
+        check("Select, send first", || select_over_two_types(true)).expect_err("a schedule sends first");
+    assert!(panic_message(&*payload).contains("sent before receiving"), "{}", panic_message(&*payload));
+}
+
+#[test]
+fn the_select_macros_take_the_first_ready_arm_under_loom() {
+    model("select! and select_biased!", || {
+        let (tx_a, rx_a) = channel::unbounded::<u8>();
+        let (tx_b, rx_b) = channel::unbounded::<&str>();
+        tx_a.send(1).unwrap();
+        tx_b.send("b").unwrap();
+        let first = channel::select_biased! {
+            recv(rx_a) -> a => a.map(|a| a.to_string()),
+            recv(rx_b) -> b => b.map(str::to_string),
+        };
+        assert_eq!(first.as_deref(), Ok("1"));
+        let none = channel::select! {
+            recv(rx_a) -> _ => false,
+            default(Duration::from_secs(1)) => true,
+        };
+        assert!(none, "a is empty: the timeout fires at once");
+        let second = channel::select! { recv(rx_b) -> b => b };
+        assert_eq!(second, Ok("b"));
+    });
+}

@@ -53,6 +53,10 @@ pub(super) struct State<T> {
     waiting_senders: usize,
     /// Blocked `select`s to wake on the next send or disconnection.
     pub(super) selects: Vec<Arc<Signal>>,
+    /// Blocked `Select`s with a send arm here, woken on each take, receiver
+    /// disconnection or (on a rendezvous) receiver starting to wait; each
+    /// removes its own signal.
+    send_selects: Vec<Arc<Signal>>,
 }
 
 /// A loom channel.
@@ -102,6 +106,9 @@ impl<T> Chan<T> {
     }
 
     fn wake_senders(&self, all: bool, s: &State<T>) {
+        for signal in &s.send_selects {
+            signal.fire();
+        }
         if s.waiting_senders > 0 {
             // A rendezvous sender waits for its own message: wake them all.
             if all || self.cap == Some(0) {
@@ -128,6 +135,12 @@ impl<T> Chan<T> {
 
     fn wait_not_empty<'a>(&self, mut s: MutexGuard<'a, State<T>>) -> MutexGuard<'a, State<T>> {
         s.waiting_receivers += 1;
+        if self.cap == Some(0) {
+            // A rendezvous send can go on now.
+            for signal in &s.send_selects {
+                signal.fire();
+            }
+        }
         let mut s = self.not_empty.wait(s).unwrap_or_else(PoisonError::into_inner);
         s.waiting_receivers -= 1;
         s
@@ -146,6 +159,35 @@ impl<T> Chan<T> {
             return 0;
         }
         self.lock().queue.len()
+    }
+
+    /// Whether a select's arm (a send when `send`) can go on now: a message
+    /// or room (on a rendezvous, a receiver waiting), or the other side is
+    /// gone. If not, `signal` fires when that may change, until
+    /// [`unwatch`](Self::unwatch).
+    pub(super) fn watch(&self, send: bool, signal: &Arc<Signal>) -> bool {
+        let mut s = self.lock();
+        let ready = if send {
+            s.receivers == 0
+                || match self.cap {
+                    Some(0) => s.queue.len() < s.waiting_receivers,
+                    _ => self.has_room(&s),
+                }
+        } else {
+            !s.queue.is_empty() || s.senders == 0
+        };
+        if !ready {
+            let list = if send { &mut s.send_selects } else { &mut s.selects };
+            list.push(Arc::clone(signal));
+        }
+        ready
+    }
+
+    /// Stops `signal` from firing for this channel.
+    pub(super) fn unwatch(&self, signal: &Arc<Signal>) {
+        let mut s = self.lock();
+        s.selects.retain(|other| !Arc::ptr_eq(other, signal));
+        s.send_selects.retain(|other| !Arc::ptr_eq(other, signal));
     }
 
     /// Counts one more sender and gives its handle.
@@ -171,6 +213,7 @@ fn make<T>(cap: Option<usize>) -> (Sender<T>, Receiver<T>) {
         waiting_receivers: 0,
         waiting_senders: 0,
         selects: Vec::new(),
+        send_selects: Vec::new(),
     };
     let chan =
         Arc::new(Chan { cap, state: Mutex::new(state), not_empty: Condvar::new(), not_full: Condvar::new() });

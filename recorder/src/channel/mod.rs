@@ -61,9 +61,7 @@ pub use crossbeam_channel::{
 use self::loom as passthrough;
 #[cfg(not(reprise_loom))]
 use self::off as passthrough;
-#[cfg(not(reprise_loom))]
 pub use crate::__reprise_select as select;
-#[cfg(not(reprise_loom))]
 pub use crate::__reprise_select_biased as select_biased;
 use crate::rt::mode::{self, Mode};
 use flavor::Flavor;
@@ -71,7 +69,6 @@ use flavor::Flavor;
 use flavor::Shared;
 pub use iter::{IntoIter, Iter, TryIter};
 pub use select::{select, select_timeout};
-#[cfg(not(reprise_loom))]
 pub use select::{
     ReadyTimeoutError, Select, SelectTimeoutError, SelectedOperation, TryReadyError, TrySelectError,
 };

@@ -13,7 +13,6 @@ mod off;
 mod record;
 #[cfg(not(reprise_loom))]
 mod replay;
-#[cfg(not(reprise_loom))]
 mod set;
 
 use std::panic::Location;
@@ -26,7 +25,6 @@ use self::off as passthrough;
 use super::wait::{NoMessage, Wait};
 use super::{Receiver, RecvError, RecvTimeoutError};
 use crate::rt::mode::Mode;
-#[cfg(not(reprise_loom))]
 pub use set::{
     ReadyTimeoutError, Select, SelectTimeoutError, SelectedOperation, TryReadyError, TrySelectError,
 };

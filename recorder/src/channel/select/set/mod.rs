@@ -4,9 +4,14 @@
 //! the scheduler's choice among the ready arms under the explorer
 //! (`explore.rs`). The `select!` and `select_biased!` macros are built on it.
 
+#[cfg(not(reprise_loom))]
 mod crossbeam;
 mod end;
+#[cfg(not(reprise_loom))]
 mod explore;
+#[cfg(reprise_loom)]
+mod loom;
+#[cfg(not(reprise_loom))]
 mod replay;
 mod selected;
 
@@ -14,11 +19,13 @@ use std::fmt;
 use std::panic::Location;
 use std::time::Duration;
 
+#[cfg(not(reprise_loom))]
 use crossbeam_channel as cb;
 pub use crossbeam_channel::{ReadyTimeoutError, SelectTimeoutError, TryReadyError, TrySelectError};
 
 use super::super::wait::Wait;
 use super::super::{Receiver, Sender};
+#[cfg(not(reprise_loom))]
 use crate::rt::mode::{self, Mode};
 use crate::time::Instant;
 use end::Arm;
@@ -36,9 +43,12 @@ pub use selected::SelectedOperation;
 pub struct Select<'a> {
     arms: Vec<Arm<'a>>,
     next_index: usize,
+    /// Under loom the lowest ready index always wins.
+    #[cfg_attr(reprise_loom, allow(dead_code))]
     biased: bool,
     /// The same arms as a crossbeam select, for off and record mode (the
     /// crossbeam ends among them).
+    #[cfg(not(reprise_loom))]
     twin: cb::Select<'a>,
 }
 
@@ -55,20 +65,39 @@ impl<'a> Select<'a> {
     /// An empty select that picks among ready operations at random (under
     /// the explorer: each is explored). Like [`crossbeam_channel::Select::new`].
     pub fn new() -> Select<'a> {
-        Select { arms: Vec::new(), next_index: 0, biased: false, twin: cb::Select::new() }
+        Select {
+            arms: Vec::new(),
+            next_index: 0,
+            biased: false,
+            #[cfg(not(reprise_loom))]
+            twin: cb::Select::new(),
+        }
     }
 
     /// An empty select that picks the first ready operation in the order
     /// they were added. Like [`crossbeam_channel::Select::new_biased`].
     pub fn new_biased() -> Select<'a> {
-        Select { arms: Vec::new(), next_index: 0, biased: true, twin: cb::Select::new_biased() }
+        Select {
+            biased: true,
+            #[cfg(not(reprise_loom))]
+            twin: cb::Select::new_biased(),
+            ..Select::new()
+        }
     }
 
     fn add(&mut self, end: &'a dyn end::End, address: usize, send: bool) -> usize {
         let index = self.next_index;
         self.next_index += 1;
+        #[cfg(not(reprise_loom))]
         let crossbeam = (!end.replayed()).then(|| end.register(&mut self.twin));
-        self.arms.push(Arm { index, end, address, send, crossbeam });
+        self.arms.push(Arm {
+            index,
+            end,
+            address,
+            send,
+            #[cfg(not(reprise_loom))]
+            crossbeam,
+        });
         index
     }
 
@@ -92,8 +121,9 @@ impl<'a> Select<'a> {
     pub fn remove(&mut self, index: usize) {
         assert!(index < self.next_index, "index out of bounds; {} >= {}", index, self.next_index);
         let at = self.arms.iter().position(|a| a.index == index).expect("no operation with this index");
-        let arm = self.arms.remove(at);
-        if let Some(twin) = arm.crossbeam {
+        let _arm = self.arms.remove(at);
+        #[cfg(not(reprise_loom))]
+        if let Some(twin) = _arm.crossbeam {
             self.twin.remove(twin);
         }
     }
@@ -184,11 +214,15 @@ impl<'a> Select<'a> {
         self.ready_in(Wait::Timeout(timeout), Location::caller()).map_err(|_| ReadyTimeoutError)
     }
 
+    #[cfg_attr(reprise_loom, allow(unused_variables))]
     fn choose(
         &mut self,
         wait: Wait,
         location: &'static Location<'static>,
     ) -> Result<SelectedOperation<'a>, NoArm> {
+        #[cfg(reprise_loom)]
+        return loom::select(self, wait, location);
+        #[cfg(not(reprise_loom))]
         match self.mode() {
             Mode::Off => crossbeam::select(self, wait, location, false),
             Mode::Record => crossbeam::select(self, wait, location, true),
@@ -197,7 +231,11 @@ impl<'a> Select<'a> {
         }
     }
 
+    #[cfg_attr(reprise_loom, allow(unused_variables))]
     fn ready_in(&mut self, wait: Wait, location: &'static Location<'static>) -> Result<usize, NoArm> {
+        #[cfg(reprise_loom)]
+        return loom::ready(self, wait);
+        #[cfg(not(reprise_loom))]
         match self.mode() {
             Mode::Off => crossbeam::ready(self, wait, location, false),
             Mode::Record => crossbeam::ready(self, wait, location, true),
@@ -209,6 +247,7 @@ impl<'a> Select<'a> {
     /// The backend: the replay's if any arm is a replay's channel (explore's
     /// under a coroutine replay), else the one of its crossbeam ends; with
     /// no arms, the thread's.
+    #[cfg(not(reprise_loom))]
     fn mode(&self) -> Mode {
         if self.arms.iter().any(|a| a.end.replayed()) {
             match mode::mode() {
@@ -234,6 +273,7 @@ impl Default for Select<'_> {
     }
 }
 
+#[cfg(not(reprise_loom))]
 impl Clone for Select<'_> {
     fn clone(&self) -> Self {
         let mut twin = if self.biased { cb::Select::new_biased() } else { cb::Select::new() };

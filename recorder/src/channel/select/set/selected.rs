@@ -4,23 +4,36 @@
 use std::fmt;
 use std::panic::Location;
 
+#[cfg(not(reprise_loom))]
 use crossbeam_channel as cb;
 
-use super::{crossbeam, explore, replay, Select};
+use super::Select;
+#[cfg(not(reprise_loom))]
+use super::{crossbeam, explore, replay};
 use crate::channel::{Receiver, RecvError, SendError, Sender};
+#[cfg(not(reprise_loom))]
 use crate::rt::gated::GatedCall;
+#[cfg(not(reprise_loom))]
 use crate::trace::model::Outcome;
 
 /// How the chosen operation completes.
 pub(super) enum Chosen<'a> {
     /// Off and record mode: crossbeam's operation, recorded when `record`.
+    #[cfg(not(reprise_loom))]
     Crossbeam { op: cb::SelectedOperation<'a>, record: bool },
     /// Replay: the recorded select and its outcome.
+    #[cfg(not(reprise_loom))]
     Replay { call: GatedCall, outcome: Outcome },
     /// The explorer: the arm was ready when the scheduler chose it.
+    #[cfg(not(reprise_loom))]
     Explore,
     /// A coroutine replay: the arm's outcome in the trace.
+    #[cfg(not(reprise_loom))]
     Followed { outcome: Outcome },
+    /// Under loom: the arm was ready; the operation completes as the
+    /// channel's own (waiting, if another thread took what was ready).
+    #[cfg(reprise_loom)]
+    Loom(std::marker::PhantomData<&'a ()>),
     /// The replay stopped or diverged: the completion fails.
     Stopped,
 }
@@ -82,12 +95,19 @@ impl<'a> SelectedOperation<'a> {
     /// # Panics
     ///
     /// When `r` is not the receiver that was selected.
+    #[cfg_attr(reprise_loom, allow(unused_variables))]
     pub fn recv<T>(mut self, r: &Receiver<T>) -> Result<T, RecvError> {
         let (arm, location) = (self.index, self.location);
         match self.take(r as *const Receiver<T> as usize, "receiver") {
+            #[cfg(reprise_loom)]
+            Chosen::Loom(_) => r.recv(),
+            #[cfg(not(reprise_loom))]
             Chosen::Crossbeam { op, record } => crossbeam::recv(op, record, arm, r, location),
+            #[cfg(not(reprise_loom))]
             Chosen::Replay { call, outcome } => replay::recv(&call, outcome, r),
+            #[cfg(not(reprise_loom))]
             Chosen::Explore => explore::recv(arm, r, location),
+            #[cfg(not(reprise_loom))]
             Chosen::Followed { outcome } => explore::recv_followed(arm, outcome, r, location),
             Chosen::Stopped => Err(RecvError),
         }
@@ -103,12 +123,19 @@ impl<'a> SelectedOperation<'a> {
     /// # Panics
     ///
     /// When `s` is not the sender that was selected.
+    #[cfg_attr(reprise_loom, allow(unused_variables))]
     pub fn send<T>(mut self, s: &Sender<T>, msg: T) -> Result<(), SendError<T>> {
         let (arm, location) = (self.index, self.location);
         match self.take(s as *const Sender<T> as usize, "sender") {
+            #[cfg(reprise_loom)]
+            Chosen::Loom(_) => s.send(msg),
+            #[cfg(not(reprise_loom))]
             Chosen::Crossbeam { op, record } => crossbeam::send(op, record, arm, s, msg, location),
+            #[cfg(not(reprise_loom))]
             Chosen::Replay { call, outcome } => replay::send(&call, outcome, s, msg),
+            #[cfg(not(reprise_loom))]
             Chosen::Explore => explore::send(arm, s, msg, location),
+            #[cfg(not(reprise_loom))]
             Chosen::Followed { outcome } => explore::send_followed(arm, outcome, s, msg, location),
             Chosen::Stopped => Err(SendError(msg)),
         }
@@ -117,9 +144,10 @@ impl<'a> SelectedOperation<'a> {
 
 impl Drop for SelectedOperation<'_> {
     fn drop(&mut self) {
-        let Some(chosen) = self.chosen.take() else { return };
+        let Some(_chosen) = self.chosen.take() else { return };
         // crossbeam's own operation would panic as it drops: one panic, ours.
-        if let Chosen::Crossbeam { op, .. } = chosen {
+        #[cfg(not(reprise_loom))]
+        if let Chosen::Crossbeam { op, .. } = _chosen {
             std::mem::forget(op);
         }
         if !std::thread::panicking() {

@@ -1,0 +1,61 @@
+//! Under loom: a select waits on a signal that every arm's channel fires
+//! when the arm may have become ready; the lowest ready index wins (loom
+//! explores schedules, not random choices); a timeout fires at once when no
+//! arm is ready, after letting the other threads run.
+
+use std::marker::PhantomData;
+use std::panic::Location;
+use std::sync::Arc;
+
+use super::selected::{Chosen, SelectedOperation};
+use super::{NoArm, Select};
+use crate::channel::loom::Signal;
+use crate::channel::wait::Wait;
+
+/// The lowest ready arm's index, waiting (as `wait` allows) for one.
+fn first_ready(select: &Select<'_>, wait: Wait) -> Result<usize, NoArm> {
+    loop {
+        let signal = Arc::new(Signal::new());
+        let mut ready = None;
+        let mut watched = 0;
+        for arm in &select.arms {
+            watched += 1;
+            if arm.end.watch(&signal) {
+                ready = Some(arm.index);
+                break;
+            }
+        }
+        let done = match (ready, wait) {
+            (Some(index), _) => Some(Ok(index)),
+            (None, Wait::No) => Some(Err(NoArm::Empty)),
+            (None, Wait::Timeout(_)) => {
+                // Time is the other threads running (see the channel docs).
+                loom::thread::yield_now();
+                Some(Err(NoArm::TimedOut))
+            }
+            (None, Wait::Forever) => {
+                signal.wait();
+                None
+            }
+        };
+        for arm in &select.arms[..watched] {
+            arm.end.unwatch(&signal);
+        }
+        if let Some(done) = done {
+            return done;
+        }
+    }
+}
+
+pub(super) fn select<'a>(
+    select: &mut Select<'a>,
+    wait: Wait,
+    location: &'static Location<'static>,
+) -> Result<SelectedOperation<'a>, NoArm> {
+    let index = first_ready(select, wait)?;
+    Ok(SelectedOperation::new(select, index, location, Chosen::Loom(PhantomData)))
+}
+
+pub(super) fn ready(select: &mut Select<'_>, wait: Wait) -> Result<usize, NoArm> {
+    first_ready(select, wait)
+}

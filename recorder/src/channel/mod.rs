@@ -9,6 +9,18 @@
 //! whatever order the queue holds; it stays the replay's in every thread that
 //! uses it. `select` has the same backends, in `select/`.
 //!
+//! [`Select`] and the [`select!`](macro@crate::channel::select) and
+//! [`select_biased!`](macro@crate::channel::select_biased) macros are crossbeam's,
+//! over receive and send arms on channels of any message types: a recording
+//! holds each select as one event (the arm; a receive's message or the
+//! disconnection; a send's message id; a timeout, or nothing ready), replay
+//! completes the recorded arm (a receive takes exactly the recorded message,
+//! a send goes through the channel's replay send), and under the explorer
+//! every ready arm is a choice it explores (a biased select takes the first).
+//! Two differences from crossbeam: the operation a select returns must be
+//! completed before the thread calls another reprise primitive (the select is
+//! recorded when it completes), and `Select` is not `Send` (crossbeam's is).
+//!
 //! Under `--cfg reprise_loom` the passthrough backend is `loom.rs`: loom has
 //! no channels, so there a channel is a queue behind one loom `Mutex` and two
 //! loom `Condvar`s, and loom explores every order in which messages, senders
@@ -28,7 +40,10 @@
 //!   timeout behaves as a polling loop.
 //! - `select` blocks until an arm is ready; when several are, the lowest
 //!   index wins (crossbeam picks at random; loom explores schedules, not
-//!   random choices).
+//!   random choices). So do `Select` and the select macros, over receive and
+//!   send arms; the chosen operation then completes as the channel's own
+//!   `recv`/`send` (it waits, should another thread have taken what was
+//!   ready in between).
 
 #[cfg(not(reprise_loom))]
 mod explore;

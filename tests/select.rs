@@ -64,6 +64,10 @@ fn the_macros_take_every_arm_form_over_channels_of_different_types() {
     let got = select! { recv(rx_gone) -> r => r };
     assert_eq!(got, Err(channel::RecvError));
 
+    // A select of nothing but its default.
+    assert_eq!(select! { default => 4 }, 4);
+    assert_eq!(select! { default(Duration::from_millis(1)) => 5 }, 5);
+
     // The function `select` is still there beside the macro.
     let (arm, n) = channel::select(&[&rx_n]);
     assert_eq!((arm, n), (0, Ok(1)));
@@ -83,8 +87,14 @@ fn the_builder_selects_removes_and_reports_readiness() {
     assert!(sel.try_select().is_err());
     assert!(sel.try_ready().is_err());
     assert!(sel.select_timeout(Duration::from_millis(1)).is_err());
+    let soon = reprise::time::Instant::now() + Duration::from_millis(1);
+    assert!(sel.select_deadline(soon).is_err());
+    assert!(sel.ready_deadline(soon).is_err());
+    assert!(sel.ready_timeout(Duration::from_millis(1)).is_err());
     tx_b.send("b").unwrap();
     assert_eq!(sel.ready(), b);
+    assert_eq!(sel.try_ready(), Ok(b));
+    assert_eq!(sel.ready_deadline(soon), Ok(b));
     let op = sel.select();
     assert_eq!(op.index(), b);
     assert_eq!(op.recv(&rx_b), Ok("b"));
@@ -398,4 +408,12 @@ fn racing_selects_replay_on_coroutines_to_the_same_log() {
     let replayed = reprise::replay_coroutines(&trace, racing_selects);
     assert_eq!(replayed.outcome, ReplayOutcome::Matched, "{}", replayed.outcome);
     assert_eq!(replayed.result, recorded.result);
+}
+
+#[test]
+fn ready_calls_are_explored_without_a_false_failure() {
+    let outcome = Explorer::new(Config::default().budget(30)).run(|| {
+        ready_then_receive();
+    });
+    assert!(outcome.failure.is_none(), "{}", outcome.failure.unwrap().report);
 }

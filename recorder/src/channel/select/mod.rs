@@ -1,6 +1,9 @@
-//! `select` over receivers, with the channel's backends: passthrough
-//! (`off.rs`, under loom `loom.rs`), recording (`record.rs`), replay
-//! (`replay.rs`) and the explorer (`explore.rs`).
+//! Selects. The function `select` over receivers of one type, with the
+//! channel's backends: passthrough (`off.rs`, under loom `loom.rs`),
+//! recording (`record.rs`), replay (`replay.rs`) and the explorer
+//! (`explore.rs`). crossbeam's `Select` over receive and send arms of any
+//! types, with its own backends, is in `set/`; the `select!` and
+//! `select_biased!` macros built on it in `macros.rs`.
 
 #[cfg(not(reprise_loom))]
 mod explore;

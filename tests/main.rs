@@ -14,6 +14,7 @@ mod forged_outcomes;
 mod primitives;
 mod replay;
 mod select;
+mod select_explore;
 mod stall;
 mod stress;
 mod trace_mode;

@@ -1,11 +1,10 @@
 //! crossbeam's select surface: the `select!`/`select_biased!` macros and the
 //! `Select` builder over channels of different types, with receive and send
-//! arms, recorded, replayed and explored.
+//! arms, recorded and replayed (the explorer: `select_explore.rs`).
 
 use std::time::Duration;
 
 use reprise::channel::{self, select, select_biased, Select};
-use reprise::explore::{Config, Explorer, FailureKind, StrategyKind};
 use reprise::trace::model::{Op, Outcome, Record, Sent};
 use reprise::{read_trace_file, record, replay, thread, RecordConfig, ReplayOutcome};
 
@@ -202,88 +201,6 @@ fn a_recording_holds_each_select_arm_with_its_message() {
     assert_eq!(select_arms(&trace), (60, 20));
 }
 
-/// A consumer must take the question before it answers; the bug: with both
-/// arms ready, its select may answer first, which only one choice of the
-/// select shows. A biased select, asking first, is correct.
-fn answers_before_asked(biased: bool) {
-    let (ask_tx, ask_rx) = channel::unbounded::<String>();
-    let (answer_tx, answer_rx) = channel::bounded::<u64>(1);
-    ask_tx.send("question".into()).unwrap();
-    let asker = thread::spawn(move || answer_rx.recv());
-    let (mut asked, mut answered_first) = (false, false);
-    for _ in 0..2 {
-        let answered = if biased {
-            select_biased! {
-                recv(ask_rx) -> q => { asked |= q.is_ok(); false }
-                send(answer_tx, 42) -> r => r.is_ok(),
-            }
-        } else {
-            select! {
-                recv(ask_rx) -> q => { asked |= q.is_ok(); false }
-                send(answer_tx, 42) -> r => r.is_ok(),
-            }
-        };
-        answered_first |= answered && !asked;
-    }
-    drop((answer_tx, ask_tx));
-    assert_eq!(asker.join().unwrap(), Ok(42));
-    // Checked once every thread is done: a replay of the failing run then
-    // ends as the explored run did, with no thread left behind.
-    assert!(!answered_first, "answered before it was asked");
-}
-
-#[test]
-fn the_explorer_finds_the_select_choice_that_answers_first_and_its_trace_replays() {
-    let dir = scratch("select-explore");
-    let config = Config::default().strategy(StrategyKind::Random).budget(300).trace_dir(&dir).name("select");
-    let outcome = Explorer::new(config).run(|| answers_before_asked(false));
-    let failure = outcome.failure.expect("a schedule answers first");
-    assert!(
-        matches!(&failure.kind, FailureKind::Panic { message, .. } if message.contains("answered before it was asked")),
-        "{:?}",
-        failure.kind
-    );
-    let trace = read_trace_file(failure.trace.as_ref().expect("trace written")).unwrap();
-    let replayed = replay(&trace, || answers_before_asked(false));
-    assert_eq!(replayed.outcome, ReplayOutcome::Matched, "{}", replayed.outcome);
-    assert_eq!(replayed.result, None, "the replay panics as the explored run did");
-}
-
-#[test]
-fn a_biased_select_that_asks_first_passes_the_whole_budget() {
-    let config = Config::default().strategy(StrategyKind::Random).budget(200);
-    let outcome = Explorer::new(config).run(|| answers_before_asked(true));
-    assert!(outcome.failure.is_none(), "{}", outcome.failure.unwrap().report);
-    assert_eq!(outcome.schedules, 200);
-}
-
-/// A producer that may fall silent, and a consumer that gives up after a
-/// timeout in virtual time and then drains what came.
-fn waits_with_a_timeout() {
-    let (tx, rx) = channel::unbounded::<u8>();
-    let (stop_tx, stop_rx) = channel::bounded::<()>(1);
-    let producer = thread::spawn(move || {
-        tx.send(1).unwrap();
-        let _ = stop_rx.recv();
-    });
-    let mut got = 0;
-    loop {
-        select! {
-            recv(rx) -> n => got += n.unwrap(),
-            default(Duration::from_secs(5)) => break,
-        }
-    }
-    stop_tx.send(()).unwrap();
-    producer.join().unwrap();
-    assert_eq!(got, 1);
-}
-
-#[test]
-fn a_select_with_a_timeout_is_explored_in_virtual_time() {
-    let outcome = Explorer::new(Config::default().budget(100)).run(waits_with_a_timeout);
-    assert!(outcome.failure.is_none(), "{}", outcome.failure.unwrap().report);
-}
-
 /// The main thread selects over a request channel (`u32`) and a reply
 /// channel (`String`), the worker feeding both.
 fn two_kinds_of_arms() -> u32 {
@@ -344,7 +261,7 @@ fn a_forged_select_taking_a_receive_arm_as_a_send_is_a_divergence() {
 
 /// Two producers of different types; the main thread asks which channel is
 /// ready, then receives from it, and logs the order.
-fn ready_then_receive() -> Vec<String> {
+pub(crate) fn ready_then_receive() -> Vec<String> {
     let (tx_n, rx_n) = channel::unbounded::<u16>();
     let (tx_s, rx_s) = channel::unbounded::<&'static str>();
     let numbers = thread::spawn(move || (0..20).for_each(|i| tx_n.send(i).unwrap()));
@@ -408,12 +325,4 @@ fn racing_selects_replay_on_coroutines_to_the_same_log() {
     let replayed = reprise::replay_coroutines(&trace, racing_selects);
     assert_eq!(replayed.outcome, ReplayOutcome::Matched, "{}", replayed.outcome);
     assert_eq!(replayed.result, recorded.result);
-}
-
-#[test]
-fn ready_calls_are_explored_without_a_false_failure() {
-    let outcome = Explorer::new(Config::default().budget(30)).run(|| {
-        ready_then_receive();
-    });
-    assert!(outcome.failure.is_none(), "{}", outcome.failure.unwrap().report);
 }

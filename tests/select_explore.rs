@@ -1,0 +1,101 @@
+//! The explorer over `select!`: every ready arm is a choice it explores, a
+//! biased select takes the first, `default(timeout)` runs in virtual time.
+
+use std::time::Duration;
+
+use reprise::channel::{self, select, select_biased};
+use reprise::explore::{Config, Explorer, FailureKind, StrategyKind};
+use reprise::{read_trace_file, replay, thread, ReplayOutcome};
+
+use crate::select::ready_then_receive;
+use crate::util::scratch;
+
+/// A consumer must take the question before it answers; the bug: with both
+/// arms ready, its select may answer first, which only one choice of the
+/// select shows. A biased select, asking first, is correct.
+fn answers_before_asked(biased: bool) {
+    let (ask_tx, ask_rx) = channel::unbounded::<String>();
+    let (answer_tx, answer_rx) = channel::bounded::<u64>(1);
+    ask_tx.send("question".into()).unwrap();
+    let asker = thread::spawn(move || answer_rx.recv());
+    let (mut asked, mut answered_first) = (false, false);
+    for _ in 0..2 {
+        let answered = if biased {
+            select_biased! {
+                recv(ask_rx) -> q => { asked |= q.is_ok(); false }
+                send(answer_tx, 42) -> r => r.is_ok(),
+            }
+        } else {
+            select! {
+                recv(ask_rx) -> q => { asked |= q.is_ok(); false }
+                send(answer_tx, 42) -> r => r.is_ok(),
+            }
+        };
+        answered_first |= answered && !asked;
+    }
+    drop((answer_tx, ask_tx));
+    assert_eq!(asker.join().unwrap(), Ok(42));
+    // Checked once every thread is done: a replay of the failing run then
+    // ends as the explored run did, with no thread left behind.
+    assert!(!answered_first, "answered before it was asked");
+}
+
+#[test]
+fn the_explorer_finds_the_select_choice_that_answers_first_and_its_trace_replays() {
+    let dir = scratch("select-explore");
+    let config = Config::default().strategy(StrategyKind::Random).budget(300).trace_dir(&dir).name("select");
+    let outcome = Explorer::new(config).run(|| answers_before_asked(false));
+    let failure = outcome.failure.expect("a schedule answers first");
+    assert!(
+        matches!(&failure.kind, FailureKind::Panic { message, .. } if message.contains("answered before it was asked")),
+        "{:?}",
+        failure.kind
+    );
+    let trace = read_trace_file(failure.trace.as_ref().expect("trace written")).unwrap();
+    let replayed = replay(&trace, || answers_before_asked(false));
+    assert_eq!(replayed.outcome, ReplayOutcome::Matched, "{}", replayed.outcome);
+    assert_eq!(replayed.result, None, "the replay panics as the explored run did");
+}
+
+#[test]
+fn a_biased_select_that_asks_first_passes_the_whole_budget() {
+    let config = Config::default().strategy(StrategyKind::Random).budget(200);
+    let outcome = Explorer::new(config).run(|| answers_before_asked(true));
+    assert!(outcome.failure.is_none(), "{}", outcome.failure.unwrap().report);
+    assert_eq!(outcome.schedules, 200);
+}
+
+/// A producer that may fall silent, and a consumer that gives up after a
+/// timeout in virtual time and then drains what came.
+fn waits_with_a_timeout() {
+    let (tx, rx) = channel::unbounded::<u8>();
+    let (stop_tx, stop_rx) = channel::bounded::<()>(1);
+    let producer = thread::spawn(move || {
+        tx.send(1).unwrap();
+        let _ = stop_rx.recv();
+    });
+    let mut got = 0;
+    loop {
+        select! {
+            recv(rx) -> n => got += n.unwrap(),
+            default(Duration::from_secs(5)) => break,
+        }
+    }
+    stop_tx.send(()).unwrap();
+    producer.join().unwrap();
+    assert_eq!(got, 1);
+}
+
+#[test]
+fn a_select_with_a_timeout_is_explored_in_virtual_time() {
+    let outcome = Explorer::new(Config::default().budget(100)).run(waits_with_a_timeout);
+    assert!(outcome.failure.is_none(), "{}", outcome.failure.unwrap().report);
+}
+
+#[test]
+fn ready_calls_are_explored_without_a_false_failure() {
+    let outcome = Explorer::new(Config::default().budget(30)).run(|| {
+        ready_then_receive();
+    });
+    assert!(outcome.failure.is_none(), "{}", outcome.failure.unwrap().report);
+}

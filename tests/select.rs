@@ -326,3 +326,46 @@ fn racing_selects_replay_on_coroutines_to_the_same_log() {
     assert_eq!(replayed.outcome, ReplayOutcome::Matched, "{}", replayed.outcome);
     assert_eq!(replayed.result, recorded.result);
 }
+
+/// A consumer that polls two channels of different types with `default`,
+/// counting the polls that found nothing, until both are disconnected.
+fn polling_selects() -> (Vec<String>, u32) {
+    let (tx_n, rx_n) = channel::bounded::<i8>(1);
+    let (tx_s, rx_s) = channel::bounded::<char>(1);
+    let numbers = thread::spawn(move || (0..10).for_each(|i| tx_n.send(i).unwrap()));
+    let chars = thread::spawn(move || ('a'..'k').for_each(|c| tx_s.send(c).unwrap()));
+    let (mut log, mut empty, mut n_open, mut s_open) = (Vec::new(), 0, true, true);
+    // A disconnected channel's arm stays ready: the loop spins on it until
+    // the other one is done too.
+    while n_open || s_open {
+        select! {
+            recv(rx_n) -> n => match n {
+                Ok(n) => log.push(n.to_string()),
+                Err(_) => n_open = false,
+            },
+            recv(rx_s) -> c => match c {
+                Ok(c) => log.push(c.to_string()),
+                Err(_) => s_open = false,
+            },
+            default => {
+                empty += 1;
+                thread::yield_now();
+            }
+        }
+    }
+    numbers.join().unwrap();
+    chars.join().unwrap();
+    (log, empty)
+}
+
+#[test]
+fn polling_selects_replay_to_the_same_log_and_the_same_empty_polls() {
+    let path = scratch("select-poll").join("t.trace");
+    let recorded = record(&path, RecordConfig::new("select", "1"), polling_selects).unwrap();
+    let trace = read_trace_file(&path).unwrap();
+    for _ in 0..5 {
+        let replayed = replay(&trace, polling_selects);
+        assert_eq!(replayed.outcome, ReplayOutcome::Matched, "{}", replayed.outcome);
+        assert_eq!(replayed.result, recorded.result);
+    }
+}

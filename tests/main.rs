@@ -12,6 +12,7 @@ mod fidelity;
 mod forged_lock_outcomes;
 mod forged_outcomes;
 mod primitives;
+mod probe;
 mod replay;
 mod stall;
 mod stress;

@@ -142,7 +142,7 @@ impl Follow {
             if finished {
                 self.wake_all(Resource::Thread(pick));
             }
-            if self.state.borrow().resumes % 1024 == 0 {
+            if self.state.borrow().resumes.is_multiple_of(1024) {
                 tick();
             }
         }

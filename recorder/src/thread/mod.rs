@@ -31,11 +31,11 @@ mod lifecycle;
 #[cfg(reprise_loom)]
 mod loom;
 #[cfg(not(reprise_loom))]
+mod park;
+#[cfg(not(reprise_loom))]
 mod record;
 #[cfg(not(reprise_loom))]
 mod replay;
-#[cfg(not(reprise_loom))]
-mod park;
 #[cfg(not(reprise_loom))]
 mod scope;
 

@@ -23,7 +23,8 @@ pub(super) fn park(me: &Thread, timeout: Option<Duration>, location: &'static Lo
         }
         parker.token.store(false, Ordering::Release);
     } else {
-        let deadline = timeout.map(|t| coop::now().saturating_add(u64::try_from(t.as_nanos()).unwrap_or(u64::MAX)));
+        let deadline =
+            timeout.map(|t| coop::now().saturating_add(u64::try_from(t.as_nanos()).unwrap_or(u64::MAX)));
         while !parker.token.swap(false, Ordering::AcqRel) {
             if coop::block(&on, deadline, Op::Park, Some(object), location) == Woken::TimedOut {
                 break;

@@ -11,7 +11,8 @@ use crate::thread::Thread;
 use crate::trace::model::{ObjectKind, Op};
 
 pub(super) fn park(me: &Thread, timeout: Option<Duration>, location: &'static Location<'static>) {
-    let Some(call) = gated::begin(Op::Park, Some((&me.inner.parker.slot, ObjectKind::Parker)), location) else {
+    let Some(call) = gated::begin(Op::Park, Some((&me.inner.parker.slot, ObjectKind::Parker)), location)
+    else {
         // The replay stopped: this thread goes on in passthrough.
         return super::off_park(timeout);
     };

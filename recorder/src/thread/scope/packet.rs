@@ -86,7 +86,11 @@ impl<'scope, T> Packet<'scope, T> {
     /// A packet of a thread of `scope`, counted by it until dropped.
     pub(super) fn new(scope: &Arc<ScopeData>) -> Arc<Packet<'scope, T>> {
         *scope.running.lock() += 1;
-        Arc::new(Packet { scope: Arc::clone(scope), result: parking_lot::Mutex::new(None), _scope: PhantomData })
+        Arc::new(Packet {
+            scope: Arc::clone(scope),
+            result: parking_lot::Mutex::new(None),
+            _scope: PhantomData,
+        })
     }
 
     /// The thread's last act: its result in, its share of the packet out.

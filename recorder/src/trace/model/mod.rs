@@ -326,7 +326,7 @@ impl ObjectKind {
             ObjectKind::Parker,
         ]
         .get(byte as usize)
-            .copied()
+        .copied()
     }
 
     /// A short lowercase name for reports.

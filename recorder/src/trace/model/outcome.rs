@@ -427,7 +427,9 @@ impl Outcome {
                 Some(WaitFor::Taken { object, class: TurnClass::Store, number: store })
             }
             // A park returns once the unparks it saw have been made.
-            Outcome::Park { unparks } => Some(WaitFor::Taken { object, class: TurnClass::Store, number: unparks }),
+            Outcome::Park { unparks } => {
+                Some(WaitFor::Taken { object, class: TurnClass::Store, number: unparks })
+            }
             Outcome::Join { joined, .. } => Some(WaitFor::Exit(joined)),
             _ => None,
         }

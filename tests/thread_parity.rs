@@ -349,7 +349,7 @@ fn std_shaped() -> usize {
     let _: &thread::Thread = handle.thread();
     let _ = handle.is_finished();
     let result: thread::Result<usize> = handle.join();
-    let mut counts = vec![0usize; 3];
+    let mut counts = [0usize; 3];
     thread::scope(|s| {
         for (i, count) in counts.iter_mut().enumerate() {
             let h: thread::ScopedJoinHandle<'_, ()> = s.spawn(move || *count = i);

@@ -371,3 +371,38 @@ fn a_std_shaped_program_runs_in_every_mode() {
     let outcome = Explorer::new(Config::default().budget(20)).run(|| assert_eq!(std_shaped(), 9));
     assert!(outcome.failure.is_none(), "{}", outcome.failure.unwrap().report);
 }
+
+reprise::thread_local! {
+    static FIRST: Cell<u32> = const { Cell::new(1) };
+    static LIST: std::cell::RefCell<Vec<u32>> = std::cell::RefCell::new(Vec::new());
+}
+
+/// Two keys in one declaration, std's accessors, and a key reached again
+/// inside its own `with`.
+fn thread_local_accessors() -> (u32, Vec<u32>, u32) {
+    FIRST.set(FIRST.get() + 1);
+    LIST.with_borrow_mut(|list| list.push(FIRST.get()));
+    let nested = FIRST.with(|outer| FIRST.with(|inner| outer.get() + inner.get()));
+    let old = FIRST.replace(10);
+    LIST.with_borrow_mut(|list| list.push(old));
+    let list = LIST.take();
+    assert!(LIST.with_borrow(Vec::is_empty));
+    assert_eq!(FIRST.try_with(Cell::get).ok(), Some(10));
+    (nested, list, FIRST.take())
+}
+
+#[test]
+fn thread_local_accessors_behave_as_std_in_every_mode() {
+    let expected = (4, vec![2, 2], 10);
+    let off = thread::spawn(thread_local_accessors).join().unwrap();
+    assert_eq!(off, expected);
+    let path = scratch("thread-local-accessors").join("t.trace");
+    let recorded = record(&path, config(), || thread::spawn(thread_local_accessors).join().unwrap()).unwrap();
+    assert_eq!(recorded.result, Some(expected.clone()));
+    let outcome = Explorer::new(Config::default().budget(10)).run(move || {
+        let other = thread::spawn(thread_local_accessors);
+        assert_eq!(thread_local_accessors(), (4, vec![2, 2], 10));
+        assert_eq!(other.join().unwrap(), (4, vec![2, 2], 10));
+    });
+    assert!(outcome.failure.is_none(), "{}", outcome.failure.unwrap().report);
+}

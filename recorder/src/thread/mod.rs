@@ -47,6 +47,7 @@ use crate::rt::mode::{self, Mode};
 #[cfg(not(reprise_loom))]
 use crate::trace::model::ThreadIndex;
 
+pub use crate::local::{AccessError, LocalKey};
 #[cfg(reprise_loom)]
 pub use ::loom::thread::{current, park, Thread, ThreadId};
 #[cfg(not(reprise_loom))]

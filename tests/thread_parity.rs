@@ -334,7 +334,7 @@ fn std_shaped() -> usize {
     std_traits::<thread::Thread>();
     id_traits::<thread::ThreadId>();
     let parallelism = thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let handle: thread::JoinHandle<usize> = thread::Builder::new()
+    let handle: thread::JoinHandle<(usize, thread::ThreadId)> = thread::Builder::new()
         .name("probe".into())
         .stack_size(256 * 1024)
         .spawn(move || {
@@ -343,12 +343,16 @@ fn std_shaped() -> usize {
             thread::yield_now();
             thread::sleep(Duration::from_millis(1));
             thread::park_timeout(Duration::from_millis(1));
-            me.name().map_or(0, str::len)
+            assert_eq!(thread::current().id(), me.id());
+            (me.name().map_or(0, str::len), me.id())
         })
         .unwrap();
-    let _: &thread::Thread = handle.thread();
+    let spawned: thread::Thread = handle.thread().clone();
     let _ = handle.is_finished();
-    let result: thread::Result<usize> = handle.join();
+    let result: thread::Result<(usize, thread::ThreadId)> = handle.join();
+    let (len, id) = result.unwrap();
+    assert_eq!(id, spawned.id(), "the handle names the thread current() names inside it");
+    assert_ne!(id, thread::current().id());
     let mut counts = [0usize; 3];
     thread::scope(|s| {
         for (i, count) in counts.iter_mut().enumerate() {
@@ -356,7 +360,7 @@ fn std_shaped() -> usize {
             let _: &thread::Thread = h.thread();
         }
     });
-    result.unwrap() + counts.iter().sum::<usize>() + parallelism.min(1)
+    len + counts.iter().sum::<usize>() + parallelism.min(1)
 }
 
 #[test]

@@ -308,3 +308,6 @@ fn join_os<T>(
         Mode::Gated => replay::join(target, location, join),
     }
 }
+
+#[cfg(all(test, reprise_loom))]
+mod loom_tests;

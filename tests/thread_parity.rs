@@ -215,6 +215,9 @@ fn a_scope_with_nested_spawns_records_replays_and_explores() {
         let replayed = replay(&trace, scoped_nested);
         assert_eq!(replayed.outcome, ReplayOutcome::Matched, "run {i}: {}", replayed.outcome);
         assert_eq!(replayed.result, recorded.result);
+        let on_coroutines = replay_coroutines(&trace, scoped_nested);
+        assert_eq!(on_coroutines.outcome, ReplayOutcome::Matched, "run {i}: {}", on_coroutines.outcome);
+        assert_eq!(on_coroutines.result, recorded.result);
     }
     let orders = Arc::new(std::sync::Mutex::new(HashSet::new()));
     let seen = Arc::clone(&orders);
@@ -409,4 +412,38 @@ fn thread_local_accessors_behave_as_std_in_every_mode() {
         assert_eq!(other.join().unwrap(), (4, vec![2, 2], 10));
     });
     assert!(outcome.failure.is_none(), "{}", outcome.failure.unwrap().report);
+}
+
+#[test]
+fn a_scope_panics_for_an_unjoined_panicked_thread_and_not_for_a_joined_one() {
+    let joined = thread::scope(|s| s.spawn(|| panic!("joined")).join().is_err());
+    assert!(joined);
+    let unjoined = std::panic::catch_unwind(|| {
+        thread::scope(|s| {
+            s.spawn(|| panic!("not joined"));
+        })
+    });
+    let payload = unjoined.expect_err("the scope panics");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"a scoped thread panicked"));
+}
+
+#[test]
+fn a_deadlocked_scoped_thread_is_torn_down_before_the_stack_it_borrows() {
+    let dir = scratch("thread-scope-teardown");
+    let outcome = Explorer::new(Config::default().budget(20).trace_dir(&dir).name("teardown")).run(|| {
+        // On the root's stack; the scoped thread holds its lock while it
+        // waits forever, so tearing the run down unwinds it with the guard
+        // alive: its drop touches `lock`, which must still be there.
+        let lock = Mutex::new(0u64);
+        let (tx, rx) = reprise::channel::bounded::<u64>(1);
+        thread::scope(|s| {
+            s.spawn(|| {
+                let mut guard = lock.lock().unwrap();
+                *guard += rx.recv().unwrap_or(0);
+            });
+        });
+        drop(tx);
+    });
+    let failure = outcome.failure.expect("the explorer reports the deadlock");
+    assert!(matches!(failure.kind, FailureKind::Deadlock { .. }), "{}", failure.report);
 }

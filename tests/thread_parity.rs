@@ -5,8 +5,6 @@
 
 use std::cell::Cell;
 use std::collections::HashSet;
-use std::fmt::Debug;
-use std::hash::Hash;
 use std::sync::atomic::{AtomicU64 as StdAtomicU64, Ordering as StdOrdering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -329,53 +327,47 @@ fn in_record_and_replay_thread_locals_are_per_os_thread_as_std() {
     assert_eq!(replayed.result, Some((3, 3)));
 }
 
-fn std_traits<T: Clone + Debug + Send + Sync>() {}
-fn id_traits<T: Copy + Eq + Hash + Debug>() {}
+/// The probe against std's imports.
+mod with_std {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::thread;
+    use std::thread_local;
 
-/// Written as against `std::thread`: the same names and signatures.
-fn std_shaped() -> usize {
-    std_traits::<thread::Thread>();
-    id_traits::<thread::ThreadId>();
-    let parallelism = thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let handle: thread::JoinHandle<(usize, thread::ThreadId)> = thread::Builder::new()
-        .name("probe".into())
-        .stack_size(256 * 1024)
-        .spawn(move || {
-            let me: thread::Thread = thread::current();
-            assert!(!thread::panicking());
-            thread::yield_now();
-            thread::sleep(Duration::from_millis(1));
-            thread::park_timeout(Duration::from_millis(1));
-            assert_eq!(thread::current().id(), me.id());
-            (me.name().map_or(0, str::len), me.id())
-        })
-        .unwrap();
-    let spawned: thread::Thread = handle.thread().clone();
-    let _ = handle.is_finished();
-    let result: thread::Result<(usize, thread::ThreadId)> = handle.join();
-    let (len, id) = result.unwrap();
-    assert_eq!(id, spawned.id(), "the handle names the thread current() names inside it");
-    assert_ne!(id, thread::current().id());
-    let mut counts = [0usize; 3];
-    thread::scope(|s| {
-        for (i, count) in counts.iter_mut().enumerate() {
-            let h: thread::ScopedJoinHandle<'_, ()> = s.spawn(move || *count = i);
-            let _: &thread::Thread = h.thread();
-        }
-    });
-    len + counts.iter().sum::<usize>() + parallelism.min(1)
+    include!("thread_parity/probe.rs");
+}
+
+/// The same source against reprise's imports.
+mod with_reprise {
+    use reprise::sync::atomic::{AtomicBool, Ordering};
+    use reprise::sync::{Arc, Mutex};
+    use reprise::thread;
+    use reprise::thread_local;
+
+    include!("thread_parity/probe.rs");
 }
 
 #[test]
-fn a_std_shaped_program_runs_in_every_mode() {
-    assert_eq!(std_shaped(), 5 + 3 + 1);
-    let path = scratch("thread-std-shaped").join("t.trace");
-    let recorded = record(&path, config(), std_shaped).unwrap();
-    assert_eq!(recorded.result, Some(9));
-    let replayed = replay(&read_trace_file(&path).unwrap(), std_shaped);
-    assert_eq!(replayed.outcome, ReplayOutcome::Matched, "{}", replayed.outcome);
-    assert_eq!(replayed.result, Some(9));
-    let outcome = Explorer::new(Config::default().budget(20)).run(|| assert_eq!(std_shaped(), 9));
+fn the_thread_probe_gives_std_result_in_every_mode() {
+    let expected = thread::spawn(with_std::probe).join().unwrap();
+    assert_eq!(expected, (7, 27, 10, vec![21]));
+    assert_eq!(thread::spawn(with_reprise::probe).join().unwrap(), expected, "off");
+    let dir = scratch("thread-probe");
+    for i in 0..5 {
+        let path = dir.join(format!("{i}.trace"));
+        let recorded = record(&path, config(), with_reprise::probe).unwrap();
+        assert_eq!(recorded.result.as_ref(), Some(&expected), "record");
+        let trace = read_trace_file(&path).unwrap();
+        let replayed = replay(&trace, with_reprise::probe);
+        assert_eq!(replayed.outcome, ReplayOutcome::Matched, "{}", replayed.outcome);
+        assert_eq!(replayed.result.as_ref(), Some(&expected), "replay");
+        let on_coroutines = replay_coroutines(&trace, with_reprise::probe);
+        assert_eq!(on_coroutines.outcome, ReplayOutcome::Matched, "{}", on_coroutines.outcome);
+        assert_eq!(on_coroutines.result.as_ref(), Some(&expected), "replay on coroutines");
+    }
+    let outcome = Explorer::new(Config::default().budget(50)).run(move || {
+        assert_eq!(with_reprise::probe(), (7, 27, 10, vec![21]), "explore");
+    });
     assert!(outcome.failure.is_none(), "{}", outcome.failure.unwrap().report);
 }
 

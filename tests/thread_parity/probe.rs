@@ -10,7 +10,7 @@ use std::time::Duration;
 
 thread_local! {
     static HITS: Cell<u32> = const { Cell::new(0) };
-    static SEEN: RefCell<Vec<usize>> = RefCell::new(Vec::new());
+    static SEEN: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
 }
 
 fn handle_traits<T: Clone + Debug + Send + Sync>(_: &T) {}

@@ -439,3 +439,28 @@ fn a_deadlocked_scoped_thread_is_torn_down_before_the_stack_it_borrows() {
     let failure = outcome.failure.expect("the explorer reports the deadlock");
     assert!(matches!(failure.kind, FailureKind::Deadlock { .. }), "{}", failure.report);
 }
+
+/// A scoped thread waits forever on a channel whose sender the scope's
+/// owner keeps: the owner waits at the scope's end.
+fn scope_deadlock() {
+    let (tx, rx) = reprise::channel::bounded::<u32>(1);
+    thread::scope(|s| {
+        s.spawn(|| rx.recv().ok());
+    });
+    drop(tx);
+}
+
+#[test]
+fn a_deadlock_at_a_scope_end_is_recorded_as_the_verdict_and_replays_to_it() {
+    let path = scratch("thread-scope-deadlock").join("t.trace");
+    // Only a closed world proves a channel wait.
+    let recorded = record(&path, config().closed_world(true), scope_deadlock).unwrap();
+    let reprise::trace::format::Verdict::Deadlock { blocked } = &recorded.verdict else {
+        panic!("got {}", recorded.verdict)
+    };
+    let ops: Vec<_> = blocked.iter().map(|b| (b.thread, b.op)).collect();
+    assert_eq!(ops, vec![(0, Op::Join), (1, Op::Recv)]);
+    let trace = read_trace_file(&path).unwrap();
+    let replayed = replay(&trace, scope_deadlock);
+    assert_eq!(replayed.outcome, ReplayOutcome::Deadlock(recorded.verdict.clone()));
+}

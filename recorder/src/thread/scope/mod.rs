@@ -45,6 +45,11 @@ where
     };
     let result = std_panic::catch_unwind(AssertUnwindSafe(|| f(&scope)));
     scope.data.wait_all(location);
+    if scope.data.a_thread_stopped() {
+        // Its replay stopped: this thread stops too, as its gate would make
+        // it at its next call.
+        crate::rt::gated::stop();
+    }
     match result {
         Err(payload) => std_panic::resume_unwind(payload),
         Ok(_) if scope.data.a_thread_panicked() => panic!("a scoped thread panicked"),
@@ -100,13 +105,11 @@ impl Builder {
         T: Send + 'scope,
     {
         let location = Location::caller();
-        let packet: Arc<Packet<'scope, T>> = Packet::new(&scope.data);
-        let theirs = Arc::clone(&packet);
         if mode::mode() == Mode::Coop {
             let (seed, thread) = explore::begin_spawn(self.name, location);
             let index = seed.index;
-            scope.data.add_coroutine(index);
-            launch::coroutine(seed, thread.clone(), f, theirs);
+            let packet: Arc<Packet<'scope, T>> = Packet::new(&scope.data, Some(index));
+            launch::coroutine(seed, thread.clone(), f, Arc::clone(&packet));
             return Ok(ScopedJoinHandle { os: None, index: Some(index), thread, packet });
         }
         let seed = match mode::mode() {
@@ -115,8 +118,9 @@ impl Builder {
             Mode::Off | Mode::Coop => None,
         };
         let index = seed.as_ref().map(|s| s.index);
+        let packet: Arc<Packet<'scope, T>> = Packet::new(&scope.data, index);
         let thread = Thread::new(self.name.clone(), None);
-        let os = launch::os(self.std_builder(), seed, thread.clone(), f, theirs)?;
+        let os = launch::os(self.std_builder(), seed, thread.clone(), f, Arc::clone(&packet))?;
         thread.attach_os(os.thread().clone());
         Ok(ScopedJoinHandle { os: Some(os), index, thread, packet })
     }

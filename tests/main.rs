@@ -16,6 +16,7 @@ mod probe;
 mod replay;
 mod stall;
 mod stress;
+mod thread_parity;
 mod trace_mode;
 mod traces;
 mod trust;

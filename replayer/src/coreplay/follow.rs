@@ -205,7 +205,10 @@ impl Follow {
             }
         }
         drop(st);
-        drop(fibers);
+        // Newest first: a scoped thread borrows from its spawner's stack.
+        while let Some(fiber) = fibers.pop() {
+            drop(fiber);
+        }
     }
 
     /// Stops the replay at `thread`'s event `cursor`: it did `actual`.

@@ -215,7 +215,7 @@ fn ratio_pass_requested() -> bool {
         .enumerate()
         .find(|&(i, a)| !a.starts_with('-') && (i == 0 || !VALUED.contains(&args[i - 1].as_str())))
         .map(|(_, a)| a.as_str());
-    filter.map_or(true, |f| "ratios".contains(f))
+    filter.is_none_or(|f| "ratios".contains(f))
 }
 
 fn trace_path() -> PathBuf {

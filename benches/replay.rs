@@ -239,7 +239,7 @@ fn table_requested() -> bool {
         return false;
     }
     let filter = args.iter().find(|a| !a.starts_with('-'));
-    filter.map_or(true, |f| "ratios".contains(f.as_str()))
+    filter.is_none_or(|f| "ratios".contains(f.as_str()))
 }
 
 /// Whether criterion's groups should run: not when only `ratios` was asked for.

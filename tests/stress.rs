@@ -81,7 +81,7 @@ impl Run {
         let workers = 1 + (i / 2 % 8) as usize;
         let size = if i % every >= every - 2 { large } else { 200 + (i * 37 % 1_800) };
         let seed = i;
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             let bugs = [
                 payments::Bug::None,
                 payments::Bug::LostUpdate,
@@ -89,7 +89,7 @@ impl Run {
                 payments::Bug::Reorder,
                 payments::Bug::Deadlock,
             ];
-            let bug = if i % 4 == 0 { payments::Bug::None } else { bugs[(i / 4 % 5) as usize] };
+            let bug = if i.is_multiple_of(4) { payments::Bug::None } else { bugs[(i / 4 % 5) as usize] };
             Run::Payments(payments::PaymentsConfig { payments: size, workers, seed, bug, work_ns: 0 })
         } else {
             let bugs = [settlement::Bug::None, settlement::Bug::StaleRate, settlement::Bug::DoubleSettle];

@@ -191,7 +191,7 @@ mod tests {
     #[test]
     fn rendering_escapes_and_is_bounded() {
         assert_eq!(render_args(["--name", "a b", "\u{1b}[2J"]), r#""--name" "a b" "\u{1b}[2J""#);
-        let long = render_args(std::iter::repeat("x".repeat(100)).take(1000));
+        let long = render_args(std::iter::repeat_n("x".repeat(100), 1000));
         assert!(long.len() <= MAX_RENDERED_ARGS + 16, "{}", long.len());
         assert!(long.ends_with("... (cut)"));
     }

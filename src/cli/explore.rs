@@ -140,7 +140,7 @@ impl Progress {
             Some(bar) => bar.set_position(done),
             None => {
                 let step = (self.budget / 10).max(1);
-                if done % step == 0 && done < self.budget {
+                if done.is_multiple_of(step) && done < self.budget {
                     eprintln!("reprise: explored {done}/{} schedules", self.budget);
                 }
             }

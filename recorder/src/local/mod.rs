@@ -10,7 +10,16 @@
 #[cfg(not(reprise_loom))]
 mod explore;
 
+use std::cell::{Cell, RefCell};
+
 use crate::rt::mode::{self, Mode};
+
+/// The error of [`LocalKey::try_with`] during or after the value's
+/// destruction. std's (loom's under `--cfg reprise_loom`).
+#[cfg(reprise_loom)]
+pub use loom::thread::AccessError;
+#[cfg(not(reprise_loom))]
+pub use std::thread::AccessError;
 
 /// The loom the macro names under `--cfg reprise_loom`, so that user crates
 /// need no loom dependency of their own.
@@ -62,10 +71,124 @@ impl<T: 'static> LocalKey<T> {
             Mode::Off => self.loom.with(f),
         }
     }
+
+    /// Runs `f` with this thread's value, or fails during or after the
+    /// value's destruction. Like [`std::thread::LocalKey::try_with`]; under
+    /// the explorer a logical thread's values live as long as it runs, so
+    /// this never fails there.
+    ///
+    /// # Errors
+    ///
+    /// As std's (loom's under `--cfg reprise_loom`).
+    pub fn try_with<F, R>(&'static self, f: F) -> Result<R, AccessError>
+    where
+        F: FnOnce(&T) -> R,
+    {
+        match mode::mode() {
+            #[cfg(not(reprise_loom))]
+            Mode::Off | Mode::Record | Mode::Gated => self.std.try_with(f),
+            #[cfg(not(reprise_loom))]
+            Mode::Coop => Ok(explore::with(self, self.init, f)),
+            #[cfg(reprise_loom)]
+            Mode::Off => self.loom.try_with(f),
+        }
+    }
+}
+
+impl<T: 'static> LocalKey<Cell<T>> {
+    /// Sets the value. Like [`std::thread::LocalKey::set`] (the initializer
+    /// runs first if the value was not made yet).
+    pub fn set(&'static self, value: T) {
+        self.with(|cell| cell.set(value));
+    }
+
+    /// A copy of the value. Like [`std::thread::LocalKey::get`].
+    pub fn get(&'static self) -> T
+    where
+        T: Copy,
+    {
+        self.with(Cell::get)
+    }
+
+    /// Takes the value, leaving `Default::default()`. Like
+    /// [`std::thread::LocalKey::take`].
+    pub fn take(&'static self) -> T
+    where
+        T: Default,
+    {
+        self.with(Cell::take)
+    }
+
+    /// Replaces the value, returning the old one. Like
+    /// [`std::thread::LocalKey::replace`].
+    pub fn replace(&'static self, value: T) -> T {
+        self.with(|cell| cell.replace(value))
+    }
+}
+
+impl<T: 'static> LocalKey<RefCell<T>> {
+    /// Runs `f` with a shared borrow of the value. Like
+    /// [`std::thread::LocalKey::with_borrow`].
+    ///
+    /// # Panics
+    ///
+    /// When the value is mutably borrowed, as std's.
+    pub fn with_borrow<F, R>(&'static self, f: F) -> R
+    where
+        F: FnOnce(&T) -> R,
+    {
+        self.with(|cell| f(&cell.borrow()))
+    }
+
+    /// Runs `f` with a mutable borrow of the value. Like
+    /// [`std::thread::LocalKey::with_borrow_mut`].
+    ///
+    /// # Panics
+    ///
+    /// When the value is borrowed, as std's.
+    pub fn with_borrow_mut<F, R>(&'static self, f: F) -> R
+    where
+        F: FnOnce(&mut T) -> R,
+    {
+        self.with(|cell| f(&mut cell.borrow_mut()))
+    }
+
+    /// Sets the value. Like [`std::thread::LocalKey::set`] on a `RefCell`.
+    ///
+    /// # Panics
+    ///
+    /// When the value is borrowed, as std's.
+    pub fn set(&'static self, value: T) {
+        self.with(|cell| *cell.borrow_mut() = value);
+    }
+
+    /// Takes the value, leaving `Default::default()`. Like
+    /// [`std::thread::LocalKey::take`] on a `RefCell`.
+    ///
+    /// # Panics
+    ///
+    /// When the value is borrowed, as std's.
+    pub fn take(&'static self) -> T
+    where
+        T: Default,
+    {
+        self.with(RefCell::take)
+    }
+
+    /// Replaces the value, returning the old one. Like
+    /// [`std::thread::LocalKey::replace`] on a `RefCell`.
+    ///
+    /// # Panics
+    ///
+    /// When the value is borrowed, as std's.
+    pub fn replace(&'static self, value: T) -> T {
+        self.with(|cell| cell.replace(value))
+    }
 }
 
 /// Declares thread-local values that stay per thread under the explorer too.
-/// Like [`std::thread_local!`], one `static` per invocation.
+/// Like [`std::thread_local!`]: any number of `static`s, `const { }`
+/// initializers accepted.
 ///
 /// ```
 /// reprise_recorder::thread_local! {
@@ -77,7 +200,12 @@ impl<T: 'static> LocalKey<T> {
 #[cfg(not(reprise_loom))]
 #[macro_export]
 macro_rules! thread_local {
-    ($(#[$attr:meta])* $vis:vis static $name:ident: $t:ty = const { $init:expr };) => {
+    () => {};
+    ($(#[$attr:meta])* $vis:vis static $name:ident: $t:ty = const { $init:expr }; $($rest:tt)+) => {
+        $crate::thread_local!($(#[$attr])* $vis static $name: $t = $init;);
+        $crate::thread_local!($($rest)+);
+    };
+    ($(#[$attr:meta])* $vis:vis static $name:ident: $t:ty = const { $init:expr } $(;)?) => {
         $crate::thread_local!($(#[$attr])* $vis static $name: $t = $init;);
     };
     ($(#[$attr:meta])* $vis:vis static $name:ident: $t:ty = $init:expr;) => {
@@ -89,14 +217,26 @@ macro_rules! thread_local {
             $crate::local::LocalKey::new(&STD, init)
         };
     };
+    ($(#[$attr:meta])* $vis:vis static $name:ident: $t:ty = $init:expr; $($rest:tt)+) => {
+        $crate::thread_local!($(#[$attr])* $vis static $name: $t = $init;);
+        $crate::thread_local!($($rest)+);
+    };
+    ($(#[$attr:meta])* $vis:vis static $name:ident: $t:ty = $init:expr) => {
+        $crate::thread_local!($(#[$attr])* $vis static $name: $t = $init;);
+    };
 }
 
 /// Declares thread-local values, per loom thread. Like
-/// [`std::thread_local!`], one `static` per invocation.
+/// [`std::thread_local!`]: any number of `static`s.
 #[cfg(reprise_loom)]
 #[macro_export]
 macro_rules! thread_local {
-    ($(#[$attr:meta])* $vis:vis static $name:ident: $t:ty = const { $init:expr };) => {
+    () => {};
+    ($(#[$attr:meta])* $vis:vis static $name:ident: $t:ty = const { $init:expr }; $($rest:tt)+) => {
+        $crate::thread_local!($(#[$attr])* $vis static $name: $t = $init;);
+        $crate::thread_local!($($rest)+);
+    };
+    ($(#[$attr:meta])* $vis:vis static $name:ident: $t:ty = const { $init:expr } $(;)?) => {
         $crate::thread_local!($(#[$attr])* $vis static $name: $t = $init;);
     };
     ($(#[$attr:meta])* $vis:vis static $name:ident: $t:ty = $init:expr;) => {
@@ -104,6 +244,13 @@ macro_rules! thread_local {
             $crate::local::__loom::thread_local! { static LOOM: $t = $init; }
             $crate::local::LocalKey::new(&LOOM)
         };
+    };
+    ($(#[$attr:meta])* $vis:vis static $name:ident: $t:ty = $init:expr; $($rest:tt)+) => {
+        $crate::thread_local!($(#[$attr])* $vis static $name: $t = $init;);
+        $crate::thread_local!($($rest)+);
+    };
+    ($(#[$attr:meta])* $vis:vis static $name:ident: $t:ty = $init:expr) => {
+        $crate::thread_local!($(#[$attr])* $vis static $name: $t = $init;);
     };
 }
 

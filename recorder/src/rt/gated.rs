@@ -311,3 +311,24 @@ mod tests {
         }
     }
 }
+
+/// A thread about to wait outside the gate (a scope's end, for its threads)
+/// with `call`: if its log ends here, it is parked at its end as any call
+/// past its log is, until the replay stops (a recorded deadlock that left
+/// it waiting there is then reproduced). Never unwinds; `true`: it was
+/// parked, and its replay is over.
+pub(crate) fn park_if_log_ends(op: Op, location: &'static Location<'static>) -> bool {
+    let ended = context::try_with(|ctx| {
+        let thread = ctx.index;
+        match &ctx.role {
+            Role::Gated { gate, cursor, aborting: false, .. } if gate.event(thread, *cursor).is_none() => {
+                Some((Arc::clone(gate), thread, *cursor))
+            }
+            _ => None,
+        }
+    })
+    .flatten();
+    let Some((gate, thread, cursor)) = ended else { return false };
+    let _ = gate.end_of_log(thread, cursor, Call { op, object: None, location });
+    true
+}

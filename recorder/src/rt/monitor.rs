@@ -105,7 +105,7 @@ fn decide(first: Pass, closed_world: bool, second: impl FnOnce() -> Pass) -> Opt
     };
     // Between the passes: the counters must show that nothing happened
     // since each waiter looked (see the module's comment).
-    let quiet = |t: &ThreadIndex| first.blocked[t].blocked.progress.as_ref().map_or(true, |p| p.unchanged());
+    let quiet = |t: &ThreadIndex| first.blocked[t].blocked.progress.as_ref().is_none_or(|p| p.unchanged());
     if !members.iter().all(quiet) {
         return None;
     }

@@ -5,10 +5,11 @@
 use std::panic::Location;
 use std::sync::Arc;
 
+use crate::rt::context::ChildSeed;
 use crate::rt::coop::{self, Resource};
 use crate::trace::model::{Op, ThreadIndex};
 
-use super::{lifecycle, record, JoinHandle, JoinInner, Result, Thread};
+use super::{handle, lifecycle, record, JoinHandle, JoinInner, Result, Thread};
 
 /// Where a coroutine thread leaves its result for its joiner.
 type Slot<T> = Arc<parking_lot::Mutex<Option<Result<T>>>>;
@@ -18,8 +19,33 @@ type Slot<T> = Arc<parking_lot::Mutex<Option<Result<T>>>>;
 pub(super) struct Coroutine<T> {
     index: ThreadIndex,
     slot: Slot<T>,
-    /// The explorer's OS thread, which runs every coroutine.
-    thread: Thread,
+}
+
+/// The scheduling point of a spawn, the spawn's event, and the child's seed
+/// and handle.
+pub(super) fn begin_spawn(name: Option<String>, location: &'static Location<'static>) -> (ChildSeed, Thread) {
+    coop::switch(Op::Spawn, None, location);
+    let seed = record::spawn(name.clone(), location);
+    (seed, Thread::new(name, None))
+}
+
+/// Runs `f` as the coroutine thread `seed` names, with `thread` as its
+/// handle; hands its result to `done`.
+pub(super) fn start<F, T>(seed: ChildSeed, thread: Thread, f: F, done: impl FnOnce(Result<T>) + 'static)
+where
+    F: FnOnce() -> T + 'static,
+{
+    let index = seed.index;
+    coop::scheduler().spawn(
+        index,
+        Box::new(move || {
+            let result = lifecycle::run_thread(seed, move || {
+                handle::set_coop_current(thread);
+                f()
+            });
+            done(result);
+        }),
+    );
 }
 
 /// Spawns `f` as a coroutine of the running exploration.
@@ -28,40 +54,36 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    coop::switch(Op::Spawn, None, location);
-    let seed = record::spawn(name, location);
+    let (seed, thread) = begin_spawn(name, location);
     let index = seed.index;
     let slot: Slot<T> = Arc::new(parking_lot::Mutex::new(None));
     let filled = Arc::clone(&slot);
-    coop::scheduler().spawn(
-        index,
-        Box::new(move || {
-            let result = lifecycle::run_thread(seed, f);
-            *filled.lock() = Some(result);
-        }),
-    );
-    let inner = JoinInner::Coop(Coroutine { index, slot, thread: std::thread::current() });
-    JoinHandle { inner, index: Some(index) }
+    start(seed, thread.clone(), f, move |result| *filled.lock() = Some(result));
+    let inner = JoinInner::Coop(Coroutine { index, slot });
+    JoinHandle { inner, index: Some(index), thread }
+}
+
+/// Waits in the scheduler until thread `index` is finished, as `finished`
+/// says, then records the join.
+pub(super) fn join_when<T>(
+    index: ThreadIndex,
+    location: &'static Location<'static>,
+    mut finished: impl FnMut() -> Option<Result<T>>,
+) -> Result<T> {
+    coop::switch(Op::Join, None, location);
+    loop {
+        if let Some(result) = finished() {
+            crate::rt::context::with(|ctx| record::record_join(ctx, index, result.is_err(), location));
+            return result;
+        }
+        coop::block(&[Resource::Thread(index)], None, Op::Join, None, location);
+    }
 }
 
 impl<T> Coroutine<T> {
     /// Waits in the scheduler until the thread has finished.
     pub(super) fn join(self, location: &'static Location<'static>) -> Result<T> {
-        coop::switch(Op::Join, None, location);
-        loop {
-            if let Some(result) = self.slot.lock().take() {
-                crate::rt::context::with(|ctx| {
-                    record::record_join(ctx, self.index, result.is_err(), location)
-                });
-                return result;
-            }
-            coop::block(&[Resource::Thread(self.index)], None, Op::Join, None, location);
-        }
-    }
-
-    /// The explorer's OS thread.
-    pub(super) fn thread(&self) -> &Thread {
-        &self.thread
+        join_when(self.index, location, || self.slot.lock().take())
     }
 
     /// Whether the coroutine has returned or unwound.

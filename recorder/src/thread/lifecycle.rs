@@ -60,6 +60,18 @@ where
     outcome
 }
 
+/// `f` as the thread `seed` names (`None`: outside any execution), its
+/// panic caught and handed back.
+pub(super) fn run_caught<F, T>(seed: Option<ChildSeed>, f: F) -> std::result::Result<T, Box<dyn Any + Send>>
+where
+    F: FnOnce() -> T,
+{
+    match seed {
+        None => std_panic::catch_unwind(AssertUnwindSafe(f)),
+        Some(seed) => run_thread(seed, f),
+    }
+}
+
 /// The body of an OS thread: `f`, inside the execution `seed` names, if any.
 pub(super) fn thread_body<F, T>(seed: Option<ChildSeed>, f: F) -> T
 where

@@ -10,16 +10,28 @@
 //! `--cfg reprise_loom`, `loom.rs`. A thread's own run (start, panic, exit)
 //! is in `lifecycle.rs`, scoped threads in `scope.rs`.
 //!
+//! A thread's handle ([`Thread`], [`ThreadId`], [`current`]) is reprise's
+//! own (`handle.rs`), so that under the explorer each logical thread has its
+//! own name, id and token; `park`, `park_timeout` and `Thread::unpark` are
+//! events (`park/`).
+//!
 //! Under loom, threads are loom's: loom runs at most `loom::MAX_THREADS`
-//! threads (the model's own included) and has no scoped threads, so `scope`,
-//! `Scope`, `ScopedJoinHandle` and `Builder::spawn_scoped` are not available.
+//! threads (the model's own included), its `Thread`, `ThreadId`, `current`
+//! and `park` are used, `park_timeout` is a yield (a park that returns
+//! spuriously, which std allows: loom has no time), and loom has no scoped
+//! threads, so `scope`, `Scope`, `ScopedJoinHandle` and
+//! `Builder::spawn_scoped` are not available.
 
 #[cfg(not(reprise_loom))]
 mod explore;
 #[cfg(not(reprise_loom))]
+mod handle;
+#[cfg(not(reprise_loom))]
 mod lifecycle;
 #[cfg(reprise_loom)]
 mod loom;
+#[cfg(not(reprise_loom))]
+mod park;
 #[cfg(not(reprise_loom))]
 mod record;
 #[cfg(not(reprise_loom))]
@@ -35,17 +47,57 @@ use crate::rt::mode::{self, Mode};
 #[cfg(not(reprise_loom))]
 use crate::trace::model::ThreadIndex;
 
+pub use crate::local::{AccessError, LocalKey};
 #[cfg(reprise_loom)]
-pub use ::loom::thread::{current, Thread, ThreadId};
+pub use ::loom::thread::{current, park, Thread, ThreadId};
+#[cfg(not(reprise_loom))]
+pub use handle::{current, Thread, ThreadId};
 #[cfg(not(reprise_loom))]
 pub(crate) use lifecycle::run_thread;
+#[cfg(not(reprise_loom))]
+pub use park::{park, park_timeout};
 #[cfg(not(reprise_loom))]
 pub(crate) use record::{record_exit, record_start};
 #[cfg(not(reprise_loom))]
 pub use scope::{scope, Scope, ScopedJoinHandle};
-#[cfg(not(reprise_loom))]
-pub use std::thread::{current, Thread, ThreadId};
 pub use std::thread::{panicking, Result};
+
+/// [`park`] for at most `timeout`, under loom: a yield, after which it
+/// returns (spuriously, which std allows: loom has no time).
+#[cfg(reprise_loom)]
+pub fn park_timeout(timeout: Duration) {
+    let _ = timeout;
+    ::loom::thread::yield_now();
+}
+
+/// How many threads the program should use. Like
+/// [`std::thread::available_parallelism`]; recorded as a captured value, so
+/// replay returns the recorded count on any machine (a recorded error
+/// replays as an error of kind `Other` with the recorded message).
+///
+/// # Errors
+///
+/// As std's: when the count cannot be known.
+#[track_caller]
+pub fn available_parallelism() -> io::Result<std::num::NonZeroUsize> {
+    match mode::mode() {
+        Mode::Off => std::thread::available_parallelism(),
+        #[cfg(not(reprise_loom))]
+        Mode::Record | Mode::Gated | Mode::Coop => captured_parallelism(),
+    }
+}
+
+#[cfg(not(reprise_loom))]
+#[track_caller]
+fn captured_parallelism() -> io::Result<std::num::NonZeroUsize> {
+    let count = crate::capture::capture(|| {
+        std::thread::available_parallelism().map(|n| n.get()).map_err(|e| e.to_string())
+    });
+    match count {
+        Ok(n) => std::num::NonZeroUsize::new(n).ok_or_else(|| io::Error::other("zero threads recorded")),
+        Err(message) => Err(io::Error::other(message)),
+    }
+}
 
 /// Spawns a thread in the current execution. Like [`std::thread::spawn`].
 ///
@@ -163,8 +215,14 @@ impl Builder {
         T: Send + 'static,
     {
         let index = seed.as_ref().map(|s| s.index);
-        let inner = JoinInner::Os(self.std_builder().spawn(move || lifecycle::thread_body(seed, f))?);
-        Ok(JoinHandle { inner, index })
+        let thread = Thread::new(self.name.clone(), None);
+        let child = thread.clone();
+        let os = self.std_builder().spawn(move || {
+            handle::set_os_current(child);
+            lifecycle::thread_body(seed, f)
+        })?;
+        thread.attach_os(os.thread().clone());
+        Ok(JoinHandle { inner: JoinInner::Os(os), index, thread })
     }
 }
 
@@ -175,6 +233,9 @@ pub struct JoinHandle<T> {
     /// The thread's index in the execution; `None` in passthrough.
     #[cfg(not(reprise_loom))]
     index: Option<ThreadIndex>,
+    /// Its handle, the one `current()` gives inside it.
+    #[cfg(not(reprise_loom))]
+    thread: Thread,
 }
 
 /// What a [`JoinHandle`] joins, by the backend that spawned it.
@@ -208,14 +269,13 @@ impl<T> JoinHandle<T> {
         }
     }
 
-    /// The underlying thread (under the explorer: the explorer's OS thread).
+    /// The thread's handle (under the explorer, the logical thread's).
+    /// Like [`std::thread::JoinHandle::thread`].
     pub fn thread(&self) -> &Thread {
+        #[cfg(not(reprise_loom))]
+        return &self.thread;
+        #[cfg(reprise_loom)]
         match &self.inner {
-            #[cfg(not(reprise_loom))]
-            JoinInner::Os(inner) => inner.thread(),
-            #[cfg(not(reprise_loom))]
-            JoinInner::Coop(coroutine) => coroutine.thread(),
-            #[cfg(reprise_loom)]
             JoinInner::Loom(inner) => inner.thread(),
         }
     }
@@ -248,3 +308,6 @@ fn join_os<T>(
         Mode::Gated => replay::join(target, location, join),
     }
 }
+
+#[cfg(all(test, reprise_loom))]
+mod loom_tests;

@@ -45,7 +45,10 @@ pub const MAGIC: [u8; 8] = *b"REPRISE\0";
 /// The format's major version: readers read only their own.
 pub const FORMAT_MAJOR: u16 = 1;
 /// The format's minor version: readers read every minor of their major.
-pub const FORMAT_MINOR: u16 = 2;
+/// 1.3 added ops past 30, written with a second op byte (see
+/// [`codec`](super::codec)): an older reader stops at the first one with an
+/// "unknown op" error, at an event of a primitive it does not know.
+pub const FORMAT_MINOR: u16 = 3;
 /// The first minor version whose end frame carries a [`Seal`].
 pub const SEAL_MINOR: u16 = 2;
 /// The largest chunk payload, in bytes.

@@ -142,7 +142,7 @@ impl Follow {
             if finished {
                 self.wake_all(Resource::Thread(pick));
             }
-            if self.state.borrow().resumes % 1024 == 0 {
+            if self.state.borrow().resumes.is_multiple_of(1024) {
                 tick();
             }
         }
@@ -205,7 +205,10 @@ impl Follow {
             }
         }
         drop(st);
-        drop(fibers);
+        // Newest first: a scoped thread borrows from its spawner's stack.
+        while let Some(fiber) = fibers.pop() {
+            drop(fiber);
+        }
     }
 
     /// Stops the replay at `thread`'s event `cursor`: it did `actual`.

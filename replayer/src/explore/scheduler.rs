@@ -362,8 +362,12 @@ impl RunScheduler {
         };
         drop(st);
         // Unwinding a fiber runs its destructors with no context installed:
-        // the primitives pass through and call no scheduler.
-        drop(fibers);
+        // the primitives pass through and call no scheduler. Newest first: a
+        // scoped thread borrows from its spawner's stack (a child's index is
+        // above its parent's), so it must be gone before that stack unwinds.
+        while let Some(fiber) = fibers.pop() {
+            drop(fiber);
+        }
         end
     }
 

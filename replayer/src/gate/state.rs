@@ -100,17 +100,16 @@ impl State {
     pub(crate) fn ready(&self, until: &WaitFor) -> bool {
         match *until {
             WaitFor::Turn { object, class, number } => {
-                self.turn(object, class, number).map_or(true, |(counter, rank)| counter.get() == rank)
+                self.turn(object, class, number).is_none_or(|(counter, rank)| counter.get() == rank)
             }
             WaitFor::Taken { number: 0, .. } => true,
             WaitFor::Taken { object, class, number } => {
-                self.turn(object, class, number).map_or(true, |(counter, rank)| counter.get() > rank)
+                self.turn(object, class, number).is_none_or(|(counter, rank)| counter.get() > rank)
             }
             WaitFor::WriteTurn { object, number, readers } => {
                 let Some(state) = self.object(object) else { return readers == 0 };
                 let slot = class_slot(TurnClass::Write);
-                let turn =
-                    state.ranks[slot].rank(number).map_or(true, |rank| state.turns[slot].get() == rank);
+                let turn = state.ranks[slot].rank(number).is_none_or(|rank| state.turns[slot].get() == rank);
                 turn && state.reads.load(Ordering::SeqCst) >= readers
             }
             WaitFor::Message { sender, seq } => self.thread(sender).is_some_and(|t| t.sent.get() >= seq),

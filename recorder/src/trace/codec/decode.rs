@@ -20,6 +20,15 @@ pub enum CodecErrorKind {
     /// The tag byte names no record type.
     #[error("unknown record tag {0:#04x}")]
     UnknownTag(u8),
+    /// An event's op code names no op (an op past the last one this reader
+    /// knows, or more than 255).
+    #[error("event tag {tag:#04x} names op {op}, which this reader does not know")]
+    UnknownOp {
+        /// The tag byte.
+        tag: u8,
+        /// The op code it gives (`u16::MAX` when past 255).
+        op: u16,
+    },
     /// The tag says "same object" for an op that has no object.
     #[error("tag {tag:#04x} marks an object on `{op}`, which has none", op = op.name())]
     ObjectFlagWithoutObject {
@@ -194,7 +203,13 @@ fn decode_event(
     start: usize,
     tag: u8,
 ) -> Result<Event, CodecError> {
-    let op = Op::from_u8(tag & OP_MASK).ok_or(Cursor::err(start, CodecErrorKind::UnknownTag(tag)))?;
+    let code = match tag & OP_MASK {
+        OP_EXTENDED => OP_EXTENDED.checked_add(cur.byte("op")?),
+        code => Some(code),
+    };
+    let op = code
+        .and_then(Op::from_u8)
+        .ok_or(Cursor::err(start, CodecErrorKind::UnknownOp { tag, op: code.map_or(u16::MAX, u16::from) }))?;
     let i = usize::from(op as u8);
     let object = if !op.has_object() {
         if tag & SAME_OBJECT != 0 {

@@ -14,12 +14,13 @@
 //!
 //! | bits | meaning |
 //! | --- | --- |
-//! | 0–4 | the [`Op`] discriminant (0–29) |
+//! | 0–4 | the [`Op`] discriminant when it is below 31; `31` (all five bits set): the discriminant is `31 +` the byte that follows the tag |
 //! | 5 | the object equals that of the previous event with the same op in this chunk (and is not written) |
 //! | 6 | the site equals that of the previous event with the same op in this chunk (and is not written) |
 //!
 //! Then, in order:
 //!
+//! - for an op of 31 or more, one byte: its discriminant minus 31;
 //! - the object, only if `op.has_object()` and bit 5 is clear: zigzag of
 //!   `object - the object of the previous event that had one`;
 //! - the site, only if bit 6 is clear: zigzag of `site - the previous event's site`;
@@ -51,6 +52,8 @@
 use super::model::{Event, ObjectKind, Op, Record};
 
 const OP_MASK: u8 = 0x1f;
+/// The op bits that say "the op is in the next byte": ops 31 and later.
+const OP_EXTENDED: u8 = OP_MASK;
 const SAME_OBJECT: u8 = 0x20;
 const SAME_SITE: u8 = 0x40;
 const TABLE: u8 = 0x80;
@@ -60,10 +63,15 @@ const TAG_OBJECT: u8 = 0x82;
 const TAG_SITE: u8 = 0x83;
 const TAG_CLOCK: u8 = 0x84;
 const OPS: usize = Op::ALL.len();
+/// The per-op state's slots: a power of two that holds every op.
+const SLOTS: usize = 64;
+const SLOT_MASK: usize = SLOTS - 1;
+const _: () = assert!(OPS <= SLOTS && OPS <= OP_EXTENDED as usize + 256);
 
 /// The most bytes [`EventEncoder::encode_event`] appends for one event: the
-/// tag, a 5-byte object delta, a 5-byte site delta and three 10-byte varints.
-pub const MAX_EVENT_LEN: usize = 1 + 5 + 5 + 3 * 10;
+/// tag, an extended op byte, a 5-byte object delta, a 5-byte site delta and
+/// three 10-byte varints.
+pub const MAX_EVENT_LEN: usize = 2 + 5 + 5 + 3 * 10;
 
 /// Whether `a` is the op's counter field, delta-coded against the previous
 /// event of the same op.
@@ -140,18 +148,18 @@ pub struct EventEncoder {
 /// the previous event.
 #[derive(Clone, Debug)]
 struct DeltaState {
-    // 32 slots (a power of two at least `OPS`), indexed by `op & 31`, so the
-    // hot path needs no bounds check.
-    object: [u32; 32],
-    site: [u32; 32],
-    counter: [u64; 32],
+    // SLOTS slots (a power of two at least `OPS`), indexed by `op & SLOT_MASK`,
+    // so the hot path needs no bounds check.
+    object: [u32; SLOTS],
+    site: [u32; SLOTS],
+    counter: [u64; SLOTS],
     last_object: u32,
     last_site: u32,
 }
 
 impl DeltaState {
     const fn new() -> Self {
-        DeltaState { object: [0; 32], site: [0; 32], counter: [0; 32], last_object: 0, last_site: 0 }
+        DeltaState { object: [0; SLOTS], site: [0; SLOTS], counter: [0; SLOTS], last_object: 0, last_site: 0 }
     }
 }
 
@@ -187,11 +195,15 @@ impl EventEncoder {
     #[inline]
     pub fn encode_event_into(&mut self, window: &mut [u8; MAX_EVENT_LEN], e: &Event) -> usize {
         let op = e.op as u8;
-        let i = usize::from(op) & 31;
+        let i = usize::from(op) & SLOT_MASK;
         let flags = OP_FLAGS[i];
         let st = &mut self.state;
-        let mut tag = op;
-        let mut at = 1;
+        let (mut tag, mut at) = if op < OP_EXTENDED {
+            (op, 1)
+        } else {
+            window[1] = op - OP_EXTENDED;
+            (OP_EXTENDED, 2)
+        };
         if flags & HAS_OBJECT != 0 {
             if e.object == st.object[i] {
                 tag |= SAME_OBJECT;
@@ -245,8 +257,8 @@ const COUNTS_B: u8 = 1 << 4;
 
 /// What the encoder needs to know of each op, in one byte: looked up once
 /// per event instead of matching on the op several times.
-const OP_FLAGS: [u8; 32] = {
-    let mut table = [0u8; 32];
+const OP_FLAGS: [u8; SLOTS] = {
+    let mut table = [0u8; SLOTS];
     let mut i = 0;
     while i < OPS {
         let op = Op::ALL[i];

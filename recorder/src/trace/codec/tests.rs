@@ -118,7 +118,8 @@ fn encoding_into_a_vec_with_capacity_does_not_reallocate() {
     let ptr = out.as_ptr();
     let mut enc = EventEncoder::new();
     enc.encode_event(&mut out, &event(Op::AtomicCas, u32::MAX, u32::MAX, 1 << 63, u64::MAX, u64::MAX));
-    assert_eq!(out.len(), MAX_EVENT_LEN);
+    // All but the extended op byte, which this op does not need.
+    assert_eq!(out.len(), MAX_EVENT_LEN - 1);
     assert_eq!(out.as_ptr(), ptr);
 }
 
@@ -143,6 +144,21 @@ fn fields_beyond_the_arity_are_not_written() {
     assert_eq!(out, [Op::Unlock as u8 | SAME_OBJECT | SAME_SITE]);
 }
 
+#[test]
+fn an_op_past_30_is_written_with_a_second_byte_and_reads_back() {
+    let mut enc = EventEncoder::new();
+    let mut out = Vec::new();
+    let last = *Op::ALL.last().unwrap();
+    assert!(last as u8 >= OP_EXTENDED, "the test needs an extended op");
+    let e = event(last, 0, 0, 1, 0, 0);
+    assert!(e.outcome().is_ok(), "{e:?}");
+    enc.encode_event(&mut out, &e);
+    assert_eq!(out[0] & OP_MASK, OP_EXTENDED);
+    assert_eq!(out[1], last as u8 - OP_EXTENDED);
+    let records = decode_chunk(&out).unwrap();
+    assert_eq!(records, [Record::Event(e)]);
+}
+
 fn err(bytes: &[u8]) -> CodecError {
     decode_chunk(bytes).expect_err("must not decode")
 }
@@ -153,7 +169,15 @@ fn malformed_payloads_name_the_offset_and_the_fault() {
     let clock = [TAG_CLOCK, 1];
     let with = |tail: &[u8]| [&clock[..], tail].concat();
     assert_eq!(err(&with(&[0x85])), CodecError { offset: 2, kind: UnknownTag(0x85) });
-    assert_eq!(err(&with(&[30])).kind, UnknownTag(30));
+    // Ops from 31 on take a second byte; one past the last op is unknown,
+    // and so is a tag that promises the byte and ends.
+    let past = u8::try_from(Op::ALL.len()).unwrap() - OP_EXTENDED;
+    assert_eq!(
+        err(&with(&[OP_EXTENDED, past])),
+        CodecError { offset: 2, kind: UnknownOp { tag: OP_EXTENDED, op: u16::from(past) + 31 } }
+    );
+    assert_eq!(err(&with(&[OP_EXTENDED, 0xff])).kind, UnknownOp { tag: OP_EXTENDED, op: u16::MAX });
+    assert!(matches!(err(&with(&[OP_EXTENDED])).kind, Truncated { .. } | TruncatedVarint));
     assert_eq!(err(&with(&[TAG_CLOCK, 0x80])), CodecError { offset: 3, kind: TruncatedVarint });
     let eleven = [0xff; 11];
     assert_eq!(err(&with(&[&[TAG_CLOCK][..], &eleven].concat())).kind, VarintOverflow);

@@ -107,11 +107,19 @@ pub enum Op {
     /// The thread panicked. `a`: the message length; the message follows as a
     /// [`Record::Blob`].
     Panic = 29,
+    /// Parked the thread (`thread::park`, `park_timeout`); the event's object
+    /// is the thread's parker. `a`: how many unparks of it had been made when
+    /// the park returned (more than the previous park saw: woken by unpark
+    /// number `a`; as many: a spurious return or a timeout).
+    Park = 30,
+    /// Unparked a thread; the event's object is its parker. `a`: this
+    /// unpark's number among that parker's (from 1).
+    Unpark = 31,
 }
 
 impl Op {
     /// Every op, in discriminant order.
-    pub const ALL: [Op; 30] = [
+    pub const ALL: [Op; 32] = [
         Op::ThreadStart,
         Op::ThreadExit,
         Op::Spawn,
@@ -142,6 +150,8 @@ impl Op {
         Op::Random,
         Op::Capture,
         Op::Panic,
+        Op::Park,
+        Op::Unpark,
     ];
 
     /// The op with this discriminant, if any.
@@ -177,7 +187,9 @@ impl Op {
             | Op::Sleep
             | Op::Random
             | Op::Capture
-            | Op::Panic => 1,
+            | Op::Panic
+            | Op::Park
+            | Op::Unpark => 1,
             Op::Join
             | Op::Send
             | Op::Recv
@@ -240,6 +252,8 @@ impl Op {
             Op::Random => "random",
             Op::Capture => "capture",
             Op::Panic => "panic",
+            Op::Park => "park",
+            Op::Unpark => "unpark",
         }
     }
 }
@@ -297,14 +311,24 @@ pub enum ObjectKind {
     Condvar = 3,
     /// An atomic integer or bool.
     Atomic = 4,
+    /// A thread's parker: the token `thread::park` waits for and
+    /// `Thread::unpark` sets.
+    Parker = 5,
 }
 
 impl ObjectKind {
     /// The kind with this discriminant, if any.
     pub fn from_u8(byte: u8) -> Option<ObjectKind> {
-        [ObjectKind::Channel, ObjectKind::Mutex, ObjectKind::RwLock, ObjectKind::Condvar, ObjectKind::Atomic]
-            .get(byte as usize)
-            .copied()
+        [
+            ObjectKind::Channel,
+            ObjectKind::Mutex,
+            ObjectKind::RwLock,
+            ObjectKind::Condvar,
+            ObjectKind::Atomic,
+            ObjectKind::Parker,
+        ]
+        .get(byte as usize)
+        .copied()
     }
 
     /// A short lowercase name for reports.
@@ -315,6 +339,7 @@ impl ObjectKind {
             ObjectKind::RwLock => "rwlock",
             ObjectKind::Condvar => "condvar",
             ObjectKind::Atomic => "atomic",
+            ObjectKind::Parker => "parker",
         }
     }
 }

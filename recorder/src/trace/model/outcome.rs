@@ -164,6 +164,17 @@ pub enum Outcome {
         /// The message's length in bytes.
         len: u64,
     },
+    /// Parked; the event's object is the thread's parker.
+    Park {
+        /// How many unparks of the parker had been made when it returned.
+        unparks: u64,
+    },
+    /// Unparked a thread; the event's object is its parker.
+    Unpark {
+        /// This unpark's number among the parker's (from 1): the parker's
+        /// modification order, taken as a store turn.
+        unpark: u64,
+    },
     /// A select's send arm completed; the event's object is its channel.
     /// Stored as [`Op::Select`] with bit 32 of `c` set.
     SelectSend {
@@ -249,6 +260,8 @@ impl Outcome {
             Outcome::Random { .. } => Op::Random,
             Outcome::Capture { .. } => Op::Capture,
             Outcome::Panic { .. } => Op::Panic,
+            Outcome::Park { .. } => Op::Park,
+            Outcome::Unpark { .. } => Op::Unpark,
             Outcome::SelectSend { .. } | Outcome::SelectReady { .. } => Op::Select,
         }
     }
@@ -299,6 +312,8 @@ impl Outcome {
             Outcome::Now { nanos } | Outcome::SystemNow { nanos } | Outcome::Sleep { nanos } => [nanos, 0, 0],
             Outcome::Random { value } => [value, 0, 0],
             Outcome::Capture { len } | Outcome::Panic { len } => [len, 0, 0],
+            Outcome::Park { unparks } => [unparks, 0, 0],
+            Outcome::Unpark { unpark } => [unpark, 0, 0],
             Outcome::SelectSend { arm, sent } => {
                 let [a, b] = sent.fields();
                 [a, b, SELECT_SEND | u64::from(arm)]
@@ -391,6 +406,8 @@ impl Outcome {
             Op::Random => Outcome::Random { value: a },
             Op::Capture => Outcome::Capture { len: a },
             Op::Panic => Outcome::Panic { len: a },
+            Op::Park => Outcome::Park { unparks: a },
+            Op::Unpark => Outcome::Unpark { unpark: pos(a, "unpark numbers start at 1")? },
         })
     }
 
@@ -409,6 +426,9 @@ impl Outcome {
             Outcome::AtomicStore { store }
             | Outcome::AtomicRmw { store, .. }
             | Outcome::AtomicCas { store, succeeded: true, .. } => turn(object, TurnClass::Store, store),
+            // An unpark is a store to its parker's token, in the parker's
+            // modification order.
+            Outcome::Unpark { unpark } => turn(object, TurnClass::Store, unpark),
             _ => None,
         }
     }
@@ -441,6 +461,10 @@ impl Outcome {
             }
             Outcome::AtomicLoad { store, .. } | Outcome::AtomicCas { store, succeeded: false, .. } => {
                 Some(WaitFor::Taken { object, class: TurnClass::Store, number: store })
+            }
+            // A park returns once the unparks it saw have been made.
+            Outcome::Park { unparks } => {
+                Some(WaitFor::Taken { object, class: TurnClass::Store, number: unparks })
             }
             Outcome::Join { joined, .. } => Some(WaitFor::Exit(joined)),
             _ => None,

@@ -1,0 +1,161 @@
+//! A scope's count of its threads, and each thread's packet: its result,
+//! shared by the thread and its handle; the last to let go of it tells the
+//! scope, which is what the scope's end waits for.
+
+use std::marker::PhantomData;
+use std::panic::{self as std_panic, AssertUnwindSafe, Location};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use crate::rt::context;
+use crate::rt::coop::{self, Resource};
+use crate::rt::gated::{self, ReplayStopped};
+use crate::rt::mode::{self, Mode};
+use crate::thread::Result;
+use crate::trace::model::{Op, ThreadIndex};
+
+/// What a scope and its threads share.
+#[derive(Debug)]
+pub(super) struct ScopeData {
+    /// Made under the explorer: its threads are coroutines, and its end
+    /// waits in the scheduler.
+    coop: bool,
+    running: parking_lot::Mutex<usize>,
+    all_done: parking_lot::Condvar,
+    a_thread_panicked: AtomicBool,
+    /// A thread was unwound by its replay's stop, which is no panic of the
+    /// program: the end stops too.
+    a_thread_stopped: AtomicBool,
+    /// The execution's indexes of the threads whose packets are alive: what
+    /// the end blocks on (in the scheduler), or says it waits for (to the
+    /// deadlock monitor).
+    children: parking_lot::Mutex<Vec<ThreadIndex>>,
+}
+
+impl ScopeData {
+    pub(super) fn new(coop: bool) -> ScopeData {
+        ScopeData {
+            coop,
+            running: parking_lot::Mutex::new(0),
+            all_done: parking_lot::Condvar::new(),
+            a_thread_panicked: AtomicBool::new(false),
+            a_thread_stopped: AtomicBool::new(false),
+            children: parking_lot::Mutex::new(Vec::new()),
+        }
+    }
+
+    pub(super) fn running(&self) -> usize {
+        *self.running.lock()
+    }
+
+    pub(super) fn a_thread_panicked(&self) -> bool {
+        self.a_thread_panicked.load(Ordering::Acquire)
+    }
+
+    /// Whether a thread was unwound by its replay's stop.
+    pub(super) fn a_thread_stopped(&self) -> bool {
+        self.a_thread_stopped.load(Ordering::Acquire)
+    }
+
+    fn decrement(&self, index: Option<ThreadIndex>, unhandled_panic: bool, stopped: bool) {
+        if unhandled_panic {
+            self.a_thread_panicked.store(true, Ordering::Release);
+        }
+        if stopped {
+            self.a_thread_stopped.store(true, Ordering::Release);
+        }
+        if let Some(index) = index {
+            self.children.lock().retain(|&t| t != index);
+        }
+        *self.running.lock() -= 1;
+        // Every one: a waiting end names the next thread it waits for.
+        self.all_done.notify_all();
+    }
+
+    /// Waits until every packet is dropped: on the OS, or (a coroutine
+    /// scope) blocked in the scheduler on the threads, as a join. Recording,
+    /// the wait is shown to the deadlock monitor as a join of a thread still
+    /// running; replaying, a wait where the thread's log ends is parked
+    /// there, as the recording left it.
+    pub(super) fn wait_all(&self, location: &'static Location<'static>) {
+        if self.coop {
+            while self.running() > 0 {
+                let on: Vec<Resource> = self.children.lock().iter().map(|&t| Resource::Thread(t)).collect();
+                coop::block(&on, None, Op::Join, None, location);
+            }
+            return;
+        }
+        let mode = mode::mode();
+        let parked = mode == Mode::Gated && self.running() > 0 && gated::park_if_log_ends(Op::Join, location);
+        let mut running = self.running.lock();
+        while *running > 0 {
+            let target = self.children.lock().first().copied();
+            let shown = mode == Mode::Record && target.is_some();
+            if let (true, Some(target)) = (shown, target) {
+                context::with(|ctx| ctx.block(Op::Join, target, location, false));
+            }
+            self.all_done.wait(&mut running);
+            if shown {
+                context::with(|ctx| ctx.unblock());
+            }
+        }
+        drop(running);
+        if parked {
+            // The replay is over (the gate let this thread go only then):
+            // its threads are done, so it may unwind as any stopped thread.
+            gated::stop();
+        }
+    }
+}
+
+/// A scoped thread's result, until joined.
+pub(super) struct Packet<'scope, T> {
+    scope: Arc<ScopeData>,
+    /// The thread's index in the execution; `None` in passthrough.
+    index: Option<ThreadIndex>,
+    result: parking_lot::Mutex<Option<Result<T>>>,
+    _scope: PhantomData<&'scope ()>,
+}
+
+impl<'scope, T> Packet<'scope, T> {
+    /// A packet of thread `index` of `scope`, counted by it until dropped.
+    pub(super) fn new(scope: &Arc<ScopeData>, index: Option<ThreadIndex>) -> Arc<Packet<'scope, T>> {
+        *scope.running.lock() += 1;
+        if let Some(index) = index {
+            scope.children.lock().push(index);
+        }
+        Arc::new(Packet {
+            scope: Arc::clone(scope),
+            index,
+            result: parking_lot::Mutex::new(None),
+            _scope: PhantomData,
+        })
+    }
+
+    /// The thread's last act: its result in, its share of the packet out.
+    pub(super) fn finish(self: Arc<Self>, result: Result<T>) {
+        *self.result.lock() = Some(result);
+    }
+
+    /// The result, if the thread has finished.
+    pub(super) fn try_take(&self) -> Option<Result<T>> {
+        self.result.lock().take()
+    }
+
+    /// The result of a thread known to have finished.
+    pub(super) fn take(&self) -> Result<T> {
+        self.try_take().unwrap_or_else(|| Err(Box::new("reprise: a scoped thread ended without a result")))
+    }
+}
+
+impl<T> Drop for Packet<'_, T> {
+    fn drop(&mut self) {
+        let stopped = matches!(self.result.get_mut(), Some(Err(p)) if p.is::<ReplayStopped>());
+        let unhandled_panic = matches!(self.result.get_mut(), Some(Err(_))) && !stopped;
+        // Dropped here, before the scope hears of it: the result may borrow
+        // from the scope. A panicking drop must not keep the count up.
+        let result = self.result.get_mut().take();
+        let _ = std_panic::catch_unwind(AssertUnwindSafe(move || drop::<Option<Result<T>>>(result)));
+        self.scope.decrement(self.index, unhandled_panic, stopped);
+    }
+}

@@ -44,6 +44,8 @@ pub(super) fn send<T>(
 /// What a send recorded as `sent` (`outcome` is the call's whole recorded
 /// outcome: a send's or a select's send arm's) does: queues the message
 /// under its id and tells whoever waits for it, or gives the value back.
+/// `Sender::send` and a select's send arm both come here, so whatever a
+/// replayed send must wait for (a rendezvous's taker) applies to both.
 pub(super) fn send_recorded<T>(
     call: &GatedCall,
     outcome: &Outcome,

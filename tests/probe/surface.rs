@@ -132,10 +132,12 @@ fn select_macro(out: &mut Vec<String>) {
         default => seen.push("biased default".to_string()),
     }
     // Arms of different types racing: a thread sends on both.
-    let stx2 = stx.clone();
+    // Both channels stay connected until the loop is done: a disconnected
+    // arm is always ready.
+    let (stx2, tx2) = (stx.clone(), tx.clone());
     let sender = thread::spawn(move || {
         stx2.send("text").unwrap();
-        tx.send(2).unwrap();
+        tx2.send(2).unwrap();
     });
     let mut raced = Vec::new();
     while raced.len() < 2 {
@@ -145,7 +147,7 @@ fn select_macro(out: &mut Vec<String>) {
         }
     }
     sender.join().unwrap();
-    drop(stx);
+    drop((stx, tx));
     // Every sender is gone: the arm completes with the disconnection.
     channel::select! {
         recv(srx) -> msg => seen.push(format!("closed {:?}", msg == Err(RecvError))),

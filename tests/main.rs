@@ -3,6 +3,7 @@
 mod util;
 
 mod bad_input;
+mod channel_parity;
 mod cli;
 mod coreplay;
 mod crash;

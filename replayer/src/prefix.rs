@@ -86,6 +86,9 @@ pub fn cut_to_consistent_prefix(log: &mut ReplayLog) -> u64 {
                     number > complete(object, TurnClass::Write) || present < readers
                 }
                 Some(WaitFor::Exit(thread)) => !exited.contains(&thread),
+                // Never derived from an outcome: only a replayed rendezvous
+                // send waits for it.
+                Some(WaitFor::Received { .. }) => false,
             }
         };
         let mut cuts = Vec::new();

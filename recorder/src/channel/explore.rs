@@ -12,7 +12,7 @@ use super::flavor::{Envelope, Flavor, Shared};
 use super::followed;
 use super::off::unwrap_try_send;
 use super::wait::{self, NoMessage, Wait};
-use super::{Receiver, SendError, Sender, TrySendError};
+use super::{Receiver, SendError, SendTimeoutError, Sender, TrySendError};
 use crate::rt::context;
 use crate::rt::coop::{self, Resource, Woken};
 use crate::rt::gated;
@@ -54,6 +54,50 @@ pub(super) fn send<T>(
             coop::wake(Resource::Object(object), true);
         }
         return result.map_err(SendError);
+    }
+}
+
+/// `send_timeout`: as `send`, waiting for room at most `timeout` of
+/// virtual time.
+pub(super) fn send_timeout<T>(
+    sender: &Sender<T>,
+    value: T,
+    timeout: std::time::Duration,
+    location: &'static Location<'static>,
+) -> Result<(), SendTimeoutError<T>> {
+    if let Some(queue) = sender.flavor.queue() {
+        return followed::send(sender, queue, value, location).map_err(|e| match e {
+            TrySendError::Full(v) => SendTimeoutError::Timeout(v),
+            TrySendError::Disconnected(v) => SendTimeoutError::Disconnected(v),
+        });
+    }
+    let (object, index, seq) = stamp(sender, location);
+    let mut envelope = Envelope { sender: index, seq, value };
+    let mut deadline = None;
+    loop {
+        coop::switch(Op::Send, Some(object), location);
+        let (sent, result) = match sender.cb().try_send(envelope) {
+            Ok(()) => (Sent::Delivered { seq }, Ok(())),
+            Err(cb::TrySendError::Disconnected(e)) => {
+                (Sent::Disconnected, Err(SendTimeoutError::Disconnected(e.value)))
+            }
+            Err(cb::TrySendError::Full(e)) => {
+                let until = *deadline.get_or_insert_with(|| virtual_deadline(timeout));
+                match coop::block(&[Resource::Object(object)], Some(until), Op::Send, Some(object), location)
+                {
+                    Woken::Changed => {
+                        envelope = e;
+                        continue;
+                    }
+                    Woken::TimedOut => (Sent::TimedOut, Err(SendTimeoutError::Timeout(e.value))),
+                }
+            }
+        };
+        context::with(|ctx| ctx.record_outcome(Outcome::Send(sent), object, location));
+        if result.is_ok() {
+            coop::wake(Resource::Object(object), true);
+        }
+        return result;
     }
 }
 

@@ -83,6 +83,54 @@ impl<T> Flavor<T> {
         }
     }
 
+    /// The capacity the channel was made with (`None`: unbounded).
+    pub(super) fn capacity(&self) -> Option<usize> {
+        match self {
+            #[cfg(not(reprise_loom))]
+            Flavor::Replay(queue) => queue.capacity(),
+            #[cfg(not(reprise_loom))]
+            Flavor::Crossbeam { tx: Some(tx), .. } => tx.capacity(),
+            #[cfg(not(reprise_loom))]
+            Flavor::Crossbeam { rx: Some(rx), .. } => rx.capacity(),
+            #[cfg(not(reprise_loom))]
+            Flavor::Crossbeam { .. } => None,
+            #[cfg(reprise_loom)]
+            Flavor::Loom(chan) => chan.capacity(),
+        }
+    }
+
+    /// Whether the channel is full, as crossbeam says it (a rendezvous
+    /// always is).
+    pub(super) fn is_full(&self) -> bool {
+        match self {
+            #[cfg(not(reprise_loom))]
+            Flavor::Crossbeam { tx: Some(tx), .. } => tx.is_full(),
+            #[cfg(not(reprise_loom))]
+            Flavor::Crossbeam { rx: Some(rx), .. } => rx.is_full(),
+            _ => self.capacity().is_some_and(|cap| cap == 0 || self.len() >= cap),
+        }
+    }
+
+    /// Whether `other` is an end of the same channel.
+    pub(super) fn same(&self, other: &Flavor<T>) -> bool {
+        match (self, other) {
+            #[cfg(not(reprise_loom))]
+            (Flavor::Replay(a), Flavor::Replay(b)) => Arc::ptr_eq(a, b),
+            #[cfg(not(reprise_loom))]
+            (Flavor::Crossbeam { tx: Some(a), .. }, Flavor::Crossbeam { tx: Some(b), .. }) => {
+                a.same_channel(b)
+            }
+            #[cfg(not(reprise_loom))]
+            (Flavor::Crossbeam { rx: Some(a), .. }, Flavor::Crossbeam { rx: Some(b), .. }) => {
+                a.same_channel(b)
+            }
+            #[cfg(reprise_loom)]
+            (Flavor::Loom(a), Flavor::Loom(b)) => Arc::ptr_eq(a, b),
+            #[cfg(not(reprise_loom))]
+            _ => false,
+        }
+    }
+
     /// Another sending end of the same channel.
     pub(super) fn clone_sender(&self) -> Flavor<T> {
         match self {

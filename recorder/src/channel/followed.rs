@@ -10,8 +10,8 @@ use super::replay_queue::ReplayQueue;
 use super::wait::{NoMessage, Wait};
 use super::{Receiver, Sender, TrySendError};
 use crate::rt::context;
-use crate::rt::coop;
-use crate::trace::model::{ObjectKind, Op, Outcome, Received, Sent};
+use crate::rt::coop::{self, Resource};
+use crate::trace::model::{ObjectIndex, ObjectKind, Op, Outcome, Received, Sent, ThreadIndex};
 
 /// The recorded outcome of this thread's next call, `op`.
 fn served(op: Op) -> Option<Outcome> {
@@ -44,6 +44,30 @@ pub(super) fn take<T>(
     }
 }
 
+/// Wakes a rendezvous's sender, which waits until its message was taken.
+pub(super) fn taken<T, V>(queue: &ReplayQueue<T>, object: ObjectIndex, result: &Result<V, NoMessage>) {
+    if queue.is_rendezvous() && result.is_ok() {
+        coop::wake(Resource::Object(object), true);
+    }
+}
+
+/// Queues a delivered message under its id `(thread, seq)`. On a
+/// rendezvous the send returns only once its message was taken, as in the
+/// recording (the receive wakes it: [`taken`]). `send`, `try_send` and a
+/// select's send arm all come here.
+pub(super) fn deposit<T>(
+    queue: &ReplayQueue<T>,
+    (thread, seq): (ThreadIndex, u64),
+    value: T,
+    object: ObjectIndex,
+    location: &'static Location<'static>,
+) {
+    queue.push(thread, seq, value);
+    while queue.is_rendezvous() && queue.holds(thread, seq) {
+        coop::block(&[Resource::Object(object)], None, Op::Send, Some(object), location);
+    }
+}
+
 /// `send` and `try_send`: as the recording did, `Full` or `Disconnected`
 /// when it did not deliver.
 pub(super) fn send<T>(
@@ -60,15 +84,17 @@ pub(super) fn send<T>(
     let sent = match served(Op::Send) {
         Some(Outcome::Send(Sent::Full)) => Sent::Full,
         Some(Outcome::Send(Sent::Disconnected)) => Sent::Disconnected,
+        Some(Outcome::Send(Sent::TimedOut)) => Sent::TimedOut,
         _ => Sent::Delivered { seq },
     };
     context::with(|ctx| ctx.record_outcome(Outcome::Send(sent), object, location));
     match sent {
         Sent::Delivered { .. } => {
-            queue.push(thread, seq, value);
+            deposit(queue, (thread, seq), value, object, location);
             Ok(())
         }
-        Sent::Full => Err(TrySendError::Full(value)),
+        // Only a timed send records a timeout; it maps `Full` back.
+        Sent::Full | Sent::TimedOut => Err(TrySendError::Full(value)),
         Sent::Disconnected => Err(TrySendError::Disconnected(value)),
     }
 }
@@ -85,6 +111,7 @@ pub(super) fn receive<T>(
     coop::switch(op, Some(object), location);
     let (received, result) = take(queue, served_receive(op));
     context::with(|ctx| ctx.record_outcome(wait.outcome(received), object, location));
+    taken(queue, object, &result);
     result
 }
 
@@ -112,7 +139,11 @@ pub(super) fn select<T>(
         return timed_out();
     }
     let (received, result) = match receivers[arm as usize].flavor.queue() {
-        Some(queue) => take(queue, Some(received)),
+        Some(queue) => {
+            let (received, result) = take(queue, Some(received));
+            taken(queue, objects[arm as usize], &result);
+            (received, result)
+        }
         // A channel made outside the replay: no recording speaks of it.
         None => (Received::Disconnected, Err(NoMessage::Disconnected)),
     };

@@ -9,7 +9,7 @@ use loom::sync::{Condvar, Mutex, MutexGuard};
 
 use super::flavor::Flavor;
 use super::wait::{NoMessage, Wait};
-use super::{Receiver, SendError, Sender, TrySendError};
+use super::{Receiver, SendError, SendTimeoutError, Sender, TrySendError};
 
 /// A blocked `select`'s wake-up call: set by a send or a disconnection on any
 /// of its channels.
@@ -153,6 +153,11 @@ impl<T> Chan<T> {
         s
     }
 
+    /// The capacity it was made with (`None`: unbounded).
+    pub(super) fn capacity(&self) -> Option<usize> {
+        self.cap
+    }
+
     /// How many messages are queued (always 0 on a rendezvous, as crossbeam's).
     pub(super) fn len(&self) -> usize {
         if self.cap == Some(0) {
@@ -280,6 +285,25 @@ pub(super) fn try_send<T>(sender: &Sender<T>, value: T) -> Result<(), TrySendErr
     }
     chan.push(&mut s, value);
     Ok(())
+}
+
+/// A timed send: room now, or after the other threads ran once (a loom
+/// yield), else a timeout (see the module docs).
+pub(super) fn send_timeout<T>(
+    sender: &Sender<T>,
+    value: T,
+    _timeout: std::time::Duration,
+) -> Result<(), SendTimeoutError<T>> {
+    let value = match try_send(sender, value) {
+        Ok(()) => return Ok(()),
+        Err(TrySendError::Disconnected(v)) => return Err(SendTimeoutError::Disconnected(v)),
+        Err(TrySendError::Full(v)) => v,
+    };
+    loom::thread::yield_now();
+    try_send(sender, value).map_err(|e| match e {
+        TrySendError::Full(v) => SendTimeoutError::Timeout(v),
+        TrySendError::Disconnected(v) => SendTimeoutError::Disconnected(v),
+    })
 }
 
 pub(super) fn receive<T>(receiver: &Receiver<T>, wait: Wait) -> Result<T, NoMessage> {

@@ -47,6 +47,7 @@
 
 #[cfg(not(reprise_loom))]
 mod explore;
+mod extras;
 mod flavor;
 #[cfg(not(reprise_loom))]
 mod followed;
@@ -111,10 +112,10 @@ pub struct Receiver<T> {
 pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
     match mode::mode() {
         #[cfg(not(reprise_loom))]
-        Mode::Gated => replay::channel(),
+        Mode::Gated => replay::channel(Some(cap)),
         // A coroutine replay keeps messages by id, as parallel replay does.
         #[cfg(not(reprise_loom))]
-        Mode::Coop if crate::rt::coop::follows_trace() => replay::channel(),
+        Mode::Coop if crate::rt::coop::follows_trace() => replay::channel(Some(cap)),
         // Recording and exploring run on crossbeam, as passthrough does.
         _ => passthrough::bounded(cap),
     }
@@ -124,9 +125,9 @@ pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
 pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
     match mode::mode() {
         #[cfg(not(reprise_loom))]
-        Mode::Gated => replay::channel(),
+        Mode::Gated => replay::channel(None),
         #[cfg(not(reprise_loom))]
-        Mode::Coop if crate::rt::coop::follows_trace() => replay::channel(),
+        Mode::Coop if crate::rt::coop::follows_trace() => replay::channel(None),
         _ => passthrough::unbounded(),
     }
 }

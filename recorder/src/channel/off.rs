@@ -5,7 +5,7 @@ use crossbeam_channel as cb;
 
 use super::flavor::{self, Envelope, Flavor, Shared};
 use super::wait::{NoMessage, Wait};
-use super::{Receiver, SendError, Sender, TrySendError};
+use super::{Receiver, SendError, SendTimeoutError, Sender, TrySendError};
 use crate::rt::exec;
 
 fn make<T>((tx, rx): (cb::Sender<Envelope<T>>, cb::Receiver<Envelope<T>>)) -> (Sender<T>, Receiver<T>) {
@@ -31,6 +31,22 @@ pub(super) fn send<T>(sender: &Sender<T>, value: T) -> Result<(), SendError<T>> 
 
 pub(super) fn try_send<T>(sender: &Sender<T>, value: T) -> Result<(), TrySendError<T>> {
     sender.cb().try_send(envelope(value)).map_err(unwrap_try_send)
+}
+
+pub(super) fn send_timeout<T>(
+    sender: &Sender<T>,
+    value: T,
+    timeout: std::time::Duration,
+) -> Result<(), SendTimeoutError<T>> {
+    sender.cb().send_timeout(envelope(value), timeout).map_err(unwrap_send_timeout)
+}
+
+/// crossbeam's timed-send error for an envelope, as the error for its value.
+pub(super) fn unwrap_send_timeout<T>(e: cb::SendTimeoutError<Envelope<T>>) -> SendTimeoutError<T> {
+    match e {
+        cb::SendTimeoutError::Timeout(e) => SendTimeoutError::Timeout(e.value),
+        cb::SendTimeoutError::Disconnected(e) => SendTimeoutError::Disconnected(e.value),
+    }
 }
 
 /// crossbeam's error for an envelope, as the error for its value.

@@ -8,9 +8,9 @@ use std::time::Duration;
 use crossbeam_channel as cb;
 
 use super::flavor::Envelope;
-use super::off::{timed_out, unwrap_try_send};
+use super::off::{timed_out, unwrap_send_timeout, unwrap_try_send};
 use super::wait::{self, NoMessage, Wait};
-use super::{Receiver, SendError, Sender, TrySendError};
+use super::{Receiver, SendError, SendTimeoutError, Sender, TrySendError};
 use crate::rt::context;
 use crate::trace::model::{ObjectIndex, ObjectKind, Op, Outcome, Sent};
 
@@ -176,4 +176,33 @@ fn receive_slow<T>(
         ctx.record_outcome(wait.outcome(wait::received(&result)), object, location);
     });
     result
+}
+
+/// `send_timeout`: as `send`, but a wait that ends by itself, so never shown
+/// to the deadlock monitor; a timeout is recorded as `Sent::TimedOut`.
+pub(super) fn send_timeout<T>(
+    sender: &Sender<T>,
+    value: T,
+    timeout: Duration,
+    location: &'static Location<'static>,
+) -> Result<(), SendTimeoutError<T>> {
+    let (envelope, object) = context::with(|ctx| {
+        ctx.sends += 1;
+        let object = ctx.object(&sender.shared.slot, ObjectKind::Channel, location);
+        (Envelope { sender: ctx.index, seq: ctx.sends, value }, object)
+    });
+    let seq = envelope.seq;
+    let result = sender.cb().send_timeout(envelope, timeout);
+    context::with(|ctx| {
+        let sent = match &result {
+            Ok(()) => {
+                sender.shared.progressed(ctx);
+                Sent::Delivered { seq }
+            }
+            Err(cb::SendTimeoutError::Timeout(_)) => Sent::TimedOut,
+            Err(cb::SendTimeoutError::Disconnected(_)) => Sent::Disconnected,
+        };
+        ctx.record_outcome(Outcome::Send(sent), object, location);
+    });
+    result.map_err(unwrap_send_timeout)
 }

@@ -11,11 +11,12 @@ use super::replay_queue::ReplayQueue;
 use super::wait::{NoMessage, Wait};
 use super::{Receiver, Sender, TrySendError};
 use crate::rt::gated::{self, GatedCall};
-use crate::trace::model::{ObjectKind, Op, Outcome, Received, Sent};
+use crate::trace::model::{Happened, ObjectKind, Op, Outcome, Received, Sent, WaitFor};
 
-/// A channel made inside a replay: both ends share one replay queue.
-pub(super) fn channel<T>() -> (Sender<T>, Receiver<T>) {
-    let queue = Arc::new(ReplayQueue::new());
+/// A channel made inside a replay, of `capacity` as `bounded`/`unbounded`
+/// give it: both ends share one replay queue.
+pub(super) fn channel<T>(capacity: Option<usize>) -> (Sender<T>, Receiver<T>) {
+    let queue = Arc::new(ReplayQueue::new(capacity));
     flavor::ends(Flavor::Replay(Arc::clone(&queue)), Flavor::Replay(queue))
 }
 
@@ -45,7 +46,11 @@ pub(super) fn send<T>(
 /// outcome: a send's or a select's send arm's) does: queues the message
 /// under its id and tells whoever waits for it, or gives the value back.
 /// `Sender::send` and a select's send arm both come here, so whatever a
-/// replayed send must wait for (a rendezvous's taker) applies to both.
+/// replayed send must wait for applies to both: on a rendezvous channel the
+/// send and its receive are one step, so the sender returns only once a
+/// receiver took this very message (what it does next happened after the
+/// hand-off in the recording too). It parks in the gate, which the taker's
+/// [`take_recorded`] wakes, and which the replay's stop unwinds.
 pub(super) fn send_recorded<T>(
     call: &GatedCall,
     outcome: &Outcome,
@@ -57,9 +62,15 @@ pub(super) fn send_recorded<T>(
         Sent::Delivered { seq } => {
             queue.push(call.thread, seq, value);
             call.announce(outcome);
+            if queue.is_rendezvous() {
+                // `false`: the replay stopped and this thread is unwinding
+                // already; the send passes through.
+                call.wait(WaitFor::Received { sender: call.thread, seq });
+            }
             Ok(())
         }
-        Sent::Full => Err(TrySendError::Full(value)),
+        // Only a timed send records a timeout; it maps `Full` back.
+        Sent::Full | Sent::TimedOut => Err(TrySendError::Full(value)),
         Sent::Disconnected => Err(TrySendError::Disconnected(value)),
     }
 }
@@ -101,7 +112,12 @@ pub(super) fn take_recorded<T>(
         return Err(NoMessage::Disconnected);
     }
     match queue.take(sender, seq) {
-        Some(value) => Ok(value),
+        Some(value) => {
+            if queue.is_rendezvous() {
+                call.happened(Happened::Received { sender, seq });
+            }
+            Ok(value)
+        }
         None => {
             call.diverge(format!("{received} was sent, but not on this channel"));
             Err(NoMessage::Disconnected)

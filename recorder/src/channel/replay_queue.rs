@@ -12,11 +12,24 @@ use crate::trace::model::ThreadIndex;
 /// oldest one, in O(1).
 pub(super) struct ReplayQueue<T> {
     items: Mutex<VecDeque<Envelope<T>>>,
+    /// As made: `Some(n)` by `bounded(n)`, `None` by `unbounded()`.
+    capacity: Option<usize>,
 }
 
 impl<T> ReplayQueue<T> {
-    pub(super) fn new() -> ReplayQueue<T> {
-        ReplayQueue { items: Mutex::new(VecDeque::new()) }
+    pub(super) fn new(capacity: Option<usize>) -> ReplayQueue<T> {
+        ReplayQueue { items: Mutex::new(VecDeque::new()), capacity }
+    }
+
+    /// The channel's capacity, as crossbeam's `capacity()` gives it.
+    pub(super) fn capacity(&self) -> Option<usize> {
+        self.capacity
+    }
+
+    /// Whether it is a rendezvous channel (`bounded(0)`): its replayed send
+    /// returns only once its message was taken.
+    pub(super) fn is_rendezvous(&self) -> bool {
+        self.capacity == Some(0)
     }
 
     /// Queues the message `(sender, seq)`.
@@ -31,8 +44,17 @@ impl<T> ReplayQueue<T> {
         items.remove(at).map(|e| e.value)
     }
 
-    /// How many messages are queued.
+    /// Whether the message `(sender, seq)` is still queued (not taken).
+    pub(super) fn holds(&self, sender: ThreadIndex, seq: u64) -> bool {
+        self.items.lock().iter().any(|e| e.sender == sender && e.seq == seq)
+    }
+
+    /// How many messages are queued (always 0 on a rendezvous, as
+    /// crossbeam's: a message waiting there is still its sender's).
     pub(super) fn len(&self) -> usize {
+        if self.is_rendezvous() {
+            return 0;
+        }
         self.items.lock().len()
     }
 }

@@ -84,6 +84,9 @@ impl Counters {
             }
             WaitFor::Message { sender, seq } => self.sent.get(&sender).is_some_and(|&s| s >= seq),
             WaitFor::Exit(thread) => self.exited.contains(&thread),
+            // Only a parallel replay's rendezvous send waits for it; no
+            // recorded outcome does, so a coroutine replay never asks.
+            WaitFor::Received { .. } => true,
         }
     }
 
@@ -104,7 +107,8 @@ impl Counters {
             Some(Happened::Exited(thread)) => {
                 self.exited.insert(thread);
             }
-            None => {}
+            // Never derived from an outcome (see `ready`).
+            Some(Happened::Received { .. }) | None => {}
         }
         if let Some(store) = read_store(outcome) {
             *self.loads.entry((event.object, store)).or_insert(0) += 1;

@@ -200,6 +200,9 @@ fn describe(log: &FollowLog, pending: &Pending) -> String {
             format!("message {seq} of {}", log.thread_label(sender))
         }
         Pending::Wait(WaitFor::Exit(thread)) => format!("{} to exit", log.thread_label(thread)),
+        Pending::Wait(WaitFor::Received { sender, seq }) => {
+            format!("message {seq} of {} to be taken (a rendezvous)", log.thread_label(sender))
+        }
         Pending::Loads { object, store } => format!("the loads of store {store} of atomic #{object}"),
         Pending::Spawn(child) => format!("thread {child} to be the next one spawned"),
         Pending::Held(object) => format!("lock #{object} to be free"),

@@ -41,6 +41,8 @@ pub(crate) struct ThreadCounters {
     sent: Counter,
     /// 1 once it exited.
     exited: Counter,
+    /// The highest send count of its rendezvous messages taken so far.
+    received: Counter,
 }
 
 /// Every object's and thread's counters.
@@ -114,6 +116,7 @@ impl State {
             }
             WaitFor::Message { sender, seq } => self.thread(sender).is_some_and(|t| t.sent.get() >= seq),
             WaitFor::Exit(thread) => self.thread(thread).is_some_and(|t| t.exited.get() >= 1),
+            WaitFor::Received { sender, seq } => self.thread(sender).is_some_and(|t| t.received.get() >= seq),
         }
     }
 
@@ -148,6 +151,11 @@ impl State {
                     t.exited.register(waiter(1));
                 }
             }
+            WaitFor::Received { sender, seq } => {
+                if let Some(t) = self.thread(sender) {
+                    t.received.register(waiter(seq));
+                }
+            }
         }
     }
 
@@ -161,6 +169,7 @@ impl State {
             WaitFor::WriteTurn { object, .. } => self.object(object).map_or(0, |s| s.writers.registered()),
             WaitFor::Message { sender, .. } => self.thread(sender).map_or(0, |t| t.sent.registered()),
             WaitFor::Exit(thread) => self.thread(thread).map_or(0, |t| t.exited.registered()),
+            WaitFor::Received { sender, .. } => self.thread(sender).map_or(0, |t| t.received.registered()),
         }
     }
 
@@ -191,6 +200,11 @@ impl State {
                 }
             }
             Happened::Exited(thread) => self.exited(thread, wake),
+            Happened::Received { sender, seq } => {
+                if let Some(t) = self.thread(sender) {
+                    t.received.raise_to(seq, wake);
+                }
+            }
         }
     }
 

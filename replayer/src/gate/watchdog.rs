@@ -77,6 +77,9 @@ fn describe_wait(log: &ReplayLog, until: &WaitFor) -> String {
         }
         WaitFor::Message { sender, seq } => format!("message {seq} of {}", log.thread_label(sender)),
         WaitFor::Exit(thread) => format!("{} to exit", log.thread_label(thread)),
+        WaitFor::Received { sender, seq } => {
+            format!("message {seq} of {} to be taken (a rendezvous)", log.thread_label(sender))
+        }
     }
 }
 

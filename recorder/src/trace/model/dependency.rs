@@ -64,6 +64,15 @@ pub enum WaitFor {
     },
     /// The thread has exited.
     Exit(ThreadIndex),
+    /// The message `(sender, seq)`, sent on a rendezvous channel, has been
+    /// taken by a receiver: a replayed rendezvous send returns only then.
+    /// No recorded outcome waits for it (see [`Happened::Received`]).
+    Received {
+        /// The sending thread.
+        sender: ThreadIndex,
+        /// The sender's send count for that message.
+        seq: u64,
+    },
 }
 
 /// Something a thread made happen that others may wait for.
@@ -87,6 +96,17 @@ pub enum Happened {
     },
     /// A thread exited.
     Exited(ThreadIndex),
+    /// A receiver took the message `(sender, seq)` from a rendezvous
+    /// channel. Told by the replayed receive itself, not derived from an
+    /// outcome: only a rendezvous's sender waits for it, and a thread's
+    /// rendezvous messages are taken in its send order (it waits for each),
+    /// so a per-sender high-water mark is enough.
+    Received {
+        /// The sending thread.
+        sender: ThreadIndex,
+        /// Its send count.
+        seq: u64,
+    },
 }
 
 /// A turn an event takes on one of an object's counters.

@@ -195,7 +195,11 @@ pub(super) fn recv_followed<T>(
         _ => None,
     };
     let (received, result) = match r.flavor.queue() {
-        Some(queue) => followed::take(queue, received),
+        Some(queue) => {
+            let (received, result) = followed::take(queue, received);
+            followed::taken(queue, object, &result);
+            (received, result)
+        }
         // A channel made outside the replay: no recording speaks of it.
         None => (Received::Disconnected, Err(NoMessage::Disconnected)),
     };
@@ -221,7 +225,7 @@ pub(super) fn send_followed<T>(
     record(Outcome::SelectSend { arm: arm_u32(arm), sent }, object, location);
     match queue {
         Some(queue) => {
-            queue.push(thread, seq, msg);
+            followed::deposit(queue, (thread, seq), msg, object, location);
             Ok(())
         }
         None => Err(SendError(msg)),

@@ -36,6 +36,9 @@ pub enum Sent {
     Full,
     /// Every receiver was gone.
     Disconnected,
+    /// A timed send (`send_timeout`, `send_deadline`) found no room in
+    /// time.
+    TimedOut,
 }
 impl Received {
     #[inline(always)]
@@ -66,6 +69,7 @@ impl Sent {
             Sent::Delivered { seq } => [seq, 0],
             Sent::Full => [0, 1],
             Sent::Disconnected => [0, 2],
+            Sent::TimedOut => [0, 3],
         }
     }
 
@@ -74,6 +78,7 @@ impl Sent {
             0 => Some(Sent::Delivered { seq: a }),
             1 => Some(Sent::Full),
             2 => Some(Sent::Disconnected),
+            3 => Some(Sent::TimedOut),
             _ => None,
         }
     }

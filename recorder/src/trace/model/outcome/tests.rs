@@ -21,7 +21,8 @@ fn outcome() -> impl Strategy<Value = Outcome> {
         prop_oneof![
             any::<u64>().prop_map(|seq| Sent::Delivered { seq }),
             Just(Sent::Full),
-            Just(Sent::Disconnected)
+            Just(Sent::Disconnected),
+            Just(Sent::TimedOut)
         ]
         .prop_map(Outcome::Send),
         received().prop_map(Outcome::Recv),

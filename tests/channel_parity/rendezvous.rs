@@ -1,0 +1,100 @@
+//! A rendezvous (`bounded(0)`) send and its receive are one step: in replay
+//! the sender returns only once its very message was taken, as it did in
+//! the recording.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use reprise::channel;
+use reprise::{read_trace_file, record, replay, replay_coroutines, thread, RecordConfig, ReplayOutcome};
+
+use crate::util::scratch;
+
+const MESSAGES: u64 = 1_000;
+
+/// The sender writes a std atomic (which reprise does not see) right after
+/// each send; the receiver reads it right before each receive. On a
+/// rendezvous, send `m` cannot have returned before receive `m` began, so
+/// the receiver never sees `m` written before it took `m`. Gives how many
+/// times it did (0 in a faithful run) and the sum of the messages.
+fn write_after_send() -> (u64, u64) {
+    let written = Arc::new(AtomicU64::new(0));
+    let (tx, rx) = channel::bounded::<u64>(0);
+    let sender = {
+        let written = Arc::clone(&written);
+        thread::spawn(move || {
+            for m in 1..=MESSAGES {
+                tx.send(m).unwrap();
+                written.store(m, Ordering::SeqCst);
+            }
+        })
+    };
+    let (mut early, mut sum) = (0, 0);
+    for _ in 1..=MESSAGES {
+        // Gives an unblocked sender the time to run ahead.
+        std::thread::yield_now();
+        let seen = written.load(Ordering::SeqCst);
+        let m = rx.recv().unwrap();
+        if seen >= m {
+            early += 1;
+        }
+        sum += m;
+    }
+    sender.join().unwrap();
+    (early, sum)
+}
+
+#[test]
+fn a_replayed_rendezvous_send_returns_only_once_its_message_was_taken() {
+    let path = scratch("rendezvous-order").join("t.trace");
+    let recorded = record(&path, RecordConfig::new("rendezvous", "1"), write_after_send).unwrap();
+    let result = recorded.result.expect("the recorded run finished");
+    assert_eq!(result, (0, MESSAGES * (MESSAGES + 1) / 2), "crossbeam's rendezvous in the recording");
+    let trace = read_trace_file(&path).unwrap();
+    for run in 0..5 {
+        let replayed = replay(&trace, write_after_send);
+        assert_eq!(replayed.outcome, ReplayOutcome::Matched, "run {run}: {}", replayed.outcome);
+        assert_eq!(replayed.result, Some(result), "run {run}: a send returned before its receive");
+    }
+    let coroutines = replay_coroutines(&trace, write_after_send);
+    assert_eq!(coroutines.outcome, ReplayOutcome::Matched, "{}", coroutines.outcome);
+    assert_eq!(coroutines.result, Some(result), "on coroutines: a send returned before its receive");
+}
+
+/// Ping-pong over two rendezvous channels: each answer is the question
+/// doubled; gives the answers in order.
+fn ping_pong() -> Vec<u64> {
+    let (ping_tx, ping_rx) = channel::bounded::<u64>(0);
+    let (pong_tx, pong_rx) = channel::bounded::<u64>(0);
+    let echo = thread::spawn(move || {
+        for q in ping_rx {
+            pong_tx.send(q * 2).unwrap();
+        }
+    });
+    let answers = (0..MESSAGES)
+        .map(|q| {
+            ping_tx.send(q).unwrap();
+            pong_rx.recv().unwrap()
+        })
+        .collect();
+    drop(ping_tx);
+    echo.join().unwrap();
+    answers
+}
+
+#[test]
+fn a_rendezvous_ping_pong_replays_exactly_in_parallel_and_on_coroutines() {
+    let path = scratch("rendezvous-pingpong").join("t.trace");
+    let recorded = record(&path, RecordConfig::new("rendezvous", "1"), ping_pong).unwrap();
+    let answers = recorded.result.expect("the recorded run finished");
+    assert_eq!(answers, (0..MESSAGES).map(|q| q * 2).collect::<Vec<_>>());
+    let trace = read_trace_file(&path).unwrap();
+    for run in 0..3 {
+        let replayed = replay(&trace, ping_pong);
+        assert_eq!(replayed.outcome, ReplayOutcome::Matched, "run {run}: {}", replayed.outcome);
+        assert_eq!(replayed.result.as_ref(), Some(&answers), "run {run}");
+    }
+    let coroutines = replay_coroutines(&trace, ping_pong);
+    assert_eq!(coroutines.outcome, ReplayOutcome::Matched, "{}", coroutines.outcome);
+    assert_eq!(coroutines.result.as_ref(), Some(&answers));
+}

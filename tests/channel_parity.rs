@@ -4,3 +4,4 @@
 //! explored.
 
 mod rendezvous;
+mod timed;

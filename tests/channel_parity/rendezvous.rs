@@ -98,3 +98,38 @@ fn a_rendezvous_ping_pong_replays_exactly_in_parallel_and_on_coroutines() {
     assert_eq!(coroutines.outcome, ReplayOutcome::Matched, "{}", coroutines.outcome);
     assert_eq!(coroutines.result.as_ref(), Some(&answers));
 }
+
+#[test]
+fn an_explored_rendezvous_pairs_each_send_with_a_receive() {
+    let outcome = reprise::explore::Explorer::new(reprise::explore::Config::default().budget(20)).run(|| {
+        let (early, _) = small_write_after_send();
+        assert_eq!(early, 0, "a send returned before its receive");
+    });
+    assert!(outcome.failure.is_none(), "{}", outcome.failure.unwrap().report);
+    assert_eq!(outcome.schedules, 20);
+}
+
+/// [`write_after_send`] with a few messages, for the explorer.
+fn small_write_after_send() -> (u64, u64) {
+    let written = Arc::new(AtomicU64::new(0));
+    let (tx, rx) = channel::bounded::<u64>(0);
+    assert_eq!((tx.capacity(), tx.len(), tx.is_full()), (Some(0), 0, true));
+    let sender = {
+        let written = Arc::clone(&written);
+        thread::spawn(move || {
+            for m in 1..=20 {
+                tx.send(m).unwrap();
+                written.store(m, Ordering::SeqCst);
+            }
+        })
+    };
+    let (mut early, mut sum) = (0, 0);
+    for _ in 1..=20 {
+        let seen = written.load(Ordering::SeqCst);
+        let m = rx.recv().unwrap();
+        early += u64::from(seen >= m);
+        sum += m;
+    }
+    sender.join().unwrap();
+    (early, sum)
+}

@@ -5,6 +5,7 @@
 //! so a failing schedule's trace replays.
 
 use std::panic::Location;
+use std::sync::atomic::Ordering;
 
 use crossbeam_channel as cb;
 
@@ -52,6 +53,7 @@ pub(super) fn send<T>(
         context::with(|ctx| ctx.record_outcome(Outcome::Send(outcome), object, location));
         if result.is_ok() {
             coop::wake(Resource::Object(object), true);
+            hand_off(&sender.shared, object, location);
         }
         return result.map_err(SendError);
     }
@@ -76,7 +78,12 @@ pub(super) fn send_timeout<T>(
     let mut deadline = None;
     loop {
         coop::switch(Op::Send, Some(object), location);
-        let (sent, result) = match sender.cb().try_send(envelope) {
+        let attempt = if no_taker(&sender.shared) {
+            Err(cb::TrySendError::Full(envelope))
+        } else {
+            sender.cb().try_send(envelope)
+        };
+        let (sent, result) = match attempt {
             Ok(()) => (Sent::Delivered { seq }, Ok(())),
             Err(cb::TrySendError::Disconnected(e)) => {
                 (Sent::Disconnected, Err(SendTimeoutError::Disconnected(e.value)))
@@ -96,6 +103,7 @@ pub(super) fn send_timeout<T>(
         context::with(|ctx| ctx.record_outcome(Outcome::Send(sent), object, location));
         if result.is_ok() {
             coop::wake(Resource::Object(object), true);
+            hand_off(&sender.shared, object, location);
         }
         return result;
     }
@@ -111,7 +119,12 @@ pub(super) fn try_send<T>(
     }
     let (object, index, seq) = stamp(sender, location);
     coop::switch(Op::Send, Some(object), location);
-    let result = sender.cb().try_send(Envelope { sender: index, seq, value });
+    let envelope = Envelope { sender: index, seq, value };
+    let result = if no_taker(&sender.shared) {
+        Err(cb::TrySendError::Full(envelope))
+    } else {
+        sender.cb().try_send(envelope)
+    };
     let outcome = match &result {
         Ok(()) => {
             coop::wake(Resource::Object(object), true);
@@ -160,7 +173,17 @@ pub(super) fn receive<T>(
                     Wait::Timeout(t) => Some(*deadline.get_or_insert_with(|| virtual_deadline(t))),
                     _ => None,
                 };
-                match coop::block(&[Resource::Object(object)], until, op, Some(object), location) {
+                let rendezvous = receiver.shared.rendezvous.as_ref();
+                if let Some(r) = rendezvous {
+                    // A timed sender may wait for a taker: here is one.
+                    r.waiting.fetch_add(1, Ordering::Relaxed);
+                    coop::wake(Resource::Object(object), true);
+                }
+                let woken = coop::block(&[Resource::Object(object)], until, op, Some(object), location);
+                if let Some(r) = rendezvous {
+                    r.waiting.fetch_sub(1, Ordering::Relaxed);
+                }
+                match woken {
                     Woken::Changed => continue,
                     Woken::TimedOut => Err(NoMessage::TimedOut),
                 }
@@ -168,11 +191,33 @@ pub(super) fn receive<T>(
         };
         let outcome = wait.outcome(wait::received(&result));
         context::with(|ctx| ctx.record_outcome(outcome, object, location));
+        if let (Some(r), true) = (&receiver.shared.rendezvous, result.is_ok()) {
+            r.taken.fetch_add(1, Ordering::Relaxed);
+        }
         if result.is_ok() {
             coop::wake(Resource::Object(object), true);
         }
         return result.map(|e: Envelope<T>| e.value);
     }
+}
+
+/// An explored rendezvous's sender whose message went into the empty slot
+/// waits until a receiver took it (coroutines: nothing runs between its
+/// deposit and this count).
+fn hand_off(shared: &Shared, object: ObjectIndex, location: &'static Location<'static>) {
+    let Some(r) = &shared.rendezvous else { return };
+    let before = r.taken.load(Ordering::Relaxed);
+    // The slot was empty when the message went in: every earlier one was
+    // taken, so this one is taken when the count passes `before`.
+    while r.taken.load(Ordering::Relaxed) <= before {
+        coop::block(&[Resource::Object(object)], None, Op::Send, Some(object), location);
+    }
+}
+
+/// On an explored rendezvous, a `try_send` or timed send pairs only with a
+/// receiver waiting: none waits.
+fn no_taker(shared: &Shared) -> bool {
+    shared.rendezvous.as_ref().is_some_and(|r| r.waiting.load(Ordering::Relaxed) == 0)
 }
 
 /// The virtual time at which a wait of `timeout` from now ends.

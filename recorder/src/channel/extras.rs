@@ -28,6 +28,47 @@ fn remaining(deadline: Instant) -> Duration {
     }
 }
 
+/// Whether the end belongs to a rendezvous the explorer runs on one slot
+/// (see `flavor::Rendezvous`): it answers as a rendezvous.
+macro_rules! explored_rendezvous_of {
+    ($end:expr) => {{
+        #[cfg(not(reprise_loom))]
+        let yes = $end.shared.rendezvous.is_some();
+        #[cfg(reprise_loom)]
+        let yes = false;
+        yes
+    }};
+}
+
+/// The ends, for [`shown_len`].
+pub(super) trait HasShared {
+    /// Whether the end's channel is a rendezvous the explorer runs on one
+    /// slot.
+    fn explored_rendezvous(&self) -> bool;
+}
+
+impl<T> HasShared for Sender<T> {
+    fn explored_rendezvous(&self) -> bool {
+        explored_rendezvous_of!(self)
+    }
+}
+
+impl<T> HasShared for Receiver<T> {
+    fn explored_rendezvous(&self) -> bool {
+        explored_rendezvous_of!(self)
+    }
+}
+
+/// How many messages an end shows queued: none on a rendezvous, as
+/// crossbeam's (an explored one holds its message in a slot).
+pub(super) fn shown_len<E: HasShared>(end: &E, queued: usize) -> usize {
+    if end.explored_rendezvous() {
+        0
+    } else {
+        queued
+    }
+}
+
 impl<T> Sender<T> {
     /// Sends, waiting at most `timeout` for room (on a rendezvous, for a
     /// receiver to take it). Like [`crossbeam_channel::Sender::send_timeout`].
@@ -81,12 +122,15 @@ impl<T> Sender<T> {
     /// Whether the channel is full (a rendezvous always is). Like
     /// [`crossbeam_channel::Sender::is_full`].
     pub fn is_full(&self) -> bool {
-        self.flavor.is_full()
+        self.explored_rendezvous() || self.flavor.is_full()
     }
 
     /// The channel's capacity: `None` when unbounded. Like
     /// [`crossbeam_channel::Sender::capacity`].
     pub fn capacity(&self) -> Option<usize> {
+        if self.explored_rendezvous() {
+            return Some(0);
+        }
         self.flavor.capacity()
     }
 
@@ -116,12 +160,15 @@ impl<T> Receiver<T> {
     /// Whether the channel is full (a rendezvous always is). Like
     /// [`crossbeam_channel::Receiver::is_full`].
     pub fn is_full(&self) -> bool {
-        self.flavor.is_full()
+        self.explored_rendezvous() || self.flavor.is_full()
     }
 
     /// The channel's capacity: `None` when unbounded. Like
     /// [`crossbeam_channel::Receiver::capacity`].
     pub fn capacity(&self) -> Option<usize> {
+        if self.explored_rendezvous() {
+            return Some(0);
+        }
         self.flavor.capacity()
     }
 

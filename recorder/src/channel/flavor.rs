@@ -182,12 +182,28 @@ pub(super) struct Shared {
     /// Sends, receives and dropped ends, counted in closed-world recordings
     /// for the deadlock monitor (and on every drop: drops are rare).
     pub(super) progress: Progress,
+    /// Under the explorer, a `bounded(0)` runs on a crossbeam channel of
+    /// one slot (its receivers wait in the scheduler, never inside
+    /// crossbeam, so crossbeam's rendezvous would never pair): `Some` holds
+    /// what makes it a rendezvous again (`explore.rs`).
+    pub(super) rendezvous: Option<Rendezvous>,
+}
+
+/// An explored rendezvous's hand-off counters.
+#[cfg(not(reprise_loom))]
+#[derive(Debug, Default)]
+pub(super) struct Rendezvous {
+    /// Messages taken so far: a sender whose message went into the empty
+    /// slot as the `n`-th waits until this passes `n`.
+    pub(super) taken: std::sync::atomic::AtomicU64,
+    /// Receivers blocked waiting (a `try_send` pairs only with one).
+    pub(super) waiting: std::sync::atomic::AtomicUsize,
 }
 
 #[cfg(not(reprise_loom))]
 impl Shared {
     pub(super) fn new() -> Shared {
-        Shared { slot: ObjectSlot::new(), progress: Progress::default() }
+        Shared { slot: ObjectSlot::new(), progress: Progress::default(), rendezvous: None }
     }
 
     /// Record mode: counts an operation that can end a wait on the channel.
@@ -208,7 +224,16 @@ impl Shared {
 /// The two ends of a new channel, holding `sender` and `receiver`.
 #[cfg(not(reprise_loom))]
 pub(super) fn ends<T>(sender: Flavor<T>, receiver: Flavor<T>) -> (super::Sender<T>, super::Receiver<T>) {
-    let shared = Arc::new(Shared::new());
+    ends_of(sender, receiver, Shared::new())
+}
+
+/// As [`ends`], sharing `shared`.
+pub(super) fn ends_of<T>(
+    sender: Flavor<T>,
+    receiver: Flavor<T>,
+    shared: Shared,
+) -> (super::Sender<T>, super::Receiver<T>) {
+    let shared = Arc::new(shared);
     (
         super::Sender { shared: Arc::clone(&shared), flavor: sender },
         super::Receiver { shared, flavor: receiver },

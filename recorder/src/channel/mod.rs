@@ -176,13 +176,13 @@ impl<T> Sender<T> {
 
     /// Whether the channel is empty.
     pub fn is_empty(&self) -> bool {
-        self.flavor.len() == 0
+        self.len() == 0
     }
 
     /// How many messages are queued (always 0 on a rendezvous, as
     /// crossbeam's).
     pub fn len(&self) -> usize {
-        self.flavor.len()
+        extras::shown_len(self, self.flavor.len())
     }
 }
 
@@ -256,13 +256,13 @@ impl<T> Receiver<T> {
 
     /// Whether the channel is empty.
     pub fn is_empty(&self) -> bool {
-        self.flavor.len() == 0
+        self.len() == 0
     }
 
     /// How many messages are queued (always 0 on a rendezvous, as
     /// crossbeam's).
     pub fn len(&self) -> usize {
-        self.flavor.len()
+        extras::shown_len(self, self.flavor.len())
     }
 }
 

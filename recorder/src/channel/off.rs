@@ -13,6 +13,16 @@ fn make<T>((tx, rx): (cb::Sender<Envelope<T>>, cb::Receiver<Envelope<T>>)) -> (S
 }
 
 pub(super) fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
+    if cap == 0 && crate::rt::mode::mode() == crate::rt::mode::Mode::Coop {
+        // An explored rendezvous: one slot, paired by explore.rs.
+        let (tx, rx) = cb::bounded(1);
+        let shared = Shared { rendezvous: Some(Default::default()), ..Shared::new() };
+        return flavor::ends_of(
+            Flavor::Crossbeam { tx: Some(tx), rx: None },
+            Flavor::Crossbeam { tx: None, rx: Some(rx) },
+            shared,
+        );
+    }
     make(cb::bounded(cap))
 }
 

@@ -8,7 +8,9 @@ use std::panic::Location;
 use std::time::Duration;
 
 use super::wait::Wait;
-use super::{passthrough, Receiver, RecvTimeoutError, SendTimeoutError, Sender, TrySendError};
+#[cfg(not(reprise_loom))]
+use super::TrySendError;
+use super::{passthrough, Receiver, RecvTimeoutError, SendTimeoutError, Sender};
 use crate::rt::mode::{self, Mode};
 use crate::time::Instant;
 

@@ -228,6 +228,7 @@ pub(super) fn ends<T>(sender: Flavor<T>, receiver: Flavor<T>) -> (super::Sender<
 }
 
 /// As [`ends`], sharing `shared`.
+#[cfg(not(reprise_loom))]
 pub(super) fn ends_of<T>(
     sender: Flavor<T>,
     receiver: Flavor<T>,

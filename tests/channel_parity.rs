@@ -5,3 +5,4 @@
 
 mod rendezvous;
 mod timed;
+mod timers;

@@ -40,6 +40,9 @@ pub(super) enum Flavor<T> {
     /// Under loom: a queue behind loom's mutex and condvars.
     #[cfg(reprise_loom)]
     Loom(Arc<super::loom::Chan<T>>),
+    /// A timer's receiver (`after`, `at`, `tick`, `never`).
+    #[cfg(not(reprise_loom))]
+    Timer(super::timer::Timer<T>),
 }
 
 impl<T> Flavor<T> {
@@ -57,6 +60,7 @@ impl<T> Flavor<T> {
             Flavor::Replay(_) if mode::mode() == Mode::Coop => Mode::Coop,
             Flavor::Replay(_) => Mode::Gated,
             Flavor::Crossbeam { .. } => crossbeam_mode(),
+            Flavor::Timer(timer) => timer.mode(),
         }
     }
 
@@ -78,6 +82,8 @@ impl<T> Flavor<T> {
             Flavor::Crossbeam { rx: Some(rx), .. } => rx.len(),
             #[cfg(not(reprise_loom))]
             Flavor::Crossbeam { .. } => 0,
+            #[cfg(not(reprise_loom))]
+            Flavor::Timer(timer) => timer.len(),
             #[cfg(reprise_loom)]
             Flavor::Loom(chan) => chan.len(),
         }
@@ -94,6 +100,8 @@ impl<T> Flavor<T> {
             Flavor::Crossbeam { rx: Some(rx), .. } => rx.capacity(),
             #[cfg(not(reprise_loom))]
             Flavor::Crossbeam { .. } => None,
+            #[cfg(not(reprise_loom))]
+            Flavor::Timer(timer) => timer.capacity(),
             #[cfg(reprise_loom)]
             Flavor::Loom(chan) => chan.capacity(),
         }
@@ -124,6 +132,8 @@ impl<T> Flavor<T> {
             (Flavor::Crossbeam { rx: Some(a), .. }, Flavor::Crossbeam { rx: Some(b), .. }) => {
                 a.same_channel(b)
             }
+            #[cfg(not(reprise_loom))]
+            (Flavor::Timer(a), Flavor::Timer(b)) => a.same(b),
             #[cfg(reprise_loom)]
             (Flavor::Loom(a), Flavor::Loom(b)) => Arc::ptr_eq(a, b),
             #[cfg(not(reprise_loom))]
@@ -138,6 +148,9 @@ impl<T> Flavor<T> {
             Flavor::Crossbeam { tx, .. } => Flavor::Crossbeam { tx: tx.clone(), rx: None },
             #[cfg(not(reprise_loom))]
             Flavor::Replay(queue) => Flavor::Replay(Arc::clone(queue)),
+            // A timer has no sender.
+            #[cfg(not(reprise_loom))]
+            Flavor::Timer(_) => Flavor::Crossbeam { tx: None, rx: None },
             #[cfg(reprise_loom)]
             Flavor::Loom(chan) => Flavor::Loom(chan.add_sender()),
         }
@@ -150,6 +163,8 @@ impl<T> Flavor<T> {
             Flavor::Crossbeam { rx, .. } => Flavor::Crossbeam { tx: None, rx: rx.clone() },
             #[cfg(not(reprise_loom))]
             Flavor::Replay(queue) => Flavor::Replay(Arc::clone(queue)),
+            #[cfg(not(reprise_loom))]
+            Flavor::Timer(timer) => Flavor::Timer(timer.clone_timer()),
             #[cfg(reprise_loom)]
             Flavor::Loom(chan) => Flavor::Loom(chan.add_receiver()),
         }
@@ -160,7 +175,7 @@ impl<T> Flavor<T> {
     pub(super) fn queue(&self) -> Option<&ReplayQueue<T>> {
         match self {
             Flavor::Replay(queue) => Some(queue),
-            Flavor::Crossbeam { .. } => None,
+            Flavor::Crossbeam { .. } | Flavor::Timer(_) => None,
         }
     }
 }

@@ -38,6 +38,8 @@
 //!   "during the wait" is a schedule in which it was sent first), and no model
 //!   deadlocks on a timeout that would have fired; a loop that retries after a
 //!   timeout behaves as a polling loop.
+//! - The timer channels (`after`, `at`, `tick`, `never`) are not there:
+//!   loom has no clock to run them on.
 //! - `select` blocks until an arm is ready; when several are, the lowest
 //!   index wins (crossbeam picks at random; loom explores schedules, not
 //!   random choices). So do `Select` and the select macros, over receive and
@@ -63,6 +65,8 @@ mod replay;
 #[cfg(not(reprise_loom))]
 mod replay_queue;
 mod select;
+#[cfg(not(reprise_loom))]
+mod timer;
 mod wait;
 
 use std::fmt;
@@ -88,6 +92,8 @@ pub use select::{select, select_timeout};
 pub use select::{
     ReadyTimeoutError, Select, SelectTimeoutError, SelectedOperation, TryReadyError, TrySelectError,
 };
+#[cfg(not(reprise_loom))]
+pub use timer::{after, at, never, tick};
 use wait::{NoMessage, Wait};
 
 /// The sending side. Like [`crossbeam_channel::Sender`].
@@ -191,6 +197,10 @@ impl<T> Receiver<T> {
     /// iterators.
     #[cfg_attr(reprise_loom, allow(unused_variables))]
     fn receive(&self, wait: Wait, location: &'static Location<'static>) -> Result<T, NoMessage> {
+        #[cfg(not(reprise_loom))]
+        if let Flavor::Timer(timer) = &self.flavor {
+            return timer::receive(timer, wait, location);
+        }
         match self.flavor.mode() {
             Mode::Off => passthrough::receive(self, wait),
             #[cfg(not(reprise_loom))]

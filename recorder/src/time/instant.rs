@@ -66,6 +66,13 @@ impl Instant {
     pub fn into_std(self) -> std::time::Instant {
         self.0
     }
+
+    /// The reading `instant` of std's clock, as reprise's (a timer channel's
+    /// message, which the timer's backend records or replays itself).
+    #[cfg_attr(reprise_loom, allow(dead_code))]
+    pub(crate) fn from_std(instant: std::time::Instant) -> Instant {
+        Instant(instant)
+    }
 }
 
 impl From<Instant> for std::time::Instant {

@@ -115,11 +115,15 @@ pub enum Op {
     /// Unparked a thread; the event's object is its parker. `a`: this
     /// unpark's number among that parker's (from 1).
     Unpark = 31,
+    /// A receive from a timer channel (`after`, `at`, `tick`, `never`). `a`:
+    /// the instant it returned, in nanoseconds since the execution started,
+    /// + 1; or 0 when none came, and then `b`: 1 empty, 2 timed out.
+    TimerRecv = 32,
 }
 
 impl Op {
     /// Every op, in discriminant order.
-    pub const ALL: [Op; 32] = [
+    pub const ALL: [Op; 33] = [
         Op::ThreadStart,
         Op::ThreadExit,
         Op::Spawn,
@@ -152,6 +156,7 @@ impl Op {
         Op::Panic,
         Op::Park,
         Op::Unpark,
+        Op::TimerRecv,
     ];
 
     /// The op with this discriminant, if any.
@@ -191,6 +196,7 @@ impl Op {
             | Op::Park
             | Op::Unpark => 1,
             Op::Join
+            | Op::TimerRecv
             | Op::Send
             | Op::Recv
             | Op::TryRecv
@@ -216,6 +222,7 @@ impl Op {
                 | Op::Random
                 | Op::Capture
                 | Op::Panic
+                | Op::TimerRecv
         )
     }
 
@@ -254,6 +261,7 @@ impl Op {
             Op::Panic => "panic",
             Op::Park => "park",
             Op::Unpark => "unpark",
+            Op::TimerRecv => "timer-recv",
         }
     }
 }

@@ -190,6 +190,14 @@ pub enum Outcome {
         /// The ready arm.
         arm: u32,
     },
+    /// Received from a timer channel (`after`, `at`, `tick`, `never`).
+    TimerRecv {
+        /// The instant it returned, in nanoseconds since the execution
+        /// started; `None`: none came.
+        fired: Option<u64>,
+        /// When none came: whether it timed out (else it found none ready).
+        timed_out: bool,
+    },
 }
 
 /// `c`'s bits above the arm that say which kind of select outcome it is.
@@ -262,6 +270,7 @@ impl Outcome {
             Outcome::Panic { .. } => Op::Panic,
             Outcome::Park { .. } => Op::Park,
             Outcome::Unpark { .. } => Op::Unpark,
+            Outcome::TimerRecv { .. } => Op::TimerRecv,
             Outcome::SelectSend { .. } | Outcome::SelectReady { .. } => Op::Select,
         }
     }
@@ -314,6 +323,8 @@ impl Outcome {
             Outcome::Capture { len } | Outcome::Panic { len } => [len, 0, 0],
             Outcome::Park { unparks } => [unparks, 0, 0],
             Outcome::Unpark { unpark } => [unpark, 0, 0],
+            Outcome::TimerRecv { fired: Some(nanos), .. } => [nanos.saturating_add(1), 0, 0],
+            Outcome::TimerRecv { fired: None, timed_out } => [0, 1 + u64::from(timed_out), 0],
             Outcome::SelectSend { arm, sent } => {
                 let [a, b] = sent.fields();
                 [a, b, SELECT_SEND | u64::from(arm)]
@@ -408,6 +419,13 @@ impl Outcome {
             Op::Panic => Outcome::Panic { len: a },
             Op::Park => Outcome::Park { unparks: a },
             Op::Unpark => Outcome::Unpark { unpark: pos(a, "unpark numbers start at 1")? },
+            Op::TimerRecv => match (a, b) {
+                (0, 1) => Outcome::TimerRecv { fired: None, timed_out: false },
+                (0, 2) => Outcome::TimerRecv { fired: None, timed_out: true },
+                (0, _) => return Err(bad("no instant and no reason")),
+                (a, 0) => Outcome::TimerRecv { fired: Some(a - 1), timed_out: false },
+                _ => return Err(bad("an instant with a reason")),
+            },
         })
     }
 

@@ -4,5 +4,6 @@
 //! explored.
 
 mod rendezvous;
+mod surface;
 mod timed;
 mod timers;

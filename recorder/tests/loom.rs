@@ -214,6 +214,25 @@ fn a_rendezvous_send_returns_only_after_its_message_was_taken() {
 }
 
 #[test]
+fn a_timed_send_delivers_or_times_out_with_its_value_and_the_queries_answer() {
+    model("channel, send_timeout", || {
+        let (tx, rx) = channel::bounded::<u32>(1);
+        assert_eq!((tx.capacity(), rx.is_full(), tx.same_channel(&tx.clone())), (Some(1), false, true));
+        tx.send(1).unwrap();
+        assert!(tx.is_full());
+        // The receiver comes back with its message, so it outlives the send.
+        let consumer = thread::spawn(move || (rx.recv().ok(), rx));
+        // Either the consumer made room while this send let it run, or
+        // the send timed out and gave its value back: both are explored.
+        let second = tx.send_timeout(2, Duration::from_secs(1));
+        assert!(matches!(second, Ok(()) | Err(channel::SendTimeoutError::Timeout(2))), "{second:?}");
+        let (first, rx) = consumer.join().unwrap();
+        assert_eq!(first, Some(1));
+        assert_eq!(rx.try_recv().ok(), second.ok().map(|()| 2));
+    });
+}
+
+#[test]
 fn select_receives_from_whichever_channel_is_ready_until_both_disconnect() {
     model("select over two channels", || {
         let (tx_a, rx_a) = channel::unbounded::<u32>();

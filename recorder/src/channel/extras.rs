@@ -180,3 +180,10 @@ impl<T> Receiver<T> {
         self.flavor.same(&other.flavor)
     }
 }
+
+// As crossbeam's ends: a panic while one is in use leaves no broken
+// invariant behind (the channel's state is behind its own locks).
+impl<T> std::panic::UnwindSafe for Sender<T> {}
+impl<T> std::panic::RefUnwindSafe for Sender<T> {}
+impl<T> std::panic::UnwindSafe for Receiver<T> {}
+impl<T> std::panic::RefUnwindSafe for Receiver<T> {}

@@ -1,12 +1,13 @@
 //! The receiver's iterators: receives in a loop, at the caller's site.
 
+use std::fmt;
+use std::iter::FusedIterator;
 use std::panic::Location;
 
 use super::wait::Wait;
 use super::Receiver;
 
 /// Blocking iterator of [`Receiver::iter`].
-#[derive(Debug)]
 pub struct Iter<'a, T> {
     receiver: &'a Receiver<T>,
     location: &'static Location<'static>,
@@ -26,7 +27,6 @@ impl<T> Iterator for Iter<'_, T> {
 }
 
 /// Non-blocking iterator of [`Receiver::try_iter`].
-#[derive(Debug)]
 pub struct TryIter<'a, T> {
     receiver: &'a Receiver<T>,
     location: &'static Location<'static>,
@@ -46,7 +46,6 @@ impl<T> Iterator for TryIter<'_, T> {
 }
 
 /// Owning blocking iterator.
-#[derive(Debug)]
 pub struct IntoIter<T> {
     receiver: Receiver<T>,
     location: &'static Location<'static>,
@@ -76,3 +75,27 @@ impl<T> IntoIterator for Receiver<T> {
         IntoIter { receiver: self, location: Location::caller() }
     }
 }
+
+// As crossbeam's: no bound on `T`, and the blocking iterators are fused
+// (once every sender is gone, a receive keeps finding none).
+impl<T> fmt::Debug for Iter<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("Iter { .. }")
+    }
+}
+
+impl<T> fmt::Debug for TryIter<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("TryIter { .. }")
+    }
+}
+
+impl<T> fmt::Debug for IntoIter<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("IntoIter { .. }")
+    }
+}
+
+impl<T> FusedIterator for Iter<'_, T> {}
+
+impl<T> FusedIterator for IntoIter<T> {}

@@ -133,3 +133,56 @@ fn small_write_after_send() -> (u64, u64) {
     sender.join().unwrap();
     (early, sum)
 }
+
+/// Select arms on rendezvous channels: a send arm hands its message to a
+/// plain receiver, a receive arm takes one from a plain sender; each side's
+/// write after the hand-off is never seen before it.
+fn select_hand_offs() -> u64 {
+    let written = Arc::new(AtomicU64::new(0));
+    let (tx, rx) = channel::bounded::<u64>(0);
+    let (back_tx, back_rx) = channel::bounded::<u64>(0);
+    let peer = {
+        let written = Arc::clone(&written);
+        thread::spawn(move || {
+            let mut early = 0;
+            for m in 1..=5 {
+                let seen = written.load(Ordering::SeqCst);
+                let got = rx.recv().unwrap();
+                early += u64::from(seen >= got);
+                back_tx.send(m).unwrap();
+            }
+            early
+        })
+    };
+    for m in 1..=5 {
+        channel::select! {
+            send(tx, m) -> r => r.unwrap(),
+        }
+        written.store(m, Ordering::SeqCst);
+        channel::select! {
+            recv(back_rx) -> got => assert_eq!(got, Ok(m)),
+        }
+    }
+    peer.join().unwrap()
+}
+
+#[test]
+fn select_arms_on_a_rendezvous_hand_off_under_the_explorer_and_in_replay() {
+    let outcome = reprise::explore::Explorer::new(reprise::explore::Config::default().budget(20)).run(|| {
+        assert_eq!(select_hand_offs(), 0, "a select's send returned before its receive");
+    });
+    assert!(outcome.failure.is_none(), "{}", outcome.failure.unwrap().report);
+    assert_eq!(outcome.schedules, 20);
+    let path = scratch("rendezvous-select").join("t.trace");
+    let recorded = record(&path, RecordConfig::new("rendezvous", "1"), select_hand_offs).unwrap();
+    assert_eq!(recorded.result, Some(0));
+    let trace = read_trace_file(&path).unwrap();
+    for run in 0..3 {
+        let replayed = replay(&trace, select_hand_offs);
+        assert_eq!(replayed.outcome, ReplayOutcome::Matched, "run {run}: {}", replayed.outcome);
+        assert_eq!(replayed.result, Some(0), "run {run}");
+    }
+    let coroutines = replay_coroutines(&trace, select_hand_offs);
+    assert_eq!(coroutines.outcome, ReplayOutcome::Matched, "{}", coroutines.outcome);
+    assert_eq!(coroutines.result, Some(0));
+}

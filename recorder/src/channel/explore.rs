@@ -191,9 +191,7 @@ pub(super) fn receive<T>(
         };
         let outcome = wait.outcome(wait::received(&result));
         context::with(|ctx| ctx.record_outcome(outcome, object, location));
-        if let (Some(r), true) = (&receiver.shared.rendezvous, result.is_ok()) {
-            r.taken.fetch_add(1, Ordering::Relaxed);
-        }
+        took(&receiver.shared, result.is_ok());
         if result.is_ok() {
             coop::wake(Resource::Object(object), true);
         }
@@ -204,7 +202,7 @@ pub(super) fn receive<T>(
 /// An explored rendezvous's sender whose message went into the empty slot
 /// waits until a receiver took it (coroutines: nothing runs between its
 /// deposit and this count).
-fn hand_off(shared: &Shared, object: ObjectIndex, location: &'static Location<'static>) {
+pub(super) fn hand_off(shared: &Shared, object: ObjectIndex, location: &'static Location<'static>) {
     let Some(r) = &shared.rendezvous else { return };
     let before = r.taken.load(Ordering::Relaxed);
     // The slot was empty when the message went in: every earlier one was
@@ -214,9 +212,17 @@ fn hand_off(shared: &Shared, object: ObjectIndex, location: &'static Location<'s
     }
 }
 
+/// A receive (or a select's receive arm) that got a message (`ok`) from an
+/// explored rendezvous counts it taken, for the sender's [`hand_off`].
+pub(super) fn took(shared: &Shared, ok: bool) {
+    if let (Some(r), true) = (&shared.rendezvous, ok) {
+        r.taken.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 /// On an explored rendezvous, a `try_send` or timed send pairs only with a
 /// receiver waiting: none waits.
-fn no_taker(shared: &Shared) -> bool {
+pub(super) fn no_taker(shared: &Shared) -> bool {
     shared.rendezvous.as_ref().is_some_and(|r| r.waiting.load(Ordering::Relaxed) == 0)
 }
 

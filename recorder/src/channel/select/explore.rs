@@ -42,6 +42,7 @@ pub(super) fn select<T>(
             let object = objects[arm];
             let outcome = Outcome::Select { arm: pick, received: wait::received(&result) };
             context::with(|ctx| ctx.record_outcome(outcome, object, location));
+            crate::channel::explore::took(&receivers[arm].shared, result.is_ok());
             if result.is_ok() {
                 coop::wake(Resource::Object(object), true);
             }

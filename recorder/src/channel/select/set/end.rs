@@ -107,6 +107,10 @@ impl Arm<'_> {
     /// Whether its operation can go on now: a message or room, or the
     /// channel is disconnected. Crossbeam ends only.
     pub(super) fn ready(&self) -> bool {
+        // An explored rendezvous's send pairs only with a waiting receiver.
+        if self.send && crate::channel::explore::no_taker(self.end.shared()) {
+            return false;
+        }
         let mut one = cb::Select::new();
         self.end.register(&mut one);
         one.try_ready().is_ok()

@@ -14,7 +14,7 @@ use crossbeam_channel as cb;
 use super::crossbeam::arm_u32;
 use super::selected::{Chosen, SelectedOperation};
 use super::{NoArm, Select};
-use crate::channel::explore::virtual_deadline;
+use crate::channel::explore::{self, virtual_deadline};
 use crate::channel::flavor::Envelope;
 use crate::channel::followed;
 use crate::channel::wait::{self, NoMessage, Wait};
@@ -147,6 +147,7 @@ pub(super) fn recv<T>(
         }
     };
     record(Outcome::Select { arm: arm_u32(arm), received: wait::received(&result) }, object, location);
+    explore::took(&r.shared, result.is_ok());
     if result.is_ok() {
         coop::wake(Resource::Object(object), true);
     }
@@ -178,6 +179,8 @@ pub(super) fn send<T>(
     record(Outcome::SelectSend { arm: arm_u32(arm), sent }, object, location);
     if result.is_ok() {
         coop::wake(Resource::Object(object), true);
+        // On an explored rendezvous: until a receiver took it.
+        explore::hand_off(&s.shared, object, location);
     }
     result.map_err(SendError)
 }

@@ -110,7 +110,10 @@ fn the_fields_of_every_op_are_the_ones_its_arity_encodes() {
 #[test]
 fn fields_no_recorder_writes_are_refused_with_the_reason() {
     let refused = [
-        (Op::Send, [1, 3, 0], "unknown send result"),
+        (Op::Send, [1, 4, 0], "unknown send result"),
+        (Op::TimerRecv, [0, 0, 0], "no instant and no reason"),
+        (Op::TimerRecv, [0, 3, 0], "no instant and no reason"),
+        (Op::TimerRecv, [5, 1, 0], "an instant with a reason"),
         (Op::TryRecv, [0, 4, 0], "not a message and no reason"),
         (Op::TryRecv, [0, 0, 0], "not a message and no reason"),
         (Op::Lock, [0, 0, 0], "acquisition numbers start at 1"),

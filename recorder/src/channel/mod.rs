@@ -7,7 +7,12 @@
 //! created inside a replay uses a queue of reprise's own (`replay_queue.rs`),
 //! from which a receive takes exactly the message the recording says it got,
 //! whatever order the queue holds; it stays the replay's in every thread that
-//! uses it. `select` has the same backends, in `select/`.
+//! uses it. On a rendezvous (`bounded(0)`) a replayed send returns only once
+//! a receiver took its message, as in the recording; under the explorer a
+//! rendezvous runs on a one-slot crossbeam channel whose sender waits for
+//! its taker (`explore.rs`). `select` has the same backends, in `select/`;
+//! the timed calls and queries are in `extras.rs`, the timer channels
+//! (`after`, `at`, `tick`, `never`) in `timer.rs`.
 //!
 //! [`Select`] and the [`select!`](macro@crate::channel::select) and
 //! [`select_biased!`](macro@crate::channel::select_biased) macros are crossbeam's,

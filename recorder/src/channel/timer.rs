@@ -65,7 +65,7 @@ impl<T> Timer<T> {
     /// this timer, for a `Select` to register as crossbeam's select does
     /// (the select then records the receive itself); `None` in other
     /// modes, where the select asks [`Timer::ready_at`].
-    #[allow(dead_code)]
+    #[allow(dead_code)] // For `Select`'s timer arms, which are not wired yet.
     pub(super) fn crossbeam(&self) -> Option<&cb::Receiver<std::time::Instant>> {
         match &self.kind {
             Kind::Crossbeam(rx) => Some(rx),
@@ -76,7 +76,7 @@ impl<T> Timer<T> {
     /// Under the explorer, the virtual time at which a receive would get a
     /// message (`None`: never again): a `Select` blocks until the earliest
     /// of its timer arms.
-    #[allow(dead_code)]
+    #[allow(dead_code)] // For `Select`'s timer arms, which are not wired yet.
     pub(super) fn ready_at(&self) -> Option<u64> {
         match &self.kind {
             Kind::Virtual(v) if !v.never && !v.spent.load(Ordering::Relaxed) => {
@@ -84,6 +84,30 @@ impl<T> Timer<T> {
             }
             _ => None,
         }
+    }
+
+    /// Completes `op`, an operation crossbeam's select chose on this
+    /// timer's [`crossbeam`](Self::crossbeam) receiver (off and in record
+    /// mode), recording the receive as [`receive`] does: a select that takes
+    /// a timer arm records its own event, then this one. In a replay the
+    /// select's timer arm is completed by [`receive`] with `Wait::No`, which
+    /// gives back that recorded event; under the explorer likewise, once
+    /// [`ready_at`](Self::ready_at) has passed.
+    #[allow(dead_code)] // For `Select`'s timer arms, which are not wired yet.
+    pub(super) fn complete(
+        &self,
+        op: cb::SelectedOperation<'_>,
+        location: &'static Location<'static>,
+    ) -> Result<T, NoMessage> {
+        let Kind::Crossbeam(rx) = &self.kind else { return Err(NoMessage::Empty) };
+        let result = op.recv(rx).map_err(|_| NoMessage::Empty);
+        if self.mode() == Mode::Record {
+            context::with(|ctx| {
+                let nanos = result.map(|at| nanos(at.saturating_duration_since(ctx.exec.start)));
+                ctx.record_outcome(outcome(&nanos), 0, location);
+            });
+        }
+        result.and_then(|at| self.make.map(|make| make(at)).ok_or(NoMessage::Empty))
     }
 
     pub(super) fn clone_timer(&self) -> Timer<T> {
@@ -317,5 +341,29 @@ fn virtual_receive(v: &Virtual, wait: Wait, location: &'static Location<'static>
         // Nothing to wake a spent timer but a deadline: with none, the
         // explorer sees this thread blocked for good, as crossbeam's is.
         coop::block(&[], wake_at, Op::TimerRecv, None, location);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::panic::Location;
+    use std::time::Duration;
+
+    use crossbeam_channel as cb;
+
+    use crate::channel::flavor::Flavor;
+
+    #[test]
+    fn off_a_timer_is_crossbeams_and_a_select_over_it_completes_through_it() {
+        let after = super::after(Duration::from_millis(1));
+        let Flavor::Timer(timer) = &after.flavor else { panic!("not a timer") };
+        let rx = timer.crossbeam().expect("off, a timer is crossbeam's");
+        assert_eq!(timer.ready_at(), None, "no virtual clock off");
+        let mut select = cb::Select::new();
+        select.recv(rx);
+        let op = select.select();
+        let fired = timer.complete(op, Location::caller()).expect("the deadline passed");
+        assert!(fired.into_std() <= std::time::Instant::now());
+        assert!(after.try_recv().is_err(), "one message only");
     }
 }

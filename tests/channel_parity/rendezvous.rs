@@ -186,3 +186,26 @@ fn select_arms_on_a_rendezvous_hand_off_under_the_explorer_and_in_replay() {
     assert_eq!(coroutines.outcome, ReplayOutcome::Matched, "{}", coroutines.outcome);
     assert_eq!(coroutines.result, Some(0));
 }
+
+/// A select's send arm on a rendezvous nobody receives from is never
+/// ready; its other arm is taken.
+fn unpaired_send_arm() -> u8 {
+    let (tx0, _rx0) = channel::bounded::<u8>(0);
+    let (tx, rx) = channel::unbounded::<u8>();
+    let sender = thread::spawn(move || tx.send(1).unwrap());
+    let got = channel::select! {
+        send(tx0, 9) -> _ => 0,
+        recv(rx) -> m => m.unwrap(),
+    };
+    sender.join().unwrap();
+    got
+}
+
+#[test]
+fn a_send_arm_with_no_receiver_waiting_is_never_chosen() {
+    assert_eq!(unpaired_send_arm(), 1);
+    let outcome = reprise::explore::Explorer::new(reprise::explore::Config::default().budget(30)).run(|| {
+        assert_eq!(unpaired_send_arm(), 1);
+    });
+    assert!(outcome.failure.is_none(), "{}", outcome.failure.unwrap().report);
+}

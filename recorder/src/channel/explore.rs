@@ -3,6 +3,13 @@
 //! the scheduler (never the OS thread, which runs every coroutine); timeouts
 //! count in virtual time. Outcomes are recorded as a recording records them,
 //! so a failing schedule's trace replays.
+//!
+//! A rendezvous (`bounded(0)`) cannot run on crossbeam's own here: its
+//! receivers wait in the scheduler, never inside crossbeam, so crossbeam
+//! would never pair a send. It runs on a one-slot channel instead
+//! (`flavor::Rendezvous`): a `send` puts its message in the empty slot and
+//! waits until a receiver took it ([`hand_off`]); a `try_send`, a timed
+//! send or a select's send arm goes only when a receiver is waiting.
 
 use std::panic::Location;
 use std::sync::atomic::Ordering;

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use reprise::channel;
+use reprise::trace::model::{Op, Record};
 use reprise::{read_trace_file, record, replay, replay_coroutines, thread, RecordConfig, ReplayOutcome};
 
 use crate::util::scratch;
@@ -208,4 +209,31 @@ fn a_send_arm_with_no_receiver_waiting_is_never_chosen() {
         assert_eq!(unpaired_send_arm(), 1);
     });
     assert!(outcome.failure.is_none(), "{}", outcome.failure.unwrap().report);
+}
+
+/// A crashed recording can lose the receive that took a rendezvous message
+/// while its send is on disk (the sender's chunk reached the file, the
+/// receiver's did not): the replayed sender then waits for a taker the
+/// trace no longer holds, and the replay ends as the trace does.
+#[test]
+fn a_rendezvous_whose_receive_the_crash_lost_ends_the_replay_as_the_trace_ended() {
+    let path = scratch("rendezvous-cut").join("t.trace");
+    record(&path, RecordConfig::new("rendezvous", "1"), write_after_send).unwrap();
+    let mut trace = read_trace_file(&path).unwrap();
+    // The root (the receiver) keeps its first 10 receives only; the file
+    // lost its end marker, as a crashed recording's does.
+    let root = trace.threads.get_mut(&0).unwrap();
+    let mut receives = 0;
+    let cut = root
+        .iter()
+        .position(|r| {
+            receives += usize::from(matches!(r, Record::Event(e) if e.op == Op::Recv));
+            receives > 10
+        })
+        .unwrap();
+    root.truncate(cut);
+    trace.footer = None;
+    trace.seal = None;
+    let replayed = replay(&trace, write_after_send);
+    assert!(matches!(replayed.outcome, ReplayOutcome::TraceEnded { .. }), "{}", replayed.outcome);
 }

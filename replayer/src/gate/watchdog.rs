@@ -125,7 +125,20 @@ pub(crate) fn watchdog(gate: &ReplayGate, done: &AtomicBool, backstop: Option<Du
 
 /// Every live thread is parked: what does that mean for this trace?
 fn verdict_when_stuck(gate: &ReplayGate, statuses: &[(ThreadIndex, Status)]) -> Stop {
-    if statuses.iter().any(|(_, s)| matches!(s, Status::Waiting { .. })) {
+    let waits: Vec<&WaitFor> = statuses
+        .iter()
+        .filter_map(|(_, s)| match s {
+            Status::Waiting { until, .. } => Some(until),
+            _ => None,
+        })
+        .collect();
+    // Only a rendezvous's senders wait, for takers whose receives a crash
+    // lost (the prefix cut cannot tell a rendezvous send from another, and
+    // the sender's send is on disk once it was taken): the trace ended.
+    if gate.trace_cut && !waits.is_empty() && waits.iter().all(|u| matches!(u, WaitFor::Received { .. })) {
+        return Stop::TraceEnded;
+    }
+    if !waits.is_empty() {
         return Stop::Stalled(gate.stall_report(statuses, None));
     }
     if let Some(Verdict::Deadlock { blocked }) = &gate.recorded_verdict {

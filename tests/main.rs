@@ -11,6 +11,7 @@ mod explore;
 mod fidelity;
 mod forged_lock_outcomes;
 mod forged_outcomes;
+mod main_exit;
 mod primitives;
 mod replay;
 mod stall;

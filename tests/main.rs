@@ -8,6 +8,7 @@ mod coreplay;
 mod crash;
 mod deadlock;
 mod explore;
+mod explore_blocking;
 mod fidelity;
 mod forged_lock_outcomes;
 mod forged_outcomes;

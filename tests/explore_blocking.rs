@@ -53,6 +53,16 @@ fn a_thread_blocked_in_a_std_lock_stops_the_exploration_with_its_name_and_call_s
     assert!(message.contains(&format!("explore_blocking.rs:{recv_line}")), "{message}");
     assert!(message.contains("not a bug found in the program"), "{message}");
     assert_eq!(outcome.schedules, 0, "the first schedule blocked");
+
+    // The abandoned thread holds nothing the next exploration needs.
+    let outcome = Explorer::new(Config::default().budget(10)).run(|| {
+        let (tx, rx) = channel::bounded::<u32>(1);
+        let sender = thread::spawn(move || tx.send(1).unwrap());
+        assert_eq!(rx.recv().unwrap(), 1);
+        sender.join().unwrap();
+    });
+    assert!(outcome.blocked.is_none() && outcome.failure.is_none());
+    assert_eq!(outcome.schedules, 10);
 }
 
 #[test]

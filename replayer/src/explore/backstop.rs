@@ -9,7 +9,7 @@
 //! the exploration must not hang forever either.
 //!
 //! The decision is taken from state: the scheduler counts every resume of a
-//! logical thread and every return from one ([`Watch`]); an odd count means a
+//! logical thread and every return from one; an odd count means a
 //! logical thread is running, not parked in the scheduler. When the count
 //! stays the same and odd for the backstop's length, that thread is inside
 //! something reprise does not see, and the caller is told so

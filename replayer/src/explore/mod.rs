@@ -28,6 +28,7 @@
 pub mod backstop;
 #[allow(unsafe_code)]
 pub(crate) mod coroutine;
+mod detached;
 mod failure;
 mod minimize;
 mod scheduler;
@@ -36,8 +37,6 @@ pub mod strategy;
 use std::cell::RefCell;
 use std::path::PathBuf;
 use std::rc::Rc;
-use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::Arc;
 use std::time::Duration;
 
 use reprise_recorder::hook::coop::CoopRun;
@@ -47,7 +46,6 @@ pub use failure::{set_program_header, Failure};
 pub use scheduler::{FailureKind, Step, Stuck};
 pub use strategy::{Strategy, StrategyKind};
 
-use backstop::{Sampler, Watch};
 use scheduler::{RunEnd, RunScheduler};
 
 /// How to explore. Every field has a default and an environment variable that
@@ -274,70 +272,18 @@ impl Explorer {
     /// see ([`Config::backstop`]), this returns with
     /// [`ExploreOutcome::blocked`] and that OS thread is left blocked until
     /// the process ends.
-    pub fn run_checked<F, R, C, P>(&self, program: F, check: C, mut progress: P) -> ExploreOutcome
+    pub fn run_checked<F, R, C, P>(&self, program: F, check: C, progress: P) -> ExploreOutcome
     where
         F: Fn() -> R + Send + 'static,
         R: 'static,
         C: Fn(&R) -> Option<String> + Send + 'static,
         P: FnMut(u64),
     {
-        enum Message {
-            Progress(u64),
-            Done(Box<ExploreOutcome>),
-        }
-        let watch = Arc::new(Watch::default());
-        let (tx, rx) = mpsc::channel();
-        let (explorer, header, theirs) = (self.clone(), failure::program_header(), Arc::clone(&watch));
-        let exploring = std::thread::Builder::new()
-            .name("reprise-explore".into())
-            .spawn(move || {
-                failure::restore_program_header(header);
-                Watch::install(theirs);
-                let progress_tx = tx.clone();
-                let outcome = explorer.explore_here(program, check, |n| {
-                    let _ = progress_tx.send(Message::Progress(n));
-                });
-                let _ = tx.send(Message::Done(Box::new(outcome)));
-            })
-            .expect("reprise: cannot start the exploration's thread");
-        let mut sampler = self.config.backstop.map(Sampler::new);
-        let mut schedules = 0;
-        loop {
-            let message = match &sampler {
-                Some(sampler) => rx.recv_timeout(sampler.interval()),
-                None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
-            };
-            match message {
-                Ok(Message::Progress(n)) => {
-                    schedules = n;
-                    progress(n);
-                }
-                Ok(Message::Done(outcome)) => {
-                    let _ = exploring.join();
-                    return *outcome;
-                }
-                Err(RecvTimeoutError::Timeout) => {
-                    if let Some(blocked) = sampler.as_mut().and_then(|s| s.sample(&watch, schedules)) {
-                        // `exploring` is dropped: its thread is detached, blocked.
-                        return ExploreOutcome {
-                            schedules,
-                            failure: None,
-                            exhausted: false,
-                            blocked: Some(blocked),
-                        };
-                    }
-                }
-                Err(RecvTimeoutError::Disconnected) => match exploring.join() {
-                    Err(panic) => std::panic::resume_unwind(panic),
-                    // Messages sent before the channel closed are still received.
-                    Ok(()) => unreachable!("the exploration's thread sends its outcome before it ends"),
-                },
-            }
-        }
+        detached::run(self, program, check, progress)
     }
 
     /// [`Explorer::run_checked`] on this OS thread.
-    fn explore_here<F, R, C, P>(&self, program: F, check: C, mut progress: P) -> ExploreOutcome
+    pub(crate) fn explore_here<F, R, C, P>(&self, program: F, check: C, mut progress: P) -> ExploreOutcome
     where
         F: Fn() -> R + 'static,
         R: 'static,

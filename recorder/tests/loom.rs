@@ -397,3 +397,14 @@ fn the_select_macros_take_the_first_ready_arm_under_loom() {
         assert_eq!(second, Ok("b"));
     });
 }
+
+#[test]
+fn an_hour_of_sleep_is_an_hour_of_elapsed_virtual_time_on_both_clocks() {
+    const HOUR: Duration = Duration::from_secs(3600);
+    model("elapsed across a sleep", || {
+        let (start, wall) = (time::Instant::now(), time::SystemTime::now());
+        thread::sleep(HOUR);
+        assert_eq!(start.elapsed(), HOUR, "Instant::elapsed reads the virtual clock");
+        assert_eq!(wall.elapsed().unwrap(), HOUR, "SystemTime::elapsed reads the virtual clock");
+    });
+}

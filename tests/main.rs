@@ -15,6 +15,7 @@ mod primitives;
 mod replay;
 mod stall;
 mod stress;
+mod sync_parity;
 mod trace_mode;
 mod traces;
 mod trust;

@@ -6,7 +6,9 @@ use std::panic::Location;
 use std::sync::atomic::Ordering;
 use std::sync::{LockResult, TryLockError, TryLockResult};
 
-use super::{map_poison, map_try, Held, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use super::{
+    map_poison, map_try, Held, InnerReadGuard, InnerWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
+};
 use crate::rt::context;
 use crate::trace::model::{ObjectIndex, ObjectKind, Op, Outcome};
 
@@ -120,4 +122,22 @@ pub(super) fn write_unlock(object: ObjectIndex, location: &'static Location<'sta
         ctx.shared.release(object);
         ctx.record_outcome(Outcome::WriteUnlock, object, location);
     });
+}
+
+/// Downgrades the write lock; recorded as its release and a read lock that
+/// saw this write, which is what other threads could observe.
+pub(super) fn downgrade<'a, T: ?Sized>(
+    lock: &'a RwLock<T>,
+    object: ObjectIndex,
+    inner: InnerWriteGuard<'a, T>,
+    location: &'static Location<'static>,
+) -> InnerReadGuard<'a, T> {
+    let writes_before = lock.note_read();
+    let read = std::sync::RwLockWriteGuard::downgrade(inner);
+    context::try_with(|ctx| {
+        ctx.shared.release(object);
+        ctx.record_outcome(Outcome::WriteUnlock, object, location);
+        ctx.record_outcome(Outcome::ReadLock { writes_before }, object, location);
+    });
+    read
 }

@@ -5,7 +5,9 @@
 use std::panic::Location;
 use std::sync::{LockResult, TryLockError, TryLockResult};
 
-use super::{map_poison, map_try, Held, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use super::{
+    map_poison, map_try, Held, InnerReadGuard, InnerWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
+};
 use crate::rt::context::{self, Mode};
 use crate::rt::gated::{self, GatedCall};
 use crate::trace::model::{ObjectKind, Op, Outcome};
@@ -87,4 +89,22 @@ pub(super) fn unlock<T: ?Sized>(lock: &RwLock<T>, op: Op, location: &'static Loc
             call.announce(&outcome);
         }
     }
+}
+
+/// Replays a downgrade: the recorded write release, then the recorded read
+/// lock, which saw this thread's own write and so waits for nobody.
+pub(super) fn downgrade<'a, T: ?Sized>(
+    lock: &'a RwLock<T>,
+    inner: InnerWriteGuard<'a, T>,
+    location: &'static Location<'static>,
+) -> InnerReadGuard<'a, T> {
+    let read = std::sync::RwLockWriteGuard::downgrade(inner);
+    unlock(lock, Op::WriteUnlock, location);
+    if context::mode() == Mode::Gated {
+        if let Some((call, outcome)) = begin(lock, Op::ReadLock, location) {
+            call.wait_for_outcome(&outcome);
+            call.announce(&outcome);
+        }
+    }
+    read
 }

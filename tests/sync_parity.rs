@@ -1,0 +1,180 @@
+//! std::sync parity: `Barrier`, `Once`, `OnceLock`, `LazyLock`, `mpsc` and
+//! the lock extras, recorded and replayed (the replay must give back what the
+//! recording saw, run after run), and explored.
+
+use std::cell::Cell;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reprise::explore::{Config, Explorer, FailureKind, StrategyKind};
+use reprise::sync::atomic::{AtomicUsize, Ordering};
+use reprise::sync::{mpsc, Barrier, Condvar, LazyLock, Mutex, Once, OnceLock, RwLock, RwLockWriteGuard};
+use reprise::{read_trace_file, record, replay, thread, RecordConfig, ReplayOutcome};
+
+use crate::util::scratch;
+
+/// Records `program`, replays it, and checks the replay matched every event
+/// and returned what the recording did; returns that.
+fn round_trip<R, F>(name: &str, program: F) -> R
+where
+    F: Fn() -> R + Send + Sync + Clone + 'static,
+    R: Send + PartialEq + std::fmt::Debug + 'static,
+{
+    let path = scratch(name).join("t.trace");
+    let recorded = record(&path, RecordConfig::new(name, "1"), program.clone()).unwrap();
+    let trace = read_trace_file(&path).unwrap();
+    assert!(trace.is_whole(), "{:?}", trace.damage);
+    let replayed = replay(&trace, program);
+    assert_eq!(replayed.outcome, ReplayOutcome::Matched, "{}", replayed.outcome);
+    assert_eq!(replayed.result, recorded.result);
+    assert_eq!(replayed.replayed, trace.events);
+    recorded.result.expect("the program returned")
+}
+
+/// Runs `f` on `n` threads, `f(i)` on the i-th; their results in order.
+fn on_threads<R: Send + 'static>(n: usize, f: impl Fn(usize) -> R + Send + Sync + 'static) -> Vec<R> {
+    let f = Arc::new(f);
+    let handles: Vec<_> = (0..n)
+        .map(|i| {
+            let f = Arc::clone(&f);
+            thread::spawn(move || f(i))
+        })
+        .collect();
+    handles.into_iter().map(|h| h.join().unwrap()).collect()
+}
+
+thread_local! {
+    /// Which of [`on_threads`]'s threads this is, for initializers.
+    static ME: Cell<usize> = const { Cell::new(usize::MAX) };
+}
+
+fn barrier_rounds() -> Vec<Vec<bool>> {
+    let barrier = Arc::new(Barrier::new(3));
+    let leaders = on_threads(3, move |_| (0..4).map(|_| barrier.wait().is_leader()).collect::<Vec<_>>());
+    for round in 0..4 {
+        assert_eq!(leaders.iter().filter(|l| l[round]).count(), 1, "one leader per round: {leaders:?}");
+    }
+    leaders
+}
+
+#[test]
+fn the_barrier_leader_of_each_round_is_replayed() {
+    for run in 0..10 {
+        round_trip(&format!("barrier-{run}"), barrier_rounds);
+    }
+}
+
+#[test]
+fn which_thread_initializes_a_once_lock_and_what_each_saw_is_replayed() {
+    for run in 0..10 {
+        round_trip(&format!("oncelock-{run}"), || {
+            let cell = Arc::new(OnceLock::new());
+            let c = Arc::clone(&cell);
+            let seen = on_threads(4, move |i| {
+                let before = c.get().copied();
+                let value = *c.get_or_init(|| i);
+                (before, value, c.set(100 + i).is_ok())
+            });
+            let winner = *cell.get().unwrap();
+            assert!(seen.iter().all(|s| s.1 == winner && !s.2), "{seen:?}");
+            (winner, seen)
+        });
+    }
+}
+
+#[test]
+fn which_thread_runs_a_once_and_who_saw_it_complete_is_replayed() {
+    for run in 0..10 {
+        round_trip(&format!("once-{run}"), || {
+            let once = Arc::new(Once::new());
+            let ran = Arc::new(AtomicUsize::new(usize::MAX));
+            let (o, r) = (Arc::clone(&once), Arc::clone(&ran));
+            let seen = on_threads(4, move |i| {
+                let before = o.is_completed();
+                o.call_once(|| r.store(i, Ordering::SeqCst));
+                (before, o.is_completed())
+            });
+            assert!(seen.iter().all(|s| s.1), "{seen:?}");
+            (ran.load(Ordering::SeqCst), seen)
+        });
+    }
+}
+
+#[test]
+fn which_thread_forces_a_lazy_lock_is_replayed() {
+    for run in 0..10 {
+        round_trip(&format!("lazylock-{run}"), || {
+            let lazy: Arc<LazyLock<usize>> = Arc::new(LazyLock::new(|| ME.with(Cell::get)));
+            let l = Arc::clone(&lazy);
+            let seen = on_threads(3, move |i| {
+                ME.with(|me| me.set(i));
+                (LazyLock::get(&l).copied(), *LazyLock::force(&l))
+            });
+            (**lazy, seen)
+        });
+    }
+}
+
+#[test]
+fn mpsc_channels_replay_every_message_and_error() {
+    round_trip("mpsc", || {
+        let (tx, rx) = mpsc::channel();
+        let (stx, srx) = mpsc::sync_channel(1);
+        let producers = on_threads(3, move |i| {
+            let sent: Vec<_> = (0..5).map(|k| tx.clone().send(i * 10 + k).is_ok()).collect();
+            let tried: Vec<_> =
+                (0..3).map(|k| matches!(stx.try_send(k), Err(mpsc::TrySendError::Full(_)))).collect();
+            (sent, tried)
+        });
+        let mut got: Vec<_> = rx.try_iter().collect();
+        got.extend(rx.recv_timeout(Duration::from_millis(1)).ok());
+        assert_eq!(rx.try_recv(), Err(mpsc::TryRecvError::Disconnected));
+        assert_eq!(rx.recv(), Err(mpsc::RecvError));
+        let synced: Vec<_> = srx.into_iter().collect();
+        (got, synced, producers)
+    });
+}
+
+#[test]
+fn a_write_lock_downgraded_while_readers_race_is_replayed() {
+    round_trip("downgrade", || {
+        let lock = Arc::new(RwLock::new(0u32));
+        on_threads(4, move |i| {
+            (0..10)
+                .map(|_| {
+                    if i < 2 {
+                        let mut w = lock.write().unwrap();
+                        *w += 1;
+                        *RwLockWriteGuard::downgrade(w)
+                    } else {
+                        *lock.read().unwrap()
+                    }
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+}
+
+#[test]
+fn condvar_waits_while_a_condition_holds_are_replayed() {
+    round_trip("wait-while", || {
+        let pair = Arc::new((Mutex::new(0u32), Condvar::new()));
+        on_threads(3, move |i| {
+            let (count, cv) = &*pair;
+            if i == 0 {
+                for _ in 0..5 {
+                    *count.lock().unwrap() += 1;
+                    cv.notify_all();
+                }
+                (0, false)
+            } else if i == 1 {
+                (*cv.wait_while(count.lock().unwrap(), |n| *n < 5).unwrap(), false)
+            } else {
+                let (n, r) = cv
+                    .wait_timeout_while(count.lock().unwrap(), Duration::from_millis(5), |n| *n < 3)
+                    .unwrap();
+                (*n, r.timed_out())
+            }
+        })
+    });
+}

@@ -178,3 +178,173 @@ fn condvar_waits_while_a_condition_holds_are_replayed() {
         })
     });
 }
+
+/// The explorer with `budget` schedules of `strategy`, writing failure
+/// traces under a scratch directory.
+fn explorer(name: &str, strategy: StrategyKind, budget: u64) -> Explorer {
+    let dir = scratch(name);
+    Explorer::new(Config::default().strategy(strategy).budget(budget).trace_dir(&dir).name(name))
+}
+
+#[test]
+fn a_barrier_among_three_threads_completes_under_the_explorer() {
+    for strategy in [StrategyKind::Random, StrategyKind::Dfs { preemptions: 2 }] {
+        let outcome = explorer("explore-barrier", strategy, 200).run(|| {
+            barrier_rounds();
+        });
+        assert!(outcome.failure.is_none(), "{strategy}: {}", outcome.failure.unwrap().report);
+        assert!(outcome.schedules == 200 || outcome.exhausted, "{strategy}: {}", outcome.schedules);
+    }
+}
+
+/// The setup thread's value must win, but a worker may initialize first.
+fn config_initialized_by_setup() {
+    let config = Arc::new(OnceLock::new());
+    let c = Arc::clone(&config);
+    let worker = thread::spawn(move || *c.get_or_init(|| "worker default"));
+    config.get_or_init(|| "from setup");
+    let seen = worker.join().unwrap();
+    assert_eq!(seen, "from setup", "the worker initialized the config first");
+}
+
+#[test]
+fn the_explorer_finds_a_once_lock_initialized_in_the_wrong_order_and_its_trace_replays() {
+    let outcome = explorer("explore-oncelock", StrategyKind::Random, 300).run(config_initialized_by_setup);
+    let failure = outcome.failure.expect("the worker-first order is found");
+    assert!(
+        matches!(&failure.kind, FailureKind::Panic { message, .. } if message.contains("initialized the config first")),
+        "{:?}",
+        failure.kind
+    );
+    let trace = read_trace_file(failure.trace.as_ref().expect("trace written")).unwrap();
+    let replayed = replay(&trace, config_initialized_by_setup);
+    assert_eq!(replayed.outcome, ReplayOutcome::Matched, "{}", replayed.outcome);
+    assert_eq!(replayed.result, None, "the replay panics as the explored run did");
+    assert_eq!(replayed.replayed, trace.events);
+}
+
+#[test]
+fn threads_waiting_for_a_running_initializer_are_blocked_coroutines_under_the_explorer() {
+    // The initializer takes a lock and yields while the others arrive: they
+    // must block on the `Once` (a spinning waiter would be a livelock here).
+    let outcome = explorer("explore-once", StrategyKind::Pct { depth: 3 }, 200).run(|| {
+        let once = Arc::new(Once::new());
+        let runs = Arc::new(Mutex::new(0));
+        let lazy = Arc::new(LazyLock::new(|| 7));
+        let (o, r, l) = (Arc::clone(&once), Arc::clone(&runs), Arc::clone(&lazy));
+        let seen = on_threads(3, move |_| {
+            o.call_once(|| {
+                *r.lock().unwrap() += 1;
+                thread::yield_now();
+                *r.lock().unwrap() += 10;
+            });
+            assert!(o.is_completed());
+            **l
+        });
+        assert_eq!(*runs.lock().unwrap(), 11, "the initializer ran once, whole");
+        assert_eq!(seen, vec![7, 7, 7]);
+    });
+    assert!(outcome.failure.is_none(), "{}", outcome.failure.unwrap().report);
+}
+
+/// Two producers; the consumer assumes the first one's message comes first.
+fn first_message_from_producer_zero() {
+    let (tx, rx) = mpsc::channel();
+    let (tx2, tx3) = (tx.clone(), tx);
+    let a = thread::spawn(move || tx2.send(0).unwrap());
+    let b = thread::spawn(move || tx3.send(1).unwrap());
+    let first = rx.recv().unwrap();
+    a.join().unwrap();
+    b.join().unwrap();
+    assert_eq!(first, 0, "producer one's message came first");
+}
+
+#[test]
+fn the_explorer_finds_an_mpsc_ordering_bug() {
+    let outcome = explorer("explore-mpsc", StrategyKind::Random, 300).run(first_message_from_producer_zero);
+    let failure = outcome.failure.expect("the other order is found");
+    assert!(
+        matches!(&failure.kind, FailureKind::Panic { message, .. } if message.contains("producer one's message")),
+        "{:?}",
+        failure.kind
+    );
+}
+
+#[test]
+fn a_downgrade_lets_blocked_readers_in_under_the_explorer() {
+    // The writer keeps its downgraded read lock until both readers read: a
+    // reader blocked during the write must be let in by the downgrade itself.
+    let outcome = explorer("explore-downgrade", StrategyKind::Dfs { preemptions: 2 }, 300).run(|| {
+        let lock = Arc::new(RwLock::new(0));
+        let (tx, rx) = mpsc::channel();
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                let (lock, tx) = (Arc::clone(&lock), tx.clone());
+                thread::spawn(move || tx.send(*lock.read().unwrap()).unwrap())
+            })
+            .collect();
+        let mut w = lock.write().unwrap();
+        *w += 1;
+        // A scheduling point while write-held: a reader may block here.
+        thread::yield_now();
+        let r = RwLockWriteGuard::downgrade(w);
+        assert!(lock.try_write().is_err(), "a downgraded lock is still read-held");
+        let seen = [rx.recv().unwrap(), rx.recv().unwrap()];
+        drop(r);
+        readers.into_iter().for_each(|h| h.join().unwrap());
+        assert!(seen.iter().all(|&v| v <= 1), "{seen:?}");
+    });
+    assert!(outcome.failure.is_none(), "{}", outcome.failure.unwrap().report);
+}
+
+#[test]
+fn std_semantics_of_poison_once_and_cells_outside_any_execution() {
+    let mutex = Arc::new(Mutex::new(1));
+    let m = Arc::clone(&mutex);
+    let _ = std::thread::spawn(move || {
+        let _g = m.lock().unwrap();
+        panic!("poison it");
+    })
+    .join();
+    assert!(mutex.is_poisoned());
+    mutex.clear_poison();
+    assert!(!mutex.is_poisoned() && mutex.lock().is_ok());
+
+    let lock = Arc::new(RwLock::new(1));
+    let l = Arc::clone(&lock);
+    let _ = std::thread::spawn(move || {
+        let _g = l.write().unwrap();
+        panic!("poison it");
+    })
+    .join();
+    assert!(lock.is_poisoned());
+    lock.clear_poison();
+    assert!(!lock.is_poisoned());
+
+    static ONCE: Once = Once::new();
+    let caught = std::panic::catch_unwind(|| ONCE.call_once(|| panic!("first initializer fails")));
+    assert!(caught.is_err() && !ONCE.is_completed());
+    assert!(std::panic::catch_unwind(|| ONCE.call_once(|| {})).is_err(), "poisoned: call_once panics");
+    let mut saw_poison = false;
+    ONCE.call_once_force(|state| saw_poison = state.is_poisoned());
+    assert!(saw_poison && ONCE.is_completed());
+    ONCE.wait();
+
+    static CELL: OnceLock<u32> = OnceLock::new();
+    static LAZY: LazyLock<u32> = LazyLock::new(|| 41 + 1);
+    assert_eq!(CELL.get(), None);
+    assert_eq!(CELL.set(5), Ok(()));
+    assert_eq!(CELL.set(6), Err(6));
+    assert_eq!(*CELL.wait(), 5);
+    assert_eq!(*LAZY, 42);
+    let mut cell = OnceLock::from(3);
+    assert_eq!(cell.clone(), OnceLock::from(3));
+    assert_eq!(format!("{cell:?} {:?}", OnceLock::<u8>::new()), "OnceLock(3) OnceLock(<uninit>)");
+    assert_eq!(cell.take(), Some(3));
+    assert_eq!(cell.get_or_init(|| 4), &4);
+    assert_eq!(cell.into_inner(), Some(4));
+    let mut lazy = LazyLock::new(|| String::from("a"));
+    LazyLock::force_mut(&mut lazy).push('b');
+    assert_eq!(LazyLock::get(&lazy).map(String::as_str), Some("ab"));
+    assert!(Barrier::new(1).wait().is_leader());
+}

@@ -16,6 +16,7 @@
 use std::fmt;
 use std::sync::PoisonError;
 
+#[cfg(not(reprise_loom))]
 use crate::sync::atomic::{AtomicBool, Ordering};
 use crate::sync::{Condvar, Mutex, MutexGuard};
 
@@ -32,6 +33,10 @@ pub(crate) enum State {
 /// One-time initialization. Like [`std::sync::Once`].
 pub struct Once {
     /// Set once the initializer returned: the fast path's recorded load.
+    /// Not under loom, where a loom atomic made lazily by one thread and
+    /// loaded by another that does not happen after it is a causality
+    /// violation; there the state is read under the mutex instead.
+    #[cfg(not(reprise_loom))]
     done: AtomicBool,
     state: Mutex<State>,
     /// Notified when an initializer ends (returned or panicked).
@@ -66,6 +71,7 @@ impl Drop for Ending<'_> {
         *state = self.state;
         // Stored after the initializer's effects and under the lock: a thread
         // that loads `true` (in replay: waits for this store) finds them.
+        #[cfg(not(reprise_loom))]
         if self.state == State::Complete {
             self.once.done.store(true, Ordering::Release);
         }
@@ -78,12 +84,22 @@ impl Once {
     /// create it inside the model).
     #[allow(clippy::new_without_default)] // std's `Once` has no `Default` either
     pub const fn new() -> Once {
-        Once { done: AtomicBool::new(false), state: Mutex::new(State::Incomplete), ended: Condvar::new() }
+        Once {
+            #[cfg(not(reprise_loom))]
+            done: AtomicBool::new(false),
+            state: Mutex::new(State::Incomplete),
+            ended: Condvar::new(),
+        }
     }
 
     /// A `Once` already complete, for values made outside it (`From`).
     pub(crate) const fn completed() -> Once {
-        Once { done: AtomicBool::new(true), state: Mutex::new(State::Complete), ended: Condvar::new() }
+        Once {
+            #[cfg(not(reprise_loom))]
+            done: AtomicBool::new(true),
+            state: Mutex::new(State::Complete),
+            ended: Condvar::new(),
+        }
     }
 
     #[track_caller]
@@ -118,7 +134,10 @@ impl Once {
     /// recording did at this point.
     #[track_caller]
     pub fn is_completed(&self) -> bool {
-        self.done.load(Ordering::Acquire)
+        #[cfg(not(reprise_loom))]
+        return self.done.load(Ordering::Acquire);
+        #[cfg(reprise_loom)]
+        return *self.lock_state() == State::Complete;
     }
 
     /// Blocks until an initializer has completed. Like

@@ -128,6 +128,8 @@ pub(super) fn write_unlock(object: ObjectIndex, location: &'static Location<'sta
 
 /// Downgrades the write lock, recorded as in record mode; the readers
 /// blocked on the lock may then run.
+#[cfg(reprise_has_downgrade)]
+#[allow(clippy::incompatible_msrv)] // built only where std has it (build.rs)
 pub(super) fn downgrade<'a, T: ?Sized>(
     lock: &'a RwLock<T>,
     object: ObjectIndex,

@@ -276,13 +276,17 @@ impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
     }
 }
 
-#[cfg(not(reprise_loom))]
+// std's `downgrade` is newer than the crate's minimum Rust version: built
+// only where build.rs found a compiler that has it.
+#[cfg(all(not(reprise_loom), reprise_has_downgrade))]
+#[allow(clippy::incompatible_msrv)]
 impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// Turns the write lock into a read lock without letting another writer
     /// in between. Like [`std::sync::RwLockWriteGuard::downgrade`]: readers
     /// waiting may proceed. Recorded as the write lock's release and a read
     /// lock that saw this write; replay and the explorer take it that way.
-    /// Not under `--cfg reprise_loom` (loom's `RwLock` cannot downgrade).
+    /// Not under `--cfg reprise_loom` (loom's `RwLock` cannot downgrade),
+    /// nor on compilers older than Rust 1.92 (std's has it since).
     #[track_caller]
     pub fn downgrade(s: Self) -> RwLockReadGuard<'a, T> {
         let location = Location::caller();

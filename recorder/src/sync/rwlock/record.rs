@@ -126,6 +126,8 @@ pub(super) fn write_unlock(object: ObjectIndex, location: &'static Location<'sta
 
 /// Downgrades the write lock; recorded as its release and a read lock that
 /// saw this write, which is what other threads could observe.
+#[cfg(reprise_has_downgrade)]
+#[allow(clippy::incompatible_msrv)] // built only where std has it (build.rs)
 pub(super) fn downgrade<'a, T: ?Sized>(
     lock: &'a RwLock<T>,
     object: ObjectIndex,

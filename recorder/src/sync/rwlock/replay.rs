@@ -93,6 +93,8 @@ pub(super) fn unlock<T: ?Sized>(lock: &RwLock<T>, op: Op, location: &'static Loc
 
 /// Replays a downgrade: the recorded write release, then the recorded read
 /// lock, which saw this thread's own write and so waits for nobody.
+#[cfg(reprise_has_downgrade)]
+#[allow(clippy::incompatible_msrv)] // built only where std has it (build.rs)
 pub(super) fn downgrade<'a, T: ?Sized>(
     lock: &'a RwLock<T>,
     inner: InnerWriteGuard<'a, T>,

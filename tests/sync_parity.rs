@@ -348,3 +348,61 @@ fn std_semantics_of_poison_once_and_cells_outside_any_execution() {
     assert_eq!(LazyLock::get(&lazy).map(String::as_str), Some("ab"));
     assert!(Barrier::new(1).wait().is_leader());
 }
+
+/// Fails to compile when a signature drifts from std's.
+#[test]
+fn the_new_items_have_std_signatures() {
+    use reprise::sync::{LockResult, MutexGuard, OnceState, RwLockReadGuard, WaitTimeoutResult};
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+
+    let _: fn(&Mutex<u8>) = Mutex::clear_poison;
+    let _: fn(&RwLock<u8>) = RwLock::clear_poison;
+    let _: fn(u8) -> RwLock<u8> = RwLock::from;
+    fn downgrade<'a>(guard: RwLockWriteGuard<'a, u8>) -> RwLockReadGuard<'a, u8> {
+        RwLockWriteGuard::downgrade(guard)
+    }
+    let _ = downgrade;
+    type Pred = fn(&mut u8) -> bool;
+    let _: for<'a> fn(&Condvar, MutexGuard<'a, u8>, Pred) -> LockResult<MutexGuard<'a, u8>> =
+        Condvar::wait_while;
+    let _: for<'a> fn(
+        &Condvar,
+        MutexGuard<'a, u8>,
+        Duration,
+        Pred,
+    ) -> LockResult<(MutexGuard<'a, u8>, WaitTimeoutResult)> = Condvar::wait_timeout_while;
+
+    static BARRIER: Barrier = Barrier::new(1);
+    assert!(BARRIER.wait().is_leader());
+    let _: fn(&Once, fn()) = Once::call_once;
+    let _: fn(&Once, fn(&OnceState)) = Once::call_once_force;
+    let _: fn(&Once) -> bool = Once::is_completed;
+    let _: fn(&OnceLock<u8>, u8) -> Result<(), u8> = OnceLock::set;
+    let _: fn(&OnceLock<u8>, fn() -> u8) -> &u8 = OnceLock::get_or_init;
+    let _: fn(&mut OnceLock<u8>) -> Option<u8> = OnceLock::take;
+    let _: fn(OnceLock<u8>) -> Option<u8> = OnceLock::into_inner;
+    let _: fn(&LazyLock<u8>) -> &u8 = LazyLock::force;
+    send_sync::<Barrier>();
+    send_sync::<Once>();
+    send_sync::<OnceLock<u8>>();
+    send_sync::<LazyLock<u8>>();
+
+    let _: fn() -> (mpsc::Sender<u8>, mpsc::Receiver<u8>) = mpsc::channel;
+    let _: fn(usize) -> (mpsc::SyncSender<u8>, mpsc::Receiver<u8>) = mpsc::sync_channel;
+    let _: fn(&mpsc::Sender<u8>, u8) -> Result<(), std::sync::mpsc::SendError<u8>> = mpsc::Sender::send;
+    let _: fn(&mpsc::SyncSender<u8>, u8) -> Result<(), std::sync::mpsc::TrySendError<u8>> =
+        mpsc::SyncSender::try_send;
+    let _: fn(&mpsc::Receiver<u8>) -> Result<u8, std::sync::mpsc::RecvError> = mpsc::Receiver::recv;
+    let _: fn(&mpsc::Receiver<u8>) -> Result<u8, std::sync::mpsc::TryRecvError> = mpsc::Receiver::try_recv;
+    let _: fn(&mpsc::Receiver<u8>, Duration) -> Result<u8, std::sync::mpsc::RecvTimeoutError> =
+        mpsc::Receiver::recv_timeout;
+    send_sync::<mpsc::Sender<u8>>();
+    send_sync::<mpsc::SyncSender<u8>>();
+    send::<mpsc::Receiver<u8>>();
+    let (tx, rx) = mpsc::channel::<u8>();
+    let _ = tx.clone();
+    drop(tx);
+    for _ in &rx {}
+    assert_eq!(rx.into_iter().count(), 0);
+}

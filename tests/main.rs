@@ -16,6 +16,7 @@ mod replay;
 mod stall;
 mod stress;
 mod sync_parity;
+mod sync_std_api;
 mod trace_mode;
 mod traces;
 mod trust;

@@ -9,12 +9,13 @@ use std::time::Duration;
 use reprise::explore::{Config, Explorer, FailureKind, StrategyKind};
 use reprise::sync::atomic::{AtomicUsize, Ordering};
 use reprise::sync::{mpsc, Barrier, Condvar, LazyLock, Mutex, Once, OnceLock, RwLock, RwLockWriteGuard};
-use reprise::{read_trace_file, record, replay, thread, RecordConfig, ReplayOutcome};
+use reprise::{read_trace_file, record, replay, replay_coroutines, thread, RecordConfig, ReplayOutcome};
 
 use crate::util::scratch;
 
-/// Records `program`, replays it, and checks the replay matched every event
-/// and returned what the recording did; returns that.
+/// Records `program`, replays it in parallel and on coroutines, and checks
+/// each replay matched every event and returned what the recording did;
+/// returns that.
 fn round_trip<R, F>(name: &str, program: F) -> R
 where
     F: Fn() -> R + Send + Sync + Clone + 'static,
@@ -24,10 +25,14 @@ where
     let recorded = record(&path, RecordConfig::new(name, "1"), program.clone()).unwrap();
     let trace = read_trace_file(&path).unwrap();
     assert!(trace.is_whole(), "{:?}", trace.damage);
-    let replayed = replay(&trace, program);
+    let replayed = replay(&trace, program.clone());
     assert_eq!(replayed.outcome, ReplayOutcome::Matched, "{}", replayed.outcome);
     assert_eq!(replayed.result, recorded.result);
     assert_eq!(replayed.replayed, trace.events);
+    let coroutines = replay_coroutines(&trace, program);
+    assert_eq!(coroutines.outcome, ReplayOutcome::Matched, "on coroutines: {}", coroutines.outcome);
+    assert_eq!(coroutines.result, recorded.result, "on coroutines");
+    assert_eq!(coroutines.replayed, coroutines.events);
     recorded.result.expect("the program returned")
 }
 
@@ -295,4 +300,37 @@ fn a_downgrade_lets_blocked_readers_in_under_the_explorer() {
         assert!(seen.iter().all(|&v| v <= 1), "{seen:?}");
     });
     assert!(outcome.failure.is_none(), "{}", outcome.failure.unwrap().report);
+}
+
+#[test]
+fn a_timed_wait_while_nobody_notifies_times_out_on_the_explorers_clock() {
+    let outcome = explorer("explore-wait-timeout-while", StrategyKind::Random, 50).run(|| {
+        let pair = Arc::new((Mutex::new(0u32), Condvar::new()));
+        let p = Arc::clone(&pair);
+        let bumper = thread::spawn(move || *p.0.lock().unwrap() += 1);
+        let (count, cv) = &*pair;
+        let (n, result) =
+            cv.wait_timeout_while(count.lock().unwrap(), Duration::from_secs(5), |n| *n < 2).unwrap();
+        assert!(result.timed_out() && *n <= 1, "nobody makes it 2: {}", *n);
+        drop(n);
+        bumper.join().unwrap();
+    });
+    assert!(outcome.failure.is_none(), "{}", outcome.failure.unwrap().report);
+    assert_eq!(outcome.schedules, 50);
+}
+
+#[test]
+fn a_rendezvous_sync_channel_is_replayed() {
+    round_trip("mpsc-rendezvous", || {
+        let (tx, rx) = mpsc::sync_channel(0);
+        let senders: Vec<_> = (0..2)
+            .map(|i| {
+                let tx = tx.clone();
+                thread::spawn(move || (0..3).map(|k| tx.send(i * 10 + k).is_ok()).collect::<Vec<_>>())
+            })
+            .collect();
+        drop(tx);
+        let got: Vec<_> = rx.iter().collect();
+        (got, senders.into_iter().map(|s| s.join().unwrap()).collect::<Vec<_>>())
+    });
 }

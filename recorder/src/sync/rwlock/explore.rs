@@ -5,9 +5,7 @@
 use std::panic::Location;
 use std::sync::{LockResult, TryLockError, TryLockResult};
 
-use super::{
-    map_poison, map_try, Held, InnerReadGuard, InnerWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
-};
+use super::{map_poison, map_try, Held, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use crate::rt::context;
 use crate::rt::coop::{self, Resource};
 use crate::trace::model::{ObjectIndex, ObjectKind, Op, Outcome};
@@ -133,9 +131,9 @@ pub(super) fn write_unlock(object: ObjectIndex, location: &'static Location<'sta
 pub(super) fn downgrade<'a, T: ?Sized>(
     lock: &'a RwLock<T>,
     object: ObjectIndex,
-    inner: InnerWriteGuard<'a, T>,
+    inner: super::InnerWriteGuard<'a, T>,
     location: &'static Location<'static>,
-) -> InnerReadGuard<'a, T> {
+) -> super::InnerReadGuard<'a, T> {
     let writes_before = lock.note_read();
     let read = std::sync::RwLockWriteGuard::downgrade(inner);
     let recorded = context::try_with(|ctx| {

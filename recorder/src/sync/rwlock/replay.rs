@@ -5,9 +5,7 @@
 use std::panic::Location;
 use std::sync::{LockResult, TryLockError, TryLockResult};
 
-use super::{
-    map_poison, map_try, Held, InnerReadGuard, InnerWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
-};
+use super::{map_poison, map_try, Held, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use crate::rt::context::{self, Mode};
 use crate::rt::gated::{self, GatedCall};
 use crate::trace::model::{ObjectKind, Op, Outcome};
@@ -97,9 +95,9 @@ pub(super) fn unlock<T: ?Sized>(lock: &RwLock<T>, op: Op, location: &'static Loc
 #[allow(clippy::incompatible_msrv)] // built only where std has it (build.rs)
 pub(super) fn downgrade<'a, T: ?Sized>(
     lock: &'a RwLock<T>,
-    inner: InnerWriteGuard<'a, T>,
+    inner: super::InnerWriteGuard<'a, T>,
     location: &'static Location<'static>,
-) -> InnerReadGuard<'a, T> {
+) -> super::InnerReadGuard<'a, T> {
     let read = std::sync::RwLockWriteGuard::downgrade(inner);
     unlock(lock, Op::WriteUnlock, location);
     if context::mode() == Mode::Gated {

@@ -20,7 +20,7 @@ use crate::channel;
 
 pub use iter::{IntoIter, Iter, TryIter};
 
-/// The sending half of an unbounded [`channel`]. Like
+/// The sending half of an unbounded [`channel()`]. Like
 /// [`std::sync::mpsc::Sender`].
 pub struct Sender<T> {
     inner: channel::Sender<T>,

@@ -20,6 +20,8 @@ mod select;
 mod select_explore;
 mod stall;
 mod stress;
+mod sync_parity;
+mod sync_std_api;
 mod thread_parity;
 mod trace_mode;
 mod traces;

@@ -154,7 +154,7 @@ impl Sampler {
             self.since = Instant::now();
             return None;
         }
-        if count % 2 == 0 || self.since.elapsed() < self.backstop {
+        if count.is_multiple_of(2) || self.since.elapsed() < self.backstop {
             return None;
         }
         let (thread, call) = watch.running()?;

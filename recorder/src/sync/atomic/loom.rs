@@ -1,6 +1,8 @@
 //! The atomics' inner atomics under `--cfg reprise_loom`: loom's, made on
 //! first use so that the shell's `new` stays `const`, behind the part of
-//! std's API the shell uses.
+//! std's API the shell uses. loom has every std atomic type but not
+//! `AtomicPtr`'s pointer arithmetic: that is one loom `fetch_update` (a
+//! compare-exchange loop, which loom checks the same way).
 
 use std::fmt;
 use std::sync::atomic::Ordering;
@@ -105,6 +107,26 @@ macro_rules! loom_atomic_int {
             }
 
             #[track_caller]
+            pub(crate) fn fetch_and(&self, value: $t, order: Ordering) -> $t {
+                self.inner().fetch_and(value, order)
+            }
+
+            #[track_caller]
+            pub(crate) fn fetch_nand(&self, value: $t, order: Ordering) -> $t {
+                self.inner().fetch_nand(value, order)
+            }
+
+            #[track_caller]
+            pub(crate) fn fetch_or(&self, value: $t, order: Ordering) -> $t {
+                self.inner().fetch_or(value, order)
+            }
+
+            #[track_caller]
+            pub(crate) fn fetch_xor(&self, value: $t, order: Ordering) -> $t {
+                self.inner().fetch_xor(value, order)
+            }
+
+            #[track_caller]
             pub(crate) fn fetch_max(&self, value: $t, order: Ordering) -> $t {
                 self.inner().fetch_max(value, order)
             }
@@ -117,10 +139,16 @@ macro_rules! loom_atomic_int {
     };
 }
 
-loom_atomic_int!(AtomicU64, u64);
-loom_atomic_int!(AtomicI64, i64);
-loom_atomic_int!(AtomicUsize, usize);
+loom_atomic_int!(AtomicI8, i8);
+loom_atomic_int!(AtomicU8, u8);
+loom_atomic_int!(AtomicI16, i16);
+loom_atomic_int!(AtomicU16, u16);
+loom_atomic_int!(AtomicI32, i32);
 loom_atomic_int!(AtomicU32, u32);
+loom_atomic_int!(AtomicI64, i64);
+loom_atomic_int!(AtomicU64, u64);
+loom_atomic_int!(AtomicIsize, isize);
+loom_atomic_int!(AtomicUsize, usize);
 loom_atomic!(AtomicBool, bool);
 
 impl AtomicBool {
@@ -132,5 +160,138 @@ impl AtomicBool {
     #[track_caller]
     pub(crate) fn fetch_and(&self, value: bool, order: Ordering) -> bool {
         self.inner().fetch_and(value, order)
+    }
+
+    #[track_caller]
+    pub(crate) fn fetch_nand(&self, value: bool, order: Ordering) -> bool {
+        self.inner().fetch_nand(value, order)
+    }
+
+    #[track_caller]
+    pub(crate) fn fetch_xor(&self, value: bool, order: Ordering) -> bool {
+        self.inner().fetch_xor(value, order)
+    }
+}
+
+/// `AtomicPtr<T>` checked by loom.
+pub(crate) struct AtomicPtr<T> {
+    /// The pointer until the loom atomic is made (or after `get_mut`): a std
+    /// atomic only as a `Send + Sync` const-made cell, never shared.
+    init: std::sync::atomic::AtomicPtr<T>,
+    inner: Lazy<loom::sync::atomic::AtomicPtr<T>>,
+}
+
+impl<T> AtomicPtr<T> {
+    pub(crate) const fn new(value: *mut T) -> Self {
+        AtomicPtr { init: std::sync::atomic::AtomicPtr::new(value), inner: Lazy::new() }
+    }
+
+    #[track_caller]
+    fn inner(&self) -> &loom::sync::atomic::AtomicPtr<T> {
+        self.inner.get("AtomicPtr", || loom::sync::atomic::AtomicPtr::new(self.init.load(Ordering::Relaxed)))
+    }
+
+    #[track_caller]
+    pub(crate) fn load(&self, order: Ordering) -> *mut T {
+        self.inner().load(order)
+    }
+
+    #[track_caller]
+    pub(crate) fn store(&self, value: *mut T, order: Ordering) {
+        self.inner().store(value, order)
+    }
+
+    #[track_caller]
+    pub(crate) fn swap(&self, value: *mut T, order: Ordering) -> *mut T {
+        self.inner().swap(value, order)
+    }
+
+    #[track_caller]
+    pub(crate) fn compare_exchange(
+        &self,
+        current: *mut T,
+        new: *mut T,
+        success: Ordering,
+        failure: Ordering,
+    ) -> Result<*mut T, *mut T> {
+        self.inner().compare_exchange(current, new, success, failure)
+    }
+
+    #[track_caller]
+    pub(crate) fn compare_exchange_weak(
+        &self,
+        current: *mut T,
+        new: *mut T,
+        success: Ordering,
+        failure: Ordering,
+    ) -> Result<*mut T, *mut T> {
+        self.inner().compare_exchange_weak(current, new, success, failure)
+    }
+
+    /// Pointer arithmetic as one loom `fetch_update`; returns the previous
+    /// pointer.
+    #[track_caller]
+    fn modify(&self, order: Ordering, f: impl Fn(*mut T) -> *mut T) -> *mut T {
+        let fetched = self.inner().fetch_update(order, super::failure_order(order), |p| Some(f(p)));
+        match fetched {
+            Ok(previous) | Err(previous) => previous,
+        }
+    }
+
+    #[track_caller]
+    pub(crate) fn fetch_ptr_add(&self, count: usize, order: Ordering) -> *mut T {
+        self.modify(order, |p| p.wrapping_add(count))
+    }
+
+    #[track_caller]
+    pub(crate) fn fetch_ptr_sub(&self, count: usize, order: Ordering) -> *mut T {
+        self.modify(order, |p| p.wrapping_sub(count))
+    }
+
+    #[track_caller]
+    pub(crate) fn fetch_byte_add(&self, bytes: usize, order: Ordering) -> *mut T {
+        self.modify(order, |p| p.wrapping_byte_add(bytes))
+    }
+
+    #[track_caller]
+    pub(crate) fn fetch_byte_sub(&self, bytes: usize, order: Ordering) -> *mut T {
+        self.modify(order, |p| p.wrapping_byte_sub(bytes))
+    }
+
+    #[track_caller]
+    pub(crate) fn fetch_or(&self, bits: usize, order: Ordering) -> *mut T {
+        self.modify(order, |p| p.map_addr(|a| a | bits))
+    }
+
+    #[track_caller]
+    pub(crate) fn fetch_and(&self, bits: usize, order: Ordering) -> *mut T {
+        self.modify(order, |p| p.map_addr(|a| a & bits))
+    }
+
+    #[track_caller]
+    pub(crate) fn fetch_xor(&self, bits: usize, order: Ordering) -> *mut T {
+        self.modify(order, |p| p.map_addr(|a| a ^ bits))
+    }
+
+    /// As for the other atomics: the loom atomic is read out and made again
+    /// on the next use.
+    #[track_caller]
+    pub(crate) fn get_mut(&mut self) -> &mut *mut T {
+        if let Some(atomic) = self.inner.take("AtomicPtr") {
+            *self.init.get_mut() = atomic.into_inner();
+        }
+        self.init.get_mut()
+    }
+
+    #[track_caller]
+    pub(crate) fn into_inner(mut self) -> *mut T {
+        *self.get_mut()
+    }
+}
+
+impl<T> fmt::Debug for AtomicPtr<T> {
+    /// A `Relaxed` load: a loom operation, so only inside a model.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.load(Ordering::Relaxed), f)
     }
 }

@@ -6,9 +6,9 @@ use std::panic::Location;
 
 #[cfg(not(reprise_loom))]
 use super::history::{Bits, History};
+use super::Ordering;
 #[cfg(not(reprise_loom))]
 use super::{explore, record, replay, Order};
-use super::Ordering;
 use crate::rt::mode::{self, Mode};
 
 #[cfg(reprise_loom)]

@@ -34,7 +34,9 @@ impl<V: FromBits> History<V> for Bits {
 }
 
 /// This run's address written by each store, by store number (replay only;
-/// it grows by one entry per store of the object).
+/// it grows by one entry per store of the object). Addresses are kept as
+/// exposed integers (`as` casts: the strict-provenance API is newer than the
+/// crate's minimum Rust).
 #[derive(Debug)]
 pub(super) struct Addresses {
     written: Mutex<BTreeMap<u64, usize>>,
@@ -56,16 +58,16 @@ impl<T> History<*mut T> for Addresses {
         let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
         // Stores are admitted in recorded order, so the real atomic holds the
         // previous store's value (for store 1: the initial value).
-        written.entry(store.wrapping_sub(1)).or_insert_with(|| current().expose_provenance());
+        written.entry(store.wrapping_sub(1)).or_insert_with(|| current() as usize);
         let result = op();
-        written.insert(store, current().expose_provenance());
+        written.insert(store, current() as usize);
         result
     }
 
     fn read(&self, store: u64, _bits: u64, current: impl FnOnce() -> *mut T) -> *mut T {
         let written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
         match written.get(&store) {
-            Some(&address) => std::ptr::with_exposed_provenance_mut(address),
+            Some(&address) => address as *mut T,
             // No store of this run is known (the value was set through
             // `get_mut`): the real value.
             None => current(),

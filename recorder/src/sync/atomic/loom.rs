@@ -1,8 +1,7 @@
 //! The atomics' inner atomics under `--cfg reprise_loom`: loom's, made on
 //! first use so that the shell's `new` stays `const`, behind the part of
-//! std's API the shell uses. loom has every std atomic type but not
-//! `AtomicPtr`'s pointer arithmetic: that is one loom `fetch_update` (a
-//! compare-exchange loop, which loom checks the same way).
+//! std's API the shell uses. loom has every std atomic type; `AtomicPtr`'s
+//! pointer arithmetic is a loom `fetch_update` (a compare-exchange loop).
 
 use std::fmt;
 use std::sync::atomic::Ordering;
@@ -228,49 +227,15 @@ impl<T> AtomicPtr<T> {
         self.inner().compare_exchange_weak(current, new, success, failure)
     }
 
-    /// Pointer arithmetic as one loom `fetch_update`; returns the previous
-    /// pointer.
+    /// The pointer arithmetic is built on this (loom has no `fetch_ptr_add`).
     #[track_caller]
-    fn modify(&self, order: Ordering, f: impl Fn(*mut T) -> *mut T) -> *mut T {
-        let fetched = self.inner().fetch_update(order, super::failure_order(order), |p| Some(f(p)));
-        match fetched {
-            Ok(previous) | Err(previous) => previous,
-        }
-    }
-
-    #[track_caller]
-    pub(crate) fn fetch_ptr_add(&self, count: usize, order: Ordering) -> *mut T {
-        self.modify(order, |p| p.wrapping_add(count))
-    }
-
-    #[track_caller]
-    pub(crate) fn fetch_ptr_sub(&self, count: usize, order: Ordering) -> *mut T {
-        self.modify(order, |p| p.wrapping_sub(count))
-    }
-
-    #[track_caller]
-    pub(crate) fn fetch_byte_add(&self, bytes: usize, order: Ordering) -> *mut T {
-        self.modify(order, |p| p.wrapping_byte_add(bytes))
-    }
-
-    #[track_caller]
-    pub(crate) fn fetch_byte_sub(&self, bytes: usize, order: Ordering) -> *mut T {
-        self.modify(order, |p| p.wrapping_byte_sub(bytes))
-    }
-
-    #[track_caller]
-    pub(crate) fn fetch_or(&self, bits: usize, order: Ordering) -> *mut T {
-        self.modify(order, |p| p.map_addr(|a| a | bits))
-    }
-
-    #[track_caller]
-    pub(crate) fn fetch_and(&self, bits: usize, order: Ordering) -> *mut T {
-        self.modify(order, |p| p.map_addr(|a| a & bits))
-    }
-
-    #[track_caller]
-    pub(crate) fn fetch_xor(&self, bits: usize, order: Ordering) -> *mut T {
-        self.modify(order, |p| p.map_addr(|a| a ^ bits))
+    pub(crate) fn fetch_update(
+        &self,
+        set_order: Ordering,
+        fetch_order: Ordering,
+        f: impl FnMut(*mut T) -> Option<*mut T>,
+    ) -> Result<*mut T, *mut T> {
+        self.inner().fetch_update(set_order, fetch_order, f)
     }
 
     /// As for the other atomics: the loom atomic is read out and made again

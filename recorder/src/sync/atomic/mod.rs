@@ -49,7 +49,8 @@ mod replay;
 
 pub use self::bool::AtomicBool;
 pub use self::int::{
-    AtomicI16, AtomicI32, AtomicI64, AtomicI8, AtomicIsize, AtomicU16, AtomicU32, AtomicU64, AtomicU8, AtomicUsize,
+    AtomicI16, AtomicI32, AtomicI64, AtomicI8, AtomicIsize, AtomicU16, AtomicU32, AtomicU64, AtomicU8,
+    AtomicUsize,
 };
 pub use self::ptr::AtomicPtr;
 
@@ -131,13 +132,12 @@ impl FromBits for bool {
 impl<T> Value for *mut T {
     /// The address only: recorded for reports, never handed back by replay.
     fn to_bits(self) -> u64 {
-        self.addr() as u64
+        self as usize as u64
     }
 }
 
 /// The failure ordering std pairs with a read-modify-write's ordering, for a
 /// read-modify-write built from a compare-exchange loop.
-#[cfg(reprise_loom)]
 fn failure_order(order: Ordering) -> Ordering {
     match order {
         Ordering::Release | Ordering::Relaxed => Ordering::Relaxed,

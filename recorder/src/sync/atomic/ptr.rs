@@ -10,9 +10,9 @@ use std::panic::Location;
 
 #[cfg(not(reprise_loom))]
 use super::history::{Addresses, History};
+use super::Ordering;
 #[cfg(not(reprise_loom))]
 use super::{explore, record, replay, Order};
-use super::Ordering;
 use crate::rt::mode::{self, Mode};
 
 #[cfg(reprise_loom)]
@@ -57,54 +57,73 @@ impl<T> AtomicPtr<T> {
         self.addresses.clear();
     }
 
+    /// Pointer arithmetic as one read-modify-write: std's `fetch_ptr_add` and
+    /// kin are newer than the crate's minimum Rust (1.80), so it is an inner
+    /// `fetch_update`, which within the event (the record-mode lock, the
+    /// replay gate) meets no other store of a reprise call and succeeds at
+    /// once; the event is recorded as one read-modify-write. Returns the
+    /// previous pointer.
+    #[track_caller]
+    fn modify(&self, order: Ordering, f: impl Fn(*mut T) -> *mut T) -> *mut T {
+        self.rmw(|a| match a.fetch_update(order, super::failure_order(order), |p| Some(f(p))) {
+            Ok(previous) | Err(previous) => previous,
+        })
+    }
+
     /// Offsets the pointer by `count` elements of `T` (wrapping), returning
     /// the previous pointer.
     #[track_caller]
     pub fn fetch_ptr_add(&self, count: usize, order: Ordering) -> *mut T {
-        self.rmw(|a| a.fetch_ptr_add(count, order))
+        self.modify(order, |p| p.wrapping_add(count))
     }
 
     /// Offsets the pointer back by `count` elements of `T` (wrapping),
     /// returning the previous pointer.
     #[track_caller]
     pub fn fetch_ptr_sub(&self, count: usize, order: Ordering) -> *mut T {
-        self.rmw(|a| a.fetch_ptr_sub(count, order))
+        self.modify(order, |p| p.wrapping_sub(count))
     }
 
     /// Offsets the pointer by `bytes` bytes (wrapping), returning the
     /// previous pointer.
     #[track_caller]
     pub fn fetch_byte_add(&self, bytes: usize, order: Ordering) -> *mut T {
-        self.rmw(|a| a.fetch_byte_add(bytes, order))
+        self.modify(order, |p| p.wrapping_byte_add(bytes))
     }
 
     /// Offsets the pointer back by `bytes` bytes (wrapping), returning the
     /// previous pointer.
     #[track_caller]
     pub fn fetch_byte_sub(&self, bytes: usize, order: Ordering) -> *mut T {
-        self.rmw(|a| a.fetch_byte_sub(bytes, order))
+        self.modify(order, |p| p.wrapping_byte_sub(bytes))
     }
 
     /// Bitwise or on the address (keeping the provenance), returning the
     /// previous pointer.
     #[track_caller]
     pub fn fetch_or(&self, bits: usize, order: Ordering) -> *mut T {
-        self.rmw(|a| a.fetch_or(bits, order))
+        self.modify(order, |p| with_addr(p, p as usize | bits))
     }
 
     /// Bitwise and on the address (keeping the provenance), returning the
     /// previous pointer.
     #[track_caller]
     pub fn fetch_and(&self, bits: usize, order: Ordering) -> *mut T {
-        self.rmw(|a| a.fetch_and(bits, order))
+        self.modify(order, |p| with_addr(p, p as usize & bits))
     }
 
     /// Bitwise xor on the address (keeping the provenance), returning the
     /// previous pointer.
     #[track_caller]
     pub fn fetch_xor(&self, bits: usize, order: Ordering) -> *mut T {
-        self.rmw(|a| a.fetch_xor(bits, order))
+        self.modify(order, |p| with_addr(p, p as usize ^ bits))
     }
+}
+
+/// `p` moved to `address`, keeping its provenance (`with_addr` is newer
+/// than the crate's minimum Rust).
+fn with_addr<T>(p: *mut T, address: usize) -> *mut T {
+    p.wrapping_byte_add(address.wrapping_sub(p as usize))
 }
 
 impl<T> Default for AtomicPtr<T> {

@@ -344,3 +344,49 @@ fn the_explorer_finds_an_inversion_between_two_toggles_and_replays_it() {
     assert_eq!(replayed.outcome, ReplayOutcome::Matched, "{}", replayed.outcome);
     assert_eq!(replayed.result, None, "the replay panics as the explored run did");
 }
+
+/// What std's atomics are besides their methods: `Send + Sync`, unwind
+/// safe, `Default`, `From`, `Debug`, `get_mut` and `into_inner`.
+#[test]
+fn every_atomic_has_the_std_traits_and_the_unique_access_methods() {
+    fn std_traits<
+        A: Send + Sync + std::panic::RefUnwindSafe + std::panic::UnwindSafe + Default + std::fmt::Debug,
+    >() {
+    }
+    macro_rules! check {
+        ($($atomic:ident($t:ty)),*) => {$(
+            std_traits::<$atomic>();
+            let mut x = $atomic::from(<$t>::default());
+            *x.get_mut() = 5 as $t;
+            assert_eq!(format!("{x:?}"), "5");
+            x.fetch_add(2, Ordering::SeqCst);
+            assert_eq!(x.into_inner(), 7 as $t);
+        )*};
+    }
+    check!(
+        AtomicI8(i8),
+        AtomicU8(u8),
+        AtomicI16(i16),
+        AtomicU16(u16),
+        AtomicI32(i32),
+        AtomicU32(u32),
+        AtomicI64(i64),
+        AtomicU64(u64),
+        AtomicIsize(isize),
+        AtomicUsize(usize)
+    );
+    std_traits::<AtomicBool>();
+    let mut flag = AtomicBool::from(true);
+    *flag.get_mut() = false;
+    assert!(!flag.fetch_not(Ordering::SeqCst));
+    assert_eq!(format!("{flag:?}"), "true");
+    std_traits::<AtomicPtr<u8>>();
+    // Like std's: ref-unwind-safe whatever it points to.
+    fn ref_unwind_safe<A: std::panic::RefUnwindSafe>() {}
+    ref_unwind_safe::<AtomicPtr<std::cell::Cell<u8>>>();
+    let mut value = 3u8;
+    let mut p = AtomicPtr::<u8>::default();
+    assert!(p.load(Ordering::SeqCst).is_null());
+    *p.get_mut() = &mut value;
+    assert_eq!(p.into_inner(), &mut value as *mut u8);
+}

@@ -14,6 +14,15 @@
 //! event: replay gives every attempt its recorded result, so the closure
 //! sees the same values and the loop runs the same number of times.
 //!
+//! Integers have `fetch_add/sub/and/nand/or/xor/max/min`, `bool` has
+//! `fetch_and/nand/or/xor/not`, `AtomicPtr` has `fetch_ptr_add/sub`,
+//! `fetch_byte_add/sub` and `fetch_or/and/xor`; all have `new` (`const`),
+//! `load`, `store`, `swap`, `compare_exchange(_weak)`, `fetch_update`,
+//! `update`, `try_update`, `get_mut`, `into_inner`, `Default`, `From`,
+//! `Debug`, and are `Send + Sync` and unwind safe as std's are. Methods std
+//! stabilised after the crate's minimum Rust (1.80) are built from older std
+//! ones, so they exist on every supported toolchain.
+//!
 //! An `AtomicPtr`'s value is an address, which differs between runs: replay
 //! does not return recorded address bits but this run's value of the store
 //! a load read (see `ptr.rs`).
@@ -22,8 +31,9 @@
 //! an atomic over memory reprise does not own (its bookkeeping lives beside
 //! the value, so neither the layout nor "every access is an event" could
 //! hold): `from_ptr`, `as_ptr`, `from_mut`, `get_mut_slice`,
-//! `from_mut_slice`, and the unstable `as_bits`/`from_bits`-style helpers.
-//! `compare_and_swap` (deprecated) is left out too.
+//! `from_mut_slice`. Also left out: `compare_and_swap` and `spin_loop_hint`
+//! (deprecated), and `into_inner` is not `const` (std's is since 1.79): the
+//! loom backend must read its loom object out first.
 //!
 //! This file is the std-shaped shell; the backends are `record.rs`,
 //! `replay.rs` and `explore.rs` (passthrough is inline). Under

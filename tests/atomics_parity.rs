@@ -10,12 +10,12 @@ use reprise::sync::atomic::{
     AtomicBool, AtomicI16, AtomicI32, AtomicI64, AtomicI8, AtomicIsize, AtomicPtr, AtomicU16, AtomicU32,
     AtomicU64, AtomicU8, AtomicUsize, Ordering,
 };
-use reprise::{read_trace_file, record, replay, thread, RecordConfig, ReplayOutcome};
+use reprise::{read_trace_file, record, replay, replay_coroutines, thread, RecordConfig, ReplayOutcome};
 
 use crate::util::scratch;
 
-/// Records `program`, replays it, and checks the replay matched and gave the
-/// same result; returns that result.
+/// Records `program`, replays it (in parallel and on coroutines), and checks
+/// each replay matched and gave the same result; returns that result.
 fn round_trip<R, F>(name: &str, program: F) -> R
 where
     F: Fn() -> R + Send + Sync + Clone + 'static,
@@ -25,10 +25,18 @@ where
     let recorded = record(&path, RecordConfig::new(name, "1"), program.clone()).unwrap();
     let trace = read_trace_file(&path).unwrap();
     assert!(trace.is_whole(), "{:?}", trace.damage);
-    let replayed = replay(&trace, program);
+    let replayed = replay(&trace, program.clone());
     assert_eq!(replayed.outcome, ReplayOutcome::Matched, "{}", replayed.outcome);
     assert_eq!(replayed.result, recorded.result, "{name}: the replay saw other values");
     assert_eq!(replayed.replayed, trace.events);
+    let on_coroutines = replay_coroutines(&trace, program);
+    assert_eq!(
+        on_coroutines.outcome,
+        ReplayOutcome::Matched,
+        "{name} on coroutines: {}",
+        on_coroutines.outcome
+    );
+    assert_eq!(on_coroutines.result, recorded.result, "{name}: the coroutine replay saw other values");
     recorded.result.expect("the program returned")
 }
 
@@ -272,6 +280,10 @@ fn atomic_ptr_replay_hands_back_this_runs_addresses_of_the_stores_read() {
     // different address bits were tolerated.
     assert_ne!(addresses, recorded_addresses);
     assert!(!addresses.contains(&recorded_addresses[0]));
+    // On coroutines the real atomic is run in the recorded order: the same.
+    let on_coroutines = replay_coroutines(&trace, publish_boxes);
+    assert_eq!(on_coroutines.outcome, ReplayOutcome::Matched, "{}", on_coroutines.outcome);
+    assert_eq!(on_coroutines.result.expect("the replay returned").0, recorded_values);
 }
 
 #[test]

@@ -23,9 +23,9 @@
 //! stabilised after the crate's minimum Rust (1.80) are built from older std
 //! ones, so they exist on every supported toolchain.
 //!
-//! An `AtomicPtr`'s value is an address, which differs between runs: replay
-//! does not return recorded address bits but this run's value of the store
-//! a load read (see `ptr.rs`).
+//! An `AtomicPtr`'s value is an address, which differs between runs: the
+//! trace keeps only whether it was null, and replay returns this run's value
+//! of the store a load read (see `ptr.rs`).
 //!
 //! Left out on purpose, because they hand out the atomic's memory or build
 //! an atomic over memory reprise does not own (its bookkeeping lives beside
@@ -140,9 +140,11 @@ impl FromBits for bool {
 
 #[cfg(not(reprise_loom))]
 impl<T> Value for *mut T {
-    /// The address only: recorded for reports, never handed back by replay.
+    /// Whether the pointer is non-null, not its address: an address means
+    /// nothing in another run, and a replay that compares outcomes (replay
+    /// on coroutines) would call every run with other addresses diverged.
     fn to_bits(self) -> u64 {
-        self as usize as u64
+        u64::from(!self.is_null())
     }
 }
 

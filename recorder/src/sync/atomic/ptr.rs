@@ -1,8 +1,8 @@
 //! `AtomicPtr<T>`. Its value is an address, and addresses differ between
-//! runs: the recording keeps the bits (for reports), but replay enforces
-//! only which store a load read and hands back the address that store wrote
-//! in this run ([`Addresses`]), so a replayed thread can dereference what it
-//! loads. Nothing compares recorded with replayed addresses.
+//! runs: the recording keeps only whether it was null (so that no replay
+//! compares addresses), and replay enforces which store a load read and
+//! hands back the address that store wrote in this run ([`Addresses`]), so a
+//! replayed thread can dereference what it loads.
 
 use std::fmt;
 #[cfg(not(reprise_loom))]

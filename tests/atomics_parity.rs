@@ -358,7 +358,8 @@ fn the_explorer_finds_an_inversion_between_two_toggles_and_replays_it() {
 }
 
 /// What std's atomics are besides their methods: `Send + Sync`, unwind
-/// safe, `Default`, `From`, `Debug`, `get_mut` and `into_inner`.
+/// safe, `Default`, `From`, `Debug`, `get_mut` and `into_inner`; and the
+/// module's `fence` and `compiler_fence`.
 #[test]
 fn every_atomic_has_the_std_traits_and_the_unique_access_methods() {
     fn std_traits<
@@ -388,6 +389,8 @@ fn every_atomic_has_the_std_traits_and_the_unique_access_methods() {
         AtomicUsize(usize)
     );
     std_traits::<AtomicBool>();
+    reprise::sync::atomic::fence(Ordering::SeqCst);
+    reprise::sync::atomic::compiler_fence(Ordering::SeqCst);
     let mut flag = AtomicBool::from(true);
     *flag.get_mut() = false;
     assert!(!flag.fetch_not(Ordering::SeqCst));

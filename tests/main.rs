@@ -2,6 +2,7 @@
 
 mod util;
 
+mod atomics_parity;
 mod bad_input;
 mod cli;
 mod coreplay;

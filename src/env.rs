@@ -9,6 +9,7 @@ use reprise_recorder::trace::format::Verdict;
 use reprise_recorder::{OnRecordError, RecordConfig};
 
 use crate::exit;
+use crate::termination::{Termination, EXIT_CODE_NOTE};
 
 /// The mode the environment asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,17 +50,28 @@ impl Mode {
 /// secrets); a replay whose arguments differ says so on stderr, with both in
 /// clear when the recording stored them.
 ///
-/// Plain and recorded runs exit 0 when `body` returns and 101 when it panics
-/// (as Rust programs do). A recording follows the default [`RecordConfig`]
+/// `body` returns what `fn main` may: `()`, [`std::process::ExitCode`],
+/// `Result<T, E: Debug>` (see [`Termination`]), and the process exits with
+/// that code in every mode; an `Err(e)` is printed as `Error: {e:?}` and
+/// exits 1, a panic exits 101, as Rust programs do. Since `main` never
+/// returns, it also fits an `fn main() -> ExitCode` as its last expression.
+///
+/// A recording stores the code `body` returned as the annotation
+/// [`EXIT_CODE_NOTE`](crate::EXIT_CODE_NOTE), and a replay whose body returns
+/// another code is a mismatch (exit 8). A recording follows the default [`RecordConfig`]
 /// (see [`main_with`] to choose): a proven deadlock is written to the trace
 /// and the program is left as it is, and a trace that cannot be created is
 /// reported on stderr and the program runs unrecorded. A replay prints its
-/// outcome on stderr and exits with the codes of [`crate::exit`]: 0 when it
-/// matched the whole trace, 3 diverged, 4 stalled, 5 the trace ended early,
-/// 6 the trace is damaged, 7 it cannot be read.
-pub fn main<F>(program: &str, version: &str, body: F) -> !
+/// outcome on stderr; when it matched the whole trace it exits as the
+/// recording did (the body's code, or 101 for a reproduced panic, 0 for a
+/// reproduced deadlock); otherwise with the codes of [`crate::exit`]: 3
+/// diverged, 4 stalled, 5 the trace ended early, 6 the trace is damaged, 7 it
+/// cannot be read, 8 it ended differently. (`reprise replay FILE -- CMD`
+/// passes on the replay's own code, 0 for a match, whatever the body returned.)
+pub fn main<F, T>(program: &str, version: &str, body: F) -> !
 where
-    F: FnOnce() + Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+    T: Termination,
 {
     main_with(RecordConfig::new(program, version), body)
 }
@@ -80,28 +92,45 @@ where
 /// let config = RecordConfig::new("ledger", "2.1").on_deadlock(OnDeadlock::exit());
 /// reprise::main_with(config, || { /* the pipeline */ });
 /// ```
-pub fn main_with<F>(config: RecordConfig, body: F) -> !
+pub fn main_with<F, T>(config: RecordConfig, body: F) -> !
 where
-    F: FnOnce() + Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+    T: Termination,
 {
     let code = match Mode::from_env() {
-        Mode::Off => run_plainly(body),
+        Mode::Off => run_plainly(move || body().exit_code()),
         Mode::Record(path) => {
             // Opt-in only: the arguments can hold secrets; their hash is always kept.
             let clear = std::env::var_os("REPRISE_RECORD_ARGS").is_some_and(|v| v == "1");
             let config = if clear { config.record_arguments(true) } else { config };
-            record_or_run(&path, config, body, &mut std::io::stderr())
+            record_or_run(&path, config, noting_exit_code(body), &mut std::io::stderr())
         }
-        Mode::Replay(path) => replay(&path, &config.program, &config.program_version, body),
+        Mode::Replay(path) => replay(&path, &config.program, &config.program_version, noting_exit_code(body)),
     };
     std::process::exit(code)
+}
+
+/// `body`, turning what it returns into its exit code inside the recorded (or
+/// replayed) run, where the code is noted for the trace's footer: a
+/// recording keeps it, a replay compares it. Converted there, the returned
+/// value need not be `Send` (a `Box<dyn Error>` is not).
+fn noting_exit_code<F, T>(body: F) -> impl FnOnce() -> u8 + Send + 'static
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Termination,
+{
+    move || {
+        let code = body().exit_code();
+        crate::annotate(EXIT_CODE_NOTE, code.to_string());
+        code
+    }
 }
 
 /// `reprise::main`'s replay: the outcome, then the verdict and notes set
 /// against the recording's; the exit code is also handed back to the CLI.
 fn replay<F>(path: &std::path::Path, program: &str, version: &str, body: F) -> i32
 where
-    F: FnOnce() + Send + 'static,
+    F: FnOnce() -> u8 + Send + 'static,
 {
     // Indexed, not read whole: the replay decodes each thread's events as it
     // reaches them, in memory that does not grow with the trace.
@@ -144,13 +173,22 @@ where
     }
     let message = reprise_recorder::trace::show::block(&message);
     eprintln!("reprise: {message}");
+    // The CLI hears the replay's code; the process exits as the recording did.
     crate::handoff::write(code, &message);
-    code
+    if code != exit::SUCCESS {
+        return code;
+    }
+    match (report.result, &report.reproduced) {
+        (Some(body_code), _) => i32::from(body_code),
+        (None, Some(Verdict::Panicked { .. })) => 101,
+        // A reproduced deadlock or livelock: the replay's success.
+        (None, _) => code,
+    }
 }
 
-fn run_plainly(body: impl FnOnce()) -> i32 {
+fn run_plainly(body: impl FnOnce() -> u8) -> i32 {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
-        Ok(()) => 0,
+        Ok(code) => i32::from(code),
         Err(_) => 101,
     }
 }
@@ -159,7 +197,7 @@ fn run_plainly(body: impl FnOnce()) -> i32 {
 /// went wrong; the process's exit code.
 fn record_or_run<F>(path: &Path, config: RecordConfig, body: F, notices: &mut dyn Write) -> i32
 where
-    F: FnOnce() + Send + 'static,
+    F: FnOnce() -> u8 + Send + 'static,
 {
     let on_error = config.on_record_error;
     // `record` takes the body; when the trace cannot be created it never
@@ -168,14 +206,13 @@ where
     let recorded_body = Arc::clone(&body);
     let recorded = crate::record(path, config, move || {
         let taken = recorded_body.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(body) = taken {
-            body();
-        }
+        taken.map(|body| body())
     });
     let not_run = body.lock().unwrap_or_else(|p| p.into_inner()).take();
     match recorded {
         Ok(recording) => match recording.verdict {
-            Verdict::Completed => 0,
+            // The body ran (the trace was created), so it returned its code.
+            Verdict::Completed => recording.result.flatten().map_or(exit::SUCCESS, i32::from),
             Verdict::Deadlock { .. } => {
                 let _ = writeln!(notices, "reprise: {}", recording.verdict);
                 reprise_recorder::DEADLOCK_EXIT_CODE
@@ -213,9 +250,18 @@ mod tests {
         static RAN: AtomicBool = AtomicBool::new(false);
         let mut notices = Vec::new();
         let config = RecordConfig::new("env-test", "1");
-        let code = record_or_run(&unwritable(), config, || RAN.store(true, Ordering::SeqCst), &mut notices);
+        let code = record_or_run(
+            &unwritable(),
+            config,
+            || {
+                RAN.store(true, Ordering::SeqCst);
+                5
+            },
+            &mut notices,
+        );
         let notices = String::from_utf8(notices).unwrap();
-        assert_eq!(code, 0, "{notices}");
+        // The unrecorded body's own exit code.
+        assert_eq!(code, 5, "{notices}");
         assert!(RAN.load(Ordering::SeqCst), "the body did not run");
         assert!(notices.contains("cannot write the trace"), "{notices}");
         // The OS error, through the error's chain.
@@ -228,7 +274,15 @@ mod tests {
         static RAN: AtomicBool = AtomicBool::new(false);
         let mut notices = Vec::new();
         let config = RecordConfig::new("env-test", "1").on_record_error(OnRecordError::exit());
-        let code = record_or_run(&unwritable(), config, || RAN.store(true, Ordering::SeqCst), &mut notices);
+        let code = record_or_run(
+            &unwritable(),
+            config,
+            || {
+                RAN.store(true, Ordering::SeqCst);
+                5
+            },
+            &mut notices,
+        );
         let notices = String::from_utf8(notices).unwrap();
         assert_eq!(code, reprise_recorder::RECORD_ERROR_EXIT_CODE, "{notices}");
         assert!(!RAN.load(Ordering::SeqCst), "the body ran");

@@ -11,7 +11,8 @@ pub const FINDING: i32 = 1;
 pub const USAGE: i32 = 2;
 /// The replay diverged from the trace.
 pub const DIVERGED: i32 = 3;
-/// The replay stalled.
+/// The replay stalled, or explore stopped at a blocking call reprise does
+/// not see (its backstop).
 pub const STALLED: i32 = 4;
 /// The trace ended before the program did (a crashed recording).
 pub const TRACE_ENDED: i32 = 5;
@@ -32,7 +33,7 @@ Exit codes:
   1  a finding (explore found a failure, diff found a difference)
   2  usage error
   3  replay diverged from the trace
-  4  replay stalled
+  4  replay stalled, or explore stopped at a blocking call reprise does not see
   5  the trace ended before the program did (a crashed recording)
   6  the trace is damaged or unreadable
   7  any other I/O error

@@ -65,6 +65,7 @@ mod handoff;
 mod notes;
 #[cfg(feature = "cli")]
 pub mod pipelines;
+mod termination;
 
 #[doc(inline)]
 pub use reprise_recorder::args;
@@ -94,6 +95,7 @@ pub use env::{main, main_with, Mode};
 pub use handoff::REPORT_ENV;
 pub use notes::annotate;
 pub use reprise_recorder::thread_local;
+pub use termination::{Termination, EXIT_CODE_NOTE};
 
 /// README.md's examples, run as doc tests.
 #[cfg(doctest)]

@@ -2,6 +2,7 @@
 
 mod util;
 
+mod atomics_parity;
 mod bad_input;
 mod channel_parity;
 mod cli;
@@ -9,9 +10,11 @@ mod coreplay;
 mod crash;
 mod deadlock;
 mod explore;
+mod explore_blocking;
 mod fidelity;
 mod forged_lock_outcomes;
 mod forged_outcomes;
+mod main_exit;
 mod primitives;
 mod probe;
 mod replay;
@@ -19,6 +22,8 @@ mod select;
 mod select_explore;
 mod stall;
 mod stress;
+mod sync_parity;
+mod sync_std_api;
 mod thread_parity;
 mod trace_mode;
 mod traces;

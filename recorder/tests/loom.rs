@@ -16,8 +16,8 @@ use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
 
 use reprise_recorder::channel::{self, TryRecvError, TrySendError};
-use reprise_recorder::sync::atomic::{AtomicBool, Ordering};
-use reprise_recorder::sync::{Arc, Condvar, Mutex};
+use reprise_recorder::sync::atomic::{AtomicBool, AtomicUsize as AtomicUsizeR, Ordering};
+use reprise_recorder::sync::{Arc, Barrier, Condvar, Mutex, Once, OnceLock};
 use reprise_recorder::{random, thread, time};
 
 /// Runs `f` under loom with the preemption bound and reports on stderr how
@@ -414,5 +414,76 @@ fn the_select_macros_take_the_first_ready_arm_under_loom() {
         assert!(none, "a is empty: the timeout fires at once");
         let second = channel::select! { recv(rx_b) -> b => b };
         assert_eq!(second, Ok("b"));
+    });
+}
+
+#[test]
+fn a_barrier_releases_its_threads_together_with_one_leader_per_round() {
+    model("barrier", || {
+        let barrier = Arc::new(Barrier::new(2));
+        let leaders = Arc::new(AtomicUsizeR::new(0));
+        let other = {
+            let (barrier, leaders) = (Arc::clone(&barrier), Arc::clone(&leaders));
+            thread::spawn(move || {
+                for _ in 0..2 {
+                    leaders.fetch_add(usize::from(barrier.wait().is_leader()), Ordering::SeqCst);
+                }
+            })
+        };
+        for _ in 0..2 {
+            leaders.fetch_add(usize::from(barrier.wait().is_leader()), Ordering::SeqCst);
+        }
+        other.join().unwrap();
+        assert_eq!(leaders.load(Ordering::SeqCst), 2, "one leader per round");
+    });
+}
+
+#[test]
+fn an_hour_of_sleep_is_an_hour_of_elapsed_virtual_time_on_both_clocks() {
+    const HOUR: Duration = Duration::from_secs(3600);
+    model("elapsed across a sleep", || {
+        let (start, wall) = (time::Instant::now(), time::SystemTime::now());
+        thread::sleep(HOUR);
+        assert_eq!(start.elapsed(), HOUR, "Instant::elapsed reads the virtual clock");
+        assert_eq!(wall.elapsed().unwrap(), HOUR, "SystemTime::elapsed reads the virtual clock");
+    });
+}
+
+#[test]
+fn loom_finds_the_worker_that_initializes_a_once_lock_first() {
+    let outcome = check("OnceLock init order", || {
+        let config = Arc::new(OnceLock::new());
+        let worker = {
+            let config = Arc::clone(&config);
+            thread::spawn(move || *config.get_or_init(|| "worker default"))
+        };
+        let mine = *config.get_or_init(|| "from setup");
+        let theirs = worker.join().unwrap();
+        assert_eq!(mine, theirs, "everyone sees the one value");
+        assert_eq!(theirs, "from setup", "the worker initialized the config first");
+    });
+    let message = panic_message(&*outcome.expect_err("loom must find the worker-first order"));
+    assert!(message.contains("initialized the config first"), "unexpected failure: {message}");
+}
+
+#[test]
+fn a_once_runs_its_initializer_once_in_every_schedule() {
+    model("Once", || {
+        let once = Arc::new(Once::new());
+        let runs = Arc::new(AtomicUsizeR::new(0));
+        let other = {
+            let (once, runs) = (Arc::clone(&once), Arc::clone(&runs));
+            thread::spawn(move || {
+                once.call_once(|| {
+                    runs.fetch_add(1, Ordering::SeqCst);
+                })
+            })
+        };
+        once.call_once(|| {
+            runs.fetch_add(1, Ordering::SeqCst);
+        });
+        assert!(once.is_completed());
+        other.join().unwrap();
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
     });
 }

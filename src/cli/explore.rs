@@ -93,6 +93,10 @@ pub(crate) fn run(args: Args) -> Outcome {
         |n| progress.tick(n),
     );
     progress.finish();
+    if let Some(blocked) = outcome.blocked {
+        // Not a finding: the search stopped where reprise cannot see.
+        return Err(Failure::new(exit::STALLED, anyhow!("{blocked}")));
+    }
     match outcome.failure {
         Some(failure) => {
             eprint!("{}", failure.report);

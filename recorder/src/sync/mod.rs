@@ -8,29 +8,46 @@
 //! [`WaitTimeoutResult`]), and [`Arc`] is loom's, which also checks that
 //! every `Arc` is dropped by the end of each execution.
 //!
+//! `Barrier`, `Once`, `OnceLock` and `LazyLock` are reprise's own, built on
+//! its `Mutex`, `Condvar` and atomics: who leads a barrier, which thread runs
+//! an initializer and when the others see it done are lock acquisitions and
+//! atomic loads, recorded and replayed like any other, and a thread waiting on
+//! them is a blocked coroutine under the explorer. [`mpsc`] is std's channel
+//! API over reprise's channels.
+//!
 //! Under loom, a primitive's loom object is made the first time an execution
 //! uses it, so create primitives inside the model closure: one in a `static`
 //! (or made before `loom::model`) would outlive its execution, and the next
 //! execution that uses it panics and says so rather than alias another loom
-//! object. Not available under loom: `Barrier` (loom does not implement it),
-//! `Weak` (loom's `Arc` has none), `Once` and `OnceLock` (a std one could
-//! block loom's only OS thread; use `loom::lazy_static!`).
+//! object. `Barrier`, `Once`, `OnceLock`, `LazyLock` and `mpsc` run there on
+//! the loom-backed mutex, condvar, atomics and channels, with the same rule
+//! (so a `static` one is not for loom models). Not available under loom:
+//! `Weak` (loom's `Arc` has none) and `RwLockWriteGuard::downgrade` (loom's
+//! `RwLock` cannot downgrade). Poisoning never happens under loom (a panic
+//! ends the model first), so `clear_poison` has nothing to clear there.
 
 pub mod atomic;
+mod barrier;
 mod condvar;
+mod lazy_lock;
 #[cfg(reprise_loom)]
 mod loom_lazy;
+pub mod mpsc;
 mod mutex;
+mod once;
+mod once_lock;
 mod rwlock;
 
 #[cfg(reprise_loom)]
 pub use ::loom::sync::Arc;
+pub use barrier::{Barrier, BarrierWaitResult};
 pub use condvar::{Condvar, WaitTimeoutResult};
+pub use lazy_lock::LazyLock;
 pub use mutex::{Mutex, MutexGuard};
+pub use once::{Once, OnceState};
+pub use once_lock::OnceLock;
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 #[cfg(not(reprise_loom))]
-pub use std::sync::{
-    Arc, Barrier, LockResult, Once, OnceLock, PoisonError, TryLockError, TryLockResult, Weak,
-};
+pub use std::sync::{Arc, LockResult, PoisonError, TryLockError, TryLockResult, Weak};
 #[cfg(reprise_loom)]
 pub use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};

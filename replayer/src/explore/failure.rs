@@ -290,6 +290,17 @@ pub fn set_program_header(program: &str, version: &str, parameters: Vec<(String,
     PROGRAM_HEADER.with(|h| *h.borrow_mut() = Some((program.to_string(), version.to_string(), parameters)));
 }
 
+/// The header [`set_program_header`] set on this thread.
+pub(crate) fn program_header() -> Option<ProgramHeader> {
+    PROGRAM_HEADER.with(|h| h.borrow().clone())
+}
+
+/// Sets on this thread the header [`program_header`] read on another: the
+/// exploration runs on a thread of its own.
+pub(crate) fn restore_program_header(header: Option<ProgramHeader>) {
+    PROGRAM_HEADER.with(|h| *h.borrow_mut() = header);
+}
+
 /// The interleaving as a table: one column per thread, one row each time the
 /// running thread changes (and for the last step), `*` marking preemptions.
 fn interleaving_table(log: &[Step], names: &BTreeMap<ThreadIndex, String>) -> String {

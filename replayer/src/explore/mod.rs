@@ -25,8 +25,10 @@
 //! assert!(failure.kind.summary().contains("an increment was lost"));
 //! ```
 
+pub mod backstop;
 #[allow(unsafe_code)]
 pub(crate) mod coroutine;
+mod detached;
 mod failure;
 mod minimize;
 mod scheduler;
@@ -35,9 +37,11 @@ pub mod strategy;
 use std::cell::RefCell;
 use std::path::PathBuf;
 use std::rc::Rc;
+use std::time::Duration;
 
 use reprise_recorder::hook::coop::CoopRun;
 
+pub use backstop::UninstrumentedBlocking;
 pub use failure::{set_program_header, Failure};
 pub use scheduler::{FailureKind, Step, Stuck};
 pub use strategy::{Strategy, StrategyKind};
@@ -76,6 +80,11 @@ pub struct Config {
     /// The command the failure report gives for replaying the trace, with
     /// `{trace}` for its path. Default: none (the report shows the API call).
     pub replay_command: Option<String>,
+    /// How long an explored thread may stay inside a call reprise does not
+    /// see (a std lock, a socket read) before the exploration is stopped
+    /// with [`ExploreOutcome::blocked`] (see [`backstop`]); `None`: never.
+    /// Default: 60 s; `REPRISE_EXPLORE_BACKSTOP=SECONDS|off`.
+    pub backstop: Option<Duration>,
 }
 
 impl Default for Config {
@@ -90,6 +99,7 @@ impl Default for Config {
             shard: (0, 1),
             minimize: true,
             replay_command: None,
+            backstop: Some(backstop::DEFAULT_EXPLORE_BACKSTOP),
         }
     }
 }
@@ -121,6 +131,9 @@ impl Config {
         }
         if let Some(v) = var("REPRISE_MINIMIZE") {
             config.minimize = v != "0";
+        }
+        if let Some(v) = var(backstop::EXPLORE_BACKSTOP_ENV) {
+            config.backstop = backstop::parse_explore_backstop(&v).unwrap_or_else(|e| panic!("{e}"));
         }
         config
     }
@@ -173,6 +186,12 @@ impl Config {
         self
     }
 
+    /// Sets the backstop for blocking reprise does not see (`None`: none).
+    pub fn backstop(mut self, backstop: Option<Duration>) -> Config {
+        self.backstop = backstop;
+        self
+    }
+
     /// Sets the replay command shown in reports (`{trace}` is the path).
     pub fn replay_command(mut self, command: impl Into<String>) -> Config {
         self.replay_command = Some(command.into());
@@ -205,6 +224,10 @@ pub struct ExploreOutcome {
     pub failure: Option<Failure>,
     /// Whether a systematic strategy ran out of schedules before the budget.
     pub exhausted: bool,
+    /// The exploration was stopped because an explored thread blocked in a
+    /// call reprise does not see for longer than [`Config::backstop`]: not a
+    /// finding about the program, and the search is incomplete.
+    pub blocked: Option<UninstrumentedBlocking>,
 }
 
 /// Explores the schedules of a program: see the [module docs](self).
@@ -234,7 +257,7 @@ impl Explorer {
     /// a livelock.
     pub fn run<F>(&self, program: F) -> ExploreOutcome
     where
-        F: Fn() + 'static,
+        F: Fn() + Send + 'static,
     {
         self.run_checked(program, |_: &()| None, |_| ())
     }
@@ -242,7 +265,25 @@ impl Explorer {
     /// Explores `program` and calls `progress` after every schedule with the
     /// number run so far; `check` turns a result into a failure message
     /// (for programs that report problems instead of panicking).
-    pub fn run_checked<F, R, C, P>(&self, program: F, check: C, mut progress: P) -> ExploreOutcome
+    ///
+    /// The exploration runs on an OS thread of its own (which is why
+    /// `program` and `check` are `Send`), and this thread waits for it and
+    /// calls `progress`: when an explored thread blocks where reprise cannot
+    /// see ([`Config::backstop`]), this returns with
+    /// [`ExploreOutcome::blocked`] and that OS thread is left blocked until
+    /// the process ends.
+    pub fn run_checked<F, R, C, P>(&self, program: F, check: C, progress: P) -> ExploreOutcome
+    where
+        F: Fn() -> R + Send + 'static,
+        R: 'static,
+        C: Fn(&R) -> Option<String> + Send + 'static,
+        P: FnMut(u64),
+    {
+        detached::run(self, program, check, progress)
+    }
+
+    /// [`Explorer::run_checked`] on this OS thread.
+    pub(crate) fn explore_here<F, R, C, P>(&self, program: F, check: C, mut progress: P) -> ExploreOutcome
     where
         F: Fn() -> R + 'static,
         R: 'static,
@@ -263,7 +304,7 @@ impl Explorer {
                 continue;
             }
             if !strategy.begin(index - 1) {
-                return ExploreOutcome { schedules, failure: None, exhausted: true };
+                return ExploreOutcome { schedules, failure: None, exhausted: true, blocked: None };
             }
             let (explored, result) = run_once(&program, strategy, self.config.max_steps, pool, index - 1);
             schedules += 1;
@@ -277,10 +318,10 @@ impl Explorer {
                 let explored = Explored { end, run: explored.run };
                 let failure =
                     failure::build(self, &program, &check, kind, explored, index - 1, strategy.name());
-                return ExploreOutcome { schedules, failure: Some(failure), exhausted: false };
+                return ExploreOutcome { schedules, failure: Some(failure), exhausted: false, blocked: None };
             }
         }
-        ExploreOutcome { schedules, failure: None, exhausted: false }
+        ExploreOutcome { schedules, failure: None, exhausted: false, blocked: None }
     }
 }
 
@@ -328,15 +369,20 @@ where
 /// # Panics
 ///
 /// With the report (the failure, the interleaving, the command that replays
-/// the saved trace) when a schedule fails.
+/// the saved trace) when a schedule fails, and with the
+/// [`UninstrumentedBlocking`] error when an explored thread blocked where
+/// reprise cannot see.
 pub fn explore<F>(program: F, budget: u64)
 where
-    F: Fn() + 'static,
+    F: Fn() + Send + 'static,
 {
     let config = Config::from_env();
     let config = if std::env::var_os("REPRISE_BUDGET").is_some() { config } else { config.budget(budget) };
     let outcome = Explorer::new(config).run(program);
     if let Some(failure) = outcome.failure {
         panic!("{}", failure.report);
+    }
+    if let Some(blocked) = outcome.blocked {
+        panic!("{blocked}");
     }
 }

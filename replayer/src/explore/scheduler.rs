@@ -184,6 +184,7 @@ impl RunScheduler {
     pub(crate) fn run(self: &Rc<Self>, root: Box<dyn FnOnce()>) -> RunEnd {
         coop::install_scheduler(Rc::clone(self) as Rc<dyn Scheduler>);
         self.state.borrow_mut().spawned.push((0, root));
+        let watch = super::backstop::Watch::current();
         loop {
             self.start_spawned();
             let Some(pick) = self.pick() else { break };
@@ -193,10 +194,16 @@ impl RunScheduler {
                 if let Some(ctx) = slot.ctx.take() {
                     ctx.restore();
                 }
+                if let Some(watch) = &watch {
+                    watch.resuming(pick, slot.next);
+                }
                 st.running = Some(pick);
                 st.threads.get_mut(&pick).and_then(|s| s.fiber.take()).expect("a runnable thread has a fiber")
             };
             let ran = fiber.resume();
+            if let Some(watch) = &watch {
+                watch.returned();
+            }
             let saved = SavedContext::save();
             let finished = {
                 let mut st = self.state.borrow_mut();

@@ -1,11 +1,13 @@
 //! Atomics in replay (gated) mode: stores and read-modify-writes are
 //! admitted in recorded order; a load waits for the store it read and
-//! returns the recorded value. The real atomic is kept in step by each
+//! returns that store's value (`history.rs`: the recorded bits, or for a
+//! pointer this run's address). The real atomic is kept in step by each
 //! store, so passthrough after a stopped replay sees a plausible value.
 
 use std::panic::Location;
 
-use super::{Order, Value};
+use super::history::History;
+use super::Order;
 use crate::rt::gated::{self, GatedCall};
 use crate::trace::model::{ObjectKind, Op, Outcome};
 
@@ -16,40 +18,59 @@ fn begin(order: &Order, op: Op, location: &'static Location<'static>) -> Option<
     Some((call, outcome))
 }
 
-pub(super) fn load<V: Value>(
+/// The real atomic, read by `current`, and this object's history.
+pub(super) struct Real<'a, H, C> {
+    pub(super) history: &'a H,
+    pub(super) current: C,
+}
+
+pub(super) fn load<V, H: History<V>>(
     order: &Order,
+    real: Real<'_, H, impl Fn() -> V>,
     location: &'static Location<'static>,
-    load: impl FnOnce() -> V,
 ) -> V {
     match begin(order, Op::AtomicLoad, location) {
-        Some((call, outcome @ Outcome::AtomicLoad { value, .. })) => {
+        Some((call, outcome @ Outcome::AtomicLoad { store, value })) => {
             call.wait_for_outcome(&outcome);
-            V::from_bits(value)
+            real.history.read(store, value, real.current)
         }
-        _ => load(),
+        _ => (real.current)(),
     }
 }
 
-pub(super) fn store(order: &Order, location: &'static Location<'static>, store: impl FnOnce()) {
-    let Some((call, outcome)) = begin(order, Op::AtomicStore, location) else {
-        return store();
-    };
-    call.wait_for_outcome(&outcome);
-    store();
-    call.announce(&outcome);
+pub(super) fn store<V, H: History<V>>(
+    order: &Order,
+    real: Real<'_, H, impl Fn() -> V>,
+    location: &'static Location<'static>,
+    store: impl FnOnce(),
+) {
+    match begin(order, Op::AtomicStore, location) {
+        Some((call, outcome @ Outcome::AtomicStore { store: number })) => {
+            call.wait_for_outcome(&outcome);
+            real.history.modify(number, &real.current, store);
+            call.announce(&outcome);
+        }
+        Some((call, outcome)) => {
+            call.wait_for_outcome(&outcome);
+            store();
+            call.announce(&outcome);
+        }
+        None => store(),
+    }
 }
 
-pub(super) fn rmw<V: Value>(
+pub(super) fn rmw<V, H: History<V>>(
     order: &Order,
+    real: Real<'_, H, impl Fn() -> V>,
     location: &'static Location<'static>,
     rmw: impl FnOnce() -> V,
 ) -> V {
     match begin(order, Op::AtomicRmw, location) {
-        Some((call, outcome @ Outcome::AtomicRmw { previous, .. })) => {
+        Some((call, outcome @ Outcome::AtomicRmw { store, previous })) => {
             call.wait_for_outcome(&outcome);
-            rmw();
+            let got = real.history.modify(store, &real.current, rmw);
             call.announce(&outcome);
-            V::from_bits(previous)
+            real.history.read(store.wrapping_sub(1), previous, || got)
         }
         _ => rmw(),
     }
@@ -58,22 +79,26 @@ pub(super) fn rmw<V: Value>(
 /// `store_new` writes the exchange's new value: a recorded success stores it
 /// whatever the real atomic holds, a recorded failure (spurious ones too)
 /// stores nothing.
-pub(super) fn cas<V: Value>(
+pub(super) fn cas<V, H: History<V>>(
     order: &Order,
+    real: Real<'_, H, impl Fn() -> V>,
     location: &'static Location<'static>,
     store_new: impl FnOnce(),
     cas: impl FnOnce() -> Result<V, V>,
 ) -> Result<V, V> {
     match begin(order, Op::AtomicCas, location) {
-        Some((call, outcome @ Outcome::AtomicCas { seen, succeeded, .. })) => {
+        Some((call, outcome @ Outcome::AtomicCas { store, seen, succeeded })) => {
             call.wait_for_outcome(&outcome);
-            let seen = V::from_bits(seen);
             if succeeded {
-                store_new();
+                let before = real.history.modify(store, &real.current, || {
+                    let before = (real.current)();
+                    store_new();
+                    before
+                });
                 call.announce(&outcome);
-                Ok(seen)
+                Ok(real.history.read(store.wrapping_sub(1), seen, || before))
             } else {
-                Err(seen)
+                Err(real.history.read(store, seen, real.current))
             }
         }
         _ => cas(),

@@ -129,6 +129,50 @@ impl Condvar {
         }
     }
 
+    /// Waits while `condition` holds, at most `timeout` in all. Like
+    /// [`std::sync::Condvar::wait_timeout_while`]. The time left after a
+    /// wake-up is read from reprise's clock ([`crate::time::now`]), recorded
+    /// and replayed like the waits; the result says whether it timed out with
+    /// `condition` still true.
+    ///
+    /// # Errors
+    ///
+    /// When the mutex is poisoned, as std's.
+    #[track_caller]
+    pub fn wait_timeout_while<'a, T, F>(
+        &self,
+        mut guard: MutexGuard<'a, T>,
+        timeout: Duration,
+        mut condition: F,
+    ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)>
+    where
+        F: FnMut(&mut T) -> bool,
+    {
+        let location = Location::caller();
+        let start = crate::time::now();
+        let mut timed_out = false;
+        loop {
+            if !condition(&mut *guard) {
+                return Ok((guard, WaitTimeoutResult(false)));
+            }
+            // After a timed-out wait, as std: the time is up.
+            let left = if timed_out {
+                None
+            } else {
+                timeout.checked_sub(crate::time::now().saturating_duration_since(start))
+            };
+            let Some(left) = left else {
+                return Ok((guard, WaitTimeoutResult(true)));
+            };
+            let (result, out) = self.wait_inner(guard, Some(left), location);
+            timed_out = out;
+            guard = match result {
+                Ok(guard) => guard,
+                Err(p) => return Err(PoisonError::new((p.into_inner(), WaitTimeoutResult(timed_out)))),
+            };
+        }
+    }
+
     #[cfg_attr(reprise_loom, allow(unused_variables))]
     fn wait_inner<'a, T>(
         &self,

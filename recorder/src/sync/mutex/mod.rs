@@ -134,6 +134,13 @@ impl<T: ?Sized> Mutex<T> {
         self.inner.is_poisoned()
     }
 
+    /// Forgets that a holder panicked. Like [`std::sync::Mutex::clear_poison`];
+    /// not an event (the locks that follow are, and replay takes them in the
+    /// recorded order).
+    pub fn clear_poison(&self) {
+        self.inner.clear_poison();
+    }
+
     /// The value, through a unique borrow (no locking, no event).
     ///
     /// # Errors

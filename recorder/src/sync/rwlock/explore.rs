@@ -123,3 +123,25 @@ pub(super) fn write_unlock(object: ObjectIndex, location: &'static Location<'sta
         coop::wake(Resource::Object(object), true);
     }
 }
+
+/// Downgrades the write lock, recorded as in record mode; the readers
+/// blocked on the lock may then run.
+pub(super) fn downgrade<'a, T: ?Sized>(
+    lock: &'a RwLock<T>,
+    object: ObjectIndex,
+    inner: super::InnerWriteGuard<'a, T>,
+    location: &'static Location<'static>,
+) -> super::InnerReadGuard<'a, T> {
+    let writes_before = lock.note_read();
+    let read = std::sync::RwLockWriteGuard::downgrade(inner);
+    let recorded = context::try_with(|ctx| {
+        ctx.shared.release(object);
+        ctx.record_outcome(Outcome::WriteUnlock, object, location);
+        ctx.record_outcome(Outcome::ReadLock { writes_before }, object, location);
+    });
+    if recorded.is_some() {
+        coop::scheduler().lock_held(object, false);
+        coop::wake(Resource::Object(object), true);
+    }
+    read
+}

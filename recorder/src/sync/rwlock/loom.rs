@@ -85,6 +85,12 @@ impl<T: ?Sized> RwLock<T> {
         false
     }
 
+    /// Reports no poison (see `is_poisoned`), but clears the value's std
+    /// lock's, which a panic under a guard would have set.
+    pub(crate) fn clear_poison(&self) {
+        self.data.clear_poison();
+    }
+
     pub(crate) fn get_mut(&mut self) -> LockResult<&mut T> {
         Ok(self.data.get_mut().unwrap_or_else(PoisonError::into_inner))
     }

@@ -63,7 +63,8 @@ pub struct RwLockReadGuard<'a, T: ?Sized> {
 pub struct RwLockWriteGuard<'a, T: ?Sized> {
     #[cfg_attr(reprise_loom, allow(dead_code))]
     lock: &'a RwLock<T>,
-    inner: InnerWriteGuard<'a, T>,
+    /// `None` only once `downgrade` took it.
+    inner: Option<InnerWriteGuard<'a, T>>,
     held: Held,
     #[cfg_attr(reprise_loom, allow(dead_code))]
     location: &'static Location<'static>,
@@ -123,7 +124,7 @@ impl<T: ?Sized> RwLock<T> {
         held: Held,
         location: &'static Location<'static>,
     ) -> impl Fn(InnerWriteGuard<'a, T>) -> RwLockWriteGuard<'a, T> {
-        move |inner| RwLockWriteGuard { lock: self, inner, held, location }
+        move |inner| RwLockWriteGuard { lock: self, inner: Some(inner), held, location }
     }
 
     /// Takes a read lock. Like [`std::sync::RwLock::read`].
@@ -207,6 +208,13 @@ impl<T: ?Sized> RwLock<T> {
         self.inner.is_poisoned()
     }
 
+    /// Forgets that a writer panicked. Like
+    /// [`std::sync::RwLock::clear_poison`]; not an event (the locks that
+    /// follow are, and replay takes them in the recorded order).
+    pub fn clear_poison(&self) {
+        self.inner.clear_poison();
+    }
+
     /// The value, through a unique borrow (no locking, no event).
     ///
     /// # Errors
@@ -233,6 +241,9 @@ impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
 
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
     fn drop(&mut self) {
+        if self.inner.is_none() {
+            return;
+        }
         match self.held {
             Held::Off => {}
             #[cfg(not(reprise_loom))]
@@ -255,13 +266,40 @@ impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
 impl<T: ?Sized> Deref for RwLockWriteGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
-        &self.inner
+        self.inner.as_deref().expect("a write guard is whole until downgraded")
     }
 }
 
 impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
-        &mut self.inner
+        self.inner.as_deref_mut().expect("a write guard is whole until downgraded")
+    }
+}
+
+// loom's RwLock cannot downgrade.
+#[cfg(not(reprise_loom))]
+impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
+    /// Turns the write lock into a read lock without letting another writer
+    /// in between. Like [`std::sync::RwLockWriteGuard::downgrade`]: readers
+    /// waiting may proceed. Recorded as the write lock's release and a read
+    /// lock that saw this write; replay and the explorer take it that way.
+    /// Not under `--cfg reprise_loom` (loom's `RwLock` cannot downgrade),
+    /// nor on compilers older than Rust 1.92 (std's has it since).
+    #[track_caller]
+    pub fn downgrade(s: Self) -> RwLockReadGuard<'a, T> {
+        let location = Location::caller();
+        let (lock, held) = (s.lock, s.held);
+        let mut s = s;
+        let inner = s.inner.take().expect("a write guard is whole until downgraded");
+        // With `inner` gone, the write guard's drop records nothing.
+        drop(s);
+        let read = match held {
+            Held::Off => std::sync::RwLockWriteGuard::downgrade(inner),
+            Held::Record(object) => record::downgrade(lock, object, inner, location),
+            Held::Gated => replay::downgrade(lock, inner, location),
+            Held::Explore(object) => explore::downgrade(lock, object, inner, location),
+        };
+        RwLockReadGuard { lock, inner: read, held, location }
     }
 }
 
@@ -280,6 +318,24 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockReadGuard<'_, T> {
 impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockWriteGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Display> fmt::Display for RwLockReadGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Display> fmt::Display for RwLockWriteGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+impl<T> From<T> for RwLock<T> {
+    fn from(value: T) -> Self {
+        RwLock::new(value)
     }
 }
 

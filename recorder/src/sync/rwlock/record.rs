@@ -121,3 +121,21 @@ pub(super) fn write_unlock(object: ObjectIndex, location: &'static Location<'sta
         ctx.record_outcome(Outcome::WriteUnlock, object, location);
     });
 }
+
+/// Downgrades the write lock; recorded as its release and a read lock that
+/// saw this write, which is what other threads could observe.
+pub(super) fn downgrade<'a, T: ?Sized>(
+    lock: &'a RwLock<T>,
+    object: ObjectIndex,
+    inner: super::InnerWriteGuard<'a, T>,
+    location: &'static Location<'static>,
+) -> super::InnerReadGuard<'a, T> {
+    let writes_before = lock.note_read();
+    let read = std::sync::RwLockWriteGuard::downgrade(inner);
+    context::try_with(|ctx| {
+        ctx.shared.release(object);
+        ctx.record_outcome(Outcome::WriteUnlock, object, location);
+        ctx.record_outcome(Outcome::ReadLock { writes_before }, object, location);
+    });
+    read
+}

@@ -88,3 +88,21 @@ pub(super) fn unlock<T: ?Sized>(lock: &RwLock<T>, op: Op, location: &'static Loc
         }
     }
 }
+
+/// Replays a downgrade: the recorded write release, then the recorded read
+/// lock, which saw this thread's own write and so waits for nobody.
+pub(super) fn downgrade<'a, T: ?Sized>(
+    lock: &'a RwLock<T>,
+    inner: super::InnerWriteGuard<'a, T>,
+    location: &'static Location<'static>,
+) -> super::InnerReadGuard<'a, T> {
+    let read = std::sync::RwLockWriteGuard::downgrade(inner);
+    unlock(lock, Op::WriteUnlock, location);
+    if context::mode() == Mode::Gated {
+        if let Some((call, outcome)) = begin(lock, Op::ReadLock, location) {
+            call.wait_for_outcome(&outcome);
+            call.announce(&outcome);
+        }
+    }
+    read
+}

@@ -274,10 +274,7 @@ impl<T> super::Receiver<T> {
     pub(super) fn cb(&self) -> &cb::Receiver<Envelope<T>> {
         match &self.flavor {
             Flavor::Crossbeam { rx: Some(rx), .. } => rx,
-            // A select asks every arm for its crossbeam end.
-            Flavor::Timer(_) => {
-                panic!("a timer channel (after, at, tick, never) cannot be a select arm yet")
-            }
+            // A select registers a timer's own crossbeam receiver (`set/end.rs`).
             _ => unreachable!("a crossbeam receiver without its channel"),
         }
     }

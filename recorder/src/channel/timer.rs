@@ -65,7 +65,6 @@ impl<T> Timer<T> {
     /// this timer, for a `Select` to register as crossbeam's select does
     /// (the select then records the receive itself); `None` in other
     /// modes, where the select asks [`Timer::ready_at`].
-    #[allow(dead_code)] // For `Select`'s timer arms, which are not wired yet.
     pub(super) fn crossbeam(&self) -> Option<&cb::Receiver<std::time::Instant>> {
         match &self.kind {
             Kind::Crossbeam(rx) => Some(rx),
@@ -76,7 +75,6 @@ impl<T> Timer<T> {
     /// Under the explorer, the virtual time at which a receive would get a
     /// message (`None`: never again): a `Select` blocks until the earliest
     /// of its timer arms.
-    #[allow(dead_code)] // For `Select`'s timer arms, which are not wired yet.
     pub(super) fn ready_at(&self) -> Option<u64> {
         match &self.kind {
             Kind::Virtual(v) if !v.never && !v.spent.load(Ordering::Relaxed) => {
@@ -93,7 +91,6 @@ impl<T> Timer<T> {
     /// select's timer arm is completed by [`receive`] with `Wait::No`, which
     /// gives back that recorded event; under the explorer likewise, once
     /// [`ready_at`](Self::ready_at) has passed.
-    #[allow(dead_code)] // For `Select`'s timer arms, which are not wired yet.
     pub(super) fn complete(
         &self,
         op: cb::SelectedOperation<'_>,
@@ -108,6 +105,12 @@ impl<T> Timer<T> {
             });
         }
         result.and_then(|at| self.make.map(|make| make(at)).ok_or(NoMessage::Empty))
+    }
+
+    /// Whether a replay serves this timer: each receive gives back its
+    /// recorded outcome.
+    pub(super) fn replayed(&self) -> bool {
+        matches!(self.kind, Kind::Replayed)
     }
 
     pub(super) fn clone_timer(&self) -> Timer<T> {

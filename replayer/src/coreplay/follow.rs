@@ -406,7 +406,10 @@ impl Scheduler for Follow {
         });
         match recorded {
             Some(
-                Outcome::Select { arm, .. } | Outcome::SelectSend { arm, .. } | Outcome::SelectReady { arm },
+                Outcome::Select { arm, .. }
+                | Outcome::SelectSend { arm, .. }
+                | Outcome::SelectReady { arm }
+                | Outcome::SelectTimer { arm },
             ) if options.contains(&arm) => arm,
             _ => options[0],
         }

@@ -190,6 +190,13 @@ pub enum Outcome {
         /// The ready arm.
         arm: u32,
     },
+    /// A select's receive arm on a timer channel (`after`, `at`, `tick`)
+    /// completed; the timer's own [`Outcome::TimerRecv`] follows. Stored as
+    /// [`Op::Select`] with bits 32 and 33 of `c` set.
+    SelectTimer {
+        /// The chosen arm.
+        arm: u32,
+    },
     /// Received from a timer channel (`after`, `at`, `tick`, `never`).
     TimerRecv {
         /// The instant it returned, in nanoseconds since the execution
@@ -203,6 +210,7 @@ pub enum Outcome {
 /// `c`'s bits above the arm that say which kind of select outcome it is.
 const SELECT_SEND: u64 = 1 << 32;
 const SELECT_READY: u64 = 2 << 32;
+const SELECT_TIMER: u64 = 3 << 32;
 
 /// Fields that no recorder writes for their operation: a damaged or forged
 /// trace.
@@ -271,7 +279,9 @@ impl Outcome {
             Outcome::Park { .. } => Op::Park,
             Outcome::Unpark { .. } => Op::Unpark,
             Outcome::TimerRecv { .. } => Op::TimerRecv,
-            Outcome::SelectSend { .. } | Outcome::SelectReady { .. } => Op::Select,
+            Outcome::SelectSend { .. } | Outcome::SelectReady { .. } | Outcome::SelectTimer { .. } => {
+                Op::Select
+            }
         }
     }
 
@@ -330,6 +340,7 @@ impl Outcome {
                 [a, b, SELECT_SEND | u64::from(arm)]
             }
             Outcome::SelectReady { arm } => [0, 0, SELECT_READY | u64::from(arm)],
+            Outcome::SelectTimer { arm } => [0, 0, SELECT_TIMER | u64::from(arm)],
         }
     }
 
@@ -378,6 +389,8 @@ impl Outcome {
                     },
                     SELECT_READY if a == 0 && b == 0 => Outcome::SelectReady { arm },
                     SELECT_READY => return Err(bad("a ready arm with a message")),
+                    SELECT_TIMER if a == 0 && b == 0 => Outcome::SelectTimer { arm },
+                    SELECT_TIMER => return Err(bad("a timer arm with a message")),
                     _ => return Err(bad("arm out of range")),
                 }
             }

@@ -10,7 +10,7 @@ use crossbeam_channel as cb;
 
 use super::selected::{Chosen, SelectedOperation};
 use super::{NoArm, Select};
-use crate::channel::flavor::Envelope;
+use crate::channel::flavor::{Envelope, Flavor};
 use crate::channel::wait::{self, NoMessage, Wait};
 use crate::channel::{Receiver, RecvError, SendError, Sender};
 use crate::rt::context;
@@ -128,6 +128,14 @@ pub(super) fn recv<T>(
     r: &Receiver<T>,
     location: &'static Location<'static>,
 ) -> Result<T, RecvError> {
+    if let Flavor::Timer(timer) = &r.flavor {
+        // The arm, then the timer's receive: a replay reads them in turn.
+        if record {
+            let outcome = Outcome::SelectTimer { arm: arm_u32(arm) };
+            context::with(|ctx| ctx.record_outcome(outcome, 0, location));
+        }
+        return timer.complete(op, location).map_err(|_| RecvError);
+    }
     let result = op.recv(r.cb()).map_err(|_| NoMessage::Disconnected);
     if record {
         context::with(|ctx| {

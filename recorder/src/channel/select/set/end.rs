@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crossbeam_channel as cb;
 
 #[cfg(not(reprise_loom))]
-use crate::channel::flavor::Shared;
+use crate::channel::flavor::{Flavor, Shared};
 #[cfg(reprise_loom)]
 use crate::channel::loom::{chan, Signal};
 use crate::channel::{Receiver, Sender};
@@ -21,8 +21,16 @@ pub(super) trait End {
     /// Whether the channel was made in a replay (its messages are taken by id).
     fn replayed(&self) -> bool;
     /// Adds this end's operation (receive or send) to crossbeam's `select`;
-    /// its index there. Only for crossbeam ends.
-    fn register<'a>(&'a self, select: &mut cb::Select<'a>) -> usize;
+    /// its index there. Only for crossbeam ends; `None` for a timer on the
+    /// explorer's virtual clock, which crossbeam cannot wait for.
+    fn register<'a>(&'a self, select: &mut cb::Select<'a>) -> Option<usize>;
+    /// Whether it is a timer channel (`after`, `at`, `tick`, `never`): its
+    /// messages have no sender, and a select records the arm, then the
+    /// timer's own receive.
+    fn is_timer(&self) -> bool;
+    /// A timer on the explorer's virtual clock: when its next message is
+    /// due (`None`: never again, or not such a timer).
+    fn timer_due(&self) -> Option<u64>;
 }
 
 /// Under loom: a channel end a select arm waits on, its type erased.
@@ -64,11 +72,28 @@ impl<T> End for Receiver<T> {
     }
 
     fn replayed(&self) -> bool {
-        self.flavor.queue().is_some()
+        match &self.flavor {
+            Flavor::Timer(timer) => timer.replayed(),
+            flavor => flavor.queue().is_some(),
+        }
     }
 
-    fn register<'a>(&'a self, select: &mut cb::Select<'a>) -> usize {
-        select.recv(self.cb())
+    fn register<'a>(&'a self, select: &mut cb::Select<'a>) -> Option<usize> {
+        match &self.flavor {
+            Flavor::Timer(timer) => timer.crossbeam().map(|rx| select.recv(rx)),
+            _ => Some(select.recv(self.cb())),
+        }
+    }
+
+    fn is_timer(&self) -> bool {
+        matches!(self.flavor, Flavor::Timer(_))
+    }
+
+    fn timer_due(&self) -> Option<u64> {
+        match &self.flavor {
+            Flavor::Timer(timer) => timer.ready_at(),
+            _ => None,
+        }
     }
 }
 
@@ -82,8 +107,16 @@ impl<T> End for Sender<T> {
         self.flavor.queue().is_some()
     }
 
-    fn register<'a>(&'a self, select: &mut cb::Select<'a>) -> usize {
-        select.send(self.cb())
+    fn register<'a>(&'a self, select: &mut cb::Select<'a>) -> Option<usize> {
+        Some(select.send(self.cb()))
+    }
+
+    fn is_timer(&self) -> bool {
+        false
+    }
+
+    fn timer_due(&self) -> Option<u64> {
+        None
     }
 }
 
@@ -107,12 +140,14 @@ impl Arm<'_> {
     /// Whether its operation can go on now: a message or room, or the
     /// channel is disconnected. Crossbeam ends only.
     pub(super) fn ready(&self) -> bool {
+        if self.end.is_timer() {
+            return self.end.timer_due().is_some_and(|due| due <= crate::rt::coop::now());
+        }
         // An explored rendezvous's send pairs only with a waiting receiver.
         if self.send && crate::channel::explore::no_taker(self.end.shared()) {
             return false;
         }
         let mut one = cb::Select::new();
-        self.end.register(&mut one);
-        one.try_ready().is_ok()
+        self.end.register(&mut one).is_some() && one.try_ready().is_ok()
     }
 }

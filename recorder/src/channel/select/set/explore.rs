@@ -15,8 +15,9 @@ use super::crossbeam::arm_u32;
 use super::selected::{Chosen, SelectedOperation};
 use super::{NoArm, Select};
 use crate::channel::explore::{self, virtual_deadline};
-use crate::channel::flavor::Envelope;
+use crate::channel::flavor::{Envelope, Flavor};
 use crate::channel::followed;
+use crate::channel::timer;
 use crate::channel::wait::{self, NoMessage, Wait};
 use crate::channel::{Receiver, RecvError, SendError, Sender};
 use crate::rt::context;
@@ -38,8 +39,13 @@ fn object_of(slot: &crate::rt::object::ObjectSlot, location: &'static Location<'
 
 /// Waits, in the scheduler, until an arm is ready and picks one; its index.
 fn pick(select: &Select<'_>, wait: Wait, location: &'static Location<'static>) -> Result<usize, NoArm> {
-    let resources: Vec<Resource> =
-        select.arms.iter().map(|a| Resource::Object(object_of(&a.end.shared().slot, location))).collect();
+    // A timer arm is no object: a recording names none for it.
+    let resources: Vec<Resource> = select
+        .arms
+        .iter()
+        .filter(|a| !a.end.is_timer())
+        .map(|a| Resource::Object(object_of(&a.end.shared().slot, location)))
+        .collect();
     let mut deadline = None;
     loop {
         coop::switch(Op::Select, None, location);
@@ -56,7 +62,14 @@ fn pick(select: &Select<'_>, wait: Wait, location: &'static Location<'static>) -
             Wait::Timeout(t) => Some(*deadline.get_or_insert_with(|| virtual_deadline(t))),
             Wait::Forever => None,
         };
-        if coop::block(&resources, until, Op::Select, None, location) == Woken::TimedOut {
+        // The earliest timer arm wakes the select too, without timing it out.
+        let due = select.arms.iter().filter_map(|a| a.end.timer_due()).min();
+        let wake_at = match (until, due) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let woken = coop::block(&resources, wake_at, Op::Select, None, location);
+        if woken == Woken::TimedOut && until.is_some_and(|until| coop::now() >= until) {
             record_none(NoArm::TimedOut, location);
             return Err(NoArm::TimedOut);
         }
@@ -71,7 +84,9 @@ pub(super) fn select<'a>(
     if select.arms.iter().any(|a| a.end.replayed()) {
         let outcome = follow(select, wait, location, false)?;
         let arm = match outcome {
-            Outcome::Select { arm, .. } | Outcome::SelectSend { arm, .. } => arm as usize,
+            Outcome::Select { arm, .. } | Outcome::SelectSend { arm, .. } | Outcome::SelectTimer { arm } => {
+                arm as usize
+            }
             _ => 0,
         };
         return Ok(SelectedOperation::new(select, arm, location, Chosen::Followed { outcome }));
@@ -109,7 +124,7 @@ fn follow(
     location: &'static Location<'static>,
     ready: bool,
 ) -> Result<Outcome, NoArm> {
-    for arm in &select.arms {
+    for arm in select.arms.iter().filter(|a| !a.end.is_timer()) {
         object_of(&arm.end.shared().slot, location);
     }
     coop::switch(Op::Select, None, location);
@@ -120,6 +135,13 @@ fn follow(
             outcome @ Outcome::Select { arm, received: Received::Message { .. } | Received::Disconnected },
         ) if !ready && arm_kind(arm, false) => Ok(outcome),
         Some(outcome @ Outcome::SelectSend { arm, .. }) if !ready && arm_kind(arm, true) => Ok(outcome),
+        Some(outcome @ Outcome::SelectTimer { arm })
+            if !ready
+                && arm_kind(arm, false)
+                && select.arm(arm as usize).is_some_and(|a| a.end.is_timer()) =>
+        {
+            Ok(outcome)
+        }
         Some(outcome @ Outcome::SelectReady { arm }) if ready && arm_kind(arm, false) => Ok(outcome),
         _ => {
             let why = if let Wait::No = wait { NoArm::Empty } else { NoArm::TimedOut };
@@ -134,6 +156,10 @@ pub(super) fn recv<T>(
     r: &Receiver<T>,
     location: &'static Location<'static>,
 ) -> Result<T, RecvError> {
+    if let Flavor::Timer(timer) = &r.flavor {
+        record(Outcome::SelectTimer { arm: arm_u32(arm) }, 0, location);
+        return timer::receive(timer, Wait::No, location).map_err(|_| RecvError);
+    }
     let object = object_of(&r.shared.slot, location);
     let result = loop {
         match r.cb().try_recv() {
@@ -192,6 +218,10 @@ pub(super) fn recv_followed<T>(
     r: &Receiver<T>,
     location: &'static Location<'static>,
 ) -> Result<T, RecvError> {
+    if let (Outcome::SelectTimer { .. }, Flavor::Timer(timer)) = (outcome, &r.flavor) {
+        record(outcome, 0, location);
+        return timer::receive(timer, Wait::No, location).map_err(|_| RecvError);
+    }
     let object = object_of(&r.shared.slot, location);
     let received = match outcome {
         Outcome::Select { received, .. } => Some(received),

@@ -89,7 +89,7 @@ impl<'a> Select<'a> {
         let index = self.next_index;
         self.next_index += 1;
         #[cfg(not(reprise_loom))]
-        let crossbeam = (!end.replayed()).then(|| end.register(&mut self.twin));
+        let crossbeam = if end.replayed() { None } else { end.register(&mut self.twin) };
         self.arms.push(Arm {
             index,
             end,
@@ -285,7 +285,7 @@ impl Clone for Select<'_> {
                 end: a.end,
                 address: a.address,
                 send: a.send,
-                crossbeam: a.crossbeam.map(|_| a.end.register(&mut twin)),
+                crossbeam: a.crossbeam.and_then(|_| a.end.register(&mut twin)),
             })
             .collect();
         Select { arms, next_index: self.next_index, biased: self.biased, twin }

@@ -8,7 +8,9 @@ use std::panic::Location;
 
 use super::selected::{Chosen, SelectedOperation};
 use super::{NoArm, Select};
+use crate::channel::flavor::Flavor;
 use crate::channel::replay::{send_recorded, take_recorded};
+use crate::channel::timer;
 use crate::channel::wait::Wait;
 use crate::channel::{Receiver, RecvError, SendError, Sender};
 use crate::rt::gated::{self, GatedCall};
@@ -37,7 +39,7 @@ fn recorded(
             }
             return Err(NoArm::Empty);
         }
-        Outcome::Select { arm, .. } if !ready => (arm, false),
+        Outcome::Select { arm, .. } | Outcome::SelectTimer { arm } if !ready => (arm, false),
         Outcome::SelectSend { arm, .. } if !ready => (arm, true),
         Outcome::SelectReady { arm } if ready => (arm, false),
         other => {
@@ -56,7 +58,14 @@ fn recorded(
         call.diverge(format!("the recording's arm {arm} is a {kind}, this select's is not"));
         return Err(NoArm::TimedOut);
     }
-    if gated::object_of(&chosen.end.shared().slot).is_some_and(|o| o != call.event.object) {
+    if !ready && chosen.end.is_timer() != matches!(outcome, Outcome::SelectTimer { .. }) {
+        let kind = if chosen.end.is_timer() { "is" } else { "is not" };
+        call.diverge(format!("this select's arm {arm} {kind} a timer, the recording's is not so"));
+        return Err(NoArm::TimedOut);
+    }
+    // A timer arm's event names no channel.
+    let named = !chosen.end.is_timer() || ready;
+    if named && gated::object_of(&chosen.end.shared().slot).is_some_and(|o| o != call.event.object) {
         call.diverge(format!("arm {arm} is not the recorded channel #{}", call.event.object));
         return Err(NoArm::TimedOut);
     }
@@ -80,7 +89,16 @@ pub(super) fn ready(
     recorded(select, wait, location, true).map(|(_, _, arm)| arm)
 }
 
-pub(super) fn recv<T>(call: &GatedCall, outcome: Outcome, r: &Receiver<T>) -> Result<T, RecvError> {
+pub(super) fn recv<T>(
+    call: &GatedCall,
+    outcome: Outcome,
+    r: &Receiver<T>,
+    location: &'static Location<'static>,
+) -> Result<T, RecvError> {
+    if let (Outcome::SelectTimer { .. }, Flavor::Timer(timer)) = (outcome, &r.flavor) {
+        // The timer's own recorded receive follows the select's event.
+        return timer::receive(timer, Wait::No, location).map_err(|_| RecvError);
+    }
     let (Outcome::Select { received, .. }, Some(queue)) = (outcome, r.flavor.queue()) else {
         call.diverge("the recorded arm is a channel made outside the replay".into());
         return Err(RecvError);

@@ -104,7 +104,7 @@ impl<'a> SelectedOperation<'a> {
             #[cfg(not(reprise_loom))]
             Chosen::Crossbeam { op, record } => crossbeam::recv(op, record, arm, r, location),
             #[cfg(not(reprise_loom))]
-            Chosen::Replay { call, outcome } => replay::recv(&call, outcome, r),
+            Chosen::Replay { call, outcome } => replay::recv(&call, outcome, r, location),
             #[cfg(not(reprise_loom))]
             Chosen::Explore => explore::recv(arm, r, location),
             #[cfg(not(reprise_loom))]

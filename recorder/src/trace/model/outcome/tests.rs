@@ -64,6 +64,7 @@ fn outcome() -> impl Strategy<Value = Outcome> {
         )
             .prop_map(|(arm, sent)| Outcome::SelectSend { arm, sent }),
         any::<u32>().prop_map(|arm| Outcome::SelectReady { arm }),
+        any::<u32>().prop_map(|arm| Outcome::SelectTimer { arm }),
         (0..u64::MAX).prop_map(|nanos| Outcome::TimerRecv { fired: Some(nanos), timed_out: false }),
         any::<bool>().prop_map(|timed_out| Outcome::TimerRecv { fired: None, timed_out }),
     ]

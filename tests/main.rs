@@ -15,6 +15,7 @@ mod fidelity;
 mod forged_lock_outcomes;
 mod forged_outcomes;
 mod main_exit;
+mod port;
 mod primitives;
 mod probe;
 mod replay;

@@ -65,12 +65,32 @@ fn usage_errors_exit_2_with_one_clear_line() {
         &["record", "--pipeline", "settlement", "--bug", "lost-update", "--out", "x"][..],
         &["record", "--pipeline", "settlement", "--settlers", "0", "--out", "x"][..],
         &["explore", "--pipeline", "settlement", "--bug", "deadlock"][..],
+        &["explore", "--pipeline", "payments", "--backstop", "soon"][..],
+        &["explore", "--pipeline", "payments", "--backstop", "0"][..],
         &["replay"][..],
     ] {
         let out = reprise(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
         assert!(!stderr(&out).is_empty(), "{args:?}");
     }
+}
+
+#[test]
+fn explore_reads_its_backstop_from_the_environment_and_refuses_a_bad_one() {
+    let exe = env!("CARGO_BIN_EXE_reprise");
+    let out = std::process::Command::new(exe)
+        .args(["explore", "--pipeline", "payments", "--budget", "1"])
+        .env("REPRISE_EXPLORE_BACKSTOP", "never")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("REPRISE_EXPLORE_BACKSTOP"), "{}", stderr(&out));
+    let out = std::process::Command::new(exe)
+        .args(["explore", "--pipeline", "payments", "--budget", "1", "--payments", "4", "--backstop", "off"])
+        .env("REPRISE_EXPLORE_BACKSTOP", "never")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "the flag wins over the environment: {}", stderr(&out));
 }
 
 #[test]

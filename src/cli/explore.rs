@@ -50,9 +50,27 @@ pub(crate) struct Args {
     /// Where to write a failure's trace (default: a fresh folder in the temp dir).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// How long a schedule may sit in a call reprise does not see (a std
+    /// lock, a socket read) before the exploration stops with an error that
+    /// names it: seconds, or `off` [default: REPRISE_EXPLORE_BACKSTOP, else 60]
+    #[arg(long, value_name = "SECONDS|off")]
+    backstop: Option<String>,
+}
+
+/// `--backstop`, else `REPRISE_EXPLORE_BACKSTOP`, else the default.
+fn backstop(flag: Option<String>) -> Result<Option<std::time::Duration>, Failure> {
+    let env = || std::env::var(explore::backstop::EXPLORE_BACKSTOP_ENV).ok().filter(|v| !v.is_empty());
+    let usage = |e: String| Failure::new(exit::USAGE, anyhow!("{e}"));
+    match (flag, env()) {
+        (Some(text), _) => explore::backstop::parse_explore_backstop(&text)
+            .map_err(|_| usage(format!("--backstop {text:?}: expected seconds greater than 0, or `off`"))),
+        (None, Some(text)) => explore::backstop::parse_explore_backstop(&text).map_err(usage),
+        (None, None) => Ok(Some(explore::backstop::DEFAULT_EXPLORE_BACKSTOP)),
+    }
 }
 
 pub(crate) fn run(args: Args) -> Outcome {
+    let backstop = backstop(args.backstop)?;
     // The workload's seed stays 1: `--seed` seeds the strategy's choices.
     let pipeline = Pipeline::choose(&Choice {
         name: &args.pipeline,
@@ -74,6 +92,7 @@ pub(crate) fn run(args: Args) -> Outcome {
         .seed(args.seed)
         .shard(args.shard.0, args.shard.1)
         .max_steps(args.max_steps)
+        .backstop(backstop)
         .trace_dir(&dir)
         .name(name)
         .replay_command("reprise replay {trace}");

@@ -8,10 +8,10 @@
 //! combination of fields no recorder writes. The encoding of each operation
 //! is [`Outcome::fields`] and [`Outcome::decode`], side by side below.
 
-use super::dependency::{Happened, Turn, TurnClass, WaitFor};
 use super::{Event, ObjectIndex, Op, SiteIndex, ThreadIndex};
 
 mod channel;
+mod waits;
 
 pub use channel::{Received, Sent};
 
@@ -440,85 +440,6 @@ impl Outcome {
                 _ => return Err(bad("an instant with a reason")),
             },
         })
-    }
-
-    /// The turn this outcome takes on one of `object`'s counters (the event's
-    /// object; a condvar wait takes its mutex's), if it takes one.
-    pub fn turn(&self, object: ObjectIndex) -> Option<Turn> {
-        let turn = |object, class, number| Some(Turn { object, class, number });
-        match *self {
-            Outcome::Lock { acquisition } | Outcome::TryLock { acquisition: Some(acquisition) } => {
-                turn(object, TurnClass::Lock, acquisition)
-            }
-            Outcome::CondWait { reacquisition, mutex, .. } => turn(mutex, TurnClass::Lock, reacquisition),
-            Outcome::WriteLock { write, .. } | Outcome::TryWriteLock { taken: Some((write, _)) } => {
-                turn(object, TurnClass::Write, write)
-            }
-            Outcome::AtomicStore { store }
-            | Outcome::AtomicRmw { store, .. }
-            | Outcome::AtomicCas { store, succeeded: true, .. } => turn(object, TurnClass::Store, store),
-            // An unpark is a store to its parker's token, in the parker's
-            // modification order.
-            Outcome::Unpark { unpark } => turn(object, TurnClass::Store, unpark),
-            _ => None,
-        }
-    }
-
-    /// What a replay waits for before this outcome can happen on `object`
-    /// (the event's object), or `None` when it depends on no other thread.
-    ///
-    /// This is the one place that says it: the primitives' replay paths, the
-    /// gate's reports and the prefix cut all ask here.
-    pub fn waits_for(&self, object: ObjectIndex) -> Option<WaitFor> {
-        if let Some(Turn { object, class, number }) = self.turn(object) {
-            return Some(match *self {
-                Outcome::WriteLock { readers, .. } | Outcome::TryWriteLock { taken: Some((_, readers)) } => {
-                    WaitFor::WriteTurn { object, number, readers }
-                }
-                _ => WaitFor::Turn { object, class, number },
-            });
-        }
-        match *self {
-            Outcome::Recv(r)
-            | Outcome::TryRecv(r)
-            | Outcome::RecvTimeout(r)
-            | Outcome::Select { received: r, .. } => match r {
-                Received::Message { sender, seq } => Some(WaitFor::Message { sender, seq }),
-                _ => None,
-            },
-            Outcome::ReadLock { writes_before }
-            | Outcome::TryReadLock { writes_before: Some(writes_before) } => {
-                Some(WaitFor::Taken { object, class: TurnClass::Write, number: writes_before })
-            }
-            Outcome::AtomicLoad { store, .. } | Outcome::AtomicCas { store, succeeded: false, .. } => {
-                Some(WaitFor::Taken { object, class: TurnClass::Store, number: store })
-            }
-            // A park returns once the unparks it saw have been made.
-            Outcome::Park { unparks } => {
-                Some(WaitFor::Taken { object, class: TurnClass::Store, number: unparks })
-            }
-            Outcome::Join { joined, .. } => Some(WaitFor::Exit(joined)),
-            _ => None,
-        }
-    }
-
-    /// What this outcome, made by `thread` on `object`, lets other threads'
-    /// waits end on; `None` when nobody can wait for it.
-    pub fn makes_happen(&self, thread: ThreadIndex, object: ObjectIndex) -> Option<Happened> {
-        if let Some(Turn { object, class, .. }) = self.turn(object) {
-            return Some(Happened::Turn { object, class });
-        }
-        match *self {
-            Outcome::Send(Sent::Delivered { seq })
-            | Outcome::SelectSend { sent: Sent::Delivered { seq }, .. } => {
-                Some(Happened::Sent { sender: thread, seq })
-            }
-            Outcome::ReadLock { .. } | Outcome::TryReadLock { writes_before: Some(_) } => {
-                Some(Happened::Read(object))
-            }
-            Outcome::ThreadExit { .. } => Some(Happened::Exited(thread)),
-            _ => None,
-        }
     }
 }
 

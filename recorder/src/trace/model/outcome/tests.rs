@@ -1,6 +1,7 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::trace::model::dependency::{Happened, TurnClass, WaitFor};
 
 fn received() -> impl Strategy<Value = Received> {
     prop_oneof![

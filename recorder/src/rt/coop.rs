@@ -291,6 +291,12 @@ impl CoopRun {
         CoopRun { exec, inbox, recycle }
     }
 
+    /// Sets the key that seals (and, following a trace, opens) sensitive
+    /// captures; without it, `REPRISE_KEY` is read at the first one.
+    pub fn set_key(&self, key: Option<crate::trace::model::sensitive::SealKey>) {
+        let _ = self.exec.sensitive_key.set(key);
+    }
+
     /// The body of the root coroutine: runs `f` as thread 0.
     pub fn root<F>(&self, f: F) -> impl FnOnce() -> std::thread::Result<()>
     where

@@ -435,8 +435,8 @@ impl Scheduler for Follow {
             return None;
         }
         let outcome = event.outcome().ok()?;
-        let blob =
-            matches!(op, Op::Capture).then(|| log.blobs.get(&slot.cursor).cloned().unwrap_or_default());
+        let blob = matches!(op, Op::Capture | Op::CaptureSensitive)
+            .then(|| log.blobs.get(&slot.cursor).cloned().unwrap_or_default());
         Some(Served { outcome, blob })
     }
 }

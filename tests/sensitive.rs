@@ -133,3 +133,72 @@ fn inspect_shows_sensitive_values_redacted() {
     assert!(shown.contains("<redacted: sensitive capture>"), "{shown}");
     assert!(!shown.contains(SECRET), "{shown}");
 }
+
+/// The example program `examples/sensitive.rs`, which `cargo test` builds.
+fn example_binary() -> std::path::PathBuf {
+    let deps = std::env::current_exe().unwrap();
+    let debug = deps.parent().and_then(|d| d.parent()).unwrap();
+    let exe = debug.join("examples").join(format!("sensitive{}", std::env::consts::EXE_SUFFIX));
+    assert!(exe.exists(), "{} is missing: run `cargo test` (it builds the examples)", exe.display());
+    exe
+}
+
+#[test]
+fn the_cli_replays_with_reprise_key_and_refuses_without_it() {
+    use std::process::Command;
+    const HEX: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    let dir = scratch("sensitive-cli");
+    let (trace, key_file) = (dir.join("s.trace"), dir.join("key"));
+    std::fs::write(&key_file, format!("{HEX}\n")).unwrap();
+    let exe = example_binary();
+    let run = |key: Option<&Path>, args: &[&std::ffi::OsStr]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_reprise"));
+        cmd.args(args).env_remove("REPRISE_KEY");
+        if let Some(key) = key {
+            cmd.env("REPRISE_KEY", key);
+        }
+        cmd.output().unwrap()
+    };
+    let recorded = Command::new(&exe).env("REPRISE_RECORD", &trace).env("REPRISE_KEY", HEX).output().unwrap();
+    assert_eq!(recorded.status.code(), Some(0), "{}", stderr(&recorded));
+    assert!(!std::fs::read(&trace).unwrap().windows(19).any(|w| w == b"4111 1111 1111 1111"));
+
+    let replay = [trace.as_os_str(), "--".as_ref(), exe.as_os_str()];
+    let mut args = vec!["replay".as_ref()];
+    args.extend(replay);
+    // The key as a file's path.
+    let out = run(Some(&key_file), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), stdout(&recorded), "the same digest");
+    let out = run(None, &args);
+    assert_eq!(out.status.code(), Some(10), "{}", stderr(&out));
+    assert!(stderr(&out).contains("set REPRISE_KEY to the key it was recorded with"), "{}", stderr(&out));
+    let wrong = dir.join("wrong");
+    std::fs::write(&wrong, HEX.replace('0', "f")).unwrap();
+    let out = run(Some(&wrong), &args);
+    assert_eq!(out.status.code(), Some(10), "{}", stderr(&out));
+    assert!(stderr(&out).contains("wrong key, or the capture was altered"), "{}", stderr(&out));
+
+    // Recorded without a key: the program runs on, one warning, nothing kept.
+    let unkeyed = dir.join("unkeyed.trace");
+    let out = Command::new(&exe).env("REPRISE_RECORD", &unkeyed).env_remove("REPRISE_KEY").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), stdout(&recorded), "the program got its value");
+    assert_eq!(stderr(&out).matches("REPRISE_KEY is not set").count(), 1, "{}", stderr(&out));
+    assert!(!std::fs::read(&unkeyed).unwrap().windows(19).any(|w| w == b"4111 1111 1111 1111"));
+    let args = vec!["replay".as_ref(), unkeyed.as_os_str(), "--".as_ref(), exe.as_os_str()];
+    let out = run(Some(&key_file), &args);
+    assert_eq!(out.status.code(), Some(10), "{}", stderr(&out));
+    assert!(stderr(&out).contains("recorded without a key"), "{}", stderr(&out));
+
+    // inspect redacts, with or without the key.
+    for key in [None, Some(key_file.as_path())] {
+        let out = run(key, &["inspect".as_ref(), trace.as_os_str()]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(
+            stdout(&out).contains("capture-sensitive  <redacted: sensitive capture>"),
+            "{}",
+            stdout(&out)
+        );
+    }
+}

@@ -70,6 +70,17 @@ pub enum SensitiveError {
     },
 }
 
+impl SensitiveError {
+    /// Whether `detail` (a replay's divergence detail) is one of these
+    /// refusals to open a sealed value, word for word: how a front end
+    /// tells a key problem from a real divergence.
+    pub fn is_refusal(detail: &str) -> bool {
+        [SensitiveError::NoKey, SensitiveError::WrongKeyOrAltered, SensitiveError::NotKept]
+            .iter()
+            .any(|e| e.to_string() == detail)
+    }
+}
+
 /// A captured value as an offline view may show it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CapturedValue<'a> {

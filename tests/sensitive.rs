@@ -202,3 +202,28 @@ fn the_cli_replays_with_reprise_key_and_refuses_without_it() {
         );
     }
 }
+
+#[test]
+fn the_explorer_runs_the_closure_as_capture_does() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    use reprise::explore::{Config, Explorer};
+    let reads = Arc::new(AtomicU64::new(0));
+    let counted = Arc::clone(&reads);
+    let outcome = Explorer::new(Config::default().budget(4)).run(move || {
+        let counted = Arc::clone(&counted);
+        let got = thread::spawn(move || {
+            capture_sensitive(|| {
+                counted.fetch_add(1, Ordering::SeqCst);
+                SECRET.to_string()
+            })
+        })
+        .join()
+        .unwrap();
+        assert_eq!(got, SECRET);
+    });
+    assert!(outcome.failure.is_none(), "{:?}", outcome.failure.map(|f| f.report));
+    assert!(outcome.schedules >= 1);
+    assert_eq!(reads.load(Ordering::SeqCst), outcome.schedules, "each run reads the value");
+}

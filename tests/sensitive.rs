@@ -227,3 +227,16 @@ fn the_explorer_runs_the_closure_as_capture_does() {
     assert!(outcome.schedules >= 1);
     assert_eq!(reads.load(Ordering::SeqCst), outcome.schedules, "each run reads the value");
 }
+
+#[test]
+fn a_coroutine_replay_with_a_wrong_key_fails_saying_why() {
+    let path = recorded("sensitive-coop-wrong", RecordConfig::new("s", "1").key(key(9)));
+    let report = replay_coroutines_keyed(&read_trace_file(&path).unwrap(), key(10), program);
+    assert_ne!(report.outcome, ReplayOutcome::Matched);
+    assert!(
+        report.outcome.to_string().contains("wrong key, or the capture was altered"),
+        "{}",
+        report.outcome
+    );
+    assert_eq!(report.result, None, "no value reached the program's end");
+}

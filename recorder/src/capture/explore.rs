@@ -43,7 +43,13 @@ pub(super) fn capture_sensitive<T: Serialize + DeserializeOwned>(
     };
     let plain = match open(&sealed, super::sensitive::key().as_ref()) {
         Ok(plain) => plain,
-        Err(e) => panic!("reprise: cannot replay: {e}"),
+        Err(e) => {
+            // The replay stops with the reason; this thread must not go on
+            // with a value it does not have.
+            let detail = e.to_string();
+            coop::scheduler().refused(thread, &detail);
+            panic!("reprise: cannot replay: {detail}")
+        }
     };
     match postcard::from_bytes(&plain) {
         Ok(value) => {

@@ -422,6 +422,13 @@ impl Scheduler for Follow {
         }
     }
 
+    fn refused(&self, thread: ThreadIndex, detail: &str) {
+        let mut st = self.state.borrow_mut();
+        let Some(cursor) = st.threads.get(&thread).map(|slot| slot.cursor) else { return };
+        let actual = "a value that cannot be given back".to_string();
+        Self::diverge(&mut st, thread, cursor, actual, detail.to_string());
+    }
+
     fn recorded(&self, thread: ThreadIndex, op: Op) -> Option<Served> {
         let st = self.state.borrow();
         let slot = st.threads.get(&thread)?;

@@ -2,7 +2,7 @@
 //! are kept in a trace, and the one accessor every reader of captured values
 //! goes through ([`captured_value`]).
 //!
-//! A sensitive capture is an [`Op::CaptureSensitive`](super::Op::CaptureSensitive)
+//! A sensitive capture is an [`Op::CaptureSensitive`]
 //! event whose blob starts with one kind byte:
 //!
 //! | kind | then | meaning |

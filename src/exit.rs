@@ -1,5 +1,6 @@
 //! Exit codes, the same for every subcommand.
 
+use reprise_recorder::trace::model::sensitive::SensitiveError;
 use reprise_recorder::trace::read::ReadFileError;
 use reprise_replayer::ReplayOutcome;
 
@@ -25,6 +26,10 @@ pub const IO_ERROR: i32 = 7;
 pub const MISMATCHED: i32 = 8;
 /// The program run by `reprise replay FILE -- CMD` was killed by a signal.
 pub const KILLED: i32 = 9;
+/// The replay reached a sensitive capture it cannot open: no key
+/// (`REPRISE_KEY`), a wrong key, bytes altered, or a value recorded without
+/// a key.
+pub const SENSITIVE: i32 = 10;
 
 /// The table printed by `--help`.
 pub const TABLE: &str = "\
@@ -40,6 +45,8 @@ Exit codes:
   8  replay finished but its verdict or annotations differ from the recording,
      or the program run by `replay FILE -- CMD` did not replay the trace
   9  the program run by `replay FILE -- CMD` was killed by a signal
+ 10  replay reached a sensitive capture it cannot open (no REPRISE_KEY, a wrong
+     key, altered bytes, or a value recorded without a key)
 
 replay exits 0 only when it followed every recorded event and reproduced the
 recorded verdict and every recorded annotation it also produced (the digest).";
@@ -48,6 +55,7 @@ recorded verdict and every recorded annotation it also produced (the digest).";
 pub fn of_outcome(outcome: &ReplayOutcome) -> i32 {
     match outcome {
         ReplayOutcome::Matched | ReplayOutcome::Deadlock(_) | ReplayOutcome::Livelock(_) => SUCCESS,
+        ReplayOutcome::Diverged(d) if SensitiveError::is_refusal(&d.detail) => SENSITIVE,
         ReplayOutcome::Diverged(_) => DIVERGED,
         ReplayOutcome::Stalled(_) => STALLED,
         ReplayOutcome::TraceEnded { .. } => TRACE_ENDED,

@@ -72,18 +72,19 @@ pub use reprise_recorder::args;
 #[doc(inline)]
 pub use reprise_recorder::trace;
 #[doc(inline)]
+pub use reprise_recorder::trace::model::sensitive::SealKey;
 pub use reprise_recorder::trace::read::{read_trace, read_trace_file};
 #[doc(inline)]
 pub use reprise_recorder::{
-    capture, record, start_recording, OnDeadlock, OnRecordError, RecordConfig, RecordError, RecordGuard,
-    Recording, DEADLOCK_EXIT_CODE, RECORD_ERROR_EXIT_CODE,
+    capture, capture_sensitive, record, start_recording, OnDeadlock, OnRecordError, RecordConfig,
+    RecordError, RecordGuard, Recording, DEADLOCK_EXIT_CODE, RECORD_ERROR_EXIT_CODE,
 };
 #[doc(inline)]
 pub use reprise_recorder::{channel, random, sync, thread, time};
 #[doc(inline)]
 pub use reprise_replayer::{
-    replay, replay_coroutines, replay_indexed, replay_with, Divergence, IndexedTrace, ReplayMode,
-    ReplayOptions, ReplayOutcome, ReplayReport, Stall,
+    replay, replay_coroutines, replay_coroutines_keyed, replay_indexed, replay_with, Divergence,
+    IndexedTrace, ReplayMode, ReplayOptions, ReplayOutcome, ReplayReport, Stall,
 };
 
 #[doc(inline)]

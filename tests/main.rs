@@ -21,6 +21,7 @@ mod probe;
 mod replay;
 mod select;
 mod select_explore;
+mod sensitive;
 mod stall;
 mod stress;
 mod sync_parity;

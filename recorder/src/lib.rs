@@ -63,7 +63,7 @@ pub mod thread;
 pub mod time;
 pub mod trace;
 
-pub use capture::capture;
+pub use capture::{capture, capture_sensitive};
 #[cfg(not(reprise_loom))]
 pub use policy::{OnDeadlock, OnRecordError};
 #[cfg(not(reprise_loom))]
@@ -79,7 +79,7 @@ pub use rt::writer::WriterStats;
 #[doc(hidden)]
 #[cfg(not(reprise_loom))]
 pub mod hook {
-    pub use crate::rt::gated::run_gated;
+    pub use crate::rt::gated::{run_gated, run_gated_keyed};
     pub use crate::rt::{coop, gate, panic};
 }
 

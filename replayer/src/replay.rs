@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use reprise_recorder::hook::gate::Gate;
 use reprise_recorder::hook::gate::SiteRef;
-use reprise_recorder::hook::run_gated;
+use reprise_recorder::hook::run_gated_keyed;
 use reprise_recorder::trace::format::{BlockedThread, Footer, Verdict};
+use reprise_recorder::trace::model::sensitive::SealKey;
 use reprise_recorder::trace::model::{Event, Op, ThreadIndex};
 use reprise_recorder::trace::read::TraceFile;
 use reprise_recorder::ReplayStopped;
@@ -64,13 +65,19 @@ pub struct ReplayOptions {
     /// is for a thread stuck where reprise cannot see it. Default:
     /// [`crate::STALL_BACKSTOP_ENV`] if set, else [`crate::DEFAULT_STALL_BACKSTOP`].
     pub stall_backstop: Option<Duration>,
+    /// The key opening the trace's sensitive captures
+    /// ([`reprise_recorder::capture_sensitive`]). Default: `REPRISE_KEY`
+    /// (64 hex digits or a key file's path) if set and valid (a bad one is
+    /// named on stderr), else `None`: a replay reaching a sensitive capture
+    /// then stops, saying the key is needed.
+    pub key: Option<SealKey>,
 }
 
 impl Default for ReplayOptions {
     /// Reads [`crate::STALL_BACKSTOP_ENV`]; a value it cannot parse is named on
     /// stderr once and the default is used.
     fn default() -> ReplayOptions {
-        ReplayOptions { observe: false, stall_backstop: stall_backstop_from_env() }
+        ReplayOptions { observe: false, stall_backstop: stall_backstop_from_env(), key: key_from_env() }
     }
 }
 
@@ -78,6 +85,19 @@ impl ReplayOptions {
     /// Options that keep every call the program makes.
     pub fn observing() -> ReplayOptions {
         ReplayOptions { observe: true, ..ReplayOptions::default() }
+    }
+
+    /// These options with `key` opening sensitive captures.
+    pub fn key(mut self, key: SealKey) -> ReplayOptions {
+        self.key = Some(key);
+        self
+    }
+
+    /// These options with no key for sensitive captures, whatever
+    /// `REPRISE_KEY` says.
+    pub fn without_key(mut self) -> ReplayOptions {
+        self.key = None;
+        self
     }
 
     /// These options with the time backstop set to `backstop` (`None`: never).
@@ -156,8 +176,9 @@ where
     let (tx, rx) = crossbeam_channel::bounded(1);
     let root_gate: Arc<dyn Gate> = Arc::clone(&gate) as Arc<dyn Gate>;
     let root_done = Arc::clone(&done);
+    let key = options.key.clone();
     let spawned = std::thread::Builder::new().name("main".into()).spawn(move || {
-        let result = run_gated(root_gate, f);
+        let result = run_gated_keyed(root_gate, key, f);
         root_done.store(true, Ordering::Release);
         let _ = tx.send(result);
     });
@@ -340,4 +361,12 @@ pub(crate) fn blocked_at(thread: ThreadIndex, last: Option<Event>, site: Option<
         column: site.map_or(0, |s| s.column),
         waits_for: None,
     }
+}
+
+/// `REPRISE_KEY`'s key, if set and valid; a bad value is named on stderr.
+fn key_from_env() -> Option<SealKey> {
+    SealKey::from_env().unwrap_or_else(|e| {
+        eprintln!("reprise: {e}; replaying without a key");
+        None
+    })
 }

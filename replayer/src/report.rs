@@ -23,6 +23,14 @@ pub struct Divergence {
 
 impl fmt::Display for Divergence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if reprise_recorder::trace::model::sensitive::SensitiveError::is_refusal(&self.detail) {
+            // Not a divergence of the program: the hint below would mislead.
+            return write!(
+                f,
+                "replay stopped in {} at its event {}: {}",
+                self.thread, self.event, self.detail
+            );
+        }
         writeln!(f, "replay diverged in {} at its event {}", self.thread, self.event)?;
         writeln!(f, "  expected: {}", self.expected)?;
         writeln!(f, "  actual:   {}", self.actual)?;

@@ -30,6 +30,7 @@ pub(crate) struct Summary {
     pub(crate) events: u64,
     pub(crate) first_ms: Option<u64>,
     pub(crate) last_ms: Option<u64>,
+    pub(crate) captured: crate::cli::captured::Captured,
 }
 
 /// Counts what `inspect` shows while the trace streams by, one chunk at a
@@ -41,6 +42,7 @@ pub(crate) fn summarize<R: Read>(mut stream: TraceStream<R>) -> std::io::Result<
     while let Some(chunk) = stream.next_chunk()? {
         let (name, events) = threads.entry(chunk.thread).or_default();
         for record in chunk.records {
+            summary.captured.take(chunk.thread, record);
             match record {
                 Record::Event(e) => {
                     *events += 1;
@@ -111,6 +113,12 @@ pub(crate) fn run(args: Args) -> Outcome {
     ops.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     for (op, n) in ops {
         out!("  {op:<16} {n}");
+    }
+    if summary.captured.total > 0 {
+        out!("captured values: {} (postcard bytes, hex)", summary.captured.total);
+        for line in summary.captured.lines() {
+            out!("{line}");
+        }
     }
     let per_event = if summary.events == 0 { 0.0 } else { trace.bytes as f64 / summary.events as f64 };
     out!("size: {} bytes, {per_event:.2} bytes/event", trace.bytes);

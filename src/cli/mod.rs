@@ -2,6 +2,7 @@
 //! validated values, then acted on; every error is one clear line on stderr
 //! and an exit code from [`crate::exit`].
 
+mod captured;
 mod demo;
 mod explore;
 mod inspect;

@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::rt::{context, coop};
+use crate::trace::model::sensitive::open;
 use crate::trace::model::Op;
 
 pub(super) fn capture<T: Serialize + DeserializeOwned>(
@@ -25,5 +26,38 @@ pub(super) fn capture<T: Serialize + DeserializeOwned>(
         // Not served, or bytes this type cannot decode (the check of the
         // event reports the difference): run it as a recording would.
         _ => super::record::capture(read, location),
+    }
+}
+
+/// A sensitive capture under the explorer: run the closure and store its
+/// value sealed, as a recording does; under a coroutine replay, the recorded
+/// value opened with the key (stored again as recorded). A blob that cannot
+/// be opened (no key, wrong key, altered) stops this run with the reason.
+pub(super) fn capture_sensitive<T: Serialize + DeserializeOwned>(
+    read: impl FnOnce() -> T,
+    location: &'static Location<'static>,
+) -> T {
+    let thread = context::with(|ctx| ctx.index);
+    let Some(sealed) = coop::recorded_outcome(thread, Op::CaptureSensitive).and_then(|s| s.blob) else {
+        return super::record::capture_sensitive(read, location);
+    };
+    let plain = match open(&sealed, super::sensitive::key().as_ref()) {
+        Ok(plain) => plain,
+        Err(e) => {
+            // The replay stops with the reason; this thread must not go on
+            // with a value it does not have.
+            let detail = e.to_string();
+            coop::scheduler().refused(thread, &detail);
+            panic!("reprise: cannot replay: {detail}")
+        }
+    };
+    match postcard::from_bytes(&plain) {
+        Ok(value) => {
+            super::record::store_sensitive(&sealed, location);
+            value
+        }
+        // Bytes this type cannot decode: run it as a recording would (the
+        // check of the event reports the difference).
+        Err(_) => super::record::capture_sensitive(read, location),
     }
 }

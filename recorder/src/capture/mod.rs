@@ -14,6 +14,8 @@ mod explore;
 mod record;
 #[cfg(not(reprise_loom))]
 mod replay;
+#[cfg(not(reprise_loom))]
+mod sensitive;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -41,5 +43,39 @@ where
         Mode::Coop => explore::capture(read, std::panic::Location::caller()),
         #[cfg(not(reprise_loom))]
         Mode::Gated => replay::capture(read, std::panic::Location::caller()),
+    }
+}
+
+/// [`capture`] for a value that must never be in a trace in clear (an
+/// account number, a token): in record mode its bytes are stored sealed with
+/// ChaCha20-Poly1305 under the recording's key ([`RecordConfig::key`], else
+/// `REPRISE_KEY`: 64 hex digits or the path of a file holding them), with a
+/// random nonce per value. Without a valid key the program runs on, one
+/// warning goes to stderr, and the value is recorded redacted (not kept), so
+/// such a capture cannot be replayed. In replay, the value is opened with the
+/// replay's key; no key, a wrong key or altered bytes stop the replay with
+/// the reason. Offline views show it as `<redacted: sensitive capture>`
+/// ([`crate::trace::model::sensitive::captured_value`]).
+///
+/// [`RecordConfig::key`]: crate::RecordConfig::key
+///
+/// # Panics
+///
+/// When the value cannot be encoded with postcard (as [`capture`]); under a
+/// coroutine replay, when the recorded value cannot be opened.
+#[track_caller]
+pub fn capture_sensitive<T, F>(read: F) -> T
+where
+    T: Serialize + DeserializeOwned,
+    F: FnOnce() -> T,
+{
+    match mode::mode() {
+        Mode::Off => read(),
+        #[cfg(not(reprise_loom))]
+        Mode::Record => record::capture_sensitive(read, std::panic::Location::caller()),
+        #[cfg(not(reprise_loom))]
+        Mode::Coop => explore::capture_sensitive(read, std::panic::Location::caller()),
+        #[cfg(not(reprise_loom))]
+        Mode::Gated => replay::capture_sensitive(read, std::panic::Location::caller()),
     }
 }

@@ -58,6 +58,10 @@ pub struct RecordConfig {
     /// stored, so a replay can say that its arguments differ. `reprise::main`
     /// sets it from `REPRISE_RECORD_ARGS=1`.
     pub record_arguments: bool,
+    /// The key sealing [`capture_sensitive`](crate::capture_sensitive)'s
+    /// values. `None` (the default): `REPRISE_KEY` is read at the first
+    /// sensitive capture; without a valid one those values are not kept.
+    pub key: Option<crate::trace::model::sensitive::SealKey>,
 }
 
 /// The default [`RecordConfig::flush_interval`].
@@ -79,6 +83,7 @@ impl Default for RecordConfig {
             closed_world: false,
             on_record_error: OnRecordError::default(),
             record_arguments: false,
+            key: None,
         }
     }
 }
@@ -92,6 +97,12 @@ impl RecordConfig {
     /// Adds a parameter.
     pub fn parameter(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.parameters.push((key.into(), value.into()));
+        self
+    }
+
+    /// Sets the key sealing sensitive captures (see [`RecordConfig::key`]).
+    pub fn key(mut self, key: crate::trace::model::sensitive::SealKey) -> Self {
+        self.key = Some(key);
         self
     }
 

@@ -96,6 +96,9 @@ impl Session {
             handover: config.handover_timeout,
         });
         let exec = if config.closed_world { Execution::new_closed_world(sink) } else { Execution::new(sink) };
+        if let Some(key) = &config.key {
+            let _ = exec.sensitive_key.set(Some(key.clone()));
+        }
         let watched = Arc::clone(&exec);
         let policy = config.on_deadlock;
         let monitor = std::thread::Builder::new()

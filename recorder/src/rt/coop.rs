@@ -89,6 +89,13 @@ pub trait Scheduler {
         let _ = (thread, event, site);
     }
 
+    /// `thread`'s next recorded value cannot be given back (a sensitive
+    /// capture that does not open, for `detail`): a coroutine replay stops
+    /// there with `detail` as the reason. The explorer serves no values.
+    fn refused(&self, thread: ThreadIndex, detail: &str) {
+        let _ = (thread, detail);
+    }
+
     /// Whether this scheduler follows a trace (a coroutine replay): channels
     /// made under it keep their messages by id, as in parallel replay.
     fn follows_trace(&self) -> bool {
@@ -289,6 +296,12 @@ impl CoopRun {
             handover: std::time::Duration::ZERO,
         }));
         CoopRun { exec, inbox, recycle }
+    }
+
+    /// Sets the key that seals (and, following a trace, opens) sensitive
+    /// captures; without it, `REPRISE_KEY` is read at the first one.
+    pub fn set_key(&self, key: Option<crate::trace::model::sensitive::SealKey>) {
+        let _ = self.exec.sensitive_key.set(key);
     }
 
     /// The body of the root coroutine: runs `f` as thread 0.

@@ -172,6 +172,10 @@ pub(crate) struct Execution {
     /// Every thread of the process that can end a wait belongs to this
     /// execution ([`crate::RecordConfig::closed_world`]).
     pub(crate) closed_world: bool,
+    /// The key sealing or opening sensitive captures: set by the recording's
+    /// config or the replay's options, else read from `REPRISE_KEY` at the
+    /// first sensitive capture (never on an ordinary event's path).
+    pub(crate) sensitive_key: std::sync::OnceLock<Option<crate::trace::model::sensitive::SealKey>>,
 }
 
 impl Execution {
@@ -203,6 +207,7 @@ impl Execution {
             verdict: Mutex::new(None),
             verdict_set: Condvar::new(),
             annotations: Mutex::new(Vec::new()),
+            sensitive_key: std::sync::OnceLock::new(),
         })
     }
 

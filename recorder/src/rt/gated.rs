@@ -254,7 +254,25 @@ pub fn run_gated<F, R>(gate: Arc<dyn Gate>, f: F) -> std::thread::Result<R>
 where
     F: FnOnce() -> R,
 {
+    run_gated_keyed(gate, None, f)
+}
+
+/// [`run_gated`] with the key that opens the trace's sensitive captures
+/// (`None`: they cannot be replayed, and the replay says so).
+///
+/// # Errors
+///
+/// As [`run_gated`].
+pub fn run_gated_keyed<F, R>(
+    gate: Arc<dyn Gate>,
+    key: Option<crate::trace::model::sensitive::SealKey>,
+    f: F,
+) -> std::thread::Result<R>
+where
+    F: FnOnce() -> R,
+{
     let exec = crate::rt::exec::Execution::new(crate::rt::exec::ExecKind::Gated(gate));
+    let _ = exec.sensitive_key.set(key);
     crate::rt::panic::install_hook();
     crate::thread::run_thread(context::root_seed(&exec, "main"), f)
 }

@@ -422,6 +422,13 @@ impl Scheduler for Follow {
         }
     }
 
+    fn refused(&self, thread: ThreadIndex, detail: &str) {
+        let mut st = self.state.borrow_mut();
+        let Some(cursor) = st.threads.get(&thread).map(|slot| slot.cursor) else { return };
+        let actual = "a value that cannot be given back".to_string();
+        Self::diverge(&mut st, thread, cursor, actual, detail.to_string());
+    }
+
     fn recorded(&self, thread: ThreadIndex, op: Op) -> Option<Served> {
         let st = self.state.borrow();
         let slot = st.threads.get(&thread)?;
@@ -435,8 +442,8 @@ impl Scheduler for Follow {
             return None;
         }
         let outcome = event.outcome().ok()?;
-        let blob =
-            matches!(op, Op::Capture).then(|| log.blobs.get(&slot.cursor).cloned().unwrap_or_default());
+        let blob = matches!(op, Op::Capture | Op::CaptureSensitive)
+            .then(|| log.blobs.get(&slot.cursor).cloned().unwrap_or_default());
         Some(Served { outcome, blob })
     }
 }

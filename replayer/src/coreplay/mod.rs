@@ -67,7 +67,37 @@ pub enum ReplayMode {
 ///
 /// A damaged trace is not cut to a consistent prefix first: a thread whose
 /// events run out parks there, and the replay ends as the trace did.
+///
+/// Sensitive captures are opened with `REPRISE_KEY`'s key; see
+/// [`replay_coroutines_keyed`].
 pub fn replay_coroutines<F, R>(trace: &TraceFile, f: F) -> ReplayReport<R>
+where
+    F: FnOnce() -> R + 'static,
+    R: 'static,
+{
+    replay_coroutines_with(trace, None, f)
+}
+
+/// [`replay_coroutines`] with the key opening the trace's sensitive captures
+/// ([`reprise_recorder::capture_sensitive`]); a capture that cannot be opened
+/// (wrong key, altered bytes) fails its thread with the reason.
+pub fn replay_coroutines_keyed<F, R>(
+    trace: &TraceFile,
+    key: reprise_recorder::trace::model::sensitive::SealKey,
+    f: F,
+) -> ReplayReport<R>
+where
+    F: FnOnce() -> R + 'static,
+    R: 'static,
+{
+    replay_coroutines_with(trace, Some(key), f)
+}
+
+fn replay_coroutines_with<F, R>(
+    trace: &TraceFile,
+    key: Option<reprise_recorder::trace::model::sensitive::SealKey>,
+    f: F,
+) -> ReplayReport<R>
 where
     F: FnOnce() -> R + 'static,
     R: 'static,
@@ -82,6 +112,9 @@ where
     let follow = follow::Follow::new(log, complete);
 
     let run = CoopRun::new(0);
+    if key.is_some() {
+        run.set_key(key);
+    }
     let result: Rc<RefCell<Option<std::thread::Result<R>>>> = Rc::new(RefCell::new(None));
     let slot = Rc::clone(&result);
     let root = run.root(move || {

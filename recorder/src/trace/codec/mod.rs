@@ -48,6 +48,14 @@
 //!
 //! Outcome fields past an op's arity, and the object of an op without one, are
 //! not written: they decode as zero.
+//!
+//! A blob after an [`Op::Capture`] event is the value's postcard bytes; after
+//! an [`Op::CaptureSensitive`] event (an extended op) it starts with a kind
+//! byte: `0` redacted (the value was not kept), `1` a 12-byte nonce then the
+//! ChaCha20-Poly1305 ciphertext and tag (see
+//! [`sensitive`](super::model::sensitive)). A reader older than the op stops
+//! at it with an "unknown op" error, as for any op appended in 1.3; the value
+//! is never in the file in clear.
 
 use super::model::{Event, ObjectKind, Op, Record};
 

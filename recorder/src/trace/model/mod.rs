@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 mod dependency;
 mod outcome;
+pub mod sensitive;
 
 pub use dependency::{Happened, Turn, TurnClass, WaitFor};
 pub use outcome::{BadOutcome, Outcome, Received, Sent};
@@ -119,11 +120,15 @@ pub enum Op {
     /// the instant it returned, in nanoseconds since the execution started,
     /// + 1; or 0 when none came, and then `b`: 1 empty, 2 timed out.
     TimerRecv = 32,
+    /// Captured a sensitive value ([`crate::capture::capture_sensitive`]).
+    /// `a`: the stored blob's length; the blob follows as a [`Record::Blob`],
+    /// sealed or redacted (see [`sensitive`]), never the value in clear.
+    CaptureSensitive = 33,
 }
 
 impl Op {
     /// Every op, in discriminant order.
-    pub const ALL: [Op; 33] = [
+    pub const ALL: [Op; 34] = [
         Op::ThreadStart,
         Op::ThreadExit,
         Op::Spawn,
@@ -157,6 +162,7 @@ impl Op {
         Op::Park,
         Op::Unpark,
         Op::TimerRecv,
+        Op::CaptureSensitive,
     ];
 
     /// The op with this discriminant, if any.
@@ -192,6 +198,7 @@ impl Op {
             | Op::Sleep
             | Op::Random
             | Op::Capture
+            | Op::CaptureSensitive
             | Op::Panic
             | Op::Park
             | Op::Unpark => 1,
@@ -221,6 +228,7 @@ impl Op {
                 | Op::Sleep
                 | Op::Random
                 | Op::Capture
+                | Op::CaptureSensitive
                 | Op::Panic
                 | Op::TimerRecv
         )
@@ -262,6 +270,7 @@ impl Op {
             Op::Park => "park",
             Op::Unpark => "unpark",
             Op::TimerRecv => "timer-recv",
+            Op::CaptureSensitive => "capture-sensitive",
         }
     }
 }

@@ -159,6 +159,12 @@ pub enum Outcome {
         /// Its length in bytes.
         len: u64,
     },
+    /// Captured a sensitive value; its sealed (or redacted) bytes follow
+    /// as a blob.
+    CaptureSensitive {
+        /// The stored blob's length in bytes.
+        len: u64,
+    },
     /// The thread panicked; the message follows as a blob.
     Panic {
         /// The message's length in bytes.
@@ -275,6 +281,7 @@ impl Outcome {
             Outcome::Sleep { .. } => Op::Sleep,
             Outcome::Random { .. } => Op::Random,
             Outcome::Capture { .. } => Op::Capture,
+            Outcome::CaptureSensitive { .. } => Op::CaptureSensitive,
             Outcome::Panic { .. } => Op::Panic,
             Outcome::Park { .. } => Op::Park,
             Outcome::Unpark { .. } => Op::Unpark,
@@ -330,7 +337,9 @@ impl Outcome {
             Outcome::AtomicCas { store, seen, succeeded } => [store, seen, u64::from(succeeded)],
             Outcome::Now { nanos } | Outcome::SystemNow { nanos } | Outcome::Sleep { nanos } => [nanos, 0, 0],
             Outcome::Random { value } => [value, 0, 0],
-            Outcome::Capture { len } | Outcome::Panic { len } => [len, 0, 0],
+            Outcome::Capture { len } | Outcome::CaptureSensitive { len } | Outcome::Panic { len } => {
+                [len, 0, 0]
+            }
             Outcome::Park { unparks } => [unparks, 0, 0],
             Outcome::Unpark { unpark } => [unpark, 0, 0],
             Outcome::TimerRecv { fired: Some(nanos), .. } => [nanos.saturating_add(1), 0, 0],
@@ -429,6 +438,7 @@ impl Outcome {
             Op::Sleep => Outcome::Sleep { nanos: a },
             Op::Random => Outcome::Random { value: a },
             Op::Capture => Outcome::Capture { len: a },
+            Op::CaptureSensitive => Outcome::CaptureSensitive { len: a },
             Op::Panic => Outcome::Panic { len: a },
             Op::Park => Outcome::Park { unparks: a },
             Op::Unpark => Outcome::Unpark { unpark: pos(a, "unpark numbers start at 1")? },

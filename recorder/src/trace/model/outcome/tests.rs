@@ -58,6 +58,7 @@ fn outcome() -> impl Strategy<Value = Outcome> {
         any::<u64>().prop_map(|nanos| Outcome::Sleep { nanos }),
         any::<u64>().prop_map(|value| Outcome::Random { value }),
         any::<u64>().prop_map(|len| Outcome::Capture { len }),
+        any::<u64>().prop_map(|len| Outcome::CaptureSensitive { len }),
         any::<u64>().prop_map(|len| Outcome::Panic { len }),
         (
             any::<u32>(),
@@ -102,6 +103,7 @@ fn the_fields_of_every_op_are_the_ones_its_arity_encodes() {
         Outcome::CondWait { reacquisition: 2, timed_out: true, mutex: 7 },
         Outcome::AtomicCas { store: 5, seen: 9, succeeded: true },
         Outcome::Capture { len: 12 },
+        Outcome::CaptureSensitive { len: 61 },
     ];
     for outcome in samples {
         let fields = outcome.fields();

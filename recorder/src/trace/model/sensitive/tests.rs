@@ -1,0 +1,63 @@
+use super::*;
+
+fn key(byte: u8) -> SealKey {
+    SealKey::from_bytes([byte; 32])
+}
+
+#[test]
+fn a_sealed_value_opens_with_its_key_only() {
+    let blob = seal(b"account 12345", Some(&key(7)));
+    assert_eq!(blob[0], KIND_SEALED);
+    assert!(!blob.windows(13).any(|w| w == b"account 12345"));
+    assert_eq!(open(&blob, Some(&key(7))).unwrap(), b"account 12345");
+    assert_eq!(open(&blob, Some(&key(8))), Err(SensitiveError::WrongKeyOrAltered));
+    assert_eq!(open(&blob, None), Err(SensitiveError::NoKey));
+}
+
+#[test]
+fn each_blob_has_its_own_nonce() {
+    assert_ne!(seal(b"x", Some(&key(1))), seal(b"x", Some(&key(1))));
+}
+
+#[test]
+fn a_flipped_bit_anywhere_fails_authentication() {
+    let blob = seal(b"secret", Some(&key(3)));
+    for i in 1..blob.len() {
+        let mut bad = blob.clone();
+        bad[i] ^= 0x10;
+        assert_eq!(open(&bad, Some(&key(3))), Err(SensitiveError::WrongKeyOrAltered), "byte {i}");
+    }
+}
+
+#[test]
+fn without_a_key_nothing_is_kept() {
+    let blob = seal(b"secret", None);
+    assert_eq!(blob, vec![KIND_REDACTED]);
+    assert_eq!(open(&blob, Some(&key(1))), Err(SensitiveError::NotKept));
+}
+
+#[test]
+fn the_accessor_redacts_sensitive_values_without_the_key() {
+    let blob = seal(b"pin", Some(&key(2)));
+    assert_eq!(captured_value(Op::CaptureSensitive, &blob, None), CapturedValue::Redacted);
+    assert_eq!(captured_value(Op::CaptureSensitive, &blob, None).to_string(), REDACTED);
+    assert_eq!(captured_value(Op::CaptureSensitive, &blob, Some(&key(9))), CapturedValue::Redacted);
+    assert_eq!(
+        captured_value(Op::CaptureSensitive, &blob, Some(&key(2))),
+        CapturedValue::Clear(b"pin".to_vec().into())
+    );
+    assert_eq!(captured_value(Op::Capture, b"pin", None), CapturedValue::Clear(b"pin"[..].into()));
+}
+
+#[test]
+fn keys_parse_from_hex_or_a_file() {
+    let hex = "00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF";
+    let parsed = SealKey::parse(hex).unwrap();
+    assert_eq!(parsed.bytes()[1], 0x11);
+    assert_eq!(SealKey::parse("abc"), Err(BadKey::Malformed));
+    let path = std::env::temp_dir().join(format!("reprise-key-{}", std::process::id()));
+    std::fs::write(&path, format!("{hex}\n")).unwrap();
+    assert_eq!(SealKey::parse(path.to_str().unwrap()).unwrap(), parsed);
+    let _ = std::fs::remove_file(path);
+    assert_eq!(format!("{parsed:?}"), "SealKey(..)");
+}

@@ -12,20 +12,9 @@
 mod pipeline;
 
 fn main() {
-    let config = config_from_args();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let config = pipeline::Config::from_args(&args);
     reprise::main("clearing", env!("CARGO_PKG_VERSION"), move || {
         println!("{:?}", pipeline::run(&config));
     })
-}
-
-fn config_from_args() -> pipeline::Config {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let number = |i: usize| args.iter().filter(|a| !a.starts_with("--")).nth(i).and_then(|a| a.parse().ok());
-    let defaults = pipeline::Config::default();
-    pipeline::Config {
-        workers: number(0).unwrap_or(defaults.workers as u64) as usize,
-        orders: number(1).unwrap_or(defaults.orders),
-        seeded_bug: args.iter().any(|a| a == "--seeded-bug"),
-        ..defaults
-    }
 }

@@ -10,18 +10,7 @@
 mod pipeline;
 
 fn main() {
-    let config = config_from_args();
-    println!("{:?}", pipeline::run(&config));
-}
-
-fn config_from_args() -> pipeline::Config {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let number = |i: usize| args.iter().filter(|a| !a.starts_with("--")).nth(i).and_then(|a| a.parse().ok());
-    let defaults = pipeline::Config::default();
-    pipeline::Config {
-        workers: number(0).unwrap_or(defaults.workers as u64) as usize,
-        orders: number(1).unwrap_or(defaults.orders),
-        seeded_bug: args.iter().any(|a| a == "--seeded-bug"),
-        ..defaults
-    }
+    let config = pipeline::Config::from_args(&args);
+    println!("{:?}", pipeline::run(&config));
 }

@@ -12,33 +12,7 @@ use reprise::sync::atomic::{
 };
 use reprise::{read_trace_file, record, replay, replay_coroutines, thread, RecordConfig, ReplayOutcome};
 
-use crate::util::scratch;
-
-/// Records `program`, replays it (in parallel and on coroutines), and checks
-/// each replay matched and gave the same result; returns that result.
-fn round_trip<R, F>(name: &str, program: F) -> R
-where
-    F: Fn() -> R + Send + Sync + Clone + 'static,
-    R: Send + PartialEq + std::fmt::Debug + 'static,
-{
-    let path = scratch(name).join("t.trace");
-    let recorded = record(&path, RecordConfig::new(name, "1"), program.clone()).unwrap();
-    let trace = read_trace_file(&path).unwrap();
-    assert!(trace.is_whole(), "{:?}", trace.damage);
-    let replayed = replay(&trace, program.clone());
-    assert_eq!(replayed.outcome, ReplayOutcome::Matched, "{}", replayed.outcome);
-    assert_eq!(replayed.result, recorded.result, "{name}: the replay saw other values");
-    assert_eq!(replayed.replayed, trace.events);
-    let on_coroutines = replay_coroutines(&trace, program);
-    assert_eq!(
-        on_coroutines.outcome,
-        ReplayOutcome::Matched,
-        "{name} on coroutines: {}",
-        on_coroutines.outcome
-    );
-    assert_eq!(on_coroutines.result, recorded.result, "{name}: the coroutine replay saw other values");
-    recorded.result.expect("the program returned")
-}
+use crate::util::{round_trip_both_ways as round_trip, scratch};
 
 const THREADS: usize = 3;
 const ROUNDS: usize = 40;

@@ -97,3 +97,11 @@ fn the_explorer_passes_the_clean_pipeline() {
     assert!(outcome.failure.is_none(), "{:?}", outcome.failure.map(|f| f.report));
     assert!(outcome.schedules >= 1);
 }
+
+#[test]
+fn both_twins_read_the_command_line_alike() {
+    let args: Vec<String> = ["2", "--seeded-bug", "30"].iter().map(|a| a.to_string()).collect();
+    let (o, p) = (original::Config::from_args(&args), ported::Config::from_args(&args));
+    assert_eq!((o.workers, o.orders, o.seeded_bug), (2, 30, true));
+    assert_eq!((p.workers, p.orders, p.seeded_bug), (2, 30, true));
+}

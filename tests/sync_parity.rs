@@ -9,32 +9,9 @@ use std::time::Duration;
 use reprise::explore::{Config, Explorer, FailureKind, StrategyKind};
 use reprise::sync::atomic::{AtomicUsize, Ordering};
 use reprise::sync::{mpsc, Barrier, Condvar, LazyLock, Mutex, Once, OnceLock, RwLock, RwLockWriteGuard};
-use reprise::{read_trace_file, record, replay, replay_coroutines, thread, RecordConfig, ReplayOutcome};
+use reprise::{read_trace_file, replay, thread, ReplayOutcome};
 
-use crate::util::scratch;
-
-/// Records `program`, replays it in parallel and on coroutines, and checks
-/// each replay matched every event and returned what the recording did;
-/// returns that.
-fn round_trip<R, F>(name: &str, program: F) -> R
-where
-    F: Fn() -> R + Send + Sync + Clone + 'static,
-    R: Send + PartialEq + std::fmt::Debug + 'static,
-{
-    let path = scratch(name).join("t.trace");
-    let recorded = record(&path, RecordConfig::new(name, "1"), program.clone()).unwrap();
-    let trace = read_trace_file(&path).unwrap();
-    assert!(trace.is_whole(), "{:?}", trace.damage);
-    let replayed = replay(&trace, program.clone());
-    assert_eq!(replayed.outcome, ReplayOutcome::Matched, "{}", replayed.outcome);
-    assert_eq!(replayed.result, recorded.result);
-    assert_eq!(replayed.replayed, trace.events);
-    let coroutines = replay_coroutines(&trace, program);
-    assert_eq!(coroutines.outcome, ReplayOutcome::Matched, "on coroutines: {}", coroutines.outcome);
-    assert_eq!(coroutines.result, recorded.result, "on coroutines");
-    assert_eq!(coroutines.replayed, coroutines.events);
-    recorded.result.expect("the program returned")
-}
+use crate::util::{round_trip_both_ways as round_trip, scratch};
 
 /// Runs `f` on `n` threads, `f(i)` on the i-th; their results in order.
 fn on_threads<R: Send + 'static>(n: usize, f: impl Fn(usize) -> R + Send + Sync + 'static) -> Vec<R> {

@@ -64,3 +64,31 @@ pub fn event_sequence(trace: &TraceFile) -> Vec<(u32, Vec<Call>)> {
         })
         .collect()
 }
+
+/// Records `program`, replays it in parallel and on coroutines, and checks
+/// each replay matched every event and returned what the recording did;
+/// returns that.
+pub fn round_trip_both_ways<R, F>(name: &str, program: F) -> R
+where
+    F: Fn() -> R + Send + Sync + Clone + 'static,
+    R: Send + PartialEq + std::fmt::Debug + 'static,
+{
+    let path = scratch(name).join("t.trace");
+    let recorded = reprise::record(&path, reprise::RecordConfig::new(name, "1"), program.clone()).unwrap();
+    let trace = reprise::read_trace_file(&path).unwrap();
+    assert!(trace.is_whole(), "{:?}", trace.damage);
+    let replayed = reprise::replay(&trace, program.clone());
+    assert_eq!(replayed.outcome, reprise::ReplayOutcome::Matched, "{name}: {}", replayed.outcome);
+    assert_eq!(replayed.result, recorded.result, "{name}: the replay saw other values");
+    assert_eq!(replayed.replayed, trace.events);
+    let coroutines = reprise::replay_coroutines(&trace, program);
+    assert_eq!(
+        coroutines.outcome,
+        reprise::ReplayOutcome::Matched,
+        "{name} on coroutines: {}",
+        coroutines.outcome
+    );
+    assert_eq!(coroutines.result, recorded.result, "{name}: the coroutine replay saw other values");
+    assert_eq!(coroutines.replayed, coroutines.events);
+    recorded.result.expect("the program returned")
+}

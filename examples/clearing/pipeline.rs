@@ -41,6 +41,22 @@ impl Default for Config {
     }
 }
 
+impl Config {
+    /// The command line's shape: the first number is the workers, the
+    /// second the orders, `--seeded-bug` turns the bug on; the rest default.
+    pub fn from_args(args: &[String]) -> Config {
+        let number =
+            |i: usize| args.iter().filter(|a| !a.starts_with("--")).nth(i).and_then(|a| a.parse().ok());
+        let defaults = Config::default();
+        Config {
+            workers: number(0).unwrap_or(defaults.workers as u64) as usize,
+            orders: number(1).unwrap_or(defaults.orders),
+            seeded_bug: args.iter().any(|a| a == "--seeded-bug"),
+            ..defaults
+        }
+    }
+}
+
 /// A debit order.
 #[derive(Clone, Debug)]
 struct Order {

@@ -6,7 +6,7 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
 
 use super::backstop::{Sampler, Watch};
-use super::{failure, ExploreOutcome, Explorer};
+use super::{trace_out, ExploreOutcome, Explorer};
 
 /// [`Explorer::run_checked`]: explores on a new thread and waits for it on
 /// this one, calling `progress` here; abandons that thread, blocked, when
@@ -24,11 +24,11 @@ where
     }
     let watch = Arc::new(Watch::default());
     let (tx, rx) = mpsc::channel();
-    let (exploring_with, header, theirs) = (explorer.clone(), failure::program_header(), Arc::clone(&watch));
+    let (exploring_with, header, theirs) = (explorer.clone(), trace_out::program_header(), Arc::clone(&watch));
     let exploring = std::thread::Builder::new()
         .name("reprise-explore".into())
         .spawn(move || {
-            failure::restore_program_header(header);
+            trace_out::restore_program_header(header);
             Watch::install(theirs);
             let progress_tx = tx.clone();
             let outcome = exploring_with.explore_here(program, check, |n| {

@@ -30,9 +30,12 @@ pub mod backstop;
 pub(crate) mod coroutine;
 mod detached;
 mod failure;
+mod interleaving;
 mod minimize;
+mod replay_here;
 mod scheduler;
 pub mod strategy;
+mod trace_out;
 
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -43,6 +46,8 @@ use reprise_recorder::hook::coop::CoopRun;
 
 pub use backstop::UninstrumentedBlocking;
 pub use failure::{set_program_header, Failure};
+pub use replay_here::REPLAY_ENV;
+pub use trace_out::TEST_PARAMETER;
 pub use scheduler::{FailureKind, Step, Stuck};
 pub use strategy::{Strategy, StrategyKind};
 
@@ -67,16 +72,33 @@ pub struct Config {
     /// Where failing schedules are written as traces. Default: the system's
     /// temp dir; `REPRISE_TRACE_DIR`.
     pub trace_dir: Option<PathBuf>,
-    /// The file name (without `.trace`) of a failure's trace. Default:
-    /// `explore-failure`; `REPRISE_TRACE_NAME`.
+    /// How a failure's trace file name starts; the test's path (or the
+    /// program's name), the schedule's number and a suffix unique to the
+    /// process follow, so two failures never share a file. Default: none
+    /// (the test's path alone); `REPRISE_TRACE_NAME`.
     pub name: String,
-    /// This machine's share of the schedules: `(i, n)` runs schedule numbers
-    /// congruent to `i` modulo `n` (random and PCT seeds; DFS is not split).
-    /// Default: `(0, 1)`; `REPRISE_SHARD=i/n`.
+    /// This machine's share of the budget: `(i, n)` runs the schedules
+    /// numbered `n * k + i + 1` of the `budget`, so n machines together run
+    /// `budget` schedules. Random, PCT and the portfolio split; DFS is
+    /// deterministic and each shard walks the whole tree. Default: `(0, 1)`;
+    /// `REPRISE_SHARD=i/n`.
     pub shard: (u64, u64),
     /// Whether to shrink a failing schedule (fewer preemptions and steps)
     /// before writing it. Default: true; `REPRISE_MINIMIZE=0` turns it off.
     pub minimize: bool,
+    /// How many re-runs minimization may spend; the report says when they
+    /// ran out before every preemption left was shown to be needed.
+    /// Default: 1000; `REPRISE_MINIMIZE_RUNS`.
+    pub minimize_runs: u64,
+    /// Whether the report shows every event of the failing run, not only
+    /// those on the objects of the failure. Default: false;
+    /// `REPRISE_REPORT=all`.
+    pub report_all: bool,
+    /// The full path of the test that explores (`module::test_name`), for
+    /// the trace's header and the replay instruction. Default: the name of
+    /// the thread calling [`Explorer::run_checked`] (libtest names a test's
+    /// thread after the test), unless it is `main` or unnamed.
+    pub test: Option<String>,
     /// The command the failure report gives for replaying the trace, with
     /// `{trace}` for its path. Default: none (the report shows the API call).
     pub replay_command: Option<String>,
@@ -95,9 +117,12 @@ impl Default for Config {
             seed: 0,
             max_steps: 100_000,
             trace_dir: None,
-            name: "explore-failure".into(),
+            name: String::new(),
             shard: (0, 1),
             minimize: true,
+            minimize_runs: minimize::DEFAULT_MINIMIZE_RUNS,
+            report_all: false,
+            test: None,
             replay_command: None,
             backstop: Some(backstop::DEFAULT_EXPLORE_BACKSTOP),
         }
@@ -131,6 +156,10 @@ impl Config {
         }
         if let Some(v) = var("REPRISE_MINIMIZE") {
             config.minimize = v != "0";
+        }
+        config.minimize_runs = number("REPRISE_MINIMIZE_RUNS").unwrap_or(config.minimize_runs);
+        if let Some(v) = var("REPRISE_REPORT") {
+            config.report_all = v == "all";
         }
         if let Some(v) = var(backstop::EXPLORE_BACKSTOP_ENV) {
             config.backstop = backstop::parse_explore_backstop(&v).unwrap_or_else(|e| panic!("{e}"));
@@ -183,6 +212,25 @@ impl Config {
     /// Turns minimization on or off.
     pub fn minimize(mut self, minimize: bool) -> Config {
         self.minimize = minimize;
+        self
+    }
+
+    /// Sets how many re-runs minimization may spend.
+    pub fn minimize_runs(mut self, runs: u64) -> Config {
+        self.minimize_runs = runs;
+        self
+    }
+
+    /// Shows every event in the report, not only those on the failure's
+    /// objects.
+    pub fn report_all(mut self, all: bool) -> Config {
+        self.report_all = all;
+        self
+    }
+
+    /// Sets the test's full path (see [`Config::test`]).
+    pub fn test(mut self, path: impl Into<String>) -> Config {
+        self.test = Some(path.into());
         self
     }
 
@@ -279,7 +327,12 @@ impl Explorer {
         C: Fn(&R) -> Option<String> + Send + 'static,
         P: FnMut(u64),
     {
-        detached::run(self, program, check, progress)
+        if self.config.test.is_some() {
+            return detached::run(self, program, check, progress);
+        }
+        let mut explorer = self.clone();
+        explorer.config.test = replay_here::calling_test();
+        detached::run(&explorer, program, check, progress)
     }
 
     /// [`Explorer::run_checked`] on this OS thread.
@@ -296,17 +349,17 @@ impl Explorer {
         let (shard, shards) = self.config.shard;
         let sharded = !matches!(self.config.strategy, StrategyKind::Dfs { .. });
         let mut schedules = 0;
-        let mut index = 0u64;
-        while schedules < self.config.budget {
-            let mine = !sharded || index % shards == shard;
-            index += 1;
-            if !mine {
+        // Schedules are numbered from 1 to the budget, which the shards
+        // split: shard i of n runs the numbers n * k + i + 1.
+        for number in 1..=self.config.budget {
+            if sharded && (number - 1) % shards != shard {
                 continue;
             }
-            if !strategy.begin(index - 1) {
+            if !strategy.begin(number - 1) {
                 return ExploreOutcome { schedules, failure: None, exhausted: true, blocked: None };
             }
-            let (explored, result) = run_once(&program, strategy, self.config.max_steps, pool, index - 1);
+            let (explored, result) =
+                run_once(&program, strategy, self.config.max_steps, pool, number - 1, |_| ());
             schedules += 1;
             progress(schedules);
             let mut end = explored.end;
@@ -316,8 +369,7 @@ impl Explorer {
             let failure = failure_of(&mut end, result.as_ref(), &check);
             if let Some(kind) = failure {
                 let explored = Explored { end, run: explored.run };
-                let failure =
-                    failure::build(self, &program, &check, kind, explored, index - 1, strategy.name());
+                let failure = failure::build(self, &program, &check, kind, explored, number, strategy.name());
                 return ExploreOutcome { schedules, failure: Some(failure), exhausted: false, blocked: None };
             }
         }
@@ -342,6 +394,7 @@ pub(crate) fn run_once<F, R>(
     max_steps: u64,
     pool: Vec<corosensei::stack::DefaultStack>,
     index: u64,
+    setup: impl FnOnce(&RunScheduler),
 ) -> (Explored, Option<R>)
 where
     F: Fn() -> R + 'static,
@@ -355,6 +408,7 @@ where
         *slot.borrow_mut() = Some(value);
     });
     let scheduler = RunScheduler::new(strategy, max_steps, pool);
+    setup(&scheduler);
     let end = scheduler.run(Box::new(move || {
         let _ = root();
     }));
@@ -366,16 +420,26 @@ where
 /// and panics with the failure report if a schedule breaks it: one line in a
 /// `#[test]`.
 ///
+/// With [`REPLAY_ENV`] (`REPRISE_REPLAY`) naming a trace this test's
+/// exploration wrote (its header holds the test's path), it replays that
+/// schedule instead, with the program's threads as OS threads, and fails as
+/// the explored run did: what the report's `replay it:` line does. Other
+/// tests in the process explore as usual.
+///
 /// # Panics
 ///
 /// With the report (the failure, the interleaving, the command that replays
 /// the saved trace) when a schedule fails, and with the
 /// [`UninstrumentedBlocking`] error when an explored thread blocked where
-/// reprise cannot see.
+/// reprise cannot see; after a replay in place, with how it went.
 pub fn explore<F>(program: F, budget: u64)
 where
     F: Fn() + Send + 'static,
 {
+    let test = replay_here::calling_test();
+    if let Some((path, trace)) = replay_here::requested(test.as_deref()) {
+        panic!("{}", replay_here::replay_in_place(&path, &trace, program));
+    }
     let config = Config::from_env();
     let config = if std::env::var_os("REPRISE_BUDGET").is_some() { config } else { config.budget(budget) };
     let outcome = Explorer::new(config).run(program);

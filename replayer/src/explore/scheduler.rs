@@ -42,6 +42,8 @@ pub struct Step {
     pub call: Option<CoopCall>,
     /// Whether running it preempted a thread that could have gone on.
     pub preempted: bool,
+    /// Whether the strategy was asked (more than one thread could run).
+    pub(crate) asked: bool,
 }
 
 /// A blocked thread at the end of a deadlocked run.
@@ -126,7 +128,6 @@ struct State {
     strategy: Box<dyn Strategy>,
     lock_owner: BTreeMap<ObjectIndex, ThreadIndex>,
     log: Vec<Step>,
-    choices: Vec<ThreadIndex>,
     failure: Option<FailureKind>,
     running: Option<ThreadIndex>,
     pool: Vec<DefaultStack>,
@@ -135,6 +136,25 @@ struct State {
     /// Bodies of threads spawned during the current slice, made into fibers
     /// once it suspends.
     spawned: Vec<(ThreadIndex, Box<dyn FnOnce()>)>,
+    /// The run's other choices (which waiter a wake lets go, which ready
+    /// arm a select takes), in order: with the log, the whole schedule.
+    side: Vec<u32>,
+    /// Other choices to make instead of asking the strategy (a minimization
+    /// re-run), and how many were used.
+    side_plan: Option<(Vec<u32>, usize)>,
+    /// Every event the run made, when the failure report asks for them.
+    made: Option<Vec<Made>>,
+}
+
+/// An event an observed run made, in the order the run made them.
+#[derive(Clone, Debug)]
+pub(crate) struct Made {
+    /// The scheduling point it followed (an index into the log).
+    pub(crate) step: usize,
+    pub(crate) thread: ThreadIndex,
+    pub(crate) event: reprise_recorder::trace::model::Event,
+    /// Its call site, `file:line`.
+    pub(crate) site: String,
 }
 
 /// The scheduler of one run, shared by the fibers through the recorder's
@@ -147,11 +167,14 @@ pub(crate) struct RunScheduler {
 pub(crate) struct RunEnd {
     pub(crate) failure: Option<FailureKind>,
     pub(crate) log: Vec<Step>,
-    pub(crate) choices: Vec<ThreadIndex>,
     pub(crate) steps: u64,
     /// The strategy, handed back for the next schedule (taken once).
     pub(crate) strategy: Option<Box<dyn Strategy>>,
     pub(crate) pool: Vec<DefaultStack>,
+    /// The other choices the run made (see `State::side`).
+    pub(crate) side: Vec<u32>,
+    /// The events, if the run was observed ([`RunScheduler::observe`]).
+    pub(crate) made: Vec<Made>,
 }
 
 impl RunScheduler {
@@ -169,14 +192,28 @@ impl RunScheduler {
                 strategy,
                 lock_owner: BTreeMap::new(),
                 log: Vec::new(),
-                choices: Vec::new(),
                 failure: None,
                 running: None,
                 pool,
                 runnable: Vec::new(),
                 spawned: Vec::new(),
+                side: Vec::new(),
+                side_plan: None,
+                made: None,
             }),
         })
+    }
+
+    /// Makes the run's other choices (wakes, select arms) as `plan` lists
+    /// them, in order, instead of asking the strategy; past its end, or
+    /// where its choice is not on offer, the first option.
+    pub(crate) fn follow_side(&self, plan: Vec<u32>) {
+        self.state.borrow_mut().side_plan = Some((plan, 0));
+    }
+
+    /// Keeps every event the run makes, for the failure report.
+    pub(crate) fn observe(&self) {
+        self.state.borrow_mut().made = Some(Vec::new());
     }
 
     /// Runs the program whose root thread is `root` to its end or first
@@ -311,15 +348,15 @@ impl RunScheduler {
             }
             let last = st.log.last().map(|s| s.thread);
             let current = last.filter(|t| runnable.contains(t));
-            let pick = if runnable.len() == 1 { runnable[0] } else { st.strategy.choose(&runnable, current) };
+            let runnable_count = runnable.len();
+            let pick = if runnable_count == 1 { runnable[0] } else { st.strategy.choose(&runnable, current) };
             st.runnable = runnable;
             let preempted = current.is_some_and(|c| c != pick);
             let call = st.threads.get(&pick).and_then(|s| s.next);
             if let Some(slot) = st.threads.get_mut(&pick) {
                 slot.yielded = false;
             }
-            st.log.push(Step { thread: pick, call, preempted });
-            st.choices.push(pick);
+            st.log.push(Step { thread: pick, call, preempted, asked: runnable_count > 1 });
             st.steps += 1;
             if st.steps > st.max_steps {
                 let steps = st.max_steps;
@@ -359,13 +396,14 @@ impl RunScheduler {
         let end = RunEnd {
             failure,
             log: std::mem::take(&mut st.log),
-            choices: std::mem::take(&mut st.choices),
             steps: st.steps,
             strategy: Some(std::mem::replace(
                 &mut st.strategy,
                 Box::new(super::strategy::RandomWalk::new(0)),
             )),
             pool: std::mem::take(&mut st.pool),
+            side: std::mem::take(&mut st.side),
+            made: st.made.take().unwrap_or_default(),
         };
         drop(st);
         // Unwinding a fiber runs its destructors with no context installed:
@@ -411,6 +449,21 @@ fn with_owners(mut stuck: Vec<Stuck>, st: &State) -> Vec<Stuck> {
         }
     }
     stuck
+}
+
+/// A choice other than the next thread: from the side plan when following
+/// one, else the strategy's; logged either way.
+fn side_choice(st: &mut State, options: &[u32]) -> u32 {
+    let choice = match &mut st.side_plan {
+        Some((plan, at)) => {
+            let planned = plan.get(*at).copied().filter(|c| options.contains(c));
+            *at += 1;
+            planned.unwrap_or(options[0])
+        }
+        None => st.strategy.choose(options, None),
+    };
+    st.side.push(choice);
+    choice
 }
 
 fn is_lock_wait(op: Option<Op>) -> bool {
@@ -473,7 +526,7 @@ impl Scheduler for RunScheduler {
         if waiters.is_empty() {
             return;
         }
-        let chosen = if waiters.len() == 1 { waiters[0] } else { st.strategy.choose(&waiters, None) };
+        let chosen = if waiters.len() == 1 { waiters[0] } else { side_choice(&mut st, &waiters) };
         if let Some(slot) = st.threads.get_mut(&chosen) {
             slot.status = Status::Runnable;
             slot.woken = Woken::Changed;
@@ -504,7 +557,16 @@ impl Scheduler for RunScheduler {
     fn choose(&self, options: &[u32]) -> u32 {
         match options {
             [only] => *only,
-            _ => self.state.borrow_mut().strategy.choose(options, None),
+            _ => side_choice(&mut self.state.borrow_mut(), options),
+        }
+    }
+
+    fn made(&self, thread: ThreadIndex, event: &reprise_recorder::trace::model::Event, site: coop::Site<'_>) {
+        let mut st = self.state.borrow_mut();
+        let step = st.log.len().saturating_sub(1);
+        if let Some(made) = &mut st.made {
+            let site = format!("{}:{}", site.file, site.line);
+            made.push(Made { step, thread, event: *event, site });
         }
     }
 

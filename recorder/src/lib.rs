@@ -46,6 +46,7 @@ pub mod capture;
 pub mod channel;
 #[doc(hidden)]
 pub mod local;
+pub mod named;
 #[cfg(reprise_loom)]
 #[path = "loom/execution.rs"]
 mod loom_execution;
@@ -64,6 +65,7 @@ pub mod time;
 pub mod trace;
 
 pub use capture::{capture, capture_sensitive};
+pub use named::{named, Nameable};
 #[cfg(not(reprise_loom))]
 pub use policy::{OnDeadlock, OnRecordError};
 #[cfg(not(reprise_loom))]

@@ -118,6 +118,9 @@ pub struct Receiver<T> {
     flavor: Flavor<T>,
 }
 
+crate::named::nameable!([T] Sender<T>, Channel, |s| s.shared.slot);
+crate::named::nameable!([T] Receiver<T>, Channel, |r| r.shared.slot);
+
 /// A channel holding at most `cap` messages (`0`: a rendezvous). Like
 /// [`crossbeam_channel::bounded`].
 pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {

@@ -114,7 +114,8 @@ where
     report.push_str(&waits(&kind, &names));
     let _ = writeln!(
         report,
-        "{preemptions} preemptions, {} steps; {}",
+        "{preemptions} preemption{}, {} steps; {}",
+        if preemptions == 1 { "" } else { "s" },
         explored.end.steps,
         minimization(config.minimize, &minimized, preemptions)
     );

@@ -8,17 +8,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use reprise_recorder::hook::coop::RecordedChunk;
+use reprise_recorder::named::label_key;
 use reprise_recorder::trace::codec::decode_chunk;
 use reprise_recorder::trace::model::{Event, ObjectIndex, ObjectKind, Op, Outcome, Received, Record, Sent, ThreadIndex};
 use reprise_recorder::trace::show::text;
 
 use super::scheduler::{FailureKind, Made, Step};
-
-/// The annotation key under which an object's label is kept: see
-/// `reprise_recorder::named`.
-pub(crate) fn label_key(object: ObjectIndex) -> String {
-    format!("reprise.object.{object}")
-}
 
 /// What the run's threads and objects are called.
 #[derive(Debug, Default)]
@@ -95,9 +90,52 @@ fn failing_threads(kind: &FailureKind) -> Option<BTreeSet<ThreadIndex>> {
     }
 }
 
+/// The objects on which a thread's two accesses have another thread's in
+/// between: where an atomicity violation (a lost update, a stale check)
+/// can be.
+fn interleaved(made: &[Made]) -> BTreeSet<ObjectIndex> {
+    // (object, thread) -> whether another thread used the object since.
+    let mut since: BTreeMap<(ObjectIndex, ThreadIndex), bool> = BTreeMap::new();
+    let mut out = BTreeSet::new();
+    for m in made.iter().filter(|m| m.event.op.has_object()) {
+        let o = m.event.object;
+        if since.get(&(o, m.thread)) == Some(&true) {
+            out.insert(o);
+        }
+        for ((object, thread), other) in since.range_mut((o, 0)..=(o, ThreadIndex::MAX)) {
+            debug_assert_eq!(*object, o);
+            *other = *thread != m.thread;
+        }
+        since.insert((o, m.thread), false);
+    }
+    out
+}
+
 /// The objects the failure involves: those shared between threads that a
-/// failing thread used (all shared ones when that leaves none).
-fn relevant(made: &[Made], kind: &FailureKind) -> BTreeSet<ObjectIndex> {
+/// failing thread used (all shared ones when that leaves none); of those,
+/// unless it is a deadlock, the locks and atomics some thread's accesses
+/// were interleaved on, if any (channels pass messages between threads
+/// whatever the schedule: their rows would bury the race).
+fn relevant(made: &[Made], kind: &FailureKind, names: &Names) -> BTreeSet<ObjectIndex> {
+    let involved = involved(made, kind);
+    if matches!(kind, FailureKind::Deadlock { .. }) {
+        return involved;
+    }
+    let raced = interleaved(made);
+    let racy: BTreeSet<ObjectIndex> = involved
+        .iter()
+        .copied()
+        .filter(|o| raced.contains(o))
+        .filter(|o| names.objects.get(o).is_some_and(|(kind, _)| *kind != ObjectKind::Channel))
+        .collect();
+    if racy.is_empty() {
+        involved
+    } else {
+        racy
+    }
+}
+
+fn involved(made: &[Made], kind: &FailureKind) -> BTreeSet<ObjectIndex> {
     let mut users: BTreeMap<ObjectIndex, BTreeSet<ThreadIndex>> = BTreeMap::new();
     for m in made.iter().filter(|m| m.event.op.has_object()) {
         users.entry(m.event.object).or_default().insert(m.thread);
@@ -176,7 +214,7 @@ struct Row {
 /// The table of the run's events: only those on the failure's objects
 /// unless `all`; the legend of those objects; how many rows were left out.
 pub(crate) fn table(made: &[Made], log: &[Step], names: &Names, kind: &FailureKind, all: bool) -> String {
-    let objects = relevant(made, kind);
+    let objects = relevant(made, kind, names);
     let shown = |m: &Made| {
         all || m.event.op == Op::Panic || (m.event.op.has_object() && objects.contains(&m.event.object))
     };
@@ -239,10 +277,4 @@ pub(crate) fn table(made: &[Made], log: &[Step], names: &Names, kind: &FailureKi
         let _ = writeln!(out, "objects: {}", listed.join("; "));
     }
     out
-}
-
-/// The table's row count without the header and notes, for tests.
-#[cfg(test)]
-pub(crate) fn row_count(table: &str) -> usize {
-    table.lines().skip(1).take_while(|l| !l.starts_with('(')).count()
 }

@@ -88,6 +88,32 @@ impl Plan {
         plan
     }
 
+    /// The ways to take away the preemption that starts segment `s` (thread
+    /// B preempting thread A), each a plan: A goes on with the steps of its
+    /// next segment there (it runs as far as it would have before its next
+    /// switch); B's steps move to its next segment (or to the end); A runs
+    /// on until it blocks or ends.
+    pub(crate) fn removals(&self, s: usize) -> Vec<Plan> {
+        let mut out = Vec::new();
+        let (Some(a), Some(b)) = (self.segments.get(s.wrapping_sub(1)), self.segments.get(s)) else {
+            return out;
+        };
+        if let Some(j) = (s + 1..self.segments.len()).find(|&j| self.segments[j].thread == a.thread) {
+            let mut plan = self.clone();
+            plan.segments[s - 1].steps = a.steps.saturating_add(self.segments[j].steps);
+            plan.segments.remove(j);
+            out.push(plan);
+        }
+        let mut plan = self.clone();
+        if let Some(k) = (s + 1..self.segments.len()).find(|&k| self.segments[k].thread == b.thread) {
+            plan.segments[k].steps = plan.segments[k].steps.saturating_add(b.steps);
+        }
+        plan.segments.remove(s);
+        out.push(plan);
+        out.push(self.without(&[s]));
+        out
+    }
+
     /// This plan without segment `s` (its thread runs when the plan or the
     /// fallback next picks it).
     fn dropping(&self, s: usize) -> Plan {
@@ -149,7 +175,7 @@ pub(crate) struct Minimized {
     pub(crate) one_minimal: bool,
 }
 
-fn preemptions(e: &Explored) -> usize {
+pub(crate) fn preemptions(e: &Explored) -> usize {
     e.end.log.iter().filter(|s| s.preempted).count()
 }
 
@@ -288,8 +314,9 @@ where
 }
 
 /// Removes single preemptions until none can be: `true` when a whole round
-/// of them ran and none could (the run is 1-minimal), `false` when the
-/// budget ran out first.
+/// of them ran and none could (the run is 1-minimal: no way of taking
+/// away one preemption, [`Plan::removals`], fails the same way with fewer),
+/// `false` when the budget ran out first.
 fn single_removals<F, R, C>(search: &mut Search<'_, F, C>, best: &mut Found) -> bool
 where
     F: Fn() -> R + 'static,
@@ -300,12 +327,14 @@ where
         let points = Plan::preempting(&best.explored.end.log);
         let plan = Plan::of(&best.explored.end.log, &best.explored.end.side);
         for &s in points.iter().rev() {
-            if search.spent() {
-                return false;
-            }
-            if let Some(smaller) = search.smaller(best, Some(&plan.without(&[s]))) {
-                *best = smaller;
-                continue 'rounds;
+            for candidate in plan.removals(s) {
+                if search.spent() {
+                    return false;
+                }
+                if let Some(smaller) = search.smaller(best, Some(&candidate)) {
+                    *best = smaller;
+                    continue 'rounds;
+                }
             }
         }
         return true;
@@ -342,3 +371,7 @@ where
         return false;
     }
 }
+
+#[cfg(test)]
+#[path = "minimize_tests.rs"]
+mod tests;

@@ -6,6 +6,8 @@
 /// `atomic_shell!([generics] Type, InnerType, Value)`.
 macro_rules! atomic_shell {
     ([$($g:tt)*] $name:ty, $inner:ty, $t:ty) => {
+        $crate::named::nameable!([$($g)*] $name, Atomic, |a| a.order.slot);
+
         impl<$($g)*> $name {
             /// Loads the value.
             #[track_caller]

@@ -52,6 +52,8 @@ pub struct Condvar {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WaitTimeoutResult(bool);
 
+crate::named::nameable!([] Condvar, Condvar, |c| c.slot);
+
 impl WaitTimeoutResult {
     /// Whether the wait timed out. Under loom, always: a timed wait lets the
     /// other threads run and then times out (loom has no time, and a wait

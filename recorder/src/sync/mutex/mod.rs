@@ -43,6 +43,8 @@ pub struct Mutex<T: ?Sized> {
     pub(crate) inner: InnerMutex<T>,
 }
 
+crate::named::nameable!([T: ?Sized] Mutex<T>, Mutex, |m| m.slot);
+
 /// How a guard's release is handled: by the backend that acquired it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Held {

@@ -49,6 +49,8 @@ pub struct RwLock<T: ?Sized> {
     inner: InnerRwLock<T>,
 }
 
+crate::named::nameable!([T: ?Sized] RwLock<T>, RwLock, |l| l.slot);
+
 /// Shared access. Like [`std::sync::RwLockReadGuard`].
 pub struct RwLockReadGuard<'a, T: ?Sized> {
     #[cfg_attr(reprise_loom, allow(dead_code))]

@@ -1,0 +1,178 @@
+//! The explorer's failure report: minimized to the preemptions the bug
+//! needs, threads and objects by name, values, only the rows on the
+//! failure's objects, a deadlock's waits first, a trace of its own with a
+//! header that says what ran, and a replay instruction that works pasted.
+
+use std::sync::Arc;
+
+use reprise::explore::{Config, Explorer, FailureKind, StrategyKind};
+use reprise::sync::atomic::{AtomicU64, Ordering};
+use reprise::sync::Mutex;
+use reprise::{channel, read_trace_file, thread};
+
+use crate::util::scratch;
+
+/// Two tellers deposit into one balance with a read, then a write (the
+/// lost update); each also counts its receipts on a channel of its own,
+/// which has nothing to do with the bug.
+pub(crate) fn lost_update() {
+    let balance = Arc::new(AtomicU64::new(100));
+    reprise::named(&balance, "balance");
+    let tellers: Vec<_> = [10, 20]
+        .into_iter()
+        .enumerate()
+        .map(|(i, amount)| {
+            let balance = Arc::clone(&balance);
+            thread::Builder::new()
+                .name(format!("teller-{}", i + 1))
+                .spawn(move || {
+                    let (receipts, counted) = channel::unbounded::<u64>();
+                    for r in 0..4 {
+                        receipts.send(r).unwrap();
+                    }
+                    drop(receipts);
+                    let n = counted.iter().count();
+                    let seen = balance.load(Ordering::SeqCst);
+                    balance.store(seen + amount, Ordering::SeqCst);
+                    n
+                })
+                .unwrap()
+        })
+        .collect();
+    for t in tellers {
+        t.join().unwrap();
+    }
+    assert_eq!(balance.load(Ordering::SeqCst), 130, "a deposit was lost");
+}
+
+fn explore(config: Config, program: fn()) -> reprise::explore::Failure {
+    let outcome = Explorer::new(config).run(program);
+    outcome.failure.expect("the explorer finds the failure")
+}
+
+/// The rows of a report's interleaving table.
+fn rows(report: &str) -> Vec<&str> {
+    let mut lines = report.lines().skip_while(|l| !l.trim_start().starts_with("step"));
+    lines.next();
+    lines.take_while(|l| !l.starts_with('(') && !l.is_empty()).collect()
+}
+
+#[test]
+fn a_lost_update_comes_back_with_few_preemptions_and_a_short_report_with_names_and_values() {
+    for strategy in [StrategyKind::Random, StrategyKind::Pct { depth: 3 }] {
+        let dir = scratch("report-lost-update");
+        let config = Config::default().strategy(strategy).budget(2000).trace_dir(&dir);
+        let failure = explore(config, lost_update);
+        let report = &failure.report;
+        assert!(failure.preemptions <= 3, "{strategy}: {} preemptions\n{report}", failure.preemptions);
+        assert!(failure.one_minimal, "{strategy}: not shown 1-minimal\n{report}");
+        assert!(report.contains("removing any one preemption makes the failure go away"), "{report}");
+        let rows = rows(report);
+        assert!(!rows.is_empty() && rows.len() < 20, "{strategy}: {} rows\n{report}", rows.len());
+        assert!(report.contains("teller-1") && report.contains("teller-2"), "thread names:\n{report}");
+        assert!(report.contains("-> 100"), "the value a load read:\n{report}");
+        assert!(report.contains("explore_report.rs:"), "call sites:\n{report}");
+        assert!(report.contains("load `balance` -> 100"), "the object by its label:\n{report}");
+        assert!(report.contains("`balance` = atomic first used at explore_report.rs:"), "{report}");
+        assert!(rows.iter().all(|r| !r.contains("channel@")), "the receipts are left out:\n{report}");
+        assert!(report.contains("events on other objects or with none not shown"), "{report}");
+        println!("{report}");
+    }
+}
+
+#[test]
+fn an_unlabelled_object_is_named_by_its_kind_and_where_it_was_first_used() {
+    let failure = explore(Config::default().budget(500).trace_dir(scratch("report-unlabelled")), || {
+        let n = Arc::new(AtomicU64::new(0));
+        let n2 = Arc::clone(&n);
+        let t = thread::spawn(move || {
+            let v = n2.load(Ordering::SeqCst);
+            n2.store(v + 1, Ordering::SeqCst);
+        });
+        let v = n.load(Ordering::SeqCst);
+        n.store(v + 1, Ordering::SeqCst);
+        t.join().unwrap();
+        assert_eq!(n.load(Ordering::SeqCst), 2, "an increment was lost");
+    });
+    assert!(failure.report.contains("load atomic@explore_report.rs:"), "{}", failure.report);
+}
+
+#[test]
+fn report_all_shows_every_event() {
+    let base = Config::default().strategy(StrategyKind::Pct { depth: 3 }).budget(2000).trace_dir(scratch("report-all"));
+    let short = explore(base.clone(), lost_update);
+    let all = explore(base.report_all(true), lost_update);
+    assert!(rows(&all.report).len() > rows(&short.report).len() + 10, "{}\n{}", short.report, all.report);
+    assert!(all.report.contains("channel@"), "{}", all.report);
+    assert!(!all.report.contains("not shown"), "{}", all.report);
+}
+
+#[test]
+fn schedules_are_numbered_from_one() {
+    let failure = explore(Config::default().budget(10).trace_dir(scratch("report-first")), || {
+        panic!("always");
+    });
+    assert_eq!(failure.schedule, 1, "{}", failure.report);
+    assert!(failure.report.starts_with("reprise explore: schedule 1 "), "{}", failure.report);
+}
+
+#[test]
+fn each_failure_gets_a_trace_of_its_own_whose_header_says_what_ran() {
+    let dir = scratch("report-unique");
+    let config = Config::default().strategy(StrategyKind::Random).budget(2000).trace_dir(&dir);
+    let before = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    let first = explore(config.clone(), lost_update);
+    let second = explore(config, lost_update);
+    let (a, b) = (first.trace.unwrap(), second.trace.unwrap());
+    assert_ne!(a, b, "two failures, one file");
+    let name = a.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.starts_with("explore_report--each_failure_gets"), "named for the test: {name}");
+    for path in [&a, &b] {
+        let trace = read_trace_file(path).unwrap();
+        let header = &trace.header;
+        assert!(header.start_unix_ms >= before, "a real start time: {}", header.start_unix_ms);
+        assert_eq!(header.program, "reprise", "the package cargo ran, not the binary's hash name");
+        assert_eq!(header.program_version, env!("CARGO_PKG_VERSION"));
+        let test = header.parameters.iter().find(|(k, _)| k == reprise::explore::TEST_PARAMETER);
+        assert_eq!(
+            test.map(|(_, v)| v.as_str()),
+            Some("explore_report::each_failure_gets_a_trace_of_its_own_whose_header_says_what_ran")
+        );
+    }
+}
+
+#[test]
+fn a_deadlock_report_says_who_waits_for_whom_where_in_its_first_lines() {
+    let failure = explore(Config::default().budget(500).trace_dir(scratch("report-deadlock")), || {
+        let (a, b) = (Arc::new(Mutex::new(0)), Arc::new(Mutex::new(0)));
+        let (a2, b2) = (Arc::clone(&a), Arc::clone(&b));
+        let t = thread::Builder::new()
+            .name("transfer-back".into())
+            .spawn(move || {
+                let _b = b2.lock().unwrap();
+                let _a = a2.lock().unwrap();
+            })
+            .unwrap();
+        {
+            let _a = a.lock().unwrap();
+            let _b = b.lock().unwrap();
+        }
+        t.join().unwrap();
+    });
+    assert!(matches!(failure.kind, FailureKind::Deadlock { .. }), "{}", failure.report);
+    let head: Vec<&str> = failure.report.lines().take(3).collect();
+    assert!(head[0].contains("deadlock"), "{}", failure.report);
+    let main = head.iter().find(|l| l.trim_start().starts_with("main waits in lock")).expect(&failure.report);
+    let other = head.iter().find(|l| l.trim_start().starts_with("transfer-back waits in lock")).expect(&failure.report);
+    assert!(main.contains("held by transfer-back") && main.contains("explore_report.rs:"), "{main}");
+    assert!(other.contains("held by main"), "{other}");
+}
+
+#[test]
+fn shards_split_one_budget() {
+    let run = |shard: u64| {
+        let config = Config::default().strategy(StrategyKind::Random).budget(30).shard(shard, 3);
+        Explorer::new(config).run(|| {}).schedules
+    };
+    assert_eq!((run(0), run(1), run(2)), (10, 10, 10), "30 schedules between 3 shards");
+}

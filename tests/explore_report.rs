@@ -176,3 +176,52 @@ fn shards_split_one_budget() {
     };
     assert_eq!((run(0), run(1), run(2)), (10, 10, 10), "30 schedules between 3 shards");
 }
+
+/// The test a child process runs: it explores the lost update and fails
+/// with the report, or, under `REPRISE_REPLAY`, replays it and fails so.
+#[test]
+#[should_panic(expected = "a deposit was lost")]
+fn the_lost_update_fails_its_test() {
+    reprise::explore(lost_update, 2000);
+}
+
+/// Runs this test binary (what `cargo test` runs) with `args` and `env`.
+fn child(args: &[&str], env: &[(&str, &std::path::Path)]) -> (bool, String) {
+    let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+    command.args(args).arg("--nocapture").env("RUST_BACKTRACE", "0").env_remove("REPRISE_REPLAY");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let out = command.output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+#[test]
+fn the_pasted_replay_instruction_reruns_that_schedule_in_place_and_only_in_its_test() {
+    let test = "explore_report::the_lost_update_fails_its_test";
+    let dir = scratch("report-replay-child");
+    let (passed, explored) = child(&[test, "--exact"], &[("REPRISE_TRACE_DIR", &dir)]);
+    assert!(passed, "{explored}");
+    let line = explored.lines().find_map(|l| l.strip_prefix("replay it: ")).expect(&explored);
+    // REPRISE_REPLAY=<trace> cargo test <path> -- --exact
+    let words: Vec<&str> = line.split(' ').collect();
+    let trace = words[0].strip_prefix("REPRISE_REPLAY=").expect(line).trim_matches('\'');
+    assert_eq!(words[1..], ["cargo", "test", test, "--", "--exact"], "{line}");
+    let trace = std::path::Path::new(trace);
+    assert!(trace.exists(), "{line}");
+
+    // What `cargo test <path> -- --exact` runs: this binary with the filter.
+    let (passed, replayed) = child(&[test, "--exact"], &[("REPRISE_REPLAY", trace)]);
+    assert!(passed, "the replay fails the test as the exploration did:\n{replayed}");
+    assert!(replayed.contains("reprise: replayed schedule"), "{replayed}");
+    assert!(replayed.contains("the run failed as explored"), "{replayed}");
+    assert!(!replayed.contains("reprise explore: schedule"), "it replayed, it did not explore:\n{replayed}");
+
+    // Another explore call in the same process explores as usual.
+    let other = "explore::the_one_line_form_panics_with_the_report_in_a_test";
+    let (passed, both) = child(&[test, other, "--exact", "--test-threads=1"], &[("REPRISE_REPLAY", trace)]);
+    assert!(passed, "{both}");
+    assert_eq!(both.matches("reprise: replayed schedule").count(), 1, "{both}");
+    assert_eq!(both.matches("reprise explore: schedule").count(), 1, "{both}");
+}

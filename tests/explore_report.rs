@@ -99,7 +99,10 @@ fn an_unlabelled_object_is_named_by_its_kind_and_where_it_was_first_used() {
 
 #[test]
 fn report_all_shows_every_event() {
-    let base = Config::default().strategy(StrategyKind::Pct { depth: 3 }).budget(2000).trace_dir(scratch("report-all"));
+    let base = Config::default()
+        .strategy(StrategyKind::Pct { depth: 3 })
+        .budget(2000)
+        .trace_dir(scratch("report-all"));
     let short = explore(base.clone(), lost_update);
     let all = explore(base.report_all(true), lost_update);
     assert!(rows(&all.report).len() > rows(&short.report).len() + 10, "{}\n{}", short.report, all.report);
@@ -120,7 +123,8 @@ fn schedules_are_numbered_from_one() {
 fn each_failure_gets_a_trace_of_its_own_whose_header_says_what_ran() {
     let dir = scratch("report-unique");
     let config = Config::default().strategy(StrategyKind::Random).budget(2000).trace_dir(&dir);
-    let before = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    let before =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
     let first = explore(config.clone(), lost_update);
     let second = explore(config, lost_update);
     let (a, b) = (first.trace.unwrap(), second.trace.unwrap());
@@ -163,7 +167,10 @@ fn a_deadlock_report_says_who_waits_for_whom_where_in_its_first_lines() {
     let head: Vec<&str> = failure.report.lines().take(3).collect();
     assert!(head[0].contains("deadlock"), "{}", failure.report);
     let main = head.iter().find(|l| l.trim_start().starts_with("main waits in lock")).expect(&failure.report);
-    let other = head.iter().find(|l| l.trim_start().starts_with("transfer-back waits in lock")).expect(&failure.report);
+    let other = head
+        .iter()
+        .find(|l| l.trim_start().starts_with("transfer-back waits in lock"))
+        .expect(&failure.report);
     assert!(main.contains("held by transfer-back") && main.contains("explore_report.rs:"), "{main}");
     assert!(other.contains("held by main"), "{other}");
 }
@@ -224,4 +231,51 @@ fn the_pasted_replay_instruction_reruns_that_schedule_in_place_and_only_in_its_t
     assert!(passed, "{both}");
     assert_eq!(both.matches("reprise: replayed schedule").count(), 1, "{both}");
     assert_eq!(both.matches("reprise explore: schedule").count(), 1, "{both}");
+}
+
+/// The value of `"key":` in one line of JSON `text`, raw (strings quoted).
+fn json_field<'a>(text: &'a str, key: &str) -> &'a str {
+    let at =
+        text.find(&format!("\"{key}\":")).unwrap_or_else(|| panic!("no {key} in {text}")) + key.len() + 3;
+    let rest = &text[at..];
+    let end = if rest.starts_with('"') {
+        rest[1..].find('"').map(|i| i + 2).unwrap()
+    } else {
+        rest.find([',', '}', ']']).unwrap()
+    };
+    &rest[..end]
+}
+
+#[test]
+fn the_cli_gives_its_result_as_json_and_shards_split_its_budget() {
+    use crate::util::{reprise, stderr, stdout};
+    let dir = scratch("report-cli-json");
+    let args = |bug: &str, budget: &str, shard: &str| {
+        let mut a = vec!["explore", "--pipeline", "payments", "--payments", "20", "--bug", bug];
+        a.extend(["--strategy", "random", "--budget", budget, "--shard", shard, "--json"]);
+        a.extend(["--out", dir.to_str().unwrap()]);
+        a.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let run = |args: Vec<String>| reprise(&args.iter().map(String::as_str).collect::<Vec<_>>());
+
+    let found = run(args("lost-update", "2000", "0/1"));
+    assert_eq!(found.status.code(), Some(1), "{}\n{}", stdout(&found), stderr(&found));
+    let json = stdout(&found);
+    assert_eq!(json.lines().count(), 1, "one JSON object on stdout:\n{json}");
+    assert!(json.starts_with('{') && json.trim_end().ends_with('}'), "{json}");
+    assert_eq!(json_field(&json, "kind"), "\"check\"", "{json}");
+    assert_eq!(json_field(&json, "blocked"), "null");
+    let trace = json_field(&json, "trace").trim_matches('"');
+    assert!(std::path::Path::new(trace).exists(), "{json}");
+    assert_eq!(json_field(&json, "replay"), format!("\"reprise replay {trace}\""));
+    assert!(stderr(&found).contains("reprise explore: schedule"), "the report on stderr");
+
+    // Two shards of a budget of 40 run 20 schedules each.
+    for shard in ["0/2", "1/2"] {
+        let clean = run(args("none", "40", shard));
+        assert_eq!(clean.status.code(), Some(0), "{}\n{}", stdout(&clean), stderr(&clean));
+        let json = stdout(&clean);
+        assert_eq!(json_field(&json, "failure"), "null", "{json}");
+        assert_eq!(json_field(&json, "schedules"), "20", "{shard}: {json}");
+    }
 }

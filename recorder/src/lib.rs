@@ -46,10 +46,10 @@ pub mod capture;
 pub mod channel;
 #[doc(hidden)]
 pub mod local;
-pub mod named;
 #[cfg(reprise_loom)]
 #[path = "loom/execution.rs"]
 mod loom_execution;
+pub mod named;
 #[cfg(not(reprise_loom))]
 mod policy;
 pub mod random;

@@ -52,7 +52,12 @@ pub fn label_key(index: ObjectIndex) -> String {
 
 /// Keeps `label` for `slot`'s object when this thread records or explores.
 #[cfg(not(reprise_loom))]
-pub(crate) fn label_slot(slot: &ObjectSlot, kind: ObjectKind, label: &str, location: &'static Location<'static>) {
+pub(crate) fn label_slot(
+    slot: &ObjectSlot,
+    kind: ObjectKind,
+    label: &str,
+    location: &'static Location<'static>,
+) {
     if !matches!(mode::mode(), Mode::Record | Mode::Coop) {
         return;
     }

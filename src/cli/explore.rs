@@ -10,7 +10,7 @@ use reprise_replayer::explore::{self, Config, Explorer, StrategyKind};
 
 use crate::cli::payments::Lines;
 use crate::cli::pipeline::{self, Choice, Pipeline};
-use crate::cli::{default_out_dir, out, Failure, Outcome};
+use crate::cli::{default_out_dir, explore_json, out, Failure, Outcome};
 use crate::exit;
 
 /// Arguments of `reprise explore`.
@@ -55,6 +55,10 @@ pub(crate) struct Args {
     /// names it: seconds, or `off` [default: REPRISE_EXPLORE_BACKSTOP, else 60]
     #[arg(long, value_name = "SECONDS|off")]
     backstop: Option<String>,
+    /// Print the result as one JSON object on stdout (the report still goes
+    /// to stderr); the exit code is the same.
+    #[arg(long)]
+    json: bool,
 }
 
 /// `--backstop`, else `REPRISE_EXPLORE_BACKSTOP`, else the default.
@@ -97,13 +101,27 @@ pub(crate) fn run(args: Args) -> Outcome {
         .name(name)
         .replay_command("reprise replay {trace}");
     explore::set_program_header(pipeline.program(), env!("CARGO_PKG_VERSION"), pipeline.parameters());
-    out!(
-        "exploring the {} with {}: {} schedules{}",
-        pipeline.describe(),
-        args.strategy,
-        args.budget,
-        if args.shard.1 > 1 { format!(", shard {}/{}", args.shard.0, args.shard.1) } else { String::new() }
-    );
+    let settings = explore_json::Settings {
+        pipeline: &args.pipeline,
+        bug: &args.bug,
+        strategy: args.strategy.to_string(),
+        seed: args.seed,
+        budget: args.budget,
+        shard: args.shard,
+    };
+    if !args.json {
+        out!(
+            "exploring the {} with {}: {} schedules{}",
+            pipeline.describe(),
+            args.strategy,
+            args.budget,
+            if args.shard.1 > 1 {
+                format!(", shard {}/{}", args.shard.0, args.shard.1)
+            } else {
+                String::new()
+            }
+        );
+    }
     let progress = Progress::new(args.budget);
     let explorer = Explorer::new(config);
     let outcome = explorer.run_checked(
@@ -112,6 +130,9 @@ pub(crate) fn run(args: Args) -> Outcome {
         |n| progress.tick(n),
     );
     progress.finish();
+    if args.json {
+        return json_result(&settings, &outcome);
+    }
     if let Some(blocked) = outcome.blocked {
         // Not a finding: the search stopped where reprise cannot see.
         return Err(Failure::new(exit::STALLED, anyhow!("{blocked}")));
@@ -135,6 +156,21 @@ pub(crate) fn run(args: Args) -> Outcome {
             Ok(exit::SUCCESS)
         }
     }
+}
+
+/// `--json`: the result on stdout, the report on stderr, the exit code as
+/// without it.
+fn json_result(settings: &explore_json::Settings<'_>, outcome: &explore::ExploreOutcome) -> Outcome {
+    if let Some(failure) = &outcome.failure {
+        eprint!("{}", failure.report);
+    }
+    println!("{}", explore_json::render(settings, outcome));
+    Ok(match (&outcome.blocked, &outcome.failure) {
+        (Some(_), _) => exit::STALLED,
+        (None, Some(failure)) if failure.trace.is_none() => exit::IO_ERROR,
+        (None, Some(_)) => exit::FINDING,
+        (None, None) => exit::SUCCESS,
+    })
 }
 
 /// A progress bar on a terminal, plain lines every tenth of the budget

@@ -5,6 +5,7 @@
 mod captured;
 mod demo;
 mod explore;
+mod explore_json;
 mod inspect;
 mod payments;
 mod pipeline;

@@ -24,7 +24,8 @@ where
     }
     let watch = Arc::new(Watch::default());
     let (tx, rx) = mpsc::channel();
-    let (exploring_with, header, theirs) = (explorer.clone(), trace_out::program_header(), Arc::clone(&watch));
+    let (exploring_with, header, theirs) =
+        (explorer.clone(), trace_out::program_header(), Arc::clone(&watch));
     let exploring = std::thread::Builder::new()
         .name("reprise-explore".into())
         .spawn(move || {

@@ -110,7 +110,11 @@ where
     let written = trace_out::write_trace(&path, &chunks, config, facts);
 
     let mut report = String::new();
-    let _ = writeln!(report, "reprise explore: schedule {schedule} ({strategy}) failed: {}", headline(&kind, &names));
+    let _ = writeln!(
+        report,
+        "reprise explore: schedule {schedule} ({strategy}) failed: {}",
+        headline(&kind, &names)
+    );
     report.push_str(&waits(&kind, &names));
     let _ = writeln!(
         report,
@@ -188,10 +192,7 @@ fn minimization(on: bool, m: &Minimized, preemptions: usize) -> String {
         return "not minimized".into();
     }
     if m.one_minimal {
-        format!(
-            "minimized in {} runs: removing any one preemption makes the failure go away",
-            m.runs
-        )
+        format!("minimized in {} runs: removing any one preemption makes the failure go away", m.runs)
     } else if m.budget == 0 {
         "not minimized (a livelock's schedule is as long as the step bound)".into()
     } else {

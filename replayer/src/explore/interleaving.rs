@@ -10,7 +10,9 @@ use std::fmt::Write as _;
 use reprise_recorder::hook::coop::RecordedChunk;
 use reprise_recorder::named::label_key;
 use reprise_recorder::trace::codec::decode_chunk;
-use reprise_recorder::trace::model::{Event, ObjectIndex, ObjectKind, Op, Outcome, Received, Record, Sent, ThreadIndex};
+use reprise_recorder::trace::model::{
+    Event, ObjectIndex, ObjectKind, Op, Outcome, Received, Record, Sent, ThreadIndex,
+};
 use reprise_recorder::trace::show::text;
 
 use super::scheduler::{FailureKind, Made, Step};
@@ -240,7 +242,8 @@ pub(crate) fn table(made: &[Made], log: &[Step], names: &Names, kind: &FailureKi
             site: m.site.rsplit(['/', '\\']).next().unwrap_or(&m.site).to_string(),
         });
     }
-    let threads: Vec<ThreadIndex> = rows.iter().map(|r| r.thread).collect::<BTreeSet<_>>().into_iter().collect();
+    let threads: Vec<ThreadIndex> =
+        rows.iter().map(|r| r.thread).collect::<BTreeSet<_>>().into_iter().collect();
     let width = rows.iter().map(|r| r.text.chars().count()).max().unwrap_or(0).max(12);
     let mut out = String::new();
     let _ = write!(out, "{:>5} ", "step");

@@ -238,7 +238,8 @@ where
 
     fn judge(&self, best: &Found, again: &mut Explored, result: Option<&R>) -> Option<FailureKind> {
         let failed = failure_of(&mut again.end, result, self.check)?;
-        let smaller = (preemptions(again), again.end.steps) < (preemptions(&best.explored), best.explored.end.steps);
+        let smaller =
+            (preemptions(again), again.end.steps) < (preemptions(&best.explored), best.explored.end.steps);
         (failed.same_kind(&best.kind) && smaller).then_some(failed)
     }
 

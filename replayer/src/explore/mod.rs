@@ -47,9 +47,9 @@ use reprise_recorder::hook::coop::CoopRun;
 pub use backstop::UninstrumentedBlocking;
 pub use failure::{set_program_header, Failure};
 pub use replay_here::REPLAY_ENV;
-pub use trace_out::TEST_PARAMETER;
 pub use scheduler::{FailureKind, Step, Stuck};
 pub use strategy::{Strategy, StrategyKind};
+pub use trace_out::TEST_PARAMETER;
 
 use scheduler::{RunEnd, RunScheduler};
 

@@ -76,8 +76,10 @@ pub(crate) fn unique_path(config: &Config, program: &str, schedule: u64) -> Path
     } else {
         config.test.clone().unwrap_or_else(|| program.to_string())
     };
-    let prefix: String =
-        prefix.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '-' }).collect();
+    let prefix: String = prefix
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '-' })
+        .collect();
     loop {
         let n = FAILURES.fetch_add(1, Ordering::Relaxed) + 1;
         let path = dir.join(format!("{prefix}-schedule{schedule}-{}-{n}.trace", std::process::id()));
@@ -131,7 +133,8 @@ pub(crate) fn write_trace(
         header.program_version = version;
         header.parameters.extend(params);
     }
-    let mut writer = TraceWriter::create(BufWriter::new(reprise_recorder::trace::file::create(path)?), &header)?;
+    let mut writer =
+        TraceWriter::create(BufWriter::new(reprise_recorder::trace::file::create(path)?), &header)?;
     let mut events = 0u64;
     for chunk in chunks {
         writer.write_chunk(chunk.thread, chunk.seq, &chunk.payload)?;
@@ -147,7 +150,9 @@ pub(crate) fn write_trace(
 
 fn verdict(kind: &FailureKind) -> Verdict {
     match kind {
-        FailureKind::Panic { thread, message } => Verdict::Panicked { thread: *thread, message: message.clone() },
+        FailureKind::Panic { thread, message } => {
+            Verdict::Panicked { thread: *thread, message: message.clone() }
+        }
         FailureKind::Deadlock { stuck, .. } => Verdict::Deadlock {
             blocked: stuck
                 .iter()

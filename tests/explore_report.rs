@@ -238,8 +238,8 @@ fn json_field<'a>(text: &'a str, key: &str) -> &'a str {
     let at =
         text.find(&format!("\"{key}\":")).unwrap_or_else(|| panic!("no {key} in {text}")) + key.len() + 3;
     let rest = &text[at..];
-    let end = if rest.starts_with('"') {
-        rest[1..].find('"').map(|i| i + 2).unwrap()
+    let end = if let Some(quoted) = rest.strip_prefix('"') {
+        quoted.find('"').map(|i| i + 2).unwrap()
     } else {
         rest.find([',', '}', ']']).unwrap()
     };

@@ -49,9 +49,9 @@ impl Names {
                 }
             }
         }
-        for (object, _) in &names.objects {
-            if let Some((_, label)) = annotations.iter().find(|(k, _)| *k == label_key(*object)) {
-                names.labels.insert(*object, text(label));
+        for &object in names.objects.keys() {
+            if let Some((_, label)) = annotations.iter().find(|(k, _)| *k == label_key(object)) {
+                names.labels.insert(object, text(label));
             }
         }
         names

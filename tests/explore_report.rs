@@ -279,3 +279,36 @@ fn the_cli_gives_its_result_as_json_and_shards_split_its_budget() {
         assert_eq!(json_field(&json, "schedules"), "20", "{shard}: {json}");
     }
 }
+
+#[test]
+fn dfs_shards_split_the_schedule_tree_between_them() {
+    let program = || {
+        let n = Arc::new(AtomicU64::new(0));
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                let n = Arc::clone(&n);
+                thread::spawn(move || {
+                    n.fetch_add(1, Ordering::SeqCst);
+                    n.fetch_add(1, Ordering::SeqCst);
+                })
+            })
+            .collect();
+        n.fetch_add(1, Ordering::SeqCst);
+        for w in workers {
+            w.join().unwrap();
+        }
+    };
+    let search = |shard: u64, shards: u64| {
+        let config = Config::default().strategy(StrategyKind::Dfs { preemptions: 2 }).budget(100_000);
+        let outcome = Explorer::new(config.shard(shard, shards)).run(program);
+        assert!(outcome.exhausted && outcome.failure.is_none(), "{outcome:?}");
+        outcome.schedules
+    };
+    let whole = search(0, 1);
+    assert!(whole > 20, "a tree worth splitting: {whole}");
+    for shards in [2, 3] {
+        let parts: Vec<u64> = (0..shards).map(|i| search(i, shards)).collect();
+        assert_eq!(parts.iter().sum::<u64>(), whole, "{shards} shards: {parts:?} of {whole}");
+        assert!(parts.iter().all(|&p| p > 0 && p < whole), "{parts:?}");
+    }
+}

@@ -79,8 +79,10 @@ pub struct Config {
     pub name: String,
     /// This machine's share of the budget: `(i, n)` runs the schedules
     /// numbered `n * k + i + 1` of the `budget`, so n machines together run
-    /// `budget` schedules. Random, PCT and the portfolio split; DFS is
-    /// deterministic and each shard walks the whole tree. Default: `(0, 1)`;
+    /// `budget` schedules. Random and PCT split by schedule number (their
+    /// choices are seeded per number); DFS splits its schedule tree, each
+    /// shard searching its own part (the portfolio's DFS member does not:
+    /// each shard's walks the same schedules). Default: `(0, 1)`;
     /// `REPRISE_SHARD=i/n`.
     pub shard: (u64, u64),
     /// Whether to shrink a failing schedule (fewer preemptions and steps)
@@ -344,18 +346,27 @@ impl Explorer {
         P: FnMut(u64),
     {
         let program = Rc::new(program);
-        let mut strategy = self.config.strategy.build(self.config.seed);
-        let mut pool = Vec::new();
         let (shard, shards) = self.config.shard;
-        let sharded = !matches!(self.config.strategy, StrategyKind::Dfs { .. });
+        // A DFS shard counts its own schedules: it starts its part of the
+        // tree at its first.
+        let own_count = matches!(self.config.strategy, StrategyKind::Dfs { .. });
+        let mut strategy = match self.config.strategy {
+            // DFS is deterministic: its shards split the schedule tree.
+            StrategyKind::Dfs { preemptions } if shards > 1 => {
+                Box::new(strategy::Dfs::new(preemptions).sharded(shard, shards))
+            }
+            kind => kind.build(self.config.seed),
+        };
+        let mut pool = Vec::new();
         let mut schedules = 0;
         // Schedules are numbered from 1 to the budget, which the shards
-        // split: shard i of n runs the numbers n * k + i + 1.
+        // split: shard i of n runs the numbers n * k + i + 1 (a DFS shard,
+        // as many of its own part of the tree).
         for number in 1..=self.config.budget {
-            if sharded && (number - 1) % shards != shard {
+            if (number - 1) % shards != shard {
                 continue;
             }
-            if !strategy.begin(number - 1) {
+            if !strategy.begin(if own_count { schedules } else { number - 1 }) {
                 return ExploreOutcome { schedules, failure: None, exhausted: true, blocked: None };
             }
             let (explored, result) =

@@ -4,6 +4,7 @@
 
 use reprise_recorder::trace::model::ThreadIndex;
 
+use super::shard::Shards;
 use super::Strategy;
 
 /// One scheduling point of the current schedule.
@@ -19,11 +20,18 @@ struct Point {
     chosen: usize,
     /// Preemptions before this point.
     preemptions: u32,
+    /// The shards that own this point's subtree.
+    owners: Shards,
 }
 
 impl Point {
     fn preempts(&self, choice: usize) -> bool {
         self.current.is_some_and(|c| self.order[choice] != c)
+    }
+
+    /// Whether `shard` owns the subtree of `choice`.
+    fn owned(&self, choice: usize, shard: u64) -> bool {
+        self.owners.option(choice, self.order.len()).contains(shard)
     }
 }
 
@@ -36,21 +44,33 @@ pub struct Dfs {
     replay: usize,
     depth: usize,
     exhausted: bool,
+    /// This search's shard and the number of shards (see `shard.rs`).
+    shard: (u64, u64),
 }
 
 impl Dfs {
     /// A search with at most `bound` preemptions per schedule.
     pub fn new(bound: u32) -> Dfs {
-        Dfs { bound, stack: Vec::new(), replay: 0, depth: 0, exhausted: false }
+        Dfs { bound, stack: Vec::new(), replay: 0, depth: 0, exhausted: false, shard: (0, 1) }
+    }
+
+    /// This search as shard `index` of `count`: it runs only its share of
+    /// the schedule tree (see `strategy/shard.rs`).
+    pub fn sharded(mut self, index: u64, count: u64) -> Dfs {
+        self.shard = (index, count.max(1));
+        self
     }
 
     /// Moves to the next unexplored branch: the deepest point with another
     /// choice within the bound.
     fn advance(&mut self) -> bool {
+        let shard = self.shard.0;
         while let Some(point) = self.stack.last_mut() {
             let mut next = point.chosen + 1;
             while next < point.order.len() {
-                if point.preemptions + u32::from(point.preempts(next)) <= self.bound {
+                if point.preemptions + u32::from(point.preempts(next)) <= self.bound
+                    && point.owned(next, shard)
+                {
                     point.chosen = next;
                     self.replay = self.stack.len();
                     return true;
@@ -91,8 +111,18 @@ impl Strategy for Dfs {
         let mut order: Vec<ThreadIndex> = Vec::with_capacity(runnable.len());
         order.extend(current.filter(|c| runnable.contains(c)));
         order.extend(runnable.iter().copied().filter(|&t| Some(t) != current));
-        let choice = order[0];
-        self.stack.push(Point { runnable: runnable.to_vec(), order, current, chosen: 0, preemptions });
+        let owners =
+            self.stack.last().map_or(Shards::all(self.shard.1), |p| p.owners.option(p.chosen, p.order.len()));
+        let mut point = Point { runnable: runnable.to_vec(), order, current, chosen: 0, preemptions, owners };
+        // The first branch of this shard's within the bound (none: the first,
+        // which another shard runs too).
+        point.chosen = (0..point.order.len())
+            .find(|&c| {
+                point.owned(c, self.shard.0) && preemptions + u32::from(point.preempts(c)) <= self.bound
+            })
+            .unwrap_or(0);
+        let choice = point.order[point.chosen];
+        self.stack.push(point);
         self.replay = self.stack.len();
         choice
     }

@@ -6,6 +6,7 @@ mod pct;
 mod portfolio;
 mod random;
 mod rng;
+pub(crate) mod shard;
 
 pub use dfs::Dfs;
 pub use pct::Pct;

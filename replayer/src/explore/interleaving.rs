@@ -72,7 +72,7 @@ impl Names {
             return format!("`{label}`");
         }
         match self.objects.get(&object) {
-            Some((kind, at)) => format!("{}@{at}", kind.name()),
+            Some((kind, at)) => format!("{}#{object}@{at}", kind.name()),
             None => format!("object {object}"),
         }
     }
@@ -213,12 +213,22 @@ struct Row {
     site: String,
 }
 
+/// The most rows a focused table shows: the last ones, where the failure is.
+const MAX_ROWS: usize = 60;
+
+/// The most objects the legend lists.
+const MAX_LISTED: usize = 8;
+
 /// The table of the run's events: only those on the failure's objects
-/// unless `all`; the legend of those objects; how many rows were left out.
+/// (releases left out: the next acquisition's turn says the order), at most
+/// the last [`MAX_ROWS`], unless `all`; the legend of those objects; how
+/// many events were left out.
 pub(crate) fn table(made: &[Made], log: &[Step], names: &Names, kind: &FailureKind, all: bool) -> String {
     let objects = relevant(made, kind, names);
+    let release = |op: Op| matches!(op, Op::Unlock | Op::ReadUnlock | Op::WriteUnlock);
     let shown = |m: &Made| {
-        all || m.event.op == Op::Panic || (m.event.op.has_object() && objects.contains(&m.event.object))
+        all || m.event.op == Op::Panic
+            || (m.event.op.has_object() && objects.contains(&m.event.object) && !release(m.event.op))
     };
     let mut rows: Vec<Row> = Vec::new();
     // A preemption whose own events are left out marks its thread's next row.
@@ -242,6 +252,8 @@ pub(crate) fn table(made: &[Made], log: &[Step], names: &Names, kind: &FailureKi
             site: m.site.rsplit(['/', '\\']).next().unwrap_or(&m.site).to_string(),
         });
     }
+    let earlier = if all { 0 } else { rows.len().saturating_sub(MAX_ROWS) };
+    let rows = &rows[earlier..];
     let threads: Vec<ThreadIndex> =
         rows.iter().map(|r| r.thread).collect::<BTreeSet<_>>().into_iter().collect();
     let width = rows.iter().map(|r| r.text.chars().count()).max().unwrap_or(0).max(12);
@@ -251,7 +263,10 @@ pub(crate) fn table(made: &[Made], log: &[Step], names: &Names, kind: &FailureKi
         let _ = write!(out, "| {:<width$} ", names.thread(t));
     }
     out.push_str("| at\n");
-    for row in &rows {
+    if earlier > 0 {
+        let _ = writeln!(out, "  ... {earlier} earlier rows on these objects");
+    }
+    for row in rows {
         let _ = write!(out, "{:>5} ", row.step);
         for &t in &threads {
             let cell = if t == row.thread { row.text.as_str() } else { "" };
@@ -259,11 +274,11 @@ pub(crate) fn table(made: &[Made], log: &[Step], names: &Names, kind: &FailureKi
         }
         let _ = writeln!(out, "| {}", row.site);
     }
-    let elided = made.len() - rows.len();
+    let elided = made.len() - rows.len() - earlier;
     if !all && elided > 0 {
         let _ = writeln!(
             out,
-            "({elided} events on other objects or with none not shown; REPRISE_REPORT=all shows every event)"
+            "({elided} events on other objects, releases or with no object not shown; REPRISE_REPORT=all shows every event)"
         );
     }
     out.push_str("(* = preemption: this thread ran while the one before could have gone on)\n");
@@ -277,7 +292,9 @@ pub(crate) fn table(made: &[Made], log: &[Step], names: &Names, kind: &FailureKi
                 _ => names.object(o),
             })
             .collect();
-        let _ = writeln!(out, "objects: {}", listed.join("; "));
+        let more = listed.len().saturating_sub(MAX_LISTED);
+        let more = if more > 0 { format!("; and {more} more") } else { String::new() };
+        let _ = writeln!(out, "objects: {}{more}", listed[..listed.len().min(MAX_LISTED)].join("; "));
     }
     out
 }

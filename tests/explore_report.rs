@@ -174,6 +174,9 @@ fn a_deadlock_report_says_who_waits_for_whom_where_in_its_first_lines() {
         .expect(&failure.report);
     assert!(main.contains("held by transfer-back") && main.contains("explore_report.rs:"), "{main}");
     assert!(other.contains("held by main"), "{other}");
+    let rows = rows(&failure.report);
+    assert!(rows.iter().any(|r| r.contains("lock mutex#")), "the locks they took:\n{}", failure.report);
+    println!("{}", failure.report);
 }
 
 #[test]

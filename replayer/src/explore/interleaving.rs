@@ -119,10 +119,29 @@ fn interleaved(made: &[Made]) -> BTreeSet<ObjectIndex> {
 /// were interleaved on, if any (channels pass messages between threads
 /// whatever the schedule: their rows would bury the race).
 fn relevant(made: &[Made], kind: &FailureKind, names: &Names) -> BTreeSet<ObjectIndex> {
-    let involved = involved(made, kind);
-    if matches!(kind, FailureKind::Deadlock { .. }) {
-        return involved;
+    if let FailureKind::Deadlock { stuck, .. } = kind {
+        // What the stuck threads wait for, and the locks they took (which
+        // they may hold): those waits never became events.
+        let stuck_threads: BTreeSet<ThreadIndex> = stuck.iter().map(|s| s.thread).collect();
+        let waited = stuck.iter().filter_map(|s| s.call.and_then(|c| c.object));
+        let taken = made
+            .iter()
+            .filter(|m| stuck_threads.contains(&m.thread))
+            .filter(|m| {
+                matches!(
+                    m.event.op,
+                    Op::Lock
+                        | Op::TryLock
+                        | Op::ReadLock
+                        | Op::WriteLock
+                        | Op::TryReadLock
+                        | Op::TryWriteLock
+                )
+            })
+            .map(|m| m.event.object);
+        return waited.chain(taken).collect();
     }
+    let involved = involved(made, kind);
     let raced = interleaved(made);
     let racy: BTreeSet<ObjectIndex> = involved
         .iter()

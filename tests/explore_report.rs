@@ -273,6 +273,11 @@ fn the_cli_gives_its_result_as_json_and_shards_split_its_budget() {
     assert!(std::path::Path::new(trace).exists(), "{json}");
     assert_eq!(json_field(&json, "replay"), format!("\"reprise replay {trace}\""));
     assert!(stderr(&found).contains("reprise explore: schedule"), "the report on stderr");
+    // The random walk's schedule preempts all along; minimized, the lost
+    // update needs few or none (its yields switch threads by themselves).
+    let preemptions: u64 = json_field(&json, "preemptions").parse().unwrap();
+    assert!(preemptions <= 3, "{json}");
+    assert_eq!(json_field(&json, "one_minimal"), "true", "{json}");
 
     // Two shards of a budget of 40 run 20 schedules each.
     for shard in ["0/2", "1/2"] {

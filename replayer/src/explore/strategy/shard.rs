@@ -37,7 +37,7 @@ impl Shards {
     /// Whether `shard` is one of them.
     pub(crate) fn contains(self, shard: u64) -> bool {
         shard >= self.start
-            && (shard - self.start) % self.stride == 0
+            && (shard - self.start).is_multiple_of(self.stride)
             && (shard - self.start) / self.stride < self.size
     }
 }

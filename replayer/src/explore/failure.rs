@@ -192,7 +192,10 @@ fn minimization(on: bool, m: &Minimized, preemptions: usize) -> String {
         return "not minimized".into();
     }
     if m.one_minimal {
-        format!("minimized in {} runs: removing any one preemption makes the failure go away", m.runs)
+        format!(
+            "minimized in {} runs, 1-minimal: without any one of its preemptions it does not fail so",
+            m.runs
+        )
     } else if m.budget == 0 {
         "not minimized (a livelock's schedule is as long as the step bound)".into()
     } else {
@@ -208,7 +211,7 @@ fn replay_instruction(config: &super::Config, trace: &str) -> String {
     if let Some(command) = &config.replay_command {
         return command.replace("{trace}", trace);
     }
-    match &config.test {
+    match config.test.as_ref().filter(|_| config.replays_in_place) {
         Some(test) => {
             format!("{}={} cargo test {test} -- --exact", super::replay_here::REPLAY_ENV, shell_word(trace))
         }

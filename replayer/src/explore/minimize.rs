@@ -170,8 +170,8 @@ pub(crate) struct Minimized {
     pub(crate) runs: u64,
     /// The budget it had.
     pub(crate) budget: u64,
-    /// Every single preemption left was tried without and the failure went
-    /// away each time: none can be removed alone.
+    /// Every way of taking away any one preemption left was run, and none
+    /// failed the same way with fewer: the schedule is 1-minimal.
     pub(crate) one_minimal: bool,
 }
 
@@ -226,11 +226,9 @@ where
         self.runs >= self.budget
     }
 
-    /// Runs `strategy` (with `plan`'s other choices, if any); the run if it
-    /// fails as `best` did and is smaller: fewer preemptions, or as many and
-    /// fewer steps.
-    fn smaller(&mut self, best: &Found, plan: Option<&Plan>) -> Option<Found> {
-        let plan = plan?;
+    /// Runs `plan`; the run if it fails as `best` did and is smaller: fewer
+    /// preemptions, or as many and fewer steps.
+    fn smaller(&mut self, best: &Found, plan: &Plan) -> Option<Found> {
         self.runs += 1;
         let (mut again, result) = run_plan(self.program, plan, self.max_steps, self.index, false);
         self.judge(best, &mut again, result.as_ref()).map(|kind| Found { explored: again, kind })
@@ -295,7 +293,7 @@ where
             break;
         }
         let candidate = plan_of(&best).without(&points[keep..]);
-        match search.smaller(&best, Some(&candidate)) {
+        match search.smaller(&best, &candidate) {
             Some(smaller) => best = smaller,
             None => keep = if keep == 0 { 1 } else { keep * 2 },
         }
@@ -303,13 +301,14 @@ where
 
     // Then one at a time, the last first, until a whole round removes none;
     // then fewer steps: drop a segment (its thread runs later), the last
-    // first. A shorter run with fewer preemptions starts the rounds again.
+    // first. A shorter run is another schedule: the rounds run again on it.
     let mut one_minimal = false;
     while !search.spent() {
         one_minimal = single_removals(&mut search, &mut best);
         if !one_minimal || !shorten(&mut search, &mut best) {
             break;
         }
+        one_minimal = false;
     }
     (best, Minimized { runs: search.runs, budget, one_minimal })
 }
@@ -332,7 +331,7 @@ where
                 if search.spent() {
                     return false;
                 }
-                if let Some(smaller) = search.smaller(best, Some(&candidate)) {
+                if let Some(smaller) = search.smaller(best, &candidate) {
                     *best = smaller;
                     continue 'rounds;
                 }
@@ -343,34 +342,28 @@ where
 }
 
 /// Shortens `best` by dropping segments while it fails the same way with
-/// as many preemptions; `true` when a shorter run had fewer preemptions
-/// (taken: the single removals must run again).
+/// at most as many preemptions; `true` when it took one (the single
+/// removals must run again on it).
 fn shorten<F, R, C>(search: &mut Search<'_, F, C>, best: &mut Found) -> bool
 where
     F: Fn() -> R + 'static,
     R: 'static,
     C: Fn(&R) -> Option<String>,
 {
-    'shorter: loop {
-        let plan = Plan::of(&best.explored.end.log, &best.explored.end.side);
-        for s in (1..plan.segments.len()).rev() {
-            if plan.segments[s].steps == 0 {
-                continue;
-            }
-            if search.spent() {
-                return false;
-            }
-            if let Some(smaller) = search.smaller(best, Some(&plan.dropping(s))) {
-                let fewer = preemptions(&smaller.explored) < preemptions(&best.explored);
-                *best = smaller;
-                if fewer {
-                    return true;
-                }
-                continue 'shorter;
-            }
+    let plan = Plan::of(&best.explored.end.log, &best.explored.end.side);
+    for s in (1..plan.segments.len()).rev() {
+        if plan.segments[s].steps == 0 {
+            continue;
         }
-        return false;
+        if search.spent() {
+            return false;
+        }
+        if let Some(smaller) = search.smaller(best, &plan.dropping(s)) {
+            *best = smaller;
+            return true;
+        }
     }
+    false
 }
 
 #[cfg(test)]

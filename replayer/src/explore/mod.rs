@@ -101,6 +101,10 @@ pub struct Config {
     /// the thread calling [`Explorer::run_checked`] (libtest names a test's
     /// thread after the test), unless it is `main` or unnamed.
     pub test: Option<String>,
+    /// Whether the exploring call replays a trace in place under
+    /// `REPRISE_REPLAY` ([`explore`] does), so the report can give that
+    /// instruction.
+    pub(crate) replays_in_place: bool,
     /// The command the failure report gives for replaying the trace, with
     /// `{trace}` for its path. Default: none (the report shows the API call).
     pub replay_command: Option<String>,
@@ -125,6 +129,7 @@ impl Default for Config {
             minimize_runs: minimize::DEFAULT_MINIMIZE_RUNS,
             report_all: false,
             test: None,
+            replays_in_place: false,
             replay_command: None,
             backstop: Some(backstop::DEFAULT_EXPLORE_BACKSTOP),
         }
@@ -452,7 +457,9 @@ where
         panic!("{}", replay_here::replay_in_place(&path, &trace, program));
     }
     let config = Config::from_env();
-    let config = if std::env::var_os("REPRISE_BUDGET").is_some() { config } else { config.budget(budget) };
+    let mut config =
+        if std::env::var_os("REPRISE_BUDGET").is_some() { config } else { config.budget(budget) };
+    config.replays_in_place = true;
     let outcome = Explorer::new(config).run(program);
     if let Some(failure) = outcome.failure {
         panic!("{}", failure.report);

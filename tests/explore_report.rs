@@ -329,3 +329,16 @@ fn dfs_shards_split_the_schedule_tree_between_them() {
         assert!(parts.iter().all(|&p| p > 0 && p < whole), "{parts:?}");
     }
 }
+
+#[test]
+fn a_minimization_that_runs_out_of_budget_says_so() {
+    let config = Config::default()
+        .strategy(StrategyKind::Random)
+        .budget(2000)
+        .minimize_runs(1)
+        .trace_dir(scratch("report-budget"));
+    let failure = explore(config, lost_update);
+    assert!(!failure.one_minimal, "{}", failure.report);
+    assert_eq!(failure.minimize_runs, 1);
+    assert!(failure.report.contains("minimization stopped at its budget of 1 runs"), "{}", failure.report);
+}

@@ -64,6 +64,9 @@ fn strip_hash(stem: &str) -> &str {
     }
 }
 
+/// The most bytes of a trace file name taken from the test's path.
+const MAX_PREFIX: usize = 180;
+
 /// A path for a failure's trace no other failure has: `prefix` (the
 /// config's name, else the test's path, else the program's name), the
 /// schedule's number, the process id and a count within the process; a
@@ -80,6 +83,9 @@ pub(crate) fn unique_path(config: &Config, program: &str, schedule: u64) -> Path
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '-' })
         .collect();
+    // A file name has at most 255 bytes: keep the end of a long test path
+    // (the test's own name).
+    let prefix = &prefix[prefix.len().saturating_sub(MAX_PREFIX)..];
     loop {
         let n = FAILURES.fetch_add(1, Ordering::Relaxed) + 1;
         let path = dir.join(format!("{prefix}-schedule{schedule}-{}-{n}.trace", std::process::id()));
@@ -181,6 +187,14 @@ fn verdict(kind: &FailureKind) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::strip_hash;
+
+    #[test]
+    fn a_long_test_path_keeps_its_end_and_the_file_name_stays_short() {
+        let config = crate::explore::Config::default().test(format!("{}the_test", "module::".repeat(60)));
+        let path = super::unique_path(&config, "program", 3);
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.len() < 255 && name.contains("--the_test-schedule3-"), "{name}");
+    }
 
     #[test]
     fn cargo_s_hash_suffix_is_dropped_from_a_test_executable_s_name() {

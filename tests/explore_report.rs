@@ -342,3 +342,32 @@ fn a_minimization_that_runs_out_of_budget_says_so() {
     assert_eq!(failure.minimize_runs, 1);
     assert!(failure.report.contains("minimization stopped at its budget of 1 runs"), "{}", failure.report);
 }
+
+#[test]
+fn a_label_is_kept_in_a_recorded_trace_s_notes_and_replay_ignores_it() {
+    let path = scratch("report-label").join("labelled.trace");
+    let program = || {
+        let ledger = Arc::new(Mutex::new(0u64));
+        reprise::named(&ledger, "ledger");
+        let other = Arc::clone(&ledger);
+        let t = thread::spawn(move || *other.lock().unwrap() += 1);
+        *ledger.lock().unwrap() += 1;
+        t.join().unwrap();
+        let total = *ledger.lock().unwrap();
+        total
+    };
+    let recorded = reprise::record(&path, reprise::RecordConfig::new("labels", "1"), program).unwrap();
+    assert_eq!(recorded.result, Some(2));
+    let trace = read_trace_file(&path).unwrap();
+    let footer = trace.footer.as_ref().expect("a whole trace");
+    let labels: Vec<&(String, String)> =
+        footer.annotations.iter().filter(|(k, _)| k.starts_with("reprise.object.")).collect();
+    assert_eq!(labels.len(), 1, "{:?}", footer.annotations);
+    assert_eq!(labels[0].1, "ledger");
+    let replayed = reprise::replay(&trace, program);
+    assert!(replayed.outcome.matched(), "{}", replayed.outcome);
+    assert_eq!(replayed.result, Some(2));
+    let replayed = reprise::replay_coroutines(&trace, program);
+    assert!(replayed.outcome.matched(), "on coroutines: {}", replayed.outcome);
+    assert_eq!(replayed.result, Some(2));
+}

@@ -34,8 +34,11 @@ pub struct Config {
     /// numbered `n * k + i + 1` of the `budget`, so n machines together run
     /// `budget` schedules. Random and PCT split by schedule number (their
     /// choices are seeded per number); DFS splits its schedule tree, each
-    /// shard searching its own part (the portfolio's DFS member does not:
-    /// each shard's walks the same schedules). Default: `(0, 1)`;
+    /// shard searching its own part. The portfolio's members take the
+    /// numbers in turn, so a shard runs the members its numbers fall on;
+    /// its DFS member is not split (with a shard count that does not divide
+    /// the portfolio's four, several shards walk the same DFS schedules).
+    /// Default: `(0, 1)`;
     /// `REPRISE_SHARD=i/n`.
     pub shard: (u64, u64),
     /// Whether to shrink a failing schedule (fewer preemptions and steps)

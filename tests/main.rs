@@ -11,6 +11,7 @@ mod crash;
 mod deadlock;
 mod explore;
 mod explore_blocking;
+mod export;
 mod fidelity;
 mod forged_lock_outcomes;
 mod forged_outcomes;

@@ -5,6 +5,7 @@
 mod captured;
 mod demo;
 mod explore;
+mod export;
 mod inspect;
 mod payments;
 mod pipeline;
@@ -52,6 +53,10 @@ enum Command {
     /// Check every chunk of a trace and say where it stops being whole.
     #[command(after_help = exit::TABLE)]
     Verify(verify::Args),
+    /// Write a trace as Chrome Trace Event JSON (Perfetto UI, chrome://tracing)
+    /// or JSON Lines, events numbered as every view numbers them.
+    #[command(after_help = exit::TABLE)]
+    Export(export::Args),
 }
 
 /// A failure with its exit code; the message is printed as one line first,
@@ -90,6 +95,7 @@ where
         Command::Replay(args) => replay::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Export(args) => export::run(args),
     };
     let _ = std::io::stdout().flush();
     match outcome {

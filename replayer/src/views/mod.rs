@@ -3,7 +3,14 @@
 //! global number, given by [`number::number`], so an event is "#1234" in all
 //! of them.
 
+pub mod describe;
+pub mod export;
+pub mod links;
 pub mod number;
 mod order;
+pub mod tables;
 
+pub use describe::outcome_text;
+pub use links::{links, Link, LinkKind};
 pub use number::{number, Numbered, Numbering};
+pub use tables::{ObjectInfo, Site, Tables};

@@ -27,6 +27,8 @@
 //! # std::fs::remove_file(&path).ok();
 //! ```
 
+use std::borrow::Cow;
+
 use reprise_recorder::trace::model::{Event, Record, ThreadIndex};
 use reprise_recorder::trace::read::TraceFile;
 
@@ -191,14 +193,24 @@ impl<'t> Numbering<'t> {
     }
 
     /// The bytes recorded with `thread`'s event `index` (a captured value,
-    /// a panic message): the blob right after it, if any. Captured values
-    /// must be shown through
+    /// a panic message): the blob records right after it, joined (a long
+    /// value is stored as several). Captured values must be shown through
     /// [`captured_value`](reprise_recorder::trace::model::sensitive::captured_value).
-    pub fn blob(&self, thread: ThreadIndex, index: u64) -> Option<&'t [u8]> {
+    pub fn blob(&self, thread: ThreadIndex, index: u64) -> Option<Cow<'t, [u8]>> {
         let records: &'t [Record] = self.trace.threads.get(&thread)?;
-        match records.get(self.record_position(thread, index)? + 1)? {
-            Record::Blob(bytes) => Some(bytes),
+        let after = records.get(self.record_position(thread, index)? + 1..)?;
+        let mut blobs = after.iter().map_while(|r| match r {
+            Record::Blob(bytes) => Some(bytes.as_slice()),
             _ => None,
+        });
+        let first = blobs.next()?;
+        match blobs.next() {
+            None => Some(Cow::Borrowed(first)),
+            Some(second) => {
+                let mut joined = [first, second].concat();
+                blobs.for_each(|b| joined.extend_from_slice(b));
+                Some(Cow::Owned(joined))
+            }
         }
     }
 

@@ -4,6 +4,7 @@
 
 mod captured;
 mod demo;
+mod diff;
 mod explore;
 mod export;
 mod inspect;
@@ -57,6 +58,11 @@ enum Command {
     /// or JSON Lines, events numbered as every view numbers them.
     #[command(after_help = exit::TABLE)]
     Export(export::Args),
+    /// Compare two traces of the same program: the first divergence (thread,
+    /// event, what differs, call sites, context) and the objects whose orders
+    /// differ. Exits 0 when identical, 1 when they differ.
+    #[command(after_help = exit::TABLE)]
+    Diff(diff::Args),
 }
 
 /// A failure with its exit code; the message is printed as one line first,
@@ -96,6 +102,7 @@ where
         Command::Inspect(args) => inspect::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Export(args) => export::run(args),
+        Command::Diff(args) => diff::run(args),
     };
     let _ = std::io::stdout().flush();
     match outcome {

@@ -4,6 +4,7 @@
 //! of them.
 
 pub mod describe;
+pub mod diff;
 pub mod export;
 pub mod links;
 pub mod number;

@@ -229,4 +229,4 @@ impl<'t> Numbering<'t> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -9,6 +9,7 @@ mod cli;
 mod coreplay;
 mod crash;
 mod deadlock;
+mod debug;
 mod diff;
 mod explore;
 mod explore_blocking;

@@ -3,6 +3,7 @@
 //! and an exit code from [`crate::exit`].
 
 mod captured;
+mod debug;
 mod demo;
 mod diff;
 mod explore;
@@ -63,6 +64,11 @@ enum Command {
     /// differ. Exits 0 when identical, 1 when they differ.
     #[command(after_help = exit::TABLE)]
     Diff(diff::Args),
+    /// Step through a trace offline, no program needed: step, back, goto,
+    /// thread, break, continue, reverse-continue, where, print, help. Reads
+    /// commands from standard input when it is not a terminal.
+    #[command(after_help = exit::TABLE)]
+    Debug(debug::Args),
 }
 
 /// A failure with its exit code; the message is printed as one line first,
@@ -103,6 +109,7 @@ where
         Command::Verify(args) => verify::run(args),
         Command::Export(args) => export::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Debug(args) => debug::run(args),
     };
     let _ = std::io::stdout().flush();
     match outcome {

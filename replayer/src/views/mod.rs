@@ -3,6 +3,7 @@
 //! global number, given by [`number::number`], so an event is "#1234" in all
 //! of them.
 
+pub mod debug;
 pub mod describe;
 pub mod diff;
 pub mod export;

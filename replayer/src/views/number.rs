@@ -158,6 +158,18 @@ impl<'t> Numbering<'t> {
         (index < run.start + run.len).then(|| run.first + (index - run.start))
     }
 
+    /// How many of `thread`'s events are numbered `number` or below: where
+    /// the thread stands when the trace is at event `number`.
+    pub fn thread_position(&self, thread: ThreadIndex, number: u64) -> u64 {
+        let Some(slot) = self.slot(thread) else { return 0 };
+        let runs = &self.runs_of[slot];
+        let Some(at) = runs.partition_point(|&r| self.runs[r as usize].first <= number).checked_sub(1) else {
+            return 0;
+        };
+        let run = self.runs[runs[at] as usize];
+        run.start + run.len.min(number - run.first + 1)
+    }
+
     /// The event numbered `number`, if any.
     pub fn get(&self, number: u64) -> Option<Numbered<'t>> {
         let at = self.runs.partition_point(|r| r.first <= number).checked_sub(1)?;

@@ -174,3 +174,20 @@ fn numbering_the_same_trace_twice_gives_the_same_numbers() {
     assert!(n.global(2, 1).unwrap() > n.global(0, 4).unwrap());
     assert!(n.global(1, 1).unwrap() > n.global(2, 2).unwrap());
 }
+
+#[test]
+fn a_threads_position_counts_its_events_at_or_below_a_number() {
+    let trace = trace_of(vec![
+        vec![start(), spawn(1), ev(Op::Recv, 5, 2, 1, 0), exit()],
+        vec![start(), ev(Op::Send, 5, 1, 0, 0), exit()],
+    ]);
+    let n = number(&trace);
+    // Order: t0 #1 #2, t1 #3 #4 #5?, ...: check against a direct count.
+    for number in 0..=n.len() + 1 {
+        for thread in [0, 1] {
+            let direct = n.iter().filter(|e| e.thread == thread && e.number <= number).count() as u64;
+            assert_eq!(n.thread_position(thread, number), direct, "thread {thread} at {number}");
+        }
+    }
+    assert_eq!(n.thread_position(7, 3), 0);
+}

@@ -47,7 +47,7 @@ fn lost_update(events: &[Value]) -> (u64, String, u64, String) {
                 let site = |v: &Value| v["site"].as_str().unwrap().to_string();
                 let between_other = before["thread"] != e["thread"] && own_turn + 1 < turn;
                 // The read and the write are two lines of one function.
-                let line = |v: &Value| site(v).rsplitn(3, ':').nth(1).unwrap().parse::<u32>().unwrap();
+                let line = |v: &Value| site(v).rsplit(':').nth(1).unwrap().parse::<u32>().unwrap();
                 let same_function = line(own) != line(e) && line(own).abs_diff(line(e)) <= 8;
                 if between_other && same_function {
                     let name = e["thread_name"].as_str().unwrap().to_string();
@@ -112,4 +112,21 @@ fn a_wrong_command_in_a_script_is_reported_and_fails_the_session() {
     assert!(text.contains("#2 "), "the session goes on after an error: {text}");
     assert_eq!(code, Some(2), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn a_truncated_trace_is_stepped_through_as_far_as_it_goes() {
+    let bytes = std::fs::read(LOST_UPDATE).unwrap();
+    let dir = crate::util::scratch("debug-cut");
+    let cut = dir.join("cut.trace");
+    std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    let (code, text, err) =
+        session(cut.to_str().unwrap(), "where\nbreak lock\ncontinue\nstep 100000\nwhere\n");
+    assert_eq!(code, Some(0), "{err}\n{text}");
+    assert!(err.contains("not whole"), "{err}");
+    assert!(
+        text.contains("breakpoint 1:") && text.contains("end of the trace: the recording did not finish"),
+        "{text}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
 }

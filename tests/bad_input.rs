@@ -68,6 +68,8 @@ fn run_bounded(args: &[&str], path: &Path) -> (Option<i32>, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_reprise"))
         .args(args)
         .arg(path)
+        // `debug` reads its commands from stdin: none here.
+        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -109,6 +111,26 @@ fn every_damaged_file_gets_one_clear_error_and_no_panic_or_hang() {
         let (code, _, err) = run_bounded(&["replay"], &path);
         assert!(matches!(code, Some(0 | 3 | 4 | 5 | 6)), "replay on {name} exited {code:?}: {err}");
         assert!(!err.contains("panicked"), "replay on {name}: {err}");
+
+        // The offline views read what is whole and say the rest is not.
+        for format in ["chrome", "jsonl"] {
+            // To a file: run_bounded reads stdout only once the child exits.
+            let out = dir.join(format!("export-{i}.{format}"));
+            let (code, _, err) =
+                run_bounded(&["export", "--format", format, "--out", out.to_str().unwrap()], &path);
+            assert!(matches!(code, Some(0 | 6)), "export {format} on {name} exited {code:?}: {err}");
+            assert!(!err.contains("panicked"), "export on {name}: {err}");
+            if code == Some(6) {
+                assert_eq!(err.lines().count(), 1, "export on {name}: {err}");
+            }
+        }
+        let valid_path = dir.join("valid.trace");
+        let (code, _, err) = run_bounded(&["diff", valid_path.to_str().unwrap()], &path);
+        assert!(matches!(code, Some(0 | 1 | 6)), "diff on {name} exited {code:?}: {err}");
+        assert!(!err.contains("panicked"), "diff on {name}: {err}");
+        let (code, _, err) = run_bounded(&["debug"], &path);
+        assert!(matches!(code, Some(0 | 6)), "debug on {name} exited {code:?}: {err}");
+        assert!(!err.contains("panicked"), "debug on {name}: {err}");
     }
 }
 

@@ -55,6 +55,8 @@ pub mod prefix;
 mod replay;
 #[cfg(not(reprise_loom))]
 pub mod report;
+#[cfg(not(reprise_loom))]
+pub mod views;
 
 #[cfg(not(reprise_loom))]
 pub use backstop::{parse_stall_backstop, BackstopError, DEFAULT_STALL_BACKSTOP, STALL_BACKSTOP_ENV};

@@ -3,9 +3,12 @@
 //! and an exit code from [`crate::exit`].
 
 mod captured;
+mod debug;
 mod demo;
+mod diff;
 mod explore;
 mod explore_json;
+mod export;
 mod inspect;
 mod payments;
 mod pipeline;
@@ -53,6 +56,20 @@ enum Command {
     /// Check every chunk of a trace and say where it stops being whole.
     #[command(after_help = exit::TABLE)]
     Verify(verify::Args),
+    /// Write a trace as Chrome Trace Event JSON (Perfetto UI, chrome://tracing)
+    /// or JSON Lines, events numbered as every view numbers them.
+    #[command(after_help = exit::TABLE)]
+    Export(export::Args),
+    /// Compare two traces of the same program: the first divergence (thread,
+    /// event, what differs, call sites, context) and the objects whose orders
+    /// differ. Exits 0 when identical, 1 when they differ.
+    #[command(after_help = exit::TABLE)]
+    Diff(diff::Args),
+    /// Step through a trace offline, no program needed: step, back, goto,
+    /// thread, break, continue, reverse-continue, where, print, help. Reads
+    /// commands from standard input when it is not a terminal.
+    #[command(after_help = exit::TABLE)]
+    Debug(debug::Args),
 }
 
 /// A failure with its exit code; the message is printed as one line first,
@@ -91,6 +108,9 @@ where
         Command::Replay(args) => replay::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Export(args) => export::run(args),
+        Command::Diff(args) => diff::run(args),
+        Command::Debug(args) => debug::run(args),
     };
     let _ = std::io::stdout().flush();
     match outcome {

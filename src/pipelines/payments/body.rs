@@ -401,6 +401,9 @@ fn join<T>(handle: thread::JoinHandle<T>) -> T {
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
+// The trace's call sites then name the caller: a lost update's read and
+// write are two lines, not this one.
+#[track_caller]
 fn lock<T>(mutex: &sync::Mutex<T>) -> sync::MutexGuard<'_, T> {
     mutex
         .lock()

@@ -1,0 +1,53 @@
+//! `reprise diff`: where two traces of the same program first part, and the
+//! objects whose orders differ.
+
+use std::path::{Path, PathBuf};
+
+use reprise_recorder::trace::read::TraceFile;
+use reprise_recorder::trace::show::block;
+use reprise_replayer::views::diff::{diff, render, Side};
+use reprise_replayer::views::{number, Tables};
+
+use crate::cli::{out, payments, Failure, Outcome};
+use crate::exit;
+
+/// Arguments of `reprise diff`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The first trace (A), e.g. the failing run.
+    #[arg(value_name = "A")]
+    a: PathBuf,
+    /// The second trace (B), e.g. a good run of the same program.
+    #[arg(value_name = "B")]
+    b: PathBuf,
+}
+
+fn read(path: &Path) -> Result<TraceFile, Failure> {
+    let trace = payments::read(path)?;
+    if let Some(damage) = &trace.damage {
+        eprintln!("reprise: warning: `{}` is not whole: {}", path.display(), block(&damage.to_string()));
+    }
+    Ok(trace)
+}
+
+pub(crate) fn run(args: Args) -> Outcome {
+    let (ta, tb) = (read(&args.a)?, read(&args.b)?);
+    if ta.header.program != tb.header.program {
+        eprintln!(
+            "reprise: warning: the traces are of different programs ({} and {}): the alignment means little",
+            block(&ta.header.program),
+            block(&tb.header.program)
+        );
+    }
+    let (na, nb) = (number(&ta), number(&tb));
+    let (tables_a, tables_b) = (Tables::of(&ta), Tables::of(&tb));
+    let a = Side { numbering: &na, tables: &tables_a };
+    let b = Side { numbering: &nb, tables: &tables_b };
+    let found = diff(&a, &b);
+    out!("A: {} ({} events)", args.a.display(), na.len());
+    out!("B: {} ({} events)", args.b.display(), nb.len());
+    for line in render(&found, &a, &b) {
+        out!("{line}");
+    }
+    Ok(if found.identical() { exit::SUCCESS } else { exit::FINDING })
+}

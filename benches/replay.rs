@@ -1,16 +1,24 @@
 //! Recording and replaying side by side in one run, with the ratios DESIGN.md
 //! budgets: replay throughput against record throughput on the payments
 //! pipeline (4 workers, 20,000 payments; 1,000,000 with
-//! `REPRISE_BENCH_MILLION=1`), and replay time per thread of a small program
-//! of N threads (500 to 4,000), which must stay flat (linear in threads).
+//! `REPRISE_BENCH_MILLION=1`), for both replay modes (parallel, the default,
+//! and on coroutines, the fast mode), and replay time per thread of a small
+//! program of N threads (500 to 4,000), which must stay flat (linear in
+//! threads).
 //!
-//! Replay is timed from a trace already read into memory (`reprise::replay`
-//! on a `TraceFile`): reading the file is `verify`'s and `inspect`'s cost,
-//! not the gate's. Every run checks its outcome (invariants held, the replay
-//! matched), so a broken run fails the benchmark instead of being timed.
+//! Parallel replay is timed from a trace already read into memory
+//! (`reprise::replay` on a `TraceFile`): reading the file is `verify`'s and
+//! `inspect`'s cost, not the gate's. Coroutine replay is timed the same way.
+//! Every run checks its outcome (invariants held, the replay matched), so a
+//! broken run fails the benchmark instead of being timed.
 //!
-//! `cargo bench --bench replay -- ratios` runs only the ratio table;
-//! `REPRISE_BENCH_ROUNDS` sets its rounds (default 3).
+//! `cargo bench --bench replay -- ratios` runs only the ratio tables;
+//! `REPRISE_BENCH_ROUNDS` sets their rounds (default 3).
+//! `cargo bench --bench replay -- profile` records the payments pipeline
+//! once and replays it `REPRISE_BENCH_PROFILE_RUNS` times (default 20) in
+//! the mode `REPRISE_BENCH_PROFILE_MODE` names (`coroutines`, the default, or
+//! `parallel`), `REPRISE_BENCH_PROFILE_PAYMENTS` payments (default 20,000):
+//! a driver for `perf record` and `valgrind --tool=callgrind`.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -78,6 +86,24 @@ enum Workload {
     Threads(usize),
 }
 
+/// How a replay runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// Each thread an OS thread held at the gate.
+    Parallel,
+    /// Every thread a coroutine on this OS thread.
+    Coroutines,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Parallel => "parallel",
+            Mode::Coroutines => "coroutines",
+        }
+    }
+}
+
 impl Workload {
     fn label(self) -> String {
         match self {
@@ -111,19 +137,27 @@ impl Workload {
         start.elapsed()
     }
 
-    /// Replays `trace` once; returns the time it took.
-    fn replay(self, trace: &TraceFile) -> Duration {
+    /// Replays `trace` once in `mode`; returns the time it took.
+    fn replay(self, mode: Mode, trace: &TraceFile) -> Duration {
         let start = Instant::now();
         match self {
             Workload::Payments(n) => {
                 let config = payments_config(n);
-                let report = reprise::replay(trace, move || payments::run(&config));
-                assert!(report.outcome.matched(), "replay: {:?}", report.outcome);
+                let program = move || payments::run(&config);
+                let report = match mode {
+                    Mode::Parallel => reprise::replay(trace, program),
+                    Mode::Coroutines => reprise::replay_coroutines(trace, program),
+                };
+                assert!(report.outcome.matched(), "replay {}: {:?}", mode.name(), report.outcome);
                 black_box(report.result);
             }
             Workload::Threads(n) => {
-                let report = reprise::replay(trace, move || threads_program(n));
-                assert!(report.outcome.matched(), "replay: {:?}", report.outcome);
+                let program = move || threads_program(n);
+                let report = match mode {
+                    Mode::Parallel => reprise::replay(trace, program),
+                    Mode::Coroutines => reprise::replay_coroutines(trace, program),
+                };
+                assert!(report.outcome.matched(), "replay {}: {:?}", mode.name(), report.outcome);
                 black_box(report.result);
             }
         }
@@ -146,7 +180,8 @@ fn bench_groups(c: &mut Criterion, path: &Path) {
     group.bench_function("record", |b| b.iter(|| workload.record(path)));
     workload.record(path);
     let trace = read(path);
-    group.bench_function("replay", |b| b.iter(|| workload.replay(&trace)));
+    group.bench_function("replay", |b| b.iter(|| workload.replay(Mode::Parallel, &trace)));
+    group.bench_function("replay_coroutines", |b| b.iter(|| workload.replay(Mode::Coroutines, &trace)));
     group.finish();
 
     let mut group = c.benchmark_group("replay_threads");
@@ -157,28 +192,41 @@ fn bench_groups(c: &mut Criterion, path: &Path) {
         group.bench_function(format!("record/{n}"), |b| b.iter(|| workload.record(path)));
         workload.record(path);
         let trace = read(path);
-        group.bench_function(format!("replay/{n}"), |b| b.iter(|| workload.replay(&trace)));
+        group.bench_function(format!("replay/{n}"), |b| b.iter(|| workload.replay(Mode::Parallel, &trace)));
     }
     group.finish();
 }
 
-/// One row of the table: median record and replay times over the rounds,
-/// each round recording then replaying (so noise hits both alike).
+/// One row of a table: median times over the rounds of recording and of
+/// each replay mode.
 struct Row {
-    workload: Workload,
     record: Duration,
-    replay: Duration,
+    parallel: Duration,
+    coroutines: Duration,
 }
 
+/// Each round records, then replays the trace just written both ways, the
+/// replays' order alternating by round, so machine noise hits all alike.
 fn measure(workload: Workload, path: &Path, rounds: usize) -> Row {
     let mut records = Vec::with_capacity(rounds);
-    let mut replays = Vec::with_capacity(rounds);
-    for _ in 0..rounds {
+    let mut parallel = Vec::with_capacity(rounds);
+    let mut coroutines = Vec::with_capacity(rounds);
+    for round in 0..rounds {
         records.push(workload.record(path));
         let trace = read(path);
-        replays.push(workload.replay(&trace));
+        let mut order = [Mode::Parallel, Mode::Coroutines];
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for mode in order {
+            let took = workload.replay(mode, &trace);
+            match mode {
+                Mode::Parallel => parallel.push(took),
+                Mode::Coroutines => coroutines.push(took),
+            }
+        }
     }
-    Row { workload, record: median(records), replay: median(replays) }
+    Row { record: median(records), parallel: median(parallel), coroutines: median(coroutines) }
 }
 
 fn print_table(path: &Path) {
@@ -189,18 +237,38 @@ fn print_table(path: &Path) {
         payment_sizes.push(LARGE_PAYMENTS);
     }
     println!();
-    println!("replay against record: median of {rounds} rounds (each records, then replays the trace just written)");
-    println!("{:<16} {:>12} {:>12} {:>22}", "payments", "record/s", "replay/s", "replay / record");
+    println!(
+        "replay against record: median of {rounds} rounds (each records, then replays the trace just \
+         written both ways); throughput ratios, budget >= {REPLAY_BUDGET}x"
+    );
+    println!(
+        "{:<18} {:>10} {:>12} {:>12} {:>14} {:>16}",
+        "payments", "record/s", "parallel/s", "coroutines/s", "parallel/rec", "coroutines/rec"
+    );
     for n in payment_sizes {
-        let row = measure(Workload::Payments(n), path, rounds);
-        let rate = |d: Duration| n as f64 / d.as_secs_f64();
-        let ratio = row.record.as_secs_f64() / row.replay.as_secs_f64();
+        let workload = Workload::Payments(n);
+        let row = measure(workload, path, rounds);
+        let rate = |d: Duration| n as f64 / d.as_secs_f64() / 1e6;
+        let ratio = |d: Duration| row.record.as_secs_f64() / d.as_secs_f64();
+        let verdict = |r: f64| if r >= REPLAY_BUDGET { "ok" } else { "MISSED" };
+        let (parallel, coroutines) = (ratio(row.parallel), ratio(row.coroutines));
         println!(
-            "{:<16} {:>10.3} M {:>10.3} M {:>10.2}x (budget >= {REPLAY_BUDGET}x)",
-            row.workload.label(),
-            rate(row.record) / 1e6,
-            rate(row.replay) / 1e6,
-            ratio
+            "{:<18} {:>8.3} M {:>10.3} M {:>10.3} M {:>7.2}x {:<6} {:>8.2}x {:<6}",
+            workload.label(),
+            rate(row.record),
+            rate(row.parallel),
+            rate(row.coroutines),
+            parallel,
+            verdict(parallel),
+            coroutines,
+            verdict(coroutines),
+        );
+        println!(
+            "{:<18} record {:.1} ms, parallel {:.1} ms, coroutines {:.1} ms",
+            "",
+            row.record.as_secs_f64() * 1e3,
+            row.parallel.as_secs_f64() * 1e3,
+            row.coroutines.as_secs_f64() * 1e3
         );
     }
     println!();
@@ -210,19 +278,47 @@ fn print_table(path: &Path) {
     );
     let mut first = None;
     for n in THREAD_COUNTS {
-        let row = measure(Workload::Threads(n), path, rounds);
+        let workload = Workload::Threads(n);
+        let row = measure(workload, path, rounds);
         let per = |d: Duration| d.as_secs_f64() * 1e6 / n as f64;
-        let base = *first.get_or_insert(per(row.replay));
+        let base = *first.get_or_insert(per(row.parallel));
         println!(
-            "{:<16} {:>16.1} {:>16.1} {:>15.2}x {:>19.2}x",
-            row.workload.label(),
+            "{:<16} {:>16.1} {:>16.1} {:>15.2}x {:>19.2}x   (coroutines {:.1} us/thread)",
+            workload.label(),
             per(row.record),
-            per(row.replay),
-            row.replay.as_secs_f64() / row.record.as_secs_f64(),
-            per(row.replay) / base
+            per(row.parallel),
+            row.parallel.as_secs_f64() / row.record.as_secs_f64(),
+            per(row.parallel) / base,
+            per(row.coroutines),
         );
     }
-    println!("(linear in threads: replay us/thread stays near 1.00x of the 500-thread figure)");
+    println!("(parallel replay, linear in threads: us/thread stays near 1.00x of the 500-thread figure)");
+}
+
+/// The profiling driver: one recording, then replays only.
+fn profile(path: &Path) {
+    let env = |name: &str| std::env::var(name).ok();
+    let mode = match env("REPRISE_BENCH_PROFILE_MODE").as_deref() {
+        None | Some("coroutines") => Mode::Coroutines,
+        Some("parallel") => Mode::Parallel,
+        Some(other) => panic!("REPRISE_BENCH_PROFILE_MODE: `{other}` is neither coroutines nor parallel"),
+    };
+    let payments =
+        env("REPRISE_BENCH_PROFILE_PAYMENTS").and_then(|n| n.parse().ok()).unwrap_or(SMALL_PAYMENTS);
+    let runs = env("REPRISE_BENCH_PROFILE_RUNS").and_then(|n| n.parse().ok()).unwrap_or(20usize);
+    let workload = Workload::Payments(payments);
+    workload.record(path);
+    let trace = read(path);
+    let mut times: Vec<Duration> = (0..runs).map(|_| workload.replay(mode, &trace)).collect();
+    if !times.is_empty() {
+        times.sort_unstable();
+        println!(
+            "profile: {runs} {} replays of {payments} payments ({} events), median {:.1} ms",
+            mode.name(),
+            trace.events,
+            times[times.len() / 2].as_secs_f64() * 1e3
+        );
+    }
 }
 
 fn median(mut times: Vec<Duration>) -> Duration {
@@ -230,21 +326,32 @@ fn median(mut times: Vec<Duration>) -> Duration {
     times[times.len() / 2]
 }
 
-/// Whether the ratio table was asked for: `cargo bench` without a filter or
-/// with the filter `ratios`; not under `cargo test --benches` or `--list`.
-fn table_requested() -> bool {
+/// The benchmark's own arguments past cargo's: whether it runs as a
+/// benchmark (not under `cargo test --benches` or `--list`) and its filter.
+fn bench_filter() -> Option<Option<String>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let flag = |name: &str| args.iter().any(|a| a == name);
     if !flag("--bench") || flag("--test") || flag("--list") || flag("--profile-time") {
-        return false;
+        return None;
     }
-    let filter = args.iter().find(|a| !a.starts_with('-'));
-    filter.is_none_or(|f| "ratios".contains(f.as_str()))
+    Some(args.iter().find(|a| !a.starts_with('-')).cloned())
 }
 
-/// Whether criterion's groups should run: not when only `ratios` was asked for.
+/// Whether the ratio tables were asked for: `cargo bench` without a filter
+/// or with the filter `ratios`.
+fn table_requested() -> bool {
+    bench_filter().is_some_and(|f| f.is_none_or(|f| "ratios".contains(f.as_str())))
+}
+
+/// Whether the profiling driver was asked for: the filter `profile`.
+fn profile_requested() -> bool {
+    bench_filter().is_some_and(|f| f.as_deref() == Some("profile"))
+}
+
+/// Whether criterion's groups should run: not when only `ratios` or
+/// `profile` was asked for.
 fn groups_requested() -> bool {
-    !std::env::args().skip(1).any(|a| a == "ratios")
+    !std::env::args().skip(1).any(|a| a == "ratios" || a == "profile")
 }
 
 fn trace_path() -> PathBuf {
@@ -258,7 +365,9 @@ fn main() {
         bench_groups(&mut criterion, &path);
         criterion.final_summary();
     }
-    if table_requested() {
+    if profile_requested() {
+        profile(&path);
+    } else if table_requested() {
         print_table(&path);
     }
     let _ = std::fs::remove_file(&path);

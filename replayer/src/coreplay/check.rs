@@ -54,32 +54,27 @@ impl State {
     /// Checks `made` (this run's event, at `site`) against `thread`'s next
     /// recorded event; on a match, moves its cursor and counts it.
     pub(super) fn check(&mut self, thread: ThreadIndex, made: &Event, site: Site<'_>) {
-        let Some(cursor) = self.threads.get(&thread).map(|s| s.cursor) else { return };
-        let Some(&recorded) = self.log.event(thread, cursor) else {
-            if self.complete && self.log.threads.get(&thread).is_some_and(|l| l.exited()) {
+        let Some(cursor) = self.slot(thread).map(|s| s.cursor) else { return };
+        let Some((&recorded, outcome)) = self.log.current(thread, cursor) else {
+            if self.complete && self.log.exited(thread) {
                 let detail = "the recording says this thread had already exited".into();
                 return self.fail(thread, cursor, made, site, detail);
             }
-            if let Some(slot) = self.threads.get_mut(&thread) {
-                slot.overran = true;
-            }
+            self.overran(thread);
             return;
         };
+        let outcome = outcome.copied();
         if recorded.op != made.op {
             let detail = format!("expected {}", self.log.describe(thread, &recorded));
             return self.fail(thread, cursor, made, site, detail);
         }
         let lifecycle = matches!(made.op, Op::ThreadStart | Op::ThreadExit);
-        let same_site = self
-            .log
-            .site(thread, recorded.site)
-            .is_some_and(|s| s.line == site.line && s.column == site.column && s.file == site.file);
-        if !lifecycle && !same_site {
+        if !lifecycle && !self.log.site_matches(thread, recorded.site, site) {
             let detail =
                 format!("expected {} at {}", made.op.name(), self.log.site_text(thread, recorded.site));
             return self.fail(thread, cursor, made, site, detail);
         }
-        let Ok(outcome) = recorded.outcome() else {
+        let Some(outcome) = outcome else {
             let detail = "the trace holds an outcome no recorder writes".into();
             return self.fail(thread, cursor, made, site, detail);
         };
@@ -107,9 +102,7 @@ impl State {
             let detail = format!("the recording's outcome was {outcome:?}; this run's is {got}");
             return self.fail(thread, cursor, made, site, detail);
         }
-        if let Some(slot) = self.threads.get_mut(&thread) {
-            slot.cursor += 1;
-        }
         self.counters.apply(thread, &recorded, &outcome);
+        self.step(thread);
     }
 }

@@ -8,7 +8,8 @@ use reprise_recorder::trace::model::{
 };
 
 use super::hash::{IntMap, IntSet};
-use super::trace::{read_store, FollowLog};
+use super::trace::FollowLog;
+use crate::log::read_store;
 
 /// The counters of one replay.
 #[derive(Debug, Default)]
@@ -53,7 +54,7 @@ impl Counters {
         if let Some(turn) = outcome.turn(event.object).filter(|t| t.class == TurnClass::Store) {
             let rank = log.rank(turn.object, turn.class, turn.number).unwrap_or(0);
             let before = log.previous_turn(turn.object, turn.class, rank);
-            let needed = log.loads_of.get(&(turn.object, before)).copied().unwrap_or(0);
+            let needed = log.log.loads_of(turn.object, before);
             if self.loads.get(&(turn.object, before)).copied().unwrap_or(0) < needed {
                 return Err(Pending::Loads { object: turn.object, store: before });
             }

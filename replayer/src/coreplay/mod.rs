@@ -32,16 +32,17 @@ mod check;
 mod counters;
 mod end;
 mod follow;
-mod hash;
+pub(crate) mod hash;
 mod trace;
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use reprise_recorder::hook::coop::CoopRun;
-use reprise_recorder::trace::format::Verdict;
+use reprise_recorder::trace::format::{Footer, Verdict};
 use reprise_recorder::trace::read::TraceFile;
 
+use crate::log::{IndexedTrace, ReplayLog};
 use crate::replay::ReplayReport;
 
 /// How a trace is replayed.
@@ -93,6 +94,23 @@ where
     replay_coroutines_with(trace, Some(key), f)
 }
 
+/// [`replay_coroutines`] for a trace indexed from its file
+/// ([`IndexedTrace::open`]): each thread's events are decoded a chunk at a
+/// time as the replay reaches them, so the memory it takes does not grow
+/// with the trace's length.
+pub fn replay_coroutines_indexed<F, R>(
+    trace: IndexedTrace,
+    key: Option<reprise_recorder::trace::model::sensitive::SealKey>,
+    f: F,
+) -> ReplayReport<R>
+where
+    F: FnOnce() -> R + 'static,
+    R: 'static,
+{
+    let whole = trace.is_whole();
+    follow_log(trace.log, whole, trace.end.footer.as_ref(), key, f)
+}
+
 fn replay_coroutines_with<F, R>(
     trace: &TraceFile,
     key: Option<reprise_recorder::trace::model::sensitive::SealKey>,
@@ -102,19 +120,33 @@ where
     F: FnOnce() -> R + 'static,
     R: 'static,
 {
-    let whole = trace.is_whole();
-    let interrupted = trace.footer.as_ref().is_some_and(|footer| {
+    follow_log(ReplayLog::from_trace(trace), trace.is_whole(), trace.footer.as_ref(), key, f)
+}
+
+fn follow_log<F, R>(
+    log: ReplayLog,
+    whole: bool,
+    footer: Option<&Footer>,
+    key: Option<reprise_recorder::trace::model::sensitive::SealKey>,
+    f: F,
+) -> ReplayReport<R>
+where
+    F: FnOnce() -> R + 'static,
+    R: 'static,
+{
+    let interrupted = footer.is_some_and(|footer| {
         footer.annotation("reprise.signal").is_some() || footer.annotation("reprise.unflushed").is_some()
     });
     let complete = whole && !interrupted;
-    let verdict = trace.footer.as_ref().map(|footer| footer.verdict.clone());
-    let log = trace::FollowLog::from_trace(trace);
-    let follow = follow::Follow::new(log, complete);
+    let verdict = footer.map(|footer| footer.verdict.clone());
 
-    let run = CoopRun::new(0);
+    let run = Rc::new(CoopRun::new(0));
     if key.is_some() {
         run.set_key(key);
     }
+    let ticking = Rc::clone(&run);
+    let follow =
+        follow::Follow::new(trace::FollowLog::new(log), complete, Box::new(move || ticking.discard_chunks()));
     let result: Rc<RefCell<Option<std::thread::Result<R>>>> = Rc::new(RefCell::new(None));
     let slot = Rc::clone(&result);
     let root = run.root(move || {
@@ -123,14 +155,11 @@ where
     });
     let panicked: Rc<RefCell<Option<String>>> = Rc::new(RefCell::new(None));
     let panic_slot = Rc::clone(&panicked);
-    follow.run(
-        Box::new(move || {
-            if let Err(payload) = root() {
-                *panic_slot.borrow_mut() = Some(reprise_recorder::hook::panic::message(payload.as_ref()));
-            }
-        }),
-        &|| run.discard_chunks(),
-    );
+    follow.run(Box::new(move || {
+        if let Err(payload) = root() {
+            *panic_slot.borrow_mut() = Some(reprise_recorder::hook::panic::message(payload.as_ref()));
+        }
+    }));
     run.discard_chunks();
     let value = result.borrow_mut().take().and_then(Result::ok);
     let root_end = match (value, panicked.borrow_mut().take()) {

@@ -11,7 +11,7 @@ use reprise_recorder::trace::model::{Event, ObjectIndex, ObjectKind, Record, Thr
 use reprise_recorder::trace::read::ReadFileError;
 
 use super::thread::{Source, ThreadLog};
-use super::{turn_of, IndexedTrace, Ranks, ReplayLog, Turns};
+use super::{read_store, IndexedTrace, Loads, Ranks, ReplayLog, Turns};
 
 /// How many records of a trace held in memory one window decodes.
 const MEMORY_CHUNK: usize = 4096;
@@ -22,6 +22,7 @@ struct Gather {
     threads: BTreeMap<ThreadIndex, Tables>,
     objects: BTreeMap<ObjectIndex, ObjectKind>,
     turns: Turns,
+    loads: Loads,
 }
 
 /// A thread's tables, as its records name them.
@@ -42,8 +43,12 @@ impl Gather {
             match record {
                 Record::Event(e) => {
                     tables.last = Some(*e);
-                    if let Some((object, class, number)) = turn_of(e) {
-                        self.turns.entry((object, class)).or_default().insert(number);
+                    let Ok(outcome) = e.outcome() else { continue };
+                    if let Some(turn) = outcome.turn(e.object) {
+                        self.turns.entry((turn.object, turn.class)).or_default().insert(turn.number);
+                    }
+                    if let Some(store) = read_store(&outcome) {
+                        *self.loads.entry((e.object, store)).or_insert(0) += 1;
                     }
                 }
                 Record::Thread { name, .. } => tables.name = name.clone(),
@@ -72,8 +77,12 @@ impl Gather {
         mut chunks: BTreeMap<ThreadIndex, reprise_recorder::trace::index::ThreadChunks>,
         mut source: impl FnMut(ThreadIndex) -> Source,
     ) -> ReplayLog {
-        let mut log =
-            ReplayLog { objects: self.objects, ranks: Ranks::new(self.turns), ..ReplayLog::default() };
+        let mut log = ReplayLog {
+            objects: self.objects,
+            ranks: Ranks::new(self.turns),
+            loads: self.loads,
+            ..ReplayLog::default()
+        };
         for (thread, tables) in self.threads {
             let chunks = chunks.remove(&thread).unwrap_or_default();
             let len = chunks.events;

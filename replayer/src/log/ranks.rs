@@ -74,6 +74,15 @@ impl RankRanges {
         let (start, end, before) = self.ranges[at];
         (n < end).then(|| before + (n - start))
     }
+
+    /// The turn number of rank `rank`, if there are that many turns.
+    #[inline]
+    pub(crate) fn number(&self, rank: u64) -> Option<u64> {
+        let at = self.ranges.partition_point(|&(_, _, before)| before <= rank).checked_sub(1)?;
+        let (start, end, before) = self.ranges[at];
+        let n = start.checked_add(rank - before)?;
+        (n < end).then_some(n)
+    }
 }
 
 /// Every counter's numbers while they are gathered.
@@ -140,6 +149,7 @@ mod tests {
                     sorted.binary_search(&n).ok().map(|r| r as u64),
                     "{numbers:?} at {n}"
                 );
+                assert_eq!(frozen.number(n), sorted.get(n as usize).copied(), "{numbers:?} rank {n}");
             }
         }
     }

@@ -26,6 +26,8 @@ struct Followed {
     outcomes: Vec<Option<Outcome>>,
     /// (position in `events`, bytes), by position.
     blobs: Vec<(usize, Vec<u8>)>,
+    /// Its call-site table (a copy of the log's, at hand).
+    sites: Vec<Option<SiteRef>>,
     /// Per recorded call site: the file of a call site of this run found
     /// equal to it. A `&'static str` lives as long as the program, so a file
     /// at the same address and of the same length is the same text: the
@@ -60,6 +62,7 @@ impl FollowLog {
                 events: Vec::new(),
                 outcomes: Vec::new(),
                 blobs: Vec::new(),
+                sites: log.sites(index).to_vec(),
                 seen: Vec::new(),
             })
             .collect();
@@ -146,11 +149,12 @@ impl FollowLog {
     ) -> bool {
         let Some(pos) = self.position(thread) else { return false };
         let file = location.file();
-        let Some(recorded) = self.log.site(thread, site) else { return false };
+        let t = &mut self.threads[pos];
+        let Some(Some(recorded)) = t.sites.get(site as usize) else { return false };
         if recorded.line != location.line() || recorded.column != location.column() {
             return false;
         }
-        let seen = &mut self.threads[pos].seen;
+        let seen = &mut t.seen;
         if let Some(Some(known)) = seen.get(site as usize) {
             if std::ptr::eq(known.as_ptr(), file.as_ptr()) && known.len() == file.len() {
                 return true;
@@ -169,14 +173,12 @@ impl FollowLog {
     /// Whether `thread`'s recorded call site `site` is `made` (a site by
     /// content, as an event is made).
     pub(crate) fn site_matches(&self, thread: ThreadIndex, site: SiteIndex, made: Site<'_>) -> bool {
-        let Some(recorded) = self.log.site(thread, site) else { return false };
+        let Some(t) = self.position(thread).map(|pos| &self.threads[pos]) else { return false };
+        let Some(Some(recorded)) = t.sites.get(site as usize) else { return false };
         if recorded.line != made.line || recorded.column != made.column {
             return false;
         }
-        let seen = self
-            .position(thread)
-            .and_then(|pos| self.threads[pos].seen.get(site as usize).copied().flatten());
-        match seen {
+        match t.seen.get(site as usize).copied().flatten() {
             Some(seen)
                 if std::ptr::eq(seen.as_ptr(), made.file.as_ptr()) && seen.len() == made.file.len() =>
             {
@@ -222,7 +224,7 @@ impl FollowLog {
 
     /// A recorded call site of `thread`.
     pub(crate) fn site(&self, thread: ThreadIndex, site: SiteIndex) -> Option<&SiteRef> {
-        self.log.site(thread, site)
+        self.threads[self.position(thread)?].sites.get(site as usize)?.as_ref()
     }
 
     /// The recorded site as text.

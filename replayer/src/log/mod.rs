@@ -167,6 +167,11 @@ impl ReplayLog {
         self.threads.get(&thread)?.sites.get(site as usize)?.as_ref()
     }
 
+    /// `thread`'s call-site table.
+    pub(crate) fn sites(&self, thread: ThreadIndex) -> &[Option<SiteRef>] {
+        self.threads.get(&thread).map_or(&[], |t| &t.sites)
+    }
+
     /// Whether the recording saw `thread` finish (its last kept event is its exit).
     pub fn exited(&self, thread: ThreadIndex) -> bool {
         self.last_event(thread).is_some_and(|e| e.op == Op::ThreadExit)

@@ -2,7 +2,9 @@
 //! numbers are dense (1..=N), so a counter costs one range, not one entry
 //! per turn; a cut trace or an odd recording costs one range per gap.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::coreplay::hash::IntMap;
 
 use reprise_recorder::hook::gate::TurnClass;
 use reprise_recorder::trace::model::ObjectIndex;
@@ -86,12 +88,13 @@ impl RankRanges {
 }
 
 /// Every counter's numbers while they are gathered.
-pub(crate) type Turns = HashMap<(ObjectIndex, TurnClass), Numbers>;
+// Keys are the trace's own small integers: a multiply hash, not SipHash.
+pub(crate) type Turns = IntMap<(ObjectIndex, TurnClass), Numbers>;
 
 /// The position of each recorded turn among its counter's turns.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Ranks {
-    table: HashMap<(ObjectIndex, TurnClass), RankRanges>,
+    table: IntMap<(ObjectIndex, TurnClass), RankRanges>,
 }
 
 impl Ranks {
@@ -156,7 +159,7 @@ mod tests {
 
     #[test]
     fn dense_numbers_in_any_order_take_one_range() {
-        let mut turns = Turns::new();
+        let mut turns = Turns::default();
         for n in (1..=500).rev().chain(1..=1000) {
             turns.entry((3, TurnClass::Lock)).or_default().insert(n);
         }

@@ -8,9 +8,11 @@
 //!
 //! Parallel replay is timed from a trace already read into memory
 //! (`reprise::replay` on a `TraceFile`): reading the file is `verify`'s and
-//! `inspect`'s cost, not the gate's. Coroutine replay is timed the same way.
-//! Every run checks its outcome (invariants held, the replay matched), so a
-//! broken run fails the benchmark instead of being timed.
+//! `inspect`'s cost, not the gate's. Coroutine replay is timed the same way,
+//! and from the file as `reprise replay --coroutines` does it (the index
+//! pass over the file timed too). Every run checks its outcome (invariants
+//! held, the replay matched), so a broken run fails the benchmark instead of
+//! being timed.
 //!
 //! `cargo bench --bench replay -- ratios` runs only the ratio tables;
 //! `REPRISE_BENCH_ROUNDS` sets their rounds (default 3).
@@ -93,13 +95,20 @@ enum Mode {
     Parallel,
     /// Every thread a coroutine on this OS thread.
     Coroutines,
+    /// On coroutines from the file, as `reprise replay --coroutines` does:
+    /// the file indexed in one pass (timed too), each thread's events
+    /// decoded as the replay reaches them.
+    CoroutinesFile,
 }
 
 impl Mode {
+    const ALL: [Mode; 3] = [Mode::Parallel, Mode::Coroutines, Mode::CoroutinesFile];
+
     fn name(self) -> &'static str {
         match self {
             Mode::Parallel => "parallel",
             Mode::Coroutines => "coroutines",
+            Mode::CoroutinesFile => "coroutines-file",
         }
     }
 }
@@ -137,32 +146,41 @@ impl Workload {
         start.elapsed()
     }
 
-    /// Replays `trace` once in `mode`; returns the time it took.
-    fn replay(self, mode: Mode, trace: &TraceFile) -> Duration {
+    /// Replays `trace` (read from `path`) once in `mode`; returns the time
+    /// it took.
+    fn replay(self, mode: Mode, path: &Path, trace: &TraceFile) -> Duration {
         let start = Instant::now();
         match self {
             Workload::Payments(n) => {
                 let config = payments_config(n);
-                let program = move || payments::run(&config);
-                let report = match mode {
-                    Mode::Parallel => reprise::replay(trace, program),
-                    Mode::Coroutines => reprise::replay_coroutines(trace, program),
-                };
-                assert!(report.outcome.matched(), "replay {}: {:?}", mode.name(), report.outcome);
-                black_box(report.result);
+                black_box(replay_in(mode, path, trace, move || payments::run(&config)));
             }
             Workload::Threads(n) => {
-                let program = move || threads_program(n);
-                let report = match mode {
-                    Mode::Parallel => reprise::replay(trace, program),
-                    Mode::Coroutines => reprise::replay_coroutines(trace, program),
-                };
-                assert!(report.outcome.matched(), "replay {}: {:?}", mode.name(), report.outcome);
-                black_box(report.result);
+                black_box(replay_in(mode, path, trace, move || threads_program(n)));
             }
         }
         start.elapsed()
     }
+}
+
+/// Replays `program` in `mode`; the replay must match its trace (a
+/// benchmark of a broken replay measures nothing).
+fn replay_in<R: Send + 'static>(
+    mode: Mode,
+    path: &Path,
+    trace: &TraceFile,
+    program: impl FnOnce() -> R + Send + 'static,
+) -> Option<R> {
+    let report = match mode {
+        Mode::Parallel => reprise::replay(trace, program),
+        Mode::Coroutines => reprise::replay_coroutines(trace, program),
+        Mode::CoroutinesFile => {
+            let indexed = reprise::IndexedTrace::open(path).expect("cannot index the benchmark trace");
+            reprise::replay_coroutines_indexed(indexed, None, program)
+        }
+    };
+    assert!(report.outcome.matched(), "replay {}: {:?}", mode.name(), report.outcome);
+    report.result
 }
 
 fn read(trace: &Path) -> TraceFile {
@@ -180,8 +198,8 @@ fn bench_groups(c: &mut Criterion, path: &Path) {
     group.bench_function("record", |b| b.iter(|| workload.record(path)));
     workload.record(path);
     let trace = read(path);
-    group.bench_function("replay", |b| b.iter(|| workload.replay(Mode::Parallel, &trace)));
-    group.bench_function("replay_coroutines", |b| b.iter(|| workload.replay(Mode::Coroutines, &trace)));
+    group.bench_function("replay", |b| b.iter(|| workload.replay(Mode::Parallel, path, &trace)));
+    group.bench_function("replay_coroutines", |b| b.iter(|| workload.replay(Mode::Coroutines, path, &trace)));
     group.finish();
 
     let mut group = c.benchmark_group("replay_threads");
@@ -192,41 +210,43 @@ fn bench_groups(c: &mut Criterion, path: &Path) {
         group.bench_function(format!("record/{n}"), |b| b.iter(|| workload.record(path)));
         workload.record(path);
         let trace = read(path);
-        group.bench_function(format!("replay/{n}"), |b| b.iter(|| workload.replay(Mode::Parallel, &trace)));
+        group.bench_function(format!("replay/{n}"), |b| {
+            b.iter(|| workload.replay(Mode::Parallel, path, &trace))
+        });
     }
     group.finish();
 }
 
 /// One row of a table: median times over the rounds of recording and of
-/// each replay mode.
+/// each replay mode (by `Mode::ALL`'s order).
 struct Row {
     record: Duration,
-    parallel: Duration,
-    coroutines: Duration,
+    replays: [Duration; 3],
 }
 
-/// Each round records, then replays the trace just written both ways, the
-/// replays' order alternating by round, so machine noise hits all alike.
-fn measure(workload: Workload, path: &Path, rounds: usize) -> Row {
+impl Row {
+    fn replay(&self, mode: Mode) -> Duration {
+        self.replays[Mode::ALL.iter().position(|&m| m == mode).unwrap_or(0)]
+    }
+}
+
+/// Each round records, then replays the trace just written in every mode,
+/// the replays' order rotating by round, so machine noise hits all alike.
+fn measure(workload: Workload, path: &Path, rounds: usize, modes: &[Mode]) -> Row {
     let mut records = Vec::with_capacity(rounds);
-    let mut parallel = Vec::with_capacity(rounds);
-    let mut coroutines = Vec::with_capacity(rounds);
+    let mut replays: [Vec<Duration>; 3] = Default::default();
     for round in 0..rounds {
         records.push(workload.record(path));
         let trace = read(path);
-        let mut order = [Mode::Parallel, Mode::Coroutines];
-        if round % 2 == 1 {
-            order.reverse();
-        }
-        for mode in order {
-            let took = workload.replay(mode, &trace);
-            match mode {
-                Mode::Parallel => parallel.push(took),
-                Mode::Coroutines => coroutines.push(took),
+        for k in 0..Mode::ALL.len() {
+            let at = (round + k) % Mode::ALL.len();
+            if modes.contains(&Mode::ALL[at]) {
+                replays[at].push(workload.replay(Mode::ALL[at], path, &trace));
             }
         }
     }
-    Row { record: median(records), parallel: median(parallel), coroutines: median(coroutines) }
+    let replays = replays.map(|times| if times.is_empty() { Duration::ZERO } else { median(times) });
+    Row { record: median(records), replays }
 }
 
 fn print_table(path: &Path) {
@@ -239,36 +259,43 @@ fn print_table(path: &Path) {
     println!();
     println!(
         "replay against record: median of {rounds} rounds (each records, then replays the trace just \
-         written both ways); throughput ratios, budget >= {REPLAY_BUDGET}x"
+         written in every mode); throughput against record's, budget >= {REPLAY_BUDGET}x"
     );
     println!(
-        "{:<18} {:>10} {:>12} {:>12} {:>14} {:>16}",
-        "payments", "record/s", "parallel/s", "coroutines/s", "parallel/rec", "coroutines/rec"
+        "  parallel: OS threads at the gate; coroutines: one OS thread; both from the trace read whole \
+         (reading not timed)"
+    );
+    println!("  coroutines-file: one OS thread, from the file indexed lazily (the index pass timed too)");
+    println!(
+        "{:<18} {:>10} {:>22} {:>22} {:>22}",
+        "payments", "record/s", "parallel", "coroutines", "coroutines-file"
     );
     for n in payment_sizes {
         let workload = Workload::Payments(n);
-        let row = measure(workload, path, rounds);
+        let row = measure(workload, path, rounds, &Mode::ALL);
         let rate = |d: Duration| n as f64 / d.as_secs_f64() / 1e6;
-        let ratio = |d: Duration| row.record.as_secs_f64() / d.as_secs_f64();
-        let verdict = |r: f64| if r >= REPLAY_BUDGET { "ok" } else { "MISSED" };
-        let (parallel, coroutines) = (ratio(row.parallel), ratio(row.coroutines));
+        let cell = |mode: Mode| {
+            let took = row.replay(mode);
+            let ratio = row.record.as_secs_f64() / took.as_secs_f64();
+            let verdict = if ratio >= REPLAY_BUDGET { "ok" } else { "MISSED" };
+            format!("{:.3} M {ratio:.2}x {verdict}", rate(took))
+        };
         println!(
-            "{:<18} {:>8.3} M {:>10.3} M {:>10.3} M {:>7.2}x {:<6} {:>8.2}x {:<6}",
+            "{:<18} {:>8.3} M {:>22} {:>22} {:>22}",
             workload.label(),
             rate(row.record),
-            rate(row.parallel),
-            rate(row.coroutines),
-            parallel,
-            verdict(parallel),
-            coroutines,
-            verdict(coroutines),
+            cell(Mode::Parallel),
+            cell(Mode::Coroutines),
+            cell(Mode::CoroutinesFile),
         );
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
         println!(
-            "{:<18} record {:.1} ms, parallel {:.1} ms, coroutines {:.1} ms",
+            "{:<18} ms: record {:.1}, parallel {:.1}, coroutines {:.1}, coroutines-file {:.1}",
             "",
-            row.record.as_secs_f64() * 1e3,
-            row.parallel.as_secs_f64() * 1e3,
-            row.coroutines.as_secs_f64() * 1e3
+            ms(row.record),
+            ms(row.replay(Mode::Parallel)),
+            ms(row.replay(Mode::Coroutines)),
+            ms(row.replay(Mode::CoroutinesFile)),
         );
     }
     println!();
@@ -279,17 +306,18 @@ fn print_table(path: &Path) {
     let mut first = None;
     for n in THREAD_COUNTS {
         let workload = Workload::Threads(n);
-        let row = measure(workload, path, rounds);
+        let row = measure(workload, path, rounds, &[Mode::Parallel, Mode::Coroutines]);
         let per = |d: Duration| d.as_secs_f64() * 1e6 / n as f64;
-        let base = *first.get_or_insert(per(row.parallel));
+        let (parallel, coroutines) = (row.replay(Mode::Parallel), row.replay(Mode::Coroutines));
+        let base = *first.get_or_insert(per(parallel));
         println!(
             "{:<16} {:>16.1} {:>16.1} {:>15.2}x {:>19.2}x   (coroutines {:.1} us/thread)",
             workload.label(),
             per(row.record),
-            per(row.parallel),
-            row.parallel.as_secs_f64() / row.record.as_secs_f64(),
-            per(row.parallel) / base,
-            per(row.coroutines),
+            per(parallel),
+            parallel.as_secs_f64() / row.record.as_secs_f64(),
+            per(parallel) / base,
+            per(coroutines),
         );
     }
     println!("(parallel replay, linear in threads: us/thread stays near 1.00x of the 500-thread figure)");
@@ -301,7 +329,10 @@ fn profile(path: &Path) {
     let mode = match env("REPRISE_BENCH_PROFILE_MODE").as_deref() {
         None | Some("coroutines") => Mode::Coroutines,
         Some("parallel") => Mode::Parallel,
-        Some(other) => panic!("REPRISE_BENCH_PROFILE_MODE: `{other}` is neither coroutines nor parallel"),
+        Some("coroutines-file") => Mode::CoroutinesFile,
+        Some(other) => {
+            panic!("REPRISE_BENCH_PROFILE_MODE: `{other}` is not coroutines, parallel or coroutines-file")
+        }
     };
     let payments =
         env("REPRISE_BENCH_PROFILE_PAYMENTS").and_then(|n| n.parse().ok()).unwrap_or(SMALL_PAYMENTS);
@@ -309,7 +340,7 @@ fn profile(path: &Path) {
     let workload = Workload::Payments(payments);
     workload.record(path);
     let trace = read(path);
-    let mut times: Vec<Duration> = (0..runs).map(|_| workload.replay(mode, &trace)).collect();
+    let mut times: Vec<Duration> = (0..runs).map(|_| workload.replay(mode, path, &trace)).collect();
     if !times.is_empty() {
         times.sort_unstable();
         println!(

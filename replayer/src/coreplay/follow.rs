@@ -17,7 +17,8 @@ use reprise_recorder::trace::model::{Event, ObjectIndex, Op, Outcome, Received, 
 const TICK_EVENTS: u64 = 4096;
 
 use super::counters::{Counters, Pending};
-use super::hash::{IntMap, IntSet};
+use super::dense::Dense;
+use super::hash::IntSet;
 use super::trace::FollowLog;
 use crate::explore::coroutine::{suspend, Fiber, Ran};
 use crate::report::{Divergence, Stop};
@@ -56,10 +57,10 @@ pub(crate) struct State {
     /// The threads whose status is `Blocked`: a wake-up looks at these only.
     blocked: Vec<ThreadIndex>,
     /// This run's object indices to the recording's, bound on first use.
-    pub(super) objects: IntMap<ObjectIndex, ObjectIndex>,
+    pub(super) objects: Dense<Option<ObjectIndex>>,
     pub(super) bound: IntSet<ObjectIndex>,
     /// Locks held in this run (this run's indices).
-    pub(super) held: IntSet<ObjectIndex>,
+    pub(super) held: Dense<bool>,
     running: Option<ThreadIndex>,
     last: Option<ThreadIndex>,
     pub(crate) stop: Option<Stop>,
@@ -89,9 +90,9 @@ impl Follow {
                 counters: Counters::default(),
                 threads: Vec::new(),
                 blocked: Vec::new(),
-                objects: IntMap::default(),
+                objects: Dense::default(),
                 bound: IntSet::default(),
-                held: IntSet::default(),
+                held: Dense::default(),
                 running: None,
                 last: None,
                 stop: None,
@@ -304,7 +305,7 @@ impl State {
         if let Outcome::CondWait { mutex, .. } = *outcome {
             // A condvar wait stops twice: before it lets the mutex go (it
             // must, whatever its turn) and when it takes the mutex back.
-            if call.object.and_then(|o| self.objects.get(&o)) != Some(&mutex) {
+            if call.object.and_then(|o| self.bound_to(o)) != Some(mutex) {
                 return None;
             }
         }
@@ -317,7 +318,7 @@ impl State {
         if let (true, Some(object)) = (took, call.object) {
             // It got the lock in the recording without waiting: no writer
             // held it.
-            if self.held.contains(&object) {
+            if self.held.get(object) {
                 return Some(Pending::Held(event.object));
             }
         }
@@ -424,11 +425,7 @@ impl Scheduler for Follow {
 
     fn lock_held(&self, object: ObjectIndex, held: bool) {
         let mut st = self.state.borrow_mut();
-        if held {
-            st.held.insert(object);
-        } else {
-            st.held.remove(&object);
-        }
+        *st.held.at(object) = held;
     }
 
     fn now(&self) -> u64 {

@@ -30,6 +30,7 @@
 
 mod check;
 mod counters;
+mod dense;
 mod end;
 mod follow;
 pub(crate) mod hash;
@@ -97,7 +98,9 @@ where
 /// [`replay_coroutines`] for a trace indexed from its file
 /// ([`IndexedTrace::open`]): each thread's events are decoded a chunk at a
 /// time as the replay reaches them, so the memory it takes does not grow
-/// with the trace's length.
+/// with the trace's length (the trace read whole replays the same way, its
+/// records cut into windows). `key` opens sensitive captures as
+/// [`replay_coroutines_keyed`]'s does; `None` reads `REPRISE_KEY`'s.
 pub fn replay_coroutines_indexed<F, R>(
     trace: IndexedTrace,
     key: Option<reprise_recorder::trace::model::sensitive::SealKey>,

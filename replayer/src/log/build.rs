@@ -7,11 +7,12 @@ use std::sync::Arc;
 
 use reprise_recorder::hook::gate::SiteRef;
 use reprise_recorder::trace::index::{index_trace_file, ChunkIndexer};
-use reprise_recorder::trace::model::{Event, ObjectIndex, ObjectKind, Record, ThreadIndex};
+use reprise_recorder::trace::model::{Event, ObjectIndex, ObjectKind, Record, ThreadIndex, TurnClass};
 use reprise_recorder::trace::read::ReadFileError;
 
 use super::thread::{Source, ThreadLog};
 use super::{read_store, IndexedTrace, Loads, Ranks, ReplayLog, Turns};
+use crate::coreplay::hash::IntMap;
 
 /// How many records of a trace held in memory one window decodes.
 const MEMORY_CHUNK: usize = 4096;
@@ -22,8 +23,13 @@ struct Gather {
     threads: BTreeMap<ThreadIndex, Tables>,
     objects: BTreeMap<ObjectIndex, ObjectKind>,
     turns: Turns,
+    /// Turn numbers not yet in `turns`, added in bulk (see `Numbers::extend`).
+    pending: IntMap<(ObjectIndex, TurnClass), Vec<u64>>,
     loads: Loads,
 }
+
+/// How many turn numbers of one counter wait to be added in bulk.
+const PENDING_TURNS: usize = 8192;
 
 /// A thread's tables, as its records name them.
 #[derive(Debug, Default)]
@@ -45,7 +51,12 @@ impl Gather {
                     tables.last = Some(*e);
                     let Ok(outcome) = e.outcome() else { continue };
                     if let Some(turn) = outcome.turn(e.object) {
-                        self.turns.entry((turn.object, turn.class)).or_default().insert(turn.number);
+                        let key = (turn.object, turn.class);
+                        let pending = self.pending.entry(key).or_default();
+                        pending.push(turn.number);
+                        if pending.len() >= PENDING_TURNS {
+                            self.turns.entry(key).or_default().extend(pending);
+                        }
                     }
                     if let Some(store) = read_store(&outcome) {
                         *self.loads.entry((e.object, store)).or_insert(0) += 1;
@@ -77,9 +88,13 @@ impl Gather {
         mut chunks: BTreeMap<ThreadIndex, reprise_recorder::trace::index::ThreadChunks>,
         mut source: impl FnMut(ThreadIndex) -> Source,
     ) -> ReplayLog {
+        let mut turns = self.turns;
+        for (key, mut pending) in self.pending {
+            turns.entry(key).or_default().extend(&mut pending);
+        }
         let mut log = ReplayLog {
             objects: self.objects,
-            ranks: Ranks::new(self.turns),
+            ranks: Ranks::new(turns),
             loads: self.loads,
             ..ReplayLog::default()
         };

@@ -33,6 +33,52 @@ impl Numbers {
         self.ranges.insert(start, end);
     }
 
+    /// Adds the numbers `start..end`.
+    pub(crate) fn insert_run(&mut self, mut start: u64, mut end: u64) {
+        if start >= end {
+            return;
+        }
+        if let Some((&s, &e)) = self.ranges.range(..=start).next_back() {
+            if e >= start {
+                start = s;
+                end = end.max(e);
+                self.ranges.remove(&s);
+            }
+        }
+        while let Some((&s, &e)) = self.ranges.range(start..=end).next() {
+            end = end.max(e);
+            self.ranges.remove(&s);
+        }
+        self.ranges.insert(start, end);
+    }
+
+    /// Adds `numbers` (in any order, repeats allowed) and empties it: sorted
+    /// first, so numbers that interleave across threads land as a few runs,
+    /// one map update each, instead of one update per number.
+    pub(crate) fn extend(&mut self, numbers: &mut Vec<u64>) {
+        numbers.sort_unstable();
+        let mut run: Option<(u64, u64)> = None;
+        for &n in numbers.iter() {
+            run = match run {
+                Some((start, end)) if n < end => Some((start, end)),
+                Some((start, end)) if n == end => Some((start, end.saturating_add(1))),
+                Some((start, end)) => {
+                    self.insert_run(start, end);
+                    Some((n, n.saturating_add(1)))
+                }
+                None => Some((n, n.saturating_add(1))),
+            };
+        }
+        if let Some((start, end)) = run {
+            self.insert_run(start, end);
+        }
+        // `u64::MAX` cannot start a run that ends after it.
+        if numbers.last() == Some(&u64::MAX) {
+            self.insert(u64::MAX);
+        }
+        numbers.clear();
+    }
+
     /// Whether `n` is in the set.
     pub(crate) fn contains(&self, n: u64) -> bool {
         self.ranges.range(..=n).next_back().is_some_and(|(_, &end)| n < end)
@@ -140,6 +186,12 @@ mod tests {
             for &n in &numbers {
                 set.insert(n);
             }
+            let mut bulk = Numbers::default();
+            let mut halves = numbers.clone();
+            let second = halves.split_off(halves.len() / 2);
+            bulk.extend(&mut halves);
+            bulk.extend(&mut second.clone());
+            assert_eq!(bulk.ranges, set.ranges, "added in bulk: {numbers:?}");
             let mut sorted = numbers.clone();
             sorted.sort_unstable();
             sorted.dedup();

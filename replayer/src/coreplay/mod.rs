@@ -144,10 +144,29 @@ where
     let verdict = footer.map(|footer| footer.verdict.clone());
 
     let run = Rc::new(CoopRun::new(0));
+    run.keep_no_events();
     if key.is_some() {
         run.set_key(key);
     }
-    let ticking = Rc::clone(&run);
+    let report = follow_on(&run, log, complete, whole, verdict.as_ref(), f);
+    run.discard_chunks();
+    report
+}
+
+/// Replays `f` on `run`, following `log`.
+fn follow_on<F, R>(
+    run: &Rc<CoopRun>,
+    log: ReplayLog,
+    complete: bool,
+    whole: bool,
+    verdict: Option<&Verdict>,
+    f: F,
+) -> ReplayReport<R>
+where
+    F: FnOnce() -> R + 'static,
+    R: 'static,
+{
+    let ticking = Rc::clone(run);
     let follow =
         follow::Follow::new(trace::FollowLog::new(log), complete, Box::new(move || ticking.discard_chunks()));
     let result: Rc<RefCell<Option<std::thread::Result<R>>>> = Rc::new(RefCell::new(None));
@@ -163,7 +182,6 @@ where
             *panic_slot.borrow_mut() = Some(reprise_recorder::hook::panic::message(payload.as_ref()));
         }
     }));
-    run.discard_chunks();
     let value = result.borrow_mut().take().and_then(Result::ok);
     let root_end = match (value, panicked.borrow_mut().take()) {
         (Some(value), _) => end::RootEnd::Returned(value),
@@ -171,5 +189,45 @@ where
         (None, None) => end::RootEnd::Stopped,
     };
     let state = follow.state.borrow();
-    end::report(&state, verdict.as_ref(), complete, whole, root_end)
+    end::report(&state, verdict, complete, whole, root_end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reprise_recorder::trace::read::read_trace_file;
+    use reprise_recorder::{record, sync::Mutex, thread, RecordConfig};
+    use std::sync::Arc;
+
+    fn program() -> u64 {
+        let total = Arc::new(Mutex::new(0u64));
+        let t = Arc::clone(&total);
+        let worker = thread::spawn(move || (0..50).for_each(|_| *t.lock().unwrap() += 1));
+        (0..50).for_each(|_| *total.lock().unwrap() += 1);
+        worker.join().unwrap();
+        let sum = *total.lock().unwrap();
+        sum
+    }
+
+    /// Events the run's own recording kept, after a replay of `trace` on it.
+    fn kept(trace: &TraceFile, run: &Rc<CoopRun>) -> u64 {
+        let log = ReplayLog::from_trace(trace);
+        let report = follow_on(run, log, true, true, None, program);
+        assert!(report.outcome.matched(), "{:?}", report.outcome);
+        assert_eq!(report.result, Some(100));
+        run.take_chunks().iter().map(|c| u64::from(c.events)).sum()
+    }
+
+    #[test]
+    fn a_replay_keeps_none_of_its_own_events_yet_checks_them_all() {
+        let path = std::env::temp_dir().join(format!("coreplay-kept-{}.trace", std::process::id()));
+        record(&path, RecordConfig::new("kept", "1"), program).unwrap();
+        let trace = read_trace_file(&path).unwrap();
+        std::fs::remove_file(&path).ok();
+        let keeping = Rc::new(CoopRun::new(0));
+        assert!(kept(&trace, &keeping) >= trace.events, "a run that keeps its events encodes each");
+        let unkept = Rc::new(CoopRun::new(0));
+        unkept.keep_no_events();
+        assert_eq!(kept(&trace, &unkept), 0);
+    }
 }

@@ -301,7 +301,13 @@ impl State {
         let slot = self.slot(thread)?;
         let call = slot.next?;
         let (event, outcome) = self.log.current(thread, slot.cursor)?;
-        let outcome = outcome?;
+        self.pending_at(&call, event, outcome?)
+    }
+
+    /// What recorded `event` (whose outcome is `outcome`), which a thread
+    /// stopped at `call` makes next, waits for, if it cannot happen now.
+    #[inline]
+    fn pending_at(&self, call: &CoopCall, event: &Event, outcome: &Outcome) -> Option<Pending> {
         if let Outcome::CondWait { mutex, .. } = *outcome {
             // A condvar wait stops twice: before it lets the mutex go (it
             // must, whatever its turn) and when it takes the mutex back.
@@ -339,13 +345,16 @@ impl Scheduler for Follow {
             let Some(slot) = st.slot_mut(me) else { return };
             slot.next = Some(call);
             let (cursor, overran) = (slot.cursor, slot.overran);
-            let recorded = st.log.current(me, cursor).map(|(e, _)| *e);
+            let runnable = matches!(slot.status, Status::Runnable);
+            let current = st.log.current(me, cursor).map(|(e, o)| (*e, o.copied()));
+            let recorded = current.map(|(e, _)| e);
             // The thread that is running goes on when it can: fewer switches.
-            if let (Some(op), Some(recorded), false) = (call.op, recorded, overran) {
+            if let (Some(op), Some((recorded, outcome)), false) = (call.op, current, overran) {
                 if st.stop.is_none()
                     && recorded.op == op
+                    && runnable
                     && st.log.site_is(me, recorded.site, call.location)
-                    && st.can_run(me)
+                    && outcome.is_none_or(|o| st.pending_at(&call, &recorded, &o).is_none())
                 {
                     return;
                 }

@@ -28,11 +28,29 @@ struct Followed {
     blobs: Vec<(usize, Vec<u8>)>,
     /// Its call-site table (a copy of the log's, at hand).
     sites: Vec<Option<SiteRef>>,
-    /// Per recorded call site: the file of a call site of this run found
-    /// equal to it. A `&'static str` lives as long as the program, so a file
-    /// at the same address and of the same length is the same text: the
-    /// next comparison is one of addresses.
-    seen: Vec<Option<&'static str>>,
+    /// Per recorded call site, what a check compares first: its line and
+    /// column, and the file of a call site of this run found equal to it. A
+    /// `&'static str` lives as long as the program, so a file at the same
+    /// address and of the same length is the same text: the next comparison
+    /// is one of addresses.
+    seen: Vec<Seen>,
+}
+
+/// A recorded call site as checks compare it.
+#[derive(Clone, Copy, Debug, Default)]
+struct Seen {
+    line: u32,
+    column: u32,
+    /// Whether the site is in the table at all.
+    known: bool,
+    file: Option<&'static str>,
+}
+
+impl Seen {
+    #[inline]
+    fn same_file(&self, file: &str) -> bool {
+        self.file.is_some_and(|seen| std::ptr::eq(seen.as_ptr(), file.as_ptr()) && seen.len() == file.len())
+    }
 }
 
 /// Every thread's window and the log's tables.
@@ -63,7 +81,14 @@ impl FollowLog {
                 outcomes: Vec::new(),
                 blobs: Vec::new(),
                 sites: log.sites(index).to_vec(),
-                seen: Vec::new(),
+                seen: log
+                    .sites(index)
+                    .iter()
+                    .map(|s| match s {
+                        Some(s) => Seen { line: s.line, column: s.column, known: true, file: None },
+                        None => Seen::default(),
+                    })
+                    .collect(),
             })
             .collect();
         threads.sort_by_key(|t| t.index);
@@ -148,44 +173,31 @@ impl FollowLog {
         location: &'static Location<'static>,
     ) -> bool {
         let Some(pos) = self.position(thread) else { return false };
-        let file = location.file();
         let t = &mut self.threads[pos];
-        let Some(Some(recorded)) = t.sites.get(site as usize) else { return false };
-        if recorded.line != location.line() || recorded.column != location.column() {
+        let Some(seen) = t.seen.get_mut(site as usize) else { return false };
+        let file = location.file();
+        if !seen.known || seen.line != location.line() || seen.column != location.column() {
             return false;
         }
-        let seen = &mut t.seen;
-        if let Some(Some(known)) = seen.get(site as usize) {
-            if std::ptr::eq(known.as_ptr(), file.as_ptr()) && known.len() == file.len() {
-                return true;
-            }
+        if seen.same_file(file) {
+            return true;
         }
-        if recorded.file != file {
-            return false;
+        let same = t.sites[site as usize].as_ref().is_some_and(|s| s.file == file);
+        if same {
+            seen.file = Some(file);
         }
-        if seen.len() <= site as usize {
-            seen.resize(site as usize + 1, None);
-        }
-        seen[site as usize] = Some(file);
-        true
+        same
     }
 
     /// Whether `thread`'s recorded call site `site` is `made` (a site by
     /// content, as an event is made).
     pub(crate) fn site_matches(&self, thread: ThreadIndex, site: SiteIndex, made: Site<'_>) -> bool {
         let Some(t) = self.position(thread).map(|pos| &self.threads[pos]) else { return false };
-        let Some(Some(recorded)) = t.sites.get(site as usize) else { return false };
-        if recorded.line != made.line || recorded.column != made.column {
+        let Some(seen) = t.seen.get(site as usize) else { return false };
+        if !seen.known || seen.line != made.line || seen.column != made.column {
             return false;
         }
-        match t.seen.get(site as usize).copied().flatten() {
-            Some(seen)
-                if std::ptr::eq(seen.as_ptr(), made.file.as_ptr()) && seen.len() == made.file.len() =>
-            {
-                true
-            }
-            _ => recorded.file == made.file,
-        }
+        seen.same_file(made.file) || t.sites[site as usize].as_ref().is_some_and(|s| s.file == made.file)
     }
 
     /// The ranks of `object`'s turns of `class`.

@@ -16,6 +16,12 @@ use reprise_recorder::trace::model::{Event, ObjectIndex, Op, Outcome, Received, 
 /// Events made between two drops of the run's own recording.
 const TICK_EVENTS: u64 = 4096;
 
+/// Scheduling points a thread goes on through before the others get a
+/// turn. Running one thread as long as it can costs the fewest switches,
+/// but a producer would then run ahead of its consumers by the whole trace,
+/// its messages piling up in the channels' replay queues.
+pub(super) const SLICE: u32 = 256;
+
 use super::counters::{Counters, Pending};
 use super::dense::Dense;
 use super::hash::IntSet;
@@ -63,6 +69,9 @@ pub(crate) struct State {
     pub(super) held: Dense<bool>,
     running: Option<ThreadIndex>,
     last: Option<ThreadIndex>,
+    /// Scheduling points the running thread went on through since it was
+    /// picked.
+    slice: u32,
     pub(crate) stop: Option<Stop>,
     /// Whether running out of a thread's events is a divergence (a whole
     /// trace whose thread exited) rather than the end of what was recorded.
@@ -95,6 +104,7 @@ impl Follow {
                 held: Dense::default(),
                 running: None,
                 last: None,
+                slice: 0,
                 stop: None,
                 complete,
                 pool: Vec::new(),
@@ -125,6 +135,7 @@ impl Follow {
                 let fiber = slot.fiber.take().expect("a runnable thread has a fiber");
                 st.running = Some(pick);
                 st.last = Some(pick);
+                st.slice = 0;
                 fiber
             };
             let ran = fiber.resume();
@@ -184,10 +195,17 @@ impl Follow {
         if st.stop.is_some() {
             return None;
         }
-        if let Some(last) = st.last.filter(|&t| st.can_run(t)) {
+        let Some(last) = st.last else {
+            let next = st.slots().map(|(t, _)| t).find(|&t| st.can_run(t));
+            return next;
+        };
+        if st.slice < SLICE && st.can_run(last) {
             return Some(last);
         }
-        let next = st.slots().map(|(t, _)| t).find(|&t| st.can_run(t));
+        // The others in turn, from the one after the last.
+        let after = st.slots().map(|(t, _)| t).skip_while(|&t| t <= last);
+        let next =
+            after.chain(st.slots().map(|(t, _)| t).take_while(|&t| t <= last)).find(|&t| st.can_run(t));
         next
     }
 
@@ -350,7 +368,9 @@ impl Scheduler for Follow {
             let recorded = current.map(|(e, _)| e);
             // The thread that is running goes on when it can: fewer switches.
             if let (Some(op), Some((recorded, outcome)), false) = (call.op, current, overran) {
+                st.slice += 1;
                 if st.stop.is_none()
+                    && st.slice < SLICE
                     && recorded.op == op
                     && runnable
                     && st.log.site_is(me, recorded.site, call.location)

@@ -218,6 +218,43 @@ mod tests {
         run.take_chunks().iter().map(|c| u64::from(c.events)).sum()
     }
 
+    /// Messages the producer of `interleaving` sends.
+    const MESSAGES: usize = 2_000;
+
+    /// A producer sending on an unbounded channel (it never waits) and the
+    /// root receiving; each notes what it did in a log no primitive sees.
+    fn interleaving() -> Vec<char> {
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (tx, rx) = reprise_recorder::channel::unbounded::<usize>();
+        let producer_log = Arc::clone(&log);
+        let producer = thread::spawn(move || {
+            for i in 0..MESSAGES {
+                tx.send(i).unwrap();
+                producer_log.lock().unwrap().push('P');
+            }
+        });
+        for _ in 0..MESSAGES {
+            rx.recv().unwrap();
+            log.lock().unwrap().push('C');
+        }
+        producer.join().unwrap();
+        let done = log.lock().unwrap().clone();
+        done
+    }
+
+    #[test]
+    fn a_thread_that_can_always_go_on_still_lets_the_others_run_every_slice() {
+        let path = std::env::temp_dir().join(format!("coreplay-slice-{}.trace", std::process::id()));
+        record(&path, RecordConfig::new("slice", "1"), interleaving).unwrap();
+        let trace = read_trace_file(&path).unwrap();
+        std::fs::remove_file(&path).ok();
+        let report = replay_coroutines(&trace, interleaving);
+        assert!(report.outcome.matched(), "{:?}", report.outcome);
+        let order = report.result.unwrap();
+        let longest = order.split(|&c| c == 'C').map(<[char]>::len).max().unwrap_or(0);
+        assert!(longest <= follow::SLICE as usize, "the producer ran {longest} sends in a row");
+    }
+
     #[test]
     fn a_replay_keeps_none_of_its_own_events_yet_checks_them_all() {
         let path = std::env::temp_dir().join(format!("coreplay-kept-{}.trace", std::process::id()));

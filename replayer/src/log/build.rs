@@ -25,6 +25,12 @@ struct Gather {
     turns: Turns,
     /// Turn numbers not yet in `turns`, added in bulk (see `Numbers::extend`).
     pending: IntMap<(ObjectIndex, TurnClass), Vec<u64>>,
+    /// How many numbers of one counter wait before they are added: a file's
+    /// chunks come in recording order, so a bounded bulk finds runs; records
+    /// in memory come a thread at a time, whose turns interleave with the
+    /// other threads', so they wait to the end (memory the trace held
+    /// whole already dwarfs).
+    pending_limit: usize,
     loads: Loads,
 }
 
@@ -54,7 +60,7 @@ impl Gather {
                         let key = (turn.object, turn.class);
                         let pending = self.pending.entry(key).or_default();
                         pending.push(turn.number);
-                        if pending.len() >= PENDING_TURNS {
+                        if pending.len() >= self.pending_limit {
                             self.turns.entry(key).or_default().extend(pending);
                         }
                     }
@@ -112,7 +118,7 @@ impl Gather {
 /// The log of a trace file, indexed in one streaming pass.
 #[allow(clippy::result_large_err)] // As `IndexedTrace::open`.
 pub(super) fn from_file(path: &Path) -> Result<IndexedTrace, ReadFileError> {
-    let mut gather = Gather::default();
+    let mut gather = Gather { pending_limit: PENDING_TURNS, ..Gather::default() };
     let indexed = index_trace_file(path, |thread, records| gather.visit(thread, records))?;
     let file = Arc::new(indexed.file);
     let log = gather.into_log(indexed.threads, |_| Source::File(Arc::clone(&file)));
@@ -121,7 +127,7 @@ pub(super) fn from_file(path: &Path) -> Result<IndexedTrace, ReadFileError> {
 
 /// The log of records already in memory, read through windows like a file's.
 pub(super) fn from_records(mut threads: BTreeMap<ThreadIndex, Vec<Record>>) -> ReplayLog {
-    let mut gather = Gather::default();
+    let mut gather = Gather { pending_limit: usize::MAX, ..Gather::default() };
     let mut indexer = ChunkIndexer::default();
     for (&thread, records) in &threads {
         for (seq, piece) in records.chunks(MEMORY_CHUNK).enumerate() {

@@ -1,16 +1,26 @@
 //! Recording and replaying side by side in one run, with the ratios DESIGN.md
 //! budgets: replay throughput against record throughput on the payments
 //! pipeline (4 workers, 20,000 payments; 1,000,000 with
-//! `REPRISE_BENCH_MILLION=1`), and replay time per thread of a small program
-//! of N threads (500 to 4,000), which must stay flat (linear in threads).
+//! `REPRISE_BENCH_MILLION=1`), for both replay modes (parallel, the default,
+//! and on coroutines, the fast mode), and replay time per thread of a small
+//! program of N threads (500 to 4,000), which must stay flat (linear in
+//! threads).
 //!
-//! Replay is timed from a trace already read into memory (`reprise::replay`
-//! on a `TraceFile`): reading the file is `verify`'s and `inspect`'s cost,
-//! not the gate's. Every run checks its outcome (invariants held, the replay
-//! matched), so a broken run fails the benchmark instead of being timed.
+//! Parallel replay is timed from a trace already read into memory
+//! (`reprise::replay` on a `TraceFile`): reading the file is `verify`'s and
+//! `inspect`'s cost, not the gate's. Coroutine replay is timed the same way,
+//! and from the file as `reprise replay --coroutines` does it (the index
+//! pass over the file timed too). Every run checks its outcome (invariants
+//! held, the replay matched), so a broken run fails the benchmark instead of
+//! being timed.
 //!
-//! `cargo bench --bench replay -- ratios` runs only the ratio table;
-//! `REPRISE_BENCH_ROUNDS` sets its rounds (default 3).
+//! `cargo bench --bench replay -- ratios` runs only the ratio tables;
+//! `REPRISE_BENCH_ROUNDS` sets their rounds (default 3).
+//! `cargo bench --bench replay -- profile` records the payments pipeline
+//! once and replays it `REPRISE_BENCH_PROFILE_RUNS` times (default 20) in
+//! the mode `REPRISE_BENCH_PROFILE_MODE` names (`coroutines`, the default, or
+//! `parallel`), `REPRISE_BENCH_PROFILE_PAYMENTS` payments (default 20,000):
+//! a driver for `perf record` and `valgrind --tool=callgrind`.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -78,6 +88,31 @@ enum Workload {
     Threads(usize),
 }
 
+/// How a replay runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// Each thread an OS thread held at the gate.
+    Parallel,
+    /// Every thread a coroutine on this OS thread.
+    Coroutines,
+    /// On coroutines from the file, as `reprise replay --coroutines` does:
+    /// the file indexed in one pass (timed too), each thread's events
+    /// decoded as the replay reaches them.
+    CoroutinesFile,
+}
+
+impl Mode {
+    const ALL: [Mode; 3] = [Mode::Parallel, Mode::Coroutines, Mode::CoroutinesFile];
+
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Parallel => "parallel",
+            Mode::Coroutines => "coroutines",
+            Mode::CoroutinesFile => "coroutines-file",
+        }
+    }
+}
+
 impl Workload {
     fn label(self) -> String {
         match self {
@@ -111,24 +146,41 @@ impl Workload {
         start.elapsed()
     }
 
-    /// Replays `trace` once; returns the time it took.
-    fn replay(self, trace: &TraceFile) -> Duration {
+    /// Replays `trace` (read from `path`) once in `mode`; returns the time
+    /// it took.
+    fn replay(self, mode: Mode, path: &Path, trace: &TraceFile) -> Duration {
         let start = Instant::now();
         match self {
             Workload::Payments(n) => {
                 let config = payments_config(n);
-                let report = reprise::replay(trace, move || payments::run(&config));
-                assert!(report.outcome.matched(), "replay: {:?}", report.outcome);
-                black_box(report.result);
+                black_box(replay_in(mode, path, trace, move || payments::run(&config)));
             }
             Workload::Threads(n) => {
-                let report = reprise::replay(trace, move || threads_program(n));
-                assert!(report.outcome.matched(), "replay: {:?}", report.outcome);
-                black_box(report.result);
+                black_box(replay_in(mode, path, trace, move || threads_program(n)));
             }
         }
         start.elapsed()
     }
+}
+
+/// Replays `program` in `mode`; the replay must match its trace (a
+/// benchmark of a broken replay measures nothing).
+fn replay_in<R: Send + 'static>(
+    mode: Mode,
+    path: &Path,
+    trace: &TraceFile,
+    program: impl FnOnce() -> R + Send + 'static,
+) -> Option<R> {
+    let report = match mode {
+        Mode::Parallel => reprise::replay(trace, program),
+        Mode::Coroutines => reprise::replay_coroutines(trace, program),
+        Mode::CoroutinesFile => {
+            let indexed = reprise::IndexedTrace::open(path).expect("cannot index the benchmark trace");
+            reprise::replay_coroutines_indexed(indexed, None, program)
+        }
+    };
+    assert!(report.outcome.matched(), "replay {}: {:?}", mode.name(), report.outcome);
+    report.result
 }
 
 fn read(trace: &Path) -> TraceFile {
@@ -146,7 +198,8 @@ fn bench_groups(c: &mut Criterion, path: &Path) {
     group.bench_function("record", |b| b.iter(|| workload.record(path)));
     workload.record(path);
     let trace = read(path);
-    group.bench_function("replay", |b| b.iter(|| workload.replay(&trace)));
+    group.bench_function("replay", |b| b.iter(|| workload.replay(Mode::Parallel, path, &trace)));
+    group.bench_function("replay_coroutines", |b| b.iter(|| workload.replay(Mode::Coroutines, path, &trace)));
     group.finish();
 
     let mut group = c.benchmark_group("replay_threads");
@@ -157,28 +210,43 @@ fn bench_groups(c: &mut Criterion, path: &Path) {
         group.bench_function(format!("record/{n}"), |b| b.iter(|| workload.record(path)));
         workload.record(path);
         let trace = read(path);
-        group.bench_function(format!("replay/{n}"), |b| b.iter(|| workload.replay(&trace)));
+        group.bench_function(format!("replay/{n}"), |b| {
+            b.iter(|| workload.replay(Mode::Parallel, path, &trace))
+        });
     }
     group.finish();
 }
 
-/// One row of the table: median record and replay times over the rounds,
-/// each round recording then replaying (so noise hits both alike).
+/// One row of a table: median times over the rounds of recording and of
+/// each replay mode (by `Mode::ALL`'s order).
 struct Row {
-    workload: Workload,
     record: Duration,
-    replay: Duration,
+    replays: [Duration; 3],
 }
 
-fn measure(workload: Workload, path: &Path, rounds: usize) -> Row {
+impl Row {
+    fn replay(&self, mode: Mode) -> Duration {
+        self.replays[Mode::ALL.iter().position(|&m| m == mode).unwrap_or(0)]
+    }
+}
+
+/// Each round records, then replays the trace just written in every mode,
+/// the replays' order rotating by round, so machine noise hits all alike.
+fn measure(workload: Workload, path: &Path, rounds: usize, modes: &[Mode]) -> Row {
     let mut records = Vec::with_capacity(rounds);
-    let mut replays = Vec::with_capacity(rounds);
-    for _ in 0..rounds {
+    let mut replays: [Vec<Duration>; 3] = Default::default();
+    for round in 0..rounds {
         records.push(workload.record(path));
         let trace = read(path);
-        replays.push(workload.replay(&trace));
+        for k in 0..Mode::ALL.len() {
+            let at = (round + k) % Mode::ALL.len();
+            if modes.contains(&Mode::ALL[at]) {
+                replays[at].push(workload.replay(Mode::ALL[at], path, &trace));
+            }
+        }
     }
-    Row { workload, record: median(records), replay: median(replays) }
+    let replays = replays.map(|times| if times.is_empty() { Duration::ZERO } else { median(times) });
+    Row { record: median(records), replays }
 }
 
 fn print_table(path: &Path) {
@@ -189,18 +257,45 @@ fn print_table(path: &Path) {
         payment_sizes.push(LARGE_PAYMENTS);
     }
     println!();
-    println!("replay against record: median of {rounds} rounds (each records, then replays the trace just written)");
-    println!("{:<16} {:>12} {:>12} {:>22}", "payments", "record/s", "replay/s", "replay / record");
+    println!(
+        "replay against record: median of {rounds} rounds (each records, then replays the trace just \
+         written in every mode); throughput against record's, budget >= {REPLAY_BUDGET}x"
+    );
+    println!(
+        "  parallel: OS threads at the gate; coroutines: one OS thread; both from the trace read whole \
+         (reading not timed)"
+    );
+    println!("  coroutines-file: one OS thread, from the file indexed lazily (the index pass timed too)");
+    println!(
+        "{:<18} {:>10} {:>22} {:>22} {:>22}",
+        "payments", "record/s", "parallel", "coroutines", "coroutines-file"
+    );
     for n in payment_sizes {
-        let row = measure(Workload::Payments(n), path, rounds);
-        let rate = |d: Duration| n as f64 / d.as_secs_f64();
-        let ratio = row.record.as_secs_f64() / row.replay.as_secs_f64();
+        let workload = Workload::Payments(n);
+        let row = measure(workload, path, rounds, &Mode::ALL);
+        let rate = |d: Duration| n as f64 / d.as_secs_f64() / 1e6;
+        let cell = |mode: Mode| {
+            let took = row.replay(mode);
+            let ratio = row.record.as_secs_f64() / took.as_secs_f64();
+            let verdict = if ratio >= REPLAY_BUDGET { "ok" } else { "MISSED" };
+            format!("{:.3} M {ratio:.2}x {verdict}", rate(took))
+        };
         println!(
-            "{:<16} {:>10.3} M {:>10.3} M {:>10.2}x (budget >= {REPLAY_BUDGET}x)",
-            row.workload.label(),
-            rate(row.record) / 1e6,
-            rate(row.replay) / 1e6,
-            ratio
+            "{:<18} {:>8.3} M {:>22} {:>22} {:>22}",
+            workload.label(),
+            rate(row.record),
+            cell(Mode::Parallel),
+            cell(Mode::Coroutines),
+            cell(Mode::CoroutinesFile),
+        );
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        println!(
+            "{:<18} ms: record {:.1}, parallel {:.1}, coroutines {:.1}, coroutines-file {:.1}",
+            "",
+            ms(row.record),
+            ms(row.replay(Mode::Parallel)),
+            ms(row.replay(Mode::Coroutines)),
+            ms(row.replay(Mode::CoroutinesFile)),
         );
     }
     println!();
@@ -210,19 +305,51 @@ fn print_table(path: &Path) {
     );
     let mut first = None;
     for n in THREAD_COUNTS {
-        let row = measure(Workload::Threads(n), path, rounds);
+        let workload = Workload::Threads(n);
+        let row = measure(workload, path, rounds, &[Mode::Parallel, Mode::Coroutines]);
         let per = |d: Duration| d.as_secs_f64() * 1e6 / n as f64;
-        let base = *first.get_or_insert(per(row.replay));
+        let (parallel, coroutines) = (row.replay(Mode::Parallel), row.replay(Mode::Coroutines));
+        let base = *first.get_or_insert(per(parallel));
         println!(
-            "{:<16} {:>16.1} {:>16.1} {:>15.2}x {:>19.2}x",
-            row.workload.label(),
+            "{:<16} {:>16.1} {:>16.1} {:>15.2}x {:>19.2}x   (coroutines {:.1} us/thread)",
+            workload.label(),
             per(row.record),
-            per(row.replay),
-            row.replay.as_secs_f64() / row.record.as_secs_f64(),
-            per(row.replay) / base
+            per(parallel),
+            parallel.as_secs_f64() / row.record.as_secs_f64(),
+            per(parallel) / base,
+            per(coroutines),
         );
     }
-    println!("(linear in threads: replay us/thread stays near 1.00x of the 500-thread figure)");
+    println!("(parallel replay, linear in threads: us/thread stays near 1.00x of the 500-thread figure)");
+}
+
+/// The profiling driver: one recording, then replays only.
+fn profile(path: &Path) {
+    let env = |name: &str| std::env::var(name).ok();
+    let mode = match env("REPRISE_BENCH_PROFILE_MODE").as_deref() {
+        None | Some("coroutines") => Mode::Coroutines,
+        Some("parallel") => Mode::Parallel,
+        Some("coroutines-file") => Mode::CoroutinesFile,
+        Some(other) => {
+            panic!("REPRISE_BENCH_PROFILE_MODE: `{other}` is not coroutines, parallel or coroutines-file")
+        }
+    };
+    let payments =
+        env("REPRISE_BENCH_PROFILE_PAYMENTS").and_then(|n| n.parse().ok()).unwrap_or(SMALL_PAYMENTS);
+    let runs = env("REPRISE_BENCH_PROFILE_RUNS").and_then(|n| n.parse().ok()).unwrap_or(20usize);
+    let workload = Workload::Payments(payments);
+    workload.record(path);
+    let trace = read(path);
+    let mut times: Vec<Duration> = (0..runs).map(|_| workload.replay(mode, path, &trace)).collect();
+    if !times.is_empty() {
+        times.sort_unstable();
+        println!(
+            "profile: {runs} {} replays of {payments} payments ({} events), median {:.1} ms",
+            mode.name(),
+            trace.events,
+            times[times.len() / 2].as_secs_f64() * 1e3
+        );
+    }
 }
 
 fn median(mut times: Vec<Duration>) -> Duration {
@@ -230,21 +357,32 @@ fn median(mut times: Vec<Duration>) -> Duration {
     times[times.len() / 2]
 }
 
-/// Whether the ratio table was asked for: `cargo bench` without a filter or
-/// with the filter `ratios`; not under `cargo test --benches` or `--list`.
-fn table_requested() -> bool {
+/// The benchmark's own arguments past cargo's: whether it runs as a
+/// benchmark (not under `cargo test --benches` or `--list`) and its filter.
+fn bench_filter() -> Option<Option<String>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let flag = |name: &str| args.iter().any(|a| a == name);
     if !flag("--bench") || flag("--test") || flag("--list") || flag("--profile-time") {
-        return false;
+        return None;
     }
-    let filter = args.iter().find(|a| !a.starts_with('-'));
-    filter.is_none_or(|f| "ratios".contains(f.as_str()))
+    Some(args.iter().find(|a| !a.starts_with('-')).cloned())
 }
 
-/// Whether criterion's groups should run: not when only `ratios` was asked for.
+/// Whether the ratio tables were asked for: `cargo bench` without a filter
+/// or with the filter `ratios`.
+fn table_requested() -> bool {
+    bench_filter().is_some_and(|f| f.is_none_or(|f| "ratios".contains(f.as_str())))
+}
+
+/// Whether the profiling driver was asked for: the filter `profile`.
+fn profile_requested() -> bool {
+    bench_filter().is_some_and(|f| f.as_deref() == Some("profile"))
+}
+
+/// Whether criterion's groups should run: not when only `ratios` or
+/// `profile` was asked for.
 fn groups_requested() -> bool {
-    !std::env::args().skip(1).any(|a| a == "ratios")
+    !std::env::args().skip(1).any(|a| a == "ratios" || a == "profile")
 }
 
 fn trace_path() -> PathBuf {
@@ -258,7 +396,9 @@ fn main() {
         bench_groups(&mut criterion, &path);
         criterion.final_summary();
     }
-    if table_requested() {
+    if profile_requested() {
+        profile(&path);
+    } else if table_requested() {
         print_table(&path);
     }
     let _ = std::fs::remove_file(&path);

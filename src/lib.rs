@@ -85,8 +85,8 @@ pub use reprise_recorder::{channel, random, sync, thread, time};
 pub use reprise_recorder::{named, Nameable};
 #[doc(inline)]
 pub use reprise_replayer::{
-    replay, replay_coroutines, replay_coroutines_keyed, replay_indexed, replay_with, Divergence,
-    IndexedTrace, ReplayMode, ReplayOptions, ReplayOutcome, ReplayReport, Stall,
+    replay, replay_coroutines, replay_coroutines_indexed, replay_coroutines_keyed, replay_indexed,
+    replay_with, Divergence, IndexedTrace, ReplayMode, ReplayOptions, ReplayOutcome, ReplayReport, Stall,
 };
 
 #[doc(inline)]

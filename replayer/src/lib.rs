@@ -61,7 +61,7 @@ pub mod views;
 #[cfg(not(reprise_loom))]
 pub use backstop::{parse_stall_backstop, BackstopError, DEFAULT_STALL_BACKSTOP, STALL_BACKSTOP_ENV};
 #[cfg(not(reprise_loom))]
-pub use coreplay::{replay_coroutines, replay_coroutines_keyed, ReplayMode};
+pub use coreplay::{replay_coroutines, replay_coroutines_indexed, replay_coroutines_keyed, ReplayMode};
 #[cfg(not(reprise_loom))]
 pub use gate::{Observed, ReplayGate};
 #[cfg(not(reprise_loom))]

@@ -49,7 +49,7 @@ pub struct ReplayReport<R> {
     pub observed: Option<BTreeMap<ThreadIndex, Vec<Observed>>>,
     /// The most events one thread's window held decoded at once: a chunk's
     /// worth, whatever the trace's length (see [`ReplayLog::peak_window`]).
-    /// Replay on coroutines holds the whole decoded trace: its event count.
+    /// Replay on coroutines keeps a window per thread the same way.
     pub peak_window: usize,
 }
 

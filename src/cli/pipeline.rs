@@ -176,11 +176,14 @@ pub(crate) fn replay_indexed(trace: IndexedTrace) -> Result<(Option<Lines>, Repl
     Ok(lines_of(reprise_replayer::replay_indexed(trace, &options, move || pipeline.run_annotated())))
 }
 
-/// [`replay`] on coroutines: every thread a coroutine on one OS thread,
-/// following the recorded order.
-pub(crate) fn replay_coroutines(trace: &TraceFile) -> Result<(Option<Lines>, ReplayReport<Lines>), Failure> {
-    let pipeline = Pipeline::from_header(&trace.header)?;
-    Ok(lines_of(reprise_replayer::replay_coroutines(trace, move || pipeline.run_annotated())))
+/// [`replay_indexed`] on coroutines: every thread a coroutine on one OS
+/// thread, following the recorded order, each thread's events decoded as
+/// the replay reaches them.
+pub(crate) fn replay_coroutines(
+    trace: IndexedTrace,
+) -> Result<(Option<Lines>, ReplayReport<Lines>), Failure> {
+    let pipeline = Pipeline::from_header(&trace.end.header)?;
+    Ok(lines_of(reprise_replayer::replay_coroutines_indexed(trace, None, move || pipeline.run_annotated())))
 }
 
 fn lines_of(report: ReplayReport<Lines>) -> (Option<Lines>, ReplayReport<Lines>) {

@@ -60,13 +60,8 @@ pub(crate) fn run(args: Args) -> Outcome {
         );
     }
     let footer = trace.end.footer.clone();
-    let (lines, report) = if args.coroutines {
-        // Replay on coroutines reads the trace whole (its log is in memory).
-        drop(trace);
-        pipeline::replay_coroutines(&payments::read(&args.file)?)?
-    } else {
-        pipeline::replay_indexed(trace)?
-    };
+    let (lines, report) =
+        if args.coroutines { pipeline::replay_coroutines(trace)? } else { pipeline::replay_indexed(trace)? };
     if report.cut > 0 {
         eprintln!(
             "reprise: the trace was cut to its largest consistent prefix: {} events dropped",

@@ -228,11 +228,15 @@ impl ThreadCtx {
         let site = self.site(location);
         let [a, b, c] = outcome;
         let event = Event { op, object, site, a, b, c };
-        self.buf().push_event(&event);
-        if self.exec.coop {
-            let site = coop::Site { file: location.file(), line: location.line(), column: location.column() };
-            coop::made(self.index, &event, site);
+        if !self.exec.coop {
+            self.buf().push_event(&event);
+            return;
         }
+        if !self.exec.unkept.load(std::sync::atomic::Ordering::Relaxed) {
+            self.buf().push_event(&event);
+        }
+        let site = coop::Site { file: location.file(), line: location.line(), column: location.column() };
+        coop::made(self.index, &event, site);
     }
 
     /// Record mode: appends the event of `outcome` on `object`.
@@ -256,7 +260,9 @@ impl ThreadCtx {
         }
         let [a, b, c] = outcome;
         let event = Event { op, object: 0, site: index, a, b, c };
-        self.buf().push_event(&event);
+        if !self.exec.unkept.load(std::sync::atomic::Ordering::Relaxed) {
+            self.buf().push_event(&event);
+        }
         if self.exec.coop {
             coop::made(self.index, &event, coop::Site { file: &site.0, line: site.1, column: site.2 });
         }

@@ -329,6 +329,15 @@ impl CoopRun {
         }
     }
 
+    /// Stops encoding the run's events into chunks (call before it runs): a
+    /// coroutine replay checks each event as it is made and keeps none, so
+    /// encoding them is work thrown away. Call sites, captured bytes and
+    /// object names are still written (rare, and they keep the chunks
+    /// readable for anyone who looks).
+    pub fn keep_no_events(&self) {
+        self.exec.unkept.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Drops the chunks recorded so far, handing their blocks back: a run
     /// whose events are checked as they are made keeps none of them.
     pub fn discard_chunks(&self) {

@@ -176,6 +176,9 @@ pub(crate) struct Execution {
     /// config or the replay's options, else read from `REPRISE_KEY` at the
     /// first sensitive capture (never on an ordinary event's path).
     pub(crate) sensitive_key: std::sync::OnceLock<Option<crate::trace::model::sensitive::SealKey>>,
+    /// Its events are checked as they are made and kept by no one (a
+    /// coroutine replay): they are not encoded into chunks.
+    pub(crate) unkept: AtomicBool,
 }
 
 impl Execution {
@@ -208,6 +211,7 @@ impl Execution {
             verdict_set: Condvar::new(),
             annotations: Mutex::new(Vec::new()),
             sensitive_key: std::sync::OnceLock::new(),
+            unkept: AtomicBool::new(false),
         })
     }
 

@@ -10,19 +10,26 @@ use super::follow::{Follow, State};
 impl State {
     /// Binds this run's object `actual` to the recording's `recorded`, or
     /// says why they cannot be the same object.
+    #[inline]
     fn bind(&mut self, actual: ObjectIndex, recorded: ObjectIndex) -> Result<(), String> {
-        match self.objects.get(&actual) {
-            Some(&r) if r == recorded => Ok(()),
-            Some(&r) => Err(format!("this object is the recording's #{r}, not #{recorded}")),
+        match self.bound_to(actual) {
+            Some(r) if r == recorded => Ok(()),
+            Some(r) => Err(format!("this object is the recording's #{r}, not #{recorded}")),
             None if self.bound.contains(&recorded) => {
                 Err(format!("the recording's object #{recorded} is another object in this run"))
             }
             None => {
-                self.objects.insert(actual, recorded);
+                *self.objects.at(actual) = Some(recorded);
                 self.bound.insert(recorded);
                 Ok(())
             }
         }
+    }
+
+    /// The recording's object this run's `actual` is bound to.
+    #[inline]
+    pub(super) fn bound_to(&self, actual: ObjectIndex) -> Option<ObjectIndex> {
+        self.objects.get(actual)
     }
 
     /// A call as reports show it, with this run's object in the recording's
@@ -30,7 +37,7 @@ impl State {
     pub(super) fn describe_call(&self, call: &CoopCall) -> String {
         let op = call.op.map_or("yield_now", Op::name);
         let object = match call.object {
-            Some(o) => match self.objects.get(&o) {
+            Some(o) => match self.bound_to(o) {
                 Some(r) => format!(" of object #{r}"),
                 None => " of an object the recording has not seen".into(),
             },
@@ -42,7 +49,7 @@ impl State {
     /// Stops the replay at `thread`'s event `cursor`, where this run made
     /// `made` at `site`.
     fn fail(&mut self, thread: ThreadIndex, cursor: usize, made: &Event, site: Site<'_>, detail: String) {
-        let object = match self.objects.get(&made.object) {
+        let object = match self.bound_to(made.object) {
             Some(r) if made.op.has_object() => format!(" of object #{r}"),
             None if made.op.has_object() => " of an object the recording has not seen".into(),
             _ => String::new(),
@@ -54,32 +61,27 @@ impl State {
     /// Checks `made` (this run's event, at `site`) against `thread`'s next
     /// recorded event; on a match, moves its cursor and counts it.
     pub(super) fn check(&mut self, thread: ThreadIndex, made: &Event, site: Site<'_>) {
-        let Some(cursor) = self.threads.get(&thread).map(|s| s.cursor) else { return };
-        let Some(&recorded) = self.log.event(thread, cursor) else {
-            if self.complete && self.log.threads.get(&thread).is_some_and(|l| l.exited()) {
+        let Some(cursor) = self.slot(thread).map(|s| s.cursor) else { return };
+        let Some((&recorded, outcome)) = self.log.current(thread, cursor) else {
+            if self.complete && self.log.exited(thread) {
                 let detail = "the recording says this thread had already exited".into();
                 return self.fail(thread, cursor, made, site, detail);
             }
-            if let Some(slot) = self.threads.get_mut(&thread) {
-                slot.overran = true;
-            }
+            self.overran(thread);
             return;
         };
+        let outcome = outcome.copied();
         if recorded.op != made.op {
             let detail = format!("expected {}", self.log.describe(thread, &recorded));
             return self.fail(thread, cursor, made, site, detail);
         }
         let lifecycle = matches!(made.op, Op::ThreadStart | Op::ThreadExit);
-        let same_site = self
-            .log
-            .site(thread, recorded.site)
-            .is_some_and(|s| s.line == site.line && s.column == site.column && s.file == site.file);
-        if !lifecycle && !same_site {
+        if !lifecycle && !self.log.site_matches(thread, recorded.site, site) {
             let detail =
                 format!("expected {} at {}", made.op.name(), self.log.site_text(thread, recorded.site));
             return self.fail(thread, cursor, made, site, detail);
         }
-        let Ok(outcome) = recorded.outcome() else {
+        let Some(outcome) = outcome else {
             let detail = "the trace holds an outcome no recorder writes".into();
             return self.fail(thread, cursor, made, site, detail);
         };
@@ -107,9 +109,7 @@ impl State {
             let detail = format!("the recording's outcome was {outcome:?}; this run's is {got}");
             return self.fail(thread, cursor, made, site, detail);
         }
-        if let Some(slot) = self.threads.get_mut(&thread) {
-            slot.cursor += 1;
-        }
         self.counters.apply(thread, &recorded, &outcome);
+        self.step(thread);
     }
 }

@@ -7,21 +7,43 @@ use reprise_recorder::trace::model::{
     Event, Happened, ObjectIndex, Outcome, ThreadIndex, TurnClass, WaitFor,
 };
 
-use super::hash::{IntMap, IntSet};
-use super::trace::{read_store, FollowLog};
+use super::dense::Dense;
+use super::hash::IntMap;
+use super::trace::FollowLog;
+use crate::log::read_store;
 
 /// The counters of one replay.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
-    taken: IntMap<(ObjectIndex, TurnClass), u64>,
-    reads_since_write: IntMap<ObjectIndex, u64>,
-    sent: IntMap<ThreadIndex, u64>,
-    exited: IntSet<ThreadIndex>,
+    /// Per recorded object: turns taken per class, and reads since the
+    /// last write turn.
+    objects: Dense<ObjectCounts>,
+    /// Per thread: the highest message sequence number sent, and whether
+    /// it exited.
+    threads: Dense<(u64, bool)>,
     /// Loads (and failed compare-exchanges) made so far, by the store read.
     loads: IntMap<(ObjectIndex, u64), u64>,
     /// Threads created so far (the root included): thread indices are given
     /// out in spawn order, so a spawn waits until its child's index is next.
     pub(crate) created: u64,
+}
+
+/// One object's counts.
+#[derive(Clone, Copy, Debug, Default)]
+struct ObjectCounts {
+    /// By `class_slot`.
+    taken: [u64; 3],
+    reads_since_write: u64,
+}
+
+/// A turn class's position in `ObjectCounts::taken`.
+#[inline]
+fn class_slot(class: TurnClass) -> usize {
+    match class {
+        TurnClass::Lock => 0,
+        TurnClass::Write => 1,
+        TurnClass::Store => 2,
+    }
 }
 
 /// Why a recorded event cannot happen yet.
@@ -38,8 +60,9 @@ pub(crate) enum Pending {
 }
 
 impl Counters {
+    #[inline]
     fn taken(&self, object: ObjectIndex, class: TurnClass) -> u64 {
-        self.taken.get(&(object, class)).copied().unwrap_or(0)
+        self.objects.get(object).taken[class_slot(class)]
     }
 
     /// Whether a recorded `event` (whose outcome is `outcome`) can
@@ -53,7 +76,7 @@ impl Counters {
         if let Some(turn) = outcome.turn(event.object).filter(|t| t.class == TurnClass::Store) {
             let rank = log.rank(turn.object, turn.class, turn.number).unwrap_or(0);
             let before = log.previous_turn(turn.object, turn.class, rank);
-            let needed = log.loads_of.get(&(turn.object, before)).copied().unwrap_or(0);
+            let needed = log.log.loads_of(turn.object, before);
             if self.loads.get(&(turn.object, before)).copied().unwrap_or(0) < needed {
                 return Err(Pending::Loads { object: turn.object, store: before });
             }
@@ -80,10 +103,10 @@ impl Counters {
                     Some(rank) => self.taken(object, TurnClass::Write) == rank,
                     None => true,
                 };
-                turn && self.reads_since_write.get(&object).copied().unwrap_or(0) >= readers
+                turn && self.objects.get(object).reads_since_write >= readers
             }
-            WaitFor::Message { sender, seq } => self.sent.get(&sender).is_some_and(|&s| s >= seq),
-            WaitFor::Exit(thread) => self.exited.contains(&thread),
+            WaitFor::Message { sender, seq } => self.threads.get(sender).0 >= seq,
+            WaitFor::Exit(thread) => self.threads.get(thread).1,
             // Only a parallel replay's rendezvous send waits for it; no
             // recorded outcome does, so a coroutine replay never asks.
             WaitFor::Received { .. } => true,
@@ -94,19 +117,18 @@ impl Counters {
     pub(crate) fn apply(&mut self, thread: ThreadIndex, event: &Event, outcome: &Outcome) {
         match outcome.makes_happen(thread, event.object) {
             Some(Happened::Turn { object, class }) => {
-                *self.taken.entry((object, class)).or_insert(0) += 1;
+                let counts = self.objects.at(object);
+                counts.taken[class_slot(class)] += 1;
                 if class == TurnClass::Write {
-                    self.reads_since_write.insert(object, 0);
+                    counts.reads_since_write = 0;
                 }
             }
-            Some(Happened::Read(object)) => *self.reads_since_write.entry(object).or_insert(0) += 1,
+            Some(Happened::Read(object)) => self.objects.at(object).reads_since_write += 1,
             Some(Happened::Sent { sender, seq }) => {
-                let sent = self.sent.entry(sender).or_insert(0);
+                let sent = &mut self.threads.at(sender).0;
                 *sent = (*sent).max(seq);
             }
-            Some(Happened::Exited(thread)) => {
-                self.exited.insert(thread);
-            }
+            Some(Happened::Exited(thread)) => self.threads.at(thread).1 = true,
             // Never derived from an outcome (see `ready`).
             Some(Happened::Received { .. }) | None => {}
         }
@@ -117,6 +139,6 @@ impl Counters {
 
     /// A thread finished (its exit event, if any, was applied already).
     pub(crate) fn finished(&mut self, thread: ThreadIndex) {
-        self.exited.insert(thread);
+        self.threads.at(thread).1 = true;
     }
 }

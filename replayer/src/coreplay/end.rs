@@ -28,7 +28,7 @@ pub(crate) fn report<R>(
     root: RootEnd<R>,
 ) -> ReplayReport<R> {
     let events = st.log.event_count();
-    let replayed: u64 = st.threads.values().map(|s| s.cursor as u64).sum();
+    let replayed: u64 = st.slots().map(|(_, s)| s.cursor as u64).sum();
     let mut report = ReplayReport {
         result: None,
         outcome: ReplayOutcome::Matched,
@@ -38,14 +38,14 @@ pub(crate) fn report<R>(
         whole,
         reproduced: None,
         observed: None,
-        peak_window: events as usize,
+        peak_window: st.log.peak_window(),
     };
     if let Some(Stop::Diverged(d)) = &st.stop {
         report.outcome = ReplayOutcome::Diverged(d.clone());
         return report;
     }
     let unfinished: Vec<ThreadIndex> =
-        st.threads.iter().filter(|(_, s)| !matches!(s.status, Status::Finished)).map(|(&t, _)| t).collect();
+        st.slots().filter(|(_, s)| !matches!(s.status, Status::Finished)).map(|(t, _)| t).collect();
     if unfinished.is_empty() {
         match root {
             RootEnd::Returned(value) => {
@@ -61,8 +61,11 @@ pub(crate) fn report<R>(
         }
         return report;
     }
-    let waiting: Vec<ThreadIndex> =
-        unfinished.iter().copied().filter(|t| !matches!(st.threads[t].status, Status::EndOfLog(_))).collect();
+    let waiting: Vec<ThreadIndex> = unfinished
+        .iter()
+        .copied()
+        .filter(|&t| !matches!(st.slot(t).map(|s| &s.status), Some(Status::EndOfLog(_))))
+        .collect();
     // A recording that ended in a deadlock or a livelock, or was cut, ends
     // while threads outside it still ran: what they wait for is past its end.
     let cut_like = !complete || matches!(verdict, Some(Verdict::Deadlock { .. } | Verdict::Livelock { .. }));
@@ -72,15 +75,15 @@ pub(crate) fn report<R>(
     }
     report.cut = waiting
         .iter()
-        .map(|t| {
-            let len = st.log.threads.get(t).map_or(0, |l| l.events.len());
-            len.saturating_sub(st.threads[t].cursor) as u64
+        .map(|&t| {
+            let cursor = st.slot(t).map_or(0, |s| s.cursor);
+            st.log.len(t).saturating_sub(cursor) as u64
         })
         .sum();
     match verdict {
         Some(Verdict::Deadlock { blocked }) => {
             for b in blocked {
-                let at = st.threads.get(&b.thread).map(|s| &s.status);
+                let at = st.slot(b.thread).map(|s| &s.status);
                 let same = matches!(at, Some(Status::EndOfLog(call))
                     if call.op == Some(b.op) && call.location.line() == b.line && call.location.file() == b.file);
                 if !same {
@@ -94,7 +97,7 @@ pub(crate) fn report<R>(
                     };
                     report.outcome = ReplayOutcome::Diverged(Divergence {
                         thread: st.log.thread_label(b.thread),
-                        event: st.threads.get(&b.thread).map_or(0, |s| s.cursor),
+                        event: st.slot(b.thread).map_or(0, |s| s.cursor),
                         expected: format!("blocked in {} at {}:{}:{}", b.op.name(), b.file, b.line, b.column),
                         actual,
                         detail: "the recording deadlocked here; the replay stopped elsewhere".into(),
@@ -120,13 +123,12 @@ pub(crate) fn report<R>(
 fn reproduced_deadlock(st: &State, listed: &[BlockedThread]) -> Verdict {
     let blocked = st
         .log
-        .threads
-        .iter()
-        .filter(|(t, log)| !log.exited() && st.threads.get(t).is_some_and(|s| s.cursor >= log.events.len()))
-        .map(|(&thread, log)| match listed.iter().find(|b| b.thread == thread) {
+        .thread_ids()
+        .filter(|&t| !st.log.exited(t) && st.slot(t).is_some_and(|s| s.cursor >= st.log.len(t)))
+        .map(|thread| match listed.iter().find(|b| b.thread == thread) {
             Some(b) => b.clone(),
             None => {
-                let last = log.events.last().copied();
+                let last = st.log.log.last_event(thread);
                 crate::replay::blocked_at(thread, last, last.and_then(|e| st.log.site(thread, e.site)))
             }
         })
@@ -136,20 +138,18 @@ fn reproduced_deadlock(st: &State, listed: &[BlockedThread]) -> Verdict {
 
 /// A thread that finished, or never started, with recorded events left.
 fn leftover(st: &State) -> Option<Divergence> {
-    for (&thread, log) in &st.log.threads {
-        let cursor = st.threads.get(&thread).map_or(0, |s| s.cursor);
-        let Some(e) = log.events.get(cursor) else { continue };
-        let actual = if st.threads.contains_key(&thread) {
-            "the thread finished"
-        } else {
-            "the thread was never started"
-        };
+    for thread in st.log.thread_ids() {
+        let cursor = st.slot(thread).map_or(0, |s| s.cursor);
+        let len = st.log.len(thread);
+        let Some(e) = (cursor < len).then(|| st.log.event(thread, cursor)).flatten() else { continue };
+        let actual =
+            if st.slot(thread).is_some() { "the thread finished" } else { "the thread was never started" };
         return Some(Divergence {
             thread: st.log.thread_label(thread),
             event: cursor,
-            expected: st.log.describe(thread, e),
+            expected: st.log.describe(thread, &e),
             actual: actual.into(),
-            detail: format!("{} recorded events were not replayed", log.events.len() - cursor),
+            detail: format!("{} recorded events were not replayed", len - cursor),
         });
     }
     None
@@ -160,7 +160,15 @@ fn stall(st: &State, unfinished: &[ThreadIndex]) -> Stall {
     let waiting = unfinished
         .iter()
         .map(|&t| {
-            let slot = &st.threads[&t];
+            let Some(slot) = st.slot(t) else {
+                let waits_for = "nothing: it was never started".into();
+                return Waiting {
+                    thread: st.log.thread_label(t),
+                    event: 0,
+                    call: "its start".into(),
+                    waits_for,
+                };
+            };
             let call = slot
                 .next
                 .map(|c| format!("{} at {}", c.op.map_or("yield_now", Op::name), c.location))

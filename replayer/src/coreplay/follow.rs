@@ -7,15 +7,24 @@
 //! found) are served back from the trace.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use corosensei::stack::DefaultStack;
 use reprise_recorder::hook::coop::{self, CoopCall, Resource, SavedContext, Scheduler, Served, Site, Woken};
 use reprise_recorder::trace::model::{Event, ObjectIndex, Op, Outcome, Received, ThreadIndex};
 
+/// Events made between two drops of the run's own recording.
+const TICK_EVENTS: u64 = 4096;
+
+/// Scheduling points a thread goes on through before the others get a
+/// turn. Running one thread as long as it can costs the fewest switches,
+/// but a producer would then run ahead of its consumers by the whole trace,
+/// its messages piling up in the channels' replay queues.
+pub(super) const SLICE: u32 = 256;
+
 use super::counters::{Counters, Pending};
-use super::hash::{IntMap, IntSet};
+use super::dense::Dense;
+use super::hash::IntSet;
 use super::trace::FollowLog;
 use crate::explore::coroutine::{suspend, Fiber, Ran};
 use crate::report::{Divergence, Stop};
@@ -49,53 +58,65 @@ pub(crate) struct Slot {
 pub(crate) struct State {
     pub(crate) log: FollowLog,
     pub(crate) counters: Counters,
-    pub(crate) threads: BTreeMap<ThreadIndex, Slot>,
+    /// This run's threads by index (given out densely, in spawn order).
+    threads: Vec<Option<Slot>>,
+    /// The threads whose status is `Blocked`: a wake-up looks at these only.
+    blocked: Vec<ThreadIndex>,
     /// This run's object indices to the recording's, bound on first use.
-    pub(super) objects: IntMap<ObjectIndex, ObjectIndex>,
+    pub(super) objects: Dense<Option<ObjectIndex>>,
     pub(super) bound: IntSet<ObjectIndex>,
     /// Locks held in this run (this run's indices).
-    pub(super) held: IntSet<ObjectIndex>,
+    pub(super) held: Dense<bool>,
     running: Option<ThreadIndex>,
     last: Option<ThreadIndex>,
+    /// Scheduling points the running thread went on through since it was
+    /// picked.
+    slice: u32,
     pub(crate) stop: Option<Stop>,
     /// Whether running out of a thread's events is a divergence (a whole
     /// trace whose thread exited) rather than the end of what was recorded.
     pub(super) complete: bool,
     pool: Vec<DefaultStack>,
     spawned: Vec<(ThreadIndex, Box<dyn FnOnce()>)>,
-    resumes: u64,
+    /// Events made so far.
+    made: u64,
 }
 
 /// The scheduler of one coroutine replay.
 pub(crate) struct Follow {
     pub(crate) state: RefCell<State>,
+    /// Drops the run's own recording (its chunks are not kept): called
+    /// every `TICK_EVENTS` events.
+    tick: Box<dyn Fn()>,
 }
 
 impl Follow {
-    pub(crate) fn new(log: FollowLog, complete: bool) -> Rc<Follow> {
+    pub(crate) fn new(log: FollowLog, complete: bool, tick: Box<dyn Fn()>) -> Rc<Follow> {
         Rc::new(Follow {
+            tick,
             state: RefCell::new(State {
                 log,
                 counters: Counters::default(),
-                threads: BTreeMap::new(),
-                objects: IntMap::default(),
+                threads: Vec::new(),
+                blocked: Vec::new(),
+                objects: Dense::default(),
                 bound: IntSet::default(),
-                held: IntSet::default(),
+                held: Dense::default(),
                 running: None,
                 last: None,
+                slice: 0,
                 stop: None,
                 complete,
                 pool: Vec::new(),
                 spawned: Vec::new(),
-                resumes: 0,
+                made: 0,
             }),
         })
     }
 
     /// Runs the program whose root thread is `root` until every thread has
-    /// finished, the replay stopped, or no thread can go on. `tick` runs
-    /// between slices now and then (dropping the run's own recording).
-    pub(crate) fn run(self: &Rc<Self>, root: Box<dyn FnOnce()>, tick: &dyn Fn()) {
+    /// finished, the replay stopped, or no thread can go on.
+    pub(crate) fn run(self: &Rc<Self>, root: Box<dyn FnOnce()>) {
         coop::install_scheduler(Rc::clone(self) as Rc<dyn Scheduler>);
         {
             let mut st = self.state.borrow_mut();
@@ -107,14 +128,14 @@ impl Follow {
             let Some(pick) = self.pick() else { break };
             let mut fiber = {
                 let mut st = self.state.borrow_mut();
-                let slot = st.threads.get_mut(&pick).expect("picked thread exists");
+                let slot = st.slot_mut(pick).expect("picked thread exists");
                 if let Some(ctx) = slot.ctx.take() {
                     ctx.restore();
                 }
                 let fiber = slot.fiber.take().expect("a runnable thread has a fiber");
                 st.running = Some(pick);
                 st.last = Some(pick);
-                st.resumes += 1;
+                st.slice = 0;
                 fiber
             };
             let ran = fiber.resume();
@@ -122,7 +143,7 @@ impl Follow {
             let finished = {
                 let mut st = self.state.borrow_mut();
                 st.running = None;
-                let slot = st.threads.get_mut(&pick).expect("resumed thread exists");
+                let slot = st.slot_mut(pick).expect("resumed thread exists");
                 slot.ctx = Some(saved);
                 match ran {
                     Ran::Suspended => {
@@ -142,9 +163,6 @@ impl Follow {
             if finished {
                 self.wake_all(Resource::Thread(pick));
             }
-            if self.state.borrow().resumes.is_multiple_of(1024) {
-                tick();
-            }
         }
         coop::remove_scheduler();
         self.teardown();
@@ -155,17 +173,18 @@ impl Follow {
         let spawned = std::mem::take(&mut st.spawned);
         for (index, body) in spawned {
             let fiber = Fiber::new(body, &mut st.pool);
-            st.threads.insert(
-                index,
-                Slot {
-                    fiber: Some(fiber),
-                    ctx: None,
-                    status: Status::Runnable,
-                    cursor: 0,
-                    next: None,
-                    overran: false,
-                },
-            );
+            let at = index as usize;
+            if st.threads.len() <= at {
+                st.threads.resize_with(at + 1, || None);
+            }
+            st.threads[at] = Some(Slot {
+                fiber: Some(fiber),
+                ctx: None,
+                status: Status::Runnable,
+                cursor: 0,
+                next: None,
+                overran: false,
+            });
         }
     }
 
@@ -176,19 +195,38 @@ impl Follow {
         if st.stop.is_some() {
             return None;
         }
-        if let Some(last) = st.last.filter(|&t| st.can_run(t)) {
+        let Some(last) = st.last else {
+            let next = st.slots().map(|(t, _)| t).find(|&t| st.can_run(t));
+            return next;
+        };
+        if st.slice < SLICE && st.can_run(last) {
             return Some(last);
         }
-        st.threads.keys().copied().find(|&t| st.can_run(t))
+        // The others in turn, from the one after the last.
+        let after = st.slots().map(|(t, _)| t).skip_while(|&t| t <= last);
+        let next =
+            after.chain(st.slots().map(|(t, _)| t).take_while(|&t| t <= last)).find(|&t| st.can_run(t));
+        next
     }
 
     fn wake_all(&self, on: Resource) {
         let mut st = self.state.borrow_mut();
-        for slot in st.threads.values_mut() {
-            if matches!(&slot.status, Status::Blocked(waits) if waits.contains(&on)) {
-                slot.status = Status::Runnable;
-            }
+        if st.blocked.is_empty() {
+            return;
         }
+        let st = &mut *st;
+        let threads = &mut st.threads;
+        st.blocked.retain(|&t| {
+            let Some(Some(slot)) = threads.get_mut(t as usize) else { return false };
+            match &slot.status {
+                Status::Blocked(waits) if waits.contains(&on) => {
+                    slot.status = Status::Runnable;
+                    false
+                }
+                Status::Blocked(_) => true,
+                _ => false,
+            }
+        });
     }
 
     /// Unwinds every unfinished fiber (with no context installed, the
@@ -196,7 +234,7 @@ impl Follow {
     fn teardown(&self) {
         let mut st = self.state.borrow_mut();
         let mut fibers = Vec::new();
-        for slot in st.threads.values_mut() {
+        for slot in st.threads.iter_mut().flatten() {
             if let Some(ctx) = slot.ctx.take() {
                 ctx.close();
             }
@@ -225,7 +263,7 @@ impl Follow {
         let expected = st
             .log
             .event(thread, cursor)
-            .map(|e| st.log.describe(thread, e))
+            .map(|e| st.log.describe(thread, &e))
             .unwrap_or_else(|| "no more events".into());
         st.stop = Some(Stop::Diverged(Divergence {
             thread: st.log.thread_label(thread),
@@ -238,27 +276,65 @@ impl Follow {
 }
 
 impl State {
+    /// This run's thread `thread`.
+    #[inline]
+    pub(crate) fn slot(&self, thread: ThreadIndex) -> Option<&Slot> {
+        self.threads.get(thread as usize)?.as_ref()
+    }
+
+    #[inline]
+    fn slot_mut(&mut self, thread: ThreadIndex) -> Option<&mut Slot> {
+        self.threads.get_mut(thread as usize)?.as_mut()
+    }
+
+    /// This run's threads, in index order.
+    pub(crate) fn slots(&self) -> impl Iterator<Item = (ThreadIndex, &Slot)> + '_ {
+        self.threads.iter().enumerate().filter_map(|(t, s)| Some((t as ThreadIndex, s.as_ref()?)))
+    }
+
+    /// `thread` made its recorded event: its cursor moves past it (and its
+    /// window along).
+    pub(super) fn step(&mut self, thread: ThreadIndex) {
+        let Some(slot) = self.slot_mut(thread) else { return };
+        slot.cursor += 1;
+        let cursor = slot.cursor as u64;
+        self.log.advance(thread, cursor);
+    }
+
+    /// `thread` made an event past the end of its log.
+    pub(super) fn overran(&mut self, thread: ThreadIndex) {
+        if let Some(slot) = self.slot_mut(thread) {
+            slot.overran = true;
+        }
+    }
+
     /// Whether `thread` can run now.
     fn can_run(&self, thread: ThreadIndex) -> bool {
-        let Some(slot) = self.threads.get(&thread) else { return false };
+        let Some(slot) = self.slot(thread) else { return false };
         matches!(slot.status, Status::Runnable) && self.pending(thread).is_none()
     }
 
     /// What `thread`'s next recorded event waits for, if it cannot happen now.
     pub(crate) fn pending(&self, thread: ThreadIndex) -> Option<Pending> {
-        let slot = self.threads.get(&thread)?;
+        let slot = self.slot(thread)?;
         let call = slot.next?;
-        let event = self.log.event(thread, slot.cursor)?;
-        let outcome = event.outcome().ok()?;
-        if let Outcome::CondWait { mutex, .. } = outcome {
+        let (event, outcome) = self.log.current(thread, slot.cursor)?;
+        self.pending_at(&call, event, outcome?)
+    }
+
+    /// What recorded `event` (whose outcome is `outcome`), which a thread
+    /// stopped at `call` makes next, waits for, if it cannot happen now.
+    #[inline]
+    fn pending_at(&self, call: &CoopCall, event: &Event, outcome: &Outcome) -> Option<Pending> {
+        if let Outcome::CondWait { mutex, .. } = *outcome {
             // A condvar wait stops twice: before it lets the mutex go (it
             // must, whatever its turn) and when it takes the mutex back.
-            if call.object.and_then(|o| self.objects.get(&o)) != Some(&mutex) {
+            if call.object.and_then(|o| self.bound_to(o)) != Some(mutex) {
                 return None;
             }
         }
         let took = matches!(
-            outcome,
+            *outcome,
             Outcome::TryLock { acquisition: Some(_) }
                 | Outcome::TryReadLock { writes_before: Some(_) }
                 | Outcome::TryWriteLock { taken: Some(_) }
@@ -266,11 +342,11 @@ impl State {
         if let (true, Some(object)) = (took, call.object) {
             // It got the lock in the recording without waiting: no writer
             // held it.
-            if self.held.contains(&object) {
+            if self.held.get(object) {
                 return Some(Pending::Held(event.object));
             }
         }
-        self.counters.ready(&self.log, event, &outcome).err()
+        self.counters.ready(&self.log, event, outcome).err()
     }
 }
 
@@ -281,51 +357,47 @@ impl Scheduler for Follow {
 
     fn switch(&self, call: CoopCall) {
         {
-            let mut st = self.state.borrow_mut();
+            let mut guard = self.state.borrow_mut();
+            let st = &mut *guard;
             let Some(me) = st.running else { return };
-            let Some(slot) = st.threads.get_mut(&me) else { return };
+            let Some(slot) = st.slot_mut(me) else { return };
             slot.next = Some(call);
             let (cursor, overran) = (slot.cursor, slot.overran);
-            // The thread that is running goes on when it can (fewer
-            // switches), unless it sends: see `pick`.
-            if !overran
-                && call.op != Some(Op::Send)
-                && st.stop.is_none()
-                && st.log.event(me, cursor).is_some()
-                && st.can_run(me)
-            {
-                if let Some(op) = call.op {
-                    let recorded = st.log.event(me, cursor).copied();
-                    let same = recorded.is_some_and(|r| {
-                        r.op == op && st.log.site(me, r.site).is_some_and(|s| s.matches(call.location))
-                    });
-                    if same {
-                        return;
-                    }
+            let runnable = matches!(slot.status, Status::Runnable);
+            let current = st.log.current(me, cursor).map(|(e, o)| (*e, o.copied()));
+            let recorded = current.map(|(e, _)| e);
+            // The thread that is running goes on when it can: fewer switches.
+            if let (Some(op), Some((recorded, outcome)), false) = (call.op, current, overran) {
+                st.slice += 1;
+                if st.stop.is_none()
+                    && st.slice < SLICE
+                    && recorded.op == op
+                    && runnable
+                    && st.log.site_is(me, recorded.site, call.location)
+                    && outcome.is_none_or(|o| st.pending_at(&call, &recorded, &o).is_none())
+                {
+                    return;
                 }
             }
             if let Some(op) = call.op {
-                match st.log.event(me, cursor).copied() {
+                match recorded {
                     Some(_) if overran => {}
-                    None if st.complete && st.log.threads.get(&me).is_some_and(|l| l.exited()) => {
+                    None if st.complete && st.log.exited(me) => {
                         let actual = st.describe_call(&call);
                         let detail = "the recording says this thread had already exited".into();
-                        Follow::diverge(&mut st, me, cursor, actual, detail);
+                        Follow::diverge(st, me, cursor, actual, detail);
                     }
-                    None => {}
-                    Some(recorded) => {
-                        let site = st.log.site(me, recorded.site);
-                        let same_site = site.is_some_and(|s| s.matches(call.location));
-                        if recorded.op != op || !same_site {
-                            let actual = st.describe_call(&call);
-                            let detail = format!("expected {}", st.log.describe(me, &recorded));
-                            Follow::diverge(&mut st, me, cursor, actual, detail);
-                        }
+                    Some(recorded)
+                        if recorded.op != op || !st.log.site_is(me, recorded.site, call.location) =>
+                    {
+                        let actual = st.describe_call(&call);
+                        let detail = format!("expected {}", st.log.describe(me, &recorded));
+                        Follow::diverge(st, me, cursor, actual, detail);
                     }
+                    None | Some(_) => {}
                 }
-                let ended = overran || st.log.event(me, cursor).is_none();
-                if ended {
-                    if let Some(slot) = st.threads.get_mut(&me) {
+                if overran || recorded.is_none() {
+                    if let Some(slot) = st.slot_mut(me) {
                         slot.status = Status::EndOfLog(call);
                     }
                 }
@@ -339,8 +411,8 @@ impl Scheduler for Follow {
         {
             let mut st = self.state.borrow_mut();
             let Some(me) = st.running else { return Woken::Changed };
-            let cursor = st.threads.get(&me).map_or(0, |s| s.cursor);
-            let recorded = st.log.event(me, cursor).and_then(|e| e.outcome().ok());
+            let cursor = st.slot(me).map_or(0, |s| s.cursor);
+            let recorded = st.log.current(me, cursor).and_then(|(_, o)| o.copied());
             // Time is compressed and what a wait ended by is recorded: no
             // waiting on the clock, nor on a notify whose target the
             // recording's schedule chose (the mutex turn orders the wake-up).
@@ -358,9 +430,10 @@ impl Scheduler for Follow {
                 ) if deadline.is_some() => return Woken::TimedOut,
                 _ => {}
             }
-            if let Some(slot) = st.threads.get_mut(&me) {
+            if let Some(slot) = st.slot_mut(me) {
                 slot.status = Status::Blocked(on.to_vec());
                 slot.next = Some(call);
+                st.blocked.push(me);
             }
         }
         suspend();
@@ -381,11 +454,7 @@ impl Scheduler for Follow {
 
     fn lock_held(&self, object: ObjectIndex, held: bool) {
         let mut st = self.state.borrow_mut();
-        if held {
-            st.held.insert(object);
-        } else {
-            st.held.remove(&object);
-        }
+        *st.held.at(object) = held;
     }
 
     fn now(&self) -> u64 {
@@ -401,8 +470,8 @@ impl Scheduler for Follow {
     fn choose(&self, options: &[u32]) -> u32 {
         let st = self.state.borrow();
         let recorded = st.running.and_then(|me| {
-            let cursor = st.threads.get(&me)?.cursor;
-            st.log.event(me, cursor)?.outcome().ok()
+            let cursor = st.slot(me)?.cursor;
+            st.log.current(me, cursor)?.1.copied()
         });
         match recorded {
             Some(
@@ -416,34 +485,40 @@ impl Scheduler for Follow {
     }
 
     fn made(&self, thread: ThreadIndex, event: &Event, site: Site<'_>) {
-        let mut st = self.state.borrow_mut();
-        if st.stop.is_none() {
-            st.check(thread, event, site);
+        let made = {
+            let mut st = self.state.borrow_mut();
+            if st.stop.is_none() {
+                st.check(thread, event, site);
+            }
+            st.made += 1;
+            st.made
+        };
+        if made.is_multiple_of(TICK_EVENTS) {
+            (self.tick)();
         }
     }
 
     fn refused(&self, thread: ThreadIndex, detail: &str) {
         let mut st = self.state.borrow_mut();
-        let Some(cursor) = st.threads.get(&thread).map(|slot| slot.cursor) else { return };
+        let Some(cursor) = st.slot(thread).map(|slot| slot.cursor) else { return };
         let actual = "a value that cannot be given back".to_string();
         Self::diverge(&mut st, thread, cursor, actual, detail.to_string());
     }
 
     fn recorded(&self, thread: ThreadIndex, op: Op) -> Option<Served> {
         let st = self.state.borrow();
-        let slot = st.threads.get(&thread)?;
+        let slot = st.slot(thread)?;
         if st.stop.is_some() || slot.overran {
             return None;
         }
-        let log = st.log.threads.get(&thread)?;
-        let event = log.events.get(slot.cursor)?;
+        let (event, outcome) = st.log.current(thread, slot.cursor)?;
         // A different call is a divergence, reported when it is recorded.
         if event.op != op {
             return None;
         }
-        let outcome = event.outcome().ok()?;
+        let outcome = *outcome?;
         let blob = matches!(op, Op::Capture | Op::CaptureSensitive)
-            .then(|| log.blobs.get(&slot.cursor).cloned().unwrap_or_default());
+            .then(|| st.log.blob(thread, slot.cursor).map(<[u8]>::to_vec).unwrap_or_default());
         Some(Served { outcome, blob })
     }
 }

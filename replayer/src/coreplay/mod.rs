@@ -30,18 +30,20 @@
 
 mod check;
 mod counters;
+mod dense;
 mod end;
 mod follow;
-mod hash;
+pub(crate) mod hash;
 mod trace;
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use reprise_recorder::hook::coop::CoopRun;
-use reprise_recorder::trace::format::Verdict;
+use reprise_recorder::trace::format::{Footer, Verdict};
 use reprise_recorder::trace::read::TraceFile;
 
+use crate::log::{IndexedTrace, ReplayLog};
 use crate::replay::ReplayReport;
 
 /// How a trace is replayed.
@@ -93,6 +95,25 @@ where
     replay_coroutines_with(trace, Some(key), f)
 }
 
+/// [`replay_coroutines`] for a trace indexed from its file
+/// ([`IndexedTrace::open`]): each thread's events are decoded a chunk at a
+/// time as the replay reaches them, so the memory it takes does not grow
+/// with the trace's length (the trace read whole replays the same way, its
+/// records cut into windows). `key` opens sensitive captures as
+/// [`replay_coroutines_keyed`]'s does; `None` reads `REPRISE_KEY`'s.
+pub fn replay_coroutines_indexed<F, R>(
+    trace: IndexedTrace,
+    key: Option<reprise_recorder::trace::model::sensitive::SealKey>,
+    f: F,
+) -> ReplayReport<R>
+where
+    F: FnOnce() -> R + 'static,
+    R: 'static,
+{
+    let whole = trace.is_whole();
+    follow_log(trace.log, whole, trace.end.footer.as_ref(), key, f)
+}
+
 fn replay_coroutines_with<F, R>(
     trace: &TraceFile,
     key: Option<reprise_recorder::trace::model::sensitive::SealKey>,
@@ -102,19 +123,52 @@ where
     F: FnOnce() -> R + 'static,
     R: 'static,
 {
-    let whole = trace.is_whole();
-    let interrupted = trace.footer.as_ref().is_some_and(|footer| {
+    follow_log(ReplayLog::from_trace(trace), trace.is_whole(), trace.footer.as_ref(), key, f)
+}
+
+fn follow_log<F, R>(
+    log: ReplayLog,
+    whole: bool,
+    footer: Option<&Footer>,
+    key: Option<reprise_recorder::trace::model::sensitive::SealKey>,
+    f: F,
+) -> ReplayReport<R>
+where
+    F: FnOnce() -> R + 'static,
+    R: 'static,
+{
+    let interrupted = footer.is_some_and(|footer| {
         footer.annotation("reprise.signal").is_some() || footer.annotation("reprise.unflushed").is_some()
     });
     let complete = whole && !interrupted;
-    let verdict = trace.footer.as_ref().map(|footer| footer.verdict.clone());
-    let log = trace::FollowLog::from_trace(trace);
-    let follow = follow::Follow::new(log, complete);
+    let verdict = footer.map(|footer| footer.verdict.clone());
 
-    let run = CoopRun::new(0);
+    let run = Rc::new(CoopRun::new(0));
+    run.keep_no_events();
     if key.is_some() {
         run.set_key(key);
     }
+    let report = follow_on(&run, log, complete, whole, verdict.as_ref(), f);
+    run.discard_chunks();
+    report
+}
+
+/// Replays `f` on `run`, following `log`.
+fn follow_on<F, R>(
+    run: &Rc<CoopRun>,
+    log: ReplayLog,
+    complete: bool,
+    whole: bool,
+    verdict: Option<&Verdict>,
+    f: F,
+) -> ReplayReport<R>
+where
+    F: FnOnce() -> R + 'static,
+    R: 'static,
+{
+    let ticking = Rc::clone(run);
+    let follow =
+        follow::Follow::new(trace::FollowLog::new(log), complete, Box::new(move || ticking.discard_chunks()));
     let result: Rc<RefCell<Option<std::thread::Result<R>>>> = Rc::new(RefCell::new(None));
     let slot = Rc::clone(&result);
     let root = run.root(move || {
@@ -123,15 +177,11 @@ where
     });
     let panicked: Rc<RefCell<Option<String>>> = Rc::new(RefCell::new(None));
     let panic_slot = Rc::clone(&panicked);
-    follow.run(
-        Box::new(move || {
-            if let Err(payload) = root() {
-                *panic_slot.borrow_mut() = Some(reprise_recorder::hook::panic::message(payload.as_ref()));
-            }
-        }),
-        &|| run.discard_chunks(),
-    );
-    run.discard_chunks();
+    follow.run(Box::new(move || {
+        if let Err(payload) = root() {
+            *panic_slot.borrow_mut() = Some(reprise_recorder::hook::panic::message(payload.as_ref()));
+        }
+    }));
     let value = result.borrow_mut().take().and_then(Result::ok);
     let root_end = match (value, panicked.borrow_mut().take()) {
         (Some(value), _) => end::RootEnd::Returned(value),
@@ -139,5 +189,82 @@ where
         (None, None) => end::RootEnd::Stopped,
     };
     let state = follow.state.borrow();
-    end::report(&state, verdict.as_ref(), complete, whole, root_end)
+    end::report(&state, verdict, complete, whole, root_end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reprise_recorder::trace::read::read_trace_file;
+    use reprise_recorder::{record, sync::Mutex, thread, RecordConfig};
+    use std::sync::Arc;
+
+    fn program() -> u64 {
+        let total = Arc::new(Mutex::new(0u64));
+        let t = Arc::clone(&total);
+        let worker = thread::spawn(move || (0..50).for_each(|_| *t.lock().unwrap() += 1));
+        (0..50).for_each(|_| *total.lock().unwrap() += 1);
+        worker.join().unwrap();
+        let sum = *total.lock().unwrap();
+        sum
+    }
+
+    /// Events the run's own recording kept, after a replay of `trace` on it.
+    fn kept(trace: &TraceFile, run: &Rc<CoopRun>) -> u64 {
+        let log = ReplayLog::from_trace(trace);
+        let report = follow_on(run, log, true, true, None, program);
+        assert!(report.outcome.matched(), "{:?}", report.outcome);
+        assert_eq!(report.result, Some(100));
+        run.take_chunks().iter().map(|c| u64::from(c.events)).sum()
+    }
+
+    /// Messages the producer of `interleaving` sends.
+    const MESSAGES: usize = 2_000;
+
+    /// A producer sending on an unbounded channel (it never waits) and the
+    /// root receiving; each notes what it did in a log no primitive sees.
+    fn interleaving() -> Vec<char> {
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (tx, rx) = reprise_recorder::channel::unbounded::<usize>();
+        let producer_log = Arc::clone(&log);
+        let producer = thread::spawn(move || {
+            for i in 0..MESSAGES {
+                tx.send(i).unwrap();
+                producer_log.lock().unwrap().push('P');
+            }
+        });
+        for _ in 0..MESSAGES {
+            rx.recv().unwrap();
+            log.lock().unwrap().push('C');
+        }
+        producer.join().unwrap();
+        let done = log.lock().unwrap().clone();
+        done
+    }
+
+    #[test]
+    fn a_thread_that_can_always_go_on_still_lets_the_others_run_every_slice() {
+        let path = std::env::temp_dir().join(format!("coreplay-slice-{}.trace", std::process::id()));
+        record(&path, RecordConfig::new("slice", "1"), interleaving).unwrap();
+        let trace = read_trace_file(&path).unwrap();
+        std::fs::remove_file(&path).ok();
+        let report = replay_coroutines(&trace, interleaving);
+        assert!(report.outcome.matched(), "{:?}", report.outcome);
+        let order = report.result.unwrap();
+        let longest = order.split(|&c| c == 'C').map(<[char]>::len).max().unwrap_or(0);
+        assert!(longest <= follow::SLICE as usize, "the producer ran {longest} sends in a row");
+    }
+
+    #[test]
+    fn a_replay_keeps_none_of_its_own_events_yet_checks_them_all() {
+        let path = std::env::temp_dir().join(format!("coreplay-kept-{}.trace", std::process::id()));
+        record(&path, RecordConfig::new("kept", "1"), program).unwrap();
+        let trace = read_trace_file(&path).unwrap();
+        std::fs::remove_file(&path).ok();
+        let keeping = Rc::new(CoopRun::new(0));
+        assert!(kept(&trace, &keeping) >= trace.events, "a run that keeps its events encodes each");
+        let unkept = Rc::new(CoopRun::new(0));
+        unkept.keep_no_events();
+        assert_eq!(kept(&trace, &unkept), 0);
+    }
 }

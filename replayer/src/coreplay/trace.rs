@@ -1,122 +1,242 @@
-//! The trace as a coroutine replay follows it: each thread's events, blobs
-//! and call sites, and the per-object orders its scheduling rules need.
+//! The trace as a coroutine replay follows it: the replay log's tables (call
+//! sites, names, turn ranks, loads per store) and, per thread, a window of
+//! decoded events around its cursor with their outcomes decoded once. A
+//! window is one chunk, refilled from the log's chunk index as the cursor
+//! leaves it, so memory does not grow with the trace's length.
 
-use std::collections::BTreeMap;
+use std::panic::Location;
 
+use reprise_recorder::hook::coop::Site;
 use reprise_recorder::hook::gate::SiteRef;
+use reprise_recorder::trace::model::{Event, ObjectIndex, Outcome, SiteIndex, ThreadIndex, TurnClass};
 
 use super::hash::IntMap;
-use reprise_recorder::trace::model::{
-    Event, ObjectIndex, Op, Outcome, Record, SiteIndex, ThreadIndex, TurnClass,
-};
-use reprise_recorder::trace::read::TraceFile;
+use crate::log::{RankRanges, ReplayLog};
 
-/// One thread's recorded life.
-#[derive(Debug, Default)]
-pub(crate) struct ThreadLog {
-    pub(crate) name: String,
-    pub(crate) events: Vec<Event>,
-    /// Bytes attached to events, by event position.
-    pub(crate) blobs: IntMap<usize, Vec<u8>>,
-    pub(crate) sites: Vec<Option<SiteRef>>,
+/// One recorded thread: the chunk its cursor is in.
+#[derive(Debug)]
+struct Followed {
+    index: ThreadIndex,
+    /// How many events the log keeps for it.
+    len: u64,
+    /// The thread's event index of `events[0]`.
+    first: u64,
+    events: Vec<Event>,
+    /// `events`' outcomes (`None`: one no recorder writes).
+    outcomes: Vec<Option<Outcome>>,
+    /// (position in `events`, bytes), by position.
+    blobs: Vec<(usize, Vec<u8>)>,
+    /// Its call-site table (a copy of the log's, at hand).
+    sites: Vec<Option<SiteRef>>,
+    /// Per recorded call site, what a check compares first: its line and
+    /// column, and the file of a call site of this run found equal to it. A
+    /// `&'static str` lives as long as the program, so a file at the same
+    /// address and of the same length is the same text: the next comparison
+    /// is one of addresses.
+    seen: Vec<Seen>,
 }
 
-impl ThreadLog {
-    /// Whether the recording saw this thread finish.
-    pub(crate) fn exited(&self) -> bool {
-        self.events.last().is_some_and(|e| e.op == Op::ThreadExit)
+/// A recorded call site as checks compare it.
+#[derive(Clone, Copy, Debug, Default)]
+struct Seen {
+    line: u32,
+    column: u32,
+    /// Whether the site is in the table at all.
+    known: bool,
+    file: Option<&'static str>,
+}
+
+impl Seen {
+    #[inline]
+    fn same_file(&self, file: &str) -> bool {
+        self.file.is_some_and(|seen| std::ptr::eq(seen.as_ptr(), file.as_ptr()) && seen.len() == file.len())
     }
 }
 
-/// Every thread's log and the orders derived from it.
-#[derive(Debug, Default)]
+/// Every thread's window and the log's tables.
+#[derive(Debug)]
 pub(crate) struct FollowLog {
-    pub(crate) threads: BTreeMap<ThreadIndex, ThreadLog>,
-    /// Each object counter's recorded turn numbers, sorted.
-    ranks: IntMap<(ObjectIndex, TurnClass), Vec<u64>>,
-    /// How many loads (and failed compare-exchanges) read each store: the
-    /// next store waits for them, so each reads the value it read.
-    pub(crate) loads_of: IntMap<(ObjectIndex, u64), u64>,
+    pub(crate) log: ReplayLog,
+    /// Sorted by thread index.
+    threads: Vec<Followed>,
+    /// Thread index to position in `threads` (`u32::MAX`: none), for the
+    /// indices up to a bound the thread count justifies; past it, a search.
+    at: Vec<u32>,
+    /// Each counter's ranks, under a hash cheaper than the log's.
+    ranks: IntMap<(ObjectIndex, TurnClass), RankRanges>,
 }
 
 impl FollowLog {
-    /// Builds the log from a read trace.
-    pub(crate) fn from_trace(trace: &TraceFile) -> FollowLog {
-        let mut log = FollowLog::default();
-        for (&index, records) in &trace.threads {
-            let mut thread = ThreadLog::default();
-            for record in records {
-                match record {
-                    Record::Event(e) => thread.events.push(*e),
-                    // A long value is stored as consecutive blob records.
-                    Record::Blob(bytes) => {
-                        if let Some(last) = thread.events.len().checked_sub(1) {
-                            thread.blobs.entry(last).or_default().extend_from_slice(bytes);
-                        }
-                    }
-                    Record::Thread { name, .. } => thread.name.clone_from(name),
-                    Record::Site { index, file, line, column } => {
-                        let at = *index as usize;
-                        // Indices come from the file: grow only as far as the
-                        // records present can justify.
-                        if at <= records.len() {
-                            if thread.sites.len() <= at {
-                                thread.sites.resize(at + 1, None);
-                            }
-                            thread.sites[at] =
-                                Some(SiteRef { file: file.clone(), line: *line, column: *column });
-                        }
-                    }
-                    Record::Object { .. } | Record::Clock(_) => {}
-                }
+    /// Follows `log`, every thread's window at its first chunk.
+    pub(crate) fn new(log: ReplayLog) -> FollowLog {
+        let ranks =
+            log.turn_counters().map(|(object, class, ranks)| ((object, class), ranks.clone())).collect();
+        let mut threads: Vec<Followed> = log
+            .thread_ids()
+            .map(|index| Followed {
+                index,
+                len: log.thread_len(index) as u64,
+                first: 0,
+                events: Vec::new(),
+                outcomes: Vec::new(),
+                blobs: Vec::new(),
+                sites: log.sites(index).to_vec(),
+                seen: log
+                    .sites(index)
+                    .iter()
+                    .map(|s| match s {
+                        Some(s) => Seen { line: s.line, column: s.column, known: true, file: None },
+                        None => Seen::default(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        threads.sort_by_key(|t| t.index);
+        // Thread indices are given out densely; a damaged file may hold any.
+        let bound = threads.len().saturating_mul(4).saturating_add(64);
+        let top = threads.iter().map(|t| t.index as usize + 1).filter(|&n| n <= bound).max().unwrap_or(0);
+        let mut at = vec![u32::MAX; top];
+        for (pos, t) in threads.iter().enumerate() {
+            if let Some(slot) = at.get_mut(t.index as usize) {
+                *slot = pos as u32;
             }
-            log.threads.insert(index, thread);
         }
-        log.index();
-        log
+        let mut follow = FollowLog { log, threads, at, ranks };
+        for pos in 0..follow.threads.len() {
+            follow.fill(pos, 0);
+        }
+        follow
     }
 
-    fn index(&mut self) {
-        for log in self.threads.values() {
-            for e in &log.events {
-                let Ok(outcome) = e.outcome() else { continue };
-                if let Some(turn) = outcome.turn(e.object) {
-                    self.ranks.entry((turn.object, turn.class)).or_default().push(turn.number);
-                }
-                if let Some(store) = read_store(&outcome) {
-                    *self.loads_of.entry((e.object, store)).or_insert(0) += 1;
-                }
-            }
-        }
-        for numbers in self.ranks.values_mut() {
-            numbers.sort_unstable();
-            numbers.dedup();
+    fn position(&self, thread: ThreadIndex) -> Option<usize> {
+        match self.at.get(thread as usize) {
+            Some(&pos) => (pos != u32::MAX).then_some(pos as usize),
+            None => self.threads.binary_search_by_key(&thread, |t| t.index).ok(),
         }
     }
 
-    /// `thread`'s event number `cursor`.
-    pub(crate) fn event(&self, thread: ThreadIndex, cursor: usize) -> Option<&Event> {
-        self.threads.get(&thread)?.events.get(cursor)
+    /// Loads the window of `threads[pos]` holding event `cursor`.
+    fn fill(&mut self, pos: usize, cursor: u64) {
+        let t = &mut self.threads[pos];
+        let window = self.log.window_at(t.index, cursor);
+        let (first, events, blobs) =
+            window.map_or((cursor, Vec::new(), Vec::new()), |w| (w.first, w.events, w.blobs));
+        t.outcomes = events.iter().map(|e| e.outcome().ok()).collect();
+        t.first = first;
+        t.events = events;
+        t.blobs = blobs;
+    }
+
+    /// `thread`'s cursor moved to `cursor`: moves its window along when the
+    /// cursor left it.
+    pub(crate) fn advance(&mut self, thread: ThreadIndex, cursor: u64) {
+        let Some(pos) = self.position(thread) else { return };
+        let t = &self.threads[pos];
+        if cursor >= t.first + t.events.len() as u64 && cursor < t.len {
+            self.fill(pos, cursor);
+        }
+    }
+
+    /// `thread`'s event `cursor` and its outcome (`None`: one no recorder
+    /// writes), when its window holds it: the one at its cursor always is.
+    #[inline]
+    pub(crate) fn current(&self, thread: ThreadIndex, cursor: usize) -> Option<(&Event, Option<&Outcome>)> {
+        let t = &self.threads[self.position(thread)?];
+        let at = usize::try_from((cursor as u64).checked_sub(t.first)?).ok()?;
+        Some((t.events.get(at)?, t.outcomes[at].as_ref()))
+    }
+
+    /// The bytes recorded with `thread`'s event `cursor`, when its window
+    /// holds it.
+    pub(crate) fn blob(&self, thread: ThreadIndex, cursor: usize) -> Option<&[u8]> {
+        let t = &self.threads[self.position(thread)?];
+        let at = usize::try_from((cursor as u64).checked_sub(t.first)?).ok()?;
+        let i = t.blobs.binary_search_by_key(&at, |(pos, _)| *pos).ok()?;
+        Some(&t.blobs[i].1)
+    }
+
+    /// `thread`'s event `cursor`, from its window or decoded on the side
+    /// (reports look anywhere).
+    pub(crate) fn event(&self, thread: ThreadIndex, cursor: usize) -> Option<Event> {
+        match self.current(thread, cursor) {
+            Some((e, _)) => Some(*e),
+            None => self.log.event(thread, cursor),
+        }
+    }
+
+    /// Whether `thread`'s recorded call site `site` is `location`; a match
+    /// is remembered by the file's address.
+    pub(crate) fn site_is(
+        &mut self,
+        thread: ThreadIndex,
+        site: SiteIndex,
+        location: &'static Location<'static>,
+    ) -> bool {
+        let Some(pos) = self.position(thread) else { return false };
+        let t = &mut self.threads[pos];
+        let Some(seen) = t.seen.get_mut(site as usize) else { return false };
+        let file = location.file();
+        if !seen.known || seen.line != location.line() || seen.column != location.column() {
+            return false;
+        }
+        if seen.same_file(file) {
+            return true;
+        }
+        let same = t.sites[site as usize].as_ref().is_some_and(|s| s.file == file);
+        if same {
+            seen.file = Some(file);
+        }
+        same
+    }
+
+    /// Whether `thread`'s recorded call site `site` is `made` (a site by
+    /// content, as an event is made).
+    pub(crate) fn site_matches(&self, thread: ThreadIndex, site: SiteIndex, made: Site<'_>) -> bool {
+        let Some(t) = self.position(thread).map(|pos| &self.threads[pos]) else { return false };
+        let Some(seen) = t.seen.get(site as usize) else { return false };
+        if !seen.known || seen.line != made.line || seen.column != made.column {
+            return false;
+        }
+        seen.same_file(made.file) || t.sites[site as usize].as_ref().is_some_and(|s| s.file == made.file)
+    }
+
+    /// The ranks of `object`'s turns of `class`.
+    #[inline]
+    pub(crate) fn ranks(&self, object: ObjectIndex, class: TurnClass) -> Option<&RankRanges> {
+        self.ranks.get(&(object, class))
     }
 
     /// The position of turn `number` among the object's recorded turns.
+    #[inline]
     pub(crate) fn rank(&self, object: ObjectIndex, class: TurnClass, number: u64) -> Option<u64> {
-        let numbers = self.ranks.get(&(object, class))?;
-        // Numbers are dense in a whole trace: turn n is at n - 1.
-        let dense = number.checked_sub(1).filter(|&at| numbers.get(at as usize) == Some(&number));
-        dense.or_else(|| numbers.binary_search(&number).ok().map(|r| r as u64))
+        self.ranks(object, class)?.rank(number)
     }
 
     /// The recorded turn just before turn number `rank` (0: none, the
     /// initial value).
     pub(crate) fn previous_turn(&self, object: ObjectIndex, class: TurnClass, rank: u64) -> u64 {
-        let numbers = self.ranks.get(&(object, class));
-        rank.checked_sub(1).and_then(|r| numbers?.get(r as usize).copied()).unwrap_or(0)
+        let ranks = self.ranks(object, class);
+        rank.checked_sub(1).and_then(|r| ranks?.number(r)).unwrap_or(0)
+    }
+
+    /// How many events `thread` holds.
+    pub(crate) fn len(&self, thread: ThreadIndex) -> usize {
+        self.log.thread_len(thread)
+    }
+
+    /// The threads the trace holds, in order.
+    pub(crate) fn thread_ids(&self) -> impl Iterator<Item = ThreadIndex> + '_ {
+        self.threads.iter().map(|t| t.index)
+    }
+
+    /// Whether the recording saw `thread` finish.
+    pub(crate) fn exited(&self, thread: ThreadIndex) -> bool {
+        self.log.exited(thread)
     }
 
     /// A recorded call site of `thread`.
     pub(crate) fn site(&self, thread: ThreadIndex, site: SiteIndex) -> Option<&SiteRef> {
-        self.threads.get(&thread)?.sites.get(site as usize)?.as_ref()
+        self.threads[self.position(thread)?].sites.get(site as usize)?.as_ref()
     }
 
     /// The recorded site as text.
@@ -126,17 +246,17 @@ impl FollowLog {
 
     /// How many events all threads hold.
     pub(crate) fn event_count(&self) -> u64 {
-        self.threads.values().map(|t| t.events.len() as u64).sum()
+        self.log.event_count()
+    }
+
+    /// The most events one window held.
+    pub(crate) fn peak_window(&self) -> usize {
+        self.log.peak_window()
     }
 
     /// A thread's name for reports: `ledger-0 (thread 3)`.
     pub(crate) fn thread_label(&self, thread: ThreadIndex) -> String {
-        match self.threads.get(&thread) {
-            Some(t) if !t.name.is_empty() => {
-                format!("`{}` (thread {thread})", reprise_recorder::trace::show::text(&t.name))
-            }
-            _ => format!("thread {thread}"),
-        }
+        self.log.thread_label(thread)
     }
 
     /// A recorded event as reports show it: `recv of object #3 at file:1:2`.
@@ -144,13 +264,5 @@ impl FollowLog {
         let object =
             if event.op.has_object() { format!(" of object #{}", event.object) } else { String::new() };
         format!("{}{object} at {}", event.op.name(), self.site_text(thread, event.site))
-    }
-}
-
-/// The store a load or a failed compare-exchange read.
-pub(crate) fn read_store(outcome: &Outcome) -> Option<u64> {
-    match *outcome {
-        Outcome::AtomicLoad { store, .. } | Outcome::AtomicCas { store, succeeded: false, .. } => Some(store),
-        _ => None,
     }
 }

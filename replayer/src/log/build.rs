@@ -7,11 +7,12 @@ use std::sync::Arc;
 
 use reprise_recorder::hook::gate::SiteRef;
 use reprise_recorder::trace::index::{index_trace_file, ChunkIndexer};
-use reprise_recorder::trace::model::{Event, ObjectIndex, ObjectKind, Record, ThreadIndex};
+use reprise_recorder::trace::model::{Event, ObjectIndex, ObjectKind, Record, ThreadIndex, TurnClass};
 use reprise_recorder::trace::read::ReadFileError;
 
 use super::thread::{Source, ThreadLog};
-use super::{turn_of, IndexedTrace, Ranks, ReplayLog, Turns};
+use super::{read_store, IndexedTrace, Loads, Ranks, ReplayLog, Turns};
+use crate::coreplay::hash::IntMap;
 
 /// How many records of a trace held in memory one window decodes.
 const MEMORY_CHUNK: usize = 4096;
@@ -22,7 +23,19 @@ struct Gather {
     threads: BTreeMap<ThreadIndex, Tables>,
     objects: BTreeMap<ObjectIndex, ObjectKind>,
     turns: Turns,
+    /// Turn numbers not yet in `turns`, added in bulk (see `Numbers::extend`).
+    pending: IntMap<(ObjectIndex, TurnClass), Vec<u64>>,
+    /// How many numbers of one counter wait before they are added: a file's
+    /// chunks come in recording order, so a bounded bulk finds runs; records
+    /// in memory come a thread at a time, whose turns interleave with the
+    /// other threads', so they wait to the end (memory the trace held
+    /// whole already dwarfs).
+    pending_limit: usize,
+    loads: Loads,
 }
+
+/// How many turn numbers of one counter wait to be added in bulk.
+const PENDING_TURNS: usize = 8192;
 
 /// A thread's tables, as its records name them.
 #[derive(Debug, Default)]
@@ -42,8 +55,17 @@ impl Gather {
             match record {
                 Record::Event(e) => {
                     tables.last = Some(*e);
-                    if let Some((object, class, number)) = turn_of(e) {
-                        self.turns.entry((object, class)).or_default().insert(number);
+                    let Ok(outcome) = e.outcome() else { continue };
+                    if let Some(turn) = outcome.turn(e.object) {
+                        let key = (turn.object, turn.class);
+                        let pending = self.pending.entry(key).or_default();
+                        pending.push(turn.number);
+                        if pending.len() >= self.pending_limit {
+                            self.turns.entry(key).or_default().extend(pending);
+                        }
+                    }
+                    if let Some(store) = read_store(&outcome) {
+                        *self.loads.entry((e.object, store)).or_insert(0) += 1;
                     }
                 }
                 Record::Thread { name, .. } => tables.name = name.clone(),
@@ -72,8 +94,16 @@ impl Gather {
         mut chunks: BTreeMap<ThreadIndex, reprise_recorder::trace::index::ThreadChunks>,
         mut source: impl FnMut(ThreadIndex) -> Source,
     ) -> ReplayLog {
-        let mut log =
-            ReplayLog { objects: self.objects, ranks: Ranks::new(self.turns), ..ReplayLog::default() };
+        let mut turns = self.turns;
+        for (key, mut pending) in self.pending {
+            turns.entry(key).or_default().extend(&mut pending);
+        }
+        let mut log = ReplayLog {
+            objects: self.objects,
+            ranks: Ranks::new(turns),
+            loads: self.loads,
+            ..ReplayLog::default()
+        };
         for (thread, tables) in self.threads {
             let chunks = chunks.remove(&thread).unwrap_or_default();
             let len = chunks.events;
@@ -88,7 +118,7 @@ impl Gather {
 /// The log of a trace file, indexed in one streaming pass.
 #[allow(clippy::result_large_err)] // As `IndexedTrace::open`.
 pub(super) fn from_file(path: &Path) -> Result<IndexedTrace, ReadFileError> {
-    let mut gather = Gather::default();
+    let mut gather = Gather { pending_limit: PENDING_TURNS, ..Gather::default() };
     let indexed = index_trace_file(path, |thread, records| gather.visit(thread, records))?;
     let file = Arc::new(indexed.file);
     let log = gather.into_log(indexed.threads, |_| Source::File(Arc::clone(&file)));
@@ -97,7 +127,7 @@ pub(super) fn from_file(path: &Path) -> Result<IndexedTrace, ReadFileError> {
 
 /// The log of records already in memory, read through windows like a file's.
 pub(super) fn from_records(mut threads: BTreeMap<ThreadIndex, Vec<Record>>) -> ReplayLog {
-    let mut gather = Gather::default();
+    let mut gather = Gather { pending_limit: usize::MAX, ..Gather::default() };
     let mut indexer = ChunkIndexer::default();
     for (&thread, records) in &threads {
         for (seq, piece) in records.chunks(MEMORY_CHUNK).enumerate() {

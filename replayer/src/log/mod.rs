@@ -13,14 +13,14 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 
 use reprise_recorder::hook::gate::{SiteRef, TurnClass};
-use reprise_recorder::trace::model::{Event, ObjectIndex, ObjectKind, Op, SiteIndex, ThreadIndex};
+use reprise_recorder::trace::model::{Event, ObjectIndex, ObjectKind, Op, Outcome, SiteIndex, ThreadIndex};
 use reprise_recorder::trace::read::{ReadFileError, TraceFile};
 use reprise_recorder::trace::stream::TraceEnd;
 
 #[cfg(test)]
 pub(crate) use build::from_events;
 pub(crate) use ranks::{Numbers, RankRanges, Ranks, Turns};
-pub(crate) use thread::{Counters, ThreadLog};
+pub(crate) use thread::{Counters, ThreadLog, Window};
 
 /// Every thread's log, and what replay derives from them.
 #[derive(Debug, Default)]
@@ -28,7 +28,22 @@ pub struct ReplayLog {
     threads: BTreeMap<ThreadIndex, ThreadLog>,
     objects: BTreeMap<ObjectIndex, ObjectKind>,
     ranks: Ranks,
+    /// How many loads (and failed compare-exchanges) read each store, as
+    /// the pass found them (before any cut): a coroutine replay holds the
+    /// next store until they were made.
+    loads: Loads,
     counters: Counters,
+}
+
+/// Loads per (atomic, store number read).
+pub(crate) type Loads = crate::coreplay::hash::IntMap<(ObjectIndex, u64), u64>;
+
+/// The store a load or a failed compare-exchange read.
+pub(crate) fn read_store(outcome: &Outcome) -> Option<u64> {
+    match *outcome {
+        Outcome::AtomicLoad { store, .. } | Outcome::AtomicCas { store, succeeded: false, .. } => Some(store),
+        _ => None,
+    }
 }
 
 /// The turn an event takes, if it takes one: (object, class, number), from
@@ -110,6 +125,20 @@ impl ReplayLog {
         self.objects.keys().copied()
     }
 
+    /// How many loads (and failed compare-exchanges) of `object` read its
+    /// store `store` in the recording.
+    pub(crate) fn loads_of(&self, object: ObjectIndex, store: u64) -> u64 {
+        self.loads.get(&(object, store)).copied().unwrap_or(0)
+    }
+
+    /// The decoded chunk of `thread` holding event `cursor`, decoded on the
+    /// side (the thread's own window does not move): a coroutine replay
+    /// keeps its windows itself. `None` past the kept events, or when the
+    /// chunk cannot be read back (see [`read_failure`](Self::read_failure)).
+    pub(crate) fn window_at(&self, thread: ThreadIndex, cursor: u64) -> Option<Window> {
+        self.threads.get(&thread)?.window_at(thread, cursor, &self.counters)
+    }
+
     /// Every object counter with recorded turns, and the ranks of its turns.
     pub(crate) fn turn_counters(&self) -> impl Iterator<Item = (ObjectIndex, TurnClass, &RankRanges)> + '_ {
         self.ranks.counters()
@@ -136,6 +165,11 @@ impl ReplayLog {
     /// Call site `site` of `thread`'s table.
     pub fn site(&self, thread: ThreadIndex, site: SiteIndex) -> Option<&SiteRef> {
         self.threads.get(&thread)?.sites.get(site as usize)?.as_ref()
+    }
+
+    /// `thread`'s call-site table.
+    pub(crate) fn sites(&self, thread: ThreadIndex) -> &[Option<SiteRef>] {
+        self.threads.get(&thread).map_or(&[], |t| &t.sites)
     }
 
     /// Whether the recording saw `thread` finish (its last kept event is its exit).

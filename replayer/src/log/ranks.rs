@@ -2,7 +2,9 @@
 //! numbers are dense (1..=N), so a counter costs one range, not one entry
 //! per turn; a cut trace or an odd recording costs one range per gap.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::coreplay::hash::IntMap;
 
 use reprise_recorder::hook::gate::TurnClass;
 use reprise_recorder::trace::model::ObjectIndex;
@@ -29,6 +31,52 @@ impl Numbers {
             end = next_end;
         }
         self.ranges.insert(start, end);
+    }
+
+    /// Adds the numbers `start..end`.
+    pub(crate) fn insert_run(&mut self, mut start: u64, mut end: u64) {
+        if start >= end {
+            return;
+        }
+        if let Some((&s, &e)) = self.ranges.range(..=start).next_back() {
+            if e >= start {
+                start = s;
+                end = end.max(e);
+                self.ranges.remove(&s);
+            }
+        }
+        while let Some((&s, &e)) = self.ranges.range(start..=end).next() {
+            end = end.max(e);
+            self.ranges.remove(&s);
+        }
+        self.ranges.insert(start, end);
+    }
+
+    /// Adds `numbers` (in any order, repeats allowed) and empties it: sorted
+    /// first, so numbers that interleave across threads land as a few runs,
+    /// one map update each, instead of one update per number.
+    pub(crate) fn extend(&mut self, numbers: &mut Vec<u64>) {
+        numbers.sort_unstable();
+        let mut run: Option<(u64, u64)> = None;
+        for &n in numbers.iter() {
+            run = match run {
+                Some((start, end)) if n < end => Some((start, end)),
+                Some((start, end)) if n == end => Some((start, end.saturating_add(1))),
+                Some((start, end)) => {
+                    self.insert_run(start, end);
+                    Some((n, n.saturating_add(1)))
+                }
+                None => Some((n, n.saturating_add(1))),
+            };
+        }
+        if let Some((start, end)) = run {
+            self.insert_run(start, end);
+        }
+        // `u64::MAX` cannot start a run that ends after it.
+        if numbers.last() == Some(&u64::MAX) {
+            self.insert(u64::MAX);
+        }
+        numbers.clear();
     }
 
     /// Whether `n` is in the set.
@@ -74,15 +122,25 @@ impl RankRanges {
         let (start, end, before) = self.ranges[at];
         (n < end).then(|| before + (n - start))
     }
+
+    /// The turn number of rank `rank`, if there are that many turns.
+    #[inline]
+    pub(crate) fn number(&self, rank: u64) -> Option<u64> {
+        let at = self.ranges.partition_point(|&(_, _, before)| before <= rank).checked_sub(1)?;
+        let (start, end, before) = self.ranges[at];
+        let n = start.checked_add(rank - before)?;
+        (n < end).then_some(n)
+    }
 }
 
 /// Every counter's numbers while they are gathered.
-pub(crate) type Turns = HashMap<(ObjectIndex, TurnClass), Numbers>;
+// Keys are the trace's own small integers: a multiply hash, not SipHash.
+pub(crate) type Turns = IntMap<(ObjectIndex, TurnClass), Numbers>;
 
 /// The position of each recorded turn among its counter's turns.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Ranks {
-    table: HashMap<(ObjectIndex, TurnClass), RankRanges>,
+    table: IntMap<(ObjectIndex, TurnClass), RankRanges>,
 }
 
 impl Ranks {
@@ -128,6 +186,12 @@ mod tests {
             for &n in &numbers {
                 set.insert(n);
             }
+            let mut bulk = Numbers::default();
+            let mut halves = numbers.clone();
+            let second = halves.split_off(halves.len() / 2);
+            bulk.extend(&mut halves);
+            bulk.extend(&mut second.clone());
+            assert_eq!(bulk.ranges, set.ranges, "added in bulk: {numbers:?}");
             let mut sorted = numbers.clone();
             sorted.sort_unstable();
             sorted.dedup();
@@ -140,13 +204,14 @@ mod tests {
                     sorted.binary_search(&n).ok().map(|r| r as u64),
                     "{numbers:?} at {n}"
                 );
+                assert_eq!(frozen.number(n), sorted.get(n as usize).copied(), "{numbers:?} rank {n}");
             }
         }
     }
 
     #[test]
     fn dense_numbers_in_any_order_take_one_range() {
-        let mut turns = Turns::new();
+        let mut turns = Turns::default();
         for n in (1..=500).rev().chain(1..=1000) {
             turns.entry((3, TurnClass::Lock)).or_default().insert(n);
         }

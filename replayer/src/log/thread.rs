@@ -49,16 +49,16 @@ pub(crate) struct Counters {
 
 /// One decoded chunk: its events and the bytes attached to them.
 #[derive(Debug, Default)]
-struct Window {
+pub(crate) struct Window {
     /// Which chunk of the thread it holds.
     chunk: Option<usize>,
     /// The thread's event index of its first event.
-    first: u64,
+    pub(crate) first: u64,
     /// The ordinal of its first event with bytes.
     first_blob: u64,
-    events: Vec<Event>,
+    pub(crate) events: Vec<Event>,
     /// (position in `events`, bytes), by position.
-    blobs: Vec<(usize, Vec<u8>)>,
+    pub(crate) blobs: Vec<(usize, Vec<u8>)>,
 }
 
 impl Window {
@@ -75,7 +75,7 @@ impl Window {
     }
 
     /// The index in `blobs` of the bytes of the event at `pos`.
-    fn blob_at(&self, pos: usize) -> Option<usize> {
+    pub(crate) fn blob_at(&self, pos: usize) -> Option<usize> {
         self.blobs.binary_search_by_key(&pos, |(at, _)| *at).ok()
     }
 }
@@ -195,6 +195,29 @@ impl ThreadLog {
             _ => {
                 *w = decoded;
                 Some(f(&w, pos))
+            }
+        }
+    }
+
+    /// The chunk holding event `cursor`, decoded on the side, its events
+    /// cut at the kept length.
+    pub(crate) fn window_at(&self, thread: ThreadIndex, cursor: u64, counters: &Counters) -> Option<Window> {
+        if cursor >= self.len {
+            return None;
+        }
+        let k = self.chunks.chunk_of(cursor)?;
+        match self.decode(thread, k, counters) {
+            Ok(mut w) => {
+                let kept = usize::try_from(self.len - w.first).unwrap_or(usize::MAX);
+                if w.events.len() > kept {
+                    w.events.truncate(kept);
+                    w.blobs.retain(|&(at, _)| at < kept);
+                }
+                Some(w)
+            }
+            Err(e) => {
+                let _ = counters.failure.set(error_chain(&e));
+                None
             }
         }
     }

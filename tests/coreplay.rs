@@ -283,3 +283,39 @@ fn replay_coroutines_of_a_users_own_program_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("--coroutines replays the built-in pipelines"), "{}", stderr(&out));
 }
+
+/// The waiter's first park returns after the first unpark; main makes the
+/// second only once it saw that (through a std flag reprise does not see),
+/// so nothing recorded orders the second unpark after the park.
+fn park_then_unpark_again() -> u64 {
+    let parked_once = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = Arc::clone(&parked_once);
+    let waiter = thread::spawn(move || {
+        thread::park();
+        flag.store(true, StdOrdering::SeqCst);
+        thread::park_timeout(std::time::Duration::from_secs(5));
+        1
+    });
+    waiter.thread().unpark();
+    // Bounded, so that a coroutine replay (where the waiter cannot run while
+    // main spins) goes on; in a recording the waiter sets it at once.
+    let start = std::time::Instant::now();
+    while !parked_once.load(StdOrdering::SeqCst) && start.elapsed() < std::time::Duration::from_secs(2) {
+        std::hint::spin_loop();
+    }
+    waiter.thread().unpark();
+    waiter.join().unwrap()
+}
+
+#[test]
+fn a_second_unpark_waits_for_the_park_that_saw_only_the_first() {
+    let dir = scratch("coreplay-park-order");
+    let path = dir.join("park.trace");
+    let recorded = record(&path, config(), park_then_unpark_again).unwrap();
+    let trace = read_trace_file(&path).unwrap();
+    let replayed = replay_coroutines(&trace, park_then_unpark_again);
+    // Without the unpark waiting for the park, main runs both unparks first
+    // and the park sees two: a divergence.
+    assert_eq!(replayed.outcome, ReplayOutcome::Matched, "{}", replayed.outcome);
+    assert_eq!(replayed.result, recorded.result);
+}

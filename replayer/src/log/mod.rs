@@ -38,10 +38,14 @@ pub struct ReplayLog {
 /// Loads per (atomic, store number read).
 pub(crate) type Loads = crate::coreplay::hash::IntMap<(ObjectIndex, u64), u64>;
 
-/// The store a load or a failed compare-exchange read.
+/// The store a load or a failed compare-exchange read. A park reads its
+/// parker's token like a load (an unpark is a store to it): the next unpark
+/// must wait for the parks that saw the one before, or a park replayed late
+/// sees one unpark more than it recorded.
 pub(crate) fn read_store(outcome: &Outcome) -> Option<u64> {
     match *outcome {
         Outcome::AtomicLoad { store, .. } | Outcome::AtomicCas { store, succeeded: false, .. } => Some(store),
+        Outcome::Park { unparks } => Some(unparks),
         _ => None,
     }
 }

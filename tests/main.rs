@@ -12,6 +12,7 @@ mod deadlock;
 mod explore;
 mod explore_blocking;
 mod fidelity;
+mod flight;
 mod forged_lock_outcomes;
 mod forged_outcomes;
 mod main_exit;

@@ -86,7 +86,8 @@ pub(crate) fn run(args: Args) -> Outcome {
     match &window {
         Ok(Some(w)) if w.covers_run() => out!("window: the whole run, from every thread's first event"),
         Ok(Some(w)) => {
-            let late: Vec<String> = w.late_starts().map(|(t, e)| format!("thread {t} from event {e}")).collect();
+            let late: Vec<String> =
+                w.late_starts().map(|(t, e)| format!("thread {t} from event {e}")).collect();
             out!("window: the end of the run only: {} (replay refuses it)", late.join(", "));
         }
         Ok(None) => {}
@@ -115,8 +116,16 @@ pub(crate) fn run(args: Args) -> Outcome {
     out!("threads: {}", summary.threads.len());
     for (index, name, events) in &summary.threads {
         let name = if name.is_empty() { "-".to_string() } else { text(name) };
-        match window.as_ref().ok().and_then(Option::as_ref).map(|w| w.first_event(*index)).filter(|&first| first > 0) {
-            Some(first) => out!("  {index:>4}  {name:<16} {events} events (its events {first}..{})", first + events),
+        match window
+            .as_ref()
+            .ok()
+            .and_then(Option::as_ref)
+            .map(|w| w.first_event(*index))
+            .filter(|&first| first > 0)
+        {
+            Some(first) => {
+                out!("  {index:>4}  {name:<16} {events} events (its events {first}..{})", first + events)
+            }
             None => out!("  {index:>4}  {name:<16} {events} events"),
         }
     }

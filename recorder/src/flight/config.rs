@@ -55,7 +55,12 @@ impl Default for FlightConfig {
 impl FlightConfig {
     /// The default budgets, for a recording described by `record`.
     pub fn new(record: RecordConfig) -> Self {
-        FlightConfig { record, events: DEFAULT_FLIGHT_EVENTS, bytes: DEFAULT_FLIGHT_BYTES, dump_at_end: false }
+        FlightConfig {
+            record,
+            events: DEFAULT_FLIGHT_EVENTS,
+            bytes: DEFAULT_FLIGHT_BYTES,
+            dump_at_end: false,
+        }
     }
 
     /// Sets [`FlightConfig::events`].

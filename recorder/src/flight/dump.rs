@@ -40,7 +40,12 @@ pub struct DumpInfo {
 
 /// Writes `rings` to `path` as a trace with `header` (its mode and window
 /// are set here) and `footer` (its event count is set here).
-pub(crate) fn write(path: &Path, mut header: Header, mut footer: Footer, rings: &Rings) -> io::Result<DumpInfo> {
+pub(crate) fn write(
+    path: &Path,
+    mut header: Header,
+    mut footer: Footer,
+    rings: &Rings,
+) -> io::Result<DumpInfo> {
     let mut window = Window::whole();
     for (&thread, ring) in &rings.threads {
         window.set_start(thread, ring.first_event);
@@ -205,6 +210,9 @@ mod tests {
         }
         let cut = split_point(&tables, 1000);
         assert!(cut <= 1000 && cut > 900, "{cut}");
-        assert_eq!(decode_chunk(&tables[..cut]).unwrap().len() + decode_chunk(&tables[cut..]).unwrap().len(), 100);
+        assert_eq!(
+            decode_chunk(&tables[..cut]).unwrap().len() + decode_chunk(&tables[cut..]).unwrap().len(),
+            100
+        );
     }
 }

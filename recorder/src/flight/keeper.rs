@@ -32,8 +32,9 @@ pub const RUNNING_NOTE: &str = "reprise.flight.running";
 /// What the keeper is asked to do.
 #[derive(Debug)]
 pub(crate) enum Request {
-    /// Dump now (an API call, a signal), and say how it went.
-    Now { reason: String, reply: Sender<Result<DumpInfo, String>> },
+    /// Dump now (an API call, a signal), and say how it went. `requester`:
+    /// the recorded thread waiting for the reply, whose buffer it flushed.
+    Now { reason: String, requester: Option<ThreadIndex>, reply: Sender<Result<DumpInfo, String>> },
     /// A thread panicked: dump once it has recorded its panic and exited
     /// (or after the handover time, if it does not).
     Panic { thread: ThreadIndex, message: String },
@@ -63,6 +64,8 @@ pub(crate) struct Keeper {
     pub(crate) rings: Rings,
     /// The run's end, when it came while a dump was being prepared.
     pub(crate) finished: Option<Box<Footer>>,
+    /// Threads that handed a chunk over since a dump began gathering.
+    pub(crate) handed_over: Vec<ThreadIndex>,
     pub(crate) end: KeeperEnd,
 }
 
@@ -95,6 +98,7 @@ impl Keeper {
     fn take(&mut self, msg: WriterMsg) {
         match msg {
             WriterMsg::Chunk { thread, events, block, .. } => {
+                self.handed_over.push(thread);
                 let mut spare = Vec::new();
                 self.rings.push(thread, events, block, &mut spare);
                 for mut block in spare {
@@ -110,8 +114,8 @@ impl Keeper {
 
     fn serve(&mut self, request: Request) {
         match request {
-            Request::Now { reason, reply } => {
-                self.gather();
+            Request::Now { reason, requester, reply } => {
+                self.gather(requester);
                 let result = self.dump(Verdict::Completed, &reason);
                 let _ = reply.send(result);
             }
@@ -121,7 +125,7 @@ impl Keeper {
                     // The run ended with it: the end's dump holds it all.
                     return;
                 }
-                self.gather();
+                self.gather(Some(thread));
                 let reason = format!("panic in thread {thread}");
                 let _ = self.dump(Verdict::Panicked { thread, message }, &reason);
             }
@@ -151,23 +155,49 @@ impl Keeper {
         threads.iter().any(|t| t.index == thread && t.exited.load(Ordering::Acquire))
     }
 
-    /// Brings in what threads hold: running ones hand over at their next
-    /// event, blocked ones are flushed here; then takes what is queued.
-    fn gather(&mut self) {
+    /// Brings in what threads hold: blocked ones are flushed here, running
+    /// ones hand over at their next event (moving the epoch tells them),
+    /// waited for until each has or the handover time passed; a thread
+    /// computing outside reprise that long is dumped up to its last chunk.
+    /// `quiet`: a thread that will not hand over (it waits for this dump,
+    /// or it exits).
+    fn gather(&mut self, quiet: Option<ThreadIndex>) {
+        self.handed_over.clear();
         self.clock.tick();
-        let threads = self.exec.threads.lock().clone();
-        for thread in threads {
-            if thread.exited.load(Ordering::Acquire) {
-                continue;
+        let deadline = Instant::now() + self.handover;
+        let mut running = self.exec.threads.lock().clone();
+        running.retain(|t| Some(t.index) != quiet);
+        loop {
+            while let Ok(msg) = self.inbox.try_recv() {
+                self.take(msg);
             }
-            if let Some(buf) = &thread.buf {
-                if let Some(mut guard) = buf.try_lock() {
-                    guard.flush();
+            running.retain(|thread| {
+                if thread.exited.load(Ordering::Acquire) || self.handed_over.contains(&thread.index) {
+                    return false;
                 }
+                match thread.buf.as_ref().map(|buf| buf.try_lock()) {
+                    // Blocked (or between events): its buffer is ours to flush.
+                    Some(Some(mut guard)) => {
+                        guard.flush();
+                        false
+                    }
+                    Some(None) => true,
+                    None => false,
+                }
+            });
+            // What the flushes above sent.
+            while let Ok(msg) = self.inbox.try_recv() {
+                self.take(msg);
             }
-        }
-        while let Ok(msg) = self.inbox.try_recv() {
-            self.take(msg);
+            let now = Instant::now();
+            if running.is_empty() || now >= deadline || self.finished.is_some() {
+                return;
+            }
+            match self.inbox.recv_timeout(PANIC_RESCAN.min(deadline - now)) {
+                Ok(msg) => self.take(msg),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
         }
     }
 

@@ -133,6 +133,7 @@ impl Session {
             recycle,
             rings: Rings::new(Budget { events: config.events.max(1), bytes: config.bytes }),
             finished: None,
+            handed_over: Vec::new(),
             end: KeeperEnd::default(),
         };
         let keeper = std::thread::Builder::new()
@@ -143,22 +144,22 @@ impl Session {
         let watched = Arc::clone(&exec);
         let policy = record.on_deadlock;
         let shown = path.display().to_string();
-        let monitor = std::thread::Builder::new()
-            .name("reprise-monitor".into())
-            .spawn(move || {
-                monitor::run(Arc::clone(&watched), |verdict| {
-                    finish(&watched, verdict.clone());
-                    if let OnDeadlock::Exit { code } = policy {
-                        // The dump must be on disk before the process ends.
-                        if let Some(sink) = watched.sink() {
-                            sink.clock.wait_written(DUMP_BACKSTOP);
-                        }
-                        eprintln!("reprise: {verdict}");
-                        eprintln!("reprise: the deadlock is in the flight-recorder dump `{shown}`; exiting with {code}");
-                        std::process::exit(code);
+        let monitor = std::thread::Builder::new().name("reprise-monitor".into()).spawn(move || {
+            monitor::run(Arc::clone(&watched), |verdict| {
+                finish(&watched, verdict.clone());
+                if let OnDeadlock::Exit { code } = policy {
+                    // The dump must be on disk before the process ends.
+                    if let Some(sink) = watched.sink() {
+                        sink.clock.wait_written(DUMP_BACKSTOP);
                     }
-                })
-            });
+                    eprintln!("reprise: {verdict}");
+                    eprintln!(
+                        "reprise: the deadlock is in the flight-recorder dump `{shown}`; exiting with {code}"
+                    );
+                    std::process::exit(code);
+                }
+            })
+        });
         let monitor = match monitor {
             Ok(monitor) => monitor,
             Err(e) => {
@@ -179,7 +180,10 @@ impl Session {
         let keeper = self.keeper.take().map(JoinHandle::join);
         match keeper {
             Some(Ok(end)) => end,
-            _ => KeeperEnd { dumps: Vec::new(), failures: vec!["the flight-recorder keeper thread died".into()] },
+            _ => KeeperEnd {
+                dumps: Vec::new(),
+                failures: vec!["the flight-recorder keeper thread died".into()],
+            },
         }
     }
 }
@@ -267,15 +271,15 @@ where
 /// [`FlightError::NotFlying`] outside a flight recording; [`FlightError::Write`]
 /// when the file could not be written.
 pub fn flight_dump() -> Result<DumpInfo, FlightError> {
-    let exec = context::try_with(|ctx| {
+    let (exec, thread) = context::try_with(|ctx| {
         if let Role::Record { buf: Some(buf) } = &mut ctx.role {
             buf.flush();
         }
-        ctx.exec.id
+        (ctx.exec.id, ctx.index)
     })
     .ok_or(FlightError::NotFlying)?;
     let keeper = ACTIVE.lock().iter().find(|(id, _)| *id == exec).map(|(_, k)| k.clone());
-    request(&keeper.ok_or(FlightError::NotFlying)?, "flight_dump()")
+    request(&keeper.ok_or(FlightError::NotFlying)?, "flight_dump()", Some(thread))
 }
 
 /// Dumps every flight recording of the process (what `SIGUSR1` does); from
@@ -286,13 +290,31 @@ pub fn flight_dump_all() -> Vec<Result<DumpInfo, FlightError>> {
 
 /// Dumps every flight recording, saying `reason`; from the signal watcher too.
 pub(crate) fn dump_all(reason: &str) -> Vec<Result<DumpInfo, FlightError>> {
-    let keepers: Vec<Sender<Request>> = ACTIVE.lock().iter().map(|(_, k)| k.clone()).collect();
-    keepers.iter().map(|keeper| request(keeper, reason)).collect()
+    let keepers: Vec<(u32, Sender<Request>)> = ACTIVE.lock().clone();
+    // A recorded thread asking waits for its own recorder's dump: its events
+    // go in first, and that recorder must not wait for it to hand over.
+    let caller = context::try_with(|ctx| {
+        if let Role::Record { buf: Some(buf) } = &mut ctx.role {
+            buf.flush();
+        }
+        (ctx.exec.id, ctx.index)
+    });
+    keepers
+        .iter()
+        .map(|(exec, keeper)| {
+            let requester = caller.filter(|(e, _)| e == exec).map(|(_, thread)| thread);
+            request(keeper, reason, requester)
+        })
+        .collect()
 }
 
-fn request(keeper: &Sender<Request>, reason: &str) -> Result<DumpInfo, FlightError> {
+fn request(
+    keeper: &Sender<Request>,
+    reason: &str,
+    requester: Option<crate::trace::model::ThreadIndex>,
+) -> Result<DumpInfo, FlightError> {
     let (reply, answer) = crossbeam_channel::bounded(1);
-    keeper.send(Request::Now { reason: reason.into(), reply }).map_err(|_| FlightError::Ended)?;
+    keeper.send(Request::Now { reason: reason.into(), requester, reply }).map_err(|_| FlightError::Ended)?;
     match answer.recv_timeout(DUMP_BACKSTOP) {
         Ok(result) => result.map_err(FlightError::Write),
         Err(_) => Err(FlightError::Ended),

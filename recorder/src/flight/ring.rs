@@ -124,7 +124,10 @@ mod tests {
         }
         let mut enc = EventEncoder::new();
         for i in 0..u64::from(events) {
-            enc.encode_event(&mut out, &Event { op: Op::AtomicStore, object: 9, site: 0, a: from + i + 1, b: 0, c: 0 });
+            enc.encode_event(
+                &mut out,
+                &Event { op: Op::AtomicStore, object: 9, site: 0, a: from + i + 1, b: 0, c: 0 },
+            );
         }
         let mut block = Block::for_target(out.len());
         block.bytes[..out.len()].copy_from_slice(&out);

@@ -134,10 +134,14 @@ impl std::str::FromStr for Window {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum WindowError {
     /// A flight-recorder dump without the window parameter.
-    #[error("the flight-recorder dump does not say where its window starts (no `{WINDOW_PARAMETER}` parameter)")]
+    #[error(
+        "the flight-recorder dump does not say where its window starts (no `{WINDOW_PARAMETER}` parameter)"
+    )]
     Missing,
     /// A pair that is not `thread:event`, or a thread listed twice.
-    #[error("the flight-recorder dump's window has a bad entry `{0}` (expected thread:event, each thread once)")]
+    #[error(
+        "the flight-recorder dump's window has a bad entry `{0}` (expected thread:event, each thread once)"
+    )]
     Malformed(String),
 }
 

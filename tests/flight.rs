@@ -387,3 +387,32 @@ fn child_sigusr1(path: PathBuf) {
     .unwrap();
     println!("ran on: {} dump(s)", run.dumps.len());
 }
+
+/// `examples/exit_code.rs`, which `cargo test` builds, run with `env`.
+fn exit_code_example(args: &[&str], flight: &str) -> std::process::Output {
+    let deps = std::env::current_exe().unwrap();
+    let debug = deps.parent().and_then(|d| d.parent()).unwrap();
+    let exe = debug.join("examples").join(format!("exit_code{}", std::env::consts::EXE_SUFFIX));
+    Command::new(exe)
+        .args(args)
+        .env_remove("REPRISE_RECORD")
+        .env_remove("REPRISE_REPLAY")
+        .env("REPRISE_FLIGHT", flight)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn reprise_main_flies_with_reprise_flight_and_writes_nothing_for_a_sound_run() {
+    let path = scratch("env").join("dump.trace");
+    let spec = format!("{},events=100,bytes=65536", path.display());
+    let out = exit_code_example(&["code", "2"], &spec);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "sum 55\n");
+    assert!(!path.exists(), "no dump without a panic, a deadlock, a signal or a request");
+
+    let out = exit_code_example(&["code", "3"], &format!("{},ring=5", path.display()));
+    assert_eq!(out.status.code(), Some(3), "a bad value leaves the program running: {}", stderr(&out));
+    assert!(stderr(&out).contains("REPRISE_FLIGHT: `ring=5` is not events=N or bytes=N"), "{}", stderr(&out));
+    assert!(!path.exists());
+}

@@ -54,7 +54,7 @@ impl Mode {
 ///
 /// With `REPRISE_FLIGHT=path[,events=N][,bytes=N]` (and neither
 /// `REPRISE_REPLAY` nor `REPRISE_RECORD`) the body runs under the flight
-/// recorder ([`crate::flight`]): each thread's last `N` events (default
+/// recorder ([`crate::flight()`]): each thread's last `N` events (default
 /// 65536; at most `bytes`, default 1 MiB, per thread) are kept in memory and
 /// written to `path` only on a panic, a proven deadlock, `SIGUSR1` or
 /// [`crate::flight_dump`]. A value it cannot read is named on stderr and the

@@ -5,8 +5,9 @@
 //! per-thread buffers, the same events, the same hot path); the chunks they
 //! hand over go to a keeper thread that keeps each thread's newest ones in
 //! a ring ([`FlightConfig`] says how many) instead of to a file. A dump
-//! writes the rings as a normal trace ([`TraceMode::FlightRecorder`]
-//! (crate::trace::format::TraceMode), with its window in the header: see
+//! writes the rings as a normal trace
+//! ([`TraceMode::FlightRecorder`](crate::trace::format::TraceMode::FlightRecorder),
+//! with its window in the header: see
 //! [`Window`](crate::trace::window::Window)), which `reprise verify`,
 //! `inspect` and `replay` open. A dump replays when its window covers the
 //! whole run; otherwise replay refuses it, saying from which event it starts.

@@ -416,3 +416,36 @@ fn reprise_main_flies_with_reprise_flight_and_writes_nothing_for_a_sound_run() {
     assert!(stderr(&out).contains("REPRISE_FLIGHT: `ring=5` is not events=N or bytes=N"), "{}", stderr(&out));
     assert!(!path.exists());
 }
+
+#[test]
+fn only_the_last_exited_threads_keep_their_events_and_every_thread_keeps_its_name() {
+    let path = scratch("exited").join("dump.trace");
+    let run = flight(&path, config().exited_threads(2).dump_at_end(true), || {
+        for _ in 0..10 {
+            thread::spawn(|| {
+                let lock = Mutex::new(0u32);
+                for _ in 0..5 {
+                    *lock.lock().unwrap() += 1;
+                }
+            })
+            .join()
+            .unwrap();
+        }
+    })
+    .unwrap();
+    let window = &run.dumps.last().expect("a dump at the end").window;
+    let trace = read_trace_file(&path).unwrap();
+    assert!(trace.is_whole(), "{:?}", trace.damage);
+    for thread in 1..=10u32 {
+        let records = &trace.threads[&thread];
+        assert!(records.iter().any(|r| matches!(r, Record::Thread { index, .. } if *index == thread)));
+        // The keeper retires rings as chunks arrive: at least the two last
+        // threads keep their events, the first ones lost theirs.
+        if thread >= 9 {
+            assert_eq!(window.first_event(thread), 0, "thread {thread}");
+            assert_eq!(ops(&trace, thread).iter().filter(|&&op| op == Op::Lock).count(), 5);
+        }
+    }
+    assert!(window.first_event(1) > 0 && ops(&trace, 1).is_empty(), "{window}");
+    assert!(reprise_on(&["verify"], &path).status.success());
+}

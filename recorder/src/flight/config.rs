@@ -8,6 +8,8 @@ use crate::record::RecordConfig;
 pub const DEFAULT_FLIGHT_EVENTS: u64 = 64 * 1024;
 /// The default [`FlightConfig::bytes`]: per thread.
 pub const DEFAULT_FLIGHT_BYTES: usize = 1 << 20;
+/// The default [`FlightConfig::exited_threads`].
+pub const DEFAULT_EXITED_THREADS: usize = 64;
 
 /// A flight recorder's settings: the recording's own ([`RecordConfig`]:
 /// program, parameters, seed, deadlock policy, key) and how much of each
@@ -17,9 +19,13 @@ pub const DEFAULT_FLIGHT_BYTES: usize = 1 << 20;
 /// (16 KiB, a few thousand events); the recorder keeps, per thread, the
 /// fewest newest chunks that hold at least [`events`](Self::events) events,
 /// and never more than [`bytes`](Self::bytes) bytes of them (the newest
-/// chunk always stays). Memory is thus bounded per thread; what older
-/// chunks defined (call sites, objects, the thread itself) is kept apart,
-/// so a dump names everything its events refer to.
+/// chunk always stays). Memory is thus bounded per thread, and the rings
+/// of threads that exited are kept for the last
+/// [`exited_threads`](Self::exited_threads) of them only (a program that
+/// spawns a thread per task stays bounded too). What overwritten chunks
+/// defined (call sites, objects, the thread itself) is kept apart, so a dump
+/// names everything its events refer to; that grows with the number of
+/// distinct call sites and objects, not with the events.
 ///
 /// # Examples
 ///
@@ -44,6 +50,10 @@ pub struct FlightConfig {
     /// Also dump when the run completes (by default only a panic, a proven
     /// deadlock, `SIGUSR1` or [`flight_dump`](crate::flight_dump) do).
     pub dump_at_end: bool,
+    /// How many threads that exited keep their events (the highest-numbered,
+    /// i.e. the last spawned); older exited threads keep only their names.
+    /// Default: [`DEFAULT_EXITED_THREADS`].
+    pub exited_threads: usize,
 }
 
 impl Default for FlightConfig {
@@ -60,6 +70,7 @@ impl FlightConfig {
             events: DEFAULT_FLIGHT_EVENTS,
             bytes: DEFAULT_FLIGHT_BYTES,
             dump_at_end: false,
+            exited_threads: DEFAULT_EXITED_THREADS,
         }
     }
 
@@ -72,6 +83,12 @@ impl FlightConfig {
     /// Sets [`FlightConfig::bytes`].
     pub fn bytes(mut self, bytes: usize) -> Self {
         self.bytes = bytes;
+        self
+    }
+
+    /// Sets [`FlightConfig::exited_threads`].
+    pub fn exited_threads(mut self, threads: usize) -> Self {
+        self.exited_threads = threads;
         self
     }
 

@@ -44,6 +44,11 @@ pub(crate) enum Request {
 /// re-check, not a verdict (the wait ends when the thread exits).
 const PANIC_RESCAN: Duration = Duration::from_millis(10);
 
+/// The least a dump waits for a panicking thread to unwind to its exit: a
+/// backstop for a thread that catches its panic and runs on; the wait ends
+/// as soon as the thread exits.
+const PANIC_WAIT: Duration = Duration::from_secs(5);
+
 /// What the keeper did, for the caller of [`crate::flight`].
 #[derive(Debug, Default)]
 pub(crate) struct KeeperEnd {
@@ -57,6 +62,8 @@ pub(crate) struct Keeper {
     pub(crate) path: PathBuf,
     pub(crate) header: Header,
     pub(crate) dump_at_end: bool,
+    /// How many exited threads keep their rings.
+    pub(crate) keep_exited: usize,
     pub(crate) handover: Duration,
     pub(crate) inbox: Receiver<WriterMsg>,
     pub(crate) requests: Receiver<Request>,
@@ -101,6 +108,17 @@ impl Keeper {
                 self.handed_over.push(thread);
                 let mut spare = Vec::new();
                 self.rings.push(thread, events, block, &mut spare);
+                if self.rings.holding() > self.keep_exited {
+                    let exited = self
+                        .exec
+                        .threads
+                        .lock()
+                        .iter()
+                        .filter(|t| t.exited.load(Ordering::Acquire))
+                        .map(|t| t.index)
+                        .collect();
+                    self.rings.retire_exited(exited, self.keep_exited, &mut spare);
+                }
                 for mut block in spare {
                     if block.bytes.len() == CHUNK_CAPACITY {
                         block.len = 0;
@@ -136,7 +154,7 @@ impl Keeper {
     /// panic event, is then queued), the run finished, or the handover
     /// time passed.
     fn await_exit(&mut self, thread: ThreadIndex) {
-        let deadline = Instant::now() + self.handover;
+        let deadline = Instant::now() + self.handover.max(PANIC_WAIT);
         while self.finished.is_none() && !self.exited(thread) {
             let now = Instant::now();
             if now >= deadline {

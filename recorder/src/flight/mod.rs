@@ -49,7 +49,9 @@ mod dump;
 mod keeper;
 mod ring;
 
-pub use config::{FlightConfig, FlightSpecError, DEFAULT_FLIGHT_BYTES, DEFAULT_FLIGHT_EVENTS};
+pub use config::{
+    FlightConfig, FlightSpecError, DEFAULT_EXITED_THREADS, DEFAULT_FLIGHT_BYTES, DEFAULT_FLIGHT_EVENTS,
+};
 pub use dump::DumpInfo;
 pub use keeper::{DUMP_NOTE, RUNNING_NOTE};
 
@@ -128,6 +130,7 @@ impl Session {
             path: path.to_path_buf(),
             header: record.header(),
             dump_at_end: config.dump_at_end,
+            keep_exited: config.exited_threads,
             handover: record.handover_timeout,
             inbox,
             requests,
@@ -328,16 +331,19 @@ fn install_panic_dump() {
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            // The hook before (printing a backtrace can take long) runs
+            // first: the keeper's wait for this thread to exit starts after.
+            previous(info);
             if let Some((exec, thread)) = context::current_ids() {
-                // `try_lock`: never wait (or deadlock) inside a panic.
-                if let Some(active) = ACTIVE.try_lock() {
+                // Bounded: never wait long (or deadlock) inside a panic; the
+                // lock is only ever held for a push, a copy or a removal.
+                if let Some(active) = ACTIVE.try_lock_for(Duration::from_millis(100)) {
                     if let Some((_, keeper)) = active.iter().find(|(id, _)| *id == exec) {
                         let message = panic::message(info.payload());
                         let _ = keeper.send(Request::Panic { thread, message });
                     }
                 }
             }
-            previous(info);
         }));
     });
 }

@@ -69,6 +69,19 @@ impl ThreadRing {
         self.events - oldest >= budget.events || self.bytes > budget.bytes
     }
 
+    /// Drops every chunk (the thread exited long ago), keeping what they
+    /// defined.
+    fn retire(&mut self, spare: &mut Vec<Block>) {
+        while let Some(old) = self.chunks.pop_front() {
+            self.first_event += u64::from(old.events);
+            self.dropped_chunks += 1;
+            keep_tables(old.block.payload(), &mut self.tables);
+            spare.push(old.block);
+        }
+        self.events = 0;
+        self.bytes = 0;
+    }
+
     /// Whether the ring holds the thread's records from its first one.
     pub(crate) fn whole(&self) -> bool {
         self.dropped_chunks == 0
@@ -97,6 +110,32 @@ pub(crate) struct Rings {
 impl Rings {
     pub(crate) fn new(budget: Budget) -> Rings {
         Rings { budget, threads: BTreeMap::new() }
+    }
+
+    /// Empties the rings of the exited threads `exited` but the `keep`
+    /// highest-numbered: memory stays bounded when a program spawns a thread
+    /// per task. What their chunks defined stays.
+    pub(crate) fn retire_exited(
+        &mut self,
+        mut exited: Vec<ThreadIndex>,
+        keep: usize,
+        spare: &mut Vec<Block>,
+    ) {
+        exited.retain(|t| self.threads.get(t).is_some_and(|r| !r.chunks.is_empty()));
+        if exited.len() <= keep {
+            return;
+        }
+        exited.sort_unstable();
+        for thread in &exited[..exited.len() - keep] {
+            if let Some(ring) = self.threads.get_mut(thread) {
+                ring.retire(spare);
+            }
+        }
+    }
+
+    /// How many threads have chunks in their ring.
+    pub(crate) fn holding(&self) -> usize {
+        self.threads.values().filter(|r| !r.chunks.is_empty()).count()
     }
 
     /// Keeps a chunk of `thread`; blocks it overwrote go to `spare`.
@@ -181,6 +220,24 @@ mod tests {
         tiny.push(0, 100, chunk(false, 100, 100), &mut spare);
         assert_eq!(tiny.threads[&0].chunks.len(), 1, "the newest chunk stays");
         assert_eq!(tiny.threads[&0].first_event, 100);
+    }
+
+    #[test]
+    fn the_rings_of_threads_that_exited_long_ago_are_emptied_but_their_names_stay() {
+        let mut rings = Rings::new(Budget { events: 1000, bytes: usize::MAX });
+        let mut spare = Vec::new();
+        for thread in 0..5 {
+            rings.push(thread, 100, chunk(true, 0, 100), &mut spare);
+        }
+        rings.retire_exited(vec![4, 1, 2, 3], 2, &mut spare);
+        assert_eq!(rings.holding(), 3, "the live thread 0 and the last two exited");
+        for (thread, kept) in [(0, true), (1, false), (2, false), (3, true), (4, true)] {
+            let ring = &rings.threads[&thread];
+            assert_eq!(!ring.chunks.is_empty(), kept, "thread {thread}");
+            assert_eq!(ring.first_event, if kept { 0 } else { 100 });
+        }
+        assert_eq!(decode_chunk(&rings.threads[&1].tables).unwrap().len(), 3);
+        assert_eq!(spare.len(), 2);
     }
 
     #[test]

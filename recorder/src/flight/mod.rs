@@ -238,21 +238,24 @@ where
     let mut session = Session::start(path, &config)?;
     let exec = Arc::clone(&session.exec);
     let (result_tx, result_rx) = crossbeam_channel::bounded(1);
-    let root = std::thread::Builder::new()
-        .name("main".into())
-        .spawn(move || {
-            let outcome = run_thread(root_seed(&exec, "main"), f);
-            let verdict = match &outcome {
-                Ok(_) => Verdict::Completed,
-                Err(payload) => Verdict::Panicked { thread: 0, message: panic::message(payload.as_ref()) },
-            };
-            finish(&exec, verdict);
-            let _ = result_tx.send(outcome.ok());
-        })
-        .map_err(|source| {
+    let spawned = std::thread::Builder::new().name("main".into()).spawn(move || {
+        let outcome = run_thread(root_seed(&exec, "main"), f);
+        let verdict = match &outcome {
+            Ok(_) => Verdict::Completed,
+            Err(payload) => Verdict::Panicked { thread: 0, message: panic::message(payload.as_ref()) },
+        };
+        finish(&exec, verdict);
+        let _ = result_tx.send(outcome.ok());
+    });
+    let root = match spawned {
+        Ok(root) => root,
+        Err(source) => {
+            // Nothing ran: end the keeper and the monitor, dump nothing.
             finish(&session.exec, Verdict::Completed);
-            RecordError::Io { path: path.to_path_buf(), source }
-        })?;
+            session.wait();
+            return Err(RecordError::Io { path: path.to_path_buf(), source });
+        }
+    };
     let verdict = session.exec.wait_verdict();
     let result = if matches!(verdict, Verdict::Deadlock { .. }) && session.on_deadlock == OnDeadlock::Return {
         drop(root);

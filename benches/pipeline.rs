@@ -1,7 +1,8 @@
 //! The payments pipeline three ways, side by side in one run: `raw` (the same
 //! source on std and crossbeam-channel), `off` (reprise's primitives with no
-//! execution active: passthrough) and `record` (recording to a trace file), at
-//! zero and at about 1 µs of busy work per message.
+//! execution active: passthrough), `record` (recording to a trace file) and
+//! `flight` (the flight recorder: the same recording into in-memory rings,
+//! no dump), at zero and at about 1 µs of busy work per message.
 //!
 //! After criterion's groups, a ratio pass times each mode itself, interleaved
 //! so that machine noise hits all three alike, and prints each mode's
@@ -34,22 +35,25 @@ const RUNS_PER_SAMPLE: u32 = 5;
 /// DESIGN.md's performance budget, as fractions of raw throughput.
 const OFF_BUDGET: f64 = 0.97;
 const RECORD_BUDGET: f64 = 0.85;
+const FLIGHT_BUDGET: f64 = 0.95;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mode {
     Raw,
     Off,
     Record,
+    Flight,
 }
 
 impl Mode {
-    const ALL: [Mode; 3] = [Mode::Raw, Mode::Off, Mode::Record];
+    const ALL: [Mode; 4] = [Mode::Raw, Mode::Off, Mode::Record, Mode::Flight];
 
     fn name(self) -> &'static str {
         match self {
             Mode::Raw => "raw",
             Mode::Off => "off",
             Mode::Record => "record",
+            Mode::Flight => "flight",
         }
     }
 }
@@ -93,6 +97,17 @@ fn run_once(mode: Mode, config: PaymentsConfig, trace: &Path) -> Option<TraceSiz
             black_box(outcome);
             Some(TraceSize { events: recording.stats.events, bytes: recording.stats.bytes })
         }
+        Mode::Flight => {
+            // The default rings; a sound run ends without a dump.
+            let flight_config = reprise::FlightConfig::new(reprise::RecordConfig::new("bench", "1"));
+            let run = reprise::flight(trace, flight_config, move || payments::run(&config))
+                .expect("cannot start the flight recorder");
+            let outcome = run.result.unwrap_or_else(|| panic!("flight: the run ended with {}", run.verdict));
+            assert!(outcome.is_ok(), "flight: {}", outcome.invariants_line());
+            assert!(run.dumps.is_empty(), "flight: a sound run dumps nothing");
+            black_box(outcome);
+            None
+        }
     }
 }
 
@@ -132,7 +147,7 @@ fn print_ratios(trace: &Path) {
             run_once(mode, config, trace); // warm up
         }
         for round in 0..RATIO_ROUNDS {
-            let mut times = [Duration::ZERO; 3];
+            let mut times = [Duration::ZERO; Mode::ALL.len()];
             for i in 0..Mode::ALL.len() {
                 let slot = (round + i) % Mode::ALL.len();
                 let start = Instant::now();
@@ -143,7 +158,7 @@ fn print_ratios(trace: &Path) {
             }
             rounds.push(times);
         }
-        let [raw, off, record] = [0, 1, 2].map(|slot| median(rounds.iter().map(|t| t[slot])));
+        let [raw, off, record, flight] = [0, 1, 2, 3].map(|slot| median(rounds.iter().map(|t| t[slot])));
         let ratio = |mode: Duration| raw.as_secs_f64() / mode.as_secs_f64();
         let rate = |mode: Duration| PAYMENTS as f64 / mode.as_secs_f64() / 1e6;
         let range = |slot: usize| {
@@ -157,12 +172,14 @@ fn print_ratios(trace: &Path) {
             ratio(off),
             ratio(record),
         );
-        println!("  rounds' own ratios: off {}, record {}", range(1), range(2));
+        println!("{label}: flight {:.2}x raw (budget: flight >= {FLIGHT_BUDGET}x)", ratio(flight),);
+        println!("  rounds' own ratios: off {}, record {}, flight {}", range(1), range(2), range(3));
         println!(
-            "  payments/s: raw {:.3} M, off {:.3} M, record {:.3} M",
+            "  payments/s: raw {:.3} M, off {:.3} M, record {:.3} M, flight {:.3} M",
             rate(raw),
             rate(off),
             rate(record),
+            rate(flight),
         );
         if let Some(TraceSize { events, bytes }) = size {
             println!(

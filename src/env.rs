@@ -1,5 +1,6 @@
 //! Choosing the mode without recompiling: `REPRISE_RECORD=path` records,
-//! `REPRISE_REPLAY=path` replays, neither runs plainly.
+//! `REPRISE_REPLAY=path` replays, `REPRISE_FLIGHT=path[,events=N][,bytes=N]`
+//! runs under the flight recorder, none of them runs plainly.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -20,15 +21,21 @@ pub enum Mode {
     Record(PathBuf),
     /// Replay this file (`REPRISE_REPLAY`).
     Replay(PathBuf),
+    /// Run under the flight recorder (`REPRISE_FLIGHT`), as the variable
+    /// says it: `path[,events=N][,bytes=N]` (see [`crate::FlightConfig::from_spec`]).
+    Flight(String),
 }
 
 impl Mode {
-    /// Reads `REPRISE_RECORD` / `REPRISE_REPLAY`.
+    /// Reads `REPRISE_REPLAY`, `REPRISE_RECORD` and `REPRISE_FLIGHT`, the
+    /// first one set winning.
     pub fn from_env() -> Mode {
         if let Some(path) = std::env::var_os("REPRISE_REPLAY").filter(|p| !p.is_empty()) {
             Mode::Replay(path.into())
         } else if let Some(path) = std::env::var_os("REPRISE_RECORD").filter(|p| !p.is_empty()) {
             Mode::Record(path.into())
+        } else if let Some(spec) = std::env::var_os("REPRISE_FLIGHT").filter(|p| !p.is_empty()) {
+            Mode::Flight(spec.to_string_lossy().into_owned())
         } else {
             Mode::Off
         }
@@ -44,6 +51,14 @@ impl Mode {
 ///     // the pipeline, built on reprise::{thread, channel, sync}
 /// });
 /// ```
+///
+/// With `REPRISE_FLIGHT=path[,events=N][,bytes=N]` (and neither
+/// `REPRISE_REPLAY` nor `REPRISE_RECORD`) the body runs under the flight
+/// recorder ([`crate::flight()`]): each thread's last `N` events (default
+/// 65536; at most `bytes`, default 1 MiB, per thread) are kept in memory and
+/// written to `path` only on a panic, a proven deadlock, `SIGUSR1` or
+/// [`crate::flight_dump`]. A value it cannot read is named on stderr and the
+/// program runs without it (or exits, under [`OnRecordError::Exit`]).
 ///
 /// A recording stores a hash of the program's arguments in the trace header,
 /// and the arguments in clear only with `REPRISE_RECORD_ARGS=1` (they can hold
@@ -106,6 +121,7 @@ where
             record_or_run(&path, config, noting_exit_code(body), &mut std::io::stderr())
         }
         Mode::Replay(path) => replay(&path, &config.program, &config.program_version, noting_exit_code(body)),
+        Mode::Flight(spec) => fly_or_run(&spec, config, noting_exit_code(body), &mut std::io::stderr()),
     };
     std::process::exit(code)
 }
@@ -228,6 +244,55 @@ where
                     run_plainly(body)
                 }
                 // The trace failed after the body ran.
+                (None, _) => exit::IO_ERROR,
+            }
+        }
+    }
+}
+
+/// Runs `body` under the flight recorder `spec` asks for, as [`main_with`]
+/// does; a spec it cannot read is named and the program runs as
+/// [`RecordConfig::on_record_error`] says. The process's exit code.
+fn fly_or_run<F>(spec: &str, config: RecordConfig, body: F, notices: &mut dyn Write) -> i32
+where
+    F: FnOnce() -> u8 + Send + 'static,
+{
+    let on_error = config.on_record_error;
+    let (path, flight) =
+        match reprise_recorder::FlightConfig::from_spec(spec, reprise_recorder::FlightConfig::new(config)) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                let _ = writeln!(notices, "reprise: {e}");
+                return match on_error {
+                    OnRecordError::Exit { code } => code,
+                    _ => {
+                        let _ = writeln!(notices, "reprise: running without the flight recorder");
+                        run_plainly(body)
+                    }
+                };
+            }
+        };
+    let body = Arc::new(std::sync::Mutex::new(Some(body)));
+    let flown_body = Arc::clone(&body);
+    let flown = crate::flight(&path, flight, move || {
+        let taken = flown_body.lock().unwrap_or_else(|p| p.into_inner()).take();
+        taken.map(|body| body())
+    });
+    let not_run = body.lock().unwrap_or_else(|p| p.into_inner()).take();
+    match flown {
+        Ok(run) => match run.verdict {
+            Verdict::Completed => run.result.flatten().map_or(exit::SUCCESS, i32::from),
+            Verdict::Deadlock { .. } => {
+                let _ = writeln!(notices, "reprise: {}", run.verdict);
+                reprise_recorder::DEADLOCK_EXIT_CODE
+            }
+            _ => 101,
+        },
+        Err(e) => {
+            let _ = writeln!(notices, "reprise: {:#}", anyhow::Error::new(e));
+            match (not_run, on_error) {
+                (Some(_), OnRecordError::Exit { code }) => code,
+                (Some(body), _) => run_plainly(body),
                 (None, _) => exit::IO_ERROR,
             }
         }

@@ -30,6 +30,10 @@ pub const KILLED: i32 = 9;
 /// (`REPRISE_KEY`), a wrong key, bytes altered, or a value recorded without
 /// a key.
 pub const SENSITIVE: i32 = 10;
+/// The trace is a flight-recorder dump whose window does not cover the run
+/// from every thread's first event: replay refused it (it names where the
+/// window starts); `inspect` and `verify` still read it.
+pub const WINDOW: i32 = 11;
 
 /// The table printed by `--help`.
 pub const TABLE: &str = "\
@@ -47,6 +51,8 @@ Exit codes:
   9  the program run by `replay FILE -- CMD` was killed by a signal
  10  replay reached a sensitive capture it cannot open (no REPRISE_KEY, a wrong
      key, altered bytes, or a value recorded without a key)
+ 11  replay refused a flight-recorder dump whose window does not start at the
+     run's first event (it says from which event it starts)
 
 replay exits 0 only when it followed every recorded event and reproduced the
 recorded verdict and every recorded annotation it also produced (the digest).";
@@ -59,6 +65,7 @@ pub fn of_outcome(outcome: &ReplayOutcome) -> i32 {
         ReplayOutcome::Diverged(_) => DIVERGED,
         ReplayOutcome::Stalled(_) => STALLED,
         ReplayOutcome::TraceEnded { .. } => TRACE_ENDED,
+        ReplayOutcome::Refused(_) => WINDOW,
     }
 }
 

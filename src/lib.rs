@@ -51,6 +51,14 @@
 //! divergence report naming the thread, the event, and what was expected;
 //! when no thread can go on, the watchdog reports a stall within seconds.
 //!
+//! To leave recording on in production, [`flight()`] keeps only each
+//! thread's last events in fixed memory and writes them (a normal trace,
+//! whose header says where its window starts) on a panic, a proven deadlock,
+//! `SIGUSR1` or [`flight_dump`]; from the environment, [`main`] does it with
+//! `REPRISE_FLIGHT=path[,events=N][,bytes=N]`. A dump replays when its
+//! window covers the whole run; otherwise replay refuses it (exit 11),
+//! saying from which event it starts.
+//!
 //! Limits: nondeterminism outside the primitives (a `HashMap` iterated with a
 //! random hasher, `Instant::now()` read directly, comparing addresses, input
 //! read without [`capture()`]) is not recorded and shows up as a divergence.
@@ -83,6 +91,10 @@ pub use reprise_recorder::{
 pub use reprise_recorder::{channel, random, sync, thread, time};
 #[doc(inline)]
 pub use reprise_recorder::{named, Nameable};
+#[doc(inline)]
+pub use reprise_recorder::{
+    flight, flight_dump, flight_dump_all, DumpInfo, FlightConfig, FlightError, FlightRun,
+};
 #[doc(inline)]
 pub use reprise_replayer::{
     replay, replay_coroutines, replay_coroutines_indexed, replay_coroutines_keyed, replay_indexed,

@@ -16,6 +16,7 @@ mod explore_blocking;
 mod explore_report;
 mod export;
 mod fidelity;
+mod flight;
 mod forged_lock_outcomes;
 mod forged_outcomes;
 mod main_exit;

@@ -44,6 +44,8 @@ pub mod args;
 pub mod capture;
 // One shell for every mode; under loom its passthrough backend is loom's.
 pub mod channel;
+#[cfg(not(reprise_loom))]
+pub mod flight;
 #[doc(hidden)]
 pub mod local;
 #[cfg(reprise_loom)]
@@ -66,6 +68,8 @@ pub mod trace;
 
 pub use capture::{capture, capture_sensitive};
 pub use named::{named, Nameable};
+#[cfg(not(reprise_loom))]
+pub use flight::{flight, flight_dump, flight_dump_all, DumpInfo, FlightConfig, FlightError, FlightRun};
 #[cfg(not(reprise_loom))]
 pub use policy::{OnDeadlock, OnRecordError};
 #[cfg(not(reprise_loom))]

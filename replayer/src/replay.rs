@@ -12,6 +12,7 @@ use reprise_recorder::trace::format::{BlockedThread, Footer, Verdict};
 use reprise_recorder::trace::model::sensitive::SealKey;
 use reprise_recorder::trace::model::{Event, Op, ThreadIndex};
 use reprise_recorder::trace::read::TraceFile;
+use reprise_recorder::trace::window::{Window, WindowRefusal};
 use reprise_recorder::ReplayStopped;
 
 use crate::backstop::stall_backstop_from_env;
@@ -129,7 +130,25 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
+    if let Some(refusal) = Window::refusal(&trace.header) {
+        return refused(refusal, trace.events, trace.is_whole());
+    }
     run(ReplayLog::from_trace(trace), trace.is_whole(), trace.footer.as_ref(), options, f)
+}
+
+/// The report of a replay refused before it started (see [`Window::refusal`]).
+fn refused<R>(refusal: WindowRefusal, events: u64, whole: bool) -> ReplayReport<R> {
+    ReplayReport {
+        result: None,
+        outcome: ReplayOutcome::Refused(refusal),
+        events,
+        replayed: 0,
+        cut: 0,
+        whole,
+        reproduced: None,
+        observed: None,
+        peak_window: 0,
+    }
 }
 
 /// [`replay_with`] for a trace indexed from its file
@@ -142,6 +161,9 @@ where
     R: Send + 'static,
 {
     let whole = trace.is_whole();
+    if let Some(refusal) = Window::refusal(&trace.end.header) {
+        return refused(refusal, trace.log.event_count(), whole);
+    }
     run(trace.log, whole, trace.end.footer.as_ref(), options, f)
 }
 
@@ -159,8 +181,11 @@ where
     // A recording finished by a signal, or one that could not take every
     // thread's last events, ended while threads still ran: like a crashed
     // one, its threads' logs may end mid-run.
+    // So did a flight-recorder dump taken while the run went on.
     let interrupted = footer.is_some_and(|footer| {
-        footer.annotation("reprise.signal").is_some() || footer.annotation("reprise.unflushed").is_some()
+        footer.annotation("reprise.signal").is_some()
+            || footer.annotation("reprise.unflushed").is_some()
+            || footer.annotation(reprise_recorder::flight::RUNNING_NOTE).is_some()
     });
     let complete = whole && !interrupted;
     let verdict = footer.map(|footer| footer.verdict.clone());

@@ -127,6 +127,9 @@ pub enum ReplayOutcome {
         /// Events replayed before it ended.
         replayed: u64,
     },
+    /// Nothing was replayed: the trace is a flight-recorder dump whose window
+    /// does not start at the run's first event (or cannot be read).
+    Refused(reprise_recorder::trace::window::WindowRefusal),
 }
 
 impl ReplayOutcome {
@@ -149,6 +152,7 @@ impl fmt::Display for ReplayOutcome {
                 f,
                 "the trace ended before the program did: replayed its first {replayed} events (the recording did not finish)"
             ),
+            ReplayOutcome::Refused(refusal) => refusal.fmt(f),
         }
     }
 }

@@ -20,7 +20,7 @@ pub(crate) struct Args {
     #[arg(long, value_name = "NAME", value_parser = pipeline::NAMES)]
     pipeline: String,
     /// The seeded bug to build it with: payments: none, lost-update,
-    /// double-apply, reorder, deadlock; settlement: none, stale-rate,
+    /// double-apply, reorder, deadlock, panic; settlement: none, stale-rate,
     /// double-settle.
     #[arg(long, default_value = "none", value_name = "BUG")]
     bug: String,

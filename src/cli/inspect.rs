@@ -81,11 +81,23 @@ pub(crate) fn run(args: Args) -> Outcome {
         text(&h.recorder_version)
     );
     out!("mode: {:?}", h.mode);
+    // A flight-recorder dump: where each thread's records start in the run.
+    let window = reprise_recorder::trace::window::Window::of(h);
+    match &window {
+        Ok(Some(w)) if w.covers_run() => out!("window: the whole run, from every thread's first event"),
+        Ok(Some(w)) => {
+            let late: Vec<String> =
+                w.late_starts().map(|(t, e)| format!("thread {t} from event {e}")).collect();
+            out!("window: the end of the run only: {} (replay refuses it)", late.join(", "));
+        }
+        Ok(None) => {}
+        Err(e) => out!("window: unknown: {e}"),
+    }
     let reserved = |k: &str| k == args::ARGS_HASH_PARAMETER || k == args::ARGS_PARAMETER;
     let params: Vec<String> = h
         .parameters
         .iter()
-        .filter(|(k, _)| !reserved(k))
+        .filter(|(k, _)| !reserved(k) && k != reprise_recorder::trace::window::WINDOW_PARAMETER)
         .map(|(k, v)| format!("{}={}", text(k), text(v)))
         .collect();
     if !params.is_empty() {
@@ -104,7 +116,18 @@ pub(crate) fn run(args: Args) -> Outcome {
     out!("threads: {}", summary.threads.len());
     for (index, name, events) in &summary.threads {
         let name = if name.is_empty() { "-".to_string() } else { text(name) };
-        out!("  {index:>4}  {name:<16} {events} events");
+        match window
+            .as_ref()
+            .ok()
+            .and_then(Option::as_ref)
+            .map(|w| w.first_event(*index))
+            .filter(|&first| first > 0)
+        {
+            Some(first) => {
+                out!("  {index:>4}  {name:<16} {events} events (its events {first}..{})", first + events)
+            }
+            None => out!("  {index:>4}  {name:<16} {events} events"),
+        }
     }
     let objects: Vec<String> = summary.objects.iter().map(|(k, n)| format!("{n} {k}")).collect();
     out!("objects: {}", if objects.is_empty() { "none".to_string() } else { objects.join(", ") });

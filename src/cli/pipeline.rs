@@ -161,6 +161,28 @@ impl Pipeline {
     }
 }
 
+impl Pipeline {
+    /// Runs once under a flight recorder dumping into `out` (on a panic, a
+    /// deadlock, and at the end), keeping `events` / `bytes` per thread.
+    pub(crate) fn flight(
+        &self,
+        out: &Path,
+        events: Option<u64>,
+        bytes: Option<usize>,
+    ) -> Result<reprise_recorder::FlightRun<Lines>, Failure> {
+        let mut config = reprise_recorder::FlightConfig::new(self.record_config()).dump_at_end(true);
+        if let Some(events) = events {
+            config = config.events(events);
+        }
+        if let Some(bytes) = bytes {
+            config = config.bytes(bytes);
+        }
+        let pipeline = *self;
+        reprise_recorder::flight(out, config, move || pipeline.run_annotated())
+            .map_err(|e| Failure::new(exit::IO_ERROR, e))
+    }
+}
+
 /// Replays a built-in pipeline's trace; `None` lines when the replay did not
 /// match.
 pub(crate) fn replay(trace: &TraceFile) -> Result<(Option<Lines>, ReplayReport<Lines>), Failure> {

@@ -14,7 +14,7 @@ pub(crate) struct Args {
     #[arg(long, value_name = "NAME", value_parser = pipeline::NAMES)]
     pipeline: String,
     /// The seeded bug to build it with: payments: none, lost-update,
-    /// double-apply, reorder, deadlock; settlement: none, stale-rate,
+    /// double-apply, reorder, deadlock, panic; settlement: none, stale-rate,
     /// double-settle.
     #[arg(long, default_value = "none", value_name = "BUG")]
     bug: String,
@@ -30,6 +30,19 @@ pub(crate) struct Args {
     /// Where to write the trace.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
+    /// Run under the flight recorder instead: keep only each thread's last
+    /// events in memory, and write them to FILE (a dump, a normal trace whose
+    /// header says where each thread's window starts) when the run panics,
+    /// deadlocks or ends. A dump replays when its window covers the whole run.
+    #[arg(long)]
+    flight: bool,
+    /// With --flight: keep at least this many events per thread (default 65536).
+    #[arg(long, value_name = "N", requires = "flight", value_parser = clap::value_parser!(u64).range(1..))]
+    flight_events: Option<u64>,
+    /// With --flight: keep at most this many bytes of chunks per thread
+    /// (default 1 MiB; the newest chunk always stays).
+    #[arg(long, value_name = "BYTES", requires = "flight")]
+    flight_bytes: Option<usize>,
 }
 
 pub(crate) fn run(args: Args) -> Outcome {
@@ -40,6 +53,9 @@ pub(crate) fn run(args: Args) -> Outcome {
         workers: args.workers,
         seed: args.seed,
     })?;
+    if args.flight {
+        return fly(&pipeline, &args);
+    }
     let recorded = pipeline.record(&args.out)?;
     print_summary(&args.out, &recorded);
     recorded.lines.print();
@@ -57,4 +73,27 @@ pub(crate) fn print_summary(path: &std::path::Path, recorded: &payments::Recorde
         stats.bytes
     );
     out!("verdict: {}", recorded.verdict);
+}
+
+/// `record --flight`: the run under the flight recorder, then what its last
+/// dump holds.
+fn fly(pipeline: &Pipeline, args: &Args) -> Outcome {
+    let run = pipeline.flight(&args.out, args.flight_events, args.flight_bytes)?;
+    let Some(dump) = run.dumps.last() else {
+        let why = run.failures.last().cloned().unwrap_or_else(|| "no dump was written".into());
+        return Err(crate::cli::Failure::new(exit::IO_ERROR, anyhow::anyhow!("{why}")));
+    };
+    let window = if dump.covers_run {
+        "its window covers the whole run".to_string()
+    } else {
+        let late: Vec<String> =
+            dump.window.late_starts().map(|(t, e)| format!("thread {t} from event {e}")).collect();
+        format!("its window starts late: {}", late.join(", "))
+    };
+    out!("flight recorder: dumped {} events to {} ({window})", dump.events, dump.path.display());
+    out!("verdict: {}", run.verdict);
+    if let Some(lines) = &run.result {
+        lines.print();
+    }
+    Ok(exit::SUCCESS)
 }

@@ -38,6 +38,10 @@ pub(crate) fn run(args: Args) -> Outcome {
     // Indexed, not read whole: replay decodes each thread's events as it
     // reaches them, so a trace of any length replays in bounded memory.
     let trace = payments::index(&args.file)?;
+    // A window that lost the run's start: nothing to replay, whichever way.
+    if let Some(refusal) = reprise_recorder::trace::window::Window::refusal(&trace.end.header) {
+        return Err(Failure::new(exit::WINDOW, anyhow!("{refusal}")));
+    }
     if let Some(damage) = &trace.end.damage {
         let damage = block(&damage.to_string());
         eprintln!("reprise: warning: the trace is not whole ({damage}); replaying its consistent prefix");

@@ -157,7 +157,7 @@ impl RecordConfig {
         self
     }
 
-    pub(super) fn header(&self) -> Header {
+    pub(crate) fn header(&self) -> Header {
         let program = if self.program.is_empty() {
             std::env::current_exe()
                 .ok()

@@ -115,6 +115,15 @@ pub(crate) fn try_with<R>(f: impl FnOnce(&mut ThreadCtx) -> R) -> Option<R> {
     CTX.with(|c| c.borrow_mut().as_deref_mut().map(f))
 }
 
+/// The execution and thread index of this thread's context, if it has one
+/// that is not in use: safe inside a panic hook, where the context may be
+/// borrowed by the call that panicked.
+pub(crate) fn current_ids() -> Option<(u32, ThreadIndex)> {
+    CTX.try_with(|c| c.try_borrow().ok().and_then(|b| b.as_deref().map(|ctx| (ctx.exec.id, ctx.index))))
+        .ok()
+        .flatten()
+}
+
 pub(crate) fn install(ctx: Box<ThreadCtx>) {
     let mode = mode_of(Some(&ctx));
     CTX.with(|c| *c.borrow_mut() = Some(ctx));

@@ -1,5 +1,7 @@
 //! SIGTERM and SIGINT during a recording: finish the trace (flush and end
-//! marker), then end the process as the signal would have.
+//! marker), then end the process as the signal would have. SIGUSR1 makes
+//! every flight recorder dump (see [`crate::flight`]) and the process runs
+//! on; without a flight recorder it is handled as SIGTERM is.
 //!
 //! reprise never takes a signal from a host that handles it: a handler is
 //! installed only where the disposition is still the default, once per
@@ -31,8 +33,9 @@ mod imp {
     use crate::trace::format::Verdict;
 
     /// The signals whose default action ends the process before a trace is
-    /// finished.
-    const SIGNALS: [libc::c_int; 2] = [libc::SIGTERM, libc::SIGINT];
+    /// finished. `SIGUSR1` asks the flight recorders for a dump; in a
+    /// process without one it ends the process as its default action does.
+    const SIGNALS: [libc::c_int; 3] = [libc::SIGTERM, libc::SIGINT, libc::SIGUSR1];
 
     /// How long the watcher waits for a trace to be written before it lets
     /// the signal end the process anyway: a backstop, never reached while
@@ -135,7 +138,12 @@ mod imp {
             // SAFETY: reads one byte into `byte`.
             let n = unsafe { libc::read(read, std::ptr::addr_of_mut!(byte).cast(), 1) };
             if n == 1 {
-                finish_all_and_reraise(libc::c_int::from(byte));
+                let signal = libc::c_int::from(byte);
+                if signal == libc::SIGUSR1 && !crate::flight::dump_all("SIGUSR1").is_empty() {
+                    // Dumped: the process runs on.
+                    continue;
+                }
+                finish_all_and_reraise(signal);
             } else if n == 0 {
                 return;
             }
@@ -143,7 +151,11 @@ mod imp {
     }
 
     fn finish_all_and_reraise(signal: libc::c_int) {
-        let name = if signal == libc::SIGINT { "SIGINT" } else { "SIGTERM" };
+        let name = match signal {
+            libc::SIGINT => "SIGINT",
+            libc::SIGUSR1 => "SIGUSR1",
+            _ => "SIGTERM",
+        };
         let active: Vec<Arc<Execution>> = ACTIVE.lock().iter().filter_map(Weak::upgrade).collect();
         for exec in &active {
             exec.annotations.lock().push(("reprise.signal".into(), name.into()));

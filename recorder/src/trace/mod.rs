@@ -11,4 +11,5 @@ pub mod model;
 pub mod read;
 pub mod show;
 pub mod stream;
+pub mod window;
 pub mod write;

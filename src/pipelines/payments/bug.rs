@@ -8,8 +8,8 @@ pub use crate::pipelines::bug_name::ParseBugError;
 
 /// A concurrency bug seeded into the payments pipeline, or none.
 ///
-/// Parsed from and displayed as `none`, `lost-update`, `double-apply`, `reorder`
-/// and `deadlock`.
+/// Parsed from and displayed as `none`, `lost-update`, `double-apply`, `reorder`,
+/// `deadlock` and `panic`.
 ///
 /// # Examples
 ///
@@ -43,11 +43,17 @@ pub enum Bug {
     /// Transfers lock the source account, then the destination, so two opposite
     /// transfers on two workers can deadlock. A plain run can hang forever.
     Deadlock,
+    /// The ledger worker applying the first transfer to the last account panics
+    /// (a fee table one entry short), in every schedule; the panic is resumed
+    /// where the worker is joined, and the pipeline dies. Not a schedule bug: the
+    /// demo of what a crash leaves behind (a flight-recorder dump).
+    Panic,
 }
 
 impl Bug {
     /// Every variant, in declaration order.
-    pub const ALL: [Bug; 5] = [Bug::None, Bug::LostUpdate, Bug::DoubleApply, Bug::Reorder, Bug::Deadlock];
+    pub const ALL: [Bug; 6] =
+        [Bug::None, Bug::LostUpdate, Bug::DoubleApply, Bug::Reorder, Bug::Deadlock, Bug::Panic];
 
     /// The name used on the command line and by [`Display`](fmt::Display).
     pub const fn name(self) -> &'static str {
@@ -57,6 +63,7 @@ impl Bug {
             Bug::DoubleApply => "double-apply",
             Bug::Reorder => "reorder",
             Bug::Deadlock => "deadlock",
+            Bug::Panic => "panic",
         }
     }
 }

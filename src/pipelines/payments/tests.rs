@@ -119,7 +119,7 @@ fn bugs_parse_from_and_display_as_their_names() {
     assert_eq!(
         error.to_string(),
         "unknown payments bug `lost_update`, expected one of: none, lost-update, double-apply, \
-         reorder, deadlock"
+         reorder, deadlock, panic"
     );
 }
 

@@ -1,0 +1,271 @@
+//! The keeper of a flight recorder: the thread that takes the chunks the
+//! recording's threads hand over (where a recording's writer would write
+//! them) into the rings, and writes a dump when asked.
+//!
+//! It is the chunks' only consumer, so a dump sees every chunk handed over
+//! before it was asked for: before writing, it moves the flush epoch (running
+//! threads hand their buffers over at their next event), flushes the buffers
+//! of threads blocked in a reprise call, and takes what is queued.
+
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+
+use crate::flight::dump::{self, DumpInfo};
+use crate::flight::ring::Rings;
+use crate::rt::chunk::{Block, CHUNK_CAPACITY};
+use crate::rt::exec::Execution;
+use crate::rt::flush::FlushClock;
+use crate::rt::writer::WriterMsg;
+use crate::trace::format::{Footer, Header, Verdict};
+use crate::trace::model::ThreadIndex;
+
+/// The footer annotation naming what made a dump.
+pub const DUMP_NOTE: &str = "reprise.flight.dump";
+/// The footer annotation of a dump taken while the run went on: its threads'
+/// logs may end mid-run, as a crashed recording's do.
+pub const RUNNING_NOTE: &str = "reprise.flight.running";
+
+/// What the keeper is asked to do.
+#[derive(Debug)]
+pub(crate) enum Request {
+    /// Dump now (an API call, a signal), and say how it went. `requester`:
+    /// the recorded thread waiting for the reply, whose buffer it flushed.
+    Now { reason: String, requester: Option<ThreadIndex>, reply: Sender<Result<DumpInfo, String>> },
+    /// A thread panicked: dump once it has recorded its panic and exited
+    /// (or after the handover time, if it does not).
+    Panic { thread: ThreadIndex, message: String },
+}
+
+/// How often a keeper waiting for a panicking thread looks at it again: a
+/// re-check, not a verdict (the wait ends when the thread exits).
+const PANIC_RESCAN: Duration = Duration::from_millis(10);
+
+/// The least a dump waits for a panicking thread to unwind to its exit: a
+/// backstop for a thread that catches its panic and runs on; the wait ends
+/// as soon as the thread exits.
+const PANIC_WAIT: Duration = Duration::from_secs(5);
+
+/// What the keeper did, for the caller of [`crate::flight`].
+#[derive(Debug, Default)]
+pub(crate) struct KeeperEnd {
+    pub(crate) dumps: Vec<DumpInfo>,
+    pub(crate) failures: Vec<String>,
+}
+
+pub(crate) struct Keeper {
+    pub(crate) exec: Arc<Execution>,
+    pub(crate) clock: Arc<FlushClock>,
+    pub(crate) path: PathBuf,
+    pub(crate) header: Header,
+    pub(crate) dump_at_end: bool,
+    /// How many exited threads keep their rings.
+    pub(crate) keep_exited: usize,
+    pub(crate) handover: Duration,
+    pub(crate) inbox: Receiver<WriterMsg>,
+    pub(crate) requests: Receiver<Request>,
+    pub(crate) recycle: Sender<Block>,
+    pub(crate) rings: Rings,
+    /// The run's end, when it came while a dump was being prepared.
+    pub(crate) finished: Option<Box<Footer>>,
+    /// Threads that handed a chunk over since a dump began gathering.
+    pub(crate) handed_over: Vec<ThreadIndex>,
+    pub(crate) end: KeeperEnd,
+}
+
+impl Keeper {
+    /// Runs until the recording finishes.
+    pub(crate) fn run(mut self) -> KeeperEnd {
+        loop {
+            if let Some(footer) = self.finished.take() {
+                self.finish(*footer);
+                return self.end;
+            }
+            crossbeam_channel::select! {
+                recv(self.inbox) -> msg => match msg {
+                    Ok(msg) => self.take(msg),
+                    // Every sender gone without a finish: nothing more can come.
+                    Err(_) => {
+                        self.clock.mark_written();
+                        return self.end;
+                    }
+                },
+                recv(self.requests) -> request => {
+                    if let Ok(request) = request {
+                        self.serve(request);
+                    }
+                }
+            }
+        }
+    }
+
+    fn take(&mut self, msg: WriterMsg) {
+        match msg {
+            WriterMsg::Chunk { thread, events, block, .. } => {
+                self.handed_over.push(thread);
+                let mut spare = Vec::new();
+                self.rings.push(thread, events, block, &mut spare);
+                if self.rings.holding() > self.keep_exited {
+                    let exited = self
+                        .exec
+                        .threads
+                        .lock()
+                        .iter()
+                        .filter(|t| t.exited.load(Ordering::Acquire))
+                        .map(|t| t.index)
+                        .collect();
+                    self.rings.retire_exited(exited, self.keep_exited, &mut spare);
+                }
+                for mut block in spare {
+                    if block.bytes.len() == CHUNK_CAPACITY {
+                        block.len = 0;
+                        let _ = self.recycle.try_send(block);
+                    }
+                }
+            }
+            WriterMsg::Finish { footer } => self.finished = Some(footer),
+        }
+    }
+
+    fn serve(&mut self, request: Request) {
+        match request {
+            Request::Now { reason, requester, reply } => {
+                self.gather(requester);
+                let result = self.dump(Verdict::Completed, &reason);
+                let _ = reply.send(result);
+            }
+            Request::Panic { thread, message } => {
+                self.await_exit(thread);
+                if self.finished.is_some() {
+                    // The run ended with it: the end's dump holds it all.
+                    return;
+                }
+                self.gather(Some(thread));
+                let reason = format!("panic in thread {thread}");
+                let _ = self.dump(Verdict::Panicked { thread, message }, &reason);
+            }
+        }
+    }
+
+    /// Takes chunks until `thread` has exited (its last chunk, with its
+    /// panic event, is then queued), the run finished, or the handover
+    /// time passed.
+    fn await_exit(&mut self, thread: ThreadIndex) {
+        let deadline = Instant::now() + self.handover.max(PANIC_WAIT);
+        while self.finished.is_none() && !self.exited(thread) {
+            let now = Instant::now();
+            if now >= deadline {
+                return;
+            }
+            match self.inbox.recv_timeout(PANIC_RESCAN.min(deadline - now)) {
+                Ok(msg) => self.take(msg),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+    }
+
+    fn exited(&self, thread: ThreadIndex) -> bool {
+        let threads = self.exec.threads.lock();
+        threads.iter().any(|t| t.index == thread && t.exited.load(Ordering::Acquire))
+    }
+
+    /// Brings in what threads hold: blocked ones are flushed here, running
+    /// ones hand over at their next event (moving the epoch tells them),
+    /// waited for until each has or the handover time passed; a thread
+    /// computing outside reprise that long is dumped up to its last chunk.
+    /// `quiet`: a thread that will not hand over (it waits for this dump,
+    /// or it exits).
+    fn gather(&mut self, quiet: Option<ThreadIndex>) {
+        self.handed_over.clear();
+        self.clock.tick();
+        let deadline = Instant::now() + self.handover;
+        let mut running = self.exec.threads.lock().clone();
+        running.retain(|t| Some(t.index) != quiet);
+        loop {
+            while let Ok(msg) = self.inbox.try_recv() {
+                self.take(msg);
+            }
+            running.retain(|thread| {
+                if thread.exited.load(Ordering::Acquire) || self.handed_over.contains(&thread.index) {
+                    return false;
+                }
+                match thread.buf.as_ref().map(|buf| buf.try_lock()) {
+                    // Blocked (or between events): its buffer is ours to flush.
+                    Some(Some(mut guard)) => {
+                        guard.flush();
+                        false
+                    }
+                    Some(None) => true,
+                    None => false,
+                }
+            });
+            // What the flushes above sent.
+            while let Ok(msg) = self.inbox.try_recv() {
+                self.take(msg);
+            }
+            let now = Instant::now();
+            if running.is_empty() || now >= deadline || self.finished.is_some() {
+                return;
+            }
+            match self.inbox.recv_timeout(PANIC_RESCAN.min(deadline - now)) {
+                Ok(msg) => self.take(msg),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+    }
+
+    /// The run ended: dump if it ended badly or the config asks, and let
+    /// those waiting for the trace go on.
+    fn finish(&mut self, footer: Footer) {
+        let reason = match &footer.verdict {
+            Verdict::Panicked { .. } => Some("panic"),
+            Verdict::Deadlock { .. } => Some("deadlock"),
+            _ if self.dump_at_end => Some("end of the run"),
+            _ => None,
+        };
+        if let Some(reason) = reason {
+            let _ = self.write(footer.verdict, footer.annotations, reason, false);
+        }
+        self.clock.mark_written();
+    }
+
+    /// A dump taken while the run goes on.
+    fn dump(&mut self, verdict: Verdict, reason: &str) -> Result<DumpInfo, String> {
+        let annotations = self.exec.annotations.lock().clone();
+        let running = self.finished.is_none();
+        self.write(verdict, annotations, reason, running)
+    }
+
+    fn write(
+        &mut self,
+        verdict: Verdict,
+        mut annotations: Vec<(String, String)>,
+        reason: &str,
+        running: bool,
+    ) -> Result<DumpInfo, String> {
+        annotations.retain(|(k, _)| k != DUMP_NOTE && k != RUNNING_NOTE);
+        annotations.push((DUMP_NOTE.into(), reason.into()));
+        if running {
+            annotations.push((RUNNING_NOTE.into(), "threads ran on after this dump".into()));
+        }
+        let footer = Footer { verdict, annotations, events: 0 };
+        match dump::write(&self.path, self.header.clone(), footer, &self.rings) {
+            Ok(info) => {
+                self.end.dumps.push(info.clone());
+                Ok(info)
+            }
+            Err(e) => {
+                let reason = format!("cannot write the flight-recorder dump `{}`: {e}", self.path.display());
+                // Straight to stderr, once per failed dump: the program runs on.
+                eprintln!("reprise: {reason}");
+                self.end.failures.push(reason.clone());
+                Err(reason)
+            }
+        }
+    }
+}

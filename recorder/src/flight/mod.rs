@@ -1,0 +1,352 @@
+//! The flight recorder: a recording that keeps only the last events of each
+//! thread, in fixed memory, and writes nothing until a dump.
+//!
+//! The threads record exactly as in [`record`](crate::record) (the same
+//! per-thread buffers, the same events, the same hot path); the chunks they
+//! hand over go to a keeper thread that keeps each thread's newest ones in
+//! a ring ([`FlightConfig`] says how many) instead of to a file. A dump
+//! writes the rings as a normal trace
+//! ([`TraceMode::FlightRecorder`](crate::trace::format::TraceMode::FlightRecorder),
+//! with its window in the header: see
+//! [`Window`](crate::trace::window::Window)), which `reprise verify`,
+//! `inspect` and `replay` open. A dump replays when its window covers the
+//! whole run; otherwise replay refuses it, saying from which event it starts.
+//!
+//! A dump is written:
+//!
+//! - when a recorded thread panics (a panic hook, chained before the one
+//!   that was there), once that thread has recorded its panic and exited;
+//! - when the run ends with a panic or a proven deadlock (and at every end
+//!   with [`FlightConfig::dump_at_end`]);
+//! - on `SIGUSR1` (Unix), where its disposition was the default: every
+//!   flight recorder of the process dumps, and the process runs on;
+//! - by [`flight_dump`] (from a thread of the recording) or
+//!   [`flight_dump_all`] (from any thread).
+//!
+//! Each dump replaces the previous one at the same path (it is written
+//! beside it and renamed). From the environment, `reprise::main` flies with
+//! `REPRISE_FLIGHT=path[,events=N][,bytes=N]`.
+
+use std::path::Path;
+use std::sync::{Arc, Once};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam_channel::Sender;
+use parking_lot::Mutex;
+
+use crate::policy::OnDeadlock;
+use crate::record::{finish, RecordError};
+use crate::rt::context::{self, root_seed, Role};
+use crate::rt::exec::{ExecKind, Execution, RecordSink};
+use crate::rt::flush::FlushClock;
+use crate::rt::{monitor, panic, signal};
+use crate::thread::run_thread;
+use crate::trace::format::Verdict;
+
+mod config;
+mod dump;
+mod keeper;
+mod ring;
+
+pub use config::{
+    FlightConfig, FlightSpecError, DEFAULT_EXITED_THREADS, DEFAULT_FLIGHT_BYTES, DEFAULT_FLIGHT_EVENTS,
+};
+pub use dump::DumpInfo;
+pub use keeper::{DUMP_NOTE, RUNNING_NOTE};
+
+use keeper::{Keeper, KeeperEnd, Request};
+use ring::{Budget, Rings};
+
+/// How long a dump request waits for the keeper: a backstop (a dump takes
+/// the time of writing a few MiB), never reached while the keeper works.
+const DUMP_BACKSTOP: Duration = Duration::from_secs(30);
+
+/// Why a dump could not be had.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FlightError {
+    /// The calling thread belongs to no flight recording.
+    #[error("no flight recorder runs on this thread")]
+    NotFlying,
+    /// The recording ended before the dump was written.
+    #[error("the flight recording ended before the dump")]
+    Ended,
+    /// Writing the dump failed (the program runs on).
+    #[error("{0}")]
+    Write(String),
+}
+
+/// A finished flight recording.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct FlightRun<R> {
+    /// What the closure returned; `None` when it panicked or deadlocked.
+    pub result: Option<R>,
+    /// How the run ended.
+    pub verdict: Verdict,
+    /// The dumps written, in order (each replaced the one before it on disk).
+    pub dumps: Vec<DumpInfo>,
+    /// Dumps that could not be written, and why.
+    pub failures: Vec<String>,
+}
+
+/// Flight recorders running in this process: their execution and keeper.
+static ACTIVE: Mutex<Vec<(u32, Sender<Request>)>> = Mutex::new(Vec::new());
+static HOOK: Once = Once::new();
+
+/// A flight recording in progress.
+struct Session {
+    exec: Arc<Execution>,
+    keeper: Option<JoinHandle<KeeperEnd>>,
+    monitor: Option<JoinHandle<()>>,
+    on_deadlock: OnDeadlock,
+}
+
+impl Session {
+    fn start(path: &Path, config: &FlightConfig) -> Result<Session, RecordError> {
+        let io_err = |source| RecordError::Io { path: path.to_path_buf(), source };
+        panic::install_hook();
+        install_panic_dump();
+        let record = &config.record;
+        let (to_writer, inbox) = crossbeam_channel::unbounded();
+        let (recycle, recycled) = crossbeam_channel::bounded(64);
+        let clock = FlushClock::new(true);
+        let sink = ExecKind::Record(RecordSink {
+            to_writer,
+            recycled,
+            seed: record.seed,
+            clock: Arc::clone(&clock),
+            handover: record.handover_timeout,
+        });
+        let exec = if record.closed_world { Execution::new_closed_world(sink) } else { Execution::new(sink) };
+        if let Some(key) = &record.key {
+            let _ = exec.sensitive_key.set(Some(key.clone()));
+        }
+        let (requests_tx, requests) = crossbeam_channel::unbounded();
+        let keeper = Keeper {
+            exec: Arc::clone(&exec),
+            clock: Arc::clone(&clock),
+            path: path.to_path_buf(),
+            header: record.header(),
+            dump_at_end: config.dump_at_end,
+            keep_exited: config.exited_threads,
+            handover: record.handover_timeout,
+            inbox,
+            requests,
+            recycle,
+            rings: Rings::new(Budget { events: config.events.max(1), bytes: config.bytes }),
+            finished: None,
+            handed_over: Vec::new(),
+            end: KeeperEnd::default(),
+        };
+        let keeper = std::thread::Builder::new()
+            .name("reprise-flight".into())
+            .spawn(move || keeper.run())
+            .map_err(io_err)?;
+        ACTIVE.lock().push((exec.id, requests_tx));
+        let watched = Arc::clone(&exec);
+        let policy = record.on_deadlock;
+        let shown = path.display().to_string();
+        let monitor = std::thread::Builder::new().name("reprise-monitor".into()).spawn(move || {
+            monitor::run(Arc::clone(&watched), |verdict| {
+                finish(&watched, verdict.clone());
+                if let OnDeadlock::Exit { code } = policy {
+                    // The dump must be on disk before the process ends.
+                    if let Some(sink) = watched.sink() {
+                        sink.clock.wait_written(DUMP_BACKSTOP);
+                    }
+                    eprintln!("reprise: {verdict}");
+                    eprintln!(
+                        "reprise: the deadlock is in the flight-recorder dump `{shown}`; exiting with {code}"
+                    );
+                    std::process::exit(code);
+                }
+            })
+        });
+        let monitor = match monitor {
+            Ok(monitor) => monitor,
+            Err(e) => {
+                unregister(exec.id);
+                return Err(io_err(e));
+            }
+        };
+        signal::watch(&exec);
+        Ok(Session { exec, keeper: Some(keeper), monitor: Some(monitor), on_deadlock: record.on_deadlock })
+    }
+
+    fn wait(&mut self) -> KeeperEnd {
+        if let Some(monitor) = self.monitor.take() {
+            let _ = monitor.join();
+        }
+        signal::unwatch(&self.exec);
+        unregister(self.exec.id);
+        let keeper = self.keeper.take().map(JoinHandle::join);
+        match keeper {
+            Some(Ok(end)) => end,
+            _ => KeeperEnd {
+                dumps: Vec::new(),
+                failures: vec!["the flight-recorder keeper thread died".into()],
+            },
+        }
+    }
+}
+
+fn unregister(exec: u32) {
+    ACTIVE.lock().retain(|(id, _)| *id != exec);
+}
+
+/// Runs `f` as the root thread of a new execution under a flight recorder
+/// that dumps into `path` (see the [module](self) for when).
+///
+/// Returns once `f` returned or panicked; a proven deadlock is dumped, then
+/// [`RecordConfig::on_deadlock`](crate::RecordConfig::on_deadlock) decides as
+/// for [`record`](crate::record).
+///
+/// # Errors
+///
+/// [`RecordError::Io`] when the recorder's threads cannot be started. A dump
+/// that cannot be written is reported in [`FlightRun::failures`] (and on
+/// stderr) and the program runs on.
+///
+/// # Examples
+///
+/// ```
+/// use reprise_recorder::{flight, flight_dump, FlightConfig, RecordConfig};
+///
+/// let path = std::env::temp_dir().join(format!("flight-doc-{}.trace", std::process::id()));
+/// let run = flight(&path, FlightConfig::new(RecordConfig::new("doc", "1")), || {
+///     let worker = reprise_recorder::thread::spawn(|| 40 + 2);
+///     let answer = worker.join().unwrap();
+///     flight_dump().unwrap();
+///     answer
+/// })
+/// .unwrap();
+/// assert_eq!(run.result, Some(42));
+/// assert_eq!(run.dumps.len(), 1);
+/// assert!(run.dumps[0].covers_run);
+/// let trace = reprise_recorder::trace::read::read_trace_file(&path).unwrap();
+/// assert!(trace.is_whole());
+/// # std::fs::remove_file(&path).ok();
+/// ```
+pub fn flight<F, R>(path: impl AsRef<Path>, config: FlightConfig, f: F) -> Result<FlightRun<R>, RecordError>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let path = path.as_ref();
+    let mut session = Session::start(path, &config)?;
+    let exec = Arc::clone(&session.exec);
+    let (result_tx, result_rx) = crossbeam_channel::bounded(1);
+    let spawned = std::thread::Builder::new().name("main".into()).spawn(move || {
+        let outcome = run_thread(root_seed(&exec, "main"), f);
+        let verdict = match &outcome {
+            Ok(_) => Verdict::Completed,
+            Err(payload) => Verdict::Panicked { thread: 0, message: panic::message(payload.as_ref()) },
+        };
+        finish(&exec, verdict);
+        let _ = result_tx.send(outcome.ok());
+    });
+    let root = match spawned {
+        Ok(root) => root,
+        Err(source) => {
+            // Nothing ran: end the keeper and the monitor, dump nothing.
+            finish(&session.exec, Verdict::Completed);
+            session.wait();
+            return Err(RecordError::Io { path: path.to_path_buf(), source });
+        }
+    };
+    let verdict = session.exec.wait_verdict();
+    let result = if matches!(verdict, Verdict::Deadlock { .. }) && session.on_deadlock == OnDeadlock::Return {
+        drop(root);
+        None
+    } else {
+        let _ = root.join();
+        result_rx.recv().ok().flatten()
+    };
+    let end = session.wait();
+    Ok(FlightRun { result, verdict, dumps: end.dumps, failures: end.failures })
+}
+
+/// Dumps the flight recording the calling thread belongs to, now; returns
+/// once the dump is on disk. The caller's own events up to this call are
+/// in it, and those of threads blocked in a reprise call; a thread running
+/// elsewhere is in it up to its last handed-over chunk.
+///
+/// # Errors
+///
+/// [`FlightError::NotFlying`] outside a flight recording; [`FlightError::Write`]
+/// when the file could not be written.
+pub fn flight_dump() -> Result<DumpInfo, FlightError> {
+    let (exec, thread) = context::try_with(|ctx| {
+        if let Role::Record { buf: Some(buf) } = &mut ctx.role {
+            buf.flush();
+        }
+        (ctx.exec.id, ctx.index)
+    })
+    .ok_or(FlightError::NotFlying)?;
+    let keeper = ACTIVE.lock().iter().find(|(id, _)| *id == exec).map(|(_, k)| k.clone());
+    request(&keeper.ok_or(FlightError::NotFlying)?, "flight_dump()", Some(thread))
+}
+
+/// Dumps every flight recording of the process (what `SIGUSR1` does); from
+/// any thread. Returns each one's result.
+pub fn flight_dump_all() -> Vec<Result<DumpInfo, FlightError>> {
+    dump_all("flight_dump_all()")
+}
+
+/// Dumps every flight recording, saying `reason`; from the signal watcher too.
+pub(crate) fn dump_all(reason: &str) -> Vec<Result<DumpInfo, FlightError>> {
+    let keepers: Vec<(u32, Sender<Request>)> = ACTIVE.lock().clone();
+    // A recorded thread asking waits for its own recorder's dump: its events
+    // go in first, and that recorder must not wait for it to hand over.
+    let caller = context::try_with(|ctx| {
+        if let Role::Record { buf: Some(buf) } = &mut ctx.role {
+            buf.flush();
+        }
+        (ctx.exec.id, ctx.index)
+    });
+    keepers
+        .iter()
+        .map(|(exec, keeper)| {
+            let requester = caller.filter(|(e, _)| e == exec).map(|(_, thread)| thread);
+            request(keeper, reason, requester)
+        })
+        .collect()
+}
+
+fn request(
+    keeper: &Sender<Request>,
+    reason: &str,
+    requester: Option<crate::trace::model::ThreadIndex>,
+) -> Result<DumpInfo, FlightError> {
+    let (reply, answer) = crossbeam_channel::bounded(1);
+    keeper.send(Request::Now { reason: reason.into(), requester, reply }).map_err(|_| FlightError::Ended)?;
+    match answer.recv_timeout(DUMP_BACKSTOP) {
+        Ok(result) => result.map_err(FlightError::Write),
+        Err(_) => Err(FlightError::Ended),
+    }
+}
+
+/// Installs (once) the hook that asks a panicking thread's flight recorder
+/// for a dump, before the hook that was there.
+fn install_panic_dump() {
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            // The hook before (printing a backtrace can take long) runs
+            // first: the keeper's wait for this thread to exit starts after.
+            previous(info);
+            if let Some((exec, thread)) = context::current_ids() {
+                // Bounded: never wait long (or deadlock) inside a panic; the
+                // lock is only ever held for a push, a copy or a removal.
+                if let Some(active) = ACTIVE.try_lock_for(Duration::from_millis(100)) {
+                    if let Some((_, keeper)) = active.iter().find(|(id, _)| *id == exec) {
+                        let message = panic::message(info.payload());
+                        let _ = keeper.send(Request::Panic { thread, message });
+                    }
+                }
+            }
+        }));
+    });
+}

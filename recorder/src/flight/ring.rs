@@ -1,0 +1,254 @@
+//! Each thread's ring of chunks: the last chunks its buffer handed over,
+//! within the event and byte budgets, the oldest overwritten first.
+//!
+//! A chunk is self-contained (the codec's delta state restarts at each one),
+//! so a window can start at any chunk boundary. What an overwritten chunk
+//! defined (the thread's record, its call sites, the objects it named) is
+//! kept apart, encoded, because later events still refer to it.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::rt::chunk::Block;
+use crate::trace::codec::{self, decode_chunk};
+use crate::trace::model::{Record, ThreadIndex};
+
+/// How much each thread keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Budget {
+    /// Keep the fewest newest chunks that hold at least this many events.
+    pub(crate) events: u64,
+    /// Never keep more than this many bytes of chunks (the newest chunk is
+    /// kept whatever its size).
+    pub(crate) bytes: usize,
+}
+
+/// One chunk kept.
+#[derive(Debug)]
+pub(crate) struct Held {
+    pub(crate) events: u32,
+    pub(crate) block: Block,
+}
+
+/// One thread's ring.
+#[derive(Debug, Default)]
+pub(crate) struct ThreadRing {
+    pub(crate) chunks: VecDeque<Held>,
+    /// Events in `chunks`.
+    pub(crate) events: u64,
+    /// Memory `chunks` take (their blocks' capacity).
+    pub(crate) bytes: usize,
+    /// Events overwritten: the run's index of the first event kept.
+    pub(crate) first_event: u64,
+    /// Table records (thread, sites, objects) of the overwritten chunks, encoded.
+    pub(crate) tables: Vec<u8>,
+    /// Chunks overwritten.
+    pub(crate) dropped_chunks: u64,
+}
+
+impl ThreadRing {
+    /// Appends a chunk; returns the blocks it overwrote, for reuse.
+    fn push(&mut self, held: Held, budget: Budget, spare: &mut Vec<Block>) {
+        self.events += u64::from(held.events);
+        self.bytes += held.block.bytes.len();
+        self.chunks.push_back(held);
+        while self.chunks.len() > 1 && self.over(budget) {
+            let Some(old) = self.chunks.pop_front() else { break };
+            self.events -= u64::from(old.events);
+            self.bytes -= old.block.bytes.len();
+            self.first_event += u64::from(old.events);
+            self.dropped_chunks += 1;
+            keep_tables(old.block.payload(), &mut self.tables);
+            spare.push(old.block);
+        }
+    }
+
+    /// Whether the oldest chunk is no longer needed: the others hold the
+    /// events asked for, or the ring is over its byte budget.
+    fn over(&self, budget: Budget) -> bool {
+        let oldest = self.chunks.front().map_or(0, |c| u64::from(c.events));
+        self.events - oldest >= budget.events || self.bytes > budget.bytes
+    }
+
+    /// Drops every chunk (the thread exited long ago), keeping what they
+    /// defined.
+    fn retire(&mut self, spare: &mut Vec<Block>) {
+        while let Some(old) = self.chunks.pop_front() {
+            self.first_event += u64::from(old.events);
+            self.dropped_chunks += 1;
+            keep_tables(old.block.payload(), &mut self.tables);
+            spare.push(old.block);
+        }
+        self.events = 0;
+        self.bytes = 0;
+    }
+
+    /// Whether the ring holds the thread's records from its first one.
+    pub(crate) fn whole(&self) -> bool {
+        self.dropped_chunks == 0
+    }
+}
+
+/// Copies the table records of an overwritten chunk. A chunk that does not
+/// decode (it cannot: the recorder wrote it) contributes nothing.
+fn keep_tables(payload: &[u8], tables: &mut Vec<u8>) {
+    let Ok(records) = decode_chunk(payload) else { return };
+    let mut encoder = codec::EventEncoder::new();
+    for record in records {
+        if matches!(record, Record::Thread { .. } | Record::Site { .. } | Record::Object { .. }) {
+            codec::encode_record(&mut encoder, tables, &record);
+        }
+    }
+}
+
+/// Every thread's ring.
+#[derive(Debug)]
+pub(crate) struct Rings {
+    pub(crate) budget: Budget,
+    pub(crate) threads: BTreeMap<ThreadIndex, ThreadRing>,
+}
+
+impl Rings {
+    pub(crate) fn new(budget: Budget) -> Rings {
+        Rings { budget, threads: BTreeMap::new() }
+    }
+
+    /// Empties the rings of the exited threads `exited` but the `keep`
+    /// highest-numbered: memory stays bounded when a program spawns a thread
+    /// per task. What their chunks defined stays.
+    pub(crate) fn retire_exited(
+        &mut self,
+        mut exited: Vec<ThreadIndex>,
+        keep: usize,
+        spare: &mut Vec<Block>,
+    ) {
+        exited.retain(|t| self.threads.get(t).is_some_and(|r| !r.chunks.is_empty()));
+        if exited.len() <= keep {
+            return;
+        }
+        exited.sort_unstable();
+        for thread in &exited[..exited.len() - keep] {
+            if let Some(ring) = self.threads.get_mut(thread) {
+                ring.retire(spare);
+            }
+        }
+    }
+
+    /// How many threads have chunks in their ring.
+    pub(crate) fn holding(&self) -> usize {
+        self.threads.values().filter(|r| !r.chunks.is_empty()).count()
+    }
+
+    /// Keeps a chunk of `thread`; blocks it overwrote go to `spare`.
+    pub(crate) fn push(&mut self, thread: ThreadIndex, events: u32, block: Block, spare: &mut Vec<Block>) {
+        let budget = self.budget;
+        self.threads.entry(thread).or_default().push(Held { events, block }, budget, spare);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::codec::EventEncoder;
+    use crate::trace::model::{Event, ObjectKind, Op};
+
+    /// A chunk as a thread's buffer makes it: tables first when `first`,
+    /// then `events` stores numbered from `from`.
+    fn chunk(first: bool, from: u64, events: u32) -> Block {
+        let mut out = Vec::new();
+        codec::encode_clock(&mut out, 1);
+        if first {
+            codec::encode_thread(&mut out, 3, 0, 0, "worker");
+            codec::encode_site(&mut out, 0, "src/w.rs", 1, 2);
+            codec::encode_object(&mut out, 9, ObjectKind::Atomic, 0);
+        }
+        let mut enc = EventEncoder::new();
+        for i in 0..u64::from(events) {
+            enc.encode_event(
+                &mut out,
+                &Event { op: Op::AtomicStore, object: 9, site: 0, a: from + i + 1, b: 0, c: 0 },
+            );
+        }
+        let mut block = Block::for_target(out.len());
+        block.bytes[..out.len()].copy_from_slice(&out);
+        block.len = out.len();
+        block
+    }
+
+    fn stores(block: &Block) -> Vec<u64> {
+        decode_chunk(block.payload())
+            .unwrap()
+            .into_iter()
+            .filter_map(|r| match r {
+                Record::Event(e) => Some(e.a - 1),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_wrapped_ring_keeps_the_fewest_newest_chunks_holding_the_events_asked_for() {
+        let mut rings = Rings::new(Budget { events: 250, bytes: usize::MAX });
+        let mut spare = Vec::new();
+        for n in 0..10u64 {
+            rings.push(3, 100, chunk(n == 0, n * 100, 100), &mut spare);
+        }
+        let ring = &rings.threads[&3];
+        assert_eq!(ring.chunks.len(), 3, "250 events need three chunks of 100");
+        assert_eq!(ring.events, 300);
+        assert_eq!(ring.first_event, 700);
+        assert_eq!(ring.dropped_chunks, 7);
+        assert_eq!(spare.len(), 7, "overwritten blocks are handed back for reuse");
+        assert_eq!(stores(&ring.chunks[0].block)[0], 700);
+        assert_eq!(*stores(&ring.chunks[2].block).last().unwrap(), 999);
+        assert!(!ring.whole());
+        let tables = decode_chunk(&ring.tables).unwrap();
+        assert_eq!(tables.len(), 3, "the thread, its site and its object outlive their chunk: {tables:?}");
+    }
+
+    #[test]
+    fn the_byte_budget_bounds_the_ring_but_keeps_the_newest_chunk() {
+        let one = chunk(false, 400, 100).bytes.len();
+        let mut rings = Rings::new(Budget { events: u64::MAX, bytes: 2 * one });
+        let mut spare = Vec::new();
+        for n in 0..5u64 {
+            rings.push(0, 100, chunk(false, n * 100, 100), &mut spare);
+        }
+        assert_eq!(rings.threads[&0].chunks.len(), 2);
+        assert!(rings.threads[&0].bytes <= 2 * one);
+        let mut tiny = Rings::new(Budget { events: u64::MAX, bytes: 1 });
+        tiny.push(0, 100, chunk(false, 0, 100), &mut spare);
+        tiny.push(0, 100, chunk(false, 100, 100), &mut spare);
+        assert_eq!(tiny.threads[&0].chunks.len(), 1, "the newest chunk stays");
+        assert_eq!(tiny.threads[&0].first_event, 100);
+    }
+
+    #[test]
+    fn the_rings_of_threads_that_exited_long_ago_are_emptied_but_their_names_stay() {
+        let mut rings = Rings::new(Budget { events: 1000, bytes: usize::MAX });
+        let mut spare = Vec::new();
+        for thread in 0..5 {
+            rings.push(thread, 100, chunk(true, 0, 100), &mut spare);
+        }
+        rings.retire_exited(vec![4, 1, 2, 3], 2, &mut spare);
+        assert_eq!(rings.holding(), 3, "the live thread 0 and the last two exited");
+        for (thread, kept) in [(0, true), (1, false), (2, false), (3, true), (4, true)] {
+            let ring = &rings.threads[&thread];
+            assert_eq!(!ring.chunks.is_empty(), kept, "thread {thread}");
+            assert_eq!(ring.first_event, if kept { 0 } else { 100 });
+        }
+        assert_eq!(decode_chunk(&rings.threads[&1].tables).unwrap().len(), 3);
+        assert_eq!(spare.len(), 2);
+    }
+
+    #[test]
+    fn a_ring_within_its_budget_keeps_everything() {
+        let mut rings = Rings::new(Budget { events: 1000, bytes: usize::MAX });
+        let mut spare = Vec::new();
+        for n in 0..4u64 {
+            rings.push(1, 100, chunk(n == 0, n * 100, 100), &mut spare);
+        }
+        assert!(rings.threads[&1].whole());
+        assert_eq!(rings.threads[&1].events, 400);
+        assert!(spare.is_empty());
+    }
+}

@@ -1,0 +1,451 @@
+//! The flight recorder: the last events of each thread kept in memory and
+//! dumped as a normal trace on a panic, a deadlock, `SIGUSR1` or request;
+//! every offline command opens a dump, and replay takes one only when its
+//! window covers the whole run.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reprise::flight::{DUMP_NOTE, RUNNING_NOTE};
+use reprise::sync::atomic::AtomicU64;
+use reprise::sync::Mutex;
+use reprise::trace::format::{TraceMode, Verdict};
+use reprise::trace::model::{Op, Record};
+use reprise::trace::read::TraceFile;
+use reprise::trace::window::{Window, WindowRefusal};
+use reprise::{flight, flight_dump, read_trace_file, thread, FlightConfig, RecordConfig, ReplayOutcome};
+
+use crate::util::{reprise, reprise_on, scratch, stderr, stdout};
+
+fn config() -> FlightConfig {
+    FlightConfig::new(RecordConfig::new("flight-tests", "1"))
+}
+
+/// The ops of `thread`'s events in `trace`, in order.
+fn ops(trace: &TraceFile, thread: u32) -> Vec<Op> {
+    trace.threads[&thread]
+        .iter()
+        .filter_map(|r| match r {
+            Record::Event(e) => Some(e.op),
+            _ => None,
+        })
+        .collect()
+}
+
+fn note<'a>(trace: &'a TraceFile, key: &str) -> Option<&'a str> {
+    trace.footer.as_ref().and_then(|f| f.annotation(key))
+}
+
+fn record_flight(dir: &str, extra: &[&str]) -> (PathBuf, String) {
+    let path = scratch(dir).join("dump.trace");
+    let mut args = vec!["record", "--pipeline", "payments", "--flight", "--out"];
+    let shown = path.to_str().unwrap().to_owned();
+    args.push(&shown);
+    args.extend_from_slice(extra);
+    let out = reprise(&args);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    (path, stdout(&out))
+}
+
+#[test]
+fn a_dump_of_a_payments_run_whose_worker_panics_opens_in_inspect_with_the_panic_and_the_events_before_it() {
+    let (path, said) = record_flight("payments-panic", &["--bug", "panic"]);
+    assert!(said.contains("verdict: panicked"), "{said}");
+    let inspected = reprise_on(&["inspect"], &path);
+    assert!(inspected.status.success(), "{}", stderr(&inspected));
+    let shown = stdout(&inspected);
+    assert!(shown.contains("mode: FlightRecorder"), "{shown}");
+    assert!(shown.contains("window: the whole run"), "{shown}");
+    assert!(shown.contains("verdict: panicked"), "{shown}");
+    assert!(shown.lines().any(|l| l.trim_start().starts_with("panic ")), "the panic events: {shown}");
+    let verified = reprise_on(&["verify"], &path);
+    assert!(verified.status.success(), "{}{}", stdout(&verified), stderr(&verified));
+
+    // The worker that hit the seeded panic: its panic event, with the
+    // message, after the events that led there.
+    let trace = read_trace_file(&path).unwrap();
+    assert_eq!(trace.header.mode, TraceMode::FlightRecorder);
+    let name = |records: &[Record]| {
+        records.iter().find_map(|r| match r {
+            Record::Thread { name, .. } => Some(name.clone()),
+            _ => None,
+        })
+    };
+    let (worker, _) = trace
+        .threads
+        .iter()
+        .find(|(_, records)| {
+            name(records).is_some_and(|n| n.starts_with("ledger-"))
+                && records.iter().any(
+                    |r| matches!(r, Record::Blob(b) if String::from_utf8_lossy(b).contains("no fee entry")),
+                )
+        })
+        .expect("a ledger worker with the seeded panic");
+    let worker_ops = ops(&trace, *worker);
+    let at = worker_ops.iter().position(|&op| op == Op::Panic).expect("the panic event");
+    assert!(worker_ops[..at].contains(&Op::Recv), "the payments it took before: {worker_ops:?}");
+    assert_eq!(worker_ops.last(), Some(&Op::ThreadExit));
+}
+
+#[test]
+fn a_worker_panic_is_dumped_by_the_panic_hook_while_the_run_goes_on() {
+    let path = scratch("hook").join("dump.trace");
+    let dump = path.clone();
+    let run = flight(&path, config(), move || {
+        let worker = thread::Builder::new()
+            .name("worker".into())
+            .spawn(|| {
+                let balance = Mutex::new(0u64);
+                for n in 0..50 {
+                    *balance.lock().unwrap() += n;
+                }
+                panic!("worker gave up");
+            })
+            .unwrap();
+        // The host survives its worker's panic, and runs on (recording)
+        // until the dump is there.
+        let survived = worker.join().is_err();
+        let ticks = Mutex::new(0u64);
+        while !dump.exists() {
+            *ticks.lock().unwrap() += 1;
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        survived
+    })
+    .unwrap();
+    assert_eq!(run.result, Some(true));
+    assert_eq!(run.verdict, Verdict::Completed);
+    assert_eq!(run.dumps.len(), 1, "the panic's dump only: {:?}", run.failures);
+    let trace = read_trace_file(&path).unwrap();
+    assert!(trace.is_whole(), "{:?}", trace.damage);
+    let footer = trace.footer.as_ref().unwrap();
+    assert_eq!(footer.verdict, Verdict::Panicked { thread: 1, message: "worker gave up".into() });
+    assert_eq!(note(&trace, DUMP_NOTE), Some("panic in thread 1"));
+    assert!(note(&trace, RUNNING_NOTE).is_some(), "the root ran on after the dump");
+    let worker_ops = ops(&trace, 1);
+    assert_eq!(worker_ops.iter().filter(|&&op| op == Op::Lock).count(), 50, "{worker_ops:?}");
+    assert_eq!(&worker_ops[worker_ops.len() - 2..], &[Op::Panic, Op::ThreadExit]);
+}
+
+#[test]
+fn a_dump_covering_the_whole_run_replays_to_the_same_digest() {
+    let (path, said) = record_flight("whole", &["--payments", "300"]);
+    assert!(said.contains("its window covers the whole run"), "{said}");
+    let digest = said.lines().find(|l| l.starts_with("digest: ")).expect("the recorded digest").to_owned();
+    let replayed = reprise_on(&["replay"], &path);
+    assert!(replayed.status.success(), "{}{}", stdout(&replayed), stderr(&replayed));
+    assert!(stdout(&replayed).lines().any(|l| l == digest), "{}", stdout(&replayed));
+    let trace = read_trace_file(&path).unwrap();
+    assert_eq!(Window::of(&trace.header).unwrap(), Some(Window::whole()));
+    assert_eq!(note(&trace, DUMP_NOTE), Some("end of the run"));
+}
+
+#[test]
+fn a_dump_whose_window_does_not_cover_the_run_is_refused_by_replay_with_its_start() {
+    let (path, said) = record_flight("partial", &["--payments", "6000", "--flight-events", "200"]);
+    assert!(said.contains("its window starts late"), "{said}");
+    let trace = read_trace_file(&path).unwrap();
+    let window = Window::of(&trace.header).unwrap().expect("a dump");
+    let (thread, event) = window.late_starts().next().expect("a thread that starts late");
+    assert!(event > 0);
+
+    let replayed = reprise_on(&["replay"], &path);
+    assert_eq!(replayed.status.code(), Some(reprise::exit::WINDOW), "{}", stderr(&replayed));
+    let said = stderr(&replayed);
+    assert!(said.contains(&format!("starts at event {event} of thread {thread}")), "{said}");
+    assert!(stdout(&replayed).is_empty(), "nothing replayed, nothing matched: {}", stdout(&replayed));
+    // Also through the library, before anything runs.
+    let report = reprise::replay(&trace, || unreachable!("a refused replay runs nothing"));
+    let ReplayOutcome::Refused(WindowRefusal::Partial { thread: t, event: e, .. }) = report.outcome else {
+        panic!("got {}", report.outcome)
+    };
+    assert_eq!((t, e), (thread, event));
+    assert!(!ReplayOutcome::Refused(WindowRefusal::Unreadable(reprise::trace::window::WindowError::Missing))
+        .matched());
+    // The other offline commands read it.
+    assert!(reprise_on(&["verify"], &path).status.success());
+    let inspected = stdout(&reprise_on(&["inspect"], &path));
+    assert!(inspected.contains(&format!("thread {thread} from event {event}")), "{inspected}");
+}
+
+#[test]
+fn a_wrapped_ring_keeps_exactly_the_last_events_and_verifies() {
+    const STORES: u64 = 200_000;
+    const KEEP: u64 = 5_000;
+    let path = scratch("wrapped").join("dump.trace");
+    let run = flight(&path, config().events(KEEP).dump_at_end(true), || {
+        let worker = thread::spawn(|| {
+            let counter = AtomicU64::new(0);
+            for n in 1..=STORES {
+                counter.store(n, Ordering::Relaxed);
+            }
+        });
+        worker.join().unwrap();
+    })
+    .unwrap();
+    assert_eq!(run.dumps.len(), 1);
+    let info = &run.dumps[0];
+    assert!(!info.covers_run);
+    let first = info.window.first_event(1);
+    assert!(first > 0, "the worker's ring wrapped");
+
+    let trace = read_trace_file(&path).unwrap();
+    assert!(trace.is_whole(), "{:?}", trace.damage);
+    let verified = reprise_on(&["verify"], &path);
+    assert!(verified.status.success(), "{}{}", stdout(&verified), stderr(&verified));
+    // The worker's events: start, STORES stores, exit. The dump holds the
+    // last of them, at least KEEP, with nothing missing up to the exit.
+    let worker_ops = ops(&trace, 1);
+    let kept = worker_ops.len() as u64;
+    assert!(kept >= KEEP, "{kept}");
+    assert!(kept < STORES / 4, "a ring, not the run: {kept}");
+    assert_eq!(first + kept, STORES + 2, "the window ends at the worker's last event");
+    let values: Vec<u64> = trace.threads[&1]
+        .iter()
+        .filter_map(|r| match r {
+            Record::Event(e) if e.op == Op::AtomicStore => Some(e.a),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(worker_ops.last(), Some(&Op::ThreadExit));
+    // Store numbers: the worker's last stores, none missing.
+    let expected: Vec<u64> = (STORES + 2 - kept..=STORES).collect();
+    assert_eq!(values, expected);
+    // Names that the overwritten chunks defined are still there.
+    assert!(trace.threads[&1].iter().any(|r| matches!(r, Record::Thread { index: 1, .. })));
+    assert!(trace.threads[&1].iter().any(|r| matches!(r, Record::Object { .. })));
+    // The root's ring did not wrap.
+    assert_eq!(info.window.first_event(0), 0);
+}
+
+/// Dumps after the worker's and 10 of its own locks; one more after.
+fn api_program() -> (Result<reprise::DumpInfo, reprise::FlightError>, u64) {
+    let total = Arc::new(Mutex::new(0u64));
+    let theirs = Arc::clone(&total);
+    thread::spawn(move || *theirs.lock().unwrap() += 1).join().unwrap();
+    for _ in 0..10 {
+        *total.lock().unwrap() += 1;
+    }
+    let dumped = flight_dump();
+    // Not in the dump.
+    *total.lock().unwrap() += 1;
+    let n = *total.lock().unwrap();
+    (dumped, n)
+}
+
+#[test]
+fn the_api_dump_holds_the_callers_events_up_to_the_call_and_the_run_goes_on() {
+    let path = scratch("api").join("dump.trace");
+    let run = flight(&path, config(), api_program).unwrap();
+    let (dumped, total) = run.result.unwrap();
+    let dumped = dumped.unwrap();
+    assert_eq!(total, 12);
+    assert!(dumped.covers_run);
+    assert_eq!(run.dumps, vec![dumped]);
+    let trace = read_trace_file(&path).unwrap();
+    assert!(trace.is_whole());
+    assert_eq!(note(&trace, DUMP_NOTE), Some("flight_dump()"));
+    assert!(note(&trace, RUNNING_NOTE).is_some());
+    let root = ops(&trace, 0);
+    assert_eq!(root.iter().filter(|&&op| op == Op::Lock).count(), 10, "{root:?}");
+    assert_eq!(root.last(), Some(&Op::Unlock), "the caller's last event before the call");
+    assert_eq!(ops(&trace, 1).last(), Some(&Op::ThreadExit));
+    assert!(matches!(flight_dump(), Err(reprise::FlightError::NotFlying)));
+
+    // Taken mid-run, the dump ends where the root went on: a replay follows
+    // it to its end and says the trace ended, never that it matched.
+    let replayed = reprise::replay(&trace, api_program);
+    assert!(matches!(replayed.outcome, ReplayOutcome::TraceEnded { .. }), "{}", replayed.outcome);
+    assert_eq!(replayed.replayed, trace.events, "every event of the dump was followed");
+}
+
+#[test]
+fn a_proven_deadlock_is_dumped() {
+    let path = scratch("deadlock").join("dump.trace");
+    let config =
+        FlightConfig::new(RecordConfig::new("flight-tests", "1").on_deadlock(reprise::OnDeadlock::Return));
+    let run = flight(&path, config, || {
+        let a = Arc::new(Mutex::new(()));
+        let b = Arc::new(Mutex::new(()));
+        // Outside reprise: both hold their first lock before either asks for
+        // its second.
+        let both = Arc::new(std::sync::Barrier::new(2));
+        let (a2, b2, both2) = (Arc::clone(&a), Arc::clone(&b), Arc::clone(&both));
+        let other = thread::spawn(move || {
+            let _b = b2.lock().unwrap();
+            both2.wait();
+            let _a = a2.lock().unwrap();
+        });
+        let _a = a.lock().unwrap();
+        both.wait();
+        let _b = b.lock().unwrap();
+        drop(other);
+    })
+    .unwrap();
+    assert!(matches!(run.verdict, Verdict::Deadlock { .. }), "{}", run.verdict);
+    assert_eq!(run.dumps.len(), 1);
+    let trace = read_trace_file(&path).unwrap();
+    assert!(trace.is_whole());
+    assert!(matches!(trace.footer.as_ref().unwrap().verdict, Verdict::Deadlock { .. }));
+    assert_eq!(note(&trace, DUMP_NOTE), Some("deadlock"));
+}
+
+#[test]
+fn reprise_flight_in_the_environment_is_read_with_its_budgets() {
+    let (path, config) = FlightConfig::from_spec("/tmp/x.trace,events=64,bytes=8192", config()).unwrap();
+    assert_eq!(path, Path::new("/tmp/x.trace"));
+    assert_eq!((config.events, config.bytes), (64, 8192));
+}
+
+const CHILD: &str = "REPRISE_TEST_CHILD";
+const CHILD_TRACE: &str = "REPRISE_TEST_TRACE";
+const TEST: &str = "flight::sigusr1_dumps_every_flight_recorder_and_the_process_runs_on";
+
+#[test]
+fn sigusr1_dumps_every_flight_recorder_and_the_process_runs_on() {
+    if std::env::var(CHILD).as_deref() == Ok("flight_sigusr1") {
+        return child_sigusr1(PathBuf::from(std::env::var_os(CHILD_TRACE).unwrap()));
+    }
+    let path = scratch("sigusr1").join("dump.trace");
+    let mut running = Command::new(std::env::current_exe().unwrap())
+        .args([TEST, "--exact", "--nocapture", "--test-threads", "1"])
+        .env(CHILD, "flight_sigusr1")
+        .env(CHILD_TRACE, &path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = running.stdout.take().unwrap();
+    let mut lines = BufReader::new(out).lines();
+    loop {
+        match lines.next() {
+            Some(Ok(l)) if l.trim_end().ends_with("flying") => break,
+            Some(Ok(_)) => {}
+            _ => panic!("the child ended before flying: {:?}", running.wait()),
+        }
+    }
+    assert!(!path.exists(), "nothing is written before a dump");
+    let pid = libc::pid_t::try_from(running.id()).unwrap();
+    // SAFETY: sends a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGUSR1) }, 0);
+    let mut rest = String::new();
+    for line in lines.map_while(Result::ok) {
+        rest.push_str(&line);
+        rest.push('\n');
+    }
+    let backstop = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = running.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > backstop {
+            let _ = running.kill();
+            panic!("the child did not end");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "the process ran on after the dump and ended by itself: {status}\n{rest}");
+    assert!(rest.contains("ran on"), "{rest}");
+    let trace = read_trace_file(&path).unwrap();
+    assert!(trace.is_whole(), "{:?}", trace.damage);
+    assert_eq!(note(&trace, DUMP_NOTE), Some("SIGUSR1"));
+    assert!(ops(&trace, 0).contains(&Op::Lock), "the running root's events are in it");
+    assert!(ops(&trace, 1).contains(&Op::Lock), "so are the worker's");
+}
+
+fn child_sigusr1(path: PathBuf) {
+    // SAFETY: restores the default action (a test harness may inherit another).
+    unsafe {
+        libc::signal(libc::SIGUSR1, libc::SIG_DFL);
+    }
+    let dump = path.clone();
+    let run = flight(&path, config(), move || {
+        let hits = Arc::new(Mutex::new(0u64));
+        let theirs = Arc::clone(&hits);
+        let seen = dump.clone();
+        let worker = thread::spawn(move || {
+            while !seen.exists() {
+                *theirs.lock().unwrap() += 1;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        });
+        let mut said = false;
+        while !dump.exists() {
+            *hits.lock().unwrap() += 1;
+            if !said && *hits.lock().unwrap() > 20 {
+                println!("flying");
+                said = true;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        worker.join().unwrap();
+    })
+    .unwrap();
+    println!("ran on: {} dump(s)", run.dumps.len());
+}
+
+/// `examples/exit_code.rs`, which `cargo test` builds, run with `env`.
+fn exit_code_example(args: &[&str], flight: &str) -> std::process::Output {
+    let deps = std::env::current_exe().unwrap();
+    let debug = deps.parent().and_then(|d| d.parent()).unwrap();
+    let exe = debug.join("examples").join(format!("exit_code{}", std::env::consts::EXE_SUFFIX));
+    Command::new(exe)
+        .args(args)
+        .env_remove("REPRISE_RECORD")
+        .env_remove("REPRISE_REPLAY")
+        .env("REPRISE_FLIGHT", flight)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn reprise_main_flies_with_reprise_flight_and_writes_nothing_for_a_sound_run() {
+    let path = scratch("env").join("dump.trace");
+    let spec = format!("{},events=100,bytes=65536", path.display());
+    let out = exit_code_example(&["code", "2"], &spec);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "sum 55\n");
+    assert!(!path.exists(), "no dump without a panic, a deadlock, a signal or a request");
+
+    let out = exit_code_example(&["code", "3"], &format!("{},ring=5", path.display()));
+    assert_eq!(out.status.code(), Some(3), "a bad value leaves the program running: {}", stderr(&out));
+    assert!(stderr(&out).contains("REPRISE_FLIGHT: `ring=5` is not events=N or bytes=N"), "{}", stderr(&out));
+    assert!(!path.exists());
+}
+
+#[test]
+fn only_the_last_exited_threads_keep_their_events_and_every_thread_keeps_its_name() {
+    let path = scratch("exited").join("dump.trace");
+    let run = flight(&path, config().exited_threads(2).dump_at_end(true), || {
+        for _ in 0..10 {
+            thread::spawn(|| {
+                let lock = Mutex::new(0u32);
+                for _ in 0..5 {
+                    *lock.lock().unwrap() += 1;
+                }
+            })
+            .join()
+            .unwrap();
+        }
+    })
+    .unwrap();
+    let window = &run.dumps.last().expect("a dump at the end").window;
+    let trace = read_trace_file(&path).unwrap();
+    assert!(trace.is_whole(), "{:?}", trace.damage);
+    for thread in 1..=10u32 {
+        let records = &trace.threads[&thread];
+        assert!(records.iter().any(|r| matches!(r, Record::Thread { index, .. } if *index == thread)));
+        // The keeper retires rings as chunks arrive: at least the two last
+        // threads keep their events, the first ones lost theirs.
+        if thread >= 9 {
+            assert_eq!(window.first_event(thread), 0, "thread {thread}");
+            assert_eq!(ops(&trace, thread).iter().filter(|&&op| op == Op::Lock).count(), 5);
+        }
+    }
+    assert!(window.first_event(1) > 0 && ops(&trace, 1).is_empty(), "{window}");
+    assert!(reprise_on(&["verify"], &path).status.success());
+}

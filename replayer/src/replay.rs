@@ -160,7 +160,9 @@ where
     // thread's last events, ended while threads still ran: like a crashed
     // one, its threads' logs may end mid-run.
     let interrupted = footer.is_some_and(|footer| {
-        footer.annotation("reprise.signal").is_some() || footer.annotation("reprise.unflushed").is_some()
+        footer.annotation("reprise.signal").is_some()
+            || footer.annotation("reprise.unflushed").is_some()
+            || footer.annotation(reprise_recorder::STOPPED_ANNOTATION).is_some()
     });
     let complete = whole && !interrupted;
     let verdict = footer.map(|footer| footer.verdict.clone());

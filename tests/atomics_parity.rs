@@ -379,3 +379,40 @@ fn every_atomic_has_the_std_traits_and_the_unique_access_methods() {
     *p.get_mut() = &mut value;
     assert_eq!(p.into_inner(), &mut value as *mut u8);
 }
+
+/// Loads take no lock in record mode (a sequence lock's read side): under
+/// racing stores, swaps and increments, every load must still be recorded
+/// with the store it read, so the replay hands each one the same value.
+#[test]
+fn loads_racing_stores_replay_the_values_they_read() {
+    const LOADS: usize = 3_000;
+    let seen = round_trip("lock-free loads", || {
+        let x = Arc::new(AtomicU64::new(0));
+        let writers: Vec<_> = (0..2u64)
+            .map(|w| {
+                let x = Arc::clone(&x);
+                thread::spawn(move || {
+                    for i in 0..LOADS as u64 / 2 {
+                        match i % 3 {
+                            0 => x.store(w << 32 | i, Ordering::Release),
+                            1 => drop(x.fetch_add(1, Ordering::AcqRel)),
+                            _ => drop(x.swap(w << 40 | i, Ordering::AcqRel)),
+                        }
+                    }
+                })
+            })
+            .collect();
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                let x = Arc::clone(&x);
+                thread::spawn(move || (0..LOADS).map(|_| x.load(Ordering::Acquire)).collect::<Vec<u64>>())
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        readers.into_iter().map(|r| r.join().unwrap()).collect::<Vec<_>>()
+    });
+    assert_eq!(seen.len(), 2);
+    assert!(seen.iter().all(|loads| loads.len() == LOADS));
+}

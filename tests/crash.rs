@@ -493,3 +493,63 @@ fn a_panic_under_a_record_guard_is_recorded_with_its_message() {
     assert!(verdict.contains("the ledger is off by one cent"), "{verdict}");
     assert_eq!(events_of(&trace, 0, Op::Panic).len(), 1, "the panic is an event of its thread");
 }
+
+/// The program of the pending-cap test: two threads bumping one counter.
+fn counting() -> u64 {
+    let total = Arc::new(Mutex::new(0u64));
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let total = Arc::clone(&total);
+            thread::spawn(move || {
+                for _ in 0..100_000 {
+                    *total.lock().unwrap() += 1;
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let sum = *total.lock().unwrap();
+    sum
+}
+
+#[test]
+fn a_writer_that_falls_behind_stops_the_recording_at_the_pending_cap_and_the_trace_ends_there() {
+    let path = scratch("pending-cap").join("t.trace");
+    let mut config = config().pending_cap(64 * 1024);
+    // The writer writes nothing until the recording stops: every chunk stays
+    // pending, as behind a disk that cannot keep up.
+    config.stall_writer = true;
+    let recording = record(&path, config, counting).expect("a capped recording is not an error of `record`");
+    assert_eq!(recording.result, Some(200_000), "the program ran on to its end");
+    let reason = recording.stopped.expect("the recording stopped at the cap");
+    assert!(reason.contains("pending cap"), "{reason}");
+    let trace = read_trace_file(&path).unwrap();
+    assert!(trace.is_whole(), "valid up to where it stopped: {:?}", trace.damage);
+    let footer = trace.footer.as_ref().expect("a footer");
+    let note =
+        footer.annotation(reprise_recorder::STOPPED_ANNOTATION).expect("the stop reason in the footer");
+    assert!(note.contains("pending cap") && note.contains("65536"), "{note}");
+    let events = footer.events;
+    assert!(events > 0, "the events before the cap are kept");
+    assert!(events < 200_000, "nothing after the cap: {events} events");
+    let report = replay(&trace, counting);
+    match report.outcome {
+        ReplayOutcome::TraceEnded { replayed } => assert!(replayed > 0, "the prefix replays"),
+        other => panic!("expected the replay to follow the prefix to its end: {other}"),
+    }
+}
+
+#[test]
+fn a_writer_that_keeps_up_never_reaches_the_pending_cap() {
+    let path = scratch("pending-cap-kept").join("t.trace");
+    // Far below the run's 1+ MB of trace: only what waits counts.
+    let config = config().pending_cap(256 * 1024);
+    let recording = record(&path, config, counting).unwrap();
+    assert_eq!(recording.stopped, None);
+    let trace = read_trace_file(&path).unwrap();
+    assert!(trace.is_whole(), "{:?}", trace.damage);
+    assert!(trace.footer.as_ref().unwrap().annotation(reprise_recorder::STOPPED_ANNOTATION).is_none());
+    assert!(recording.stats.bytes > 256 * 1024, "the whole run is longer than the cap");
+}

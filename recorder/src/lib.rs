@@ -73,7 +73,10 @@ pub use flight::{flight, flight_dump, flight_dump_all, DumpInfo, FlightConfig, F
 #[cfg(not(reprise_loom))]
 pub use policy::{OnDeadlock, OnRecordError};
 #[cfg(not(reprise_loom))]
-pub use record::{annotate, record, start_recording, RecordConfig, RecordError, RecordGuard, Recording};
+pub use record::{
+    annotate, record, start_recording, RecordConfig, RecordError, RecordGuard, Recording,
+    DEFAULT_PENDING_CAP, PENDING_CAP_ENV, STOPPED_ANNOTATION,
+};
 #[cfg(not(reprise_loom))]
 pub use rt::gated::ReplayStopped;
 #[cfg(not(reprise_loom))]

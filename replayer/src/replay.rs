@@ -186,6 +186,7 @@ where
         footer.annotation("reprise.signal").is_some()
             || footer.annotation("reprise.unflushed").is_some()
             || footer.annotation(reprise_recorder::flight::RUNNING_NOTE).is_some()
+            || footer.annotation(reprise_recorder::STOPPED_ANNOTATION).is_some()
     });
     let complete = whole && !interrupted;
     let verdict = footer.map(|footer| footer.verdict.clone());

@@ -50,6 +50,20 @@ pub struct RecordConfig {
     /// bytes.
     #[doc(hidden)]
     pub fail_writes_after: Option<u64>,
+    /// Test knob: the writer writes nothing until the recording leaves its
+    /// recording state (a pending cap, a failure or the end), as a writer
+    /// or disk that cannot keep up would.
+    #[doc(hidden)]
+    pub stall_writer: bool,
+    /// How many bytes each thread may have waiting for the writer (handed
+    /// over but not yet written) when the writer or the disk falls behind.
+    /// A thread that would go past it stops the recording: the trace ends
+    /// there, valid, with the reason in its footer (`reprise.stopped`), and
+    /// the program runs on unrecorded; it never waits for the writer and
+    /// its memory never grows without bound. `None` (the default): the
+    /// `REPRISE_PENDING_CAP` environment variable (bytes, or with a `K`,
+    /// `M` or `G` suffix for KiB, MiB, GiB), else 8 MiB.
+    pub pending_cap: Option<usize>,
     /// Whether the header also stores the program's arguments in clear, under
     /// [`ARGS_PARAMETER`](crate::args::ARGS_PARAMETER). Default: false, because
     /// arguments can hold secrets (tokens, passwords, account numbers); a hash of
@@ -66,6 +80,11 @@ pub struct RecordConfig {
 
 /// The default [`RecordConfig::flush_interval`].
 pub(crate) const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_millis(100);
+/// The default [`RecordConfig::pending_cap`]: 8 MiB per thread.
+pub const DEFAULT_PENDING_CAP: usize = 8 << 20;
+/// The environment variable that sets [`RecordConfig::pending_cap`] when
+/// the config leaves it `None`.
+pub const PENDING_CAP_ENV: &str = "REPRISE_PENDING_CAP";
 /// The default [`RecordConfig::handover_timeout`].
 pub(crate) const DEFAULT_HANDOVER_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -79,6 +98,8 @@ impl Default for RecordConfig {
             flush_interval: DEFAULT_FLUSH_INTERVAL,
             handover_timeout: DEFAULT_HANDOVER_TIMEOUT,
             fail_writes_after: None,
+            stall_writer: false,
+            pending_cap: None,
             on_deadlock: OnDeadlock::default(),
             closed_world: false,
             on_record_error: OnRecordError::default(),
@@ -151,6 +172,31 @@ impl RecordConfig {
         self
     }
 
+    /// Sets [`RecordConfig::pending_cap`].
+    pub fn pending_cap(mut self, bytes: usize) -> Self {
+        self.pending_cap = Some(bytes);
+        self
+    }
+
+    /// The pending cap in force: the config's, else the environment's (an
+    /// unreadable value is said once on stderr and the default used: a
+    /// typo must not stop the program), else the default.
+    pub(super) fn effective_pending_cap(&self) -> usize {
+        if let Some(cap) = self.pending_cap {
+            return cap;
+        }
+        match std::env::var(PENDING_CAP_ENV) {
+            Ok(text) => parse_size(&text).unwrap_or_else(|| {
+                eprintln!(
+                    "reprise: {PENDING_CAP_ENV}={text:?} is not a size (bytes, or with a K, M or G suffix); \
+                     using {DEFAULT_PENDING_CAP} bytes"
+                );
+                DEFAULT_PENDING_CAP
+            }),
+            Err(_) => DEFAULT_PENDING_CAP,
+        }
+    }
+
     /// Sets [`RecordConfig::record_arguments`].
     pub fn record_arguments(mut self, record: bool) -> Self {
         self.record_arguments = record;
@@ -197,5 +243,39 @@ impl RecordConfig {
             parameters.push((ARGS_PARAMETER.to_owned(), render_args(std::env::args_os().skip(1))));
         }
         parameters
+    }
+}
+
+/// A size in bytes: digits, optionally followed by `K`, `M` or `G` (powers
+/// of 1024, an optional `iB`/`B` after them).
+fn parse_size(text: &str) -> Option<usize> {
+    let text = text.trim();
+    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let number: usize = number.parse().ok()?;
+    let shift = match unit.trim().trim_end_matches("iB").trim_end_matches('B') {
+        "" => 0,
+        "K" | "k" => 10,
+        "M" | "m" => 20,
+        "G" | "g" => 30,
+        _ => return None,
+    };
+    number.checked_mul(1 << shift)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_read_with_and_without_units() {
+        assert_eq!(parse_size("4096"), Some(4096));
+        assert_eq!(parse_size("64K"), Some(64 << 10));
+        assert_eq!(parse_size(" 8MiB "), Some(8 << 20));
+        assert_eq!(parse_size("1G"), Some(1 << 30));
+        assert_eq!(parse_size("8 MB"), Some(8 << 20));
+        assert_eq!(parse_size("eight"), None);
+        assert_eq!(parse_size("8X"), None);
+        assert_eq!(parse_size(""), None);
     }
 }

@@ -16,7 +16,7 @@ use crate::trace::format::{Footer, Verdict};
 
 mod config;
 
-pub use config::RecordConfig;
+pub use config::{RecordConfig, DEFAULT_PENDING_CAP, PENDING_CAP_ENV};
 
 /// Why a recording could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -31,8 +31,9 @@ pub enum RecordError {
         #[source]
         source: io::Error,
     },
-    /// Writing failed mid-recording: the recording stopped and the program
-    /// ran on without it (the notice was already printed on stderr).
+    /// Writing failed mid-recording, or a thread reached the pending cap:
+    /// the recording stopped and the program ran on without it (the notice
+    /// was already printed on stderr).
     #[error("the recording into `{path}` stopped: {reason}")]
     Stopped {
         /// The trace's path.
@@ -53,8 +54,10 @@ pub struct Recording<R> {
     pub verdict: Verdict,
     /// What was written.
     pub stats: WriterStats,
-    /// Why the recording stopped early (writing failed; the notice was
-    /// printed on stderr), or `None` when the trace is complete.
+    /// Why the recording stopped early (writing failed, or a thread reached
+    /// [`RecordConfig::pending_cap`]: then the trace is valid up to there
+    /// and its footer says why; the notice was printed on stderr), or
+    /// `None` when the trace is complete.
     pub stopped: Option<String>,
 }
 
@@ -80,12 +83,20 @@ impl Session {
         let file = crate::trace::file::create(path).map_err(io_err)?;
         let (to_writer, inbox) = crossbeam_channel::unbounded();
         let (recycle, recycled) = crossbeam_channel::bounded(64);
-        let clock = FlushClock::new(true);
+        let clock = FlushClock::with_pending_cap(true, config.effective_pending_cap());
         let shown = path.display().to_string();
         let stopper = Stopper { path: shown.clone(), clock: Arc::clone(&clock) };
         let writer: WriterHandle = Arc::new(parking_lot::Mutex::new(Some(
-            writer::start(file, &config.header(), inbox, recycle, config.fail_writes_after, stopper)
-                .map_err(io_err)?,
+            writer::start(
+                file,
+                &config.header(),
+                inbox,
+                recycle,
+                config.fail_writes_after,
+                config.stall_writer,
+                stopper,
+            )
+            .map_err(io_err)?,
         )));
         let monitor_writer = Arc::clone(&writer);
         let sink = ExecKind::Record(RecordSink {
@@ -140,6 +151,11 @@ impl Session {
         })
     }
 
+    /// Why the recording stopped at the pending cap, if it did.
+    fn capped(&self) -> Option<String> {
+        self.exec.sink().and_then(|sink| sink.clock.capped().map(str::to_owned))
+    }
+
     fn wait(&mut self) -> WriterEnd {
         for helper in [self.monitor.take(), self.flusher.take()].into_iter().flatten() {
             let _ = helper.join();
@@ -168,6 +184,9 @@ pub(crate) fn finish(exec: &Execution, verdict: Verdict) {
         // event, for a bounded time.
         let open = flush::hand_over_all(exec, &sink.clock, sink.handover);
         let mut annotations = exec.annotations.lock().clone();
+        if let Some(reason) = sink.clock.capped() {
+            annotations.push((STOPPED_ANNOTATION.into(), reason.into()));
+        }
         if open > 0 {
             annotations.push((
                 "reprise.unflushed".into(),
@@ -178,6 +197,11 @@ pub(crate) fn finish(exec: &Execution, verdict: Verdict) {
         let _ = sink.to_writer.send(WriterMsg::Finish { footer: Box::new(footer) });
     }
 }
+
+/// The footer annotation saying why a recording stopped before the program
+/// ended (the pending cap): the trace is valid, but its threads' logs end
+/// early.
+pub const STOPPED_ANNOTATION: &str = "reprise.stopped";
 
 /// The longest panic message a footer keeps (the footer is at most 64 KiB;
 /// the whole message is in the panicking thread's events).
@@ -244,7 +268,8 @@ where
         result_rx.recv().ok().flatten()
     };
     let end = session.wait();
-    Ok(Recording { result, verdict, stats: end.stats, stopped: end.stopped })
+    let stopped = end.stopped.or_else(|| session.capped());
+    Ok(Recording { result, verdict, stats: end.stats, stopped })
 }
 
 /// Records the current thread, as the root of a new execution, until the
@@ -305,7 +330,7 @@ impl RecordGuard {
         };
         finish(&session.exec, verdict);
         let end = session.wait();
-        match end.stopped {
+        match end.stopped.or_else(|| session.capped()) {
             None => Ok(end.stats),
             Some(reason) => Err(RecordError::Stopped { path: session.path.clone(), reason }),
         }

@@ -5,6 +5,7 @@
 //! straight into the block's free tail, which always has room for the largest
 //! event, so the hot path has no capacity check and no copy.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -35,12 +36,23 @@ const CLOSED_TARGET: usize = 32;
 pub(crate) struct Block {
     pub(crate) bytes: Box<[u8]>,
     pub(crate) len: usize,
+    /// The pending count of the thread that handed the block over, which
+    /// the writer lowers once the block is written.
+    pub(crate) pending: Option<Arc<AtomicUsize>>,
 }
 
 impl Block {
     /// A block for chunks of `target` bytes.
     pub(crate) fn for_target(target: usize) -> Block {
-        Block { bytes: vec![0; target + MAX_EVENT_LEN].into_boxed_slice(), len: 0 }
+        Block { bytes: vec![0; target + MAX_EVENT_LEN].into_boxed_slice(), len: 0, pending: None }
+    }
+
+    /// The writer wrote this block: its bytes no longer count against its
+    /// thread's pending cap.
+    pub(crate) fn written(&mut self) {
+        if let Some(pending) = self.pending.take() {
+            pending.fetch_sub(self.len, Ordering::AcqRel);
+        }
     }
 
     pub(crate) fn payload(&self) -> &[u8] {
@@ -67,6 +79,8 @@ pub(crate) struct ChunkBuf {
     /// The recording's flush clock, and the epoch this buffer last saw.
     clock: Arc<FlushClock>,
     seen: u64,
+    /// Bytes handed to the writer and not yet written.
+    pending: Arc<AtomicUsize>,
 }
 
 impl ChunkBuf {
@@ -95,6 +109,7 @@ impl ChunkBuf {
             to_writer,
             recycled,
             closed: false,
+            pending: Arc::new(AtomicUsize::new(0)),
         };
         if !live {
             // Its events come after the end of the trace.
@@ -150,6 +165,14 @@ impl ChunkBuf {
         match self.clock.state() {
             ClockState::Recording => self.flush(),
             ClockState::Closing => self.close(),
+            ClockState::Capped => {
+                // What this thread holds comes before the stop: keep it
+                // (its own cap still applies), then run on unrecorded.
+                self.close();
+                if self.clock.may_go_off {
+                    crate::rt::context::stop_recording_here();
+                }
+            }
             ClockState::Stopped => {
                 self.mark_closed();
                 self.block.len = 0;
@@ -183,7 +206,7 @@ impl ChunkBuf {
             own.extend_from_slice(self.block.payload());
             own.extend_from_slice(&self.scratch);
             self.block.len = 0;
-            self.send(Block { len: own.len(), bytes: own.into_boxed_slice() });
+            self.send(Block { len: own.len(), bytes: own.into_boxed_slice(), pending: None });
         }
         if self.block.len >= self.target {
             self.flush();
@@ -237,9 +260,21 @@ impl ChunkBuf {
         self.send(full);
     }
 
-    fn send(&mut self, block: Block) {
+    fn send(&mut self, mut block: Block) {
         if self.closed {
             return;
+        }
+        if self.clock.pending_cap != usize::MAX {
+            // Once a chunk, never per event.
+            let pending = self.pending.load(Ordering::Acquire) + block.len;
+            if pending > self.clock.pending_cap {
+                // The writer is behind: stop rather than grow or wait.
+                self.clock.cap(self.thread, pending);
+                self.mark_closed();
+                return;
+            }
+            self.pending.fetch_add(block.len, Ordering::AcqRel);
+            block.pending = Some(Arc::clone(&self.pending));
         }
         let msg =
             WriterMsg::Chunk { thread: self.thread, seq: self.seq, events: self.events_in_chunk, block };
@@ -371,6 +406,50 @@ mod tests {
         buf.close();
         assert!(chunks(&inbox).is_empty(), "nothing reaches the writer once stopped");
         assert_eq!(clock.open.load(std::sync::atomic::Ordering::Acquire), 0);
+    }
+
+    /// Fills `buf` until it hands over `chunks` chunks or stops handing any.
+    fn fill(buf: &mut ChunkBuf, inbox: &Receiver<WriterMsg>, chunks: usize) -> Vec<Block> {
+        let mut taken = Vec::new();
+        for n in 0..(chunks as u64 + 2) * CHUNK_TARGET as u64 {
+            buf.push_event(&event(n));
+            taken.extend(inbox.try_iter().filter_map(|msg| match msg {
+                WriterMsg::Chunk { block, .. } => Some(block),
+                WriterMsg::Finish { .. } => None,
+            }));
+            if taken.len() == chunks {
+                break;
+            }
+        }
+        taken
+    }
+
+    #[test]
+    fn a_thread_stops_at_the_pending_cap_and_hands_nothing_over_after_it() {
+        let clock = FlushClock::with_pending_cap(false, 3 * CHUNK_TARGET);
+        let (mut buf, inbox) = buffer(&clock);
+        let held = fill(&mut buf, &inbox, 10);
+        // Chunks run a little over the target: two fit under three targets.
+        assert_eq!(held.len(), 2, "handed over while under the cap");
+        assert_eq!(clock.state(), ClockState::Capped);
+        assert!(clock.capped().is_some_and(|why| why.contains("pending cap")));
+        buf.flush();
+        assert_eq!(inbox.try_iter().count(), 0, "nothing after the cap");
+        assert_eq!(clock.open.load(std::sync::atomic::Ordering::Acquire), 0, "the buffer closed");
+    }
+
+    #[test]
+    fn written_chunks_no_longer_count_against_the_cap() {
+        let clock = FlushClock::with_pending_cap(false, 3 * CHUNK_TARGET);
+        let (mut buf, inbox) = buffer(&clock);
+        for _ in 0..10 {
+            // A writer that keeps up: each chunk is written as it comes.
+            for mut block in fill(&mut buf, &inbox, 1) {
+                block.written();
+            }
+        }
+        assert_eq!(clock.state(), ClockState::Recording, "never capped");
+        assert_eq!(buf.pending.load(std::sync::atomic::Ordering::Acquire), 0);
     }
 
     #[test]

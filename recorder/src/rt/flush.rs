@@ -27,6 +27,10 @@ pub(crate) enum ClockState {
     Closing,
     /// The recording failed: drop what is buffered, record nothing more.
     Stopped,
+    /// A thread reached the pending cap: hand what is buffered over (within
+    /// the cap), close the buffer and record nothing more. Final, except
+    /// that a write failure after it still stops the recording.
+    Capped,
 }
 
 /// A recording's flush epoch and state, shared by its threads' buffers.
@@ -45,6 +49,16 @@ pub(crate) struct FlushClock {
     /// Whether a stopped recording turns its threads' mode off. Not under the
     /// explorer, whose coroutines share one OS thread's mode.
     pub(crate) may_go_off: bool,
+    /// How many bytes a thread may have handed to the writer and not yet
+    /// seen written ([`crate::RecordConfig::pending_cap`]).
+    pub(crate) pending_cap: usize,
+    /// Why a thread stopped the recording at the pending cap: for the
+    /// footer (`reprise.stopped`) and the caller.
+    capped: std::sync::OnceLock<String>,
+    /// Signalled when the state leaves `Recording` (the stalled writer of a
+    /// test waits for it).
+    left_recording: Mutex<bool>,
+    left_recording_signal: Condvar,
 }
 
 impl FlushClock {
@@ -58,7 +72,53 @@ impl FlushClock {
             written: Mutex::new(false),
             written_signal: Condvar::new(),
             may_go_off,
+            pending_cap: usize::MAX,
+            capped: std::sync::OnceLock::new(),
+            left_recording: Mutex::new(false),
+            left_recording_signal: Condvar::new(),
         })
+    }
+
+    /// A clock whose threads may each have `cap` bytes waiting for the writer.
+    pub(crate) fn with_pending_cap(may_go_off: bool, cap: usize) -> Arc<FlushClock> {
+        let mut clock = FlushClock::new(may_go_off);
+        if let Some(clock) = Arc::get_mut(&mut clock) {
+            clock.pending_cap = cap;
+        }
+        clock
+    }
+
+    /// A thread's pending data reached the cap: the recording stops (every
+    /// thread drops what it holds and runs on unrecorded), the writer
+    /// writes what it was handed, and the footer says why. Said once on
+    /// stderr, by the first thread to get here.
+    #[cold]
+    pub(crate) fn cap(&self, thread: crate::trace::model::ThreadIndex, pending: usize) {
+        let reason = format!(
+            "pending cap: thread {thread} had {pending} bytes waiting for the writer (cap {} bytes; \
+             RecordConfig::pending_cap or {}); the trace ends here",
+            self.pending_cap,
+            crate::record::PENDING_CAP_ENV,
+        );
+        if self.capped.set(reason.clone()).is_ok() {
+            // Straight to stderr: it must be seen with no tracing subscriber.
+            eprintln!("reprise: recording stopped: {reason}; the program runs on without recording");
+            tracing::error!(%reason, "reprise: recording stopped");
+            self.enter(ClockState::Capped);
+        }
+    }
+
+    /// Why the recording stopped at the pending cap, if it did.
+    pub(crate) fn capped(&self) -> Option<&str> {
+        self.capped.get().map(String::as_str)
+    }
+
+    /// Waits until the state is no longer `Recording`.
+    pub(crate) fn wait_left_recording(&self) {
+        let mut left = self.left_recording.lock();
+        while !*left {
+            self.left_recording_signal.wait(&mut left);
+        }
     }
 
     /// The current epoch: the hot path's one load.
@@ -76,17 +136,24 @@ impl FlushClock {
         match self.state.load(Ordering::Acquire) {
             0 => ClockState::Recording,
             1 => ClockState::Closing,
+            3 => ClockState::Capped,
             _ => ClockState::Stopped,
         }
     }
 
     /// Moves to `state` unless the recording already stopped (a failure is
-    /// final), and tells every thread.
+    /// final; a cap is, but for a failure), and tells every thread.
     pub(crate) fn enter(&self, state: ClockState) {
         let _ = self.state.fetch_update(Ordering::AcqRel, Ordering::Acquire, |now| {
-            (now != ClockState::Stopped as u8).then_some(state as u8)
+            let fin = now == ClockState::Stopped as u8
+                || (now == ClockState::Capped as u8 && state != ClockState::Stopped);
+            (!fin).then_some(state as u8)
         });
         self.tick();
+        if state != ClockState::Recording {
+            *self.left_recording.lock() = true;
+            self.left_recording_signal.notify_all();
+        }
     }
 
     pub(crate) fn opened(&self) {

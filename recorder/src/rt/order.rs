@@ -1,29 +1,33 @@
-//! An atomic's modification order in record mode: a tiny per-object spin lock
-//! makes "do the operation" and "take its store number" one step.
+//! An atomic's modification order in record mode: a per-object sequence
+//! lock makes "do the operation" and "take its store number" one step.
+//!
+//! Only a store or read-modify-write takes the lock: a load reads the
+//! sequence, the value, and the sequence again, and keeps the value when the
+//! sequence did not move (the store it read is then the last one numbered);
+//! loads of one atomic never wait for each other.
 //!
 //! This is a concurrent structure reprise itself relies on, so it is written
 //! against `rt::primitive` atomics, which are loom's under `--cfg reprise_loom`
 //! (see the loom tests).
 
-use crate::rt::primitive::{spin_wait, AtomicBool, AtomicU64, Ordering};
+use crate::rt::primitive::{fence, spin_wait, AtomicU64, Ordering};
 
-/// A spin lock and a store counter.
+/// A sequence lock whose even values count the stores.
 #[derive(Debug)]
 pub(crate) struct ModificationOrder {
-    busy: AtomicBool,
-    /// Stores so far (the modification order's length).
-    stores: AtomicU64,
+    /// `2 * stores` while free; odd while a writer holds it.
+    seq: AtomicU64,
 }
 
 impl ModificationOrder {
     #[cfg(not(reprise_loom))]
     pub(crate) const fn new() -> ModificationOrder {
-        ModificationOrder { busy: AtomicBool::new(false), stores: AtomicU64::new(0) }
+        ModificationOrder { seq: AtomicU64::new(0) }
     }
 
     #[cfg(reprise_loom)]
     pub(crate) fn new() -> ModificationOrder {
-        ModificationOrder { busy: AtomicBool::new(false), stores: AtomicU64::new(0) }
+        ModificationOrder { seq: AtomicU64::new(0) }
     }
 
     /// Runs `op` while holding the lock; `store` says whether it wrote.
@@ -32,18 +36,44 @@ impl ModificationOrder {
     #[inline]
     pub(crate) fn serialized<R>(&self, store: impl FnOnce(&R) -> bool, op: impl FnOnce() -> R) -> (R, u64) {
         let mut spins = 0u32;
-        while self.busy.compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+        let held = loop {
+            let seq = self.seq.load(Ordering::Relaxed);
+            if seq & 1 == 0
+                && self.seq.compare_exchange_weak(seq, seq + 1, Ordering::Acquire, Ordering::Relaxed).is_ok()
+            {
+                break seq;
+            }
+            spins += 1;
+            spin_wait(spins);
+        };
+        // A load that sees what `op` writes must then see the odd sequence.
+        fence(Ordering::Release);
+        let result = op();
+        let n = held / 2 + u64::from(store(&result));
+        self.seq.store(2 * n, Ordering::Release);
+        (result, n)
+    }
+
+    /// Runs the load `op` without the lock; returns its value and the number
+    /// of the store it read. Retries while a writer holds the lock or
+    /// finished between the two reads of the sequence.
+    #[inline]
+    pub(crate) fn read<R>(&self, op: impl Fn() -> R) -> (R, u64) {
+        let mut spins = 0u32;
+        loop {
+            let before = self.seq.load(Ordering::Acquire);
+            if before & 1 == 0 {
+                let value = op();
+                // If `op` read a writer's value, the writer's release fence
+                // makes its odd sequence visible to the load below.
+                fence(Ordering::Acquire);
+                if self.seq.load(Ordering::Relaxed) == before {
+                    return (value, before / 2);
+                }
+            }
             spins += 1;
             spin_wait(spins);
         }
-        let result = op();
-        let mut n = self.stores.load(Ordering::Relaxed);
-        if store(&result) {
-            n += 1;
-            self.stores.store(n, Ordering::Relaxed);
-        }
-        self.busy.store(false, Ordering::Release);
-        (result, n)
     }
 }
 
@@ -80,7 +110,7 @@ mod loom_tests {
                 })
                 .collect();
             let (order, value) = &*shared;
-            let (seen, read) = order.serialized(|_| false, || value.load(Ordering::Relaxed));
+            let (seen, read) = order.read(|| value.load(Ordering::Relaxed));
             assert_eq!(seen, read, "a load is given the number of the store whose value it read");
             let (result, number) = order.serialized(
                 |r: &Result<u64, u64>| r.is_ok(),
@@ -109,7 +139,7 @@ mod loom_tests {
         let (order, value) = &**shared;
         let (previous, stored) = order.serialized(|_| true, || value.fetch_add(1, Ordering::Relaxed));
         assert_eq!(previous + 1, stored, "a store's number is one past the value it replaced");
-        let (seen, read) = order.serialized(|_| false, || value.load(Ordering::Relaxed));
+        let (seen, read) = order.read(|| value.load(Ordering::Relaxed));
         assert_eq!(seen, read, "a load is given the number of the store whose value it read");
         assert!(read >= stored, "a thread reads its own store or a later one, never an earlier one");
         stored

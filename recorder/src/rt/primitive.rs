@@ -2,10 +2,10 @@
 //! loom's under `--cfg reprise_loom` so that loom can check those structures.
 
 #[cfg(not(reprise_loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+pub(crate) use std::sync::atomic::{fence, AtomicU64, Ordering};
 
 #[cfg(reprise_loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+pub(crate) use loom::sync::atomic::{fence, AtomicU64, Ordering};
 
 /// Backs off in a spin loop: a few CPU hints, then yielding the thread.
 #[inline]

@@ -100,6 +100,7 @@ pub(crate) fn start(
     inbox: Receiver<WriterMsg>,
     recycle: Sender<Block>,
     fail_after: Option<u64>,
+    stall: bool,
     stopper: Stopper,
 ) -> io::Result<JoinHandle<WriterEnd>> {
     let target = Target { file, budget: fail_after };
@@ -107,6 +108,11 @@ pub(crate) fn start(
     writer.get_mut().flush()?;
     std::thread::Builder::new().name("reprise-writer".into()).spawn(move || {
         let mut stats = WriterStats::default();
+        if stall {
+            // The test knob: a writer that cannot keep up until the
+            // recording stops or ends.
+            stopper.clock.wait_left_recording();
+        }
         let ran = std::panic::catch_unwind(AssertUnwindSafe(|| run(writer, &inbox, &recycle, &mut stats)));
         let end = match ran {
             Ok(Ok(bytes)) => WriterEnd { stats: WriterStats { bytes, ..stats }, stopped: None },
@@ -148,6 +154,7 @@ fn run(
             WriterMsg::Chunk { thread, seq, events, mut block } => {
                 writer.write_chunk(thread, seq, block.payload())?;
                 writer.get_mut().flush()?;
+                block.written();
                 stats.chunks += 1;
                 stats.events += u64::from(events);
                 if block.bytes.len() == crate::rt::chunk::CHUNK_CAPACITY {

@@ -11,11 +11,7 @@ fn switch(order: &Order, op: Op, location: &'static Location<'static>) {
     coop::switch_on(&order.slot, ObjectKind::Atomic, op, location);
 }
 
-pub(super) fn load<V: Value>(
-    order: &Order,
-    location: &'static Location<'static>,
-    load: impl FnOnce() -> V,
-) -> V {
+pub(super) fn load<V: Value>(order: &Order, location: &'static Location<'static>, load: impl Fn() -> V) -> V {
     switch(order, Op::AtomicLoad, location);
     record::load(order, location, load)
 }

@@ -1,8 +1,9 @@
 //! Atomics: every store and read-modify-write takes a place in the object's
 //! modification order; every load records which store it read and the value.
 //!
-//! In record mode a tiny per-object spin lock makes "do the operation" and
-//! "take its number" one step. Replay admits stores in recorded order and
+//! In record mode a per-object sequence lock makes "do the operation" and
+//! "take its number" one step: stores and read-modify-writes hold it, a load
+//! only reads it before and after (and retries if a store came between). Replay admits stores in recorded order and
 //! hands each load its recorded value once the store it read is in, so data
 //! published before a `Release` store is there when the `Acquire` load returns.
 //!

@@ -1,6 +1,7 @@
 //! Atomics in record mode: each operation and its place in the object's
-//! modification order are taken in one step (the per-object spin lock of
-//! [`ModificationOrder`](crate::rt::order::ModificationOrder)), then recorded.
+//! modification order are taken in one step (the per-object sequence lock
+//! of [`ModificationOrder`](crate::rt::order::ModificationOrder): stores and
+//! read-modify-writes hold it, loads only read it), then recorded.
 
 use std::panic::Location;
 
@@ -23,12 +24,10 @@ impl Order {
 }
 
 #[inline]
-pub(super) fn load<V: Value>(
-    order: &Order,
-    location: &'static Location<'static>,
-    load: impl FnOnce() -> V,
-) -> V {
-    let (value, store) = order.order.serialized(|_| false, load);
+pub(super) fn load<V: Value>(order: &Order, location: &'static Location<'static>, load: impl Fn() -> V) -> V {
+    // Lock-free: a load may run more than once, and keeps the run that no
+    // store overlapped.
+    let (value, store) = order.order.read(load);
     order.record(location, || Outcome::AtomicLoad { store, value: value.to_bits() });
     value
 }

@@ -30,7 +30,7 @@ use programs::{Bug, Program, PROGRAMS};
 use reprise::explore::{Config, Explorer, FailureKind, StrategyKind};
 
 /// The strategies compared by default.
-const STRATEGIES: &str = "random,pct2,pct3,dfs,portfolio";
+const STRATEGIES: &str = "random,pct2,pct3,dfs,pos,surw,portfolio";
 
 struct Options {
     budget: u64,

@@ -139,3 +139,24 @@ impl std::fmt::Display for StrategyKind {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::StrategyKind;
+
+    #[test]
+    fn every_kind_parses_from_its_name() {
+        for (name, kind) in [
+            ("random", StrategyKind::Random),
+            ("pct", StrategyKind::Pct { depth: 3 }),
+            ("pct2", StrategyKind::Pct { depth: 2 }),
+            ("dfs", StrategyKind::Dfs { preemptions: 2 }),
+            ("pos", StrategyKind::Pos),
+            ("surw", StrategyKind::Surw),
+            ("portfolio", StrategyKind::Portfolio),
+        ] {
+            assert_eq!(name.parse::<StrategyKind>(), Ok(kind));
+        }
+        assert!("posh".parse::<StrategyKind>().unwrap_err().contains("pos, surw"));
+    }
+}

@@ -96,3 +96,22 @@ impl Strategy for Portfolio {
         self.members[self.active].name()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn surw_takes_every_other_schedule_and_the_others_take_turns() {
+        let mut portfolio = Portfolio::new(7);
+        let names: Vec<String> = (0..10)
+            .map(|index| {
+                assert!(portfolio.begin(index));
+                portfolio.end(0);
+                portfolio.name()
+            })
+            .collect();
+        let expected = ["surw", "pct2", "surw", "pos", "surw", "pct3", "surw", "dfs2", "surw", "pct2"];
+        assert_eq!(names, expected);
+    }
+}

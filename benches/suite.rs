@@ -12,7 +12,8 @@
 //! `REPRISE_SUITE_BUDGET`; default 10,000), `--seeds N` (default 10),
 //! `--twin-seeds N` (seeds per strategy for the fixed twins; default 2),
 //! `--strategies a,b,…` (names as `--strategy` takes them), `--programs
-//! TEXT` (only programs whose name contains it). `cargo test --bench suite`
+//! TEXT` (only programs whose name contains it), `--max-threads N` (only
+//! programs with at most N threads). `cargo test --bench suite`
 //! (no `--bench` flag) runs a smoke pass: budget 100, one seed.
 //!
 //! A search counts `Failure::schedule + 1` schedules (minimization off), and
@@ -38,6 +39,7 @@ struct Options {
     twin_seeds: u64,
     strategies: Vec<StrategyKind>,
     programs: Option<String>,
+    max_threads: usize,
 }
 
 impl Options {
@@ -60,6 +62,7 @@ impl Options {
                 .map(|s| s.trim().parse().unwrap_or_else(|e| panic!("--strategies: {e}")))
                 .collect(),
             programs: value("--programs"),
+            max_threads: number("--max-threads").map_or(usize::MAX, |n| n as usize),
         }
     }
 }
@@ -135,6 +138,7 @@ fn main() {
     let chosen: Vec<&Program> = PROGRAMS
         .iter()
         .filter(|p| options.programs.as_ref().is_none_or(|text| p.name.contains(text.as_str())))
+        .filter(|p| p.threads <= options.max_threads)
         .collect();
     let default = Config::default().strategy;
     let names: Vec<String> = options

@@ -31,6 +31,8 @@ fn every_strategy_finds_a_lost_increment_and_its_trace_replays_to_the_same_panic
         StrategyKind::Pct { depth: 2 },
         StrategyKind::Dfs { preemptions: 2 },
         StrategyKind::Portfolio,
+        StrategyKind::Pos,
+        StrategyKind::Surw,
     ] {
         let dir = scratch("explore-lost");
         let config = Config::default().strategy(strategy).budget(500).trace_dir(&dir).name("lost");

@@ -29,6 +29,7 @@ mod select_explore;
 mod sensitive;
 mod stall;
 mod stress;
+mod suite;
 mod sync_parity;
 mod sync_std_api;
 mod thread_parity;

@@ -33,7 +33,7 @@ pub(crate) struct Args {
     #[arg(long, visible_alias = "settlers", default_value_t = 2, value_name = "W")]
     workers: usize,
     /// How to choose the next thread at each scheduling point.
-    #[arg(long, default_value = "portfolio", value_name = "random|pct|pctN|dfs|portfolio")]
+    #[arg(long, default_value = "portfolio", value_name = "random|pct|pctN|dfs|pos|surw|portfolio")]
     strategy: StrategyKind,
     /// How many schedules to try.
     #[arg(long, default_value_t = 1000, value_name = "N")]

@@ -12,7 +12,7 @@ use super::{backstop, minimize, StrategyKind};
 #[non_exhaustive]
 pub struct Config {
     /// How to choose the next thread. Default: [`StrategyKind::Portfolio`];
-    /// `REPRISE_STRATEGY=random|pct|pctN|dfs|portfolio`.
+    /// `REPRISE_STRATEGY=random|pct|pctN|dfs|pos|surw|portfolio`.
     pub strategy: StrategyKind,
     /// How many schedules to try. Default: 1000; `REPRISE_BUDGET`.
     pub budget: u64,

@@ -349,10 +349,16 @@ impl RunScheduler {
             let last = st.log.last().map(|s| s.thread);
             let current = last.filter(|t| runnable.contains(t));
             let runnable_count = runnable.len();
-            let pick = if runnable_count == 1 { runnable[0] } else { st.strategy.choose(&runnable, current) };
+            let pick = if runnable_count == 1 {
+                runnable[0]
+            } else {
+                let State { strategy, threads, .. } = &mut *st;
+                strategy.choose_next(&runnable, current, &|t| threads.get(&t).and_then(|s| s.next))
+            };
             st.runnable = runnable;
             let preempted = current.is_some_and(|c| c != pick);
             let call = st.threads.get(&pick).and_then(|s| s.next);
+            st.strategy.ran(pick, call);
             if let Some(slot) = st.threads.get_mut(&pick) {
                 slot.yielded = false;
             }

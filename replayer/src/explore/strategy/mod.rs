@@ -1,19 +1,30 @@
 //! How the explorer picks the next thread at each scheduling point. One file
 //! per strategy, behind a small trait; the portfolio mixes them.
 
+mod conflict;
 mod dfs;
 mod pct;
 mod portfolio;
+mod pos;
 mod random;
 mod rng;
 pub(crate) mod shard;
+mod surw;
 
 pub use dfs::Dfs;
 pub use pct::Pct;
 pub use portfolio::Portfolio;
+pub use pos::Pos;
 pub use random::RandomWalk;
+pub use surw::Surw;
 
+use reprise_recorder::hook::coop::CoopCall;
 use reprise_recorder::trace::model::ThreadIndex;
+
+/// What a runnable thread is about to do at a scheduling point (`None`: it
+/// is starting, or it called `yield_now`), as [`Strategy::choose_next`] sees
+/// it.
+pub type NextCall<'a> = &'a dyn Fn(ThreadIndex) -> Option<CoopCall>;
 
 /// A search strategy over schedules.
 pub trait Strategy {
@@ -25,6 +36,26 @@ pub trait Strategy {
     /// empty). `current` is the thread that reached the point, if it can go
     /// on: picking another one is a preemption.
     fn choose(&mut self, runnable: &[ThreadIndex], current: Option<ThreadIndex>) -> ThreadIndex;
+
+    /// [`Strategy::choose`], told what each runnable thread is about to do:
+    /// the scheduler calls this one. Strategies that weigh events (POS,
+    /// SURW) override it; the default ignores `next`.
+    fn choose_next(
+        &mut self,
+        runnable: &[ThreadIndex],
+        current: Option<ThreadIndex>,
+        next: NextCall<'_>,
+    ) -> ThreadIndex {
+        let _ = next;
+        self.choose(runnable, current)
+    }
+
+    /// `thread` was picked to make `call` (`None`: starting, or after a
+    /// `yield_now`). Called at every scheduling point, also the ones with a
+    /// single runnable thread, which ask the strategy nothing.
+    fn ran(&mut self, thread: ThreadIndex, call: Option<CoopCall>) {
+        let _ = (thread, call);
+    }
 
     /// The schedule ended after `steps` scheduling points.
     fn end(&mut self, steps: u64) {
@@ -51,8 +82,15 @@ pub enum StrategyKind {
         /// The preemption bound.
         preemptions: u32,
     },
-    /// Random, PCT (depth 2 and 3) and bounded DFS in turn.
+    /// SURW on every other schedule; PCT (depth 2 and 3), POS and bounded
+    /// DFS in turn on the rest.
     Portfolio,
+    /// Partial order sampling: a random priority per pending event,
+    /// redrawn when a conflicting event runs.
+    Pos,
+    /// Selectively uniform random walk: threads weighted by their remaining
+    /// events (learned from earlier schedules) on the objects in focus.
+    Surw,
 }
 
 impl StrategyKind {
@@ -63,6 +101,8 @@ impl StrategyKind {
             StrategyKind::Pct { depth } => Box::new(Pct::new(seed, depth)),
             StrategyKind::Dfs { preemptions } => Box::new(Dfs::new(preemptions)),
             StrategyKind::Portfolio => Box::new(Portfolio::new(seed)),
+            StrategyKind::Pos => Box::new(Pos::new(seed)),
+            StrategyKind::Surw => Box::new(Surw::new(seed)),
         }
     }
 }
@@ -76,9 +116,13 @@ impl std::str::FromStr for StrategyKind {
             "pct" => Ok(StrategyKind::Pct { depth: 3 }),
             "dfs" => Ok(StrategyKind::Dfs { preemptions: 2 }),
             "portfolio" => Ok(StrategyKind::Portfolio),
+            "pos" => Ok(StrategyKind::Pos),
+            "surw" => Ok(StrategyKind::Surw),
             other => match other.strip_prefix("pct").and_then(|d| d.parse().ok()) {
                 Some(depth) if depth >= 1 => Ok(StrategyKind::Pct { depth }),
-                _ => Err(format!("unknown strategy `{other}`: use random, pct, pctN, dfs or portfolio")),
+                _ => Err(format!(
+                    "unknown strategy `{other}`: use random, pct, pctN, dfs, pos, surw or portfolio"
+                )),
             },
         }
     }
@@ -91,6 +135,29 @@ impl std::fmt::Display for StrategyKind {
             StrategyKind::Pct { depth } => write!(f, "pct{depth}"),
             StrategyKind::Dfs { preemptions } => write!(f, "dfs (at most {preemptions} preemptions)"),
             StrategyKind::Portfolio => f.write_str("portfolio"),
+            StrategyKind::Pos => f.write_str("pos"),
+            StrategyKind::Surw => f.write_str("surw"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StrategyKind;
+
+    #[test]
+    fn every_kind_parses_from_its_name() {
+        for (name, kind) in [
+            ("random", StrategyKind::Random),
+            ("pct", StrategyKind::Pct { depth: 3 }),
+            ("pct2", StrategyKind::Pct { depth: 2 }),
+            ("dfs", StrategyKind::Dfs { preemptions: 2 }),
+            ("pos", StrategyKind::Pos),
+            ("surw", StrategyKind::Surw),
+            ("portfolio", StrategyKind::Portfolio),
+        ] {
+            assert_eq!(name.parse::<StrategyKind>(), Ok(kind));
+        }
+        assert!("posh".parse::<StrategyKind>().unwrap_err().contains("pos, surw"));
     }
 }

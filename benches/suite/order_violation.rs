@@ -1,0 +1,25 @@
+//! An order violation: the main thread starts a worker and only then fills
+//! in the configuration the worker reads first thing. Fixed twin: the
+//! configuration is in place before the worker starts.
+
+use reprise::sync::{Arc, Mutex};
+use reprise::thread;
+
+/// The buggy version's assertion.
+pub(super) const BUG: &str = "order violation: config read before it was set";
+
+pub(super) fn run(fixed: bool) {
+    let config = Arc::new(Mutex::new(None::<u64>));
+    if fixed {
+        *config.lock().unwrap() = Some(8);
+    }
+    let reader = Arc::clone(&config);
+    let worker = thread::spawn(move || {
+        let workers = reader.lock().unwrap().expect(BUG);
+        assert_eq!(workers, 8);
+    });
+    if !fixed {
+        *config.lock().unwrap() = Some(8);
+    }
+    worker.join().unwrap();
+}

@@ -90,11 +90,11 @@ pub use reprise_recorder::{
 #[doc(inline)]
 pub use reprise_recorder::{channel, random, sync, thread, time};
 #[doc(inline)]
-pub use reprise_recorder::{named, Nameable};
-#[doc(inline)]
 pub use reprise_recorder::{
     flight, flight_dump, flight_dump_all, DumpInfo, FlightConfig, FlightError, FlightRun,
 };
+#[doc(inline)]
+pub use reprise_recorder::{named, Nameable};
 #[doc(inline)]
 pub use reprise_replayer::{
     replay, replay_coroutines, replay_coroutines_indexed, replay_coroutines_keyed, replay_indexed,

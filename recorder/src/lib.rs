@@ -67,9 +67,9 @@ pub mod time;
 pub mod trace;
 
 pub use capture::{capture, capture_sensitive};
-pub use named::{named, Nameable};
 #[cfg(not(reprise_loom))]
 pub use flight::{flight, flight_dump, flight_dump_all, DumpInfo, FlightConfig, FlightError, FlightRun};
+pub use named::{named, Nameable};
 #[cfg(not(reprise_loom))]
 pub use policy::{OnDeadlock, OnRecordError};
 #[cfg(not(reprise_loom))]

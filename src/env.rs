@@ -216,38 +216,9 @@ where
     F: FnOnce() -> u8 + Send + 'static,
 {
     let on_error = config.on_record_error;
-    // `record` takes the body; when the trace cannot be created it never
-    // runs it, and the body is taken back from here to run unrecorded.
-    let body = Arc::new(std::sync::Mutex::new(Some(body)));
-    let recorded_body = Arc::clone(&body);
-    let recorded = crate::record(path, config, move || {
-        let taken = recorded_body.lock().unwrap_or_else(|p| p.into_inner()).take();
-        taken.map(|body| body())
-    });
-    let not_run = body.lock().unwrap_or_else(|p| p.into_inner()).take();
-    match recorded {
-        Ok(recording) => match recording.verdict {
-            // The body ran (the trace was created), so it returned its code.
-            Verdict::Completed => recording.result.flatten().map_or(exit::SUCCESS, i32::from),
-            Verdict::Deadlock { .. } => {
-                let _ = writeln!(notices, "reprise: {}", recording.verdict);
-                reprise_recorder::DEADLOCK_EXIT_CODE
-            }
-            _ => 101,
-        },
-        Err(e) => {
-            let _ = writeln!(notices, "reprise: {:#}", anyhow::Error::new(e));
-            match (not_run, on_error) {
-                (Some(_), OnRecordError::Exit { code }) => code,
-                (Some(body), _) => {
-                    let _ = writeln!(notices, "reprise: running without recording");
-                    run_plainly(body)
-                }
-                // The trace failed after the body ran.
-                (None, _) => exit::IO_ERROR,
-            }
-        }
-    }
+    run_held(body, on_error, Some("running without recording"), notices, |held| {
+        crate::record(path, config, held).map(|recording| (recording.verdict, recording.result))
+    })
 }
 
 /// Runs `body` under the flight recorder `spec` asks for, as [`main_with`]
@@ -272,18 +243,39 @@ where
                 };
             }
         };
+    run_held(body, on_error, None, notices, |held| {
+        crate::flight(&path, flight, held).map(|run| (run.verdict, run.result))
+    })
+}
+
+/// Runs `body` inside `start` (a recording or a flight) and turns how it
+/// ended into the process's exit code. `start` takes the body; when it fails
+/// before running it, the body is taken back from here and runs plainly (after
+/// `fallback` is noted), or the process exits as `on_error` says.
+fn run_held<F, E>(
+    body: F,
+    on_error: OnRecordError,
+    fallback: Option<&str>,
+    notices: &mut dyn Write,
+    start: impl FnOnce(Box<dyn FnOnce() -> Option<u8> + Send>) -> Result<(Verdict, Option<Option<u8>>), E>,
+) -> i32
+where
+    F: FnOnce() -> u8 + Send + 'static,
+    E: std::error::Error + Send + Sync + 'static,
+{
     let body = Arc::new(std::sync::Mutex::new(Some(body)));
-    let flown_body = Arc::clone(&body);
-    let flown = crate::flight(&path, flight, move || {
-        let taken = flown_body.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let held_body = Arc::clone(&body);
+    let started = start(Box::new(move || {
+        let taken = held_body.lock().unwrap_or_else(|p| p.into_inner()).take();
         taken.map(|body| body())
-    });
+    }));
     let not_run = body.lock().unwrap_or_else(|p| p.into_inner()).take();
-    match flown {
-        Ok(run) => match run.verdict {
-            Verdict::Completed => run.result.flatten().map_or(exit::SUCCESS, i32::from),
+    match started {
+        Ok((verdict, result)) => match verdict {
+            // The body ran (the trace was created), so it returned its code.
+            Verdict::Completed => result.flatten().map_or(exit::SUCCESS, i32::from),
             Verdict::Deadlock { .. } => {
-                let _ = writeln!(notices, "reprise: {}", run.verdict);
+                let _ = writeln!(notices, "reprise: {verdict}");
                 reprise_recorder::DEADLOCK_EXIT_CODE
             }
             _ => 101,
@@ -292,7 +284,13 @@ where
             let _ = writeln!(notices, "reprise: {:#}", anyhow::Error::new(e));
             match (not_run, on_error) {
                 (Some(_), OnRecordError::Exit { code }) => code,
-                (Some(body), _) => run_plainly(body),
+                (Some(body), _) => {
+                    if let Some(fallback) = fallback {
+                        let _ = writeln!(notices, "reprise: {fallback}");
+                    }
+                    run_plainly(body)
+                }
+                // The trace failed after the body ran.
                 (None, _) => exit::IO_ERROR,
             }
         }

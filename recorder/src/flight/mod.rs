@@ -36,12 +36,11 @@ use crossbeam_channel::Sender;
 use parking_lot::Mutex;
 
 use crate::policy::OnDeadlock;
-use crate::record::{finish, RecordError};
-use crate::rt::context::{self, root_seed, Role};
+use crate::record::{finish, run_root, RecordError};
+use crate::rt::context::{self, Role};
 use crate::rt::exec::{ExecKind, Execution, RecordSink};
 use crate::rt::flush::FlushClock;
 use crate::rt::{monitor, panic, signal};
-use crate::thread::run_thread;
 use crate::trace::format::Verdict;
 
 mod config;
@@ -236,33 +235,14 @@ where
 {
     let path = path.as_ref();
     let mut session = Session::start(path, &config)?;
-    let exec = Arc::clone(&session.exec);
-    let (result_tx, result_rx) = crossbeam_channel::bounded(1);
-    let spawned = std::thread::Builder::new().name("main".into()).spawn(move || {
-        let outcome = run_thread(root_seed(&exec, "main"), f);
-        let verdict = match &outcome {
-            Ok(_) => Verdict::Completed,
-            Err(payload) => Verdict::Panicked { thread: 0, message: panic::message(payload.as_ref()) },
-        };
-        finish(&exec, verdict);
-        let _ = result_tx.send(outcome.ok());
-    });
-    let root = match spawned {
-        Ok(root) => root,
+    let (verdict, result) = match run_root(&session.exec, session.on_deadlock, f) {
+        Ok(ended) => ended,
         Err(source) => {
             // Nothing ran: end the keeper and the monitor, dump nothing.
             finish(&session.exec, Verdict::Completed);
             session.wait();
             return Err(RecordError::Io { path: path.to_path_buf(), source });
         }
-    };
-    let verdict = session.exec.wait_verdict();
-    let result = if matches!(verdict, Verdict::Deadlock { .. }) && session.on_deadlock == OnDeadlock::Return {
-        drop(root);
-        None
-    } else {
-        let _ = root.join();
-        result_rx.recv().ok().flatten()
     };
     let end = session.wait();
     Ok(FlightRun { result, verdict, dumps: end.dumps, failures: end.failures })

@@ -173,6 +173,44 @@ impl Session {
     }
 }
 
+/// Runs `f` as the root thread ("main") of `exec`, and waits for the
+/// verdict: then for `f` too, unless the verdict is a deadlock and
+/// `on_deadlock` says to return (the deadlocked threads are left blocked).
+/// The verdict and `f`'s value (`None` when it panicked or was not waited
+/// for). `Err` when the root thread cannot be spawned: nothing ran.
+pub(crate) fn run_root<F, R>(
+    exec: &Arc<Execution>,
+    on_deadlock: OnDeadlock,
+    f: F,
+) -> io::Result<(Verdict, Option<R>)>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let root_exec = Arc::clone(exec);
+    let (result_tx, result_rx) = crossbeam_channel::bounded(1);
+    let root = std::thread::Builder::new().name("main".into()).spawn(move || {
+        let outcome = run_thread(root_seed(&root_exec, "main"), f);
+        let verdict = match &outcome {
+            Ok(_) => Verdict::Completed,
+            Err(payload) => Verdict::Panicked { thread: 0, message: panic::message(payload.as_ref()) },
+        };
+        finish(&root_exec, verdict);
+        let _ = result_tx.send(outcome.ok());
+    })?;
+    let verdict = exec.wait_verdict();
+    let result = if matches!(verdict, Verdict::Deadlock { .. }) && on_deadlock == OnDeadlock::Return {
+        drop(root);
+        None
+    } else {
+        // On a deadlock under `Wait` (or `Exit`, until the monitor ends the
+        // process) the closure is waited for, as it would be without reprise.
+        let _ = root.join();
+        result_rx.recv().ok().flatten()
+    };
+    Ok((verdict, result))
+}
+
 /// Ends the recording with `verdict` unless it already has one.
 pub(crate) fn finish(exec: &Execution, verdict: Verdict) {
     if !exec.set_verdict(verdict.clone()) {
@@ -243,30 +281,8 @@ where
     R: Send + 'static,
 {
     let mut session = Session::start(path.as_ref(), &config)?;
-    let exec = Arc::clone(&session.exec);
-    let (result_tx, result_rx) = crossbeam_channel::bounded(1);
-    let root = std::thread::Builder::new()
-        .name("main".into())
-        .spawn(move || {
-            let outcome = run_thread(root_seed(&exec, "main"), f);
-            let verdict = match &outcome {
-                Ok(_) => Verdict::Completed,
-                Err(payload) => Verdict::Panicked { thread: 0, message: panic::message(payload.as_ref()) },
-            };
-            finish(&exec, verdict);
-            let _ = result_tx.send(outcome.ok());
-        })
+    let (verdict, result) = run_root(&session.exec, session.on_deadlock, f)
         .map_err(|source| RecordError::Io { path: session.path.clone(), source })?;
-    let verdict = session.exec.wait_verdict();
-    let result = if matches!(verdict, Verdict::Deadlock { .. }) && session.on_deadlock == OnDeadlock::Return {
-        drop(root);
-        None
-    } else {
-        // On a deadlock under `Wait` (or `Exit`, until the monitor ends the
-        // process) the closure is waited for, as it would be without reprise.
-        let _ = root.join();
-        result_rx.recv().ok().flatten()
-    };
     let end = session.wait();
     let stopped = end.stopped.or_else(|| session.capped());
     Ok(Recording { result, verdict, stats: end.stats, stopped })

@@ -33,6 +33,7 @@ mod suite;
 mod sync_parity;
 mod sync_std_api;
 mod thread_parity;
+mod timeline;
 mod trace_mode;
 mod traces;
 mod trust;

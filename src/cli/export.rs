@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use reprise_recorder::trace::show::block;
 use reprise_replayer::views::export::{export, Format};
-use reprise_replayer::views::number;
+use reprise_replayer::views::{number, Numbering};
 
 use crate::cli::{payments, Failure, Outcome};
 use crate::exit;
@@ -35,18 +35,24 @@ pub(crate) struct Args {
     out: Option<PathBuf>,
 }
 
-pub(crate) fn run(args: Args) -> Outcome {
-    let trace = payments::read(&args.file)?;
-    if let Some(damage) = &trace.damage {
+/// Warns on stderr when the trace is damaged or some events could not be
+/// placed: the view still shows what there is.
+pub(crate) fn warn_if_not_whole(numbering: &Numbering<'_>) {
+    if let Some(damage) = &numbering.trace().damage {
         eprintln!("reprise: warning: the trace is not whole: {}", block(&damage.to_string()));
     }
-    let numbering = number(&trace);
     if numbering.forced_count() > 0 {
         eprintln!(
             "reprise: warning: {} events lost what they waited for; their numbers say nothing about their order",
             numbering.forced_count()
         );
     }
+}
+
+pub(crate) fn run(args: Args) -> Outcome {
+    let trace = payments::read(&args.file)?;
+    let numbering = number(&trace);
+    warn_if_not_whole(&numbering);
     let format = match args.format {
         FormatArg::Chrome => Format::Chrome,
         FormatArg::Jsonl => Format::Jsonl,

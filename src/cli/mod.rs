@@ -15,6 +15,7 @@ mod pipeline;
 mod record;
 mod replay;
 mod settlement;
+mod timeline;
 mod verify;
 
 use std::ffi::OsString;
@@ -70,6 +71,11 @@ enum Command {
     /// commands from standard input when it is not a terminal.
     #[command(after_help = exit::TABLE)]
     Debug(debug::Args),
+    /// Draw a trace as one self-contained HTML page: a swimlane per thread,
+    /// events colored by kind, arrows for messages and lock hand-overs, zoom,
+    /// pan and details on hover, the verdict on top.
+    #[command(after_help = exit::TABLE)]
+    Timeline(timeline::Args),
 }
 
 /// A failure with its exit code; the message is printed as one line first,
@@ -111,6 +117,7 @@ where
         Command::Export(args) => export::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Debug(args) => debug::run(args),
+        Command::Timeline(args) => timeline::run(args),
     };
     let _ = std::io::stdout().flush();
     match outcome {

@@ -11,6 +11,7 @@ pub mod links;
 pub mod number;
 mod order;
 pub mod tables;
+pub mod timeline;
 
 pub use describe::outcome_text;
 pub use links::{links, Link, LinkKind};

@@ -172,9 +172,20 @@ where
     if let Some(warning) = args.warning() {
         eprintln!("reprise: warning: {warning}");
     }
+    let mut options = crate::ReplayOptions::default();
+    match crate::stop_at::from_env(path) {
+        Some(Ok(stop)) => options = options.stop_at(stop),
+        Some(Err((code, message))) => {
+            let message = reprise_recorder::trace::show::block(&message);
+            eprintln!("reprise: {message}");
+            crate::handoff::write(code, &message);
+            return code;
+        }
+        None => {}
+    }
     let footer = trace.end.footer.clone();
     crate::notes::start_collecting();
-    let report = crate::replay_indexed(trace, &crate::ReplayOptions::default(), body);
+    let report = crate::replay_indexed(trace, &options, body);
     let notes = crate::notes::take();
     let mut message = report.outcome.to_string();
     let mut code = exit::of_outcome(&report.outcome);

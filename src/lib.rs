@@ -73,6 +73,7 @@ mod handoff;
 mod notes;
 #[cfg(feature = "cli")]
 pub mod pipelines;
+mod stop_at;
 mod termination;
 
 #[doc(inline)]
@@ -110,6 +111,7 @@ pub use env::{main, main_with, Mode};
 pub use handoff::REPORT_ENV;
 pub use notes::annotate;
 pub use reprise_recorder::thread_local;
+pub use stop_at::STOP_AT_ENV;
 pub use termination::{Termination, EXIT_CODE_NOTE};
 
 /// README.md's examples, run as doc tests.

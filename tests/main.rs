@@ -28,6 +28,7 @@ mod select;
 mod select_explore;
 mod sensitive;
 mod stall;
+mod stop_at;
 mod stress;
 mod suite;
 mod sync_parity;

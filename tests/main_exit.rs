@@ -11,11 +11,7 @@ use crate::util::{scratch, stderr, stdout};
 
 /// The example program `examples/exit_code.rs`, which `cargo test` builds.
 fn example_binary() -> PathBuf {
-    let deps = std::env::current_exe().unwrap();
-    let debug = deps.parent().and_then(|d| d.parent()).unwrap();
-    let exe = debug.join("examples").join(format!("exit_code{}", std::env::consts::EXE_SUFFIX));
-    assert!(exe.exists(), "{} is missing: run `cargo test` (it builds the examples)", exe.display());
-    exe
+    crate::util::example("exit_code")
 }
 
 /// The example run with `args`, plainly or with `env` set.

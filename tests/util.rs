@@ -19,6 +19,15 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// An example program of this package, which `cargo test` builds.
+pub fn example(name: &str) -> PathBuf {
+    let deps = std::env::current_exe().unwrap();
+    let debug = deps.parent().and_then(|d| d.parent()).unwrap();
+    let exe = debug.join("examples").join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(exe.exists(), "{} is missing: run `cargo test` (it builds the examples)", exe.display());
+    exe
+}
+
 /// Runs the `reprise` binary.
 pub fn reprise(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_reprise")).args(args).output().expect("run reprise")

@@ -16,6 +16,7 @@ use reprise_recorder::trace::window::{Window, WindowRefusal};
 use reprise_recorder::ReplayStopped;
 
 use crate::backstop::stall_backstop_from_env;
+use crate::gate::StopAt;
 use crate::gate::{watchdog, Observed, ReplayGate, Status};
 use crate::log::{IndexedTrace, ReplayLog};
 use crate::prefix::cut_to_consistent_prefix;
@@ -72,13 +73,21 @@ pub struct ReplayOptions {
     /// named on stderr), else `None`: a replay reaching a sensitive capture
     /// then stops, saying the key is needed.
     pub key: Option<SealKey>,
+    /// Pause every thread after this event, for a debugger to attach
+    /// (`reprise replay --stop-at`); the time backstop is off then.
+    pub stop_at: Option<StopAt>,
 }
 
 impl Default for ReplayOptions {
     /// Reads [`crate::STALL_BACKSTOP_ENV`]; a value it cannot parse is named on
     /// stderr once and the default is used.
     fn default() -> ReplayOptions {
-        ReplayOptions { observe: false, stall_backstop: stall_backstop_from_env(), key: key_from_env() }
+        ReplayOptions {
+            observe: false,
+            stall_backstop: stall_backstop_from_env(),
+            key: key_from_env(),
+            stop_at: None,
+        }
     }
 }
 
@@ -98,6 +107,14 @@ impl ReplayOptions {
     /// `REPRISE_KEY` says.
     pub fn without_key(mut self) -> ReplayOptions {
         self.key = None;
+        self
+    }
+
+    /// These options pausing every thread after `stop`'s event, with no time
+    /// backstop: a pause the user asked for is not a stall.
+    pub fn stop_at(mut self, stop: StopAt) -> ReplayOptions {
+        self.stop_at = Some(stop);
+        self.stall_backstop = None;
         self
     }
 
@@ -196,7 +213,11 @@ where
     let deadlocked = matches!(verdict, Some(Verdict::Deadlock { .. }));
     let cut = if complete && !deadlocked { 0 } else { cut_to_consistent_prefix(&mut log) };
     let events = log.event_count();
-    let gate = Arc::new(ReplayGate::new(log, verdict, !complete, options.observe));
+    let mut gate = ReplayGate::new(log, verdict, !complete, options.observe);
+    if let Some(stop) = &options.stop_at {
+        gate.arm(stop);
+    }
+    let gate = Arc::new(gate);
     let done = Arc::new(AtomicBool::new(false));
 
     let (tx, rx) = crossbeam_channel::bounded(1);

@@ -192,10 +192,12 @@ pub(crate) fn replay(trace: &TraceFile) -> Result<(Option<Lines>, ReplayReport<L
 
 /// [`replay`] of a trace indexed from its file: its events are decoded as the
 /// replay reaches them, in memory that does not grow with the trace.
-pub(crate) fn replay_indexed(trace: IndexedTrace) -> Result<(Option<Lines>, ReplayReport<Lines>), Failure> {
+pub(crate) fn replay_indexed(
+    trace: IndexedTrace,
+    options: &ReplayOptions,
+) -> Result<(Option<Lines>, ReplayReport<Lines>), Failure> {
     let pipeline = Pipeline::from_header(&trace.end.header)?;
-    let options = ReplayOptions::default();
-    Ok(lines_of(reprise_replayer::replay_indexed(trace, &options, move || pipeline.run_annotated())))
+    Ok(lines_of(reprise_replayer::replay_indexed(trace, options, move || pipeline.run_annotated())))
 }
 
 /// [`replay_indexed`] on coroutines: every thread a coroutine on one OS

@@ -7,6 +7,7 @@ use std::process::Command;
 use anyhow::anyhow;
 use reprise_recorder::trace::show::{block, text};
 use reprise_replayer::compare::explain;
+use reprise_replayer::ReplayOptions;
 
 use crate::cli::{out, Failure, Outcome};
 use crate::cli::{payments, pipeline};
@@ -32,6 +33,13 @@ pub(crate) struct Args {
     /// Built-in pipelines only.
     #[arg(long)]
     coroutines: bool,
+    /// Pause the program for a debugger: each thread stops before its first
+    /// event numbered above EVENT (the numbers of `export`, `debug` and
+    /// `timeline`); once all have stopped or finished, the pid is printed
+    /// and `gdb -p PID` can attach (no root needed). The process stays
+    /// paused until it is killed.
+    #[arg(long, value_name = "EVENT", conflicts_with = "coroutines")]
+    stop_at: Option<u64>,
 }
 
 pub(crate) fn run(args: Args) -> Outcome {
@@ -46,6 +54,12 @@ pub(crate) fn run(args: Args) -> Outcome {
         let damage = block(&damage.to_string());
         eprintln!("reprise: warning: the trace is not whole ({damage}); replaying its consistent prefix");
     }
+    let mut options = ReplayOptions::default();
+    if let Some(event) = args.stop_at {
+        let stop =
+            crate::stop_at::plan(&args.file, event).map_err(|(code, e)| Failure::new(code, anyhow!(e)))?;
+        options = options.stop_at(stop);
+    }
     if let Some((program, rest)) = args.command.split_first() {
         if args.coroutines {
             return Err(Failure::new(
@@ -53,7 +67,7 @@ pub(crate) fn run(args: Args) -> Outcome {
                 anyhow!("--coroutines replays the built-in pipelines; your own program replays in parallel"),
             ));
         }
-        return run_child(&args.file, program, rest);
+        return run_child(&args.file, program, rest, args.stop_at);
     }
     let header = &trace.end.header;
     if pipeline::is_builtin(&header.program) && header.program_version != env!("CARGO_PKG_VERSION") {
@@ -64,8 +78,11 @@ pub(crate) fn run(args: Args) -> Outcome {
         );
     }
     let footer = trace.end.footer.clone();
-    let (lines, report) =
-        if args.coroutines { pipeline::replay_coroutines(trace)? } else { pipeline::replay_indexed(trace)? };
+    let (lines, report) = if args.coroutines {
+        pipeline::replay_coroutines(trace)?
+    } else {
+        pipeline::replay_indexed(trace, &options)?
+    };
     if report.cut > 0 {
         eprintln!(
             "reprise: the trace was cut to its largest consistent prefix: {} events dropped",
@@ -93,10 +110,15 @@ pub(crate) fn run(args: Args) -> Outcome {
 
 /// Runs the user's program under the trace and passes on the exit code its
 /// replay reported; a program that did not replay is a failure, not a match.
-fn run_child(file: &Path, program: &OsString, rest: &[OsString]) -> Outcome {
+fn run_child(file: &Path, program: &OsString, rest: &[OsString], stop_at: Option<u64>) -> Outcome {
     let name = program.to_string_lossy();
     let report = handoff::new_path();
-    let status = Command::new(program)
+    let mut command = Command::new(program);
+    match stop_at {
+        Some(event) => command.env(crate::STOP_AT_ENV, event.to_string()),
+        None => command.env_remove(crate::STOP_AT_ENV),
+    };
+    let status = command
         .args(rest)
         .env("REPRISE_REPLAY", file)
         .env(REPORT_ENV, &report)

@@ -48,6 +48,9 @@ impl ReplayGate {
 impl Gate for ReplayGate {
     #[inline]
     fn event(&self, thread: ThreadIndex, cursor: usize) -> Option<Event> {
+        if let Some(pause) = &self.pause {
+            self.pause_if_stopping(pause, thread, cursor);
+        }
         self.log.event(thread, cursor)
     }
 
@@ -201,6 +204,9 @@ impl Gate for ReplayGate {
         self.threads.set_status(thread, self.slot(thread), Status::Finished);
         self.state.exited(thread, |waiter| self.wake(waiter));
         self.liveness.leave();
+        if let Some(pause) = &self.pause {
+            self.finished_before_stop(pause);
+        }
     }
 
     fn is_aborted(&self) -> bool {

@@ -18,6 +18,8 @@ mod replay_gate;
 mod state;
 #[cfg(not(reprise_loom))]
 mod status;
+#[cfg(not(reprise_loom))]
+mod stop_at;
 #[cfg(all(test, not(reprise_loom)))]
 mod tests;
 #[cfg(not(reprise_loom))]
@@ -30,6 +32,8 @@ mod watchdog;
 pub use replay_gate::ReplayGate;
 #[cfg(not(reprise_loom))]
 pub(crate) use status::Status;
+#[cfg(not(reprise_loom))]
+pub use stop_at::StopAt;
 #[cfg(not(reprise_loom))]
 pub(crate) use watchdog::watchdog;
 

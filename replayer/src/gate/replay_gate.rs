@@ -11,6 +11,7 @@ use reprise_recorder::trace::model::{ObjectIndex, SiteIndex, ThreadIndex};
 
 use crate::gate::state::State;
 use crate::gate::status::Status;
+use crate::gate::stop_at::{Pause, StopAt};
 use crate::gate::threads::{ThreadSlot, Threads};
 use crate::gate::waiters::Waiter;
 use crate::gate::Observed;
@@ -39,6 +40,8 @@ pub struct ReplayGate {
     /// How many threads are not parked: a stall is proven from it, not
     /// guessed from time.
     pub(super) liveness: Liveness,
+    /// Where threads pause for a debugger (`--stop-at`), when asked.
+    pub(super) pause: Option<Pause>,
 }
 
 impl ReplayGate {
@@ -63,7 +66,13 @@ impl ReplayGate {
             observe,
             // The root, counted before it starts.
             liveness: Liveness::new(1),
+            pause: None,
         }
+    }
+
+    /// Pauses each thread at `stop` (see [`StopAt`]).
+    pub(crate) fn arm(&mut self, stop: &StopAt) {
+        self.pause = Some(Pause::new(stop, |t| self.state.thread_index.get(t), self.threads.slots.len()));
     }
 
     /// `thread`'s slot, if the trace names it.

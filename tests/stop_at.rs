@@ -1,0 +1,110 @@
+//! `reprise replay FILE --stop-at EVENT`: the replayed program pauses with
+//! every thread before its first event numbered above EVENT, prints its pid
+//! once all have stopped or finished, and stays paused (decided from the
+//! process's state, not from how long it took).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use crate::util::{example, reprise, scratch, stderr};
+
+const LOST_UPDATE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/traces/lost-update.trace");
+
+/// A child killed when the test ends, however it ends.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `command`, reads its stderr up to the pause announcement, and
+/// returns the child, the announced pid and the announcement's lines.
+fn paused(mut command: Command) -> (Killed, u32, Vec<String>) {
+    let mut child = Killed(command.stderr(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap());
+    let mut lines = Vec::new();
+    let reader = BufReader::new(child.0.stderr.take().unwrap());
+    for line in reader.lines() {
+        let line = line.unwrap();
+        let done = line.contains("attach with");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    let announced =
+        lines.iter().find_map(|l| l.split("; pid ").nth(1)).unwrap_or_else(|| panic!("no pid: {lines:#?}"));
+    let pid = announced.trim().parse().unwrap();
+    (child, pid, lines)
+}
+
+/// The state letter of each thread of `pid`, by thread name (`/proc`).
+fn thread_states(pid: u32) -> Vec<(String, char)> {
+    let tasks = PathBuf::from(format!("/proc/{pid}/task"));
+    let mut states = Vec::new();
+    for task in std::fs::read_dir(tasks).unwrap() {
+        let stat = std::fs::read_to_string(task.unwrap().path().join("stat")).unwrap();
+        let open = stat.find('(').unwrap();
+        let close = stat.rfind(')').unwrap();
+        let state = stat[close + 2..].chars().next().unwrap();
+        states.push((stat[open + 1..close].to_string(), state));
+    }
+    states
+}
+
+/// The event numbers the announcement says threads paused before.
+fn paused_before(lines: &[String]) -> Vec<u64> {
+    lines
+        .iter()
+        .filter_map(|l| l.split("paused before #").nth(1))
+        .map(|rest| rest.split(',').next().unwrap().parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_replayed_pipeline_pauses_after_the_event_and_prints_its_pid() {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_reprise"));
+    command.args(["replay", LOST_UPDATE, "--stop-at", "500"]);
+    let (child, pid, lines) = paused(command);
+    assert_eq!(pid, child.0.id(), "the built-in pipeline pauses in the reprise process itself");
+    assert!(lines[0].contains("stopped at event 500: 4 threads paused, 2 finished"), "{lines:#?}");
+    let before = paused_before(&lines);
+    assert_eq!(before.len(), 4, "{lines:#?}");
+    assert!(before.iter().all(|&n| n > 500), "a thread passed event 500: {lines:#?}");
+    // Each paused thread sleeps (state S), and the process is still there.
+    let states = thread_states(pid);
+    for name in ["ledger-0", "ledger-1", "reconciler", "main"] {
+        let state =
+            states.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no thread {name}: {states:?}"));
+        assert_eq!(state.1, 'S', "{name} is not asleep: {states:?}");
+    }
+    assert!(!states.iter().any(|(n, _)| n == "ingest"), "ingest finished before event 500: {states:?}");
+}
+
+#[test]
+fn an_instrumented_program_pauses_in_its_own_process() {
+    let dir = scratch("stop-at-program");
+    let trace = dir.join("transfer.trace");
+    let example = example("transfer");
+    let recorded = Command::new(&example).arg("5").env("REPRISE_RECORD", &trace).output().unwrap();
+    assert!(recorded.status.success(), "{}", stderr(&recorded));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_reprise"));
+    command.arg("replay").arg(&trace).args(["--stop-at", "10", "--"]).arg(&example).arg("5");
+    let (child, pid, lines) = paused(command);
+    assert_ne!(pid, child.0.id(), "the program, not the CLI, pauses");
+    assert!(Path::new(&format!("/proc/{pid}")).exists());
+    assert!(paused_before(&lines).iter().all(|&n| n > 10), "{lines:#?}");
+    let _ = Command::new("kill").arg(pid.to_string()).status();
+}
+
+#[test]
+fn an_event_the_run_never_reaches_is_refused() {
+    let out = reprise(&["replay", LOST_UPDATE, "--stop-at", "1068"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("the trace has 1068 events"), "{}", stderr(&out));
+    let out = reprise(&["replay", LOST_UPDATE, "--stop-at", "10", "--coroutines"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}

@@ -79,7 +79,7 @@ struct TraceSize {
 }
 
 fn config(work_ns: u64, workers: usize) -> PaymentsConfig {
-    PaymentsConfig { bug: Bug::None, payments: PAYMENTS, workers, seed: 1, work_ns }
+    PaymentsConfig { bug: Bug::None, payments: PAYMENTS, workers, seed: 1, work_ns, tracked_balances: false }
 }
 
 fn run_raw(config: PaymentsConfig, _: &Path) -> Option<TraceSize> {

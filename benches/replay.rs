@@ -48,7 +48,7 @@ const LOCKS_PER_THREAD: u64 = 4;
 const REPLAY_BUDGET: f64 = 0.5;
 
 fn payments_config(payments: u64) -> PaymentsConfig {
-    PaymentsConfig { bug: Bug::None, payments, workers: WORKERS, seed: 1, work_ns: 0 }
+    PaymentsConfig { bug: Bug::None, payments, workers: WORKERS, seed: 1, ..PaymentsConfig::default() }
 }
 
 /// The small program: `n` threads each lock a shared mutex a few times and

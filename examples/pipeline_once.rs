@@ -18,7 +18,7 @@ fn main() {
     let payments = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(5_000);
     let workers = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(4);
     let trace = args.get(3).cloned().unwrap_or_else(|| "pipeline_once.trace".into());
-    let config = PaymentsConfig { bug: Bug::None, payments, workers, seed: 1, work_ns: 0 };
+    let config = PaymentsConfig { bug: Bug::None, payments, workers, seed: 1, ..PaymentsConfig::default() };
     let events = match mode {
         "raw" => {
             let outcome = payments::raw::run(&config);

@@ -95,7 +95,7 @@ pub use reprise_recorder::{
     flight, flight_dump, flight_dump_all, DumpInfo, FlightConfig, FlightError, FlightRun,
 };
 #[doc(inline)]
-pub use reprise_recorder::{named, Nameable};
+pub use reprise_recorder::{named, Nameable, Tracked};
 #[doc(inline)]
 pub use reprise_replayer::{
     replay, replay_coroutines, replay_coroutines_indexed, replay_coroutines_keyed, replay_indexed,

@@ -23,6 +23,7 @@ mod main_exit;
 mod port;
 mod primitives;
 mod probe;
+mod races;
 mod replay;
 mod select;
 mod select_explore;

@@ -90,7 +90,13 @@ impl Run {
                 payments::Bug::Deadlock,
             ];
             let bug = if i.is_multiple_of(4) { payments::Bug::None } else { bugs[(i / 4 % 5) as usize] };
-            Run::Payments(payments::PaymentsConfig { payments: size, workers, seed, bug, work_ns: 0 })
+            Run::Payments(payments::PaymentsConfig {
+                payments: size,
+                workers,
+                seed,
+                bug,
+                ..Default::default()
+            })
         } else {
             let bugs = [settlement::Bug::None, settlement::Bug::StaleRate, settlement::Bug::DoubleSettle];
             let bug = if i % 4 == 1 { settlement::Bug::None } else { bugs[(i / 4 % 3) as usize] };

@@ -65,6 +65,7 @@ pub mod sync;
 pub mod thread;
 pub mod time;
 pub mod trace;
+pub mod tracked;
 
 pub use capture::{capture, capture_sensitive};
 #[cfg(not(reprise_loom))]
@@ -81,6 +82,7 @@ pub use record::{
 pub use rt::gated::ReplayStopped;
 #[cfg(not(reprise_loom))]
 pub use rt::writer::WriterStats;
+pub use tracked::Tracked;
 
 /// The seams between the primitives and reprise's own replayer and explorer:
 /// the replay gate, the cooperative scheduler, the panic hook's message.

@@ -82,6 +82,7 @@ pub(crate) fn run(args: Args) -> Outcome {
         count: args.payments,
         workers: args.workers,
         seed: 1,
+        tracked: false,
     })?;
     let dir = args.out.unwrap_or_else(default_out_dir);
     let name = format!(

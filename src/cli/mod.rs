@@ -12,6 +12,7 @@ mod export;
 mod inspect;
 mod payments;
 mod pipeline;
+mod races;
 mod record;
 mod replay;
 mod settlement;
@@ -76,6 +77,11 @@ enum Command {
     /// pan and details on hover, the verdict on top.
     #[command(after_help = exit::TABLE)]
     Timeline(timeline::Args),
+    /// Find data races and atomicity violations (a lost update: a read and
+    /// a write split by another thread's write) among a trace's accesses of
+    /// `reprise::Tracked` cells, with every call site. Exits 1 when it finds any.
+    #[command(after_help = exit::TABLE)]
+    Races(races::Args),
 }
 
 /// A failure with its exit code; the message is printed as one line first,
@@ -118,6 +124,7 @@ where
         Command::Diff(args) => diff::run(args),
         Command::Debug(args) => debug::run(args),
         Command::Timeline(args) => timeline::run(args),
+        Command::Races(args) => races::run(args),
     };
     let _ = std::io::stdout().flush();
     match outcome {

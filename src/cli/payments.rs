@@ -75,6 +75,8 @@ pub(crate) fn record_config_parameters(config: &PaymentsConfig) -> Vec<(String, 
         ("seed", config.seed.to_string()),
     ]
     .into_iter()
+    // Only when on: traces without it read as before.
+    .chain(config.tracked_balances.then(|| ("tracked", "1".to_string())))
     .map(|(k, v)| (k.to_string(), v))
     .collect()
 }
@@ -114,6 +116,7 @@ pub(crate) fn config_from_header(header: &Header) -> Result<PaymentsConfig, Fail
         workers: usize::try_from(number("workers")?)
             .map_err(|e| invalid(format!("has a bad `workers`: {e}")))?,
         seed: number("seed")?,
+        tracked_balances: header.parameter("tracked") == Some("1"),
         ..PaymentsConfig::default()
     };
     config.validate().map_err(|e| invalid(format!("has parameters out of range: {e}")))?;

@@ -36,6 +36,8 @@ pub(crate) struct Choice<'a> {
     /// Ledger workers, or settlers.
     pub(crate) workers: usize,
     pub(crate) seed: u64,
+    /// Payments: keep the balances in `Tracked` cells (for `reprise races`).
+    pub(crate) tracked: bool,
 }
 
 impl Pipeline {
@@ -48,8 +50,12 @@ impl Pipeline {
                 payments: choice.count,
                 workers: choice.workers,
                 seed: choice.seed,
+                tracked_balances: choice.tracked,
                 ..PaymentsConfig::default()
             }),
+            "settlement" if choice.tracked => {
+                return Err(usage(&"--tracked-balances is a payments option"));
+            }
             "settlement" => Pipeline::Settlement(SettlementConfig {
                 bug: choice.bug.parse().map_err(|e| usage(&e))?,
                 orders: choice.count,

@@ -30,6 +30,10 @@ pub(crate) struct Args {
     /// Where to write the trace.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
+    /// Payments: keep the account balances in `reprise::Tracked` cells, so
+    /// the trace holds every read and write of them for `reprise races`.
+    #[arg(long)]
+    tracked_balances: bool,
     /// Run under the flight recorder instead: keep only each thread's last
     /// events in memory, and write them to FILE (a dump, a normal trace whose
     /// header says where each thread's window starts) when the run panics,
@@ -52,6 +56,7 @@ pub(crate) fn run(args: Args) -> Outcome {
         count: args.payments,
         workers: args.workers,
         seed: args.seed,
+        tracked: args.tracked_balances,
     })?;
     if args.flight {
         return fly(&pipeline, &args);

@@ -67,6 +67,7 @@ pub fn outcome_text(e: &Event) -> String {
         Outcome::Panic { len } => format!("message of {len} bytes"),
         Outcome::Park { unparks } => format!("after {unparks} unparks"),
         Outcome::Unpark { unpark } => format!("unpark {unpark}"),
+        Outcome::TrackedRead { access } | Outcome::TrackedWrite { access } => format!("access {access}"),
         Outcome::TimerRecv { fired: Some(at), .. } => format!("fired at {at} ns"),
         Outcome::TimerRecv { fired: None, timed_out } => if timed_out { "timed out" } else { "empty" }.into(),
     }

@@ -10,6 +10,7 @@ pub mod export;
 pub mod links;
 pub mod number;
 mod order;
+pub mod races;
 pub mod tables;
 pub mod timeline;
 

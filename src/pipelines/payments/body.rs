@@ -58,9 +58,10 @@ pub fn try_run(config: &PaymentsConfig) -> Result<PaymentsOutcome, ConfigError> 
         seed,
         bug,
         work_ns,
+        tracked_balances,
     } = *config;
     let opening = opening_balances(seed);
-    let ledger = Arc::new(Ledger::new(&opening).dooming(bug, seed, payments));
+    let ledger = Arc::new(Ledger::new(&opening, tracked_balances).dooming(bug, seed, payments));
 
     let (ingest_tx, ingest_rx) = channel::bounded(CAPACITY);
     let (outcome_tx, outcome_rx) = channel::bounded(CAPACITY);
@@ -116,7 +117,7 @@ pub fn try_run(config: &PaymentsConfig) -> Result<PaymentsOutcome, ConfigError> 
     let balances = ledger
         .accounts
         .iter()
-        .map(|account| *lock(account))
+        .map(|account| lock(account).get())
         .collect();
     let journal = std::mem::take(&mut *lock(&ledger.journal));
     let state = FinalState {
@@ -132,17 +133,18 @@ pub fn try_run(config: &PaymentsConfig) -> Result<PaymentsOutcome, ConfigError> 
 
 /// The state the ledger workers share.
 struct Ledger {
-    /// One lock per account, holding its balance.
-    accounts: Vec<sync::Mutex<Decimal>>,
+    /// One lock per account, holding its balance (in a cell whose reads
+    /// and writes `reprise races` sees, with `tracked_balances`).
+    accounts: Vec<sync::Mutex<Balance>>,
     /// Idempotency keys of the payments already taken by a worker.
     processed: sync::Mutex<BTreeSet<u64>>,
     journal: sync::Mutex<Journal>, doomed: Option<u64>, // with Bug::Panic: the payment that panics its worker
 }
 
 impl Ledger {
-    fn new(opening: &[Decimal]) -> Self {
+    fn new(opening: &[Decimal], tracked: bool) -> Self {
         Ledger {
-            accounts: opening.iter().map(|b| sync::Mutex::new(*b)).collect(),
+            accounts: opening.iter().map(|b| sync::Mutex::new(Balance::new(*b, tracked))).collect(),
             processed: sync::Mutex::new(BTreeSet::new()), doomed: None,
             journal: sync::Mutex::new(Journal::default()),
         }
@@ -321,11 +323,12 @@ fn credit(ledger: &Ledger, to: usize, amount: Decimal, bug: Bug) {
     let account = &ledger.accounts[to];
     if bug == Bug::LostUpdate {
         // BUG(lost-update): read and write under two acquisitions of the lock.
-        let balance = *lock(account);
+        let balance = lock(account).get();
         thread::yield_now();
-        *lock(account) = balance + amount;
+        lock(account).set(balance + amount);
     } else {
-        *lock(account) += amount;
+        let held = lock(account);
+        held.set(held.get() + amount);
     }
 }
 
@@ -342,34 +345,35 @@ fn transfer(
     if bug == Bug::LostUpdate {
         // BUG(lost-update): check-then-act and read-modify-write under separate
         // acquisitions of each lock; an update in between is overwritten.
-        let source = *lock(&ledger.accounts[from]);
+        let source = lock(&ledger.accounts[from]).get();
         if checked && source < amount {
             return None;
         }
         thread::yield_now();
-        *lock(&ledger.accounts[from]) = source - amount;
-        let destination = *lock(&ledger.accounts[to]);
+        lock(&ledger.accounts[from]).set(source - amount);
+        let destination = lock(&ledger.accounts[to]).get();
         thread::yield_now();
-        *lock(&ledger.accounts[to]) = destination + amount;
+        lock(&ledger.accounts[to]).set(destination + amount);
         return Some(source - amount < Decimal::ZERO);
     }
     let (first, second) = lock_order(from, to, bug);
-    let mut first_guard = lock(&ledger.accounts[first]);
+    let first_guard = lock(&ledger.accounts[first]);
     if bug == Bug::Deadlock {
         thread::yield_now(); // BUG(deadlock): holds `from` while it waits for `to`
     }
-    let mut second_guard = lock(&ledger.accounts[second]);
+    let second_guard = lock(&ledger.accounts[second]);
     let (source, destination) = if first == from {
-        (&mut *first_guard, &mut *second_guard)
+        (&*first_guard, &*second_guard)
     } else {
-        (&mut *second_guard, &mut *first_guard)
+        (&*second_guard, &*first_guard)
     };
-    if checked && *source < amount {
+    let before = source.get();
+    if checked && before < amount {
         return None;
     }
-    *source -= amount;
-    *destination += amount;
-    Some(*source < Decimal::ZERO)
+    source.set(before - amount);
+    destination.set(destination.get() + amount);
+    Some(before - amount < Decimal::ZERO)
 }
 
 /// Totals the applied payments the ledger workers report.

@@ -37,11 +37,22 @@ pub struct PaymentsConfig {
     /// nanoseconds: a deterministic arithmetic loop, never the clock. For
     /// benchmarks. Default: 0.
     pub work_ns: u64,
+    /// Keep the balances in [`crate::Tracked`] cells, so that a recording
+    /// holds every read and write of them for `reprise races` (the raw
+    /// twin keeps plain cells either way). Default: false.
+    pub tracked_balances: bool,
 }
 
 impl Default for PaymentsConfig {
     fn default() -> Self {
-        PaymentsConfig { payments: 200, workers: 4, seed: 1, bug: Bug::None, work_ns: 0 }
+        PaymentsConfig {
+            payments: 200,
+            workers: 4,
+            seed: 1,
+            bug: Bug::None,
+            work_ns: 0,
+            tracked_balances: false,
+        }
     }
 }
 

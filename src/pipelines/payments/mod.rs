@@ -40,6 +40,7 @@
 //! println!("{}", buggy.invariants_line());
 //! ```
 
+mod balance;
 mod bug;
 mod config;
 mod ledger;
@@ -56,6 +57,7 @@ pub use workload::{next_payment, Payment, PaymentKind, ACCOUNTS};
 
 /// The pipeline on reprise's primitives.
 mod instrumented {
+    use super::balance::Balance;
     use crate::{channel, sync, thread};
 
     include!("body.rs");
@@ -65,6 +67,7 @@ mod instrumented {
 /// [`run`](crate::pipelines::payments::run).
 #[doc(hidden)]
 pub mod raw {
+    use super::balance::PlainBalance as Balance;
     use crossbeam_channel as channel;
     use std::{sync, thread};
 

@@ -3,7 +3,7 @@ use super::*;
 use rust_decimal::Decimal;
 
 fn config(bug: Bug, workers: usize, seed: u64) -> PaymentsConfig {
-    PaymentsConfig { payments: 200, workers, seed, bug, work_ns: 0 }
+    PaymentsConfig { payments: 200, workers, seed, bug, ..PaymentsConfig::default() }
 }
 
 /// Runs `bug` with 4 workers until `invariant` breaks; returns the run count.

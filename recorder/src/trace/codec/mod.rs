@@ -97,6 +97,8 @@ const fn counts_a(op: Op) -> bool {
             | Op::AtomicCas
             | Op::Now
             | Op::SystemNow
+            | Op::TrackedRead
+            | Op::TrackedWrite
     )
 }
 

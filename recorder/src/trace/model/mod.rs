@@ -124,11 +124,19 @@ pub enum Op {
     /// `a`: the stored blob's length; the blob follows as a [`Record::Blob`],
     /// sealed or redacted (see [`sensitive`]), never the value in clear.
     CaptureSensitive = 33,
+    /// Read a [`Tracked`](crate::tracked::Tracked) cell. `a`: this access's
+    /// number among the cell's accesses (from 1): replay admits them in
+    /// that order. An access is not synchronization: `reprise races` looks
+    /// for accesses that nothing orders.
+    TrackedRead = 34,
+    /// Wrote a [`Tracked`](crate::tracked::Tracked) cell. `a`: as for
+    /// [`Op::TrackedRead`].
+    TrackedWrite = 35,
 }
 
 impl Op {
     /// Every op, in discriminant order.
-    pub const ALL: [Op; 34] = [
+    pub const ALL: [Op; 36] = [
         Op::ThreadStart,
         Op::ThreadExit,
         Op::Spawn,
@@ -163,6 +171,8 @@ impl Op {
         Op::Unpark,
         Op::TimerRecv,
         Op::CaptureSensitive,
+        Op::TrackedRead,
+        Op::TrackedWrite,
     ];
 
     /// The op with this discriminant, if any.
@@ -201,7 +211,9 @@ impl Op {
             | Op::CaptureSensitive
             | Op::Panic
             | Op::Park
-            | Op::Unpark => 1,
+            | Op::Unpark
+            | Op::TrackedRead
+            | Op::TrackedWrite => 1,
             Op::Join
             | Op::TimerRecv
             | Op::Send
@@ -271,6 +283,8 @@ impl Op {
             Op::Unpark => "unpark",
             Op::TimerRecv => "timer-recv",
             Op::CaptureSensitive => "capture-sensitive",
+            Op::TrackedRead => "tracked-read",
+            Op::TrackedWrite => "tracked-write",
         }
     }
 }
@@ -331,6 +345,8 @@ pub enum ObjectKind {
     /// A thread's parker: the token `thread::park` waits for and
     /// `Thread::unpark` sets.
     Parker = 5,
+    /// A [`Tracked`](crate::tracked::Tracked) cell.
+    Tracked = 6,
 }
 
 impl ObjectKind {
@@ -343,6 +359,7 @@ impl ObjectKind {
             ObjectKind::Condvar,
             ObjectKind::Atomic,
             ObjectKind::Parker,
+            ObjectKind::Tracked,
         ]
         .get(byte as usize)
         .copied()
@@ -357,6 +374,7 @@ impl ObjectKind {
             ObjectKind::Condvar => "condvar",
             ObjectKind::Atomic => "atomic",
             ObjectKind::Parker => "parker",
+            ObjectKind::Tracked => "tracked",
         }
     }
 }

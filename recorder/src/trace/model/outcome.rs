@@ -181,6 +181,17 @@ pub enum Outcome {
         /// modification order, taken as a store turn.
         unpark: u64,
     },
+    /// Read a tracked cell; the event's object is the cell.
+    TrackedRead {
+        /// This access's number among the cell's (from 1), taken as a store
+        /// turn: replay admits reads and writes in the recorded order.
+        access: u64,
+    },
+    /// Wrote a tracked cell; the event's object is the cell.
+    TrackedWrite {
+        /// As for [`Outcome::TrackedRead`].
+        access: u64,
+    },
     /// A select's send arm completed; the event's object is its channel.
     /// Stored as [`Op::Select`] with bit 32 of `c` set.
     SelectSend {
@@ -285,6 +296,8 @@ impl Outcome {
             Outcome::Panic { .. } => Op::Panic,
             Outcome::Park { .. } => Op::Park,
             Outcome::Unpark { .. } => Op::Unpark,
+            Outcome::TrackedRead { .. } => Op::TrackedRead,
+            Outcome::TrackedWrite { .. } => Op::TrackedWrite,
             Outcome::TimerRecv { .. } => Op::TimerRecv,
             Outcome::SelectSend { .. } | Outcome::SelectReady { .. } | Outcome::SelectTimer { .. } => {
                 Op::Select
@@ -342,6 +355,7 @@ impl Outcome {
             }
             Outcome::Park { unparks } => [unparks, 0, 0],
             Outcome::Unpark { unpark } => [unpark, 0, 0],
+            Outcome::TrackedRead { access } | Outcome::TrackedWrite { access } => [access, 0, 0],
             Outcome::TimerRecv { fired: Some(nanos), .. } => [nanos.saturating_add(1), 0, 0],
             Outcome::TimerRecv { fired: None, timed_out } => [0, 1 + u64::from(timed_out), 0],
             Outcome::SelectSend { arm, sent } => {
@@ -442,6 +456,8 @@ impl Outcome {
             Op::Panic => Outcome::Panic { len: a },
             Op::Park => Outcome::Park { unparks: a },
             Op::Unpark => Outcome::Unpark { unpark: pos(a, "unpark numbers start at 1")? },
+            Op::TrackedRead => Outcome::TrackedRead { access: pos(a, "access numbers start at 1")? },
+            Op::TrackedWrite => Outcome::TrackedWrite { access: pos(a, "access numbers start at 1")? },
             Op::TimerRecv => match (a, b) {
                 (0, 1) => Outcome::TimerRecv { fired: None, timed_out: false },
                 (0, 2) => Outcome::TimerRecv { fired: None, timed_out: true },

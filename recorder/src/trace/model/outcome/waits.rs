@@ -25,6 +25,11 @@ impl Outcome {
             // An unpark is a store to its parker's token, in the parker's
             // modification order.
             Outcome::Unpark { unpark } => turn(object, TurnClass::Store, unpark),
+            // A tracked cell's accesses, reads too, in one order: the values
+            // a read sees are this run's, so it must come where it came.
+            Outcome::TrackedRead { access } | Outcome::TrackedWrite { access } => {
+                turn(object, TurnClass::Store, access)
+            }
             _ => None,
         }
     }

@@ -570,6 +570,7 @@ impl Scheduler for RunScheduler {
     fn made(&self, thread: ThreadIndex, event: &reprise_recorder::trace::model::Event, site: coop::Site<'_>) {
         let mut st = self.state.borrow_mut();
         let step = st.log.len().saturating_sub(1);
+        st.strategy.made(thread, event);
         if let Some(made) = &mut st.made {
             let site = format!("{}:{}", site.file, site.line);
             made.push(Made { step, thread, event: *event, site });

@@ -57,6 +57,12 @@ pub trait Strategy {
         let _ = (thread, call);
     }
 
+    /// `thread` made `event`: strategies that follow a recorded order
+    /// (`reprise why`'s) count each thread's events here.
+    fn made(&mut self, thread: ThreadIndex, event: &reprise_recorder::trace::model::Event) {
+        let _ = (thread, event);
+    }
+
     /// The schedule ended after `steps` scheduling points.
     fn end(&mut self, steps: u64) {
         let _ = steps;

@@ -1,0 +1,129 @@
+//! The strategy of one `why` run: follow the recorded order up to a point,
+//! optionally hold one thread back until another has made a given event
+//! (the flip), then run on without preemption.
+//!
+//! The tail runs each thread until it blocks (then the lowest-numbered
+//! runnable one): deterministic, and the schedule least likely to make a
+//! race of its own, so a failure that remains is the recorded prefix's.
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use reprise_recorder::trace::model::{Event, ThreadIndex};
+
+use crate::explore::Strategy;
+
+/// A recorded event by position: its thread and its index among the
+/// thread's events.
+pub(crate) type At = (ThreadIndex, u64);
+
+/// Hold `held` back until `until` has been made.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Hold {
+    pub(crate) held: ThreadIndex,
+    /// The event to let happen first, and its place in the recorded order.
+    pub(crate) until: At,
+    pub(crate) until_at: usize,
+}
+
+/// What the run told about its flip, read after the run.
+#[derive(Debug, Default)]
+pub(crate) struct Flipped {
+    /// The held event's thread could not get there without the held thread.
+    pub(crate) infeasible: Cell<bool>,
+}
+
+/// Follows `order[..upto]`, then the hold, then runs without preemption.
+pub(crate) struct Guided {
+    order: Rc<[At]>,
+    upto: usize,
+    hold: Option<Hold>,
+    cursor: usize,
+    done: BTreeMap<ThreadIndex, u64>,
+    flipped: Rc<Flipped>,
+}
+
+/// How far ahead of the cursor a pick may look for a thread that can make
+/// its next recorded event (one whose event at the cursor is blocked).
+const LOOKAHEAD: usize = 256;
+
+impl Guided {
+    pub(crate) fn new(order: Rc<[At]>, upto: usize, hold: Option<Hold>, flipped: Rc<Flipped>) -> Guided {
+        Guided { order, upto, hold, cursor: 0, done: BTreeMap::new(), flipped }
+    }
+
+    fn made_count(&self, thread: ThreadIndex) -> u64 {
+        self.done.get(&thread).copied().unwrap_or(0)
+    }
+
+    /// The thread held back now, if the hold is still on.
+    fn holding(&self) -> Option<ThreadIndex> {
+        let hold = self.hold?;
+        (self.made_count(hold.until.0) <= hold.until.1 && !self.flipped.infeasible.get()).then_some(hold.held)
+    }
+
+    /// How far the recorded order is followed now.
+    fn follow_end(&self) -> usize {
+        match self.holding().and(self.hold) {
+            Some(hold) => hold.until_at + 1,
+            None => self.upto,
+        }
+        .min(self.order.len())
+    }
+}
+
+impl Strategy for Guided {
+    fn begin(&mut self, _index: u64) -> bool {
+        self.cursor = 0;
+        self.done.clear();
+        self.flipped.infeasible.set(false);
+        true
+    }
+
+    fn choose(&mut self, runnable: &[ThreadIndex], current: Option<ThreadIndex>) -> ThreadIndex {
+        let held = self.holding();
+        let end = self.follow_end();
+        while self.cursor < end {
+            let (t, i) = self.order[self.cursor];
+            if self.made_count(t) > i {
+                self.cursor += 1;
+            } else {
+                break;
+            }
+        }
+        let window = end.min(self.cursor.saturating_add(LOOKAHEAD));
+        for &(t, i) in &self.order[self.cursor.min(window)..window] {
+            if Some(t) != held && self.made_count(t) == i && runnable.contains(&t) {
+                return t;
+            }
+        }
+        let allowed = |t: &ThreadIndex| Some(*t) != held;
+        if let Some(c) = current.filter(allowed) {
+            return c;
+        }
+        if let Some(&t) = runnable.iter().find(|t| allowed(t)) {
+            return t;
+        }
+        // Only the held thread can run: the other cannot get to its event
+        // first, so this order cannot be flipped.
+        self.flipped.infeasible.set(true);
+        runnable[0]
+    }
+
+    fn ran(&mut self, thread: ThreadIndex, _call: Option<reprise_recorder::hook::coop::CoopCall>) {
+        // The scheduler asks nobody when one thread alone can run: if that
+        // is the held one, the hold is broken.
+        if self.holding() == Some(thread) {
+            self.flipped.infeasible.set(true);
+        }
+    }
+
+    fn made(&mut self, thread: ThreadIndex, _event: &Event) {
+        *self.done.entry(thread).or_default() += 1;
+    }
+
+    fn name(&self) -> String {
+        "why".into()
+    }
+}

@@ -1,0 +1,80 @@
+//! Conflicting pairs: two events of different threads on one object whose
+//! order matters (two lock turns, two takes from one channel, an atomic's
+//! load and store), each the latest such event before the other.
+
+use std::collections::HashMap;
+
+use reprise_recorder::trace::model::{Event, ObjectIndex, Op};
+
+use crate::views::number::Numbering;
+
+use super::flip::At;
+
+/// One recorded event, by global number and by position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Placed {
+    /// Its global number (from 1; the numbering every view uses).
+    pub number: u64,
+    /// Its thread and index among its thread's events.
+    pub at: (u32, u64),
+    /// The event.
+    pub event: Event,
+}
+
+/// How an event touches its object, for deciding conflicts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Access {
+    /// Reads only: conflicts with writes.
+    Read,
+    /// Changes the object: conflicts with everything.
+    Write,
+}
+
+/// How `e` accesses its object, if it is one of the accesses `why` flips.
+fn access(e: &Event) -> Option<Access> {
+    match e.op {
+        Op::Lock | Op::WriteLock => Some(Access::Write),
+        Op::TryLock | Op::TryWriteLock if e.a > 0 => Some(Access::Write),
+        Op::ReadLock => Some(Access::Read),
+        Op::TryReadLock if e.a > 0 => Some(Access::Read),
+        // Taking a message changes the queue; which taker gets which
+        // message is the order that matters.
+        Op::Recv | Op::TryRecv | Op::RecvTimeout | Op::Select => Some(Access::Write),
+        Op::AtomicLoad => Some(Access::Read),
+        Op::AtomicStore | Op::AtomicRmw | Op::AtomicCas => Some(Access::Write),
+        _ => None,
+    }
+}
+
+/// Every conflicting pair `(earlier, later)` of the numbered trace, each
+/// later event paired with the latest conflicting event of another thread
+/// before it, in ascending order of the later event.
+pub(crate) fn conflicting(numbering: &Numbering<'_>) -> Vec<(Placed, Placed)> {
+    // Per object, its accesses so far: the latest per (thread, kind).
+    let mut last: HashMap<ObjectIndex, Vec<(Placed, Access)>> = HashMap::new();
+    let mut pairs = Vec::new();
+    for n in numbering.iter() {
+        let Some(kind) = access(n.event) else { continue };
+        if n.forced {
+            continue;
+        }
+        let placed = Placed { number: n.number, at: (n.thread, n.index), event: *n.event };
+        let seen = last.entry(n.event.object).or_default();
+        let partner = seen
+            .iter()
+            .rev()
+            .find(|(p, k)| p.at.0 != n.thread && (kind == Access::Write || *k == Access::Write));
+        if let Some((p, _)) = partner {
+            pairs.push((*p, placed));
+        }
+        // Keep one entry per (thread, kind): the latest.
+        seen.retain(|(p, k)| !(p.at.0 == n.thread && *k == kind));
+        seen.push((placed, kind));
+    }
+    pairs
+}
+
+/// The recorded order: every numbered event's position, by number.
+pub(crate) fn order(numbering: &Numbering<'_>) -> Vec<At> {
+    numbering.iter().map(|n| (n.thread, n.index)).collect()
+}

@@ -16,6 +16,7 @@ mod record;
 mod replay;
 mod settlement;
 mod verify;
+mod why;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -70,6 +71,12 @@ enum Command {
     /// commands from standard input when it is not a terminal.
     #[command(after_help = exit::TABLE)]
     Debug(debug::Args),
+    /// Name the two events whose order made a recorded run fail: replay the
+    /// recorded order up to a point, flip two conflicting events on one
+    /// object, run on, and see whether the failure goes away. Exits 0 with
+    /// the pair, 1 when none was found within --budget runs.
+    #[command(after_help = exit::TABLE)]
+    Why(why::Args),
 }
 
 /// A failure with its exit code; the message is printed as one line first,
@@ -111,6 +118,7 @@ where
         Command::Export(args) => export::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Debug(args) => debug::run(args),
+        Command::Why(args) => why::run(args),
     };
     let _ = std::io::stdout().flush();
     match outcome {

@@ -41,6 +41,9 @@ pub(crate) struct Guided {
     hold: Option<Hold>,
     cursor: usize,
     done: BTreeMap<ThreadIndex, u64>,
+    /// Per thread, its yields since its last event: a thread that keeps
+    /// yielding waits for another, so the tail lets another run.
+    yields: BTreeMap<ThreadIndex, u32>,
     flipped: Rc<Flipped>,
 }
 
@@ -48,9 +51,13 @@ pub(crate) struct Guided {
 /// its next recorded event (one whose event at the cursor is blocked).
 const LOOKAHEAD: usize = 256;
 
+/// Yields in a row after which the tail takes the turn from a thread: one
+/// yield between a read and a write is not a wait, a loop of them is.
+const SPIN: u32 = 3;
+
 impl Guided {
     pub(crate) fn new(order: Rc<[At]>, upto: usize, hold: Option<Hold>, flipped: Rc<Flipped>) -> Guided {
-        Guided { order, upto, hold, cursor: 0, done: BTreeMap::new(), flipped }
+        Guided { order, upto, hold, cursor: 0, done: BTreeMap::new(), yields: BTreeMap::new(), flipped }
     }
 
     fn made_count(&self, thread: ThreadIndex) -> u64 {
@@ -77,6 +84,7 @@ impl Strategy for Guided {
     fn begin(&mut self, _index: u64) -> bool {
         self.cursor = 0;
         self.done.clear();
+        self.yields.clear();
         self.flipped.infeasible.set(false);
         true
     }
@@ -98,9 +106,13 @@ impl Strategy for Guided {
                 return t;
             }
         }
+        let spinning = |t: &ThreadIndex| self.yields.get(t).is_some_and(|&n| n >= SPIN);
         let allowed = |t: &ThreadIndex| Some(*t) != held;
-        if let Some(c) = current.filter(allowed) {
+        if let Some(c) = current.filter(|c| allowed(c) && !spinning(c)) {
             return c;
+        }
+        if let Some(&t) = runnable.iter().find(|t| allowed(t) && !spinning(t)) {
+            return t;
         }
         if let Some(&t) = runnable.iter().find(|t| allowed(t)) {
             return t;
@@ -111,7 +123,11 @@ impl Strategy for Guided {
         runnable[0]
     }
 
-    fn ran(&mut self, thread: ThreadIndex, _call: Option<reprise_recorder::hook::coop::CoopCall>) {
+    fn ran(&mut self, thread: ThreadIndex, call: Option<reprise_recorder::hook::coop::CoopCall>) {
+        // `None` after a thread's start is a `yield_now`.
+        if call.is_none() && self.made_count(thread) > 0 {
+            *self.yields.entry(thread).or_default() += 1;
+        }
         // The scheduler asks nobody when one thread alone can run: if that
         // is the held one, the hold is broken.
         if self.holding() == Some(thread) {
@@ -121,6 +137,7 @@ impl Strategy for Guided {
 
     fn made(&mut self, thread: ThreadIndex, _event: &Event) {
         *self.done.entry(thread).or_default() += 1;
+        self.yields.remove(&thread);
     }
 
     fn name(&self) -> String {

@@ -47,7 +47,8 @@ where
         let flipped = Rc::new(Flipped::default());
         let strategy = Box::new(Guided::new(Rc::clone(&self.order), upto, hold, Rc::clone(&flipped)));
         let pool = std::mem::take(&mut self.pool);
-        let (explored, result) = run_once(&self.program, strategy, self.config.max_steps, pool, self.runs, |_| ());
+        let (explored, result) =
+            run_once(&self.program, strategy, self.config.max_steps, pool, self.runs, |s| s.keep_yielded());
         let mut end = explored.end;
         self.pool = std::mem::take(&mut end.pool);
         let failure = failure_of(&mut end, result.as_ref(), &self.check);
@@ -83,7 +84,8 @@ where
         };
         let summary = Some(failure.summary());
         if !self.spent() && self.fails(0, &failure) {
-            let outcome = WhyOutcome::NotFound { budget_spent: false, fails_anyway: true, different: Vec::new() };
+            let outcome =
+                WhyOutcome::NotFound { budget_spent: false, fails_anyway: true, different: Vec::new() };
             return self.report(summary, None, pairs.len(), outcome);
         }
         let critical = self.bisect(all, &failure);

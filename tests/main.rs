@@ -36,4 +36,5 @@ mod thread_parity;
 mod trace_mode;
 mod traces;
 mod trust;
+mod why;
 mod zoo;

@@ -114,9 +114,7 @@ fn print(tables: &Tables, report: &WhyReport, budget: u64) -> Outcome {
             Ok(exit::SUCCESS)
         }
         WhyOutcome::NotFound { budget_spent, fails_anyway, different } => {
-            if *fails_anyway {
-                out!("no pair: the program fails without the recorded order too (not a matter of schedule)");
-            } else if *budget_spent {
+            if *budget_spent {
                 out!(
                     "no pair found within the budget of {budget} runs ({} candidate pairs); raise --budget",
                     report.candidates
@@ -126,6 +124,9 @@ fn print(tables: &Tables, report: &WhyReport, budget: u64) -> Outcome {
                     "no pair found: no flip of the {} candidate pairs made the failure go away",
                     report.candidates
                 );
+            }
+            if *fails_anyway {
+                out!("the program fails without the recorded order too: its failure may not be a matter of schedule");
             }
             for (pair, summary) in different {
                 out!(

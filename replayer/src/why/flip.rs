@@ -21,7 +21,9 @@ pub(crate) type At = (ThreadIndex, u64);
 /// Hold `held` back until `until` has been made.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Hold {
-    pub(crate) held: ThreadIndex,
+    /// The thread held back, and the index of its event that must come
+    /// after `until`.
+    pub(crate) held: At,
     /// The event to let happen first, and its place in the recorded order.
     pub(crate) until: At,
     pub(crate) until_at: usize,
@@ -32,6 +34,9 @@ pub(crate) struct Hold {
 pub(crate) struct Flipped {
     /// The held event's thread could not get there without the held thread.
     pub(crate) infeasible: Cell<bool>,
+    /// `until` was made while the held thread had not made its event: the
+    /// order was flipped.
+    pub(crate) happened: Cell<bool>,
 }
 
 /// Follows `order[..upto]`, then the hold, then runs without preemption.
@@ -64,10 +69,24 @@ impl Guided {
         self.done.get(&thread).copied().unwrap_or(0)
     }
 
-    /// The thread held back now, if the hold is still on.
+    /// The thread held back now: once the prefix has been made, until
+    /// `until` has.
     fn holding(&self) -> Option<ThreadIndex> {
         let hold = self.hold?;
-        (self.made_count(hold.until.0) <= hold.until.1 && !self.flipped.infeasible.get()).then_some(hold.held)
+        let on = self.cursor >= self.upto
+            && self.made_count(hold.until.0) <= hold.until.1
+            && !self.flipped.infeasible.get();
+        on.then_some(hold.held.0)
+    }
+
+    /// Moves the cursor past the events made.
+    fn advance(&mut self) {
+        while let Some(&(t, i)) = self.order.get(self.cursor) {
+            if self.made_count(t) <= i {
+                break;
+            }
+            self.cursor += 1;
+        }
     }
 
     /// How far the recorded order is followed now.
@@ -86,20 +105,14 @@ impl Strategy for Guided {
         self.done.clear();
         self.yields.clear();
         self.flipped.infeasible.set(false);
+        self.flipped.happened.set(false);
         true
     }
 
     fn choose(&mut self, runnable: &[ThreadIndex], current: Option<ThreadIndex>) -> ThreadIndex {
+        self.advance();
         let held = self.holding();
         let end = self.follow_end();
-        while self.cursor < end {
-            let (t, i) = self.order[self.cursor];
-            if self.made_count(t) > i {
-                self.cursor += 1;
-            } else {
-                break;
-            }
-        }
         let window = end.min(self.cursor.saturating_add(LOOKAHEAD));
         for &(t, i) in &self.order[self.cursor.min(window)..window] {
             if Some(t) != held && self.made_count(t) == i && runnable.contains(&t) {
@@ -136,8 +149,15 @@ impl Strategy for Guided {
     }
 
     fn made(&mut self, thread: ThreadIndex, _event: &Event) {
+        if let Some(hold) = self.hold {
+            let until = (thread, self.made_count(thread)) == hold.until;
+            if until && self.made_count(hold.held.0) == hold.held.1 {
+                self.flipped.happened.set(true);
+            }
+        }
         *self.done.entry(thread).or_default() += 1;
         self.yields.remove(&thread);
+        self.advance();
     }
 
     fn name(&self) -> String {

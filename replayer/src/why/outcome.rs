@@ -43,8 +43,8 @@ pub enum WhyOutcome {
     NotFound {
         /// Whether the budget ran out before every candidate was tried.
         budget_spent: bool,
-        /// Whether the program fails even without the recorded order (its
-        /// failure does not depend on the schedule).
+        /// Whether the program fails even without the recorded order, run
+        /// without preemption (its failure may not depend on the schedule).
         fails_anyway: bool,
         /// Pairs whose flip gave another failure.
         different: Vec<(Pair, String)>,

@@ -40,8 +40,10 @@ where
     }
 
     /// Runs the program following `order[..upto]`, with `hold`: its failure,
-    /// and whether the hold could not be kept.
+    /// and whether the hold, if any, could not be kept (or the order did not
+    /// flip).
     fn run(&mut self, upto: usize, hold: Option<Hold>, what: &str) -> (Option<FailureKind>, bool) {
+        let flipping = hold.is_some();
         self.runs += 1;
         (self.progress)(&format!("run {}/{}: {what}", self.runs, self.config.budget));
         let flipped = Rc::new(Flipped::default());
@@ -52,7 +54,7 @@ where
         let mut end = explored.end;
         self.pool = std::mem::take(&mut end.pool);
         let failure = failure_of(&mut end, result.as_ref(), &self.check);
-        (failure, flipped.infeasible.get())
+        (failure, flipping && (flipped.infeasible.get() || !flipped.happened.get()))
     }
 
     /// Whether following `order[..upto]` and then no preemption fails as
@@ -65,7 +67,7 @@ where
     /// Runs with `pair` flipped.
     fn flip(&mut self, pair: &Pair, failure: &FailureKind) -> Flip {
         let (first, second) = (pair.first, pair.second);
-        let hold = Hold { held: first.at.0, until: second.at, until_at: index(&second) };
+        let hold = Hold { held: first.at, until: second.at, until_at: index(&second) };
         let what = format!("flipping events {} and {}", first.number, second.number);
         match self.run(index(&first), Some(hold), &what) {
             (_, true) => Flip::Infeasible,
@@ -83,16 +85,14 @@ where
             return self.report(None, None, pairs.len(), WhyOutcome::NotFailed);
         };
         let summary = Some(failure.summary());
-        if !self.spent() && self.fails(0, &failure) {
-            let outcome =
-                WhyOutcome::NotFound { budget_spent: false, fails_anyway: true, different: Vec::new() };
-            return self.report(summary, None, pairs.len(), outcome);
-        }
-        let critical = self.bisect(all, &failure);
+        // When the run without the recorded order fails too, there is no
+        // prefix to bisect: the pairs are tried walking back from the end.
+        let fails_anyway = !self.spent() && self.fails(0, &failure);
+        let critical = if fails_anyway { None } else { self.bisect(all, &failure) };
         let mut different = Vec::new();
         for (first, second) in candidates(pairs, critical) {
             if self.spent() {
-                let outcome = WhyOutcome::NotFound { budget_spent: true, fails_anyway: false, different };
+                let outcome = WhyOutcome::NotFound { budget_spent: true, fails_anyway, different };
                 return self.report(summary, critical, pairs.len(), outcome);
             }
             let pair = Pair { first, second };
@@ -102,7 +102,7 @@ where
                 Flip::Same | Flip::Infeasible => {}
             }
         }
-        let outcome = WhyOutcome::NotFound { budget_spent: false, fails_anyway: false, different };
+        let outcome = WhyOutcome::NotFound { budget_spent: false, fails_anyway, different };
         self.report(summary, critical, pairs.len(), outcome)
     }
 

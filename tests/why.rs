@@ -104,7 +104,8 @@ fn read_before_init() -> Option<u64> {
 
 #[test]
 fn a_read_before_its_initialization_names_the_two_lock_turns() {
-    let (_, report) = explain("why-init", read_before_init, |r| r.is_none().then(|| "read before init".into()));
+    let (_, report) =
+        explain("why-init", read_before_init, |r| r.is_none().then(|| "read before init".into()));
     let WhyOutcome::Found { pair } = report.outcome else { panic!("{report:?}") };
     assert_eq!(pair.first.event.object, pair.second.event.object);
     assert_eq!((pair.first.at.0, pair.second.at.0), (0, 1), "the root's read, then the initializer's write");
@@ -128,7 +129,11 @@ fn flag_before_data() -> u64 {
 
 /// The trace of the failing schedule the explorer finds for `program`, and
 /// `why`'s report on it.
-fn explore_then_explain<R: 'static>(name: &str, program: fn() -> R, check: fn(&R) -> Option<String>) -> WhyReport {
+fn explore_then_explain<R: 'static>(
+    name: &str,
+    program: fn() -> R,
+    check: fn(&R) -> Option<String>,
+) -> WhyReport {
     let dir = scratch(name);
     let config = reprise::explore::Config::default().budget(1000).trace_dir(&dir);
     let outcome = reprise::explore::Explorer::new(config).run_checked(program, check, |_| {});
@@ -139,7 +144,8 @@ fn explore_then_explain<R: 'static>(name: &str, program: fn() -> R, check: fn(&R
 
 #[test]
 fn a_flag_published_before_its_data_names_a_load_and_a_store_of_one_atomic() {
-    let report = explore_then_explain("why-flag", flag_before_data, |&v| (v != 7).then(|| format!("read {v}")));
+    let report =
+        explore_then_explain("why-flag", flag_before_data, |&v| (v != 7).then(|| format!("read {v}")));
     let WhyOutcome::Found { pair } = report.outcome else { panic!("{report:?}") };
     use reprise::trace::model::Op;
     assert_eq!(pair.first.event.object, pair.second.event.object);
@@ -147,4 +153,25 @@ fn a_flag_published_before_its_data_names_a_load_and_a_store_of_one_atomic() {
     ops.sort_by_key(|op| op.name());
     assert_eq!(ops, [Op::AtomicLoad, Op::AtomicStore], "{pair:?}");
     assert_ne!(pair.first.at.0, pair.second.at.0);
+}
+
+/// [`read_before_init`], but a root that sees the setting reads a value
+/// from outside: a path the failing recording never took.
+fn capture_once_initialized() -> u64 {
+    let setting = Arc::new(Mutex::new(None));
+    let init = Arc::clone(&setting);
+    let t = thread::spawn(move || *init.lock().unwrap() = Some(1u64));
+    let seen = *setting.lock().unwrap();
+    let value = if seen.is_some() { reprise::capture(|| 5u64) } else { 0 };
+    t.join().unwrap();
+    value
+}
+
+#[test]
+fn a_flipped_run_that_needs_a_capture_the_trace_lacks_is_inconclusive_not_a_fix() {
+    let (_, report) =
+        explain("why-capture", capture_once_initialized, |&v| (v == 0).then(|| "read before init".into()));
+    let WhyOutcome::NotFound { inconclusive, .. } = &report.outcome else { panic!("{report:?}") };
+    assert_eq!(inconclusive.len(), 1, "{report:?}");
+    assert!(inconclusive[0].1.contains("captured value"), "{report:?}");
 }

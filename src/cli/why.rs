@@ -113,7 +113,7 @@ fn print(tables: &Tables, report: &WhyReport, budget: u64) -> Outcome {
             out!("runs: {} of {budget}, {} candidate pairs", report.runs, report.candidates);
             Ok(exit::SUCCESS)
         }
-        WhyOutcome::NotFound { budget_spent, fails_anyway, different } => {
+        WhyOutcome::NotFound { budget_spent, fails_anyway, different, inconclusive } => {
             if *budget_spent {
                 out!(
                     "no pair found within the budget of {budget} runs ({} candidate pairs); raise --budget",
@@ -131,6 +131,13 @@ fn print(tables: &Tables, report: &WhyReport, budget: u64) -> Outcome {
             for (pair, summary) in different {
                 out!(
                     "  flipping events {} and {} gave another failure: {summary}",
+                    pair.first.number,
+                    pair.second.number
+                );
+            }
+            for (pair, why) in inconclusive {
+                out!(
+                    "  flipping events {} and {} was inconclusive: {why}",
                     pair.first.number,
                     pair.second.number
                 );

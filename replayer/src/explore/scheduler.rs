@@ -588,6 +588,10 @@ impl Scheduler for RunScheduler {
         }
     }
 
+    fn recorded(&self, thread: ThreadIndex, op: reprise_recorder::trace::model::Op) -> Option<coop::Served> {
+        self.state.borrow_mut().strategy.served(thread, op)
+    }
+
     fn panicked(&self, thread: ThreadIndex, message: &str) {
         let mut st = self.state.borrow_mut();
         if st.failure.is_none() {

@@ -10,7 +10,8 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use reprise_recorder::trace::model::{Event, ThreadIndex};
+use reprise_recorder::hook::coop::Served;
+use reprise_recorder::trace::model::{Event, Op, ThreadIndex};
 
 use crate::explore::Strategy;
 
@@ -37,6 +38,9 @@ pub(crate) struct Flipped {
     /// `until` was made while the held thread had not made its event: the
     /// order was flipped.
     pub(crate) happened: Cell<bool>,
+    /// A thread asked for a captured value where its recording has none
+    /// (`thread`, the index of its event).
+    pub(crate) missing_capture: Cell<Option<At>>,
 }
 
 /// Follows `order[..upto]`, then the hold, then runs without preemption.
@@ -50,7 +54,11 @@ pub(crate) struct Guided {
     /// yielding waits for another, so the tail lets another run.
     yields: BTreeMap<ThreadIndex, u32>,
     flipped: Rc<Flipped>,
+    captures: Rc<Captures>,
 }
+
+/// The recorded captures, by (thread, event index): what a run is served.
+pub(crate) type Captures = BTreeMap<At, Served>;
 
 /// How far ahead of the cursor a pick may look for a thread that can make
 /// its next recorded event (one whose event at the cursor is blocked).
@@ -61,8 +69,15 @@ const LOOKAHEAD: usize = 256;
 const SPIN: u32 = 3;
 
 impl Guided {
-    pub(crate) fn new(order: Rc<[At]>, upto: usize, hold: Option<Hold>, flipped: Rc<Flipped>) -> Guided {
-        Guided { order, upto, hold, cursor: 0, done: BTreeMap::new(), yields: BTreeMap::new(), flipped }
+    pub(crate) fn new(
+        order: Rc<[At]>,
+        captures: Rc<Captures>,
+        upto: usize,
+        hold: Option<Hold>,
+        flipped: Rc<Flipped>,
+    ) -> Guided {
+        let (done, yields) = (BTreeMap::new(), BTreeMap::new());
+        Guided { order, upto, hold, cursor: 0, done, yields, flipped, captures }
     }
 
     fn made_count(&self, thread: ThreadIndex) -> u64 {
@@ -106,6 +121,7 @@ impl Strategy for Guided {
         self.yields.clear();
         self.flipped.infeasible.set(false);
         self.flipped.happened.set(false);
+        self.flipped.missing_capture.set(None);
         true
     }
 
@@ -158,6 +174,20 @@ impl Strategy for Guided {
         *self.done.entry(thread).or_default() += 1;
         self.yields.remove(&thread);
         self.advance();
+    }
+
+    fn served(&mut self, thread: ThreadIndex, op: Op) -> Option<Served> {
+        if !matches!(op, Op::Capture | Op::CaptureSensitive) {
+            return None;
+        }
+        // By (thread, call index), as a coroutine replay serves them: a run
+        // that took another path asks where the recording has no value.
+        let at = (thread, self.made_count(thread));
+        let served = self.captures.get(&at).filter(|s| s.outcome.op() == op).cloned();
+        if served.is_none() && self.flipped.missing_capture.get().is_none() {
+            self.flipped.missing_capture.set(Some(at));
+        }
+        served
     }
 
     fn name(&self) -> String {

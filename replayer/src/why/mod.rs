@@ -11,9 +11,10 @@
 //! pairs around it latest first and walks back, as Hermit's `analyze`
 //! bisects schedules; every run counts against a budget.
 //!
-//! Limits: the runs are live runs of the program under the explorer, so
-//! what the recording captured from outside (captures, the time, random
-//! numbers) is produced again, not served from the trace.
+//! Captured values are served from the trace by (thread, call index), as a
+//! coroutine replay serves them; a flipped run that asks for one the trace
+//! lacks (it took another path) is inconclusive, not a fix. The time and
+//! random numbers are the explorer's own (its virtual clock, its seed).
 
 mod flip;
 mod outcome;
@@ -68,6 +69,7 @@ where
 {
     let numbering = number(trace);
     let order: Rc<[flip::At]> = pairs::order(&numbering).into();
+    let captures = Rc::new(pairs::captures(&numbering));
     let pairs = pairs::conflicting(&numbering);
-    search::Search::new(program, check, progress, order, config).search(&pairs)
+    search::Search::new(program, check, progress, (order, captures), config).search(&pairs)
 }

@@ -25,6 +25,9 @@ pub enum Flip {
     /// The second event's thread could not reach it without the first's:
     /// the order cannot be flipped.
     Infeasible,
+    /// The flipped run asked for a captured value the trace does not have
+    /// (why, in words): what it would have done is unknown.
+    Inconclusive(String),
 }
 
 /// The result of [`why`](super::why).
@@ -48,6 +51,8 @@ pub enum WhyOutcome {
         fails_anyway: bool,
         /// Pairs whose flip gave another failure.
         different: Vec<(Pair, String)>,
+        /// Pairs whose flipped run was inconclusive, with why.
+        inconclusive: Vec<(Pair, String)>,
     },
 }
 

@@ -8,7 +8,9 @@ use reprise_recorder::trace::model::{Event, ObjectIndex, Op};
 
 use crate::views::number::Numbering;
 
-use super::flip::At;
+use reprise_recorder::hook::coop::Served;
+
+use super::flip::{At, Captures};
 
 /// One recorded event, by global number and by position.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,6 +74,19 @@ pub(crate) fn conflicting(numbering: &Numbering<'_>) -> Vec<(Placed, Placed)> {
         seen.push((placed, kind));
     }
     pairs
+}
+
+/// The recorded captures by (thread, event index), with their bytes.
+pub(crate) fn captures(numbering: &Numbering<'_>) -> Captures {
+    numbering
+        .iter()
+        .filter(|n| matches!(n.event.op, Op::Capture | Op::CaptureSensitive))
+        .filter_map(|n| {
+            let outcome = n.event.outcome().ok()?;
+            let blob = numbering.blob(n.thread, n.index).map(|b| b.into_owned());
+            Some(((n.thread, n.index), Served { outcome, blob }))
+        })
+        .collect()
 }
 
 /// The recorded order: every numbered event's position, by number.

@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use crate::explore::{failure_of, run_once, FailureKind};
 
-use super::flip::{At, Flipped, Guided, Hold};
+use super::flip::{At, Captures, Flipped, Guided, Hold};
 use super::outcome::{same_failure, Flip, Pair, WhyOutcome, WhyReport};
 use super::pairs::Placed;
 use super::WhyConfig;
@@ -19,6 +19,7 @@ pub(crate) struct Search<'a, F, C, P> {
     pub(crate) check: C,
     pub(crate) progress: P,
     pub(crate) order: Rc<[At]>,
+    pub(crate) captures: Rc<Captures>,
     pub(crate) config: &'a WhyConfig,
     pub(crate) runs: u64,
     pool: Vec<corosensei::stack::DefaultStack>,
@@ -31,8 +32,15 @@ where
     C: Fn(&R) -> Option<String>,
     P: FnMut(&str),
 {
-    pub(crate) fn new(program: F, check: C, progress: P, order: Rc<[At]>, config: &'a WhyConfig) -> Self {
-        Search { program: Rc::new(program), check, progress, order, config, runs: 0, pool: Vec::new() }
+    pub(crate) fn new(
+        program: F,
+        check: C,
+        progress: P,
+        (order, captures): (Rc<[At]>, Rc<Captures>),
+        config: &'a WhyConfig,
+    ) -> Self {
+        let program = Rc::new(program);
+        Search { program, check, progress, order, captures, config, runs: 0, pool: Vec::new() }
     }
 
     fn spent(&self) -> bool {
@@ -40,21 +48,25 @@ where
     }
 
     /// Runs the program following `order[..upto]`, with `hold`: its failure,
-    /// and whether the hold, if any, could not be kept (or the order did not
-    /// flip).
-    fn run(&mut self, upto: usize, hold: Option<Hold>, what: &str) -> (Option<FailureKind>, bool) {
-        let flipping = hold.is_some();
+    /// and what became of the flip.
+    fn run(&mut self, upto: usize, hold: Option<Hold>, what: &str) -> (Option<FailureKind>, Rc<Flipped>) {
         self.runs += 1;
         (self.progress)(&format!("run {}/{}: {what}", self.runs, self.config.budget));
         let flipped = Rc::new(Flipped::default());
-        let strategy = Box::new(Guided::new(Rc::clone(&self.order), upto, hold, Rc::clone(&flipped)));
+        let strategy = Box::new(Guided::new(
+            Rc::clone(&self.order),
+            Rc::clone(&self.captures),
+            upto,
+            hold,
+            Rc::clone(&flipped),
+        ));
         let pool = std::mem::take(&mut self.pool);
         let (explored, result) =
             run_once(&self.program, strategy, self.config.max_steps, pool, self.runs, |s| s.keep_yielded());
         let mut end = explored.end;
         self.pool = std::mem::take(&mut end.pool);
         let failure = failure_of(&mut end, result.as_ref(), &self.check);
-        (failure, flipping && (flipped.infeasible.get() || !flipped.happened.get()))
+        (failure, flipped)
     }
 
     /// Whether following `order[..upto]` and then no preemption fails as
@@ -69,11 +81,19 @@ where
         let (first, second) = (pair.first, pair.second);
         let hold = Hold { held: first.at, until: second.at, until_at: index(&second) };
         let what = format!("flipping events {} and {}", first.number, second.number);
-        match self.run(index(&first), Some(hold), &what) {
-            (_, true) => Flip::Infeasible,
-            (None, false) => Flip::Gone,
-            (Some(got), false) if same_failure(failure, &got) => Flip::Same,
-            (Some(got), false) => Flip::Different(got.summary()),
+        let (got, flipped) = self.run(index(&first), Some(hold), &what);
+        if flipped.infeasible.get() || !flipped.happened.get() {
+            return Flip::Infeasible;
+        }
+        if let Some((thread, index)) = flipped.missing_capture.get() {
+            return Flip::Inconclusive(format!(
+                "thread {thread} asked for a captured value at its event {index}, where the trace has none"
+            ));
+        }
+        match got {
+            None => Flip::Gone,
+            Some(got) if same_failure(failure, &got) => Flip::Same,
+            Some(got) => Flip::Different(got.summary()),
         }
     }
 
@@ -89,20 +109,22 @@ where
         // prefix to bisect: the pairs are tried walking back from the end.
         let fails_anyway = !self.spent() && self.fails(0, &failure);
         let critical = if fails_anyway { None } else { self.bisect(all, &failure) };
-        let mut different = Vec::new();
+        let (mut different, mut inconclusive) = (Vec::new(), Vec::new());
         for (first, second) in candidates(pairs, critical) {
             if self.spent() {
-                let outcome = WhyOutcome::NotFound { budget_spent: true, fails_anyway, different };
+                let outcome =
+                    WhyOutcome::NotFound { budget_spent: true, fails_anyway, different, inconclusive };
                 return self.report(summary, critical, pairs.len(), outcome);
             }
             let pair = Pair { first, second };
             match self.flip(&pair, &failure) {
                 Flip::Gone => return self.report(summary, critical, pairs.len(), WhyOutcome::Found { pair }),
                 Flip::Different(summary) => different.push((pair, summary)),
+                Flip::Inconclusive(why) => inconclusive.push((pair, why)),
                 Flip::Same | Flip::Infeasible => {}
             }
         }
-        let outcome = WhyOutcome::NotFound { budget_spent: false, fails_anyway, different };
+        let outcome = WhyOutcome::NotFound { budget_spent: false, fails_anyway, different, inconclusive };
         self.report(summary, critical, pairs.len(), outcome)
     }
 

@@ -56,6 +56,15 @@ pub(crate) fn run(args: Args) -> Outcome {
             ),
         ));
     }
+    if recorded_failure(&trace) == Some(false) {
+        return Err(Failure::new(
+            exit::USAGE,
+            anyhow!(
+                "the recorded run did not fail (it completed with its invariants kept): nothing to explain; \
+                 why needs the trace of a run that broke an invariant, panicked or deadlocked"
+            ),
+        ));
+    }
     let pipeline = pipeline::Pipeline::from_header(&trace.header)?;
     let mut config = WhyConfig::default().budget(args.budget);
     config.max_steps = args.max_steps;
@@ -84,11 +93,12 @@ pub(crate) fn run(args: Args) -> Outcome {
 /// Prints the report; the exit code says whether a pair was found.
 fn print(tables: &Tables, report: &WhyReport, budget: u64) -> Outcome {
     if let WhyOutcome::NotFailed = report.outcome {
+        // The footer said it failed, or a cut trace does not say.
         return Err(Failure::new(
-            exit::USAGE,
+            exit::MISMATCHED,
             anyhow!(
-                "the run did not fail when following the recorded order: nothing to explain \
-                 (why needs the trace of a run that broke an invariant, panicked or deadlocked)"
+                "following the recorded order under the explorer, the run did not fail as recorded: \
+                 the failure cannot be explained from this trace"
             ),
         ));
     }
@@ -146,6 +156,14 @@ fn print(tables: &Tables, report: &WhyReport, budget: u64) -> Outcome {
         }
         _ => Ok(exit::FINDING),
     }
+}
+
+/// Whether the recorded run failed, by its footer: a verdict other than
+/// completed, or a broken invariant. `None`: the trace has no footer.
+fn recorded_failure(trace: &reprise_recorder::trace::read::TraceFile) -> Option<bool> {
+    let footer = trace.footer.as_ref()?;
+    let broken = footer.annotation("invariants").is_some_and(|line| line != "invariants: ok");
+    Some(broken || !matches!(footer.verdict, reprise_recorder::trace::format::Verdict::Completed))
 }
 
 /// `event 12 ledger-0 lock mutex #4 (src/…:88) at src/…:90: turn 3`.

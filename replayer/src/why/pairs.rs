@@ -39,9 +39,10 @@ fn access(e: &Event) -> Option<Access> {
         Op::TryLock | Op::TryWriteLock if e.a > 0 => Some(Access::Write),
         Op::ReadLock => Some(Access::Read),
         Op::TryReadLock if e.a > 0 => Some(Access::Read),
-        // Taking a message changes the queue; which taker gets which
-        // message is the order that matters.
-        Op::Recv | Op::TryRecv | Op::RecvTimeout | Op::Select => Some(Access::Write),
+        // Sending and taking change the queue: which taker gets which
+        // message, and whether a message was there yet, is the order that
+        // matters.
+        Op::Send | Op::Recv | Op::TryRecv | Op::RecvTimeout | Op::Select => Some(Access::Write),
         Op::AtomicLoad => Some(Access::Read),
         Op::AtomicStore | Op::AtomicRmw | Op::AtomicCas => Some(Access::Write),
         _ => None,

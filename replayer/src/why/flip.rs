@@ -57,8 +57,9 @@ pub(crate) struct Guided {
     captures: Rc<Captures>,
 }
 
-/// The recorded captures, by (thread, event index): what a run is served.
-pub(crate) type Captures = BTreeMap<At, Served>;
+/// What the recording serves a run, by (thread, event index), with the
+/// event's place in the recorded order.
+pub(crate) type Captures = BTreeMap<At, (usize, Served)>;
 
 /// How far ahead of the cursor a pick may look for a thread that can make
 /// its next recorded event (one whose event at the cursor is blocked).
@@ -177,13 +178,17 @@ impl Strategy for Guided {
     }
 
     fn served(&mut self, thread: ThreadIndex, op: Op) -> Option<Served> {
+        let at = (thread, self.made_count(thread));
+        let recorded = self.captures.get(&at).filter(|(_, s)| s.outcome.op() == op);
         if !matches!(op, Op::Capture | Op::CaptureSensitive) {
-            return None;
+            // A receive that found no message is served while the run
+            // follows the recording; after that, the explorer decides.
+            let end = self.follow_end();
+            return recorded.filter(|(place, _)| *place < end).map(|(_, s)| s.clone());
         }
         // By (thread, call index), as a coroutine replay serves them: a run
         // that took another path asks where the recording has no value.
-        let at = (thread, self.made_count(thread));
-        let served = self.captures.get(&at).filter(|s| s.outcome.op() == op).cloned();
+        let served = recorded.map(|(_, s)| s.clone());
         if served.is_none() && self.flipped.missing_capture.get().is_none() {
             self.flipped.missing_capture.set(Some(at));
         }

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use reprise_recorder::trace::model::{Event, ObjectIndex, Op};
+use reprise_recorder::trace::model::{Event, ObjectIndex, Op, Outcome, Received};
 
 use crate::views::number::Numbering;
 
@@ -77,15 +77,23 @@ pub(crate) fn conflicting(numbering: &Numbering<'_>) -> Vec<(Placed, Placed)> {
     pairs
 }
 
-/// The recorded captures by (thread, event index), with their bytes.
+/// What the recording can serve a run, by (thread, event index), with the
+/// event's place in the recorded order: captured values, and receives that
+/// came back without a message (empty, timed out), which the explorer
+/// would otherwise decide by its own clock.
 pub(crate) fn captures(numbering: &Numbering<'_>) -> Captures {
     numbering
         .iter()
-        .filter(|n| matches!(n.event.op, Op::Capture | Op::CaptureSensitive))
+        .filter(|n| match n.event.outcome() {
+            Ok(Outcome::Recv(r) | Outcome::TryRecv(r) | Outcome::RecvTimeout(r)) => {
+                !matches!(r, Received::Message { .. })
+            }
+            _ => matches!(n.event.op, Op::Capture | Op::CaptureSensitive),
+        })
         .filter_map(|n| {
             let outcome = n.event.outcome().ok()?;
             let blob = numbering.blob(n.thread, n.index).map(|b| b.into_owned());
-            Some(((n.thread, n.index), Served { outcome, blob }))
+            Some(((n.thread, n.index), ((n.number - 1) as usize, Served { outcome, blob })))
         })
         .collect()
 }

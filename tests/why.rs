@@ -28,9 +28,10 @@ fn fields(line: &str) -> (String, String, String) {
     (thread, object, site)
 }
 
-#[test]
-fn the_payments_lost_update_is_the_two_ledger_workers_read_and_write_of_one_balance() {
-    let out = reprise_on(&["why"], std::path::Path::new("traces/lost-update.trace"));
+/// Checks that `why` on `trace` names two ledger workers' read and write
+/// of one balance.
+fn names_a_read_and_a_write_of_one_balance(trace: &std::path::Path) {
+    let out = reprise_on(&["why"], trace);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
     let pair: Vec<&str> = text.lines().filter(|l| l.contains("first:") || l.contains("second:")).collect();
@@ -43,6 +44,11 @@ fn the_payments_lost_update_is_the_two_ledger_workers_read_and_write_of_one_bala
     let write = |l: &String| l.starts_with("*lock(") && l.contains(") = ");
     assert!(lines.iter().any(read) && lines.iter().any(write), "a read and a write: {lines:?}\n{text}");
     assert!(text.contains("failure gone"), "{text}");
+}
+
+#[test]
+fn the_payments_lost_update_is_the_two_ledger_workers_read_and_write_of_one_balance() {
+    names_a_read_and_a_write_of_one_balance(std::path::Path::new("traces/lost-update.trace"));
 }
 
 #[test]

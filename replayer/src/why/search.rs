@@ -4,6 +4,7 @@
 //! it, latest first, walking back from there, until a flip makes the
 //! failure go away or the budget is spent.
 
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use crate::explore::{failure_of, run_once, FailureKind};
@@ -164,15 +165,31 @@ fn index(p: &Placed) -> usize {
 }
 
 /// The pairs to try, in order: those around the critical event (the first
-/// at or before it, the second at or after it), latest first; then every
+/// at or before it, the second at or after it), latest first, each after
+/// the pairs that follow it on its object (its second event with the next
+/// conflicting one: a read-read pair's read-write successor); then every
 /// earlier pair, walking back from it. Without a critical event, every pair
 /// walking back from the end.
 fn candidates(pairs: &[(Placed, Placed)], critical: Option<u64>) -> Vec<(Placed, Placed)> {
     let Some(k) = critical else {
         return pairs.iter().rev().copied().collect();
     };
+    let mut by_first: HashMap<u64, Vec<(Placed, Placed)>> = HashMap::new();
+    for &(a, b) in pairs {
+        by_first.entry(a.number).or_default().push((a, b));
+    }
     let mut around: Vec<_> = pairs.iter().filter(|(a, b)| a.number <= k && b.number >= k).copied().collect();
     around.sort_by_key(|(a, b)| std::cmp::Reverse((a.number, b.number)));
+    let mut seen = HashSet::new();
+    let mut ordered = Vec::new();
+    for pair in around {
+        let next = by_first.get(&pair.1.number).into_iter().flatten().copied();
+        for p in next.chain(std::iter::once(pair)) {
+            if seen.insert((p.0.number, p.1.number)) {
+                ordered.push(p);
+            }
+        }
+    }
     let before = pairs.iter().rev().filter(|(_, b)| b.number < k).copied();
-    around.into_iter().chain(before).collect()
+    ordered.into_iter().chain(before).collect()
 }

@@ -55,15 +55,16 @@ pub(crate) struct Guided {
     yields: BTreeMap<ThreadIndex, u32>,
     flipped: Rc<Flipped>,
     captures: Rc<Captures>,
+    /// Each recorded event's place in `order`.
+    positions: Rc<Positions>,
 }
+
+/// Each recorded event's place in the recorded order.
+pub(crate) type Positions = std::collections::HashMap<At, usize>;
 
 /// What the recording serves a run, by (thread, event index), with the
 /// event's place in the recorded order.
 pub(crate) type Captures = BTreeMap<At, (usize, Served)>;
-
-/// How far ahead of the cursor a pick may look for a thread that can make
-/// its next recorded event (one whose event at the cursor is blocked).
-const LOOKAHEAD: usize = 256;
 
 /// Yields in a row after which the tail takes the turn from a thread: one
 /// yield between a read and a write is not a wait, a loop of them is.
@@ -71,14 +72,14 @@ const SPIN: u32 = 3;
 
 impl Guided {
     pub(crate) fn new(
-        order: Rc<[At]>,
+        (order, positions): (Rc<[At]>, Rc<Positions>),
         captures: Rc<Captures>,
         upto: usize,
         hold: Option<Hold>,
         flipped: Rc<Flipped>,
     ) -> Guided {
         let (done, yields) = (BTreeMap::new(), BTreeMap::new());
-        Guided { order, upto, hold, cursor: 0, done, yields, flipped, captures }
+        Guided { order, upto, hold, cursor: 0, done, yields, flipped, captures, positions }
     }
 
     fn made_count(&self, thread: ThreadIndex) -> u64 {
@@ -130,9 +131,18 @@ impl Strategy for Guided {
         self.advance();
         let held = self.holding();
         let end = self.follow_end();
-        let window = end.min(self.cursor.saturating_add(LOOKAHEAD));
-        for &(t, i) in &self.order[self.cursor.min(window)..window] {
-            if Some(t) != held && self.made_count(t) == i && runnable.contains(&t) {
+        if self.cursor < end {
+            // The runnable thread whose next event comes first in the
+            // recorded order: the one at the cursor, unless it waits (a send
+            // to a full bounded channel, which the order, placing every send
+            // before its receive, does not know about).
+            let next = |t: ThreadIndex| self.positions.get(&(t, self.made_count(t))).copied();
+            let first = runnable
+                .iter()
+                .filter(|&&t| Some(t) != held)
+                .filter_map(|&t| next(t).filter(|&p| p < end).map(|p| (p, t)))
+                .min();
+            if let Some((_, t)) = first {
                 return t;
             }
         }

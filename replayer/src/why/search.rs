@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use crate::explore::{failure_of, run_once, FailureKind};
 
-use super::flip::{At, Captures, Flipped, Guided, Hold};
+use super::flip::{At, Captures, Flipped, Guided, Hold, Positions};
 use super::outcome::{same_failure, Flip, Pair, WhyOutcome, WhyReport};
 use super::pairs::Placed;
 use super::WhyConfig;
@@ -20,6 +20,7 @@ pub(crate) struct Search<'a, F, C, P> {
     pub(crate) check: C,
     pub(crate) progress: P,
     pub(crate) order: Rc<[At]>,
+    positions: Rc<Positions>,
     pub(crate) captures: Rc<Captures>,
     pub(crate) config: &'a WhyConfig,
     pub(crate) runs: u64,
@@ -41,7 +42,8 @@ where
         config: &'a WhyConfig,
     ) -> Self {
         let program = Rc::new(program);
-        Search { program, check, progress, order, captures, config, runs: 0, pool: Vec::new() }
+        let positions = Rc::new(order.iter().enumerate().map(|(p, &at)| (at, p)).collect());
+        Search { program, check, progress, order, positions, captures, config, runs: 0, pool: Vec::new() }
     }
 
     fn spent(&self) -> bool {
@@ -55,7 +57,7 @@ where
         (self.progress)(&format!("run {}/{}: {what}", self.runs, self.config.budget));
         let flipped = Rc::new(Flipped::default());
         let strategy = Box::new(Guided::new(
-            Rc::clone(&self.order),
+            (Rc::clone(&self.order), Rc::clone(&self.positions)),
             Rc::clone(&self.captures),
             upto,
             hold,

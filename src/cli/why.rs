@@ -65,6 +65,9 @@ pub(crate) fn run(args: Args) -> Outcome {
             ),
         ));
     }
+    if !trace.is_whole() {
+        eprintln!("reprise: warning: the trace is not whole; why follows what it holds");
+    }
     let pipeline = pipeline::Pipeline::from_header(&trace.header)?;
     let mut config = WhyConfig::default().budget(args.budget);
     config.max_steps = args.max_steps;

@@ -102,3 +102,40 @@ pub(crate) fn captures(numbering: &Numbering<'_>) -> Captures {
 pub(crate) fn order(numbering: &Numbering<'_>) -> Vec<At> {
     numbering.iter().map(|n| (n.thread, n.index)).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::views::number::number;
+    use reprise_recorder::sync::atomic::{AtomicU64, Ordering};
+    use reprise_recorder::sync::Mutex;
+    use reprise_recorder::trace::read::read_trace_file;
+    use reprise_recorder::{record, thread, RecordConfig};
+    use std::sync::Arc;
+
+    /// Two threads each lock one mutex and load one atomic.
+    fn program() {
+        let (m, a) = (Arc::new(Mutex::new(0)), Arc::new(AtomicU64::new(0)));
+        let (m2, a2) = (Arc::clone(&m), Arc::clone(&a));
+        let t = thread::spawn(move || {
+            *m2.lock().unwrap() += 1;
+            a2.load(Ordering::SeqCst)
+        });
+        *m.lock().unwrap() += 1;
+        a.load(Ordering::SeqCst);
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn two_lock_turns_conflict_and_two_loads_do_not() {
+        let path = std::env::temp_dir().join(format!("why-pairs-{}.trace", std::process::id()));
+        record(&path, RecordConfig::new("pairs", "1"), program).unwrap();
+        let trace = read_trace_file(&path).unwrap();
+        std::fs::remove_file(&path).ok();
+        let pairs = conflicting(&number(&trace));
+        let ops: Vec<(Op, Op)> = pairs.iter().map(|(a, b)| (a.event.op, b.event.op)).collect();
+        assert_eq!(ops, [(Op::Lock, Op::Lock)], "{pairs:?}");
+        let (a, b) = pairs[0];
+        assert!(a.number < b.number && a.at.0 != b.at.0 && a.event.object == b.event.object);
+    }
+}

@@ -106,6 +106,8 @@ pub use reprise_replayer::{
 pub use reprise_replayer::explore;
 #[doc(inline)]
 pub use reprise_replayer::explore::explore;
+#[doc(inline)]
+pub use reprise_replayer::why;
 
 pub use env::{main, main_with, Mode};
 pub use handoff::REPORT_ENV;

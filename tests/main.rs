@@ -39,4 +39,5 @@ mod timeline;
 mod trace_mode;
 mod traces;
 mod trust;
+mod why;
 mod zoo;

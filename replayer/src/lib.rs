@@ -57,6 +57,8 @@ mod replay;
 pub mod report;
 #[cfg(not(reprise_loom))]
 pub mod views;
+#[cfg(not(reprise_loom))]
+pub mod why;
 
 #[cfg(not(reprise_loom))]
 pub use backstop::{parse_stall_backstop, BackstopError, DEFAULT_STALL_BACKSTOP, STALL_BACKSTOP_ENV};

@@ -18,6 +18,7 @@ mod replay;
 mod settlement;
 mod timeline;
 mod verify;
+mod why;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -82,6 +83,12 @@ enum Command {
     /// `reprise::Tracked` cells, with every call site. Exits 1 when it finds any.
     #[command(after_help = exit::TABLE)]
     Races(races::Args),
+    /// Name the two events whose order made a recorded run fail: replay the
+    /// recorded order up to a point, flip two conflicting events on one
+    /// object, run on, and see whether the failure goes away. Exits 0 with
+    /// the pair, 1 when none was found within --budget runs.
+    #[command(after_help = exit::TABLE)]
+    Why(why::Args),
 }
 
 /// A failure with its exit code; the message is printed as one line first,
@@ -125,6 +132,7 @@ where
         Command::Debug(args) => debug::run(args),
         Command::Timeline(args) => timeline::run(args),
         Command::Races(args) => races::run(args),
+        Command::Why(args) => why::run(args),
     };
     let _ = std::io::stdout().flush();
     match outcome {

@@ -144,6 +144,10 @@ struct State {
     side_plan: Option<(Vec<u32>, usize)>,
     /// Every event the run made, when the failure report asks for them.
     made: Option<Vec<Made>>,
+    /// Whether a thread that yielded waits until every other thread is
+    /// blocked (the default) or stays a candidate like any other (`why`'s
+    /// runs, whose strategy decides).
+    yield_defers: bool,
 }
 
 /// An event an observed run made, in the order the run made them.
@@ -200,6 +204,7 @@ impl RunScheduler {
                 side: Vec::new(),
                 side_plan: None,
                 made: None,
+                yield_defers: true,
             }),
         })
     }
@@ -209,6 +214,12 @@ impl RunScheduler {
     /// where its choice is not on offer, the first option.
     pub(crate) fn follow_side(&self, plan: Vec<u32>) {
         self.state.borrow_mut().side_plan = Some((plan, 0));
+    }
+
+    /// Lets a thread that yielded stay a candidate at the next point: the
+    /// strategy decides whether a yield gives the turn away.
+    pub(crate) fn keep_yielded(&self) {
+        self.state.borrow_mut().yield_defers = false;
     }
 
     /// Keeps every event the run makes, for the failure report.
@@ -309,7 +320,7 @@ impl RunScheduler {
             // strategy (PCT) pass the turn among themselves and never let the
             // thread they wait for run.
             let yielded = |t: &ThreadIndex| st.threads.get(t).is_some_and(|s| s.yielded);
-            if runnable.iter().any(|t| !yielded(t)) {
+            if st.yield_defers && runnable.iter().any(|t| !yielded(t)) {
                 runnable.retain(|t| !yielded(t));
             }
             if runnable.is_empty() {
@@ -570,10 +581,15 @@ impl Scheduler for RunScheduler {
     fn made(&self, thread: ThreadIndex, event: &reprise_recorder::trace::model::Event, site: coop::Site<'_>) {
         let mut st = self.state.borrow_mut();
         let step = st.log.len().saturating_sub(1);
+        st.strategy.made(thread, event);
         if let Some(made) = &mut st.made {
             let site = format!("{}:{}", site.file, site.line);
             made.push(Made { step, thread, event: *event, site });
         }
+    }
+
+    fn recorded(&self, thread: ThreadIndex, op: reprise_recorder::trace::model::Op) -> Option<coop::Served> {
+        self.state.borrow_mut().strategy.served(thread, op)
     }
 
     fn panicked(&self, thread: ThreadIndex, message: &str) {

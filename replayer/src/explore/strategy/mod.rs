@@ -57,6 +57,24 @@ pub trait Strategy {
         let _ = (thread, call);
     }
 
+    /// `thread` made `event`: strategies that follow a recorded order
+    /// (`reprise why`'s) count each thread's events here.
+    fn made(&mut self, thread: ThreadIndex, event: &reprise_recorder::trace::model::Event) {
+        let _ = (thread, event);
+    }
+
+    /// The value `thread`'s next call, `op`, returns instead of deciding it
+    /// (a captured value served from a trace, for `reprise why`'s runs);
+    /// `None`, the explorer's own: decide as usual.
+    fn served(
+        &mut self,
+        thread: ThreadIndex,
+        op: reprise_recorder::trace::model::Op,
+    ) -> Option<reprise_recorder::hook::coop::Served> {
+        let _ = (thread, op);
+        None
+    }
+
     /// The schedule ended after `steps` scheduling points.
     fn end(&mut self, steps: u64) {
         let _ = steps;

@@ -1,0 +1,211 @@
+//! The strategy of one `why` run: follow the recorded order up to a point,
+//! optionally hold one thread back until another has made a given event
+//! (the flip), then run on without preemption.
+//!
+//! The tail runs each thread until it blocks (then the lowest-numbered
+//! runnable one): deterministic, and the schedule least likely to make a
+//! race of its own, so a failure that remains is the recorded prefix's.
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use reprise_recorder::hook::coop::Served;
+use reprise_recorder::trace::model::{Event, Op, ThreadIndex};
+
+use crate::explore::Strategy;
+
+/// A recorded event by position: its thread and its index among the
+/// thread's events.
+pub(crate) type At = (ThreadIndex, u64);
+
+/// Hold `held` back until `until` has been made.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Hold {
+    /// The thread held back, and the index of its event that must come
+    /// after `until`.
+    pub(crate) held: At,
+    /// The event to let happen first, and its place in the recorded order.
+    pub(crate) until: At,
+    pub(crate) until_at: usize,
+}
+
+/// What the run told about its flip, read after the run.
+#[derive(Debug, Default)]
+pub(crate) struct Flipped {
+    /// The held event's thread could not get there without the held thread.
+    pub(crate) infeasible: Cell<bool>,
+    /// `until` was made while the held thread had not made its event: the
+    /// order was flipped.
+    pub(crate) happened: Cell<bool>,
+    /// A thread asked for a captured value where its recording has none
+    /// (`thread`, the index of its event).
+    pub(crate) missing_capture: Cell<Option<At>>,
+}
+
+/// Follows `order[..upto]`, then the hold, then runs without preemption.
+pub(crate) struct Guided {
+    order: Rc<[At]>,
+    upto: usize,
+    hold: Option<Hold>,
+    cursor: usize,
+    done: BTreeMap<ThreadIndex, u64>,
+    /// Per thread, its yields since its last event: a thread that keeps
+    /// yielding waits for another, so the tail lets another run.
+    yields: BTreeMap<ThreadIndex, u32>,
+    flipped: Rc<Flipped>,
+    captures: Rc<Captures>,
+    /// Each recorded event's place in `order`.
+    positions: Rc<Positions>,
+}
+
+/// Each recorded event's place in the recorded order.
+pub(crate) type Positions = std::collections::HashMap<At, usize>;
+
+/// What the recording serves a run, by (thread, event index), with the
+/// event's place in the recorded order.
+pub(crate) type Captures = BTreeMap<At, (usize, Served)>;
+
+/// Yields in a row after which the tail takes the turn from a thread: one
+/// yield between a read and a write is not a wait, a loop of them is.
+const SPIN: u32 = 3;
+
+impl Guided {
+    pub(crate) fn new(
+        (order, positions): (Rc<[At]>, Rc<Positions>),
+        captures: Rc<Captures>,
+        upto: usize,
+        hold: Option<Hold>,
+        flipped: Rc<Flipped>,
+    ) -> Guided {
+        let (done, yields) = (BTreeMap::new(), BTreeMap::new());
+        Guided { order, upto, hold, cursor: 0, done, yields, flipped, captures, positions }
+    }
+
+    fn made_count(&self, thread: ThreadIndex) -> u64 {
+        self.done.get(&thread).copied().unwrap_or(0)
+    }
+
+    /// The thread held back now: once the prefix has been made, until
+    /// `until` has.
+    fn holding(&self) -> Option<ThreadIndex> {
+        let hold = self.hold?;
+        let on = self.cursor >= self.upto
+            && self.made_count(hold.until.0) <= hold.until.1
+            && !self.flipped.infeasible.get();
+        on.then_some(hold.held.0)
+    }
+
+    /// Moves the cursor past the events made.
+    fn advance(&mut self) {
+        while let Some(&(t, i)) = self.order.get(self.cursor) {
+            if self.made_count(t) <= i {
+                break;
+            }
+            self.cursor += 1;
+        }
+    }
+
+    /// How far the recorded order is followed now.
+    fn follow_end(&self) -> usize {
+        match self.holding().and(self.hold) {
+            Some(hold) => hold.until_at + 1,
+            None => self.upto,
+        }
+        .min(self.order.len())
+    }
+}
+
+impl Strategy for Guided {
+    fn begin(&mut self, _index: u64) -> bool {
+        self.cursor = 0;
+        self.done.clear();
+        self.yields.clear();
+        self.flipped.infeasible.set(false);
+        self.flipped.happened.set(false);
+        self.flipped.missing_capture.set(None);
+        true
+    }
+
+    fn choose(&mut self, runnable: &[ThreadIndex], current: Option<ThreadIndex>) -> ThreadIndex {
+        self.advance();
+        let held = self.holding();
+        let end = self.follow_end();
+        if self.cursor < end {
+            // The runnable thread whose next event comes first in the
+            // recorded order: the one at the cursor, unless it waits (a send
+            // to a full bounded channel, which the order, placing every send
+            // before its receive, does not know about).
+            let next = |t: ThreadIndex| self.positions.get(&(t, self.made_count(t))).copied();
+            let first = runnable
+                .iter()
+                .filter(|&&t| Some(t) != held)
+                .filter_map(|&t| next(t).filter(|&p| p < end).map(|p| (p, t)))
+                .min();
+            if let Some((_, t)) = first {
+                return t;
+            }
+        }
+        let spinning = |t: &ThreadIndex| self.yields.get(t).is_some_and(|&n| n >= SPIN);
+        let allowed = |t: &ThreadIndex| Some(*t) != held;
+        if let Some(c) = current.filter(|c| allowed(c) && !spinning(c)) {
+            return c;
+        }
+        if let Some(&t) = runnable.iter().find(|t| allowed(t) && !spinning(t)) {
+            return t;
+        }
+        if let Some(&t) = runnable.iter().find(|t| allowed(t)) {
+            return t;
+        }
+        // Only the held thread can run: the other cannot get to its event
+        // first, so this order cannot be flipped.
+        self.flipped.infeasible.set(true);
+        runnable[0]
+    }
+
+    fn ran(&mut self, thread: ThreadIndex, call: Option<reprise_recorder::hook::coop::CoopCall>) {
+        // `None` after a thread's start is a `yield_now`.
+        if call.is_none() && self.made_count(thread) > 0 {
+            *self.yields.entry(thread).or_default() += 1;
+        }
+        // The scheduler asks nobody when one thread alone can run: if that
+        // is the held one, the hold is broken.
+        if self.holding() == Some(thread) {
+            self.flipped.infeasible.set(true);
+        }
+    }
+
+    fn made(&mut self, thread: ThreadIndex, _event: &Event) {
+        if let Some(hold) = self.hold {
+            let until = (thread, self.made_count(thread)) == hold.until;
+            if until && self.made_count(hold.held.0) == hold.held.1 {
+                self.flipped.happened.set(true);
+            }
+        }
+        *self.done.entry(thread).or_default() += 1;
+        self.yields.remove(&thread);
+        self.advance();
+    }
+
+    fn served(&mut self, thread: ThreadIndex, op: Op) -> Option<Served> {
+        let at = (thread, self.made_count(thread));
+        let recorded = self.captures.get(&at).filter(|(_, s)| s.outcome.op() == op);
+        if !matches!(op, Op::Capture | Op::CaptureSensitive) {
+            // A receive that found no message is served while the run
+            // follows the recording; after that, the explorer decides.
+            let end = self.follow_end();
+            return recorded.filter(|(place, _)| *place < end).map(|(_, s)| s.clone());
+        }
+        // By (thread, call index), as a coroutine replay serves them: a run
+        // that took another path asks where the recording has no value.
+        let served = recorded.map(|(_, s)| s.clone());
+        if served.is_none() && self.flipped.missing_capture.get().is_none() {
+            self.flipped.missing_capture.set(Some(at));
+        }
+        served
+    }
+
+    fn name(&self) -> String {
+        "why".into()
+    }
+}

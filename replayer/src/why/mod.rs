@@ -1,0 +1,75 @@
+//! Why did it break: given a trace of a run that failed, find the two
+//! conflicting events whose order caused it.
+//!
+//! The program runs under the explorer's scheduler following the recorded
+//! order up to a point; there one thread is held back until another has
+//! made its conflicting event on the same object (two lock turns, two
+//! takes from one channel, an atomic's load and store), and the rest runs
+//! without preemption. If the failure goes away, that pair's order caused
+//! it. The search first bisects for the critical event (the shortest
+//! recorded prefix after which the failure is certain), then tries the
+//! pairs around it latest first and walks back, as Hermit's `analyze`
+//! bisects schedules; every run counts against a budget.
+//!
+//! Captured values are served from the trace by (thread, call index), as a
+//! coroutine replay serves them; a flipped run that asks for one the trace
+//! lacks (it took another path) is inconclusive, not a fix. The time and
+//! random numbers are the explorer's own (its virtual clock, its seed).
+
+mod flip;
+mod outcome;
+mod pairs;
+mod search;
+
+use std::rc::Rc;
+
+use reprise_recorder::trace::read::TraceFile;
+
+pub use outcome::{Flip, Pair, WhyOutcome, WhyReport};
+pub use pairs::Placed;
+
+use crate::views::number::number;
+
+/// How much `why` may do.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct WhyConfig {
+    /// Runs of the program at most, the reproduction and the bisection
+    /// included. Default 200.
+    pub budget: u64,
+    /// Scheduling points per run before it counts as a livelock. Default
+    /// 1,000,000.
+    pub max_steps: u64,
+}
+
+impl Default for WhyConfig {
+    fn default() -> Self {
+        WhyConfig { budget: 200, max_steps: 1_000_000 }
+    }
+}
+
+impl WhyConfig {
+    /// Sets [`WhyConfig::budget`].
+    pub fn budget(mut self, budget: u64) -> Self {
+        self.budget = budget;
+        self
+    }
+}
+
+/// Finds the pair of events in `trace` whose order made `program` fail:
+/// see the [module docs](self). A failure is a panic, a deadlock, a
+/// livelock, or what `check` says of the result; `progress` is told about
+/// every run.
+pub fn why<F, R, C, P>(trace: &TraceFile, program: F, check: C, config: &WhyConfig, progress: P) -> WhyReport
+where
+    F: Fn() -> R + 'static,
+    R: 'static,
+    C: Fn(&R) -> Option<String>,
+    P: FnMut(&str),
+{
+    let numbering = number(trace);
+    let order: Rc<[flip::At]> = pairs::order(&numbering).into();
+    let captures = Rc::new(pairs::captures(&numbering));
+    let pairs = pairs::conflicting(&numbering);
+    search::Search::new(program, check, progress, (order, captures), config).search(&pairs)
+}

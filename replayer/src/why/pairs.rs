@@ -1,0 +1,141 @@
+//! Conflicting pairs: two events of different threads on one object whose
+//! order matters (two lock turns, two takes from one channel, an atomic's
+//! load and store), each the latest such event before the other.
+
+use std::collections::HashMap;
+
+use reprise_recorder::trace::model::{Event, ObjectIndex, Op, Outcome, Received};
+
+use crate::views::number::Numbering;
+
+use reprise_recorder::hook::coop::Served;
+
+use super::flip::{At, Captures};
+
+/// One recorded event, by global number and by position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Placed {
+    /// Its global number (from 1; the numbering every view uses).
+    pub number: u64,
+    /// Its thread and index among its thread's events.
+    pub at: (u32, u64),
+    /// The event.
+    pub event: Event,
+}
+
+/// How an event touches its object, for deciding conflicts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Access {
+    /// Reads only: conflicts with writes.
+    Read,
+    /// Changes the object: conflicts with everything.
+    Write,
+}
+
+/// How `e` accesses its object, if it is one of the accesses `why` flips.
+fn access(e: &Event) -> Option<Access> {
+    match e.op {
+        Op::Lock | Op::WriteLock => Some(Access::Write),
+        Op::TryLock | Op::TryWriteLock if e.a > 0 => Some(Access::Write),
+        Op::ReadLock => Some(Access::Read),
+        Op::TryReadLock if e.a > 0 => Some(Access::Read),
+        // Sending and taking change the queue: which taker gets which
+        // message, and whether a message was there yet, is the order that
+        // matters.
+        Op::Send | Op::Recv | Op::TryRecv | Op::RecvTimeout | Op::Select => Some(Access::Write),
+        Op::AtomicLoad => Some(Access::Read),
+        Op::AtomicStore | Op::AtomicRmw | Op::AtomicCas => Some(Access::Write),
+        _ => None,
+    }
+}
+
+/// Every conflicting pair `(earlier, later)` of the numbered trace, each
+/// later event paired with the latest conflicting event of another thread
+/// before it, in ascending order of the later event.
+pub(crate) fn conflicting(numbering: &Numbering<'_>) -> Vec<(Placed, Placed)> {
+    // Per object, its accesses so far: the latest per (thread, kind).
+    let mut last: HashMap<ObjectIndex, Vec<(Placed, Access)>> = HashMap::new();
+    let mut pairs = Vec::new();
+    for n in numbering.iter() {
+        let Some(kind) = access(n.event) else { continue };
+        if n.forced {
+            continue;
+        }
+        let placed = Placed { number: n.number, at: (n.thread, n.index), event: *n.event };
+        let seen = last.entry(n.event.object).or_default();
+        let partner = seen
+            .iter()
+            .rev()
+            .find(|(p, k)| p.at.0 != n.thread && (kind == Access::Write || *k == Access::Write));
+        if let Some((p, _)) = partner {
+            pairs.push((*p, placed));
+        }
+        // Keep one entry per (thread, kind): the latest.
+        seen.retain(|(p, k)| !(p.at.0 == n.thread && *k == kind));
+        seen.push((placed, kind));
+    }
+    pairs
+}
+
+/// What the recording can serve a run, by (thread, event index), with the
+/// event's place in the recorded order: captured values, and receives that
+/// came back without a message (empty, timed out), which the explorer
+/// would otherwise decide by its own clock.
+pub(crate) fn captures(numbering: &Numbering<'_>) -> Captures {
+    numbering
+        .iter()
+        .filter(|n| match n.event.outcome() {
+            Ok(Outcome::Recv(r) | Outcome::TryRecv(r) | Outcome::RecvTimeout(r)) => {
+                !matches!(r, Received::Message { .. })
+            }
+            _ => matches!(n.event.op, Op::Capture | Op::CaptureSensitive),
+        })
+        .filter_map(|n| {
+            let outcome = n.event.outcome().ok()?;
+            let blob = numbering.blob(n.thread, n.index).map(|b| b.into_owned());
+            Some(((n.thread, n.index), ((n.number - 1) as usize, Served { outcome, blob })))
+        })
+        .collect()
+}
+
+/// The recorded order: every numbered event's position, by number.
+pub(crate) fn order(numbering: &Numbering<'_>) -> Vec<At> {
+    numbering.iter().map(|n| (n.thread, n.index)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::views::number::number;
+    use reprise_recorder::sync::atomic::{AtomicU64, Ordering};
+    use reprise_recorder::sync::Mutex;
+    use reprise_recorder::trace::read::read_trace_file;
+    use reprise_recorder::{record, thread, RecordConfig};
+    use std::sync::Arc;
+
+    /// Two threads each lock one mutex and load one atomic.
+    fn program() {
+        let (m, a) = (Arc::new(Mutex::new(0)), Arc::new(AtomicU64::new(0)));
+        let (m2, a2) = (Arc::clone(&m), Arc::clone(&a));
+        let t = thread::spawn(move || {
+            *m2.lock().unwrap() += 1;
+            a2.load(Ordering::SeqCst)
+        });
+        *m.lock().unwrap() += 1;
+        a.load(Ordering::SeqCst);
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn two_lock_turns_conflict_and_two_loads_do_not() {
+        let path = std::env::temp_dir().join(format!("why-pairs-{}.trace", std::process::id()));
+        record(&path, RecordConfig::new("pairs", "1"), program).unwrap();
+        let trace = read_trace_file(&path).unwrap();
+        std::fs::remove_file(&path).ok();
+        let pairs = conflicting(&number(&trace));
+        let ops: Vec<(Op, Op)> = pairs.iter().map(|(a, b)| (a.event.op, b.event.op)).collect();
+        assert_eq!(ops, [(Op::Lock, Op::Lock)], "{pairs:?}");
+        let (a, b) = pairs[0];
+        assert!(a.number < b.number && a.at.0 != b.at.0 && a.event.object == b.event.object);
+    }
+}

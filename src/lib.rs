@@ -75,6 +75,8 @@ mod notes;
 pub mod pipelines;
 mod stop_at;
 mod termination;
+#[cfg(feature = "tracing")]
+mod tracing_layer;
 
 #[doc(inline)]
 pub use reprise_recorder::args;
@@ -112,9 +114,12 @@ pub use reprise_replayer::why;
 pub use env::{main, main_with, Mode};
 pub use handoff::REPORT_ENV;
 pub use notes::annotate;
+pub use reprise_recorder::annotation;
 pub use reprise_recorder::thread_local;
 pub use stop_at::STOP_AT_ENV;
 pub use termination::{Termination, EXIT_CODE_NOTE};
+#[cfg(feature = "tracing")]
+pub use tracing_layer::TracingLayer;
 
 /// README.md's examples, run as doc tests.
 #[cfg(doctest)]

@@ -38,6 +38,7 @@ mod thread_parity;
 mod timeline;
 mod trace_mode;
 mod traces;
+mod tracing_layer;
 mod trust;
 mod why;
 mod zoo;

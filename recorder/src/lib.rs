@@ -38,7 +38,10 @@
 #![deny(unsafe_code)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod annotation;
 pub mod args;
+#[doc(hidden)]
+pub mod diagnostic;
 // Under `--cfg reprise_loom` the record/replay machinery is left out; the
 // primitives' shells hand every call to their loom backend.
 pub mod capture;

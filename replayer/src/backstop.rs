@@ -54,7 +54,10 @@ pub(crate) fn stall_backstop_from_env() -> Option<Duration> {
         Err(e) => {
             static WARNED: Once = Once::new();
             WARNED.call_once(|| {
-                eprintln!("reprise: {e}; using {}s", DEFAULT_STALL_BACKSTOP.as_secs());
+                reprise_recorder::diagnostic::warn(&format!(
+                    "{e}; using {}s",
+                    DEFAULT_STALL_BACKSTOP.as_secs()
+                ));
             });
             Some(DEFAULT_STALL_BACKSTOP)
         }

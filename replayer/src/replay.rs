@@ -413,7 +413,7 @@ pub(crate) fn blocked_at(thread: ThreadIndex, last: Option<Event>, site: Option<
 /// `REPRISE_KEY`'s key, if set and valid; a bad value is named on stderr.
 fn key_from_env() -> Option<SealKey> {
     SealKey::from_env().unwrap_or_else(|e| {
-        eprintln!("reprise: {e}; replaying without a key");
+        reprise_recorder::diagnostic::warn(&format!("{e}; replaying without a key"));
         None
     })
 }

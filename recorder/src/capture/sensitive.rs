@@ -26,13 +26,13 @@ fn from_env() -> Option<SealKey> {
         Ok(None) if !first() => None,
         Err(_) if !first() => None,
         Ok(None) => {
-            eprintln!(
-                "reprise: {KEY_ENV} is not set: sensitive captures are recorded redacted (their values are not kept, and a replay cannot give them back)"
-            );
+            crate::diagnostic::warn(&format!("{KEY_ENV} is not set: sensitive captures are recorded redacted (their values are not kept, and a replay cannot give them back)"));
             None
         }
         Err(e) => {
-            eprintln!("reprise: {e}: sensitive captures are recorded redacted (their values are not kept)");
+            crate::diagnostic::warn(&format!(
+                "{e}: sensitive captures are recorded redacted (their values are not kept)"
+            ));
             None
         }
     }

@@ -262,7 +262,7 @@ impl Keeper {
             Err(e) => {
                 let reason = format!("cannot write the flight-recorder dump `{}`: {e}", self.path.display());
                 // Straight to stderr, once per failed dump: the program runs on.
-                eprintln!("reprise: {reason}");
+                crate::diagnostic::warn(&reason.to_string());
                 self.end.failures.push(reason.clone());
                 Err(reason)
             }

@@ -155,10 +155,10 @@ impl Session {
                     if let Some(sink) = watched.sink() {
                         sink.clock.wait_written(DUMP_BACKSTOP);
                     }
-                    eprintln!("reprise: {verdict}");
-                    eprintln!(
-                        "reprise: the deadlock is in the flight-recorder dump `{shown}`; exiting with {code}"
-                    );
+                    crate::diagnostic::warn(&format!("{verdict}"));
+                    crate::diagnostic::warn(&format!(
+                        "the deadlock is in the flight-recorder dump `{shown}`; exiting with {code}"
+                    ));
                     std::process::exit(code);
                 }
             })

@@ -187,10 +187,10 @@ impl RecordConfig {
         }
         match std::env::var(PENDING_CAP_ENV) {
             Ok(text) => parse_size(&text).unwrap_or_else(|| {
-                eprintln!(
-                    "reprise: {PENDING_CAP_ENV}={text:?} is not a size (bytes, or with a K, M or G suffix); \
+                crate::diagnostic::warn(&format!(
+                    "{PENDING_CAP_ENV}={text:?} is not a size (bytes, or with a K, M or G suffix); \
                      using {DEFAULT_PENDING_CAP} bytes"
-                );
+                ));
                 DEFAULT_PENDING_CAP
             }),
             Err(_) => DEFAULT_PENDING_CAP,

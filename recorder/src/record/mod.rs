@@ -123,8 +123,10 @@ impl Session {
                         if let Some(writer) = writer {
                             let _ = writer.join();
                         }
-                        eprintln!("reprise: {verdict}");
-                        eprintln!("reprise: the deadlock is recorded in `{shown}`; exiting with {code}");
+                        crate::diagnostic::warn(&format!("{verdict}"));
+                        crate::diagnostic::warn(&format!(
+                            "the deadlock is recorded in `{shown}`; exiting with {code}"
+                        ));
                         std::process::exit(code);
                     }
                 })
@@ -357,7 +359,7 @@ impl Drop for RecordGuard {
     fn drop(&mut self) {
         // A stopped recording has said so already, once.
         if let Err(e @ RecordError::Io { .. }) = self.finish_inner() {
-            eprintln!("reprise: {e}: {}", e.source_text());
+            crate::diagnostic::warn(&format!("{e}: {}", e.source_text()));
         }
     }
 }

@@ -102,7 +102,9 @@ impl FlushClock {
         );
         if self.capped.set(reason.clone()).is_ok() {
             // Straight to stderr: it must be seen with no tracing subscriber.
-            eprintln!("reprise: recording stopped: {reason}; the program runs on without recording");
+            crate::diagnostic::warn(&format!(
+                "recording stopped: {reason}; the program runs on without recording"
+            ));
             tracing::error!(%reason, "reprise: recording stopped");
             self.enter(ClockState::Capped);
         }

@@ -37,7 +37,7 @@ impl fmt::Display for Call {
 /// Whether events of `op` carry bytes (a captured value, a panic message):
 /// only for these does a gated call ask the gate for a blob and copy it.
 pub fn carries_blob(op: Op) -> bool {
-    matches!(op, Op::Capture | Op::CaptureSensitive | Op::Panic)
+    matches!(op, Op::Capture | Op::CaptureSensitive | Op::Panic | Op::Annotation)
 }
 
 /// The replay was stopped (a divergence, a stall, a verdict): unwind.

@@ -87,7 +87,9 @@ impl Stopper {
     fn stop(&self, why: &str) -> String {
         let reason = format!("cannot write the trace `{}`: {why}", self.path);
         // Straight to stderr: it must be seen with no tracing subscriber.
-        eprintln!("reprise: recording stopped: {reason}; the program runs on without recording");
+        crate::diagnostic::warn(&format!(
+            "recording stopped: {reason}; the program runs on without recording"
+        ));
         tracing::error!(%reason, "reprise: recording stopped");
         self.clock.enter(ClockState::Stopped);
         reason

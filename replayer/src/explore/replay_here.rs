@@ -37,7 +37,9 @@ pub(crate) fn requested(test: Option<&str>) -> Option<(String, TraceFile)> {
         }
         Err(e) => {
             if !WARNED.swap(true, Ordering::Relaxed) {
-                eprintln!("reprise: {REPLAY_ENV}={path}: cannot read the trace ({e}); exploring as usual");
+                reprise_recorder::diagnostic::warn(&format!(
+                    "{REPLAY_ENV}={path}: cannot read the trace ({e}); exploring as usual"
+                ));
             }
             None
         }

@@ -1,7 +1,19 @@
 //! An event's outcome in words, the same in every view: `message 2/14`,
 //! `turn 12`, `read store 3 (value 10)`.
 
-use reprise_recorder::trace::model::{Event, Outcome, Received, Sent};
+use reprise_recorder::trace::model::{Event, Op, Outcome, Received, Sent};
+use reprise_recorder::trace::show::text;
+
+use super::number::{Numbered, Numbering};
+
+/// An annotation's text (an application's `tracing` event or span), made
+/// safe to print; `None` for any other event.
+pub fn annotation_text(numbering: &Numbering<'_>, n: &Numbered<'_>) -> Option<String> {
+    (n.event.op == Op::Annotation).then(|| {
+        let blob = numbering.blob(n.thread, n.index).unwrap_or_default();
+        text(&String::from_utf8_lossy(&blob))
+    })
+}
 
 /// What `e` did, in a few words (empty when its op says it all).
 pub fn outcome_text(e: &Event) -> String {
@@ -67,6 +79,7 @@ pub fn outcome_text(e: &Event) -> String {
         Outcome::Panic { len } => format!("message of {len} bytes"),
         Outcome::Park { unparks } => format!("after {unparks} unparks"),
         Outcome::Unpark { unpark } => format!("unpark {unpark}"),
+        Outcome::Annotation { len } => format!("{len} bytes"),
         Outcome::TrackedRead { access } | Outcome::TrackedWrite { access } => format!("access {access}"),
         Outcome::TimerRecv { fired: Some(at), .. } => format!("fired at {at} ns"),
         Outcome::TimerRecv { fired: None, timed_out } => if timed_out { "timed out" } else { "empty" }.into(),

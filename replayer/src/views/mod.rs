@@ -14,7 +14,7 @@ pub mod races;
 pub mod tables;
 pub mod timeline;
 
-pub use describe::outcome_text;
+pub use describe::{annotation_text, outcome_text};
 pub use links::{links, Link, LinkKind};
 pub use number::{number, Numbered, Numbering};
 pub use tables::{ObjectInfo, Site, Tables};

@@ -132,11 +132,15 @@ pub enum Op {
     /// Wrote a [`Tracked`](crate::tracked::Tracked) cell. `a`: as for
     /// [`Op::TrackedRead`].
     TrackedWrite = 35,
+    /// An application's `tracing` event or span entry/exit, stored by
+    /// [`crate::annotation`]'s layer. `a`: the text's length; the UTF-8 text
+    /// follows as a [`Record::Blob`]. Replay checks it is made where it was.
+    Annotation = 36,
 }
 
 impl Op {
     /// Every op, in discriminant order.
-    pub const ALL: [Op; 36] = [
+    pub const ALL: [Op; 37] = [
         Op::ThreadStart,
         Op::ThreadExit,
         Op::Spawn,
@@ -173,6 +177,7 @@ impl Op {
         Op::CaptureSensitive,
         Op::TrackedRead,
         Op::TrackedWrite,
+        Op::Annotation,
     ];
 
     /// The op with this discriminant, if any.
@@ -213,7 +218,8 @@ impl Op {
             | Op::Park
             | Op::Unpark
             | Op::TrackedRead
-            | Op::TrackedWrite => 1,
+            | Op::TrackedWrite
+            | Op::Annotation => 1,
             Op::Join
             | Op::TimerRecv
             | Op::Send
@@ -243,6 +249,7 @@ impl Op {
                 | Op::CaptureSensitive
                 | Op::Panic
                 | Op::TimerRecv
+                | Op::Annotation
         )
     }
 
@@ -285,6 +292,7 @@ impl Op {
             Op::CaptureSensitive => "capture-sensitive",
             Op::TrackedRead => "tracked-read",
             Op::TrackedWrite => "tracked-write",
+            Op::Annotation => "annotation",
         }
     }
 }

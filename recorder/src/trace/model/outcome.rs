@@ -181,6 +181,12 @@ pub enum Outcome {
         /// modification order, taken as a store turn.
         unpark: u64,
     },
+    /// An annotation (an application's `tracing` event or span); its text
+    /// follows as a blob.
+    Annotation {
+        /// The text's length in bytes.
+        len: u64,
+    },
     /// Read a tracked cell; the event's object is the cell.
     TrackedRead {
         /// This access's number among the cell's (from 1), taken as a store
@@ -297,6 +303,7 @@ impl Outcome {
             Outcome::Park { .. } => Op::Park,
             Outcome::Unpark { .. } => Op::Unpark,
             Outcome::TrackedRead { .. } => Op::TrackedRead,
+            Outcome::Annotation { .. } => Op::Annotation,
             Outcome::TrackedWrite { .. } => Op::TrackedWrite,
             Outcome::TimerRecv { .. } => Op::TimerRecv,
             Outcome::SelectSend { .. } | Outcome::SelectReady { .. } | Outcome::SelectTimer { .. } => {
@@ -356,6 +363,7 @@ impl Outcome {
             Outcome::Park { unparks } => [unparks, 0, 0],
             Outcome::Unpark { unpark } => [unpark, 0, 0],
             Outcome::TrackedRead { access } | Outcome::TrackedWrite { access } => [access, 0, 0],
+            Outcome::Annotation { len } => [len, 0, 0],
             Outcome::TimerRecv { fired: Some(nanos), .. } => [nanos.saturating_add(1), 0, 0],
             Outcome::TimerRecv { fired: None, timed_out } => [0, 1 + u64::from(timed_out), 0],
             Outcome::SelectSend { arm, sent } => {
@@ -456,6 +464,7 @@ impl Outcome {
             Op::Panic => Outcome::Panic { len: a },
             Op::Park => Outcome::Park { unparks: a },
             Op::Unpark => Outcome::Unpark { unpark: pos(a, "unpark numbers start at 1")? },
+            Op::Annotation => Outcome::Annotation { len: a },
             Op::TrackedRead => Outcome::TrackedRead { access: pos(a, "access numbers start at 1")? },
             Op::TrackedWrite => Outcome::TrackedWrite { access: pos(a, "access numbers start at 1")? },
             Op::TimerRecv => match (a, b) {

@@ -157,7 +157,7 @@ impl<'a, 't> Session<'a, 't> {
         } else {
             String::new()
         };
-        let outcome = outcome_text(e);
+        let outcome = crate::views::annotation_text(self.numbering, n).unwrap_or_else(|| outcome_text(e));
         let outcome = if outcome.is_empty() { String::new() } else { format!(": {outcome}") };
         let forced = if n.forced { " (placed without what it waited for: the trace is damaged)" } else { "" };
         format!(

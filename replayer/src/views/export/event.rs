@@ -33,6 +33,9 @@ pub fn event_json(numbering: &Numbering<'_>, tables: &Tables, n: &Numbered<'_>) 
         let blob = numbering.blob(n.thread, n.index).unwrap_or_default();
         m.insert("value".into(), json!(captured_value(e.op, &blob, None).to_string()));
     }
+    if let Some(text) = crate::views::annotation_text(numbering, n) {
+        m.insert("annotation".into(), json!(text));
+    }
     if n.forced {
         m.insert("forced".into(), json!(true));
     }

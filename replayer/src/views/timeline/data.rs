@@ -101,7 +101,7 @@ pub(super) fn write(
             -1
         });
         site.push(i64::from(sites.id(tables.site_label(n.thread, e.site))));
-        let mut text = outcome_text(e);
+        let mut text = crate::views::annotation_text(numbering, &n).unwrap_or_else(|| outcome_text(e));
         if matches!(e.op, Op::Capture | Op::CaptureSensitive) {
             // Without a key: a page is a file that travels.
             let blob = numbering.blob(n.thread, n.index).unwrap_or_default();

@@ -19,7 +19,7 @@
     "atomic-load": "#805ad5", "atomic-store": "#6b46c1", "atomic-rmw": "#553c9a", "compare_exchange": "#553c9a",
     "spawn": "#718096", "join": "#4a5568", "thread-start": "#a0aec0", "thread-exit": "#a0aec0", "park": "#a0aec0", "unpark": "#a0aec0",
     "now": "#d53f8c", "system-now": "#d53f8c", "sleep": "#d53f8c", "random": "#b83280", "capture": "#b83280", "capture-sensitive": "#97266d",
-    "panic": "#e53e3e",
+    "panic": "#e53e3e", "annotation": "#2d3748", "tracked-read": "#38b2ac", "tracked-write": "#2c7a7b",
   };
   const color = (k) => FAMILY[D.kinds[k]] || "#333";
   const ARROW = ["rgba(43,108,176,0.75)", "rgba(221,107,32,0.75)"];

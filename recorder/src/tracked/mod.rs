@@ -105,6 +105,8 @@ impl<T> Tracked<T> {
         location: &'static Location<'static>,
         f: impl FnOnce(&mut T) -> R,
     ) -> R {
+        #[cfg(reprise_loom)]
+        let _ = (access, location);
         match mode::mode() {
             Mode::Off => f(&mut self.lock().0),
             #[cfg(not(reprise_loom))]

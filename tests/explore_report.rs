@@ -321,13 +321,20 @@ fn dfs_shards_split_the_schedule_tree_between_them() {
         assert!(outcome.exhausted && outcome.failure.is_none(), "{outcome:?}");
         outcome.schedules
     };
+    // Unsharded, DFS runs rounds of bound 0, 1, 2 (each round runs the
+    // earlier rounds' schedules again); sharded, only the bound-2 round, so
+    // every sharding covers that tree once: the same total however many shards.
     let whole = search(0, 1);
-    assert!(whole > 20, "a tree worth splitting: {whole}");
-    for shards in [2, 3] {
-        let parts: Vec<u64> = (0..shards).map(|i| search(i, shards)).collect();
-        assert_eq!(parts.iter().sum::<u64>(), whole, "{shards} shards: {parts:?} of {whole}");
-        assert!(parts.iter().all(|&p| p > 0 && p < whole), "{parts:?}");
-    }
+    let tree: Vec<u64> = [2, 3]
+        .into_iter()
+        .map(|shards| {
+            let parts: Vec<u64> = (0..shards).map(|i| search(i, shards)).collect();
+            assert!(parts.iter().all(|&p| p > 0), "{shards} shards: {parts:?}");
+            parts.iter().sum::<u64>()
+        })
+        .collect();
+    assert_eq!(tree[0], tree[1], "2 and 3 shards cover different trees: {tree:?}");
+    assert!(tree[0] > 20 && tree[0] <= whole, "a tree worth splitting: {tree:?}, unsharded {whole}");
 }
 
 #[test]

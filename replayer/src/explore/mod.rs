@@ -36,6 +36,7 @@ mod minimize;
 mod replay_here;
 mod scheduler;
 pub mod strategy;
+mod threads;
 mod trace_out;
 
 use std::cell::RefCell;

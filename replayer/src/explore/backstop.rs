@@ -86,6 +86,8 @@ impl std::error::Error for UninstrumentedBlocking {}
 #[derive(Debug, Default)]
 pub(crate) struct Watch {
     count: AtomicU64,
+    /// Schedules run so far, for the caller's progress reports.
+    schedules: AtomicU64,
     running: Mutex<Option<(ThreadIndex, Option<CoopCall>)>>,
 }
 
@@ -110,6 +112,16 @@ impl Watch {
         // Uncontended but for the moment the backstop fires.
         *self.running.lock().unwrap_or_else(|e| e.into_inner()) = Some((thread, call));
         self.count.fetch_add(1, Ordering::Release);
+    }
+
+    /// `n` schedules have run.
+    pub(crate) fn schedules_done(&self, n: u64) {
+        self.schedules.store(n, Ordering::Relaxed);
+    }
+
+    /// Schedules run so far.
+    pub(crate) fn schedules(&self) -> u64 {
+        self.schedules.load(Ordering::Relaxed)
     }
 
     /// The running thread is back in the scheduler.

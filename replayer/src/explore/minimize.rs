@@ -198,7 +198,7 @@ where
     R: 'static,
 {
     let guided: Box<dyn Strategy> = Box::new(Guided::new(plan));
-    run_once(program, guided, max_steps, Vec::new(), index, |scheduler| {
+    run_once(program, guided, max_steps, Default::default(), index, |scheduler| {
         scheduler.follow_side(plan.side.clone());
         if observe {
             scheduler.observe();
@@ -252,7 +252,7 @@ where
                 }
                 self.runs += 1;
                 let (mut again, result) =
-                    run_once(self.program, dfs, self.max_steps, Vec::new(), self.index, |_| ());
+                    run_once(self.program, dfs, self.max_steps, Default::default(), self.index, |_| ());
                 dfs = again.end.strategy.take().expect("a run hands its strategy back");
                 dfs.end(again.end.steps);
                 if let Some(kind) = self.judge(&best, &mut again, result.as_ref()) {

@@ -52,7 +52,7 @@ pub use scheduler::{FailureKind, Step, Stuck};
 pub use strategy::{Strategy, StrategyKind};
 pub use trace_out::TEST_PARAMETER;
 
-use scheduler::{RunEnd, RunScheduler};
+use scheduler::{RunEnd, RunScheduler, Spare};
 
 /// What an exploration did.
 #[derive(Debug)]
@@ -147,7 +147,7 @@ impl Explorer {
             }
             kind => kind.build(self.config.seed),
         };
-        let mut pool = Vec::new();
+        let mut spare = Spare::default();
         let mut schedules = 0;
         // Schedules are numbered from 1 to the budget, which the shards
         // split: shard i of n runs the numbers n * k + i + 1 (a DFS shard,
@@ -160,19 +160,20 @@ impl Explorer {
                 return ExploreOutcome { schedules, failure: None, exhausted: true, blocked: None };
             }
             let (explored, result) =
-                run_once(&program, strategy, self.config.max_steps, pool, number - 1, |_| ());
+                run_once(&program, strategy, self.config.max_steps, spare, number - 1, |_| ());
             schedules += 1;
             progress(schedules);
             let mut end = explored.end;
             strategy = end.strategy.take().expect("a run hands its strategy back");
             strategy.end(end.steps);
-            pool = std::mem::take(&mut end.pool);
+            spare = std::mem::take(&mut end.spare);
             let failure = failure_of(&mut end, result.as_ref(), &check);
             if let Some(kind) = failure {
                 let explored = Explored { end, run: explored.run };
                 let failure = failure::build(self, &program, &check, kind, explored, number, strategy.name());
                 return ExploreOutcome { schedules, failure: Some(failure), exhausted: false, blocked: None };
             }
+            spare.recycle(end.log, end.side);
         }
         ExploreOutcome { schedules, failure: None, exhausted: false, blocked: None }
     }
@@ -193,7 +194,7 @@ pub(crate) fn run_once<F, R>(
     program: &Rc<F>,
     strategy: Box<dyn Strategy>,
     max_steps: u64,
-    pool: Vec<corosensei::stack::DefaultStack>,
+    spare: Spare,
     index: u64,
     setup: impl FnOnce(&RunScheduler),
 ) -> (Explored, Option<R>)
@@ -208,7 +209,7 @@ where
         let value = program();
         *slot.borrow_mut() = Some(value);
     });
-    let scheduler = RunScheduler::new(strategy, max_steps, pool);
+    let scheduler = RunScheduler::new(strategy, max_steps, spare);
     setup(&scheduler);
     let end = scheduler.run(Box::new(move || {
         let _ = root();

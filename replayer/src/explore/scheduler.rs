@@ -139,6 +139,30 @@ pub(crate) struct Made {
     pub(crate) site: String,
 }
 
+/// Memory one run leaves for the next, so that a schedule of a program
+/// already explored allocates nothing in the scheduler: coroutine stacks,
+/// the threads' slots and sets, the lock owners, the log.
+#[derive(Default)]
+pub(crate) struct Spare {
+    pub(crate) pool: Vec<DefaultStack>,
+    threads: Threads,
+    lock_owner: IndexMap<ObjectIndex, ThreadIndex>,
+    waiters: Vec<ThreadIndex>,
+    spawned: Vec<(ThreadIndex, Box<dyn FnOnce()>)>,
+    log: Vec<Step>,
+    side: Vec<u32>,
+}
+
+impl Spare {
+    /// Takes back a passing run's log and other choices, emptied.
+    pub(crate) fn recycle(&mut self, mut log: Vec<Step>, mut side: Vec<u32>) {
+        log.clear();
+        side.clear();
+        self.log = log;
+        self.side = side;
+    }
+}
+
 /// The scheduler of one run, shared by the fibers through the recorder's
 /// thread-local hook.
 pub(crate) struct RunScheduler {
@@ -152,7 +176,8 @@ pub(crate) struct RunEnd {
     pub(crate) steps: u64,
     /// The strategy, handed back for the next schedule (taken once).
     pub(crate) strategy: Option<Box<dyn Strategy>>,
-    pub(crate) pool: Vec<DefaultStack>,
+    /// Memory for the next run.
+    pub(crate) spare: Spare,
     /// The other choices the run made (see `State::side`).
     pub(crate) side: Vec<u32>,
     /// The events, if the run was observed ([`RunScheduler::observe`]).
@@ -160,26 +185,23 @@ pub(crate) struct RunEnd {
 }
 
 impl RunScheduler {
-    pub(crate) fn new(
-        strategy: Box<dyn Strategy>,
-        max_steps: u64,
-        pool: Vec<DefaultStack>,
-    ) -> Rc<RunScheduler> {
+    pub(crate) fn new(strategy: Box<dyn Strategy>, max_steps: u64, spare: Spare) -> Rc<RunScheduler> {
+        let Spare { pool, threads, lock_owner, waiters, spawned, log, side } = spare;
         Rc::new(RunScheduler {
             state: RefCell::new(State {
-                threads: Threads::default(),
+                threads,
                 clock: 0,
                 steps: 0,
                 max_steps,
                 strategy,
-                lock_owner: IndexMap::default(),
-                log: Vec::new(),
+                lock_owner,
+                log,
                 failure: None,
                 running: None,
                 pool,
-                waiters: Vec::new(),
-                spawned: Vec::new(),
-                side: Vec::new(),
+                waiters,
+                spawned,
+                side,
                 side_plan: None,
                 made: None,
             }),
@@ -331,20 +353,31 @@ impl RunScheduler {
                 fibers.push(fiber);
             }
         }
-        let failure = st.failure.take();
+        let st = &mut *st;
+        st.threads.reset();
+        st.lock_owner.clear();
+        // Bodies never started are dropped, not started by the next run.
+        st.spawned.clear();
+        use std::mem::take;
+        let spare = Spare {
+            pool: take(&mut st.pool),
+            threads: take(&mut st.threads),
+            lock_owner: take(&mut st.lock_owner),
+            waiters: take(&mut st.waiters),
+            spawned: take(&mut st.spawned),
+            log: Vec::new(),
+            side: Vec::new(),
+        };
         let end = RunEnd {
-            failure,
-            log: std::mem::take(&mut st.log),
+            failure: st.failure.take(),
+            log: take(&mut st.log),
             steps: st.steps,
-            strategy: Some(std::mem::replace(
-                &mut st.strategy,
-                Box::new(super::strategy::RandomWalk::new(0)),
-            )),
-            pool: std::mem::take(&mut st.pool),
-            side: std::mem::take(&mut st.side),
+            // A zero-sized stand-in: boxing it does not allocate.
+            strategy: Some(std::mem::replace(&mut st.strategy, Box::new(Spent))),
+            spare,
+            side: take(&mut st.side),
             made: st.made.take().unwrap_or_default(),
         };
-        drop(st);
         // Unwinding a fiber runs its destructors with no context installed:
         // the primitives pass through and call no scheduler. Newest first: a
         // scoped thread borrows from its spawner's stack (a child's index is
@@ -375,6 +408,23 @@ impl RunScheduler {
             path.push(owner);
             at = owner;
         }
+    }
+}
+
+/// The strategy a run holds once it has handed its own back.
+struct Spent;
+
+impl Strategy for Spent {
+    fn begin(&mut self, _index: u64) -> bool {
+        false
+    }
+
+    fn choose(&mut self, runnable: &[ThreadIndex], _current: Option<ThreadIndex>) -> ThreadIndex {
+        runnable[0]
+    }
+
+    fn name(&self) -> String {
+        "spent".into()
     }
 }
 

@@ -90,9 +90,27 @@ pub(super) struct Threads {
     timed: Vec<ThreadIndex>,
     /// Scratch list for [`Threads::fire_timers`].
     due: Vec<ThreadIndex>,
+    /// The `on` lists of the slots of earlier runs, for new slots.
+    free_on: Vec<Vec<Resource>>,
 }
 
 impl Threads {
+    /// Forgets every thread, keeping the memory for the next run: a run
+    /// of the same program then allocates nothing here.
+    pub(super) fn reset(&mut self) {
+        for slot in self.slots.drain(..).flatten() {
+            let mut on = slot.on;
+            on.clear();
+            self.free_on.push(on);
+        }
+        self.ready.clear();
+        self.yielded.clear();
+        self.timed.clear();
+        for list in self.waiters.values_mut() {
+            list.clear();
+        }
+    }
+
     /// The slot of `thread`.
     pub(super) fn get(&self, thread: ThreadIndex) -> Option<&Slot> {
         self.slots.get(thread as usize).and_then(Option::as_ref)
@@ -143,7 +161,7 @@ impl Threads {
             fiber: Some(fiber),
             ctx: None,
             status: Status::Runnable,
-            on: Vec::new(),
+            on: self.free_on.pop().unwrap_or_default(),
             woken: Woken::Changed,
             next: None,
             yielded: false,

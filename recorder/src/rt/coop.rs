@@ -298,6 +298,24 @@ impl CoopRun {
         CoopRun { exec, inbox, recycle }
     }
 
+    /// A fresh execution for the next run, as [`CoopRun::new`] makes, on
+    /// this run's channels: the chunks this run recorded are dropped and
+    /// their blocks kept for the next run's threads. An explorer runs
+    /// thousands of short runs, and making the channels and blocks anew for
+    /// each cost more than a small run's scheduling.
+    pub fn renew(self, seed: u64) -> CoopRun {
+        self.discard_chunks();
+        let Some(sink) = self.exec.sink() else { return CoopRun::new(seed) };
+        let exec = Execution::new_coop(ExecKind::Record(RecordSink {
+            to_writer: sink.to_writer.clone(),
+            recycled: sink.recycled.clone(),
+            seed,
+            clock: crate::rt::flush::FlushClock::new(false),
+            handover: std::time::Duration::ZERO,
+        }));
+        CoopRun { exec, inbox: self.inbox, recycle: self.recycle }
+    }
+
     /// Sets the key that seals (and, following a trace, opens) sensitive
     /// captures; without it, `REPRISE_KEY` is read at the first one.
     pub fn set_key(&self, key: Option<crate::trace::model::sensitive::SealKey>) {

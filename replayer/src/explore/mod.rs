@@ -173,7 +173,7 @@ impl Explorer {
                 let failure = failure::build(self, &program, &check, kind, explored, number, strategy.name());
                 return ExploreOutcome { schedules, failure: Some(failure), exhausted: false, blocked: None };
             }
-            spare.recycle(end.log, end.side);
+            spare.recycle(explored.run, end.log, end.side);
         }
         ExploreOutcome { schedules, failure: None, exhausted: false, blocked: None }
     }
@@ -194,7 +194,7 @@ pub(crate) fn run_once<F, R>(
     program: &Rc<F>,
     strategy: Box<dyn Strategy>,
     max_steps: u64,
-    spare: Spare,
+    mut spare: Spare,
     index: u64,
     setup: impl FnOnce(&RunScheduler),
 ) -> (Explored, Option<R>)
@@ -202,7 +202,10 @@ where
     F: Fn() -> R + 'static,
     R: 'static,
 {
-    let run = CoopRun::new(index);
+    let run = match spare.run.take() {
+        Some(last) => last.renew(index),
+        None => CoopRun::new(index),
+    };
     let result: Rc<RefCell<Option<R>>> = Rc::new(RefCell::new(None));
     let (program, slot) = (Rc::clone(program), Rc::clone(&result));
     let root = run.root(move || {

@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use corosensei::stack::DefaultStack;
-use reprise_recorder::hook::coop::{self, CoopCall, Resource, SavedContext, Scheduler, Woken};
+use reprise_recorder::hook::coop::{self, CoopCall, CoopRun, Resource, SavedContext, Scheduler, Woken};
 use reprise_recorder::trace::model::{ObjectIndex, Op, ThreadIndex};
 
 use super::coroutine::{suspend, Fiber, Ran};
@@ -145,6 +145,9 @@ pub(crate) struct Made {
 #[derive(Default)]
 pub(crate) struct Spare {
     pub(crate) pool: Vec<DefaultStack>,
+    /// The last passing run's execution, renewed for the next one
+    /// ([`CoopRun::renew`]).
+    pub(crate) run: Option<CoopRun>,
     threads: Threads,
     lock_owner: IndexMap<ObjectIndex, ThreadIndex>,
     waiters: Vec<ThreadIndex>,
@@ -154,10 +157,11 @@ pub(crate) struct Spare {
 }
 
 impl Spare {
-    /// Takes back a passing run's log and other choices, emptied.
-    pub(crate) fn recycle(&mut self, mut log: Vec<Step>, mut side: Vec<u32>) {
+    /// Takes back a passing run's execution, log and other choices.
+    pub(crate) fn recycle(&mut self, run: CoopRun, mut log: Vec<Step>, mut side: Vec<u32>) {
         log.clear();
         side.clear();
+        self.run = Some(run);
         self.log = log;
         self.side = side;
     }
@@ -186,7 +190,7 @@ pub(crate) struct RunEnd {
 
 impl RunScheduler {
     pub(crate) fn new(strategy: Box<dyn Strategy>, max_steps: u64, spare: Spare) -> Rc<RunScheduler> {
-        let Spare { pool, threads, lock_owner, waiters, spawned, log, side } = spare;
+        let Spare { pool, run: _, threads, lock_owner, waiters, spawned, log, side } = spare;
         Rc::new(RunScheduler {
             state: RefCell::new(State {
                 threads,
@@ -361,6 +365,7 @@ impl RunScheduler {
         use std::mem::take;
         let spare = Spare {
             pool: take(&mut st.pool),
+            run: None,
             threads: take(&mut st.threads),
             lock_owner: take(&mut st.lock_owner),
             waiters: take(&mut st.waiters),

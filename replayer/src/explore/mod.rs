@@ -147,7 +147,9 @@ impl Explorer {
             }
             kind => kind.build(self.config.seed),
         };
-        let mut spare = Spare::default();
+        // The search writes no traces: a failing schedule is run again,
+        // traced, for its trace and report (`failure::build`).
+        let mut spare = Spare::untraced();
         let mut schedules = 0;
         // Schedules are numbered from 1 to the budget, which the shards
         // split: shard i of n runs the numbers n * k + i + 1 (a DFS shard,
@@ -167,6 +169,7 @@ impl Explorer {
             strategy = end.strategy.take().expect("a run hands its strategy back");
             strategy.end(end.steps);
             spare = std::mem::take(&mut end.spare);
+            spare.untraced = true;
             let failure = failure_of(&mut end, result.as_ref(), &check);
             if let Some(kind) = failure {
                 let explored = Explored { end, run: explored.run };
@@ -204,6 +207,7 @@ where
 {
     let run = match spare.run.take() {
         Some(last) => last.renew(index),
+        None if spare.untraced => CoopRun::untraced(index),
         None => CoopRun::new(index),
     };
     let result: Rc<RefCell<Option<R>>> = Rc::new(RefCell::new(None));

@@ -148,6 +148,9 @@ pub(crate) struct Spare {
     /// The last passing run's execution, renewed for the next one
     /// ([`CoopRun::renew`]).
     pub(crate) run: Option<CoopRun>,
+    /// Whether runs write no trace ([`CoopRun::untraced`]): a search's and
+    /// minimization's runs, which need only their schedules.
+    pub(crate) untraced: bool,
     threads: Threads,
     lock_owner: IndexMap<ObjectIndex, ThreadIndex>,
     waiters: Vec<ThreadIndex>,
@@ -157,6 +160,11 @@ pub(crate) struct Spare {
 }
 
 impl Spare {
+    /// Memory for runs that write no trace.
+    pub(crate) fn untraced() -> Spare {
+        Spare { untraced: true, ..Spare::default() }
+    }
+
     /// Takes back a passing run's execution, log and other choices.
     pub(crate) fn recycle(&mut self, run: CoopRun, mut log: Vec<Step>, mut side: Vec<u32>) {
         log.clear();
@@ -190,7 +198,7 @@ pub(crate) struct RunEnd {
 
 impl RunScheduler {
     pub(crate) fn new(strategy: Box<dyn Strategy>, max_steps: u64, spare: Spare) -> Rc<RunScheduler> {
-        let Spare { pool, run: _, threads, lock_owner, waiters, spawned, log, side } = spare;
+        let Spare { pool, run: _, untraced: _, threads, lock_owner, waiters, spawned, log, side } = spare;
         Rc::new(RunScheduler {
             state: RefCell::new(State {
                 threads,
@@ -366,6 +374,7 @@ impl RunScheduler {
         let spare = Spare {
             pool: take(&mut st.pool),
             run: None,
+            untraced: false,
             threads: take(&mut st.threads),
             lock_owner: take(&mut st.lock_owner),
             waiters: take(&mut st.waiters),

@@ -170,6 +170,11 @@ const SMOKE: Sizes = Sizes { speed_schedules: 20, speed_rounds: 1, seeds: 2, fai
 /// The environment variable that makes this binary the failures pass.
 const CHILD: &str = "REPRISE_EXPLORE_BENCH_CHILD";
 
+/// The environment variable that makes this binary a driver for callgrind
+/// or perf: `tool:model:strategy:schedules` (model by its index in
+/// `MODELS`) runs that one search, unchecked, and nothing else.
+const PROFILE: &str = "REPRISE_EXPLORE_PROFILE";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Tool {
     Reprise,
@@ -455,6 +460,23 @@ fn failures(sizes: Sizes) -> Vec<String> {
     rows
 }
 
+/// One search for a profiler (see [`PROFILE`]).
+fn profile(spec: &str, dir: &Path) {
+    let fields: Vec<&str> = spec.split(':').collect();
+    let [tool, model, family, schedules] = fields[..] else {
+        panic!("{PROFILE}={spec}: expected tool:model:strategy:schedules")
+    };
+    let tool = if tool == "shuttle" { Tool::Shuttle } else { Tool::Reprise };
+    let model = &MODELS[model.parse::<usize>().expect("a model index")];
+    let family = match family {
+        "random" => Family::Random,
+        other => Family::Pct(other.trim_start_matches("pct").parse().expect("random or pctN")),
+    };
+    let schedules = schedules.parse().expect("a number of schedules");
+    let search = run(tool, model, false, family, 1, schedules, dir);
+    println!("{} schedules in {:.3} s", search.schedules, search.elapsed.as_secs_f64());
+}
+
 /// `1234567.8` as `1,234,568`.
 fn thousands(x: f64) -> String {
     let digits = format!("{:.0}", x);
@@ -478,6 +500,11 @@ fn main() {
     }
     let dir: PathBuf = std::env::temp_dir().join(format!("reprise-explore-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a temp dir for failure traces");
+    if let Ok(spec) = std::env::var(PROFILE) {
+        profile(&spec, &dir);
+        std::fs::remove_dir_all(&dir).ok();
+        return;
+    }
     if child.is_some() {
         failures_child(sizes, &dir);
         std::fs::remove_dir_all(&dir).ok();

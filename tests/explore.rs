@@ -256,14 +256,17 @@ fn a_lock_cycle_is_reported_while_other_threads_still_run() {
 
 #[test]
 fn pct_change_points_fall_within_the_choices_a_schedule_makes() {
-    use reprise::explore::strategy::{Pct, Strategy};
+    use reprise::explore::strategy::{Pct, Runnable, Strategy};
     let mut pct = Pct::new(0, 2);
     let mut preempted_runs = 0;
     for i in 0..1000 {
         pct.begin(i);
+        pct.runnable(0, Runnable::Ready);
+        pct.runnable(1, Runnable::Ready);
         let (mut current, mut preempted) = (None, false);
         for _ in 0..6 {
-            let pick = pct.choose(&[0, 1], current);
+            let pick = pct.choose_next(&[0, 1], current, &|_| None);
+            pct.ran(pick, None);
             preempted |= current.is_some_and(|c| c != pick);
             current = Some(pick);
         }

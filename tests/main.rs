@@ -14,6 +14,7 @@ mod diff;
 mod explore;
 mod explore_blocking;
 mod explore_report;
+mod explore_search;
 mod export;
 mod fidelity;
 mod flight;

@@ -102,7 +102,9 @@ impl ChunkBuf {
             target,
             thread,
             seq: 0,
-            block: Block::for_target(target),
+            // A block handed back is as good as a new one (the explorer's
+            // runs start threads by the thousand).
+            block: recycled.try_recv().unwrap_or_else(|_| Block::for_target(target)),
             encoder: EventEncoder::new(),
             events_in_chunk: 0,
             scratch: Vec::new(),

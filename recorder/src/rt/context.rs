@@ -160,6 +160,8 @@ impl ThreadCtx {
     pub(crate) fn new(seed: ChildSeed) -> ThreadCtx {
         let ChildSeed { exec, index, parent, child, name } = seed;
         let (buf, role) = match &exec.kind {
+            // An explorer's search run: no trace, so no buffer.
+            ExecKind::Record(_) if !exec.traced => (None, Role::Record { buf: None }),
             ExecKind::Record(sink) => {
                 let target = if exec.coop { COOP_CHUNK_TARGET } else { CHUNK_TARGET };
                 let buf = Arc::new(Mutex::new(ChunkBuf::new(
@@ -238,26 +240,28 @@ impl ThreadCtx {
         location: &'static Location<'static>,
         outcome: [u64; 3],
     ) {
+        if self.exec.coop {
+            return self.made(op, object, location, outcome);
+        }
         let site = self.site(location);
         let [a, b, c] = outcome;
-        let event = Event { op, object, site, a, b, c };
-        if !self.exec.coop {
-            self.buf().push_event(&event);
-            return;
-        }
-        self.made(&event, location);
+        self.buf().push_event(&Event { op, object, site, a, b, c });
     }
 
     /// Explorer and coroutine replay: keeps the event unless the run keeps
-    /// none (a coroutine replay checks each as it is made), and tells the
-    /// scheduler about it. Out of line: record mode never comes here.
+    /// none (a coroutine replay checks each as it is made) or writes no
+    /// trace (an explorer's search run), and tells the scheduler about it.
+    /// Out of line: record mode never comes here.
     #[cold]
-    fn made(&mut self, event: &Event, location: &'static Location<'static>) {
-        if !self.exec.unkept.load(std::sync::atomic::Ordering::Relaxed) {
-            self.buf().push_event(event);
+    fn made(&mut self, op: Op, object: ObjectIndex, location: &'static Location<'static>, outcome: [u64; 3]) {
+        let [a, b, c] = outcome;
+        let site = if self.exec.traced { self.site(location) } else { 0 };
+        let event = Event { op, object, site, a, b, c };
+        if self.exec.traced && !self.exec.unkept.load(std::sync::atomic::Ordering::Relaxed) {
+            self.buf().push_event(&event);
         }
         let site = coop::Site { file: location.file(), line: location.line(), column: location.column() };
-        coop::made(self.index, event, site);
+        coop::made(self.index, &event, site);
     }
 
     /// Record mode: appends the event of `outcome` on `object`.
@@ -275,13 +279,17 @@ impl ThreadCtx {
 
     /// Record mode: appends an event whose site is known by content only.
     pub(crate) fn record_at_content(&mut self, op: Op, site: &(String, u32, u32), outcome: [u64; 3]) {
-        let (index, fresh) = self.sites.intern_content(&site.0, site.1, site.2);
-        if fresh {
-            self.buf().push_site(index, &site.0, site.1, site.2);
+        let mut index = 0;
+        if self.exec.traced {
+            let fresh;
+            (index, fresh) = self.sites.intern_content(&site.0, site.1, site.2);
+            if fresh {
+                self.buf().push_site(index, &site.0, site.1, site.2);
+            }
         }
         let [a, b, c] = outcome;
         let event = Event { op, object: 0, site: index, a, b, c };
-        if !self.exec.unkept.load(std::sync::atomic::Ordering::Relaxed) {
+        if self.exec.traced && !self.exec.unkept.load(std::sync::atomic::Ordering::Relaxed) {
             self.buf().push_event(&event);
         }
         if self.exec.coop {
@@ -291,7 +299,9 @@ impl ThreadCtx {
 
     /// Record mode: attaches bytes to the event just recorded.
     pub(crate) fn record_blob(&mut self, bytes: &[u8]) {
-        self.buf().push_blob(bytes);
+        if self.exec.traced {
+            self.buf().push_blob(bytes);
+        }
     }
 
     /// Record mode: the object's index, naming it on first use.
@@ -320,7 +330,7 @@ impl ThreadCtx {
             Some(index) => (index, index == fresh),
             None => self.exec.foreign_object(slot.address()),
         };
-        if is_new {
+        if is_new && self.exec.traced {
             let site = self.site(location);
             self.buf().push_object(index, kind, site);
         }

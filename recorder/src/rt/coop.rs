@@ -285,17 +285,58 @@ pub struct RecordedChunk {
 impl CoopRun {
     /// A fresh execution whose random source is seeded with `seed`.
     pub fn new(seed: u64) -> CoopRun {
+        CoopRun::build(seed, true)
+    }
+
+    /// A fresh execution that writes no trace: its threads keep no chunk
+    /// buffer and encode nothing, and the scheduler still hears of every
+    /// event ([`Scheduler::made`]). For an explorer's search, which needs
+    /// only a run's schedule and runs a failing one again, traced.
+    pub fn untraced(seed: u64) -> CoopRun {
+        CoopRun::build(seed, false)
+    }
+
+    /// Whether the run writes a trace (see [`CoopRun::untraced`]).
+    pub fn is_traced(&self) -> bool {
+        self.exec.traced
+    }
+
+    fn build(seed: u64, traced: bool) -> CoopRun {
         let (to_writer, inbox) = crossbeam_channel::unbounded();
         let (recycle, recycled) = crossbeam_channel::bounded(64);
         crate::rt::panic::install_hook();
-        let exec = Execution::new_coop(ExecKind::Record(RecordSink {
-            to_writer,
-            recycled,
-            seed,
-            clock: crate::rt::flush::FlushClock::new(false),
-            handover: std::time::Duration::ZERO,
-        }));
+        let exec = Execution::new_coop(
+            ExecKind::Record(RecordSink {
+                to_writer,
+                recycled,
+                seed,
+                clock: crate::rt::flush::FlushClock::new(false),
+                handover: std::time::Duration::ZERO,
+            }),
+            traced,
+        );
         CoopRun { exec, inbox, recycle }
+    }
+
+    /// A fresh execution for the next run, traced or not as this one, on
+    /// this run's channels: the chunks this run recorded are dropped and
+    /// their blocks kept for the next run's threads. An explorer runs
+    /// thousands of short runs, and making the channels and blocks anew for
+    /// each cost more than a small run's scheduling.
+    pub fn renew(self, seed: u64) -> CoopRun {
+        self.discard_chunks();
+        let Some(sink) = self.exec.sink() else { return CoopRun::build(seed, self.exec.traced) };
+        let exec = Execution::new_coop(
+            ExecKind::Record(RecordSink {
+                to_writer: sink.to_writer.clone(),
+                recycled: sink.recycled.clone(),
+                seed,
+                clock: crate::rt::flush::FlushClock::new(false),
+                handover: std::time::Duration::ZERO,
+            }),
+            self.exec.traced,
+        );
+        CoopRun { exec, inbox: self.inbox, recycle: self.recycle }
     }
 
     /// Sets the key that seals (and, following a trace, opens) sensitive

@@ -179,27 +179,33 @@ pub(crate) struct Execution {
     /// Its events are checked as they are made and kept by no one (a
     /// coroutine replay): they are not encoded into chunks.
     pub(crate) unkept: AtomicBool,
+    /// Its threads write a trace: chunk buffers, call sites, object names,
+    /// events. `false` for an explorer's search runs, which need only their
+    /// schedule (the explorer runs a failing one again, traced).
+    pub(crate) traced: bool,
 }
 
 impl Execution {
     pub(crate) fn new(kind: ExecKind) -> Arc<Self> {
-        Self::build(kind, false, false)
+        Self::build(kind, false, false, true)
     }
 
     /// A recording that declares a closed world (see [`Execution::closed_world`]).
     pub(crate) fn new_closed_world(kind: ExecKind) -> Arc<Self> {
-        Self::build(kind, false, true)
+        Self::build(kind, false, true, true)
     }
 
-    /// An execution whose threads the explorer schedules.
-    pub(crate) fn new_coop(kind: ExecKind) -> Arc<Self> {
-        Self::build(kind, true, false)
+    /// An execution whose threads the explorer schedules; `traced`: whether
+    /// they write a trace (see [`Execution::traced`]).
+    pub(crate) fn new_coop(kind: ExecKind, traced: bool) -> Arc<Self> {
+        Self::build(kind, true, false, traced)
     }
 
-    fn build(kind: ExecKind, coop: bool, closed_world: bool) -> Arc<Self> {
+    fn build(kind: ExecKind, coop: bool, closed_world: bool, traced: bool) -> Arc<Self> {
         Arc::new(Execution {
             coop,
             closed_world,
+            traced,
             id: NEXT_EXECUTION.fetch_add(1, Ordering::Relaxed),
             start: Instant::now(),
             kind,

@@ -23,12 +23,13 @@
 
 use std::cell::RefCell;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::panic::Location;
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reprise_recorder::hook::coop::CoopCall;
-use reprise_recorder::trace::model::ThreadIndex;
+use reprise_recorder::trace::model::{Op, ThreadIndex};
 
 /// The backstop when nothing sets it: long enough for any computation a
 /// thread does between two reprise calls.
@@ -82,11 +83,23 @@ impl std::error::Error for UninstrumentedBlocking {}
 
 /// What the scheduler publishes for the backstop: a count of resumes and
 /// returns (odd while a logical thread runs), and which thread runs since
-/// which reprise call.
+/// which reprise call. Written at every scheduling point by the exploring
+/// thread alone, so with plain stores: no lock and no read-modify-write,
+/// which cost a tenth of a small schedule's time (perf, the 5-thread
+/// pipeline of `benches/explore.rs`). The sampler reads the thread and call
+/// only while the count stands still, and checks it still does after.
 #[derive(Debug, Default)]
 pub(crate) struct Watch {
     count: AtomicU64,
-    running: Mutex<Option<(ThreadIndex, Option<CoopCall>)>>,
+    /// Schedules run so far, for the caller's progress reports.
+    schedules: AtomicU64,
+    /// The running thread (low 32 bits), its call's op plus one (bits
+    /// 32-39; 0: a yield), and bit 63 set when there is a call.
+    thread_op: AtomicU64,
+    /// The call's object (low 32 bits), bit 32 set when it has one.
+    object: AtomicU64,
+    /// The call's site: always from a `&'static Location<'static>`, or null.
+    location: AtomicPtr<Location<'static>>,
 }
 
 thread_local! {
@@ -107,23 +120,74 @@ impl Watch {
 
     /// `thread` is about to run from `call`.
     pub(crate) fn resuming(&self, thread: ThreadIndex, call: Option<CoopCall>) {
-        // Uncontended but for the moment the backstop fires.
-        *self.running.lock().unwrap_or_else(|e| e.into_inner()) = Some((thread, call));
-        self.count.fetch_add(1, Ordering::Release);
+        let (op, object, location) = match call {
+            Some(c) => (
+                1 << 63 | u64::from(c.op.map_or(0, |o| o as u8 + 1)) << 32,
+                c.object.map_or(0, |o| 1 << 32 | u64::from(o)),
+                std::ptr::from_ref(c.location).cast_mut(),
+            ),
+            None => (0, 0, std::ptr::null_mut()),
+        };
+        self.thread_op.store(op | u64::from(thread), Ordering::Relaxed);
+        self.object.store(object, Ordering::Relaxed);
+        self.location.store(location, Ordering::Relaxed);
+        self.bump();
+    }
+
+    /// `n` schedules have run.
+    pub(crate) fn schedules_done(&self, n: u64) {
+        self.schedules.store(n, Ordering::Relaxed);
+    }
+
+    /// Schedules run so far.
+    pub(crate) fn schedules(&self) -> u64 {
+        self.schedules.load(Ordering::Relaxed)
     }
 
     /// The running thread is back in the scheduler.
     pub(crate) fn returned(&self) {
-        self.count.fetch_add(1, Ordering::Release);
+        self.bump();
+    }
+
+    /// Moves the count on; only the exploring thread writes it.
+    fn bump(&self) {
+        let count = self.count.load(Ordering::Relaxed);
+        self.count.store(count + 1, Ordering::Release);
     }
 
     fn count(&self) -> u64 {
         self.count.load(Ordering::Acquire)
     }
 
-    fn running(&self) -> Option<(ThreadIndex, Option<CoopCall>)> {
-        *self.running.lock().unwrap_or_else(|e| e.into_inner())
+    /// The running thread and its call as last published, if the count
+    /// is still `count` once they are read.
+    fn running(&self, count: u64) -> Option<(ThreadIndex, Option<CoopCall>)> {
+        let thread_op = self.thread_op.load(Ordering::Relaxed);
+        let object = self.object.load(Ordering::Relaxed);
+        let location = self.location.load(Ordering::Relaxed);
+        if self.count() != count {
+            return None;
+        }
+        let thread = thread_op as ThreadIndex;
+        let Some(location) = static_location(location).filter(|_| thread_op >> 63 == 1) else {
+            return Some((thread, None));
+        };
+        let op = match (thread_op >> 32) as u8 {
+            0 => None,
+            code => Op::from_u8(code - 1),
+        };
+        let object = (object >> 32 & 1 == 1).then_some(object as u32);
+        Some((thread, Some(CoopCall { op, object, location })))
     }
+}
+
+/// The location `ptr` points to (null: none).
+#[allow(unsafe_code)]
+fn static_location(ptr: *mut Location<'static>) -> Option<&'static Location<'static>> {
+    // SAFETY: `Watch::location` only ever holds null or a pointer made from
+    // a `&'static Location<'static>` (a call site), which stays valid and
+    // unchanged for the whole program.
+    unsafe { ptr.cast_const().as_ref() }
 }
 
 /// Samples a [`Watch`] from the caller's thread and says when a logical
@@ -157,7 +221,7 @@ impl Sampler {
         if count.is_multiple_of(2) || self.since.elapsed() < self.backstop {
             return None;
         }
-        let (thread, call) = watch.running()?;
+        let (thread, call) = watch.running(count)?;
         Some(UninstrumentedBlocking { thread, call, backstop: self.backstop, schedules })
     }
 }

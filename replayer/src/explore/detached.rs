@@ -4,13 +4,21 @@
 
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::backstop::{Sampler, Watch};
 use super::{trace_out, ExploreOutcome, Explorer};
 
+/// How often the waiting thread reports progress. The exploring thread
+/// only stores its count: a message per schedule would wake this thread
+/// (a futex call and a context switch) for every schedule, which cost more
+/// than a small schedule itself.
+const PROGRESS_INTERVAL: Duration = Duration::from_millis(50);
+
 /// [`Explorer::run_checked`]: explores on a new thread and waits for it on
-/// this one, calling `progress` here; abandons that thread, blocked, when
-/// the backstop passes.
+/// this one, calling `progress` here (every [`PROGRESS_INTERVAL`] while the
+/// count moves, and with the final count); abandons that thread, blocked,
+/// when the backstop passes.
 pub(super) fn run<F, R, C, P>(explorer: &Explorer, program: F, check: C, mut progress: P) -> ExploreOutcome
 where
     F: Fn() -> R + Send + 'static,
@@ -18,10 +26,6 @@ where
     C: Fn(&R) -> Option<String> + Send + 'static,
     P: FnMut(u64),
 {
-    enum Message {
-        Progress(u64),
-        Done(Box<ExploreOutcome>),
-    }
     let watch = Arc::new(Watch::default());
     let (tx, rx) = mpsc::channel();
     let (exploring_with, header, theirs) =
@@ -30,27 +34,27 @@ where
         .name("reprise-explore".into())
         .spawn(move || {
             trace_out::restore_program_header(header);
+            let counted = Arc::clone(&theirs);
             Watch::install(theirs);
-            let progress_tx = tx.clone();
-            let outcome = exploring_with.explore_here(program, check, |n| {
-                let _ = progress_tx.send(Message::Progress(n));
-            });
-            let _ = tx.send(Message::Done(Box::new(outcome)));
+            let outcome = exploring_with.explore_here(program, check, |n| counted.schedules_done(n));
+            let _ = tx.send(Box::new(outcome));
         })
         .expect("reprise: cannot start the exploration's thread");
     let mut sampler = explorer.config.backstop.map(Sampler::new);
     let mut schedules = 0;
+    let report = |progress: &mut P, schedules: &mut u64| {
+        let n = watch.schedules();
+        if n != *schedules {
+            *schedules = n;
+            progress(n);
+        }
+    };
     loop {
-        let message = match &sampler {
-            Some(sampler) => rx.recv_timeout(sampler.interval()),
-            None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
-        };
+        let wait = sampler.as_ref().map_or(PROGRESS_INTERVAL, |s| s.interval().min(PROGRESS_INTERVAL));
+        let message = rx.recv_timeout(wait);
+        report(&mut progress, &mut schedules);
         match message {
-            Ok(Message::Progress(n)) => {
-                schedules = n;
-                progress(n);
-            }
-            Ok(Message::Done(outcome)) => {
+            Ok(outcome) => {
                 let _ = exploring.join();
                 return *outcome;
             }

@@ -53,6 +53,12 @@ impl Failure {
     }
 }
 
+/// Why a failure comes without a trace when its schedule, run again to be
+/// recorded, did not fail the same way.
+const UNREPEATED: &str = "the failing schedule, run again to record it, did not fail the same way: the \
+     program is not deterministic given its schedule (something outside reprise's primitives decides: a \
+     HashMap's order, the clock, an input not captured, a std lock or atomic shared between runs)";
+
 fn now_unix_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
@@ -90,9 +96,11 @@ where
     let Found { explored, kind } = match again {
         Some(again) if again.same_kind(&found.kind) => Found { explored: watched, kind: again },
         // Not the same run (the program is not deterministic given its
-        // schedule): report the one that failed, without values.
+        // schedule): report the one that failed, without values, and with
+        // no trace (the search's runs write none).
         _ => found,
     };
+    let unrepeated = !explored.run.is_traced();
     let log = &explored.end.log;
     let preemptions = log.iter().filter(|s| s.preempted).count();
     let chunks = explored.run.take_chunks();
@@ -107,7 +115,11 @@ where
         start_unix_ms: started,
         annotations: annotations.clone(),
     };
-    let written = trace_out::write_trace(&path, &chunks, config, facts);
+    let written = if unrepeated {
+        Err(UNREPEATED.to_string())
+    } else {
+        trace_out::write_trace(&path, &chunks, config, facts).map_err(|e| e.to_string())
+    };
 
     let mut report = String::new();
     let _ = writeln!(
@@ -131,6 +143,9 @@ where
             let shown = path.display().to_string();
             let _ = writeln!(report, "trace: {shown}");
             let _ = writeln!(report, "replay it: {}", replay_instruction(config, &shown));
+        }
+        Err(_) if unrepeated => {
+            let _ = writeln!(report, "no trace: {UNREPEATED}");
         }
         Err(e) => {
             let _ = writeln!(report, "the trace could not be written to {}: {e}", path.display());

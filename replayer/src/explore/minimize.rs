@@ -15,7 +15,7 @@ use std::rc::Rc;
 
 use reprise_recorder::trace::model::ThreadIndex;
 
-use super::scheduler::{FailureKind, Step};
+use super::scheduler::{FailureKind, Spare, Step};
 use super::strategy::Strategy;
 use super::{failure_of, run_once, Explored};
 
@@ -198,7 +198,9 @@ where
     R: 'static,
 {
     let guided: Box<dyn Strategy> = Box::new(Guided::new(plan));
-    run_once(program, guided, max_steps, Vec::new(), index, |scheduler| {
+    // Only an observed run's trace is read: the others need their schedule.
+    let spare = if observe { Spare::default() } else { Spare::untraced() };
+    run_once(program, guided, max_steps, spare, index, |scheduler| {
         scheduler.follow_side(plan.side.clone());
         if observe {
             scheduler.observe();
@@ -252,7 +254,7 @@ where
                 }
                 self.runs += 1;
                 let (mut again, result) =
-                    run_once(self.program, dfs, self.max_steps, Vec::new(), self.index, |_| ());
+                    run_once(self.program, dfs, self.max_steps, Spare::untraced(), self.index, |_| ());
                 dfs = again.end.strategy.take().expect("a run hands its strategy back");
                 dfs.end(again.end.steps);
                 if let Some(kind) = self.judge(&best, &mut again, result.as_ref()) {

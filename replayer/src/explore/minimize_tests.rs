@@ -39,7 +39,7 @@ fn a_failing_random_run(program: &Rc<fn()>) -> Found {
     let mut strategy: Box<dyn Strategy> = Box::new(RandomWalk::new(11));
     for index in 0..5000 {
         strategy.begin(index);
-        let (mut explored, result) = run_once(program, strategy, 10_000, Vec::new(), index, |_| ());
+        let (mut explored, result) = run_once(program, strategy, 10_000, Default::default(), index, |_| ());
         strategy = explored.end.strategy.take().unwrap();
         if let Some(kind) = failure_of(&mut explored.end, result.as_ref(), &|_: &()| None) {
             if preemptions(&explored) > 3 {

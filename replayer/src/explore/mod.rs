@@ -36,6 +36,7 @@ mod minimize;
 mod replay_here;
 mod scheduler;
 pub mod strategy;
+mod threads;
 mod trace_out;
 
 use std::cell::RefCell;
@@ -51,6 +52,7 @@ pub use scheduler::{FailureKind, Step, Stuck};
 pub use strategy::{Strategy, StrategyKind};
 pub use trace_out::TEST_PARAMETER;
 
+pub(crate) use scheduler::Spare;
 use scheduler::{RunEnd, RunScheduler};
 
 /// What an exploration did.
@@ -146,7 +148,9 @@ impl Explorer {
             }
             kind => kind.build(self.config.seed),
         };
-        let mut pool = Vec::new();
+        // The search writes no traces: a failing schedule is run again,
+        // traced, for its trace and report (`failure::build`).
+        let mut spare = Spare::untraced();
         let mut schedules = 0;
         // Schedules are numbered from 1 to the budget, which the shards
         // split: shard i of n runs the numbers n * k + i + 1 (a DFS shard,
@@ -159,19 +163,21 @@ impl Explorer {
                 return ExploreOutcome { schedules, failure: None, exhausted: true, blocked: None };
             }
             let (explored, result) =
-                run_once(&program, strategy, self.config.max_steps, pool, number - 1, |_| ());
+                run_once(&program, strategy, self.config.max_steps, spare, number - 1, |_| ());
             schedules += 1;
             progress(schedules);
             let mut end = explored.end;
             strategy = end.strategy.take().expect("a run hands its strategy back");
             strategy.end(end.steps);
-            pool = std::mem::take(&mut end.pool);
+            spare = std::mem::take(&mut end.spare);
+            spare.untraced = true;
             let failure = failure_of(&mut end, result.as_ref(), &check);
             if let Some(kind) = failure {
                 let explored = Explored { end, run: explored.run };
                 let failure = failure::build(self, &program, &check, kind, explored, number, strategy.name());
                 return ExploreOutcome { schedules, failure: Some(failure), exhausted: false, blocked: None };
             }
+            spare.recycle(explored.run, end.log, end.side);
         }
         ExploreOutcome { schedules, failure: None, exhausted: false, blocked: None }
     }
@@ -192,7 +198,7 @@ pub(crate) fn run_once<F, R>(
     program: &Rc<F>,
     strategy: Box<dyn Strategy>,
     max_steps: u64,
-    pool: Vec<corosensei::stack::DefaultStack>,
+    mut spare: Spare,
     index: u64,
     setup: impl FnOnce(&RunScheduler),
 ) -> (Explored, Option<R>)
@@ -200,14 +206,18 @@ where
     F: Fn() -> R + 'static,
     R: 'static,
 {
-    let run = CoopRun::new(index);
+    let run = match spare.run.take() {
+        Some(last) => last.renew(index),
+        None if spare.untraced => CoopRun::untraced(index),
+        None => CoopRun::new(index),
+    };
     let result: Rc<RefCell<Option<R>>> = Rc::new(RefCell::new(None));
     let (program, slot) = (Rc::clone(program), Rc::clone(&result));
     let root = run.root(move || {
         let value = program();
         *slot.borrow_mut() = Some(value);
     });
-    let scheduler = RunScheduler::new(strategy, max_steps, pool);
+    let scheduler = RunScheduler::new(strategy, max_steps, spare);
     setup(&scheduler);
     let end = scheduler.run(Box::new(move || {
         let _ = root();

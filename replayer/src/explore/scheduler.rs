@@ -5,33 +5,15 @@
 //! cycle of lock waits while others still run), or a livelock (too many steps).
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use corosensei::stack::DefaultStack;
-use reprise_recorder::hook::coop::{self, CoopCall, Resource, SavedContext, Scheduler, Woken};
+use reprise_recorder::hook::coop::{self, CoopCall, CoopRun, Resource, SavedContext, Scheduler, Woken};
 use reprise_recorder::trace::model::{ObjectIndex, Op, ThreadIndex};
 
 use super::coroutine::{suspend, Fiber, Ran};
 use super::strategy::Strategy;
-
-/// A thread of the run.
-enum Status {
-    Runnable,
-    Blocked { on: Vec<Resource>, deadline: Option<u64> },
-    Finished,
-}
-
-struct Slot {
-    fiber: Option<Fiber>,
-    ctx: Option<SavedContext>,
-    status: Status,
-    woken: Woken,
-    /// What the thread is about to do (or blocked in).
-    next: Option<CoopCall>,
-    /// It called `thread::yield_now`: let the others go first.
-    yielded: bool,
-}
+use super::threads::{IndexMap, Status, Threads};
 
 /// One scheduling decision, for the failure report.
 #[derive(Clone, Debug)]
@@ -121,18 +103,18 @@ impl FailureKind {
 }
 
 struct State {
-    threads: BTreeMap<ThreadIndex, Slot>,
+    threads: Threads,
     clock: u64,
     steps: u64,
     max_steps: u64,
     strategy: Box<dyn Strategy>,
-    lock_owner: BTreeMap<ObjectIndex, ThreadIndex>,
+    lock_owner: IndexMap<ObjectIndex, ThreadIndex>,
     log: Vec<Step>,
     failure: Option<FailureKind>,
     running: Option<ThreadIndex>,
     pool: Vec<DefaultStack>,
-    /// Scratch list of the runnable threads.
-    runnable: Vec<ThreadIndex>,
+    /// Scratch list of the waiters a wake chooses from.
+    waiters: Vec<ThreadIndex>,
     /// Bodies of threads spawned during the current slice, made into fibers
     /// once it suspends.
     spawned: Vec<(ThreadIndex, Box<dyn FnOnce()>)>,
@@ -161,6 +143,42 @@ pub(crate) struct Made {
     pub(crate) site: String,
 }
 
+/// Memory one run leaves for the next, so that a schedule of a program
+/// already explored allocates nothing in the scheduler: coroutine stacks,
+/// the threads' slots and sets, the lock owners, the log.
+#[derive(Default)]
+pub(crate) struct Spare {
+    pub(crate) pool: Vec<DefaultStack>,
+    /// The last passing run's execution, renewed for the next one
+    /// ([`CoopRun::renew`]).
+    pub(crate) run: Option<CoopRun>,
+    /// Whether runs write no trace ([`CoopRun::untraced`]): a search's and
+    /// minimization's runs, which need only their schedules.
+    pub(crate) untraced: bool,
+    threads: Threads,
+    lock_owner: IndexMap<ObjectIndex, ThreadIndex>,
+    waiters: Vec<ThreadIndex>,
+    spawned: Vec<(ThreadIndex, Box<dyn FnOnce()>)>,
+    log: Vec<Step>,
+    side: Vec<u32>,
+}
+
+impl Spare {
+    /// Memory for runs that write no trace.
+    pub(crate) fn untraced() -> Spare {
+        Spare { untraced: true, ..Spare::default() }
+    }
+
+    /// Takes back a passing run's execution, log and other choices.
+    pub(crate) fn recycle(&mut self, run: CoopRun, mut log: Vec<Step>, mut side: Vec<u32>) {
+        log.clear();
+        side.clear();
+        self.run = Some(run);
+        self.log = log;
+        self.side = side;
+    }
+}
+
 /// The scheduler of one run, shared by the fibers through the recorder's
 /// thread-local hook.
 pub(crate) struct RunScheduler {
@@ -174,7 +192,8 @@ pub(crate) struct RunEnd {
     pub(crate) steps: u64,
     /// The strategy, handed back for the next schedule (taken once).
     pub(crate) strategy: Option<Box<dyn Strategy>>,
-    pub(crate) pool: Vec<DefaultStack>,
+    /// Memory for the next run.
+    pub(crate) spare: Spare,
     /// The other choices the run made (see `State::side`).
     pub(crate) side: Vec<u32>,
     /// The events, if the run was observed ([`RunScheduler::observe`]).
@@ -182,26 +201,23 @@ pub(crate) struct RunEnd {
 }
 
 impl RunScheduler {
-    pub(crate) fn new(
-        strategy: Box<dyn Strategy>,
-        max_steps: u64,
-        pool: Vec<DefaultStack>,
-    ) -> Rc<RunScheduler> {
+    pub(crate) fn new(strategy: Box<dyn Strategy>, max_steps: u64, spare: Spare) -> Rc<RunScheduler> {
+        let Spare { pool, run: _, untraced: _, threads, lock_owner, waiters, spawned, log, side } = spare;
         Rc::new(RunScheduler {
             state: RefCell::new(State {
-                threads: BTreeMap::new(),
+                threads,
                 clock: 0,
                 steps: 0,
                 max_steps,
                 strategy,
-                lock_owner: BTreeMap::new(),
-                log: Vec::new(),
+                lock_owner,
+                log,
                 failure: None,
                 running: None,
                 pool,
-                runnable: Vec::new(),
-                spawned: Vec::new(),
-                side: Vec::new(),
+                waiters,
+                spawned,
+                side,
                 side_plan: None,
                 made: None,
                 yield_defers: true,
@@ -238,42 +254,38 @@ impl RunScheduler {
             let Some(pick) = self.pick() else { break };
             let mut fiber = {
                 let mut st = self.state.borrow_mut();
-                let slot = st.threads.get_mut(&pick).expect("picked thread exists");
+                let slot = st.threads.get_mut(pick).expect("picked thread exists");
                 if let Some(ctx) = slot.ctx.take() {
                     ctx.restore();
                 }
                 if let Some(watch) = &watch {
                     watch.resuming(pick, slot.next);
                 }
+                let fiber = slot.fiber.take().expect("a runnable thread has a fiber");
                 st.running = Some(pick);
-                st.threads.get_mut(&pick).and_then(|s| s.fiber.take()).expect("a runnable thread has a fiber")
+                fiber
             };
             let ran = fiber.resume();
             if let Some(watch) = &watch {
                 watch.returned();
             }
             let saved = SavedContext::save();
-            let finished = {
+            {
                 let mut st = self.state.borrow_mut();
+                let st = &mut *st;
                 st.running = None;
-                let slot = st.threads.get_mut(&pick).expect("resumed thread exists");
+                let slot = st.threads.get_mut(pick).expect("resumed thread exists");
                 slot.ctx = Some(saved);
                 match ran {
-                    Ran::Suspended => {
-                        slot.fiber = Some(fiber);
-                        false
-                    }
+                    Ran::Suspended => slot.fiber = Some(fiber),
                     Ran::Finished => {
-                        slot.status = Status::Finished;
                         if let Some(stack) = fiber.into_stack() {
                             st.pool.push(stack);
                         }
-                        true
+                        st.threads.finish(pick, &mut *st.strategy);
+                        st.threads.wake_all(Resource::Thread(pick), &mut *st.strategy);
                     }
                 }
-            };
-            if finished {
-                self.wake_all(Resource::Thread(pick));
             }
             // A deadlock stops the run; after a panic it goes on, so the
             // trace shows how the program ends (replay reproduces that too).
@@ -287,20 +299,10 @@ impl RunScheduler {
 
     fn start_spawned(&self) {
         let mut st = self.state.borrow_mut();
-        let spawned = std::mem::take(&mut st.spawned);
-        for (index, body) in spawned {
+        let st = &mut *st;
+        for (index, body) in st.spawned.drain(..) {
             let fiber = Fiber::new(body, &mut st.pool);
-            st.threads.insert(
-                index,
-                Slot {
-                    fiber: Some(fiber),
-                    ctx: None,
-                    status: Status::Runnable,
-                    woken: Woken::Changed,
-                    next: None,
-                    yielded: false,
-                },
-            );
+            st.threads.add(index, fiber, &mut *st.strategy);
         }
     }
 
@@ -308,92 +310,57 @@ impl RunScheduler {
     /// deadlock when nothing can run. `None`: the run is over.
     fn pick(&self) -> Option<ThreadIndex> {
         let mut st = self.state.borrow_mut();
-        loop {
-            // Reused across steps: a step must not allocate.
-            let mut runnable = std::mem::take(&mut st.runnable);
-            runnable.clear();
-            runnable.extend(
-                st.threads.iter().filter(|(_, s)| matches!(s.status, Status::Runnable)).map(|(&t, _)| t),
-            );
-            // A thread that yielded runs again only when every thread that did
-            // not yield is blocked: otherwise spin-waits under a priority
-            // strategy (PCT) pass the turn among themselves and never let the
-            // thread they wait for run.
-            let yielded = |t: &ThreadIndex| st.threads.get(t).is_some_and(|s| s.yielded);
-            if st.yield_defers && runnable.iter().any(|t| !yielded(t)) {
-                runnable.retain(|t| !yielded(t));
+        let st = &mut *st;
+        if !st.threads.any_runnable() && !self.fire_timers(st) {
+            let stuck: Vec<Stuck> = st
+                .threads
+                .iter()
+                .filter(|(_, s)| matches!(s.status, Status::Blocked { .. }))
+                .map(|(t, s)| Stuck { thread: t, call: s.next, waits_for: None })
+                .collect();
+            if !stuck.is_empty() && st.failure.is_none() {
+                let stuck = with_owners(stuck, st);
+                st.failure = Some(FailureKind::Deadlock { stuck, partial: false });
             }
-            if runnable.is_empty() {
-                // Fire the earliest timer, if any: time passes only when
-                // nothing else can happen.
-                let earliest = st
-                    .threads
-                    .values()
-                    .filter_map(|s| match s.status {
-                        Status::Blocked { deadline: Some(d), .. } => Some(d),
-                        _ => None,
-                    })
-                    .min();
-                if let Some(deadline) = earliest {
-                    st.clock = st.clock.max(deadline);
-                    let now = st.clock;
-                    for slot in st.threads.values_mut() {
-                        if matches!(slot.status, Status::Blocked { deadline: Some(d), .. } if d <= now) {
-                            slot.status = Status::Runnable;
-                            slot.woken = Woken::TimedOut;
-                        }
-                    }
-                    continue;
-                }
-                let stuck: Vec<Stuck> = st
-                    .threads
-                    .iter()
-                    .filter(|(_, s)| matches!(s.status, Status::Blocked { .. }))
-                    .map(|(&t, s)| Stuck { thread: t, call: s.next, waits_for: None })
-                    .collect();
-                if !stuck.is_empty() && st.failure.is_none() {
-                    let stuck = with_owners(stuck, &st);
-                    st.failure = Some(FailureKind::Deadlock { stuck, partial: false });
-                }
-                return None;
-            }
-            let last = st.log.last().map(|s| s.thread);
-            let current = last.filter(|t| runnable.contains(t));
-            let runnable_count = runnable.len();
-            let pick = if runnable_count == 1 {
-                runnable[0]
-            } else {
-                let State { strategy, threads, .. } = &mut *st;
-                strategy.choose_next(&runnable, current, &|t| threads.get(&t).and_then(|s| s.next))
-            };
-            st.runnable = runnable;
-            let preempted = current.is_some_and(|c| c != pick);
-            let call = st.threads.get(&pick).and_then(|s| s.next);
-            st.strategy.ran(pick, call);
-            if let Some(slot) = st.threads.get_mut(&pick) {
-                slot.yielded = false;
-            }
-            st.log.push(Step { thread: pick, call, preempted, asked: runnable_count > 1 });
-            st.steps += 1;
-            if st.steps > st.max_steps {
-                let steps = st.max_steps;
-                if st.failure.is_none() {
-                    st.failure = Some(FailureKind::Livelock { thread: pick, call, steps });
-                }
-                return None;
-            }
-            return Some(pick);
+            return None;
         }
+        // A thread that yielded runs again only when every thread that did
+        // not yield is blocked: otherwise spin-waits under a priority
+        // strategy (PCT) pass the turn among themselves and never let the
+        // thread they wait for run.
+        let State { threads, strategy, log, .. } = &mut *st;
+        let offered = threads.offered();
+        let current = log.last().map(|s| s.thread).filter(|t| offered.binary_search(t).is_ok());
+        let asked = offered.len() > 1;
+        let pick = if asked {
+            let threads = &*threads;
+            strategy.choose_next(offered, current, &|t| threads.next(t))
+        } else {
+            offered[0]
+        };
+        let preempted = current.is_some_and(|c| c != pick);
+        let call = threads.next(pick);
+        strategy.ran(pick, call);
+        threads.set_yielded(pick, false, &mut **strategy);
+        log.push(Step { thread: pick, call, preempted, asked });
+        st.steps += 1;
+        if st.steps > st.max_steps {
+            let steps = st.max_steps;
+            if st.failure.is_none() {
+                st.failure = Some(FailureKind::Livelock { thread: pick, call, steps });
+            }
+            return None;
+        }
+        Some(pick)
     }
 
-    fn wake_all(&self, on: Resource) {
-        let mut st = self.state.borrow_mut();
-        for slot in st.threads.values_mut() {
-            if matches!(&slot.status, Status::Blocked { on: waits, .. } if waits.contains(&on)) {
-                slot.status = Status::Runnable;
-                slot.woken = Woken::Changed;
-            }
-        }
+    /// Nothing can run: fires the earliest timer, if any (time passes only
+    /// when nothing else can happen). Whether one fired.
+    fn fire_timers(&self, st: &mut State) -> bool {
+        let Some(deadline) = st.threads.earliest_deadline() else { return false };
+        st.clock = st.clock.max(deadline);
+        st.threads.fire_timers(st.clock, &mut *st.strategy);
+        true
     }
 
     /// Stops every unfinished thread: flushes its recorded events (the
@@ -401,7 +368,7 @@ impl RunScheduler {
     fn teardown(&self) -> RunEnd {
         let mut st = self.state.borrow_mut();
         let mut fibers = Vec::new();
-        for slot in st.threads.values_mut() {
+        for slot in st.threads.slots_mut() {
             if let Some(ctx) = slot.ctx.take() {
                 ctx.close();
             }
@@ -409,20 +376,33 @@ impl RunScheduler {
                 fibers.push(fiber);
             }
         }
-        let failure = st.failure.take();
+        let st = &mut *st;
+        st.threads.reset();
+        st.lock_owner.clear();
+        // Bodies never started are dropped, not started by the next run.
+        st.spawned.clear();
+        use std::mem::take;
+        let spare = Spare {
+            pool: take(&mut st.pool),
+            run: None,
+            untraced: false,
+            threads: take(&mut st.threads),
+            lock_owner: take(&mut st.lock_owner),
+            waiters: take(&mut st.waiters),
+            spawned: take(&mut st.spawned),
+            log: Vec::new(),
+            side: Vec::new(),
+        };
         let end = RunEnd {
-            failure,
-            log: std::mem::take(&mut st.log),
+            failure: st.failure.take(),
+            log: take(&mut st.log),
             steps: st.steps,
-            strategy: Some(std::mem::replace(
-                &mut st.strategy,
-                Box::new(super::strategy::RandomWalk::new(0)),
-            )),
-            pool: std::mem::take(&mut st.pool),
-            side: std::mem::take(&mut st.side),
+            // A zero-sized stand-in: boxing it does not allocate.
+            strategy: Some(std::mem::replace(&mut st.strategy, Box::new(Spent))),
+            spare,
+            side: take(&mut st.side),
             made: st.made.take().unwrap_or_default(),
         };
-        drop(st);
         // Unwinding a fiber runs its destructors with no context installed:
         // the primitives pass through and call no scheduler. Newest first: a
         // scoped thread borrows from its spawner's stack (a child's index is
@@ -438,8 +418,9 @@ impl RunScheduler {
         let mut path = vec![from];
         let mut at = from;
         loop {
-            let Status::Blocked { on, .. } = &st.threads.get(&at)?.status else { return None };
-            let owner = on.iter().find_map(|r| match r {
+            let slot = st.threads.get(at)?;
+            let Status::Blocked { .. } = slot.status else { return None };
+            let owner = slot.on.iter().find_map(|r| match r {
                 Resource::Object(o) => st.lock_owner.get(o).copied(),
                 Resource::Thread(_) => None,
             })?;
@@ -455,11 +436,28 @@ impl RunScheduler {
     }
 }
 
+/// The strategy a run holds once it has handed its own back.
+struct Spent;
+
+impl Strategy for Spent {
+    fn begin(&mut self, _index: u64) -> bool {
+        false
+    }
+
+    fn choose(&mut self, runnable: &[ThreadIndex], _current: Option<ThreadIndex>) -> ThreadIndex {
+        runnable[0]
+    }
+
+    fn name(&self) -> String {
+        "spent".into()
+    }
+}
+
 /// Fills in who holds the lock each stuck thread waits for.
 fn with_owners(mut stuck: Vec<Stuck>, st: &State) -> Vec<Stuck> {
     for s in &mut stuck {
-        if let Some(Status::Blocked { on, .. }) = st.threads.get(&s.thread).map(|slot| &slot.status) {
-            s.waits_for = on.iter().find_map(|r| match r {
+        if let Some(slot) = st.threads.get(s.thread).filter(|s| matches!(s.status, Status::Blocked { .. })) {
+            s.waits_for = slot.on.iter().find_map(|r| match r {
                 Resource::Object(o) => st.lock_owner.get(o).copied(),
                 Resource::Thread(t) => Some(*t),
             });
@@ -491,11 +489,13 @@ impl Scheduler for RunScheduler {
     fn switch(&self, call: CoopCall) {
         {
             let mut st = self.state.borrow_mut();
+            let st = &mut *st;
             let Some(me) = st.running else { return };
-            if let Some(slot) = st.threads.get_mut(&me) {
+            if let Some(slot) = st.threads.get_mut(me) {
                 slot.next = Some(call);
-                slot.yielded = call.op.is_none();
             }
+            let yielded = st.yield_defers && call.op.is_none();
+            st.threads.set_yielded(me, yielded, &mut *st.strategy);
         }
         suspend();
     }
@@ -503,51 +503,42 @@ impl Scheduler for RunScheduler {
     fn block(&self, on: &[Resource], deadline: Option<u64>, call: CoopCall) -> Woken {
         {
             let mut st = self.state.borrow_mut();
+            let st = &mut *st;
             let Some(me) = st.running else { return Woken::Changed };
-            if let Some(slot) = st.threads.get_mut(&me) {
-                slot.status = Status::Blocked { on: on.to_vec(), deadline };
+            st.threads.block(me, on, deadline, &mut *st.strategy);
+            if let Some(slot) = st.threads.get_mut(me) {
                 slot.next = Some(call);
             }
             if is_lock_wait(call.op) && st.failure.is_none() {
-                if let Some(cycle) = self.lock_cycle(&st, me) {
+                if let Some(cycle) = self.lock_cycle(st, me) {
                     let stuck: Vec<Stuck> = cycle
                         .iter()
-                        .map(|&t| Stuck {
-                            thread: t,
-                            call: st.threads.get(&t).and_then(|s| s.next),
-                            waits_for: None,
-                        })
+                        .map(|&t| Stuck { thread: t, call: st.threads.next(t), waits_for: None })
                         .collect();
-                    let stuck = with_owners(stuck, &st);
-                    let partial = st.threads.values().any(|s| matches!(s.status, Status::Runnable));
+                    let stuck = with_owners(stuck, st);
+                    let partial = st.threads.any_runnable();
                     st.failure = Some(FailureKind::Deadlock { stuck, partial });
                 }
             }
         }
         suspend();
         let st = self.state.borrow();
-        st.running.and_then(|me| st.threads.get(&me)).map_or(Woken::Changed, |s| s.woken)
+        st.running.and_then(|me| st.threads.get(me)).map_or(Woken::Changed, |s| s.woken)
     }
 
     fn wake(&self, on: Resource, all: bool) {
-        if all {
-            return self.wake_all(on);
-        }
         let mut st = self.state.borrow_mut();
-        let waiters: Vec<ThreadIndex> = st
-            .threads
-            .iter()
-            .filter(|(_, s)| matches!(&s.status, Status::Blocked { on: waits, .. } if waits.contains(&on)))
-            .map(|(&t, _)| t)
-            .collect();
-        if waiters.is_empty() {
-            return;
+        let st = &mut *st;
+        if all {
+            return st.threads.wake_all(on, &mut *st.strategy);
         }
-        let chosen = if waiters.len() == 1 { waiters[0] } else { side_choice(&mut st, &waiters) };
-        if let Some(slot) = st.threads.get_mut(&chosen) {
-            slot.status = Status::Runnable;
-            slot.woken = Woken::Changed;
+        let mut waiters = std::mem::take(&mut st.waiters);
+        st.threads.waiters_of(on, &mut waiters);
+        if !waiters.is_empty() {
+            let chosen = if waiters.len() == 1 { waiters[0] } else { side_choice(st, &waiters) };
+            st.threads.wake_one(chosen, &mut *st.strategy);
         }
+        st.waiters = waiters;
     }
 
     fn spawn(&self, index: ThreadIndex, body: Box<dyn FnOnce()>) {

@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
-use crate::explore::{failure_of, run_once, FailureKind};
+use crate::explore::{failure_of, run_once, FailureKind, Spare};
 
 use super::flip::{At, Captures, Flipped, Guided, Hold, Positions};
 use super::outcome::{same_failure, Flip, Pair, WhyOutcome, WhyReport};
@@ -24,7 +24,7 @@ pub(crate) struct Search<'a, F, C, P> {
     pub(crate) captures: Rc<Captures>,
     pub(crate) config: &'a WhyConfig,
     pub(crate) runs: u64,
-    pool: Vec<corosensei::stack::DefaultStack>,
+    spare: Spare,
 }
 
 impl<'a, F, R, C, P> Search<'a, F, C, P>
@@ -43,7 +43,17 @@ where
     ) -> Self {
         let program = Rc::new(program);
         let positions = Rc::new(order.iter().enumerate().map(|(p, &at)| (at, p)).collect());
-        Search { program, check, progress, order, positions, captures, config, runs: 0, pool: Vec::new() }
+        Search {
+            program,
+            check,
+            progress,
+            order,
+            positions,
+            captures,
+            config,
+            runs: 0,
+            spare: Spare::default(),
+        }
     }
 
     fn spent(&self) -> bool {
@@ -63,11 +73,11 @@ where
             hold,
             Rc::clone(&flipped),
         ));
-        let pool = std::mem::take(&mut self.pool);
+        let spare = std::mem::take(&mut self.spare);
         let (explored, result) =
-            run_once(&self.program, strategy, self.config.max_steps, pool, self.runs, |s| s.keep_yielded());
+            run_once(&self.program, strategy, self.config.max_steps, spare, self.runs, |s| s.keep_yielded());
         let mut end = explored.end;
-        self.pool = std::mem::take(&mut end.pool);
+        self.spare = std::mem::take(&mut end.spare);
         let failure = failure_of(&mut end, result.as_ref(), &self.check);
         (failure, flipped)
     }

@@ -7,6 +7,7 @@ mod pct;
 mod portfolio;
 mod pos;
 mod random;
+mod ranked;
 mod rng;
 pub(crate) mod shard;
 mod surw;
@@ -25,6 +26,19 @@ use reprise_recorder::trace::model::ThreadIndex;
 /// is starting, or it called `yield_now`), as [`Strategy::choose_next`] sees
 /// it.
 pub type NextCall<'a> = &'a dyn Fn(ThreadIndex) -> Option<CoopCall>;
+
+/// Whether a thread can run, as the scheduler tells a strategy
+/// ([`Strategy::runnable`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Runnable {
+    /// Runnable.
+    Ready,
+    /// Runnable, but it called `yield_now`: offered only when no ready
+    /// thread is.
+    Yielded,
+    /// Blocked or finished.
+    No,
+}
 
 /// A search strategy over schedules.
 pub trait Strategy {
@@ -73,6 +87,14 @@ pub trait Strategy {
     ) -> Option<reprise_recorder::hook::coop::Served> {
         let _ = (thread, op);
         None
+    }
+
+    /// `thread` became runnable (ready, or runnable after a `yield_now`),
+    /// or stopped being runnable. Told of every change, so that a strategy
+    /// can keep its own order of the runnable threads instead of scanning
+    /// them at each choice; the others ignore it.
+    fn runnable(&mut self, thread: ThreadIndex, state: Runnable) {
+        let _ = (thread, state);
     }
 
     /// The schedule ended after `steps` scheduling points.

@@ -88,6 +88,10 @@ impl Strategy for Portfolio {
         self.members[self.active].ran(thread, call);
     }
 
+    fn runnable(&mut self, thread: ThreadIndex, state: super::Runnable) {
+        self.members[self.active].runnable(thread, state);
+    }
+
     fn end(&mut self, steps: u64) {
         self.members[self.active].end(steps);
     }

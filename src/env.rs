@@ -112,6 +112,9 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Termination,
 {
+    if let Some(child) = reprise_replayer::why::child::ChildRun::requested() {
+        why_run(child, body);
+    }
     let code = match Mode::from_env() {
         Mode::Off => run_plainly(move || body().exit_code()),
         Mode::Record(path) => {
@@ -124,6 +127,28 @@ where
         Mode::Flight(spec) => fly_or_run(&spec, config, noting_exit_code(body), &mut std::io::stderr()),
     };
     std::process::exit(code)
+}
+
+/// `reprise why FILE -- CMD`: makes the one run of the search the
+/// environment asks for, under the explorer, and exits. A body that ends
+/// with a code other than 0 failed, as a panic or a deadlock did.
+fn why_run<F, T>(child: reprise_replayer::why::child::ChildRun, body: F) -> !
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Termination,
+{
+    // The explorer runs a program as often as it likes; a child runs it once.
+    let body = std::cell::RefCell::new(Some(noting_exit_code(body)));
+    let program = move || {
+        let body = body.borrow_mut().take();
+        body.map(|body| body())
+    };
+    child.run(program, |code: &Option<u8>| match code {
+        Some(0) => None,
+        Some(code) => Some(format!("the program exited with code {code}")),
+        None => Some("the program was run twice in one process".to_string()),
+    });
+    std::process::exit(0)
 }
 
 /// `body`, turning what it returns into its exit code inside the recorded (or

@@ -42,4 +42,5 @@ mod traces;
 mod tracing_layer;
 mod trust;
 mod why;
+mod why_child;
 mod zoo;

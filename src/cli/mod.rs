@@ -19,6 +19,7 @@ mod settlement;
 mod timeline;
 mod verify;
 mod why;
+mod why_child;
 
 use std::ffi::OsString;
 use std::io::Write;

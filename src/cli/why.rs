@@ -8,11 +8,17 @@ use anyhow::anyhow;
 use reprise_replayer::views::{outcome_text, Tables};
 use reprise_replayer::why::{self, Placed, WhyConfig, WhyOutcome, WhyReport};
 
+use reprise_recorder::trace::read::TraceFile;
+use reprise_replayer::explore::TEST_PARAMETER;
+
+use crate::cli::why_child::{ChildRunner, Target};
 use crate::cli::{out, payments, pipeline, Failure, Outcome};
 use crate::exit;
+use crate::EXIT_CODE_NOTE;
 
 /// Arguments of `reprise why`.
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = WHY_EXAMPLES)]
 pub(crate) struct Args {
     /// The trace of a run that broke an invariant, panicked or deadlocked.
     #[arg(value_name = "FILE")]
@@ -24,51 +30,58 @@ pub(crate) struct Args {
     /// Scheduling points per run before it counts as a livelock.
     #[arg(long, default_value_t = 1_000_000, value_name = "N")]
     max_steps: u64,
-    /// Your own program. Not supported yet: `why` runs the built-in
-    /// pipelines, which the trace header names.
-    #[arg(last = true, value_name = "CMD ARGS")]
+    /// With `-- CMD` or `--test`: seconds a run may take before it is
+    /// killed and counted as inconclusive (a backstop for a program that
+    /// blocks where reprise cannot see; the first `--test` run includes
+    /// cargo's build).
+    #[arg(long, default_value_t = 900, value_name = "SECS")]
+    run_timeout: u64,
+    /// Your own program, whose `main` runs its body through
+    /// `reprise::main`: started again for each run (not needed for the
+    /// built-in pipelines, which the trace header names).
+    #[arg(last = true, value_name = "CMD ARGS", conflicts_with = "test")]
     command: Vec<OsString>,
-    /// A test that explored the trace. Not supported yet, as CMD.
+    /// The test whose `reprise::explore` call wrote the trace, by its full
+    /// path (the trace header names it): each run is that test, run alone.
     #[arg(long, value_name = "NAME")]
     test: Option<String>,
 }
 
+const WHY_EXAMPLES: &str = "\
+Examples:
+  reprise why lost-update.trace
+  reprise why transfer.trace -- target/debug/examples/transfer 50
+  reprise why target/reprise/explore/ledger-1.trace --test ledger::tests::two_tellers
+
+With `-- CMD` each run starts CMD again (its `reprise::main` makes the run
+and exits); with `--test` the first run is `cargo test NAME -- --exact` in
+this directory and later runs start the test binary it built.";
+
 pub(crate) fn run(args: Args) -> Outcome {
-    if !args.command.is_empty() || args.test.is_some() {
-        return Err(Failure::new(
-            exit::USAGE,
-            anyhow!("why runs the built-in pipelines for now; `-- CMD` and `--test` are not supported yet"),
-        ));
-    }
     if args.budget == 0 {
         return Err(Failure::new(exit::USAGE, anyhow!("--budget must be at least 1")));
+    }
+    if args.run_timeout == 0 {
+        return Err(Failure::new(exit::USAGE, anyhow!("--run-timeout must be at least 1 second")));
     }
     let trace = payments::read(&args.file)?;
     if let Some(refusal) = reprise_recorder::trace::window::Window::refusal(&trace.header) {
         return Err(Failure::new(exit::WINDOW, anyhow!("{refusal}")));
     }
-    if !pipeline::is_builtin(&trace.header.program) {
-        return Err(Failure::new(
-            exit::USAGE,
-            anyhow!(
-                "the trace is of `{}`, not a built-in pipeline; why runs the built-in pipelines for now",
-                reprise_recorder::trace::show::text(&trace.header.program)
-            ),
-        ));
-    }
+    let target = target(&args, &trace)?;
     if recorded_failure(&trace) == Some(false) {
         return Err(Failure::new(
             exit::USAGE,
             anyhow!(
-                "the recorded run did not fail (it completed with its invariants kept): nothing to explain; \
-                 why needs the trace of a run that broke an invariant, panicked or deadlocked"
+                "the recorded run did not fail (it completed with its invariants kept and exit code 0): \
+                 nothing to explain; why needs the trace of a run that broke an invariant, panicked, \
+                 deadlocked or exited with another code"
             ),
         ));
     }
     if !trace.is_whole() {
         eprintln!("reprise: warning: the trace is not whole; why follows what it holds");
     }
-    let pipeline = pipeline::Pipeline::from_header(&trace.header)?;
     let mut config = WhyConfig::default().budget(args.budget);
     config.max_steps = args.max_steps;
     let verbose = std::io::stderr().is_terminal() || std::env::var_os("REPRISE_PROGRESS").is_some();
@@ -77,24 +90,96 @@ pub(crate) fn run(args: Args) -> Outcome {
             eprintln!("reprise: why: {line}");
         }
     };
-    eprintln!(
-        "reprise: why: {} of {} events, budget {} runs",
-        pipeline.describe(),
-        trace.events,
-        args.budget
-    );
-    let report = why::why(
-        &trace,
-        move || pipeline.run_annotated(),
-        |lines: &payments::Lines| (lines.invariants != "invariants: ok").then(|| lines.invariants.clone()),
-        &config,
-        progress,
-    );
+    let report = match target {
+        None => {
+            let pipeline = pipeline::Pipeline::from_header(&trace.header)?;
+            eprintln!(
+                "reprise: why: {} of {} events, budget {} runs",
+                pipeline.describe(),
+                trace.events,
+                args.budget
+            );
+            why::why(
+                &trace,
+                move || pipeline.run_annotated(),
+                |lines: &payments::Lines| {
+                    (lines.invariants != "invariants: ok").then(|| lines.invariants.clone())
+                },
+                &config,
+                progress,
+            )
+        }
+        Some(target) => {
+            let timeout = std::time::Duration::from_secs(args.run_timeout);
+            let mut runner = ChildRunner::new(target, &args.file, timeout).map_err(|e| {
+                Failure::new(
+                    exit::IO_ERROR,
+                    anyhow!("cannot prepare the runs of {}: {e}", args.file.display()),
+                )
+            })?;
+            eprintln!(
+                "reprise: why: {} events of {}, budget {} runs, each in a new process",
+                trace.events,
+                reprise_recorder::trace::show::text(&trace.header.program),
+                args.budget
+            );
+            why::why_with(&trace, &config, progress, |request| runner.run(request))
+        }
+    };
     print(&Tables::of(&trace), &report, args.budget)
+}
+
+/// How the runs are made: `None` in this process (a built-in pipeline),
+/// else the program or test to start for each.
+fn target(args: &Args, trace: &TraceFile) -> Result<Option<Target>, Failure> {
+    let program = reprise_recorder::trace::show::text(&trace.header.program);
+    if let Some(name) = &args.test {
+        let wrote =
+            trace.header.parameters.iter().find(|(k, _)| k == TEST_PARAMETER).map(|(_, v)| v.as_str());
+        return match wrote {
+            Some(test) if test == name => Ok(Some(Target::Test(name.clone()))),
+            Some(test) => Err(Failure::new(
+                exit::USAGE,
+                anyhow!(
+                    "the trace was written by the test `{}`, not `{name}`: run `reprise why {} --test {}`",
+                    reprise_recorder::trace::show::text(test),
+                    args.file.display(),
+                    reprise_recorder::trace::show::text(test)
+                ),
+            )),
+            None => Err(Failure::new(
+                exit::USAGE,
+                anyhow!(
+                    "the trace of `{program}` was not written by a test's `reprise::explore` call (its header \
+                     names no test); for a program with its own `main`, give it as `-- CMD ARGS`"
+                ),
+            )),
+        };
+    }
+    if !args.command.is_empty() {
+        return Ok(Some(Target::Command(args.command.clone())));
+    }
+    if pipeline::is_builtin(&trace.header.program) {
+        return Ok(None);
+    }
+    let hint = match trace.header.parameters.iter().find(|(k, _)| k == TEST_PARAMETER) {
+        Some((_, test)) => format!("`--test {}`", reprise_recorder::trace::show::text(test)),
+        None => "`-- CMD ARGS` (a program whose `main` calls `reprise::main`)".to_string(),
+    };
+    Err(Failure::new(
+        exit::USAGE,
+        anyhow!("the trace is of `{program}`, not a built-in pipeline: say how to run it with {hint}"),
+    ))
 }
 
 /// Prints the report; the exit code says whether a pair was found.
 fn print(tables: &Tables, report: &WhyReport, budget: u64) -> Outcome {
+    if let WhyOutcome::NoRun { why } = &report.outcome {
+        return Err(Failure::new(
+            exit::MISMATCHED,
+            anyhow!("the run following the recorded order could not be made: {why}"),
+        ));
+    }
     if let WhyOutcome::NotFailed = report.outcome {
         // The footer said it failed, or a cut trace does not say.
         return Err(Failure::new(
@@ -162,10 +247,11 @@ fn print(tables: &Tables, report: &WhyReport, budget: u64) -> Outcome {
 }
 
 /// Whether the recorded run failed, by its footer: a verdict other than
-/// completed, or a broken invariant. `None`: the trace has no footer.
-fn recorded_failure(trace: &reprise_recorder::trace::read::TraceFile) -> Option<bool> {
+/// completed, a broken invariant, or an exit code other than 0. `None`: the trace has no footer.
+fn recorded_failure(trace: &TraceFile) -> Option<bool> {
     let footer = trace.footer.as_ref()?;
-    let broken = footer.annotation("invariants").is_some_and(|line| line != "invariants: ok");
+    let broken = footer.annotation("invariants").is_some_and(|line| line != "invariants: ok")
+        || footer.annotation(EXIT_CODE_NOTE).is_some_and(|code| code != "0");
     Some(broken || !matches!(footer.verdict, reprise_recorder::trace::format::Verdict::Completed))
 }
 

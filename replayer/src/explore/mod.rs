@@ -236,6 +236,10 @@ where
 /// the explored run did: what the report's `replay it:` line does. Other
 /// tests in the process explore as usual.
 ///
+/// Under `reprise why FILE --test NAME`, the call of the test that wrote
+/// `FILE` makes the one run of the search the environment asks for (see
+/// [`crate::why::child`]) and returns.
+///
 /// # Panics
 ///
 /// With the report (the failure, the interleaving, the command that replays
@@ -247,6 +251,13 @@ where
     F: Fn() + Send + 'static,
 {
     let test = replay_here::calling_test();
+    if let Some(child) = crate::why::child::ChildRun::requested() {
+        if child.is_for_test(test.as_deref()) {
+            // `reprise why --test`: one run of its search, in place of exploring.
+            child.run(program, |_: &()| None);
+            return;
+        }
+    }
     if let Some((path, trace)) = replay_here::requested(test.as_deref()) {
         panic!("{}", replay_here::replay_in_place(&path, &trace, program));
     }

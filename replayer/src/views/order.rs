@@ -8,7 +8,9 @@
 //! holder's unlock (or its condvar wait, which releases it), a read lock
 //! after the writer's unlock, a write after the readers' unlocks, a store
 //! after every load that read the store before it, a thread's first event
-//! after its spawn. All of these are edges between recorded events, so a
+//! after its spawn, and a send after the send of the message its receiver
+//! took just before it from the same channel (channels are FIFO: a
+//! receiver's order is the queue's). All of these are edges between recorded events, so a
 //! whole trace never gets stuck; a damaged one may, and then the lowest
 //! thread's next event is placed anyway and marked forced.
 //!
@@ -19,7 +21,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use reprise_recorder::trace::model::{
-    Event, ObjectIndex, Outcome, Record, Sent, ThreadIndex, TurnClass, WaitFor,
+    Event, ObjectIndex, Outcome, Received, Record, Sent, ThreadIndex, TurnClass, WaitFor,
 };
 
 /// The root thread: the only one without a spawn event.
@@ -83,6 +85,10 @@ struct State {
     loads_left: HashMap<(ObjectIndex, u64), u64>,
     /// The highest message sequence number each sender delivered.
     sent: HashMap<ThreadIndex, u64>,
+    /// Per message `(sender, seq)`, the message its receiver took just
+    /// before it from the same channel, when another thread sent that one:
+    /// it was queued first.
+    queued_after: HashMap<(ThreadIndex, u64), (ThreadIndex, u64)>,
     exited: BTreeSet<ThreadIndex>,
     spawned: BTreeSet<ThreadIndex>,
 }
@@ -115,6 +121,7 @@ pub(super) fn order(streams: &mut [Stream<'_>], mut place: impl FnMut(usize, boo
             }
         }
     }
+    state.queued_after = queue_order(streams);
     let slot_of: HashMap<ThreadIndex, usize> =
         streams.iter().enumerate().map(|(i, s)| (s.thread, i)).collect();
     let mut candidates: BTreeSet<usize> = (0..streams.len()).collect();
@@ -156,6 +163,34 @@ pub(super) fn order(streams: &mut [Stream<'_>], mut place: impl FnMut(usize, boo
     }
 }
 
+/// For each message a thread received by `recv`, `try_recv` or
+/// `recv_timeout`, the message it received before it from the same channel,
+/// when another thread sent that one (one sender's messages are in order
+/// already). A select is left out: its event's object is not always the
+/// channel it took from.
+fn queue_order(streams: &[Stream<'_>]) -> HashMap<(ThreadIndex, u64), (ThreadIndex, u64)> {
+    let mut after = HashMap::new();
+    for s in streams {
+        let mut last: HashMap<ObjectIndex, (ThreadIndex, u64)> = HashMap::new();
+        for e in (0..s.positions.len()).filter_map(|i| s.event(i)) {
+            let Ok(outcome) = e.outcome() else { continue };
+            let message = match outcome {
+                Outcome::Recv(r) | Outcome::TryRecv(r) | Outcome::RecvTimeout(r) => match r {
+                    Received::Message { sender, seq } => (sender, seq),
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            if let Some(previous) = last.insert(e.object, message) {
+                if previous.0 != message.0 {
+                    after.insert(message, previous);
+                }
+            }
+        }
+    }
+    after
+}
+
 /// Why the next event of `slot` cannot be placed yet, or `None` if it can.
 fn blocker(
     state: &State,
@@ -180,6 +215,13 @@ fn blocker(
         ),
     };
     let object_wait = |object| Some(Key::Object(object));
+    if let Outcome::Send(Sent::Delivered { seq }) = outcome {
+        if let Some(&(sender, before)) = state.queued_after.get(&(s.thread, seq)) {
+            if state.sent.get(&sender).is_none_or(|&m| m < before) {
+                return Some(Key::Sender(sender));
+            }
+        }
+    }
     match outcome.waits_for(e.object) {
         None | Some(WaitFor::Received { .. }) => None,
         Some(WaitFor::Turn { object, class, number }) => {

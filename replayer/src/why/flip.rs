@@ -20,7 +20,7 @@ use crate::explore::Strategy;
 pub(crate) type At = (ThreadIndex, u64);
 
 /// Hold `held` back until `until` has been made.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Hold {
     /// The thread held back, and the index of its event that must come
     /// after `until`.
@@ -31,7 +31,7 @@ pub(crate) struct Hold {
 }
 
 /// What the run told about its flip, read after the run.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Flipped {
     /// The held event's thread could not get there without the held thread.
     pub(crate) infeasible: Cell<bool>,

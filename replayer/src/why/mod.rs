@@ -16,17 +16,19 @@
 //! lacks (it took another path) is inconclusive, not a fix. The time and
 //! random numbers are the explorer's own (its virtual clock, its seed).
 
+pub mod child;
 mod flip;
 mod outcome;
 mod pairs;
+pub mod process_group;
+mod run;
 mod search;
-
-use std::rc::Rc;
 
 use reprise_recorder::trace::read::TraceFile;
 
 pub use outcome::{Flip, Pair, WhyOutcome, WhyReport};
 pub use pairs::Placed;
+pub use run::{RunRequest, RunResult};
 
 use crate::views::number::number;
 
@@ -67,9 +69,21 @@ where
     C: Fn(&R) -> Option<String>,
     P: FnMut(&str),
 {
+    let mut runs = run::InProcess::new(program, check, run::Plan::of(trace));
+    why_with(trace, config, progress, |request| Ok(runs.run(request)))
+}
+
+/// [`why`] with the runs made by `run`: for a program that cannot be run
+/// here as a closure, `run` starts it in a child process per run (see
+/// [`child`]). `Err` from `run`: the run could not be made or said nothing
+/// (why, in words); the first run's error ends the search
+/// ([`WhyOutcome::NoRun`]), a flipped run's makes that flip inconclusive.
+pub fn why_with<R, P>(trace: &TraceFile, config: &WhyConfig, progress: P, run: R) -> WhyReport
+where
+    R: FnMut(&RunRequest) -> Result<RunResult, String>,
+    P: FnMut(&str),
+{
     let numbering = number(trace);
-    let order: Rc<[flip::At]> = pairs::order(&numbering).into();
-    let captures = Rc::new(pairs::captures(&numbering));
     let pairs = pairs::conflicting(&numbering);
-    search::Search::new(program, check, progress, (order, captures), config).search(&pairs)
+    search::Search::new(run, progress, numbering.len() as usize, config).search(&pairs)
 }

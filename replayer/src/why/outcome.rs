@@ -37,6 +37,13 @@ pub enum WhyOutcome {
     /// Following the recorded order, the program did not fail: nothing to
     /// explain.
     NotFailed,
+    /// The run following the recorded order could not be made, or said
+    /// nothing (why, in words): a program in a child process that exited
+    /// without reporting, or did not end in time.
+    NoRun {
+        /// What went wrong.
+        why: String,
+    },
     /// The latest pair whose flip makes the failure go away.
     Found {
         /// The pair.

@@ -1,6 +1,7 @@
 //! Conflicting pairs: two events of different threads on one object whose
 //! order matters (two lock turns, two takes from one channel, an atomic's
-//! load and store), each the latest such event before the other.
+//! load and store, two sends to one channel), each the latest such event
+//! before the other.
 
 use std::collections::HashMap;
 
@@ -28,21 +29,51 @@ pub struct Placed {
 enum Access {
     /// Reads only: conflicts with writes.
     Read,
-    /// Changes the object: conflicts with everything.
+    /// Changes the object: conflicts with reads and writes.
     Write,
+    /// Puts a message in a channel: its place in the queue is its order
+    /// among the other sends.
+    Enqueue,
+    /// Takes a message: which one is its order among the other takes.
+    Dequeue,
+    /// Found the channel without a message (empty, timed out): a send
+    /// before it would have given it one.
+    Look,
+    /// A select: conflicts with everything on the channel.
+    Select,
+}
+
+impl Access {
+    fn conflicts(self, other: Access) -> bool {
+        use Access::*;
+        match (self, other) {
+            (Select, _) | (_, Select) => true,
+            (Read | Write, Read | Write) => self == Write || other == Write,
+            (Enqueue, Enqueue) | (Dequeue, Dequeue) => true,
+            (Enqueue, Look) | (Look, Enqueue) => true,
+            _ => false,
+        }
+    }
 }
 
 /// How `e` accesses its object, if it is one of the accesses `why` flips.
+/// A message taken is not paired with its own send: that is cause and
+/// effect, not a race; the race is between the sends (or the takes).
 fn access(e: &Event) -> Option<Access> {
     match e.op {
         Op::Lock | Op::WriteLock => Some(Access::Write),
         Op::TryLock | Op::TryWriteLock if e.a > 0 => Some(Access::Write),
         Op::ReadLock => Some(Access::Read),
         Op::TryReadLock if e.a > 0 => Some(Access::Read),
-        // Sending and taking change the queue: which taker gets which
-        // message, and whether a message was there yet, is the order that
-        // matters.
-        Op::Send | Op::Recv | Op::TryRecv | Op::RecvTimeout | Op::Select => Some(Access::Write),
+        Op::Send => Some(Access::Enqueue),
+        Op::Recv | Op::TryRecv | Op::RecvTimeout => match e.outcome() {
+            Ok(Outcome::Recv(r) | Outcome::TryRecv(r) | Outcome::RecvTimeout(r)) => match r {
+                Received::Message { .. } => Some(Access::Dequeue),
+                _ => Some(Access::Look),
+            },
+            _ => None,
+        },
+        Op::Select => Some(Access::Select),
         Op::AtomicLoad => Some(Access::Read),
         Op::AtomicStore | Op::AtomicRmw | Op::AtomicCas => Some(Access::Write),
         _ => None,
@@ -63,10 +94,7 @@ pub(crate) fn conflicting(numbering: &Numbering<'_>) -> Vec<(Placed, Placed)> {
         }
         let placed = Placed { number: n.number, at: (n.thread, n.index), event: *n.event };
         let seen = last.entry(n.event.object).or_default();
-        let partner = seen
-            .iter()
-            .rev()
-            .find(|(p, k)| p.at.0 != n.thread && (kind == Access::Write || *k == Access::Write));
+        let partner = seen.iter().rev().find(|(p, k)| p.at.0 != n.thread && kind.conflicts(*k));
         if let Some((p, _)) = partner {
             pairs.push((*p, placed));
         }
@@ -124,6 +152,29 @@ mod tests {
         *m.lock().unwrap() += 1;
         a.load(Ordering::SeqCst);
         t.join().unwrap();
+    }
+
+    /// Two threads send to one channel, the root takes both messages.
+    fn two_senders() {
+        let (tx, rx) = reprise_recorder::channel::unbounded::<u8>();
+        let tx2 = tx.clone();
+        let t = thread::spawn(move || tx2.send(1).unwrap());
+        tx.send(2).unwrap();
+        rx.recv().unwrap();
+        rx.recv().unwrap();
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn two_sends_to_one_channel_conflict_and_a_send_with_the_take_of_its_message_does_not() {
+        let path = std::env::temp_dir().join(format!("why-pairs-send-{}.trace", std::process::id()));
+        record(&path, RecordConfig::new("pairs", "1"), two_senders).unwrap();
+        let trace = read_trace_file(&path).unwrap();
+        std::fs::remove_file(&path).ok();
+        let pairs = conflicting(&number(&trace));
+        let ops: Vec<(Op, Op)> = pairs.iter().map(|(a, b)| (a.event.op, b.event.op)).collect();
+        assert_eq!(ops, [(Op::Send, Op::Send)], "{pairs:?}");
+        assert_ne!(pairs[0].0.at.0, pairs[0].1.at.0);
     }
 
     #[test]

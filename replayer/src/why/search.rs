@@ -5,88 +5,53 @@
 //! failure go away or the budget is spent.
 
 use std::collections::{HashMap, HashSet};
-use std::rc::Rc;
 
-use crate::explore::{failure_of, run_once, FailureKind, Spare};
+use crate::explore::FailureKind;
 
-use super::flip::{At, Captures, Flipped, Guided, Hold, Positions};
+use super::flip::Hold;
 use super::outcome::{same_failure, Flip, Pair, WhyOutcome, WhyReport};
 use super::pairs::Placed;
+use super::run::{RunRequest, RunResult};
 use super::WhyConfig;
 
-/// One program, one recorded order, a budget of runs.
-pub(crate) struct Search<'a, F, C, P> {
-    pub(crate) program: Rc<F>,
-    pub(crate) check: C,
+/// One recorded order, a way to run the program, a budget of runs.
+pub(crate) struct Search<'a, R, P> {
+    /// Makes one run; `Err`: the run could not be made, or said nothing
+    /// (why, in words).
+    pub(crate) runner: R,
     pub(crate) progress: P,
-    pub(crate) order: Rc<[At]>,
-    positions: Rc<Positions>,
-    pub(crate) captures: Rc<Captures>,
+    /// Events in the recorded order.
+    pub(crate) events: usize,
     pub(crate) config: &'a WhyConfig,
     pub(crate) runs: u64,
-    spare: Spare,
 }
 
-impl<'a, F, R, C, P> Search<'a, F, C, P>
+impl<'a, R, P> Search<'a, R, P>
 where
-    F: Fn() -> R + 'static,
-    R: 'static,
-    C: Fn(&R) -> Option<String>,
+    R: FnMut(&RunRequest) -> Result<RunResult, String>,
     P: FnMut(&str),
 {
-    pub(crate) fn new(
-        program: F,
-        check: C,
-        progress: P,
-        (order, captures): (Rc<[At]>, Rc<Captures>),
-        config: &'a WhyConfig,
-    ) -> Self {
-        let program = Rc::new(program);
-        let positions = Rc::new(order.iter().enumerate().map(|(p, &at)| (at, p)).collect());
-        Search {
-            program,
-            check,
-            progress,
-            order,
-            positions,
-            captures,
-            config,
-            runs: 0,
-            spare: Spare::default(),
-        }
+    pub(crate) fn new(runner: R, progress: P, events: usize, config: &'a WhyConfig) -> Self {
+        Search { runner, progress, events, config, runs: 0 }
     }
 
     fn spent(&self) -> bool {
         self.runs >= self.config.budget
     }
 
-    /// Runs the program following `order[..upto]`, with `hold`: its failure,
-    /// and what became of the flip.
-    fn run(&mut self, upto: usize, hold: Option<Hold>, what: &str) -> (Option<FailureKind>, Rc<Flipped>) {
+    /// Runs the program following the first `upto` recorded events, with
+    /// `hold`.
+    fn run(&mut self, upto: usize, hold: Option<Hold>, what: &str) -> Result<RunResult, String> {
         self.runs += 1;
         (self.progress)(&format!("run {}/{}: {what}", self.runs, self.config.budget));
-        let flipped = Rc::new(Flipped::default());
-        let strategy = Box::new(Guided::new(
-            (Rc::clone(&self.order), Rc::clone(&self.positions)),
-            Rc::clone(&self.captures),
-            upto,
-            hold,
-            Rc::clone(&flipped),
-        ));
-        let spare = std::mem::take(&mut self.spare);
-        let (explored, result) =
-            run_once(&self.program, strategy, self.config.max_steps, spare, self.runs, |s| s.keep_yielded());
-        let mut end = explored.end;
-        self.spare = std::mem::take(&mut end.spare);
-        let failure = failure_of(&mut end, result.as_ref(), &self.check);
-        (failure, flipped)
+        (self.runner)(&RunRequest { upto, hold, max_steps: self.config.max_steps })
     }
 
-    /// Whether following `order[..upto]` and then no preemption fails as
-    /// `failure` did.
-    fn fails(&mut self, upto: usize, failure: &FailureKind) -> bool {
-        let (got, _) = self.run(upto, None, &format!("following the first {upto} events"));
-        got.is_some_and(|got| same_failure(failure, &got))
+    /// Whether following the first `upto` events and then no preemption
+    /// fails as `failure` did; `None` when the run could not tell.
+    fn fails(&mut self, upto: usize, failure: &FailureKind) -> Option<bool> {
+        let result = self.run(upto, None, &format!("following the first {upto} events")).ok()?;
+        Some(result.failure.is_some_and(|got| same_failure(failure, &got)))
     }
 
     /// Runs with `pair` flipped.
@@ -94,7 +59,10 @@ where
         let (first, second) = (pair.first, pair.second);
         let hold = Hold { held: first.at, until: second.at, until_at: index(&second) };
         let what = format!("flipping events {} and {}", first.number, second.number);
-        let (got, flipped) = self.run(index(&first), Some(hold), &what);
+        let RunResult { failure: got, flipped } = match self.run(index(&first), Some(hold), &what) {
+            Ok(result) => result,
+            Err(why) => return Flip::Inconclusive(why),
+        };
         if flipped.infeasible.get() || !flipped.happened.get() {
             return Flip::Infeasible;
         }
@@ -112,15 +80,18 @@ where
 
     /// The whole search over `pairs` (ascending by the later event).
     pub(crate) fn search(&mut self, pairs: &[(Placed, Placed)]) -> WhyReport {
-        let all = self.order.len();
-        let (failure, _) = self.run(all, None, "following the whole recorded order");
+        let all = self.events;
+        let failure = match self.run(all, None, "following the whole recorded order") {
+            Ok(result) => result.failure,
+            Err(why) => return self.report(None, None, pairs.len(), WhyOutcome::NoRun { why }),
+        };
         let Some(failure) = failure else {
             return self.report(None, None, pairs.len(), WhyOutcome::NotFailed);
         };
         let summary = Some(failure.summary());
         // When the run without the recorded order fails too, there is no
         // prefix to bisect: the pairs are tried walking back from the end.
-        let fails_anyway = !self.spent() && self.fails(0, &failure);
+        let fails_anyway = !self.spent() && self.fails(0, &failure) == Some(true);
         let critical = if fails_anyway { None } else { self.bisect(all, &failure) };
         let (mut different, mut inconclusive) = (Vec::new(), Vec::new());
         for (first, second) in candidates(pairs, critical) {
@@ -153,7 +124,8 @@ where
 
     /// The global number of the critical event: the smallest `k` such that
     /// following the first `k` events still fails (`fails(0)` is false and
-    /// `fails(all)` true). `None` when the budget ran out first.
+    /// `fails(all)` true). `None` when the budget ran out first, or a run could not
+    /// tell.
     fn bisect(&mut self, all: usize, failure: &FailureKind) -> Option<u64> {
         let (mut passes, mut fails) = (0usize, all);
         while fails - passes > 1 {
@@ -161,10 +133,9 @@ where
                 return None;
             }
             let mid = passes + (fails - passes) / 2;
-            if self.fails(mid, failure) {
-                fails = mid;
-            } else {
-                passes = mid;
+            match self.fails(mid, failure)? {
+                true => fails = mid,
+                false => passes = mid,
             }
         }
         Some(fails as u64)
@@ -179,8 +150,9 @@ fn index(p: &Placed) -> usize {
 /// The pairs to try, in order: those around the critical event (the first
 /// at or before it, the second at or after it), latest first, each after
 /// the pairs that follow it on its object (its second event with the next
-/// conflicting one: a read-read pair's read-write successor); then every
-/// earlier pair, walking back from it. Without a critical event, every pair
+/// conflicting one: a read-read pair's read-write successor); then the
+/// pairs after it, nearest first; then every earlier pair, walking back
+/// from it. Without a critical event, every pair
 /// walking back from the end.
 fn candidates(pairs: &[(Placed, Placed)], critical: Option<u64>) -> Vec<(Placed, Placed)> {
     let Some(k) = critical else {
@@ -202,6 +174,12 @@ fn candidates(pairs: &[(Placed, Placed)], critical: Option<u64>) -> Vec<(Placed,
             }
         }
     }
+    // The run without preemption from the critical event on can repeat the
+    // recorded order of later pairs (the thread that ran at the critical
+    // event goes on first): those come next, nearest first.
+    let after = pairs.iter().filter(|(a, _)| a.number > k).copied();
     let before = pairs.iter().rev().filter(|(_, b)| b.number < k).copied();
-    ordered.into_iter().chain(before).collect()
+    let mut rest = after.chain(before).filter(|p| !seen.contains(&(p.0.number, p.1.number)));
+    ordered.extend(&mut rest);
+    ordered
 }

@@ -1,0 +1,90 @@
+//! One run of a `why` search: what it asks (follow the recorded order this
+//! far, hold this thread back) and how it ended, and the run itself made in
+//! this process. The search asks for runs through a function, so that they
+//! can be made here (a program given as a closure) or in a child process
+//! each (a program with a `main` of its own, see [`super::child`]).
+
+use std::rc::Rc;
+
+use reprise_recorder::trace::read::TraceFile;
+
+use crate::explore::{failure_of, run_once, FailureKind, Spare};
+use crate::views::number::number;
+
+use super::flip::{At, Captures, Flipped, Guided, Hold, Positions};
+use super::pairs;
+
+/// What one run follows: the first `upto` events of the recorded order,
+/// then the hold (if any), then no preemption.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunRequest {
+    pub(crate) upto: usize,
+    pub(crate) hold: Option<Hold>,
+    pub(crate) max_steps: u64,
+}
+
+/// How a run ended: its failure, and what became of its flip.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    pub(crate) failure: Option<FailureKind>,
+    pub(crate) flipped: Flipped,
+}
+
+/// The recorded order and what the recording serves, built once per trace.
+#[derive(Clone)]
+pub(crate) struct Plan {
+    pub(crate) order: Rc<[At]>,
+    pub(crate) positions: Rc<Positions>,
+    pub(crate) captures: Rc<Captures>,
+}
+
+impl Plan {
+    pub(crate) fn of(trace: &TraceFile) -> Plan {
+        let numbering = number(trace);
+        let order: Rc<[At]> = pairs::order(&numbering).into();
+        let positions = Rc::new(order.iter().enumerate().map(|(p, &at)| (at, p)).collect());
+        let captures = Rc::new(pairs::captures(&numbering));
+        Plan { order, positions, captures }
+    }
+}
+
+/// Runs a program in this process, one run after another, with the memory
+/// of one run handed to the next.
+pub(crate) struct InProcess<F, C> {
+    program: Rc<F>,
+    check: C,
+    plan: Plan,
+    spare: Spare,
+    runs: u64,
+}
+
+impl<F, R, C> InProcess<F, C>
+where
+    F: Fn() -> R + 'static,
+    R: 'static,
+    C: Fn(&R) -> Option<String>,
+{
+    pub(crate) fn new(program: F, check: C, plan: Plan) -> Self {
+        InProcess { program: Rc::new(program), check, plan, spare: Spare::default(), runs: 0 }
+    }
+
+    /// Makes the run `request` asks for.
+    pub(crate) fn run(&mut self, request: &RunRequest) -> RunResult {
+        self.runs += 1;
+        let flipped = Rc::new(Flipped::default());
+        let strategy = Box::new(Guided::new(
+            (Rc::clone(&self.plan.order), Rc::clone(&self.plan.positions)),
+            Rc::clone(&self.plan.captures),
+            request.upto,
+            request.hold,
+            Rc::clone(&flipped),
+        ));
+        let spare = std::mem::take(&mut self.spare);
+        let (explored, result) =
+            run_once(&self.program, strategy, request.max_steps, spare, self.runs, |s| s.keep_yielded());
+        let mut end = explored.end;
+        self.spare = std::mem::take(&mut end.spare);
+        let failure = failure_of(&mut end, result.as_ref(), &self.check);
+        RunResult { failure, flipped: (*flipped).clone() }
+    }
+}

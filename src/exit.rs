@@ -47,7 +47,8 @@ Exit codes:
   6  the trace is damaged or unreadable
   7  any other I/O error
   8  replay finished but its verdict or annotations differ from the recording,
-     or the program run by `replay FILE -- CMD` did not replay the trace
+     or the program run by `replay FILE -- CMD` did not replay the trace; why
+     could not reproduce the failure, or its `-- CMD`/`--test` run said nothing
   9  the program run by `replay FILE -- CMD` was killed by a signal
  10  replay reached a sensitive capture it cannot open (no REPRISE_KEY, a wrong
      key, altered bytes, or a value recorded without a key)

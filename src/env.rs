@@ -65,6 +65,12 @@ impl Mode {
 /// secrets); a replay whose arguments differ says so on stderr, with both in
 /// clear when the recording stored them.
 ///
+/// Under `reprise why FILE -- CMD` (the variables of
+/// [`reprise_replayer::why::child`] set), the body runs once under the
+/// explorer, following the trace as the search asks, and the process exits
+/// after writing how the run ended; an exit code other than 0 counts as a
+/// failure.
+///
 /// `body` returns what `fn main` may: `()`, [`std::process::ExitCode`],
 /// `Result<T, E: Debug>` (see [`Termination`]), and the process exits with
 /// that code in every mode; an `Err(e)` is printed as `Error: {e:?}` and

@@ -151,8 +151,7 @@ fn index(p: &Placed) -> usize {
 /// at or before it, the second at or after it), latest first, each after
 /// the pairs that follow it on its object (its second event with the next
 /// conflicting one: a read-read pair's read-write successor); then the
-/// pairs after it, nearest first; then every earlier pair, walking back
-/// from it. Without a critical event, every pair
+/// pairs before it and after it by distance from it, nearest first. Without a critical event, every pair
 /// walking back from the end.
 fn candidates(pairs: &[(Placed, Placed)], critical: Option<u64>) -> Vec<(Placed, Placed)> {
     let Some(k) = critical else {
@@ -174,12 +173,20 @@ fn candidates(pairs: &[(Placed, Placed)], critical: Option<u64>) -> Vec<(Placed,
             }
         }
     }
-    // The run without preemption from the critical event on can repeat the
-    // recorded order of later pairs (the thread that ran at the critical
-    // event goes on first): those come next, nearest first.
-    let after = pairs.iter().filter(|(a, _)| a.number > k).copied();
-    let before = pairs.iter().rev().filter(|(_, b)| b.number < k).copied();
-    let mut rest = after.chain(before).filter(|p| !seen.contains(&(p.0.number, p.1.number)));
-    ordered.extend(&mut rest);
+    // Then the rest by distance from the critical event, nearest first:
+    // pairs before it, and pairs after it, whose recorded order the run
+    // without preemption can repeat (the thread that ran at the critical
+    // event goes on first); at equal distance the earlier pair first.
+    let mut rest: Vec<(u64, bool, (Placed, Placed))> = pairs
+        .iter()
+        .filter(|p| !seen.contains(&(p.0.number, p.1.number)))
+        .filter_map(|&(a, b)| match () {
+            _ if b.number < k => Some((k - b.number, false, (a, b))),
+            _ if a.number > k => Some((a.number - k, true, (a, b))),
+            _ => None,
+        })
+        .collect();
+    rest.sort_by_key(|&(distance, after, (a, b))| (distance, after, std::cmp::Reverse((a.number, b.number))));
+    ordered.extend(rest.into_iter().map(|(_, _, pair)| pair));
     ordered
 }

@@ -81,7 +81,10 @@ fn an_hour_of_reprise_sleep_is_an_hour_of_virtual_time_and_no_backstop() {
             (elapsed, wall_elapsed)
         },
         |&(elapsed, wall)| {
-            (elapsed != HOUR || wall != HOUR)
+            // At least the hour; the other thread's 90 s may pass (a timer
+            // expiring by choice) between reading the clocks and sleeping.
+            let within = |d: Duration| d >= HOUR && d <= HOUR + Duration::from_secs(90);
+            (!within(elapsed) || !within(wall))
                 .then(|| format!("slept an hour, measured {elapsed:?} and {wall:?}"))
         },
         |_| {},

@@ -15,6 +15,7 @@ mod explore;
 mod explore_blocking;
 mod explore_report;
 mod explore_search;
+mod explore_time;
 mod export;
 mod fidelity;
 mod flight;

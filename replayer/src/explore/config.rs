@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{backstop, minimize, StrategyKind};
+use super::{backstop, minimize, Limits, StrategyKind};
 
 /// How to explore. Every field has a default and an environment variable that
 /// overrides it (read by [`Config::from_env`]).
@@ -69,6 +69,13 @@ pub struct Config {
     /// with [`ExploreOutcome::blocked`](super::ExploreOutcome::blocked) (see [`backstop`]); `None`: never.
     /// Default: 60 s; `REPRISE_EXPLORE_BACKSTOP=SECONDS|off`.
     pub backstop: Option<Duration>,
+    /// Whether a timer (a `sleep`, a `recv_timeout`, a `wait_timeout`) may
+    /// expire while threads can still run, as one more choice of the
+    /// strategy's (a slow peer, a heartbeat between a busy thread's steps),
+    /// or only once every thread is blocked. Default: true;
+    /// `REPRISE_TIME_CHOICES=0` turns it off, for programs whose timeouts
+    /// are liveness guards they do not want explored.
+    pub time_choices: bool,
 }
 
 impl Default for Config {
@@ -88,6 +95,7 @@ impl Default for Config {
             replays_in_place: false,
             replay_command: None,
             backstop: Some(backstop::DEFAULT_EXPLORE_BACKSTOP),
+            time_choices: true,
         }
     }
 }
@@ -123,6 +131,9 @@ impl Config {
         config.minimize_runs = number("REPRISE_MINIMIZE_RUNS").unwrap_or(config.minimize_runs);
         if let Some(v) = var("REPRISE_REPORT") {
             config.report_all = v == "all";
+        }
+        if let Some(v) = var("REPRISE_TIME_CHOICES") {
+            config.time_choices = v != "0";
         }
         if let Some(v) = var(backstop::EXPLORE_BACKSTOP_ENV) {
             config.backstop = backstop::parse_explore_backstop(&v).unwrap_or_else(|e| panic!("{e}"));
@@ -170,6 +181,18 @@ impl Config {
     pub fn max_steps(mut self, steps: u64) -> Config {
         self.max_steps = steps;
         self
+    }
+
+    /// Sets whether timers may expire while threads can run
+    /// ([`Config::time_choices`]).
+    pub fn time_choices(mut self, on: bool) -> Config {
+        self.time_choices = on;
+        self
+    }
+
+    /// What bounds each run.
+    pub(crate) fn limits(&self) -> Limits {
+        Limits { max_steps: self.max_steps, time_choices: self.time_choices }
     }
 
     /// Turns minimization on or off.

@@ -83,7 +83,7 @@ where
     // hundreds of times would take long for little gain.
     let minimizing = config.minimize && !matches!(found.kind, FailureKind::Livelock { .. });
     let (found, minimized) = if minimizing {
-        minimize::minimize(program, check, found, config.max_steps, schedule - 1, config.minimize_runs)
+        minimize::minimize(program, check, found, config.limits(), schedule - 1, config.minimize_runs)
     } else {
         (found, Minimized { runs: 0, budget: 0, one_minimal: false })
     };
@@ -91,7 +91,7 @@ where
     // the time it starts for the trace's header.
     let started = now_unix_ms();
     let plan = Plan::of(&found.explored.end.log, &found.explored.end.side);
-    let (mut watched, result) = minimize::run_plan(program, &plan, config.max_steps, schedule - 1, true);
+    let (mut watched, result) = minimize::run_plan(program, &plan, config.limits(), schedule - 1, true);
     let again = failure_of(&mut watched.end, result.as_ref(), check);
     let Found { explored, kind } = match again {
         Some(again) if again.same_kind(&found.kind) => Found { explored: watched, kind: again },

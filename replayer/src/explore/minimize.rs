@@ -17,7 +17,7 @@ use reprise_recorder::trace::model::ThreadIndex;
 
 use super::scheduler::{FailureKind, Spare, Step};
 use super::strategy::Strategy;
-use super::{failure_of, run_once, Explored};
+use super::{failure_of, run_once, Explored, Limits};
 
 /// Re-runs minimization may spend by default ([`super::Config::minimize_runs`]).
 pub(crate) const DEFAULT_MINIMIZE_RUNS: u64 = 1000;
@@ -189,7 +189,7 @@ pub(crate) struct Found {
 pub(crate) fn run_plan<F, R>(
     program: &Rc<F>,
     plan: &Plan,
-    max_steps: u64,
+    limits: Limits,
     index: u64,
     observe: bool,
 ) -> (Explored, Option<R>)
@@ -200,7 +200,7 @@ where
     let guided: Box<dyn Strategy> = Box::new(Guided::new(plan));
     // Only an observed run's trace is read: the others need their schedule.
     let spare = if observe { Spare::default() } else { Spare::untraced() };
-    run_once(program, guided, max_steps, spare, index, |scheduler| {
+    run_once(program, guided, limits, spare, index, |scheduler| {
         scheduler.follow_side(plan.side.clone());
         if observe {
             scheduler.observe();
@@ -212,7 +212,7 @@ where
 struct Search<'a, F, C> {
     program: &'a Rc<F>,
     check: &'a C,
-    max_steps: u64,
+    limits: Limits,
     index: u64,
     runs: u64,
     budget: u64,
@@ -232,7 +232,7 @@ where
     /// preemptions, or as many and fewer steps.
     fn smaller(&mut self, best: &Found, plan: &Plan) -> Option<Found> {
         self.runs += 1;
-        let (mut again, result) = run_plan(self.program, plan, self.max_steps, self.index, false);
+        let (mut again, result) = run_plan(self.program, plan, self.limits, self.index, false);
         self.judge(best, &mut again, result.as_ref()).map(|kind| Found { explored: again, kind })
     }
 
@@ -254,7 +254,7 @@ where
                 }
                 self.runs += 1;
                 let (mut again, result) =
-                    run_once(self.program, dfs, self.max_steps, Spare::untraced(), self.index, |_| ());
+                    run_once(self.program, dfs, self.limits, Spare::untraced(), self.index, |_| ());
                 dfs = again.end.strategy.take().expect("a run hands its strategy back");
                 dfs.end(again.end.steps);
                 if let Some(kind) = self.judge(&best, &mut again, result.as_ref()) {
@@ -272,7 +272,7 @@ pub(crate) fn minimize<F, R, C>(
     program: &Rc<F>,
     check: &C,
     found: Found,
-    max_steps: u64,
+    limits: Limits,
     index: u64,
     budget: u64,
 ) -> (Found, Minimized)
@@ -281,7 +281,7 @@ where
     R: 'static,
     C: Fn(&R) -> Option<String>,
 {
-    let mut search = Search { program, check, max_steps, index, runs: 0, budget };
+    let mut search = Search { program, check, limits, index, runs: 0, budget };
     let mut best = search.bounded(found);
     let plan_of = |f: &Found| Plan::of(&f.explored.end.log, &f.explored.end.side);
 

@@ -2,6 +2,8 @@
 
 use std::rc::Rc;
 
+const LIMITS: crate::explore::Limits = crate::explore::Limits { max_steps: 10_000, time_choices: true };
+
 use reprise_recorder::sync::atomic::{AtomicU64, Ordering};
 use reprise_recorder::sync::Arc;
 use reprise_recorder::thread;
@@ -39,7 +41,7 @@ fn a_failing_random_run(program: &Rc<fn()>) -> Found {
     let mut strategy: Box<dyn Strategy> = Box::new(RandomWalk::new(11));
     for index in 0..5000 {
         strategy.begin(index);
-        let (mut explored, result) = run_once(program, strategy, 10_000, Default::default(), index, |_| ());
+        let (mut explored, result) = run_once(program, strategy, LIMITS, Default::default(), index, |_| ());
         strategy = explored.end.strategy.take().unwrap();
         if let Some(kind) = failure_of(&mut explored.end, result.as_ref(), &|_: &()| None) {
             if preemptions(&explored) > 3 {
@@ -56,7 +58,7 @@ fn a_random_lost_update_comes_back_1_minimal_with_at_most_3_preemptions() {
     let found = a_failing_random_run(&program);
     let before = preemptions(&found.explored);
     let check = |_: &()| None;
-    let (best, minimized) = minimize(&program, &check, found, 10_000, 0, 2000);
+    let (best, minimized) = minimize(&program, &check, found, LIMITS, 0, 2000);
     let after = preemptions(&best.explored);
     assert!(minimized.one_minimal, "the budget ran out after {} runs", minimized.runs);
     assert!(after <= 3 && after < before, "{before} preemptions minimized to {after}");
@@ -68,7 +70,7 @@ fn a_random_lost_update_comes_back_1_minimal_with_at_most_3_preemptions() {
     let mut passed = 0;
     for s in points {
         for candidate in plan.removals(s) {
-            let (mut again, result) = run_plan(&program, &candidate, 10_000, 0, false);
+            let (mut again, result) = run_plan(&program, &candidate, LIMITS, 0, false);
             let fewer = preemptions(&again) < after;
             match failure_of(&mut again.end, result.as_ref(), &check) {
                 None => passed += 1,
@@ -81,7 +83,7 @@ fn a_random_lost_update_comes_back_1_minimal_with_at_most_3_preemptions() {
     }
     assert!(passed > 0 || after == 0, "no removal passes");
     // And the minimized plan itself still fails the same way.
-    let (mut again, result) = run_plan(&program, &plan, 10_000, 0, false);
+    let (mut again, result) = run_plan(&program, &plan, LIMITS, 0, false);
     let failed = failure_of(&mut again.end, result.as_ref(), &check).expect("the minimized schedule fails");
     assert!(failed.same_kind(&best.kind));
 }

@@ -163,7 +163,7 @@ impl Explorer {
                 return ExploreOutcome { schedules, failure: None, exhausted: true, blocked: None };
             }
             let (explored, result) =
-                run_once(&program, strategy, self.config.max_steps, spare, number - 1, |_| ());
+                run_once(&program, strategy, self.config.limits(), spare, number - 1, |_| ());
             schedules += 1;
             progress(schedules);
             let mut end = explored.end;
@@ -193,11 +193,20 @@ pub(crate) fn failure_of<R>(
     end.failure.take().or_else(|| result.and_then(check).map(|message| FailureKind::Check { message }))
 }
 
+/// What one run may do: its scheduling points before it counts as a
+/// livelock, and whether timers expire by choice
+/// ([`Config::time_choices`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits {
+    pub(crate) max_steps: u64,
+    pub(crate) time_choices: bool,
+}
+
 /// Runs `program` once under `strategy`.
 pub(crate) fn run_once<F, R>(
     program: &Rc<F>,
     strategy: Box<dyn Strategy>,
-    max_steps: u64,
+    limits: Limits,
     mut spare: Spare,
     index: u64,
     setup: impl FnOnce(&RunScheduler),
@@ -217,7 +226,10 @@ where
         let value = program();
         *slot.borrow_mut() = Some(value);
     });
-    let scheduler = RunScheduler::new(strategy, max_steps, spare);
+    let scheduler = RunScheduler::new(strategy, limits.max_steps, spare);
+    if !limits.time_choices {
+        scheduler.timers_wait();
+    }
     setup(&scheduler);
     let end = scheduler.run(Box::new(move || {
         let _ = root();

@@ -130,6 +130,12 @@ struct State {
     /// blocked (the default) or stays a candidate like any other (`why`'s
     /// runs, whose strategy decides).
     yield_defers: bool,
+    /// Whether the earliest timer may expire while threads can run, as one
+    /// more choice (the default), or only when nothing else can happen
+    /// (`why`'s runs, which follow a recorded order).
+    time_is_a_choice: bool,
+    /// Scratch list of the options of a timer choice.
+    options: Vec<ThreadIndex>,
 }
 
 /// An event an observed run made, in the order the run made them.
@@ -221,6 +227,8 @@ impl RunScheduler {
                 side_plan: None,
                 made: None,
                 yield_defers: true,
+                time_is_a_choice: true,
+                options: Vec::new(),
             }),
         })
     }
@@ -236,6 +244,12 @@ impl RunScheduler {
     /// strategy decides whether a yield gives the turn away.
     pub(crate) fn keep_yielded(&self) {
         self.state.borrow_mut().yield_defers = false;
+    }
+
+    /// Lets timers expire only when no thread can run: a run that follows
+    /// a recorded order decides by that order alone.
+    pub(crate) fn timers_wait(&self) {
+        self.state.borrow_mut().time_is_a_choice = false;
     }
 
     /// Keeps every event the run makes, for the failure report.
@@ -328,11 +342,14 @@ impl RunScheduler {
         // not yield is blocked: otherwise spin-waits under a priority
         // strategy (PCT) pass the turn among themselves and never let the
         // thread they wait for run.
+        let expired = if st.time_is_a_choice { self.expire_by_choice(st) } else { None };
         let State { threads, strategy, log, .. } = &mut *st;
         let offered = threads.offered();
         let current = log.last().map(|s| s.thread).filter(|t| offered.binary_search(t).is_ok());
-        let asked = offered.len() > 1;
-        let pick = if asked {
+        let asked = offered.len() > 1 || expired.is_some();
+        let pick = if let Some(sleeper) = expired {
+            sleeper
+        } else if asked {
             let threads = &*threads;
             strategy.choose_next(offered, current, &|t| threads.next(t))
         } else {
@@ -352,6 +369,40 @@ impl RunScheduler {
             return None;
         }
         Some(pick)
+    }
+
+    /// Time as a choice: while threads can run, the earliest timer's expiry
+    /// is one more option beside them (a heartbeat, a rate feed's tick, a
+    /// timeout racing a reply), so that a timer-paced thread interleaves
+    /// with busy ones. The sleeper comes last among the options, so that a
+    /// strategy's first option (DFS's default branch) is a thread that can
+    /// run. When it is chosen, virtual time moves to its deadline (waking
+    /// every timer due by then) and the sleeper runs next. Logged with the
+    /// other choices, so a minimization re-run makes the same one.
+    fn expire_by_choice(&self, st: &mut State) -> Option<ThreadIndex> {
+        let (deadline, sleeper) = st.threads.earliest_timer()?;
+        let mut options = std::mem::take(&mut st.options);
+        options.clear();
+        options.extend_from_slice(st.threads.offered());
+        let current = st.log.last().map(|s| s.thread).filter(|t| options.binary_search(t).is_ok());
+        options.push(sleeper);
+        let choice = match &mut st.side_plan {
+            Some((plan, at)) => {
+                // Past the plan, or off it: the timer waits.
+                let planned = plan.get(*at).copied();
+                *at += 1;
+                planned.filter(|c| options.contains(c)).unwrap_or(options[0])
+            }
+            None => st.strategy.choose(&options, current),
+        };
+        st.options = options;
+        st.side.push(choice);
+        if choice != sleeper {
+            return None;
+        }
+        st.clock = st.clock.max(deadline);
+        st.threads.fire_timers(st.clock, &mut *st.strategy);
+        Some(sleeper)
     }
 
     /// Nothing can run: fires the earliest timer, if any (time passes only

@@ -282,6 +282,18 @@ impl Threads {
             .min()
     }
 
+    /// The blocked thread whose timer expires first (the lowest index among
+    /// equal deadlines), with its deadline.
+    pub(super) fn earliest_timer(&self) -> Option<(u64, ThreadIndex)> {
+        self.timed
+            .iter()
+            .filter_map(|&t| match self.get(t)?.status {
+                Status::Blocked { deadline: Some(d) } => Some((d, t)),
+                _ => None,
+            })
+            .min()
+    }
+
     /// Wakes, timed out, every blocked thread whose deadline is at or
     /// before `now`, in index order.
     pub(super) fn fire_timers(&mut self, now: u64, strategy: &mut dyn Strategy) {

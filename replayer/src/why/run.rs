@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use reprise_recorder::trace::read::TraceFile;
 
-use crate::explore::{failure_of, run_once, FailureKind, Spare};
+use crate::explore::{failure_of, run_once, FailureKind, Limits, Spare};
 use crate::views::number::number;
 
 use super::flip::{At, Captures, Flipped, Guided, Hold, Positions};
@@ -80,8 +80,11 @@ where
             Rc::clone(&flipped),
         ));
         let spare = std::mem::take(&mut self.spare);
+        // A run that follows a recorded order lets timers expire only when
+        // nothing else can run: the order decides.
+        let limits = Limits { max_steps: request.max_steps, time_choices: false };
         let (explored, result) =
-            run_once(&self.program, strategy, request.max_steps, spare, self.runs, |s| s.keep_yielded());
+            run_once(&self.program, strategy, limits, spare, self.runs, |s| s.keep_yielded());
         let mut end = explored.end;
         self.spare = std::mem::take(&mut end.spare);
         let failure = failure_of(&mut end, result.as_ref(), &self.check);

@@ -1,0 +1,104 @@
+//! Time as a choice: a timer-paced thread (a rate feed ticking with
+//! `sleep`) interleaves with busy threads under the explorer, instead of
+//! ticking only once every other thread is blocked.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reprise::explore::{Config, Explorer, StrategyKind};
+use reprise::sync::atomic::{AtomicU64, Ordering};
+use reprise::sync::Mutex;
+use reprise::{read_trace_file, replay, thread};
+
+use crate::util::scratch;
+
+/// A settler prices a batch at the rate it reads first and books it at the
+/// rate it reads last, with work (lock turns) between: a rate feed that
+/// ticks meanwhile makes the batch stale. The feed sleeps before each tick;
+/// the settler never blocks, so the feed ticks in between only if a timer
+/// can expire while the settler can run.
+fn stale_rate() {
+    let rate = Arc::new(AtomicU64::new(100));
+    let feed_rate = Arc::clone(&rate);
+    let feed = thread::Builder::new()
+        .name("rate-feed".into())
+        .spawn(move || {
+            for _ in 0..3 {
+                thread::sleep(Duration::from_millis(5));
+                feed_rate.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+        .unwrap();
+    let book = Mutex::new(0u64);
+    let priced = rate.load(Ordering::SeqCst);
+    for amount in 1..=10 {
+        *book.lock().unwrap() += amount;
+    }
+    let booked = rate.load(Ordering::SeqCst);
+    feed.join().unwrap();
+    assert_eq!(priced, booked, "stale rate: priced at {priced}, booked at {booked}");
+}
+
+#[test]
+fn a_rate_feed_that_sleeps_ticks_between_a_busy_settlers_reads() {
+    for strategy in [
+        StrategyKind::Random,
+        StrategyKind::Pct { depth: 3 },
+        StrategyKind::Portfolio,
+        StrategyKind::Pos,
+        StrategyKind::Surw,
+        StrategyKind::Dfs { preemptions: 2 },
+    ] {
+        let dir = scratch("explore-time");
+        let config = Config::default().strategy(strategy).budget(2_000).trace_dir(&dir).name("stale-rate");
+        let outcome = Explorer::new(config).run(stale_rate);
+        let failure =
+            outcome.failure.unwrap_or_else(|| panic!("{strategy} found no stale rate in 2,000 schedules"));
+        assert!(failure.report.contains("stale rate"), "{strategy}: {}", failure.report);
+        // The expiry chosen is in the trace: parallel replay brings the same panic back.
+        let trace = read_trace_file(&failure.trace.expect("saved")).unwrap();
+        let report = replay(&trace, stale_rate);
+        assert!(report.outcome.matched(), "{strategy}: {}", report.outcome);
+    }
+}
+
+/// A worker that waits for a reply with a timeout, and gives up: the
+/// timeout may expire before the reply comes while the replier can still
+/// run (a slow peer), which the program must handle.
+fn reply_or_timeout() -> bool {
+    let (tx, rx) = reprise::channel::bounded::<u8>(1);
+    let replier = thread::spawn(move || {
+        let _ = tx.send(1);
+    });
+    let got = rx.recv_timeout(Duration::from_millis(50)).is_ok();
+    replier.join().unwrap();
+    got
+}
+
+#[test]
+fn a_timeout_can_expire_before_a_reply_that_could_have_come() {
+    let config =
+        Config::default().strategy(StrategyKind::Random).budget(200).trace_dir(scratch("explore-timeout"));
+    let outcome = Explorer::new(config).run_checked(
+        reply_or_timeout,
+        |got| (!got).then(|| "timed out".to_string()),
+        |_| {},
+    );
+    assert!(outcome.failure.is_some(), "the timeout never expired while the replier could run");
+}
+
+#[test]
+fn with_time_choices_off_a_timeout_expires_only_once_every_thread_is_blocked() {
+    let config = Config::default()
+        .strategy(StrategyKind::Random)
+        .budget(200)
+        .trace_dir(scratch("explore-timeout-off"))
+        .time_choices(false);
+    let outcome = Explorer::new(config).run_checked(
+        reply_or_timeout,
+        |got| (!got).then(|| "timed out".to_string()),
+        |_| {},
+    );
+    assert!(outcome.failure.is_none(), "{}", outcome.failure.unwrap().report);
+    assert_eq!(outcome.schedules, 200);
+}

@@ -27,7 +27,7 @@ use std::panic;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use programs::{Bug, Program, PROGRAMS};
+use programs::{cell, seed, Bug, Program, PROGRAMS};
 use reprise::explore::{Config, Explorer, FailureKind, StrategyKind};
 
 /// The strategies compared by default.
@@ -65,15 +65,6 @@ impl Options {
             max_threads: number("--max-threads").map_or(usize::MAX, |n| n as usize),
         }
     }
-}
-
-/// The seed of search number `i`: fixed by the harness, the same on every
-/// machine, not picked after looking at results.
-fn seed(i: u64) -> u64 {
-    let mut z = 0x5EED_5017_u64.wrapping_add(i.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// How one search ended.
@@ -117,18 +108,6 @@ fn search(
     } else {
         Found::Other(summary)
     }
-}
-
-/// `median (found/seeds)`; the median counts a miss as more than the budget.
-fn cell(found: &[Option<u64>], budget: u64) -> String {
-    let mut counts: Vec<u64> = found.iter().map(|f| f.unwrap_or(u64::MAX)).collect();
-    counts.sort_unstable();
-    let hits = found.iter().filter(|f| f.is_some()).count();
-    let median = match counts[counts.len() / 2] {
-        u64::MAX => format!("> {budget}"),
-        n => n.to_string(),
-    };
-    format!("{median} ({hits}/{})", found.len())
 }
 
 fn main() {

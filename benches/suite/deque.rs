@@ -5,9 +5,9 @@
 //! store to `top`, so both can take it. Fixed twin: the owner's
 //! compare-and-swap.
 
-use reprise::sync::atomic::{AtomicIsize, AtomicU64, Ordering::SeqCst};
-use reprise::sync::Arc;
-use reprise::thread;
+use super::prim::sync::atomic::{AtomicIsize, AtomicU64, Ordering::SeqCst};
+use super::prim::sync::Arc;
+use super::prim::thread;
 
 /// The buggy version's assertion.
 pub(super) const BUG: &str = "deque: an item was taken twice or lost";

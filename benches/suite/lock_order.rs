@@ -2,8 +2,8 @@
 //! to A locks B then A. Fixed twin: both lock the lower-numbered account
 //! first.
 
-use reprise::sync::{Arc, Mutex};
-use reprise::thread;
+use super::prim::sync::{Arc, Mutex};
+use super::prim::thread;
 
 pub(super) fn run(fixed: bool) {
     let accounts = Arc::new([Mutex::new(100i64), Mutex::new(100i64)]);

@@ -2,8 +2,8 @@
 //! section and write it back plus their deposit in a second one. Fixed twin:
 //! one critical section.
 
-use reprise::sync::{Arc, Mutex};
-use reprise::thread;
+use super::prim::sync::{Arc, Mutex};
+use super::prim::thread;
 
 /// The buggy version's assertion.
 pub(super) const BUG: &str = "lost update: a deposit vanished";

@@ -3,9 +3,9 @@
 //! lands between the waiter's check and its wait wakes nobody, and the
 //! waiter sleeps forever. Fixed twin: the flag lives under the lock.
 
-use reprise::sync::atomic::{AtomicBool, Ordering::SeqCst};
-use reprise::sync::{Arc, Condvar, Mutex};
-use reprise::thread;
+use super::prim::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use super::prim::sync::{Arc, Condvar, Mutex};
+use super::prim::thread;
 
 struct Signal {
     lock: Mutex<bool>,

@@ -2,8 +2,8 @@
 //! in the configuration the worker reads first thing. Fixed twin: the
 //! configuration is in place before the worker starts.
 
-use reprise::sync::{Arc, Mutex};
-use reprise::thread;
+use super::prim::sync::{Arc, Mutex};
+use super::prim::thread;
 
 /// The buggy version's assertion.
 pub(super) const BUG: &str = "order violation: config read before it was set";

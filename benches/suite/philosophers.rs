@@ -3,8 +3,8 @@
 //! left fork, nobody gets a right one. Fixed twin: the last philosopher
 //! takes the right fork first (forks in one global order).
 
-use reprise::sync::{Arc, Mutex};
-use reprise::thread;
+use super::prim::sync::{Arc, Mutex};
+use super::prim::thread;
 
 /// Meals per philosopher.
 const MEALS: u64 = 2;

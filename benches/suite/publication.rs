@@ -2,9 +2,9 @@
 //! writes the value; a consumer that sees the flag reads a value not yet
 //! written. Fixed twin: value first, then the flag.
 
-use reprise::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
-use reprise::sync::Arc;
-use reprise::thread;
+use super::prim::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
+use super::prim::sync::Arc;
+use super::prim::thread;
 
 /// The buggy version's assertion.
 pub(super) const BUG: &str = "publication: flag seen before the value";

@@ -5,9 +5,9 @@
 //! after every checker. Fixed twin: the pair is written and read under one
 //! lock.
 
-use reprise::sync::atomic::{AtomicI64, Ordering::SeqCst};
-use reprise::sync::{Arc, Mutex};
-use reprise::thread;
+use super::prim::sync::atomic::{AtomicI64, Ordering::SeqCst};
+use super::prim::sync::{Arc, Mutex};
+use super::prim::thread;
 
 /// The buggy version's assertion.
 pub(super) const BUG: &str = "reorder: a checker saw a torn pair";

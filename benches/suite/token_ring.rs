@@ -4,9 +4,9 @@
 //! the next node can read the old count: a lost visit. Fixed twin: it writes
 //! before passing.
 
-use reprise::sync::atomic::{AtomicU64, Ordering::SeqCst};
-use reprise::sync::{Arc, Condvar, Mutex};
-use reprise::thread;
+use super::prim::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use super::prim::sync::{Arc, Condvar, Mutex};
+use super::prim::thread;
 
 /// The buggy version's assertion.
 pub(super) const BUG: &str = "token ring: a visit was lost";

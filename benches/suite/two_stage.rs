@@ -7,8 +7,8 @@
 //! the first lock through the second stage, and the reader takes both locks
 //! in the same order.
 
-use reprise::sync::{Arc, Mutex};
-use reprise::thread;
+use super::prim::sync::{Arc, Mutex};
+use super::prim::thread;
 
 /// The buggy version's assertion.
 pub(super) const BUG: &str = "two-stage: second stage not done";

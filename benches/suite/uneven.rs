@@ -7,9 +7,9 @@
 //! before the short threads are done. Fixed twin: the worker adds before it
 //! decrements.
 
-use reprise::sync::atomic::{AtomicU64, Ordering::SeqCst};
-use reprise::sync::Arc;
-use reprise::thread;
+use super::prim::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use super::prim::sync::Arc;
+use super::prim::thread;
 
 /// The buggy version's assertion.
 pub(super) const BUG: &str = "uneven: total read before the last item was added";

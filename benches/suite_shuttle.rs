@@ -21,6 +21,10 @@
 //! binary with stderr discarded (`SUITE_SHUTTLE_CHILD`); a failure other
 //! than the program's known bug fails the bench.
 
+// Each program file is compiled twice on purpose, once per tool's
+// primitives: that is what makes the two runs the same source.
+#![allow(clippy::duplicate_mod)]
+
 // Only its fixed twins are run here, for the speed pass.
 #[allow(dead_code)]
 #[path = "suite/mod.rs"]

@@ -8,6 +8,7 @@ mod channel_parity;
 mod cli;
 mod coreplay;
 mod crash;
+mod creation_sites;
 mod deadlock;
 mod debug;
 mod diff;

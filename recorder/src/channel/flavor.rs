@@ -217,8 +217,9 @@ pub(super) struct Rendezvous {
 
 #[cfg(not(reprise_loom))]
 impl Shared {
+    #[track_caller]
     pub(super) fn new() -> Shared {
-        Shared { slot: ObjectSlot::new(), progress: Progress::default(), rendezvous: None }
+        Shared { slot: ObjectSlot::here(), progress: Progress::default(), rendezvous: None }
     }
 
     /// Record mode: counts an operation that can end a wait on the channel.
@@ -238,6 +239,7 @@ impl Shared {
 
 /// The two ends of a new channel, holding `sender` and `receiver`.
 #[cfg(not(reprise_loom))]
+#[track_caller]
 pub(super) fn ends<T>(sender: Flavor<T>, receiver: Flavor<T>) -> (super::Sender<T>, super::Receiver<T>) {
     ends_of(sender, receiver, Shared::new())
 }

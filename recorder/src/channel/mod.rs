@@ -123,6 +123,7 @@ crate::named::nameable!([T] Receiver<T>, Channel, |r| r.shared.slot);
 
 /// A channel holding at most `cap` messages (`0`: a rendezvous). Like
 /// [`crossbeam_channel::bounded`].
+#[track_caller]
 pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
     match mode::mode() {
         #[cfg(not(reprise_loom))]
@@ -136,6 +137,7 @@ pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
 }
 
 /// A channel of unbounded capacity. Like [`crossbeam_channel::unbounded`].
+#[track_caller]
 pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
     match mode::mode() {
         #[cfg(not(reprise_loom))]

@@ -8,10 +8,12 @@ use super::wait::{NoMessage, Wait};
 use super::{Receiver, SendError, SendTimeoutError, Sender, TrySendError};
 use crate::rt::exec;
 
+#[track_caller]
 fn make<T>((tx, rx): (cb::Sender<Envelope<T>>, cb::Receiver<Envelope<T>>)) -> (Sender<T>, Receiver<T>) {
     flavor::ends(Flavor::Crossbeam { tx: Some(tx), rx: None }, Flavor::Crossbeam { tx: None, rx: Some(rx) })
 }
 
+#[track_caller]
 pub(super) fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
     if cap == 0 && crate::rt::mode::mode() == crate::rt::mode::Mode::Coop {
         // An explored rendezvous: one slot, paired by explore.rs.
@@ -26,6 +28,7 @@ pub(super) fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
     make(cb::bounded(cap))
 }
 
+#[track_caller]
 pub(super) fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
     make(cb::unbounded())
 }

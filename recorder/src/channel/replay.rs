@@ -15,6 +15,7 @@ use crate::trace::model::{Happened, ObjectKind, Op, Outcome, Received, Sent, Wai
 
 /// A channel made inside a replay, of `capacity` as `bounded`/`unbounded`
 /// give it: both ends share one replay queue.
+#[track_caller]
 pub(super) fn channel<T>(capacity: Option<usize>) -> (Sender<T>, Receiver<T>) {
     let queue = Arc::new(ReplayQueue::new(capacity));
     flavor::ends(Flavor::Replay(Arc::clone(&queue)), Flavor::Replay(queue))

@@ -158,6 +158,7 @@ impl<T> Timer<T> {
 }
 
 /// A receiver of `make`'s messages from a timer of `kind`.
+#[track_caller]
 fn receiver<T>(kind: Kind, make: Make<T>) -> Receiver<T> {
     let (sender, receiver) =
         ends_of(Flavor::Crossbeam { tx: None, rx: None }, Flavor::Timer(Timer { kind, make }), Shared::new());
@@ -188,12 +189,14 @@ fn one_shot(at: u64) -> Virtual {
 }
 
 /// A message at `now + duration`, once. Like [`crossbeam_channel::after`].
+#[track_caller]
 pub fn after(duration: Duration) -> Receiver<Instant> {
     let kind = make_kind(|| cb::after(duration), |now| one_shot(now.saturating_add(nanos(duration))));
     receiver(kind, Some(Instant::from_std))
 }
 
 /// A message at `when`, once. Like [`crossbeam_channel::at`].
+#[track_caller]
 pub fn at(when: Instant) -> Receiver<Instant> {
     let kind = make_kind(
         || cb::at(when.into_std()),
@@ -205,6 +208,7 @@ pub fn at(when: Instant) -> Receiver<Instant> {
 
 /// A message every `duration`; ticks missed while nobody received are
 /// dropped. Like [`crossbeam_channel::tick`].
+#[track_caller]
 pub fn tick(duration: Duration) -> Receiver<Instant> {
     let kind = make_kind(
         || cb::tick(duration),
@@ -220,6 +224,7 @@ pub fn tick(duration: Duration) -> Receiver<Instant> {
 
 /// A channel that never delivers and never disconnects. Like
 /// [`crossbeam_channel::never`].
+#[track_caller]
 pub fn never<T>() -> Receiver<T> {
     let kind = make_kind(cb::never, |_| Virtual {
         next: AtomicU64::new(u64::MAX),

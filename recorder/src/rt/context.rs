@@ -331,7 +331,7 @@ impl ThreadCtx {
             None => self.exec.foreign_object(slot.address()),
         };
         if is_new && self.exec.traced {
-            let site = self.site(location);
+            let site = self.site(slot.created().unwrap_or(location));
             self.buf().push_object(index, kind, site);
         }
         index

@@ -3,30 +3,57 @@
 //! A lock-free structure reprise relies on: built on `rt::primitive` atomics,
 //! loom's under `--cfg reprise_loom`.
 
+use std::panic::Location;
+
 use crate::rt::primitive::{AtomicU64, Ordering};
 
 use crate::trace::model::ObjectIndex;
 
 /// Holds `(execution id << 32) | object index`, or 0 before any execution used
-/// the object. `const`-constructible, so primitives in `static`s get one too.
+/// the object, and where the object was made, when its constructor knows
+/// (the trace names an object by that site; else by its first use).
+/// `const`-constructible, so primitives in `static`s get one too.
 #[derive(Debug)]
-pub(crate) struct ObjectSlot(AtomicU64);
+pub(crate) struct ObjectSlot {
+    index: AtomicU64,
+    created: Option<&'static Location<'static>>,
+}
 
 impl ObjectSlot {
+    /// A slot whose object is named where it is first used.
     #[cfg(not(reprise_loom))]
     pub(crate) const fn new() -> Self {
-        ObjectSlot(AtomicU64::new(0))
+        ObjectSlot { index: AtomicU64::new(0), created: None }
     }
 
     #[cfg(reprise_loom)]
     pub(crate) fn new() -> Self {
-        ObjectSlot(AtomicU64::new(0))
+        ObjectSlot { index: AtomicU64::new(0), created: None }
+    }
+
+    /// A slot whose object is named by its caller's site: every constructor
+    /// from the user's call down to here is `#[track_caller]`.
+    #[cfg(not(reprise_loom))]
+    #[track_caller]
+    pub(crate) const fn here() -> Self {
+        ObjectSlot { index: AtomicU64::new(0), created: Some(Location::caller()) }
+    }
+
+    #[cfg(reprise_loom)]
+    #[track_caller]
+    pub(crate) fn here() -> Self {
+        ObjectSlot { index: AtomicU64::new(0), created: Some(Location::caller()) }
+    }
+
+    /// Where the object was made, when its constructor said.
+    pub(crate) fn created(&self) -> Option<&'static Location<'static>> {
+        self.created
     }
 
     /// The object's index in execution `exec`, if that execution named it.
     #[inline]
     pub(crate) fn get(&self, exec: u32) -> Option<ObjectIndex> {
-        let v = self.0.load(Ordering::Acquire);
+        let v = self.index.load(Ordering::Acquire);
         ((v >> 32) as u32 == exec).then_some(v as u32)
     }
 
@@ -35,7 +62,7 @@ impl ObjectSlot {
     /// (an object shared between executions, such as a `static`).
     pub(crate) fn claim(&self, exec: u32, index: ObjectIndex) -> Option<ObjectIndex> {
         let new = (u64::from(exec) << 32) | u64::from(index);
-        match self.0.compare_exchange(0, new, Ordering::AcqRel, Ordering::Acquire) {
+        match self.index.compare_exchange(0, new, Ordering::AcqRel, Ordering::Acquire) {
             Ok(_) => Some(index),
             Err(current) if (current >> 32) as u32 == exec => Some(current as u32),
             Err(_) => None,

@@ -57,10 +57,11 @@ crate::named::nameable!([T] Tracked<T>, Tracked, |t| t.slot);
 
 impl<T> Tracked<T> {
     /// A new cell holding `value`. `const`, so it can live in a `static`.
+    #[track_caller]
     pub const fn new(value: T) -> Tracked<T> {
         Tracked {
             #[cfg(not(reprise_loom))]
-            slot: ObjectSlot::new(),
+            slot: ObjectSlot::here(),
             cell: Mutex::new((value, 0)),
         }
     }
@@ -125,6 +126,7 @@ impl<T> Tracked<T> {
 }
 
 impl<T: Default> Default for Tracked<T> {
+    #[track_caller]
     fn default() -> Tracked<T> {
         Tracked::new(T::default())
     }

@@ -28,6 +28,7 @@ atomic_shell!([] AtomicBool, inner::AtomicBool, bool);
 impl AtomicBool {
     /// A new atomic. `const`, so it can live in a `static` (under loom,
     /// create it inside the model).
+    #[track_caller]
     pub const fn new(value: bool) -> Self {
         Self {
             #[cfg(not(reprise_loom))]
@@ -77,12 +78,14 @@ impl AtomicBool {
 }
 
 impl Default for AtomicBool {
+    #[track_caller]
     fn default() -> Self {
         Self::new(false)
     }
 }
 
 impl From<bool> for AtomicBool {
+    #[track_caller]
     fn from(value: bool) -> Self {
         Self::new(value)
     }

@@ -31,6 +31,7 @@ macro_rules! atomic_int {
         impl $name {
             /// A new atomic. `const`, so it can live in a `static` (under
             /// loom, create it inside the model).
+            #[track_caller]
             pub const fn new(value: $t) -> Self {
                 Self {
                     #[cfg(not(reprise_loom))]
@@ -98,12 +99,14 @@ macro_rules! atomic_int {
         }
 
         impl Default for $name {
+            #[track_caller]
             fn default() -> Self {
                 Self::new(<$t>::default())
             }
         }
 
         impl From<$t> for $name {
+            #[track_caller]
             fn from(value: $t) -> Self {
                 Self::new(value)
             }

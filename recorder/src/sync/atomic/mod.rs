@@ -88,8 +88,9 @@ struct Order {
 
 #[cfg(not(reprise_loom))]
 impl Order {
+    #[track_caller]
     const fn new() -> Order {
-        Order { slot: ObjectSlot::new(), order: ModificationOrder::new() }
+        Order { slot: ObjectSlot::here(), order: ModificationOrder::new() }
     }
 }
 

@@ -34,6 +34,7 @@ atomic_shell!([T] AtomicPtr<T>, inner::AtomicPtr<T>, *mut T);
 impl<T> AtomicPtr<T> {
     /// A new atomic. `const`, so it can live in a `static` (under loom,
     /// create it inside the model).
+    #[track_caller]
     pub const fn new(value: *mut T) -> Self {
         Self {
             #[cfg(not(reprise_loom))]
@@ -127,12 +128,14 @@ fn with_addr<T>(p: *mut T, address: usize) -> *mut T {
 }
 
 impl<T> Default for AtomicPtr<T> {
+    #[track_caller]
     fn default() -> Self {
         Self::new(std::ptr::null_mut())
     }
 }
 
 impl<T> From<*mut T> for AtomicPtr<T> {
+    #[track_caller]
     fn from(value: *mut T) -> Self {
         Self::new(value)
     }

@@ -67,10 +67,11 @@ impl WaitTimeoutResult {
 impl Condvar {
     /// A new condvar. `const`, so it can live in a `static` (under loom,
     /// create it inside the model).
+    #[track_caller]
     pub const fn new() -> Condvar {
         Condvar {
             #[cfg(not(reprise_loom))]
-            slot: ObjectSlot::new(),
+            slot: ObjectSlot::here(),
             inner: InnerCondvar::new(),
             #[cfg(not(reprise_loom))]
             progress: OnceLock::new(),
@@ -235,6 +236,7 @@ impl Condvar {
 }
 
 impl Default for Condvar {
+    #[track_caller]
     fn default() -> Self {
         Condvar::new()
     }

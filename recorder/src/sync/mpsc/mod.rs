@@ -41,6 +41,7 @@ pub struct Receiver<T> {
 }
 
 /// An unbounded channel. Like [`std::sync::mpsc::channel`].
+#[track_caller]
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
     let (tx, rx) = channel::unbounded();
     (Sender { inner: tx }, Receiver::new(rx))
@@ -48,6 +49,7 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
 
 /// A channel holding at most `bound` messages (`0`: a rendezvous). Like
 /// [`std::sync::mpsc::sync_channel`].
+#[track_caller]
 pub fn sync_channel<T>(bound: usize) -> (SyncSender<T>, Receiver<T>) {
     let (tx, rx) = channel::bounded(bound);
     (SyncSender { inner: tx }, Receiver::new(rx))

@@ -72,10 +72,11 @@ impl<T> Mutex<T> {
     /// A new unlocked mutex. `const`, so it can live in a `static` (under
     /// loom, create it inside the model: its loom mutex belongs to one
     /// execution).
+    #[track_caller]
     pub const fn new(value: T) -> Mutex<T> {
         Mutex {
             #[cfg(not(reprise_loom))]
-            slot: ObjectSlot::new(),
+            slot: ObjectSlot::here(),
             #[cfg(not(reprise_loom))]
             acquisitions: AtomicU64::new(0),
             inner: InnerMutex::new(value),
@@ -234,12 +235,14 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
 }
 
 impl<T: Default> Default for Mutex<T> {
+    #[track_caller]
     fn default() -> Self {
         Mutex::new(T::default())
     }
 }
 
 impl<T> From<T> for Mutex<T> {
+    #[track_caller]
     fn from(value: T) -> Self {
         Mutex::new(value)
     }

@@ -90,10 +90,11 @@ fn map_try<G, H>(result: TryLockResult<G>, wrap: impl Fn(G) -> H) -> TryLockResu
 impl<T> RwLock<T> {
     /// A new unlocked RwLock. `const`, so it can live in a `static` (under
     /// loom, create it inside the model).
+    #[track_caller]
     pub const fn new(value: T) -> RwLock<T> {
         RwLock {
             #[cfg(not(reprise_loom))]
-            slot: ObjectSlot::new(),
+            slot: ObjectSlot::here(),
             #[cfg(not(reprise_loom))]
             writes: AtomicU64::new(0),
             #[cfg(not(reprise_loom))]
@@ -336,12 +337,14 @@ impl<T: ?Sized + fmt::Display> fmt::Display for RwLockWriteGuard<'_, T> {
 }
 
 impl<T> From<T> for RwLock<T> {
+    #[track_caller]
     fn from(value: T) -> Self {
         RwLock::new(value)
     }
 }
 
 impl<T: Default> Default for RwLock<T> {
+    #[track_caller]
     fn default() -> Self {
         RwLock::new(T::default())
     }

@@ -148,7 +148,8 @@ fn index(p: &Placed) -> usize {
 }
 
 /// The pairs to try, in order: those around the critical event (the first
-/// at or before it, the second at or after it), latest first, each after
+/// at or before it, the second at or after it), latest first event first and
+/// nearest second first, each after
 /// the pairs that follow it on its object (its second event with the next
 /// conflicting one: a read-read pair's read-write successor); then the
 /// pairs before it and after it by distance from it, nearest first. Without a critical event, every pair
@@ -162,7 +163,9 @@ fn candidates(pairs: &[(Placed, Placed)], critical: Option<u64>) -> Vec<(Placed,
         by_first.entry(a.number).or_default().push((a, b));
     }
     let mut around: Vec<_> = pairs.iter().filter(|(a, b)| a.number <= k && b.number >= k).copied().collect();
-    around.sort_by_key(|(a, b)| std::cmp::Reverse((a.number, b.number)));
+    // Latest first event first; for one first event, the nearest second
+    // first: the smallest reorder that can make the failure go away.
+    around.sort_by_key(|(a, b)| (std::cmp::Reverse(a.number), b.number));
     let mut seen = HashSet::new();
     let mut ordered = Vec::new();
     for pair in around {

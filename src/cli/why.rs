@@ -49,9 +49,9 @@ pub(crate) struct Args {
 
 const WHY_EXAMPLES: &str = "\
 Examples:
-  reprise why lost-update.trace
-  reprise why transfer.trace -- target/debug/examples/transfer 50
-  reprise why target/reprise/explore/ledger-1.trace --test ledger::tests::two_tellers
+  reprise why traces/lost-update.trace
+  reprise why booking.trace -- target/debug/examples/seat_booking
+  reprise why /tmp/tests--two_tellers-schedule4-7538-1.trace --test tests::two_tellers
 
 With `-- CMD` each run starts CMD again (its `reprise::main` makes the run
 and exits); with `--test` the first run is `cargo test NAME -- --exact` in

@@ -45,6 +45,8 @@ pub mod coreplay;
 pub mod explore;
 #[cfg_attr(reprise_loom, allow(dead_code))]
 mod gate;
+
+mod int_hash;
 #[cfg_attr(reprise_loom, allow(dead_code))]
 mod liveness;
 #[cfg(not(reprise_loom))]

@@ -8,8 +8,8 @@ use reprise_recorder::trace::model::{
 };
 
 use super::dense::Dense;
-use super::hash::IntMap;
 use super::trace::FollowLog;
+use crate::int_hash::IntMap;
 use crate::log::read_store;
 
 /// The counters of one replay.

@@ -3,7 +3,7 @@
 //! index, not a hash. An index read from a file can be anything, so past a
 //! bound the entries go to a hash map instead of growing the `Vec` to it.
 
-use super::hash::IntMap;
+use crate::int_hash::IntMap;
 
 /// Indices up to this one are held in the `Vec`.
 const DENSE_BOUND: u32 = 1 << 20;

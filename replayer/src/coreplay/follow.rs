@@ -24,9 +24,9 @@ pub(super) const SLICE: u32 = 256;
 
 use super::counters::{Counters, Pending};
 use super::dense::Dense;
-use super::hash::IntSet;
 use super::trace::FollowLog;
 use crate::explore::coroutine::{suspend, Fiber, Ran};
+use crate::int_hash::IntSet;
 use crate::report::{Divergence, Stop};
 
 /// Where a thread of the replay is.

@@ -33,7 +33,6 @@ mod counters;
 mod dense;
 mod end;
 mod follow;
-pub(crate) mod hash;
 mod trace;
 
 use std::cell::RefCell;

@@ -10,7 +10,7 @@ use reprise_recorder::hook::coop::Site;
 use reprise_recorder::hook::gate::SiteRef;
 use reprise_recorder::trace::model::{Event, ObjectIndex, Outcome, SiteIndex, ThreadIndex, TurnClass};
 
-use super::hash::IntMap;
+use crate::int_hash::IntMap;
 use crate::log::{RankRanges, ReplayLog};
 
 /// One recorded thread: the chunk its cursor is in.

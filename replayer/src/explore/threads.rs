@@ -7,9 +7,6 @@
 //! is passed to the strategy ([`Strategy::runnable`]), so that a strategy
 //! that orders threads (PCT) keeps its own order without scanning either.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
 use reprise_recorder::hook::coop::{CoopCall, Resource, SavedContext, Woken};
 use reprise_recorder::trace::model::ThreadIndex;
 
@@ -42,37 +39,9 @@ pub(super) struct Slot {
     pub(super) yielded: bool,
 }
 
-/// A hasher for small integer keys (resources): the map is looked up at
-/// every wake, and SipHash would cost more than the rest of the wake.
-#[derive(Default)]
-pub(super) struct IndexHasher(u64);
-
-impl Hasher for IndexHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-
-    fn write_u32(&mut self, n: u32) {
-        self.write_u64(u64::from(n));
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-
-    fn write_isize(&mut self, n: isize) {
-        self.write_u64(n as u64);
-    }
-}
-
-/// A map keyed by small integers, hashed cheaply.
-pub(super) type IndexMap<K, V> = HashMap<K, V, BuildHasherDefault<IndexHasher>>;
+/// A map keyed by small integers, hashed cheaply: the waiters are looked
+/// up at every wake, and SipHash would cost more than the rest of the wake.
+pub(super) type IndexMap<K, V> = crate::int_hash::IntMap<K, V>;
 
 /// The threads of a run, by index, and the sets kept from their states.
 #[derive(Default)]

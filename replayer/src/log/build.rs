@@ -12,7 +12,7 @@ use reprise_recorder::trace::read::ReadFileError;
 
 use super::thread::{Source, ThreadLog};
 use super::{read_store, IndexedTrace, Loads, Ranks, ReplayLog, Turns};
-use crate::coreplay::hash::IntMap;
+use crate::int_hash::IntMap;
 
 /// How many records of a trace held in memory one window decodes.
 const MEMORY_CHUNK: usize = 4096;

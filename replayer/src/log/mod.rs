@@ -36,7 +36,7 @@ pub struct ReplayLog {
 }
 
 /// Loads per (atomic, store number read).
-pub(crate) type Loads = crate::coreplay::hash::IntMap<(ObjectIndex, u64), u64>;
+pub(crate) type Loads = crate::int_hash::IntMap<(ObjectIndex, u64), u64>;
 
 /// The store a load or a failed compare-exchange read. A park reads its
 /// parker's token like a load (an unpark is a store to it): the next unpark

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::coreplay::hash::IntMap;
+use crate::int_hash::IntMap;
 
 use reprise_recorder::hook::gate::TurnClass;
 use reprise_recorder::trace::model::ObjectIndex;

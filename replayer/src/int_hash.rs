@@ -1,7 +1,7 @@
-//! A hasher for the small integer keys of a coroutine replay's maps (object
-//! and thread indices, turn numbers): std's SipHash resists hash flooding,
-//! which keys taken from the replay's own counters cannot mount, at several
-//! times the cost per event.
+//! A hasher for small integer keys (object and thread indices, turn numbers,
+//! the explorer's resources): std's SipHash resists hash flooding, which keys
+//! taken from reprise's own counters cannot mount, at several times the cost
+//! per lookup. Used by the coroutine replay, the log and the explorer.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};

@@ -58,6 +58,19 @@ fn events_and_spans_are_annotations_that_export_shows() {
     assert!(annotations.contains(&"exit span settle".to_string()), "{annotations:?}");
     let inspect = reprise_on(&["inspect"], &trace);
     assert!(stdout(&inspect).contains("annotation"), "{}", stdout(&inspect));
+    // Chrome's format: each annotation is also an instant event on its
+    // thread's track, named by its text.
+    let out = reprise_on(&["export", "--format", "chrome"], &trace);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let instants: Vec<&str> = json["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["ph"] == "i" && e["cat"] == "annotation")
+        .filter_map(|e| e["name"].as_str())
+        .collect();
+    assert_eq!(instants.len(), 4, "{instants:?}");
+    assert!(instants.contains(&"enter span settle"), "{instants:?}");
 }
 
 #[test]

@@ -70,6 +70,16 @@ pub(super) fn write(
             "ts": n.number, "dur": SLICE, "args": event_json(numbering, tables, &n),
         });
         emit(&mut out, &slice)?;
+        // The program's own log lines (tracing events and spans): an instant
+        // marker on the thread's track, named by the text, so Perfetto shows
+        // them without opening each slice.
+        if let Some(text) = crate::views::annotation_text(numbering, &n) {
+            let instant = json!({
+                "ph": "i", "s": "t", "name": text, "cat": "annotation", "pid": PID, "tid": n.thread,
+                "ts": n.number as f64 + ANCHOR,
+            });
+            emit(&mut out, &instant)?;
+        }
     }
     for (id, link) in links.iter().enumerate() {
         let (Some(from), Some(to)) = (numbering.get(link.from), numbering.get(link.to)) else { continue };

@@ -181,3 +181,27 @@ fn a_flipped_run_that_needs_a_capture_the_trace_lacks_is_inconclusive_not_a_fix(
     assert_eq!(inconclusive.len(), 1, "{report:?}");
     assert!(inconclusive[0].1.contains("captured value"), "{report:?}");
 }
+
+/// Two threads increment a `Tracked` counter without a lock.
+fn tracked_lost_increment() -> u64 {
+    let cell = Arc::new(reprise::Tracked::new(0u64));
+    let other = Arc::clone(&cell);
+    let t = thread::spawn(move || other.set(other.get() + 1));
+    cell.set(cell.get() + 1);
+    t.join().unwrap();
+    cell.get()
+}
+
+#[test]
+fn a_lost_increment_of_a_tracked_cell_names_its_read_and_the_other_threads_write() {
+    let report = explore_then_explain("why-tracked", tracked_lost_increment, |&v| {
+        (v != 2).then(|| format!("lost an increment: {v}"))
+    });
+    let WhyOutcome::Found { pair } = report.outcome else { panic!("{report:?}") };
+    use reprise::trace::model::Op;
+    assert_eq!(pair.first.event.object, pair.second.event.object);
+    let mut ops = [pair.first.event.op, pair.second.event.op];
+    ops.sort_by_key(|op| op.name());
+    assert!(ops.contains(&Op::TrackedWrite), "{pair:?}");
+    assert_ne!(pair.first.at.0, pair.second.at.0);
+}

@@ -1,6 +1,7 @@
 //! Conflicting pairs: two events of different threads on one object whose
 //! order matters (two lock turns, two takes from one channel, an atomic's
-//! load and store, two sends to one channel), each the latest such event
+//! load and store, a `Tracked` cell's read and write, two sends to one
+//! channel), each the latest such event
 //! before the other.
 
 use std::collections::HashMap;
@@ -74,8 +75,8 @@ fn access(e: &Event) -> Option<Access> {
             _ => None,
         },
         Op::Select => Some(Access::Select),
-        Op::AtomicLoad => Some(Access::Read),
-        Op::AtomicStore | Op::AtomicRmw | Op::AtomicCas => Some(Access::Write),
+        Op::AtomicLoad | Op::TrackedRead => Some(Access::Read),
+        Op::AtomicStore | Op::AtomicRmw | Op::AtomicCas | Op::TrackedWrite => Some(Access::Write),
         _ => None,
     }
 }
@@ -175,6 +176,30 @@ mod tests {
         let ops: Vec<(Op, Op)> = pairs.iter().map(|(a, b)| (a.event.op, b.event.op)).collect();
         assert_eq!(ops, [(Op::Send, Op::Send)], "{pairs:?}");
         assert_ne!(pairs[0].0.at.0, pairs[0].1.at.0);
+    }
+
+    /// Two threads read and write one `Tracked` cell, no lock.
+    fn tracked_increments() {
+        let cell = Arc::new(reprise_recorder::Tracked::new(0u64));
+        let other = Arc::clone(&cell);
+        let t = thread::spawn(move || other.set(other.get() + 1));
+        cell.set(cell.get() + 1);
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn a_tracked_cells_read_and_another_threads_write_conflict() {
+        let path = std::env::temp_dir().join(format!("why-pairs-tracked-{}.trace", std::process::id()));
+        record(&path, RecordConfig::new("pairs", "1"), tracked_increments).unwrap();
+        let trace = read_trace_file(&path).unwrap();
+        std::fs::remove_file(&path).ok();
+        let pairs = conflicting(&number(&trace));
+        assert!(!pairs.is_empty(), "{pairs:?}");
+        for (a, b) in &pairs {
+            assert!(matches!(a.event.op, Op::TrackedRead | Op::TrackedWrite), "{pairs:?}");
+            assert!(a.event.op == Op::TrackedWrite || b.event.op == Op::TrackedWrite, "two reads: {pairs:?}");
+            assert_ne!(a.at.0, b.at.0);
+        }
     }
 
     #[test]

@@ -102,7 +102,10 @@ where
             }
             let pair = Pair { first, second };
             match self.flip(&pair, &failure) {
-                Flip::Gone => return self.report(summary, critical, pairs.len(), WhyOutcome::Found { pair }),
+                Flip::Gone => {
+                    let pair = self.narrow(pairs, pair, &failure);
+                    return self.report(summary, critical, pairs.len(), WhyOutcome::Found { pair });
+                }
                 Flip::Different(summary) => different.push((pair, summary)),
                 Flip::Inconclusive(why) => inconclusive.push((pair, why)),
                 Flip::Same | Flip::Infeasible => {}
@@ -110,6 +113,43 @@ where
         }
         let outcome = WhyOutcome::NotFound { budget_spent: false, fails_anyway, different, inconclusive };
         self.report(summary, critical, pairs.len(), outcome)
+    }
+
+    /// A flip of `found` holds its first thread from its first event until
+    /// the other thread has made its second: it moves a stretch of events.
+    /// The cause can be a tighter pair inside that stretch (the held
+    /// thread's later access and the other thread's earlier one, such as a
+    /// load after a send that was flipped); those are tried, tightest
+    /// first, and one that also makes the failure go away replaces it, until
+    /// none does or [`NARROWING_RUNS`] runs are spent.
+    fn narrow(&mut self, pairs: &[(Placed, Placed)], mut found: Pair, failure: &FailureKind) -> Pair {
+        let mut runs = 0;
+        'tighter: loop {
+            let (held, other) = (found.first.at.0, found.second.at.0);
+            let mut inside: Vec<&(Placed, Placed)> = pairs
+                .iter()
+                .filter(|(a, b)| {
+                    a.at.0 == held
+                        && b.at.0 == other
+                        && a.number >= found.first.number
+                        && b.number <= found.second.number
+                        && (a.number, b.number) != (found.first.number, found.second.number)
+                })
+                .collect();
+            inside.sort_by_key(|(a, b)| (b.number - a.number, std::cmp::Reverse(a.number)));
+            for &&(first, second) in &inside {
+                if runs >= NARROWING_RUNS || self.spent() {
+                    return found;
+                }
+                runs += 1;
+                let pair = Pair { first, second };
+                if self.flip(&pair, failure) == Flip::Gone {
+                    found = pair;
+                    continue 'tighter;
+                }
+            }
+            return found;
+        }
     }
 
     fn report(
@@ -141,6 +181,9 @@ where
         Some(fails as u64)
     }
 }
+
+/// Runs at most spent looking for a tighter pair inside a found one.
+const NARROWING_RUNS: u32 = 12;
 
 /// A placed event's position in the recorded order.
 fn index(p: &Placed) -> usize {

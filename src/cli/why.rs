@@ -9,7 +9,7 @@ use reprise_replayer::views::{outcome_text, Tables};
 use reprise_replayer::why::{self, Placed, WhyConfig, WhyOutcome, WhyReport};
 
 use reprise_recorder::trace::read::TraceFile;
-use reprise_replayer::explore::TEST_PARAMETER;
+use reprise_replayer::explore::explored_test;
 
 use crate::cli::why_child::{ChildRunner, Target};
 use crate::cli::{out, payments, pipeline, Failure, Outcome};
@@ -134,8 +134,7 @@ pub(crate) fn run(args: Args) -> Outcome {
 fn target(args: &Args, trace: &TraceFile) -> Result<Option<Target>, Failure> {
     let program = reprise_recorder::trace::show::text(&trace.header.program);
     if let Some(name) = &args.test {
-        let wrote =
-            trace.header.parameters.iter().find(|(k, _)| k == TEST_PARAMETER).map(|(_, v)| v.as_str());
+        let wrote = explored_test(&trace.header);
         return match wrote {
             Some(test) if test == name => Ok(Some(Target::Test(name.clone()))),
             Some(test) => Err(Failure::new(
@@ -162,8 +161,8 @@ fn target(args: &Args, trace: &TraceFile) -> Result<Option<Target>, Failure> {
     if pipeline::is_builtin(&trace.header.program) {
         return Ok(None);
     }
-    let hint = match trace.header.parameters.iter().find(|(k, _)| k == TEST_PARAMETER) {
-        Some((_, test)) => format!("`--test {}`", reprise_recorder::trace::show::text(test)),
+    let hint = match explored_test(&trace.header) {
+        Some(test) => format!("`--test {}`", reprise_recorder::trace::show::text(test)),
         None => "`-- CMD ARGS` (a program whose `main` calls `reprise::main`)".to_string(),
     };
     Err(Failure::new(

@@ -50,7 +50,7 @@ pub use failure::{set_program_header, Failure};
 pub use replay_here::REPLAY_ENV;
 pub use scheduler::{FailureKind, Step, Stuck};
 pub use strategy::{Strategy, StrategyKind};
-pub use trace_out::TEST_PARAMETER;
+pub use trace_out::{explored_test, TEST_PARAMETER};
 
 pub(crate) use scheduler::Spare;
 use scheduler::{RunEnd, RunScheduler};

@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use reprise_recorder::trace::read::{read_trace_file, TraceFile};
 
-use super::trace_out::TEST_PARAMETER;
 use crate::ReplayOutcome;
 
 /// The variable naming the trace to replay.
@@ -32,7 +31,7 @@ pub(crate) fn requested(test: Option<&str>) -> Option<(String, TraceFile)> {
     let test = test?;
     match read_trace_file(Path::new(&path)) {
         Ok(trace) => {
-            let named = trace.header.parameters.iter().any(|(k, v)| k == TEST_PARAMETER && v == test);
+            let named = super::explored_test(&trace.header) == Some(test);
             named.then_some((path, trace))
         }
         Err(e) => {

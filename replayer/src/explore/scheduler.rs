@@ -338,12 +338,12 @@ impl RunScheduler {
             }
             return None;
         }
+        let expired = if st.time_is_a_choice { self.expire_by_choice(st) } else { None };
+        let State { threads, strategy, log, .. } = &mut *st;
         // A thread that yielded runs again only when every thread that did
         // not yield is blocked: otherwise spin-waits under a priority
         // strategy (PCT) pass the turn among themselves and never let the
         // thread they wait for run.
-        let expired = if st.time_is_a_choice { self.expire_by_choice(st) } else { None };
-        let State { threads, strategy, log, .. } = &mut *st;
         let offered = threads.offered();
         let current = log.last().map(|s| s.thread).filter(|t| offered.binary_search(t).is_ok());
         let asked = offered.len() > 1 || expired.is_some();
@@ -386,31 +386,21 @@ impl RunScheduler {
         options.extend_from_slice(st.threads.offered());
         let current = st.log.last().map(|s| s.thread).filter(|t| options.binary_search(t).is_ok());
         options.push(sleeper);
-        let choice = match &mut st.side_plan {
-            Some((plan, at)) => {
-                // Past the plan, or off it: the timer waits.
-                let planned = plan.get(*at).copied();
-                *at += 1;
-                planned.filter(|c| options.contains(c)).unwrap_or(options[0])
-            }
-            None => st.strategy.choose(&options, current),
-        };
+        // Past the plan, or off it, the first option: the timer waits.
+        let choice = side_choice(st, &options, current);
         st.options = options;
-        st.side.push(choice);
         if choice != sleeper {
             return None;
         }
-        st.clock = st.clock.max(deadline);
-        st.threads.fire_timers(st.clock, &mut *st.strategy);
+        advance_clock(st, deadline);
         Some(sleeper)
     }
 
     /// Nothing can run: fires the earliest timer, if any (time passes only
     /// when nothing else can happen). Whether one fired.
     fn fire_timers(&self, st: &mut State) -> bool {
-        let Some(deadline) = st.threads.earliest_deadline() else { return false };
-        st.clock = st.clock.max(deadline);
-        st.threads.fire_timers(st.clock, &mut *st.strategy);
+        let Some((deadline, _)) = st.threads.earliest_timer() else { return false };
+        advance_clock(st, deadline);
         true
     }
 
@@ -517,16 +507,25 @@ fn with_owners(mut stuck: Vec<Stuck>, st: &State) -> Vec<Stuck> {
     stuck
 }
 
-/// A choice other than the next thread: from the side plan when following
-/// one, else the strategy's; logged either way.
-fn side_choice(st: &mut State, options: &[u32]) -> u32 {
+/// Moves virtual time to `deadline` (never back) and wakes, timed out,
+/// every thread whose timer is due by then.
+fn advance_clock(st: &mut State, deadline: u64) {
+    st.clock = st.clock.max(deadline);
+    st.threads.fire_timers(st.clock, &mut *st.strategy);
+}
+
+/// A choice other than the next thread (`current`: the thread that would
+/// go on, if it is among the options): from the side plan when following
+/// one (past its end, or where its choice is not on offer, the first
+/// option), else the strategy's; logged either way.
+fn side_choice(st: &mut State, options: &[u32], current: Option<ThreadIndex>) -> u32 {
     let choice = match &mut st.side_plan {
         Some((plan, at)) => {
             let planned = plan.get(*at).copied().filter(|c| options.contains(c));
             *at += 1;
             planned.unwrap_or(options[0])
         }
-        None => st.strategy.choose(options, None),
+        None => st.strategy.choose(options, current),
     };
     st.side.push(choice);
     choice
@@ -586,7 +585,7 @@ impl Scheduler for RunScheduler {
         let mut waiters = std::mem::take(&mut st.waiters);
         st.threads.waiters_of(on, &mut waiters);
         if !waiters.is_empty() {
-            let chosen = if waiters.len() == 1 { waiters[0] } else { side_choice(st, &waiters) };
+            let chosen = if waiters.len() == 1 { waiters[0] } else { side_choice(st, &waiters, None) };
             st.threads.wake_one(chosen, &mut *st.strategy);
         }
         st.waiters = waiters;
@@ -616,7 +615,7 @@ impl Scheduler for RunScheduler {
     fn choose(&self, options: &[u32]) -> u32 {
         match options {
             [only] => *only,
-            _ => side_choice(&mut self.state.borrow_mut(), options),
+            _ => side_choice(&mut self.state.borrow_mut(), options, None),
         }
     }
 

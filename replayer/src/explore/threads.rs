@@ -239,18 +239,6 @@ impl Threads {
         }
     }
 
-    /// The earliest deadline of a blocked thread. Looked at only when no
-    /// thread can run.
-    pub(super) fn earliest_deadline(&self) -> Option<u64> {
-        self.timed
-            .iter()
-            .filter_map(|&t| match self.get(t)?.status {
-                Status::Blocked { deadline } => deadline,
-                _ => None,
-            })
-            .min()
-    }
-
     /// The blocked thread whose timer expires first (the lowest index among
     /// equal deadlines), with its deadline.
     pub(super) fn earliest_timer(&self) -> Option<(u64, ThreadIndex)> {

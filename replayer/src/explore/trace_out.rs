@@ -16,6 +16,12 @@ use super::Config;
 /// The header parameter holding the full path of the test that explored.
 pub const TEST_PARAMETER: &str = "explore-test";
 
+/// The full path of the test whose exploration wrote a trace with this
+/// header, if a test did.
+pub fn explored_test(header: &Header) -> Option<&str> {
+    header.parameters.iter().find(|(k, _)| k == TEST_PARAMETER).map(|(_, v)| v.as_str())
+}
+
 /// A program's name, version and parameters, for a trace header.
 pub(crate) type ProgramHeader = (String, String, Vec<(String, String)>);
 

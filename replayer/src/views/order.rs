@@ -114,14 +114,7 @@ fn is_read_lock(outcome: &Outcome) -> Option<u64> {
 /// the order (slot: the stream's position in `streams`).
 pub(super) fn order(streams: &mut [Stream<'_>], mut place: impl FnMut(usize, bool)) {
     let mut state = State::default();
-    for s in streams.iter() {
-        for i in 0..s.positions.len() {
-            if let Some(read) = s.event(i).and_then(|e| reads_store(&e.outcome().ok()?, e.object)) {
-                *state.loads_left.entry(read).or_default() += 1;
-            }
-        }
-    }
-    state.queued_after = queue_order(streams);
+    look_ahead(streams, &mut state);
     let slot_of: HashMap<ThreadIndex, usize> =
         streams.iter().enumerate().map(|(i, s)| (s.thread, i)).collect();
     let mut candidates: BTreeSet<usize> = (0..streams.len()).collect();
@@ -163,32 +156,34 @@ pub(super) fn order(streams: &mut [Stream<'_>], mut place: impl FnMut(usize, boo
     }
 }
 
-/// For each message a thread received by `recv`, `try_recv` or
-/// `recv_timeout`, the message it received before it from the same channel,
-/// when another thread sent that one (one sender's messages are in order
-/// already). A select is left out: its event's object is not always the
-/// channel it took from.
-fn queue_order(streams: &[Stream<'_>]) -> HashMap<(ThreadIndex, u64), (ThreadIndex, u64)> {
-    let mut after = HashMap::new();
+/// What placing needs to know ahead, from one pass over every event: how
+/// many loads read each store (the next store comes after them), and for
+/// each message a thread received by `recv`, `try_recv` or `recv_timeout`,
+/// the message it received before it from the same channel when another
+/// thread sent that one (one sender's messages are in order already). A
+/// select is left out: its event's object is not always the channel it took
+/// from.
+fn look_ahead(streams: &[Stream<'_>], state: &mut State) {
     for s in streams {
-        let mut last: HashMap<ObjectIndex, (ThreadIndex, u64)> = HashMap::new();
+        let mut last_taken: HashMap<ObjectIndex, (ThreadIndex, u64)> = HashMap::new();
         for e in (0..s.positions.len()).filter_map(|i| s.event(i)) {
             let Ok(outcome) = e.outcome() else { continue };
-            let message = match outcome {
-                Outcome::Recv(r) | Outcome::TryRecv(r) | Outcome::RecvTimeout(r) => match r {
-                    Received::Message { sender, seq } => (sender, seq),
-                    _ => continue,
-                },
-                _ => continue,
+            if let Some(read) = reads_store(&outcome, e.object) {
+                *state.loads_left.entry(read).or_default() += 1;
+            }
+            let (Outcome::Recv(Received::Message { sender, seq })
+            | Outcome::TryRecv(Received::Message { sender, seq })
+            | Outcome::RecvTimeout(Received::Message { sender, seq })) = outcome
+            else {
+                continue;
             };
-            if let Some(previous) = last.insert(e.object, message) {
-                if previous.0 != message.0 {
-                    after.insert(message, previous);
+            if let Some(previous) = last_taken.insert(e.object, (sender, seq)) {
+                if previous.0 != sender {
+                    state.queued_after.insert((sender, seq), previous);
                 }
             }
         }
     }
-    after
 }
 
 /// Why the next event of `slot` cannot be placed yet, or `None` if it can.

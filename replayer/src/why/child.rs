@@ -59,9 +59,7 @@ impl ChildRun {
     /// that the first explore call reports it.
     pub fn is_for_test(&self, test: Option<&str>) -> bool {
         match &self.trace {
-            Ok(trace) => test.is_some_and(|test| {
-                trace.header.parameters.iter().any(|(k, v)| k == crate::explore::TEST_PARAMETER && v == test)
-            }),
+            Ok(trace) => test.is_some() && crate::explore::explored_test(&trace.header) == test,
             Err(_) => true,
         }
     }

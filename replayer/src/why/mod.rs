@@ -30,7 +30,7 @@ pub use outcome::{Flip, Pair, WhyOutcome, WhyReport};
 pub use pairs::Placed;
 pub use run::{RunRequest, RunResult};
 
-use crate::views::number::number;
+use crate::views::number::{number, Numbering};
 
 /// How much `why` may do.
 #[derive(Clone, Debug)]
@@ -69,8 +69,10 @@ where
     C: Fn(&R) -> Option<String>,
     P: FnMut(&str),
 {
-    let mut runs = run::InProcess::new(program, check, run::Plan::of(trace));
-    why_with(trace, config, progress, |request| Ok(runs.run(request)))
+    // Numbered once, for the plan the runs follow and the pairs they flip.
+    let numbering = number(trace);
+    let mut runs = run::InProcess::new(program, check, run::Plan::of_numbered(&numbering));
+    search(&numbering, config, progress, |request| Ok(runs.run(request)))
 }
 
 /// [`why`] with the runs made by `run`: for a program that cannot be run
@@ -83,7 +85,15 @@ where
     R: FnMut(&RunRequest) -> Result<RunResult, String>,
     P: FnMut(&str),
 {
-    let numbering = number(trace);
-    let pairs = pairs::conflicting(&numbering);
+    search(&number(trace), config, progress, run)
+}
+
+/// The search over a numbered trace's conflicting pairs.
+fn search<R, P>(numbering: &Numbering<'_>, config: &WhyConfig, progress: P, run: R) -> WhyReport
+where
+    R: FnMut(&RunRequest) -> Result<RunResult, String>,
+    P: FnMut(&str),
+{
+    let pairs = pairs::conflicting(numbering);
     search::Search::new(run, progress, numbering.len() as usize, config).search(&pairs)
 }

@@ -142,6 +142,16 @@ mod tests {
     use reprise_recorder::{record, thread, RecordConfig};
     use std::sync::Arc;
 
+    /// The conflicting pairs of a recording of `program` (`name` names its
+    /// temporary trace).
+    fn pairs_of<R: Send + 'static>(name: &str, program: fn() -> R) -> Vec<(Placed, Placed)> {
+        let path = std::env::temp_dir().join(format!("{name}-{}.trace", std::process::id()));
+        record(&path, RecordConfig::new("pairs", "1"), program).unwrap();
+        let trace = read_trace_file(&path).unwrap();
+        std::fs::remove_file(&path).ok();
+        conflicting(&number(&trace))
+    }
+
     /// Two threads each lock one mutex and load one atomic.
     fn program() {
         let (m, a) = (Arc::new(Mutex::new(0)), Arc::new(AtomicU64::new(0)));
@@ -168,11 +178,7 @@ mod tests {
 
     #[test]
     fn two_sends_to_one_channel_conflict_and_a_send_with_the_take_of_its_message_does_not() {
-        let path = std::env::temp_dir().join(format!("why-pairs-send-{}.trace", std::process::id()));
-        record(&path, RecordConfig::new("pairs", "1"), two_senders).unwrap();
-        let trace = read_trace_file(&path).unwrap();
-        std::fs::remove_file(&path).ok();
-        let pairs = conflicting(&number(&trace));
+        let pairs = pairs_of("why-pairs-send", two_senders);
         let ops: Vec<(Op, Op)> = pairs.iter().map(|(a, b)| (a.event.op, b.event.op)).collect();
         assert_eq!(ops, [(Op::Send, Op::Send)], "{pairs:?}");
         assert_ne!(pairs[0].0.at.0, pairs[0].1.at.0);
@@ -189,11 +195,7 @@ mod tests {
 
     #[test]
     fn a_tracked_cells_read_and_another_threads_write_conflict() {
-        let path = std::env::temp_dir().join(format!("why-pairs-tracked-{}.trace", std::process::id()));
-        record(&path, RecordConfig::new("pairs", "1"), tracked_increments).unwrap();
-        let trace = read_trace_file(&path).unwrap();
-        std::fs::remove_file(&path).ok();
-        let pairs = conflicting(&number(&trace));
+        let pairs = pairs_of("why-pairs-tracked", tracked_increments);
         assert!(!pairs.is_empty(), "{pairs:?}");
         for (a, b) in &pairs {
             assert!(matches!(a.event.op, Op::TrackedRead | Op::TrackedWrite), "{pairs:?}");
@@ -204,11 +206,7 @@ mod tests {
 
     #[test]
     fn two_lock_turns_conflict_and_two_loads_do_not() {
-        let path = std::env::temp_dir().join(format!("why-pairs-{}.trace", std::process::id()));
-        record(&path, RecordConfig::new("pairs", "1"), program).unwrap();
-        let trace = read_trace_file(&path).unwrap();
-        std::fs::remove_file(&path).ok();
-        let pairs = conflicting(&number(&trace));
+        let pairs = pairs_of("why-pairs", program);
         let ops: Vec<(Op, Op)> = pairs.iter().map(|(a, b)| (a.event.op, b.event.op)).collect();
         assert_eq!(ops, [(Op::Lock, Op::Lock)], "{pairs:?}");
         let (a, b) = pairs[0];

@@ -9,7 +9,7 @@ use std::rc::Rc;
 use reprise_recorder::trace::read::TraceFile;
 
 use crate::explore::{failure_of, run_once, FailureKind, Limits, Spare};
-use crate::views::number::number;
+use crate::views::number::{number, Numbering};
 
 use super::flip::{At, Captures, Flipped, Guided, Hold, Positions};
 use super::pairs;
@@ -40,10 +40,14 @@ pub(crate) struct Plan {
 
 impl Plan {
     pub(crate) fn of(trace: &TraceFile) -> Plan {
-        let numbering = number(trace);
-        let order: Rc<[At]> = pairs::order(&numbering).into();
+        Plan::of_numbered(&number(trace))
+    }
+
+    /// The plan of a trace already numbered.
+    pub(crate) fn of_numbered(numbering: &Numbering<'_>) -> Plan {
+        let order: Rc<[At]> = pairs::order(numbering).into();
         let positions = Rc::new(order.iter().enumerate().map(|(p, &at)| (at, p)).collect());
-        let captures = Rc::new(pairs::captures(&numbering));
+        let captures = Rc::new(pairs::captures(numbering));
         Plan { order, positions, captures }
     }
 }

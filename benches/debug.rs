@@ -59,7 +59,7 @@ fn trace(events: u64) -> TraceFile {
             parameters: Vec::new(),
             start_unix_ms: 0,
         },
-        threads,
+        threads: threads.into_iter().map(|(t, records)| (t, std::sync::Arc::new(records))).collect(),
         footer: None,
         seal: None,
         chunks: 0,

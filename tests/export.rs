@@ -20,7 +20,7 @@ fn export(format: &str, trace: &Path) -> String {
 /// How many receives of the trace took a message.
 fn messages_received(trace: &reprise::trace::read::TraceFile) -> usize {
     use reprise::trace::model::{Op, Record};
-    let records = trace.threads.values().flatten();
+    let records = trace.threads.values().flat_map(|r| r.iter());
     records.filter(|r| matches!(r, Record::Event(e) if e.op == Op::Recv && e.a != 0)).count()
 }
 

@@ -44,7 +44,7 @@ fn every_lock_and_atomic() -> u64 {
 /// trace with that event's fields replaced by `fields`.
 fn forge(trace: &TraceFile, op: Op, fields: [u64; 3]) -> (usize, TraceFile) {
     let mut forged = trace.clone();
-    let events = forged.threads.get_mut(&0).unwrap().iter_mut().filter_map(|r| match r {
+    let events = forged.records_mut(0).unwrap().iter_mut().filter_map(|r| match r {
         Record::Event(e) => Some(e),
         _ => None,
     });

@@ -22,7 +22,7 @@ fn recorded(name: &str) -> TraceFile {
 
 /// Applies `forge` to `thread`'s first `op` event.
 fn forge(trace: &mut TraceFile, thread: u32, op: Op, forge: impl FnOnce(&mut Event)) {
-    let event = trace.threads.get_mut(&thread).unwrap().iter_mut().find_map(|r| match r {
+    let event = trace.records_mut(thread).unwrap().iter_mut().find_map(|r| match r {
         Record::Event(e) if e.op == op => Some(e),
         _ => None,
     });

@@ -258,7 +258,7 @@ fn replay_forged(op: reprise::trace::model::Op, thread: u32, fields: [u64; 3]) -
     record(&path, config(), hand_over).unwrap();
     let mut trace = read_trace_file(&path).unwrap();
     assert_eq!(replay(&trace, hand_over).outcome, ReplayOutcome::Matched, "the unforged trace replays");
-    let event = trace.threads.get_mut(&thread).unwrap().iter_mut().find_map(|r| match r {
+    let event = trace.records_mut(thread).unwrap().iter_mut().find_map(|r| match r {
         Record::Event(e) if e.op == op => Some(e),
         _ => None,
     });

@@ -182,7 +182,7 @@ fn racing_selects_with_receive_and_send_arms_replay_to_the_same_log() {
 
 /// What a trace's selects completed: (receive arms, send arms).
 fn select_arms(trace: &reprise::trace::read::TraceFile) -> (usize, usize) {
-    let outcomes = trace.threads.values().flatten().filter_map(|r| match r {
+    let outcomes = trace.threads.values().flat_map(|r| r.iter()).filter_map(|r| match r {
         Record::Event(e) if e.op == Op::Select => e.outcome().ok(),
         _ => None,
     });
@@ -229,7 +229,7 @@ fn forged_select(forge: impl FnOnce(&mut reprise::trace::model::Event)) -> Strin
     record(&path, RecordConfig::new("select", "1"), two_kinds_of_arms).unwrap();
     let mut trace = read_trace_file(&path).unwrap();
     assert_eq!(replay(&trace, two_kinds_of_arms).outcome, ReplayOutcome::Matched, "unforged");
-    let event = trace.threads.get_mut(&0).unwrap().iter_mut().find_map(|r| match r {
+    let event = trace.records_mut(0).unwrap().iter_mut().find_map(|r| match r {
         Record::Event(e) if e.op == Op::Select => Some(e),
         _ => None,
     });

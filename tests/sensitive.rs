@@ -61,7 +61,7 @@ fn the_trace_never_holds_the_value_in_clear() {
     let ops: Vec<Op> = trace
         .threads
         .values()
-        .flatten()
+        .flat_map(|r| r.iter())
         .filter_map(|r| match r {
             Record::Event(e) => Some(e.op),
             _ => None,
@@ -98,7 +98,7 @@ fn a_flipped_ciphertext_bit_is_refused() {
     let flipped = trace
         .threads
         .values_mut()
-        .flatten()
+        .flat_map(|r| std::sync::Arc::make_mut(r).iter_mut())
         .find_map(|r| match r {
             Record::Blob(bytes) if bytes.len() > 20 => Some(bytes),
             _ => None,

@@ -84,8 +84,7 @@ fn a_trace_edited_to_receive_a_message_never_sent_is_a_stall_proven_from_state()
     let mut trace = read_trace_file(&path).unwrap();
     // Hand-edit main's receive: the worker's second message, which it never sends.
     let recv = trace
-        .threads
-        .get_mut(&0)
+        .records_mut(0)
         .unwrap()
         .iter_mut()
         .find_map(|r| match r {

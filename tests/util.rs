@@ -57,7 +57,7 @@ pub fn event_sequence(trace: &TraceFile) -> Vec<(u32, Vec<Call>)> {
         .map(|(&thread, records)| {
             let mut sites = std::collections::HashMap::new();
             let mut events = Vec::new();
-            for r in records {
+            for r in records.iter() {
                 match r {
                     Record::Site { index, file, line, column } => {
                         sites.insert(*index, format!("{file}:{line}:{column}"));

@@ -46,7 +46,8 @@ fn stream_agrees(bytes: &[u8]) {
         threads.entry(chunk.thread).or_default().extend_from_slice(chunk.records);
     }
     let end = stream.finish().expect("a slice cannot fail to read");
-    assert_eq!(threads, file.threads);
+    let read: BTreeMap<u32, Vec<Record>> = file.threads.iter().map(|(&t, r)| (t, r.to_vec())).collect();
+    assert_eq!(threads, read);
     assert_eq!((end.version, &end.header), (file.version, &file.header));
     assert_eq!((&end.footer, end.seal), (&file.footer, file.seal));
     assert_eq!((end.chunks, end.events), (file.chunks, file.events));

@@ -222,7 +222,7 @@ fn a_rendezvous_whose_receive_the_crash_lost_ends_the_replay_as_the_trace_ended(
     let mut trace = read_trace_file(&path).unwrap();
     // The root (the receiver) keeps its first 10 receives only; the file
     // lost its end marker, as a crashed recording's does.
-    let root = trace.threads.get_mut(&0).unwrap();
+    let root = trace.records_mut(0).unwrap();
     let mut receives = 0;
     let cut = root
         .iter()

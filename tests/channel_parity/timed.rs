@@ -91,7 +91,7 @@ fn timed_sends_record_their_timeouts_and_replay_exactly() {
     let timeouts = trace
         .threads
         .values()
-        .flatten()
+        .flat_map(|r| r.iter())
         .filter(|r| matches!(r, Record::Event(e) if e.outcome() == Ok(Outcome::Send(Sent::TimedOut))))
         .count();
     assert_eq!(timeouts, 3);

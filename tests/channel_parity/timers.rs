@@ -80,7 +80,7 @@ fn timer_receives_are_recorded_and_replayed_exactly() {
     let fired = trace
         .threads
         .values()
-        .flatten()
+        .flat_map(|r| r.iter())
         .filter(|r| matches!(r, Record::Event(e) if matches!(e.outcome(), Ok(Outcome::TimerRecv { fired: Some(_), .. }))))
         .count();
     assert_eq!(fired, 6, "after, at, three ticks and the shared after");

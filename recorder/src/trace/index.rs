@@ -344,7 +344,7 @@ mod tests {
         assert_eq!(t0.chunk_of(1), Some(0));
         assert_eq!(t0.chunk_of(2), Some(2));
         assert_eq!(t0.chunk_of(3), None);
-        assert_eq!(read_back(&f), read_trace(&bytes).unwrap().threads);
+        assert_eq!(read_back(&f), read_trace(&bytes).unwrap().unshared_threads());
     }
 
     #[test]
@@ -375,8 +375,8 @@ mod tests {
             let Ok(read) = read_trace(bytes) else { return Ok(()) };
             let mut visited: BTreeMap<u32, Vec<Record>> = BTreeMap::new();
             let f = index_trace_file(&path, |t, records| visited.entry(t).or_default().extend_from_slice(records)).unwrap();
-            prop_assert_eq!(&read_back(&f), &read.threads);
-            prop_assert_eq!(&visited, &read.threads);
+            prop_assert_eq!(&read_back(&f), &read.unshared_threads());
+            prop_assert_eq!(&visited, &read.unshared_threads());
             prop_assert_eq!(f.end.events, read.events);
             for (t, chunks) in &f.threads {
                 let events = read.threads[t].iter().filter(|r| matches!(r, Record::Event(_))).count() as u64;

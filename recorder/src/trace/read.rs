@@ -15,6 +15,7 @@ use super::model::Record;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Why a trace (or part of it) could not be read, and where.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -189,8 +190,9 @@ pub struct TraceFile {
     pub version: FormatVersion,
     /// The header.
     pub header: Header,
-    /// Each thread's records, from its readable chunks, in order.
-    pub threads: BTreeMap<u32, Vec<Record>>,
+    /// Each thread's records, from its readable chunks, in order. Shared:
+    /// a replay holds them as long as it runs without copying them.
+    pub threads: BTreeMap<u32, Arc<Vec<Record>>>,
     /// The footer, if the end marker was read.
     pub footer: Option<Footer>,
     /// The seal after the footer, if the end marker was read and its format
@@ -212,6 +214,18 @@ impl TraceFile {
     /// Whether the file was read to its end marker with no damage.
     pub fn is_whole(&self) -> bool {
         self.damage.is_none() && self.footer.is_some()
+    }
+
+    /// `thread`'s records to edit (a forged trace in a test, a repair):
+    /// copied first if a replay still shares them.
+    pub fn records_mut(&mut self, thread: u32) -> Option<&mut Vec<Record>> {
+        self.threads.get_mut(&thread).map(Arc::make_mut)
+    }
+
+    /// Each thread's records as plain vectors, for comparisons in tests.
+    #[cfg(test)]
+    pub(crate) fn unshared_threads(&self) -> BTreeMap<u32, Vec<Record>> {
+        self.threads.iter().map(|(&t, records)| (t, records.to_vec())).collect()
     }
 }
 
@@ -305,7 +319,10 @@ fn read_frames(bytes: &[u8], start: usize, version: FormatVersion, file: &mut Tr
     let mut frames = FrameReader::new(version, start as u64);
     let stop = loop {
         match frames.next(&mut src) {
-            Ok(Some(chunk)) => file.threads.entry(chunk.thread).or_default().extend(chunk.records),
+            Ok(Some(chunk)) => {
+                // Unshared while the file is read: `make_mut` never copies here.
+                Arc::make_mut(file.threads.entry(chunk.thread).or_default()).extend(chunk.records)
+            }
             Ok(None) => break None,
             Err(Stop::Damage(damage)) => break Some(damage),
             Err(Stop::Source(never)) => match never {},

@@ -314,7 +314,7 @@ mod tests {
             (Ok(f), Ok((end, threads))) => {
                 assert_eq!(end, end_of(&f), "{what}");
                 assert_eq!(end.is_whole(), f.is_whole(), "{what}");
-                assert_eq!(threads, f.threads, "{what}");
+                assert_eq!(threads, f.unshared_threads(), "{what}");
             }
             (a, b) => panic!("{what}: in memory {a:?}, streamed {b:?}"),
         }

@@ -11,7 +11,7 @@ use reprise_recorder::hook::gate::SiteRef;
 use reprise_recorder::trace::model::{Event, ObjectIndex, Outcome, SiteIndex, ThreadIndex, TurnClass};
 
 use crate::int_hash::IntMap;
-use crate::log::{RankRanges, ReplayLog};
+use crate::log::{RankRanges, ReplayLog, Window};
 
 /// One recorded thread: the chunk its cursor is in.
 #[derive(Debug)]
@@ -19,13 +19,10 @@ struct Followed {
     index: ThreadIndex,
     /// How many events the log keeps for it.
     len: u64,
-    /// The thread's event index of `events[0]`.
-    first: u64,
-    events: Vec<Event>,
-    /// `events`' outcomes (`None`: one no recorder writes).
+    /// The chunk its cursor is in: its buffers are reused chunk after chunk.
+    window: Window,
+    /// `window.events`' outcomes (`None`: one no recorder writes).
     outcomes: Vec<Option<Outcome>>,
-    /// (position in `events`, bytes), by position.
-    blobs: Vec<(usize, Vec<u8>)>,
     /// Its call-site table (a copy of the log's, at hand).
     sites: Vec<Option<SiteRef>>,
     /// Per recorded call site, what a check compares first: its line and
@@ -76,10 +73,8 @@ impl FollowLog {
             .map(|index| Followed {
                 index,
                 len: log.thread_len(index) as u64,
-                first: 0,
-                events: Vec::new(),
+                window: Window::default(),
                 outcomes: Vec::new(),
-                blobs: Vec::new(),
                 sites: log.sites(index).to_vec(),
                 seen: log
                     .sites(index)
@@ -118,13 +113,11 @@ impl FollowLog {
     /// Loads the window of `threads[pos]` holding event `cursor`.
     fn fill(&mut self, pos: usize, cursor: u64) {
         let t = &mut self.threads[pos];
-        let window = self.log.window_at(t.index, cursor);
-        let (first, events, blobs) =
-            window.map_or((cursor, Vec::new(), Vec::new()), |w| (w.first, w.events, w.blobs));
-        t.outcomes = events.iter().map(|e| e.outcome().ok()).collect();
-        t.first = first;
-        t.events = events;
-        t.blobs = blobs;
+        if !self.log.window_into(t.index, cursor, &mut t.window) {
+            t.window.first = cursor;
+        }
+        t.outcomes.clear();
+        t.outcomes.extend(t.window.events.iter().map(|e| e.outcome().ok()));
     }
 
     /// `thread`'s cursor moved to `cursor`: moves its window along when the
@@ -132,7 +125,7 @@ impl FollowLog {
     pub(crate) fn advance(&mut self, thread: ThreadIndex, cursor: u64) {
         let Some(pos) = self.position(thread) else { return };
         let t = &self.threads[pos];
-        if cursor >= t.first + t.events.len() as u64 && cursor < t.len {
+        if cursor >= t.window.first + t.window.events.len() as u64 && cursor < t.len {
             self.fill(pos, cursor);
         }
     }
@@ -142,17 +135,16 @@ impl FollowLog {
     #[inline]
     pub(crate) fn current(&self, thread: ThreadIndex, cursor: usize) -> Option<(&Event, Option<&Outcome>)> {
         let t = &self.threads[self.position(thread)?];
-        let at = usize::try_from((cursor as u64).checked_sub(t.first)?).ok()?;
-        Some((t.events.get(at)?, t.outcomes[at].as_ref()))
+        let at = usize::try_from((cursor as u64).checked_sub(t.window.first)?).ok()?;
+        Some((t.window.events.get(at)?, t.outcomes[at].as_ref()))
     }
 
     /// The bytes recorded with `thread`'s event `cursor`, when its window
     /// holds it.
     pub(crate) fn blob(&self, thread: ThreadIndex, cursor: usize) -> Option<&[u8]> {
         let t = &self.threads[self.position(thread)?];
-        let at = usize::try_from((cursor as u64).checked_sub(t.first)?).ok()?;
-        let i = t.blobs.binary_search_by_key(&at, |(pos, _)| *pos).ok()?;
-        Some(&t.blobs[i].1)
+        let at = usize::try_from((cursor as u64).checked_sub(t.window.first)?).ok()?;
+        Some(&t.window.blobs[t.window.blob_at(at)?].1)
     }
 
     /// `thread`'s event `cursor`, from its window or decoded on the side

@@ -126,7 +126,7 @@ pub(super) fn from_file(path: &Path) -> Result<IndexedTrace, ReadFileError> {
 }
 
 /// The log of records already in memory, read through windows like a file's.
-pub(super) fn from_records(mut threads: BTreeMap<ThreadIndex, Vec<Record>>) -> ReplayLog {
+pub(super) fn from_records(mut threads: BTreeMap<ThreadIndex, Arc<Vec<Record>>>) -> ReplayLog {
     let mut gather = Gather { pending_limit: usize::MAX, ..Gather::default() };
     let mut indexer = ChunkIndexer::default();
     for (&thread, records) in &threads {
@@ -149,7 +149,7 @@ pub(crate) fn from_events(threads: Vec<Vec<Event>>) -> ReplayLog {
     let threads = threads
         .into_iter()
         .enumerate()
-        .map(|(t, events)| (t as ThreadIndex, events.into_iter().map(Record::Event).collect()))
+        .map(|(t, events)| (t as ThreadIndex, Arc::new(events.into_iter().map(Record::Event).collect())))
         .collect();
     from_records(threads)
 }

@@ -135,12 +135,18 @@ impl ReplayLog {
         self.loads.get(&(object, store)).copied().unwrap_or(0)
     }
 
-    /// The decoded chunk of `thread` holding event `cursor`, decoded on the
+    /// Decodes the chunk of `thread` holding event `cursor` into `w`, on the
     /// side (the thread's own window does not move): a coroutine replay
-    /// keeps its windows itself. `None` past the kept events, or when the
+    /// keeps its windows itself. `false` past the kept events, or when the
     /// chunk cannot be read back (see [`read_failure`](Self::read_failure)).
-    pub(crate) fn window_at(&self, thread: ThreadIndex, cursor: u64) -> Option<Window> {
-        self.threads.get(&thread)?.window_at(thread, cursor, &self.counters)
+    pub(crate) fn window_into(&self, thread: ThreadIndex, cursor: u64, w: &mut Window) -> bool {
+        match self.threads.get(&thread) {
+            Some(t) => t.window_into(thread, cursor, &self.counters, w),
+            None => {
+                w.clear();
+                false
+            }
+        }
     }
 
     /// Every object counter with recorded turns, and the ranks of its turns.

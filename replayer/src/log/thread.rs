@@ -18,9 +18,9 @@ use reprise_recorder::trace::model::{Event, Record, ThreadIndex};
 pub(crate) enum Source {
     /// The trace file, through its chunk index.
     File(Arc<ChunkFile>),
-    /// Records already in memory (a trace the caller read whole), cut into
-    /// chunks of records by the index.
-    Memory(Vec<Record>),
+    /// Records already in memory (a trace the caller read whole, shared with
+    /// it, not copied), cut into chunks of records by the index.
+    Memory(Arc<Vec<Record>>),
 }
 
 impl Source {
@@ -62,6 +62,13 @@ pub(crate) struct Window {
 }
 
 impl Window {
+    /// Empties it, keeping its buffers.
+    pub(crate) fn clear(&mut self) {
+        self.chunk = None;
+        self.events.clear();
+        self.blobs.clear();
+    }
+
     fn holds(&self, cursor: u64) -> bool {
         self.chunk.is_some() && cursor >= self.first && cursor - self.first < self.events.len() as u64
     }
@@ -132,14 +139,27 @@ impl ThreadLog {
 
     /// Decodes chunk `k` with the bytes its last event continues into.
     fn decode(&self, thread: ThreadIndex, k: usize, counters: &Counters) -> Result<Window, ChunkReadError> {
+        let mut w = Window::default();
+        self.decode_into(thread, k, counters, &mut w)?;
+        Ok(w)
+    }
+
+    /// [`decode`](Self::decode) into `w`, whose buffers are reused: a
+    /// replay moving through a long trace allocates no new window per chunk.
+    fn decode_into(
+        &self,
+        thread: ThreadIndex,
+        k: usize,
+        counters: &Counters,
+        w: &mut Window,
+    ) -> Result<(), ChunkReadError> {
         let chunk = self.chunks.chunks[k];
-        let mut w = Window {
-            chunk: Some(k),
-            first: chunk.first_event,
-            first_blob: chunk.first_blob,
-            events: Vec::with_capacity(chunk.events as usize),
-            blobs: Vec::new(),
-        };
+        w.chunk = None;
+        w.first = chunk.first_event;
+        w.first_blob = chunk.first_blob;
+        w.events.clear();
+        w.events.reserve(chunk.events as usize);
+        w.blobs.clear();
         for record in self.source.records(thread, &chunk)?.iter() {
             match record {
                 Record::Event(e) => w.events.push(*e),
@@ -159,9 +179,10 @@ impl ThreadLog {
                 }
             }
         }
+        w.chunk = Some(k);
         counters.decoded.fetch_add(1, Ordering::Relaxed);
         counters.peak_window.fetch_max(w.events.len(), Ordering::Relaxed);
-        Ok(w)
+        Ok(())
     }
 
     /// Runs `f` on the window holding event `cursor` and its position there.
@@ -182,44 +203,50 @@ impl ThreadLog {
             return Some(f(&w, (cursor - w.first) as usize));
         }
         let k = self.chunks.chunk_of(cursor)?;
-        let decoded = match self.decode(thread, k, counters) {
-            Ok(decoded) => decoded,
-            Err(e) => {
-                let _ = counters.failure.set(error_chain(&e));
-                return None;
-            }
+        let decoded = match w.chunk {
+            Some(held) if k <= held => self.decode(thread, k, counters).map(Some),
+            // Moving forward: into the window's own buffers.
+            _ => self.decode_into(thread, k, counters, &mut w).map(|()| None),
         };
-        let pos = (cursor - decoded.first) as usize;
-        match w.chunk {
-            Some(held) if k <= held => Some(f(&decoded, pos)),
-            _ => {
-                *w = decoded;
-                Some(f(&w, pos))
-            }
-        }
-    }
-
-    /// The chunk holding event `cursor`, decoded on the side, its events
-    /// cut at the kept length.
-    pub(crate) fn window_at(&self, thread: ThreadIndex, cursor: u64, counters: &Counters) -> Option<Window> {
-        if cursor >= self.len {
-            return None;
-        }
-        let k = self.chunks.chunk_of(cursor)?;
-        match self.decode(thread, k, counters) {
-            Ok(mut w) => {
-                let kept = usize::try_from(self.len - w.first).unwrap_or(usize::MAX);
-                if w.events.len() > kept {
-                    w.events.truncate(kept);
-                    w.blobs.retain(|&(at, _)| at < kept);
-                }
-                Some(w)
-            }
+        match decoded {
+            Ok(Some(aside)) => Some(f(&aside, (cursor - aside.first) as usize)),
+            Ok(None) => Some(f(&w, (cursor - w.first) as usize)),
             Err(e) => {
                 let _ = counters.failure.set(error_chain(&e));
                 None
             }
         }
+    }
+
+    /// Decodes the chunk holding event `cursor` into `w` (the caller's own
+    /// window, its buffers reused; this thread's window does not move), its
+    /// events cut at the kept length. `false`, with `w` empty, past the kept
+    /// events or when the chunk cannot be read back.
+    pub(crate) fn window_into(
+        &self,
+        thread: ThreadIndex,
+        cursor: u64,
+        counters: &Counters,
+        w: &mut Window,
+    ) -> bool {
+        let decoded = match self.chunks.chunk_of(cursor) {
+            Some(k) if cursor < self.len => self.decode_into(thread, k, counters, w),
+            _ => {
+                w.clear();
+                return false;
+            }
+        };
+        if let Err(e) = decoded {
+            let _ = counters.failure.set(error_chain(&e));
+            w.clear();
+            return false;
+        }
+        let kept = usize::try_from(self.len - w.first).unwrap_or(usize::MAX);
+        if w.events.len() > kept {
+            w.events.truncate(kept);
+            w.blobs.retain(|&(at, _)| at < kept);
+        }
+        true
     }
 
     pub(crate) fn event(&self, thread: ThreadIndex, cursor: u64, counters: &Counters) -> Option<Event> {
@@ -327,7 +354,8 @@ mod tests {
         }
         let index = indexer.finish().remove(&0).unwrap();
         let len = index.events;
-        let mut log = ThreadLog::new(String::new(), Vec::new(), index, Source::Memory(chunks.concat()));
+        let mut log =
+            ThreadLog::new(String::new(), Vec::new(), index, Source::Memory(Arc::new(chunks.concat())));
         log.keep(len, None);
         log
     }

@@ -49,7 +49,7 @@ impl Tables {
         let mut tables = Tables::default();
         let mut object_sites = Vec::new();
         for (&thread, records) in &trace.threads {
-            for record in records {
+            for record in records.iter() {
                 match record {
                     Record::Thread { index, name, .. } => {
                         tables.names.insert(*index, name.clone());

@@ -27,6 +27,7 @@ pub(crate) fn trace_of(threads: Vec<Vec<Event>>) -> TraceFile {
         .enumerate()
         .map(|(t, events)| (t as u32, events.into_iter().map(Record::Event).collect()))
         .collect();
+    let threads = threads.into_iter().map(|(t, records)| (t, std::sync::Arc::new(records))).collect();
     TraceFile {
         version: FormatVersion::CURRENT,
         header: Header {

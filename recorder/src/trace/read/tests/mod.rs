@@ -229,7 +229,7 @@ fn a_written_trace_reads_back_whole() {
     assert_eq!(f.header, header());
     assert_eq!(f.version, FormatVersion::CURRENT);
     assert_eq!(f.footer, Some(footer()));
-    assert_eq!(f.threads, expected_threads(&sample_chunks()));
+    assert_eq!(f.unshared_threads(), expected_threads(&sample_chunks()));
     assert_eq!((f.chunks, f.events), (4, 5));
     assert_eq!((f.bytes, f.intact_bytes), (bytes.len() as u64, bytes.len() as u64));
 }
@@ -239,7 +239,7 @@ fn an_unfinished_recording_keeps_every_chunk_and_says_why() {
     let bytes = write(&sample_chunks(), None);
     let f = read_trace(&bytes).unwrap();
     assert!(!f.is_whole());
-    assert_eq!(f.threads, expected_threads(&sample_chunks()));
+    assert_eq!(f.unshared_threads(), expected_threads(&sample_chunks()));
     let damage = f.damage.unwrap();
     assert_eq!(damage.offset, bytes.len() as u64);
     assert_eq!(

@@ -39,9 +39,9 @@ proptest! {
         let bytes = write(&chunks, Some(&footer));
         let f = read_trace(&bytes).unwrap();
         prop_assert!(f.is_whole(), "{:?}", f.damage);
-        prop_assert_eq!(f.footer, Some(footer));
+        prop_assert_eq!(&f.footer, &Some(footer));
         prop_assert_eq!(f.chunks, chunks.len() as u64);
-        prop_assert_eq!(f.threads, expected_threads(&chunks));
+        prop_assert_eq!(f.unshared_threads(), expected_threads(&chunks));
     }
 
     #[test]

@@ -56,6 +56,11 @@ impl Numbers {
     /// first, so numbers that interleave across threads land as a few runs,
     /// one map update each, instead of one update per number.
     pub(crate) fn extend(&mut self, numbers: &mut Vec<u64>) {
+        if let Some((start, end)) = dense_run(numbers) {
+            self.insert_run(start, end);
+            numbers.clear();
+            return;
+        }
         numbers.sort_unstable();
         let mut run: Option<(u64, u64)> = None;
         for &n in numbers.iter() {
@@ -106,6 +111,28 @@ impl Numbers {
             .collect();
         RankRanges { ranges }
     }
+}
+
+/// `start..end` when `numbers` are exactly those, each once, in any order:
+/// what a whole trace's turns of one counter are. Checked in linear time
+/// with one bit per number, so the common case needs no sort.
+fn dense_run(numbers: &[u64]) -> Option<(u64, u64)> {
+    let (&first, rest) = numbers.split_first()?;
+    let (min, max) = rest.iter().fold((first, first), |(lo, hi), &n| (lo.min(n), hi.max(n)));
+    let end = max.checked_add(1)?;
+    if end - min != numbers.len() as u64 {
+        return None;
+    }
+    let mut seen = vec![0u64; numbers.len().div_ceil(64)];
+    for &n in numbers {
+        let at = (n - min) as usize;
+        let (word, bit) = (at / 64, 1u64 << (at % 64));
+        if seen[word] & bit != 0 {
+            return None;
+        }
+        seen[word] |= bit;
+    }
+    Some((min, end))
 }
 
 /// [`Numbers`] ready for lookups: (start, end, how many numbers come before).
@@ -207,6 +234,21 @@ mod tests {
                 assert_eq!(frozen.number(n), sorted.get(n as usize).copied(), "{numbers:?} rank {n}");
             }
         }
+    }
+
+    #[test]
+    fn a_permutation_of_a_run_is_seen_without_a_sort_and_anything_else_is_not() {
+        let shuffled: Vec<u64> = (0..300u64).map(|i| 7 + (i * 97) % 300).collect();
+        assert_eq!(dense_run(&shuffled), Some((7, 307)));
+        let mut repeated = shuffled.clone();
+        repeated[5] = repeated[6];
+        assert_eq!(dense_run(&repeated), None, "one repeat, one missing: same length, not dense");
+        assert_eq!(dense_run(&[]), None);
+        assert_eq!(dense_run(&[u64::MAX]), None, "no end past u64::MAX: left to the sort");
+        let mut set = Numbers::default();
+        set.insert_run(1, 7);
+        set.extend(&mut shuffled.clone());
+        assert_eq!(set.ranges.into_iter().collect::<Vec<_>>(), vec![(1, 307)], "joined to the run before");
     }
 
     #[test]

@@ -20,7 +20,9 @@
 //! once and replays it `REPRISE_BENCH_PROFILE_RUNS` times (default 20) in
 //! the mode `REPRISE_BENCH_PROFILE_MODE` names (`coroutines`, the default, or
 //! `parallel`), `REPRISE_BENCH_PROFILE_PAYMENTS` payments (default 20,000):
-//! a driver for `perf record` and `valgrind --tool=callgrind`.
+//! a driver for `perf record` and `valgrind --tool=callgrind`. With
+//! `REPRISE_BENCH_PROFILE_TRACE=FILE` it replays that trace (recorded there
+//! first if it does not exist), so that profiles of two builds compare.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -338,7 +340,21 @@ fn profile(path: &Path) {
         env("REPRISE_BENCH_PROFILE_PAYMENTS").and_then(|n| n.parse().ok()).unwrap_or(SMALL_PAYMENTS);
     let runs = env("REPRISE_BENCH_PROFILE_RUNS").and_then(|n| n.parse().ok()).unwrap_or(20usize);
     let workload = Workload::Payments(payments);
-    workload.record(path);
+    // A kept trace makes runs of the profiler comparable: each replays the same.
+    let path = match env("REPRISE_BENCH_PROFILE_TRACE") {
+        Some(kept) => {
+            let kept = PathBuf::from(kept);
+            if !kept.exists() {
+                workload.record(&kept);
+            }
+            kept
+        }
+        None => {
+            workload.record(path);
+            path.to_path_buf()
+        }
+    };
+    let path = path.as_path();
     let trace = read(path);
     let mut times: Vec<Duration> = (0..runs).map(|_| workload.replay(mode, path, &trace)).collect();
     if !times.is_empty() {

@@ -255,9 +255,12 @@ impl ThreadCtx {
     #[cold]
     fn made(&mut self, op: Op, object: ObjectIndex, location: &'static Location<'static>, outcome: [u64; 3]) {
         let [a, b, c] = outcome;
-        let site = if self.exec.traced { self.site(location) } else { 0 };
+        // A run that keeps no events interns no sites either: the scheduler
+        // is given the site by content.
+        let kept = self.exec.traced && !self.exec.unkept.load(std::sync::atomic::Ordering::Relaxed);
+        let site = if kept { self.site(location) } else { 0 };
         let event = Event { op, object, site, a, b, c };
-        if self.exec.traced && !self.exec.unkept.load(std::sync::atomic::Ordering::Relaxed) {
+        if kept {
             self.buf().push_event(&event);
         }
         let site = coop::Site { file: location.file(), line: location.line(), column: location.column() };

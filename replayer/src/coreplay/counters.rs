@@ -38,7 +38,7 @@ struct ObjectCounts {
 
 /// A turn class's position in `ObjectCounts::taken`.
 #[inline]
-fn class_slot(class: TurnClass) -> usize {
+pub(super) fn class_slot(class: TurnClass) -> usize {
     match class {
         TurnClass::Lock => 0,
         TurnClass::Write => 1,

@@ -10,7 +10,8 @@ use reprise_recorder::hook::coop::Site;
 use reprise_recorder::hook::gate::SiteRef;
 use reprise_recorder::trace::model::{Event, ObjectIndex, Outcome, SiteIndex, ThreadIndex, TurnClass};
 
-use crate::int_hash::IntMap;
+use super::counters::class_slot;
+use super::dense::Dense;
 use crate::log::{RankRanges, ReplayLog, Window};
 
 /// One recorded thread: the chunk its cursor is in.
@@ -59,15 +60,23 @@ pub(crate) struct FollowLog {
     /// Thread index to position in `threads` (`u32::MAX`: none), for the
     /// indices up to a bound the thread count justifies; past it, a search.
     at: Vec<u32>,
-    /// Each counter's ranks, under a hash cheaper than the log's.
-    ranks: IntMap<(ObjectIndex, TurnClass), RankRanges>,
+    /// Each counter's ranks, found through `rank_slots`.
+    ranks: Vec<RankRanges>,
+    /// Per recorded object, by turn class (`class_slot`): 1 + the position
+    /// of its ranks in `ranks` (0: none). A lookup per replayed event is an
+    /// index, not a hash.
+    rank_slots: Dense<[u32; 3]>,
 }
 
 impl FollowLog {
     /// Follows `log`, every thread's window at its first chunk.
     pub(crate) fn new(log: ReplayLog) -> FollowLog {
-        let ranks =
-            log.turn_counters().map(|(object, class, ranks)| ((object, class), ranks.clone())).collect();
+        let mut ranks = Vec::new();
+        let mut rank_slots: Dense<[u32; 3]> = Dense::default();
+        for (object, class, counter) in log.turn_counters() {
+            ranks.push(counter.clone());
+            rank_slots.at(object)[class_slot(class)] = ranks.len() as u32;
+        }
         let mut threads: Vec<Followed> = log
             .thread_ids()
             .map(|index| Followed {
@@ -96,7 +105,7 @@ impl FollowLog {
                 *slot = pos as u32;
             }
         }
-        let mut follow = FollowLog { log, threads, at, ranks };
+        let mut follow = FollowLog { log, threads, at, ranks, rank_slots };
         for pos in 0..follow.threads.len() {
             follow.fill(pos, 0);
         }
@@ -195,7 +204,8 @@ impl FollowLog {
     /// The ranks of `object`'s turns of `class`.
     #[inline]
     pub(crate) fn ranks(&self, object: ObjectIndex, class: TurnClass) -> Option<&RankRanges> {
-        self.ranks.get(&(object, class))
+        let slot = self.rank_slots.get(object)[class_slot(class)];
+        self.ranks.get(slot.checked_sub(1)? as usize)
     }
 
     /// The position of turn `number` among the object's recorded turns.

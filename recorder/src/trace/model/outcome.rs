@@ -380,6 +380,7 @@ impl Outcome {
     /// # Errors
     ///
     /// When no recorder writes those fields for `op`.
+    #[inline]
     pub fn decode(op: Op, [a, b, c]: [u64; 3]) -> Result<Outcome, BadOutcome> {
         let bad = |why| BadOutcome { op, a, b, c, why };
         // Fields an op does not use are not encoded, so they read as zero.
@@ -491,6 +492,7 @@ impl Event {
     /// # Errors
     ///
     /// When its fields are ones no recorder writes for its op.
+    #[inline]
     pub fn outcome(&self) -> Result<Outcome, BadOutcome> {
         Outcome::decode(self.op, [self.a, self.b, self.c])
     }

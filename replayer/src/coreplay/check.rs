@@ -62,7 +62,7 @@ impl State {
     /// recorded event; on a match, moves its cursor and counts it.
     pub(super) fn check(&mut self, thread: ThreadIndex, made: &Event, site: Site<'_>) {
         let Some(cursor) = self.slot(thread).map(|s| s.cursor) else { return };
-        let Some((&recorded, outcome)) = self.log.current(thread, cursor) else {
+        let Some((&recorded, outcome)) = self.recorded(thread) else {
             if self.complete && self.log.exited(thread) {
                 let detail = "the recording says this thread had already exited".into();
                 return self.fail(thread, cursor, made, site, detail);

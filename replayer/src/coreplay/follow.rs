@@ -48,6 +48,10 @@ pub(crate) struct Slot {
     pub(crate) status: Status,
     /// Its next recorded event.
     pub(crate) cursor: usize,
+    /// The event at `cursor` and its outcome (`None`: one no recorder
+    /// writes), copied from its window as the cursor moves: every check of
+    /// the thread's next step reads it here. `None` past its window.
+    pub(super) recorded: Option<(Event, Option<Outcome>)>,
     /// The call it stopped at (`None`: not started, or a `yield_now`).
     pub(crate) next: Option<CoopCall>,
     /// It made an event past the end of its log: it parks at its next
@@ -177,11 +181,13 @@ impl Follow {
             if st.threads.len() <= at {
                 st.threads.resize_with(at + 1, || None);
             }
+            let recorded = st.log.current(index, 0).map(|(e, o)| (*e, o.copied()));
             st.threads[at] = Some(Slot {
                 fiber: Some(fiber),
                 ctx: None,
                 status: Status::Runnable,
                 cursor: 0,
+                recorded,
                 next: None,
                 overran: false,
             });
@@ -295,10 +301,18 @@ impl State {
     /// `thread` made its recorded event: its cursor moves past it (and its
     /// window along).
     pub(super) fn step(&mut self, thread: ThreadIndex) {
-        let Some(slot) = self.slot_mut(thread) else { return };
+        let Some(Some(slot)) = self.threads.get_mut(thread as usize) else { return };
         slot.cursor += 1;
-        let cursor = slot.cursor as u64;
-        self.log.advance(thread, cursor);
+        let cursor = slot.cursor;
+        self.log.advance(thread, cursor as u64);
+        slot.recorded = self.log.current(thread, cursor).map(|(e, o)| (*e, o.copied()));
+    }
+
+    /// `thread`'s next recorded event and its outcome, if its log holds one.
+    #[inline]
+    pub(crate) fn recorded(&self, thread: ThreadIndex) -> Option<(&Event, Option<&Outcome>)> {
+        let (event, outcome) = self.slot(thread)?.recorded.as_ref()?;
+        Some((event, outcome.as_ref()))
     }
 
     /// `thread` made an event past the end of its log.
@@ -318,8 +332,8 @@ impl State {
     pub(crate) fn pending(&self, thread: ThreadIndex) -> Option<Pending> {
         let slot = self.slot(thread)?;
         let call = slot.next?;
-        let (event, outcome) = self.log.current(thread, slot.cursor)?;
-        self.pending_at(&call, event, outcome?)
+        let (event, outcome) = slot.recorded.as_ref()?;
+        self.pending_at(&call, event, outcome.as_ref()?)
     }
 
     /// What recorded `event` (whose outcome is `outcome`), which a thread
@@ -364,7 +378,7 @@ impl Scheduler for Follow {
             slot.next = Some(call);
             let (cursor, overran) = (slot.cursor, slot.overran);
             let runnable = matches!(slot.status, Status::Runnable);
-            let current = st.log.current(me, cursor).map(|(e, o)| (*e, o.copied()));
+            let current = slot.recorded;
             let recorded = current.map(|(e, _)| e);
             // The thread that is running goes on when it can: fewer switches.
             if let (Some(op), Some((recorded, outcome)), false) = (call.op, current, overran) {
@@ -411,8 +425,7 @@ impl Scheduler for Follow {
         {
             let mut st = self.state.borrow_mut();
             let Some(me) = st.running else { return Woken::Changed };
-            let cursor = st.slot(me).map_or(0, |s| s.cursor);
-            let recorded = st.log.current(me, cursor).and_then(|(_, o)| o.copied());
+            let recorded = st.recorded(me).and_then(|(_, o)| o.copied());
             // Time is compressed and what a wait ended by is recorded: no
             // waiting on the clock, nor on a notify whose target the
             // recording's schedule chose (the mutex turn orders the wake-up).
@@ -469,10 +482,7 @@ impl Scheduler for Follow {
 
     fn choose(&self, options: &[u32]) -> u32 {
         let st = self.state.borrow();
-        let recorded = st.running.and_then(|me| {
-            let cursor = st.slot(me)?.cursor;
-            st.log.current(me, cursor)?.1.copied()
-        });
+        let recorded = st.running.and_then(|me| st.recorded(me)?.1.copied());
         match recorded {
             Some(
                 Outcome::Select { arm, .. }
@@ -511,7 +521,7 @@ impl Scheduler for Follow {
         if st.stop.is_some() || slot.overran {
             return None;
         }
-        let (event, outcome) = st.log.current(thread, slot.cursor)?;
+        let (event, outcome) = st.recorded(thread)?;
         // A different call is a divergence, reported when it is recorded.
         if event.op != op {
             return None;

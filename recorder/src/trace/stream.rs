@@ -240,6 +240,12 @@ impl<R: Read> TraceStream<R> {
         }
     }
 
+    /// The records of the chunk [`next_chunk`](Self::next_chunk) returned
+    /// last, moved out: for a reader that hands them to another thread.
+    pub fn take_records(&mut self) -> Vec<Record> {
+        std::mem::take(&mut self.chunk)
+    }
+
     /// Reads whatever chunks are left, then what the trace held beside
     /// them. After damage the rest of the input is read only to count it,
     /// so [`TraceEnd::bytes`] is the input's length as with the in-memory reader.

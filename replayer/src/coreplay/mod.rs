@@ -28,6 +28,7 @@
 //! # std::fs::remove_file(&path).ok();
 //! ```
 
+mod ahead;
 mod check;
 mod counters;
 mod dense;

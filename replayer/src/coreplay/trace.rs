@@ -12,7 +12,13 @@ use reprise_recorder::trace::model::{Event, ObjectIndex, Outcome, SiteIndex, Thr
 
 use super::counters::class_slot;
 use super::dense::Dense;
-use crate::log::{RankRanges, ReplayLog, Window};
+use std::sync::Arc;
+
+use super::ahead::{Filled, ReadAhead};
+use crate::log::{RankRanges, ReplayLog};
+
+/// Traces from this many events on are read ahead on a second thread.
+const READ_AHEAD_EVENTS: u64 = 1 << 15;
 
 /// One recorded thread: the chunk its cursor is in.
 #[derive(Debug)]
@@ -20,10 +26,13 @@ struct Followed {
     index: ThreadIndex,
     /// How many events the log keeps for it.
     len: u64,
-    /// The chunk its cursor is in: its buffers are reused chunk after chunk.
-    window: Window,
-    /// `window.events`' outcomes (`None`: one no recorder writes).
-    outcomes: Vec<Option<Outcome>>,
+    /// The chunk its cursor is in, its events' outcomes decoded: its
+    /// buffers are reused chunk after chunk.
+    filled: Filled,
+    /// The event whose chunk was asked of the reading thread, if any.
+    asked: Option<u64>,
+    /// That chunk, when it came while the replay waited for another.
+    early: Option<Filled>,
     /// Its call-site table (a copy of the log's, at hand).
     sites: Vec<Option<SiteRef>>,
     /// Per recorded call site, what a check compares first: its line and
@@ -54,7 +63,9 @@ impl Seen {
 /// Every thread's window and the log's tables.
 #[derive(Debug)]
 pub(crate) struct FollowLog {
-    pub(crate) log: ReplayLog,
+    pub(crate) log: Arc<ReplayLog>,
+    /// The thread decoding chunks ahead of the replay, if one was started.
+    ahead: Option<ReadAhead>,
     /// Sorted by thread index.
     threads: Vec<Followed>,
     /// Thread index to position in `threads` (`u32::MAX`: none), for the
@@ -71,6 +82,9 @@ pub(crate) struct FollowLog {
 impl FollowLog {
     /// Follows `log`, every thread's window at its first chunk.
     pub(crate) fn new(log: ReplayLog) -> FollowLog {
+        let log = Arc::new(log);
+        let ahead =
+            (log.event_count() >= READ_AHEAD_EVENTS).then(|| ReadAhead::start(Arc::clone(&log))).flatten();
         let mut ranks = Vec::new();
         let mut rank_slots: Dense<[u32; 3]> = Dense::default();
         for (object, class, counter) in log.turn_counters() {
@@ -82,8 +96,9 @@ impl FollowLog {
             .map(|index| Followed {
                 index,
                 len: log.thread_len(index) as u64,
-                window: Window::default(),
-                outcomes: Vec::new(),
+                filled: Filled::default(),
+                asked: None,
+                early: None,
                 sites: log.sites(index).to_vec(),
                 seen: log
                     .sites(index)
@@ -105,7 +120,7 @@ impl FollowLog {
                 *slot = pos as u32;
             }
         }
-        let mut follow = FollowLog { log, threads, at, ranks, rank_slots };
+        let mut follow = FollowLog { log, ahead, threads, at, ranks, rank_slots };
         for pos in 0..follow.threads.len() {
             follow.fill(pos, 0);
         }
@@ -119,14 +134,46 @@ impl FollowLog {
         }
     }
 
-    /// Loads the window of `threads[pos]` holding event `cursor`.
+    /// Loads the window of `threads[pos]` holding event `cursor`: the chunk
+    /// read ahead when it was asked for, else decoded here; then asks for
+    /// the chunk after it.
     fn fill(&mut self, pos: usize, cursor: u64) {
+        let spare = match self.read_ahead(pos, cursor) {
+            Some(filled) => std::mem::replace(&mut self.threads[pos].filled, filled),
+            None => {
+                let t = &mut self.threads[pos];
+                t.filled.decode(&self.log, t.index, cursor);
+                t.early.take().unwrap_or_default()
+            }
+        };
         let t = &mut self.threads[pos];
-        if !self.log.window_into(t.index, cursor, &mut t.window) {
-            t.window.first = cursor;
+        let next = t.filled.window.first + t.filled.window.events.len() as u64;
+        if let Some(ahead) = &self.ahead {
+            if t.filled.found && next < t.len && ahead.ask(t.index, next, spare) {
+                t.asked = Some(next);
+            }
         }
-        t.outcomes.clear();
-        t.outcomes.extend(t.window.events.iter().map(|e| e.outcome().ok()));
+    }
+
+    /// The chunk of `threads[pos]` holding `cursor`, if it was asked for
+    /// ahead: waits for it, keeping other threads' chunks that come first.
+    fn read_ahead(&mut self, pos: usize, cursor: u64) -> Option<Filled> {
+        if self.threads[pos].asked.take() != Some(cursor) {
+            return None;
+        }
+        if let Some(early) = self.threads[pos].early.take() {
+            return Some(early);
+        }
+        let ahead = self.ahead.as_ref()?;
+        loop {
+            let filled = ahead.next()?;
+            if filled.thread == self.threads[pos].index {
+                return Some(filled);
+            }
+            if let Some(other) = self.position(filled.thread) {
+                self.threads[other].early = Some(filled);
+            }
+        }
     }
 
     /// `thread`'s cursor moved to `cursor`: moves its window along when the
@@ -134,7 +181,7 @@ impl FollowLog {
     pub(crate) fn advance(&mut self, thread: ThreadIndex, cursor: u64) {
         let Some(pos) = self.position(thread) else { return };
         let t = &self.threads[pos];
-        if cursor >= t.window.first + t.window.events.len() as u64 && cursor < t.len {
+        if cursor >= t.filled.window.first + t.filled.window.events.len() as u64 && cursor < t.len {
             self.fill(pos, cursor);
         }
     }
@@ -144,16 +191,16 @@ impl FollowLog {
     #[inline]
     pub(crate) fn current(&self, thread: ThreadIndex, cursor: usize) -> Option<(&Event, Option<&Outcome>)> {
         let t = &self.threads[self.position(thread)?];
-        let at = usize::try_from((cursor as u64).checked_sub(t.window.first)?).ok()?;
-        Some((t.window.events.get(at)?, t.outcomes[at].as_ref()))
+        let at = usize::try_from((cursor as u64).checked_sub(t.filled.window.first)?).ok()?;
+        Some((t.filled.window.events.get(at)?, t.filled.outcomes[at].as_ref()))
     }
 
     /// The bytes recorded with `thread`'s event `cursor`, when its window
     /// holds it.
     pub(crate) fn blob(&self, thread: ThreadIndex, cursor: usize) -> Option<&[u8]> {
         let t = &self.threads[self.position(thread)?];
-        let at = usize::try_from((cursor as u64).checked_sub(t.window.first)?).ok()?;
-        Some(&t.window.blobs[t.window.blob_at(at)?].1)
+        let at = usize::try_from((cursor as u64).checked_sub(t.filled.window.first)?).ok()?;
+        Some(&t.filled.window.blobs[t.filled.window.blob_at(at)?].1)
     }
 
     /// `thread`'s event `cursor`, from its window or decoded on the side
@@ -266,5 +313,45 @@ impl FollowLog {
         let object =
             if event.op.has_object() { format!(" of object #{}", event.object) } else { String::new() };
         format!("{}{object} at {}", event.op.name(), self.site_text(thread, event.site))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reprise_recorder::trace::model::Op;
+
+    fn ev(thread: u64, a: u64) -> Event {
+        Event { op: Op::Capture, object: 0, site: 0, a: thread << 32 | a, b: 0, c: 0 }
+    }
+
+    #[test]
+    fn threads_moving_through_chunks_read_ahead_see_every_event_in_order() {
+        // Uneven threads, so that chunks asked for ahead come back in
+        // another order than the replay takes them.
+        let lens = [20_000u64, 9_000, 13_000, 1];
+        let threads =
+            lens.iter().enumerate().map(|(t, &n)| (0..n).map(|a| ev(t as u64, a)).collect()).collect();
+        let mut follow = FollowLog::new(crate::log::from_events(threads));
+        assert!(follow.ahead.is_some(), "{} events are read ahead", lens.iter().sum::<u64>());
+        let mut cursors = [0u64; 4];
+        let mut step = 0u64;
+        while cursors.iter().zip(&lens).any(|(c, n)| c < n) {
+            // Threads take turns of a few hundred events, the third the longest.
+            step += 1;
+            let t = (step % 4) as usize;
+            for _ in 0..(100 + 250 * (t as u64 == 2) as u64) {
+                if cursors[t] >= lens[t] {
+                    break;
+                }
+                let (event, outcome) =
+                    follow.current(t as ThreadIndex, cursors[t] as usize).expect("in its window");
+                assert_eq!(event.a, (t as u64) << 32 | cursors[t], "thread {t} at {}", cursors[t]);
+                assert_eq!(outcome, event.outcome().ok().as_ref());
+                cursors[t] += 1;
+                follow.advance(t as ThreadIndex, cursors[t]);
+            }
+        }
+        assert!(follow.log.chunks_decoded() >= 11, "every chunk decoded: {}", follow.log.chunks_decoded());
     }
 }

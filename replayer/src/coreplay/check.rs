@@ -3,9 +3,11 @@
 //! counting it once it matches.
 
 use reprise_recorder::hook::coop::{CoopCall, Site};
-use reprise_recorder::trace::model::{Event, ObjectIndex, Op, Outcome, Received, ThreadIndex};
+use reprise_recorder::trace::model::{Event, Happened, ObjectIndex, Op, Outcome, Received, ThreadIndex};
 
+use super::aside::Key;
 use super::follow::{Follow, State};
+use crate::log::read_store;
 
 impl State {
     /// Binds this run's object `actual` to the recording's `recorded`, or
@@ -109,7 +111,21 @@ impl State {
             let detail = format!("the recording's outcome was {outcome:?}; this run's is {got}");
             return self.fail(thread, cursor, made, site, detail);
         }
-        self.counters.apply(thread, &recorded, &outcome);
+        let happened = self.counters.apply(thread, &recorded, &outcome);
+        if self.aside.any_waiting() {
+            if let Some(happened) = happened {
+                let taken = match happened {
+                    Happened::Turn { object, class } => self.counters.taken(object, class),
+                    _ => 0,
+                };
+                for key in Key::woken_by(happened, taken).into_iter().flatten() {
+                    self.aside.wake(key);
+                }
+            }
+            if read_store(&outcome).is_some() {
+                self.aside.wake(Key::Loads(recorded.object));
+            }
+        }
         self.step(thread);
     }
 }

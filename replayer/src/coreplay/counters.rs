@@ -60,8 +60,9 @@ pub(crate) enum Pending {
 }
 
 impl Counters {
+    /// Turns of `object`'s counter of `class` taken so far.
     #[inline]
-    fn taken(&self, object: ObjectIndex, class: TurnClass) -> u64 {
+    pub(crate) fn taken(&self, object: ObjectIndex, class: TurnClass) -> u64 {
         self.objects.get(object).taken[class_slot(class)]
     }
 
@@ -113,9 +114,15 @@ impl Counters {
         }
     }
 
-    /// `thread` made its recorded `event`.
-    pub(crate) fn apply(&mut self, thread: ThreadIndex, event: &Event, outcome: &Outcome) {
-        match outcome.makes_happen(thread, event.object) {
+    /// `thread` made its recorded `event`; returns what it made happen.
+    pub(crate) fn apply(
+        &mut self,
+        thread: ThreadIndex,
+        event: &Event,
+        outcome: &Outcome,
+    ) -> Option<Happened> {
+        let happened = outcome.makes_happen(thread, event.object);
+        match happened {
             Some(Happened::Turn { object, class }) => {
                 let counts = self.objects.at(object);
                 counts.taken[class_slot(class)] += 1;
@@ -135,6 +142,7 @@ impl Counters {
         if let Some(store) = read_store(outcome) {
             *self.loads.entry((event.object, store)).or_insert(0) += 1;
         }
+        happened
     }
 
     /// A thread finished (its exit event, if any, was applied already).

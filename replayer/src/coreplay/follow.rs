@@ -13,6 +13,16 @@ use corosensei::stack::DefaultStack;
 use reprise_recorder::hook::coop::{self, CoopCall, Resource, SavedContext, Scheduler, Served, Site, Woken};
 use reprise_recorder::trace::model::{Event, ObjectIndex, Op, Outcome, Received, ThreadIndex};
 
+#[cfg(test)]
+thread_local! {
+    /// How many times this OS thread's replays looked at whether a thread can run.
+    pub(super) static LOOKS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Up to this many threads a pick looks at each in turn; past it, only at
+/// those not set aside (see `aside.rs`).
+const FEW_THREADS: usize = 16;
+
 /// Events made between two drops of the run's own recording.
 const TICK_EVENTS: u64 = 4096;
 
@@ -22,6 +32,7 @@ const TICK_EVENTS: u64 = 4096;
 /// its messages piling up in the channels' replay queues.
 pub(super) const SLICE: u32 = 256;
 
+use super::aside::{Aside, Key};
 use super::counters::{Counters, Pending};
 use super::dense::Dense;
 use super::trace::FollowLog;
@@ -66,6 +77,9 @@ pub(crate) struct State {
     threads: Vec<Option<Slot>>,
     /// The threads whose status is `Blocked`: a wake-up looks at these only.
     blocked: Vec<ThreadIndex>,
+    /// The threads a pick looks at, and those set aside until what their
+    /// next event waits for happens.
+    pub(super) aside: Aside,
     /// This run's object indices to the recording's, bound on first use.
     pub(super) objects: Dense<Option<ObjectIndex>>,
     pub(super) bound: IntSet<ObjectIndex>,
@@ -103,6 +117,7 @@ impl Follow {
                 counters: Counters::default(),
                 threads: Vec::new(),
                 blocked: Vec::new(),
+                aside: Aside::default(),
                 objects: Dense::default(),
                 bound: IntSet::default(),
                 held: Dense::default(),
@@ -160,6 +175,7 @@ impl Follow {
                             st.pool.push(stack);
                         }
                         st.counters.finished(pick);
+                        st.aside.wake(Key::Exit(pick));
                         true
                     }
                 }
@@ -191,28 +207,41 @@ impl Follow {
                 next: None,
                 overran: false,
             });
+            st.aside.add(index);
         }
     }
 
     /// The next thread to run: the last one if it can go on, else the
-    /// first that can. `None`: the replay stopped, or nothing can run.
+    /// first that can after it, in index order, wrapping around. `None`:
+    /// the replay stopped, or nothing can run.
     fn pick(&self) -> Option<ThreadIndex> {
-        let st = self.state.borrow();
+        let mut st = self.state.borrow_mut();
         if st.stop.is_some() {
             return None;
         }
-        let Some(last) = st.last else {
-            let next = st.slots().map(|(t, _)| t).find(|&t| st.can_run(t));
-            return next;
-        };
-        if st.slice < SLICE && st.can_run(last) {
-            return Some(last);
+        if let Some(last) = st.last {
+            if st.slice < SLICE && st.can_run(last) {
+                return Some(last);
+            }
         }
-        // The others in turn, from the one after the last.
-        let after = st.slots().map(|(t, _)| t).skip_while(|&t| t <= last);
-        let next =
-            after.chain(st.slots().map(|(t, _)| t).take_while(|&t| t <= last)).find(|&t| st.can_run(t));
-        next
+        let from = st.last.map_or(0, |last| last.saturating_add(1));
+        if st.threads.len() <= FEW_THREADS {
+            // Looking at a few threads costs less than keeping the sets.
+            let after = st.slots().map(|(t, _)| t).skip_while(|&t| t < from);
+            let before = st.slots().map(|(t, _)| t).take_while(|&t| t < from);
+            let next = after.chain(before).find(|&t| st.can_run(t));
+            return next;
+        }
+        if let Some(next) = st.pick_candidate(from) {
+            return Some(next);
+        }
+        // No candidate can run: every thread is looked at again before
+        // the replay ends or is called stalled, so a wake-up the sets
+        // missed costs time, never a false stall.
+        let runnable: Vec<ThreadIndex> =
+            st.slots().filter(|(_, slot)| matches!(slot.status, Status::Runnable)).map(|(t, _)| t).collect();
+        st.aside.reset(runnable.into_iter());
+        st.pick_candidate(from)
     }
 
     fn wake_all(&self, on: Resource) {
@@ -222,11 +251,13 @@ impl Follow {
         }
         let st = &mut *st;
         let threads = &mut st.threads;
+        let aside = &mut st.aside;
         st.blocked.retain(|&t| {
             let Some(Some(slot)) = threads.get_mut(t as usize) else { return false };
             match &slot.status {
                 Status::Blocked(waits) if waits.contains(&on) => {
                     slot.status = Status::Runnable;
+                    aside.add(t);
                     false
                 }
                 Status::Blocked(_) => true,
@@ -322,8 +353,24 @@ impl State {
         }
     }
 
+    /// The first candidate from `from` on (wrapping around) that can run
+    /// now; those that cannot are set aside under what they wait for.
+    fn pick_candidate(&mut self, from: ThreadIndex) -> Option<ThreadIndex> {
+        loop {
+            let next = self.aside.next_from(from)?;
+            if self.can_run(next) {
+                return Some(next);
+            }
+            let runnable = self.slot(next).is_some_and(|slot| matches!(slot.status, Status::Runnable));
+            let key = if runnable { self.pending(next).and_then(|p| Key::of(&p, &self.log)) } else { None };
+            self.aside.set_aside(next, key);
+        }
+    }
+
     /// Whether `thread` can run now.
     fn can_run(&self, thread: ThreadIndex) -> bool {
+        #[cfg(test)]
+        LOOKS.with(|looks| looks.set(looks.get() + 1));
         let Some(slot) = self.slot(thread) else { return false };
         matches!(slot.status, Status::Runnable) && self.pending(thread).is_none()
     }
@@ -463,11 +510,15 @@ impl Scheduler for Follow {
         let mut st = self.state.borrow_mut();
         st.spawned.push((index, body));
         st.counters.created += 1;
+        st.aside.wake(Key::Spawn);
     }
 
     fn lock_held(&self, object: ObjectIndex, held: bool) {
         let mut st = self.state.borrow_mut();
         *st.held.at(object) = held;
+        if !held {
+            st.aside.wake(Key::Release);
+        }
     }
 
     fn now(&self) -> u64 {

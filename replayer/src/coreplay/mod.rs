@@ -29,6 +29,7 @@
 //! ```
 
 mod ahead;
+mod aside;
 mod check;
 mod counters;
 mod dense;
@@ -253,6 +254,48 @@ mod tests {
         let order = report.result.unwrap();
         let longest = order.split(|&c| c == 'C').map(<[char]>::len).max().unwrap_or(0);
         assert!(longest <= follow::SLICE as usize, "the producer ran {longest} sends in a row");
+    }
+
+    /// `n` threads taking turns on one lock, then each sending its
+    /// total to the root.
+    fn queue_on_one_lock(n: u64) -> u64 {
+        let total = Arc::new(Mutex::new(0u64));
+        let (tx, rx) = reprise_recorder::channel::unbounded::<u64>();
+        let workers: Vec<_> = (0..n)
+            .map(|i| {
+                let (total, tx) = (Arc::clone(&total), tx.clone());
+                thread::spawn(move || {
+                    for _ in 0..3 {
+                        *total.lock().unwrap() += i;
+                    }
+                    tx.send(*total.lock().unwrap()).unwrap();
+                })
+            })
+            .collect();
+        drop(tx);
+        let seen: u64 = (0..n).map(|_| rx.recv().unwrap()).sum();
+        workers.into_iter().for_each(|w| w.join().unwrap());
+        seen
+    }
+
+    /// Looks at whether a thread can run per event, replaying `n` threads.
+    fn looks_per_event(n: u64) -> f64 {
+        let path = std::env::temp_dir().join(format!("coreplay-looks-{n}-{}.trace", std::process::id()));
+        let recorded = record(&path, RecordConfig::new("looks", "1"), move || queue_on_one_lock(n)).unwrap();
+        let trace = read_trace_file(&path).unwrap();
+        std::fs::remove_file(&path).ok();
+        follow::LOOKS.with(|looks| looks.set(0));
+        let report = replay_coroutines(&trace, move || queue_on_one_lock(n));
+        assert!(report.outcome.matched(), "{n} threads: {:?}", report.outcome);
+        assert_eq!(report.result, recorded.result);
+        follow::LOOKS.with(|looks| looks.get()) as f64 / trace.events as f64
+    }
+
+    #[test]
+    fn a_pick_among_many_threads_looks_at_few_of_them() {
+        let (few, many) = (looks_per_event(8), looks_per_event(300));
+        // Every thread looked at per pick would make it grow with the threads.
+        assert!(many < 2.0 * few.max(1.0), "{few:.2} looks per event with 8 threads, {many:.2} with 300");
     }
 
     #[test]

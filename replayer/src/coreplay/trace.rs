@@ -161,13 +161,16 @@ impl FollowLog {
         if self.threads[pos].asked.take() != Some(cursor) {
             return None;
         }
-        if let Some(early) = self.threads[pos].early.take() {
-            return Some(early);
+        // Only what was asked for last is taken: an older chunk (never
+        // asked for twice today) stays as buffers to decode into.
+        if self.threads[pos].early.as_ref().is_some_and(|early| early.cursor == cursor) {
+            return self.threads[pos].early.take();
         }
         let ahead = self.ahead.as_ref()?;
         loop {
             let filled = ahead.next()?;
-            if filled.thread == self.threads[pos].index {
+            let thread = self.threads[pos].index;
+            if filled.thread == thread && filled.cursor == cursor {
                 return Some(filled);
             }
             if let Some(other) = self.position(filled.thread) {

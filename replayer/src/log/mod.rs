@@ -241,3 +241,22 @@ impl ReplayLog {
         self.ranks = ranks;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reprise_recorder::trace::model::Op;
+
+    #[test]
+    fn a_log_of_a_trace_read_whole_shares_its_records_and_copies_none() {
+        let event = |a| Event { op: Op::Capture, object: 0, site: 0, a, b: 0, c: 0 };
+        let trace = crate::views::number::tests::trace_of(vec![(0..10).map(event).collect(), vec![event(1)]]);
+        let log = ReplayLog::from_trace(&trace);
+        for records in trace.threads.values() {
+            assert_eq!(std::sync::Arc::strong_count(records), 2, "held by the trace and by the log");
+        }
+        assert_eq!(log.event(0, 9).map(|e| e.a), Some(9));
+        drop(log);
+        assert!(trace.threads.values().all(|records| std::sync::Arc::strong_count(records) == 1));
+    }
+}

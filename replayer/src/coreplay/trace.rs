@@ -2,19 +2,19 @@
 //! sites, names, turn ranks, loads per store) and, per thread, a window of
 //! decoded events around its cursor with their outcomes decoded once. A
 //! window is one chunk, refilled from the log's chunk index as the cursor
-//! leaves it, so memory does not grow with the trace's length.
+//! leaves it, so memory does not grow with the trace's length. On a long
+//! trace the next chunk of each thread is decoded ahead (see `ahead.rs`).
 
 use std::panic::Location;
+use std::sync::Arc;
 
 use reprise_recorder::hook::coop::Site;
 use reprise_recorder::hook::gate::SiteRef;
 use reprise_recorder::trace::model::{Event, ObjectIndex, Outcome, SiteIndex, ThreadIndex, TurnClass};
 
+use super::ahead::{Filled, ReadAhead};
 use super::counters::class_slot;
 use super::dense::Dense;
-use std::sync::Arc;
-
-use super::ahead::{Filled, ReadAhead};
 use crate::log::{RankRanges, ReplayLog};
 
 /// Traces from this many events on are read ahead on a second thread.

@@ -299,6 +299,32 @@ mod tests {
     }
 
     #[test]
+    fn a_turn_that_never_comes_among_many_threads_is_a_stall_not_a_hang() {
+        let path = std::env::temp_dir().join(format!("coreplay-forged-{}.trace", std::process::id()));
+        record(&path, RecordConfig::new("forged", "1"), || queue_on_one_lock(100)).unwrap();
+        let mut trace = read_trace_file(&path).unwrap();
+        std::fs::remove_file(&path).ok();
+        // Thread 50's second lock waits for an acquisition no thread makes.
+        let lock = trace
+            .records_mut(50)
+            .unwrap()
+            .iter_mut()
+            .filter_map(|r| match r {
+                reprise_recorder::trace::model::Record::Event(e)
+                    if e.op == reprise_recorder::trace::model::Op::Lock =>
+                {
+                    Some(e)
+                }
+                _ => None,
+            })
+            .nth(1)
+            .unwrap();
+        lock.a = 1_000_000;
+        let report = replay_coroutines(&trace, || queue_on_one_lock(100));
+        assert!(matches!(report.outcome, crate::report::ReplayOutcome::Stalled(_)), "{:?}", report.outcome);
+    }
+
+    #[test]
     fn a_replay_keeps_none_of_its_own_events_yet_checks_them_all() {
         let path = std::env::temp_dir().join(format!("coreplay-kept-{}.trace", std::process::id()));
         record(&path, RecordConfig::new("kept", "1"), program).unwrap();

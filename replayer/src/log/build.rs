@@ -168,7 +168,12 @@ fn from_records_split(mut threads: BTreeMap<ThreadIndex, Arc<Vec<Record>>>, para
         let (first, later) = all.split_at(split);
         std::thread::scope(|scope| {
             let helper = (!later.is_empty() && total >= parallel)
-                .then(|| std::thread::Builder::new().spawn_scoped(scope, || gather_threads(later)).ok())
+                .then(|| {
+                    std::thread::Builder::new()
+                        .name("reprise-log".into())
+                        .spawn_scoped(scope, || gather_threads(later))
+                        .ok()
+                })
                 .flatten();
             let (mut gather, mut chunks) = gather_threads(first);
             let (rest, rest_chunks) = match helper {

@@ -10,7 +10,7 @@ use super::codec::decode_chunk;
 use super::format::{FrameHeader, FRAME_CHUNK, FRAME_HEADER_LEN, MAX_CHUNK_PAYLOAD};
 use super::model::Record;
 use super::read::{open_trace_file, ReadFileError, Section, TraceErrorKind, TraceReadError};
-use super::stream::{TraceEnd, TraceStream};
+use super::stream::{ChunkRecords, TraceEnd, TraceStream};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io;
@@ -161,9 +161,9 @@ pub fn index_trace_file(
     let file = ChunkFile::open(path)?;
     let stream = TraceStream::open(path)?;
     let mut indexer = ChunkIndexer::default();
-    let mut add = |thread, seq, offset, len, records: &[Record]| {
-        indexer.add(thread, seq, offset, len, records);
-        visit(thread, records);
+    let mut add = |c: ChunkRecords<'_>| {
+        indexer.add(c.thread, c.seq, c.offset, c.len, c.records);
+        visit(c.thread, c.records);
     };
     let big = std::fs::metadata(path).is_ok_and(|m| m.len() >= PIPELINE_BYTES);
     let end = if big {
@@ -187,8 +187,8 @@ const PIPELINE_CHUNKS: usize = 8;
 
 /// What the reading thread hands over.
 enum Decoded {
-    /// A chunk: thread, sequence number, offset, payload length, records.
-    Chunk(u32, u32, u64, u32, Vec<Record>),
+    /// A chunk's place (its `records` empty) and its records.
+    Chunk(ChunkRecords<'static>, Vec<Record>),
     /// What the trace held beside its chunks (boxed: it is sent once).
     End(Box<TraceEnd>),
 }
@@ -196,10 +196,10 @@ enum Decoded {
 /// Each chunk of `stream` to `add`, in order, on this thread.
 fn sequential<R: io::Read>(
     mut stream: TraceStream<R>,
-    add: &mut impl FnMut(u32, u32, u64, u32, &[Record]),
+    add: &mut impl FnMut(ChunkRecords<'_>),
 ) -> io::Result<TraceEnd> {
     while let Some(c) = stream.next_chunk()? {
-        add(c.thread, c.seq, c.offset, c.len, c.records);
+        add(c);
     }
     stream.finish()
 }
@@ -210,23 +210,22 @@ fn sequential<R: io::Read>(
 /// could be started (nothing was read).
 fn pipelined<R: io::Read + Send>(
     mut stream: TraceStream<R>,
-    add: &mut impl FnMut(u32, u32, u64, u32, &[Record]),
+    add: &mut impl FnMut(ChunkRecords<'_>),
 ) -> Option<io::Result<TraceEnd>> {
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Decoded>>(PIPELINE_CHUNKS);
         let read = move || {
             loop {
-                let chunk = match stream.next_chunk() {
-                    Ok(Some(c)) => (c.thread, c.seq, c.offset, c.len),
+                let place = match stream.next_chunk() {
+                    Ok(Some(c)) => ChunkRecords { records: &[], ..c },
                     Ok(None) => break,
                     Err(e) => {
                         let _ = tx.send(Err(e));
                         return;
                     }
                 };
-                let (thread, seq, offset, len) = chunk;
                 // A closed channel: the adding side stopped; so does reading.
-                if tx.send(Ok(Decoded::Chunk(thread, seq, offset, len, stream.take_records()))).is_err() {
+                if tx.send(Ok(Decoded::Chunk(place, stream.take_records()))).is_err() {
                     return;
                 }
             }
@@ -235,9 +234,7 @@ fn pipelined<R: io::Read + Send>(
         std::thread::Builder::new().name("reprise-index".into()).spawn_scoped(scope, read).ok()?;
         Some(loop {
             match rx.recv() {
-                Ok(Ok(Decoded::Chunk(thread, seq, offset, len, records))) => {
-                    add(thread, seq, offset, len, &records)
-                }
+                Ok(Ok(Decoded::Chunk(place, records))) => add(ChunkRecords { records: &records, ..place }),
                 Ok(Ok(Decoded::End(end))) => break Ok(*end),
                 Ok(Err(e)) => break Err(e),
                 // The reader sends its end or its error before it stops;
@@ -469,8 +466,8 @@ mod tests {
             let bytes = &whole[..cut.index(whole.len() + 1)];
             let (Ok(one), Ok(two)) = (TraceStream::new(bytes), TraceStream::new(bytes)) else { return Ok(()) };
             let mut added = [Vec::new(), Vec::new()];
-            let end_one = sequential(one, &mut |t, seq, offset, len, r: &[Record]| added[0].push((t, seq, offset, len, r.to_vec())));
-            let end_two = pipelined(two, &mut |t, seq, offset, len, r: &[Record]| added[1].push((t, seq, offset, len, r.to_vec())));
+            let end_one = sequential(one, &mut |c| added[0].push((c.thread, c.seq, c.offset, c.len, c.records.to_vec())));
+            let end_two = pipelined(two, &mut |c| added[1].push((c.thread, c.seq, c.offset, c.len, c.records.to_vec())));
             let end_two = end_two.expect("a thread could be started");
             prop_assert_eq!(end_one.ok(), end_two.ok());
             prop_assert_eq!(&added[0], &added[1]);

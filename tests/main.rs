@@ -23,6 +23,7 @@ mod flight;
 mod forged_lock_outcomes;
 mod forged_outcomes;
 mod main_exit;
+mod outside;
 mod port;
 mod primitives;
 mod probe;

@@ -35,6 +35,14 @@ impl fmt::Display for Divergence {
         writeln!(f, "  expected: {}", self.expected)?;
         writeln!(f, "  actual:   {}", self.actual)?;
         writeln!(f, "  detail:   {}", self.detail)?;
+        if self.detail.starts_with(reprise_recorder::trace::model::OUTSIDE_MESSAGE) {
+            return write!(
+                f,
+                "  hint: spawn every thread that sends on the program's channels with \
+                 reprise::thread::spawn (or scope, or Builder), so that the recording numbers its \
+                 messages and a replay runs it"
+            );
+        }
         write!(
             f,
             "  hint: nondeterminism outside reprise's primitives shows up like this: iterating a \

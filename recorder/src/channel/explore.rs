@@ -242,7 +242,7 @@ pub(super) fn virtual_deadline(timeout: std::time::Duration) -> u64 {
 /// after this function), so that whoever is blocked on the channel sees the
 /// disconnection when it looks again, and wake them.
 pub(super) fn drop_end<T>(flavor: &mut Flavor<T>, shared: &Shared) {
-    *flavor = Flavor::Crossbeam { tx: None, rx: None };
+    *flavor = Flavor::Crossbeam { tx: None, rx: None, outside: false };
     if let Some(object) = gated::object_of(&shared.slot) {
         coop::wake(Resource::Object(object), true);
     }

@@ -33,7 +33,12 @@ pub(super) enum Flavor<T> {
     /// Off, record and explore mode: crossbeam's channel. Each end holds its
     /// own half; the explorer empties both when the end drops.
     #[cfg(not(reprise_loom))]
-    Crossbeam { tx: Option<cb::Sender<Envelope<T>>>, rx: Option<cb::Receiver<Envelope<T>>> },
+    Crossbeam {
+        tx: Option<cb::Sender<Envelope<T>>>,
+        rx: Option<cb::Receiver<Envelope<T>>>,
+        /// Made outside any execution (see [`Flavor::outside`]).
+        outside: bool,
+    },
     /// Made inside a replay: a queue from which receives take messages by id.
     #[cfg(not(reprise_loom))]
     Replay(Arc<ReplayQueue<T>>),
@@ -51,10 +56,13 @@ impl<T> Flavor<T> {
     /// follows the trace, under a coroutine replay); a crossbeam channel
     /// follows the calling thread's mode, except that a replay passes it
     /// through: it was made outside the replay, so no recording speaks of it.
+    /// A channel made outside any execution passes through in every mode,
+    /// recording included, so that record and replay agree on it.
     #[cfg(not(reprise_loom))]
     #[inline]
     pub(super) fn mode(&self) -> Mode {
         match self {
+            Flavor::Crossbeam { outside: true, .. } => Mode::Off,
             // Under a coroutine replay (explore mode) too: explore.rs hands
             // a replay channel to followed.rs.
             Flavor::Replay(_) if mode::mode() == Mode::Coop => Mode::Coop,
@@ -145,12 +153,14 @@ impl<T> Flavor<T> {
     pub(super) fn clone_sender(&self) -> Flavor<T> {
         match self {
             #[cfg(not(reprise_loom))]
-            Flavor::Crossbeam { tx, .. } => Flavor::Crossbeam { tx: tx.clone(), rx: None },
+            Flavor::Crossbeam { tx, outside, .. } => {
+                Flavor::Crossbeam { tx: tx.clone(), rx: None, outside: *outside }
+            }
             #[cfg(not(reprise_loom))]
             Flavor::Replay(queue) => Flavor::Replay(Arc::clone(queue)),
             // A timer has no sender.
             #[cfg(not(reprise_loom))]
-            Flavor::Timer(_) => Flavor::Crossbeam { tx: None, rx: None },
+            Flavor::Timer(timer) => Flavor::Crossbeam { tx: None, rx: None, outside: timer.outside() },
             #[cfg(reprise_loom)]
             Flavor::Loom(chan) => Flavor::Loom(chan.add_sender()),
         }
@@ -160,13 +170,29 @@ impl<T> Flavor<T> {
     pub(super) fn clone_receiver(&self) -> Flavor<T> {
         match self {
             #[cfg(not(reprise_loom))]
-            Flavor::Crossbeam { rx, .. } => Flavor::Crossbeam { tx: None, rx: rx.clone() },
+            Flavor::Crossbeam { rx, outside, .. } => {
+                Flavor::Crossbeam { tx: None, rx: rx.clone(), outside: *outside }
+            }
             #[cfg(not(reprise_loom))]
             Flavor::Replay(queue) => Flavor::Replay(Arc::clone(queue)),
             #[cfg(not(reprise_loom))]
             Flavor::Timer(timer) => Flavor::Timer(timer.clone_timer()),
             #[cfg(reprise_loom)]
             Flavor::Loom(chan) => Flavor::Loom(chan.add_receiver()),
+        }
+    }
+
+    /// Whether the channel was made outside any execution (by a thread
+    /// neither recording, replaying nor explored): no recording holds its
+    /// messages, whichever thread uses it, so every mode passes it through,
+    /// as it passes through a socket. A replay could not give its messages
+    /// back, since the replay does not make it either.
+    #[cfg(not(reprise_loom))]
+    pub(super) fn outside(&self) -> bool {
+        match self {
+            Flavor::Crossbeam { outside, .. } => *outside,
+            Flavor::Timer(timer) => timer.outside(),
+            Flavor::Replay(_) => false,
         }
     }
 

@@ -8,9 +8,20 @@ use super::wait::{NoMessage, Wait};
 use super::{Receiver, SendError, SendTimeoutError, Sender, TrySendError};
 use crate::rt::exec;
 
+/// Whether a channel made now is made outside any execution: off mode is a
+/// thread outside one (or one whose recording stopped, which records no
+/// more either).
+fn made_outside() -> bool {
+    crate::rt::mode::mode() == crate::rt::mode::Mode::Off
+}
+
 #[track_caller]
 fn make<T>((tx, rx): (cb::Sender<Envelope<T>>, cb::Receiver<Envelope<T>>)) -> (Sender<T>, Receiver<T>) {
-    flavor::ends(Flavor::Crossbeam { tx: Some(tx), rx: None }, Flavor::Crossbeam { tx: None, rx: Some(rx) })
+    let outside = made_outside();
+    flavor::ends(
+        Flavor::Crossbeam { tx: Some(tx), rx: None, outside },
+        Flavor::Crossbeam { tx: None, rx: Some(rx), outside },
+    )
 }
 
 #[track_caller]
@@ -20,8 +31,8 @@ pub(super) fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
         let (tx, rx) = cb::bounded(1);
         let shared = Shared { rendezvous: Some(Default::default()), ..Shared::new() };
         return flavor::ends_of(
-            Flavor::Crossbeam { tx: Some(tx), rx: None },
-            Flavor::Crossbeam { tx: None, rx: Some(rx) },
+            Flavor::Crossbeam { tx: Some(tx), rx: None, outside: false },
+            Flavor::Crossbeam { tx: None, rx: Some(rx), outside: false },
             shared,
         );
     }
@@ -95,7 +106,7 @@ pub(super) fn timed_out(e: cb::RecvTimeoutError) -> NoMessage {
 /// bumped: a recording's waiter that the drop disconnects must see the bump.
 /// A replay's end has no one to tell: its queue goes with the last end.
 pub(super) fn drop_end<T>(flavor: &mut Flavor<T>, shared: &Shared) {
-    if let Flavor::Crossbeam { tx, rx } = flavor {
+    if let Flavor::Crossbeam { tx, rx, .. } = flavor {
         drop((tx.take(), rx.take()));
         exec::bump(&shared.progress);
     }

@@ -128,7 +128,7 @@ pub(super) fn receive<T>(
         if result.is_ok() {
             receiver.shared.progressed(ctx);
         }
-        ctx.record_outcome(wait.outcome(wait::received(&result)), object, location);
+        ctx.record_outcome(wait.outcome(wait::recorded(ctx, &result, location)), object, location);
         Ok(result)
     });
     let result = match attempt {
@@ -173,7 +173,7 @@ fn receive_slow<T>(
         if result.is_ok() {
             receiver.shared.progressed(ctx);
         }
-        ctx.record_outcome(wait.outcome(wait::received(&result)), object, location);
+        ctx.record_outcome(wait.outcome(wait::recorded(ctx, &result, location)), object, location);
     });
     result
 }

@@ -11,7 +11,7 @@ use super::replay_queue::ReplayQueue;
 use super::wait::{NoMessage, Wait};
 use super::{Receiver, Sender, TrySendError};
 use crate::rt::gated::{self, GatedCall};
-use crate::trace::model::{Happened, ObjectKind, Op, Outcome, Received, Sent, WaitFor};
+use crate::trace::model::{Happened, ObjectKind, Op, Outcome, Received, Sent, WaitFor, OUTSIDE_MESSAGE};
 
 /// A channel made inside a replay, of `capacity` as `bounded`/`unbounded`
 /// give it: both ends share one replay queue.
@@ -109,6 +109,10 @@ pub(super) fn take_recorded<T>(
     let Received::Message { sender, seq } = received else {
         return Err(NoMessage::of(received).unwrap_or(NoMessage::Disconnected));
     };
+    if received.from_outside() {
+        call.diverge(OUTSIDE_MESSAGE.to_string());
+        return Err(NoMessage::Disconnected);
+    }
     if !call.wait_for_outcome(outcome) {
         return Err(NoMessage::Disconnected);
     }

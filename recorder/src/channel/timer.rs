@@ -36,6 +36,9 @@ type Make<T> = Option<fn(std::time::Instant) -> T>;
 pub(super) struct Timer<T> {
     kind: Kind,
     make: Make<T>,
+    /// Made outside any execution: passes through in every mode, as a
+    /// channel made there does ([`Flavor::outside`](super::flavor::Flavor::outside)).
+    outside: bool,
 }
 
 /// The clock a timer runs on, fixed by the mode that made it.
@@ -119,7 +122,12 @@ impl<T> Timer<T> {
             Kind::Virtual(v) => Kind::Virtual(Arc::clone(v)),
             Kind::Replayed => Kind::Replayed,
         };
-        Timer { kind, make: self.make }
+        Timer { kind, make: self.make, outside: self.outside }
+    }
+
+    /// Whether it was made outside any execution.
+    pub(super) fn outside(&self) -> bool {
+        self.outside
     }
 
     /// Whether both are ends of the same timer (two `never`s are, as
@@ -149,6 +157,7 @@ impl<T> Timer<T> {
     /// Which backend serves a receive on this timer.
     pub(super) fn mode(&self) -> Mode {
         match &self.kind {
+            Kind::Crossbeam(_) if self.outside => Mode::Off,
             Kind::Crossbeam(_) => super::flavor::crossbeam_mode(),
             Kind::Virtual(_) => Mode::Coop,
             Kind::Replayed if mode::mode() == Mode::Coop => Mode::Coop,
@@ -160,8 +169,12 @@ impl<T> Timer<T> {
 /// A receiver of `make`'s messages from a timer of `kind`.
 #[track_caller]
 fn receiver<T>(kind: Kind, make: Make<T>) -> Receiver<T> {
-    let (sender, receiver) =
-        ends_of(Flavor::Crossbeam { tx: None, rx: None }, Flavor::Timer(Timer { kind, make }), Shared::new());
+    let outside = mode::mode() == Mode::Off;
+    let (sender, receiver) = ends_of(
+        Flavor::Crossbeam { tx: None, rx: None, outside },
+        Flavor::Timer(Timer { kind, make, outside }),
+        Shared::new(),
+    );
     drop(sender);
     receiver
 }

@@ -82,6 +82,25 @@ impl NoMessage {
     }
 }
 
+/// What a receive that returned `result` records, on the recording thread
+/// `ctx`: as [`received`], and a message that a thread outside the
+/// execution sent (numbered 0: off mode numbers nothing) is reported once
+/// per execution, since no replay can give it back.
+#[cfg(not(reprise_loom))]
+#[inline]
+pub(super) fn recorded<T>(
+    ctx: &crate::rt::context::ThreadCtx,
+    result: &Result<super::flavor::Envelope<T>, NoMessage>,
+    location: &'static std::panic::Location<'static>,
+) -> Received {
+    if let Ok(e) = result {
+        if e.seq == 0 {
+            ctx.exec.note_outside_message(location);
+        }
+    }
+    received(result)
+}
+
 /// What a receive that returned `result` records.
 #[cfg(not(reprise_loom))]
 pub(super) fn received<T>(result: &Result<super::flavor::Envelope<T>, NoMessage>) -> Received {

@@ -105,7 +105,12 @@ pub(crate) fn refresh_mode() {
 pub(crate) fn with<R>(f: impl FnOnce(&mut ThreadCtx) -> R) -> R {
     CTX.with(|c| {
         let mut borrow = c.borrow_mut();
-        let ctx = borrow.as_deref_mut().expect("reprise: primitive called outside its execution");
+        // Only an object made inside a replay routes a thread without a
+        // context here (its mode is the replay's, not the thread's).
+        let ctx = borrow.as_deref_mut().expect(
+            "reprise: a thread outside the replay (not spawned by reprise::thread: std::thread::spawn?) \
+             used a channel made inside it; spawn that thread with reprise::thread so that the replay runs it",
+        );
         f(ctx)
     })
 }

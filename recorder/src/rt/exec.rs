@@ -183,6 +183,9 @@ pub(crate) struct Execution {
     /// events. `false` for an explorer's search runs, which need only their
     /// schedule (the explorer runs a failing one again, traced).
     pub(crate) traced: bool,
+    /// A recorded thread received a message from a thread outside the
+    /// execution, and was told so (once).
+    outside_message_noted: AtomicBool,
 }
 
 impl Execution {
@@ -212,6 +215,7 @@ impl Execution {
             next_thread: AtomicU32::new(0),
             next_object: AtomicU32::new(0),
             foreign_objects: Mutex::new(HashMap::new()),
+            outside_message_noted: AtomicBool::new(false),
             threads: Mutex::new(Vec::new()),
             verdict: Mutex::new(None),
             verdict_set: Condvar::new(),
@@ -258,6 +262,23 @@ impl Execution {
         let index = self.allocate_object();
         map.insert(address, index);
         (index, true)
+    }
+
+    /// A recorded thread received, at `location`, a message that a thread
+    /// outside this execution sent (spawned with `std::thread`, or one whose
+    /// recording stopped): the trace holds the receive, but no replay can
+    /// give the message back. Said once per execution, as a warning: the
+    /// program runs on and the recording goes on.
+    #[cold]
+    pub(crate) fn note_outside_message(&self, location: &'static std::panic::Location<'static>) {
+        if self.outside_message_noted.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        crate::diagnostic::warn(&format!(
+            "the receive at {location} got a message from a thread outside this recording (spawned \
+             with std::thread rather than reprise::thread?): a replay cannot give it back and will \
+             diverge there; spawn the sender with reprise::thread"
+        ));
     }
 
     pub(crate) fn register_thread(&self, shared: Arc<ThreadShared>) {

@@ -3,7 +3,9 @@
 //! counting it once it matches.
 
 use reprise_recorder::hook::coop::{CoopCall, Site};
-use reprise_recorder::trace::model::{Event, Happened, ObjectIndex, Op, Outcome, Received, ThreadIndex};
+use reprise_recorder::trace::model::{
+    Event, Happened, ObjectIndex, Op, Outcome, Received, ThreadIndex, OUTSIDE_MESSAGE,
+};
 
 use super::aside::Key;
 use super::follow::{Follow, State};
@@ -108,7 +110,11 @@ impl State {
         }
         if fields != [recorded.a, recorded.b, recorded.c] {
             let got = Outcome::decode(made.op, fields).map_or_else(|e| e.to_string(), |o| format!("{o:?}"));
-            let detail = format!("the recording's outcome was {outcome:?}; this run's is {got}");
+            let detail = if received(&outcome).is_some_and(|r| r.from_outside()) {
+                OUTSIDE_MESSAGE.to_string()
+            } else {
+                format!("the recording's outcome was {outcome:?}; this run's is {got}")
+            };
             return self.fail(thread, cursor, made, site, detail);
         }
         let happened = self.counters.apply(thread, &recorded, &outcome);
@@ -127,5 +133,16 @@ impl State {
             }
         }
         self.step(thread);
+    }
+}
+
+/// What a receive's recorded outcome got (`None`: not a receive).
+fn received(outcome: &Outcome) -> Option<Received> {
+    match *outcome {
+        Outcome::Recv(r)
+        | Outcome::TryRecv(r)
+        | Outcome::RecvTimeout(r)
+        | Outcome::Select { received: r, .. } => Some(r),
+        _ => None,
     }
 }

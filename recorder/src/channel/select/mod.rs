@@ -88,12 +88,16 @@ fn choose<T>(
     }
 }
 
-/// The backend of a select: the replay's if any arm is a replay's channel
+/// The backend of a select: passthrough if every arm is a channel made
+/// outside any execution, the replay's if any arm is a replay's channel
 /// (the replay backend reports an arm that is not), else the one of its
 /// crossbeam ends.
 #[cfg(not(reprise_loom))]
 fn mode<T>(receivers: &[&Receiver<T>]) -> Mode {
-    if receivers.iter().any(|r| r.flavor.queue().is_some()) {
+    if receivers.iter().all(|r| r.flavor.outside()) {
+        // Channels made outside any execution: no recording holds them.
+        Mode::Off
+    } else if receivers.iter().any(|r| r.flavor.queue().is_some()) {
         // Explore's under a coroutine replay, which follows the trace.
         match crate::rt::mode::mode() {
             Mode::Coop => Mode::Coop,

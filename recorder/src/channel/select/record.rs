@@ -49,7 +49,8 @@ pub(super) fn select<T>(
         }
         // A slice of more than u32::MAX receivers cannot be built in memory.
         let arm = u32::try_from(arm).unwrap_or(u32::MAX);
-        ctx.record_outcome(Outcome::Select { arm, received: wait::received(&result) }, object, location);
+        let received = wait::recorded(ctx, &result, location);
+        ctx.record_outcome(Outcome::Select { arm, received }, object, location);
     });
     Some((arm, result.map(|e| e.value)))
 }

@@ -13,7 +13,7 @@ mod outcome;
 pub mod sensitive;
 
 pub use dependency::{Happened, Turn, TurnClass, WaitFor};
-pub use outcome::{BadOutcome, Outcome, Received, Sent};
+pub use outcome::{BadOutcome, Outcome, Received, Sent, OUTSIDE_MESSAGE};
 
 /// A thread's logical index within one execution (0 is the root thread).
 pub type ThreadIndex = u32;

@@ -13,7 +13,7 @@ use super::{Event, ObjectIndex, Op, SiteIndex, ThreadIndex};
 mod channel;
 mod waits;
 
-pub use channel::{Received, Sent};
+pub use channel::{Received, Sent, OUTSIDE_MESSAGE};
 
 /// The outcome of one primitive call, by operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

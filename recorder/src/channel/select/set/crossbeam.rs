@@ -143,7 +143,8 @@ pub(super) fn recv<T>(
             if result.is_ok() {
                 r.shared.progressed(ctx);
             }
-            let outcome = Outcome::Select { arm: arm_u32(arm), received: wait::received(&result) };
+            let outcome =
+                Outcome::Select { arm: arm_u32(arm), received: wait::recorded(ctx, &result, location) };
             ctx.record_outcome(outcome, object, location);
         });
     }

@@ -20,6 +20,8 @@ pub(super) trait End {
     fn shared(&self) -> &Shared;
     /// Whether the channel was made in a replay (its messages are taken by id).
     fn replayed(&self) -> bool;
+    /// Whether the channel was made outside any execution.
+    fn outside(&self) -> bool;
     /// Adds this end's operation (receive or send) to crossbeam's `select`;
     /// its index there. Only for crossbeam ends; `None` for a timer on the
     /// explorer's virtual clock, which crossbeam cannot wait for.
@@ -71,6 +73,10 @@ impl<T> End for Receiver<T> {
         &self.shared
     }
 
+    fn outside(&self) -> bool {
+        self.flavor.outside()
+    }
+
     fn replayed(&self) -> bool {
         match &self.flavor {
             Flavor::Timer(timer) => timer.replayed(),
@@ -101,6 +107,10 @@ impl<T> End for Receiver<T> {
 impl<T> End for Sender<T> {
     fn shared(&self) -> &Shared {
         &self.shared
+    }
+
+    fn outside(&self) -> bool {
+        self.flavor.outside()
     }
 
     fn replayed(&self) -> bool {

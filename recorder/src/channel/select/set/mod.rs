@@ -244,12 +244,16 @@ impl<'a> Select<'a> {
         }
     }
 
-    /// The backend: the replay's if any arm is a replay's channel (explore's
+    /// The backend: passthrough if every arm is a channel made outside any
+    /// execution, the replay's if any arm is a replay's channel (explore's
     /// under a coroutine replay), else the one of its crossbeam ends; with
     /// no arms, the thread's.
     #[cfg(not(reprise_loom))]
     fn mode(&self) -> Mode {
-        if self.arms.iter().any(|a| a.end.replayed()) {
+        if !self.arms.is_empty() && self.arms.iter().all(|a| a.end.outside()) {
+            // Channels made outside any execution: no recording holds them.
+            Mode::Off
+        } else if self.arms.iter().any(|a| a.end.replayed()) {
             match mode::mode() {
                 Mode::Coop => Mode::Coop,
                 _ => Mode::Gated,

@@ -84,6 +84,19 @@ impl Sent {
     }
 }
 
+/// Why a replay cannot go past a receive whose recording got a message
+/// from a thread outside the recording (numbered 0: a thread outside an
+/// execution numbers nothing): the start of the divergence's detail.
+pub const OUTSIDE_MESSAGE: &str = "the recording got here a message sent by a thread outside the \
+     recording (not spawned by reprise::thread: std::thread::spawn?), which no replay can give back";
+
+impl Received {
+    /// Whether it is a message that a thread outside the recording sent.
+    pub fn from_outside(&self) -> bool {
+        matches!(self, Received::Message { seq: 0, .. })
+    }
+}
+
 impl fmt::Display for Received {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

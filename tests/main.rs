@@ -44,6 +44,7 @@ mod trace_mode;
 mod traces;
 mod tracing_layer;
 mod trust;
+mod unlike_payments;
 mod why;
 mod why_child;
 mod zoo;

@@ -43,13 +43,10 @@ fn an_order_matcher_replays_to_its_recorded_transcript() {
     replays_give_the_transcript("outside-matcher", 3, || program(4, 50));
 }
 
-// Known failure, not fixed: beside two CPU hogs, about 1 run in 3 of this
-// test's coroutine replay diverges at the main thread's event 7 ("the
-// recording's object #0 is another object in this run"); parallel replay
-// matches. Kept as the reproduction: `cargo test --test main unlike_payments
-// -- --ignored` beside `yes > /dev/null &` twice.
+// Failed about 1 run in 3 beside two CPU hogs until coroutine replay
+// stopped binding a select's timer arm (recorded with object 0, a
+// placeholder) to the recording's object #0.
 #[test]
-#[ignore = "known: coroutine replay sometimes binds another object to the recording's #0 under load"]
 fn a_timing_program_replays_to_its_recorded_transcript() {
     replays_give_the_transcript("outside-timing", 3, || timing_program(3));
 }

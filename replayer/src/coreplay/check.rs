@@ -93,6 +93,10 @@ impl State {
             Outcome::Select { received, .. } => {
                 matches!(received, Received::Message { .. } | Received::Disconnected)
             }
+            // A select's timer arm is recorded with object 0, a placeholder
+            // (the timer's own receive follows): binding it would tie this
+            // run's object 0, whatever it is, to the recording's.
+            Outcome::SelectTimer { .. } => false,
             _ => made.op.has_object(),
         };
         if names_object {

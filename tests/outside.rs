@@ -117,3 +117,199 @@ fn a_message_from_a_std_thread_is_named_when_the_replay_diverges_on_it() {
         assert!(divergence.to_string().contains("reprise::thread::spawn"), "{mode}: {divergence}");
     }
 }
+
+/// Primitives in `static`s, which every execution of the process shares:
+/// their counters go on from one execution to the next, so a replay in the
+/// same process as its recording sees other numbers than those recorded.
+static SHARED_TOTAL: Mutex<u64> = Mutex::new(0);
+static SHARED_HITS: reprise::sync::atomic::AtomicU64 = reprise::sync::atomic::AtomicU64::new(0);
+
+fn uses_statics() -> u64 {
+    use reprise::sync::atomic::Ordering;
+    *SHARED_TOTAL.lock().unwrap() = 0;
+    SHARED_HITS.store(0, Ordering::SeqCst);
+    let workers: Vec<_> = (1..=3u64)
+        .map(|w| {
+            reprise::thread::spawn(move || {
+                for k in 0..20 {
+                    let mut total = SHARED_TOTAL.lock().unwrap();
+                    *total = total.wrapping_mul(31).wrapping_add(w * 100 + k);
+                    drop(total);
+                    SHARED_HITS.fetch_add(w, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let total = *SHARED_TOTAL.lock().unwrap();
+    total ^ SHARED_HITS.load(Ordering::SeqCst)
+}
+
+#[test]
+fn statics_shared_by_a_recording_and_its_replays_in_one_process_replay_both_ways() {
+    let dir = scratch("outside-statics");
+    for run in 0..3 {
+        let path = dir.join(format!("run{run}.trace"));
+        let recorded = record(&path, RecordConfig::new("statics", "1"), uses_statics).unwrap();
+        let trace = read_trace_file(&path).unwrap();
+        // Each replay starts where the executions before it left the
+        // statics' counters.
+        for round in 0..2 {
+            let parallel = replay(&trace, uses_statics);
+            assert!(parallel.outcome.matched(), "run {run} round {round}, parallel: {}", parallel.outcome);
+            assert_eq!(parallel.result, recorded.result, "run {run} round {round}, parallel");
+            let coroutines = replay_coroutines(&trace, uses_statics);
+            assert!(
+                coroutines.outcome.matched(),
+                "run {run} round {round}, coroutines: {}",
+                coroutines.outcome
+            );
+            assert_eq!(coroutines.result, recorded.result, "run {run} round {round}, coroutines");
+        }
+    }
+}
+
+fn locks_three_times() -> u64 {
+    let m = Mutex::new(0u64);
+    for k in 1..=3 {
+        *m.lock().unwrap() += k;
+    }
+    let total = *m.lock().unwrap();
+    total
+}
+
+/// The shift a replay allows a static's counter is fixed at its first turn:
+/// a fresh mutex's later acquisition number forged in the trace still
+/// diverges under coroutine replay.
+#[test]
+fn a_counter_number_off_after_the_first_turn_still_diverges_on_coroutines() {
+    use reprise::trace::model::{Event, Op, Record};
+    let path = scratch("outside-forged-shift").join("t.trace");
+    record(&path, RecordConfig::new("forged-shift", "1"), locks_three_times).unwrap();
+    let trace = read_trace_file(&path).unwrap();
+    // The third and fourth acquisitions renumbered 5 and 6: the same order,
+    // so every turn still comes, but 2 numbers off from this run's.
+    let mut forged = trace.clone();
+    let mut locks: Vec<&mut Event> = forged
+        .records_mut(0)
+        .unwrap()
+        .iter_mut()
+        .filter_map(|r| match r {
+            Record::Event(e) if e.op == Op::Lock => Some(e),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(locks.iter().map(|e| e.a).collect::<Vec<_>>(), [1, 2, 3, 4]);
+    locks[2].a = 5;
+    locks[3].a = 6;
+    let untouched = replay_coroutines(&trace, locks_three_times);
+    assert!(untouched.outcome.matched(), "{}", untouched.outcome);
+    let report = replay_coroutines(&forged, locks_three_times);
+    let ReplayOutcome::Diverged(d) = &report.outcome else {
+        panic!("expected a divergence, got {}", report.outcome);
+    };
+    assert!(d.detail.contains("acquisition: 5"), "{}", d.detail);
+}
+
+/// A thread never joined, left waiting on a condvar when the body returns:
+/// the recording finishes while it waits (it may not even have started), so
+/// its log ends there. Both replays end with the body, as the recording did,
+/// and never hold the mutex for it.
+fn leaves_a_waiter_behind() -> u32 {
+    let pair = Arc::new((Mutex::new(0u32), reprise::sync::Condvar::new()));
+    let workers: Vec<_> = (0..3)
+        .map(|_| {
+            let pair = Arc::clone(&pair);
+            reprise::thread::spawn(move || {
+                for _ in 0..20 {
+                    let (m, c) = &*pair;
+                    *m.lock().unwrap() += 1;
+                    c.notify_all();
+                }
+            })
+        })
+        .collect();
+    let waiter = Arc::clone(&pair);
+    // Never joined: it waits for a count the workers never reach.
+    reprise::thread::spawn(move || {
+        let (m, c) = &*waiter;
+        let guard = m.lock().unwrap();
+        let _guard = c.wait_while(guard, |n| *n < 1_000).unwrap();
+    });
+    {
+        let (m, c) = &*pair;
+        let guard = m.lock().unwrap();
+        drop(c.wait_while(guard, |n| *n < 30).unwrap());
+    }
+    for w in workers {
+        w.join().unwrap();
+    }
+    let total = *pair.0.lock().unwrap();
+    total
+}
+
+#[test]
+fn a_thread_left_waiting_when_the_body_returns_does_not_stall_either_replay() {
+    let dir = scratch("outside-waiter");
+    for run in 0..20 {
+        let path = dir.join(format!("run{run}.trace"));
+        let recorded = record(&path, RecordConfig::new("waiter", "1"), leaves_a_waiter_behind).unwrap();
+        assert_eq!(recorded.result, Some(60));
+        let trace = read_trace_file(&path).unwrap();
+        let parallel = replay(&trace, leaves_a_waiter_behind);
+        assert!(parallel.outcome.matched(), "run {run}, parallel: {}", parallel.outcome);
+        assert_eq!(parallel.result, Some(60), "run {run}, parallel");
+        let coroutines = replay_coroutines(&trace, leaves_a_waiter_behind);
+        assert!(coroutines.outcome.matched(), "run {run}, coroutines: {}", coroutines.outcome);
+        assert_eq!(coroutines.result, Some(60), "run {run}, coroutines");
+    }
+}
+
+/// The root waits on a condvar; a thread it spawned while holding the mutex
+/// takes it, notifies while holding it, and lets it go.
+fn hands_the_mutex_over() -> bool {
+    let pair = Arc::new((Mutex::new(false), reprise::sync::Condvar::new()));
+    let (m, c) = &*pair;
+    let guard = m.lock().unwrap();
+    let other = Arc::clone(&pair);
+    let helper = reprise::thread::spawn(move || {
+        let (m, c) = &*other;
+        let mut done = m.lock().unwrap();
+        *done = true;
+        c.notify_one();
+        drop(done);
+    });
+    let guard = c.wait_while(guard, |done| !*done).unwrap();
+    let done = *guard;
+    drop(guard);
+    let _ = helper.join();
+    done
+}
+
+/// A log cut before the notify, so that the helper ends holding the mutex the root's condvar
+/// wait must take back: coroutine replay reports that it cannot go on; it
+/// used to retry the lock forever.
+#[test]
+fn a_condvar_wait_whose_mutex_is_never_let_go_ends_the_coroutine_replay() {
+    use reprise::trace::model::{Op, Record};
+    let path = scratch("outside-held-mutex").join("t.trace");
+    let recorded = record(&path, RecordConfig::new("held-mutex", "1"), hands_the_mutex_over).unwrap();
+    assert_eq!(recorded.result, Some(true));
+    let mut trace = read_trace_file(&path).unwrap();
+    let helper = *trace.threads.keys().find(|&&t| t != 0).expect("the helper's log");
+    let records = trace.records_mut(helper).unwrap();
+    let notify = records
+        .iter()
+        .position(|r| matches!(r, Record::Event(e) if e.op == Op::Notify))
+        .expect("the helper notifies");
+    records.truncate(notify);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(replay_coroutines(&trace, hands_the_mutex_over).outcome);
+    });
+    // A long backstop for a hang, not a measure of anything.
+    let outcome = rx.recv_timeout(std::time::Duration::from_secs(120)).expect("the replay ended");
+    assert!(!outcome.matched(), "{outcome}");
+}

@@ -62,6 +62,40 @@ impl State {
         Follow::diverge(self, thread, cursor, actual, detail);
     }
 
+    /// Whether this run's outcome (`op`, `fields`) is the recorded `outcome`
+    /// (of an event on the recording's `object`) but for its counter
+    /// number, shifted by what the counter counted before this run: a
+    /// primitive shared with earlier executions of the process (a `static`
+    /// mutex a recording used, then its replay) goes on counting. A
+    /// counter's shift is fixed at its first turn or reference in this run
+    /// (none taken yet) and must hold for every later one, so a number
+    /// that is off once still diverges.
+    #[cold]
+    fn shifted(&mut self, op: Op, fields: [u64; 3], outcome: &Outcome, object: ObjectIndex) -> bool {
+        let (Ok(made), Some((counter, class, number))) =
+            (Outcome::decode(op, fields), outcome.counter(object))
+        else {
+            return false;
+        };
+        let mut made_number = 0;
+        let aligned = made.with_counter(object, |_, _, n| {
+            made_number = n;
+            number
+        });
+        if aligned != *outcome {
+            return false;
+        }
+        let shift = made_number.wrapping_sub(number);
+        match self.shifts.get(&(counter, class)) {
+            Some(&fixed) => fixed == shift,
+            None if self.counters.taken(counter, class) == 0 => {
+                self.shifts.insert((counter, class), shift);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Checks `made` (this run's event, at `site`) against `thread`'s next
     /// recorded event; on a match, moves its cursor and counts it.
     pub(super) fn check(&mut self, thread: ThreadIndex, made: &Event, site: Site<'_>) {
@@ -112,7 +146,9 @@ impl State {
             }
             fields[2] = u64::from(mutex);
         }
-        if fields != [recorded.a, recorded.b, recorded.c] {
+        if fields != [recorded.a, recorded.b, recorded.c]
+            && !self.shifted(made.op, fields, &outcome, recorded.object)
+        {
             let got = Outcome::decode(made.op, fields).map_or_else(|e| e.to_string(), |o| format!("{o:?}"));
             let detail = if received(&outcome).is_some_and(|r| r.from_outside()) {
                 OUTSIDE_MESSAGE.to_string()

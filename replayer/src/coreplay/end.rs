@@ -46,7 +46,14 @@ pub(crate) fn report<R>(
     }
     let unfinished: Vec<ThreadIndex> =
         st.slots().filter(|(_, s)| !matches!(s.status, Status::Finished)).map(|(t, _)| t).collect();
-    if unfinished.is_empty() {
+    // The root returned and the threads left are at the ends of their logs
+    // (never joined: the recording dropped their later events once the body
+    // returned and the trace was finished), as parallel replay ends too.
+    let stuck_recording = matches!(verdict, Some(Verdict::Deadlock { .. } | Verdict::Livelock { .. }));
+    let past_the_end = !stuck_recording
+        && !matches!(root, RootEnd::Stopped)
+        && unfinished.iter().all(|&t| matches!(st.slot(t).map(|s| &s.status), Some(Status::EndOfLog(_))));
+    if unfinished.is_empty() || past_the_end {
         match root {
             RootEnd::Returned(value) => {
                 report.result = Some(value);

@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use corosensei::stack::DefaultStack;
 use reprise_recorder::hook::coop::{self, CoopCall, Resource, SavedContext, Scheduler, Served, Site, Woken};
-use reprise_recorder::trace::model::{Event, ObjectIndex, Op, Outcome, Received, ThreadIndex};
+use reprise_recorder::trace::model::{Event, ObjectIndex, Op, Outcome, Received, ThreadIndex, TurnClass};
 
 #[cfg(test)]
 thread_local! {
@@ -83,6 +83,11 @@ pub(crate) struct State {
     /// This run's object indices to the recording's, bound on first use.
     pub(super) objects: Dense<Option<ObjectIndex>>,
     pub(super) bound: IntSet<ObjectIndex>,
+    /// Per counter of the recording's objects, how far this run's numbers
+    /// are ahead of the recorded ones (wrapping): set only for primitives
+    /// that earlier executions of the process counted on (see
+    /// `State::shifted`).
+    pub(super) shifts: std::collections::HashMap<(ObjectIndex, TurnClass), u64>,
     /// Locks held in this run (this run's indices).
     pub(super) held: Dense<bool>,
     running: Option<ThreadIndex>,
@@ -120,6 +125,7 @@ impl Follow {
                 aside: Aside::default(),
                 objects: Dense::default(),
                 bound: IntSet::default(),
+                shifts: std::collections::HashMap::new(),
                 held: Dense::default(),
                 running: None,
                 last: None,
@@ -478,7 +484,12 @@ impl Scheduler for Follow {
             // recording's schedule chose (the mutex turn orders the wake-up).
             match (call.op, recorded) {
                 (Some(Op::Sleep), _) => return Woken::TimedOut,
-                (Some(Op::CondWait), Some(Outcome::CondWait { timed_out, .. })) => {
+                // Only the wait for a notify: a wait to take the mutex back
+                // blocks until its holder lets it go (were it to return at
+                // once, the thread would try the lock again, forever).
+                (Some(Op::CondWait), Some(Outcome::CondWait { timed_out, mutex, .. }))
+                    if call.object.and_then(|o| st.bound_to(o)) != Some(mutex) =>
+                {
                     return if timed_out { Woken::TimedOut } else { Woken::Changed };
                 }
                 (

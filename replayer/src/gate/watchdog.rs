@@ -101,7 +101,14 @@ pub(crate) fn watchdog(gate: &ReplayGate, done: &AtomicBool, backstop: Option<Du
             Quiescence::Stuck => {
                 let statuses = gate.statuses();
                 // Every thread finished: the root is returning, not stuck.
-                if statuses.iter().all(|(_, s)| matches!(s, Status::Finished)) {
+                // So too when the root finished and the threads left are at
+                // the ends of their logs (a thread never joined, whose later
+                // events the recording dropped once the body returned and
+                // the trace was finished): the replay releases them once the
+                // root's result is in.
+                if statuses.iter().all(|(_, s)| matches!(s, Status::Finished))
+                    || root_returning(gate, &statuses)
+                {
                     continue;
                 }
                 gate.stop(verdict_when_stuck(gate, &statuses));
@@ -121,6 +128,16 @@ pub(crate) fn watchdog(gate: &ReplayGate, done: &AtomicBool, backstop: Option<Du
             return;
         }
     }
+}
+
+/// Whether the root thread finished and every other thread is finished or
+/// at the end of its log, in a recording that did not end stuck.
+fn root_returning(gate: &ReplayGate, statuses: &[(ThreadIndex, Status)]) -> bool {
+    let stuck_recording =
+        matches!(gate.recorded_verdict, Some(Verdict::Deadlock { .. } | Verdict::Livelock { .. }));
+    !stuck_recording
+        && statuses.iter().any(|(t, s)| *t == 0 && matches!(s, Status::Finished))
+        && statuses.iter().all(|(_, s)| matches!(s, Status::Finished | Status::EndOfLog { .. }))
 }
 
 /// Every live thread is parked: what does that mean for this trace?

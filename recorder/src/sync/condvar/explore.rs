@@ -20,11 +20,25 @@ pub(super) fn wait<'a, T>(
     timeout: Option<Duration>,
     location: &'static Location<'static>,
 ) -> (Result<InnerGuard<'a, T>, InnerGuard<'a, T>>, bool) {
-    let object = coop::switch_on(&condvar.slot, ObjectKind::Condvar, Op::CondWait, location);
-    drop(guard);
-    context::with(|ctx| ctx.shared.release(mutex_object));
-    coop::scheduler().lock_held(mutex_object, false);
-    coop::wake(Resource::Object(mutex_object), true);
+    let release = |guard: InnerGuard<'a, T>| {
+        drop(guard);
+        context::with(|ctx| ctx.shared.release(mutex_object));
+        coop::scheduler().lock_held(mutex_object, false);
+        coop::wake(Resource::Object(mutex_object), true);
+    };
+    // A coroutine replay lets the mutex go before the wait's first stop: a
+    // thread whose log ends in this wait (the recording finished while it
+    // waited) parks at that stop for good, and it must not hold the mutex
+    // there, as it did not in the recording. The explorer keeps the stop
+    // before the release, a point where another thread may run first.
+    let object = if coop::follows_trace() {
+        release(guard);
+        coop::switch_on(&condvar.slot, ObjectKind::Condvar, Op::CondWait, location)
+    } else {
+        let object = coop::switch_on(&condvar.slot, ObjectKind::Condvar, Op::CondWait, location);
+        release(guard);
+        object
+    };
     let deadline = timeout.map(|t| coop::now().saturating_add(t.as_nanos() as u64));
     let woken = coop::block(&[Resource::Object(object)], deadline, Op::CondWait, Some(object), location);
     let timed_out = woken == Woken::TimedOut;

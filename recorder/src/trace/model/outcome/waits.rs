@@ -34,6 +34,65 @@ impl Outcome {
         }
     }
 
+    /// The counter number this outcome holds, if any, as `(object, class,
+    /// number)` (the event is on `object`; a condvar wait's number is its
+    /// mutex's): its turn, or the turn it saw taken (a load's store, a read
+    /// lock's writes, a park's unparks). Each outcome holds at most one.
+    pub fn counter(&self, object: ObjectIndex) -> Option<(ObjectIndex, TurnClass, u64)> {
+        let mut found = None;
+        self.with_counter(object, |o, class, n| {
+            found = Some((o, class, n));
+            n
+        });
+        found
+    }
+
+    /// The same outcome with its counter number (see [`Outcome::counter`])
+    /// replaced by `f(object, class, number)`.
+    pub fn with_counter(
+        self,
+        object: ObjectIndex,
+        f: impl FnOnce(ObjectIndex, TurnClass, u64) -> u64,
+    ) -> Outcome {
+        use TurnClass::{Lock, Store, Write};
+        match self {
+            Outcome::Lock { acquisition } => Outcome::Lock { acquisition: f(object, Lock, acquisition) },
+            Outcome::TryLock { acquisition: Some(a) } => {
+                Outcome::TryLock { acquisition: Some(f(object, Lock, a)) }
+            }
+            Outcome::CondWait { reacquisition, timed_out, mutex } => {
+                Outcome::CondWait { reacquisition: f(mutex, Lock, reacquisition), timed_out, mutex }
+            }
+            Outcome::WriteLock { write, readers } => {
+                Outcome::WriteLock { write: f(object, Write, write), readers }
+            }
+            Outcome::TryWriteLock { taken: Some((write, readers)) } => {
+                Outcome::TryWriteLock { taken: Some((f(object, Write, write), readers)) }
+            }
+            Outcome::ReadLock { writes_before } => {
+                Outcome::ReadLock { writes_before: f(object, Write, writes_before) }
+            }
+            Outcome::TryReadLock { writes_before: Some(w) } => {
+                Outcome::TryReadLock { writes_before: Some(f(object, Write, w)) }
+            }
+            Outcome::AtomicLoad { store, value } => {
+                Outcome::AtomicLoad { store: f(object, Store, store), value }
+            }
+            Outcome::AtomicStore { store } => Outcome::AtomicStore { store: f(object, Store, store) },
+            Outcome::AtomicRmw { store, previous } => {
+                Outcome::AtomicRmw { store: f(object, Store, store), previous }
+            }
+            Outcome::AtomicCas { store, seen, succeeded } => {
+                Outcome::AtomicCas { store: f(object, Store, store), seen, succeeded }
+            }
+            Outcome::Park { unparks } => Outcome::Park { unparks: f(object, Store, unparks) },
+            Outcome::Unpark { unpark } => Outcome::Unpark { unpark: f(object, Store, unpark) },
+            Outcome::TrackedRead { access } => Outcome::TrackedRead { access: f(object, Store, access) },
+            Outcome::TrackedWrite { access } => Outcome::TrackedWrite { access: f(object, Store, access) },
+            other => other,
+        }
+    }
+
     /// What a replay waits for before this outcome can happen on `object`
     /// (the event's object), or `None` when it depends on no other thread.
     ///

@@ -14,7 +14,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use reprise_recorder::trace::model::{Event, ObjectIndex, Outcome, Sent, ThreadIndex, TurnClass, WaitFor};
+use reprise_recorder::trace::model::{
+    Event, Happened, ObjectIndex, Outcome, ThreadIndex, TurnClass, WaitFor,
+};
 
 use crate::log::{turn_of, Numbers, Ranks, ReplayLog, Turns};
 
@@ -38,8 +40,15 @@ fn provided(log: &ReplayLog) -> Provided {
     for (&t, l) in log.threads() {
         let mut sent = Numbers::default();
         l.scan(t, l.len, log.counters(), |_, e| {
-            match e.outcome() {
-                Ok(Outcome::Send(Sent::Delivered { seq })) => sent.insert(seq),
+            let outcome = e.outcome();
+            // What the event lets others' waits end on, derived in one place
+            // (a select's send arm sends too).
+            if let Some(Happened::Sent { seq, .. }) =
+                outcome.as_ref().ok().and_then(|o| o.makes_happen(t, e.object))
+            {
+                sent.insert(seq);
+            }
+            match outcome {
                 Ok(Outcome::Spawn { child }) => {
                     p.spawned.insert(child);
                 }
@@ -160,6 +169,22 @@ mod tests {
         ]);
         assert_eq!(cut_to_consistent_prefix(&mut log), 2);
         assert_eq!(lengths(&log), vec![3, 2]);
+    }
+
+    #[test]
+    fn a_message_sent_by_a_select_send_arm_keeps_its_receive() {
+        use reprise_recorder::trace::model::{Received, Sent};
+        // Thread 0 sent message 1 from a select's send arm; a killed
+        // recording once cut thread 1 from that receive on, and with it
+        // nearly every thread of a program whose workers sent that way.
+        let sent = Event::new(Outcome::SelectSend { arm: 1, sent: Sent::Delivered { seq: 1 } }, 5, 0);
+        let received = Event::new(Outcome::Recv(Received::Message { sender: 0, seq: 1 }), 5, 0);
+        let mut log = log_of(vec![
+            vec![start(), ev(Op::Spawn, 0, 1, 0, 0), sent],
+            vec![start(), received, ev(Op::Lock, 6, 1, 0, 0)],
+        ]);
+        assert_eq!(cut_to_consistent_prefix(&mut log), 0);
+        assert_eq!(lengths(&log), vec![3, 3]);
     }
 
     #[test]

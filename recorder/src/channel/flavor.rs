@@ -206,6 +206,14 @@ impl<T> Flavor<T> {
     }
 }
 
+/// Whether a channel made now is made outside any execution: off mode is a
+/// thread outside one (or one whose recording stopped, which records no
+/// more either).
+#[cfg(not(reprise_loom))]
+pub(super) fn made_outside() -> bool {
+    mode::mode() == Mode::Off
+}
+
 /// The backend for a crossbeam end on this thread (see [`Flavor::mode`]).
 #[cfg(not(reprise_loom))]
 #[inline]

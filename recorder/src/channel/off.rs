@@ -8,16 +8,9 @@ use super::wait::{NoMessage, Wait};
 use super::{Receiver, SendError, SendTimeoutError, Sender, TrySendError};
 use crate::rt::exec;
 
-/// Whether a channel made now is made outside any execution: off mode is a
-/// thread outside one (or one whose recording stopped, which records no
-/// more either).
-fn made_outside() -> bool {
-    crate::rt::mode::mode() == crate::rt::mode::Mode::Off
-}
-
 #[track_caller]
 fn make<T>((tx, rx): (cb::Sender<Envelope<T>>, cb::Receiver<Envelope<T>>)) -> (Sender<T>, Receiver<T>) {
-    let outside = made_outside();
+    let outside = flavor::made_outside();
     flavor::ends(
         Flavor::Crossbeam { tx: Some(tx), rx: None, outside },
         Flavor::Crossbeam { tx: None, rx: Some(rx), outside },

@@ -169,7 +169,7 @@ impl<T> Timer<T> {
 /// A receiver of `make`'s messages from a timer of `kind`.
 #[track_caller]
 fn receiver<T>(kind: Kind, make: Make<T>) -> Receiver<T> {
-    let outside = mode::mode() == Mode::Off;
+    let outside = super::flavor::made_outside();
     let (sender, receiver) = ends_of(
         Flavor::Crossbeam { tx: None, rx: None, outside },
         Flavor::Timer(Timer { kind, make, outside }),

@@ -420,6 +420,14 @@ impl fmt::Display for BlockedThread {
     }
 }
 
+impl Verdict {
+    /// Whether the run ended with threads that could not go on (a deadlock
+    /// or a livelock): the trace ends while other threads may still have run.
+    pub fn ended_stuck(&self) -> bool {
+        matches!(self, Verdict::Deadlock { .. } | Verdict::Livelock { .. })
+    }
+}
+
 impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

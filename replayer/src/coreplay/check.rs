@@ -150,7 +150,7 @@ impl State {
             && !self.shifted(made.op, fields, &outcome, recorded.object)
         {
             let got = Outcome::decode(made.op, fields).map_or_else(|e| e.to_string(), |o| format!("{o:?}"));
-            let detail = if received(&outcome).is_some_and(|r| r.from_outside()) {
+            let detail = if outcome.received().is_some_and(|r| r.from_outside()) {
                 OUTSIDE_MESSAGE.to_string()
             } else {
                 format!("the recording's outcome was {outcome:?}; this run's is {got}")
@@ -173,16 +173,5 @@ impl State {
             }
         }
         self.step(thread);
-    }
-}
-
-/// What a receive's recorded outcome got (`None`: not a receive).
-fn received(outcome: &Outcome) -> Option<Received> {
-    match *outcome {
-        Outcome::Recv(r)
-        | Outcome::TryRecv(r)
-        | Outcome::RecvTimeout(r)
-        | Outcome::Select { received: r, .. } => Some(r),
-        _ => None,
     }
 }

@@ -49,7 +49,7 @@ pub(crate) fn report<R>(
     // The root returned and the threads left are at the ends of their logs
     // (never joined: the recording dropped their later events once the body
     // returned and the trace was finished), as parallel replay ends too.
-    let stuck_recording = matches!(verdict, Some(Verdict::Deadlock { .. } | Verdict::Livelock { .. }));
+    let stuck_recording = verdict.is_some_and(Verdict::ended_stuck);
     let past_the_end = !stuck_recording
         && !matches!(root, RootEnd::Stopped)
         && unfinished.iter().all(|&t| matches!(st.slot(t).map(|s| &s.status), Some(Status::EndOfLog(_))));
@@ -75,7 +75,7 @@ pub(crate) fn report<R>(
         .collect();
     // A recording that ended in a deadlock or a livelock, or was cut, ends
     // while threads outside it still ran: what they wait for is past its end.
-    let cut_like = !complete || matches!(verdict, Some(Verdict::Deadlock { .. } | Verdict::Livelock { .. }));
+    let cut_like = !complete || stuck_recording;
     if !waiting.is_empty() && !cut_like {
         report.outcome = ReplayOutcome::Stalled(stall(st, &unfinished));
         return report;

@@ -133,9 +133,7 @@ pub(crate) fn watchdog(gate: &ReplayGate, done: &AtomicBool, backstop: Option<Du
 /// Whether the root thread finished and every other thread is finished or
 /// at the end of its log, in a recording that did not end stuck.
 fn root_returning(gate: &ReplayGate, statuses: &[(ThreadIndex, Status)]) -> bool {
-    let stuck_recording =
-        matches!(gate.recorded_verdict, Some(Verdict::Deadlock { .. } | Verdict::Livelock { .. }));
-    !stuck_recording
+    !gate.recorded_verdict.as_ref().is_some_and(Verdict::ended_stuck)
         && statuses.iter().any(|(t, s)| *t == 0 && matches!(s, Status::Finished))
         && statuses.iter().all(|(_, s)| matches!(s, Status::Finished | Status::EndOfLog { .. }))
 }

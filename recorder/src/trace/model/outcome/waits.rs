@@ -93,6 +93,18 @@ impl Outcome {
         }
     }
 
+    /// What a receive got, a select's receive arm included (`None`: not a
+    /// receive).
+    pub fn received(&self) -> Option<Received> {
+        match *self {
+            Outcome::Recv(r)
+            | Outcome::TryRecv(r)
+            | Outcome::RecvTimeout(r)
+            | Outcome::Select { received: r, .. } => Some(r),
+            _ => None,
+        }
+    }
+
     /// What a replay waits for before this outcome can happen on `object`
     /// (the event's object), or `None` when it depends on no other thread.
     ///
@@ -107,14 +119,13 @@ impl Outcome {
                 _ => WaitFor::Turn { object, class, number },
             });
         }
-        match *self {
-            Outcome::Recv(r)
-            | Outcome::TryRecv(r)
-            | Outcome::RecvTimeout(r)
-            | Outcome::Select { received: r, .. } => match r {
+        if let Some(received) = self.received() {
+            return match received {
                 Received::Message { sender, seq } => Some(WaitFor::Message { sender, seq }),
                 _ => None,
-            },
+            };
+        }
+        match *self {
             Outcome::ReadLock { writes_before }
             | Outcome::TryReadLock { writes_before: Some(writes_before) } => {
                 Some(WaitFor::Taken { object, class: TurnClass::Write, number: writes_before })

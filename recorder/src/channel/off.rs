@@ -38,10 +38,12 @@ pub(super) fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
 }
 
 /// Off mode numbers nothing: the envelope's id is left at 0.
+#[inline]
 fn envelope<T>(value: T) -> Envelope<T> {
     Envelope { sender: 0, seq: 0, value }
 }
 
+#[inline]
 pub(super) fn send<T>(sender: &Sender<T>, value: T) -> Result<(), SendError<T>> {
     sender.cb().send(envelope(value)).map_err(|e| SendError(e.0.value))
 }
@@ -74,6 +76,7 @@ pub(super) fn unwrap_try_send<T>(e: cb::TrySendError<Envelope<T>>) -> TrySendErr
     }
 }
 
+#[inline]
 pub(super) fn receive<T>(receiver: &Receiver<T>, wait: Wait) -> Result<T, NoMessage> {
     let rx = receiver.cb();
     let result = match wait {

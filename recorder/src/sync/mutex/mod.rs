@@ -100,15 +100,25 @@ impl<T: ?Sized> Mutex<T> {
     ///
     /// When a holder panicked, as std's.
     #[track_caller]
+    #[inline(always)]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
         let location = Location::caller();
+        // Passthrough in line, the other modes out of it (see `Sender::send`).
         match mode::mode() {
             Mode::Off => self.wrap(self.inner.lock(), Held::Off, location),
             #[cfg(not(reprise_loom))]
+            mode => self.lock_in(mode, location),
+        }
+    }
+
+    /// `lock` in record, replay and explore mode.
+    #[cfg(not(reprise_loom))]
+    #[inline(never)]
+    fn lock_in(&self, mode: Mode, location: &'static Location<'static>) -> LockResult<MutexGuard<'_, T>> {
+        match mode {
+            Mode::Off => self.wrap(self.inner.lock(), Held::Off, location),
             Mode::Record => record::lock(self, location),
-            #[cfg(not(reprise_loom))]
             Mode::Gated => replay::lock(self, location),
-            #[cfg(not(reprise_loom))]
             Mode::Coop => explore::lock(self, location),
         }
     }
@@ -196,8 +206,9 @@ impl<T: ?Sized> MutexGuard<'_, T> {
 }
 
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
+    #[inline]
     fn drop(&mut self) {
-        if self.inner.is_some() {
+        if self.inner.is_some() && !matches!(self.held, Held::Off) {
             self.release_event();
         }
     }

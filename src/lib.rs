@@ -91,7 +91,7 @@ pub use reprise_recorder::{
     RecordError, RecordGuard, Recording, DEADLOCK_EXIT_CODE, RECORD_ERROR_EXIT_CODE,
 };
 #[doc(inline)]
-pub use reprise_recorder::{channel, random, sync, thread, time};
+pub use reprise_recorder::{channel, hint, random, sync, thread, time};
 #[doc(inline)]
 pub use reprise_recorder::{
     flight, flight_dump, flight_dump_all, DumpInfo, FlightConfig, FlightError, FlightRun,

@@ -17,6 +17,7 @@ mod explore_blocking;
 mod explore_report;
 mod explore_search;
 mod explore_time;
+mod explore_yield;
 mod export;
 mod fidelity;
 mod flight;

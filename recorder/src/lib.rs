@@ -49,6 +49,7 @@ pub mod capture;
 pub mod channel;
 #[cfg(not(reprise_loom))]
 pub mod flight;
+pub mod hint;
 #[doc(hidden)]
 pub mod local;
 #[cfg(reprise_loom)]

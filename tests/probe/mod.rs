@@ -15,7 +15,7 @@ mod std_facade {
         pub use crossbeam_channel::*;
     }
     pub use std::thread_local;
-    pub use std::{sync, thread, time};
+    pub use std::{hint, sync, thread, time};
 }
 
 /// The probe against std + crossbeam-channel. It is written as a port

@@ -594,6 +594,7 @@ fn threads(out: &mut Vec<String>) {
     assert!(thread::available_parallelism().is_ok());
     let quick = thread::spawn(|| 1);
     while !quick.is_finished() {
+        rt::hint::spin_loop();
         thread::yield_now();
     }
     assert_eq!(quick.join().unwrap(), 1);

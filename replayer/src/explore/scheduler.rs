@@ -340,10 +340,13 @@ impl RunScheduler {
         }
         let expired = if st.time_is_a_choice { self.expire_by_choice(st) } else { None };
         let State { threads, strategy, log, .. } = &mut *st;
-        // A thread that yielded runs again only when every thread that did
-        // not yield is blocked: otherwise spin-waits under a priority
-        // strategy (PCT) pass the turn among themselves and never let the
-        // thread they wait for run.
+        // A thread that yielded is not on offer until every thread that
+        // could run when it yielded has had a step (or blocked), or until
+        // no other can run: otherwise spin-waits under a priority strategy
+        // (PCT) pass the turn among themselves and never let the thread
+        // they wait for run; and it is not kept off for longer, so that a
+        // yielding thread waiting for threads that spin without yielding
+        // is not starved (`Slot::owed`).
         let offered = threads.offered();
         let current = log.last().map(|s| s.thread).filter(|t| offered.binary_search(t).is_ok());
         let asked = offered.len() > 1 || expired.is_some();
@@ -358,7 +361,7 @@ impl RunScheduler {
         let preempted = current.is_some_and(|c| c != pick);
         let call = threads.next(pick);
         strategy.ran(pick, call);
-        threads.set_yielded(pick, false, &mut **strategy);
+        threads.ran(pick, &mut **strategy);
         log.push(Step { thread: pick, call, preempted, asked });
         st.steps += 1;
         if st.steps > st.max_steps {

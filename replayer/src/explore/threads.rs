@@ -37,6 +37,13 @@ pub(super) struct Slot {
     pub(super) next: Option<CoopCall>,
     /// It called `thread::yield_now`: let the others go first.
     pub(super) yielded: bool,
+    /// While it yields, the threads it lets go first, sorted: those that
+    /// could run when it yielded and have not run, blocked or finished
+    /// since. It is on offer again once they all have, as in CHESS's fair
+    /// scheduling: a yield defers to the others for one step each, not for
+    /// as long as they can run, so a thread that yields while it waits for
+    /// threads that spin without yielding still gets its turn.
+    owed: Vec<ThreadIndex>,
 }
 
 /// A map keyed by small integers, hashed cheaply: the waiters are looked
@@ -49,8 +56,11 @@ pub(super) struct Threads {
     slots: Vec<Option<Slot>>,
     /// Runnable threads that did not yield, sorted.
     ready: Vec<ThreadIndex>,
-    /// Runnable threads that yielded, sorted: they run only when no other can.
+    /// Runnable threads that yielded, sorted: they run only when no other
+    /// can, or once every thread they deferred to has had a step.
     yielded: Vec<ThreadIndex>,
+    /// Scratch list for [`Threads::discharge`].
+    released: Vec<ThreadIndex>,
     /// The blocked threads waiting on each resource, in the order they
     /// blocked. An emptied list stays, so that blocking again does not
     /// allocate.
@@ -61,6 +71,8 @@ pub(super) struct Threads {
     due: Vec<ThreadIndex>,
     /// The `on` lists of the slots of earlier runs, for new slots.
     free_on: Vec<Vec<Resource>>,
+    /// The `owed` lists of the slots of earlier runs, for new slots.
+    free_owed: Vec<Vec<ThreadIndex>>,
 }
 
 impl Threads {
@@ -68,9 +80,11 @@ impl Threads {
     /// of the same program then allocates nothing here.
     pub(super) fn reset(&mut self) {
         for slot in self.slots.drain(..).flatten() {
-            let mut on = slot.on;
+            let (mut on, mut owed) = (slot.on, slot.owed);
             on.clear();
+            owed.clear();
             self.free_on.push(on);
+            self.free_owed.push(owed);
         }
         self.ready.clear();
         self.yielded.clear();
@@ -134,22 +148,63 @@ impl Threads {
             woken: Woken::Changed,
             next: None,
             yielded: false,
+            owed: self.free_owed.pop().unwrap_or_default(),
         });
         self.enter(thread, false, strategy);
     }
 
     /// Marks whether the running `thread` yielded, moving it between the
-    /// two runnable sets.
+    /// two runnable sets. A yield defers to the threads that can run now
+    /// (see [`Slot::owed`]); with none, it changes nothing.
     pub(super) fn set_yielded(&mut self, thread: ThreadIndex, yielded: bool, strategy: &mut dyn Strategy) {
-        let Some(slot) = self.get_mut(thread) else { return };
+        let Threads { slots, ready, yielded: yielders, .. } = self;
+        let Some(slot) = slots.get_mut(thread as usize).and_then(Option::as_mut) else { return };
         if slot.yielded == yielded {
             return;
+        }
+        slot.owed.clear();
+        if yielded {
+            slot.owed.extend(ready.iter().chain(yielders.iter()).filter(|&&t| t != thread));
+            if slot.owed.is_empty() {
+                return;
+            }
+            slot.owed.sort_unstable();
         }
         slot.yielded = yielded;
         if slot.status == Status::Runnable {
             self.leave(thread, !yielded);
             self.enter(thread, yielded, strategy);
         }
+    }
+
+    /// `thread` was picked to run a step: it no longer yields, and the
+    /// threads that deferred to it may be owed nothing more.
+    pub(super) fn ran(&mut self, thread: ThreadIndex, strategy: &mut dyn Strategy) {
+        self.set_yielded(thread, false, strategy);
+        self.discharge(thread, strategy);
+    }
+
+    /// `thread` ran, blocked or finished: no yielding thread waits for it
+    /// any longer, and those it was the last of are on offer again.
+    fn discharge(&mut self, thread: ThreadIndex, strategy: &mut dyn Strategy) {
+        if self.yielded.is_empty() {
+            return;
+        }
+        let mut released = std::mem::take(&mut self.released);
+        released.clear();
+        for &y in &self.yielded {
+            let Some(slot) = self.slots.get_mut(y as usize).and_then(Option::as_mut) else { continue };
+            if let Ok(at) = slot.owed.binary_search(&thread) {
+                slot.owed.remove(at);
+            }
+            if slot.owed.is_empty() {
+                released.push(y);
+            }
+        }
+        for &y in &released {
+            self.set_yielded(y, false, strategy);
+        }
+        self.released = released;
     }
 
     /// `thread` (the running one) waits on `on` or until `deadline`.
@@ -176,6 +231,7 @@ impl Threads {
         if deadline.is_some() {
             self.timed.push(thread);
         }
+        self.discharge(thread, strategy);
     }
 
     /// Lets the blocked `thread` run again, told why.
@@ -237,6 +293,7 @@ impl Threads {
             self.leave(thread, was.1);
             strategy.runnable(thread, Runnable::No);
         }
+        self.discharge(thread, strategy);
     }
 
     /// The blocked thread whose timer expires first (the lowest index among

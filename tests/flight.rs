@@ -131,6 +131,46 @@ fn a_worker_panic_is_dumped_by_the_panic_hook_while_the_run_goes_on() {
     assert_eq!(&worker_ops[worker_ops.len() - 2..], &[Op::Panic, Op::ThreadExit]);
 }
 
+/// A scope whose thread panics, the scope's panic caught by the root, which
+/// then ends well.
+fn caught_scope_panic() -> u64 {
+    let total = Mutex::new(0u64);
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        thread::scope(|s| {
+            s.spawn(|| {
+                *total.lock().unwrap() += 1;
+                panic!("scoped worker gave up");
+            });
+        })
+    }));
+    assert!(caught.is_err());
+    let after = *total.lock().unwrap_or_else(|e| e.into_inner());
+    after + 1
+}
+
+#[test]
+fn a_panic_the_program_catches_is_dumped_under_the_runs_own_verdict_and_replays() {
+    // The root's panic (the scope's) is caught: the dump waits for the root
+    // to exit, so the run's end overtakes it. That dump said "panicked in
+    // thread 0" of a run that completed, and its replay, which followed
+    // every event, exited as a verdict mismatch.
+    let path = scratch("caught").join("dump.trace");
+    let run = flight(&path, config(), caught_scope_panic).unwrap();
+    assert_eq!(run.result, Some(2));
+    assert_eq!(run.verdict, Verdict::Completed);
+    let trace = read_trace_file(&path).unwrap();
+    assert_eq!(trace.footer.as_ref().unwrap().verdict, Verdict::Completed);
+    assert!(
+        note(&trace, DUMP_NOTE).is_some_and(|why| why.starts_with("panic in thread")),
+        "{:?}",
+        trace.footer
+    );
+    assert!(note(&trace, RUNNING_NOTE).is_none(), "the run had ended");
+    let report = reprise::replay(&trace, caught_scope_panic);
+    assert_eq!(report.outcome, ReplayOutcome::Matched, "{}", report.outcome);
+    assert_eq!(report.result, Some(2));
+}
+
 #[test]
 fn a_dump_covering_the_whole_run_replays_to_the_same_digest() {
     let (path, said) = record_flight("whole", &["--payments", "300"]);

@@ -49,6 +49,9 @@ const PANIC_RESCAN: Duration = Duration::from_millis(10);
 /// as soon as the thread exits.
 const PANIC_WAIT: Duration = Duration::from_secs(5);
 
+/// The root thread: its exit ends the run.
+const ROOT: ThreadIndex = 0;
+
 /// What the keeper did, for the caller of [`crate::flight`].
 #[derive(Debug, Default)]
 pub(crate) struct KeeperEnd {
@@ -71,6 +74,9 @@ pub(crate) struct Keeper {
     pub(crate) rings: Rings,
     /// The run's end, when it came while a dump was being prepared.
     pub(crate) finished: Option<Box<Footer>>,
+    /// Why the end must dump when its own verdict would not: a panic whose
+    /// dump the run's end overtook (the program caught it and ended well).
+    pub(crate) end_dumps_for: Option<String>,
     /// Threads that handed a chunk over since a dump began gathering.
     pub(crate) handed_over: Vec<ThreadIndex>,
     pub(crate) end: KeeperEnd,
@@ -81,6 +87,13 @@ impl Keeper {
     pub(crate) fn run(mut self) -> KeeperEnd {
         loop {
             if let Some(footer) = self.finished.take() {
+                // A panic reported before the end and not served yet (the
+                // select took the end first) still gets its dump: the end's.
+                while let Ok(request) = self.requests.try_recv() {
+                    if let Request::Panic { thread, .. } = request {
+                        self.end_dumps_for.get_or_insert_with(|| format!("panic in thread {thread}"));
+                    }
+                }
                 self.finish(*footer);
                 return self.end;
             }
@@ -139,12 +152,23 @@ impl Keeper {
             }
             Request::Panic { thread, message } => {
                 self.await_exit(thread);
+                if thread == ROOT && self.exited(ROOT) {
+                    // The root's exit ends the run: its end is on the way.
+                    self.await_finish();
+                }
+                if self.finished.is_none() {
+                    self.gather(Some(thread));
+                }
+                let reason = format!("panic in thread {thread}");
                 if self.finished.is_some() {
-                    // The run ended with it: the end's dump holds it all.
+                    // The run ended meanwhile: the end's dump holds it all,
+                    // under the run's own verdict. A panic the program
+                    // caught (a scope's, in a `catch_unwind`) ends no run:
+                    // a dump calling it the verdict would make a replay of
+                    // the whole run report a mismatch.
+                    self.end_dumps_for = Some(reason);
                     return;
                 }
-                self.gather(Some(thread));
-                let reason = format!("panic in thread {thread}");
                 let _ = self.dump(Verdict::Panicked { thread, message }, &reason);
             }
         }
@@ -164,6 +188,21 @@ impl Keeper {
                 Ok(msg) => self.take(msg),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+    }
+
+    /// Takes chunks until the run's end comes, or the handover time passed.
+    fn await_finish(&mut self) {
+        let deadline = Instant::now() + self.handover.max(PANIC_WAIT);
+        while self.finished.is_none() {
+            let now = Instant::now();
+            if now >= deadline {
+                return;
+            }
+            match self.inbox.recv_timeout(deadline - now) {
+                Ok(msg) => self.take(msg),
+                Err(_) => return,
             }
         }
     }
@@ -225,11 +264,12 @@ impl Keeper {
         let reason = match &footer.verdict {
             Verdict::Panicked { .. } => Some("panic"),
             Verdict::Deadlock { .. } => Some("deadlock"),
+            _ if self.end_dumps_for.is_some() => self.end_dumps_for.as_deref(),
             _ if self.dump_at_end => Some("end of the run"),
             _ => None,
         };
-        if let Some(reason) = reason {
-            let _ = self.write(footer.verdict, footer.annotations, reason, false);
+        if let Some(reason) = reason.map(str::to_owned) {
+            let _ = self.write(footer.verdict, footer.annotations, &reason, false);
         }
         self.clock.mark_written();
     }

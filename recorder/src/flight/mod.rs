@@ -136,6 +136,7 @@ impl Session {
             recycle,
             rings: Rings::new(Budget { events: config.events.max(1), bytes: config.bytes }),
             finished: None,
+            end_dumps_for: None,
             handed_over: Vec::new(),
             end: KeeperEnd::default(),
         };

@@ -35,6 +35,7 @@ fn stamp<T>(sender: &Sender<T>, location: &'static Location<'static>) -> (Object
     })
 }
 
+#[inline(never)]
 pub(super) fn send<T>(
     sender: &Sender<T>,
     value: T,
@@ -149,6 +150,7 @@ pub(super) fn try_send<T>(
     result.map_err(unwrap_try_send)
 }
 
+#[inline(never)]
 pub(super) fn receive<T>(
     receiver: &Receiver<T>,
     wait: Wait,

@@ -159,29 +159,16 @@ impl<T> Sender<T> {
     #[track_caller]
     #[inline(always)]
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        // Passthrough in line, the other modes out of it: a shell that holds
-        // every mode's path pays their stack frame on each passthrough call.
         match self.flavor.mode() {
             Mode::Off => passthrough::send(self, value),
             #[cfg(not(reprise_loom))]
-            mode => self.send_in(mode, value, Location::caller()),
-        }
-    }
-
-    /// `send` in record, replay and explore mode.
-    #[cfg(not(reprise_loom))]
-    #[inline(never)]
-    fn send_in(
-        &self,
-        mode: Mode,
-        value: T,
-        location: &'static Location<'static>,
-    ) -> Result<(), SendError<T>> {
-        match mode {
-            Mode::Off => passthrough::send(self, value),
-            Mode::Record => record::send(self, value, location),
-            Mode::Gated => replay::send(self, value, location).map_err(|e| SendError(e.into_inner())),
-            Mode::Coop => explore::send(self, value, location),
+            Mode::Record => record::send(self, value, Location::caller()),
+            #[cfg(not(reprise_loom))]
+            Mode::Gated => {
+                replay::send(self, value, Location::caller()).map_err(|e| SendError(e.into_inner()))
+            }
+            #[cfg(not(reprise_loom))]
+            Mode::Coop => explore::send(self, value, Location::caller()),
         }
     }
 
@@ -222,34 +209,17 @@ impl<T> Receiver<T> {
     #[cfg_attr(reprise_loom, allow(unused_variables))]
     #[inline(always)]
     fn receive(&self, wait: Wait, location: &'static Location<'static>) -> Result<T, NoMessage> {
-        // Passthrough in line, as `Sender::send`.
-        match self.flavor.mode() {
-            #[cfg(not(reprise_loom))]
-            Mode::Off if matches!(self.flavor, Flavor::Timer(_)) => {
-                self.receive_in(Mode::Off, wait, location)
-            }
-            Mode::Off => passthrough::receive(self, wait),
-            #[cfg(not(reprise_loom))]
-            mode => self.receive_in(mode, wait, location),
-        }
-    }
-
-    /// `receive` from a timer, and in record, replay and explore mode.
-    #[cfg(not(reprise_loom))]
-    #[inline(never)]
-    fn receive_in(
-        &self,
-        mode: Mode,
-        wait: Wait,
-        location: &'static Location<'static>,
-    ) -> Result<T, NoMessage> {
+        #[cfg(not(reprise_loom))]
         if let Flavor::Timer(timer) = &self.flavor {
             return timer::receive(timer, wait, location);
         }
-        match mode {
+        match self.flavor.mode() {
             Mode::Off => passthrough::receive(self, wait),
+            #[cfg(not(reprise_loom))]
             Mode::Record => record::receive(self, wait, location),
+            #[cfg(not(reprise_loom))]
             Mode::Gated => replay::receive(self, wait, location),
+            #[cfg(not(reprise_loom))]
             Mode::Coop => explore::receive(self, wait, location),
         }
     }

@@ -23,6 +23,7 @@ fn sent<E>(seq: u64, result: &Result<(), E>) -> Outcome {
     Outcome::Send(if result.is_ok() { Sent::Delivered { seq } } else { Sent::Disconnected })
 }
 
+#[inline(never)]
 pub(super) fn send<T>(
     sender: &Sender<T>,
     value: T,
@@ -112,6 +113,7 @@ pub(super) fn try_send<T>(
     })
 }
 
+#[inline(never)]
 pub(super) fn receive<T>(
     receiver: &Receiver<T>,
     wait: Wait,

@@ -24,6 +24,7 @@ pub(super) fn channel<T>(capacity: Option<usize>) -> (Sender<T>, Receiver<T>) {
 /// `send` and `try_send`: a recorded `Full` or `Disconnected` comes back as
 /// that error (`send` gives the value back either way); a recorded delivery
 /// queues the message under its id and tells whoever waits for it.
+#[inline(never)]
 pub(super) fn send<T>(
     sender: &Sender<T>,
     value: T,
@@ -77,6 +78,7 @@ pub(super) fn send_recorded<T>(
 }
 
 /// `recv`, `try_recv` and `recv_timeout`.
+#[inline(never)]
 pub(super) fn receive<T>(
     receiver: &Receiver<T>,
     wait: Wait,

@@ -264,6 +264,7 @@ fn message<T>(make: Make<T>, nanos: u64) -> Option<T> {
 }
 
 /// `recv`, `try_recv`, `recv_timeout` and `recv_deadline` on a timer.
+#[inline(never)]
 pub(super) fn receive<T>(
     timer: &Timer<T>,
     wait: Wait,

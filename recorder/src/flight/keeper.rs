@@ -151,10 +151,10 @@ impl Keeper {
                 let _ = reply.send(result);
             }
             Request::Panic { thread, message } => {
-                self.await_exit(thread);
+                self.take_until(|keeper| keeper.exited(thread));
                 if thread == ROOT && self.exited(ROOT) {
                     // The root's exit ends the run: its end is on the way.
-                    self.await_finish();
+                    self.take_until(|_| false);
                 }
                 if self.finished.is_none() {
                     self.gather(Some(thread));
@@ -174,12 +174,12 @@ impl Keeper {
         }
     }
 
-    /// Takes chunks until `thread` has exited (its last chunk, with its
-    /// panic event, is then queued), the run finished, or the handover
-    /// time passed.
-    fn await_exit(&mut self, thread: ThreadIndex) {
+    /// Takes chunks until `done` holds (a panicking thread has exited, so
+    /// its last chunk, with its panic event, is queued), the run finished, or
+    /// the handover time passed.
+    fn take_until(&mut self, done: impl Fn(&Keeper) -> bool) {
         let deadline = Instant::now() + self.handover.max(PANIC_WAIT);
-        while self.finished.is_none() && !self.exited(thread) {
+        while self.finished.is_none() && !done(self) {
             let now = Instant::now();
             if now >= deadline {
                 return;
@@ -188,21 +188,6 @@ impl Keeper {
                 Ok(msg) => self.take(msg),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
-            }
-        }
-    }
-
-    /// Takes chunks until the run's end comes, or the handover time passed.
-    fn await_finish(&mut self) {
-        let deadline = Instant::now() + self.handover.max(PANIC_WAIT);
-        while self.finished.is_none() {
-            let now = Instant::now();
-            if now >= deadline {
-                return;
-            }
-            match self.inbox.recv_timeout(deadline - now) {
-                Ok(msg) => self.take(msg),
-                Err(_) => return,
             }
         }
     }

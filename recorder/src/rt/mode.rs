@@ -6,6 +6,12 @@
 //! explorer's scheduler), and passthrough. Under `--cfg reprise_loom` there is
 //! one mode, passthrough, and the shells' inner objects are loom's, so loom
 //! checks the same shells users call.
+//!
+//! The hottest shells (a channel's send and receive, a mutex's lock) are
+//! inlined into their callers and the backends' entry points they call are
+//! `#[inline(never)]`: a shell that inlined every mode's path paid that
+//! path's stack frame on each passthrough call (about 20 instructions per
+//! event of the payments pipeline off).
 
 #[cfg(not(reprise_loom))]
 pub(crate) use crate::rt::context::{mode, Mode};

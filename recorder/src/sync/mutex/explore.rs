@@ -38,6 +38,7 @@ fn object<T: ?Sized>(mutex: &Mutex<T>, location: &'static Location<'static>) -> 
     context::with(|ctx| ctx.object(&mutex.slot, ObjectKind::Mutex, location))
 }
 
+#[inline(never)]
 pub(super) fn lock<'a, T: ?Sized>(
     mutex: &'a Mutex<T>,
     location: &'static Location<'static>,

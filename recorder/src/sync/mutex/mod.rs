@@ -103,22 +103,13 @@ impl<T: ?Sized> Mutex<T> {
     #[inline(always)]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
         let location = Location::caller();
-        // Passthrough in line, the other modes out of it (see `Sender::send`).
         match mode::mode() {
             Mode::Off => self.wrap(self.inner.lock(), Held::Off, location),
             #[cfg(not(reprise_loom))]
-            mode => self.lock_in(mode, location),
-        }
-    }
-
-    /// `lock` in record, replay and explore mode.
-    #[cfg(not(reprise_loom))]
-    #[inline(never)]
-    fn lock_in(&self, mode: Mode, location: &'static Location<'static>) -> LockResult<MutexGuard<'_, T>> {
-        match mode {
-            Mode::Off => self.wrap(self.inner.lock(), Held::Off, location),
             Mode::Record => record::lock(self, location),
+            #[cfg(not(reprise_loom))]
             Mode::Gated => replay::lock(self, location),
+            #[cfg(not(reprise_loom))]
             Mode::Coop => explore::lock(self, location),
         }
     }

@@ -18,6 +18,7 @@ impl<T: ?Sized> Mutex<T> {
     }
 }
 
+#[inline(never)]
 pub(super) fn lock<'a, T: ?Sized>(
     mutex: &'a Mutex<T>,
     location: &'static Location<'static>,

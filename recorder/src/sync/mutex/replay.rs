@@ -13,6 +13,7 @@ fn begin<T: ?Sized>(mutex: &Mutex<T>, op: Op, location: &'static Location<'stati
     gated::begin(op, Some((&mutex.slot, ObjectKind::Mutex)), location)
 }
 
+#[inline(never)]
 pub(super) fn lock<'a, T: ?Sized>(
     mutex: &'a Mutex<T>,
     location: &'static Location<'static>,

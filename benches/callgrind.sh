@@ -39,3 +39,29 @@ done
 awk -v r="$per_raw" -v o="$per_off" -v c="$per_record" 'BEGIN {
     printf "  overhead per event: off %+.1f, record %+.1f instructions (off %.2fx, record %.2fx of raw)\n", o - r, c - r, o / r, c / r
 }'
+
+# Record mode split by thread: what the program's own threads pay per event
+# (the hot path) and what reprise's writer, flusher and monitor threads do
+# for them (encoding the raw blocks, writing).
+split() {
+    rm -f "$tmp"/cgt.out*
+    valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$tmp/cgt.out" \
+        "$bin" record "$1" "$workers" "$tmp/t.trace" >/dev/null 2>&1
+    own=0
+    ours=0
+    for f in "$tmp"/cgt.out*; do
+        n=$(grep -E '^(summary|totals):' "$f" | head -1 | awk '{print $2}')
+        [ -n "$n" ] || continue
+        if grep -qE 'rt::writer::run|rt::flush::run|rt::monitor::run' "$f"; then
+            ours=$((ours + n))
+        else
+            own=$((own + n))
+        fi
+    done
+    echo "$own $ours"
+}
+set -- $(split "$small") $(split "$big")
+awk -v a="$1" -v b="$3" -v c="$2" -v d="$4" -v e="$ev" -v r="$per_raw" 'BEGIN {
+    own = (b - a) / e; ours = (d - c) / e
+    printf "  record by thread: %.1f instructions/event on the program'"'"'s threads (%.2fx of raw), %.1f on reprise'"'"'s writer, flusher and monitor\n", own, own / r, ours
+}'

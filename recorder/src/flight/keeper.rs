@@ -19,7 +19,9 @@ use crate::flight::ring::Rings;
 use crate::rt::chunk::{Block, CHUNK_CAPACITY};
 use crate::rt::exec::Execution;
 use crate::rt::flush::FlushClock;
+use crate::rt::raw;
 use crate::rt::writer::WriterMsg;
+use crate::trace::codec::EventEncoder;
 use crate::trace::format::{Footer, Header, Verdict};
 use crate::trace::model::ThreadIndex;
 
@@ -79,6 +81,9 @@ pub(crate) struct Keeper {
     pub(crate) end_dumps_for: Option<String>,
     /// Threads that handed a chunk over since a dump began gathering.
     pub(crate) handed_over: Vec<ThreadIndex>,
+    /// Encodes the raw blocks threads hand over.
+    pub(crate) encoder: EventEncoder,
+    pub(crate) payload: Vec<u8>,
     pub(crate) end: KeeperEnd,
 }
 
@@ -119,8 +124,11 @@ impl Keeper {
         match msg {
             WriterMsg::Chunk { thread, events, block, .. } => {
                 self.handed_over.push(thread);
-                let mut spare = Vec::new();
-                self.rings.push(thread, events, block, &mut spare);
+                // The ring keeps the chunk encoded, a fraction of the raw
+                // block, which goes back to the threads at once.
+                let (_, len) = raw::transcode(block.payload(), &mut self.encoder, &mut self.payload);
+                let mut spare = vec![block];
+                self.rings.push(thread, events, Block::holding(&self.payload[..len]), &mut spare);
                 if self.rings.holding() > self.keep_exited {
                     let exited = self
                         .exec

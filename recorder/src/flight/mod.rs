@@ -41,6 +41,7 @@ use crate::rt::context::{self, Role};
 use crate::rt::exec::{ExecKind, Execution, RecordSink};
 use crate::rt::flush::FlushClock;
 use crate::rt::{monitor, panic, signal};
+use crate::trace::codec::EventEncoder;
 use crate::trace::format::Verdict;
 
 mod config;
@@ -138,6 +139,8 @@ impl Session {
             finished: None,
             end_dumps_for: None,
             handed_over: Vec::new(),
+            encoder: EventEncoder::new(),
+            payload: Vec::new(),
             end: KeeperEnd::default(),
         };
         let keeper = std::thread::Builder::new()

@@ -168,10 +168,7 @@ mod tests {
                 &Event { op: Op::AtomicStore, object: 9, site: 0, a: from + i + 1, b: 0, c: 0 },
             );
         }
-        let mut block = Block::for_target(out.len());
-        block.bytes[..out.len()].copy_from_slice(&out);
-        block.len = out.len();
-        block
+        Block::holding(&out)
     }
 
     fn stores(block: &Block) -> Vec<u64> {

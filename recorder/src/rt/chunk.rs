@@ -1,9 +1,10 @@
-//! A recording thread's own event buffer: events are encoded into it as they
-//! happen and handed to the writer a chunk at a time.
+//! A recording thread's own event buffer: events are appended to it raw as
+//! they happen ([`crate::rt::raw`]) and handed over a block at a time, to be
+//! encoded as a chunk off the program's threads.
 //!
-//! The buffer is a fixed block with a length, not a `Vec`: an event is encoded
-//! straight into the block's free tail, which always has room for the largest
-//! event, so the hot path has no capacity check and no copy.
+//! The buffer is a fixed block with a length, not a `Vec`: an event is written
+//! straight into the block's free tail, which always has room for one more,
+//! so the hot path has no capacity check and no copy.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -12,18 +13,24 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::rt::flush::{ClockState, FlushClock};
+use crate::rt::raw::{self, ENCODED_HEADER, RAW_EVENT_LEN};
 use crate::rt::writer::WriterMsg;
-use crate::trace::codec::{self, EventEncoder, MAX_EVENT_LEN};
+use crate::trace::codec;
 use crate::trace::format::MAX_CHUNK_PAYLOAD;
 use crate::trace::model::{Event, ObjectIndex, ObjectKind, SiteIndex, ThreadIndex};
 
-/// A chunk is handed to the writer once it holds this many bytes.
-pub(crate) const CHUNK_TARGET: usize = 16 * 1024;
-/// Room for the largest event after the target is reached.
-pub(crate) const CHUNK_CAPACITY: usize = CHUNK_TARGET + MAX_EVENT_LEN;
-/// The chunk target under the explorer: its runs are short and many, and a
+/// A block is handed over once it holds this many raw bytes: about 1,600
+/// events, which encode to a chunk of about 6.5 KiB.
+pub(crate) const CHUNK_TARGET: usize = 64 * 1024;
+/// Room for one more event after the target is reached.
+pub(crate) const CHUNK_CAPACITY: usize = CHUNK_TARGET + RAW_EVENT_LEN;
+/// The target of a thread's first block, unless a recycled one is at hand:
+/// most threads of a spawn storm record a few events, and a program of
+/// thousands of threads should not take a full block for each.
+const FIRST_TARGET: usize = 4 * 1024;
+/// The block target under the explorer: its runs are short and many, and a
 /// thread's first block is allocated at every run.
-pub(crate) const COOP_CHUNK_TARGET: usize = 1024;
+pub(crate) const COOP_CHUNK_TARGET: usize = 4 * 1024;
 /// A captured value or panic message longer than this is stored as several
 /// consecutive blob records, each well inside a chunk's 1 MiB limit; readers
 /// join them.
@@ -44,7 +51,18 @@ pub(crate) struct Block {
 impl Block {
     /// A block for chunks of `target` bytes.
     pub(crate) fn for_target(target: usize) -> Block {
-        Block { bytes: vec![0; target + MAX_EVENT_LEN].into_boxed_slice(), len: 0, pending: None }
+        Block { bytes: vec![0; target + RAW_EVENT_LEN].into_boxed_slice(), len: 0, pending: None }
+    }
+
+    /// A block holding exactly `bytes`.
+    pub(crate) fn holding(bytes: &[u8]) -> Block {
+        Block { bytes: bytes.into(), len: bytes.len(), pending: None }
+    }
+
+    /// The target this block was made for: it is handed over once it holds
+    /// that many bytes.
+    fn target(&self) -> usize {
+        self.bytes.len().saturating_sub(RAW_EVENT_LEN)
     }
 
     /// The writer wrote this block: its bytes no longer count against its
@@ -65,7 +83,6 @@ pub(crate) struct ChunkBuf {
     thread: ThreadIndex,
     seq: u32,
     block: Block,
-    encoder: EventEncoder,
     events_in_chunk: u32,
     /// Table records and blobs are encoded here first (they are rare, and may
     /// be long), then copied in.
@@ -74,8 +91,11 @@ pub(crate) struct ChunkBuf {
     recycled: Receiver<Block>,
     /// Set once the trace is finished: later events have nowhere to go.
     closed: bool,
-    /// Hand a chunk over once it holds this many bytes.
+    /// Hand the block over once it holds this many bytes: the current
+    /// block's target, 0 once closed.
     target: usize,
+    /// The target of the blocks after the first.
+    full_target: usize,
     /// The recording's flush clock, and the epoch this buffer last saw.
     clock: Arc<FlushClock>,
     seen: u64,
@@ -96,16 +116,17 @@ impl ChunkBuf {
         // Read after the epoch: a thread starting while the recording
         // finishes either sees the state change here or the epoch move later.
         let live = clock.state() == ClockState::Recording;
+        // A block handed back is as good as a new one (the explorer's runs
+        // start threads by the thousand).
+        let block = recycled.try_recv().unwrap_or_else(|_| Block::for_target(target.min(FIRST_TARGET)));
         let mut buf = ChunkBuf {
             seen,
             clock,
-            target,
+            target: block.target(),
+            full_target: target,
             thread,
             seq: 0,
-            // A block handed back is as good as a new one (the explorer's
-            // runs start threads by the thousand).
-            block: recycled.try_recv().unwrap_or_else(|_| Block::for_target(target)),
-            encoder: EventEncoder::new(),
+            block,
             events_in_chunk: 0,
             scratch: Vec::new(),
             to_writer,
@@ -137,18 +158,22 @@ impl ChunkBuf {
         // Not through `scratch`: it may hold the record this chunk starts with.
         let mut clock = Vec::with_capacity(16);
         codec::encode_clock(&mut clock, unix_ms);
-        self.block.bytes[..clock.len()].copy_from_slice(&clock);
-        self.block.len = clock.len();
+        let end = ENCODED_HEADER + clock.len();
+        raw::put_encoded_header(&mut self.block.bytes[..end], clock.len());
+        self.block.bytes[ENCODED_HEADER..end].copy_from_slice(&clock);
+        self.block.len = end;
     }
 
     #[inline]
     pub(crate) fn push_event(&mut self, event: &Event) {
         self.begin_chunk_if_empty();
         let at = self.block.len;
-        // `len` stays at most CHUNK_TARGET between events, so the window fits.
-        let window: &mut [u8; MAX_EVENT_LEN] =
-            (&mut self.block.bytes[at..at + MAX_EVENT_LEN]).try_into().expect("window of MAX_EVENT_LEN");
-        self.block.len = at + self.encoder.encode_event_into(window, event);
+        // `len` stays at most the block's target between events, so the
+        // window fits.
+        let window: &mut [u8; RAW_EVENT_LEN] =
+            (&mut self.block.bytes[at..at + RAW_EVENT_LEN]).try_into().expect("window of RAW_EVENT_LEN");
+        raw::put_event(window, event);
+        self.block.len = at + RAW_EVENT_LEN;
         self.events_in_chunk += 1;
         if self.block.len >= self.target {
             self.flush();
@@ -186,26 +211,30 @@ impl ChunkBuf {
         }
     }
 
-    /// Copies the record in `scratch` into the chunk, starting a new chunk
-    /// first when it does not fit.
+    /// Copies the encoded record in `scratch` into the block, handing the
+    /// block over first when it does not fit.
     fn push_scratch(&mut self) {
         if self.closed {
             return;
         }
         self.begin_chunk_if_empty();
-        if self.block.len + self.scratch.len() > self.target {
+        let n = ENCODED_HEADER + self.scratch.len();
+        if self.block.len + n > self.target {
             self.flush();
             self.begin_chunk();
         }
-        let n = self.scratch.len();
         if self.block.len + n <= self.target {
             let at = self.block.len;
-            self.block.bytes[at..at + n].copy_from_slice(&self.scratch);
+            raw::put_encoded_header(&mut self.block.bytes[at..at + ENCODED_HEADER], self.scratch.len());
+            self.block.bytes[at + ENCODED_HEADER..at + n].copy_from_slice(&self.scratch);
             self.block.len += n;
         } else {
-            // Longer than a chunk (a large captured value): a chunk of its own.
+            // Longer than a block (a large captured value): a block of its own.
             let mut own = Vec::with_capacity(self.block.len + n);
             own.extend_from_slice(self.block.payload());
+            let at = own.len();
+            own.resize(at + ENCODED_HEADER, 0);
+            raw::put_encoded_header(&mut own[at..], self.scratch.len());
             own.extend_from_slice(&self.scratch);
             self.block.len = 0;
             self.send(Block { len: own.len(), bytes: own.into_boxed_slice(), pending: None });
@@ -257,7 +286,8 @@ impl ChunkBuf {
             self.block.len = 0;
             return;
         }
-        let fresh = self.recycled.try_recv().unwrap_or_else(|_| Block::for_target(self.target));
+        let fresh = self.recycled.try_recv().unwrap_or_else(|_| Block::for_target(self.full_target));
+        self.target = fresh.target();
         let full = std::mem::replace(&mut self.block, fresh);
         self.send(full);
     }
@@ -285,7 +315,6 @@ impl ChunkBuf {
         }
         self.seq += 1;
         self.events_in_chunk = 0;
-        self.encoder.reset();
     }
 
     /// Flushes what is buffered and accepts nothing more: later events are
@@ -324,7 +353,7 @@ impl Drop for ChunkBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::codec::decode_chunk;
+    use crate::trace::codec::{decode_chunk, EventEncoder};
     use crate::trace::model::{Op, Record};
 
     fn buffer(clock: &Arc<FlushClock>) -> (ChunkBuf, Receiver<WriterMsg>) {
@@ -337,13 +366,18 @@ mod tests {
         Event { op: Op::AtomicStore, object: 1, site: 0, a, b: 0, c: 0 }
     }
 
+    /// The records of a block handed over, encoded as the writer would.
+    fn decode(block: &Block) -> Vec<Record> {
+        let mut payload = Vec::new();
+        let (_, len) = raw::transcode(block.payload(), &mut EventEncoder::new(), &mut payload);
+        decode_chunk(&payload[..len]).unwrap()
+    }
+
     fn chunks(inbox: &Receiver<WriterMsg>) -> Vec<(u32, Vec<Record>)> {
         inbox
             .try_iter()
             .filter_map(|msg| match msg {
-                WriterMsg::Chunk { events, block, .. } => {
-                    Some((events, decode_chunk(block.payload()).unwrap()))
-                }
+                WriterMsg::Chunk { events, block, .. } => Some((events, decode(&block))),
                 WriterMsg::Finish { .. } => None,
             })
             .collect()
@@ -431,8 +465,8 @@ mod tests {
         let clock = FlushClock::with_pending_cap(false, 3 * CHUNK_TARGET);
         let (mut buf, inbox) = buffer(&clock);
         let held = fill(&mut buf, &inbox, 10);
-        // Chunks run a little over the target: two fit under three targets.
-        assert_eq!(held.len(), 2, "handed over while under the cap");
+        // The small first block and two full ones fit under three targets.
+        assert_eq!(held.len(), 3, "handed over while under the cap");
         assert_eq!(clock.state(), ClockState::Capped);
         assert!(clock.capped().is_some_and(|why| why.contains("pending cap")));
         buf.flush();

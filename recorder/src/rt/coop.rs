@@ -19,7 +19,9 @@ use crossbeam_channel::{Receiver, Sender};
 use crate::rt::chunk::{Block, COOP_CHUNK_TARGET};
 use crate::rt::context::{self, root_seed, ThreadCtx};
 use crate::rt::exec::{ExecKind, Execution, RecordSink};
+use crate::rt::raw;
 use crate::rt::writer::WriterMsg;
+use crate::trace::codec::EventEncoder;
 use crate::trace::model::{Event, ObjectIndex, Op, Outcome, ThreadIndex};
 
 /// What a blocked thread waits on.
@@ -392,9 +394,12 @@ impl CoopRun {
     /// The chunks recorded so far, in the order threads handed them over.
     pub fn take_chunks(&self) -> Vec<RecordedChunk> {
         let mut chunks = Vec::new();
+        let mut encoder = EventEncoder::new();
+        let mut work = Vec::new();
         while let Ok(msg) = self.inbox.try_recv() {
             if let WriterMsg::Chunk { thread, seq, events, block } = msg {
-                chunks.push(RecordedChunk { thread, seq, payload: block.payload().to_vec(), events });
+                let (_, len) = raw::transcode(block.payload(), &mut encoder, &mut work);
+                chunks.push(RecordedChunk { thread, seq, payload: work[..len].to_vec(), events });
                 self.recycle(block);
             }
         }

@@ -28,6 +28,8 @@ pub(crate) mod order;
 pub mod panic;
 pub(crate) mod primitive;
 #[cfg(not(reprise_loom))]
+pub(crate) mod raw;
+#[cfg(not(reprise_loom))]
 pub(crate) mod recorded_outcome;
 #[cfg(not(reprise_loom))]
 #[allow(unsafe_code)]

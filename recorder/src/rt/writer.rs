@@ -1,6 +1,6 @@
-//! The writer thread of a recording: it owns the file and writes each chunk
-//! as soon as a thread hands it over, so a crash loses only what threads
-//! still held.
+//! The writer thread of a recording: it owns the file, encodes each block a
+//! thread hands over into a chunk and writes it at once, so a crash loses
+//! only what threads still held.
 //!
 //! When writing fails (disk full, an I/O error, the writer itself panicking)
 //! the recording stops: the writer says so once on stderr, tells every thread
@@ -17,6 +17,8 @@ use crossbeam_channel::{Receiver, Sender};
 
 use crate::rt::chunk::Block;
 use crate::rt::flush::{ClockState, FlushClock};
+use crate::rt::raw;
+use crate::trace::codec::EventEncoder;
 use crate::trace::format::{Footer, Header};
 use crate::trace::model::ThreadIndex;
 use crate::trace::write::TraceWriter;
@@ -151,10 +153,13 @@ fn run(
     recycle: &Sender<Block>,
     stats: &mut WriterStats,
 ) -> io::Result<u64> {
+    let mut encoder = EventEncoder::new();
+    let mut payload = Vec::new();
     for msg in inbox.iter() {
         match msg {
             WriterMsg::Chunk { thread, seq, events, mut block } => {
-                writer.write_chunk(thread, seq, block.payload())?;
+                let (_, len) = raw::transcode(block.payload(), &mut encoder, &mut payload);
+                writer.write_chunk(thread, seq, &payload[..len])?;
                 writer.get_mut().flush()?;
                 block.written();
                 stats.chunks += 1;

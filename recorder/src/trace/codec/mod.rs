@@ -200,9 +200,13 @@ impl EventEncoder {
     }
 
     /// Writes one event at the start of `window`; returns how many bytes it
-    /// took. The recorder's hot path: it encodes straight into its chunk
-    /// buffer, with no per-event copy or capacity check.
-    #[inline]
+    /// took. The recording's writer encodes each thread's raw events with it,
+    /// straight into the chunk's payload, with no per-event copy or capacity
+    /// check.
+    // In line in the writer's loop: a call cost about 10 instructions an
+    // event, and the event's fields stay in registers (callgrind,
+    // benches/callgrind.sh).
+    #[inline(always)]
     pub fn encode_event_into(&mut self, window: &mut [u8; MAX_EVENT_LEN], e: &Event) -> usize {
         let op = e.op as u8;
         let i = usize::from(op) & SLOT_MASK;

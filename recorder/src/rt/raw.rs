@@ -1,0 +1,193 @@
+//! The raw form of a recording thread's buffer, and its transcoding into a
+//! chunk's payload.
+//!
+//! The hot path appends each event as a fixed-size record (op, object, site
+//! and the three outcome words, no varint or delta coding), so that a
+//! recorded call costs a few stores. Whoever takes the block (the writer,
+//! the flight recorder's keeper, the explorer) encodes it with the trace's
+//! codec off the program's threads. The rare records (call sites, objects,
+//! threads, blobs, the chunk's clock) arrive already encoded, framed by a
+//! marker and their length.
+//!
+//! Layout of an event record, [`RAW_EVENT_LEN`] bytes, little-endian:
+//! byte 0 the op, bytes 4..8 the object, 8..12 the site, then `a`, `b` and
+//! `c` at 16, 24 and 32. An encoded record: the byte [`ENCODED`], its
+//! length as 4 bytes, then the bytes.
+
+use crate::trace::codec::{EventEncoder, MAX_EVENT_LEN};
+use crate::trace::model::{Event, Op};
+
+/// Bytes one event takes in a raw block.
+pub(crate) const RAW_EVENT_LEN: usize = 40;
+
+/// The first byte of an already encoded record (no op has this number).
+const ENCODED: u8 = 0xFF;
+const _: () = assert!(Op::ALL.len() < ENCODED as usize);
+
+/// Bytes before an encoded record's own bytes.
+pub(crate) const ENCODED_HEADER: usize = 5;
+
+/// Writes `event` as a raw record at the start of `window`.
+#[inline(always)]
+pub(crate) fn put_event(window: &mut [u8; RAW_EVENT_LEN], event: &Event) {
+    window[0] = event.op as u8;
+    window[4..8].copy_from_slice(&event.object.to_le_bytes());
+    window[8..12].copy_from_slice(&event.site.to_le_bytes());
+    window[16..24].copy_from_slice(&event.a.to_le_bytes());
+    window[24..32].copy_from_slice(&event.b.to_le_bytes());
+    window[32..40].copy_from_slice(&event.c.to_le_bytes());
+}
+
+/// Writes the header of an encoded record of `len` bytes at the start of
+/// `out`; the record's bytes follow it.
+pub(crate) fn put_encoded_header(out: &mut [u8], len: usize) {
+    out[0] = ENCODED;
+    // A record is at most a blob piece long, far below 4 GiB.
+    out[1..ENCODED_HEADER].copy_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_le_bytes());
+}
+
+/// Encodes the raw records of `raw` as a chunk's payload, the events coded
+/// by `encoder` from a fresh delta state, into the start of `out`, which is
+/// a work area kept between calls (it grows, and is never cleared, so no
+/// byte of it is written twice). Returns the events and the payload's
+/// length: the payload is `out[..len]`. A malformed record (only a bug in
+/// this crate could make one) ends the payload there rather than panic
+/// inside the host.
+pub(crate) fn transcode(raw: &[u8], encoder: &mut EventEncoder, out: &mut Vec<u8>) -> (u32, usize) {
+    encoder.reset();
+    // An event encodes to at most MAX_EVENT_LEN bytes, a twentieth more than
+    // its raw record, and an encoded record to fewer bytes than it takes
+    // here; the last event's window needs MAX_EVENT_LEN bytes whatever it
+    // writes.
+    const _: () = assert!(MAX_EVENT_LEN * 20 <= RAW_EVENT_LEN * 21);
+    let room = raw.len() + raw.len() / 20 + MAX_EVENT_LEN;
+    if out.len() < room {
+        out.resize(room, 0);
+    }
+    let mut events = 0;
+    let mut len = 0;
+    let mut at = 0;
+    while at < raw.len() {
+        if raw[at] == ENCODED {
+            let Some(header) = raw.get(at..at + ENCODED_HEADER) else { break };
+            let n = le_u32([header[1], header[2], header[3], header[4]]) as usize;
+            let from = at + ENCODED_HEADER;
+            let Some(bytes) = raw.get(from..from + n) else { break };
+            let Some(to) = out.get_mut(len..len + n) else { break };
+            to.copy_from_slice(bytes);
+            len += n;
+            at = from + n;
+        } else {
+            let Some(record) =
+                raw.get(at..at + RAW_EVENT_LEN).and_then(|r| <&[u8; RAW_EVENT_LEN]>::try_from(r).ok())
+            else {
+                break;
+            };
+            let Some(event) = take_event(record) else { break };
+            let Some(Ok(window)) =
+                out.get_mut(len..len + MAX_EVENT_LEN).map(<&mut [u8; MAX_EVENT_LEN]>::try_from)
+            else {
+                break;
+            };
+            len += encoder.encode_event_into(window, &event);
+            events += 1;
+            at += RAW_EVENT_LEN;
+        }
+    }
+    (events, len)
+}
+
+/// The event of one raw event record, `None` if its op is unknown.
+#[inline]
+fn take_event(r: &[u8; RAW_EVENT_LEN]) -> Option<Event> {
+    let word = |i: usize| {
+        u64::from_le_bytes([r[i], r[i + 1], r[i + 2], r[i + 3], r[i + 4], r[i + 5], r[i + 6], r[i + 7]])
+    };
+    Some(Event {
+        op: Op::from_u8(r[0])?,
+        object: le_u32([r[4], r[5], r[6], r[7]]),
+        site: le_u32([r[8], r[9], r[10], r[11]]),
+        a: word(16),
+        b: word(24),
+        c: word(32),
+    })
+}
+
+fn le_u32(bytes: [u8; 4]) -> u32 {
+    u32::from_le_bytes(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::codec::{self, decode_chunk};
+    use crate::trace::model::Record;
+
+    fn raw_event(event: &Event) -> Vec<u8> {
+        let mut window = [0u8; RAW_EVENT_LEN];
+        put_event(&mut window, event);
+        window.to_vec()
+    }
+
+    fn raw_encoded(bytes: &[u8]) -> Vec<u8> {
+        let mut out = vec![0; ENCODED_HEADER];
+        put_encoded_header(&mut out, bytes.len());
+        out.extend_from_slice(bytes);
+        out
+    }
+
+    #[test]
+    fn transcoding_gives_the_chunk_the_codec_would_have_written() {
+        let events: Vec<Event> = (0..200u64)
+            .map(|n| Event {
+                op: Op::ALL[n as usize % Op::ALL.len()],
+                object: (n % 7) as u32,
+                site: (n % 5) as u32,
+                a: n * 3,
+                b: u64::MAX - n,
+                c: n << 40,
+            })
+            .collect();
+        let mut site = Vec::new();
+        codec::encode_site(&mut site, 0, "src/lib.rs", 3, 9);
+        let mut raw = raw_encoded(&site);
+        let mut expected = site.clone();
+        let mut direct = EventEncoder::new();
+        for event in &events {
+            raw.extend(raw_event(event));
+            direct.encode_event(&mut expected, event);
+        }
+        let mut out = Vec::new();
+        let (written, len) = transcode(&raw, &mut EventEncoder::new(), &mut out);
+        assert_eq!(written, 200);
+        assert_eq!(out[..len], expected[..]);
+    }
+
+    #[test]
+    fn a_transcoded_block_decodes_to_its_records() {
+        let events: Vec<Event> = (0..50u64)
+            .map(|n| Event { op: Op::AtomicStore, object: (n % 3) as u32, site: 0, a: n * n + 1, b: 0, c: 0 })
+            .collect();
+        let mut site = Vec::new();
+        codec::encode_site(&mut site, 0, "src/lib.rs", 3, 9);
+        let mut raw = raw_encoded(&site);
+        events.iter().for_each(|event| raw.extend(raw_event(event)));
+        let mut out = Vec::new();
+        let (_, len) = transcode(&raw, &mut EventEncoder::new(), &mut out);
+        let records = decode_chunk(&out[..len]).unwrap();
+        assert!(matches!(&records[0], Record::Site { file, line: 3, .. } if file == "src/lib.rs"));
+        assert_eq!(records[1..], events.iter().map(|e| Record::Event(*e)).collect::<Vec<_>>()[..]);
+    }
+
+    #[test]
+    fn each_transcoding_starts_a_fresh_delta_state() {
+        let event = Event { op: Op::AtomicStore, object: 4, site: 2, a: 9, b: 0, c: 0 };
+        let raw = raw_event(&event);
+        let mut encoder = EventEncoder::new();
+        let mut out = Vec::new();
+        let (_, len) = transcode(&raw, &mut encoder, &mut out);
+        let first = out[..len].to_vec();
+        let (_, len) = transcode(&raw, &mut encoder, &mut out);
+        assert_eq!(first, out[..len], "a chunk decodes on its own");
+    }
+}

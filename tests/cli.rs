@@ -138,6 +138,26 @@ fn record_verify_inspect_and_replay_agree_on_the_last_two_lines() {
     assert_eq!(replay_last_two, last_two);
 }
 
+/// A run that panics is a recording made (exit 0, the panic in the trace),
+/// and its replay reproduces the panic: a match, in both modes.
+#[test]
+fn a_panicked_pipeline_records_and_replays_to_the_same_panic_with_exit_0() {
+    let trace = scratch("cli-panic").join("p.trace");
+    let out =
+        reprise(&["record", "--pipeline", "payments", "--bug", "panic", "--out", trace.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    let recorded = stdout(&out);
+    assert!(recorded.contains("verdict: panicked"), "{recorded}");
+    let last_two: Vec<&str> = recorded.lines().rev().take(2).collect();
+    assert_eq!(last_two[0], "invariants: violated: panic", "{recorded}");
+    for mode in [&["replay"][..], &["replay", "--coroutines"]] {
+        let out = reprise_on(mode, &trace);
+        let replayed = stdout(&out);
+        assert_eq!(out.status.code(), Some(0), "{mode:?}: {replayed}{}", stderr(&out));
+        assert_eq!(replayed.lines().rev().take(2).collect::<Vec<_>>(), last_two, "{mode:?}");
+    }
+}
+
 #[test]
 fn a_trace_of_another_program_asks_for_the_command_to_run() {
     let dir = scratch("cli-foreign");

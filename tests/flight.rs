@@ -91,6 +91,21 @@ fn a_dump_of_a_payments_run_whose_worker_panics_opens_in_inspect_with_the_panic_
     assert_eq!(worker_ops.last(), Some(&Op::ThreadExit));
 }
 
+/// The dump's window covers the run, so it replays, in both modes, to the
+/// same panic: a match (exit 0), not a divergence.
+#[test]
+fn a_whole_run_dump_of_a_panicked_payments_run_replays_to_the_same_panic() {
+    let (path, said) = record_flight("payments-panic-replay", &["--bug", "panic"]);
+    let recorded = said.lines().find(|l| l.starts_with("digest: ")).expect("the digest line").to_owned();
+    for mode in [&["replay"][..], &["replay", "--coroutines"]] {
+        let out = reprise_on(mode, &path);
+        let shown = stdout(&out);
+        assert_eq!(out.status.code(), Some(0), "{mode:?}: {shown}{}", stderr(&out));
+        assert!(shown.contains("invariants: violated: panic"), "{mode:?}: {shown}");
+        assert!(shown.contains(&recorded), "{mode:?}: the recorded {recorded} in {shown}");
+    }
+}
+
 #[test]
 fn a_worker_panic_is_dumped_by_the_panic_hook_while_the_run_goes_on() {
     let path = scratch("hook").join("dump.trace");

@@ -42,6 +42,15 @@ impl Lines {
         }
     }
 
+    /// A panic ends the run before its final state: its digest covers which
+    /// thread panicked and why.
+    pub(crate) fn of_panic(verdict: &Verdict) -> Lines {
+        Lines {
+            digest: fnv_hex(verdict.to_string().as_bytes()),
+            invariants: "invariants: violated: panic".into(),
+        }
+    }
+
     /// A livelock has no final state either: its digest covers where it spun.
     pub(crate) fn of_livelock(verdict: &Verdict) -> Lines {
         Lines {

@@ -158,6 +158,8 @@ impl Pipeline {
             .map_err(|e| Failure::new(exit::IO_ERROR, e))?;
         let lines = match (recording.result, &recording.verdict) {
             (_, Verdict::Deadlock { .. }) => Lines::of_deadlock(&recording.verdict),
+            // The trace holds the panic, and replays to it: a recording made.
+            (None, Verdict::Panicked { .. }) => Lines::of_panic(&recording.verdict),
             (Some(lines), _) => lines,
             (None, verdict) => {
                 return Err(Failure::new(exit::IO_ERROR, anyhow!("the pipeline did not finish: {verdict}")));
@@ -221,6 +223,11 @@ fn lines_of(report: ReplayReport<Lines>) -> (Option<Lines>, ReplayReport<Lines>)
         (ReplayOutcome::Deadlock(verdict), _) => Some(Lines::of_deadlock(verdict)),
         (ReplayOutcome::Livelock(verdict), _) => Some(Lines::of_livelock(verdict)),
         (ReplayOutcome::Matched, Some(lines)) => Some(lines.clone()),
+        // The recorded panic came back (the verdicts were compared).
+        (ReplayOutcome::Matched, None) => match &report.reproduced {
+            Some(verdict @ Verdict::Panicked { .. }) => Some(Lines::of_panic(verdict)),
+            _ => None,
+        },
         _ => None,
     };
     (lines, report)

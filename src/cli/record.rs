@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use crate::cli::payments;
+use reprise_recorder::trace::format::Verdict;
+
+use crate::cli::payments::{self, Lines};
 use crate::cli::pipeline::{self, Choice, Pipeline};
 use crate::cli::{out, Outcome};
 use crate::exit;
@@ -97,7 +99,14 @@ fn fly(pipeline: &Pipeline, args: &Args) -> Outcome {
     };
     out!("flight recorder: dumped {} events to {} ({window})", dump.events, dump.path.display());
     out!("verdict: {}", run.verdict);
-    if let Some(lines) = &run.result {
+    // The lines a replay of the dump prints, to compare with.
+    let lines = match (&run.result, &run.verdict) {
+        (Some(lines), _) => Some(lines.clone()),
+        (None, verdict @ Verdict::Panicked { .. }) => Some(Lines::of_panic(verdict)),
+        (None, verdict @ Verdict::Deadlock { .. }) => Some(Lines::of_deadlock(verdict)),
+        (None, _) => None,
+    };
+    if let Some(lines) = lines {
         lines.print();
     }
     Ok(exit::SUCCESS)

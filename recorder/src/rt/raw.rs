@@ -66,55 +66,51 @@ pub(crate) fn transcode(raw: &[u8], encoder: &mut EventEncoder, out: &mut Vec<u8
     }
     let mut events = 0;
     let mut len = 0;
-    let mut at = 0;
-    while at < raw.len() {
-        if raw[at] == ENCODED {
-            let Some(header) = raw.get(at..at + ENCODED_HEADER) else { break };
-            let n = le_u32([header[1], header[2], header[3], header[4]]) as usize;
-            let from = at + ENCODED_HEADER;
-            let Some(bytes) = raw.get(from..from + n) else { break };
-            let Some(to) = out.get_mut(len..len + n) else { break };
+    let mut rest = raw;
+    while let Some(&first) = rest.first() {
+        if first == ENCODED {
+            let Some((header, body)) = rest.split_first_chunk::<ENCODED_HEADER>() else { break };
+            let n = u32::from_le_bytes([header[1], header[2], header[3], header[4]]) as usize;
+            let (Some(bytes), Some(to)) = (body.get(..n), out.get_mut(len..len + n)) else { break };
             to.copy_from_slice(bytes);
             len += n;
-            at = from + n;
+            rest = &body[n..];
         } else {
-            let Some(record) =
-                raw.get(at..at + RAW_EVENT_LEN).and_then(|r| <&[u8; RAW_EVENT_LEN]>::try_from(r).ok())
-            else {
-                break;
-            };
+            let Some((record, after)) = rest.split_first_chunk::<RAW_EVENT_LEN>() else { break };
             let Some(event) = take_event(record) else { break };
-            let Some(Ok(window)) =
-                out.get_mut(len..len + MAX_EVENT_LEN).map(<&mut [u8; MAX_EVENT_LEN]>::try_from)
+            let Some((window, _)) =
+                out.get_mut(len..).and_then(<[u8]>::split_first_chunk_mut::<MAX_EVENT_LEN>)
             else {
                 break;
             };
             len += encoder.encode_event_into(window, &event);
             events += 1;
-            at += RAW_EVENT_LEN;
+            rest = after;
         }
     }
     (events, len)
 }
 
 /// The event of one raw event record, `None` if its op is unknown.
-#[inline]
+#[inline(always)]
 fn take_event(r: &[u8; RAW_EVENT_LEN]) -> Option<Event> {
-    let word = |i: usize| {
-        u64::from_le_bytes([r[i], r[i + 1], r[i + 2], r[i + 3], r[i + 4], r[i + 5], r[i + 6], r[i + 7]])
-    };
     Some(Event {
         op: Op::from_u8(r[0])?,
-        object: le_u32([r[4], r[5], r[6], r[7]]),
-        site: le_u32([r[8], r[9], r[10], r[11]]),
-        a: word(16),
-        b: word(24),
-        c: word(32),
+        object: u32::from_le_bytes(field(r, 4)),
+        site: u32::from_le_bytes(field(r, 8)),
+        a: u64::from_le_bytes(field(r, 16)),
+        b: u64::from_le_bytes(field(r, 24)),
+        c: u64::from_le_bytes(field(r, 32)),
     })
 }
 
-fn le_u32(bytes: [u8; 4]) -> u32 {
-    u32::from_le_bytes(bytes)
+/// The `N` bytes of `record` from `at` (a constant where it is inlined, so
+/// the copy is one load).
+#[inline(always)]
+fn field<const N: usize>(record: &[u8; RAW_EVENT_LEN], at: usize) -> [u8; N] {
+    let mut bytes = [0; N];
+    bytes.copy_from_slice(&record[at..at + N]);
+    bytes
 }
 
 #[cfg(test)]

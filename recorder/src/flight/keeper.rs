@@ -19,7 +19,6 @@ use crate::flight::ring::Rings;
 use crate::rt::chunk::{Block, CHUNK_CAPACITY};
 use crate::rt::exec::Execution;
 use crate::rt::flush::FlushClock;
-use crate::rt::raw;
 use crate::rt::writer::WriterMsg;
 use crate::trace::codec::EventEncoder;
 use crate::trace::format::{Footer, Header, Verdict};
@@ -126,9 +125,9 @@ impl Keeper {
                 self.handed_over.push(thread);
                 // The ring keeps the chunk encoded, a fraction of the raw
                 // block, which goes back to the threads at once.
-                let (_, len) = raw::transcode(block.payload(), &mut self.encoder, &mut self.payload);
+                let chunk = Block::holding(block.chunk_payload(&mut self.encoder, &mut self.payload));
                 let mut spare = vec![block];
-                self.rings.push(thread, events, Block::holding(&self.payload[..len]), &mut spare);
+                self.rings.push(thread, events, chunk, &mut spare);
                 if self.rings.holding() > self.keep_exited {
                     let exited = self
                         .exec

@@ -62,9 +62,9 @@ pub struct RecordConfig {
     /// the program runs on unrecorded; it never waits for the writer and
     /// its memory never grows without bound. `None` (the default): the
     /// `REPRISE_PENDING_CAP` environment variable (bytes, or with a `K`,
-    /// `M` or `G` suffix for KiB, MiB, GiB), else 8 MiB. What waits is
-    /// raw events, 40 bytes each (the writer encodes them), so 8 MiB is about
-    /// 200,000 events.
+    /// `M` or `G` suffix for KiB, MiB, GiB), else 8 MiB. What waits is raw
+    /// events, 40 bytes each, while the writer keeps up; once it is behind,
+    /// threads encode their blocks themselves, about a tenth of the bytes.
     pub pending_cap: Option<usize>,
     /// Whether the header also stores the program's arguments in clear, under
     /// [`ARGS_PARAMETER`](crate::args::ARGS_PARAMETER). Default: false, because

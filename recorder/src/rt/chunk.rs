@@ -15,7 +15,7 @@ use crossbeam_channel::{Receiver, Sender};
 use crate::rt::flush::{ClockState, FlushClock};
 use crate::rt::raw::{self, ENCODED_HEADER, RAW_EVENT_LEN};
 use crate::rt::writer::WriterMsg;
-use crate::trace::codec;
+use crate::trace::codec::{self, EventEncoder};
 use crate::trace::format::MAX_CHUNK_PAYLOAD;
 use crate::trace::model::{Event, ObjectIndex, ObjectKind, SiteIndex, ThreadIndex};
 
@@ -37,6 +37,12 @@ pub(crate) const COOP_CHUNK_TARGET: usize = 4 * 1024;
 pub(crate) const BLOB_PIECE: usize = 256 * 1024;
 /// The block of a closed buffer: room for one event, whose bytes are dropped.
 const CLOSED_TARGET: usize = 32;
+/// Blocks waiting for the writer (from every thread) from which a thread
+/// encodes its blocks itself before handing them over: the writer is
+/// behind, and what waits then takes a tenth of the memory, and the threads
+/// that make the events pay for encoding them, as they did before events
+/// were raw, rather than the recording reaching its pending cap.
+const WRITER_BEHIND: usize = 8;
 
 /// A chunk's bytes: a block and how much of it is used.
 #[derive(Debug)]
@@ -46,17 +52,35 @@ pub(crate) struct Block {
     /// The pending count of the thread that handed the block over, which
     /// the writer lowers once the block is written.
     pub(crate) pending: Option<Arc<AtomicUsize>>,
+    /// Whether the bytes are a chunk's payload already (a thread encoded
+    /// them while the writer was behind) rather than raw records.
+    pub(crate) encoded: bool,
 }
 
 impl Block {
     /// A block for chunks of `target` bytes.
     pub(crate) fn for_target(target: usize) -> Block {
-        Block { bytes: vec![0; target + RAW_EVENT_LEN].into_boxed_slice(), len: 0, pending: None }
+        Block {
+            bytes: vec![0; target + RAW_EVENT_LEN].into_boxed_slice(),
+            len: 0,
+            pending: None,
+            encoded: false,
+        }
     }
 
-    /// A block holding exactly `bytes`.
-    pub(crate) fn holding(bytes: &[u8]) -> Block {
-        Block { bytes: bytes.into(), len: bytes.len(), pending: None }
+    /// A block holding exactly `payload`, a chunk's encoded records.
+    pub(crate) fn holding(payload: &[u8]) -> Block {
+        Block { bytes: payload.into(), len: payload.len(), pending: None, encoded: true }
+    }
+
+    /// The chunk payload of this block: its bytes when already encoded,
+    /// else its raw records encoded into `work` by `encoder`.
+    pub(crate) fn chunk_payload<'a>(&'a self, encoder: &mut EventEncoder, work: &'a mut Vec<u8>) -> &'a [u8] {
+        if self.encoded {
+            return self.payload();
+        }
+        let (_, len) = raw::transcode(self.payload(), encoder, work);
+        &work[..len]
     }
 
     /// The target this block was made for: it is handed over once it holds
@@ -101,6 +125,9 @@ pub(crate) struct ChunkBuf {
     seen: u64,
     /// Bytes handed to the writer and not yet written.
     pending: Arc<AtomicUsize>,
+    /// Encodes blocks here while the writer is behind, into `work`.
+    encoder: EventEncoder,
+    work: Vec<u8>,
 }
 
 impl ChunkBuf {
@@ -133,6 +160,8 @@ impl ChunkBuf {
             recycled,
             closed: false,
             pending: Arc::new(AtomicUsize::new(0)),
+            encoder: EventEncoder::new(),
+            work: Vec::new(),
         };
         if !live {
             // Its events come after the end of the trace.
@@ -237,7 +266,7 @@ impl ChunkBuf {
             raw::put_encoded_header(&mut own[at..], self.scratch.len());
             own.extend_from_slice(&self.scratch);
             self.block.len = 0;
-            self.send(Block { len: own.len(), bytes: own.into_boxed_slice(), pending: None });
+            self.send(Block { len: own.len(), bytes: own.into_boxed_slice(), pending: None, encoded: false });
         }
         if self.block.len >= self.target {
             self.flush();
@@ -284,6 +313,13 @@ impl ChunkBuf {
         }
         if self.closed {
             self.block.len = 0;
+            return;
+        }
+        if self.to_writer.len() >= WRITER_BEHIND {
+            // Encoded here, and the raw block kept for the next events.
+            let encoded = Block::holding(self.block.chunk_payload(&mut self.encoder, &mut self.work));
+            self.block.len = 0;
+            self.send(encoded);
             return;
         }
         let fresh = self.recycled.try_recv().unwrap_or_else(|_| Block::for_target(self.full_target));
@@ -368,9 +404,7 @@ mod tests {
 
     /// The records of a block handed over, encoded as the writer would.
     fn decode(block: &Block) -> Vec<Record> {
-        let mut payload = Vec::new();
-        let (_, len) = raw::transcode(block.payload(), &mut EventEncoder::new(), &mut payload);
-        decode_chunk(&payload[..len]).unwrap()
+        decode_chunk(block.chunk_payload(&mut EventEncoder::new(), &mut Vec::new())).unwrap()
     }
 
     fn chunks(inbox: &Receiver<WriterMsg>) -> Vec<(u32, Vec<Record>)> {
@@ -486,6 +520,48 @@ mod tests {
         }
         assert_eq!(clock.state(), ClockState::Recording, "never capped");
         assert_eq!(buf.pending.load(std::sync::atomic::Ordering::Acquire), 0);
+    }
+
+    #[test]
+    fn a_thread_encodes_its_own_blocks_while_the_writer_is_behind() {
+        let clock = FlushClock::new(false);
+        let (mut buf, inbox) = buffer(&clock);
+        // A writer that takes nothing. Store numbers start at 1.
+        let mut n = 1;
+        while inbox.len() < WRITER_BEHIND + 3 {
+            buf.push_event(&event(n));
+            n += 1;
+        }
+        let blocks: Vec<(u32, Block)> = inbox
+            .try_iter()
+            .filter_map(|msg| match msg {
+                WriterMsg::Chunk { events, block, .. } => Some((events, block)),
+                WriterMsg::Finish { .. } => None,
+            })
+            .collect();
+        let kinds: Vec<bool> = blocks.iter().map(|(_, block)| block.encoded).collect();
+        assert!(
+            kinds[..WRITER_BEHIND].iter().all(|&encoded| !encoded),
+            "raw while the writer keeps up: {kinds:?}"
+        );
+        assert!(
+            kinds[WRITER_BEHIND..].iter().all(|&encoded| encoded),
+            "encoded once it is behind: {kinds:?}"
+        );
+        let (events, late) = &blocks[WRITER_BEHIND + 1];
+        let records = decode_chunk(late.payload()).unwrap();
+        assert_eq!(records.iter().filter(|r| matches!(r, Record::Event(_))).count(), *events as usize);
+        assert!(late.len * 4 < blocks[1].1.len, "a fraction of the raw block's bytes");
+        // Every event, raw or encoded, in order.
+        let stored: Vec<u64> = blocks
+            .iter()
+            .flat_map(|(_, block)| decode(block))
+            .filter_map(|r| match r {
+                Record::Event(e) => Some(e.a),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(stored, (1..=stored.len() as u64).collect::<Vec<_>>());
     }
 
     #[test]

@@ -19,7 +19,6 @@ use crossbeam_channel::{Receiver, Sender};
 use crate::rt::chunk::{Block, COOP_CHUNK_TARGET};
 use crate::rt::context::{self, root_seed, ThreadCtx};
 use crate::rt::exec::{ExecKind, Execution, RecordSink};
-use crate::rt::raw;
 use crate::rt::writer::WriterMsg;
 use crate::trace::codec::EventEncoder;
 use crate::trace::model::{Event, ObjectIndex, Op, Outcome, ThreadIndex};
@@ -398,8 +397,8 @@ impl CoopRun {
         let mut work = Vec::new();
         while let Ok(msg) = self.inbox.try_recv() {
             if let WriterMsg::Chunk { thread, seq, events, block } = msg {
-                let (_, len) = raw::transcode(block.payload(), &mut encoder, &mut work);
-                chunks.push(RecordedChunk { thread, seq, payload: work[..len].to_vec(), events });
+                let payload = block.chunk_payload(&mut encoder, &mut work).to_vec();
+                chunks.push(RecordedChunk { thread, seq, payload, events });
                 self.recycle(block);
             }
         }

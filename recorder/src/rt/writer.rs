@@ -17,7 +17,6 @@ use crossbeam_channel::{Receiver, Sender};
 
 use crate::rt::chunk::Block;
 use crate::rt::flush::{ClockState, FlushClock};
-use crate::rt::raw;
 use crate::trace::codec::EventEncoder;
 use crate::trace::format::{Footer, Header};
 use crate::trace::model::ThreadIndex;
@@ -158,8 +157,7 @@ fn run(
     for msg in inbox.iter() {
         match msg {
             WriterMsg::Chunk { thread, seq, events, mut block } => {
-                let (_, len) = raw::transcode(block.payload(), &mut encoder, &mut payload);
-                writer.write_chunk(thread, seq, &payload[..len])?;
+                writer.write_chunk(thread, seq, block.chunk_payload(&mut encoder, &mut payload))?;
                 writer.get_mut().flush()?;
                 block.written();
                 stats.chunks += 1;

@@ -276,34 +276,77 @@ fn print_instructions(trace: &Path) {
             println!("  {:<7} callgrind failed", mode.name);
             continue;
         };
-        let per = b.saturating_sub(a) as f64 / events as f64;
+        let per = b.all.saturating_sub(a.all) as f64 / events as f64;
         let over = match raw {
             None => String::new(),
             Some(raw) => format!(" ({:+.1} over raw, {:.2}x)", per - raw, per / raw),
         };
+        // Where the recording modes' cost falls: the program's own threads
+        // (the hot path) or reprise's writer, keeper, flusher and monitor.
+        let split = match raw {
+            Some(raw) if b.reprise > 0 => {
+                let ours = b.reprise.saturating_sub(a.reprise) as f64 / events as f64;
+                let own = per - ours;
+                format!("; program's threads {own:.1} ({:.2}x raw), reprise's threads {ours:.1}", own / raw)
+            }
+            _ => String::new(),
+        };
         raw = raw.or(Some(per));
-        println!("  {:<7} {per:.1} instructions/event{over}", mode.name);
+        println!("  {:<7} {per:.1} instructions/event{over}{split}", mode.name);
     }
 }
 
-/// The instructions of one run of `mode` under callgrind.
-fn callgrind(mode: &str, payments: u64, trace: &Path) -> Option<u64> {
-    let out = std::env::temp_dir().join(format!("reprise-bench-{}.callgrind", std::process::id()));
+/// One run's instructions under callgrind: all of them, and those of
+/// reprise's own threads.
+struct Instructions {
+    all: u64,
+    reprise: u64,
+}
+
+/// The functions whose threads are reprise's own, not the program's.
+const REPRISE_THREADS: [&str; 4] =
+    ["rt::writer::run", "rt::flush::run", "rt::monitor::run", "keeper::Keeper::run"];
+
+/// The instructions of one run of `mode` under callgrind, a profile per
+/// thread.
+fn callgrind(mode: &str, payments: u64, trace: &Path) -> Option<Instructions> {
+    let dir = std::env::temp_dir().join(format!("reprise-bench-{}-callgrind", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).ok()?;
     let status = Command::new("valgrind")
         .arg("--tool=callgrind")
-        .arg(format!("--callgrind-out-file={}", out.display()))
+        .arg("--separate-threads=yes")
+        .arg(format!("--callgrind-out-file={}", dir.join("out").display()))
         .arg(std::env::current_exe().ok()?)
         .env(CHILD_ENV, format!("{mode} {payments} {WORKERS} {}", trace.display()))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .status()
         .ok()?;
-    let text = std::fs::read_to_string(&out).ok();
-    let _ = std::fs::remove_file(&out);
-    if !status.success() {
+    let texts: Vec<String> = std::fs::read_dir(&dir)
+        .ok()?
+        .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path()).ok())
+        .collect();
+    let _ = std::fs::remove_dir_all(&dir);
+    if !status.success() || texts.is_empty() {
         return None;
     }
-    text?.lines().find_map(|l| l.strip_prefix("summary:")).and_then(|n| n.trim().parse().ok())
+    let mut counted = Instructions { all: 0, reprise: 0 };
+    for text in texts {
+        // The file without a thread number stays empty.
+        let Some(n) = text
+            .lines()
+            .find_map(|l| l.strip_prefix("summary:").or_else(|| l.strip_prefix("totals:")))
+            .and_then(|n| n.trim().parse::<u64>().ok())
+        else {
+            continue;
+        };
+        counted.all += n;
+        if REPRISE_THREADS.iter().any(|f| text.contains(f)) {
+            counted.reprise += n;
+        }
+    }
+    (counted.all > 0).then_some(counted)
 }
 
 /// The copy of this binary under callgrind: one run of one mode.
@@ -327,6 +370,13 @@ fn median(times: impl Iterator<Item = Duration>) -> Duration {
 /// Whether criterion was asked to benchmark everything: `cargo bench` without
 /// a filter (the ratio pass also runs for the filter `ratios`). Not under
 /// `cargo test --benches`, `--test`, `--list` or `--profile-time`.
+/// Whether only the callgrind pass was asked for: the filter `instructions`
+/// (it names no criterion benchmark, so the groups run nothing).
+fn instructions_requested() -> bool {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    args.iter().any(|a| a == "--bench") && args.iter().any(|a| a == "instructions")
+}
+
 fn ratio_pass_requested() -> bool {
     // Criterion's options that take a value as the next argument.
     const VALUED: [&str; 19] = [
@@ -377,6 +427,8 @@ fn main() {
     criterion.final_summary();
     if ratio_pass_requested() {
         print_ratios(&trace);
+        print_instructions(&trace);
+    } else if instructions_requested() {
         print_instructions(&trace);
     }
     let _ = std::fs::remove_file(&trace);

@@ -1,7 +1,8 @@
 //! Cutting a damaged trace to its largest consistent prefix: no receive whose
 //! send was lost, no turn whose earlier turns were lost (lock turns, writes
 //! and the reads a writer waited for, an atomic's modification order), no
-//! join of a thread whose exit was lost, no thread whose spawn was lost.
+//! mutex turn whose previous holder's unlock was lost, no join of a thread
+//! whose exit was lost, no thread whose spawn was lost.
 //!
 //! A thread's events from its first missing dependency on are dropped; what
 //! is left replays. Dropping can orphan another thread's events, so the cut
@@ -15,7 +16,7 @@
 use std::collections::{HashMap, HashSet};
 
 use reprise_recorder::trace::model::{
-    Event, Happened, ObjectIndex, Outcome, ThreadIndex, TurnClass, WaitFor,
+    Event, Happened, ObjectIndex, Op, Outcome, ThreadIndex, TurnClass, WaitFor,
 };
 
 use crate::log::{turn_of, Numbers, Ranks, ReplayLog, Turns};
@@ -33,12 +34,20 @@ struct Provided {
     /// as many reads of the previous write as were recorded.
     reads: HashMap<(ObjectIndex, u64), u64>,
     turns: Turns,
+    /// Mutex turns whose holder's release (an unlock, or a condvar wait
+    /// that gave the mutex up) was kept: the next turn can be taken. Without
+    /// it the replayed holder stops at its unlock, still holding the real
+    /// mutex, and the next holder blocks inside `lock`, where no gate sees
+    /// it.
+    released: HashSet<(ObjectIndex, u64)>,
 }
 
-fn provided(log: &ReplayLog) -> Provided {
+fn provided(log: &ReplayLog, waiting: &HashSet<ThreadIndex>) -> Provided {
     let mut p = Provided::default();
     for (&t, l) in log.threads() {
         let mut sent = Numbers::default();
+        // The mutex turn this thread holds, per mutex.
+        let mut holding: HashMap<ObjectIndex, u64> = HashMap::new();
         l.scan(t, l.len, log.counters(), |_, e| {
             let outcome = e.outcome();
             // What the event lets others' waits end on, derived in one place
@@ -60,9 +69,24 @@ fn provided(log: &ReplayLog) -> Provided {
             }
             if let Some((object, class, number)) = turn_of(e) {
                 p.turns.entry((object, class)).or_default().insert(number);
+                if class == TurnClass::Lock {
+                    // Taking a mutex it held: a condvar wait released it.
+                    if let Some(held) = holding.insert(object, number) {
+                        p.released.insert((object, held));
+                    }
+                }
+            }
+            if e.op == Op::Unlock {
+                if let Some(held) = holding.remove(&e.object) {
+                    p.released.insert((e.object, held));
+                }
             }
             true
         });
+        if waiting.contains(&t) {
+            // Blocked in a condvar wait at the end: the wait gave its mutex up.
+            p.released.extend(holding);
+        }
         p.sent.insert(t, sent);
     }
     p
@@ -70,9 +94,16 @@ fn provided(log: &ReplayLog) -> Provided {
 
 /// Cuts `log` in place; returns how many events were dropped.
 pub fn cut_to_consistent_prefix(log: &mut ReplayLog) -> u64 {
+    cut_to_consistent_prefix_with(log, &HashSet::new())
+}
+
+/// [`cut_to_consistent_prefix`] of a trace whose `waiting` threads are
+/// blocked in a condvar wait at its end (a recorded deadlock's): the wait
+/// gave up the mutex they held, though no event says so.
+pub fn cut_to_consistent_prefix_with(log: &mut ReplayLog, waiting: &HashSet<ThreadIndex>) -> u64 {
     let before = log.event_count();
     loop {
-        let p = provided(log);
+        let p = provided(log, waiting);
         let exited: HashSet<ThreadIndex> = log.thread_ids().filter(|&t| log.exited(t)).collect();
         // The highest number up to which every turn of a counter is present.
         let complete_upto: HashMap<(ObjectIndex, TurnClass), u64> =
@@ -86,6 +117,10 @@ pub fn cut_to_consistent_prefix(log: &mut ReplayLog) -> u64 {
                 None => false,
                 Some(WaitFor::Message { sender, seq }) => {
                     !p.sent.get(&sender).is_some_and(|sent| sent.contains(seq))
+                }
+                Some(WaitFor::Turn { object, class: TurnClass::Lock, number }) => {
+                    number > complete(object, TurnClass::Lock)
+                        || (number > 1 && !p.released.contains(&(object, number - 1)))
                 }
                 Some(WaitFor::Turn { object, class, number } | WaitFor::Taken { object, class, number }) => {
                     number > complete(object, class)
@@ -136,7 +171,6 @@ pub fn cut_to_consistent_prefix(log: &mut ReplayLog) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reprise_recorder::trace::model::Op;
 
     fn ev(op: Op, object: ObjectIndex, a: u64, b: u64, c: u64) -> Event {
         Event { op, object, site: 0, a, b, c }
@@ -185,6 +219,39 @@ mod tests {
         ]);
         assert_eq!(cut_to_consistent_prefix(&mut log), 0);
         assert_eq!(lengths(&log), vec![3, 3]);
+    }
+
+    /// A killed recording of the payments pipeline once kept a worker's lock
+    /// turn but lost its unlock, and the next worker's turn: the replay then
+    /// waited in the real `lock` until the time backstop.
+    #[test]
+    fn a_lock_turn_whose_previous_holders_unlock_was_lost_is_dropped() {
+        let mut log = log_of(vec![
+            vec![start(), ev(Op::Spawn, 0, 1, 0, 0), ev(Op::Lock, 7, 1, 0, 0)],
+            vec![start(), ev(Op::Lock, 7, 2, 0, 0), ev(Op::Unlock, 7, 0, 0, 0), ev(Op::Send, 5, 1, 0, 0)],
+        ]);
+        assert_eq!(cut_to_consistent_prefix(&mut log), 3);
+        assert_eq!(lengths(&log), vec![3, 1]);
+        // With the unlock kept, the next turn stays.
+        let mut log = log_of(vec![
+            vec![start(), ev(Op::Spawn, 0, 1, 0, 0), ev(Op::Lock, 7, 1, 0, 0), ev(Op::Unlock, 7, 0, 0, 0)],
+            vec![start(), ev(Op::Lock, 7, 2, 0, 0), ev(Op::Unlock, 7, 0, 0, 0)],
+        ]);
+        assert_eq!(cut_to_consistent_prefix(&mut log), 0);
+    }
+
+    /// A recorded deadlock whose thread 0 waits on a condvar: the wait gave
+    /// the mutex up, and thread 1's turn after it is no loss.
+    #[test]
+    fn a_turn_after_a_deadlocked_condvar_waits_mutex_is_kept() {
+        let events = || {
+            vec![
+                vec![start(), ev(Op::Spawn, 0, 1, 0, 0), ev(Op::Lock, 7, 1, 0, 0)],
+                vec![start(), ev(Op::Lock, 7, 2, 0, 0)],
+            ]
+        };
+        assert_eq!(cut_to_consistent_prefix_with(&mut log_of(events()), &HashSet::from([0])), 0);
+        assert_eq!(cut_to_consistent_prefix(&mut log_of(events())), 1, "not waiting: the unlock was lost");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Running a program under a recorded trace.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +19,7 @@ use crate::backstop::stall_backstop_from_env;
 use crate::gate::StopAt;
 use crate::gate::{watchdog, Observed, ReplayGate, Status};
 use crate::log::{IndexedTrace, ReplayLog};
-use crate::prefix::cut_to_consistent_prefix;
+use crate::prefix::cut_to_consistent_prefix_with;
 use crate::report::{Divergence, ReplayOutcome, Stop};
 
 /// How long a stopped replay waits for its root thread to unwind.
@@ -211,7 +211,13 @@ where
     // cycle still run: a receive may be on disk whose send came after that
     // thread handed its buffer over. Cutting a consistent log changes nothing.
     let deadlocked = matches!(verdict, Some(Verdict::Deadlock { .. }));
-    let cut = if complete && !deadlocked { 0 } else { cut_to_consistent_prefix(&mut log) };
+    let waiting = match &verdict {
+        Some(Verdict::Deadlock { blocked }) => {
+            blocked.iter().filter(|b| b.op == Op::CondWait).map(|b| b.thread).collect()
+        }
+        _ => HashSet::new(),
+    };
+    let cut = if complete && !deadlocked { 0 } else { cut_to_consistent_prefix_with(&mut log, &waiting) };
     let events = log.event_count();
     let mut gate = ReplayGate::new(log, verdict, !complete, options.observe);
     if let Some(stop) = &options.stop_at {

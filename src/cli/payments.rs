@@ -42,6 +42,19 @@ impl Lines {
         }
     }
 
+    /// The lines of a run that ended with `verdict` and returned `result`:
+    /// a deadlock's and a livelock's cover where it stuck, a panic's (no
+    /// result) which thread panicked and why; `None` when there are none.
+    pub(crate) fn of_run(result: Option<Lines>, verdict: &Verdict) -> Option<Lines> {
+        match (result, verdict) {
+            (_, Verdict::Deadlock { .. }) => Some(Lines::of_deadlock(verdict)),
+            (_, Verdict::Livelock { .. }) => Some(Lines::of_livelock(verdict)),
+            (Some(lines), _) => Some(lines),
+            (None, Verdict::Panicked { .. }) => Some(Lines::of_panic(verdict)),
+            (None, _) => None,
+        }
+    }
+
     /// A panic ends the run before its final state: its digest covers which
     /// thread panicked and why.
     pub(crate) fn of_panic(verdict: &Verdict) -> Lines {

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use anyhow::anyhow;
-use reprise_recorder::trace::format::{Header, Verdict};
+use reprise_recorder::trace::format::Header;
 use reprise_recorder::trace::read::TraceFile;
 use reprise_replayer::{IndexedTrace, ReplayOptions, ReplayOutcome, ReplayReport};
 
@@ -156,14 +156,10 @@ impl Pipeline {
         let pipeline = *self;
         let recording = reprise_recorder::record(out, self.record_config(), move || pipeline.run_annotated())
             .map_err(|e| Failure::new(exit::IO_ERROR, e))?;
-        let lines = match (recording.result, &recording.verdict) {
-            (_, Verdict::Deadlock { .. }) => Lines::of_deadlock(&recording.verdict),
-            // The trace holds the panic, and replays to it: a recording made.
-            (None, Verdict::Panicked { .. }) => Lines::of_panic(&recording.verdict),
-            (Some(lines), _) => lines,
-            (None, verdict) => {
-                return Err(Failure::new(exit::IO_ERROR, anyhow!("the pipeline did not finish: {verdict}")));
-            }
+        // A panic is in the trace, and replays: a recording made.
+        let Some(lines) = Lines::of_run(recording.result, &recording.verdict) else {
+            let verdict = &recording.verdict;
+            return Err(Failure::new(exit::IO_ERROR, anyhow!("the pipeline did not finish: {verdict}")));
         };
         Ok(payments::Recorded { lines, stats: recording.stats, verdict: recording.verdict })
     }
@@ -219,15 +215,13 @@ pub(crate) fn replay_coroutines(
 }
 
 fn lines_of(report: ReplayReport<Lines>) -> (Option<Lines>, ReplayReport<Lines>) {
-    let lines = match (&report.outcome, &report.result) {
-        (ReplayOutcome::Deadlock(verdict), _) => Some(Lines::of_deadlock(verdict)),
-        (ReplayOutcome::Livelock(verdict), _) => Some(Lines::of_livelock(verdict)),
-        (ReplayOutcome::Matched, Some(lines)) => Some(lines.clone()),
-        // The recorded panic came back (the verdicts were compared).
-        (ReplayOutcome::Matched, None) => match &report.reproduced {
-            Some(verdict @ Verdict::Panicked { .. }) => Some(Lines::of_panic(verdict)),
-            _ => None,
-        },
+    let lines = match (&report.outcome, &report.reproduced) {
+        (ReplayOutcome::Deadlock(verdict) | ReplayOutcome::Livelock(verdict), _) => {
+            Lines::of_run(None, verdict)
+        }
+        // The recorded verdict came back (the verdicts were compared).
+        (ReplayOutcome::Matched, Some(verdict)) => Lines::of_run(report.result.clone(), verdict),
+        (ReplayOutcome::Matched, None) => report.result.clone(),
         _ => None,
     };
     (lines, report)

@@ -2,8 +2,6 @@
 
 use std::path::PathBuf;
 
-use reprise_recorder::trace::format::Verdict;
-
 use crate::cli::payments::{self, Lines};
 use crate::cli::pipeline::{self, Choice, Pipeline};
 use crate::cli::{out, Outcome};
@@ -100,13 +98,7 @@ fn fly(pipeline: &Pipeline, args: &Args) -> Outcome {
     out!("flight recorder: dumped {} events to {} ({window})", dump.events, dump.path.display());
     out!("verdict: {}", run.verdict);
     // The lines a replay of the dump prints, to compare with.
-    let lines = match (&run.result, &run.verdict) {
-        (Some(lines), _) => Some(lines.clone()),
-        (None, verdict @ Verdict::Panicked { .. }) => Some(Lines::of_panic(verdict)),
-        (None, verdict @ Verdict::Deadlock { .. }) => Some(Lines::of_deadlock(verdict)),
-        (None, _) => None,
-    };
-    if let Some(lines) = lines {
+    if let Some(lines) = Lines::of_run(run.result, &run.verdict) {
         lines.print();
     }
     Ok(exit::SUCCESS)

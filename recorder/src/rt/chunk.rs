@@ -13,7 +13,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::rt::flush::{ClockState, FlushClock};
-use crate::rt::raw::{self, ENCODED_HEADER, RAW_EVENT_LEN};
+use crate::rt::raw::{self, RAW_EVENT_LEN};
 use crate::rt::writer::WriterMsg;
 use crate::trace::codec::{self, EventEncoder};
 use crate::trace::format::MAX_CHUNK_PAYLOAD;
@@ -187,9 +187,8 @@ impl ChunkBuf {
         // Not through `scratch`: it may hold the record this chunk starts with.
         let mut clock = Vec::with_capacity(16);
         codec::encode_clock(&mut clock, unix_ms);
-        let end = ENCODED_HEADER + clock.len();
-        raw::put_encoded_header(&mut self.block.bytes[..end], clock.len());
-        self.block.bytes[ENCODED_HEADER..end].copy_from_slice(&clock);
+        let end = raw::encoded_len(&clock);
+        raw::put_encoded(&mut self.block.bytes[..end], &clock);
         self.block.len = end;
     }
 
@@ -247,24 +246,22 @@ impl ChunkBuf {
             return;
         }
         self.begin_chunk_if_empty();
-        let n = ENCODED_HEADER + self.scratch.len();
+        let n = raw::encoded_len(&self.scratch);
         if self.block.len + n > self.target {
             self.flush();
             self.begin_chunk();
         }
         if self.block.len + n <= self.target {
             let at = self.block.len;
-            raw::put_encoded_header(&mut self.block.bytes[at..at + ENCODED_HEADER], self.scratch.len());
-            self.block.bytes[at + ENCODED_HEADER..at + n].copy_from_slice(&self.scratch);
+            raw::put_encoded(&mut self.block.bytes[at..at + n], &self.scratch);
             self.block.len += n;
         } else {
             // Longer than a block (a large captured value): a block of its own.
             let mut own = Vec::with_capacity(self.block.len + n);
             own.extend_from_slice(self.block.payload());
             let at = own.len();
-            own.resize(at + ENCODED_HEADER, 0);
-            raw::put_encoded_header(&mut own[at..], self.scratch.len());
-            own.extend_from_slice(&self.scratch);
+            own.resize(at + n, 0);
+            raw::put_encoded(&mut own[at..], &self.scratch);
             self.block.len = 0;
             self.send(Block { len: own.len(), bytes: own.into_boxed_slice(), pending: None, encoded: false });
         }

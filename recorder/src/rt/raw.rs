@@ -25,7 +25,7 @@ const ENCODED: u8 = 0xFF;
 const _: () = assert!(Op::ALL.len() < ENCODED as usize);
 
 /// Bytes before an encoded record's own bytes.
-pub(crate) const ENCODED_HEADER: usize = 5;
+const ENCODED_HEADER: usize = 5;
 
 /// Writes `event` as a raw record at the start of `window`.
 #[inline(always)]
@@ -38,12 +38,18 @@ pub(crate) fn put_event(window: &mut [u8; RAW_EVENT_LEN], event: &Event) {
     window[32..40].copy_from_slice(&event.c.to_le_bytes());
 }
 
-/// Writes the header of an encoded record of `len` bytes at the start of
-/// `out`; the record's bytes follow it.
-pub(crate) fn put_encoded_header(out: &mut [u8], len: usize) {
+/// Bytes an already encoded `record` takes in a raw block.
+pub(crate) fn encoded_len(record: &[u8]) -> usize {
+    ENCODED_HEADER + record.len()
+}
+
+/// Writes the encoded `record`, framed, at the start of `out`, which is
+/// [`encoded_len`] bytes long.
+pub(crate) fn put_encoded(out: &mut [u8], record: &[u8]) {
     out[0] = ENCODED;
     // A record is at most a blob piece long, far below 4 GiB.
-    out[1..ENCODED_HEADER].copy_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_le_bytes());
+    out[1..ENCODED_HEADER].copy_from_slice(&u32::try_from(record.len()).unwrap_or(u32::MAX).to_le_bytes());
+    out[ENCODED_HEADER..].copy_from_slice(record);
 }
 
 /// Encodes the raw records of `raw` as a chunk's payload, the events coded
@@ -126,9 +132,8 @@ mod tests {
     }
 
     fn raw_encoded(bytes: &[u8]) -> Vec<u8> {
-        let mut out = vec![0; ENCODED_HEADER];
-        put_encoded_header(&mut out, bytes.len());
-        out.extend_from_slice(bytes);
+        let mut out = vec![0; encoded_len(bytes)];
+        put_encoded(&mut out, bytes);
         out
     }
 

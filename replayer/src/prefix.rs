@@ -1,8 +1,10 @@
 //! Cutting a damaged trace to its largest consistent prefix: no receive whose
 //! send was lost, no turn whose earlier turns were lost (lock turns, writes
 //! and the reads a writer waited for, an atomic's modification order), no
-//! mutex turn whose previous holder's unlock was lost, no join of a thread
-//! whose exit was lost, no thread whose spawn was lost.
+//! lock turn whose previous holders' unlocks were lost (a mutex's previous
+//! holder; an RwLock's previous writer and the readers a writer waited
+//! for), no join of a thread whose exit was lost, no thread whose spawn was
+//! lost.
 //!
 //! A thread's events from its first missing dependency on are dropped; what
 //! is left replays. Dropping can orphan another thread's events, so the cut
@@ -30,24 +32,28 @@ struct Provided {
     /// Per sender, the sequence numbers of its messages that were sent.
     sent: HashMap<ThreadIndex, Numbers>,
     spawned: HashSet<ThreadIndex>,
-    /// Reads present per (rwlock, the write they saw): a writer waits for
-    /// as many reads of the previous write as were recorded.
+    /// Released reads per (rwlock, the write they saw): a writer waits for
+    /// as many reads of the previous write as were recorded, and each must
+    /// have let go of the real lock.
     reads: HashMap<(ObjectIndex, u64), u64>,
     turns: Turns,
-    /// Mutex turns whose holder's release (an unlock, or a condvar wait
-    /// that gave the mutex up) was kept: the next turn can be taken. Without
-    /// it the replayed holder stops at its unlock, still holding the real
-    /// mutex, and the next holder blocks inside `lock`, where no gate sees
-    /// it.
-    released: HashSet<(ObjectIndex, u64)>,
+    /// Mutex turns and RwLock writes whose holder's release (an unlock, or
+    /// a condvar wait that gave the mutex up) was kept: the next turn, and
+    /// a read of that write, can be taken. Without it the replayed holder
+    /// stops at its unlock, still holding the real lock, and the next
+    /// holder blocks inside `lock`, where no gate sees it.
+    released: HashSet<(ObjectIndex, TurnClass, u64)>,
 }
 
 fn provided(log: &ReplayLog, waiting: &HashSet<ThreadIndex>) -> Provided {
     let mut p = Provided::default();
     for (&t, l) in log.threads() {
         let mut sent = Numbers::default();
-        // The mutex turn this thread holds, per mutex.
-        let mut holding: HashMap<ObjectIndex, u64> = HashMap::new();
+        // The mutex turn or RwLock write this thread holds, per lock.
+        let mut holding: HashMap<(ObjectIndex, TurnClass), u64> = HashMap::new();
+        // The writes seen by the read locks this thread holds, per RwLock
+        // (all the same write: none can happen while a read is held).
+        let mut reading: HashMap<ObjectIndex, Vec<u64>> = HashMap::new();
         l.scan(t, l.len, log.counters(), |_, e| {
             let outcome = e.outcome();
             // What the event lets others' waits end on, derived in one place
@@ -64,28 +70,44 @@ fn provided(log: &ReplayLog, waiting: &HashSet<ThreadIndex>) -> Provided {
                 Ok(
                     Outcome::ReadLock { writes_before }
                     | Outcome::TryReadLock { writes_before: Some(writes_before) },
-                ) => *p.reads.entry((e.object, writes_before)).or_default() += 1,
+                ) => reading.entry(e.object).or_default().push(writes_before),
+                Ok(Outcome::ReadUnlock) => {
+                    if let Some(seen) = reading.get_mut(&e.object).and_then(Vec::pop) {
+                        *p.reads.entry((e.object, seen)).or_default() += 1;
+                    }
+                }
                 _ => {}
             }
             if let Some((object, class, number)) = turn_of(e) {
                 p.turns.entry((object, class)).or_default().insert(number);
-                if class == TurnClass::Lock {
+                if matches!(class, TurnClass::Lock | TurnClass::Write) {
                     // Taking a mutex it held: a condvar wait released it.
-                    if let Some(held) = holding.insert(object, number) {
-                        p.released.insert((object, held));
+                    if let Some(held) = holding.insert((object, class), number) {
+                        p.released.insert((object, class, held));
                     }
                 }
             }
-            if e.op == Op::Unlock {
-                if let Some(held) = holding.remove(&e.object) {
-                    p.released.insert((e.object, held));
+            let unlocked = match e.op {
+                Op::Unlock => Some(TurnClass::Lock),
+                Op::WriteUnlock => Some(TurnClass::Write),
+                _ => None,
+            };
+            if let Some(class) = unlocked {
+                if let Some(held) = holding.remove(&(e.object, class)) {
+                    p.released.insert((e.object, class, held));
                 }
             }
             true
         });
         if waiting.contains(&t) {
-            // Blocked in a condvar wait at the end: the wait gave its mutex up.
-            p.released.extend(holding);
+            // Blocked in a condvar wait at the end: the wait gave its mutex
+            // up (a condvar waits on a mutex only).
+            p.released.extend(
+                holding
+                    .into_iter()
+                    .filter(|&((_, class), _)| class == TurnClass::Lock)
+                    .map(|((object, class), held)| (object, class, held)),
+            );
         }
         p.sent.insert(t, sent);
     }
@@ -109,6 +131,9 @@ pub fn cut_to_consistent_prefix_with(log: &mut ReplayLog, waiting: &HashSet<Thre
         let complete_upto: HashMap<(ObjectIndex, TurnClass), u64> =
             p.turns.iter().map(|(&key, numbers)| (key, numbers.complete_upto())).collect();
         let complete = |object, class| complete_upto.get(&(object, class)).copied().unwrap_or(0);
+        // Whether the holder of turn `number` let the real lock go (turn
+        // 0 is the lock's making: nobody held it).
+        let released = |object, class, number| number == 0 || p.released.contains(&(object, class, number));
         // What the event waits for in a replay is what it needs kept: the
         // same derivation from its outcome, in one place.
         let depends_on_lost = |e: &Event| -> bool {
@@ -120,14 +145,22 @@ pub fn cut_to_consistent_prefix_with(log: &mut ReplayLog, waiting: &HashSet<Thre
                 }
                 Some(WaitFor::Turn { object, class: TurnClass::Lock, number }) => {
                     number > complete(object, TurnClass::Lock)
-                        || (number > 1 && !p.released.contains(&(object, number - 1)))
+                        || !released(object, TurnClass::Lock, number.saturating_sub(1))
+                }
+                // A read of write `number` takes the real lock once that
+                // writer let it go.
+                Some(WaitFor::Taken { object, class: TurnClass::Write, number }) => {
+                    number > complete(object, TurnClass::Write) || !released(object, TurnClass::Write, number)
                 }
                 Some(WaitFor::Turn { object, class, number } | WaitFor::Taken { object, class, number }) => {
                     number > complete(object, class)
                 }
                 Some(WaitFor::WriteTurn { object, number, readers }) => {
-                    let present = p.reads.get(&(object, number.saturating_sub(1))).copied().unwrap_or(0);
-                    number > complete(object, TurnClass::Write) || present < readers
+                    let released_reads =
+                        p.reads.get(&(object, number.saturating_sub(1))).copied().unwrap_or(0);
+                    number > complete(object, TurnClass::Write)
+                        || !released(object, TurnClass::Write, number.saturating_sub(1))
+                        || released_reads < readers
                 }
                 Some(WaitFor::Exit(thread)) => !exited.contains(&thread),
                 // Never derived from an outcome: only a replayed rendezvous
@@ -272,21 +305,79 @@ mod tests {
         // of write 1, but only one such read survives.
         let mut log = log_of(vec![
             vec![start(), ev(Op::Spawn, 0, 1, 0, 0), ev(Op::Spawn, 0, 2, 0, 0), ev(Op::ReadLock, 4, 2, 0, 0)],
-            vec![start(), ev(Op::WriteLock, 4, 1, 0, 0), ev(Op::ReadLock, 4, 1, 0, 0)],
+            vec![
+                start(),
+                ev(Op::WriteLock, 4, 1, 0, 0),
+                ev(Op::WriteUnlock, 4, 0, 0, 0),
+                ev(Op::ReadLock, 4, 1, 0, 0),
+                ev(Op::ReadUnlock, 4, 0, 0, 0),
+            ],
             vec![start(), ev(Op::WriteLock, 4, 2, 2, 0), ev(Op::Lock, 9, 1, 0, 0)],
         ]);
         cut_to_consistent_prefix(&mut log);
-        assert_eq!(lengths(&log), vec![3, 3, 1]);
+        assert_eq!(lengths(&log), vec![3, 5, 1]);
     }
 
     #[test]
     fn a_try_write_whose_readers_were_lost_is_dropped() {
         let mut log = log_of(vec![
-            vec![start(), ev(Op::Spawn, 0, 1, 0, 0), ev(Op::WriteLock, 4, 1, 0, 0)],
+            vec![
+                start(),
+                ev(Op::Spawn, 0, 1, 0, 0),
+                ev(Op::WriteLock, 4, 1, 0, 0),
+                ev(Op::WriteUnlock, 4, 0, 0, 0),
+            ],
             vec![start(), ev(Op::TryWriteLock, 4, 3, 1, 0)],
         ]);
         cut_to_consistent_prefix(&mut log);
-        assert_eq!(lengths(&log), vec![3, 1], "write 2 needs one read of write 1, none is left");
+        assert_eq!(lengths(&log), vec![4, 1], "write 2 needs one read of write 1, none is left");
+    }
+
+    /// As a mutex's turn after a lost unlock: a replayed writer or reader
+    /// stopped before its unlock holds the real RwLock, and whoever the cut
+    /// kept after it would block inside `read` or `write`.
+    #[test]
+    fn a_read_or_write_after_a_lost_rwlock_unlock_is_dropped() {
+        let writer = |unlocked: bool| {
+            let mut events = vec![start(), ev(Op::Spawn, 0, 1, 0, 0), ev(Op::WriteLock, 4, 1, 0, 0)];
+            if unlocked {
+                events.push(ev(Op::WriteUnlock, 4, 0, 0, 0));
+            }
+            events
+        };
+        // Thread 1 reads write 1, which needs the writer's release.
+        let reader = || vec![start(), ev(Op::ReadLock, 4, 1, 0, 0), ev(Op::Send, 5, 1, 0, 0)];
+        let mut log = log_of(vec![writer(false), reader()]);
+        assert_eq!(cut_to_consistent_prefix(&mut log), 2, "write 1's unlock was lost");
+        assert_eq!(lengths(&log), vec![3, 1]);
+        let mut log = log_of(vec![writer(true), reader()]);
+        assert_eq!(cut_to_consistent_prefix(&mut log), 0);
+
+        // Write 2 after write 1 and one read of it: lost write unlock, lost
+        // read unlock, both kept.
+        let second = || vec![start(), ev(Op::WriteLock, 4, 2, 1, 0), ev(Op::WriteUnlock, 4, 0, 0, 0)];
+        let read = |unlocked: bool| {
+            let mut events = vec![ev(Op::ReadLock, 4, 1, 0, 0)];
+            if unlocked {
+                events.push(ev(Op::ReadUnlock, 4, 0, 0, 0));
+            }
+            events
+        };
+        let with_read = |writer_unlocked: bool, read_unlocked: bool| {
+            let mut first = writer(writer_unlocked);
+            if writer_unlocked {
+                first.extend(read(read_unlocked));
+            }
+            log_of(vec![first, second()])
+        };
+        let mut log = with_read(false, false);
+        cut_to_consistent_prefix(&mut log);
+        assert_eq!(lengths(&log), vec![3, 1], "write 1's unlock was lost");
+        let mut log = with_read(true, false);
+        cut_to_consistent_prefix(&mut log);
+        assert_eq!(lengths(&log), vec![5, 1], "the read's unlock was lost");
+        let mut log = with_read(true, true);
+        assert_eq!(cut_to_consistent_prefix(&mut log), 0);
     }
 
     #[test]

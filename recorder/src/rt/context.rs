@@ -224,8 +224,18 @@ impl ThreadCtx {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn site(&mut self, location: &'static Location<'static>) -> SiteIndex {
+        match self.sites.cached(location) {
+            Some(index) => index,
+            None => self.site_uncached(location),
+        }
+    }
+
+    /// A site past its table slot's neighbourhood, or new: new ones get
+    /// their table record before the event that uses them.
+    #[inline(never)]
+    fn site_uncached(&mut self, location: &'static Location<'static>) -> SiteIndex {
         let (index, fresh) = self.sites.intern(location);
         if fresh {
             self.buf().push_site(index, location.file(), location.line(), location.column());

@@ -18,7 +18,9 @@ use reprise::sync::atomic::AtomicU64;
 use reprise::sync::Mutex;
 use reprise::trace::model::{Op, Record};
 use reprise::trace::read::TraceFile;
-use reprise::{capture, read_trace_file, record, replay, thread, RecordConfig, ReplayOutcome};
+use reprise::{
+    capture, read_trace_file, record, replay, replay_with, thread, RecordConfig, ReplayOptions, ReplayOutcome,
+};
 use reprise_replayer::log::ReplayLog;
 use reprise_replayer::prefix::cut_to_consistent_prefix;
 
@@ -257,6 +259,76 @@ fn after_sigkill_every_thread_has_events_on_disk_and_replay_replays_most_of_them
         "replayed {replayed} of {} intact events: {said}",
         trace.events
     );
+}
+
+/// A killed recording of threads churning on one RwLock: the cut must not
+/// keep a read or write after a holder's lost unlock (the replayed holder
+/// would stop before it, holding the real lock, and the next one would
+/// block inside `read` or `write` until the time backstop).
+#[test]
+fn after_sigkill_an_rwlock_program_replays_its_prefix() {
+    if let Some(path) = as_child("child_rwlock") {
+        let _guard = reprise::start_recording(&path, config()).unwrap();
+        return rwlock_churn(true);
+    }
+    for round in 0..3 {
+        let path = scratch(&format!("sigkill-rwlock-{round}")).join("t.trace");
+        let running = child("after_sigkill_an_rwlock_program_replays_its_prefix", "child_rwlock", &path)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut running = wait_for_line(running, "recording");
+        let started = Instant::now();
+        // Every thread's events on disk, so that the cut has work to do.
+        while !read_trace_file(&path).is_ok_and(|t| t.chunks > 8 && (0..4).all(|i| has_events(&t, i))) {
+            assert!(started.elapsed() < BACKSTOP, "the recording wrote little");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        signal(&running, libc::SIGKILL);
+        assert_eq!(wait_bounded(&mut running).signal(), Some(libc::SIGKILL));
+
+        let trace = read_trace_file(&path).unwrap();
+        assert!(trace.footer.is_none(), "killed before the end");
+        let mut options = ReplayOptions::default();
+        // A proven stall is reported at once; this catches a thread blocked
+        // inside the real lock, which only time can.
+        options.stall_backstop = Some(Duration::from_secs(30));
+        let report = replay_with(&trace, &options, || rwlock_churn(false));
+        assert!(
+            matches!(report.outcome, ReplayOutcome::TraceEnded { .. }),
+            "round {round}: {} ({} of {} events replayed)",
+            report.outcome,
+            report.replayed,
+            report.events
+        );
+        assert_eq!(report.replayed, report.events, "round {round}: the whole prefix replayed");
+        assert!(report.replayed > 0, "round {round}: nothing kept of {} events", trace.events);
+    }
+}
+
+/// Three threads taking one RwLock's write and read locks forever (two of
+/// them write), and the calling thread reading; says "recording" once on
+/// stdout when `announce`.
+fn rwlock_churn(announce: bool) {
+    let lock = Arc::new(reprise::sync::RwLock::new(0u64));
+    for worker in 0..3u64 {
+        let lock = Arc::clone(&lock);
+        thread::spawn(move || loop {
+            if worker < 2 {
+                *lock.write().unwrap() += worker + 1;
+            }
+            std::hint::black_box(*lock.read().unwrap());
+        });
+    }
+    let mut said = !announce;
+    loop {
+        let seen = *lock.read().unwrap();
+        if !said && seen > 1000 {
+            println!("recording");
+            said = true;
+        }
+    }
 }
 
 #[test]

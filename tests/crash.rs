@@ -267,17 +267,32 @@ fn after_sigkill_every_thread_has_events_on_disk_and_replay_replays_most_of_them
 /// block inside `read` or `write` until the time backstop).
 #[test]
 fn after_sigkill_an_rwlock_program_replays_its_prefix() {
-    if let Some(path) = as_child("child_rwlock") {
+    killed_recordings_replay_their_prefix("after_sigkill_an_rwlock_program_replays_its_prefix", rwlock_churn);
+}
+
+/// As the RwLock's, for a program unlike it: a rendezvous channel, a
+/// mutex and condvar, a barrier (itself a mutex and condvar), an atomic and
+/// park/unpark, all in lockstep.
+#[test]
+fn after_sigkill_a_lockstep_program_replays_its_prefix() {
+    killed_recordings_replay_their_prefix(
+        "after_sigkill_a_lockstep_program_replays_its_prefix",
+        lockstep_churn,
+    );
+}
+
+/// Records `program` in a child, SIGKILLs it mid-run (three times), and
+/// replays each trace: its consistent prefix must replay whole, never
+/// ending at the time backstop.
+fn killed_recordings_replay_their_prefix(test: &str, program: fn(bool)) {
+    if let Some(path) = as_child("child_churn") {
         let _guard = reprise::start_recording(&path, config()).unwrap();
-        return rwlock_churn(true);
+        return program(true);
     }
     for round in 0..3 {
-        let path = scratch(&format!("sigkill-rwlock-{round}")).join("t.trace");
-        let running = child("after_sigkill_an_rwlock_program_replays_its_prefix", "child_rwlock", &path)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let path = scratch(&format!("{test}-{round}")).join("t.trace");
+        let running =
+            child(test, "child_churn", &path).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
         let mut running = wait_for_line(running, "recording");
         let started = Instant::now();
         // Every thread's events on disk, so that the cut has work to do.
@@ -292,9 +307,9 @@ fn after_sigkill_an_rwlock_program_replays_its_prefix() {
         assert!(trace.footer.is_none(), "killed before the end");
         let mut options = ReplayOptions::default();
         // A proven stall is reported at once; this catches a thread blocked
-        // inside the real lock, which only time can.
+        // inside a real lock, which only time can.
         options.stall_backstop = Some(Duration::from_secs(30));
-        let report = replay_with(&trace, &options, || rwlock_churn(false));
+        let report = replay_with(&trace, &options, move || program(false));
         assert!(
             matches!(report.outcome, ReplayOutcome::TraceEnded { .. }),
             "round {round}: {} ({} of {} events replayed)",
@@ -304,6 +319,67 @@ fn after_sigkill_an_rwlock_program_replays_its_prefix() {
         );
         assert_eq!(report.replayed, report.events, "round {round}: the whole prefix replayed");
         assert!(report.replayed > 0, "round {round}: nothing kept of {} events", trace.events);
+    }
+}
+
+/// Three threads and the calling one, forever: a producer hands numbers
+/// over a rendezvous channel to a consumer, which counts them under a
+/// mutex and notifies the caller, who waits for each on a condvar and
+/// unparks the producer (behind a flag: the channel's own blocking may
+/// take the park token); all four meet at a barrier each round. Says
+/// "recording" once on stdout when `announce`.
+fn lockstep_churn(announce: bool) {
+    use reprise::sync::{Barrier, Condvar};
+    let barrier = Arc::new(Barrier::new(4));
+    let counted = Arc::new((Mutex::new(0u64), Condvar::new()));
+    let rounds = Arc::new(AtomicU64::new(0));
+    let go = Arc::new(reprise::sync::atomic::AtomicBool::new(false));
+    let (tx, rx) = reprise::channel::bounded::<u64>(0);
+    let producer = {
+        let (barrier, rounds, go) = (Arc::clone(&barrier), Arc::clone(&rounds), Arc::clone(&go));
+        thread::spawn(move || {
+            for n in 0.. {
+                tx.send(n).unwrap();
+                while !go.swap(false, Ordering::SeqCst) {
+                    thread::park();
+                }
+                rounds.fetch_add(1, Ordering::SeqCst);
+                barrier.wait();
+            }
+        })
+    };
+    {
+        let (barrier, counted) = (Arc::clone(&barrier), Arc::clone(&counted));
+        thread::spawn(move || loop {
+            let n = rx.recv().unwrap();
+            let (count, changed) = &*counted;
+            *count.lock().unwrap() = n + 1;
+            changed.notify_one();
+            barrier.wait();
+        });
+    }
+    {
+        let (barrier, rounds) = (Arc::clone(&barrier), Arc::clone(&rounds));
+        thread::spawn(move || loop {
+            std::hint::black_box(rounds.load(Ordering::SeqCst));
+            barrier.wait();
+        });
+    }
+    let mut said = !announce;
+    for round in 1u64.. {
+        let (count, changed) = &*counted;
+        let mut seen = count.lock().unwrap();
+        while *seen < round {
+            seen = changed.wait(seen).unwrap();
+        }
+        drop(seen);
+        go.store(true, Ordering::SeqCst);
+        producer.thread().unpark();
+        if !said && round > 1000 {
+            println!("recording");
+            said = true;
+        }
+        barrier.wait();
     }
 }
 

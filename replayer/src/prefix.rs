@@ -31,6 +31,8 @@ const ROOT: ThreadIndex = 0;
 struct Provided {
     /// Per sender, the sequence numbers of its messages that were sent.
     sent: HashMap<ThreadIndex, Numbers>,
+    /// Per sender, the sequence numbers of its messages that were received.
+    received: HashMap<ThreadIndex, Numbers>,
     spawned: HashSet<ThreadIndex>,
     /// Released reads per (rwlock, the write they saw): a writer waits for
     /// as many reads of the previous write as were recorded, and each must
@@ -62,6 +64,11 @@ fn provided(log: &ReplayLog, waiting: &HashSet<ThreadIndex>) -> Provided {
                 outcome.as_ref().ok().and_then(|o| o.makes_happen(t, e.object))
             {
                 sent.insert(seq);
+            }
+            if let Some(WaitFor::Message { sender, seq }) =
+                outcome.as_ref().ok().and_then(|o| o.waits_for(e.object))
+            {
+                p.received.entry(sender).or_default().insert(seq);
             }
             match outcome {
                 Ok(Outcome::Spawn { child }) => {
@@ -190,6 +197,7 @@ pub fn cut_to_consistent_prefix_with(log: &mut ReplayLog, waiting: &HashSet<Thre
         }
         if cuts.is_empty() {
             log.set_ranks(Ranks::new(p.turns));
+            log.set_kept_receives(p.received);
             break;
         }
         for (t, at, last) in cuts {

@@ -11,7 +11,7 @@ use reprise_recorder::trace::model::{ObjectIndex, ThreadIndex};
 
 use crate::gate::dense::DenseIndex;
 use crate::gate::waiters::{Counter, WaitList, Waiter};
-use crate::log::{RankRanges, ReplayLog};
+use crate::log::{Numbers, RankRanges, ReplayLog};
 
 fn class_slot(class: TurnClass) -> usize {
     match class {
@@ -43,6 +43,10 @@ pub(crate) struct ThreadCounters {
     exited: Counter,
     /// The highest send count of its rendezvous messages taken so far.
     received: Counter,
+    /// In a cut log, the messages of this sender its kept receives take:
+    /// a rendezvous send of another one returns at once (its receive was
+    /// lost with the crash, so nothing in the replay would take it).
+    kept_receives: Option<Numbers>,
 }
 
 /// Every object's and thread's counters.
@@ -71,7 +75,15 @@ impl State {
         // slot: it parks at its first call, so none of its events is
         // waited for.
         let thread_index = DenseIndex::new(log.thread_ids());
-        let threads = (0..thread_index.len()).map(|_| ThreadCounters::default()).collect();
+        let mut threads: Box<[ThreadCounters]> =
+            (0..thread_index.len()).map(|_| ThreadCounters::default()).collect();
+        if let Some(kept) = log.kept_receives() {
+            for thread in log.thread_ids() {
+                if let Some(at) = thread_index.get(thread) {
+                    threads[at].kept_receives = Some(kept.get(&thread).cloned().unwrap_or_default());
+                }
+            }
+        }
         State { object_index, objects: states, thread_index, threads }
     }
 
@@ -116,7 +128,9 @@ impl State {
             }
             WaitFor::Message { sender, seq } => self.thread(sender).is_some_and(|t| t.sent.get() >= seq),
             WaitFor::Exit(thread) => self.thread(thread).is_some_and(|t| t.exited.get() >= 1),
-            WaitFor::Received { sender, seq } => self.thread(sender).is_some_and(|t| t.received.get() >= seq),
+            WaitFor::Received { sender, seq } => self.thread(sender).is_some_and(|t| {
+                t.received.get() >= seq || t.kept_receives.as_ref().is_some_and(|kept| !kept.contains(seq))
+            }),
         }
     }
 

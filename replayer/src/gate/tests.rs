@@ -156,3 +156,26 @@ fn a_chain_of_lock_turns_across_threads_runs_to_its_end() {
     }
     assert_eq!(gate.state.registered(&turn(0)), 0, "every waiter left its key");
 }
+
+/// A killed recording kept thread 0's rendezvous send of message 1 but lost
+/// the receive that took it: nothing in the replay will take it, so the
+/// send does not wait (its sender replays the rest of its kept events).
+/// Message 2, whose receive was kept, still waits for it.
+#[test]
+fn after_a_cut_a_rendezvous_send_whose_receive_was_lost_does_not_wait() {
+    use reprise_recorder::trace::model::{Outcome, Received};
+    let start = ev(Op::ThreadStart, 0, 0, 0);
+    let received = Event::new(Outcome::Recv(Received::Message { sender: 0, seq: 2 }), 5, 0);
+    let threads = vec![
+        vec![start, ev(Op::Spawn, 0, 1, 0), ev(Op::Send, 5, 1, 0), ev(Op::Send, 5, 2, 0)],
+        vec![start, received],
+    ];
+    let lost = |seq| WaitFor::Received { sender: 0, seq };
+    let whole = State::new(&crate::log::from_events(threads.clone()));
+    assert!(!whole.ready(&lost(1)), "a whole log: every send's receive is there");
+    let mut log = crate::log::from_events(threads);
+    assert_eq!(crate::prefix::cut_to_consistent_prefix(&mut log), 0);
+    let state = State::new(&log);
+    assert!(state.ready(&lost(1)));
+    assert!(!state.ready(&lost(2)), "its receive was kept: wait for it");
+}

@@ -149,7 +149,9 @@ fn verdict_when_stuck(gate: &ReplayGate, statuses: &[(ThreadIndex, Status)]) -> 
         .collect();
     // Only a rendezvous's senders wait, for takers whose receives a crash
     // lost (the prefix cut cannot tell a rendezvous send from another, and
-    // the sender's send is on disk once it was taken): the trace ended.
+    // the sender's send is on disk once it was taken; the gate lets such a
+    // send return when no kept receive takes its message, so this is a
+    // backstop): the trace ended.
     if gate.trace_cut && !waits.is_empty() && waits.iter().all(|u| matches!(u, WaitFor::Received { .. })) {
         return Stop::TraceEnded;
     }

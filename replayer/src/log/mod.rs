@@ -8,7 +8,7 @@ mod build;
 mod ranks;
 mod thread;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::atomic::Ordering;
 
@@ -33,6 +33,10 @@ pub struct ReplayLog {
     /// next store until they were made.
     loads: Loads,
     counters: Counters,
+    /// Set by the prefix cut: per sender, the messages the kept receives
+    /// take. A rendezvous send whose message none of them takes (its
+    /// receive was lost with the crash) is not waited on in replay.
+    kept_receives: Option<HashMap<ThreadIndex, Numbers>>,
 }
 
 /// Loads per (atomic, store number read).
@@ -239,6 +243,16 @@ impl ReplayLog {
 
     pub(crate) fn set_ranks(&mut self, ranks: Ranks) {
         self.ranks = ranks;
+    }
+
+    pub(crate) fn set_kept_receives(&mut self, kept: HashMap<ThreadIndex, Numbers>) {
+        self.kept_receives = Some(kept);
+    }
+
+    /// After a prefix cut, per sender, the messages its kept receives take
+    /// (`None`: the log was not cut).
+    pub(crate) fn kept_receives(&self) -> Option<&HashMap<ThreadIndex, Numbers>> {
+        self.kept_receives.as_ref()
     }
 }
 

@@ -281,6 +281,17 @@ fn after_sigkill_a_lockstep_program_replays_its_prefix() {
     );
 }
 
+/// And for a thread per task: scoped threads racing on a fresh `OnceLock`
+/// each round, reporting over a channel that a `select!` with a timed
+/// `default` drains, beside a ticker on an `mpsc::sync_channel`.
+#[test]
+fn after_sigkill_a_thread_per_task_program_replays_its_prefix() {
+    killed_recordings_replay_their_prefix(
+        "after_sigkill_a_thread_per_task_program_replays_its_prefix",
+        thread_per_task_churn,
+    );
+}
+
 /// Records `program` in a child, SIGKILLs it mid-run (three times), and
 /// replays each trace: its consistent prefix must replay whole, never
 /// ending at the time backstop.
@@ -295,8 +306,9 @@ fn killed_recordings_replay_their_prefix(test: &str, program: fn(bool)) {
             child(test, "child_churn", &path).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
         let mut running = wait_for_line(running, "recording");
         let started = Instant::now();
-        // Every thread's events on disk, so that the cut has work to do.
-        while !read_trace_file(&path).is_ok_and(|t| t.chunks > 8 && (0..4).all(|i| has_events(&t, i))) {
+        // Every thread's events on disk, and plenty of them, so that the cut
+        // has work to do.
+        while !read_trace_file(&path).is_ok_and(|t| t.events > 30_000 && (0..4).all(|i| has_events(&t, i))) {
             assert!(started.elapsed() < BACKSTOP, "the recording wrote little");
             std::thread::sleep(Duration::from_millis(10));
         }
@@ -380,6 +392,50 @@ fn lockstep_churn(announce: bool) {
             said = true;
         }
         barrier.wait();
+    }
+}
+
+/// Forever: each round, two scoped threads race to initialize a fresh
+/// `OnceLock` and report its value; the calling thread takes both reports
+/// through a `select!` whose timed `default` takes a tick from a ticker
+/// thread. Says "recording" once on stdout when `announce`.
+fn thread_per_task_churn(announce: bool) {
+    use reprise::sync::{mpsc, OnceLock};
+    let (ticks_tx, ticks) = mpsc::sync_channel::<u64>(4);
+    thread::spawn(move || {
+        for n in 0.. {
+            if ticks_tx.send(n).is_err() {
+                break;
+            }
+        }
+    });
+    let (done_tx, done) = reprise::channel::unbounded::<u64>();
+    let mut said = !announce;
+    for round in 0u64.. {
+        let once = OnceLock::new();
+        thread::scope(|s| {
+            for worker in 0..2u64 {
+                let (once, done_tx) = (&once, done_tx.clone());
+                s.spawn(move || done_tx.send(*once.get_or_init(|| round * 2 + worker)).unwrap());
+            }
+        });
+        let mut reports = 0;
+        while reports < 2 {
+            reprise::channel::select! {
+                recv(done) -> value => {
+                    std::hint::black_box(value.unwrap());
+                    reports += 1;
+                }
+                default(Duration::from_micros(50)) => {
+                    std::hint::black_box(ticks.try_recv().ok());
+                }
+            }
+        }
+        std::hint::black_box(ticks.recv().unwrap());
+        if !said && round > 200 {
+            println!("recording");
+            said = true;
+        }
     }
 }
 

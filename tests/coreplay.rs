@@ -319,3 +319,55 @@ fn a_second_unpark_waits_for_the_park_that_saw_only_the_first() {
     assert_eq!(replayed.outcome, ReplayOutcome::Matched, "{}", replayed.outcome);
     assert_eq!(replayed.result, recorded.result);
 }
+
+/// Three threads and the calling one taking turns on one mutex, 3,000
+/// times each.
+fn contended_turns() -> u64 {
+    let total = Arc::new(Mutex::new(0u64));
+    let take_turns = |total: &Mutex<u64>| {
+        for _ in 0..3_000 {
+            *total.lock().unwrap() += 1;
+        }
+    };
+    let workers: Vec<_> = (0..3)
+        .map(|_| {
+            let total = Arc::clone(&total);
+            thread::spawn(move || take_turns(&total))
+        })
+        .collect();
+    take_turns(&total);
+    for worker in workers {
+        worker.join().unwrap();
+    }
+    let sum = *total.lock().unwrap();
+    sum
+}
+
+/// A trace cut short (here: its file truncated) is cut to its consistent
+/// prefix before a coroutine replay follows it, as before a parallel one.
+/// Followed uncut, a lock turn after one lost with another thread's tail
+/// was taken one number early: a divergence the program never made.
+#[test]
+fn a_truncated_trace_replays_on_coroutines_to_the_same_prefix_as_in_parallel() {
+    let path = scratch("coreplay-truncated").join("t.trace");
+    record(&path, config(), contended_turns).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let truncated = path.with_file_name("truncated.trace");
+    std::fs::write(&truncated, &bytes[..bytes.len() * 3 / 5]).unwrap();
+    let trace = read_trace_file(&truncated).unwrap();
+    assert!(!trace.is_whole());
+
+    let parallel = reprise::replay(&trace, contended_turns);
+    assert!(matches!(parallel.outcome, ReplayOutcome::TraceEnded { .. }), "{}", parallel.outcome);
+    let coroutines = replay_coroutines(&trace, contended_turns);
+    assert!(
+        matches!(coroutines.outcome, ReplayOutcome::TraceEnded { .. }),
+        "{} ({} of {} events)",
+        coroutines.outcome,
+        coroutines.replayed,
+        coroutines.events
+    );
+    assert_eq!((coroutines.replayed, coroutines.cut), (parallel.replayed, parallel.cut));
+    assert!(coroutines.cut > 0, "the truncation lost turns others' kept events follow");
+    assert!(coroutines.replayed > 1_000, "replayed {} of {} events", coroutines.replayed, trace.events);
+}

@@ -19,7 +19,8 @@ use reprise::sync::Mutex;
 use reprise::trace::model::{Op, Record};
 use reprise::trace::read::TraceFile;
 use reprise::{
-    capture, read_trace_file, record, replay, replay_with, thread, RecordConfig, ReplayOptions, ReplayOutcome,
+    capture, read_trace_file, record, replay, replay_coroutines, replay_with, thread, RecordConfig,
+    ReplayOptions, ReplayOutcome,
 };
 use reprise_replayer::log::ReplayLog;
 use reprise_replayer::prefix::cut_to_consistent_prefix;
@@ -331,6 +332,17 @@ fn killed_recordings_replay_their_prefix(test: &str, program: fn(bool)) {
         );
         assert_eq!(report.replayed, report.events, "round {round}: the whole prefix replayed");
         assert!(report.replayed > 0, "round {round}: nothing kept of {} events", trace.events);
+
+        // And on coroutines, following the recorded order: the same prefix.
+        let on_coroutines = replay_coroutines(&trace, move || program(false));
+        assert!(
+            matches!(on_coroutines.outcome, ReplayOutcome::TraceEnded { .. }),
+            "round {round}, coroutines: {} ({} of {} events replayed)",
+            on_coroutines.outcome,
+            on_coroutines.replayed,
+            on_coroutines.events
+        );
+        assert_eq!(on_coroutines.replayed, report.replayed, "round {round}: coroutines replayed as many");
     }
 }
 

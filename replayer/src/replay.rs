@@ -184,17 +184,22 @@ where
     run(trace.log, whole, trace.end.footer.as_ref(), options, f)
 }
 
-fn run<F, R>(
-    mut log: ReplayLog,
-    whole: bool,
-    footer: Option<&Footer>,
-    options: &ReplayOptions,
-    f: F,
-) -> ReplayReport<R>
-where
-    F: FnOnce() -> R + Send + 'static,
-    R: Send + 'static,
-{
+/// What a trace's end says about replaying it, after [`prepare`] cut its
+/// log where needed.
+pub(crate) struct Prepared {
+    /// The recording finished with every thread's events: nothing is
+    /// missing from the log, so any event left unreplayed is a divergence.
+    pub(crate) complete: bool,
+    /// The recorded verdict, if the trace has a footer.
+    pub(crate) verdict: Option<Verdict>,
+    /// Events the cut dropped.
+    pub(crate) cut: u64,
+}
+
+/// Cuts `log` to its largest consistent prefix unless the recording
+/// finished with every thread's events; parallel and coroutine replay both
+/// start here, so they replay the same events of a damaged trace.
+pub(crate) fn prepare(log: &mut ReplayLog, whole: bool, footer: Option<&Footer>) -> Prepared {
     // A recording finished by a signal, or one that could not take every
     // thread's last events, ended while threads still ran: like a crashed
     // one, its threads' logs may end mid-run.
@@ -217,7 +222,22 @@ where
         }
         _ => HashSet::new(),
     };
-    let cut = if complete && !deadlocked { 0 } else { cut_to_consistent_prefix_with(&mut log, &waiting) };
+    let cut = if complete && !deadlocked { 0 } else { cut_to_consistent_prefix_with(log, &waiting) };
+    Prepared { complete, verdict, cut }
+}
+
+fn run<F, R>(
+    mut log: ReplayLog,
+    whole: bool,
+    footer: Option<&Footer>,
+    options: &ReplayOptions,
+    f: F,
+) -> ReplayReport<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let Prepared { complete, verdict, cut } = prepare(&mut log, whole, footer);
     let events = log.event_count();
     let mut gate = ReplayGate::new(log, verdict, !complete, options.observe);
     if let Some(stop) = &options.stop_at {

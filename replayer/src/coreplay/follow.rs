@@ -6,7 +6,7 @@
 //! from outside (time, random numbers, captures, what a non-blocking call
 //! found) are served back from the trace.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use corosensei::stack::DefaultStack;
@@ -111,12 +111,23 @@ pub(crate) struct Follow {
     /// Drops the run's own recording (its chunks are not kept): called
     /// every `TICK_EVENTS` events.
     tick: Box<dyn Fn()>,
+    /// Set once the run is over and the unfinished fibers unwind: a root
+    /// that ends now was stopped, it did not panic.
+    tearing_down: Rc<Cell<bool>>,
 }
 
 impl Follow {
-    pub(crate) fn new(log: FollowLog, complete: bool, tick: Box<dyn Fn()>) -> Rc<Follow> {
+    /// A scheduler following `log`; `tearing_down` is set when the
+    /// unfinished fibers start unwinding at the end.
+    pub(crate) fn new(
+        log: FollowLog,
+        complete: bool,
+        tick: Box<dyn Fn()>,
+        tearing_down: Rc<Cell<bool>>,
+    ) -> Rc<Follow> {
         Rc::new(Follow {
             tick,
+            tearing_down,
             state: RefCell::new(State {
                 log,
                 counters: Counters::default(),
@@ -275,6 +286,7 @@ impl Follow {
     /// Unwinds every unfinished fiber (with no context installed, the
     /// primitives pass through while they unwind).
     fn teardown(&self) {
+        self.tearing_down.set(true);
         let mut st = self.state.borrow_mut();
         let mut fibers = Vec::new();
         for slot in st.threads.iter_mut().flatten() {

@@ -37,7 +37,7 @@ mod end;
 mod follow;
 mod trace;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use reprise_recorder::hook::coop::CoopRun;
@@ -45,7 +45,7 @@ use reprise_recorder::trace::format::{Footer, Verdict};
 use reprise_recorder::trace::read::TraceFile;
 
 use crate::log::{IndexedTrace, ReplayLog};
-use crate::replay::ReplayReport;
+use crate::replay::{prepare, Prepared, ReplayReport};
 
 /// How a trace is replayed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -68,8 +68,10 @@ pub enum ReplayMode {
 /// event can happen), the recorded deadlock, or a match with the verdict the
 /// run reached.
 ///
-/// A damaged trace is not cut to a consistent prefix first: a thread whose
-/// events run out parks there, and the replay ends as the trace did.
+/// A damaged trace is cut to its largest consistent prefix first, as
+/// parallel replay cuts it, and the replay ends as the trace did. (Followed
+/// uncut, a lock turn after a lost one was taken one number early, and the
+/// replay reported a divergence the program never made.)
 ///
 /// Sensitive captures are opened with `REPRISE_KEY`'s key; see
 /// [`replay_coroutines_keyed`].
@@ -128,7 +130,7 @@ where
 }
 
 fn follow_log<F, R>(
-    log: ReplayLog,
+    mut log: ReplayLog,
     whole: bool,
     footer: Option<&Footer>,
     key: Option<reprise_recorder::trace::model::sensitive::SealKey>,
@@ -138,18 +140,15 @@ where
     F: FnOnce() -> R + 'static,
     R: 'static,
 {
-    let interrupted = footer.is_some_and(|footer| {
-        footer.annotation("reprise.signal").is_some() || footer.annotation("reprise.unflushed").is_some()
-    });
-    let complete = whole && !interrupted;
-    let verdict = footer.map(|footer| footer.verdict.clone());
+    let Prepared { complete, verdict, cut } = prepare(&mut log, whole, footer);
 
     let run = Rc::new(CoopRun::new(0));
     run.keep_no_events();
     if key.is_some() {
         run.set_key(key);
     }
-    let report = follow_on(&run, log, complete, whole, verdict.as_ref(), f);
+    let mut report = follow_on(&run, log, complete, whole, verdict.as_ref(), f);
+    report.cut += cut;
     run.discard_chunks();
     report
 }
@@ -168,8 +167,13 @@ where
     R: 'static,
 {
     let ticking = Rc::clone(run);
-    let follow =
-        follow::Follow::new(trace::FollowLog::new(log), complete, Box::new(move || ticking.discard_chunks()));
+    let tearing_down = Rc::new(Cell::new(false));
+    let follow = follow::Follow::new(
+        trace::FollowLog::new(log),
+        complete,
+        Box::new(move || ticking.discard_chunks()),
+        Rc::clone(&tearing_down),
+    );
     let result: Rc<RefCell<Option<std::thread::Result<R>>>> = Rc::new(RefCell::new(None));
     let slot = Rc::clone(&result);
     let root = run.root(move || {
@@ -178,8 +182,16 @@ where
     });
     let panicked: Rc<RefCell<Option<String>>> = Rc::new(RefCell::new(None));
     let panic_slot = Rc::clone(&panicked);
+    let stopped = Rc::clone(&tearing_down);
     follow.run(Box::new(move || {
         if let Err(payload) = root() {
+            if stopped.get() {
+                // The replay is over and unwinds the root's fiber (a
+                // program still running past a cut trace's end): not a
+                // panic of the program's. The unwind goes on to the fiber's
+                // owner.
+                std::panic::resume_unwind(payload);
+            }
             *panic_slot.borrow_mut() = Some(reprise_recorder::hook::panic::message(payload.as_ref()));
         }
     }));

@@ -316,6 +316,10 @@ fn the_api_dump_holds_the_callers_events_up_to_the_call_and_the_run_goes_on() {
     let replayed = reprise::replay(&trace, api_program);
     assert!(matches!(replayed.outcome, ReplayOutcome::TraceEnded { .. }), "{}", replayed.outcome);
     assert_eq!(replayed.replayed, trace.events, "every event of the dump was followed");
+    // And on coroutines, which once read the dump as a finished run.
+    let on_coroutines = reprise::replay_coroutines(&trace, api_program);
+    assert!(matches!(on_coroutines.outcome, ReplayOutcome::TraceEnded { .. }), "{}", on_coroutines.outcome);
+    assert_eq!(on_coroutines.replayed, trace.events);
 }
 
 #[test]

@@ -322,27 +322,20 @@ fn killed_recordings_replay_their_prefix(test: &str, program: fn(bool)) {
         // A proven stall is reported at once; this catches a thread blocked
         // inside a real lock, which only time can.
         options.stall_backstop = Some(Duration::from_secs(30));
-        let report = replay_with(&trace, &options, move || program(false));
-        assert!(
-            matches!(report.outcome, ReplayOutcome::TraceEnded { .. }),
-            "round {round}: {} ({} of {} events replayed)",
-            report.outcome,
-            report.replayed,
-            report.events
-        );
-        assert_eq!(report.replayed, report.events, "round {round}: the whole prefix replayed");
-        assert!(report.replayed > 0, "round {round}: nothing kept of {} events", trace.events);
-
+        let parallel = replay_with(&trace, &options, move || program(false));
         // And on coroutines, following the recorded order: the same prefix.
         let on_coroutines = replay_coroutines(&trace, move || program(false));
-        assert!(
-            matches!(on_coroutines.outcome, ReplayOutcome::TraceEnded { .. }),
-            "round {round}, coroutines: {} ({} of {} events replayed)",
-            on_coroutines.outcome,
-            on_coroutines.replayed,
-            on_coroutines.events
-        );
-        assert_eq!(on_coroutines.replayed, report.replayed, "round {round}: coroutines replayed as many");
+        for (how, report) in [("parallel", parallel), ("coroutines", on_coroutines)] {
+            assert!(
+                matches!(report.outcome, ReplayOutcome::TraceEnded { .. }),
+                "round {round}, {how}: {} ({} of {} events replayed)",
+                report.outcome,
+                report.replayed,
+                report.events
+            );
+            assert_eq!(report.replayed, report.events, "round {round}, {how}: the whole prefix replayed");
+            assert!(report.replayed > 0, "round {round}, {how}: nothing kept of {} events", trace.events);
+        }
     }
 }
 

@@ -282,9 +282,10 @@ fn after_sigkill_a_lockstep_program_replays_its_prefix() {
     );
 }
 
-/// And for a thread per task: scoped threads racing on a fresh `OnceLock`
-/// each round, reporting over a channel that a `select!` with a timed
-/// `default` drains, beside a ticker on an `mpsc::sync_channel`.
+/// And for a thread per task: scoped threads racing on a fresh `OnceLock`,
+/// `Once` and `LazyLock` each round, reporting over a channel that a
+/// `select!` with a timer arm and a timed `default` drains, beside a ticker
+/// on an `mpsc::sync_channel`.
 #[test]
 fn after_sigkill_a_thread_per_task_program_replays_its_prefix() {
     killed_recordings_replay_their_prefix(
@@ -401,11 +402,12 @@ fn lockstep_churn(announce: bool) {
 }
 
 /// Forever: each round, two scoped threads race to initialize a fresh
-/// `OnceLock` and report its value; the calling thread takes both reports
-/// through a `select!` whose timed `default` takes a tick from a ticker
-/// thread. Says "recording" once on stdout when `announce`.
+/// `OnceLock`, `Once` and `LazyLock` and report what they saw; the calling
+/// thread takes both reports through a `select!` whose timer arm and timed
+/// `default` take a tick from a ticker thread. Says "recording" once on
+/// stdout when `announce`.
 fn thread_per_task_churn(announce: bool) {
-    use reprise::sync::{mpsc, OnceLock};
+    use reprise::sync::{mpsc, LazyLock, Once, OnceLock};
     let (ticks_tx, ticks) = mpsc::sync_channel::<u64>(4);
     thread::spawn(move || {
         for n in 0.. {
@@ -418,10 +420,15 @@ fn thread_per_task_churn(announce: bool) {
     let mut said = !announce;
     for round in 0u64.. {
         let once = OnceLock::new();
+        let started = Once::new();
+        let lazy = LazyLock::new(|| round * 3);
         thread::scope(|s| {
             for worker in 0..2u64 {
-                let (once, done_tx) = (&once, done_tx.clone());
-                s.spawn(move || done_tx.send(*once.get_or_init(|| round * 2 + worker)).unwrap());
+                let (once, started, lazy, done_tx) = (&once, &started, &lazy, done_tx.clone());
+                s.spawn(move || {
+                    started.call_once(|| {});
+                    done_tx.send(*once.get_or_init(|| round * 2 + worker) + **lazy).unwrap();
+                });
             }
         });
         let mut reports = 0;
@@ -430,6 +437,9 @@ fn thread_per_task_churn(announce: bool) {
                 recv(done) -> value => {
                     std::hint::black_box(value.unwrap());
                     reports += 1;
+                }
+                recv(reprise::channel::after(Duration::from_micros(20))) -> _ => {
+                    std::hint::black_box(ticks.try_recv().ok());
                 }
                 default(Duration::from_micros(50)) => {
                     std::hint::black_box(ticks.try_recv().ok());

@@ -347,44 +347,57 @@ fn killed_recordings_replay_their_prefix(test: &str, program: fn(bool)) {
 /// take the park token); all four meet at a barrier each round. Says
 /// "recording" once on stdout when `announce`.
 fn lockstep_churn(announce: bool) {
+    lockstep(u64::MAX, |round| {
+        if announce && round == 1001 {
+            println!("recording");
+        }
+    });
+}
+
+/// [`lockstep_churn`]'s rounds, `rounds` of them (then every thread ends),
+/// calling `each_round` on the calling thread before each round's barrier.
+pub(crate) fn lockstep(rounds: u64, each_round: impl Fn(u64)) {
     use reprise::sync::{Barrier, Condvar};
     let barrier = Arc::new(Barrier::new(4));
     let counted = Arc::new((Mutex::new(0u64), Condvar::new()));
-    let rounds = Arc::new(AtomicU64::new(0));
+    let seen_rounds = Arc::new(AtomicU64::new(0));
     let go = Arc::new(reprise::sync::atomic::AtomicBool::new(false));
     let (tx, rx) = reprise::channel::bounded::<u64>(0);
     let producer = {
-        let (barrier, rounds, go) = (Arc::clone(&barrier), Arc::clone(&rounds), Arc::clone(&go));
+        let (barrier, seen_rounds, go) = (Arc::clone(&barrier), Arc::clone(&seen_rounds), Arc::clone(&go));
         thread::spawn(move || {
-            for n in 0.. {
+            for n in 0..rounds {
                 tx.send(n).unwrap();
                 while !go.swap(false, Ordering::SeqCst) {
                     thread::park();
                 }
-                rounds.fetch_add(1, Ordering::SeqCst);
+                seen_rounds.fetch_add(1, Ordering::SeqCst);
                 barrier.wait();
             }
         })
     };
-    {
+    let consumer = {
         let (barrier, counted) = (Arc::clone(&barrier), Arc::clone(&counted));
-        thread::spawn(move || loop {
-            let n = rx.recv().unwrap();
-            let (count, changed) = &*counted;
-            *count.lock().unwrap() = n + 1;
-            changed.notify_one();
-            barrier.wait();
-        });
-    }
-    {
-        let (barrier, rounds) = (Arc::clone(&barrier), Arc::clone(&rounds));
-        thread::spawn(move || loop {
-            std::hint::black_box(rounds.load(Ordering::SeqCst));
-            barrier.wait();
-        });
-    }
-    let mut said = !announce;
-    for round in 1u64.. {
+        thread::spawn(move || {
+            for _ in 0..rounds {
+                let n = rx.recv().unwrap();
+                let (count, changed) = &*counted;
+                *count.lock().unwrap() = n + 1;
+                changed.notify_one();
+                barrier.wait();
+            }
+        })
+    };
+    let observer = {
+        let (barrier, seen_rounds) = (Arc::clone(&barrier), Arc::clone(&seen_rounds));
+        thread::spawn(move || {
+            for _ in 0..rounds {
+                std::hint::black_box(seen_rounds.load(Ordering::SeqCst));
+                barrier.wait();
+            }
+        })
+    };
+    for round in 1..=rounds {
         let (count, changed) = &*counted;
         let mut seen = count.lock().unwrap();
         while *seen < round {
@@ -393,11 +406,11 @@ fn lockstep_churn(announce: bool) {
         drop(seen);
         go.store(true, Ordering::SeqCst);
         producer.thread().unpark();
-        if !said && round > 1000 {
-            println!("recording");
-            said = true;
-        }
+        each_round(round);
         barrier.wait();
+    }
+    for worker in [producer, consumer, observer] {
+        worker.join().unwrap();
     }
 }
 

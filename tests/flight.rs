@@ -508,3 +508,30 @@ fn only_the_last_exited_threads_keep_their_events_and_every_thread_keeps_its_nam
     assert!(window.first_event(1) > 0 && ops(&trace, 1).is_empty(), "{window}");
     assert!(reprise_on(&["verify"], &path).status.success());
 }
+
+/// A dump taken by the API mid-run, while three other threads run in
+/// lockstep with the caller (a rendezvous channel, a mutex and condvar, a
+/// barrier, park/unpark): both replays follow it whole to its end and say
+/// the trace ended.
+#[test]
+fn a_mid_run_dump_of_threads_in_lockstep_replays_to_its_end_both_ways() {
+    let program = || {
+        crate::crash::lockstep(400, |round| {
+            if round == 200 {
+                let _ = flight_dump();
+            }
+        })
+    };
+    let path = scratch("lockstep-dump").join("dump.trace");
+    let run = flight(&path, config(), program).unwrap();
+    assert_eq!(run.dumps.len(), 1);
+    let trace = read_trace_file(&path).unwrap();
+    assert!(note(&trace, RUNNING_NOTE).is_some());
+    let parallel = reprise::replay(&trace, program);
+    let on_coroutines = reprise::replay_coroutines(&trace, program);
+    for (how, report) in [("parallel", parallel), ("coroutines", on_coroutines)] {
+        assert!(matches!(report.outcome, ReplayOutcome::TraceEnded { .. }), "{how}: {}", report.outcome);
+        assert_eq!(report.replayed, report.events, "{how}: the whole dump, after its cut");
+        assert!(report.replayed * 2 > trace.events, "{how}: {} of {} events", report.replayed, trace.events);
+    }
+}

@@ -246,20 +246,27 @@ fn after_sigkill_every_thread_has_events_on_disk_and_replay_replays_most_of_them
     cut_to_consistent_prefix(&mut log);
     assert!(log.thread_len(0) > 0, "main keeps events after the cut");
 
-    let out = reprise_on(&["replay"], &path);
-    assert_eq!(out.status.code(), Some(reprise::exit::TRACE_ENDED), "{}", stderr(&out));
-    let said = stderr(&out);
-    let replayed: u64 = said
-        .split("replayed its first ")
-        .nth(1)
-        .and_then(|rest| rest.split(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no replayed count in: {said}"));
-    assert!(
-        replayed * 10 >= trace.events * 9,
-        "replayed {replayed} of {} intact events: {said}",
-        trace.events
-    );
+    let replayed = |args: &[&str]| {
+        let out = reprise_on(args, &path);
+        assert_eq!(out.status.code(), Some(reprise::exit::TRACE_ENDED), "{args:?}: {}", stderr(&out));
+        let said = stderr(&out);
+        let replayed: u64 = said
+            .split("replayed its first ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{args:?}: no replayed count in: {said}"));
+        assert!(
+            replayed * 10 >= trace.events * 9,
+            "{args:?}: replayed {replayed} of {} intact events: {said}",
+            trace.events
+        );
+        replayed
+    };
+    let in_parallel = replayed(&["replay"]);
+    // The CLI's coroutine replay reads the file through its index, not
+    // whole: it must cut it to the same prefix.
+    assert_eq!(replayed(&["replay", "--coroutines"]), in_parallel, "both replays keep the same prefix");
 }
 
 /// A killed recording of threads churning on one RwLock: the cut must not
@@ -294,10 +301,33 @@ fn after_sigkill_a_thread_per_task_program_replays_its_prefix() {
     );
 }
 
+/// And for sensitive captures: threads that read sealed values between
+/// lock turns and sends. The killed trace holds none of them in clear, and
+/// both replays, given the key, serve each recorded value back (a wrong one
+/// would fail the program's own check, a divergence).
+#[test]
+fn after_sigkill_a_program_with_sensitive_captures_replays_its_prefix_with_the_key() {
+    killed_recordings_replay_their_prefix_keyed(
+        "after_sigkill_a_program_with_sensitive_captures_replays_its_prefix_with_the_key",
+        sensitive_churn,
+        Some(sealing_key()),
+    );
+}
+
 /// Records `program` in a child, SIGKILLs it mid-run (three times), and
 /// replays each trace: its consistent prefix must replay whole, never
 /// ending at the time backstop.
 fn killed_recordings_replay_their_prefix(test: &str, program: fn(bool)) {
+    killed_recordings_replay_their_prefix_keyed(test, program, None);
+}
+
+/// [`killed_recordings_replay_their_prefix`], recording and replaying with
+/// `key` when given.
+fn killed_recordings_replay_their_prefix_keyed(test: &str, program: fn(bool), key: Option<reprise::SealKey>) {
+    let config = || match &key {
+        Some(key) => config().key(key.clone()),
+        None => config(),
+    };
     if let Some(path) = as_child("child_churn") {
         let _guard = reprise::start_recording(&path, config()).unwrap();
         return program(true);
@@ -319,13 +349,24 @@ fn killed_recordings_replay_their_prefix(test: &str, program: fn(bool)) {
 
         let trace = read_trace_file(&path).unwrap();
         assert!(trace.footer.is_none(), "killed before the end");
-        let mut options = ReplayOptions::default();
+        let mut options = ReplayOptions::default().without_key();
+        if let Some(key) = &key {
+            options = options.key(key.clone());
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(
+                !bytes.windows(SENSITIVE_PREFIX.len()).any(|w| w == SENSITIVE_PREFIX.as_bytes()),
+                "round {round}: a sensitive value is in the killed trace in clear"
+            );
+        }
         // A proven stall is reported at once; this catches a thread blocked
         // inside a real lock, which only time can.
         options.stall_backstop = Some(Duration::from_secs(30));
         let parallel = replay_with(&trace, &options, move || program(false));
         // And on coroutines, following the recorded order: the same prefix.
-        let on_coroutines = replay_coroutines(&trace, move || program(false));
+        let on_coroutines = match &key {
+            Some(key) => reprise::replay_coroutines_keyed(&trace, key.clone(), move || program(false)),
+            None => replay_coroutines(&trace, move || program(false)),
+        };
         for (how, report) in [("parallel", parallel), ("coroutines", on_coroutines)] {
             assert!(
                 matches!(report.outcome, ReplayOutcome::TraceEnded { .. }),
@@ -461,6 +502,49 @@ fn thread_per_task_churn(announce: bool) {
         }
         std::hint::black_box(ticks.recv().unwrap());
         if !said && round > 200 {
+            println!("recording");
+            said = true;
+        }
+    }
+}
+
+/// What every sensitive value of [`sensitive_churn`] starts with: the
+/// test looks for it in the trace's bytes.
+const SENSITIVE_PREFIX: &str = "IBAN DE89 3704 0044";
+
+fn sealing_key() -> reprise::SealKey {
+    reprise::SealKey::from_bytes([0x5e; 32])
+}
+
+/// Three workers forever: each reads a sensitive value (an account named by
+/// worker and count), checks it, books its length under a shared mutex and
+/// sends its count to the calling thread over a bounded channel; the
+/// calling thread also reads sensitive values between receives. Says
+/// "recording" once on stdout when `announce`.
+fn sensitive_churn(announce: bool) {
+    let booked = Arc::new(Mutex::new(0u64));
+    let (tx, rx) = reprise::channel::bounded::<u64>(4);
+    for worker in 0..3u64 {
+        let (booked, tx) = (Arc::clone(&booked), tx.clone());
+        thread::spawn(move || {
+            for n in 0u64.. {
+                let expected = format!("{SENSITIVE_PREFIX} {worker:02} {n:08}");
+                let read = reprise::capture_sensitive(|| expected.clone());
+                assert_eq!(read, expected, "the sensitive value this call recorded");
+                *booked.lock().unwrap() += read.len() as u64;
+                if tx.send(n).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    drop(tx);
+    let mut said = !announce;
+    for n in 0u64.. {
+        std::hint::black_box(rx.recv().unwrap());
+        let expected = format!("{SENSITIVE_PREFIX} root {n:08}");
+        assert_eq!(reprise::capture_sensitive(|| expected.clone()), expected);
+        if !said && n > 1000 {
             println!("recording");
             said = true;
         }

@@ -218,11 +218,17 @@ fn gather_threads(threads: &[(ThreadIndex, &[Record])]) -> (Gather, BTreeMap<Thr
 /// A log of threads 0.. with these events, for tests.
 #[cfg(test)]
 pub(crate) fn from_events(threads: Vec<Vec<Event>>) -> ReplayLog {
-    let threads = threads
-        .into_iter()
-        .enumerate()
-        .map(|(t, events)| (t as ThreadIndex, Arc::new(events.into_iter().map(Record::Event).collect())))
-        .collect();
+    from_thread_records(
+        threads.into_iter().map(|events| events.into_iter().map(Record::Event).collect()).collect(),
+    )
+}
+
+/// A log of threads 0.. with these records (events and their blobs), for
+/// tests.
+#[cfg(test)]
+pub(crate) fn from_thread_records(threads: Vec<Vec<Record>>) -> ReplayLog {
+    let threads =
+        threads.into_iter().enumerate().map(|(t, records)| (t as ThreadIndex, Arc::new(records))).collect();
     from_records(threads)
 }
 

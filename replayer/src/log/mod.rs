@@ -19,6 +19,8 @@ use reprise_recorder::trace::stream::TraceEnd;
 
 #[cfg(test)]
 pub(crate) use build::from_events;
+#[cfg(test)]
+pub(crate) use build::from_thread_records;
 pub(crate) use ranks::{Numbers, RankRanges, Ranks, Turns};
 pub(crate) use thread::{Counters, ThreadLog, Window};
 

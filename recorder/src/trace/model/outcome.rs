@@ -312,6 +312,21 @@ impl Outcome {
         }
     }
 
+    /// How many bytes follow the event as its blob, for the outcomes that
+    /// carry one (a captured value, sealed or not; a panic message; an
+    /// annotation). A blob can continue over several chunks, so a killed
+    /// recording may keep the event and lose some of its bytes: this is
+    /// what tells.
+    pub fn blob_len(&self) -> Option<u64> {
+        match *self {
+            Outcome::Capture { len }
+            | Outcome::CaptureSensitive { len }
+            | Outcome::Panic { len }
+            | Outcome::Annotation { len } => Some(len),
+            _ => None,
+        }
+    }
+
     /// The stored fields `[a, b, c]`: the trace's encoding of this outcome.
     // Inlined so a recorder that names its outcome gets that variant's
     // encoding folded: the whole match costs tens of instructions per

@@ -8,7 +8,8 @@ use reprise_recorder::trace::model::{
 };
 
 use super::aside::Key;
-use super::follow::{Follow, State};
+use super::follow::Follow;
+use super::state::State;
 use crate::log::read_store;
 
 impl State {

@@ -7,7 +7,7 @@ use reprise_recorder::trace::format::{BlockedThread, Verdict};
 use reprise_recorder::trace::model::{Op, ThreadIndex, WaitFor};
 
 use super::counters::Pending;
-use super::follow::{State, Status};
+use super::state::{State, Status};
 use super::trace::FollowLog;
 use crate::replay::ReplayReport;
 use crate::report::{Divergence, ReplayOutcome, Stall, Stop, Waiting};

@@ -35,6 +35,7 @@ mod counters;
 mod dense;
 mod end;
 mod follow;
+mod state;
 mod trace;
 
 use std::cell::{Cell, RefCell};
@@ -296,11 +297,11 @@ mod tests {
         let recorded = record(&path, RecordConfig::new("looks", "1"), move || queue_on_one_lock(n)).unwrap();
         let trace = read_trace_file(&path).unwrap();
         std::fs::remove_file(&path).ok();
-        follow::LOOKS.with(|looks| looks.set(0));
+        state::LOOKS.with(|looks| looks.set(0));
         let report = replay_coroutines(&trace, move || queue_on_one_lock(n));
         assert!(report.outcome.matched(), "{n} threads: {:?}", report.outcome);
         assert_eq!(report.result, recorded.result);
-        follow::LOOKS.with(|looks| looks.get()) as f64 / trace.events as f64
+        state::LOOKS.with(|looks| looks.get()) as f64 / trace.events as f64
     }
 
     #[test]

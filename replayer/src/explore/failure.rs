@@ -11,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::interleaving::{self, Names};
 use super::minimize::{self, Found, Minimized, Plan};
-use super::scheduler::FailureKind;
+use super::run_failure::FailureKind;
 use super::trace_out::{self, TraceFacts};
 use super::{failure_of, Explored, Explorer};
 

@@ -15,7 +15,8 @@ use reprise_recorder::trace::model::{
 };
 use reprise_recorder::trace::show::text;
 
-use super::scheduler::{FailureKind, Made, Step};
+use super::run_failure::{FailureKind, Step};
+use super::spare::Made;
 
 /// What the run's threads and objects are called.
 #[derive(Debug, Default)]

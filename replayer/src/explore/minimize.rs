@@ -15,7 +15,8 @@ use std::rc::Rc;
 
 use reprise_recorder::trace::model::ThreadIndex;
 
-use super::scheduler::{FailureKind, Spare, Step};
+use super::run_failure::{FailureKind, Step};
+use super::spare::Spare;
 use super::strategy::Strategy;
 use super::{failure_of, run_once, Explored, Limits};
 

@@ -34,7 +34,9 @@ mod failure;
 mod interleaving;
 mod minimize;
 mod replay_here;
+mod run_failure;
 mod scheduler;
+mod spare;
 pub mod strategy;
 mod threads;
 mod trace_out;
@@ -48,12 +50,12 @@ pub use backstop::UninstrumentedBlocking;
 pub use config::{parse_shard, Config};
 pub use failure::{set_program_header, Failure};
 pub use replay_here::REPLAY_ENV;
-pub use scheduler::{FailureKind, Step, Stuck};
+pub use run_failure::{FailureKind, Step, Stuck};
 pub use strategy::{Strategy, StrategyKind};
 pub use trace_out::{explored_test, TEST_PARAMETER};
 
-pub(crate) use scheduler::Spare;
 use scheduler::{RunEnd, RunScheduler};
+pub(crate) use spare::Spare;
 
 /// What an exploration did.
 #[derive(Debug)]

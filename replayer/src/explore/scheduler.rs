@@ -8,99 +8,14 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use corosensei::stack::DefaultStack;
-use reprise_recorder::hook::coop::{self, CoopCall, CoopRun, Resource, SavedContext, Scheduler, Woken};
+use reprise_recorder::hook::coop::{self, CoopCall, Resource, SavedContext, Scheduler, Woken};
 use reprise_recorder::trace::model::{ObjectIndex, Op, ThreadIndex};
 
 use super::coroutine::{suspend, Fiber, Ran};
+use super::run_failure::{FailureKind, Step, Stuck};
+use super::spare::{Made, Spare};
 use super::strategy::Strategy;
 use super::threads::{IndexMap, Status, Threads};
-
-/// One scheduling decision, for the failure report.
-#[derive(Clone, Debug)]
-pub struct Step {
-    /// The thread that ran.
-    pub thread: ThreadIndex,
-    /// What it was about to do (`None`: starting, or a `yield_now`).
-    pub call: Option<CoopCall>,
-    /// Whether running it preempted a thread that could have gone on.
-    pub preempted: bool,
-    /// Whether the strategy was asked (more than one thread could run).
-    pub(crate) asked: bool,
-}
-
-/// A blocked thread at the end of a deadlocked run.
-#[derive(Clone, Debug)]
-pub struct Stuck {
-    /// The thread.
-    pub thread: ThreadIndex,
-    /// The call it is blocked in.
-    pub call: Option<CoopCall>,
-    /// The thread holding the lock it waits for, if any.
-    pub waits_for: Option<ThreadIndex>,
-}
-
-/// How a run failed.
-#[derive(Clone, Debug)]
-pub enum FailureKind {
-    /// A thread panicked (an assertion, an invariant check).
-    Panic {
-        /// The thread.
-        thread: ThreadIndex,
-        /// Its message.
-        message: String,
-    },
-    /// Threads wait on each other forever. `partial` when others could still run.
-    Deadlock {
-        /// The threads in the deadlock (the cycle first).
-        stuck: Vec<Stuck>,
-        /// Whether it was a cycle found while other threads were still runnable.
-        partial: bool,
-    },
-    /// The run took more scheduling points than the bound: a thread spins.
-    Livelock {
-        /// The thread that was running when the bound was hit.
-        thread: ThreadIndex,
-        /// Where it was spinning.
-        call: Option<CoopCall>,
-        /// The bound.
-        steps: u64,
-    },
-    /// The program's own check said the run is wrong.
-    Check {
-        /// What the check said.
-        message: String,
-    },
-}
-
-impl FailureKind {
-    /// A one-line description.
-    pub fn summary(&self) -> String {
-        match self {
-            FailureKind::Panic { thread, message } => format!("thread {thread} panicked: {message}"),
-            FailureKind::Deadlock { stuck, partial } => {
-                let who: Vec<String> = stuck.iter().map(|s| format!("thread {}", s.thread)).collect();
-                let kind = if *partial { "partial deadlock (a cycle of lock waits)" } else { "deadlock" };
-                format!("{kind}: {} blocked", who.join(", "))
-            }
-            FailureKind::Livelock { thread, call, steps } => format!(
-                "livelock: no end after {steps} steps; thread {thread} spins at {}",
-                call.map(|c| c.location.to_string()).unwrap_or_else(|| "?".into())
-            ),
-            FailureKind::Check { message } => message.clone(),
-        }
-    }
-
-    /// Whether two failures are the same bug, for minimization.
-    pub fn same_kind(&self, other: &FailureKind) -> bool {
-        match (self, other) {
-            (FailureKind::Panic { message: a, .. }, FailureKind::Panic { message: b, .. }) => a == b,
-            (FailureKind::Check { message: a }, FailureKind::Check { message: b }) => a == b,
-            (FailureKind::Deadlock { .. }, FailureKind::Deadlock { .. }) => true,
-            (FailureKind::Livelock { .. }, FailureKind::Livelock { .. }) => true,
-            _ => false,
-        }
-    }
-}
 
 struct State {
     threads: Threads,
@@ -136,53 +51,6 @@ struct State {
     time_is_a_choice: bool,
     /// Scratch list of the options of a timer choice.
     options: Vec<ThreadIndex>,
-}
-
-/// An event an observed run made, in the order the run made them.
-#[derive(Clone, Debug)]
-pub(crate) struct Made {
-    /// The scheduling point it followed (an index into the log).
-    pub(crate) step: usize,
-    pub(crate) thread: ThreadIndex,
-    pub(crate) event: reprise_recorder::trace::model::Event,
-    /// Its call site, `file:line`.
-    pub(crate) site: String,
-}
-
-/// Memory one run leaves for the next, so that a schedule of a program
-/// already explored allocates nothing in the scheduler: coroutine stacks,
-/// the threads' slots and sets, the lock owners, the log.
-#[derive(Default)]
-pub(crate) struct Spare {
-    pub(crate) pool: Vec<DefaultStack>,
-    /// The last passing run's execution, renewed for the next one
-    /// ([`CoopRun::renew`]).
-    pub(crate) run: Option<CoopRun>,
-    /// Whether runs write no trace ([`CoopRun::untraced`]): a search's and
-    /// minimization's runs, which need only their schedules.
-    pub(crate) untraced: bool,
-    threads: Threads,
-    lock_owner: IndexMap<ObjectIndex, ThreadIndex>,
-    waiters: Vec<ThreadIndex>,
-    spawned: Vec<(ThreadIndex, Box<dyn FnOnce()>)>,
-    log: Vec<Step>,
-    side: Vec<u32>,
-}
-
-impl Spare {
-    /// Memory for runs that write no trace.
-    pub(crate) fn untraced() -> Spare {
-        Spare { untraced: true, ..Spare::default() }
-    }
-
-    /// Takes back a passing run's execution, log and other choices.
-    pub(crate) fn recycle(&mut self, run: CoopRun, mut log: Vec<Step>, mut side: Vec<u32>) {
-        log.clear();
-        side.clear();
-        self.run = Some(run);
-        self.log = log;
-        self.side = side;
-    }
 }
 
 /// The scheduler of one run, shared by the fibers through the recorder's

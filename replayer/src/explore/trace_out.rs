@@ -10,7 +10,7 @@ use reprise_recorder::hook::coop::RecordedChunk;
 use reprise_recorder::trace::format::{BlockedThread, Footer, Header, TraceMode, Verdict};
 use reprise_recorder::trace::write::TraceWriter;
 
-use super::scheduler::FailureKind;
+use super::run_failure::FailureKind;
 use super::Config;
 
 /// The header parameter holding the full path of the test that explored.

@@ -1,0 +1,192 @@
+use super::*;
+use crate::trace::codec::{decode_chunk, EventEncoder};
+use crate::trace::model::{Op, Record};
+
+fn buffer(clock: &Arc<FlushClock>) -> (ChunkBuf, Receiver<WriterMsg>) {
+    let (to_writer, inbox) = crossbeam_channel::unbounded();
+    let (_recycle, recycled) = crossbeam_channel::bounded(1);
+    (ChunkBuf::new(0, to_writer, recycled, CHUNK_TARGET, Arc::clone(clock)), inbox)
+}
+
+fn event(a: u64) -> Event {
+    Event { op: Op::AtomicStore, object: 1, site: 0, a, b: 0, c: 0 }
+}
+
+/// The records of a block handed over, encoded as the writer would.
+fn decode(block: &Block) -> Vec<Record> {
+    decode_chunk(block.chunk_payload(&mut EventEncoder::new(), &mut Vec::new())).unwrap()
+}
+
+fn chunks(inbox: &Receiver<WriterMsg>) -> Vec<(u32, Vec<Record>)> {
+    inbox
+        .try_iter()
+        .filter_map(|msg| match msg {
+            WriterMsg::Chunk { events, block, .. } => Some((events, decode(&block))),
+            WriterMsg::Finish { .. } => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_closed_buffer_drops_later_events_and_records_without_a_panic() {
+    let clock = FlushClock::new(false);
+    let (mut buf, inbox) = buffer(&clock);
+    buf.push_event(&event(1));
+    buf.close();
+    for n in 0..100_000 {
+        buf.push_event(&event(n));
+    }
+    buf.push_site(0, "late.rs", 1, 1);
+    buf.push_blob(&[7; 4096]);
+    buf.flush();
+    buf.close();
+    let written = chunks(&inbox);
+    assert_eq!(written.len(), 1, "only the chunk handed over at close");
+    assert_eq!(written[0].0, 1);
+}
+
+#[test]
+fn a_moved_epoch_hands_the_buffered_events_over_at_the_next_event() {
+    let clock = FlushClock::new(false);
+    let (mut buf, inbox) = buffer(&clock);
+    buf.push_event(&event(1));
+    assert!(chunks(&inbox).is_empty(), "a few bytes stay buffered");
+    clock.tick();
+    buf.push_event(&event(2));
+    let written = chunks(&inbox);
+    assert_eq!(written.len(), 1);
+    assert_eq!(written[0].0, 2, "both events, the one that noticed the epoch included");
+}
+
+#[test]
+fn a_closing_clock_closes_the_buffer_at_its_next_event() {
+    let clock = FlushClock::new(false);
+    let (mut buf, inbox) = buffer(&clock);
+    buf.push_event(&event(1));
+    clock.enter(ClockState::Closing);
+    buf.push_event(&event(2));
+    buf.push_event(&event(3));
+    buf.flush();
+    let written = chunks(&inbox);
+    assert_eq!(written.iter().map(|c| c.0).collect::<Vec<_>>(), vec![2], "handed over, then closed");
+    assert_eq!(clock.open.load(std::sync::atomic::Ordering::Acquire), 0);
+}
+
+#[test]
+fn a_stopped_recording_drops_what_is_buffered_and_everything_after() {
+    let clock = FlushClock::new(false);
+    let (mut buf, inbox) = buffer(&clock);
+    buf.push_event(&event(1));
+    clock.enter(ClockState::Stopped);
+    clock.enter(ClockState::Closing);
+    assert_eq!(clock.state(), ClockState::Stopped, "a failure is final");
+    for n in 0..10_000 {
+        buf.push_event(&event(n));
+    }
+    buf.close();
+    assert!(chunks(&inbox).is_empty(), "nothing reaches the writer once stopped");
+    assert_eq!(clock.open.load(std::sync::atomic::Ordering::Acquire), 0);
+}
+
+/// Fills `buf` until it hands over `chunks` chunks or stops handing any.
+fn fill(buf: &mut ChunkBuf, inbox: &Receiver<WriterMsg>, chunks: usize) -> Vec<Block> {
+    let mut taken = Vec::new();
+    for n in 0..(chunks as u64 + 2) * CHUNK_TARGET as u64 {
+        buf.push_event(&event(n));
+        taken.extend(inbox.try_iter().filter_map(|msg| match msg {
+            WriterMsg::Chunk { block, .. } => Some(block),
+            WriterMsg::Finish { .. } => None,
+        }));
+        if taken.len() == chunks {
+            break;
+        }
+    }
+    taken
+}
+
+#[test]
+fn a_thread_stops_at_the_pending_cap_and_hands_nothing_over_after_it() {
+    let clock = FlushClock::with_pending_cap(false, 3 * CHUNK_TARGET);
+    let (mut buf, inbox) = buffer(&clock);
+    let held = fill(&mut buf, &inbox, 10);
+    // The small first block and two full ones fit under three targets.
+    assert_eq!(held.len(), 3, "handed over while under the cap");
+    assert_eq!(clock.state(), ClockState::Capped);
+    assert!(clock.capped().is_some_and(|why| why.contains("pending cap")));
+    buf.flush();
+    assert_eq!(inbox.try_iter().count(), 0, "nothing after the cap");
+    assert_eq!(clock.open.load(std::sync::atomic::Ordering::Acquire), 0, "the buffer closed");
+}
+
+#[test]
+fn written_chunks_no_longer_count_against_the_cap() {
+    let clock = FlushClock::with_pending_cap(false, 3 * CHUNK_TARGET);
+    let (mut buf, inbox) = buffer(&clock);
+    for _ in 0..10 {
+        // A writer that keeps up: each chunk is written as it comes.
+        for mut block in fill(&mut buf, &inbox, 1) {
+            block.written();
+        }
+    }
+    assert_eq!(clock.state(), ClockState::Recording, "never capped");
+    assert_eq!(buf.pending.load(std::sync::atomic::Ordering::Acquire), 0);
+}
+
+#[test]
+fn a_thread_encodes_its_own_blocks_while_the_writer_is_behind() {
+    let clock = FlushClock::new(false);
+    let (mut buf, inbox) = buffer(&clock);
+    // A writer that takes nothing. Store numbers start at 1.
+    let mut n = 1;
+    while inbox.len() < WRITER_BEHIND + 3 {
+        buf.push_event(&event(n));
+        n += 1;
+    }
+    let blocks: Vec<(u32, Block)> = inbox
+        .try_iter()
+        .filter_map(|msg| match msg {
+            WriterMsg::Chunk { events, block, .. } => Some((events, block)),
+            WriterMsg::Finish { .. } => None,
+        })
+        .collect();
+    let kinds: Vec<bool> = blocks.iter().map(|(_, block)| block.encoded).collect();
+    assert!(
+        kinds[..WRITER_BEHIND].iter().all(|&encoded| !encoded),
+        "raw while the writer keeps up: {kinds:?}"
+    );
+    assert!(kinds[WRITER_BEHIND..].iter().all(|&encoded| encoded), "encoded once it is behind: {kinds:?}");
+    let (events, late) = &blocks[WRITER_BEHIND + 1];
+    let records = decode_chunk(late.payload()).unwrap();
+    assert_eq!(records.iter().filter(|r| matches!(r, Record::Event(_))).count(), *events as usize);
+    assert!(late.len * 4 < blocks[1].1.len, "a fraction of the raw block's bytes");
+    // Every event, raw or encoded, in order.
+    let stored: Vec<u64> = blocks
+        .iter()
+        .flat_map(|(_, block)| decode(block))
+        .filter_map(|r| match r {
+            Record::Event(e) => Some(e.a),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(stored, (1..=stored.len() as u64).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_blob_longer_than_a_chunk_is_stored_whole_in_pieces() {
+    let clock = FlushClock::new(false);
+    let (mut buf, inbox) = buffer(&clock);
+    let blob: Vec<u8> = (0..3u32 << 20).map(|i| (i % 253) as u8).collect();
+    buf.push_event(&Event { op: Op::Capture, object: 0, site: 0, a: blob.len() as u64, b: 0, c: 0 });
+    buf.push_blob(&blob);
+    buf.close();
+    let mut joined = Vec::new();
+    for (_, records) in chunks(&inbox) {
+        for record in records {
+            if let Record::Blob(piece) = record {
+                assert!(piece.len() <= BLOB_PIECE);
+                joined.extend_from_slice(&piece);
+            }
+        }
+    }
+    assert_eq!(joined, blob);
+}

@@ -857,6 +857,66 @@ fn a_writer_that_falls_behind_stops_the_recording_at_the_pending_cap_and_the_tra
     }
 }
 
+/// The pending cap stops each thread where its buffer crossed it, so the
+/// threads' logs end at unrelated points, as a kill's do: programs unlike
+/// `counting` (a rendezvous, a condvar, a barrier and park/unpark in
+/// lockstep; captures of 20 KiB whose bytes span chunks, under a lock)
+/// must replay their prefix whole, in parallel and on coroutines.
+#[test]
+fn recordings_stopped_at_the_pending_cap_replay_their_prefix_both_ways() {
+    fn lockstep_rounds() -> u64 {
+        lockstep(3_000, |_| {});
+        3_000
+    }
+    fn large_captures() -> u64 {
+        let booked = Arc::new(Mutex::new(0u64));
+        let workers: Vec<_> = (0..3u8)
+            .map(|worker| {
+                let booked = Arc::clone(&booked);
+                thread::spawn(move || {
+                    for n in 0..200u32 {
+                        let expected: Vec<u8> = (0..20_000u32).map(|i| (i + n) as u8 ^ worker).collect();
+                        let read = capture(|| expected.clone());
+                        assert_eq!(read, expected, "the value this capture recorded");
+                        *booked.lock().unwrap() += read.len() as u64;
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            w.join().unwrap();
+        }
+        let total = *booked.lock().unwrap();
+        total
+    }
+    for (name, program, result) in
+        [("lockstep", lockstep_rounds as fn() -> u64, 3_000), ("large-captures", large_captures, 12_000_000)]
+    {
+        let path = scratch(&format!("pending-cap-{name}")).join("t.trace");
+        let mut config = config().pending_cap(64 * 1024);
+        config.stall_writer = true;
+        let recording = record(&path, config, program).unwrap();
+        assert_eq!(recording.result, Some(result), "{name}: the program ran on to its end");
+        assert!(recording.stopped.is_some(), "{name}: the recording stopped at the cap");
+        let trace = read_trace_file(&path).unwrap();
+        let mut options = ReplayOptions::default();
+        options.stall_backstop = Some(Duration::from_secs(30));
+        let parallel = replay_with(&trace, &options, program);
+        let on_coroutines = replay_coroutines(&trace, program);
+        for (how, report) in [("parallel", parallel), ("coroutines", on_coroutines)] {
+            assert!(
+                matches!(report.outcome, ReplayOutcome::TraceEnded { .. }),
+                "{name}, {how}: {} ({} of {} events replayed)",
+                report.outcome,
+                report.replayed,
+                report.events
+            );
+            assert_eq!(report.replayed, report.events, "{name}, {how}: the whole prefix replayed");
+            assert!(report.replayed > 0, "{name}, {how}: nothing kept of {} events", trace.events);
+        }
+    }
+}
+
 #[test]
 fn a_writer_that_keeps_up_never_reaches_the_pending_cap() {
     let path = scratch("pending-cap-kept").join("t.trace");

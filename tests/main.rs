@@ -4,6 +4,7 @@ mod util;
 
 mod atomics_parity;
 mod bad_input;
+mod capture_panics;
 mod channel_parity;
 mod cli;
 mod coreplay;

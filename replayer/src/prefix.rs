@@ -279,8 +279,8 @@ mod tests {
     #[test]
     fn a_last_capture_whose_bytes_were_lost_is_dropped() {
         use reprise_recorder::trace::model::Record;
-        let capture = |len| Record::Event(Event::new(Outcome::Capture { len }, 0, 0));
-        let sealed = |len| Record::Event(Event::new(Outcome::CaptureSensitive { len }, 0, 0));
+        let capture = |len| Record::Event(Event::new(Outcome::Capture { len, panicked: false }, 0, 0));
+        let sealed = |len| Record::Event(Event::new(Outcome::CaptureSensitive { len, panicked: true }, 0, 0));
         let panic = |len| Record::Event(Event::new(Outcome::Panic { len }, 0, 0));
         let bytes = |n: usize| Record::Blob(vec![7; n]);
         let mut log = crate::log::from_thread_records(vec![

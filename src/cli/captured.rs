@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use reprise_recorder::trace::model::sensitive::captured_value;
-use reprise_recorder::trace::model::{Op, Record};
+use reprise_recorder::trace::model::{Event, Op, Record};
 
 /// How many captured values `inspect` keeps and shows.
 const SHOWN: usize = 20;
@@ -16,8 +16,8 @@ const SHOWN_BYTES: usize = 64;
 /// The first [`SHOWN`] captures, gathered as the trace streams by.
 #[derive(Debug, Default)]
 pub(crate) struct Captured {
-    /// (thread, op, bytes) of each kept capture.
-    kept: Vec<(u32, Op, Vec<u8>)>,
+    /// (thread, event, bytes) of each kept capture.
+    kept: Vec<(u32, Event, Vec<u8>)>,
     /// Per thread: the index in `kept` of the capture whose blob may follow.
     open: BTreeMap<u32, usize>,
     /// Every capture, kept or not.
@@ -32,7 +32,7 @@ impl Captured {
                 self.total += 1;
                 if self.kept.len() < SHOWN {
                     self.open.insert(thread, self.kept.len());
-                    self.kept.push((thread, e.op, Vec::new()));
+                    self.kept.push((thread, *e, Vec::new()));
                 } else {
                     self.open.remove(&thread);
                 }
@@ -53,13 +53,13 @@ impl Captured {
     /// The lines `inspect` prints.
     pub(crate) fn lines(&self) -> Vec<String> {
         let mut lines = Vec::new();
-        for (thread, op, bytes) in &self.kept {
-            let mut shown = captured_value(*op, bytes, None).to_string();
+        for (thread, event, bytes) in &self.kept {
+            let mut shown = captured_value(event, bytes, None).to_string();
             if shown.len() > 2 * SHOWN_BYTES && !shown.starts_with('<') {
                 shown.truncate(2 * SHOWN_BYTES);
                 shown.push_str("...");
             }
-            lines.push(format!("  thread {thread:>4}  {:<18} {shown}", op.name()));
+            lines.push(format!("  thread {thread:>4}  {:<18} {shown}", event.op.name()));
         }
         if self.total > self.kept.len() as u64 {
             lines.push(format!("  ... and {} more", self.total - self.kept.len() as u64));

@@ -1,6 +1,6 @@
 //! Captures under the explorer: run the closure and record its value, as a
-//! recording does; under a coroutine replay, the recorded value, without
-//! running the closure.
+//! recording does; under a coroutine replay, the recorded value (or the
+//! recorded panic of the read), without running the closure.
 
 use std::panic::Location;
 
@@ -9,14 +9,21 @@ use serde::Serialize;
 
 use crate::rt::{context, coop};
 use crate::trace::model::sensitive::open;
-use crate::trace::model::Op;
+use crate::trace::model::{Op, Outcome};
 
+#[track_caller]
 pub(super) fn capture<T: Serialize + DeserializeOwned>(
     read: impl FnOnce() -> T,
     location: &'static Location<'static>,
 ) -> T {
     let thread = context::with(|ctx| ctx.index);
-    let served = coop::recorded_outcome(thread, Op::Capture).and_then(|s| s.blob);
+    let served = coop::recorded_outcome(thread, Op::Capture);
+    if let Some(coop::Served { outcome: Outcome::Capture { panicked: true, .. }, blob }) = &served {
+        let message = blob.as_deref().unwrap_or_default();
+        super::record::store_panicked(message, location);
+        super::replay::panic_as_recorded(message);
+    }
+    let served = served.and_then(|s| s.blob);
     match served.as_deref().map(postcard::from_bytes) {
         Some(Ok(value)) => {
             // Recorded as the recording did, so the replay's check matches it.
@@ -33,12 +40,17 @@ pub(super) fn capture<T: Serialize + DeserializeOwned>(
 /// value sealed, as a recording does; under a coroutine replay, the recorded
 /// value opened with the key (stored again as recorded). A blob that cannot
 /// be opened (no key, wrong key, altered) stops this run with the reason.
+#[track_caller]
 pub(super) fn capture_sensitive<T: Serialize + DeserializeOwned>(
     read: impl FnOnce() -> T,
     location: &'static Location<'static>,
 ) -> T {
     let thread = context::with(|ctx| ctx.index);
-    let Some(sealed) = coop::recorded_outcome(thread, Op::CaptureSensitive).and_then(|s| s.blob) else {
+    let Some(served) = coop::recorded_outcome(thread, Op::CaptureSensitive) else {
+        return super::record::capture_sensitive(read, location);
+    };
+    let panicked = matches!(served.outcome, Outcome::CaptureSensitive { panicked: true, .. });
+    let Some(sealed) = served.blob else {
         return super::record::capture_sensitive(read, location);
     };
     let plain = match open(&sealed, super::sensitive::key().as_ref()) {
@@ -51,6 +63,10 @@ pub(super) fn capture_sensitive<T: Serialize + DeserializeOwned>(
             panic!("reprise: cannot replay: {detail}")
         }
     };
+    if panicked {
+        super::record::store_sensitive_panicked(&sealed, location);
+        super::replay::panic_as_recorded(&plain);
+    }
     match postcard::from_bytes(&plain) {
         Ok(value) => {
             super::record::store_sensitive(&sealed, location);

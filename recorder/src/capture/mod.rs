@@ -27,6 +27,9 @@ use crate::rt::mode::{self, Mode};
 ///
 /// # Panics
 ///
+/// When `read` panics: the panic is recorded (its message and where it was
+/// raised) and goes on, and in replay this call panics with the same message
+/// without running `read`, so a program that catches it replays the same way.
 /// When the value cannot be encoded with postcard (a serde type that postcard
 /// does not support, such as one using `deserialize_any`).
 #[track_caller]

@@ -1,16 +1,20 @@
 //! Captures in record mode (and the explorer's, when it does not follow a
-//! trace): run the closure, store its value's bytes after the event.
+//! trace): run the closure, store its value's bytes after the event. A read
+//! that panics is recorded too, as a panicked capture with its message, and
+//! the panic goes on: the program may catch it, and its replay must take the
+//! same path.
 
-use std::panic::Location;
+use std::any::Any;
+use std::panic::{self, AssertUnwindSafe, Location};
 
 use serde::Serialize;
 
 use crate::rt::context;
 use crate::trace::model::sensitive::seal;
-use crate::trace::model::Outcome;
+use crate::trace::model::{CapturedPanic, Outcome};
 
 pub(super) fn capture<T: Serialize>(read: impl FnOnce() -> T, location: &'static Location<'static>) -> T {
-    let value = read();
+    let value = read_or_record_panic(read, |message| store_panicked(message, location));
     let bytes = postcard::to_stdvec(&value)
         .unwrap_or_else(|e| panic!("reprise::capture: the value cannot be encoded: {e}"));
     store(&bytes, location);
@@ -20,8 +24,17 @@ pub(super) fn capture<T: Serialize>(read: impl FnOnce() -> T, location: &'static
 /// Records a capture of `bytes`: the event, then the bytes after it.
 pub(super) fn store(bytes: &[u8], location: &'static Location<'static>) {
     context::with(|ctx| {
-        ctx.record_outcome(Outcome::Capture { len: bytes.len() as u64 }, 0, location);
+        ctx.record_outcome(Outcome::Capture { len: bytes.len() as u64, panicked: false }, 0, location);
         ctx.record_blob(bytes);
+    });
+}
+
+/// Records a capture whose read panicked; `message` is a [`CapturedPanic`]'s
+/// bytes.
+pub(super) fn store_panicked(message: &[u8], location: &'static Location<'static>) {
+    context::with(|ctx| {
+        ctx.record_outcome(Outcome::Capture { len: message.len() as u64, panicked: true }, 0, location);
+        ctx.record_blob(message);
     });
 }
 
@@ -31,7 +44,9 @@ pub(super) fn capture_sensitive<T: Serialize>(
     read: impl FnOnce() -> T,
     location: &'static Location<'static>,
 ) -> T {
-    let value = read();
+    let value = read_or_record_panic(read, |message| {
+        store_sensitive_panicked(&seal(message, super::sensitive::key().as_ref()), location)
+    });
     let plain = postcard::to_stdvec(&value)
         .unwrap_or_else(|e| panic!("reprise::capture_sensitive: the value cannot be encoded: {e}"));
     store_sensitive(&seal(&plain, super::sensitive::key().as_ref()), location);
@@ -41,7 +56,45 @@ pub(super) fn capture_sensitive<T: Serialize>(
 /// Records a sensitive capture whose stored blob is `sealed`.
 pub(super) fn store_sensitive(sealed: &[u8], location: &'static Location<'static>) {
     context::with(|ctx| {
-        ctx.record_outcome(Outcome::CaptureSensitive { len: sealed.len() as u64 }, 0, location);
+        ctx.record_outcome(
+            Outcome::CaptureSensitive { len: sealed.len() as u64, panicked: false },
+            0,
+            location,
+        );
         ctx.record_blob(sealed);
     });
+}
+
+/// Records a sensitive capture whose read panicked; `sealed` is its message,
+/// sealed as a value is (a message may quote what was read).
+pub(super) fn store_sensitive_panicked(sealed: &[u8], location: &'static Location<'static>) {
+    context::with(|ctx| {
+        ctx.record_outcome(
+            Outcome::CaptureSensitive { len: sealed.len() as u64, panicked: true },
+            0,
+            location,
+        );
+        ctx.record_blob(sealed);
+    });
+}
+
+/// Runs `read`. When it panics, hands the panic (a [`CapturedPanic`]'s
+/// bytes) to `record` and resumes the unwind with the same payload, so the program
+/// sees the panic it would have seen without reprise (and the panic hook,
+/// which ran when it was raised, does not run twice).
+fn read_or_record_panic<T>(read: impl FnOnce() -> T, record: impl FnOnce(&[u8])) -> T {
+    match panic::catch_unwind(AssertUnwindSafe(read)) {
+        Ok(value) => value,
+        Err(payload) => {
+            record(&encoded_message(&*payload));
+            panic::resume_unwind(payload)
+        }
+    }
+}
+
+/// The panic as the trace keeps it: its message and where the hook saw it
+/// raised (it ran before the unwind reached `catch_unwind`).
+fn encoded_message(payload: &(dyn Any + Send)) -> Vec<u8> {
+    let (file, line, column) = crate::rt::panic::last_site().unwrap_or_default();
+    CapturedPanic { message: crate::rt::panic::message(payload), file, line, column }.encode()
 }

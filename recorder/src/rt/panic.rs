@@ -9,6 +9,10 @@ pub(crate) type PanicSite = (String, u32, u32);
 
 thread_local! {
     static LAST_PANIC: RefCell<Option<PanicSite>> = const { RefCell::new(None) };
+    /// The recorded site of the panic this thread is about to raise again
+    /// (a replayed capture whose read panicked): the hook notes it instead
+    /// of where the replay raises it.
+    static REPLAYED_SITE: RefCell<Option<PanicSite>> = const { RefCell::new(None) };
     /// The message of this thread's last panic: a thread whose panic reprise
     /// does not catch itself (the main thread under a [`crate::RecordGuard`])
     /// has no payload to read it from.
@@ -23,8 +27,10 @@ pub(crate) fn install_hook() {
     INSTALL.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if let Some(location) = info.location() {
-                let site = (location.file().to_string(), location.line(), location.column());
+            let replayed = REPLAYED_SITE.try_with(|c| c.borrow_mut().take()).ok().flatten();
+            let site =
+                replayed.or_else(|| info.location().map(|l| (l.file().to_string(), l.line(), l.column())));
+            if let Some(site) = site {
                 let _ = LAST_PANIC.try_with(|c| *c.borrow_mut() = Some(site));
             }
             let text = message(info.payload());
@@ -32,6 +38,17 @@ pub(crate) fn install_hook() {
             previous(info);
         }));
     });
+}
+
+/// The location of this thread's last panic, left in place (the thread's
+/// panic event takes it if the panic ends the thread).
+pub(crate) fn last_site() -> Option<PanicSite> {
+    LAST_PANIC.try_with(|c| c.borrow().clone()).ok().flatten()
+}
+
+/// Makes this thread's next panic note `site` as where it was raised.
+pub(crate) fn raise_next_at(site: PanicSite) {
+    let _ = REPLAYED_SITE.try_with(|c| *c.borrow_mut() = Some(site));
 }
 
 /// The location of this thread's last panic, taken.

@@ -75,7 +75,12 @@ pub fn outcome_text(e: &Event) -> String {
         Outcome::SystemNow { nanos } => format!("{nanos} ns since the epoch"),
         Outcome::Sleep { nanos } => format!("{nanos} ns"),
         Outcome::Random { value } => format!("{value}"),
-        Outcome::Capture { len } | Outcome::CaptureSensitive { len } => format!("{len} bytes"),
+        Outcome::Capture { len, panicked: false } | Outcome::CaptureSensitive { len, panicked: false } => {
+            format!("{len} bytes")
+        }
+        Outcome::Capture { len, panicked: true } | Outcome::CaptureSensitive { len, panicked: true } => {
+            format!("the read panicked (message of {len} bytes)")
+        }
         Outcome::Panic { len } => format!("message of {len} bytes"),
         Outcome::Park { unparks } => format!("after {unparks} unparks"),
         Outcome::Unpark { unpark } => format!("unpark {unpark}"),

@@ -8,10 +8,12 @@
 
 use serde::{Deserialize, Serialize};
 
+mod captured_panic;
 mod dependency;
 mod outcome;
 pub mod sensitive;
 
+pub use captured_panic::CapturedPanic;
 pub use dependency::{Happened, Turn, TurnClass, WaitFor};
 pub use outcome::{BadOutcome, Outcome, Received, Sent, OUTSIDE_MESSAGE};
 

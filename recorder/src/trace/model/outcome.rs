@@ -158,12 +158,18 @@ pub enum Outcome {
     Capture {
         /// Its length in bytes.
         len: u64,
+        /// The read panicked (and the program may have caught it): the blob
+        /// is the panic's message, and a replay panics there with it.
+        panicked: bool,
     },
     /// Captured a sensitive value; its sealed (or redacted) bytes follow
     /// as a blob.
     CaptureSensitive {
         /// The stored blob's length in bytes.
         len: u64,
+        /// The read panicked: the blob is the panic's message, sealed as a
+        /// value would be (a message may quote the value).
+        panicked: bool,
     },
     /// The thread panicked; the message follows as a blob.
     Panic {
@@ -260,6 +266,12 @@ fn flag(value: u64) -> Option<bool> {
     }
 }
 
+/// The bit of a capture's length field saying its read panicked. Captures
+/// have one field, and a length never reaches 2^63, so this keeps the
+/// format's arity; a reader from before it shows such a capture as one of an
+/// impossible length.
+const CAPTURE_PANICKED: u64 = 1 << 63;
+
 fn thread(value: u64) -> Option<ThreadIndex> {
     ThreadIndex::try_from(value).ok()
 }
@@ -319,8 +331,8 @@ impl Outcome {
     /// what tells.
     pub fn blob_len(&self) -> Option<u64> {
         match *self {
-            Outcome::Capture { len }
-            | Outcome::CaptureSensitive { len }
+            Outcome::Capture { len, .. }
+            | Outcome::CaptureSensitive { len, .. }
             | Outcome::Panic { len }
             | Outcome::Annotation { len } => Some(len),
             _ => None,
@@ -372,9 +384,10 @@ impl Outcome {
             Outcome::AtomicCas { store, seen, succeeded } => [store, seen, u64::from(succeeded)],
             Outcome::Now { nanos } | Outcome::SystemNow { nanos } | Outcome::Sleep { nanos } => [nanos, 0, 0],
             Outcome::Random { value } => [value, 0, 0],
-            Outcome::Capture { len } | Outcome::CaptureSensitive { len } | Outcome::Panic { len } => {
-                [len, 0, 0]
+            Outcome::Capture { len, panicked } | Outcome::CaptureSensitive { len, panicked } => {
+                [if panicked { len | CAPTURE_PANICKED } else { len }, 0, 0]
             }
+            Outcome::Panic { len } => [len, 0, 0],
             Outcome::Park { unparks } => [unparks, 0, 0],
             Outcome::Unpark { unpark } => [unpark, 0, 0],
             Outcome::TrackedRead { access } | Outcome::TrackedWrite { access } => [access, 0, 0],
@@ -475,8 +488,12 @@ impl Outcome {
             Op::SystemNow => Outcome::SystemNow { nanos: a },
             Op::Sleep => Outcome::Sleep { nanos: a },
             Op::Random => Outcome::Random { value: a },
-            Op::Capture => Outcome::Capture { len: a },
-            Op::CaptureSensitive => Outcome::CaptureSensitive { len: a },
+            Op::Capture => {
+                Outcome::Capture { len: a & !CAPTURE_PANICKED, panicked: a & CAPTURE_PANICKED != 0 }
+            }
+            Op::CaptureSensitive => {
+                Outcome::CaptureSensitive { len: a & !CAPTURE_PANICKED, panicked: a & CAPTURE_PANICKED != 0 }
+            }
             Op::Panic => Outcome::Panic { len: a },
             Op::Park => Outcome::Park { unparks: a },
             Op::Unpark => Outcome::Unpark { unpark: pos(a, "unpark numbers start at 1")? },

@@ -196,11 +196,7 @@ impl Session<'_, '_> {
             }
             if matches!(n.event.op, Op::Capture | Op::CaptureSensitive) {
                 let blob = self.numbering.blob(n.thread, n.index).unwrap_or_default();
-                lines.push(format!(
-                    "  {} = {}",
-                    self.event_line(&n),
-                    captured_value(n.event.op, &blob, None)
-                ));
+                lines.push(format!("  {} = {}", self.event_line(&n), captured_value(n.event, &blob, None)));
             }
         }
         if lines.is_empty() {

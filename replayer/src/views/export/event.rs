@@ -31,7 +31,7 @@ pub fn event_json(numbering: &Numbering<'_>, tables: &Tables, n: &Numbered<'_>) 
     m.insert("fields".into(), json!([e.a, e.b, e.c]));
     if matches!(e.op, Op::Capture | Op::CaptureSensitive) {
         let blob = numbering.blob(n.thread, n.index).unwrap_or_default();
-        m.insert("value".into(), json!(captured_value(e.op, &blob, None).to_string()));
+        m.insert("value".into(), json!(captured_value(e, &blob, None).to_string()));
     }
     if let Some(text) = crate::views::annotation_text(numbering, n) {
         m.insert("annotation".into(), json!(text));

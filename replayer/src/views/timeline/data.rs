@@ -105,7 +105,7 @@ pub(super) fn write(
         if matches!(e.op, Op::Capture | Op::CaptureSensitive) {
             // Without a key: a page is a file that travels.
             let blob = numbering.blob(n.thread, n.index).unwrap_or_default();
-            text = format!("{text} value {}", captured_value(e.op, &blob, None));
+            text = format!("{text} value {}", captured_value(e, &blob, None));
         }
         if n.forced {
             text.push_str(" (placed without what it waited for: a damaged trace)");

@@ -57,8 +57,9 @@ fn outcome() -> impl Strategy<Value = Outcome> {
         any::<u64>().prop_map(|nanos| Outcome::SystemNow { nanos }),
         any::<u64>().prop_map(|nanos| Outcome::Sleep { nanos }),
         any::<u64>().prop_map(|value| Outcome::Random { value }),
-        any::<u64>().prop_map(|len| Outcome::Capture { len }),
-        any::<u64>().prop_map(|len| Outcome::CaptureSensitive { len }),
+        (0..1u64 << 63, any::<bool>()).prop_map(|(len, panicked)| Outcome::Capture { len, panicked }),
+        (0..1u64 << 63, any::<bool>())
+            .prop_map(|(len, panicked)| Outcome::CaptureSensitive { len, panicked }),
         any::<u64>().prop_map(|len| Outcome::Panic { len }),
         (
             any::<u32>(),
@@ -102,8 +103,9 @@ fn the_fields_of_every_op_are_the_ones_its_arity_encodes() {
         Outcome::TryWriteLock { taken: Some((3, 4)) },
         Outcome::CondWait { reacquisition: 2, timed_out: true, mutex: 7 },
         Outcome::AtomicCas { store: 5, seen: 9, succeeded: true },
-        Outcome::Capture { len: 12 },
-        Outcome::CaptureSensitive { len: 61 },
+        Outcome::Capture { len: 12, panicked: false },
+        Outcome::Capture { len: 30, panicked: true },
+        Outcome::CaptureSensitive { len: 61, panicked: false },
     ];
     for outcome in samples {
         let fields = outcome.fields();

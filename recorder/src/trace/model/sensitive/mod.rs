@@ -19,7 +19,7 @@ use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 
 pub use key::{BadKey, SealKey, KEY_ENV};
 
-use super::Op;
+use super::{CapturedPanic, Event, Op, Outcome};
 
 /// Kind byte: the value was not kept (no key at record time).
 const KIND_REDACTED: u8 = 0;
@@ -89,10 +89,12 @@ pub enum CapturedValue<'a> {
     Clear(std::borrow::Cow<'a, [u8]>),
     /// A sensitive capture shown without its value.
     Redacted,
+    /// The read panicked: its message and where.
+    Panicked(CapturedPanic),
 }
 
 impl std::fmt::Display for CapturedValue<'_> {
-    /// The bytes in hex, or `<redacted: sensitive capture>`.
+    /// The bytes in hex, `<redacted: sensitive capture>`, or the panic.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             CapturedValue::Clear(bytes) => {
@@ -102,6 +104,9 @@ impl std::fmt::Display for CapturedValue<'_> {
                 Ok(())
             }
             CapturedValue::Redacted => f.write_str(REDACTED),
+            CapturedValue::Panicked(p) => {
+                write!(f, "the read panicked at {}:{}:{}: {}", p.file, p.line, p.column, p.message)
+            }
         }
     }
 }
@@ -129,18 +134,28 @@ pub fn open(blob: &[u8], key: Option<&SealKey>) -> Result<Vec<u8>, SensitiveErro
     }
 }
 
-/// The one accessor for a captured value, given its event's `op`, its blob
-/// and an optional key: an ordinary capture's bytes; a sensitive one's
+/// The one accessor for a captured value, given its `event`, its blob and
+/// an optional key: an ordinary capture's bytes; a sensitive one's
 /// decrypted with `key`, or [`CapturedValue::Redacted`] without a key or
 /// when it cannot be opened (offline views never fail on it; a replay uses
-/// [`open`] to say why).
-pub fn captured_value<'a>(op: Op, blob: &'a [u8], key: Option<&SealKey>) -> CapturedValue<'a> {
-    if op != Op::CaptureSensitive {
-        return CapturedValue::Clear(blob.into());
-    }
-    match open(blob, key) {
-        Ok(plain) => CapturedValue::Clear(plain.into()),
-        Err(_) => CapturedValue::Redacted,
+/// [`open`] to say why); a read that panicked, its panic (a sensitive one's
+/// only with the key: its message may quote the value).
+pub fn captured_value<'a>(event: &Event, blob: &'a [u8], key: Option<&SealKey>) -> CapturedValue<'a> {
+    let plain: std::borrow::Cow<'a, [u8]> = if event.op == Op::CaptureSensitive {
+        match open(blob, key) {
+            Ok(plain) => plain.into(),
+            Err(_) => return CapturedValue::Redacted,
+        }
+    } else {
+        blob.into()
+    };
+    let panicked = matches!(
+        event.outcome(),
+        Ok(Outcome::Capture { panicked: true, .. } | Outcome::CaptureSensitive { panicked: true, .. })
+    );
+    match panicked.then(|| CapturedPanic::decode(&plain)).flatten() {
+        Some(panic) => CapturedValue::Panicked(panic),
+        None => CapturedValue::Clear(plain),
     }
 }
 

@@ -36,17 +36,43 @@ fn without_a_key_nothing_is_kept() {
     assert_eq!(open(&blob, Some(&key(1))), Err(SensitiveError::NotKept));
 }
 
+fn capture_event(sensitive: bool, len: usize, panicked: bool) -> Event {
+    let len = len as u64;
+    let outcome = if sensitive {
+        Outcome::CaptureSensitive { len, panicked }
+    } else {
+        Outcome::Capture { len, panicked }
+    };
+    Event::new(outcome, 0, 0)
+}
+
 #[test]
 fn the_accessor_redacts_sensitive_values_without_the_key() {
     let blob = seal(b"pin", Some(&key(2)));
-    assert_eq!(captured_value(Op::CaptureSensitive, &blob, None), CapturedValue::Redacted);
-    assert_eq!(captured_value(Op::CaptureSensitive, &blob, None).to_string(), REDACTED);
-    assert_eq!(captured_value(Op::CaptureSensitive, &blob, Some(&key(9))), CapturedValue::Redacted);
+    let sealed = capture_event(true, blob.len(), false);
+    assert_eq!(captured_value(&sealed, &blob, None), CapturedValue::Redacted);
+    assert_eq!(captured_value(&sealed, &blob, None).to_string(), REDACTED);
+    assert_eq!(captured_value(&sealed, &blob, Some(&key(9))), CapturedValue::Redacted);
+    assert_eq!(captured_value(&sealed, &blob, Some(&key(2))), CapturedValue::Clear(b"pin".to_vec().into()));
+    let clear = capture_event(false, 3, false);
+    assert_eq!(captured_value(&clear, b"pin", None), CapturedValue::Clear(b"pin"[..].into()));
+}
+
+#[test]
+fn the_accessor_shows_a_panicked_read_and_redacts_a_sensitive_ones_message() {
+    let panic =
+        CapturedPanic { message: "pin 1234 rejected".into(), file: "src/feed.rs".into(), line: 7, column: 5 };
+    let bytes = panic.encode();
+    let clear = capture_event(false, bytes.len(), true);
+    assert_eq!(captured_value(&clear, &bytes, None), CapturedValue::Panicked(panic.clone()));
     assert_eq!(
-        captured_value(Op::CaptureSensitive, &blob, Some(&key(2))),
-        CapturedValue::Clear(b"pin".to_vec().into())
+        captured_value(&clear, &bytes, None).to_string(),
+        "the read panicked at src/feed.rs:7:5: pin 1234 rejected"
     );
-    assert_eq!(captured_value(Op::Capture, b"pin", None), CapturedValue::Clear(b"pin"[..].into()));
+    let sealed_bytes = seal(&bytes, Some(&key(3)));
+    let sealed = capture_event(true, sealed_bytes.len(), true);
+    assert_eq!(captured_value(&sealed, &sealed_bytes, None), CapturedValue::Redacted);
+    assert_eq!(captured_value(&sealed, &sealed_bytes, Some(&key(3))), CapturedValue::Panicked(panic));
 }
 
 #[test]

@@ -82,7 +82,8 @@ fn a_capture_whose_read_panicked_panics_again_in_replay_with_its_message_and_wit
     let out = reprise_on(&["inspect"], &path);
     assert!(out.status.success());
     assert!(
-        stdout(&out).contains("the read panicked at tests/capture_panics.rs:45:37: queue 0 unreachable at read 1"),
+        stdout(&out)
+            .contains("the read panicked at tests/capture_panics.rs:45:37: queue 0 unreachable at read 1"),
         "inspect shows the panic where the value would be: {}",
         stdout(&out)
     );

@@ -118,6 +118,51 @@ fn a_message_from_a_std_thread_is_named_when_the_replay_diverges_on_it() {
     }
 }
 
+/// Workers that leave a guard in a thread-local whose destructor sends on a
+/// channel: it runs after the worker's body returned, when the thread has
+/// left the recording, so the message comes from outside it.
+fn thread_local_destructor_sends() -> u64 {
+    struct SendOnExit(channel::Sender<u64>, u64);
+    impl Drop for SendOnExit {
+        fn drop(&mut self) {
+            let _ = self.0.send(self.1);
+        }
+    }
+    std::thread_local! {
+        static GUARD: std::cell::RefCell<Option<SendOnExit>> = const { std::cell::RefCell::new(None) };
+    }
+    let (tx, rx) = channel::unbounded::<u64>();
+    let workers: Vec<_> = (1..=3)
+        .map(|i| {
+            let tx = tx.clone();
+            reprise::thread::spawn(move || GUARD.with(|g| *g.borrow_mut() = Some(SendOnExit(tx, i))))
+        })
+        .collect();
+    drop(tx);
+    for w in workers {
+        w.join().unwrap();
+    }
+    rx.iter().sum()
+}
+
+/// Replaying such a send once panicked inside the destructor (the thread no
+/// longer had a replay context), and a panic there aborts the process. Now
+/// it passes through, as it did while recording, and the replay stops at the
+/// receive that got it, saying why.
+#[test]
+fn a_send_from_a_thread_locals_destructor_diverges_at_its_receive_and_aborts_nothing() {
+    let path = scratch("outside-tls").join("t.trace");
+    let recorded = record(&path, RecordConfig::new("outside", "1"), thread_local_destructor_sends).unwrap();
+    assert_eq!(recorded.result, Some(6), "the program got every message while recording");
+    let trace = read_trace_file(&path).unwrap();
+    let report = replay(&trace, thread_local_destructor_sends);
+    let ReplayOutcome::Diverged(divergence) = &report.outcome else {
+        panic!("expected a divergence at the receive, got {}", report.outcome);
+    };
+    assert!(divergence.detail.starts_with(OUTSIDE_MESSAGE), "{}", divergence.detail);
+    assert!(divergence.detail.contains("thread-local's destructor"), "{}", divergence.detail);
+}
+
 /// Primitives in `static`s, which every execution of the process shares:
 /// their counters go on from one execution to the next, so a replay in the
 /// same process as its recording sees other numbers than those recorded.

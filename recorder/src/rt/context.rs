@@ -25,6 +25,12 @@ thread_local! {
     /// The mode of `CTX`, kept apart so the hot path's check is one load of a
     /// const-initialized thread-local, without a borrow.
     static MODE: Cell<Mode> = const { Cell::new(Mode::Off) };
+    /// Set once a thread of an execution has left it (its body returned and
+    /// its context went): a primitive it uses after that, from a
+    /// thread-local's destructor, is outside the execution. Const and
+    /// without a destructor, so it can be read while the thread's other
+    /// thread-locals are being destroyed.
+    static LEFT: Cell<bool> = const { Cell::new(false) };
 }
 
 /// What a primitive call should do on this thread.
@@ -133,6 +139,9 @@ pub(crate) fn install(ctx: Box<ThreadCtx>) {
     let mode = mode_of(Some(&ctx));
     CTX.with(|c| *c.borrow_mut() = Some(ctx));
     MODE.with(|m| m.set(mode));
+    // An OS thread that runs one coroutine after another (the explorer's)
+    // enters again after leaving.
+    LEFT.with(|left| left.set(false));
 }
 
 /// The recording failed: this thread's later primitive calls take the off
@@ -143,6 +152,19 @@ pub(crate) fn stop_recording_here() {
             m.set(Mode::Off);
         }
     });
+}
+
+/// The thread leaves its execution for good: its context goes, and later
+/// calls see [`has_left`].
+pub(crate) fn leave() {
+    take();
+    LEFT.with(|left| left.set(true));
+}
+
+/// Whether this thread left an execution (see [`leave`]): it is running its
+/// thread-locals' destructors, or about to end.
+pub(crate) fn has_left() -> bool {
+    LEFT.try_with(Cell::get).unwrap_or(true)
 }
 
 pub(crate) fn take() -> Option<Box<ThreadCtx>> {

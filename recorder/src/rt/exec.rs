@@ -276,8 +276,9 @@ impl Execution {
         }
         crate::diagnostic::warn(&format!(
             "the receive at {location} got a message from a thread outside this recording (spawned \
-             with std::thread rather than reprise::thread?): a replay cannot give it back and will \
-             diverge there; spawn the sender with reprise::thread"
+             with std::thread rather than reprise::thread? or a thread-local's destructor, which \
+             runs after its thread's body returned): a replay cannot give it back and will \
+             diverge there; spawn the sender with reprise::thread, and send before the body returns"
         ));
     }
 

@@ -76,13 +76,18 @@ pub(crate) fn stop() -> bool {
 }
 
 /// Begins a gated call of `op` on `object` at `location`. `None`: pass through
-/// (the thread is unwinding after the replay stopped).
+/// (the thread is unwinding after the replay stopped, or it left the replay:
+/// a thread-local's destructor after its body returned, whose calls the
+/// recording did not see either; a panic there would abort the process).
 #[inline]
 pub(crate) fn begin(
     op: Op,
     object: Option<(&ObjectSlot, ObjectKind)>,
     location: &'static Location<'static>,
 ) -> Option<GatedCall> {
+    if context::has_left() {
+        return None;
+    }
     let outcome = context::with(|ctx| begin_in(ctx, op, object, location));
     match outcome {
         Ok(call) => Some(call),

@@ -56,7 +56,7 @@ where
         }
         Some(gate) => replay::exit(gate, index, stopped),
     }
-    context::take();
+    context::leave();
     outcome
 }
 

@@ -88,7 +88,8 @@ impl Sent {
 /// from a thread outside the recording (numbered 0: a thread outside an
 /// execution numbers nothing): the start of the divergence's detail.
 pub const OUTSIDE_MESSAGE: &str = "the recording got here a message sent by a thread outside the \
-     recording (not spawned by reprise::thread: std::thread::spawn?), which no replay can give back";
+     recording (not spawned by reprise::thread: std::thread::spawn? or from a thread-local's \
+     destructor, after its thread's body returned), which no replay can give back";
 
 impl Received {
     /// Whether it is a message that a thread outside the recording sent.

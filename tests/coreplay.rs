@@ -382,3 +382,43 @@ fn a_truncated_trace_replays_on_coroutines_to_the_same_prefix_as_in_parallel() {
     }
     assert!(deep_cuts > 0, "no truncation kept much and lost turns others' kept events follow");
 }
+
+/// The root hands two messages over a rendezvous to a worker, then draws a
+/// number and joins it.
+fn rendezvous_then_draw() -> u64 {
+    let (tx, rx) = channel::bounded::<u64>(0);
+    let worker = thread::spawn(move || rx.recv().unwrap() + rx.recv().unwrap());
+    tx.send(1).unwrap();
+    tx.send(2).unwrap();
+    let drawn = random::u64();
+    worker.join().unwrap() + drawn
+}
+
+/// A cut trace (a crash, a flight dump) can keep a rendezvous send and lose
+/// the receive that took it. The coroutine replay's send once waited for a
+/// taker that never came, and the sender's events after it were never
+/// replayed (parallel replay let the send return).
+#[test]
+fn after_a_cut_a_rendezvous_send_whose_receive_was_lost_returns_in_both_replays() {
+    let path = scratch("coreplay-rendezvous-cut").join("t.trace");
+    record(&path, config(), rendezvous_then_draw).unwrap();
+    let mut trace = read_trace_file(&path).unwrap();
+    let worker = trace.records_mut(1).unwrap();
+    let second_receive = worker
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| matches!(r, reprise::trace::model::Record::Event(e) if e.op == reprise::trace::model::Op::Recv))
+        .nth(1)
+        .map(|(at, _)| at)
+        .expect("the worker received twice");
+    worker.truncate(second_receive);
+    // As a crash leaves it: no end marker.
+    trace.footer = None;
+    let parallel = reprise::replay(&trace, rendezvous_then_draw);
+    let on_coroutines = replay_coroutines(&trace, rendezvous_then_draw);
+    for (how, report) in [("parallel", parallel), ("coroutines", on_coroutines)] {
+        assert!(matches!(report.outcome, ReplayOutcome::TraceEnded { .. }), "{how}: {}", report.outcome);
+        assert_eq!(report.replayed, report.events, "{how}: the draw after the second send too");
+        assert!(report.cut > 0, "{how}: the root's join was cut");
+    }
+}

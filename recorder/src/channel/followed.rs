@@ -53,7 +53,8 @@ pub(super) fn taken<T, V>(queue: &ReplayQueue<T>, object: ObjectIndex, result: &
 
 /// Queues a delivered message under its id `(thread, seq)`. On a
 /// rendezvous the send returns only once its message was taken, as in the
-/// recording (the receive wakes it: [`taken`]). `send`, `try_send` and a
+/// recording (the receive wakes it: [`taken`]), unless no receive the
+/// replay follows takes it (cut off with the end of a damaged trace). `send`, `try_send` and a
 /// select's send arm all come here.
 pub(super) fn deposit<T>(
     queue: &ReplayQueue<T>,
@@ -63,7 +64,8 @@ pub(super) fn deposit<T>(
     location: &'static Location<'static>,
 ) {
     queue.push(thread, seq, value);
-    while queue.is_rendezvous() && queue.holds(thread, seq) {
+    let wait_for_taker = queue.is_rendezvous() && coop::taken_later(thread, seq);
+    while wait_for_taker && queue.holds(thread, seq) {
         coop::block(&[Resource::Object(object)], None, Op::Send, Some(object), location);
     }
 }

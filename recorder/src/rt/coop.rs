@@ -103,6 +103,16 @@ pub trait Scheduler {
         false
     }
 
+    /// Whether a receive the replay follows takes message `seq` of
+    /// `sender`. A rendezvous send waits for its taker only then: a cut
+    /// trace (a crash, a flight dump) may keep the send and drop the
+    /// receive, and parallel replay lets such a send return too. The
+    /// explorer follows no trace: always.
+    fn taken_later(&self, sender: ThreadIndex, seq: u64) -> bool {
+        let _ = (sender, seq);
+        true
+    }
+
     /// The recorded outcome of `thread`'s next call, `op`, which the
     /// primitive returns instead of deciding it: the time, a random number,
     /// a captured value, what a non-blocking call found. `None`: decide as
@@ -164,6 +174,12 @@ pub(crate) fn recorded_outcome(thread: ThreadIndex, op: Op) -> Option<Served> {
 pub(crate) fn served(op: Op) -> Option<Outcome> {
     let thread = context::with(|ctx| ctx.index);
     recorded_outcome(thread, op).map(|s| s.outcome)
+}
+
+/// [`Scheduler::taken_later`] of the installed scheduler (`true` without
+/// one).
+pub(crate) fn taken_later(sender: ThreadIndex, seq: u64) -> bool {
+    SCHEDULER.with(|s| s.borrow().as_ref().is_none_or(|s| s.taken_later(sender, seq)))
 }
 
 /// Whether the installed scheduler follows a trace.

@@ -264,6 +264,14 @@ impl Scheduler for Follow {
         true
     }
 
+    fn taken_later(&self, sender: ThreadIndex, seq: u64) -> bool {
+        // Set by the prefix cut only: a whole trace keeps every receive.
+        match self.state.borrow().log.log.kept_receives() {
+            None => true,
+            Some(kept) => kept.get(&sender).is_some_and(|numbers| numbers.contains(seq)),
+        }
+    }
+
     fn switch(&self, call: CoopCall) {
         {
             let mut guard = self.state.borrow_mut();

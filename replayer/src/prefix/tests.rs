@@ -122,35 +122,28 @@ fn a_turn_after_a_deadlocked_condvar_waits_mutex_is_kept() {
 /// learns the log ended there, so the turn it held is released.
 #[test]
 fn a_dropped_condvar_wait_still_releases_the_mutex_it_gave_up() {
-    let wait =
-        |reacquisition, mutex| Event::new(Outcome::CondWait { reacquisition, timed_out: false, mutex }, 8, 0);
-    let mut log = log_of(vec![
-        // Holds turn 1 of mutex 7 and waits; takes it back at turn 4,
-        // after thread 2's lost turn 3.
-        vec![
-            start(),
-            ev(Op::Spawn, 0, 1, 0, 0),
-            ev(Op::Spawn, 0, 2, 0, 0),
-            ev(Op::Lock, 7, 1, 0, 0),
-            wait(4, 7),
-        ],
-        vec![start(), ev(Op::Lock, 7, 2, 0, 0), ev(Op::Unlock, 7, 0, 0, 0), ev(Op::Send, 5, 1, 0, 0)],
-        vec![start()],
-    ]);
+    // Thread 0 holds turn 1 of mutex 7 and waits on `waited`, taking it
+    // back at turn 4, after thread 2's turn 3.
+    let log_waiting_on = |waited, third: Vec<Event>| {
+        let wait = Event::new(Outcome::CondWait { reacquisition: 4, timed_out: false, mutex: waited }, 8, 0);
+        log_of(vec![
+            vec![
+                start(),
+                ev(Op::Spawn, 0, 1, 0, 0),
+                ev(Op::Spawn, 0, 2, 0, 0),
+                ev(Op::Lock, 7, 1, 0, 0),
+                wait,
+            ],
+            vec![start(), ev(Op::Lock, 7, 2, 0, 0), ev(Op::Unlock, 7, 0, 0, 0), ev(Op::Send, 5, 1, 0, 0)],
+            third,
+        ])
+    };
+    // Turn 3 was lost with thread 2's tail.
+    let mut log = log_waiting_on(7, vec![start()]);
     assert_eq!(cut_to_consistent_prefix(&mut log), 1, "only the wait");
     assert_eq!(lengths(&log), vec![4, 4, 1]);
     // A wait on another mutex releases nothing of mutex 7.
-    let mut log = log_of(vec![
-        vec![
-            start(),
-            ev(Op::Spawn, 0, 1, 0, 0),
-            ev(Op::Spawn, 0, 2, 0, 0),
-            ev(Op::Lock, 7, 1, 0, 0),
-            wait(4, 9),
-        ],
-        vec![start(), ev(Op::Lock, 7, 2, 0, 0), ev(Op::Unlock, 7, 0, 0, 0), ev(Op::Send, 5, 1, 0, 0)],
-        vec![start(), ev(Op::Lock, 9, 1, 0, 0), ev(Op::Lock, 9, 2, 0, 0)],
-    ]);
+    let mut log = log_waiting_on(9, vec![start(), ev(Op::Lock, 9, 1, 0, 0), ev(Op::Lock, 9, 2, 0, 0)]);
     cut_to_consistent_prefix(&mut log);
     assert_eq!(lengths(&log)[1], 1, "turn 2 of mutex 7 waits for an unlock nobody kept");
 }

@@ -1,7 +1,7 @@
 //! The thread-local context: which execution this thread belongs to and its
 //! per-thread state. The hot path's "recording?" check is one read of it.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::panic::Location;
 use std::sync::Arc;
@@ -11,6 +11,7 @@ use parking_lot::{Mutex, RawMutex};
 
 use crate::rt::chunk::{ChunkBuf, CHUNK_TARGET, COOP_CHUNK_TARGET};
 use crate::rt::coop;
+use crate::rt::current;
 use crate::rt::exec::{Blocked, ExecKind, Execution, ProgressMark, ThreadShared};
 use crate::rt::gate::Gate;
 use crate::rt::gated::SiteMatches;
@@ -19,12 +20,12 @@ use crate::rt::sites::SiteCache;
 use crate::trace::model::{Event, ObjectIndex, ObjectKind, Op, Outcome, SiteIndex, ThreadIndex, NO_THREAD};
 
 thread_local! {
-    // Boxed: the explorer moves a thread's context off and on the OS thread
-    // at every switch, and a pointer moves faster than the whole context.
-    static CTX: RefCell<Option<Box<ThreadCtx>>> = const { RefCell::new(None) };
-    /// The mode of `CTX`, kept apart so the hot path's check is one load of a
+    /// The mode of the context, kept apart so the hot path's check is one load of a
     /// const-initialized thread-local, without a borrow.
     static MODE: Cell<Mode> = const { Cell::new(Mode::Off) };
+    // The context itself is in `current.rs`, boxed: the explorer moves a
+    // thread's context off and on the OS thread at every switch, and a
+    // pointer moves faster than the whole context.
     /// Set once a thread of an execution has left it (its body returned and
     /// its context went): a primitive it uses after that, from a
     /// thread-local's destructor, is outside the execution. Const and
@@ -102,42 +103,45 @@ fn mode_of(ctx: Option<&ThreadCtx>) -> Mode {
 
 /// Re-reads the mode after the context's role changed.
 pub(crate) fn refresh_mode() {
-    let mode = CTX.with(|c| mode_of(c.borrow().as_deref()));
+    let mode = current::borrow(|ctx| mode_of(Some(ctx))).unwrap_or(Mode::Off);
     MODE.with(|m| m.set(mode));
 }
 
 /// Runs `f` on this thread's context. Callers check [`mode`] first.
 #[inline]
 pub(crate) fn with<R>(f: impl FnOnce(&mut ThreadCtx) -> R) -> R {
-    CTX.with(|c| {
-        let mut borrow = c.borrow_mut();
-        // Only an object made inside a replay routes a thread without a
-        // context here (its mode is the replay's, not the thread's).
-        let ctx = borrow.as_deref_mut().expect(
-            "reprise: a thread outside the replay (not spawned by reprise::thread: std::thread::spawn?) \
-             used a channel made inside it; spawn that thread with reprise::thread so that the replay runs it",
-        );
-        f(ctx)
-    })
+    match current::borrow(f) {
+        Some(r) => r,
+        None => outside_the_replay(),
+    }
+}
+
+/// Only an object made inside a replay routes a thread without a context to
+/// [`with`] (its mode is the replay's, not the thread's).
+#[cold]
+#[inline(never)]
+fn outside_the_replay() -> ! {
+    panic!(
+        "reprise: a thread outside the replay (not spawned by reprise::thread: std::thread::spawn?) \
+         used a channel made inside it; spawn that thread with reprise::thread so that the replay runs it"
+    )
 }
 
 /// Like [`with`], but `None` outside an execution.
 pub(crate) fn try_with<R>(f: impl FnOnce(&mut ThreadCtx) -> R) -> Option<R> {
-    CTX.with(|c| c.borrow_mut().as_deref_mut().map(f))
+    current::borrow(f)
 }
 
 /// The execution and thread index of this thread's context, if it has one
 /// that is not in use: safe inside a panic hook, where the context may be
 /// borrowed by the call that panicked.
 pub(crate) fn current_ids() -> Option<(u32, ThreadIndex)> {
-    CTX.try_with(|c| c.try_borrow().ok().and_then(|b| b.as_deref().map(|ctx| (ctx.exec.id, ctx.index))))
-        .ok()
-        .flatten()
+    current::peek(|ctx| (ctx.exec.id, ctx.index))
 }
 
 pub(crate) fn install(ctx: Box<ThreadCtx>) {
     let mode = mode_of(Some(&ctx));
-    CTX.with(|c| *c.borrow_mut() = Some(ctx));
+    current::install(ctx);
     MODE.with(|m| m.set(mode));
     // An OS thread that runs one coroutine after another (the explorer's)
     // enters again after leaving.
@@ -169,7 +173,7 @@ pub(crate) fn has_left() -> bool {
 
 pub(crate) fn take() -> Option<Box<ThreadCtx>> {
     MODE.with(|m| m.set(Mode::Off));
-    CTX.with(|c| c.borrow_mut().take())
+    current::take()
 }
 
 /// What a new thread needs to join its parent's execution.

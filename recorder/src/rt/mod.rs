@@ -8,6 +8,9 @@ pub(crate) mod context;
 #[cfg(not(reprise_loom))]
 pub mod coop;
 #[cfg(not(reprise_loom))]
+#[allow(unsafe_code)]
+pub(crate) mod current;
+#[cfg(not(reprise_loom))]
 pub(crate) mod exec;
 #[cfg(not(reprise_loom))]
 pub(crate) mod flush;

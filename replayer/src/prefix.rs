@@ -21,7 +21,7 @@ use reprise_recorder::trace::model::{
     Event, Happened, ObjectIndex, Op, Outcome, ThreadIndex, TurnClass, WaitFor,
 };
 
-use crate::log::{turn_of, Numbers, Ranks, ReplayLog, Turns, Window};
+use crate::log::{read_store, turn_of, Loads, Numbers, Ranks, ReplayLog, Turns, Window};
 
 /// The root thread of every execution: the one no spawn event names.
 const ROOT: ThreadIndex = 0;
@@ -45,6 +45,10 @@ struct Provided {
     /// stops at its unlock, still holding the real lock, and the next
     /// holder blocks inside `lock`, where no gate sees it.
     released: HashSet<(ObjectIndex, TurnClass, u64)>,
+    /// How many kept loads read each store: a coroutine replay holds the
+    /// next store until they were made, so a load the cut dropped must not
+    /// be counted (the store after it would wait for it forever).
+    loads: Loads,
 }
 
 /// The mutex each thread gave up in a condvar wait it entered where its
@@ -93,6 +97,9 @@ fn provided(log: &ReplayLog, gave_up: &GaveUp) -> Provided {
                 outcome.as_ref().ok().and_then(|o| o.waits_for(e.object))
             {
                 p.received.entry(sender).or_default().insert(seq);
+            }
+            if let Some(store) = outcome.as_ref().ok().and_then(read_store) {
+                *p.loads.entry((e.object, store)).or_insert(0) += 1;
             }
             match outcome {
                 Ok(Outcome::Spawn { child }) => {
@@ -224,6 +231,7 @@ pub fn cut_to_consistent_prefix_with(log: &mut ReplayLog, waiting: &HashSet<Thre
         if cuts.is_empty() {
             log.set_ranks(Ranks::new(p.turns));
             log.set_kept_receives(p.received);
+            log.set_loads(p.loads);
             break;
         }
         for (t, at, last) in cuts {

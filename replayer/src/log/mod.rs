@@ -31,8 +31,8 @@ pub struct ReplayLog {
     objects: BTreeMap<ObjectIndex, ObjectKind>,
     ranks: Ranks,
     /// How many loads (and failed compare-exchanges) read each store, as
-    /// the pass found them (before any cut): a coroutine replay holds the
-    /// next store until they were made.
+    /// the pass found them, then as a prefix cut kept them: a coroutine
+    /// replay holds the next store until they were made.
     loads: Loads,
     counters: Counters,
     /// Set by the prefix cut: per sender, the messages the kept receives
@@ -245,6 +245,11 @@ impl ReplayLog {
 
     pub(crate) fn set_ranks(&mut self, ranks: Ranks) {
         self.ranks = ranks;
+    }
+
+    /// After a prefix cut: the loads of each store that were kept.
+    pub(crate) fn set_loads(&mut self, loads: Loads) {
+        self.loads = loads;
     }
 
     pub(crate) fn set_kept_receives(&mut self, kept: HashMap<ThreadIndex, Numbers>) {

@@ -306,3 +306,22 @@ fn a_consistent_log_is_left_whole() {
     ]);
     assert_eq!(cut_to_consistent_prefix(&mut log), 0);
 }
+
+/// A flight dump of threads in lockstep kept a store whose previous store's
+/// load (by a thread cut before it) was dropped: the coroutine replay held
+/// the store for that load forever and ended one event short.
+#[test]
+fn a_load_the_cut_drops_is_no_longer_waited_for() {
+    // Thread 0 stores 1 and 2; thread 1 loads store 1 after a receive of a
+    // message that was never kept, so the cut drops both.
+    let store = |n| Event::new(Outcome::AtomicStore { store: n }, 7, 0);
+    let load = Event::new(Outcome::AtomicLoad { store: 1, value: 1 }, 7, 0);
+    let mut log = log_of(vec![
+        vec![start(), ev(Op::Spawn, 0, 1, 0, 0), store(1), store(2)],
+        vec![start(), ev(Op::Recv, 5, 1, 1, 0), load],
+    ]);
+    assert_eq!(log.loads_of(7, 1), 1, "before the cut");
+    assert_eq!(cut_to_consistent_prefix(&mut log), 2);
+    assert_eq!(lengths(&log), vec![4, 1]);
+    assert_eq!(log.loads_of(7, 1), 0, "the only load of store 1 was cut");
+}

@@ -158,6 +158,7 @@ impl State {
             };
             return self.fail(thread, cursor, made, site, detail);
         }
+        self.note_backlog(recorded.object, &outcome);
         let happened = self.counters.apply(thread, &recorded, &outcome);
         if self.aside.any_waiting() {
             if let Some(happened) = happened {

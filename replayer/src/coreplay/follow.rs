@@ -75,6 +75,7 @@ impl Follow {
                 pool: Vec::new(),
                 spawned: Vec::new(),
                 made: 0,
+                backlog: Dense::default(),
             }),
         })
     }
@@ -166,7 +167,7 @@ impl Follow {
             return None;
         }
         if let Some(last) = st.last {
-            if st.slice < SLICE && st.can_run(last) {
+            if st.slice < SLICE && st.can_run(last) && !st.crowds(last) {
                 return Some(last);
             }
         }
@@ -176,10 +177,10 @@ impl Follow {
             let after = st.slots().map(|(t, _)| t).skip_while(|&t| t < from);
             let before = st.slots().map(|(t, _)| t).take_while(|&t| t < from);
             let next = after.chain(before).find(|&t| st.can_run(t));
-            return next;
+            return next.map(|next| st.uncrowded(next, from));
         }
         if let Some(next) = st.pick_candidate(from) {
-            return Some(next);
+            return Some(st.uncrowded(next, from));
         }
         // No candidate can run: every thread is looked at again before
         // the replay ends or is called stalled, so a wake-up the sets
@@ -187,7 +188,7 @@ impl Follow {
         let runnable: Vec<ThreadIndex> =
             st.slots().filter(|(_, slot)| matches!(slot.status, Status::Runnable)).map(|(t, _)| t).collect();
         st.aside.reset(runnable.into_iter());
-        st.pick_candidate(from)
+        st.pick_candidate(from).map(|next| st.uncrowded(next, from))
     }
 
     fn wake_all(&self, on: Resource) {
@@ -292,6 +293,7 @@ impl Scheduler for Follow {
                     && runnable
                     && st.log.site_is(me, recorded.site, call.location)
                     && outcome.is_none_or(|o| st.pending_at(&call, &recorded, &o).is_none())
+                    && !st.crowds(me)
                 {
                     return;
                 }

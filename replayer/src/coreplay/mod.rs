@@ -30,6 +30,7 @@
 
 mod ahead;
 mod aside;
+mod backlog;
 mod check;
 mod counters;
 mod dense;

@@ -84,6 +84,9 @@ pub(crate) struct State {
     pub(super) spawned: Vec<(ThreadIndex, Box<dyn FnOnce()>)>,
     /// Events made so far.
     pub(super) made: u64,
+    /// Messages each channel holds (the recording's indices): see
+    /// `backlog.rs`.
+    pub(super) backlog: Dense<u32>,
 }
 impl State {
     /// This run's thread `thread`.

@@ -73,11 +73,10 @@ impl State {
 mod tests {
     use std::sync::Arc;
 
-    use reprise_recorder::trace::read::read_trace_file;
-    use reprise_recorder::{channel, record, sync::Mutex, thread, RecordConfig};
+    use reprise_recorder::{channel, sync::Mutex, thread};
 
     use super::BACKLOG_CAP;
-    use crate::coreplay::replay_coroutines;
+    use crate::coreplay::tests::record_then_follow;
 
     const MESSAGES: usize = 20_000;
 
@@ -103,16 +102,8 @@ mod tests {
 
     #[test]
     fn a_producer_ahead_of_its_consumer_is_deferred_at_the_backlog_cap() {
-        let path = std::env::temp_dir().join(format!("coreplay-backlog-{}.trace", std::process::id()));
-        let recorded = record(&path, RecordConfig::new("backlog", "1"), slow_consumer).unwrap();
-        assert!(
-            recorded.result.unwrap() <= 17,
-            "a recording holds at most the capacity, and the one just taken"
-        );
-        let trace = read_trace_file(&path).unwrap();
-        std::fs::remove_file(&path).ok();
-        let report = replay_coroutines(&trace, slow_consumer);
-        assert!(report.outcome.matched(), "{:?}", report.outcome);
+        let (recorded, report) = record_then_follow("backlog", slow_consumer);
+        assert!(recorded.unwrap() <= 17, "a recording holds at most the capacity, and the one just taken");
         let most = report.result.unwrap();
         assert!(most <= BACKLOG_CAP as usize + 1, "the channel held {most} messages in the replay");
     }
@@ -128,12 +119,7 @@ mod tests {
 
     #[test]
     fn a_deferred_producer_runs_when_no_other_thread_can() {
-        let path = std::env::temp_dir().join(format!("coreplay-backlog-join-{}.trace", std::process::id()));
-        record(&path, RecordConfig::new("backlog", "1"), drained_after_join).unwrap();
-        let trace = read_trace_file(&path).unwrap();
-        std::fs::remove_file(&path).ok();
-        let report = replay_coroutines(&trace, drained_after_join);
-        assert!(report.outcome.matched(), "{:?}", report.outcome);
+        let (_, report) = record_then_follow("backlog-join", drained_after_join);
         assert_eq!(report.result, Some(5_000));
     }
 }

@@ -257,14 +257,24 @@ mod tests {
         done
     }
 
-    #[test]
-    fn a_thread_that_can_always_go_on_still_lets_the_others_run_every_slice() {
-        let path = std::env::temp_dir().join(format!("coreplay-slice-{}.trace", std::process::id()));
-        record(&path, RecordConfig::new("slice", "1"), interleaving).unwrap();
+    /// Records `program` into a temporary trace named after `name`, then
+    /// replays that trace on coroutines; the replay must match it.
+    pub(super) fn record_then_follow<R: Send + 'static>(
+        name: &str,
+        program: fn() -> R,
+    ) -> (Option<R>, ReplayReport<R>) {
+        let path = std::env::temp_dir().join(format!("coreplay-{name}-{}.trace", std::process::id()));
+        let recorded = record(&path, RecordConfig::new(name, "1"), program).unwrap();
         let trace = read_trace_file(&path).unwrap();
         std::fs::remove_file(&path).ok();
-        let report = replay_coroutines(&trace, interleaving);
+        let report = replay_coroutines(&trace, program);
         assert!(report.outcome.matched(), "{:?}", report.outcome);
+        (recorded.result, report)
+    }
+
+    #[test]
+    fn a_thread_that_can_always_go_on_still_lets_the_others_run_every_slice() {
+        let (_, report) = record_then_follow("slice", interleaving);
         let order = report.result.unwrap();
         let longest = order.split(|&c| c == 'C').map(<[char]>::len).max().unwrap_or(0);
         assert!(longest <= follow::SLICE as usize, "the producer ran {longest} sends in a row");

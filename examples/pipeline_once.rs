@@ -7,8 +7,10 @@
 //! cargo run --release --example pipeline_once -- record 5000 4 /tmp/x.trace
 //! ```
 //!
-//! Arguments: mode (`raw`, `off` or `record`), payments, ledger workers, and
-//! for `record` the trace path. Prints `events N` (0 unless recording).
+//! Arguments: mode (`raw`, `off`, `record` or `flight`), payments, ledger
+//! workers, and for `record` and `flight` the trace path (a flight run of a
+//! sound pipeline writes nothing there). Prints `events N` (0 unless
+//! recording).
 
 use reprise::pipelines::payments::{self, Bug, PaymentsConfig};
 
@@ -39,8 +41,16 @@ fn main() {
             assert!(outcome.is_ok(), "record: {}", outcome.invariants_line());
             recording.stats.events
         }
+        "flight" => {
+            let flight_config = reprise::FlightConfig::new(reprise::RecordConfig::new("bench", "1"));
+            let run = reprise::flight(&trace, flight_config, move || payments::run(&config))
+                .expect("cannot start the flight recorder");
+            let outcome = run.result.expect("the flown run did not finish");
+            assert!(outcome.is_ok(), "flight: {}", outcome.invariants_line());
+            0
+        }
         other => {
-            eprintln!("unknown mode `{other}`: raw, off or record");
+            eprintln!("unknown mode `{other}`: raw, off, record or flight");
             std::process::exit(2);
         }
     };

@@ -177,8 +177,8 @@ mod tests {
         enc.encode_event(&mut second, &Event { op: Op::ThreadExit, object: 0, site: 0, a: 0, b: 0, c: 0 });
         let mut rings = Rings::new(Budget { events: 1, bytes: usize::MAX });
         let mut spare = Vec::new();
-        rings.push(0, 1, Block::holding(&first), &mut spare);
-        rings.push(0, 1, Block::holding(&second), &mut spare);
+        rings.push(0, 1, Block::holding(&first), None, &mut spare);
+        rings.push(0, 1, Block::holding(&second), None, &mut spare);
         let path = std::env::temp_dir().join(format!("flight-dump-unit-{}.trace", std::process::id()));
         let footer = Footer { verdict: Verdict::Completed, annotations: vec![], events: 0 };
         let info = write(&path, header(), footer, &rings).unwrap();

@@ -19,6 +19,7 @@ use crate::flight::ring::Rings;
 use crate::rt::chunk::{Block, CHUNK_CAPACITY};
 use crate::rt::exec::Execution;
 use crate::rt::flush::FlushClock;
+use crate::rt::raw;
 use crate::rt::writer::WriterMsg;
 use crate::trace::codec::EventEncoder;
 use crate::trace::format::{Footer, Header, Verdict};
@@ -126,8 +127,12 @@ impl Keeper {
                 // The ring keeps the chunk encoded, a fraction of the raw
                 // block, which goes back to the threads at once.
                 let chunk = Block::holding(block.chunk_payload(&mut self.encoder, &mut self.payload));
+                // Found now, in one pass over fixed-size records: decoding
+                // the chunk when it is overwritten cost as much as encoding
+                // it, for every chunk of a ring that wraps.
+                let tables = (!block.encoded).then(|| raw::table_records(block.payload()));
                 let mut spare = vec![block];
-                self.rings.push(thread, events, chunk, &mut spare);
+                self.rings.push(thread, events, chunk, tables, &mut spare);
                 if self.rings.holding() > self.keep_exited {
                     let exited = self
                         .exec

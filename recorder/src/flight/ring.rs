@@ -27,6 +27,10 @@ pub(crate) struct Budget {
 pub(crate) struct Held {
     pub(crate) events: u32,
     pub(crate) block: Block,
+    /// The table records the chunk holds, encoded, when the keeper found
+    /// them in its raw block; `None`: they are read from the chunk when it
+    /// is overwritten.
+    pub(crate) tables: Option<Vec<u8>>,
 }
 
 /// One thread's ring.
@@ -57,7 +61,7 @@ impl ThreadRing {
             self.bytes -= old.block.bytes.len();
             self.first_event += u64::from(old.events);
             self.dropped_chunks += 1;
-            keep_tables(old.block.payload(), &mut self.tables);
+            keep_tables(&old, &mut self.tables);
             spare.push(old.block);
         }
     }
@@ -75,7 +79,7 @@ impl ThreadRing {
         while let Some(old) = self.chunks.pop_front() {
             self.first_event += u64::from(old.events);
             self.dropped_chunks += 1;
-            keep_tables(old.block.payload(), &mut self.tables);
+            keep_tables(&old, &mut self.tables);
             spare.push(old.block);
         }
         self.events = 0;
@@ -88,10 +92,15 @@ impl ThreadRing {
     }
 }
 
-/// Copies the table records of an overwritten chunk. A chunk that does not
-/// decode (it cannot: the recorder wrote it) contributes nothing.
-fn keep_tables(payload: &[u8], tables: &mut Vec<u8>) {
-    let Ok(records) = decode_chunk(payload) else { return };
+/// Copies the table records of an overwritten chunk: those found in its
+/// raw block when it was kept, else those it decodes to. A chunk that does
+/// not decode (it cannot: the recorder wrote it) contributes nothing.
+fn keep_tables(old: &Held, tables: &mut Vec<u8>) {
+    if let Some(found) = &old.tables {
+        tables.extend_from_slice(found);
+        return;
+    }
+    let Ok(records) = decode_chunk(old.block.payload()) else { return };
     let mut encoder = codec::EventEncoder::new();
     for record in records {
         if matches!(record, Record::Thread { .. } | Record::Site { .. } | Record::Object { .. }) {
@@ -138,10 +147,18 @@ impl Rings {
         self.threads.values().filter(|r| !r.chunks.is_empty()).count()
     }
 
-    /// Keeps a chunk of `thread`; blocks it overwrote go to `spare`.
-    pub(crate) fn push(&mut self, thread: ThreadIndex, events: u32, block: Block, spare: &mut Vec<Block>) {
+    /// Keeps a chunk of `thread`, with its table records when they are
+    /// known (see [`Held::tables`]); blocks it overwrote go to `spare`.
+    pub(crate) fn push(
+        &mut self,
+        thread: ThreadIndex,
+        events: u32,
+        block: Block,
+        tables: Option<Vec<u8>>,
+        spare: &mut Vec<Block>,
+    ) {
         let budget = self.budget;
-        self.threads.entry(thread).or_default().push(Held { events, block }, budget, spare);
+        self.threads.entry(thread).or_default().push(Held { events, block, tables }, budget, spare);
     }
 }
 
@@ -187,7 +204,7 @@ mod tests {
         let mut rings = Rings::new(Budget { events: 250, bytes: usize::MAX });
         let mut spare = Vec::new();
         for n in 0..10u64 {
-            rings.push(3, 100, chunk(n == 0, n * 100, 100), &mut spare);
+            rings.push(3, 100, chunk(n == 0, n * 100, 100), None, &mut spare);
         }
         let ring = &rings.threads[&3];
         assert_eq!(ring.chunks.len(), 3, "250 events need three chunks of 100");
@@ -208,13 +225,13 @@ mod tests {
         let mut rings = Rings::new(Budget { events: u64::MAX, bytes: 2 * one });
         let mut spare = Vec::new();
         for n in 0..5u64 {
-            rings.push(0, 100, chunk(false, n * 100, 100), &mut spare);
+            rings.push(0, 100, chunk(false, n * 100, 100), None, &mut spare);
         }
         assert_eq!(rings.threads[&0].chunks.len(), 2);
         assert!(rings.threads[&0].bytes <= 2 * one);
         let mut tiny = Rings::new(Budget { events: u64::MAX, bytes: 1 });
-        tiny.push(0, 100, chunk(false, 0, 100), &mut spare);
-        tiny.push(0, 100, chunk(false, 100, 100), &mut spare);
+        tiny.push(0, 100, chunk(false, 0, 100), None, &mut spare);
+        tiny.push(0, 100, chunk(false, 100, 100), None, &mut spare);
         assert_eq!(tiny.threads[&0].chunks.len(), 1, "the newest chunk stays");
         assert_eq!(tiny.threads[&0].first_event, 100);
     }
@@ -224,7 +241,7 @@ mod tests {
         let mut rings = Rings::new(Budget { events: 1000, bytes: usize::MAX });
         let mut spare = Vec::new();
         for thread in 0..5 {
-            rings.push(thread, 100, chunk(true, 0, 100), &mut spare);
+            rings.push(thread, 100, chunk(true, 0, 100), None, &mut spare);
         }
         rings.retire_exited(vec![4, 1, 2, 3], 2, &mut spare);
         assert_eq!(rings.holding(), 3, "the live thread 0 and the last two exited");
@@ -242,10 +259,48 @@ mod tests {
         let mut rings = Rings::new(Budget { events: 1000, bytes: usize::MAX });
         let mut spare = Vec::new();
         for n in 0..4u64 {
-            rings.push(1, 100, chunk(n == 0, n * 100, 100), &mut spare);
+            rings.push(1, 100, chunk(n == 0, n * 100, 100), None, &mut spare);
         }
         assert!(rings.threads[&1].whole());
         assert_eq!(rings.threads[&1].events, 400);
         assert!(spare.is_empty());
+    }
+
+    #[test]
+    fn the_tables_found_in_a_raw_block_are_those_its_chunk_decodes_to() {
+        use crate::rt::raw::{self, RAW_EVENT_LEN};
+        fn put(raw_block: &mut Vec<u8>, record: &[u8]) {
+            let at = raw_block.len();
+            raw_block.resize(at + raw::encoded_len(record), 0);
+            raw::put_encoded(&mut raw_block[at..], record);
+        }
+        let mut raw_block = Vec::new();
+        let mut records = Vec::new();
+        codec::encode_clock(&mut records, 5);
+        put(&mut raw_block, &records);
+        for encode in [
+            &(|out: &mut Vec<u8>| codec::encode_thread(out, 2, 0, 1, "worker")) as &dyn Fn(&mut Vec<u8>),
+            &|out| codec::encode_site(out, 4, "src/a.rs", 7, 9),
+            &|out| codec::encode_blob(out, b"not a table"),
+            &|out| codec::encode_object(out, 11, ObjectKind::Mutex, 4),
+        ] {
+            records.clear();
+            encode(&mut records);
+            put(&mut raw_block, &records);
+            for n in 0..3 {
+                let at = raw_block.len();
+                raw_block.resize(at + RAW_EVENT_LEN, 0);
+                let window = (&mut raw_block[at..]).try_into().unwrap();
+                raw::put_event(window, &Event { op: Op::Lock, object: 11, site: 4, a: n + 1, b: 0, c: 0 });
+            }
+        }
+        let mut payload = Vec::new();
+        let (_, len) = raw::transcode(&raw_block, &mut EventEncoder::new(), &mut payload);
+        let decoded = Held { events: 12, block: Block::holding(&payload[..len]), tables: None };
+        let mut expected = Vec::new();
+        keep_tables(&decoded, &mut expected);
+        let found = raw::table_records(&raw_block);
+        assert_eq!(found, expected);
+        assert_eq!(decode_chunk(&found).unwrap().len(), 3, "the thread, the site and the object");
     }
 }

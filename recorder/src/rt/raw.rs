@@ -14,7 +14,7 @@
 //! `c` at 16, 24 and 32. An encoded record: the byte [`ENCODED`], its
 //! length as 4 bytes, then the bytes.
 
-use crate::trace::codec::{EventEncoder, MAX_EVENT_LEN};
+use crate::trace::codec::{self, EventEncoder, MAX_EVENT_LEN};
 use crate::trace::model::{Event, Op};
 
 /// Bytes one event takes in a raw block.
@@ -95,6 +95,29 @@ pub(crate) fn transcode(raw: &[u8], encoder: &mut EventEncoder, out: &mut Vec<u8
         }
     }
     (events, len)
+}
+
+/// The table records (threads, call sites, objects) among the encoded
+/// records of `raw`, in order, concatenated: what a chunk of it defines
+/// for the chunks after it. Events are stepped over without decoding.
+pub(crate) fn table_records(raw: &[u8]) -> Vec<u8> {
+    let mut tables = Vec::new();
+    let mut rest = raw;
+    while let Some(&first) = rest.first() {
+        if first == ENCODED {
+            let Some((header, body)) = rest.split_first_chunk::<ENCODED_HEADER>() else { break };
+            let n = u32::from_le_bytes([header[1], header[2], header[3], header[4]]) as usize;
+            let Some(bytes) = body.get(..n) else { break };
+            if codec::is_table_record(bytes) {
+                tables.extend_from_slice(bytes);
+            }
+            rest = &body[n..];
+        } else {
+            let Some(after) = rest.get(RAW_EVENT_LEN..) else { break };
+            rest = after;
+        }
+    }
+    tables
 }
 
 /// The event of one raw event record, `None` if its op is unknown.

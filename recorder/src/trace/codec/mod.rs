@@ -342,6 +342,12 @@ pub fn encode_clock(out: &mut Vec<u8>, unix_ms: u64) {
     push_varint(out, unix_ms);
 }
 
+/// Whether `encoded`, one encoded record, is a table record (a thread, a
+/// call site or an object), which later chunks of its thread refer to.
+pub(crate) fn is_table_record(encoded: &[u8]) -> bool {
+    matches!(encoded.first(), Some(&(TAG_THREAD | TAG_SITE | TAG_OBJECT)))
+}
+
 /// Appends any record; events go through `enc`'s delta state.
 pub fn encode_record(enc: &mut EventEncoder, out: &mut Vec<u8>, record: &Record) {
     match record {

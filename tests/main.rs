@@ -3,6 +3,7 @@
 mod util;
 
 mod atomics_parity;
+mod backlog;
 mod bad_input;
 mod capture_panics;
 mod channel_parity;

@@ -62,6 +62,16 @@ pub(super) fn send_recorded<T>(
 ) -> Result<(), TrySendError<T>> {
     match sent {
         Sent::Delivered { seq } => {
+            if let Some(taken) = queue.room_needed() {
+                // Its consumers are far behind: let them catch up, so that a
+                // producer does not pile the whole trace up in the queue.
+                // The watchdog lets it go when nothing else can run.
+                // `false`: the replay stopped and this thread is unwinding
+                // already; the send passes through.
+                if call.wait(WaitFor::Room { object: call.event.object, taken }) {
+                    queue.room_waited(taken);
+                }
+            }
             queue.push(call.thread, seq, value);
             call.announce(outcome);
             if queue.is_rendezvous() {
@@ -122,6 +132,8 @@ pub(super) fn take_recorded<T>(
         Some(value) => {
             if queue.is_rendezvous() {
                 call.happened(Happened::Received { sender, seq });
+            } else {
+                call.happened(Happened::Dequeued(call.event.object));
             }
             Ok(value)
         }

@@ -13,6 +13,13 @@ use std::panic::Location;
 use crate::trace::model::{Event, ObjectIndex, Op, SiteIndex, ThreadIndex};
 pub use crate::trace::model::{Happened, TurnClass, WaitFor};
 
+/// Messages a channel's replay queue holds before a replayed send into it
+/// waits for its consumers (parallel replay: [`WaitFor::Room`]; coroutine
+/// replay: its scheduler defers the sender). A replayed send never waits for
+/// the recorded capacity, which the trace does not hold; without this, a
+/// producer that runs ahead piles its messages up for the whole trace.
+pub const BACKLOG_CAP: usize = 1024;
+
 /// What a thread is doing: the call the gate is asked about.
 #[derive(Clone, Copy, Debug)]
 pub struct Call {

@@ -218,6 +218,9 @@ fn describe(log: &FollowLog, pending: &Pending) -> String {
         Pending::Wait(WaitFor::Received { sender, seq }) => {
             format!("message {seq} of {} to be taken (a rendezvous)", log.thread_label(sender))
         }
+        Pending::Wait(WaitFor::Room { object, taken }) => {
+            format!("room in channel #{object} ({taken} messages taken from it)")
+        }
         Pending::Loads { object, store } => format!("the loads of store {store} of atomic #{object}"),
         Pending::Spawn(child) => format!("thread {child} to be the next one spawned"),
         Pending::Held(object) => format!("lock #{object} to be free"),

@@ -32,6 +32,12 @@ pub(crate) struct ObjectState {
     writers: WaitList<WaitFor>,
     /// The program's address bound to this object (0: none yet).
     pub(crate) bound: AtomicUsize,
+    /// Messages replayed receives took from the channel's replay queue.
+    dequeued: Counter,
+    /// A send waiting for room whose `taken` is at most this may go: the
+    /// watchdog raises it when nothing else could run (see
+    /// [`State::let_rooms_go`]).
+    room_floor: AtomicU64,
 }
 
 /// One thread's counters.
@@ -131,6 +137,9 @@ impl State {
             WaitFor::Received { sender, seq } => self.thread(sender).is_some_and(|t| {
                 t.received.get() >= seq || t.kept_receives.as_ref().is_some_and(|kept| !kept.contains(seq))
             }),
+            WaitFor::Room { object, taken } => self
+                .object(object)
+                .is_none_or(|s| s.dequeued.get() >= taken || s.room_floor.load(Ordering::SeqCst) >= taken),
         }
     }
 
@@ -165,6 +174,11 @@ impl State {
                     t.exited.register(waiter(1));
                 }
             }
+            WaitFor::Room { object, taken } => {
+                if let Some(state) = self.object(object) {
+                    state.dequeued.register(waiter(taken));
+                }
+            }
             WaitFor::Received { sender, seq } => {
                 if let Some(t) = self.thread(sender) {
                     t.received.register(waiter(seq));
@@ -184,7 +198,26 @@ impl State {
             WaitFor::Message { sender, .. } => self.thread(sender).map_or(0, |t| t.sent.registered()),
             WaitFor::Exit(thread) => self.thread(thread).map_or(0, |t| t.exited.registered()),
             WaitFor::Received { sender, .. } => self.thread(sender).map_or(0, |t| t.received.registered()),
+            WaitFor::Room { object, .. } => self.object(object).map_or(0, |s| s.dequeued.registered()),
         }
+    }
+
+    /// Lets every send in `waits` that waits for room go, by raising its
+    /// channel's floor to its `taken`: called when no thread can run, so
+    /// that a wait for room, a preference, never stalls the replay. A send
+    /// after these waits again (its `taken` is higher). Returns whether any
+    /// did wait for room.
+    pub(crate) fn let_rooms_go<'a>(&self, waits: impl Iterator<Item = &'a WaitFor>) -> bool {
+        let mut any = false;
+        for wait in waits {
+            if let WaitFor::Room { object, taken } = *wait {
+                if let Some(state) = self.object(object) {
+                    state.room_floor.fetch_max(taken, Ordering::SeqCst);
+                    any = true;
+                }
+            }
+        }
+        any
     }
 
     /// Records `what` in its counter and hands `wake` the waiters it may
@@ -217,6 +250,11 @@ impl State {
             Happened::Received { sender, seq } => {
                 if let Some(t) = self.thread(sender) {
                     t.received.raise_to(seq, wake);
+                }
+            }
+            Happened::Dequeued(object) => {
+                if let Some(state) = self.object(object) {
+                    state.dequeued.add_one(&mut wake);
                 }
             }
         }

@@ -80,6 +80,9 @@ fn describe_wait(log: &ReplayLog, until: &WaitFor) -> String {
         WaitFor::Received { sender, seq } => {
             format!("message {seq} of {} to be taken (a rendezvous)", log.thread_label(sender))
         }
+        WaitFor::Room { object, taken } => {
+            format!("room in channel #{object} ({taken} messages taken from it)")
+        }
     }
 }
 
@@ -109,6 +112,16 @@ pub(crate) fn watchdog(gate: &ReplayGate, done: &AtomicBool, backstop: Option<Du
                 if statuses.iter().all(|(_, s)| matches!(s, Status::Finished))
                     || root_returning(gate, &statuses)
                 {
+                    continue;
+                }
+                // A send waiting for room waits by preference: with nothing
+                // else able to run, it goes.
+                let waits = statuses.iter().filter_map(|(_, s)| match s {
+                    Status::Waiting { until, .. } => Some(until),
+                    _ => None,
+                });
+                if gate.state.let_rooms_go(waits) {
+                    gate.wake_satisfied();
                     continue;
                 }
                 gate.stop(verdict_when_stuck(gate, &statuses));

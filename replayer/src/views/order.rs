@@ -218,7 +218,7 @@ fn blocker(
         }
     }
     match outcome.waits_for(e.object) {
-        None | Some(WaitFor::Received { .. }) => None,
+        None | Some(WaitFor::Received { .. } | WaitFor::Room { .. }) => None,
         Some(WaitFor::Turn { object, class, number }) => {
             let loads_done = class != TurnClass::Store
                 || number < 2

@@ -344,6 +344,7 @@ pub fn encode_clock(out: &mut Vec<u8>, unix_ms: u64) {
 
 /// Whether `encoded`, one encoded record, is a table record (a thread, a
 /// call site or an object), which later chunks of its thread refer to.
+#[cfg_attr(reprise_loom, allow(dead_code))]
 pub(crate) fn is_table_record(encoded: &[u8]) -> bool {
     matches!(encoded.first(), Some(&(TAG_THREAD | TAG_SITE | TAG_OBJECT)))
 }

@@ -73,6 +73,17 @@ pub enum WaitFor {
         /// The sender's send count for that message.
         seq: u64,
     },
+    /// `taken` messages in all have been taken from the channel's replay
+    /// queue: a replayed send into a queue that already holds many waits
+    /// for room, unless no other thread can run (the watchdog then lets it
+    /// go: a preference, never a reason to stall). No recorded outcome waits
+    /// for it (see [`Happened::Dequeued`]).
+    Room {
+        /// The channel.
+        object: ObjectIndex,
+        /// How many messages must have been taken from it.
+        taken: u64,
+    },
 }
 
 /// Something a thread made happen that others may wait for.
@@ -107,6 +118,9 @@ pub enum Happened {
         /// Its send count.
         seq: u64,
     },
+    /// A replayed receive took a message from the channel's replay queue.
+    /// Told by the receive itself; only [`WaitFor::Room`] waits for it.
+    Dequeued(ObjectIndex),
 }
 
 /// A turn an event takes on one of an object's counters.

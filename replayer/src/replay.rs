@@ -296,6 +296,7 @@ where
     };
     done.store(true, Ordering::Release);
     if let Ok(watcher) = watcher {
+        watcher.thread().unpark();
         let _ = watcher.join();
     }
 

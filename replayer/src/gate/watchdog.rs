@@ -99,7 +99,9 @@ pub(crate) fn watchdog(gate: &ReplayGate, done: &AtomicBool, backstop: Option<Du
     let mut last_progress = progress_now();
     let mut since = Instant::now();
     while !done.load(Ordering::Acquire) && gate.stopped().is_none() {
-        std::thread::sleep(TICK);
+        // Parked, not asleep: the replay's end unparks it, so that joining
+        // it does not wait for the rest of a tick.
+        std::thread::park_timeout(TICK);
         match gate.quiescence() {
             Quiescence::Stuck => {
                 let statuses = gate.statuses();

@@ -294,6 +294,9 @@ where
             }
         }
     };
+    if root.is_some() {
+        settle(&gate);
+    }
     done.store(true, Ordering::Release);
     if let Ok(watcher) = watcher {
         watcher.thread().unpark();
@@ -390,7 +393,33 @@ fn outcome_of(stop: Stop, replayed: u64) -> ReplayOutcome {
     }
 }
 
-/// A thread that finished with recorded events left over.
+/// How long [`settle`] waits at most for a thread that never starts while
+/// another runs on outside reprise: a backstop, never the verdict.
+const SETTLE_BACKSTOP: Duration = Duration::from_secs(30);
+
+/// After the root returned, waits until the threads it spawned and did not
+/// join have started: one spawned just before the root returned may not
+/// have yet, and [`leftover`] judged too early would call its events lost
+/// (a false divergence, likelier the busier the machine). Decided from
+/// state: it returns once no thread with recorded events left is still to
+/// start, or none runs at all (a spawn the replay never reached counts no
+/// thread), or the replay stopped; the pause between looks only sets how
+/// soon.
+fn settle(gate: &ReplayGate) {
+    let since = std::time::Instant::now();
+    while gate.stopped().is_none() && gate.running_threads() > 0 && since.elapsed() < SETTLE_BACKSTOP {
+        let statuses = gate.statuses();
+        let log = &gate.log;
+        let to_start = log.thread_ids().any(|thread| {
+            gate.cursor(thread) < log.thread_len(thread) && !statuses.iter().any(|(t, _)| *t == thread)
+        });
+        if !to_start {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
 fn leftover(gate: &ReplayGate) -> Option<Divergence> {
     let statuses = gate.statuses();
     let log = &gate.log;

@@ -148,6 +148,12 @@ impl ReplayGate {
 
     /// Whether every thread is parked with no wait satisfied, from the
     /// running count and the counters.
+    /// How many of the replay's threads are not parked (spawned ones that
+    /// have not started yet included).
+    pub(crate) fn running_threads(&self) -> u64 {
+        self.liveness.snapshot().running()
+    }
+
     pub(crate) fn quiescence(&self) -> Quiescence {
         if self.aborted() {
             return Quiescence::Busy;

@@ -15,7 +15,7 @@
 //! (`WaitFor::Room`); `tests/backlog.rs` checks both.
 
 use reprise_recorder::hook::gate;
-use reprise_recorder::trace::model::{ObjectIndex, Outcome, Received, Sent, ThreadIndex};
+use reprise_recorder::trace::model::{Happened, ObjectIndex, Outcome, Received, ThreadIndex};
 
 use super::state::State;
 
@@ -24,20 +24,20 @@ const BACKLOG_CAP: u32 = gate::BACKLOG_CAP as u32;
 
 impl State {
     /// Counts the message a matched event of the recording's `object` put
-    /// into or took from its channel.
+    /// into its channel (`happened`, as `Counters::apply` derived it) or
+    /// took from it.
     #[inline]
-    pub(super) fn note_backlog(&mut self, object: ObjectIndex, outcome: &Outcome) {
-        match outcome {
-            Outcome::Send(Sent::Delivered { .. })
-            | Outcome::SelectSend { sent: Sent::Delivered { .. }, .. } => {
-                *self.backlog.at(object) += 1;
-            }
-            _ => {
-                if let Some(Received::Message { .. }) = outcome.received() {
-                    let queued = self.backlog.at(object);
-                    *queued = queued.saturating_sub(1);
-                }
-            }
+    pub(super) fn note_backlog(
+        &mut self,
+        object: ObjectIndex,
+        outcome: &Outcome,
+        happened: Option<Happened>,
+    ) {
+        if let Some(Happened::Sent { .. }) = happened {
+            *self.backlog.at(object) += 1;
+        } else if let Some(Received::Message { .. }) = outcome.received() {
+            let queued = self.backlog.at(object);
+            *queued = queued.saturating_sub(1);
         }
     }
 
@@ -46,13 +46,10 @@ impl State {
     #[inline]
     pub(super) fn crowds(&self, thread: ThreadIndex) -> bool {
         match self.recorded(thread) {
-            Some((
-                event,
-                Some(
-                    Outcome::Send(Sent::Delivered { .. })
-                    | Outcome::SelectSend { sent: Sent::Delivered { .. }, .. },
-                ),
-            )) => self.backlog.get(event.object) >= BACKLOG_CAP,
+            Some((event, Some(outcome))) => {
+                matches!(outcome.makes_happen(thread, event.object), Some(Happened::Sent { .. }))
+                    && self.backlog.get(event.object) >= BACKLOG_CAP
+            }
             _ => false,
         }
     }

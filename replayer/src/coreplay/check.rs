@@ -158,8 +158,8 @@ impl State {
             };
             return self.fail(thread, cursor, made, site, detail);
         }
-        self.note_backlog(recorded.object, &outcome);
         let happened = self.counters.apply(thread, &recorded, &outcome);
+        self.note_backlog(recorded.object, &outcome, happened);
         if self.aside.any_waiting() {
             if let Some(happened) = happened {
                 let taken = match happened {

@@ -148,6 +148,11 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// The most records [`decode_chunk`] makes room for before it reads any:
+/// a chunk the recorder writes holds fewer (64 KiB of 40-byte raw events,
+/// about 1,640).
+const RESERVED_RECORDS: usize = 4096;
+
 /// Decodes a whole chunk payload, with fresh delta state.
 ///
 /// # Errors
@@ -158,7 +163,11 @@ impl<'a> Cursor<'a> {
 pub fn decode_chunk(payload: &[u8]) -> Result<Vec<Record>, CodecError> {
     let mut cur = Cursor { bytes: payload, pos: 0 };
     let mut st = DeltaState::new();
-    let mut records = Vec::new();
+    // Sized up front (an event takes about four bytes): growing from empty
+    // copied each chunk's records several times, and a coroutine replay from
+    // a file decodes every chunk twice. Capped, so that a payload of one
+    // long blob does not reserve room for records it does not hold.
+    let mut records = Vec::with_capacity((payload.len() / 4).min(RESERVED_RECORDS));
     while cur.pos < payload.len() {
         let start = cur.pos;
         let tag = cur.byte("tag")?;

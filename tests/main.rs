@@ -47,6 +47,7 @@ mod trace_mode;
 mod traces;
 mod tracing_layer;
 mod trust;
+mod unlike_more;
 mod unlike_payments;
 mod why;
 mod why_child;

@@ -123,8 +123,10 @@ impl<T> Sender<T> {
 
     /// Whether the channel is full (a rendezvous always is). Like
     /// [`crossbeam_channel::Sender::is_full`].
+    /// Recorded as a captured value, as `len` is.
+    #[track_caller]
     pub fn is_full(&self) -> bool {
-        self.explored_rendezvous() || self.flavor.is_full()
+        crate::capture::capture(|| self.explored_rendezvous() || self.flavor.is_full())
     }
 
     /// The channel's capacity: `None` when unbounded. Like
@@ -161,8 +163,10 @@ impl<T> Receiver<T> {
 
     /// Whether the channel is full (a rendezvous always is). Like
     /// [`crossbeam_channel::Receiver::is_full`].
+    /// Recorded as a captured value, as `len` is.
+    #[track_caller]
     pub fn is_full(&self) -> bool {
-        self.explored_rendezvous() || self.flavor.is_full()
+        crate::capture::capture(|| self.explored_rendezvous() || self.flavor.is_full())
     }
 
     /// The channel's capacity: `None` when unbounded. Like

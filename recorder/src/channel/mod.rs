@@ -191,15 +191,19 @@ impl<T> Sender<T> {
         }
     }
 
-    /// Whether the channel is empty.
+    /// Whether the channel is empty. Recorded as [`len`](Self::len) is.
+    #[track_caller]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// How many messages are queued (always 0 on a rendezvous, as
-    /// crossbeam's).
+    /// crossbeam's). The answer depends on how the run interleaved: it is
+    /// recorded as a captured value (see [`crate::capture()`]), so a replay
+    /// gets the recorded answer, not its own queue's length.
+    #[track_caller]
     pub fn len(&self) -> usize {
-        extras::shown_len(self, self.flavor.len())
+        crate::capture::capture(|| extras::shown_len(self, self.flavor.len()))
     }
 }
 
@@ -277,15 +281,19 @@ impl<T> Receiver<T> {
         TryIter::new(self, Location::caller())
     }
 
-    /// Whether the channel is empty.
+    /// Whether the channel is empty. Recorded as [`len`](Self::len) is.
+    #[track_caller]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// How many messages are queued (always 0 on a rendezvous, as
-    /// crossbeam's).
+    /// crossbeam's). The answer depends on how the run interleaved: it is
+    /// recorded as a captured value (see [`crate::capture()`]), so a replay
+    /// gets the recorded answer, not its own queue's length.
+    #[track_caller]
     pub fn len(&self) -> usize {
-        extras::shown_len(self, self.flavor.len())
+        crate::capture::capture(|| extras::shown_len(self, self.flavor.len()))
     }
 }
 

@@ -280,8 +280,15 @@ impl<T> JoinHandle<T> {
         }
     }
 
-    /// Whether the thread has finished.
+    /// Whether the thread has finished. The answer depends on how the run
+    /// interleaved: it is recorded as a captured value (see
+    /// [`crate::capture()`]), and a replay gets the recorded answer.
+    #[track_caller]
     pub fn is_finished(&self) -> bool {
+        crate::capture::capture(|| self.finished_now())
+    }
+
+    fn finished_now(&self) -> bool {
         match &self.inner {
             #[cfg(not(reprise_loom))]
             JoinInner::Os(inner) => inner.is_finished(),

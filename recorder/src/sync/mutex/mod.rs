@@ -133,9 +133,12 @@ impl<T: ?Sized> Mutex<T> {
         }
     }
 
-    /// Whether a holder panicked.
+    /// Whether a holder panicked. The answer depends on how the run
+    /// interleaved: it is recorded as a captured value (see
+    /// [`crate::capture()`]), and a replay gets the recorded answer.
+    #[track_caller]
     pub fn is_poisoned(&self) -> bool {
-        self.inner.is_poisoned()
+        crate::capture::capture(|| self.inner.is_poisoned())
     }
 
     /// Forgets that a holder panicked. Like [`std::sync::Mutex::clear_poison`];

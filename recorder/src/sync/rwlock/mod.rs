@@ -206,9 +206,11 @@ impl<T: ?Sized> RwLock<T> {
         }
     }
 
-    /// Whether a writer panicked.
+    /// Whether a writer panicked. Recorded as a captured value, as
+    /// [`Mutex::is_poisoned`](crate::sync::Mutex::is_poisoned) is.
+    #[track_caller]
     pub fn is_poisoned(&self) -> bool {
-        self.inner.is_poisoned()
+        crate::capture::capture(|| self.inner.is_poisoned())
     }
 
     /// Forgets that a writer panicked. Like

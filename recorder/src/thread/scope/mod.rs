@@ -171,8 +171,11 @@ impl<T> ScopedJoinHandle<'_, T> {
     }
 
     /// Whether the thread has finished. Like
-    /// [`std::thread::ScopedJoinHandle::is_finished`].
+    /// [`std::thread::ScopedJoinHandle::is_finished`]. Recorded as a
+    /// captured value (see [`crate::capture()`]), as
+    /// [`JoinHandle::is_finished`](crate::thread::JoinHandle::is_finished) is.
+    #[track_caller]
     pub fn is_finished(&self) -> bool {
-        Arc::strong_count(&self.packet) == 1
+        crate::capture::capture(|| Arc::strong_count(&self.packet) == 1)
     }
 }

@@ -36,7 +36,7 @@ use reprise::thread;
 use reprise::time::Duration;
 use reprise::{flight, read_trace_file, record, replay, replay_coroutines, FlightConfig, RecordConfig};
 
-use crate::util::scratch;
+use crate::util::{replays_give_the_transcript, scratch};
 
 /// Recordings per program: more in a release build.
 fn runs() -> usize {
@@ -45,30 +45,6 @@ fn runs() -> usize {
     } else {
         80
     }
-}
-
-/// Records `program` `runs` times; each replay, both ways, must match and
-/// give the recorded result. Returns how many distinct transcripts the
-/// recordings gave (the programs are meant to vary).
-fn replays_give_the_transcript(name: &str, runs: usize, program: fn() -> String) -> usize {
-    let dir = scratch(name);
-    let mut seen = std::collections::BTreeSet::new();
-    for run in 0..runs {
-        let path = dir.join(format!("run{run}.trace"));
-        let recorded = record(&path, RecordConfig::new(name, "1"), program).unwrap();
-        let expected = recorded.result.unwrap_or_else(|| panic!("{name} run {run}: {}", recorded.verdict));
-        let trace = read_trace_file(&path).unwrap();
-        assert!(trace.is_whole(), "{name} run {run}: {:?}", trace.damage);
-        let parallel = replay(&trace, program);
-        assert!(parallel.outcome.matched(), "{name} run {run}, parallel: {}", parallel.outcome);
-        assert_eq!(parallel.result.as_ref(), Some(&expected), "{name} run {run}, parallel");
-        let coroutines = replay_coroutines(&trace, program);
-        assert!(coroutines.outcome.matched(), "{name} run {run}, coroutines: {}", coroutines.outcome);
-        assert_eq!(coroutines.result.as_ref(), Some(&expected), "{name} run {run}, coroutines");
-        seen.insert(expected);
-    }
-    eprintln!("{name}: {runs} runs replayed, {} distinct transcripts", seen.len());
-    seen.len()
 }
 
 // ---------------------------------------------------------------------------

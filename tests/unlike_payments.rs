@@ -16,27 +16,8 @@ use reprise::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Order
 use reprise::sync::{mpsc, Barrier, Condvar, Mutex, OnceLock, RwLock};
 use reprise::thread;
 use reprise::time::{Duration, Instant, SystemTime};
-use reprise::{read_trace_file, record, replay, replay_coroutines, RecordConfig};
 
-use crate::util::scratch;
-
-/// Records `program` `runs` times; each replay, both ways, must give the
-/// recorded result.
-fn replays_give_the_transcript(name: &str, runs: usize, program: fn() -> String) {
-    let dir = scratch(name);
-    for run in 0..runs {
-        let path = dir.join(format!("run{run}.trace"));
-        let recorded = record(&path, RecordConfig::new(name, "1"), program).unwrap();
-        let expected = recorded.result.expect("the recording finished");
-        let trace = read_trace_file(&path).unwrap();
-        let parallel = replay(&trace, program);
-        assert!(parallel.outcome.matched(), "{name} run {run}, parallel: {}", parallel.outcome);
-        assert_eq!(parallel.result.as_ref(), Some(&expected), "{name} run {run}, parallel");
-        let coroutines = replay_coroutines(&trace, program);
-        assert!(coroutines.outcome.matched(), "{name} run {run}, coroutines: {}", coroutines.outcome);
-        assert_eq!(coroutines.result.as_ref(), Some(&expected), "{name} run {run}, coroutines");
-    }
-}
+use crate::util::replays_give_the_transcript;
 
 #[test]
 fn an_order_matcher_replays_to_its_recorded_transcript() {

@@ -101,3 +101,27 @@ where
     assert_eq!(coroutines.replayed, coroutines.events);
     recorded.result.expect("the program returned")
 }
+
+/// Records `program` `runs` times; each replay, both ways, must match and
+/// give the recorded result. Returns how many distinct transcripts the
+/// recordings gave (the programs are meant to vary).
+pub fn replays_give_the_transcript(name: &str, runs: usize, program: fn() -> String) -> usize {
+    let dir = scratch(name);
+    let mut seen = std::collections::BTreeSet::new();
+    for run in 0..runs {
+        let path = dir.join(format!("run{run}.trace"));
+        let recorded = reprise::record(&path, reprise::RecordConfig::new(name, "1"), program).unwrap();
+        let expected = recorded.result.unwrap_or_else(|| panic!("{name} run {run}: {}", recorded.verdict));
+        let trace = reprise::read_trace_file(&path).unwrap();
+        assert!(trace.is_whole(), "{name} run {run}: {:?}", trace.damage);
+        let parallel = reprise::replay(&trace, program);
+        assert!(parallel.outcome.matched(), "{name} run {run}, parallel: {}", parallel.outcome);
+        assert_eq!(parallel.result.as_ref(), Some(&expected), "{name} run {run}, parallel");
+        let coroutines = reprise::replay_coroutines(&trace, program);
+        assert!(coroutines.outcome.matched(), "{name} run {run}, coroutines: {}", coroutines.outcome);
+        assert_eq!(coroutines.result.as_ref(), Some(&expected), "{name} run {run}, coroutines");
+        seen.insert(expected);
+    }
+    eprintln!("{name}: {runs} runs replayed, {} distinct transcripts", seen.len());
+    seen.len()
+}

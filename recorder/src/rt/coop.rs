@@ -90,6 +90,14 @@ pub trait Scheduler {
         let _ = (thread, event, site);
     }
 
+    /// The current thread is about to make `call` while it unwinds from a
+    /// panic, with no scheduling point (see [`switch`]): a coroutine replay
+    /// stops there, saying why, if the call's recorded turn is not next.
+    /// The explorer runs it where it is.
+    fn unwinding(&self, call: CoopCall) {
+        let _ = call;
+    }
+
     /// `thread`'s next recorded value cannot be given back (a sensitive
     /// capture that does not open, for `detail`): a coroutine replay stops
     /// there with `detail` as the reason. The explorer serves no values.
@@ -201,8 +209,11 @@ pub(crate) fn made(thread: ThreadIndex, event: &Event, site: Site<'_>) {
 /// panics must not hand the OS thread's panic state to another).
 #[inline]
 pub(crate) fn switch(op: Op, object: Option<ObjectIndex>, location: &'static Location<'static>) {
-    if !std::thread::panicking() {
-        scheduler().switch(CoopCall { op: Some(op), object, location });
+    let call = CoopCall { op: Some(op), object, location };
+    if std::thread::panicking() {
+        scheduler().unwinding(call);
+    } else {
+        scheduler().switch(call);
     }
 }
 

@@ -19,6 +19,15 @@ const FEW_THREADS: usize = 16;
 /// Events made between two drops of the run's own recording.
 const TICK_EVENTS: u64 = 4096;
 
+/// Why a call made while its thread unwinds cannot follow the trace here.
+/// The panic count is the OS thread's, shared by every coroutine on it: a
+/// panicking coroutine must not hand the thread to another, so its calls
+/// (a guard's `Drop`, a `OnceLock` initializer's cleanup) take no turn in
+/// the recorded order and run, or wait, where they are.
+pub(crate) const UNWINDING: &str = "the call was made while its thread unwound from a panic, which a \
+     coroutine replay cannot schedule (a panicking coroutine cannot hand the OS thread to another); \
+     replay this trace in parallel, the default";
+
 /// Scheduling points a thread goes on through before the others get a
 /// turn. Running one thread as long as it can costs the fewest switches,
 /// but a producer would then run ahead of its consumers by the whole trace,
@@ -245,6 +254,7 @@ impl Follow {
         if st.stop.is_some() {
             return;
         }
+        let detail = if std::thread::panicking() { format!("{detail}; {UNWINDING}") } else { detail };
         let expected = st
             .log
             .event(thread, cursor)
@@ -326,10 +336,34 @@ impl Scheduler for Follow {
         suspend();
     }
 
+    fn unwinding(&self, call: CoopCall) {
+        let mut guard = self.state.borrow_mut();
+        let st = &mut *guard;
+        let (Some(me), None) = (st.running, &st.stop) else { return };
+        let Some(slot) = st.slot(me) else { return };
+        let cursor = slot.cursor;
+        // Its turn is next, or it has none: it may go on where it is.
+        let Some((recorded, Some(outcome))) = slot.recorded else { return };
+        if st.pending_at(&call, &recorded, &outcome).is_none() {
+            return;
+        }
+        let actual = st.describe_call(&call);
+        let detail = format!("its recorded turn is not next ({})", st.log.describe(me, &recorded));
+        Follow::diverge(st, me, cursor, actual, detail);
+    }
+
     fn block(&self, on: &[Resource], deadline: Option<u64>, call: CoopCall) -> Woken {
         {
             let mut st = self.state.borrow_mut();
             let Some(me) = st.running else { return Woken::Changed };
+            if std::thread::panicking() && st.stop.is_none() {
+                // Blocking here would hand the panicking OS thread to another
+                // coroutine, and the turn it waits for comes later in the
+                // recorded order: a stall, reported as one. Say why instead.
+                let cursor = st.slot(me).map_or(0, |slot| slot.cursor);
+                let actual = st.describe_call(&call);
+                Follow::diverge(&mut st, me, cursor, actual, "it would block here".into());
+            }
             let recorded = st.recorded(me).and_then(|(_, o)| o.copied());
             // Time is compressed and what a wait ended by is recorded: no
             // waiting on the clock, nor on a notify whose target the

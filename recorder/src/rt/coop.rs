@@ -91,9 +91,9 @@ pub trait Scheduler {
     }
 
     /// The current thread is about to make `call` while it unwinds from a
-    /// panic, with no scheduling point (see [`switch`]): a coroutine replay
-    /// stops there, saying why, if the call's recorded turn is not next.
-    /// The explorer runs it where it is.
+    /// panic, with no scheduling point (a panicking coroutine keeps the OS
+    /// thread): a coroutine replay stops there, saying why, if the call's
+    /// recorded turn is not next. The explorer runs it where it is.
     fn unwinding(&self, call: CoopCall) {
         let _ = call;
     }

@@ -962,3 +962,46 @@ fn tls_destructor_locks() -> String {
     let l = log.lock().unwrap().join(" ");
     l
 }
+
+/// A consumer that asserts the producer is never ahead of it, by `len()`.
+fn asserts_an_empty_queue() {
+    let (tx, rx) = channel::unbounded::<u32>();
+    let producer = thread::spawn(move || {
+        for i in 0..2 {
+            tx.send(i).unwrap();
+        }
+    });
+    let first = rx.recv().unwrap();
+    assert_eq!(rx.len(), 0, "the producer got ahead after message {first}");
+    producer.join().unwrap();
+}
+
+/// The explorer finds the schedule where `len()` is not 0, and its trace
+/// replays to the same panic both ways: the replays get the explored run's
+/// answer to `len()`, recorded as a capture.
+#[test]
+fn a_failure_that_depends_on_len_is_found_and_its_trace_replays_both_ways() {
+    use reprise::explore::{Config, Explorer, FailureKind};
+    let dir = scratch("unlike-explore-len");
+    let config = Config::default().budget(200).seed(3).trace_dir(&dir).name("len");
+    let outcome = Explorer::new(config).run(asserts_an_empty_queue);
+    let failure = outcome.failure.expect("a schedule where the producer is ahead");
+    assert!(
+        matches!(&failure.kind, FailureKind::Panic { message, .. } if message.contains("the producer got ahead")),
+        "{:?}",
+        failure.kind
+    );
+    let trace = read_trace_file(failure.trace.as_ref().expect("trace written")).unwrap();
+    // Parallel replays race the producer against the check: a replay
+    // answering from its own queue diverges when the producer is behind
+    // (one invocation in four did, before `len()` was recorded; the
+    // `reading_len` tests above catch that every time).
+    for round in 0..20 {
+        let parallel = replay(&trace, asserts_an_empty_queue);
+        assert_eq!(parallel.outcome, ReplayOutcome::Matched, "parallel {round}: {}", parallel.outcome);
+        assert_eq!(parallel.result, None, "parallel {round}: the replay panics as the explored run did");
+    }
+    let coroutines = replay_coroutines(&trace, asserts_an_empty_queue);
+    assert_eq!(coroutines.outcome, ReplayOutcome::Matched, "coroutines: {}", coroutines.outcome);
+    assert_eq!(coroutines.result, None, "coroutines: the replay panics as the explored run did");
+}

@@ -24,7 +24,7 @@ const TICK_EVENTS: u64 = 4096;
 /// panicking coroutine must not hand the thread to another, so its calls
 /// (a guard's `Drop`, a `OnceLock` initializer's cleanup) take no turn in
 /// the recorded order and run, or wait, where they are.
-pub(crate) const UNWINDING: &str = "the call was made while its thread unwound from a panic, which a \
+const UNWINDING: &str = "the call was made while its thread unwound from a panic, which a \
      coroutine replay cannot schedule (a panicking coroutine cannot hand the OS thread to another); \
      replay this trace in parallel, the default";
 

@@ -49,6 +49,7 @@ mod tracing_layer;
 mod trust;
 mod unlike_more;
 mod unlike_payments;
+mod views_trust;
 mod why;
 mod why_child;
 mod zoo;

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use reprise_recorder::trace::model::sensitive::SealKey;
 use reprise_recorder::trace::read::TraceFile;
 use reprise_recorder::trace::show::block;
 use reprise_replayer::views::diff::{diff, render, Side};
@@ -41,13 +42,24 @@ pub(crate) fn run(args: Args) -> Outcome {
     }
     let (na, nb) = (number(&ta), number(&tb));
     let (tables_a, tables_b) = (Tables::of(&ta), Tables::of(&tb));
-    let a = Side { numbering: &na, tables: &tables_a };
-    let b = Side { numbering: &nb, tables: &tables_b };
+    // One key for both: two runs of one program are recorded with its key.
+    let key = SealKey::from_env().unwrap_or_else(|e| {
+        eprintln!("reprise: warning: {e}; comparing without a key");
+        None
+    });
+    let a = Side { numbering: &na, tables: &tables_a, key: key.as_ref() };
+    let b = Side { numbering: &nb, tables: &tables_b, key: key.as_ref() };
     let found = diff(&a, &b);
     out!("A: {} ({} events)", args.a.display(), na.len());
     out!("B: {} ({} events)", args.b.display(), nb.len());
     for line in render(&found, &a, &b) {
         out!("{line}");
     }
-    Ok(if found.identical() { exit::SUCCESS } else { exit::FINDING })
+    Ok(if found.identical() {
+        exit::SUCCESS
+    } else if found.undecided() {
+        exit::SENSITIVE
+    } else {
+        exit::FINDING
+    })
 }

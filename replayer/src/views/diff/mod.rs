@@ -7,12 +7,14 @@
 
 mod objects;
 mod render;
+mod values;
 
 use std::collections::{HashMap, HashSet};
 
+use reprise_recorder::trace::model::sensitive::SealKey;
 use reprise_recorder::trace::model::{Event, ObjectIndex, Op, ThreadIndex};
 
-use super::number::Numbering;
+use super::number::{Numbered, Numbering};
 use super::tables::{Site, Tables};
 
 pub use objects::{object_orders, OrderDifference, Taker};
@@ -20,13 +22,17 @@ pub use objects::{object_orders, OrderDifference, Taker};
 /// How many events before the divergence are shown on each side.
 pub const CONTEXT: u64 = 3;
 
-/// One side of a diff: the trace numbered, and its tables.
+/// One side of a diff: the trace numbered, its tables, and the key its
+/// sensitive captures were sealed with, if known.
 #[derive(Debug)]
 pub struct Side<'a, 't> {
     /// The numbered trace.
     pub numbering: &'a Numbering<'t>,
     /// Its thread, site and object tables.
     pub tables: &'a Tables,
+    /// The key that opens its sensitive captures: without it they compare
+    /// only when their sealed bytes are the same.
+    pub key: Option<&'a SealKey>,
 }
 
 /// Where two traces first part.
@@ -40,8 +46,24 @@ pub struct Divergence {
     pub number_a: Option<u64>,
     /// Its global number in B, if B has the event.
     pub number_b: Option<u64>,
-    /// What differs: "op", "site", "object", "outcome", or "length".
+    /// What differs: "op", "site", "object", "outcome", "value" (the bytes
+    /// recorded with it: a captured value, a panic message, an annotation),
+    /// or "length".
     pub what: Vec<&'static str>,
+}
+
+/// A sensitive capture, at the same place in both traces, whose values
+/// could not be compared: no key, another key, or recorded without one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unopened {
+    /// The thread.
+    pub thread: ThreadIndex,
+    /// The capture's index in that thread.
+    pub index: u64,
+    /// Its global number in A.
+    pub number_a: u64,
+    /// Its global number in B.
+    pub number_b: u64,
 }
 
 /// Everything `diff` found.
@@ -55,11 +77,24 @@ pub struct Diff {
     pub orders: Vec<OrderDifference>,
     /// Whether the verdicts and annotations differ.
     pub verdicts_differ: bool,
+    /// The sensitive captures, before each thread's first difference, whose
+    /// values could not be compared, in thread order.
+    pub unopened: Vec<Unopened>,
 }
 
 impl Diff {
-    /// Whether the traces recorded the same events and verdict.
+    /// Whether the traces recorded the same events, values and verdict.
     pub fn identical(&self) -> bool {
+        self.same_but_unopened() && self.unopened.is_empty()
+    }
+
+    /// Whether nothing was found to differ but sensitive values that could
+    /// not be compared: neither identical nor known to differ.
+    pub fn undecided(&self) -> bool {
+        self.same_but_unopened() && !self.unopened.is_empty()
+    }
+
+    fn same_but_unopened(&self) -> bool {
         self.first.is_none() && !self.verdicts_differ
     }
 }
@@ -116,15 +151,16 @@ fn in_a(map: &ObjectMap, ob: ObjectIndex) -> ObjectIndex {
     map.get(&ob).copied().unwrap_or(ob)
 }
 
-/// What differs between two events of one thread.
+/// What differs between two events of one thread, and whether their
+/// sensitive values could not be compared.
 fn differences(
     a: &Side<'_, '_>,
     b: &Side<'_, '_>,
     map: &ObjectMap,
-    thread: ThreadIndex,
-    ea: &Event,
-    eb: &Event,
-) -> Vec<&'static str> {
+    na: &Numbered<'_>,
+    nb: &Numbered<'_>,
+) -> (Vec<&'static str>, bool) {
+    let (thread, ea, eb) = (na.thread, na.event, nb.event);
     let mut what = Vec::new();
     if ea.op != eb.op {
         what.push("op");
@@ -142,7 +178,11 @@ fn differences(
     if (ea.a, ea.b, ea.c) != (eb.a, eb.b, c_b) {
         what.push("outcome");
     }
-    what
+    let bytes = values::compare(a, b, na, nb);
+    if bytes == values::Bytes::Differ {
+        what.push("value");
+    }
+    (what, bytes == values::Bytes::Unknown)
 }
 
 /// Compares `a` with `b`.
@@ -159,7 +199,18 @@ pub fn diff(a: &Side<'_, '_>, b: &Side<'_, '_>) -> Diff {
             let ea = a.numbering.at(thread, index);
             let eb = b.numbering.at(thread, index);
             let what = match (ea, eb) {
-                (Some(ea), Some(eb)) => differences(a, b, &map, thread, ea.event, eb.event),
+                (Some(na), Some(nb)) => {
+                    let (what, unknown) = differences(a, b, &map, &na, &nb);
+                    if unknown && what.is_empty() {
+                        result.unopened.push(Unopened {
+                            thread,
+                            index,
+                            number_a: na.number,
+                            number_b: nb.number,
+                        });
+                    }
+                    what
+                }
                 _ => vec!["length"],
             };
             if !what.is_empty() {

@@ -1,6 +1,7 @@
 //! A diff in words, as `reprise diff` prints it.
 
-use reprise_recorder::trace::model::ThreadIndex;
+use reprise_recorder::trace::model::sensitive::captured_value;
+use reprise_recorder::trace::model::{Op, ThreadIndex};
 
 use super::objects::Taker;
 use super::{Diff, Side, CONTEXT};
@@ -8,6 +9,27 @@ use crate::views::describe::outcome_text;
 
 /// How many differing objects are listed before "... and N more".
 const ORDERS_SHOWN: usize = 12;
+/// How many sensitive captures that could not be compared are listed.
+const UNOPENED_SHOWN: usize = 5;
+/// How many hex digits of a captured value an event line shows.
+const VALUE_SHOWN: usize = 128;
+
+/// ` = value` for a capture, through the redacting accessor without a key:
+/// a diff's output ends up in tickets, so a sensitive value is never shown
+/// even when the key was given to compare it.
+fn value(side: &Side<'_, '_>, thread: ThreadIndex, index: u64, op: Op) -> String {
+    if !matches!(op, Op::Capture | Op::CaptureSensitive) {
+        return String::new();
+    }
+    let Some(n) = side.numbering.at(thread, index) else { return String::new() };
+    let blob = side.numbering.blob(thread, index).unwrap_or_default();
+    let mut shown = captured_value(n.event, &blob, None).to_string();
+    if shown.len() > VALUE_SHOWN && shown.is_char_boundary(VALUE_SHOWN) {
+        shown.truncate(VALUE_SHOWN);
+        shown.push_str("...");
+    }
+    format!(" = {shown}")
+}
 
 fn event_line(side: &Side<'_, '_>, thread: ThreadIndex, index: u64) -> Option<String> {
     let n = side.numbering.at(thread, index)?;
@@ -17,10 +39,11 @@ fn event_line(side: &Side<'_, '_>, thread: ThreadIndex, index: u64) -> Option<St
     let outcome = outcome_text(e);
     let outcome = if outcome.is_empty() { String::new() } else { format!(": {outcome}") };
     Some(format!(
-        "#{} {}{object}{outcome}  at {}",
+        "#{} {}{object}{outcome}  at {}{}",
         n.number,
         e.op.name(),
-        side.tables.site_label(thread, e.site)
+        side.tables.site_label(thread, e.site),
+        value(side, thread, index, e.op)
     ))
 }
 
@@ -40,6 +63,13 @@ pub fn render(diff: &Diff, a: &Side<'_, '_>, b: &Side<'_, '_>) -> Vec<String> {
     if diff.identical() {
         lines.push(format!("identical: {} events, same verdict", a.numbering.len()));
         return lines;
+    }
+    if diff.undecided() {
+        lines.push(format!(
+            "no difference found in {} events and the verdict, but {} sensitive captures cannot be compared",
+            a.numbering.len(),
+            diff.unopened.len()
+        ));
     }
     if let Some(d) = &diff.first {
         let number = |n: Option<u64>| n.map_or("-".to_string(), |n| format!("#{n}"));
@@ -93,6 +123,26 @@ pub fn render(diff: &Diff, a: &Side<'_, '_>, b: &Side<'_, '_>) -> Vec<String> {
         }
         if diff.orders.len() > ORDERS_SHOWN {
             lines.push(format!("  ... and {} more", diff.orders.len() - ORDERS_SHOWN));
+        }
+    }
+    if !diff.unopened.is_empty() {
+        lines.push(format!(
+            "sensitive captures that cannot be compared: {} (set REPRISE_KEY to the key they were \
+             recorded with; a value recorded without a key was not kept)",
+            diff.unopened.len()
+        ));
+        for u in diff.unopened.iter().take(UNOPENED_SHOWN) {
+            lines.push(format!(
+                "  {} (thread {}), its event {}: A #{} / B #{}",
+                a.tables.thread_label(u.thread),
+                u.thread,
+                u.index,
+                u.number_a,
+                u.number_b
+            ));
+        }
+        if diff.unopened.len() > UNOPENED_SHOWN {
+            lines.push(format!("  ... and {} more", diff.unopened.len() - UNOPENED_SHOWN));
         }
     }
     if diff.verdicts_differ {

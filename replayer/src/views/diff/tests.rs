@@ -20,8 +20,8 @@ fn the_same_trace_is_identical_and_a_swapped_lock_order_is_named() {
     let (a, b) = (two_workers(1, 2), two_workers(2, 1));
     let (na, nb) = (number(&a), number(&b));
     let (tables_a, tables_b) = (Tables::of(&a), Tables::of(&b));
-    let side_a = Side { numbering: &na, tables: &tables_a };
-    let side_b = Side { numbering: &nb, tables: &tables_b };
+    let side_a = Side { numbering: &na, tables: &tables_a, key: None };
+    let side_b = Side { numbering: &nb, tables: &tables_b, key: None };
     assert!(diff(&side_a, &side_a).identical());
     let d = diff(&side_a, &side_b);
     assert!(!d.identical());

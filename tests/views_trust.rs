@@ -1,0 +1,110 @@
+//! The offline views never claim more than the trace shows: `diff` compares
+//! captured values, not only their lengths, and describes each side's
+//! objects from its own trace.
+
+use std::path::{Path, PathBuf};
+
+use reprise::{capture, capture_sensitive, record, thread, RecordConfig, SealKey};
+
+use crate::util::{scratch, stderr, stdout};
+
+/// 64 hex digits: the key [`key`] gives, as `REPRISE_KEY` takes it.
+const HEX: &str = "0707070707070707070707070707070707070707070707070707070707070707";
+
+fn key() -> SealKey {
+    SealKey::from_bytes([7; 32])
+}
+
+/// Records `program` as the program `views-trust` into a fresh file.
+fn recorded<R, F>(name: &str, config: RecordConfig, program: F) -> PathBuf
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let path = scratch(name).join("t.trace");
+    record(&path, config, program).unwrap();
+    path
+}
+
+fn config() -> RecordConfig {
+    RecordConfig::new("views-trust", "1")
+}
+
+/// A worker captures `value`: each value a postcard byte of one length.
+fn worker_captures(value: u32) -> u32 {
+    thread::spawn(move || capture(move || value)).join().unwrap()
+}
+
+/// A worker captures `value` as a sensitive input.
+fn worker_captures_sensitive(value: u32) -> u32 {
+    thread::spawn(move || capture_sensitive(move || value)).join().unwrap()
+}
+
+/// `reprise diff A B` with `REPRISE_KEY` set to `key` or unset.
+fn diff(a: &Path, b: &Path, key: Option<&str>) -> (Option<i32>, String, String) {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_reprise"));
+    command.arg("diff").arg(a).arg(b).env_remove("REPRISE_KEY");
+    if let Some(key) = key {
+        command.env("REPRISE_KEY", key);
+    }
+    let out = command.output().unwrap();
+    (out.status.code(), stdout(&out), stderr(&out))
+}
+
+#[test]
+fn diff_tells_captured_values_of_one_length_apart() {
+    let a = recorded("trust-diff-7", config(), || worker_captures(7));
+    let b = recorded("trust-diff-9", config(), || worker_captures(9));
+    let (code, text, err) = diff(&a, &b, None);
+    assert_eq!(code, Some(1), "{text}{err}");
+    let first =
+        text.lines().find(|l| l.starts_with("first divergence: ")).unwrap_or_else(|| panic!("{text}"));
+    assert!(first.contains("differs in value"), "{text}");
+    let marked: Vec<&str> = text.lines().filter(|l| l.starts_with("    > ")).collect();
+    assert_eq!(marked.len(), 2, "{text}");
+    assert!(marked[0].contains(" capture") && marked[0].ends_with("= 07"), "{text}");
+    assert!(marked[1].contains(" capture") && marked[1].ends_with("= 09"), "{text}");
+    let (code, text, _) = diff(&a, &a, None);
+    assert_eq!(code, Some(0), "{text}");
+}
+
+#[test]
+fn diff_opens_sensitive_captures_with_the_key_and_never_calls_them_identical_without() {
+    let sealed = |name: &str, value: u32| {
+        recorded(name, config().key(key()), move || worker_captures_sensitive(value))
+    };
+    let (a, a_again, b) = (sealed("trust-sens-a", 7), sealed("trust-sens-a2", 7), sealed("trust-sens-b", 9));
+
+    // Another value: a difference with the key, not a verdict without it.
+    let (code, text, err) = diff(&a, &b, Some(HEX));
+    assert_eq!(code, Some(1), "{text}{err}");
+    assert!(text.contains("differs in value"), "{text}");
+    assert!(text.contains("= <redacted: sensitive capture>") && !text.contains("= 07"), "{text}");
+    let (code, text, err) = diff(&a, &b, None);
+    assert_eq!(code, Some(10), "{text}{err}");
+    assert!(!text.contains("identical"), "{text}");
+    assert!(text.contains("cannot be compared") && text.contains("REPRISE_KEY"), "{text}");
+
+    // The same value under another nonce: identical with the key only.
+    let (code, text, err) = diff(&a, &a_again, Some(HEX));
+    assert_eq!(code, Some(0), "{text}{err}");
+    let (code, text, err) = diff(&a, &a_again, None);
+    assert_eq!(code, Some(10), "{text}{err}");
+
+    // The same bytes are the same value, key or not.
+    let (code, text, err) = diff(&a, &a, None);
+    assert_eq!(code, Some(0), "{text}{err}");
+}
+
+#[test]
+fn diff_never_calls_values_recorded_without_a_key_identical() {
+    // A REPRISE_KEY in the test's environment would seal them.
+    if std::env::var_os("REPRISE_KEY").is_some() {
+        return;
+    }
+    let unkept = |name: &str, value: u32| recorded(name, config(), move || worker_captures_sensitive(value));
+    let (a, b) = (unkept("trust-unkept-a", 7), unkept("trust-unkept-b", 9));
+    let (code, text, err) = diff(&a, &b, Some(HEX));
+    assert_eq!(code, Some(10), "{text}{err}");
+    assert!(text.contains("cannot be compared"), "{text}");
+}

@@ -108,3 +108,34 @@ fn diff_never_calls_values_recorded_without_a_key_identical() {
     assert_eq!(code, Some(10), "{text}{err}");
     assert!(text.contains("cannot be compared"), "{text}");
 }
+
+/// The main thread and a worker each take one lock.
+fn two_lock_takers() {
+    let shared = std::sync::Arc::new(reprise::sync::Mutex::new(0));
+    let worker = std::sync::Arc::clone(&shared);
+    let t = thread::spawn(move || *worker.lock().unwrap() += 1);
+    *shared.lock().unwrap() += 1;
+    t.join().unwrap();
+}
+
+/// A worker sends the main thread one message.
+fn one_message() {
+    let (tx, rx) = reprise::channel::unbounded();
+    let t = thread::spawn(move || tx.send(1).unwrap());
+    rx.recv().unwrap();
+    t.join().unwrap();
+}
+
+#[test]
+fn diff_of_two_programs_describes_each_sides_objects_from_its_own_trace() {
+    let a = recorded("trust-two-locks", RecordConfig::new("locks", "1"), two_lock_takers);
+    let b = recorded("trust-one-message", RecordConfig::new("messages", "1"), one_message);
+    let (code, text, err) = diff(&a, &b, None);
+    assert_eq!(code, Some(1), "{text}{err}");
+    let orders: Vec<&str> =
+        text.lines().skip_while(|l| !l.starts_with("objects whose order differs")).skip(1).collect();
+    let message = orders.iter().find(|l| l.contains(" message ")).unwrap_or_else(|| panic!("{text}"));
+    assert!(message.contains("channel #") && !message.contains("mutex"), "B's channel as B has it: {text}");
+    let turn = orders.iter().find(|l| l.contains(" turn ")).unwrap_or_else(|| panic!("{text}"));
+    assert!(turn.contains("mutex #") && !turn.contains("channel"), "A's mutex as A has it: {text}");
+}

@@ -98,6 +98,11 @@ impl Tables {
         self.objects.get(&object)
     }
 
+    /// The objects the table describes, in no order.
+    pub fn object_indices(&self) -> impl Iterator<Item = ObjectIndex> + '_ {
+        self.objects.keys().copied()
+    }
+
     /// How a view names an object: `mutex #7 (body.rs:88:5)`.
     pub fn object_label(&self, object: ObjectIndex) -> String {
         match self.objects.get(&object) {

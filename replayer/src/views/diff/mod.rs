@@ -112,7 +112,10 @@ fn same_site(a: &Side<'_, '_>, b: &Side<'_, '_>, thread: ThreadIndex, ea: &Event
 /// B's objects as A's: an object's index is given at its first use, so
 /// the same object can have another index in another run. Two objects are
 /// the same when the same thread's same event (same op, same call site)
-/// names them, each thread walked until its first such difference.
+/// names them, each thread walked until its first such difference; an
+/// object left over is A's object of the same index only when both tables
+/// give it the same kind and creation site. Any other B object is B's own:
+/// two programs' objects are not paired by their index alone.
 pub type ObjectMap = HashMap<ObjectIndex, ObjectIndex>;
 
 /// Pairs B's objects with A's (see [`ObjectMap`]).
@@ -143,12 +146,19 @@ pub fn object_map(a: &Side<'_, '_>, b: &Side<'_, '_>) -> ObjectMap {
             }
         }
     }
+    let mut left: Vec<ObjectIndex> = b.tables.object_indices().collect();
+    left.sort_unstable();
+    for ob in left {
+        if b.tables.object(ob) == a.tables.object(ob) {
+            pair(ob, ob);
+        }
+    }
     map
 }
 
-/// B's object `ob` as A names it.
-fn in_a(map: &ObjectMap, ob: ObjectIndex) -> ObjectIndex {
-    map.get(&ob).copied().unwrap_or(ob)
+/// B's object `ob` as A names it, if A has it.
+fn in_a(map: &ObjectMap, ob: ObjectIndex) -> Option<ObjectIndex> {
+    map.get(&ob).copied()
 }
 
 /// What differs between two events of one thread, and whether their
@@ -168,14 +178,15 @@ fn differences(
     if !same_site(a, b, thread, ea, eb) {
         what.push("site");
     }
-    if ea.op.has_object() && ea.object != in_a(map, eb.object) {
+    if ea.op.has_object() && in_a(map, eb.object) != Some(ea.object) {
         what.push("object");
     }
-    let c_b = match (eb.op, u32::try_from(eb.c)) {
-        (Op::CondWait, Ok(mutex)) => u64::from(in_a(map, mutex)),
-        _ => eb.c,
+    // A condvar wait's `c` is its mutex: the same when it is A's.
+    let same_c = match (ea.op, eb.op, u32::try_from(eb.c)) {
+        (Op::CondWait, Op::CondWait, Ok(mutex)) => in_a(map, mutex).map(u64::from) == Some(ea.c),
+        _ => ea.c == eb.c,
     };
-    if (ea.a, ea.b, ea.c) != (eb.a, eb.b, c_b) {
+    if (ea.a, ea.b) != (eb.a, eb.b) || !same_c {
         what.push("outcome");
     }
     let bytes = values::compare(a, b, na, nb);

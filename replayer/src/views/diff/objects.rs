@@ -2,7 +2,7 @@
 //! of a lock, a write lock or an atomic's modification order, and which
 //! message each receive on a channel took.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use reprise_recorder::trace::model::{ObjectIndex, Outcome, Received, ThreadIndex, TurnClass};
 
@@ -26,10 +26,14 @@ pub struct Taker {
 /// The first position where two traces' orders of one object differ.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrderDifference {
-    /// The object.
-    pub object: ObjectIndex,
-    /// How A names it (kind, index, creation site).
-    pub label: String,
+    /// The object's index in A (`None`: only B has it).
+    pub object_a: Option<ObjectIndex>,
+    /// Its index in B (`None`: only A has it).
+    pub object_b: Option<ObjectIndex>,
+    /// How A's trace names it (kind, index, creation site), if A has it.
+    pub label_a: Option<String>,
+    /// How B's trace names it, if B has it.
+    pub label_b: Option<String>,
     /// "turn" (lock), "write", "store" or "message".
     pub kind: &'static str,
     /// The position in the order (a turn number, or the n-th message taken).
@@ -41,6 +45,17 @@ pub struct OrderDifference {
 }
 
 type Orders = BTreeMap<(ObjectIndex, &'static str), Vec<(u64, Taker)>>;
+
+/// An object of either trace: A's index for one both have, else its own
+/// trace's index with whose it is, so B's own object never stands for A's
+/// object of the same index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Key {
+    /// A's object (paired with B's or not).
+    A(ObjectIndex),
+    /// An object only B has.
+    OnlyB(ObjectIndex),
+}
 
 fn orders(side: &Side<'_, '_>) -> Orders {
     let mut orders: Orders = BTreeMap::new();
@@ -81,17 +96,28 @@ fn orders(side: &Side<'_, '_>) -> Orders {
 }
 
 /// Every object whose order differs between `a` and `b`, with its first
-/// differing position, in object order.
+/// differing position, in object order (A's objects first).
 pub fn object_orders(a: &Side<'_, '_>, b: &Side<'_, '_>, map: &ObjectMap) -> Vec<OrderDifference> {
-    let oa = orders(a);
-    let ob: Orders =
-        orders(b).into_iter().map(|((object, kind), list)| ((in_a(map, object), kind), list)).collect();
+    let in_b: HashMap<ObjectIndex, ObjectIndex> = map.iter().map(|(&ob, &oa)| (oa, ob)).collect();
+    let oa: BTreeMap<(Key, &'static str), _> =
+        orders(a).into_iter().map(|((object, kind), list)| ((Key::A(object), kind), list)).collect();
+    let ob: BTreeMap<(Key, &'static str), _> = orders(b)
+        .into_iter()
+        .map(|((object, kind), list)| {
+            let key = in_a(map, object).map_or(Key::OnlyB(object), Key::A);
+            ((key, kind), list)
+        })
+        .collect();
     let mut keys: Vec<_> = oa.keys().chain(ob.keys()).copied().collect();
     keys.sort_unstable();
     keys.dedup();
     let empty = Vec::new();
     let mut found = Vec::new();
     for key @ (object, kind) in keys {
+        let (object_a, object_b) = match object {
+            Key::A(o) => (Some(o), in_b.get(&o).copied()),
+            Key::OnlyB(o) => (None, Some(o)),
+        };
         let (la, lb) = (oa.get(&key).unwrap_or(&empty), ob.get(&key).unwrap_or(&empty));
         let same = |x: &Taker, y: &Taker| x.thread == y.thread && x.message == y.message;
         for i in 0..la.len().max(lb.len()) {
@@ -102,10 +128,11 @@ pub fn object_orders(a: &Side<'_, '_>, b: &Side<'_, '_>, map: &ObjectMap) -> Vec
             };
             if differs {
                 let position = ta.or(tb).map_or(0, |(p, _)| *p);
-                let label = a.tables.object_label(object);
                 found.push(OrderDifference {
-                    object,
-                    label,
+                    object_a,
+                    object_b,
+                    label_a: object_a.map(|o| a.tables.object_label(o)),
+                    label_b: object_b.map(|o| b.tables.object_label(o)),
                     kind,
                     position,
                     a: ta.map(|(_, t)| t.clone()),

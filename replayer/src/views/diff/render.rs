@@ -3,7 +3,7 @@
 use reprise_recorder::trace::model::sensitive::captured_value;
 use reprise_recorder::trace::model::{Op, ThreadIndex};
 
-use super::objects::Taker;
+use super::objects::{OrderDifference, Taker};
 use super::{Diff, Side, CONTEXT};
 use crate::views::describe::outcome_text;
 
@@ -57,6 +57,17 @@ fn taker(t: &Option<Taker>) -> String {
     }
 }
 
+/// An object as each trace names it: once when both name it alike.
+fn object(o: &OrderDifference) -> String {
+    match (&o.label_a, &o.label_b) {
+        (Some(a), Some(b)) if a == b => a.clone(),
+        (Some(a), Some(b)) => format!("{a} in A, {b} in B"),
+        (Some(a), None) => format!("A's {a}"),
+        (None, Some(b)) => format!("B's {b}"),
+        (None, None) => "an object".to_string(),
+    }
+}
+
 /// The lines `reprise diff` prints for `diff` of `a` and `b`.
 pub fn render(diff: &Diff, a: &Side<'_, '_>, b: &Side<'_, '_>) -> Vec<String> {
     let mut lines = Vec::new();
@@ -105,7 +116,7 @@ pub fn render(diff: &Diff, a: &Side<'_, '_>, b: &Side<'_, '_>) -> Vec<String> {
             lines.push(if o.kind == "message" {
                 format!(
                     "  {}: message {} taken by {} in A, by {} in B",
-                    o.label,
+                    object(o),
                     o.position,
                     taker(&o.a),
                     taker(&o.b)
@@ -113,7 +124,7 @@ pub fn render(diff: &Diff, a: &Side<'_, '_>, b: &Side<'_, '_>) -> Vec<String> {
             } else {
                 format!(
                     "  {}: A gave {} {} to {}, B to {}",
-                    o.label,
+                    object(o),
                     o.kind,
                     o.position,
                     taker(&o.a),

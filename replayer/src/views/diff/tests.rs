@@ -30,7 +30,7 @@ fn the_same_trace_is_identical_and_a_swapped_lock_order_is_named() {
     assert_eq!(d.threads_differing, 2);
     assert_eq!(d.orders.len(), 1);
     let o = &d.orders[0];
-    assert_eq!((o.object, o.kind, o.position), (7, "turn", 1));
+    assert_eq!((o.object_a, o.object_b, o.kind, o.position), (Some(7), Some(7), "turn", 1));
     assert_eq!((o.a.as_ref().unwrap().thread, o.b.as_ref().unwrap().thread), (1, 2));
     let text = render(&d, &side_a, &side_b).join("\n");
     assert!(text.contains("A gave turn 1 to thread 1"), "{text}");

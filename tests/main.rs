@@ -41,6 +41,7 @@ mod stress;
 mod suite;
 mod sync_parity;
 mod sync_std_api;
+mod thread_locals;
 mod thread_parity;
 mod timeline;
 mod trace_mode;

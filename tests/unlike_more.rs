@@ -19,10 +19,9 @@
 //! `Receiver::len`, `Mutex::is_poisoned`): found unrecorded here (a replay
 //! diverged, or matched with another result), now recorded as captures;
 //! and a lock taken while a thread unwinds, which a coroutine replay cannot
-//! order: it stalled, and now stops saying why. The `#[ignore]`d tests are
-//! the limitation README states for a lock taken by a thread-local's
-//! destructor (neither recorded nor ordered):
-//! `cargo test --test main unlike_more -- --ignored` shows them.
+//! order: it stalled, and now stops saying why. A lock taken by a
+//! thread-local's destructor, found here too, has its own file
+//! (`tests/thread_locals.rs`).
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, VecDeque};
@@ -865,18 +864,6 @@ fn a_lock_taken_while_unwinding_on_coroutines_matches_or_says_why() {
     );
 }
 
-#[test]
-#[ignore = "limitation (README): a thread-local destructor's lock is neither recorded nor ordered"]
-fn a_thread_local_destructor_that_locks_replays_in_parallel() {
-    every_replay_matches("bug-tls-destructor-parallel", 20, false, tls_destructor_locks);
-}
-
-#[test]
-#[ignore = "limitation (README): a thread-local destructor's lock is neither recorded nor ordered"]
-fn a_thread_local_destructor_that_locks_replays_on_coroutines() {
-    every_replay_matches("bug-tls-destructor-coroutines", 20, true, tls_destructor_locks);
-}
-
 /// Two threads race to initialize a `OnceLock`; thread 0's initializer
 /// panics (caught), so the other waits for it, then initializes.
 fn once_init_panics() -> Vec<bool> {
@@ -924,45 +911,6 @@ fn lock_in_drop_while_unwinding() -> Vec<&'static str> {
     });
     log.into_inner().unwrap()
 }
-/// A thread-local whose destructor logs under a shared lock at thread exit.
-struct TlsFlush(std::cell::RefCell<Option<Flush>>);
-
-/// Where a [`TlsFlush`] logs, and its thread's name.
-type Flush = (Arc<Mutex<Vec<String>>>, String);
-
-impl Drop for TlsFlush {
-    fn drop(&mut self) {
-        if let Some((log, name)) = self.0.borrow_mut().take() {
-            log.lock().unwrap().push(format!("{name} flushed at exit"));
-        }
-    }
-}
-
-reprise::thread_local! {
-    static FLUSH: TlsFlush = TlsFlush(std::cell::RefCell::new(None));
-}
-
-/// Workers log under a lock, and once more from a thread-local's destructor.
-fn tls_destructor_locks() -> String {
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let hs: Vec<_> = (0..3)
-        .map(|w| {
-            let log = Arc::clone(&log);
-            thread::spawn(move || {
-                FLUSH.with(|f| *f.0.borrow_mut() = Some((Arc::clone(&log), format!("w{w}"))));
-                for i in 0..3 {
-                    log.lock().unwrap().push(format!("w{w}.{i}"));
-                }
-            })
-        })
-        .collect();
-    for h in hs {
-        h.join().unwrap();
-    }
-    let l = log.lock().unwrap().join(" ");
-    l
-}
-
 /// A consumer that asserts the producer is never ahead of it, by `len()`.
 fn asserts_an_empty_queue() {
     let (tx, rx) = channel::unbounded::<u32>();

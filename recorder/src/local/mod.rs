@@ -3,12 +3,20 @@
 //! (and would otherwise share std's thread-locals).
 //!
 //! This file is the shell: off, record and replay run threads on their own
-//! OS threads and use std's thread-locals; `explore.rs` keeps the values in
-//! the explorer's per-thread context; under `--cfg reprise_loom` the key is
-//! loom's, whose values are per loom thread.
+//! OS threads and use std's thread-locals (`os.rs`, which drops a thread's
+//! values before it leaves its execution, so that their destructors are
+//! recorded); `explore.rs` keeps the values in the explorer's per-thread
+//! context; under `--cfg reprise_loom` the key is loom's, whose values are
+//! per loom thread.
 
 #[cfg(not(reprise_loom))]
 mod explore;
+#[cfg(not(reprise_loom))]
+mod os;
+
+#[cfg(not(reprise_loom))]
+#[doc(hidden)]
+pub use os::Slot;
 
 use std::cell::{Cell, RefCell};
 
@@ -31,7 +39,7 @@ pub use loom as __loom;
 /// [`std::thread::LocalKey`].
 pub struct LocalKey<T: 'static> {
     #[cfg(not(reprise_loom))]
-    std: &'static std::thread::LocalKey<T>,
+    std: &'static std::thread::LocalKey<os::Slot<T>>,
     #[cfg(not(reprise_loom))]
     init: fn() -> T,
     #[cfg(reprise_loom)]
@@ -47,7 +55,7 @@ impl<T: 'static> std::fmt::Debug for LocalKey<T> {
 impl<T: 'static> LocalKey<T> {
     #[doc(hidden)]
     #[cfg(not(reprise_loom))]
-    pub const fn new(std: &'static std::thread::LocalKey<T>, init: fn() -> T) -> LocalKey<T> {
+    pub const fn new(std: &'static std::thread::LocalKey<os::Slot<T>>, init: fn() -> T) -> LocalKey<T> {
         LocalKey { std, init }
     }
 
@@ -64,7 +72,7 @@ impl<T: 'static> LocalKey<T> {
     {
         match mode::mode() {
             #[cfg(not(reprise_loom))]
-            Mode::Off | Mode::Record | Mode::Gated => self.std.with(f),
+            Mode::Off | Mode::Record | Mode::Gated => f(&self.std.with(|slot| os::value(self, slot))),
             #[cfg(not(reprise_loom))]
             Mode::Coop => explore::with(self, self.init, f),
             #[cfg(reprise_loom)]
@@ -86,7 +94,9 @@ impl<T: 'static> LocalKey<T> {
     {
         match mode::mode() {
             #[cfg(not(reprise_loom))]
-            Mode::Off | Mode::Record | Mode::Gated => self.std.try_with(f),
+            Mode::Off | Mode::Record | Mode::Gated => {
+                self.std.try_with(|slot| os::value(self, slot)).map(|value| f(&value))
+            }
             #[cfg(not(reprise_loom))]
             Mode::Coop => Ok(explore::with(self, self.init, f)),
             #[cfg(reprise_loom)]
@@ -186,6 +196,24 @@ impl<T: 'static> LocalKey<RefCell<T>> {
     }
 }
 
+/// A thread of an execution ends its body: drops the `thread_local!` values
+/// it made in the execution while it is still in it, so that what their
+/// destructors do is recorded, replayed or explored in its place (std would
+/// run them after the thread left, unrecorded). Every thread of an
+/// execution, the root included, runs on an OS thread (or a coroutine) of
+/// its own that ends with it.
+///
+/// # Errors
+///
+/// The payload of the first destructor that panicked; the others still ran.
+#[cfg(not(reprise_loom))]
+pub(crate) fn end_of_thread() -> Result<(), Box<dyn std::any::Any + Send>> {
+    match mode::mode() {
+        Mode::Coop => explore::drop_values(),
+        Mode::Off | Mode::Record | Mode::Gated => os::drop_values(),
+    }
+}
+
 /// Declares thread-local values that stay per thread under the explorer too.
 /// Like [`std::thread_local!`]: any number of `static`s, `const { }`
 /// initializers accepted.
@@ -210,7 +238,9 @@ macro_rules! thread_local {
     };
     ($(#[$attr:meta])* $vis:vis static $name:ident: $t:ty = $init:expr;) => {
         $(#[$attr])* $vis static $name: $crate::local::LocalKey<$t> = {
-            ::std::thread_local! { static STD: $t = $init; }
+            ::std::thread_local! {
+                static STD: $crate::local::Slot<$t> = const { $crate::local::Slot::new() };
+            }
             fn init() -> $t {
                 $init
             }

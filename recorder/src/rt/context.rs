@@ -85,6 +85,9 @@ pub(crate) struct ThreadCtx {
     /// key address: under the explorer, threads share one OS thread and so
     /// its thread-locals.
     pub(crate) locals: HashMap<usize, Box<dyn std::any::Any>>,
+    /// Under the explorer, the handle `thread::current` gives this logical
+    /// thread (on OS threads, std's thread-local holds it).
+    pub(crate) coop_thread: Option<crate::thread::Thread>,
 }
 
 #[inline]
@@ -232,6 +235,7 @@ impl ThreadCtx {
             sites: SiteCache::new(),
             role,
             locals: HashMap::new(),
+            coop_thread: None,
         }
     }
 

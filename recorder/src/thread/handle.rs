@@ -111,14 +111,6 @@ thread_local! {
     static OS_CURRENT: OnceCell<Thread> = const { OnceCell::new() };
 }
 
-/// The key of a coroutine thread's handle among its context's locals: this
-/// static's address, which no `thread_local!` key shares.
-static COOP_KEY: u8 = 0;
-
-fn coop_key() -> usize {
-    &COOP_KEY as *const u8 as usize
-}
-
 /// A handle to the calling thread. Like [`std::thread::current`]; under the
 /// explorer, the logical thread's (its name is the one its `Builder` gave).
 pub fn current() -> Thread {
@@ -146,19 +138,21 @@ pub(super) fn set_os_current(thread: Thread) {
 
 fn coop_current() -> Thread {
     context::with(|ctx| {
-        let slot = ctx.locals.entry(coop_key()).or_insert_with(|| {
-            // The root thread, whose handle nobody made at a spawn.
-            let name = if ctx.index == 0 { Some("main".to_owned()) } else { None };
-            Box::new(Thread::new(name, None))
-        });
-        slot.downcast_ref::<Thread>().expect("the current-thread key holds a Thread").clone()
+        let index = ctx.index;
+        ctx.coop_thread
+            .get_or_insert_with(|| {
+                // The root thread, whose handle nobody made at a spawn.
+                let name = if index == 0 { Some("main".to_owned()) } else { None };
+                Thread::new(name, None)
+            })
+            .clone()
     })
 }
 
 /// Makes `thread` the handle of the running coroutine thread (a spawned
 /// coroutine's first act).
 pub(super) fn set_coop_current(thread: Thread) {
-    context::with(|ctx| ctx.locals.insert(coop_key(), Box::new(thread)));
+    context::with(|ctx| ctx.coop_thread = Some(thread));
 }
 
 impl Parker {

@@ -32,8 +32,19 @@ where
             }
         }
     }
-    let outcome = std_panic::catch_unwind(AssertUnwindSafe(f));
+    let mut outcome = std_panic::catch_unwind(AssertUnwindSafe(f));
     let stopped = matches!(&outcome, Err(p) if p.is::<ReplayStopped>());
+    // Its thread-locals' destructors run while the thread is still in the
+    // execution (a stopped replay's thread leaves them to std). One that
+    // panics is the thread's panic, unless the body panicked first (std
+    // would abort the process; reprise must not).
+    if !stopped {
+        if let Err(payload) = crate::local::end_of_thread() {
+            if outcome.is_ok() {
+                outcome = Err(payload);
+            }
+        }
+    }
     let panicked = outcome.is_err();
     if let (Err(payload), false) = (&outcome, stopped) {
         let message = panic::message(payload.as_ref());

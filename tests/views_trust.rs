@@ -139,3 +139,31 @@ fn diff_of_two_programs_describes_each_sides_objects_from_its_own_trace() {
     let turn = orders.iter().find(|l| l.contains(" turn ")).unwrap_or_else(|| panic!("{text}"));
     assert!(turn.contains("mutex #") && !turn.contains("channel"), "A's mutex as A has it: {text}");
 }
+
+/// `reprise debug FILE` with `script` on standard input.
+fn debug_session(trace: &Path, script: &str) -> (Option<i32>, String) {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_reprise"))
+        .arg("debug")
+        .arg(trace)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (out.status.code(), stdout(&out) + &stderr(&out))
+}
+
+#[test]
+fn debug_breaks_at_a_selected_threads_sensitive_capture_and_step_0_stays() {
+    let trace = recorded("trust-debug", config().key(key()), || worker_captures_sensitive(7));
+    let (code, text) = debug_session(&trace, "thread 1\nbreak capture\ncontinue\nstep 0\nback 0\n");
+    assert_eq!(code, Some(0), "{text}");
+    let hit = text.lines().skip_while(|l| *l != "breakpoint 1:").nth(1).unwrap_or_else(|| panic!("{text}"));
+    assert!(hit.contains("[thread 1] capture-sensitive"), "{text}");
+    let after: Vec<&str> = text.lines().skip_while(|l| !l.ends_with("step 0")).collect();
+    assert_eq!(after.get(1), Some(&hit), "step 0 stays: {text}");
+    assert_eq!(after.get(3), Some(&hit), "back 0 stays: {text}");
+}

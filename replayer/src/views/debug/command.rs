@@ -69,7 +69,8 @@ commands (event numbers are the global ones every reprise view uses):
   back [N]            back N events (1)
   goto EVENT          to event number EVENT (0: before the first)
   thread [T|all]      select thread T (index or name); `all` or nothing: every thread
-  break KIND          stop at an op (lock, recv, send, ...) or object kind (mutex, channel, ...)
+  break KIND          stop at an op (lock, recv, send, capture: sensitive ones too, ...) or
+                      object kind (mutex, channel, ...)
   break object N      stop at any event on object #N
   break thread T      stop at any event of thread T
   break FILE:LINE     stop at events called from FILE:LINE (FILE may be the end of the path)

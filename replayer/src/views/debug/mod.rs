@@ -10,7 +10,7 @@ mod inspect;
 use std::cell::OnceCell;
 use std::collections::HashMap;
 
-use reprise_recorder::trace::model::{ObjectIndex, Outcome, Sent, ThreadIndex};
+use reprise_recorder::trace::model::{ObjectIndex, Op, Outcome, Sent, ThreadIndex};
 
 use super::describe::outcome_text;
 use super::number::{Numbered, Numbering};
@@ -193,13 +193,17 @@ impl<'a, 't> Session<'a, 't> {
     }
 
     fn step(&mut self, n: u64) -> Result<Vec<String>, String> {
+        // Zero events is no move, in a selected thread as in all of them.
+        if n == 0 {
+            return Ok(self.here());
+        }
         match self.selected {
             None => {
                 self.goto(self.position.saturating_add(n));
             }
             Some(t) => {
                 let next = self.numbering.thread_position(t, self.position);
-                let target = next + n.max(1) - 1;
+                let target = next + n - 1;
                 let last = self.numbering.thread_len(t);
                 match self.numbering.global(t, target.min(last.saturating_sub(1))) {
                     Some(number) if number > self.position => {
@@ -213,13 +217,16 @@ impl<'a, 't> Session<'a, 't> {
     }
 
     fn back(&mut self, n: u64) -> Result<Vec<String>, String> {
+        if n == 0 {
+            return Ok(self.here());
+        }
         match self.selected {
             None => {
                 self.goto(self.position.saturating_sub(n));
             }
             Some(t) => {
                 let before = self.numbering.thread_position(t, self.position.saturating_sub(1));
-                match before.checked_sub(n.max(1)).and_then(|i| self.numbering.global(t, i)) {
+                match before.checked_sub(n).and_then(|i| self.numbering.global(t, i)) {
                     Some(number) => {
                         self.goto(number);
                     }
@@ -239,6 +246,9 @@ impl<'a, 't> Session<'a, 't> {
         self.breaks.iter().position(|b| match b {
             Breakpoint::Kind(kind) => {
                 n.event.op.name() == kind
+                    // Every view calls both "captures"; a sensitive one is
+                    // still a capture, as `print captures` lists it.
+                    || (kind == Op::Capture.name() && n.event.op == Op::CaptureSensitive)
                     || (n.event.op.has_object()
                         && self.tables.object(n.event.object).is_some_and(|o| o.kind.name() == kind))
             }

@@ -98,3 +98,52 @@ fn where_names_every_thread_and_what_it_waits_for_and_print_shows_the_holder() {
     let p = run(&mut s, "print 5");
     assert!(p.contains("queue (1 messages sent, not yet taken): [1/1"), "{p}");
 }
+
+/// Thread 1 captures (a sensitive value, then a plain one) after thread 0's
+/// own capture: #1 #2 #3 on thread 0, then thread 1's.
+fn captures() -> reprise_recorder::trace::read::TraceFile {
+    let start = ev(Op::ThreadStart, 0, 0, 0);
+    let exit = ev(Op::ThreadExit, 0, 0, 0);
+    trace_of(vec![
+        vec![start, ev(Op::Spawn, 0, 1, 0), ev(Op::Capture, 0, 1, 0), exit],
+        vec![start, ev(Op::CaptureSensitive, 0, 30, 0), ev(Op::Capture, 0, 1, 0), exit],
+    ])
+}
+
+#[test]
+fn step_0_and_back_0_stay_put_with_a_thread_selected_or_not() {
+    let t = trace();
+    let n = number(&t);
+    for selected in ["thread all", "thread 1"] {
+        let mut s = Session::new(&n);
+        run(&mut s, selected);
+        s.goto(n.global(1, 1).unwrap());
+        let here = run(&mut s, "list");
+        for command in ["step 0", "back 0"] {
+            run(&mut s, command);
+            assert_eq!(s.position(), n.global(1, 1).unwrap(), "{selected}: {command}");
+            assert_eq!(run(&mut s, "list"), here, "{selected}: {command}");
+        }
+    }
+}
+
+#[test]
+fn break_capture_stops_at_every_capture_of_the_selected_thread_sensitive_ones_too() {
+    let t = captures();
+    let n = number(&t);
+    for selected in ["thread all", "thread 1"] {
+        let mut s = Session::new(&n);
+        run(&mut s, selected);
+        run(&mut s, "break capture");
+        if selected == "thread all" {
+            assert!(run(&mut s, "continue").starts_with("breakpoint 1:"));
+            assert_eq!(s.position(), n.global(0, 2).unwrap());
+        }
+        let hit = run(&mut s, "continue");
+        assert!(hit.starts_with("breakpoint 1:") && hit.contains("capture-sensitive"), "{selected}: {hit}");
+        assert_eq!(s.position(), n.global(1, 1).unwrap(), "{selected}");
+        run(&mut s, "continue");
+        assert_eq!(s.position(), n.global(1, 2).unwrap(), "{selected}");
+        assert!(run(&mut s, "continue").starts_with("no breakpoint hit"), "{selected}");
+    }
+}

@@ -167,3 +167,50 @@ fn debug_breaks_at_a_selected_threads_sensitive_capture_and_step_0_stays() {
     assert_eq!(after.get(1), Some(&hit), "step 0 stays: {text}");
     assert_eq!(after.get(3), Some(&hit), "back 0 stays: {text}");
 }
+
+/// Runs `reprise ARGS` with `stdout` as its standard output and `script`
+/// on its standard input; returns its exit code and standard error.
+fn with_stdout(
+    args: &[&std::ffi::OsStr],
+    stdout: std::process::Stdio,
+    script: &str,
+) -> (Option<i32>, String) {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_reprise"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(stdout)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A command that reads no script may have exited already.
+    let _ = child.stdin.take().unwrap().write_all(script.as_bytes());
+    let out = child.wait_with_output().unwrap();
+    (out.status.code(), stderr(&out))
+}
+
+#[test]
+fn a_view_that_cannot_write_its_report_exits_7_and_a_closed_pipe_is_a_quiet_stop() {
+    let trace = recorded("trust-full", config(), || worker_captures(7));
+    let t = trace.as_os_str();
+    let commands: [&[&std::ffi::OsStr]; 5] = [
+        &["inspect".as_ref(), t],
+        &["verify".as_ref(), t],
+        &["races".as_ref(), t],
+        &["debug".as_ref(), t],
+        &["diff".as_ref(), t, t],
+    ];
+    for args in commands {
+        let full = std::fs::File::options().write(true).open("/dev/full").unwrap();
+        let (got, err) = with_stdout(args, full.into(), "where\nlist\n");
+        assert_eq!(got, Some(7), "{args:?} into /dev/full: {err}");
+        assert!(err.starts_with("reprise: error: cannot write to standard output"), "{args:?}: {err}");
+        // A reader that left (`| head`) is no failure: as export, each
+        // exits 0 (the trace is whole, found nothing), silent on stderr.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let (got, err) = with_stdout(args, writer.into(), "where\nlist\n");
+        assert_eq!(got, Some(0), "{args:?} into a closed pipe: {err}");
+        assert!(err.is_empty(), "{args:?}: {err}");
+    }
+}

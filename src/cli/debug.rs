@@ -2,14 +2,14 @@
 //! terminal with a prompt, or from standard input line by line when it is
 //! not a terminal (a script: `reprise debug t.trace < session.txt`).
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 
 use reprise_recorder::trace::show::block;
 use reprise_replayer::views::debug::Session;
 use reprise_replayer::views::number;
 
-use crate::cli::{out, payments, Failure, Outcome};
+use crate::cli::{out, payments, write_stdout, Failure, Outcome};
 use crate::exit;
 
 /// Arguments of `reprise debug`.
@@ -39,8 +39,7 @@ pub(crate) fn run(args: Args) -> Outcome {
     let mut lines = stdin.lock().lines();
     loop {
         if interactive {
-            print!("(reprise) ");
-            let _ = std::io::stdout().flush();
+            write_stdout("(reprise) ")?;
         }
         let line = match lines.next() {
             None => break,

@@ -53,8 +53,8 @@ pub(crate) fn run(args: Args) -> Outcome {
         ));
     };
     out!("run {runs} broke an invariant ({} runs recorded):", runs);
-    crate::cli::record::print_summary(&trace, &recorded);
-    recorded.lines.print();
+    crate::cli::record::print_summary(&trace, &recorded)?;
+    recorded.lines.print()?;
     out!("");
     out!("replaying {} three times:", trace.display());
     let mut all_same = true;

@@ -165,7 +165,8 @@ fn json_result(settings: &explore_json::Settings<'_>, outcome: &explore::Explore
     if let Some(failure) = &outcome.failure {
         eprint!("{}", failure.report);
     }
-    println!("{}", explore_json::render(settings, outcome));
+    // Not through `out!`: JSON is escaped already, and a long line is whole.
+    crate::cli::write_stdout(&format!("{}\n", explore_json::render(settings, outcome)))?;
     Ok(match (&outcome.blocked, &outcome.failure) {
         (Some(_), _) => exit::STALLED,
         (None, Some(failure)) if failure.trace.is_none() => exit::IO_ERROR,

@@ -136,7 +136,7 @@ where
         Command::Races(args) => races::run(args),
         Command::Why(args) => why::run(args),
     };
-    let _ = std::io::stdout().flush();
+    let outcome = outcome.and_then(|code| flush_stdout().map(|()| code));
     match outcome {
         Ok(code) => code,
         Err(failure) => {
@@ -146,17 +146,40 @@ where
     }
 }
 
-/// Prints a line to stdout; a closed pipe (`| head`) is not an error. The
-/// line goes through [`block`]: whatever trace text it quotes cannot drive
-/// the terminal.
+/// Prints a line to stdout, or returns from the function with the
+/// [`Failure`] of a write that failed (see [`write_stdout`]). The line goes
+/// through [`block`]: whatever trace text it quotes cannot drive the
+/// terminal.
 macro_rules! out {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let line = reprise_recorder::trace::show::block(&format!($($arg)*));
-        let _ = writeln!(std::io::stdout().lock(), "{line}");
-    }};
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(&format!("{}\n", ::reprise_recorder::trace::show::block(&format!($($arg)*))))?
+    };
 }
 pub(crate) use out;
+
+/// The failure of a write to stdout: [`exit::IO_ERROR`], as `export` gives.
+fn stdout_failed(e: &std::io::Error) -> Failure {
+    Failure::new(exit::IO_ERROR, anyhow::anyhow!("cannot write to standard output: {e}"))
+}
+
+/// Writes `text` to stdout as it is and flushes it. A closed pipe (`| head`)
+/// is the reader's choice, not an error: as `export`, the command goes on
+/// unheard and exits with its own code. Any other error (a full disk) is a
+/// [`Failure`]: a report nobody could read must not pass for a success.
+pub(crate) fn write_stdout(text: &str) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(stdout_failed(&e)),
+        _ => Ok(()),
+    }
+}
+
+fn flush_stdout() -> Result<(), Failure> {
+    match std::io::stdout().flush() {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(stdout_failed(&e)),
+        _ => Ok(()),
+    }
+}
 
 fn default_out_dir() -> PathBuf {
     let stamp = std::time::SystemTime::now()

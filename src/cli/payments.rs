@@ -72,9 +72,10 @@ impl Lines {
         }
     }
 
-    pub(crate) fn print(&self) {
+    pub(crate) fn print(&self) -> Result<(), Failure> {
         crate::cli::out!("digest: {}", self.digest);
         crate::cli::out!("{}", self.invariants);
+        Ok(())
     }
 }
 

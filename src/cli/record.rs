@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use crate::cli::payments::{self, Lines};
 use crate::cli::pipeline::{self, Choice, Pipeline};
-use crate::cli::{out, Outcome};
+use crate::cli::{out, Failure, Outcome};
 use crate::exit;
 
 /// Arguments of `reprise record`.
@@ -62,12 +62,12 @@ pub(crate) fn run(args: Args) -> Outcome {
         return fly(&pipeline, &args);
     }
     let recorded = pipeline.record(&args.out)?;
-    print_summary(&args.out, &recorded);
-    recorded.lines.print();
+    print_summary(&args.out, &recorded)?;
+    recorded.lines.print()?;
     Ok(exit::SUCCESS)
 }
 
-pub(crate) fn print_summary(path: &std::path::Path, recorded: &payments::Recorded) {
+pub(crate) fn print_summary(path: &std::path::Path, recorded: &payments::Recorded) -> Result<(), Failure> {
     let stats = recorded.stats;
     let per_event = if stats.events == 0 { 0.0 } else { stats.bytes as f64 / stats.events as f64 };
     out!(
@@ -78,6 +78,7 @@ pub(crate) fn print_summary(path: &std::path::Path, recorded: &payments::Recorde
         stats.bytes
     );
     out!("verdict: {}", recorded.verdict);
+    Ok(())
 }
 
 /// `record --flight`: the run under the flight recorder, then what its last
@@ -99,7 +100,7 @@ fn fly(pipeline: &Pipeline, args: &Args) -> Outcome {
     out!("verdict: {}", run.verdict);
     // The lines a replay of the dump prints, to compare with.
     if let Some(lines) = Lines::of_run(run.result, &run.verdict) {
-        lines.print();
+        lines.print()?;
     }
     Ok(exit::SUCCESS)
 }

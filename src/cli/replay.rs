@@ -92,7 +92,7 @@ pub(crate) fn run(args: Args) -> Outcome {
     match lines {
         Some(lines) => {
             out!("replayed {} of {} events: {}", report.replayed, report.events, report.outcome);
-            lines.print();
+            lines.print()?;
             let mismatches = payments::mismatches(footer.as_ref(), &report, &lines);
             if mismatches.is_empty() {
                 Ok(exit::SUCCESS)

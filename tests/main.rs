@@ -23,6 +23,7 @@ mod explore_yield;
 mod export;
 mod fidelity;
 mod flight;
+mod flight_waits;
 mod forged_lock_outcomes;
 mod forged_outcomes;
 mod main_exit;

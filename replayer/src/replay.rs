@@ -216,12 +216,18 @@ pub(crate) fn prepare(log: &mut ReplayLog, whole: bool, footer: Option<&Footer>)
     // cycle still run: a receive may be on disk whose send came after that
     // thread handed its buffer over. Cutting a consistent log changes nothing.
     let deadlocked = matches!(verdict, Some(Verdict::Deadlock { .. }));
-    let waiting = match &verdict {
+    let mut waiting: HashSet<ThreadIndex> = match &verdict {
         Some(Verdict::Deadlock { blocked }) => {
             blocked.iter().filter(|b| b.op == Op::CondWait).map(|b| b.thread).collect()
         }
         _ => HashSet::new(),
     };
+    // A dump taken mid-run names its threads that were in a condvar wait.
+    if let Some(waits) =
+        footer.and_then(|footer| footer.annotation(reprise_recorder::flight::CONDVAR_WAITS_NOTE))
+    {
+        waiting.extend(waits.split(',').filter_map(|t| t.trim().parse::<ThreadIndex>().ok()));
+    }
     let cut = if complete && !deadlocked { 0 } else { cut_to_consistent_prefix_with(log, &waiting) };
     Prepared { complete, verdict, cut }
 }

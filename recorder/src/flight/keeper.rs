@@ -23,13 +23,19 @@ use crate::rt::raw;
 use crate::rt::writer::WriterMsg;
 use crate::trace::codec::EventEncoder;
 use crate::trace::format::{Footer, Header, Verdict};
-use crate::trace::model::ThreadIndex;
+use crate::trace::model::{Op, ThreadIndex};
 
 /// The footer annotation naming what made a dump.
 pub const DUMP_NOTE: &str = "reprise.flight.dump";
 /// The footer annotation of a dump taken while the run went on: its threads'
 /// logs may end mid-run, as a crashed recording's do.
 pub const RUNNING_NOTE: &str = "reprise.flight.running";
+/// The footer annotation of a dump taken while the run went on, naming the
+/// threads (comma-separated indexes) that were in a condvar wait with every
+/// event before it in the dump: the wait gave its mutex up, though its own
+/// event comes only when it ends, so replay's cut keeps the next holder's
+/// turn.
+pub const CONDVAR_WAITS_NOTE: &str = "reprise.flight.condvar_waits";
 
 /// What the keeper is asked to do.
 #[derive(Debug)]
@@ -273,9 +279,43 @@ impl Keeper {
 
     /// A dump taken while the run goes on.
     fn dump(&mut self, verdict: Verdict, reason: &str) -> Result<DumpInfo, String> {
-        let annotations = self.exec.annotations.lock().clone();
+        let mut annotations = self.exec.annotations.lock().clone();
         let running = self.finished.is_none();
+        if running {
+            let waits = self.condvar_waits();
+            if !waits.is_empty() {
+                let names: Vec<String> = waits.iter().map(ThreadIndex::to_string).collect();
+                annotations.push((CONDVAR_WAITS_NOTE.into(), names.join(",")));
+            }
+        }
         self.write(verdict, annotations, reason, running)
+    }
+
+    /// The threads in a condvar wait now, each with every event it recorded
+    /// before the wait taken into the rings. Read holding the thread's
+    /// buffer: a waiter that woke takes its buffer back before it clears its
+    /// block and records the wait, so while the keeper holds it, the block
+    /// it sees is the one the thread's last recorded event led to.
+    fn condvar_waits(&mut self) -> Vec<ThreadIndex> {
+        let threads = self.exec.threads.lock().clone();
+        let mut waits = Vec::new();
+        for thread in &threads {
+            if thread.exited.load(Ordering::Acquire) {
+                continue;
+            }
+            let Some(mut buf) = thread.buf.as_ref().and_then(|buf| buf.try_lock()) else { continue };
+            let waiting = thread.block.lock().blocked.as_ref().is_some_and(|b| b.op == Op::CondWait);
+            if waiting {
+                buf.flush();
+                waits.push(thread.index);
+            }
+        }
+        // What the flushes above sent.
+        while let Ok(msg) = self.inbox.try_recv() {
+            self.take(msg);
+        }
+        waits.sort_unstable();
+        waits
     }
 
     fn write(
@@ -286,6 +326,9 @@ impl Keeper {
         running: bool,
     ) -> Result<DumpInfo, String> {
         annotations.retain(|(k, _)| k != DUMP_NOTE && k != RUNNING_NOTE);
+        if !running {
+            annotations.retain(|(k, _)| k != CONDVAR_WAITS_NOTE);
+        }
         annotations.push((DUMP_NOTE.into(), reason.into()));
         if running {
             annotations.push((RUNNING_NOTE.into(), "threads ran on after this dump".into()));

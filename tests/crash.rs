@@ -931,3 +931,64 @@ fn a_writer_that_keeps_up_never_reaches_the_pending_cap() {
     assert!(trace.footer.as_ref().unwrap().annotation(reprise_recorder::STOPPED_ANNOTATION).is_none());
     assert!(recording.stats.events * 40 > 3 * cap as u64, "the whole run is far longer than the cap");
 }
+
+#[test]
+fn after_sigterm_a_thread_in_a_condvar_wait_does_not_cut_the_next_holders_turns() {
+    if let Some(path) = as_child("child_condvar_wait") {
+        return child_condvar_wait(path);
+    }
+    let path = scratch("sigterm-condvar-wait").join("t.trace");
+    let running = child(
+        "after_sigterm_a_thread_in_a_condvar_wait_does_not_cut_the_next_holders_turns",
+        "child_condvar_wait",
+        &path,
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let mut running = wait_for_line(running, "recording");
+    signal(&running, libc::SIGTERM);
+    assert_eq!(wait_bounded(&mut running).signal(), Some(libc::SIGTERM));
+    let trace = read_trace_file(&path).unwrap();
+    assert_eq!(
+        trace.footer.as_ref().and_then(|f| f.annotation(reprise::CONDVAR_WAITS_ANNOTATION)),
+        Some("1")
+    );
+    assert_eq!(events_of(&trace, 0, Op::Lock).len(), 2, "the root's turns after the wait are in the trace");
+    for (how, cut) in [
+        ("parallel", replay(&trace, condvar_wait_program).cut),
+        ("coroutines", replay_coroutines(&trace, condvar_wait_program).cut),
+    ] {
+        assert_eq!(cut, 0, "{how}: the root's turns after the wait were cut");
+    }
+}
+
+/// A waiter waits on a condvar forever; the root takes the mutex the wait
+/// gave up twice, says "recording", and joins the waiter (forever).
+fn condvar_wait_program() {
+    let state = Arc::new((reprise::sync::Mutex::new(()), reprise::sync::Condvar::new()));
+    let (waiting_tx, waiting_rx) = reprise::channel::bounded::<()>(1);
+    let theirs = Arc::clone(&state);
+    let waiter = thread::spawn(move || {
+        let (lock, never) = &*theirs;
+        let guard = lock.lock().unwrap();
+        // Sent holding the mutex: the root's lock waits for the wait.
+        waiting_tx.send(()).unwrap();
+        drop(never.wait_while(guard, |_| true));
+    });
+    waiting_rx.recv().unwrap();
+    for _ in 0..2 {
+        drop(state.0.lock().unwrap());
+    }
+    println!("recording");
+    let _ = waiter.join();
+}
+
+fn child_condvar_wait(path: PathBuf) {
+    // SAFETY: restores the default action; no handler runs.
+    unsafe {
+        libc::signal(libc::SIGTERM, libc::SIG_DFL);
+    }
+    let _ = record(&path, config(), condvar_wait_program);
+}

@@ -8,7 +8,6 @@
 use std::sync::Arc;
 
 use reprise::channel;
-use reprise::flight::CONDVAR_WAITS_NOTE;
 use reprise::sync::{Condvar, Mutex};
 use reprise::trace::model::{Op, Record};
 use reprise::{flight, flight_dump, read_trace_file, thread, FlightConfig, RecordConfig, ReplayOutcome};
@@ -56,7 +55,7 @@ fn a_dump_during_a_condvar_wait_keeps_the_next_holders_turn() {
     assert_eq!(run.result, Some((true, 2)));
     let trace = read_trace_file(&path).unwrap();
     assert_eq!(root_locks(&trace), 1, "the root's lock of the mutex the wait gave up is in the dump");
-    let note = trace.footer.as_ref().and_then(|f| f.annotation(CONDVAR_WAITS_NOTE));
+    let note = trace.footer.as_ref().and_then(|f| f.annotation(reprise::CONDVAR_WAITS_ANNOTATION));
     assert_eq!(note, Some("1"), "the waiter, thread 1, was in its wait");
 
     for (how, report) in [

@@ -222,9 +222,10 @@ pub(crate) fn prepare(log: &mut ReplayLog, whole: bool, footer: Option<&Footer>)
         }
         _ => HashSet::new(),
     };
-    // A dump taken mid-run names its threads that were in a condvar wait.
+    // A trace whose logs end mid-run names its threads that were in a
+    // condvar wait there.
     if let Some(waits) =
-        footer.and_then(|footer| footer.annotation(reprise_recorder::flight::CONDVAR_WAITS_NOTE))
+        footer.and_then(|footer| footer.annotation(reprise_recorder::CONDVAR_WAITS_ANNOTATION))
     {
         waiting.extend(waits.split(',').filter_map(|t| t.trim().parse::<ThreadIndex>().ok()));
     }

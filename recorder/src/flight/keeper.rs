@@ -16,6 +16,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use crate::flight::dump::{self, DumpInfo};
 use crate::flight::ring::Rings;
+use crate::record::CONDVAR_WAITS_ANNOTATION;
 use crate::rt::chunk::{Block, CHUNK_CAPACITY};
 use crate::rt::exec::Execution;
 use crate::rt::flush::FlushClock;
@@ -30,12 +31,6 @@ pub const DUMP_NOTE: &str = "reprise.flight.dump";
 /// The footer annotation of a dump taken while the run went on: its threads'
 /// logs may end mid-run, as a crashed recording's do.
 pub const RUNNING_NOTE: &str = "reprise.flight.running";
-/// The footer annotation of a dump taken while the run went on, naming the
-/// threads (comma-separated indexes) that were in a condvar wait with every
-/// event before it in the dump: the wait gave its mutex up, though its own
-/// event comes only when it ends, so replay's cut keeps the next holder's
-/// turn.
-pub const CONDVAR_WAITS_NOTE: &str = "reprise.flight.condvar_waits";
 
 /// What the keeper is asked to do.
 #[derive(Debug)]
@@ -285,7 +280,7 @@ impl Keeper {
             let waits = self.condvar_waits();
             if !waits.is_empty() {
                 let names: Vec<String> = waits.iter().map(ThreadIndex::to_string).collect();
-                annotations.push((CONDVAR_WAITS_NOTE.into(), names.join(",")));
+                annotations.push((CONDVAR_WAITS_ANNOTATION.into(), names.join(",")));
             }
         }
         self.write(verdict, annotations, reason, running)
@@ -326,9 +321,7 @@ impl Keeper {
         running: bool,
     ) -> Result<DumpInfo, String> {
         annotations.retain(|(k, _)| k != DUMP_NOTE && k != RUNNING_NOTE);
-        if !running {
-            annotations.retain(|(k, _)| k != CONDVAR_WAITS_NOTE);
-        }
+
         annotations.push((DUMP_NOTE.into(), reason.into()));
         if running {
             annotations.push((RUNNING_NOTE.into(), "threads ran on after this dump".into()));

@@ -13,6 +13,7 @@ use crate::rt::writer::{self, Stopper, WriterEnd, WriterMsg, WriterStats};
 use crate::rt::{monitor, panic, signal};
 use crate::thread::run_thread;
 use crate::trace::format::{Footer, Verdict};
+use crate::trace::model::ThreadIndex;
 
 mod config;
 
@@ -222,8 +223,12 @@ pub(crate) fn finish(exec: &Execution, verdict: Verdict) {
         // Every thread's events before the end marker: blocked threads'
         // buffers are taken, running threads hand theirs over at their next
         // event, for a bounded time.
-        let open = flush::hand_over_all(exec, &sink.clock, sink.handover);
+        let (open, waits) = flush::hand_over_all(exec, &sink.clock, sink.handover);
         let mut annotations = exec.annotations.lock().clone();
+        if !waits.is_empty() {
+            let names: Vec<String> = waits.iter().map(ThreadIndex::to_string).collect();
+            annotations.push((CONDVAR_WAITS_ANNOTATION.into(), names.join(",")));
+        }
         if let Some(reason) = sink.clock.capped() {
             annotations.push((STOPPED_ANNOTATION.into(), reason.into()));
         }
@@ -242,6 +247,13 @@ pub(crate) fn finish(exec: &Execution, verdict: Verdict) {
 /// ended (the pending cap): the trace is valid, but its threads' logs end
 /// early.
 pub const STOPPED_ANNOTATION: &str = "reprise.stopped";
+
+/// The footer annotation naming the threads (comma-separated indexes) that
+/// were in a condvar wait where their logs end: the wait gave its mutex up,
+/// though its own event comes only when it ends, so the cut of a trace whose
+/// threads' logs end mid-run (a signal, a flight dump taken mid-run) keeps
+/// the next holder's turn, as it does for a deadlock's waiters.
+pub const CONDVAR_WAITS_ANNOTATION: &str = "reprise.condvar_waits";
 
 /// The longest panic message a footer keeps (the footer is at most 64 KiB;
 /// the whole message is in the panicking thread's events).

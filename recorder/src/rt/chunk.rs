@@ -366,6 +366,11 @@ impl ChunkBuf {
         self.mark_closed();
     }
 
+    /// Whether it accepts no more events.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed
+    }
+
     fn mark_closed(&mut self) {
         if !self.closed {
             self.closed = true;

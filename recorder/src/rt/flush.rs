@@ -17,6 +17,7 @@ use crossbeam_utils::CachePadded;
 use parking_lot::{Condvar, Mutex};
 
 use crate::rt::exec::Execution;
+use crate::trace::model::{Op, ThreadIndex};
 
 /// What a thread should do with its buffer when the epoch moves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -200,14 +201,29 @@ const HANDOVER_RESCAN: Duration = Duration::from_millis(20);
 /// closed or `timeout` passed: a thread computing outside reprise, or blocked
 /// in a call reprise does not see, never makes the recording wait forever.
 ///
-/// Returns how many buffers stayed open.
-pub(crate) fn hand_over_all(exec: &Execution, clock: &FlushClock, timeout: Duration) -> usize {
+/// Returns how many buffers stayed open, and the threads whose buffers it
+/// closed while they were in a condvar wait (their logs end at the wait).
+pub(crate) fn hand_over_all(
+    exec: &Execution,
+    clock: &FlushClock,
+    timeout: Duration,
+) -> (usize, Vec<ThreadIndex>) {
     clock.enter(ClockState::Closing);
     let deadline = Instant::now() + timeout;
+    let mut condvar_waits = Vec::new();
     loop {
         for thread in exec.threads.lock().iter() {
             if let Some(buf) = &thread.buf {
                 if let Some(mut guard) = buf.try_lock() {
+                    // Read holding the buffer: a waiter that woke takes it
+                    // back before it clears its block, so the wait seen is
+                    // the one its last recorded event led to. Only a buffer
+                    // closed now: one closed earlier ends where it was.
+                    if !guard.is_closed()
+                        && thread.block.lock().blocked.as_ref().is_some_and(|b| b.op == Op::CondWait)
+                    {
+                        condvar_waits.push(thread.index);
+                    }
                     guard.close();
                 }
             }
@@ -215,7 +231,8 @@ pub(crate) fn hand_over_all(exec: &Execution, clock: &FlushClock, timeout: Durat
         let open = clock.open_buffers();
         let now = Instant::now();
         if open == 0 || now >= deadline {
-            return open;
+            condvar_waits.sort_unstable();
+            return (open, condvar_waits);
         }
         let mut guard = clock.closed_lock.lock();
         if clock.open_buffers() != 0 {

@@ -214,3 +214,35 @@ fn a_view_that_cannot_write_its_report_exits_7_and_a_closed_pipe_is_a_quiet_stop
         assert!(err.is_empty(), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn inspect_names_each_captured_value_by_thread_event_and_site_as_export_does() {
+    let trace =
+        recorded("trust-inspect", config().key(key()), || worker_captures(7) + worker_captures_sensitive(9));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_reprise"))
+        .arg("inspect")
+        .arg(&trace)
+        .env("REPRISE_KEY", HEX)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let shown = stdout(&out);
+    let exported = crate::util::reprise(&["export", "--format", "jsonl", trace.to_str().unwrap()]);
+    let captures: Vec<serde_json::Value> = stdout(&exported)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["op"].as_str().is_some_and(|op| op.starts_with("capture")))
+        .collect();
+    assert_eq!(captures.len(), 2, "{}", stdout(&exported));
+    for (e, value) in captures.iter().zip(["07", "<redacted: sensitive capture>"]) {
+        let named = format!(
+            "thread {:>4}  event {:>6}  at {}  {:<18} {value}",
+            e["thread"].as_u64().unwrap(),
+            e["index"].as_u64().unwrap(),
+            e["site"].as_str().unwrap(),
+            e["op"].as_str().unwrap()
+        );
+        assert!(named.contains("tests/views_trust.rs:"), "{named}");
+        assert!(shown.lines().any(|l| l.trim_start() == named), "{named:?} not in:\n{shown}");
+    }
+}

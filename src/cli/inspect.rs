@@ -138,8 +138,13 @@ pub(crate) fn run(args: Args) -> Outcome {
         out!("  {op:<16} {n}");
     }
     if summary.captured.total > 0 {
-        out!("captured values: {} (postcard bytes, hex)", summary.captured.total);
-        for line in summary.captured.lines() {
+        out!(
+            "captured values: {} (each thread's event index, the site that read it, postcard bytes in hex)",
+            summary.captured.total
+        );
+        let first_event =
+            |t: u32| window.as_ref().ok().and_then(Option::as_ref).map_or(0, |w| w.first_event(t));
+        for line in summary.captured.lines(first_event) {
             out!("{line}");
         }
     }

@@ -1,6 +1,8 @@
 //! The offline views never claim more than the trace shows: `diff` compares
 //! captured values, not only their lengths, and describes each side's
-//! objects from its own trace.
+//! objects from its own trace; `debug` stops at a selected thread's
+//! sensitive capture and `step 0` stays; a report that cannot be written
+//! is a failure; `inspect` names each captured value's event and site.
 
 use std::path::{Path, PathBuf};
 

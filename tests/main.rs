@@ -51,6 +51,7 @@ mod tracing_layer;
 mod trust;
 mod unlike_more;
 mod unlike_payments;
+mod unlike_third;
 mod views_trust;
 mod why;
 mod why_child;

@@ -88,7 +88,7 @@ pub use reprise_recorder::trace::read::{read_trace, read_trace_file};
 #[doc(inline)]
 pub use reprise_recorder::{
     capture, capture_sensitive, record, start_recording, OnDeadlock, OnRecordError, RecordConfig,
-    RecordError, RecordGuard, Recording, CONDVAR_WAITS_ANNOTATION, DEADLOCK_EXIT_CODE,
+    RecordError, RecordGuard, Recording, CONDVAR_WAITS_ANNOTATION, DEADLOCK_EXIT_CODE, EXIT_ANNOTATION,
     RECORD_ERROR_EXIT_CODE,
 };
 #[doc(inline)]

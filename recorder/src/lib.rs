@@ -85,6 +85,8 @@ pub use record::{
 #[cfg(not(reprise_loom))]
 pub use rt::gated::ReplayStopped;
 #[cfg(not(reprise_loom))]
+pub use rt::signal::EXIT_ANNOTATION;
+#[cfg(not(reprise_loom))]
 pub use rt::writer::WriterStats;
 pub use tracked::Tracked;
 

@@ -200,12 +200,13 @@ pub(crate) struct Prepared {
 /// finished with every thread's events; parallel and coroutine replay both
 /// start here, so they replay the same events of a damaged trace.
 pub(crate) fn prepare(log: &mut ReplayLog, whole: bool, footer: Option<&Footer>) -> Prepared {
-    // A recording finished by a signal, or one that could not take every
-    // thread's last events, ended while threads still ran: like a crashed
-    // one, its threads' logs may end mid-run.
+    // A recording finished by a signal or by `std::process::exit`, or one
+    // that could not take every thread's last events, ended while threads
+    // still ran: like a crashed one, its threads' logs may end mid-run.
     // So did a flight-recorder dump taken while the run went on.
     let interrupted = footer.is_some_and(|footer| {
         footer.annotation("reprise.signal").is_some()
+            || footer.annotation(reprise_recorder::EXIT_ANNOTATION).is_some()
             || footer.annotation("reprise.unflushed").is_some()
             || footer.annotation(reprise_recorder::flight::RUNNING_NOTE).is_some()
             || footer.annotation(reprise_recorder::STOPPED_ANNOTATION).is_some()

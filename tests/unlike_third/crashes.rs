@@ -1,8 +1,9 @@
-//! A recording killed with SIGKILL in a child process, which records a
-//! pipeline of the bounded queue, std mpsc, an RwLock and atomics; the trace
-//! it leaves must replay, in parallel and on coroutines, to its end ("the
-//! trace ended"), not nothing. (A worker calling `std::process::exit` comes
-//! with its fix.)
+//! Recordings that end without `record` returning: a worker that calls
+//! `std::process::exit` (late in the run, and a few milliseconds in), and a
+//! recording killed with SIGKILL. Each child process records a pipeline of
+//! the bounded queue, std mpsc, an RwLock and atomics; the trace it leaves
+//! must replay, in parallel and on coroutines, to its end ("the trace
+//! ended"), not nothing.
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
@@ -118,10 +119,12 @@ fn recorded_in_a_child(test: &str, exit_at: Option<u64>) -> Option<(PathBuf, std
 }
 
 /// The trace at `path` replays to its end both ways, and its end is some
-/// way in.
-fn replays_its_prefix(path: &Path, at_least: u64) {
+/// way in. A kill leaves no footer; `std::process::exit` finishes the trace
+/// and says so (before, it was cut where the flusher had last written).
+fn replays_its_prefix(path: &Path, at_least: u64, exited: bool) {
     let trace = read_trace_file(path).unwrap();
-    assert!(trace.footer.is_none(), "killed before the end");
+    let said = trace.footer.as_ref().map(|f| f.annotation(reprise::EXIT_ANNOTATION).is_some());
+    assert_eq!(said, exited.then_some(true), "{:?}", trace.footer);
     assert!(trace.events >= at_least, "{} events kept, expected at least {at_least}", trace.events);
     let mut options = ReplayOptions::default();
     options.stall_backstop = Some(Duration::from_secs(30));
@@ -147,5 +150,70 @@ fn a_recording_killed_mid_run_replays_its_prefix() {
         return;
     };
     assert_eq!(status.signal(), Some(libc::SIGKILL), "{status}");
-    replays_its_prefix(&path, 20_000);
+    replays_its_prefix(&path, 20_000, false);
+}
+
+#[test]
+fn a_worker_calling_process_exit_late_leaves_a_trace_that_replays_its_prefix() {
+    let test = "a_worker_calling_process_exit_late_leaves_a_trace_that_replays_its_prefix";
+    let Some((path, status)) = recorded_in_a_child(test, Some(30_000)) else { return };
+    assert_eq!(status.code(), Some(7), "{status}");
+    replays_its_prefix(&path, 10_000, true);
+}
+
+#[test]
+fn a_worker_calling_process_exit_early_leaves_a_trace_that_replays_its_prefix() {
+    let test = "a_worker_calling_process_exit_early_leaves_a_trace_that_replays_its_prefix";
+    let Some((path, status)) = recorded_in_a_child(test, Some(200)) else { return };
+    assert_eq!(status.code(), Some(7), "{status}");
+    replays_its_prefix(&path, 200, true);
+}
+
+/// The reduced program: a worker takes a lock three times and calls
+/// `std::process::exit(7)` when `exit` (the recording); the root waits for
+/// it.
+fn exits_after_three_locks(exit: bool) {
+    let lock = Arc::new(reprise::sync::Mutex::new(0u32));
+    let theirs = Arc::clone(&lock);
+    let worker = thread::spawn(move || {
+        for _ in 0..3 {
+            *theirs.lock().unwrap() += 1;
+        }
+        if exit {
+            std::process::exit(7);
+        }
+        // In a replay the trace ends here; nothing waits for this.
+        loop {
+            thread::park();
+        }
+    });
+    let _ = worker.join();
+}
+
+#[test]
+fn a_process_exit_keeps_the_events_before_it() {
+    let test = "a_process_exit_keeps_the_events_before_it";
+    if let Some(path) = as_child(test) {
+        let _guard = reprise::start_recording(&path, RecordConfig::new("third-exit", "1")).unwrap();
+        exits_after_three_locks(true);
+        unreachable!("the worker exits the process");
+    }
+    let path = scratch(test).join("t.trace");
+    let status = wait_bounded(&mut child(test, &path));
+    assert_eq!(status.code(), Some(7), "{status}");
+    let trace = read_trace_file(&path).unwrap();
+    let locks = crate::util::event_sequence(&trace)
+        .iter()
+        .flat_map(|(_, events)| events.iter().filter(|e| e.0 == reprise::trace::model::Op::Lock))
+        .count();
+    assert_eq!(locks, 3, "the worker's three locks are in the trace ({} events in all)", trace.events);
+    let parallel = replay_with(&trace, &ReplayOptions::default(), || exits_after_three_locks(false));
+    let coroutines = replay_coroutines(&trace, || exits_after_three_locks(false));
+    for (how, report) in [("parallel", parallel), ("coroutines", coroutines)] {
+        assert_eq!(
+            report.replayed, trace.events,
+            "{how}: {} ({} of {} events)",
+            report.outcome, report.replayed, report.events
+        );
+    }
 }

@@ -90,6 +90,17 @@ pub(crate) fn peek<R>(f: impl FnOnce(&ThreadCtx) -> R) -> Option<R> {
     Some(f(unsafe { &*ptr }))
 }
 
+/// [`borrow`], but `None` rather than a panic when the context is in use
+/// further up the stack, and after the thread's locals are gone: for code
+/// that may run anywhere (an `atexit` handler).
+pub(crate) fn borrow_if_free<R>(f: impl FnOnce(&mut ThreadCtx) -> R) -> Option<R> {
+    let ptr = CURRENT.try_with(Cell::get).ok()?;
+    if ptr == IN_USE || ptr.is_null() {
+        return None;
+    }
+    borrow(f)
+}
+
 /// Installs `ctx`, dropping a context installed before.
 pub(crate) fn install(ctx: Box<ThreadCtx>) {
     // Registers the destructor; a thread already past its thread-locals'

@@ -11,9 +11,22 @@
 //! signal again, so the process ends with the usual status. A host that
 //! handles the signal itself keeps control; the recording guard's drop
 //! finishes the trace when the host ends the program.
+//!
+//! `std::process::exit` (libc's `exit`) during a recording finishes it too,
+//! from an `atexit` handler registered with the first recording: the
+//! exiting thread's own buffer first (it makes no more events), then every
+//! recording in progress as a signal does, annotated `reprise.exit`. Before
+//! it, only what the flusher had written survived: the events of the last
+//! flush interval were lost, and a run that exited within its first
+//! interval left a trace whose consistent prefix was empty.
 
 #[cfg(unix)]
 pub(crate) use imp::{unwatch, watch};
+
+/// The footer annotation of a recording that `std::process::exit` ended
+/// while its threads ran: their logs end mid-run, as a signal's do, and
+/// replay cuts the trace to its consistent prefix ("the trace ended").
+pub const EXIT_ANNOTATION: &str = "reprise.exit";
 
 #[cfg(not(unix))]
 pub(crate) fn watch(_exec: &std::sync::Arc<crate::rt::exec::Execution>) {}
@@ -95,7 +108,32 @@ mod imp {
         }
     }
 
+    /// The `reprise.exit` annotation's value.
+    const EXITED: &str = "the process exited (std::process::exit) while recording";
+
+    extern "C" fn at_exit() {
+        // Nothing may unwind out of an `extern "C"` function.
+        let _ = std::panic::catch_unwind(|| {
+            let active: Vec<Arc<Execution>> = ACTIVE.lock().iter().filter_map(Weak::upgrade).collect();
+            if active.is_empty() {
+                return;
+            }
+            crate::rt::current::borrow_if_free(|ctx| ctx.close_buffer());
+            for exec in &active {
+                exec.annotations.lock().push((super::EXIT_ANNOTATION.into(), EXITED.into()));
+                crate::record::finish(exec, Verdict::Completed);
+            }
+            for exec in &active {
+                if let Some(sink) = exec.sink() {
+                    sink.clock.wait_written(WRITE_BACKSTOP);
+                }
+            }
+        });
+    }
+
     fn install() {
+        // SAFETY: registers a plain `extern "C"` function, once per process.
+        unsafe { libc::atexit(at_exit) };
         let wanted: Vec<libc::c_int> = SIGNALS.into_iter().filter(|&s| is_default(s)).collect();
         if wanted.is_empty() {
             return;

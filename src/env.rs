@@ -215,8 +215,12 @@ where
         None => {}
     }
     let footer = trace.end.footer.clone();
+    let recorded_exit =
+        footer.as_ref().is_some_and(|footer| footer.annotation(reprise_recorder::EXIT_ANNOTATION).is_some());
     crate::notes::start_collecting();
+    crate::replay_exit::begin(recorded_exit);
     let report = crate::replay_indexed(trace, &options, body);
+    crate::replay_exit::done();
     let notes = crate::notes::take();
     let mut message = report.outcome.to_string();
     let mut code = exit::of_outcome(&report.outcome);

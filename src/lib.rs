@@ -73,6 +73,7 @@ mod handoff;
 mod notes;
 #[cfg(feature = "cli")]
 pub mod pipelines;
+mod replay_exit;
 mod stop_at;
 mod termination;
 #[cfg(feature = "tracing")]

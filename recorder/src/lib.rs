@@ -97,6 +97,7 @@ pub use tracked::Tracked;
 #[cfg(not(reprise_loom))]
 pub mod hook {
     pub use crate::rt::gated::{run_gated, run_gated_keyed};
+    pub use crate::rt::signal::at_process_exit;
     pub use crate::rt::{coop, gate, panic};
 }
 

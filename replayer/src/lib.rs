@@ -54,6 +54,8 @@ pub mod log;
 #[cfg(not(reprise_loom))]
 pub mod prefix;
 #[cfg(not(reprise_loom))]
+pub mod progress;
+#[cfg(not(reprise_loom))]
 mod replay;
 #[cfg(not(reprise_loom))]
 pub mod report;

@@ -220,10 +220,10 @@ fn a_process_exit_keeps_the_events_before_it() {
 
 /// `reprise replay FILE -- CMD` of a program that calls
 /// `std::process::exit`: the replayed worker exits at the same point, before
-/// `reprise::main` writes its report, so the CLI says the program "exited
-/// without replaying the trace" (exit 8) though it replayed every event.
+/// `reprise::main`'s replay returns, and the report is written at the exit
+/// (it was not: the CLI said the program "exited without replaying the
+/// trace", exit 8, though it replayed every event).
 #[test]
-#[ignore = "bug: a replay under reprise::main that the program ends with std::process::exit writes no report: exit 8, not 5"]
 fn the_cli_replay_of_a_program_that_exits_says_the_trace_ended() {
     let exe = crate::util::example("process_exit");
     let path = scratch("third-cli-exit").join("t.trace");

@@ -28,6 +28,21 @@ pub(crate) use imp::{unwatch, watch};
 /// replay cuts the trace to its consistent prefix ("the trace ended").
 pub const EXIT_ANNOTATION: &str = "reprise.exit";
 
+/// Runs `f` when the process ends through `exit` (`std::process::exit`, or
+/// `main` returning), before the process is gone: `reprise::main`'s replay
+/// writes its report there when the replayed program exits the process
+/// itself. Where there is no `atexit` (not unix), `f` never runs.
+pub fn at_process_exit(f: extern "C" fn()) {
+    #[cfg(unix)]
+    // SAFETY: registers a plain `extern "C"` function with libc; it runs
+    // on the exiting thread, and catches its own panics.
+    unsafe {
+        libc::atexit(f);
+    }
+    #[cfg(not(unix))]
+    let _ = f;
+}
+
 #[cfg(not(unix))]
 pub(crate) fn watch(_exec: &std::sync::Arc<crate::rt::exec::Execution>) {}
 

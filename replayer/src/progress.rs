@@ -1,0 +1,48 @@
+//! How far the parallel replays running in this process have got, for a
+//! report written when the replayed program ends the process itself
+//! (`std::process::exit` in a replayed thread, before the replay returns).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+
+use crate::gate::ReplayGate;
+
+/// A replay's progress when it was asked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// Events the replay's threads have consumed.
+    pub replayed: u64,
+    /// Events the trace holds (after any cut).
+    pub events: u64,
+}
+
+/// The replays running now: an id, their gate, their trace's event count.
+static RUNNING: Mutex<Vec<(u64, Weak<ReplayGate>, u64)>> = Mutex::new(Vec::new());
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
+/// Lists a replay while it runs; unlisted when dropped.
+#[derive(Debug)]
+pub(crate) struct Listed(u64);
+
+/// Lists the replay of `gate`, whose trace holds `events` events.
+pub(crate) fn list(gate: &Arc<ReplayGate>, events: u64) -> Listed {
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    RUNNING.lock().unwrap_or_else(PoisonError::into_inner).push((id, Arc::downgrade(gate), events));
+    Listed(id)
+}
+
+impl Drop for Listed {
+    fn drop(&mut self) {
+        RUNNING.lock().unwrap_or_else(PoisonError::into_inner).retain(|(id, _, _)| *id != self.0);
+    }
+}
+
+/// The progress of the replay that started first among those running now;
+/// `None` when none runs.
+pub fn running() -> Option<Progress> {
+    let running = RUNNING.lock().unwrap_or_else(PoisonError::into_inner);
+    running.iter().find_map(|(_, gate, events)| {
+        let gate = gate.upgrade()?;
+        Some(Progress { replayed: gate.consumed(), events: *events })
+    })
+}

@@ -28,7 +28,8 @@ pub const MISMATCHED: i32 = 8;
 pub const KILLED: i32 = 9;
 /// The replay reached a sensitive capture it cannot open: no key
 /// (`REPRISE_KEY`), a wrong key, bytes altered, or a value recorded without
-/// a key.
+/// a key. `diff`: no difference found, but sealed captures it could not
+/// open to compare.
 pub const SENSITIVE: i32 = 10;
 /// The trace is a flight-recorder dump whose window does not cover the run
 /// from every thread's first event: replay refused it (it names where the
@@ -51,7 +52,8 @@ Exit codes:
      could not reproduce the failure, or its `-- CMD`/`--test` run said nothing
   9  the program run by `replay FILE -- CMD` was killed by a signal
  10  replay reached a sensitive capture it cannot open (no REPRISE_KEY, a wrong
-     key, altered bytes, or a value recorded without a key)
+     key, altered bytes, or a value recorded without a key); diff found no
+     difference but sensitive captures it cannot open to compare
  11  replay refused a flight-recorder dump whose window does not start at the
      run's first event (it says from which event it starts)
 

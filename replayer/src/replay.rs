@@ -444,25 +444,29 @@ fn leftover(gate: &ReplayGate) -> Option<Divergence> {
         if cursor >= len {
             continue;
         }
-        let finished = statuses.iter().any(|(t, s)| *t == thread && matches!(s, Status::Finished));
-        let never_started = !statuses.iter().any(|(t, _)| *t == thread);
-        if finished || never_started {
-            let expected = match log.event(thread, cursor) {
-                Some(e) => format!("{} at {}", e.op.name(), gate.site_text(thread, e.site)),
-                None => "an event that could not be read back".into(),
-            };
-            return Some(Divergence {
-                thread: log.thread_label(thread),
-                event: cursor,
-                expected,
-                actual: if never_started {
-                    "the thread was never started".into()
-                } else {
-                    "the thread finished".into()
-                },
-                detail: format!("{} recorded events were not replayed", len - cursor),
-            });
-        }
+        // Whatever the thread does now, the replay ends without its events:
+        // once `settle` returned, no running thread is left to end its wait.
+        let actual = match statuses.iter().find(|(t, _)| *t == thread).map(|(_, s)| s) {
+            None => "the thread was never started".into(),
+            Some(Status::Finished) => "the thread finished".into(),
+            Some(Status::Waiting { call, .. }) => {
+                format!("the thread still waited in {call} when the replay ended")
+            }
+            Some(Status::Running | Status::EndOfLog { .. }) => {
+                "the thread was still running (outside reprise) when the replay ended".into()
+            }
+        };
+        let expected = match log.event(thread, cursor) {
+            Some(e) => format!("{} at {}", e.op.name(), gate.site_text(thread, e.site)),
+            None => "an event that could not be read back".into(),
+        };
+        return Some(Divergence {
+            thread: log.thread_label(thread),
+            event: cursor,
+            expected,
+            actual,
+            detail: format!("{} recorded events were not replayed", len - cursor),
+        });
     }
     None
 }

@@ -21,6 +21,7 @@ mod bus;
 mod cli;
 mod executor;
 mod explore;
+mod forever;
 mod pool;
 mod workers;
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use reprise::channel::{self, select, Receiver, Sender};
 use reprise::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use reprise::sync::{Condvar, Mutex};
+use reprise::sync::{Barrier, Condvar, Mutex};
 use reprise::thread;
 use reprise::time::Duration;
 
@@ -47,9 +47,12 @@ pub fn stealing(workers: usize, share: bool) -> String {
     deques[0].lock().unwrap().push_back((1, 0));
     let idle = Arc::new(AtomicUsize::new(0));
     let ran = Arc::new(AtomicUsize::new(0));
+    // Everyone starts together, or worker 0 may be done before the others run.
+    let start = Arc::new(Barrier::new(workers));
     let hs: Vec<_> = (0..workers)
         .map(|w| {
-            let (deques, idle, ran) = (Arc::clone(&deques), Arc::clone(&idle), Arc::clone(&ran));
+            let (deques, idle, ran, start) =
+                (Arc::clone(&deques), Arc::clone(&idle), Arc::clone(&ran), Arc::clone(&start));
             thread::Builder::new()
                 .name(format!("worker-{w}"))
                 .spawn(move || {
@@ -67,6 +70,7 @@ pub fn stealing(workers: usize, share: bool) -> String {
                         None
                     };
                     let mut log = Vec::new();
+                    start.wait();
                     'work: loop {
                         let own = deques[w].lock().unwrap().pop_back();
                         let task = match own {
@@ -78,6 +82,7 @@ pub fn stealing(workers: usize, share: bool) -> String {
                         };
                         if let Some((id, depth)) = task {
                             ran.fetch_add(1, Ordering::Relaxed);
+                            thread::yield_now();
                             if depth < 3 {
                                 deques[w].lock().unwrap().push_back((id * 2, depth + 1));
                                 let to = if share { (w + 1) % n } else { w };

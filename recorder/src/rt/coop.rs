@@ -243,7 +243,10 @@ pub(crate) fn now() -> u64 {
     scheduler().now()
 }
 
-/// Blocks the current thread on `on`.
+/// Blocks the current thread on `on`. A deadline at the clock's end (a
+/// timeout of `Duration::MAX`, or one too long for 64-bit nanoseconds,
+/// saturated) is no deadline: crossbeam and std wait for good then, so no
+/// time choice may fire it.
 pub(crate) fn block(
     on: &[Resource],
     deadline: Option<u64>,
@@ -251,6 +254,7 @@ pub(crate) fn block(
     object: Option<ObjectIndex>,
     location: &'static Location<'static>,
 ) -> Woken {
+    let deadline = deadline.filter(|&d| d != u64::MAX);
     scheduler().block(on, deadline, CoopCall { op: Some(op), object, location })
 }
 

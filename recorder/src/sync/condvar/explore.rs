@@ -39,7 +39,10 @@ pub(super) fn wait<'a, T>(
         release(guard);
         object
     };
-    let deadline = timeout.map(|t| coop::now().saturating_add(t.as_nanos() as u64));
+    // Saturated, not cut to 64 bits: a timeout too long for the clock waits
+    // for good (coop::block).
+    let deadline =
+        timeout.map(|t| coop::now().saturating_add(u64::try_from(t.as_nanos()).unwrap_or(u64::MAX)));
     let woken = coop::block(&[Resource::Object(object)], deadline, Op::CondWait, Some(object), location);
     let timed_out = woken == Woken::TimedOut;
     let result = mutex.acquire_coop(mutex_object, Op::CondWait, location).map_err(|p| p.into_inner());

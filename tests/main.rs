@@ -52,6 +52,7 @@ mod tracing_layer;
 mod trust;
 mod unlike_more;
 mod unlike_payments;
+mod unlike_ported;
 mod unlike_third;
 mod views_trust;
 mod why;

@@ -102,3 +102,67 @@ fn with_time_choices_off_a_timeout_expires_only_once_every_thread_is_blocked() {
     assert!(outcome.failure.is_none(), "{}", outcome.failure.unwrap().report);
     assert_eq!(outcome.schedules, 200);
 }
+
+/// A sender whose timed send races the receiver's timed receives on a
+/// rendezvous, then a condvar wait, a `park_timeout` and an mpsc receive,
+/// each with a timeout of half the clock's range: a time choice that fires
+/// the receiver's timeout while the sender can still run leaves the send
+/// to time out too, and its `unwrap` panics.
+fn timeouts_race(d: Duration) {
+    let (tx, rx) = reprise::channel::bounded::<u32>(0);
+    let sender = thread::spawn(move || {
+        thread::sleep(Duration::from_micros(50));
+        tx.send_timeout(1, d).unwrap();
+        tx.send(2).unwrap();
+    });
+    for _ in 0..3 {
+        let _ = rx.recv_timeout(d);
+    }
+    sender.join().unwrap();
+    let pair = Arc::new((Mutex::new(false), reprise::sync::Condvar::new()));
+    let theirs = Arc::clone(&pair);
+    let setter = thread::spawn(move || {
+        thread::sleep(Duration::from_micros(50));
+        *theirs.0.lock().unwrap() = true;
+        theirs.1.notify_all();
+    });
+    drop(pair.1.wait_timeout_while(pair.0.lock().unwrap(), d, |ready| !*ready).unwrap());
+    setter.join().unwrap();
+    let root = thread::current();
+    let unparker = thread::spawn(move || {
+        thread::sleep(Duration::from_micros(50));
+        root.unpark();
+    });
+    thread::park_timeout(d);
+    unparker.join().unwrap();
+    let (tx, rx) = reprise::sync::mpsc::channel::<u32>();
+    let late = thread::spawn(move || {
+        thread::sleep(Duration::from_micros(50));
+        let _ = tx.send(1);
+    });
+    let _ = rx.recv_timeout(d);
+    late.join().unwrap();
+}
+
+/// The failing schedule is run again to record its trace, following the
+/// failing run's choices. A step whose thread a time choice woke was
+/// counted as the strategy's, so the re-run followed the plan one step off
+/// and did not fail again: "no trace: ... the program is not deterministic"
+/// for seeds 0, 1 and 3 here. Each failure now has its trace, and the trace
+/// replays to the same panic.
+#[test]
+fn a_failure_found_after_a_time_choice_is_run_again_and_its_trace_written() {
+    let d = Duration::from_nanos(u64::MAX / 2);
+    for seed in [0, 1, 3] {
+        let dir = scratch(&format!("explore-time-rerun-{seed}"));
+        let config = Config::default().budget(100).seed(seed).minimize(false).trace_dir(&dir);
+        let outcome = Explorer::new(config).run(move || timeouts_race(d));
+        let failure = outcome.failure.unwrap_or_else(|| panic!("seed {seed}: no failure in 100 schedules"));
+        let path =
+            failure.trace.as_ref().unwrap_or_else(|| panic!("seed {seed}: no trace\n{}", failure.report));
+        let trace = read_trace_file(path).unwrap();
+        let report = replay(&trace, move || timeouts_race(d));
+        assert!(report.outcome.matched(), "seed {seed}: {}", report.outcome);
+        assert!(report.result.is_none(), "seed {seed}: the replay panics as the explored run did");
+    }
+}

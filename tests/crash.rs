@@ -85,6 +85,13 @@ fn wait_for_line(mut child: Child, line: &str) -> Child {
     child
 }
 
+/// The child `name` of the test `test`, recording into `trace`, once it
+/// said "recording" (its stderr dropped).
+fn recording_child(test: &str, name: &str, trace: &Path) -> Child {
+    let running = child(test, name, trace).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    wait_for_line(running, "recording")
+}
+
 fn signal(child: &Child, signal: libc::c_int) {
     let pid = libc::pid_t::try_from(child.id()).expect("pid");
     // SAFETY: sends a signal to our own child process.
@@ -334,9 +341,7 @@ fn killed_recordings_replay_their_prefix_keyed(test: &str, program: fn(bool), ke
     }
     for round in 0..3 {
         let path = scratch(&format!("{test}-{round}")).join("t.trace");
-        let running =
-            child(test, "child_churn", &path).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
-        let mut running = wait_for_line(running, "recording");
+        let mut running = recording_child(test, "child_churn", &path);
         let started = Instant::now();
         // Every thread's events on disk, and plenty of them, so that the cut
         // has work to do.
@@ -648,9 +653,7 @@ fn signal_finishes_the_trace(test: &str, sig: libc::c_int, name: &str) {
         return child_sigterm(path);
     }
     let path = scratch(name).join("t.trace");
-    let running =
-        child(test, "child_sigterm", &path).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
-    let mut running = wait_for_line(running, "recording");
+    let mut running = recording_child(test, "child_sigterm", &path);
     signal(&running, sig);
     let status = wait_bounded(&mut running);
     assert_eq!(status.signal(), Some(sig), "{status}");
@@ -709,16 +712,11 @@ fn a_host_that_handles_sigterm_itself_keeps_its_handler_and_the_guard_finishes_t
         return child_host_handler(path);
     }
     let path = scratch("host-sigterm").join("t.trace");
-    let running = child(
+    let mut running = recording_child(
         "a_host_that_handles_sigterm_itself_keeps_its_handler_and_the_guard_finishes_the_trace",
         "child_host_handler",
         &path,
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
-    let mut running = wait_for_line(running, "recording");
+    );
     signal(&running, libc::SIGTERM);
     let status = wait_bounded(&mut running);
     assert!(status.success(), "the host's handler ran and the host ended normally: {status}");
@@ -938,16 +936,11 @@ fn after_sigterm_a_thread_in_a_condvar_wait_does_not_cut_the_next_holders_turns(
         return child_condvar_wait(path);
     }
     let path = scratch("sigterm-condvar-wait").join("t.trace");
-    let running = child(
+    let mut running = recording_child(
         "after_sigterm_a_thread_in_a_condvar_wait_does_not_cut_the_next_holders_turns",
         "child_condvar_wait",
         &path,
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
-    let mut running = wait_for_line(running, "recording");
+    );
     signal(&running, libc::SIGTERM);
     assert_eq!(wait_bounded(&mut running).signal(), Some(libc::SIGTERM));
     let trace = read_trace_file(&path).unwrap();

@@ -13,9 +13,9 @@ use reprise::explore::{Config, Explorer};
 use reprise::sync::Mutex;
 use reprise::thread;
 use reprise::trace::model::{Op, Record};
-use reprise::{read_trace_file, record, replay, replay_coroutines, RecordConfig};
+use reprise::{read_trace_file, record, replay, RecordConfig};
 
-use crate::util::scratch;
+use crate::util::{replays_give_the_transcript, scratch};
 
 /// Where a [`TlsFlush`] logs, and its thread's name.
 type Flush = (Arc<Mutex<Vec<String>>>, String);
@@ -56,34 +56,9 @@ fn destructors_lock() -> String {
     joined
 }
 
-/// Records `program` `runs` times and replays each trace both ways: every
-/// replay matches and gives the recorded result.
-fn every_replay_gives_the_recorded_result<R>(name: &str, runs: usize, program: fn() -> R)
-where
-    R: Send + PartialEq + std::fmt::Debug + 'static,
-{
-    let dir = scratch(name);
-    for run in 0..runs {
-        let path = dir.join(format!("run{run}.trace"));
-        let recorded = record(&path, RecordConfig::new(name, "1"), program).unwrap();
-        let expected = recorded.result.unwrap_or_else(|| panic!("{name} run {run}: {}", recorded.verdict));
-        let trace = read_trace_file(&path).unwrap();
-        let parallel = replay(&trace, program);
-        assert!(parallel.outcome.matched(), "{name} run {run}, parallel: {}", parallel.outcome);
-        assert_eq!(parallel.result.as_ref(), Some(&expected), "{name} run {run}, parallel: another result");
-        let coroutines = replay_coroutines(&trace, program);
-        assert!(coroutines.outcome.matched(), "{name} run {run}, coroutines: {}", coroutines.outcome);
-        assert_eq!(
-            coroutines.result.as_ref(),
-            Some(&expected),
-            "{name} run {run}, coroutines: another result"
-        );
-    }
-}
-
 #[test]
 fn a_destructors_lock_replays_to_the_recorded_log() {
-    every_replay_gives_the_recorded_result("tls-destructor-lock", 20, destructors_lock);
+    replays_give_the_transcript("tls-destructor-lock", 20, destructors_lock);
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod bad_input;
 mod capture_panics;
 mod channel_parity;
 mod cli;
+mod cli_hunt;
 mod coreplay;
 mod crash;
 mod creation_sites;

@@ -54,12 +54,12 @@ pub(crate) fn run(args: Args) -> Outcome {
         let damage = block(&damage.to_string());
         eprintln!("reprise: warning: the trace is not whole ({damage}); replaying its consistent prefix");
     }
-    let mut options = ReplayOptions::default();
-    if let Some(event) = args.stop_at {
-        let stop =
-            crate::stop_at::plan(&args.file, event).map_err(|(code, e)| Failure::new(code, anyhow!(e)))?;
-        options = options.stop_at(stop);
-    }
+    let stop = match args.stop_at {
+        Some(event) => Some(
+            crate::stop_at::plan(&args.file, event).map_err(|(code, e)| Failure::new(code, anyhow!(e)))?,
+        ),
+        None => None,
+    };
     if let Some((program, rest)) = args.command.split_first() {
         if args.coroutines {
             return Err(Failure::new(
@@ -67,7 +67,13 @@ pub(crate) fn run(args: Args) -> Outcome {
                 anyhow!("--coroutines replays the built-in pipelines; your own program replays in parallel"),
             ));
         }
+        // The program reads REPRISE_KEY itself: reading it here too named a
+        // bad key twice.
         return run_child(&args.file, program, rest, args.stop_at);
+    }
+    let mut options = ReplayOptions::default();
+    if let Some(stop) = stop {
+        options = options.stop_at(stop);
     }
     let header = &trace.end.header;
     if pipeline::is_builtin(&header.program) && header.program_version != env!("CARGO_PKG_VERSION") {

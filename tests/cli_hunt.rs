@@ -1,0 +1,32 @@
+//! What a new user ran into, driving the CLI and `reprise::main` programs
+//! from a fresh clone: each test failed before its fix.
+
+use std::process::Command;
+
+use crate::util::{example, scratch, stderr};
+
+/// `reprise replay FILE -- CMD` with a bad `REPRISE_KEY` warned twice: once
+/// from reprise itself (which opens no capture) and once from the program.
+#[test]
+fn replay_of_a_program_warns_about_a_bad_key_once() {
+    let dir = scratch("hunt-bad-key");
+    let trace = dir.join("s.trace");
+    let program = example("sensitive");
+    let recorded = Command::new(&program)
+        .env("REPRISE_RECORD", &trace)
+        .env("REPRISE_KEY", "ab".repeat(32))
+        .output()
+        .unwrap();
+    assert!(recorded.status.success(), "{}", stderr(&recorded));
+    let out = Command::new(env!("CARGO_BIN_EXE_reprise"))
+        .arg("replay")
+        .arg(&trace)
+        .arg("--")
+        .arg(&program)
+        .env("REPRISE_KEY", "zz")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(10), "{err}");
+    assert_eq!(err.matches("REPRISE_KEY must be").count(), 1, "{err}");
+}

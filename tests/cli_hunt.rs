@@ -30,3 +30,17 @@ fn replay_of_a_program_warns_about_a_bad_key_once() {
     assert_eq!(out.status.code(), Some(10), "{err}");
     assert_eq!(err.matches("REPRISE_KEY must be").count(), 1, "{err}");
 }
+
+/// `reprise --help > /dev/full` exited 0: help nobody could read passed for
+/// a success, where every other output to a full disk exits 7.
+#[cfg(target_os = "linux")]
+#[test]
+fn help_to_a_full_disk_is_an_io_error() {
+    for args in [&["--help"][..], &["replay", "--help"], &["--version"]] {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_reprise")).args(args).stdout(full).output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(7), "{args:?}: {err}");
+        assert!(err.contains("No space left"), "{args:?}: {err}");
+    }
+}

@@ -117,9 +117,20 @@ where
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { exit::USAGE } else { exit::SUCCESS };
-            let _ = e.print();
-            return code;
+            if e.use_stderr() {
+                let _ = e.print();
+                return exit::USAGE;
+            }
+            // --help and --version: help nobody could read (a full disk) is
+            // no success either; a closed pipe is the reader's choice.
+            let printed = e.print().and_then(|()| std::io::stdout().flush());
+            return match printed {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    eprintln!("reprise: error: {}", stdout_failed(&e).error);
+                    exit::IO_ERROR
+                }
+                _ => exit::SUCCESS,
+            };
         }
     };
     let outcome = match cli.command {

@@ -3,7 +3,33 @@
 
 use std::process::Command;
 
-use crate::util::{example, scratch, stderr};
+use crate::util::{example, reprise, scratch, stderr};
+
+/// `explore --out` names a folder; given an existing file, the search ran to
+/// the end and then said "File exists (os error 17)" about a path under the
+/// file. Now it says the path is not a folder, before searching.
+#[test]
+fn explore_out_that_is_a_file_is_named_before_the_search() {
+    let dir = scratch("hunt-explore-out");
+    let file = dir.join("found.trace");
+    std::fs::write(&file, b"").unwrap();
+    let out = reprise(&[
+        "explore",
+        "--pipeline",
+        "payments",
+        "--bug",
+        "lost-update",
+        "--budget",
+        "50",
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("is not a folder"), "{err}");
+    assert!(!err.contains("File exists"), "{err}");
+    assert!(!err.contains("failed:"), "the search must not run first: {err}");
+}
 
 /// `reprise replay FILE -- CMD` with a bad `REPRISE_KEY` warned twice: once
 /// from reprise itself (which opens no capture) and once from the program.

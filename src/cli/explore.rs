@@ -84,6 +84,9 @@ pub(crate) fn run(args: Args) -> Outcome {
         seed: 1,
         tracked: false,
     })?;
+    if let Some(dir) = &args.out {
+        out_dir_usable(dir)?;
+    }
     let dir = args.out.unwrap_or_else(default_out_dir);
     let name = format!(
         "{}-{}-{}",
@@ -157,6 +160,30 @@ pub(crate) fn run(args: Args) -> Outcome {
             Ok(exit::SUCCESS)
         }
     }
+}
+
+/// `--out DIR` names a folder (made when a failure is written): a path
+/// under an existing file is refused before the search, which would
+/// otherwise run to the end and fail to write with "File exists".
+fn out_dir_usable(dir: &std::path::Path) -> Result<(), Failure> {
+    for path in dir.ancestors().filter(|p| !p.as_os_str().is_empty()) {
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => return Ok(()),
+            Ok(_) => {
+                let what =
+                    if path == dir { String::new() } else { format!(" (`{}` is a file)", path.display()) };
+                return Err(Failure::new(
+                    exit::USAGE,
+                    anyhow!(
+                        "--out `{}` is not a folder{what}: explore writes a failure's trace into the folder --out names",
+                        dir.display()
+                    ),
+                ));
+            }
+            Err(_) => {}
+        }
+    }
+    Ok(())
 }
 
 /// `--json`: the result on stdout, the report on stderr, the exit code as

@@ -31,6 +31,29 @@ fn explore_out_that_is_a_file_is_named_before_the_search() {
     assert!(!err.contains("failed:"), "the search must not run first: {err}");
 }
 
+/// `record --flight --out DIR` printed its error twice (three times when
+/// the run panicked), and only after the whole run.
+#[test]
+fn record_flight_to_a_folder_says_so_once() {
+    let dir = scratch("hunt-flight-out");
+    for bug in ["none", "panic"] {
+        let out = reprise(&[
+            "record",
+            "--pipeline",
+            "payments",
+            "--bug",
+            bug,
+            "--flight",
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(7), "{err}");
+        assert_eq!(err.matches("flight-recorder dump").count(), 1, "one error line: {err}");
+        assert!(!err.contains("panicked"), "the run must not start: {err}");
+    }
+}
+
 /// `reprise replay FILE -- CMD` with a bad `REPRISE_KEY` warned twice: once
 /// from reprise itself (which opens no capture) and once from the program.
 #[test]

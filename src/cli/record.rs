@@ -84,6 +84,16 @@ pub(crate) fn print_summary(path: &std::path::Path, recorded: &payments::Recorde
 /// `record --flight`: the run under the flight recorder, then what its last
 /// dump holds.
 fn fly(pipeline: &Pipeline, args: &Args) -> Outcome {
+    // The dump is written only once the run panics, deadlocks or ends: a
+    // path it cannot be written to is said once, before the run, as a
+    // recording's is (the flight recorder would say it at every dump, and
+    // the CLI once more).
+    if let Err(e) = std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(&args.out) {
+        return Err(Failure::new(
+            exit::IO_ERROR,
+            anyhow::anyhow!("cannot write the flight-recorder dump `{}`: {e}", args.out.display()),
+        ));
+    }
     let run = pipeline.flight(&args.out, args.flight_events, args.flight_bytes)?;
     let Some(dump) = run.dumps.last() else {
         let why = run.failures.last().cloned().unwrap_or_else(|| "no dump was written".into());

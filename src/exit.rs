@@ -65,6 +65,7 @@ pub fn of_outcome(outcome: &ReplayOutcome) -> i32 {
     match outcome {
         ReplayOutcome::Matched | ReplayOutcome::Deadlock(_) | ReplayOutcome::Livelock(_) => SUCCESS,
         ReplayOutcome::Diverged(d) if SensitiveError::is_refusal(&d.detail) => SENSITIVE,
+        ReplayOutcome::Diverged(d) if d.is_trace_unreadable() => DAMAGED,
         ReplayOutcome::Diverged(_) => DIVERGED,
         ReplayOutcome::Stalled(_) => STALLED,
         ReplayOutcome::TraceEnded { .. } => TRACE_ENDED,

@@ -2,6 +2,11 @@
 //! from a fresh clone: each test failed before its fix.
 
 use std::process::Command;
+use std::sync::Arc;
+
+use reprise::sync::Mutex;
+use reprise::{record, replay_coroutines_indexed, replay_indexed, thread, IndexedTrace, RecordConfig};
+use reprise::{ReplayOptions, ReplayOutcome};
 
 use crate::util::{example, reprise, scratch, stderr};
 
@@ -91,5 +96,50 @@ fn help_to_a_full_disk_is_an_io_error() {
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(7), "{args:?}: {err}");
         assert!(err.contains("No space left"), "{args:?}: {err}");
+    }
+}
+
+/// Two workers take one lock many times: a trace of many chunks.
+fn busy() -> u64 {
+    let total = Arc::new(Mutex::new(0u64));
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let total = Arc::clone(&total);
+            thread::spawn(move || (0..40_000).for_each(|_| *total.lock().unwrap() += 1))
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let sum = *total.lock().unwrap();
+    sum
+}
+
+/// A trace file cut short after its index was read (another process
+/// rewriting it, a disk going away) was reported as the program's
+/// divergence, exit 3, with the hint about HashMaps and clocks; on
+/// coroutines as "the recording says this thread had already exited".
+/// It is the trace that became unreadable: exit 6, no such hint.
+#[test]
+fn a_trace_cut_during_its_replay_is_not_a_divergence_of_the_program() {
+    let dir = scratch("hunt-cut-trace");
+    let path = dir.join("busy.trace");
+    record(&path, RecordConfig::new("busy", "1"), busy).unwrap();
+    let len = std::fs::metadata(&path).unwrap().len();
+    for coroutines in [false, true] {
+        let copy = dir.join(format!("copy-{coroutines}.trace"));
+        std::fs::copy(&path, &copy).unwrap();
+        let trace = IndexedTrace::open(&copy).unwrap();
+        std::fs::OpenOptions::new().write(true).open(&copy).unwrap().set_len(len / 3).unwrap();
+        let report = if coroutines {
+            replay_coroutines_indexed(trace, None, busy)
+        } else {
+            replay_indexed(trace, &ReplayOptions::default(), busy)
+        };
+        let shown = report.outcome.to_string();
+        assert!(matches!(report.outcome, ReplayOutcome::Diverged(_)), "coroutines {coroutines}: {shown}");
+        assert_eq!(reprise::exit::of_outcome(&report.outcome), reprise::exit::DAMAGED, "{shown}");
+        assert!(shown.contains("changed or became unreadable"), "coroutines {coroutines}: {shown}");
+        assert!(!shown.contains("HashMap"), "coroutines {coroutines}: {shown}");
     }
 }

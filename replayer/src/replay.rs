@@ -349,13 +349,7 @@ where
     let outcome = match gate.log.read_failure() {
         Some(failure) => {
             reproduced = None;
-            ReplayOutcome::Diverged(Divergence {
-                thread: "the trace file".into(),
-                event: 0,
-                expected: "every indexed chunk to read back as it was indexed".into(),
-                actual: failure.to_string(),
-                detail: "the file changed or became unreadable during the replay".into(),
-            })
+            ReplayOutcome::Diverged(Divergence::trace_unreadable(failure))
         }
         None => outcome,
     };

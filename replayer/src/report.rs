@@ -21,8 +21,35 @@ pub struct Divergence {
     pub detail: String,
 }
 
+impl Divergence {
+    /// The trace file could not be read back during the replay (`failure`
+    /// says which chunk and why): not the program's divergence.
+    pub fn trace_unreadable(failure: &str) -> Divergence {
+        Divergence {
+            thread: "the trace file".into(),
+            event: 0,
+            expected: "every indexed chunk to read back as it was indexed".into(),
+            actual: failure.to_string(),
+            detail: TRACE_UNREADABLE.into(),
+        }
+    }
+
+    /// Whether the trace file, not the program, stopped the replay (see
+    /// [`Divergence::trace_unreadable`]).
+    pub fn is_trace_unreadable(&self) -> bool {
+        self.detail == TRACE_UNREADABLE
+    }
+}
+
+/// The detail of [`Divergence::trace_unreadable`].
+const TRACE_UNREADABLE: &str = "the file changed or became unreadable during the replay";
+
 impl fmt::Display for Divergence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_trace_unreadable() {
+            // The program did nothing wrong: the hint below would mislead.
+            return write!(f, "replay stopped: {} ({})", self.actual, self.detail);
+        }
         if reprise_recorder::trace::model::sensitive::SensitiveError::is_refusal(&self.detail) {
             // Not a divergence of the program: the hint below would mislead.
             return write!(

@@ -40,6 +40,14 @@ pub(crate) fn report<R>(
         observed: None,
         peak_window: st.log.peak_window(),
     };
+    // A chunk that could not be read back ended its thread's log early:
+    // what the replay reached after that says nothing about the recording
+    // (it looked like a thread that had already exited), as parallel replay
+    // reports it.
+    if let Some(failure) = st.log.log.read_failure() {
+        report.outcome = ReplayOutcome::Diverged(Divergence::trace_unreadable(failure));
+        return report;
+    }
     if let Some(Stop::Diverged(d)) = &st.stop {
         report.outcome = ReplayOutcome::Diverged(d.clone());
         return report;

@@ -21,6 +21,7 @@ mod explore_report;
 mod explore_search;
 mod explore_time;
 mod explore_yield;
+mod explorer_hunt;
 mod export;
 mod fidelity;
 mod flight;

@@ -220,8 +220,12 @@ fn blocker(
     match outcome.waits_for(e.object) {
         None | Some(WaitFor::Received { .. } | WaitFor::Room { .. }) => None,
         Some(WaitFor::Turn { object, class, number }) => {
+            // Store 1 comes after the loads of store 0 (the initial value)
+            // too: placed first, a load of the initial value that happened
+            // before it was numbered after it, and a run following the
+            // numbered order (`why`) read the new value instead.
             let loads_done = class != TurnClass::Store
-                || number < 2
+                || number == 0
                 || state.loads_left.get(&(object, number - 1)).copied().unwrap_or(0) == 0;
             let ok = taken(object, class) + 1 >= number
                 && loads_done

@@ -73,3 +73,17 @@ fn why_reproduces_and_explains_the_untimed_programs_failures() {
     reproduced_and_explained("why-torn-rwlock", programs::torn_rwlock);
     reproduced_and_explained("why-nested-scoped", programs::nested_scoped);
 }
+
+/// A deadlock with a thread left in a condvar wait: its wait never
+/// returned, so the trace ends with its lock turn and no unlock, and the
+/// global numbering took the lock for still held; the next turn of that
+/// lock (a waiter's, which came after the wait released it) could not be
+/// placed, the order was forced (the main thread's turn 5 before a
+/// waiter's turn 4), and `why`, following it, did not deadlock: 'not
+/// reproduced' (POS, seeds 0 and 1).
+#[test]
+fn why_reproduces_a_deadlock_that_left_a_thread_in_a_condvar_wait() {
+    for (what, kind, report) in why_on("why-notify-deadlock", programs::notify_one_deadlock) {
+        assert!(report.failure.is_some(), "{what}: not reproduced ({kind:?})");
+    }
+}

@@ -201,13 +201,17 @@ fn blocker(
     let Ok(outcome) = e.outcome() else { return None };
     let taken = |object, class| state.turns.get(&(object, class)).copied().unwrap_or(0);
     // A lock is free when nobody holds it, or its holder is this thread or
-    // is about to return from a condvar wait on it (which released it).
+    // is about to return from a condvar wait on it (which released it), or
+    // has no events left: it holds no lock another thread took a later
+    // turn of, so it released it in a call that never returned (a condvar
+    // wait left waiting by a deadlock, which a trace does not record).
     let free = |object: ObjectIndex| match state.holder.get(&object) {
         None => true,
         Some(&h) if h == s.thread => true,
-        Some(h) => slot_of.get(h).and_then(|&hs| streams[hs].peek()).is_some_and(
-            |next| matches!(next.outcome(), Ok(Outcome::CondWait { mutex, .. }) if mutex == object),
-        ),
+        Some(h) => slot_of.get(h).is_some_and(|&hs| match streams[hs].peek() {
+            None => true,
+            Some(next) => matches!(next.outcome(), Ok(Outcome::CondWait { mutex, .. }) if mutex == object),
+        }),
     };
     let object_wait = |object| Some(Key::Object(object));
     if let Outcome::Send(Sent::Delivered { seq }) = outcome {

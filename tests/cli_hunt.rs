@@ -143,3 +143,27 @@ fn a_trace_cut_during_its_replay_is_not_a_divergence_of_the_program() {
         assert!(!shown.contains("HashMap"), "coroutines {coroutines}: {shown}");
     }
 }
+
+/// Off a terminal, explore promises a line every tenth of the budget, but
+/// the explorer reports its count when it samples it (every 50 ms), which
+/// rarely lands on a tenth: a 100,000-schedule search printed none. A shard
+/// counted against the whole budget, so its bar never filled.
+#[test]
+fn explore_off_a_terminal_prints_progress_lines_for_its_shard() {
+    let out = reprise(&[
+        "explore",
+        "--pipeline",
+        "payments",
+        "--bug",
+        "none",
+        "--budget",
+        "6000",
+        "--shard",
+        "1/2",
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("reprise: explored ")).collect();
+    assert!(lines.len() >= 3, "progress lines: {err}");
+    assert!(lines.iter().all(|l| l.ends_with("/3000 schedules")), "the shard's share: {err}");
+}

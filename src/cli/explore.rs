@@ -126,7 +126,7 @@ pub(crate) fn run(args: Args) -> Outcome {
             }
         );
     }
-    let progress = Progress::new(args.budget);
+    let progress = Progress::new(Progress::share(args.budget, args.shard));
     let explorer = Explorer::new(config);
     let outcome = explorer.run_checked(
         move || pipeline.run_annotated(),
@@ -203,10 +203,14 @@ fn json_result(settings: &explore_json::Settings<'_>, outcome: &explore::Explore
 }
 
 /// A progress bar on a terminal, plain lines every tenth of the budget
-/// otherwise (CI logs).
+/// otherwise (CI logs). `budget` is this shard's share of the schedules.
 struct Progress {
     bar: Option<ProgressBar>,
     budget: u64,
+    /// The last tenth a plain line was printed for: the explorer reports
+    /// progress when it samples it, not at every schedule, so a count
+    /// rarely lands on a tenth exactly.
+    tenth: std::cell::Cell<u64>,
 }
 
 impl Progress {
@@ -220,15 +224,25 @@ impl Progress {
             }
             bar
         });
-        Progress { bar, budget }
+        Progress { bar, budget, tenth: std::cell::Cell::new(0) }
+    }
+
+    /// How many of the schedules numbered 1 to `budget` shard `i` of `n` runs.
+    fn share(budget: u64, (i, n): (u64, u64)) -> u64 {
+        if budget > i {
+            (budget - i).div_ceil(n)
+        } else {
+            0
+        }
     }
 
     fn tick(&self, done: u64) {
         match &self.bar {
             Some(bar) => bar.set_position(done),
             None => {
-                let step = (self.budget / 10).max(1);
-                if done.is_multiple_of(step) && done < self.budget {
+                let tenth = done.saturating_mul(10) / self.budget.max(1);
+                if tenth > self.tenth.get() && done < self.budget {
+                    self.tenth.set(tenth);
                     eprintln!("reprise: explored {done}/{} schedules", self.budget);
                 }
             }

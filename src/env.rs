@@ -185,7 +185,9 @@ where
         Ok(trace) => trace,
         Err(e) => {
             let code = exit::of_read_error(&e);
-            let message = reprise_recorder::trace::show::block(&format!("{e}"));
+            // With its causes, as the CLI prints it: "cannot read `t.trace`"
+            // alone did not say the file is missing, or empty.
+            let message = reprise_recorder::trace::show::block(&format!("{:#}", anyhow::Error::new(e)));
             eprintln!("reprise: {message}");
             crate::handoff::write(code, &message);
             return code;

@@ -167,3 +167,19 @@ fn explore_off_a_terminal_prints_progress_lines_for_its_shard() {
     assert!(lines.len() >= 3, "progress lines: {err}");
     assert!(lines.iter().all(|l| l.ends_with("/3000 schedules")), "the shard's share: {err}");
 }
+
+/// `REPRISE_REPLAY=FILE` under `reprise::main` said "cannot read `FILE`"
+/// or "`FILE` is not a readable trace" and no more: not that the file is
+/// missing, or empty, as `reprise replay FILE` says.
+#[test]
+fn a_program_replaying_an_unreadable_trace_says_why() {
+    let dir = scratch("hunt-replay-env");
+    let empty = dir.join("empty.trace");
+    std::fs::write(&empty, b"").unwrap();
+    for (path, code, why) in [(dir.join("missing.trace"), 7, "No such file"), (empty, 6, "empty file")] {
+        let out = Command::new(example("transfer")).env("REPRISE_REPLAY", &path).output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(code), "{err}");
+        assert!(err.contains(why), "{err}");
+    }
+}

@@ -183,3 +183,16 @@ fn a_program_replaying_an_unreadable_trace_says_why() {
         assert!(err.contains(why), "{err}");
     }
 }
+
+/// `demo --out FILE` said "cannot create `FILE`: File exists (os error 17)",
+/// as if the file were in the way of a file it meant to write.
+#[test]
+fn demo_out_that_is_a_file_says_it_is_not_a_folder() {
+    let file = scratch("hunt-demo-out").join("t.trace");
+    std::fs::write(&file, b"").unwrap();
+    let out = reprise(&["demo", "--out", file.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("is not a folder"), "{err}");
+    assert!(!err.contains("File exists"), "{err}");
+}

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::anyhow;
 
 use crate::cli::payments;
-use crate::cli::{default_out_dir, out, Failure, Outcome};
+use crate::cli::{default_out_dir, out, out_dir_usable, Failure, Outcome};
 use crate::exit;
 use crate::pipelines::payments::{Bug, PaymentsConfig};
 
@@ -21,6 +21,9 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> Outcome {
+    if let Some(dir) = &args.out {
+        out_dir_usable(dir, "demo writes its trace into it")?;
+    }
     let dir = args.out.unwrap_or_else(default_out_dir);
     std::fs::create_dir_all(&dir)
         .map_err(|e| Failure::new(exit::IO_ERROR, anyhow!("cannot create `{}`: {e}", dir.display())))?;

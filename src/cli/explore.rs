@@ -10,7 +10,7 @@ use reprise_replayer::explore::{self, Config, Explorer, StrategyKind};
 
 use crate::cli::payments::Lines;
 use crate::cli::pipeline::{self, Choice, Pipeline};
-use crate::cli::{default_out_dir, explore_json, out, Failure, Outcome};
+use crate::cli::{default_out_dir, explore_json, out, out_dir_usable, Failure, Outcome};
 use crate::exit;
 
 /// Arguments of `reprise explore`.
@@ -85,7 +85,7 @@ pub(crate) fn run(args: Args) -> Outcome {
         tracked: false,
     })?;
     if let Some(dir) = &args.out {
-        out_dir_usable(dir)?;
+        out_dir_usable(dir, "explore writes a failure's trace into it")?;
     }
     let dir = args.out.unwrap_or_else(default_out_dir);
     let name = format!(
@@ -160,30 +160,6 @@ pub(crate) fn run(args: Args) -> Outcome {
             Ok(exit::SUCCESS)
         }
     }
-}
-
-/// `--out DIR` names a folder (made when a failure is written): a path
-/// under an existing file is refused before the search, which would
-/// otherwise run to the end and fail to write with "File exists".
-fn out_dir_usable(dir: &std::path::Path) -> Result<(), Failure> {
-    for path in dir.ancestors().filter(|p| !p.as_os_str().is_empty()) {
-        match std::fs::metadata(path) {
-            Ok(meta) if meta.is_dir() => return Ok(()),
-            Ok(_) => {
-                let what =
-                    if path == dir { String::new() } else { format!(" (`{}` is a file)", path.display()) };
-                return Err(Failure::new(
-                    exit::USAGE,
-                    anyhow!(
-                        "--out `{}` is not a folder{what}: explore writes a failure's trace into the folder --out names",
-                        dir.display()
-                    ),
-                ));
-            }
-            Err(_) => {}
-        }
-    }
-    Ok(())
 }
 
 /// `--json`: the result on stdout, the report on stderr, the exit code as

@@ -192,6 +192,28 @@ fn flush_stdout() -> Result<(), Failure> {
     }
 }
 
+/// `--out DIR` names a folder (made when needed): a path that is, or lies
+/// under, an existing file is refused at once. explore would otherwise run
+/// its whole search and fail to write with "File exists", and demo said
+/// "cannot create `FILE`: File exists".
+fn out_dir_usable(dir: &std::path::Path, what_for: &str) -> Result<(), Failure> {
+    for path in dir.ancestors().filter(|p| !p.as_os_str().is_empty()) {
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => return Ok(()),
+            Ok(_) => {
+                let file =
+                    if path == dir { String::new() } else { format!(" (`{}` is a file)", path.display()) };
+                return Err(Failure::new(
+                    exit::USAGE,
+                    anyhow::anyhow!("--out `{}` is not a folder{file}: {what_for}", dir.display()),
+                ));
+            }
+            Err(_) => {}
+        }
+    }
+    Ok(())
+}
+
 fn default_out_dir() -> PathBuf {
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

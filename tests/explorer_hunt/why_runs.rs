@@ -87,3 +87,24 @@ fn why_reproduces_a_deadlock_that_left_a_thread_in_a_condvar_wait() {
         assert!(report.failure.is_some(), "{what}: not reproduced ({kind:?})");
     }
 }
+
+/// Failures that needed a timer to fire while another thread could run (a
+/// time choice): a sleep, a recv_timeout, a condvar wait_timeout. `why`'s
+/// runs let timers fire only once every thread was blocked, so following
+/// the recorded order did not fail: 'not reproduced' for every one of the
+/// 70 traces here. Time is now a choice in its runs too.
+#[test]
+fn why_reproduces_failures_that_needed_a_timer_to_fire_early() {
+    reproduced_and_explained("why-condvar-if", programs::condvar_if);
+    reproduced_and_explained("why-lost-wakeup", programs::lost_wakeup);
+    reproduced_and_explained("why-watchdog", programs::watchdog);
+    reproduced_and_explained("why-panic-waiter", programs::panic_with_a_waiter);
+    // Reproduced, but no single flip makes these go away.
+    for (name, program) in
+        [("why-timed-deadlock", programs::timed_deadlock as fn()), ("why-select-feed", programs::select_feed)]
+    {
+        for (what, kind, report) in why_on(name, program) {
+            assert!(report.failure.is_some(), "{what}: not reproduced ({kind:?})");
+        }
+    }
+}

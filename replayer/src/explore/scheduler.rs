@@ -47,7 +47,7 @@ struct State {
     yield_defers: bool,
     /// Whether the earliest timer may expire while threads can run, as one
     /// more choice (the default), or only when nothing else can happen
-    /// (`why`'s runs, which follow a recorded order).
+    /// ([`crate::explore::Config::time_choices`] off).
     time_is_a_choice: bool,
     /// Scratch list of the options of a timer choice.
     options: Vec<ThreadIndex>,
@@ -114,8 +114,7 @@ impl RunScheduler {
         self.state.borrow_mut().yield_defers = false;
     }
 
-    /// Lets timers expire only when no thread can run: a run that follows
-    /// a recorded order decides by that order alone.
+    /// Lets timers expire only when no thread can run.
     pub(crate) fn timers_wait(&self) {
         self.state.borrow_mut().time_is_a_choice = false;
     }

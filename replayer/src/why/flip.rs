@@ -127,6 +127,10 @@ impl Strategy for Guided {
         true
     }
 
+    /// Also a time choice's: `runnable` then ends with the sleeper whose
+    /// timer is the earliest, which is chosen (its timer fires) when its
+    /// next event comes first in the recorded order, or when no other
+    /// thread may go on.
     fn choose(&mut self, runnable: &[ThreadIndex], current: Option<ThreadIndex>) -> ThreadIndex {
         self.advance();
         let held = self.holding();

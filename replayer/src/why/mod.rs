@@ -14,7 +14,9 @@
 //! Captured values are served from the trace by (thread, call index), as a
 //! coroutine replay serves them; a flipped run that asks for one the trace
 //! lacks (it took another path) is inconclusive, not a fix. The time and
-//! random numbers are the explorer's own (its virtual clock, its seed).
+//! random numbers are the explorer's own (its virtual clock, its seed); the
+//! earliest timer fires where the recorded order has its sleeper's next
+//! event, as a time choice of the explorer.
 
 pub mod child;
 mod flip;

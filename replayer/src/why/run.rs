@@ -84,9 +84,13 @@ where
             Rc::clone(&flipped),
         ));
         let spare = std::mem::take(&mut self.spare);
-        // A run that follows a recorded order lets timers expire only when
-        // nothing else can run: the order decides.
-        let limits = Limits { max_steps: request.max_steps, time_choices: false };
+        // Time is a choice, as it was in the explored run: the strategy
+        // fires the earliest timer where the recorded order has the
+        // sleeper's next event. With timers firing only once every thread
+        // was blocked, a failure that needed one to fire while another
+        // thread could run (a timeout racing a reply, a sleeper waking
+        // before a busy thread's next step) did not come back.
+        let limits = Limits { max_steps: request.max_steps, time_choices: true };
         let (explored, result) =
             run_once(&self.program, strategy, limits, spare, self.runs, |s| s.keep_yielded());
         let mut end = explored.end;

@@ -196,3 +196,28 @@ fn demo_out_that_is_a_file_says_it_is_not_a_folder() {
     assert!(err.contains("is not a folder"), "{err}");
     assert!(!err.contains("File exists"), "{err}");
 }
+
+/// `export t.trace --out t.trace` and `timeline t.trace --out t.trace`
+/// wrote over the trace they read (often the only copy of an incident) and
+/// exited 0; so did a symlink to it. Now they refuse, exit 2, and the trace
+/// is left whole.
+#[cfg(unix)]
+#[test]
+fn export_and_timeline_refuse_to_write_over_their_trace() {
+    let dir = scratch("hunt-overwrite");
+    let original = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("traces/lost-update.trace");
+    let trace = dir.join("t.trace");
+    std::fs::copy(&original, &trace).unwrap();
+    let link = dir.join("link.trace");
+    std::os::unix::fs::symlink(&trace, &link).unwrap();
+    let t = trace.to_str().unwrap();
+    for out in [t, link.to_str().unwrap()] {
+        for args in [&["export", t, "--format", "jsonl", "--out", out][..], &["timeline", t, "--out", out]] {
+            let run = reprise(args);
+            let err = stderr(&run);
+            assert_eq!(run.status.code(), Some(2), "{args:?}: {err}");
+            assert!(err.contains("is the trace being read"), "{args:?}: {err}");
+            assert_eq!(std::fs::read(&trace).unwrap(), std::fs::read(&original).unwrap(), "{args:?}");
+        }
+    }
+}

@@ -50,6 +50,9 @@ pub(crate) fn warn_if_not_whole(numbering: &Numbering<'_>) {
 }
 
 pub(crate) fn run(args: Args) -> Outcome {
+    if let Some(out) = &args.out {
+        crate::cli::not_the_trace(&args.file, out)?;
+    }
     let trace = payments::read(&args.file)?;
     let numbering = number(&trace);
     warn_if_not_whole(&numbering);

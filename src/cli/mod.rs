@@ -214,6 +214,37 @@ fn out_dir_usable(dir: &std::path::Path, what_for: &str) -> Result<(), Failure> 
     Ok(())
 }
 
+/// Refuses an `--out` that names the trace being read (the same path, a
+/// symlink or a hard link to it): `export t.trace --out t.trace` and
+/// `timeline t.trace --out t.trace` wrote over the trace, often the only
+/// copy of an incident, and said they succeeded.
+fn not_the_trace(trace: &std::path::Path, out: &std::path::Path) -> Result<(), Failure> {
+    let same_path = match (std::fs::canonicalize(trace), std::fs::canonicalize(out)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    #[cfg(unix)]
+    let same_file = {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::metadata(trace), std::fs::metadata(out)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    };
+    #[cfg(not(unix))]
+    let same_file = false;
+    if same_path || same_file {
+        return Err(Failure::new(
+            exit::USAGE,
+            anyhow::anyhow!(
+                "--out `{}` is the trace being read: writing there would destroy it; name another file",
+                out.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn default_out_dir() -> PathBuf {
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -24,14 +24,15 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> Outcome {
-    let trace = payments::read(&args.file)?;
-    let numbering = number(&trace);
-    warn_if_not_whole(&numbering);
     let out = args.out.unwrap_or_else(|| {
         let mut name = args.file.clone().into_os_string();
         name.push(".html");
         PathBuf::from(name)
     });
+    crate::cli::not_the_trace(&args.file, &out)?;
+    let trace = payments::read(&args.file)?;
+    let numbering = number(&trace);
+    warn_if_not_whole(&numbering);
     if out.as_os_str() == "-" {
         return match timeline(&numbering, &mut std::io::stdout().lock()) {
             Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {

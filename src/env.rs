@@ -291,9 +291,37 @@ where
                 };
             }
         };
+    // The dump is written only at a panic, a deadlock or SIGUSR1, maybe days
+    // later: a path it cannot go to is said now, as REPRISE_RECORD's is,
+    // not when the dump that was wanted fails.
+    if let Some(why) = unwritable(&path) {
+        let _ =
+            writeln!(notices, "reprise: cannot write the flight-recorder dump `{}`: {why}", path.display());
+        return match on_error {
+            OnRecordError::Exit { code } => code,
+            _ => {
+                let _ = writeln!(notices, "reprise: running without the flight recorder");
+                run_plainly(body)
+            }
+        };
+    }
     run_held(body, on_error, None, notices, |held| {
         crate::flight(&path, flight, held).map(|run| (run.verdict, run.result))
     })
+}
+
+/// Why a file could not be created at `path`, as far as can be told without
+/// creating it: it is a folder, or its folder is missing or is a file.
+fn unwritable(path: &Path) -> Option<String> {
+    if path.is_dir() {
+        return Some("it is a folder".into());
+    }
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    match std::fs::metadata(parent) {
+        Ok(meta) if meta.is_dir() => None,
+        Ok(_) => Some(format!("`{}` is not a folder", parent.display())),
+        Err(e) => Some(format!("its folder `{}`: {e}", parent.display())),
+    }
 }
 
 /// Runs `body` inside `start` (a recording or a flight) and turns how it

@@ -221,3 +221,24 @@ fn export_and_timeline_refuse_to_write_over_their_trace() {
         }
     }
 }
+
+/// `REPRISE_FLIGHT=PATH` with a PATH no dump can be written to (a folder, a
+/// missing folder) said nothing at start: a program could fly for days and
+/// learn only at the crash it was flown for that the dump failed. Now it is
+/// said at start, as `REPRISE_RECORD`'s is, and the program runs without it.
+#[test]
+fn flight_to_a_path_no_dump_can_reach_is_said_at_start() {
+    let dir = scratch("hunt-flight-env");
+    for path in [dir.clone(), dir.join("missing").join("f.trace")] {
+        let out = Command::new(example("transfer")).env("REPRISE_FLIGHT", &path).output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        assert!(err.contains("cannot write the flight-recorder dump"), "{path:?}: {err}");
+        assert!(err.contains("running without the flight recorder"), "{path:?}: {err}");
+    }
+    // A path that can be written still flies, and writes nothing without a dump.
+    let fine = dir.join("f.trace");
+    let out = Command::new(example("transfer")).env("REPRISE_FLIGHT", &fine).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+}

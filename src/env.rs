@@ -121,7 +121,9 @@ where
     if let Some(child) = reprise_replayer::why::child::ChildRun::requested() {
         why_run(child, body);
     }
-    let code = match Mode::from_env() {
+    let mode = Mode::from_env();
+    ignored_variables(&mode, &mut std::io::stderr());
+    let code = match mode {
         Mode::Off => run_plainly(move || body().exit_code()),
         Mode::Record(path) => {
             // Opt-in only: the arguments can hold secrets; their hash is always kept.
@@ -133,6 +135,23 @@ where
         Mode::Flight(spec) => fly_or_run(&spec, config, noting_exit_code(body), &mut std::io::stderr()),
     };
     std::process::exit(code)
+}
+
+/// Names the mode variables that are set but lost to the one `mode` took
+/// (REPRISE_REPLAY before REPRISE_RECORD before REPRISE_FLIGHT): with
+/// REPRISE_RECORD left set, a program replayed and wrote no trace without
+/// a word.
+fn ignored_variables(mode: &Mode, notices: &mut dyn Write) {
+    let (taken, after): (&str, &[&str]) = match mode {
+        Mode::Replay(_) => ("REPRISE_REPLAY", &["REPRISE_RECORD", "REPRISE_FLIGHT"]),
+        Mode::Record(_) => ("REPRISE_RECORD", &["REPRISE_FLIGHT"]),
+        Mode::Flight(_) | Mode::Off => return,
+    };
+    for name in after {
+        if std::env::var_os(name).is_some_and(|v| !v.is_empty()) {
+            let _ = writeln!(notices, "reprise: warning: {taken} and {name} are both set: {name} is ignored");
+        }
+    }
 }
 
 /// `reprise why FILE -- CMD`: makes the one run of the search the

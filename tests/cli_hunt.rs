@@ -242,3 +242,27 @@ fn flight_to_a_path_no_dump_can_reach_is_said_at_start() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
 }
+
+/// With REPRISE_REPLAY and REPRISE_RECORD both set, `reprise::main` replayed
+/// and recorded nothing, without a word: a user who had left one exported
+/// lost the recording they asked for.
+#[test]
+fn a_mode_variable_that_loses_to_another_is_named() {
+    let dir = scratch("hunt-both-modes");
+    let trace = dir.join("t.trace");
+    let recorded = Command::new(example("transfer")).env("REPRISE_RECORD", &trace).output().unwrap();
+    assert!(recorded.status.success(), "{}", stderr(&recorded));
+    let wanted = dir.join("new.trace");
+    let out = Command::new(example("transfer"))
+        .env("REPRISE_REPLAY", &trace)
+        .env("REPRISE_RECORD", &wanted)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("REPRISE_REPLAY and REPRISE_RECORD are both set: REPRISE_RECORD is ignored"),
+        "{err}"
+    );
+    assert!(!wanted.exists());
+}

@@ -408,3 +408,30 @@ fn clock_and_select_failures_replay() {
 fn notify_one_deadlock_failures_replay() {
     hunt("notify-deadlock", notify_one_deadlock, Hunt::default());
 }
+
+/// A select with two arms ready from the start, beside a thread that
+/// sends to a third channel the select also waits on: the bug, taking the
+/// second arm first (a select arm choice, no time).
+pub fn select_arm() {
+    let (a_tx, a_rx) = channel::unbounded::<u32>();
+    let (b_tx, b_rx) = channel::unbounded::<u32>();
+    let (c_tx, c_rx) = channel::unbounded::<u32>();
+    a_tx.send(1).unwrap();
+    b_tx.send(2).unwrap();
+    let t = thread::spawn(move || c_tx.send(3).unwrap());
+    let mut got = Vec::new();
+    for _ in 0..3 {
+        select! {
+            recv(a_rx) -> m => got.push(m.unwrap()),
+            recv(b_rx) -> m => got.push(m.unwrap()),
+            recv(c_rx) -> m => got.push(m.unwrap()),
+        }
+    }
+    t.join().unwrap();
+    assert!(got[0] != 2 || got[1] != 3, "took {got:?}");
+}
+
+#[test]
+fn select_arm_failures_replay() {
+    hunt("select-arm", select_arm, Hunt::default());
+}

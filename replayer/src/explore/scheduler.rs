@@ -487,10 +487,19 @@ impl Scheduler for RunScheduler {
     }
 
     fn choose(&self, options: &[u32]) -> u32 {
-        match options {
-            [only] => *only,
-            _ => side_choice(&mut self.state.borrow_mut(), options, None),
+        if let [only] = options {
+            return *only;
         }
+        let mut st = self.state.borrow_mut();
+        // A select's arm the strategy knows (a recorded one), unless the
+        // run follows a plan of its own.
+        if let Some(me) = st.running.filter(|_| st.side_plan.is_none()) {
+            if let Some(arm) = st.strategy.arm(me, options).filter(|a| options.contains(a)) {
+                st.side.push(arm);
+                return arm;
+            }
+        }
+        side_choice(&mut st, options, None)
     }
 
     fn made(&self, thread: ThreadIndex, event: &reprise_recorder::trace::model::Event, site: coop::Site<'_>) {

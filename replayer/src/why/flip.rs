@@ -55,6 +55,7 @@ pub(crate) struct Guided {
     yields: BTreeMap<ThreadIndex, u32>,
     flipped: Rc<Flipped>,
     captures: Rc<Captures>,
+    arms: Rc<Arms>,
     /// Each recorded event's place in `order`.
     positions: Rc<Positions>,
 }
@@ -66,6 +67,10 @@ pub(crate) type Positions = std::collections::HashMap<At, usize>;
 /// event's place in the recorded order.
 pub(crate) type Captures = BTreeMap<At, (usize, Served)>;
 
+/// The arm each recorded select took, by (thread, event index), with the
+/// event's place in the recorded order.
+pub(crate) type Arms = BTreeMap<At, (usize, u32)>;
+
 /// Yields in a row after which the tail takes the turn from a thread: one
 /// yield between a read and a write is not a wait, a loop of them is.
 const SPIN: u32 = 3;
@@ -73,13 +78,13 @@ const SPIN: u32 = 3;
 impl Guided {
     pub(crate) fn new(
         (order, positions): (Rc<[At]>, Rc<Positions>),
-        captures: Rc<Captures>,
+        (captures, arms): (Rc<Captures>, Rc<Arms>),
         upto: usize,
         hold: Option<Hold>,
         flipped: Rc<Flipped>,
     ) -> Guided {
         let (done, yields) = (BTreeMap::new(), BTreeMap::new());
-        Guided { order, upto, hold, cursor: 0, done, yields, flipped, captures, positions }
+        Guided { order, upto, hold, cursor: 0, done, yields, flipped, captures, arms, positions }
     }
 
     fn made_count(&self, thread: ThreadIndex) -> u64 {
@@ -207,6 +212,14 @@ impl Strategy for Guided {
             self.flipped.missing_capture.set(Some(at));
         }
         served
+    }
+
+    /// While the recorded order is followed, a select takes the arm it
+    /// took in the recording: with several arms ready, which one it takes
+    /// is a choice of the schedule as much as who runs.
+    fn arm(&mut self, thread: ThreadIndex, options: &[u32]) -> Option<u32> {
+        let (place, arm) = *self.arms.get(&(thread, self.made_count(thread)))?;
+        (place < self.follow_end() && options.contains(&arm)).then_some(arm)
     }
 
     fn name(&self) -> String {

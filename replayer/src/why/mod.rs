@@ -13,8 +13,10 @@
 //!
 //! Captured values are served from the trace by (thread, call index), as a
 //! coroutine replay serves them; a flipped run that asks for one the trace
-//! lacks (it took another path) is inconclusive, not a fix. The time and
-//! random numbers are the explorer's own (its virtual clock, its seed); the
+//! lacks (it took another path) is inconclusive, not a fix. Clock readings
+//! and random numbers are served the same way while the run follows the
+//! recorded order (past it, the explorer's own: its virtual clock, its
+//! seed), and a select takes the arm it took in the recording; the
 //! earliest timer fires where the recorded order has its sleeper's next
 //! event, as a time choice of the explorer.
 

@@ -12,7 +12,7 @@ use crate::views::number::Numbering;
 
 use reprise_recorder::hook::coop::Served;
 
-use super::flip::{At, Captures};
+use super::flip::{Arms, At, Captures};
 
 /// One recorded event, by global number and by position.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,12 +117,38 @@ pub(crate) fn captures(numbering: &Numbering<'_>) -> Captures {
             Ok(Outcome::Recv(r) | Outcome::TryRecv(r) | Outcome::RecvTimeout(r)) => {
                 !matches!(r, Received::Message { .. })
             }
-            _ => matches!(n.event.op, Op::Capture | Op::CaptureSensitive),
+            // Clock readings and random numbers too: a failure can
+            // depend on the time a thread read (how long it took, which a
+            // timeout served from the trace does not advance) or on a
+            // random draw, and the explorer's own would differ.
+            _ => matches!(
+                n.event.op,
+                Op::Capture | Op::CaptureSensitive | Op::Now | Op::SystemNow | Op::Random
+            ),
         })
         .filter_map(|n| {
             let outcome = n.event.outcome().ok()?;
             let blob = numbering.blob(n.thread, n.index).map(|b| b.into_owned());
             Some(((n.thread, n.index), ((n.number - 1) as usize, Served { outcome, blob })))
+        })
+        .collect()
+}
+
+/// The arm each recorded select took, by (thread, event index), with the
+/// event's place in the recorded order (a select that took none, empty or
+/// timed out, is left out).
+pub(crate) fn arms(numbering: &Numbering<'_>) -> Arms {
+    numbering
+        .iter()
+        .filter_map(|n| {
+            let arm = match n.event.outcome().ok()? {
+                Outcome::Select { arm, received: Received::Message { .. } | Received::Disconnected } => arm,
+                Outcome::SelectSend { arm, .. }
+                | Outcome::SelectReady { arm }
+                | Outcome::SelectTimer { arm } => arm,
+                _ => return None,
+            };
+            Some(((n.thread, n.index), ((n.number - 1) as usize, arm)))
         })
         .collect()
 }

@@ -89,6 +89,14 @@ pub trait Strategy {
         None
     }
 
+    /// The ready arm `thread`'s select takes, one of `options`, when the
+    /// strategy knows it (the arm a recorded select took, for `reprise
+    /// why`'s runs); `None`: chosen as any other choice.
+    fn arm(&mut self, thread: ThreadIndex, options: &[u32]) -> Option<u32> {
+        let _ = (thread, options);
+        None
+    }
+
     /// `thread` became runnable (ready, or runnable after a `yield_now`),
     /// or stopped being runnable. Told of every change, so that a strategy
     /// can keep its own order of the runnable threads instead of scanning

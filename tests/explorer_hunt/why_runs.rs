@@ -137,12 +137,15 @@ fn why_serves_the_clock_readings_of_the_order_it_follows() {
 }
 
 /// Two of the 10 traces still do not come back: the root's select took a
-/// timer arm (`after`) that was due because a time choice had fired
-/// another thread's `recv_timeout`, moving the clock; `why` serves that
-/// timed-out receive from the trace, which does not move its clock, so the
-/// timer arm is not ready when the select runs and it takes another.
+/// timer arm (`after`) that was due because time choices had fired the
+/// other threads' sleep and `recv_timeout` first, moving the clock. The
+/// global numbering has no edges for time: it places the select (and the
+/// timer's firing) before those threads' events, so `why` runs the select
+/// at once, at time 0, when only its send arm is ready. (Waiting out the
+/// served timeout in `why`'s runs, to move the clock, does not help: the
+/// select comes first in the order.)
 #[test]
-#[ignore = "bug: a timed-out receive served from the trace does not advance why's virtual clock, so a select's timer arm due by then is not ready"]
+#[ignore = "bug: the global numbering has no time edges: a select that took a timer arm is placed before the timeouts that moved the clock to it"]
 fn why_reproduces_every_clock_and_select_failure() {
     for (what, kind, report) in why_on("why-clock-select", programs::clock_and_select) {
         assert!(report.failure.is_some(), "{what}: not reproduced ({kind:?})");

@@ -266,3 +266,26 @@ fn a_mode_variable_that_loses_to_another_is_named() {
     );
     assert!(!wanted.exists());
 }
+
+/// A trace removed while `reprise record` wrote it (Unix lets the write go
+/// on into the unlinked file): it printed "recorded N events ... to FILE"
+/// and exited 0, with no trace left anywhere.
+#[test]
+fn a_trace_removed_while_recording_is_not_a_success() {
+    let path = scratch("hunt-removed").join("t.trace");
+    let child = Command::new(env!("CARGO_BIN_EXE_reprise"))
+        .args(["record", "--pipeline", "payments", "--payments", "300000", "--out"])
+        .arg(&path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    while !path.exists() {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    std::fs::remove_file(&path).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(7), "{err}");
+    assert!(err.contains("was removed while it was being recorded"), "{err}");
+}

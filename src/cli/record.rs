@@ -62,6 +62,18 @@ pub(crate) fn run(args: Args) -> Outcome {
         return fly(&pipeline, &args);
     }
     let recorded = pipeline.record(&args.out)?;
+    if std::fs::symlink_metadata(&args.out).is_err() {
+        // Unix lets a file be removed while it is written: the recording
+        // went on into it and was called a success, with no trace left.
+        return Err(Failure::new(
+            exit::IO_ERROR,
+            anyhow::anyhow!(
+                "the trace `{}` was removed while it was being recorded: its {} events are lost",
+                args.out.display(),
+                recorded.stats.events
+            ),
+        ));
+    }
     print_summary(&args.out, &recorded)?;
     recorded.lines.print()?;
     Ok(exit::SUCCESS)

@@ -289,3 +289,16 @@ fn a_trace_removed_while_recording_is_not_a_success() {
     assert_eq!(out.status.code(), Some(7), "{err}");
     assert!(err.contains("was removed while it was being recorded"), "{err}");
 }
+
+/// `explore --max-steps 0` reported every program as a livelock ("no end
+/// after 0 steps; main spins at ?"), exit 1, and wrote its trace: a
+/// finding made of a bad argument. Now it is a usage error.
+#[test]
+fn explore_max_steps_zero_is_a_usage_error() {
+    let out =
+        reprise(&["explore", "--pipeline", "payments", "--bug", "none", "--budget", "5", "--max-steps", "0"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--max-steps"), "{err}");
+    assert!(!err.contains("livelock"), "{err}");
+}

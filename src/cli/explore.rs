@@ -45,7 +45,7 @@ pub(crate) struct Args {
     #[arg(long, default_value = "0/1", value_name = "i/n", value_parser = explore::parse_shard)]
     shard: (u64, u64),
     /// Scheduling points one schedule may take before it counts as a livelock.
-    #[arg(long, default_value_t = 200_000, value_name = "N")]
+    #[arg(long, default_value_t = 200_000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     max_steps: u64,
     /// Where to write a failure's trace (default: a fresh folder in the temp dir).
     #[arg(long, value_name = "DIR")]

@@ -302,3 +302,14 @@ fn explore_max_steps_zero_is_a_usage_error() {
     assert!(err.contains("--max-steps"), "{err}");
     assert!(!err.contains("livelock"), "{err}");
 }
+
+/// `explore --budget 0` searched nothing and said "no failure in 0
+/// schedules", exit 0: a CI job with a budget left at 0 passed forever.
+/// `why --budget 0` is refused; now explore's is too.
+#[test]
+fn explore_budget_zero_is_a_usage_error() {
+    let out = reprise(&["explore", "--pipeline", "payments", "--bug", "lost-update", "--budget", "0"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--budget"), "{err}");
+}

@@ -36,7 +36,7 @@ pub(crate) struct Args {
     #[arg(long, default_value = "portfolio", value_name = "random|pct|pctN|dfs|pos|surw|portfolio")]
     strategy: StrategyKind,
     /// How many schedules to try.
-    #[arg(long, default_value_t = 1000, value_name = "N")]
+    #[arg(long, default_value_t = 1000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     budget: u64,
     /// Seed of the strategy's choices (the payments come from seed 1).
     #[arg(long, default_value_t = 0, value_name = "S")]

@@ -313,3 +313,26 @@ fn explore_budget_zero_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("--budget"), "{err}");
 }
+
+/// README: "`--shard i/n` (and `REPRISE_SHARD`) splits one budget". The
+/// CLI ignored REPRISE_SHARD (every machine ran the whole budget) and took
+/// a bad one without a word. Now it is the default of --shard.
+#[test]
+fn explore_takes_its_shard_from_reprise_shard() {
+    let explore = |shard: &str, extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_reprise"))
+            .args(["explore", "--pipeline", "payments", "--bug", "none", "--budget", "10"])
+            .args(extra)
+            .env("REPRISE_SHARD", shard)
+            .output()
+            .unwrap()
+    };
+    let out = explore("1/2", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(crate::util::stdout(&out).contains("no failure in 5 schedules"), "{}", crate::util::stdout(&out));
+    let out = explore("1/2", &["--shard", "0/1"]);
+    assert!(crate::util::stdout(&out).contains("no failure in 10 schedules"), "the flag wins");
+    let out = explore("9/2", &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("REPRISE_SHARD"), "{}", stderr(&out));
+}

@@ -42,8 +42,9 @@ pub(crate) struct Args {
     #[arg(long, default_value_t = 0, value_name = "S")]
     seed: u64,
     /// This machine's share of the schedules, for splitting one budget across CI machines.
-    #[arg(long, default_value = "0/1", value_name = "i/n", value_parser = explore::parse_shard)]
-    shard: (u64, u64),
+    /// [default: REPRISE_SHARD, else 0/1]
+    #[arg(long, value_name = "i/n", value_parser = explore::parse_shard)]
+    shard: Option<(u64, u64)>,
     /// Scheduling points one schedule may take before it counts as a livelock.
     #[arg(long, default_value_t = 200_000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     max_steps: u64,
@@ -73,8 +74,21 @@ fn backstop(flag: Option<String>) -> Result<Option<std::time::Duration>, Failure
     }
 }
 
+/// `--shard`, else `REPRISE_SHARD`, else the whole budget. The CLI used to
+/// ignore `REPRISE_SHARD`, which README documents beside `--shard`: every
+/// CI machine ran the whole budget.
+fn shard(flag: Option<(u64, u64)>) -> Result<(u64, u64), Failure> {
+    match (flag, std::env::var("REPRISE_SHARD").ok().filter(|v| !v.is_empty())) {
+        (Some(shard), _) => Ok(shard),
+        (None, Some(text)) => explore::parse_shard(&text)
+            .map_err(|e| Failure::new(exit::USAGE, anyhow!("REPRISE_SHARD={text:?}: {e}"))),
+        (None, None) => Ok((0, 1)),
+    }
+}
+
 pub(crate) fn run(args: Args) -> Outcome {
     let backstop = backstop(args.backstop)?;
+    let shard = shard(args.shard)?;
     // The workload's seed stays 1: `--seed` seeds the strategy's choices.
     let pipeline = Pipeline::choose(&Choice {
         name: &args.pipeline,
@@ -98,7 +112,7 @@ pub(crate) fn run(args: Args) -> Outcome {
         .strategy(args.strategy)
         .budget(args.budget)
         .seed(args.seed)
-        .shard(args.shard.0, args.shard.1)
+        .shard(shard.0, shard.1)
         .max_steps(args.max_steps)
         .backstop(backstop)
         .trace_dir(&dir)
@@ -111,7 +125,7 @@ pub(crate) fn run(args: Args) -> Outcome {
         strategy: args.strategy.to_string(),
         seed: args.seed,
         budget: args.budget,
-        shard: args.shard,
+        shard,
     };
     if !args.json {
         out!(
@@ -119,14 +133,10 @@ pub(crate) fn run(args: Args) -> Outcome {
             pipeline.describe(),
             args.strategy,
             args.budget,
-            if args.shard.1 > 1 {
-                format!(", shard {}/{}", args.shard.0, args.shard.1)
-            } else {
-                String::new()
-            }
+            if shard.1 > 1 { format!(", shard {}/{}", shard.0, shard.1) } else { String::new() }
         );
     }
-    let progress = Progress::new(Progress::share(args.budget, args.shard));
+    let progress = Progress::new(Progress::share(args.budget, shard));
     let explorer = Explorer::new(config);
     let outcome = explorer.run_checked(
         move || pipeline.run_annotated(),

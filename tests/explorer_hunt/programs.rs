@@ -435,3 +435,59 @@ pub fn select_arm() {
 fn select_arm_failures_replay() {
     hunt("select-arm", select_arm, Hunt::default());
 }
+
+/// A captured input that changes from run to run (a counter outside
+/// reprise, as a clock or a request id would): the bug needs an odd input
+/// and a lost update. The explorer's re-runs of the failing schedule must
+/// see the input the failing run captured: they ran the closure again, read
+/// the next (even) input, did not fail, and every failure came with 'no
+/// trace: ... the program is not deterministic given its schedule (...an
+/// input not captured...)' though the input was captured.
+pub fn captured_input() {
+    static INPUTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let input: u64 = reprise::capture(|| INPUTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    let counter = Arc::new(AtomicU64::new(0));
+    let c = Arc::clone(&counter);
+    let t = thread::spawn(move || {
+        let seen = c.load(Ordering::SeqCst);
+        c.store(seen + 1, Ordering::SeqCst);
+    });
+    counter.fetch_add(1, Ordering::SeqCst);
+    t.join().unwrap();
+    if input % 2 == 1 {
+        assert_eq!(counter.load(Ordering::SeqCst), 2, "lost update on an odd input");
+    }
+}
+
+/// A lazily initialized static shared by every run: the first run that
+/// reaches it initializes it, the rest do not.
+pub fn lazy_static_init() {
+    static TABLE: reprise::sync::LazyLock<reprise::sync::Mutex<u64>> =
+        reprise::sync::LazyLock::new(|| reprise::sync::Mutex::new(0));
+    let t = thread::spawn(|| {
+        *TABLE.lock().unwrap() += 1;
+    });
+    let seen = *TABLE.lock().unwrap();
+    t.join().unwrap();
+    let _ = seen;
+    let counter = Arc::new(AtomicU64::new(0));
+    let c = Arc::clone(&counter);
+    let t = thread::spawn(move || {
+        let seen = c.load(Ordering::SeqCst);
+        c.store(seen + 1, Ordering::SeqCst);
+    });
+    counter.fetch_add(1, Ordering::SeqCst);
+    t.join().unwrap();
+    assert_eq!(counter.load(Ordering::SeqCst), 2, "lost update");
+}
+
+#[test]
+fn captured_input_failures_replay() {
+    // Its input changes from run to run, so two explorations differ.
+    hunt("captured-input", captured_input, Hunt { same_search: false, ..Hunt::default() });
+}
+
+#[test]
+fn lazy_static_init_failures_replay() {
+    hunt("lazy-static", lazy_static_init, Hunt::default());
+}

@@ -23,19 +23,13 @@ pub(super) fn capture<T: Serialize>(read: impl FnOnce() -> T, location: &'static
 
 /// Records a capture of `bytes`: the event, then the bytes after it.
 pub(super) fn store(bytes: &[u8], location: &'static Location<'static>) {
-    context::with(|ctx| {
-        ctx.record_outcome(Outcome::Capture { len: bytes.len() as u64, panicked: false }, 0, location);
-        ctx.record_blob(bytes);
-    });
+    stored(Outcome::Capture { len: bytes.len() as u64, panicked: false }, bytes, location);
 }
 
 /// Records a capture whose read panicked; `message` is a [`CapturedPanic`]'s
 /// bytes.
 pub(super) fn store_panicked(message: &[u8], location: &'static Location<'static>) {
-    context::with(|ctx| {
-        ctx.record_outcome(Outcome::Capture { len: message.len() as u64, panicked: true }, 0, location);
-        ctx.record_blob(message);
-    });
+    stored(Outcome::Capture { len: message.len() as u64, panicked: true }, message, location);
 }
 
 /// A sensitive capture: run the closure, store its value sealed with the
@@ -55,27 +49,24 @@ pub(super) fn capture_sensitive<T: Serialize>(
 
 /// Records a sensitive capture whose stored blob is `sealed`.
 pub(super) fn store_sensitive(sealed: &[u8], location: &'static Location<'static>) {
-    context::with(|ctx| {
-        ctx.record_outcome(
-            Outcome::CaptureSensitive { len: sealed.len() as u64, panicked: false },
-            0,
-            location,
-        );
-        ctx.record_blob(sealed);
-    });
+    stored(Outcome::CaptureSensitive { len: sealed.len() as u64, panicked: false }, sealed, location);
 }
 
 /// Records a sensitive capture whose read panicked; `sealed` is its message,
 /// sealed as a value is (a message may quote what was read).
 pub(super) fn store_sensitive_panicked(sealed: &[u8], location: &'static Location<'static>) {
-    context::with(|ctx| {
-        ctx.record_outcome(
-            Outcome::CaptureSensitive { len: sealed.len() as u64, panicked: true },
-            0,
-            location,
-        );
-        ctx.record_blob(sealed);
+    stored(Outcome::CaptureSensitive { len: sealed.len() as u64, panicked: true }, sealed, location);
+}
+
+/// Records a capture's event and the bytes after it, and tells an
+/// explorer's scheduler (which keeps a run's captures for its re-runs).
+fn stored(outcome: Outcome, bytes: &[u8], location: &'static Location<'static>) {
+    let thread = context::with(|ctx| {
+        ctx.record_outcome(outcome, 0, location);
+        ctx.record_blob(bytes);
+        ctx.index
     });
+    crate::rt::coop::captured(thread, outcome, bytes);
 }
 
 /// Runs `read`. When it panics, hands the panic (a [`CapturedPanic`]'s

@@ -129,6 +129,14 @@ pub trait Scheduler {
         let _ = (thread, op);
         None
     }
+
+    /// `thread` just made a capture (its event was made): the outcome and
+    /// the bytes stored with it. The explorer keeps a run's captures, so
+    /// that running its schedule again (to minimize it, to record its
+    /// trace) gives back the values this run read.
+    fn captured(&self, thread: ThreadIndex, outcome: Outcome, blob: &[u8]) {
+        let _ = (thread, outcome, blob);
+    }
 }
 
 /// Where a call was made, by content: a panic's site is known only so.
@@ -201,6 +209,16 @@ pub(crate) fn made(thread: ThreadIndex, event: &Event, site: Site<'_>) {
     SCHEDULER.with(|s| {
         if let Some(s) = s.borrow().as_ref() {
             s.made(thread, event, site);
+        }
+    });
+}
+
+/// Tells the scheduler, if one is installed, that `thread` just made a
+/// capture of `blob` with `outcome`.
+pub(crate) fn captured(thread: ThreadIndex, outcome: Outcome, blob: &[u8]) {
+    SCHEDULER.with(|s| {
+        if let Some(s) = s.borrow().as_ref() {
+            s.captured(thread, outcome, blob);
         }
     });
 }

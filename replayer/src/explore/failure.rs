@@ -90,7 +90,9 @@ where
     // Once more, watching every event (the search does not: it costs), with
     // the time it starts for the trace's header.
     let started = now_unix_ms();
-    let plan = Plan::of(&found.explored.end.log, &found.explored.end.side);
+    // With the values the failing run captured: the closures are not run
+    // again (an input that changes from run to run would change the run).
+    let plan = Plan::of_run(&found.explored);
     let (mut watched, result) = minimize::run_plan(program, &plan, config.limits(), schedule - 1, true);
     let again = failure_of(&mut watched.end, result.as_ref(), check);
     let Found { explored, kind } = match again {

@@ -16,6 +16,7 @@ use std::rc::Rc;
 use reprise_recorder::trace::model::ThreadIndex;
 
 use super::run_failure::{FailureKind, Step};
+use super::scheduler::Captured;
 use super::spare::Spare;
 use super::strategy::Strategy;
 use super::{failure_of, run_once, Explored, Limits};
@@ -41,6 +42,8 @@ pub(crate) struct Plan {
     pub(crate) segments: Vec<Segment>,
     /// The other choices (see `RunEnd::side`).
     pub(crate) side: Vec<u32>,
+    /// The captured values to give back (see `RunEnd::captured`).
+    pub(crate) captured: Rc<Captured>,
 }
 
 impl Plan {
@@ -56,7 +59,12 @@ impl Plan {
                 _ => segments.push(Segment { thread: step.thread, steps: asked }),
             }
         }
-        Plan { segments, side: side.to_vec() }
+        Plan { segments, side: side.to_vec(), captured: Rc::default() }
+    }
+
+    /// The plan `run` followed, with the values it captured.
+    pub(crate) fn of_run(run: &Explored) -> Plan {
+        Plan { captured: Rc::clone(&run.end.captured), ..Plan::of(&run.end.log, &run.end.side) }
     }
 
     /// The segments that start with a preemption, by index, for `log` (the
@@ -203,6 +211,7 @@ where
     let spare = if observe { Spare::default() } else { Spare::untraced() };
     run_once(program, guided, limits, spare, index, |scheduler| {
         scheduler.follow_side(plan.side.clone());
+        scheduler.serve_captures(Rc::clone(&plan.captured));
         if observe {
             scheduler.observe();
         }
@@ -254,8 +263,11 @@ where
                     break;
                 }
                 self.runs += 1;
+                let captured = Rc::clone(&best.explored.end.captured);
                 let (mut again, result) =
-                    run_once(self.program, dfs, self.limits, Spare::untraced(), self.index, |_| ());
+                    run_once(self.program, dfs, self.limits, Spare::untraced(), self.index, |s| {
+                        s.serve_captures(captured)
+                    });
                 dfs = again.end.strategy.take().expect("a run hands its strategy back");
                 dfs.end(again.end.steps);
                 if let Some(kind) = self.judge(&best, &mut again, result.as_ref()) {
@@ -284,7 +296,7 @@ where
 {
     let mut search = Search { program, check, limits, index, runs: 0, budget };
     let mut best = search.bounded(found);
-    let plan_of = |f: &Found| Plan::of(&f.explored.end.log, &f.explored.end.side);
+    let plan_of = |f: &Found| Plan::of_run(&f.explored);
 
     // Many preemptions at once first: keep only the first k (k = 0, 1, 2,
     // 4, ...), the rest removed. A long random schedule has a hundred, of
@@ -328,7 +340,7 @@ where
 {
     'rounds: loop {
         let points = Plan::preempting(&best.explored.end.log);
-        let plan = Plan::of(&best.explored.end.log, &best.explored.end.side);
+        let plan = Plan::of_run(&best.explored);
         for &s in points.iter().rev() {
             for candidate in plan.removals(s) {
                 if search.spent() {
@@ -353,7 +365,7 @@ where
     R: 'static,
     C: Fn(&R) -> Option<String>,
 {
-    let plan = Plan::of(&best.explored.end.log, &best.explored.end.side);
+    let plan = Plan::of_run(&best.explored);
     for s in (1..plan.segments.len()).rev() {
         if plan.segments[s].steps == 0 {
             continue;

@@ -8,8 +8,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use corosensei::stack::DefaultStack;
-use reprise_recorder::hook::coop::{self, CoopCall, Resource, SavedContext, Scheduler, Woken};
-use reprise_recorder::trace::model::{ObjectIndex, Op, ThreadIndex};
+use reprise_recorder::hook::coop::{self, CoopCall, Resource, SavedContext, Scheduler, Served, Woken};
+use reprise_recorder::trace::model::{ObjectIndex, Op, Outcome, ThreadIndex};
 
 use super::coroutine::{suspend, Fiber, Ran};
 use super::run_failure::{FailureKind, Step, Stuck};
@@ -51,7 +51,18 @@ struct State {
     time_is_a_choice: bool,
     /// Scratch list of the options of a timer choice.
     options: Vec<ThreadIndex>,
+    /// Events made so far, per thread (a capture's index among them).
+    made_by: Vec<u64>,
+    /// The captures this run made, by (thread, event index).
+    captured: Captured,
+    /// Captures to give back instead of running their closures (a run of a
+    /// failing schedule again), by (thread, event index).
+    serve: Option<Rc<Captured>>,
 }
+
+/// Captured values by (thread, event index): a run's, given back to a run
+/// of its schedule again, so that it reads what the first one read.
+pub(crate) type Captured = std::collections::HashMap<(ThreadIndex, u64), Served>;
 
 /// The scheduler of one run, shared by the fibers through the recorder's
 /// thread-local hook.
@@ -72,6 +83,8 @@ pub(crate) struct RunEnd {
     pub(crate) side: Vec<u32>,
     /// The events, if the run was observed ([`RunScheduler::observe`]).
     pub(crate) made: Vec<Made>,
+    /// The captures it made.
+    pub(crate) captured: Rc<Captured>,
 }
 
 impl RunScheduler {
@@ -97,6 +110,9 @@ impl RunScheduler {
                 yield_defers: true,
                 time_is_a_choice: true,
                 options: Vec::new(),
+                made_by: Vec::new(),
+                captured: Captured::new(),
+                serve: None,
             }),
         })
     }
@@ -117,6 +133,14 @@ impl RunScheduler {
     /// Lets timers expire only when no thread can run.
     pub(crate) fn timers_wait(&self) {
         self.state.borrow_mut().time_is_a_choice = false;
+    }
+
+    /// Gives back `captures` (another run's, of the same schedule) instead
+    /// of running the closures of the captures at the same places.
+    pub(crate) fn serve_captures(&self, captures: Rc<Captured>) {
+        if !captures.is_empty() {
+            self.state.borrow_mut().serve = Some(captures);
+        }
     }
 
     /// Keeps every event the run makes, for the failure report.
@@ -317,6 +341,7 @@ impl RunScheduler {
             spare,
             side: take(&mut st.side),
             made: st.made.take().unwrap_or_default(),
+            captured: Rc::new(take(&mut st.captured)),
         };
         // Unwinding a fiber runs its destructors with no context installed:
         // the primitives pass through and call no scheduler. Newest first: a
@@ -504,6 +529,11 @@ impl Scheduler for RunScheduler {
 
     fn made(&self, thread: ThreadIndex, event: &reprise_recorder::trace::model::Event, site: coop::Site<'_>) {
         let mut st = self.state.borrow_mut();
+        let slot = thread as usize;
+        if st.made_by.len() <= slot {
+            st.made_by.resize(slot + 1, 0);
+        }
+        st.made_by[slot] += 1;
         let step = st.log.len().saturating_sub(1);
         st.strategy.made(thread, event);
         if let Some(made) = &mut st.made {
@@ -513,7 +543,22 @@ impl Scheduler for RunScheduler {
     }
 
     fn recorded(&self, thread: ThreadIndex, op: reprise_recorder::trace::model::Op) -> Option<coop::Served> {
-        self.state.borrow_mut().strategy.served(thread, op)
+        let mut st = self.state.borrow_mut();
+        if matches!(op, Op::Capture | Op::CaptureSensitive) {
+            let at = st.made_by.get(thread as usize).copied().unwrap_or(0);
+            let again = st.serve.as_ref().and_then(|s| s.get(&(thread, at))).filter(|s| s.outcome.op() == op);
+            if let Some(served) = again {
+                return Some(served.clone());
+            }
+        }
+        st.strategy.served(thread, op)
+    }
+
+    fn captured(&self, thread: ThreadIndex, outcome: Outcome, blob: &[u8]) {
+        let mut st = self.state.borrow_mut();
+        // Its event was made: it is the thread's last.
+        let at = st.made_by.get(thread as usize).copied().unwrap_or(0).saturating_sub(1);
+        st.captured.insert((thread, at), Served { outcome, blob: Some(blob.to_vec()) });
     }
 
     fn panicked(&self, thread: ThreadIndex, message: &str) {

@@ -336,3 +336,15 @@ fn explore_takes_its_shard_from_reprise_shard() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("REPRISE_SHARD"), "{}", stderr(&out));
 }
+
+/// `demo --max-runs 0` recorded nothing, then said "no run out of 0 broke
+/// an invariant; try again or raise --max-runs", exit 1 (a finding). Now it
+/// is a usage error.
+#[test]
+fn demo_max_runs_zero_is_a_usage_error() {
+    let out = reprise(&["demo", "--max-runs", "0"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--max-runs"), "{err}");
+    assert!(!err.contains("no run out of 0"), "{err}");
+}

@@ -90,6 +90,7 @@ pub fn check_failure(what: &str, program: fn(), failure: &Failure) {
 /// Hunts `program` with every strategy and seed, minimization on and off,
 /// checking every failure found.
 pub fn hunt(name: &str, program: fn(), mut hunt: Hunt) -> Tally {
+    // HUNT_WIDE=N: N seeds and 300 schedules each, for a longer hunt by hand.
     if let Ok(n) = std::env::var("HUNT_WIDE") {
         let n: u64 = n.parse().unwrap();
         hunt.seeds = Box::leak((0..n).collect::<Vec<_>>().into_boxed_slice());

@@ -491,3 +491,46 @@ fn captured_input_failures_replay() {
 fn lazy_static_init_failures_replay() {
     hunt("lazy-static", lazy_static_init, Hunt::default());
 }
+
+/// Everything at once: scoped workers meet at a barrier, one parks with a
+/// timeout for an unpark, a writer tries `try_write` beside readers, a
+/// captured limit, a random pick of who updates, a yield between a check
+/// and an act.
+pub fn kitchen_sink() {
+    let limit: u64 = reprise::capture(|| 2u64);
+    let barrier = reprise::sync::Barrier::new(2);
+    let table = RwLock::new(0u64);
+    let total = AtomicU64::new(0);
+    thread::scope(|s| {
+        let parked = s.spawn(|| {
+            barrier.wait();
+            thread::park_timeout(MS);
+            if let Ok(mut w) = table.try_write() {
+                *w += 1;
+            }
+        });
+        let parked_thread = parked.thread().clone();
+        let (barrier, total) = (&barrier, &total);
+        s.spawn(move || {
+            barrier.wait();
+            let who = reprise::random::below(2);
+            let seen = total.load(Ordering::SeqCst);
+            thread::yield_now();
+            if seen < limit {
+                total.store(seen + 1 + who, Ordering::SeqCst);
+            }
+            parked_thread.unpark();
+        });
+        let _ = *table.read().unwrap();
+        let seen = total.load(Ordering::SeqCst);
+        if seen < limit {
+            total.store(seen + 1, Ordering::SeqCst);
+        }
+    });
+    assert!(total.load(Ordering::SeqCst) <= limit, "over the limit");
+}
+
+#[test]
+fn kitchen_sink_failures_replay() {
+    hunt("kitchen-sink", kitchen_sink, Hunt::default());
+}

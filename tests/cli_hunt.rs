@@ -348,3 +348,33 @@ fn demo_max_runs_zero_is_a_usage_error() {
     assert!(err.contains("--max-runs"), "{err}");
     assert!(!err.contains("no run out of 0"), "{err}");
 }
+
+/// A recording whose writes failed partway (here a pipe whose reader left;
+/// a full disk alike) went on unrecorded, and `record` printed "recorded 0
+/// events in 0 chunks" and exited 0.
+#[cfg(unix)]
+#[test]
+fn a_recording_that_stopped_early_is_not_a_success() {
+    use std::io::Read;
+    let fifo = scratch("hunt-stopped").join("pipe");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let reader_path = fifo.clone();
+    let reader = std::thread::spawn(move || {
+        let mut first = [0u8; 16];
+        std::fs::File::open(reader_path).unwrap().read_exact(&mut first).unwrap();
+    });
+    let out = reprise(&[
+        "record",
+        "--pipeline",
+        "payments",
+        "--payments",
+        "20000",
+        "--out",
+        fifo.to_str().unwrap(),
+    ]);
+    reader.join().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(7), "{err}");
+    assert!(err.contains("the recording stopped early"), "{err}");
+    assert!(!crate::util::stdout(&out).contains("recorded 0 events"), "{}", crate::util::stdout(&out));
+}

@@ -156,6 +156,18 @@ impl Pipeline {
         let pipeline = *self;
         let recording = reprise_recorder::record(out, self.record_config(), move || pipeline.run_annotated())
             .map_err(|e| Failure::new(exit::IO_ERROR, e))?;
+        // Writing failed partway (a full disk, a closed pipe): the run went
+        // on unrecorded, and was reported as "recorded 0 events", exit 0.
+        if let Some(why) = &recording.stopped {
+            return Err(Failure::new(
+                exit::IO_ERROR,
+                anyhow!(
+                    "the recording stopped early ({why}): `{}` holds only the {} events written before",
+                    out.display(),
+                    recording.stats.events
+                ),
+            ));
+        }
         // A panic is in the trace, and replays: a recording made.
         let Some(lines) = Lines::of_run(recording.result, &recording.verdict) else {
             let verdict = &recording.verdict;

@@ -63,6 +63,9 @@ fn config(name: &str, hunt: &Hunt, strategy: StrategyKind, seed: u64, minimize: 
 /// parallel and on coroutines, to the same kind of failure.
 pub fn check_failure(what: &str, program: fn(), failure: &Failure) {
     assert!(!failure.report.contains("no trace"), "{what}: no trace\n{}", failure.report);
+    // The report shows the interleaving (a run that was not repeated had an
+    // empty step table).
+    assert!(failure.report.contains(" step |"), "{what}: no step table\n{}", failure.report);
     let path = failure.trace.as_ref().unwrap_or_else(|| panic!("{what}: no trace\n{}", failure.report));
     let trace = read_trace_file(path).unwrap_or_else(|e| panic!("{what}: unreadable trace: {e}"));
     let parallel = replay(&trace, program);
@@ -156,6 +159,18 @@ pub fn hunt(name: &str, program: fn(), mut hunt: Hunt) -> Tally {
                     what(true)
                 );
             }
+        }
+    }
+    // Timers that expire only once every thread is blocked: the failures
+    // found so must come back too.
+    for strategy in STRATEGIES {
+        let config = config(name, &hunt, strategy, 0, true).time_choices(false);
+        let outcome = Explorer::new(config).run(program);
+        tally.explorations += 1;
+        tally.schedules += outcome.schedules;
+        if let Some(failure) = outcome.failure {
+            tally.failures += 1;
+            check_failure(&format!("{name} {strategy} without time choices"), program, &failure);
         }
     }
     eprintln!("{name}: {tally:?}");

@@ -534,3 +534,51 @@ pub fn kitchen_sink() {
 fn kitchen_sink_failures_replay() {
     hunt("kitchen-sink", kitchen_sink, Hunt::default());
 }
+
+/// A program that reports its problem instead of panicking: a lost update
+/// its check finds, after a sleep that a time choice may fire early.
+fn lost_update_checked() -> u64 {
+    let counter = Arc::new(AtomicU64::new(0));
+    let c = Arc::clone(&counter);
+    let t = thread::spawn(move || {
+        thread::sleep(MS);
+        let seen = c.load(Ordering::SeqCst);
+        c.store(seen + 1, Ordering::SeqCst);
+    });
+    let seen = counter.load(Ordering::SeqCst);
+    thread::yield_now();
+    counter.store(seen + 1, Ordering::SeqCst);
+    t.join().unwrap();
+    counter.load(Ordering::SeqCst)
+}
+
+#[test]
+fn a_checked_failure_is_traced_and_replays_to_the_same_result() {
+    use reprise::explore::{Config, Explorer, FailureKind};
+    let check = |&n: &u64| (n != 2).then(|| format!("lost update: {n}"));
+    let mut found = 0;
+    for strategy in super::harness::STRATEGIES {
+        for seed in [0, 1, 2] {
+            let dir = crate::util::scratch("hunt-checked");
+            let config = Config::default().strategy(strategy).budget(60).seed(seed).trace_dir(&dir);
+            let outcome = Explorer::new(config).run_checked(lost_update_checked, check, |_| {});
+            let Some(failure) = outcome.failure else { continue };
+            found += 1;
+            let what = format!("{strategy} seed {seed}");
+            assert!(matches!(failure.kind, FailureKind::Check { .. }), "{what}: {:?}", failure.kind);
+            let trace = reprise::read_trace_file(failure.trace.as_ref().expect("a trace")).unwrap();
+            for (how, report) in [
+                ("replay", reprise::replay(&trace, lost_update_checked)),
+                ("replay_coroutines", reprise::replay_coroutines(&trace, lost_update_checked)),
+            ] {
+                assert_eq!(report.outcome, reprise::ReplayOutcome::Matched, "{what} {how}");
+                assert_eq!(
+                    report.result.as_ref().and_then(check),
+                    Some("lost update: 1".into()),
+                    "{what} {how}"
+                );
+            }
+        }
+    }
+    assert!(found >= 12, "only {found} of 18 explorations found the lost update");
+}

@@ -20,9 +20,24 @@ impl fmt::Debug for SealKey {
 /// Why a key was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum BadKey {
-    /// Neither 64 hex digits nor a readable file holding them.
+    /// Hex digits, but not 64 of them (or not only hex digits, and no file
+    /// of that name either).
     #[error("{KEY_ENV} must be 64 hex digits or the path of a file holding them")]
     Malformed,
+    /// A path (it is not hex) whose file cannot be read.
+    #[error("{KEY_ENV} names the file `{path}`, which cannot be read ({reason}); it must be 64 hex digits or the path of a file holding them")]
+    Unreadable {
+        /// The path, as given.
+        path: String,
+        /// What reading it said.
+        reason: String,
+    },
+    /// A readable file that does not hold 64 hex digits.
+    #[error("{KEY_ENV} names the file `{path}`, which does not hold 64 hex digits")]
+    FileMalformed {
+        /// The path, as given.
+        path: String,
+    },
 }
 
 impl SealKey {
@@ -54,11 +69,22 @@ impl SealKey {
     ///
     /// # Errors
     ///
-    /// [`BadKey::Malformed`] when it is neither.
+    /// [`BadKey::Malformed`] when it is hex digits of another length (or
+    /// neither hex nor a file), [`BadKey::Unreadable`] when it names a file
+    /// that cannot be read, [`BadKey::FileMalformed`] when the file does not
+    /// hold 64 hex digits.
     pub fn parse(value: &str) -> Result<SealKey, BadKey> {
         SealKey::from_hex(value).or_else(|_| {
-            let text = std::fs::read_to_string(value.trim()).map_err(|_| BadKey::Malformed)?;
-            SealKey::from_hex(&text)
+            let path = value.trim();
+            let all_hex = !path.is_empty() && path.chars().all(|c| c.is_ascii_hexdigit());
+            match std::fs::read_to_string(path) {
+                Ok(text) => {
+                    SealKey::from_hex(&text).map_err(|_| BadKey::FileMalformed { path: path.to_owned() })
+                }
+                // Meant as hex digits: say so, not that no file has that name.
+                Err(_) if all_hex || path.is_empty() => Err(BadKey::Malformed),
+                Err(e) => Err(BadKey::Unreadable { path: path.to_owned(), reason: e.to_string() }),
+            }
         })
     }
 

@@ -84,6 +84,22 @@ fn keys_parse_from_hex_or_a_file() {
     let path = std::env::temp_dir().join(format!("reprise-key-{}", std::process::id()));
     std::fs::write(&path, format!("{hex}\n")).unwrap();
     assert_eq!(SealKey::parse(path.to_str().unwrap()).unwrap(), parsed);
-    let _ = std::fs::remove_file(path);
+    std::fs::write(&path, "not a key\n").unwrap();
+    let junk = SealKey::parse(path.to_str().unwrap()).unwrap_err();
+    assert!(matches!(junk, BadKey::FileMalformed { .. }), "{junk:?}");
+    let _ = std::fs::remove_file(&path);
     assert_eq!(format!("{parsed:?}"), "SealKey(..)");
+}
+
+/// A key path naming no file says which file and why, not only the
+/// accepted forms (a user who set the path of a key file that moved was
+/// told it "must be 64 hex digits or the path of a file").
+#[test]
+fn a_key_file_that_cannot_be_read_is_named_with_the_reason() {
+    let missing = std::env::temp_dir().join(format!("reprise-no-key-{}", std::process::id()));
+    let err = SealKey::parse(missing.to_str().unwrap()).unwrap_err();
+    assert!(matches!(err, BadKey::Unreadable { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains(missing.to_str().unwrap()) && text.contains("No such file"), "{text}");
+    assert_eq!(SealKey::parse("0123456789abcdef"), Err(BadKey::Malformed));
 }

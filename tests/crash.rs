@@ -598,6 +598,7 @@ fn a_write_failure_mid_recording_stops_it_once_and_the_program_runs_on() {
     assert!(stdout(&out).contains("stopped: true"), "{}", stdout(&out));
     let notices = stderr(&out).matches("reprise: recording stopped").count();
     assert_eq!(notices, 1, "exactly one notice: {}", stderr(&out));
+    assert!(!stderr(&out).contains("outside this recording"), "no other warning: {}", stderr(&out));
     let trace = read_trace_file(&path).unwrap();
     assert!(trace.chunks > 0 && trace.damage.is_some(), "readable up to the failure: {:?}", trace.damage);
 }
@@ -607,16 +608,26 @@ fn child_write_failure(path: PathBuf) {
     config.fail_writes_after = Some(64 * 1024);
     let recording = record(&path, config, || {
         let total = Arc::new(Mutex::new(0u64));
+        // Each worker also reports its progress to the root: after the
+        // failure, threads stop recording one by one, and a message from one
+        // that stopped is no news the user needs (the stop was said).
+        let (progress_tx, progress_rx) = reprise::channel::unbounded::<u64>();
         let workers: Vec<_> = (0..2)
             .map(|_| {
                 let total = Arc::clone(&total);
+                let progress = progress_tx.clone();
                 thread::spawn(move || {
-                    for _ in 0..100_000 {
+                    for i in 0..100_000 {
                         *total.lock().unwrap() += 1;
+                        if i % 1000 == 0 {
+                            progress.send(i).unwrap();
+                        }
                     }
                 })
             })
             .collect();
+        drop(progress_tx);
+        for _ in progress_rx.iter() {}
         for w in workers {
             w.join().unwrap();
         }

@@ -271,7 +271,16 @@ impl Execution {
     /// program runs on and the recording goes on.
     #[cold]
     pub(crate) fn note_outside_message(&self, location: &'static std::panic::Location<'static>) {
-        if self.outside_message_noted.swap(true, Ordering::Relaxed) {
+        // A recording that stopped (a write failed, or the pending cap) has
+        // threads running on unrecorded: their messages are this, and the
+        // stop has been said already.
+        let stopped = self.sink().is_some_and(|sink| {
+            matches!(
+                sink.clock.state(),
+                crate::rt::flush::ClockState::Stopped | crate::rt::flush::ClockState::Capped
+            )
+        });
+        if stopped || self.outside_message_noted.swap(true, Ordering::Relaxed) {
             return;
         }
         crate::diagnostic::warn(&format!(

@@ -20,11 +20,11 @@ impl fmt::Debug for SealKey {
 /// Why a key was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum BadKey {
-    /// Hex digits, but not 64 of them (or not only hex digits, and no file
-    /// of that name either).
+    /// Neither 64 hex digits nor the path (with a `/`, `\` or `.`) of a
+    /// file.
     #[error("{KEY_ENV} must be 64 hex digits or the path of a file holding them")]
     Malformed,
-    /// A path (it is not hex) whose file cannot be read.
+    /// A path (it has a `/`, `\` or `.`) whose file cannot be read.
     #[error("{KEY_ENV} names the file `{path}`, which cannot be read ({reason}); it must be 64 hex digits or the path of a file holding them")]
     Unreadable {
         /// The path, as given.
@@ -69,21 +69,24 @@ impl SealKey {
     ///
     /// # Errors
     ///
-    /// [`BadKey::Malformed`] when it is hex digits of another length (or
-    /// neither hex nor a file), [`BadKey::Unreadable`] when it names a file
-    /// that cannot be read, [`BadKey::FileMalformed`] when the file does not
-    /// hold 64 hex digits.
+    /// [`BadKey::Malformed`] when it is neither 64 hex digits nor a
+    /// readable file, [`BadKey::Unreadable`] when it looks like a path (a
+    /// `/`, `\` or `.`) whose file cannot be read, [`BadKey::FileMalformed`]
+    /// when the file does not hold 64 hex digits.
     pub fn parse(value: &str) -> Result<SealKey, BadKey> {
         SealKey::from_hex(value).or_else(|_| {
             let path = value.trim();
-            let all_hex = !path.is_empty() && path.chars().all(|c| c.is_ascii_hexdigit());
+            // Read as a path only when it looks like one: `zz` or a short run
+            // of hex digits was meant as the key, and is told so.
+            let looks_like_a_path = path.contains(['/', '\\', '.']);
             match std::fs::read_to_string(path) {
                 Ok(text) => {
                     SealKey::from_hex(&text).map_err(|_| BadKey::FileMalformed { path: path.to_owned() })
                 }
-                // Meant as hex digits: say so, not that no file has that name.
-                Err(_) if all_hex || path.is_empty() => Err(BadKey::Malformed),
-                Err(e) => Err(BadKey::Unreadable { path: path.to_owned(), reason: e.to_string() }),
+                Err(e) if looks_like_a_path => {
+                    Err(BadKey::Unreadable { path: path.to_owned(), reason: e.to_string() })
+                }
+                Err(_) => Err(BadKey::Malformed),
             }
         })
     }

@@ -102,4 +102,5 @@ fn a_key_file_that_cannot_be_read_is_named_with_the_reason() {
     let text = err.to_string();
     assert!(text.contains(missing.to_str().unwrap()) && text.contains("No such file"), "{text}");
     assert_eq!(SealKey::parse("0123456789abcdef"), Err(BadKey::Malformed));
+    assert_eq!(SealKey::parse("zz"), Err(BadKey::Malformed), "a typo of a key, not a path");
 }

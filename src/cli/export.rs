@@ -35,12 +35,17 @@ pub(crate) struct Args {
     out: Option<PathBuf>,
 }
 
+/// Says on stderr where `trace` stops being whole, if it does.
+pub(crate) fn warn_if_damaged(trace: &reprise_recorder::trace::read::TraceFile) {
+    if let Some(damage) = &trace.damage {
+        eprintln!("reprise: warning: the trace is not whole: {}", block(&damage.to_string()));
+    }
+}
+
 /// Warns on stderr when the trace is damaged or some events could not be
 /// placed: the view still shows what there is.
 pub(crate) fn warn_if_not_whole(numbering: &Numbering<'_>) {
-    if let Some(damage) = &numbering.trace().damage {
-        eprintln!("reprise: warning: the trace is not whole: {}", block(&damage.to_string()));
-    }
+    warn_if_damaged(numbering.trace());
     if numbering.forced_count() > 0 {
         eprintln!(
             "reprise: warning: {} events lost what they waited for; their numbers say nothing about their order",

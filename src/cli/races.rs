@@ -8,7 +8,7 @@ use reprise_recorder::trace::read::TraceFile;
 use reprise_replayer::views::number;
 use reprise_replayer::views::races::{races, Access, Findings};
 
-use crate::cli::export::warn_if_not_whole;
+use crate::cli::export::{warn_if_damaged, warn_if_not_whole};
 use crate::cli::{out, payments, Outcome};
 use crate::exit;
 
@@ -40,12 +40,7 @@ pub(crate) fn run(args: Args) -> Outcome {
         warn_if_not_whole(&numbering);
         races(&numbering)
     } else {
-        if let Some(damage) = &trace.damage {
-            eprintln!(
-                "reprise: warning: the trace is not whole: {}",
-                reprise_recorder::trace::show::block(&damage.to_string())
-            );
-        }
+        warn_if_damaged(&trace);
         Findings::default()
     };
     out!(

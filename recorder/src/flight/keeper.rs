@@ -16,7 +16,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use crate::flight::dump::{self, DumpInfo};
 use crate::flight::ring::Rings;
-use crate::record::CONDVAR_WAITS_ANNOTATION;
+use crate::record::condvar_waits_annotation;
 use crate::rt::chunk::{Block, CHUNK_CAPACITY};
 use crate::rt::exec::Execution;
 use crate::rt::flush::FlushClock;
@@ -24,7 +24,7 @@ use crate::rt::raw;
 use crate::rt::writer::WriterMsg;
 use crate::trace::codec::EventEncoder;
 use crate::trace::format::{Footer, Header, Verdict};
-use crate::trace::model::{Op, ThreadIndex};
+use crate::trace::model::ThreadIndex;
 
 /// The footer annotation naming what made a dump.
 pub const DUMP_NOTE: &str = "reprise.flight.dump";
@@ -278,10 +278,7 @@ impl Keeper {
         let running = self.finished.is_none();
         if running {
             let waits = self.condvar_waits();
-            if !waits.is_empty() {
-                let names: Vec<String> = waits.iter().map(ThreadIndex::to_string).collect();
-                annotations.push((CONDVAR_WAITS_ANNOTATION.into(), names.join(",")));
-            }
+            annotations.extend(condvar_waits_annotation(&waits));
         }
         self.write(verdict, annotations, reason, running)
     }
@@ -299,8 +296,7 @@ impl Keeper {
                 continue;
             }
             let Some(mut buf) = thread.buf.as_ref().and_then(|buf| buf.try_lock()) else { continue };
-            let waiting = thread.block.lock().blocked.as_ref().is_some_and(|b| b.op == Op::CondWait);
-            if waiting {
+            if thread.in_condvar_wait() {
                 buf.flush();
                 waits.push(thread.index);
             }

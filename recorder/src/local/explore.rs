@@ -32,22 +32,14 @@ pub(super) fn with<T: 'static, R>(key: &'static LocalKey<T>, init: fn() -> T, f:
 /// Drops the running logical thread's values before it leaves the
 /// execution, so that their destructors' calls are explored (and, in a
 /// coroutine replay, followed) like the thread's others, as `os.rs` does
-/// on OS threads. A value a destructor makes anew goes in a later round.
+/// on OS threads.
+///
+/// # Errors
+///
+/// As [`super::drop_in_rounds`].
 pub(super) fn drop_values() -> Result<(), Box<dyn std::any::Any + Send>> {
-    let mut first_panic = Ok(());
-    for _ in 0..super::os::ROUNDS {
-        let Some(values) = context::try_with(|ctx| std::mem::take(&mut ctx.locals)) else {
-            break;
-        };
-        if values.is_empty() {
-            break;
-        }
-        for (_, value) in values {
-            let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(value)));
-            if let (Err(payload), Ok(())) = (dropped, &first_panic) {
-                first_panic = Err(payload);
-            }
-        }
-    }
-    first_panic
+    super::drop_in_rounds(
+        || context::try_with(|ctx| std::mem::take(&mut ctx.locals)).unwrap_or_default(),
+        drop,
+    )
 }

@@ -214,6 +214,39 @@ pub(crate) fn end_of_thread() -> Result<(), Box<dyn std::any::Any + Send>> {
     }
 }
 
+/// How many times [`drop_in_rounds`] looks again for values that
+/// destructors made: std gives up after a few rounds too, and leaves the
+/// rest to the thread's exit.
+#[cfg(not(reprise_loom))]
+const ROUNDS: usize = 8;
+
+/// Takes the thread's values with `take` and drops each with `drop_one`,
+/// again while destructors made new ones (at most [`ROUNDS`] times).
+///
+/// # Errors
+///
+/// The payload of the first destructor that panicked (the others still run).
+#[cfg(not(reprise_loom))]
+fn drop_in_rounds<T: IntoIterator>(
+    mut take: impl FnMut() -> T,
+    mut drop_one: impl FnMut(T::Item),
+) -> Result<(), Box<dyn std::any::Any + Send>> {
+    let mut first_panic = Ok(());
+    for _ in 0..ROUNDS {
+        let mut values = take().into_iter().peekable();
+        if values.peek().is_none() {
+            break;
+        }
+        for value in values {
+            let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop_one(value)));
+            if let (Err(payload), Ok(())) = (dropped, &first_panic) {
+                first_panic = Err(payload);
+            }
+        }
+    }
+    first_panic
+}
+
 /// Declares thread-local values that stay per thread under the explorer too.
 /// Like [`std::thread_local!`]: any number of `static`s, `const { }`
 /// initializers accepted.

@@ -77,32 +77,16 @@ pub(super) fn value<T: 'static>(key: &'static LocalKey<T>, slot: &Slot<T>) -> Rc
     kept
 }
 
-/// How many times [`drop_values`] looks again for values that destructors
-/// made: std gives up after a few rounds too, and leaves the rest to the
-/// thread's exit.
-pub(super) const ROUNDS: usize = 8;
-
 /// Drops the values this thread made while it recorded or replayed, before
 /// it leaves the execution, so that what their destructors do is recorded
-/// (or replayed) in order. A value a destructor makes anew is dropped in a
-/// later round.
+/// (or replayed) in order.
 ///
 /// # Errors
 ///
-/// The payload of the first destructor that panicked (the others still run).
+/// As [`super::drop_in_rounds`].
 pub(super) fn drop_values() -> Result<(), Box<dyn std::any::Any + Send>> {
-    let mut first_panic = Ok(());
-    for _ in 0..ROUNDS {
-        let made = MADE.try_with(|made| std::mem::take(&mut *made.borrow_mut())).unwrap_or_default();
-        if made.is_empty() {
-            break;
-        }
-        for key in made {
-            let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| key.drop_value()));
-            if let (Err(payload), Ok(())) = (dropped, &first_panic) {
-                first_panic = Err(payload);
-            }
-        }
-    }
-    first_panic
+    super::drop_in_rounds(
+        || MADE.try_with(|made| std::mem::take(&mut *made.borrow_mut())).unwrap_or_default(),
+        |key| key.drop_value(),
+    )
 }

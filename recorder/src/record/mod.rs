@@ -225,10 +225,7 @@ pub(crate) fn finish(exec: &Execution, verdict: Verdict) {
         // event, for a bounded time.
         let (open, waits) = flush::hand_over_all(exec, &sink.clock, sink.handover);
         let mut annotations = exec.annotations.lock().clone();
-        if !waits.is_empty() {
-            let names: Vec<String> = waits.iter().map(ThreadIndex::to_string).collect();
-            annotations.push((CONDVAR_WAITS_ANNOTATION.into(), names.join(",")));
-        }
+        annotations.extend(condvar_waits_annotation(&waits));
         if let Some(reason) = sink.clock.capped() {
             annotations.push((STOPPED_ANNOTATION.into(), reason.into()));
         }
@@ -254,6 +251,12 @@ pub const STOPPED_ANNOTATION: &str = "reprise.stopped";
 /// threads' logs end mid-run (a signal, a flight dump taken mid-run) keeps
 /// the next holder's turn, as it does for a deadlock's waiters.
 pub const CONDVAR_WAITS_ANNOTATION: &str = "reprise.condvar_waits";
+
+/// The [`CONDVAR_WAITS_ANNOTATION`] naming `waits`, if any.
+pub(crate) fn condvar_waits_annotation(waits: &[ThreadIndex]) -> Option<(String, String)> {
+    let names: Vec<String> = waits.iter().map(ThreadIndex::to_string).collect();
+    (!names.is_empty()).then(|| (CONDVAR_WAITS_ANNOTATION.into(), names.join(",")))
+}
 
 /// The longest panic message a footer keeps (the footer is at most 64 KiB;
 /// the whole message is in the panicking thread's events).

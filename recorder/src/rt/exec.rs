@@ -93,6 +93,12 @@ pub(crate) struct ThreadShared {
 }
 
 impl ThreadShared {
+    /// Whether the thread is blocked in a condvar wait (its last recorded
+    /// event led to it when read holding the thread's buffer).
+    pub(crate) fn in_condvar_wait(&self) -> bool {
+        self.block.lock().blocked.as_ref().is_some_and(|b| b.op == Op::CondWait)
+    }
+
     pub(crate) fn new(index: ThreadIndex, buf: Option<Arc<Mutex<ChunkBuf>>>) -> Self {
         ThreadShared {
             index,

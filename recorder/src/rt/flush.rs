@@ -17,7 +17,7 @@ use crossbeam_utils::CachePadded;
 use parking_lot::{Condvar, Mutex};
 
 use crate::rt::exec::Execution;
-use crate::trace::model::{Op, ThreadIndex};
+use crate::trace::model::ThreadIndex;
 
 /// What a thread should do with its buffer when the epoch moves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -219,9 +219,7 @@ pub(crate) fn hand_over_all(
                     // back before it clears its block, so the wait seen is
                     // the one its last recorded event led to. Only a buffer
                     // closed now: one closed earlier ends where it was.
-                    if !guard.is_closed()
-                        && thread.block.lock().blocked.as_ref().is_some_and(|b| b.op == Op::CondWait)
-                    {
+                    if !guard.is_closed() && thread.in_condvar_wait() {
                         condvar_waits.push(thread.index);
                     }
                     guard.close();

@@ -226,7 +226,7 @@ where
     }
     let mut options = crate::ReplayOptions::default();
     match crate::stop_at::from_env(path) {
-        Some(Ok(stop)) => options = options.stop_at(stop),
+        Some(Ok(stop)) => options = options.stop_at(under_reprise(stop)),
         Some(Err((code, message))) => {
             let message = reprise_recorder::trace::show::block(&message);
             eprintln!("reprise: {message}");
@@ -267,6 +267,17 @@ where
         // A reproduced deadlock or livelock: the replay's success.
         (None, _) => code,
     }
+}
+
+/// A pause asked by `reprise replay FILE --stop-at N -- CMD` (a report file
+/// is named): it ends with that `reprise`, whose pid is this process's
+/// parent now, before anything could have orphaned it.
+fn under_reprise(stop: reprise_replayer::StopAt) -> reprise_replayer::StopAt {
+    #[cfg(unix)]
+    if std::env::var_os(crate::REPORT_ENV).is_some_and(|p| !p.is_empty()) {
+        return stop.ending_with_parent(std::os::unix::process::parent_id());
+    }
+    stop
 }
 
 fn run_plainly(body: impl FnOnce() -> u8) -> i32 {

@@ -114,6 +114,44 @@ fn an_instrumented_program_pauses_in_its_own_process() {
     let _ = Command::new("kill").arg(pid.to_string()).status();
 }
 
+/// Whether `pid` has ended (gone, or a zombie nobody reaped yet).
+fn ended(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat.rfind(')').and_then(|close| stat[close + 2..].chars().next()) == Some('Z'),
+    }
+}
+
+#[test]
+fn a_paused_program_ends_with_the_reprise_that_ran_it() {
+    let dir = scratch("stop-at-orphan");
+    let trace = dir.join("transfer.trace");
+    let example = example("transfer");
+    let recorded = Command::new(&example).arg("5").env("REPRISE_RECORD", &trace).output().unwrap();
+    assert!(recorded.status.success(), "{}", stderr(&recorded));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_reprise"));
+    command.arg("replay").arg(&trace).args(["--stop-at", "10", "--"]).arg(&example).arg("5");
+    let (mut child, pid, _) = paused(command);
+    assert!(!ended(pid), "the program paused");
+    // What a CI timeout or `kill -9` does to the CLI: the program it
+    // paused must not stay behind, paused for good. Decided from the
+    // process's state; the time is only a backstop.
+    child.0.kill().unwrap();
+    child.0.wait().unwrap();
+    let mut gone = ended(pid);
+    for _ in 0..1200 {
+        if gone {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+        gone = ended(pid);
+    }
+    if !gone {
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+    }
+    assert!(gone, "the paused program {pid} outlived the killed reprise");
+}
+
 #[test]
 fn an_event_the_run_never_reaches_is_refused() {
     let events = reprise::read_trace_file(Path::new(LOST_UPDATE)).unwrap().events;

@@ -27,6 +27,9 @@ pub struct StopAt {
     /// The threads that exist at `event` (the root, and each child whose
     /// spawn is numbered at or below it): each of them stops or finishes.
     existing: usize,
+    /// The process that started this one and waits for it (`reprise replay
+    /// FILE -- CMD`): a paused process ends with it.
+    parent: Option<u32>,
 }
 
 impl StopAt {
@@ -45,7 +48,15 @@ impl StopAt {
                 existing.insert(child);
             }
         }
-        StopAt { event, limits, existing: existing.len() }
+        StopAt { event, limits, existing: existing.len(), parent: None }
+    }
+
+    /// Ends the paused process when `parent` (the `reprise` that ran it and
+    /// waits for it) ends: a killed `reprise replay --stop-at N -- CMD` must
+    /// not leave its program paused for good, with nobody to say so.
+    pub fn ending_with_parent(mut self, parent: u32) -> StopAt {
+        self.parent = Some(parent);
+        self
     }
 
     /// The event it stops after.
@@ -58,6 +69,7 @@ impl StopAt {
 #[derive(Debug)]
 pub(crate) struct Pause {
     event: u64,
+    parent: Option<u32>,
     /// By thread slot: (its stop index, that event's number); `usize::MAX`
     /// for a thread the numbering did not list.
     limits: Box<[(usize, Option<u64>)]>,
@@ -81,6 +93,7 @@ impl Pause {
         let expected = stop.existing;
         Pause {
             event: stop.event,
+            parent: stop.parent,
             limits,
             expected,
             settled: AtomicUsize::new(0),
@@ -122,6 +135,9 @@ impl ReplayGate {
             return;
         }
         allow_any_tracer();
+        if let Some(parent) = pause.parent {
+            end_with_parent(parent);
+        }
         let pid = std::process::id();
         let finished = pause.finished.load(Ordering::SeqCst);
         let mut lines = pause.paused.lock().clone();
@@ -135,6 +151,30 @@ impl ReplayGate {
             lines.join("\n")
         );
     }
+}
+
+/// Has the kernel kill this process when `parent` ends, and kills it now if
+/// `parent` ended already (this process was handed to init before the call).
+#[allow(unsafe_code)]
+fn end_with_parent(parent: u32) {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: prctl with PR_SET_PDEATHSIG takes plain integers and only
+        // names the signal this process gets when its parent thread ends.
+        let rc = unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) };
+        if rc != 0 {
+            tracing::debug!("prctl(PR_SET_PDEATHSIG) refused: {}", std::io::Error::last_os_error());
+            return;
+        }
+        if std::os::unix::process::parent_id() != parent {
+            eprintln!("reprise: the `reprise replay` that ran this program has ended; ending the paused replay");
+            // SAFETY: raise sends a signal to this process; SIGKILL ends it,
+            // as the parent's death would have.
+            unsafe { libc::raise(libc::SIGKILL) };
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = parent;
 }
 
 /// Lets a debugger attach without root: Debian's Yama setting

@@ -215,12 +215,11 @@ pub(crate) fn check_panic(message: &str, site: &(String, u32, u32)) -> bool {
         let call = Call { op: Op::Panic, object: None, location: Location::caller() };
         let here = format!("{}:{}:{}", site.0, site.1, site.2);
         let Some(event) = gate.event(thread, *cursor) else {
-            gate.diverged(
-                thread,
-                *cursor,
-                call,
-                format!("panicked at {here} ({message}), past the end of the recording"),
-            );
+            // As for any call past the end of its log: a divergence when
+            // the recording says the thread had exited, else the trace
+            // ended there (a dump taken while this thread was panicking,
+            // in its panic hook, say).
+            gate.end_of_log(thread, *cursor, call);
             return false;
         };
         let matches = event.op == Op::Panic

@@ -21,10 +21,11 @@ use crate::rt::chunk::{Block, CHUNK_CAPACITY};
 use crate::rt::exec::Execution;
 use crate::rt::flush::FlushClock;
 use crate::rt::raw;
+use crate::rt::signal::EXIT_ANNOTATION;
 use crate::rt::writer::WriterMsg;
-use crate::trace::codec::EventEncoder;
+use crate::trace::codec::{decode_chunk, EventEncoder};
 use crate::trace::format::{Footer, Header, Verdict};
-use crate::trace::model::ThreadIndex;
+use crate::trace::model::{Op, Record, ThreadIndex};
 
 /// The footer annotation naming what made a dump.
 pub const DUMP_NOTE: &str = "reprise.flight.dump";
@@ -82,6 +83,9 @@ pub(crate) struct Keeper {
     pub(crate) end_dumps_for: Option<String>,
     /// Threads that handed a chunk over since a dump began gathering.
     pub(crate) handed_over: Vec<ThreadIndex>,
+    /// Panics reported while the keeper waited for another panicking
+    /// thread to exit, served next.
+    pub(crate) later_panics: Vec<Request>,
     /// Encodes the raw blocks threads hand over.
     pub(crate) encoder: EventEncoder,
     pub(crate) payload: Vec<u8>,
@@ -95,13 +99,19 @@ impl Keeper {
             if let Some(footer) = self.finished.take() {
                 // A panic reported before the end and not served yet (the
                 // select took the end first) still gets its dump: the end's.
-                while let Ok(request) = self.requests.try_recv() {
+                let later = std::mem::take(&mut self.later_panics);
+                for request in later.into_iter().chain(self.requests.try_iter()) {
                     if let Request::Panic { thread, .. } = request {
                         self.end_dumps_for.get_or_insert_with(|| format!("panic in thread {thread}"));
                     }
                 }
                 self.finish(*footer);
                 return self.end;
+            }
+            if !self.later_panics.is_empty() {
+                let request = self.later_panics.remove(0);
+                self.serve(request);
+                continue;
             }
             crossbeam_channel::select! {
                 recv(self.inbox) -> msg => match msg {
@@ -172,6 +182,14 @@ impl Keeper {
                 if self.finished.is_none() {
                     self.gather(Some(thread));
                 }
+                if self.finished.is_none() && self.root_exit_taken() {
+                    // The root ended meanwhile (the program caught this
+                    // panic and went on to its end) and its exit is in the
+                    // rings: the run's end is on the way, and a dump
+                    // holding the whole run must carry its verdict, not
+                    // this panic's, or its replay reports a mismatch.
+                    self.take_until(|_| false);
+                }
                 let reason = format!("panic in thread {thread}");
                 if self.finished.is_some() {
                     // The run ended meanwhile: the end's dump holds it all,
@@ -189,7 +207,10 @@ impl Keeper {
 
     /// Takes chunks until `done` holds (a panicking thread has exited, so
     /// its last chunk, with its panic event, is queued), the run finished, or
-    /// the handover time passed.
+    /// the handover time passed. A dump asked for meanwhile is served at
+    /// once: the one asking may be the panicking thread itself (a panic
+    /// hook of the program's calling `flight_dump`), which exits only once
+    /// answered; another panic waits its turn.
     fn take_until(&mut self, done: impl Fn(&Keeper) -> bool) {
         let deadline = Instant::now() + self.handover.max(PANIC_WAIT);
         while self.finished.is_none() && !done(self) {
@@ -197,12 +218,37 @@ impl Keeper {
             if now >= deadline {
                 return;
             }
-            match self.inbox.recv_timeout(PANIC_RESCAN.min(deadline - now)) {
-                Ok(msg) => self.take(msg),
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => return,
+            crossbeam_channel::select! {
+                recv(self.inbox) -> msg => match msg {
+                    Ok(msg) => self.take(msg),
+                    Err(_) => return,
+                },
+                recv(self.requests) -> request => match request {
+                    Ok(request @ Request::Now { .. }) => self.serve(request),
+                    Ok(request) => self.later_panics.push(request),
+                    // No more requests can come: wait on the chunks alone.
+                    Err(_) => {
+                        if let Ok(msg) = self.inbox.recv_timeout(PANIC_RESCAN.min(deadline - now)) {
+                            self.take(msg);
+                        }
+                    }
+                },
+                default(PANIC_RESCAN.min(deadline - now)) => {}
             }
         }
+    }
+
+    /// Whether the root's last chunk taken ends with its exit (decoded
+    /// here, at a dump: one chunk).
+    fn root_exit_taken(&self) -> bool {
+        let Some(last) = self.rings.threads.get(&ROOT).and_then(|ring| ring.chunks.back()) else {
+            return false;
+        };
+        let Ok(records) = decode_chunk(last.block.payload()) else { return false };
+        records.iter().rev().find_map(|r| match r {
+            Record::Event(e) => Some(e.op == Op::ThreadExit),
+            _ => None,
+        }) == Some(true)
     }
 
     fn exited(&self, thread: ThreadIndex) -> bool {
@@ -264,6 +310,14 @@ impl Keeper {
             Verdict::Deadlock { .. } => Some("deadlock"),
             _ if self.end_dumps_for.is_some() => self.end_dumps_for.as_deref(),
             _ if self.dump_at_end => Some("end of the run"),
+            // `std::process::exit` mid-run (a worker's fatal path): the
+            // process is gone after this, so this is the last chance; a
+            // dump written before (a panic's) is not replaced.
+            _ if self.end.dumps.is_empty()
+                && footer.annotations.iter().any(|(k, _)| k == EXIT_ANNOTATION) =>
+            {
+                Some("std::process::exit")
+            }
             _ => None,
         };
         if let Some(reason) = reason.map(str::to_owned) {

@@ -139,6 +139,7 @@ impl Session {
             finished: None,
             end_dumps_for: None,
             handed_over: Vec::new(),
+            later_panics: Vec::new(),
             encoder: EventEncoder::new(),
             payload: Vec::new(),
             end: KeeperEnd::default(),

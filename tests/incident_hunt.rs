@@ -1,0 +1,147 @@
+//! The production-incident workflow, lived as a user would: programs of
+//! their own shapes (`examples/incident_scenarios.rs`) run under
+//! `REPRISE_FLIGHT` or `REPRISE_RECORD`, then the dump is verified,
+//! inspected and replayed with `reprise replay FILE -- CMD`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::util::{example, reprise_on, scratch, stderr, stdout};
+
+const KEY: &str = "abababababababababababababababababababababababababababababababab";
+const WRONG_KEY: &str = "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd";
+
+fn scenarios() -> PathBuf {
+    example("incident_scenarios")
+}
+
+/// Runs a scenario with `var=trace` (REPRISE_FLIGHT or REPRISE_RECORD)
+/// and the key.
+fn run(var: &str, trace: &Path, args: &[&str]) -> Output {
+    Command::new(scenarios())
+        .args(args)
+        .env_remove("REPRISE_RECORD")
+        .env_remove("REPRISE_REPLAY")
+        .env_remove("REPRISE_FLIGHT")
+        .env(var, trace)
+        .env("REPRISE_KEY", KEY)
+        .output()
+        .unwrap()
+}
+
+/// `reprise replay TRACE -- incident_scenarios ARGS`, with `key`.
+fn replay(trace: &Path, args: &[&str], key: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_reprise"));
+    cmd.arg("replay").arg(trace).arg("--").arg(scenarios()).args(args);
+    cmd.env_remove("REPRISE_RECORD").env_remove("REPRISE_FLIGHT").env_remove("REPRISE_KEY");
+    if let Some(key) = key {
+        cmd.env("REPRISE_KEY", key);
+    }
+    cmd.output().unwrap()
+}
+
+fn verified(trace: &Path) {
+    let out = reprise_on(&["verify"], trace);
+    assert_eq!(out.status.code(), Some(0), "verify: {}{}", stdout(&out), stderr(&out));
+}
+
+fn inspect(trace: &Path) -> String {
+    let out = reprise_on(&["inspect"], trace);
+    assert_eq!(out.status.code(), Some(0), "inspect: {}", stderr(&out));
+    stdout(&out)
+}
+
+/// A program whose own panic hook calls `flight_dump_all` and
+/// `flight_dump`: the keeper waited for the panicking thread to exit
+/// before serving them, and the thread waited for the dumps, so the host
+/// stood still for the keeper's 5 s backstop; the dumps then written
+/// last (running, verdict completed, "flight_dump()") replaced the
+/// panic's. Now a dump asked for during that wait is served at once, and
+/// the panic's dump (or the run's end, which the caught panic did not
+/// stop, dumping for it) comes last.
+#[test]
+fn a_flight_dump_from_the_programs_panic_hook_leaves_the_panics_dump() {
+    let trace = scratch("incident-hook").join("dump.trace");
+    let out = run("REPRISE_FLIGHT", &trace, &["hook_dump"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("hook own dump: true"), "{}", stderr(&out));
+    verified(&trace);
+    let shown = inspect(&trace);
+    assert!(
+        shown.contains("reprise.flight.dump: panic in thread 1"),
+        "the dump on disk is not the panic's:\n{shown}"
+    );
+    // The panic's own dump (taken while the run went on) or the end's,
+    // whichever came first: a whole run replays to its end, a dump taken
+    // mid-run to where it was taken.
+    let expected = if shown.contains("reprise.flight.running") { 5 } else { 0 };
+    let replayed = replay(&trace, &["hook_dump"], None);
+    assert_eq!(replayed.status.code(), Some(expected), "{shown}\n{}", stderr(&replayed));
+}
+
+/// The dump the hook took (copied aside by the program) ends the
+/// panicking thread's log before its panic: replaying it, that panic is
+/// past the end of a dump taken mid-run, i.e. the trace ended (exit 5).
+/// It was reported as a divergence (exit 3) blaming nondeterminism.
+#[test]
+fn a_dump_taken_inside_a_panic_hook_replays_to_the_trace_end() {
+    let trace = scratch("incident-hook-aside").join("dump.trace");
+    let out = run("REPRISE_FLIGHT", &trace, &["hook_dump"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut aside = trace.clone().into_os_string();
+    aside.push(".hook");
+    let aside = PathBuf::from(aside);
+    verified(&aside);
+    assert!(inspect(&aside).contains("reprise.flight.running"));
+    let replayed = replay(&aside, &["hook_dump"], None);
+    let said = stderr(&replayed);
+    assert_eq!(replayed.status.code(), Some(5), "{said}");
+    assert!(said.contains("the trace ended") && !said.contains("diverged"), "{said}");
+}
+
+/// A worker ends the process with `std::process::exit(7)` while others
+/// hold a lock: under the flight recorder nothing was written (the
+/// at-exit finish ended the run as completed, which dumps nothing), so the
+/// responder had no dump. Now that exit dumps, as a recording's trace ends.
+#[test]
+fn process_exit_from_a_worker_leaves_a_flight_dump() {
+    let trace = scratch("incident-exit").join("dump.trace");
+    let out = run("REPRISE_FLIGHT", &trace, &["exit_holding"]);
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    assert!(trace.exists(), "no dump after std::process::exit: {}", stderr(&out));
+    verified(&trace);
+    let shown = inspect(&trace);
+    assert!(shown.contains("reprise.flight.dump: std::process::exit"), "{shown}");
+    let replayed = replay(&trace, &["exit_holding"], None);
+    assert_eq!(replayed.status.code(), Some(5), "{}", stderr(&replayed));
+    assert!(stderr(&replayed).contains("std::process::exit"), "{}", stderr(&replayed));
+}
+
+/// Sensitive captures whose reads panic, and huge and many sensitive
+/// values: sealed in the file, redacted by inspect, refused without or
+/// with a wrong key (exit 10), reproduced with the right one.
+#[test]
+fn sensitive_captures_are_sealed_and_need_the_key() {
+    let dir = scratch("incident-sensitive");
+    for (scenario, secret) in [("capture_panics", &b"card-"[..]), ("huge", &b"SECRET-"[..])] {
+        let trace = dir.join(format!("{scenario}.trace"));
+        let out = run("REPRISE_RECORD", &trace, &[scenario]);
+        assert_eq!(out.status.code(), Some(0), "{scenario}: {}", stderr(&out));
+        let bytes = std::fs::read(&trace).unwrap();
+        assert!(!bytes.windows(secret.len()).any(|w| w == secret), "{scenario}: a value in clear");
+        if scenario == "capture_panics" {
+            assert!(!bytes.windows(5).any(|w| w == b"vault"), "a sensitive read's panic message in clear");
+        }
+        verified(&trace);
+        assert!(inspect(&trace).contains("<redacted: sensitive capture>"), "{scenario}");
+        let recorded_digest = stdout(&out);
+        let right = replay(&trace, &[scenario], Some(KEY));
+        assert_eq!(right.status.code(), Some(0), "{scenario}: {}", stderr(&right));
+        assert_eq!(stdout(&right), recorded_digest, "{scenario}");
+        for key in [None, Some(WRONG_KEY)] {
+            let refused = replay(&trace, &[scenario], key);
+            assert_eq!(refused.status.code(), Some(10), "{scenario} {key:?}: {}", stderr(&refused));
+            assert!(stderr(&refused).contains("REPRISE_KEY") || stderr(&refused).contains("wrong key"));
+        }
+    }
+}

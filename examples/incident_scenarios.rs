@@ -401,6 +401,10 @@ fn main() {
         "batcher" => batcher(),
         "pool" => pool(),
         "fanin" => fanin(extra.parse().unwrap_or(200)),
+        "fanin_panic" => {
+            fanin(extra.parse().unwrap_or(200));
+            panic!("reconciliation failed after the fan-in");
+        }
         "two_panics" => two_panics(),
         "deadlock" => deadlock(),
         "busy" => busy(extra),

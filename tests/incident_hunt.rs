@@ -145,3 +145,47 @@ fn sensitive_captures_are_sealed_and_need_the_key() {
         }
     }
 }
+
+/// A long-lived worker spawned first and many short tasks after it: when
+/// more threads exited than the flight recorder keeps, it retired the
+/// lowest-numbered ones, the first spawned, not those that exited first:
+/// the worker that ran the whole run and exited last lost its events, and
+/// so did the root, whose exit ends the run (a fan-in of 200 tasks that
+/// then panicked dumped its root from event 604 only). Now the threads
+/// that exited longest ago are the ones retired.
+#[test]
+fn the_flight_recorder_retires_the_threads_that_exited_first() {
+    use reprise::channel;
+    use reprise::sync::Mutex;
+    use reprise::{flight, read_trace_file, thread, FlightConfig, RecordConfig};
+
+    let path = scratch("incident-retire").join("dump.trace");
+    let config = FlightConfig::new(RecordConfig::new("retire", "1")).exited_threads(3).dump_at_end(true);
+    let run = flight(&path, config, || {
+        let (stop, stopped) = channel::bounded::<()>(0);
+        let lock = std::sync::Arc::new(Mutex::new(0u32));
+        let worker = {
+            let lock = std::sync::Arc::clone(&lock);
+            thread::spawn(move || {
+                *lock.lock().unwrap() += 1;
+                stopped.recv().unwrap();
+                *lock.lock().unwrap() += 1;
+            })
+        };
+        for _ in 0..12 {
+            let lock = std::sync::Arc::clone(&lock);
+            thread::spawn(move || *lock.lock().unwrap() += 1).join().unwrap();
+        }
+        stop.send(()).unwrap();
+        worker.join().unwrap();
+        let total = *lock.lock().unwrap();
+        total
+    })
+    .unwrap();
+    assert_eq!(run.result, Some(14));
+    let window = &run.dumps.last().expect("the end's dump").window;
+    assert_eq!(window.first_event(1), 0, "the worker, which exited last, lost its events: {window}");
+    assert_eq!(window.first_event(0), 0, "the root lost its events: {window}");
+    assert!(window.first_event(2) > 0, "the first task exited first and is retired: {window}");
+    assert!(read_trace_file(&path).unwrap().is_whole());
+}

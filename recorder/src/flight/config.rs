@@ -50,8 +50,9 @@ pub struct FlightConfig {
     /// Also dump when the run completes (by default only a panic, a proven
     /// deadlock, `SIGUSR1` or [`flight_dump`](crate::flight_dump) do).
     pub dump_at_end: bool,
-    /// How many threads that exited keep their events (the highest-numbered,
-    /// i.e. the last spawned); older exited threads keep only their names.
+    /// How many threads that exited keep their events (the last to exit;
+    /// the root, whose exit ends the run, always keeps its); threads that
+    /// exited before them keep only their names.
     /// Default: [`DEFAULT_EXITED_THREADS`].
     pub exited_threads: usize,
 }

@@ -83,6 +83,9 @@ pub(crate) struct Keeper {
     pub(crate) end_dumps_for: Option<String>,
     /// Threads that handed a chunk over since a dump began gathering.
     pub(crate) handed_over: Vec<ThreadIndex>,
+    /// Threads seen exited whose rings still hold chunks, in the order
+    /// their exits were seen.
+    pub(crate) exit_order: Vec<ThreadIndex>,
     /// Panics reported while the keeper waited for another panicking
     /// thread to exit, served next.
     pub(crate) later_panics: Vec<Request>,
@@ -145,15 +148,17 @@ impl Keeper {
                 let mut spare = vec![block];
                 self.rings.push(thread, events, chunk, tables, &mut spare);
                 if self.rings.holding() > self.keep_exited {
-                    let exited = self
-                        .exec
-                        .threads
-                        .lock()
-                        .iter()
-                        .filter(|t| t.exited.load(Ordering::Acquire))
-                        .map(|t| t.index)
-                        .collect();
-                    self.rings.retire_exited(exited, self.keep_exited, &mut spare);
+                    // Exits in the order seen: the threads that exited
+                    // longest ago are retired first (by index, the first
+                    // spawned went first, a worker that ran the whole run
+                    // among them). The root's exit ends the run: it stays.
+                    for t in self.exec.threads.lock().iter().filter(|t| t.index != ROOT) {
+                        let holds = self.rings.threads.get(&t.index).is_some_and(|r| !r.chunks.is_empty());
+                        if holds && t.exited.load(Ordering::Acquire) && !self.exit_order.contains(&t.index) {
+                            self.exit_order.push(t.index);
+                        }
+                    }
+                    self.rings.retire_exited(&mut self.exit_order, self.keep_exited, &mut spare);
                 }
                 for mut block in spare {
                     if block.bytes.len() == CHUNK_CAPACITY {

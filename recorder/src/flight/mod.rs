@@ -140,6 +140,7 @@ impl Session {
             end_dumps_for: None,
             handed_over: Vec::new(),
             later_panics: Vec::new(),
+            exit_order: Vec::new(),
             encoder: EventEncoder::new(),
             payload: Vec::new(),
             end: KeeperEnd::default(),

@@ -121,22 +121,23 @@ impl Rings {
         Rings { budget, threads: BTreeMap::new() }
     }
 
-    /// Empties the rings of the exited threads `exited` but the `keep`
-    /// highest-numbered: memory stays bounded when a program spawns a thread
-    /// per task. What their chunks defined stays.
+    /// Empties the rings of the exited threads in `exit_order` (oldest
+    /// exit first) but the `keep` that exited last: memory stays bounded
+    /// when a program spawns a thread per task. What their chunks defined
+    /// stays. Threads retired, or holding nothing, leave `exit_order`.
     pub(crate) fn retire_exited(
         &mut self,
-        mut exited: Vec<ThreadIndex>,
+        exit_order: &mut Vec<ThreadIndex>,
         keep: usize,
         spare: &mut Vec<Block>,
     ) {
-        exited.retain(|t| self.threads.get(t).is_some_and(|r| !r.chunks.is_empty()));
-        if exited.len() <= keep {
+        exit_order.retain(|t| self.threads.get(t).is_some_and(|r| !r.chunks.is_empty()));
+        if exit_order.len() <= keep {
             return;
         }
-        exited.sort_unstable();
-        for thread in &exited[..exited.len() - keep] {
-            if let Some(ring) = self.threads.get_mut(thread) {
+        let retired = exit_order.len() - keep;
+        for thread in exit_order.drain(..retired) {
+            if let Some(ring) = self.threads.get_mut(&thread) {
                 ring.retire(spare);
             }
         }
@@ -243,9 +244,12 @@ mod tests {
         for thread in 0..5 {
             rings.push(thread, 100, chunk(true, 0, 100), None, &mut spare);
         }
-        rings.retire_exited(vec![4, 1, 2, 3], 2, &mut spare);
+        // Exited in this order: 4 first, 3 last.
+        let mut order = vec![4, 1, 2, 3];
+        rings.retire_exited(&mut order, 2, &mut spare);
         assert_eq!(rings.holding(), 3, "the live thread 0 and the last two exited");
-        for (thread, kept) in [(0, true), (1, false), (2, false), (3, true), (4, true)] {
+        assert_eq!(order, [2, 3]);
+        for (thread, kept) in [(0, true), (1, false), (2, true), (3, true), (4, false)] {
             let ring = &rings.threads[&thread];
             assert_eq!(!ring.chunks.is_empty(), kept, "thread {thread}");
             assert_eq!(ring.first_event, if kept { 0 } else { 100 });

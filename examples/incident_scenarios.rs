@@ -313,6 +313,35 @@ fn hook_dump() {
     digest("hook", *lock.lock().unwrap());
 }
 
+/// Two threads panic while two others dump, all at once, and the
+/// program's panic hook dumps every recorder too.
+fn chaos() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        previous(info);
+        let _ = reprise::flight_dump_all();
+    }));
+    let barrier = Arc::new(reprise::sync::Barrier::new(4));
+    let lock = Arc::new(Mutex::new(0u64));
+    let hs: Vec<_> = (0..4u64)
+        .map(|i| {
+            let (barrier, lock) = (Arc::clone(&barrier), Arc::clone(&lock));
+            thread::spawn(move || {
+                for _ in 0..50 {
+                    *lock.lock().unwrap() += i;
+                }
+                barrier.wait();
+                if i < 2 {
+                    panic!("worker {i} gave up");
+                }
+                reprise::flight_dump().is_ok()
+            })
+        })
+        .collect();
+    let results: Vec<String> = hs.into_iter().map(|h| format!("{:?}", h.join().is_ok())).collect();
+    digest("chaos", (results, *lock.lock().unwrap()));
+}
+
 /// A worker ends the process while others hold locks.
 fn exit_holding() {
     let a = Arc::new(Mutex::new(0u64));
@@ -390,6 +419,8 @@ fn huge() {
         .collect();
     let sums: Vec<u64> = hs.into_iter().map(|h| h.join().unwrap()).collect();
     digest("huge", sums);
+    // Under the flight recorder, a dump of the whole run (Err elsewhere).
+    let _ = reprise::flight_dump();
 }
 
 fn main() {
@@ -411,6 +442,7 @@ fn main() {
         "dumps_at_once" => dumps_at_once(),
         "hook_dump" => hook_dump(),
         "exit_holding" => exit_holding(),
+        "chaos" => chaos(),
         "capture_panics" => capture_panics(),
         "huge" => huge(),
         other => panic!("unknown scenario {other:?}"),

@@ -189,3 +189,49 @@ fn the_flight_recorder_retires_the_threads_that_exited_first() {
     assert!(window.first_event(2) > 0, "the first task exited first and is retired: {window}");
     assert!(read_trace_file(&path).unwrap().is_whole());
 }
+
+/// Threads that call `flight_dump` at the same time: the keeper serving
+/// one dump waited for the others to hand their buffers over at their
+/// next event, which they make only once their own dump is answered, so
+/// each dump waited the whole handover time (1 s by default; a panic
+/// hook calling `flight_dump_all` beside other dumps held the host
+/// 2-3 s). A thread waiting for a dump now lets its buffer go, as a
+/// blocked thread does. With a handover time of an hour the run would
+/// stand still; it must end well within a minute.
+#[test]
+fn threads_dumping_at_once_do_not_wait_for_each_other() {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use reprise::sync::{Barrier, Mutex};
+    use reprise::{flight, flight_dump, thread, FlightConfig, RecordConfig};
+
+    let path = scratch("incident-dumps-at-once").join("dump.trace");
+    let config =
+        FlightConfig::new(RecordConfig::new("dumps", "1").handover_timeout(Duration::from_secs(3600)));
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let run = flight(&path, config, || {
+            let barrier = Arc::new(Barrier::new(3));
+            let lock = Arc::new(Mutex::new(0u32));
+            let dumpers: Vec<_> = (0..3)
+                .map(|_| {
+                    let (barrier, lock) = (Arc::clone(&barrier), Arc::clone(&lock));
+                    thread::spawn(move || {
+                        *lock.lock().unwrap() += 1;
+                        barrier.wait();
+                        flight_dump().is_ok()
+                    })
+                })
+                .collect();
+            dumpers.into_iter().map(|d| d.join().unwrap()).collect::<Vec<_>>()
+        })
+        .unwrap();
+        let _ = done.send((run.result, run.dumps.len()));
+    });
+    let (result, dumps) = finished
+        .recv_timeout(Duration::from_secs(60))
+        .expect("three threads dumping at once stood still for the handover time");
+    assert_eq!(result, Some(vec![true; 3]));
+    assert_eq!(dumps, 3);
+}

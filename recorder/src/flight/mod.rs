@@ -264,15 +264,50 @@ where
 /// [`FlightError::NotFlying`] outside a flight recording; [`FlightError::Write`]
 /// when the file could not be written.
 pub fn flight_dump() -> Result<DumpInfo, FlightError> {
-    let (exec, thread) = context::try_with(|ctx| {
-        if let Role::Record { buf: Some(buf) } = &mut ctx.role {
-            buf.flush();
-        }
-        (ctx.exec.id, ctx.index)
-    })
-    .ok_or(FlightError::NotFlying)?;
+    let (exec, thread, let_go) = let_go_of_buffer().ok_or(FlightError::NotFlying)?;
     let keeper = ACTIVE.lock().iter().find(|(id, _)| *id == exec).map(|(_, k)| k.clone());
-    request(&keeper.ok_or(FlightError::NotFlying)?, "flight_dump()", Some(thread))
+    let dumped = match keeper {
+        Some(keeper) => request(&keeper, "flight_dump()", Some(thread)),
+        None => Err(FlightError::NotFlying),
+    };
+    if let_go {
+        take_buffer_back();
+    }
+    dumped
+}
+
+/// Flushes the calling recorded thread's buffer and lets go of it while the
+/// thread waits for a dump, as a thread blocked in a reprise call does: a
+/// dump gathering meanwhile (another thread's, a panic's) flushes it
+/// instead of waiting the handover time for an event this thread makes
+/// only once answered (a panic hook of the program's calling
+/// `flight_dump_all` while another thread dumps or panics held the host
+/// 1 s per dump). Returns the thread's execution and index, and whether it
+/// let go (see [`take_buffer_back`]).
+fn let_go_of_buffer() -> Option<(u32, crate::trace::model::ThreadIndex, bool)> {
+    context::try_with(|ctx| {
+        let mut let_go = false;
+        if let Role::Record { buf } = &mut ctx.role {
+            if let Some(guard) = buf.as_mut() {
+                guard.flush();
+                *buf = None;
+                let_go = true;
+            }
+        }
+        (ctx.exec.id, ctx.index, let_go)
+    })
+}
+
+/// Takes the buffer [`let_go_of_buffer`] let go of back, as the end of a
+/// blocking call does.
+fn take_buffer_back() {
+    context::try_with(|ctx| {
+        if let Role::Record { buf } = &mut ctx.role {
+            if let (None, Some(shared)) = (buf.as_ref(), &ctx.shared.buf) {
+                *buf = Some(Mutex::lock_arc(shared));
+            }
+        }
+    });
 }
 
 /// Dumps every flight recording of the process (what `SIGUSR1` does); from
@@ -286,19 +321,18 @@ pub(crate) fn dump_all(reason: &str) -> Vec<Result<DumpInfo, FlightError>> {
     let keepers: Vec<(u32, Sender<Request>)> = ACTIVE.lock().clone();
     // A recorded thread asking waits for its own recorder's dump: its events
     // go in first, and that recorder must not wait for it to hand over.
-    let caller = context::try_with(|ctx| {
-        if let Role::Record { buf: Some(buf) } = &mut ctx.role {
-            buf.flush();
-        }
-        (ctx.exec.id, ctx.index)
-    });
-    keepers
+    let caller = let_go_of_buffer();
+    let dumped = keepers
         .iter()
         .map(|(exec, keeper)| {
-            let requester = caller.filter(|(e, _)| e == exec).map(|(_, thread)| thread);
+            let requester = caller.filter(|(e, _, _)| e == exec).map(|(_, thread, _)| thread);
             request(keeper, reason, requester)
         })
-        .collect()
+        .collect();
+    if caller.is_some_and(|(_, _, let_go)| let_go) {
+        take_buffer_back();
+    }
+    dumped
 }
 
 fn request(

@@ -342,6 +342,67 @@ fn chaos() {
     digest("chaos", (results, *lock.lock().unwrap()));
 }
 
+/// A worker that catches the panic of each failing job and goes on.
+fn caught_panics() {
+    let lock = Arc::new(Mutex::new(0u64));
+    let worker = {
+        let lock = Arc::clone(&lock);
+        thread::spawn(move || {
+            let mut failed = 0;
+            for job in 0..300u64 {
+                let lock = Arc::clone(&lock);
+                let done = std::panic::catch_unwind(move || {
+                    *lock.lock().unwrap() += job;
+                    if job % 30 == 7 {
+                        panic!("job {job} failed");
+                    }
+                });
+                failed += u32::from(done.is_err());
+            }
+            failed
+        })
+    };
+    let failed = worker.join().unwrap();
+    digest("caught_panics", (failed, *lock.lock().unwrap()));
+}
+
+/// A worker panics; the root sees it at the join and exits the process
+/// with a failure code, as many services do.
+fn panic_then_exit() {
+    let lock = Arc::new(Mutex::new(0u64));
+    let worker = {
+        let lock = Arc::clone(&lock);
+        thread::spawn(move || {
+            for i in 0..100 {
+                *lock.lock().unwrap() += i;
+            }
+            panic!("ledger out of balance");
+        })
+    };
+    if worker.join().is_err() {
+        eprintln!("worker failed; exiting");
+        std::process::exit(3);
+    }
+}
+
+/// Dumps from inside a capture's read, and from a thread-local's
+/// destructor.
+fn dump_in_odd_places() {
+    reprise::thread_local! {
+        static GUARD: DumpOnDrop = const { DumpOnDrop };
+    }
+    struct DumpOnDrop;
+    impl Drop for DumpOnDrop {
+        fn drop(&mut self) {
+            println!("dump in a thread-local destructor: {:?}", reprise::flight_dump().map(|d| d.events > 0));
+        }
+    }
+    let inside = reprise::capture(|| reprise::flight_dump().map(|d| d.events > 0).map_err(|e| e.to_string()));
+    println!("dump in a capture: {inside:?}");
+    thread::spawn(|| GUARD.with(|_| ())).join().unwrap();
+    digest("odd", 1);
+}
+
 /// A worker ends the process while others hold locks.
 fn exit_holding() {
     let a = Arc::new(Mutex::new(0u64));
@@ -427,7 +488,8 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let scenario = args.first().cloned().unwrap_or_default();
     let extra = args.get(1).cloned().unwrap_or_default();
-    reprise::main("incident_scenarios", "1", move || match scenario.as_str() {
+    let name = scenario.clone();
+    let run = move || match name.as_str() {
         "book" => book(),
         "batcher" => batcher(),
         "pool" => pool(),
@@ -443,8 +505,19 @@ fn main() {
         "hook_dump" => hook_dump(),
         "exit_holding" => exit_holding(),
         "chaos" => chaos(),
+        "dump_in_odd_places" => dump_in_odd_places(),
+        "panic_then_exit" => panic_then_exit(),
+        "caught_panics" => caught_panics(),
         "capture_panics" => capture_panics(),
         "huge" => huge(),
         other => panic!("unknown scenario {other:?}"),
+    };
+    reprise::main("incident_scenarios", "1", move || {
+        run();
+        // The incident: the run ends with a panic, which the flight
+        // recorder dumps (set the variable for the replay too).
+        if std::env::var_os("INCIDENT_PANIC_AT_END").is_some() {
+            panic!("invariant broken at the end of {scenario}");
+        }
     })
 }

@@ -378,3 +378,49 @@ fn a_recording_that_stopped_early_is_not_a_success() {
     assert!(err.contains("the recording stopped early"), "{err}");
     assert!(!crate::util::stdout(&out).contains("recorded 0 events"), "{}", crate::util::stdout(&out));
 }
+
+/// `record --out /dev/stdout`, into a pipe and into a redirected file: the
+/// trace alone on stdout, the summary on stderr. Into a file the summary
+/// landed after the trace's last chunk (a trace with text at its end); into
+/// a pipe the writer's `fsync` failed (a pipe has nothing to sync), the
+/// recording was called stopped, and its end hung waiting for a second
+/// finish.
+#[test]
+fn record_to_stdout_writes_the_trace_alone() {
+    let dir = scratch("hunt-record-stdout");
+    let args = ["record", "--pipeline", "payments", "--payments", "30", "--out", "/dev/stdout"];
+    let piped = dir.join("piped.trace");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_reprise"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The trace of 30 payments fits in the pipe's buffer: wait for the end
+    // first, with a backstop for the hang this test was written for.
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(120) {
+            let _ = child.kill();
+            panic!("record --out /dev/stdout into a pipe did not end");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    std::fs::write(&piped, &out.stdout).unwrap();
+    let redirected = dir.join("redirected.trace");
+    let file = std::fs::File::create(&redirected).unwrap();
+    let to_file = Command::new(env!("CARGO_BIN_EXE_reprise")).args(args).stdout(file).output().unwrap();
+    for (path, out) in [(&piped, &out), (&redirected, &to_file)] {
+        let err = stderr(out);
+        assert!(out.status.success(), "{}: {err}", path.display());
+        assert!(err.contains("recorded ") && err.contains("verdict: completed"), "the summary: {err}");
+        assert!(!err.contains("recording stopped"), "{err}");
+        let verify = reprise(&["verify", path.to_str().unwrap()]);
+        assert!(verify.status.success(), "{}: {}", path.display(), stderr(&verify));
+        let bytes = std::fs::read(path).unwrap();
+        assert!(!String::from_utf8_lossy(&bytes).contains("verdict:"), "the summary is in the trace");
+        let replayed = reprise(&["replay", path.to_str().unwrap()]);
+        assert!(replayed.status.success(), "{}: {}", path.display(), stderr(&replayed));
+    }
+}

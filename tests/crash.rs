@@ -640,6 +640,50 @@ fn child_write_failure(path: PathBuf) {
 }
 
 #[test]
+fn a_write_failure_while_finishing_the_trace_ends_the_recording() {
+    if let Some(path) = as_child("child_finish_fails") {
+        return child_finish_fails(path);
+    }
+    let path = scratch("finish-fails").join("t.trace");
+    let mut child =
+        child("a_write_failure_while_finishing_the_trace_ends_the_recording", "child_finish_fails", &path)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+    // The writer used to wait for a second `Finish` after the first one's
+    // write failed: `record` never returned.
+    let status = wait_bounded(&mut child);
+    let out = child.wait_with_output().unwrap();
+    assert!(status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("result: Some(10)"), "the program's result: {}", stdout(&out));
+    assert!(stdout(&out).contains("stopped: true"), "{}", stdout(&out));
+    assert_eq!(stderr(&out).matches("reprise: recording stopped").count(), 1, "{}", stderr(&out));
+}
+
+/// Records a one-thread program twice: once whole, to learn its trace's
+/// size, then on a disk that fills up 4 bytes before that size, in the
+/// footer, which the writer writes only when the recording finishes.
+fn child_finish_fails(path: PathBuf) {
+    let body = || {
+        let lock = Mutex::new(0u64);
+        for _ in 0..10 {
+            *lock.lock().unwrap() += 1;
+        }
+        let total = *lock.lock().unwrap();
+        total
+    };
+    let whole = path.with_extension("whole");
+    record(&whole, config(), body).unwrap();
+    let size = std::fs::metadata(&whole).unwrap().len();
+    let mut config = config();
+    config.fail_writes_after = Some(size - 4);
+    let recording = record(&path, config, body).expect("a failed write is not an error of `record`");
+    println!("result: {:?}", recording.result);
+    println!("stopped: {}", recording.stopped.is_some());
+}
+
+#[test]
 fn sigterm_mid_recording_finishes_the_trace_and_the_process_dies_of_sigterm() {
     signal_finishes_the_trace(
         "sigterm_mid_recording_finishes_the_trace_and_the_process_dies_of_sigterm",

@@ -178,11 +178,40 @@ fn stdout_failed(e: &std::io::Error) -> Failure {
 /// unheard and exits with its own code. Any other error (a full disk) is a
 /// [`Failure`]: a report nobody could read must not pass for a success.
 pub(crate) fn write_stdout(text: &str) -> Result<(), Failure> {
+    if REPORT_ON_STDERR.load(std::sync::atomic::Ordering::Relaxed) {
+        // Best effort, as eprintln's: stderr is where errors go too.
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+        return Ok(());
+    }
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(stdout_failed(&e)),
         _ => Ok(()),
     }
+}
+
+/// Set when the command's output file is its standard output: its report
+/// goes to stderr instead of into the file.
+static REPORT_ON_STDERR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Sends this command's report to stderr when `out` is its standard output
+/// (`--out /dev/stdout`, `/proc/self/fd/1`, or any other name of the file or
+/// pipe stdout is): `record --out /dev/stdout > t.trace` wrote the summary
+/// after the trace's last chunk, into the trace.
+pub(crate) fn report_beside(out: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let same = match (std::fs::metadata(out), std::fs::metadata("/dev/stdout")) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        };
+        if same {
+            REPORT_ON_STDERR.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = out;
 }
 
 fn flush_stdout() -> Result<(), Failure> {

@@ -58,6 +58,7 @@ pub(crate) fn run(args: Args) -> Outcome {
         seed: args.seed,
         tracked: args.tracked_balances,
     })?;
+    crate::cli::report_beside(&args.out);
     if args.flight {
         return fly(&pipeline, &args);
     }

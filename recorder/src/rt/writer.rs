@@ -54,6 +54,8 @@ pub(crate) struct WriterEnd {
 struct Target {
     file: File,
     budget: Option<u64>,
+    /// Bytes written: the trace's size, also when the file is a pipe.
+    written: u64,
 }
 
 impl Write for Target {
@@ -67,6 +69,7 @@ impl Write for Target {
         if let Some(left) = &mut self.budget {
             *left -= written as u64;
         }
+        self.written += written as u64;
         Ok(written)
     }
 
@@ -106,7 +109,7 @@ pub(crate) fn start(
     stall: bool,
     stopper: Stopper,
 ) -> io::Result<JoinHandle<WriterEnd>> {
-    let target = Target { file, budget: fail_after };
+    let target = Target { file, budget: fail_after, written: 0 };
     let mut writer = TraceWriter::create(BufWriter::with_capacity(64 * 1024, target), header)?;
     writer.get_mut().flush()?;
     std::thread::Builder::new().name("reprise-writer".into()).spawn(move || {
@@ -119,10 +122,14 @@ pub(crate) fn start(
         let ran = std::panic::catch_unwind(AssertUnwindSafe(|| run(writer, &inbox, &recycle, &mut stats)));
         let end = match ran {
             Ok(Ok(bytes)) => WriterEnd { stats: WriterStats { bytes, ..stats }, stopped: None },
-            Ok(Err(e)) => {
-                let stopped = Some(stopper.stop(&e.to_string()));
-                // Threads may still send: keep taking it so none blocks.
-                drain(&inbox);
+            Ok(Err(Failed { error, finished })) => {
+                let stopped = Some(stopper.stop(&error.to_string()));
+                // Threads may still send: keep taking it so none blocks,
+                // until the finish (which never comes twice: waiting for
+                // another after a failed finish hung the recording's end).
+                if !finished {
+                    drain(&inbox);
+                }
                 WriterEnd { stats, stopped }
             }
             Err(_) => {
@@ -145,20 +152,30 @@ fn drain(inbox: &Receiver<WriterMsg>) {
     }
 }
 
+/// A write that failed, and whether the recording's `Finish` was taken
+/// already (nothing more will come).
+struct Failed {
+    error: io::Error,
+    finished: bool,
+}
+
 /// Writes chunks until `Finish`; returns the file's length.
 fn run(
     mut writer: TraceWriter<BufWriter<Target>>,
     inbox: &Receiver<WriterMsg>,
     recycle: &Sender<Block>,
     stats: &mut WriterStats,
-) -> io::Result<u64> {
+) -> Result<u64, Failed> {
+    let failed = |error| Failed { error, finished: false };
     let mut encoder = EventEncoder::new();
     let mut payload = Vec::new();
     for msg in inbox.iter() {
         match msg {
             WriterMsg::Chunk { thread, seq, events, mut block } => {
-                writer.write_chunk(thread, seq, block.chunk_payload(&mut encoder, &mut payload))?;
-                writer.get_mut().flush()?;
+                writer
+                    .write_chunk(thread, seq, block.chunk_payload(&mut encoder, &mut payload))
+                    .map_err(failed)?;
+                writer.get_mut().flush().map_err(failed)?;
                 block.written();
                 stats.chunks += 1;
                 stats.events += u64::from(events);
@@ -169,17 +186,22 @@ fn run(
             }
             WriterMsg::Finish { mut footer } => {
                 footer.events = stats.events;
-                return finish(writer, &footer);
+                return finish(writer, &footer).map_err(|error| Failed { error, finished: true });
             }
         }
     }
-    Err(io::Error::other("the recording ended without finishing its trace"))
+    Err(failed(io::Error::other("the recording ended without finishing its trace")))
 }
 
 fn finish(writer: TraceWriter<BufWriter<Target>>, footer: &Footer) -> io::Result<u64> {
     let mut out = writer.finish(footer)?;
     out.flush()?;
     let target = out.into_inner().map_err(|e| e.into_error())?;
-    target.file.sync_all()?;
-    Ok(target.file.metadata()?.len())
+    match target.file.sync_all() {
+        // A pipe, a FIFO or a socket (`--out /dev/stdout | ...`) has nothing
+        // to sync: the trace is whole once written.
+        Err(e) if e.kind() == io::ErrorKind::InvalidInput => {}
+        other => other?,
+    }
+    Ok(target.written)
 }

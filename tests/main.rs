@@ -28,6 +28,7 @@ mod flight;
 mod flight_waits;
 mod forged_lock_outcomes;
 mod forged_outcomes;
+mod hostile_traces;
 mod incident_hunt;
 mod main_exit;
 mod outside;

@@ -120,13 +120,31 @@ pub(super) fn order(streams: &mut [Stream<'_>], mut place: impl FnMut(usize, boo
     let mut candidates: BTreeSet<usize> = (0..streams.len()).collect();
     let mut waiters: HashMap<Key, Vec<usize>> = HashMap::new();
     let mut left: usize = streams.iter().map(|s| s.positions.len()).sum();
+    let mut unfinished: BTreeSet<usize> =
+        (0..streams.len()).filter(|&s| streams[s].peek().is_some()).collect();
+    // Rescans look at every unfinished thread. A damaged trace can need one
+    // per event (100,000 threads never spawned: each first event is forced),
+    // which made a 2.6 MB file take hours; past this many threads looked
+    // at, the lowest thread's next event is forced without a rescan.
+    let mut rescan_budget: usize = left.saturating_add(streams.len()).saturating_mul(4);
     while left > 0 {
         let Some(&slot) = candidates.first() else {
+            if rescan_budget < unfinished.len() {
+                while unfinished.first().is_some_and(|&s| streams[s].peek().is_none()) {
+                    unfinished.pop_first();
+                }
+                let Some(&slot) = unfinished.first() else { break };
+                step(&mut state, streams, slot, &mut waiters, &mut candidates);
+                place(slot, true);
+                left -= 1;
+                candidates.insert(slot);
+                continue;
+            }
+            rescan_budget -= unfinished.len();
+            unfinished.retain(|&s| streams[s].peek().is_some());
             // Nothing is known to be ready: look at every thread again (a
             // wake-up can only be missed on a damaged trace), and if none
             // can go on, place the lowest thread's next event anyway.
-            let unfinished: Vec<usize> =
-                (0..streams.len()).filter(|&s| streams[s].peek().is_some()).collect();
             let ready = unfinished.iter().copied().find(|&s| blocker(&state, streams, &slot_of, s).is_none());
             if ready.is_none() {
                 let Some(&slot) = unfinished.first() else { break };
@@ -134,7 +152,7 @@ pub(super) fn order(streams: &mut [Stream<'_>], mut place: impl FnMut(usize, boo
                 place(slot, true);
                 left -= 1;
             }
-            candidates.extend(unfinished);
+            candidates.extend(unfinished.iter().copied());
             waiters.clear();
             continue;
         };

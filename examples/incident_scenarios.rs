@@ -403,6 +403,22 @@ fn dump_in_odd_places() {
     digest("odd", 1);
 }
 
+/// Captures whose reads take a reprise lock, or panic with a payload
+/// that is not a string.
+fn odd_captures() {
+    let lock = Arc::new(Mutex::new(5u64));
+    let theirs = Arc::clone(&lock);
+    let worker = thread::spawn(move || {
+        for _ in 0..20 {
+            *theirs.lock().unwrap() += 1;
+        }
+    });
+    let seen = reprise::capture(|| *lock.lock().unwrap());
+    let odd = std::panic::catch_unwind(|| reprise::capture(|| -> u64 { std::panic::panic_any(42u32) }));
+    worker.join().unwrap();
+    digest("odd_captures", (seen, odd.is_err(), *lock.lock().unwrap()));
+}
+
 /// A worker ends the process while others hold locks.
 fn exit_holding() {
     let a = Arc::new(Mutex::new(0u64));
@@ -505,6 +521,7 @@ fn main() {
         "hook_dump" => hook_dump(),
         "exit_holding" => exit_holding(),
         "chaos" => chaos(),
+        "odd_captures" => odd_captures(),
         "dump_in_odd_places" => dump_in_odd_places(),
         "panic_then_exit" => panic_then_exit(),
         "caught_panics" => caught_panics(),

@@ -235,3 +235,22 @@ fn threads_dumping_at_once_do_not_wait_for_each_other() {
     assert_eq!(result, Some(vec![true; 3]));
     assert_eq!(dumps, 3);
 }
+
+/// A capture whose read takes a reprise lock records the lock's events
+/// inside the capture; a replay, which does not run the read, diverges
+/// there (exit 3) with a hint about hash maps and clocks that does not
+/// fit, and nothing had said so. The recording now says it once per
+/// capture site; a read that only panics (here with a payload that is
+/// not a string) makes no events and gets no warning.
+#[test]
+fn a_capture_whose_read_uses_reprise_primitives_is_named_when_recorded() {
+    let trace = scratch("incident-odd-captures").join("t.trace");
+    let out = run("REPRISE_RECORD", &trace, &["odd_captures"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let said = stderr(&out);
+    let warnings: Vec<&str> = said.lines().filter(|l| l.contains("the read of the capture at")).collect();
+    assert_eq!(warnings.len(), 1, "{said}");
+    assert!(warnings[0].contains("examples/incident_scenarios.rs:") && warnings[0].contains("will diverge"));
+    let replayed = replay(&trace, &["odd_captures"], None);
+    assert_eq!(replayed.status.code(), Some(3), "{}", stderr(&replayed));
+}

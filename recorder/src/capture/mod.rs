@@ -25,6 +25,11 @@ use crate::rt::mode::{self, Mode};
 /// Runs `read` and records its value; in replay, returns the recorded value
 /// without running `read`.
 ///
+/// Since a replay does not run `read`, it must not use reprise's
+/// primitives (a lock, a channel, a spawn): their events, recorded inside
+/// the capture, would be missing from the replay, which diverges there. A
+/// recording says so on stderr, once per capture site.
+///
 /// # Panics
 ///
 /// When `read` panics: the panic is recorded (its message and where it was

@@ -6,6 +6,7 @@
 
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe, Location};
+use std::sync::{Mutex, PoisonError};
 
 use serde::Serialize;
 
@@ -14,7 +15,7 @@ use crate::trace::model::sensitive::seal;
 use crate::trace::model::{CapturedPanic, Outcome};
 
 pub(super) fn capture<T: Serialize>(read: impl FnOnce() -> T, location: &'static Location<'static>) -> T {
-    let value = read_or_record_panic(read, |message| store_panicked(message, location));
+    let value = read_or_record_panic(read, location, |message| store_panicked(message, location));
     let bytes = postcard::to_stdvec(&value)
         .unwrap_or_else(|e| panic!("reprise::capture: the value cannot be encoded: {e}"));
     store(&bytes, location);
@@ -38,7 +39,7 @@ pub(super) fn capture_sensitive<T: Serialize>(
     read: impl FnOnce() -> T,
     location: &'static Location<'static>,
 ) -> T {
-    let value = read_or_record_panic(read, |message| {
+    let value = read_or_record_panic(read, location, |message| {
         store_sensitive_panicked(&seal(message, super::sensitive::key().as_ref()), location)
     });
     let plain = postcard::to_stdvec(&value)
@@ -58,6 +59,39 @@ pub(super) fn store_sensitive_panicked(sealed: &[u8], location: &'static Locatio
     stored(Outcome::CaptureSensitive { len: sealed.len() as u64, panicked: true }, sealed, location);
 }
 
+/// Says, once per capture site, that a capture's read made events: a read
+/// that locks a reprise `Mutex`, receives from a reprise channel, spawns,
+/// ... records them, and a replay, which does not run the read, then
+/// diverges at the first of them with a hint about nondeterminism that
+/// does not fit. Nothing is added to the hot path: the buffer's position
+/// is read before and after each read.
+#[cold]
+fn read_made_events(location: &'static Location<'static>) {
+    static WARNED: Mutex<Vec<(&str, u32, u32)>> = Mutex::new(Vec::new());
+    let site = (location.file(), location.line(), location.column());
+    let mut warned = WARNED.lock().unwrap_or_else(PoisonError::into_inner);
+    if warned.contains(&site) {
+        return;
+    }
+    warned.push(site);
+    crate::diagnostic::warn(&format!(
+        "the read of the capture at {}:{}:{} used reprise's primitives (a lock, a channel, a \
+         thread, ...), which were recorded: a replay does not run the read, so it will diverge \
+         there; make those calls outside the capture and capture only what comes from outside",
+        site.0, site.1, site.2
+    ));
+}
+
+/// The recording thread's buffer position (`None` outside a recording, or
+/// while its buffer is not its own).
+fn buffer_mark() -> Option<(u32, u32)> {
+    context::try_with(|ctx| match &ctx.role {
+        crate::rt::context::Role::Record { buf: Some(buf) } => Some(buf.mark()),
+        _ => None,
+    })
+    .flatten()
+}
+
 /// Records a capture's event and the bytes after it, and tells an
 /// explorer's scheduler (which keeps a run's captures for its re-runs).
 fn stored(outcome: Outcome, bytes: &[u8], location: &'static Location<'static>) {
@@ -73,8 +107,17 @@ fn stored(outcome: Outcome, bytes: &[u8], location: &'static Location<'static>) 
 /// bytes) to `record` and resumes the unwind with the same payload, so the program
 /// sees the panic it would have seen without reprise (and the panic hook,
 /// which ran when it was raised, does not run twice).
-fn read_or_record_panic<T>(read: impl FnOnce() -> T, record: impl FnOnce(&[u8])) -> T {
-    match panic::catch_unwind(AssertUnwindSafe(read)) {
+fn read_or_record_panic<T>(
+    read: impl FnOnce() -> T,
+    location: &'static Location<'static>,
+    record: impl FnOnce(&[u8]),
+) -> T {
+    let before = buffer_mark();
+    let read = panic::catch_unwind(AssertUnwindSafe(read));
+    if before.is_some() && buffer_mark() != before {
+        read_made_events(location);
+    }
+    match read {
         Ok(value) => value,
         Err(payload) => {
             record(&encoded_message(&*payload));

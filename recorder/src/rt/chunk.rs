@@ -131,6 +131,12 @@ pub(crate) struct ChunkBuf {
 }
 
 impl ChunkBuf {
+    /// Where this buffer is: it moves with every event kept (a capture
+    /// compares it around its read).
+    pub(crate) fn mark(&self) -> (u32, u32) {
+        (self.seq, self.events_in_chunk)
+    }
+
     pub(crate) fn new(
         thread: ThreadIndex,
         to_writer: Sender<WriterMsg>,

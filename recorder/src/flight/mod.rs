@@ -17,7 +17,8 @@
 //! - when a recorded thread panics (a panic hook, chained before the one
 //!   that was there), once that thread has recorded its panic and exited;
 //! - when the run ends with a panic or a proven deadlock (and at every end
-//!   with [`FlightConfig::dump_at_end`]);
+//!   with [`FlightConfig::dump_at_end`]), or when `std::process::exit`
+//!   ends it mid-run and nothing was dumped before;
 //! - on `SIGUSR1` (Unix), where its disposition was the default: every
 //!   flight recorder of the process dumps, and the process runs on;
 //! - by [`flight_dump`] (from a thread of the recording) or

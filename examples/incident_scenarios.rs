@@ -419,6 +419,21 @@ fn odd_captures() {
     digest("odd_captures", (seen, odd.is_err(), *lock.lock().unwrap()));
 }
 
+/// Workers that never stop (never joined) while the root panics.
+fn root_panics_workers_spin() {
+    let lock = Arc::new(Mutex::new(0u64));
+    for _ in 0..2 {
+        let lock = Arc::clone(&lock);
+        thread::spawn(move || loop {
+            *lock.lock().unwrap() += 1;
+        });
+    }
+    while *lock.lock().unwrap() < 500 {
+        thread::yield_now();
+    }
+    panic!("the root gave up with workers running");
+}
+
 /// A worker ends the process while others hold locks.
 fn exit_holding() {
     let a = Arc::new(Mutex::new(0u64));
@@ -521,6 +536,7 @@ fn main() {
         "hook_dump" => hook_dump(),
         "exit_holding" => exit_holding(),
         "chaos" => chaos(),
+        "root_panics_workers_spin" => root_panics_workers_spin(),
         "odd_captures" => odd_captures(),
         "dump_in_odd_places" => dump_in_odd_places(),
         "panic_then_exit" => panic_then_exit(),

@@ -424,3 +424,39 @@ fn record_to_stdout_writes_the_trace_alone() {
         assert!(replayed.status.success(), "{}: {}", path.display(), stderr(&replayed));
     }
 }
+
+/// `export`, `timeline`, `diff` and `races` of a million-payment trace run
+/// 20 to 30 seconds and said nothing until the end: each now names its stage
+/// (a spinner on a terminal; lines with `REPRISE_PROGRESS`, as here), and
+/// keeps quiet otherwise, as in these tests' other runs.
+#[test]
+fn long_views_say_what_they_are_doing() {
+    let dir = scratch("hunt-stages");
+    let trace = dir.join("t.trace");
+    let recorded =
+        reprise(&["record", "--pipeline", "payments", "--payments", "30", "--out", trace.to_str().unwrap()]);
+    assert!(recorded.status.success(), "{}", stderr(&recorded));
+    let t = trace.to_str().unwrap();
+    let html = dir.join("t.html");
+    let json = dir.join("t.json");
+    let runs: [(&[&str], &str); 4] = [
+        (&["export", "--format", "jsonl", "--out", json.to_str().unwrap(), t], "writing"),
+        (&["timeline", t, "--out", html.to_str().unwrap()], "drawing"),
+        (&["diff", t, t], "comparing"),
+        (&["races", t], "reading"),
+    ];
+    for (args, last) in runs {
+        let quiet = reprise(args);
+        assert!(quiet.status.success(), "{args:?}: {}", stderr(&quiet));
+        assert!(!stderr(&quiet).contains("reprise: reading"), "{args:?} off a terminal: {}", stderr(&quiet));
+        let shown = Command::new(env!("CARGO_BIN_EXE_reprise"))
+            .args(args)
+            .env("REPRISE_PROGRESS", "1")
+            .output()
+            .unwrap();
+        let err = stderr(&shown);
+        assert!(shown.status.success(), "{args:?}: {err}");
+        assert!(err.contains(&format!("reprise: reading {t}")), "{args:?}: {err}");
+        assert!(err.contains(&format!("reprise: {last}")), "{args:?}: {err}");
+    }
+}

@@ -9,6 +9,7 @@ use reprise_recorder::trace::show::block;
 use reprise_replayer::views::diff::{diff, render, Side};
 use reprise_replayer::views::{number, Tables};
 
+use crate::cli::stages::{count, Stages};
 use crate::cli::{out, payments, Failure, Outcome};
 use crate::exit;
 
@@ -32,7 +33,11 @@ fn read(path: &Path) -> Result<TraceFile, Failure> {
 }
 
 pub(crate) fn run(args: Args) -> Outcome {
-    let (ta, tb) = (read(&args.a)?, read(&args.b)?);
+    let stages = Stages::new();
+    stages.stage(&format!("reading {}", args.a.display()));
+    let ta = read(&args.a)?;
+    stages.stage(&format!("reading {}", args.b.display()));
+    let tb = read(&args.b)?;
     if ta.header.program != tb.header.program {
         eprintln!(
             "reprise: warning: the traces are of different programs ({} and {}): the alignment means little",
@@ -40,6 +45,7 @@ pub(crate) fn run(args: Args) -> Outcome {
             block(&tb.header.program)
         );
     }
+    stages.stage(&format!("numbering {} and {} events", count(ta.events), count(tb.events)));
     let (na, nb) = (number(&ta), number(&tb));
     let (tables_a, tables_b) = (Tables::of(&ta), Tables::of(&tb));
     // One key for both: two runs of one program are recorded with its key.
@@ -49,7 +55,9 @@ pub(crate) fn run(args: Args) -> Outcome {
     });
     let a = Side { numbering: &na, tables: &tables_a, key: key.as_ref() };
     let b = Side { numbering: &nb, tables: &tables_b, key: key.as_ref() };
+    stages.stage("comparing");
     let found = diff(&a, &b);
+    drop(stages);
     out!("A: {} ({} events)", args.a.display(), na.len());
     out!("B: {} ({} events)", args.b.display(), nb.len());
     for line in render(&found, &a, &b) {

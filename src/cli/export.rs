@@ -8,6 +8,7 @@ use reprise_recorder::trace::show::block;
 use reprise_replayer::views::export::{export, Format};
 use reprise_replayer::views::{number, Numbering};
 
+use crate::cli::stages::{count, Stages};
 use crate::cli::{payments, Failure, Outcome};
 use crate::exit;
 
@@ -58,9 +59,13 @@ pub(crate) fn run(args: Args) -> Outcome {
     if let Some(out) = &args.out {
         crate::cli::not_the_trace(&args.file, out)?;
     }
+    let stages = Stages::new();
+    stages.stage(&format!("reading {}", args.file.display()));
     let trace = payments::read(&args.file)?;
+    stages.stage(&format!("numbering {} events", count(trace.events)));
     let numbering = number(&trace);
     warn_if_not_whole(&numbering);
+    stages.stage(&format!("writing {} events", count(numbering.len())));
     let format = match args.format {
         FormatArg::Chrome => Format::Chrome,
         FormatArg::Jsonl => Format::Jsonl,
@@ -80,6 +85,7 @@ pub(crate) fn run(args: Args) -> Outcome {
                 .map_err(|e| Failure::new(exit::IO_ERROR, anyhow::anyhow!("cannot write the export: {e}"))),
         },
     };
+    drop(stages);
     written?;
     Ok(exit::SUCCESS)
 }

@@ -16,6 +16,7 @@ mod races;
 mod record;
 mod replay;
 mod settlement;
+mod stages;
 mod timeline;
 mod verify;
 mod why;

@@ -9,6 +9,7 @@ use reprise_replayer::views::number;
 use reprise_replayer::views::races::{races, Access, Findings};
 
 use crate::cli::export::{warn_if_damaged, warn_if_not_whole};
+use crate::cli::stages::{count, Stages};
 use crate::cli::{out, payments, Outcome};
 use crate::exit;
 
@@ -32,17 +33,22 @@ fn accesses_tracked_cells(trace: &TraceFile) -> bool {
 }
 
 pub(crate) fn run(args: Args) -> Outcome {
+    let stages = Stages::new();
+    stages.stage(&format!("reading {}", args.file.display()));
     let trace = payments::read(&args.file)?;
     // Numbering a long trace takes a while (19 s for 1,000,000 payments):
     // without one access of a tracked cell there is nothing it could find.
     let found = if accesses_tracked_cells(&trace) {
+        stages.stage(&format!("numbering {} events", count(trace.events)));
         let numbering = number(&trace);
         warn_if_not_whole(&numbering);
+        stages.stage("looking for races");
         races(&numbering)
     } else {
         warn_if_damaged(&trace);
         Findings::default()
     };
+    drop(stages);
     out!(
         "{} accesses of {} tracked cells: {} data races, {} atomicity violations",
         found.accesses,

@@ -8,6 +8,7 @@ use reprise_replayer::views::number;
 use reprise_replayer::views::timeline::timeline;
 
 use crate::cli::export::warn_if_not_whole;
+use crate::cli::stages::{count, Stages};
 use crate::cli::{payments, Failure, Outcome};
 use crate::exit;
 
@@ -30,9 +31,13 @@ pub(crate) fn run(args: Args) -> Outcome {
         PathBuf::from(name)
     });
     crate::cli::not_the_trace(&args.file, &out)?;
+    let stages = Stages::new();
+    stages.stage(&format!("reading {}", args.file.display()));
     let trace = payments::read(&args.file)?;
+    stages.stage(&format!("numbering {} events", count(trace.events)));
     let numbering = number(&trace);
     warn_if_not_whole(&numbering);
+    stages.stage(&format!("drawing {} events", count(numbering.len())));
     if out.as_os_str() == "-" {
         return match timeline(&numbering, &mut std::io::stdout().lock()) {
             Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
@@ -46,6 +51,7 @@ pub(crate) fn run(args: Args) -> Outcome {
     };
     let mut file = reprise_recorder::trace::file::create(&out).map_err(io)?;
     timeline(&numbering, &mut file).and_then(|()| file.flush()).map_err(io)?;
+    drop(stages);
     let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
     eprintln!(
         "reprise: wrote {} ({} events, {} threads, {} bytes); open it in a browser",

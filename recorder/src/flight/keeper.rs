@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use crate::flight::dump::{self, DumpInfo};
+use crate::flight::exits::Exits;
 use crate::flight::ring::Rings;
 use crate::record::condvar_waits_annotation;
 use crate::rt::chunk::{Block, CHUNK_CAPACITY};
@@ -61,6 +62,9 @@ const ROOT: ThreadIndex = 0;
 pub(crate) struct KeeperEnd {
     pub(crate) dumps: Vec<DumpInfo>,
     pub(crate) failures: Vec<String>,
+    /// Thread entries the keeper looked at to find the threads that exited
+    /// (a test's measure of its work per chunk).
+    pub(crate) scan_visits: u64,
 }
 
 pub(crate) struct Keeper {
@@ -83,9 +87,9 @@ pub(crate) struct Keeper {
     pub(crate) end_dumps_for: Option<String>,
     /// Threads that handed a chunk over since a dump began gathering.
     pub(crate) handed_over: Vec<ThreadIndex>,
-    /// Threads seen exited whose rings still hold chunks, in the order
-    /// their exits were seen.
-    pub(crate) exit_order: Vec<ThreadIndex>,
+    /// The threads holding chunks: those seen exited, in the order their
+    /// exits were seen, and those watched for their exit.
+    pub(crate) exits: Exits,
     /// Panics reported while the keeper waited for another panicking
     /// thread to exit, served next.
     pub(crate) later_panics: Vec<Request>,
@@ -109,7 +113,7 @@ impl Keeper {
                     }
                 }
                 self.finish(*footer);
-                return self.end;
+                return self.ended();
             }
             if !self.later_panics.is_empty() {
                 let request = self.later_panics.remove(0);
@@ -122,7 +126,7 @@ impl Keeper {
                     // Every sender gone without a finish: nothing more can come.
                     Err(_) => {
                         self.clock.mark_written();
-                        return self.end;
+                        return self.ended();
                     }
                 },
                 recv(self.requests) -> request => {
@@ -132,6 +136,11 @@ impl Keeper {
                 }
             }
         }
+    }
+
+    fn ended(mut self) -> KeeperEnd {
+        self.end.scan_visits = self.exits.visits;
+        self.end
     }
 
     fn take(&mut self, msg: WriterMsg) {
@@ -146,19 +155,18 @@ impl Keeper {
                 // it, for every chunk of a ring that wraps.
                 let tables = (!block.encoded).then(|| raw::table_records(block.payload()));
                 let mut spare = vec![block];
-                self.rings.push(thread, events, chunk, tables, &mut spare);
+                if self.rings.push(thread, events, chunk, tables, &mut spare) {
+                    self.exits.holds(&self.exec.threads, thread, ROOT);
+                }
                 if self.rings.holding() > self.keep_exited {
                     // Exits in the order seen: the threads that exited
                     // longest ago are retired first (by index, the first
                     // spawned went first, a worker that ran the whole run
                     // among them). The root's exit ends the run: it stays.
-                    for t in self.exec.threads.lock().iter().filter(|t| t.index != ROOT) {
-                        let holds = self.rings.threads.get(&t.index).is_some_and(|r| !r.chunks.is_empty());
-                        if holds && t.exited.load(Ordering::Acquire) && !self.exit_order.contains(&t.index) {
-                            self.exit_order.push(t.index);
-                        }
-                    }
-                    self.rings.retire_exited(&mut self.exit_order, self.keep_exited, &mut spare);
+                    // Only the threads holding chunks and not seen exited
+                    // are looked at, a few per chunk (see `Exits`).
+                    self.exits.look(thread);
+                    self.rings.retire_exited(&mut self.exits.order, self.keep_exited, &mut spare);
                 }
                 for mut block in spare {
                     if block.bytes.len() == CHUNK_CAPACITY {
@@ -216,7 +224,7 @@ impl Keeper {
     /// once: the one asking may be the panicking thread itself (a panic
     /// hook of the program's calling `flight_dump`), which exits only once
     /// answered; another panic waits its turn.
-    fn take_until(&mut self, done: impl Fn(&Keeper) -> bool) {
+    fn take_until(&mut self, mut done: impl FnMut(&mut Keeper) -> bool) {
         let deadline = Instant::now() + self.handover.max(PANIC_WAIT);
         while self.finished.is_none() && !done(self) {
             let now = Instant::now();
@@ -256,9 +264,8 @@ impl Keeper {
         }) == Some(true)
     }
 
-    fn exited(&self, thread: ThreadIndex) -> bool {
-        let threads = self.exec.threads.lock();
-        threads.iter().any(|t| t.index == thread && t.exited.load(Ordering::Acquire))
+    fn exited(&mut self, thread: ThreadIndex) -> bool {
+        self.exits.exited(&self.exec.threads, thread)
     }
 
     /// Brings in what threads hold: blocked ones are flushed here, running

@@ -47,6 +47,7 @@ use crate::trace::format::Verdict;
 
 mod config;
 mod dump;
+mod exits;
 mod keeper;
 mod ring;
 
@@ -56,6 +57,7 @@ pub use config::{
 pub use dump::DumpInfo;
 pub use keeper::{DUMP_NOTE, RUNNING_NOTE};
 
+use exits::Exits;
 use keeper::{Keeper, KeeperEnd, Request};
 use ring::{Budget, Rings};
 
@@ -141,7 +143,7 @@ impl Session {
             end_dumps_for: None,
             handed_over: Vec::new(),
             later_panics: Vec::new(),
-            exit_order: Vec::new(),
+            exits: Exits::default(),
             encoder: EventEncoder::new(),
             payload: Vec::new(),
             end: KeeperEnd::default(),
@@ -193,6 +195,7 @@ impl Session {
             _ => KeeperEnd {
                 dumps: Vec::new(),
                 failures: vec!["the flight-recorder keeper thread died".into()],
+                scan_visits: 0,
             },
         }
     }
@@ -240,7 +243,16 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    let path = path.as_ref();
+    fly(path.as_ref(), config, f).map(|(run, _)| run)
+}
+
+/// [`flight`], and the thread entries its keeper looked at to find exited
+/// threads (see [`KeeperEnd::scan_visits`]).
+fn fly<F, R>(path: &Path, config: FlightConfig, f: F) -> Result<(FlightRun<R>, u64), RecordError>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
     let mut session = Session::start(path, &config)?;
     let (verdict, result) = match run_root(&session.exec, session.on_deadlock, f) {
         Ok(ended) => ended,
@@ -252,7 +264,7 @@ where
         }
     };
     let end = session.wait();
-    Ok(FlightRun { result, verdict, dumps: end.dumps, failures: end.failures })
+    Ok((FlightRun { result, verdict, dumps: end.dumps, failures: end.failures }, end.scan_visits))
 }
 
 /// Dumps the flight recording the calling thread belongs to, now; returns
@@ -370,4 +382,52 @@ fn install_panic_dump() {
             }
         }));
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{channel, thread, RecordConfig};
+
+    /// The keeper's scan work for a fan-in of `threads` short-lived threads
+    /// (at most 8 alive at once), the run's own check that it completed.
+    fn fan_in_scan_visits(threads: u64) -> u64 {
+        let dir = std::env::temp_dir().join(format!("reprise-flight-scan-{}-{threads}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (run, visits) =
+            fly(&dir.join("dump.trace"), FlightConfig::new(RecordConfig::new("scan", "1")), move || {
+                let (tx, rx) = channel::unbounded::<u64>();
+                let mut handles = std::collections::VecDeque::new();
+                for i in 0..threads {
+                    let tx = tx.clone();
+                    handles.push_back(thread::spawn(move || tx.send(i).unwrap()));
+                    if handles.len() >= 8 {
+                        handles.pop_front().unwrap().join().unwrap();
+                    }
+                }
+                drop(tx);
+                for h in handles {
+                    h.join().unwrap();
+                }
+                rx.iter().count() as u64
+            })
+            .unwrap();
+        std::fs::remove_dir_all(&dir).ok();
+        assert_eq!(run.result, Some(threads));
+        visits
+    }
+
+    /// A fan-in of 2,000 threads took 1.5-2.1 s under the flight recorder
+    /// (0.17 s recorded): for each chunk the keeper looked at every thread
+    /// ever started, to find those that exited, so its work grew with the
+    /// square of the threads, and the run's end waited for it. Eight times
+    /// the threads must cost about eight times the work (a scan of every
+    /// thread per chunk costs 64 times).
+    #[test]
+    fn the_keepers_work_per_chunk_does_not_grow_with_the_threads_started() {
+        let small = fan_in_scan_visits(250);
+        let large = fan_in_scan_visits(2000);
+        eprintln!("thread entries looked at: 250 threads {small}, 2,000 threads {large}");
+        assert!(large < 16 * small.max(250), "250 threads: {small} thread entries looked at, 2,000: {large}");
+    }
 }

@@ -114,42 +114,46 @@ fn keep_tables(old: &Held, tables: &mut Vec<u8>) {
 pub(crate) struct Rings {
     pub(crate) budget: Budget,
     pub(crate) threads: BTreeMap<ThreadIndex, ThreadRing>,
+    /// Threads whose ring holds chunks.
+    holding: usize,
 }
 
 impl Rings {
     pub(crate) fn new(budget: Budget) -> Rings {
-        Rings { budget, threads: BTreeMap::new() }
+        Rings { budget, threads: BTreeMap::new(), holding: 0 }
     }
 
     /// Empties the rings of the exited threads in `exit_order` (oldest
-    /// exit first) but the `keep` that exited last: memory stays bounded
-    /// when a program spawns a thread per task. What their chunks defined
-    /// stays. Threads retired, or holding nothing, leave `exit_order`.
+    /// exit first, each holding chunks) but the `keep` that exited last:
+    /// memory stays bounded when a program spawns a thread per task. What
+    /// their chunks defined stays. Threads retired leave `exit_order`.
     pub(crate) fn retire_exited(
         &mut self,
-        exit_order: &mut Vec<ThreadIndex>,
+        exit_order: &mut VecDeque<ThreadIndex>,
         keep: usize,
         spare: &mut Vec<Block>,
     ) {
-        exit_order.retain(|t| self.threads.get(t).is_some_and(|r| !r.chunks.is_empty()));
-        if exit_order.len() <= keep {
-            return;
-        }
-        let retired = exit_order.len() - keep;
-        for thread in exit_order.drain(..retired) {
+        while exit_order.len() > keep {
+            let Some(thread) = exit_order.pop_front() else { break };
             if let Some(ring) = self.threads.get_mut(&thread) {
+                if !ring.chunks.is_empty() {
+                    self.holding -= 1;
+                }
                 ring.retire(spare);
             }
         }
     }
 
-    /// How many threads have chunks in their ring.
+    /// How many threads have chunks in their ring (counted as they change:
+    /// a count over the rings cost as many steps as threads ever started,
+    /// for each chunk taken).
     pub(crate) fn holding(&self) -> usize {
-        self.threads.values().filter(|r| !r.chunks.is_empty()).count()
+        self.holding
     }
 
     /// Keeps a chunk of `thread`, with its table records when they are
     /// known (see [`Held::tables`]); blocks it overwrote go to `spare`.
+    /// Returns whether the thread's ring held nothing before.
     pub(crate) fn push(
         &mut self,
         thread: ThreadIndex,
@@ -157,9 +161,15 @@ impl Rings {
         block: Block,
         tables: Option<Vec<u8>>,
         spare: &mut Vec<Block>,
-    ) {
+    ) -> bool {
         let budget = self.budget;
-        self.threads.entry(thread).or_default().push(Held { events, block, tables }, budget, spare);
+        let ring = self.threads.entry(thread).or_default();
+        let was_empty = ring.chunks.is_empty();
+        ring.push(Held { events, block, tables }, budget, spare);
+        if was_empty {
+            self.holding += 1;
+        }
+        was_empty
     }
 }
 
@@ -245,7 +255,7 @@ mod tests {
             rings.push(thread, 100, chunk(true, 0, 100), None, &mut spare);
         }
         // Exited in this order: 4 first, 3 last.
-        let mut order = vec![4, 1, 2, 3];
+        let mut order = VecDeque::from([4, 1, 2, 3]);
         rings.retire_exited(&mut order, 2, &mut spare);
         assert_eq!(rings.holding(), 3, "the live thread 0 and the last two exited");
         assert_eq!(order, [2, 3]);

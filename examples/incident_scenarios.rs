@@ -461,6 +461,23 @@ fn exit_holding() {
     drop(holders);
 }
 
+/// A worker ends the process while two others take a lock as fast as they
+/// can: at the exit the trace holds many of their events after the last one
+/// the root saw, which a replay must also reach before its exit ends the
+/// process.
+fn exit_while_busy() {
+    let count = Arc::new(Mutex::new(0u64));
+    for _ in 0..2 {
+        let count = Arc::clone(&count);
+        thread::spawn(move || loop {
+            *count.lock().unwrap() += 1;
+        });
+    }
+    while *count.lock().unwrap() < 200 {}
+    let exiter = thread::spawn(|| std::process::exit(7));
+    exiter.join().unwrap();
+}
+
 /// Capture closures that panic, caught by the program.
 fn capture_panics() {
     let got: Vec<String> = (0..4)
@@ -535,6 +552,7 @@ fn main() {
         "dumps_at_once" => dumps_at_once(),
         "hook_dump" => hook_dump(),
         "exit_holding" => exit_holding(),
+        "exit_while_busy" => exit_while_busy(),
         "chaos" => chaos(),
         "root_panics_workers_spin" => root_panics_workers_spin(),
         "odd_captures" => odd_captures(),

@@ -61,6 +61,7 @@ extern "C" fn at_exit() {
         let Some(recorded_exit) = REPLAYING.lock().unwrap_or_else(PoisonError::into_inner).take() else {
             return;
         };
+        reprise_replayer::progress::settle_before_exit();
         let replayed = reprise_replayer::progress::running().map(|p| (p.replayed, p.events));
         let (code, message) = report(recorded_exit, replayed);
         eprintln!("reprise: {message}");

@@ -37,6 +37,23 @@ impl Drop for Listed {
     }
 }
 
+/// A replayed thread is ending the process (`std::process::exit`, from an
+/// `atexit` handler): waits until the other threads of the replay that
+/// started first have replayed what the trace holds of them, or wait parked
+/// with nothing running that could end their wait. The recording's exit
+/// finished its trace with every thread's events up to then; without this
+/// wait the replayed exit cut the others short, and how far they got (24 of
+/// a trace's 77 events one run, 77 the next) depended on the machine's load.
+pub fn settle_before_exit() {
+    let gate = {
+        let running = RUNNING.lock().unwrap_or_else(PoisonError::into_inner);
+        running.iter().find_map(|(_, gate, _)| gate.upgrade())
+    };
+    if let Some(gate) = gate {
+        crate::replay::settle(&gate, 1);
+    }
+}
+
 /// The progress of the replay that started first among those running now;
 /// `None` when none runs.
 pub fn running() -> Option<Progress> {

@@ -304,7 +304,7 @@ where
         }
     };
     if root.is_some() {
-        settle(&gate);
+        settle(&gate, 0);
     }
     done.store(true, Ordering::Release);
     if let Ok(watcher) = watcher {
@@ -412,10 +412,13 @@ const SETTLE_BACKSTOP: Duration = Duration::from_secs(30);
 /// Decided from state: it returns once every thread with recorded events
 /// left has finished or waits parked with nothing running that could end
 /// its wait (a spawn the replay never reached counts no thread), or the
-/// replay stopped; the pause between looks only sets how soon.
-fn settle(gate: &ReplayGate) {
+/// replay stopped; the pause between looks only sets how soon. `callers`:
+/// how many of the running threads are the caller's own, which wait here
+/// and will run no recorded event (a thread ending the process: see
+/// [`crate::progress::settle_before_exit`]).
+pub(crate) fn settle(gate: &ReplayGate, callers: u64) {
     let since = std::time::Instant::now();
-    while gate.stopped().is_none() && gate.running_threads() > 0 && since.elapsed() < SETTLE_BACKSTOP {
+    while gate.stopped().is_none() && gate.running_threads() > callers && since.elapsed() < SETTLE_BACKSTOP {
         let statuses = gate.statuses();
         let log = &gate.log;
         let unfinished = log.thread_ids().any(|thread| {

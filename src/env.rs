@@ -1,5 +1,5 @@
 //! Choosing the mode without recompiling: `REPRISE_RECORD=path` records,
-//! `REPRISE_REPLAY=path` replays, `REPRISE_FLIGHT=path[,events=N][,bytes=N]`
+//! `REPRISE_REPLAY=path` replays, `REPRISE_FLIGHT=path[,events=N][,bytes=N][,exited=N]`
 //! runs under the flight recorder, none of them runs plainly.
 
 use std::io::Write;
@@ -22,7 +22,7 @@ pub enum Mode {
     /// Replay this file (`REPRISE_REPLAY`).
     Replay(PathBuf),
     /// Run under the flight recorder (`REPRISE_FLIGHT`), as the variable
-    /// says it: `path[,events=N][,bytes=N]` (see [`crate::FlightConfig::from_spec`]).
+    /// says it: `path[,events=N][,bytes=N][,exited=N]` (see [`crate::FlightConfig::from_spec`]).
     Flight(String),
 }
 
@@ -52,7 +52,7 @@ impl Mode {
 /// });
 /// ```
 ///
-/// With `REPRISE_FLIGHT=path[,events=N][,bytes=N]` (and neither
+/// With `REPRISE_FLIGHT=path[,events=N][,bytes=N][,exited=N]` (and neither
 /// `REPRISE_REPLAY` nor `REPRISE_RECORD`) the body runs under the flight
 /// recorder ([`crate::flight()`]): each thread's last `N` events (default
 /// 65536; at most `bytes`, default 1 MiB, per thread) are kept in memory and

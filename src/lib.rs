@@ -55,7 +55,7 @@
 //! thread's last events in fixed memory and writes them (a normal trace,
 //! whose header says where its window starts) on a panic, a proven deadlock,
 //! `SIGUSR1` or [`flight_dump`]; from the environment, [`main`] does it with
-//! `REPRISE_FLIGHT=path[,events=N][,bytes=N]`. A dump replays when its
+//! `REPRISE_FLIGHT=path[,events=N][,bytes=N][,exited=N]`. A dump replays when its
 //! window covers the whole run; otherwise replay refuses it (exit 11),
 //! saying from which event it starts.
 //!

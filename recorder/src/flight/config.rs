@@ -99,7 +99,8 @@ impl FlightConfig {
         self
     }
 
-    /// Reads `REPRISE_FLIGHT`'s form, `path[,events=N][,bytes=N]`, over `base`.
+    /// Reads `REPRISE_FLIGHT`'s form, `path[,events=N][,bytes=N][,exited=N]`,
+    /// over `base`.
     ///
     /// # Errors
     ///
@@ -118,6 +119,7 @@ impl FlightConfig {
             match key.trim() {
                 "events" => config.events = value,
                 "bytes" => config.bytes = usize::try_from(value).map_err(|_| bad())?,
+                "exited" => config.exited_threads = usize::try_from(value).map_err(|_| bad())?,
                 _ => return Err(bad()),
             }
         }
@@ -129,10 +131,10 @@ impl FlightConfig {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum FlightSpecError {
     /// Nothing before the first comma.
-    #[error("REPRISE_FLIGHT needs a path: path[,events=N][,bytes=N]")]
+    #[error("REPRISE_FLIGHT needs a path: path[,events=N][,bytes=N][,exited=N]")]
     NoPath,
-    /// An entry that is not `events=N` or `bytes=N` with N > 0.
-    #[error("REPRISE_FLIGHT: `{0}` is not events=N or bytes=N (N > 0)")]
+    /// An entry that is not `events=N`, `bytes=N` or `exited=N` with N > 0.
+    #[error("REPRISE_FLIGHT: `{0}` is not events=N, bytes=N or exited=N (N > 0)")]
     Bad(String),
 }
 
@@ -147,6 +149,9 @@ mod tests {
         assert_eq!((c.events, c.bytes), (DEFAULT_FLIGHT_EVENTS, DEFAULT_FLIGHT_BYTES));
         let (_, c) = FlightConfig::from_spec("d,bytes=4096,events=7", FlightConfig::default()).unwrap();
         assert_eq!((c.events, c.bytes), (7, 4096));
+        assert_eq!(c.exited_threads, DEFAULT_EXITED_THREADS);
+        let (_, c) = FlightConfig::from_spec("d,exited=1000", FlightConfig::default()).unwrap();
+        assert_eq!(c.exited_threads, 1000);
     }
 
     #[test]

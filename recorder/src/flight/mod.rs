@@ -26,7 +26,7 @@
 //!
 //! Each dump replaces the previous one at the same path (it is written
 //! beside it and renamed). From the environment, `reprise::main` flies with
-//! `REPRISE_FLIGHT=path[,events=N][,bytes=N]`.
+//! `REPRISE_FLIGHT=path[,events=N][,bytes=N][,exited=N]`.
 
 use std::path::Path;
 use std::sync::{Arc, Once};

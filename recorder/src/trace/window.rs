@@ -92,10 +92,28 @@ impl Window {
             Ok(Some(window)) => {
                 let (thread, event) = window.late_starts().next().unwrap_or((0, 0));
                 let threads = window.starts.len();
-                Some(WindowRefusal::Partial { thread, event, threads, window: window.to_string() })
+                Some(WindowRefusal::Partial { thread, event, threads, window: window.listed(8) })
             }
             Err(error) => Some(WindowRefusal::Unreadable(error)),
         }
+    }
+}
+
+impl Window {
+    /// The first `most` late starts as the header states them, and how many
+    /// more there are: a refusal naming 137 pairs buried its advice.
+    fn listed(&self, most: usize) -> String {
+        let mut text = String::new();
+        for (i, (thread, event)) in self.starts.iter().take(most).enumerate() {
+            if i > 0 {
+                text.push(',');
+            }
+            text.push_str(&format!("{thread}:{event}"));
+        }
+        if self.starts.len() > most {
+            text.push_str(&format!(" and {} more", self.starts.len() - most));
+        }
+        text
     }
 }
 
@@ -151,11 +169,13 @@ pub enum WindowRefusal {
     /// The dump lost the start of the run: replay cannot rebuild the state
     /// (balances, queues, locks) the program had when the window starts.
     #[error(
-        "cannot replay: this flight-recorder dump holds only the end of the run (its ring \
-         overwrote older events); its window starts at event {event} of thread {thread} \
-         ({threads} thread(s) start late: {window}). Replay needs every thread from its first \
-         event; `reprise inspect` and `reprise verify` read the window. Dump with a larger \
-         ring (REPRISE_FLIGHT=path,events=N or bytes=N) to replay."
+        "cannot replay: this flight-recorder dump holds only the end of the run (a thread's ring \
+         overwrote its older events, or the thread had exited before the last threads that keep \
+         theirs); its window starts at event {event} of thread {thread} ({threads} thread(s) start \
+         late: {window}). Replay needs every thread from its first event; `reprise inspect` and \
+         `reprise verify` read the window. To replay the next dump, keep more: \
+         REPRISE_FLIGHT=path,events=N or bytes=N (per thread), exited=N (threads that exited; \
+         default 64)."
     )]
     Partial {
         /// The first thread that starts late.
@@ -198,6 +218,17 @@ mod tests {
             WindowRefusal::Partial { thread: 1, event: 77, threads: 2, window: "1:77,3:1200".into() }
         );
         assert!(refusal.to_string().contains("starts at event 77 of thread 1"), "{refusal}");
+        assert!(refusal.to_string().contains("exited=N"), "the advice names every budget: {refusal}");
+        // A fan-in whose exited threads were retired: the refusal names a
+        // few of them, and its advice stays readable.
+        let many: Vec<String> = (1..=137).map(|t| format!("{t}:3")).collect();
+        let refusal = Window::refusal(&header(TraceMode::FlightRecorder, Some(&many.join(",")))).unwrap();
+        let said = refusal.to_string();
+        assert!(
+            said.contains("137 thread(s) start late: 1:3,2:3,3:3,4:3,5:3,6:3,7:3,8:3 and 129 more"),
+            "{said}"
+        );
+        assert!(!said.contains("9:3"), "{said}");
     }
 
     #[test]

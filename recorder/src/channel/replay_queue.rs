@@ -75,19 +75,12 @@ impl<T> ReplayQueue<T> {
     }
 
     /// How many messages must have been taken in all before a message sent
-    /// now may go in: `None` while the queue is below [`BACKLOG_CAP`] (or is
-    /// a rendezvous, or an earlier wait was let go); once it is full, until
-    /// it has drained to half. Waiting only for one message's room made a
-    /// producer ahead of its consumers sleep and wake once per message (a
-    /// third of a 200,000-payment replay's sleeps); with the slack it does
-    /// so once per half a queue.
+    /// now finds the queue below [`BACKLOG_CAP`]; `None` when it already
+    /// is (or the queue is a rendezvous, or an earlier wait was let go).
     pub(super) fn room_needed(&self) -> Option<u64> {
         let held = self.held.lock();
-        let len = held.items.len();
-        if len < BACKLOG_CAP || self.is_rendezvous() || held.overflow {
-            return None;
-        }
-        Some(held.taken + (len - BACKLOG_CAP / 2) as u64)
+        let over = held.items.len().checked_sub(BACKLOG_CAP)?;
+        (!self.is_rendezvous() && !held.overflow).then(|| held.taken + over as u64 + 1)
     }
 
     /// A send that waited until `taken` messages were taken returned: if
@@ -98,33 +91,5 @@ impl<T> ReplayQueue<T> {
         if held.taken < taken {
             held.overflow = true;
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{ReplayQueue, BACKLOG_CAP};
-
-    #[test]
-    fn a_full_queue_makes_its_producer_wait_until_it_drained_to_half() {
-        let queue = ReplayQueue::new(None);
-        for seq in 0..BACKLOG_CAP as u64 - 1 {
-            queue.push(0, seq, ());
-            assert_eq!(queue.room_needed(), None, "below the cap, a send goes in at once");
-        }
-        queue.push(0, BACKLOG_CAP as u64 - 1, ());
-        for seq in 0..3 {
-            assert!(queue.take(0, seq).is_some());
-        }
-        // 3 taken, CAP - 3 held: still under the cap.
-        assert_eq!(queue.room_needed(), None);
-        for seq in BACKLOG_CAP as u64..BACKLOG_CAP as u64 + 3 {
-            queue.push(0, seq, ());
-        }
-        // Full again: the next send waits until half the queue was taken,
-        // not for one message's room (one sleep per message, otherwise).
-        assert_eq!(queue.room_needed(), Some(3 + (BACKLOG_CAP / 2) as u64));
-        let rendezvous = ReplayQueue::<()>::new(Some(0));
-        assert_eq!(rendezvous.room_needed(), None);
     }
 }

@@ -125,8 +125,11 @@ pub(crate) struct ChunkBuf {
     seen: u64,
     /// Bytes handed to the writer and not yet written.
     pending: Arc<AtomicUsize>,
-    /// Encodes blocks here while the writer is behind, into `work`.
-    encoder: EventEncoder,
+    /// Encodes blocks here while the writer is behind, into `work`. Boxed
+    /// when first needed: inline, its kilobyte of delta tables was most of
+    /// what every thread's buffer kept after the thread exited (a program
+    /// spawning a thread per task grew by it per thread).
+    encoder: Option<Box<EventEncoder>>,
     work: Vec<u8>,
 }
 
@@ -166,7 +169,7 @@ impl ChunkBuf {
             recycled,
             closed: false,
             pending: Arc::new(AtomicUsize::new(0)),
-            encoder: EventEncoder::new(),
+            encoder: None,
             work: Vec::new(),
         };
         if !live {
@@ -320,7 +323,8 @@ impl ChunkBuf {
         }
         if self.to_writer.len() >= WRITER_BEHIND {
             // Encoded here, and the raw block kept for the next events.
-            let encoded = Block::holding(self.block.chunk_payload(&mut self.encoder, &mut self.work));
+            let encoder = self.encoder.get_or_insert_with(|| Box::new(EventEncoder::new()));
+            let encoded = Block::holding(self.block.chunk_payload(encoder, &mut self.work));
             self.block.len = 0;
             self.send(encoded);
             return;

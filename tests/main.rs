@@ -32,6 +32,7 @@ mod hostile_traces;
 mod incident_hunt;
 mod main_exit;
 mod outside;
+mod parallel_checks;
 mod port;
 mod primitives;
 mod probe;

@@ -124,6 +124,10 @@ impl State {
             let detail = "the trace holds an outcome no recorder writes".into();
             return self.fail(thread, cursor, made, site, detail);
         };
+        if let Some(why) = self.log.log.out_of_fifo(thread, cursor) {
+            let detail = format!("the recording's outcome was {outcome:?}, which no run gives: {why}");
+            return self.fail(thread, cursor, made, site, detail);
+        }
         let names_object = match outcome {
             Outcome::Select { received, .. } => {
                 matches!(received, Received::Message { .. } | Received::Disconnected)

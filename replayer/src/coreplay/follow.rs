@@ -186,10 +186,16 @@ impl Follow {
             let after = st.slots().map(|(t, _)| t).skip_while(|&t| t < from);
             let before = st.slots().map(|(t, _)| t).take_while(|&t| t < from);
             let next = after.chain(before).find(|&t| st.can_run(t));
+            if next.is_none() {
+                st.any_impossible();
+            }
             return next.map(|next| st.uncrowded(next, from));
         }
         if let Some(next) = st.pick_candidate(from) {
             return Some(st.uncrowded(next, from));
+        }
+        if st.stop.is_some() {
+            return None;
         }
         // No candidate can run: every thread is looked at again before
         // the replay ends or is called stalled, so a wake-up the sets
@@ -197,7 +203,11 @@ impl Follow {
         let runnable: Vec<ThreadIndex> =
             st.slots().filter(|(_, slot)| matches!(slot.status, Status::Runnable)).map(|(t, _)| t).collect();
         st.aside.reset(runnable.into_iter());
-        st.pick_candidate(from).map(|next| st.uncrowded(next, from))
+        let next = st.pick_candidate(from);
+        if next.is_none() && st.stop.is_none() {
+            st.any_impossible();
+        }
+        next.map(|next| st.uncrowded(next, from))
     }
 
     fn wake_all(&self, on: Resource) {

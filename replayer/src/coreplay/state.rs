@@ -5,14 +5,16 @@
 
 use corosensei::stack::DefaultStack;
 use reprise_recorder::hook::coop::{CoopCall, Resource, SavedContext};
-use reprise_recorder::trace::model::{Event, ObjectIndex, Outcome, ThreadIndex, TurnClass};
+use reprise_recorder::trace::model::{Event, ObjectIndex, Outcome, ThreadIndex, TurnClass, WaitFor};
 
 use super::aside::{Aside, Key};
 use super::counters::{Counters, Pending};
 use super::dense::Dense;
+use super::follow::Follow;
 use super::trace::FollowLog;
 use crate::explore::coroutine::Fiber;
 use crate::int_hash::IntSet;
+use crate::log::{impossible_turn, turn_wait, RankRanges};
 use crate::report::Stop;
 
 #[cfg(test)]
@@ -138,9 +140,49 @@ impl State {
                 return Some(next);
             }
             let runnable = self.slot(next).is_some_and(|slot| matches!(slot.status, Status::Runnable));
-            let key = if runnable { self.pending(next).and_then(|p| Key::of(&p, &self.log)) } else { None };
+            let pending = if runnable { self.pending(next) } else { None };
+            if let Some(Pending::Wait(until)) = &pending {
+                if self.cannot_happen(next, until) {
+                    return None;
+                }
+            }
+            let key = pending.and_then(|p| Key::of(&p, &self.log));
             self.aside.set_aside(next, key);
         }
+    }
+
+    /// Whether `thread`'s next recorded event waits for a turn no run
+    /// gives (see [`impossible_turn`]), as the parallel gate asks before a
+    /// thread waits; if so, the replay stops with a divergence there.
+    fn cannot_happen(&mut self, thread: ThreadIndex, until: &WaitFor) -> bool {
+        let Some(wait) = turn_wait(until) else { return false };
+        let empty = RankRanges::default();
+        let ranks = self.log.ranks(wait.0, wait.1).unwrap_or(&empty);
+        let taken = self.counters.taken(wait.0, wait.1);
+        let Some(why) = impossible_turn(ranks, taken, wait, self.complete) else { return false };
+        let Some(slot) = self.slot(thread) else { return false };
+        let cursor = slot.cursor;
+        let actual = slot.next.map_or_else(|| "its next call".into(), |call| self.describe_call(&call));
+        let detail = match self.recorded(thread).and_then(|(_, outcome)| outcome.copied()) {
+            Some(outcome) => format!("the recording's outcome was {outcome:?}, which no run gives: {why}"),
+            None => why,
+        };
+        Follow::diverge(self, thread, cursor, actual, detail);
+        true
+    }
+
+    /// When no thread can run: whether one of them waits for a turn no run
+    /// gives (the replay then stops with a divergence there, not a stall).
+    pub(super) fn any_impossible(&mut self) -> bool {
+        let runnable: Vec<ThreadIndex> = self
+            .slots()
+            .filter(|(_, slot)| matches!(slot.status, Status::Runnable))
+            .map(|(t, _)| t)
+            .collect();
+        runnable.into_iter().any(|t| match self.pending(t) {
+            Some(Pending::Wait(until)) => self.cannot_happen(t, &until),
+            _ => false,
+        })
     }
 
     /// Whether `thread` can run now.

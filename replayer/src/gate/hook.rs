@@ -29,6 +29,19 @@ const UNLISTED: u32 = u32::MAX;
 const PAUSES: u32 = 100;
 
 impl ReplayGate {
+    /// Stops the replay with a divergence at `thread`'s current event,
+    /// whose recorded outcome no replay can give (`why`).
+    #[cold]
+    fn cannot_happen(&self, thread: ThreadIndex, call: Call, why: String) -> Aborted {
+        let cursor = self.cursor(thread).saturating_sub(1);
+        let recorded = self.log.event(thread, cursor).and_then(|e| e.outcome().ok());
+        let detail = match recorded {
+            Some(outcome) => format!("the recording's outcome was {outcome:?}, which no run gives: {why}"),
+            None => why,
+        };
+        self.diverged(thread, cursor, call, detail)
+    }
+
     /// The recorded call at `thread`'s event `cursor`, as text for a report.
     pub(crate) fn expected_text(&self, thread: ThreadIndex, cursor: usize) -> String {
         self.log
@@ -75,6 +88,16 @@ impl Gate for ReplayGate {
     }
 
     fn wait(&self, thread: ThreadIndex, until: WaitFor, call: Call) -> Result<(), Aborted> {
+        let strict = !self.trace_cut;
+        if let Some(why) = self.state.impossible(&until, strict) {
+            return Err(self.cannot_happen(thread, call, why));
+        }
+        if let WaitFor::Message { .. } = until {
+            let cursor = self.cursor(thread).saturating_sub(1);
+            if let Some(why) = self.log.out_of_fifo(thread, cursor) {
+                return Err(self.cannot_happen(thread, call, why.to_string()));
+            }
+        }
         // Most waits end within a hand-off or two of another thread: spin a
         // little (it may be running on another core) before registering and
         // sleeping, which costs a context switch on each side.
@@ -107,6 +130,11 @@ impl Gate for ReplayGate {
             }
             if self.state.ready(&until) {
                 return Step::Done(Ok(()));
+            }
+            // Not over: another thread may have taken this very turn (on
+            // the slow path only; after registering, so none is missed).
+            if let Some(why) = self.state.impossible(&until, strict) {
+                return Step::Done(Err(self.cannot_happen(thread, call, why)));
             }
             if slept {
                 // Woken but not released (a waker popped it for a change

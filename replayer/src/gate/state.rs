@@ -11,7 +11,7 @@ use reprise_recorder::trace::model::{ObjectIndex, ThreadIndex};
 
 use crate::gate::dense::DenseIndex;
 use crate::gate::waiters::{Counter, WaitList, Waiter};
-use crate::log::{Numbers, RankRanges, ReplayLog};
+use crate::log::{impossible_turn, turn_wait, Numbers, RankRanges, ReplayLog};
 
 fn class_slot(class: TurnClass) -> usize {
     match class {
@@ -141,6 +141,21 @@ impl State {
                 .object(object)
                 .is_none_or(|s| s.dequeued.get() >= taken || s.room_floor.load(Ordering::SeqCst) >= taken),
         }
+    }
+
+    /// Why `until` can never hold as the trace says, if it cannot (see
+    /// [`impossible_turn`]). Loads and a binary search.
+    pub(crate) fn impossible(&self, until: &WaitFor, strict: bool) -> Option<String> {
+        let wait = turn_wait(until)?;
+        let empty = RankRanges::default();
+        let (ranks, taken) = match self.object(wait.0) {
+            Some(state) => {
+                let slot = class_slot(wait.1);
+                (&state.ranks[slot], state.turns[slot].get())
+            }
+            None => (&empty, 0),
+        };
+        impossible_turn(ranks, taken, wait, strict)
     }
 
     /// Registers thread `who` (a dense position) as waiting for `until`, on

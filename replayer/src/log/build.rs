@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use reprise_recorder::hook::gate::SiteRef;
 use reprise_recorder::trace::index::{index_trace_file, ChunkIndexer, ThreadChunks};
-use reprise_recorder::trace::model::{Event, ObjectIndex, ObjectKind, Record, ThreadIndex, TurnClass};
+use reprise_recorder::trace::model::{
+    Event, ObjectIndex, ObjectKind, Received, Record, ThreadIndex, TurnClass,
+};
 use reprise_recorder::trace::read::ReadFileError;
 
 use super::thread::{Source, ThreadLog};
@@ -32,6 +34,10 @@ struct Gather {
     /// whole already dwarfs).
     pending_limit: usize,
     loads: Loads,
+    /// Per (receiving thread, channel, sender): the highest send count of a
+    /// message it received so far (see [`super::Fifo`]).
+    received: IntMap<(ThreadIndex, ObjectIndex, ThreadIndex), u64>,
+    fifo: super::Fifo,
 }
 
 /// How many turn numbers of one counter wait to be added in bulk.
@@ -44,6 +50,8 @@ struct Tables {
     sites: Vec<Option<SiteRef>>,
     /// Records seen so far.
     records: usize,
+    /// Events seen so far.
+    events: u64,
     last: Option<Event>,
 }
 
@@ -61,7 +69,22 @@ impl Gather {
         for record in records {
             match record {
                 Record::Event(e) => {
+                    let at = tables.events;
+                    tables.events += 1;
                     let Ok(outcome) = e.outcome() else { continue };
+                    if let Some(Received::Message { sender, seq }) = outcome.received() {
+                        if seq != 0 {
+                            let last = self.received.entry((thread, e.object, sender)).or_insert(0);
+                            if seq < *last && !self.fifo.contains_key(&thread) {
+                                let detail = format!(
+                                    "this thread received message {seq} of thread {sender} from channel #{} after its message {}, out of FIFO order: one thread's messages leave a channel in the order it sent them",
+                                    e.object, *last
+                                );
+                                self.fifo.insert(thread, (at, detail));
+                            }
+                            *last = (*last).max(seq);
+                        }
+                    }
                     if let Some(turn) = outcome.turn(e.object) {
                         let key = (turn.object, turn.class);
                         let pending = self.pending.entry(key).or_default();
@@ -110,6 +133,8 @@ impl Gather {
         for (key, count) in later.loads {
             *self.loads.entry(key).or_insert(0) += count;
         }
+        self.received.extend(later.received);
+        self.fifo.extend(later.fifo);
     }
 
     /// The log, each thread's chunks read from `source`.
@@ -126,6 +151,7 @@ impl Gather {
             objects: self.objects,
             ranks: Ranks::new(turns),
             loads: self.loads,
+            fifo: self.fifo,
             ..ReplayLog::default()
         };
         for (thread, tables) in self.threads {

@@ -21,7 +21,7 @@ use reprise_recorder::trace::stream::TraceEnd;
 pub(crate) use build::from_events;
 #[cfg(test)]
 pub(crate) use build::from_thread_records;
-pub(crate) use ranks::{Numbers, RankRanges, Ranks, Turns};
+pub(crate) use ranks::{impossible_turn, turn_wait, Numbers, RankRanges, Ranks, Turns};
 pub(crate) use thread::{Counters, ThreadLog, Window};
 
 /// Every thread's log, and what replay derives from them.
@@ -39,7 +39,14 @@ pub struct ReplayLog {
     /// take. A rendezvous send whose message none of them takes (its
     /// receive was lost with the crash) is not waited on in replay.
     kept_receives: Option<HashMap<ThreadIndex, Numbers>>,
+    /// Per thread, its first receive of a sender's message after a later
+    /// message of the same sender on the same channel: no FIFO channel
+    /// gives that order, so both replays report a divergence there.
+    fifo: Fifo,
 }
+
+/// Per thread: (event index, why) of its first receive out of FIFO order.
+pub(crate) type Fifo = BTreeMap<ThreadIndex, (u64, String)>;
 
 /// Loads per (atomic, store number read).
 pub(crate) type Loads = crate::int_hash::IntMap<(ObjectIndex, u64), u64>;
@@ -103,6 +110,17 @@ impl ReplayLog {
     /// The position of turn `number` among the object's recorded turns.
     pub fn rank(&self, object: ObjectIndex, class: TurnClass, number: u64) -> Option<u64> {
         self.ranks.rank(object, class, number)
+    }
+
+    /// Why `thread`'s event `cursor`, a receive, takes a message out of the
+    /// order its sender sent it on that channel (see [`Fifo`]), if it does.
+    /// One branch when the trace has no such receive.
+    #[inline]
+    pub(crate) fn out_of_fifo(&self, thread: ThreadIndex, cursor: usize) -> Option<&str> {
+        if self.fifo.is_empty() {
+            return None;
+        }
+        self.fifo.get(&thread).filter(|(at, _)| *at == cursor as u64).map(|(_, why)| why.as_str())
     }
 
     /// How many events all threads hold (after any cut).

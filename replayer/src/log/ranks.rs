@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::int_hash::IntMap;
 
-use reprise_recorder::hook::gate::TurnClass;
+use reprise_recorder::hook::gate::{TurnClass, WaitFor};
 use reprise_recorder::trace::model::ObjectIndex;
 
 /// A set of numbers, gathered in any order, held as disjoint ranges.
@@ -150,6 +150,20 @@ impl RankRanges {
         (n < end).then(|| before + (n - start))
     }
 
+    /// Whether `n` is in the first run of recorded numbers: a counter's
+    /// turns are numbered densely from where it started (1, or later for a
+    /// `static` primitive an earlier execution used), so a number past a
+    /// gap is a turn the object never gave in that order.
+    #[inline]
+    pub(crate) fn in_first_run(&self, n: u64) -> bool {
+        self.ranges.first().is_some_and(|&(start, end, _)| start <= n && n < end)
+    }
+
+    /// The numbers of the first run, as `start..=last`, for reports.
+    pub(crate) fn first_run(&self) -> Option<(u64, u64)> {
+        self.ranges.first().map(|&(start, end, _)| (start, end - 1))
+    }
+
     /// The turn number of rank `rank`, if there are that many turns.
     #[inline]
     pub(crate) fn number(&self, rank: u64) -> Option<u64> {
@@ -157,6 +171,64 @@ impl RankRanges {
         let (start, end, before) = self.ranges[at];
         let n = start.checked_add(rank - before)?;
         (n < end).then_some(n)
+    }
+}
+
+/// The turn a wait is about, as `(object, class, number, takes)`: `takes`
+/// when the waiting event takes that turn itself, else it waits to see it
+/// taken. `None`: not a wait on a turn (or on turn 0, the initial state).
+pub(crate) fn turn_wait(until: &WaitFor) -> Option<(ObjectIndex, TurnClass, u64, bool)> {
+    match *until {
+        WaitFor::Turn { object, class, number } => Some((object, class, number, true)),
+        WaitFor::WriteTurn { object, number, .. } => Some((object, TurnClass::Write, number, true)),
+        WaitFor::Taken { number: 0, .. } => None,
+        WaitFor::Taken { object, class, number } => Some((object, class, number, false)),
+        _ => None,
+    }
+}
+
+/// Why a wait on turn `number` of `object`'s counter `class` (whose
+/// recorded numbers are `ranks`, `taken` of them taken so far) can never
+/// end as the trace says, if it cannot: the turn was taken already by
+/// another thread (the trace gives one number to two turns) and, when
+/// `strict` (a whole trace, not a crashed recording's cut prefix), a number
+/// the trace never records (above the counter's first recorded one) or one
+/// past a gap in the counter's numbers. Both
+/// replays ask it before a thread waits on a turn, so both report the
+/// forgery as a divergence at that event. A binary search over the
+/// counter's runs (one for a whole trace); no allocation unless it answers.
+pub(crate) fn impossible_turn(
+    ranks: &RankRanges,
+    taken: u64,
+    (object, class, number, takes): (ObjectIndex, TurnClass, u64, bool),
+    strict: bool,
+) -> Option<String> {
+    let what = match class {
+        TurnClass::Lock => "acquisition",
+        TurnClass::Write => "write",
+        TurnClass::Store => "store",
+    };
+    let recorded = || match ranks.first_run() {
+        Some((first, last)) if first == last => format!("the trace records its {what} {first} first"),
+        Some((first, last)) => format!("the trace records its {what}s {first} to {last} first"),
+        None => format!("the trace records no {what} of it"),
+    };
+    match ranks.rank(number) {
+        // A number below the counter's first recorded one (or of a counter
+        // with none) may be an earlier execution's: a `static` primitive
+        // keeps counting across the runs of one process.
+        None if strict && ranks.first_run().is_some_and(|(first, _)| number > first) => {
+            Some(format!("{what} {number} of object #{object} never happened: {}", recorded()))
+        }
+        None => None,
+        Some(rank) if takes && taken > rank => Some(format!(
+            "{what} {number} of object #{object} was already taken by another thread: the trace gives that number to two turns"
+        )),
+        Some(_) if strict && !ranks.in_first_run(number) => Some(format!(
+            "object #{object} never reached {what} {number} in that order: {}, then skips to higher numbers",
+            recorded()
+        )),
+        Some(_) => None,
     }
 }
 
@@ -249,6 +321,31 @@ mod tests {
         set.insert_run(1, 7);
         set.extend(&mut shuffled.clone());
         assert_eq!(set.ranges.into_iter().collect::<Vec<_>>(), vec![(1, 307)], "joined to the run before");
+    }
+
+    #[test]
+    fn a_turn_past_a_gap_taken_twice_or_never_recorded_cannot_happen_and_the_rest_can() {
+        let mut set = Numbers::default();
+        for n in [1, 2, 3, 1004] {
+            set.insert(n);
+        }
+        let ranks = set.freeze();
+        let turn = |n| (9, TurnClass::Lock, n, true);
+        let seen = |n| (9, TurnClass::Lock, n, false);
+        assert_eq!(impossible_turn(&ranks, 0, turn(1), true), None);
+        assert_eq!(impossible_turn(&ranks, 2, turn(3), true), None);
+        let gap = impossible_turn(&ranks, 3, turn(1004), true).unwrap();
+        assert!(gap.contains("acquisitions 1 to 3 first"), "{gap}");
+        assert_eq!(impossible_turn(&ranks, 3, turn(1004), false), None, "a cut trace: not decided");
+        let twice = impossible_turn(&ranks, 2, turn(2), false).unwrap();
+        assert!(twice.contains("already taken"), "{twice}");
+        let never = impossible_turn(&ranks, 0, seen(1 << 32), true).unwrap();
+        assert!(never.contains("never happened"), "{never}");
+        let mut later = Numbers::default();
+        later.insert_run(5, 9);
+        let later = later.freeze();
+        assert_eq!(impossible_turn(&later, 0, seen(4), true), None, "an earlier execution's store");
+        assert_eq!(impossible_turn(&RankRanges::default(), 0, seen(7), true), None, "none recorded");
     }
 
     #[test]

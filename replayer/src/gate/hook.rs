@@ -92,7 +92,7 @@ impl Gate for ReplayGate {
         if let Some(why) = self.state.impossible(&until, strict) {
             return Err(self.cannot_happen(thread, call, why));
         }
-        if let WaitFor::Message { .. } = until {
+        if matches!(until, WaitFor::Message { .. }) && self.log.any_out_of_fifo() {
             let cursor = self.cursor(thread).saturating_sub(1);
             if let Some(why) = self.log.out_of_fifo(thread, cursor) {
                 return Err(self.cannot_happen(thread, call, why.to_string()));

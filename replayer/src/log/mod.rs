@@ -123,6 +123,12 @@ impl ReplayLog {
         self.fifo.get(&thread).filter(|(at, _)| *at == cursor as u64).map(|(_, why)| why.as_str())
     }
 
+    /// Whether any thread receives a message out of FIFO order.
+    #[inline]
+    pub(crate) fn any_out_of_fifo(&self) -> bool {
+        !self.fifo.is_empty()
+    }
+
     /// How many events all threads hold (after any cut).
     pub fn event_count(&self) -> u64 {
         self.threads.values().map(|t| t.len).sum()

@@ -212,3 +212,76 @@ fn receives_of_one_senders_messages_out_of_fifo_order_are_a_divergence_in_both_m
     let details = both_diverge_at(&trace, "`main` (thread 0)", recvs[1].1);
     assert!(details.iter().all(|d| d.contains("FIFO")), "{details:?}");
 }
+
+/// `trace` written again with valid checksums, a thread's records in
+/// chunks of a few dozen, the footer's event count recounted.
+fn encode(trace: &TraceFile) -> Vec<u8> {
+    use reprise::trace::codec::{encode_record, EventEncoder};
+    use reprise::trace::write::TraceWriter;
+    let mut w = TraceWriter::create(Vec::new(), &trace.header).unwrap();
+    let mut events = 0u64;
+    for (&thread, records) in &trace.threads {
+        let mut seq = 0;
+        let mut at = 0;
+        while at < records.len() {
+            let mut end = (at + 48).min(records.len());
+            // A blob stays with its event.
+            while end < records.len() && matches!(records[end], Record::Blob(_)) {
+                end += 1;
+            }
+            let mut enc = EventEncoder::new();
+            let mut payload = Vec::new();
+            for r in &records[at..end] {
+                encode_record(&mut enc, &mut payload, r);
+                events += u64::from(matches!(r, Record::Event(_)));
+            }
+            w.write_chunk(thread, seq, &payload).unwrap();
+            seq += 1;
+            at = end;
+        }
+    }
+    let mut footer = trace.footer.clone().unwrap();
+    footer.events = events;
+    w.finish(&footer).unwrap()
+}
+
+/// A built-in pipeline's sample trace with mutex turns moved to 1004, one
+/// forgery per run: `reprise replay` reports a divergence (exit 3) in both
+/// modes, from state, without the time backstop (set far beyond the limit).
+#[test]
+fn a_pipelines_mutex_turn_moved_is_a_prompt_divergence_from_the_command_line_in_both_modes() {
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("traces/none.trace");
+    let original = read_trace_file(&sample).unwrap();
+    let dir = scratch("parallel-checks-cli");
+    let mut tried = 0;
+    for (&thread, records) in &original.threads {
+        let locks: Vec<usize> = records
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| matches!(r, Record::Event(e) if e.op == Op::Lock))
+            .map(|(at, _)| at)
+            .collect();
+        for &at in locks.iter().step_by(locks.len().div_ceil(3).max(1)) {
+            let mut trace = original.clone();
+            let e = event_mut(&mut trace, thread, at);
+            let outcome = e.outcome().unwrap().with_counter(e.object, |_, _, _| 1004);
+            *e = Event::new(outcome, e.object, e.site);
+            let path = dir.join(format!("moved-{thread}-{at}.trace"));
+            std::fs::write(&path, encode(&trace)).unwrap();
+            for mode in [&["replay"][..], &["replay", "--coroutines"][..]] {
+                let started = Instant::now();
+                let out = std::process::Command::new(env!("CARGO_BIN_EXE_reprise"))
+                    .args(mode)
+                    .arg(&path)
+                    .env("REPRISE_STALL_BACKSTOP", "600")
+                    .output()
+                    .unwrap();
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                assert_eq!(out.status.code(), Some(3), "{mode:?} thread {thread} record {at}: {stderr}");
+                assert!(started.elapsed() < Duration::from_secs(60), "{mode:?}: {:?}", started.elapsed());
+            }
+            tried += 1;
+        }
+    }
+    assert!(tried >= 3, "the sample has locks to forge");
+}

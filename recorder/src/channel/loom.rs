@@ -9,7 +9,8 @@ use loom::sync::{Condvar, Mutex, MutexGuard};
 
 use super::flavor::Flavor;
 use super::wait::{NoMessage, Wait};
-use super::{Receiver, SendError, SendTimeoutError, Sender, TrySendError};
+use super::{Receiver, RecvError, SendError, SendTimeoutError, Sender, TrySendError};
+use crate::sync::loom_failed::{self, Blocking};
 
 /// A blocked `select`'s wake-up call: set by a send or a disconnection on any
 /// of its channels.
@@ -29,6 +30,7 @@ impl Signal {
     }
 
     pub(super) fn wait(&self) {
+        let _blocking = Blocking::enter();
         let mut fired = self.fired.lock().unwrap_or_else(PoisonError::into_inner);
         while !*fired {
             fired = self.cv.wait(fired).unwrap_or_else(PoisonError::into_inner);
@@ -53,6 +55,15 @@ pub(super) struct State<T> {
     waiting_senders: usize,
     /// Blocked `select`s to wake on the next send or disconnection.
     pub(super) selects: Vec<Arc<Signal>>,
+    /// Receives a `Select` chose: taken when it chose them (crossbeam's
+    /// chosen operation completes at once, whatever other threads do before
+    /// `SelectedOperation::recv`), by ticket.
+    claimed: Vec<(u64, Result<T, NoMessage>)>,
+    /// Room a `Select` chose to send into (counted as queued), until its
+    /// `SelectedOperation::send`.
+    reserved_sends: usize,
+    /// The last claim's ticket.
+    tickets: u64,
     /// Blocked `Select`s with a send arm here, woken on each take, receiver
     /// disconnection or (on a rendezvous) receiver starting to wait; each
     /// removes its own signal.
@@ -73,14 +84,25 @@ pub(super) struct Chan<T> {
 
 impl<T> Chan<T> {
     pub(super) fn lock(&self) -> MutexGuard<'_, State<T>> {
+        let _blocking = Blocking::enter();
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Whether a send may push now (a rendezvous send always pushes, then waits).
+    /// Whether a send may push now (a rendezvous send always pushes, then
+    /// waits); room a `Select` reserved counts as taken.
     fn has_room(&self, s: &State<T>) -> bool {
         match self.cap {
-            Some(cap) if cap > 0 => s.queue.len() < cap,
+            Some(cap) if cap > 0 => s.queue.len() + s.reserved_sends < cap,
             _ => true,
+        }
+    }
+
+    /// Whether a send that must not wait can go on: room, or on a rendezvous
+    /// a blocked receiver for it (not one another send already has).
+    fn can_send_now(&self, s: &State<T>) -> bool {
+        match self.cap {
+            Some(0) => s.queue.len() + s.reserved_sends < s.waiting_receivers,
+            _ => self.has_room(s),
         }
     }
 
@@ -134,6 +156,7 @@ impl<T> Chan<T> {
     }
 
     fn wait_not_empty<'a>(&self, mut s: MutexGuard<'a, State<T>>) -> MutexGuard<'a, State<T>> {
+        let _blocking = Blocking::enter();
         s.waiting_receivers += 1;
         if self.cap == Some(0) {
             // A rendezvous send can go on now.
@@ -147,6 +170,7 @@ impl<T> Chan<T> {
     }
 
     fn wait_not_full<'a>(&self, mut s: MutexGuard<'a, State<T>>) -> MutexGuard<'a, State<T>> {
+        let _blocking = Blocking::enter();
         s.waiting_senders += 1;
         let mut s = self.not_full.wait(s).unwrap_or_else(PoisonError::into_inner);
         s.waiting_senders -= 1;
@@ -173,11 +197,7 @@ impl<T> Chan<T> {
     pub(super) fn watch(&self, send: bool, signal: &Arc<Signal>) -> bool {
         let mut s = self.lock();
         let ready = if send {
-            s.receivers == 0
-                || match self.cap {
-                    Some(0) => s.queue.len() < s.waiting_receivers,
-                    _ => self.has_room(&s),
-                }
+            s.receivers == 0 || self.can_send_now(&s)
         } else {
             !s.queue.is_empty() || s.senders == 0
         };
@@ -186,6 +206,32 @@ impl<T> Chan<T> {
             list.push(Arc::clone(signal));
         }
         ready
+    }
+
+    /// As [`watch`](Self::watch), and if the arm can go on, claims it at
+    /// once under the same lock: a receive takes its message (or the
+    /// disconnection), a send reserves its room. The ticket completes it
+    /// ([`take_claimed`], [`send_claimed`]; a send's is 1 when it reserved
+    /// room, 0 when every receiver is gone).
+    pub(super) fn claim(&self, send: bool, signal: &Arc<Signal>) -> Option<u64> {
+        let mut s = self.lock();
+        if send {
+            if s.receivers == 0 {
+                return Some(0);
+            }
+            if self.can_send_now(&s) {
+                s.reserved_sends += 1;
+                return Some(1);
+            }
+        } else if let Some(result) = self.take(&mut s) {
+            s.tickets += 1;
+            let ticket = s.tickets;
+            s.claimed.push((ticket, result));
+            return Some(ticket);
+        }
+        let list = if send { &mut s.send_selects } else { &mut s.selects };
+        list.push(Arc::clone(signal));
+        None
     }
 
     /// Stops `signal` from firing for this channel.
@@ -209,6 +255,7 @@ impl<T> Chan<T> {
 }
 
 fn make<T>(cap: Option<usize>) -> (Sender<T>, Receiver<T>) {
+    loom_failed::fresh();
     let state = State {
         queue: VecDeque::new(),
         pushed: 0,
@@ -217,6 +264,9 @@ fn make<T>(cap: Option<usize>) -> (Sender<T>, Receiver<T>) {
         receivers: 1,
         waiting_receivers: 0,
         waiting_senders: 0,
+        claimed: Vec::new(),
+        reserved_sends: 0,
+        tickets: 0,
         selects: Vec::new(),
         send_selects: Vec::new(),
     };
@@ -251,6 +301,38 @@ pub(super) fn send<T>(sender: &Sender<T>, value: T) -> Result<(), SendError<T>> 
         }
         s = chan.wait_not_full(s);
     }
+    push_and_hand_over(chan, s, value)
+}
+
+/// Completes a send a `Select` claimed with `ticket` (see [`Chan::claim`]):
+/// into the room it reserved (ticket 1), or fails if every receiver is gone.
+pub(super) fn send_claimed<T>(sender: &Sender<T>, value: T, ticket: u64) -> Result<(), SendError<T>> {
+    let chan = chan(&sender.flavor);
+    let mut s = chan.lock();
+    if ticket == 1 {
+        s.reserved_sends -= 1;
+    }
+    if s.receivers == 0 {
+        return Err(SendError(value));
+    }
+    push_and_hand_over(chan, s, value)
+}
+
+/// Completes a receive a `Select` claimed (see [`Chan::claim`]).
+pub(super) fn take_claimed<T>(receiver: &Receiver<T>, ticket: u64) -> Result<T, RecvError> {
+    let chan = chan(&receiver.flavor);
+    let mut s = chan.lock();
+    let at = s.claimed.iter().position(|(t, _)| *t == ticket).expect("a claimed receive's ticket");
+    s.claimed.swap_remove(at).1.map_err(|_| RecvError)
+}
+
+/// Pushes (room being there) and, on a rendezvous, waits until the message
+/// was taken or every receiver left.
+fn push_and_hand_over<T>(
+    chan: &Chan<T>,
+    mut s: MutexGuard<'_, State<T>>,
+    value: T,
+) -> Result<(), SendError<T>> {
     let number = chan.push(&mut s, value);
     if chan.cap != Some(0) {
         return Ok(());
@@ -276,11 +358,7 @@ pub(super) fn try_send<T>(sender: &Sender<T>, value: T) -> Result<(), TrySendErr
     if s.receivers == 0 {
         return Err(TrySendError::Disconnected(value));
     }
-    let room = match chan.cap {
-        Some(0) => s.queue.len() < s.waiting_receivers,
-        _ => chan.has_room(&s),
-    };
-    if !room {
+    if !chan.can_send_now(&s) {
         return Err(TrySendError::Full(value));
     }
     chan.push(&mut s, value);
@@ -329,28 +407,28 @@ pub(super) fn receive<T>(receiver: &Receiver<T>, wait: Wait) -> Result<T, NoMess
     }
 }
 
+/// Counts a sender out. While unwinding, only if the execution still runs
+/// (a panic caught inside the model): after loom's deadlock report no loom
+/// operation may run (see `sync/loom_failed.rs`).
 pub(super) fn drop_sender<T>(flavor: &Flavor<T>) {
-    if std::thread::panicking() {
-        // The model is failing (an assertion, or loom's deadlock report,
-        // after which no loom operation may run): leave the count alone.
-        return;
-    }
-    let chan = chan(flavor);
-    let mut s = chan.lock();
-    s.senders -= 1;
-    if s.senders == 0 {
-        chan.wake_receivers(&mut s, true);
-    }
+    loom_failed::in_drop(|| {
+        let chan = chan(flavor);
+        let mut s = chan.lock();
+        s.senders -= 1;
+        if s.senders == 0 {
+            chan.wake_receivers(&mut s, true);
+        }
+    });
 }
 
+/// Counts a receiver out (as `drop_sender`).
 pub(super) fn drop_receiver<T>(flavor: &Flavor<T>) {
-    if std::thread::panicking() {
-        return;
-    }
-    let chan = chan(flavor);
-    let mut s = chan.lock();
-    s.receivers -= 1;
-    if s.receivers == 0 {
-        chan.wake_senders(true, &s);
-    }
+    loom_failed::in_drop(|| {
+        let chan = chan(flavor);
+        let mut s = chan.lock();
+        s.receivers -= 1;
+        if s.receivers == 0 {
+            chan.wake_senders(true, &s);
+        }
+    });
 }

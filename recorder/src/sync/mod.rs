@@ -23,13 +23,16 @@
 //! the loom-backed mutex, condvar, atomics and channels, with the same rule
 //! (so a `static` one is not for loom models). Not available under loom:
 //! `Weak` (loom's `Arc` has none) and `RwLockWriteGuard::downgrade` (loom's
-//! `RwLock` cannot downgrade). Poisoning never happens under loom (a panic
-//! ends the model first), so `clear_poison` has nothing to clear there.
+//! `RwLock` cannot downgrade). A `Mutex` or `RwLock` is poisoned under loom
+//! as in std when a panic under its guard is caught inside the model (an
+//! uncaught one ends the model).
 
 pub mod atomic;
 mod barrier;
 mod condvar;
 mod lazy_lock;
+#[cfg(reprise_loom)]
+pub(crate) mod loom_failed;
 #[cfg(reprise_loom)]
 mod loom_lazy;
 pub mod mpsc;

@@ -56,6 +56,7 @@ pub(super) struct LoomThread<T> {
 impl<T> LoomThread<T> {
     /// Waits for the thread to finish.
     pub(super) fn join(self) -> Result<T> {
+        let _blocking = crate::sync::loom_failed::Blocking::enter();
         self.inner.join()
     }
 

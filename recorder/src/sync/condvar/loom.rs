@@ -10,9 +10,11 @@
 //! correctly, but the schedules in which a notification wakes this very
 //! waiter instead of another one are not.
 
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::{LockResult, PoisonError};
 use std::time::Duration;
 
+use crate::sync::loom_failed::{refuse_poisoned, Blocking};
 use crate::sync::loom_lazy::Lazy;
 use crate::sync::mutex::InnerGuard;
 
@@ -43,9 +45,18 @@ impl Condvar {
 
     #[track_caller]
     pub(crate) fn wait<'a, T>(&self, guard: InnerGuard<'a, T>) -> LockResult<InnerGuard<'a, T>> {
+        let _blocking = Blocking::enter();
         let (mutex, raw) = guard.into_raw();
-        let raw = self.inner().wait(raw).unwrap_or_else(PoisonError::into_inner);
-        Ok(InnerGuard::from_raw(mutex, raw))
+        // loom relocks its mutex inside `wait`, and panics there if a panic
+        // under the mutex's guard was caught meanwhile: say why instead.
+        let raw = match panic::catch_unwind(AssertUnwindSafe(|| self.inner().wait(raw))) {
+            Ok(raw) => raw.unwrap_or_else(PoisonError::into_inner),
+            Err(payload) => {
+                refuse_poisoned(mutex.raw_poisoned(), "Mutex");
+                panic::resume_unwind(payload)
+            }
+        };
+        InnerGuard::from_raw(mutex, raw)
     }
 
     #[track_caller]
@@ -57,8 +68,10 @@ impl Condvar {
         let (mutex, raw) = guard.into_raw();
         drop(raw);
         loom::thread::yield_now();
-        let guard = mutex.lock().unwrap_or_else(PoisonError::into_inner);
-        Ok((guard, WaitTimeoutResult))
+        match mutex.lock() {
+            Ok(guard) => Ok((guard, WaitTimeoutResult)),
+            Err(poisoned) => Err(PoisonError::new((poisoned.into_inner(), WaitTimeoutResult))),
+        }
     }
 
     #[track_caller]

@@ -7,11 +7,16 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
+use std::sync::atomic::AtomicBool;
+
+use crate::sync::loom_failed::{refuse_poisoned, Blocking, PoisonMark};
 use crate::sync::loom_lazy::Lazy;
 
 /// A mutex checked by loom.
 pub(crate) struct Mutex<T: ?Sized> {
     raw: Lazy<loom::sync::Mutex<()>>,
+    /// Whether loom's mutex is poisoned (see [`PoisonMark`]).
+    raw_poisoned: AtomicBool,
     data: std::sync::Mutex<T>,
 }
 
@@ -22,17 +27,20 @@ pub(crate) struct MutexGuard<'a, T: ?Sized> {
     // loom lets another thread take the lock.
     data: std::sync::MutexGuard<'a, T>,
     raw: loom::sync::MutexGuard<'a, ()>,
+    /// Dropped last, after loom's guard poisoned loom's mutex if unwinding.
+    mark: PoisonMark<'a>,
 }
 
 impl<T> Mutex<T> {
     /// `const`, like the shell's; the loom mutex is made on first use.
     pub(crate) const fn new(value: T) -> Mutex<T> {
-        Mutex { raw: Lazy::new(), data: std::sync::Mutex::new(value) }
+        Mutex { raw: Lazy::new(), raw_poisoned: AtomicBool::new(false), data: std::sync::Mutex::new(value) }
     }
 
-    /// Never poisoned under loom: a panic ends the model first.
+    /// Poisoned as std's: the value's std lock is, when a holder panicked
+    /// (a panic caught inside the model).
     pub(crate) fn into_inner(self) -> LockResult<T> {
-        Ok(self.data.into_inner().unwrap_or_else(PoisonError::into_inner))
+        self.data.into_inner()
     }
 }
 
@@ -42,49 +50,73 @@ impl<T: ?Sized> Mutex<T> {
         self.raw.get("Mutex", || loom::sync::Mutex::new(()))
     }
 
-    fn guard<'a>(&'a self, raw: loom::sync::MutexGuard<'a, ()>) -> MutexGuard<'a, T> {
-        MutexGuard { mutex: self, data: self.data.lock().unwrap_or_else(PoisonError::into_inner), raw }
+    /// The guard, poisoned as std's when a holder panicked: the value's std
+    /// lock, never contended (loom's is held), keeps the poison.
+    fn guard<'a>(&'a self, raw: loom::sync::MutexGuard<'a, ()>) -> LockResult<MutexGuard<'a, T>> {
+        match self.data.lock() {
+            Ok(data) => Ok(MutexGuard { mutex: self, data, raw, mark: self.mark() }),
+            Err(poisoned) => Err(PoisonError::new(MutexGuard {
+                mutex: self,
+                data: poisoned.into_inner(),
+                raw,
+                mark: self.mark(),
+            })),
+        }
+    }
+
+    fn mark(&self) -> PoisonMark<'_> {
+        PoisonMark(&self.raw_poisoned)
+    }
+
+    /// Whether loom's mutex is poisoned, for a condvar wait to say so.
+    pub(crate) fn raw_poisoned(&self) -> &AtomicBool {
+        &self.raw_poisoned
     }
 
     /// A loom scheduling point.
     #[track_caller]
     pub(crate) fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
-        Ok(self.guard(self.raw().lock().unwrap_or_else(PoisonError::into_inner)))
+        refuse_poisoned(&self.raw_poisoned, "Mutex");
+        let _blocking = Blocking::enter();
+        self.guard(self.raw().lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     #[track_caller]
     pub(crate) fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
+        refuse_poisoned(&self.raw_poisoned, "Mutex");
         match self.raw().try_lock() {
-            Ok(raw) => Ok(self.guard(raw)),
+            Ok(raw) => Ok(self.guard(raw)?),
             Err(_) => Err(TryLockError::WouldBlock),
         }
     }
 
+    /// Whether a holder panicked (inside a `catch_unwind` in the model: an
+    /// uncaught panic ends it). Reads a std flag: no loom operation.
     pub(crate) fn is_poisoned(&self) -> bool {
-        false
+        self.data.is_poisoned()
     }
 
-    /// Reports no poison (see `is_poisoned`), but clears the value's std
-    /// lock's, which a panic under a guard would have set.
     pub(crate) fn clear_poison(&self) {
         self.data.clear_poison();
     }
 
     pub(crate) fn get_mut(&mut self) -> LockResult<&mut T> {
-        Ok(self.data.get_mut().unwrap_or_else(PoisonError::into_inner))
+        self.data.get_mut()
     }
 }
 
 impl<'a, T: ?Sized> MutexGuard<'a, T> {
     /// Gives the value back and keeps loom's half, for a condvar wait.
     pub(crate) fn into_raw(self) -> (&'a Mutex<T>, loom::sync::MutexGuard<'a, ()>) {
-        let MutexGuard { mutex, data, raw } = self;
+        let MutexGuard { mutex, data, raw, mark } = self;
         drop(data);
+        std::mem::forget(mark);
         (mutex, raw)
     }
 
-    /// The guard again, once a condvar wait gave loom's half back.
-    pub(crate) fn from_raw(mutex: &'a Mutex<T>, raw: loom::sync::MutexGuard<'a, ()>) -> Self {
+    /// The guard again, once a condvar wait gave loom's half back (poisoned
+    /// as std's when a holder panicked meanwhile).
+    pub(crate) fn from_raw(mutex: &'a Mutex<T>, raw: loom::sync::MutexGuard<'a, ()>) -> LockResult<Self> {
         mutex.guard(raw)
     }
 }

@@ -6,11 +6,16 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
+use std::sync::atomic::AtomicBool;
+
+use crate::sync::loom_failed::{refuse_poisoned, Blocking, PoisonMark};
 use crate::sync::loom_lazy::Lazy;
 
 /// A reader-writer lock checked by loom.
 pub(crate) struct RwLock<T: ?Sized> {
     raw: Lazy<loom::sync::RwLock<()>>,
+    /// Whether loom's lock is poisoned (see [`PoisonMark`]).
+    raw_poisoned: AtomicBool,
     data: std::sync::RwLock<T>,
 }
 
@@ -25,17 +30,20 @@ pub(crate) struct RwLockReadGuard<'a, T: ?Sized> {
 pub(crate) struct RwLockWriteGuard<'a, T: ?Sized> {
     data: std::sync::RwLockWriteGuard<'a, T>,
     _raw: loom::sync::RwLockWriteGuard<'a, ()>,
+    /// Dropped last, after loom's guard poisoned loom's lock if unwinding.
+    _mark: PoisonMark<'a>,
 }
 
 impl<T> RwLock<T> {
     /// `const`, like the shell's; the loom lock is made on first use.
     pub(crate) const fn new(value: T) -> RwLock<T> {
-        RwLock { raw: Lazy::new(), data: std::sync::RwLock::new(value) }
+        RwLock { raw: Lazy::new(), raw_poisoned: AtomicBool::new(false), data: std::sync::RwLock::new(value) }
     }
 
-    /// Never poisoned under loom: a panic ends the model first.
+    /// Poisoned as std's: the value's std lock is, when a writer panicked
+    /// (a panic caught inside the model).
     pub(crate) fn into_inner(self) -> LockResult<T> {
-        Ok(self.data.into_inner().unwrap_or_else(PoisonError::into_inner))
+        self.data.into_inner()
     }
 }
 
@@ -45,54 +53,80 @@ impl<T: ?Sized> RwLock<T> {
         self.raw.get("RwLock", || loom::sync::RwLock::new(()))
     }
 
-    fn read_guard<'a>(&'a self, raw: loom::sync::RwLockReadGuard<'a, ()>) -> RwLockReadGuard<'a, T> {
-        RwLockReadGuard { data: self.data.read().unwrap_or_else(PoisonError::into_inner), _raw: raw }
+    /// The guards, poisoned as std's when a writer panicked: the value's std
+    /// lock, never contended (loom's is held), keeps the poison.
+    fn read_guard<'a>(
+        &'a self,
+        raw: loom::sync::RwLockReadGuard<'a, ()>,
+    ) -> LockResult<RwLockReadGuard<'a, T>> {
+        match self.data.read() {
+            Ok(data) => Ok(RwLockReadGuard { data, _raw: raw }),
+            Err(poisoned) => {
+                Err(PoisonError::new(RwLockReadGuard { data: poisoned.into_inner(), _raw: raw }))
+            }
+        }
     }
 
-    fn write_guard<'a>(&'a self, raw: loom::sync::RwLockWriteGuard<'a, ()>) -> RwLockWriteGuard<'a, T> {
-        RwLockWriteGuard { data: self.data.write().unwrap_or_else(PoisonError::into_inner), _raw: raw }
+    fn write_guard<'a>(
+        &'a self,
+        raw: loom::sync::RwLockWriteGuard<'a, ()>,
+    ) -> LockResult<RwLockWriteGuard<'a, T>> {
+        match self.data.write() {
+            Ok(data) => Ok(RwLockWriteGuard { data, _raw: raw, _mark: PoisonMark(&self.raw_poisoned) }),
+            Err(poisoned) => Err(PoisonError::new(RwLockWriteGuard {
+                data: poisoned.into_inner(),
+                _raw: raw,
+                _mark: PoisonMark(&self.raw_poisoned),
+            })),
+        }
     }
 
     /// A loom scheduling point.
     #[track_caller]
     pub(crate) fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
-        Ok(self.read_guard(self.raw().read().unwrap_or_else(PoisonError::into_inner)))
+        refuse_poisoned(&self.raw_poisoned, "RwLock");
+        let _blocking = Blocking::enter();
+        self.read_guard(self.raw().read().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// A loom scheduling point.
     #[track_caller]
     pub(crate) fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
-        Ok(self.write_guard(self.raw().write().unwrap_or_else(PoisonError::into_inner)))
+        refuse_poisoned(&self.raw_poisoned, "RwLock");
+        let _blocking = Blocking::enter();
+        self.write_guard(self.raw().write().unwrap_or_else(PoisonError::into_inner))
     }
 
     #[track_caller]
     pub(crate) fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
+        refuse_poisoned(&self.raw_poisoned, "RwLock");
         match self.raw().try_read() {
-            Ok(raw) => Ok(self.read_guard(raw)),
+            Ok(raw) => Ok(self.read_guard(raw)?),
             Err(_) => Err(TryLockError::WouldBlock),
         }
     }
 
     #[track_caller]
     pub(crate) fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
+        refuse_poisoned(&self.raw_poisoned, "RwLock");
         match self.raw().try_write() {
-            Ok(raw) => Ok(self.write_guard(raw)),
+            Ok(raw) => Ok(self.write_guard(raw)?),
             Err(_) => Err(TryLockError::WouldBlock),
         }
     }
 
+    /// Whether a writer panicked (inside a `catch_unwind` in the model: an
+    /// uncaught panic ends it). Reads a std flag: no loom operation.
     pub(crate) fn is_poisoned(&self) -> bool {
-        false
+        self.data.is_poisoned()
     }
 
-    /// Reports no poison (see `is_poisoned`), but clears the value's std
-    /// lock's, which a panic under a guard would have set.
     pub(crate) fn clear_poison(&self) {
         self.data.clear_poison();
     }
 
     pub(crate) fn get_mut(&mut self) -> LockResult<&mut T> {
-        Ok(self.data.get_mut().unwrap_or_else(PoisonError::into_inner))
+        self.data.get_mut()
     }
 }
 

@@ -41,6 +41,9 @@ pub(super) trait End {
     /// Whether the arm can go on now; if not, `signal` fires when that may
     /// change (see `Chan::watch`).
     fn watch(&self, signal: &Arc<Signal>) -> bool;
+    /// As `watch`, and if the arm can go on, claims it (see `Chan::claim`):
+    /// its ticket.
+    fn claim(&self, signal: &Arc<Signal>) -> Option<u64>;
     /// Stops `signal` from firing for this end's channel.
     fn unwatch(&self, signal: &Arc<Signal>);
 }
@@ -49,6 +52,10 @@ pub(super) trait End {
 impl<T> End for Receiver<T> {
     fn watch(&self, signal: &Arc<Signal>) -> bool {
         chan(&self.flavor).watch(false, signal)
+    }
+
+    fn claim(&self, signal: &Arc<Signal>) -> Option<u64> {
+        chan(&self.flavor).claim(false, signal)
     }
 
     fn unwatch(&self, signal: &Arc<Signal>) {
@@ -60,6 +67,10 @@ impl<T> End for Receiver<T> {
 impl<T> End for Sender<T> {
     fn watch(&self, signal: &Arc<Signal>) -> bool {
         chan(&self.flavor).watch(true, signal)
+    }
+
+    fn claim(&self, signal: &Arc<Signal>) -> Option<u64> {
+        chan(&self.flavor).claim(true, signal)
     }
 
     fn unwatch(&self, signal: &Arc<Signal>) {

@@ -12,21 +12,24 @@ use super::{NoArm, Select};
 use crate::channel::loom::Signal;
 use crate::channel::wait::Wait;
 
-/// The lowest ready arm's index, waiting (as `wait` allows) for one.
-fn first_ready(select: &Select<'_>, wait: Wait) -> Result<usize, NoArm> {
+/// The lowest ready arm's index, waiting (as `wait` allows) for one; when
+/// `claim`, with the ticket that claimed its operation (see `Chan::claim`),
+/// so that the chosen operation completes at once, as crossbeam's.
+fn first_ready(select: &Select<'_>, wait: Wait, claim: bool) -> Result<(usize, u64), NoArm> {
     loop {
         let signal = Arc::new(Signal::new());
         let mut ready = None;
         let mut watched = 0;
         for arm in &select.arms {
             watched += 1;
-            if arm.end.watch(&signal) {
-                ready = Some(arm.index);
+            let ticket = if claim { arm.end.claim(&signal) } else { arm.end.watch(&signal).then_some(0) };
+            if let Some(ticket) = ticket {
+                ready = Some((arm.index, ticket));
                 break;
             }
         }
         let done = match (ready, wait) {
-            (Some(index), _) => Some(Ok(index)),
+            (Some(chosen), _) => Some(Ok(chosen)),
             (None, Wait::No) => Some(Err(NoArm::Empty)),
             (None, Wait::Timeout(_)) => {
                 // Time is the other threads running (see the channel docs).
@@ -52,10 +55,10 @@ pub(super) fn select<'a>(
     wait: Wait,
     location: &'static Location<'static>,
 ) -> Result<SelectedOperation<'a>, NoArm> {
-    let index = first_ready(select, wait)?;
-    Ok(SelectedOperation::new(select, index, location, Chosen::Loom(PhantomData)))
+    let (index, ticket) = first_ready(select, wait, true)?;
+    Ok(SelectedOperation::new(select, index, location, Chosen::Loom { ticket, end: PhantomData }))
 }
 
 pub(super) fn ready(select: &mut Select<'_>, wait: Wait) -> Result<usize, NoArm> {
-    first_ready(select, wait)
+    first_ready(select, wait, false).map(|(index, _)| index)
 }

@@ -30,10 +30,10 @@ pub(super) enum Chosen<'a> {
     /// A coroutine replay: the arm's outcome in the trace.
     #[cfg(not(reprise_loom))]
     Followed { outcome: Outcome },
-    /// Under loom: the arm was ready; the operation completes as the
-    /// channel's own (waiting, if another thread took what was ready).
+    /// Under loom: the arm's operation, claimed when it was chosen (its
+    /// message taken, or its room reserved) by this ticket.
     #[cfg(reprise_loom)]
-    Loom(std::marker::PhantomData<&'a ()>),
+    Loom { ticket: u64, end: std::marker::PhantomData<&'a ()> },
     /// The replay stopped or diverged: the completion fails.
     Stopped,
 }
@@ -100,7 +100,7 @@ impl<'a> SelectedOperation<'a> {
         let (arm, location) = (self.index, self.location);
         match self.take(r as *const Receiver<T> as usize, "receiver") {
             #[cfg(reprise_loom)]
-            Chosen::Loom(_) => r.recv(),
+            Chosen::Loom { ticket, .. } => crate::channel::loom::take_claimed(r, ticket),
             #[cfg(not(reprise_loom))]
             Chosen::Crossbeam { op, record } => crossbeam::recv(op, record, arm, r, location),
             #[cfg(not(reprise_loom))]
@@ -128,7 +128,7 @@ impl<'a> SelectedOperation<'a> {
         let (arm, location) = (self.index, self.location);
         match self.take(s as *const Sender<T> as usize, "sender") {
             #[cfg(reprise_loom)]
-            Chosen::Loom(_) => s.send(msg),
+            Chosen::Loom { ticket, .. } => crate::channel::loom::send_claimed(s, msg, ticket),
             #[cfg(not(reprise_loom))]
             Chosen::Crossbeam { op, record } => crossbeam::send(op, record, arm, s, msg, location),
             #[cfg(not(reprise_loom))]

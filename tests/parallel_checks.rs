@@ -285,3 +285,14 @@ fn a_pipelines_mutex_turn_moved_is_a_prompt_divergence_from_the_command_line_in_
     }
     assert!(tried >= 3, "the sample has locks to forge");
 }
+
+#[test]
+fn a_write_lock_waiting_for_more_readers_than_the_trace_records_is_a_divergence_in_both_modes() {
+    let mut trace = recorded("parallel-checks-readers");
+    let (at, index) = events_of(&trace, 0, Op::WriteLock)[1];
+    let e = event_mut(&mut trace, 0, at);
+    let Ok(Outcome::WriteLock { write, readers: 0 }) = e.outcome() else { panic!("{e:?}") };
+    *e = Event::new(Outcome::WriteLock { write, readers: 5 }, e.object, e.site);
+    let details = both_diverge_at(&trace, "`main` (thread 0)", index);
+    assert!(details.iter().all(|d| d.contains("waits for 5 read locks")), "{details:?}");
+}

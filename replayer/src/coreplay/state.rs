@@ -159,7 +159,9 @@ impl State {
         let empty = RankRanges::default();
         let ranks = self.log.ranks(wait.0, wait.1).unwrap_or(&empty);
         let taken = self.counters.taken(wait.0, wait.1);
-        let Some(why) = impossible_turn(ranks, taken, wait, self.complete) else { return false };
+        let why = impossible_turn(ranks, taken, wait, self.complete)
+            .or_else(|| self.log.log.too_few_reads(until).filter(|_| self.complete));
+        let Some(why) = why else { return false };
         let Some(slot) = self.slot(thread) else { return false };
         let cursor = slot.cursor;
         let actual = slot.next.map_or_else(|| "its next call".into(), |call| self.describe_call(&call));

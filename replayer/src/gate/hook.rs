@@ -136,6 +136,9 @@ impl Gate for ReplayGate {
             if let Some(why) = self.state.impossible(&until, strict) {
                 return Step::Done(Err(self.cannot_happen(thread, call, why)));
             }
+            if let Some(why) = self.log.too_few_reads(&until).filter(|_| strict) {
+                return Step::Done(Err(self.cannot_happen(thread, call, why)));
+            }
             if slept {
                 // Woken but not released (a waker popped it for a change
                 // that did not end this wait, or a stale wake-up): wait on.

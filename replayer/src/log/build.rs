@@ -8,7 +8,7 @@ use std::sync::Arc;
 use reprise_recorder::hook::gate::SiteRef;
 use reprise_recorder::trace::index::{index_trace_file, ChunkIndexer, ThreadChunks};
 use reprise_recorder::trace::model::{
-    Event, ObjectIndex, ObjectKind, Received, Record, ThreadIndex, TurnClass,
+    Event, ObjectIndex, ObjectKind, Outcome, Received, Record, ThreadIndex, TurnClass,
 };
 use reprise_recorder::trace::read::ReadFileError;
 
@@ -37,6 +37,8 @@ struct Gather {
     /// Per (receiving thread, channel, sender): the highest send count of a
     /// message it received so far (see [`super::Fifo`]).
     received: IntMap<(ThreadIndex, ObjectIndex, ThreadIndex), u64>,
+    /// Read locks per (RwLock, write they saw).
+    reads: Loads,
     fifo: super::Fifo,
 }
 
@@ -93,6 +95,11 @@ impl Gather {
                             self.turns.entry(key).or_default().extend(pending);
                         }
                     }
+                    if let Outcome::ReadLock { writes_before }
+                    | Outcome::TryReadLock { writes_before: Some(writes_before) } = outcome
+                    {
+                        *self.reads.entry((e.object, writes_before)).or_insert(0) += 1;
+                    }
                     if let Some(store) = read_store(&outcome) {
                         *self.loads.entry((e.object, store)).or_insert(0) += 1;
                     }
@@ -134,6 +141,9 @@ impl Gather {
             *self.loads.entry(key).or_insert(0) += count;
         }
         self.received.extend(later.received);
+        for (key, count) in later.reads {
+            *self.reads.entry(key).or_insert(0) += count;
+        }
         self.fifo.extend(later.fifo);
     }
 
@@ -152,6 +162,7 @@ impl Gather {
             ranks: Ranks::new(turns),
             loads: self.loads,
             fifo: self.fifo,
+            reads: self.reads,
             ..ReplayLog::default()
         };
         for (thread, tables) in self.threads {

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::atomic::Ordering;
 
-use reprise_recorder::hook::gate::{SiteRef, TurnClass};
+use reprise_recorder::hook::gate::{SiteRef, TurnClass, WaitFor};
 use reprise_recorder::trace::model::{Event, ObjectIndex, ObjectKind, Op, Outcome, SiteIndex, ThreadIndex};
 use reprise_recorder::trace::read::{ReadFileError, TraceFile};
 use reprise_recorder::trace::stream::TraceEnd;
@@ -43,6 +43,8 @@ pub struct ReplayLog {
     /// message of the same sender on the same channel: no FIFO channel
     /// gives that order, so both replays report a divergence there.
     fifo: Fifo,
+    /// Read locks per (RwLock, the write they saw), as the pass found them.
+    reads: Loads,
 }
 
 /// Per thread: (event index, why) of its first receive out of FIFO order.
@@ -121,6 +123,21 @@ impl ReplayLog {
             return None;
         }
         self.fifo.get(&thread).filter(|(at, _)| *at == cursor as u64).map(|(_, why)| why.as_str())
+    }
+
+    /// Why the write turn `until` waits for more read locks of the write
+    /// before it than the trace records (read before the cut, if any: ask
+    /// only of a whole trace), if it does: no run ever lets it go. Looked
+    /// up once a wait did not end at once, not per call.
+    pub(crate) fn too_few_reads(&self, until: &WaitFor) -> Option<String> {
+        let WaitFor::WriteTurn { object, number, readers } = *until else { return None };
+        let before = number.checked_sub(1)?;
+        let reads = self.reads.get(&(object, before)).copied().unwrap_or(0);
+        (readers > reads).then(|| {
+            format!(
+                "write {number} of object #{object} waits for {readers} read locks of write {before}, and the trace records {reads}"
+            )
+        })
     }
 
     /// Whether any thread receives a message out of FIFO order.

@@ -768,3 +768,182 @@ fn a_sender_dropped_by_a_caught_panic_disconnects() {
         t.join().unwrap();
     });
 }
+
+// ---- second batch ----
+
+/// Two `Select`s meet on a rendezvous: one blocked on a send arm, the other
+/// on a receive arm. crossbeam pairs them.
+#[test]
+fn rendezvous_between_two_blocking_selects() {
+    passes(|| {
+        let (tx, rx) = channel::bounded::<u32>(0);
+        let t = thread::spawn(move || {
+            channel::select! {
+                send(tx, 4) -> r => r.unwrap(),
+            }
+        });
+        let got = channel::select! {
+            recv(rx) -> m => m.unwrap(),
+        };
+        assert_eq!(got, 4);
+        t.join().unwrap();
+    });
+}
+
+/// A blocking select on a rendezvous send arm meets a plain `recv`.
+#[test]
+fn rendezvous_select_send_meets_a_plain_recv() {
+    passes(|| {
+        let (tx, rx) = channel::bounded::<u32>(0);
+        let t = thread::spawn(move || rx.recv().unwrap());
+        channel::select! {
+            send(tx, 8) -> r => r.unwrap(),
+        }
+        assert_eq!(t.join().unwrap(), 8);
+    });
+}
+
+/// A panicking initializer, caught: `Once` is poisoned, `call_once_force`
+/// still runs and sees it.
+#[test]
+fn once_poisoned_by_a_caught_panic_then_forced() {
+    passes(|| {
+        let once = Arc::new(Once::new());
+        let o = Arc::clone(&once);
+        let t = thread::spawn(move || {
+            let r = panic::catch_unwind(AssertUnwindSafe(|| o.call_once(|| panic!("init failed"))));
+            r.is_err()
+        });
+        let mut saw_poison = None;
+        once.call_once_force(|state| saw_poison = Some(state.is_poisoned()));
+        let panicked = t.join().unwrap();
+        assert!(once.is_completed());
+        // Either the panicking initializer ran first (poisoned), or ours
+        // completed it first and theirs never ran.
+        assert_eq!(saw_poison.unwrap_or(false), panicked, "{saw_poison:?} {panicked}");
+    });
+}
+
+/// A panicking `get_or_init`, caught: the cell stays empty and another
+/// thread initializes it.
+#[test]
+fn once_lock_init_panics_then_another_thread_initializes() {
+    passes(|| {
+        let cell = Arc::new(OnceLock::<u32>::new());
+        let c = Arc::clone(&cell);
+        let t = thread::spawn(move || {
+            let _ = panic::catch_unwind(AssertUnwindSafe(|| {
+                c.get_or_init(|| panic!("init failed"));
+            }));
+        });
+        let v = *cell.get_or_init(|| 5);
+        t.join().unwrap();
+        assert_eq!(v, 5);
+    });
+}
+
+/// std's mpsc through reprise: a sync_channel(0) handshake and a dropped
+/// sender ending `iter`.
+#[test]
+fn mpsc_sync_channel_handshake_and_iter() {
+    use reprise_recorder::sync::mpsc;
+    passes(|| {
+        let (tx, rx) = mpsc::sync_channel::<u32>(0);
+        let (done_tx, done_rx) = mpsc::channel::<u32>();
+        let t = thread::spawn(move || {
+            for v in rx.iter() {
+                done_tx.send(v + 1).unwrap();
+            }
+        });
+        tx.send(1).unwrap();
+        assert_eq!(done_rx.recv().unwrap(), 2);
+        drop(tx);
+        t.join().unwrap();
+        assert_eq!(done_rx.try_recv(), Err(mpsc::TryRecvError::Disconnected));
+    });
+}
+
+/// `Builder` names, `current().name()`, `is_finished` after `join`.
+#[test]
+fn named_threads_and_is_finished() {
+    passes(|| {
+        let t = thread::Builder::new()
+            .name("worker".into())
+            .spawn(|| thread::current().name().map(str::to_owned))
+            .unwrap();
+        assert_eq!(t.thread().name(), Some("worker"));
+        let _ = t.is_finished();
+        assert_eq!(t.join().unwrap().as_deref(), Some("worker"));
+    });
+}
+
+/// A message sent with `Release` on a flag after a relaxed write, read with
+/// `Relaxed`: the ordering bug loom finds (an AtomicBool and an AtomicU64
+/// made after the spawn's parent touched them).
+fn flag_publish(load: Ordering) {
+    let data = Arc::new((AtomicU64::new(0), AtomicBool::new(false)));
+    data.0.load(Ordering::Relaxed);
+    data.1.load(Ordering::Relaxed);
+    let d = Arc::clone(&data);
+    let reader = thread::spawn(move || {
+        while !d.1.load(load) {
+            thread::yield_now();
+        }
+        assert_eq!(d.0.load(Ordering::Relaxed), 42, "saw the flag but not the data");
+    });
+    data.0.store(42, Ordering::Relaxed);
+    data.1.store(true, Ordering::Release);
+    reader.join().unwrap();
+}
+
+#[test]
+fn acquire_flag_publishes_the_data() {
+    passes(|| flag_publish(Ordering::Acquire));
+}
+
+#[test]
+fn relaxed_flag_ordering_bug_is_found() {
+    finds(|| flag_publish(Ordering::Relaxed), "saw the flag but not the data");
+}
+
+/// `Select::ready` then a `try_recv`: the documented crossbeam idiom; a
+/// ready index may be stale, so the receive must not block.
+#[test]
+fn select_ready_then_try_recv() {
+    passes(|| {
+        let (tx, rx) = channel::unbounded::<u32>();
+        let t = thread::spawn(move || {
+            tx.send(1).unwrap();
+        });
+        let mut got = None;
+        while got.is_none() {
+            let mut sel = Select::new();
+            sel.recv(&rx);
+            let _ = sel.ready();
+            match rx.try_recv() {
+                Ok(v) => got = Some(v),
+                Err(TryRecvError::Empty) => {}
+                Err(TryRecvError::Disconnected) => break,
+            }
+        }
+        t.join().unwrap();
+        assert_eq!(got, Some(1));
+    });
+}
+
+/// `recv_timeout` on an empty rendezvous under loom: times out at once
+/// (README), and a sender waiting meanwhile is not left with its message.
+#[test]
+fn recv_timeout_then_recv_on_a_rendezvous() {
+    passes(|| {
+        let (tx, rx) = channel::bounded::<u32>(0);
+        let t = thread::spawn(move || tx.send(3));
+        let first = rx.recv_timeout(std::time::Duration::from_millis(10));
+        let v = match first {
+            Ok(v) => v,
+            Err(_) => rx.recv().unwrap(),
+        };
+        assert_eq!(v, 3);
+        t.join().unwrap().unwrap();
+    });
+}

@@ -54,7 +54,9 @@ pub(super) struct State<T> {
     /// Senders blocked in `send`.
     waiting_senders: usize,
     /// Blocked `select`s to wake on the next send or disconnection.
-    pub(super) selects: Vec<Arc<Signal>>,
+    /// Each is removed by its select (`unwatch`); `true` when the select
+    /// blocks (a rendezvous send may go on, as to a blocked `recv`).
+    pub(super) selects: Vec<(Arc<Signal>, bool)>,
     /// Receives a `Select` chose: taken when it chose them (crossbeam's
     /// chosen operation completes at once, whatever other threads do before
     /// `SelectedOperation::recv`), by ticket.
@@ -98,11 +100,27 @@ impl<T> Chan<T> {
     }
 
     /// Whether a send that must not wait can go on: room, or on a rendezvous
-    /// a blocked receiver for it (not one another send already has).
+    /// a blocked receiver for it (a `recv`, or a select blocked on a receive
+    /// arm here, as crossbeam pairs them), not one another send already has.
     fn can_send_now(&self, s: &State<T>) -> bool {
         match self.cap {
-            Some(0) => s.queue.len() + s.reserved_sends < s.waiting_receivers,
+            Some(0) => {
+                let selecting = s.selects.iter().filter(|(_, blocking)| *blocking).count();
+                s.queue.len() + s.reserved_sends < s.waiting_receivers + selecting
+            }
             _ => self.has_room(s),
+        }
+    }
+
+    /// Registers a select's receive arm (`blocking`: the select waits); on a
+    /// rendezvous a blocked receive lets a send go on, so blocked send
+    /// selects re-check.
+    pub(super) fn watch_receive(&self, s: &mut State<T>, signal: &Arc<Signal>, blocking: bool) {
+        s.selects.push((Arc::clone(signal), blocking));
+        if blocking && self.cap == Some(0) {
+            for signal in &s.send_selects {
+                signal.fire();
+            }
         }
     }
 
@@ -122,7 +140,7 @@ impl<T> Chan<T> {
                 self.not_empty.notify_one();
             }
         }
-        for signal in s.selects.drain(..) {
+        for (signal, _) in &s.selects {
             signal.fire();
         }
     }
@@ -194,7 +212,7 @@ impl<T> Chan<T> {
     /// or room (on a rendezvous, a receiver waiting), or the other side is
     /// gone. If not, `signal` fires when that may change, until
     /// [`unwatch`](Self::unwatch).
-    pub(super) fn watch(&self, send: bool, signal: &Arc<Signal>) -> bool {
+    pub(super) fn watch(&self, send: bool, signal: &Arc<Signal>, blocking: bool) -> bool {
         let mut s = self.lock();
         let ready = if send {
             s.receivers == 0 || self.can_send_now(&s)
@@ -202,8 +220,7 @@ impl<T> Chan<T> {
             !s.queue.is_empty() || s.senders == 0
         };
         if !ready {
-            let list = if send { &mut s.send_selects } else { &mut s.selects };
-            list.push(Arc::clone(signal));
+            self.register(&mut s, send, signal, blocking);
         }
         ready
     }
@@ -213,7 +230,7 @@ impl<T> Chan<T> {
     /// disconnection), a send reserves its room. The ticket completes it
     /// ([`take_claimed`], [`send_claimed`]; a send's is 1 when it reserved
     /// room, 0 when every receiver is gone).
-    pub(super) fn claim(&self, send: bool, signal: &Arc<Signal>) -> Option<u64> {
+    pub(super) fn claim(&self, send: bool, signal: &Arc<Signal>, blocking: bool) -> Option<u64> {
         let mut s = self.lock();
         if send {
             if s.receivers == 0 {
@@ -229,15 +246,23 @@ impl<T> Chan<T> {
             s.claimed.push((ticket, result));
             return Some(ticket);
         }
-        let list = if send { &mut s.send_selects } else { &mut s.selects };
-        list.push(Arc::clone(signal));
+        self.register(&mut s, send, signal, blocking);
         None
+    }
+
+    /// Has `signal` fired when the arm may have become ready.
+    fn register(&self, s: &mut State<T>, send: bool, signal: &Arc<Signal>, blocking: bool) {
+        if send {
+            s.send_selects.push(Arc::clone(signal));
+        } else {
+            self.watch_receive(s, signal, blocking);
+        }
     }
 
     /// Stops `signal` from firing for this channel.
     pub(super) fn unwatch(&self, signal: &Arc<Signal>) {
         let mut s = self.lock();
-        s.selects.retain(|other| !Arc::ptr_eq(other, signal));
+        s.selects.retain(|(other, _)| !Arc::ptr_eq(other, signal));
         s.send_selects.retain(|other| !Arc::ptr_eq(other, signal));
     }
 

@@ -58,16 +58,27 @@ pub(crate) fn in_drop(f: impl FnOnce()) {
     }
 }
 
-/// Set, on a lock's flag, when its guard is dropped while unwinding (a panic
-/// under the guard, caught inside the model): loom's own lock is poisoned
-/// then, and loom panics (`PoisonError`, inside loom) on its next
+/// Set, on a lock's flag, when its guard is dropped while unwinding from a
+/// panic that began under it (caught inside the model): loom's own lock is
+/// poisoned then (std's rule: a guard taken while already unwinding does
+/// not poison), and loom panics (`PoisonError`, inside loom) on its next
 /// acquisition.
-pub(crate) struct PoisonMark<'a>(pub(crate) &'a AtomicBool);
+pub(crate) struct PoisonMark<'a> {
+    poisoned: &'a AtomicBool,
+    /// Whether the thread was unwinding when the guard was taken.
+    unwinding: bool,
+}
+
+impl PoisonMark<'_> {
+    pub(crate) fn new(poisoned: &AtomicBool) -> PoisonMark<'_> {
+        PoisonMark { poisoned, unwinding: std::thread::panicking() }
+    }
+}
 
 impl Drop for PoisonMark<'_> {
     fn drop(&mut self) {
-        if std::thread::panicking() {
-            self.0.store(true, Ordering::Relaxed);
+        if !self.unwinding && std::thread::panicking() {
+            self.poisoned.store(true, Ordering::Relaxed);
         }
     }
 }

@@ -31,14 +31,14 @@ pub(super) fn select<T>(receivers: &[&Receiver<T>], wait: Wait) -> Option<(usize
             }
             // Registered under the lock that saw it empty: the next send
             // or disconnection on this channel fires the signal.
-            s.selects.push(Arc::clone(&signal));
+            chan.watch_receive(&mut s, &signal, true);
             registered += 1;
         }
         if ready.is_none() {
             signal.wait();
         }
         for receiver in &receivers[..registered] {
-            chan(&receiver.flavor).lock().selects.retain(|other| !Arc::ptr_eq(other, &signal));
+            chan(&receiver.flavor).lock().selects.retain(|(other, _)| !Arc::ptr_eq(other, &signal));
         }
         if ready.is_some() {
             return ready;

@@ -65,7 +65,7 @@ impl<T: ?Sized> Mutex<T> {
     }
 
     fn mark(&self) -> PoisonMark<'_> {
-        PoisonMark(&self.raw_poisoned)
+        PoisonMark::new(&self.raw_poisoned)
     }
 
     /// Whether loom's mutex is poisoned, for a condvar wait to say so.

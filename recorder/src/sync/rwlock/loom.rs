@@ -72,11 +72,11 @@ impl<T: ?Sized> RwLock<T> {
         raw: loom::sync::RwLockWriteGuard<'a, ()>,
     ) -> LockResult<RwLockWriteGuard<'a, T>> {
         match self.data.write() {
-            Ok(data) => Ok(RwLockWriteGuard { data, _raw: raw, _mark: PoisonMark(&self.raw_poisoned) }),
+            Ok(data) => Ok(RwLockWriteGuard { data, _raw: raw, _mark: PoisonMark::new(&self.raw_poisoned) }),
             Err(poisoned) => Err(PoisonError::new(RwLockWriteGuard {
                 data: poisoned.into_inner(),
                 _raw: raw,
-                _mark: PoisonMark(&self.raw_poisoned),
+                _mark: PoisonMark::new(&self.raw_poisoned),
             })),
         }
     }

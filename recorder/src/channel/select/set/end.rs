@@ -40,22 +40,22 @@ pub(super) trait End {
 pub(super) trait End {
     /// Whether the arm can go on now; if not, `signal` fires when that may
     /// change (see `Chan::watch`).
-    fn watch(&self, signal: &Arc<Signal>) -> bool;
+    fn watch(&self, signal: &Arc<Signal>, blocking: bool) -> bool;
     /// As `watch`, and if the arm can go on, claims it (see `Chan::claim`):
     /// its ticket.
-    fn claim(&self, signal: &Arc<Signal>) -> Option<u64>;
+    fn claim(&self, signal: &Arc<Signal>, blocking: bool) -> Option<u64>;
     /// Stops `signal` from firing for this end's channel.
     fn unwatch(&self, signal: &Arc<Signal>);
 }
 
 #[cfg(reprise_loom)]
 impl<T> End for Receiver<T> {
-    fn watch(&self, signal: &Arc<Signal>) -> bool {
-        chan(&self.flavor).watch(false, signal)
+    fn watch(&self, signal: &Arc<Signal>, blocking: bool) -> bool {
+        chan(&self.flavor).watch(false, signal, blocking)
     }
 
-    fn claim(&self, signal: &Arc<Signal>) -> Option<u64> {
-        chan(&self.flavor).claim(false, signal)
+    fn claim(&self, signal: &Arc<Signal>, blocking: bool) -> Option<u64> {
+        chan(&self.flavor).claim(false, signal, blocking)
     }
 
     fn unwatch(&self, signal: &Arc<Signal>) {
@@ -65,12 +65,12 @@ impl<T> End for Receiver<T> {
 
 #[cfg(reprise_loom)]
 impl<T> End for Sender<T> {
-    fn watch(&self, signal: &Arc<Signal>) -> bool {
-        chan(&self.flavor).watch(true, signal)
+    fn watch(&self, signal: &Arc<Signal>, blocking: bool) -> bool {
+        chan(&self.flavor).watch(true, signal, blocking)
     }
 
-    fn claim(&self, signal: &Arc<Signal>) -> Option<u64> {
-        chan(&self.flavor).claim(true, signal)
+    fn claim(&self, signal: &Arc<Signal>, blocking: bool) -> Option<u64> {
+        chan(&self.flavor).claim(true, signal, blocking)
     }
 
     fn unwatch(&self, signal: &Arc<Signal>) {

@@ -18,11 +18,16 @@ use crate::channel::wait::Wait;
 fn first_ready(select: &Select<'_>, wait: Wait, claim: bool) -> Result<(usize, u64), NoArm> {
     loop {
         let signal = Arc::new(Signal::new());
+        let blocking = matches!(wait, Wait::Forever);
         let mut ready = None;
         let mut watched = 0;
         for arm in &select.arms {
             watched += 1;
-            let ticket = if claim { arm.end.claim(&signal) } else { arm.end.watch(&signal).then_some(0) };
+            let ticket = if claim {
+                arm.end.claim(&signal, blocking)
+            } else {
+                arm.end.watch(&signal, blocking).then_some(0)
+            };
             if let Some(ticket) = ticket {
                 ready = Some((arm.index, ticket));
                 break;

@@ -947,3 +947,210 @@ fn recv_timeout_then_recv_on_a_rendezvous() {
         t.join().unwrap().unwrap();
     });
 }
+
+// ---- third batch ----
+
+/// A `Barrier` reused for two rounds: one leader per round, and the second
+/// round's writes are seen after it.
+#[test]
+fn barrier_two_rounds() {
+    passes(|| {
+        let barrier = Arc::new(Barrier::new(2));
+        let b = Arc::clone(&barrier);
+        let t = thread::spawn(move || (b.wait().is_leader(), b.wait().is_leader()));
+        let mine = (barrier.wait().is_leader(), barrier.wait().is_leader());
+        let theirs = t.join().unwrap();
+        assert!(mine.0 ^ theirs.0 && mine.1 ^ theirs.1, "{mine:?} {theirs:?}");
+    });
+}
+
+/// `notify_all` wakes both waiters of a gate.
+fn gate(notify_all: bool) {
+    // std's Arc (see `condvar_queue`).
+    let gate = std::sync::Arc::new((Mutex::new(false), Condvar::new()));
+    let waiters: Vec<_> = (0..2)
+        .map(|_| {
+            let g = std::sync::Arc::clone(&gate);
+            thread::spawn(move || {
+                let (m, cv) = &*g;
+                let _open = cv.wait_while(m.lock().unwrap(), |open| !*open).unwrap();
+            })
+        })
+        .collect();
+    let (m, cv) = &*gate;
+    *m.lock().unwrap() = true;
+    if notify_all {
+        cv.notify_all();
+    } else {
+        cv.notify_one();
+    }
+    for w in waiters {
+        w.join().unwrap();
+    }
+}
+
+#[test]
+fn condvar_notify_all_opens_the_gate_for_everyone() {
+    passes(|| gate(true));
+}
+
+#[test]
+fn condvar_notify_one_for_two_waiters_is_found() {
+    finds(|| gate(false), "deadlock");
+}
+
+/// `wait_timeout_while` under loom: times out at once if the condition
+/// holds (README); the caller re-checks.
+#[test]
+fn condvar_wait_timeout_while() {
+    passes(|| {
+        let pair = Arc::new((Mutex::new(0u32), Condvar::new()));
+        let p = Arc::clone(&pair);
+        let t = thread::spawn(move || {
+            *p.0.lock().unwrap() = 1;
+            p.1.notify_one();
+        });
+        let (m, cv) = &*pair;
+        let (g, res) = cv
+            .wait_timeout_while(m.lock().unwrap(), std::time::Duration::from_millis(1), |v| *v == 0)
+            .unwrap();
+        assert_eq!(res.timed_out(), *g == 0);
+        drop(g);
+        t.join().unwrap();
+    });
+}
+
+/// `select!` with `default(timeout)`, `select_timeout` and `send_timeout`.
+#[test]
+fn timeouts_in_select_and_send() {
+    passes(|| {
+        let (tx, rx) = channel::bounded::<u32>(1);
+        let t = thread::spawn(move || {
+            channel::select! {
+                recv(rx) -> m => m.ok(),
+                default(std::time::Duration::from_millis(5)) => None,
+            }
+        });
+        tx.send_timeout(1, std::time::Duration::from_millis(5)).unwrap();
+        let second = tx.send_timeout(2, std::time::Duration::from_millis(5));
+        let got = t.join().unwrap();
+        match got {
+            Some(1) => {}
+            None => assert!(second.is_err(), "full, nobody received, yet the second send went in"),
+            other => panic!("{other:?}"),
+        }
+    });
+}
+
+/// `len`, `is_empty`, `is_full`, `capacity` on each flavor, as crossbeam's.
+#[test]
+fn queries_as_crossbeam() {
+    passes(|| {
+        let (tx, rx) = channel::bounded::<u32>(0);
+        assert_eq!((tx.len(), rx.is_empty(), tx.is_full(), tx.capacity()), (0, true, true, Some(0)));
+        let (tx, rx) = channel::bounded::<u32>(1);
+        tx.send(1).unwrap();
+        assert_eq!((tx.len(), rx.is_empty(), rx.is_full()), (1, false, true));
+        let (tx, rx) = channel::unbounded::<u32>();
+        tx.send(1).unwrap();
+        assert_eq!((rx.len(), tx.is_full(), rx.capacity()), (1, false, None));
+        assert!(tx.same_channel(&tx.clone()));
+        drop(tx);
+        assert_eq!(rx.into_iter().collect::<Vec<_>>(), vec![1]);
+    });
+}
+
+/// Virtual time and `LazyLock::force`.
+#[test]
+fn instant_and_lazy_force() {
+    passes(|| {
+        let start = reprise_recorder::time::Instant::now();
+        let lazy = Arc::new(LazyLock::new(|| 7u32));
+        let l = Arc::clone(&lazy);
+        let t = thread::spawn(move || *LazyLock::force(&l));
+        thread::sleep(std::time::Duration::from_millis(3));
+        assert!(start.elapsed() >= std::time::Duration::from_millis(3));
+        assert_eq!(**lazy, 7);
+        assert_eq!(t.join().unwrap(), 7);
+    });
+}
+
+/// A publish through `AtomicPtr` with Release/Acquire.
+#[test]
+fn atomic_ptr_publish() {
+    use reprise_recorder::sync::atomic::AtomicPtr;
+    passes(|| {
+        let slot = Arc::new(AtomicPtr::<u32>::new(std::ptr::null_mut()));
+        slot.load(Ordering::Relaxed);
+        let s = Arc::clone(&slot);
+        let t = thread::spawn(move || {
+            let p = s.load(Ordering::Acquire);
+            (!p.is_null()).then(|| unsafe { *p })
+        });
+        let b = Box::into_raw(Box::new(9u32));
+        slot.store(b, Ordering::Release);
+        let seen = t.join().unwrap();
+        assert!(matches!(seen, None | Some(9)));
+        drop(unsafe { Box::from_raw(slot.swap(std::ptr::null_mut(), Ordering::Relaxed)) });
+    });
+}
+
+/// A select blocked on a receive arm and a send arm of two channels ends
+/// when the receive's senders all drop (its arm is ready: disconnected).
+#[test]
+fn blocked_select_wakes_on_disconnection() {
+    passes(|| {
+        let (in_tx, in_rx) = channel::unbounded::<u32>();
+        let (out_tx, out_rx) = channel::bounded::<u32>(0);
+        let t = thread::spawn(move || {
+            channel::select! {
+                recv(in_rx) -> m => assert!(m.is_err(), "nothing was sent"),
+                send(out_tx, 1) -> r => assert!(r.is_err(), "nobody receives"),
+            }
+        });
+        drop(out_rx);
+        drop(in_tx);
+        t.join().unwrap();
+    });
+}
+
+/// A send arm and a receive arm on the same bounded(1) channel, with
+/// `Select::remove` and `select_timeout`.
+#[test]
+fn select_both_ends_of_one_channel_and_remove() {
+    passes(|| {
+        let (tx, rx) = channel::bounded::<u32>(1);
+        let mut sel = Select::new();
+        let s = sel.send(&tx);
+        let r = sel.recv(&rx);
+        let op = sel.select();
+        // Empty channel: only the send is ready.
+        assert_eq!(op.index(), s);
+        op.send(&tx, 1).unwrap();
+        sel.remove(s);
+        let op = sel.select_timeout(std::time::Duration::from_millis(1)).unwrap();
+        assert_eq!(op.index(), r);
+        assert_eq!(op.recv(&rx), Ok(1));
+    });
+}
+
+/// The planted bug: a forwarder polls with `default` and gives up, so a
+/// message sent late is lost; loom finds the schedule.
+#[test]
+fn select_default_that_gives_up_loses_a_message() {
+    finds(
+        || {
+            let (tx, rx) = channel::unbounded::<u32>();
+            let t = thread::spawn(move || {
+                let got = channel::select! {
+                    recv(rx) -> m => m.ok(),
+                    default => None,
+                };
+                (got, rx)
+            });
+            tx.send(1).unwrap();
+            assert_eq!(t.join().unwrap().0, Some(1), "the message was lost");
+        },
+        "the message was lost",
+    );
+}

@@ -1154,3 +1154,96 @@ fn select_default_that_gives_up_loses_a_message() {
         "the message was lost",
     );
 }
+
+// ---- fourth batch ----
+
+struct Noisy(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Noisy {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+reprise_recorder::thread_local! {
+    static SLOT: std::cell::RefCell<Option<Noisy>> = const { std::cell::RefCell::new(None) };
+    static PLAIN: std::cell::Cell<u32> = const { std::cell::Cell::new(5) };
+}
+
+/// `LocalKey::set`/`take`/`replace` per thread, and a value's destructor
+/// running when its thread ends.
+#[test]
+fn thread_local_set_take_replace_and_destructors() {
+    passes(|| {
+        let dropped = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let d = std::sync::Arc::clone(&dropped);
+        let t = thread::spawn(move || {
+            SLOT.set(Some(Noisy(d)));
+            PLAIN.set(6);
+            assert_eq!(PLAIN.replace(7), 6);
+            PLAIN.take()
+        });
+        assert_eq!(t.join().unwrap(), 7);
+        assert_eq!(PLAIN.get(), 5, "the main thread's value is its own");
+        assert!(SLOT.with_borrow(Option::is_none));
+        assert_eq!(
+            dropped.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "the thread's value was dropped at its end"
+        );
+    });
+}
+
+/// Thread ids are distinct, `park_timeout` returns.
+#[test]
+fn thread_ids_and_park_timeout() {
+    passes(|| {
+        let me = thread::current().id();
+        let t = thread::spawn(move || {
+            thread::park_timeout(std::time::Duration::from_millis(1));
+            thread::current().id()
+        });
+        assert_ne!(t.join().unwrap(), me);
+    });
+}
+
+/// `random` and `capture_sensitive` draw the same in every execution.
+#[test]
+fn random_is_deterministic_per_execution() {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let s = std::sync::Arc::clone(&seen);
+    passes(move || {
+        let t = thread::spawn(|| reprise_recorder::random::u64());
+        let mine = reprise_recorder::random::u64();
+        let theirs = t.join().unwrap();
+        let secret = reprise_recorder::capture_sensitive(|| 3u8);
+        assert_eq!(secret, 3);
+        let mut pair = [mine, theirs];
+        pair.sort_unstable();
+        let mut seen = s.lock().unwrap();
+        assert_eq!(*seen.get_or_insert(pair), pair, "the draws differ between executions");
+    });
+}
+
+/// A thread blocked in `Select::ready` on a rendezvous receive arm is not a
+/// receiver: a `try_send` does not hand it a message (crossbeam's `ready`
+/// only watches), so a message is never left in a rendezvous channel that
+/// nobody takes.
+#[test]
+fn ready_on_a_rendezvous_is_not_a_receiver_for_try_send() {
+    passes(|| {
+        let (tx, rx) = channel::bounded::<u32>(0);
+        let (stop_tx, stop_rx) = channel::bounded::<()>(1);
+        let t = thread::spawn(move || {
+            let mut sel = Select::new();
+            let r = sel.recv(&rx);
+            let s = sel.recv(&stop_rx);
+            let i = sel.ready();
+            assert!(i == r || i == s);
+        });
+        let sent = tx.try_send(1).is_ok();
+        stop_tx.send(()).unwrap();
+        t.join().unwrap();
+        assert!(!sent, "a rendezvous try_send succeeded with no receiver to take it");
+    });
+}

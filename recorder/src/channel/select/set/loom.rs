@@ -18,7 +18,10 @@ use crate::channel::wait::Wait;
 fn first_ready(select: &Select<'_>, wait: Wait, claim: bool) -> Result<(usize, u64), NoArm> {
     loop {
         let signal = Arc::new(Signal::new());
-        let blocking = matches!(wait, Wait::Forever);
+        // Only a select that will complete what it chooses counts as a
+        // receiver a rendezvous send can go on with (`ready` only watches,
+        // as crossbeam's).
+        let blocking = claim && matches!(wait, Wait::Forever);
         let mut ready = None;
         let mut watched = 0;
         for arm in &select.arms {

@@ -98,16 +98,21 @@ fn a_replayed_pipeline_pauses_after_the_event_and_prints_its_pid() {
     assert!(!states.iter().any(|(n, _)| n == "ingest"), "ingest finished before event 500: {states:?}");
 }
 
-#[test]
-fn an_instrumented_program_pauses_in_its_own_process() {
-    let dir = scratch("stop-at-program");
-    let trace = dir.join("transfer.trace");
+/// Records `examples/transfer.rs` into a scratch folder `dir`, then runs
+/// `reprise replay TRACE --stop-at 10 -- transfer 5` up to its pause.
+fn paused_program(dir: &str) -> (Killed, u32, Vec<String>) {
+    let trace = scratch(dir).join("transfer.trace");
     let example = example("transfer");
     let recorded = Command::new(&example).arg("5").env("REPRISE_RECORD", &trace).output().unwrap();
     assert!(recorded.status.success(), "{}", stderr(&recorded));
     let mut command = Command::new(env!("CARGO_BIN_EXE_reprise"));
     command.arg("replay").arg(&trace).args(["--stop-at", "10", "--"]).arg(&example).arg("5");
-    let (child, pid, lines) = paused(command);
+    paused(command)
+}
+
+#[test]
+fn an_instrumented_program_pauses_in_its_own_process() {
+    let (child, pid, lines) = paused_program("stop-at-program");
     assert_ne!(pid, child.0.id(), "the program, not the CLI, pauses");
     assert!(Path::new(&format!("/proc/{pid}")).exists());
     assert!(paused_before(&lines).iter().all(|&n| n > 10), "{lines:#?}");
@@ -124,14 +129,7 @@ fn ended(pid: u32) -> bool {
 
 #[test]
 fn a_paused_program_ends_with_the_reprise_that_ran_it() {
-    let dir = scratch("stop-at-orphan");
-    let trace = dir.join("transfer.trace");
-    let example = example("transfer");
-    let recorded = Command::new(&example).arg("5").env("REPRISE_RECORD", &trace).output().unwrap();
-    assert!(recorded.status.success(), "{}", stderr(&recorded));
-    let mut command = Command::new(env!("CARGO_BIN_EXE_reprise"));
-    command.arg("replay").arg(&trace).args(["--stop-at", "10", "--"]).arg(&example).arg("5");
-    let (mut child, pid, _) = paused(command);
+    let (mut child, pid, _) = paused_program("stop-at-orphan");
     assert!(!ended(pid), "the program paused");
     // What a CI timeout or `kill -9` does to the CLI: the program it
     // paused must not stay behind, paused for good. Decided from the

@@ -139,6 +139,18 @@ fn every_command(mutant: &Path, original: &Path, what: &str, limit: Duration) ->
         .collect()
 }
 
+/// Adds `count` threads that nothing spawned, each with its thread-start
+/// only: the views place every one of them by force.
+fn add_unspawned_threads(m: &mut Model, count: u32) {
+    use reprise::trace::model::{Event, Op, Record};
+    let start = m.threads.keys().max().map_or(0, |t| t + 1);
+    for t in start..start + count {
+        let started = Event { op: Op::ThreadStart, object: 0, site: 0, a: 0, b: 0, c: 0 };
+        let named = Record::Thread { index: t, parent: 0, child: t, name: String::new() };
+        m.threads.insert(t, vec![named, Record::Event(started)]);
+    }
+}
+
 /// A trace with 100,000 threads that no thread spawned: every first event
 /// is placed by force when the views number the events. Each forced event
 /// looked at every thread again, so `export`, `diff`, `timeline` and `debug`
@@ -147,23 +159,7 @@ fn every_command(mutant: &Path, original: &Path, what: &str, limit: Duration) ->
 fn a_trace_with_100000_threads_never_spawned_is_numbered_without_a_rescan_per_event() {
     let original = sample("none.trace");
     let mut m = model_of(&original);
-    let start = m.threads.keys().max().map_or(0, |t| t + 1);
-    for t in start..start + 100_000 {
-        m.threads.insert(
-            t,
-            vec![
-                reprise::trace::model::Record::Thread { index: t, parent: 0, child: t, name: String::new() },
-                reprise::trace::model::Record::Event(reprise::trace::model::Event {
-                    op: reprise::trace::model::Op::ThreadStart,
-                    object: 0,
-                    site: 0,
-                    a: 0,
-                    b: 0,
-                    c: 0,
-                }),
-            ],
-        );
-    }
+    add_unspawned_threads(&mut m, 100_000);
     let path = scratch("hostile-many-threads").join("many.trace");
     std::fs::write(&path, m.encode()).unwrap();
     let f = path.to_str().unwrap();
@@ -202,23 +198,7 @@ fn races_on_a_trace_of_30000_threads_that_never_met_takes_no_quadratic_memory() 
     let original = dir.join("tracked.trace");
     reprise::record(&original, reprise::RecordConfig::new("hostile-races", "1"), tracked_writers).unwrap();
     let mut m = model_of(&original);
-    let start = m.threads.keys().max().map_or(0, |t| t + 1);
-    for t in start..start + 30_000 {
-        m.threads.insert(
-            t,
-            vec![
-                reprise::trace::model::Record::Thread { index: t, parent: 0, child: t, name: String::new() },
-                reprise::trace::model::Record::Event(reprise::trace::model::Event {
-                    op: reprise::trace::model::Op::ThreadStart,
-                    object: 0,
-                    site: 0,
-                    a: 0,
-                    b: 0,
-                    c: 0,
-                }),
-            ],
-        );
-    }
+    add_unspawned_threads(&mut m, 30_000);
     let path = dir.join("many.trace");
     std::fs::write(&path, m.encode()).unwrap();
     let ran = run(&["races", path.to_str().unwrap()], "", &[], Duration::from_secs(60));

@@ -472,7 +472,11 @@ fn reprise_main_flies_with_reprise_flight_and_writes_nothing_for_a_sound_run() {
 
     let out = exit_code_example(&["code", "3"], &format!("{},ring=5", path.display()));
     assert_eq!(out.status.code(), Some(3), "a bad value leaves the program running: {}", stderr(&out));
-    assert!(stderr(&out).contains("REPRISE_FLIGHT: `ring=5` is not events=N, bytes=N or exited=N"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("REPRISE_FLIGHT: `ring=5` is not events=N, bytes=N or exited=N"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!path.exists());
 }
 

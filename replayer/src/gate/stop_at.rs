@@ -167,7 +167,9 @@ fn end_with_parent(parent: u32) {
             return;
         }
         if std::os::unix::process::parent_id() != parent {
-            eprintln!("reprise: the `reprise replay` that ran this program has ended; ending the paused replay");
+            eprintln!(
+                "reprise: the `reprise replay` that ran this program has ended; ending the paused replay"
+            );
             // SAFETY: raise sends a signal to this process; SIGKILL ends it,
             // as the parent's death would have.
             unsafe { libc::raise(libc::SIGKILL) };

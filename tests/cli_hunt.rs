@@ -460,3 +460,29 @@ fn long_views_say_what_they_are_doing() {
         assert!(err.contains(&format!("reprise: {last}")), "{args:?}: {err}");
     }
 }
+
+/// `replay` of a million-payment trace runs seconds (parallel: 4-6 s here)
+/// and said nothing until its report: it names its stage too.
+#[test]
+fn replay_says_what_it_is_doing() {
+    let dir = scratch("hunt-replay-stages");
+    let trace = dir.join("t.trace");
+    let t = trace.to_str().unwrap();
+    let recorded = reprise(&["record", "--pipeline", "payments", "--payments", "30", "--out", t]);
+    assert!(recorded.status.success(), "{}", stderr(&recorded));
+    for args in [&["replay", t][..], &["replay", "--coroutines", t][..]] {
+        let quiet = reprise(args);
+        assert!(quiet.status.success(), "{args:?}: {}", stderr(&quiet));
+        assert!(!stderr(&quiet).contains("reprise: replaying"), "{args:?}: {}", stderr(&quiet));
+        let shown = Command::new(env!("CARGO_BIN_EXE_reprise"))
+            .args(args)
+            .env("REPRISE_PROGRESS", "1")
+            .output()
+            .unwrap();
+        let err = stderr(&shown);
+        assert!(shown.status.success(), "{args:?}: {err}");
+        assert!(err.contains(&format!("reprise: indexing {t}")), "{args:?}: {err}");
+        let replaying = err.lines().find(|l| l.starts_with("reprise: replaying "));
+        assert!(replaying.is_some_and(|l| l.contains(" events")), "{args:?}: {err}");
+    }
+}

@@ -9,6 +9,7 @@ use reprise_recorder::trace::show::{block, text};
 use reprise_replayer::compare::explain;
 use reprise_replayer::ReplayOptions;
 
+use crate::cli::stages::{count, Stages};
 use crate::cli::{out, Failure, Outcome};
 use crate::cli::{payments, pipeline};
 use crate::exit;
@@ -43,6 +44,14 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> Outcome {
+    // A paused replay prints its own announcement: no spinner over it.
+    let stages = args.stop_at.is_none().then(Stages::new);
+    let stage = |what: &str| {
+        if let Some(stages) = &stages {
+            stages.stage(what);
+        }
+    };
+    stage(&format!("indexing {}", args.file.display()));
     // Indexed, not read whole: replay decodes each thread's events as it
     // reaches them, so a trace of any length replays in bounded memory.
     let trace = payments::index(&args.file)?;
@@ -68,7 +77,8 @@ pub(crate) fn run(args: Args) -> Outcome {
             ));
         }
         // The program reads REPRISE_KEY itself: reading it here too named a
-        // bad key twice.
+        // bad key twice. Its output is its own: no spinner over it.
+        drop(stages);
         return run_child(&args.file, program, rest, args.stop_at);
     }
     let mut options = ReplayOptions::default();
@@ -84,11 +94,13 @@ pub(crate) fn run(args: Args) -> Outcome {
         );
     }
     let footer = trace.end.footer.clone();
+    stage(&format!("replaying {} events", count(trace.log.event_count())));
     let (lines, report) = if args.coroutines {
         pipeline::replay_coroutines(trace)?
     } else {
         pipeline::replay_indexed(trace, &options)?
     };
+    drop(stages);
     if report.cut > 0 {
         eprintln!(
             "reprise: the trace was cut to its largest consistent prefix: {} events dropped",

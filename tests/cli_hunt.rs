@@ -425,20 +425,39 @@ fn record_to_stdout_writes_the_trace_alone() {
     }
 }
 
+/// A 30-payment trace recorded into the scratch folder `dir`.
+fn small_trace(dir: &str) -> std::path::PathBuf {
+    let trace = scratch(dir).join("t.trace");
+    let recorded =
+        reprise(&["record", "--pipeline", "payments", "--payments", "30", "--out", trace.to_str().unwrap()]);
+    assert!(recorded.status.success(), "{}", stderr(&recorded));
+    trace
+}
+
+/// The stage lines `reprise ARGS` prints with `REPRISE_PROGRESS=1` (its
+/// stderr), after checking that it prints none without it (off a terminal,
+/// as in every other test's run).
+fn stages_of(args: &[&str]) -> String {
+    let quiet = reprise(args);
+    assert!(quiet.status.success(), "{args:?}: {}", stderr(&quiet));
+    let said = stderr(&quiet);
+    assert!(!said.lines().any(|l| l.ends_with(" s)")), "{args:?} off a terminal: {said}");
+    let shown =
+        Command::new(env!("CARGO_BIN_EXE_reprise")).args(args).env("REPRISE_PROGRESS", "1").output().unwrap();
+    assert!(shown.status.success(), "{args:?}: {}", stderr(&shown));
+    stderr(&shown)
+}
+
 /// `export`, `timeline`, `diff` and `races` of a million-payment trace run
 /// 20 to 30 seconds and said nothing until the end: each now names its stage
 /// (a spinner on a terminal; lines with `REPRISE_PROGRESS`, as here), and
 /// keeps quiet otherwise, as in these tests' other runs.
 #[test]
 fn long_views_say_what_they_are_doing() {
-    let dir = scratch("hunt-stages");
-    let trace = dir.join("t.trace");
-    let recorded =
-        reprise(&["record", "--pipeline", "payments", "--payments", "30", "--out", trace.to_str().unwrap()]);
-    assert!(recorded.status.success(), "{}", stderr(&recorded));
+    let trace = small_trace("hunt-stages");
     let t = trace.to_str().unwrap();
-    let html = dir.join("t.html");
-    let json = dir.join("t.json");
+    let html = trace.with_extension("html");
+    let json = trace.with_extension("json");
     let runs: [(&[&str], &str); 4] = [
         (&["export", "--format", "jsonl", "--out", json.to_str().unwrap(), t], "writing"),
         (&["timeline", t, "--out", html.to_str().unwrap()], "drawing"),
@@ -446,16 +465,7 @@ fn long_views_say_what_they_are_doing() {
         (&["races", t], "reading"),
     ];
     for (args, last) in runs {
-        let quiet = reprise(args);
-        assert!(quiet.status.success(), "{args:?}: {}", stderr(&quiet));
-        assert!(!stderr(&quiet).contains("reprise: reading"), "{args:?} off a terminal: {}", stderr(&quiet));
-        let shown = Command::new(env!("CARGO_BIN_EXE_reprise"))
-            .args(args)
-            .env("REPRISE_PROGRESS", "1")
-            .output()
-            .unwrap();
-        let err = stderr(&shown);
-        assert!(shown.status.success(), "{args:?}: {err}");
+        let err = stages_of(args);
         assert!(err.contains(&format!("reprise: reading {t}")), "{args:?}: {err}");
         assert!(err.contains(&format!("reprise: {last}")), "{args:?}: {err}");
     }
@@ -465,22 +475,10 @@ fn long_views_say_what_they_are_doing() {
 /// and said nothing until its report: it names its stage too.
 #[test]
 fn replay_says_what_it_is_doing() {
-    let dir = scratch("hunt-replay-stages");
-    let trace = dir.join("t.trace");
+    let trace = small_trace("hunt-replay-stages");
     let t = trace.to_str().unwrap();
-    let recorded = reprise(&["record", "--pipeline", "payments", "--payments", "30", "--out", t]);
-    assert!(recorded.status.success(), "{}", stderr(&recorded));
     for args in [&["replay", t][..], &["replay", "--coroutines", t][..]] {
-        let quiet = reprise(args);
-        assert!(quiet.status.success(), "{args:?}: {}", stderr(&quiet));
-        assert!(!stderr(&quiet).contains("reprise: replaying"), "{args:?}: {}", stderr(&quiet));
-        let shown = Command::new(env!("CARGO_BIN_EXE_reprise"))
-            .args(args)
-            .env("REPRISE_PROGRESS", "1")
-            .output()
-            .unwrap();
-        let err = stderr(&shown);
-        assert!(shown.status.success(), "{args:?}: {err}");
+        let err = stages_of(args);
         assert!(err.contains(&format!("reprise: indexing {t}")), "{args:?}: {err}");
         let replaying = err.lines().find(|l| l.starts_with("reprise: replaying "));
         assert!(replaying.is_some_and(|l| l.contains(" events")), "{args:?}: {err}");

@@ -6,10 +6,10 @@ use std::path::PathBuf;
 
 use reprise_recorder::trace::show::block;
 use reprise_replayer::views::export::{export, Format};
-use reprise_replayer::views::{number, Numbering};
+use reprise_replayer::views::Numbering;
 
 use crate::cli::stages::{count, Stages};
-use crate::cli::{payments, Failure, Outcome};
+use crate::cli::{Failure, Outcome};
 use crate::exit;
 
 /// The formats `--format` takes.
@@ -60,10 +60,8 @@ pub(crate) fn run(args: Args) -> Outcome {
         crate::cli::not_the_trace(&args.file, out)?;
     }
     let stages = Stages::new();
-    stages.stage(&format!("reading {}", args.file.display()));
-    let trace = payments::read(&args.file)?;
-    stages.stage(&format!("numbering {} events", count(trace.events)));
-    let numbering = number(&trace);
+    let trace = stages.read(&args.file)?;
+    let numbering = stages.number(&trace);
     warn_if_not_whole(&numbering);
     stages.stage(&format!("writing {} events", count(numbering.len())));
     let format = match args.format {

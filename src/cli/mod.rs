@@ -200,19 +200,28 @@ static REPORT_ON_STDERR: std::sync::atomic::AtomicBool = std::sync::atomic::Atom
 /// pipe stdout is): `record --out /dev/stdout > t.trace` wrote the summary
 /// after the trace's last chunk, into the trace.
 pub(crate) fn report_beside(out: &std::path::Path) {
+    if same_file(out, std::path::Path::new("/dev/stdout")) {
+        REPORT_ON_STDERR.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Whether `a` and `b` name one file (one device and inode: a symlink, a
+/// hard link, `/dev/stdout` and where it points); false when either cannot
+/// be looked at, and off Unix.
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        let same = match (std::fs::metadata(out), std::fs::metadata("/dev/stdout")) {
+        match (std::fs::metadata(a), std::fs::metadata(b)) {
             (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
             _ => false,
-        };
-        if same {
-            REPORT_ON_STDERR.store(true, std::sync::atomic::Ordering::Relaxed);
         }
     }
     #[cfg(not(unix))]
-    let _ = out;
+    {
+        let _ = (a, b);
+        false
+    }
 }
 
 fn flush_stdout() -> Result<(), Failure> {
@@ -253,17 +262,7 @@ fn not_the_trace(trace: &std::path::Path, out: &std::path::Path) -> Result<(), F
         (Ok(a), Ok(b)) => a == b,
         _ => false,
     };
-    #[cfg(unix)]
-    let same_file = {
-        use std::os::unix::fs::MetadataExt;
-        match (std::fs::metadata(trace), std::fs::metadata(out)) {
-            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-            _ => false,
-        }
-    };
-    #[cfg(not(unix))]
-    let same_file = false;
-    if same_path || same_file {
+    if same_path || same_file(trace, out) {
         return Err(Failure::new(
             exit::USAGE,
             anyhow::anyhow!(

@@ -5,12 +5,11 @@ use std::path::PathBuf;
 
 use reprise_recorder::trace::model::{Op, Record};
 use reprise_recorder::trace::read::TraceFile;
-use reprise_replayer::views::number;
 use reprise_replayer::views::races::{races, Access, Findings};
 
 use crate::cli::export::{warn_if_damaged, warn_if_not_whole};
-use crate::cli::stages::{count, Stages};
-use crate::cli::{out, payments, Outcome};
+use crate::cli::stages::Stages;
+use crate::cli::{out, Outcome};
 use crate::exit;
 
 /// Arguments of `reprise races`.
@@ -34,13 +33,11 @@ fn accesses_tracked_cells(trace: &TraceFile) -> bool {
 
 pub(crate) fn run(args: Args) -> Outcome {
     let stages = Stages::new();
-    stages.stage(&format!("reading {}", args.file.display()));
-    let trace = payments::read(&args.file)?;
+    let trace = stages.read(&args.file)?;
     // Numbering a long trace takes a while (19 s for 1,000,000 payments):
     // without one access of a tracked cell there is nothing it could find.
     let found = if accesses_tracked_cells(&trace) {
-        stages.stage(&format!("numbering {} events", count(trace.events)));
-        let numbering = number(&trace);
+        let numbering = stages.number(&trace);
         warn_if_not_whole(&numbering);
         stages.stage("looking for races");
         races(&numbering)

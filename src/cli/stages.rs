@@ -4,9 +4,14 @@
 //! million-payment trace take 20 to 30 seconds; without it they sat silent.
 
 use std::io::IsTerminal;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
+use reprise_recorder::trace::read::TraceFile;
+use reprise_replayer::views::{number, Numbering};
+
+use crate::cli::{payments, Failure};
 
 /// The stages of one command.
 pub(crate) struct Stages {
@@ -28,6 +33,18 @@ impl Stages {
             spinner
         });
         Stages { spinner, plain, started: Instant::now() }
+    }
+
+    /// Reads the trace at `path` whole, as the stage "reading PATH".
+    pub(crate) fn read(&self, path: &Path) -> Result<TraceFile, Failure> {
+        self.stage(&format!("reading {}", path.display()));
+        payments::read(path)
+    }
+
+    /// Numbers `trace`'s events, as the stage "numbering N events".
+    pub(crate) fn number<'t>(&self, trace: &'t TraceFile) -> Numbering<'t> {
+        self.stage(&format!("numbering {} events", count(trace.events)));
+        number(trace)
     }
 
     /// The command is now doing `what` ("numbering 13,900,000 events").

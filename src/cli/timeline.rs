@@ -4,12 +4,11 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use reprise_replayer::views::number;
 use reprise_replayer::views::timeline::timeline;
 
 use crate::cli::export::warn_if_not_whole;
 use crate::cli::stages::{count, Stages};
-use crate::cli::{payments, Failure, Outcome};
+use crate::cli::{Failure, Outcome};
 use crate::exit;
 
 /// Arguments of `reprise timeline`.
@@ -32,10 +31,8 @@ pub(crate) fn run(args: Args) -> Outcome {
     });
     crate::cli::not_the_trace(&args.file, &out)?;
     let stages = Stages::new();
-    stages.stage(&format!("reading {}", args.file.display()));
-    let trace = payments::read(&args.file)?;
-    stages.stage(&format!("numbering {} events", count(trace.events)));
-    let numbering = number(&trace);
+    let trace = stages.read(&args.file)?;
+    let numbering = stages.number(&trace);
     warn_if_not_whole(&numbering);
     stages.stage(&format!("drawing {} events", count(numbering.len())));
     if out.as_os_str() == "-" {

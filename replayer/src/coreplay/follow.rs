@@ -187,7 +187,7 @@ impl Follow {
             let before = st.slots().map(|(t, _)| t).take_while(|&t| t < from);
             let next = after.chain(before).find(|&t| st.can_run(t));
             if next.is_none() {
-                st.any_impossible();
+                st.stop_at_an_impossible_wait();
             }
             return next.map(|next| st.uncrowded(next, from));
         }
@@ -200,12 +200,11 @@ impl Follow {
         // No candidate can run: every thread is looked at again before
         // the replay ends or is called stalled, so a wake-up the sets
         // missed costs time, never a false stall.
-        let runnable: Vec<ThreadIndex> =
-            st.slots().filter(|(_, slot)| matches!(slot.status, Status::Runnable)).map(|(t, _)| t).collect();
+        let runnable = st.runnable();
         st.aside.reset(runnable.into_iter());
         let next = st.pick_candidate(from);
         if next.is_none() && st.stop.is_none() {
-            st.any_impossible();
+            st.stop_at_an_impossible_wait();
         }
         next.map(|next| st.uncrowded(next, from))
     }

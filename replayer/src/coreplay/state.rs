@@ -173,18 +173,21 @@ impl State {
         true
     }
 
-    /// When no thread can run: whether one of them waits for a turn no run
-    /// gives (the replay then stops with a divergence there, not a stall).
-    pub(super) fn any_impossible(&mut self) -> bool {
-        let runnable: Vec<ThreadIndex> = self
-            .slots()
-            .filter(|(_, slot)| matches!(slot.status, Status::Runnable))
-            .map(|(t, _)| t)
-            .collect();
-        runnable.into_iter().any(|t| match self.pending(t) {
-            Some(Pending::Wait(until)) => self.cannot_happen(t, &until),
-            _ => false,
-        })
+    /// The threads that are runnable (not blocked, not finished).
+    pub(super) fn runnable(&self) -> Vec<ThreadIndex> {
+        self.slots().filter(|(_, slot)| matches!(slot.status, Status::Runnable)).map(|(t, _)| t).collect()
+    }
+
+    /// When no thread can run: if one of them waits for a turn no run
+    /// gives, stops the replay with a divergence there, not a stall.
+    pub(super) fn stop_at_an_impossible_wait(&mut self) {
+        for thread in self.runnable() {
+            if let Some(Pending::Wait(until)) = self.pending(thread) {
+                if self.cannot_happen(thread, &until) {
+                    return;
+                }
+            }
+        }
     }
 
     /// Whether `thread` can run now.

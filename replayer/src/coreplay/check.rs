@@ -125,7 +125,7 @@ impl State {
             return self.fail(thread, cursor, made, site, detail);
         };
         if let Some(why) = self.log.log.out_of_fifo(thread, cursor) {
-            let detail = format!("the recording's outcome was {outcome:?}, which no run gives: {why}");
+            let detail = crate::log::no_run_gives(Some(&outcome), why);
             return self.fail(thread, cursor, made, site, detail);
         }
         let names_object = match outcome {

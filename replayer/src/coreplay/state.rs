@@ -14,7 +14,7 @@ use super::follow::Follow;
 use super::trace::FollowLog;
 use crate::explore::coroutine::Fiber;
 use crate::int_hash::IntSet;
-use crate::log::{impossible_turn, turn_wait, RankRanges};
+use crate::log::{impossible_turn, no_run_gives, turn_wait, RankRanges};
 use crate::report::Stop;
 
 #[cfg(test)]
@@ -165,10 +165,7 @@ impl State {
         let Some(slot) = self.slot(thread) else { return false };
         let cursor = slot.cursor;
         let actual = slot.next.map_or_else(|| "its next call".into(), |call| self.describe_call(&call));
-        let detail = match self.recorded(thread).and_then(|(_, outcome)| outcome.copied()) {
-            Some(outcome) => format!("the recording's outcome was {outcome:?}, which no run gives: {why}"),
-            None => why,
-        };
+        let detail = no_run_gives(self.recorded(thread).and_then(|(_, outcome)| outcome), &why);
         Follow::diverge(self, thread, cursor, actual, detail);
         true
     }

@@ -35,11 +35,7 @@ impl ReplayGate {
     fn cannot_happen(&self, thread: ThreadIndex, call: Call, why: String) -> Aborted {
         let cursor = self.cursor(thread).saturating_sub(1);
         let recorded = self.log.event(thread, cursor).and_then(|e| e.outcome().ok());
-        let detail = match recorded {
-            Some(outcome) => format!("the recording's outcome was {outcome:?}, which no run gives: {why}"),
-            None => why,
-        };
-        self.diverged(thread, cursor, call, detail)
+        self.diverged(thread, cursor, call, crate::log::no_run_gives(recorded.as_ref(), &why))
     }
 
     /// The recorded call at `thread`'s event `cursor`, as text for a report.

@@ -21,7 +21,7 @@ use reprise_recorder::trace::stream::TraceEnd;
 pub(crate) use build::from_events;
 #[cfg(test)]
 pub(crate) use build::from_thread_records;
-pub(crate) use ranks::{impossible_turn, turn_wait, Numbers, RankRanges, Ranks, Turns};
+pub(crate) use ranks::{impossible_turn, no_run_gives, turn_wait, Numbers, RankRanges, Ranks, Turns};
 pub(crate) use thread::{Counters, ThreadLog, Window};
 
 /// Every thread's log, and what replay derives from them.

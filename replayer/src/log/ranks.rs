@@ -232,6 +232,15 @@ pub(crate) fn impossible_turn(
     }
 }
 
+/// The divergence's detail for a recorded `outcome` that no run can give,
+/// and `why`: both replays say it alike.
+pub(crate) fn no_run_gives(outcome: Option<&reprise_recorder::trace::model::Outcome>, why: &str) -> String {
+    match outcome {
+        Some(outcome) => format!("the recording's outcome was {outcome:?}, which no run gives: {why}"),
+        None => why.to_owned(),
+    }
+}
+
 /// Every counter's numbers while they are gathered.
 // Keys are the trace's own small integers: a multiply hash, not SipHash.
 pub(crate) type Turns = IntMap<(ObjectIndex, TurnClass), Numbers>;

@@ -1,19 +1,26 @@
 //! Which threads whose rings hold chunks have exited, in the order their
 //! exits were seen, found at a cost that does not grow with the threads the
-//! run ever started.
+//! run ever started, in memory that does not either.
 //!
 //! Only the threads that hold chunks and were not seen exited are looked
 //! at ([`Exits::watch`]); a thread leaves it when seen exited, and comes
-//! back into the keeper's view only if it hands a chunk over again. They
-//! are all looked at once for every [`SCAN_CREDIT`]-th of them chunks taken
-//! (each chunk earns that many looks), and a chunk's own thread at each of
-//! its chunks: a few looks per chunk whatever the threads alive, and an exit
-//! is seen within a number of chunks that the threads alive bound. It was a
-//! scan of every thread ever started for each chunk taken: a fan-in of
-//! 2,000 short-lived threads took 1.5-2.1 s under the flight recorder
-//! against 0.17 s recorded, its end waiting for the keeper.
+//! back into the keeper's view only if it hands a chunk over again (its
+//! last one, taken after its exit was seen). They are all looked at once
+//! for every [`SCAN_CREDIT`]-th of them chunks taken (each chunk earns that
+//! many looks), and a chunk's own thread at each of its chunks: a few looks
+//! per chunk whatever the threads alive, and an exit is seen within a number
+//! of chunks that the threads alive bound. It was a scan of every thread
+//! ever started for each chunk taken: a fan-in of 2,000 short-lived threads
+//! took 1.5-2.1 s under the flight recorder against 0.17 s recorded, its
+//! end waiting for the keeper.
+//!
+//! A thread is found in the execution's list of threads, which holds only
+//! those that have not ended: one that handed a chunk over and is no longer
+//! there has exited. Nothing here is kept per thread that exited (it kept
+//! every thread's shared part, buffer included: 1.2 KB for each thread ever
+//! started, under a program starting a thread per task).
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -28,19 +35,13 @@ const SCAN_CREDIT: usize = 4;
 
 #[derive(Debug, Default)]
 pub(crate) struct Exits {
-    /// Every thread of the execution seen so far, by index: its list of
-    /// threads is read from [`Self::read`] on, each entry once.
-    shared: HashMap<ThreadIndex, Arc<ThreadShared>>,
-    read: usize,
     /// Threads holding chunks, not seen exited (never the root), by index.
     watch: BTreeMap<ThreadIndex, Arc<ThreadShared>>,
-    /// Threads seen exited.
-    gone: HashSet<ThreadIndex>,
     /// Exited threads holding chunks, oldest exit seen first.
     pub(crate) order: VecDeque<ThreadIndex>,
     /// Looks earned since the watch was last looked at whole.
     credit: usize,
-    /// Thread entries looked at or read (a test's measure of the work).
+    /// Thread entries looked at (a test's measure of the work).
     pub(crate) visits: u64,
 }
 
@@ -56,14 +57,14 @@ impl Exits {
         if thread == root {
             return;
         }
-        if self.gone.contains(&thread) {
-            // An exited thread handed a chunk over after its rings were
-            // emptied: it holds again, and goes last.
-            self.order.push_back(thread);
-            return;
-        }
-        if let Some(shared) = self.find(threads, thread) {
-            self.watch.insert(thread, shared);
+        match self.find(threads, thread) {
+            Some(shared) if !shared.exited.load(Ordering::Acquire) => {
+                self.watch.insert(thread, shared);
+            }
+            // Exited: its last chunk came after its exit was seen (its rings
+            // may have been emptied meanwhile), or after it left the list.
+            // It goes last.
+            _ => self.order.push_back(thread),
         }
     }
 
@@ -76,12 +77,10 @@ impl Exits {
             self.credit = 0;
             self.visits += self.watch.len() as u64;
             let order = &mut self.order;
-            let gone = &mut self.gone;
             self.watch.retain(|&index, shared| {
                 let exited = shared.exited.load(Ordering::Acquire);
                 if exited {
                     order.push_back(index);
-                    gone.insert(index);
                 }
                 !exited
             });
@@ -90,36 +89,29 @@ impl Exits {
             if shared.exited.load(Ordering::Acquire) {
                 self.watch.remove(&thread);
                 self.order.push_back(thread);
-                self.gone.insert(thread);
             }
         }
     }
 
-    /// Whether `thread` exited (a thread not known yet has not).
+    /// Whether `thread`, a thread that registered (it asks the keeper, or
+    /// it is the root), exited.
     pub(crate) fn exited(&mut self, threads: &Mutex<Vec<Arc<ThreadShared>>>, thread: ThreadIndex) -> bool {
-        self.gone.contains(&thread)
-            || self.find(threads, thread).is_some_and(|shared| shared.exited.load(Ordering::Acquire))
+        match self.watch.get(&thread).cloned().or_else(|| self.find(threads, thread)) {
+            Some(shared) => shared.exited.load(Ordering::Acquire),
+            None => true,
+        }
     }
 
-    /// `thread`'s shared part, reading the threads registered since the
-    /// last read when it is not known yet.
+    /// `thread`'s shared part while it is in the execution's list: one look
+    /// over the threads that have not ended.
     fn find(
         &mut self,
         threads: &Mutex<Vec<Arc<ThreadShared>>>,
         thread: ThreadIndex,
     ) -> Option<Arc<ThreadShared>> {
-        if let Some(shared) = self.shared.get(&thread) {
-            return Some(Arc::clone(shared));
-        }
-        {
-            let threads = threads.lock();
-            for shared in threads.get(self.read..).unwrap_or_default() {
-                self.visits += 1;
-                self.shared.insert(shared.index, Arc::clone(shared));
-            }
-            self.read = threads.len();
-        }
-        self.shared.get(&thread).cloned()
+        let threads = threads.lock();
+        self.visits += threads.len() as u64;
+        threads.iter().find(|shared| shared.index == thread).cloned()
     }
 }
 

@@ -84,6 +84,10 @@ impl ThreadRing {
         }
         self.events = 0;
         self.bytes = 0;
+        // A retired ring stays for its tables, as long as the run: without
+        // its chunks' room (about 300 bytes) for each thread ever retired.
+        self.chunks = VecDeque::new();
+        self.tables.shrink_to_fit();
     }
 
     /// Whether the ring holds the thread's records from its first one.
@@ -263,6 +267,9 @@ mod tests {
             let ring = &rings.threads[&thread];
             assert_eq!(!ring.chunks.is_empty(), kept, "thread {thread}");
             assert_eq!(ring.first_event, if kept { 0 } else { 100 });
+            // What a retired ring stays for is its tables, for the whole
+            // run: not the room its chunks took, for each thread ever retired.
+            assert_eq!(ring.chunks.capacity() == 0, !kept, "thread {thread}");
         }
         assert_eq!(decode_chunk(&rings.threads[&1].tables).unwrap().len(), 3);
         assert_eq!(spare.len(), 2);

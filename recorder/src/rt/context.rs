@@ -164,7 +164,9 @@ pub(crate) fn stop_recording_here() {
 /// The thread leaves its execution for good: its context goes, and later
 /// calls see [`has_left`].
 pub(crate) fn leave() {
-    take();
+    if let Some(ctx) = take() {
+        ctx.exec.unregister_thread(&ctx.shared);
+    }
     LEFT.with(|left| left.set(true));
 }
 

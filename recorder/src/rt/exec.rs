@@ -167,7 +167,14 @@ pub(crate) struct Execution {
     next_object: AtomicU32,
     /// Objects another execution named first (shared `static`s), by address.
     foreign_objects: Mutex<HashMap<usize, ObjectIndex>>,
+    /// The threads that have not left the execution yet: a thread leaves
+    /// it when its body ends, so that a program starting a thread per task
+    /// does not grow the recording's memory by each one (its buffer is
+    /// closed by then, its events handed over).
     pub(crate) threads: Mutex<Vec<Arc<ThreadShared>>>,
+    /// Threads ever registered (counted under `threads`' lock): the
+    /// deadlock monitor compares it with the threads given an index.
+    registered: AtomicU32,
     /// Set when the execution has its verdict; the record caller waits on it.
     verdict: Mutex<Option<Verdict>>,
     verdict_set: Condvar,
@@ -223,6 +230,7 @@ impl Execution {
             foreign_objects: Mutex::new(HashMap::new()),
             outside_message_noted: AtomicBool::new(false),
             threads: Mutex::new(Vec::new()),
+            registered: AtomicU32::new(0),
             verdict: Mutex::new(None),
             verdict_set: Condvar::new(),
             annotations: Mutex::new(Vec::new()),
@@ -298,7 +306,26 @@ impl Execution {
     }
 
     pub(crate) fn register_thread(&self, shared: Arc<ThreadShared>) {
-        self.threads.lock().push(shared);
+        let mut threads = self.threads.lock();
+        threads.push(shared);
+        self.registered.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The thread `shared` ended: it leaves the list of threads (one look
+    /// over the threads still in it). Its shared part and buffer go with
+    /// the last of its handles.
+    pub(crate) fn unregister_thread(&self, shared: &Arc<ThreadShared>) {
+        let mut threads = self.threads.lock();
+        if let Some(at) = threads.iter().rposition(|t| Arc::ptr_eq(t, shared)) {
+            threads.swap_remove(at);
+        }
+    }
+
+    /// The threads still in the execution and how many were ever
+    /// registered, read at one instant.
+    pub(crate) fn threads_and_registered(&self) -> (Vec<Arc<ThreadShared>>, u32) {
+        let threads = self.threads.lock();
+        (threads.clone(), self.registered.load(Ordering::SeqCst))
     }
 
     /// Records the verdict if none is set yet; returns whether this call set it.

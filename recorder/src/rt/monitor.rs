@@ -51,7 +51,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::rt::exec::{Blocked, Execution, ThreadShared, HELD_SLOTS};
+use crate::rt::exec::{Blocked, Execution, HELD_SLOTS};
 use crate::trace::format::{BlockedThread, Verdict};
 use crate::trace::model::{Op, ThreadIndex};
 
@@ -126,7 +126,7 @@ fn decide(first: Pass, closed_world: bool, second: impl FnOnce() -> Pass) -> Opt
 
 fn look(exec: &Execution) -> Pass {
     let allocated = exec.allocated_threads();
-    let threads: Vec<Arc<ThreadShared>> = exec.threads.lock().clone();
+    let (threads, registered) = exec.threads_and_registered();
     let mut blocked = HashMap::new();
     let mut live = 0;
     for thread in &threads {
@@ -142,7 +142,7 @@ fn look(exec: &Execution) -> Pass {
             blocked.insert(thread.index, Seen { blocked: b.clone(), epoch: state.epoch, held });
         }
     }
-    Pass { blocked, live, allocated, registered: threads.len() }
+    Pass { blocked, live, allocated, registered: registered as usize }
 }
 
 /// Who `thread` waits for, when one thread owns what it waits on.

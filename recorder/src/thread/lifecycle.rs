@@ -96,3 +96,6 @@ where
         },
     }
 }
+
+#[cfg(test)]
+mod tests;

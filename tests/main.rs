@@ -42,6 +42,7 @@ mod replay_end;
 mod select;
 mod select_explore;
 mod sensitive;
+mod soak_hunt;
 mod stall;
 mod stop_at;
 mod stress;

@@ -26,7 +26,7 @@ use crate::rt::signal::EXIT_ANNOTATION;
 use crate::rt::writer::WriterMsg;
 use crate::trace::codec::{decode_chunk, EventEncoder};
 use crate::trace::format::{Footer, Header, Verdict};
-use crate::trace::model::{Op, Record, ThreadIndex};
+use crate::trace::model::{ObjectIndex, Op, Record, ThreadIndex};
 
 /// The footer annotation naming what made a dump.
 pub const DUMP_NOTE: &str = "reprise.flight.dump";
@@ -78,6 +78,9 @@ pub(crate) struct Keeper {
     pub(crate) handover: Duration,
     pub(crate) inbox: Receiver<WriterMsg>,
     pub(crate) requests: Receiver<Request>,
+    /// Objects of the run that were dropped (see
+    /// [`crate::flight::object_dropped`]).
+    pub(crate) drops: Receiver<ObjectIndex>,
     pub(crate) recycle: Sender<Block>,
     pub(crate) rings: Rings,
     /// The run's end, when it came while a dump was being prepared.
@@ -168,6 +171,11 @@ impl Keeper {
                     self.exits.look(thread);
                     self.rings.retire_exited(&mut self.exits.order, self.keep_exited, &mut spare);
                 }
+                // The names of objects dropped since, that no chunk kept
+                // refers to any more, are forgotten (now and then: see
+                // `Rings::forget_dropped`).
+                self.rings.dropped(self.drops.try_iter());
+                self.rings.forget_dropped();
                 for mut block in spare {
                     if block.bytes.len() == CHUNK_CAPACITY {
                         block.len = 0;

@@ -34,7 +34,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crossbeam_channel::Sender;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::policy::OnDeadlock;
 use crate::record::{finish, run_root, RecordError};
@@ -44,6 +45,7 @@ use crate::rt::flush::FlushClock;
 use crate::rt::{monitor, panic, signal};
 use crate::trace::codec::EventEncoder;
 use crate::trace::format::Verdict;
+use crate::trace::model::ObjectIndex;
 
 mod config;
 mod dump;
@@ -98,6 +100,26 @@ pub struct FlightRun<R> {
 static ACTIVE: Mutex<Vec<(u32, Sender<Request>)>> = Mutex::new(Vec::new());
 static HOOK: Once = Once::new();
 
+/// Where each running flight recorder hears of its objects being dropped
+/// (see [`object_dropped`]); `FLYING` counts them, so that a drop in a
+/// process with none costs one load.
+static DROPS: RwLock<Vec<(u32, Sender<ObjectIndex>)>> = RwLock::new(Vec::new());
+static FLYING: AtomicUsize = AtomicUsize::new(0);
+
+/// An object that execution `exec` named was dropped: its flight recorder,
+/// if it has one, may forget its name once no chunk it keeps refers to it.
+/// Without this, the names of every object ever made stayed in the keeper's
+/// memory (about 5 bytes each: a service making a reply channel and a lock
+/// per request grew by 16 bytes a request, for ever).
+pub(crate) fn object_dropped(exec: u32, index: ObjectIndex) {
+    if FLYING.load(Ordering::Relaxed) == 0 {
+        return;
+    }
+    if let Some((_, keeper)) = DROPS.read().iter().find(|(id, _)| *id == exec) {
+        let _ = keeper.send(index);
+    }
+}
+
 /// A flight recording in progress.
 struct Session {
     exec: Arc<Execution>,
@@ -127,6 +149,7 @@ impl Session {
             let _ = exec.sensitive_key.set(Some(key.clone()));
         }
         let (requests_tx, requests) = crossbeam_channel::unbounded();
+        let (drops_tx, drops) = crossbeam_channel::unbounded();
         let keeper = Keeper {
             exec: Arc::clone(&exec),
             clock: Arc::clone(&clock),
@@ -137,6 +160,7 @@ impl Session {
             handover: record.handover_timeout,
             inbox,
             requests,
+            drops,
             recycle,
             rings: Rings::new(Budget { events: config.events.max(1), bytes: config.bytes }),
             finished: None,
@@ -153,6 +177,8 @@ impl Session {
             .spawn(move || keeper.run())
             .map_err(io_err)?;
         ACTIVE.lock().push((exec.id, requests_tx));
+        DROPS.write().push((exec.id, drops_tx));
+        FLYING.fetch_add(1, Ordering::Relaxed);
         let watched = Arc::clone(&exec);
         let policy = record.on_deadlock;
         let shown = path.display().to_string();
@@ -203,6 +229,10 @@ impl Session {
 
 fn unregister(exec: u32) {
     ACTIVE.lock().retain(|(id, _)| *id != exec);
+    let mut drops = DROPS.write();
+    let before = drops.len();
+    drops.retain(|(id, _)| *id != exec);
+    FLYING.fetch_sub(before - drops.len(), Ordering::Relaxed);
 }
 
 /// Runs `f` as the root thread of a new execution under a flight recorder

@@ -6,11 +6,17 @@
 //! defined (the thread's record, its call sites, the objects it named) is
 //! kept apart, encoded, because later events still refer to it.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 
 use crate::rt::chunk::Block;
 use crate::trace::codec::{self, decode_chunk};
-use crate::trace::model::{Record, ThreadIndex};
+use crate::trace::model::{ObjectIndex, Outcome, Record, ThreadIndex};
+
+/// The least size of the overwritten chunks' tables at which the names of
+/// dropped objects are looked for, to be forgotten; after each look, twice
+/// what it left. Each look decodes the chunks kept, so it is done once per
+/// this many bytes of new names (some 40,000 objects), not per chunk.
+const FORGET_AT_LEAST: usize = 256 * 1024;
 
 /// How much each thread keeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,11 +126,98 @@ pub(crate) struct Rings {
     pub(crate) threads: BTreeMap<ThreadIndex, ThreadRing>,
     /// Threads whose ring holds chunks.
     holding: usize,
+    /// Objects the run dropped, heard of before the last look (see
+    /// [`Rings::forget_dropped`]), whose names may still be in the rings.
+    dropped: HashSet<ObjectIndex>,
+    /// Objects the run dropped, heard of since.
+    recent: Vec<ObjectIndex>,
+    /// The bytes of every ring's `tables`.
+    table_bytes: usize,
+    /// `table_bytes` at which [`Rings::forget_dropped`] looks next.
+    forget_at: usize,
 }
 
 impl Rings {
     pub(crate) fn new(budget: Budget) -> Rings {
-        Rings { budget, threads: BTreeMap::new(), holding: 0 }
+        Rings {
+            budget,
+            threads: BTreeMap::new(),
+            holding: 0,
+            dropped: HashSet::new(),
+            recent: Vec::new(),
+            table_bytes: 0,
+            forget_at: FORGET_AT_LEAST,
+        }
+    }
+
+    /// Objects the run dropped.
+    pub(crate) fn dropped(&mut self, objects: impl IntoIterator<Item = ObjectIndex>) {
+        self.recent.extend(objects);
+    }
+
+    /// Forgets the names, kept from overwritten chunks, of the objects the
+    /// run dropped that no chunk kept refers to (a dump cannot need them:
+    /// a dropped object has no later events), once those names take
+    /// `forget_at` bytes; a drop heard of since the last look waits for the
+    /// next one. Objects alive keep their names however long ago they were
+    /// made: a later event may name them.
+    pub(crate) fn forget_dropped(&mut self) {
+        if self.table_bytes < self.forget_at {
+            return;
+        }
+        self.forget_at = (2 * self.forget_old()).max(FORGET_AT_LEAST);
+        // Only now may these be forgotten: a thread's last events on an
+        // object can reach the keeper after the object's drop (its own
+        // buffer, handed over later, or another thread's).
+        self.dropped.extend(self.recent.drain(..));
+    }
+
+    /// Forgets the names of the objects dropped before the last look that
+    /// no chunk kept refers to; the bytes of names left.
+    fn forget_old(&mut self) -> usize {
+        if self.dropped.is_empty() {
+            return self.table_bytes;
+        }
+        let mut referenced = HashSet::new();
+        for held in self.threads.values().flat_map(|ring| &ring.chunks) {
+            let Ok(records) = decode_chunk(held.block.payload()) else { continue };
+            for record in records {
+                if let Record::Event(e) = record {
+                    referenced.insert(e.object);
+                    // A condvar wait's turn is its mutex's.
+                    if let Some((object, _, _)) =
+                        Outcome::decode(e.op, [e.a, e.b, e.c]).ok().and_then(|o| o.counter(e.object))
+                    {
+                        referenced.insert(object);
+                    }
+                }
+            }
+        }
+        let mut total = 0;
+        for ring in self.threads.values_mut() {
+            if ring.tables.is_empty() {
+                continue;
+            }
+            let Ok(records) = decode_chunk(&ring.tables) else {
+                total += ring.tables.len();
+                continue;
+            };
+            let mut encoder = codec::EventEncoder::new();
+            let mut kept = Vec::with_capacity(ring.tables.len() / 2);
+            for record in records {
+                if let Record::Object { index, .. } = record {
+                    if !referenced.contains(&index) && self.dropped.remove(&index) {
+                        continue;
+                    }
+                }
+                codec::encode_record(&mut encoder, &mut kept, &record);
+            }
+            kept.shrink_to_fit();
+            ring.tables = kept;
+            total += ring.tables.len();
+        }
+        self.table_bytes = total;
+        total
     }
 
     /// Empties the rings of the exited threads in `exit_order` (oldest
@@ -143,7 +236,9 @@ impl Rings {
                 if !ring.chunks.is_empty() {
                     self.holding -= 1;
                 }
+                let before = ring.tables.len();
                 ring.retire(spare);
+                self.table_bytes += ring.tables.len() - before;
             }
         }
     }
@@ -169,7 +264,9 @@ impl Rings {
         let budget = self.budget;
         let ring = self.threads.entry(thread).or_default();
         let was_empty = ring.chunks.is_empty();
+        let before = ring.tables.len();
         ring.push(Held { events, block, tables }, budget, spare);
+        self.table_bytes += ring.tables.len() - before;
         if was_empty {
             self.holding += 1;
         }

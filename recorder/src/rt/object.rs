@@ -75,6 +75,18 @@ impl ObjectSlot {
     }
 }
 
+/// A flight recorder keeps the name of every object its run made until it
+/// hears the object is gone (see [`crate::flight::object_dropped`]).
+#[cfg(not(reprise_loom))]
+impl Drop for ObjectSlot {
+    fn drop(&mut self) {
+        let v = *self.index.get_mut();
+        if v != 0 {
+            crate::flight::object_dropped((v >> 32) as u32, v as u32);
+        }
+    }
+}
+
 #[cfg(all(test, reprise_loom))]
 mod loom_tests {
     //! `RUSTFLAGS="--cfg reprise_loom" cargo test -p reprise-recorder --lib loom_tests`

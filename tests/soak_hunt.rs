@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use reprise::sync::Mutex;
 use reprise::trace::model::Record;
 use reprise::trace::read::TraceFile;
-use reprise::{channel, flight, read_trace_file, FlightConfig, RecordConfig};
+use reprise::{channel, flight, read_trace_file, record, replay, FlightConfig, RecordConfig, ReplayOutcome};
 
 use crate::util::{example, reprise as cli, scratch, stderr, stdout};
 
@@ -94,4 +94,84 @@ fn the_soak_service_recorded_replays_to_its_digest() {
     let replayed = cli(&["replay", path.to_str().unwrap(), "--", exe.to_str().unwrap(), "3000"]);
     assert_eq!(replayed.status.code(), Some(0), "{}{}", stdout(&replayed), stderr(&replayed));
     assert!(stdout(&replayed).contains(&digest), "{}", stdout(&replayed));
+}
+
+/// A program's worth of trace (some 600 KB): far more than a pipe holds.
+fn locks_and_messages() -> u64 {
+    let total = std::sync::Arc::new(Mutex::new(0u64));
+    let (tx, rx) = channel::bounded::<u64>(8);
+    let worker = {
+        let total = std::sync::Arc::clone(&total);
+        reprise::thread::spawn(move || {
+            for n in rx.iter() {
+                *total.lock().unwrap() += n;
+            }
+        })
+    };
+    for n in 0..50_000u64 {
+        tx.send(n).unwrap();
+    }
+    drop(tx);
+    worker.join().unwrap();
+    let total = *total.lock().unwrap();
+    total
+}
+
+/// A recording into a disk that stopped taking writes (a FIFO nobody reads:
+/// a hung mount, a pipe to a stuck collector) did not end: the program's
+/// last line had run, and its end waited on the writer for ever (into a
+/// FIFO read at 100 KB/s, `soak_service` with 100,000 requests served them
+/// in 0.4 s, then took 131 s to exit). The end now waits at most
+/// `RecordConfig::drain_timeout` (twice): the program goes on; once the
+/// disk takes writes again the writer drops what is left and ends the trace
+/// with an end marker saying why, and the trace replays up to there (the
+/// trace ended). Nothing here depends on how long the timeout is: the FIFO
+/// is not read at all until the recording returned.
+#[test]
+fn a_recording_whose_disk_stops_taking_writes_ends_without_waiting_for_it() {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::io::AsRawFd;
+
+    let dir = scratch("soak-stuck-disk");
+    let fifo = dir.join("t.trace");
+    let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    // A reader, so that the recording can open the FIFO; it reads nothing
+    // until the recording returned.
+    let mut reader =
+        std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(&fifo).unwrap();
+    let config = RecordConfig::new("soak-hunt", "1").drain_timeout(std::time::Duration::from_millis(20));
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let path = fifo.clone();
+    std::thread::spawn(move || {
+        let _ = done_tx.send(record(&path, config, locks_and_messages).map(|r| (r.result, r.stopped)));
+    });
+    // A backstop for the failure only (it hung for ever): with the fix the
+    // answer comes after two drain timeouts, whatever the machine's load.
+    let (result, stopped) = done_rx
+        .recv_timeout(std::time::Duration::from_secs(120))
+        .expect("the recording's end waited on a writer that cannot write")
+        .unwrap();
+    assert_eq!(result, Some((0..50_000u64).sum()));
+    assert!(stopped.is_some(), "the recording says it stopped");
+
+    // The disk takes writes again: the writer ends the trace.
+    let fd = reader.as_raw_fd();
+    unsafe { libc::fcntl(fd, libc::F_SETFL, libc::fcntl(fd, libc::F_GETFL) & !libc::O_NONBLOCK) };
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes).unwrap();
+    let copy = dir.join("copy.trace");
+    std::fs::write(&copy, &bytes).unwrap();
+    let trace = read_trace_file(&copy).unwrap();
+    let why = trace
+        .footer
+        .as_ref()
+        .and_then(|f| f.annotation(reprise_recorder::STOPPED_ANNOTATION))
+        .unwrap_or_default();
+    assert!(why.contains("the writer fell behind"), "footer: {:?}", trace.footer);
+    let verified = cli(&["verify", copy.to_str().unwrap()]);
+    assert!(verified.status.success(), "{}", stderr(&verified));
+    let replayed = replay(&trace, locks_and_messages);
+    assert!(matches!(replayed.outcome, ReplayOutcome::TraceEnded { .. }), "{}", replayed.outcome);
 }

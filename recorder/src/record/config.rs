@@ -46,6 +46,14 @@ pub struct RecordConfig {
     /// blocked outside reprise) for longer loses its unflushed tail.
     /// Default: 1 s.
     pub handover_timeout: Duration,
+    /// When the recording finishes, how long it waits for the writer to
+    /// write what the threads handed over (at most the pending cap per
+    /// thread). A writer still behind then (a slow disk, a pipe read
+    /// slowly, a hung mount) drops what is left: the trace ends where it
+    /// got to, its footer says so ([`STOPPED_ANNOTATION`](crate::STOPPED_ANNOTATION))
+    /// once it is written, and the program goes on to its end without
+    /// waiting for the disk. Default: 10 s.
+    pub drain_timeout: Duration,
     /// Test knob: the trace file fails (as a full disk does) after this many
     /// bytes.
     #[doc(hidden)]
@@ -89,6 +97,8 @@ pub const DEFAULT_PENDING_CAP: usize = 8 << 20;
 pub const PENDING_CAP_ENV: &str = "REPRISE_PENDING_CAP";
 /// The default [`RecordConfig::handover_timeout`].
 pub(crate) const DEFAULT_HANDOVER_TIMEOUT: Duration = Duration::from_secs(1);
+/// The default [`RecordConfig::drain_timeout`].
+pub(crate) const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Default for RecordConfig {
     fn default() -> Self {
@@ -99,6 +109,7 @@ impl Default for RecordConfig {
             seed: 0,
             flush_interval: DEFAULT_FLUSH_INTERVAL,
             handover_timeout: DEFAULT_HANDOVER_TIMEOUT,
+            drain_timeout: DEFAULT_DRAIN_TIMEOUT,
             fail_writes_after: None,
             stall_writer: false,
             pending_cap: None,
@@ -171,6 +182,12 @@ impl RecordConfig {
     /// Sets [`RecordConfig::handover_timeout`].
     pub fn handover_timeout(mut self, timeout: Duration) -> Self {
         self.handover_timeout = timeout;
+        self
+    }
+
+    /// Sets [`RecordConfig::drain_timeout`].
+    pub fn drain_timeout(mut self, timeout: Duration) -> Self {
+        self.drain_timeout = timeout;
         self
     }
 

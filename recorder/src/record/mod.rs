@@ -2,8 +2,10 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use crate::policy::OnDeadlock;
 use crate::rt::context::{self, root_seed};
@@ -73,6 +75,12 @@ struct Session {
     monitor: Option<JoinHandle<()>>,
     flusher: Option<JoinHandle<()>>,
     on_deadlock: OnDeadlock,
+    /// See [`RecordConfig::drain_timeout`].
+    drain: Duration,
+    /// Tells the writer to drop what is left ([`Stopper::give_up`]).
+    give_up: Arc<AtomicBool>,
+    /// The writer is done ([`Stopper::done`]).
+    written: Arc<AtomicBool>,
 }
 
 type WriterHandle = Arc<parking_lot::Mutex<Option<JoinHandle<WriterEnd>>>>;
@@ -86,7 +94,14 @@ impl Session {
         let (recycle, recycled) = crossbeam_channel::bounded(64);
         let clock = FlushClock::with_pending_cap(true, config.effective_pending_cap());
         let shown = path.display().to_string();
-        let stopper = Stopper { path: shown.clone(), clock: Arc::clone(&clock) };
+        let give_up = Arc::new(AtomicBool::new(false));
+        let written = Arc::new(AtomicBool::new(false));
+        let stopper = Stopper {
+            path: shown.clone(),
+            clock: Arc::clone(&clock),
+            give_up: Arc::clone(&give_up),
+            done: Arc::clone(&written),
+        };
         let writer: WriterHandle = Arc::new(parking_lot::Mutex::new(Some(
             writer::start(
                 file,
@@ -151,6 +166,9 @@ impl Session {
             monitor: Some(monitor),
             flusher: Some(flusher),
             on_deadlock: config.on_deadlock,
+            drain: config.drain_timeout,
+            give_up,
+            written,
         })
     }
 
@@ -167,6 +185,27 @@ impl Session {
         let Some(writer) = self.writer.lock().take() else {
             return WriterEnd { stats: WriterStats::default(), stopped: None };
         };
+        // The program does not wait on the disk: a writer still behind
+        // after the drain time drops what is left and writes the end
+        // marker; one that cannot even do that (a write that never
+        // returns) is left behind, and the trace ends as a killed one.
+        if let Some(sink) = self.exec.sink() {
+            sink.clock.wait_written(self.drain);
+            if !self.written.load(Ordering::Acquire) {
+                self.give_up.store(true, Ordering::Release);
+                sink.clock.wait_written(self.drain);
+            }
+        }
+        if !self.written.load(Ordering::Acquire) {
+            let reason = format!(
+                "the trace writer was still writing `{}` after RecordConfig::drain_timeout ({:?}) twice: \
+                 the program goes on without it, and the trace ends where the disk got to",
+                self.path.display(),
+                self.drain
+            );
+            crate::diagnostic::warn(&format!("recording stopped: {reason}"));
+            return WriterEnd { stats: WriterStats::default(), stopped: Some(reason) };
+        }
         // The writer catches its own panics; a join error is only possible
         // if printing its notice failed.
         writer.join().unwrap_or_else(|_| WriterEnd {

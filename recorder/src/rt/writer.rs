@@ -10,6 +10,7 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -84,6 +85,12 @@ impl Write for Target {
 pub(crate) struct Stopper {
     pub(crate) path: String,
     pub(crate) clock: Arc<FlushClock>,
+    /// Set by the recording's end when the writer is still behind after
+    /// [`crate::RecordConfig::drain_timeout`]: it writes no more chunks, only
+    /// the end marker.
+    pub(crate) give_up: Arc<AtomicBool>,
+    /// Set by the writer when it is done (the trace finished or stopped).
+    pub(crate) done: Arc<AtomicBool>,
 }
 
 impl Stopper {
@@ -119,9 +126,19 @@ pub(crate) fn start(
             // recording stops or ends.
             stopper.clock.wait_left_recording();
         }
-        let ran = std::panic::catch_unwind(AssertUnwindSafe(|| run(writer, &inbox, &recycle, &mut stats)));
+        let mut dropped = WriterStats::default();
+        let ran = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            run(writer, &inbox, &recycle, &mut stats, (&stopper.give_up, &mut dropped))
+        }));
         let end = match ran {
-            Ok(Ok(bytes)) => WriterEnd { stats: WriterStats { bytes, ..stats }, stopped: None },
+            Ok(Ok(bytes)) => {
+                let stopped = (dropped.chunks > 0).then(|| {
+                    let reason = fell_behind(&dropped);
+                    crate::diagnostic::warn(&format!("recording stopped: {reason}"));
+                    reason
+                });
+                WriterEnd { stats: WriterStats { bytes, ..stats }, stopped }
+            }
             Ok(Err(Failed { error, finished })) => {
                 let stopped = Some(stopper.stop(&error.to_string()));
                 // Threads may still send: keep taking it so none blocks,
@@ -138,9 +155,19 @@ pub(crate) fn start(
                 WriterEnd { stats, stopped }
             }
         };
+        stopper.done.store(true, Ordering::Release);
         stopper.clock.mark_written();
         end
     })
+}
+
+/// Why a trace ends early when the writer gave up at the recording's end.
+fn fell_behind(dropped: &WriterStats) -> String {
+    format!(
+        "the writer fell behind: at the recording's end {} chunks ({} events) handed over were still \
+         waiting for it after RecordConfig::drain_timeout and were dropped; the trace ends here",
+        dropped.chunks, dropped.events
+    )
 }
 
 /// Takes messages until the recording finishes, writing nothing.
@@ -165,6 +192,7 @@ fn run(
     inbox: &Receiver<WriterMsg>,
     recycle: &Sender<Block>,
     stats: &mut WriterStats,
+    (give_up, dropped): (&AtomicBool, &mut WriterStats),
 ) -> Result<u64, Failed> {
     let failed = |error| Failed { error, finished: false };
     let mut encoder = EventEncoder::new();
@@ -172,6 +200,13 @@ fn run(
     for msg in inbox.iter() {
         match msg {
             WriterMsg::Chunk { thread, seq, events, mut block } => {
+                if give_up.load(Ordering::Acquire) {
+                    // The chunks still queued are each thread's last ones:
+                    // dropping them all leaves every thread's log a prefix.
+                    dropped.chunks += 1;
+                    dropped.events += u64::from(events);
+                    continue;
+                }
                 writer
                     .write_chunk(thread, seq, block.chunk_payload(&mut encoder, &mut payload))
                     .map_err(failed)?;
@@ -186,6 +221,10 @@ fn run(
             }
             WriterMsg::Finish { mut footer } => {
                 footer.events = stats.events;
+                if dropped.chunks > 0 {
+                    footer.annotations.retain(|(k, _)| k != crate::record::STOPPED_ANNOTATION);
+                    footer.annotations.push((crate::record::STOPPED_ANNOTATION.into(), fell_behind(dropped)));
+                }
                 return finish(writer, &footer).map_err(|error| Failed { error, finished: true });
             }
         }

@@ -33,7 +33,7 @@ fn named_and_used(trace: &TraceFile) -> (BTreeSet<u32>, BTreeSet<u32>) {
 }
 
 /// Objects made and dropped one after another, one per "request".
-const OBJECTS: u64 = 150_000;
+const OBJECTS: u64 = 400_000;
 
 /// A flight recorder kept the name of every object its run ever made: each
 /// overwritten chunk's object records were appended to its thread's tables
@@ -57,6 +57,11 @@ fn a_flight_recorder_forgets_the_names_of_objects_dropped_long_ago() {
             if i % 1_000 == 0 {
                 tx.send(i).unwrap();
             }
+            // The keeper catches up (a dump takes everything handed over):
+            // a debug build makes objects faster than its keeper takes them.
+            if i % 20_000 == 0 {
+                reprise::flight_dump().unwrap();
+            }
         }
         let sent: u64 = rx.try_iter().count() as u64;
         *total.lock().unwrap() += sent;
@@ -65,13 +70,13 @@ fn a_flight_recorder_forgets_the_names_of_objects_dropped_long_ago() {
     })
     .unwrap();
     assert_eq!(run.result, Some(1 + OBJECTS / 1_000));
-    assert_eq!(run.dumps.len(), 1, "{:?}", run.failures);
+    assert_eq!(run.dumps.len() as u64, 1 + OBJECTS / 20_000, "{:?}", run.failures);
     let trace = read_trace_file(&path).unwrap();
     let (named, used) = named_and_used(&trace);
     let unnamed: Vec<_> = used.difference(&named).collect();
     assert!(unnamed.is_empty(), "the dump's events are on objects it does not name: {unnamed:?}");
     assert!(
-        (named.len() as u64) < OBJECTS / 2,
+        (named.len() as u64) < OBJECTS / 3,
         "the dump names {} objects of the {} the run made and dropped: the keeper keeps them all",
         named.len(),
         OBJECTS + 2
@@ -174,4 +179,52 @@ fn a_recording_whose_disk_stops_taking_writes_ends_without_waiting_for_it() {
     assert!(verified.status.success(), "{}", stderr(&verified));
     let replayed = replay(&trace, locks_and_messages);
     assert!(matches!(replayed.outcome, ReplayOutcome::TraceEnded { .. }), "{}", replayed.outcome);
+}
+
+/// The last events on an object can reach the flight recorder long after
+/// the object was dropped: another thread's block waits to be handed over
+/// while that thread is blocked (the flight recorder has no flusher).
+/// Forgetting dropped names a look after hearing of the drop forgot names
+/// such events still needed (`soak_service`, a dump on `SIGUSR1`: 70 to 177
+/// events of 336,000 on objects the dump did not name). Here a helper locks
+/// a lock the root named long before, then blocks while the root drops the
+/// lock and makes and drops 150,000 more; the dump at the end must name the
+/// lock its events are on.
+#[test]
+fn a_flight_recorder_keeps_the_name_of_a_dropped_object_whose_last_events_come_late() {
+    let path = scratch("soak-flight-late").join("dump.trace");
+    let config = FlightConfig::new(RecordConfig::new("soak-hunt", "1")).events(2_000).dump_at_end(true);
+    let run = flight(&path, config, || {
+        let shared = std::sync::Arc::new(Mutex::new(0u64));
+        *shared.lock().unwrap() += 1;
+        let (locked_tx, locked_rx) = channel::bounded::<()>(1);
+        let (go_tx, go_rx) = channel::bounded::<()>(1);
+        let helper = {
+            let shared = std::sync::Arc::clone(&shared);
+            reprise::thread::spawn(move || {
+                *shared.lock().unwrap() += 1;
+                drop(shared);
+                locked_tx.send(()).unwrap();
+                // Blocked, its block with the lock not handed over.
+                go_rx.recv().unwrap();
+            })
+        };
+        locked_rx.recv().unwrap();
+        let seen = *shared.lock().unwrap();
+        drop(shared);
+        for i in 0..OBJECTS {
+            let scratch = Mutex::new(i);
+            *scratch.lock().unwrap() += 1;
+        }
+        go_tx.send(()).unwrap();
+        helper.join().unwrap();
+        seen
+    })
+    .unwrap();
+    assert_eq!(run.result, Some(2));
+    assert_eq!(run.dumps.len(), 1, "{:?}", run.failures);
+    let trace = read_trace_file(&path).unwrap();
+    let (named, used) = named_and_used(&trace);
+    let unnamed: Vec<_> = used.difference(&named).collect();
+    assert!(unnamed.is_empty(), "the dump's events are on objects it does not name: {unnamed:?}");
 }

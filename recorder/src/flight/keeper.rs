@@ -100,6 +100,12 @@ pub(crate) struct Keeper {
     pub(crate) encoder: EventEncoder,
     pub(crate) payload: Vec<u8>,
     pub(crate) end: KeeperEnd,
+    /// The threads whose events recorded before the last look at the
+    /// names have not all reached the rings yet, each with the chunks it
+    /// had handed over then; `None` before the first look.
+    pub(crate) round: Option<Vec<(ThreadIndex, u64)>>,
+    /// A look is under way (taking chunks within it looks no further).
+    pub(crate) looking: bool,
 }
 
 impl Keeper {
@@ -171,11 +177,10 @@ impl Keeper {
                     self.exits.look(thread);
                     self.rings.retire_exited(&mut self.exits.order, self.keep_exited, &mut spare);
                 }
-                // The names of objects dropped since, that no chunk kept
-                // refers to any more, are forgotten (now and then: see
-                // `Rings::forget_dropped`).
+                // The names of objects dropped, that no chunk kept refers
+                // to any more, are forgotten now and then.
                 self.rings.dropped(self.drops.try_iter());
-                self.rings.forget_dropped();
+                self.look();
                 for mut block in spare {
                     if block.bytes.len() == CHUNK_CAPACITY {
                         block.len = 0;
@@ -184,6 +189,70 @@ impl Keeper {
                 }
             }
             WriterMsg::Finish { footer } => self.finished = Some(footer),
+        }
+    }
+
+    /// Once the names kept from overwritten chunks grew enough, and every
+    /// thread has handed over what it recorded before the last look (it
+    /// handed a chunk over since, was flushed then, or exited), forgets the
+    /// dropped objects heard of before that look ([`Rings::look`]); then
+    /// starts the next round: the flush epoch moves (running threads hand
+    /// over at their next event) and the buffers of blocked threads are
+    /// flushed here. A thread's last events on an object can come long
+    /// after the object's drop: its block waits while it is blocked or
+    /// computing, and forgetting on a count of looks lost such names.
+    fn look(&mut self) {
+        if self.looking || !self.rings.wants_look() {
+            return;
+        }
+        let settled = match &mut self.round {
+            None => false,
+            Some(waiting) => {
+                let threads = self.exec.threads.lock().clone();
+                let rings = &self.rings;
+                waiting.retain(|&(index, pushed)| {
+                    rings.pushed(index) <= pushed
+                        && threads.iter().any(|t| t.index == index && !t.exited.load(Ordering::Acquire))
+                });
+                if !waiting.is_empty() {
+                    return;
+                }
+                true
+            }
+        };
+        self.looking = true;
+        self.rings.look(settled);
+        self.clock.tick();
+        // What was handed over before the tick (a chunk taken later must
+        // have been handed over after it): no more, or a program making
+        // chunks as fast as they are taken would keep the keeper here.
+        self.take_queued();
+        let threads = self.exec.threads.lock().clone();
+        let mut waiting = Vec::new();
+        for thread in &threads {
+            if thread.exited.load(Ordering::Acquire) {
+                continue;
+            }
+            match thread.buf.as_ref().map(|buf| buf.try_lock()) {
+                // Blocked (or between events): its events are all here once flushed.
+                Some(Some(mut guard)) => guard.flush(),
+                Some(None) => waiting.push(thread.index),
+                None => {}
+            }
+        }
+        // The flushes above, and what running threads handed over since.
+        self.take_queued();
+        self.round = Some(waiting.into_iter().map(|index| (index, self.rings.pushed(index))).collect());
+        self.looking = false;
+    }
+
+    /// Takes the messages queued now, none sent after.
+    fn take_queued(&mut self) {
+        for _ in 0..self.inbox.len() {
+            match self.inbox.try_recv() {
+                Ok(msg) => self.take(msg),
+                Err(_) => break,
+            }
         }
     }
 

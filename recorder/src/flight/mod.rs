@@ -171,6 +171,8 @@ impl Session {
             encoder: EventEncoder::new(),
             payload: Vec::new(),
             end: KeeperEnd::default(),
+            round: None,
+            looking: false,
         };
         let keeper = std::thread::Builder::new()
             .name("reprise-flight".into())

@@ -127,13 +127,13 @@ pub(crate) struct Rings {
     /// Threads whose ring holds chunks.
     holding: usize,
     /// Objects the run dropped, heard of before the last look (see
-    /// [`Rings::forget_dropped`]), whose names may still be in the rings.
+    /// [`Rings::look`]), whose names may still be in the rings.
     dropped: HashSet<ObjectIndex>,
     /// Objects the run dropped, heard of since.
     recent: Vec<ObjectIndex>,
     /// The bytes of every ring's `tables`.
     table_bytes: usize,
-    /// `table_bytes` at which [`Rings::forget_dropped`] looks next.
+    /// `table_bytes` at which [`Rings::look`] looks next.
     forget_at: usize,
 }
 
@@ -155,20 +155,28 @@ impl Rings {
         self.recent.extend(objects);
     }
 
-    /// Forgets the names, kept from overwritten chunks, of the objects the
-    /// run dropped that no chunk kept refers to (a dump cannot need them:
-    /// a dropped object has no later events), once those names take
-    /// `forget_at` bytes; a drop heard of since the last look waits for the
-    /// next one. Objects alive keep their names however long ago they were
-    /// made: a later event may name them.
-    pub(crate) fn forget_dropped(&mut self) {
-        if self.table_bytes < self.forget_at {
-            return;
-        }
-        self.forget_at = (2 * self.forget_old()).max(FORGET_AT_LEAST);
-        // Only now may these be forgotten: a thread's last events on an
-        // object can reach the keeper after the object's drop (its own
-        // buffer, handed over later, or another thread's).
+    /// Whether the names kept from overwritten chunks reached the size at
+    /// which the keeper looks at them ([`Rings::look`]).
+    pub(crate) fn wants_look(&self) -> bool {
+        self.table_bytes >= self.forget_at
+    }
+
+    /// Chunks `thread` handed over so far.
+    pub(crate) fn pushed(&self, thread: ThreadIndex) -> u64 {
+        self.threads.get(&thread).map_or(0, |ring| ring.dropped_chunks + ring.chunks.len() as u64)
+    }
+
+    /// A look at the names kept from overwritten chunks: with `settled`
+    /// (every event recorded before the drops heard of up to the last look
+    /// has reached the rings: the keeper's round, see `Keeper::look`),
+    /// forgets the names of those dropped objects that no chunk kept refers
+    /// to (a dump cannot need them: a dropped object has no later events).
+    /// The drops heard of since wait for the next look. Objects alive keep
+    /// their names however long ago they were made: a later event may name
+    /// them.
+    pub(crate) fn look(&mut self, settled: bool) {
+        let left = if settled { self.forget_old() } else { self.table_bytes };
+        self.forget_at = (2 * left).max(FORGET_AT_LEAST);
         self.dropped.extend(self.recent.drain(..));
     }
 

@@ -14,6 +14,7 @@ mod crash;
 mod creation_sites;
 mod deadlock;
 mod debug;
+mod debugger_hunt;
 mod diff;
 mod explore;
 mod explore_blocking;

@@ -4,9 +4,15 @@
 //! Stalls are proven from the gate's state; this only catches a thread stuck
 //! where reprise cannot see it (a call outside its primitives), so it is
 //! long by default and configurable.
+//!
+//! A debugging session must not trip it: time counts only while the process
+//! runs (a gdb all-stop, `kill -STOP` or a suspended laptop stops the
+//! watchdog too, and the gap it then sees is not counted), and it never fires
+//! while a debugger is attached (gdb's non-stop mode holds one thread at a
+//! breakpoint while the rest, the watchdog among them, run on).
 
 use std::sync::Once;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The backstop when nothing sets it: long enough for any computation
 /// between two reprise calls that a replay should wait out.
@@ -64,9 +70,69 @@ pub(crate) fn stall_backstop_from_env() -> Option<Duration> {
     }
 }
 
+/// The longest gap between two looks of a watcher that still counts in
+/// full. A watcher looks every few milliseconds; a longer gap means the
+/// process was not running (stopped by a debugger or a signal, or the
+/// machine asleep), and only this much of it counts. A watcher starved on a
+/// loaded machine loses at most the rest of such a gap: its backstop comes
+/// later, never sooner.
+const LONGEST_COUNTED_GAP: Duration = Duration::from_millis(250);
+
+/// Time that passed while the process ran, as a watcher that looks often
+/// sees it: the wall clock, less the gaps in which nothing ran.
+#[derive(Debug)]
+pub(crate) struct RunningClock {
+    last_look: Instant,
+    counted: Duration,
+}
+
+impl RunningClock {
+    /// A clock at zero.
+    pub(crate) fn start() -> RunningClock {
+        RunningClock { last_look: Instant::now(), counted: Duration::ZERO }
+    }
+
+    /// Counts the time since the last look, a gap longer than the
+    /// process's own running could explain only in part, and returns the
+    /// total since the clock started.
+    pub(crate) fn look(&mut self) -> Duration {
+        let now = Instant::now();
+        self.counted += now.saturating_duration_since(self.last_look).min(LONGEST_COUNTED_GAP);
+        self.last_look = now;
+        self.counted
+    }
+
+    /// Back to zero: progress was made, or the backstop was held.
+    pub(crate) fn restart(&mut self) {
+        *self = RunningClock::start();
+    }
+}
+
+/// Whether a debugger (any ptrace tracer) is attached to this process. Read
+/// from `/proc/self/status` only when a backstop is about to fire, never per
+/// event; `false` where that file does not exist or cannot be read.
+pub(crate) fn debugger_attached() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|status| tracer_in(&status))
+}
+
+fn tracer_in(status: &str) -> bool {
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("TracerPid:"))
+        .is_some_and(|pid| pid.trim().parse::<u32>().is_ok_and(|pid| pid != 0))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{parse_stall_backstop, Duration};
+    use super::{parse_stall_backstop, tracer_in, Duration};
+
+    #[test]
+    fn a_tracer_is_a_non_zero_tracer_pid() {
+        assert!(tracer_in("Name:\treprise\nTracerPid:\t4242\nUid:\t0\n"));
+        assert!(!tracer_in("Name:\treprise\nTracerPid:\t0\nUid:\t0\n"));
+        assert!(!tracer_in("Name:\treprise\n"));
+        assert!(!super::debugger_attached(), "the unit tests run without a debugger");
+    }
 
     #[test]
     fn a_backstop_is_seconds_or_off_and_nothing_else() {

@@ -3,12 +3,13 @@
 //! writes the stall report.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reprise_recorder::hook::gate::WaitFor;
 use reprise_recorder::trace::format::Verdict;
 use reprise_recorder::trace::model::ThreadIndex;
 
+use crate::backstop::{debugger_attached, RunningClock};
 use crate::gate::replay_gate::ReplayGate;
 use crate::gate::status::Status;
 use crate::liveness::Quiescence;
@@ -92,16 +93,18 @@ const TICK: Duration = Duration::from_millis(20);
 /// Watches `gate` until it stops or `done` says the root finished. A stall
 /// is declared when the gate's state proves it (every thread parked, no wait
 /// satisfied); `backstop`, when set, stops a replay that consumed no event
-/// for that long, and says that it is not a proof.
+/// for that long while the process ran and no debugger was attached, and
+/// says that it is not a proof.
 pub(crate) fn watchdog(gate: &ReplayGate, done: &AtomicBool, backstop: Option<Duration>) {
     // Progress: events consumed, plus threads parking at the end of their logs.
     let progress_now = || gate.consumed() + gate.progress.load(Ordering::Relaxed);
     let mut last_progress = progress_now();
-    let mut since = Instant::now();
+    let mut idle = RunningClock::start();
     while !done.load(Ordering::Acquire) && gate.stopped().is_none() {
         // Parked, not asleep: the replay's end unparks it, so that joining
         // it does not wait for the rest of a tick.
         std::thread::park_timeout(TICK);
+        let idle_for = idle.look();
         match gate.quiescence() {
             Quiescence::Stuck => {
                 let statuses = gate.statuses();
@@ -135,10 +138,16 @@ pub(crate) fn watchdog(gate: &ReplayGate, done: &AtomicBool, backstop: Option<Du
         let progress = progress_now();
         if progress != last_progress {
             last_progress = progress;
-            since = Instant::now();
+            idle.restart();
             continue;
         }
-        if let Some(limit) = backstop.filter(|&limit| since.elapsed() >= limit) {
+        if let Some(limit) = backstop.filter(|&limit| idle_for >= limit) {
+            // A developer holding a thread at a breakpoint is no stall: the
+            // backstop waits another full period, and asks again then.
+            if debugger_attached() {
+                idle.restart();
+                continue;
+            }
             gate.stop(Stop::Stalled(gate.stall_report(&gate.statuses(), Some(limit))));
             return;
         }

@@ -196,9 +196,10 @@ impl Keeper {
     /// thread has handed over what it recorded before the last look (it
     /// handed a chunk over since, was flushed then, or exited), forgets the
     /// dropped objects heard of before that look ([`Rings::look`]); then
-    /// starts the next round: the flush epoch moves (running threads hand
-    /// over at their next event) and the buffers of blocked threads are
-    /// flushed here. A thread's last events on an object can come long
+    /// starts the next round: the buffers of blocked threads are flushed
+    /// here, and running threads are noted (each hands a chunk over when
+    /// its block fills; moving the flush epoch for them made every thread
+    /// hand over partial blocks at every look, and the peak grew). A thread's last events on an object can come long
     /// after the object's drop: its block waits while it is blocked or
     /// computing, and forgetting on a count of looks lost such names.
     fn look(&mut self) {
@@ -222,8 +223,7 @@ impl Keeper {
         };
         self.looking = true;
         self.rings.look(settled);
-        self.clock.tick();
-        // What was handed over before the tick (a chunk taken later must
+        // What was handed over before this look (a chunk taken later must
         // have been handed over after it): no more, or a program making
         // chunks as fast as they are taken would keep the keeper here.
         self.take_queued();

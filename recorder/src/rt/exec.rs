@@ -17,6 +17,11 @@ use crate::trace::model::{ObjectIndex, Op, ThreadIndex};
 
 static NEXT_EXECUTION: AtomicU32 = AtomicU32::new(1);
 
+/// Object indexes a recording gives before it stops (see
+/// [`Execution::allocate_object`]): the rest of the 32-bit range is room for
+/// the objects threads name before they see the stop.
+pub(crate) const OBJECT_INDEX_LIMIT: ObjectIndex = u32::MAX - (1 << 20);
+
 /// How many locks a thread's held-set tracks for deadlock detection.
 pub(crate) const HELD_SLOTS: usize = 8;
 
@@ -263,8 +268,35 @@ impl Execution {
         self.next_thread.load(Ordering::SeqCst)
     }
 
+    /// A new object's index. Past [`OBJECT_INDEX_LIMIT`] the recording
+    /// stops: indexes are 32 bits, and one used twice would name two
+    /// objects in one trace (a service making a million objects a second
+    /// gets there in about an hour). Never wraps: the few objects named
+    /// after the limit, before every thread saw the stop, still get indexes
+    /// of their own.
     pub(crate) fn allocate_object(&self) -> ObjectIndex {
-        self.next_object.fetch_add(1, Ordering::Relaxed)
+        let next = self.next_object.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_add(1));
+        let index = next.unwrap_or_else(|at_max| at_max);
+        if index >= OBJECT_INDEX_LIMIT {
+            self.objects_used_up();
+        }
+        index
+    }
+
+    #[cold]
+    fn objects_used_up(&self) {
+        if let Some(sink) = self.sink() {
+            sink.clock.stop_early(format!(
+                "the recording named {OBJECT_INDEX_LIMIT} objects, as many as a trace's 32-bit object \
+                 indexes allow with room for those being named; the trace ends here"
+            ));
+        }
+    }
+
+    /// Test knob: the next object gets index `next`.
+    #[cfg(test)]
+    pub(crate) fn skip_objects_to(&self, next: ObjectIndex) {
+        self.next_object.store(next, Ordering::Relaxed);
     }
 
     /// The index of an object that another execution claimed first.
@@ -360,3 +392,6 @@ impl Execution {
         slot.clone()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -89,18 +89,24 @@ impl FlushClock {
         clock
     }
 
-    /// A thread's pending data reached the cap: the recording stops (every
-    /// thread drops what it holds and runs on unrecorded), the writer
-    /// writes what it was handed, and the footer says why. Said once on
-    /// stderr, by the first thread to get here.
+    /// A thread's pending data reached the cap: the recording stops (see
+    /// [`Self::stop_early`]).
     #[cold]
     pub(crate) fn cap(&self, thread: crate::trace::model::ThreadIndex, pending: usize) {
-        let reason = format!(
+        self.stop_early(format!(
             "pending cap: thread {thread} had {pending} bytes waiting for the writer (cap {} bytes; \
              RecordConfig::pending_cap or {}); the trace ends here",
             self.pending_cap,
             crate::record::PENDING_CAP_ENV,
-        );
+        ));
+    }
+
+    /// The recording cannot go on (`reason`): it stops (every thread hands
+    /// over what it holds and runs on unrecorded), the writer writes what
+    /// it was handed, and the footer says why. Said once on stderr, by the
+    /// first thread to get here.
+    #[cold]
+    pub(crate) fn stop_early(&self, reason: String) {
         if self.capped.set(reason.clone()).is_ok() {
             // Straight to stderr: it must be seen with no tracing subscriber.
             crate::diagnostic::warn(&format!(
@@ -111,7 +117,8 @@ impl FlushClock {
         }
     }
 
-    /// Why the recording stopped at the pending cap, if it did.
+    /// Why the recording stopped early (the pending cap, object indexes
+    /// used up), if it did.
     pub(crate) fn capped(&self) -> Option<&str> {
         self.capped.get().map(String::as_str)
     }

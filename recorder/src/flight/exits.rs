@@ -20,7 +20,7 @@
 //! every thread's shared part, buffer included: 1.2 KB for each thread ever
 //! started, under a program starting a thread per task).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -37,6 +37,9 @@ const SCAN_CREDIT: usize = 4;
 pub(crate) struct Exits {
     /// Threads holding chunks, not seen exited (never the root), by index.
     watch: BTreeMap<ThreadIndex, Arc<ThreadShared>>,
+    /// Threads found exited when their ring began holding: they join the
+    /// next look's exits, in index order with them.
+    found: BTreeSet<ThreadIndex>,
     /// Exited threads holding chunks, oldest exit seen first.
     pub(crate) order: VecDeque<ThreadIndex>,
     /// Looks earned since the watch was last looked at whole.
@@ -61,10 +64,15 @@ impl Exits {
             Some(shared) if !shared.exited.load(Ordering::Acquire) => {
                 self.watch.insert(thread, shared);
             }
-            // Exited: its last chunk came after its exit was seen (its rings
-            // may have been emptied meanwhile), or after it left the list.
-            // It goes last.
-            _ => self.order.push_back(thread),
+            // Exited: its last chunk came after its exit, or after it left
+            // the list. It goes with the next look's exits, by index: a
+            // thread still watched may have exited before it (pushed at
+            // once, a fan-in's thread 9 went before thread 8 and was
+            // retired in its place).
+            _ => {
+                self.found.insert(thread);
+                self.credit = usize::MAX;
+            }
         }
     }
 
@@ -76,14 +84,15 @@ impl Exits {
         if self.credit >= self.watch.len() {
             self.credit = 0;
             self.visits += self.watch.len() as u64;
-            let order = &mut self.order;
+            let found = &mut self.found;
             self.watch.retain(|&index, shared| {
                 let exited = shared.exited.load(Ordering::Acquire);
                 if exited {
-                    order.push_back(index);
+                    found.insert(index);
                 }
                 !exited
             });
+            self.order.extend(std::mem::take(&mut self.found));
         } else if let Some(shared) = self.watch.get(&thread) {
             self.visits += 1;
             if shared.exited.load(Ordering::Acquire) {
@@ -96,6 +105,9 @@ impl Exits {
     /// Whether `thread`, a thread that registered (it asks the keeper, or
     /// it is the root), exited.
     pub(crate) fn exited(&mut self, threads: &Mutex<Vec<Arc<ThreadShared>>>, thread: ThreadIndex) -> bool {
+        if self.found.contains(&thread) {
+            return true;
+        }
         match self.watch.get(&thread).cloned().or_else(|| self.find(threads, thread)) {
             Some(shared) => shared.exited.load(Ordering::Acquire),
             None => true,
@@ -144,7 +156,28 @@ mod tests {
         // Retired (its rings emptied), then holding again: it goes last.
         exits.order.pop_front();
         exits.holds(&threads, 3, 0);
+        assert!(exits.exited(&threads, 3));
+        exits.look(2);
         assert_eq!(exits.order, [1, 3]);
+    }
+
+    /// A fan-in's thread 8 was watched (alive when its chunk came), thread
+    /// 9 exited and left the list before its one chunk came: 9 went into
+    /// the order at once, 8 after it at the look, and thread 9 was retired
+    /// before 8 though it exited later.
+    #[test]
+    fn a_thread_found_exited_goes_with_the_next_looks_exits_by_index() {
+        let threads = Mutex::new(Vec::new());
+        let all: Vec<_> = (0..9).map(|i| register(&threads, i)).collect();
+        let mut exits = Exits::default();
+        exits.holds(&threads, 8, 0);
+        all[8].exited.store(true, Ordering::Release);
+        threads.lock().retain(|t| t.index != 8 && t.index != 7);
+        drop(all);
+        // Thread 9 is not in the list: it exited and left.
+        exits.holds(&threads, 9, 0);
+        exits.look(9);
+        assert_eq!(exits.order, [8, 9]);
     }
 
     #[test]

@@ -106,11 +106,17 @@ pub(crate) struct Keeper {
     pub(crate) round: Option<Vec<(ThreadIndex, u64)>>,
     /// A look is under way (taking chunks within it looks no further).
     pub(crate) looking: bool,
+    /// Test knob ([`crate::RecordConfig::stall_writer`]): takes nothing
+    /// until the run ends, as a keeper that cannot keep up would.
+    pub(crate) stall: bool,
 }
 
 impl Keeper {
     /// Runs until the recording finishes.
     pub(crate) fn run(mut self) -> KeeperEnd {
+        if self.stall {
+            self.clock.wait_left_recording();
+        }
         loop {
             if let Some(footer) = self.finished.take() {
                 // A panic reported before the end and not served yet (the
@@ -154,8 +160,11 @@ impl Keeper {
 
     fn take(&mut self, msg: WriterMsg) {
         match msg {
-            WriterMsg::Chunk { thread, events, block, .. } => {
+            WriterMsg::Chunk { thread, events, mut block, .. } => {
                 self.handed_over.push(thread);
+                // Taken: its bytes no longer count against its thread's
+                // pending cap.
+                block.written();
                 // The ring keeps the chunk encoded, a fraction of the raw
                 // block, which goes back to the threads at once.
                 let chunk = Block::holding(block.chunk_payload(&mut self.encoder, &mut self.payload));
@@ -181,14 +190,25 @@ impl Keeper {
                 // to any more, are forgotten now and then.
                 self.rings.dropped(self.drops.try_iter());
                 self.look();
-                for mut block in spare {
-                    if block.bytes.len() == CHUNK_CAPACITY {
-                        block.len = 0;
-                        let _ = self.recycle.try_send(block);
-                    }
-                }
+                self.recycle_spare(spare);
+            }
+            WriterMsg::Skipped { thread, events, tables } => {
+                self.handed_over.push(thread);
+                let mut spare = Vec::new();
+                self.rings.skipped(thread, events, &tables, &mut spare);
+                self.recycle_spare(spare);
             }
             WriterMsg::Finish { footer } => self.finished = Some(footer),
+        }
+    }
+
+    /// Gives the full-size blocks of `spare` back to the threads.
+    fn recycle_spare(&self, spare: Vec<Block>) {
+        for mut block in spare {
+            if block.bytes.len() == CHUNK_CAPACITY {
+                block.len = 0;
+                let _ = self.recycle.try_send(block);
+            }
         }
     }
 

@@ -51,7 +51,7 @@ mod config;
 mod dump;
 mod exits;
 mod keeper;
-mod ring;
+pub(crate) mod ring;
 
 pub use config::{
     FlightConfig, FlightSpecError, DEFAULT_EXITED_THREADS, DEFAULT_FLIGHT_BYTES, DEFAULT_FLIGHT_EVENTS,
@@ -136,7 +136,10 @@ impl Session {
         let record = &config.record;
         let (to_writer, inbox) = crossbeam_channel::unbounded();
         let (recycle, recycled) = crossbeam_channel::bounded(64);
-        let clock = FlushClock::new(true);
+        // Each thread's blocks waiting for the keeper are capped as a
+        // recording's are for the writer; at the cap a thread drops a block
+        // (its window starts after it) rather than stop or grow.
+        let clock = FlushClock::flight(record.effective_pending_cap());
         let sink = ExecKind::Record(RecordSink {
             to_writer,
             recycled,
@@ -173,6 +176,7 @@ impl Session {
             end: KeeperEnd::default(),
             round: None,
             looking: false,
+            stall: record.stall_writer,
         };
         let keeper = std::thread::Builder::new()
             .name("reprise-flight".into())
@@ -461,5 +465,55 @@ mod tests {
         let large = fan_in_scan_visits(2000);
         eprintln!("thread entries looked at: 250 threads {small}, 2,000 threads {large}");
         assert!(large < 16 * small.max(250), "250 threads: {small} thread entries looked at, 2,000: {large}");
+    }
+
+    /// A keeper that cannot keep up (stalled here until the run ends) let
+    /// each thread's blocks pile up for it without bound. At the pending
+    /// cap a thread now drops its block: the run goes on recorded, its
+    /// window starts after the gap, and what the dropped blocks named stays.
+    #[test]
+    fn a_keeper_behind_costs_each_thread_its_window_not_unbounded_memory() {
+        use crate::sync::atomic::{AtomicU64, Ordering};
+        const STORES: u64 = 200_000;
+        let dir = std::env::temp_dir().join(format!("reprise-flight-behind-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("dump.trace");
+        let mut record = RecordConfig::new("behind", "1").pending_cap(256 * 1024);
+        record.stall_writer = true;
+        // Rings that would keep the whole run: only the cap makes a gap.
+        let config = FlightConfig::new(record).events(u64::MAX).bytes(usize::MAX).dump_at_end(true);
+        let run = fly(&path, config, || {
+            let counter = AtomicU64::new(0);
+            for i in 0..STORES {
+                counter.store(i, Ordering::Relaxed);
+            }
+            counter.load(Ordering::Relaxed)
+        })
+        .unwrap()
+        .0;
+        assert_eq!(run.result, Some(STORES - 1), "the program ran to its end");
+        let dump = run.dumps.last().expect("a dump at the end");
+        let start = dump.window.first_event(0);
+        assert!(start > 0, "the root's window starts at its first event: its blocks all waited");
+        assert!(dump.events < STORES, "{} events kept", dump.events);
+        let trace = crate::trace::read::read_trace_file(&path).unwrap();
+        std::fs::remove_dir_all(&dir).ok();
+        let footer = trace.footer.as_ref().expect("finished");
+        assert!(!footer.annotations.iter().any(|(k, _)| k == crate::STOPPED_ANNOTATION), "{footer:?}");
+        // Every event's object is named, though the block naming it was dropped.
+        let named: std::collections::HashSet<_> = trace.threads[&0]
+            .iter()
+            .filter_map(|r| match r {
+                crate::trace::model::Record::Object { index, .. } => Some(*index),
+                _ => None,
+            })
+            .collect();
+        for record in trace.threads[&0].iter() {
+            if let crate::trace::model::Record::Event(e) = record {
+                if e.op == crate::trace::model::Op::AtomicStore {
+                    assert!(named.contains(&e.object), "object {} unnamed", e.object);
+                }
+            }
+        }
     }
 }

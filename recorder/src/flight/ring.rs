@@ -110,7 +110,14 @@ fn keep_tables(old: &Held, tables: &mut Vec<u8>) {
         tables.extend_from_slice(found);
         return;
     }
-    let Ok(records) = decode_chunk(old.block.payload()) else { return };
+    encoded_tables(old.block.payload(), tables);
+}
+
+/// Appends the table records (thread, sites, objects) of an encoded chunk
+/// to `tables`, encoded. A chunk that does not decode (it cannot: the
+/// recorder wrote it) contributes nothing.
+pub(crate) fn encoded_tables(chunk: &[u8], tables: &mut Vec<u8>) {
+    let Ok(records) = decode_chunk(chunk) else { return };
     let mut encoder = codec::EventEncoder::new();
     for record in records {
         if matches!(record, Record::Thread { .. } | Record::Site { .. } | Record::Object { .. }) {
@@ -249,6 +256,29 @@ impl Rings {
                 self.table_bytes += ring.tables.len() - before;
             }
         }
+    }
+
+    /// `thread` dropped a block of `events` events at the pending cap (the
+    /// keeper was behind), defining the table records `tables`: its ring's
+    /// chunks come before that gap, so they go too, and its window starts
+    /// after it. What they all defined stays.
+    pub(crate) fn skipped(
+        &mut self,
+        thread: ThreadIndex,
+        events: u32,
+        tables: &[u8],
+        spare: &mut Vec<Block>,
+    ) {
+        let ring = self.threads.entry(thread).or_default();
+        if !ring.chunks.is_empty() {
+            self.holding -= 1;
+        }
+        let before = ring.tables.len();
+        ring.retire(spare);
+        ring.first_event += u64::from(events);
+        ring.dropped_chunks += 1;
+        ring.tables.extend_from_slice(tables);
+        self.table_bytes += ring.tables.len() - before;
     }
 
     /// How many threads have chunks in their ring (counted as they change:

@@ -73,6 +73,9 @@ pub struct RecordConfig {
     /// `M` or `G` suffix for KiB, MiB, GiB), else 8 MiB. What waits is raw
     /// events, 40 bytes each, while the writer keeps up; once it is behind,
     /// threads encode their blocks themselves, about a tenth of the bytes.
+    /// Under the flight recorder the cap applies to the keeper: a thread
+    /// at it drops the block instead (keeping the names it defined) and
+    /// goes on recording; its window then starts after that block.
     pub pending_cap: Option<usize>,
     /// Whether the header also stores the program's arguments in clear, under
     /// [`ARGS_PARAMETER`](crate::args::ARGS_PARAMETER). Default: false, because
@@ -200,7 +203,7 @@ impl RecordConfig {
     /// The pending cap in force: the config's, else the environment's (an
     /// unreadable value is said once on stderr and the default used: a
     /// typo must not stop the program), else the default.
-    pub(super) fn effective_pending_cap(&self) -> usize {
+    pub(crate) fn effective_pending_cap(&self) -> usize {
         if let Some(cap) = self.pending_cap {
             return cap;
         }

@@ -343,6 +343,10 @@ impl ChunkBuf {
             // Once a chunk, never per event.
             let pending = self.pending.load(Ordering::Acquire) + block.len;
             if pending > self.clock.pending_cap {
+                if self.clock.skips_at_cap {
+                    self.skip(&block);
+                    return;
+                }
                 // The writer is behind: stop rather than grow or wait.
                 self.clock.cap(self.thread, pending);
                 self.mark_closed();
@@ -353,6 +357,26 @@ impl ChunkBuf {
         }
         let msg =
             WriterMsg::Chunk { thread: self.thread, seq: self.seq, events: self.events_in_chunk, block };
+        if self.to_writer.send(msg).is_err() {
+            self.mark_closed();
+        }
+        self.seq += 1;
+        self.events_in_chunk = 0;
+    }
+
+    /// Under the flight recorder, with the keeper behind: the block is
+    /// dropped, neither kept nor waited for, and the keeper told how many
+    /// events it held and the names it defined, which later events use.
+    /// The thread's window then starts after it. Once per block at the cap.
+    #[cold]
+    fn skip(&mut self, block: &Block) {
+        let mut tables = Vec::new();
+        if block.encoded {
+            crate::flight::ring::encoded_tables(block.payload(), &mut tables);
+        } else {
+            tables = raw::table_records(block.payload());
+        }
+        let msg = WriterMsg::Skipped { thread: self.thread, events: self.events_in_chunk, tables };
         if self.to_writer.send(msg).is_err() {
             self.mark_closed();
         }

@@ -53,6 +53,10 @@ pub(crate) struct FlushClock {
     /// How many bytes a thread may have handed to the writer and not yet
     /// seen written ([`crate::RecordConfig::pending_cap`]).
     pub(crate) pending_cap: usize,
+    /// What a thread at the pending cap does: stop the recording (`false`),
+    /// or, under the flight recorder, hand over the names its block defined
+    /// instead of the block, and go on (its window starts after the gap).
+    pub(crate) skips_at_cap: bool,
     /// Why a thread stopped the recording at the pending cap: for the
     /// footer (`reprise.stopped`) and the caller.
     capped: std::sync::OnceLock<String>,
@@ -74,6 +78,7 @@ impl FlushClock {
             written_signal: Condvar::new(),
             may_go_off,
             pending_cap: usize::MAX,
+            skips_at_cap: false,
             capped: std::sync::OnceLock::new(),
             left_recording: Mutex::new(false),
             left_recording_signal: Condvar::new(),
@@ -81,6 +86,16 @@ impl FlushClock {
     }
 
     /// A clock whose threads may each have `cap` bytes waiting for the writer.
+    /// A flight recorder's clock: a thread whose pending bytes reach `cap`
+    /// (the keeper is behind) drops its block rather than stop recording.
+    pub(crate) fn flight(cap: usize) -> Arc<FlushClock> {
+        let mut clock = FlushClock::with_pending_cap(true, cap);
+        if let Some(clock) = Arc::get_mut(&mut clock) {
+            clock.skips_at_cap = true;
+        }
+        clock
+    }
+
     pub(crate) fn with_pending_cap(may_go_off: bool, cap: usize) -> Arc<FlushClock> {
         let mut clock = FlushClock::new(may_go_off);
         if let Some(clock) = Arc::get_mut(&mut clock) {

@@ -26,8 +26,23 @@ use crate::trace::write::TraceWriter;
 /// What threads send to the writer.
 #[derive(Debug)]
 pub(crate) enum WriterMsg {
-    Chunk { thread: ThreadIndex, seq: u32, events: u32, block: Block },
-    Finish { footer: Box<Footer> },
+    Chunk {
+        thread: ThreadIndex,
+        seq: u32,
+        events: u32,
+        block: Block,
+    },
+    /// Under the flight recorder, a block its thread dropped at the pending
+    /// cap (the keeper behind): how many events it held and the table
+    /// records (thread, sites, objects) it defined, encoded.
+    Skipped {
+        thread: ThreadIndex,
+        events: u32,
+        tables: Vec<u8>,
+    },
+    Finish {
+        footer: Box<Footer>,
+    },
 }
 
 /// What the writer wrote.
@@ -219,6 +234,9 @@ fn run(
                     let _ = recycle.try_send(block);
                 }
             }
+            // Only a flight recorder's threads skip a block (its keeper
+            // takes them); a recording stops at its pending cap instead.
+            WriterMsg::Skipped { .. } => {}
             WriterMsg::Finish { mut footer } => {
                 footer.events = stats.events;
                 if dropped.chunks > 0 {

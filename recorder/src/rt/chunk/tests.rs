@@ -22,7 +22,7 @@ fn chunks(inbox: &Receiver<WriterMsg>) -> Vec<(u32, Vec<Record>)> {
         .try_iter()
         .filter_map(|msg| match msg {
             WriterMsg::Chunk { events, block, .. } => Some((events, decode(&block))),
-            WriterMsg::Finish { .. } => None,
+            WriterMsg::Skipped { .. } | WriterMsg::Finish { .. } => None,
         })
         .collect()
 }
@@ -95,7 +95,7 @@ fn fill(buf: &mut ChunkBuf, inbox: &Receiver<WriterMsg>, chunks: usize) -> Vec<B
         buf.push_event(&event(n));
         taken.extend(inbox.try_iter().filter_map(|msg| match msg {
             WriterMsg::Chunk { block, .. } => Some(block),
-            WriterMsg::Finish { .. } => None,
+            WriterMsg::Skipped { .. } | WriterMsg::Finish { .. } => None,
         }));
         if taken.len() == chunks {
             break;
@@ -146,7 +146,7 @@ fn a_thread_encodes_its_own_blocks_while_the_writer_is_behind() {
         .try_iter()
         .filter_map(|msg| match msg {
             WriterMsg::Chunk { events, block, .. } => Some((events, block)),
-            WriterMsg::Finish { .. } => None,
+            WriterMsg::Skipped { .. } | WriterMsg::Finish { .. } => None,
         })
         .collect();
     let kinds: Vec<bool> = blocks.iter().map(|(_, block)| block.encoded).collect();

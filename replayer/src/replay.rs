@@ -417,8 +417,18 @@ const SETTLE_BACKSTOP: Duration = Duration::from_secs(30);
 /// and will run no recorded event (a thread ending the process: see
 /// [`crate::progress::settle_before_exit`]).
 pub(crate) fn settle(gate: &ReplayGate, callers: u64) {
-    let since = std::time::Instant::now();
-    while gate.stopped().is_none() && gate.running_threads() > callers && since.elapsed() < SETTLE_BACKSTOP {
+    // Time the process ran, not the wall clock: a thread held at a
+    // breakpoint (gdb all-stop, SIGSTOP) past the backstop would end the
+    // wait, and its events left would be reported lost. Nor while a
+    // debugger is attached (asked only once the backstop is due).
+    let mut since = crate::backstop::RunningClock::start();
+    while gate.stopped().is_none() && gate.running_threads() > callers {
+        if since.look() >= SETTLE_BACKSTOP {
+            if !crate::backstop::debugger_attached() {
+                return;
+            }
+            since.restart();
+        }
         let statuses = gate.statuses();
         let log = &gate.log;
         let unfinished = log.thread_ids().any(|thread| {

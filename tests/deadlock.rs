@@ -224,10 +224,22 @@ fn child(name: &str, role: &str, trace: &Path) -> Child {
 /// policy `role` names; never returns.
 fn run_child(role: &str) -> ! {
     let policy = match role {
-        "exit" => OnDeadlock::exit(),
+        "exit" | "exit-stuck-disk" => OnDeadlock::exit(),
         _ => OnDeadlock::Wait,
     };
-    reprise::main_with(RecordConfig::new("deadlock-child", "1").on_deadlock(policy), lock_order)
+    let config = RecordConfig::new("deadlock-child", "1").on_deadlock(policy);
+    if role == "exit-stuck-disk" {
+        // More than a pipe holds, then the deadlock.
+        let config = config.drain_timeout(Duration::from_millis(500));
+        reprise::main_with(config, || {
+            let counter = reprise::sync::atomic::AtomicU64::new(0);
+            for i in 0..200_000 {
+                counter.store(i, reprise::sync::atomic::Ordering::Relaxed);
+            }
+            lock_order();
+        })
+    }
+    reprise::main_with(config, lock_order)
 }
 
 /// The trace, once it is whole (its writer finished it), or `None` if the
@@ -338,4 +350,41 @@ fn a_deadlock_among_many_workers_replays_as_a_match() {
         let out = crate::util::reprise_on(&["replay"], &path);
         assert_eq!(out.status.code(), Some(0), "seed {seed}: {}", crate::util::stderr(&out));
     }
+}
+
+/// The exit policy waited for the writer without a limit before it ended
+/// the process: into a disk that stopped taking writes (here a FIFO nobody
+/// reads), a proven deadlock never ended the process. It waits at most
+/// twice `RecordConfig::drain_timeout`, as a recording's end does.
+#[test]
+fn a_deadlock_under_the_exit_policy_ends_the_process_even_when_the_disk_takes_nothing() {
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Ok(role) = std::env::var(CHILD) {
+        run_child(&role);
+    }
+    let fifo = scratch("deadlock-exit-stuck").join("t.trace");
+    let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path; mkfifo only reads it.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    // Held open and never read: the recording can open the FIFO, and its
+    // writes block once the pipe is full.
+    let _reader = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(&fifo).unwrap();
+    let mut child = child(
+        "deadlock::a_deadlock_under_the_exit_policy_ends_the_process_even_when_the_disk_takes_nothing",
+        "exit-stuck-disk",
+        &fifo,
+    );
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > BACKSTOP {
+            child.kill().unwrap();
+            panic!("the child did not exit: its deadlock exit waited for the disk");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let stderr = std::io::read_to_string(child.stderr.take().unwrap()).unwrap();
+    assert_eq!(status.code(), Some(reprise::DEADLOCK_EXIT_CODE), "{stderr}");
 }

@@ -75,12 +75,33 @@ struct Session {
     monitor: Option<JoinHandle<()>>,
     flusher: Option<JoinHandle<()>>,
     on_deadlock: OnDeadlock,
-    /// See [`RecordConfig::drain_timeout`].
-    drain: Duration,
+    drain: Drain,
+}
+
+/// How the end of a recording waits for its writer: at most
+/// [`RecordConfig::drain_timeout`], then the writer drops what is left and
+/// writes the end marker, for at most as long again.
+#[derive(Clone, Debug)]
+struct Drain {
+    clock: Arc<FlushClock>,
+    timeout: Duration,
     /// Tells the writer to drop what is left ([`Stopper::give_up`]).
     give_up: Arc<AtomicBool>,
     /// The writer is done ([`Stopper::done`]).
     written: Arc<AtomicBool>,
+}
+
+impl Drain {
+    /// Waits for the writer as the program may (see [`Drain`]); whether it
+    /// is done.
+    fn wait(&self) -> bool {
+        self.clock.wait_written(self.timeout);
+        if !self.written.load(Ordering::Acquire) {
+            self.give_up.store(true, Ordering::Release);
+            self.clock.wait_written(self.timeout);
+        }
+        self.written.load(Ordering::Acquire)
+    }
 }
 
 type WriterHandle = Arc<parking_lot::Mutex<Option<JoinHandle<WriterEnd>>>>;
@@ -115,6 +136,8 @@ impl Session {
             .map_err(io_err)?,
         )));
         let monitor_writer = Arc::clone(&writer);
+        let drain = Drain { clock: Arc::clone(&clock), timeout: config.drain_timeout, give_up, written };
+        let monitor_drain = drain.clone();
         let sink = ExecKind::Record(RecordSink {
             to_writer,
             recycled,
@@ -134,10 +157,13 @@ impl Session {
                 monitor::run(Arc::clone(&watched), |verdict| {
                     finish(&watched, verdict.clone());
                     if let OnDeadlock::Exit { code } = policy {
-                        // The footer must be on disk before the process ends.
+                        // The footer must be on disk before the process ends,
+                        // unless the disk does not take it (see `Drain`).
                         let writer = monitor_writer.lock().take();
                         if let Some(writer) = writer {
-                            let _ = writer.join();
+                            if monitor_drain.wait() {
+                                let _ = writer.join();
+                            }
                         }
                         crate::diagnostic::warn(&format!("{verdict}"));
                         crate::diagnostic::warn(&format!(
@@ -166,9 +192,7 @@ impl Session {
             monitor: Some(monitor),
             flusher: Some(flusher),
             on_deadlock: config.on_deadlock,
-            drain: config.drain_timeout,
-            give_up,
-            written,
+            drain,
         })
     }
 
@@ -189,19 +213,12 @@ impl Session {
         // after the drain time drops what is left and writes the end
         // marker; one that cannot even do that (a write that never
         // returns) is left behind, and the trace ends as a killed one.
-        if let Some(sink) = self.exec.sink() {
-            sink.clock.wait_written(self.drain);
-            if !self.written.load(Ordering::Acquire) {
-                self.give_up.store(true, Ordering::Release);
-                sink.clock.wait_written(self.drain);
-            }
-        }
-        if !self.written.load(Ordering::Acquire) {
+        if !self.drain.wait() {
             let reason = format!(
                 "the trace writer was still writing `{}` after RecordConfig::drain_timeout ({:?}) twice: \
                  the program goes on without it, and the trace ends where the disk got to",
                 self.path.display(),
-                self.drain
+                self.drain.timeout
             );
             crate::diagnostic::warn(&format!("recording stopped: {reason}"));
             return WriterEnd { stats: WriterStats::default(), stopped: Some(reason) };

@@ -260,17 +260,9 @@ fn finished_trace(child: &mut Child, trace: &Path) -> Option<TraceFile> {
     None
 }
 
-#[test]
-fn a_deadlock_under_the_exit_policy_ends_the_process_with_its_code_once_the_trace_is_written() {
-    if let Ok(role) = std::env::var(CHILD) {
-        run_child(&role);
-    }
-    let trace = scratch("deadlock-exit").join("t.trace");
-    let mut child = child(
-        "deadlock::a_deadlock_under_the_exit_policy_ends_the_process_with_its_code_once_the_trace_is_written",
-        "exit",
-        &trace,
-    );
+/// The child's exit status and what it said on stderr; the test fails if
+/// it has not exited by the backstop.
+fn exit_of(child: &mut Child) -> (std::process::ExitStatus, String) {
     let start = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -282,7 +274,21 @@ fn a_deadlock_under_the_exit_policy_ends_the_process_with_its_code_once_the_trac
         }
         std::thread::sleep(Duration::from_millis(50));
     };
-    let stderr = std::io::read_to_string(child.stderr.take().unwrap()).unwrap();
+    (status, std::io::read_to_string(child.stderr.take().unwrap()).unwrap())
+}
+
+#[test]
+fn a_deadlock_under_the_exit_policy_ends_the_process_with_its_code_once_the_trace_is_written() {
+    if let Ok(role) = std::env::var(CHILD) {
+        run_child(&role);
+    }
+    let trace = scratch("deadlock-exit").join("t.trace");
+    let mut child = child(
+        "deadlock::a_deadlock_under_the_exit_policy_ends_the_process_with_its_code_once_the_trace_is_written",
+        "exit",
+        &trace,
+    );
+    let (status, stderr) = exit_of(&mut child);
     assert_eq!(status.code(), Some(reprise::DEADLOCK_EXIT_CODE), "{stderr}");
     let trace = read_trace_file(&trace).unwrap();
     assert!(trace.is_whole(), "{:?}", trace.damage);
@@ -374,17 +380,6 @@ fn a_deadlock_under_the_exit_policy_ends_the_process_even_when_the_disk_takes_no
         "exit-stuck-disk",
         &fifo,
     );
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > BACKSTOP {
-            child.kill().unwrap();
-            panic!("the child did not exit: its deadlock exit waited for the disk");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let stderr = std::io::read_to_string(child.stderr.take().unwrap()).unwrap();
+    let (status, stderr) = exit_of(&mut child);
     assert_eq!(status.code(), Some(reprise::DEADLOCK_EXIT_CODE), "{stderr}");
 }

@@ -5,6 +5,7 @@
 //! that is not over registers on the one counter it depends on.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
 use reprise_recorder::hook::gate::{Happened, TurnClass, WaitFor};
 use reprise_recorder::trace::model::{ObjectIndex, ThreadIndex};
@@ -21,23 +22,61 @@ fn class_slot(class: TurnClass) -> usize {
     }
 }
 
-/// One object's counters.
-#[derive(Debug, Default)]
+/// No turn counter: the trace records no turn of that class of the object.
+const NO_TURN: u32 = u32::MAX;
+
+/// One object's state. Small: most objects are a mutex or a channel that
+/// uses one or two of the counters below, and a long run makes millions of
+/// them, so a counter is only held where the trace records its turns, and
+/// what only channels and RwLocks use is allocated on first use.
+#[derive(Debug)]
 pub(crate) struct ObjectState {
-    turns: [Counter; 3],
-    ranks: [RankRanges; 3],
+    /// Per class, the position of its turn counter in [`State::turns`], or
+    /// [`NO_TURN`].
+    turns: [u32; 3],
+    /// The program's address bound to this object (0: none yet).
+    pub(crate) bound: AtomicUsize,
+    /// Counters of channels and RwLocks, created the first time one is
+    /// used; absent, each reads as its initial value.
+    rare: OnceLock<Box<RareState>>,
+}
+
+impl Default for ObjectState {
+    fn default() -> Self {
+        ObjectState { turns: [NO_TURN; 3], bound: AtomicUsize::new(0), rare: OnceLock::new() }
+    }
+}
+
+/// One recorded turn counter of an object: the turns taken, and the
+/// recorded turn numbers.
+#[derive(Debug, Default)]
+pub(crate) struct TurnState {
+    taken: Counter,
+    ranks: RankRanges,
+}
+
+/// What only some objects use: RwLocks the reads and the writers' waits,
+/// channels the dequeued count and the room floor.
+#[derive(Debug, Default)]
+pub(crate) struct RareState {
     /// Read locks taken since the last write (RwLocks).
     reads: AtomicU64,
     /// Writers waiting for their turn and enough readers of the write before.
     writers: WaitList<WaitFor>,
-    /// The program's address bound to this object (0: none yet).
-    pub(crate) bound: AtomicUsize,
     /// Messages replayed receives took from the channel's replay queue.
     dequeued: Counter,
     /// A send waiting for room whose `taken` is at most this may go: the
     /// watchdog raises it when nothing else could run (see
     /// [`State::let_rooms_go`]).
     room_floor: AtomicU64,
+}
+
+impl ObjectState {
+    /// Its channel and RwLock counters, created if they were not yet.
+    #[inline]
+    fn rare(&self) -> &RareState {
+        self.rare.get_or_init(Box::default)
+    }
 }
 
 /// One thread's counters.
@@ -60,6 +99,9 @@ pub(crate) struct ThreadCounters {
 pub(crate) struct State {
     pub(crate) object_index: DenseIndex,
     objects: Box<[ObjectState]>,
+    /// The turn counters the trace records turns of, by
+    /// [`ObjectState::turns`].
+    turns: Box<[TurnState]>,
     pub(crate) thread_index: DenseIndex,
     threads: Box<[ThreadCounters]>,
 }
@@ -72,11 +114,19 @@ impl State {
         let object_index = DenseIndex::new(objects);
         let mut states: Box<[ObjectState]> =
             (0..object_index.len()).map(|_| ObjectState::default()).collect();
+        let mut turns = Vec::new();
         for (object, class, numbers) in log.turn_counters() {
             if let Some(at) = object_index.get(object) {
-                states[at].ranks[class_slot(class)] = numbers.clone();
+                let slot = &mut states[at].turns[class_slot(class)];
+                if *slot == NO_TURN {
+                    *slot = turns.len() as u32;
+                    turns.push(TurnState { taken: Counter::default(), ranks: numbers.clone() });
+                } else {
+                    turns[*slot as usize].ranks = numbers.clone();
+                }
             }
         }
+        let turns = turns.into_boxed_slice();
         // A thread the trace has no log of (its chunks were lost) has no
         // slot: it parks at its first call, so none of its events is
         // waited for.
@@ -90,7 +140,7 @@ impl State {
                 }
             }
         }
-        State { object_index, objects: states, thread_index, threads }
+        State { object_index, objects: states, turns, thread_index, threads }
     }
 
     /// The object's counters, if the trace names it.
@@ -108,9 +158,16 @@ impl State {
     /// when that turn was never recorded (nothing to wait for).
     #[inline]
     fn turn(&self, object: ObjectIndex, class: TurnClass, number: u64) -> Option<(&Counter, u64)> {
-        let state = self.object(object)?;
-        let slot = class_slot(class);
-        Some((&state.turns[slot], state.ranks[slot].rank(number)?))
+        let turn = self.turn_state(object, class)?;
+        Some((&turn.taken, turn.ranks.rank(number)?))
+    }
+
+    /// The turn counter of `object`'s class `class`, if the trace records
+    /// turns of it.
+    #[inline]
+    fn turn_state(&self, object: ObjectIndex, class: TurnClass) -> Option<&TurnState> {
+        let at = self.object(object)?.turns[class_slot(class)];
+        self.turns.get(at as usize)
     }
 
     /// Whether `until` holds now. Loads only: a turn counter before the
@@ -128,18 +185,21 @@ impl State {
             }
             WaitFor::WriteTurn { object, number, readers } => {
                 let Some(state) = self.object(object) else { return readers == 0 };
-                let slot = class_slot(TurnClass::Write);
-                let turn = state.ranks[slot].rank(number).is_none_or(|rank| state.turns[slot].get() == rank);
-                turn && state.reads.load(Ordering::SeqCst) >= readers
+                let turn = self
+                    .turn_state(object, TurnClass::Write)
+                    .is_none_or(|t| t.ranks.rank(number).is_none_or(|rank| t.taken.get() == rank));
+                let reads = state.rare.get().map_or(0, |rare| rare.reads.load(Ordering::SeqCst));
+                turn && reads >= readers
             }
             WaitFor::Message { sender, seq } => self.thread(sender).is_some_and(|t| t.sent.get() >= seq),
             WaitFor::Exit(thread) => self.thread(thread).is_some_and(|t| t.exited.get() >= 1),
             WaitFor::Received { sender, seq } => self.thread(sender).is_some_and(|t| {
                 t.received.get() >= seq || t.kept_receives.as_ref().is_some_and(|kept| !kept.contains(seq))
             }),
-            WaitFor::Room { object, taken } => self
-                .object(object)
-                .is_none_or(|s| s.dequeued.get() >= taken || s.room_floor.load(Ordering::SeqCst) >= taken),
+            WaitFor::Room { object, taken } => self.object(object).is_none_or(|s| match s.rare.get() {
+                Some(rare) => rare.dequeued.get() >= taken || rare.room_floor.load(Ordering::SeqCst) >= taken,
+                None => taken == 0,
+            }),
         }
     }
 
@@ -148,11 +208,8 @@ impl State {
     pub(crate) fn impossible(&self, until: &WaitFor, strict: bool) -> Option<String> {
         let wait = turn_wait(until)?;
         let empty = RankRanges::default();
-        let (ranks, taken) = match self.object(wait.0) {
-            Some(state) => {
-                let slot = class_slot(wait.1);
-                (&state.ranks[slot], state.turns[slot].get())
-            }
+        let (ranks, taken) = match self.turn_state(wait.0, wait.1) {
+            Some(turn) => (&turn.ranks, turn.taken.get()),
             None => (&empty, 0),
         };
         impossible_turn(ranks, taken, wait, strict)
@@ -176,7 +233,7 @@ impl State {
             }
             WaitFor::WriteTurn { object, .. } => {
                 if let Some(state) = self.object(object) {
-                    state.writers.register(who, ticket, *until);
+                    state.rare().writers.register(who, ticket, *until);
                 }
             }
             WaitFor::Message { sender, seq } => {
@@ -191,7 +248,7 @@ impl State {
             }
             WaitFor::Room { object, taken } => {
                 if let Some(state) = self.object(object) {
-                    state.dequeued.register(waiter(taken));
+                    state.rare().dequeued.register(waiter(taken));
                 }
             }
             WaitFor::Received { sender, seq } => {
@@ -209,11 +266,15 @@ impl State {
             WaitFor::Turn { object, class, number } | WaitFor::Taken { object, class, number } => {
                 self.turn(object, class, number).map_or(0, |(counter, _)| counter.registered())
             }
-            WaitFor::WriteTurn { object, .. } => self.object(object).map_or(0, |s| s.writers.registered()),
+            WaitFor::WriteTurn { object, .. } => {
+                self.object(object).and_then(|s| s.rare.get()).map_or(0, |r| r.writers.registered())
+            }
             WaitFor::Message { sender, .. } => self.thread(sender).map_or(0, |t| t.sent.registered()),
             WaitFor::Exit(thread) => self.thread(thread).map_or(0, |t| t.exited.registered()),
             WaitFor::Received { sender, .. } => self.thread(sender).map_or(0, |t| t.received.registered()),
-            WaitFor::Room { object, .. } => self.object(object).map_or(0, |s| s.dequeued.registered()),
+            WaitFor::Room { object, .. } => {
+                self.object(object).and_then(|s| s.rare.get()).map_or(0, |r| r.dequeued.registered())
+            }
         }
     }
 
@@ -227,7 +288,7 @@ impl State {
         for wait in waits {
             if let WaitFor::Room { object, taken } = *wait {
                 if let Some(state) = self.object(object) {
-                    state.room_floor.fetch_max(taken, Ordering::SeqCst);
+                    state.rare().room_floor.fetch_max(taken, Ordering::SeqCst);
                     any = true;
                 }
             }
@@ -242,19 +303,25 @@ impl State {
         match what {
             Happened::Turn { object, class } => {
                 let Some(state) = self.object(object) else { return };
-                if class == TurnClass::Write {
+                let rare = (class == TurnClass::Write).then(|| state.rare());
+                if let Some(rare) = rare {
                     // Before the turn: see `ready`.
-                    state.reads.store(0, Ordering::SeqCst);
+                    rare.reads.store(0, Ordering::SeqCst);
                 }
-                state.turns[class_slot(class)].add_one(&mut wake);
-                if class == TurnClass::Write {
-                    state.writers.notify(|until| self.ready(until), wake);
+                // A turn the trace records none of its class is waited for
+                // by nobody: it needs no counter.
+                if let Some(turn) = self.turn_state(object, class) {
+                    turn.taken.add_one(&mut wake);
+                }
+                if let Some(rare) = rare {
+                    rare.writers.notify(|until| self.ready(until), wake);
                 }
             }
             Happened::Read(object) => {
                 let Some(state) = self.object(object) else { return };
-                state.reads.fetch_add(1, Ordering::SeqCst);
-                state.writers.notify(|until| self.ready(until), wake);
+                let rare = state.rare();
+                rare.reads.fetch_add(1, Ordering::SeqCst);
+                rare.writers.notify(|until| self.ready(until), wake);
             }
             Happened::Sent { sender, seq } => {
                 if let Some(t) = self.thread(sender) {
@@ -269,7 +336,7 @@ impl State {
             }
             Happened::Dequeued(object) => {
                 if let Some(state) = self.object(object) {
-                    state.dequeued.add_one(&mut wake);
+                    state.rare().dequeued.add_one(&mut wake);
                 }
             }
         }
@@ -280,5 +347,53 @@ impl State {
         if let Some(t) = self.thread(thread) {
             t.exited.raise_to(1, wake);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use reprise_recorder::hook::gate::{Happened, TurnClass, WaitFor};
+    use reprise_recorder::trace::model::{Event, Op};
+
+    use super::{ObjectState, State, NO_TURN};
+
+    fn ev(op: Op, object: u32, a: u64, b: u64) -> Event {
+        Event { op, object, site: 0, a, b, c: 0 }
+    }
+
+    /// A run of many short-lived mutexes (objects 1..=n, two acquisitions
+    /// each): each object holds its one turn counter and nothing for the
+    /// channel and RwLock counters it never uses. Before, every object held
+    /// three turn counters, a dequeued counter and a writers' list: 328
+    /// bytes each.
+    #[test]
+    fn an_object_holds_only_the_counters_it_uses() {
+        let n = 1000u32;
+        let start = ev(Op::ThreadStart, 0, 0, 0);
+        let exit = ev(Op::ThreadExit, 0, 0, 0);
+        let mut events = vec![start];
+        for object in 1..=n {
+            events.push(ev(Op::Lock, object, 1, 0));
+            events.push(ev(Op::Lock, object, 2, 0));
+        }
+        events.push(exit);
+        let state = State::new(&crate::log::from_events(vec![events]));
+        assert_eq!(state.objects.len(), n as usize);
+        assert_eq!(state.turns.len(), n as usize, "one turn counter per mutex");
+        assert!(std::mem::size_of::<ObjectState>() <= 40, "{} bytes", std::mem::size_of::<ObjectState>());
+        for object in 1..=n {
+            state.happened(Happened::Turn { object, class: TurnClass::Lock }, |_| {});
+            let lock = WaitFor::Turn { object, class: TurnClass::Lock, number: 2 };
+            assert!(state.ready(&lock), "the second acquisition's turn came");
+        }
+        for s in state.objects.iter() {
+            assert_eq!(s.turns[1..], [NO_TURN, NO_TURN]);
+            assert!(s.rare.get().is_none(), "a mutex makes no channel or RwLock counters");
+        }
+        // A channel's counters come on first use, from their initial values.
+        let room = WaitFor::Room { object: 1, taken: 1 };
+        assert!(!state.ready(&room));
+        state.happened(Happened::Dequeued(1), |_| {});
+        assert!(state.ready(&room));
     }
 }

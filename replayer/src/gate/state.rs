@@ -55,20 +55,35 @@ pub(crate) struct TurnState {
     ranks: RankRanges,
 }
 
-/// What only some objects use: RwLocks the reads and the writers' waits,
-/// channels the dequeued count and the room floor.
+/// What only channels use, and a channel uses each time: the dequeued count
+/// and the room floor; and what only RwLocks use, created on its first use.
 #[derive(Debug, Default)]
 pub(crate) struct RareState {
-    /// Read locks taken since the last write (RwLocks).
-    reads: AtomicU64,
-    /// Writers waiting for their turn and enough readers of the write before.
-    writers: WaitList<WaitFor>,
     /// Messages replayed receives took from the channel's replay queue.
     dequeued: Counter,
     /// A send waiting for room whose `taken` is at most this may go: the
     /// watchdog raises it when nothing else could run (see
     /// [`State::let_rooms_go`]).
     room_floor: AtomicU64,
+    /// The RwLock counters, absent (initial values) until first used.
+    rw: OnceLock<Box<RwState>>,
+}
+
+/// An RwLock's reads and waiting writers.
+#[derive(Debug, Default)]
+pub(crate) struct RwState {
+    /// Read locks taken since the last write (RwLocks).
+    reads: AtomicU64,
+    /// Writers waiting for their turn and enough readers of the write before.
+    writers: WaitList<WaitFor>,
+}
+
+impl RareState {
+    /// Its RwLock counters, created if they were not yet.
+    #[inline]
+    fn rw(&self) -> &RwState {
+        self.rw.get_or_init(Box::default)
+    }
 }
 
 impl ObjectState {
@@ -188,7 +203,11 @@ impl State {
                 let turn = self
                     .turn_state(object, TurnClass::Write)
                     .is_none_or(|t| t.ranks.rank(number).is_none_or(|rank| t.taken.get() == rank));
-                let reads = state.rare.get().map_or(0, |rare| rare.reads.load(Ordering::SeqCst));
+                let reads = state
+                    .rare
+                    .get()
+                    .and_then(|rare| rare.rw.get())
+                    .map_or(0, |rw| rw.reads.load(Ordering::SeqCst));
                 turn && reads >= readers
             }
             WaitFor::Message { sender, seq } => self.thread(sender).is_some_and(|t| t.sent.get() >= seq),
@@ -233,7 +252,7 @@ impl State {
             }
             WaitFor::WriteTurn { object, .. } => {
                 if let Some(state) = self.object(object) {
-                    state.rare().writers.register(who, ticket, *until);
+                    state.rare().rw().writers.register(who, ticket, *until);
                 }
             }
             WaitFor::Message { sender, seq } => {
@@ -267,7 +286,7 @@ impl State {
                 self.turn(object, class, number).map_or(0, |(counter, _)| counter.registered())
             }
             WaitFor::WriteTurn { object, .. } => {
-                self.object(object).and_then(|s| s.rare.get()).map_or(0, |r| r.writers.registered())
+                self.object(object).and_then(|s| s.rare.get()?.rw.get()).map_or(0, |r| r.writers.registered())
             }
             WaitFor::Message { sender, .. } => self.thread(sender).map_or(0, |t| t.sent.registered()),
             WaitFor::Exit(thread) => self.thread(thread).map_or(0, |t| t.exited.registered()),
@@ -303,25 +322,25 @@ impl State {
         match what {
             Happened::Turn { object, class } => {
                 let Some(state) = self.object(object) else { return };
-                let rare = (class == TurnClass::Write).then(|| state.rare());
-                if let Some(rare) = rare {
+                let rw = (class == TurnClass::Write).then(|| state.rare().rw());
+                if let Some(rw) = rw {
                     // Before the turn: see `ready`.
-                    rare.reads.store(0, Ordering::SeqCst);
+                    rw.reads.store(0, Ordering::SeqCst);
                 }
                 // A turn the trace records none of its class is waited for
                 // by nobody: it needs no counter.
                 if let Some(turn) = self.turn_state(object, class) {
                     turn.taken.add_one(&mut wake);
                 }
-                if let Some(rare) = rare {
-                    rare.writers.notify(|until| self.ready(until), wake);
+                if let Some(rw) = rw {
+                    rw.writers.notify(|until| self.ready(until), wake);
                 }
             }
             Happened::Read(object) => {
                 let Some(state) = self.object(object) else { return };
-                let rare = state.rare();
-                rare.reads.fetch_add(1, Ordering::SeqCst);
-                rare.writers.notify(|until| self.ready(until), wake);
+                let rw = state.rare().rw();
+                rw.reads.fetch_add(1, Ordering::SeqCst);
+                rw.writers.notify(|until| self.ready(until), wake);
             }
             Happened::Sent { sender, seq } => {
                 if let Some(t) = self.thread(sender) {
@@ -395,5 +414,12 @@ mod tests {
         assert!(!state.ready(&room));
         state.happened(Happened::Dequeued(1), |_| {});
         assert!(state.ready(&room));
+        let rare = state.objects[0].rare.get().expect("a dequeue makes the channel counters");
+        assert!(rare.rw.get().is_none(), "a channel makes no RwLock counters");
+        assert!(
+            std::mem::size_of::<super::RareState>() <= 72,
+            "{} bytes",
+            std::mem::size_of::<super::RareState>()
+        );
     }
 }

@@ -100,15 +100,16 @@ impl Numbers {
 
     fn freeze(self) -> RankRanges {
         let mut before = 0;
-        let ranges = self
-            .ranges
-            .into_iter()
-            .map(|(start, end)| {
-                let r = (start, end, before);
-                before += end - start;
-                r
-            })
-            .collect();
+        let mut ranges = self.ranges.into_iter().map(|(start, end)| {
+            let r = (start, end, before);
+            before += end - start;
+            r
+        });
+        let ranges = match (ranges.next(), ranges.len()) {
+            (Some(one), 0) => Runs::One([one]),
+            (Some(first), _) => Runs::Many(std::iter::once(first).chain(ranges).collect()),
+            (None, _) => Runs::default(),
+        };
         RankRanges { ranges }
     }
 }
@@ -138,7 +139,35 @@ fn dense_run(numbers: &[u64]) -> Option<(u64, u64)> {
 /// [`Numbers`] ready for lookups: (start, end, how many numbers come before).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct RankRanges {
-    ranges: Vec<(u64, u64, u64)>,
+    ranges: Runs,
+}
+
+/// The runs of [`RankRanges`]: a whole trace's counter has one, held
+/// inline, so the millions of counters of a long run's short-lived objects
+/// cost no allocation each (a `Vec` of one run cost one, here and in the
+/// gate's copy).
+#[derive(Clone, Debug)]
+enum Runs {
+    One([(u64, u64, u64); 1]),
+    Many(Box<[(u64, u64, u64)]>),
+}
+
+impl Default for Runs {
+    fn default() -> Self {
+        Runs::Many(Box::default())
+    }
+}
+
+impl std::ops::Deref for Runs {
+    type Target = [(u64, u64, u64)];
+
+    #[inline]
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Runs::One(one) => one,
+            Runs::Many(many) => many,
+        }
+    }
 }
 
 impl RankRanges {
@@ -365,6 +394,10 @@ mod tests {
         }
         let ranks = Ranks::new(turns);
         assert_eq!(ranks.ranges(), 1);
+        assert!(
+            ranks.table.values().all(|r| matches!(r.ranges, Runs::One(_))),
+            "a counter of one run holds it inline, allocating nothing"
+        );
         assert_eq!(ranks.rank(3, TurnClass::Lock, 1000), Some(999));
         assert_eq!(ranks.rank(3, TurnClass::Lock, 1001), None);
     }

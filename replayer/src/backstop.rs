@@ -106,6 +106,21 @@ impl RunningClock {
     pub(crate) fn restart(&mut self) {
         *self = RunningClock::start();
     }
+
+    /// Whether a backstop of `limit` fires, `ran` being this clock's time
+    /// (its last [`Self::look`]): a developer holding a thread at a
+    /// breakpoint is no stall, so while a debugger is attached the clock
+    /// starts again and the backstop waits another full period.
+    pub(crate) fn due(&mut self, ran: Duration, limit: Duration) -> bool {
+        if ran < limit {
+            return false;
+        }
+        if debugger_attached() {
+            self.restart();
+            return false;
+        }
+        true
+    }
 }
 
 /// Whether a debugger (any ptrace tracer) is attached to this process. Read

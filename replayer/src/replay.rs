@@ -417,17 +417,14 @@ const SETTLE_BACKSTOP: Duration = Duration::from_secs(30);
 /// and will run no recorded event (a thread ending the process: see
 /// [`crate::progress::settle_before_exit`]).
 pub(crate) fn settle(gate: &ReplayGate, callers: u64) {
-    // Time the process ran, not the wall clock: a thread held at a
-    // breakpoint (gdb all-stop, SIGSTOP) past the backstop would end the
-    // wait, and its events left would be reported lost. Nor while a
-    // debugger is attached (asked only once the backstop is due).
+    // Time the process ran, not the wall clock, held while a debugger is
+    // attached: a thread held at a breakpoint (gdb, SIGSTOP) past the
+    // backstop would end the wait, and its events left be reported lost.
     let mut since = crate::backstop::RunningClock::start();
     while gate.stopped().is_none() && gate.running_threads() > callers {
-        if since.look() >= SETTLE_BACKSTOP {
-            if !crate::backstop::debugger_attached() {
-                return;
-            }
-            since.restart();
+        let ran = since.look();
+        if since.due(ran, SETTLE_BACKSTOP) {
+            return;
         }
         let statuses = gate.statuses();
         let log = &gate.log;

@@ -247,15 +247,23 @@ impl Rings {
     ) {
         while exit_order.len() > keep {
             let Some(thread) = exit_order.pop_front() else { break };
-            if let Some(ring) = self.threads.get_mut(&thread) {
-                if !ring.chunks.is_empty() {
-                    self.holding -= 1;
-                }
-                let before = ring.tables.len();
-                ring.retire(spare);
-                self.table_bytes += ring.tables.len() - before;
+            if self.threads.contains_key(&thread) {
+                self.retire(thread, spare);
             }
         }
+    }
+
+    /// Empties `thread`'s ring (see [`ThreadRing::retire`]), counting what
+    /// that changes; the ring.
+    fn retire(&mut self, thread: ThreadIndex, spare: &mut Vec<Block>) -> &mut ThreadRing {
+        let ring = self.threads.entry(thread).or_default();
+        if !ring.chunks.is_empty() {
+            self.holding -= 1;
+        }
+        let before = ring.tables.len();
+        ring.retire(spare);
+        self.table_bytes += ring.tables.len() - before;
+        ring
     }
 
     /// `thread` dropped a block of `events` events at the pending cap (the
@@ -269,16 +277,11 @@ impl Rings {
         tables: &[u8],
         spare: &mut Vec<Block>,
     ) {
-        let ring = self.threads.entry(thread).or_default();
-        if !ring.chunks.is_empty() {
-            self.holding -= 1;
-        }
-        let before = ring.tables.len();
-        ring.retire(spare);
+        let ring = self.retire(thread, spare);
         ring.first_event += u64::from(events);
         ring.dropped_chunks += 1;
         ring.tables.extend_from_slice(tables);
-        self.table_bytes += ring.tables.len() - before;
+        self.table_bytes += tables.len();
     }
 
     /// How many threads have chunks in their ring (counted as they change:

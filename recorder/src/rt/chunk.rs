@@ -370,12 +370,13 @@ impl ChunkBuf {
     /// The thread's window then starts after it. Once per block at the cap.
     #[cold]
     fn skip(&mut self, block: &Block) {
-        let mut tables = Vec::new();
-        if block.encoded {
+        let tables = if block.encoded {
+            let mut tables = Vec::new();
             crate::flight::ring::encoded_tables(block.payload(), &mut tables);
+            tables
         } else {
-            tables = raw::table_records(block.payload());
-        }
+            raw::table_records(block.payload())
+        };
         let msg = WriterMsg::Skipped { thread: self.thread, events: self.events_in_chunk, tables };
         if self.to_writer.send(msg).is_err() {
             self.mark_closed();

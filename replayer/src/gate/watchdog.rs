@@ -9,7 +9,7 @@ use reprise_recorder::hook::gate::WaitFor;
 use reprise_recorder::trace::format::Verdict;
 use reprise_recorder::trace::model::ThreadIndex;
 
-use crate::backstop::{debugger_attached, RunningClock};
+use crate::backstop::RunningClock;
 use crate::gate::replay_gate::ReplayGate;
 use crate::gate::status::Status;
 use crate::liveness::Quiescence;
@@ -141,13 +141,7 @@ pub(crate) fn watchdog(gate: &ReplayGate, done: &AtomicBool, backstop: Option<Du
             idle.restart();
             continue;
         }
-        if let Some(limit) = backstop.filter(|&limit| idle_for >= limit) {
-            // A developer holding a thread at a breakpoint is no stall: the
-            // backstop waits another full period, and asks again then.
-            if debugger_attached() {
-                idle.restart();
-                continue;
-            }
+        if let Some(limit) = backstop.filter(|&limit| idle.due(idle_for, limit)) {
             gate.stop(Stop::Stalled(gate.stall_report(&gate.statuses(), Some(limit))));
             return;
         }

@@ -219,9 +219,10 @@ impl Keeper {
     /// starts the next round: the buffers of blocked threads are flushed
     /// here, and running threads are noted (each hands a chunk over when
     /// its block fills; moving the flush epoch for them made every thread
-    /// hand over partial blocks at every look, and the peak grew). A thread's last events on an object can come long
-    /// after the object's drop: its block waits while it is blocked or
-    /// computing, and forgetting on a count of looks lost such names.
+    /// hand over partial blocks at every look, and the peak grew). A
+    /// thread's last events on an object can come long after the object's
+    /// drop: its block waits while it is blocked or computing, and
+    /// forgetting on a count of looks lost such names.
     fn look(&mut self) {
         if self.looking || !self.rings.wants_look() {
             return;

@@ -136,16 +136,16 @@ fn why_serves_the_clock_readings_of_the_order_it_follows() {
     assert!(matches!(report.outcome, WhyOutcome::Found { .. }), "{report:?}");
 }
 
-/// Two of the 10 traces still do not come back: the root's select took a
-/// timer arm (`after`) that was due because time choices had fired the
-/// other threads' sleep and `recv_timeout` first, moving the clock. The
-/// global numbering has no edges for time: it places the select (and the
-/// timer's firing) before those threads' events, so `why` runs the select
-/// at once, at time 0, when only its send arm is ready. (Waiting out the
-/// served timeout in `why`'s runs, to move the clock, does not help: the
-/// select comes first in the order.)
+/// Two of the 10 traces did not come back: the root's select took a timer
+/// arm (`after`) that was due because time choices had fired the other
+/// threads' sleep and `recv_timeout` first, moving the clock. The global
+/// numbering has no edges for time (a trace does not say when a sleep or a
+/// timeout fired): it places the select (and the timer's firing) before
+/// those threads' events, so `why` ran the select at once, at time 0, when
+/// only its send arm was ready. A select that took a timer arm now waits
+/// for the clock: the scheduler moves it to the instant the recorded timer
+/// fired before the select runs.
 #[test]
-#[ignore = "bug: the global numbering has no time edges: a select that took a timer arm is placed before the timeouts that moved the clock to it"]
 fn why_reproduces_every_clock_and_select_failure() {
     for (what, kind, report) in why_on("why-clock-select", programs::clock_and_select) {
         assert!(report.failure.is_some(), "{what}: not reproduced ({kind:?})");

@@ -253,6 +253,16 @@ impl RunScheduler {
         } else {
             offered[0]
         };
+        // An event that a followed recording made at a later virtual time
+        // (a select that took a timer arm) waits for the clock: it moves
+        // there now, firing every timer due by then. Nothing in the order
+        // the run follows says which timed waits moved it in the recording
+        // (the trace has no time edges), and a select run early takes
+        // another arm.
+        if let Some(at) = strategy.not_before(pick).filter(|&at| at > st.clock) {
+            advance_clock(st, at);
+        }
+        let State { threads, strategy, log, .. } = &mut *st;
         let preempted = current.is_some_and(|c| c != pick);
         let call = threads.next(pick);
         strategy.ran(pick, call);

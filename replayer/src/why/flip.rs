@@ -56,6 +56,7 @@ pub(crate) struct Guided {
     flipped: Rc<Flipped>,
     captures: Rc<Captures>,
     arms: Rc<Arms>,
+    due: Rc<Due>,
     /// Each recorded event's place in `order`.
     positions: Rc<Positions>,
 }
@@ -71,6 +72,11 @@ pub(crate) type Captures = BTreeMap<At, (usize, Served)>;
 /// event's place in the recorded order.
 pub(crate) type Arms = BTreeMap<At, (usize, u32)>;
 
+/// The virtual time at which recorded events that depend on the clock
+/// were made (a select that took a timer arm, a timer's receive), by
+/// (thread, event index), with the event's place in the recorded order.
+pub(crate) type Due = BTreeMap<At, (usize, u64)>;
+
 /// Yields in a row after which the tail takes the turn from a thread: one
 /// yield between a read and a write is not a wait, a loop of them is.
 const SPIN: u32 = 3;
@@ -78,13 +84,13 @@ const SPIN: u32 = 3;
 impl Guided {
     pub(crate) fn new(
         (order, positions): (Rc<[At]>, Rc<Positions>),
-        (captures, arms): (Rc<Captures>, Rc<Arms>),
+        (captures, arms, due): (Rc<Captures>, Rc<Arms>, Rc<Due>),
         upto: usize,
         hold: Option<Hold>,
         flipped: Rc<Flipped>,
     ) -> Guided {
         let (done, yields) = (BTreeMap::new(), BTreeMap::new());
-        Guided { order, upto, hold, cursor: 0, done, yields, flipped, captures, arms, positions }
+        Guided { order, upto, hold, cursor: 0, done, yields, flipped, captures, arms, due, positions }
     }
 
     fn made_count(&self, thread: ThreadIndex) -> u64 {
@@ -220,6 +226,18 @@ impl Strategy for Guided {
     fn arm(&mut self, thread: ThreadIndex, options: &[u32]) -> Option<u32> {
         let (place, arm) = *self.arms.get(&(thread, self.made_count(thread)))?;
         (place < self.follow_end() && options.contains(&arm)).then_some(arm)
+    }
+
+    /// While the recorded order is followed, a select that took a timer
+    /// arm (or a timer's receive that got its instant) is not made before
+    /// the time it was made at: the timer was not due earlier. The order
+    /// has no edges for time (a trace does not say when a sleep or a
+    /// timeout fired), so it may place such a select before the timed waits
+    /// of other threads that moved the clock in the recording: run at once,
+    /// it found only another arm ready and took that one.
+    fn not_before(&mut self, thread: ThreadIndex) -> Option<u64> {
+        let (place, at) = *self.due.get(&(thread, self.made_count(thread)))?;
+        (place < self.follow_end()).then_some(at)
     }
 
     fn name(&self) -> String {

@@ -18,7 +18,11 @@
 //! recorded order (past it, the explorer's own: its virtual clock, its
 //! seed), and a select takes the arm it took in the recording; the
 //! earliest timer fires where the recorded order has its sleeper's next
-//! event, as a time choice of the explorer.
+//! event, as a time choice of the explorer. The order has no edges for
+//! time, so a select that took a timer arm (or a timer's receive that got
+//! its instant) may come in it before the timed waits that moved the clock
+//! there in the recording: the clock moves to the recorded instant before
+//! it runs, firing every timer due by then.
 
 pub mod child;
 mod flip;

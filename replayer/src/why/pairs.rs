@@ -12,7 +12,7 @@ use crate::views::number::Numbering;
 
 use reprise_recorder::hook::coop::Served;
 
-use super::flip::{Arms, At, Captures};
+use super::flip::{Arms, At, Captures, Due};
 
 /// One recorded event, by global number and by position.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,6 +149,28 @@ pub(crate) fn arms(numbering: &Numbering<'_>) -> Arms {
                 _ => return None,
             };
             Some(((n.thread, n.index), ((n.number - 1) as usize, arm)))
+        })
+        .collect()
+}
+
+/// The virtual time of each recorded event that needs the clock there:
+/// a timer's receive that got its instant (`TimerRecv` with `fired`), and
+/// a select that took a timer arm (its timer's receive follows it in its
+/// thread), with the event's place in the recorded order.
+pub(crate) fn due(numbering: &Numbering<'_>) -> Due {
+    numbering
+        .iter()
+        .filter_map(|n| {
+            let fired = |e: &Event| match e.outcome().ok()? {
+                Outcome::TimerRecv { fired, .. } => fired,
+                _ => None,
+            };
+            let at = match n.event.outcome().ok()? {
+                Outcome::TimerRecv { fired: Some(at), .. } => at,
+                Outcome::SelectTimer { .. } => fired(numbering.at(n.thread, n.index + 1)?.event)?,
+                _ => return None,
+            };
+            Some(((n.thread, n.index), ((n.number - 1) as usize, at)))
         })
         .collect()
 }

@@ -11,7 +11,7 @@ use reprise_recorder::trace::read::TraceFile;
 use crate::explore::{failure_of, run_once, FailureKind, Limits, Spare};
 use crate::views::number::{number, Numbering};
 
-use super::flip::{Arms, At, Captures, Flipped, Guided, Hold, Positions};
+use super::flip::{Arms, At, Captures, Due, Flipped, Guided, Hold, Positions};
 use super::pairs;
 
 /// What one run follows: the first `upto` events of the recorded order,
@@ -37,6 +37,7 @@ pub(crate) struct Plan {
     pub(crate) positions: Rc<Positions>,
     pub(crate) captures: Rc<Captures>,
     pub(crate) arms: Rc<Arms>,
+    pub(crate) due: Rc<Due>,
 }
 
 impl Plan {
@@ -50,7 +51,8 @@ impl Plan {
         let positions = Rc::new(order.iter().enumerate().map(|(p, &at)| (at, p)).collect());
         let captures = Rc::new(pairs::captures(numbering));
         let arms = Rc::new(pairs::arms(numbering));
-        Plan { order, positions, captures, arms }
+        let due = Rc::new(pairs::due(numbering));
+        Plan { order, positions, captures, arms, due }
     }
 }
 
@@ -80,7 +82,7 @@ where
         let flipped = Rc::new(Flipped::default());
         let strategy = Box::new(Guided::new(
             (Rc::clone(&self.plan.order), Rc::clone(&self.plan.positions)),
-            (Rc::clone(&self.plan.captures), Rc::clone(&self.plan.arms)),
+            (Rc::clone(&self.plan.captures), Rc::clone(&self.plan.arms), Rc::clone(&self.plan.due)),
             request.upto,
             request.hold,
             Rc::clone(&flipped),

@@ -97,6 +97,16 @@ pub trait Strategy {
         None
     }
 
+    /// The virtual time `thread`'s next event may not come before, when the
+    /// strategy knows it (`reprise why`'s runs: a recorded select that took
+    /// a timer arm, or a timer receive, at that time); the scheduler moves
+    /// the clock there (firing every timer due by then) before the thread
+    /// runs. `None`: any time.
+    fn not_before(&mut self, thread: ThreadIndex) -> Option<u64> {
+        let _ = thread;
+        None
+    }
+
     /// `thread` became runnable (ready, or runnable after a `yield_now`),
     /// or stopped being runnable. Told of every change, so that a strategy
     /// can keep its own order of the runnable threads instead of scanning

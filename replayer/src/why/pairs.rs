@@ -252,6 +252,39 @@ mod tests {
         }
     }
 
+    /// A select whose only other arm never gets a message takes its timer.
+    fn select_a_timer() {
+        use reprise_recorder::channel;
+        let (_tx, rx) = channel::unbounded::<u8>();
+        let timer = channel::after(std::time::Duration::from_millis(1));
+        channel::select! {
+            recv(rx) -> _ => {}
+            recv(timer) -> _ => {}
+        }
+    }
+
+    #[test]
+    fn a_select_that_took_a_timer_arm_is_due_when_its_timer_fired() {
+        let path = std::env::temp_dir().join(format!("why-due-{}.trace", std::process::id()));
+        record(&path, RecordConfig::new("due", "1"), select_a_timer).unwrap();
+        let trace = read_trace_file(&path).unwrap();
+        std::fs::remove_file(&path).ok();
+        let numbering = number(&trace);
+        let fired = numbering.iter().find_map(|n| match n.event.outcome() {
+            Ok(Outcome::TimerRecv { fired: Some(at), .. }) => Some(((n.thread, n.index), at)),
+            _ => None,
+        });
+        let ((thread, index), at) = fired.expect("the timer's receive");
+        assert!(at >= 1_000_000, "fired at {at}");
+        let select = numbering.at(thread, index - 1).unwrap();
+        assert_eq!(select.event.op, Op::Select);
+        let due = due(&numbering);
+        let place = |n: u64| (n - 1) as usize;
+        assert_eq!(due.get(&(thread, index - 1)), Some(&(place(select.number), at)), "{due:?}");
+        assert_eq!(due.get(&(thread, index)).map(|&(_, t)| t), Some(at), "{due:?}");
+        assert_eq!(due.len(), 2, "{due:?}");
+    }
+
     #[test]
     fn two_lock_turns_conflict_and_two_loads_do_not() {
         let pairs = pairs_of("why-pairs", program);

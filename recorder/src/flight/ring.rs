@@ -427,7 +427,7 @@ mod tests {
 
     #[test]
     fn the_tables_found_in_a_raw_block_are_those_its_chunk_decodes_to() {
-        use crate::rt::raw::{self, RAW_EVENT_LEN};
+        use crate::rt::raw;
         fn put(raw_block: &mut Vec<u8>, record: &[u8]) {
             let at = raw_block.len();
             raw_block.resize(at + raw::encoded_len(record), 0);
@@ -447,10 +447,10 @@ mod tests {
             encode(&mut records);
             put(&mut raw_block, &records);
             for n in 0..3 {
-                let at = raw_block.len();
-                raw_block.resize(at + RAW_EVENT_LEN, 0);
-                let window = (&mut raw_block[at..]).try_into().unwrap();
-                raw::put_event(window, &Event { op: Op::Lock, object: 11, site: 4, a: n + 1, b: 0, c: 0 });
+                raw::append_event(
+                    &mut raw_block,
+                    &Event { op: Op::Lock, object: 11, site: 4, a: n + 1, b: 0, c: 0 },
+                );
             }
         }
         let mut payload = Vec::new();

@@ -1,41 +1,107 @@
 //! The raw form of a recording thread's buffer, and its transcoding into a
 //! chunk's payload.
 //!
-//! The hot path appends each event as a fixed-size record (op, object, site
-//! and the three outcome words, no varint or delta coding), so that a
-//! recorded call costs a few stores. Whoever takes the block (the writer,
-//! the flight recorder's keeper, the explorer) encodes it with the trace's
-//! codec off the program's threads. The rare records (call sites, objects,
-//! threads, blobs, the chunk's clock) arrive already encoded, framed by a
-//! marker and their length.
+//! The hot path appends each event as a few whole words (no varint or delta
+//! coding), so that a recorded call costs a few stores. Whoever takes the
+//! block (the writer, the flight recorder's keeper, the explorer) encodes it
+//! with the trace's codec off the program's threads. The rare records (call
+//! sites, objects, threads, blobs, the chunk's clock) arrive already
+//! encoded, framed by a marker and their length.
 //!
-//! Layout of an event record, [`RAW_EVENT_LEN`] bytes, little-endian:
-//! byte 0 the op, bytes 4..8 the object, 8..12 the site, then `a`, `b` and
-//! `c` at 16, 24 and 32. An encoded record: the byte [`ENCODED`], its
-//! length as 4 bytes, then the bytes.
+//! An event record is as long as its op needs: a head word, then one
+//! little-endian word for each outcome field the op has ([`Op::arity`]), so
+//! 8 to 32 bytes (an unlock 8, a lock 16, a send or receive 24), not a fixed
+//! 40. The block is written on the program's thread and read on the
+//! writer's, so every byte of it crosses between cores: half the bytes is
+//! half the cache lines moved. The head word holds the op in its low byte,
+//! the site in the next three and the object in the high four. A site
+//! number that does not fit in three bytes (a program with sixteen million
+//! call sites) takes the wide form: the byte [`WIDE`], the op, two spare
+//! bytes and the site as four bytes, then the object as a whole word.
+//! An encoded record: the byte [`ENCODED`], its length as 4 bytes, then the
+//! bytes.
 
 use crate::trace::codec::{self, EventEncoder, MAX_EVENT_LEN};
 use crate::trace::model::{Event, Op};
 
-/// Bytes one event takes in a raw block.
-pub(crate) const RAW_EVENT_LEN: usize = 40;
+/// The room an event record may take in a raw block: a block always keeps
+/// this much free after its target, so that the hot path writes its event
+/// without a capacity check.
+pub(crate) const RAW_EVENT_MAX: usize = 8 * 5;
 
 /// The first byte of an already encoded record (no op has this number).
 const ENCODED: u8 = 0xFF;
-const _: () = assert!(Op::ALL.len() < ENCODED as usize);
+/// The first byte of an event record whose site takes four bytes.
+const WIDE: u8 = 0xFE;
+const _: () = assert!(Op::ALL.len() < WIDE as usize);
+
+/// The largest site number the head word holds.
+const SITE_MAX: u32 = (1 << 24) - 1;
 
 /// Bytes before an encoded record's own bytes.
 const ENCODED_HEADER: usize = 5;
 
-/// Writes `event` as a raw record at the start of `window`.
+/// The op of an event record, by its first byte (`None`: not an op), and
+/// the bytes the record takes (0: not an op): tables of 256, so the writer's
+/// loop reads a record's kind and length with no bounds check.
+const OP_OF: [Option<Op>; 256] = {
+    let mut table = [None; 256];
+    let mut i = 0;
+    while i < Op::ALL.len() {
+        table[i] = Some(Op::ALL[i]);
+        i += 1;
+    }
+    table
+};
+const LEN_OF: [u8; 256] = {
+    let mut table = [0; 256];
+    let mut i = 0;
+    while i < Op::ALL.len() {
+        table[i] = 8 * (1 + Op::ALL[i].arity() as u8);
+        i += 1;
+    }
+    table
+};
+
+/// Writes `event` as a raw record at the start of `window`; returns the
+/// bytes it takes. Every field word is stored whatever the op's arity (the
+/// ones past it are overwritten by the next event): four stores and no
+/// branch on the op.
 #[inline(always)]
-pub(crate) fn put_event(window: &mut [u8; RAW_EVENT_LEN], event: &Event) {
-    window[0] = event.op as u8;
-    window[4..8].copy_from_slice(&event.object.to_le_bytes());
-    window[8..12].copy_from_slice(&event.site.to_le_bytes());
-    window[16..24].copy_from_slice(&event.a.to_le_bytes());
-    window[24..32].copy_from_slice(&event.b.to_le_bytes());
-    window[32..40].copy_from_slice(&event.c.to_le_bytes());
+pub(crate) fn put_event(window: &mut [u8; RAW_EVENT_MAX], event: &Event) -> usize {
+    if event.site > SITE_MAX {
+        // By value: a reference would make every caller build the event in
+        // memory first.
+        return put_wide(window, event.op, event.site, event.object, [event.a, event.b, event.c]);
+    }
+    let head = u64::from(event.op as u8) | u64::from(event.site) << 8 | u64::from(event.object) << 32;
+    window[0..8].copy_from_slice(&head.to_le_bytes());
+    window[8..16].copy_from_slice(&event.a.to_le_bytes());
+    window[16..24].copy_from_slice(&event.b.to_le_bytes());
+    window[24..32].copy_from_slice(&event.c.to_le_bytes());
+    8 * (1 + event.op.arity())
+}
+
+#[cold]
+#[inline(never)]
+fn put_wide(window: &mut [u8; RAW_EVENT_MAX], op: Op, site: u32, object: u32, [a, b, c]: [u64; 3]) -> usize {
+    let head = u64::from(WIDE) | u64::from(op as u8) << 8 | u64::from(site) << 32;
+    window[0..8].copy_from_slice(&head.to_le_bytes());
+    window[8..16].copy_from_slice(&u64::from(object).to_le_bytes());
+    window[16..24].copy_from_slice(&a.to_le_bytes());
+    window[24..32].copy_from_slice(&b.to_le_bytes());
+    window[32..40].copy_from_slice(&c.to_le_bytes());
+    8 * (2 + op.arity())
+}
+
+/// Appends `event` to `block` as a raw record (for tests that build blocks).
+#[cfg(test)]
+pub(crate) fn append_event(block: &mut Vec<u8>, event: &Event) {
+    let at = block.len();
+    block.resize(at + RAW_EVENT_MAX, 0);
+    let window = (&mut block[at..]).try_into().expect("a window of RAW_EVENT_MAX");
+    let len = put_event(window, event);
+    block.truncate(at + len);
 }
 
 /// Bytes an already encoded `record` takes in a raw block.
@@ -61,40 +127,73 @@ pub(crate) fn put_encoded(out: &mut [u8], record: &[u8]) {
 /// inside the host.
 pub(crate) fn transcode(raw: &[u8], encoder: &mut EventEncoder, out: &mut Vec<u8>) -> (u32, usize) {
     encoder.reset();
-    // An event encodes to at most MAX_EVENT_LEN bytes, a twentieth more than
-    // its raw record, and an encoded record to fewer bytes than it takes
-    // here; the last event's window needs MAX_EVENT_LEN bytes whatever it
-    // writes.
-    const _: () = assert!(MAX_EVENT_LEN * 20 <= RAW_EVENT_LEN * 21);
-    let room = raw.len() + raw.len() / 20 + MAX_EVENT_LEN;
+    // An event encodes to at most 1.5 times its raw record (an event of no
+    // field: 8 raw bytes, at most 12 encoded; more fields, a smaller
+    // ratio), and an encoded record to fewer bytes than it takes here; the
+    // last event's window needs MAX_EVENT_LEN bytes whatever it writes.
+    // (An event's fields take at most 10 bytes each.)
+    const _: () = assert!((MAX_EVENT_LEN - 3 * 10) * 2 <= 8 * 3 && MAX_EVENT_LEN * 2 <= 32 * 3);
+    let room = raw.len() + raw.len() / 2 + MAX_EVENT_LEN;
     if out.len() < room {
         out.resize(room, 0);
     }
     let mut events = 0;
     let mut len = 0;
-    let mut rest = raw;
-    while let Some(&first) = rest.first() {
-        if first == ENCODED {
-            let Some((header, body)) = rest.split_first_chunk::<ENCODED_HEADER>() else { break };
-            let n = u32::from_le_bytes([header[1], header[2], header[3], header[4]]) as usize;
-            let (Some(bytes), Some(to)) = (body.get(..n), out.get_mut(len..len + n)) else { break };
-            to.copy_from_slice(bytes);
-            len += n;
-            rest = &body[n..];
-        } else {
-            let Some((record, after)) = rest.split_first_chunk::<RAW_EVENT_LEN>() else { break };
-            let Some(event) = take_event(record) else { break };
-            let Some((window, _)) =
-                out.get_mut(len..).and_then(<[u8]>::split_first_chunk_mut::<MAX_EVENT_LEN>)
-            else {
-                break;
-            };
-            len += encoder.encode_event_into(window, &event);
-            events += 1;
-            rest = after;
+    let mut at = 0;
+    // Every record but the block's last few has four words after its
+    // start: read them at once, with one bounds check.
+    while let Some(record) = raw.get(at..).and_then(<[u8]>::first_chunk::<32>) {
+        let words = words_of(record);
+        let first = words[0] as u8;
+        let Some(op) = OP_OF[usize::from(first)] else {
+            match other_record(raw, at, encoder, out, &mut len, &mut events) {
+                Some(step) => at += step,
+                None => return (events, len),
+            }
+            continue;
+        };
+        let Some((window, _)) = out.get_mut(len..).and_then(<[u8]>::split_first_chunk_mut::<MAX_EVENT_LEN>)
+        else {
+            return (events, len);
+        };
+        len += encoder.encode_event_into(window, &event_of(op, words));
+        events += 1;
+        at += usize::from(LEN_OF[usize::from(first)]);
+    }
+    while at < raw.len() {
+        match other_record(raw, at, encoder, out, &mut len, &mut events) {
+            Some(step) => at += step,
+            None => break,
         }
     }
     (events, len)
+}
+
+/// Transcodes the record at `at` the slow way (an encoded record, a wide
+/// event, or one of a block's last events); returns the bytes it took,
+/// `None` if it is malformed or cut short.
+#[cold]
+fn other_record(
+    raw: &[u8],
+    at: usize,
+    encoder: &mut EventEncoder,
+    out: &mut [u8],
+    len: &mut usize,
+    events: &mut u32,
+) -> Option<usize> {
+    let first = *raw.get(at)?;
+    if first == ENCODED {
+        let bytes = encoded_record(raw, at)?;
+        out.get_mut(*len..*len + bytes.len())?.copy_from_slice(bytes);
+        *len += bytes.len();
+        return Some(ENCODED_HEADER + bytes.len());
+    }
+    let (event, step) =
+        if first == WIDE { take_wide(raw, at)? } else { take_event(raw, at, OP_OF[usize::from(first)]?)? };
+    let (window, _) = out.get_mut(*len..)?.split_first_chunk_mut::<MAX_EVENT_LEN>()?;
+    *len += encoder.encode_event_into(window, &event);
+    *events += 1;
+    Some(step)
 }
 
 /// The table records (threads, call sites, objects) among the encoded
@@ -102,44 +201,78 @@ pub(crate) fn transcode(raw: &[u8], encoder: &mut EventEncoder, out: &mut Vec<u8
 /// for the chunks after it. Events are stepped over without decoding.
 pub(crate) fn table_records(raw: &[u8]) -> Vec<u8> {
     let mut tables = Vec::new();
-    let mut rest = raw;
-    while let Some(&first) = rest.first() {
-        if first == ENCODED {
-            let Some((header, body)) = rest.split_first_chunk::<ENCODED_HEADER>() else { break };
-            let n = u32::from_le_bytes([header[1], header[2], header[3], header[4]]) as usize;
-            let Some(bytes) = body.get(..n) else { break };
-            if codec::is_table_record(bytes) {
-                tables.extend_from_slice(bytes);
+    let mut at = 0;
+    while let Some(&first) = raw.get(at) {
+        let step = match first {
+            ENCODED => {
+                let Some(bytes) = encoded_record(raw, at) else { break };
+                if codec::is_table_record(bytes) {
+                    tables.extend_from_slice(bytes);
+                }
+                ENCODED_HEADER + bytes.len()
             }
-            rest = &body[n..];
-        } else {
-            let Some(after) = rest.get(RAW_EVENT_LEN..) else { break };
-            rest = after;
+            WIDE => match take_wide(raw, at) {
+                Some((_, step)) => step,
+                None => break,
+            },
+            _ => match LEN_OF[usize::from(first)] {
+                0 => break,
+                step => usize::from(step),
+            },
+        };
+        if at + step > raw.len() {
+            break;
         }
+        at += step;
     }
     tables
 }
 
-/// The event of one raw event record, `None` if its op is unknown.
-#[inline(always)]
-fn take_event(r: &[u8; RAW_EVENT_LEN]) -> Option<Event> {
-    Some(Event {
-        op: Op::from_u8(r[0])?,
-        object: u32::from_le_bytes(field(r, 4)),
-        site: u32::from_le_bytes(field(r, 8)),
-        a: u64::from_le_bytes(field(r, 16)),
-        b: u64::from_le_bytes(field(r, 24)),
-        c: u64::from_le_bytes(field(r, 32)),
-    })
+/// The bytes of the encoded record at `at`, `None` if it is cut short.
+fn encoded_record(raw: &[u8], at: usize) -> Option<&[u8]> {
+    let (header, body) = raw.get(at..)?.split_first_chunk::<ENCODED_HEADER>()?;
+    let n = u32::from_le_bytes([header[1], header[2], header[3], header[4]]) as usize;
+    body.get(..n)
 }
 
-/// The `N` bytes of `record` from `at` (a constant where it is inlined, so
-/// the copy is one load).
+/// The event record of `op` at `at` and the bytes it takes; `None` if it is
+/// cut short.
+fn take_event(raw: &[u8], at: usize, op: Op) -> Option<(Event, usize)> {
+    let step = usize::from(LEN_OF[op as usize]);
+    let mut words = [0; 32];
+    words[..step].copy_from_slice(raw.get(at..at + step)?);
+    Some((event_of(op, words_of(&words)), step))
+}
+
+/// The event of a record's words. The fields past the op's arity are
+/// whatever the block holds there: the encoder does not read them.
 #[inline(always)]
-fn field<const N: usize>(record: &[u8; RAW_EVENT_LEN], at: usize) -> [u8; N] {
-    let mut bytes = [0; N];
-    bytes.copy_from_slice(&record[at..at + N]);
-    bytes
+fn event_of(op: Op, [head, a, b, c]: [u64; 4]) -> Event {
+    Event { op, site: (head >> 8) as u32 & SITE_MAX, object: (head >> 32) as u32, a, b, c }
+}
+
+#[cold]
+fn take_wide(raw: &[u8], at: usize) -> Option<(Event, usize)> {
+    let (head, after) = raw.get(at..)?.split_first_chunk::<16>()?;
+    let op = OP_OF[usize::from(head[1])]?;
+    let site = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
+    let object = u32::from_le_bytes([head[8], head[9], head[10], head[11]]);
+    let fields = 8 * op.arity();
+    let mut words = [0; 32];
+    words[..fields].copy_from_slice(after.get(..fields)?);
+    let [a, b, c, _] = words_of(&words);
+    Some((Event { op, object, site, a, b, c }, 16 + fields))
+}
+
+/// Four little-endian words.
+#[inline(always)]
+fn words_of(bytes: &[u8; 32]) -> [u64; 4] {
+    let word = |at: usize| {
+        let mut word = [0; 8];
+        word.copy_from_slice(&bytes[at..at + 8]);
+        u64::from_le_bytes(word)
+    };
+    [word(0), word(8), word(16), word(24)]
 }
 
 #[cfg(test)]
@@ -149,9 +282,9 @@ mod tests {
     use crate::trace::model::Record;
 
     fn raw_event(event: &Event) -> Vec<u8> {
-        let mut window = [0u8; RAW_EVENT_LEN];
-        put_event(&mut window, event);
-        window.to_vec()
+        let mut block = Vec::new();
+        append_event(&mut block, event);
+        block
     }
 
     fn raw_encoded(bytes: &[u8]) -> Vec<u8> {
@@ -185,6 +318,66 @@ mod tests {
         let (written, len) = transcode(&raw, &mut EventEncoder::new(), &mut out);
         assert_eq!(written, 200);
         assert_eq!(out[..len], expected[..]);
+    }
+
+    /// A site past three bytes takes the wide form, in the same block as
+    /// compact records, and transcodes as the codec would have written it.
+    #[test]
+    fn sites_past_three_bytes_take_the_wide_form() {
+        let events: Vec<Event> = (0..60u64)
+            .map(|n| Event {
+                op: Op::ALL[n as usize % Op::ALL.len()],
+                object: u32::MAX - (n % 3) as u32,
+                site: if n % 2 == 0 { SITE_MAX + (n % 4) as u32 } else { SITE_MAX - 1 },
+                a: n,
+                b: n << 33,
+                c: u64::MAX,
+            })
+            .collect();
+        let mut raw = Vec::new();
+        let mut expected = Vec::new();
+        let mut direct = EventEncoder::new();
+        for event in &events {
+            raw.extend(raw_event(event));
+            direct.encode_event(&mut expected, event);
+        }
+        let wide = events.iter().filter(|e| e.site > SITE_MAX).count();
+        assert!(wide > 0 && wide < events.len());
+        let mut out = Vec::new();
+        let (written, len) = transcode(&raw, &mut EventEncoder::new(), &mut out);
+        assert_eq!(written, 60);
+        assert_eq!(out[..len], expected[..]);
+    }
+
+    /// An event takes a head word and one word per outcome field, not a
+    /// fixed record: half the bytes the writer's core must fetch.
+    #[test]
+    fn an_event_takes_a_word_per_field_it_has() {
+        let event = |op| Event { op, object: 3, site: 2, a: 1, b: 2, c: 3 };
+        let len = |op| raw_event(&event(op)).len();
+        assert_eq!(len(Op::Unlock), 8);
+        assert_eq!(len(Op::Lock), 16);
+        assert_eq!(len(Op::Send), 24);
+        assert_eq!(len(Op::Recv), 24);
+        assert_eq!(len(Op::Select), 32);
+        assert_eq!(raw_event(&Event { site: SITE_MAX + 1, ..event(Op::Lock) }).len(), 24);
+    }
+
+    /// A record cut short, or of an unknown op, ends the payload: it is not
+    /// read past, and nothing panics.
+    #[test]
+    fn a_cut_or_unknown_record_ends_the_payload() {
+        let lock = Event { op: Op::Lock, object: 3, site: 2, a: 1, b: 0, c: 0 };
+        let mut raw = raw_event(&lock);
+        raw.extend(raw_event(&lock));
+        let whole = raw.len();
+        for cut in 0..whole {
+            let (events, _) = transcode(&raw[..cut], &mut EventEncoder::new(), &mut Vec::new());
+            assert_eq!(events as usize, cut / 16, "cut at {cut}");
+            assert!(table_records(&raw[..cut]).is_empty());
+        }
+        raw[16] = Op::ALL.len() as u8;
+        assert_eq!(transcode(&raw, &mut EventEncoder::new(), &mut Vec::new()).0, 1);
     }
 
     #[test]

@@ -135,6 +135,11 @@ pub(crate) struct ChunkBuf {
 }
 
 impl ChunkBuf {
+    /// The flush clock's epoch this buffer last saw.
+    pub(crate) fn seen(&self) -> u64 {
+        self.seen
+    }
+
     /// Where this buffer is: it moves with every event kept (a capture
     /// compares it around its read).
     pub(crate) fn mark(&self) -> (u32, u32) {
@@ -215,22 +220,26 @@ impl ChunkBuf {
             (&mut self.block.bytes[at..at + RAW_EVENT_MAX]).try_into().expect("window of RAW_EVENT_MAX");
         self.block.len = at + raw::put_event(window, event);
         self.events_in_chunk += 1;
+        // Before the block's own hand-over: the event that sees the epoch
+        // move must not go with what came before it.
+        let epoch = self.clock.epoch();
+        if epoch != self.seen {
+            self.on_epoch(epoch, at);
+        }
         if self.block.len >= self.target {
             self.flush();
         }
-        let epoch = self.clock.epoch();
-        if epoch != self.seen {
-            self.on_epoch(epoch);
-        }
     }
 
-    /// The flusher moved the epoch: the buffered events are due at the writer
-    /// (or the recording is finishing, or it failed).
+    /// The flusher (or a flight dump) moved the epoch: the buffered events
+    /// are due at the writer (or the recording is finishing, or it failed).
+    /// The event just pushed, from `at` on, is the first this thread made
+    /// having seen the move.
     #[cold]
-    fn on_epoch(&mut self, epoch: u64) {
+    fn on_epoch(&mut self, epoch: u64, at: usize) {
         self.seen = epoch;
         match self.clock.state() {
-            ClockState::Recording => self.flush(),
+            ClockState::Recording => self.hand_over_before(at),
             ClockState::Closing => self.close(),
             ClockState::Capped => {
                 // What this thread holds comes before the stop: keep it
@@ -249,6 +258,42 @@ impl ChunkBuf {
                 }
             }
         }
+    }
+
+    /// Hands over what was recorded before the event at `at` (the last in
+    /// the block), keeping that event for the next block; with nothing
+    /// before it, says so. What this thread hands over having seen an epoch
+    /// is then exactly what it recorded before seeing it: an event another
+    /// thread made after seeing the epoch cannot come before it (it sees
+    /// the epoch at its very next event), so a flight dump that takes each
+    /// thread up to its hand-over holds no event that depends on one it
+    /// lacks (a receive whose message's channel another thread named later,
+    /// say).
+    fn hand_over_before(&mut self, at: usize) {
+        if self.closed {
+            return;
+        }
+        if self.events_in_chunk <= 1 {
+            let msg = WriterMsg::HandedOver { thread: self.thread, epoch: self.seen };
+            if self.to_writer.send(msg).is_err() {
+                self.mark_closed();
+            }
+            return;
+        }
+        let n = self.block.len - at;
+        let mut event = [0u8; RAW_EVENT_MAX];
+        event[..n].copy_from_slice(&self.block.bytes[at..at + n]);
+        self.block.len = at;
+        self.events_in_chunk -= 1;
+        self.flush();
+        if self.closed {
+            return;
+        }
+        self.begin_chunk_if_empty();
+        let to = self.block.len;
+        self.block.bytes[to..to + n].copy_from_slice(&event[..n]);
+        self.block.len = to + n;
+        self.events_in_chunk += 1;
     }
 
     /// Copies the encoded record in `scratch` into the block, handing the
@@ -358,8 +403,13 @@ impl ChunkBuf {
             self.pending.fetch_add(block.len, Ordering::AcqRel);
             block.pending = Some(Arc::clone(&self.pending));
         }
-        let msg =
-            WriterMsg::Chunk { thread: self.thread, seq: self.seq, events: self.events_in_chunk, block };
+        let msg = WriterMsg::Chunk {
+            thread: self.thread,
+            seq: self.seq,
+            events: self.events_in_chunk,
+            block,
+            epoch: self.seen,
+        };
         if self.to_writer.send(msg).is_err() {
             self.mark_closed();
         }
@@ -380,7 +430,12 @@ impl ChunkBuf {
         } else {
             raw::table_records(block.payload())
         };
-        let msg = WriterMsg::Skipped { thread: self.thread, events: self.events_in_chunk, tables };
+        let msg = WriterMsg::Skipped {
+            thread: self.thread,
+            events: self.events_in_chunk,
+            tables,
+            epoch: self.seen,
+        };
         if self.to_writer.send(msg).is_err() {
             self.mark_closed();
         }

@@ -445,7 +445,7 @@ impl CoopRun {
         let mut encoder = EventEncoder::new();
         let mut work = Vec::new();
         while let Ok(msg) = self.inbox.try_recv() {
-            if let WriterMsg::Chunk { thread, seq, events, block } = msg {
+            if let WriterMsg::Chunk { thread, seq, events, block, .. } = msg {
                 let payload = block.chunk_payload(&mut encoder, &mut work).to_vec();
                 chunks.push(RecordedChunk { thread, seq, payload, events });
                 self.recycle(block);

@@ -152,9 +152,10 @@ impl FlushClock {
         self.epoch.load(Ordering::Relaxed)
     }
 
-    /// Moves the epoch: every thread hands its buffer over at its next event.
-    pub(crate) fn tick(&self) {
-        self.epoch.fetch_add(1, Ordering::Release);
+    /// Moves the epoch: every thread hands its buffer over at its next
+    /// event. Returns the new epoch.
+    pub(crate) fn tick(&self) -> u64 {
+        self.epoch.fetch_add(1, Ordering::Release) + 1
     }
 
     pub(crate) fn state(&self) -> ClockState {

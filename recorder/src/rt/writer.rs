@@ -31,6 +31,9 @@ pub(crate) enum WriterMsg {
         seq: u32,
         events: u32,
         block: Block,
+        /// The flush clock's epoch the thread had seen when it handed the
+        /// block over (see [`WriterMsg::HandedOver`]).
+        epoch: u64,
     },
     /// Under the flight recorder, a block its thread dropped at the pending
     /// cap (the keeper behind): how many events it held and the table
@@ -39,6 +42,16 @@ pub(crate) enum WriterMsg {
         thread: ThreadIndex,
         events: u32,
         tables: Vec<u8>,
+        epoch: u64,
+    },
+    /// A thread saw the epoch move with nothing recorded before the event
+    /// that saw it. Every message says which epoch its thread had seen: the
+    /// first a thread sends having seen a new epoch hands over all it
+    /// recorded before it saw it, and nothing after (a flight dump's
+    /// gathering cuts every thread there).
+    HandedOver {
+        thread: ThreadIndex,
+        epoch: u64,
     },
     Finish {
         footer: Box<Footer>,
@@ -214,7 +227,7 @@ fn run(
     let mut payload = Vec::new();
     for msg in inbox.iter() {
         match msg {
-            WriterMsg::Chunk { thread, seq, events, mut block } => {
+            WriterMsg::Chunk { thread, seq, events, mut block, .. } => {
                 if give_up.load(Ordering::Acquire) {
                     // The chunks still queued are each thread's last ones:
                     // dropping them all leaves every thread's log a prefix.
@@ -236,7 +249,7 @@ fn run(
             }
             // Only a flight recorder's threads skip a block (its keeper
             // takes them); a recording stops at its pending cap instead.
-            WriterMsg::Skipped { .. } => {}
+            WriterMsg::Skipped { .. } | WriterMsg::HandedOver { .. } => {}
             WriterMsg::Finish { mut footer } => {
                 footer.events = stats.events;
                 if dropped.chunks > 0 {

@@ -22,7 +22,7 @@ fn chunks(inbox: &Receiver<WriterMsg>) -> Vec<(u32, Vec<Record>)> {
         .try_iter()
         .filter_map(|msg| match msg {
             WriterMsg::Chunk { events, block, .. } => Some((events, decode(&block))),
-            WriterMsg::Skipped { .. } | WriterMsg::Finish { .. } => None,
+            WriterMsg::Skipped { .. } | WriterMsg::HandedOver { .. } | WriterMsg::Finish { .. } => None,
         })
         .collect()
 }
@@ -55,7 +55,81 @@ fn a_moved_epoch_hands_the_buffered_events_over_at_the_next_event() {
     buf.push_event(&event(2));
     let written = chunks(&inbox);
     assert_eq!(written.len(), 1);
-    assert_eq!(written[0].0, 2, "both events, the one that noticed the epoch included");
+    assert_eq!(written[0].0, 1, "the events before the one that noticed the epoch");
+    buf.flush();
+    let rest = chunks(&inbox);
+    assert_eq!(rest.len(), 1);
+    assert!(matches!(rest[0].1.last(), Some(Record::Event(e)) if e.a == 2), "{:?}", rest[0].1);
+}
+
+/// Every message says which epoch its thread had seen, and the first a
+/// thread sends having seen a new one holds exactly what it recorded
+/// before it saw it: a flight dump cuts each thread there, so that no
+/// event in it depends on one another thread made after its own cut.
+#[test]
+fn a_thread_hands_over_what_it_recorded_before_it_saw_the_epoch() {
+    let clock = FlushClock::new(false);
+    let (mut buf, inbox) = buffer(&clock);
+    let messages = |inbox: &Receiver<WriterMsg>| {
+        inbox
+            .try_iter()
+            .map(|msg| match msg {
+                WriterMsg::Chunk { epoch, block, .. } => {
+                    let values = decode(&block)
+                        .into_iter()
+                        .filter_map(|r| match r {
+                            Record::Event(e) => Some(e.a),
+                            _ => None,
+                        })
+                        .collect::<Vec<_>>();
+                    (epoch, values)
+                }
+                WriterMsg::HandedOver { epoch, .. } => (epoch, Vec::new()),
+                WriterMsg::Skipped { .. } | WriterMsg::Finish { .. } => unreachable!(),
+            })
+            .collect::<Vec<_>>()
+    };
+    buf.push_event(&event(1));
+    buf.flush();
+    let before = clock.epoch();
+    assert_eq!(messages(&inbox), [(before, vec![1])]);
+    buf.push_event(&event(2));
+    buf.push_event(&event(3));
+    let gathering = clock.tick();
+    buf.push_event(&event(4));
+    assert_eq!(
+        messages(&inbox),
+        [(gathering, vec![2, 3])],
+        "event 4 saw the epoch: not handed over with 2 and 3"
+    );
+    // Nothing recorded before the event that sees the next move: a message
+    // says so (a dump does not wait for the thread).
+    let next = clock.tick();
+    buf.push_event(&event(5));
+    assert_eq!(messages(&inbox), [(next, vec![4])]);
+    let last = clock.tick();
+    buf.flush();
+    assert_eq!(
+        messages(&inbox),
+        [(next, vec![5])],
+        "a flush by another thread keeps the epoch the buffer saw"
+    );
+    buf.push_event(&event(6));
+    assert_eq!(messages(&inbox), [(last, vec![])]);
+    // The event that sees the move fills the block: what came before goes
+    // first, then the full block with it.
+    while buf.block.len + 16 < buf.target {
+        buf.push_event(&event(7));
+    }
+    assert_eq!(messages(&inbox), []);
+    let full = clock.tick();
+    buf.push_event(&event(8));
+    let sent = messages(&inbox);
+    assert_eq!(sent.len(), 1, "{}", sent.len());
+    assert_eq!(sent[0].0, full);
+    assert!(sent[0].1.iter().all(|&a| a == 6 || a == 7), "event 8 is not in it");
+    buf.flush();
+    assert_eq!(messages(&inbox), [(full, vec![8])]);
 }
 
 #[test]
@@ -95,7 +169,7 @@ fn fill(buf: &mut ChunkBuf, inbox: &Receiver<WriterMsg>, chunks: usize) -> Vec<B
         buf.push_event(&event(n));
         taken.extend(inbox.try_iter().filter_map(|msg| match msg {
             WriterMsg::Chunk { block, .. } => Some(block),
-            WriterMsg::Skipped { .. } | WriterMsg::Finish { .. } => None,
+            WriterMsg::Skipped { .. } | WriterMsg::HandedOver { .. } | WriterMsg::Finish { .. } => None,
         }));
         if taken.len() == chunks {
             break;
@@ -146,7 +220,7 @@ fn a_thread_encodes_its_own_blocks_while_the_writer_is_behind() {
         .try_iter()
         .filter_map(|msg| match msg {
             WriterMsg::Chunk { events, block, .. } => Some((events, block)),
-            WriterMsg::Skipped { .. } | WriterMsg::Finish { .. } => None,
+            WriterMsg::Skipped { .. } | WriterMsg::HandedOver { .. } | WriterMsg::Finish { .. } => None,
         })
         .collect();
     let kinds: Vec<bool> = blocks.iter().map(|(_, block)| block.encoded).collect();

@@ -196,16 +196,24 @@ mod tests {
         assert_eq!(cache.used, 2);
     }
 
+    /// `n` addresses 24 bytes apart (as `Location`s lie) whose home slot in
+    /// `cache` is the same.
+    fn sharing_a_home(cache: &SiteCache, n: usize) -> Vec<usize> {
+        let first: usize = 0x5555_0000_1000;
+        let home = cache.home(first);
+        let mut sites = vec![first];
+        sites.extend((first + 24..).step_by(24).filter(|&a| cache.home(a) == home).take(n - 1));
+        sites
+    }
+
     /// Three sites sharing a home: the third sits two slots on, and the hot
     /// path's lookup still finds it (it stopped at the next slot, and the
     /// site was interned again at every call).
     #[test]
     fn a_third_site_sharing_a_home_is_found_by_the_hot_path() {
         let mut cache = SiteCache::new();
-        let first: usize = 0x5555_0000_1000;
-        let home = cache.home(first);
-        let mut sites = vec![first];
-        sites.extend((first + 24..).step_by(24).filter(|&a| cache.home(a) == home).take(2));
+        let sites = sharing_a_home(&cache, 3);
+        let first = sites[0];
         for (i, &site) in sites.iter().enumerate() {
             assert_eq!(cache.intern_address(site), (i as SiteIndex, true));
         }
@@ -221,10 +229,7 @@ mod tests {
     #[test]
     fn sites_sharing_a_home_move_home_as_the_table_grows() {
         let mut cache = SiteCache::new();
-        let first: usize = 0x5555_0000_1000;
-        let home = cache.home(first);
-        let mut sites = vec![first];
-        sites.extend((first + 24..).step_by(24).filter(|&a| cache.home(a) == home).take(3));
+        let mut sites = sharing_a_home(&cache, 4);
         sites.extend((0..8).map(|i| 0x7777_0000_0000 + 24 * i));
         for &site in &sites {
             cache.intern_address(site);

@@ -548,72 +548,87 @@ fn a_mid_run_dump_of_threads_in_lockstep_replays_to_its_end_both_ways() {
 /// dump without the worker's names (a third of a soak service's dumps).
 #[test]
 fn a_mid_run_dump_names_every_object_its_events_are_on() {
+    dumps_name_every_object_their_events_are_on("flight-cut", || {
+        let _ = flight_dump();
+    });
+}
+
+/// The same for a dump made by a thread's panic, while the run goes on.
+#[test]
+fn a_panics_dump_names_every_object_its_events_are_on() {
+    dumps_name_every_object_their_events_are_on("flight-cut-panic", || panic!("dump me"));
+}
+
+/// Runs a worker answering requests on fresh reply channels and a
+/// collector receiving the replies, has `trigger` dump mid-run while a
+/// thread outside any reprise call holds the dump's gathering open, and
+/// checks, in eight rounds, that every object an event of the dump is on
+/// is named in it.
+fn dumps_name_every_object_their_events_are_on(name: &str, trigger: fn()) {
     use reprise::channel::{self, Receiver, Sender};
-    use std::sync::atomic::AtomicBool;
-    let program = || {
-        let (jobs_tx, jobs_rx) = channel::bounded::<Sender<u64>>(16);
-        let (pending_tx, pending_rx) = channel::unbounded::<Receiver<u64>>();
-        let (go_tx, go_rx) = channel::bounded::<()>(0);
-        let (dump_tx, dump_rx) = channel::bounded::<()>(0);
-        let worker = thread::spawn(move || {
-            for reply in jobs_rx.iter() {
-                reply.send(1).unwrap();
-            }
-        });
-        // The collector fills its blocks faster than the worker (the
-        // counter's events), so its last block handed over often holds
-        // receives on channels named in the worker's block not yet handed
-        // over.
-        let collector = thread::spawn(move || {
-            let counter = AtomicU64::new(0);
-            for reply in pending_rx.iter() {
-                let value = reply.recv().unwrap();
-                for _ in 0..4 {
-                    counter.fetch_add(value, Ordering::Relaxed);
-                }
-            }
-            counter.load(Ordering::Relaxed) / 4
-        });
-        // Holds the dump's gathering open: a thread running outside any
-        // reprise call is waited for until it makes one (or the handover
-        // time passes), while the others go on.
-        let holder = thread::spawn(move || {
-            go_rx.recv().unwrap();
-            std::thread::sleep(Duration::from_millis(300));
-        });
-        // A std flag: the requests go on until the dump is written.
-        let dumped = Arc::new(AtomicBool::new(false));
-        let dumper = thread::spawn({
-            let dumped = Arc::clone(&dumped);
-            move || {
-                dump_rx.recv().unwrap();
-                let info = flight_dump();
-                dumped.store(true, Ordering::Release);
-                info.is_ok()
-            }
-        });
-        let mut requests = 0u64;
-        while requests < 2_000 || !dumped.load(Ordering::Acquire) {
-            if requests == 1_000 {
-                go_tx.send(()).unwrap();
-                dump_tx.send(()).unwrap();
-            }
-            let (reply_tx, reply_rx) = channel::bounded::<u64>(1);
-            pending_tx.send(reply_rx).unwrap();
-            jobs_tx.send(reply_tx).unwrap();
-            requests += 1;
-        }
-        drop((jobs_tx, pending_tx));
-        worker.join().unwrap();
-        holder.join().unwrap();
-        (collector.join().unwrap() == requests, dumper.join().unwrap())
-    };
-    // Whether the collector's last block goes after the worker's is up to
-    // the scheduler: without the cut, one run in four or five showed it.
     for round in 0..8 {
-        let path = scratch(&format!("flight-cut-{round}")).join("dump.trace");
+        let path = scratch(&format!("{name}-{round}")).join("dump.trace");
+        let dump = path.clone();
+        let program = move || {
+            let (jobs_tx, jobs_rx) = channel::bounded::<Sender<u64>>(16);
+            let (pending_tx, pending_rx) = channel::unbounded::<Receiver<u64>>();
+            let (go_tx, go_rx) = channel::bounded::<()>(0);
+            let (dump_tx, dump_rx) = channel::bounded::<()>(0);
+            let worker = thread::spawn(move || {
+                for reply in jobs_rx.iter() {
+                    reply.send(1).unwrap();
+                }
+            });
+            // The collector fills its blocks faster than the worker (the
+            // counter's events), so its last block handed over often holds
+            // receives on channels named in the worker's block not yet
+            // handed over.
+            let collector = thread::spawn(move || {
+                let counter = AtomicU64::new(0);
+                for reply in pending_rx.iter() {
+                    let value = reply.recv().unwrap();
+                    for _ in 0..4 {
+                        counter.fetch_add(value, Ordering::Relaxed);
+                    }
+                }
+                counter.load(Ordering::Relaxed) / 4
+            });
+            // Holds the dump's gathering open: a thread running outside
+            // any reprise call is waited for until it makes one (or the
+            // handover time passes), while the others go on.
+            let holder = thread::spawn(move || {
+                go_rx.recv().unwrap();
+                std::thread::sleep(Duration::from_millis(300));
+            });
+            let dumper = thread::spawn(move || {
+                dump_rx.recv().unwrap();
+                trigger();
+            });
+            // Requests go on until the dump is written, and a while after.
+            let mut requests = 0u64;
+            let mut after = 0;
+            while requests < 2_000 || after < 2_000 {
+                if requests == 1_000 {
+                    go_tx.send(()).unwrap();
+                    dump_tx.send(()).unwrap();
+                }
+                if requests > 1_000 && dump.exists() {
+                    after += 1;
+                }
+                let (reply_tx, reply_rx) = channel::bounded::<u64>(1);
+                pending_tx.send(reply_rx).unwrap();
+                jobs_tx.send(reply_tx).unwrap();
+                requests += 1;
+            }
+            drop((jobs_tx, pending_tx));
+            worker.join().unwrap();
+            holder.join().unwrap();
+            let _ = dumper.join();
+            collector.join().unwrap() == requests
+        };
         let run = flight(&path, config().events(1 << 20), program).unwrap();
-        assert_eq!(run.result, Some((true, true)));
+        assert_eq!(run.result, Some(true));
+        assert_eq!(run.dumps.len(), 1, "round {round}: {:?}", run.failures);
         let trace = read_trace_file(&path).unwrap();
         let mut named = std::collections::HashSet::new();
         let mut used = Vec::new();

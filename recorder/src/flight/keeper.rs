@@ -317,20 +317,19 @@ impl Keeper {
                 }
                 if self.finished.is_none() {
                     self.gather(Some(thread));
-                    // A panic's dump keeps what came in meanwhile: it may
-                    // be the root's exit, and the run's end then dumps all.
-                    self.end_gather();
                 }
-                if self.finished.is_none() && self.root_exit_taken() {
+                if self.finished.is_none() && (self.root_exit_taken() || self.root_exit_held()) {
                     // The root ended meanwhile (the program caught this
                     // panic and went on to its end) and its exit is in the
                     // rings: the run's end is on the way, and a dump
                     // holding the whole run must carry its verdict, not
                     // this panic's, or its replay reports a mismatch.
+                    self.end_gather();
                     self.take_until(|_| false);
                 }
                 let reason = format!("panic in thread {thread}");
                 if self.finished.is_some() {
+                    self.end_gather();
                     // The run ended meanwhile: the end's dump holds it all,
                     // under the run's own verdict. A panic the program
                     // caught (a scope's, in a `catch_unwind`) ends no run:
@@ -340,8 +339,24 @@ impl Keeper {
                     return;
                 }
                 let _ = self.dump(Verdict::Panicked { thread, message }, &reason);
+                self.end_gather();
             }
         }
+    }
+
+    /// Whether the root's exit is among the chunks held aside while a dump
+    /// gathers (decoded here, at a panic's dump: the root's few chunks).
+    fn root_exit_held(&self) -> bool {
+        let mut encoder = EventEncoder::new();
+        let mut work = Vec::new();
+        self.held_aside.iter().any(|msg| match msg {
+            WriterMsg::Chunk { thread: ROOT, block, .. } => {
+                decode_chunk(block.chunk_payload(&mut encoder, &mut work)).is_ok_and(|records| {
+                    records.iter().any(|r| matches!(r, Record::Event(e) if e.op == Op::ThreadExit))
+                })
+            }
+            _ => false,
+        })
     }
 
     /// Takes chunks until `done` holds (a panicking thread has exited, so

@@ -97,8 +97,8 @@ pub(crate) struct Keeper {
     /// on reply channels that a worker named after its own hand-over: the
     /// dump held events on objects it did not name.
     pub(crate) handed_over: Vec<ThreadIndex>,
-    pub(crate) gather_epoch: u64,
-    pub(crate) gathering: bool,
+    /// While a dump gathers, the epoch it moved the clock to.
+    pub(crate) gather_epoch: Option<u64>,
     pub(crate) held_aside: Vec<WriterMsg>,
     /// The threads holding chunks: those seen exited, in the order their
     /// exits were seen, and those watched for their exit.
@@ -169,14 +169,14 @@ impl Keeper {
     }
 
     fn take(&mut self, msg: WriterMsg) {
-        if self.gathering {
+        if let Some(cut) = self.gather_epoch {
             let seen = match &msg {
                 WriterMsg::Chunk { thread, epoch, .. }
                 | WriterMsg::Skipped { thread, epoch, .. }
                 | WriterMsg::HandedOver { thread, epoch } => Some((*thread, *epoch)),
                 WriterMsg::Finish { .. } => None,
             };
-            if let Some((thread, _)) = seen.filter(|&(_, epoch)| epoch >= self.gather_epoch) {
+            if let Some((thread, _)) = seen.filter(|&(_, epoch)| epoch >= cut) {
                 if self.handed_over.contains(&thread) {
                     self.held_aside.push(msg);
                     return;
@@ -351,9 +351,7 @@ impl Keeper {
         let mut work = Vec::new();
         self.held_aside.iter().any(|msg| match msg {
             WriterMsg::Chunk { thread: ROOT, block, .. } => {
-                decode_chunk(block.chunk_payload(&mut encoder, &mut work)).is_ok_and(|records| {
-                    records.iter().any(|r| matches!(r, Record::Event(e) if e.op == Op::ThreadExit))
-                })
+                ends_with_exit(block.chunk_payload(&mut encoder, &mut work))
             }
             _ => false,
         })
@@ -395,14 +393,11 @@ impl Keeper {
     /// Whether the root's last chunk taken ends with its exit (decoded
     /// here, at a dump: one chunk).
     fn root_exit_taken(&self) -> bool {
-        let Some(last) = self.rings.threads.get(&ROOT).and_then(|ring| ring.chunks.back()) else {
-            return false;
-        };
-        let Ok(records) = decode_chunk(last.block.payload()) else { return false };
-        records.iter().rev().find_map(|r| match r {
-            Record::Event(e) => Some(e.op == Op::ThreadExit),
-            _ => None,
-        }) == Some(true)
+        self.rings
+            .threads
+            .get(&ROOT)
+            .and_then(|ring| ring.chunks.back())
+            .is_some_and(|last| ends_with_exit(last.block.payload()))
     }
 
     fn exited(&mut self, thread: ThreadIndex) -> bool {
@@ -417,8 +412,8 @@ impl Keeper {
     /// or it exits).
     fn gather(&mut self, quiet: Option<ThreadIndex>) {
         self.handed_over.clear();
-        self.gathering = true;
-        self.gather_epoch = self.clock.tick();
+        let cut = self.clock.tick();
+        self.gather_epoch = Some(cut);
         let deadline = Instant::now() + self.handover;
         let mut running = self.exec.threads.lock().clone();
         running.retain(|t| Some(t.index) != quiet);
@@ -435,13 +430,12 @@ impl Keeper {
                     // move: all it holds was recorded before, and its buffer
                     // is ours to flush. Having seen it, it handed over then:
                     // its message is on the way.
-                    Some(Some(mut guard)) if guard.seen() < self.gather_epoch => {
+                    Some(Some(mut guard)) if guard.seen() < cut => {
                         guard.flush();
                         self.handed_over.push(thread.index);
                         false
                     }
-                    Some(Some(_)) => true,
-                    Some(None) => true,
+                    Some(_) => true,
                     None => false,
                 }
             });
@@ -464,7 +458,7 @@ impl Keeper {
     /// The dump is written: what threads handed over after their cut goes
     /// to the rings now, in the order it came.
     fn end_gather(&mut self) {
-        self.gathering = false;
+        self.gather_epoch = None;
         for msg in std::mem::take(&mut self.held_aside) {
             self.take(msg);
         }
@@ -559,4 +553,13 @@ impl Keeper {
             }
         }
     }
+}
+
+/// Whether the last event of the encoded `chunk` is its thread's exit.
+fn ends_with_exit(chunk: &[u8]) -> bool {
+    let Ok(records) = decode_chunk(chunk) else { return false };
+    records.iter().rev().find_map(|r| match r {
+        Record::Event(e) => Some(e.op == Op::ThreadExit),
+        _ => None,
+    }) == Some(true)
 }

@@ -274,10 +274,7 @@ impl ChunkBuf {
             return;
         }
         if self.events_in_chunk <= 1 {
-            let msg = WriterMsg::HandedOver { thread: self.thread, epoch: self.seen };
-            if self.to_writer.send(msg).is_err() {
-                self.mark_closed();
-            }
+            self.post(WriterMsg::HandedOver { thread: self.thread, epoch: self.seen });
             return;
         }
         let n = self.block.len - at;
@@ -410,11 +407,7 @@ impl ChunkBuf {
             block,
             epoch: self.seen,
         };
-        if self.to_writer.send(msg).is_err() {
-            self.mark_closed();
-        }
-        self.seq += 1;
-        self.events_in_chunk = 0;
+        self.post_block(msg);
     }
 
     /// Under the flight recorder, with the keeper behind: the block is
@@ -436,11 +429,23 @@ impl ChunkBuf {
             tables,
             epoch: self.seen,
         };
+        self.post_block(msg);
+    }
+
+    /// Sends the message of the block just handed over (written or
+    /// skipped): the next block is the next chunk.
+    fn post_block(&mut self, msg: WriterMsg) {
+        self.post(msg);
+        self.seq += 1;
+        self.events_in_chunk = 0;
+    }
+
+    /// Sends `msg` to the writer (or keeper); once it is gone, nothing more
+    /// is recorded here.
+    fn post(&mut self, msg: WriterMsg) {
         if self.to_writer.send(msg).is_err() {
             self.mark_closed();
         }
-        self.seq += 1;
-        self.events_in_chunk = 0;
     }
 
     /// Flushes what is buffered and accepts nothing more: later events are

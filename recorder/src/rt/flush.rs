@@ -85,7 +85,6 @@ impl FlushClock {
         })
     }
 
-    /// A clock whose threads may each have `cap` bytes waiting for the writer.
     /// A flight recorder's clock: a thread whose pending bytes reach `cap`
     /// (the keeper is behind) drops its block rather than stop recording.
     pub(crate) fn flight(cap: usize) -> Arc<FlushClock> {
@@ -96,6 +95,7 @@ impl FlushClock {
         clock
     }
 
+    /// A clock whose threads may each have `cap` bytes waiting for the writer.
     pub(crate) fn with_pending_cap(may_go_off: bool, cap: usize) -> Arc<FlushClock> {
         let mut clock = FlushClock::new(may_go_off);
         if let Some(clock) = Arc::get_mut(&mut clock) {

@@ -7,16 +7,17 @@
 //! threads hand their buffers over at their next event), flushes the buffers
 //! of threads blocked in a reprise call, and takes what is queued.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
+use crate::flight::config::FlightConfig;
 use crate::flight::dump::{self, DumpInfo};
 use crate::flight::exits::Exits;
-use crate::flight::ring::Rings;
+use crate::flight::ring::{Budget, Rings};
 use crate::record::condvar_waits_annotation;
 use crate::rt::chunk::{Block, CHUNK_CAPACITY};
 use crate::rt::exec::Execution;
@@ -121,7 +122,54 @@ pub(crate) struct Keeper {
     pub(crate) stall: bool,
 }
 
+/// The channels the keeper takes from and gives back to.
+pub(crate) struct KeeperInputs {
+    pub(crate) inbox: Receiver<WriterMsg>,
+    pub(crate) requests: Receiver<Request>,
+    pub(crate) drops: Receiver<ObjectIndex>,
+    pub(crate) recycle: Sender<Block>,
+}
+
 impl Keeper {
+    /// A keeper of `exec`'s chunks, with `config`'s budgets, dumping to `path`.
+    pub(crate) fn new(
+        exec: Arc<Execution>,
+        clock: Arc<FlushClock>,
+        path: &Path,
+        config: &FlightConfig,
+        inputs: KeeperInputs,
+    ) -> Keeper {
+        let KeeperInputs { inbox, requests, drops, recycle } = inputs;
+        let record = &config.record;
+        Keeper {
+            exec,
+            clock,
+            path: path.to_path_buf(),
+            header: record.header(),
+            dump_at_end: config.dump_at_end,
+            keep_exited: config.exited_threads,
+            handover: record.handover_timeout,
+            inbox,
+            requests,
+            drops,
+            recycle,
+            rings: Rings::new(Budget { events: config.events.max(1), bytes: config.bytes }),
+            finished: None,
+            end_dumps_for: None,
+            handed_over: Vec::new(),
+            gather_epoch: None,
+            held_aside: Vec::new(),
+            later_panics: Vec::new(),
+            exits: Exits::default(),
+            encoder: EventEncoder::new(),
+            payload: Vec::new(),
+            end: KeeperEnd::default(),
+            round: None,
+            looking: false,
+            stall: record.stall_writer,
+        }
+    }
+
     /// Runs until the recording finishes.
     pub(crate) fn run(mut self) -> KeeperEnd {
         if self.stall {
@@ -267,6 +315,13 @@ impl Keeper {
             }
         };
         self.looking = true;
+        if settled {
+            // A thread counted settled because it exited handed its last
+            // chunk over before it said so, but that chunk may still be
+            // queued behind the one being taken: it must be in the rings
+            // before the names its events need are forgotten.
+            self.take_queued();
+        }
         self.rings.look(settled);
         // What was handed over before this look (a chunk taken later must
         // have been handed over after it): no more, or a program making
@@ -563,3 +618,6 @@ fn ends_with_exit(chunk: &[u8]) -> bool {
         _ => None,
     }) == Some(true)
 }
+
+#[cfg(test)]
+mod tests;

@@ -43,7 +43,6 @@ use crate::rt::context::{self, Role};
 use crate::rt::exec::{ExecKind, Execution, RecordSink};
 use crate::rt::flush::FlushClock;
 use crate::rt::{monitor, panic, signal};
-use crate::trace::codec::EventEncoder;
 use crate::trace::format::Verdict;
 use crate::trace::model::ObjectIndex;
 
@@ -59,9 +58,7 @@ pub use config::{
 pub use dump::DumpInfo;
 pub use keeper::{DUMP_NOTE, RUNNING_NOTE};
 
-use exits::Exits;
-use keeper::{Keeper, KeeperEnd, Request};
-use ring::{Budget, Rings};
+use keeper::{Keeper, KeeperEnd, KeeperInputs, Request};
 
 /// How long a dump request waits for the keeper: a backstop (a dump takes
 /// the time of writing a few MiB), never reached while the keeper works.
@@ -153,33 +150,13 @@ impl Session {
         }
         let (requests_tx, requests) = crossbeam_channel::unbounded();
         let (drops_tx, drops) = crossbeam_channel::unbounded();
-        let keeper = Keeper {
-            exec: Arc::clone(&exec),
-            clock: Arc::clone(&clock),
-            path: path.to_path_buf(),
-            header: record.header(),
-            dump_at_end: config.dump_at_end,
-            keep_exited: config.exited_threads,
-            handover: record.handover_timeout,
-            inbox,
-            requests,
-            drops,
-            recycle,
-            rings: Rings::new(Budget { events: config.events.max(1), bytes: config.bytes }),
-            finished: None,
-            end_dumps_for: None,
-            handed_over: Vec::new(),
-            gather_epoch: None,
-            held_aside: Vec::new(),
-            later_panics: Vec::new(),
-            exits: Exits::default(),
-            encoder: EventEncoder::new(),
-            payload: Vec::new(),
-            end: KeeperEnd::default(),
-            round: None,
-            looking: false,
-            stall: record.stall_writer,
-        };
+        let keeper = Keeper::new(
+            Arc::clone(&exec),
+            Arc::clone(&clock),
+            path,
+            config,
+            KeeperInputs { inbox, requests, drops, recycle },
+        );
         let keeper = std::thread::Builder::new()
             .name("reprise-flight".into())
             .spawn(move || keeper.run())

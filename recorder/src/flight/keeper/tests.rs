@@ -1,0 +1,133 @@
+use parking_lot::Mutex;
+
+use super::*;
+use crate::record::RecordConfig;
+use crate::rt::chunk::{ChunkBuf, CHUNK_TARGET};
+use crate::rt::exec::{ExecKind, RecordSink, ThreadShared};
+use crate::trace::model::{Event, ObjectKind, NO_THREAD};
+use crate::trace::read::read_trace_file;
+
+/// A keeper of two threads' chunks (rings keeping each thread's newest
+/// chunk only), built as a flight recording builds it but driven by the
+/// test: nothing runs on its own.
+struct Scene {
+    keeper: Keeper,
+    drops: Sender<ObjectIndex>,
+    main: Arc<ThreadShared>,
+    worker: Arc<ThreadShared>,
+    path: PathBuf,
+}
+
+fn scene(name: &str) -> Scene {
+    let (to_writer, inbox) = crossbeam_channel::unbounded();
+    let (recycle, recycled) = crossbeam_channel::bounded(64);
+    let (drops_tx, drops) = crossbeam_channel::unbounded();
+    let (_requests_tx, requests) = crossbeam_channel::unbounded();
+    let clock = FlushClock::flight(1 << 20);
+    let buf = |thread| {
+        let buf =
+            ChunkBuf::new(thread, to_writer.clone(), recycled.clone(), CHUNK_TARGET, Arc::clone(&clock));
+        Arc::new(ThreadShared::new(thread, Some(Arc::new(Mutex::new(buf)))))
+    };
+    let (main, worker) = (buf(0), buf(1));
+    let sink = RecordSink {
+        to_writer,
+        recycled,
+        seed: 0,
+        clock: Arc::clone(&clock),
+        handover: Duration::from_secs(1),
+    };
+    let exec = Execution::new(ExecKind::Record(sink));
+    exec.threads.lock().extend([Arc::clone(&main), Arc::clone(&worker)]);
+    let dir = std::env::temp_dir().join(format!("reprise-keeper-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("dump.trace");
+    let mut config = FlightConfig::new(RecordConfig::new("keeper-test", "1"));
+    config.events = 1;
+    let inputs = KeeperInputs { inbox, requests, drops, recycle };
+    Scene { keeper: Keeper::new(exec, clock, &path, &config, inputs), drops: drops_tx, main, worker, path }
+}
+
+fn store(object: ObjectIndex) -> Event {
+    Event { op: Op::AtomicStore, object, site: 0, a: 1, b: 0, c: 0 }
+}
+
+/// The objects the events of a dump are on that the dump does not name.
+fn unnamed_objects(path: &Path) -> Vec<ObjectIndex> {
+    let trace = read_trace_file(path).unwrap();
+    let mut named = std::collections::HashSet::new();
+    let mut used = Vec::new();
+    for record in trace.threads.values().flat_map(|records| records.iter()) {
+        match record {
+            Record::Object { index, .. } => {
+                named.insert(*index);
+            }
+            Record::Event(e) if e.op.has_object() => used.push(e.object),
+            _ => {}
+        }
+    }
+    used.retain(|o| !named.contains(o));
+    used
+}
+
+/// A thread that was running at a look (its events on an object dropped
+/// before it still buffered) and exits before the next look settles that
+/// round; but its last chunk, handed over before it said it exited, is
+/// still queued behind the chunk whose taking makes the next look. Counting
+/// it settled by its exit alone forgot the object's name (kept only from an
+/// overwritten chunk) and then took its events on it: the dump held events
+/// on an object it did not name.
+#[test]
+fn a_look_settled_by_an_exit_takes_the_exited_threads_last_chunk_before_it_forgets() {
+    let Scene { mut keeper, drops, main, worker, path } = scene("exit-settles");
+    let (x, y) = (0, 1);
+    let handed_over = |keeper: &mut Keeper, events: &[Event]| {
+        let mut buf = main.buf.as_ref().unwrap().lock();
+        for event in events {
+            buf.push_event(event);
+        }
+        buf.flush();
+        drop(buf);
+        keeper.take_queued();
+    };
+    {
+        let mut buf = main.buf.as_ref().unwrap().lock();
+        buf.push_thread(0, NO_THREAD, 0, "main");
+        buf.push_site(0, "scene.rs", 1, 1);
+        buf.push_object(x, ObjectKind::Atomic, 0);
+        buf.push_object(y, ObjectKind::Atomic, 0);
+    }
+    handed_over(&mut keeper, &[store(x)]);
+    // The ring keeps the newest chunk only: `x`'s name is kept from the
+    // one overwritten.
+    handed_over(&mut keeper, &[store(y)]);
+    // The worker runs (it holds its buffer) with a store to `x` buffered;
+    // then `x` is dropped.
+    let mut running = worker.buf.as_ref().unwrap().lock();
+    running.push_thread(1, 0, 0, "worker");
+    running.push_event(&store(x));
+    drops.send(x).unwrap();
+    // A look: it hears of the drop, and waits for the running worker.
+    keeper.rings.look_soon();
+    handed_over(&mut keeper, &[store(y)]);
+    assert!(keeper.round.as_ref().is_some_and(|waiting| waiting.iter().any(|&(t, _)| t == 1)));
+    // The main thread hands a chunk over, then the worker its last one
+    // and exits.
+    {
+        let mut buf = main.buf.as_ref().unwrap().lock();
+        buf.push_event(&store(y));
+        buf.flush();
+    }
+    running.push_event(&Event { op: Op::ThreadExit, object: 0, site: 0, a: 0, b: 0, c: 0 });
+    running.close();
+    drop(running);
+    worker.exited.store(true, Ordering::Release);
+    // Taking the main thread's chunk makes the next look.
+    keeper.rings.look_soon();
+    let msg = keeper.inbox.try_recv().unwrap();
+    keeper.take(msg);
+    keeper.take_queued();
+    keeper.write(Verdict::Completed, Vec::new(), "test", false).unwrap();
+    assert_eq!(unnamed_objects(&path), Vec::<ObjectIndex>::new());
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}

@@ -9,6 +9,8 @@
 //! exit_code ok-code N     # Ok::<ExitCode, String>(ExitCode::from(N)) -> N
 //! exit_code boxed-err     # Err::<(), Box<dyn Error>>(…)          -> 1
 //! exit_code panic         # panics                               -> 101
+//! exit_code noted         # ()                                   -> 0, and notes
+//!                         # `digest` unless EXIT_CODE_UNNOTED is set
 //! ```
 //!
 //! Each body does the same concurrent work first (a worker sends a sum over
@@ -58,12 +60,20 @@ fn main() -> ExitCode {
             work();
             Err("boxed".into())
         }),
+        // The note hangs on something reprise does not see (the
+        // environment): a replay without it takes another path.
+        "noted" => reprise::main(name, version, || {
+            let sum = work();
+            if std::env::var_os("EXIT_CODE_UNNOTED").is_none() {
+                reprise::annotate("digest", sum.to_string());
+            }
+        }),
         "panic" => reprise::main::<_, ()>(name, version, || {
             work();
             panic!("on purpose");
         }),
         _ => {
-            eprintln!("usage: exit_code unit|code N|ok|err|ok-code N|boxed-err|panic");
+            eprintln!("usage: exit_code unit|code N|ok|err|ok-code N|boxed-err|noted|panic");
             ExitCode::from(64)
         }
     }

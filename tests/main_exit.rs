@@ -109,6 +109,33 @@ fn a_replay_whose_body_returns_another_code_is_a_mismatch() {
     }
 }
 
+/// A replay that completes without making a note the recording made took
+/// another path (here the note hangs on the environment, which reprise does
+/// not see): a mismatch, where it exited 0 before.
+#[test]
+fn a_replay_that_does_not_make_a_recorded_note_again_is_a_mismatch() {
+    let dir = scratch("main-exit-unnoted");
+    let trace = dir.join("noted.trace");
+    let recorded = run(&["noted"], Some(("REPRISE_RECORD", &trace)));
+    assert_eq!(recorded.status.code(), Some(0), "{}", stderr(&recorded));
+    let same = run(&["noted"], Some(("REPRISE_REPLAY", &trace)));
+    assert_eq!(same.status.code(), Some(0), "{}", stderr(&same));
+    let out = Command::new(example_binary())
+        .arg("noted")
+        .env_remove("REPRISE_RECORD")
+        .env("REPRISE_REPLAY", &trace)
+        .env("EXIT_CODE_UNNOTED", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("annotation `digest`:\n    expected: 55\n    got:      (not noted by the replay)"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn a_panicking_body_exits_101_recorded_and_replayed() {
     let dir = scratch("main-exit-panic");

@@ -33,8 +33,10 @@ impl fmt::Display for Mismatch {
 /// call site (see `same_deadlock`: the replay may show more, since the
 /// recording proved its deadlock while other threads still ran). A livelock compares by
 /// kind only: its bound is the explorer's, not the program's. Annotations are
-/// compared for every key both sides have: a program may note things a replay
-/// does not reproduce (a deadlock stops it before its notes).
+/// compared for every key both sides have; when both runs completed, every
+/// note of the program's (not reprise's: a key starting with `reprise.`, or
+/// the explorer's `failure`) must have been made again. A panic or a deadlock may stop a replay before notes
+/// the recording made.
 ///
 /// # Examples
 ///
@@ -72,8 +74,33 @@ pub fn compare(recorded: &Footer, reproduced: &Verdict, annotations: &[(String, 
             }
         }
     }
+    // A run that completed both times made every note of the program's
+    // again, or took another path: a digest noted only when something
+    // reprise does not see allowed it is no match when it is missing.
+    // A panic or a deadlock may stop a replay before notes it made once.
+    if matches!((&recorded.verdict, reproduced), (Verdict::Completed, Verdict::Completed)) {
+        for (key, expected) in &recorded.annotations {
+            if made_by_the_program(key) && !annotations.iter().any(|(k, _)| k == key) {
+                out.push(Mismatch {
+                    what: format!("annotation `{key}`"),
+                    expected: expected.clone(),
+                    got: NOT_NOTED.into(),
+                });
+            }
+        }
+    }
     out
 }
+
+/// Whether the program made the note `key` (reprise's own notes say what
+/// the recorder or the explorer saw, and a replay does not make them).
+fn made_by_the_program(key: &str) -> bool {
+    !key.starts_with("reprise.") && key != crate::explore::trace_out::FAILURE_NOTE
+}
+
+/// What a mismatch shows for a note the recording has and the replay did
+/// not make.
+const NOT_NOTED: &str = "(not noted by the replay)";
 
 /// The report of a replay that did not reproduce its recording: one line
 /// saying so, then each mismatch, expected against got.
@@ -158,7 +185,28 @@ mod tests {
         assert_eq!(m.len(), 1);
         assert_eq!(m[0].what, "verdict");
         assert_eq!(m[0].got, "completed");
-        assert!(compare(&footer(Verdict::Completed), &Verdict::Completed, &[]).is_empty());
+        assert!(compare(&footer(Verdict::Completed), &Verdict::Completed, &digest("1")).is_empty());
+    }
+
+    fn digest(value: &str) -> [(String, String); 1] {
+        [("digest".into(), value.into())]
+    }
+
+    /// A completed replay that did not make a note the recording made took
+    /// another path (the note depended on something reprise does not see):
+    /// it exited 0 as a match before.
+    #[test]
+    fn a_completed_replay_that_did_not_make_a_recorded_note_is_a_mismatch() {
+        let mut recorded = footer(Verdict::Completed);
+        recorded.annotations.push(("reprise.exit_code".into(), "0".into()));
+        let m = compare(&recorded, &Verdict::Completed, &[]);
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert_eq!(m[0].to_string(), "annotation `digest`: expected 1, got (not noted by the replay)");
+        assert_eq!(compare(&recorded, &Verdict::Completed, &digest("2")).len(), 1);
+        assert!(compare(&recorded, &Verdict::Completed, &digest("1")).is_empty());
+        // A panic may stop a replay before a note another thread made.
+        let p = Verdict::Panicked { thread: 1, message: "x".into() };
+        assert!(compare(&footer(p.clone()), &p, &[]).is_empty());
     }
 
     #[test]
@@ -204,8 +252,11 @@ mod tests {
         assert_eq!(compare(&trimmed, &Verdict::Deadlock { blocked: cycle }, &[]).len(), 1);
     }
 
+    /// A note only the replay made is no mismatch (a program may note more
+    /// than it did once); one only the recording has is (see
+    /// `a_completed_replay_that_did_not_make_a_recorded_note_is_a_mismatch`).
     #[test]
-    fn annotations_compare_only_where_both_sides_have_them() {
+    fn annotations_compare_where_both_sides_have_them() {
         let recorded = footer(Verdict::Completed);
         let got = [("digest".to_string(), "2".to_string()), ("extra".to_string(), "x".to_string())];
         let m = compare(&recorded, &Verdict::Completed, &got);
@@ -213,6 +264,5 @@ mod tests {
             m,
             vec![Mismatch { what: "annotation `digest`".into(), expected: "1".into(), got: "2".into() }]
         );
-        assert!(compare(&recorded, &Verdict::Completed, &[]).is_empty());
     }
 }

@@ -39,7 +39,7 @@ mod scheduler;
 mod spare;
 pub mod strategy;
 mod threads;
-mod trace_out;
+pub(crate) mod trace_out;
 
 use std::cell::RefCell;
 use std::rc::Rc;

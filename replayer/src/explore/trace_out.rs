@@ -13,6 +13,11 @@ use reprise_recorder::trace::write::TraceWriter;
 use super::run_failure::FailureKind;
 use super::Config;
 
+/// The footer note a failing schedule's trace carries: the failure the
+/// explorer saw. The explorer makes it, not the program, so a replay does
+/// not make it again.
+pub(crate) const FAILURE_NOTE: &str = "failure";
+
 /// The header parameter holding the full path of the test that explored.
 pub const TEST_PARAMETER: &str = "explore-test";
 
@@ -152,7 +157,7 @@ pub(crate) fn write_trace(
         writer.write_chunk(chunk.thread, chunk.seq, &chunk.payload)?;
         events += u64::from(chunk.events);
     }
-    let mut notes = vec![("failure".to_string(), kind.summary())];
+    let mut notes = vec![(FAILURE_NOTE.to_string(), kind.summary())];
     notes.extend(facts.annotations);
     let footer = Footer { verdict: verdict(kind), annotations: notes, events };
     let mut out = writer.finish(&footer)?;

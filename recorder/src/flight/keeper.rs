@@ -237,6 +237,9 @@ impl Keeper {
                 // Taken: its bytes no longer count against its thread's
                 // pending cap.
                 block.written();
+                // The names of objects dropped, that no chunk kept refers
+                // to any more, are forgotten now and then.
+                self.rings.dropped(block.dropped.drain(..));
                 // The ring keeps the chunk encoded, a fraction of the raw
                 // block, which goes back to the threads at once.
                 let chunk = Block::holding(block.chunk_payload(&mut self.encoder, &mut self.payload));
@@ -258,13 +261,14 @@ impl Keeper {
                     self.exits.look(thread);
                     self.rings.retire_exited(&mut self.exits.order, self.keep_exited, &mut spare);
                 }
-                // The names of objects dropped, that no chunk kept refers
-                // to any more, are forgotten now and then.
+                // And those dropped where no recording thread could carry
+                // them (see `flight::object_dropped`).
                 self.rings.dropped(self.drops.try_iter());
                 self.look();
                 self.recycle_spare(spare);
             }
-            WriterMsg::Skipped { thread, events, tables, .. } => {
+            WriterMsg::Skipped { thread, events, tables, dropped, .. } => {
+                self.rings.dropped(dropped);
                 let mut spare = Vec::new();
                 self.rings.skipped(thread, events, &tables, &mut spare);
                 self.recycle_spare(spare);

@@ -112,6 +112,12 @@ pub(crate) fn object_dropped(exec: u32, index: ObjectIndex) {
     if FLYING.load(Ordering::Relaxed) == 0 {
         return;
     }
+    // On a thread of that recording, the drop goes with the thread's next
+    // block; elsewhere (another thread, a context in use further up the
+    // stack, a closed buffer) through the keeper's channel.
+    if context::note_dropped(exec, index) {
+        return;
+    }
     if let Some((_, keeper)) = DROPS.read().iter().find(|(id, _)| *id == exec) {
         let _ = keeper.send(index);
     }
@@ -451,6 +457,43 @@ mod tests {
             large < 8 * 2000 && large < 32 * small.max(250),
             "250 threads: {small} thread entries looked at, 2,000: {large}"
         );
+    }
+
+    /// Under the flight recorder every object dropped took the global
+    /// `DROPS` lock (read) and a channel send: every thread dropping
+    /// objects met every other at that lock. A recorded thread's drops now
+    /// go with its next block: while another thread holds the lock for
+    /// writing, the run drops its objects and ends. (Before, the first drop
+    /// waited for the holder, which let go only at its backstop.)
+    #[test]
+    fn a_recorded_threads_object_drops_take_no_global_lock() {
+        use std::sync::mpsc;
+        use std::time::Duration;
+        let dir = std::env::temp_dir().join(format!("reprise-flight-drops-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = FlightConfig::new(RecordConfig::new("drops", "1"));
+        let (run, _) = fly(&dir.join("dump.trace"), config, || {
+            let (held_tx, held_rx) = mpsc::channel();
+            let (done_tx, done_rx) = mpsc::channel::<()>();
+            let holder = std::thread::spawn(move || {
+                let lock = DROPS.write();
+                held_tx.send(()).unwrap();
+                // A backstop only: the drops below end the wait.
+                let waited_out = done_rx.recv_timeout(Duration::from_secs(60)).is_err();
+                drop(lock);
+                waited_out
+            });
+            held_rx.recv().unwrap();
+            for i in 0..100u64 {
+                let lock = crate::sync::Mutex::new(i);
+                *lock.lock().unwrap() += 1;
+            }
+            done_tx.send(()).unwrap();
+            holder.join().unwrap()
+        })
+        .unwrap();
+        std::fs::remove_dir_all(&dir).ok();
+        assert_eq!(run.result, Some(false), "the drops waited for the lock's holder");
     }
 
     /// A keeper that cannot keep up (stalled here until the run ends) let

@@ -135,6 +135,22 @@ pub(crate) fn try_with<R>(f: impl FnOnce(&mut ThreadCtx) -> R) -> Option<R> {
     current::borrow(f)
 }
 
+/// Under the flight recorder, notes that `object` of execution `exec` was
+/// dropped in this thread's buffer (see [`ChunkBuf::push_dropped`]);
+/// `false` when this thread cannot carry it: not recording `exec` under
+/// the flight recorder, its context in use further up the stack, blocked,
+/// or its buffer closed.
+pub(crate) fn note_dropped(exec: u32, object: ObjectIndex) -> bool {
+    current::borrow_if_free(|ctx| {
+        let flight = ctx.exec.id == exec && ctx.exec.sink().is_some_and(|sink| sink.clock.skips_at_cap);
+        match &mut ctx.role {
+            Role::Record { buf: Some(buf) } if flight => buf.push_dropped(object),
+            _ => false,
+        }
+    })
+    .unwrap_or(false)
+}
+
 /// The execution and thread index of this thread's context, if it has one
 /// that is not in use: safe inside a panic hook, where the context may be
 /// borrowed by the call that panicked.

@@ -20,7 +20,7 @@ use crate::rt::chunk::Block;
 use crate::rt::flush::{ClockState, FlushClock};
 use crate::trace::codec::EventEncoder;
 use crate::trace::format::{Footer, Header};
-use crate::trace::model::ThreadIndex;
+use crate::trace::model::{ObjectIndex, ThreadIndex};
 use crate::trace::write::TraceWriter;
 
 /// What threads send to the writer.
@@ -43,6 +43,9 @@ pub(crate) enum WriterMsg {
         events: u32,
         tables: Vec<u8>,
         epoch: u64,
+        /// The objects the thread dropped while it filled the block (see
+        /// [`Block::dropped`]).
+        dropped: Vec<ObjectIndex>,
     },
     /// A thread saw the epoch move with nothing recorded before the event
     /// that saw it. Every message says which epoch its thread had seen: the

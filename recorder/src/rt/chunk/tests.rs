@@ -277,3 +277,53 @@ fn a_buffer_keeps_no_encoder_tables_inline() {
     let (buf, _inbox) = buffer(&clock);
     assert!(buf.encoder.is_none(), "the encoder is made only when the writer falls behind");
 }
+
+/// Under the flight recorder a thread's drops go with its next block, after
+/// its own events on the objects (the keeper forgets a name only once every
+/// event on it has come in); a closed buffer takes none (nothing would carry
+/// them: the caller sends them another way).
+#[test]
+fn drops_go_with_the_next_block_and_a_closed_buffer_refuses_them() {
+    let clock = FlushClock::new(false);
+    let (mut buf, inbox) = buffer(&clock);
+    let dropped = |inbox: &Receiver<WriterMsg>| -> Vec<Vec<ObjectIndex>> {
+        inbox
+            .try_iter()
+            .filter_map(|msg| match msg {
+                WriterMsg::Chunk { block, .. } => Some(block.dropped),
+                WriterMsg::Skipped { dropped, .. } => Some(dropped),
+                WriterMsg::HandedOver { .. } | WriterMsg::Finish { .. } => None,
+            })
+            .collect()
+    };
+    buf.push_event(&event(1));
+    assert!(buf.push_dropped(1));
+    assert!(buf.push_dropped(7));
+    assert!(dropped(&inbox).is_empty(), "nothing handed over yet");
+    buf.flush();
+    assert_eq!(dropped(&inbox), vec![vec![1, 7]]);
+    buf.push_event(&event(2));
+    buf.flush();
+    assert_eq!(dropped(&inbox), vec![Vec::<ObjectIndex>::new()], "each drop goes once");
+    buf.close();
+    assert!(!buf.push_dropped(9));
+}
+
+/// A block dropped at the flight recorder's pending cap still hands its
+/// drops over, with the names it defined.
+#[test]
+fn a_block_skipped_at_the_cap_hands_its_drops_over() {
+    let clock = FlushClock::flight(1);
+    let (mut buf, inbox) = buffer(&clock);
+    buf.push_event(&event(1));
+    assert!(buf.push_dropped(3));
+    buf.flush();
+    let skipped: Vec<Vec<ObjectIndex>> = inbox
+        .try_iter()
+        .filter_map(|msg| match msg {
+            WriterMsg::Skipped { dropped, .. } => Some(dropped),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(skipped, vec![vec![3]]);
+}

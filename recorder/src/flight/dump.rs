@@ -3,7 +3,8 @@
 //!
 //! Per thread, in order: when chunks were overwritten, chunks with the table
 //! records they defined (the thread, its call sites, the objects it named);
-//! then the chunks kept, numbered on from there. The first chunk kept may
+//! then the chunks kept, numbered on from there. A thread retired long ago
+//! has only its table chunks. The first chunk kept may
 //! start with the last pieces of a value whose event was overwritten: those
 //! are left out, so every blob in the dump follows its event. The file is
 //! written beside its path and renamed over it, so a reader never sees half
@@ -50,6 +51,9 @@ pub(crate) fn write(
     for (&thread, ring) in &rings.threads {
         window.set_start(thread, ring.first_event);
     }
+    for (&thread, retired) in &rings.retired {
+        window.set_start(thread, retired.first_event);
+    }
     header.mode = TraceMode::FlightRecorder;
     header.parameters.retain(|(k, _)| k != WINDOW_PARAMETER);
     header.parameters.push((WINDOW_PARAMETER.to_owned(), window.to_string()));
@@ -62,6 +66,9 @@ pub(crate) fn write(
         let mut writer = TraceWriter::create(BufWriter::with_capacity(64 * 1024, file), &header)?;
         for (&thread, ring) in &rings.threads {
             write_thread(&mut writer, thread, ring)?;
+        }
+        for (&thread, retired) in &rings.retired {
+            write_tables(&mut writer, thread, &retired.tables)?;
         }
         let mut out = writer.finish(&footer)?;
         out.flush()?;
@@ -85,24 +92,28 @@ fn beside(path: &Path) -> PathBuf {
 }
 
 fn write_thread<W: Write>(writer: &mut TraceWriter<W>, thread: u32, ring: &ThreadRing) -> io::Result<()> {
-    let mut seq = 0u32;
-    let mut tables = &ring.tables[..];
-    while !tables.is_empty() {
-        let cut = split_point(tables, TABLES_PER_CHUNK);
-        writer.write_chunk(thread, seq, &tables[..cut])?;
-        tables = &tables[cut..];
-        seq += 1;
-    }
-    for (i, held) in ring.chunks.iter().enumerate() {
+    let first = write_tables(writer, thread, &ring.tables)?;
+    for (seq, (i, held)) in (first..).zip(ring.chunks.iter().enumerate()) {
         let payload = held.block.payload();
         if i == 0 && !ring.whole() {
             writer.write_chunk(thread, seq, &without_leading_blobs(payload))?;
         } else {
             writer.write_chunk(thread, seq, payload)?;
         }
-        seq += 1;
     }
     Ok(())
+}
+
+/// Writes `thread`'s table records as its first chunks; returns how many.
+fn write_tables<W: Write>(writer: &mut TraceWriter<W>, thread: u32, mut tables: &[u8]) -> io::Result<u32> {
+    let mut seq = 0u32;
+    while !tables.is_empty() {
+        let cut = split_point(tables, TABLES_PER_CHUNK);
+        writer.write_chunk(thread, seq, &tables[..cut])?;
+        tables = &tables[cut..];
+        seq += 1;
+    }
+    Ok(seq)
 }
 
 /// Where to cut a run of encoded table records at most `limit` bytes in,
@@ -192,6 +203,55 @@ mod tests {
         assert!(matches!(records[0], Record::Thread { .. }), "the overwritten thread record: {records:?}");
         assert!(!records.iter().any(|r| matches!(r, Record::Blob(_))), "{records:?}");
         assert_eq!(trace.events, 1);
+        fs::remove_file(&path).unwrap();
+    }
+
+    /// A thread that exited long ago, its exit taken, keeps only its
+    /// thread record, the objects it named and their call sites; its
+    /// window starts after its last event. The dump still reads whole and
+    /// names it, and a dropped object it named is forgotten like any other.
+    #[test]
+    fn a_retired_thread_keeps_its_name_and_its_objects_names() {
+        use std::collections::VecDeque;
+        let mut first = Vec::new();
+        codec::encode_thread(&mut first, 3, 0, 0, "task");
+        codec::encode_site(&mut first, 0, "task.rs", 1, 1);
+        codec::encode_site(&mut first, 1, "task.rs", 2, 1);
+        codec::encode_object(&mut first, 9, crate::trace::model::ObjectKind::Atomic, 1);
+        let mut enc = EventEncoder::new();
+        enc.encode_event(&mut first, &Event { op: Op::AtomicStore, object: 9, site: 0, a: 1, b: 0, c: 0 });
+        enc.encode_event(&mut first, &Event { op: Op::ThreadExit, object: 0, site: 0, a: 0, b: 0, c: 0 });
+        let mut rings = Rings::new(Budget { events: 1000, bytes: usize::MAX });
+        let mut spare = Vec::new();
+        let mut last = Block::holding(&first);
+        last.last = true;
+        rings.push(3, 2, last, None, &mut spare);
+        rings.retire_exited(&mut VecDeque::from([3]), 0, &mut spare);
+        assert!(rings.threads.is_empty() && rings.holding() == 0);
+        assert_eq!(rings.pushed(3), 1);
+        // Its unneeded call sites go at the next look.
+        rings.look(false);
+        let path = std::env::temp_dir().join(format!("flight-dump-retired-{}.trace", std::process::id()));
+        let footer = || Footer { verdict: Verdict::Completed, annotations: vec![], events: 0 };
+        let info = write(&path, header(), footer(), &rings).unwrap();
+        assert_eq!(info.window.first_event(3), 2);
+        let trace = crate::trace::read::read_trace(&fs::read(&path).unwrap()).unwrap();
+        assert!(trace.is_whole(), "{:?}", trace.damage);
+        let records = &trace.threads[&3];
+        assert_eq!(records.len(), 3, "{records:?}");
+        assert!(matches!(records[0], Record::Thread { index: 3, .. }));
+        assert!(matches!(records[1], Record::Site { index: 1, .. }), "the object's site only: {records:?}");
+        assert!(matches!(records[2], Record::Object { index: 9, .. }));
+        // Dropped, heard of before a look, then a settled look: forgotten,
+        // with its site.
+        rings.dropped([9]);
+        rings.look(false);
+        rings.look(true);
+        assert!(rings.retired.contains_key(&3));
+        write(&path, header(), footer(), &rings).unwrap();
+        let trace = crate::trace::read::read_trace(&fs::read(&path).unwrap()).unwrap();
+        let records = &trace.threads[&3];
+        assert!(matches!(records[..], [Record::Thread { index: 3, .. }]), "{records:?}");
         fs::remove_file(&path).unwrap();
     }
 

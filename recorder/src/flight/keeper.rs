@@ -17,7 +17,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use crate::flight::config::FlightConfig;
 use crate::flight::dump::{self, DumpInfo};
 use crate::flight::exits::Exits;
-use crate::flight::ring::{Budget, Rings};
+use crate::flight::ring::{ends_with_exit, Budget, Rings};
 use crate::record::condvar_waits_annotation;
 use crate::rt::chunk::{Block, CHUNK_CAPACITY};
 use crate::rt::exec::Execution;
@@ -25,9 +25,9 @@ use crate::rt::flush::FlushClock;
 use crate::rt::raw;
 use crate::rt::signal::EXIT_ANNOTATION;
 use crate::rt::writer::WriterMsg;
-use crate::trace::codec::{decode_chunk, EventEncoder};
+use crate::trace::codec::EventEncoder;
 use crate::trace::format::{Footer, Header, Verdict};
-use crate::trace::model::{ObjectIndex, Op, Record, ThreadIndex};
+use crate::trace::model::{ObjectIndex, ThreadIndex};
 
 /// The footer annotation naming what made a dump.
 pub const DUMP_NOTE: &str = "reprise.flight.dump";
@@ -242,7 +242,8 @@ impl Keeper {
                 self.rings.dropped(block.dropped.drain(..));
                 // The ring keeps the chunk encoded, a fraction of the raw
                 // block, which goes back to the threads at once.
-                let chunk = Block::holding(block.chunk_payload(&mut self.encoder, &mut self.payload));
+                let mut chunk = Block::holding(block.chunk_payload(&mut self.encoder, &mut self.payload));
+                chunk.last = block.last;
                 // Found now, in one pass over fixed-size records: decoding
                 // the chunk when it is overwritten cost as much as encoding
                 // it, for every chunk of a ring that wraps.
@@ -612,15 +613,6 @@ impl Keeper {
             }
         }
     }
-}
-
-/// Whether the last event of the encoded `chunk` is its thread's exit.
-fn ends_with_exit(chunk: &[u8]) -> bool {
-    let Ok(records) = decode_chunk(chunk) else { return false };
-    records.iter().rev().find_map(|r| match r {
-        Record::Event(e) => Some(e.op == Op::ThreadExit),
-        _ => None,
-    }) == Some(true)
 }
 
 #[cfg(test)]

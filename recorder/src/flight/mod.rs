@@ -50,6 +50,7 @@ mod config;
 mod dump;
 mod exits;
 mod keeper;
+mod retired;
 pub(crate) mod ring;
 
 pub use config::{

@@ -8,9 +8,10 @@
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 
+use crate::flight::retired::{kept_tables, Retired};
 use crate::rt::chunk::Block;
 use crate::trace::codec::{self, decode_chunk};
-use crate::trace::model::{ObjectIndex, Outcome, Record, ThreadIndex};
+use crate::trace::model::{ObjectIndex, Op, Outcome, Record, ThreadIndex};
 
 /// The least size of the overwritten chunks' tables at which the names of
 /// dropped objects are looked for, to be forgotten; after each look, twice
@@ -131,6 +132,13 @@ pub(crate) fn encoded_tables(chunk: &[u8], tables: &mut Vec<u8>) {
 pub(crate) struct Rings {
     pub(crate) budget: Budget,
     pub(crate) threads: BTreeMap<ThreadIndex, ThreadRing>,
+    /// Threads that exited long ago, their last chunk taken: what is left
+    /// of their rings (see [`Retired`]).
+    pub(crate) retired: BTreeMap<ThreadIndex, Retired>,
+    /// Threads retired since the last look, whose tables still hold call
+    /// sites nothing needs: shrunk at the next look, which decodes tables
+    /// anyway, rather than one by one as they retire.
+    fresh_retired: Vec<ThreadIndex>,
     /// Threads whose ring holds chunks.
     holding: usize,
     /// Objects the run dropped, heard of before the last look (see
@@ -149,6 +157,8 @@ impl Rings {
         Rings {
             budget,
             threads: BTreeMap::new(),
+            retired: BTreeMap::new(),
+            fresh_retired: Vec::new(),
             holding: 0,
             dropped: HashSet::new(),
             recent: Vec::new(),
@@ -176,7 +186,10 @@ impl Rings {
 
     /// Chunks `thread` handed over so far.
     pub(crate) fn pushed(&self, thread: ThreadIndex) -> u64 {
-        self.threads.get(&thread).map_or(0, |ring| ring.dropped_chunks + ring.chunks.len() as u64)
+        match self.threads.get(&thread) {
+            Some(ring) => ring.dropped_chunks + ring.chunks.len() as u64,
+            None => self.retired.get(&thread).map_or(0, |retired| retired.dropped_chunks),
+        }
     }
 
     /// A look at the names kept from overwritten chunks: with `settled`
@@ -188,9 +201,21 @@ impl Rings {
     /// their names however long ago they were made: a later event may name
     /// them.
     pub(crate) fn look(&mut self, settled: bool) {
+        self.shrink_fresh_retired();
         let left = if settled { self.forget_old() } else { self.table_bytes };
         self.forget_at = (2 * left).max(FORGET_AT_LEAST);
         self.dropped.extend(self.recent.drain(..));
+    }
+
+    /// Keeps of the threads retired since the last look only the tables a
+    /// dump may need (see [`kept_tables`]).
+    fn shrink_fresh_retired(&mut self) {
+        for thread in std::mem::take(&mut self.fresh_retired) {
+            let Some(retired) = self.retired.get_mut(&thread) else { continue };
+            let kept = kept_tables(&retired.tables, |_| false);
+            self.table_bytes = self.table_bytes - retired.tables.len() + kept.len();
+            retired.tables = kept.into_boxed_slice();
+        }
     }
 
     /// Forgets the names of the objects dropped before the last look that
@@ -237,6 +262,15 @@ impl Rings {
             ring.tables = kept;
             total += ring.tables.len();
         }
+        for retired in self.retired.values_mut() {
+            let dropped = &mut self.dropped;
+            let kept =
+                kept_tables(&retired.tables, |index| !referenced.contains(&index) && dropped.remove(&index));
+            if kept.len() != retired.tables.len() {
+                retired.tables = kept.into_boxed_slice();
+            }
+            total += retired.tables.len();
+        }
         self.table_bytes = total;
         total
     }
@@ -244,7 +278,12 @@ impl Rings {
     /// Empties the rings of the exited threads in `exit_order` (oldest
     /// exit first, each holding chunks) but the `keep` that exited last:
     /// memory stays bounded when a program spawns a thread per task. What
-    /// their chunks defined stays. Threads retired leave `exit_order`.
+    /// their chunks defined and a dump may need stays. Threads retired
+    /// leave `exit_order`. A thread whose last chunk taken was its buffer's
+    /// last sends no more: what is left of it shrinks to a [`Retired`]
+    /// (about a third of an emptied ring). One whose last chunk is still on
+    /// its way (it said it exited after it handed that chunk over, which
+    /// may still be queued) keeps an emptied ring, which that chunk goes to.
     pub(crate) fn retire_exited(
         &mut self,
         exit_order: &mut VecDeque<ThreadIndex>,
@@ -253,10 +292,28 @@ impl Rings {
     ) {
         while exit_order.len() > keep {
             let Some(thread) = exit_order.pop_front() else { break };
-            if self.threads.contains_key(&thread) {
+            let Some(ring) = self.threads.get(&thread) else { continue };
+            if ring.chunks.back().is_some_and(|held| held.block.last) {
+                self.shrink_retired(thread, spare);
+            } else {
                 self.retire(thread, spare);
             }
         }
+    }
+
+    /// Replaces `thread`'s ring, its exit taken, by a [`Retired`].
+    fn shrink_retired(&mut self, thread: ThreadIndex, spare: &mut Vec<Block>) {
+        let Some(mut ring) = self.threads.remove(&thread) else { return };
+        if !ring.chunks.is_empty() {
+            self.holding -= 1;
+        }
+        let before = ring.tables.len();
+        ring.retire(spare);
+        let tables = std::mem::take(&mut ring.tables).into_boxed_slice();
+        self.table_bytes = self.table_bytes - before + tables.len();
+        let retired = Retired { first_event: ring.first_event, dropped_chunks: ring.dropped_chunks, tables };
+        self.retired.insert(thread, retired);
+        self.fresh_retired.push(thread);
     }
 
     /// Empties `thread`'s ring (see [`ThreadRing::retire`]), counting what
@@ -309,6 +366,17 @@ impl Rings {
         spare: &mut Vec<Block>,
     ) -> bool {
         let budget = self.budget;
+        if let Some(retired) = self.retired.remove(&thread) {
+            // Cannot happen (a retired thread's last chunk held its exit);
+            // if it did, its window goes on from where it was.
+            let ring = ThreadRing {
+                first_event: retired.first_event,
+                dropped_chunks: retired.dropped_chunks,
+                tables: retired.tables.into_vec(),
+                ..ThreadRing::default()
+            };
+            self.threads.insert(thread, ring);
+        }
         let ring = self.threads.entry(thread).or_default();
         let was_empty = ring.chunks.is_empty();
         let before = ring.tables.len();
@@ -319,6 +387,15 @@ impl Rings {
         }
         was_empty
     }
+}
+
+/// Whether the last event of the encoded `chunk` is its thread's exit.
+pub(crate) fn ends_with_exit(chunk: &[u8]) -> bool {
+    let Ok(records) = decode_chunk(chunk) else { return false };
+    records.iter().rev().find_map(|r| match r {
+        Record::Event(e) => Some(e.op == Op::ThreadExit),
+        _ => None,
+    }) == Some(true)
 }
 
 #[cfg(test)]

@@ -60,6 +60,9 @@ pub(crate) struct Block {
     /// filled the block, after its own events on them (see
     /// [`ChunkBuf::push_dropped`]). A recycled block keeps the room.
     pub(crate) dropped: Vec<ObjectIndex>,
+    /// The last block its thread's buffer hands over (it was closed: the
+    /// thread exited, or the recording ended).
+    pub(crate) last: bool,
 }
 
 impl Block {
@@ -71,12 +74,20 @@ impl Block {
             pending: None,
             encoded: false,
             dropped: Vec::new(),
+            last: false,
         }
     }
 
     /// A block holding exactly `payload`, a chunk's encoded records.
     pub(crate) fn holding(payload: &[u8]) -> Block {
-        Block { bytes: payload.into(), len: payload.len(), pending: None, encoded: true, dropped: Vec::new() }
+        Block {
+            bytes: payload.into(),
+            len: payload.len(),
+            pending: None,
+            encoded: true,
+            dropped: Vec::new(),
+            last: false,
+        }
     }
 
     /// The chunk payload of this block: its bytes when already encoded,
@@ -332,6 +343,7 @@ impl ChunkBuf {
                 pending: None,
                 encoded: false,
                 dropped,
+                last: false,
             });
         }
         if self.block.len >= self.target {
@@ -496,8 +508,9 @@ impl ChunkBuf {
         }
         // The last chunk; a small block takes its place, for events that
         // are encoded and dropped (a target of 0 drops each one at once).
-        let last = std::mem::replace(&mut self.block, Block::for_target(CLOSED_TARGET));
+        let mut last = std::mem::replace(&mut self.block, Block::for_target(CLOSED_TARGET));
         if last.len > 0 {
+            last.last = true;
             self.send(last);
         }
         self.mark_closed();

@@ -114,7 +114,7 @@ fn a_stop_releases_every_waiter_with_aborted() {
 
 #[test]
 fn a_writer_waits_for_its_turn_and_the_readers_of_the_write_before() {
-    let state = State::new(&log());
+    let state = State::new(&mut log());
     let second_write = WaitFor::WriteTurn { object: RWLOCK, number: 2, readers: 1 };
     let write = Happened::Turn { object: RWLOCK, class: TurnClass::Write };
     assert!(!state.ready(&second_write));
@@ -171,11 +171,11 @@ fn after_a_cut_a_rendezvous_send_whose_receive_was_lost_does_not_wait() {
         vec![start, received],
     ];
     let lost = |seq| WaitFor::Received { sender: 0, seq };
-    let whole = State::new(&crate::log::from_events(threads.clone()));
+    let whole = State::new(&mut crate::log::from_events(threads.clone()));
     assert!(!whole.ready(&lost(1)), "a whole log: every send's receive is there");
     let mut log = crate::log::from_events(threads);
     assert_eq!(crate::prefix::cut_to_consistent_prefix(&mut log), 0);
-    let state = State::new(&log);
+    let state = State::new(&mut log);
     assert!(state.ready(&lost(1)));
     assert!(!state.ready(&lost(2)), "its receive was kept: wait for it");
 }

@@ -109,7 +109,9 @@ impl ReplayLog {
         build::from_records(trace.threads.clone())
     }
 
-    /// The position of turn `number` among the object's recorded turns.
+    /// The position of turn `number` among the object's recorded turns
+    /// (`None` in a log a replay took its ranks from, see
+    /// [`take_turn_counters`](Self::take_turn_counters)).
     pub fn rank(&self, object: ObjectIndex, class: TurnClass, number: u64) -> Option<u64> {
         self.ranks.rank(object, class, number)
     }
@@ -196,9 +198,15 @@ impl ReplayLog {
         }
     }
 
-    /// Every object counter with recorded turns, and the ranks of its turns.
-    pub(crate) fn turn_counters(&self) -> impl Iterator<Item = (ObjectIndex, TurnClass, &RankRanges)> + '_ {
-        self.ranks.counters()
+    /// Every object counter with recorded turns, and the ranks of its turns,
+    /// moved out of the log: a replay keeps them in its own per-object
+    /// state, and a copy left here cost a table entry per counter (about 54
+    /// bytes, a request's worth of a long-running service) for the
+    /// replay's length. [`rank`](Self::rank) answers `None` after.
+    pub(crate) fn take_turn_counters(
+        &mut self,
+    ) -> impl Iterator<Item = (ObjectIndex, TurnClass, RankRanges)> {
+        std::mem::take(&mut self.ranks).into_counters()
     }
 
     /// Event `cursor` of `thread`, decoded from its chunk.

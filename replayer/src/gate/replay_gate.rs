@@ -52,6 +52,8 @@ impl ReplayGate {
         observe: bool,
     ) -> ReplayGate {
         let state = State::new(&mut log);
+        // The gate waits on turns and messages, never on loads per store.
+        log.forget_loads();
         let threads = Threads::new(state.thread_index.len());
         ReplayGate {
             log,

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 
 use reprise_recorder::hook::gate::{SiteRef, TurnClass, WaitFor};
-use reprise_recorder::trace::model::{Event, ObjectIndex, ObjectKind, Op, Outcome, SiteIndex, ThreadIndex};
+use reprise_recorder::trace::model::{Event, ObjectIndex, Op, Outcome, SiteIndex, ThreadIndex};
 use reprise_recorder::trace::read::{ReadFileError, TraceFile};
 use reprise_recorder::trace::stream::TraceEnd;
 
@@ -28,7 +28,8 @@ pub(crate) use thread::{Counters, ThreadLog, Window};
 #[derive(Debug, Default)]
 pub struct ReplayLog {
     threads: BTreeMap<ThreadIndex, ThreadLog>,
-    objects: BTreeMap<ObjectIndex, ObjectKind>,
+    /// The indices the object table names, sorted.
+    objects: Box<[ObjectIndex]>,
     ranks: Ranks,
     /// How many loads (and failed compare-exchanges) read each store, as
     /// the pass found them, then as a prefix cut kept them: a coroutine
@@ -175,7 +176,7 @@ impl ReplayLog {
 
     /// The indices of the objects the object table names, in order.
     pub fn object_indices(&self) -> impl Iterator<Item = ObjectIndex> + '_ {
-        self.objects.keys().copied()
+        self.objects.iter().copied()
     }
 
     /// How many loads (and failed compare-exchanges) of `object` read its
@@ -294,6 +295,14 @@ impl ReplayLog {
 
     pub(crate) fn set_ranks(&mut self, ranks: Ranks) {
         self.ranks = ranks;
+    }
+
+    /// Forgets the loads per store: only a coroutine replay asks them (it
+    /// holds a store until the loads of the one before were made), and the
+    /// table grows with the trace's loads and parks, not its objects only.
+    /// [`loads_of`](Self::loads_of) answers 0 after.
+    pub(crate) fn forget_loads(&mut self) {
+        self.loads = Loads::default();
     }
 
     /// After a prefix cut: the loads of each store that were kept.

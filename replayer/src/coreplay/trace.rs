@@ -81,16 +81,17 @@ pub(crate) struct FollowLog {
 
 impl FollowLog {
     /// Follows `log`, every thread's window at its first chunk.
-    pub(crate) fn new(log: ReplayLog) -> FollowLog {
+    pub(crate) fn new(mut log: ReplayLog) -> FollowLog {
+        // The ranks move here: the log's table would be a second copy.
+        let mut ranks = Vec::new();
+        let mut rank_slots: Dense<[u32; 3]> = Dense::default();
+        for (object, class, counter) in log.take_turn_counters() {
+            ranks.push(counter);
+            rank_slots.at(object)[class_slot(class)] = ranks.len() as u32;
+        }
         let log = Arc::new(log);
         let ahead =
             (log.event_count() >= READ_AHEAD_EVENTS).then(|| ReadAhead::start(Arc::clone(&log))).flatten();
-        let mut ranks = Vec::new();
-        let mut rank_slots: Dense<[u32; 3]> = Dense::default();
-        for (object, class, counter) in log.turn_counters() {
-            ranks.push(counter.clone());
-            rank_slots.at(object)[class_slot(class)] = ranks.len() as u32;
-        }
         let mut threads: Vec<Followed> = log
             .thread_ids()
             .map(|index| Followed {
@@ -356,5 +357,23 @@ mod tests {
             }
         }
         assert!(follow.log.chunks_decoded() >= 11, "every chunk decoded: {}", follow.log.chunks_decoded());
+    }
+
+    /// Many short-lived mutexes, two acquisitions each: the follower holds
+    /// each counter's ranks once, moved out of the log (the log's table
+    /// was a second copy, a table entry per counter for the replay's length).
+    #[test]
+    fn the_ranks_move_from_the_log_to_the_follower() {
+        let n = 500u32;
+        let lock = |object, acquisition| Event::new(Outcome::Lock { acquisition }, object, 0);
+        let events = (1..=n).flat_map(|object| [lock(object, 1), lock(object, 2)]).collect();
+        let log = crate::log::from_events(vec![events]);
+        assert_eq!(log.rank_ranges(), n as usize);
+        let follow = FollowLog::new(log);
+        assert_eq!(follow.log.rank_ranges(), 0, "no second copy in the log");
+        assert_eq!(follow.ranks.len(), n as usize);
+        for object in 1..=n {
+            assert_eq!(follow.rank(object, TurnClass::Lock, 2), Some(1));
+        }
     }
 }

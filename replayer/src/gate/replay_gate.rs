@@ -46,12 +46,14 @@ pub struct ReplayGate {
 
 impl ReplayGate {
     pub(crate) fn new(
-        log: ReplayLog,
+        mut log: ReplayLog,
         recorded_verdict: Option<Verdict>,
         trace_cut: bool,
         observe: bool,
     ) -> ReplayGate {
-        let state = State::new(&log);
+        let state = State::new(&mut log);
+        // The gate waits on turns and messages, never on loads per store.
+        log.forget_loads();
         let threads = Threads::new(state.thread_index.len());
         ReplayGate {
             log,

@@ -123,21 +123,23 @@ pub(crate) struct State {
 
 impl State {
     /// Counters for every object and thread `log` names, and the recorded
-    /// turn numbers of every counter. One pass over the events.
-    pub(crate) fn new(log: &ReplayLog) -> State {
-        let objects = log.object_indices().chain(log.turn_counters().map(|(object, _, _)| object));
+    /// turn numbers of every counter, moved out of `log` (the gate is the
+    /// only one to ask them during a replay).
+    pub(crate) fn new(log: &mut ReplayLog) -> State {
+        let counters: Vec<(ObjectIndex, TurnClass, RankRanges)> = log.take_turn_counters().collect();
+        let objects = log.object_indices().chain(counters.iter().map(|&(object, _, _)| object));
         let object_index = DenseIndex::new(objects);
         let mut states: Box<[ObjectState]> =
             (0..object_index.len()).map(|_| ObjectState::default()).collect();
-        let mut turns = Vec::new();
-        for (object, class, numbers) in log.turn_counters() {
+        let mut turns = Vec::with_capacity(counters.len());
+        for (object, class, numbers) in counters {
             if let Some(at) = object_index.get(object) {
                 let slot = &mut states[at].turns[class_slot(class)];
                 if *slot == NO_TURN {
                     *slot = turns.len() as u32;
-                    turns.push(TurnState { taken: Counter::default(), ranks: numbers.clone() });
+                    turns.push(TurnState { taken: Counter::default(), ranks: numbers });
                 } else {
-                    turns[*slot as usize].ranks = numbers.clone();
+                    turns[*slot as usize].ranks = numbers;
                 }
             }
         }
@@ -384,7 +386,8 @@ mod tests {
     /// each): each object holds its one turn counter and nothing for the
     /// channel and RwLock counters it never uses. Before, every object held
     /// three turn counters, a dequeued counter and a writers' list: 328
-    /// bytes each.
+    /// bytes each. The counter's ranks move from the log to the gate: the
+    /// log kept a copy in a table entry per counter too.
     #[test]
     fn an_object_holds_only_the_counters_it_uses() {
         let n = 1000u32;
@@ -396,7 +399,10 @@ mod tests {
             events.push(ev(Op::Lock, object, 2, 0));
         }
         events.push(exit);
-        let state = State::new(&crate::log::from_events(vec![events]));
+        let mut log = crate::log::from_events(vec![events]);
+        assert_eq!(log.rank_ranges(), n as usize);
+        let state = State::new(&mut log);
+        assert_eq!(log.rank_ranges(), 0, "the ranks moved to the gate: the log keeps no second copy");
         assert_eq!(state.objects.len(), n as usize);
         assert_eq!(state.turns.len(), n as usize, "one turn counter per mutex");
         assert!(std::mem::size_of::<ObjectState>() <= 40, "{} bytes", std::mem::size_of::<ObjectState>());

@@ -114,7 +114,7 @@ fn a_stop_releases_every_waiter_with_aborted() {
 
 #[test]
 fn a_writer_waits_for_its_turn_and_the_readers_of_the_write_before() {
-    let state = State::new(&log());
+    let state = State::new(&mut log());
     let second_write = WaitFor::WriteTurn { object: RWLOCK, number: 2, readers: 1 };
     let write = Happened::Turn { object: RWLOCK, class: TurnClass::Write };
     assert!(!state.ready(&second_write));
@@ -171,11 +171,40 @@ fn after_a_cut_a_rendezvous_send_whose_receive_was_lost_does_not_wait() {
         vec![start, received],
     ];
     let lost = |seq| WaitFor::Received { sender: 0, seq };
-    let whole = State::new(&crate::log::from_events(threads.clone()));
+    let whole = State::new(&mut crate::log::from_events(threads.clone()));
     assert!(!whole.ready(&lost(1)), "a whole log: every send's receive is there");
     let mut log = crate::log::from_events(threads);
     assert_eq!(crate::prefix::cut_to_consistent_prefix(&mut log), 0);
-    let state = State::new(&log);
+    let state = State::new(&mut log);
     assert!(state.ready(&lost(1)));
     assert!(!state.ready(&lost(2)), "its receive was kept: wait for it");
+}
+
+/// What the gate keeps of the log per short-lived object: the ranks move
+/// into its own counters and the loads per store, which only a coroutine
+/// replay asks, are dropped. A log of many atomics, each stored once and
+/// loaded twice, and mutexes, each locked once.
+#[test]
+fn the_gate_keeps_no_second_copy_of_the_ranks_and_no_loads() {
+    use reprise_recorder::trace::model::Outcome;
+    let n = 300u32;
+    let mut events = vec![ev(Op::ThreadStart, 0, 0, 0)];
+    for object in 1..=n {
+        events.push(Event::new(Outcome::AtomicStore { store: 1 }, 2 * object, 0));
+        for _ in 0..2 {
+            events.push(Event::new(Outcome::AtomicLoad { store: 1, value: 0 }, 2 * object, 0));
+        }
+        events.push(Event::new(Outcome::Lock { acquisition: 1 }, 2 * object + 1, 0));
+    }
+    events.push(ev(Op::ThreadExit, 0, 0, 0));
+    let log = crate::log::from_events(vec![events]);
+    assert_eq!(log.loads_of(2, 1), 2);
+    assert_eq!(log.rank_ranges(), 2 * n as usize, "a store counter and a lock counter per pair");
+    let gate = ReplayGate::new(log, None, false, false);
+    assert_eq!(gate.log.rank_ranges(), 0, "the ranks moved to the gate's counters");
+    assert_eq!(gate.log.loads_of(2, 1), 0, "the loads were dropped");
+    let second = WaitFor::Turn { object: 3, class: TurnClass::Lock, number: 1 };
+    assert!(gate.state.ready(&second), "the gate answers from its own copy");
+    let unrecorded = WaitFor::Turn { object: 3, class: TurnClass::Lock, number: 2 };
+    assert!(gate.state.impossible(&unrecorded, true).is_some(), "and still knows what was never recorded");
 }

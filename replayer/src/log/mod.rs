@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 
 use reprise_recorder::hook::gate::{SiteRef, TurnClass, WaitFor};
-use reprise_recorder::trace::model::{Event, ObjectIndex, ObjectKind, Op, Outcome, SiteIndex, ThreadIndex};
+use reprise_recorder::trace::model::{Event, ObjectIndex, Op, Outcome, SiteIndex, ThreadIndex};
 use reprise_recorder::trace::read::{ReadFileError, TraceFile};
 use reprise_recorder::trace::stream::TraceEnd;
 
@@ -28,7 +28,8 @@ pub(crate) use thread::{Counters, ThreadLog, Window};
 #[derive(Debug, Default)]
 pub struct ReplayLog {
     threads: BTreeMap<ThreadIndex, ThreadLog>,
-    objects: BTreeMap<ObjectIndex, ObjectKind>,
+    /// The indices the object table names, sorted.
+    objects: Box<[ObjectIndex]>,
     ranks: Ranks,
     /// How many loads (and failed compare-exchanges) read each store, as
     /// the pass found them, then as a prefix cut kept them: a coroutine
@@ -109,7 +110,9 @@ impl ReplayLog {
         build::from_records(trace.threads.clone())
     }
 
-    /// The position of turn `number` among the object's recorded turns.
+    /// The position of turn `number` among the object's recorded turns
+    /// (`None` in a log a replay took its ranks from, see
+    /// [`take_turn_counters`](Self::take_turn_counters)).
     pub fn rank(&self, object: ObjectIndex, class: TurnClass, number: u64) -> Option<u64> {
         self.ranks.rank(object, class, number)
     }
@@ -173,7 +176,7 @@ impl ReplayLog {
 
     /// The indices of the objects the object table names, in order.
     pub fn object_indices(&self) -> impl Iterator<Item = ObjectIndex> + '_ {
-        self.objects.keys().copied()
+        self.objects.iter().copied()
     }
 
     /// How many loads (and failed compare-exchanges) of `object` read its
@@ -196,9 +199,15 @@ impl ReplayLog {
         }
     }
 
-    /// Every object counter with recorded turns, and the ranks of its turns.
-    pub(crate) fn turn_counters(&self) -> impl Iterator<Item = (ObjectIndex, TurnClass, &RankRanges)> + '_ {
-        self.ranks.counters()
+    /// Every object counter with recorded turns, and the ranks of its turns,
+    /// moved out of the log: a replay keeps them in its own per-object
+    /// state, and a copy left here cost a table entry per counter (about 54
+    /// bytes, a request's worth of a long-running service) for the
+    /// replay's length. [`rank`](Self::rank) answers `None` after.
+    pub(crate) fn take_turn_counters(
+        &mut self,
+    ) -> impl Iterator<Item = (ObjectIndex, TurnClass, RankRanges)> {
+        std::mem::take(&mut self.ranks).into_counters()
     }
 
     /// Event `cursor` of `thread`, decoded from its chunk.
@@ -286,6 +295,14 @@ impl ReplayLog {
 
     pub(crate) fn set_ranks(&mut self, ranks: Ranks) {
         self.ranks = ranks;
+    }
+
+    /// Forgets the loads per store: only a coroutine replay asks them (it
+    /// holds a store until the loads of the one before were made), and the
+    /// table grows with the trace's loads and parks, not its objects only.
+    /// [`loads_of`](Self::loads_of) answers 0 after.
+    pub(crate) fn forget_loads(&mut self) {
+        self.loads = Loads::default();
     }
 
     /// After a prefix cut: the loads of each store that were kept.

@@ -26,6 +26,8 @@ mod explorer_hunt;
 mod export;
 mod fidelity;
 mod flight;
+#[cfg(unix)]
+mod flight_signals;
 mod flight_waits;
 mod forged_lock_outcomes;
 mod forged_outcomes;

@@ -1,7 +1,9 @@
 //! SIGTERM and SIGINT during a recording: finish the trace (flush and end
-//! marker), then end the process as the signal would have. SIGUSR1 makes
-//! every flight recorder dump (see [`crate::flight`]) and the process runs
-//! on; without a flight recorder it is handled as SIGTERM is.
+//! marker), then end the process as the signal would have; every flight
+//! recorder dumps first (the moments before a kill are what an incident
+//! needs). SIGUSR1 makes every flight recorder dump (see [`crate::flight`])
+//! and the process runs on; without a flight recorder it is handled as
+//! SIGTERM is.
 //!
 //! reprise never takes a signal from a host that handles it: a handler is
 //! installed only where the disposition is still the default, once per
@@ -209,6 +211,11 @@ mod imp {
             libc::SIGUSR1 => "SIGUSR1",
             _ => "SIGTERM",
         };
+        // A flight recorder writes nothing unless it dumps: a service
+        // killed while it hung left no trace of the hang.
+        if signal != libc::SIGUSR1 {
+            let _ = crate::flight::dump_all(name);
+        }
         let active: Vec<Arc<Execution>> = ACTIVE.lock().iter().filter_map(Weak::upgrade).collect();
         for exec in &active {
             exec.annotations.lock().push(("reprise.signal".into(), name.into()));

@@ -4,7 +4,7 @@ use super::*;
 use crate::record::RecordConfig;
 use crate::rt::chunk::{ChunkBuf, CHUNK_TARGET};
 use crate::rt::exec::{ExecKind, RecordSink, ThreadShared};
-use crate::trace::model::{Event, ObjectKind, NO_THREAD};
+use crate::trace::model::{Event, ObjectKind, Op, Record, NO_THREAD};
 use crate::trace::read::read_trace_file;
 
 /// A keeper of two threads' chunks (rings keeping each thread's newest

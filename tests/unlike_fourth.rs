@@ -1,0 +1,39 @@
+//! A fourth set of programs written the way a porter writes them: start
+//! from what std's and crossbeam-channel's docs show and change only the
+//! imports to `reprise::...`. Unlike tests/unlike_payments.rs,
+//! tests/unlike_more.rs, tests/unlike_third/ and tests/unlike_ported/:
+//! a thread-per-request server whose requests carry their reply channel
+//! through another channel (channels of channels, receivers dropped before
+//! the reply, handler threads named by `thread::Builder`); a multiplexer
+//! over a changing set of receivers, itself fed new receivers through a
+//! channel, rebuilding a dynamic `Select` every round (`ready`, `try_ready`,
+//! `select` with `remove`, `select_biased!`, `never()`, `at()`); a chain of
+//! std `sync_channel(0)` rendezvous stages spawned by
+//! `Builder::spawn_scoped`, fed by two racing sources; poisoned locks
+//! recovered by `PoisonError::into_inner` and repaired with `clear_poison`,
+//! `catch_unwind` around lock use, and a `Condvar::wait_timeout_while` on
+//! a poisoned mutex; and time-driven retries (`Instant`, `recv_deadline`,
+//! `send_timeout`). Each run is recorded, then replayed in parallel and on
+//! coroutines; both must match every event and give the recorded
+//! transcript, whose content depends on how the run interleaved.
+//!
+//! Then the explorer on a planted bug (a server that keeps its caller's
+//! reply channel in one shared slot), whose failure trace must replay to
+//! the same failure, and a flight recording of the server dumped through
+//! the API from a handler thread mid-run.
+
+mod explore;
+mod poison;
+mod rendezvous;
+mod retries;
+mod select_set;
+mod server;
+
+/// Recordings per program: more in a release build.
+fn runs() -> usize {
+    if cfg!(debug_assertions) {
+        12
+    } else {
+        60
+    }
+}

@@ -1,0 +1,114 @@
+//! The explorer on a planted bug in the request/reply shape, and the
+//! server flight-recorded with a dump requested through the API.
+
+use std::sync::Arc;
+
+use reprise::channel::{self, Sender};
+use reprise::explore::{Config, Explorer, FailureKind};
+use reprise::sync::Mutex;
+use reprise::thread;
+use reprise::{
+    flight, read_trace_file, replay, replay_coroutines, FlightConfig, RecordConfig, ReplayOutcome,
+};
+
+use super::server::server_dumping;
+use crate::util::scratch;
+
+/// A server that, instead of handing each handler its request's reply
+/// channel, parks the caller's reply channel in one shared slot, which the
+/// handler reads when it gets round to it: two overlapping requests, and
+/// one client gets the other's answer.
+fn shared_reply_slot() {
+    let slot: Arc<Mutex<Option<Sender<u32>>>> = Arc::new(Mutex::new(None));
+    let (requests_tx, requests_rx) = channel::unbounded::<(u32, Sender<u32>)>();
+    let acceptor = {
+        let slot = Arc::clone(&slot);
+        thread::spawn(move || {
+            let mut handlers = Vec::new();
+            for (key, reply) in requests_rx.iter() {
+                *slot.lock().unwrap() = Some(reply);
+                let slot = Arc::clone(&slot);
+                handlers.push(thread::spawn(move || {
+                    let reply = slot.lock().unwrap().clone();
+                    if let Some(reply) = reply {
+                        let _ = reply.send(key * 10);
+                    }
+                }));
+            }
+            for handler in handlers {
+                handler.join().unwrap();
+            }
+        })
+    };
+    let clients: Vec<_> = (1..=2u32)
+        .map(|key| {
+            let requests = requests_tx.clone();
+            thread::spawn(move || {
+                let (reply, replies) = channel::unbounded();
+                requests.send((key, reply)).unwrap();
+                // Its reply sender overwritten in the slot and dropped, a
+                // client gets no answer at all: the same bug.
+                let answer = replies.recv().ok();
+                assert_eq!(answer, Some(key * 10), "client {key} got another request's answer");
+            })
+        })
+        .collect();
+    drop(requests_tx);
+    for client in clients {
+        client.join().unwrap();
+    }
+    acceptor.join().unwrap();
+}
+
+#[test]
+fn a_shared_reply_slot_is_found_and_its_trace_replays_to_the_panic() {
+    let name = "fourth-explore-slot";
+    let dir = scratch(name);
+    let config = Config::default().budget(2000).seed(1).trace_dir(&dir).name(name);
+    let outcome = Explorer::new(config).run(shared_reply_slot);
+    let failure = outcome.failure.unwrap_or_else(|| panic!("{name}: not found in 2000 schedules"));
+    assert!(
+        matches!(&failure.kind, FailureKind::Panic { message, .. } if message.contains("another request's answer")),
+        "{:?}\n{}",
+        failure.kind,
+        failure.report
+    );
+    let trace = read_trace_file(failure.trace.as_ref().expect("a trace written")).unwrap();
+    for round in 0..5 {
+        let parallel = replay(&trace, shared_reply_slot);
+        assert_eq!(parallel.outcome, ReplayOutcome::Matched, "parallel {round}: {}", parallel.outcome);
+        assert_eq!(parallel.result, None, "parallel {round}: the replay panics as the explored run did");
+        assert_eq!(parallel.replayed, parallel.events, "parallel {round}");
+    }
+    let coroutines = replay_coroutines(&trace, shared_reply_slot);
+    assert_eq!(coroutines.outcome, ReplayOutcome::Matched, "coroutines: {}", coroutines.outcome);
+    assert_eq!(coroutines.result, None, "coroutines: the replay panics as the explored run did");
+}
+
+/// A dump asked for by a handler while clients and other handlers run:
+/// whole on disk, and followed to its end by both replays, which say the
+/// trace ended (the run went on past the dump).
+#[test]
+fn a_handlers_api_dump_of_the_server_replays_to_its_cut() {
+    let dir = scratch("fourth-flight");
+    for run in 0..4 {
+        let path = dir.join(format!("dump{run}.trace"));
+        let config = FlightConfig::new(RecordConfig::new("fourth-flight", "1"));
+        let flown = flight(&path, config, || server_dumping(3)).unwrap();
+        assert!(flown.result.is_some(), "run {run}: {}", flown.verdict);
+        assert_eq!(flown.dumps.len(), 1, "run {run}: the handler's dump only");
+        assert!(flown.dumps[0].covers_run, "run {run}: the default budget holds the whole run so far");
+        let trace = read_trace_file(&path).unwrap();
+        assert!(trace.is_whole(), "run {run}: {:?}", trace.damage);
+        let parallel = replay(&trace, || server_dumping(3));
+        let on_coroutines = replay_coroutines(&trace, || server_dumping(3));
+        for (how, report) in [("parallel", parallel), ("coroutines", on_coroutines)] {
+            assert!(
+                matches!(report.outcome, ReplayOutcome::TraceEnded { .. }),
+                "run {run} {how}: {}",
+                report.outcome
+            );
+            assert_eq!(report.replayed, report.events, "run {run} {how}: the whole dump");
+        }
+    }
+}

@@ -22,6 +22,7 @@
 //! the same failure, and a flight recording of the server dumped through
 //! the API from a handler thread mid-run.
 
+mod corners;
 mod explore;
 mod poison;
 mod rendezvous;

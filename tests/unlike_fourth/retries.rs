@@ -1,12 +1,13 @@
-//! Time-driven retries: a client gives each attempt a deadline
-//! (`recv_deadline`), backs off with `Instant` arithmetic and tries again; a
-//! slow server sometimes answers a stale attempt, which the client must
-//! skip; the client's sends to the server's one-slot inbox use
-//! `send_timeout`.
+//! Time-driven retries: two clients share a slow server; each attempt gets
+//! a deadline (`recv_deadline`), the wait doubles (`Instant` arithmetic)
+//! and the client tries again; the server sometimes answers a stale
+//! attempt, which the client must skip; sends into the server's one-slot
+//! inbox use `send_timeout`.
 
 use std::fmt::Write as _;
 
-use reprise::channel::{self, RecvTimeoutError, SendTimeoutError, Sender};
+use reprise::channel::{self, Receiver, RecvTimeoutError, SendTimeoutError, Sender};
+use reprise::sync::Mutex;
 use reprise::thread;
 use reprise::time::{Duration, Instant};
 
@@ -19,45 +20,30 @@ fn retries_driven_by_deadlines_replay_to_their_recorded_transcript() {
     assert!(distinct > 1, "every run interleaved the same way: the test shows little");
 }
 
-/// An attempt: the request number, the attempt number, where to answer.
-type Attempt = (u32, u32, Sender<(u32, u32)>);
+/// An attempt: the client, the request, the attempt number, where to answer.
+type Attempt = (u32, u32, u32, Sender<(u32, u32)>);
 
-fn retries() -> String {
-    let (inbox_tx, inbox_rx) = channel::bounded::<Attempt>(1);
-    let server = thread::spawn(move || {
-        let mut served = 0u32;
-        for (request, attempt, reply) in inbox_rx.iter() {
-            // Slow on every other attempt: busy for longer than the
-            // client's first deadline.
-            if (request + attempt) % 2 == 0 {
-                thread::sleep(Duration::from_millis(2));
-            }
-            let _ = reply.send((request, attempt));
-            served += 1;
-        }
-        served
-    });
-    let (reply_tx, reply_rx) = channel::unbounded();
+/// One client's requests, each retried until answered.
+fn client(id: u32, inbox: Sender<Attempt>, requests: u32) -> String {
+    let (reply_tx, reply_rx): (Sender<(u32, u32)>, Receiver<(u32, u32)>) = channel::unbounded();
     let mut out = String::new();
-    let started = Instant::now();
-    for request in 0..4u32 {
+    for request in 0..requests {
         let mut attempt = 0u32;
-        let mut wait = Duration::from_micros(300);
+        let mut wait = Duration::from_micros(400);
         loop {
-            match inbox_tx.send_timeout((request, attempt, reply_tx.clone()), wait) {
+            match inbox.send_timeout((id, request, attempt, reply_tx.clone()), wait) {
                 Ok(()) => {}
                 Err(SendTimeoutError::Timeout(_)) => {
-                    let _ = write!(out, "r{request}a{attempt}:full ");
+                    let _ = write!(out, "{request}.{attempt}:full ");
                     attempt += 1;
                     wait *= 2;
                     continue;
                 }
-                Err(SendTimeoutError::Disconnected(_)) => unreachable!("the server outlives the client"),
+                Err(SendTimeoutError::Disconnected(_)) => unreachable!("the server outlives the clients"),
             }
             let deadline = Instant::now() + wait;
             let answered = loop {
                 match reply_rx.recv_deadline(deadline) {
-                    // An answer to an earlier attempt, or an earlier request.
                     Ok((r, a)) if (r, a) != (request, attempt) => {
                         let _ = write!(out, "stale{r}.{a} ");
                     }
@@ -67,20 +53,44 @@ fn retries() -> String {
                 }
             };
             if answered {
-                let _ = write!(out, "r{request}:ok@{attempt} ");
+                let _ = write!(out, "{request}:ok@{attempt} ");
                 break;
             }
             attempt += 1;
             wait = wait.saturating_mul(2);
         }
     }
+    out
+}
+
+fn retries() -> String {
+    let (inbox_tx, inbox_rx) = channel::bounded::<Attempt>(1);
+    let served = std::sync::Arc::new(Mutex::new(String::new()));
+    let server = {
+        let served = std::sync::Arc::clone(&served);
+        thread::spawn(move || {
+            for (client, request, attempt, reply) in inbox_rx.iter() {
+                // Slow on every other attempt: longer than a first deadline.
+                if (request + attempt) % 2 == 0 {
+                    thread::sleep(Duration::from_millis(1));
+                }
+                let _ = reply.send((request, attempt));
+                served.lock().unwrap().push(char::from(b'a' + client as u8));
+            }
+        })
+    };
+    let clients: Vec<_> = (0..2)
+        .map(|id| {
+            let inbox = inbox_tx.clone();
+            thread::spawn(move || client(id, inbox, 3))
+        })
+        .collect();
     drop(inbox_tx);
-    let served = server.join().unwrap();
-    let elapsed = started.elapsed();
-    let _ = write!(
-        out,
-        "| served {served}, took {}",
-        if elapsed > Duration::from_millis(4) { "long" } else { "short" }
-    );
+    let mut out = String::new();
+    for (id, handle) in clients.into_iter().enumerate() {
+        let _ = write!(out, "c{id}: {}| ", handle.join().unwrap());
+    }
+    server.join().unwrap();
+    let _ = write!(out, "served {}", served.lock().unwrap());
     out
 }

@@ -30,6 +30,18 @@ mod retries;
 mod select_set;
 mod server;
 
+/// Records and replays `program` (see `replays_give_the_transcript`) in
+/// batches of [`runs`] until two recordings differ: a loaded machine can
+/// serialize a whole batch, and a program that never varies shows little.
+fn replays_and_varies(name: &str, program: fn() -> String) {
+    for _ in 0..4 {
+        if crate::util::replays_give_the_transcript(name, runs(), program) > 1 {
+            return;
+        }
+    }
+    panic!("{name}: every run interleaved the same way: the test shows little");
+}
+
 /// Recordings per program: more in a release build.
 fn runs() -> usize {
     if cfg!(debug_assertions) {

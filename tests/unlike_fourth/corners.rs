@@ -12,31 +12,27 @@ use reprise::sync::Mutex;
 use reprise::thread;
 use reprise::time::Duration;
 
-use super::runs;
-use crate::util::replays_give_the_transcript;
+use super::replays_and_varies;
 
 #[test]
 fn a_logger_never_joined_replays_to_its_recorded_transcript() {
-    let distinct = replays_give_the_transcript("fourth-logger", runs(), detached_logger);
-    assert!(distinct > 1, "every run interleaved the same way: the test shows little");
+    replays_and_varies("fourth-logger", detached_logger);
 }
 
 #[test]
 fn selects_on_both_ends_of_a_rendezvous_replay_to_their_recorded_transcript() {
-    let distinct = replays_give_the_transcript("fourth-rendezvous-select", runs(), rendezvous_selects);
-    assert!(distinct > 1, "every run interleaved the same way: the test shows little");
+    replays_and_varies("fourth-rendezvous-select", rendezvous_selects);
 }
 
 #[test]
 fn a_channel_carrying_its_own_sender_replays_to_its_recorded_transcript() {
-    let distinct = replays_give_the_transcript("fourth-self-sender", runs(), self_sender);
-    assert!(distinct > 1, "every run interleaved the same way: the test shows little");
+    replays_and_varies("fourth-self-sender", self_sender);
 }
 
 /// Workers log through a channel to a logger that is never joined; the
 /// body reads how far the logger got, drops its sender and returns while
 /// the logger may still be writing.
-fn detached_logger() -> String {
+pub(super) fn detached_logger() -> String {
     let (log_tx, log_rx) = channel::unbounded::<String>();
     let written = Arc::new(Mutex::new(Vec::new()));
     {
@@ -72,7 +68,7 @@ fn detached_logger() -> String {
 /// Two threads each select over both ends of two rendezvous channels: one
 /// side sends on `a` or receives on `b`, the other the reverse; the same
 /// receiver is also registered twice in a dynamic `Select`.
-fn rendezvous_selects() -> String {
+pub(super) fn rendezvous_selects() -> String {
     let (a_tx, a_rx) = channel::bounded::<u32>(0);
     let (b_tx, b_rx) = channel::bounded::<u32>(0);
     let (done_tx, done_rx) = channel::bounded::<()>(0);
@@ -143,7 +139,7 @@ fn rendezvous_selects() -> String {
 /// A work queue whose items may carry the queue's own sender, to enqueue
 /// follow-up work: it never disconnects, so cloned consumers stop on a
 /// `recv_timeout` after the work is counted out.
-fn self_sender() -> String {
+pub(super) fn self_sender() -> String {
     enum Job {
         Leaf(u32),
         Split(u32, channel::Sender<Job>),

@@ -6,18 +6,16 @@
 
 use std::fmt::Write as _;
 
-use reprise::channel::{self, Receiver, RecvTimeoutError, SendTimeoutError, Sender};
+use reprise::channel::{self, RecvTimeoutError, SendTimeoutError, Sender};
 use reprise::sync::Mutex;
 use reprise::thread;
 use reprise::time::{Duration, Instant};
 
-use super::runs;
-use crate::util::replays_give_the_transcript;
+use super::replays_and_varies;
 
 #[test]
 fn retries_driven_by_deadlines_replay_to_their_recorded_transcript() {
-    let distinct = replays_give_the_transcript("fourth-retries", runs(), retries);
-    assert!(distinct > 1, "every run interleaved the same way: the test shows little");
+    replays_and_varies("fourth-retries", retries);
 }
 
 /// An attempt: the client, the request, the attempt number, where to answer.
@@ -25,7 +23,7 @@ type Attempt = (u32, u32, u32, Sender<(u32, u32)>);
 
 /// One client's requests, each retried until answered.
 fn client(id: u32, inbox: Sender<Attempt>, requests: u32) -> String {
-    let (reply_tx, reply_rx): (Sender<(u32, u32)>, Receiver<(u32, u32)>) = channel::unbounded();
+    let (reply_tx, reply_rx) = channel::unbounded::<(u32, u32)>();
     let mut out = String::new();
     for request in 0..requests {
         let mut attempt = 0u32;
@@ -63,7 +61,7 @@ fn client(id: u32, inbox: Sender<Attempt>, requests: u32) -> String {
     out
 }
 
-fn retries() -> String {
+pub(super) fn retries() -> String {
     let (inbox_tx, inbox_rx) = channel::bounded::<Attempt>(1);
     let served = std::sync::Arc::new(Mutex::new(String::new()));
     let server = {

@@ -180,3 +180,43 @@ pub(super) fn self_sender() -> String {
     let done = done.lock().unwrap();
     format!("{} | {:?}", counts.join(" "), *done)
 }
+
+#[test]
+fn two_peers_trading_over_rendezvous_selects_replay_to_their_recorded_transcript() {
+    replays_and_varies("fourth-peers", peers);
+}
+
+/// Two peers, nobody else: each selects between sending on its outgoing
+/// rendezvous and receiving on its incoming one until it has sent and
+/// received three; built with a dynamic `Select` whose send arm goes once
+/// all is sent.
+pub(super) fn peers() -> String {
+    let (a_tx, a_rx) = channel::bounded::<u32>(0);
+    let (b_tx, b_rx) = channel::bounded::<u32>(0);
+    let peer = |id: u32, out: channel::Sender<u32>, inc: channel::Receiver<u32>| {
+        thread::spawn(move || {
+            let (mut sent, mut received, mut log) = (0u32, 0u32, String::new());
+            while sent < 3 || received < 3 {
+                let mut sel = Select::new();
+                let send = (sent < 3).then(|| sel.send(&out));
+                let recv = (received < 3).then(|| sel.recv(&inc));
+                let oper = sel.select();
+                if Some(oper.index()) == send {
+                    oper.send(&out, id * 10 + sent).unwrap();
+                    sent += 1;
+                    log.push('s');
+                } else {
+                    assert_eq!(Some(oper.index()), recv);
+                    let v = oper.recv(&inc).unwrap();
+                    received += 1;
+                    log.push(char::from_digit(v % 10, 10).unwrap_or('?'));
+                }
+            }
+            log
+        })
+    };
+    let left = peer(1, a_tx, b_rx);
+    let right = peer(2, b_tx, a_rx);
+    // Which sends crossed which receives, in each peer's order of events.
+    format!("{} {}", left.join().unwrap(), right.join().unwrap())
+}

@@ -118,7 +118,8 @@ fn a_handlers_api_dump_of_the_server_replays_to_its_cut() {
 #[test]
 fn the_correct_programs_of_this_set_survive_exploration() {
     type Program = (&'static str, fn() -> String);
-    let programs: [Program; 10] = [
+    let programs: [Program; 11] = [
+        ("peers", super::corners::peers),
         ("server", || super::server::server(2, 3)),
         ("multiplexer", super::select_set::multiplexer),
         ("readiness", super::select_set::readiness),

@@ -12,7 +12,7 @@ use reprise::sync::Mutex;
 use reprise::thread;
 use reprise::time::Duration;
 
-use super::replays_and_varies;
+use super::{replays, replays_and_varies};
 
 #[test]
 fn a_logger_never_joined_replays_to_its_recorded_transcript() {
@@ -26,7 +26,7 @@ fn selects_on_both_ends_of_a_rendezvous_replay_to_their_recorded_transcript() {
 
 #[test]
 fn a_channel_carrying_its_own_sender_replays_to_its_recorded_transcript() {
-    replays_and_varies("fourth-self-sender", self_sender);
+    replays("fourth-self-sender", self_sender);
 }
 
 /// Workers log through a channel to a logger that is never joined; the
@@ -183,7 +183,7 @@ pub(super) fn self_sender() -> String {
 
 #[test]
 fn two_peers_trading_over_rendezvous_selects_replay_to_their_recorded_transcript() {
-    replays_and_varies("fourth-peers", peers);
+    replays("fourth-peers", peers);
 }
 
 /// Two peers, nobody else: each selects between sending on its outgoing

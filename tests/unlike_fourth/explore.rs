@@ -174,6 +174,45 @@ fn selects_meet_on_a_rendezvous() {
     assert_eq!(got, [0, 1]);
 }
 
+/// A timed send and a `try_send` spin on a rendezvous whose receiver waits
+/// in a select: crossbeam pairs them with it; the explorer saw no taker, so
+/// the spin never ended.
+fn timed_and_tried_sends_meet_a_select() {
+    let (tx, rx) = channel::bounded::<u32>(0);
+    let (_other_tx, other_rx) = channel::bounded::<u32>(0);
+    let sender = thread::spawn(move || {
+        // Virtual time may run out on it before the select waits (the
+        // explorer fires timeouts as a choice): then it is sent plainly.
+        if let Err(e) = tx.send_timeout(1, reprise::time::Duration::from_secs(3600)) {
+            tx.send(e.into_inner()).unwrap();
+        }
+        let mut tries = 0u32;
+        while tx.try_send(2).is_err() {
+            tries += 1;
+            assert!(tries < 1000, "no taker in 1000 tries");
+            thread::yield_now();
+        }
+    });
+    for want in 1..=2 {
+        reprise::channel::select! {
+            recv(rx) -> v => assert_eq!(v, Ok(want)),
+            recv(other_rx) -> v => unreachable!("nothing is sent there: {v:?}"),
+        }
+    }
+    sender.join().unwrap();
+}
+
+#[test]
+fn timed_and_tried_sends_meeting_a_select_on_a_rendezvous_go_through_under_the_explorer() {
+    let dir = scratch("fourth-explore-timed-rendezvous");
+    let config = Config::default().budget(100).seed(5).trace_dir(&dir).name("timed-rendezvous");
+    let outcome = Explorer::new(config).run(timed_and_tried_sends_meet_a_select);
+    if let Some(failure) = outcome.failure {
+        panic!("{:?}\n{}", failure.kind, failure.report);
+    }
+    assert_eq!(outcome.schedules, 100);
+}
+
 #[test]
 fn selects_meeting_on_a_rendezvous_are_no_deadlock_to_the_explorer() {
     let dir = scratch("fourth-explore-rendezvous-selects");

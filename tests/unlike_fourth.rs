@@ -17,10 +17,20 @@
 //! coroutines; both must match every event and give the recorded
 //! transcript, whose content depends on how the run interleaved.
 //!
+//! Corners too: a logger thread never joined, one receiver registered
+//! twice in a `Select`, selects on both ends of rendezvous channels (with a
+//! third thread draining, and two peers alone), a queue whose items carry
+//! its own sender.
+//!
 //! Then the explorer on a planted bug (a server that keeps its caller's
 //! reply channel in one shared slot), whose failure trace must replay to
-//! the same failure, and a flight recording of the server dumped through
-//! the API from a handler thread mid-run.
+//! the same failure; every correct program of the set explored, which
+//! found a false deadlock: a select's send arm on a `bounded(0)` channel
+//! paired only with a receiver blocked in a plain receive, never with one
+//! waiting in a select, so selects meeting on a rendezvous deadlocked at
+//! the first schedule (now a waiting select counts as a taker). And a
+//! flight recording of the server dumped through the API from a handler
+//! thread mid-run.
 
 mod corners;
 mod explore;

@@ -182,15 +182,10 @@ pub(super) fn receive<T>(
                     Wait::Timeout(t) => Some(*deadline.get_or_insert_with(|| virtual_deadline(t))),
                     _ => None,
                 };
-                let rendezvous = receiver.shared.rendezvous.as_ref();
-                if let Some(r) = rendezvous {
-                    // A timed sender may wait for a taker: here is one.
-                    r.waiting.fetch_add(1, Ordering::Relaxed);
-                    coop::wake(Resource::Object(object), true);
-                }
+                let waiting = start_waiting(&receiver.shared, object);
                 let woken = coop::block(&[Resource::Object(object)], until, op, Some(object), location);
-                if let Some(r) = rendezvous {
-                    r.waiting.fetch_sub(1, Ordering::Relaxed);
+                if waiting {
+                    stop_waiting(&receiver.shared);
                 }
                 match woken {
                     Woken::Changed => continue,
@@ -226,6 +221,25 @@ pub(super) fn hand_off(shared: &Shared, object: ObjectIndex, location: &'static 
 pub(super) fn took(shared: &Shared, ok: bool) {
     if let (Some(r), true) = (&shared.rendezvous, ok) {
         r.taken.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A receiver about to block on an explored rendezvous (a receive, or a
+/// select with a receive arm on it) counts itself waiting, so that a timed
+/// send, a `try_send` or a select's send arm may pair with it, and wakes
+/// those blocked for want of a taker. Whether it counted (the channel is
+/// such a rendezvous); [`stop_waiting`] when it wakes.
+pub(super) fn start_waiting(shared: &Shared, object: ObjectIndex) -> bool {
+    let Some(r) = &shared.rendezvous else { return false };
+    r.waiting.fetch_add(1, Ordering::Relaxed);
+    coop::wake(Resource::Object(object), true);
+    true
+}
+
+/// The end of a wait [`start_waiting`] counted.
+pub(super) fn stop_waiting(shared: &Shared) {
+    if let Some(r) = &shared.rendezvous {
+        r.waiting.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

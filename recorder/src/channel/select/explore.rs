@@ -24,14 +24,22 @@ pub(super) fn select<T>(
         .collect();
     let resources: Vec<Resource> = objects.iter().map(|&o| Resource::Object(o)).collect();
     let mut deadline = None;
+    // Whether this select last waited as a taker on each arm's rendezvous.
+    let mut waited = vec![false; receivers.len()];
     loop {
         coop::switch(Op::Select, None, location);
         // crossbeam's `try_select` would pick at random: try the arms in the
         // order the scheduler picks them until one has a message or is
-        // disconnected.
-        let mut untried: Vec<u32> = (0..receivers.len()).filter_map(|a| u32::try_from(a).ok()).collect();
-        while !untried.is_empty() {
-            let pick = coop::scheduler().choose(&untried);
+        // disconnected. A rendezvous whose sender paired with this select
+        // while it waited goes first: crossbeam commits the waiting select
+        // to it.
+        let all: Vec<u32> = (0..receivers.len()).filter_map(|a| u32::try_from(a).ok()).collect();
+        let (mut first, mut untried): (Vec<u32>, Vec<u32>) =
+            all.into_iter().partition(|&a| waited[a as usize] && !receivers[a as usize].cb().is_empty());
+        while !first.is_empty() || !untried.is_empty() {
+            let from = if first.is_empty() { &mut untried } else { &mut first };
+            let pick = coop::scheduler().choose(from);
+            from.retain(|&a| a != pick);
             untried.retain(|&a| a != pick);
             let arm = pick as usize;
             let result = match receivers[arm].cb().try_recv() {
@@ -52,7 +60,18 @@ pub(super) fn select<T>(
             Wait::Timeout(t) => Some(*deadline.get_or_insert_with(|| virtual_deadline(t))),
             Wait::No | Wait::Forever => None,
         };
-        if coop::block(&resources, until, Op::Select, None, location) == Woken::TimedOut {
+        // Its arms on explored rendezvous count as takers: a select or a
+        // timed send on the other end pairs with one only so.
+        for (arm, r) in receivers.iter().enumerate() {
+            waited[arm] = crate::channel::explore::start_waiting(&r.shared, objects[arm]);
+        }
+        let woken = coop::block(&resources, until, Op::Select, None, location);
+        for (arm, r) in receivers.iter().enumerate() {
+            if waited[arm] {
+                crate::channel::explore::stop_waiting(&r.shared);
+            }
+        }
+        if woken == Woken::TimedOut {
             let timed_out = Outcome::Select { arm: 0, received: Received::TimedOut };
             context::with(|ctx| ctx.record_outcome(timed_out, 0, location));
             return None;

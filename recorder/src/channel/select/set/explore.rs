@@ -47,9 +47,20 @@ fn pick(select: &Select<'_>, wait: Wait, location: &'static Location<'static>) -
         .map(|a| Resource::Object(object_of(&a.end.shared().slot, location)))
         .collect();
     let mut deadline = None;
+    // The receive arms on explored rendezvous this select last waited on.
+    let mut waited: Vec<usize> = Vec::new();
     loop {
         coop::switch(Op::Select, None, location);
-        let ready: Vec<u32> = select.arms.iter().filter(|a| a.ready()).map(|a| arm_u32(a.index)).collect();
+        let mut ready: Vec<u32> =
+            select.arms.iter().filter(|a| a.ready()).map(|a| arm_u32(a.index)).collect();
+        // A sender that paired with this select while it waited (its send
+        // went because this select counted as a taker) is committed to, as
+        // crossbeam commits a waiting select to the operation that paired
+        // with it: a rendezvous arm waited on that is ready now goes first.
+        let paired: Vec<u32> = ready.iter().copied().filter(|&a| waited.contains(&(a as usize))).collect();
+        if !paired.is_empty() {
+            ready = paired;
+        }
         if let Some(&first) = ready.first() {
             let pick = if select.biased { first } else { coop::scheduler().choose(&ready) };
             return Ok(pick as usize);
@@ -68,7 +79,19 @@ fn pick(select: &Select<'_>, wait: Wait, location: &'static Location<'static>) -
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
+        // Its receive arms on explored rendezvous count as takers: a select
+        // or a timed send on the other end pairs with one only so.
+        waited = select
+            .arms
+            .iter()
+            .filter(|a| !a.send && !a.end.is_timer())
+            .filter(|a| explore::start_waiting(a.end.shared(), object_of(&a.end.shared().slot, location)))
+            .map(|a| a.index)
+            .collect();
         let woken = coop::block(&resources, wake_at, Op::Select, None, location);
+        for arm in select.arms.iter().filter(|a| waited.contains(&a.index)) {
+            explore::stop_waiting(arm.end.shared());
+        }
         if woken == Woken::TimedOut && until.is_some_and(|until| coop::now() >= until) {
             record_none(NoArm::TimedOut, location);
             return Err(NoArm::TimedOut);

@@ -111,8 +111,8 @@ impl ReplayLog {
     }
 
     /// The position of turn `number` among the object's recorded turns
-    /// (`None` in a log a replay took its ranks from, see
-    /// [`take_turn_counters`](Self::take_turn_counters)).
+    /// (`None` in a log a replay took its ranks from: the replay moves them
+    /// out rather than copying them).
     pub fn rank(&self, object: ObjectIndex, class: TurnClass, number: u64) -> Option<u64> {
         self.ranks.rank(object, class, number)
     }

@@ -6,7 +6,6 @@
 //! `--exact`; `REPRISE_TEST_CHILD` tells the copy to play the child's part
 //! (one of the `child_*` functions) instead of the parent's.
 
-use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -25,7 +24,7 @@ use reprise::{
 use reprise_replayer::log::ReplayLog;
 use reprise_replayer::prefix::cut_to_consistent_prefix;
 
-use crate::util::{reprise_on, scratch, stderr, stdout};
+use crate::util::{reprise_on, scratch, stderr, stdout, wait_bounded, wait_for_line};
 
 /// A generous guard against a hang; never what a test asserts on.
 const BACKSTOP: Duration = Duration::from_secs(120);
@@ -51,38 +50,6 @@ fn child(test: &str, name: &str, trace: &Path) -> Command {
 fn as_child(name: &str) -> Option<PathBuf> {
     (std::env::var(CHILD).ok()? == name)
         .then(|| PathBuf::from(std::env::var_os(CHILD_TRACE).expect("trace path")))
-}
-
-/// Waits for the child to end, killing it after [`BACKSTOP`] so that a
-/// child that ignores the signal fails the test instead of hanging it.
-fn wait_bounded(child: &mut Child) -> std::process::ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if start.elapsed() > BACKSTOP {
-            let _ = child.kill();
-            panic!("the child did not end within {BACKSTOP:?} of the signal");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Waits for the child to print `line` on stdout; returns the child.
-fn wait_for_line(mut child: Child, line: &str) -> Child {
-    let out = child.stdout.take().expect("piped stdout");
-    let mut lines = BufReader::new(out).lines();
-    loop {
-        match lines.next() {
-            Some(Ok(l)) if l.trim_end().ends_with(line) => break,
-            Some(Ok(_)) => {}
-            _ => panic!("the child ended before printing {line:?}: {:?}", child.wait()),
-        }
-    }
-    // Keep draining, so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    child
 }
 
 /// The child `name` of the test `test`, recording into `trace`, once it

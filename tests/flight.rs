@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reprise::flight::{DUMP_NOTE, RUNNING_NOTE};
 use reprise::sync::atomic::AtomicU64;
@@ -19,7 +19,7 @@ use reprise::trace::read::TraceFile;
 use reprise::trace::window::{Window, WindowRefusal};
 use reprise::{flight, flight_dump, read_trace_file, thread, FlightConfig, RecordConfig, ReplayOutcome};
 
-use crate::util::{reprise, reprise_on, scratch, stderr, stdout};
+use crate::util::{reprise, reprise_on, scratch, stderr, stdout, wait_bounded};
 
 fn config() -> FlightConfig {
     FlightConfig::new(RecordConfig::new("flight-tests", "1"))
@@ -396,17 +396,7 @@ fn sigusr1_dumps_every_flight_recorder_and_the_process_runs_on() {
         rest.push_str(&line);
         rest.push('\n');
     }
-    let backstop = Instant::now() + Duration::from_secs(120);
-    let status = loop {
-        if let Some(status) = running.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > backstop {
-            let _ = running.kill();
-            panic!("the child did not end");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = wait_bounded(&mut running);
     assert!(status.success(), "the process ran on after the dump and ended by itself: {status}\n{rest}");
     assert!(rest.contains("ran on"), "{rest}");
     let trace = read_trace_file(&path).unwrap();

@@ -4,19 +4,18 @@
 //! signal's disposition is the default) dumps every flight recorder, then
 //! ends the process as the signal would have.
 
-use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reprise::flight::{DUMP_NOTE, RUNNING_NOTE};
 use reprise::sync::Mutex;
 use reprise::trace::model::{Op, Record};
 use reprise::{flight, read_trace_file, thread, FlightConfig, RecordConfig};
 
-use crate::util::scratch;
+use crate::util::{scratch, wait_bounded, wait_for_line};
 
 const CHILD: &str = "REPRISE_TEST_CHILD";
 const CHILD_TRACE: &str = "REPRISE_TEST_TRACE";
@@ -31,7 +30,7 @@ fn a_terminating_signal_dumps_every_flight_recorder_then_ends_the_process() {
     }
     for (signal, name) in [(libc::SIGTERM, "SIGTERM"), (libc::SIGINT, "SIGINT")] {
         let path = scratch(&format!("flight-{name}")).join("dump.trace");
-        let mut running = Command::new(std::env::current_exe().unwrap())
+        let running = Command::new(std::env::current_exe().unwrap())
             .args([TEST, "--exact", "--nocapture", "--test-threads", "1"])
             .env(CHILD, "flight_signal")
             .env(CHILD_TRACE, &path)
@@ -40,31 +39,12 @@ fn a_terminating_signal_dumps_every_flight_recorder_then_ends_the_process() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let mut lines = BufReader::new(running.stdout.take().unwrap()).lines();
-        loop {
-            match lines.next() {
-                Some(Ok(l)) if l.trim_end().ends_with("flying") => break,
-                Some(Ok(_)) => {}
-                _ => panic!("{name}: the child ended before flying: {:?}", running.wait()),
-            }
-        }
+        let mut running = wait_for_line(running, "flying");
         assert!(!path.exists(), "nothing is written before a dump");
         let pid = libc::pid_t::try_from(running.id()).unwrap();
         // SAFETY: sends a signal to our own child process.
         assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
-        for _ in lines.map_while(Result::ok) {}
-        // A backstop against a child that never ends, not a measure.
-        let backstop = Instant::now() + Duration::from_secs(120);
-        let status = loop {
-            if let Some(status) = running.try_wait().unwrap() {
-                break status;
-            }
-            if Instant::now() > backstop {
-                let _ = running.kill();
-                panic!("{name}: the child did not end");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let status = wait_bounded(&mut running);
         assert_eq!(status.signal(), Some(signal), "{name}: it ends as the signal ends it: {status}");
         let trace = read_trace_file(&path).unwrap_or_else(|e| panic!("{name}: no dump: {e}"));
         assert!(trace.is_whole(), "{name}: {:?}", trace.damage);

@@ -1,8 +1,10 @@
 //! Helpers shared by the end-to-end tests.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, ExitStatus, Output};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use reprise::trace::model::{Op, Record};
 use reprise::trace::read::TraceFile;
@@ -17,6 +19,43 @@ pub fn scratch(name: &str) -> PathBuf {
     ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// How long a child process may take to end before the test kills it and
+/// fails: a backstop against a hang, never a measure.
+pub const CHILD_BACKSTOP: Duration = Duration::from_secs(120);
+
+/// Waits for the child to end, killing it after [`CHILD_BACKSTOP`] so that
+/// a child that does not end fails the test instead of hanging it.
+pub fn wait_bounded(child: &mut Child) -> ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if start.elapsed() > CHILD_BACKSTOP {
+            let _ = child.kill();
+            panic!("the child did not end within {CHILD_BACKSTOP:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits for the child to print a line ending with `line` on its (piped)
+/// stdout, then drains the rest on a thread of its own, so that the child
+/// never blocks on a full pipe; returns the child.
+pub fn wait_for_line(mut child: Child, line: &str) -> Child {
+    let out = child.stdout.take().expect("piped stdout");
+    let mut lines = BufReader::new(out).lines();
+    loop {
+        match lines.next() {
+            Some(Ok(l)) if l.trim_end().ends_with(line) => break,
+            Some(Ok(_)) => {}
+            _ => panic!("the child ended before printing {line:?}: {:?}", child.wait()),
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    child
 }
 
 /// An example program of this package, which `cargo test` builds.

@@ -18,7 +18,7 @@ use reprise::thread;
 use reprise::{read_trace_file, replay_coroutines, replay_with, RecordConfig, ReplayOptions, ReplayOutcome};
 
 use super::shapes::Queue;
-use crate::util::scratch;
+use crate::util::{scratch, wait_bounded};
 
 const CHILD: &str = "REPRISE_THIRD_CHILD";
 const CHILD_TRACE: &str = "REPRISE_THIRD_TRACE";
@@ -38,17 +38,6 @@ fn child(test: &str, trace: &Path) -> Child {
 
 fn as_child(test: &str) -> Option<PathBuf> {
     (std::env::var(CHILD).ok()? == test).then(|| PathBuf::from(std::env::var_os(CHILD_TRACE).unwrap()))
-}
-
-fn wait_bounded(child: &mut Child) -> std::process::ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(start.elapsed() < BACKSTOP, "the child did not end");
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 /// Forever, or until `exit_at` rounds when recording: a producer feeds the

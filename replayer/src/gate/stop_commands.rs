@@ -120,6 +120,7 @@ fn read(gate: &Weak<ReplayGate>, host: &dyn StopHost) {
         let Some(pause) = &gate.pause else { return };
         match parse(&line) {
             Command::Continue => {
+                // Said before the threads run: their output comes after it.
                 eprintln!("reprise: running on from event {event} to the end");
                 gate.release_stop(pause);
                 return;
@@ -129,15 +130,17 @@ fn read(gate: &Weak<ReplayGate>, host: &dyn StopHost) {
                 return;
             }
             Command::MoveTo(asked) => {
-                let moved = quick_refusal(asked, event, pause_events(&gate))
-                    .map_or_else(
-                        || host.plan(asked).map_err(|reason| MoveRefused::Unplanned { asked, reason }),
-                        Err,
-                    )
-                    .and_then(|stop| gate.move_stop(pause, &stop));
-                match moved {
-                    Ok(()) => eprintln!("reprise: running on from event {event} to event {asked}"),
-                    Err(e) => eprintln!("reprise: {e}; still paused at event {event}"),
+                let planned = quick_refusal(asked, event, pause_events(&gate)).map_or_else(
+                    || host.plan(asked).map_err(|reason| MoveRefused::Unplanned { asked, reason }),
+                    Err,
+                );
+                let moved = planned.and_then(|stop| {
+                    // Said before the threads run: the next pause comes after it.
+                    eprintln!("reprise: running on from event {event} to event {asked}");
+                    gate.move_stop(pause, &stop)
+                });
+                if let Err(e) = moved {
+                    eprintln!("reprise: {e}; still paused at event {event}");
                 }
             }
             Command::Unknown(text) => eprintln!(
@@ -193,7 +196,14 @@ fn wait_foreground() {
     loop {
         // SAFETY: isatty, tcgetpgrp and getpgrp take plain integers and
         // only read the process's and the terminal's state.
-        let background = unsafe { libc::isatty(0) == 1 && libc::tcgetpgrp(0) != libc::getpgrp() };
+        // A terminal that is not this process's controlling one (-1) does
+        // not stop a reader: read it.
+        let background = unsafe {
+            libc::isatty(0) == 1 && {
+                let foreground = libc::tcgetpgrp(0);
+                foreground != -1 && foreground != libc::getpgrp()
+            }
+        };
         if !background {
             return;
         }

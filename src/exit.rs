@@ -24,7 +24,8 @@ pub const IO_ERROR: i32 = 7;
 /// The replay followed the whole trace, but its verdict or annotations (the
 /// digest) differ from the recording's, or the replayed program never replayed.
 pub const MISMATCHED: i32 = 8;
-/// The program run by `reprise replay FILE -- CMD` was killed by a signal.
+/// The program run by `reprise replay FILE -- CMD` was killed by a signal,
+/// or a paused `reprise replay --stop-at` was quit (`q`) before its end.
 pub const KILLED: i32 = 9;
 /// The replay reached a sensitive capture it cannot open: no key
 /// (`REPRISE_KEY`), a wrong key, bytes altered, or a value recorded without
@@ -50,7 +51,8 @@ Exit codes:
   8  replay finished but its verdict or annotations differ from the recording,
      or the program run by `replay FILE -- CMD` did not replay the trace; why
      could not reproduce the failure, or its `-- CMD`/`--test` run said nothing
-  9  the program run by `replay FILE -- CMD` was killed by a signal
+  9  the program run by `replay FILE -- CMD` was killed by a signal, or a
+     paused `replay --stop-at` was quit (`q`)
  10  replay reached a sensitive capture it cannot open (no REPRISE_KEY, a wrong
      key, altered bytes, or a value recorded without a key); diff found no
      difference but sensitive captures it cannot open to compare

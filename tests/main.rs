@@ -48,6 +48,7 @@ mod sensitive;
 mod soak_hunt;
 mod stall;
 mod stop_at;
+mod stop_at_resume;
 mod stress;
 mod suite;
 mod sync_parity;

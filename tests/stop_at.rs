@@ -24,7 +24,10 @@ impl Drop for Killed {
 /// Starts `command`, reads its stderr up to the pause announcement, and
 /// returns the child, the announced pid and the announcement's lines.
 fn paused(mut command: Command) -> (Killed, u32, Vec<String>) {
-    let mut child = Killed(command.stderr(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap());
+    // Stdin at EOF: the pause takes no command and stays as it is until
+    // killed (`tests/stop_at_resume.rs` sends it commands).
+    let mut child =
+        Killed(command.stdin(Stdio::null()).stderr(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap());
     let mut lines = Vec::new();
     let reader = BufReader::new(child.0.stderr.take().unwrap());
     for line in reader.lines() {

@@ -69,7 +69,7 @@ pub use backstop::{parse_stall_backstop, BackstopError, DEFAULT_STALL_BACKSTOP, 
 #[cfg(not(reprise_loom))]
 pub use coreplay::{replay_coroutines, replay_coroutines_indexed, replay_coroutines_keyed, ReplayMode};
 #[cfg(not(reprise_loom))]
-pub use gate::{Observed, ReplayGate, StopAt};
+pub use gate::{MoveRefused, Observed, ReplayGate, StopAt, StopHost};
 #[cfg(not(reprise_loom))]
 pub use log::IndexedTrace;
 #[cfg(not(reprise_loom))]

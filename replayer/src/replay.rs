@@ -252,6 +252,7 @@ where
         gate.arm(stop);
     }
     let gate = Arc::new(gate);
+    gate.attach_pause();
     let _listed = crate::progress::list(&gate, events);
     let done = Arc::new(AtomicBool::new(false));
 

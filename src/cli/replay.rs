@@ -37,8 +37,10 @@ pub(crate) struct Args {
     /// Pause the program for a debugger: each thread stops before its first
     /// event numbered above EVENT (the numbers of `export`, `debug` and
     /// `timeline`); once all have stopped or finished, the pid is printed
-    /// and `gdb -p PID` can attach (no root needed). The process stays
-    /// paused until it is killed.
+    /// and `gdb -p PID` can attach (no root needed). While paused it reads
+    /// stdin: Enter or `c` runs on to the end (the result an uninterrupted
+    /// replay gives), a later event number moves the stop there, `q` quits
+    /// (exit 9). At EOF on stdin it stays paused until it is killed.
     #[arg(long, value_name = "EVENT", conflicts_with = "coroutines")]
     stop_at: Option<u64>,
 }

@@ -20,6 +20,8 @@ mod state;
 mod status;
 #[cfg(not(reprise_loom))]
 mod stop_at;
+#[cfg(not(reprise_loom))]
+mod stop_commands;
 #[cfg(all(test, not(reprise_loom)))]
 mod tests;
 #[cfg(not(reprise_loom))]
@@ -34,6 +36,8 @@ pub use replay_gate::ReplayGate;
 pub(crate) use status::Status;
 #[cfg(not(reprise_loom))]
 pub use stop_at::StopAt;
+#[cfg(not(reprise_loom))]
+pub use stop_commands::{MoveRefused, StopHost};
 #[cfg(not(reprise_loom))]
 pub(crate) use watchdog::watchdog;
 

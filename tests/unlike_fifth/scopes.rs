@@ -113,3 +113,56 @@ fn fib(n: u32) -> u64 {
         fib(n - 1) + fib(n - 2)
     }
 }
+
+#[test]
+fn a_deep_recursion_on_a_stack_asked_for_by_builder_replays_on_coroutines_and_explores() {
+    replays_and_varies("fifth-deep-stack", deep_stack);
+    let dir = crate::util::scratch("fifth-deep-stack-explore");
+    let config = reprise::explore::Config::default().budget(20).seed(2).trace_dir(&dir);
+    let outcome = reprise::explore::Explorer::new(config).run(|| {
+        deep_stack();
+    });
+    assert!(
+        outcome.failure.is_none() && outcome.blocked.is_none(),
+        "{:?}",
+        outcome.failure.map(|f| f.report)
+    );
+}
+
+/// Two parsers on 16 MiB stacks descending 128 frames of 8 KiB and more
+/// (over std's default 2 MiB in a debug build, well within what they asked
+/// for) and one plain thread descending 48 (within std's default;
+/// coroutines had 256 KiB),
+/// racing to report their depth first.
+pub(super) fn deep_stack() -> String {
+    let (tx, rx) = reprise::channel::unbounded();
+    let mut parsers: Vec<_> = (0..2u32)
+        .map(|p| {
+            let tx = tx.clone();
+            thread::Builder::new()
+                .name(format!("parser-{p}"))
+                .stack_size(16 << 20)
+                .spawn(move || tx.send((p, descend(128))).unwrap())
+                .unwrap()
+        })
+        .collect();
+    let plain = tx.clone();
+    parsers.push(thread::spawn(move || plain.send((2, descend(48))).unwrap()));
+    drop(tx);
+    let order: Vec<(u32, u64)> = rx.iter().collect();
+    parsers.into_iter().for_each(|h| h.join().unwrap());
+    assert_eq!(order.len(), 3);
+    assert!(order.iter().all(|&(p, depth)| depth == if p == 2 { 48 } else { 128 }));
+    format!("{order:?}")
+}
+
+/// Recursion with a frame of 8 KiB and more: `levels` of it use more than
+/// `levels * 8` KiB.
+fn descend(levels: u64) -> u64 {
+    let frame = std::hint::black_box([levels as u8; 8 * 1024]);
+    if levels == 0 {
+        0
+    } else {
+        1 + descend(levels - 1) + u64::from(frame[levels as usize % 1024] != levels as u8)
+    }
+}

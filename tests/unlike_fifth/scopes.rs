@@ -9,7 +9,7 @@ use reprise::sync::atomic::{AtomicU64, Ordering};
 use reprise::sync::{Mutex, RwLock};
 use reprise::thread;
 
-use super::replays_and_varies;
+use super::{replays, replays_and_varies};
 
 #[test]
 fn a_tree_of_nested_scopes_borrowing_from_every_level_replays_to_its_transcript() {
@@ -66,7 +66,8 @@ pub(super) fn scope_tree() -> String {
 
 #[test]
 fn named_workers_with_their_own_stack_sizes_in_a_pool_sized_by_the_machine_replay() {
-    replays_and_varies("fifth-pool", sized_pool);
+    // Varies on an idle machine; beside two CPU hogs every run may not.
+    replays("fifth-pool", sized_pool);
 }
 
 /// A pool of `available_parallelism` (at most 3, at least 2) workers named

@@ -132,8 +132,8 @@ fn a_deep_recursion_on_a_stack_asked_for_by_builder_replays_on_coroutines_and_ex
 
 /// Two parsers on 16 MiB stacks descending 128 frames of 8 KiB and more
 /// (over std's default 2 MiB in a debug build, well within what they asked
-/// for) and one plain thread descending 48 (within std's default;
-/// coroutines had 256 KiB),
+/// for), one plain thread descending 48 (within std's default; coroutines
+/// had 256 KiB) and a scoped one built as the parsers are,
 /// racing to report their depth first.
 pub(super) fn deep_stack() -> String {
     let (tx, rx) = reprise::channel::unbounded();
@@ -149,10 +149,17 @@ pub(super) fn deep_stack() -> String {
         .collect();
     let plain = tx.clone();
     parsers.push(thread::spawn(move || plain.send((2, descend(48))).unwrap()));
+    thread::scope(|s| {
+        let tx = &tx;
+        thread::Builder::new()
+            .stack_size(16 << 20)
+            .spawn_scoped(s, move || tx.send((3, descend(128))).unwrap())
+            .unwrap();
+    });
     drop(tx);
     let order: Vec<(u32, u64)> = rx.iter().collect();
     parsers.into_iter().for_each(|h| h.join().unwrap());
-    assert_eq!(order.len(), 3);
+    assert_eq!(order.len(), 4);
     assert!(order.iter().all(|&(p, depth)| depth == if p == 2 { 48 } else { 128 }));
     format!("{order:?}")
 }

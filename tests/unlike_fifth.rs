@@ -20,8 +20,14 @@
 //! Then the explorer on planted bugs (a seqlock reader that never
 //! re-checks, a rate limiter that checks then acts), whose failure traces
 //! must replay to the same failure, one of them explained by `why`; every
-//! correct program explored; and a flight dump of one.
+//! correct program explored, under each strategy too (corners.rs, with
+//! timeouts of zero and of `Duration::MAX`, barriers of one and zero, and
+//! `OnceLock::wait`); and a flight dump of one. Found: a thread recursing
+//! deeper than 256 KiB (fine under std, asked for by `Builder::stack_size`
+//! or within std's 2 MiB default) overflowed its coroutine and took the
+//! process down by SIGSEGV in coroutine replay and the explorer.
 
+mod corners;
 mod explore;
 mod lockfree;
 mod phased;

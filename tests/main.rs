@@ -60,6 +60,7 @@ mod trace_mode;
 mod traces;
 mod tracing_layer;
 mod trust;
+mod unlike_fifth;
 mod unlike_fourth;
 mod unlike_more;
 mod unlike_payments;

@@ -66,8 +66,9 @@ pub trait Scheduler {
     /// `on` changed: its waiters (one, chosen by the strategy, or all) may run.
     fn wake(&self, on: Resource, all: bool);
 
-    /// Starts a thread running `body`.
-    fn spawn(&self, index: ThreadIndex, body: Box<dyn FnOnce()>);
+    /// Starts a thread running `body`, on a stack of at least `stack` bytes
+    /// when the program asked for one (`Builder::stack_size`).
+    fn spawn(&self, index: ThreadIndex, stack: Option<usize>, body: Box<dyn FnOnce()>);
 
     /// The current thread took (`true`) or released (`false`) lock `object`,
     /// for the wait-for graph.

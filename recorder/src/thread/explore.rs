@@ -30,14 +30,20 @@ pub(super) fn begin_spawn(name: Option<String>, location: &'static Location<'sta
 }
 
 /// Runs `f` as the coroutine thread `seed` names, with `thread` as its
-/// handle; hands its result to `done`.
-pub(super) fn start<F, T>(seed: ChildSeed, thread: Thread, f: F, done: impl FnOnce(Result<T>) + 'static)
-where
+/// handle, on a stack of `stack` bytes if given; hands its result to `done`.
+fn start<F, T>(
+    seed: ChildSeed,
+    thread: Thread,
+    stack: Option<usize>,
+    f: F,
+    done: impl FnOnce(Result<T>) + 'static,
+) where
     F: FnOnce() -> T + 'static,
 {
     let index = seed.index;
     coop::scheduler().spawn(
         index,
+        stack,
         Box::new(move || {
             let result = lifecycle::run_thread(seed, move || {
                 handle::set_coop_current(thread);
@@ -49,7 +55,12 @@ where
 }
 
 /// Spawns `f` as a coroutine of the running exploration.
-pub(super) fn spawn<F, T>(name: Option<String>, location: &'static Location<'static>, f: F) -> JoinHandle<T>
+pub(super) fn spawn<F, T>(
+    name: Option<String>,
+    stack: Option<usize>,
+    location: &'static Location<'static>,
+    f: F,
+) -> JoinHandle<T>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
@@ -58,7 +69,7 @@ where
     let index = seed.index;
     let slot: Slot<T> = Arc::new(parking_lot::Mutex::new(None));
     let filled = Arc::clone(&slot);
-    start(seed, thread.clone(), f, move |result| *filled.lock() = Some(result));
+    start(seed, thread.clone(), stack, f, move |result| *filled.lock() = Some(result));
     let inner = JoinInner::Coop(Coroutine { index, slot });
     JoinHandle { inner, index: Some(index), thread }
 }

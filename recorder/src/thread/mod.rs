@@ -202,7 +202,7 @@ impl Builder {
                 self.spawn_os(seed, f)
             }
             #[cfg(not(reprise_loom))]
-            Mode::Coop => Ok(explore::spawn(self.name, Location::caller(), f)),
+            Mode::Coop => Ok(explore::spawn(self.name, self.stack_size, Location::caller(), f)),
         }
     }
 

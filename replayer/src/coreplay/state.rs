@@ -12,7 +12,7 @@ use super::counters::{Counters, Pending};
 use super::dense::Dense;
 use super::follow::Follow;
 use super::trace::FollowLog;
-use crate::explore::coroutine::Fiber;
+use crate::explore::coroutine::{Fiber, Spawned};
 use crate::int_hash::IntSet;
 use crate::log::{impossible_turn, no_run_gives, turn_wait, RankRanges};
 use crate::report::Stop;
@@ -83,7 +83,7 @@ pub(crate) struct State {
     /// trace whose thread exited) rather than the end of what was recorded.
     pub(super) complete: bool,
     pub(super) pool: Vec<DefaultStack>,
-    pub(super) spawned: Vec<(ThreadIndex, Box<dyn FnOnce()>)>,
+    pub(super) spawned: Vec<Spawned>,
     /// Events made so far.
     pub(super) made: u64,
     /// Messages each channel holds (the recording's indices): see

@@ -6,16 +6,36 @@
 use std::cell::Cell;
 use std::ptr;
 
-use corosensei::stack::DefaultStack;
+use corosensei::stack::{DefaultStack, Stack};
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 
-/// Stack size of an explored thread.
-const STACK_SIZE: usize = 256 * 1024;
+/// Stack size of an explored thread that did not ask for one: std's for a
+/// spawned thread (`RUST_MIN_STACK`, else 2 MiB), so a program that recurses
+/// within what std gives it does not overflow a coroutine. The pages are
+/// mapped lazily: an unused stack costs address space, not memory.
+fn default_stack_size() -> usize {
+    static SIZE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *SIZE.get_or_init(|| std::env::var("RUST_MIN_STACK").ok().and_then(|s| s.parse().ok()).unwrap_or(2 << 20))
+}
+
+/// A stack of at least `size` bytes: one from `pool` if one is that big,
+/// else a new one.
+fn stack_of(size: usize, pool: &mut Vec<DefaultStack>) -> DefaultStack {
+    let usable = |s: &DefaultStack| s.base().get() - s.limit().get();
+    match pool.iter().rposition(|s| usable(s) >= size) {
+        Some(at) => pool.swap_remove(at),
+        None => DefaultStack::new(size).expect("a coroutine stack"),
+    }
+}
 
 thread_local! {
     /// The yielder of the coroutine running on this OS thread, or null.
     static CURRENT: Cell<*const Yielder<(), ()>> = const { Cell::new(ptr::null()) };
 }
+
+/// A thread spawned but not yet made a fiber: its index, the stack size it
+/// asked for (if any), its body.
+pub(crate) type Spawned = (reprise_recorder::trace::model::ThreadIndex, Option<usize>, Box<dyn FnOnce()>);
 
 /// One explored thread's coroutine.
 pub(crate) struct Fiber {
@@ -34,9 +54,10 @@ pub(crate) enum Ran {
 }
 
 impl Fiber {
-    /// A fiber that will run `body`, on a stack from `pool` if it has one.
-    pub(crate) fn new(body: Box<dyn FnOnce()>, pool: &mut Vec<DefaultStack>) -> Fiber {
-        let stack = pool.pop().unwrap_or_else(|| DefaultStack::new(STACK_SIZE).expect("a coroutine stack"));
+    /// A fiber that will run `body` on a stack of `size` bytes (the
+    /// default when `None`, as std's), from `pool` if it has one that big.
+    pub(crate) fn new(body: Box<dyn FnOnce()>, size: Option<usize>, pool: &mut Vec<DefaultStack>) -> Fiber {
+        let stack = stack_of(size.unwrap_or_else(default_stack_size), pool);
         let yielder = std::rc::Rc::new(Cell::new(ptr::null()));
         let known = std::rc::Rc::clone(&yielder);
         let coroutine = Coroutine::with_stack(stack, move |y: &Yielder<(), ()>, ()| {

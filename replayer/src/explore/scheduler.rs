@@ -11,7 +11,7 @@ use corosensei::stack::DefaultStack;
 use reprise_recorder::hook::coop::{self, CoopCall, Resource, SavedContext, Scheduler, Served, Woken};
 use reprise_recorder::trace::model::{ObjectIndex, Op, Outcome, ThreadIndex};
 
-use super::coroutine::{suspend, Fiber, Ran};
+use super::coroutine::{suspend, Fiber, Ran, Spawned};
 use super::run_failure::{FailureKind, Step, Stuck};
 use super::spare::{Made, Spare};
 use super::strategy::Strategy;
@@ -32,7 +32,7 @@ struct State {
     waiters: Vec<ThreadIndex>,
     /// Bodies of threads spawned during the current slice, made into fibers
     /// once it suspends.
-    spawned: Vec<(ThreadIndex, Box<dyn FnOnce()>)>,
+    spawned: Vec<Spawned>,
     /// The run's other choices (which waiter a wake lets go, which ready
     /// arm a select takes), in order: with the log, the whole schedule.
     side: Vec<u32>,
@@ -152,7 +152,7 @@ impl RunScheduler {
     /// failure. Consumes the scheduler's state.
     pub(crate) fn run(self: &Rc<Self>, root: Box<dyn FnOnce()>) -> RunEnd {
         coop::install_scheduler(Rc::clone(self) as Rc<dyn Scheduler>);
-        self.state.borrow_mut().spawned.push((0, root));
+        self.state.borrow_mut().spawned.push((0, None, root));
         let watch = super::backstop::Watch::current();
         loop {
             self.start_spawned();
@@ -205,8 +205,8 @@ impl RunScheduler {
     fn start_spawned(&self) {
         let mut st = self.state.borrow_mut();
         let st = &mut *st;
-        for (index, body) in st.spawned.drain(..) {
-            let fiber = Fiber::new(body, &mut st.pool);
+        for (index, stack, body) in st.spawned.drain(..) {
+            let fiber = Fiber::new(body, stack, &mut st.pool);
             st.threads.add(index, fiber, &mut *st.strategy);
         }
     }
@@ -500,8 +500,8 @@ impl Scheduler for RunScheduler {
         st.waiters = waiters;
     }
 
-    fn spawn(&self, index: ThreadIndex, body: Box<dyn FnOnce()>) {
-        self.state.borrow_mut().spawned.push((index, body));
+    fn spawn(&self, index: ThreadIndex, stack: Option<usize>, body: Box<dyn FnOnce()>) {
+        self.state.borrow_mut().spawned.push((index, stack, body));
     }
 
     fn lock_held(&self, object: ObjectIndex, held: bool) {

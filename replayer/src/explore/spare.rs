@@ -6,6 +6,7 @@ use corosensei::stack::DefaultStack;
 use reprise_recorder::hook::coop::CoopRun;
 use reprise_recorder::trace::model::{ObjectIndex, ThreadIndex};
 
+use super::coroutine::Spawned;
 use super::run_failure::Step;
 use super::threads::{IndexMap, Threads};
 
@@ -35,7 +36,7 @@ pub(crate) struct Spare {
     pub(super) threads: Threads,
     pub(super) lock_owner: IndexMap<ObjectIndex, ThreadIndex>,
     pub(super) waiters: Vec<ThreadIndex>,
-    pub(super) spawned: Vec<(ThreadIndex, Box<dyn FnOnce()>)>,
+    pub(super) spawned: Vec<Spawned>,
     pub(super) log: Vec<Step>,
     pub(super) side: Vec<u32>,
 }

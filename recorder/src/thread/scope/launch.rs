@@ -49,9 +49,15 @@ where
     builder.spawn(erase(body))
 }
 
-/// Starts `f` as the coroutine thread `seed` names.
-pub(super) fn coroutine<'scope, F, T>(seed: ChildSeed, thread: Thread, f: F, packet: Arc<Packet<'scope, T>>)
-where
+/// Starts `f` as the coroutine thread `seed` names, on a stack of `stack`
+/// bytes if given.
+pub(super) fn coroutine<'scope, F, T>(
+    seed: ChildSeed,
+    thread: Thread,
+    stack: Option<usize>,
+    f: F,
+    packet: Arc<Packet<'scope, T>>,
+) where
     F: FnOnce() -> T + Send + 'scope,
     T: Send + 'scope,
 {
@@ -63,5 +69,5 @@ where
         });
         packet.finish(result);
     });
-    coop::scheduler().spawn(index, erase(body));
+    coop::scheduler().spawn(index, stack, erase(body));
 }

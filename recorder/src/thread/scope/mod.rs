@@ -109,7 +109,7 @@ impl Builder {
             let (seed, thread) = explore::begin_spawn(self.name, location);
             let index = seed.index;
             let packet: Arc<Packet<'scope, T>> = Packet::new(&scope.data, Some(index));
-            launch::coroutine(seed, thread.clone(), f, Arc::clone(&packet));
+            launch::coroutine(seed, thread.clone(), self.stack_size, f, Arc::clone(&packet));
             return Ok(ScopedJoinHandle { os: None, index: Some(index), thread, packet });
         }
         let seed = match mode::mode() {

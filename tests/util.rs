@@ -164,3 +164,54 @@ pub fn replays_give_the_transcript(name: &str, runs: usize, program: fn() -> Str
     eprintln!("{name}: {runs} runs replayed, {} distinct transcripts", seen.len());
     seen.len()
 }
+
+/// Records and replays `program` (see [`replays_give_the_transcript`]) in
+/// batches of `runs` until two recordings differ: a loaded machine can
+/// serialize a whole batch, and a program that never varies shows little.
+pub fn replays_and_varies(name: &str, runs: usize, program: fn() -> String) {
+    for _ in 0..4 {
+        if replays_give_the_transcript(name, runs, program) > 1 {
+            return;
+        }
+    }
+    panic!("{name}: every run interleaved the same way: the test shows little");
+}
+
+/// Explores `program` with `seed` until it fails within `budget` schedules.
+pub fn explored_failure(name: &str, budget: u64, seed: u64, program: fn()) -> reprise::explore::Failure {
+    let dir = scratch(name);
+    let config = reprise::explore::Config::default().budget(budget).seed(seed).trace_dir(&dir).name(name);
+    let outcome = reprise::explore::Explorer::new(config).run(program);
+    outcome.failure.unwrap_or_else(|| panic!("{name}: not found in {budget} schedules"))
+}
+
+/// The failure must be a panic saying `message`, and its trace must replay
+/// to that panic (a match, no result, every event) `rounds` times in
+/// parallel and once on coroutines.
+pub fn replays_to_the_panic(
+    name: &str,
+    failure: &reprise::explore::Failure,
+    message: &str,
+    rounds: usize,
+    program: fn(),
+) {
+    use reprise::explore::FailureKind;
+    use reprise::{read_trace_file, replay, replay_coroutines, ReplayOutcome};
+    assert!(
+        matches!(&failure.kind, FailureKind::Panic { message: m, .. } if m.contains(message)),
+        "{name}: {:?}\n{}",
+        failure.kind,
+        failure.report
+    );
+    let trace = read_trace_file(failure.trace.as_ref().expect("a trace written")).unwrap();
+    for round in 0..rounds {
+        let parallel = replay(&trace, program);
+        assert_eq!(parallel.outcome, ReplayOutcome::Matched, "{name} parallel {round}: {}", parallel.outcome);
+        assert_eq!(parallel.result, None, "{name} parallel {round}: it panics as the explored run did");
+        assert_eq!(parallel.replayed, parallel.events, "{name} parallel {round}");
+    }
+    let coroutines = replay_coroutines(&trace, program);
+    assert_eq!(coroutines.outcome, ReplayOutcome::Matched, "{name} coroutines: {}", coroutines.outcome);
+    assert_eq!(coroutines.result, None, "{name} coroutines: it panics as the explored run did");
+    assert_eq!(coroutines.replayed, coroutines.events, "{name} coroutines");
+}

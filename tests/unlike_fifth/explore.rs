@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use reprise::explore::{Config, Explorer, FailureKind};
+use reprise::explore::{Config, Explorer};
 use reprise::sync::atomic::{AtomicI64, Ordering};
 use reprise::thread;
 use reprise::why::{why, WhyConfig, WhyOutcome};
@@ -17,34 +17,13 @@ use reprise::{
 
 use super::lockfree::SeqPair;
 use super::timed::check_then_act_limiter;
-use crate::util::scratch;
+use crate::util::{explored_failure, replays_to_the_panic, scratch};
 
 /// Explores `program` until it panics with `message`; the failure's trace
 /// must replay, 5 times in parallel and once on coroutines, to the panic.
 fn found_and_replayed_to_the_panic(name: &str, message: &str, program: fn()) {
-    let dir = scratch(name);
-    let config = Config::default().budget(2000).seed(1).trace_dir(&dir).name(name);
-    let outcome = Explorer::new(config).run(program);
-    let failure = outcome.failure.unwrap_or_else(|| panic!("{name}: not found in 2000 schedules"));
-    assert!(
-        matches!(&failure.kind, FailureKind::Panic { message: m, .. } if m.contains(message)),
-        "{name}: {:?}\n{}",
-        failure.kind,
-        failure.report
-    );
-    let trace = read_trace_file(failure.trace.as_ref().expect("a trace written")).unwrap();
-    for round in 0..5 {
-        let parallel = replay(&trace, program);
-        assert_eq!(parallel.outcome, ReplayOutcome::Matched, "{name} parallel {round}: {}", parallel.outcome);
-        assert_eq!(
-            parallel.result, None,
-            "{name} parallel {round}: the replay panics as the explored run did"
-        );
-        assert_eq!(parallel.replayed, parallel.events, "{name} parallel {round}");
-    }
-    let coroutines = replay_coroutines(&trace, program);
-    assert_eq!(coroutines.outcome, ReplayOutcome::Matched, "{name} coroutines: {}", coroutines.outcome);
-    assert_eq!(coroutines.result, None, "{name} coroutines: the replay panics as the explored run did");
+    let failure = explored_failure(name, 2000, 1, program);
+    replays_to_the_panic(name, &failure, message, 5, program);
 }
 
 /// A writer and a reader that reads the pair once, trusting an even

@@ -63,26 +63,8 @@ fn shared_reply_slot() {
 #[test]
 fn a_shared_reply_slot_is_found_and_its_trace_replays_to_the_panic() {
     let name = "fourth-explore-slot";
-    let dir = scratch(name);
-    let config = Config::default().budget(2000).seed(1).trace_dir(&dir).name(name);
-    let outcome = Explorer::new(config).run(shared_reply_slot);
-    let failure = outcome.failure.unwrap_or_else(|| panic!("{name}: not found in 2000 schedules"));
-    assert!(
-        matches!(&failure.kind, FailureKind::Panic { message, .. } if message.contains("another request's answer")),
-        "{:?}\n{}",
-        failure.kind,
-        failure.report
-    );
-    let trace = read_trace_file(failure.trace.as_ref().expect("a trace written")).unwrap();
-    for round in 0..5 {
-        let parallel = replay(&trace, shared_reply_slot);
-        assert_eq!(parallel.outcome, ReplayOutcome::Matched, "parallel {round}: {}", parallel.outcome);
-        assert_eq!(parallel.result, None, "parallel {round}: the replay panics as the explored run did");
-        assert_eq!(parallel.replayed, parallel.events, "parallel {round}");
-    }
-    let coroutines = replay_coroutines(&trace, shared_reply_slot);
-    assert_eq!(coroutines.outcome, ReplayOutcome::Matched, "coroutines: {}", coroutines.outcome);
-    assert_eq!(coroutines.result, None, "coroutines: the replay panics as the explored run did");
+    let failure = crate::util::explored_failure(name, 2000, 1, shared_reply_slot);
+    crate::util::replays_to_the_panic(name, &failure, "another request's answer", 5, shared_reply_slot);
 }
 
 /// A dump asked for by a handler while clients and other handlers run:

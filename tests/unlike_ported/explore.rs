@@ -7,41 +7,21 @@
 
 use std::sync::Arc;
 
-use reprise::explore::{Config, Explorer, Failure, FailureKind};
+use reprise::explore::{Failure, FailureKind};
 use reprise::thread;
 use reprise::{read_trace_file, replay, replay_coroutines, ReplayOutcome};
 
 use super::pool::{Conn, Pool};
 use super::workers::{parallel_map, stealing};
-use crate::util::scratch;
 
 fn explored(name: &str, budget: u64, program: fn()) -> Failure {
-    let dir = scratch(name);
-    let config = Config::default().budget(budget).seed(3).trace_dir(&dir).name(name);
-    let outcome = Explorer::new(config).run(program);
-    outcome.failure.unwrap_or_else(|| panic!("{name}: not found in {budget} schedules"))
+    crate::util::explored_failure(name, budget, 3, program)
 }
 
 /// The failure must be a panic saying `message`, and its trace must replay
 /// to that panic 5 times in parallel and once on coroutines.
 fn replays_to_the_panic(name: &str, failure: &Failure, message: &str, program: fn()) {
-    assert!(
-        matches!(&failure.kind, FailureKind::Panic { message: m, .. } if m.contains(message)),
-        "{name}: {:?}\n{}",
-        failure.kind,
-        failure.report
-    );
-    let trace = read_trace_file(failure.trace.as_ref().expect("a trace written")).unwrap();
-    for round in 0..5 {
-        let parallel = replay(&trace, program);
-        assert_eq!(parallel.outcome, ReplayOutcome::Matched, "{name} parallel {round}: {}", parallel.outcome);
-        assert_eq!(parallel.result, None, "{name} parallel {round}: it panics as the explored run did");
-        assert_eq!(parallel.replayed, parallel.events, "{name} parallel {round}");
-    }
-    let coroutines = replay_coroutines(&trace, program);
-    assert_eq!(coroutines.outcome, ReplayOutcome::Matched, "{name} coroutines: {}", coroutines.outcome);
-    assert_eq!(coroutines.result, None, "{name} coroutines: it panics as the explored run did");
-    assert_eq!(coroutines.replayed, coroutines.events, "{name} coroutines");
+    crate::util::replays_to_the_panic(name, failure, message, 5, program);
 }
 
 fn sharing_stealer() {

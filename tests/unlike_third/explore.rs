@@ -15,35 +15,14 @@ use reprise::thread;
 use reprise::{read_trace_file, replay, replay_coroutines, ReplayOutcome};
 
 use super::shapes::Queue;
-use crate::util::scratch;
+use crate::util::{explored_failure, replays_to_the_panic, scratch};
 
 /// Explores `program` until it panics with `message`, then replays the
 /// failure's trace 10 times in parallel and once on coroutines: each must
 /// match and end in the panic (no result).
 fn found_and_replayed_to_the_panic(name: &str, budget: u64, message: &str, program: fn()) {
-    let dir = scratch(name);
-    let config = Config::default().budget(budget).seed(1).trace_dir(&dir).name(name);
-    let outcome = Explorer::new(config).run(program);
-    let failure = outcome.failure.unwrap_or_else(|| panic!("{name}: not found in {budget} schedules"));
-    assert!(
-        matches!(&failure.kind, FailureKind::Panic { message: m, .. } if m.contains(message)),
-        "{name}: {:?}\n{}",
-        failure.kind,
-        failure.report
-    );
-    let trace = read_trace_file(failure.trace.as_ref().expect("a trace written")).unwrap();
-    for round in 0..10 {
-        let parallel = replay(&trace, program);
-        assert_eq!(parallel.outcome, ReplayOutcome::Matched, "{name} parallel {round}: {}", parallel.outcome);
-        assert_eq!(
-            parallel.result, None,
-            "{name} parallel {round}: the replay panics as the explored run did"
-        );
-        assert_eq!(parallel.replayed, parallel.events, "{name} parallel {round}");
-    }
-    let coroutines = replay_coroutines(&trace, program);
-    assert_eq!(coroutines.outcome, ReplayOutcome::Matched, "{name} coroutines: {}", coroutines.outcome);
-    assert_eq!(coroutines.result, None, "{name} coroutines: the replay panics as the explored run did");
+    let failure = explored_failure(name, budget, 1, program);
+    replays_to_the_panic(name, &failure, message, 10, program);
 }
 
 /// Two consumers of a one-slot queue, one of which checks with `if`.

@@ -48,6 +48,30 @@ fn replays(name: &str, program: fn() -> String) {
     crate::util::replays_give_the_transcript(name, runs(), program);
 }
 
+/// A program of the set, by name.
+type Program = (&'static str, fn() -> String);
+
+/// The set's correct programs: explored with every strategy, none may fail
+/// or deadlock.
+const CORRECT: [Program; 16] = [
+    ("treiber", lockfree::tagged_treiber),
+    ("seqlock", lockfree::seqlock),
+    ("ring", lockfree::spsc_ring),
+    ("refcount", lockfree::refcount),
+    ("tickets", lockfree::once_and_tickets),
+    ("bucket", timed::token_bucket),
+    ("debounce", timed::debouncer),
+    ("watchdog", timed::watchdog),
+    ("heartbeat", timed::heartbeat),
+    ("phases", phased::phases),
+    ("cache", phased::cache),
+    ("notify-all", phased::notify_all_queue),
+    ("baton", phased::baton),
+    ("once", phased::once_cells),
+    ("scope-tree", scopes::scope_tree),
+    ("pool", scopes::sized_pool),
+];
+
 /// Recordings per program: more in a release build.
 fn runs() -> usize {
     if cfg!(debug_assertions) {

@@ -172,25 +172,7 @@ fn c_zero_timeouts() {
 #[test]
 fn c_every_strategy() {
     use reprise::explore::StrategyKind as K;
-    type Program = (&'static str, fn() -> String);
-    let programs: [Program; 16] = [
-        ("treiber", super::lockfree::tagged_treiber),
-        ("seqlock", super::lockfree::seqlock),
-        ("ring", super::lockfree::spsc_ring),
-        ("refcount", super::lockfree::refcount),
-        ("tickets", super::lockfree::once_and_tickets),
-        ("bucket", super::timed::token_bucket),
-        ("debounce", super::timed::debouncer),
-        ("watchdog", super::timed::watchdog),
-        ("heartbeat", super::timed::heartbeat),
-        ("phases", super::phased::phases),
-        ("cache", super::phased::cache),
-        ("notify-all", super::phased::notify_all_queue),
-        ("baton", super::phased::baton),
-        ("once", super::phased::once_cells),
-        ("scope-tree", super::scopes::scope_tree),
-        ("pool", super::scopes::sized_pool),
-    ];
+    let programs = super::CORRECT;
     let kinds = [K::Random, K::Pct { depth: 3 }, K::Dfs { preemptions: 2 }, K::Portfolio, K::Pos, K::Surw];
     let mut bad = Vec::new();
     for (name, program) in programs {

@@ -92,26 +92,7 @@ fn why_names_the_other_clients_take_between_a_check_and_its_act() {
 /// deadlock or stop the search.
 #[test]
 fn the_correct_programs_of_this_set_survive_exploration() {
-    type Program = (&'static str, fn() -> String);
-    let programs: [Program; 17] = [
-        ("treiber", super::lockfree::tagged_treiber),
-        ("seqlock", super::lockfree::seqlock),
-        ("ring", super::lockfree::spsc_ring),
-        ("refcount", super::lockfree::refcount),
-        ("tickets", super::lockfree::once_and_tickets),
-        ("bucket", super::timed::token_bucket),
-        ("debounce", super::timed::debouncer),
-        ("watchdog", super::timed::watchdog),
-        ("heartbeat", super::timed::heartbeat),
-        ("phases", super::phased::phases),
-        ("cache", super::phased::cache),
-        ("notify-all", super::phased::notify_all_queue),
-        ("baton", super::phased::baton),
-        ("once", super::phased::once_cells),
-        ("scope-tree", super::scopes::scope_tree),
-        ("pool", super::scopes::sized_pool),
-        ("seqlock-dumping", seqlock_dumping),
-    ];
+    let programs = super::CORRECT.into_iter().chain([("seqlock-dumping", seqlock_dumping as fn() -> String)]);
     for (name, program) in programs {
         let dir = scratch(&format!("fifth-explore-{name}"));
         let config = Config::default().budget(100).seed(5).trace_dir(&dir).name(name);

@@ -215,3 +215,17 @@ pub fn replays_to_the_panic(
     assert_eq!(coroutines.result, None, "{name} coroutines: it panics as the explored run did");
     assert_eq!(coroutines.replayed, coroutines.events, "{name} coroutines");
 }
+
+/// Explores `program` for `budget` schedules with `seed`: no schedule may
+/// fail, deadlock or stop the search.
+pub fn survives_exploration(name: &str, budget: u64, seed: u64, program: fn() -> String) {
+    let dir = scratch(name);
+    let config = reprise::explore::Config::default().budget(budget).seed(seed).trace_dir(&dir).name(name);
+    let outcome = reprise::explore::Explorer::new(config).run(move || {
+        program();
+    });
+    assert!(outcome.blocked.is_none(), "{name}: {:?}", outcome.blocked);
+    if let Some(failure) = outcome.failure {
+        panic!("{name}: {:?}\n{}", failure.kind, failure.report);
+    }
+}

@@ -7,7 +7,6 @@
 use std::sync::Arc;
 
 use reprise::explore::{Config, Explorer};
-use reprise::sync::atomic::{AtomicI64, Ordering};
 use reprise::thread;
 use reprise::why::{why, WhyConfig, WhyOutcome};
 use reprise::{
@@ -56,19 +55,7 @@ fn a_check_then_act_rate_limiter_is_found_and_replays_to_the_overdraft() {
 
 /// [`check_then_act_limiter`] returning what is left instead of asserting.
 fn limiter_left() -> i64 {
-    let tokens = Arc::new(AtomicI64::new(1));
-    let clients: Vec<_> = (0..2)
-        .map(|_| {
-            let tokens = Arc::clone(&tokens);
-            thread::spawn(move || {
-                if tokens.load(Ordering::Acquire) > 0 {
-                    tokens.fetch_sub(1, Ordering::AcqRel);
-                }
-            })
-        })
-        .collect();
-    clients.into_iter().for_each(|h| h.join().unwrap());
-    tokens.load(Ordering::Acquire)
+    super::timed::tokens_left(1, 2)
 }
 
 #[test]
@@ -94,15 +81,7 @@ fn why_names_the_other_clients_take_between_a_check_and_its_act() {
 fn the_correct_programs_of_this_set_survive_exploration() {
     let programs = super::CORRECT.into_iter().chain([("seqlock-dumping", seqlock_dumping as fn() -> String)]);
     for (name, program) in programs {
-        let dir = scratch(&format!("fifth-explore-{name}"));
-        let config = Config::default().budget(100).seed(5).trace_dir(&dir).name(name);
-        let outcome = Explorer::new(config).run(move || {
-            program();
-        });
-        assert!(outcome.blocked.is_none(), "{name}: {:?}", outcome.blocked);
-        if let Some(failure) = outcome.failure {
-            panic!("{name}: {:?}\n{}", failure.kind, failure.report);
-        }
+        crate::util::survives_exploration(&format!("fifth-explore-{name}"), 100, 5, program);
     }
 }
 

@@ -76,8 +76,15 @@ pub(super) fn token_bucket() -> String {
 
 /// The planted bug: tokens in an atomic, checked, then taken.
 pub(super) fn check_then_act_limiter() {
-    let tokens = Arc::new(AtomicI64::new(2));
-    let clients: Vec<_> = (0..3)
+    let left = tokens_left(2, 3);
+    assert!(left >= 0, "the limiter let through more than it had: {left} tokens left");
+}
+
+/// `clients` threads each check that `tokens` are left, then take one:
+/// what is left (below 0 when two took the last).
+pub(super) fn tokens_left(tokens: i64, clients: usize) -> i64 {
+    let tokens = Arc::new(AtomicI64::new(tokens));
+    let clients: Vec<_> = (0..clients)
         .map(|_| {
             let tokens = Arc::clone(&tokens);
             thread::spawn(move || {
@@ -88,8 +95,7 @@ pub(super) fn check_then_act_limiter() {
         })
         .collect();
     clients.into_iter().for_each(|h| h.join().unwrap());
-    let left = tokens.load(Ordering::Acquire);
-    assert!(left >= 0, "the limiter let through more than it had: {left} tokens left");
+    tokens.load(Ordering::Acquire)
 }
 
 // ---------------------------------------------------------------------------

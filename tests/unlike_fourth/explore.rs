@@ -114,15 +114,7 @@ fn the_correct_programs_of_this_set_survive_exploration() {
         ("dumping", || super::server::server_dumping(9)),
     ];
     for (name, program) in programs {
-        let dir = scratch(&format!("fourth-explore-{name}"));
-        let config = Config::default().budget(150).seed(7).trace_dir(&dir).name(name);
-        let outcome = Explorer::new(config).run(move || {
-            program();
-        });
-        assert!(outcome.blocked.is_none(), "{name}: {:?}", outcome.blocked);
-        if let Some(failure) = outcome.failure {
-            panic!("{name}: {:?}\n{}", failure.kind, failure.report);
-        }
+        crate::util::survives_exploration(&format!("fourth-explore-{name}"), 150, 7, program);
     }
 }
 

@@ -26,11 +26,24 @@ pub(crate) struct Retired {
     pub(crate) tables: Box<[u8]>,
 }
 
-/// The table records of `tables` a retired thread keeps: thread records,
-/// object records but those `forget` says go (asked once per object), and
-/// the call sites of the objects kept. Encoded; tables that do not decode
-/// (the recorder wrote them: they do) are kept as they are.
-pub(crate) fn kept_tables(tables: &[u8], mut forget: impl FnMut(ObjectIndex) -> bool) -> Vec<u8> {
+/// Which call sites [`kept_tables`] keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sites {
+    /// Every one: a live thread's later events use them.
+    All,
+    /// Those of the objects kept: a retired thread's events are gone.
+    OfObjects,
+}
+
+/// The table records of `tables` kept: thread records, object records but
+/// those `forget` says go (asked once per object), and the call sites
+/// `sites` says. Encoded; tables that do not decode (the recorder wrote
+/// them: they do) are kept as they are.
+pub(crate) fn kept_tables(
+    tables: &[u8],
+    sites: Sites,
+    mut forget: impl FnMut(ObjectIndex) -> bool,
+) -> Vec<u8> {
     let Ok(records) = decode_chunk(tables) else { return tables.to_vec() };
     let keep: Vec<bool> = records
         .iter()
@@ -49,10 +62,10 @@ pub(crate) fn kept_tables(tables: &[u8], mut forget: impl FnMut(ObjectIndex) -> 
         })
         .collect();
     let mut encoder = EventEncoder::new();
-    let mut kept = Vec::new();
+    let mut kept = Vec::with_capacity(tables.len());
     for (record, &keep) in records.iter().zip(&keep) {
         let keep = match record {
-            Record::Site { index, .. } => named.contains(index),
+            Record::Site { index, .. } => sites == Sites::All || named.contains(index),
             _ => keep,
         };
         if keep {
@@ -76,7 +89,7 @@ mod tests {
         codec::encode_site(&mut tables, 2, "src/task.rs", 20, 1);
         codec::encode_object(&mut tables, 40, ObjectKind::Mutex, 1);
         codec::encode_object(&mut tables, 41, ObjectKind::Channel, 2);
-        let kept = decode_chunk(&kept_tables(&tables, |object| object == 41)).unwrap();
+        let kept = decode_chunk(&kept_tables(&tables, Sites::OfObjects, |object| object == 41)).unwrap();
         assert_eq!(kept.len(), 3, "{kept:?}");
         assert!(matches!(kept[0], Record::Thread { index: 7, .. }));
         assert!(matches!(kept[1], Record::Site { index: 1, line: 12, .. }), "{kept:?}");

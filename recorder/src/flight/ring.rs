@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 
-use crate::flight::retired::{kept_tables, Retired};
+use crate::flight::retired::{kept_tables, Retired, Sites};
 use crate::rt::chunk::Block;
 use crate::trace::codec::{self, decode_chunk};
 use crate::trace::model::{ObjectIndex, Op, Outcome, Record, ThreadIndex};
@@ -212,7 +212,7 @@ impl Rings {
     fn shrink_fresh_retired(&mut self) {
         for thread in std::mem::take(&mut self.fresh_retired) {
             let Some(retired) = self.retired.get_mut(&thread) else { continue };
-            let kept = kept_tables(&retired.tables, |_| false);
+            let kept = kept_tables(&retired.tables, Sites::OfObjects, |_| false);
             self.table_bytes = self.table_bytes - retired.tables.len() + kept.len();
             retired.tables = kept.into_boxed_slice();
         }
@@ -240,32 +240,20 @@ impl Rings {
             }
         }
         let mut total = 0;
+        let dropped = &mut self.dropped;
+        let mut forget = |index| !referenced.contains(&index) && dropped.remove(&index);
         for ring in self.threads.values_mut() {
             if ring.tables.is_empty() {
                 continue;
             }
-            let Ok(records) = decode_chunk(&ring.tables) else {
-                total += ring.tables.len();
-                continue;
-            };
-            let mut encoder = codec::EventEncoder::new();
-            let mut kept = Vec::with_capacity(ring.tables.len() / 2);
-            for record in records {
-                if let Record::Object { index, .. } = record {
-                    if !referenced.contains(&index) && self.dropped.remove(&index) {
-                        continue;
-                    }
-                }
-                codec::encode_record(&mut encoder, &mut kept, &record);
-            }
+            // A live thread's later events use its call sites: all stay.
+            let mut kept = kept_tables(&ring.tables, Sites::All, &mut forget);
             kept.shrink_to_fit();
             ring.tables = kept;
             total += ring.tables.len();
         }
         for retired in self.retired.values_mut() {
-            let dropped = &mut self.dropped;
-            let kept =
-                kept_tables(&retired.tables, |index| !referenced.contains(&index) && dropped.remove(&index));
+            let kept = kept_tables(&retired.tables, Sites::OfObjects, &mut forget);
             if kept.len() != retired.tables.len() {
                 retired.tables = kept.into_boxed_slice();
             }
@@ -303,14 +291,9 @@ impl Rings {
 
     /// Replaces `thread`'s ring, its exit taken, by a [`Retired`].
     fn shrink_retired(&mut self, thread: ThreadIndex, spare: &mut Vec<Block>) {
-        let Some(mut ring) = self.threads.remove(&thread) else { return };
-        if !ring.chunks.is_empty() {
-            self.holding -= 1;
-        }
-        let before = ring.tables.len();
-        ring.retire(spare);
-        let tables = std::mem::take(&mut ring.tables).into_boxed_slice();
-        self.table_bytes = self.table_bytes - before + tables.len();
+        self.retire(thread, spare);
+        let Some(ring) = self.threads.remove(&thread) else { return };
+        let tables = ring.tables.into_boxed_slice();
         let retired = Retired { first_event: ring.first_event, dropped_chunks: ring.dropped_chunks, tables };
         self.retired.insert(thread, retired);
         self.fresh_retired.push(thread);

@@ -42,22 +42,13 @@ impl Numbers {
     /// Adds `n` (again, if present: a set).
     pub(crate) fn insert(&mut self, n: u64) {
         if self.ranges.is_empty() {
-            match self.one {
-                None => {
-                    self.one = Some((n, n.saturating_add(1)));
-                    return;
-                }
-                Some((start, end)) if start <= n && n < end => return,
-                Some((start, end)) if n == end => {
-                    self.one = Some((start, end.saturating_add(1)));
-                    return;
-                }
-                Some((start, end)) if n.checked_add(1) == Some(start) => {
-                    self.one = Some((n, end));
-                    return;
-                }
-                Some(_) => self.spill(),
+            // At most one run so far: as a run of one (which keeps it inline
+            // while it touches the run there).
+            if n < u64::MAX {
+                self.insert_run(n, n + 1);
+                return;
             }
+            self.spill();
         }
         // Numbers mostly come in order: extend the range that ends at `n`.
         let below = self.ranges.range(..=n).next_back().map(|(&s, &e)| (s, e));

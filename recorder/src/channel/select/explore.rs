@@ -40,7 +40,6 @@ pub(super) fn select<T>(
             let from = if first.is_empty() { &mut untried } else { &mut first };
             let pick = coop::scheduler().choose(from);
             from.retain(|&a| a != pick);
-            untried.retain(|&a| a != pick);
             let arm = pick as usize;
             let result = match receivers[arm].cb().try_recv() {
                 Ok(e) => Ok(e),

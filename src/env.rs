@@ -28,14 +28,15 @@ pub enum Mode {
 
 impl Mode {
     /// Reads `REPRISE_REPLAY`, `REPRISE_RECORD` and `REPRISE_FLIGHT`, the
-    /// first one set winning.
+    /// first one set winning; `%p` in a recording's path is the process id.
     pub fn from_env() -> Mode {
-        if let Some(path) = std::env::var_os("REPRISE_REPLAY").filter(|p| !p.is_empty()) {
+        let var = |name| crate::inherited::var(name).filter(|v| !v.is_empty());
+        if let Some(path) = var("REPRISE_REPLAY") {
             Mode::Replay(path.into())
-        } else if let Some(path) = std::env::var_os("REPRISE_RECORD").filter(|p| !p.is_empty()) {
-            Mode::Record(path.into())
-        } else if let Some(spec) = std::env::var_os("REPRISE_FLIGHT").filter(|p| !p.is_empty()) {
-            Mode::Flight(spec.to_string_lossy().into_owned())
+        } else if let Some(path) = var("REPRISE_RECORD") {
+            Mode::Record(crate::inherited::with_pid(&path).into())
+        } else if let Some(spec) = var("REPRISE_FLIGHT") {
+            Mode::Flight(crate::inherited::with_pid(&spec).to_string_lossy().into_owned())
         } else {
             Mode::Off
         }
@@ -64,6 +65,17 @@ impl Mode {
 /// and the arguments in clear only with `REPRISE_RECORD_ARGS=1` (they can hold
 /// secrets); a replay whose arguments differ says so on stderr, with both in
 /// clear when the recording stored them.
+///
+/// The program's own child processes run plainly in every mode: once read,
+/// `REPRISE_RECORD`, `REPRISE_REPLAY`, `REPRISE_FLIGHT` and the variables of
+/// `reprise replay FILE -- CMD` and `reprise why` are taken out of the
+/// environment they inherit (while the process runs one thread; see
+/// `examples/child_process.rs`). A helper that inherited them recorded into
+/// its parent's trace, or replayed it. `%p` in `REPRISE_RECORD`'s or
+/// `REPRISE_FLIGHT`'s path is the process id, and such a variable stays:
+/// each process records a trace of its own. A trace file being written is
+/// locked, and a second recording into it is refused (the program runs
+/// unrecorded).
 ///
 /// Under `reprise why FILE -- CMD` (the variables of
 /// [`reprise_replayer::why::child`] set), the body runs once under the
@@ -118,11 +130,16 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Termination,
 {
-    if let Some(child) = reprise_replayer::why::child::ChildRun::requested() {
+    let why = reprise_replayer::why::child::ChildRun::requested();
+    let mode = Mode::from_env();
+    if why.is_none() {
+        ignored_variables(&mode, &mut std::io::stderr());
+    }
+    // Read: the program's own child processes run plainly.
+    crate::inherited::withhold();
+    if let Some(child) = why {
         why_run(child, body);
     }
-    let mode = Mode::from_env();
-    ignored_variables(&mode, &mut std::io::stderr());
     let code = match mode {
         Mode::Off => run_plainly(move || body().exit_code()),
         Mode::Record(path) => {
@@ -148,7 +165,7 @@ fn ignored_variables(mode: &Mode, notices: &mut dyn Write) {
         Mode::Flight(_) | Mode::Off => return,
     };
     for name in after {
-        if std::env::var_os(name).is_some_and(|v| !v.is_empty()) {
+        if crate::inherited::var(name).is_some_and(|v| !v.is_empty()) {
             let _ = writeln!(notices, "reprise: warning: {taken} and {name} are both set: {name} is ignored");
         }
     }
@@ -274,7 +291,7 @@ where
 /// parent now, before anything could have orphaned it.
 fn under_reprise(stop: reprise_replayer::StopAt) -> reprise_replayer::StopAt {
     #[cfg(unix)]
-    if std::env::var_os(crate::REPORT_ENV).is_some_and(|p| !p.is_empty()) {
+    if crate::inherited::var(crate::REPORT_ENV).is_some_and(|p| !p.is_empty()) {
         return stop.ending_with_parent(std::os::unix::process::parent_id());
     }
     stop

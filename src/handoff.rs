@@ -12,7 +12,7 @@ pub const REPORT_ENV: &str = "REPRISE_REPLAY_REPORT";
 /// environment names one. A failure to write is said once on stderr: the
 /// replay's own exit code still stands.
 pub(crate) fn write(code: i32, summary: &str) {
-    let Some(path) = std::env::var_os(REPORT_ENV).filter(|p| !p.is_empty()) else {
+    let Some(path) = crate::inherited::var(REPORT_ENV).filter(|p| !p.is_empty()) else {
         return;
     };
     let first = summary.lines().next().unwrap_or_default();

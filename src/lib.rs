@@ -70,6 +70,7 @@ pub mod cli;
 mod env;
 pub mod exit;
 mod handoff;
+mod inherited;
 mod notes;
 #[cfg(feature = "cli")]
 pub mod pipelines;

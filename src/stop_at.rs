@@ -42,7 +42,7 @@ fn plan_only(path: &Path, event: u64) -> Result<StopAt, (i32, String)> {
 
 /// The `REPRISE_STOP_AT` of this process, planned on `path`: `None` when unset.
 pub(crate) fn from_env(path: &Path) -> Option<Result<StopAt, (i32, String)>> {
-    let value = std::env::var(STOP_AT_ENV).ok().filter(|v| !v.is_empty())?;
+    let value = crate::inherited::var(STOP_AT_ENV)?.into_string().ok().filter(|v| !v.is_empty())?;
     Some(match value.trim().parse::<u64>() {
         Ok(event) => plan(path, event),
         Err(_) => Err((exit::USAGE, format!("{STOP_AT_ENV}={value:?} is not an event number"))),

@@ -7,6 +7,7 @@ mod backlog;
 mod bad_input;
 mod capture_panics;
 mod channel_parity;
+mod child_processes;
 mod cli;
 mod cli_hunt;
 mod coreplay;

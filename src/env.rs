@@ -223,10 +223,7 @@ where
             let code = exit::of_read_error(&e);
             // With its causes, as the CLI prints it: "cannot read `t.trace`"
             // alone did not say the file is missing, or empty.
-            let message = reprise_recorder::trace::show::block(&format!("{:#}", anyhow::Error::new(e)));
-            eprintln!("reprise: {message}");
-            crate::handoff::write(code, &message);
-            return code;
+            return refuse(code, &format!("{:#}", anyhow::Error::new(e)));
         }
     };
     let header = &trace.end.header;
@@ -244,12 +241,7 @@ where
     let mut options = crate::ReplayOptions::default();
     match crate::stop_at::from_env(path) {
         Some(Ok(stop)) => options = options.stop_at(under_reprise(stop)),
-        Some(Err((code, message))) => {
-            let message = reprise_recorder::trace::show::block(&message);
-            eprintln!("reprise: {message}");
-            crate::handoff::write(code, &message);
-            return code;
-        }
+        Some(Err((code, message))) => return refuse(code, &message),
         None => {}
     }
     let footer = trace.end.footer.clone();
@@ -257,7 +249,18 @@ where
         footer.as_ref().is_some_and(|footer| footer.annotation(reprise_recorder::EXIT_ANNOTATION).is_some());
     crate::notes::start_collecting();
     crate::replay_exit::begin(recorded_exit);
-    let report = crate::replay_indexed(trace, &options, body);
+    let report = match coroutines() {
+        Ok(false) => crate::replay_indexed(trace, &options, body),
+        Ok(true) if options.stop_at.is_some() => {
+            let message = format!(
+                "{COROUTINES_ENV}=1 and {}: a pause for a debugger needs the parallel replay",
+                crate::STOP_AT_ENV
+            );
+            return refuse(exit::USAGE, &message);
+        }
+        Ok(true) => crate::replay_coroutines_indexed(trace, None, body),
+        Err(message) => return refuse(exit::USAGE, &message),
+    };
     crate::replay_exit::done();
     let notes = crate::notes::take();
     let mut message = report.outcome.to_string();
@@ -284,6 +287,30 @@ where
         // A reproduced deadlock or livelock: the replay's success.
         (None, _) => code,
     }
+}
+
+/// The variable asking `reprise::main`'s replay for coroutines (`reprise
+/// replay --coroutines FILE -- CMD` sets it): `1` runs the program's threads
+/// as coroutines on one OS thread, following the recorded order.
+pub const COROUTINES_ENV: &str = "REPRISE_REPLAY_COROUTINES";
+
+/// Whether [`COROUTINES_ENV`] asks for coroutines; a value other than `0`
+/// or `1` is an error to report.
+fn coroutines() -> Result<bool, String> {
+    match crate::inherited::var(COROUTINES_ENV) {
+        None => Ok(false),
+        Some(v) if v.is_empty() || v == "0" => Ok(false),
+        Some(v) if v == "1" => Ok(true),
+        Some(v) => Err(format!("{COROUTINES_ENV}={v:?}: give 1 (replay on coroutines) or 0")),
+    }
+}
+
+/// Says `message` and hands `code` to the CLI: a replay that could not start.
+fn refuse(code: i32, message: &str) -> i32 {
+    let message = reprise_recorder::trace::show::block(message);
+    eprintln!("reprise: {message}");
+    crate::handoff::write(code, &message);
+    code
 }
 
 /// A pause asked by `reprise replay FILE --stop-at N -- CMD` (a report file

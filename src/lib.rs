@@ -114,7 +114,7 @@ pub use reprise_replayer::explore::explore;
 #[doc(inline)]
 pub use reprise_replayer::why;
 
-pub use env::{main, main_with, Mode};
+pub use env::{main, main_with, Mode, COROUTINES_ENV};
 pub use handoff::REPORT_ENV;
 pub use notes::annotate;
 pub use reprise_recorder::annotation;

@@ -277,11 +277,60 @@ fn a_program_that_does_less_than_recorded_is_diverged_not_matched() {
 }
 
 #[test]
-fn replay_coroutines_of_a_users_own_program_is_a_usage_error() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("traces/none.trace");
-    let out = reprise(&["replay", "--coroutines", path.to_str().unwrap(), "--", "true"]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("--coroutines replays the built-in pipelines"), "{}", stderr(&out));
+fn a_users_program_replayed_on_coroutines_runs_its_threads_on_one_os_thread() {
+    let trace = scratch("coreplay-os-threads").join("ring.trace");
+    let exe = crate::util::example("os_threads");
+    let recorded = std::process::Command::new(&exe).env("REPRISE_RECORD", &trace).output().unwrap();
+    assert_eq!(recorded.status.code(), Some(0), "{}", stderr(&recorded));
+    assert!(stderr(&recorded).contains("os threads: 3"), "{}", stderr(&recorded));
+    let (t, e) = (trace.to_str().unwrap(), exe.to_str().unwrap());
+    for (flags, threads) in [(&[][..], 3), (&["--coroutines"][..], 1)] {
+        let args: Vec<&str> = ["replay"].iter().chain(flags).chain(&[t, "--", e]).copied().collect();
+        let out = reprise(&args);
+        assert_eq!(out.status.code(), Some(0), "{flags:?}: {}", stderr(&out));
+        assert_eq!(stdout(&out), stdout(&recorded), "{flags:?}");
+        assert!(stderr(&out).contains(&format!("os threads: {threads}\n")), "{flags:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn replay_coroutines_runs_a_users_own_program_on_coroutines() {
+    let dir = scratch("coreplay-own");
+    let trace = dir.join("transfer.trace");
+    let exe = crate::util::example("transfer");
+    let recorded = std::process::Command::new(&exe).env("REPRISE_RECORD", &trace).output().unwrap();
+    assert_eq!(recorded.status.code(), Some(0), "{}", stderr(&recorded));
+    let (t, e) = (trace.to_str().unwrap(), exe.to_str().unwrap());
+
+    let out = reprise(&["replay", "--coroutines", t, "--", e]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), stdout(&recorded), "the replay prints what the recording printed");
+    assert!(stderr(&out).contains("replay matched the trace"), "{}", stderr(&out));
+
+    // The pause for a debugger is the parallel replay's.
+    let paused = std::process::Command::new(&exe)
+        .env("REPRISE_REPLAY", &trace)
+        .env("REPRISE_REPLAY_COROUTINES", "1")
+        .env(reprise::STOP_AT_ENV, "3")
+        .output()
+        .unwrap();
+    assert_eq!(paused.status.code(), Some(2), "{}", stderr(&paused));
+    assert!(stderr(&paused).contains("needs the parallel replay"), "{}", stderr(&paused));
+
+    // The same program run differently leaves the recorded path.
+    let out = reprise(&["replay", "--coroutines", t, "--", e, "7"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("replay diverged"), "{}", stderr(&out));
+
+    // A value it cannot read is said, and nothing replays.
+    let bad = std::process::Command::new(&exe)
+        .env("REPRISE_REPLAY", &trace)
+        .env("REPRISE_REPLAY_COROUTINES", "yes")
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(stderr(&bad).contains("REPRISE_REPLAY_COROUTINES=\"yes\""), "{}", stderr(&bad));
+    assert_eq!(stdout(&bad), "");
 }
 
 /// The waiter's first park returns after the first unpark; main makes the

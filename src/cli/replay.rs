@@ -31,7 +31,8 @@ pub(crate) struct Args {
     /// the recorded order: no OS thread parks or wakes, so it is faster when
     /// threads hand work to each other often. Same checks and exit codes as
     /// the default parallel replay; not for debuggers (they see one thread).
-    /// Built-in pipelines only.
+    /// With `-- CMD` the program's `reprise::main` replays so
+    /// (`REPRISE_REPLAY_COROUTINES=1`).
     #[arg(long)]
     coroutines: bool,
     /// Pause the program for a debugger: each thread stops before its first
@@ -72,16 +73,10 @@ pub(crate) fn run(args: Args) -> Outcome {
         None => None,
     };
     if let Some((program, rest)) = args.command.split_first() {
-        if args.coroutines {
-            return Err(Failure::new(
-                exit::USAGE,
-                anyhow!("--coroutines replays the built-in pipelines; your own program replays in parallel"),
-            ));
-        }
         // The program reads REPRISE_KEY itself: reading it here too named a
         // bad key twice. Its output is its own: no spinner over it.
         drop(stages);
-        return run_child(&args.file, program, rest, args.stop_at);
+        return run_child(&args.file, program, rest, args.stop_at, args.coroutines);
     }
     let mut options = ReplayOptions::default();
     if let Some(stop) = stop {
@@ -130,13 +125,23 @@ pub(crate) fn run(args: Args) -> Outcome {
 
 /// Runs the user's program under the trace and passes on the exit code its
 /// replay reported; a program that did not replay is a failure, not a match.
-fn run_child(file: &Path, program: &OsString, rest: &[OsString], stop_at: Option<u64>) -> Outcome {
+fn run_child(
+    file: &Path,
+    program: &OsString,
+    rest: &[OsString],
+    stop_at: Option<u64>,
+    coroutines: bool,
+) -> Outcome {
     let name = program.to_string_lossy();
     let report = handoff::new_path();
     let mut command = Command::new(program);
     match stop_at {
         Some(event) => command.env(crate::STOP_AT_ENV, event.to_string()),
         None => command.env_remove(crate::STOP_AT_ENV),
+    };
+    match coroutines {
+        true => command.env(crate::COROUTINES_ENV, "1"),
+        false => command.env_remove(crate::COROUTINES_ENV),
     };
     let status = command
         .args(rest)

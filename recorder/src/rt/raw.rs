@@ -396,6 +396,75 @@ mod tests {
         assert_eq!(records[1..], events.iter().map(|e| Record::Event(*e)).collect::<Vec<_>>()[..]);
     }
 
+    /// A block of every op, with values of every length, sites past three
+    /// bytes and encoded records among the events, from a fixed seed.
+    fn mixed_block(seed: u64, n: usize) -> (Vec<u8>, Vec<u8>) {
+        let mut state = seed | 1;
+        let mut next = move || {
+            // xorshift64*
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        };
+        let mut raw = Vec::new();
+        let mut expected = Vec::new();
+        let mut direct = EventEncoder::new();
+        let mut counter = 0u64;
+        for _ in 0..n {
+            let r = next();
+            if r % 53 == 0 {
+                let mut site = Vec::new();
+                codec::encode_site(&mut site, (r >> 8) as u32 % 1000, "src/lib.rs", (r >> 20) as u32, 7);
+                raw.extend(raw_encoded(&site));
+                expected.extend_from_slice(&site);
+                continue;
+            }
+            let mut value = |r: u64| match r % 5 {
+                0 => r >> 59,
+                1 => r >> 50,
+                2 => r,
+                3 => {
+                    counter = counter.wrapping_add(r >> 61);
+                    counter
+                }
+                _ => 0,
+            };
+            let (a, b, c) = (value(next()), value(next()), value(next()));
+            let event = Event {
+                op: Op::ALL[(r >> 3) as usize % Op::ALL.len()],
+                object: match (r >> 10) % 4 {
+                    0 => u32::MAX - (r >> 40) as u32 % 3,
+                    _ => (r >> 12) as u32 % 6,
+                },
+                site: match (r >> 14) % 16 {
+                    0 => SITE_MAX + (r >> 40) as u32 % 3,
+                    1 => SITE_MAX - (r >> 40) as u32 % 3,
+                    2 => (r >> 32) as u32,
+                    _ => (r >> 16) as u32 % 9,
+                },
+                a,
+                b,
+                c,
+            };
+            raw.extend(raw_event(&event));
+            direct.encode_event(&mut expected, &event);
+        }
+        (raw, expected)
+    }
+
+    /// The bytes a mixed block transcodes to, pinned: the CRC was taken
+    /// with the writer's per-field encoder (before the per-op one), and
+    /// the trace format must not move by a byte.
+    #[test]
+    fn a_mixed_block_transcodes_to_the_pinned_bytes() {
+        let (raw, expected) = mixed_block(0x5eed, 20_000);
+        let mut out = Vec::new();
+        let (events, len) = transcode(&raw, &mut EventEncoder::new(), &mut out);
+        assert_eq!(out[..len], expected[..]);
+        assert_eq!((events, len, crc32c::crc32c(&out[..len])), (19_615, 194_799, 1_670_565_034));
+    }
+
     #[test]
     fn each_transcoding_starts_a_fresh_delta_state() {
         let event = Event { op: Op::AtomicStore, object: 4, site: 2, a: 9, b: 0, c: 0 };

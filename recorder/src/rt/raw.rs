@@ -21,7 +21,7 @@
 //! An encoded record: the byte [`ENCODED`], its length as 4 bytes, then the
 //! bytes.
 
-use crate::trace::codec::{self, EventEncoder, MAX_EVENT_LEN};
+use crate::trace::codec::{self, EventEncoder, EVENT_WINDOW, MAX_EVENT_LEN};
 use crate::trace::model::{Event, Op};
 
 /// The room an event record may take in a raw block: a block always keeps
@@ -130,10 +130,10 @@ pub(crate) fn transcode(raw: &[u8], encoder: &mut EventEncoder, out: &mut Vec<u8
     // An event encodes to at most 1.5 times its raw record (an event of no
     // field: 8 raw bytes, at most 12 encoded; more fields, a smaller
     // ratio), and an encoded record to fewer bytes than it takes here; the
-    // last event's window needs MAX_EVENT_LEN bytes whatever it writes.
+    // last event's window needs EVENT_WINDOW bytes whatever it writes.
     // (An event's fields take at most 10 bytes each.)
     const _: () = assert!((MAX_EVENT_LEN - 3 * 10) * 2 <= 8 * 3 && MAX_EVENT_LEN * 2 <= 32 * 3);
-    let room = raw.len() + raw.len() / 2 + MAX_EVENT_LEN;
+    let room = raw.len() + raw.len() / 2 + EVENT_WINDOW;
     if out.len() < room {
         out.resize(room, 0);
     }
@@ -143,34 +143,91 @@ pub(crate) fn transcode(raw: &[u8], encoder: &mut EventEncoder, out: &mut Vec<u8
     // Every record but the block's last few has four words after its
     // start: read them at once, with one bounds check.
     while let Some(record) = raw.get(at..).and_then(<[u8]>::first_chunk::<32>) {
-        let words = words_of(record);
-        let first = words[0] as u8;
-        let Some(op) = OP_OF[usize::from(first)] else {
-            match other_record(raw, at, encoder, out, &mut len, &mut events) {
-                Some(step) => at += step,
-                None => return (events, len),
-            }
-            continue;
-        };
-        let Some((window, _)) = out.get_mut(len..).and_then(<[u8]>::split_first_chunk_mut::<MAX_EVENT_LEN>)
+        let Some((window, _)) = out.get_mut(len..).and_then(<[u8]>::split_first_chunk_mut::<EVENT_WINDOW>)
         else {
             return (events, len);
         };
-        len += encoder.encode_event_into(window, &event_of(op, words));
-        events += 1;
-        at += usize::from(LEN_OF[usize::from(first)]);
+        if let Some((written, step)) = compact_event(encoder, window, record) {
+            len += written;
+            events += 1;
+            at += step;
+            continue;
+        }
+        match other_record(raw, at, encoder, out, len) {
+            Some((step, written, event)) => {
+                at += step;
+                len += written;
+                events += u32::from(event);
+            }
+            None => return (events, len),
+        }
     }
     while at < raw.len() {
-        match other_record(raw, at, encoder, out, &mut len, &mut events) {
-            Some(step) => at += step,
+        match other_record(raw, at, encoder, out, len) {
+            Some((step, written, event)) => {
+                at += step;
+                len += written;
+                events += u32::from(event);
+            }
             None => break,
         }
     }
     (events, len)
 }
 
+/// Encodes the compact event record at the start of `record` into
+/// `window`; returns the bytes written and the bytes the record took,
+/// `None` if it is not a compact event record. One arm per op, each with
+/// the op a constant (see [`EventEncoder::encode_op_into`]): a jump on the
+/// op's number instead of a test of each thing the op may have; each arm
+/// reads only the words its op has.
+#[inline(always)]
+fn compact_event(
+    encoder: &mut EventEncoder,
+    window: &mut [u8; EVENT_WINDOW],
+    record: &[u8; 32],
+) -> Option<(usize, usize)> {
+    let word = |at: usize| {
+        let mut word = [0; 8];
+        word.copy_from_slice(&record[at..at + 8]);
+        u64::from_le_bytes(word)
+    };
+    let head = word(0);
+    macro_rules! arms {
+        ($($op:literal)*) => {
+            match head as u8 {
+                $($op => {
+                    const ARITY: usize = Op::ALL[$op].arity();
+                    // Read in the arm, only the words the op has (the
+                    // words past its arity belong to the next record).
+                    let fields = [
+                        if ARITY > 0 { word(8) } else { 0 },
+                        if ARITY > 1 { word(16) } else { 0 },
+                        if ARITY > 2 { word(24) } else { 0 },
+                    ];
+                    let names = ((head >> 32) as u32, (head >> 8) as u32 & SITE_MAX);
+                    Some((encoder.encode_op_into::<$op>(window, names, fields), 8 * (1 + ARITY)))
+                })*
+                _ => None,
+            }
+        };
+    }
+    arms!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36)
+}
+
+// The arms above name every op, by the number it has.
+const _: () = {
+    assert!(Op::ALL.len() == 37);
+    let mut i = 0;
+    while i < Op::ALL.len() {
+        assert!(Op::ALL[i] as usize == i);
+        i += 1;
+    }
+};
+
 /// Transcodes the record at `at` the slow way (an encoded record, a wide
-/// event, or one of a block's last events); returns the bytes it took,
+/// event, or one of a block's last events) into `out` at `len`; returns
+/// the bytes it took, the bytes written and whether it was an event;
 /// `None` if it is malformed or cut short.
 #[cold]
 fn other_record(
@@ -178,22 +235,18 @@ fn other_record(
     at: usize,
     encoder: &mut EventEncoder,
     out: &mut [u8],
-    len: &mut usize,
-    events: &mut u32,
-) -> Option<usize> {
+    len: usize,
+) -> Option<(usize, usize, bool)> {
     let first = *raw.get(at)?;
     if first == ENCODED {
         let bytes = encoded_record(raw, at)?;
-        out.get_mut(*len..*len + bytes.len())?.copy_from_slice(bytes);
-        *len += bytes.len();
-        return Some(ENCODED_HEADER + bytes.len());
+        out.get_mut(len..len + bytes.len())?.copy_from_slice(bytes);
+        return Some((ENCODED_HEADER + bytes.len(), bytes.len(), false));
     }
     let (event, step) =
         if first == WIDE { take_wide(raw, at)? } else { take_event(raw, at, OP_OF[usize::from(first)]?)? };
-    let (window, _) = out.get_mut(*len..)?.split_first_chunk_mut::<MAX_EVENT_LEN>()?;
-    *len += encoder.encode_event_into(window, &event);
-    *events += 1;
-    Some(step)
+    let (window, _) = out.get_mut(len..)?.split_first_chunk_mut::<MAX_EVENT_LEN>()?;
+    Some((step, encoder.encode_event_into(window, &event), true))
 }
 
 /// The table records (threads, call sites, objects) among the encoded
@@ -280,6 +333,7 @@ mod tests {
     use super::*;
     use crate::trace::codec::{self, decode_chunk};
     use crate::trace::model::Record;
+    use proptest::prelude::*;
 
     fn raw_event(event: &Event) -> Vec<u8> {
         let mut block = Vec::new();
@@ -394,6 +448,135 @@ mod tests {
         let records = decode_chunk(&out[..len]).unwrap();
         assert!(matches!(&records[0], Record::Site { file, line: 3, .. } if file == "src/lib.rs"));
         assert_eq!(records[1..], events.iter().map(|e| Record::Event(*e)).collect::<Vec<_>>()[..]);
+    }
+
+    /// A block of every op, with values of every length, sites past three
+    /// bytes and encoded records among the events, from a fixed seed.
+    fn mixed_block(seed: u64, n: usize) -> (Vec<u8>, Vec<u8>) {
+        let mut state = seed | 1;
+        let mut next = move || {
+            // xorshift64*
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        };
+        let mut raw = Vec::new();
+        let mut expected = Vec::new();
+        let mut direct = EventEncoder::new();
+        let mut counter = 0u64;
+        for _ in 0..n {
+            let r = next();
+            if r % 53 == 0 {
+                let mut site = Vec::new();
+                codec::encode_site(&mut site, (r >> 8) as u32 % 1000, "src/lib.rs", (r >> 20) as u32, 7);
+                raw.extend(raw_encoded(&site));
+                expected.extend_from_slice(&site);
+                continue;
+            }
+            let mut value = |r: u64| match r % 5 {
+                0 => r >> 59,
+                1 => r >> 50,
+                2 => r,
+                3 => {
+                    counter = counter.wrapping_add(r >> 61);
+                    counter
+                }
+                _ => 0,
+            };
+            let (a, b, c) = (value(next()), value(next()), value(next()));
+            let event = Event {
+                op: Op::ALL[(r >> 3) as usize % Op::ALL.len()],
+                object: match (r >> 10) % 4 {
+                    0 => u32::MAX - (r >> 40) as u32 % 3,
+                    _ => (r >> 12) as u32 % 6,
+                },
+                site: match (r >> 14) % 16 {
+                    0 => SITE_MAX + (r >> 40) as u32 % 3,
+                    1 => SITE_MAX - (r >> 40) as u32 % 3,
+                    2 => (r >> 32) as u32,
+                    _ => (r >> 16) as u32 % 9,
+                },
+                a,
+                b,
+                c,
+            };
+            raw.extend(raw_event(&event));
+            direct.encode_event(&mut expected, &event);
+        }
+        (raw, expected)
+    }
+
+    /// The bytes a mixed block transcodes to, pinned: the CRC was taken
+    /// with the writer's per-field encoder (before the per-op one), and
+    /// the trace format must not move by a byte.
+    #[test]
+    fn a_mixed_block_transcodes_to_the_pinned_bytes() {
+        let (raw, expected) = mixed_block(0x5eed, 20_000);
+        let mut out = Vec::new();
+        let (events, len) = transcode(&raw, &mut EventEncoder::new(), &mut out);
+        assert_eq!(out[..len], expected[..]);
+        assert_eq!((events, len, crc32c::crc32c(&out[..len])), (19_615, 194_799, 1_670_565_034));
+    }
+
+    /// Any event a raw block may hold: every op, objects and sites small
+    /// (the same ones again: the "same as before" bits) or anything
+    /// (sites past three bytes: the wide form), fields of every length.
+    fn arb_raw_event() -> impl Strategy<Value = Event> {
+        let value = prop_oneof![0u64..4, 0u64..300, any::<u64>(), (0u32..64).prop_map(|n| 1u64 << n)];
+        (
+            0..Op::ALL.len(),
+            prop_oneof![0u32..4, any::<u32>()],
+            prop_oneof![3 => 0u32..4, 1 => SITE_MAX - 1..=SITE_MAX + 1, 1 => any::<u32>()],
+            [value.clone(), value.clone(), value],
+        )
+            .prop_map(|(op, object, site, [a, b, c])| Event {
+                op: Op::ALL[op],
+                object,
+                site,
+                a,
+                b,
+                c,
+            })
+    }
+
+    proptest! {
+        /// The writer's per-op encoding writes the bytes the per-field
+        /// encoder (`EventEncoder::encode_event`, the one the decoder's
+        /// tests pin) writes for the same events, whatever they hold, with
+        /// encoded records among them.
+        #[test]
+        fn transcoding_any_block_gives_the_per_field_encoders_bytes(
+            records in prop::collection::vec(
+                prop_oneof![8 => arb_raw_event().prop_map(Ok), 1 => (0u32..9, 0u32..300).prop_map(Err)],
+                0..300,
+            )
+        ) {
+            let mut raw = Vec::new();
+            let mut expected = Vec::new();
+            let mut direct = EventEncoder::new();
+            let mut count = 0;
+            for record in &records {
+                match record {
+                    Ok(event) => {
+                        raw.extend(raw_event(event));
+                        direct.encode_event(&mut expected, event);
+                        count += 1;
+                    }
+                    Err((index, line)) => {
+                        let mut site = Vec::new();
+                        codec::encode_site(&mut site, *index, "src/lib.rs", *line, 1);
+                        raw.extend(raw_encoded(&site));
+                        expected.extend_from_slice(&site);
+                    }
+                }
+            }
+            // A work area left dirty by a previous block.
+            let mut out = vec![0xAB; 7];
+            let (events, len) = transcode(&raw, &mut EventEncoder::new(), &mut out);
+            prop_assert_eq!(events, count);
+            prop_assert_eq!(&out[..len], &expected[..]);
+        }
     }
 
     #[test]

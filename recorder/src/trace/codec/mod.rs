@@ -264,6 +264,97 @@ impl EventEncoder {
     }
 }
 
+/// The window [`EventEncoder::encode_op_into`] writes an event into: more
+/// than [`MAX_EVENT_LEN`], a power of two, so that a position masked with
+/// `EVENT_WINDOW - 1` needs no bounds check (it is below
+/// [`MAX_EVENT_LEN`] anyway, and the mask leaves it as it is).
+pub(crate) const EVENT_WINDOW: usize = 64;
+const WINDOW_MASK: usize = EVENT_WINDOW - 1;
+const _: () = assert!(MAX_EVENT_LEN <= EVENT_WINDOW && EVENT_WINDOW.is_power_of_two());
+
+impl EventEncoder {
+    /// Writes one event of op number `OP` at the start of `window`, its
+    /// fields given apart; returns how many bytes it took. The same bytes
+    /// as [`encode_event_into`](Self::encode_event_into) (tests pin them),
+    /// for the writer's loop: with the op a constant, what the op has (an
+    /// object, its arity, its counter field) is known when this is
+    /// compiled, so an event costs no table lookup or test of it, and no
+    /// bounds check per byte. `OP` must be an op's number.
+    #[inline(always)]
+    pub(crate) fn encode_op_into<const OP: u8>(
+        &mut self,
+        window: &mut [u8; EVENT_WINDOW],
+        (object, site): (u32, u32),
+        [a, b, c]: [u64; 3],
+    ) -> usize {
+        let i = usize::from(OP) & SLOT_MASK;
+        let flags = OP_FLAGS[i];
+        let st = &mut self.state;
+        let (mut tag, mut at) = if OP < OP_EXTENDED {
+            (OP, 1)
+        } else {
+            window[1] = OP.wrapping_sub(OP_EXTENDED);
+            (OP_EXTENDED, 2)
+        };
+        if flags & HAS_OBJECT != 0 {
+            if object == st.object[i] {
+                tag |= SAME_OBJECT;
+            } else {
+                at = put_varint_masked(window, at, zigzag(i64::from(object) - i64::from(st.last_object)));
+                st.object[i] = object;
+            }
+            st.last_object = object;
+        }
+        if site == st.site[i] {
+            tag |= SAME_SITE;
+        } else {
+            at = put_varint_masked(window, at, zigzag(i64::from(site) - i64::from(st.last_site)));
+            st.site[i] = site;
+        }
+        st.last_site = site;
+        let arity = flags & ARITY_MASK;
+        if arity > 0 {
+            let value = if flags & COUNTS_A != 0 {
+                let delta = a.wrapping_sub(st.counter[i]) as i64;
+                st.counter[i] = a;
+                zigzag(delta)
+            } else {
+                a
+            };
+            at = put_varint_masked(window, at, value);
+        }
+        if arity > 1 {
+            let value = if flags & COUNTS_B != 0 && a != 0 {
+                let delta = b.wrapping_sub(st.counter[i]) as i64;
+                st.counter[i] = b;
+                zigzag(delta)
+            } else {
+                b
+            };
+            at = put_varint_masked(window, at, value);
+        }
+        if arity > 2 {
+            at = put_varint_masked(window, at, c);
+        }
+        window[0] = tag;
+        at
+    }
+}
+
+/// Writes `value` as LEB128 into `window` at `at`; returns the new
+/// position. Positions are masked into the window (they stay below
+/// [`MAX_EVENT_LEN`], so the mask changes none): no bounds check, no panic.
+#[inline(always)]
+fn put_varint_masked(window: &mut [u8; EVENT_WINDOW], mut at: usize, mut value: u64) -> usize {
+    while value >= 0x80 {
+        window[at & WINDOW_MASK] = (value as u8) | 0x80;
+        value >>= 7;
+        at += 1;
+    }
+    window[at & WINDOW_MASK] = value as u8;
+    at + 1
+}
+
 const ARITY_MASK: u8 = 0b11;
 const HAS_OBJECT: u8 = 1 << 2;
 const COUNTS_A: u8 = 1 << 3;

@@ -150,11 +150,37 @@ fn a_dump_at_the_end_of_thread_churn_with_a_tiny_window_names_everything_and_ver
     }
 }
 
+/// Runs `test` (its full path) alone in a child process of this binary,
+/// where it runs `body`: a test calling `flight_dump_all` dumps every flight
+/// recorder of its process, other tests' among them (which count theirs).
+fn alone(test: &str, body: fn()) {
+    if std::env::var(CHILD).as_deref() == Ok(test) {
+        return body();
+    }
+    let dir = scratch("hunt-alone");
+    let (out, err) = (dir.join("stdout"), dir.join("stderr"));
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([test, "--exact", "--nocapture", "--test-threads", "1"])
+        .env(CHILD, test)
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .spawn()
+        .unwrap();
+    let status = crate::util::wait_bounded(&mut child);
+    let said = std::fs::read_to_string(&out).unwrap() + &std::fs::read_to_string(&err).unwrap();
+    assert!(status.success(), "{test} in a child: {status}\n{said}");
+    assert!(said.contains("1 passed"), "{test} did not run in the child:\n{said}");
+}
+
 /// Eight recorded threads ask for a dump at once, and a thread outside the
 /// recording asks for every recorder's: each gets an answer, and the last
 /// dump on disk is sound.
 #[test]
 fn dumps_asked_for_by_many_threads_at_once_are_each_answered() {
+    alone("flight_hunt::dumps_asked_for_by_many_threads_at_once_are_each_answered", many_dumps_at_once);
+}
+
+fn many_dumps_at_once() {
     let path = scratch("hunt-many-dumps").join("dump.trace");
     let stop = Arc::new(AtomicBool::new(false));
     let outside_stop = Arc::clone(&stop);
@@ -162,8 +188,12 @@ fn dumps_asked_for_by_many_threads_at_once_are_each_answered() {
         let mut answered = 0;
         while !outside_stop.load(Ordering::Acquire) {
             for result in flight_dump_all() {
-                result.expect("a dump asked for from outside");
-                answered += 1;
+                match result {
+                    Ok(_) => answered += 1,
+                    // Asked for as the run ended (after `stop` was set).
+                    Err(FlightError::Ended) => {}
+                    Err(e) => panic!("a dump asked for from outside: {e}"),
+                }
             }
         }
         answered
@@ -235,6 +265,10 @@ fn a_dump_asked_for_while_another_thread_panics() {
 /// every answer is a dump or `Ended`, never a hang, and the run ends.
 #[test]
 fn dumps_racing_the_runs_end_never_hang_it() {
+    alone("flight_hunt::dumps_racing_the_runs_end_never_hang_it", dumps_racing_the_end);
+}
+
+fn dumps_racing_the_end() {
     for round in 0..6 {
         let path = scratch(&format!("hunt-race-end-{round}")).join("dump.trace");
         let running = Arc::new(AtomicBool::new(true));
@@ -499,4 +533,172 @@ fn the_clis_tiny_and_huge_windows() {
     let replayed = reprise_on(&["replay"], &path);
     assert_eq!(replayed.status.code(), Some(0), "{}{}", stdout(&replayed), stderr(&replayed));
     assert!(stdout(&replayed).lines().any(|l| l == digest), "{}", stdout(&replayed));
+}
+
+/// A guard's `Drop`, run while its thread unwinds from a panic, asks for a
+/// dump (a program's cleanup path): the keeper, waiting for the panicking
+/// thread to exit, answers it, and the panic's own dump follows.
+#[test]
+fn a_dump_asked_for_from_a_drop_during_unwinding_is_answered() {
+    struct DumpOnDrop(Arc<AtomicBool>);
+    impl Drop for DumpOnDrop {
+        fn drop(&mut self) {
+            self.0.store(flight_dump().is_ok(), Ordering::Release);
+        }
+    }
+    let path = scratch("hunt-drop-dump").join("dump.trace");
+    let run = flight(&path, config(), || {
+        let dumped = Arc::new(AtomicBool::new(false));
+        let theirs = Arc::clone(&dumped);
+        let worker = thread::spawn(move || {
+            let lock = Mutex::new(0u32);
+            let _guard = DumpOnDrop(theirs);
+            *lock.lock().unwrap() += 1;
+            panic!("hunt: unwinding through a dump");
+        });
+        let panicked = worker.join().is_err();
+        (panicked, dumped.load(Ordering::Acquire))
+    })
+    .unwrap();
+    assert_eq!(run.result, Some((true, true)), "{:?}", run.failures);
+    assert_eq!(run.dumps.len(), 2, "the drop's dump, then the panic's: {:?}", run.failures);
+    let trace = sound_dump(&path);
+    assert_eq!(note(&trace, DUMP_NOTE), Some("panic in thread 1"));
+    let worker = ops(&trace, 1);
+    assert_eq!(&worker[worker.len() - 2..], &[Op::Panic, Op::ThreadExit], "{worker:?}");
+}
+
+/// `REPRISE_FLIGHT` naming a path that cannot be written (under a regular
+/// file): the program panics (a dump is due) and ends with its own exit
+/// code, saying why the dump failed.
+#[test]
+fn reprise_flight_at_an_unwritable_path_leaves_the_programs_exit_code() {
+    let dir = scratch("hunt-env-unwritable");
+    let file = dir.join("a-file");
+    std::fs::write(&file, b"x").unwrap();
+    for (args, code) in [(&["panic"][..], 101), (&["code", "4"][..], 4)] {
+        let out = std::process::Command::new(crate::util::example("exit_code"))
+            .args(args)
+            .env_remove("REPRISE_RECORD")
+            .env_remove("REPRISE_REPLAY")
+            .env("REPRISE_FLIGHT", format!("{},events=1", file.join("dump.trace").display()))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {}", stderr(&out));
+        assert_eq!(stdout(&out), "sum 55\n", "{args:?}");
+        if code == 101 {
+            assert!(stderr(&out).contains("cannot write the flight-recorder dump"), "{}", stderr(&out));
+        }
+    }
+    assert_eq!(std::fs::read(&file).unwrap(), b"x");
+}
+
+const CHILD: &str = "REPRISE_TEST_CHILD";
+#[cfg(unix)]
+const CHILD_DIR: &str = "REPRISE_TEST_DIR";
+#[cfg(unix)]
+const SIGNAL_TEST: &str = "flight_hunt::sigusr1_amid_api_dumps_and_a_panic_in_two_recorders";
+
+/// Two flight recorders in one process: in one, four threads dump through
+/// the API in a loop, and a worker panics; the other waits, quiet. A
+/// `SIGUSR1` comes amid the API dumps: the quiet recorder's dump appears
+/// (only the signal writes it), which ends the loop; the process ends by
+/// itself, every dump sound.
+#[cfg(unix)]
+#[test]
+fn sigusr1_amid_api_dumps_and_a_panic_in_two_recorders() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    if std::env::var(CHILD).as_deref() == Ok("flight_hunt_sigusr1") {
+        return sigusr1_child(PathBuf::from(std::env::var_os(CHILD_DIR).unwrap()));
+    }
+    let dir = scratch("hunt-sigusr1");
+    let running = Command::new(std::env::current_exe().unwrap())
+        .args([SIGNAL_TEST, "--exact", "--nocapture", "--test-threads", "1"])
+        .env(CHILD, "flight_hunt_sigusr1")
+        .env(CHILD_DIR, &dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut running = crate::util::wait_for_line(running, "flying");
+    let pid = libc::pid_t::try_from(running.id()).unwrap();
+    // SAFETY: sends a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGUSR1) }, 0);
+    let status = crate::util::wait_bounded(&mut running);
+    std::io::stdout().flush().unwrap();
+    assert!(status.success(), "the child ended by itself: {status}");
+    let ok = std::fs::read_to_string(dir.join("result")).expect("the child's result");
+    assert_eq!(ok.trim(), "ok", "{ok}");
+    let quiet = sound_dump(&dir.join("quiet.trace"));
+    assert_eq!(note(&quiet, DUMP_NOTE), Some("SIGUSR1"));
+    sound_dump(&dir.join("busy.trace"));
+}
+
+#[cfg(unix)]
+fn sigusr1_child(dir: PathBuf) {
+    // SAFETY: restores the default action (a test harness may inherit another).
+    unsafe {
+        libc::signal(libc::SIGUSR1, libc::SIG_DFL);
+    }
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let quiet_path = dir.join("quiet.trace");
+    let quiet = std::thread::spawn(move || {
+        flight(&quiet_path, config(), move || {
+            let lock = Mutex::new(1u32);
+            *lock.lock().unwrap() += 1;
+            // Waits outside reprise until the busy recorder is done.
+            let _ = release_rx.recv();
+            let value = *lock.lock().unwrap();
+            value
+        })
+        .unwrap()
+    });
+    let seen = dir.join("quiet.trace");
+    let busy = flight(dir.join("busy.trace"), config(), move || {
+        let said = Arc::new(std::sync::Once::new());
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let seen = seen.clone();
+                let said = Arc::clone(&said);
+                thread::spawn(move || {
+                    let lock = Mutex::new(0u64);
+                    let mut dumps = 0u64;
+                    while !seen.exists() {
+                        *lock.lock().unwrap() += 1;
+                        flight_dump().expect("an API dump");
+                        dumps += 1;
+                        said.call_once(|| println!("flying"));
+                    }
+                    dumps
+                })
+            })
+            .collect();
+        let panicker = thread::spawn(|| panic!("hunt: amid the dumps"));
+        let dumps: u64 = handles.into_iter().map(|h| h.join().unwrap()).sum();
+        (dumps, panicker.join().is_err())
+    })
+    .unwrap();
+    release_tx.send(()).unwrap();
+    let quiet = quiet.join().unwrap();
+    let (dumps, panicked) = busy.result.expect("the busy run returned");
+    let ok = busy.failures.is_empty()
+        && quiet.failures.is_empty()
+        && panicked
+        && busy.dumps.len() as u64 > dumps
+        && quiet.result == Some(2)
+        && quiet.dumps.len() == 1;
+    let said = if ok {
+        "ok".to_string()
+    } else {
+        format!(
+            "busy: {dumps} API dumps, {} written, panicked {panicked}, failures {:?}; quiet: {:?} {} dumps {:?}",
+            busy.dumps.len(),
+            busy.failures,
+            quiet.result,
+            quiet.dumps.len(),
+            quiet.failures
+        )
+    };
+    std::fs::write(dir.join("result"), said).unwrap();
 }

@@ -702,3 +702,60 @@ fn sigusr1_child(dir: PathBuf) {
     };
     std::fs::write(dir.join("result"), said).unwrap();
 }
+
+#[cfg(unix)]
+const ABORT_TEST: &str =
+    "flight_hunt::a_panic_in_a_drop_during_unwinding_aborts_with_a_dump_of_the_events_before_it";
+
+/// A worker panics, and a value's `Drop` panics again while it unwinds:
+/// the process aborts (Rust's rule for a panic during cleanup). The dump
+/// must be on disk before the abort, with the worker's events before it.
+#[cfg(unix)]
+#[test]
+fn a_panic_in_a_drop_during_unwinding_aborts_with_a_dump_of_the_events_before_it() {
+    use std::process::{Command, Stdio};
+    if std::env::var(CHILD).as_deref() == Ok("flight_hunt_abort") {
+        return abort_child(PathBuf::from(std::env::var_os(CHILD_DIR).unwrap()));
+    }
+    let dir = scratch("hunt-abort");
+    let mut running = Command::new(std::env::current_exe().unwrap())
+        .args([ABORT_TEST, "--exact", "--nocapture", "--test-threads", "1"])
+        .env(CHILD, "flight_hunt_abort")
+        .env(CHILD_DIR, &dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let status = crate::util::wait_bounded(&mut running);
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc::SIGABRT), "{status}");
+    let trace = sound_dump(&dir.join("dump.trace"));
+    let worker = ops(&trace, 1);
+    assert_eq!(worker.iter().filter(|&&op| op == Op::Lock).count(), 3, "{worker:?}");
+    assert!(
+        matches!(&trace.footer.as_ref().unwrap().verdict, Verdict::Panicked { thread: 1, .. }),
+        "{:?}",
+        trace.footer
+    );
+}
+
+#[cfg(unix)]
+fn abort_child(dir: PathBuf) {
+    struct PanicOnDrop;
+    impl Drop for PanicOnDrop {
+        fn drop(&mut self) {
+            panic!("hunt: again, in a drop");
+        }
+    }
+    let _ = flight(dir.join("dump.trace"), config(), || {
+        let worker = thread::spawn(|| {
+            let lock = Mutex::new(0u32);
+            for _ in 0..3 {
+                *lock.lock().unwrap() += 1;
+            }
+            let _armed = PanicOnDrop;
+            panic!("hunt: first");
+        });
+        let _ = worker.join();
+    });
+}

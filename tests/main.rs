@@ -27,6 +27,7 @@ mod explorer_hunt;
 mod export;
 mod fidelity;
 mod flight;
+mod flight_hunt;
 #[cfg(unix)]
 mod flight_signals;
 mod flight_waits;

@@ -74,12 +74,11 @@ pub(crate) fn write(
         out.flush()?;
         out.into_inner().map_err(|e| e.into_error())?.sync_all()
     })();
-    match written {
-        Ok(()) => fs::rename(&temporary, path)?,
-        Err(e) => {
-            let _ = fs::remove_file(&temporary);
-            return Err(e);
-        }
+    // A rename that fails (the path is a directory, say) leaves the
+    // temporary behind as a failed write does: both remove it.
+    if let Err(e) = written.and_then(|()| fs::rename(&temporary, path)) {
+        let _ = fs::remove_file(&temporary);
+        return Err(e);
     }
     Ok(DumpInfo { path: path.to_path_buf(), events, covers_run: window.covers_run(), window })
 }

@@ -38,9 +38,16 @@ pub const RUNNING_NOTE: &str = "reprise.flight.running";
 /// What the keeper is asked to do.
 #[derive(Debug)]
 pub(crate) enum Request {
-    /// Dump now (an API call, a signal), and say how it went. `requester`:
-    /// the recorded thread waiting for the reply, whose buffer it flushed.
-    Now { reason: String, requester: Option<ThreadIndex>, reply: Sender<Result<DumpInfo, String>> },
+    /// Dump now (an API call, a signal, a panic the process will not
+    /// survive), and say how it went. `requester`: the recorded thread
+    /// waiting for the reply, whose buffer it flushed; `verdict`: the
+    /// dump's (a run going on is `Completed` so far).
+    Now {
+        reason: String,
+        requester: Option<ThreadIndex>,
+        verdict: Verdict,
+        reply: Sender<Result<DumpInfo, String>>,
+    },
     /// A thread panicked: dump once it has recorded its panic and exited
     /// (or after the handover time, if it does not).
     Panic { thread: ThreadIndex, message: String },
@@ -363,9 +370,9 @@ impl Keeper {
 
     fn serve(&mut self, request: Request) {
         match request {
-            Request::Now { reason, requester, reply } => {
+            Request::Now { reason, requester, verdict, reply } => {
                 self.gather(requester);
-                let result = self.dump(Verdict::Completed, &reason);
+                let result = self.dump(verdict, &reason);
                 self.end_gather();
                 let _ = reply.send(result);
             }

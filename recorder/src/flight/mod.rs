@@ -375,8 +375,19 @@ fn request(
     reason: &str,
     requester: Option<crate::trace::model::ThreadIndex>,
 ) -> Result<DumpInfo, FlightError> {
+    request_with(keeper, reason, requester, Verdict::Completed)
+}
+
+fn request_with(
+    keeper: &Sender<Request>,
+    reason: &str,
+    requester: Option<crate::trace::model::ThreadIndex>,
+    verdict: Verdict,
+) -> Result<DumpInfo, FlightError> {
     let (reply, answer) = crossbeam_channel::bounded(1);
-    keeper.send(Request::Now { reason: reason.into(), requester, reply }).map_err(|_| FlightError::Ended)?;
+    keeper
+        .send(Request::Now { reason: reason.into(), requester, verdict, reply })
+        .map_err(|_| FlightError::Ended)?;
     match answer.recv_timeout(DUMP_BACKSTOP) {
         Ok(result) => result.map_err(FlightError::Write),
         Err(_) => Err(FlightError::Ended),
@@ -392,6 +403,9 @@ fn install_panic_dump() {
             // The hook before (printing a backtrace can take long) runs
             // first: the keeper's wait for this thread to exit starts after.
             previous(info);
+            if will_abort(info) {
+                return dump_before_abort(info);
+            }
             if let Some((exec, thread)) = context::current_ids() {
                 // Bounded: never wait long (or deadlock) inside a panic; the
                 // lock is only ever held for a push, a copy or a removal.
@@ -404,6 +418,37 @@ fn install_panic_dump() {
             }
         }));
     });
+}
+
+/// Whether the process aborts after this panic's hooks: built with
+/// `panic = "abort"`, or a panic that cannot unwind (std's own, raised when
+/// a `Drop` panics while its thread unwinds, or a panic reaches a function
+/// that cannot unwind). The thread never exits then: a dump waiting for its
+/// exit was never written.
+fn will_abort(info: &std::panic::PanicHookInfo<'_>) -> bool {
+    const CANNOT_UNWIND: [&str; 2] =
+        ["panic in a destructor during cleanup", "panic in a function that cannot unwind"];
+    cfg!(panic = "abort") || CANNOT_UNWIND.iter().any(|m| panic::message(info.payload()) == *m)
+}
+
+/// A recorded thread's panic the process will not survive: its events
+/// before the panic are flushed and dumped now, from the hook, before the
+/// abort (bounded by the dump's backstop).
+fn dump_before_abort(info: &std::panic::PanicHookInfo<'_>) {
+    let Some((exec, thread, _)) = let_go_of_buffer() else { return };
+    let Some(active) = ACTIVE.try_lock_for(Duration::from_millis(100)) else { return };
+    let keeper = active.iter().find(|(id, _)| *id == exec).map(|(_, k)| k.clone());
+    drop(active);
+    if let Some(keeper) = keeper {
+        let message = panic::message(info.payload());
+        let verdict = Verdict::Panicked { thread, message };
+        let _ = request_with(
+            &keeper,
+            &format!("panic in thread {thread} (the process aborts)"),
+            Some(thread),
+            verdict,
+        );
+    }
 }
 
 #[cfg(test)]

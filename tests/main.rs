@@ -10,6 +10,8 @@ mod channel_parity;
 mod cli;
 mod cli_hunt;
 mod coreplay;
+#[cfg(unix)]
+mod coroutine_stack;
 mod crash;
 mod creation_sites;
 mod deadlock;

@@ -148,7 +148,7 @@ impl Follow {
         let mut st = self.state.borrow_mut();
         let spawned = std::mem::take(&mut st.spawned);
         for (index, stack, body) in spawned {
-            let fiber = Fiber::new(body, stack, &mut st.pool);
+            let fiber = Fiber::new(index, body, stack, &mut st.pool);
             let at = index as usize;
             if st.threads.len() <= at {
                 st.threads.resize_with(at + 1, || None);
@@ -417,6 +417,10 @@ impl Scheduler for Follow {
         st.spawned.push((index, stack, body));
         st.counters.created += 1;
         st.aside.wake(Key::Spawn);
+    }
+
+    fn reserve_stack(&self, size: usize) -> std::io::Result<()> {
+        crate::explore::coroutine::reserve(size, &mut self.state.borrow_mut().pool)
     }
 
     fn lock_held(&self, object: ObjectIndex, held: bool) {

@@ -206,7 +206,7 @@ impl RunScheduler {
         let mut st = self.state.borrow_mut();
         let st = &mut *st;
         for (index, stack, body) in st.spawned.drain(..) {
-            let fiber = Fiber::new(body, stack, &mut st.pool);
+            let fiber = Fiber::new(index, body, stack, &mut st.pool);
             st.threads.add(index, fiber, &mut *st.strategy);
         }
     }
@@ -502,6 +502,10 @@ impl Scheduler for RunScheduler {
 
     fn spawn(&self, index: ThreadIndex, stack: Option<usize>, body: Box<dyn FnOnce()>) {
         self.state.borrow_mut().spawned.push((index, stack, body));
+    }
+
+    fn reserve_stack(&self, size: usize) -> std::io::Result<()> {
+        crate::explore::coroutine::reserve(size, &mut self.state.borrow_mut().pool)
     }
 
     fn lock_held(&self, object: ObjectIndex, held: bool) {

@@ -80,7 +80,7 @@ fn a_coroutine_overflowing_its_stack_is_named_and_aborts_like_std() {
         let (status, stderr) = run(how);
         assert_eq!(status.signal(), Some(libc::SIGABRT), "{how}: {status}\n{stderr}");
         assert!(
-            stderr.contains("reprise: thread 1 has overflowed its stack of 262144 bytes"),
+            stderr.contains("reprise: thread 1 'deep' has overflowed its stack of 262144 bytes"),
             "{how}: {stderr}"
         );
         assert!(

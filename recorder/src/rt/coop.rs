@@ -66,9 +66,10 @@ pub trait Scheduler {
     /// `on` changed: its waiters (one, chosen by the strategy, or all) may run.
     fn wake(&self, on: Resource, all: bool);
 
-    /// Starts a thread running `body`, on a stack of at least `stack` bytes
-    /// when the program asked for one (`Builder::stack_size`).
-    fn spawn(&self, index: ThreadIndex, stack: Option<usize>, body: Box<dyn FnOnce()>);
+    /// Starts thread `index` (named `name`, if it was) running `body`, on a
+    /// stack of at least `stack` bytes when the program asked for one
+    /// (`Builder::stack_size`).
+    fn spawn(&self, index: ThreadIndex, name: Option<&str>, stack: Option<usize>, body: Box<dyn FnOnce()>);
 
     /// Makes ready a stack of at least `size` bytes for the next `spawn`
     /// that asks for one (`Builder::stack_size`), before the spawn is

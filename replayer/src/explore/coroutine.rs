@@ -49,15 +49,17 @@ thread_local! {
     static CURRENT: Cell<*const Yielder<(), ()>> = const { Cell::new(ptr::null()) };
 }
 
-/// A thread spawned but not yet made a fiber: its index, the stack size it
-/// asked for (if any), its body.
-pub(crate) type Spawned = (ThreadIndex, Option<usize>, Box<dyn FnOnce()>);
+/// A thread spawned but not yet made a fiber: its index, its name (if it
+/// was given one), the stack size it asked for (if any), its body.
+pub(crate) type Spawned = (ThreadIndex, Option<Box<str>>, Option<usize>, Box<dyn FnOnce()>);
 
 /// One explored thread's coroutine.
 pub(crate) struct Fiber {
     coroutine: Coroutine<(), (), (), DefaultStack>,
     /// Its stack's guard page, for the overflow report.
     guard: super::overflow::Guard,
+    /// Its thread's name, which `guard` points to.
+    _name: Option<Box<str>>,
     /// Its yielder, known once it first ran.
     yielder: std::rc::Rc<Cell<*const Yielder<(), ()>>>,
 }
@@ -72,13 +74,14 @@ pub(crate) enum Ran {
 }
 
 impl Fiber {
-    /// A fiber that will run thread `index`'s `body` on a stack of `size`
+    /// A fiber that will run thread `index`'s (`name`d) `body` on a stack of `size`
     /// bytes (the default when `None`, as std's), from `pool` if it has one
     /// that big. A stack that cannot be mapped ends the process, saying so
     /// (one a thread asked for was reserved when it was spawned, where the
     /// error is returned as std's `Builder::spawn` returns it).
     pub(crate) fn new(
         index: ThreadIndex,
+        name: Option<Box<str>>,
         body: Box<dyn FnOnce()>,
         size: Option<usize>,
         pool: &mut Vec<DefaultStack>,
@@ -91,7 +94,15 @@ impl Fiber {
         super::overflow::arm();
         let page = super::overflow::page_size();
         let low = stack.limit().get();
-        let guard = super::overflow::Guard { low, high: low + page, size: usable(&stack), thread: index };
+        let (name_at, name_len) = name.as_deref().map_or((ptr::null(), 0), |n| (n.as_ptr(), n.len()));
+        let guard = super::overflow::Guard {
+            low,
+            high: low + page,
+            size: usable(&stack),
+            thread: index,
+            name_at,
+            name_len,
+        };
         let yielder = std::rc::Rc::new(Cell::new(ptr::null()));
         let known = std::rc::Rc::clone(&yielder);
         let coroutine = Coroutine::with_stack(stack, move |y: &Yielder<(), ()>, ()| {
@@ -99,7 +110,7 @@ impl Fiber {
             CURRENT.with(|c| c.set(y as *const Yielder<(), ()>));
             body();
         });
-        Fiber { coroutine, guard, yielder }
+        Fiber { coroutine, guard, _name: name, yielder }
     }
 
     /// Runs the fiber until its next scheduling point or its end.

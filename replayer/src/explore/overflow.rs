@@ -25,10 +25,15 @@ pub(crate) struct Guard {
     pub(crate) size: usize,
     /// The logical thread running on it.
     pub(crate) thread: u32,
+    /// Its name's bytes (null: none), owned by the fiber, which outlives
+    /// every resume.
+    pub(crate) name_at: *const u8,
+    pub(crate) name_len: usize,
 }
 
 impl Guard {
-    pub(crate) const NONE: Guard = Guard { low: 0, high: 0, size: 0, thread: 0 };
+    pub(crate) const NONE: Guard =
+        Guard { low: 0, high: 0, size: 0, thread: 0, name_at: std::ptr::null(), name_len: 0 };
 }
 
 thread_local! {
@@ -220,7 +225,13 @@ mod imp {
         let mut buf = Buffer { bytes: [0; 512], len: 0 };
         buf.push(b"\nreprise: thread ");
         buf.number(u64::from(guard.thread));
-        if guard.thread == 0 {
+        if !guard.name_at.is_null() {
+            // SAFETY: the running fiber's name, alive while it runs.
+            let name = unsafe { std::slice::from_raw_parts(guard.name_at, guard.name_len) };
+            buf.push(b" '");
+            buf.push(name);
+            buf.push(b"'");
+        } else if guard.thread == 0 {
             buf.push(b" (main)");
         }
         buf.push(b" has overflowed its stack of ");

@@ -11,6 +11,8 @@ mod child_processes;
 mod cli;
 mod cli_hunt;
 mod coreplay;
+#[cfg(unix)]
+mod coroutine_stack;
 mod crash;
 mod creation_sites;
 mod deadlock;

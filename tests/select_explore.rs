@@ -104,3 +104,82 @@ fn ready_calls_are_explored_without_a_false_failure() {
     });
     assert!(outcome.failure.is_none(), "{}", outcome.failure.unwrap().report);
 }
+
+/// A select waiting on two rendezvous pairs with one sender at most, as
+/// crossbeam's: two `try_send`s (one on each) while it waits, the second
+/// finds no taker (`Full`). Every value a `try_send` delivered is received
+/// by the select, and none is left in a channel to appear later.
+fn try_sends_to_a_select_on_two_rendezvous() {
+    let (a_tx, a_rx) = channel::bounded::<u32>(0);
+    let (b_tx, b_rx) = channel::bounded::<u32>(0);
+    let (rx_a, rx_b) = (a_rx.clone(), b_rx.clone());
+    let taker = thread::spawn(move || {
+        select! {
+            recv(rx_a) -> v => v.unwrap(),
+            recv(rx_b) -> v => v.unwrap(),
+        }
+    });
+    let mut delivered = Vec::new();
+    // Until the select has taken one: each try is a scheduling point.
+    while !taker.is_finished() {
+        for (value, tx) in [(1, &a_tx), (2, &b_tx)] {
+            if tx.try_send(value).is_ok() {
+                delivered.push(value);
+            }
+        }
+        thread::yield_now();
+    }
+    let received = taker.join().unwrap();
+    assert_eq!(delivered, vec![received], "delivered by try_send, received by the select");
+    assert!(
+        a_rx.try_recv().is_err() && b_rx.try_recv().is_err(),
+        "a delivered message was left in a channel"
+    );
+}
+
+#[test]
+fn a_select_on_two_rendezvous_pairs_with_one_try_send_in_every_schedule() {
+    let config = Config::default().strategy(StrategyKind::Dfs { preemptions: 3 }).budget(100_000);
+    let outcome = Explorer::new(config).run(try_sends_to_a_select_on_two_rendezvous);
+    if let Some(failure) = outcome.failure {
+        panic!("{:?}\n{}", failure.kind, failure.report);
+    }
+    assert!(outcome.exhausted && outcome.blocked.is_none(), "{outcome:?}");
+}
+
+/// A send with a timeout meant as forever on a rendezvous waits for the
+/// receiving select however late it comes, as crossbeam's does: a timeout
+/// past the virtual clock's range (`Duration::MAX`, 2^40 s) saturates the
+/// deadline, which is none (`coop::block`), so no time choice fires it. A
+/// guard for the select receiving it; a timeout within the clock's range
+/// (`tests/explore_time.rs`: half of it) stays a choice.
+fn a_send_meant_as_forever_to_a_late_select(long: Duration) {
+    let (tx, rx) = channel::bounded::<u32>(0);
+    let (_other_tx, other_rx) = channel::bounded::<u32>(0);
+    let (tick_tx, tick_rx) = channel::unbounded::<()>();
+    let sender = thread::spawn(move || tx.send_timeout(7, long));
+    // Something to do first, so that the select comes late.
+    for _ in 0..3 {
+        tick_tx.send(()).unwrap();
+        tick_rx.recv().unwrap();
+        thread::sleep(Duration::from_millis(10));
+    }
+    let got = select! {
+        recv(rx) -> v => v.unwrap(),
+        recv(other_rx) -> v => v.unwrap(),
+    };
+    assert_eq!(got, 7);
+    assert!(sender.join().unwrap().is_ok());
+}
+
+#[test]
+fn a_send_timeout_meant_as_forever_on_a_rendezvous_waits_for_a_late_select() {
+    for long in [Duration::MAX, Duration::from_secs(1 << 40)] {
+        let config = Config::default().strategy(StrategyKind::Dfs { preemptions: 2 }).budget(20_000);
+        let outcome = Explorer::new(config).run(move || a_send_meant_as_forever_to_a_late_select(long));
+        if let Some(failure) = outcome.failure {
+            panic!("{long:?}: {:?}\n{}", failure.kind, failure.report);
+        }
+        assert!(outcome.blocked.is_none(), "{long:?}: {outcome:?}");
+    }
+}

@@ -16,7 +16,7 @@ use std::sync::atomic::Ordering;
 
 use crossbeam_channel as cb;
 
-use super::flavor::{Envelope, Flavor, Shared};
+use super::flavor::{Claim, Envelope, Flavor, Shared};
 use super::followed;
 use super::off::unwrap_try_send;
 use super::wait::{self, NoMessage, Wait};
@@ -135,6 +135,7 @@ pub(super) fn try_send<T>(
     };
     let outcome = match &result {
         Ok(()) => {
+            claim(&sender.shared);
             coop::wake(Resource::Object(object), true);
             Sent::Delivered { seq }
         }
@@ -182,11 +183,10 @@ pub(super) fn receive<T>(
                     Wait::Timeout(t) => Some(*deadline.get_or_insert_with(|| virtual_deadline(t))),
                     _ => None,
                 };
-                let waiting = start_waiting(&receiver.shared, object);
+                let mut claim = None;
+                start_waiting(&receiver.shared, object, &mut claim);
                 let woken = coop::block(&[Resource::Object(object)], until, op, Some(object), location);
-                if waiting {
-                    stop_waiting(&receiver.shared);
-                }
+                stop_waiting(&receiver.shared, &claim);
                 match woken {
                     Woken::Changed => continue,
                     Woken::TimedOut => Err(NoMessage::TimedOut),
@@ -208,6 +208,7 @@ pub(super) fn receive<T>(
 /// deposit and this count).
 pub(super) fn hand_off(shared: &Shared, object: ObjectIndex, location: &'static Location<'static>) {
     let Some(r) = &shared.rendezvous else { return };
+    claim(shared);
     let before = r.taken.load(Ordering::Relaxed);
     // The slot was empty when the message went in: every earlier one was
     // taken, so this one is taken when the count passes `before`.
@@ -225,28 +226,41 @@ pub(super) fn took(shared: &Shared, ok: bool) {
 }
 
 /// A receiver about to block on an explored rendezvous (a receive, or a
-/// select with a receive arm on it) counts itself waiting, so that a timed
-/// send, a `try_send` or a select's send arm may pair with it, and wakes
-/// those blocked for want of a taker. Whether it counted (the channel is
-/// such a rendezvous); [`stop_waiting`] when it wakes.
-pub(super) fn start_waiting(shared: &Shared, object: ObjectIndex) -> bool {
+/// select with a receive arm on it) counts itself waiting under `claim` (one
+/// for all of a select's arms, made here when first needed), so that a
+/// timed send, a `try_send` or a select's send arm may pair with it, and
+/// wakes those blocked for want of a taker. Whether it counted (the channel
+/// is such a rendezvous); [`stop_waiting`] when it wakes.
+pub(super) fn start_waiting(shared: &Shared, object: ObjectIndex, claim: &mut Option<Claim>) -> bool {
     let Some(r) = &shared.rendezvous else { return false };
-    r.waiting.fetch_add(1, Ordering::Relaxed);
+    let claim = claim.get_or_insert_with(Claim::default);
+    r.waiting.lock().push(Claim::clone(claim));
     coop::wake(Resource::Object(object), true);
     true
 }
 
-/// The end of a wait [`start_waiting`] counted.
-pub(super) fn stop_waiting(shared: &Shared) {
-    if let Some(r) = &shared.rendezvous {
-        r.waiting.fetch_sub(1, Ordering::Relaxed);
+/// The end of a wait [`start_waiting`] counted under `claim`.
+pub(super) fn stop_waiting(shared: &Shared, claim: &Option<Claim>) {
+    if let (Some(r), Some(claim)) = (&shared.rendezvous, claim) {
+        r.waiting.lock().retain(|c| !Claim::ptr_eq(c, claim));
     }
 }
 
 /// On an explored rendezvous, a `try_send` or timed send pairs only with a
-/// receiver waiting: none waits.
+/// receiver waiting that no other sender paired with: none waits.
 pub(super) fn no_taker(shared: &Shared) -> bool {
-    shared.rendezvous.as_ref().is_some_and(|r| r.waiting.load(Ordering::Relaxed) == 0)
+    shared.rendezvous.as_ref().is_some_and(|r| !r.waiting.lock().iter().any(|c| !c.load(Ordering::Relaxed)))
+}
+
+/// A message just went into an explored rendezvous's slot: the first
+/// receiver waiting on it that no sender paired with is this sender's (a
+/// select waiting on other rendezvous too takes no other sender's).
+fn claim(shared: &Shared) {
+    if let Some(r) = &shared.rendezvous {
+        if let Some(c) = r.waiting.lock().iter().find(|c| !c.load(Ordering::Relaxed)) {
+            c.store(true, Ordering::Relaxed);
+        }
+    }
 }
 
 /// The virtual time at which a wait of `timeout` from now ends.

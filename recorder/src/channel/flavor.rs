@@ -245,9 +245,17 @@ pub(super) struct Rendezvous {
     /// Messages taken so far: a sender whose message went into the empty
     /// slot as the `n`-th waits until this passes `n`.
     pub(super) taken: std::sync::atomic::AtomicU64,
-    /// Receivers blocked waiting (a `try_send` pairs only with one).
-    pub(super) waiting: std::sync::atomic::AtomicUsize,
+    /// Receivers blocked waiting, each by its wait's claim (a select waits
+    /// on each of its rendezvous arms with one claim): a `try_send`, a
+    /// timed send or a select's send arm pairs only with one whose claim
+    /// is not taken, and a send that pairs takes it, so that a select
+    /// waiting on two rendezvous pairs with one sender, as crossbeam's.
+    pub(super) waiting: parking_lot::Mutex<Vec<Claim>>,
 }
+
+/// A blocked receiver's claim: set once a sender paired with it.
+#[cfg(not(reprise_loom))]
+pub(crate) type Claim = std::sync::Arc<std::sync::atomic::AtomicBool>;
 
 #[cfg(not(reprise_loom))]
 impl Shared {

@@ -66,9 +66,19 @@ pub trait Scheduler {
     /// `on` changed: its waiters (one, chosen by the strategy, or all) may run.
     fn wake(&self, on: Resource, all: bool);
 
-    /// Starts a thread running `body`, on a stack of at least `stack` bytes
-    /// when the program asked for one (`Builder::stack_size`).
-    fn spawn(&self, index: ThreadIndex, stack: Option<usize>, body: Box<dyn FnOnce()>);
+    /// Starts thread `index` (named `name`, if it was) running `body`, on a
+    /// stack of at least `stack` bytes when the program asked for one
+    /// (`Builder::stack_size`).
+    fn spawn(&self, index: ThreadIndex, name: Option<&str>, stack: Option<usize>, body: Box<dyn FnOnce()>);
+
+    /// Makes ready a stack of at least `size` bytes for the next `spawn`
+    /// that asks for one (`Builder::stack_size`), before the spawn is
+    /// recorded: when it cannot be mapped, `Builder::spawn` returns the
+    /// error, as std's does when the OS cannot make the thread.
+    fn reserve_stack(&self, size: usize) -> std::io::Result<()> {
+        let _ = size;
+        Ok(())
+    }
 
     /// The current thread took (`true`) or released (`false`) lock `object`,
     /// for the wait-for graph.
@@ -175,6 +185,12 @@ pub fn remove_scheduler() {
 }
 
 /// The installed scheduler. Primitives call this only in cooperative mode.
+/// A stack of `size` bytes (if asked for) for a thread about to be
+/// spawned, or why it cannot be had ([`Scheduler::reserve_stack`]).
+pub(crate) fn reserve_stack(size: Option<usize>) -> std::io::Result<()> {
+    size.map_or(Ok(()), |size| scheduler().reserve_stack(size))
+}
+
 pub(crate) fn scheduler() -> Rc<dyn Scheduler> {
     SCHEDULER.with(|s| s.borrow().clone()).expect("reprise: cooperative mode without a scheduler")
 }

@@ -41,8 +41,10 @@ fn start<F, T>(
     F: FnOnce() -> T + 'static,
 {
     let index = seed.index;
+    let name = thread.name().map(str::to_owned);
     coop::scheduler().spawn(
         index,
+        name.as_deref(),
         stack,
         Box::new(move || {
             let result = lifecycle::run_thread(seed, move || {

@@ -202,7 +202,10 @@ impl Builder {
                 self.spawn_os(seed, f)
             }
             #[cfg(not(reprise_loom))]
-            Mode::Coop => Ok(explore::spawn(self.name, self.stack_size, Location::caller(), f)),
+            Mode::Coop => {
+                crate::rt::coop::reserve_stack(self.stack_size)?;
+                Ok(explore::spawn(self.name, self.stack_size, Location::caller(), f))
+            }
         }
     }
 

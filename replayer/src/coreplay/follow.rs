@@ -95,7 +95,7 @@ impl Follow {
         coop::install_scheduler(Rc::clone(self) as Rc<dyn Scheduler>);
         {
             let mut st = self.state.borrow_mut();
-            st.spawned.push((0, None, root));
+            st.spawned.push((0, None, None, root));
             st.counters.created = 1;
         }
         loop {
@@ -147,8 +147,8 @@ impl Follow {
     fn start_spawned(&self) {
         let mut st = self.state.borrow_mut();
         let spawned = std::mem::take(&mut st.spawned);
-        for (index, stack, body) in spawned {
-            let fiber = Fiber::new(body, stack, &mut st.pool);
+        for (index, name, stack, body) in spawned {
+            let fiber = Fiber::new(index, name, body, stack, &mut st.pool);
             let at = index as usize;
             if st.threads.len() <= at {
                 st.threads.resize_with(at + 1, || None);
@@ -412,11 +412,15 @@ impl Scheduler for Follow {
         self.wake_all(on);
     }
 
-    fn spawn(&self, index: ThreadIndex, stack: Option<usize>, body: Box<dyn FnOnce()>) {
+    fn spawn(&self, index: ThreadIndex, name: Option<&str>, stack: Option<usize>, body: Box<dyn FnOnce()>) {
         let mut st = self.state.borrow_mut();
-        st.spawned.push((index, stack, body));
+        st.spawned.push((index, name.map(Box::from), stack, body));
         st.counters.created += 1;
         st.aside.wake(Key::Spawn);
+    }
+
+    fn reserve_stack(&self, size: usize) -> std::io::Result<()> {
+        crate::explore::coroutine::reserve(size, &mut self.state.borrow_mut().pool)
     }
 
     fn lock_held(&self, object: ObjectIndex, held: bool) {

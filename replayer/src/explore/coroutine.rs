@@ -8,6 +8,7 @@ use std::ptr;
 
 use corosensei::stack::{DefaultStack, Stack};
 use corosensei::{Coroutine, CoroutineResult, Yielder};
+use reprise_recorder::trace::model::ThreadIndex;
 
 /// Stack size of an explored thread that did not ask for one: std's for a
 /// spawned thread (`RUST_MIN_STACK`, else 2 MiB), so a program that recurses
@@ -18,14 +19,29 @@ fn default_stack_size() -> usize {
     *SIZE.get_or_init(|| std::env::var("RUST_MIN_STACK").ok().and_then(|s| s.parse().ok()).unwrap_or(2 << 20))
 }
 
-/// A stack of at least `size` bytes: one from `pool` if one is that big,
-/// else a new one.
-fn stack_of(size: usize, pool: &mut Vec<DefaultStack>) -> DefaultStack {
-    let usable = |s: &DefaultStack| s.base().get() - s.limit().get();
-    match pool.iter().rposition(|s| usable(s) >= size) {
-        Some(at) => pool.swap_remove(at),
-        None => DefaultStack::new(size).expect("a coroutine stack"),
+/// Usable bytes of `stack` (its guard page is below its limit).
+fn usable(stack: &DefaultStack) -> usize {
+    (stack.base().get() - stack.limit().get()).saturating_sub(super::overflow::page_size())
+}
+
+/// A stack of at least `size` bytes: the smallest in `pool` that is that
+/// big (so that a small thread does not take the big stack a spawn
+/// reserved), else a new one.
+fn stack_of(size: usize, pool: &mut Vec<DefaultStack>) -> std::io::Result<DefaultStack> {
+    let fits = pool.iter().enumerate().filter(|(_, s)| usable(s) >= size).min_by_key(|(_, s)| usable(s));
+    match fits.map(|(at, _)| at) {
+        Some(at) => Ok(pool.swap_remove(at)),
+        None => DefaultStack::new(size),
     }
+}
+
+/// Makes sure `pool` has a stack of at least `size` bytes for a spawn about
+/// to be made ([`reprise_recorder::rt::coop::Scheduler::reserve_stack`]).
+pub(crate) fn reserve(size: usize, pool: &mut Vec<DefaultStack>) -> std::io::Result<()> {
+    if !pool.iter().any(|s| usable(s) >= size) {
+        pool.push(DefaultStack::new(size)?);
+    }
+    Ok(())
 }
 
 thread_local! {
@@ -33,13 +49,17 @@ thread_local! {
     static CURRENT: Cell<*const Yielder<(), ()>> = const { Cell::new(ptr::null()) };
 }
 
-/// A thread spawned but not yet made a fiber: its index, the stack size it
-/// asked for (if any), its body.
-pub(crate) type Spawned = (reprise_recorder::trace::model::ThreadIndex, Option<usize>, Box<dyn FnOnce()>);
+/// A thread spawned but not yet made a fiber: its index, its name (if it
+/// was given one), the stack size it asked for (if any), its body.
+pub(crate) type Spawned = (ThreadIndex, Option<Box<str>>, Option<usize>, Box<dyn FnOnce()>);
 
 /// One explored thread's coroutine.
 pub(crate) struct Fiber {
     coroutine: Coroutine<(), (), (), DefaultStack>,
+    /// Its stack's guard page, for the overflow report.
+    guard: super::overflow::Guard,
+    /// Its thread's name, which `guard` points to.
+    _name: Option<Box<str>>,
     /// Its yielder, known once it first ran.
     yielder: std::rc::Rc<Cell<*const Yielder<(), ()>>>,
 }
@@ -54,10 +74,35 @@ pub(crate) enum Ran {
 }
 
 impl Fiber {
-    /// A fiber that will run `body` on a stack of `size` bytes (the
-    /// default when `None`, as std's), from `pool` if it has one that big.
-    pub(crate) fn new(body: Box<dyn FnOnce()>, size: Option<usize>, pool: &mut Vec<DefaultStack>) -> Fiber {
-        let stack = stack_of(size.unwrap_or_else(default_stack_size), pool);
+    /// A fiber that will run thread `index`'s (`name`d) `body` on a stack of `size`
+    /// bytes (the default when `None`, as std's), from `pool` if it has one
+    /// that big. A stack that cannot be mapped ends the process, saying so
+    /// (one a thread asked for was reserved when it was spawned, where the
+    /// error is returned as std's `Builder::spawn` returns it).
+    pub(crate) fn new(
+        index: ThreadIndex,
+        name: Option<Box<str>>,
+        body: Box<dyn FnOnce()>,
+        size: Option<usize>,
+        pool: &mut Vec<DefaultStack>,
+    ) -> Fiber {
+        let size = size.unwrap_or_else(default_stack_size);
+        let stack = stack_of(size, pool).unwrap_or_else(|e| {
+            eprintln!("reprise: cannot map a stack of {size} bytes for thread {index}: {e}");
+            std::process::abort()
+        });
+        super::overflow::arm();
+        let page = super::overflow::page_size();
+        let low = stack.limit().get();
+        let (name_at, name_len) = name.as_deref().map_or((ptr::null(), 0), |n| (n.as_ptr(), n.len()));
+        let guard = super::overflow::Guard {
+            low,
+            high: low + page,
+            size: usable(&stack),
+            thread: index,
+            name_at,
+            name_len,
+        };
         let yielder = std::rc::Rc::new(Cell::new(ptr::null()));
         let known = std::rc::Rc::clone(&yielder);
         let coroutine = Coroutine::with_stack(stack, move |y: &Yielder<(), ()>, ()| {
@@ -65,13 +110,15 @@ impl Fiber {
             CURRENT.with(|c| c.set(y as *const Yielder<(), ()>));
             body();
         });
-        Fiber { coroutine, yielder }
+        Fiber { coroutine, guard, _name: name, yielder }
     }
 
     /// Runs the fiber until its next scheduling point or its end.
     pub(crate) fn resume(&mut self) -> Ran {
         let previous = CURRENT.with(|c| c.replace(self.yielder.get()));
+        let outer = super::overflow::running(self.guard);
         let result = self.coroutine.resume(());
+        super::overflow::running(outer);
         CURRENT.with(|c| c.set(previous));
         match result {
             CoroutineResult::Yield(()) => Ran::Suspended,

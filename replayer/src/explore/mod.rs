@@ -33,6 +33,8 @@ mod detached;
 mod failure;
 mod interleaving;
 mod minimize;
+#[allow(unsafe_code)]
+mod overflow;
 mod replay_here;
 mod run_failure;
 mod scheduler;

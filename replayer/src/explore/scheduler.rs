@@ -152,7 +152,7 @@ impl RunScheduler {
     /// failure. Consumes the scheduler's state.
     pub(crate) fn run(self: &Rc<Self>, root: Box<dyn FnOnce()>) -> RunEnd {
         coop::install_scheduler(Rc::clone(self) as Rc<dyn Scheduler>);
-        self.state.borrow_mut().spawned.push((0, None, root));
+        self.state.borrow_mut().spawned.push((0, None, None, root));
         let watch = super::backstop::Watch::current();
         loop {
             self.start_spawned();
@@ -205,8 +205,8 @@ impl RunScheduler {
     fn start_spawned(&self) {
         let mut st = self.state.borrow_mut();
         let st = &mut *st;
-        for (index, stack, body) in st.spawned.drain(..) {
-            let fiber = Fiber::new(body, stack, &mut st.pool);
+        for (index, name, stack, body) in st.spawned.drain(..) {
+            let fiber = Fiber::new(index, name, body, stack, &mut st.pool);
             st.threads.add(index, fiber, &mut *st.strategy);
         }
     }
@@ -500,8 +500,12 @@ impl Scheduler for RunScheduler {
         st.waiters = waiters;
     }
 
-    fn spawn(&self, index: ThreadIndex, stack: Option<usize>, body: Box<dyn FnOnce()>) {
-        self.state.borrow_mut().spawned.push((index, stack, body));
+    fn spawn(&self, index: ThreadIndex, name: Option<&str>, stack: Option<usize>, body: Box<dyn FnOnce()>) {
+        self.state.borrow_mut().spawned.push((index, name.map(Box::from), stack, body));
+    }
+
+    fn reserve_stack(&self, size: usize) -> std::io::Result<()> {
+        crate::explore::coroutine::reserve(size, &mut self.state.borrow_mut().pool)
     }
 
     fn lock_held(&self, object: ObjectIndex, held: bool) {

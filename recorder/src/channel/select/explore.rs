@@ -61,13 +61,16 @@ pub(super) fn select<T>(
         };
         // Its arms on explored rendezvous count as takers: a select or a
         // timed send on the other end pairs with one only so.
+        // One claim for all of them: a sender that pairs with one takes
+        // the select, and no other sender pairs with it.
+        let mut claim = None;
         for (arm, r) in receivers.iter().enumerate() {
-            waited[arm] = crate::channel::explore::start_waiting(&r.shared, objects[arm]);
+            waited[arm] = crate::channel::explore::start_waiting(&r.shared, objects[arm], &mut claim);
         }
         let woken = coop::block(&resources, until, Op::Select, None, location);
         for (arm, r) in receivers.iter().enumerate() {
             if waited[arm] {
-                crate::channel::explore::stop_waiting(&r.shared);
+                crate::channel::explore::stop_waiting(&r.shared, &claim);
             }
         }
         if woken == Woken::TimedOut {

@@ -62,6 +62,7 @@ pub(super) fn coroutine<'scope, F, T>(
     T: Send + 'scope,
 {
     let index = seed.index;
+    let name = thread.name().map(str::to_owned);
     let body: Body<'scope> = Box::new(move || {
         let result = lifecycle::run_thread(seed, move || {
             handle::set_coop_current(thread);
@@ -69,5 +70,5 @@ pub(super) fn coroutine<'scope, F, T>(
         });
         packet.finish(result);
     });
-    coop::scheduler().spawn(index, stack, erase(body));
+    coop::scheduler().spawn(index, name.as_deref(), stack, erase(body));
 }

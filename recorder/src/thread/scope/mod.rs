@@ -106,6 +106,7 @@ impl Builder {
     {
         let location = Location::caller();
         if mode::mode() == Mode::Coop {
+            crate::rt::coop::reserve_stack(self.stack_size)?;
             let (seed, thread) = explore::begin_spawn(self.name, location);
             let index = seed.index;
             let packet: Arc<Packet<'scope, T>> = Packet::new(&scope.data, Some(index));

@@ -81,16 +81,21 @@ fn pick(select: &Select<'_>, wait: Wait, location: &'static Location<'static>) -
         };
         // Its receive arms on explored rendezvous count as takers: a select
         // or a timed send on the other end pairs with one only so.
+        // One claim for all of them: a sender that pairs with one takes
+        // the select, and no other sender pairs with it.
+        let mut claim = None;
         waited = select
             .arms
             .iter()
             .filter(|a| !a.send && !a.end.is_timer())
-            .filter(|a| explore::start_waiting(a.end.shared(), object_of(&a.end.shared().slot, location)))
+            .filter(|a| {
+                explore::start_waiting(a.end.shared(), object_of(&a.end.shared().slot, location), &mut claim)
+            })
             .map(|a| a.index)
             .collect();
         let woken = coop::block(&resources, wake_at, Op::Select, None, location);
         for arm in select.arms.iter().filter(|a| waited.contains(&a.index)) {
-            explore::stop_waiting(arm.end.shared());
+            explore::stop_waiting(arm.end.shared(), &claim);
         }
         if woken == Woken::TimedOut && until.is_some_and(|until| coop::now() >= until) {
             record_none(NoArm::TimedOut, location);

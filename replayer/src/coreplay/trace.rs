@@ -243,6 +243,7 @@ impl FollowLog {
 
     /// Whether `thread`'s recorded call site `site` is `made` (a site by
     /// content, as an event is made).
+    #[inline]
     pub(crate) fn site_matches(&self, thread: ThreadIndex, site: SiteIndex, made: Site<'_>) -> bool {
         let Some(t) = self.position(thread).map(|pos| &self.threads[pos]) else { return false };
         let Some(seen) = t.seen.get(site as usize) else { return false };

@@ -49,7 +49,9 @@ fn thread_states(pid: u32) -> Vec<(String, char)> {
     let tasks = PathBuf::from(format!("/proc/{pid}/task"));
     let mut states = Vec::new();
     for task in std::fs::read_dir(tasks).unwrap() {
-        let stat = std::fs::read_to_string(task.unwrap().path().join("stat")).unwrap();
+        // A thread that exited since the listing (the stdin reader at EOF,
+        // a finished helper) is gone: it is not one that pauses.
+        let Ok(stat) = std::fs::read_to_string(task.unwrap().path().join("stat")) else { continue };
         let open = stat.find('(').unwrap();
         let close = stat.rfind(')').unwrap();
         let state = stat[close + 2..].chars().next().unwrap();

@@ -118,8 +118,8 @@ fn scoped_atomics() -> String {
     seen.join(",")
 }
 
-/// A lock shared by every execution of the process that takes it.
-static SHARED_LOCK: Mutex<u64> = Mutex::new(0);
+/// A lock shared by every execution of the panicking test.
+static PANICS_LOCK: Mutex<u64> = Mutex::new(0);
 
 /// A program of this module, by name.
 type Program = (&'static str, fn() -> String);
@@ -249,6 +249,115 @@ fn explorations_beside_recordings_give_their_verdicts_alone() {
     assert_eq!(ok, None, "the correct program beside other executions");
 }
 
+static SHARED_COUNTER: AtomicU64 = AtomicU64::new(0);
+/// Two static locks, taken one inside the other by `on_statics` only.
+static SHARED_LOCK: Mutex<u64> = Mutex::new(0);
+static SECOND_LOCK: Mutex<()> = Mutex::new(());
+
+/// Two threads store to the shared static atomic, bump the static lock, and pass a token
+/// through the shared static channel; what the program returns depends
+/// only on its own threads (the statics' values are other executions' too).
+fn on_statics() -> String {
+    let token = Arc::new(AtomicU64::new(0));
+    let workers: Vec<_> = (0..2u64)
+        .map(|w| {
+            let token = Arc::clone(&token);
+            thread::spawn(move || {
+                let mut mine = Vec::new();
+                for i in 0..3u64 {
+                    // A store: its value is not read back (see
+                    // `a_static_counter_read_back_beside_other_executions`).
+                    SHARED_COUNTER.store(w, Ordering::SeqCst);
+                    *SHARED_LOCK.lock().unwrap() += 1;
+                    let _turn = SECOND_LOCK.lock().unwrap();
+                    *SHARED_LOCK.lock().unwrap() += i;
+                    mine.push(token.fetch_add(1, Ordering::SeqCst));
+                }
+                mine
+            })
+        })
+        .collect();
+    let parts: Vec<String> = workers.into_iter().map(|w| format!("{:?}", w.join().unwrap())).collect();
+    parts.join("|")
+}
+
+/// Records `on_statics` and replays it both ways (holding `alone`, if
+/// given): a matched replay gives the recorded result; one that does not
+/// must say why (see the test). Returns whether both matched.
+fn statics_round(dir: &std::path::Path, name: &str, alone: Option<&std::sync::Mutex<()>>) -> bool {
+    let path = dir.join(format!("{name}.trace"));
+    // Held for the whole round: no other round of this test uses the
+    // statics meanwhile (other tests' executions still may).
+    let _alone = alone.map(|one| one.lock().unwrap_or_else(|e| e.into_inner()));
+    let recorded = record(&path, RecordConfig::new(name, "1"), on_statics).unwrap();
+    assert_eq!(recorded.verdict, Verdict::Completed, "{name}");
+    let expected = recorded.result.expect("the program returned");
+    let trace = read_trace_file(&path).unwrap();
+    assert!(trace.is_whole(), "{name}: {:?}", trace.damage);
+    let parallel = replay(&trace, on_statics);
+    let coroutines = replay_coroutines(&trace, on_statics);
+    let mut both = true;
+    for (how, report) in [("parallel", &parallel), ("coroutines", &coroutines)] {
+        if report.outcome.matched() {
+            assert_eq!(report.result.as_ref(), Some(&expected), "{name}, {how}");
+            continue;
+        }
+        both = false;
+        let said = report.outcome.to_string();
+        // Recorded beside another execution's turns: a gap in the numbers.
+        let gap = said.contains("then skips to higher numbers");
+        // On coroutines, another execution's turn between two of this
+        // replay's moves the shift it allows (README).
+        let shifted = how == "coroutines" && said.contains("this run's is");
+        assert!(gap || shifted, "{name}, {how}: {said}");
+    }
+    both
+}
+
+/// Four threads of rounds recording and replaying `on_statics`; with
+/// `alone`, one round at a time. Returns how many rounds matched both ways.
+fn statics_rounds(tag: &str, serialized: bool) -> usize {
+    let dir = scratch(tag);
+    let serialize = Arc::new(std::sync::Mutex::new(()));
+    let workers: Vec<_> = (0..4)
+        .map(|w| {
+            let (dir, serialize) = (dir.clone(), Arc::clone(&serialize));
+            std::thread::spawn(move || {
+                let alone = serialized.then_some(&*serialize);
+                (0..5).filter(|round| statics_round(&dir, &format!("w{w}-r{round}"), alone)).count()
+            })
+        })
+        .collect();
+    let matched = workers.into_iter().map(|w| w.join().unwrap()).sum();
+    eprintln!("{tag}: {matched} of 20 rounds matched both ways");
+    matched
+}
+
+/// Executions sharing static primitives (an atomic, two mutexes), one
+/// round (a recording and its two replays) at a time, beside this
+/// module's other tests: the statics' numbers go on counting across
+/// executions (README), and every replay matches with the recorded result.
+#[test]
+fn executions_sharing_statics_one_at_a_time_replay() {
+    assert_eq!(statics_rounds("executions-statics-alone", true), 20);
+}
+
+/// The same rounds all at once. Another execution's turns on a static
+/// between a recording's (a recording's or a replay's: both take real
+/// turns) leave a gap in the trace's numbers, which replay takes for a
+/// forged turn and reports as a divergence that says so; on coroutines,
+/// they move the shift the replay allows. Both are said. But two more
+/// outcomes are wrong, and not fixed yet: a coroutine replay whose lock of
+/// a static mutex finds it held by another execution's OS thread reports a
+/// stall ("blocked in the primitive": the holder is not one of its
+/// coroutines, and it would let go), and a parallel replay sometimes
+/// diverges on an unlock while unwinding. Run with `--ignored`.
+#[test]
+#[ignore = "false stalls of a coroutine replay on a static mutex another execution holds (README)"]
+fn executions_sharing_statics_all_at_once_replay_or_say_why() {
+    statics_rounds("executions-statics-together", false);
+}
+
 /// A recording whose closure records, replays and explores other programs:
 /// each inner execution is its own (a new root) and gives a correct
 /// result; the outer trace is whole and replays.
@@ -324,7 +433,7 @@ fn a_panicking_recording_beside_others_leaves_theirs_whole() {
         });
         let got: Vec<u32> = rx.iter().collect();
         let _ = worker.join();
-        *SHARED_LOCK.lock().unwrap() += 1;
+        *PANICS_LOCK.lock().unwrap() += 1;
         panic!("root panics too after {got:?}");
     }
     let dir = scratch("executions-panics");
@@ -490,4 +599,67 @@ fn a_static_channel_made_by_one_execution_used_by_the_next() {
         through(&MADE_BY_RECORDING);
     });
     assert!(explored.failure.is_none() && explored.blocked.is_none());
+}
+
+static READ_BACK: AtomicU64 = AtomicU64::new(0);
+
+/// Two threads bump a static counter and keep what they read.
+fn reads_back() -> String {
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            thread::spawn(|| (0..3).map(|_| READ_BACK.fetch_add(1, Ordering::SeqCst)).collect::<Vec<_>>())
+        })
+        .collect();
+    let got: Vec<String> = workers.into_iter().map(|w| format!("{:?}", w.join().unwrap())).collect();
+    got.join("|")
+}
+
+/// A static counter whose value the program reads back, recorded and
+/// replayed while other executions bump it: parallel replay gives each
+/// read-modify-write its recorded previous value, so it returns what the
+/// recording did, unless another recording's turns left a gap in this
+/// trace's numbers (then it says so); coroutine replay runs it on the
+/// static and, as the README says of a counter read back, either matches
+/// or diverges on the value (never another result).
+#[test]
+fn a_static_counter_read_back_beside_other_executions() {
+    let dir = scratch("executions-read-back");
+    let workers: Vec<_> = (0..3)
+        .map(|w| {
+            let dir = dir.clone();
+            std::thread::spawn(move || {
+                let (mut diverged, mut gaps) = (0, 0);
+                for round in 0..5 {
+                    let path = dir.join(format!("w{w}-r{round}.trace"));
+                    let recorded = record(&path, RecordConfig::new("read-back", "1"), reads_back).unwrap();
+                    let expected = recorded.result.unwrap();
+                    let trace = read_trace_file(&path).unwrap();
+                    let parallel = replay(&trace, reads_back);
+                    if parallel.outcome.matched() {
+                        assert_eq!(parallel.result.as_ref(), Some(&expected), "w{w} r{round}");
+                    } else {
+                        // Another recording's turns between this one's: a gap.
+                        let said = parallel.outcome.to_string();
+                        assert!(said.contains("then skips to higher numbers"), "w{w} r{round}: {said}");
+                        gaps += 1;
+                    }
+                    let coroutines = replay_coroutines(&trace, reads_back);
+                    if coroutines.outcome.matched() {
+                        assert_eq!(coroutines.result.as_ref(), Some(&expected), "w{w} r{round}");
+                    } else {
+                        let said = coroutines.outcome.to_string();
+                        assert!(
+                            said.contains("the recording's outcome was AtomicRmw"),
+                            "w{w} r{round}: {said}"
+                        );
+                        diverged += 1;
+                    }
+                }
+                (diverged, gaps)
+            })
+        })
+        .collect();
+    let (diverged, gaps) =
+        workers.into_iter().map(|w| w.join().unwrap()).fold((0, 0), |(d, g), (d2, g2)| (d + d2, g + g2));
+    eprintln!("read-back: of 15, {gaps} parallel replays saw a gap, {diverged} coroutine replays diverged");
 }

@@ -65,8 +65,13 @@ impl<T> Flavor<T> {
             Flavor::Crossbeam { outside: true, .. } => Mode::Off,
             // Under a coroutine replay (explore mode) too: explore.rs hands
             // a replay channel to followed.rs.
-            Flavor::Replay(_) if mode::mode() == Mode::Coop => Mode::Coop,
-            Flavor::Replay(_) => Mode::Gated,
+            Flavor::Replay(queue) => match (mode::mode(), queue.is_callers()) {
+                // A thread outside every execution (`context::with` says
+                // so), or one of the replay's own that is unwinding.
+                (Mode::Off, None | Some(true)) => Mode::Gated,
+                (mode @ (Mode::Gated | Mode::Coop), Some(true)) => mode,
+                _ => foreign_replay_channel(),
+            },
             Flavor::Crossbeam { .. } => crossbeam_mode(),
             Flavor::Timer(timer) => timer.mode(),
         }
@@ -77,6 +82,19 @@ impl<T> Flavor<T> {
     #[inline]
     pub(super) fn mode(&self) -> Mode {
         Mode::Off
+    }
+
+    /// [`Flavor::mode`] for dropping an end, which never panics: an end of
+    /// another replay's channel drops as passthrough does (a panic there,
+    /// while its thread unwinds from the use that panicked, aborted the
+    /// process).
+    #[inline]
+    pub(super) fn drop_mode(&self) -> Mode {
+        match self {
+            #[cfg(not(reprise_loom))]
+            Flavor::Replay(queue) if queue.is_callers() != Some(true) => Mode::Off,
+            _ => self.mode(),
+        }
     }
 
     /// How many messages are queued.
@@ -204,6 +222,25 @@ impl<T> Flavor<T> {
             Flavor::Crossbeam { .. } | Flavor::Timer(_) => None,
         }
     }
+}
+
+/// A channel made inside a replay, used by a thread of another execution
+/// (a recording, an exploration, another replay): no trace speaks of it and
+/// no backend but its replay's can serve it. It used to reach the replay
+/// backend from a recording thread (an internal error, `unreachable!`) and
+/// the explorer's (which reported the program's receive as disconnected: a
+/// false finding). The program's call panics with what to do instead.
+#[cfg(not(reprise_loom))]
+#[cold]
+#[inline(never)]
+pub(super) fn foreign_replay_channel() -> ! {
+    panic!(
+        "reprise: a channel made inside a replay was used by another execution (a recording, an \
+         exploration or another replay of this process): it serves only the replay that made it. A \
+         channel kept in a static (LazyLock, OnceLock) is made by the first execution that touches \
+         it: make it before any execution starts (force it outside record/replay/explore) so that it \
+         passes through in every mode, or make one per execution"
+    )
 }
 
 /// Whether a channel made now is made outside any execution: off mode is a

@@ -299,7 +299,7 @@ impl<T> Receiver<T> {
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        match self.flavor.mode() {
+        match self.flavor.drop_mode() {
             #[cfg(not(reprise_loom))]
             Mode::Coop => explore::drop_end(&mut self.flavor, &self.shared),
             #[cfg(not(reprise_loom))]
@@ -312,7 +312,7 @@ impl<T> Drop for Sender<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        match self.flavor.mode() {
+        match self.flavor.drop_mode() {
             #[cfg(not(reprise_loom))]
             Mode::Coop => explore::drop_end(&mut self.flavor, &self.shared),
             #[cfg(not(reprise_loom))]

@@ -15,6 +15,9 @@ pub(super) struct ReplayQueue<T> {
     held: Mutex<Held<T>>,
     /// As made: `Some(n)` by `bounded(n)`, `None` by `unbounded()`.
     capacity: Option<usize>,
+    /// The replay that made it (its execution's id): no other execution's
+    /// trace speaks of it.
+    exec: Option<u32>,
 }
 
 /// What a replay queue holds, and how much it has given out.
@@ -29,7 +32,18 @@ struct Held<T> {
 
 impl<T> ReplayQueue<T> {
     pub(super) fn new(capacity: Option<usize>) -> ReplayQueue<T> {
-        ReplayQueue { held: Mutex::new(Held { items: VecDeque::new(), taken: 0, overflow: false }), capacity }
+        let exec = crate::rt::context::try_with(|ctx| ctx.exec.id);
+        ReplayQueue {
+            held: Mutex::new(Held { items: VecDeque::new(), taken: 0, overflow: false }),
+            capacity,
+            exec,
+        }
+    }
+
+    /// Whether the calling thread belongs to the replay that made the
+    /// queue; `None` for a thread outside every execution.
+    pub(super) fn is_callers(&self) -> Option<bool> {
+        crate::rt::context::try_with(|ctx| Some(ctx.exec.id) == self.exec)
     }
 
     /// The channel's capacity, as crossbeam's `capacity()` gives it.

@@ -126,7 +126,9 @@ pub(crate) fn with<R>(f: impl FnOnce(&mut ThreadCtx) -> R) -> R {
 fn outside_the_replay() -> ! {
     panic!(
         "reprise: a thread outside the replay (not spawned by reprise::thread: std::thread::spawn?) \
-         used a channel made inside it; spawn that thread with reprise::thread so that the replay runs it"
+         used a channel made inside it; spawn that thread with reprise::thread so that the replay runs it \
+         (a channel kept in a static that a replay made first outlives that replay: make it before any \
+         execution starts, so that it passes through in every mode)"
     )
 }
 

@@ -255,8 +255,10 @@ impl<'a> Select<'a> {
             Mode::Off
         } else if self.arms.iter().any(|a| a.end.replayed()) {
             match mode::mode() {
-                Mode::Coop => Mode::Coop,
-                _ => Mode::Gated,
+                Mode::Coop if crate::rt::coop::follows_trace() => Mode::Coop,
+                Mode::Gated | Mode::Off => Mode::Gated,
+                // Another execution's replayed channel (see the flavor's mode).
+                Mode::Record | Mode::Coop => super::super::flavor::foreign_replay_channel(),
             }
         } else if self.arms.is_empty() {
             mode::mode()

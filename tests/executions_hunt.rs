@@ -342,22 +342,6 @@ fn executions_sharing_statics_one_at_a_time_replay() {
     assert_eq!(statics_rounds("executions-statics-alone", true), 20);
 }
 
-/// The same rounds all at once. Another execution's turns on a static
-/// between a recording's (a recording's or a replay's: both take real
-/// turns) leave a gap in the trace's numbers, which replay takes for a
-/// forged turn and reports as a divergence that says so; on coroutines,
-/// they move the shift the replay allows. Both are said. But two more
-/// outcomes are wrong, and not fixed yet: a coroutine replay whose lock of
-/// a static mutex finds it held by another execution's OS thread reports a
-/// stall ("blocked in the primitive": the holder is not one of its
-/// coroutines, and it would let go), and a parallel replay sometimes
-/// diverges on an unlock while unwinding. Run with `--ignored`.
-#[test]
-#[ignore = "false stalls of a coroutine replay on a static mutex another execution holds (README)"]
-fn executions_sharing_statics_all_at_once_replay_or_say_why() {
-    statics_rounds("executions-statics-together", false);
-}
-
 /// A recording whose closure records, replays and explores other programs:
 /// each inner execution is its own (a new root) and gives a correct
 /// result; the outer trace is whole and replays.

@@ -597,6 +597,20 @@ const CHILD: &str = "REPRISE_TEST_CHILD";
 #[cfg(unix)]
 const CHILD_DIR: &str = "REPRISE_TEST_DIR";
 #[cfg(unix)]
+/// This test binary again, running only `test` as the child `role` in
+/// `dir`, its stderr dropped.
+#[cfg(unix)]
+fn rerun_alone(test: &str, role: &str, dir: &Path) -> std::process::Command {
+    let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+    command
+        .args([test, "--exact", "--nocapture", "--test-threads", "1"])
+        .env(CHILD, role)
+        .env(CHILD_DIR, dir)
+        .stderr(std::process::Stdio::null());
+    command
+}
+
+#[cfg(unix)]
 const SIGNAL_TEST: &str = "flight_hunt::sigusr1_amid_api_dumps_and_a_panic_in_two_recorders";
 
 /// Two flight recorders in one process: in one, four threads dump through
@@ -608,19 +622,13 @@ const SIGNAL_TEST: &str = "flight_hunt::sigusr1_amid_api_dumps_and_a_panic_in_tw
 #[test]
 fn sigusr1_amid_api_dumps_and_a_panic_in_two_recorders() {
     use std::io::Write;
-    use std::process::{Command, Stdio};
+    use std::process::Stdio;
     if std::env::var(CHILD).as_deref() == Ok("flight_hunt_sigusr1") {
         return sigusr1_child(PathBuf::from(std::env::var_os(CHILD_DIR).unwrap()));
     }
     let dir = scratch("hunt-sigusr1");
-    let running = Command::new(std::env::current_exe().unwrap())
-        .args([SIGNAL_TEST, "--exact", "--nocapture", "--test-threads", "1"])
-        .env(CHILD, "flight_hunt_sigusr1")
-        .env(CHILD_DIR, &dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let running =
+        rerun_alone(SIGNAL_TEST, "flight_hunt_sigusr1", &dir).stdout(Stdio::piped()).spawn().unwrap();
     let mut running = crate::util::wait_for_line(running, "flying");
     let pid = libc::pid_t::try_from(running.id()).unwrap();
     // SAFETY: sends a signal to our own child process.
@@ -713,19 +721,13 @@ const ABORT_TEST: &str =
 #[cfg(unix)]
 #[test]
 fn a_panic_in_a_drop_during_unwinding_aborts_with_a_dump_of_the_events_before_it() {
-    use std::process::{Command, Stdio};
+    use std::process::Stdio;
     if std::env::var(CHILD).as_deref() == Ok("flight_hunt_abort") {
         return abort_child(PathBuf::from(std::env::var_os(CHILD_DIR).unwrap()));
     }
     let dir = scratch("hunt-abort");
-    let mut running = Command::new(std::env::current_exe().unwrap())
-        .args([ABORT_TEST, "--exact", "--nocapture", "--test-threads", "1"])
-        .env(CHILD, "flight_hunt_abort")
-        .env(CHILD_DIR, &dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut running =
+        rerun_alone(ABORT_TEST, "flight_hunt_abort", &dir).stdout(Stdio::null()).spawn().unwrap();
     let status = crate::util::wait_bounded(&mut running);
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(status.signal(), Some(libc::SIGABRT), "{status}");

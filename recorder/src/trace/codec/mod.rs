@@ -194,73 +194,21 @@ impl EventEncoder {
     /// `out` lacks the capacity.
     #[inline]
     pub fn encode_event(&mut self, out: &mut Vec<u8>, e: &Event) {
-        let mut window = [0u8; MAX_EVENT_LEN];
-        let len = self.encode_event_into(&mut window, e);
+        let mut window = [0u8; EVENT_WINDOW];
+        let len = self.encode_fields(e.op as u8, &mut window, (e.object, e.site), [e.a, e.b, e.c]);
         out.extend_from_slice(&window[..len]);
     }
 
     /// Writes one event at the start of `window`; returns how many bytes it
-    /// took. The recording's writer encodes each thread's raw events with it,
-    /// straight into the chunk's payload, with no per-event copy or capacity
-    /// check.
-    // In line in the writer's loop: a call cost about 10 instructions an
-    // event, and the event's fields stay in registers (callgrind,
-    // benches/callgrind.sh).
-    #[inline(always)]
+    /// took. The writer's loop takes this path for the events its per-op
+    /// arms do not ([`encode_op_into`](Self::encode_op_into)): a block's last
+    /// records, whose room may be shorter than [`EVENT_WINDOW`].
+    #[inline]
     pub fn encode_event_into(&mut self, window: &mut [u8; MAX_EVENT_LEN], e: &Event) -> usize {
-        let op = e.op as u8;
-        let i = usize::from(op) & SLOT_MASK;
-        let flags = OP_FLAGS[i];
-        let st = &mut self.state;
-        let (mut tag, mut at) = if op < OP_EXTENDED {
-            (op, 1)
-        } else {
-            window[1] = op - OP_EXTENDED;
-            (OP_EXTENDED, 2)
-        };
-        if flags & HAS_OBJECT != 0 {
-            if e.object == st.object[i] {
-                tag |= SAME_OBJECT;
-            } else {
-                at = put_varint(window, at, zigzag(i64::from(e.object) - i64::from(st.last_object)));
-                st.object[i] = e.object;
-            }
-            st.last_object = e.object;
-        }
-        if e.site == st.site[i] {
-            tag |= SAME_SITE;
-        } else {
-            at = put_varint(window, at, zigzag(i64::from(e.site) - i64::from(st.last_site)));
-            st.site[i] = e.site;
-        }
-        st.last_site = e.site;
-        let arity = flags & ARITY_MASK;
-        if arity > 0 {
-            let value = if flags & COUNTS_A != 0 {
-                let delta = e.a.wrapping_sub(st.counter[i]) as i64;
-                st.counter[i] = e.a;
-                zigzag(delta)
-            } else {
-                e.a
-            };
-            at = put_varint(window, at, value);
-        }
-        if arity > 1 {
-            let value = if flags & COUNTS_B != 0 && e.a != 0 {
-                // An op counts at most one of its fields, so `b` shares the slot.
-                let delta = e.b.wrapping_sub(st.counter[i]) as i64;
-                st.counter[i] = e.b;
-                zigzag(delta)
-            } else {
-                e.b
-            };
-            at = put_varint(window, at, value);
-        }
-        if arity > 2 {
-            at = put_varint(window, at, e.c);
-        }
-        window[0] = tag;
-        at
+        let mut wide = [0u8; EVENT_WINDOW];
+        let len = self.encode_fields(e.op as u8, &mut wide, (e.object, e.site), [e.a, e.b, e.c]);
+        window[..len].copy_from_slice(&wide[..len]);
+        len
     }
 }
 
@@ -284,16 +232,31 @@ impl EventEncoder {
     pub(crate) fn encode_op_into<const OP: u8>(
         &mut self,
         window: &mut [u8; EVENT_WINDOW],
+        names: (u32, u32),
+        fields: [u64; 3],
+    ) -> usize {
+        self.encode_fields(OP, window, names, fields)
+    }
+
+    /// The one encoding of an event, op `op` (an op's number), on `object`
+    /// at `site`, with outcome words `a`, `b`, `c`: both entries above come
+    /// here, in line, so where `op` is a constant what it has is known when
+    /// this is compiled.
+    #[inline(always)]
+    fn encode_fields(
+        &mut self,
+        op: u8,
+        window: &mut [u8; EVENT_WINDOW],
         (object, site): (u32, u32),
         [a, b, c]: [u64; 3],
     ) -> usize {
-        let i = usize::from(OP) & SLOT_MASK;
+        let i = usize::from(op) & SLOT_MASK;
         let flags = OP_FLAGS[i];
         let st = &mut self.state;
-        let (mut tag, mut at) = if OP < OP_EXTENDED {
-            (OP, 1)
+        let (mut tag, mut at) = if op < OP_EXTENDED {
+            (op, 1)
         } else {
-            window[1] = OP.wrapping_sub(OP_EXTENDED);
+            window[1] = op.wrapping_sub(OP_EXTENDED);
             (OP_EXTENDED, 2)
         };
         if flags & HAS_OBJECT != 0 {
@@ -325,6 +288,7 @@ impl EventEncoder {
         }
         if arity > 1 {
             let value = if flags & COUNTS_B != 0 && a != 0 {
+                // An op counts at most one of its fields, so `b` shares the slot.
                 let delta = b.wrapping_sub(st.counter[i]) as i64;
                 st.counter[i] = b;
                 zigzag(delta)
@@ -382,18 +346,6 @@ const OP_FLAGS: [u8; SLOTS] = {
     }
     table
 };
-
-/// Writes `value` as LEB128 into `window` at `at`; returns the new position.
-#[inline]
-fn put_varint(window: &mut [u8; MAX_EVENT_LEN], mut at: usize, mut value: u64) -> usize {
-    while value >= 0x80 {
-        window[at] = (value as u8) | 0x80;
-        value >>= 7;
-        at += 1;
-    }
-    window[at] = value as u8;
-    at + 1
-}
 
 /// Appends a [`Record::Blob`].
 pub fn encode_blob(out: &mut Vec<u8>, bytes: &[u8]) {

@@ -229,3 +229,19 @@ pub fn survives_exploration(name: &str, budget: u64, seed: u64, program: fn() ->
         panic!("{name}: {:?}\n{}", failure.kind, failure.report);
     }
 }
+
+/// A flight dump taken while its run went on replays, in parallel and on
+/// coroutines, every event it holds and then ends: the trace ended there.
+pub fn replays_the_whole_dump<R: Send + 'static>(what: &str, trace: &TraceFile, program: fn() -> R) {
+    use reprise::{replay, replay_coroutines, ReplayOutcome};
+    let parallel = replay(trace, program);
+    let on_coroutines = replay_coroutines(trace, program);
+    for (how, report) in [("parallel", parallel), ("coroutines", on_coroutines)] {
+        assert!(
+            matches!(report.outcome, ReplayOutcome::TraceEnded { .. }),
+            "{what} {how}: {}",
+            report.outcome
+        );
+        assert_eq!(report.replayed, report.events, "{what} {how}: the whole dump");
+    }
+}

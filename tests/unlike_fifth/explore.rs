@@ -9,10 +9,7 @@ use std::sync::Arc;
 use reprise::explore::{Config, Explorer};
 use reprise::thread;
 use reprise::why::{why, WhyConfig, WhyOutcome};
-use reprise::{
-    flight, flight_dump, read_trace_file, replay, replay_coroutines, FlightConfig, RecordConfig,
-    ReplayOutcome,
-};
+use reprise::{flight, flight_dump, read_trace_file, FlightConfig, RecordConfig};
 
 use super::lockfree::SeqPair;
 use super::timed::check_then_act_limiter;
@@ -126,15 +123,6 @@ fn a_readers_api_dump_of_the_seqlock_replays_to_its_cut() {
         assert!(flown.dumps[0].covers_run, "run {run}: the default budget holds the whole run so far");
         let trace = read_trace_file(&path).unwrap();
         assert!(trace.is_whole(), "run {run}: {:?}", trace.damage);
-        let parallel = replay(&trace, seqlock_dumping);
-        let on_coroutines = replay_coroutines(&trace, seqlock_dumping);
-        for (how, report) in [("parallel", parallel), ("coroutines", on_coroutines)] {
-            assert!(
-                matches!(report.outcome, ReplayOutcome::TraceEnded { .. }),
-                "run {run} {how}: {}",
-                report.outcome
-            );
-            assert_eq!(report.replayed, report.events, "run {run} {how}: the whole dump");
-        }
+        crate::util::replays_the_whole_dump(&format!("run {run}"), &trace, seqlock_dumping);
     }
 }

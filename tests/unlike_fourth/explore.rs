@@ -82,16 +82,7 @@ fn a_handlers_api_dump_of_the_server_replays_to_its_cut() {
         assert!(flown.dumps[0].covers_run, "run {run}: the default budget holds the whole run so far");
         let trace = read_trace_file(&path).unwrap();
         assert!(trace.is_whole(), "run {run}: {:?}", trace.damage);
-        let parallel = replay(&trace, || server_dumping(3));
-        let on_coroutines = replay_coroutines(&trace, || server_dumping(3));
-        for (how, report) in [("parallel", parallel), ("coroutines", on_coroutines)] {
-            assert!(
-                matches!(report.outcome, ReplayOutcome::TraceEnded { .. }),
-                "run {run} {how}: {}",
-                report.outcome
-            );
-            assert_eq!(report.replayed, report.events, "run {run} {how}: the whole dump");
-        }
+        crate::util::replays_the_whole_dump(&format!("run {run}"), &trace, || server_dumping(3));
     }
 }
 

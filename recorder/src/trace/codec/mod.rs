@@ -201,8 +201,8 @@ impl EventEncoder {
 
     /// Writes one event at the start of `window`; returns how many bytes it
     /// took. The writer's loop takes this path for the events its per-op
-    /// arms do not ([`encode_op_into`](Self::encode_op_into)): a block's last
-    /// records, whose room may be shorter than [`EVENT_WINDOW`].
+    /// arms do not: a block's last records, whose room may be shorter than
+    /// the 64-byte window those arms write into.
     #[inline]
     pub fn encode_event_into(&mut self, window: &mut [u8; MAX_EVENT_LEN], e: &Event) -> usize {
         let mut wide = [0u8; EVENT_WINDOW];

@@ -234,6 +234,11 @@ where
             reprise_recorder::trace::show::text(&header.program_version)
         );
     }
+    let damage =
+        trace.end.damage.as_ref().map(|damage| reprise_recorder::trace::show::block(&damage.to_string()));
+    if let Some(damage) = &damage {
+        eprintln!("reprise: warning: the trace is not whole ({damage}); replaying its consistent prefix");
+    }
     let args = reprise_recorder::args::ArgsCheck::of(header, std::env::args_os().skip(1));
     if let Some(warning) = args.warning() {
         eprintln!("reprise: warning: {warning}");
@@ -274,6 +279,10 @@ where
             }
         }
     }
+    if let (exit::SUCCESS, Some(damage)) = (code, &damage) {
+        message = not_whole(damage);
+        code = exit::DAMAGED;
+    }
     let message = reprise_recorder::trace::show::block(&message);
     eprintln!("reprise: {message}");
     // The CLI hears the replay's code; the process exits as the recording did.
@@ -287,6 +296,17 @@ where
         // A reproduced deadlock or livelock: the replay's success.
         (None, _) => code,
     }
+}
+
+/// Why a replay that matched everything it read still fails: the trace is
+/// not the whole recording (a chunk lost, moved or replaced, or no end
+/// marker), so what is missing was never compared. `reprise replay` says
+/// the same.
+pub(crate) fn not_whole(damage: &str) -> String {
+    format!(
+        "the replay matched the events it read, but the trace is not whole ({damage}): what was lost or \
+         moved could not be checked; `reprise verify` says more"
+    )
 }
 
 /// The variable asking `reprise::main`'s replay for coroutines (`reprise

@@ -437,3 +437,71 @@ fn replay_help_names_the_codes_for_a_different_ending_and_a_killed_program() {
     );
     assert!(help.contains("9  the program run by `replay FILE -- CMD` was killed by a signal"), "{help}");
 }
+
+/// `bytes` with frames `k` and `k + 1` (chunks of two different threads)
+/// in each other's place, byte for byte: every frame's checksum and every
+/// thread's order of chunks stay good, only the footer's chain sees it.
+fn swap_neighbours(bytes: &[u8], k: usize) -> Vec<u8> {
+    let all = frames(bytes);
+    let span = |i: usize| all[i].0..all[i].0 + FRAME_HEADER_LEN + all[i].1.len as usize;
+    let mut out = bytes[..all[k].0].to_vec();
+    out.extend(&bytes[span(k + 1)]);
+    out.extend(&bytes[span(k)]);
+    out.extend(&bytes[span(k + 1).end..]);
+    out
+}
+
+/// The first frame followed by a chunk of another thread.
+fn neighbours_of_two_threads(bytes: &[u8]) -> usize {
+    let all = frames(bytes);
+    (0..all.len() - 1)
+        .find(|&i| {
+            let (a, b) = (all[i].1, all[i + 1].1);
+            a.tag == FRAME_CHUNK && b.tag == FRAME_CHUNK && a.thread != b.thread
+        })
+        .expect("two neighbouring chunks of different threads")
+}
+
+#[test]
+fn replay_of_a_trace_whose_chunks_were_moved_does_not_exit_0_even_when_every_event_matches() {
+    let dir = scratch("moved-chunk");
+    let path = dir.join("whole.trace");
+    record(&path, &["--payments", "3000", "--workers", "3", "--seed", "4"]);
+    let bytes = std::fs::read(&path).unwrap();
+    let moved = dir.join("moved.trace");
+    std::fs::write(&moved, swap_neighbours(&bytes, neighbours_of_two_threads(&bytes))).unwrap();
+    let out = reprise_on(&["verify"], &moved);
+    assert_eq!(out.status.code(), Some(6), "{}{}", stdout(&out), stderr(&out));
+    assert!(stderr(&out).contains("a chunk was replaced or moved"), "{}", stderr(&out));
+    // Every thread's events are the recording's: the replay matches them
+    // all, and still may not say the trace matched.
+    for how in [&["replay"][..], &["replay", "--coroutines"][..]] {
+        let out = reprise_on(how, &moved);
+        assert_eq!(out.status.code(), Some(6), "{how:?}: {}{}", stdout(&out), stderr(&out));
+        assert!(stdout(&out).contains("replayed"), "{how:?}: the replay ran: {}", stdout(&out));
+        assert!(stderr(&out).contains("not whole"), "{how:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn replay_of_a_users_program_from_a_trace_whose_chunks_were_moved_does_not_exit_0() {
+    let dir = scratch("own-moved-chunk");
+    let trace = dir.join("transfer.trace");
+    let exe = example_binary();
+    let recorded = Command::new(&exe).env("REPRISE_RECORD", &trace).output().unwrap();
+    assert_eq!(recorded.status.code(), Some(0), "{}", stderr(&recorded));
+    let bytes = std::fs::read(&trace).unwrap();
+    let moved = dir.join("moved.trace");
+    std::fs::write(&moved, swap_neighbours(&bytes, neighbours_of_two_threads(&bytes))).unwrap();
+    for coroutines in [false, true] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_reprise"));
+        command.arg("replay");
+        if coroutines {
+            command.arg("--coroutines");
+        }
+        let out = command.arg(&moved).arg("--").arg(&exe).output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(6), "coroutines {coroutines}: {err}");
+        assert!(err.contains("the replay matched the events it read, but the trace is not whole"), "{err}");
+    }
+}

@@ -62,8 +62,8 @@ pub(crate) fn run(args: Args) -> Outcome {
     if let Some(refusal) = reprise_recorder::trace::window::Window::refusal(&trace.end.header) {
         return Err(Failure::new(exit::WINDOW, anyhow!("{refusal}")));
     }
-    if let Some(damage) = &trace.end.damage {
-        let damage = block(&damage.to_string());
+    let damage = trace.end.damage.as_ref().map(|damage| block(&damage.to_string()));
+    if let Some(damage) = &damage {
         eprintln!("reprise: warning: the trace is not whole ({damage}); replaying its consistent prefix");
     }
     let stop = match args.stop_at {
@@ -109,10 +109,16 @@ pub(crate) fn run(args: Args) -> Outcome {
             out!("replayed {} of {} events: {}", report.replayed, report.events, report.outcome);
             lines.print()?;
             let mismatches = payments::mismatches(footer.as_ref(), &report, &lines);
-            if mismatches.is_empty() {
-                Ok(exit::SUCCESS)
-            } else {
-                Err(Failure::new(exit::MISMATCHED, anyhow!("{}", explain(&mismatches))))
+            if !mismatches.is_empty() {
+                return Err(Failure::new(exit::MISMATCHED, anyhow!("{}", explain(&mismatches))));
+            }
+            match damage {
+                // Everything the replay compared matched, but not everything
+                // the recording wrote is there to compare.
+                Some(damage) => {
+                    Err(Failure::new(exit::DAMAGED, anyhow!("{}", crate::env::not_whole(&damage))))
+                }
+                None => Ok(exit::SUCCESS),
             }
         }
         None => {

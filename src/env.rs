@@ -267,6 +267,11 @@ where
         Err(message) => return refuse(exit::USAGE, &message),
     };
     crate::replay_exit::done();
+    if reprise_recorder::hook::is_forked_child() {
+        // A child forked without exec came back through `reprise::main`: it
+        // ran unreplayed, and the replay's verdict is its parent's to give.
+        return report.result.map_or(0, i32::from);
+    }
     let notes = crate::notes::take();
     let mut message = report.outcome.to_string();
     let mut code = exit::of_outcome(&report.outcome);

@@ -12,6 +12,11 @@ pub const REPORT_ENV: &str = "REPRISE_REPLAY_REPORT";
 /// environment names one. A failure to write is said once on stderr: the
 /// replay's own exit code still stands.
 pub(crate) fn write(code: i32, summary: &str) {
+    // A child forked from the replayed program is not the replay: its word
+    // would stand for the parent's.
+    if reprise_recorder::hook::is_forked_child() {
+        return;
+    }
     let Some(path) = crate::inherited::var(REPORT_ENV).filter(|p| !p.is_empty()) else {
         return;
     };

@@ -56,6 +56,10 @@ pub(crate) fn report(recorded_exit: bool, replayed: Option<(u64, u64)>) -> (i32,
 }
 
 extern "C" fn at_exit() {
+    // A forked child's exit is not the replayed program's.
+    if reprise_recorder::hook::is_forked_child() {
+        return;
+    }
     // Nothing may unwind out of an `extern "C"` function.
     let _ = std::panic::catch_unwind(|| {
         let Some(recorded_exit) = REPLAYING.lock().unwrap_or_else(PoisonError::into_inner).take() else {

@@ -36,6 +36,8 @@ mod flight_signals;
 mod flight_waits;
 mod forged_lock_outcomes;
 mod forged_outcomes;
+#[cfg(unix)]
+mod fork_child;
 mod hostile_traces;
 mod incident_hunt;
 mod main_exit;

@@ -96,6 +96,7 @@ pub use tracked::Tracked;
 #[doc(hidden)]
 #[cfg(not(reprise_loom))]
 pub mod hook {
+    pub use crate::rt::fork::is_forked_child;
     pub use crate::rt::gated::{run_gated, run_gated_keyed};
     pub use crate::rt::signal::at_process_exit;
     pub use crate::rt::{coop, gate, panic};

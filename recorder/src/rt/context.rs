@@ -96,6 +96,9 @@ pub(crate) fn mode() -> Mode {
 }
 
 fn mode_of(ctx: Option<&ThreadCtx>) -> Mode {
+    if crate::rt::fork::is_forked_child() {
+        return Mode::Off;
+    }
     match ctx.map(|ctx| &ctx.role) {
         None | Some(Role::Gated { aborting: true, .. }) => Mode::Off,
         Some(Role::Record { .. }) if ctx.is_some_and(|c| c.exec.coop) => Mode::Coop,
@@ -177,6 +180,13 @@ pub(crate) fn stop_recording_here() {
             m.set(Mode::Off);
         }
     });
+}
+
+/// In a child forked from this thread (see `rt/fork.rs`): its calls take
+/// the off path from now on. Only a thread-local store: this runs where
+/// only async-signal-safe calls are allowed.
+pub(crate) fn forked_here() {
+    let _ = MODE.try_with(|m| m.set(Mode::Off));
 }
 
 /// The thread leaves its execution for good: its context goes, and later

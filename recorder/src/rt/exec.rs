@@ -223,6 +223,7 @@ impl Execution {
     }
 
     fn build(kind: ExecKind, coop: bool, closed_world: bool, traced: bool) -> Arc<Self> {
+        crate::rt::fork::watch();
         Arc::new(Execution {
             coop,
             closed_world,

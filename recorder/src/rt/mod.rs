@@ -15,6 +15,9 @@ pub(crate) mod exec;
 #[cfg(not(reprise_loom))]
 pub(crate) mod flush;
 #[cfg(not(reprise_loom))]
+#[allow(unsafe_code)]
+pub(crate) mod fork;
+#[cfg(not(reprise_loom))]
 pub mod gate;
 #[cfg(not(reprise_loom))]
 pub(crate) mod gated;

@@ -23,7 +23,7 @@
 //! interval left a trace whose consistent prefix was empty.
 
 #[cfg(unix)]
-pub(crate) use imp::{unwatch, watch};
+pub(crate) use imp::{forget_in_child, unwatch, watch};
 
 /// The footer annotation of a recording that `std::process::exit` ended
 /// while its threads ran: their logs end mid-run, as a signal's do, and
@@ -53,7 +53,7 @@ pub(crate) fn unwatch(_exec: &std::sync::Arc<crate::rt::exec::Execution>) {}
 
 #[cfg(unix)]
 mod imp {
-    use std::sync::atomic::{AtomicI32, Ordering};
+    use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
     use std::sync::{Arc, Once, Weak};
     use std::time::Duration;
 
@@ -77,6 +77,30 @@ mod imp {
     static INSTALL: Once = Once::new();
     /// Recordings in progress.
     static ACTIVE: Mutex<Vec<Weak<Execution>>> = Mutex::new(Vec::new());
+
+    /// Signals reprise handles (a bit per signal number), for a forked child
+    /// to give back.
+    static HANDLED: AtomicU64 = AtomicU64::new(0);
+
+    /// In a child forked without exec: the signals reprise handles go back
+    /// to their default action, and the handler writes nowhere. The pipe's
+    /// reader is the parent's watcher thread: a SIGTERM to the child ended
+    /// the parent. Async-signal-safe: atomics and `sigaction` only.
+    pub(crate) fn forget_in_child() {
+        PIPE_WRITE.store(-1, Ordering::Relaxed);
+        let handled = HANDLED.load(Ordering::Relaxed);
+        for signal in SIGNALS {
+            if handled & (1 << signal) != 0 {
+                // SAFETY: restores the default action, as sigaction(2) documents.
+                unsafe {
+                    let mut action: libc::sigaction = std::mem::zeroed();
+                    action.sa_sigaction = libc::SIG_DFL;
+                    libc::sigemptyset(&mut action.sa_mask);
+                    libc::sigaction(signal, &action, std::ptr::null_mut());
+                }
+            }
+        }
+    }
 
     /// Finishes `exec`'s trace if a signal ends the process while it records.
     pub(crate) fn watch(exec: &Arc<Execution>) {
@@ -129,6 +153,11 @@ mod imp {
     const EXITED: &str = "the process exited (std::process::exit) while recording";
 
     extern "C" fn at_exit() {
+        // A forked child's recordings are its parent's, and their writers
+        // are not in this process (`rt/fork.rs`).
+        if crate::rt::fork::is_forked_child() {
+            return;
+        }
         // Nothing may unwind out of an `extern "C"` function.
         let _ = std::panic::catch_unwind(|| {
             let active: Vec<Arc<Execution>> = ACTIVE.lock().iter().filter_map(Weak::upgrade).collect();
@@ -182,7 +211,9 @@ mod imp {
                 action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
                 action.sa_flags = libc::SA_RESTART;
                 libc::sigemptyset(&mut action.sa_mask);
-                libc::sigaction(signal, &action, std::ptr::null_mut());
+                if libc::sigaction(signal, &action, std::ptr::null_mut()) == 0 {
+                    HANDLED.fetch_or(1 << signal, Ordering::Relaxed);
+                }
             }
         }
     }

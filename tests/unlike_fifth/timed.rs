@@ -116,7 +116,12 @@ pub(super) fn debouncer() -> String {
                 keys.send(key).unwrap();
                 thread::sleep(Duration::from_micros(100));
             }
-            thread::sleep(Duration::from_micros(600 + 500 * (i as u64 % 2)));
+            // A pause the recorded clock picks (its microseconds' parity):
+            // runs vary however quiet the machine, whose timing alone gave
+            // the same transcript every run when nothing else ran.
+            let now = reprise::time::SystemTime::now().duration_since(reprise::time::UNIX_EPOCH);
+            let long = now.map_or(i % 2 == 0, |d| d.subsec_micros() % 2 == 0);
+            thread::sleep(Duration::from_micros(if long { 3_000 } else { 200 }));
         }
     });
     let mut held = String::new();

@@ -647,3 +647,72 @@ fn a_static_counter_read_back_beside_other_executions() {
         workers.into_iter().map(|w| w.join().unwrap()).fold((0, 0), |(d, g), (d2, g2)| (d + d2, g + g2));
     eprintln!("read-back: of 15, {gaps} parallel replays saw a gap, {diverged} coroutine replays diverged");
 }
+
+/// A static lock that a thread outside every execution holds for a while.
+static HELD_OUTSIDE: Mutex<u64> = Mutex::new(0);
+
+/// Two threads add to [`HELD_OUTSIDE`] under its lock.
+fn on_a_lock_held_outside() {
+    let workers: Vec<_> = (0..2u64)
+        .map(|w| {
+            thread::spawn(move || {
+                for i in 0..3 {
+                    *HELD_OUTSIDE.lock().unwrap() += w + i;
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+}
+
+/// Runs `run` while a plain std thread holds [`HELD_OUTSIDE`] (taken
+/// before `run` starts, let go a moment later): what `run` returns, and
+/// whether the lock was still held when it returned.
+fn beside_a_holder<R>(run: impl FnOnce() -> R) -> (R, bool) {
+    let (held_tx, held_rx) = std::sync::mpsc::channel();
+    let released = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let holder = {
+        let released = Arc::clone(&released);
+        std::thread::spawn(move || {
+            let guard = HELD_OUTSIDE.lock().unwrap();
+            held_tx.send(()).unwrap();
+            // Only to make the run meet the held lock; nothing is decided
+            // from this time.
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            released.store(true, Ordering::SeqCst);
+            drop(guard);
+        })
+    };
+    held_rx.recv().unwrap();
+    let result = run();
+    let still_held = !released.load(Ordering::SeqCst);
+    holder.join().unwrap();
+    (result, still_held)
+}
+
+/// A coroutine replay (and the explorer) whose lock found a static mutex
+/// held by a thread outside the execution said "stalled" (the explorer: a
+/// deadlock): the scheduler waited for one of its own coroutines to let
+/// go, and none held it. Now such a lock waits for the outsider, as the
+/// recording and the parallel replay do.
+#[test]
+fn a_coroutine_replay_and_the_explorer_wait_for_a_static_lock_held_outside_the_execution() {
+    let dir = scratch("executions-held-outside");
+    let path = dir.join("t.trace");
+    let recorded = record(&path, RecordConfig::new("held-outside", "1"), on_a_lock_held_outside).unwrap();
+    assert_eq!(recorded.verdict, Verdict::Completed);
+    let trace = read_trace_file(&path).unwrap();
+    let (report, still_held) = beside_a_holder(|| replay_coroutines(&trace, on_a_lock_held_outside));
+    assert!(report.outcome.matched(), "coroutines: {}", report.outcome);
+    assert!(!still_held, "the replay took a lock another thread held");
+    let (report, _) = beside_a_holder(|| replay(&trace, on_a_lock_held_outside));
+    assert!(report.outcome.matched(), "parallel: {}", report.outcome);
+    let config = reprise::explore::Config::default().budget(20).seed(7).trace_dir(&dir).name("held-outside");
+    let (outcome, still_held) =
+        beside_a_holder(|| reprise::explore::Explorer::new(config).run(on_a_lock_held_outside));
+    assert!(outcome.blocked.is_none(), "explore: {:?}", outcome.blocked);
+    assert!(outcome.failure.is_none(), "explore: {:?}", outcome.failure.map(|f| f.kind));
+    assert!(!still_held, "the exploration took a lock another thread held");
+}

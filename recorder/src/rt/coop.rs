@@ -84,6 +84,13 @@ pub trait Scheduler {
     /// for the wait-for graph.
     fn lock_held(&self, object: ObjectIndex, held: bool);
 
+    /// Whether a thread of this run holds the mutex `object` (as
+    /// [`lock_held`](Scheduler::lock_held) last said). A lock that finds
+    /// the mutex taken while none does waits in the OS for a holder outside
+    /// the run (a static's, taken by another execution's thread or a plain
+    /// std thread): no thread of the run could ever let it go.
+    fn holds(&self, object: ObjectIndex) -> bool;
+
     /// The virtual clock, nanoseconds since the run started.
     fn now(&self) -> u64;
 

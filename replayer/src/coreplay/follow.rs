@@ -431,6 +431,10 @@ impl Scheduler for Follow {
         }
     }
 
+    fn holds(&self, object: ObjectIndex) -> bool {
+        *self.state.borrow_mut().held.at(object)
+    }
+
     fn now(&self) -> u64 {
         // Every reading of the clock is served from the trace; this only
         // sets deadlines, which the trace's outcomes decide too.

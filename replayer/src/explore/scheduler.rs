@@ -521,6 +521,10 @@ impl Scheduler for RunScheduler {
         }
     }
 
+    fn holds(&self, object: ObjectIndex) -> bool {
+        self.state.borrow().lock_owner.contains_key(&object)
+    }
+
     fn now(&self) -> u64 {
         self.state.borrow().clock
     }

@@ -26,6 +26,11 @@ impl<T: ?Sized> Mutex<T> {
             match self.inner.try_lock() {
                 Ok(guard) => return Ok(guard),
                 Err(TryLockError::Poisoned(p)) => return Err(p),
+                Err(TryLockError::WouldBlock) if !coop::scheduler().holds(object) => {
+                    // Held outside this run: that holder lets go by itself,
+                    // and blocking in the scheduler was a false stall.
+                    return self.inner.lock();
+                }
                 Err(TryLockError::WouldBlock) => {
                     coop::block(&[Resource::Object(object)], None, op, Some(object), location);
                 }

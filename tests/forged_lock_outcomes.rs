@@ -90,3 +90,79 @@ fn forged_lock_and_atomic_outcomes_replay_to_a_divergence_naming_them() {
         assert!(d.detail.contains(&named), "{}: {}", op.name(), d.detail);
     }
 }
+
+/// Two threads, each taking `m` then `n` inside it.
+fn nested_locks() {
+    let (m, n) = (std::sync::Arc::new(Mutex::new(0u64)), std::sync::Arc::new(Mutex::new(0u64)));
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let (m, n) = (std::sync::Arc::clone(&m), std::sync::Arc::clone(&n));
+            reprise::thread::spawn(move || {
+                let mut outer = m.lock().unwrap();
+                *n.lock().unwrap() += 1;
+                *outer += 1;
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+}
+
+/// The inner lock's two acquisition numbers swapped (still 1 and 2, no
+/// gap): the thread that takes `m` first now waits for the inner lock's
+/// second turn while it holds `m`, and the other thread, whose turn on `m`
+/// came, blocked in the real lock `m`. The watchdog counted it as running,
+/// so only the time backstop ended the replay ("not a proof"); now the lock
+/// waits on the gate for the holder's release, and the stall is proven at
+/// once, naming both waits.
+#[test]
+fn swapped_inner_lock_numbers_are_a_proven_stall_not_a_backstop() {
+    let path = scratch("forged-swapped-nested").join("t.trace");
+    let recorded = record(&path, RecordConfig::new("forged-swapped-nested", "1"), nested_locks).unwrap();
+    assert!(recorded.stopped.is_none());
+    let trace = read_trace_file(&path).unwrap();
+    // The inner mutex is the second object the locks name; swap its numbers.
+    let locks: Vec<(u32, usize, u32, u64)> = trace
+        .threads
+        .iter()
+        .flat_map(|(&t, records)| {
+            records
+                .iter()
+                .filter_map(|r| match r {
+                    Record::Event(e) => Some(*e),
+                    _ => None,
+                })
+                .enumerate()
+                .filter(|(_, e)| e.op == Op::Lock)
+                .map(move |(i, e)| (t, i, e.object, e.a))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let inner = locks.iter().map(|l| l.2).max().expect("locks were recorded");
+    let inner_locks: Vec<_> = locks.iter().filter(|l| l.2 == inner).collect();
+    assert_eq!(inner_locks.len(), 2, "{locks:?}");
+    let mut forged = trace.clone();
+    for (who, other) in [(inner_locks[0], inner_locks[1]), (inner_locks[1], inner_locks[0])] {
+        let events = forged.records_mut(who.0).unwrap().iter_mut().filter_map(|r| match r {
+            Record::Event(e) => Some(e),
+            _ => None,
+        });
+        for (i, e) in events.enumerate() {
+            if i == who.1 {
+                e.a = other.3;
+            }
+        }
+    }
+    // Long enough that the backstop cannot be what ends the replay.
+    let options = reprise::ReplayOptions::default().with_stall_backstop(Some(Duration::from_secs(600)));
+    let report = reprise::replay_with(&forged, &options, nested_locks);
+    match &report.outcome {
+        ReplayOutcome::Stalled(stall) => {
+            assert_eq!(stall.backstop, None, "decided by time, not from state: {}", report.outcome);
+            let said = report.outcome.to_string();
+            assert!(said.contains("to be let go by the thread that holds it"), "{said}");
+        }
+        other => panic!("expected a proven stall, got: {other}"),
+    }
+}

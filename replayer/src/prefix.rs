@@ -200,9 +200,9 @@ pub fn cut_to_consistent_prefix_with(log: &mut ReplayLog, waiting: &HashSet<Thre
                         || released_reads < readers
                 }
                 Some(WaitFor::Exit(thread)) => !exited.contains(&thread),
-                // Never derived from an outcome: only replayed sends wait
-                // for them.
-                Some(WaitFor::Received { .. } | WaitFor::Room { .. }) => false,
+                // Never derived from an outcome: only replayed sends and
+                // locks wait for them.
+                Some(WaitFor::Received { .. } | WaitFor::Room { .. } | WaitFor::Released { .. }) => false,
             }
         };
         let mut cuts = Vec::new();

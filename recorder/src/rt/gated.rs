@@ -60,6 +60,41 @@ impl GatedCall {
     }
 }
 
+/// Takes the real lock of the mutex `object` once its recorded turn came:
+/// `try_take` is its `try_lock` (`None`: held), `take` its blocking `lock`.
+/// Held by the replay's thread before it in the recorded order, the lock
+/// waits on the gate for that thread's release, so that a holder that never
+/// lets go is a stall the watchdog proves; held by nobody in the replay (a
+/// thread outside it, through a static), it blocks in the OS as the
+/// recording did.
+pub(crate) fn take_mutex<G>(
+    object: ObjectIndex,
+    call: &GatedCall,
+    mut try_take: impl FnMut() -> Option<G>,
+    take: impl FnOnce() -> G,
+) -> G {
+    loop {
+        if let Some(taken) = try_take() {
+            return taken;
+        }
+        // Read before trying again: a release between the two ends the wait.
+        let releases = with_gate(|gate| gate.holder_releases(object)).flatten();
+        if let Some(taken) = try_take() {
+            return taken;
+        }
+        match releases {
+            Some(releases) if call.wait(WaitFor::Released { object, releases }) => {}
+            _ => return take(),
+        }
+    }
+}
+
+/// The replayed thread lets go of the mutex `object` (an unlock, a condvar
+/// wait giving it up), before the real guard drops.
+pub(crate) fn released(object: ObjectIndex) {
+    with_gate(|gate| gate.happened(Happened::Released(object)));
+}
+
 /// Unwinds the current thread because its replay stopped, or, if it is already
 /// unwinding, switches it to passthrough and returns `false`.
 pub(crate) fn stop() -> bool {

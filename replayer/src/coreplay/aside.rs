@@ -53,8 +53,11 @@ impl Key {
             Pending::Wait(WaitFor::WriteTurn { object, .. }) => Key::Write(object),
             Pending::Wait(WaitFor::Message { sender, seq }) => Key::Sent(sender, seq),
             Pending::Wait(WaitFor::Exit(thread)) => Key::Exit(thread),
-            // A coroutine replay never waits for a receive (see `Counters::satisfied`).
-            Pending::Wait(WaitFor::Received { .. } | WaitFor::Room { .. }) => return None,
+            // A coroutine replay never waits for a receive or a parallel
+            // replay's release (see `Counters::satisfied`).
+            Pending::Wait(WaitFor::Received { .. } | WaitFor::Room { .. } | WaitFor::Released { .. }) => {
+                return None
+            }
             Pending::Loads { object, .. } => Key::Loads(object),
             Pending::Spawn(_) => Key::Spawn,
             Pending::Held(_) => Key::Release,
@@ -72,7 +75,7 @@ impl Key {
             Happened::Read(object) => [Some(Key::Write(object)), None],
             Happened::Sent { sender, seq } => [Some(Key::Sent(sender, seq)), None],
             Happened::Exited(thread) => [Some(Key::Exit(thread)), None],
-            Happened::Received { .. } | Happened::Dequeued(_) => [None, None],
+            Happened::Received { .. } | Happened::Dequeued(_) | Happened::Released(_) => [None, None],
         }
     }
 }

@@ -108,9 +108,9 @@ impl Counters {
             }
             WaitFor::Message { sender, seq } => self.threads.get(sender).0 >= seq,
             WaitFor::Exit(thread) => self.threads.get(thread).1,
-            // Only a parallel replay's sends wait for these; no recorded
-            // outcome does, so a coroutine replay never asks.
-            WaitFor::Received { .. } | WaitFor::Room { .. } => true,
+            // Only a parallel replay's sends and locks wait for these; no
+            // recorded outcome does, so a coroutine replay never asks.
+            WaitFor::Received { .. } | WaitFor::Room { .. } | WaitFor::Released { .. } => true,
         }
     }
 
@@ -137,7 +137,7 @@ impl Counters {
             }
             Some(Happened::Exited(thread)) => self.threads.at(thread).1 = true,
             // Never derived from an outcome (see `ready`).
-            Some(Happened::Received { .. } | Happened::Dequeued(_)) | None => {}
+            Some(Happened::Received { .. } | Happened::Dequeued(_) | Happened::Released(_)) | None => {}
         }
         if let Some(store) = read_store(outcome) {
             *self.loads.entry((event.object, store)).or_insert(0) += 1;

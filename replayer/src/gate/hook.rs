@@ -163,6 +163,10 @@ impl Gate for ReplayGate {
         self.state.happened(what, |waiter| self.wake(waiter));
     }
 
+    fn holder_releases(&self, object: ObjectIndex) -> Option<u64> {
+        self.state.holder_releases(object)
+    }
+
     fn advanced(&self, thread: ThreadIndex, cursor: usize, call: &Call) {
         let slot = self.slot(thread);
         if let Some(slot) = slot {

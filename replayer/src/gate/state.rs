@@ -53,6 +53,9 @@ impl Default for ObjectState {
 pub(crate) struct TurnState {
     taken: Counter,
     ranks: RankRanges,
+    /// A mutex's (the lock class's): releases by the replay's threads. A
+    /// replay thread holds the mutex while `taken` is ahead of it.
+    released: Counter,
 }
 
 /// What only channels use, and a channel uses each time: the dequeued count
@@ -137,7 +140,11 @@ impl State {
                 let slot = &mut states[at].turns[class_slot(class)];
                 if *slot == NO_TURN {
                     *slot = turns.len() as u32;
-                    turns.push(TurnState { taken: Counter::default(), ranks: numbers });
+                    turns.push(TurnState {
+                        taken: Counter::default(),
+                        ranks: numbers,
+                        released: Counter::default(),
+                    });
                 } else {
                     turns[*slot as usize].ranks = numbers;
                 }
@@ -221,7 +228,18 @@ impl State {
                 Some(rare) => rare.dequeued.get() >= taken || rare.room_floor.load(Ordering::SeqCst) >= taken,
                 None => taken == 0,
             }),
+            WaitFor::Released { object, releases } => {
+                self.turn_state(object, TurnClass::Lock).is_none_or(|t| t.released.get() > releases)
+            }
         }
+    }
+
+    /// The releases of mutex `object` so far, if a replay thread holds it
+    /// (see [`Gate::holder_releases`](reprise_recorder::hook::gate::Gate::holder_releases)).
+    pub(crate) fn holder_releases(&self, object: ObjectIndex) -> Option<u64> {
+        let turn = self.turn_state(object, TurnClass::Lock)?;
+        let released = turn.released.get();
+        (turn.taken.get() > released).then_some(released)
     }
 
     /// Why `until` can never hold as the trace says, if it cannot (see
@@ -277,6 +295,11 @@ impl State {
                     t.received.register(waiter(seq));
                 }
             }
+            WaitFor::Released { object, releases } => {
+                if let Some(turn) = self.turn_state(object, TurnClass::Lock) {
+                    turn.released.register(waiter(releases + 1));
+                }
+            }
         }
     }
 
@@ -295,6 +318,9 @@ impl State {
             WaitFor::Received { sender, .. } => self.thread(sender).map_or(0, |t| t.received.registered()),
             WaitFor::Room { object, .. } => {
                 self.object(object).and_then(|s| s.rare.get()).map_or(0, |r| r.dequeued.registered())
+            }
+            WaitFor::Released { object, .. } => {
+                self.turn_state(object, TurnClass::Lock).map_or(0, |t| t.released.registered())
             }
         }
     }
@@ -358,6 +384,11 @@ impl State {
             Happened::Dequeued(object) => {
                 if let Some(state) = self.object(object) {
                     state.rare().dequeued.add_one(&mut wake);
+                }
+            }
+            Happened::Released(object) => {
+                if let Some(turn) = self.turn_state(object, TurnClass::Lock) {
+                    turn.released.add_one(&mut wake);
                 }
             }
         }

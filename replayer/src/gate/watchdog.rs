@@ -84,6 +84,9 @@ fn describe_wait(log: &ReplayLog, until: &WaitFor) -> String {
         WaitFor::Room { object, taken } => {
             format!("room in channel #{object} ({taken} messages taken from it)")
         }
+        WaitFor::Released { object, .. } => {
+            format!("mutex #{object} to be let go by the thread that holds it")
+        }
     }
 }
 

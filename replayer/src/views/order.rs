@@ -240,7 +240,7 @@ fn blocker(
         }
     }
     match outcome.waits_for(e.object) {
-        None | Some(WaitFor::Received { .. } | WaitFor::Room { .. }) => None,
+        None | Some(WaitFor::Received { .. } | WaitFor::Room { .. } | WaitFor::Released { .. }) => None,
         Some(WaitFor::Turn { object, class, number }) => {
             // Store 1 comes after the loads of store 0 (the initial value)
             // too: placed first, a load of the initial value that happened

@@ -21,6 +21,10 @@ pub(super) fn wait<'a, T>(
 ) -> (Result<InnerGuard<'a, T>, InnerGuard<'a, T>>, bool) {
     // Given up first, as in the recording: a thread parked here (a recorded
     // deadlock on a condvar nobody notifies) must not keep others from it.
+    let mutex_object = gated::object_of(&mutex.slot);
+    if let Some(object) = mutex_object {
+        gated::released(object);
+    }
     drop(guard);
     let relock = || mutex.inner.lock().map_err(|p| p.into_inner());
     let Some((call, outcome)) =
@@ -30,7 +34,17 @@ pub(super) fn wait<'a, T>(
     };
     let timed_out = matches!(outcome, Outcome::CondWait { timed_out: true, .. });
     call.wait_for_outcome(&outcome);
-    let result = relock();
+    let result = match mutex_object {
+        Some(object) => {
+            let try_take = || match mutex.inner.try_lock() {
+                Ok(guard) => Some(Ok(guard)),
+                Err(std::sync::TryLockError::Poisoned(p)) => Some(Err(p.into_inner())),
+                Err(std::sync::TryLockError::WouldBlock) => None,
+            };
+            gated::take_mutex(object, &call, try_take, relock)
+        }
+        None => relock(),
+    };
     call.announce(&outcome);
     (result, timed_out)
 }

@@ -1,16 +1,27 @@
 //! The mutex in replay (gated) mode: each acquisition waits for its recorded
-//! turn on the lock, then takes the real lock, which is free by then.
+//! turn on the lock, then for the thread before it to let go, then takes the
+//! real lock.
 
 use std::panic::Location;
 use std::sync::{LockResult, TryLockError, TryLockResult};
 
-use super::{Held, Mutex, MutexGuard};
+use super::{Held, InnerGuard, Mutex, MutexGuard};
 use crate::rt::context::{self, Mode};
 use crate::rt::gated::{self, GatedCall};
 use crate::trace::model::{ObjectKind, Op, Outcome};
 
 fn begin<T: ?Sized>(mutex: &Mutex<T>, op: Op, location: &'static Location<'static>) -> Option<GatedCall> {
     gated::begin(op, Some((&mutex.slot, ObjectKind::Mutex)), location)
+}
+
+/// The real lock, once the turn came (see [`gated::take_mutex`]).
+fn take<'a, T: ?Sized>(mutex: &'a Mutex<T>, call: &GatedCall) -> LockResult<InnerGuard<'a, T>> {
+    let try_take = || match mutex.inner.try_lock() {
+        Ok(guard) => Some(Ok(guard)),
+        Err(TryLockError::Poisoned(p)) => Some(Err(p)),
+        Err(TryLockError::WouldBlock) => None,
+    };
+    gated::take_mutex(call.event.object, call, try_take, || mutex.inner.lock())
 }
 
 #[inline(never)]
@@ -23,7 +34,7 @@ pub(super) fn lock<'a, T: ?Sized>(
         return mutex.wrap(mutex.inner.lock(), Held::Off, location);
     };
     call.wait_for_outcome(&outcome);
-    let result = mutex.inner.lock();
+    let result = take(mutex, &call);
     call.announce(&outcome);
     mutex.wrap(result, Held::Gated, location)
 }
@@ -39,10 +50,10 @@ pub(super) fn try_lock<'a, T: ?Sized>(
     if matches!(outcome, Outcome::TryLock { acquisition: None }) {
         return Err(TryLockError::WouldBlock);
     }
-    // A recorded success: by its turn the lock is free, so a blocking lock
-    // takes it without waiting on anyone the recording did not.
+    // A recorded success: by its turn the thread before it lets go, so a
+    // blocking lock takes it without waiting on anyone the recording did not.
     call.wait_for_outcome(&outcome);
-    let result = mutex.inner.lock().map_err(TryLockError::Poisoned);
+    let result = take(mutex, &call).map_err(TryLockError::Poisoned);
     call.announce(&outcome);
     mutex.wrap_try(result, Held::Gated, location)
 }
@@ -53,6 +64,7 @@ pub(super) fn unlock<T: ?Sized>(mutex: &Mutex<T>, location: &'static Location<'s
     if context::mode() == Mode::Gated {
         if let Some(call) = begin(mutex, Op::Unlock, location) {
             if let Some(outcome) = call.outcome() {
+                // Its release: see `gated::take_mutex`.
                 call.announce(&outcome);
             }
         }

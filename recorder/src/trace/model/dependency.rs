@@ -84,6 +84,18 @@ pub enum WaitFor {
         /// How many messages must have been taken from it.
         taken: u64,
     },
+    /// The mutex has been let go more than `releases` times by the replay's
+    /// threads: a replayed lock whose turn came while the thread before it
+    /// still holds the mutex waits here, where the watchdog sees it, rather
+    /// than in the real lock, where a holder that never lets go (a forged
+    /// or diverging trace) left only the time backstop to end the replay.
+    /// No recorded outcome waits for it (see [`Happened::Released`]).
+    Released {
+        /// The mutex.
+        object: ObjectIndex,
+        /// Its releases so far when the lock found it held.
+        releases: u64,
+    },
 }
 
 /// Something a thread made happen that others may wait for.
@@ -121,6 +133,10 @@ pub enum Happened {
     /// A replayed receive took a message from the channel's replay queue.
     /// Told by the receive itself; only [`WaitFor::Room`] waits for it.
     Dequeued(ObjectIndex),
+    /// A replayed thread let go of the mutex (an unlock, or a condvar wait
+    /// giving it up), before the real guard drops. Told by the primitive
+    /// itself; only [`WaitFor::Released`] waits for it.
+    Released(ObjectIndex),
 }
 
 /// A turn an event takes on one of an object's counters.

@@ -37,6 +37,7 @@ impl Session<'_, '_> {
             }
             WaitFor::Exit(t) => format!("{} to exit", self.tables.thread_label(t)),
             WaitFor::Received { sender, seq } => format!("message {sender}/{seq} to be taken"),
+            WaitFor::Released { object, .. } => format!("{} to be let go", self.tables.object_label(object)),
             WaitFor::Room { object, taken } => {
                 format!("room in {} ({taken} messages taken from it)", self.tables.object_label(object))
             }

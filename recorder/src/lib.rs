@@ -99,6 +99,7 @@ pub mod hook {
     pub use crate::rt::fork::is_forked_child;
     pub use crate::rt::gated::{run_gated, run_gated_keyed};
     pub use crate::rt::signal::at_process_exit;
+    pub use crate::rt::stderr_line::StderrLine;
     pub use crate::rt::{coop, gate, panic};
 }
 

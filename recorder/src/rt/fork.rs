@@ -67,44 +67,11 @@ mod imp {
         }
         // Not `eprintln!`: stderr's lock may have been held by another of
         // the parent's threads when it forked, and is held forever here.
-        let mut line = [0u8; 256];
-        let mut at = 0;
-        let mut put = |bytes: &[u8]| {
-            let n = bytes.len().min(line.len() - at);
-            line[at..at + n].copy_from_slice(&bytes[..n]);
-            at += n;
-        };
-        put(b"reprise: process ");
+        let mut line = crate::rt::stderr_line::StderrLine::new();
+        line.push(b"reprise: process ");
         // SAFETY: getpid cannot fail.
-        put(decimal(unsafe { libc::getpid() }.unsigned_abs(), &mut [0u8; 10]));
-        put(b" was forked without exec from a recorded or replayed process: it ran unrecorded (a trace follows one process)\n");
-        // SAFETY: writes the bytes just formatted to stderr; a short or
-        // failed write loses only the notice.
-        unsafe { libc::write(2, line.as_ptr().cast(), at) };
-    }
-
-    /// `n` in decimal, in the end of `digits`.
-    fn decimal(mut n: u32, digits: &mut [u8; 10]) -> &[u8] {
-        let mut start = digits.len();
-        loop {
-            start -= 1;
-            digits[start] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                return &digits[start..];
-            }
-        }
-    }
-
-    #[cfg(test)]
-    mod tests {
-        #[test]
-        fn decimal_writes_every_digit() {
-            for (n, text) in
-                [(0, "0"), (7, "7"), (10, "10"), (4_194_304, "4194304"), (u32::MAX, "4294967295")]
-            {
-                assert_eq!(super::decimal(n, &mut [0u8; 10]), text.as_bytes());
-            }
-        }
+        line.number(u64::from(unsafe { libc::getpid() }.unsigned_abs()));
+        line.push(b" was forked without exec from a recorded or replayed process: it ran unrecorded (a trace follows one process)\n");
+        line.write();
     }
 }

@@ -43,4 +43,7 @@ pub(crate) mod signal;
 #[cfg(not(reprise_loom))]
 pub(crate) mod sites;
 #[cfg(not(reprise_loom))]
+#[allow(unsafe_code)]
+pub(crate) mod stderr_line;
+#[cfg(not(reprise_loom))]
 pub(crate) mod writer;

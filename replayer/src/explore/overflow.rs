@@ -222,7 +222,7 @@ mod imp {
 
     /// Writes what overflowed and what to do to stderr, allocating nothing.
     fn report(guard: super::Guard) {
-        let mut buf = Buffer { bytes: [0; 512], len: 0 };
+        let mut buf = reprise_recorder::hook::StderrLine::new();
         buf.push(b"\nreprise: thread ");
         buf.number(u64::from(guard.thread));
         if !guard.name_at.is_null() {
@@ -240,41 +240,6 @@ mod imp {
         buf.push(b"reprise: give it a bigger one: `Builder::stack_size` for a thread that asks for one, ");
         buf.push(b"the RUST_MIN_STACK environment variable (bytes) for those that do not\n");
         buf.push(b"fatal runtime error: stack overflow, aborting\n");
-        let mut written = 0;
-        while written < buf.len {
-            // SAFETY: writes initialized bytes of our buffer to fd 2.
-            let n = unsafe { libc::write(2, buf.bytes[written..].as_ptr().cast(), buf.len - written) };
-            if n <= 0 {
-                break;
-            }
-            written += n as usize;
-        }
-    }
-
-    struct Buffer {
-        bytes: [u8; 512],
-        len: usize,
-    }
-
-    impl Buffer {
-        fn push(&mut self, text: &[u8]) {
-            let n = text.len().min(self.bytes.len() - self.len);
-            self.bytes[self.len..self.len + n].copy_from_slice(&text[..n]);
-            self.len += n;
-        }
-
-        fn number(&mut self, mut n: u64) {
-            let mut digits = [0u8; 20];
-            let mut at = digits.len();
-            loop {
-                at -= 1;
-                digits[at] = b'0' + (n % 10) as u8;
-                n /= 10;
-                if n == 0 {
-                    break;
-                }
-            }
-            self.push(&digits[at..]);
-        }
+        buf.write();
     }
 }

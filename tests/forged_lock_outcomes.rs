@@ -109,6 +109,30 @@ fn nested_locks() {
     }
 }
 
+/// [`nested_locks`] with an RwLock outside: one thread writes, the other
+/// reads, each taking `n` inside.
+fn nested_in_an_rwlock() {
+    let (m, n) = (std::sync::Arc::new(RwLock::new(0u64)), std::sync::Arc::new(Mutex::new(0u64)));
+    let workers: Vec<_> = (0..2)
+        .map(|w| {
+            let (m, n) = (std::sync::Arc::clone(&m), std::sync::Arc::clone(&n));
+            reprise::thread::spawn(move || {
+                if w == 0 {
+                    let mut outer = m.write().unwrap();
+                    *n.lock().unwrap() += 1;
+                    *outer += 1;
+                } else {
+                    let outer = m.read().unwrap();
+                    *n.lock().unwrap() += *outer;
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+}
+
 /// The inner lock's two acquisition numbers swapped (still 1 and 2, no
 /// gap): the thread that takes `m` first now waits for the inner lock's
 /// second turn while it holds `m`, and the other thread, whose turn on `m`
@@ -118,11 +142,26 @@ fn nested_locks() {
 /// once, naming both waits.
 #[test]
 fn swapped_inner_lock_numbers_are_a_proven_stall_not_a_backstop() {
-    let path = scratch("forged-swapped-nested").join("t.trace");
-    let recorded = record(&path, RecordConfig::new("forged-swapped-nested", "1"), nested_locks).unwrap();
+    swapped_inner_lock_numbers_stall("forged-swapped-nested", nested_locks);
+}
+
+/// The same inside an RwLock: whichever side takes it first holds it while
+/// it waits for the inner lock's forged turn, and the other side's turn on
+/// the RwLock comes (a write after a read, or a read after the write).
+#[test]
+fn swapped_inner_lock_numbers_inside_an_rwlock_are_a_proven_stall_not_a_backstop() {
+    swapped_inner_lock_numbers_stall("forged-swapped-rwlock", nested_in_an_rwlock);
+}
+
+/// Records `program` (two threads, each taking an outer lock and the mutex
+/// `n` inside it), swaps `n`'s two lock numbers and replays: a stall proven
+/// from state.
+fn swapped_inner_lock_numbers_stall(name: &str, program: fn()) {
+    let path = scratch(name).join("t.trace");
+    let recorded = record(&path, RecordConfig::new(name, "1"), program).unwrap();
     assert!(recorded.stopped.is_none());
     let trace = read_trace_file(&path).unwrap();
-    // The inner mutex is the second object the locks name; swap its numbers.
+    // The inner mutex is the last object the locks name; swap its numbers.
     let locks: Vec<(u32, usize, u32, u64)> = trace
         .threads
         .iter()
@@ -156,7 +195,7 @@ fn swapped_inner_lock_numbers_are_a_proven_stall_not_a_backstop() {
     }
     // Long enough that the backstop cannot be what ends the replay.
     let options = reprise::ReplayOptions::default().with_stall_backstop(Some(Duration::from_secs(600)));
-    let report = reprise::replay_with(&forged, &options, nested_locks);
+    let report = reprise::replay_with(&forged, &options, program);
     match &report.outcome {
         ReplayOutcome::Stalled(stall) => {
             assert_eq!(stall.backstop, None, "decided by time, not from state: {}", report.outcome);

@@ -105,11 +105,11 @@ pub trait Gate: Send + Sync + fmt::Debug + 'static {
     /// wait it may end; takes no lock when nobody waits on it.
     fn happened(&self, what: Happened);
 
-    /// The releases of the mutex `object` so far, when a thread of the
-    /// replay holds it (its acquisitions outnumber its releases); `None`
-    /// when none does, so a holder of the real lock is outside the replay
-    /// (a static another execution or a plain thread locked) and the lock
-    /// waits for it in the OS.
+    /// The releases of the lock `object` (a mutex or an RwLock) so far, when
+    /// a thread of the replay holds it (its acquisitions outnumber its
+    /// releases); `None` when none does, so a holder of the real lock is
+    /// outside the replay (a static another execution or a plain thread
+    /// locked) and the lock waits for it in the OS.
     fn holder_releases(&self, object: ObjectIndex) -> Option<u64>;
 
     /// `thread` made `call`, which matched its recorded event and consumed it;

@@ -60,14 +60,14 @@ impl GatedCall {
     }
 }
 
-/// Takes the real lock of the mutex `object` once its recorded turn came:
-/// `try_take` is its `try_lock` (`None`: held), `take` its blocking `lock`.
-/// Held by the replay's thread before it in the recorded order, the lock
-/// waits on the gate for that thread's release, so that a holder that never
-/// lets go is a stall the watchdog proves; held by nobody in the replay (a
-/// thread outside it, through a static), it blocks in the OS as the
-/// recording did.
-pub(crate) fn take_mutex<G>(
+/// Takes the real lock `object` (a mutex, or an RwLock's read or write
+/// side) once its recorded turn came: `try_take` is its `try_lock` (`None`:
+/// held), `take` its blocking `lock`. Held by the replay's threads before it
+/// in the recorded order, the lock waits on the gate for a release, so that
+/// a holder that never lets go is a stall the watchdog proves; held by
+/// nobody in the replay (a thread outside it, through a static), it blocks
+/// in the OS as the recording did.
+pub(crate) fn take_lock<G>(
     object: ObjectIndex,
     call: &GatedCall,
     mut try_take: impl FnMut() -> Option<G>,

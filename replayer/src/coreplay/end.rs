@@ -229,7 +229,7 @@ fn describe(log: &FollowLog, pending: &Pending) -> String {
         Pending::Wait(WaitFor::Room { object, taken }) => {
             format!("room in channel #{object} ({taken} messages taken from it)")
         }
-        Pending::Wait(WaitFor::Released { object, .. }) => format!("mutex #{object} to be let go"),
+        Pending::Wait(WaitFor::Released { object, .. }) => format!("lock #{object} to be let go"),
         Pending::Loads { object, store } => format!("the loads of store {store} of atomic #{object}"),
         Pending::Spawn(child) => format!("thread {child} to be the next one spawned"),
         Pending::Held(object) => format!("lock #{object} to be free"),

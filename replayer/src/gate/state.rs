@@ -79,6 +79,11 @@ pub(crate) struct RwState {
     reads: AtomicU64,
     /// Writers waiting for their turn and enough readers of the write before.
     writers: WaitList<WaitFor>,
+    /// Read and write locks taken by the replay's threads, in all.
+    acquired: AtomicU64,
+    /// Read and write locks let go by the replay's threads, in all: one of
+    /// them holds the lock while `acquired` is ahead.
+    released: Counter,
 }
 
 impl RareState {
@@ -110,6 +115,30 @@ pub(crate) struct ThreadCounters {
     /// a rendezvous send of another one returns at once (its receive was
     /// lost with the crash, so nothing in the replay would take it).
     kept_receives: Option<Numbers>,
+}
+
+/// A lock's acquisitions and releases by the replay's threads.
+enum LockCounts<'a> {
+    /// A mutex: its lock turns taken, and its releases.
+    Mutex(&'a TurnState),
+    /// An RwLock: its read and write locks, and their releases.
+    RwLock(&'a RwState),
+}
+
+impl LockCounts<'_> {
+    fn released(&self) -> &Counter {
+        match self {
+            LockCounts::Mutex(turn) => &turn.released,
+            LockCounts::RwLock(rw) => &rw.released,
+        }
+    }
+
+    fn acquired(&self) -> u64 {
+        match self {
+            LockCounts::Mutex(turn) => turn.taken.get(),
+            LockCounts::RwLock(rw) => rw.acquired.load(Ordering::SeqCst),
+        }
+    }
 }
 
 /// Every object's and thread's counters.
@@ -229,17 +258,27 @@ impl State {
                 None => taken == 0,
             }),
             WaitFor::Released { object, releases } => {
-                self.turn_state(object, TurnClass::Lock).is_none_or(|t| t.released.get() > releases)
+                self.lock_counts(object).is_none_or(|counts| counts.released().get() > releases)
             }
         }
     }
 
-    /// The releases of mutex `object` so far, if a replay thread holds it
+    /// The releases of lock `object` so far, if a replay thread holds it
     /// (see [`Gate::holder_releases`](reprise_recorder::hook::gate::Gate::holder_releases)).
     pub(crate) fn holder_releases(&self, object: ObjectIndex) -> Option<u64> {
-        let turn = self.turn_state(object, TurnClass::Lock)?;
-        let released = turn.released.get();
-        (turn.taken.get() > released).then_some(released)
+        let counts = self.lock_counts(object)?;
+        let released = counts.released().get();
+        (counts.acquired() > released).then_some(released)
+    }
+
+    /// Lock `object`'s counts. `None`: no lock the trace records turns or
+    /// reads of.
+    #[inline]
+    fn lock_counts(&self, object: ObjectIndex) -> Option<LockCounts<'_>> {
+        if let Some(turn) = self.turn_state(object, TurnClass::Lock) {
+            return Some(LockCounts::Mutex(turn));
+        }
+        Some(LockCounts::RwLock(self.object(object)?.rare.get()?.rw.get()?))
     }
 
     /// Why `until` can never hold as the trace says, if it cannot (see
@@ -296,8 +335,8 @@ impl State {
                 }
             }
             WaitFor::Released { object, releases } => {
-                if let Some(turn) = self.turn_state(object, TurnClass::Lock) {
-                    turn.released.register(waiter(releases + 1));
+                if let Some(counts) = self.lock_counts(object) {
+                    counts.released().register(waiter(releases + 1));
                 }
             }
         }
@@ -320,7 +359,7 @@ impl State {
                 self.object(object).and_then(|s| s.rare.get()).map_or(0, |r| r.dequeued.registered())
             }
             WaitFor::Released { object, .. } => {
-                self.turn_state(object, TurnClass::Lock).map_or(0, |t| t.released.registered())
+                self.lock_counts(object).map_or(0, |counts| counts.released().registered())
             }
         }
     }
@@ -354,6 +393,7 @@ impl State {
                 if let Some(rw) = rw {
                     // Before the turn: see `ready`.
                     rw.reads.store(0, Ordering::SeqCst);
+                    rw.acquired.fetch_add(1, Ordering::SeqCst);
                 }
                 // A turn the trace records none of its class is waited for
                 // by nobody: it needs no counter.
@@ -368,6 +408,7 @@ impl State {
                 let Some(state) = self.object(object) else { return };
                 let rw = state.rare().rw();
                 rw.reads.fetch_add(1, Ordering::SeqCst);
+                rw.acquired.fetch_add(1, Ordering::SeqCst);
                 rw.writers.notify(|until| self.ready(until), wake);
             }
             Happened::Sent { sender, seq } => {
@@ -387,8 +428,8 @@ impl State {
                 }
             }
             Happened::Released(object) => {
-                if let Some(turn) = self.turn_state(object, TurnClass::Lock) {
-                    turn.released.add_one(&mut wake);
+                if let Some(counts) = self.lock_counts(object) {
+                    counts.released().add_one(&mut wake);
                 }
             }
         }

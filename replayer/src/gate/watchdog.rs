@@ -85,7 +85,7 @@ fn describe_wait(log: &ReplayLog, until: &WaitFor) -> String {
             format!("room in channel #{object} ({taken} messages taken from it)")
         }
         WaitFor::Released { object, .. } => {
-            format!("mutex #{object} to be let go by the thread that holds it")
+            format!("lock #{object} to be let go by the thread that holds it")
         }
     }
 }

@@ -41,7 +41,7 @@ pub(super) fn wait<'a, T>(
                 Err(std::sync::TryLockError::Poisoned(p)) => Some(Err(p.into_inner())),
                 Err(std::sync::TryLockError::WouldBlock) => None,
             };
-            gated::take_mutex(object, &call, try_take, relock)
+            gated::take_lock(object, &call, try_take, relock)
         }
         None => relock(),
     };

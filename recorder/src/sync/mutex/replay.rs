@@ -14,14 +14,14 @@ fn begin<T: ?Sized>(mutex: &Mutex<T>, op: Op, location: &'static Location<'stati
     gated::begin(op, Some((&mutex.slot, ObjectKind::Mutex)), location)
 }
 
-/// The real lock, once the turn came (see [`gated::take_mutex`]).
+/// The real lock, once the turn came (see [`gated::take_lock`]).
 fn take<'a, T: ?Sized>(mutex: &'a Mutex<T>, call: &GatedCall) -> LockResult<InnerGuard<'a, T>> {
     let try_take = || match mutex.inner.try_lock() {
         Ok(guard) => Some(Ok(guard)),
         Err(TryLockError::Poisoned(p)) => Some(Err(p)),
         Err(TryLockError::WouldBlock) => None,
     };
-    gated::take_mutex(call.event.object, call, try_take, || mutex.inner.lock())
+    gated::take_lock(call.event.object, call, try_take, || mutex.inner.lock())
 }
 
 #[inline(never)]
@@ -64,7 +64,7 @@ pub(super) fn unlock<T: ?Sized>(mutex: &Mutex<T>, location: &'static Location<'s
     if context::mode() == Mode::Gated {
         if let Some(call) = begin(mutex, Op::Unlock, location) {
             if let Some(outcome) = call.outcome() {
-                // Its release: see `gated::take_mutex`.
+                // Its release: see `gated::take_lock`.
                 call.announce(&outcome);
             }
         }

@@ -1,6 +1,7 @@
 //! The RwLock in replay (gated) mode: a reader waits until the write it saw
 //! is in, a writer for its turn and for the readers of the write before it;
-//! then the real lock is free for them.
+//! then for those before it to let go of the real lock
+//! ([`gated::take_lock`]).
 
 use std::panic::Location;
 use std::sync::{LockResult, TryLockError, TryLockResult};
@@ -21,6 +22,32 @@ fn begin<T: ?Sized>(
     Some((call, outcome))
 }
 
+/// The real read lock, once the turn came (see [`gated::take_lock`]).
+fn take_read<'a, T: ?Sized>(
+    lock: &'a RwLock<T>,
+    call: &GatedCall,
+) -> LockResult<super::InnerReadGuard<'a, T>> {
+    let try_take = || match lock.inner.try_read() {
+        Ok(guard) => Some(Ok(guard)),
+        Err(TryLockError::Poisoned(p)) => Some(Err(p)),
+        Err(TryLockError::WouldBlock) => None,
+    };
+    gated::take_lock(call.event.object, call, try_take, || lock.inner.read())
+}
+
+/// The real write lock, once the turn came (see [`gated::take_lock`]).
+fn take_write<'a, T: ?Sized>(
+    lock: &'a RwLock<T>,
+    call: &GatedCall,
+) -> LockResult<super::InnerWriteGuard<'a, T>> {
+    let try_take = || match lock.inner.try_write() {
+        Ok(guard) => Some(Ok(guard)),
+        Err(TryLockError::Poisoned(p)) => Some(Err(p)),
+        Err(TryLockError::WouldBlock) => None,
+    };
+    gated::take_lock(call.event.object, call, try_take, || lock.inner.write())
+}
+
 pub(super) fn read<'a, T: ?Sized>(
     lock: &'a RwLock<T>,
     location: &'static Location<'static>,
@@ -29,7 +56,7 @@ pub(super) fn read<'a, T: ?Sized>(
         return map_poison(lock.inner.read(), lock.read_guard(Held::Off, location));
     };
     call.wait_for_outcome(&outcome);
-    let result = lock.inner.read();
+    let result = take_read(lock, &call);
     call.announce(&outcome);
     map_poison(result, lock.read_guard(Held::Gated, location))
 }
@@ -42,7 +69,7 @@ pub(super) fn write<'a, T: ?Sized>(
         return map_poison(lock.inner.write(), lock.write_guard(Held::Off, location));
     };
     call.wait_for_outcome(&outcome);
-    let result = lock.inner.write();
+    let result = take_write(lock, &call);
     call.announce(&outcome);
     map_poison(result, lock.write_guard(Held::Gated, location))
 }
@@ -58,7 +85,7 @@ pub(super) fn try_read<'a, T: ?Sized>(
         return Err(TryLockError::WouldBlock);
     }
     call.wait_for_outcome(&outcome);
-    let result = lock.inner.read();
+    let result = take_read(lock, &call);
     call.announce(&outcome);
     map_try(result.map_err(TryLockError::Poisoned), lock.read_guard(Held::Gated, location))
 }
@@ -74,7 +101,7 @@ pub(super) fn try_write<'a, T: ?Sized>(
         return Err(TryLockError::WouldBlock);
     }
     call.wait_for_outcome(&outcome);
-    let result = lock.inner.write();
+    let result = take_write(lock, &call);
     call.announce(&outcome);
     map_try(result.map_err(TryLockError::Poisoned), lock.write_guard(Held::Gated, location))
 }

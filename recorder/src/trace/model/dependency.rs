@@ -84,14 +84,14 @@ pub enum WaitFor {
         /// How many messages must have been taken from it.
         taken: u64,
     },
-    /// The mutex has been let go more than `releases` times by the replay's
-    /// threads: a replayed lock whose turn came while the thread before it
-    /// still holds the mutex waits here, where the watchdog sees it, rather
+    /// The lock (a mutex or an RwLock) has been let go more than `releases`
+    /// times by the replay's threads: a replayed lock whose turn came while
+    /// a thread before it still holds it waits here, where the watchdog sees it, rather
     /// than in the real lock, where a holder that never lets go (a forged
     /// or diverging trace) left only the time backstop to end the replay.
     /// No recorded outcome waits for it (see [`Happened::Released`]).
     Released {
-        /// The mutex.
+        /// The lock.
         object: ObjectIndex,
         /// Its releases so far when the lock found it held.
         releases: u64,
@@ -133,8 +133,9 @@ pub enum Happened {
     /// A replayed receive took a message from the channel's replay queue.
     /// Told by the receive itself; only [`WaitFor::Room`] waits for it.
     Dequeued(ObjectIndex),
-    /// A replayed thread let go of the mutex (an unlock, or a condvar wait
-    /// giving it up), before the real guard drops. Told by the primitive
+    /// A replayed thread let go of the lock (a mutex's or an RwLock's
+    /// unlock, or a condvar wait giving its mutex up), before the real guard
+    /// drops. Told by the primitive
     /// itself; only [`WaitFor::Released`] waits for it.
     Released(ObjectIndex),
 }

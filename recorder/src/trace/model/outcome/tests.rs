@@ -225,6 +225,8 @@ fn what_an_outcome_lets_others_go_on() {
     );
     assert_eq!(Outcome::ReadLock { writes_before: 0 }.makes_happen(0, 3), Some(Happened::Read(3)));
     assert_eq!(Outcome::Unlock.makes_happen(0, 3), Some(Happened::Released(3)));
+    assert_eq!(Outcome::ReadUnlock.makes_happen(0, 3), Some(Happened::Released(3)));
+    assert_eq!(Outcome::WriteUnlock.makes_happen(0, 3), Some(Happened::Released(3)));
     assert_eq!(Outcome::TryReadLock { writes_before: None }.makes_happen(0, 3), None);
     assert_eq!(Outcome::AtomicCas { store: 2, seen: 0, succeeded: false }.makes_happen(0, 3), None);
 }

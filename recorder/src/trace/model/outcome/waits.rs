@@ -157,8 +157,8 @@ impl Outcome {
                 Some(Happened::Read(object))
             }
             Outcome::ThreadExit { .. } => Some(Happened::Exited(thread)),
-            // A mutex's; told before the real guard drops.
-            Outcome::Unlock => Some(Happened::Released(object)),
+            // Told before the real guard drops.
+            Outcome::Unlock | Outcome::ReadUnlock | Outcome::WriteUnlock => Some(Happened::Released(object)),
             _ => None,
         }
     }

@@ -50,6 +50,7 @@ mod config;
 mod dump;
 mod exits;
 mod keeper;
+mod panics;
 mod retired;
 pub(crate) mod ring;
 
@@ -407,6 +408,7 @@ fn install_panic_dump() {
                 return dump_before_abort(info);
             }
             if let Some((exec, thread)) = context::current_ids() {
+                panics::remember(&panic::message(info.payload()));
                 // Bounded: never wait long (or deadlock) inside a panic; the
                 // lock is only ever held for a push, a copy or a removal.
                 if let Some(active) = ACTIVE.try_lock_for(Duration::from_millis(100)) {
@@ -440,7 +442,7 @@ fn dump_before_abort(info: &std::panic::PanicHookInfo<'_>) {
     let keeper = active.iter().find(|(id, _)| *id == exec).map(|(_, k)| k.clone());
     drop(active);
     if let Some(keeper) = keeper {
-        let message = panic::message(info.payload());
+        let message = panics::aborting_message(&panic::message(info.payload()));
         let verdict = Verdict::Panicked { thread, message };
         let _ = request_with(
             &keeper,

@@ -89,6 +89,16 @@ pub(crate) fn take_lock<G>(
     }
 }
 
+/// A `try_lock`'s result as [`take_lock`]'s `try_take` gives it: `None`
+/// when the lock is held.
+pub(crate) fn attempt<G>(result: std::sync::TryLockResult<G>) -> Option<std::sync::LockResult<G>> {
+    match result {
+        Ok(guard) => Some(Ok(guard)),
+        Err(std::sync::TryLockError::Poisoned(p)) => Some(Err(p)),
+        Err(std::sync::TryLockError::WouldBlock) => None,
+    }
+}
+
 /// The replayed thread lets go of the mutex `object` (an unlock, a condvar
 /// wait giving it up), before the real guard drops.
 pub(crate) fn released(object: ObjectIndex) {

@@ -36,11 +36,7 @@ pub(super) fn wait<'a, T>(
     call.wait_for_outcome(&outcome);
     let result = match mutex_object {
         Some(object) => {
-            let try_take = || match mutex.inner.try_lock() {
-                Ok(guard) => Some(Ok(guard)),
-                Err(std::sync::TryLockError::Poisoned(p)) => Some(Err(p.into_inner())),
-                Err(std::sync::TryLockError::WouldBlock) => None,
-            };
+            let try_take = || gated::attempt(mutex.inner.try_lock()).map(|r| r.map_err(|p| p.into_inner()));
             gated::take_lock(object, &call, try_take, relock)
         }
         None => relock(),

@@ -16,12 +16,12 @@ fn begin<T: ?Sized>(mutex: &Mutex<T>, op: Op, location: &'static Location<'stati
 
 /// The real lock, once the turn came (see [`gated::take_lock`]).
 fn take<'a, T: ?Sized>(mutex: &'a Mutex<T>, call: &GatedCall) -> LockResult<InnerGuard<'a, T>> {
-    let try_take = || match mutex.inner.try_lock() {
-        Ok(guard) => Some(Ok(guard)),
-        Err(TryLockError::Poisoned(p)) => Some(Err(p)),
-        Err(TryLockError::WouldBlock) => None,
-    };
-    gated::take_lock(call.event.object, call, try_take, || mutex.inner.lock())
+    gated::take_lock(
+        call.event.object,
+        call,
+        || gated::attempt(mutex.inner.try_lock()),
+        || mutex.inner.lock(),
+    )
 }
 
 #[inline(never)]

@@ -27,12 +27,7 @@ fn take_read<'a, T: ?Sized>(
     lock: &'a RwLock<T>,
     call: &GatedCall,
 ) -> LockResult<super::InnerReadGuard<'a, T>> {
-    let try_take = || match lock.inner.try_read() {
-        Ok(guard) => Some(Ok(guard)),
-        Err(TryLockError::Poisoned(p)) => Some(Err(p)),
-        Err(TryLockError::WouldBlock) => None,
-    };
-    gated::take_lock(call.event.object, call, try_take, || lock.inner.read())
+    gated::take_lock(call.event.object, call, || gated::attempt(lock.inner.try_read()), || lock.inner.read())
 }
 
 /// The real write lock, once the turn came (see [`gated::take_lock`]).
@@ -40,12 +35,12 @@ fn take_write<'a, T: ?Sized>(
     lock: &'a RwLock<T>,
     call: &GatedCall,
 ) -> LockResult<super::InnerWriteGuard<'a, T>> {
-    let try_take = || match lock.inner.try_write() {
-        Ok(guard) => Some(Ok(guard)),
-        Err(TryLockError::Poisoned(p)) => Some(Err(p)),
-        Err(TryLockError::WouldBlock) => None,
-    };
-    gated::take_lock(call.event.object, call, try_take, || lock.inner.write())
+    gated::take_lock(
+        call.event.object,
+        call,
+        || gated::attempt(lock.inner.try_write()),
+        || lock.inner.write(),
+    )
 }
 
 pub(super) fn read<'a, T: ?Sized>(

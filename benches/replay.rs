@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{black_box, Criterion, Throughput};
 use reprise::pipelines::payments::{self, Bug, PaymentsConfig};
+use reprise::trace::model::{Op, Record};
 use reprise::trace::read::TraceFile;
 
 /// Ledger workers of the payments runs.
@@ -220,10 +221,37 @@ fn bench_groups(c: &mut Criterion, path: &Path) {
 }
 
 /// One row of a table: median times over the rounds of recording and of
-/// each replay mode (by `Mode::ALL`'s order).
+/// each replay mode (by `Mode::ALL`'s order), and each round's mutex
+/// hand-overs.
 struct Row {
     record: Duration,
     replays: [Duration; 3],
+    hand_overs: Vec<u64>,
+}
+
+/// How often a mutex's next recorded acquisition is another thread's, over
+/// every mutex of `trace`. Parallel replay's time follows it: each hand-over
+/// is a point where the replay must run that other thread next, often by
+/// waking it: two recordings of the same 20,000 payments with 10,501 and
+/// 28,732 hand-overs replayed in 55-66 and 120-146 ms.
+fn mutex_hand_overs(trace: &TraceFile) -> u64 {
+    let mut turns: std::collections::BTreeMap<_, Vec<(u64, u32)>> = Default::default();
+    for (&thread, records) in &trace.threads {
+        for record in records.iter() {
+            if let Record::Event(event) = record {
+                if event.op == Op::Lock {
+                    turns.entry(event.object).or_default().push((event.a, thread));
+                }
+            }
+        }
+    }
+    turns
+        .into_values()
+        .map(|mut taken| {
+            taken.sort_unstable();
+            taken.windows(2).filter(|pair| pair[0].1 != pair[1].1).count() as u64
+        })
+        .sum()
 }
 
 impl Row {
@@ -237,9 +265,11 @@ impl Row {
 fn measure(workload: Workload, path: &Path, rounds: usize, modes: &[Mode]) -> Row {
     let mut records = Vec::with_capacity(rounds);
     let mut replays: [Vec<Duration>; 3] = Default::default();
+    let mut hand_overs = Vec::with_capacity(rounds);
     for round in 0..rounds {
         records.push(workload.record(path));
         let trace = read(path);
+        hand_overs.push(mutex_hand_overs(&trace));
         for k in 0..Mode::ALL.len() {
             let at = (round + k) % Mode::ALL.len();
             if modes.contains(&Mode::ALL[at]) {
@@ -248,7 +278,7 @@ fn measure(workload: Workload, path: &Path, rounds: usize, modes: &[Mode]) -> Ro
         }
     }
     let replays = replays.map(|times| if times.is_empty() { Duration::ZERO } else { median(times) });
-    Row { record: median(records), replays }
+    Row { record: median(records), replays, hand_overs }
 }
 
 fn print_table(path: &Path) {
@@ -299,6 +329,8 @@ fn print_table(path: &Path) {
             ms(row.replay(Mode::Coroutines)),
             ms(row.replay(Mode::CoroutinesFile)),
         );
+        let hand_overs: Vec<String> = row.hand_overs.iter().map(u64::to_string).collect();
+        println!("{:<18} mutex hand-overs by round: {}", "", hand_overs.join(", "));
     }
     println!();
     println!(
@@ -360,9 +392,10 @@ fn profile(path: &Path) {
     if !times.is_empty() {
         times.sort_unstable();
         println!(
-            "profile: {runs} {} replays of {payments} payments ({} events), median {:.1} ms",
+            "profile: {runs} {} replays of {payments} payments ({} events, {} mutex hand-overs), median {:.1} ms",
             mode.name(),
             trace.events,
+            mutex_hand_overs(&trace),
             times[times.len() / 2].as_secs_f64() * 1e3
         );
     }

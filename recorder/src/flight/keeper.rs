@@ -12,13 +12,12 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{Receiver, Sender};
 
 use crate::flight::config::FlightConfig;
-use crate::flight::dump::{self, DumpInfo};
+use crate::flight::dump::DumpInfo;
 use crate::flight::exits::Exits;
 use crate::flight::ring::{ends_with_exit, Budget, Rings};
-use crate::record::condvar_waits_annotation;
 use crate::rt::chunk::{Block, CHUNK_CAPACITY};
 use crate::rt::exec::Execution;
 use crate::rt::flush::FlushClock;
@@ -55,7 +54,7 @@ pub(crate) enum Request {
 
 /// How often a keeper waiting for a panicking thread looks at it again: a
 /// re-check, not a verdict (the wait ends when the thread exits).
-const PANIC_RESCAN: Duration = Duration::from_millis(10);
+pub(super) const PANIC_RESCAN: Duration = Duration::from_millis(10);
 
 /// The least a dump waits for a panicking thread to unwind to its exit: a
 /// backstop for a thread that catches its panic and runs on; the wait ends
@@ -223,7 +222,7 @@ impl Keeper {
         self.end
     }
 
-    fn take(&mut self, msg: WriterMsg) {
+    pub(super) fn take(&mut self, msg: WriterMsg) {
         if let Some(cut) = self.gather_epoch {
             let seen = match &msg {
                 WriterMsg::Chunk { thread, epoch, .. }
@@ -471,66 +470,6 @@ impl Keeper {
         self.exits.exited(&self.exec.threads, thread)
     }
 
-    /// Brings in what threads hold: blocked ones are flushed here, running
-    /// ones hand over at their next event (moving the epoch tells them),
-    /// waited for until each has or the handover time passed; a thread
-    /// computing outside reprise that long is dumped up to its last chunk.
-    /// `quiet`: a thread that will not hand over (it waits for this dump,
-    /// or it exits).
-    fn gather(&mut self, quiet: Option<ThreadIndex>) {
-        self.handed_over.clear();
-        let cut = self.clock.tick();
-        self.gather_epoch = Some(cut);
-        let deadline = Instant::now() + self.handover;
-        let mut running = self.exec.threads.lock().clone();
-        running.retain(|t| Some(t.index) != quiet);
-        loop {
-            while let Ok(msg) = self.inbox.try_recv() {
-                self.take(msg);
-            }
-            running.retain(|thread| {
-                if thread.exited.load(Ordering::Acquire) || self.handed_over.contains(&thread.index) {
-                    return false;
-                }
-                match thread.buf.as_ref().map(|buf| buf.try_lock()) {
-                    // Blocked (or between events) before it saw the epoch
-                    // move: all it holds was recorded before, and its buffer
-                    // is ours to flush. Having seen it, it handed over then:
-                    // its message is on the way.
-                    Some(Some(mut guard)) if guard.seen() < cut => {
-                        guard.flush();
-                        self.handed_over.push(thread.index);
-                        false
-                    }
-                    Some(_) => true,
-                    None => false,
-                }
-            });
-            // What the flushes above sent.
-            while let Ok(msg) = self.inbox.try_recv() {
-                self.take(msg);
-            }
-            let now = Instant::now();
-            if running.is_empty() || now >= deadline || self.finished.is_some() {
-                return;
-            }
-            match self.inbox.recv_timeout(PANIC_RESCAN.min(deadline - now)) {
-                Ok(msg) => self.take(msg),
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => return,
-            }
-        }
-    }
-
-    /// The dump is written: what threads handed over after their cut goes
-    /// to the rings now, in the order it came.
-    fn end_gather(&mut self) {
-        self.gather_epoch = None;
-        for msg in std::mem::take(&mut self.held_aside) {
-            self.take(msg);
-        }
-    }
-
     /// The run ended: dump if it ended badly or the config asks, and let
     /// those waiting for the trace go on.
     fn finish(&mut self, footer: Footer) {
@@ -553,72 +492,6 @@ impl Keeper {
             let _ = self.write(footer.verdict, footer.annotations, &reason, false);
         }
         self.clock.mark_written();
-    }
-
-    /// A dump taken while the run goes on.
-    fn dump(&mut self, verdict: Verdict, reason: &str) -> Result<DumpInfo, String> {
-        let mut annotations = self.exec.annotations.lock().clone();
-        let running = self.finished.is_none();
-        if running {
-            let waits = self.condvar_waits();
-            annotations.extend(condvar_waits_annotation(&waits));
-        }
-        self.write(verdict, annotations, reason, running)
-    }
-
-    /// The threads in a condvar wait now, each with every event it recorded
-    /// before the wait taken into the rings. Read holding the thread's
-    /// buffer: a waiter that woke takes its buffer back before it clears its
-    /// block and records the wait, so while the keeper holds it, the block
-    /// it sees is the one the thread's last recorded event led to.
-    fn condvar_waits(&mut self) -> Vec<ThreadIndex> {
-        let threads = self.exec.threads.lock().clone();
-        let mut waits = Vec::new();
-        for thread in &threads {
-            if thread.exited.load(Ordering::Acquire) {
-                continue;
-            }
-            let Some(mut buf) = thread.buf.as_ref().and_then(|buf| buf.try_lock()) else { continue };
-            if thread.in_condvar_wait() {
-                buf.flush();
-                waits.push(thread.index);
-            }
-        }
-        // What the flushes above sent.
-        while let Ok(msg) = self.inbox.try_recv() {
-            self.take(msg);
-        }
-        waits.sort_unstable();
-        waits
-    }
-
-    fn write(
-        &mut self,
-        verdict: Verdict,
-        mut annotations: Vec<(String, String)>,
-        reason: &str,
-        running: bool,
-    ) -> Result<DumpInfo, String> {
-        annotations.retain(|(k, _)| k != DUMP_NOTE && k != RUNNING_NOTE);
-
-        annotations.push((DUMP_NOTE.into(), reason.into()));
-        if running {
-            annotations.push((RUNNING_NOTE.into(), "threads ran on after this dump".into()));
-        }
-        let footer = Footer { verdict, annotations, events: 0 };
-        match dump::write(&self.path, self.header.clone(), footer, &self.rings) {
-            Ok(info) => {
-                self.end.dumps.push(info.clone());
-                Ok(info)
-            }
-            Err(e) => {
-                let reason = format!("cannot write the flight-recorder dump `{}`: {e}", self.path.display());
-                // Straight to stderr, once per failed dump: the program runs on.
-                crate::diagnostic::warn(&reason.to_string());
-                self.end.failures.push(reason.clone());
-                Err(reason)
-            }
-        }
     }
 }
 

@@ -49,6 +49,7 @@ use crate::trace::model::ObjectIndex;
 mod config;
 mod dump;
 mod exits;
+mod gather;
 mod keeper;
 mod panics;
 mod retired;

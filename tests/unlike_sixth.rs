@@ -24,12 +24,12 @@
 //! Then the explorer on planted bugs (a spin lock that checks, then sets;
 //! the pool dropped with jobs queued), whose failure traces must replay to
 //! the same failure, and every correct program explored, under each
-//! strategy too. Found (found.rs, reduced, the tests ignored until fixed):
-//! under the explorer, a `try_send`, `send_timeout` or `select!` send arm
-//! on a rendezvous whose receivers are gone never says `Disconnected` (the
-//! ping-pong's good-bye loop became a livelock; `send_timeout` of
-//! `Duration::MAX` a false deadlock); and DFS and Portfolio report a
-//! livelock for a `yield_now` spin waiting on a thread that sleeps.
+//! strategy too. Found (found.rs, reduced): under the explorer, a
+//! `try_send`, `send_timeout` or `select!` send arm on a rendezvous whose
+//! receivers are gone never said `Disconnected` (the ping-pong's good-bye
+//! loop became a livelock; `send_timeout` of `Duration::MAX` a false
+//! deadlock), fixed; and DFS and Portfolio report a livelock for a
+//! `yield_now` spin waiting on a thread that sleeps (ignored until fixed).
 
 mod channels;
 mod explore;
@@ -55,8 +55,8 @@ fn replays(name: &str, program: fn() -> String) {
 /// A program of the set, by name.
 type Program = (&'static str, fn() -> String);
 
-/// The set's correct programs: explored with every strategy (but the
-/// ping-pong: found.rs), none may fail or deadlock.
+/// The set's correct programs: explored with every strategy, none may fail
+/// or deadlock.
 const CORRECT: [Program; 10] = [
     ("philosophers", locks::philosophers),
     ("spin", locks::spin_locks),

@@ -1,4 +1,5 @@
-//! What this set found, reduced; the ignored tests fail until it is fixed.
+//! What this set found, reduced; an ignored test fails until its bug is
+//! fixed.
 //!
 //! 1. Under the explorer, a send on a rendezvous (`channel::bounded(0)`,
 //!    `mpsc::sync_channel(0)`) whose receivers are all gone does not see
@@ -11,9 +12,10 @@
 //!    do recording and both replays. Found by the ping-pong (channels.rs):
 //!    its last pinger polls the ponger's rendezvous with `try_send` until
 //!    the ponger has gone, and the explorer reported a livelock under every
-//!    strategy. The cause looks like `no_taker` in
-//!    recorder/src/channel/explore.rs, checked before crossbeam's
-//!    `try_send` could say the channel is disconnected.
+//!    strategy. The cause: `no_taker` in recorder/src/channel/explore.rs
+//!    said "no receiver waits" before crossbeam's `try_send` could say the
+//!    channel is disconnected; an explored rendezvous now counts its
+//!    receiving ends, and with none left a send goes to crossbeam.
 //! 2. A thread spinning with `yield_now` on a flag that a sleeping thread
 //!    sets (`sleep(300 µs)`, then `store`) is reported as a livelock by DFS
 //!    at its first schedule and by the default strategy, Portfolio: the
@@ -100,7 +102,6 @@ fn explored(name: &str, strategy: StrategyKind, budget: u64, program: fn()) -> O
 }
 
 #[test]
-#[ignore = "reprise bug: under the explorer, try_send/send_timeout/select send on a rendezvous whose receiver is gone do not say Disconnected"]
 fn sends_to_a_gone_rendezvous_say_disconnected_explored() {
     let failure = explored("sixth-gone-explored", StrategyKind::Random, 1, || {
         assert_eq!(sends_to_a_gone_rendezvous(), GONE);
@@ -109,7 +110,6 @@ fn sends_to_a_gone_rendezvous_say_disconnected_explored() {
 }
 
 #[test]
-#[ignore = "reprise bug: under the explorer, send_timeout(Duration::MAX) on a rendezvous whose receiver is gone is a false deadlock"]
 fn a_forever_send_to_a_gone_rendezvous_is_no_deadlock_explored() {
     let failure = explored("sixth-gone-forever", StrategyKind::Random, 1, || {
         let (tx, rx) = channel::bounded::<u32>(0);
@@ -121,7 +121,6 @@ fn a_forever_send_to_a_gone_rendezvous_is_no_deadlock_explored() {
 }
 
 #[test]
-#[ignore = "reprise bug: the ping-pong's try_send good-bye livelocks under the explorer (Full, never Disconnected)"]
 fn the_ping_pong_survives_exploration() {
     crate::util::survives_exploration("sixth-explore-ping-pong", 100, 5, super::channels::ping_pong);
 }

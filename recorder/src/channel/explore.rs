@@ -247,9 +247,14 @@ pub(super) fn stop_waiting(shared: &Shared, claim: &Option<Claim>) {
 }
 
 /// On an explored rendezvous, a `try_send` or timed send pairs only with a
-/// receiver waiting that no other sender paired with: none waits.
+/// receiver waiting that no other sender paired with: none waits. With no
+/// receiver left at all it is not waiting for one: crossbeam's slot, whose
+/// receivers dropped with them, reports the disconnection.
 pub(super) fn no_taker(shared: &Shared) -> bool {
-    shared.rendezvous.as_ref().is_some_and(|r| !r.waiting.lock().iter().any(|c| !c.load(Ordering::Relaxed)))
+    shared
+        .rendezvous
+        .as_ref()
+        .is_some_and(|r| !r.disconnected() && !r.waiting.lock().iter().any(|c| !c.load(Ordering::Relaxed)))
 }
 
 /// A message just went into an explored rendezvous's slot: the first

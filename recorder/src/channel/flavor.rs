@@ -277,8 +277,11 @@ pub(super) struct Shared {
 
 /// An explored rendezvous's hand-off counters.
 #[cfg(not(reprise_loom))]
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Rendezvous {
+    /// Its receiving ends alive: with none, a send is disconnected, not
+    /// waiting for a taker (crossbeam's one slot says so once asked).
+    pub(super) receivers: std::sync::atomic::AtomicUsize,
     /// Messages taken so far: a sender whose message went into the empty
     /// slot as the `n`-th waits until this passes `n`.
     pub(super) taken: std::sync::atomic::AtomicU64,
@@ -288,6 +291,23 @@ pub(super) struct Rendezvous {
     /// is not taken, and a send that pairs takes it, so that a select
     /// waiting on two rendezvous pairs with one sender, as crossbeam's.
     pub(super) waiting: parking_lot::Mutex<Vec<Claim>>,
+}
+
+#[cfg(not(reprise_loom))]
+impl Rendezvous {
+    /// A new rendezvous's counters: one receiver, nothing taken or waiting.
+    pub(super) fn new() -> Rendezvous {
+        Rendezvous {
+            receivers: std::sync::atomic::AtomicUsize::new(1),
+            taken: std::sync::atomic::AtomicU64::new(0),
+            waiting: parking_lot::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Whether every receiving end is gone.
+    pub(super) fn disconnected(&self) -> bool {
+        self.receivers.load(std::sync::atomic::Ordering::Acquire) == 0
+    }
 }
 
 /// A blocked receiver's claim: set once a sender paired with it.

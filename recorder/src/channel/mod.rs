@@ -312,6 +312,12 @@ impl<T> Drop for Sender<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
+        // Before the end drops and wakes the blocked senders, which then
+        // see the count at 0 if this was the last receiver.
+        #[cfg(not(reprise_loom))]
+        if let Some(rendezvous) = &self.shared.rendezvous {
+            rendezvous.receivers.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+        }
         match self.flavor.drop_mode() {
             #[cfg(not(reprise_loom))]
             Mode::Coop => explore::drop_end(&mut self.flavor, &self.shared),
@@ -335,6 +341,10 @@ impl<T> Clone for Sender<T> {
 
 impl<T> Clone for Receiver<T> {
     fn clone(&self) -> Self {
+        #[cfg(not(reprise_loom))]
+        if let Some(rendezvous) = &self.shared.rendezvous {
+            rendezvous.receivers.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        }
         Receiver {
             #[cfg(not(reprise_loom))]
             shared: std::sync::Arc::clone(&self.shared),

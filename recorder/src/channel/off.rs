@@ -22,7 +22,7 @@ pub(super) fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
     if cap == 0 && crate::rt::mode::mode() == crate::rt::mode::Mode::Coop {
         // An explored rendezvous: one slot, paired by explore.rs.
         let (tx, rx) = cb::bounded(1);
-        let shared = Shared { rendezvous: Some(Default::default()), ..Shared::new() };
+        let shared = Shared { rendezvous: Some(flavor::Rendezvous::new()), ..Shared::new() };
         return flavor::ends_of(
             Flavor::Crossbeam { tx: Some(tx), rx: None, outside: false },
             Flavor::Crossbeam { tx: None, rx: Some(rx), outside: false },

@@ -28,8 +28,8 @@
 //! `try_send`, `send_timeout` or `select!` send arm on a rendezvous whose
 //! receivers are gone never said `Disconnected` (the ping-pong's good-bye
 //! loop became a livelock; `send_timeout` of `Duration::MAX` a false
-//! deadlock), fixed; and DFS and Portfolio report a livelock for a
-//! `yield_now` spin waiting on a thread that sleeps (ignored until fixed).
+//! deadlock); and DFS and Portfolio reported a livelock for a `yield_now`
+//! spin waiting on a thread that sleeps. Both fixed.
 
 mod channels;
 mod explore;

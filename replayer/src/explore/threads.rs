@@ -129,6 +129,11 @@ impl Threads {
         }
     }
 
+    /// Whether `thread` is the only runnable thread.
+    pub(super) fn alone(&self, thread: ThreadIndex) -> bool {
+        self.yielded.is_empty() && self.ready == [thread]
+    }
+
     /// Whether any thread is runnable.
     pub(super) fn any_runnable(&self) -> bool {
         !self.ready.is_empty() || !self.yielded.is_empty()

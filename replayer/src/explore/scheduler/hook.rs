@@ -5,7 +5,7 @@
 use reprise_recorder::hook::coop::{self, CoopCall, Resource, Scheduler, Served, Woken};
 use reprise_recorder::trace::model::{ObjectIndex, Op, Outcome, ThreadIndex};
 
-use super::{side_choice, with_owners, RunScheduler};
+use super::{advance_clock, side_choice, with_owners, RunScheduler};
 use crate::explore::coroutine::suspend;
 use crate::explore::run_failure::{FailureKind, Stuck};
 use crate::explore::spare::Made;
@@ -22,6 +22,16 @@ impl Scheduler for RunScheduler {
             let Some(me) = st.running else { return };
             if let Some(slot) = st.threads.get_mut(me) {
                 slot.next = Some(call);
+            }
+            if call.op.is_none() && st.threads.alone(me) {
+                // A yield with nothing else to run: a spin-wait for what a
+                // sleeping thread will do. Real time passes while it spins,
+                // so virtual time passes to the earliest timer; kept still,
+                // the spinner kept the turn at every point (a strategy's
+                // first option) and the run ended as a false livelock.
+                if let Some((deadline, _)) = st.threads.earliest_timer() {
+                    advance_clock(st, deadline);
+                }
             }
             let yielded = st.yield_defers && call.op.is_none();
             st.threads.set_yielded(me, yielded, &mut *st.strategy);

@@ -230,6 +230,39 @@ pub fn survives_exploration(name: &str, budget: u64, seed: u64, program: fn() ->
     }
 }
 
+/// A test program by name: it returns its transcript.
+pub type NamedProgram = (&'static str, fn() -> String);
+
+/// Every program of `programs` explored `budget` schedules under each of
+/// the explorer's strategies (seed 11): none may fail or stop the search.
+/// `set` prefixes the trace directories.
+pub fn survives_every_strategy(set: &str, programs: &[NamedProgram], budget: u64) {
+    use reprise::explore::StrategyKind as K;
+    let kinds = [K::Random, K::Pct { depth: 3 }, K::Dfs { preemptions: 2 }, K::Portfolio, K::Pos, K::Surw];
+    let mut bad = Vec::new();
+    for &(name, program) in programs {
+        for kind in kinds {
+            let label = format!("{set}-every-{name}-{kind:?}").replace([' ', '{', '}', ':'], "");
+            let config = reprise::explore::Config::default()
+                .budget(budget)
+                .seed(11)
+                .strategy(kind)
+                .trace_dir(scratch(&label));
+            let outcome = reprise::explore::Explorer::new(config).run(move || {
+                program();
+            });
+            if outcome.blocked.is_some() || outcome.failure.is_some() {
+                bad.push(format!(
+                    "{name} {kind:?}: {:?} {:?}",
+                    outcome.blocked,
+                    outcome.failure.map(|f| (f.kind, f.trace))
+                ));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
 /// A flight dump taken while its run went on replays, in parallel and on
 /// coroutines, every event it holds and then ends: the trace ended there.
 pub fn replays_the_whole_dump<R: Send + 'static>(what: &str, trace: &TraceFile, program: fn() -> R) {

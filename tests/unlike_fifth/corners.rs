@@ -171,27 +171,5 @@ fn c_zero_timeouts() {
 
 #[test]
 fn c_every_strategy() {
-    use reprise::explore::StrategyKind as K;
-    let programs = super::CORRECT;
-    let kinds = [K::Random, K::Pct { depth: 3 }, K::Dfs { preemptions: 2 }, K::Portfolio, K::Pos, K::Surw];
-    let mut bad = Vec::new();
-    for (name, program) in programs {
-        for kind in kinds {
-            let dir =
-                crate::util::scratch(&format!("c-every-{name}-{kind:?}").replace([' ', '{', '}', ':'], ""));
-            let config =
-                reprise::explore::Config::default().budget(60).seed(11).strategy(kind).trace_dir(&dir);
-            let outcome = reprise::explore::Explorer::new(config).run(move || {
-                program();
-            });
-            if outcome.blocked.is_some() || outcome.failure.is_some() {
-                bad.push(format!(
-                    "{name} {kind:?}: {:?} {:?}",
-                    outcome.blocked,
-                    outcome.failure.map(|f| (f.kind, f.trace))
-                ));
-            }
-        }
-    }
-    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    crate::util::survives_every_strategy("c", &super::CORRECT, 60);
 }

@@ -97,28 +97,5 @@ fn the_correct_programs_of_this_set_survive_exploration() {
 /// Every correct program under each of the explorer's strategies.
 #[test]
 fn the_correct_programs_of_this_set_survive_every_strategy() {
-    use reprise::explore::StrategyKind as K;
-    let kinds = [K::Random, K::Pct { depth: 3 }, K::Dfs { preemptions: 2 }, K::Portfolio, K::Pos, K::Surw];
-    let mut bad = Vec::new();
-    for (name, program) in super::CORRECT {
-        for kind in kinds {
-            let label = format!("sixth-every-{name}-{kind:?}").replace([' ', '{', '}', ':'], "");
-            let config = reprise::explore::Config::default()
-                .budget(25)
-                .seed(11)
-                .strategy(kind)
-                .trace_dir(crate::util::scratch(&label));
-            let outcome = reprise::explore::Explorer::new(config).run(move || {
-                program();
-            });
-            if outcome.blocked.is_some() || outcome.failure.is_some() {
-                bad.push(format!(
-                    "{name} {kind:?}: {:?} {:?}",
-                    outcome.blocked,
-                    outcome.failure.map(|f| (f.kind, f.trace))
-                ));
-            }
-        }
-    }
-    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    crate::util::survives_every_strategy("sixth", &super::CORRECT, 25);
 }

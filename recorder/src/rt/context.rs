@@ -126,7 +126,7 @@ pub(crate) fn with<R>(f: impl FnOnce(&mut ThreadCtx) -> R) -> R {
 /// [`with`] (its mode is the replay's, not the thread's).
 #[cold]
 #[inline(never)]
-fn outside_the_replay() -> ! {
+pub(crate) fn outside_the_replay() -> ! {
     panic!(
         "reprise: a thread outside the replay (not spawned by reprise::thread: std::thread::spawn?) \
          used a channel made inside it; spawn that thread with reprise::thread so that the replay runs it \

@@ -133,7 +133,15 @@ pub(crate) fn begin(
     if context::has_left() {
         return None;
     }
-    let outcome = context::with(|ctx| begin_in(ctx, op, object, location));
+    let outcome = match context::try_with(|ctx| begin_in(ctx, op, object, location)) {
+        Some(outcome) => outcome,
+        // No context: a thread outside the replay on an object made inside
+        // it. While it unwinds (a coroutine replay's teardown dropping what
+        // a stopped coroutine held), it passes through: the panic below
+        // would be a second one, which aborts the process.
+        None if std::thread::panicking() => return None,
+        None => context::outside_the_replay(),
+    };
     match outcome {
         Ok(call) => Some(call),
         Err(()) => {

@@ -72,6 +72,7 @@ mod unlike_fourth;
 mod unlike_more;
 mod unlike_payments;
 mod unlike_ported;
+mod unlike_seventh;
 mod unlike_sixth;
 mod unlike_third;
 mod views_trust;

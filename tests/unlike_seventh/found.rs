@@ -1,0 +1,240 @@
+//! What this set found, reduced; an ignored test fails until its bug is
+//! fixed.
+//!
+//! 1. Under the explorer, a thread that blocks while it unwinds (a guard's
+//!    `Drop` locks a mutex another thread holds) hands the OS thread to
+//!    another coroutine with the OS thread's panic count still raised: the
+//!    thread that runs then sees `thread::panicking()` true though it never
+//!    panicked, and a `MutexGuard` it drops poisons its mutex (std's poison
+//!    flag asks `thread::panicking()` at the unlock). std runs the two
+//!    threads on their own OS threads: neither happens, ever, and recording
+//!    and both replays say so. Every strategy reports the false failure
+//!    within 3 schedules, and its trace does not replay to it (parallel and
+//!    coroutine replay diverge where the explored run panicked). The cause:
+//!    `acquire_coop` (recorder/src/sync/mutex/explore.rs) calls
+//!    `coop::block` while `std::thread::panicking()`, and the scheduler
+//!    switches coroutines there; `coop::switch` skips scheduling points
+//!    while unwinding, `coop::block` does not (recorder/src/rt/coop.rs).
+//! 2. A coroutine replay that stops early (here: it cannot schedule a send
+//!    made while a thread unwinds, README's known limit) unwinds the
+//!    stopped thread and tears down the other coroutines; a value on one's
+//!    stack whose `Drop` sends (`send(..).unwrap()` on a channel whose
+//!    receiver, under std, outlives every send) then finds the receiver
+//!    already dropped, or the channel "made inside" a replay it is now
+//!    outside of, and panics inside that forced unwind: Rust aborts the
+//!    whole test process (SIGABRT, "panic in a destructor during cleanup")
+//!    instead of `replay_coroutines` returning its divergence. Seen in 3
+//!    of 3 child processes (each records and replays up to 200 times), and
+//!    in 1 of about 20 runs of this set's first version of the caught-panic
+//!    program. `Follow::teardown` (replayer/src/coreplay/follow.rs) says
+//!    "with no context installed, the primitives pass through while they
+//!    unwind", which a channel made inside the replay does not, and it
+//!    cannot keep a `Drop` from panicking during the forced unwind.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use reprise::channel;
+use reprise::explore::{Config, Explorer, StrategyKind};
+use reprise::sync::atomic::{AtomicBool, Ordering};
+use reprise::sync::Mutex;
+use reprise::thread;
+
+use super::unwinding::quiet_planted_panics;
+use crate::util::scratch;
+
+/// Locks `0` in its `Drop`, which runs while its thread unwinds.
+struct LocksOnDrop(Arc<Mutex<u32>>);
+
+impl Drop for LocksOnDrop {
+    fn drop(&mut self) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+    }
+}
+
+/// A holder locks the mutex, says so, yields and lets go, noting
+/// `thread::panicking()` just before; the main thread panics (caught) with
+/// a `LocksOnDrop` alive once the holder holds the lock, so its unwinding
+/// `Drop` may find the lock held. std: the holder never sees itself
+/// panicking and the mutex is never poisoned (a guard taken while its
+/// thread unwinds does not poison, and the holder did not panic).
+fn lock_while_another_unwinds() -> String {
+    quiet_planted_panics();
+    let m = Arc::new(Mutex::new(0u32));
+    let held = Arc::new(AtomicBool::new(false));
+    let holder = {
+        let (m, held) = (Arc::clone(&m), Arc::clone(&held));
+        thread::spawn(move || {
+            let g = m.lock().unwrap();
+            held.store(true, Ordering::Release);
+            thread::yield_now();
+            let panicking = thread::panicking();
+            drop(g);
+            panicking
+        })
+    };
+    let caught = catch_unwind(AssertUnwindSafe(|| {
+        let _d = LocksOnDrop(Arc::clone(&m));
+        while !held.load(Ordering::Acquire) {
+            thread::yield_now();
+        }
+        panic!("planted: unwinding into a held lock");
+    }));
+    assert!(caught.is_err());
+    let holder_panicking = holder.join().unwrap();
+    let poisoned = m.is_poisoned();
+    let count = *m.lock().unwrap_or_else(|e| e.into_inner());
+    format!("holder panicking {holder_panicking}, poisoned {poisoned}, {count}")
+}
+
+const STD: &str = "holder panicking false, poisoned false, 1";
+
+#[test]
+fn a_lock_while_another_unwinds_is_std_s_recorded_and_replayed() {
+    // Parallel replay only: a coroutine replay cannot schedule a lock taken
+    // while unwinding (README), and may stop there; see the second finding.
+    let path = scratch("seventh-found-unwind-rec").join("t.trace");
+    for _ in 0..5 {
+        let recorded =
+            reprise::record(&path, reprise::RecordConfig::new("unwind", "1"), lock_while_another_unwinds)
+                .unwrap();
+        assert_eq!(recorded.result.as_deref(), Some(STD));
+        let trace = reprise::read_trace_file(&path).unwrap();
+        let parallel = reprise::replay(&trace, lock_while_another_unwinds);
+        assert!(parallel.outcome.matched(), "{}", parallel.outcome);
+        assert_eq!(parallel.result.as_deref(), Some(STD));
+    }
+}
+
+#[test]
+#[ignore = "reprise bug: a coroutine blocked while unwinding lets another run with thread::panicking() true (false poison)"]
+fn a_lock_while_another_unwinds_is_std_s_under_every_strategy() {
+    let mut bad = Vec::new();
+    for kind in super::explore::KINDS {
+        let label = format!("seventh-found-unwind-{kind:?}").replace([' ', '{', '}', ':'], "");
+        let config = Config::default().budget(50).seed(3).strategy(kind).trace_dir(scratch(&label));
+        let outcome = Explorer::new(config).run(|| assert_eq!(lock_while_another_unwinds(), STD));
+        if let Some(f) = outcome.failure {
+            bad.push(format!("{kind:?}: {:?}", f.kind));
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+// ---------------------------------------------------------------------------
+// 2. A coroutine replay's teardown aborts the process.
+
+/// Counts itself under a lock and sends on its channel when dropped (the
+/// receiver outlives every sender: std never fails that send).
+struct SendsOnDrop(channel::Sender<u32>, Arc<Mutex<u32>>);
+
+impl Drop for SendsOnDrop {
+    fn drop(&mut self) {
+        *self.1.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.0.send(9).unwrap();
+    }
+}
+
+/// Three workers take items 0..9 from a shared channel; an item divisible
+/// by 4 panics (caught) with a `SendsOnDrop` alive, which sends while its
+/// worker unwinds (a coroutine replay cannot always schedule that, README's
+/// known limit, and stops early, tearing the other workers down with their
+/// own `SendsOnDrop`s alive). Returns how many farewells came.
+fn sends_while_unwinding() -> usize {
+    quiet_planted_panics();
+    let (work_tx, work_rx) = channel::unbounded::<u32>();
+    let (bye_tx, bye_rx) = channel::unbounded::<u32>();
+    let count = Arc::new(Mutex::new(0u32));
+    for i in 0..9 {
+        work_tx.send(i).unwrap();
+    }
+    drop(work_tx);
+    let workers: Vec<_> = (0..3)
+        .map(|_| {
+            let (work_rx, bye_tx, count) = (work_rx.clone(), bye_tx.clone(), Arc::clone(&count));
+            thread::spawn(move || {
+                for item in work_rx.iter() {
+                    let _ = catch_unwind(AssertUnwindSafe(|| {
+                        let _bye = SendsOnDrop(bye_tx.clone(), Arc::clone(&count));
+                        if item % 4 == 0 {
+                            panic!("planted: item {item}");
+                        }
+                        thread::yield_now();
+                    }));
+                }
+            })
+        })
+        .collect();
+    drop(bye_tx);
+    for h in workers {
+        h.join().unwrap();
+    }
+    bye_rx.iter().count()
+}
+
+const CHILD: &str = "REPRISE_SEVENTH_TEARDOWN_CHILD";
+
+#[test]
+#[ignore = "reprise bug: a diverged coroutine replay's teardown runs a Drop that sends, and the process aborts"]
+fn a_coroutine_replay_stopped_beside_senders_on_drop_returns() {
+    if std::env::var_os(CHILD).is_some() {
+        let dir = scratch("seventh-found-teardown");
+        for run in 0..200 {
+            let path = dir.join(format!("run{run}.trace"));
+            let config = reprise::RecordConfig::new("teardown", "1");
+            let recorded = reprise::record(&path, config, sends_while_unwinding).unwrap();
+            assert_eq!(recorded.result, Some(9));
+            let trace = reprise::read_trace_file(&path).unwrap();
+            // Matched, or stopped with a divergence that says why: either
+            // is an answer; an abort is not.
+            let _ = reprise::replay_coroutines(&trace, sends_while_unwinding);
+        }
+        println!("returned, 200 times");
+        return;
+    }
+    let name = "unlike_seventh::found::a_coroutine_replay_stopped_beside_senders_on_drop_returns";
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--ignored", "--nocapture", "--test-threads", "1"])
+        .env(CHILD, "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("returned, 200 times"),
+        "{}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The explorer's own teardown (a failure while a worker waits with a
+/// `SendsOnDrop` alive) does not abort: its trace replays to the failure.
+fn fails_beside_a_sender_on_drop() {
+    let (tx, rx) = channel::unbounded::<u32>();
+    let (bye_tx, _bye_rx) = channel::unbounded::<u32>();
+    let count = Arc::new(Mutex::new(0u32));
+    let _worker = thread::spawn(move || {
+        let _bye = SendsOnDrop(bye_tx, count);
+        let _ = rx.recv();
+    });
+    thread::yield_now();
+    let _keep = tx;
+    panic!("planted: the main thread fails while the worker waits");
+}
+
+#[test]
+fn an_explored_failure_beside_a_sender_on_drop_replays_to_the_panic() {
+    quiet_planted_panics();
+    let config = Config::default().budget(5).seed(3).strategy(StrategyKind::Random);
+    let failure = Explorer::new(config.trace_dir(scratch("seventh-found-explored-teardown")))
+        .run(fails_beside_a_sender_on_drop)
+        .failure
+        .expect("the planted panic");
+    crate::util::replays_to_the_panic(
+        "seventh-found-explored-teardown",
+        &failure,
+        "planted",
+        3,
+        fails_beside_a_sender_on_drop,
+    );
+}

@@ -26,13 +26,14 @@
 //! takes for granted which of two things due at one instant comes first,
 //! either way) whose failure traces must replay to the same failure.
 //!
-//! Found (found.rs, reduced, ignored until fixed): under the explorer, a
+//! Found (found.rs, reduced): under the explorer, a
 //! thread that blocks while it unwinds (a guard's `Drop` locking a mutex
 //! another thread holds) lets another coroutine run with the OS thread's
 //! panic count raised, so that thread sees `thread::panicking()` and
 //! poisons the mutex it unlocks: a false failure under every strategy,
-//! whose trace does not replay; and a coroutine replay that stops early
-//! beside threads whose `Drop`s send aborts the process in its teardown.
+//! whose trace does not replay (ignored until fixed); and a coroutine
+//! replay that stopped early beside threads whose `Drop`s send aborted the
+//! process in its teardown (fixed).
 //! Not a bug: a worker that parks on the bare token beside channel waits
 //! can lose its wake-up under std too (crossbeam's blocking waits park and
 //! take the token), so `unpark_first` hands `go` over in an atomic.

@@ -34,7 +34,7 @@ pub(super) fn send<T>(
     let Some(queue) = sender.flavor.queue() else { return Err(TrySendError::Disconnected(value)) };
     let Some(call) = gated::begin(Op::Send, Some((&sender.shared.slot, ObjectKind::Channel)), location)
     else {
-        return Err(TrySendError::Disconnected(value));
+        return unwinding_send(queue, value);
     };
     let Some(outcome) = call.outcome() else { return Err(TrySendError::Disconnected(value)) };
     let sent = match outcome {
@@ -42,6 +42,20 @@ pub(super) fn send<T>(
         _ => Sent::Disconnected,
     };
     send_recorded(&call, &outcome, sent, queue, value)
+}
+
+/// A send that passes through the gate (no event): while its thread
+/// unwinds after the replay stopped (a stopped replay's threads, a coroutine
+/// replay's teardown), its message is queued and the send succeeds, as
+/// std's does while a receiver lives; an error there panicked in a `Drop`
+/// that unwraps it, which aborted the process. Otherwise the end is
+/// disconnected, as before.
+fn unwinding_send<T>(queue: &ReplayQueue<T>, value: T) -> Result<(), TrySendError<T>> {
+    if !std::thread::panicking() {
+        return Err(TrySendError::Disconnected(value));
+    }
+    queue.push(crate::trace::model::NO_THREAD, 0, value);
+    Ok(())
 }
 
 /// What a send recorded as `sent` (`outcome` is the call's whole recorded

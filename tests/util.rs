@@ -233,10 +233,10 @@ pub fn survives_exploration(name: &str, budget: u64, seed: u64, program: fn() ->
 /// A test program by name: it returns its transcript.
 pub type NamedProgram = (&'static str, fn() -> String);
 
-/// Every program of `programs` explored `budget` schedules under each of
-/// the explorer's strategies (seed 11): none may fail or stop the search.
-/// `set` prefixes the trace directories.
-pub fn survives_every_strategy(set: &str, programs: &[NamedProgram], budget: u64) {
+/// Every program of `programs` explored `budget` schedules from `seed`
+/// under each of the explorer's strategies: none may fail or stop the
+/// search. `set` prefixes the trace directories.
+pub fn survives_every_strategy(set: &str, programs: &[NamedProgram], budget: u64, seed: u64) {
     use reprise::explore::StrategyKind as K;
     let kinds = [K::Random, K::Pct { depth: 3 }, K::Dfs { preemptions: 2 }, K::Portfolio, K::Pos, K::Surw];
     let mut bad = Vec::new();
@@ -245,7 +245,7 @@ pub fn survives_every_strategy(set: &str, programs: &[NamedProgram], budget: u64
             let label = format!("{set}-every-{name}-{kind:?}").replace([' ', '{', '}', ':'], "");
             let config = reprise::explore::Config::default()
                 .budget(budget)
-                .seed(11)
+                .seed(seed)
                 .strategy(kind)
                 .trace_dir(scratch(&label));
             let outcome = reprise::explore::Explorer::new(config).run(move || {

@@ -171,5 +171,5 @@ fn c_zero_timeouts() {
 
 #[test]
 fn c_every_strategy() {
-    crate::util::survives_every_strategy("c", &super::CORRECT, 60);
+    crate::util::survives_every_strategy("c", &super::CORRECT, 60, 11);
 }

@@ -9,13 +9,13 @@
 use std::sync::Arc;
 
 use reprise::channel::{self, select};
-use reprise::explore::{Config, Explorer, StrategyKind};
+use reprise::explore::StrategyKind;
 use reprise::sync::atomic::{AtomicUsize, Ordering};
 use reprise::sync::{Condvar, Mutex};
 use reprise::thread;
 use reprise::time::Duration;
 
-use crate::util::{explored_failure, replays_to_the_panic, scratch};
+use crate::util::{explored_failure, replays_to_the_panic};
 
 /// The strategies, each by name.
 pub(super) const KINDS: [StrategyKind; 6] = [
@@ -46,24 +46,7 @@ fn the_correct_programs_of_this_set_survive_exploration() {
 /// Every correct program under each of the explorer's strategies.
 #[test]
 fn the_correct_programs_of_this_set_survive_every_strategy() {
-    let mut bad = Vec::new();
-    for (name, program) in super::CORRECT {
-        for kind in KINDS {
-            let label = format!("seventh-every-{name}-{kind:?}").replace([' ', '{', '}', ':'], "");
-            let config = Config::default().budget(25).seed(13).strategy(kind).trace_dir(scratch(&label));
-            let outcome = Explorer::new(config).run(move || {
-                program();
-            });
-            if outcome.blocked.is_some() || outcome.failure.is_some() {
-                bad.push(format!(
-                    "{name} {kind:?}: {:?} {:?}",
-                    outcome.blocked,
-                    outcome.failure.map(|f| (f.kind, f.trace))
-                ));
-            }
-        }
-    }
-    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    crate::util::survives_every_strategy("seventh", &super::CORRECT, 25, 13);
 }
 
 // ---------------------------------------------------------------------------

@@ -48,12 +48,9 @@ fn replays(name: &str, program: fn() -> String) {
     crate::util::replays_give_the_transcript(name, runs(), program);
 }
 
-/// A program of the set, by name.
-type Program = (&'static str, fn() -> String);
-
 /// The set's correct programs: explored with every strategy, none may fail
 /// or deadlock.
-const CORRECT: [Program; 16] = [
+const CORRECT: [crate::util::NamedProgram; 16] = [
     ("treiber", lockfree::tagged_treiber),
     ("seqlock", lockfree::seqlock),
     ("ring", lockfree::spsc_ring),

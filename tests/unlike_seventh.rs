@@ -86,12 +86,9 @@ fn replays_in_parallel_to(name: &str, expected: &str, program: fn() -> String) {
     }
 }
 
-/// A program of the set, by name.
-type Program = (&'static str, fn() -> String);
-
 /// The set's correct programs: explored with every strategy, none may fail,
 /// deadlock or livelock.
-const CORRECT: [Program; 18] = [
+const CORRECT: [crate::util::NamedProgram; 18] = [
     ("poll", timers::poll_beside_a_sleeper),
     ("park-handshake", timers::park_handshake),
     ("wait-timeout", timers::wait_timeout_race),

@@ -23,7 +23,8 @@ impl Scheduler for RunScheduler {
             if let Some(slot) = st.threads.get_mut(me) {
                 slot.next = Some(call);
             }
-            if call.op.is_none() && st.threads.alone(me) {
+            let yields = call.op.is_none();
+            if yields && st.threads.alone(me) {
                 // A yield with nothing else to run: a spin-wait for what a
                 // sleeping thread will do. Real time passes while it spins,
                 // so virtual time passes to the earliest timer; kept still,
@@ -33,8 +34,7 @@ impl Scheduler for RunScheduler {
                     advance_clock(st, deadline);
                 }
             }
-            let yielded = st.yield_defers && call.op.is_none();
-            st.threads.set_yielded(me, yielded, &mut *st.strategy);
+            st.threads.set_yielded(me, st.yield_defers && yields, &mut *st.strategy);
         }
         suspend();
     }

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! {"pipeline":"payments","bug":"lost-update","strategy":"pct3","seed":0,
-//!  "budget":1000,"shard":[0,1],"schedules":1,"exhausted":false,
+//!  "budget":1000,"shard":[0,1],"schedules":1,"uncertain":0,"exhausted":false,
 //!  "blocked":null,"failure":{"schedule":1,"strategy":"pct3","kind":"check",
 //!  "summary":"invariants: violated: conservation","steps":915,
 //!  "preemptions":0,"one_minimal":true,"minimize_runs":59,
@@ -59,7 +59,7 @@ pub(crate) fn render(settings: &Settings<'_>, outcome: &ExploreOutcome) -> Strin
     let mut out = String::new();
     let _ = write!(
         out,
-        "{{\"pipeline\":{},\"bug\":{},\"strategy\":{},\"seed\":{},\"budget\":{},\"shard\":[{},{}],\"schedules\":{},\"exhausted\":{}",
+        "{{\"pipeline\":{},\"bug\":{},\"strategy\":{},\"seed\":{},\"budget\":{},\"shard\":[{},{}],\"schedules\":{},\"uncertain\":{},\"exhausted\":{}",
         string(settings.pipeline),
         string(settings.bug),
         string(&settings.strategy),
@@ -68,6 +68,7 @@ pub(crate) fn render(settings: &Settings<'_>, outcome: &ExploreOutcome) -> Strin
         settings.shard.0,
         settings.shard.1,
         outcome.schedules,
+        outcome.uncertain,
         outcome.exhausted,
     );
     match &outcome.blocked {

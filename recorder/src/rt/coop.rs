@@ -155,6 +155,19 @@ pub trait Scheduler {
     fn captured(&self, thread: ThreadIndex, outcome: Outcome, blob: &[u8]) {
         let _ = (thread, outcome, blob);
     }
+
+    /// The OS thread's panic count is raised (`std::thread::panicking()`):
+    /// whether by the running thread's own unwinding. std counts panics per
+    /// OS thread, so under the explorer a thread suspended while it unwinds
+    /// (blocked in a `Drop` on a lock another thread holds) leaves the
+    /// count raised for the others it lets run. A coroutine replay never
+    /// suspends an unwinding thread: always.
+    fn unwinds_own(&self) -> bool {
+        true
+    }
+
+    /// The running thread starts a panic (called from the panic hook).
+    fn panic_started(&self) {}
 }
 
 /// Where a call was made, by content: a panic's site is known only so.
@@ -247,12 +260,34 @@ pub(crate) fn captured(thread: ThreadIndex, outcome: Outcome, blob: &[u8]) {
     });
 }
 
+/// `std::thread::panicking()` for the running thread: under the explorer,
+/// not when the OS thread's panic count is raised only by another thread
+/// suspended while it unwinds ([`Scheduler::unwinds_own`]).
+pub(crate) fn panicking() -> bool {
+    std::thread::panicking()
+        && SCHEDULER
+            .try_with(|s| s.try_borrow().ok().and_then(|s| s.as_ref().map(|s| s.unwinds_own())))
+            .ok()
+            .flatten()
+            .unwrap_or(true)
+}
+
+/// Tells the installed scheduler, if any, that the running thread starts a
+/// panic ([`Scheduler::panic_started`]).
+pub(crate) fn panic_started() {
+    let _ = SCHEDULER.try_with(|s| {
+        if let Some(s) = s.try_borrow().ok().as_ref().and_then(|s| s.as_ref()) {
+            s.panic_started();
+        }
+    });
+}
+
 /// A scheduling point for `op` (skipped while unwinding: a coroutine that
-/// panics must not hand the OS thread's panic state to another).
+/// panics keeps the OS thread until it blocks or is done).
 #[inline]
 pub(crate) fn switch(op: Op, object: Option<ObjectIndex>, location: &'static Location<'static>) {
     let call = CoopCall { op: Some(op), object, location };
-    if std::thread::panicking() {
+    if panicking() {
         scheduler().unwinding(call);
     } else {
         scheduler().switch(call);
@@ -261,7 +296,7 @@ pub(crate) fn switch(op: Op, object: Option<ObjectIndex>, location: &'static Loc
 
 /// A scheduling point that is not an event (`thread::yield_now`).
 pub(crate) fn yield_point(location: &'static Location<'static>) {
-    if !std::thread::panicking() {
+    if !panicking() {
         scheduler().switch(CoopCall { op: None, object: None, location });
     }
 }

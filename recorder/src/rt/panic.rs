@@ -27,6 +27,7 @@ pub(crate) fn install_hook() {
     INSTALL.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            crate::rt::coop::panic_started();
             let replayed = REPLAYED_SITE.try_with(|c| c.borrow_mut().take()).ok().flatten();
             let site =
                 replayed.or_else(|| info.location().map(|l| (l.file().to_string(), l.line(), l.column())));

@@ -30,6 +30,8 @@
 pub mod atomic;
 mod barrier;
 mod condvar;
+#[cfg(not(reprise_loom))]
+mod false_poison;
 mod lazy_lock;
 #[cfg(reprise_loom)]
 pub(crate) mod loom_failed;

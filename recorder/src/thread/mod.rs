@@ -60,7 +60,19 @@ pub use park::{park, park_timeout};
 pub(crate) use record::{record_exit, record_start};
 #[cfg(not(reprise_loom))]
 pub use scope::{scope, Scope, ScopedJoinHandle};
-pub use std::thread::{panicking, Result};
+#[cfg(reprise_loom)]
+pub use std::thread::panicking;
+pub use std::thread::Result;
+
+/// Whether this thread is unwinding from a panic. Like
+/// [`std::thread::panicking`], which counts panics per OS thread: under the
+/// explorer, whose threads share one OS thread, std's answers true in every
+/// thread while one is suspended mid-unwind (blocked in a `Drop`); this
+/// answers for the calling thread alone.
+#[cfg(not(reprise_loom))]
+pub fn panicking() -> bool {
+    crate::rt::coop::panicking()
+}
 
 /// [`park`] for at most `timeout`, under loom: a yield, after which it
 /// returns (spuriously, which std allows: loom has no time).

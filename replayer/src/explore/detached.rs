@@ -66,6 +66,7 @@ where
                         failure: None,
                         exhausted: false,
                         blocked: Some(blocked),
+                        uncertain: 0,
                     };
                 }
             }

@@ -73,6 +73,12 @@ pub struct ExploreOutcome {
     /// call reprise does not see for longer than [`Config::backstop`]: not a
     /// finding about the program, and the search is incomplete.
     pub blocked: Option<UninstrumentedBlocking>,
+    /// Schedules whose verdict was not kept: a thread started a panic while
+    /// another was suspended mid-unwind, and whether it had caught it by a
+    /// later call could only be guessed (std counts panics per OS thread,
+    /// and explored threads share one). Their failures, if any, are not
+    /// reported; the search went on.
+    pub uncertain: u64,
 }
 
 /// Explores the schedules of a program: see the [module docs](self).
@@ -156,6 +162,7 @@ impl Explorer {
         // traced, for its trace and report (`failure::build`).
         let mut spare = Spare::untraced();
         let mut schedules = 0;
+        let mut uncertain = 0;
         // Schedules are numbered from 1 to the budget, which the shards
         // split: shard i of n runs the numbers n * k + i + 1 (a DFS shard,
         // as many of its own part of the tree).
@@ -164,7 +171,13 @@ impl Explorer {
                 continue;
             }
             if !strategy.begin(if own_count { schedules } else { number - 1 }) {
-                return ExploreOutcome { schedules, failure: None, exhausted: true, blocked: None };
+                return ExploreOutcome {
+                    schedules,
+                    failure: None,
+                    exhausted: true,
+                    blocked: None,
+                    uncertain,
+                };
             }
             let (explored, result) =
                 run_once(&program, strategy, self.config.limits(), spare, number - 1, |_| ());
@@ -175,25 +188,36 @@ impl Explorer {
             strategy.end(end.steps);
             spare = std::mem::take(&mut end.spare);
             spare.untraced = true;
+            uncertain += u64::from(end.uncertain);
             let failure = failure_of(&mut end, result.as_ref(), &check);
             if let Some(kind) = failure {
                 let explored = Explored { end, run: explored.run };
                 let failure = failure::build(self, &program, &check, kind, explored, number, strategy.name());
-                return ExploreOutcome { schedules, failure: Some(failure), exhausted: false, blocked: None };
+                return ExploreOutcome {
+                    schedules,
+                    failure: Some(failure),
+                    exhausted: false,
+                    blocked: None,
+                    uncertain,
+                };
             }
             spare.recycle(explored.run, end.log, end.side);
         }
-        ExploreOutcome { schedules, failure: None, exhausted: false, blocked: None }
+        ExploreOutcome { schedules, failure: None, exhausted: false, blocked: None, uncertain }
     }
 }
 
 /// How a run failed: its own verdict (panic, deadlock, livelock), or what
-/// the program's check says of its result.
+/// the program's check says of its result. None for a run whose verdict is
+/// a guess ([`ExploreOutcome::uncertain`]).
 pub(crate) fn failure_of<R>(
     end: &mut RunEnd,
     result: Option<&R>,
     check: &impl Fn(&R) -> Option<String>,
 ) -> Option<FailureKind> {
+    if end.uncertain {
+        return None;
+    }
     end.failure.take().or_else(|| result.and_then(check).map(|message| FailureKind::Check { message }))
 }
 
@@ -287,5 +311,12 @@ where
     }
     if let Some(blocked) = outcome.blocked {
         panic!("{blocked}");
+    }
+    if outcome.uncertain > 0 {
+        eprintln!(
+            "reprise: {} of {} schedules not judged: a thread panicked while another was suspended \
+             mid-unwind, and whether it had caught its panic could only be guessed",
+            outcome.uncertain, outcome.schedules
+        );
     }
 }

@@ -204,6 +204,15 @@ impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
         if self.inner.is_some() && !matches!(self.held, Held::Off) {
             self.release_event();
+            #[cfg(not(reprise_loom))]
+            if let Held::Explore(_) = self.held {
+                let mutex = self.mutex;
+                crate::sync::false_poison::drop_guard(
+                    self.inner.take(),
+                    || mutex.inner.is_poisoned(),
+                    || mutex.inner.clear_poison(),
+                );
+            }
         }
     }
 }

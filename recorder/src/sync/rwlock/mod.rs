@@ -256,7 +256,15 @@ impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
             #[cfg(not(reprise_loom))]
             Held::Gated => replay::unlock(self.lock, crate::trace::model::Op::WriteUnlock, self.location),
             #[cfg(not(reprise_loom))]
-            Held::Explore(object) => explore::write_unlock(object, self.location),
+            Held::Explore(object) => {
+                explore::write_unlock(object, self.location);
+                let lock = self.lock;
+                crate::sync::false_poison::drop_guard(
+                    self.inner.take(),
+                    || lock.inner.is_poisoned(),
+                    || lock.inner.clear_poison(),
+                );
+            }
         }
     }
 }

@@ -44,6 +44,11 @@ impl Scheduler for RunScheduler {
             let mut st = self.state.borrow_mut();
             let st = &mut *st;
             let Some(me) = st.running else { return Woken::Changed };
+            if std::thread::panicking() && st.unwinding.unwinds_own(Some(me)) {
+                // Blocked in a `Drop` during its unwind: the others run with
+                // the OS thread's panic count raised by it.
+                st.unwinding.suspend(me);
+            }
             st.threads.block(me, on, deadline, &mut *st.strategy);
             if let Some(slot) = st.threads.get_mut(me) {
                 slot.next = Some(call);
@@ -159,8 +164,24 @@ impl Scheduler for RunScheduler {
         st.captured.insert((thread, at), Served { outcome, blob: Some(blob.to_vec()) });
     }
 
+    fn unwinds_own(&self) -> bool {
+        self.state.try_borrow_mut().map_or(true, |mut st| {
+            let running = st.running;
+            st.unwinding.unwinds_own(running)
+        })
+    }
+
+    fn panic_started(&self) {
+        if let Ok(mut st) = self.state.try_borrow_mut() {
+            if let Some(me) = st.running {
+                st.unwinding.panic_started(me);
+            }
+        }
+    }
+
     fn panicked(&self, thread: ThreadIndex, message: &str) {
         let mut st = self.state.borrow_mut();
+        st.unwinding.ended_in_panic(thread);
         if st.failure.is_none() {
             st.failure = Some(FailureKind::Panic { thread, message: message.to_string() });
         }

@@ -18,6 +18,9 @@ use super::strategy::Strategy;
 use super::threads::{IndexMap, Status, Threads};
 
 mod hook;
+mod unwinding;
+
+use unwinding::Unwinding;
 
 struct State {
     threads: Threads,
@@ -60,6 +63,8 @@ struct State {
     /// Captures to give back instead of running their closures (a run of a
     /// failing schedule again), by (thread, event index).
     serve: Option<Rc<Captured>>,
+    /// Who unwinds, the OS thread's panic count being shared.
+    unwinding: Unwinding,
 }
 
 /// Captured values by (thread, event index): a run's, given back to a run
@@ -87,6 +92,11 @@ pub(crate) struct RunEnd {
     pub(crate) made: Vec<Made>,
     /// The captures it made.
     pub(crate) captured: Rc<Captured>,
+    /// The run had to guess whether a thread was unwinding (it started a
+    /// panic while another was suspended mid-unwind, and std's panic count
+    /// is one per OS thread): its failure, if any, may be the guess's, so
+    /// it is not reported.
+    pub(crate) uncertain: bool,
 }
 
 impl RunScheduler {
@@ -115,6 +125,7 @@ impl RunScheduler {
                 made_by: Vec::new(),
                 captured: Captured::new(),
                 serve: None,
+                unwinding: Unwinding::default(),
             }),
         })
     }
@@ -170,6 +181,7 @@ impl RunScheduler {
                 }
                 let fiber = slot.fiber.take().expect("a runnable thread has a fiber");
                 st.running = Some(pick);
+                st.unwinding.resume(pick);
                 fiber
             };
             let ran = fiber.resume();
@@ -190,6 +202,7 @@ impl RunScheduler {
                             st.pool.push(stack);
                         }
                         st.threads.finish(pick, &mut *st.strategy);
+                        st.unwinding.finished(pick);
                         st.threads.wake_all(Resource::Thread(pick), &mut *st.strategy);
                     }
                 }
@@ -354,6 +367,7 @@ impl RunScheduler {
             side: take(&mut st.side),
             made: st.made.take().unwrap_or_default(),
             captured: Rc::new(take(&mut st.captured)),
+            uncertain: st.unwinding.uncertain(),
         };
         // Unwinding a fiber runs its destructors with no context installed:
         // the primitives pass through and call no scheduler. Newest first: a

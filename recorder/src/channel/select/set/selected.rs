@@ -150,7 +150,7 @@ impl Drop for SelectedOperation<'_> {
         if let Chosen::Crossbeam { op, .. } = _chosen {
             std::mem::forget(op);
         }
-        if !std::thread::panicking() {
+        if !crate::thread::panicking() {
             panic!("dropped `SelectedOperation` without completing the operation");
         }
     }

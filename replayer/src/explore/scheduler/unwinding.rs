@@ -1,0 +1,171 @@
+//! Who is unwinding, when the run's threads share one OS thread's panic
+//! count.
+//!
+//! std counts panics per OS thread (`std::thread::panicking()`), and every
+//! explored thread runs on the explorer's. A thread that blocks in a `Drop`
+//! while it unwinds (on a lock another thread holds) is suspended with that
+//! count raised, and the threads it lets run would all read "panicking":
+//! their guards would poison their locks, and `reprise::thread::panicking`
+//! would lie. This keeps the answer per thread: with no thread suspended
+//! mid-unwind, the running thread is the only one the count can be about;
+//! with one, the running thread unwinds only if it started a panic since.
+//! Whether such a thread has caught its panic by a later call, nothing says:
+//! the answer is then a guess (yes), right if that panic ends the thread,
+//! and a run that guessed otherwise is marked uncertain.
+
+use reprise_recorder::trace::model::ThreadIndex;
+
+/// The run's unwinding threads.
+#[derive(Default)]
+pub(super) struct Unwinding {
+    /// Threads suspended while they unwind.
+    suspended: Vec<ThreadIndex>,
+    /// Threads that started a panic while another was suspended mid-unwind.
+    started: Vec<Panicker>,
+    /// A guess may have been wrong.
+    uncertain: bool,
+}
+
+struct Panicker {
+    thread: ThreadIndex,
+    /// Panics it started since it was first counted.
+    panics: u32,
+    /// It was answered "unwinding" without knowing.
+    guessed: bool,
+    /// A panic ended it.
+    ended_in_panic: bool,
+}
+
+impl Unwinding {
+    /// Whether the raised panic count is `running`'s own.
+    pub(super) fn unwinds_own(&mut self, running: Option<ThreadIndex>) -> bool {
+        if self.suspended.is_empty() {
+            return true;
+        }
+        let Some(me) = running else { return true };
+        match self.started.iter_mut().find(|p| p.thread == me) {
+            Some(p) => {
+                p.guessed = true;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// `thread` blocks while it unwinds: it stays suspended mid-unwind until
+    /// it runs again.
+    pub(super) fn suspend(&mut self, thread: ThreadIndex) {
+        self.suspended.push(thread);
+    }
+
+    /// `thread` runs again: it goes on unwinding, or blocks again and says so.
+    pub(super) fn resume(&mut self, thread: ThreadIndex) {
+        self.suspended.retain(|&t| t != thread);
+        if self.suspended.is_empty() {
+            // The count is the running thread's alone again; a guess made
+            // meanwhile is judged when its thread ends.
+            self.started.retain(|p| p.guessed);
+        }
+    }
+
+    /// `thread` starts a panic.
+    pub(super) fn panic_started(&mut self, thread: ThreadIndex) {
+        match self.started.iter_mut().find(|p| p.thread == thread) {
+            Some(p) => p.panics += 1,
+            None if !self.suspended.is_empty() => {
+                self.started.push(Panicker { thread, panics: 1, guessed: false, ended_in_panic: false });
+            }
+            None => {}
+        }
+    }
+
+    /// `thread` ends by a panic it did not catch.
+    pub(super) fn ended_in_panic(&mut self, thread: ThreadIndex) {
+        if let Some(p) = self.started.iter_mut().find(|p| p.thread == thread) {
+            p.ended_in_panic = true;
+        }
+    }
+
+    /// `thread` is done: its guesses were right if the one panic it started
+    /// ended it.
+    pub(super) fn finished(&mut self, thread: ThreadIndex) {
+        if let Some(at) = self.started.iter().position(|p| p.thread == thread) {
+            let p = self.started.swap_remove(at);
+            if p.guessed && !(p.panics == 1 && p.ended_in_panic) {
+                self.uncertain = true;
+            }
+        }
+    }
+
+    /// Whether the run's verdict rests on a guess that may be wrong: one
+    /// judged so, or one whose thread never ended.
+    pub(super) fn uncertain(&self) -> bool {
+        self.uncertain || self.started.iter().any(|p| p.guessed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn with_no_thread_suspended_the_count_is_the_running_thread_s() {
+        let mut u = Unwinding::default();
+        u.panic_started(1);
+        assert!(u.unwinds_own(Some(1)));
+        assert!(u.unwinds_own(Some(2)));
+        assert!(!u.uncertain());
+    }
+
+    #[test]
+    fn beside_a_suspended_unwinder_only_a_thread_that_panicked_since_unwinds() {
+        let mut u = Unwinding::default();
+        u.suspend(0);
+        assert!(!u.unwinds_own(Some(1)));
+        u.panic_started(1);
+        assert!(u.unwinds_own(Some(1)));
+        assert!(!u.unwinds_own(Some(2)));
+        u.resume(0);
+        assert!(u.unwinds_own(Some(2)), "no one suspended: std's count is exact");
+    }
+
+    #[test]
+    fn a_guess_is_right_when_the_one_panic_ends_its_thread() {
+        let mut u = Unwinding::default();
+        u.suspend(0);
+        u.panic_started(1);
+        assert!(u.unwinds_own(Some(1)));
+        assert!(u.uncertain(), "undecided while the thread lives");
+        u.ended_in_panic(1);
+        u.finished(1);
+        assert!(!u.uncertain());
+    }
+
+    #[test]
+    fn a_guess_about_a_thread_that_ends_normally_or_panicked_twice_is_uncertain() {
+        for panics in [1, 2] {
+            let mut u = Unwinding::default();
+            u.suspend(0);
+            for _ in 0..panics {
+                u.panic_started(1);
+            }
+            assert!(u.unwinds_own(Some(1)));
+            if panics == 2 {
+                u.ended_in_panic(1);
+            }
+            u.finished(1);
+            assert!(u.uncertain(), "{panics} panics");
+        }
+    }
+
+    #[test]
+    fn an_unguessed_panicker_is_forgotten_once_no_one_is_suspended() {
+        let mut u = Unwinding::default();
+        u.suspend(0);
+        u.panic_started(1);
+        u.resume(0);
+        u.finished(1);
+        assert!(!u.uncertain());
+        assert!(u.unwinds_own(Some(1)));
+    }
+}

@@ -67,6 +67,7 @@ mod trace_mode;
 mod traces;
 mod tracing_layer;
 mod trust;
+mod unlike_eighth;
 mod unlike_fifth;
 mod unlike_fourth;
 mod unlike_more;

@@ -151,6 +151,11 @@ pub(crate) fn run(args: Args) -> Outcome {
         // Not a finding: the search stopped where reprise cannot see.
         return Err(Failure::new(exit::STALLED, anyhow!("{blocked}")));
     }
+    if let Some(stuck) = outcome.stuck_unwinding {
+        // A finding, without a trace.
+        out!("failure after {} schedules: {stuck}", outcome.schedules);
+        return Ok(exit::FINDING);
+    }
     match outcome.failure {
         Some(failure) => {
             eprint!("{}", failure.report);
@@ -193,6 +198,7 @@ fn json_result(settings: &explore_json::Settings<'_>, outcome: &explore::Explore
     crate::cli::write_stdout(&format!("{}\n", explore_json::render(settings, outcome)))?;
     Ok(match (&outcome.blocked, &outcome.failure) {
         (Some(_), _) => exit::STALLED,
+        (None, None) if outcome.stuck_unwinding.is_some() => exit::FINDING,
         (None, Some(failure)) if failure.trace.is_none() => exit::IO_ERROR,
         (None, Some(_)) => exit::FINDING,
         (None, None) => exit::SUCCESS,

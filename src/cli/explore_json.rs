@@ -4,7 +4,7 @@
 //! ```text
 //! {"pipeline":"payments","bug":"lost-update","strategy":"pct3","seed":0,
 //!  "budget":1000,"shard":[0,1],"schedules":1,"uncertain":0,"exhausted":false,
-//!  "blocked":null,"failure":{"schedule":1,"strategy":"pct3","kind":"check",
+//!  "blocked":null,"stuck_unwinding":null,"failure":{"schedule":1,"strategy":"pct3","kind":"check",
 //!  "summary":"invariants: violated: conservation","steps":915,
 //!  "preemptions":0,"one_minimal":true,"minimize_runs":59,
 //!  "trace":"/tmp/…trace","digest":"…","replay":"reprise replay /tmp/…trace"}}
@@ -76,6 +76,12 @@ pub(crate) fn render(settings: &Settings<'_>, outcome: &ExploreOutcome) -> Strin
             let _ = write!(out, ",\"blocked\":{}", string(&blocked.to_string()));
         }
         None => out.push_str(",\"blocked\":null"),
+    }
+    match &outcome.stuck_unwinding {
+        Some(stuck) => {
+            let _ = write!(out, ",\"stuck_unwinding\":{}", string(&stuck.to_string()));
+        }
+        None => out.push_str(",\"stuck_unwinding\":null"),
     }
     match &outcome.failure {
         None => out.push_str(",\"failure\":null"),

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::backstop::{Sampler, Watch};
+use super::stuck_unwinding::Stop;
 use super::{trace_out, ExploreOutcome, Explorer};
 
 /// How often the waiting thread reports progress. The exploring thread
@@ -36,7 +37,25 @@ where
             trace_out::restore_program_header(header);
             let counted = Arc::clone(&theirs);
             Watch::install(theirs);
-            let outcome = exploring_with.explore_here(program, check, |n| counted.schedules_done(n));
+            let explored = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                exploring_with.explore_here(program, check, |n| counted.schedules_done(n))
+            }));
+            let outcome = match explored {
+                Ok(outcome) => outcome,
+                // A run left a thread stuck mid-unwind: this thread's panic
+                // count stays raised, so it makes no more runs.
+                Err(payload) => match payload.downcast::<Stop>() {
+                    Ok(stop) => ExploreOutcome {
+                        schedules: counted.schedules(),
+                        failure: None,
+                        exhausted: false,
+                        blocked: None,
+                        uncertain: 0,
+                        stuck_unwinding: Some(stop.0),
+                    },
+                    Err(payload) => std::panic::resume_unwind(payload),
+                },
+            };
             let _ = tx.send(Box::new(outcome));
         })
         .expect("reprise: cannot start the exploration's thread");
@@ -67,6 +86,7 @@ where
                         exhausted: false,
                         blocked: Some(blocked),
                         uncertain: 0,
+                        stuck_unwinding: None,
                     };
                 }
             }

@@ -40,6 +40,7 @@ mod run_failure;
 mod scheduler;
 mod spare;
 pub mod strategy;
+mod stuck_unwinding;
 mod threads;
 pub(crate) mod trace_out;
 
@@ -54,6 +55,7 @@ pub use failure::{set_program_header, Failure};
 pub use replay_here::REPLAY_ENV;
 pub use run_failure::{FailureKind, Step, Stuck};
 pub use strategy::{Strategy, StrategyKind};
+pub use stuck_unwinding::StuckUnwinding;
 pub use trace_out::{explored_test, TEST_PARAMETER};
 
 use scheduler::{RunEnd, RunScheduler};
@@ -79,6 +81,10 @@ pub struct ExploreOutcome {
     /// and explored threads share one). Their failures, if any, are not
     /// reported; the search went on.
     pub uncertain: u64,
+    /// The exploration stopped because a run ended with a thread blocked in
+    /// a `Drop` while it unwinds (a deadlock through a panic's cleanup),
+    /// which cannot be torn down: a finding, reported without a trace.
+    pub stuck_unwinding: Option<StuckUnwinding>,
 }
 
 /// Explores the schedules of a program: see the [module docs](self).
@@ -177,6 +183,7 @@ impl Explorer {
                     exhausted: true,
                     blocked: None,
                     uncertain,
+                    stuck_unwinding: None,
                 };
             }
             let (explored, result) =
@@ -199,11 +206,19 @@ impl Explorer {
                     exhausted: false,
                     blocked: None,
                     uncertain,
+                    stuck_unwinding: None,
                 };
             }
             spare.recycle(explored.run, end.log, end.side);
         }
-        ExploreOutcome { schedules, failure: None, exhausted: false, blocked: None, uncertain }
+        ExploreOutcome {
+            schedules,
+            failure: None,
+            exhausted: false,
+            blocked: None,
+            uncertain,
+            stuck_unwinding: None,
+        }
     }
 }
 
@@ -311,6 +326,9 @@ where
     }
     if let Some(blocked) = outcome.blocked {
         panic!("{blocked}");
+    }
+    if let Some(stuck) = outcome.stuck_unwinding {
+        panic!("{stuck}");
     }
     if outcome.uncertain > 0 {
         eprintln!(

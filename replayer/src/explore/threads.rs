@@ -109,9 +109,9 @@ impl Threads {
         self.slots.iter().enumerate().filter_map(|(t, s)| s.as_ref().map(|s| (t as ThreadIndex, s)))
     }
 
-    /// Every slot, to change (teardown).
-    pub(super) fn slots_mut(&mut self) -> impl Iterator<Item = &mut Slot> {
-        self.slots.iter_mut().flatten()
+    /// Every slot with its thread, to change (teardown).
+    pub(super) fn indexed_slots_mut(&mut self) -> impl Iterator<Item = (ThreadIndex, &mut Slot)> {
+        self.slots.iter_mut().enumerate().filter_map(|(t, s)| s.as_mut().map(|s| (t as ThreadIndex, s)))
     }
 
     /// What the thread is about to do.

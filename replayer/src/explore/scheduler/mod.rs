@@ -15,6 +15,7 @@ use super::coroutine::{Fiber, Ran, Spawned};
 use super::run_failure::{FailureKind, Step, Stuck};
 use super::spare::{Made, Spare};
 use super::strategy::Strategy;
+use super::stuck_unwinding::{Stop, StuckUnwinding};
 use super::threads::{IndexMap, Status, Threads};
 
 mod hook;
@@ -214,7 +215,12 @@ impl RunScheduler {
             }
         }
         coop::remove_scheduler();
-        self.teardown()
+        let (end, stuck) = self.teardown();
+        if let Some(stuck) = stuck {
+            // Not `panic!`: no hook, no message; `detached.rs` catches it.
+            std::panic::resume_unwind(Box::new(Stop(stuck)));
+        }
+        end
     }
 
     fn start_spawned(&self) {
@@ -328,19 +334,32 @@ impl RunScheduler {
     }
 
     /// Stops every unfinished thread: flushes its recorded events (the
-    /// failure's trace needs them) and unwinds its fiber.
-    fn teardown(&self) -> RunEnd {
+    /// failure's trace needs them) and unwinds its fiber, except a thread
+    /// blocked mid-unwind, whose fiber is left (see `stuck_unwinding.rs`)
+    /// and said.
+    fn teardown(&self) -> (RunEnd, Option<StuckUnwinding>) {
         let mut st = self.state.borrow_mut();
+        let st = &mut *st;
         let mut fibers = Vec::new();
-        for slot in st.threads.slots_mut() {
+        let mut stuck = Vec::new();
+        for (index, slot) in st.threads.indexed_slots_mut() {
             if let Some(ctx) = slot.ctx.take() {
                 ctx.close();
             }
             if let Some(fiber) = slot.fiber.take() {
-                fibers.push(fiber);
+                if st.unwinding.is_suspended(index) {
+                    stuck.push((index, slot.next));
+                    // Never resumed, never unwound: Rust would abort.
+                    std::mem::forget(fiber);
+                } else {
+                    fibers.push(fiber);
+                }
             }
         }
-        let st = &mut *st;
+        let stuck = (!stuck.is_empty()).then(|| StuckUnwinding {
+            summary: st.failure.as_ref().map_or_else(|| "the run ended".to_string(), FailureKind::summary),
+            threads: stuck,
+        });
         st.threads.reset();
         st.lock_owner.clear();
         // Bodies never started are dropped, not started by the next run.
@@ -376,7 +395,7 @@ impl RunScheduler {
         while let Some(fiber) = fibers.pop() {
             drop(fiber);
         }
-        end
+        (end, stuck)
     }
 
     /// A blocked thread closes a cycle of lock waits?

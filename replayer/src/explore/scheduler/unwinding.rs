@@ -58,6 +58,11 @@ impl Unwinding {
         self.suspended.push(thread);
     }
 
+    /// Whether `thread` is suspended mid-unwind.
+    pub(super) fn is_suspended(&self, thread: ThreadIndex) -> bool {
+        self.suspended.contains(&thread)
+    }
+
     /// `thread` runs again: it goes on unwinding, or blocks again and says so.
     pub(super) fn resume(&mut self, thread: ThreadIndex) {
         self.suspended.retain(|&t| t != thread);

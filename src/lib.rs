@@ -94,7 +94,7 @@ pub use reprise_recorder::{
     RECORD_ERROR_EXIT_CODE,
 };
 #[doc(inline)]
-pub use reprise_recorder::{channel, hint, random, sync, thread, time};
+pub use reprise_recorder::{channel, hint, panic, random, sync, thread, time};
 #[doc(inline)]
 pub use reprise_recorder::{
     flight, flight_dump, flight_dump_all, DumpInfo, FlightConfig, FlightError, FlightRun,

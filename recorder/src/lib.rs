@@ -56,6 +56,7 @@ pub mod local;
 #[path = "loom/execution.rs"]
 mod loom_execution;
 pub mod named;
+pub mod panic;
 #[cfg(not(reprise_loom))]
 mod policy;
 pub mod random;

@@ -168,6 +168,9 @@ pub trait Scheduler {
 
     /// The running thread starts a panic (called from the panic hook).
     fn panic_started(&self) {}
+
+    /// The running thread caught a panic (`reprise::panic::catch_unwind`).
+    fn panic_caught(&self) {}
 }
 
 /// Where a call was made, by content: a panic's site is known only so.
@@ -278,6 +281,16 @@ pub(crate) fn panic_started() {
     let _ = SCHEDULER.try_with(|s| {
         if let Some(s) = s.try_borrow().ok().as_ref().and_then(|s| s.as_ref()) {
             s.panic_started();
+        }
+    });
+}
+
+/// Tells the installed scheduler, if any, that the running thread caught a
+/// panic ([`Scheduler::panic_caught`]).
+pub(crate) fn panic_caught() {
+    let _ = SCHEDULER.try_with(|s| {
+        if let Some(s) = s.try_borrow().ok().as_ref().and_then(|s| s.as_ref()) {
+            s.panic_caught();
         }
     });
 }

@@ -179,6 +179,14 @@ impl Scheduler for RunScheduler {
         }
     }
 
+    fn panic_caught(&self) {
+        if let Ok(mut st) = self.state.try_borrow_mut() {
+            if let Some(me) = st.running {
+                st.unwinding.panic_caught(me);
+            }
+        }
+    }
+
     fn panicked(&self, thread: ThreadIndex, message: &str) {
         let mut st = self.state.borrow_mut();
         st.unwinding.ended_in_panic(thread);

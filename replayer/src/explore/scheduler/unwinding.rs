@@ -9,9 +9,11 @@
 //! would lie. This keeps the answer per thread: with no thread suspended
 //! mid-unwind, the running thread is the only one the count can be about;
 //! with one, the running thread unwinds only if it started a panic since.
-//! Whether such a thread has caught its panic by a later call, nothing says:
-//! the answer is then a guess (yes), right if that panic ends the thread,
-//! and a run that guessed otherwise is marked uncertain.
+//! Whether such a thread has caught its panic by a later call, only
+//! `reprise::panic::catch_unwind` says (std's says nothing): until its
+//! catches balance its panics the answer is a guess (yes), right if they
+//! come to balance or if the panic ends the thread; a run that guessed
+//! otherwise is marked uncertain.
 
 use reprise_recorder::trace::model::ThreadIndex;
 
@@ -81,6 +83,19 @@ impl Unwinding {
                 self.started.push(Panicker { thread, panics: 1, guessed: false, ended_in_panic: false });
             }
             None => {}
+        }
+    }
+
+    /// `thread` caught a panic (through reprise's `catch_unwind`): once its
+    /// catches balance the panics it started, it is known not to unwind,
+    /// and the guesses made about it were right.
+    pub(super) fn panic_caught(&mut self, thread: ThreadIndex) {
+        if let Some(at) = self.started.iter().position(|p| p.thread == thread) {
+            let p = &mut self.started[at];
+            p.panics = p.panics.saturating_sub(1);
+            if p.panics == 0 {
+                self.started.swap_remove(at);
+            }
         }
     }
 
@@ -161,6 +176,21 @@ mod tests {
             u.finished(1);
             assert!(u.uncertain(), "{panics} panics");
         }
+    }
+
+    #[test]
+    fn a_seen_catch_settles_the_guesses_about_its_panic() {
+        let mut u = Unwinding::default();
+        u.suspend(0);
+        u.panic_started(1);
+        u.panic_started(1);
+        assert!(u.unwinds_own(Some(1)));
+        u.panic_caught(1);
+        assert!(u.unwinds_own(Some(1)), "one of its two panics still unwinds");
+        u.panic_caught(1);
+        assert!(!u.unwinds_own(Some(1)), "both caught");
+        u.finished(1);
+        assert!(!u.uncertain());
     }
 
     #[test]

@@ -147,6 +147,14 @@ fn recorded_and_replayed(name: &str, expected: &str, program: fn() -> String) {
 /// alive; then lets `contested` go. std: `target` is poisoned (its guard
 /// dropped while its thread unwound) and the holder saw itself panicking.
 fn resumed_beside_an_unwinder() -> String {
+    resumed_beside(false)
+}
+
+/// The holder of `contested` resumes a payload holding `target`, taken
+/// first (`target_first`, and then the answer names `contested` too) or
+/// inside the `catch_unwind`, while the main thread may be suspended
+/// mid-unwind on `contested`.
+fn resumed_beside(target_first: bool) -> String {
     let contested = Arc::new(Mutex::new(0u32));
     let target = Arc::new(Mutex::new(0u32));
     let held = Arc::new(AtomicBool::new(false));
@@ -156,10 +164,11 @@ fn resumed_beside_an_unwinder() -> String {
             (Arc::clone(&contested), Arc::clone(&target), Arc::clone(&held), Arc::clone(&saw));
         thread::spawn(move || {
             let g = contested.lock().unwrap();
+            let first = target_first.then(|| target.lock().unwrap());
             held.store(true, Ordering::Release);
             thread::yield_now();
             let r = catch_unwind(AssertUnwindSafe(|| {
-                let _t = target.lock().unwrap();
+                let _t = first.unwrap_or_else(|| target.lock().unwrap());
                 let _n = NotesPanicking(&saw);
                 resume_unwind(Box::new(7u32));
             }));
@@ -175,7 +184,15 @@ fn resumed_beside_an_unwinder() -> String {
         panic!("{STAGED}: unwinding into a held lock");
     }));
     holder.join().unwrap();
-    format!("target poisoned {}, holder saw panicking {}", target.is_poisoned(), saw.load(Ordering::Acquire))
+    let (target, saw) = (target.is_poisoned(), saw.load(Ordering::Acquire));
+    if target_first {
+        format!(
+            "target poisoned {target}, contested poisoned {}, holder saw panicking {saw}",
+            contested.is_poisoned()
+        )
+    } else {
+        format!("target poisoned {target}, holder saw panicking {saw}")
+    }
 }
 
 const RESUMED_STD: &str = "target poisoned true, holder saw panicking true";
@@ -199,41 +216,7 @@ fn a_resumed_unwind_beside_an_unwinder_is_std_s_under_every_strategy() {
 /// starts and ends. std: `target` poisoned, the holder saw itself
 /// panicking, `contested` clean.
 fn resumed_a_held_lock_beside_an_unwinder() -> String {
-    let contested = Arc::new(Mutex::new(0u32));
-    let target = Arc::new(Mutex::new(0u32));
-    let held = Arc::new(AtomicBool::new(false));
-    let saw = Arc::new(AtomicBool::new(false));
-    let holder = {
-        let (contested, target, held, saw) =
-            (Arc::clone(&contested), Arc::clone(&target), Arc::clone(&held), Arc::clone(&saw));
-        thread::spawn(move || {
-            let g = contested.lock().unwrap();
-            let t = target.lock().unwrap();
-            held.store(true, Ordering::Release);
-            thread::yield_now();
-            let r = catch_unwind(AssertUnwindSafe(|| {
-                let _t = t;
-                let _n = NotesPanicking(&saw);
-                resume_unwind(Box::new(7u32));
-            }));
-            assert!(r.is_err());
-            drop(g);
-        })
-    };
-    let _ = catch_unwind(AssertUnwindSafe(|| {
-        let _d = LocksOnDrop(Arc::clone(&contested));
-        while !held.load(Ordering::Acquire) {
-            thread::yield_now();
-        }
-        panic!("{STAGED}: unwinding into a held lock");
-    }));
-    holder.join().unwrap();
-    format!(
-        "target poisoned {}, contested poisoned {}, holder saw panicking {}",
-        target.is_poisoned(),
-        contested.is_poisoned(),
-        saw.load(Ordering::Acquire)
-    )
+    resumed_beside(true)
 }
 
 const RESUMED_HELD_STD: &str = "target poisoned true, contested poisoned false, holder saw panicking true";

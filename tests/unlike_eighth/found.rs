@@ -33,22 +33,25 @@
 //!    hears of it. While another thread is suspended mid-unwind, the
 //!    resuming thread then counts as not unwinding: `thread::panicking()`
 //!    says false in its `Drop`s, and the poison its guard sets is taken for
-//!    the other thread's and cleared (recorder/src/sync/false_poison.rs). std
+//!    the other thread's and cleared (recorder/src/sync/explored_poison.rs). std
 //!    says true and poisons the lock; recording and a parallel replay agree
 //!    with std; every strategy reports a false failure. Fixed for programs
 //!    that use `reprise::panic::{resume_unwind, catch_unwind}`, which tell
 //!    the explorer (recorder/src/panic.rs): `a_resumed_unwind_through_
 //!    reprise_panic_...` passes, and fails with std's either one. Its first
-//!    test still fails, now on bug 4 (its `target` is taken while the main
-//!    thread is suspended mid-unwind).
+//!    test, whose `target` is taken while the main thread is suspended
+//!    mid-unwind, passes too since bug 4 was fixed.
 //! 4. A lock taken while another thread is suspended mid-unwind, held
 //!    until after that thread has finished unwinding and then through a
 //!    panic of its holder, is not poisoned. std's guard notes
 //!    `thread::panicking()` when it is made (the OS thread's count, raised
 //!    by the suspended thread) and poisons at its drop only if that was
-//!    false; `false_poison` clears poison std set wrongly but never sets the
+//!    false; `explored_poison` clears poison std set wrongly but never sets the
 //!    poison std failed to set. std: poisoned; every strategy reports a
-//!    false failure (and the verdict is certain: no guess was made).
+//!    false failure (and the verdict is certain: no guess was made). Fixed:
+//!    the explorer keeps such a missed poison beside std's flag
+//!    (recorder/src/sync/explored_poison.rs), for a `Mutex` and an
+//!    `RwLock`'s writer; both tests here pass, and failed without it.
 //! 5. A failure the explorer found, whose trace has a lock taken while a
 //!    thread unwinds after another thread's events (worker 0 starts, worker
 //!    1 runs, then worker 0 panics and locks in its `Drop`), does not replay
@@ -203,7 +206,6 @@ fn a_resumed_unwind_beside_an_unwinder_is_std_s_recorded() {
 }
 
 #[test]
-#[ignore = "reprise bug: a lock taken while another thread is suspended mid-unwind is not poisoned by its holder's unwind (bug 4)"]
 fn a_resumed_unwind_beside_an_unwinder_is_std_s_under_every_strategy() {
     let bad = every_strategy("resumed", 50, || assert_eq!(resumed_beside_an_unwinder(), RESUMED_STD));
     assert!(bad.is_empty(), "{}", bad.join("\n"));
@@ -286,7 +288,6 @@ fn a_lock_held_through_a_later_panic_is_std_s_recorded() {
 }
 
 #[test]
-#[ignore = "reprise bug: a lock taken while another thread is suspended mid-unwind is not poisoned by its holder's later panic"]
 fn a_lock_held_through_a_later_panic_is_std_s_under_every_strategy() {
     let bad = every_strategy("held", 50, || assert_eq!(held_through_a_later_panic(), HELD_STD));
     assert!(bad.is_empty(), "{}", bad.join("\n"));

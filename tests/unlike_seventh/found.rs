@@ -19,7 +19,7 @@
 //!    (replayer/src/explore/scheduler/unwinding.rs): `reprise::thread::
 //!    panicking` answers for the calling thread, and a guard (or a condvar
 //!    wait's release) that std poisons only because another thread is
-//!    suspended mid-unwind clears it (recorder/src/sync/false_poison.rs).
+//!    suspended mid-unwind clears it (recorder/src/sync/explored_poison.rs).
 //! 2. A coroutine replay that stops early (here: it cannot schedule a send
 //!    made while a thread unwinds, README's known limit) unwinds the
 //!    stopped thread and tears down the other coroutines; a value on one's

@@ -31,7 +31,7 @@ pub mod atomic;
 mod barrier;
 mod condvar;
 #[cfg(not(reprise_loom))]
-mod false_poison;
+mod explored_poison;
 mod lazy_lock;
 #[cfg(reprise_loom)]
 pub(crate) mod loom_failed;

@@ -21,11 +21,7 @@ pub(super) fn wait<'a, T>(
     location: &'static Location<'static>,
 ) -> (Result<InnerGuard<'a, T>, InnerGuard<'a, T>>, bool) {
     let release = |guard: InnerGuard<'a, T>| {
-        crate::sync::false_poison::drop_guard(
-            guard,
-            || mutex.inner.is_poisoned(),
-            || mutex.inner.clear_poison(),
-        );
+        mutex.poison.release(guard, || mutex.inner.is_poisoned(), || mutex.inner.clear_poison());
         context::with(|ctx| ctx.shared.release(mutex_object));
         coop::scheduler().lock_held(mutex_object, false);
         coop::wake(Resource::Object(mutex_object), true);

@@ -21,21 +21,22 @@ impl<T: ?Sized> Mutex<T> {
         op: Op,
         location: &'static Location<'static>,
     ) -> LockResult<InnerGuard<'_, T>> {
-        loop {
+        let result = loop {
             coop::switch(op, Some(object), location);
             match self.inner.try_lock() {
-                Ok(guard) => return Ok(guard),
-                Err(TryLockError::Poisoned(p)) => return Err(p),
+                Ok(guard) => break Ok(guard),
+                Err(TryLockError::Poisoned(p)) => break Err(p),
                 Err(TryLockError::WouldBlock) if !coop::scheduler().holds(object) => {
                     // Held outside this run: that holder lets go by itself,
                     // and blocking in the scheduler was a false stall.
-                    return self.inner.lock();
+                    break self.inner.lock();
                 }
                 Err(TryLockError::WouldBlock) => {
                     coop::block(&[Resource::Object(object)], None, op, Some(object), location);
                 }
             }
-        }
+        };
+        self.poison.taken(result)
     }
 }
 
@@ -68,7 +69,7 @@ pub(super) fn try_lock<'a, T: ?Sized>(
     // Under a coroutine replay, a recorded WouldBlock comes back as one.
     let result = match coop::served(Op::TryLock) {
         Some(Outcome::TryLock { acquisition: None }) => Err(TryLockError::WouldBlock),
-        _ => mutex.inner.try_lock(),
+        _ => mutex.poison.tried(mutex.inner.try_lock(), true),
     };
     if result.is_ok() {
         coop::scheduler().lock_held(object, true);

@@ -26,6 +26,8 @@ use crate::rt::mode::{self, Mode};
 #[cfg(not(reprise_loom))]
 use crate::rt::object::ObjectSlot;
 #[cfg(not(reprise_loom))]
+use crate::sync::explored_poison::ExploredPoison;
+#[cfg(not(reprise_loom))]
 use crate::trace::model::ObjectIndex;
 
 #[cfg(reprise_loom)]
@@ -40,6 +42,9 @@ pub struct Mutex<T: ?Sized> {
     /// Acquisitions so far; changed only by the holder.
     #[cfg(not(reprise_loom))]
     pub(crate) acquisitions: AtomicU64,
+    /// What the explorer knows of its poison beside std's flag.
+    #[cfg(not(reprise_loom))]
+    pub(crate) poison: ExploredPoison,
     pub(crate) inner: InnerMutex<T>,
 }
 
@@ -79,6 +84,8 @@ impl<T> Mutex<T> {
             slot: ObjectSlot::here(),
             #[cfg(not(reprise_loom))]
             acquisitions: AtomicU64::new(0),
+            #[cfg(not(reprise_loom))]
+            poison: ExploredPoison::new(),
             inner: InnerMutex::new(value),
         }
     }
@@ -89,6 +96,12 @@ impl<T> Mutex<T> {
     ///
     /// When a holder panicked, as std's.
     pub fn into_inner(self) -> LockResult<T> {
+        #[cfg(not(reprise_loom))]
+        {
+            let Mutex { poison, inner, .. } = self;
+            poison.value(inner.into_inner())
+        }
+        #[cfg(reprise_loom)]
         self.inner.into_inner()
     }
 }
@@ -138,7 +151,17 @@ impl<T: ?Sized> Mutex<T> {
     /// [`crate::capture()`]), and a replay gets the recorded answer.
     #[track_caller]
     pub fn is_poisoned(&self) -> bool {
-        crate::capture::capture(|| self.inner.is_poisoned())
+        crate::capture::capture(|| self.inner.is_poisoned() || self.missed_poison())
+    }
+
+    #[cfg(not(reprise_loom))]
+    fn missed_poison(&self) -> bool {
+        self.poison.is_missed()
+    }
+
+    #[cfg(reprise_loom)]
+    fn missed_poison(&self) -> bool {
+        false
     }
 
     /// Forgets that a holder panicked. Like [`std::sync::Mutex::clear_poison`];
@@ -146,6 +169,8 @@ impl<T: ?Sized> Mutex<T> {
     /// recorded order).
     pub fn clear_poison(&self) {
         self.inner.clear_poison();
+        #[cfg(not(reprise_loom))]
+        self.poison.clear();
     }
 
     /// The value, through a unique borrow (no locking, no event).
@@ -154,6 +179,9 @@ impl<T: ?Sized> Mutex<T> {
     ///
     /// When a holder panicked, as std's.
     pub fn get_mut(&mut self) -> LockResult<&mut T> {
+        #[cfg(not(reprise_loom))]
+        return self.poison.value(self.inner.get_mut());
+        #[cfg(reprise_loom)]
         self.inner.get_mut()
     }
 
@@ -207,7 +235,7 @@ impl<T: ?Sized> Drop for MutexGuard<'_, T> {
             #[cfg(not(reprise_loom))]
             if let Held::Explore(_) = self.held {
                 let mutex = self.mutex;
-                crate::sync::false_poison::drop_guard(
+                mutex.poison.release(
                     self.inner.take(),
                     || mutex.inner.is_poisoned(),
                     || mutex.inner.clear_poison(),

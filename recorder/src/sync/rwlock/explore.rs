@@ -38,7 +38,7 @@ pub(super) fn read<'a, T: ?Sized>(
     location: &'static Location<'static>,
 ) -> LockResult<RwLockReadGuard<'a, T>> {
     let object = object(lock, location);
-    let result = acquire(object, Op::ReadLock, location, || lock.inner.try_read());
+    let result = lock.poison.report(acquire(object, Op::ReadLock, location, || lock.inner.try_read()));
     let writes_before = lock.note_read();
     context::with(|ctx| ctx.record_outcome(Outcome::ReadLock { writes_before }, object, location));
     map_poison(result, lock.read_guard(Held::Explore(object), location))
@@ -49,7 +49,7 @@ pub(super) fn write<'a, T: ?Sized>(
     location: &'static Location<'static>,
 ) -> LockResult<RwLockWriteGuard<'a, T>> {
     let object = object(lock, location);
-    let result = acquire(object, Op::WriteLock, location, || lock.inner.try_write());
+    let result = lock.poison.taken(acquire(object, Op::WriteLock, location, || lock.inner.try_write()));
     coop::scheduler().lock_held(object, true);
     let (write, readers) = lock.note_write();
     context::with(|ctx| {
@@ -68,7 +68,7 @@ pub(super) fn try_read<'a, T: ?Sized>(
     // Under a coroutine replay, a recorded WouldBlock comes back as one.
     let result = match coop::served(Op::TryReadLock) {
         Some(Outcome::TryReadLock { writes_before: None }) => Err(TryLockError::WouldBlock),
-        _ => lock.inner.try_read(),
+        _ => lock.poison.tried(lock.inner.try_read(), false),
     };
     let writes_before = match result {
         Err(TryLockError::WouldBlock) => None,
@@ -86,7 +86,7 @@ pub(super) fn try_write<'a, T: ?Sized>(
     coop::switch(Op::TryWriteLock, Some(object), location);
     let result = match coop::served(Op::TryWriteLock) {
         Some(Outcome::TryWriteLock { taken: None }) => Err(TryLockError::WouldBlock),
-        _ => lock.inner.try_write(),
+        _ => lock.poison.tried(lock.inner.try_write(), true),
     };
     if result.is_ok() {
         coop::scheduler().lock_held(object, true);

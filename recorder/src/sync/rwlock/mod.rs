@@ -25,6 +25,8 @@ use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 use crate::rt::mode::{self, Mode};
 #[cfg(not(reprise_loom))]
 use crate::rt::object::ObjectSlot;
+#[cfg(not(reprise_loom))]
+use crate::sync::explored_poison::ExploredPoison;
 use crate::sync::mutex::Held;
 
 #[cfg(reprise_loom)]
@@ -46,6 +48,9 @@ pub struct RwLock<T: ?Sized> {
     /// Read locks taken since the last write.
     #[cfg(not(reprise_loom))]
     reads_since_write: AtomicU64,
+    /// What the explorer knows of its poison beside std's flag.
+    #[cfg(not(reprise_loom))]
+    poison: ExploredPoison,
     inner: InnerRwLock<T>,
 }
 
@@ -99,6 +104,8 @@ impl<T> RwLock<T> {
             writes: AtomicU64::new(0),
             #[cfg(not(reprise_loom))]
             reads_since_write: AtomicU64::new(0),
+            #[cfg(not(reprise_loom))]
+            poison: ExploredPoison::new(),
             inner: InnerRwLock::new(value),
         }
     }
@@ -109,6 +116,12 @@ impl<T> RwLock<T> {
     ///
     /// When a writer panicked, as std's.
     pub fn into_inner(self) -> LockResult<T> {
+        #[cfg(not(reprise_loom))]
+        {
+            let RwLock { poison, inner, .. } = self;
+            poison.value(inner.into_inner())
+        }
+        #[cfg(reprise_loom)]
         self.inner.into_inner()
     }
 }
@@ -210,7 +223,17 @@ impl<T: ?Sized> RwLock<T> {
     /// [`Mutex::is_poisoned`](crate::sync::Mutex::is_poisoned) is.
     #[track_caller]
     pub fn is_poisoned(&self) -> bool {
-        crate::capture::capture(|| self.inner.is_poisoned())
+        crate::capture::capture(|| self.inner.is_poisoned() || self.missed_poison())
+    }
+
+    #[cfg(not(reprise_loom))]
+    fn missed_poison(&self) -> bool {
+        self.poison.is_missed()
+    }
+
+    #[cfg(reprise_loom)]
+    fn missed_poison(&self) -> bool {
+        false
     }
 
     /// Forgets that a writer panicked. Like
@@ -218,6 +241,8 @@ impl<T: ?Sized> RwLock<T> {
     /// follow are, and replay takes them in the recorded order).
     pub fn clear_poison(&self) {
         self.inner.clear_poison();
+        #[cfg(not(reprise_loom))]
+        self.poison.clear();
     }
 
     /// The value, through a unique borrow (no locking, no event).
@@ -226,6 +251,9 @@ impl<T: ?Sized> RwLock<T> {
     ///
     /// When a writer panicked, as std's.
     pub fn get_mut(&mut self) -> LockResult<&mut T> {
+        #[cfg(not(reprise_loom))]
+        return self.poison.value(self.inner.get_mut());
+        #[cfg(reprise_loom)]
         self.inner.get_mut()
     }
 }
@@ -259,7 +287,7 @@ impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
             Held::Explore(object) => {
                 explore::write_unlock(object, self.location);
                 let lock = self.lock;
-                crate::sync::false_poison::drop_guard(
+                lock.poison.release(
                     self.inner.take(),
                     || lock.inner.is_poisoned(),
                     || lock.inner.clear_poison(),

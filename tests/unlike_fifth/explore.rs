@@ -76,6 +76,7 @@ fn why_names_the_other_clients_take_between_a_check_and_its_act() {
 /// deadlock or stop the search.
 #[test]
 fn the_correct_programs_of_this_set_survive_exploration() {
+    let _alone = super::phased::ONCE_CELLS.lock().unwrap_or_else(|e| e.into_inner());
     let programs = super::CORRECT.into_iter().chain([("seqlock-dumping", seqlock_dumping as fn() -> String)]);
     for (name, program) in programs {
         crate::util::survives_exploration(&format!("fifth-explore-{name}"), 100, 5, program);

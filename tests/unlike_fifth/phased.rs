@@ -238,6 +238,13 @@ pub(super) fn baton() -> String {
 static GREETING: LazyLock<String> = LazyLock::new(|| "hello".to_string());
 static WINNERS: LazyLock<Mutex<Vec<u32>>> = LazyLock::new(|| Mutex::new(Vec::new()));
 
+/// Held by each test that runs [`once_cells`]: two of its executions at
+/// once (a recording in one test, an exploration in another, on the test
+/// harness's threads) append to the one `WINNERS`, and each then reads the
+/// other's winner (a fresh clone's CI saw 0 and 2 winners), as two copies
+/// of the program in one process would under std.
+pub(super) static ONCE_CELLS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn once_lock_and_lazy_lock_in_statics_and_locals_replay_to_their_transcript() {
     // Forced outside any execution, as README asks of statics: the first
@@ -245,6 +252,7 @@ fn once_lock_and_lazy_lock_in_statics_and_locals_replay_to_their_transcript() {
     // process then finds it done. Alone (`cargo test ... once_lock`) the
     // first recording did, and its replay diverged at the initializer's
     // end; in a full run an exploration of `once_cells` had forced them.
+    let _alone = ONCE_CELLS.lock().unwrap_or_else(|e| e.into_inner());
     let _ = (LazyLock::force(&GREETING), LazyLock::force(&WINNERS));
     // Varies on an idle machine; beside two CPU hogs every run may not.
     replays("fifth-once", once_cells);

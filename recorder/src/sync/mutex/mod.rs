@@ -151,17 +151,11 @@ impl<T: ?Sized> Mutex<T> {
     /// [`crate::capture()`]), and a replay gets the recorded answer.
     #[track_caller]
     pub fn is_poisoned(&self) -> bool {
-        crate::capture::capture(|| self.inner.is_poisoned() || self.missed_poison())
-    }
-
-    #[cfg(not(reprise_loom))]
-    fn missed_poison(&self) -> bool {
-        self.poison.is_missed()
-    }
-
-    #[cfg(reprise_loom)]
-    fn missed_poison(&self) -> bool {
-        false
+        #[cfg(not(reprise_loom))]
+        let missed = self.poison.is_missed();
+        #[cfg(reprise_loom)]
+        let missed = false;
+        crate::capture::capture(|| missed || self.inner.is_poisoned())
     }
 
     /// Forgets that a holder panicked. Like [`std::sync::Mutex::clear_poison`];

@@ -72,17 +72,8 @@ fn replays_to(name: &str, expected: &str, program: fn() -> String) {
 /// which a coroutine replay cannot schedule (README's known limit). Every
 /// transcript must be `expected`.
 fn replays_in_parallel_to(name: &str, expected: &str, program: fn() -> String) {
-    let dir = crate::util::scratch(name);
     for run in 0..runs() {
-        let path = dir.join(format!("run{run}.trace"));
-        let recorded = reprise::record(&path, reprise::RecordConfig::new(name, "1"), program).unwrap();
-        assert_eq!(recorded.result.as_deref(), Some(expected), "{name} run {run}: {}", recorded.verdict);
-        let trace = reprise::read_trace_file(&path).unwrap();
-        assert!(trace.is_whole(), "{name} run {run}: {:?}", trace.damage);
-        let parallel = reprise::replay(&trace, program);
-        assert!(parallel.outcome.matched(), "{name} run {run}, parallel: {}", parallel.outcome);
-        assert_eq!(parallel.result.as_deref(), Some(expected), "{name} run {run}, parallel");
-        assert_eq!(parallel.replayed, trace.events, "{name} run {run}, parallel");
+        crate::util::recorded_and_replayed_in_parallel(name, run, expected, program);
     }
 }
 

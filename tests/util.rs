@@ -165,6 +165,27 @@ pub fn replays_give_the_transcript(name: &str, runs: usize, program: fn() -> Str
     seen.len()
 }
 
+/// Records `program` as run `run` of `name`: the recording must say
+/// `expected`, and its parallel replay match every event and say it again.
+/// Returns the trace, for the caller's other replays.
+pub fn recorded_and_replayed_in_parallel(
+    name: &str,
+    run: usize,
+    expected: &str,
+    program: fn() -> String,
+) -> TraceFile {
+    let path = scratch(name).join(format!("run{run}.trace"));
+    let recorded = reprise::record(&path, reprise::RecordConfig::new(name, "1"), program).unwrap();
+    assert_eq!(recorded.result.as_deref(), Some(expected), "{name} run {run}: {}", recorded.verdict);
+    let trace = reprise::read_trace_file(&path).unwrap();
+    assert!(trace.is_whole(), "{name} run {run}: {:?}", trace.damage);
+    let parallel = reprise::replay(&trace, program);
+    assert!(parallel.outcome.matched(), "{name} run {run}, parallel: {}", parallel.outcome);
+    assert_eq!(parallel.result.as_deref(), Some(expected), "{name} run {run}, parallel");
+    assert_eq!(parallel.replayed, trace.events, "{name} run {run}, parallel");
+    trace
+}
+
 /// Records and replays `program` (see [`replays_give_the_transcript`]) in
 /// batches of `runs` until two recordings differ: a loaded machine can
 /// serialize a whole batch, and a program that never varies shows little.

@@ -172,20 +172,12 @@ pub(crate) fn run(args: Args) -> Outcome {
         None => {
             let why = if outcome.exhausted { " (the search space was exhausted)" } else { "" };
             out!("no failure in {} schedules{why}", outcome.schedules);
-            if outcome.uncertain > 0 {
-                out!("{}", uncertain_note(outcome.uncertain));
+            if let Some(note) = outcome.uncertain_note() {
+                out!("{note}");
             }
             Ok(exit::SUCCESS)
         }
     }
-}
-
-/// What the explorer could not judge ([`explore::ExploreOutcome::uncertain`]).
-fn uncertain_note(uncertain: u64) -> String {
-    format!(
-        "{uncertain} of them not judged: a thread panicked while another was suspended mid-unwind, \
-         and whether it had caught its panic could only be guessed"
-    )
 }
 
 /// `--json`: the result on stdout, the report on stderr, the exit code as

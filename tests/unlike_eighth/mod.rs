@@ -61,18 +61,9 @@ pub(crate) const STAGED: &str = "staged";
 /// known limit); without it, it must match.
 fn replays_to(name: &str, expected: &str, unwinding_calls: bool, program: fn() -> String) {
     assert_eq!(program(), expected, "{name}: off");
-    let dir = crate::util::scratch(name);
     let mut stopped = 0;
     for run in 0..runs() {
-        let path = dir.join(format!("run{run}.trace"));
-        let recorded = reprise::record(&path, reprise::RecordConfig::new(name, "1"), program).unwrap();
-        assert_eq!(recorded.result.as_deref(), Some(expected), "{name} run {run}: {}", recorded.verdict);
-        let trace = reprise::read_trace_file(&path).unwrap();
-        assert!(trace.is_whole(), "{name} run {run}: {:?}", trace.damage);
-        let parallel = reprise::replay(&trace, program);
-        assert!(parallel.outcome.matched(), "{name} run {run}, parallel: {}", parallel.outcome);
-        assert_eq!(parallel.result.as_deref(), Some(expected), "{name} run {run}, parallel");
-        assert_eq!(parallel.replayed, trace.events, "{name} run {run}, parallel");
+        let trace = crate::util::recorded_and_replayed_in_parallel(name, run, expected, program);
         let coroutines = reprise::replay_coroutines(&trace, program);
         if unwinding_calls && !coroutines.outcome.matched() {
             let said = coroutines.outcome.to_string();
@@ -94,17 +85,8 @@ fn replays_to(name: &str, expected: &str, unwinding_calls: bool, program: fn() -
 /// coroutine replay aborts the process (found.rs, the second finding).
 fn replays_in_parallel_to(name: &str, expected: &str, program: fn() -> String) {
     assert_eq!(program(), expected, "{name}: off");
-    let dir = crate::util::scratch(name);
     for run in 0..runs() {
-        let path = dir.join(format!("run{run}.trace"));
-        let recorded = reprise::record(&path, reprise::RecordConfig::new(name, "1"), program).unwrap();
-        assert_eq!(recorded.result.as_deref(), Some(expected), "{name} run {run}: {}", recorded.verdict);
-        let trace = reprise::read_trace_file(&path).unwrap();
-        assert!(trace.is_whole(), "{name} run {run}: {:?}", trace.damage);
-        let parallel = reprise::replay(&trace, program);
-        assert!(parallel.outcome.matched(), "{name} run {run}, parallel: {}", parallel.outcome);
-        assert_eq!(parallel.result.as_deref(), Some(expected), "{name} run {run}, parallel");
-        assert_eq!(parallel.replayed, trace.events, "{name} run {run}, parallel");
+        crate::util::recorded_and_replayed_in_parallel(name, run, expected, program);
     }
 }
 

@@ -267,32 +267,26 @@ pub(crate) fn captured(thread: ThreadIndex, outcome: Outcome, blob: &[u8]) {
 /// not when the OS thread's panic count is raised only by another thread
 /// suspended while it unwinds ([`Scheduler::unwinds_own`]).
 pub(crate) fn panicking() -> bool {
-    std::thread::panicking()
-        && SCHEDULER
-            .try_with(|s| s.try_borrow().ok().and_then(|s| s.as_ref().map(|s| s.unwinds_own())))
-            .ok()
-            .flatten()
-            .unwrap_or(true)
+    std::thread::panicking() && if_installed(|s| s.unwinds_own()).unwrap_or(true)
 }
 
 /// Tells the installed scheduler, if any, that the running thread starts a
 /// panic ([`Scheduler::panic_started`]).
 pub(crate) fn panic_started() {
-    let _ = SCHEDULER.try_with(|s| {
-        if let Some(s) = s.try_borrow().ok().as_ref().and_then(|s| s.as_ref()) {
-            s.panic_started();
-        }
-    });
+    if_installed(|s| s.panic_started());
 }
 
 /// Tells the installed scheduler, if any, that the running thread caught a
 /// panic ([`Scheduler::panic_caught`]).
 pub(crate) fn panic_caught() {
-    let _ = SCHEDULER.try_with(|s| {
-        if let Some(s) = s.try_borrow().ok().as_ref().and_then(|s| s.as_ref()) {
-            s.panic_caught();
-        }
-    });
+    if_installed(|s| s.panic_caught());
+}
+
+/// `f` on the installed scheduler; `None` without one, or where it cannot
+/// be reached (the thread-local gone, or borrowed: a panic hook runs from
+/// anywhere, and must not panic again).
+fn if_installed<R>(f: impl FnOnce(&dyn Scheduler) -> R) -> Option<R> {
+    SCHEDULER.try_with(|s| s.try_borrow().ok()?.as_deref().map(f)).ok().flatten()
 }
 
 /// A scheduling point for `op` (skipped while unwinding: a coroutine that

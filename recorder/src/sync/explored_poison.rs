@@ -42,8 +42,8 @@ impl ExploredPoison {
         self.missed.store(false, Ordering::Relaxed);
     }
 
-    /// `result` of an acquisition as std would give it: poisoned if a
-    /// missed poison is kept.
+    /// `result` of an acquisition (or of `into_inner`, `get_mut`) as std
+    /// would give it: poisoned if a missed poison is kept.
     pub(crate) fn report<G>(&self, result: LockResult<G>) -> LockResult<G> {
         match result {
             Ok(guard) if self.is_missed() => Err(PoisonError::new(guard)),
@@ -68,12 +68,6 @@ impl ExploredPoison {
         };
         let result = if exclusive { self.taken(result) } else { self.report(result) };
         result.map_err(TryLockError::Poisoned)
-    }
-
-    /// `value` of a lock consumed or borrowed whole (`into_inner`,
-    /// `get_mut`) as std would give it.
-    pub(crate) fn value<V>(&self, result: LockResult<V>) -> LockResult<V> {
-        self.report(result)
     }
 
     /// An explored release: drops `guard`, a std guard of the lock whose

@@ -46,12 +46,8 @@ where
                 // count stays raised, so it makes no more runs.
                 Err(payload) => match payload.downcast::<Stop>() {
                     Ok(stop) => ExploreOutcome {
-                        schedules: counted.schedules(),
-                        failure: None,
-                        exhausted: false,
-                        blocked: None,
-                        uncertain: 0,
                         stuck_unwinding: Some(stop.0),
+                        ..ExploreOutcome::after(counted.schedules(), 0)
                     },
                     Err(payload) => std::panic::resume_unwind(payload),
                 },
@@ -80,14 +76,7 @@ where
             Err(RecvTimeoutError::Timeout) => {
                 if let Some(blocked) = sampler.as_mut().and_then(|s| s.sample(&watch, schedules)) {
                     // `exploring` is dropped: its thread is detached, blocked.
-                    return ExploreOutcome {
-                        schedules,
-                        failure: None,
-                        exhausted: false,
-                        blocked: Some(blocked),
-                        uncertain: 0,
-                        stuck_unwinding: None,
-                    };
+                    return ExploreOutcome { blocked: Some(blocked), ..ExploreOutcome::after(schedules, 0) };
                 }
             }
             Err(RecvTimeoutError::Disconnected) => match exploring.join() {

@@ -87,6 +87,31 @@ pub struct ExploreOutcome {
     pub stuck_unwinding: Option<StuckUnwinding>,
 }
 
+impl ExploreOutcome {
+    /// `schedules` run, `uncertain` of them not judged, and nothing else.
+    pub(crate) fn after(schedules: u64, uncertain: u64) -> ExploreOutcome {
+        ExploreOutcome {
+            schedules,
+            failure: None,
+            exhausted: false,
+            blocked: None,
+            uncertain,
+            stuck_unwinding: None,
+        }
+    }
+
+    /// What to say of the schedules not judged, if any.
+    pub fn uncertain_note(&self) -> Option<String> {
+        (self.uncertain > 0).then(|| {
+            format!(
+                "{} of {} schedules not judged: a thread panicked while another was suspended \
+                 mid-unwind, and whether it had caught its panic could only be guessed",
+                self.uncertain, self.schedules
+            )
+        })
+    }
+}
+
 /// Explores the schedules of a program: see the [module docs](self).
 #[derive(Debug, Clone)]
 pub struct Explorer {
@@ -177,14 +202,7 @@ impl Explorer {
                 continue;
             }
             if !strategy.begin(if own_count { schedules } else { number - 1 }) {
-                return ExploreOutcome {
-                    schedules,
-                    failure: None,
-                    exhausted: true,
-                    blocked: None,
-                    uncertain,
-                    stuck_unwinding: None,
-                };
+                return ExploreOutcome { exhausted: true, ..ExploreOutcome::after(schedules, uncertain) };
             }
             let (explored, result) =
                 run_once(&program, strategy, self.config.limits(), spare, number - 1, |_| ());
@@ -201,24 +219,13 @@ impl Explorer {
                 let explored = Explored { end, run: explored.run };
                 let failure = failure::build(self, &program, &check, kind, explored, number, strategy.name());
                 return ExploreOutcome {
-                    schedules,
                     failure: Some(failure),
-                    exhausted: false,
-                    blocked: None,
-                    uncertain,
-                    stuck_unwinding: None,
+                    ..ExploreOutcome::after(schedules, uncertain)
                 };
             }
             spare.recycle(explored.run, end.log, end.side);
         }
-        ExploreOutcome {
-            schedules,
-            failure: None,
-            exhausted: false,
-            blocked: None,
-            uncertain,
-            stuck_unwinding: None,
-        }
+        ExploreOutcome::after(schedules, uncertain)
     }
 }
 
@@ -330,11 +337,7 @@ where
     if let Some(stuck) = outcome.stuck_unwinding {
         panic!("{stuck}");
     }
-    if outcome.uncertain > 0 {
-        eprintln!(
-            "reprise: {} of {} schedules not judged: a thread panicked while another was suspended \
-             mid-unwind, and whether it had caught its panic could only be guessed",
-            outcome.uncertain, outcome.schedules
-        );
+    if let Some(note) = outcome.uncertain_note() {
+        eprintln!("reprise: {note}");
     }
 }

@@ -99,7 +99,7 @@ impl<T> Mutex<T> {
         #[cfg(not(reprise_loom))]
         {
             let Mutex { poison, inner, .. } = self;
-            poison.value(inner.into_inner())
+            poison.report(inner.into_inner())
         }
         #[cfg(reprise_loom)]
         self.inner.into_inner()
@@ -174,7 +174,7 @@ impl<T: ?Sized> Mutex<T> {
     /// When a holder panicked, as std's.
     pub fn get_mut(&mut self) -> LockResult<&mut T> {
         #[cfg(not(reprise_loom))]
-        return self.poison.value(self.inner.get_mut());
+        return self.poison.report(self.inner.get_mut());
         #[cfg(reprise_loom)]
         self.inner.get_mut()
     }

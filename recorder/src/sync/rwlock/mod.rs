@@ -119,7 +119,7 @@ impl<T> RwLock<T> {
         #[cfg(not(reprise_loom))]
         {
             let RwLock { poison, inner, .. } = self;
-            poison.value(inner.into_inner())
+            poison.report(inner.into_inner())
         }
         #[cfg(reprise_loom)]
         self.inner.into_inner()
@@ -246,7 +246,7 @@ impl<T: ?Sized> RwLock<T> {
     /// When a writer panicked, as std's.
     pub fn get_mut(&mut self) -> LockResult<&mut T> {
         #[cfg(not(reprise_loom))]
-        return self.poison.value(self.inner.get_mut());
+        return self.poison.report(self.inner.get_mut());
         #[cfg(reprise_loom)]
         self.inner.get_mut()
     }

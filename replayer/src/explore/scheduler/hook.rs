@@ -5,10 +5,23 @@
 use reprise_recorder::hook::coop::{self, CoopCall, Resource, Scheduler, Served, Woken};
 use reprise_recorder::trace::model::{ObjectIndex, Op, Outcome, ThreadIndex};
 
+use super::unwinding::Unwinding;
 use super::{advance_clock, side_choice, with_owners, RunScheduler};
 use crate::explore::coroutine::suspend;
 use crate::explore::run_failure::{FailureKind, Stuck};
 use crate::explore::spare::Made;
+
+impl RunScheduler {
+    /// Tells the run's unwinding record what the running thread did; from
+    /// a panic hook too, so never while the state is borrowed.
+    fn tell_unwinding(&self, what: fn(&mut Unwinding, ThreadIndex)) {
+        if let Ok(mut st) = self.state.try_borrow_mut() {
+            if let Some(me) = st.running {
+                what(&mut st.unwinding, me);
+            }
+        }
+    }
+}
 
 fn is_lock_wait(op: Option<Op>) -> bool {
     matches!(op, Some(Op::Lock | Op::ReadLock | Op::WriteLock | Op::CondWait))
@@ -172,19 +185,11 @@ impl Scheduler for RunScheduler {
     }
 
     fn panic_started(&self) {
-        if let Ok(mut st) = self.state.try_borrow_mut() {
-            if let Some(me) = st.running {
-                st.unwinding.panic_started(me);
-            }
-        }
+        self.tell_unwinding(Unwinding::panic_started);
     }
 
     fn panic_caught(&self) {
-        if let Ok(mut st) = self.state.try_borrow_mut() {
-            if let Some(me) = st.running {
-                st.unwinding.panic_caught(me);
-            }
-        }
+        self.tell_unwinding(Unwinding::panic_caught);
     }
 
     fn panicked(&self, thread: ThreadIndex, message: &str) {

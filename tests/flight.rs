@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reprise::flight::{DUMP_NOTE, RUNNING_NOTE};
+use reprise::flight::{DUMP_NOTE, LATE_NOTE, RUNNING_NOTE};
 use reprise::sync::atomic::AtomicU64;
 use reprise::sync::Mutex;
 use reprise::trace::format::{TraceMode, Verdict};
@@ -616,10 +616,19 @@ fn dumps_name_every_object_their_events_are_on(name: &str, trigger: fn()) {
             let _ = dumper.join();
             collector.join().unwrap() == requests
         };
-        let run = flight(&path, config().events(1 << 20), program).unwrap();
+        // The gathering waits for the holder by its state alone: a handover
+        // time a loaded machine could reach (the default 1 s; seen once,
+        // under a load of 10 on 2 cores) gives up on the holder, whose
+        // buffer names the channel of main's `go` send (see the late test
+        // below).
+        let patient = FlightConfig::new(
+            RecordConfig::new("flight-tests", "1").handover_timeout(Duration::from_secs(120)),
+        );
+        let run = flight(&path, patient.events(1 << 20), program).unwrap();
         assert_eq!(run.result, Some(true));
         assert_eq!(run.dumps.len(), 1, "round {round}: {:?}", run.failures);
         let trace = read_trace_file(&path).unwrap();
+        assert_eq!(note(&trace, LATE_NOTE), None, "round {round}: every thread handed over");
         let mut named = std::collections::HashSet::new();
         let mut used = Vec::new();
         for records in trace.threads.values() {
@@ -642,4 +651,40 @@ fn dumps_name_every_object_their_events_are_on(name: &str, trigger: fn()) {
             used.len()
         );
     }
+}
+
+/// A thread outside any reprise call past the handover time is given up on
+/// and named in the dump: its last events (here the receive of `go`, whose
+/// channel it named) are missing, and main's send on `go` is on an object
+/// the dump does not name, which the note says may happen. The holder waits
+/// (outside reprise, on std) from before the dump is asked for until it is
+/// written, so the handover time has passed whatever the machine's load.
+#[test]
+fn a_dump_names_the_threads_it_gave_up_on() {
+    let path = scratch("flight-late").join("dump.trace");
+    let program = move || {
+        let (go_tx, go_rx) = reprise::channel::bounded::<()>(0);
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let holder = thread::spawn(move || {
+            go_rx.recv().unwrap();
+            // Out of reprise's receive, holding its buffer, until released.
+            ready_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+        });
+        go_tx.send(()).unwrap();
+        ready_rx.recv().unwrap();
+        let dumped = flight_dump();
+        release_tx.send(()).unwrap();
+        holder.join().unwrap();
+        dumped.map(|info| info.path)
+    };
+    let config =
+        FlightConfig::new(RecordConfig::new("flight-tests", "1").handover_timeout(Duration::from_millis(50)));
+    let run = flight(&path, config, program).unwrap();
+    let dumped = run.result.expect("the run finished").expect("flight_dump() wrote a dump");
+    let trace = read_trace_file(&dumped).unwrap();
+    let late = note(&trace, LATE_NOTE).unwrap_or_else(|| panic!("no late note: {:?}", trace.footer));
+    assert!(late.starts_with("thread(s) 1 ran outside any reprise call"), "{late}");
+    assert!(late.contains("(50 ms)"), "{late}");
 }

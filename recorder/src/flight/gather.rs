@@ -9,7 +9,7 @@ use std::time::Instant;
 use crossbeam_channel::RecvTimeoutError;
 
 use crate::flight::dump::{self, DumpInfo};
-use crate::flight::keeper::{Keeper, DUMP_NOTE, PANIC_RESCAN, RUNNING_NOTE};
+use crate::flight::keeper::{Keeper, DUMP_NOTE, LATE_NOTE, PANIC_RESCAN, RUNNING_NOTE};
 use crate::record::condvar_waits_annotation;
 use crate::trace::format::{Footer, Verdict};
 use crate::trace::model::ThreadIndex;
@@ -18,11 +18,13 @@ impl Keeper {
     /// Brings in what threads hold: blocked ones are flushed here, running
     /// ones hand over at their next event (moving the epoch tells them),
     /// waited for until each has or the handover time passed; a thread
-    /// computing outside reprise that long is dumped up to its last chunk.
+    /// computing outside reprise that long is dumped up to its last chunk,
+    /// and named in the dump ([`LATE_NOTE`]).
     /// `quiet`: a thread that will not hand over (it waits for this dump,
     /// or it exits).
     pub(super) fn gather(&mut self, quiet: Option<ThreadIndex>) {
         self.handed_over.clear();
+        self.late.clear();
         let cut = self.clock.tick();
         self.gather_epoch = Some(cut);
         let deadline = Instant::now() + self.handover;
@@ -55,7 +57,12 @@ impl Keeper {
                 self.take(msg);
             }
             let now = Instant::now();
-            if running.is_empty() || now >= deadline || self.finished.is_some() {
+            if running.is_empty() || self.finished.is_some() {
+                return;
+            }
+            if now >= deadline {
+                self.late = running.iter().map(|thread| thread.index).collect();
+                self.late.sort_unstable();
                 return;
             }
             match self.inbox.recv_timeout(PANIC_RESCAN.min(deadline - now)) {
@@ -70,6 +77,7 @@ impl Keeper {
     /// to the rings now, in the order it came.
     pub(super) fn end_gather(&mut self) {
         self.gather_epoch = None;
+        self.late.clear();
         for msg in std::mem::take(&mut self.held_aside) {
             self.take(msg);
         }
@@ -119,11 +127,14 @@ impl Keeper {
         reason: &str,
         running: bool,
     ) -> Result<DumpInfo, String> {
-        annotations.retain(|(k, _)| k != DUMP_NOTE && k != RUNNING_NOTE);
+        annotations.retain(|(k, _)| k != DUMP_NOTE && k != RUNNING_NOTE && k != LATE_NOTE);
 
         annotations.push((DUMP_NOTE.into(), reason.into()));
         if running {
             annotations.push((RUNNING_NOTE.into(), "threads ran on after this dump".into()));
+        }
+        if !self.late.is_empty() {
+            annotations.push((LATE_NOTE.into(), late_note(&self.late, self.handover)));
         }
         let footer = Footer { verdict, annotations, events: 0 };
         match dump::write(&self.path, self.header.clone(), footer, &self.rings) {
@@ -140,4 +151,17 @@ impl Keeper {
             }
         }
     }
+}
+
+/// What [`LATE_NOTE`] says of `late`, the threads a dump gave up on after
+/// `handover`.
+fn late_note(late: &[ThreadIndex], handover: std::time::Duration) -> String {
+    let threads: Vec<String> = late.iter().map(|t| t.to_string()).collect();
+    format!(
+        "thread(s) {} ran outside any reprise call past the handover time ({} ms): their events since \
+         their last chunk handed over are not in this dump, and other threads' events on objects they \
+         named there may name no object",
+        threads.join(", "),
+        handover.as_millis()
+    )
 }

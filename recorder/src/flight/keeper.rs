@@ -33,6 +33,12 @@ pub const DUMP_NOTE: &str = "reprise.flight.dump";
 /// The footer annotation of a dump taken while the run went on: its threads'
 /// logs may end mid-run, as a crashed recording's do.
 pub const RUNNING_NOTE: &str = "reprise.flight.running";
+/// The footer annotation of a dump whose gathering gave up on threads that
+/// ran outside any reprise call past the handover time: what they recorded
+/// since their last chunk handed over is not in it (their buffers were
+/// theirs), so some of the others' events there may be on objects those
+/// threads named and the dump does not.
+pub const LATE_NOTE: &str = "reprise.flight.late";
 
 /// What the keeper is asked to do.
 #[derive(Debug)]
@@ -107,6 +113,9 @@ pub(crate) struct Keeper {
     /// While a dump gathers, the epoch it moved the clock to.
     pub(crate) gather_epoch: Option<u64>,
     pub(crate) held_aside: Vec<WriterMsg>,
+    /// The threads the dump being gathered gave up waiting for (see
+    /// [`LATE_NOTE`]).
+    pub(crate) late: Vec<ThreadIndex>,
     /// The threads holding chunks: those seen exited, in the order their
     /// exits were seen, and those watched for their exit.
     pub(crate) exits: Exits,
@@ -165,6 +174,7 @@ impl Keeper {
             handed_over: Vec::new(),
             gather_epoch: None,
             held_aside: Vec::new(),
+            late: Vec::new(),
             later_panics: Vec::new(),
             exits: Exits::default(),
             encoder: EventEncoder::new(),

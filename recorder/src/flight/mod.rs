@@ -59,7 +59,7 @@ pub use config::{
     FlightConfig, FlightSpecError, DEFAULT_EXITED_THREADS, DEFAULT_FLIGHT_BYTES, DEFAULT_FLIGHT_EVENTS,
 };
 pub use dump::DumpInfo;
-pub use keeper::{DUMP_NOTE, RUNNING_NOTE};
+pub use keeper::{DUMP_NOTE, LATE_NOTE, RUNNING_NOTE};
 
 use keeper::{Keeper, KeeperEnd, KeeperInputs, Request};
 

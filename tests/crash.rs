@@ -184,6 +184,13 @@ fn a_3_mib_captured_value_replays_exactly() {
     assert_eq!(report.result, Some(expected), "the replayed capture is the recorded value");
 }
 
+/// Kills a recording of the payments pipeline mid-run. Every thread has
+/// events on disk, and both replays replay exactly the trace's consistent
+/// prefix, which holds at least all the prefix of an earlier look at the
+/// growing file held: what had reached the disk in a consistent state
+/// before the kill is not lost by it. Decided from the file's states, not
+/// from how fast a loaded machine recorded (a share of the events kept was
+/// 88.9% once under a load of 10, against a 90% this test once claimed).
 #[test]
 fn after_sigkill_every_thread_has_events_on_disk_and_replay_replays_most_of_them() {
     let dir = scratch("sigkill");
@@ -196,14 +203,25 @@ fn after_sigkill_every_thread_has_events_on_disk_and_replay_replays_most_of_them
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // Running for about a second, with chunks on disk; the kill is the test,
-    // its timing is not.
+    // Running for a while, with chunks on disk; the kill is the test, its
+    // timing is not.
     let started = Instant::now();
     while !read_trace_file(&path).is_ok_and(|t| t.chunks > 0) {
         assert!(started.elapsed() < BACKSTOP, "the recording wrote nothing");
         std::thread::sleep(Duration::from_millis(10));
     }
-    std::thread::sleep(Duration::from_secs(1));
+    std::thread::sleep(Duration::from_millis(300));
+    // A copy now, read after the kill (reading it here would let the
+    // recording run on for as long).
+    let earlier_path = dir.join("earlier.trace");
+    std::fs::copy(&path, &earlier_path).unwrap();
+    // And on, until the file grew by a quarter.
+    let size = |path: &Path| std::fs::metadata(path).map_or(0, |m| m.len());
+    let grown = size(&earlier_path) + size(&earlier_path) / 4;
+    while size(&path) < grown {
+        assert!(started.elapsed() < BACKSTOP, "the recording stopped writing");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     recorder.kill().unwrap();
     let status = recorder.wait().unwrap();
     assert_eq!(status.signal(), Some(libc::SIGKILL), "killed mid-recording, not finished: {status}");
@@ -219,6 +237,15 @@ fn after_sigkill_every_thread_has_events_on_disk_and_replay_replays_most_of_them
     let mut log = ReplayLog::from_trace(&trace);
     cut_to_consistent_prefix(&mut log);
     assert!(log.thread_len(0) > 0, "main keeps events after the cut");
+    let prefix = log.event_count();
+    let mut earlier_log = ReplayLog::from_trace(&read_trace_file(&earlier_path).unwrap());
+    cut_to_consistent_prefix(&mut earlier_log);
+    let earlier_prefix = earlier_log.event_count();
+    assert!(earlier_prefix > 0, "a while in, the file had a consistent prefix");
+    assert!(
+        prefix >= earlier_prefix,
+        "the killed file's consistent prefix ({prefix} events) lost some of the {earlier_prefix} an earlier look kept"
+    );
 
     let replayed = |args: &[&str]| {
         let out = reprise_on(args, &path);
@@ -230,17 +257,17 @@ fn after_sigkill_every_thread_has_events_on_disk_and_replay_replays_most_of_them
             .and_then(|rest| rest.split(' ').next())
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("{args:?}: no replayed count in: {said}"));
-        assert!(
-            replayed * 10 >= trace.events * 9,
-            "{args:?}: replayed {replayed} of {} intact events: {said}",
+        assert_eq!(
+            replayed, prefix,
+            "{args:?}: replays the consistent prefix of {} intact events: {said}",
             trace.events
         );
         replayed
     };
-    let in_parallel = replayed(&["replay"]);
+    replayed(&["replay"]);
     // The CLI's coroutine replay reads the file through its index, not
     // whole: it must cut it to the same prefix.
-    assert_eq!(replayed(&["replay", "--coroutines"]), in_parallel, "both replays keep the same prefix");
+    replayed(&["replay", "--coroutines"]);
 }
 
 /// A killed recording of threads churning on one RwLock: the cut must not

@@ -136,6 +136,7 @@ pub(crate) fn outside_the_replay() -> ! {
 }
 
 /// Like [`with`], but `None` outside an execution.
+#[inline]
 pub(crate) fn try_with<R>(f: impl FnOnce(&mut ThreadCtx) -> R) -> Option<R> {
     current::borrow(f)
 }

@@ -18,7 +18,8 @@ impl<T: ?Sized> Mutex<T> {
     }
 }
 
-#[inline(never)]
+// Into `Mutex::lock_traced`, its one caller.
+#[inline(always)]
 pub(super) fn lock<'a, T: ?Sized>(
     mutex: &'a Mutex<T>,
     location: &'static Location<'static>,
@@ -84,7 +85,9 @@ pub(super) fn try_lock<'a, T: ?Sized>(
     mutex.wrap_try(result, Held::Record(object), location)
 }
 
-/// Records the release, before the inner guard is dropped.
+/// Records the release, before the inner guard is dropped. One call from
+/// the guard's drop, with the context's visit inlined here.
+#[inline(never)]
 pub(super) fn unlock(object: ObjectIndex, location: &'static Location<'static>) {
     context::try_with(|ctx| {
         ctx.shared.release(object);

@@ -71,6 +71,7 @@ mod unlike_eighth;
 mod unlike_fifth;
 mod unlike_fourth;
 mod unlike_more;
+mod unlike_ninth;
 mod unlike_payments;
 mod unlike_ported;
 mod unlike_seventh;

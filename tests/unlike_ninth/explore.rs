@@ -1,0 +1,259 @@
+//! The explorer on this set: every correct program under each strategy
+//! must find no failure and leave no schedule unjudged; and planted
+//! wake-up bugs, each found and its trace replayed to the same failure.
+
+use std::future::Future;
+use std::pin::{pin, Pin};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use reprise::explore::{Config, Explorer, FailureKind, StrategyKind};
+use reprise::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use reprise::sync::Mutex;
+use reprise::thread::{self, Thread};
+use reprise::{read_trace_file, replay, replay_coroutines, ReplayOutcome};
+
+use super::block_on::{block_on, join_all, oneshot, Recv};
+use super::executor::{Executor, Worker};
+use crate::util::{explored_failure, replays_to_the_panic, scratch};
+
+/// The strategies.
+pub(super) const KINDS: [StrategyKind; 6] = [
+    StrategyKind::Random,
+    StrategyKind::Pct { depth: 3 },
+    StrategyKind::Dfs { preemptions: 2 },
+    StrategyKind::Portfolio,
+    StrategyKind::Pos,
+    StrategyKind::Surw,
+];
+
+/// Explores `program` for `budget` schedules under every strategy; says
+/// what went wrong: a failure, a stopped search, schedules left unjudged.
+pub(super) fn under_every_strategy(name: &str, program: fn() -> String, budget: u64) -> Vec<String> {
+    let mut bad = Vec::new();
+    for kind in KINDS {
+        let label = format!("ninth-every-{name}-{kind:?}").replace([' ', '{', '}', ':'], "");
+        let config = Config::default().budget(budget).seed(19).strategy(kind).trace_dir(scratch(&label));
+        let outcome = Explorer::new(config).run(move || {
+            program();
+        });
+        if let Some(b) = &outcome.blocked {
+            bad.push(format!("{name} {kind:?}: blocked {b}"));
+        }
+        if let Some(f) = outcome.failure {
+            bad.push(format!("{name} {kind:?}: {:?} {:?}\n{}", f.kind, f.trace, f.report));
+            continue;
+        }
+        if outcome.uncertain > 0 {
+            bad.push(format!(
+                "{name} {kind:?}: {} of {} schedules not judged",
+                outcome.uncertain, outcome.schedules
+            ));
+        }
+    }
+    bad
+}
+
+/// Every correct program of this set under every strategy.
+#[test]
+fn the_correct_programs_of_this_set_survive_every_strategy() {
+    let mut bad = Vec::new();
+    for (name, program) in super::CORRECT {
+        bad.extend(under_every_strategy(name, program, 40));
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+/// Explores `program` until it deadlocks; the failure's trace must replay
+/// to a deadlock, 5 times in parallel and once on coroutines.
+fn found_and_replayed_to_a_deadlock(name: &str, program: fn()) {
+    let dir = scratch(name);
+    let config = Config::default().budget(2000).seed(1).trace_dir(&dir).name(name);
+    let outcome = Explorer::new(config).run(program);
+    let failure = outcome.failure.unwrap_or_else(|| {
+        panic!(
+            "{name}: not found in {} schedules ({} not judged, {:?})",
+            outcome.schedules, outcome.uncertain, outcome.blocked
+        )
+    });
+    assert!(
+        matches!(failure.kind, FailureKind::Deadlock { .. }),
+        "{name}: {:?}\n{}",
+        failure.kind,
+        failure.report
+    );
+    let trace = read_trace_file(failure.trace.as_ref().expect("a trace written")).unwrap();
+    for round in 0..5 {
+        let parallel = replay(&trace, program);
+        assert!(
+            matches!(parallel.outcome, ReplayOutcome::Deadlock(_)),
+            "{name} parallel {round}: {}",
+            parallel.outcome
+        );
+    }
+    let coroutines = replay_coroutines(&trace, program);
+    assert!(
+        matches!(coroutines.outcome, ReplayOutcome::Deadlock(_)),
+        "{name} coroutines: {}",
+        coroutines.outcome
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Planted: a oneshot that looks for its value before registering.
+
+struct LookFirst {
+    done: AtomicBool,
+    waker: Mutex<Option<Waker>>,
+}
+
+/// Polls: the flag first; if unset, the waker is registered, and the flag
+/// is not looked at again. A completion between the look and the
+/// registration takes no waker, and the poller waits for ever.
+struct LookFirstRecv(Arc<LookFirst>);
+
+impl Future for LookFirstRecv {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0.done.load(Ordering::Acquire) {
+            return Poll::Ready(());
+        }
+        *self.0.waker.lock().unwrap() = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+/// A completer sets the flag and wakes whatever waker is registered; the
+/// main thread `block_on`s the receiver.
+fn oneshot_looks_before_registering() {
+    let inner = Arc::new(LookFirst { done: AtomicBool::new(false), waker: Mutex::new(None) });
+    let completer = {
+        let inner = Arc::clone(&inner);
+        thread::spawn(move || {
+            inner.done.store(true, Ordering::Release);
+            let w = inner.waker.lock().unwrap().take();
+            if let Some(w) = w {
+                w.wake();
+            }
+        })
+    };
+    block_on(LookFirstRecv(inner));
+    completer.join().unwrap();
+}
+
+#[test]
+fn a_oneshot_that_looks_before_it_registers_loses_its_wake_up() {
+    found_and_replayed_to_a_deadlock("ninth-explore-look-first", oneshot_looks_before_registering);
+}
+
+// ---------------------------------------------------------------------------
+// Planted: a finished task polled again on a late wake.
+
+/// Sums what its inner join gives; ready once it is.
+struct SumInto(super::block_on::JoinAll<Recv<u32>>, Arc<AtomicU32>);
+
+impl Future for SumInto {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match Pin::new(&mut self.0).poll(cx) {
+            Poll::Ready(v) => {
+                self.1.fetch_add(v.iter().sum(), Ordering::AcqRel);
+                Poll::Ready(())
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// One task joins two oneshots, each completed by its own thread (value,
+/// then wake); the executor's workers keep a finished future and poll it
+/// again when a wake comes after it finished (the second completer's, when
+/// the first wake's poll already saw both values). std would panic the
+/// same way: the join polls a oneshot that returned its value.
+fn polled_after_completion() {
+    let exec = Executor::new(2, Worker::PollsAfterCompletion);
+    let sum = Arc::new(AtomicU32::new(0));
+    let (c1, r1) = oneshot::<u32>();
+    let (c2, r2) = oneshot::<u32>();
+    exec.spawn(SumInto(join_all(vec![r1, r2]), Arc::clone(&sum)));
+    let t1 = thread::spawn(move || c1.complete(1));
+    let t2 = thread::spawn(move || c2.complete(2));
+    exec.run(|| {
+        t1.join().unwrap();
+        t2.join().unwrap();
+    });
+    assert_eq!(sum.load(Ordering::Acquire), 3);
+}
+
+#[test]
+fn an_executor_that_polls_a_finished_task_again_is_found_and_replays() {
+    let name = "ninth-explore-poll-after";
+    let failure = explored_failure(name, 2000, 1, polled_after_completion);
+    replays_to_the_panic(name, &failure, "polled after completion", 5, polled_after_completion);
+}
+
+// ---------------------------------------------------------------------------
+// Planted: an unpark skipped while the poller is not yet asleep.
+
+/// Unparks only when the poller said it sleeps: the poller, between its
+/// poll and its park, is taken to poll again by itself. It does not.
+struct SkipsUnpark {
+    thread: Thread,
+    sleeping: AtomicBool,
+}
+
+impl Wake for SkipsUnpark {
+    fn wake(self: Arc<Self>) {
+        if self.sleeping.load(Ordering::Acquire) {
+            self.thread.unpark();
+        }
+    }
+}
+
+/// A `block_on` that sets `sleeping` after a pending poll and parks,
+/// without a note of wakes that came before.
+fn block_on_skipping<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let me = Arc::new(SkipsUnpark { thread: thread::current(), sleeping: AtomicBool::new(false) });
+    let waker = Waker::from(Arc::clone(&me));
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+            return v;
+        }
+        me.sleeping.store(true, Ordering::Release);
+        thread::park();
+        me.sleeping.store(false, Ordering::Release);
+    }
+}
+
+/// The main thread `block_on_skipping`s a correct oneshot a thread
+/// completes.
+fn unpark_skipped() {
+    let (c, r) = oneshot::<u32>();
+    let t = thread::spawn(move || c.complete(5));
+    assert_eq!(block_on_skipping(r), 5);
+    t.join().unwrap();
+}
+
+#[test]
+fn a_block_on_that_skips_the_unpark_before_it_sleeps_is_found_and_replays() {
+    found_and_replayed_to_a_deadlock("ninth-explore-skipped-unpark", unpark_skipped);
+}
+
+// ---------------------------------------------------------------------------
+// Planted: a receiver that looks at the slot before it registers on a
+// (correct) AtomicWaker.
+
+/// waker.rs's slot channel, its receiver looking first: a value stored
+/// between the look and the register wakes the previous `block_on`'s
+/// waker (a stale unpark: the park it leaves a token for returns and
+/// parks again), or none.
+fn slot_looks_before_registering() {
+    super::waker::slot_channel_with(true);
+}
+
+#[test]
+fn a_slot_receiver_that_looks_before_it_registers_is_found_and_replays() {
+    found_and_replayed_to_a_deadlock("ninth-explore-slot-look-first", slot_looks_before_registering);
+}

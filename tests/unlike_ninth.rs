@@ -27,13 +27,17 @@
 //! yet asleep, a receiver that looks at its slot before it registers on an
 //! `AtomicWaker`), each found and its trace replayed to the same failure.
 //!
-//! Found: see found.rs.
+//! Found: nothing in reprise. Every program replayed (25 recordings
+//! each, in parallel and on coroutines) and survived 400 schedules under
+//! each strategy, beside a CPU hog too; found.rs notes what was tried and
+//! why two things that looked wrong were not reprise's bugs.
 
 mod block_on;
 mod cancel;
 mod executor;
 mod explore;
 mod found;
+mod sleepers;
 mod timers;
 mod waker;
 
@@ -52,7 +56,7 @@ fn replays_to(name: &str, expected: &str, program: fn() -> String) {
 }
 
 /// The set's correct programs.
-const CORRECT: [crate::util::NamedProgram; 19] = [
+const CORRECT: [crate::util::NamedProgram; 20] = [
     ("three", block_on::three_completers_parked),
     ("three-timed", block_on::three_completers_timed),
     ("select", block_on::select_then_loser),
@@ -72,6 +76,7 @@ const CORRECT: [crate::util::NamedProgram; 19] = [
     ("is-finished", cancel::is_finished_polls),
     ("thread-timer", cancel::thread_per_timer),
     ("condvar", cancel::condvar_block_on),
+    ("sleepers", sleepers::sleeper_pool),
 ];
 
 /// Recordings per program: more in a release build.

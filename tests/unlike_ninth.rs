@@ -21,11 +21,11 @@
 //! times; every recording is replayed in parallel and on coroutines, and
 //! both must match every event and give the answer std gives off. Then the
 //! explorer (explore.rs): every correct program under every strategy with
-//! no failure, and planted bugs (a oneshot that looks for its value before
-//! registering its waker, an executor that polls a finished task again on
-//! a late wake, a `block_on` that skips the unpark while its poller is not
-//! yet asleep, a receiver that looks at its slot before it registers on an
-//! `AtomicWaker`), each found and its trace replayed to the same failure.
+//! no failure, and planted bugs (an executor that polls a finished task
+//! again on a late wake, a `block_on` that skips the unpark while its
+//! poller is not yet asleep, a receiver that looks at its slot before it
+//! registers on an `AtomicWaker`, a timed-out `park_timeout` taken for a
+//! wake-up), each found and its trace replayed to the same failure.
 //!
 //! Found: nothing in reprise. Every program replayed (25 recordings
 //! each, in parallel and on coroutines) and survived 400 schedules under

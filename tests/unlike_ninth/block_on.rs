@@ -30,6 +30,13 @@ pub(crate) struct ThreadWaker {
     woken: AtomicBool,
 }
 
+impl ThreadWaker {
+    /// A waker of the current thread.
+    pub(crate) fn new() -> ThreadWaker {
+        ThreadWaker { thread: thread::current(), woken: AtomicBool::new(false) }
+    }
+}
+
 impl Wake for ThreadWaker {
     fn wake(self: Arc<Self>) {
         self.wake_by_ref();

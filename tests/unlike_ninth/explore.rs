@@ -9,11 +9,10 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use reprise::explore::{Config, Explorer, FailureKind, StrategyKind};
 use reprise::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use reprise::sync::Mutex;
 use reprise::thread::{self, Thread};
 use reprise::{read_trace_file, replay, replay_coroutines, ReplayOutcome};
 
-use super::block_on::{block_on, join_all, oneshot, Recv};
+use super::block_on::{join_all, oneshot, Recv};
 use super::executor::{Executor, Worker};
 use crate::util::{explored_failure, replays_to_the_panic, scratch};
 
@@ -97,53 +96,6 @@ fn found_and_replayed_to_a_deadlock(name: &str, program: fn()) {
         "{name} coroutines: {}",
         coroutines.outcome
     );
-}
-
-// ---------------------------------------------------------------------------
-// Planted: a oneshot that looks for its value before registering.
-
-struct LookFirst {
-    done: AtomicBool,
-    waker: Mutex<Option<Waker>>,
-}
-
-/// Polls: the flag first; if unset, the waker is registered, and the flag
-/// is not looked at again. A completion between the look and the
-/// registration takes no waker, and the poller waits for ever.
-struct LookFirstRecv(Arc<LookFirst>);
-
-impl Future for LookFirstRecv {
-    type Output = ();
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0.done.load(Ordering::Acquire) {
-            return Poll::Ready(());
-        }
-        *self.0.waker.lock().unwrap() = Some(cx.waker().clone());
-        Poll::Pending
-    }
-}
-
-/// A completer sets the flag and wakes whatever waker is registered; the
-/// main thread `block_on`s the receiver.
-fn oneshot_looks_before_registering() {
-    let inner = Arc::new(LookFirst { done: AtomicBool::new(false), waker: Mutex::new(None) });
-    let completer = {
-        let inner = Arc::clone(&inner);
-        thread::spawn(move || {
-            inner.done.store(true, Ordering::Release);
-            let w = inner.waker.lock().unwrap().take();
-            if let Some(w) = w {
-                w.wake();
-            }
-        })
-    };
-    block_on(LookFirstRecv(inner));
-    completer.join().unwrap();
-}
-
-#[test]
-fn a_oneshot_that_looks_before_it_registers_loses_its_wake_up() {
-    found_and_replayed_to_a_deadlock("ninth-explore-look-first", oneshot_looks_before_registering);
 }
 
 // ---------------------------------------------------------------------------
@@ -256,4 +208,42 @@ fn slot_looks_before_registering() {
 #[test]
 fn a_slot_receiver_that_looks_before_it_registers_is_found_and_replays() {
     found_and_replayed_to_a_deadlock("ninth-explore-slot-look-first", slot_looks_before_registering);
+}
+
+// ---------------------------------------------------------------------------
+// Planted: a timed-out park taken for a wake-up.
+
+/// A `block_on` that parks once with a 1 ms timeout after a pending poll
+/// and then takes for granted that the waker came (it does not poll the
+/// future again to see): when the timeout expires first (under the
+/// explorer, a time choice while the completer could still run), the
+/// value is not there.
+fn timeout_taken_for_a_wake() {
+    let (c, r) = oneshot::<u32>();
+    let t = thread::spawn(move || {
+        thread::yield_now();
+        c.complete(3);
+    });
+    let mut r = pin!(r);
+    let me = Arc::new(super::block_on::ThreadWaker::new());
+    let waker = Waker::from(Arc::clone(&me));
+    let v = match r.as_mut().poll(&mut Context::from_waker(&waker)) {
+        Poll::Ready(v) => v,
+        Poll::Pending => {
+            thread::park_timeout(reprise::time::Duration::from_millis(1));
+            match r.as_mut().poll(&mut Context::from_waker(&waker)) {
+                Poll::Ready(v) => v,
+                Poll::Pending => panic!("woken, but the value is not there"),
+            }
+        }
+    };
+    assert_eq!(v, 3);
+    t.join().unwrap();
+}
+
+#[test]
+fn a_timed_out_park_taken_for_a_wake_up_is_found_and_replays() {
+    let name = "ninth-explore-timeout-taken";
+    let failure = explored_failure(name, 2000, 1, timeout_taken_for_a_wake);
+    replays_to_the_panic(name, &failure, "the value is not there", 5, timeout_taken_for_a_wake);
 }

@@ -60,8 +60,6 @@ mod replay;
 #[cfg(not(reprise_loom))]
 pub mod report;
 #[cfg(not(reprise_loom))]
-mod unwinding;
-#[cfg(not(reprise_loom))]
 pub mod views;
 #[cfg(not(reprise_loom))]
 pub mod why;

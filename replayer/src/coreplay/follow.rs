@@ -19,12 +19,14 @@ const FEW_THREADS: usize = 16;
 /// Events made between two drops of the run's own recording.
 const TICK_EVENTS: u64 = 4096;
 
-thread_local! {
-    /// Fibers coroutine replays on this OS thread stopped with while they
-    /// were suspended mid-unwind, and left (see `Follow::teardown`): the
-    /// thread's panic count stays raised by them.
-    static LEFT_UNWINDING: Cell<u32> = const { Cell::new(0) };
-}
+/// Why a call made while its thread unwinds cannot follow the trace here.
+/// The panic count is the OS thread's, shared by every coroutine on it: a
+/// panicking coroutine must not hand the thread to another, so its calls
+/// (a guard's `Drop`, a `OnceLock` initializer's cleanup) take no turn in
+/// the recorded order and run, or wait, where they are.
+const UNWINDING: &str = "the call was made while its thread unwound from a panic, which a \
+     coroutine replay cannot schedule (a panicking coroutine cannot hand the OS thread to another); \
+     replay this trace in parallel, the default";
 
 /// Scheduling points a thread goes on through before the others get a
 /// turn. Running one thread as long as it can costs the fewest switches,
@@ -40,7 +42,6 @@ use super::trace::FollowLog;
 use crate::explore::coroutine::{suspend, Fiber, Ran};
 use crate::int_hash::IntSet;
 use crate::report::{Divergence, Stop};
-use crate::unwinding::Unwinding;
 
 /// The scheduler of one coroutine replay.
 pub(crate) struct Follow {
@@ -84,11 +85,6 @@ impl Follow {
                 spawned: Vec::new(),
                 made: 0,
                 backlog: Dense::default(),
-                unwinding: if LEFT_UNWINDING.get() > 0 {
-                    Unwinding::beside_left_behind()
-                } else {
-                    Unwinding::default()
-                },
             }),
         })
     }
@@ -115,7 +111,6 @@ impl Follow {
                 st.running = Some(pick);
                 st.last = Some(pick);
                 st.slice = 0;
-                st.unwinding.resume(pick);
                 fiber
             };
             let ran = fiber.resume();
@@ -135,7 +130,6 @@ impl Follow {
                         if let Some(stack) = fiber.into_stack() {
                             st.pool.push(stack);
                         }
-                        st.unwinding.finished(pick);
                         st.counters.finished(pick);
                         st.aside.wake(Key::Exit(pick));
                         true
@@ -238,43 +232,23 @@ impl Follow {
     }
 
     /// Unwinds every unfinished fiber (with no context installed, the
-    /// primitives pass through while they unwind), except one suspended
-    /// mid-unwind: forcing a second unwind into it, Rust aborts the
-    /// process. It is left, never resumed, its stack and what it holds
-    /// with it, and the OS thread's panic count stays raised by it: later
-    /// coroutine replays here count it ([`LEFT_UNWINDING`]).
+    /// primitives pass through while they unwind).
     fn teardown(&self) {
         self.tearing_down.set(true);
         let mut st = self.state.borrow_mut();
-        let st = &mut *st;
         let mut fibers = Vec::new();
-        for (index, slot) in st.threads.iter_mut().enumerate() {
-            let Some(slot) = slot else { continue };
+        for slot in st.threads.iter_mut().flatten() {
             if let Some(ctx) = slot.ctx.take() {
                 ctx.close();
             }
             if let Some(fiber) = slot.fiber.take() {
-                if st.unwinding.is_suspended(index as ThreadIndex) {
-                    std::mem::forget(fiber);
-                    LEFT_UNWINDING.set(LEFT_UNWINDING.get() + 1);
-                } else {
-                    fibers.push(fiber);
-                }
+                fibers.push(fiber);
             }
         }
+        drop(st);
         // Newest first: a scoped thread borrows from its spawner's stack.
         while let Some(fiber) = fibers.pop() {
             drop(fiber);
-        }
-    }
-
-    /// Tells the unwinding record `what` of the running thread (from the
-    /// panic hook, which may run where the state is borrowed: then not).
-    fn tell_unwinding(&self, what: fn(&mut Unwinding, ThreadIndex)) {
-        if let Ok(mut st) = self.state.try_borrow_mut() {
-            if let Some(me) = st.running {
-                what(&mut st.unwinding, me);
-            }
         }
     }
 
@@ -289,6 +263,7 @@ impl Follow {
         if st.stop.is_some() {
             return;
         }
+        let detail = if std::thread::panicking() { format!("{detail}; {UNWINDING}") } else { detail };
         let expected = st
             .log
             .event(thread, cursor)
@@ -371,34 +346,32 @@ impl Scheduler for Follow {
     }
 
     fn unwinding(&self, call: CoopCall) {
-        let me = {
-            let mut guard = self.state.borrow_mut();
-            let st = &mut *guard;
-            let (Some(me), None) = (st.running, &st.stop) else { return };
-            let Some(slot) = st.slot(me) else { return };
-            // Its turn is next, or it has none: it goes on where it is.
-            let Some((recorded, Some(outcome))) = slot.recorded else { return };
-            if st.pending_at(&call, &recorded, &outcome).is_none() {
-                return;
-            }
-            // Its turn comes later: it waits for it suspended mid-unwind,
-            // the others running with the OS thread's panic count raised
-            // by it (`unwinds_own` answers for them).
-            st.unwinding.suspend(me);
-            me
-        };
-        self.switch(call);
-        self.state.borrow_mut().unwinding.resume(me);
+        let mut guard = self.state.borrow_mut();
+        let st = &mut *guard;
+        let (Some(me), None) = (st.running, &st.stop) else { return };
+        let Some(slot) = st.slot(me) else { return };
+        let cursor = slot.cursor;
+        // Its turn is next, or it has none: it may go on where it is.
+        let Some((recorded, Some(outcome))) = slot.recorded else { return };
+        if st.pending_at(&call, &recorded, &outcome).is_none() {
+            return;
+        }
+        let actual = st.describe_call(&call);
+        let detail = format!("its recorded turn is not next ({})", st.log.describe(me, &recorded));
+        Follow::diverge(st, me, cursor, actual, detail);
     }
 
     fn block(&self, on: &[Resource], deadline: Option<u64>, call: CoopCall) -> Woken {
         {
             let mut st = self.state.borrow_mut();
             let Some(me) = st.running else { return Woken::Changed };
-            if std::thread::panicking() && st.unwinding.unwinds_own(Some(me)) {
-                // Blocked in a `Drop` during its unwind: the others run with
-                // the OS thread's panic count raised by it.
-                st.unwinding.suspend(me);
+            if std::thread::panicking() && st.stop.is_none() {
+                // Blocking here would hand the panicking OS thread to another
+                // coroutine, and the turn it waits for comes later in the
+                // recorded order: a stall, reported as one. Say why instead.
+                let cursor = st.slot(me).map_or(0, |slot| slot.cursor);
+                let actual = st.describe_call(&call);
+                Follow::diverge(&mut st, me, cursor, actual, "it would block here".into());
             }
             let recorded = st.recorded(me).and_then(|(_, o)| o.copied());
             // Time is compressed and what a wait ended by is recorded: no
@@ -468,26 +441,8 @@ impl Scheduler for Follow {
         0
     }
 
-    fn panicked(&self, thread: ThreadIndex, _message: &str) {
+    fn panicked(&self, _thread: ThreadIndex, _message: &str) {
         // The panic is an event like any other: checked when it is recorded.
-        if let Ok(mut st) = self.state.try_borrow_mut() {
-            st.unwinding.ended_in_panic(thread);
-        }
-    }
-
-    fn unwinds_own(&self) -> bool {
-        self.state.try_borrow_mut().map_or(true, |mut st| {
-            let running = st.running;
-            st.unwinding.unwinds_own(running)
-        })
-    }
-
-    fn panic_started(&self) {
-        self.tell_unwinding(Unwinding::panic_started);
-    }
-
-    fn panic_caught(&self) {
-        self.tell_unwinding(Unwinding::panic_caught);
     }
 
     fn choose(&self, options: &[u32]) -> u32 {

@@ -89,8 +89,6 @@ pub(crate) struct State {
     /// Messages each channel holds (the recording's indices): see
     /// `backlog.rs`.
     pub(super) backlog: Dense<u32>,
-    /// Which threads unwind, the OS thread's panic count being shared.
-    pub(super) unwinding: crate::unwinding::Unwinding,
 }
 impl State {
     /// This run's thread `thread`.

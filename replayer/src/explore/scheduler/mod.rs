@@ -19,8 +19,9 @@ use super::stuck_unwinding::{Stop, StuckUnwinding};
 use super::threads::{IndexMap, Status, Threads};
 
 mod hook;
+mod unwinding;
 
-use crate::unwinding::Unwinding;
+use unwinding::Unwinding;
 
 struct State {
     threads: Threads,

@@ -2,8 +2,7 @@
 //! count.
 //!
 //! std counts panics per OS thread (`std::thread::panicking()`), and every
-//! explored thread runs on the explorer's (a coroutine replay's, on its
-//! caller's). A thread that blocks in a `Drop`
+//! explored thread runs on the explorer's. A thread that blocks in a `Drop`
 //! while it unwinds (on a lock another thread holds) is suspended with that
 //! count raised, and the threads it lets run would all read "panicking":
 //! their guards would poison their locks, and `reprise::thread::panicking`
@@ -14,16 +13,13 @@
 //! `reprise::panic::catch_unwind` says (std's says nothing): until its
 //! catches balance its panics the answer is a guess (yes), right if they
 //! come to balance or if the panic ends the thread; a run that guessed
-//! otherwise is marked uncertain. A coroutine replay that stopped with a
-//! thread suspended mid-unwind leaves that fiber, and its count, on the
-//! caller's OS thread for good: the later replays there count it as one
-//! more suspended thread ([`Unwinding::beside_left_behind`]).
+//! otherwise is marked uncertain.
 
 use reprise_recorder::trace::model::ThreadIndex;
 
 /// The run's unwinding threads.
 #[derive(Default)]
-pub(crate) struct Unwinding {
+pub(super) struct Unwinding {
     /// Threads suspended while they unwind.
     suspended: Vec<ThreadIndex>,
     /// Threads that started a panic while another was suspended mid-unwind.
@@ -42,19 +38,9 @@ struct Panicker {
     ended_in_panic: bool,
 }
 
-/// Stands in `suspended` for the fibers earlier runs left suspended
-/// mid-unwind on this OS thread (no thread of a run has this index).
-const LEFT_BEHIND: ThreadIndex = ThreadIndex::MAX;
-
 impl Unwinding {
-    /// For a run on an OS thread whose panic count earlier runs left raised
-    /// by fibers they never resumed.
-    pub(crate) fn beside_left_behind() -> Unwinding {
-        Unwinding { suspended: vec![LEFT_BEHIND], ..Unwinding::default() }
-    }
-
     /// Whether the raised panic count is `running`'s own.
-    pub(crate) fn unwinds_own(&mut self, running: Option<ThreadIndex>) -> bool {
+    pub(super) fn unwinds_own(&mut self, running: Option<ThreadIndex>) -> bool {
         if self.suspended.is_empty() {
             return true;
         }
@@ -70,23 +56,17 @@ impl Unwinding {
 
     /// `thread` blocks while it unwinds: it stays suspended mid-unwind until
     /// it runs again.
-    pub(crate) fn suspend(&mut self, thread: ThreadIndex) {
+    pub(super) fn suspend(&mut self, thread: ThreadIndex) {
         self.suspended.push(thread);
-        // It unwinds: resumed while another is suspended too, it is among
-        // the threads the raised count is about (not only those that
-        // started a panic while one was suspended).
-        if !self.started.iter().any(|p| p.thread == thread) {
-            self.started.push(Panicker { thread, panics: 1, guessed: false, ended_in_panic: false });
-        }
     }
 
     /// Whether `thread` is suspended mid-unwind.
-    pub(crate) fn is_suspended(&self, thread: ThreadIndex) -> bool {
+    pub(super) fn is_suspended(&self, thread: ThreadIndex) -> bool {
         self.suspended.contains(&thread)
     }
 
     /// `thread` runs again: it goes on unwinding, or blocks again and says so.
-    pub(crate) fn resume(&mut self, thread: ThreadIndex) {
+    pub(super) fn resume(&mut self, thread: ThreadIndex) {
         self.suspended.retain(|&t| t != thread);
         if self.suspended.is_empty() {
             // The count is the running thread's alone again; a guess made
@@ -96,7 +76,7 @@ impl Unwinding {
     }
 
     /// `thread` starts a panic.
-    pub(crate) fn panic_started(&mut self, thread: ThreadIndex) {
+    pub(super) fn panic_started(&mut self, thread: ThreadIndex) {
         match self.started.iter_mut().find(|p| p.thread == thread) {
             Some(p) => p.panics += 1,
             None if !self.suspended.is_empty() => {
@@ -109,7 +89,7 @@ impl Unwinding {
     /// `thread` caught a panic (through reprise's `catch_unwind`): once its
     /// catches balance the panics it started, it is known not to unwind,
     /// and the guesses made about it were right.
-    pub(crate) fn panic_caught(&mut self, thread: ThreadIndex) {
+    pub(super) fn panic_caught(&mut self, thread: ThreadIndex) {
         if let Some(at) = self.started.iter().position(|p| p.thread == thread) {
             let p = &mut self.started[at];
             p.panics = p.panics.saturating_sub(1);
@@ -120,7 +100,7 @@ impl Unwinding {
     }
 
     /// `thread` ends by a panic it did not catch.
-    pub(crate) fn ended_in_panic(&mut self, thread: ThreadIndex) {
+    pub(super) fn ended_in_panic(&mut self, thread: ThreadIndex) {
         if let Some(p) = self.started.iter_mut().find(|p| p.thread == thread) {
             p.ended_in_panic = true;
         }
@@ -128,7 +108,7 @@ impl Unwinding {
 
     /// `thread` is done: its guesses were right if the one panic it started
     /// ended it.
-    pub(crate) fn finished(&mut self, thread: ThreadIndex) {
+    pub(super) fn finished(&mut self, thread: ThreadIndex) {
         if let Some(at) = self.started.iter().position(|p| p.thread == thread) {
             let p = self.started.swap_remove(at);
             if p.guessed && !(p.panics == 1 && p.ended_in_panic) {
@@ -139,7 +119,7 @@ impl Unwinding {
 
     /// Whether the run's verdict rests on a guess that may be wrong: one
     /// judged so, or one whose thread never ended.
-    pub(crate) fn uncertain(&self) -> bool {
+    pub(super) fn uncertain(&self) -> bool {
         self.uncertain || self.started.iter().any(|p| p.guessed)
     }
 }
@@ -147,26 +127,6 @@ impl Unwinding {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_thread_resumed_mid_unwind_beside_another_suspended_one_still_unwinds() {
-        let mut u = Unwinding::default();
-        // 1 panics alone, blocks in a Drop; 2 panics, blocks in a Drop too.
-        u.panic_started(1);
-        u.suspend(1);
-        u.panic_started(2);
-        u.suspend(2);
-        // 1 goes on unwinding while 2 waits.
-        u.resume(1);
-        assert!(u.unwinds_own(Some(1)), "1 is mid-unwind");
-        assert!(!u.unwinds_own(Some(3)), "3 never panicked");
-        // 1's panic ends it; 2 goes on alone.
-        u.ended_in_panic(1);
-        u.finished(1);
-        u.resume(2);
-        assert!(u.unwinds_own(Some(2)));
-        assert!(!u.uncertain(), "1's answer was right: its one panic ended it");
-    }
 
     #[test]
     fn with_no_thread_suspended_the_count_is_the_running_thread_s() {

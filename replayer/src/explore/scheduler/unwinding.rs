@@ -58,6 +58,12 @@ impl Unwinding {
     /// it runs again.
     pub(super) fn suspend(&mut self, thread: ThreadIndex) {
         self.suspended.push(thread);
+        // It unwinds: resumed while another is suspended too, it is among
+        // the threads the raised count is about (not only those that
+        // started a panic while one was suspended).
+        if !self.started.iter().any(|p| p.thread == thread) {
+            self.started.push(Panicker { thread, panics: 1, guessed: false, ended_in_panic: false });
+        }
     }
 
     /// Whether `thread` is suspended mid-unwind.
@@ -127,6 +133,26 @@ impl Unwinding {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_thread_resumed_mid_unwind_beside_another_suspended_one_still_unwinds() {
+        let mut u = Unwinding::default();
+        // 1 panics alone, blocks in a Drop; 2 panics, blocks in a Drop too.
+        u.panic_started(1);
+        u.suspend(1);
+        u.panic_started(2);
+        u.suspend(2);
+        // 1 goes on unwinding while 2 waits.
+        u.resume(1);
+        assert!(u.unwinds_own(Some(1)), "1 is mid-unwind");
+        assert!(!u.unwinds_own(Some(3)), "3 never panicked");
+        // 1's panic ends it; 2 goes on alone.
+        u.ended_in_panic(1);
+        u.finished(1);
+        u.resume(2);
+        assert!(u.unwinds_own(Some(2)));
+        assert!(!u.uncertain(), "1's answer was right: its one panic ended it");
+    }
 
     #[test]
     fn with_no_thread_suspended_the_count_is_the_running_thread_s() {

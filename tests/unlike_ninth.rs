@@ -28,7 +28,10 @@
 //! wake-up), each found and its trace replayed to the same failure.
 //!
 //! Found: nothing in reprise. Every program replayed (25 recordings
-//! each, in parallel and on coroutines) and survived 400 schedules under
+//! each, in parallel and on coroutines; the sleeper pool's coroutine
+//! replays may stop at a lock taken while a worker unwinds, README's known
+//! limit, which a change of this session lifted and its revert restored)
+//! and survived 400 schedules under
 //! each strategy, beside a CPU hog too; found.rs notes what was tried and
 //! why two things that looked wrong were not reprise's bugs.
 
@@ -53,6 +56,31 @@ fn replays_to(name: &str, expected: &str, program: fn() -> String) {
         assert_eq!(coroutines.result.as_deref(), Some(expected), "{name} run {run}, coroutines");
         assert_eq!(coroutines.replayed, coroutines.events, "{name} run {run}, coroutines");
     }
+}
+
+/// [`replays_to`] for a program that takes a lock while a thread unwinds:
+/// its coroutine replay may instead stop there saying why (README's known
+/// limit: a call made while its thread unwinds whose recorded turn is not
+/// next), never match with another answer.
+fn replays_to_or_stops_unwinding(name: &str, expected: &str, program: fn() -> String) {
+    assert_eq!(program(), expected, "{name}: off");
+    let mut stopped = 0;
+    for run in 0..runs() {
+        let trace = crate::util::recorded_and_replayed_in_parallel(name, run, expected, program);
+        let coroutines = reprise::replay_coroutines(&trace, program);
+        if !coroutines.outcome.matched() {
+            let said = coroutines.outcome.to_string();
+            assert!(
+                said.contains("while its thread unwound from a panic"),
+                "{name} run {run}, coroutines: {said}"
+            );
+            stopped += 1;
+            continue;
+        }
+        assert_eq!(coroutines.result.as_deref(), Some(expected), "{name} run {run}, coroutines");
+        assert_eq!(coroutines.replayed, coroutines.events, "{name} run {run}, coroutines");
+    }
+    eprintln!("{name}: {stopped} of {} coroutine replays stopped at an unwinding call", runs());
 }
 
 /// The set's correct programs.

@@ -44,18 +44,9 @@ mod sleepers;
 mod timers;
 mod waker;
 
-/// Records and replays `program` [`runs`] times. Off (run plainly) it
-/// must say `expected`; every recording must say it too, and its replays,
-/// in parallel and on coroutines, must match every event and say it again.
+/// [`crate::util::replays_to_std`], [`runs`] times: every replay matches.
 fn replays_to(name: &str, expected: &str, program: fn() -> String) {
-    assert_eq!(program(), expected, "{name}: off");
-    for run in 0..runs() {
-        let trace = crate::util::recorded_and_replayed_in_parallel(name, run, expected, program);
-        let coroutines = reprise::replay_coroutines(&trace, program);
-        assert!(coroutines.outcome.matched(), "{name} run {run}, coroutines: {}", coroutines.outcome);
-        assert_eq!(coroutines.result.as_deref(), Some(expected), "{name} run {run}, coroutines");
-        assert_eq!(coroutines.replayed, coroutines.events, "{name} run {run}, coroutines");
-    }
+    crate::util::replays_to_std(name, expected, runs(), false, program);
 }
 
 /// [`replays_to`] for a program that takes a lock while a thread unwinds:
@@ -63,24 +54,7 @@ fn replays_to(name: &str, expected: &str, program: fn() -> String) {
 /// limit: a call made while its thread unwinds whose recorded turn is not
 /// next), never match with another answer.
 fn replays_to_or_stops_unwinding(name: &str, expected: &str, program: fn() -> String) {
-    assert_eq!(program(), expected, "{name}: off");
-    let mut stopped = 0;
-    for run in 0..runs() {
-        let trace = crate::util::recorded_and_replayed_in_parallel(name, run, expected, program);
-        let coroutines = reprise::replay_coroutines(&trace, program);
-        if !coroutines.outcome.matched() {
-            let said = coroutines.outcome.to_string();
-            assert!(
-                said.contains("while its thread unwound from a panic"),
-                "{name} run {run}, coroutines: {said}"
-            );
-            stopped += 1;
-            continue;
-        }
-        assert_eq!(coroutines.result.as_deref(), Some(expected), "{name} run {run}, coroutines");
-        assert_eq!(coroutines.replayed, coroutines.events, "{name} run {run}, coroutines");
-    }
-    eprintln!("{name}: {stopped} of {} coroutine replays stopped at an unwinding call", runs());
+    crate::util::replays_to_std(name, expected, runs(), true, program);
 }
 
 /// The set's correct programs.

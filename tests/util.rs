@@ -186,6 +186,40 @@ pub fn recorded_and_replayed_in_parallel(
     trace
 }
 
+/// Runs `program` off, then records and replays it `runs` times: off, every
+/// recording and its replays, in parallel and on coroutines, must say
+/// `expected` and match every event. With `unwinding_calls`, a coroutine
+/// replay may instead stop with its divergence saying a call was made
+/// while its thread unwound (README's known limit), never match with
+/// another answer; without it, it must match.
+pub fn replays_to_std(
+    name: &str,
+    expected: &str,
+    runs: usize,
+    unwinding_calls: bool,
+    program: fn() -> String,
+) {
+    assert_eq!(program(), expected, "{name}: off");
+    let mut stopped = 0;
+    for run in 0..runs {
+        let trace = recorded_and_replayed_in_parallel(name, run, expected, program);
+        let coroutines = reprise::replay_coroutines(&trace, program);
+        if unwinding_calls && !coroutines.outcome.matched() {
+            let said = coroutines.outcome.to_string();
+            assert!(
+                said.contains("while its thread unwound from a panic"),
+                "{name} run {run}, coroutines: {said}"
+            );
+            stopped += 1;
+            continue;
+        }
+        assert!(coroutines.outcome.matched(), "{name} run {run}, coroutines: {}", coroutines.outcome);
+        assert_eq!(coroutines.result.as_deref(), Some(expected), "{name} run {run}, coroutines");
+        assert_eq!(coroutines.replayed, coroutines.events, "{name} run {run}, coroutines");
+    }
+    eprintln!("{name}: {runs} runs replayed, {stopped} coroutine replays stopped at an unwinding call");
+}
+
 /// Records and replays `program` (see [`replays_give_the_transcript`]) in
 /// batches of `runs` until two recordings differ: a loaded machine can
 /// serialize a whole batch, and a program that never varies shows little.

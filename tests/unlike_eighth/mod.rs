@@ -53,32 +53,9 @@ mod scopes;
 /// sees them.
 pub(crate) const STAGED: &str = "staged";
 
-/// Records and replays `program` [`runs`] times. Off (run plainly) it
-/// must say `expected`; every recording must say it too, and its replays,
-/// in parallel and on coroutines, must match every event and say it again.
-/// With `unwinding_calls`, a coroutine replay may instead stop with its
-/// divergence saying a call was made while its thread unwound (README's
-/// known limit); without it, it must match.
+/// [`crate::util::replays_to_std`], [`runs`] times.
 fn replays_to(name: &str, expected: &str, unwinding_calls: bool, program: fn() -> String) {
-    assert_eq!(program(), expected, "{name}: off");
-    let mut stopped = 0;
-    for run in 0..runs() {
-        let trace = crate::util::recorded_and_replayed_in_parallel(name, run, expected, program);
-        let coroutines = reprise::replay_coroutines(&trace, program);
-        if unwinding_calls && !coroutines.outcome.matched() {
-            let said = coroutines.outcome.to_string();
-            assert!(
-                said.contains("while its thread unwound from a panic"),
-                "{name} run {run}, coroutines: {said}"
-            );
-            stopped += 1;
-            continue;
-        }
-        assert!(coroutines.outcome.matched(), "{name} run {run}, coroutines: {}", coroutines.outcome);
-        assert_eq!(coroutines.result.as_deref(), Some(expected), "{name} run {run}, coroutines");
-        assert_eq!(coroutines.replayed, coroutines.events, "{name} run {run}, coroutines");
-    }
-    eprintln!("{name}: {} runs replayed, {stopped} coroutine replays stopped at an unwinding call", runs());
+    crate::util::replays_to_std(name, expected, runs(), unwinding_calls, program);
 }
 
 /// [`replays_to`] without the coroutine replay: for a program whose

@@ -288,33 +288,58 @@ pub fn survives_exploration(name: &str, budget: u64, seed: u64, program: fn() ->
 /// A test program by name: it returns its transcript.
 pub type NamedProgram = (&'static str, fn() -> String);
 
-/// Every program of `programs` explored `budget` schedules from `seed`
-/// under each of the explorer's strategies: none may fail or stop the
-/// search. `set` prefixes the trace directories.
-pub fn survives_every_strategy(set: &str, programs: &[NamedProgram], budget: u64, seed: u64) {
+/// The explorer's strategies, each once.
+pub const EVERY_STRATEGY: [reprise::explore::StrategyKind; 6] = {
     use reprise::explore::StrategyKind as K;
-    let kinds = [K::Random, K::Pct { depth: 3 }, K::Dfs { preemptions: 2 }, K::Portfolio, K::Pos, K::Surw];
+    [K::Random, K::Pct { depth: 3 }, K::Dfs { preemptions: 2 }, K::Portfolio, K::Pos, K::Surw]
+};
+
+/// Explores `program` (`name` of the set `set`, which prefixes the trace
+/// directories) for `budget` schedules from `seed` under every strategy;
+/// says what went wrong: a failure, a stopped search, or schedules left
+/// unjudged where `may_guess` is false (or all of them).
+pub fn under_every_strategy(
+    set: &str,
+    (name, program): NamedProgram,
+    budget: u64,
+    seed: u64,
+    may_guess: bool,
+) -> Vec<String> {
     let mut bad = Vec::new();
-    for &(name, program) in programs {
-        for kind in kinds {
-            let label = format!("{set}-every-{name}-{kind:?}").replace([' ', '{', '}', ':'], "");
-            let config = reprise::explore::Config::default()
-                .budget(budget)
-                .seed(seed)
-                .strategy(kind)
-                .trace_dir(scratch(&label));
-            let outcome = reprise::explore::Explorer::new(config).run(move || {
-                program();
-            });
-            if outcome.blocked.is_some() || outcome.failure.is_some() {
-                bad.push(format!(
-                    "{name} {kind:?}: {:?} {:?}",
-                    outcome.blocked,
-                    outcome.failure.map(|f| (f.kind, f.trace))
-                ));
-            }
+    for kind in EVERY_STRATEGY {
+        let label = format!("{set}-every-{name}-{kind:?}").replace([' ', '{', '}', ':'], "");
+        let config = reprise::explore::Config::default()
+            .budget(budget)
+            .seed(seed)
+            .strategy(kind)
+            .trace_dir(scratch(&label));
+        let outcome = reprise::explore::Explorer::new(config).run(move || {
+            program();
+        });
+        if let Some(b) = &outcome.blocked {
+            bad.push(format!("{name} {kind:?}: blocked {b}"));
+        }
+        if let Some(f) = outcome.failure {
+            bad.push(format!("{name} {kind:?}: {:?} {:?}\n{}", f.kind, f.trace, f.report));
+            continue;
+        }
+        if outcome.uncertain > 0 && (!may_guess || outcome.uncertain >= outcome.schedules) {
+            bad.push(format!(
+                "{name} {kind:?}: {} of {} schedules not judged",
+                outcome.uncertain, outcome.schedules
+            ));
         }
     }
+    bad
+}
+
+/// Every program of `programs` explored `budget` schedules from `seed`
+/// under each of the explorer's strategies: none may fail or stop the
+/// search, and not every schedule may be left unjudged. `set` prefixes the
+/// trace directories.
+pub fn survives_every_strategy(set: &str, programs: &[NamedProgram], budget: u64, seed: u64) {
+    let bad: Vec<String> =
+        programs.iter().flat_map(|&program| under_every_strategy(set, program, budget, seed, true)).collect();
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
 

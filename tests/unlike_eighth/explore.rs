@@ -8,7 +8,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use reprise::channel;
-use reprise::explore::{Config, Explorer, FailureKind, StrategyKind};
+use reprise::explore::{Config, Explorer, FailureKind};
 use reprise::sync::Mutex;
 use reprise::thread;
 use reprise::{read_trace_file, replay, replay_coroutines, ReplayOutcome};
@@ -17,55 +17,12 @@ use super::guards::{run_job, Shared};
 use super::STAGED;
 use crate::util::{explored_failure, replays_to_the_panic, scratch};
 
-/// The strategies, each by name.
-pub(super) const KINDS: [StrategyKind; 6] = [
-    StrategyKind::Random,
-    StrategyKind::Pct { depth: 3 },
-    StrategyKind::Dfs { preemptions: 2 },
-    StrategyKind::Portfolio,
-    StrategyKind::Pos,
-    StrategyKind::Surw,
-];
-
-/// Explores `program` for `budget` schedules from `seed` under every
-/// strategy; says what went wrong: a failure, a stopped search, or
-/// schedules left unjudged where `may_guess` is false (or all of them).
-pub(super) fn under_every_strategy(
-    name: &str,
-    program: fn() -> String,
-    may_guess: bool,
-    budget: u64,
-) -> Vec<String> {
-    let mut bad = Vec::new();
-    for kind in KINDS {
-        let label = format!("eighth-every-{name}-{kind:?}").replace([' ', '{', '}', ':'], "");
-        let config = Config::default().budget(budget).seed(17).strategy(kind).trace_dir(scratch(&label));
-        let outcome = Explorer::new(config).run(move || {
-            program();
-        });
-        if let Some(b) = &outcome.blocked {
-            bad.push(format!("{name} {kind:?}: blocked {b}"));
-        }
-        if let Some(f) = outcome.failure {
-            bad.push(format!("{name} {kind:?}: {:?} {:?}", f.kind, f.trace));
-            continue;
-        }
-        if outcome.uncertain > 0 && (!may_guess || outcome.uncertain >= outcome.schedules) {
-            bad.push(format!(
-                "{name} {kind:?}: {} of {} schedules not judged",
-                outcome.uncertain, outcome.schedules
-            ));
-        }
-    }
-    bad
-}
-
 /// Every correct program of this set under every strategy.
 #[test]
 fn the_correct_programs_of_this_set_survive_every_strategy() {
     let mut bad = Vec::new();
     for ((name, program), may_guess) in super::CORRECT {
-        bad.extend(under_every_strategy(name, program, may_guess, 40));
+        bad.extend(crate::util::under_every_strategy("eighth", (name, program), 40, 17, may_guess));
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }

@@ -111,7 +111,7 @@ impl Drop for NotesPanicking<'_> {
 /// found a failure (each with its kind) or left schedules unjudged.
 fn every_strategy(name: &str, budget: u64, program: fn()) -> Vec<String> {
     let mut bad = Vec::new();
-    for kind in super::explore::KINDS {
+    for kind in crate::util::EVERY_STRATEGY {
         let label = format!("eighth-found-{name}-{kind:?}").replace([' ', '{', '}', ':'], "");
         let config = Config::default().budget(budget).seed(3).strategy(kind).trace_dir(scratch(&label));
         let outcome = Explorer::new(config).run(program);

@@ -7,7 +7,7 @@ use std::pin::{pin, Pin};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use reprise::explore::{Config, Explorer, FailureKind, StrategyKind};
+use reprise::explore::{Config, Explorer, FailureKind};
 use reprise::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use reprise::thread::{self, Thread};
 use reprise::{read_trace_file, replay, replay_coroutines, ReplayOutcome};
@@ -16,49 +16,12 @@ use super::block_on::{join_all, oneshot, Recv};
 use super::executor::{Executor, Worker};
 use crate::util::{explored_failure, replays_to_the_panic, scratch};
 
-/// The strategies.
-pub(super) const KINDS: [StrategyKind; 6] = [
-    StrategyKind::Random,
-    StrategyKind::Pct { depth: 3 },
-    StrategyKind::Dfs { preemptions: 2 },
-    StrategyKind::Portfolio,
-    StrategyKind::Pos,
-    StrategyKind::Surw,
-];
-
-/// Explores `program` for `budget` schedules under every strategy; says
-/// what went wrong: a failure, a stopped search, schedules left unjudged.
-pub(super) fn under_every_strategy(name: &str, program: fn() -> String, budget: u64) -> Vec<String> {
-    let mut bad = Vec::new();
-    for kind in KINDS {
-        let label = format!("ninth-every-{name}-{kind:?}").replace([' ', '{', '}', ':'], "");
-        let config = Config::default().budget(budget).seed(19).strategy(kind).trace_dir(scratch(&label));
-        let outcome = Explorer::new(config).run(move || {
-            program();
-        });
-        if let Some(b) = &outcome.blocked {
-            bad.push(format!("{name} {kind:?}: blocked {b}"));
-        }
-        if let Some(f) = outcome.failure {
-            bad.push(format!("{name} {kind:?}: {:?} {:?}\n{}", f.kind, f.trace, f.report));
-            continue;
-        }
-        if outcome.uncertain > 0 {
-            bad.push(format!(
-                "{name} {kind:?}: {} of {} schedules not judged",
-                outcome.uncertain, outcome.schedules
-            ));
-        }
-    }
-    bad
-}
-
 /// Every correct program of this set under every strategy.
 #[test]
 fn the_correct_programs_of_this_set_survive_every_strategy() {
     let mut bad = Vec::new();
     for (name, program) in super::CORRECT {
-        bad.extend(under_every_strategy(name, program, 100));
+        bad.extend(crate::util::under_every_strategy("ninth", (name, program), 100, 19, false));
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }

@@ -9,23 +9,12 @@
 use std::sync::Arc;
 
 use reprise::channel::{self, select};
-use reprise::explore::StrategyKind;
 use reprise::sync::atomic::{AtomicUsize, Ordering};
 use reprise::sync::{Condvar, Mutex};
 use reprise::thread;
 use reprise::time::Duration;
 
 use crate::util::{explored_failure, replays_to_the_panic};
-
-/// The strategies, each by name.
-pub(super) const KINDS: [StrategyKind; 6] = [
-    StrategyKind::Random,
-    StrategyKind::Pct { depth: 3 },
-    StrategyKind::Dfs { preemptions: 2 },
-    StrategyKind::Portfolio,
-    StrategyKind::Pos,
-    StrategyKind::Surw,
-];
 
 /// Explores `program` until it panics with `message`; the failure's trace
 /// must replay, 5 times in parallel and once on coroutines, to the panic.

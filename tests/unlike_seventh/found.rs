@@ -120,7 +120,7 @@ fn a_lock_while_another_unwinds_is_std_s_recorded_and_replayed() {
 /// programs panics beside the suspended one, so nothing may be guessed.
 fn failed_or_unjudged(label: &str, seed: u64, program: fn()) -> Vec<String> {
     let mut bad = Vec::new();
-    for kind in super::explore::KINDS {
+    for kind in crate::util::EVERY_STRATEGY {
         let label = format!("{label}-{kind:?}").replace([' ', '{', '}', ':'], "");
         let config = Config::default().budget(50).seed(seed).strategy(kind).trace_dir(scratch(&label));
         let outcome = Explorer::new(config).run(program);

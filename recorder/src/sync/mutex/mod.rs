@@ -225,8 +225,8 @@ impl<T: ?Sized> Mutex<T> {
 
 #[cfg(not(reprise_loom))]
 impl<T: ?Sized> MutexGuard<'_, T> {
-    /// A release in a mode that replays or explores it (a recorded one is
-    /// the guard's drop's own call), before the inner guard is dropped.
+    /// A release in a mode that replays or explores it, before the inner
+    /// guard is dropped.
     /// Out of line: inlined into the guard's drop, its paths made every
     /// passthrough drop save and restore six registers (about 34
     /// instructions for std's 8; callgrind, the payments pipeline off).
@@ -236,8 +236,8 @@ impl<T: ?Sized> MutexGuard<'_, T> {
             return;
         }
         match self.held {
-            Held::Off => {}
-            Held::Record(object) => record::unlock(object, self.location),
+            // A recorded release is the drop's own call.
+            Held::Off | Held::Record(_) => {}
             Held::Gated => replay::unlock(self.mutex, self.location),
             Held::Explore(object) => {
                 explore::unlock(object, self.location);

@@ -72,6 +72,8 @@ pub fn of_outcome(outcome: &ReplayOutcome) -> i32 {
         ReplayOutcome::Stalled(_) => STALLED,
         ReplayOutcome::TraceEnded { .. } => TRACE_ENDED,
         ReplayOutcome::Refused(_) => WINDOW,
+        // Only a library call meets it: a replay the caller cannot make there.
+        ReplayOutcome::OnUnwindingThread => USAGE,
     }
 }
 

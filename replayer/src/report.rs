@@ -165,6 +165,13 @@ pub enum ReplayOutcome {
     /// Nothing was replayed: the trace is a flight-recorder dump whose window
     /// does not start at the run's first event (or cannot be read).
     Refused(reprise_recorder::trace::window::WindowRefusal),
+    /// Nothing was replayed: a coroutine replay was asked for on an OS
+    /// thread that is unwinding from a panic, or on which an earlier
+    /// coroutine replay left a thread suspended mid-unwind. std's panic
+    /// count belongs to the OS thread, which every coroutine shares: raised,
+    /// each replayed thread would answer `thread::panicking()` wrongly. The
+    /// command line never meets it (each replay is a process of its own).
+    OnUnwindingThread,
 }
 
 impl ReplayOutcome {
@@ -188,6 +195,12 @@ impl fmt::Display for ReplayOutcome {
                 "the trace ended before the program did: replayed its first {replayed} events (the recording did not finish)"
             ),
             ReplayOutcome::Refused(refusal) => refusal.fmt(f),
+            ReplayOutcome::OnUnwindingThread => f.write_str(
+                "cannot replay on coroutines here: this OS thread is unwinding from a panic, or an earlier \
+                 coroutine replay on it stopped with a thread mid-unwind and left that thread there (std's \
+                 panic count is the OS thread's, shared by every coroutine on it, and stays raised); replay on \
+                 another OS thread, or in parallel (the default)",
+            ),
         }
     }
 }

@@ -34,7 +34,9 @@
 //! Found (found.rs, reduced, ignored until fixed): the explorer aborts the
 //! process when a run ends while a thread is blocked in a `Drop` mid-unwind
 //! (a deadlock through such a `Drop`); a coroutine replay aborts the same
-//! way on a rendezvous send made while unwinding; `resume_unwind` is not
+//! way on a rendezvous send made while unwinding; a stopped coroutine
+//! replay, and the explorer at a failing run's end, never return beside a
+//! loop that catches every panic; `resume_unwind` is not
 //! seen by the explorer's per-thread unwinding record (a poison cleared,
 //! `panicking()` false); a lock taken while another thread is suspended
 //! mid-unwind is not poisoned by its holder's later panic; and an explored
@@ -59,7 +61,9 @@ fn replays_to(name: &str, expected: &str, unwinding_calls: bool, program: fn() -
 }
 
 /// [`replays_to`] without the coroutine replay: for a program whose
-/// coroutine replay aborts the process (found.rs, the second finding).
+/// coroutine replay stops with a thread left mid-unwind, after which this
+/// test thread could replay on coroutines no more (found.rs, the second
+/// finding, which replays it on threads of its own).
 fn replays_in_parallel_to(name: &str, expected: &str, program: fn() -> String) {
     assert_eq!(program(), expected, "{name}: off");
     for run in 0..runs() {

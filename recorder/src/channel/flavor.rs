@@ -248,6 +248,9 @@ impl<T> Flavor<T> {
 #[cold]
 #[inline(never)]
 pub(super) fn foreign_replay_channel() -> ! {
+    // A coroutine that runs on after its replay's end (see
+    // `coop::strand_every_call`) is left there instead.
+    crate::rt::coop::strand();
     panic!(
         "reprise: a channel made inside a replay was used by another execution (a recording, an \
          exploration or another replay of this process): it serves only the replay that made it. A \

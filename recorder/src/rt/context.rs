@@ -107,6 +107,12 @@ fn mode_of(ctx: Option<&ThreadCtx>) -> Mode {
     }
 }
 
+/// Sets this thread's mode until the next [`refresh_mode`] (see
+/// [`crate::rt::coop::strand_every_call`]).
+pub(crate) fn set_mode(mode: Mode) {
+    MODE.with(|m| m.set(mode));
+}
+
 /// Re-reads the mode after the context's role changed.
 pub(crate) fn refresh_mode() {
     let mode = current::borrow(|ctx| mode_of(Some(ctx))).unwrap_or(Mode::Off);
@@ -127,6 +133,9 @@ pub(crate) fn with<R>(f: impl FnOnce(&mut ThreadCtx) -> R) -> R {
 #[cold]
 #[inline(never)]
 pub(crate) fn outside_the_replay() -> ! {
+    // A coroutine unwound at its run's end that caught the unwind and came
+    // back here: left where it is, never resumed, rather than panic again.
+    crate::rt::coop::strand();
     panic!(
         "reprise: a thread outside the replay (not spawned by reprise::thread: std::thread::spawn?) \
          used a channel made inside it; spawn that thread with reprise::thread so that the replay runs it \

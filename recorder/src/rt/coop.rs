@@ -8,7 +8,7 @@
 //! an empty channel, an unfinished join) tells the scheduler what it waits
 //! for and is not run until that changes.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::panic::Location;
 use std::rc::Rc;
@@ -195,6 +195,44 @@ pub struct Served {
 
 thread_local! {
     static SCHEDULER: RefCell<Option<Rc<dyn Scheduler>>> = const { RefCell::new(None) };
+    /// Set while a scheduler unwinds its unfinished coroutines on this OS
+    /// thread (see [`set_strand`]).
+    static STRAND: Cell<Option<fn()>> = const { Cell::new(None) };
+}
+
+/// While a scheduler unwinds its unfinished coroutines at a run's end (no
+/// context installed), `strand` is what a coroutine that calls reprise
+/// where it cannot go on is handed to: one that caught the unwind and
+/// went back to a channel made inside the run. `strand` gives the OS
+/// thread back to the scheduler, which leaves that coroutine unresumed,
+/// instead of the panic such a call makes outside a run, which a loop
+/// catching every panic would catch and call again for ever. `None` when
+/// the unwinding is over.
+pub fn set_strand(strand: Option<fn()>) {
+    STRAND.with(|s| s.set(strand));
+    if strand.is_none() {
+        context::refresh_mode();
+    }
+}
+
+/// While [`set_strand`]'s `strand` is set: from now on every primitive call
+/// on this OS thread takes its cooperative path, which, with no context
+/// installed and no scheduler, reaches `strand`. For a coroutine that
+/// caught its unwind and runs on: in passthrough its next call could block
+/// for real on an object of the run that nothing will change again (a
+/// channel whose other end it holds itself).
+pub fn strand_every_call() {
+    if STRAND.try_with(Cell::get).ok().flatten().is_some() {
+        context::set_mode(context::Mode::Coop);
+    }
+}
+
+/// Hands the running coroutine to [`set_strand`]'s `strand`, if a
+/// scheduler is unwinding its coroutines; returns otherwise.
+pub(crate) fn strand() {
+    if let Some(strand) = STRAND.try_with(Cell::get).ok().flatten() {
+        strand();
+    }
 }
 
 /// Installs the scheduler for this OS thread (the explorer's).
@@ -215,7 +253,12 @@ pub(crate) fn reserve_stack(size: Option<usize>) -> std::io::Result<()> {
 }
 
 pub(crate) fn scheduler() -> Rc<dyn Scheduler> {
-    SCHEDULER.with(|s| s.borrow().clone()).expect("reprise: cooperative mode without a scheduler")
+    if let Some(scheduler) = SCHEDULER.with(|s| s.borrow().clone()) {
+        return scheduler;
+    }
+    // A coroutine that runs on after its run's end (see `strand_every_call`).
+    strand();
+    panic!("reprise: cooperative mode without a scheduler")
 }
 
 /// The one hook through which a primitive's cooperative path takes a value

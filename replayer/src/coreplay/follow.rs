@@ -123,6 +123,9 @@ impl Follow {
                 match ran {
                     Ran::Suspended => {
                         slot.fiber = Some(fiber);
+                        // The OS thread's panic count is the fiber's: the
+                        // replay starts only on a thread not unwinding.
+                        slot.suspended_unwinding = std::thread::panicking();
                         false
                     }
                     Ran::Finished => {
@@ -162,6 +165,7 @@ impl Follow {
                 recorded,
                 next: None,
                 overran: false,
+                suspended_unwinding: false,
             });
             st.aside.add(index);
         }
@@ -232,7 +236,14 @@ impl Follow {
     }
 
     /// Unwinds every unfinished fiber (with no context installed, the
-    /// primitives pass through while they unwind).
+    /// primitives pass through while they unwind), except one suspended
+    /// mid-unwind, which is left (see [`Slot::suspended_unwinding`]) with
+    /// the OS thread's panic count raised: a later coroutine replay on this
+    /// thread refuses to start ([`ReplayOutcome::OnUnwindingThread`]).
+    /// A fiber that catches the unwind and calls reprise again is left too
+    /// ([`Fiber::tear_down`]).
+    ///
+    /// [`ReplayOutcome::OnUnwindingThread`]: crate::ReplayOutcome::OnUnwindingThread
     fn teardown(&self) {
         self.tearing_down.set(true);
         let mut st = self.state.borrow_mut();
@@ -242,13 +253,17 @@ impl Follow {
                 ctx.close();
             }
             if let Some(fiber) = slot.fiber.take() {
-                fibers.push(fiber);
+                if slot.suspended_unwinding {
+                    std::mem::forget(fiber);
+                } else {
+                    fibers.push(fiber);
+                }
             }
         }
         drop(st);
         // Newest first: a scoped thread borrows from its spawner's stack.
         while let Some(fiber) = fibers.pop() {
-            drop(fiber);
+            fiber.tear_down();
         }
     }
 

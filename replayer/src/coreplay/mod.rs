@@ -168,10 +168,24 @@ where
     F: FnOnce() -> R + 'static,
     R: 'static,
 {
+    let log = trace::FollowLog::new(log);
+    if std::thread::panicking() {
+        return ReplayReport {
+            result: None,
+            outcome: crate::ReplayOutcome::OnUnwindingThread,
+            events: log.event_count(),
+            replayed: 0,
+            cut: 0,
+            whole,
+            reproduced: None,
+            observed: None,
+            peak_window: 0,
+        };
+    }
     let ticking = Rc::clone(run);
     let tearing_down = Rc::new(Cell::new(false));
     let follow = follow::Follow::new(
-        trace::FollowLog::new(log),
+        log,
         complete,
         Box::new(move || ticking.discard_chunks()),
         Rc::clone(&tearing_down),

@@ -51,6 +51,11 @@ pub(crate) struct Slot {
     /// It made an event past the end of its log: it parks at its next
     /// scheduling point.
     pub(super) overran: bool,
+    /// It suspended while its OS thread unwound from a panic (its own: a
+    /// panicking coroutine keeps the thread until the replay stops).
+    /// Unwinding it again at the end would start a panic inside a `Drop`
+    /// already running for one, which aborts the process: it is left.
+    pub(super) suspended_unwinding: bool,
 }
 
 pub(crate) struct State {

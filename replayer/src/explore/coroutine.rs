@@ -47,6 +47,28 @@ pub(crate) fn reserve(size: usize, pool: &mut Vec<DefaultStack>) -> std::io::Res
 thread_local! {
     /// The yielder of the coroutine running on this OS thread, or null.
     static CURRENT: Cell<*const Yielder<(), ()>> = const { Cell::new(ptr::null()) };
+    /// Set while [`Fiber::tear_down`] resumes a fiber: its scheduling point
+    /// unwinds instead of returning.
+    static TEAR_DOWN: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The payload of the unwind [`Fiber::tear_down`] starts in a fiber: not a
+/// panic of the program's (it is raised with `resume_unwind`, so no panic
+/// hook sees it), and the fiber's root swallows it. Its fiber's yielder, as
+/// an address (a payload is `Send`).
+struct TornDown(usize);
+
+impl Drop for TornDown {
+    /// Dropped in its own fiber, not unwinding, while the teardown runs:
+    /// the program caught the unwind and goes on. Its next call to reprise
+    /// strands it (see [`reprise_recorder::hook::coop::strand_every_call`]).
+    /// The fiber's root dropping it so is harmless: the fiber ends there.
+    fn drop(&mut self) {
+        let own = CURRENT.with(Cell::get) as usize == self.0;
+        if own && TEAR_DOWN.with(Cell::get) && !std::thread::panicking() {
+            reprise_recorder::hook::coop::strand_every_call();
+        }
+    }
 }
 
 /// A thread spawned but not yet made a fiber: its index, its name (if it
@@ -108,7 +130,11 @@ impl Fiber {
         let coroutine = Coroutine::with_stack(stack, move |y: &Yielder<(), ()>, ()| {
             known.set(y as *const Yielder<(), ()>);
             CURRENT.with(|c| c.set(y as *const Yielder<(), ()>));
-            body();
+            if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
+                if !payload.is::<TornDown>() {
+                    std::panic::resume_unwind(payload);
+                }
+            }
         });
         Fiber { coroutine, guard, _name: name, yielder }
     }
@@ -123,6 +149,38 @@ impl Fiber {
         match result {
             CoroutineResult::Yield(()) => Ran::Suspended,
             CoroutineResult::Return(()) => Ran::Finished,
+        }
+    }
+
+    /// Unwinds an unfinished fiber at its run's end, running its
+    /// destructors with no context installed (the primitives pass
+    /// through): its scheduling point raises [`TornDown`], which its root
+    /// swallows. Whether it was unwound; `false`: it came back to a
+    /// scheduling point (it caught the unwind and called reprise again, or
+    /// a `Drop` blocked), and it is left there, never resumed, its stack
+    /// never freed. Not corosensei's own forced unwind (dropping the
+    /// coroutine): that one throws again at each scheduling point the fiber
+    /// comes back to, and a loop that catches every panic never ends.
+    ///
+    /// Never call it on a fiber suspended while it unwinds: the unwind
+    /// would start inside a `Drop` already running for a panic, and Rust
+    /// aborts the process.
+    pub(crate) fn tear_down(mut self) -> bool {
+        if !self.coroutine.started() || self.coroutine.done() {
+            // Dropping a coroutine that never ran drops its body unrun.
+            return true;
+        }
+        TEAR_DOWN.with(|t| t.set(true));
+        reprise_recorder::hook::coop::set_strand(Some(strand));
+        let ran = self.resume();
+        reprise_recorder::hook::coop::set_strand(None);
+        TEAR_DOWN.with(|t| t.set(false));
+        match ran {
+            Ran::Finished => true,
+            Ran::Suspended => {
+                std::mem::forget(self);
+                false
+            }
         }
     }
 
@@ -143,4 +201,16 @@ pub(crate) fn suspend() {
     // fiber, so the yielder (which lives on the fiber's stack for the whole
     // body) is alive.
     unsafe { (*yielder).suspend(()) };
+    if TEAR_DOWN.with(Cell::get) {
+        std::panic::resume_unwind(Box::new(TornDown(yielder as usize)));
+    }
+}
+
+/// [`reprise_recorder::hook::coop::set_strand`]'s hand-over while
+/// [`Fiber::tear_down`] runs: a fiber calling reprise where it cannot go on
+/// suspends, and its teardown leaves it.
+fn strand() {
+    if !CURRENT.with(Cell::get).is_null() {
+        suspend();
+    }
 }

@@ -389,11 +389,13 @@ impl RunScheduler {
             uncertain: st.unwinding.uncertain(),
         };
         // Unwinding a fiber runs its destructors with no context installed:
-        // the primitives pass through and call no scheduler. Newest first: a
-        // scoped thread borrows from its spawner's stack (a child's index is
-        // above its parent's), so it must be gone before that stack unwinds.
+        // the primitives pass through and call no scheduler (one that
+        // catches the unwind and calls reprise again is left, see
+        // `Fiber::tear_down`). Newest first: a scoped thread borrows from its
+        // spawner's stack (a child's index is above its parent's), so it
+        // must be gone before that stack unwinds.
         while let Some(fiber) = fibers.pop() {
-            drop(fiber);
+            fiber.tear_down();
         }
         (end, stuck)
     }

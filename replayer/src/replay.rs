@@ -12,7 +12,7 @@ use reprise_recorder::trace::format::{BlockedThread, Footer, Verdict};
 use reprise_recorder::trace::model::sensitive::SealKey;
 use reprise_recorder::trace::model::{Event, Op, ThreadIndex};
 use reprise_recorder::trace::read::TraceFile;
-use reprise_recorder::trace::window::{Window, WindowRefusal};
+use reprise_recorder::trace::window::Window;
 use reprise_recorder::ReplayStopped;
 
 use crate::backstop::stall_backstop_from_env;
@@ -148,16 +148,17 @@ where
     R: Send + 'static,
 {
     if let Some(refusal) = Window::refusal(&trace.header) {
-        return refused(refusal, trace.events, trace.is_whole());
+        return not_started(ReplayOutcome::Refused(refusal), trace.events, trace.is_whole());
     }
     run(ReplayLog::from_trace(trace), trace.is_whole(), trace.footer.as_ref(), options, f)
 }
 
-/// The report of a replay refused before it started (see [`Window::refusal`]).
-fn refused<R>(refusal: WindowRefusal, events: u64, whole: bool) -> ReplayReport<R> {
+/// The report of a replay refused before it started (see [`Window::refusal`]
+/// and [`ReplayOutcome::OnUnwindingThread`]).
+pub(crate) fn not_started<R>(outcome: ReplayOutcome, events: u64, whole: bool) -> ReplayReport<R> {
     ReplayReport {
         result: None,
-        outcome: ReplayOutcome::Refused(refusal),
+        outcome,
         events,
         replayed: 0,
         cut: 0,
@@ -179,7 +180,7 @@ where
 {
     let whole = trace.is_whole();
     if let Some(refusal) = Window::refusal(&trace.end.header) {
-        return refused(refusal, trace.log.event_count(), whole);
+        return not_started(ReplayOutcome::Refused(refusal), trace.log.event_count(), whole);
     }
     run(trace.log, whole, trace.end.footer.as_ref(), options, f)
 }

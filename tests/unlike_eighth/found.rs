@@ -326,6 +326,22 @@ fn child_returns(name: &str, said: &str) {
 
 const CHILD: &str = "REPRISE_EIGHTH_FOUND_CHILD";
 
+/// Runs the test `name` (this module's) in a child process with `CHILD`
+/// set; it must end, and pass: a hang fails at the backstop instead of
+/// hanging the suite.
+fn child_ends(name: &str) {
+    let name = format!("unlike_eighth::found::{name}");
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([name.as_str(), "--exact", "--test-threads", "1"])
+        .env(CHILD, "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // A backstop against the hang, never a measure.
+    assert!(crate::util::wait_bounded(&mut child).success());
+}
+
 /// Takes an `RwLock`'s write side in its `Drop`.
 struct WritesOnDrop(Arc<RwLock<Vec<u32>>>);
 
@@ -542,17 +558,7 @@ fn an_explored_lost_update_in_an_unwinding_drop_replays_on_coroutines() {
 #[test]
 fn a_stopped_coroutine_replay_beside_a_catch_all_loop_returns() {
     if std::env::var_os(CHILD).is_none() {
-        let name = "unlike_eighth::found::a_stopped_coroutine_replay_beside_a_catch_all_loop_returns";
-        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([name, "--exact", "--test-threads", "1"])
-            .env(CHILD, "1")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        // A backstop against the hang, never a measure.
-        assert!(crate::util::wait_bounded(&mut child).success());
-        return;
+        return child_ends("a_stopped_coroutine_replay_beside_a_catch_all_loop_returns");
     }
     let program = || super::guards::select_arm_panics_catching(true);
     let dir = scratch("eighth-found-catch-all");
@@ -596,17 +602,7 @@ fn catch_all_worker_beside_a_failure() {
 #[test]
 fn an_explored_failure_beside_a_catch_all_loop_returns() {
     if std::env::var_os(CHILD).is_none() {
-        let name = "unlike_eighth::found::an_explored_failure_beside_a_catch_all_loop_returns";
-        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([name, "--exact", "--test-threads", "1"])
-            .env(CHILD, "1")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        // A backstop against the hang, never a measure.
-        assert!(crate::util::wait_bounded(&mut child).success());
-        return;
+        return child_ends("an_explored_failure_beside_a_catch_all_loop_returns");
     }
     let name = "eighth-found-catch-all-explored";
     let failure = crate::util::explored_failure(name, 50, 1, catch_all_worker_beside_a_failure);

@@ -47,7 +47,7 @@ use reprise_recorder::trace::format::{Footer, Verdict};
 use reprise_recorder::trace::read::TraceFile;
 
 use crate::log::{IndexedTrace, ReplayLog};
-use crate::replay::{prepare, Prepared, ReplayReport};
+use crate::replay::{not_started, prepare, Prepared, ReplayReport};
 
 /// How a trace is replayed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -170,17 +170,7 @@ where
 {
     let log = trace::FollowLog::new(log);
     if std::thread::panicking() {
-        return ReplayReport {
-            result: None,
-            outcome: crate::ReplayOutcome::OnUnwindingThread,
-            events: log.event_count(),
-            replayed: 0,
-            cut: 0,
-            whole,
-            reproduced: None,
-            observed: None,
-            peak_window: 0,
-        };
+        return not_started(crate::ReplayOutcome::OnUnwindingThread, log.event_count(), whole);
     }
     let ticking = Rc::clone(run);
     let tearing_down = Rc::new(Cell::new(false));

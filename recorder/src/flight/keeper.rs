@@ -21,7 +21,6 @@ use crate::flight::ring::{ends_with_exit, Budget, Rings};
 use crate::rt::chunk::{Block, CHUNK_CAPACITY};
 use crate::rt::exec::Execution;
 use crate::rt::flush::FlushClock;
-use crate::rt::raw;
 use crate::rt::signal::EXIT_ANNOTATION;
 use crate::rt::writer::WriterMsg;
 use crate::trace::codec::EventEncoder;
@@ -257,13 +256,13 @@ impl Keeper {
                 // to any more, are forgotten now and then.
                 self.rings.dropped(block.dropped.drain(..));
                 // The ring keeps the chunk encoded, a fraction of the raw
-                // block, which goes back to the threads at once.
-                let mut chunk = Block::holding(block.chunk_payload(&mut self.encoder, &mut self.payload));
+                // block, which goes back to the threads at once. Its tables
+                // are found now, in the same pass over fixed-size records:
+                // decoding the chunk when it is overwritten cost as much as
+                // encoding it, for every chunk of a ring that wraps.
+                let (payload, tables) = block.chunk_payload_and_tables(&mut self.encoder, &mut self.payload);
+                let mut chunk = Block::holding(payload);
                 chunk.last = block.last;
-                // Found now, in one pass over fixed-size records: decoding
-                // the chunk when it is overwritten cost as much as encoding
-                // it, for every chunk of a ring that wraps.
-                let tables = (!block.encoded).then(|| raw::table_records(block.payload()));
                 let mut spare = vec![block];
                 if self.rings.push(thread, events, chunk, tables, &mut spare) {
                     self.exits.holds(&self.exec.threads, thread, ROOT);

@@ -100,6 +100,22 @@ impl Block {
         &work[..len]
     }
 
+    /// [`Block::chunk_payload`] and, for a raw block, its table records
+    /// ([`raw::table_records`]) found in the same pass; `None` for a block
+    /// already encoded.
+    pub(crate) fn chunk_payload_and_tables<'a>(
+        &'a self,
+        encoder: &mut EventEncoder,
+        work: &'a mut Vec<u8>,
+    ) -> (&'a [u8], Option<Vec<u8>>) {
+        if self.encoded {
+            return (self.payload(), None);
+        }
+        let mut tables = Vec::new();
+        let (_, len) = raw::transcode_with_tables(self.payload(), encoder, work, &mut tables);
+        (&work[..len], Some(tables))
+    }
+
     /// The target this block was made for: it is handed over once it holds
     /// that many bytes.
     fn target(&self) -> usize {

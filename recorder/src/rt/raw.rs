@@ -126,6 +126,28 @@ pub(crate) fn put_encoded(out: &mut [u8], record: &[u8]) {
 /// this crate could make one) ends the payload there rather than panic
 /// inside the host.
 pub(crate) fn transcode(raw: &[u8], encoder: &mut EventEncoder, out: &mut Vec<u8>) -> (u32, usize) {
+    transcode_into(raw, encoder, out, None)
+}
+
+/// [`transcode`], and the block's table records appended to `tables` as
+/// [`table_records`] finds them, in the same pass: the flight keeper needs
+/// both for every chunk, and a second pass over the block cost about 16
+/// instructions an event.
+pub(crate) fn transcode_with_tables(
+    raw: &[u8],
+    encoder: &mut EventEncoder,
+    out: &mut Vec<u8>,
+    tables: &mut Vec<u8>,
+) -> (u32, usize) {
+    transcode_into(raw, encoder, out, Some(tables))
+}
+
+fn transcode_into(
+    raw: &[u8],
+    encoder: &mut EventEncoder,
+    out: &mut Vec<u8>,
+    mut tables: Option<&mut Vec<u8>>,
+) -> (u32, usize) {
     encoder.reset();
     // An event encodes to at most 1.5 times its raw record (an event of no
     // field: 8 raw bytes, at most 12 encoded; more fields, a smaller
@@ -153,7 +175,7 @@ pub(crate) fn transcode(raw: &[u8], encoder: &mut EventEncoder, out: &mut Vec<u8
             at += step;
             continue;
         }
-        match other_record(raw, at, encoder, out, len) {
+        match other_record(raw, at, encoder, out, len, tables.as_deref_mut()) {
             Some((step, written, event)) => {
                 at += step;
                 len += written;
@@ -163,7 +185,7 @@ pub(crate) fn transcode(raw: &[u8], encoder: &mut EventEncoder, out: &mut Vec<u8
         }
     }
     while at < raw.len() {
-        match other_record(raw, at, encoder, out, len) {
+        match other_record(raw, at, encoder, out, len, tables.as_deref_mut()) {
             Some((step, written, event)) => {
                 at += step;
                 len += written;
@@ -228,7 +250,8 @@ const _: () = {
 /// Transcodes the record at `at` the slow way (an encoded record, a wide
 /// event, or one of a block's last events) into `out` at `len`; returns
 /// the bytes it took, the bytes written and whether it was an event;
-/// `None` if it is malformed or cut short.
+/// `None` if it is malformed or cut short. An encoded table record is
+/// also appended to `tables`, if given.
 #[cold]
 fn other_record(
     raw: &[u8],
@@ -236,11 +259,15 @@ fn other_record(
     encoder: &mut EventEncoder,
     out: &mut [u8],
     len: usize,
+    tables: Option<&mut Vec<u8>>,
 ) -> Option<(usize, usize, bool)> {
     let first = *raw.get(at)?;
     if first == ENCODED {
         let bytes = encoded_record(raw, at)?;
         out.get_mut(len..len + bytes.len())?.copy_from_slice(bytes);
+        if let Some(tables) = tables.filter(|_| codec::is_table_record(bytes)) {
+            tables.extend_from_slice(bytes);
+        }
         return Some((ENCODED_HEADER + bytes.len(), bytes.len(), false));
     }
     let (event, step) =
@@ -517,6 +544,24 @@ mod tests {
         let (events, len) = transcode(&raw, &mut EventEncoder::new(), &mut out);
         assert_eq!(out[..len], expected[..]);
         assert_eq!((events, len, crc32c::crc32c(&out[..len])), (19_615, 194_799, 1_670_565_034));
+    }
+
+    /// The flight keeper's one pass gives the payload [`transcode`] gives
+    /// and the tables [`table_records`] finds, whole and cut anywhere.
+    #[test]
+    fn one_pass_finds_the_tables_a_second_pass_finds() {
+        let (raw, _) = mixed_block(0x7ab1e5, 3_000);
+        let whole = table_records(&raw);
+        assert!(whole.len() > 100, "the block holds table records");
+        for cut in [raw.len(), raw.len() / 2 + 3, 17, 0] {
+            let mut tables = Vec::new();
+            let (mut one, mut two) = (Vec::new(), Vec::new());
+            let pass = transcode_with_tables(&raw[..cut], &mut EventEncoder::new(), &mut one, &mut tables);
+            let plain = transcode(&raw[..cut], &mut EventEncoder::new(), &mut two);
+            assert_eq!(pass, plain, "cut at {cut}");
+            assert_eq!(one[..pass.1], two[..plain.1], "cut at {cut}");
+            assert_eq!(tables, table_records(&raw[..cut]), "cut at {cut}");
+        }
     }
 
     /// Any event a raw block may hold: every op, objects and sites small

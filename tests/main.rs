@@ -76,6 +76,7 @@ mod unlike_payments;
 mod unlike_ported;
 mod unlike_seventh;
 mod unlike_sixth;
+mod unlike_tenth;
 mod unlike_third;
 mod views_trust;
 mod why;

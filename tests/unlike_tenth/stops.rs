@@ -1,0 +1,217 @@
+//! Each program of programs.rs off, recorded and replayed both ways,
+//! stopped (a divergence, a cut trace) both ways, and explored with a
+//! planted failure; each in a child process (see [`super::in_child`]).
+
+use reprise::trace::model::Record;
+use reprise::trace::read::TraceFile;
+use reprise::{read_trace_file, record, replay, replay_coroutines, RecordConfig, ReplayOutcome};
+
+use super::programs;
+use super::{in_child, Mode, CHILD};
+use crate::util::{explored_failure, replays_to_the_panic, scratch};
+
+/// A coroutine replay of `trace` running `program(mode)`, on an OS thread
+/// of its own: one that leaves a thread mid-unwind leaves that OS
+/// thread's panic count raised. Its outcome, result, and events replayed
+/// and held.
+fn on_coroutines(
+    trace: &TraceFile,
+    program: fn(Mode) -> String,
+    mode: Mode,
+) -> (ReplayOutcome, Option<String>, u64, u64) {
+    let trace = trace.clone();
+    std::thread::spawn(move || {
+        let r = replay_coroutines(&trace, move || program(mode));
+        (r.outcome, r.result, r.replayed, r.events)
+    })
+    .join()
+    .unwrap()
+}
+
+/// Whether `outcome` is the divergence a mode-1 run makes: the main
+/// thread's draw where the trace has another call.
+fn diverged_at_the_other_call(outcome: &ReplayOutcome) -> bool {
+    matches!(outcome, ReplayOutcome::Diverged(d) if d.thread == "`main` (thread 0)" || d.thread == "main")
+        && outcome.to_string().contains("actual:   random at tests/unlike_tenth.rs")
+}
+
+/// `trace` with the main thread's events after its first `keep` cut, as
+/// a crashed recording leaves it (no footer, no seal).
+pub(crate) fn cut(trace: &TraceFile, keep: usize) -> TraceFile {
+    let mut cut = trace.clone();
+    let root = cut.records_mut(0).unwrap();
+    let mut events = 0;
+    let at = root
+        .iter()
+        .position(|r| {
+            events += usize::from(matches!(r, Record::Event(_)));
+            events > keep
+        })
+        .unwrap_or(root.len());
+    root.truncate(at);
+    cut.footer = None;
+    cut.seal = None;
+    cut
+}
+
+/// What [`checked`] leaves out of a program, each for a bug of found.rs,
+/// and the panic its exploration must find.
+#[derive(Clone, Copy)]
+struct Skip {
+    replays: bool,
+    coroutine_stop: bool,
+    coroutine_cut: bool,
+    explore: bool,
+    explored_message: &'static str,
+}
+
+const NONE: Skip = Skip {
+    replays: false,
+    coroutine_stop: false,
+    coroutine_cut: false,
+    explore: false,
+    explored_message: "planted: the main thread fails",
+};
+
+/// Stands in for a coroutine replay [`Skip`] leaves out.
+fn continue_with_cut() -> (ReplayOutcome, Option<String>, u64, u64) {
+    (ReplayOutcome::Matched, None, 0, 0)
+}
+
+/// Everything the set checks of `program` (see the set's doc), with
+/// `planted` its mode 2.
+fn checked(name: &str, expected: &str, program: fn(Mode) -> String, planted: fn(), skip: Skip) {
+    assert_eq!(program(0), expected, "{name}: off");
+    let dir = scratch(&format!("tenth-{name}"));
+    for run in 0..if skip.replays { 0 } else { 3 } {
+        let path = dir.join(format!("run{run}.trace"));
+        let recorded = record(&path, RecordConfig::new(name, "1"), move || program(0)).unwrap();
+        assert_eq!(recorded.result.as_deref(), Some(expected), "{name} run {run}: {}", recorded.verdict);
+        let trace = read_trace_file(&path).unwrap();
+        assert!(trace.is_whole(), "{name} run {run}: {:?}", trace.damage);
+        let parallel = replay(&trace, move || program(0));
+        assert_eq!(
+            parallel.outcome,
+            ReplayOutcome::Matched,
+            "{name} run {run} parallel: {}",
+            parallel.outcome
+        );
+        assert_eq!(parallel.result.as_deref(), Some(expected), "{name} run {run} parallel");
+        let (outcome, result, replayed, events) = on_coroutines(&trace, program, 0);
+        assert_eq!(outcome, ReplayOutcome::Matched, "{name} run {run} coroutines: {outcome}");
+        assert_eq!(result.as_deref(), Some(expected), "{name} run {run} coroutines");
+        assert_eq!(replayed, events, "{name} run {run} coroutines");
+
+        // Stopped by a divergence: the main thread's other call.
+        let parallel = replay(&trace, move || program(1));
+        assert!(
+            diverged_at_the_other_call(&parallel.outcome),
+            "{name} run {run} parallel, diverging: {}",
+            parallel.outcome
+        );
+        let (outcome, ..) =
+            if skip.coroutine_stop { continue_with_cut() } else { on_coroutines(&trace, program, 1) };
+        assert!(
+            skip.coroutine_stop || diverged_at_the_other_call(&outcome),
+            "{name} run {run} coroutines, diverging: {outcome}"
+        );
+
+        // Stopped by a cut: the main thread's events after its third.
+        let short = cut(&trace, 3);
+        let parallel = replay(&short, move || program(0));
+        assert!(
+            matches!(parallel.outcome, ReplayOutcome::TraceEnded { .. }),
+            "{name} run {run} parallel, cut: {}",
+            parallel.outcome
+        );
+        let (outcome, ..) =
+            if skip.coroutine_cut { continue_with_cut() } else { on_coroutines(&short, program, 0) };
+        assert!(
+            skip.coroutine_cut || matches!(outcome, ReplayOutcome::TraceEnded { .. }),
+            "{name} run {run} coroutines, cut: {outcome}"
+        );
+    }
+    if skip.explore {
+        return;
+    }
+    let label = format!("tenth-{name}-planted");
+    let failure = explored_failure(&label, 200, 5, planted);
+    replays_to_the_panic(&label, &failure, skip.explored_message, 2, planted);
+}
+
+macro_rules! set_test {
+    ($test:ident, $name:literal, $expected:literal, $program:path, $skip:expr) => {
+        #[test]
+        fn $test() {
+            if std::env::var_os(CHILD).is_none() {
+                return in_child(concat!("stops::", stringify!($test)), false);
+            }
+            checked(
+                $name,
+                $expected,
+                $program,
+                || {
+                    $program(2);
+                },
+                $skip,
+            );
+        }
+    };
+}
+
+set_test!(
+    a_supervisor_that_restarts_its_worker,
+    "supervisor",
+    "total 12, restarts 2",
+    programs::supervisor,
+    Skip {
+        // The worker's staged panic is a failure to the explorer.
+        explored_message: "staged: a poison job",
+        ..NONE
+    }
+);
+set_test!(
+    retry_loops_that_catch_every_panic_around_each_wait,
+    "retry",
+    "Recv caught 1, Lock caught 1, Condvar caught 1, Barrier caught 1, Park caught 1, Sleep caught 1, \
+     RecvTimeout caught 1",
+    programs::retry_loops,
+    // found.rs bug 5, in the coroutine replay and the explorer alike.
+    Skip { coroutine_stop: true, explore: true, ..NONE }
+);
+set_test!(
+    drops_that_send_on_a_rendezvous_and_join,
+    "drops",
+    "worker got one true, collected 7",
+    programs::blocking_drops,
+    // found.rs bug 6.
+    Skip { explore: true, ..NONE }
+);
+set_test!(
+    detached_spinners_never_joined,
+    "detached",
+    "reached 20",
+    programs::detached_spinners,
+    Skip {
+        // found.rs bug 7: their recordings do not replay.
+        replays: true,
+        ..NONE
+    }
+);
+set_test!(
+    a_scope_whose_body_panics_while_its_workers_wait,
+    "scoped",
+    "caught true, done 6",
+    programs::scoped_panicking_body,
+    // found.rs bug 8.
+    Skip { coroutine_cut: true, ..NONE }
+);
+set_test!(
+    nested_catches_that_keep_report_and_resume,
+    "nested",
+    "outer 2, reports [1]",
+    programs::nested_resume,
+    // found.rs bug 4: its worker turns the teardown's unwind into a panic
+    // of its own (a send to a dropped receiver) and loops.
+    Skip { explore: true, ..NONE }
+);

@@ -31,8 +31,13 @@
 //! blocks on another thread of the run (a lock, a condvar wait, a barrier
 //! wait), hangs both the stopped coroutine replay and the explorer; a
 //! scope body torn down beside a scoped worker that catches its unwind
-//! hangs the explorer; and the README's "not covered" case (a thread that
-//! keeps the caught payload and calls reprise again) hangs the explorer.
+//! hangs the explorer; a caught teardown turned into a panic of its own,
+//! or a retry loop on the poison the teardown left, hangs the explorer; a
+//! false `stuck_unwinding`; a recording of detached spinners that its
+//! parallel replay calls diverged; a cut trace a coroutine replay calls
+//! matched; and the README's "not covered" case (a thread that keeps the
+//! caught payload and calls reprise again) hangs the explorer. stops.rs
+//! leaves out, per program, the stage a bug there breaks.
 
 mod found;
 mod programs;

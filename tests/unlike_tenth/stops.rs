@@ -60,7 +60,6 @@ pub(crate) fn cut(trace: &TraceFile, keep: usize) -> TraceFile {
 struct Skip {
     replays: bool,
     coroutine_stop: bool,
-    coroutine_cut: bool,
     explore: bool,
     explored_message: &'static str,
 }
@@ -68,7 +67,6 @@ struct Skip {
 const NONE: Skip = Skip {
     replays: false,
     coroutine_stop: false,
-    coroutine_cut: false,
     explore: false,
     explored_message: "planted: the main thread fails",
 };
@@ -124,10 +122,9 @@ fn checked(name: &str, expected: &str, program: fn(Mode) -> String, planted: fn(
             "{name} run {run} parallel, cut: {}",
             parallel.outcome
         );
-        let (outcome, ..) =
-            if skip.coroutine_cut { continue_with_cut() } else { on_coroutines(&short, program, 0) };
+        let (outcome, ..) = on_coroutines(&short, program, 0);
         assert!(
-            skip.coroutine_cut || matches!(outcome, ReplayOutcome::TraceEnded { .. }),
+            matches!(outcome, ReplayOutcome::TraceEnded { .. }),
             "{name} run {run} coroutines, cut: {outcome}"
         );
     }
@@ -203,8 +200,7 @@ set_test!(
     "scoped",
     "caught true, done 6",
     programs::scoped_panicking_body,
-    // found.rs bug 8.
-    Skip { coroutine_cut: true, ..NONE }
+    NONE
 );
 set_test!(
     nested_catches_that_keep_report_and_resume,

@@ -182,9 +182,15 @@ where
     );
     let result: Rc<RefCell<Option<std::thread::Result<R>>>> = Rc::new(RefCell::new(None));
     let slot = Rc::clone(&result);
+    let torn_down = Rc::clone(&tearing_down);
     let root = run.root(move || {
         let value = f();
-        *slot.borrow_mut() = Some(Ok(value));
+        // A root that returns while the replay's end unwinds it caught that
+        // unwind (a `catch_unwind` around its work): it was stopped, and
+        // what it returns then is not a result of the replay.
+        if !torn_down.get() {
+            *slot.borrow_mut() = Some(Ok(value));
+        }
     });
     let panicked: Rc<RefCell<Option<String>>> = Rc::new(RefCell::new(None));
     let panic_slot = Rc::clone(&panicked);

@@ -59,13 +59,18 @@ thread_local! {
 struct TornDown(usize);
 
 impl Drop for TornDown {
-    /// Dropped in its own fiber, not unwinding, while the teardown runs:
-    /// the program caught the unwind and goes on. Its next call to reprise
-    /// strands it (see [`reprise_recorder::hook::coop::strand_every_call`]).
-    /// The fiber's root dropping it so is harmless: the fiber ends there.
+    /// Dropped in its own fiber while the teardown runs: the program caught
+    /// the unwind. Its next call to reprise strands it (see
+    /// [`reprise_recorder::hook::coop::strand_every_call`]), also when it
+    /// panicked anew before dropping it (`catch_unwind(..).expect(..)`):
+    /// an outer loop catching that panic would otherwise call reprise in
+    /// passthrough and could block for real. A `Drop` of that new panic's
+    /// unwinding that calls reprise strands the fiber mid-unwind then,
+    /// rather than let it block. The fiber's root dropping it so is
+    /// harmless: the fiber ends there.
     fn drop(&mut self) {
         let own = CURRENT.with(Cell::get) as usize == self.0;
-        if own && TEAR_DOWN.with(Cell::get) && !std::thread::panicking() {
+        if own && TEAR_DOWN.with(Cell::get) {
             reprise_recorder::hook::coop::strand_every_call();
         }
     }

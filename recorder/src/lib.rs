@@ -81,7 +81,7 @@ pub use policy::{OnDeadlock, OnRecordError};
 #[cfg(not(reprise_loom))]
 pub use record::{
     annotate, record, start_recording, RecordConfig, RecordError, RecordGuard, Recording,
-    CONDVAR_WAITS_ANNOTATION, DEFAULT_PENDING_CAP, PENDING_CAP_ENV, STOPPED_ANNOTATION,
+    CONDVAR_WAITS_ANNOTATION, DEFAULT_PENDING_CAP, PENDING_CAP_ENV, RAN_ON_ANNOTATION, STOPPED_ANNOTATION,
 };
 #[cfg(not(reprise_loom))]
 pub use rt::gated::ReplayStopped;

@@ -231,7 +231,14 @@ pub(crate) fn prepare(log: &mut ReplayLog, whole: bool, footer: Option<&Footer>)
     {
         waiting.extend(waits.split(',').filter_map(|t| t.trim().parse::<ThreadIndex>().ok()));
     }
-    let cut = if complete && !deadlocked { 0 } else { cut_to_consistent_prefix_with(log, &waiting) };
+    // Threads that ran on after the recording's end hand their logs over
+    // one after another: a later one's may hold an event that depended on
+    // one an earlier one made after its own hand-over (a load of a store it
+    // made). Such a trace is whole, and the cut finds where its logs agree.
+    let ran_on =
+        footer.is_some_and(|footer| footer.annotation(reprise_recorder::RAN_ON_ANNOTATION).is_some());
+    let cut =
+        if complete && !deadlocked && !ran_on { 0 } else { cut_to_consistent_prefix_with(log, &waiting) };
     Prepared { complete, verdict, cut }
 }
 

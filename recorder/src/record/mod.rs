@@ -285,6 +285,13 @@ pub(crate) fn finish(exec: &Execution, verdict: Verdict) {
         if let Some(reason) = sink.clock.capped() {
             annotations.push((STOPPED_ANNOTATION.into(), reason.into()));
         }
+        if sink.clock.ran_on() {
+            annotations.push((
+                RAN_ON_ANNOTATION.into(),
+                "threads recorded events after the recording's end; each log ends where its thread saw it"
+                    .into(),
+            ));
+        }
         if open > 0 {
             annotations.push((
                 "reprise.unflushed".into(),
@@ -300,6 +307,14 @@ pub(crate) fn finish(exec: &Execution, verdict: Verdict) {
 /// ended (the pending cap): the trace is valid, but its threads' logs end
 /// early.
 pub const STOPPED_ANNOTATION: &str = "reprise.stopped";
+
+/// The footer annotation saying that threads ran on after the recording's
+/// end (never-joined threads still running when the body returned, others
+/// beside a panic that ended it) and recorded events then: each thread's
+/// log ends at its first event after the end, handed over in turn, so one
+/// log may hold a load of a store another thread made after its own log
+/// ended. Replay cuts such a trace to its largest consistent prefix.
+pub const RAN_ON_ANNOTATION: &str = "reprise.ran_on";
 
 /// The footer annotation naming the threads (comma-separated indexes) that
 /// were in a condvar wait where their logs end: the wait gave its mutex up,

@@ -275,7 +275,12 @@ impl ChunkBuf {
         self.seen = epoch;
         match self.clock.state() {
             ClockState::Recording => self.hand_over_before(at),
-            ClockState::Closing => self.close(),
+            ClockState::Closing => {
+                if !self.closed {
+                    self.clock.note_ran_on();
+                }
+                self.close();
+            }
             ClockState::Capped => {
                 // What this thread holds comes before the stop: keep it
                 // (its own cap still applies), then run on unrecorded.

@@ -60,6 +60,9 @@ pub(crate) struct FlushClock {
     /// Why a thread stopped the recording at the pending cap: for the
     /// footer (`reprise.stopped`) and the caller.
     capped: std::sync::OnceLock<String>,
+    /// Whether a thread recorded an event after the recording started to
+    /// close (see [`crate::record::RAN_ON_ANNOTATION`]).
+    ran_on: std::sync::atomic::AtomicBool,
     /// Signalled when the state leaves `Recording` (the stalled writer of a
     /// test waits for it).
     left_recording: Mutex<bool>,
@@ -80,6 +83,7 @@ impl FlushClock {
             pending_cap: usize::MAX,
             skips_at_cap: false,
             capped: std::sync::OnceLock::new(),
+            ran_on: std::sync::atomic::AtomicBool::new(false),
             left_recording: Mutex::new(false),
             left_recording_signal: Condvar::new(),
         })
@@ -136,6 +140,18 @@ impl FlushClock {
     /// used up), if it did.
     pub(crate) fn capped(&self) -> Option<&str> {
         self.capped.get().map(String::as_str)
+    }
+
+    /// A thread with an open buffer recorded an event once the recording
+    /// was closing: it ran on past the end. Before its buffer's close, so
+    /// the final flush, which waits for every close, sees it.
+    pub(crate) fn note_ran_on(&self) {
+        self.ran_on.store(true, Ordering::Release);
+    }
+
+    /// Whether [`Self::note_ran_on`] was called.
+    pub(crate) fn ran_on(&self) -> bool {
+        self.ran_on.load(Ordering::Acquire)
     }
 
     /// Waits until the state is no longer `Recording`.

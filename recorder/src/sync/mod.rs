@@ -41,6 +41,7 @@ pub mod mpsc;
 mod mutex;
 mod once;
 mod once_lock;
+mod passthrough;
 mod rwlock;
 
 #[cfg(reprise_loom)]

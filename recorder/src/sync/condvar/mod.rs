@@ -198,7 +198,12 @@ impl Condvar {
             (Mode::Coop, Held::Explore(mutex)) => {
                 explore::wait(self, guard.mutex, mutex, inner, timeout, location)
             }
-            _ => off::wait(&self.inner, inner, timeout),
+            _ => {
+                // In a coroutine run's teardown the notifier is another
+                // thread of that run, never resumed (see `sync::passthrough`).
+                crate::sync::passthrough::contended();
+                off::wait(&self.inner, inner, timeout)
+            }
         };
         let poisoned = result.is_err();
         guard.inner = Some(result.unwrap_or_else(|g| g));

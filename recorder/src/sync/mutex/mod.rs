@@ -27,6 +27,7 @@ use crate::rt::mode::{self, Mode};
 use crate::rt::object::ObjectSlot;
 #[cfg(not(reprise_loom))]
 use crate::sync::explored_poison::ExploredPoison;
+use crate::sync::passthrough;
 #[cfg(not(reprise_loom))]
 use crate::trace::model::ObjectIndex;
 
@@ -121,9 +122,15 @@ impl<T: ?Sized> Mutex<T> {
         // copied it out (callgrind, the payments pipeline off).
         let mode = mode::mode();
         if mode == Mode::Off {
-            return self.wrap(self.inner.lock(), Held::Off, location);
+            return self.wrap(self.lock_off(), Held::Off, location);
         }
         self.lock_traced(mode, location)
+    }
+
+    /// The passthrough lock (see `sync::passthrough`).
+    #[inline(always)]
+    fn lock_off(&self) -> LockResult<InnerGuard<'_, T>> {
+        passthrough::acquire(|| self.inner.try_lock(), || self.inner.lock())
     }
 
     /// [`Mutex::lock`] in a mode that records, replays or explores it. The
@@ -140,7 +147,7 @@ impl<T: ?Sized> Mutex<T> {
             Mode::Gated => replay::lock(self, location),
             #[cfg(not(reprise_loom))]
             Mode::Coop => explore::lock(self, location),
-            _ => self.wrap(self.inner.lock(), Held::Off, location),
+            _ => self.wrap(self.lock_off(), Held::Off, location),
         }
     }
 

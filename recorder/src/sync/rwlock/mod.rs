@@ -28,6 +28,7 @@ use crate::rt::object::ObjectSlot;
 #[cfg(not(reprise_loom))]
 use crate::sync::explored_poison::ExploredPoison;
 use crate::sync::mutex::Held;
+use crate::sync::passthrough;
 
 #[cfg(reprise_loom)]
 use self::loom::{
@@ -152,7 +153,10 @@ impl<T: ?Sized> RwLock<T> {
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
         let location = Location::caller();
         match mode::mode() {
-            Mode::Off => map_poison(self.inner.read(), self.read_guard(Held::Off, location)),
+            Mode::Off => map_poison(
+                passthrough::acquire(|| self.inner.try_read(), || self.inner.read()),
+                self.read_guard(Held::Off, location),
+            ),
             #[cfg(not(reprise_loom))]
             Mode::Record => record::read(self, location),
             #[cfg(not(reprise_loom))]
@@ -171,7 +175,10 @@ impl<T: ?Sized> RwLock<T> {
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
         let location = Location::caller();
         match mode::mode() {
-            Mode::Off => map_poison(self.inner.write(), self.write_guard(Held::Off, location)),
+            Mode::Off => map_poison(
+                passthrough::acquire(|| self.inner.try_write(), || self.inner.write()),
+                self.write_guard(Held::Off, location),
+            ),
             #[cfg(not(reprise_loom))]
             Mode::Record => record::write(self, location),
             #[cfg(not(reprise_loom))]

@@ -33,6 +33,12 @@ impl Scheduler for RunScheduler {
             let mut st = self.state.borrow_mut();
             let st = &mut *st;
             let Some(me) = st.running else { return };
+            if std::thread::panicking() && st.unwinding.unwinds_own(Some(me)) {
+                // Switched out in a `Drop` during its unwind: the others may
+                // run with the OS thread's panic count raised by it, and
+                // must not be taken for unwinding themselves.
+                st.unwinding.suspend(me, false);
+            }
             if let Some(slot) = st.threads.get_mut(me) {
                 slot.next = Some(call);
             }
@@ -60,7 +66,7 @@ impl Scheduler for RunScheduler {
             if std::thread::panicking() && st.unwinding.unwinds_own(Some(me)) {
                 // Blocked in a `Drop` during its unwind: the others run with
                 // the OS thread's panic count raised by it.
-                st.unwinding.suspend(me);
+                st.unwinding.suspend(me, true);
             }
             st.threads.block(me, on, deadline, &mut *st.strategy);
             if let Some(slot) = st.threads.get_mut(me) {

@@ -23,11 +23,22 @@ mod unwinding;
 
 use unwinding::Unwinding;
 
+/// The root thread of every run: the closure the explorer was given.
+const ROOT: ThreadIndex = 0;
+
+/// How many steps the threads left after the root's end run at most (see
+/// `RunScheduler::pick`): enough to show how a program's detached threads
+/// wind down (the events `why` flips may come after a root's panic), not a
+/// spinner's forever.
+const AFTER_ROOT_STEPS: u64 = 1_000;
+
 struct State {
     threads: Threads,
     clock: u64,
     steps: u64,
     max_steps: u64,
+    /// The step at which the root thread ended.
+    root_ended_at: Option<u64>,
     strategy: Box<dyn Strategy>,
     lock_owner: IndexMap<ObjectIndex, ThreadIndex>,
     log: Vec<Step>,
@@ -109,6 +120,7 @@ impl RunScheduler {
                 clock: 0,
                 steps: 0,
                 max_steps,
+                root_ended_at: None,
                 strategy,
                 lock_owner,
                 log,
@@ -126,7 +138,9 @@ impl RunScheduler {
                 made_by: Vec::new(),
                 captured: Captured::new(),
                 serve: None,
-                unwinding: Unwinding::default(),
+                // Raised already: an earlier run on this OS thread left a
+                // fiber mid-unwind (its teardown stranded it in a `Drop`).
+                unwinding: Unwinding::new(std::thread::panicking()),
             }),
         })
     }
@@ -199,6 +213,9 @@ impl RunScheduler {
                 match ran {
                     Ran::Suspended => slot.fiber = Some(fiber),
                     Ran::Finished => {
+                        if pick == ROOT {
+                            st.root_ended_at = Some(st.steps);
+                        }
                         if let Some(stack) = fiber.into_stack() {
                             st.pool.push(stack);
                         }
@@ -237,6 +254,19 @@ impl RunScheduler {
     fn pick(&self) -> Option<ThreadIndex> {
         let mut st = self.state.borrow_mut();
         let st = &mut *st;
+        if let Some(ended) = st.root_ended_at {
+            // The root's end (a return or a panic) is the program's, as in
+            // std, where the process exits with its main thread: threads
+            // never joined run on only until they all wait, or for
+            // `AFTER_ROOT_STEPS`, and are torn down where they are (any
+            // point is one where the exit could have come). Neither is a
+            // failure: one left waiting was a false deadlock, and one
+            // retrying for ever (a loop catching the panic of a lock the
+            // root's unwind poisoned) ran every run to its step limit.
+            if st.steps - ended >= AFTER_ROOT_STEPS || (!st.threads.any_runnable() && !self.fire_timers(st)) {
+                return None;
+            }
+        }
         if !st.threads.any_runnable() && !self.fire_timers(st) {
             let stuck: Vec<Stuck> = st
                 .threads
@@ -347,8 +377,12 @@ impl RunScheduler {
                 ctx.close();
             }
             if let Some(fiber) = slot.fiber.take() {
-                if st.unwinding.is_suspended(index) {
-                    stuck.push((index, slot.next));
+                if let Some(blocked) = st.unwinding.suspended(index) {
+                    // Switched out mid-unwind, it was runnable: only a
+                    // deadlock ends a run then, and that is the report.
+                    if blocked {
+                        stuck.push((index, slot.next));
+                    }
                     // Never resumed, never unwound: Rust would abort.
                     std::mem::forget(fiber);
                 } else {

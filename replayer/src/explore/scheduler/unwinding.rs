@@ -3,8 +3,10 @@
 //!
 //! std counts panics per OS thread (`std::thread::panicking()`), and every
 //! explored thread runs on the explorer's. A thread that blocks in a `Drop`
-//! while it unwinds (on a lock another thread holds) is suspended with that
-//! count raised, and the threads it lets run would all read "panicking":
+//! while it unwinds (on a lock another thread holds), or reaches a
+//! scheduling point there (a channel's drop) and is switched out, is
+//! suspended with that count raised, and the threads it lets run would all
+//! read "panicking":
 //! their guards would poison their locks, and `reprise::thread::panicking`
 //! would lie. This keeps the answer per thread: with no thread suspended
 //! mid-unwind, the running thread is the only one the count can be about;
@@ -13,19 +15,24 @@
 //! `reprise::panic::catch_unwind` says (std's says nothing): until its
 //! catches balance its panics the answer is a guess (yes), right if they
 //! come to balance or if the panic ends the thread; a run that guessed
-//! otherwise is marked uncertain.
+//! otherwise is marked uncertain. A run that starts with the count raised
+//! (an earlier run's teardown left a fiber mid-unwind on this OS thread,
+//! never to end) is answered as beside a suspended unwinder, all along.
 
 use reprise_recorder::trace::model::ThreadIndex;
 
 /// The run's unwinding threads.
 #[derive(Default)]
 pub(super) struct Unwinding {
-    /// Threads suspended while they unwind.
-    suspended: Vec<ThreadIndex>,
+    /// Threads suspended while they unwind, each with whether it blocked
+    /// (`false`: switched out at a scheduling point, still runnable).
+    suspended: Vec<(ThreadIndex, bool)>,
     /// Threads that started a panic while another was suspended mid-unwind.
     started: Vec<Panicker>,
     /// A guess may have been wrong.
     uncertain: bool,
+    /// The count was raised before the run started, by no thread of it.
+    raised_before: bool,
 }
 
 struct Panicker {
@@ -39,9 +46,20 @@ struct Panicker {
 }
 
 impl Unwinding {
+    /// A run's, on an OS thread whose panic count is raised already
+    /// (`raised_before`) or not.
+    pub(super) fn new(raised_before: bool) -> Unwinding {
+        Unwinding { raised_before, ..Unwinding::default() }
+    }
+
+    /// Whether the count may be about a thread other than the running one.
+    fn shared(&self) -> bool {
+        self.raised_before || !self.suspended.is_empty()
+    }
+
     /// Whether the raised panic count is `running`'s own.
     pub(super) fn unwinds_own(&mut self, running: Option<ThreadIndex>) -> bool {
-        if self.suspended.is_empty() {
+        if !self.shared() {
             return true;
         }
         let Some(me) = running else { return true };
@@ -54,10 +72,10 @@ impl Unwinding {
         }
     }
 
-    /// `thread` blocks while it unwinds: it stays suspended mid-unwind until
-    /// it runs again.
-    pub(super) fn suspend(&mut self, thread: ThreadIndex) {
-        self.suspended.push(thread);
+    /// `thread` blocks (`blocked`) or is switched out while it unwinds: it
+    /// stays suspended mid-unwind until it runs again.
+    pub(super) fn suspend(&mut self, thread: ThreadIndex, blocked: bool) {
+        self.suspended.push((thread, blocked));
         // It unwinds: resumed while another is suspended too, it is among
         // the threads the raised count is about (not only those that
         // started a panic while one was suspended).
@@ -66,15 +84,15 @@ impl Unwinding {
         }
     }
 
-    /// Whether `thread` is suspended mid-unwind.
-    pub(super) fn is_suspended(&self, thread: ThreadIndex) -> bool {
-        self.suspended.contains(&thread)
+    /// Whether `thread` is suspended mid-unwind: `Some(blocked)`.
+    pub(super) fn suspended(&self, thread: ThreadIndex) -> Option<bool> {
+        self.suspended.iter().find(|&&(t, _)| t == thread).map(|&(_, blocked)| blocked)
     }
 
     /// `thread` runs again: it goes on unwinding, or blocks again and says so.
     pub(super) fn resume(&mut self, thread: ThreadIndex) {
-        self.suspended.retain(|&t| t != thread);
-        if self.suspended.is_empty() {
+        self.suspended.retain(|&(t, _)| t != thread);
+        if !self.shared() {
             // The count is the running thread's alone again; a guess made
             // meanwhile is judged when its thread ends.
             self.started.retain(|p| p.guessed);
@@ -83,9 +101,10 @@ impl Unwinding {
 
     /// `thread` starts a panic.
     pub(super) fn panic_started(&mut self, thread: ThreadIndex) {
+        let shared = self.shared();
         match self.started.iter_mut().find(|p| p.thread == thread) {
             Some(p) => p.panics += 1,
-            None if !self.suspended.is_empty() => {
+            None if shared => {
                 self.started.push(Panicker { thread, panics: 1, guessed: false, ended_in_panic: false });
             }
             None => {}
@@ -139,9 +158,9 @@ mod tests {
         let mut u = Unwinding::default();
         // 1 panics alone, blocks in a Drop; 2 panics, blocks in a Drop too.
         u.panic_started(1);
-        u.suspend(1);
+        u.suspend(1, true);
         u.panic_started(2);
-        u.suspend(2);
+        u.suspend(2, true);
         // 1 goes on unwinding while 2 waits.
         u.resume(1);
         assert!(u.unwinds_own(Some(1)), "1 is mid-unwind");
@@ -152,6 +171,33 @@ mod tests {
         u.resume(2);
         assert!(u.unwinds_own(Some(2)));
         assert!(!u.uncertain(), "1's answer was right: its one panic ended it");
+    }
+
+    #[test]
+    fn a_thread_switched_out_mid_unwind_is_not_the_others_panic() {
+        let mut u = Unwinding::default();
+        u.panic_started(0);
+        u.suspend(0, false);
+        assert!(!u.unwinds_own(Some(1)), "1 runs beside 0's unwind, it does not unwind");
+        assert_eq!(u.suspended(0), Some(false), "runnable, not blocked");
+        assert_eq!(u.suspended(1), None);
+        u.resume(0);
+        assert!(u.unwinds_own(Some(0)));
+        assert_eq!(u.suspended(0), None);
+    }
+
+    #[test]
+    fn a_count_raised_before_the_run_is_nobody_s_until_a_thread_panics() {
+        let mut u = Unwinding::new(true);
+        assert!(!u.unwinds_own(Some(0)), "the count is an earlier run's");
+        u.panic_started(1);
+        assert!(u.unwinds_own(Some(1)));
+        assert!(!u.unwinds_own(Some(0)));
+        u.panic_caught(1);
+        assert!(!u.unwinds_own(Some(1)), "caught");
+        u.suspend(2, true);
+        u.resume(2);
+        assert!(!u.unwinds_own(Some(3)), "still raised by the earlier run");
     }
 
     #[test]
@@ -166,7 +212,7 @@ mod tests {
     #[test]
     fn beside_a_suspended_unwinder_only_a_thread_that_panicked_since_unwinds() {
         let mut u = Unwinding::default();
-        u.suspend(0);
+        u.suspend(0, true);
         assert!(!u.unwinds_own(Some(1)));
         u.panic_started(1);
         assert!(u.unwinds_own(Some(1)));
@@ -178,7 +224,7 @@ mod tests {
     #[test]
     fn a_guess_is_right_when_the_one_panic_ends_its_thread() {
         let mut u = Unwinding::default();
-        u.suspend(0);
+        u.suspend(0, true);
         u.panic_started(1);
         assert!(u.unwinds_own(Some(1)));
         assert!(u.uncertain(), "undecided while the thread lives");
@@ -191,7 +237,7 @@ mod tests {
     fn a_guess_about_a_thread_that_ends_normally_or_panicked_twice_is_uncertain() {
         for panics in [1, 2] {
             let mut u = Unwinding::default();
-            u.suspend(0);
+            u.suspend(0, true);
             for _ in 0..panics {
                 u.panic_started(1);
             }
@@ -207,7 +253,7 @@ mod tests {
     #[test]
     fn a_seen_catch_settles_the_guesses_about_its_panic() {
         let mut u = Unwinding::default();
-        u.suspend(0);
+        u.suspend(0, true);
         u.panic_started(1);
         u.panic_started(1);
         assert!(u.unwinds_own(Some(1)));
@@ -222,7 +268,7 @@ mod tests {
     #[test]
     fn an_unguessed_panicker_is_forgotten_once_no_one_is_suspended() {
         let mut u = Unwinding::default();
-        u.suspend(0);
+        u.suspend(0, true);
         u.panic_started(1);
         u.resume(0);
         u.finished(1);

@@ -75,6 +75,9 @@ pub(crate) fn in_child(path: &str, include_ignored: bool) {
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args(&args)
         .env(CHILD, "1")
+        // Its output goes nowhere: a backtrace per panic of a program that
+        // retries for ever (found.rs bug 11) is only time lost.
+        .env("RUST_BACKTRACE", "0")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -173,28 +173,18 @@ set_test!(
     "Recv caught 1, Lock caught 1, Condvar caught 1, Barrier caught 1, Park caught 1, Sleep caught 1, \
      RecvTimeout caught 1",
     programs::retry_loops,
-    // found.rs bug 5, in the coroutine replay and the explorer alike.
-    Skip { coroutine_stop: true, explore: true, ..NONE }
+    // found.rs bug 11: a stopped coroutine replay's worker spins on the
+    // lock the stop poisoned.
+    Skip { coroutine_stop: true, ..NONE }
 );
 set_test!(
     drops_that_send_on_a_rendezvous_and_join,
     "drops",
     "worker got one true, collected 7",
     programs::blocking_drops,
-    // found.rs bug 6.
-    Skip { explore: true, ..NONE }
+    NONE
 );
-set_test!(
-    detached_spinners_never_joined,
-    "detached",
-    "reached 20",
-    programs::detached_spinners,
-    Skip {
-        // found.rs bug 7: their recordings do not replay.
-        replays: true,
-        ..NONE
-    }
-);
+set_test!(detached_spinners_never_joined, "detached", "reached 20", programs::detached_spinners, NONE);
 set_test!(
     a_scope_whose_body_panics_while_its_workers_wait,
     "scoped",
@@ -207,7 +197,5 @@ set_test!(
     "nested",
     "outer 2, reports [1]",
     programs::nested_resume,
-    // found.rs bug 4: its worker turns the teardown's unwind into a panic
-    // of its own (a send to a dropped receiver) and loops.
-    Skip { explore: true, ..NONE }
+    NONE
 );

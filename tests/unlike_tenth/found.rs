@@ -121,7 +121,12 @@
 //!     on in the background, about 120,000 panics a second); a coroutine
 //!     replay of the same stop does not return. std's run of mode 1 never
 //!     poisons that lock. stops.rs leaves the coroutine stop of that
-//!     program out.
+//!     program out. The parallel half fixed (recorder/src/rt/gated.rs
+//!     `caught_stop`): a replayed thread that drops its stop's payload
+//!     (it caught it) is parked for good at its next reprise call, as a
+//!     coroutine replay leaves such a thread ([`retry_on_poison`]; its
+//!     worker retried within a millisecond without it: seen). The
+//!     coroutine half is open.
 
 use std::sync::Arc;
 
@@ -314,6 +319,36 @@ pub(crate) fn catch_expect_loop(mode: Mode) -> String {
     format!("got {}", worker.join().unwrap())
 }
 
+/// Attempts of [`retry_on_poison`]'s worker.
+static ATTEMPTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// The root holds a mutex while its worker tries to lock it, catching
+/// every panic around the attempt and trying again (a panic for a poisoned
+/// lock too).
+pub(crate) fn retry_on_poison(mode: Mode) -> String {
+    let gate = Arc::new(Mutex::new(0u32));
+    let (ready_tx, ready_rx) = channel::unbounded::<()>();
+    let held = gate.lock().unwrap();
+    let worker = {
+        let gate = Arc::clone(&gate);
+        thread::spawn(move || loop {
+            let attempt = ATTEMPTS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if attempt == 0 {
+                ready_tx.send(()).unwrap();
+            }
+            let got = std::panic::catch_unwind(AssertUnwindSafe(|| *gate.lock().unwrap() += 1));
+            if got.is_ok() {
+                return;
+            }
+        })
+    };
+    ready_rx.recv().unwrap();
+    stop_here(mode);
+    drop(held);
+    worker.join().unwrap();
+    format!("total {}", *gate.lock().unwrap())
+}
+
 /// A coroutine replay of a mode-0 recording of `program` run as mode 1
 /// (it diverges at once its workers wait), on an OS thread of its own: it
 /// must return, diverged.
@@ -443,6 +478,37 @@ fn recordings_of_detached_spinners_replay_in_parallel() {
         assert!(coroutines.matched(), "run {run}, coroutines: {coroutines}");
     }
 }
+
+/// Bug 11, the parallel half: once the replay returned, the worker that
+/// caught its stop does not retry its poisoned lock for ever.
+fn stopped_parallel_replay_leaves_no_thread_retrying() {
+    use std::sync::atomic::Ordering::SeqCst;
+    use std::time::{Duration, Instant};
+    let name = "tenth-found-retry-parallel";
+    let path = scratch(name).join("t.trace");
+    let recorded =
+        reprise::record(&path, reprise::RecordConfig::new(name, "1"), || retry_on_poison(0)).unwrap();
+    assert_eq!(recorded.result.as_deref(), Some("total 1"));
+    let trace = reprise::read_trace_file(&path).unwrap();
+    ATTEMPTS.store(0, SeqCst);
+    let stopped = reprise::replay(&trace, || retry_on_poison(1));
+    assert!(matches!(stopped.outcome, reprise::ReplayOutcome::Diverged(_)), "{}", stopped.outcome);
+    // Its first attempt is the one the stop ended, its second where it is
+    // parked. A worker retrying makes a third within microseconds (its
+    // panics print no backtrace in the child); the wait is a backstop for
+    // it, and a slow machine can only make the test pass, never fail.
+    let until = |n: usize, within: Duration| {
+        let end = Instant::now() + within;
+        while ATTEMPTS.load(SeqCst) < n && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        ATTEMPTS.load(SeqCst)
+    };
+    assert!(until(2, Duration::from_secs(30)) >= 2, "the worker never tried again");
+    let attempts = until(3, Duration::from_secs(1));
+    assert_eq!(attempts, 2, "the worker retried {attempts} times after its replay stopped");
+}
+found!(fixed a_stopped_parallel_replay_leaves_no_thread_retrying, stopped_parallel_replay_leaves_no_thread_retrying());
 
 /// Bug 10, fixed: a root that returns while a never-joined thread waits
 /// for ever ends the explored run with no failure, as std's process ends.

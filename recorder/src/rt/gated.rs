@@ -11,8 +11,41 @@ use crate::trace::model::{Event, ObjectIndex, ObjectKind, Op, SiteIndex, ThreadI
 
 /// The unwind payload of a thread stopped by its gate. It is not a panic of
 /// the program: the replay driver recognizes and swallows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct ReplayStopped;
+
+impl Drop for ReplayStopped {
+    /// Dropped by the program, which caught the stop (a loop catching every
+    /// panic), on a replayed thread: see [`caught_stop`].
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            caught_stop();
+        }
+    }
+}
+
+/// The current thread, stopped by its replay, caught the stop and runs on.
+/// Its calls would pass through from now on, and a loop that retries
+/// them (a lock the stop's unwind poisoned, panicking each time) would spin
+/// for ever beside the replay's caller: its next reprise call, if it makes
+/// one while not unwinding, parks it for good instead ([`begin`]), as a
+/// coroutine replay leaves such a thread. A thread with no stopped replay
+/// (the payload dropped by the replay's caller) is left as it is.
+fn caught_stop() {
+    let stopped = context::try_with(|ctx| matches!(ctx.role, Role::Gated { aborting: true, .. }));
+    if stopped == Some(true) {
+        context::set_mode(context::Mode::Gated);
+    }
+}
+
+/// Parks the current thread for good: it caught its replay's stop (see
+/// [`caught_stop`]).
+#[cold]
+fn park_for_good() -> ! {
+    loop {
+        std::thread::park();
+    }
+}
 
 /// A gated call in progress: its recorded event and where to report. It
 /// holds no handle on the gate: the gate is borrowed from the thread's
@@ -133,8 +166,15 @@ pub(crate) fn begin(
     if context::has_left() {
         return None;
     }
-    let outcome = match context::try_with(|ctx| begin_in(ctx, op, object, location)) {
-        Some(outcome) => outcome,
+    let outcome = match context::try_with(|ctx| {
+        let aborting = matches!(ctx.role, Role::Gated { aborting: true, .. });
+        (!aborting).then(|| begin_in(ctx, op, object, location))
+    }) {
+        // Stopped: unwinding, its calls pass through; having caught the
+        // stop, it is parked (it reaches here only then: see `caught_stop`).
+        Some(None) if std::thread::panicking() => return None,
+        Some(None) => park_for_good(),
+        Some(Some(outcome)) => outcome,
         // No context: a thread outside the replay on an object made inside
         // it. While it unwinds (a coroutine replay's teardown dropping what
         // a stopped coroutine held), it passes through: the panic below

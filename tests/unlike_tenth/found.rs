@@ -112,21 +112,23 @@
 //!     whose root returns while a never-joined thread waits on a channel it
 //!     holds a sender of: std's process exits with its main thread, and a
 //!     recording finishes with the body. Fixed with 5; its test runs.
-//! 11. (Open, found re-enabling stops.rs' stages.) A stopped replay of
+//! 11. (Found re-enabling stops.rs' stages.) A stopped replay of
 //!     programs.rs `retry_loops` run as mode 1 leaves its `Lock` worker
 //!     retrying for ever: the root's stop unwinds through the guard it
 //!     holds, poisoning the mutex, and the worker, released from its wait
 //!     by the stop, catches it and locks again in passthrough, panicking on
-//!     the poison each time. A parallel replay returns (its OS thread spins
-//!     on in the background, about 120,000 panics a second); a coroutine
-//!     replay of the same stop does not return. std's run of mode 1 never
-//!     poisons that lock. stops.rs leaves the coroutine stop of that
-//!     program out. The parallel half fixed (recorder/src/rt/gated.rs
-//!     `caught_stop`): a replayed thread that drops its stop's payload
-//!     (it caught it) is parked for good at its next reprise call, as a
-//!     coroutine replay leaves such a thread ([`retry_on_poison`]; its
-//!     worker retried within a millisecond without it: seen). The
-//!     coroutine half is open.
+//!     the poison each time. A parallel replay returns, and its OS thread
+//!     spins on in the background (about 120,000 panics a second). std's
+//!     run of mode 1 never poisons that lock. Fixed (recorder/src/rt/
+//!     gated.rs `caught_stop`): a replayed thread that drops its stop's
+//!     payload (it caught it) is parked for good at its next reprise call,
+//!     as a coroutine replay leaves such a thread ([`retry_on_poison`]; its
+//!     worker retried within a millisecond without it: seen). Taken at
+//!     first for a coroutine replay that did not return as well: the
+//!     stages of stops.rs share one child process, and three such
+//!     spinners, each panic printing a backtrace, slowed it past its
+//!     backstop; the coroutine stop of that program returns, alone and in
+//!     stops.rs, and its test runs.
 
 use std::sync::Arc;
 
@@ -331,9 +333,10 @@ pub(crate) fn retry_on_poison(mode: Mode) -> String {
     let held = gate.lock().unwrap();
     let worker = {
         let gate = Arc::clone(&gate);
+        let mut ready_tx = Some(ready_tx);
         thread::spawn(move || loop {
-            let attempt = ATTEMPTS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            if attempt == 0 {
+            ATTEMPTS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if let Some(ready_tx) = ready_tx.take() {
                 ready_tx.send(()).unwrap();
             }
             let got = std::panic::catch_unwind(AssertUnwindSafe(|| *gate.lock().unwrap() += 1));
@@ -509,6 +512,12 @@ fn stopped_parallel_replay_leaves_no_thread_retrying() {
     assert_eq!(attempts, 2, "the worker retried {attempts} times after its replay stopped");
 }
 found!(fixed a_stopped_parallel_replay_leaves_no_thread_retrying, stopped_parallel_replay_leaves_no_thread_retrying());
+
+// Bug 11's other half, which was not one.
+found!(
+    fixed a_stopped_coroutine_replay_beside_retry_loops_returns,
+    stopped_coroutine_replay_returns("tenth-found-retry-coreplay", programs::retry_loops)
+);
 
 /// Bug 10, fixed: a root that returns while a never-joined thread waits
 /// for ever ends the explored run with no failure, as std's process ends.

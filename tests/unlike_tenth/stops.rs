@@ -54,34 +54,16 @@ pub(crate) fn cut(trace: &TraceFile, keep: usize) -> TraceFile {
     cut
 }
 
-/// What [`checked`] leaves out of a program, each for a bug of found.rs,
-/// and the panic its exploration must find.
-#[derive(Clone, Copy)]
-struct Skip {
-    replays: bool,
-    coroutine_stop: bool,
-    explore: bool,
-    explored_message: &'static str,
-}
-
-const NONE: Skip = Skip {
-    replays: false,
-    coroutine_stop: false,
-    explore: false,
-    explored_message: "planted: the main thread fails",
-};
-
-/// Stands in for a coroutine replay [`Skip`] leaves out.
-fn continue_with_cut() -> (ReplayOutcome, Option<String>, u64, u64) {
-    (ReplayOutcome::Matched, None, 0, 0)
-}
+/// The panic a program's exploration must find: the planted one, unless
+/// the program fails first on its own.
+const PLANTED: &str = "planted: the main thread fails";
 
 /// Everything the set checks of `program` (see the set's doc), with
 /// `planted` its mode 2.
-fn checked(name: &str, expected: &str, program: fn(Mode) -> String, planted: fn(), skip: Skip) {
+fn checked(name: &str, expected: &str, program: fn(Mode) -> String, planted: fn(), explored_message: &str) {
     assert_eq!(program(0), expected, "{name}: off");
     let dir = scratch(&format!("tenth-{name}"));
-    for run in 0..if skip.replays { 0 } else { 3 } {
+    for run in 0..3 {
         let path = dir.join(format!("run{run}.trace"));
         let recorded = record(&path, RecordConfig::new(name, "1"), move || program(0)).unwrap();
         assert_eq!(recorded.result.as_deref(), Some(expected), "{name} run {run}: {}", recorded.verdict);
@@ -107,12 +89,8 @@ fn checked(name: &str, expected: &str, program: fn(Mode) -> String, planted: fn(
             "{name} run {run} parallel, diverging: {}",
             parallel.outcome
         );
-        let (outcome, ..) =
-            if skip.coroutine_stop { continue_with_cut() } else { on_coroutines(&trace, program, 1) };
-        assert!(
-            skip.coroutine_stop || diverged_at_the_other_call(&outcome),
-            "{name} run {run} coroutines, diverging: {outcome}"
-        );
+        let (outcome, ..) = on_coroutines(&trace, program, 1);
+        assert!(diverged_at_the_other_call(&outcome), "{name} run {run} coroutines, diverging: {outcome}");
 
         // Stopped by a cut: the main thread's events after its third.
         let short = cut(&trace, 3);
@@ -128,16 +106,13 @@ fn checked(name: &str, expected: &str, program: fn(Mode) -> String, planted: fn(
             "{name} run {run} coroutines, cut: {outcome}"
         );
     }
-    if skip.explore {
-        return;
-    }
     let label = format!("tenth-{name}-planted");
     let failure = explored_failure(&label, 200, 5, planted);
-    replays_to_the_panic(&label, &failure, skip.explored_message, 2, planted);
+    replays_to_the_panic(&label, &failure, explored_message, 2, planted);
 }
 
 macro_rules! set_test {
-    ($test:ident, $name:literal, $expected:literal, $program:path, $skip:expr) => {
+    ($test:ident, $name:literal, $expected:literal, $program:path, $explored_message:expr) => {
         #[test]
         fn $test() {
             if std::env::var_os(CHILD).is_none() {
@@ -150,7 +125,7 @@ macro_rules! set_test {
                 || {
                     $program(2);
                 },
-                $skip,
+                $explored_message,
             );
         }
     };
@@ -161,11 +136,8 @@ set_test!(
     "supervisor",
     "total 12, restarts 2",
     programs::supervisor,
-    Skip {
-        // The worker's staged panic is a failure to the explorer.
-        explored_message: "staged: a poison job",
-        ..NONE
-    }
+    // The worker's staged panic is a failure to the explorer.
+    "staged: a poison job"
 );
 set_test!(
     retry_loops_that_catch_every_panic_around_each_wait,
@@ -173,29 +145,27 @@ set_test!(
     "Recv caught 1, Lock caught 1, Condvar caught 1, Barrier caught 1, Park caught 1, Sleep caught 1, \
      RecvTimeout caught 1",
     programs::retry_loops,
-    // found.rs bug 11: a stopped coroutine replay's worker spins on the
-    // lock the stop poisoned.
-    Skip { coroutine_stop: true, ..NONE }
+    PLANTED
 );
 set_test!(
     drops_that_send_on_a_rendezvous_and_join,
     "drops",
     "worker got one true, collected 7",
     programs::blocking_drops,
-    NONE
+    PLANTED
 );
-set_test!(detached_spinners_never_joined, "detached", "reached 20", programs::detached_spinners, NONE);
+set_test!(detached_spinners_never_joined, "detached", "reached 20", programs::detached_spinners, PLANTED);
 set_test!(
     a_scope_whose_body_panics_while_its_workers_wait,
     "scoped",
     "caught true, done 6",
     programs::scoped_panicking_body,
-    NONE
+    PLANTED
 );
 set_test!(
     nested_catches_that_keep_report_and_resume,
     "nested",
     "outer 2, reports [1]",
     programs::nested_resume,
-    NONE
+    PLANTED
 );

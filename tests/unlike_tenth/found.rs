@@ -108,6 +108,10 @@
 //!    that catches the teardown's unwind, keeps the payload and receives
 //!    again on a channel it holds a sender of ([`keeps_the_payload`]).
 //!    "Not covered" there; the coroutine replay of the same stop returns.
+//!    Fixed (recorder/src/channel/off.rs): a passthrough receive tries
+//!    first and, on an empty channel, strands the thread while a teardown
+//!    runs, as a lock does since 1 (a send on a full channel too); its
+//!    test runs.
 //! 10. (Found fixing 5.) The explorer reported a deadlock for a program
 //!     whose root returns while a never-joined thread waits on a channel it
 //!     holds a sender of: std's process exits with its main thread, and a
@@ -453,9 +457,9 @@ found!(
     fixed an_explored_failure_beside_blocking_drops_is_the_planted_panic,
     explored_failure_returns("tenth-found-drops-explore", programs::blocking_drops)
 );
+// Bug 9, fixed.
 found!(
-    an_explored_failure_beside_a_payload_keeping_loop_returns,
-    "README's known limit (not covered), kept: it hangs the explorer",
+    fixed an_explored_failure_beside_a_payload_keeping_loop_returns,
     explored_failure_returns("tenth-found-keeps-explore", keeps_the_payload)
 );
 

@@ -47,7 +47,16 @@ fn envelope<T>(value: T) -> Envelope<T> {
 // passthrough send (callgrind, the payments pipeline off).
 #[inline(always)]
 pub(super) fn send<T>(sender: &Sender<T>, value: T) -> Result<(), SendError<T>> {
-    sender.cb().send(envelope(value)).map_err(|e| SendError(e.0.value))
+    // Tried first, so that a send that would block can be told apart (see
+    // `sync::passthrough`): crossbeam's own send starts with the same try.
+    match sender.cb().try_send(envelope(value)) {
+        Ok(()) => Ok(()),
+        Err(cb::TrySendError::Disconnected(e)) => Err(SendError(e.value)),
+        Err(cb::TrySendError::Full(e)) => {
+            crate::sync::passthrough::contended();
+            sender.cb().send(e).map_err(|e| SendError(e.0.value))
+        }
+    }
 }
 
 pub(super) fn try_send<T>(sender: &Sender<T>, value: T) -> Result<(), TrySendError<T>> {
@@ -86,7 +95,15 @@ pub(super) fn receive<T>(receiver: &Receiver<T>, wait: Wait) -> Result<T, NoMess
             cb::TryRecvError::Empty => NoMessage::Empty,
             cb::TryRecvError::Disconnected => NoMessage::Disconnected,
         }),
-        Wait::Forever => rx.recv().map_err(|_| NoMessage::Disconnected),
+        // Tried first, as a send is.
+        Wait::Forever => match rx.try_recv() {
+            Ok(envelope) => Ok(envelope),
+            Err(cb::TryRecvError::Disconnected) => Err(NoMessage::Disconnected),
+            Err(cb::TryRecvError::Empty) => {
+                crate::sync::passthrough::contended();
+                rx.recv().map_err(|_| NoMessage::Disconnected)
+            }
+        },
         Wait::Timeout(timeout) => rx.recv_timeout(timeout).map_err(timed_out),
     };
     result.map(|e| e.value)

@@ -41,7 +41,7 @@ pub mod mpsc;
 mod mutex;
 mod once;
 mod once_lock;
-mod passthrough;
+pub(crate) mod passthrough;
 mod rwlock;
 
 #[cfg(reprise_loom)]

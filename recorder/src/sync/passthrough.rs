@@ -36,7 +36,8 @@ pub(crate) fn acquire<G>(
 }
 
 /// A passthrough call is about to block (a lock held elsewhere, a condvar
-/// wait): in a coroutine run's teardown the thread is left here.
+/// wait, a receive on an empty channel, a send on a full one): in a
+/// coroutine run's teardown the thread is left here.
 #[cold]
 #[inline(never)]
 pub(crate) fn contended() {

@@ -16,7 +16,7 @@ pub struct ReplayStopped;
 
 impl Drop for ReplayStopped {
     /// Dropped by the program, which caught the stop (a loop catching every
-    /// panic), on a replayed thread: see [`caught_stop`].
+    /// panic), on a replayed thread: see `caught_stop`.
     fn drop(&mut self) {
         if !std::thread::panicking() {
             caught_stop();

@@ -145,6 +145,15 @@ where
 /// give the recorded result. Returns how many distinct transcripts the
 /// recordings gave (the programs are meant to vary).
 pub fn replays_give_the_transcript(name: &str, runs: usize, program: fn() -> String) -> usize {
+    transcripts_replayed(name, runs, program).len()
+}
+
+/// [`replays_give_the_transcript`], returning the distinct transcripts.
+pub fn transcripts_replayed(
+    name: &str,
+    runs: usize,
+    program: fn() -> String,
+) -> std::collections::BTreeSet<String> {
     let dir = scratch(name);
     let mut seen = std::collections::BTreeSet::new();
     for run in 0..runs {
@@ -162,7 +171,7 @@ pub fn replays_give_the_transcript(name: &str, runs: usize, program: fn() -> Str
         seen.insert(expected);
     }
     eprintln!("{name}: {runs} runs replayed, {} distinct transcripts", seen.len());
-    seen.len()
+    seen
 }
 
 /// Records `program` as run `run` of `name`: the recording must say

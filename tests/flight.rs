@@ -631,24 +631,27 @@ fn dumps_name_every_object_their_events_are_on(name: &str, trigger: fn()) {
         assert_eq!(note(&trace, LATE_NOTE), None, "round {round}: every thread handed over");
         let mut named = std::collections::HashSet::new();
         let mut used = Vec::new();
-        for records in trace.threads.values() {
-            for record in records.iter() {
+        for (thread, records) in &trace.threads {
+            for (at, record) in records.iter().enumerate() {
                 match record {
                     Record::Object { index, .. } => {
                         named.insert(*index);
                     }
-                    Record::Event(e) if e.op.has_object() => used.push(e.object),
+                    Record::Event(e) if e.op.has_object() => used.push((*thread, at, records.len(), *e)),
                     _ => {}
                 }
             }
         }
-        let unnamed = used.iter().filter(|o| !named.contains(o)).count();
+        let unnamed: Vec<_> = used.iter().filter(|(.., e)| !named.contains(&e.object)).collect();
         assert!(used.len() > 1000, "{} events on objects", used.len());
-        assert_eq!(
-            unnamed,
-            0,
-            "round {round}: {unnamed} of {} events on objects the dump does not name",
-            used.len()
+        // Each: (thread, record index, the thread's records, event), for a
+        // flake seen once in a quiet run (1 of 6,886) and not since.
+        assert!(
+            unnamed.is_empty(),
+            "round {round}: {} of {} events on objects the dump does not name: {:?}",
+            unnamed.len(),
+            used.len(),
+            &unnamed[..unnamed.len().min(4)]
         );
     }
 }

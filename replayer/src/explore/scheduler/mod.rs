@@ -254,6 +254,7 @@ impl RunScheduler {
     fn pick(&self) -> Option<ThreadIndex> {
         let mut st = self.state.borrow_mut();
         let st = &mut *st;
+        let idle = !st.threads.any_runnable() && !self.fire_timers(st);
         if let Some(ended) = st.root_ended_at {
             // The root's end (a return or a panic) is the program's, as in
             // std, where the process exits with its main thread: threads
@@ -263,11 +264,11 @@ impl RunScheduler {
             // failure: one left waiting was a false deadlock, and one
             // retrying for ever (a loop catching the panic of a lock the
             // root's unwind poisoned) ran every run to its step limit.
-            if st.steps - ended >= AFTER_ROOT_STEPS || (!st.threads.any_runnable() && !self.fire_timers(st)) {
+            if idle || st.steps - ended >= AFTER_ROOT_STEPS {
                 return None;
             }
         }
-        if !st.threads.any_runnable() && !self.fire_timers(st) {
+        if idle {
             let stuck: Vec<Stuck> = st
                 .threads
                 .iter()

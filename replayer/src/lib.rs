@@ -60,6 +60,8 @@ mod replay;
 #[cfg(not(reprise_loom))]
 pub mod report;
 #[cfg(not(reprise_loom))]
+mod unwinding;
+#[cfg(not(reprise_loom))]
 pub mod views;
 #[cfg(not(reprise_loom))]
 pub mod why;

@@ -181,6 +181,7 @@ pub(super) fn sleeper_pool() -> String {
 
 #[test]
 fn an_executor_whose_idle_workers_park_on_a_sleeper_list() {
-    // It takes locks while its worker unwinds: see README's known limit.
+    // It takes locks while its worker unwinds: a coroutine replay may stop
+    // unsure whether a thread unwinds (README's known limit).
     replays_to_or_stops_unwinding("ninth-sleepers", "sum 116, 1 failed", sleeper_pool);
 }

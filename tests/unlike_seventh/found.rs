@@ -100,8 +100,8 @@ const STD: &str = "holder panicking false, poisoned false, 1";
 
 #[test]
 fn a_lock_while_another_unwinds_is_std_s_recorded_and_replayed() {
-    // Parallel replay only: a coroutine replay cannot schedule a lock taken
-    // while unwinding (README), and may stop there; see the second finding.
+    // Parallel replay only, as when this was found (a coroutine replay then
+    // stopped at a lock taken while unwinding; see the second finding).
     let path = scratch("seventh-found-unwind-rec").join("t.trace");
     for _ in 0..5 {
         let recorded =

@@ -39,8 +39,8 @@ pub(super) fn quiet_planted_panics() {
 // Panics caught by threads that go on.
 
 /// On drop, notes whether its thread was unwinding. It touches no
-/// primitive: a lock or a send while a thread unwinds replays only in
-/// parallel (README: a coroutine replay cannot schedule it), and found.rs
+/// primitive: a lock or a send while a thread unwinds may stop a coroutine
+/// replay unsure whether a thread unwinds (README), and found.rs
 /// shows what the explorer makes of one.
 struct Farewell<'a>(&'a Cell<Option<bool>>);
 

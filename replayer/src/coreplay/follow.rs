@@ -19,14 +19,14 @@ const FEW_THREADS: usize = 16;
 /// Events made between two drops of the run's own recording.
 const TICK_EVENTS: u64 = 4096;
 
-/// Why a call made while its thread unwinds cannot follow the trace here.
-/// The panic count is the OS thread's, shared by every coroutine on it: a
-/// panicking coroutine must not hand the thread to another, so its calls
-/// (a guard's `Drop`, a `OnceLock` initializer's cleanup) take no turn in
-/// the recorded order and run, or wait, where they are.
-const UNWINDING: &str = "the call was made while its thread unwound from a panic, which a \
-     coroutine replay cannot schedule (a panicking coroutine cannot hand the OS thread to another); \
-     replay this trace in parallel, the default";
+/// Why a coroutine replay stops where a thread asks whether it unwinds
+/// (`reprise::thread::panicking`, or a guard deciding whether to poison
+/// its lock) and only a guess can answer.
+const UNSURE: &str = "the thread asked whether it unwound from a panic while another thread was \
+     suspended mid-unwind, after starting a panic of its own that no `reprise::panic::catch_unwind` was \
+     seen to catch: the threads share the OS thread's panic count, so a coroutine replay cannot tell \
+     whether it still unwinds (std's `catch_unwind` says nothing); replay this trace in parallel, the \
+     default";
 
 /// Scheduling points a thread goes on through before the others get a
 /// turn. Running one thread as long as it can costs the fewest switches,
@@ -42,6 +42,7 @@ use super::trace::FollowLog;
 use crate::explore::coroutine::{suspend, Fiber, Ran};
 use crate::int_hash::IntSet;
 use crate::report::{Divergence, Stop};
+use crate::unwinding::Unwinding;
 
 /// The scheduler of one coroutine replay.
 pub(crate) struct Follow {
@@ -85,6 +86,8 @@ impl Follow {
                 spawned: Vec::new(),
                 made: 0,
                 backlog: Dense::default(),
+                // A replay starts only on an OS thread not unwinding.
+                unwinding: Unwinding::new(false),
             }),
         })
     }
@@ -101,50 +104,61 @@ impl Follow {
         loop {
             self.start_spawned();
             let Some(pick) = self.pick() else { break };
-            let mut fiber = {
-                let mut st = self.state.borrow_mut();
-                let slot = st.slot_mut(pick).expect("picked thread exists");
-                if let Some(ctx) = slot.ctx.take() {
-                    ctx.restore();
-                }
-                let fiber = slot.fiber.take().expect("a runnable thread has a fiber");
-                st.running = Some(pick);
-                st.last = Some(pick);
-                st.slice = 0;
-                fiber
-            };
-            let ran = fiber.resume();
-            let saved = SavedContext::save();
-            let finished = {
-                let mut st = self.state.borrow_mut();
-                st.running = None;
-                let slot = st.slot_mut(pick).expect("resumed thread exists");
-                slot.ctx = Some(saved);
-                match ran {
-                    Ran::Suspended => {
-                        slot.fiber = Some(fiber);
-                        // The OS thread's panic count is the fiber's: the
-                        // replay starts only on a thread not unwinding.
-                        slot.suspended_unwinding = std::thread::panicking();
-                        false
-                    }
-                    Ran::Finished => {
-                        slot.status = Status::Finished;
-                        if let Some(stack) = fiber.into_stack() {
-                            st.pool.push(stack);
-                        }
-                        st.counters.finished(pick);
-                        st.aside.wake(Key::Exit(pick));
-                        true
-                    }
-                }
-            };
-            if finished {
-                self.wake_all(Resource::Thread(pick));
-            }
+            self.resume(pick);
         }
         coop::remove_scheduler();
         self.teardown();
+    }
+
+    /// Runs `pick` until it suspends or finishes.
+    fn resume(&self, pick: ThreadIndex) {
+        let mut fiber = {
+            let mut st = self.state.borrow_mut();
+            let slot = st.slot_mut(pick).expect("picked thread exists");
+            if let Some(ctx) = slot.ctx.take() {
+                ctx.restore();
+            }
+            let fiber = slot.fiber.take().expect("a runnable thread has a fiber");
+            st.running = Some(pick);
+            st.unwinding.resume(pick);
+            st.last = Some(pick);
+            st.slice = 0;
+            fiber
+        };
+        let ran = fiber.resume();
+        let saved = SavedContext::save();
+        let finished = {
+            let mut st = self.state.borrow_mut();
+            st.running = None;
+            let slot = st.slot_mut(pick).expect("resumed thread exists");
+            slot.ctx = Some(saved);
+            match ran {
+                Ran::Suspended => {
+                    slot.fiber = Some(fiber);
+                    if std::thread::panicking() && !st.unwinding.any_suspended() {
+                        // The count is `pick`'s alone, and its suspension
+                        // went by no path that said so (a `resume_unwind`
+                        // calls no panic hook): kept from the teardown all
+                        // the same, which would abort unwinding it again.
+                        st.unwinding.suspend(pick, false);
+                    }
+                    false
+                }
+                Ran::Finished => {
+                    slot.status = Status::Finished;
+                    if let Some(stack) = fiber.into_stack() {
+                        st.pool.push(stack);
+                    }
+                    st.counters.finished(pick);
+                    st.unwinding.finished(pick);
+                    st.aside.wake(Key::Exit(pick));
+                    true
+                }
+            }
+        };
+        if finished {
+            self.wake_all(Resource::Thread(pick));
+        }
     }
 
     fn start_spawned(&self) {
@@ -165,7 +179,6 @@ impl Follow {
                 recorded,
                 next: None,
                 overran: false,
-                suspended_unwinding: false,
             });
             st.aside.add(index);
         }
@@ -237,33 +250,48 @@ impl Follow {
 
     /// Unwinds every unfinished fiber (with no context installed, the
     /// primitives pass through while they unwind), except one suspended
-    /// mid-unwind, which is left (see [`Slot::suspended_unwinding`]) with
-    /// the OS thread's panic count raised: a later coroutine replay on this
-    /// thread refuses to start ([`ReplayOutcome::OnUnwindingThread`]).
+    /// mid-unwind, which is left with the OS thread's panic count raised
+    /// (unwinding it again would start a panic inside a `Drop` already
+    /// running for one, which aborts the process): a later coroutine replay
+    /// on this thread refuses to start
+    /// ([`ReplayOutcome::OnUnwindingThread`]).
     /// A fiber that catches the unwind and calls reprise again is left too
     /// ([`Fiber::tear_down`]).
     ///
     /// [`ReplayOutcome::OnUnwindingThread`]: crate::ReplayOutcome::OnUnwindingThread
     fn teardown(&self) {
         self.tearing_down.set(true);
-        let mut st = self.state.borrow_mut();
         let mut fibers = Vec::new();
-        for slot in st.threads.iter_mut().flatten() {
-            if let Some(ctx) = slot.ctx.take() {
-                ctx.close();
-            }
-            if let Some(fiber) = slot.fiber.take() {
-                if slot.suspended_unwinding {
-                    std::mem::forget(fiber);
-                } else {
-                    fibers.push(fiber);
+        {
+            let mut guard = self.state.borrow_mut();
+            let st = &mut *guard;
+            for (index, slot) in st.threads.iter_mut().enumerate() {
+                let Some(slot) = slot else { continue };
+                if let Some(ctx) = slot.ctx.take() {
+                    ctx.close();
+                }
+                if let Some(fiber) = slot.fiber.take() {
+                    if st.unwinding.suspended(index as ThreadIndex).is_some() {
+                        std::mem::forget(fiber);
+                    } else {
+                        fibers.push(fiber);
+                    }
                 }
             }
         }
-        drop(st);
         // Newest first: a scoped thread borrows from its spawner's stack.
         while let Some(fiber) = fibers.pop() {
             fiber.tear_down();
+        }
+    }
+
+    /// Tells the run's unwinding record what the running thread did; from
+    /// a panic hook too, so never while the state is borrowed.
+    fn tell_unwinding(&self, what: fn(&mut Unwinding, ThreadIndex)) {
+        if let Ok(mut st) = self.state.try_borrow_mut() {
+            if let Some(me) = st.running {
+                what(&mut st.unwinding, me);
+            }
         }
     }
 
@@ -278,7 +306,6 @@ impl Follow {
         if st.stop.is_some() {
             return;
         }
-        let detail = if std::thread::panicking() { format!("{detail}; {UNWINDING}") } else { detail };
         let expected = st
             .log
             .event(thread, cursor)
@@ -361,32 +388,47 @@ impl Scheduler for Follow {
     }
 
     fn unwinding(&self, call: CoopCall) {
-        let mut guard = self.state.borrow_mut();
-        let st = &mut *guard;
-        let (Some(me), None) = (st.running, &st.stop) else { return };
-        let Some(slot) = st.slot(me) else { return };
-        let cursor = slot.cursor;
-        // Its turn is next, or it has none: it may go on where it is.
-        let Some((recorded, Some(outcome))) = slot.recorded else { return };
-        if st.pending_at(&call, &recorded, &outcome).is_none() {
-            return;
+        {
+            let mut guard = self.state.borrow_mut();
+            let st = &mut *guard;
+            let Some(me) = st.running else { return };
+            if st.stop.is_some() {
+                // A stopped replay's unwinding thread finishes its unwind
+                // where it is, unless it may be no longer unwinding (the
+                // stop's guess: it may have caught its panic and call on,
+                // in a loop, for ever): left here then, never resumed, as
+                // a stopped replay's threads are, and as one mid-unwind.
+                if !st.unwinding.would_guess(me) {
+                    return;
+                }
+            } else {
+                // Its turn is next, or it has none: it goes on where it is.
+                let Some((recorded, Some(outcome))) = st.slot(me).and_then(|slot| slot.recorded) else {
+                    return;
+                };
+                if st.pending_at(&call, &recorded, &outcome).is_none() {
+                    return;
+                }
+                if let Some(slot) = st.slot_mut(me) {
+                    slot.next = Some(call);
+                }
+            }
+            // Another thread's events come first: this one waits for its
+            // turn mid-unwind, the others running with the OS thread's
+            // panic count raised by it (see `unwinding.rs`).
+            st.unwinding.suspend(me, false);
         }
-        let actual = st.describe_call(&call);
-        let detail = format!("its recorded turn is not next ({})", st.log.describe(me, &recorded));
-        Follow::diverge(st, me, cursor, actual, detail);
+        suspend();
     }
 
     fn block(&self, on: &[Resource], deadline: Option<u64>, call: CoopCall) -> Woken {
         {
             let mut st = self.state.borrow_mut();
             let Some(me) = st.running else { return Woken::Changed };
-            if std::thread::panicking() && st.stop.is_none() {
-                // Blocking here would hand the panicking OS thread to another
-                // coroutine, and the turn it waits for comes later in the
-                // recorded order: a stall, reported as one. Say why instead.
-                let cursor = st.slot(me).map_or(0, |slot| slot.cursor);
-                let actual = st.describe_call(&call);
-                Follow::diverge(&mut st, me, cursor, actual, "it would block here".into());
+            if std::thread::panicking() && st.unwinding.unwinds_own(Some(me)) {
+                // Blocked in a `Drop` during its unwind: the others run
+                // with the OS thread's panic count raised by it.
+                st.unwinding.suspend(me, true);
             }
             let recorded = st.recorded(me).and_then(|(_, o)| o.copied());
             // Time is compressed and what a wait ended by is recorded: no
@@ -456,8 +498,33 @@ impl Scheduler for Follow {
         0
     }
 
-    fn panicked(&self, _thread: ThreadIndex, _message: &str) {
-        // The panic is an event like any other: checked when it is recorded.
+    fn panicked(&self, thread: ThreadIndex, _message: &str) {
+        // The panic is an event like any other: checked when it is
+        // recorded. Here only its unwinding is noted.
+        self.state.borrow_mut().unwinding.ended_in_panic(thread);
+    }
+
+    fn unwinds_own(&self) -> bool {
+        self.state.try_borrow_mut().map_or(true, |mut guard| {
+            let st = &mut *guard;
+            let Some(me) = st.running else { return true };
+            if st.unwinding.would_guess(me) {
+                // The explorer guesses and marks its run uncertain; a
+                // replay that guessed wrong would match every event and
+                // still give another answer, so it stops, saying why.
+                let cursor = st.slot(me).map_or(0, |slot| slot.cursor);
+                Follow::diverge(st, me, cursor, "a question whether it unwinds".into(), UNSURE.into());
+            }
+            st.unwinding.unwinds_own(Some(me))
+        })
+    }
+
+    fn panic_started(&self) {
+        self.tell_unwinding(Unwinding::panic_started);
+    }
+
+    fn panic_caught(&self) {
+        self.tell_unwinding(Unwinding::panic_caught);
     }
 
     fn choose(&self, options: &[u32]) -> u32 {

@@ -16,6 +16,7 @@ use crate::explore::coroutine::{Fiber, Spawned};
 use crate::int_hash::IntSet;
 use crate::log::{impossible_turn, no_run_gives, turn_wait, RankRanges};
 use crate::report::Stop;
+use crate::unwinding::Unwinding;
 
 #[cfg(test)]
 thread_local! {
@@ -51,11 +52,6 @@ pub(crate) struct Slot {
     /// It made an event past the end of its log: it parks at its next
     /// scheduling point.
     pub(super) overran: bool,
-    /// It suspended while its OS thread unwound from a panic (its own: a
-    /// panicking coroutine keeps the thread until the replay stops).
-    /// Unwinding it again at the end would start a panic inside a `Drop`
-    /// already running for one, which aborts the process: it is left.
-    pub(super) suspended_unwinding: bool,
 }
 
 pub(crate) struct State {
@@ -94,6 +90,11 @@ pub(crate) struct State {
     /// Messages each channel holds (the recording's indices): see
     /// `backlog.rs`.
     pub(super) backlog: Dense<u32>,
+    /// Which threads unwind, the OS thread's panic count being shared: a
+    /// thread whose turn is not next while it unwinds waits for it,
+    /// suspended with the count raised, as the explorer that made such a
+    /// trace suspended it.
+    pub(super) unwinding: Unwinding,
 }
 impl State {
     /// This run's thread `thread`.

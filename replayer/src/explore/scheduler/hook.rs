@@ -5,11 +5,11 @@
 use reprise_recorder::hook::coop::{self, CoopCall, Resource, Scheduler, Served, Woken};
 use reprise_recorder::trace::model::{ObjectIndex, Op, Outcome, ThreadIndex};
 
-use super::unwinding::Unwinding;
 use super::{advance_clock, side_choice, with_owners, RunScheduler};
 use crate::explore::coroutine::suspend;
 use crate::explore::run_failure::{FailureKind, Stuck};
 use crate::explore::spare::Made;
+use crate::unwinding::Unwinding;
 
 impl RunScheduler {
     /// Tells the run's unwinding record what the running thread did; from

@@ -19,9 +19,8 @@ use super::stuck_unwinding::{Stop, StuckUnwinding};
 use super::threads::{IndexMap, Status, Threads};
 
 mod hook;
-mod unwinding;
 
-use unwinding::Unwinding;
+use crate::unwinding::Unwinding;
 
 /// The root thread of every run: the closure the explorer was given.
 const ROOT: ThreadIndex = 0;

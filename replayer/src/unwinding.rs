@@ -1,13 +1,12 @@
 //! Who is unwinding, when the run's threads share one OS thread's panic
-//! count.
+//! count: the explorer's and a coroutine replay's.
 //!
 //! std counts panics per OS thread (`std::thread::panicking()`), and every
-//! explored thread runs on the explorer's. A thread that blocks in a `Drop`
-//! while it unwinds (on a lock another thread holds), or reaches a
-//! scheduling point there (a channel's drop) and is switched out, is
-//! suspended with that count raised, and the threads it lets run would all
-//! read "panicking":
-//! their guards would poison their locks, and `reprise::thread::panicking`
+//! explored (or coroutine-replayed) thread runs on the one OS thread. A
+//! thread that blocks in a `Drop` while it unwinds (on a lock another
+//! thread holds), or reaches a scheduling point there (a channel's drop)
+//! and is switched out, is suspended with that count raised, and the
+//! threads it lets run would all read "panicking": their guards would poison their locks, and `reprise::thread::panicking`
 //! would lie. This keeps the answer per thread: with no thread suspended
 //! mid-unwind, the running thread is the only one the count can be about;
 //! with one, the running thread unwinds only if it started a panic since.
@@ -23,7 +22,7 @@ use reprise_recorder::trace::model::ThreadIndex;
 
 /// The run's unwinding threads.
 #[derive(Default)]
-pub(super) struct Unwinding {
+pub(crate) struct Unwinding {
     /// Threads suspended while they unwind, each with whether it blocked
     /// (`false`: switched out at a scheduling point, still runnable).
     suspended: Vec<(ThreadIndex, bool)>,
@@ -48,7 +47,7 @@ struct Panicker {
 impl Unwinding {
     /// A run's, on an OS thread whose panic count is raised already
     /// (`raised_before`) or not.
-    pub(super) fn new(raised_before: bool) -> Unwinding {
+    pub(crate) fn new(raised_before: bool) -> Unwinding {
         Unwinding { raised_before, ..Unwinding::default() }
     }
 
@@ -58,7 +57,7 @@ impl Unwinding {
     }
 
     /// Whether the raised panic count is `running`'s own.
-    pub(super) fn unwinds_own(&mut self, running: Option<ThreadIndex>) -> bool {
+    pub(crate) fn unwinds_own(&mut self, running: Option<ThreadIndex>) -> bool {
         if !self.shared() {
             return true;
         }
@@ -72,9 +71,16 @@ impl Unwinding {
         }
     }
 
+    /// Whether [`Unwinding::unwinds_own`] would answer for `running` by a
+    /// guess: another thread is suspended mid-unwind and `running` started
+    /// a panic no seen catch balanced.
+    pub(crate) fn would_guess(&self, running: ThreadIndex) -> bool {
+        self.shared() && self.started.iter().any(|p| p.thread == running)
+    }
+
     /// `thread` blocks (`blocked`) or is switched out while it unwinds: it
     /// stays suspended mid-unwind until it runs again.
-    pub(super) fn suspend(&mut self, thread: ThreadIndex, blocked: bool) {
+    pub(crate) fn suspend(&mut self, thread: ThreadIndex, blocked: bool) {
         self.suspended.push((thread, blocked));
         // It unwinds: resumed while another is suspended too, it is among
         // the threads the raised count is about (not only those that
@@ -84,13 +90,18 @@ impl Unwinding {
         }
     }
 
+    /// Whether any thread is suspended mid-unwind.
+    pub(crate) fn any_suspended(&self) -> bool {
+        !self.suspended.is_empty()
+    }
+
     /// Whether `thread` is suspended mid-unwind: `Some(blocked)`.
-    pub(super) fn suspended(&self, thread: ThreadIndex) -> Option<bool> {
+    pub(crate) fn suspended(&self, thread: ThreadIndex) -> Option<bool> {
         self.suspended.iter().find(|&&(t, _)| t == thread).map(|&(_, blocked)| blocked)
     }
 
     /// `thread` runs again: it goes on unwinding, or blocks again and says so.
-    pub(super) fn resume(&mut self, thread: ThreadIndex) {
+    pub(crate) fn resume(&mut self, thread: ThreadIndex) {
         self.suspended.retain(|&(t, _)| t != thread);
         if !self.shared() {
             // The count is the running thread's alone again; a guess made
@@ -100,7 +111,7 @@ impl Unwinding {
     }
 
     /// `thread` starts a panic.
-    pub(super) fn panic_started(&mut self, thread: ThreadIndex) {
+    pub(crate) fn panic_started(&mut self, thread: ThreadIndex) {
         let shared = self.shared();
         match self.started.iter_mut().find(|p| p.thread == thread) {
             Some(p) => p.panics += 1,
@@ -114,7 +125,7 @@ impl Unwinding {
     /// `thread` caught a panic (through reprise's `catch_unwind`): once its
     /// catches balance the panics it started, it is known not to unwind,
     /// and the guesses made about it were right.
-    pub(super) fn panic_caught(&mut self, thread: ThreadIndex) {
+    pub(crate) fn panic_caught(&mut self, thread: ThreadIndex) {
         if let Some(at) = self.started.iter().position(|p| p.thread == thread) {
             let p = &mut self.started[at];
             p.panics = p.panics.saturating_sub(1);
@@ -125,7 +136,7 @@ impl Unwinding {
     }
 
     /// `thread` ends by a panic it did not catch.
-    pub(super) fn ended_in_panic(&mut self, thread: ThreadIndex) {
+    pub(crate) fn ended_in_panic(&mut self, thread: ThreadIndex) {
         if let Some(p) = self.started.iter_mut().find(|p| p.thread == thread) {
             p.ended_in_panic = true;
         }
@@ -133,7 +144,7 @@ impl Unwinding {
 
     /// `thread` is done: its guesses were right if the one panic it started
     /// ended it.
-    pub(super) fn finished(&mut self, thread: ThreadIndex) {
+    pub(crate) fn finished(&mut self, thread: ThreadIndex) {
         if let Some(at) = self.started.iter().position(|p| p.thread == thread) {
             let p = self.started.swap_remove(at);
             if p.guessed && !(p.panics == 1 && p.ended_in_panic) {
@@ -144,7 +155,7 @@ impl Unwinding {
 
     /// Whether the run's verdict rests on a guess that may be wrong: one
     /// judged so, or one whose thread never ended.
-    pub(super) fn uncertain(&self) -> bool {
+    pub(crate) fn uncertain(&self) -> bool {
         self.uncertain || self.started.iter().any(|p| p.guessed)
     }
 }
@@ -198,6 +209,19 @@ mod tests {
         u.suspend(2, true);
         u.resume(2);
         assert!(!u.unwinds_own(Some(3)), "still raised by the earlier run");
+    }
+
+    #[test]
+    fn only_a_thread_that_panicked_beside_a_suspended_unwinder_is_guessed() {
+        let mut u = Unwinding::default();
+        u.panic_started(1);
+        assert!(!u.would_guess(1), "alone, the count is 1's own");
+        u.suspend(1, true);
+        u.panic_started(2);
+        assert!(u.would_guess(2));
+        assert!(!u.would_guess(3), "3 never panicked: a sure no");
+        u.panic_caught(2);
+        assert!(!u.would_guess(2), "its catch was seen");
     }
 
     #[test]

@@ -198,10 +198,10 @@ pub fn recorded_and_replayed_in_parallel(
 /// Runs `program` off, then records and replays it `runs` times: off, every
 /// recording and its replays, in parallel and on coroutines, must say
 /// `expected` and match every event. With `unwinding_calls`, a coroutine
-/// replay may instead stop with its divergence saying it cannot tell
-/// whether a thread still unwinds (README's known limit: a thread that
-/// panicked beside another suspended mid-unwind), never match with another
-/// answer; without it, it must match.
+/// replay may instead end unmatched, saying it cannot tell whether a
+/// thread still unwinds (README's known limit: a thread that panicked
+/// beside another suspended mid-unwind, caught by std's `catch_unwind`),
+/// never match with another answer; without it, it must match.
 pub fn replays_to_std(
     name: &str,
     expected: &str,

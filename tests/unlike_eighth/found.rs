@@ -64,10 +64,10 @@
 //!    with "its recorded turn is not next". A parallel replay reproduces it.
 //!    Fixed: a thread whose turn is not next while it unwinds waits for it,
 //!    suspended mid-unwind, and the coroutine replay keeps who unwinds per
-//!    thread with the explorer's model (replayer/src/unwinding.rs); where
-//!    only a guess could say (a thread that panicked beside a suspended
-//!    unwinder, its catch unseen) it stops and says so, never matching
-//!    with another answer.
+//!    thread with the explorer's model (replayer/src/unwinding.rs); a
+//!    guess no catch settled (a thread that panicked beside a suspended
+//!    unwinder, caught by std's `catch_unwind`) ends it unmatched, saying
+//!    so, never matching with another answer.
 //! 6. A coroutine replay that stops (here at a send in a `Drop` while its
 //!    thread unwinds, README's known limit) never returned when a thread
 //!    catches every panic in a loop (a worker that wraps each `select!` in

@@ -201,6 +201,20 @@ fn a_select_whose_arm_bodies_panic_replays_to_std_s_answer() {
     );
 }
 
+/// The same workers catching with reprise's `catch_unwind`: a coroutine
+/// replay hears of each catch, so its answer to "does this thread unwind"
+/// beside another suspended mid-unwind is settled, and every coroutine
+/// replay matches (with std's, above, most stop unsure).
+#[test]
+fn a_select_whose_arm_bodies_panic_caught_by_reprise_replays_on_coroutines() {
+    replays_to(
+        "eighth-select-arm-seen",
+        "taken [0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15] panicked [0, 3, 12, 15] sum 90 caught 4",
+        false,
+        select_arm_panics_seen,
+    );
+}
+
 /// Two workers `select!` over two channels (0..6 and 10..16, both closed
 /// once filled); an arm body holds a `Tally` and panics on a multiple of
 /// 3, caught around the whole `select!`. A closed channel's arm is swapped
@@ -212,6 +226,17 @@ pub(super) fn select_arm_panics() -> String {
 /// [`select_arm_panics`]; with `catch_all`, a worker goes on after any
 /// panic, not only its own.
 pub(super) fn select_arm_panics_catching(catch_all: bool) -> String {
+    select_arm_panics_with(catch_all, false)
+}
+
+/// [`select_arm_panics`] catching with reprise's `catch_unwind`, which
+/// tells a coroutine replay (and the explorer) where a caught unwind ends.
+pub(super) fn select_arm_panics_seen() -> String {
+    select_arm_panics_with(false, true)
+}
+
+/// With `seen`, the workers catch with reprise's `catch_unwind`, else std's.
+fn select_arm_panics_with(catch_all: bool, seen: bool) -> String {
     let (a_tx, a_rx) = channel::unbounded::<u32>();
     let (b_tx, b_rx) = channel::bounded::<u32>(2);
     let (tally_tx, tally_rx) = channel::unbounded();
@@ -235,12 +260,17 @@ pub(super) fn select_arm_panics_catching(catch_all: bool) -> String {
                         }
                         Err(_) => Some(arm),
                     };
-                    let r = catch_unwind(AssertUnwindSafe(|| {
+                    let mut choose = || {
                         select! {
                             recv(if live[0] { &a_rx } else { &never }) -> m => body(0, m),
                             recv(if live[1] { &b_rx } else { &never }) -> m => body(1, m),
                         }
-                    }));
+                    };
+                    let r = if seen {
+                        reprise::panic::catch_unwind(AssertUnwindSafe(&mut choose))
+                    } else {
+                        catch_unwind(AssertUnwindSafe(&mut choose))
+                    };
                     match r {
                         Ok(Some(closed)) => live[closed] = false,
                         Ok(None) => {}

@@ -19,14 +19,16 @@ const FEW_THREADS: usize = 16;
 /// Events made between two drops of the run's own recording.
 const TICK_EVENTS: u64 = 4096;
 
-/// Why a coroutine replay stops where a thread asks whether it unwinds
-/// (`reprise::thread::panicking`, or a guard deciding whether to poison
-/// its lock) and only a guess can answer.
-const UNSURE: &str = "the thread asked whether it unwound from a panic while another thread was \
+/// Why a coroutine replay that answered a question by a guess does not
+/// match: a thread asked whether it unwinds (`reprise::thread::panicking`,
+/// or a guard deciding whether to poison its lock) beside another thread
+/// suspended mid-unwind, after starting a panic of its own, and no catch
+/// of that panic was seen to settle the answer.
+const UNSURE: &str = "a thread asked whether it unwound from a panic while another thread was \
      suspended mid-unwind, after starting a panic of its own that no `reprise::panic::catch_unwind` was \
      seen to catch: the threads share the OS thread's panic count, so a coroutine replay cannot tell \
-     whether it still unwinds (std's `catch_unwind` says nothing); replay this trace in parallel, the \
-     default";
+     whether it still unwinds (std's `catch_unwind` says nothing; reprise's does); replay this trace in \
+     parallel, the default";
 
 /// Scheduling points a thread goes on through before the others get a
 /// turn. Running one thread as long as it can costs the fewest switches,
@@ -86,6 +88,7 @@ impl Follow {
                 spawned: Vec::new(),
                 made: 0,
                 backlog: Dense::default(),
+                guess: None,
                 // A replay starts only on an OS thread not unwinding.
                 unwinding: Unwinding::new(false),
             }),
@@ -106,8 +109,22 @@ impl Follow {
             let Some(pick) = self.pick() else { break };
             self.resume(pick);
         }
+        self.judge_guesses();
         coop::remove_scheduler();
         self.teardown();
+    }
+
+    /// A replay that answered whether a thread unwinds by a guess no catch
+    /// settled may have matched every event and still given the program
+    /// another answer: it does not match.
+    fn judge_guesses(&self) {
+        let mut guard = self.state.borrow_mut();
+        let st = &mut *guard;
+        if let (None, Some((thread, cursor)), true) = (&st.stop, st.guess, st.unwinding.uncertain()) {
+            let actual = "a question whether it unwinds".to_string();
+            // `diverge` adds why, the guess being unsettled.
+            Follow::diverge(st, thread, cursor, actual, "answered by a guess no catch settled".into());
+        }
     }
 
     /// Runs `pick` until it suspends or finishes.
@@ -306,6 +323,8 @@ impl Follow {
         if st.stop.is_some() {
             return;
         }
+        // A guess still unsettled may be why it left the recorded path.
+        let detail = if st.unwinding.uncertain() { format!("{detail}; {UNSURE}") } else { detail };
         let expected = st
             .log
             .event(thread, cursor)
@@ -508,12 +527,12 @@ impl Scheduler for Follow {
         self.state.try_borrow_mut().map_or(true, |mut guard| {
             let st = &mut *guard;
             let Some(me) = st.running else { return true };
-            if st.unwinding.would_guess(me) {
-                // The explorer guesses and marks its run uncertain; a
-                // replay that guessed wrong would match every event and
-                // still give another answer, so it stops, saying why.
+            if st.guess.is_none() && st.unwinding.would_guess(me) {
+                // Answered by a guess, as the explorer does: a catch seen
+                // later (reprise's) settles it; one that stays unsettled
+                // ends the replay unmatched (`Follow::judge_guesses`).
                 let cursor = st.slot(me).map_or(0, |slot| slot.cursor);
-                Follow::diverge(st, me, cursor, "a question whether it unwinds".into(), UNSURE.into());
+                st.guess = Some((me, cursor));
             }
             st.unwinding.unwinds_own(Some(me))
         })

@@ -95,6 +95,9 @@ pub(crate) struct State {
     /// suspended with the count raised, as the explorer that made such a
     /// trace suspended it.
     pub(super) unwinding: Unwinding,
+    /// The first question whether a thread unwinds answered by a guess: the
+    /// thread and its cursor then.
+    pub(super) guess: Option<(ThreadIndex, usize)>,
 }
 impl State {
     /// This run's thread `thread`.

@@ -49,6 +49,7 @@ mod found;
 mod guards;
 mod inits;
 mod scopes;
+mod waits_mid_unwind;
 
 /// A program's message for a panic it throws on purpose. Not "planted":
 /// an earlier set's quiet panic hook, when it is outermost, swallows those

@@ -32,8 +32,8 @@
 //!    (`ReplayOutcome::OnUnwindingThread`); both tests here pass, and the
 //!    refusal's failed without it.
 //! 3. `resume_unwind` does not call the panic hook, so the explorer's
-//!    per-thread unwinding record (replayer/src/explore/scheduler/
-//!    unwinding.rs, told by the hook through `coop::panic_started`) never
+//!    per-thread unwinding record (replayer/src/unwinding.rs, told by
+//!    the hook through `coop::panic_started`) never
 //!    hears of it. While another thread is suspended mid-unwind, the
 //!    resuming thread then counts as not unwinding: `thread::panicking()`
 //!    says false in its `Drop`s, and the poison its guard sets is taken for

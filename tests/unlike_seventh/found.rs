@@ -16,7 +16,7 @@
 //!    switches coroutines there; `coop::switch` skips scheduling points
 //!    while unwinding, `coop::block` does not (recorder/src/rt/coop.rs).
 //!    Fixed: the explorer keeps who unwinds per thread
-//!    (replayer/src/explore/scheduler/unwinding.rs): `reprise::thread::
+//!    (replayer/src/unwinding.rs): `reprise::thread::
 //!    panicking` answers for the calling thread, and a guard (or a condvar
 //!    wait's release) that std poisons only because another thread is
 //!    suspended mid-unwind clears it (recorder/src/sync/explored_poison.rs).

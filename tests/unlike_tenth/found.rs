@@ -81,7 +81,7 @@
 //!    run's stranded fiber left the OS thread's panic count raised (see
 //!    2), and a thread switched out at a scheduling point while it
 //!    unwinds left it raised for the threads run meanwhile. Fixed
-//!    (replayer/src/explore/scheduler/unwinding.rs): both count as a
+//!    (replayer/src/unwinding.rs): both count as a
 //!    suspended unwinder; its test runs.
 //! 7. A parallel replay of a recording of programs.rs `detached_spinners`
 //!    (two never-joined threads spinning on an atomic, still running when

@@ -362,6 +362,20 @@ impl Keeper {
         }
         // The flushes above, and what running threads handed over since.
         self.take_queued();
+        // A blocked thread that handed over for the dump being gathered:
+        // what it flushed is held aside until the dump is written, not in
+        // the rings, so it is waited for like a running thread (settled
+        // once that chunk is pushed), or the next look would forget names
+        // its events need.
+        for thread in &self.handed_over {
+            let aside = self
+                .held_aside
+                .iter()
+                .any(|msg| matches!(msg, WriterMsg::Chunk { thread: t, .. } if t == thread));
+            if aside && !waiting.contains(thread) {
+                waiting.push(*thread);
+            }
+        }
         self.round = Some(waiting.into_iter().map(|index| (index, self.rings.pushed(index))).collect());
         self.looking = false;
     }

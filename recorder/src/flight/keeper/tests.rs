@@ -131,3 +131,67 @@ fn a_look_settled_by_an_exit_takes_the_exited_threads_last_chunk_before_it_forge
     assert_eq!(unnamed_objects(&path), Vec::<ObjectIndex>::new());
     let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }
+
+/// A look taken while a dump gathers flushes every blocked thread's buffer
+/// and counts the thread settled; but a thread that already handed over
+/// for that dump has its flushed chunk held aside until the dump is
+/// written, not in the rings, so the next look found no kept chunk on an
+/// object that chunk's events are on and forgot the object's name: the
+/// chunk, taken after the dump, left a later dump with events on an
+/// object it did not name.
+#[test]
+fn a_look_during_a_dump_waits_for_the_chunks_held_aside() {
+    let Scene { mut keeper, drops, main, worker, path } = scene("look-while-gathering");
+    let (x, y) = (0, 1);
+    let hand_over = |keeper: &mut Keeper, shared: &ThreadShared, events: &[Event]| {
+        let mut buf = shared.buf.as_ref().unwrap().lock();
+        for event in events {
+            buf.push_event(event);
+        }
+        buf.flush();
+        drop(buf);
+        keeper.take_queued();
+    };
+    {
+        let mut buf = main.buf.as_ref().unwrap().lock();
+        buf.push_thread(0, NO_THREAD, 0, "main");
+        buf.push_site(0, "scene.rs", 1, 1);
+        buf.push_object(x, ObjectKind::Atomic, 0);
+        buf.push_object(y, ObjectKind::Atomic, 0);
+    }
+    hand_over(&mut keeper, &main, &[store(x)]);
+    // The ring keeps the newest chunk only: `x`'s name is kept from the
+    // one overwritten, and no kept chunk is on `x`.
+    hand_over(&mut keeper, &main, &[store(y)]);
+    // A dump gathers: the worker sees the epoch move at its first event
+    // and hands over (nothing before it), then stores to `x` and blocks.
+    let cut = keeper.clock.tick();
+    keeper.gather_epoch = Some(cut);
+    keeper.handed_over.clear();
+    {
+        let mut buf = worker.buf.as_ref().unwrap().lock();
+        buf.push_thread(1, 0, 0, "worker");
+        buf.push_event(&store(y));
+        buf.push_event(&store(x));
+    }
+    keeper.take_queued();
+    assert!(keeper.handed_over.contains(&1), "the worker handed over for the dump");
+    // `x` is dropped; two looks while the dump gathers.
+    drops.send(x).unwrap();
+    keeper.rings.dropped(keeper.drops.try_iter().collect::<Vec<_>>());
+    for _ in 0..2 {
+        keeper.rings.look_soon();
+        keeper.look();
+    }
+    keeper.write(Verdict::Completed, Vec::new(), "test", true).unwrap();
+    keeper.end_gather();
+    keeper.take_queued();
+    // Later looks, now that the worker's chunk is in the rings.
+    for _ in 0..2 {
+        keeper.rings.look_soon();
+        keeper.look();
+    }
+    keeper.write(Verdict::Completed, Vec::new(), "test", false).unwrap();
+    assert_eq!(unnamed_objects(&path), Vec::<ObjectIndex>::new());
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}

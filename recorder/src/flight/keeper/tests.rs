@@ -52,6 +52,34 @@ fn store(object: ObjectIndex) -> Event {
     Event { op: Op::AtomicStore, object, site: 0, a: 1, b: 0, c: 0 }
 }
 
+/// `shared`'s thread records `events` and hands them over as one chunk,
+/// which the keeper takes.
+fn hand_over(keeper: &mut Keeper, shared: &ThreadShared, events: &[Event]) {
+    let mut buf = shared.buf.as_ref().unwrap().lock();
+    for event in events {
+        buf.push_event(event);
+    }
+    buf.flush();
+    drop(buf);
+    keeper.take_queued();
+}
+
+/// The main thread's first records: itself, a site, and atomics `x` and
+/// `y`, then a chunk storing to `x` and one storing to `y`: the rings keep
+/// the newest chunk only, so `x`'s name is kept from the one overwritten
+/// and no kept chunk is on `x`.
+fn main_names_x_and_y(keeper: &mut Keeper, main: &ThreadShared, x: ObjectIndex, y: ObjectIndex) {
+    {
+        let mut buf = main.buf.as_ref().unwrap().lock();
+        buf.push_thread(0, NO_THREAD, 0, "main");
+        buf.push_site(0, "scene.rs", 1, 1);
+        buf.push_object(x, ObjectKind::Atomic, 0);
+        buf.push_object(y, ObjectKind::Atomic, 0);
+    }
+    hand_over(keeper, main, &[store(x)]);
+    hand_over(keeper, main, &[store(y)]);
+}
+
 /// The objects the events of a dump are on that the dump does not name.
 fn unnamed_objects(path: &Path) -> Vec<ObjectIndex> {
     let trace = read_trace_file(path).unwrap();
@@ -81,26 +109,7 @@ fn unnamed_objects(path: &Path) -> Vec<ObjectIndex> {
 fn a_look_settled_by_an_exit_takes_the_exited_threads_last_chunk_before_it_forgets() {
     let Scene { mut keeper, drops, main, worker, path } = scene("exit-settles");
     let (x, y) = (0, 1);
-    let handed_over = |keeper: &mut Keeper, events: &[Event]| {
-        let mut buf = main.buf.as_ref().unwrap().lock();
-        for event in events {
-            buf.push_event(event);
-        }
-        buf.flush();
-        drop(buf);
-        keeper.take_queued();
-    };
-    {
-        let mut buf = main.buf.as_ref().unwrap().lock();
-        buf.push_thread(0, NO_THREAD, 0, "main");
-        buf.push_site(0, "scene.rs", 1, 1);
-        buf.push_object(x, ObjectKind::Atomic, 0);
-        buf.push_object(y, ObjectKind::Atomic, 0);
-    }
-    handed_over(&mut keeper, &[store(x)]);
-    // The ring keeps the newest chunk only: `x`'s name is kept from the
-    // one overwritten.
-    handed_over(&mut keeper, &[store(y)]);
+    main_names_x_and_y(&mut keeper, &main, x, y);
     // The worker runs (it holds its buffer) with a store to `x` buffered;
     // then `x` is dropped.
     let mut running = worker.buf.as_ref().unwrap().lock();
@@ -109,7 +118,7 @@ fn a_look_settled_by_an_exit_takes_the_exited_threads_last_chunk_before_it_forge
     drops.send(x).unwrap();
     // A look: it hears of the drop, and waits for the running worker.
     keeper.rings.look_soon();
-    handed_over(&mut keeper, &[store(y)]);
+    hand_over(&mut keeper, &main, &[store(y)]);
     assert!(keeper.round.as_ref().is_some_and(|waiting| waiting.iter().any(|&(t, _)| t == 1)));
     // The main thread hands a chunk over, then the worker its last one
     // and exits.
@@ -143,26 +152,7 @@ fn a_look_settled_by_an_exit_takes_the_exited_threads_last_chunk_before_it_forge
 fn a_look_during_a_dump_waits_for_the_chunks_held_aside() {
     let Scene { mut keeper, drops, main, worker, path } = scene("look-while-gathering");
     let (x, y) = (0, 1);
-    let hand_over = |keeper: &mut Keeper, shared: &ThreadShared, events: &[Event]| {
-        let mut buf = shared.buf.as_ref().unwrap().lock();
-        for event in events {
-            buf.push_event(event);
-        }
-        buf.flush();
-        drop(buf);
-        keeper.take_queued();
-    };
-    {
-        let mut buf = main.buf.as_ref().unwrap().lock();
-        buf.push_thread(0, NO_THREAD, 0, "main");
-        buf.push_site(0, "scene.rs", 1, 1);
-        buf.push_object(x, ObjectKind::Atomic, 0);
-        buf.push_object(y, ObjectKind::Atomic, 0);
-    }
-    hand_over(&mut keeper, &main, &[store(x)]);
-    // The ring keeps the newest chunk only: `x`'s name is kept from the
-    // one overwritten, and no kept chunk is on `x`.
-    hand_over(&mut keeper, &main, &[store(y)]);
+    main_names_x_and_y(&mut keeper, &main, x, y);
     // A dump gathers: the worker sees the epoch move at its first event
     // and hands over (nothing before it), then stores to `x` and blocks.
     let cut = keeper.clock.tick();

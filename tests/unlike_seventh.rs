@@ -72,7 +72,7 @@ fn replays_to(name: &str, expected: &str, program: fn() -> String) {
 /// where a coroutine replay may stop unsure whether a thread unwinds
 /// (README's known limit; it used to stop at every such lock whose turn was
 /// not next). Every transcript must be `expected`.
-fn replays_in_parallel_to(name: &str, expected: &str, program: fn() -> String) {
+fn replays_to_or_stops_unsure(name: &str, expected: &str, program: fn() -> String) {
     crate::util::replays_to_std(name, expected, runs(), true, program);
 }
 

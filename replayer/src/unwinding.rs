@@ -6,10 +6,11 @@
 //! thread that blocks in a `Drop` while it unwinds (on a lock another
 //! thread holds), or reaches a scheduling point there (a channel's drop)
 //! and is switched out, is suspended with that count raised, and the
-//! threads it lets run would all read "panicking": their guards would poison their locks, and `reprise::thread::panicking`
-//! would lie. This keeps the answer per thread: with no thread suspended
-//! mid-unwind, the running thread is the only one the count can be about;
-//! with one, the running thread unwinds only if it started a panic since.
+//! threads it lets run would all read "panicking": their guards would
+//! poison their locks, and `reprise::thread::panicking` would lie. This
+//! keeps the answer per thread: with no thread suspended mid-unwind, the
+//! running thread is the only one the count can be about; with one, the
+//! running thread unwinds only if it started a panic since.
 //! Whether such a thread has caught its panic by a later call, only
 //! `reprise::panic::catch_unwind` says (std's says nothing): until its
 //! catches balance its panics the answer is a guess (yes), right if they

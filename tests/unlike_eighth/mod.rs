@@ -62,13 +62,6 @@ fn replays_to(name: &str, expected: &str, unwinding_calls: bool, program: fn() -
     crate::util::replays_to_std(name, expected, runs(), unwinding_calls, program);
 }
 
-/// [`replays_to`] for a program whose coroutine replay may stop with a
-/// thread left mid-unwind (found.rs, the second finding): each coroutine
-/// replay runs on an OS thread of its own (`util::replays_to_std`).
-fn replays_in_parallel_to(name: &str, expected: &str, program: fn() -> String) {
-    replays_to(name, expected, true, program);
-}
-
 /// Whether a caught payload says `what`.
 fn says(payload: &(dyn std::any::Any + Send), what: &str) -> bool {
     payload.downcast_ref::<&str>().is_some_and(|m| m.contains(what))

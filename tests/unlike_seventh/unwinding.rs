@@ -16,7 +16,7 @@ use reprise::sync::atomic::{AtomicU32, Ordering};
 use reprise::sync::{LazyLock, Mutex, Once, OnceLock, RwLock};
 use reprise::thread;
 
-use super::{replays_and_varies, replays_in_parallel_to, replays_to};
+use super::{replays_and_varies, replays_to, replays_to_or_stops_unsure};
 
 /// Keeps std's panic message of a planted, caught panic off the test's
 /// output: the hook is the process's, so it only filters messages that say
@@ -185,7 +185,7 @@ pub(super) fn poisoned_while_waited_on() -> String {
 
 #[test]
 fn a_once_lock_whose_first_initializer_panics_replays_to_one_value() {
-    replays_in_parallel_to(
+    replays_to_or_stops_unsure(
         "seventh-once-panics",
         "1 1 1 | panicked 1 | attempts 2",
         once_lock_panicking_init,
@@ -230,7 +230,7 @@ pub(super) fn once_lock_panicking_init() -> String {
 
 #[test]
 fn a_lazy_lock_and_a_once_poisoned_replay_to_std_s_answers() {
-    replays_in_parallel_to(
+    replays_to_or_stops_unsure(
         "seventh-lazy-once",
         "lazy 3 panics | once poisoned, forced 1",
         lazy_and_once_poisoned,

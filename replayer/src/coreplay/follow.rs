@@ -302,6 +302,18 @@ impl Follow {
         }
     }
 
+    /// Whether the raised panic count is `me`'s own (see `unwinding.rs`),
+    /// noting the first answer given by a guess: a catch seen later
+    /// (reprise's) settles it; one that stays unsettled ends the replay
+    /// unmatched ([`Follow::judge_guesses`]).
+    fn unwinds_own_noting(st: &mut State, me: ThreadIndex) -> bool {
+        if st.guess.is_none() && st.unwinding.would_guess(me) {
+            let cursor = st.slot(me).map_or(0, |slot| slot.cursor);
+            st.guess = Some((me, cursor));
+        }
+        st.unwinding.unwinds_own(Some(me))
+    }
+
     /// Tells the run's unwinding record what the running thread did; from
     /// a panic hook too, so never while the state is borrowed.
     fn tell_unwinding(&self, what: fn(&mut Unwinding, ThreadIndex)) {
@@ -444,7 +456,7 @@ impl Scheduler for Follow {
         {
             let mut st = self.state.borrow_mut();
             let Some(me) = st.running else { return Woken::Changed };
-            if std::thread::panicking() && st.unwinding.unwinds_own(Some(me)) {
+            if std::thread::panicking() && Follow::unwinds_own_noting(&mut st, me) {
                 // Blocked in a `Drop` during its unwind: the others run
                 // with the OS thread's panic count raised by it.
                 st.unwinding.suspend(me, true);
@@ -524,17 +536,9 @@ impl Scheduler for Follow {
     }
 
     fn unwinds_own(&self) -> bool {
-        self.state.try_borrow_mut().map_or(true, |mut guard| {
-            let st = &mut *guard;
-            let Some(me) = st.running else { return true };
-            if st.guess.is_none() && st.unwinding.would_guess(me) {
-                // Answered by a guess, as the explorer does: a catch seen
-                // later (reprise's) settles it; one that stays unsettled
-                // ends the replay unmatched (`Follow::judge_guesses`).
-                let cursor = st.slot(me).map_or(0, |slot| slot.cursor);
-                st.guess = Some((me, cursor));
-            }
-            st.unwinding.unwinds_own(Some(me))
+        self.state.try_borrow_mut().map_or(true, |mut st| match st.running {
+            Some(me) => Follow::unwinds_own_noting(&mut st, me),
+            None => true,
         })
     }
 

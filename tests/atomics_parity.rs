@@ -416,3 +416,70 @@ fn loads_racing_stores_replay_the_values_they_read() {
     assert_eq!(seen.len(), 2);
     assert!(seen.iter().all(|loads| loads.len() == LOADS));
 }
+
+/// Counts the runs of a program in this process, outside reprise: a value
+/// each run computes differently and no recording captures.
+static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// A worker writes a value reprise did not capture (this run's number, in
+/// a plain std counter) with a store, an increment or a swap; the root then
+/// reads it with a load, an increment or a compare-exchange. Replayed, the
+/// worker writes another value than when recorded. The parallel replay
+/// handed the root the recorded value and matched every event (the
+/// coroutine replay, which runs the real atomic, stopped at the read):
+/// both must diverge at the read, saying what each run wrote.
+#[test]
+fn a_read_of_a_store_that_wrote_another_value_than_recorded_diverges_both_ways() {
+    type Program = fn() -> u64;
+    fn written() -> u64 {
+        10 * (RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1)
+    }
+    fn spawn_writer(x: &Arc<AtomicU64>, write: fn(&AtomicU64, u64)) {
+        let x = Arc::clone(x);
+        thread::spawn(move || write(&x, written())).join().unwrap();
+    }
+    let programs: [(&str, Program); 3] = [
+        ("store, load", || {
+            let x = Arc::new(AtomicU64::new(0));
+            spawn_writer(&x, |x, v| x.store(v, Ordering::Release));
+            x.load(Ordering::Acquire)
+        }),
+        ("fetch_add, fetch_add", || {
+            let x = Arc::new(AtomicU64::new(0));
+            spawn_writer(&x, |x, v| {
+                x.fetch_add(v, Ordering::AcqRel);
+            });
+            x.fetch_add(1, Ordering::AcqRel)
+        }),
+        ("swap, compare_exchange", || {
+            let x = Arc::new(AtomicU64::new(0));
+            spawn_writer(&x, |x, v| {
+                x.swap(v, Ordering::AcqRel);
+            });
+            // Fails, having read the swap's value.
+            match x.compare_exchange(0, 1, Ordering::SeqCst, Ordering::Relaxed) {
+                Ok(v) | Err(v) => v,
+            }
+        }),
+    ];
+    for (name, program) in programs {
+        let path = scratch(&format!("uncaptured-{}", name.replace([',', ' '], ""))).join("t.trace");
+        let recorded = record(&path, RecordConfig::new("atomics", "1"), program).unwrap();
+        assert!(recorded.result.is_some(), "{name}");
+        let trace = read_trace_file(&path).unwrap();
+        for (how, report) in
+            [("parallel", replay(&trace, program)), ("coroutines", replay_coroutines(&trace, program))]
+        {
+            let ReplayOutcome::Diverged(d) = &report.outcome else {
+                panic!(
+                    "{name}, {how}: {} (recorded {:?}, replayed {:?})",
+                    report.outcome, recorded.result, report.result
+                );
+            };
+            assert!(d.detail.contains("wrote") || d.detail.contains("outcome"), "{name}, {how}: {d}");
+            if how == "parallel" {
+                assert!(d.detail.contains("the recording's wrote"), "{name}: {}", d.detail);
+            }
+        }
+    }
+}

@@ -112,6 +112,17 @@ pub trait Gate: Send + Sync + fmt::Debug + 'static {
     /// locked) and the lock waits for it in the OS.
     fn holder_releases(&self, object: ObjectIndex) -> Option<u64>;
 
+    /// This replay's store number `store` of the atomic `object` wrote
+    /// `bits` (integers and `bool`: addresses differ from run to run). Told
+    /// before the store is announced, so a load that waited for it finds it.
+    fn stored(&self, object: ObjectIndex, store: u64, bits: u64);
+
+    /// The bits this replay's store number `store` of the atomic `object`
+    /// wrote, while it is the last store told of (`None` once a later one
+    /// was, or before it): a load compares them with the value the
+    /// recording read, which replay hands back.
+    fn stored_bits(&self, object: ObjectIndex, store: u64) -> Option<u64>;
+
     /// `thread` made `call`, which matched its recorded event and consumed it;
     /// `cursor` is now its next event.
     fn advanced(&self, thread: ThreadIndex, cursor: usize, call: &Call);

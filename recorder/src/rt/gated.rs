@@ -86,6 +86,29 @@ impl GatedCall {
         with_gate(|gate| gate.happened(what));
     }
 
+    /// Replay of an atomic: this run's store number `store` of the call's
+    /// atomic wrote `bits` (see [`Gate::stored`]).
+    pub(crate) fn stored(&self, store: u64, bits: u64) {
+        with_gate(|gate| gate.stored(self.event.object, store, bits));
+    }
+
+    /// Replay of an atomic: the call reads store number `store`, whose
+    /// value the recording read as `recorded` (and replay hands back).
+    /// Diverges when this run's store wrote other bits: the program
+    /// computed another value than when recorded, and a load given the
+    /// recorded one would hide it (a coroutine replay, which runs the
+    /// real atomic, stops there too). `false`: stopped while unwinding.
+    pub(crate) fn check_read(&self, store: u64, recorded: u64) -> bool {
+        match with_gate(|gate| gate.stored_bits(self.event.object, store)).flatten() {
+            Some(bits) if bits != recorded => self.diverge(format!(
+                "this replay's store {store} of atomic #{} wrote {bits}, the recording's wrote {recorded}: \
+                 the program computed another value than when recorded (from an input reprise does not capture?)",
+                self.event.object
+            )),
+            _ => true,
+        }
+    }
+
     /// Reports that the program did not do what the recorded outcome says.
     pub(crate) fn diverge(&self, detail: String) -> bool {
         with_gate(|gate| gate.diverged(self.thread, self.cursor, self.call, detail));

@@ -173,6 +173,14 @@ impl Gate for ReplayGate {
         self.state.happened(what, |waiter| self.wake(waiter));
     }
 
+    fn stored(&self, object: ObjectIndex, store: u64, bits: u64) {
+        self.state.stored(object, store, bits);
+    }
+
+    fn stored_bits(&self, object: ObjectIndex, store: u64) -> Option<u64> {
+        self.state.stored_bits(object, store)
+    }
+
     fn holder_releases(&self, object: ObjectIndex) -> Option<u64> {
         self.state.holder_releases(object)
     }

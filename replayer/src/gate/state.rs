@@ -59,7 +59,8 @@ pub(crate) struct TurnState {
 }
 
 /// What only channels use, and a channel uses each time: the dequeued count
-/// and the room floor; and what only RwLocks use, created on its first use.
+/// and the room floor; what only atomics use, the last store's bits; and
+/// what only RwLocks use, created on its first use.
 #[derive(Debug, Default)]
 pub(crate) struct RareState {
     /// Messages replayed receives took from the channel's replay queue.
@@ -70,6 +71,10 @@ pub(crate) struct RareState {
     room_floor: AtomicU64,
     /// The RwLock counters, absent (initial values) until first used.
     rw: OnceLock<Box<RwState>>,
+    /// An atomic's last store told of: its number (0: none yet) and the
+    /// bits it wrote. Stores are admitted one at a time in recorded order,
+    /// so the lock is never contended by writers; a load reads it once.
+    written: parking_lot::Mutex<(u64, u64)>,
 }
 
 /// An RwLock's reads and waiting writers.
@@ -261,6 +266,20 @@ impl State {
                 self.lock_counts(object).is_none_or(|counts| counts.released().get() > releases)
             }
         }
+    }
+
+    /// This replay's store `store` of atomic `object` wrote `bits`.
+    pub(crate) fn stored(&self, object: ObjectIndex, store: u64, bits: u64) {
+        if let Some(state) = self.object(object) {
+            *state.rare().written.lock() = (store, bits);
+        }
+    }
+
+    /// The bits this replay's store `store` of atomic `object` wrote, while
+    /// it is the last one told of.
+    pub(crate) fn stored_bits(&self, object: ObjectIndex, store: u64) -> Option<u64> {
+        let (last, bits) = *self.object(object)?.rare.get()?.written.lock();
+        (store != 0 && last == store).then_some(bits)
     }
 
     /// The releases of lock `object` so far, if a replay thread holds it

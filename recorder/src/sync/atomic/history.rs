@@ -16,6 +16,10 @@ pub(super) trait History<V> {
     /// The value store number `store` wrote; `bits` is what the recording
     /// says, `current` the real atomic (when nothing better is known).
     fn read(&self, store: u64, bits: u64, current: impl FnOnce() -> V) -> V;
+
+    /// `value`'s bits, when they are comparable with a recording's (not
+    /// an address, which differs from run to run).
+    fn comparable(&self, value: V) -> Option<u64>;
 }
 
 /// Recorded bits are the value: nothing to remember.
@@ -30,6 +34,11 @@ impl<V: FromBits> History<V> for Bits {
     #[inline]
     fn read(&self, _store: u64, bits: u64, _current: impl FnOnce() -> V) -> V {
         V::from_bits(bits)
+    }
+
+    #[inline]
+    fn comparable(&self, value: V) -> Option<u64> {
+        Some(value.to_bits())
     }
 }
 
@@ -72,5 +81,9 @@ impl<T> History<*mut T> for Addresses {
             // `get_mut`): the real value.
             None => current(),
         }
+    }
+
+    fn comparable(&self, _value: *mut T) -> Option<u64> {
+        None
     }
 }

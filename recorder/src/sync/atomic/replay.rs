@@ -3,6 +3,10 @@
 //! returns that store's value (`history.rs`: the recorded bits, or for a
 //! pointer this run's address). The real atomic is kept in step by each
 //! store, so passthrough after a stopped replay sees a plausible value.
+//! Each store tells the gate the bits it wrote, and a read compares them
+//! with the recorded value while that store is the last one: a program
+//! that computes another value than when recorded diverges there instead
+//! of being handed the recorded one.
 
 use std::panic::Location;
 
@@ -31,7 +35,9 @@ pub(super) fn load<V, H: History<V>>(
 ) -> V {
     match begin(order, Op::AtomicLoad, location) {
         Some((call, outcome @ Outcome::AtomicLoad { store, value })) => {
-            call.wait_for_outcome(&outcome);
+            if !call.wait_for_outcome(&outcome) || !call.check_read(store, value) {
+                return (real.current)();
+            }
             real.history.read(store, value, real.current)
         }
         _ => (real.current)(),
@@ -48,6 +54,7 @@ pub(super) fn store<V, H: History<V>>(
         Some((call, outcome @ Outcome::AtomicStore { store: number })) => {
             call.wait_for_outcome(&outcome);
             real.history.modify(number, &real.current, store);
+            tell_stored(&call, &real, number);
             call.announce(&outcome);
         }
         Some((call, outcome)) => {
@@ -67,8 +74,11 @@ pub(super) fn rmw<V, H: History<V>>(
 ) -> V {
     match begin(order, Op::AtomicRmw, location) {
         Some((call, outcome @ Outcome::AtomicRmw { store, previous })) => {
-            call.wait_for_outcome(&outcome);
+            if !call.wait_for_outcome(&outcome) || !call.check_read(store.wrapping_sub(1), previous) {
+                return rmw();
+            }
             let got = real.history.modify(store, &real.current, rmw);
+            tell_stored(&call, &real, store);
             call.announce(&outcome);
             real.history.read(store.wrapping_sub(1), previous, || got)
         }
@@ -88,19 +98,33 @@ pub(super) fn cas<V, H: History<V>>(
 ) -> Result<V, V> {
     match begin(order, Op::AtomicCas, location) {
         Some((call, outcome @ Outcome::AtomicCas { store, seen, succeeded })) => {
-            call.wait_for_outcome(&outcome);
+            // A success read the store before its own, a failure the one it
+            // names.
+            let read = if succeeded { store.wrapping_sub(1) } else { store };
+            if !call.wait_for_outcome(&outcome) || !call.check_read(read, seen) {
+                return cas();
+            }
             if succeeded {
                 let before = real.history.modify(store, &real.current, || {
                     let before = (real.current)();
                     store_new();
                     before
                 });
+                tell_stored(&call, &real, store);
                 call.announce(&outcome);
-                Ok(real.history.read(store.wrapping_sub(1), seen, || before))
+                Ok(real.history.read(read, seen, || before))
             } else {
-                Err(real.history.read(store, seen, real.current))
+                Err(real.history.read(read, seen, real.current))
             }
         }
         _ => cas(),
+    }
+}
+
+/// Tells the gate the bits store number `store` wrote, read back from the
+/// real atomic: no other store is admitted before this one is announced.
+fn tell_stored<V, H: History<V>>(call: &GatedCall, real: &Real<'_, H, impl Fn() -> V>, store: u64) {
+    if let Some(bits) = real.history.comparable((real.current)()) {
+        call.stored(store, bits);
     }
 }

@@ -56,11 +56,14 @@ pub(crate) struct TurnState {
     /// A mutex's (the lock class's): releases by the replay's threads. A
     /// replay thread holds the mutex while `taken` is ahead of it.
     released: Counter,
+    /// An atomic's (the store class's): the last store told of, its number
+    /// (0: none yet) and the bits it wrote. Stores are admitted one at a
+    /// time in recorded order, so no two writers contend for the lock.
+    written: parking_lot::Mutex<(u64, u64)>,
 }
 
 /// What only channels use, and a channel uses each time: the dequeued count
-/// and the room floor; what only atomics use, the last store's bits; and
-/// what only RwLocks use, created on its first use.
+/// and the room floor; and what only RwLocks use, created on its first use.
 #[derive(Debug, Default)]
 pub(crate) struct RareState {
     /// Messages replayed receives took from the channel's replay queue.
@@ -71,10 +74,6 @@ pub(crate) struct RareState {
     room_floor: AtomicU64,
     /// The RwLock counters, absent (initial values) until first used.
     rw: OnceLock<Box<RwState>>,
-    /// An atomic's last store told of: its number (0: none yet) and the
-    /// bits it wrote. Stores are admitted one at a time in recorded order,
-    /// so the lock is never contended by writers; a load reads it once.
-    written: parking_lot::Mutex<(u64, u64)>,
 }
 
 /// An RwLock's reads and waiting writers.
@@ -174,11 +173,7 @@ impl State {
                 let slot = &mut states[at].turns[class_slot(class)];
                 if *slot == NO_TURN {
                     *slot = turns.len() as u32;
-                    turns.push(TurnState {
-                        taken: Counter::default(),
-                        ranks: numbers,
-                        released: Counter::default(),
-                    });
+                    turns.push(TurnState { ranks: numbers, ..TurnState::default() });
                 } else {
                     turns[*slot as usize].ranks = numbers;
                 }
@@ -270,15 +265,15 @@ impl State {
 
     /// This replay's store `store` of atomic `object` wrote `bits`.
     pub(crate) fn stored(&self, object: ObjectIndex, store: u64, bits: u64) {
-        if let Some(state) = self.object(object) {
-            *state.rare().written.lock() = (store, bits);
+        if let Some(turn) = self.turn_state(object, TurnClass::Store) {
+            *turn.written.lock() = (store, bits);
         }
     }
 
     /// The bits this replay's store `store` of atomic `object` wrote, while
     /// it is the last one told of.
     pub(crate) fn stored_bits(&self, object: ObjectIndex, store: u64) -> Option<u64> {
-        let (last, bits) = *self.object(object)?.rare.get()?.written.lock();
+        let (last, bits) = *self.turn_state(object, TurnClass::Store)?.written.lock();
         (store != 0 && last == store).then_some(bits)
     }
 

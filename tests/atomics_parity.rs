@@ -483,3 +483,25 @@ fn a_read_of_a_store_that_wrote_another_value_than_recorded_diverges_both_ways()
         }
     }
 }
+
+/// A value written through `get_mut` (no event) between a store and a
+/// load: the load reads the value `get_mut` wrote, not the store's, and
+/// both replays must match it (the value check must not take it for a
+/// store that wrote another value).
+#[test]
+fn a_value_set_through_get_mut_after_a_store_replays_both_ways() {
+    let seen = round_trip("get_mut after a store", || {
+        let mut x = AtomicU64::new(0);
+        thread::scope(|s| {
+            let x = &x;
+            s.spawn(move || x.store(3, Ordering::Release)).join().unwrap();
+        });
+        *x.get_mut() = 5;
+        let mut seen = vec![x.load(Ordering::Acquire)];
+        x.fetch_add(1, Ordering::AcqRel);
+        *x.get_mut() += 10;
+        seen.push(x.fetch_add(1, Ordering::AcqRel));
+        seen
+    });
+    assert_eq!(seen, vec![5, 16]);
+}

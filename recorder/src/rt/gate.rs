@@ -115,6 +115,8 @@ pub trait Gate: Send + Sync + fmt::Debug + 'static {
     /// This replay's store number `store` of the atomic `object` wrote
     /// `bits` (integers and `bool`: addresses differ from run to run). Told
     /// before the store is announced, so a load that waited for it finds it.
+    /// Store 0: the value changed without an event (`get_mut`), forget the
+    /// last one.
     fn stored(&self, object: ObjectIndex, store: u64, bits: u64);
 
     /// The bits this replay's store number `store` of the atomic `object`

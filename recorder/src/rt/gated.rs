@@ -316,6 +316,13 @@ fn bind(gate: &dyn Gate, exec: u32, slot: &ObjectSlot, recorded: ObjectIndex) ->
     }
 }
 
+/// Replay of an atomic whose value changed without an event: the gate
+/// forgets its last store's bits (told as store 0, none), so no load
+/// compares with them.
+pub(crate) fn forget_stored(object: ObjectIndex) {
+    with_gate(|gate| gate.stored(object, 0, 0));
+}
+
 /// The object index a gated thread knows for `slot`, if bound.
 pub(crate) fn object_of(slot: &ObjectSlot) -> Option<ObjectIndex> {
     context::try_with(|ctx| slot.get(ctx.exec.id)).flatten()

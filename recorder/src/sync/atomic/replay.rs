@@ -128,3 +128,11 @@ fn tell_stored<V, H: History<V>>(call: &GatedCall, real: &Real<'_, H, impl Fn() 
         call.stored(store, bits);
     }
 }
+
+/// The value was changed without an event (`get_mut`): the last store's
+/// bits the gate holds are no longer what a load reads.
+pub(super) fn changed_without_event(order: &Order) {
+    if let Some(object) = gated::object_of(&order.slot) {
+        gated::forget_stored(object);
+    }
+}

@@ -182,6 +182,10 @@ macro_rules! atomic_shell {
             #[track_caller]
             pub fn get_mut(&mut self) -> &mut $t {
                 self.forget_history();
+                #[cfg(not(reprise_loom))]
+                if mode::mode() == Mode::Gated {
+                    replay::changed_without_event(&self.order);
+                }
                 self.inner.get_mut()
             }
 

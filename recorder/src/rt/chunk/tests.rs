@@ -327,3 +327,33 @@ fn a_block_skipped_at_the_cap_hands_its_drops_over() {
         .collect();
     assert_eq!(skipped, vec![vec![3]]);
 }
+
+/// A name recorded before the first event of a block (a receive names its
+/// channel, then waits for a message) belongs before the cut made by the
+/// event that sees the epoch move: the thread hands it over then, alone,
+/// and the event goes after. It was kept with the event, so a flight dump
+/// cut there held another thread's send on that channel and no name for
+/// it (tests/flight.rs, about one loaded run in 500).
+#[test]
+fn a_name_recorded_before_the_event_that_sees_the_epoch_goes_before_the_cut() {
+    let clock = FlushClock::new(false);
+    let (mut buf, inbox) = buffer(&clock);
+    buf.push_event(&event(1));
+    buf.flush();
+    let _ = chunks(&inbox);
+    buf.push_object(485, crate::trace::model::ObjectKind::Channel, 0);
+    let cut = clock.tick();
+    buf.push_event(&event(2));
+    let sent: Vec<WriterMsg> = inbox.try_iter().collect();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let WriterMsg::Chunk { epoch, events, block, .. } = &sent[0] else {
+        panic!("the name is handed over in a chunk, not as nothing: {sent:?}");
+    };
+    assert_eq!((*epoch, *events), (cut, 0));
+    let records = decode(block);
+    assert!(records.iter().any(|r| matches!(r, Record::Object { index: 485, .. })), "{records:?}");
+    assert!(!records.iter().any(|r| matches!(r, Record::Event(_))), "{records:?}");
+    buf.flush();
+    let rest = chunks(&inbox);
+    assert!(matches!(rest[0].1.last(), Some(Record::Event(e)) if e.a == 2), "{:?}", rest[0].1);
+}

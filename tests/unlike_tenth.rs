@@ -68,14 +68,11 @@ pub(crate) const CHILD: &str = "REPRISE_TENTH_CHILD";
 /// Runs this set's test `path` (under `unlike_tenth::`) in a child process
 /// with [`CHILD`] set; it must end and pass. A hang fails at the backstop
 /// (`crate::util::wait_bounded`) instead of hanging the suite.
-pub(crate) fn in_child(path: &str, include_ignored: bool) {
+pub(crate) fn in_child(path: &str) {
     let name = format!("unlike_tenth::{path}");
-    let mut args = vec![name.as_str(), "--exact", "--test-threads", "1"];
-    if include_ignored {
-        args.push("--include-ignored");
-    }
+    let args = [name.as_str(), "--exact", "--test-threads", "1"];
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(&args)
+        .args(args)
         .env(CHILD, "1")
         // Its output goes nowhere: a backtrace per panic of a program that
         // retries for ever (found.rs bug 11) is only time lost.

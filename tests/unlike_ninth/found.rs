@@ -1,5 +1,4 @@
-//! What this set found, reduced. Each `#[ignore]`d test would fail until
-//! its bug is fixed; a fixed one runs.
+//! What this set found, reduced, one test a bug.
 //!
 //! Nothing, so far. Every correct program of the set was recorded 25
 //! times and each recording replayed in parallel and on coroutines to

@@ -116,7 +116,7 @@ macro_rules! set_test {
         #[test]
         fn $test() {
             if std::env::var_os(CHILD).is_none() {
-                return in_child(concat!("stops::", stringify!($test)), false);
+                return in_child(concat!("stops::", stringify!($test)));
             }
             checked(
                 $name,

@@ -727,3 +727,53 @@ fn a_coroutine_replay_and_the_explorer_wait_for_a_static_lock_held_outside_the_e
     assert!(outcome.failure.is_none(), "explore: {:?}", outcome.failure.map(|f| f.kind));
     assert!(!still_held, "the exploration took a lock another thread held");
 }
+
+/// One per test below: each test's executions are the only ones on its
+/// static RwLock.
+static RW_AFTER_RECORDING: RwLock<u32> = RwLock::new(0);
+static RW_SECOND_RECORDING: RwLock<u32> = RwLock::new(0);
+
+/// A write, then a read of it, then (with `reads_first`) a read before the
+/// write too: of the last execution's write, on a static.
+fn write_then_read(lock: &'static RwLock<u32>, reads_first: bool) -> u32 {
+    let before = if reads_first { *lock.read().unwrap() } else { 0 };
+    *lock.write().unwrap() = 7;
+    let seen = *lock.read().unwrap();
+    before.min(1) + seen
+}
+
+/// A static RwLock's first write in a recording counts the readers of the
+/// write before it, which another execution made (the recording's own
+/// earlier runs, or a replay's): the first write of a trace waits only for
+/// the reads the trace holds. Found by the eleventh set: the coroutine
+/// replay after a parallel one diverged on the readers ("WriteLock {
+/// write: 1, readers: 0 }; this run's is WriteLock { write: 3, readers: 1
+/// }"), and a second recording's parallel replay called its own trace
+/// forged ("write 2 of object #0 waits for 1 read locks of write 1, and
+/// the trace records 0").
+#[test]
+fn a_static_rwlocks_first_write_waits_only_for_the_reads_its_trace_holds() {
+    let dir = scratch("static-rwlock");
+    for (lock, reads_first, name) in
+        [(&RW_AFTER_RECORDING, false, "after"), (&RW_SECOND_RECORDING, true, "second")]
+    {
+        let program = move || write_then_read(lock, reads_first);
+        let first = dir.join(format!("{name}-1.trace"));
+        record(&first, RecordConfig::new(name, "1"), program).unwrap();
+        let path = dir.join(format!("{name}-2.trace"));
+        let recorded = record(&path, RecordConfig::new(name, "1"), program).unwrap();
+        let expected = recorded.result.expect("the program returned");
+        for path in [&first, &path] {
+            let trace = read_trace_file(path).unwrap();
+            assert!(trace.is_whole(), "{name}: {:?}", trace.damage);
+            for round in 0..2 {
+                let parallel = replay(&trace, program);
+                assert!(parallel.outcome.matched(), "{name} {round}, parallel: {}", parallel.outcome);
+                let coroutines = replay_coroutines(&trace, program);
+                assert!(coroutines.outcome.matched(), "{name} {round}, coroutines: {}", coroutines.outcome);
+                assert_eq!(coroutines.result, parallel.result, "{name} {round}");
+            }
+        }
+        assert_eq!(expected, if reads_first { 8 } else { 7 });
+    }
+}

@@ -4,7 +4,7 @@
 
 use reprise_recorder::hook::coop::{CoopCall, Site};
 use reprise_recorder::trace::model::{
-    Event, Happened, ObjectIndex, Op, Outcome, Received, ThreadIndex, OUTSIDE_MESSAGE,
+    Event, Happened, ObjectIndex, Op, Outcome, Received, ThreadIndex, TurnClass, OUTSIDE_MESSAGE,
 };
 
 use super::aside::Key;
@@ -83,7 +83,7 @@ impl State {
             made_number = n;
             number
         });
-        if aligned != *outcome {
+        if self.readers_aside(aligned, object) != self.readers_aside(*outcome, object) {
             return false;
         }
         let shift = made_number.wrapping_sub(number);
@@ -94,6 +94,21 @@ impl State {
                 true
             }
             None => false,
+        }
+    }
+
+    /// `outcome` (of an event on the recording's `object`) without its
+    /// readers when it is a write lock whose write before is not in the
+    /// trace: those readers were another execution's (a `static` RwLock
+    /// the process used before), in the recording and in this run alike.
+    fn readers_aside(&self, outcome: Outcome, object: ObjectIndex) -> Outcome {
+        let outside = |write: u64| write <= 1 || self.log.rank(object, TurnClass::Write, write - 1).is_none();
+        match outcome {
+            Outcome::WriteLock { write, .. } if outside(write) => Outcome::WriteLock { write, readers: 0 },
+            Outcome::TryWriteLock { taken: Some((write, _)) } if outside(write) => {
+                Outcome::TryWriteLock { taken: Some((write, 0)) }
+            }
+            _ => outcome,
         }
     }
 

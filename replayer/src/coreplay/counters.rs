@@ -70,6 +70,7 @@ impl Counters {
     /// happen now; `Err` says what it waits for.
     pub(crate) fn ready(&self, log: &FollowLog, event: &Event, outcome: &Outcome) -> Result<(), Pending> {
         if let Some(until) = outcome.waits_for(event.object) {
+            let until = log.within_trace(until);
             if !self.satisfied(log, &until) {
                 return Err(Pending::Wait(until));
             }

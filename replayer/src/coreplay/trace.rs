@@ -9,7 +9,7 @@ use std::panic::Location;
 use std::sync::Arc;
 
 use reprise_recorder::hook::coop::Site;
-use reprise_recorder::hook::gate::SiteRef;
+use reprise_recorder::hook::gate::{SiteRef, WaitFor};
 use reprise_recorder::trace::model::{Event, ObjectIndex, Outcome, SiteIndex, ThreadIndex, TurnClass};
 
 use super::ahead::{Filled, ReadAhead};
@@ -264,6 +264,19 @@ impl FollowLog {
     #[inline]
     pub(crate) fn rank(&self, object: ObjectIndex, class: TurnClass, number: u64) -> Option<u64> {
         self.ranks(object, class)?.rank(number)
+    }
+
+    /// The wait `until` as far as the trace holds it (see
+    /// [`ReplayLog::within_trace`]).
+    #[inline]
+    pub(crate) fn within_trace(&self, until: WaitFor) -> WaitFor {
+        match until {
+            WaitFor::WriteTurn { object, number, .. } => {
+                let before_in_trace = number > 1 && self.rank(object, TurnClass::Write, number - 1).is_some();
+                self.log.within_trace(until, before_in_trace)
+            }
+            _ => until,
+        }
     }
 
     /// The recorded turn just before turn number `rank` (0: none, the

@@ -2,7 +2,7 @@
 
 use std::sync::atomic::Ordering;
 
-use reprise_recorder::hook::gate::{Aborted, Call, Gate, Happened, SiteRef, WaitFor};
+use reprise_recorder::hook::gate::{Aborted, Call, Gate, Happened, SiteRef, TurnClass, WaitFor};
 use reprise_recorder::trace::model::{Event, ObjectIndex, Op, SiteIndex, ThreadIndex};
 
 use crate::gate::replay_gate::ReplayGate;
@@ -93,6 +93,14 @@ impl Gate for ReplayGate {
     }
 
     fn wait(&self, thread: ThreadIndex, until: WaitFor, call: Call) -> Result<(), Aborted> {
+        let until = match until {
+            WaitFor::WriteTurn { object, number, .. } => {
+                let before_in_trace =
+                    number > 1 && self.state.records_turn(object, TurnClass::Write, number - 1);
+                self.log.within_trace(until, before_in_trace)
+            }
+            _ => until,
+        };
         let strict = !self.trace_cut;
         if let Some(why) = self.state.impossible(&until, strict) {
             return Err(self.cannot_happen(thread, call, why));

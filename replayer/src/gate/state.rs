@@ -215,6 +215,12 @@ impl State {
         Some((&turn.taken, turn.ranks.rank(number)?))
     }
 
+    /// Whether the trace records turn `number` of `object`'s counter of
+    /// `class`.
+    pub(crate) fn records_turn(&self, object: ObjectIndex, class: TurnClass, number: u64) -> bool {
+        self.turn(object, class, number).is_some()
+    }
+
     /// The turn counter of `object`'s class `class`, if the trace records
     /// turns of it.
     #[inline]

@@ -179,6 +179,22 @@ impl ReplayLog {
         self.objects.iter().copied()
     }
 
+    /// The read locks write turn `until` waits for. All those recorded when
+    /// the write before it is in the trace (`before_in_trace`); otherwise
+    /// (a `static` RwLock whose last write before this recording's first
+    /// was another execution's) only those the trace holds: the rest were
+    /// that execution's reads, which no replay of this trace makes.
+    pub(crate) fn within_trace(&self, until: WaitFor, before_in_trace: bool) -> WaitFor {
+        match until {
+            WaitFor::WriteTurn { object, number, readers } if !before_in_trace && readers > 0 => {
+                let before = number.saturating_sub(1);
+                let held = self.reads.get(&(object, before)).copied().unwrap_or(0);
+                WaitFor::WriteTurn { object, number, readers: readers.min(held) }
+            }
+            _ => until,
+        }
+    }
+
     /// How many loads (and failed compare-exchanges) of `object` read its
     /// store `store` in the recording.
     pub(crate) fn loads_of(&self, object: ObjectIndex, store: u64) -> u64 {

@@ -238,15 +238,51 @@ pub fn replays_to_std(
 }
 
 /// Records and replays `program` (see [`replays_give_the_transcript`]) in
-/// batches of `runs` until two recordings differ: a loaded machine can
-/// serialize a whole batch, and a program that never varies shows little.
+/// batches of `runs` until two recordings differ. A loaded machine can
+/// serialize every batch (seen beside two CPU hogs: 32 of 32 recordings
+/// alike): then the explorer, whose schedules do not depend on the machine,
+/// must find two transcripts instead. A program that never varies shows
+/// little.
 pub fn replays_and_varies(name: &str, runs: usize, program: fn() -> String) {
-    for _ in 0..4 {
-        if replays_give_the_transcript(name, runs, program) > 1 {
+    let forced = std::env::var_os("REPRISE_TEST_EXPLORE_VARIATION").is_some();
+    for _ in 0..if forced { 1 } else { 2 } {
+        if replays_give_the_transcript(name, runs, program) > 1 && !forced {
             return;
         }
     }
-    panic!("{name}: every run interleaved the same way: the test shows little");
+    let explored = explored_transcripts(name, VARIATION_SCHEDULES, program);
+    assert!(
+        explored > 1,
+        "{name}: every recording and {VARIATION_SCHEDULES} explored schedules interleaved the same way: \
+         the test shows little"
+    );
+}
+
+/// Schedules [`replays_and_varies`] explores when no two recordings differed.
+const VARIATION_SCHEDULES: u64 = 200;
+
+/// How many distinct transcripts `program` returns over `budget` explored
+/// schedules; none of them may fail.
+pub fn explored_transcripts(name: &str, budget: u64, program: fn() -> String) -> usize {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(std::collections::BTreeSet::new()));
+    let into = std::sync::Arc::clone(&seen);
+    let config =
+        reprise::explore::Config::default().budget(budget).seed(1).trace_dir(scratch(name)).name(name);
+    let check = move |transcript: &String| {
+        into.lock().unwrap_or_else(|e| e.into_inner()).insert(transcript.clone());
+        None
+    };
+    let outcome = reprise::explore::Explorer::new(config).run_checked(program, check, |_| ());
+    if let Some(failure) = &outcome.failure {
+        panic!("{name}: explored schedule {} failed: {}", failure.schedule, failure.kind.summary());
+    }
+    assert!(
+        outcome.blocked.is_none() && outcome.stuck_unwinding.is_none(),
+        "{name}: the exploration stopped"
+    );
+    let distinct = seen.lock().unwrap_or_else(|e| e.into_inner()).len();
+    eprintln!("{name}: {distinct} distinct transcripts in {budget} explored schedules");
+    distinct
 }
 
 /// Explores `program` with `seed` until it fails within `budget` schedules.
@@ -374,4 +410,32 @@ pub fn replays_the_whole_dump<R: Send + 'static>(what: &str, trace: &TraceFile, 
         );
         assert_eq!(report.replayed, report.events, "{what} {how}: the whole dump");
     }
+}
+
+/// Two threads appending their names to one list: the order is the
+/// schedule's.
+fn racing_names() -> String {
+    let names = std::sync::Arc::new(reprise::sync::Mutex::new(String::new()));
+    let other = std::sync::Arc::clone(&names);
+    let worker = reprise::thread::spawn(move || other.lock().unwrap().push('w'));
+    names.lock().unwrap().push('m');
+    worker.join().unwrap();
+    let order = names.lock().unwrap().clone();
+    order
+}
+
+/// One thread: nothing to vary.
+fn alone() -> String {
+    let names = reprise::sync::Mutex::new(String::new());
+    names.lock().unwrap().push('m');
+    let order = names.lock().unwrap().clone();
+    order
+}
+
+/// [`replays_and_varies`]'s fallback tells a racing program from one that
+/// cannot vary, whatever the machine does.
+#[test]
+fn the_explored_variation_check_tells_a_race_from_a_single_thread() {
+    assert_eq!(explored_transcripts("util-racing-names", 50, racing_names), 2);
+    assert_eq!(explored_transcripts("util-alone", 50, alone), 1);
 }

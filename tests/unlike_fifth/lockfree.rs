@@ -348,9 +348,7 @@ impl Drop for Handle {
 
 #[test]
 fn a_hand_counted_handle_is_freed_once_by_its_last_holder() {
-    // Varies on an idle machine; beside a niced test loop, 32 recordings
-    // in a row interleaved alike, twice in five runs (2026-12-07).
-    replays("fifth-refcount", refcount);
+    replays_and_varies("fifth-refcount", refcount);
 }
 
 /// Three named holders add to the total and drop their handle; the main

@@ -15,7 +15,7 @@ use reprise::sync::{mpsc, Mutex};
 use reprise::thread;
 use reprise::time::Duration;
 
-use super::{replays, replays_and_varies};
+use super::replays_and_varies;
 
 // ---------------------------------------------------------------------------
 // The Rust Book's thread pool, with a shutdown flag.
@@ -79,9 +79,7 @@ impl Drop for ThreadPool {
 
 #[test]
 fn the_books_thread_pool_with_a_shutdown_flag_replays_to_its_transcript() {
-    // Varies on an idle machine; beside two CPU hogs, 32 recordings in a
-    // row interleaved alike (2026-12-07).
-    replays("sixth-book-pool", book_pool);
+    replays_and_varies("sixth-book-pool", book_pool);
 }
 
 /// Three workers run sixteen jobs; each job appends `job@worker` to a log

@@ -68,6 +68,7 @@ mod traces;
 mod tracing_layer;
 mod trust;
 mod unlike_eighth;
+mod unlike_eleventh;
 mod unlike_fifth;
 mod unlike_fourth;
 mod unlike_more;

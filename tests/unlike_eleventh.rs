@@ -17,16 +17,19 @@
 //! to a sink selecting over a `tick` and a `default(timeout)`; a reply-to
 //! server whose clients drop reply receivers early; producers spinning on
 //! `try_send` into rendezvous channels (crossbeam's `bounded(0)`, std's
-//! `sync_channel(0)`) drained by `recv_timeout` (channels.rs); a token
-//! bucket refilled from reprise's clock (timed.rs).
+//! `sync_channel(0)`) drained by `recv_timeout`; two consumers that wait
+//! with `Select::ready_timeout` on shared receivers and then `try_recv`,
+//! which the other may have emptied (channels.rs); a token bucket
+//! refilled from reprise's clock (timed.rs).
 //!
 //! Each program but the static config is recorded several times; every
 //! recording is replayed in parallel and on coroutines, and both must
 //! match every event and give the recorded transcript (which depends on
 //! how the run interleaved). Every program is explored under every
 //! strategy with no failure, and planted bugs (a ticket lock whose ticket
-//! is a load then a store, a Treiber stack whose head has no tag) must be
-//! found and their traces replayed to the same panic.
+//! is a load then a store, a Treiber stack whose head has no tag, a cache
+//! upgrade without the re-check, work stealing that stops when the deques
+//! look empty) must be found and their traces replayed to the same panic.
 //!
 //! Found: a `static RwLock` used by several executions of the process (a
 //! recording, then its replays) does not replay: the first write lock of a
@@ -47,7 +50,7 @@ use crate::util::NamedProgram;
 
 /// The set's correct programs, but [`locks::static_config`] (its `static`
 /// is shared by every execution of the process).
-const CORRECT: [NamedProgram; 11] = [
+const CORRECT: [NamedProgram; 12] = [
     ("rw-cache", locks::rw_cache),
     ("gates", locks::gates),
     ("index-stacks", lockfree::index_stacks),
@@ -59,6 +62,7 @@ const CORRECT: [NamedProgram; 11] = [
     ("reply-to", channels::reply_to),
     ("rendezvous-tries", channels::rendezvous_tries),
     ("token-bucket", timed::token_bucket),
+    ("ready-then-take", channels::ready_then_take),
 ];
 
 /// Recordings per program: more in a release build.
@@ -130,6 +134,11 @@ fn token_bucket_replays() {
 }
 
 #[test]
+fn ready_then_take_replays() {
+    replayed("eleventh-ready-then-take", channels::ready_then_take);
+}
+
+#[test]
 fn correct_programs_survive_every_strategy() {
     crate::util::survives_every_strategy("eleventh", &CORRECT, 100, 11);
 }
@@ -158,4 +167,18 @@ fn untagged_stacks_are_found_and_replay() {
         3,
         lockfree::untagged_stacks,
     );
+}
+
+#[test]
+fn unchecked_upgrade_is_found_and_replays() {
+    let name = "eleventh-unchecked-upgrade";
+    let failure = crate::util::explored_failure(name, 400, 11, locks::unchecked_upgrade);
+    crate::util::replays_to_the_panic(name, &failure, "planted", 3, locks::unchecked_upgrade);
+}
+
+#[test]
+fn early_stop_is_found_and_replays() {
+    let name = "eleventh-early-stop";
+    let failure = crate::util::explored_failure(name, 400, 11, threads::early_stop);
+    crate::util::replays_to_the_panic(name, &failure, "planted", 3, threads::early_stop);
 }

@@ -214,3 +214,58 @@ pub(crate) fn rendezvous_tries() -> String {
     assert_eq!(sorted, [0, 1, 2, 3, 10, 11, 12]);
     format!("got {got:?}, fulls {fulls:?}, timeouts {timeouts}")
 }
+
+/// Two consumers share (cloned) receivers of two channels; each waits with
+/// `Select::ready_timeout` and then `try_recv`s the ready one, which the
+/// other consumer may have emptied first (counted); two producers send
+/// five values each and hang up.
+pub(crate) fn ready_then_take() -> String {
+    use reprise::channel::{ReadyTimeoutError, TryRecvError};
+    let (tx_a, rx_a) = channel::bounded::<u32>(2);
+    let (tx_b, rx_b) = channel::unbounded::<u32>();
+    let producers = [(tx_a, 0u32), (tx_b, 100)].map(|(tx, base)| {
+        thread::spawn(move || {
+            for i in 0..5 {
+                tx.send(base + i).unwrap();
+            }
+        })
+    });
+    let consumers: Vec<_> = (0..2)
+        .map(|_| {
+            let rxs = [rx_a.clone(), rx_b.clone()];
+            thread::spawn(move || {
+                let (mut got, mut missed, mut idle) = (Vec::new(), 0u32, 0u32);
+                let mut open = [true, true];
+                while open.iter().any(|&o| o) {
+                    let mut sel = Select::new();
+                    let live: Vec<usize> = (0..2).filter(|&k| open[k]).collect();
+                    for &k in &live {
+                        sel.recv(&rxs[k]);
+                    }
+                    let k = match sel.ready_timeout(Duration::from_millis(1)) {
+                        Ok(i) => live[i],
+                        Err(ReadyTimeoutError) => {
+                            idle += 1;
+                            continue;
+                        }
+                    };
+                    match rxs[k].try_recv() {
+                        Ok(v) => got.push(v),
+                        Err(TryRecvError::Empty) => missed += 1,
+                        Err(TryRecvError::Disconnected) => open[k] = false,
+                    }
+                }
+                (got, missed, idle)
+            })
+        })
+        .collect();
+    drop((rx_a, rx_b));
+    for p in producers {
+        p.join().unwrap();
+    }
+    let per: Vec<_> = consumers.into_iter().map(|c| c.join().unwrap()).collect();
+    let mut all: Vec<u32> = per.iter().flat_map(|p| p.0.clone()).collect();
+    all.sort_unstable();
+    assert_eq!(all, [0, 1, 2, 3, 4, 100, 101, 102, 103, 104]);
+    format!("per (got, missed, idle) {per:?}")
+}

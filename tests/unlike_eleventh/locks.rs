@@ -199,3 +199,26 @@ pub(crate) fn torn_ticket() {
         t.join().unwrap();
     }
 }
+
+/// Planted: the cache's upgrade without the re-check under the write lock:
+/// two readers that miss one key both fill it.
+pub(crate) fn unchecked_upgrade() {
+    let cache = Arc::new(RwLock::new(BTreeMap::<u32, u64>::new()));
+    let fills = Arc::new(AtomicU32::new(0));
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let (cache, fills) = (Arc::clone(&cache), Arc::clone(&fills));
+            thread::spawn(move || {
+                let hit = cache.read().unwrap().get(&1).copied();
+                if hit.is_none() {
+                    fills.fetch_add(1, Ordering::Relaxed);
+                    cache.write().unwrap().insert(1, 107);
+                }
+            })
+        })
+        .collect();
+    for r in readers {
+        r.join().unwrap();
+    }
+    assert_eq!(fills.load(Ordering::Relaxed), 1, "planted: a key filled twice");
+}

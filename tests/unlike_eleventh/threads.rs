@@ -171,3 +171,42 @@ pub(crate) fn spawn_tree() -> String {
     assert_eq!(joined, (1..=12).collect::<Vec<_>>());
     format!("tree {tree}, chain from {first}, depth {}", depth.load(Ordering::Relaxed))
 }
+
+/// Planted: [`work_stealing`] with two workers that stop once both
+/// deques look empty (their own, then the other's), not when no task is
+/// pending: one that looks while the other holds a task it popped stops
+/// with work in flight, which its assertion says.
+pub(crate) fn early_stop() {
+    let deques: Arc<Vec<Mutex<VecDeque<u32>>>> =
+        Arc::new((0..2).map(|_| Mutex::new(VecDeque::new())).collect());
+    deques[0].lock().unwrap().push_back(3);
+    let pending = Arc::new(AtomicUsize::new(1));
+    let workers: Vec<_> = (0..2usize)
+        .map(|me| {
+            let (deques, pending) = (Arc::clone(&deques), Arc::clone(&pending));
+            thread::spawn(move || loop {
+                let task = deques[me].lock().unwrap().pop_front();
+                let task = task.or_else(|| deques[1 - me].lock().unwrap().pop_back());
+                match task {
+                    Some(n) if n > 1 => {
+                        pending.fetch_add(1, Ordering::AcqRel);
+                        let mut own = deques[me].lock().unwrap();
+                        own.push_back(n - 1);
+                        own.push_back(n - 2);
+                    }
+                    Some(_) => {
+                        pending.fetch_sub(1, Ordering::AcqRel);
+                    }
+                    None => {
+                        let left = pending.load(Ordering::Acquire);
+                        assert_eq!(left, 0, "planted: a worker stopped with {left} tasks pending");
+                        return;
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+}

@@ -188,7 +188,8 @@ fn shards_split_the_schedules_between_machines() {
                 .seed(3)
                 .budget(30)
                 .shard(shard, 2)
-                .minimize(false),
+                .minimize(false)
+                .trace_dir(scratch("explore-shards")),
         )
         .run(split_increment)
         .failure
@@ -202,12 +203,16 @@ fn shards_split_the_schedules_between_machines() {
 
 #[test]
 fn the_same_seed_explores_the_same_schedules() {
-    let first =
-        Explorer::new(Config::default().strategy(StrategyKind::Random).seed(7).budget(50).minimize(false))
-            .run(split_increment);
-    let second =
-        Explorer::new(Config::default().strategy(StrategyKind::Random).seed(7).budget(50).minimize(false))
-            .run(split_increment);
+    let config = || {
+        Config::default()
+            .strategy(StrategyKind::Random)
+            .seed(7)
+            .budget(50)
+            .minimize(false)
+            .trace_dir(scratch("explore-same-seed"))
+    };
+    let first = Explorer::new(config()).run(split_increment);
+    let second = Explorer::new(config()).run(split_increment);
     let (a, b) = (first.failure.unwrap(), second.failure.unwrap());
     assert_eq!(a.schedule, b.schedule);
     assert_eq!(a.steps, b.steps);
@@ -236,7 +241,9 @@ fn reprise_thread_locals_stay_per_thread_under_the_explorer() {
 
 #[test]
 fn a_lock_cycle_is_reported_while_other_threads_still_run() {
-    let outcome = Explorer::new(Config::default().strategy(StrategyKind::Random).budget(500)).run(|| {
+    let config =
+        Config::default().strategy(StrategyKind::Random).budget(500).trace_dir(scratch("explore-cycle"));
+    let outcome = Explorer::new(config).run(|| {
         let busy = Arc::new(AtomicU64::new(0));
         let counting = Arc::clone(&busy);
         // Keeps running long after the other two are stuck.
@@ -297,7 +304,11 @@ fn sees_the_intermediate_value() {
 #[test]
 fn dfs_preempts_toward_lower_numbered_threads_too() {
     let dfs = Explorer::new(
-        Config::default().strategy(StrategyKind::Dfs { preemptions: 2 }).budget(1000).minimize(false),
+        Config::default()
+            .strategy(StrategyKind::Dfs { preemptions: 2 })
+            .budget(1000)
+            .minimize(false)
+            .trace_dir(scratch("explore-dfs-lower")),
     )
     .run(sees_the_intermediate_value);
     assert!(dfs.failure.is_some(), "DFS missed it: {dfs:?}");
@@ -316,8 +327,11 @@ fn selects_between_two_ready_channels() {
 #[test]
 fn which_ready_arm_a_select_takes_is_a_choice_of_the_schedule() {
     for _ in 0..5 {
-        let config =
-            Config::default().strategy(StrategyKind::Dfs { preemptions: 0 }).budget(10).minimize(false);
+        let config = Config::default()
+            .strategy(StrategyKind::Dfs { preemptions: 0 })
+            .budget(10)
+            .minimize(false)
+            .trace_dir(scratch("explore-select-arm"));
         let outcome = Explorer::new(config).run(selects_between_two_ready_channels);
         let failure = outcome.failure.expect("DFS tries both arms");
         assert_eq!(failure.schedule, 2, "arm 0 first, then arm 1: the same every time");

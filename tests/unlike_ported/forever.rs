@@ -94,7 +94,9 @@ fn a_sleep_of_duration_max_never_ends_under_the_explorer() {
     fn sleeps_forever() {
         thread::spawn(|| thread::sleep(Duration::MAX)).join().unwrap();
     }
-    let outcome = Explorer::new(Config::default().budget(20).seed(1).minimize(false)).run(sleeps_forever);
+    let config =
+        Config::default().budget(20).seed(1).minimize(false).trace_dir(crate::util::scratch("forever-max"));
+    let outcome = Explorer::new(config).run(sleeps_forever);
     let failure = outcome.failure.expect("the join never returns");
     assert!(matches!(failure.kind, reprise::explore::FailureKind::Deadlock { .. }), "{:?}", failure.kind);
 }

@@ -19,6 +19,7 @@ mod deadlock;
 mod debug;
 mod debugger_hunt;
 mod diff;
+mod diff_tracked;
 mod executions_hunt;
 mod explore;
 mod explore_blocking;

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use reprise_recorder::trace::model::{ObjectIndex, Outcome, Received, ThreadIndex, TurnClass};
+use reprise_recorder::trace::model::{ObjectIndex, Op, Outcome, Received, ThreadIndex, TurnClass};
 
 use super::{in_a, ObjectMap, Side};
 
@@ -34,7 +34,7 @@ pub struct OrderDifference {
     pub label_a: Option<String>,
     /// How B's trace names it, if B has it.
     pub label_b: Option<String>,
-    /// "turn" (lock), "write", "store" or "message".
+    /// "turn" (lock), "write", "store", "access" (a tracked cell) or "message".
     pub kind: &'static str,
     /// The position in the order (a turn number, or the n-th message taken).
     pub position: u64,
@@ -72,6 +72,9 @@ fn orders(side: &Side<'_, '_>) -> Orders {
             let kind = match turn.class {
                 TurnClass::Lock => "turn",
                 TurnClass::Write => "write",
+                // A tracked cell's reads and writes share one counter, which
+                // every other view calls its accesses.
+                TurnClass::Store if matches!(n.event.op, Op::TrackedRead | Op::TrackedWrite) => "access",
                 TurnClass::Store => "store",
             };
             orders.entry((turn.object, kind)).or_default().push((turn.number, taker(None)));

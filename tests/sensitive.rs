@@ -240,3 +240,44 @@ fn a_coroutine_replay_with_a_wrong_key_fails_saying_why() {
     );
     assert_eq!(report.result, None, "no value reached the program's end");
 }
+
+const CLI_KEY: &str = "abababababababababababababababababababababababababababababababab";
+
+fn cli_replay(trace: &std::path::Path, coroutines: bool, key: Option<&str>) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_reprise"));
+    cmd.arg("replay");
+    if coroutines {
+        cmd.arg("--coroutines");
+    }
+    cmd.arg(trace).arg("--").arg(crate::util::example("sensitive"));
+    cmd.env_remove("REPRISE_KEY").env_remove("REPRISE_RECORD").env("RUST_BACKTRACE", "0");
+    if let Some(key) = key {
+        cmd.env("REPRISE_KEY", key);
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn a_keyless_coroutine_replay_says_what_the_parallel_one_says() {
+    let trace = scratch("found2-keyless-coroutines").join("t.trace");
+    let out = std::process::Command::new(crate::util::example("sensitive"))
+        .env_remove("REPRISE_REPLAY")
+        .env("REPRISE_RECORD", &trace)
+        .env("REPRISE_KEY", CLI_KEY)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for key in [None, Some("zz")] {
+        let parallel = cli_replay(&trace, false, key);
+        let coroutines = cli_replay(&trace, true, key);
+        assert_eq!(parallel.status.code(), Some(10));
+        assert_eq!(coroutines.status.code(), Some(10));
+        // The parallel replay says only why it stopped.
+        assert!(!stderr(&parallel).contains("recorded redacted"), "{}", stderr(&parallel));
+        // So does the coroutine replay: it spoke as a recording would
+        // ("sensitive captures are recorded redacted"), and std printed the
+        // stop as a panic of thread 'main' (found by the twelfth unlike set).
+        assert!(!stderr(&coroutines).contains("recorded redacted"), "key {key:?}: {}", stderr(&coroutines));
+        assert!(!stderr(&coroutines).contains("panicked at"), "key {key:?}: {}", stderr(&coroutines));
+    }
+}

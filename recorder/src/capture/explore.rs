@@ -57,10 +57,12 @@ pub(super) fn capture_sensitive<T: Serialize + DeserializeOwned>(
         Ok(plain) => plain,
         Err(e) => {
             // The replay stops with the reason; this thread must not go on
-            // with a value it does not have.
+            // with a value it does not have. It unwinds without the panic
+            // hook: the stop's report says why, as a parallel replay's does,
+            // and std's hook would print it as this OS thread's panic.
             let detail = e.to_string();
             coop::scheduler().refused(thread, &detail);
-            panic!("reprise: cannot replay: {detail}")
+            std::panic::resume_unwind(Box::new(format!("reprise: cannot replay: {detail}")))
         }
     };
     if panicked {

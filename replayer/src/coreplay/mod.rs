@@ -146,9 +146,10 @@ where
 
     let run = Rc::new(CoopRun::new(0));
     run.keep_no_events();
-    if key.is_some() {
-        run.set_key(key);
-    }
+    // No key is this replay's answer too (it said so when it looked):
+    // left unset, the first sensitive capture would look up REPRISE_KEY as
+    // a recording does, and warn in a recording's words.
+    run.set_key(key);
     let mut report = follow_on(&run, log, complete, whole, verdict.as_ref(), f);
     report.cut += cut;
     run.discard_chunks();

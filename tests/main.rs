@@ -83,4 +83,5 @@ mod unlike_third;
 mod views_trust;
 mod why;
 mod why_child;
+mod why_unfinished;
 mod zoo;

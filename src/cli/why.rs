@@ -69,6 +69,17 @@ pub(crate) fn run(args: Args) -> Outcome {
         return Err(Failure::new(exit::WINDOW, anyhow!("{refusal}")));
     }
     let target = target(&args, &trace)?;
+    if recorded_failure(&trace) != Some(true) {
+        if let Some(unfinished) = unfinished(&trace) {
+            return Err(Failure::new(
+                exit::TRACE_ENDED,
+                anyhow!(
+                    "the recorded run did not finish ({unfinished}), and its trace records no failure: \
+                     nothing for why to reproduce; `reprise replay` replays what the trace holds"
+                ),
+            ));
+        }
+    }
     if recorded_failure(&trace) == Some(false) {
         return Err(Failure::new(
             exit::USAGE,
@@ -247,6 +258,31 @@ fn print(tables: &Tables, report: &WhyReport, budget: u64) -> Outcome {
 
 /// Whether the recorded run failed, by its footer: a verdict other than
 /// completed, a broken invariant, or an exit code other than 0. `None`: the trace has no footer.
+/// Why the recorded run did not finish, if it did not: its footer is
+/// missing, or says the run went on or was cut while it recorded. Its
+/// verdict then is a placeholder ("completed" so far), not the run's.
+fn unfinished(trace: &TraceFile) -> Option<String> {
+    let Some(footer) = trace.footer.as_ref() else {
+        return Some("the trace has no end: the recording was killed or crashed".into());
+    };
+    if footer.annotation(reprise_recorder::EXIT_ANNOTATION).is_some() {
+        return Some(
+            "std::process::exit ended the process while it recorded; its exit code is not in the trace"
+                .into(),
+        );
+    }
+    if let Some(signal) = footer.annotation("reprise.signal") {
+        return Some(format!("{signal} ended the process while it recorded"));
+    }
+    if footer.annotation(reprise_recorder::flight::RUNNING_NOTE).is_some() {
+        return Some("a flight-recorder dump taken while the run went on".into());
+    }
+    if let Some(reason) = footer.annotation(reprise_recorder::STOPPED_ANNOTATION) {
+        return Some(format!("the recording stopped: {reason}"));
+    }
+    None
+}
+
 fn recorded_failure(trace: &TraceFile) -> Option<bool> {
     let footer = trace.footer.as_ref()?;
     let broken = footer.annotation("invariants").is_some_and(|line| line != "invariants: ok")

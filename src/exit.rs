@@ -33,7 +33,7 @@ pub const KILLED: i32 = 9;
 /// open to compare.
 pub const SENSITIVE: i32 = 10;
 /// The trace is a flight-recorder dump whose window does not cover the run
-/// from every thread's first event: replay refused it (it names where the
+/// from every thread's first event: replay and diff refuse it (it names where the
 /// window starts); `inspect` and `verify` still read it.
 pub const WINDOW: i32 = 11;
 
@@ -56,8 +56,8 @@ Exit codes:
  10  replay reached a sensitive capture it cannot open (no REPRISE_KEY, a wrong
      key, altered bytes, or a value recorded without a key); diff found no
      difference but sensitive captures it cannot open to compare
- 11  replay refused a flight-recorder dump whose window does not start at the
-     run's first event (it says from which event it starts)
+ 11  replay (or diff) refused a flight-recorder dump whose window does not
+     start at the run's first event (it says from which event it starts)
 
 replay exits 0 only when it followed every recorded event and reproduced the
 recorded verdict and every recorded annotation it also produced (the digest).";

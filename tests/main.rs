@@ -20,6 +20,7 @@ mod debug;
 mod debugger_hunt;
 mod diff;
 mod diff_tracked;
+mod diff_window;
 mod executions_hunt;
 mod explore;
 mod explore_blocking;

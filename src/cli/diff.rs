@@ -3,9 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
+use anyhow::anyhow;
+
 use reprise_recorder::trace::model::sensitive::SealKey;
 use reprise_recorder::trace::read::TraceFile;
 use reprise_recorder::trace::show::block;
+use reprise_recorder::trace::window::{Window, WindowRefusal};
 use reprise_replayer::views::diff::{diff, render, Side};
 use reprise_replayer::views::{number, Tables};
 
@@ -32,12 +35,37 @@ fn read(path: &Path) -> Result<TraceFile, Failure> {
     Ok(trace)
 }
 
+/// Why diff does not compare `name`'s trace, a flight-recorder dump whose
+/// window does not cover the run: diff lines threads up from their first
+/// events, and such a dump's first kept events are not the run's (it
+/// compared the window's first event with the other run's first, calling
+/// both "its event 0").
+fn window_refused(name: &str, path: &Path, refusal: &WindowRefusal) -> anyhow::Error {
+    let path = path.display();
+    match refusal {
+        WindowRefusal::Partial { thread, event, threads, .. } => anyhow!(
+            "{name} (`{path}`) is a flight-recorder dump that holds only the end of the run: thread \
+             {thread}'s events start at its event {event} ({threads} thread(s) start late). diff lines \
+             up two runs from each thread's first event; compare whole recordings, or dumps whose \
+             window covers the run (`reprise inspect` shows a dump's window)"
+        ),
+        WindowRefusal::Unreadable(error) => {
+            anyhow!("{name} (`{path}`) is a flight-recorder dump whose window cannot be read: {error}")
+        }
+    }
+}
+
 pub(crate) fn run(args: Args) -> Outcome {
     let stages = Stages::new();
     stages.stage(&format!("reading {}", args.a.display()));
     let ta = read(&args.a)?;
     stages.stage(&format!("reading {}", args.b.display()));
     let tb = read(&args.b)?;
+    for (name, path, trace) in [("A", &args.a, &ta), ("B", &args.b, &tb)] {
+        if let Some(refusal) = Window::refusal(&trace.header) {
+            return Err(Failure::new(exit::WINDOW, window_refused(name, path, &refusal)));
+        }
+    }
     if ta.header.program != tb.header.program {
         eprintln!(
             "reprise: warning: the traces are of different programs ({} and {}): the alignment means little",

@@ -68,7 +68,8 @@ enum Command {
     /// Compare two traces of the same program: the first divergence (thread,
     /// event, what differs, call sites, context) and the objects whose orders
     /// differ. Exits 0 when identical, 1 when they differ, 10 when only
-    /// sensitive captures could differ and REPRISE_KEY does not open them.
+    /// sensitive captures could differ and REPRISE_KEY does not open them,
+    /// 11 when one is a flight-recorder dump that lost the run's start.
     #[command(after_help = exit::TABLE)]
     Diff(diff::Args),
     /// Step through a trace offline, no program needed: step, back, goto,

@@ -78,3 +78,64 @@ fn a_killed_recording_of_rendezvous_rwlock_and_condvar_replays_its_prefix_throug
         }
     }
 }
+
+fn signal(child: &std::process::Child, signal: libc::c_int) {
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: sends a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+}
+
+/// The same program under the flight recorder: SIGUSR1 dumps while it
+/// runs on (the program copies nothing, so the test takes the dump as it
+/// is, once written), then SIGTERM dumps again and ends the process by the
+/// signal. Both dumps verify and say how they were taken; the SIGUSR1 one
+/// holds the run from its start and replays through the CLI to its end
+/// (exit 5) both ways, to the same event. Not asserted: that it replays
+/// every event it holds (a rendezvous receive can be in such a dump
+/// without its send, and the replay then cuts it: reported apart).
+#[test]
+fn signals_dump_a_flying_rendezvous_program_and_the_first_dump_replays_to_its_end() {
+    let dir = scratch("twelfth-flying");
+    let path = dir.join("dump.trace");
+    let child = plain(super::desk())
+        .arg("forever")
+        .env("REPRISE_FLIGHT", &path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut child = wait_for_line(child, "recording");
+    signal(&child, libc::SIGUSR1);
+    let started = Instant::now();
+    while !read_trace_file(&path).is_ok_and(|t| t.is_whole()) {
+        assert!(started.elapsed() < BACKSTOP, "no dump after SIGUSR1");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let first = dir.join("usr1.trace");
+    std::fs::copy(&path, &first).unwrap();
+    signal(&child, libc::SIGTERM);
+    assert_eq!(wait_bounded(&mut child).signal(), Some(libc::SIGTERM));
+
+    let (code, _, events, said) = verify(&first);
+    assert_eq!(code, Some(0), "{said}");
+    let shown = inspect(&first);
+    assert!(shown.contains("reprise.flight.dump: SIGUSR1"), "{shown}");
+    assert!(shown.contains("window: the whole run"), "{shown}");
+    let mut prefix = None;
+    for coroutines in [false, true] {
+        let out = replay(&first, coroutines, &["forever"], &[]);
+        let said = stderr(&out);
+        assert_eq!(out.status.code(), Some(5), "coroutines {coroutines}: {said}");
+        let replayed = replayed_first(&said);
+        assert!(replayed > 0 && replayed <= events, "{replayed} of {events}");
+        assert_eq!(*prefix.get_or_insert(replayed), replayed, "coroutines {coroutines}: the same prefix");
+    }
+
+    let (code, _, _, said) = verify(&path);
+    assert_eq!(code, Some(0), "{said}");
+    let shown = inspect(&path);
+    assert!(shown.contains("reprise.flight.dump: SIGTERM"), "{shown}");
+    let out = replay(&path, false, &["forever"], &[]);
+    let expected = if shown.contains("window: the whole run") { 5 } else { 11 };
+    assert_eq!(out.status.code(), Some(expected), "{shown}\n{}", stderr(&out));
+}

@@ -32,7 +32,10 @@
 //! first kept event up with the other trace's first event ("its event
 //! 0"); a keyless coroutine replay warns as a recording does ("sensitive
 //! captures are recorded redacted") and std prints its stop as a panic;
-//! `diff` calls a tracked cell's accesses "store"s.
+//! `diff` calls a tracked cell's accesses "store"s; `replay --stop-at N --
+//! CMD` hangs silently when N falls after a `thread::scope` ends and before
+//! its scoped threads' events (the trace has no event for the scope's
+//! joins, so the numbering puts the root's later spawns first).
 
 mod flight;
 mod inputs;

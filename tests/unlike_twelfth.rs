@@ -24,18 +24,23 @@
 //!   file and a sealed secret, replayed after the file is gone and the
 //!   variable changed, with the key, without it and with a wrong one.
 //!
-//! Found, not fixed, and kept out of this set (each reproduced apart): a
+//! Found, and fixed since (each with a test of its own): `why` called a
+//! run that ended by `std::process::exit(3)`, SIGTERM or a mid-run dump
+//! "completed with ... exit code 0" (tests/why_unfinished.rs); `diff`
+//! lined a flight window's first kept event up with the other trace's
+//! first event ("its event 0"; tests/diff_window.rs); a keyless coroutine
+//! replay warned as a recording does ("sensitive captures are recorded
+//! redacted") and std printed its stop as a panic (tests/sensitive.rs);
+//! `diff` called a tracked cell's accesses "store"s
+//! (tests/diff_tracked.rs).
+//!
+//! Found, not fixed, and kept out of this set (README, "Known bugs"): a
 //! mid-run flight dump can hold a rendezvous receive without its send
-//! (3-4 of 12 dumps), so its replay cuts events the dump holds; `why`
-//! calls a run that ended by `std::process::exit(3)`, SIGTERM or a mid-run
-//! dump "completed with ... exit code 0"; `diff` lines a flight window's
-//! first kept event up with the other trace's first event ("its event
-//! 0"); a keyless coroutine replay warns as a recording does ("sensitive
-//! captures are recorded redacted") and std prints its stop as a panic;
-//! `diff` calls a tracked cell's accesses "store"s; `replay --stop-at N --
-//! CMD` hangs silently when N falls after a `thread::scope` ends and before
-//! its scoped threads' events (the trace has no event for the scope's
-//! joins, so the numbering puts the root's later spawns first).
+//! (3-4 of 12 dumps), so its replay cuts events the dump holds; `replay
+//! --stop-at N -- CMD` hangs silently when N falls after a `thread::scope`
+//! ends and before its scoped threads' events (the trace has no event for
+//! the scope's joins, so the numbering puts the root's later spawns
+//! first).
 
 mod flight;
 mod inputs;

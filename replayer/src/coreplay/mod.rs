@@ -44,6 +44,7 @@ use std::rc::Rc;
 
 use reprise_recorder::hook::coop::CoopRun;
 use reprise_recorder::trace::format::{Footer, Verdict};
+use reprise_recorder::trace::model::sensitive::SealKey;
 use reprise_recorder::trace::read::TraceFile;
 
 use crate::log::{IndexedTrace, ReplayLog};
@@ -146,9 +147,12 @@ where
 
     let run = Rc::new(CoopRun::new(0));
     run.keep_no_events();
-    // No key is this replay's answer too (it said so when it looked):
-    // left unset, the first sensitive capture would look up REPRISE_KEY as
-    // a recording does, and warn in a recording's words.
+    // No key given: REPRISE_KEY's, looked up here as a replay looks it up.
+    // Left unset, the first sensitive capture would look it up as a
+    // recording does, and warn in a recording's words. Silent: a bad value
+    // was named by whoever read the options, and the stop says a key is
+    // needed.
+    let key = key.or_else(|| SealKey::from_env().ok().flatten());
     run.set_key(key);
     let mut report = follow_on(&run, log, complete, whole, verdict.as_ref(), f);
     report.cut += cut;

@@ -3,8 +3,6 @@
 //! was lost, and `where` shows every thread.
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
@@ -13,16 +11,7 @@ use crate::util::{reprise, stderr, stdout};
 const LOST_UPDATE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/traces/lost-update.trace");
 
 fn session(trace: &str, script: &str) -> (Option<i32>, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_reprise"))
-        .args(["debug", trace])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    (out.status.code(), stdout(&out), stderr(&out))
+    crate::util::debug_session(trace, script)
 }
 
 /// The first lost update, found from the JSON Lines export (the same

@@ -133,22 +133,7 @@ pub(crate) fn digest_line(out: &Output) -> String {
         .to_owned()
 }
 
-/// A scripted `reprise debug` session: (exit code, stdout, stderr).
-pub(crate) fn debug_session(trace: &Path, script: &str) -> (Option<i32>, String, String) {
-    use std::io::Write;
-    use std::process::Stdio;
-    let mut child = plain(env!("CARGO_BIN_EXE_reprise"))
-        .arg("debug")
-        .arg(trace)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    (out.status.code(), stdout(&out), stderr(&out))
-}
+pub(crate) use crate::util::debug_session;
 
 /// Every event line a debug session printed (`#N [thread] op ...`) names
 /// the event `export` numbers N: its thread's name (or `thread T`) and op.

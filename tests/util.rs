@@ -77,6 +77,25 @@ pub fn reprise_on(args: &[&str], path: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_reprise")).args(args).arg(path).output().expect("run reprise")
 }
 
+/// A scripted `reprise debug` session on `trace` (the script on its
+/// stdin): (exit code, stdout, stderr).
+pub fn debug_session(trace: impl AsRef<std::ffi::OsStr>, script: &str) -> (Option<i32>, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_reprise"))
+        .arg("debug")
+        .arg(trace)
+        .env_remove("REPRISE_KEY")
+        .env("RUST_BACKTRACE", "0")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (out.status.code(), stdout(&out), stderr(&out))
+}
+
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }

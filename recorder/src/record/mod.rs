@@ -272,6 +272,14 @@ where
 
 /// Ends the recording with `verdict` unless it already has one.
 pub(crate) fn finish(exec: &Execution, verdict: Verdict) {
+    // A child forked without exec that returns through the recording's
+    // root: the recording is its parent's, and the execution's locks are
+    // as the fork found them, perhaps held by a thread the child does not
+    // have (seen: the child waited for good on the verdict's lock, and a
+    // test with it, at its `waitpid`).
+    if crate::rt::fork::is_forked_child() {
+        return;
+    }
     if !exec.set_verdict(verdict.clone()) {
         return;
     }

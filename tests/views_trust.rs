@@ -142,20 +142,11 @@ fn diff_of_two_programs_describes_each_sides_objects_from_its_own_trace() {
     assert!(turn.contains("mutex #") && !turn.contains("channel"), "A's mutex as A has it: {text}");
 }
 
-/// `reprise debug FILE` with `script` on standard input.
+/// `reprise debug FILE` with `script` on standard input: its exit code,
+/// and what it wrote to stdout then stderr.
 fn debug_session(trace: &Path, script: &str) -> (Option<i32>, String) {
-    use std::io::Write as _;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_reprise"))
-        .arg("debug")
-        .arg(trace)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    (out.status.code(), stdout(&out) + &stderr(&out))
+    let (code, out, err) = crate::util::debug_session(trace, script);
+    (code, out + &err)
 }
 
 #[test]

@@ -3,11 +3,11 @@
 //! once all have stopped or finished, and stays paused (decided from the
 //! process's state, not from how long it took).
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use crate::util::{example, reprise, scratch, stderr};
+use crate::util::{example, reprise, scratch, stderr, wait_bounded};
 
 const LOST_UPDATE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/traces/lost-update.trace");
 
@@ -163,4 +163,59 @@ fn an_event_the_run_never_reaches_is_refused() {
     assert!(stderr(&out).contains(&format!("the trace has {events} events")), "{}", stderr(&out));
     let out = reprise(&["replay", LOST_UPDATE, "--stop-at", "10", "--coroutines"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+/// `examples/twelfth_desk.rs storm` alternates batches of joined and scoped
+/// threads. A scope's end joins its threads without a `join` call of the
+/// program's; the trace records those joins, so the numbering puts the
+/// scoped threads' events before the root's next spawn, and a stop just
+/// after that spawn pauses. Before the joins were recorded the numbering
+/// put the spawn first, and the pause waited, silent and for good, for a
+/// thread the root could not spawn yet.
+#[test]
+fn a_stop_just_after_a_scope_pauses() {
+    let trace = scratch("stop-at-scope").join("storm.trace");
+    let recorded = Command::new(example("twelfth_desk"))
+        .args(["storm", "4"])
+        .env_remove("REPRISE_FLIGHT")
+        .env("REPRISE_RECORD", &trace)
+        .output()
+        .unwrap();
+    assert!(recorded.status.success(), "{}", stderr(&recorded));
+    let exported = reprise(&["export", trace.to_str().unwrap(), "--format", "jsonl"]);
+    let events: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&exported.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let root_spawn_at = |e: &serde_json::Value, line: &str| {
+        e["thread"] == 0 && e["op"] == "spawn" && e["site"].as_str().unwrap().contains(line)
+    };
+    let first_scoped = events.iter().position(|e| root_spawn_at(e, "twelfth_desk.rs:78:")).unwrap();
+    let scoped: Vec<u64> = events[first_scoped..]
+        .iter()
+        .take_while(|e| root_spawn_at(e, "twelfth_desk.rs:78:"))
+        .map(|e| e["fields"][0].as_u64().unwrap())
+        .collect();
+    assert_eq!(scoped.len(), 4, "the first scope's four threads");
+    let next_spawn = events[first_scoped..].iter().find(|e| root_spawn_at(e, "twelfth_desk.rs:61:")).unwrap();
+    let next_spawn = next_spawn["event"].as_u64().unwrap();
+    let last_scoped_event = events
+        .iter()
+        .filter(|e| scoped.contains(&e["thread"].as_u64().unwrap()))
+        .map(|e| e["event"].as_u64().unwrap())
+        .max()
+        .unwrap();
+    assert!(last_scoped_event < next_spawn, "scoped threads' events (to #{last_scoped_event}) come before the root's spawn #{next_spawn} after the scope");
+
+    let stop = next_spawn + 1;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_reprise"));
+    command.arg("replay").arg(&trace).args(["--stop-at", &stop.to_string(), "--"]);
+    command.arg(example("twelfth_desk")).args(["storm", "4"]);
+    let mut child =
+        Killed(command.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap());
+    // Quit once paused (stdin is read only after the pause is announced).
+    child.0.stdin.take().unwrap().write_all(b"q\n").unwrap();
+    let status = wait_bounded(&mut child.0);
+    let mut err = String::new();
+    let _ = child.0.stderr.take().unwrap().read_to_string(&mut err);
+    assert!(err.contains(&format!("stopped at event {stop}")), "{err}");
+    assert_eq!(status.code(), Some(9), "quit while paused at {stop}: {err}");
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use reprise::explore::{Config, Explorer, FailureKind};
 use reprise::sync::atomic::{AtomicU64, Ordering};
 use reprise::sync::Mutex;
-use reprise::trace::model::Op;
+use reprise::trace::model::{Op, Outcome, Record};
 use reprise::{read_trace_file, record, replay, replay_coroutines, thread, ReplayOutcome};
 
 use super::{config, count_ops};
@@ -145,4 +145,87 @@ fn a_deadlock_at_a_scope_end_is_recorded_as_the_verdict_and_replays_to_it() {
     let trace = read_trace_file(&path).unwrap();
     let replayed = replay(&trace, scope_deadlock);
     assert_eq!(replayed.outcome, ReplayOutcome::Deadlock(recorded.verdict.clone()));
+}
+
+/// Every thread `trace` joins, with the thread that joined it, in order.
+fn joins(trace: &reprise::trace::read::TraceFile) -> Vec<(u32, u32)> {
+    let mut joins = Vec::new();
+    for (&thread, records) in &trace.threads {
+        for record in records.iter() {
+            if let Record::Event(e) = record {
+                if let Ok(Outcome::Join { joined, .. }) = e.outcome() {
+                    joins.push((thread, joined));
+                }
+            }
+        }
+    }
+    joins
+}
+
+/// One scoped thread joined by hand and two left to the scope's end, then a
+/// spawn after the scope, which the trace must order after them.
+fn scope_then_spawn() -> u64 {
+    let total = AtomicU64::new(0);
+    thread::scope(|s| {
+        let joined = s.spawn(|| total.fetch_add(1, Ordering::SeqCst));
+        s.spawn(|| total.fetch_add(10, Ordering::SeqCst));
+        s.spawn(|| total.fetch_add(100, Ordering::SeqCst));
+        joined.join().unwrap();
+    });
+    let after = thread::spawn(|| 1000).join().unwrap();
+    total.load(Ordering::SeqCst) + after
+}
+
+#[test]
+fn a_scopes_end_records_a_join_of_each_thread_nobody_joined() {
+    let dir = scratch("thread-scope-joins");
+    for i in 0..4 {
+        let path = dir.join(format!("{i}.trace"));
+        let recorded = record(&path, config(), scope_then_spawn).unwrap();
+        assert_eq!(recorded.result, Some(1111));
+        let trace = read_trace_file(&path).unwrap();
+        // Threads 1-3 are scoped (1 joined by hand), 4 spawned after: each
+        // joined once by the root, the scope's two in index order at its end.
+        assert_eq!(joins(&trace), vec![(0, 1), (0, 2), (0, 3), (0, 4)], "run {i}");
+        let replayed = replay(&trace, scope_then_spawn);
+        assert_eq!(replayed.outcome, ReplayOutcome::Matched, "run {i}: {}", replayed.outcome);
+        let on_coroutines = replay_coroutines(&trace, scope_then_spawn);
+        assert_eq!(on_coroutines.outcome, ReplayOutcome::Matched, "run {i}: {}", on_coroutines.outcome);
+    }
+    // The explorer's runs record them too: its failing schedule's trace.
+    fn never_1111() {
+        assert_ne!(scope_then_spawn(), 1111, "every schedule gives 1111");
+    }
+    let outcome = Explorer::new(Config::default().budget(50).trace_dir(&dir).name("joins")).run(never_1111);
+    let failure = outcome.failure.expect("the assertion fails on the first schedule");
+    let trace = read_trace_file(failure.trace.as_ref().unwrap()).unwrap();
+    assert_eq!(joins(&trace), vec![(0, 1), (0, 2), (0, 3), (0, 4)]);
+    for replayed in [replay(&trace, never_1111).outcome, replay_coroutines(&trace, never_1111).outcome] {
+        assert_eq!(replayed, ReplayOutcome::Matched, "{replayed}");
+    }
+}
+
+#[test]
+fn a_trace_without_the_scopes_joins_still_replays() {
+    // As reprise wrote scopes before their end's joins were recorded: the
+    // root's two joins at the scope's end taken out of a new recording.
+    let path = scratch("thread-scope-old").join("t.trace");
+    record(&path, config(), scope_then_spawn).unwrap();
+    let mut trace = read_trace_file(&path).unwrap();
+    let root: Vec<Record> = trace.threads[&0]
+        .iter()
+        .filter(|r| {
+            !matches!(r, Record::Event(e) if matches!(e.outcome(), Ok(Outcome::Join { joined: 2 | 3, .. })))
+        })
+        .cloned()
+        .collect();
+    assert_eq!(root.len() + 2, trace.threads[&0].len());
+    trace.threads.insert(0, Arc::new(root));
+    if let Some(footer) = trace.footer.as_mut() {
+        footer.events -= 2;
+    }
+    let replayed = replay(&trace, scope_then_spawn);
+    assert_eq!(replayed.outcome, ReplayOutcome::Matched, "{}", replayed.outcome);
+    let on_coroutines = replay_coroutines(&trace, scope_then_spawn);
+    assert_eq!(on_coroutines.outcome, ReplayOutcome::Matched, "{}", on_coroutines.outcome);
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::rt::context::{self, Role, ThreadCtx};
 use crate::rt::gate::{carries_blob, Aborted, Call, Gate, Happened, WaitFor};
 use crate::rt::object::ObjectSlot;
-use crate::trace::model::{Event, ObjectIndex, ObjectKind, Op, SiteIndex, ThreadIndex};
+use crate::trace::model::{Event, ObjectIndex, ObjectKind, Op, Outcome, SiteIndex, ThreadIndex};
 
 /// The unwind payload of a thread stopped by its gate. It is not a panic of
 /// the program: the replay driver recognizes and swallows it.
@@ -455,6 +455,19 @@ mod tests {
             assert!(!carries_blob(op), "{op:?}");
         }
     }
+}
+
+/// Whether the current thread's next recorded event is a join of
+/// `thread`. A scope's end asks before replaying its implicit joins: a trace
+/// written before those were recorded has none.
+pub(crate) fn next_is_join_of(thread: ThreadIndex) -> bool {
+    context::try_with(|ctx| match &ctx.role {
+        Role::Gated { gate, cursor, aborting: false, .. } => gate
+            .event(ctx.index, *cursor)
+            .is_some_and(|e| matches!(e.outcome(), Ok(Outcome::Join { joined, .. }) if joined == thread)),
+        _ => false,
+    })
+    .unwrap_or(false)
 }
 
 /// A thread about to wait outside the gate (a scope's end, for its threads)

@@ -30,6 +30,10 @@ pub(super) struct ScopeData {
     /// the end blocks on (in the scheduler), or says it waits for (to the
     /// deadlock monitor).
     children: parking_lot::Mutex<Vec<ThreadIndex>>,
+    /// Threads whose result nobody took (no `join`), each with whether it
+    /// panicked: the end joins them, and records those joins, so that the
+    /// trace orders the scope's threads before what follows the scope.
+    unjoined: parking_lot::Mutex<Vec<(ThreadIndex, bool)>>,
 }
 
 impl ScopeData {
@@ -41,6 +45,7 @@ impl ScopeData {
             a_thread_panicked: AtomicBool::new(false),
             a_thread_stopped: AtomicBool::new(false),
             children: parking_lot::Mutex::new(Vec::new()),
+            unjoined: parking_lot::Mutex::new(Vec::new()),
         }
     }
 
@@ -57,7 +62,7 @@ impl ScopeData {
         self.a_thread_stopped.load(Ordering::Acquire)
     }
 
-    fn decrement(&self, index: Option<ThreadIndex>, unhandled_panic: bool, stopped: bool) {
+    fn decrement(&self, index: Option<ThreadIndex>, unjoined: bool, unhandled_panic: bool, stopped: bool) {
         if unhandled_panic {
             self.a_thread_panicked.store(true, Ordering::Release);
         }
@@ -66,6 +71,9 @@ impl ScopeData {
         }
         if let Some(index) = index {
             self.children.lock().retain(|&t| t != index);
+            if unjoined {
+                self.unjoined.lock().push((index, unhandled_panic));
+            }
         }
         *self.running.lock() -= 1;
         // Every one: a waiting end names the next thread it waits for.
@@ -83,6 +91,7 @@ impl ScopeData {
                 let on: Vec<Resource> = self.children.lock().iter().map(|&t| Resource::Thread(t)).collect();
                 coop::block(&on, None, Op::Join, None, location);
             }
+            self.join_unjoined(location);
             return;
         }
         let mode = mode::mode();
@@ -104,6 +113,36 @@ impl ScopeData {
             // The replay is over (the gate let this thread go only then):
             // its threads are done, so it may unwind as any stopped thread.
             gated::stop();
+        }
+        if !self.a_thread_stopped() {
+            self.join_unjoined(location);
+        }
+    }
+
+    /// The end's joins of the threads nobody joined, in the order of their
+    /// indexes (the order they finished in is the OS's): recorded, replayed
+    /// or explored as a `join` at the scope's call site. Without them the
+    /// trace had no edge from a scoped thread's exit to what the scope's
+    /// caller does next, and every view numbered the caller's later events
+    /// before the scoped threads' own. A trace written before these joins
+    /// were recorded has none: its replay joins nothing here.
+    fn join_unjoined(&self, location: &'static Location<'static>) {
+        let mut unjoined = std::mem::take(&mut *self.unjoined.lock());
+        unjoined.sort_unstable();
+        for (thread, panicked) in unjoined {
+            match mode::mode() {
+                Mode::Record => {
+                    context::with(|ctx| crate::thread::record::record_join(ctx, thread, panicked, location))
+                }
+                Mode::Gated if gated::next_is_join_of(thread) => {
+                    let _ = crate::thread::replay::join(thread, location, || Ok(()));
+                }
+                Mode::Coop if !coop::follows_trace() || coop::next_is_join_of(thread) => {
+                    crate::thread::explore::join_when(thread, location, || Some(Ok::<(), _>(())))
+                        .unwrap_or_default();
+                }
+                Mode::Off | Mode::Gated | Mode::Coop => {}
+            }
         }
     }
 }
@@ -151,11 +190,12 @@ impl<'scope, T> Packet<'scope, T> {
 impl<T> Drop for Packet<'_, T> {
     fn drop(&mut self) {
         let stopped = matches!(self.result.get_mut(), Some(Err(p)) if p.is::<ReplayStopped>());
+        let unjoined = self.result.get_mut().is_some();
         let unhandled_panic = matches!(self.result.get_mut(), Some(Err(_))) && !stopped;
         // Dropped here, before the scope hears of it: the result may borrow
         // from the scope. A panicking drop must not keep the count up.
         let result = self.result.get_mut().take();
         let _ = std_panic::catch_unwind(AssertUnwindSafe(move || drop::<Option<Result<T>>>(result)));
-        self.scope.decrement(self.index, unhandled_panic, stopped);
+        self.scope.decrement(self.index, unjoined, unhandled_panic, stopped);
     }
 }

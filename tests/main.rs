@@ -33,6 +33,7 @@ mod export;
 mod fidelity;
 mod flight;
 mod flight_hunt;
+mod flight_rendezvous;
 #[cfg(unix)]
 mod flight_signals;
 mod flight_waits;

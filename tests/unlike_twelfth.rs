@@ -38,10 +38,10 @@
 //! `thread::scope` ended and before its scoped threads' events (the trace
 //! had no event for the scope's joins, so the numbering put the root's
 //! later spawns first): fixed, the joins are recorded (tests/stop_at.rs).
-//!
-//! Found, not fixed, and kept out of this set (README, "Known bugs"): a
-//! mid-run flight dump can hold a rendezvous receive without its send
-//! (3-4 of 12 dumps), so its replay cuts events the dump holds.
+//! A mid-run flight dump could hold a rendezvous receive without its send
+//! (3-4 of 12 dumps), so its replay cut events the dump held: fixed
+//! (tests/flight_rendezvous.rs), and killed.rs now asks the SIGUSR1 dump
+//! to replay every event it holds.
 
 mod flight;
 mod inputs;

@@ -45,7 +45,7 @@ pub(super) fn send<T>(
         return followed::send(sender, queue, value, location).map_err(|e| SendError(e.into_inner()));
     }
     let (object, index, seq) = stamp(sender, location);
-    let mut envelope = Envelope { sender: index, seq, value };
+    let mut envelope = Envelope { sender: index, sender_blocked: false, seq, value };
     loop {
         coop::switch(Op::Send, Some(object), location);
         let result = match sender.cb().try_send(envelope) {
@@ -82,7 +82,7 @@ pub(super) fn send_timeout<T>(
         });
     }
     let (object, index, seq) = stamp(sender, location);
-    let mut envelope = Envelope { sender: index, seq, value };
+    let mut envelope = Envelope { sender: index, sender_blocked: false, seq, value };
     let mut deadline = None;
     loop {
         coop::switch(Op::Send, Some(object), location);
@@ -127,7 +127,7 @@ pub(super) fn try_send<T>(
     }
     let (object, index, seq) = stamp(sender, location);
     coop::switch(Op::Send, Some(object), location);
-    let envelope = Envelope { sender: index, seq, value };
+    let envelope = Envelope { sender: index, sender_blocked: false, seq, value };
     let result = if no_taker(&sender.shared) {
         Err(cb::TrySendError::Full(envelope))
     } else {

@@ -24,6 +24,11 @@ use super::replay_queue::ReplayQueue;
 #[cfg(not(reprise_loom))]
 pub(super) struct Envelope<T> {
     pub(super) sender: ThreadIndex,
+    /// Under the flight recorder: the sender was shown blocked in this
+    /// send, so its send is recorded only after a receiver took it (see
+    /// [`crate::rt::context::ThreadCtx::took_from_blocked`]). In the
+    /// padding after `sender`: the envelope does not grow.
+    pub(super) sender_blocked: bool,
     pub(super) seq: u64,
     pub(super) value: T,
 }

@@ -40,7 +40,7 @@ pub(super) fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
 /// Off mode numbers nothing: the envelope's id is left at 0.
 #[inline]
 fn envelope<T>(value: T) -> Envelope<T> {
-    Envelope { sender: 0, seq: 0, value }
+    Envelope { sender: 0, sender_blocked: false, seq: 0, value }
 }
 
 // Into the shell's send: out of line, it was a frame of its own on every

@@ -33,7 +33,7 @@ pub(super) fn send<T>(
         ctx.sends += 1;
         let seq = ctx.sends;
         let object = ctx.object(&sender.shared.slot, ObjectKind::Channel, location);
-        match sender.cb().try_send(Envelope { sender: ctx.index, seq, value }) {
+        match sender.cb().try_send(Envelope { sender: ctx.index, sender_blocked: false, seq, value }) {
             Ok(()) => {
                 sender.shared.progressed(ctx);
                 ctx.record_outcome(Outcome::Send(Sent::Delivered { seq }), object, location);
@@ -65,13 +65,22 @@ fn send_full<T>(
 ) -> Result<(), SendError<T>> {
     let seq = envelope.seq;
     let mut registered = false;
+    let mut flight = false;
     let result = match sender.cb().send_timeout(envelope, REGISTER_AFTER) {
         Ok(()) => Ok(()),
         Err(cb::SendTimeoutError::Disconnected(e)) => Err(e),
-        Err(cb::SendTimeoutError::Timeout(e)) => {
+        Err(cb::SendTimeoutError::Timeout(mut e)) => {
             // The mark is read before the send below looks for room.
             context::with(|ctx| {
                 let mark = sender.shared.mark(ctx);
+                flight = ctx.in_flight();
+                if flight {
+                    // A receiver may take the message before this thread
+                    // records its send: it tells this thread's block state,
+                    // which a flight dump's gathering reads.
+                    ctx.sending(seq);
+                    e.sender_blocked = true;
+                }
                 ctx.block_marked(Op::Send, object, location, false, mark);
             });
             registered = true;
@@ -79,7 +88,9 @@ fn send_full<T>(
         }
     };
     context::with(|ctx| {
-        if registered {
+        if flight {
+            ctx.unblock_send();
+        } else if registered {
             ctx.unblock();
         }
         if result.is_ok() {
@@ -99,7 +110,7 @@ pub(super) fn try_send<T>(
         ctx.sends += 1;
         let seq = ctx.sends;
         let object = ctx.object(&sender.shared.slot, ObjectKind::Channel, location);
-        let result = sender.cb().try_send(Envelope { sender: ctx.index, seq, value });
+        let result = sender.cb().try_send(Envelope { sender: ctx.index, sender_blocked: false, seq, value });
         let outcome = match &result {
             Ok(()) => {
                 sender.shared.progressed(ctx);
@@ -191,7 +202,7 @@ pub(super) fn send_timeout<T>(
     let (envelope, object) = context::with(|ctx| {
         ctx.sends += 1;
         let object = ctx.object(&sender.shared.slot, ObjectKind::Channel, location);
-        (Envelope { sender: ctx.index, seq: ctx.sends, value }, object)
+        (Envelope { sender: ctx.index, sender_blocked: false, seq: ctx.sends, value }, object)
     });
     let seq = envelope.seq;
     let result = sender.cb().send_timeout(envelope, timeout);

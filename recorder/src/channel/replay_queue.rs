@@ -63,7 +63,7 @@ impl<T> ReplayQueue<T> {
 
     /// Queues the message `(sender, seq)`.
     pub(super) fn push(&self, sender: ThreadIndex, seq: u64, value: T) {
-        self.held.lock().items.push_back(Envelope { sender, seq, value });
+        self.held.lock().items.push_back(Envelope { sender, sender_blocked: false, seq, value });
     }
 
     /// Takes the message `(sender, seq)`, if it is queued.

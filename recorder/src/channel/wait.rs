@@ -97,6 +97,9 @@ pub(super) fn recorded<T>(
         if e.seq == 0 {
             ctx.exec.note_outside_message(location);
         }
+        if e.sender_blocked {
+            ctx.took_from_blocked(e.sender, e.seq);
+        }
     }
     received(result)
 }

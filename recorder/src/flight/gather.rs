@@ -45,6 +45,13 @@ impl Keeper {
                     // its message is on the way.
                     Some(Some(mut guard)) if guard.seen() < cut => {
                         guard.flush();
+                        // Blocked in a send whose message a receiver took
+                        // (and recorded, maybe before its own cut): the
+                        // send's event comes with its hand-over, as soon as
+                        // it runs.
+                        if thread.send_taken() {
+                            return true;
+                        }
                         self.handed_over.push(thread.index);
                         false
                     }

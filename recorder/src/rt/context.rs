@@ -453,6 +453,54 @@ impl ThreadCtx {
         }
     }
 
+    /// Under the flight recorder, before [`ThreadCtx::block_marked`] for a
+    /// send: the send count of the message the thread is about to wait to
+    /// hand over.
+    #[cold]
+    pub(crate) fn sending(&mut self, seq: u64) {
+        let mut state = self.shared.block.lock();
+        state.sending = Some(seq);
+        state.taken = false;
+    }
+
+    /// This thread took message `seq` of `sender`, who was blocked sending
+    /// it (the envelope says so). Under the flight recorder the sender's
+    /// send is recorded only when it runs again, maybe after a dump moved
+    /// the epoch, while this receive came before it: a dump gathering then
+    /// must wait for the send rather than take the sender's buffer as all
+    /// it holds (a dump held a rendezvous receive without its send, 3-4
+    /// dumps in 12). Marked under the sender's block lock, before this
+    /// receive's event looks at the epoch: a dump that moved the epoch
+    /// before that look sees the mark when it takes the sender's buffer,
+    /// and one that moved it after leaves this receive out.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn took_from_blocked(&self, sender: ThreadIndex, seq: u64) {
+        let Some(shared) = self.exec.threads.lock().iter().find(|t| t.index == sender).cloned() else {
+            return;
+        };
+        let mut state = shared.block.lock();
+        if state.sending == Some(seq) {
+            state.taken = true;
+        }
+    }
+
+    /// [`ThreadCtx::unblock`] after a send announced by
+    /// [`ThreadCtx::sending`]: the buffer is taken back first, so a dump's
+    /// gathering never sees the mark cleared while the buffer is free.
+    #[cold]
+    pub(crate) fn unblock_send(&mut self) {
+        self.unblock();
+        let mut state = self.shared.block.lock();
+        state.sending = None;
+        state.taken = false;
+    }
+
+    /// Whether this is a flight recorder's thread.
+    pub(crate) fn in_flight(&self) -> bool {
+        self.exec.sink().is_some_and(|sink| sink.clock.skips_at_cap)
+    }
+
     #[cold]
     pub(crate) fn unblock(&mut self) {
         if let Role::Record { buf } = &mut self.role {

@@ -82,6 +82,12 @@ pub(crate) struct BlockState {
     /// Bumped each time the thread blocks, so the monitor can tell one long
     /// wait from two waits that look alike.
     pub(crate) epoch: u64,
+    /// Under the flight recorder: the send count of the send the thread is
+    /// blocked in. Its event is recorded only once the thread runs again,
+    /// after a receiver took the message (see [`ThreadShared::send_taken`]).
+    pub(crate) sending: Option<u64>,
+    /// A receiver took that send's message.
+    pub(crate) taken: bool,
 }
 
 /// The part of a thread that other threads (the monitor) may look at.
@@ -98,6 +104,15 @@ pub(crate) struct ThreadShared {
 }
 
 impl ThreadShared {
+    /// Whether the thread is blocked in a send whose message a receiver has
+    /// taken: its send's event is on its way, and a flight dump that holds
+    /// the receive must hold the send too (read holding the thread's
+    /// buffer, as a dump's gathering does).
+    pub(crate) fn send_taken(&self) -> bool {
+        let state = self.block.lock();
+        state.blocked.is_some() && state.taken
+    }
+
     /// Whether the thread is blocked in a condvar wait (its last recorded
     /// event led to it when read holding the thread's buffer).
     pub(crate) fn in_condvar_wait(&self) -> bool {

@@ -315,6 +315,14 @@ fn encoded_record(raw: &[u8], at: usize) -> Option<&[u8]> {
     body.get(..n)
 }
 
+/// The op of the event record at `at`, if one starts there.
+pub(crate) fn op_at(raw: &[u8], at: usize) -> Option<Op> {
+    match *raw.get(at)? {
+        WIDE => OP_OF[usize::from(*raw.get(at + 1)?)],
+        byte => OP_OF[usize::from(byte)],
+    }
+}
+
 /// The event record of `op` at `at` and the bytes it takes; `None` if it is
 /// cut short.
 fn take_event(raw: &[u8], at: usize, op: Op) -> Option<(Event, usize)> {

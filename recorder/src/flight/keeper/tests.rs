@@ -3,7 +3,7 @@ use parking_lot::Mutex;
 use super::*;
 use crate::record::RecordConfig;
 use crate::rt::chunk::{ChunkBuf, CHUNK_TARGET};
-use crate::rt::exec::{ExecKind, RecordSink, ThreadShared};
+use crate::rt::exec::{Blocked, ExecKind, RecordSink, ThreadShared};
 use crate::trace::model::{Event, ObjectKind, Op, Record, NO_THREAD};
 use crate::trace::read::read_trace_file;
 
@@ -183,5 +183,63 @@ fn a_look_during_a_dump_waits_for_the_chunks_held_aside() {
     }
     keeper.write(Verdict::Completed, Vec::new(), "test", false).unwrap();
     assert_eq!(unnamed_objects(&path), Vec::<ObjectIndex>::new());
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}
+
+/// A thread blocked in a send whose message a receiver took, and recorded
+/// before the dump moved the epoch, records its send only once it runs
+/// again. The gathering took its free buffer as all it held and counted it
+/// handed over, so its send came after that and was held aside: the dump
+/// held the receive without its send. The gathering waits for the send.
+#[test]
+fn a_dump_waits_for_the_send_of_a_blocked_sender_whose_message_was_taken() {
+    let Scene { mut keeper, main, worker, path, .. } = scene("taken-send");
+    // A backstop only: the gathering waits for the worker's send.
+    keeper.handover = Duration::from_secs(600);
+    {
+        let mut buf = main.buf.as_ref().unwrap().lock();
+        buf.push_thread(0, NO_THREAD, 0, "main");
+        buf.push_site(0, "scene.rs", 1, 1);
+        buf.push_object(0, ObjectKind::Channel, 0);
+    }
+    {
+        let mut buf = worker.buf.as_ref().unwrap().lock();
+        buf.push_thread(1, 0, 0, "worker");
+        buf.push_site(0, "scene.rs", 2, 1);
+    }
+    {
+        let mut state = worker.block.lock();
+        let location = std::panic::Location::caller();
+        state.blocked = Some(Blocked { op: Op::Send, target: 0, location, timed: false, progress: None });
+        state.sending = Some(1);
+        state.taken = true;
+    }
+    let flushed_before = worker.buf.as_ref().unwrap().lock().mark().0;
+    let waking = {
+        let worker = Arc::clone(&worker);
+        std::thread::spawn(move || loop {
+            // The worker runs again once the gathering took its buffer:
+            // it takes the buffer back, then records its send.
+            let mut buf = worker.buf.as_ref().unwrap().lock();
+            if buf.mark().0 > flushed_before {
+                let mut state = worker.block.lock();
+                (state.blocked, state.sending, state.taken) = (None, None, false);
+                drop(state);
+                buf.push_event(&Event { op: Op::Send, object: 0, site: 0, a: 1, b: 0, c: 0 });
+                return;
+            }
+            drop(buf);
+            std::thread::yield_now();
+        })
+    };
+    keeper.gather(None);
+    waking.join().unwrap();
+    assert!(keeper.late.is_empty(), "the worker handed over");
+    keeper.dump(Verdict::Completed, "test").unwrap();
+    keeper.end_gather();
+    let trace = read_trace_file(&path).unwrap();
+    let sends =
+        trace.threads[&1].iter().filter(|r| matches!(r, Record::Event(e) if e.op == Op::Send)).count();
+    assert_eq!(sends, 1, "the dump holds the worker's send");
     let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }

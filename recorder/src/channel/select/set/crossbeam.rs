@@ -160,13 +160,15 @@ pub(super) fn send<T>(
     location: &'static Location<'static>,
 ) -> Result<(), SendError<T>> {
     if !record {
-        return op.send(s.cb(), Envelope { sender: 0, seq: 0, value: msg }).map_err(|e| SendError(e.0.value));
+        return op
+            .send(s.cb(), Envelope { sender: 0, sender_blocked: false, seq: 0, value: msg })
+            .map_err(|e| SendError(e.0.value));
     }
     let (sender, seq, object) = context::with(|ctx| {
         ctx.sends += 1;
         (ctx.index, ctx.sends, ctx.object(&s.shared.slot, ObjectKind::Channel, location))
     });
-    let result = op.send(s.cb(), Envelope { sender, seq, value: msg });
+    let result = op.send(s.cb(), Envelope { sender, sender_blocked: false, seq, value: msg });
     context::with(|ctx| {
         let sent = if result.is_ok() {
             s.shared.progressed(ctx);

@@ -218,7 +218,7 @@ pub(super) fn send<T>(
         ctx.sends += 1;
         (ctx.object(&s.shared.slot, ObjectKind::Channel, location), ctx.index, ctx.sends)
     });
-    let mut envelope = Envelope { sender, seq, value: msg };
+    let mut envelope = Envelope { sender, sender_blocked: false, seq, value: msg };
     let result = loop {
         match s.cb().try_send(envelope) {
             Ok(()) => break Ok(()),

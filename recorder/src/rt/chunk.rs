@@ -17,7 +17,7 @@ use crate::rt::raw::{self, RAW_EVENT_MAX};
 use crate::rt::writer::WriterMsg;
 use crate::trace::codec::{self, EventEncoder};
 use crate::trace::format::MAX_CHUNK_PAYLOAD;
-use crate::trace::model::{Event, ObjectIndex, ObjectKind, Op, SiteIndex, ThreadIndex};
+use crate::trace::model::{Event, ObjectIndex, ObjectKind, Op, Outcome, SiteIndex, ThreadIndex};
 
 /// A block is handed over once it holds this many raw bytes: about 3,700
 /// events of the payments pipeline (17 raw bytes each), which encode to a
@@ -173,6 +173,11 @@ pub(crate) struct ChunkBuf {
     work: Vec<u8>,
 }
 
+/// Whether `event` sent a message: a send, or a select's send arm.
+fn is_send(event: Option<Event>) -> bool {
+    event.is_some_and(|e| e.op == Op::Send || matches!(e.outcome(), Ok(Outcome::SelectSend { .. })))
+}
+
 impl ChunkBuf {
     /// The flush clock's epoch this buffer last saw.
     pub(crate) fn seen(&self) -> u64 {
@@ -286,7 +291,9 @@ impl ChunkBuf {
             // that a flight dump holding the receive holds the send (3-4
             // of 12 mid-run dumps of a rendezvous lacked it). A send whose
             // receive a dump lacks is one replay lets return.
-            ClockState::Recording if raw::op_at(&self.block.bytes, at) == Some(Op::Send) => self.flush(),
+            ClockState::Recording if is_send(raw::event_at(&self.block.bytes[..self.block.len], at)) => {
+                self.flush()
+            }
             ClockState::Recording => self.hand_over_before(at),
             ClockState::Closing => {
                 if !self.closed {

@@ -315,11 +315,11 @@ fn encoded_record(raw: &[u8], at: usize) -> Option<&[u8]> {
     body.get(..n)
 }
 
-/// The op of the event record at `at`, if one starts there.
-pub(crate) fn op_at(raw: &[u8], at: usize) -> Option<Op> {
+/// The event record at `at`, if one starts there whole.
+pub(crate) fn event_at(raw: &[u8], at: usize) -> Option<Event> {
     match *raw.get(at)? {
-        WIDE => OP_OF[usize::from(*raw.get(at + 1)?)],
-        byte => OP_OF[usize::from(byte)],
+        WIDE => take_wide(raw, at).map(|(event, _)| event),
+        byte => take_event(raw, at, OP_OF[usize::from(byte)]?).map(|(event, _)| event),
     }
 }
 

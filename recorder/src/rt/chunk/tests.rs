@@ -357,3 +357,30 @@ fn a_name_recorded_before_the_event_that_sees_the_epoch_goes_before_the_cut() {
     let rest = chunks(&inbox);
     assert!(matches!(rest[0].1.last(), Some(Record::Event(e)) if e.a == 2), "{:?}", rest[0].1);
 }
+
+/// A send is recorded once its message is in the channel: a receiver may
+/// have taken it, and recorded that before its own cut, by the time the
+/// sender sees the epoch move. So a send (or a select's send arm) that sees
+/// the move goes with what came before it; any other event goes after.
+#[test]
+fn a_send_that_sees_the_epoch_goes_with_what_came_before_it() {
+    use crate::trace::model::{Outcome, Received, Sent};
+    let send = Event::new(Outcome::Send(Sent::Delivered { seq: 7 }), 1, 0);
+    let select_send = Event::new(Outcome::SelectSend { arm: 1, sent: Sent::Delivered { seq: 8 } }, 1, 0);
+    let select_recv =
+        Event::new(Outcome::Select { arm: 0, received: Received::Message { sender: 1, seq: 2 } }, 1, 0);
+    for (seeing, goes_with) in [(send, true), (select_send, true), (select_recv, false), (event(3), false)] {
+        let clock = FlushClock::new(false);
+        let (mut buf, inbox) = buffer(&clock);
+        buf.push_event(&event(1));
+        clock.tick();
+        buf.push_event(&seeing);
+        let handed: Vec<Record> =
+            chunks(&inbox)[0].1.iter().filter(|r| matches!(r, Record::Event(_))).cloned().collect();
+        let mut expected = vec![Record::Event(event(1))];
+        if goes_with {
+            expected.push(Record::Event(seeing));
+        }
+        assert_eq!(handed, expected, "{:?}", seeing.op);
+    }
+}

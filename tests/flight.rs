@@ -146,6 +146,59 @@ fn a_worker_panic_is_dumped_by_the_panic_hook_while_the_run_goes_on() {
     assert_eq!(&worker_ops[worker_ops.len() - 2..], &[Op::Panic, Op::ThreadExit]);
 }
 
+/// A worker that catches its own panic and runs on: the panic hook's dump
+/// comes while the worker's events before the panic are still in its ring.
+/// The dump waited for the worker to exit, up to its 5 s backstop; a worker
+/// that ran on meanwhile had filled its ring many times over by then, and
+/// the dump held none of what it did before its panic.
+#[test]
+fn a_panic_the_worker_catches_is_dumped_without_waiting_for_its_exit() {
+    let path = scratch("caught-worker").join("dump.trace");
+    let dump = path.clone();
+    let run = flight(&path, config().events(1024), move || {
+        let (tx, rx) = reprise::channel::unbounded::<u64>();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let worker = {
+            let stop = Arc::clone(&stop);
+            thread::Builder::new()
+                .name("worker".into())
+                .spawn(move || {
+                    for n in 0..10 {
+                        tx.send(n).unwrap();
+                    }
+                    let caught = std::panic::catch_unwind(|| panic!("one request failed"));
+                    // Runs on, as a server whose request handler panicked.
+                    let ticks = Mutex::new(0u64);
+                    while !stop.load(Ordering::Acquire) {
+                        *ticks.lock().unwrap() += 1;
+                        std::thread::sleep(Duration::from_millis(2));
+                    }
+                    caught.is_err()
+                })
+                .unwrap()
+        };
+        let received: u64 = rx.iter().take(10).sum();
+        let started = std::time::Instant::now();
+        let ticks = Mutex::new(0u64);
+        while !read_trace_file(&dump).is_ok_and(|t| t.is_whole()) {
+            assert!(started.elapsed() < Duration::from_secs(120), "no dump");
+            *ticks.lock().unwrap() += 1;
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        stop.store(true, Ordering::Release);
+        (worker.join().unwrap(), received)
+    })
+    .unwrap();
+    assert_eq!(run.result, Some((true, 45)));
+    assert_eq!(run.dumps.len(), 1, "the panic's dump only: {:?}", run.failures);
+    let trace = read_trace_file(&path).unwrap();
+    assert_eq!(note(&trace, DUMP_NOTE), Some("panic in thread 1"));
+    assert!(note(&trace, LATE_NOTE).is_none(), "the worker handed over: {:?}", trace.footer);
+    let worker = ops(&trace, 1);
+    let sends = worker.iter().filter(|&&op| op == Op::Send).count();
+    assert_eq!(sends, 10, "its sends before its panic; the dump holds {} of its events", worker.len());
+}
+
 /// A scope whose thread panics, the scope's panic caught by the root, which
 /// then ends well.
 fn caught_scope_panic() -> u64 {

@@ -112,6 +112,9 @@ pub(crate) struct Keeper {
     /// While a dump gathers, the epoch it moved the clock to.
     pub(crate) gather_epoch: Option<u64>,
     pub(crate) held_aside: Vec<WriterMsg>,
+    /// Threads that caught the panic whose dump was asked for (see
+    /// [`WriterMsg::PanicCaught`]): the dump need not wait for their exit.
+    pub(crate) caught: Vec<ThreadIndex>,
     /// The threads the dump being gathered gave up waiting for (see
     /// [`LATE_NOTE`]).
     pub(crate) late: Vec<ThreadIndex>,
@@ -173,6 +176,7 @@ impl Keeper {
             handed_over: Vec::new(),
             gather_epoch: None,
             held_aside: Vec::new(),
+            caught: Vec::new(),
             late: Vec::new(),
             later_panics: Vec::new(),
             exits: Exits::default(),
@@ -237,7 +241,7 @@ impl Keeper {
                 WriterMsg::Chunk { thread, epoch, .. }
                 | WriterMsg::Skipped { thread, epoch, .. }
                 | WriterMsg::HandedOver { thread, epoch } => Some((*thread, *epoch)),
-                WriterMsg::Finish { .. } => None,
+                WriterMsg::Finish { .. } | WriterMsg::PanicCaught { .. } => None,
             };
             if let Some((thread, _)) = seen.filter(|&(_, epoch)| epoch >= cut) {
                 if self.handed_over.contains(&thread) {
@@ -291,6 +295,7 @@ impl Keeper {
             }
             WriterMsg::HandedOver { .. } => {}
             WriterMsg::Finish { footer } => self.finished = Some(footer),
+            WriterMsg::PanicCaught { thread } => self.caught.push(thread),
         }
     }
 
@@ -399,13 +404,17 @@ impl Keeper {
                 let _ = reply.send(result);
             }
             Request::Panic { thread, message } => {
-                self.take_until(|keeper| keeper.exited(thread));
+                self.take_until(|keeper| keeper.exited(thread) || keeper.caught.contains(&thread));
+                let caught = self.caught.contains(&thread) && !self.exited(thread);
+                self.caught.retain(|&t| t != thread);
                 if thread == ROOT && self.exited(ROOT) {
                     // The root's exit ends the run: its end is on the way.
                     self.take_until(|_| false);
                 }
                 if self.finished.is_none() {
-                    self.gather(Some(thread));
+                    // A thread that caught its panic runs on: it hands over
+                    // at its next event, as any running thread.
+                    self.gather(if caught { None } else { Some(thread) });
                 }
                 if self.finished.is_none() && (self.root_exit_taken() || self.root_exit_held()) {
                     // The root ended meanwhile (the program caught this

@@ -415,6 +415,9 @@ fn install_panic_dump() {
                 if let Some(active) = ACTIVE.try_lock_for(Duration::from_millis(100)) {
                     if let Some((_, keeper)) = active.iter().find(|(id, _)| *id == exec) {
                         let message = panic::message(info.payload());
+                        // `try_with`: a panic inside reprise's own call has
+                        // the context in use; its dump waits for the exit.
+                        context::try_with(|ctx| ctx.watch_panic());
                         let _ = keeper.send(Request::Panic { thread, message });
                     }
                 }

@@ -162,7 +162,12 @@ pub(crate) struct ChunkBuf {
     full_target: usize,
     /// The recording's flush clock, and the epoch this buffer last saw.
     clock: Arc<FlushClock>,
+    /// The epoch last seen; bitwise negated while [`ChunkBuf::watch_panic`]
+    /// watches (see [`ChunkBuf::seen`]).
     seen: u64,
+    /// Under the flight recorder, this thread is unwinding from a panic:
+    /// its next event looks at whether the panic was caught.
+    panic_watch: bool,
     /// Bytes handed to the writer and not yet written.
     pending: Arc<AtomicUsize>,
     /// Encodes blocks here while the writer is behind, into `work`. Boxed
@@ -181,7 +186,33 @@ fn is_send(event: Option<Event>) -> bool {
 impl ChunkBuf {
     /// The flush clock's epoch this buffer last saw.
     pub(crate) fn seen(&self) -> u64 {
-        self.seen
+        if self.panic_watch {
+            !self.seen
+        } else {
+            self.seen
+        }
+    }
+
+    /// Under the flight recorder: this thread's panic began (its hook asked
+    /// for a dump). The dump waits for the thread to exit, with its panic;
+    /// but a program that catches the panic runs on, and the dump waited
+    /// its whole backstop (5 s), its window moving on meanwhile. The next
+    /// event therefore takes the cold path (its epoch no longer matches
+    /// `seen`, no cost on the hot path), where a thread no longer
+    /// unwinding tells the keeper it caught its panic.
+    pub(crate) fn watch_panic(&mut self) {
+        if !self.closed && !self.panic_watch {
+            self.panic_watch = true;
+            self.seen = !self.seen;
+        }
+    }
+
+    /// The thread's own end records its panic: nothing was caught.
+    pub(crate) fn end_panic_watch(&mut self) {
+        if self.panic_watch {
+            self.panic_watch = false;
+            self.seen = !self.seen;
+        }
     }
 
     /// Where this buffer is: it moves with every event kept (a capture
@@ -207,6 +238,7 @@ impl ChunkBuf {
         let block = recycled.try_recv().unwrap_or_else(|_| Block::for_target(target.min(FIRST_TARGET)));
         let mut buf = ChunkBuf {
             seen,
+            panic_watch: false,
             clock,
             target: block.target(),
             full_target: target,
@@ -283,6 +315,21 @@ impl ChunkBuf {
     /// having seen the move.
     #[cold]
     fn on_epoch(&mut self, epoch: u64, at: usize) {
+        if self.panic_watch {
+            self.end_panic_watch();
+            if std::thread::panicking() {
+                // Still unwinding (a guard's drop): look again next time.
+                if epoch != self.seen {
+                    self.on_epoch(epoch, at);
+                }
+                self.watch_panic();
+                return;
+            }
+            self.post(WriterMsg::PanicCaught { thread: self.thread });
+            if epoch == self.seen {
+                return;
+            }
+        }
         self.seen = epoch;
         match self.clock.state() {
             // A send is recorded once its message is in the channel, where
@@ -341,7 +388,7 @@ impl ChunkBuf {
         // loaded runs, the collector's `Object` record held aside with the
         // receive that saw the epoch move).
         if self.events_in_chunk <= 1 && at <= self.opened {
-            self.post(WriterMsg::HandedOver { thread: self.thread, epoch: self.seen });
+            self.post(WriterMsg::HandedOver { thread: self.thread, epoch: self.seen() });
             return;
         }
         let n = self.block.len - at;
@@ -503,7 +550,7 @@ impl ChunkBuf {
             seq: self.seq,
             events: self.events_in_chunk,
             block,
-            epoch: self.seen,
+            epoch: self.seen(),
         };
         self.post_block(msg);
     }
@@ -525,7 +572,7 @@ impl ChunkBuf {
             thread: self.thread,
             events: self.events_in_chunk,
             tables,
-            epoch: self.seen,
+            epoch: self.seen(),
             dropped: std::mem::take(&mut block.dropped),
         };
         self.post_block(msg);

@@ -496,6 +496,21 @@ impl ThreadCtx {
         state.taken = false;
     }
 
+    /// Under the flight recorder: this thread's panic asked for a dump (see
+    /// [`ChunkBuf::watch_panic`]).
+    pub(crate) fn watch_panic(&mut self) {
+        if let Role::Record { buf: Some(buf) } = &mut self.role {
+            buf.watch_panic();
+        }
+    }
+
+    /// This thread records its own panic at its end: it did not catch it.
+    pub(crate) fn end_panic_watch(&mut self) {
+        if let Role::Record { buf: Some(buf) } = &mut self.role {
+            buf.end_panic_watch();
+        }
+    }
+
     /// Whether this is a flight recorder's thread.
     pub(crate) fn in_flight(&self) -> bool {
         self.exec.sink().is_some_and(|sink| sink.clock.skips_at_cap)

@@ -59,6 +59,13 @@ pub(crate) enum WriterMsg {
     Finish {
         footer: Box<Footer>,
     },
+    /// Under the flight recorder: a thread whose panic asked for a dump
+    /// caught it and runs on (see [`ChunkBuf::watch_panic`]).
+    ///
+    /// [`ChunkBuf::watch_panic`]: crate::rt::chunk::ChunkBuf::watch_panic
+    PanicCaught {
+        thread: ThreadIndex,
+    },
 }
 
 /// What the writer wrote.
@@ -252,7 +259,7 @@ fn run(
             }
             // Only a flight recorder's threads skip a block (its keeper
             // takes them); a recording stops at its pending cap instead.
-            WriterMsg::Skipped { .. } | WriterMsg::HandedOver { .. } => {}
+            WriterMsg::Skipped { .. } | WriterMsg::HandedOver { .. } | WriterMsg::PanicCaught { .. } => {}
             WriterMsg::Finish { mut footer } => {
                 footer.events = stats.events;
                 if dropped.chunks > 0 {

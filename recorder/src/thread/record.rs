@@ -64,6 +64,7 @@ pub(super) fn record_join(
 impl ThreadCtx {
     /// Record mode: the thread's panic, with its message and call site.
     pub(crate) fn record_panic(&mut self, message: &str, site: &(String, u32, u32)) {
+        self.end_panic_watch();
         let outcome = Outcome::Panic { len: message.len() as u64 };
         self.record_at_content(outcome.op(), site, outcome.fields());
         self.record_blob(message.as_bytes());

@@ -22,7 +22,10 @@ fn chunks(inbox: &Receiver<WriterMsg>) -> Vec<(u32, Vec<Record>)> {
         .try_iter()
         .filter_map(|msg| match msg {
             WriterMsg::Chunk { events, block, .. } => Some((events, decode(&block))),
-            WriterMsg::Skipped { .. } | WriterMsg::HandedOver { .. } | WriterMsg::Finish { .. } => None,
+            WriterMsg::Skipped { .. }
+            | WriterMsg::HandedOver { .. }
+            | WriterMsg::Finish { .. }
+            | WriterMsg::PanicCaught { .. } => None,
         })
         .collect()
 }
@@ -85,7 +88,9 @@ fn a_thread_hands_over_what_it_recorded_before_it_saw_the_epoch() {
                     (epoch, values)
                 }
                 WriterMsg::HandedOver { epoch, .. } => (epoch, Vec::new()),
-                WriterMsg::Skipped { .. } | WriterMsg::Finish { .. } => unreachable!(),
+                WriterMsg::Skipped { .. } | WriterMsg::Finish { .. } | WriterMsg::PanicCaught { .. } => {
+                    unreachable!()
+                }
             })
             .collect::<Vec<_>>()
     };
@@ -169,7 +174,10 @@ fn fill(buf: &mut ChunkBuf, inbox: &Receiver<WriterMsg>, chunks: usize) -> Vec<B
         buf.push_event(&event(n));
         taken.extend(inbox.try_iter().filter_map(|msg| match msg {
             WriterMsg::Chunk { block, .. } => Some(block),
-            WriterMsg::Skipped { .. } | WriterMsg::HandedOver { .. } | WriterMsg::Finish { .. } => None,
+            WriterMsg::Skipped { .. }
+            | WriterMsg::HandedOver { .. }
+            | WriterMsg::Finish { .. }
+            | WriterMsg::PanicCaught { .. } => None,
         }));
         if taken.len() == chunks {
             break;
@@ -220,7 +228,10 @@ fn a_thread_encodes_its_own_blocks_while_the_writer_is_behind() {
         .try_iter()
         .filter_map(|msg| match msg {
             WriterMsg::Chunk { events, block, .. } => Some((events, block)),
-            WriterMsg::Skipped { .. } | WriterMsg::HandedOver { .. } | WriterMsg::Finish { .. } => None,
+            WriterMsg::Skipped { .. }
+            | WriterMsg::HandedOver { .. }
+            | WriterMsg::Finish { .. }
+            | WriterMsg::PanicCaught { .. } => None,
         })
         .collect();
     let kinds: Vec<bool> = blocks.iter().map(|(_, block)| block.encoded).collect();
@@ -292,7 +303,9 @@ fn drops_go_with_the_next_block_and_a_closed_buffer_refuses_them() {
             .filter_map(|msg| match msg {
                 WriterMsg::Chunk { block, .. } => Some(block.dropped),
                 WriterMsg::Skipped { dropped, .. } => Some(dropped),
-                WriterMsg::HandedOver { .. } | WriterMsg::Finish { .. } => None,
+                WriterMsg::HandedOver { .. } | WriterMsg::Finish { .. } | WriterMsg::PanicCaught { .. } => {
+                    None
+                }
             })
             .collect()
     };

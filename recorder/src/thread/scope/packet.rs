@@ -138,8 +138,11 @@ impl ScopeData {
                     let _ = crate::thread::replay::join(thread, location, || Ok(()));
                 }
                 Mode::Coop if !coop::follows_trace() || coop::next_is_join_of(thread) => {
-                    crate::thread::explore::join_when(thread, location, || Some(Ok::<(), _>(())))
-                        .unwrap_or_default();
+                    // The join records whether the thread panicked from
+                    // its result: a panic's stands in for the one dropped.
+                    let result: Result<()> = if panicked { Err(Box::new(())) } else { Ok(()) };
+                    let mut result = Some(result);
+                    let _ = crate::thread::explore::join_when(thread, location, || result.take());
                 }
                 Mode::Off | Mode::Gated | Mode::Coop => {}
             }

@@ -82,6 +82,7 @@ mod unlike_seventh;
 mod unlike_sixth;
 mod unlike_tenth;
 mod unlike_third;
+mod unlike_thirteenth;
 mod unlike_twelfth;
 mod views_trust;
 mod why;

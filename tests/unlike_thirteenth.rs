@@ -1,0 +1,168 @@
+//! A thirteenth set of programs, unlike tests/unlike_payments.rs,
+//! tests/unlike_more.rs, tests/unlike_third/ to tests/unlike_twelfth/,
+//! tests/unlike_ported/ and tests/zoo/: the jobs a finance team ports from
+//! std and crossbeam by changing imports. An end-of-day risk batch in
+//! phases on a `Barrier` whose `is_leader` nets each phase (phases.rs); a
+//! market session gate of generation counters, `notify_all` and
+//! `wait_while` on two condvars, with a herd of traders rushing a small
+//! allotment (herd.rs); a pricing service racing to initialise an
+//! `OnceLock` table, a `Once` registration, an `OnceLock::set` and a
+//! `LazyLock` (init.rs); an order gateway on atomics: an id allocator on
+//! `fetch_update`, a best bid on `compare_exchange_weak`, `fetch_max`, and
+//! snapshots published through an `AtomicPtr` (atomics.rs); a quote hub on
+//! `select!` taking subscribers' `Sender`s through a channel, fanning out
+//! over a `Vec<Sender>` beside a `tick` and a `never()`, fed through a
+//! `default` arm, watched with `after` (selects.rs); a settlement whose
+//! settler panics holding the ledger while a `Drop` on its stack locks and
+//! sends, thread-local tallies send from their destructors, and the others
+//! recover with `into_inner` and `clear_poison` (unwind.rs); hundreds of
+//! short-lived mutexes and channels per thread, and recursion thousands of
+//! frames deep on std's default stack and on a `stack_size` of its own
+//! (churn.rs); and a whole program (`examples/thirteenth_exit.rs`) whose
+//! non-root thread calls `std::process::exit` while recorded, or panics
+//! and is never joined, looked at with every offline view and replayed
+//! with `reprise replay FILE -- CMD` (exits.rs).
+//!
+//! Each program is recorded several times; every recording is replayed in
+//! parallel and on coroutines, and both must match every event and give
+//! the recorded transcript, which depends on how the run interleaved
+//! (recordings, or else explored schedules, must differ). Every correct
+//! program is explored under every strategy with no failure. Planted bugs
+//! (a phase netted without its second wait, a hand-rolled lazy table
+//! checked then loaded, a best bid raised by a load then a store, a
+//! broadcast sent with `notify_one`) must be found, the panics replayed
+//! to the same panic and the lost wake-up to the same deadlock, both ways.
+
+mod atomics;
+mod churn;
+mod exits;
+mod herd;
+mod init;
+mod phases;
+mod selects;
+mod unwind;
+
+use crate::util::NamedProgram;
+
+/// The set's correct programs the explorer runs under every strategy
+/// (churn's thousands of events make it the slow one: it has a test of its
+/// own with a smaller budget).
+const CORRECT: [NamedProgram; 6] = [
+    ("risk-batch", phases::risk_batch),
+    ("market-open", herd::market_open),
+    ("pricing", init::pricing_service),
+    ("gateway", atomics::order_gateway),
+    ("quote-hub", selects::quote_hub),
+    ("settlement", unwind::settlement),
+];
+
+/// Recordings per program: more in a release build.
+fn runs() -> usize {
+    if cfg!(debug_assertions) {
+        4
+    } else {
+        12
+    }
+}
+
+fn replayed(name: &str, program: fn() -> String) {
+    crate::util::replays_and_varies(name, runs(), program);
+}
+
+#[test]
+fn risk_batch_replays() {
+    replayed("thirteenth-risk-batch", phases::risk_batch);
+}
+
+#[test]
+fn market_open_replays() {
+    replayed("thirteenth-market-open", herd::market_open);
+}
+
+#[test]
+fn pricing_service_replays() {
+    replayed("thirteenth-pricing", init::pricing_service);
+}
+
+#[test]
+fn order_gateway_replays() {
+    replayed("thirteenth-gateway", atomics::order_gateway);
+}
+
+#[test]
+fn quote_hub_replays() {
+    replayed("thirteenth-quote-hub", selects::quote_hub);
+}
+
+#[test]
+fn settlement_replays() {
+    replayed("thirteenth-settlement", unwind::settlement);
+}
+
+#[test]
+fn churn_and_depth_replay() {
+    replayed("thirteenth-churn", churn::churn_and_depth);
+}
+
+#[test]
+fn correct_programs_survive_every_strategy() {
+    crate::util::survives_every_strategy("thirteenth", &CORRECT, 60, 13);
+}
+
+#[test]
+fn churn_survives_every_strategy() {
+    crate::util::survives_every_strategy("thirteenth", &[("churn", churn::churn_and_depth)], 4, 13);
+}
+
+#[test]
+fn unfenced_batch_is_found_and_replays() {
+    let name = "thirteenth-unfenced";
+    let failure = crate::util::explored_failure(name, 400, 13, phases::unfenced_batch);
+    crate::util::replays_to_the_panic(name, &failure, "planted", 3, phases::unfenced_batch);
+}
+
+#[test]
+fn hand_rolled_lazy_is_found_and_replays() {
+    let name = "thirteenth-hand-rolled-lazy";
+    let failure = crate::util::explored_failure(name, 400, 13, init::hand_rolled_lazy);
+    crate::util::replays_to_the_panic(name, &failure, "planted", 3, init::hand_rolled_lazy);
+}
+
+#[test]
+fn torn_best_bid_is_found_and_replays() {
+    let name = "thirteenth-torn-bid";
+    let failure = crate::util::explored_failure(name, 400, 13, atomics::torn_best_bid);
+    crate::util::replays_to_the_panic(name, &failure, "planted", 3, atomics::torn_best_bid);
+}
+
+/// The lost wake-up is a deadlock: the root waits for acknowledgements,
+/// the traders `notify_one` did not wake wait for a round. Its trace
+/// replays to the same deadlock, in parallel and on coroutines.
+#[test]
+fn lone_wakeup_is_found_and_replays_to_the_deadlock() {
+    use reprise::explore::FailureKind;
+    use reprise::{read_trace_file, replay, replay_coroutines, ReplayOutcome};
+    let name = "thirteenth-lone-wakeup";
+    let failure = crate::util::explored_failure(name, 400, 13, herd::lone_wakeup);
+    let FailureKind::Deadlock { stuck, .. } = &failure.kind else {
+        panic!("{:?}\n{}", failure.kind, failure.report)
+    };
+    assert!(stuck.len() >= 2, "the root and a trader at least: {}", failure.report);
+    let trace = read_trace_file(failure.trace.as_ref().expect("a trace written")).unwrap();
+    for round in 0..3 {
+        let parallel = replay(&trace, herd::lone_wakeup);
+        assert!(
+            matches!(parallel.outcome, ReplayOutcome::Deadlock(_)),
+            "{name} parallel {round}: {}",
+            parallel.outcome
+        );
+        assert_eq!(parallel.replayed, parallel.events, "{name} parallel {round}");
+    }
+    let coroutines = replay_coroutines(&trace, herd::lone_wakeup);
+    assert!(
+        matches!(coroutines.outcome, ReplayOutcome::Deadlock(_)),
+        "{name} coroutines: {}",
+        coroutines.outcome
+    );
+    assert_eq!(coroutines.replayed, coroutines.events, "{name} coroutines");
+}

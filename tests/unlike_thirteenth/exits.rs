@@ -1,0 +1,120 @@
+//! `examples/thirteenth_exit.rs` through `reprise::main` under
+//! `REPRISE_RECORD`: a writer thread that ends the process with
+//! `std::process::exit(4)` while the root waits in `join`, and a clearer
+//! that panics and is never joined. Each trace goes through `verify`,
+//! `inspect`, `export`, `races`, `why` and `diff`, which must agree with
+//! each other, and `reprise replay FILE -- CMD` both ways.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use crate::unlike_twelfth::{digest_line, export, inspect, plain, verify};
+use crate::util::{example, reprise, reprise_on, scratch, stderr, stdout};
+
+fn program() -> PathBuf {
+    example("thirteenth_exit")
+}
+
+/// `thirteenth_exit SCENARIO` recorded into `trace`.
+fn record(trace: &Path, scenario: &str) -> Output {
+    plain(program()).arg(scenario).env("REPRISE_RECORD", trace).output().unwrap()
+}
+
+/// `reprise replay [--coroutines] TRACE -- thirteenth_exit SCENARIO`.
+fn replay(trace: &Path, coroutines: bool, scenario: &str) -> Output {
+    let mut cmd = plain(env!("CARGO_BIN_EXE_reprise"));
+    cmd.arg("replay");
+    if coroutines {
+        cmd.arg("--coroutines");
+    }
+    cmd.arg(trace).arg("--").arg(program()).arg(scenario).output().unwrap()
+}
+
+/// The number on `inspect`'s `events: N in C chunks` line.
+fn inspected_events(said: &str) -> u64 {
+    let line = said.lines().find(|l| l.starts_with("events: ")).unwrap_or_else(|| panic!("{said}"));
+    line["events: ".len()..].split(' ').next().unwrap().parse().unwrap()
+}
+
+/// `why -- CMD` on a trace that has nothing for it: it says so, and
+/// neither it nor the program it runs panics.
+fn why_declines(trace: &Path, scenario: &str, reason: &str) {
+    let out = reprise(&["why", trace.to_str().unwrap(), "--", program().to_str().unwrap(), scenario]);
+    let said = format!("{}{}", stdout(&out), stderr(&out));
+    assert_ne!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains(reason), "{said}");
+    assert!(!said.contains("reprise panicked") && !said.contains("RUST_BACKTRACE"), "{said}");
+}
+
+/// Each recording exits 4 as the writer asked, and its trace is whole:
+/// `verify`, `inspect` and `export` count the same events; `races` finds
+/// nothing to check; `why` declines; the parallel replay runs to the exit
+/// after every event the trace holds (exit 5) and prints the recorded
+/// digest again, and so does the coroutine replay. Two recordings are
+/// identical to `diff` exactly when `export` gives the same lines.
+#[test]
+fn a_writer_that_exits_the_process_is_viewed_and_replayed_alike() {
+    let dir = scratch("thirteenth-exit");
+    let mut traces = Vec::new();
+    for run in 0..3 {
+        let path = dir.join(format!("e{run}.trace"));
+        let recorded = record(&path, "exit");
+        assert_eq!(recorded.status.code(), Some(4), "{}", stderr(&recorded));
+        let (code, _, events, said) = verify(&path);
+        assert_eq!(code, Some(0), "{said}");
+        let inspected = inspect(&path);
+        assert!(inspected.contains("reprise.exit: the process exited"), "{inspected}");
+        assert_eq!(inspected_events(&inspected), events, "{inspected}");
+        let exported = export(&path);
+        assert_eq!(exported.len() as u64, events);
+        let races = reprise_on(&["races"], &path);
+        assert_eq!(races.status.code(), Some(0), "{}", stdout(&races));
+        if run == 0 {
+            why_declines(&path, "exit", "std::process::exit ended the process");
+        }
+        let parallel = replay(&path, false, "exit");
+        assert_eq!(parallel.status.code(), Some(5), "{}", stderr(&parallel));
+        let said = stderr(&parallel);
+        assert!(said.contains(&format!("after {events} of the trace's {events} events")), "{said}");
+        assert_eq!(digest_line(&parallel), digest_line(&recorded));
+        let coroutines = replay(&path, true, "exit");
+        assert_eq!(coroutines.status.code(), Some(5), "{}", stderr(&coroutines));
+        assert_eq!(digest_line(&coroutines), digest_line(&recorded));
+        traces.push((path, exported));
+    }
+    for (path, exported) in &traces[1..] {
+        let diff = reprise(&["diff", traces[0].0.to_str().unwrap(), path.to_str().unwrap()]);
+        let same = *exported == traces[0].1;
+        assert_eq!(diff.status.code(), Some(if same { 0 } else { 1 }), "{}", stdout(&diff));
+    }
+}
+
+/// A clearer that panics and is never joined ends nothing: the recording
+/// exits 0 as std's process does, its trace says it completed, and both
+/// replays match it (exit 0) with the recorded digest; `why` finds no
+/// failure to explain; `diff` tells it from a clean run's trace.
+#[test]
+fn an_orphaned_panic_is_recorded_as_std_ends_and_replays() {
+    let dir = scratch("thirteenth-orphan");
+    let clean = dir.join("clean.trace");
+    assert_eq!(record(&clean, "clean").status.code(), Some(0));
+    for run in 0..3 {
+        let path = dir.join(format!("o{run}.trace"));
+        let recorded = record(&path, "orphan");
+        assert_eq!(recorded.status.code(), Some(0), "{}", stderr(&recorded));
+        assert!(stderr(&recorded).contains("clearer 1: a bad record"), "{}", stderr(&recorded));
+        let inspected = inspect(&path);
+        assert!(inspected.contains("verdict: completed"), "{inspected}");
+        assert_eq!(inspected_events(&inspected), export(&path).len() as u64);
+        for coroutines in [false, true] {
+            let replayed = replay(&path, coroutines, "orphan");
+            assert_eq!(replayed.status.code(), Some(0), "coroutines {coroutines}: {}", stderr(&replayed));
+            assert_eq!(digest_line(&replayed), digest_line(&recorded));
+        }
+        if run == 0 {
+            why_declines(&path, "orphan", "did not fail");
+        }
+        let diff = reprise(&["diff", path.to_str().unwrap(), clean.to_str().unwrap()]);
+        assert_eq!(diff.status.code(), Some(1), "{}", stdout(&diff));
+    }
+}

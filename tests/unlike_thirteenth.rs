@@ -41,6 +41,7 @@ mod init;
 mod phases;
 mod selects;
 mod unwind;
+mod views;
 
 use crate::util::NamedProgram;
 

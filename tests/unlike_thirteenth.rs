@@ -18,10 +18,14 @@
 //! recover with `into_inner` and `clear_poison` (unwind.rs); hundreds of
 //! short-lived mutexes and channels per thread, and recursion thousands of
 //! frames deep on std's default stack and on a `stack_size` of its own
-//! (churn.rs); and a whole program (`examples/thirteenth_exit.rs`) whose
-//! non-root thread calls `std::process::exit` while recorded, or panics
-//! and is never joined, looked at with every offline view and replayed
-//! with `reprise replay FILE -- CMD` (exits.rs).
+//! (churn.rs); netting buckets on nested `thread::scope`s, with scoped
+//! threads nobody joins, `Builder::spawn_scoped` and a spawn on the outer
+//! scope from an inner one (scopes.rs, also `examples/thirteenth_scopes.rs`);
+//! and a whole program (`examples/thirteenth_exit.rs`) whose non-root
+//! thread calls `std::process::exit` while recorded, or panics and is
+//! never joined, looked at with every offline view and replayed with
+//! `reprise replay FILE -- CMD` (exits.rs); the views on API recordings
+//! (views.rs).
 //!
 //! Each program is recorded several times; every recording is replayed in
 //! parallel and on coroutines, and both must match every event and give
@@ -32,6 +36,31 @@
 //! checked then loaded, a best bid raised by a load then a store, a
 //! broadcast sent with `notify_one`) must be found, the panics replayed
 //! to the same panic and the lost wake-up to the same deadlock, both ways.
+//!
+//! Found, not fixed, and kept out of this set (each a failing test in
+//! /tmp/hunt13-found/):
+//!
+//! - scope_end_stop_at.rs: `replay --stop-at N -- CMD` hangs silently for
+//!   good when N falls between a scope end's recorded join of one thread
+//!   and the events of another thread nobody joined: the joins (recorded
+//!   since d7c5c5f, in thread order) follow only their own thread's exit,
+//!   so every view numbers the end's first join before the other thread's
+//!   events, while the end waits for every thread before its first join.
+//!   Every trace of two unjoined scoped threads, 8 of 18 stop points; the
+//!   hung program also outlives the killed `reprise` (PR_SET_PDEATHSIG is
+//!   set only at the pause). exits.rs stops only before the first scope.
+//! - coroutine_exit_progress.rs: `replay --coroutines FILE -- CMD` of a
+//!   recording a worker ended with `std::process::exit` says the program
+//!   exited "before the replay started" (the exit handler reads progress
+//!   only a parallel replay registers); exit 5 as documented. exits.rs
+//!   checks the message of the parallel replay only.
+//!
+//! Not reprise's: a worker's panic that the root sees through `join`'s
+//! `Err` is an explorer failure ("a failure is a panic in any thread"), so
+//! the settlement catches its panic with reprise's `catch_unwind`; and the
+//! orphan scenario's first version unwrapped a receive the clearers'
+//! hang-up could end (101 under load, 3 of 40 runs), which reprise
+//! recorded and replayed faithfully.
 
 mod atomics;
 mod churn;
@@ -39,6 +68,7 @@ mod exits;
 mod herd;
 mod init;
 mod phases;
+mod scopes;
 mod selects;
 mod unwind;
 mod views;
@@ -48,13 +78,16 @@ use crate::util::NamedProgram;
 /// The set's correct programs the explorer runs under every strategy
 /// (churn's thousands of events make it the slow one: it has a test of its
 /// own with a smaller budget).
-const CORRECT: [NamedProgram; 6] = [
+const CORRECT: [NamedProgram; 9] = [
     ("risk-batch", phases::risk_batch),
     ("market-open", herd::market_open),
     ("pricing", init::pricing_service),
     ("gateway", atomics::order_gateway),
     ("quote-hub", selects::quote_hub),
     ("settlement", unwind::settlement),
+    ("netting", scopes::netting),
+    ("two-unjoined", scopes::two_unjoined),
+    ("outer-scope", scopes::spawned_on_the_outer_scope),
 ];
 
 /// Recordings per program: more in a release build.
@@ -98,6 +131,11 @@ fn quote_hub_replays() {
 #[test]
 fn settlement_replays() {
     replayed("thirteenth-settlement", unwind::settlement);
+}
+
+#[test]
+fn netting_replays() {
+    replayed("thirteenth-netting", scopes::netting);
 }
 
 #[test]

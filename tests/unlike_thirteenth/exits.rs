@@ -118,3 +118,46 @@ fn an_orphaned_panic_is_recorded_as_std_ends_and_replays() {
         assert_eq!(diff.status.code(), Some(1), "{}", stdout(&diff));
     }
 }
+
+/// `examples/thirteenth_scopes.rs` (scopes.rs's netting under
+/// `reprise::main`): both replays of the CLI match each recording and
+/// print its digest; `inspect` and `export` count the same events; a stop
+/// before the first scope's end pauses, and `q` quits it (exit 9). Stops
+/// between a scope end's joins are left out: they hang
+/// (/tmp/hunt13-found/scope_end_stop_at.rs).
+#[test]
+fn nested_scopes_replay_through_the_cli_and_pause_before_their_end() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let scopes = example("thirteenth_scopes");
+    let dir = scratch("thirteenth-scopes-cli");
+    for run in 0..3 {
+        let path = dir.join(format!("s{run}.trace"));
+        let recorded = plain(&scopes).env("REPRISE_RECORD", &path).output().unwrap();
+        assert_eq!(recorded.status.code(), Some(0), "{}", stderr(&recorded));
+        assert_eq!(inspected_events(&inspect(&path)), export(&path).len() as u64);
+        for coroutines in [false, true] {
+            let mut cmd = plain(env!("CARGO_BIN_EXE_reprise"));
+            cmd.arg("replay");
+            if coroutines {
+                cmd.arg("--coroutines");
+            }
+            let replayed = cmd.arg(&path).arg("--").arg(&scopes).output().unwrap();
+            assert_eq!(replayed.status.code(), Some(0), "coroutines {coroutines}: {}", stderr(&replayed));
+            assert_eq!(digest_line(&replayed), digest_line(&recorded));
+        }
+        let mut child = plain(env!("CARGO_BIN_EXE_reprise"))
+            .arg("replay")
+            .arg(&path)
+            .args(["--stop-at", "2", "--"])
+            .arg(&scopes)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(b"q\n").unwrap();
+        let status = crate::util::wait_bounded(&mut child);
+        assert_eq!(status.code(), Some(9), "quit while paused at event 2");
+    }
+}

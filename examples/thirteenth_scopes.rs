@@ -1,0 +1,24 @@
+//! Netting buckets on nested `thread::scope`s, for
+//! `tests/unlike_thirteenth/scopes.rs`: the program of that file under
+//! `reprise::main`, recorded with `REPRISE_RECORD` and replayed with
+//! `reprise replay FILE [--stop-at N] -- thirteenth_scopes`. Prints and
+//! annotates a digest of its transcript.
+
+#[path = "../tests/unlike_thirteenth/scopes.rs"]
+mod scopes;
+
+fn main() {
+    let scenario = std::env::args().nth(1).unwrap_or_default();
+    reprise::main("thirteenth_scopes", env!("CARGO_PKG_VERSION"), move || {
+        let transcript = match scenario.as_str() {
+            "two" => scopes::two_unjoined(),
+            "nested" => scopes::spawned_on_the_outer_scope(),
+            _ => scopes::netting(),
+        };
+        let hash = transcript
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+        println!("scopes digest {hash:016x}");
+        reprise::annotate("digest", format!("{hash:016x}"));
+    });
+}

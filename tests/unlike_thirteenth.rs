@@ -174,6 +174,17 @@ fn torn_best_bid_is_found_and_replays() {
     crate::util::replays_to_the_panic(name, &failure, "planted", 3, atomics::torn_best_bid);
 }
 
+#[test]
+fn scoped_lost_update_is_found_and_replays() {
+    let name = "thirteenth-scoped-pickers";
+    let program = || {
+        let (left, right) = scopes::scoped_pickers();
+        assert!(right, "planted: the stock lost a pick ({left} left)");
+    };
+    let failure = crate::util::explored_failure(name, 400, 13, program);
+    crate::util::replays_to_the_panic(name, &failure, "planted", 3, program);
+}
+
 /// The lost wake-up is a deadlock: the root waits for acknowledgements,
 /// the traders `notify_one` did not wake wait for a round. Its trace
 /// replays to the same deadlock, in parallel and on coroutines.

@@ -161,3 +161,59 @@ fn nested_scopes_replay_through_the_cli_and_pause_before_their_end() {
         assert_eq!(status.code(), Some(9), "quit while paused at event 2");
     }
 }
+
+/// `thirteenth_scopes pickers`: a lost update between two scoped threads
+/// nobody joins (exit 3 when it strikes). On a failing recording `races`
+/// names the R-W-W at the pickers' read and write, `why -- CMD` names a
+/// tracked read and write of the stock as the racing pair, and both
+/// replays give the recorded digest.
+#[test]
+fn a_lost_update_between_unjoined_scoped_threads_is_named_alike() {
+    let scopes = example("thirteenth_scopes");
+    let dir = scratch("thirteenth-scoped-pickers");
+    let source =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/unlike_thirteenth/scopes.rs"))
+            .unwrap();
+    let line = |needle: &str| {
+        let n = source.lines().position(|l| l.contains(needle)).unwrap() + 1;
+        format!("scopes.rs:{n}:")
+    };
+    let (read, write) = (line("let left = stock.get();"), line("stock.set(left - 1);"));
+    let failing = (0..12)
+        .find_map(|run| {
+            let path = dir.join(format!("p{run}.trace"));
+            let out = plain(&scopes).arg("pickers").env("REPRISE_RECORD", &path).output().unwrap();
+            let code = out.status.code();
+            assert!(code == Some(0) || code == Some(3), "{}", stderr(&out));
+            (code == Some(3)).then_some((path, out))
+        })
+        .expect("one of 12 recordings lost an update");
+    let (path, recorded) = failing;
+    let races = reprise_on(&["races"], &path);
+    let said = stdout(&races);
+    assert_eq!(races.status.code(), Some(1), "{said}");
+    let violation = said
+        .split("\n\n")
+        .find(|block| block.starts_with("atomicity violation (lost update, R-W-W) on tracked"))
+        .unwrap_or_else(|| panic!("{said}"));
+    assert!(violation.contains(&read) && violation.contains(&write), "{violation}");
+    let why = reprise(&["why", path.to_str().unwrap(), "--", scopes.to_str().unwrap(), "pickers"]);
+    let said = stdout(&why);
+    assert_eq!(why.status.code(), Some(0), "{said}{}", stderr(&why));
+    let pair: Vec<&str> = said
+        .lines()
+        .filter(|l| l.trim_start().starts_with("first:") || l.trim_start().starts_with("second:"))
+        .collect();
+    assert_eq!(pair.len(), 2, "{said}");
+    assert!(pair.iter().all(|l| l.contains(" tracked-")), "{said}");
+    for coroutines in [false, true] {
+        let mut cmd = plain(env!("CARGO_BIN_EXE_reprise"));
+        cmd.arg("replay");
+        if coroutines {
+            cmd.arg("--coroutines");
+        }
+        let replayed = cmd.arg(&path).arg("--").arg(&scopes).arg("pickers").output().unwrap();
+        assert_eq!(replayed.status.code(), Some(0), "coroutines {coroutines}: {}", stderr(&replayed));
+        assert_eq!(digest_line(&replayed), digest_line(&recorded));
+    }
+}

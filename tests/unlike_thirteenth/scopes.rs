@@ -101,3 +101,30 @@ pub(crate) fn spawned_on_the_outer_scope() -> String {
     let order = m.into_inner().unwrap();
     format!("{order:?}")
 }
+
+/// Two scoped pickers nobody joins take stock from a `reprise::Tracked`
+/// count with a read, a yield and a write: a lost update (planted; the
+/// stock is checked after the scope). Returns the stock left and whether
+/// it is right.
+pub(crate) fn scoped_pickers() -> (u32, bool) {
+    const STOCK: u32 = 100;
+    const PICKS: u32 = 10;
+    let stock = reprise::Tracked::new(STOCK);
+    thread::scope(|s| {
+        for p in 0..2 {
+            let stock = &stock;
+            thread::Builder::new()
+                .name(format!("picker-{p}"))
+                .spawn_scoped(s, move || {
+                    for _ in 0..PICKS {
+                        let left = stock.get();
+                        thread::yield_now();
+                        stock.set(left - 1);
+                    }
+                })
+                .unwrap();
+        }
+    });
+    let left = stock.get();
+    (left, left == STOCK - 2 * PICKS)
+}

@@ -219,3 +219,51 @@ fn a_stop_just_after_a_scope_pauses() {
     assert!(err.contains(&format!("stopped at event {stop}")), "{err}");
     assert_eq!(status.code(), Some(9), "quit while paused at {stop}: {err}");
 }
+
+/// Two scoped threads nobody joins (`examples/thirteenth_scopes.rs two`):
+/// the scope's end joins each, and a join's one edge is from its own
+/// thread's exit, so the numbering may put the end's join of the first
+/// before the second's last locks. A replay that waited for every scoped
+/// thread before its first join could not reach a stop there: it waited,
+/// silent and for good (found by the thirteenth hunt). The replay now makes
+/// each join the trace holds as soon as its thread has ended.
+#[test]
+fn a_stop_between_a_scope_ends_joins_pauses() {
+    let program = example("thirteenth_scopes");
+    let dir = scratch("stop-at-scope-joins");
+    // A recording whose numbering puts a lock of the second thread after
+    // the end's first join (it depends on the recorded interleaving).
+    let found = (0..40).find_map(|i| {
+        let trace = dir.join(format!("two{i}.trace"));
+        let recorded = Command::new(&program)
+            .arg("two")
+            .env("REPRISE_RECORD", &trace)
+            .env_remove("REPRISE_REPLAY")
+            .output()
+            .unwrap();
+        assert!(recorded.status.success(), "{}", stderr(&recorded));
+        let exported = reprise(&["export", trace.to_str().unwrap(), "--format", "jsonl"]);
+        let events: Vec<serde_json::Value> = String::from_utf8_lossy(&exported.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let first_join = events.iter().find(|e| e["thread"] == 0 && e["op"] == "join")?;
+        let stop = first_join["event"].as_u64().unwrap();
+        let later = events
+            .iter()
+            .any(|e| e["event"].as_u64().unwrap() > stop && e["thread"] != 0 && e["op"] == "lock");
+        later.then_some((trace, stop))
+    });
+    let (trace, stop) =
+        found.expect("in 40 recordings, one whose second thread locks after the end's first join");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_reprise"));
+    command.arg("replay").arg(&trace).args(["--stop-at", &stop.to_string(), "--"]).arg(&program).arg("two");
+    let mut child =
+        Killed(command.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap());
+    child.0.stdin.take().unwrap().write_all(b"q\n").unwrap();
+    let status = wait_bounded(&mut child.0);
+    let mut err = String::new();
+    let _ = child.0.stderr.take().unwrap().read_to_string(&mut err);
+    assert!(err.contains(&format!("stopped at event {stop}")), "{err}");
+    assert_eq!(status.code(), Some(9), "quit while paused at {stop}: {err}");
+}

@@ -268,10 +268,14 @@ pub(crate) fn recorded_outcome(thread: ThreadIndex, op: Op) -> Option<Served> {
     SCHEDULER.with(|s| s.borrow().as_ref().and_then(|s| s.recorded(thread, op)))
 }
 
-/// Whether the current thread's next recorded event, under a coroutine
-/// replay, is a join of `thread` (see [`crate::rt::gated::next_is_join_of`]).
-pub(crate) fn next_is_join_of(thread: ThreadIndex) -> bool {
-    matches!(served(Op::Join), Some(Outcome::Join { joined, .. }) if joined == thread)
+/// The thread the current thread's next recorded event joins under a
+/// coroutine replay, and whether it had panicked, if it is a join (see
+/// [`crate::rt::gated::next_join`]).
+pub(crate) fn next_join() -> Option<(ThreadIndex, bool)> {
+    match served(Op::Join) {
+        Some(Outcome::Join { joined, panicked }) => Some((joined, panicked)),
+        _ => None,
+    }
 }
 
 /// [`recorded_outcome`] for the current thread, outside `context::with`:

@@ -457,17 +457,20 @@ mod tests {
     }
 }
 
-/// Whether the current thread's next recorded event is a join of
-/// `thread`. A scope's end asks before replaying its implicit joins: a trace
+/// The thread the current thread's next recorded event joins, if it is a
+/// join. A scope's end asks before replaying its implicit joins: a trace
 /// written before those were recorded has none.
-pub(crate) fn next_is_join_of(thread: ThreadIndex) -> bool {
+pub(crate) fn next_join() -> Option<ThreadIndex> {
     context::try_with(|ctx| match &ctx.role {
-        Role::Gated { gate, cursor, aborting: false, .. } => gate
-            .event(ctx.index, *cursor)
-            .is_some_and(|e| matches!(e.outcome(), Ok(Outcome::Join { joined, .. }) if joined == thread)),
-        _ => false,
+        Role::Gated { gate, cursor, aborting: false, .. } => {
+            match gate.event(ctx.index, *cursor)?.outcome() {
+                Ok(Outcome::Join { joined, .. }) => Some(joined),
+                _ => None,
+            }
+        }
+        _ => None,
     })
-    .unwrap_or(false)
+    .flatten()
 }
 
 /// A thread about to wait outside the gate (a scope's end, for its threads)

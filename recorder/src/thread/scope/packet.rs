@@ -30,6 +30,8 @@ pub(super) struct ScopeData {
     /// the end blocks on (in the scheduler), or says it waits for (to the
     /// deadlock monitor).
     children: parking_lot::Mutex<Vec<ThreadIndex>>,
+    /// The execution's indexes of every thread the scope spawned.
+    spawned: parking_lot::Mutex<Vec<ThreadIndex>>,
     /// Threads whose result nobody took (no `join`), each with whether it
     /// panicked: the end joins them, and records those joins, so that the
     /// trace orders the scope's threads before what follows the scope.
@@ -45,6 +47,7 @@ impl ScopeData {
             a_thread_panicked: AtomicBool::new(false),
             a_thread_stopped: AtomicBool::new(false),
             children: parking_lot::Mutex::new(Vec::new()),
+            spawned: parking_lot::Mutex::new(Vec::new()),
             unjoined: parking_lot::Mutex::new(Vec::new()),
         }
     }
@@ -86,6 +89,7 @@ impl ScopeData {
     /// running; replaying, a wait where the thread's log ends is parked
     /// there, as the recording left it.
     pub(super) fn wait_all(&self, location: &'static Location<'static>) {
+        self.follow_recorded_joins(location);
         if self.coop {
             while self.running() > 0 {
                 let on: Vec<Resource> = self.children.lock().iter().map(|&t| Resource::Thread(t)).collect();
@@ -119,6 +123,37 @@ impl ScopeData {
         }
     }
 
+    /// Replaying: the end's joins the trace holds, each as soon as its own
+    /// thread has ended, as the trace orders them, before waiting for the
+    /// rest. The recording made them once every thread had ended, but a
+    /// join's one edge is from its own thread's exit, so the numbering may
+    /// put the end's join of one thread before another's events; a replay
+    /// waiting for all first could never reach that point (`--stop-at`
+    /// there waited for good, silent). Joins it replays here are not in the
+    /// log's way when [`ScopeData::join_unjoined`] looks after the wait.
+    fn follow_recorded_joins(&self, location: &'static Location<'static>) {
+        let mine = |thread: ThreadIndex| self.spawned.lock().contains(&thread);
+        loop {
+            match mode::mode() {
+                Mode::Gated => {
+                    let Some(thread) = gated::next_join().filter(|&t| mine(t)) else { return };
+                    let _ = crate::thread::replay::join(thread, location, || Ok(()));
+                }
+                Mode::Coop if coop::follows_trace() => {
+                    let Some((thread, panicked)) = coop::next_join().filter(|&(t, _)| mine(t)) else {
+                        return;
+                    };
+                    let mut ended = || {
+                        let result: Result<()> = if panicked { Err(Box::new(())) } else { Ok(()) };
+                        (!self.children.lock().contains(&thread)).then_some(result)
+                    };
+                    let _ = crate::thread::explore::join_when(thread, location, &mut ended);
+                }
+                Mode::Off | Mode::Record | Mode::Coop => return,
+            }
+        }
+    }
+
     /// The end's joins of the threads nobody joined, in the order of their
     /// indexes (the order they finished in is the OS's): recorded, replayed
     /// or explored as a `join` at the scope's call site. Without them the
@@ -134,10 +169,12 @@ impl ScopeData {
                 Mode::Record => {
                     context::with(|ctx| crate::thread::record::record_join(ctx, thread, panicked, location))
                 }
-                Mode::Gated if gated::next_is_join_of(thread) => {
+                Mode::Gated if gated::next_join() == Some(thread) => {
                     let _ = crate::thread::replay::join(thread, location, || Ok(()));
                 }
-                Mode::Coop if !coop::follows_trace() || coop::next_is_join_of(thread) => {
+                Mode::Coop
+                    if !coop::follows_trace() || coop::next_join().is_some_and(|(t, _)| t == thread) =>
+                {
                     // The join records whether the thread panicked from
                     // its result: a panic's stands in for the one dropped.
                     let result: Result<()> = if panicked { Err(Box::new(())) } else { Ok(()) };
@@ -165,6 +202,7 @@ impl<'scope, T> Packet<'scope, T> {
         *scope.running.lock() += 1;
         if let Some(index) = index {
             scope.children.lock().push(index);
+            scope.spawned.lock().push(index);
         }
         Arc::new(Packet {
             scope: Arc::clone(scope),

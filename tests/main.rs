@@ -52,6 +52,7 @@ mod probe;
 mod races;
 mod replay;
 mod replay_end;
+mod replay_exit_progress;
 mod select;
 mod select_explore;
 mod sensitive;

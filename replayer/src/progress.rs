@@ -1,6 +1,9 @@
-//! How far the parallel replays running in this process have got, for a
-//! report written when the replayed program ends the process itself
+//! How far the replays running in this process have got, for a report
+//! written when the replayed program ends the process itself
 //! (`std::process::exit` in a replayed thread, before the replay returns).
+//! Kept in a static, not a thread-local: glibc's `exit` destroys the
+//! exiting thread's thread-locals before it runs the exit handlers that
+//! ask (a coroutine replay's progress kept in one read as gone).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
@@ -16,8 +19,18 @@ pub struct Progress {
     pub events: u64,
 }
 
-/// The replays running now: an id, their gate, their trace's event count.
-static RUNNING: Mutex<Vec<(u64, Weak<ReplayGate>, u64)>> = Mutex::new(Vec::new());
+/// What tells how far a replay got.
+#[derive(Debug)]
+enum Source {
+    /// A parallel replay's gate.
+    Gate(Weak<ReplayGate>),
+    /// A coroutine replay's count of the events its threads made.
+    Made(Weak<AtomicU64>),
+}
+
+/// The replays running now: an id, how far each got, their trace's event
+/// count.
+static RUNNING: Mutex<Vec<(u64, Source, u64)>> = Mutex::new(Vec::new());
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
 /// Lists a replay while it runs; unlisted when dropped.
@@ -26,8 +39,18 @@ pub(crate) struct Listed(u64);
 
 /// Lists the replay of `gate`, whose trace holds `events` events.
 pub(crate) fn list(gate: &Arc<ReplayGate>, events: u64) -> Listed {
+    list_source(Source::Gate(Arc::downgrade(gate)), events)
+}
+
+/// Lists a coroutine replay whose threads have made `made` events so far,
+/// of a trace holding `events`.
+pub(crate) fn list_coroutines(made: &Arc<AtomicU64>, events: u64) -> Listed {
+    list_source(Source::Made(Arc::downgrade(made)), events)
+}
+
+fn list_source(source: Source, events: u64) -> Listed {
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    RUNNING.lock().unwrap_or_else(PoisonError::into_inner).push((id, Arc::downgrade(gate), events));
+    RUNNING.lock().unwrap_or_else(PoisonError::into_inner).push((id, source, events));
     Listed(id)
 }
 
@@ -47,7 +70,12 @@ impl Drop for Listed {
 pub fn settle_before_exit() {
     let gate = {
         let running = RUNNING.lock().unwrap_or_else(PoisonError::into_inner);
-        running.iter().find_map(|(_, gate, _)| gate.upgrade())
+        running.iter().find_map(|(_, source, _)| match source {
+            Source::Gate(gate) => gate.upgrade(),
+            // Its other threads are coroutines of the exiting one: they
+            // cannot run on.
+            Source::Made(_) => None,
+        })
     };
     if let Some(gate) = gate {
         crate::replay::settle(&gate, 1);
@@ -58,8 +86,11 @@ pub fn settle_before_exit() {
 /// `None` when none runs.
 pub fn running() -> Option<Progress> {
     let running = RUNNING.lock().unwrap_or_else(PoisonError::into_inner);
-    running.iter().find_map(|(_, gate, events)| {
-        let gate = gate.upgrade()?;
-        Some(Progress { replayed: gate.consumed(), events: *events })
+    running.iter().find_map(|(_, source, events)| {
+        let replayed = match source {
+            Source::Gate(gate) => gate.upgrade()?.consumed(),
+            Source::Made(made) => made.upgrade()?.load(Ordering::Relaxed).min(*events),
+        };
+        Some(Progress { replayed, events: *events })
     })
 }

@@ -8,6 +8,8 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use reprise_recorder::hook::coop::{self, CoopCall, Resource, SavedContext, Scheduler, Served, Site, Woken};
 use reprise_recorder::trace::model::{Event, ObjectIndex, Op, Outcome, Received, ThreadIndex};
@@ -55,6 +57,9 @@ pub(crate) struct Follow {
     /// Set once the run is over and the unfinished fibers unwind: a root
     /// that ends now was stopped, it did not panic.
     tearing_down: Rc<Cell<bool>>,
+    /// The events made so far, for a report written if a thread ends the
+    /// process (see [`crate::progress::running`]).
+    pub(crate) made: Arc<AtomicU64>,
 }
 
 impl Follow {
@@ -69,6 +74,7 @@ impl Follow {
         Rc::new(Follow {
             tick,
             tearing_down,
+            made: Arc::new(AtomicU64::new(0)),
             state: RefCell::new(State {
                 log,
                 counters: Counters::default(),
@@ -573,6 +579,9 @@ impl Scheduler for Follow {
             st.made += 1;
             st.made
         };
+        // One thread writes it, only an exit handler reads it: no
+        // ordering needed, and a relaxed store is a plain one.
+        self.made.store(made, Ordering::Relaxed);
         if made.is_multiple_of(TICK_EVENTS) {
             (self.tick)();
         }

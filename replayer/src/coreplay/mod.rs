@@ -179,12 +179,14 @@ where
     }
     let ticking = Rc::clone(run);
     let tearing_down = Rc::new(Cell::new(false));
+    let events = log.event_count();
     let follow = follow::Follow::new(
         log,
         complete,
         Box::new(move || ticking.discard_chunks()),
         Rc::clone(&tearing_down),
     );
+    let _listed = crate::progress::list_coroutines(&follow.made, events);
     let result: Rc<RefCell<Option<std::thread::Result<R>>>> = Rc::new(RefCell::new(None));
     let slot = Rc::clone(&result);
     let torn_down = Rc::clone(&tearing_down);

@@ -49,6 +49,12 @@
 //!   Every trace of two unjoined scoped threads, 8 of 18 stop points; the
 //!   hung program also outlives the killed `reprise` (PR_SET_PDEATHSIG is
 //!   set only at the pause). exits.rs stops only before the first scope.
+//! - scope_end_panicked_join.rs: a scope whose thread nobody joined
+//!   panicked (the root catching the scope's re-raised panic) diverges in
+//!   every coroutine replay at the end's recorded join ("panicked: true"
+//!   recorded, "false" replayed: `join_unjoined` joins with `Ok(())` under
+//!   the coroutine scheduler), and the explorer's trace records that join
+//!   as not panicked. So no scoped thread of this set panics.
 //! - coroutine_exit_progress.rs: `replay --coroutines FILE -- CMD` of a
 //!   recording a worker ended with `std::process::exit` says the program
 //!   exited "before the replay started" (the exit handler reads progress

@@ -25,6 +25,7 @@ fn main() -> ExitCode {
                 format!("{left}")
             }
             "two" => scopes::two_unjoined(),
+            "exit" => scopes::exit_in_scope(),
             "nested" => scopes::spawned_on_the_outer_scope(),
             _ => scopes::netting(),
         };

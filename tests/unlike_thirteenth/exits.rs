@@ -217,3 +217,49 @@ fn a_lost_update_between_unjoined_scoped_threads_is_named_alike() {
         assert_eq!(digest_line(&replayed), digest_line(&recorded));
     }
 }
+
+/// `thirteenth_scopes exit`: a scoped writer exits the process while the
+/// root waits at the scope's end. The recording exits 4; both replays of
+/// the CLI run to the exit (exit 5), the parallel one after every event
+/// the trace holds, and a stop at every event pauses and runs on to the
+/// same end.
+#[test]
+fn an_exit_inside_a_scope_replays_to_the_exit() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let scopes = example("thirteenth_scopes");
+    let path = scratch("thirteenth-scope-exit").join("x.trace");
+    let recorded = plain(&scopes).arg("exit").env("REPRISE_RECORD", &path).output().unwrap();
+    assert_eq!(recorded.status.code(), Some(4), "{}", stderr(&recorded));
+    let events = export(&path).len() as u64;
+    for coroutines in [false, true] {
+        let mut cmd = plain(env!("CARGO_BIN_EXE_reprise"));
+        cmd.arg("replay");
+        if coroutines {
+            cmd.arg("--coroutines");
+        }
+        let replayed = cmd.arg(&path).arg("--").arg(&scopes).arg("exit").output().unwrap();
+        assert_eq!(replayed.status.code(), Some(5), "coroutines {coroutines}: {}", stderr(&replayed));
+        assert_eq!(digest_line(&replayed), digest_line(&recorded));
+        if !coroutines {
+            let said = stderr(&replayed);
+            assert!(said.contains(&format!("after {events} of the trace's {events} events")), "{said}");
+        }
+    }
+    for stop in (0..events).step_by(3) {
+        let mut child = plain(env!("CARGO_BIN_EXE_reprise"))
+            .arg("replay")
+            .arg(&path)
+            .args(["--stop-at", &stop.to_string(), "--"])
+            .arg(&scopes)
+            .arg("exit")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(b"c\n").unwrap();
+        let status = crate::util::wait_bounded(&mut child);
+        assert_eq!(status.code(), Some(5), "stop at {stop}");
+    }
+}

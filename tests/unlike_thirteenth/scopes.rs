@@ -128,3 +128,37 @@ pub(crate) fn scoped_pickers() -> (u32, bool) {
     let left = stock.get();
     (left, left == STOCK - 2 * PICKS)
 }
+
+/// A scoped writer ends the process with `std::process::exit(4)` at its
+/// fifth amount, while the root waits at the scope's end and two scoped
+/// feeders may still be sending (examples/thirteenth_scopes.rs only: it
+/// would end the test process).
+#[allow(dead_code)]
+pub(crate) fn exit_in_scope() -> String {
+    let (tx, rx) = channel::bounded::<u64>(1);
+    let total = Mutex::new(0u64);
+    thread::scope(|s| {
+        for f in 0..2u64 {
+            let tx = tx.clone();
+            s.spawn(move || {
+                for i in 0..6 {
+                    if tx.send(f * 10 + i).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let total = &total;
+        s.spawn(move || {
+            for (n, v) in rx.iter().enumerate() {
+                *total.lock().unwrap() += v;
+                if n == 4 {
+                    println!("exit digest {}", *total.lock().unwrap());
+                    std::process::exit(4);
+                }
+            }
+        });
+    });
+    unreachable!("the writer exits the process")
+}

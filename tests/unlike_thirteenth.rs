@@ -7,7 +7,7 @@
 //! `wait_while` on two condvars, with a herd of traders rushing a small
 //! allotment (herd.rs); a pricing service racing to initialise an
 //! `OnceLock` table, a `Once` registration, an `OnceLock::set` and a
-//! `LazyLock` (init.rs); an order gateway on atomics: an id allocator on
+//! `LazyLock`, and initializers that spawn and join a helper (init.rs); an order gateway on atomics: an id allocator on
 //! `fetch_update`, a best bid on `compare_exchange_weak`, `fetch_max`, and
 //! snapshots published through an `AtomicPtr` (atomics.rs); a quote hub on
 //! `select!` taking subscribers' `Sender`s through a channel, fanning out
@@ -33,9 +33,11 @@
 //! (recordings, or else explored schedules, must differ). Every correct
 //! program is explored under every strategy with no failure. Planted bugs
 //! (a phase netted without its second wait, a hand-rolled lazy table
-//! checked then loaded, a best bid raised by a load then a store, a
-//! broadcast sent with `notify_one`) must be found, the panics replayed
-//! to the same panic and the lost wake-up to the same deadlock, both ways.
+//! checked then loaded, a best bid raised by a load then a store, a lost
+//! update between scoped threads nobody joins; a broadcast sent with
+//! `notify_one`, an `OnceLock` initializer waiting for a thread that waits
+//! for it) must be found, the panics replayed to the same panic and the
+//! deadlocks to the same deadlock, both ways.
 //!
 //! Found, not fixed, and kept out of this set (each a failing test in
 //! /tmp/hunt13-found/):
@@ -84,10 +86,11 @@ use crate::util::NamedProgram;
 /// The set's correct programs the explorer runs under every strategy
 /// (churn's thousands of events make it the slow one: it has a test of its
 /// own with a smaller budget).
-const CORRECT: [NamedProgram; 9] = [
+const CORRECT: [NamedProgram; 10] = [
     ("risk-batch", phases::risk_batch),
     ("market-open", herd::market_open),
     ("pricing", init::pricing_service),
+    ("init-spawns", init::init_spawns),
     ("gateway", atomics::order_gateway),
     ("quote-hub", selects::quote_hub),
     ("settlement", unwind::settlement),
@@ -122,6 +125,11 @@ fn market_open_replays() {
 #[test]
 fn pricing_service_replays() {
     replayed("thirteenth-pricing", init::pricing_service);
+}
+
+#[test]
+fn init_spawns_replays() {
+    replayed("thirteenth-init-spawns", init::init_spawns);
 }
 
 #[test]
@@ -196,17 +204,30 @@ fn scoped_lost_update_is_found_and_replays() {
 /// replays to the same deadlock, in parallel and on coroutines.
 #[test]
 fn lone_wakeup_is_found_and_replays_to_the_deadlock() {
+    found_and_replayed_to_the_deadlock("thirteenth-lone-wakeup", herd::lone_wakeup);
+}
+
+/// An initializer waiting for a thread that waits for the initializer: a
+/// deadlock through a `OnceLock`, replayed the same way.
+#[test]
+fn init_waiting_for_its_reader_is_found_and_replays_to_the_deadlock() {
+    found_and_replayed_to_the_deadlock("thirteenth-init-deadlock", init::init_waits_for_its_reader);
+}
+
+/// The explorer finds `program`'s deadlock (two threads or more stuck),
+/// and its trace replays to a deadlock three times in parallel and once
+/// on coroutines, every event replayed.
+fn found_and_replayed_to_the_deadlock(name: &str, program: fn()) {
     use reprise::explore::FailureKind;
     use reprise::{read_trace_file, replay, replay_coroutines, ReplayOutcome};
-    let name = "thirteenth-lone-wakeup";
-    let failure = crate::util::explored_failure(name, 400, 13, herd::lone_wakeup);
+    let failure = crate::util::explored_failure(name, 400, 13, program);
     let FailureKind::Deadlock { stuck, .. } = &failure.kind else {
         panic!("{:?}\n{}", failure.kind, failure.report)
     };
-    assert!(stuck.len() >= 2, "the root and a trader at least: {}", failure.report);
+    assert!(stuck.len() >= 2, "two threads at least: {}", failure.report);
     let trace = read_trace_file(failure.trace.as_ref().expect("a trace written")).unwrap();
     for round in 0..3 {
-        let parallel = replay(&trace, herd::lone_wakeup);
+        let parallel = replay(&trace, program);
         assert!(
             matches!(parallel.outcome, ReplayOutcome::Deadlock(_)),
             "{name} parallel {round}: {}",
@@ -214,7 +235,7 @@ fn lone_wakeup_is_found_and_replays_to_the_deadlock() {
         );
         assert_eq!(parallel.replayed, parallel.events, "{name} parallel {round}");
     }
-    let coroutines = replay_coroutines(&trace, herd::lone_wakeup);
+    let coroutines = replay_coroutines(&trace, program);
     assert!(
         matches!(coroutines.outcome, ReplayOutcome::Deadlock(_)),
         "{name} coroutines: {}",

@@ -97,3 +97,43 @@ pub(crate) fn hand_rolled_lazy() {
     }
     assert_eq!(rates.loads.load(Ordering::SeqCst), 1, "planted: the rates were loaded twice");
 }
+
+/// Three pricers race to fill a spread table whose initializer spawns a
+/// helper that reads the base spread under a lock, and joins it: the
+/// initializer that wins is the schedule's, so is the value.
+pub(crate) fn init_spawns() -> String {
+    let table = Arc::new(OnceLock::<u64>::new());
+    let base = Arc::new(Mutex::new(5u64));
+    let pricers: Vec<_> = (0..3)
+        .map(|p| {
+            let (table, base) = (Arc::clone(&table), Arc::clone(&base));
+            thread::spawn(move || {
+                *table.get_or_init(|| {
+                    let base = Arc::clone(&base);
+                    thread::spawn(move || *base.lock().unwrap() + p).join().unwrap()
+                })
+            })
+        })
+        .collect();
+    let seen: Vec<u64> = pricers.into_iter().map(|h| h.join().unwrap()).collect();
+    assert!(seen.windows(2).all(|w| w[0] == w[1]), "one value for everyone: {seen:?}");
+    format!("{seen:?}")
+}
+
+/// Planted: the rate table's initializer waits for a quote from a feeder,
+/// and the feeder looks the table up first: a deadlock when the root's
+/// initializer runs before the feeder's lookup.
+pub(crate) fn init_waits_for_its_reader() {
+    let table = Arc::new(OnceLock::<u64>::new());
+    let (tx, rx) = reprise::channel::bounded::<u64>(1);
+    let feeder = {
+        let table = Arc::clone(&table);
+        thread::spawn(move || {
+            let base = *table.get_or_init(|| 100);
+            tx.send(base + 8).unwrap();
+        })
+    };
+    let rate = *table.get_or_init(|| rx.recv().unwrap());
+    feeder.join().unwrap();
+    assert!(rate >= 100);
+}

@@ -51,7 +51,8 @@ fn why_declines(trace: &Path, scenario: &str, reason: &str) {
 /// nothing to check; `why` declines; the parallel replay runs to the exit
 /// after every event the trace holds (exit 5) and prints the recorded
 /// digest again, and so does the coroutine replay. Two recordings are
-/// identical to `diff` exactly when `export` gives the same lines.
+/// identical to `diff` exactly when `export` gives the same lines, objects
+/// named by where they were made.
 #[test]
 fn a_writer_that_exits_the_process_is_viewed_and_replayed_alike() {
     let dir = scratch("thirteenth-exit");
@@ -80,7 +81,7 @@ fn a_writer_that_exits_the_process_is_viewed_and_replayed_alike() {
         let coroutines = replay(&path, true, "exit");
         assert_eq!(coroutines.status.code(), Some(5), "{}", stderr(&coroutines));
         assert_eq!(digest_line(&coroutines), digest_line(&recorded));
-        traces.push((path, exported));
+        traces.push((path.clone(), super::views::by_creation_site(&path)));
     }
     for (path, exported) in &traces[1..] {
         let diff = reprise(&["diff", traces[0].0.to_str().unwrap(), path.to_str().unwrap()]);

@@ -68,7 +68,10 @@
 //! the settlement catches its panic with reprise's `catch_unwind`; and the
 //! orphan scenario's first version unwrapped a receive the clearers'
 //! hang-up could end (101 under load, 3 of 40 runs), which reprise
-//! recorded and replayed faithfully.
+//! recorded and replayed faithfully; and two recordings `diff` calls
+//! identical may export different object indexes (objects are numbered by
+//! first use, `diff` names them by where they were made), so views.rs
+//! compares exports by creation site.
 
 mod atomics;
 mod churn;

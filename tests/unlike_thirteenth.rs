@@ -39,29 +39,24 @@
 //! for it) must be found, the panics replayed to the same panic and the
 //! deadlocks to the same deadlock, both ways.
 //!
-//! Found, not fixed, and kept out of this set (each a failing test in
-//! /tmp/hunt13-found/):
+//! Found, and fixed since (each with a test of its own):
 //!
-//! - scope_end_stop_at.rs: `replay --stop-at N -- CMD` hangs silently for
-//!   good when N falls between a scope end's recorded join of one thread
-//!   and the events of another thread nobody joined: the joins (recorded
-//!   since d7c5c5f, in thread order) follow only their own thread's exit,
-//!   so every view numbers the end's first join before the other thread's
-//!   events, while the end waits for every thread before its first join.
-//!   Every trace of two unjoined scoped threads, 8 of 18 stop points; the
-//!   hung program also outlives the killed `reprise` (PR_SET_PDEATHSIG is
-//!   set only at the pause). exits.rs stops only before the first scope.
-//! - scope_end_panicked_join.rs: a scope whose thread nobody joined
-//!   panicked (the root catching the scope's re-raised panic) diverges in
-//!   every coroutine replay at the end's recorded join ("panicked: true"
-//!   recorded, "false" replayed: `join_unjoined` joins with `Ok(())` under
-//!   the coroutine scheduler), and the explorer's trace records that join
-//!   as not panicked. So no scoped thread of this set panics.
-//! - coroutine_exit_progress.rs: `replay --coroutines FILE -- CMD` of a
-//!   recording a worker ended with `std::process::exit` says the program
-//!   exited "before the replay started" (the exit handler reads progress
-//!   only a parallel replay registers); exit 5 as documented. exits.rs
-//!   checks the message of the parallel replay only.
+//! - `replay --stop-at N -- CMD` hung silently for good when N fell
+//!   between a scope end's recorded join of one thread and the events of
+//!   another thread nobody joined: each join follows only its own thread's
+//!   exit, so every view may number the end's first join before the other
+//!   thread's events, while the replayed end waited for every thread
+//!   before its first join (8 of 18 stop points of `thirteenth_scopes
+//!   two`). The replay now makes each recorded join as soon as its thread
+//!   has ended (tests/stop_at.rs). Left: a replay stuck on its way to a
+//!   pause outlives a killed `reprise` (PR_SET_PDEATHSIG is set only at
+//!   the pause; README, the stop-at section, "Known bug").
+//! - a scope whose thread nobody joined panicked diverged in every
+//!   coroutine replay at the end's join, and the explorer's trace joined
+//!   the thread as not panicked (tests/thread_parity/scope.rs).
+//! - `replay --coroutines FILE -- CMD` of a recording a worker ended with
+//!   `std::process::exit` said the program exited "before the replay
+//!   started" (tests/replay_exit_progress.rs).
 //!
 //! Not reprise's: a worker's panic that the root sees through `join`'s
 //! `Err` is an explorer failure ("a failure is a panic in any thread"), so

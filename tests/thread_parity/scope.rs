@@ -229,3 +229,64 @@ fn a_trace_without_the_scopes_joins_still_replays() {
     let on_coroutines = replay_coroutines(&trace, scope_then_spawn);
     assert_eq!(on_coroutines.outcome, ReplayOutcome::Matched, "{}", on_coroutines.outcome);
 }
+
+/// A scope whose thread nobody joins panics; the root catches the scope's
+/// panic. The end's join says the thread panicked, in a recording and in
+/// both replays and the explorer: the coroutine replay and the explorer
+/// joined it as not panicked, and every coroutine replay diverged there
+/// (found by the thirteenth hunt).
+fn scope_with_a_panicking_thread() -> String {
+    let log = Mutex::new(Vec::new());
+    let ended = reprise::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        thread::scope(|s| {
+            s.spawn(|| {
+                log.lock().unwrap().push(1);
+                panic!("a bad record");
+            });
+        })
+    }));
+    let log = log.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    format!("scope ended {}, log {log:?}", if ended.is_ok() { "normally" } else { "by the panic" })
+}
+
+#[test]
+fn a_scope_ends_join_of_a_panicked_thread_says_so_in_every_mode() {
+    let dir = scratch("thread-scope-panicked-join");
+    for run in 0..4 {
+        let path = dir.join(format!("r{run}.trace"));
+        let recorded = record(&path, config(), scope_with_a_panicking_thread).unwrap();
+        assert_eq!(recorded.result.as_deref(), Some("scope ended by the panic, log [1]"));
+        let trace = read_trace_file(&path).unwrap();
+        let panicked_joins = |trace: &reprise::trace::read::TraceFile| {
+            trace.threads[&0]
+                .iter()
+                .filter(|r| matches!(r, Record::Event(e) if matches!(e.outcome(), Ok(Outcome::Join { panicked: true, .. }))))
+                .count()
+        };
+        assert_eq!(panicked_joins(&trace), 1);
+        for replayed in [
+            replay(&trace, scope_with_a_panicking_thread),
+            replay_coroutines(&trace, scope_with_a_panicking_thread),
+        ] {
+            assert_eq!(replayed.outcome, ReplayOutcome::Matched, "run {run}: {}", replayed.outcome);
+            assert_eq!(replayed.result, recorded.result);
+        }
+    }
+    let outcome =
+        Explorer::new(Config::default().budget(10).trace_dir(&dir).name("panicked-join")).run(|| {
+            scope_with_a_panicking_thread();
+        });
+    let failure = outcome.failure.expect("a thread panicked: a failure");
+    let trace = read_trace_file(failure.trace.as_ref().unwrap()).unwrap();
+    let joins: Vec<bool> = trace.threads[&0]
+        .iter()
+        .filter_map(|r| match r {
+            Record::Event(e) => match e.outcome() {
+                Ok(Outcome::Join { panicked, .. }) => Some(panicked),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    assert_eq!(joins, vec![true], "the explorer's trace joins the thread as panicked");
+}

@@ -99,7 +99,10 @@ fn signals_dump_a_flying_rendezvous_program_and_the_first_dump_replays_to_its_en
     let path = dir.join("dump.trace");
     let child = plain(super::desk())
         .arg("forever")
-        .env("REPRISE_FLIGHT", &path)
+        // Rings long enough that the first dump holds the whole run
+        // however late the signal lands on a loaded machine (the counter
+        // thread spins; the default ring wrapped once in 20 loaded runs).
+        .env("REPRISE_FLIGHT", format!("{},events=4194304", path.display()))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

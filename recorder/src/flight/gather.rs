@@ -25,6 +25,7 @@ impl Keeper {
     pub(super) fn gather(&mut self, quiet: Option<ThreadIndex>) {
         self.handed_over.clear();
         self.late.clear();
+        self.condvar_waiters.clear();
         let cut = self.clock.tick();
         self.gather_epoch = Some(cut);
         let deadline = Instant::now() + self.handover;
@@ -51,6 +52,11 @@ impl Keeper {
                         // it runs.
                         if thread.send_taken() {
                             return true;
+                        }
+                        // Cut inside its condvar wait, whose release of the
+                        // mutex has no event of its own (see `condvar_waits`).
+                        if thread.in_condvar_wait() {
+                            self.condvar_waiters.push(thread.index);
                         }
                         self.handed_over.push(thread.index);
                         false
@@ -101,28 +107,16 @@ impl Keeper {
         self.write(verdict, annotations, reason, running)
     }
 
-    /// The threads in a condvar wait now, each with every event it recorded
-    /// before the wait taken into the rings. Read holding the thread's
-    /// buffer: a waiter that woke takes its buffer back before it clears its
-    /// block and records the wait, so while the keeper holds it, the block
-    /// it sees is the one the thread's last recorded event led to.
+    /// The threads the dump cuts inside a condvar wait: those the gathering
+    /// took the buffer of while they waited. Each one's log in the dump
+    /// ends in the wait, which gave its mutex up, though the wait's event
+    /// comes only when it ends. Looked at when the dump was written
+    /// instead, a waiter woken meanwhile held its buffer and was left out,
+    /// and the replay cut the next holder's turns as taken from a holder
+    /// that never let go (9 events of a mid-run dump under load,
+    /// `tests/unlike_twelfth/killed.rs`).
     fn condvar_waits(&mut self) -> Vec<ThreadIndex> {
-        let threads = self.exec.threads.lock().clone();
-        let mut waits = Vec::new();
-        for thread in &threads {
-            if thread.exited.load(Ordering::Acquire) {
-                continue;
-            }
-            let Some(mut buf) = thread.buf.as_ref().and_then(|buf| buf.try_lock()) else { continue };
-            if thread.in_condvar_wait() {
-                buf.flush();
-                waits.push(thread.index);
-            }
-        }
-        // What the flushes above sent.
-        while let Ok(msg) = self.inbox.try_recv() {
-            self.take(msg);
-        }
+        let mut waits = self.condvar_waiters.clone();
         waits.sort_unstable();
         waits
     }

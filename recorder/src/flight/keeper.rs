@@ -115,6 +115,9 @@ pub(crate) struct Keeper {
     /// Threads that caught the panic whose dump was asked for (see
     /// [`WriterMsg::PanicCaught`]): the dump need not wait for their exit.
     pub(crate) caught: Vec<ThreadIndex>,
+    /// The threads the dump being gathered took the buffer of while they
+    /// waited on a condvar (see `Keeper::condvar_waits`).
+    pub(crate) condvar_waiters: Vec<ThreadIndex>,
     /// The threads the dump being gathered gave up waiting for (see
     /// [`LATE_NOTE`]).
     pub(crate) late: Vec<ThreadIndex>,
@@ -177,6 +180,7 @@ impl Keeper {
             gather_epoch: None,
             held_aside: Vec::new(),
             caught: Vec::new(),
+            condvar_waiters: Vec::new(),
             late: Vec::new(),
             later_panics: Vec::new(),
             exits: Exits::default(),

@@ -96,6 +96,14 @@ pub fn debug_session(trace: impl AsRef<std::ffi::OsStr>, script: &str) -> (Optio
     (out.status.code(), stdout(&out), stderr(&out))
 }
 
+/// The two accesses `reprise why` names of a race: its `first:` and
+/// `second:` lines.
+pub fn why_pair(said: &str) -> Vec<&str> {
+    said.lines()
+        .filter(|l| l.trim_start().starts_with("first:") || l.trim_start().starts_with("second:"))
+        .collect()
+}
+
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }

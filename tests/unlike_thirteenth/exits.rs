@@ -201,10 +201,7 @@ fn a_lost_update_between_unjoined_scoped_threads_is_named_alike() {
     let why = reprise(&["why", path.to_str().unwrap(), "--", scopes.to_str().unwrap(), "pickers"]);
     let said = stdout(&why);
     assert_eq!(why.status.code(), Some(0), "{said}{}", stderr(&why));
-    let pair: Vec<&str> = said
-        .lines()
-        .filter(|l| l.trim_start().starts_with("first:") || l.trim_start().starts_with("second:"))
-        .collect();
+    let pair = crate::util::why_pair(&said);
     assert_eq!(pair.len(), 2, "{said}");
     assert!(pair.iter().all(|l| l.contains(" tracked-")), "{said}");
     for coroutines in [false, true] {

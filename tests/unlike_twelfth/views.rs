@@ -59,10 +59,7 @@ fn a_tracked_lost_update_is_named_alike_by_races_why_diff_and_replay() {
     let why = reprise(&["why", path.to_str().unwrap(), "--", desk_path.to_str().unwrap(), "pickers"]);
     let said = stdout(&why);
     assert_eq!(why.status.code(), Some(0), "{said}{}", stderr(&why));
-    let pair: Vec<&str> = said
-        .lines()
-        .filter(|l| l.trim_start().starts_with("first:") || l.trim_start().starts_with("second:"))
-        .collect();
+    let pair = crate::util::why_pair(&said);
     assert_eq!(pair.len(), 2, "{said}");
     assert!(pair.iter().all(|l| l.contains(" tracked-")), "a pair of accesses of the stock: {said}");
     assert!(pair.iter().any(|l| l.contains(&read)) && pair.iter().any(|l| l.contains(&write)), "{said}");

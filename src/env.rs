@@ -339,12 +339,14 @@ fn refuse(code: i32, message: &str) -> i32 {
 }
 
 /// A pause asked by `reprise replay FILE --stop-at N -- CMD` (a report file
-/// is named): it ends with that `reprise`, whose pid is this process's
-/// parent now, before anything could have orphaned it.
+/// is named): it ends with that `reprise`, whose pid it says (else this
+/// process's parent now).
 fn under_reprise(stop: reprise_replayer::StopAt) -> reprise_replayer::StopAt {
     #[cfg(unix)]
     if crate::inherited::var(crate::REPORT_ENV).is_some_and(|p| !p.is_empty()) {
-        return stop.ending_with_parent(std::os::unix::process::parent_id());
+        let said = crate::inherited::var(crate::stop_at::STOP_AT_PARENT_ENV)
+            .and_then(|pid| pid.to_str().and_then(|pid| pid.parse().ok()));
+        return stop.ending_with_parent(said.unwrap_or_else(std::os::unix::process::parent_id));
     }
     stop
 }

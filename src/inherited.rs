@@ -15,13 +15,21 @@ use std::sync::OnceLock;
 
 use crate::env::COROUTINES_ENV;
 use crate::handoff::REPORT_ENV;
-use crate::stop_at::STOP_AT_ENV;
+use crate::stop_at::{STOP_AT_ENV, STOP_AT_PARENT_ENV};
 use reprise_replayer::why::child::{WHY_RESULT_ENV, WHY_RUN_ENV, WHY_TRACE_ENV};
 
 /// The variables of one replay or `why` run: no child of the program is
 /// part of it.
-const SESSION: [&str; 7] =
-    ["REPRISE_REPLAY", COROUTINES_ENV, REPORT_ENV, STOP_AT_ENV, WHY_TRACE_ENV, WHY_RUN_ENV, WHY_RESULT_ENV];
+const SESSION: [&str; 8] = [
+    "REPRISE_REPLAY",
+    COROUTINES_ENV,
+    REPORT_ENV,
+    STOP_AT_ENV,
+    STOP_AT_PARENT_ENV,
+    WHY_TRACE_ENV,
+    WHY_RUN_ENV,
+    WHY_RESULT_ENV,
+];
 
 /// The variables naming where a recording goes: taken out unless their path
 /// says `%p`.

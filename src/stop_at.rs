@@ -15,6 +15,12 @@ use crate::exit;
 /// hands the event to the program's `reprise::main` in.
 pub const STOP_AT_ENV: &str = "REPRISE_STOP_AT";
 
+/// The pid of the `reprise replay --stop-at` that runs the program: the
+/// paused program ends with it. Read from the program's own parent pid at
+/// its start, a `reprise` killed before the program got that far left the
+/// program orphaned already, with nothing to compare against.
+pub(crate) const STOP_AT_PARENT_ENV: &str = "REPRISE_STOP_AT_PARENT";
+
 /// Where each thread of `path`'s replay stops after `event`, or an exit code
 /// and a message saying why it cannot. Once paused it takes commands on
 /// stdin (run on, move the stop, quit).

@@ -155,6 +155,63 @@ fn a_paused_program_ends_with_the_reprise_that_ran_it() {
     assert!(gone, "the paused program {pid} outlived the killed reprise");
 }
 
+/// Waits, up to util's backstop, until `pid` has ended; kills it if not.
+fn ends(pid: u32) -> bool {
+    let started = std::time::Instant::now();
+    while !ended(pid) {
+        if started.elapsed() > crate::util::CHILD_BACKSTOP {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    true
+}
+
+/// The children of process `parent` (`/proc`).
+fn children(parent: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+        let Some(close) = stat.rfind(')') else { continue };
+        let ppid = stat[close + 2..].split(' ').nth(1).and_then(|p| p.parse::<u32>().ok());
+        if ppid == Some(parent) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// A replay that never reaches its pause (`examples/outside_wait.rs`: the
+/// root pauses before it sets the flag a worker spins on outside reprise)
+/// ends with the `reprise` that ran it too. The program was set to end
+/// with its parent only once paused: one killed here stayed, spinning.
+#[test]
+fn a_replay_that_never_pauses_ends_with_the_reprise_that_ran_it() {
+    let program = example("outside_wait");
+    let trace = scratch("stop-at-never-pauses").join("w.trace");
+    let recorded =
+        Command::new(&program).env("REPRISE_RECORD", &trace).env_remove("REPRISE_REPLAY").output().unwrap();
+    assert!(recorded.status.success(), "{}", stderr(&recorded));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_reprise"));
+    command.arg("replay").arg(&trace).args(["--stop-at", "7", "--"]).arg(&program);
+    let mut cli =
+        Killed(command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap());
+    let started = std::time::Instant::now();
+    let pid = loop {
+        if let Some(&pid) = children(cli.0.id()).first() {
+            break pid;
+        }
+        assert!(started.elapsed() < crate::util::CHILD_BACKSTOP, "the program never started");
+        assert!(cli.0.try_wait().unwrap().is_none(), "reprise ended before its program started");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    cli.0.kill().unwrap();
+    cli.0.wait().unwrap();
+    assert!(ends(pid), "the replayed program {pid} outlived the killed reprise");
+}
+
 #[test]
 fn an_event_the_run_never_reaches_is_refused() {
     let events = reprise::read_trace_file(Path::new(LOST_UPDATE)).unwrap().events;

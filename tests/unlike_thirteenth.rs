@@ -48,9 +48,9 @@
 //!   thread's events, while the replayed end waited for every thread
 //!   before its first join (8 of 18 stop points of `thirteenth_scopes
 //!   two`). The replay now makes each recorded join as soon as its thread
-//!   has ended (tests/stop_at.rs). Left: a replay stuck on its way to a
-//!   pause outlives a killed `reprise` (PR_SET_PDEATHSIG is set only at
-//!   the pause; README, the stop-at section, "Known bug").
+//!   has ended (tests/stop_at.rs). A replay stuck on its way to a pause
+//!   outlived a killed `reprise` (PR_SET_PDEATHSIG was set only at the
+//!   pause): fixed too (tests/stop_at.rs, examples/outside_wait.rs).
 //! - a scope whose thread nobody joined panicked diverged in every
 //!   coroutine replay at the end's join, and the explorer's trace joined
 //!   the thread as not panicked (tests/thread_parity/scope.rs).

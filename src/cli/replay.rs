@@ -142,8 +142,10 @@ fn run_child(
     let report = handoff::new_path();
     let mut command = Command::new(program);
     match stop_at {
-        Some(event) => command.env(crate::STOP_AT_ENV, event.to_string()),
-        None => command.env_remove(crate::STOP_AT_ENV),
+        Some(event) => command
+            .env(crate::STOP_AT_ENV, event.to_string())
+            .env(crate::stop_at::STOP_AT_PARENT_ENV, std::process::id().to_string()),
+        None => command.env_remove(crate::STOP_AT_ENV).env_remove(crate::stop_at::STOP_AT_PARENT_ENV),
     };
     match coroutines {
         true => command.env(crate::COROUTINES_ENV, "1"),

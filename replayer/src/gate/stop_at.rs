@@ -90,7 +90,6 @@ impl StopAt {
 /// A [`StopAt`] armed in one replay's gate.
 #[derive(Debug)]
 pub(crate) struct Pause {
-    parent: Option<u32>,
     pub(super) host: Option<Arc<dyn StopHost>>,
     /// By thread slot: the index of the event it stops before;
     /// `usize::MAX` for none (a thread the numbering did not list, or a
@@ -141,6 +140,13 @@ pub(crate) enum Phase {
 
 impl Pause {
     pub(crate) fn new(stop: &StopAt, slot_of: impl Fn(ThreadIndex) -> Option<usize>, slots: usize) -> Pause {
+        // From the replay's start, not the pause's: a replay that never
+        // reaches its pause (a thread waiting outside reprise's calls for
+        // one paused) outlived a killed `reprise` (found by the thirteenth
+        // hunt; `tests/stop_at.rs`).
+        if let Some(parent) = stop.parent {
+            end_with_parent(parent);
+        }
         let limits: Box<[AtomicUsize]> = (0..slots).map(|_| AtomicUsize::new(usize::MAX)).collect();
         let mut numbers = vec![None; slots].into_boxed_slice();
         for &(thread, at, number) in &stop.limits {
@@ -150,7 +156,6 @@ impl Pause {
             }
         }
         Pause {
-            parent: stop.parent,
             host: stop.host.clone(),
             limits,
             round: AtomicU64::new(0),
@@ -321,9 +326,6 @@ impl ReplayGate {
         let first = !pause.ever_announced.swap(true, Ordering::SeqCst);
         if first {
             allow_any_tracer();
-            if let Some(parent) = pause.parent {
-                end_with_parent(parent);
-            }
         }
         let pid = std::process::id();
         lines.sort();

@@ -157,7 +157,7 @@ pub(crate) fn try_with<R>(f: impl FnOnce(&mut ThreadCtx) -> R) -> Option<R> {
 /// or its buffer closed.
 pub(crate) fn note_dropped(exec: u32, object: ObjectIndex) -> bool {
     current::borrow_if_free(|ctx| {
-        let flight = ctx.exec.id == exec && ctx.exec.sink().is_some_and(|sink| sink.clock.skips_at_cap);
+        let flight = ctx.exec.id == exec && ctx.in_flight();
         match &mut ctx.role {
             Role::Record { buf: Some(buf) } if flight => buf.push_dropped(object),
             _ => false,

@@ -143,10 +143,7 @@ impl ScopeData {
                     let Some((thread, panicked)) = coop::next_join().filter(|&(t, _)| mine(t)) else {
                         return;
                     };
-                    let mut ended = || {
-                        let result: Result<()> = if panicked { Err(Box::new(())) } else { Ok(()) };
-                        (!self.children.lock().contains(&thread)).then_some(result)
-                    };
+                    let mut ended = || (!self.children.lock().contains(&thread)).then(|| joined(panicked));
                     let _ = crate::thread::explore::join_when(thread, location, &mut ended);
                 }
                 Mode::Off | Mode::Record | Mode::Coop => return,
@@ -175,15 +172,23 @@ impl ScopeData {
                 Mode::Coop
                     if !coop::follows_trace() || coop::next_join().is_some_and(|(t, _)| t == thread) =>
                 {
-                    // The join records whether the thread panicked from
-                    // its result: a panic's stands in for the one dropped.
-                    let result: Result<()> = if panicked { Err(Box::new(())) } else { Ok(()) };
-                    let mut result = Some(result);
+                    let mut result = Some(joined(panicked));
                     let _ = crate::thread::explore::join_when(thread, location, || result.take());
                 }
                 Mode::Off | Mode::Gated | Mode::Coop => {}
             }
         }
+    }
+}
+
+/// What an explorer's join of a scope's thread records whether it panicked
+/// from: the thread's own result was dropped with its packet, so a panic's
+/// stands in for it.
+fn joined(panicked: bool) -> Result<()> {
+    if panicked {
+        Err(Box::new(()))
+    } else {
+        Ok(())
     }
 }
 

@@ -7,10 +7,10 @@
 //! cargo run --release --example pipeline_once -- record 5000 4 /tmp/x.trace
 //! ```
 //!
-//! Arguments: mode (`raw`, `off`, `record` or `flight`), payments, ledger
-//! workers, and for `record` and `flight` the trace path (a flight run of a
-//! sound pipeline writes nothing there). Prints `events N` (0 unless
-//! recording).
+//! Arguments: mode (`raw`, `off`, `floor`, `record` or `flight`), payments,
+//! ledger workers, and for `record` and `flight` the trace path (a flight run
+//! of a sound pipeline writes nothing there). Prints `events N`: a
+//! recording's events, the words the floor logged, 0 otherwise.
 
 use reprise::pipelines::payments::{self, Bug, PaymentsConfig};
 
@@ -32,6 +32,12 @@ fn main() {
             assert!(outcome.is_ok(), "off: {}", outcome.invariants_line());
             0
         }
+        "floor" => {
+            let before = payments::floor::logged();
+            let outcome = payments::floor::run(&config);
+            assert!(outcome.is_ok(), "floor: {}", outcome.invariants_line());
+            payments::floor::logged() - before
+        }
         "record" => {
             let recording = reprise::record(&trace, reprise::RecordConfig::new("bench", "1"), move || {
                 payments::run(&config)
@@ -50,7 +56,7 @@ fn main() {
             0
         }
         other => {
-            eprintln!("unknown mode `{other}`: raw, off, record or flight");
+            eprintln!("unknown mode `{other}`: raw, off, floor, record or flight");
             std::process::exit(2);
         }
     };

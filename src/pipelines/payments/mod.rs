@@ -43,6 +43,7 @@
 mod balance;
 mod bug;
 mod config;
+mod floor_primitives;
 mod ledger;
 mod outcome;
 mod workload;
@@ -70,6 +71,19 @@ pub mod raw {
     use super::balance::PlainBalance as Balance;
     use crossbeam_channel as channel;
     use std::{sync, thread};
+
+    include!("body.rs");
+}
+
+/// The same pipeline under the least recording we can think of
+/// (`floor_primitives`): a ceiling for record mode in the pipeline
+/// benchmark, not a recorder.
+#[doc(hidden)]
+pub mod floor {
+    use super::balance::PlainBalance as Balance;
+    use super::floor_primitives::{channel, sync, thread};
+
+    pub use super::floor_primitives::logged;
 
     include!("body.rs");
 }

@@ -160,3 +160,33 @@ fn generated_payments_are_a_pure_function_of_seed_and_index() {
     assert!(kinds.iter().all(|&count| count > 20), "{kinds:?}");
     assert_ne!(next_payment(5, 0), next_payment(6, 0));
 }
+
+#[test]
+fn the_floor_runs_the_same_pipeline_and_logs_every_event_a_replay_needs() {
+    use reprise_recorder::trace::model::{Op, Record};
+
+    let config = config(Bug::None, 1, 9);
+    let before = floor::logged();
+    let outcome = floor::run(&config);
+    let logged = floor::logged() - before;
+    assert_eq!(outcome, raw::run(&config), "one worker: one schedule, one final state");
+
+    // The counts do not depend on the schedule: no `try_recv` without the
+    // reorder bug, so a recording of another run has as many of each.
+    let path = std::env::temp_dir().join(format!("reprise-floor-test-{}.trace", std::process::id()));
+    let recording = crate::record(&path, crate::RecordConfig::new("floor-test", "1"), move || run(&config))
+        .expect("the recording starts");
+    assert_eq!(recording.result.expect("the recorded run ends"), outcome);
+    let trace = crate::read_trace_file(&path).expect("the trace reads");
+    std::fs::remove_file(&path).ok();
+    let events = trace.threads.values().flat_map(|records| records.iter());
+    let events: Vec<Op> =
+        events.filter_map(|r| if let Record::Event(e) = r { Some(e.op) } else { None }).collect();
+    let count = |op: Op| events.iter().filter(|&&o| o == op).count() as u64;
+    // The floor logs no unlock, no thread's exit and no start of the
+    // calling thread: it does log every lock, send, receive, spawn, join
+    // and spawned thread's start.
+    let threads = trace.threads.len() as u64;
+    assert_eq!(logged, events.len() as u64 - count(Op::Unlock) - threads - 1);
+    assert!(count(Op::Lock) > 400 && count(Op::Send) > 200, "{} events", events.len());
+}

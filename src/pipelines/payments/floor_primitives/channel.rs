@@ -41,30 +41,28 @@ impl<T> Sender<T> {
 impl<T> Receiver<T> {
     /// Receives a message, waiting for one; logs its stamp.
     pub(crate) fn recv(&self) -> Result<T, RecvError> {
-        match self.0.recv() {
-            Ok((stamp, value)) => {
-                log::append(Op::Receive, stamp);
-                Ok(value)
-            }
-            Err(error) => {
-                log::append(Op::ReceiveNone, 0);
-                Err(error)
-            }
-        }
+        logged(self.0.recv(), |_| 0)
     }
 
     /// Receives a message if one is there; logs its stamp or that there
     /// was none.
     pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
-        match self.0.try_recv() {
-            Ok((stamp, value)) => {
-                log::append(Op::Receive, stamp);
-                Ok(value)
-            }
-            Err(error) => {
-                log::append(Op::ReceiveNone, error.is_disconnected() as u64);
-                Err(error)
-            }
+        logged(self.0.try_recv(), |error| u64::from(error.is_disconnected()))
+    }
+}
+
+/// Logs a receive's outcome: the stamp of the message taken, or what
+/// `none` makes of the error.
+#[inline(always)]
+fn logged<T, E>(result: Result<Stamped<T>, E>, none: impl FnOnce(&E) -> u64) -> Result<T, E> {
+    match result {
+        Ok((stamp, value)) => {
+            log::append(Op::Receive, stamp);
+            Ok(value)
+        }
+        Err(error) => {
+            log::append(Op::ReceiveNone, none(&error));
+            Err(error)
         }
     }
 }

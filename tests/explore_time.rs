@@ -155,7 +155,9 @@ fn a_failure_found_after_a_time_choice_is_run_again_and_its_trace_written() {
     let d = Duration::from_nanos(u64::MAX / 2);
     for seed in [0, 1, 3] {
         let dir = scratch(&format!("explore-time-rerun-{seed}"));
-        let config = Config::default().budget(100).seed(seed).minimize(false).trace_dir(&dir);
+        // Half the clock's range is past any horizon: explored only without one.
+        let config =
+            Config::default().budget(100).seed(seed).minimize(false).trace_dir(&dir).time_horizon(None);
         let outcome = Explorer::new(config).run(move || timeouts_race(d));
         let failure = outcome.failure.unwrap_or_else(|| panic!("seed {seed}: no failure in 100 schedules"));
         let path =
@@ -165,4 +167,67 @@ fn a_failure_found_after_a_time_choice_is_run_again_and_its_trace_written() {
         assert!(report.outcome.matched(), "seed {seed}: {}", report.outcome);
         assert!(report.result.is_none(), "seed {seed}: the replay panics as the explored run did");
     }
+}
+
+/// A reply that comes at once, awaited with a timeout `wait` long: the
+/// timeout expires first only in a run whose replier stalls that long.
+fn reply_within(wait: Duration) -> bool {
+    let (tx, rx) = reprise::channel::bounded::<u8>(1);
+    let replier = thread::spawn(move || {
+        let _ = tx.send(1);
+    });
+    let got = rx.recv_timeout(wait).is_ok();
+    replier.join().unwrap();
+    got
+}
+
+/// Whether 300 random schedules of [`reply_within`] find its timeout
+/// expiring before the reply, under `horizon`.
+fn times_out(wait: Duration, horizon: Option<Duration>) -> bool {
+    let config = Config::default()
+        .strategy(StrategyKind::Random)
+        .budget(300)
+        .minimize(false)
+        .trace_dir(scratch("explore-horizon"))
+        .time_horizon(horizon);
+    let outcome = Explorer::new(config).run_checked(
+        move || reply_within(wait),
+        |got| (!got).then(|| "timed out".to_string()),
+        |_| {},
+    );
+    outcome.failure.is_some()
+}
+
+/// A timeout of a day, one of centuries and `Duration::MAX` are
+/// liveness guards: by default they never expire while the replier can
+/// still run (before the horizon, each was found "timing out" within a few
+/// schedules and reported as the program's failure). Timeouts within the
+/// horizon still do, and so does each of the long ones without a horizon.
+#[test]
+fn a_timeout_past_the_horizon_expires_only_once_every_thread_is_blocked() {
+    let day = Duration::from_secs(86_400);
+    let centuries = Duration::from_secs(400 * 365 * 86_400);
+    for wait in [day, centuries, Duration::MAX] {
+        assert!(!times_out(wait, Some(reprise::explore::DEFAULT_TIME_HORIZON)), "{wait:?} expired by choice");
+    }
+    // (`Duration::MAX` is no timer at all, as in crossbeam: a plain wait.)
+    for wait in [day, centuries] {
+        assert!(times_out(wait, None), "{wait:?} never expired without a horizon");
+    }
+    assert!(times_out(Duration::from_secs(60), Some(reprise::explore::DEFAULT_TIME_HORIZON)));
+    assert!(times_out(day, Some(2 * day)), "a day within a two-day horizon");
+    assert_eq!(Config::default().time_horizon, Some(reprise::explore::DEFAULT_TIME_HORIZON));
+
+    // With nothing else to run, a guard past the horizon still fires: a
+    // wait for a reply that never comes is no deadlock.
+    let config = Config::default().budget(20).trace_dir(scratch("explore-horizon-alone"));
+    let outcome = Explorer::new(config).run_checked(
+        move || {
+            let (_tx, rx) = reprise::channel::bounded::<u8>(1);
+            rx.recv_timeout(day).is_err()
+        },
+        |timed_out| (!timed_out).then(|| "no timeout".to_string()),
+        |_| {},
+    );
+    assert!(outcome.failure.is_none(), "{}", outcome.failure.unwrap().report);
 }

@@ -76,6 +76,34 @@ pub struct Config {
     /// `REPRISE_TIME_CHOICES=0` turns it off, for programs whose timeouts
     /// are liveness guards they do not want explored.
     pub time_choices: bool,
+    /// With [`Config::time_choices`] on: how far ahead of virtual time a
+    /// timer may be and still expire by choice while threads can run. A
+    /// timer due further off is a liveness guard (a `recv_timeout` of an
+    /// hour, a deadline in 400 years): it fires only once every thread is
+    /// blocked, as in a real run where nothing stalls that long; without
+    /// this, a program's "never" timeouts expired in explored runs and were
+    /// reported as failures. `None`: no limit. Default: one hour;
+    /// `REPRISE_TIME_HORIZON=SECONDS|off`.
+    pub time_horizon: Option<Duration>,
+}
+
+/// [`Config::time_horizon`]'s default: timeouts of up to an hour are
+/// explored expiring while their peers run (a slow reply, a stalled
+/// feed); longer ones are taken for liveness guards.
+pub const DEFAULT_TIME_HORIZON: Duration = Duration::from_secs(3600);
+
+/// The variable that sets [`Config::time_horizon`]: seconds, or `off` for
+/// no limit.
+pub const TIME_HORIZON_ENV: &str = "REPRISE_TIME_HORIZON";
+
+/// Reads [`TIME_HORIZON_ENV`]'s value.
+fn parse_time_horizon(value: &str) -> Result<Option<Duration>, String> {
+    if value == "off" {
+        return Ok(None);
+    }
+    value.parse::<u64>().map(|s| Some(Duration::from_secs(s))).map_err(|e| {
+        format!("{TIME_HORIZON_ENV}={value}: {e} (seconds a timer may be ahead and still expire by choice, or `off`)")
+    })
 }
 
 impl Default for Config {
@@ -96,6 +124,7 @@ impl Default for Config {
             replay_command: None,
             backstop: Some(backstop::DEFAULT_EXPLORE_BACKSTOP),
             time_choices: true,
+            time_horizon: Some(DEFAULT_TIME_HORIZON),
         }
     }
 }
@@ -134,6 +163,9 @@ impl Config {
         }
         if let Some(v) = var("REPRISE_TIME_CHOICES") {
             config.time_choices = v != "0";
+        }
+        if let Some(v) = var(TIME_HORIZON_ENV) {
+            config.time_horizon = parse_time_horizon(&v).unwrap_or_else(|e| panic!("{e}"));
         }
         if let Some(v) = var(backstop::EXPLORE_BACKSTOP_ENV) {
             config.backstop = backstop::parse_explore_backstop(&v).unwrap_or_else(|e| panic!("{e}"));
@@ -190,9 +222,16 @@ impl Config {
         self
     }
 
+    /// Sets how far ahead a timer may expire by choice
+    /// ([`Config::time_horizon`]; `None`: no limit).
+    pub fn time_horizon(mut self, horizon: Option<Duration>) -> Config {
+        self.time_horizon = horizon;
+        self
+    }
+
     /// What bounds each run.
     pub(crate) fn limits(&self) -> Limits {
-        Limits { max_steps: self.max_steps, time_choices: self.time_choices }
+        Limits { max_steps: self.max_steps, time_choices: self.time_choices, time_horizon: self.time_horizon }
     }
 
     /// Turns minimization on or off.
@@ -246,4 +285,20 @@ pub fn parse_shard(s: &str) -> Result<(u64, u64), String> {
         return Err(format!("`{s}`: need 0 <= i < n"));
     }
     Ok((i, n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_time_horizon_reads_seconds_or_off_and_names_a_bad_value() {
+        assert_eq!(parse_time_horizon("90"), Ok(Some(Duration::from_secs(90))));
+        assert_eq!(parse_time_horizon("off"), Ok(None));
+        let error = parse_time_horizon("1h").unwrap_err();
+        assert!(error.starts_with("REPRISE_TIME_HORIZON=1h: ") && error.contains("`off`"), "{error}");
+        assert_eq!(Config::default().time_horizon, Some(DEFAULT_TIME_HORIZON));
+        let limits = Config::default().time_horizon(None).limits();
+        assert_eq!(limits.time_horizon, None);
+    }
 }

@@ -2,7 +2,8 @@
 
 use std::rc::Rc;
 
-const LIMITS: crate::explore::Limits = crate::explore::Limits { max_steps: 10_000, time_choices: true };
+const LIMITS: crate::explore::Limits =
+    crate::explore::Limits { max_steps: 10_000, time_choices: true, time_horizon: None };
 
 use reprise_recorder::sync::atomic::{AtomicU64, Ordering};
 use reprise_recorder::sync::Arc;

@@ -50,7 +50,7 @@ use std::rc::Rc;
 use reprise_recorder::hook::coop::CoopRun;
 
 pub use backstop::UninstrumentedBlocking;
-pub use config::{parse_shard, Config};
+pub use config::{parse_shard, Config, DEFAULT_TIME_HORIZON, TIME_HORIZON_ENV};
 pub use failure::{set_program_header, Failure};
 pub use replay_here::REPLAY_ENV;
 pub use run_failure::{FailureKind, Step, Stuck};
@@ -244,12 +244,13 @@ pub(crate) fn failure_of<R>(
 }
 
 /// What one run may do: its scheduling points before it counts as a
-/// livelock, and whether timers expire by choice
-/// ([`Config::time_choices`]).
+/// livelock, whether timers expire by choice ([`Config::time_choices`])
+/// and how far ahead ([`Config::time_horizon`]).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Limits {
     pub(crate) max_steps: u64,
     pub(crate) time_choices: bool,
+    pub(crate) time_horizon: Option<std::time::Duration>,
 }
 
 /// Runs `program` once under `strategy`.
@@ -279,6 +280,8 @@ where
     let scheduler = RunScheduler::new(strategy, limits.max_steps, spare);
     if !limits.time_choices {
         scheduler.timers_wait();
+    } else if let Some(horizon) = limits.time_horizon {
+        scheduler.timers_within(horizon);
     }
     setup(&scheduler);
     let end = scheduler.run(Box::new(move || {

@@ -94,7 +94,8 @@ where
         // was blocked, a failure that needed one to fire while another
         // thread could run (a timeout racing a reply, a sleeper waking
         // before a busy thread's next step) did not come back.
-        let limits = Limits { max_steps: request.max_steps, time_choices: true };
+        // No horizon: the recorded order says where each timer fired.
+        let limits = Limits { max_steps: request.max_steps, time_choices: true, time_horizon: None };
         let (explored, result) =
             run_once(&self.program, strategy, limits, spare, self.runs, |s| s.keep_yielded());
         let mut end = explored.end;

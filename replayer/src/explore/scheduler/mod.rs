@@ -65,6 +65,9 @@ struct State {
     /// more choice (the default), or only when nothing else can happen
     /// ([`crate::explore::Config::time_choices`] off).
     time_is_a_choice: bool,
+    /// How far ahead of the clock, in nanoseconds, the earliest timer may
+    /// be and still expire by choice ([`crate::explore::Config::time_horizon`]).
+    time_horizon: u64,
     /// Scratch list of the options of a timer choice.
     options: Vec<ThreadIndex>,
     /// Events made so far, per thread (a capture's index among them).
@@ -133,6 +136,7 @@ impl RunScheduler {
                 made: None,
                 yield_defers: true,
                 time_is_a_choice: true,
+                time_horizon: u64::MAX,
                 options: Vec::new(),
                 made_by: Vec::new(),
                 captured: Captured::new(),
@@ -160,6 +164,12 @@ impl RunScheduler {
     /// Lets timers expire only when no thread can run.
     pub(crate) fn timers_wait(&self) {
         self.state.borrow_mut().time_is_a_choice = false;
+    }
+
+    /// Lets a timer expire by choice only when it is due within `horizon`
+    /// of virtual time; one due later waits until no thread can run.
+    pub(crate) fn timers_within(&self, horizon: std::time::Duration) {
+        self.state.borrow_mut().time_horizon = u64::try_from(horizon.as_nanos()).unwrap_or(u64::MAX);
     }
 
     /// Gives back `captures` (another run's, of the same schedule) instead
@@ -340,6 +350,11 @@ impl RunScheduler {
     /// other choices, so a minimization re-run makes the same one.
     fn expire_by_choice(&self, st: &mut State) -> Option<ThreadIndex> {
         let (deadline, sleeper) = st.threads.earliest_timer()?;
+        if deadline.saturating_sub(st.clock) > st.time_horizon {
+            // A liveness guard: the earliest timer, and every later one,
+            // waits until nothing else can happen.
+            return None;
+        }
         let mut options = std::mem::take(&mut st.options);
         options.clear();
         options.extend_from_slice(st.threads.offered());

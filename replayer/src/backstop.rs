@@ -48,6 +48,13 @@ pub fn parse_stall_backstop(value: &str) -> Result<Option<Duration>, BackstopErr
     }
 }
 
+/// Reads `value`, the setting of the variable `name`, as
+/// [`parse_stall_backstop`] does, with an error that names the variable.
+pub(crate) fn seconds_or_off(name: &str, value: &str) -> Result<Option<Duration>, String> {
+    parse_stall_backstop(value)
+        .map_err(|e| format!("{name}={:?} is not a number of seconds greater than 0, or `off`", e.value))
+}
+
 /// The backstop [`STALL_BACKSTOP_ENV`] asks for, or the default. A bad value
 /// must not stop the host's replay: it is named on stderr once, and the
 /// default is used.

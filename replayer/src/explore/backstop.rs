@@ -233,9 +233,7 @@ impl Sampler {
 ///
 /// A message for anything else.
 pub fn parse_explore_backstop(value: &str) -> Result<Option<Duration>, String> {
-    crate::backstop::parse_stall_backstop(value).map_err(|e| {
-        format!("{EXPLORE_BACKSTOP_ENV}={:?} is not a number of seconds greater than 0, or `off`", e.value)
-    })
+    crate::backstop::seconds_or_off(EXPLORE_BACKSTOP_ENV, value)
 }
 
 #[cfg(test)]

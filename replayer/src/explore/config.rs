@@ -96,14 +96,10 @@ pub const DEFAULT_TIME_HORIZON: Duration = Duration::from_secs(3600);
 /// no limit.
 pub const TIME_HORIZON_ENV: &str = "REPRISE_TIME_HORIZON";
 
-/// Reads [`TIME_HORIZON_ENV`]'s value.
+/// Reads [`TIME_HORIZON_ENV`]'s value: seconds (more than 0, at most a
+/// year), or `off`.
 fn parse_time_horizon(value: &str) -> Result<Option<Duration>, String> {
-    if value == "off" {
-        return Ok(None);
-    }
-    value.parse::<u64>().map(|s| Some(Duration::from_secs(s))).map_err(|e| {
-        format!("{TIME_HORIZON_ENV}={value}: {e} (seconds a timer may be ahead and still expire by choice, or `off`)")
-    })
+    crate::backstop::seconds_or_off(TIME_HORIZON_ENV, value)
 }
 
 impl Default for Config {
@@ -293,10 +289,11 @@ mod tests {
 
     #[test]
     fn the_time_horizon_reads_seconds_or_off_and_names_a_bad_value() {
-        assert_eq!(parse_time_horizon("90"), Ok(Some(Duration::from_secs(90))));
-        assert_eq!(parse_time_horizon("off"), Ok(None));
+        for (value, horizon) in [("90", Some(90.0)), ("0.5", Some(0.5)), ("off", None)] {
+            assert_eq!(parse_time_horizon(value), Ok(horizon.map(Duration::from_secs_f64)), "{value}");
+        }
         let error = parse_time_horizon("1h").unwrap_err();
-        assert!(error.starts_with("REPRISE_TIME_HORIZON=1h: ") && error.contains("`off`"), "{error}");
+        assert!(error.starts_with("REPRISE_TIME_HORIZON=\"1h\"") && error.contains("`off`"), "{error}");
         assert_eq!(Config::default().time_horizon, Some(DEFAULT_TIME_HORIZON));
         let limits = Config::default().time_horizon(None).limits();
         assert_eq!(limits.time_horizon, None);

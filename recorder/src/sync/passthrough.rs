@@ -8,7 +8,9 @@
 //! thread is left where it is (`coop::strand`) rather than block the OS
 //! thread for ever. Anywhere else `strand` returns and std's lock blocks.
 
-use std::sync::{LockResult, TryLockError, TryLockResult};
+#[cfg(not(reprise_loom))]
+use std::sync::TryLockError;
+use std::sync::{LockResult, TryLockResult};
 
 /// Takes a lock in passthrough: `try_first`, and, only when it would block,
 /// [`contended`] then `block`. The lock that does not block costs what std's

@@ -229,6 +229,8 @@ impl EventEncoder {
     /// compiled, so an event costs no table lookup or test of it, and no
     /// bounds check per byte. `OP` must be an op's number.
     #[inline(always)]
+    // The raw events' writer is not built under loom.
+    #[cfg_attr(reprise_loom, allow(dead_code))]
     pub(crate) fn encode_op_into<const OP: u8>(
         &mut self,
         window: &mut [u8; EVENT_WINDOW],

@@ -43,6 +43,8 @@ impl Hasher for IntHasher {
 /// A map with integer keys.
 pub(crate) type IntMap<K, V> = HashMap<K, V, BuildHasherDefault<IntHasher>>;
 /// A set of integers.
+// Only coroutine replay's, which is not built under loom.
+#[cfg_attr(reprise_loom, allow(dead_code))]
 pub(crate) type IntSet<K> = HashSet<K, BuildHasherDefault<IntHasher>>;
 
 #[cfg(test)]

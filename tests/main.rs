@@ -74,6 +74,7 @@ mod trust;
 mod unlike_eighth;
 mod unlike_eleventh;
 mod unlike_fifth;
+mod unlike_fourteenth;
 mod unlike_fourth;
 mod unlike_more;
 mod unlike_ninth;

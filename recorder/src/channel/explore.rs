@@ -234,8 +234,19 @@ pub(super) fn took(shared: &Shared, ok: bool) {
 pub(super) fn start_waiting(shared: &Shared, object: ObjectIndex, claim: &mut Option<Claim>) -> bool {
     let Some(r) = &shared.rendezvous else { return false };
     let claim = claim.get_or_insert_with(Claim::default);
-    r.waiting.lock().push(Claim::clone(claim));
-    coop::wake(Resource::Object(object), true);
+    let mut waiting = r.waiting.lock();
+    // A sender blocks for want of a taker only while no unpaired receiver
+    // waits, so the first one to come since wakes it; a second one changes
+    // nothing for it. Waking every time woke the receivers already waiting
+    // too, and two receivers on one rendezvous woke each other for ever
+    // without an event: a false livelock under the strategies that keep
+    // running a woken thread (tests/unlike_fourteenth/found.rs).
+    let first = !waiting.iter().any(|c| !c.load(Ordering::Relaxed));
+    waiting.push(Claim::clone(claim));
+    drop(waiting);
+    if first {
+        coop::wake(Resource::Object(object), true);
+    }
     true
 }
 

@@ -147,6 +147,16 @@ pub fn sleep(duration: Duration) {
     crate::time::sleep_at(duration, Location::caller());
 }
 
+/// What a parallel replay adds to a stack size the program asks for: the
+/// replay reads the thread's log (decoding its chunks), waits at the gate
+/// and checks each event on the thread's own stack, where a recording
+/// only appends to a buffer. A worker on a 16 KiB or 20 KB stack, fine
+/// under std and recorded, overflowed it at its first replayed event in a
+/// debug build and aborted the process (tests/unlike_fourteenth/stacks.rs).
+/// Address space, mapped as it is touched.
+#[cfg(not(reprise_loom))]
+const REPLAY_STACK_HEADROOM: usize = 256 << 10;
+
 /// Configures a thread before spawning it. Like [`std::thread::Builder`].
 #[derive(Debug, Default)]
 pub struct Builder {
@@ -172,14 +182,17 @@ impl Builder {
         self
     }
 
+    /// The std builder for an OS thread; `replayed` when it is a parallel
+    /// replay's, whose own bookkeeping runs on the thread's stack on top of
+    /// the program's (a size asked for gets [`REPLAY_STACK_HEADROOM`] more).
     #[cfg(not(reprise_loom))]
-    fn std_builder(&self) -> std::thread::Builder {
+    fn std_builder(&self, replayed: bool) -> std::thread::Builder {
         let mut b = std::thread::Builder::new();
         if let Some(name) = &self.name {
             b = b.name(name.clone());
         }
         if let Some(size) = self.stack_size {
-            b = b.stack_size(size);
+            b = b.stack_size(if replayed { size.saturating_add(REPLAY_STACK_HEADROOM) } else { size });
         }
         b
     }
@@ -232,7 +245,8 @@ impl Builder {
         let index = seed.as_ref().map(|s| s.index);
         let thread = Thread::new(self.name.clone(), None);
         let child = thread.clone();
-        let os = self.std_builder().spawn(move || {
+        let replayed = seed.is_some() && mode::mode() == Mode::Gated;
+        let os = self.std_builder(replayed).spawn(move || {
             handle::set_os_current(child);
             lifecycle::thread_body(seed, f)
         })?;

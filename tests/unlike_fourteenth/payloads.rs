@@ -42,8 +42,8 @@ const PER_PRODUCER: u32 = 6;
 /// producers wait for word of it; their later sends come back as
 /// `SendError`s and drop in the producers; what was queued when the
 /// consumer left drops wherever the channel frees its queue (crossbeam:
-/// with the last receiver for an unbounded channel, with the last end for
-/// a bounded one). Every ticket must be dropped once.
+/// with the last receiver for an unbounded channel, with the last end, the
+/// root's sender, for a bounded one). Every ticket must be dropped once.
 fn undelivered(cap: Option<usize>) -> String {
     let book = Arc::new(Book { dropped: AtomicU64::new(0), by: Mutex::new(Vec::new()) });
     let (tx, rx): (Sender<Ticket>, Receiver<Ticket>) = match cap {
@@ -73,7 +73,10 @@ fn undelivered(cap: Option<usize>) -> String {
                 .expect("spawn a producer")
         })
         .collect();
-    drop((tx, word_rx));
+    // The root keeps a sender until the producers are done, so that it is
+    // the channel's last end: which of two producers' ends goes last is
+    // not ordered by a replay (`racing_last_ends`).
+    drop(word_rx);
     let consumer = thread::Builder::new()
         .name("c".into())
         .spawn(move || {
@@ -87,6 +90,7 @@ fn undelivered(cap: Option<usize>) -> String {
         word_tx.send(()).expect("a producer waits for word");
     }
     let refused: u32 = producers.into_iter().map(|p| p.join().expect("a producer ends")).sum();
+    drop(tx);
     let dropped = book.dropped.load(Ordering::SeqCst);
     assert_eq!(dropped, u64::from(2 * PER_PRODUCER), "every ticket dropped once");
     // The second half is refused; a first-half send that came after the

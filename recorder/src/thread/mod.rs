@@ -182,11 +182,13 @@ impl Builder {
         self
     }
 
-    /// The std builder for an OS thread; `replayed` when it is a parallel
-    /// replay's, whose own bookkeeping runs on the thread's stack on top of
-    /// the program's (a size asked for gets [`REPLAY_STACK_HEADROOM`] more).
+    /// The std builder for an OS thread; `seeded` when the thread is one of
+    /// the execution's. A parallel replay's own bookkeeping runs on its
+    /// threads' stacks on top of the program's (a size asked for gets
+    /// [`REPLAY_STACK_HEADROOM`] more).
     #[cfg(not(reprise_loom))]
-    fn std_builder(&self, replayed: bool) -> std::thread::Builder {
+    fn std_builder(&self, seeded: bool) -> std::thread::Builder {
+        let replayed = seeded && mode::mode() == Mode::Gated;
         let mut b = std::thread::Builder::new();
         if let Some(name) = &self.name {
             b = b.name(name.clone());
@@ -245,8 +247,7 @@ impl Builder {
         let index = seed.as_ref().map(|s| s.index);
         let thread = Thread::new(self.name.clone(), None);
         let child = thread.clone();
-        let replayed = seed.is_some() && mode::mode() == Mode::Gated;
-        let os = self.std_builder(replayed).spawn(move || {
+        let os = self.std_builder(seed.is_some()).spawn(move || {
             handle::set_os_current(child);
             lifecycle::thread_body(seed, f)
         })?;

@@ -121,8 +121,7 @@ impl Builder {
         let index = seed.as_ref().map(|s| s.index);
         let packet: Arc<Packet<'scope, T>> = Packet::new(&scope.data, index);
         let thread = Thread::new(self.name.clone(), None);
-        let replayed = seed.is_some() && mode::mode() == Mode::Gated;
-        let os = launch::os(self.std_builder(replayed), seed, thread.clone(), f, Arc::clone(&packet))?;
+        let os = launch::os(self.std_builder(seed.is_some()), seed, thread.clone(), f, Arc::clone(&packet))?;
         thread.attach_os(os.thread().clone());
         Ok(ScopedJoinHandle { os: Some(os), index, thread, packet })
     }
